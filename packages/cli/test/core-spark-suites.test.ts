@@ -14,6 +14,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fixture, withCluster } from './harness.js';
 import { ReportedOutcomes } from './reported-outcomes.js';
+import { printed } from './spark-storage-levels.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-core-spark-suites-'));
 const marks = path.join(tmp, 'marks');
@@ -242,7 +243,7 @@ test('RDD.persist as Spark\'s: an unknown level refused; a level cannot change o
   const change = failed('dist-persist-change-level');
   assert.equal(change.code, 'SLUICE_BAD_ARGUMENT');
   assert.match(change.error, /cannot change the storage level .* already assigned a level \('MEMORY_ONLY'\).*unpersist\(\)/);
-  assert.deepEqual(got('dist-persist-levels'), { same: 'MEMORY_ONLY', first: 10, other: 'DISK_ONLY', count: 10 });
+  assert.deepEqual(got('dist-persist-levels'), { same: printed('MEMORY_ONLY'), first: 10, other: printed('DISK_ONLY'), count: 10 });
 });
 
 test('DistributedSuite "unpersist RDDs": sc.getPersistentRDDs lists a persisted RDD until unpersist(); the data is still computed after', () => {

@@ -23,6 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fixture, freePort, jsonLines, mulberry32, startJob, withCluster, type JobRun } from './harness.js';
+import { printed } from './spark-storage-levels.js';
 
 const FIXTURE = fixture('custom-receivers-guide.ts');
 const WORDS = ['spark', 'sluice', 'receiver', 'socket', 'block'];
@@ -169,7 +170,7 @@ test('store(): a record, an array, an iterator, a generator, a Buffer and record
   const { id, before, after } = jsonLines<{ id: number; before: number; after: number }>(r.lines, 'STREAM ')[0];
   assert.deepEqual([before, after], [-1, id], 'the receiver\'s streamId on the driver program: -1, then its stream\'s');
   const [recv, done] = fs.readFileSync(path.join(tmp, 'flavors-info'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as unknown);
-  assert.deepEqual(recv, { streamId: id, storageLevel: 'MEMORY_ONLY', isStarted: true, isStopped: false });
+  assert.deepEqual(recv, { streamId: id, storageLevel: printed('MEMORY_ONLY'), storageLevelIsConstant: true, isStarted: true, isStopped: false });
   assert.deepEqual(done, { done: true, isStopped: false }, 'reportError does not stop the receiver');
   const events = jsonLines<Event>(r.lines, 'EVENT ');
   assert.deepEqual(events.map((e) => e.kind), ['started', 'error', 'stopped']);

@@ -22,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fixture, withCluster, type JobRun } from './harness.js';
+import { printed } from './spark-storage-levels.js';
 
 const BATCH_MS = 1000;
 type Batch = unknown[] | null;
@@ -620,16 +621,16 @@ for (const c of REPARTITION) {
 
 test('Spark: window - persistence level (persisting a window persists its parent)', () => {
   const levels = (name: string): unknown[] => got<PerBatch>(results, `window.persistence.${name}`).map(([, level]) => level);
-  assert.deepEqual(levels('window'), ['NONE', 'NONE']);
-  assert.deepEqual(levels('parent'), ['MEMORY_ONLY', 'MEMORY_ONLY']);
-  assert.deepEqual(levels('persistedWindow'), ['NONE', 'NONE']);
-  assert.deepEqual(levels('persistedParent'), ['MEMORY_AND_DISK', 'MEMORY_AND_DISK']);
+  assert.deepEqual(levels('window'), [printed('NONE'), printed('NONE')]);
+  assert.deepEqual(levels('parent'), [printed('MEMORY_ONLY'), printed('MEMORY_ONLY')]);
+  assert.deepEqual(levels('persistedWindow'), [printed('NONE'), printed('NONE')]);
+  assert.deepEqual(levels('persistedParent'), [printed('MEMORY_AND_DISK'), printed('MEMORY_AND_DISK')]);
 });
 
 test("DStream.checkpoint(interval) persists the stream, as Spark's calls persist()", () => {
   assert.deepEqual(
     got<PerBatch>(results, 'window.persistence.checkpointed').map(([, level]) => level),
-    ['MEMORY_ONLY', 'MEMORY_ONLY'],
+    [printed('MEMORY_ONLY'), printed('MEMORY_ONLY')],
   );
 });
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fixture, mulberry32, withCluster } from './harness.js';
 import { ReportedOutcomes } from './reported-outcomes.js';
+import { flags, printed, SPARK_LEVELS, type LevelName } from './spark-storage-levels.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-rdd-guide-'));
 const rand = mulberry32(20261205);
@@ -78,8 +79,13 @@ test("PySpark's sortByKey keyfunc (a third argument) is refused, pointing at sor
 test("persist takes every Spark storage level (the guide's MEMORY_ONLY_SER, _2, OFF_HEAP): cached, computed once for two actions, getStorageLevel gives it back", () => {
   const sum = nums.reduce((a, b) => a + b, 0);
   for (const level of ['MEMORY_ONLY', 'MEMORY_ONLY_SER', 'MEMORY_AND_DISK_SER', 'MEMORY_ONLY_2', 'MEMORY_AND_DISK_SER_2', 'DISK_ONLY_2', 'OFF_HEAP']) {
-    assert.deepEqual(got(`persist_${level}`), { sum: 2 * sum, count: nums.length, computed: nums.length, level, after: 'NONE' }, level);
+    const name = level as LevelName;
+    const description = SPARK_LEVELS[name][6];
+    const expected = { sum: 2 * sum, count: nums.length, computed: nums.length, level: printed(name), flags: flags(name), description, constant: true, after: printed('NONE'), afterIsNone: true };
+    assert.deepEqual(got(`persist_${level}`), expected, level);
   }
+  assert.deepEqual(got('levelObjects'), { byFlagsIsDiskOnly3: true, byFlagsCount: 3, other: 'StorageLevel(memory, deserialized, 3 replicas)', otherEqualsItsFlags: true, otherSum: 9, fromString: true });
+  assert.match(failed('fromStringBad').error, /Invalid StorageLevel: MEMORY/);
   const change = failed('persistChange');
   assert.equal(change.code, 'SLUICE_BAD_ARGUMENT');
   assert.match(change.error, /cannot change the storage level .* \('MEMORY_ONLY_SER'\)/);

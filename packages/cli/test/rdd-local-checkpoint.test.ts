@@ -12,6 +12,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fixture, pollUntil, startJob, within, withCluster } from './harness.js';
 import { ReportedOutcomes } from './reported-outcomes.js';
+import { printed } from './spark-storage-levels.js';
 
 const N = 5000;
 const PARTS = 4;
@@ -75,7 +76,7 @@ test('localCheckpoint: MEMORY_AND_DISK, lineage cut after the first action (firs
     computed: number;
     rddId: number;
   }>('localCheckpoint');
-  assert.deepEqual(r.before.level, 'MEMORY_AND_DISK');
+  assert.deepEqual(r.before.level, printed('MEMORY_AND_DISK'));
   assert.equal(r.before.checkpointed, false);
   // Before: the map over the range; after: the map over its own blocks, nothing below.
   assert.match(r.before.debug, /MapPartitionsRDD\[\d+\] at map .*\[MEMORY_AND_DISK\]\n\s+\|\s+ParallelCollectionRDD\[\d+\] at range at \S+ \[\]$/);
@@ -98,7 +99,7 @@ test('localCheckpoint: MEMORY_AND_DISK, lineage cut after the first action (firs
 });
 
 test('localCheckpoint: disk added to the storage level, before or after persist(), as Spark\'s transformStorageLevel', () => {
-  assert.deepEqual(got('levels'), { none: 'MEMORY_AND_DISK', memoryOnlyBefore: 'MEMORY_AND_DISK', memoryOnlyAfter: 'MEMORY_AND_DISK', diskOnly: 'DISK_ONLY' });
+  assert.deepEqual(got('levels'), { none: printed('MEMORY_AND_DISK'), memoryOnlyBefore: printed('MEMORY_AND_DISK'), memoryOnlyAfter: printed('MEMORY_AND_DISK'), diskOnly: printed('DISK_ONLY') });
 });
 
 test('localCheckpoint and checkpoint: checkpoint() after localCheckpoint() is ignored, localCheckpoint() after checkpoint() overrides it; nothing written', () => {

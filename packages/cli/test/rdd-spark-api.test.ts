@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import { HashPartitioner, partitionFunction } from '@sluice/core/internal';
 import { fixture, mulberry32, withCluster } from './harness.js';
 import { ReportedOutcomes } from './reported-outcomes.js';
+import { printed } from './spark-storage-levels.js';
 
 const rand = mulberry32(20261202);
 const int = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo));
@@ -253,7 +254,7 @@ test("histogram: Spark's buckets (right-open, the last closed), evenly spaced or
 
 test('toLocalIterator gives the elements in order; getNumPartitions, getStorageLevel', () => {
   assert.deepEqual(got('toLocalIterator'), nums);
-  assert.deepEqual(got('getters'), { n: 4, level: 'NONE', cached: 'MEMORY_ONLY' });
+  assert.deepEqual(got('getters'), { n: 4, level: printed('NONE'), cached: printed('MEMORY_ONLY') });
 });
 
 test("sc.makeRDD(seq, numSlices) is Spark's parallelize under its other name: the slices ParallelCollectionRDD cuts, scope makeRDD; 0 slices refused naming makeRDD", () => {

@@ -1,4 +1,4 @@
-import { SluiceError, refuseUnknownOptions, type DStream, type StreamingContext } from '@sluice/core';
+import { SluiceError, StorageLevel, refuseUnknownOptions, type DStream, type StreamingContext } from '@sluice/core';
 import type { SparkFlumeEvent } from './flume-event.js';
 import { DEFAULT_MAX_BATCH_BYTES, STORAGE_LEVELS, type FlumeStreamOptions, type ReceiverStorageLevel, type ResolvedFlumeOptions } from './flume-options.js';
 import { FlumeReceiver } from './flume-receiver.js';
@@ -44,8 +44,9 @@ function resolve(hostname: string, port: number, o: FlumeStreamOptions): Resolve
  * Spark's positional form: createStream(ssc, hostname, port, storageLevel, enableDecompression).
  */
 function createStream(ssc: StreamingContext, hostname: string, port: number, options?: FlumeStreamOptions): DStream<SparkFlumeEvent>;
-function createStream(ssc: StreamingContext, hostname: string, port: number, storageLevel: ReceiverStorageLevel, enableDecompression?: boolean): DStream<SparkFlumeEvent>;
-function createStream(ssc: StreamingContext, hostname: string, port: number, options: FlumeStreamOptions | ReceiverStorageLevel = {}, enableDecompression?: boolean): DStream<SparkFlumeEvent> {
+function createStream(ssc: StreamingContext, hostname: string, port: number, storageLevel: ReceiverStorageLevel | StorageLevel, enableDecompression?: boolean): DStream<SparkFlumeEvent>;
+function createStream(ssc: StreamingContext, hostname: string, port: number, given: FlumeStreamOptions | ReceiverStorageLevel | StorageLevel = {}, enableDecompression?: boolean): DStream<SparkFlumeEvent> {
+  const options = levelName(given);
   if (typeof options !== 'string' && enableDecompression !== undefined) {
     throw bad(`FlumeUtils.createStream(${String(hostname)}:${String(port)})`, 'enableDecompression', enableDecompression, 'with an options object give it there ({ enableDecompression: true }), or pass the storage level name before it as Spark does');
   }
@@ -107,15 +108,17 @@ function resolvePolling(addresses: readonly SparkSinkAddress[], o: FlumePollingO
  * parallelism), or (ssc, hostname, port, storageLevel) for one sink.
  */
 function createPollingStream(ssc: StreamingContext, addresses: readonly SparkSinkAddress[], options?: FlumePollingOptions): DStream<SparkFlumeEvent>;
-function createPollingStream(ssc: StreamingContext, addresses: readonly SparkSinkAddress[], storageLevel: ReceiverStorageLevel, maxBatchSize?: number, parallelism?: number): DStream<SparkFlumeEvent>;
-function createPollingStream(ssc: StreamingContext, hostname: string, port: number, storageLevel?: ReceiverStorageLevel): DStream<SparkFlumeEvent>;
+function createPollingStream(ssc: StreamingContext, addresses: readonly SparkSinkAddress[], storageLevel: ReceiverStorageLevel | StorageLevel, maxBatchSize?: number, parallelism?: number): DStream<SparkFlumeEvent>;
+function createPollingStream(ssc: StreamingContext, hostname: string, port: number, storageLevel?: ReceiverStorageLevel | StorageLevel): DStream<SparkFlumeEvent>;
 function createPollingStream(
   ssc: StreamingContext,
   addresses: readonly SparkSinkAddress[] | string,
-  third?: FlumePollingOptions | ReceiverStorageLevel | number,
-  fourth?: number | ReceiverStorageLevel,
+  givenThird?: FlumePollingOptions | ReceiverStorageLevel | StorageLevel | number,
+  givenFourth?: number | ReceiverStorageLevel | StorageLevel,
   fifth?: number,
 ): DStream<SparkFlumeEvent> {
+  const third = levelName(givenThird);
+  const fourth = levelName(givenFourth);
   let list: readonly SparkSinkAddress[];
   let o: FlumePollingOptions;
   if (typeof addresses === 'string') {
@@ -147,3 +150,12 @@ export const FlumeUtils = {
   createStream,
   createPollingStream,
 };
+
+/**
+ * A StorageLevel given where Spark's positional forms take one (`StorageLevel.MEMORY_AND_DISK_2`)
+ * as its name, which the options take; anything else as given.
+ */
+function levelName<T>(x: T | StorageLevel): T | ReceiverStorageLevel {
+  if (!(x instanceof StorageLevel)) return x;
+  return STORAGE_LEVELS.find((n) => StorageLevel[n].equals(x)) ?? (String(x) as ReceiverStorageLevel);
+}

@@ -1,4 +1,4 @@
-import { DirectInputRDD, type DirectSource, type RDD, type SluiceContext } from '@sluice/core';
+import { DirectInputRDD, StorageLevel, type DirectSource, type RDD, type SluiceContext } from '@sluice/core';
 
 /** The records [fromOffset, untilOffset) of one topic-partition, as one batch reads them. */
 export interface OffsetRange {
@@ -50,7 +50,7 @@ export class KafkaRDD<T> extends DirectInputRDD<T, OffsetRange> implements HasOf
   override async take(n: number): Promise<T[]> {
     // Not a whole number (refused) or none wanted: as every RDD's take. A persisted RDD's too:
     // it reads through its cache (and fills it), as Spark's take on the RDD itself does.
-    if (!Number.isSafeInteger(n) || n <= 0 || this.getStorageLevel() !== 'NONE') return super.take(n);
+    if (!Number.isSafeInteger(n) || n <= 0 || this.getStorageLevel() !== StorageLevel.NONE) return super.take(n);
     const ranges = this.ranges();
     const out: T[] = [];
     let at = 0;

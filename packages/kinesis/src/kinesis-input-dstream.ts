@@ -53,7 +53,7 @@ export class KinesisInputDStreamBuilder {
   private idleMs = 200;
   private shardSyncMs = 1000;
   private retryMs = 1000;
-  private level: SparkStorageLevel = StorageLevel.MEMORY_AND_DISK_2;
+  private level: StorageLevel | SparkStorageLevel = StorageLevel.MEMORY_AND_DISK_2;
   private metricsNone = false;
   private dimensions: readonly string[] | undefined;
 
@@ -145,8 +145,8 @@ export class KinesisInputDStreamBuilder {
    * is, any StorageLevel.* of @sluice/core; the blocks are stored as Sluice always stores them
    * (serialized, replicated to a second worker or written ahead with writeAheadLog).
    */
-  storageLevel(level: SparkStorageLevel): this {
-    if (typeof level !== 'string' || !Object.hasOwn(StorageLevel, level)) throw bad('storageLevel', level, 'give StorageLevel.MEMORY_AND_DISK_2 (or another StorageLevel.* from @sluice/core)');
+  storageLevel(level: StorageLevel | SparkStorageLevel): this {
+    if (!(level instanceof StorageLevel) && !(typeof level === 'string' && (StorageLevel as unknown as Record<string, unknown>)[level] instanceof StorageLevel)) throw bad('storageLevel', level, 'give StorageLevel.MEMORY_AND_DISK_2 (or another StorageLevel.* from @sluice/core)');
     this.level = level;
     return this;
   }

@@ -1,4 +1,4 @@
-import { Receiver, type SparkStorageLevel } from '@sluice/core';
+import { Receiver, type SparkStorageLevel, type StorageLevel } from '@sluice/core';
 import { createKinesisClient } from './kinesis-client.js';
 import type { KinesisReaderConfig } from './kinesis-reader-config.js';
 import type { KinesisRecord } from './kinesis-record.js';
@@ -21,7 +21,7 @@ export class KinesisReceiver<T> extends Receiver<T> {
   constructor(
     readonly config: KinesisReaderConfig,
     readonly messageHandler: ((record: KinesisRecord) => T) | undefined,
-    storageLevel: SparkStorageLevel = 'MEMORY_AND_DISK_2',
+    storageLevel: StorageLevel | SparkStorageLevel = 'MEMORY_AND_DISK_2',
   ) {
     super(storageLevel);
   }

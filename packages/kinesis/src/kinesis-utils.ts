@@ -1,4 +1,4 @@
-import { SluiceError, type DStream, type SparkStorageLevel, type StreamingContext } from '@sluice/core';
+import { SluiceError, type DStream, type SparkStorageLevel, type StorageLevel, type StreamingContext } from '@sluice/core';
 import { KinesisInputDStream } from './kinesis-input-dstream.js';
 import type { KinesisRecord } from './kinesis-record.js';
 
@@ -19,10 +19,10 @@ type Handler<T> = (record: KinesisRecord) => T;
  */
 export const KinesisUtils = {
   createStream: createStream as {
-    (ssc: StreamingContext, kinesisAppName: string, streamName: string, endpointUrl: string, regionName: string, initialPositionInStream: InitialPositionInStream, checkpointInterval: number, storageLevel: SparkStorageLevel): DStream<Buffer>;
-    (ssc: StreamingContext, kinesisAppName: string, streamName: string, endpointUrl: string, regionName: string, initialPositionInStream: InitialPositionInStream, checkpointInterval: number, storageLevel: SparkStorageLevel, awsAccessKeyId: string, awsSecretKey: string): DStream<Buffer>;
-    <T>(ssc: StreamingContext, kinesisAppName: string, streamName: string, endpointUrl: string, regionName: string, initialPositionInStream: InitialPositionInStream, checkpointInterval: number, storageLevel: SparkStorageLevel, messageHandler: Handler<T>): DStream<T>;
-    <T>(ssc: StreamingContext, kinesisAppName: string, streamName: string, endpointUrl: string, regionName: string, initialPositionInStream: InitialPositionInStream, checkpointInterval: number, storageLevel: SparkStorageLevel, messageHandler: Handler<T>, awsAccessKeyId: string, awsSecretKey: string): DStream<T>;
+    (ssc: StreamingContext, kinesisAppName: string, streamName: string, endpointUrl: string, regionName: string, initialPositionInStream: InitialPositionInStream, checkpointInterval: number, storageLevel: StorageLevel | SparkStorageLevel): DStream<Buffer>;
+    (ssc: StreamingContext, kinesisAppName: string, streamName: string, endpointUrl: string, regionName: string, initialPositionInStream: InitialPositionInStream, checkpointInterval: number, storageLevel: StorageLevel | SparkStorageLevel, awsAccessKeyId: string, awsSecretKey: string): DStream<Buffer>;
+    <T>(ssc: StreamingContext, kinesisAppName: string, streamName: string, endpointUrl: string, regionName: string, initialPositionInStream: InitialPositionInStream, checkpointInterval: number, storageLevel: StorageLevel | SparkStorageLevel, messageHandler: Handler<T>): DStream<T>;
+    <T>(ssc: StreamingContext, kinesisAppName: string, streamName: string, endpointUrl: string, regionName: string, initialPositionInStream: InitialPositionInStream, checkpointInterval: number, storageLevel: StorageLevel | SparkStorageLevel, messageHandler: Handler<T>, awsAccessKeyId: string, awsSecretKey: string): DStream<T>;
   },
 } as const;
 
@@ -34,7 +34,7 @@ function createStream(
   regionName: string,
   initialPositionInStream: InitialPositionInStream,
   checkpointInterval: number,
-  storageLevel: SparkStorageLevel,
+  storageLevel: StorageLevel | SparkStorageLevel,
   ...rest: unknown[]
 ): DStream<unknown> {
   const handler = typeof rest[0] === 'function' ? (rest.shift() as Handler<unknown>) : undefined;

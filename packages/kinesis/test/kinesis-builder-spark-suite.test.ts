@@ -49,7 +49,7 @@ test("should propagate required values and Spark's default values", () => {
   assert.deepEqual(c.initialPosition, { kind: 'LATEST' }, 'DEFAULT_INITIAL_POSITION');
   assert.equal(c.checkpointIntervalMs, BATCH_MS, 'checkpointInterval == batchDuration');
   assert.equal(c.credentials, undefined, 'DefaultCredentials: the AWS default chain on each worker');
-  assert.equal(receiverOf(builder().build()).storageLevel, 'MEMORY_AND_DISK_2', 'DEFAULT_STORAGE_LEVEL');
+  assert.equal(receiverOf(builder().build()).storageLevel, StorageLevel.MEMORY_AND_DISK_2, 'DEFAULT_STORAGE_LEVEL');
 });
 
 function receiverOf(stream: DStream<unknown>): KinesisReceiver<unknown> {
@@ -82,7 +82,7 @@ test("Spark's guide as written: new KinesisInitialPositions.*(), storageLevel, m
     const c = configOf(s);
     assert.deepEqual(c.initialPosition, kind, initial.getPosition());
     assert.deepEqual([c.regionName, c.checkpointIntervalMs, c.credentials], ['us-west-2', 2000, { accessKeyId: 'AKID', secretAccessKey: 'SECRET' }]);
-    assert.equal(receiverOf(s).storageLevel, 'MEMORY_ONLY');
+    assert.equal(receiverOf(s).storageLevel, StorageLevel.MEMORY_ONLY);
   }
   assert.equal(new KinesisInitialPositions.AtTimestamp(at).getTimestamp(), at);
   // SparkAWSCredentials.builder().build() with nothing given is Spark's DefaultCredentials: the default chain.
@@ -141,7 +141,7 @@ test("KinesisUtils.createStream, Spark's older forms: storage level, then a mess
   const c = configOf(bytes);
   assert.deepEqual(
     [c.checkpointAppName, c.streamName, c.endpointUrl, c.regionName, c.initialPosition, c.checkpointIntervalMs, c.credentials, receiverOf(bytes).messageHandler, receiverOf(bytes).storageLevel],
-    ['old-app', 'old-stream', ep, 'eu-west-1', { kind: 'TRIM_HORIZON' }, 4000, undefined, undefined, 'MEMORY_AND_DISK_2'],
+    ['old-app', 'old-stream', ep, 'eu-west-1', { kind: 'TRIM_HORIZON' }, 4000, undefined, undefined, StorageLevel.MEMORY_AND_DISK_2],
   );
   const keyed = configOf(KinesisUtils.createStream(ssc, 'old-app', 'old-stream', ep, 'eu-west-1', InitialPositionInStream.LATEST, 4000, StorageLevel.MEMORY_ONLY, 'AKID', 'SECRET'));
   assert.deepEqual([keyed.initialPosition, keyed.credentials], [{ kind: 'LATEST' }, { accessKeyId: 'AKID', secretAccessKey: 'SECRET' }]);

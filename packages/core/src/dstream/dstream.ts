@@ -3,7 +3,7 @@ import { sparkWords } from '../util/spark-words.js';
 import { notProvided } from '../util/not-provided.js';
 import { fileSystemFor } from '../io/file-system-registry.js';
 import { HashPartitioner, resolvePartitioner, type PartitionArg, type Partitioner } from '../rdd/partitioner.js';
-import { storedLevel, type SparkStorageLevel } from '../rdd/storage-level.js';
+import { StorageLevel, storedLevel, toStorageLevel, type SparkStorageLevel } from '../rdd/storage-level.js';
 import type { CombineByKeyOptions } from '../rdd/pair-rdd-functions.js';
 import type { RDD } from '../rdd/rdd.js';
 import { batchScope, currentCreationSite, currentScope, ownMethodsBut, scopeMethods, withGivenScope, type CreationSite } from '../rdd/rdd-operation-scope.js';
@@ -53,7 +53,7 @@ export abstract class DStream<T> {
     return this.ssc;
   }
   /** @internal */ readonly generated = new Map<number, RDD<T>>();
-  /** @internal */ storageLevel: SparkStorageLevel = 'NONE';
+  /** @internal */ storageLevel: StorageLevel = StorageLevel.NONE;
   /** @internal */ checkpointInterval: number | undefined;
   /** @internal */ rememberMs = 0;
   /** @internal Set for streams that must be checkpointed (stateful). */
@@ -151,7 +151,7 @@ export abstract class DStream<T> {
     // for those the function of a transform makes, each at its own operation (displayInnerRDDOps).
     const rdd = scope ? withGivenScope(scope, !this.displayInnerRDDOps, () => this.compute(time), this.displayInnerRDDOps ? undefined : this.creationSite) : this.compute(time);
     if (rdd) {
-      if (this.storageLevel !== 'NONE') rdd.persist(this.storageLevel);
+      if (this.storageLevel !== StorageLevel.NONE) rdd.persist(this.storageLevel);
       if (this.checkpointInterval && (time - this.ssc.zeroTime) % this.checkpointInterval === 0) {
         rdd.checkpoint();
         // No job id in the name: a resubmitted job recovers from it (StreamingContext.getOrCreate).
@@ -235,11 +235,12 @@ export abstract class DStream<T> {
   // ---- settings -----------------------------------------------------------------------
 
   /** Persist each batch's RDD at `level`, any of Spark's levels, stored as `RDD.persist` stores it. */
-  persist(level: SparkStorageLevel = 'MEMORY_ONLY'): this {
+  persist(level: StorageLevel | SparkStorageLevel = StorageLevel.MEMORY_ONLY): this {
     // Spark's DStream.persist: isInitialized (started, and stopped after) is its condition.
     this.ssc.checkNotStarted(`dstream.persist: the storage level of stream ${this.id}`, 'Cannot change storage level of a DStream after streaming context has started');
-    if (storedLevel(level) === undefined) throw new SluiceError('SLUICE_BAD_ARGUMENT', `dstream.persist (stream ${this.id}): ${JSON.stringify(level)} is not a storage level to persist at; give one of Spark's, StorageLevel.MEMORY_ONLY (the default), MEMORY_AND_DISK_SER, ... (from @sluice/core)`);
-    this.storageLevel = level;
+    const given = toStorageLevel(level);
+    if (storedLevel(level) === undefined || given === undefined) throw new SluiceError('SLUICE_BAD_ARGUMENT', `dstream.persist (stream ${this.id}): ${typeof level === 'string' ? JSON.stringify(level) : String(level)} is not a storage level to persist at; give one of Spark's, StorageLevel.MEMORY_ONLY (the default), MEMORY_AND_DISK_SER, ... (from @sluice/core)`);
+    this.storageLevel = given;
     return this;
   }
 
@@ -255,7 +256,7 @@ export abstract class DStream<T> {
   checkpoint(interval: Duration): this {
     this.ssc.checkNotStarted(`dstream.checkpoint: the checkpoint interval of stream ${this.id}`, 'Cannot change checkpoint interval of a DStream after streaming context has started');
     const ms = toMillis(interval, 'dstream.checkpoint interval');
-    if (this.storageLevel === 'NONE') this.persist();
+    if (this.storageLevel === StorageLevel.NONE) this.persist();
     this.checkpointInterval = ms;
     return this;
   }

@@ -1,6 +1,6 @@
 import { SluiceError } from '../errors.js';
 import type { Partitioner } from '../rdd/partitioner.js';
-import type { StorageLevel } from '../rdd/plan.js';
+import { StorageLevel, type SparkStorageLevel } from '../rdd/storage-level.js';
 import type { RDD } from '../rdd/rdd.js';
 import { toMillis, type Duration } from '../streaming/duration.js';
 import { DStream, derivedStreams } from './dstream.js';
@@ -25,7 +25,7 @@ abstract class WindowOverDStream<P, T> extends DStream<T> {
     this.slideMs = toMillis(slideDuration, 'window slide');
     checkMultiple(this.windowMs, parent as DStream<unknown>, 'window length');
     checkMultiple(this.slideMs, parent as DStream<unknown>, 'window slide');
-    if (parent.storageLevel === 'NONE') parent.persist('MEMORY_ONLY');
+    if (parent.storageLevel === StorageLevel.NONE) parent.persist(StorageLevel.MEMORY_ONLY);
   }
 
   get dependencies(): readonly DStream<unknown>[] {
@@ -57,7 +57,7 @@ export class WindowedDStream<T> extends WindowOverDStream<T, T> {
    * whose RDDs are unions sharing the parent's RDDs (caching them would keep a copy of each
    * batch for every window it falls in).
    */
-  override persist(level: StorageLevel = 'MEMORY_ONLY'): this {
+  override persist(level: StorageLevel | SparkStorageLevel = StorageLevel.MEMORY_ONLY): this {
     this.parent.persist(level);
     return this;
   }
@@ -101,7 +101,7 @@ export class ReducedWindowedDStream<K, V> extends WindowOverDStream<[K, V], [K, 
   }
 
   /** As Spark's: the per-batch reductions the windows are made from are kept at `level` too. */
-  override persist(level: StorageLevel = 'MEMORY_ONLY'): this {
+  override persist(level: StorageLevel | SparkStorageLevel = StorageLevel.MEMORY_ONLY): this {
     super.persist(level);
     this.parent.persist(level);
     return this;

@@ -8,7 +8,7 @@ import { resolveJobPath } from '../job-working-directory.js';
 import type { SluiceContext } from '../context.js';
 import { HashPartitioner, checkPartitions, partitionerEquals, resolvePartitioner, type PartitionArg, type Partitioner } from './partitioner.js';
 import type { AggregatorSpec, LineageGraph, NodeOp, PlanNode, ShuffleSpec, StorageLevel } from './plan.js';
-import { storedLevel, type SparkStorageLevel } from './storage-level.js';
+import { StorageLevel as Level, storageLevelName, storedLevel, toStorageLevel, type SparkStorageLevel } from './storage-level.js';
 import { debugString, describe, rddClassName } from './debug-string.js';
 import { AsyncRDDActions } from './async-rdd-actions.js';
 import { DoubleRDDFunctions } from './double-rdd-functions.js';
@@ -67,8 +67,8 @@ export class RDD<T> {
   /** @internal */ op: NodeOp;
   /** @internal */ deps: Dependency[];
   /** @internal */ storage: StorageLevel = 'NONE';
-  /** @internal The Spark level persist() was given, which `storage` stores (MEMORY_ONLY_SER as MEMORY_ONLY); undefined when it is `storage` itself. */
-  persistLevel: SparkStorageLevel | undefined;
+  /** @internal The Spark level persist() was given, which `storage` stores (MEMORY_ONLY_SER as MEMORY_ONLY); undefined after a local checkpoint (`storage`'s own). */
+  persistLevel: Level | undefined;
   /** @internal */ checkpointRequested = false;
   /** @internal */ checkpointDir: string | undefined;
   /** @internal localCheckpoint() was called: the next action's end truncates the lineage. */
@@ -129,9 +129,14 @@ export class RDD<T> {
     return Array.from({ length: this.numPartitions }, (_, index) => ({ index }));
   }
 
-  /** The level `persist` was given (Spark's name, `StorageLevel.MEMORY_ONLY_SER` included), or 'NONE'. */
-  getStorageLevel(): SparkStorageLevel {
-    return this.storage === 'NONE' ? 'NONE' : (this.persistLevel ?? this.storage);
+  /**
+   * Spark's getStorageLevel: the StorageLevel `persist` was given (`StorageLevel.MEMORY_ONLY_SER`
+   * for 'MEMORY_ONLY_SER' too), or `StorageLevel.NONE`; one of the `StorageLevel.*` constants (a
+   * level built with flags no constant has: that level), so `=== StorageLevel.MEMORY_ONLY` is
+   * Spark's `== StorageLevel.MEMORY_ONLY`. Since 2026-12-06 (before, the level's name as a string).
+   */
+  getStorageLevel(): Level {
+    return this.storage === 'NONE' ? Level.NONE : (this.persistLevel ?? Level[this.storage]);
   }
 
   setName(name: string): this {
@@ -458,21 +463,23 @@ export class RDD<T> {
    * another), except that a locally checkpointed RDD (or one marked) takes any level with disk
    * added: MEMORY_ONLY becomes MEMORY_AND_DISK.
    */
-  persist(level: SparkStorageLevel = 'MEMORY_ONLY'): this {
+  persist(level: Level | SparkStorageLevel = Level.MEMORY_ONLY): this {
     const stored = storedLevel(level);
-    if (stored === undefined) {
-      throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.persist: unknown storage level ${JSON.stringify(level)} for ${this.toString()}; give one of Spark's, StorageLevel.MEMORY_ONLY (the default), MEMORY_AND_DISK, DISK_ONLY, a _SER or _2 one, or OFF_HEAP (from @sluice/core)`);
+    const given = toStorageLevel(level);
+    if (stored === undefined || given === undefined) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.persist: unknown storage level ${typeof level === 'string' ? JSON.stringify(level) : String(level)} for ${this.toString()}; give one of Spark's, StorageLevel.MEMORY_ONLY (the default), MEMORY_AND_DISK, DISK_ONLY, a _SER or _2 one, or OFF_HEAP (from @sluice/core)`);
     }
     if (this.localCheckpointRequested || this.locallyCheckpointed) {
       this.storage = withDisk(stored);
       this.persistLevel = undefined;
       return this;
     }
-    if (this.storage !== 'NONE' && this.getStorageLevel() !== level) {
-      throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.persist('${level}'): cannot change the storage level of ${this.toString()} after it was already assigned a level ('${this.getStorageLevel()}'), as Spark; call unpersist() first${sparkWords(true, 'Cannot change storage level of an RDD after it was already assigned a level')}`);
+    if (this.storage !== 'NONE' && !this.getStorageLevel().equals(given)) {
+      const shown = (l: Level): string => storageLevelName(l) ?? String(l);
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.persist('${shown(given)}'): cannot change the storage level of ${this.toString()} after it was already assigned a level ('${shown(this.getStorageLevel())}'), as Spark; call unpersist() first${sparkWords(true, 'Cannot change storage level of an RDD after it was already assigned a level')}`);
     }
     this.storage = stored;
-    this.persistLevel = stored === level ? undefined : level;
+    this.persistLevel = given;
     this.context.persistentRdds.set(this as RDD<unknown>);
     return this;
   }

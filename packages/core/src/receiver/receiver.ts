@@ -1,4 +1,4 @@
-import { sparkStorageLevel, type SparkStorageLevel } from '../rdd/storage-level.js';
+import { sparkStorageLevel, StorageLevel, type SparkStorageLevel } from '../rdd/storage-level.js';
 import { SluiceError } from '../errors.js';
 import type { LineRun } from './line-chunker.js';
 
@@ -71,11 +71,13 @@ export abstract class Receiver<T> {
    * `super(StorageLevel.MEMORY_AND_DISK_2)` ports as written (since 2026-12-05; before, the
    * constructor took nothing). Kept for the program to read; received blocks are stored as
    * Sluice always stores them (serialized; replicated to a second worker, or written to the
-   * write-ahead log), whatever the level. Default Spark's usual MEMORY_AND_DISK_SER_2.
+   * write-ahead log), whatever the level. Default Spark's usual MEMORY_AND_DISK_SER_2. A
+   * StorageLevel (Spark's), the constructor taking a level's name too ('MEMORY_ONLY' gives
+   * StorageLevel.MEMORY_ONLY); since 2026-12-06 (before, the name as a string).
    */
-  readonly storageLevel: SparkStorageLevel;
+  readonly storageLevel: StorageLevel;
 
-  constructor(storageLevel: SparkStorageLevel = 'MEMORY_AND_DISK_SER_2') {
+  constructor(storageLevel: StorageLevel | SparkStorageLevel = StorageLevel.MEMORY_AND_DISK_SER_2) {
     this.storageLevel = sparkStorageLevel(storageLevel, `new ${new.target.name}(storageLevel)`);
   }
 

@@ -4,6 +4,7 @@ import type { ShippedFunction } from '../closure/shipped-function.js';
 import { encode } from '../codec/codec.js';
 import { topLevelClassBinding } from '../codec/record-classes.js';
 import { NotSerializableError, SluiceError } from '../errors.js';
+import { revivedStorageLevel } from '../rdd/storage-level.js';
 import type { Receiver } from './receiver.js';
 import { RawSocketReceiver } from './raw-socket-receiver.js';
 import { SocketReceiver } from './socket-receiver.js';
@@ -79,5 +80,7 @@ export function reviveReceiver(s: ShippedReceiver, evalInScope: (src: string) =>
   for (const [k, f] of Object.entries(s.fields)) {
     r[k] = 'fn' in f ? reviveClosure(f.fn, evalInScope, () => undefined) : f.value;
   }
+  // Receiver.storageLevel travels as its flags: the StorageLevel again (Spark's constant when it is one).
+  if (s.fields.storageLevel !== undefined && 'value' in s.fields.storageLevel) r.storageLevel = revivedStorageLevel(s.fields.storageLevel.value);
   return r as unknown as Receiver<unknown>;
 }

@@ -1,4 +1,4 @@
-import { sparkStorageLevel, type SparkStorageLevel } from '../rdd/storage-level.js';
+import { sparkStorageLevel, StorageLevel, type SparkStorageLevel } from '../rdd/storage-level.js';
 import path from 'node:path';
 import type { SluiceContext } from '../context.js';
 import type { DStream } from '../dstream/dstream.js';
@@ -502,11 +502,11 @@ export class StreamingContext {
    * Spark's socketTextStream(hostname, port, storageLevel), as written (since 2026-12-05): the
    * level is taken as a receiver's is (any StorageLevel.*; blocks are stored as always).
    */
-  socketTextStream(host: string, port: number, storageLevel: SparkStorageLevel): DStream<string>;
-  socketTextStream(host: string, port: number, optionsOrLevel: SocketTextStreamOptions | SparkStorageLevel = {}): DStream<string> {
+  socketTextStream(host: string, port: number, storageLevel: StorageLevel | SparkStorageLevel): DStream<string>;
+  socketTextStream(host: string, port: number, optionsOrLevel: SocketTextStreamOptions | StorageLevel | SparkStorageLevel = {}): DStream<string> {
     ({ host, port } = socketSource('socketTextStream', host, port));
     const name = `socketTextStream(${host}:${port})`;
-    const options: SocketTextStreamOptions = typeof optionsOrLevel === 'string' ? (sparkStorageLevel(optionsOrLevel, name), {}) : optionsOrLevel;
+    const options: SocketTextStreamOptions = typeof optionsOrLevel === 'string' || optionsOrLevel instanceof StorageLevel ? (sparkStorageLevel(optionsOrLevel, name), {}) : optionsOrLevel;
     checkSocketTextStreamOptions(name, options);
     const max = options.maxRecordLength ?? DEFAULT_MAX_RECORD_LENGTH;
     if (!Number.isSafeInteger(max) || max < 1) {
