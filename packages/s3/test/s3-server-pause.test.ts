@@ -1,0 +1,91 @@
+// The S3 endpoint stops answering under a checkpointed stream: s3rver (a real S3 API server
+// from npm, a process of its own) paused with SIGSTOP — it takes connections (the kernel's)
+// and answers nothing — 8 s after the stream's third batch, shorter than socketTimeoutMs
+// (20 s, the default), then woken with SIGCONT. The stream's state checkpoints and metadata
+// checkpoints to s3:// wait for it (written by the workers' task threads and the driver);
+// every batch's state is the running totals of the input (counted in the test). Passes as is:
+// the clients' socket timeout bounds a pause longer than it (s3-checkpoint-store.test.ts, a
+// front that never answers).
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { startS3rver, type S3rverProcess } from './s3rver-process.js';
+import { fixture, startCluster, submit, type Cluster } from './sluice-cluster.js';
+
+const BUCKET = 'sluice-pause';
+const BATCHES = 10;
+const SEED = 4343;
+
+let s3: S3rverProcess | undefined;
+let cluster: Cluster | undefined;
+
+before(async () => {
+  s3 = await startS3rver([BUCKET]);
+  cluster = await startCluster(2, s3.env);
+});
+
+after(async () => {
+  if (s3?.child.pid) process.kill(s3.child.pid, 'SIGCONT');
+  await cluster?.stop();
+  await s3?.stop();
+});
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The running totals after each batch, from the seeded input s3-stateful.ts makes. */
+function expectedStates(): [string, number][][] {
+  const rand = mulberry32(SEED);
+  const totals = new Map<string, number>();
+  const out: [string, number][][] = [];
+  for (let b = 0; b < BATCHES; b++) {
+    for (let j = 0; j < 40; j++) {
+      const k = `w${Math.floor(rand() * 13)}`;
+      totals.set(k, (totals.get(k) ?? 0) + 1 + Math.floor(rand() * 5));
+    }
+    out.push([...totals].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+  }
+  return out;
+}
+
+test('s3rver paused 8 s mid-stream (state and metadata checkpoints to s3://), within socketTimeoutMs: ridden out, every batch state exact', { timeout: 180_000 }, async () => {
+  const gate = path.join(os.tmpdir(), `sluice-s3-pause-gate-${process.pid}-${Date.now()}`);
+  const job = submit(cluster!, fixture('s3-stateful.ts'), [`s3://${BUCKET}/run`, String(BATCHES), String(SEED), gate]);
+  let paused = 0;
+  try {
+    await job.waitLine('RDD ', 120_000);
+    fs.writeFileSync(gate, '');
+    await job.waitLine('STATE {"i":2,', 120_000);
+    const pid = s3!.child.pid!;
+    process.kill(pid, 'SIGSTOP');
+    const t0 = Date.now();
+    try {
+      await new Promise((r) => setTimeout(r, 8000));
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    paused = Date.now() - t0;
+  } finally {
+    fs.writeFileSync(gate, '');
+  }
+  const result = await job.done;
+  fs.rmSync(gate, { force: true });
+  assert.equal(result.code, 0, `the job failed:\n${result.stderr}\n${result.stdout.join('\n')}`);
+  const want = expectedStates();
+  const states = result.stdout.filter((l) => l.startsWith('STATE ')).map((l) => JSON.parse(l.slice(6)) as { i: number; state: [string, number][] });
+  assert.deepEqual(states.map((s) => s.i), Array.from({ length: BATCHES }, (_, i) => i));
+  for (const s of states) assert.deepEqual(s.state, want[s.i], `state after batch ${s.i}`);
+  const keys = (await s3!.list(BUCKET, 'run/stream/')).map((o) => o.key);
+  assert.ok(keys.some((k) => /^run\/stream\/metadata\/checkpoint-\d+$/.test(k)), `metadata checkpoints in the bucket: ${keys.join(', ')}`);
+  console.log(`# paused ${paused} ms after batch 2; all ${BATCHES} states exact; ${keys.length} checkpoint objects`);
+});
