@@ -10666,6 +10666,38 @@ const MUTATIONS = [
     replace: "  if (s.fields.storageLevel !== undefined && 'value' in s.fields.storageLevel) r.storageLevel = s.fields.storageLevel.value ?? revivedStorageLevel(undefined);",
     tests: [{ file: 'packages/cli/dist/test/custom-receivers-guide.test.js', pattern: 'store\\(\\)' }],
   },
+  {
+    id: 'checkpoint-compress-not-applied',
+    what: 'rdd.checkpoint writes its parts uncompressed whatever spark.checkpoint.compress says',
+    file: 'packages/core/src/scheduler/run-task.ts',
+    search: 'encodeCheckpointPart(records, action.compress === true)',
+    replace: 'encodeCheckpointPart(records, false)',
+    tests: [{ file: 'packages/cli/dist/test/checkpoint-compress.test.js', pattern: 'RDD checkpoint parts' }],
+  },
+  {
+    id: 'checkpoint-compress-not-asked',
+    what: "the driver program never asks its checkpoint tasks to compress (spark.checkpoint.compress set on the driver is lost)",
+    file: 'packages/core/src/context.ts',
+    search: "{ kind: 'writeCheckpoint', dir, ...(this.backend.checkpointCompress === true ? { compress: true } : {}) }",
+    replace: "{ kind: 'writeCheckpoint', dir }",
+    tests: [{ file: 'packages/cli/dist/test/checkpoint-compress.test.js', pattern: 'RDD checkpoint parts' }],
+  },
+  {
+    id: 'checkpoint-compressed-read-as-plain',
+    what: "a compressed checkpoint part is decoded as if its body were the v8 encoding",
+    file: 'packages/core/src/checkpoint/checkpoint-part.ts',
+    search: 'return decodeRecords<unknown[]>(isLz4Frame(body) ? lz4Unframe(body) : body);',
+    replace: 'return decodeRecords<unknown[]>(body);',
+    tests: [{ file: 'packages/cli/dist/test/checkpoint-compress.test.js', pattern: 'RDD checkpoint parts' }],
+  },
+  {
+    id: 'checkpoint-compress-conf-dropped',
+    what: "--conf (or a properties file's) spark.checkpoint.compress=true never reaches the driver",
+    file: 'packages/cli/src/main.ts',
+    search: '    ...(conf?.checkpointCompress === true ? { checkpointCompress: true } : {}),\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/checkpoint-compress.test.js', pattern: 'RDD checkpoint parts' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

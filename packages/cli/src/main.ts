@@ -200,7 +200,7 @@ function speculationOptions(c: Command): Command {
     )
     .option(
       '--conf <KEY=VALUE>',
-      `${CONF_HELP}; also spark.locality.wait (or .process; how long a task that prefers a worker, its cached partition or received block there, waits for a slot there before it runs anywhere: '3s', '500ms', '0'; default 500ms), spark.default.parallelism (sc.defaultParallelism: parallelize's partitions, reduceByKey's without a count; default the cluster's cores, at least 2) and spark.broadcast.compress (broadcast values LZ4-compressed; default true, Spark's), for every job of this driver`,
+      `${CONF_HELP}; also spark.locality.wait (or .process; how long a task that prefers a worker, its cached partition or received block there, waits for a slot there before it runs anywhere: '3s', '500ms', '0'; default 500ms), spark.default.parallelism (sc.defaultParallelism: parallelize's partitions, reduceByKey's without a count; default the cluster's cores, at least 2) spark.broadcast.compress (broadcast values LZ4-compressed; default true, Spark's) and spark.checkpoint.compress (RDD and state checkpoints LZ4-compressed; default false, Spark's), for every job of this driver`,
       (v: string, prev: SparkConfSettings | undefined) => addSparkConf(v, prev ?? {}),
     );
 }
@@ -223,14 +223,15 @@ function speculationTaskOptions(o: SpeculationOpts): NonNullable<DriverOptions['
 
 /**
  * The driver options a command's --conf and properties file give its driver (sluice run, driver and shell alike):
- * spark.default.parallelism, spark.broadcast.compress, and spark.locality.wait added to the command's other task options.
+ * spark.default.parallelism, spark.broadcast.compress, spark.checkpoint.compress, and spark.locality.wait added to the command's other task options.
  */
-function confDriverOptions(conf: SparkConfSettings | undefined, tasks: NonNullable<DriverOptions['tasks']> = {}): Pick<DriverOptions, 'defaultParallelism' | 'broadcastCompress' | 'tasks'> {
+function confDriverOptions(conf: SparkConfSettings | undefined, tasks: NonNullable<DriverOptions['tasks']> = {}): Pick<DriverOptions, 'defaultParallelism' | 'broadcastCompress' | 'checkpointCompress' | 'tasks'> {
   const wait = conf === undefined ? undefined : localityWaitOf(conf);
   return {
     ...(conf?.defaultParallelism === undefined ? {} : { defaultParallelism: conf.defaultParallelism }),
     tasks: { ...tasks, ...(wait === undefined ? {} : { localityWaitMs: wait }) },
     ...(conf?.broadcastCompress === undefined ? {} : { broadcastCompress: conf.broadcastCompress }),
+    ...(conf?.checkpointCompress === true ? { checkpointCompress: true } : {}),
   };
 }
 

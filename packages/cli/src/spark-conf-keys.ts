@@ -67,6 +67,8 @@ const SPARK_CONF_KEYS: Readonly<Record<string, (value: string) => string>> = {
   'spark.rdd.compress': () => "not provided: cached partitions are stored v8-serialized, uncompressed (only map outputs are compressed: 'sluice worker --shuffle-compress'); remove it",
   'spark.broadcast.compress': (v) =>
     `'--conf spark.broadcast.compress=${v}' on 'sluice run', 'sluice driver' or 'sluice shell' (whether every job of that driver keeps and sends its broadcast values LZ4-compressed; true by default, as Spark's)`,
+  'spark.checkpoint.compress': (v) =>
+    `'--conf spark.checkpoint.compress=${v}' on 'sluice run', 'sluice driver' or 'sluice shell' (whether every job of that driver writes its RDD and state checkpoints LZ4-compressed; false by default, as Spark's)`,
   'spark.shuffle.spill.numElementsForceSpillThreshold': (v) => `'sluice worker --shuffle-spill-records ${v}' (or 'sluice run --shuffle-spill-records ${v}')`,
   'spark.shuffle.file.buffer': () => 'nothing to set (map outputs are written whole per map task); remove it',
   'spark.reducer.maxSizeInFlight': () => 'nothing to set; remove it',

@@ -17,6 +17,8 @@ import { sparkTimeStringMs } from './spark-time.js';
  * - `spark.default.parallelism`: sc.defaultParallelism of every job the driver runs.
  * - `spark.broadcast.compress`: whether every job's broadcast values are kept and sent to the
  *   workers LZ4-compressed (default true, Spark's: README's Tuning table has the figures).
+ * - `spark.checkpoint.compress`: whether every job's RDD checkpoints (a stream's state
+ *   checkpoints among them) are written LZ4-compressed (default false, Spark's).
  */
 export interface SparkConfSettings {
   /** spark.locality.wait (ms). */
@@ -27,6 +29,8 @@ export interface SparkConfSettings {
   readonly defaultParallelism?: number;
   /** spark.broadcast.compress. */
   readonly broadcastCompress?: boolean;
+  /** spark.checkpoint.compress. */
+  readonly checkpointCompress?: boolean;
 }
 
 /**
@@ -75,12 +79,10 @@ export function addSparkConf(given: string, previous: SparkConfSettings): SparkC
       }
       return { ...previous, defaultParallelism: n };
     }
-    case 'spark.broadcast.compress': {
-      // Spark's booleanConf: true or false, any case, surrounding space ignored.
-      const b = value.trim().toLowerCase();
-      if (b !== 'true' && b !== 'false') throw new SluiceError('SLUICE_BAD_ARGUMENT', `--conf ${key}=${value.slice(0, 100)}: not a boolean; give true or false`);
-      return { ...previous, broadcastCompress: b === 'true' };
-    }
+    case 'spark.broadcast.compress':
+      return { ...previous, broadcastCompress: sparkBoolean(key, value) };
+    case 'spark.checkpoint.compress':
+      return { ...previous, checkpointCompress: sparkBoolean(key, value) };
     default:
       // spark-properties.ts' table passes only the keys above as --conf: another one here is
       // a mismatch between the two, not the user's mistake.
@@ -88,8 +90,15 @@ export function addSparkConf(given: string, previous: SparkConfSettings): SparkC
   }
 }
 
+/** A boolean as Spark's booleanConf reads it: true or false, any case, surrounding space ignored; else SLUICE_BAD_ARGUMENT naming the key. */
+function sparkBoolean(key: string, value: string): boolean {
+  const b = value.trim().toLowerCase();
+  if (b !== 'true' && b !== 'false') throw new SluiceError('SLUICE_BAD_ARGUMENT', `--conf ${key}=${value.slice(0, 100)}: not a boolean; give true or false`);
+  return b === 'true';
+}
+
 /** The keys addSparkConf takes, as its refusal lists them. */
-const SETTABLE = 'spark.locality.wait, spark.locality.wait.process (.node: 0; .rack: no effect), spark.default.parallelism and spark.broadcast.compress';
+const SETTABLE = 'spark.locality.wait, spark.locality.wait.process (.node: 0; .rack: no effect), spark.default.parallelism, spark.broadcast.compress and spark.checkpoint.compress';
 
 /** The locality wait the settings give (ms), or undefined for the driver's default. */
 export function localityWaitOf(s: SparkConfSettings): number | undefined {

@@ -102,6 +102,8 @@ export interface ClusterBackend {
   readonly defaultParallelismSet?: boolean;
   /** Whether broadcast values are kept for workers LZ4-compressed (spark.broadcast.compress, set on the driver). */
   readonly broadcastCompress?: boolean;
+  /** Whether RDD checkpoints (a stream's state checkpoints among them) are written LZ4-compressed (spark.checkpoint.compress, set on the driver). */
+  readonly checkpointCompress?: boolean;
   /** Receivers and batch reporting, for streaming jobs. */
   readonly streaming?: StreamingBackend;
   /** The program set its checkpoint directory (the driver keeps it with the job, e.g. in its --state-dir registry). */
@@ -1248,7 +1250,7 @@ export class SluiceContext {
     for (const r of marked) {
       const key = r.checkpointName ?? this.rddCheckpoints.keyFor(r.id);
       const dir = joinCheckpointLocation(store.location, key);
-      await this.runAction(r, { kind: 'writeCheckpoint', dir });
+      await this.runAction(r, { kind: 'writeCheckpoint', dir, ...(this.backend.checkpointCompress === true ? { compress: true } : {}) });
       r.checkpointDir = dir;
       r.deps = [];
       r.checkpointRequested = false;

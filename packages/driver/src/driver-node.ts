@@ -82,6 +82,12 @@ export interface DriverOptions {
    * smaller). Default true, as Spark's (README's Tuning table has the figures).
    */
   readonly broadcastCompress?: boolean;
+  /**
+   * Spark's spark.checkpoint.compress (`--conf` on `sluice driver`, `sluice run` and `sluice shell`):
+   * each job's RDD checkpoints (a stream's state checkpoints among them) are written as LZ4 frames
+   * (when that is smaller). Default false, as Spark's; readers take both forms.
+   */
+  readonly checkpointCompress?: boolean;
   readonly clock?: Clock;
   readonly localDir?: string;
   /** Port of the web UI and /metrics (default: none; the CLI's default is 4040). */
@@ -320,6 +326,7 @@ export class DriverNode {
       stateStore: this.stateStore,
       defaultParallelism: opts.defaultParallelism,
       broadcastCompress: opts.broadcastCompress !== false,
+      ...(opts.checkpointCompress === true ? { checkpointCompress: true } : {}),
       driverRunning: () => this.state === 'running',
       retainedBatches: opts.retainedBatches,
       jobFailureLogLevel: opts.jobFailureLogLevel,

@@ -193,7 +193,7 @@ async function runAction(computer: PartitionComputer, payload: TaskPayload, spli
     }
     case 'writeCheckpoint': {
       const records = await computer.collect(root, split);
-      await openCheckpointStore(action.dir).write(`part-${split}`, encodeCheckpointPart(records));
+      await openCheckpointStore(action.dir).write(`part-${split}`, encodeCheckpointPart(records, action.compress === true));
       return null;
     }
     default: {

@@ -24,7 +24,7 @@ export type ActionSpec =
   | { readonly kind: 'saveAsTextFile'; readonly dir: string; readonly fsSettings?: unknown; readonly codec?: CompressionCodec }
   /** `part-NNNNN` per partition in the object-file format (codec/object-file.ts). */
   | { readonly kind: 'saveAsObjectFile'; readonly dir: string }
-  | { readonly kind: 'writeCheckpoint'; readonly dir: string };
+  | { readonly kind: 'writeCheckpoint'; readonly dir: string; readonly compress?: boolean };
 
 /** Where the map outputs of a shuffle live, indexed by map partition. */
 export interface MapOutputLocation {

@@ -56,6 +56,8 @@ export interface JobLauncherDeps {
   readonly master?: () => string;
   /** Whether each job's broadcasts are LZ4-compressed (DriverOptions.broadcastCompress). */
   readonly broadcastCompress?: boolean;
+  /** Whether each job's RDD checkpoints are LZ4-compressed (DriverOptions.checkpointCompress). */
+  readonly checkpointCompress?: boolean;
 }
 
 /**
@@ -154,7 +156,7 @@ export class JobLauncher {
 
   private start(spec: JobLaunchSpec): DriverJob {
     const { dag, registry, clock, rootLog, stateStore: store } = this.deps;
-    const job = new DriverJob({ ...spec, failureLogLevel: this.deps.jobFailureLogLevel, threads: this.deps.threads, master: this.deps.master?.(), filesRoot: this.deps.filesRoot, ...(this.deps.broadcastCompress === true ? { broadcastCompress: true } : {}) }, dag, registry, clock, rootLog, this.deps.retainedBatches);
+    const job = new DriverJob({ ...spec, failureLogLevel: this.deps.jobFailureLogLevel, threads: this.deps.threads, master: this.deps.master?.(), filesRoot: this.deps.filesRoot, ...(this.deps.broadcastCompress === true ? { broadcastCompress: true } : {}), ...(this.deps.checkpointCompress === true ? { checkpointCompress: true } : {}) }, dag, registry, clock, rootLog, this.deps.retainedBatches);
     this.jobs.set(spec.id, job);
     this.deps.jobStarted?.(job);
     if (store) {

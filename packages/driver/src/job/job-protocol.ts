@@ -15,6 +15,8 @@ export interface JobThreadData {
   readonly parallelismSet?: boolean;
   /** Whether sc.broadcast LZ4-compresses the values it keeps for workers (spark.broadcast.compress). */
   readonly broadcastCompress?: boolean;
+  /** Whether rdd.checkpoint writes its parts LZ4-compressed (spark.checkpoint.compress). */
+  readonly checkpointCompress?: boolean;
   /** Where the job's relative paths resolve (setJobWorkingDirectory); undefined: the driver's working directory. */
   readonly workingDir?: string;
   /** The attempt's files directory on the driver, where sc.addFile copies (SparkFiles' root in the program). */

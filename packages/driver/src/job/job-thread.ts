@@ -210,6 +210,7 @@ const backendOf = (data: JobThreadData): ClusterBackend => ({
   defaultParallelism: () => data.parallelism,
   defaultParallelismSet: data.parallelismSet === true,
   broadcastCompress: data.broadcastCompress === true,
+  checkpointCompress: data.checkpointCompress === true,
   async runJob(graph, action, partitions, onPartition, signal, onStart): Promise<JobRunResult> {
     const outputOperation = currentOutputOperation();
     const description = currentJobDescription();
