@@ -775,7 +775,11 @@ clientCommand(program.command('submit').description('send a job to a running dri
   .argument('[args...]', "arguments passed to the job: everything after the job file (sluice's options go before it)")
   .passThroughOptions()
   .option('--properties-file <file>', PROPERTIES_FILE_HELP)
-  .option('--conf <KEY=VALUE>', CONF_HELP)
+  .option(
+    '--conf <KEY=VALUE>',
+    `${CONF_HELP}; also spark.default.parallelism (this job's sc.defaultParallelism, over the driver's; as spark-submit's, for the application)`,
+    (v: string, prev: SparkConfSettings | undefined) => addSparkConf(v, prev ?? {}),
+  )
   .option('--name <name>', NAME_HELP, jobName)
   .option('--detach', 'print the job id and return; the job keeps running on the driver')
   .option('--task-timeout <duration>', TASK_TIMEOUT_HELP, taskTimeout)
@@ -783,7 +787,7 @@ clientCommand(program.command('submit').description('send a job to a running dri
   .option('--max-restarts <n>', `with --supervise: restarts before the job fails for good (default ${DEFAULT_MAX_RESTARTS})`, int('--max-restarts'))
   .option('--typecheck', TYPECHECK_HELP)
   .option('--no-progress', PROGRESS_HELP)
-  .action(async (job: string, rawArgs: string[], o: ClientOpts & { name?: string; detach?: boolean; taskTimeout?: number; supervise?: boolean; maxRestarts?: number; typecheck?: boolean; progress: boolean }) => {
+  .action(async (job: string, rawArgs: string[], o: ClientOpts & ConfOpts & { name?: string; detach?: boolean; taskTimeout?: number; supervise?: boolean; maxRestarts?: number; typecheck?: boolean; progress: boolean }) => {
     const args = jobArguments(rawArgs);
     const driver = driverOf(o, 'submit', args);
     if (o.maxRestarts !== undefined && !o.supervise) throw new SluiceError('SLUICE_BAD_ARGUMENT', '--max-restarts needs --supervise (without it a failing job is not restarted)');
@@ -817,6 +821,7 @@ clientCommand(program.command('submit').description('send a job to a running dri
       taskTimeoutMs: o.taskTimeout,
       supervise: o.supervise === true,
       maxRestarts: o.maxRestarts,
+      ...(o.conf?.defaultParallelism === undefined ? {} : { defaultParallelism: o.conf.defaultParallelism }),
     }).finally(() => {
       bar?.stop();
       stagesClient?.close();

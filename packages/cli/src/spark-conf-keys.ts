@@ -51,7 +51,7 @@ const SPARK_CONF_KEYS: Readonly<Record<string, (value: string) => string>> = {
   'spark.locality.wait.rack': () => "no racks: a task that prefers a worker waits there, then runs anywhere; give the wait as '--conf spark.locality.wait=TIME' on 'sluice run', 'sluice driver' or 'sluice shell'",
   'spark.task.cpus': () => "not settable: a task takes one of a worker's --cores; give a worker fewer --cores to run fewer tasks at once",
   'spark.default.parallelism': (v) =>
-    `'--conf spark.default.parallelism=${v}' on 'sluice run', 'sluice driver' or 'sluice shell' (sc.defaultParallelism of every job that driver runs; without it, the cluster's cores, at least 2), or give the partitions where it matters: sc.parallelize(data, ${v}), rdd.reduceByKey(f, ${v}), repartition(${v})`,
+    `'--conf spark.default.parallelism=${v}' on 'sluice run', 'sluice driver' or 'sluice shell' (sc.defaultParallelism of every job that driver runs; without it, the cluster's cores, at least 2) or 'sluice submit' (that job's), or give the partitions where it matters: sc.parallelize(data, ${v}), rdd.reduceByKey(f, ${v}), repartition(${v})`,
   'spark.network.timeout': () =>
     "'sluice driver --worker-timeout-ms MS' (a silent worker is declared lost after it; default 60000) and 'sluice worker --peer-connect-timeout DURATION' (shuffle and block fetches; default 30s)",
   'spark.executor.heartbeatInterval': (v) => `'sluice driver --heartbeat-ms MS' (milliseconds: '${v}' given; default 1000)`,

@@ -7,11 +7,13 @@
 // Expected values come from the run's own setup: where each partition was cached and which
 // worker the blocker took. No timing is asserted.
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fixture, jsonLine, jsonLines, runCli, type CliResult } from './harness.js';
+import { CLI_BIN, fixture, freePort, jsonLine, jsonLines, pollUntil, runCli, type CliResult } from './harness.js';
 
 const JOB = fixture('locality-levels.ts');
 
@@ -94,4 +96,35 @@ test('--conf spark.locality.wait=300ms, tiny tasks: partition 0 is not queued be
     ],
     show(r),
   );
+});
+
+// spark.default.parallelism per job: spark-submit's --conf is the application's, so `sluice
+// submit --conf spark.default.parallelism=N` is that job's sc.defaultParallelism, over the
+// driver's own --conf; a job submitted without it keeps the driver's. Expected values: the
+// --conf given (fixtures/default-parallelism.ts prints sc.defaultParallelism and parallelize's
+// partitions without a count).
+test("sluice submit --conf spark.default.parallelism=7 to a driver given 3: that job's sc.defaultParallelism is 7; a job submitted without it has the driver's 3", { timeout: 240_000 }, async () => {
+  const env = { SLUICE_SECRET: crypto.randomBytes(16).toString('hex'), SLUICE_SECRET_FILE: '' };
+  const port = await freePort();
+  const driver = `127.0.0.1:${port}`;
+  const start = (args: string[]): ChildProcess => spawn(process.execPath, [CLI_BIN, ...args], { env: { ...process.env, ...env }, stdio: 'ignore' });
+  const procs = [start(['driver', '--port', String(port), '--web-port', '0', '--log-level', 'warn', '--conf', 'spark.default.parallelism=3'])];
+  try {
+    procs.push(start(['worker', '--driver', driver, '--cores', '2', '--log-level', 'warn']));
+    await pollUntil(async () => (/worker-/.test((await runCli(['workers', '--driver', driver], { env, timeoutMs: 60_000 })).stdout) ? true : undefined), 120_000, 'the worker registered', 200);
+    const parts = async (conf: string[]): Promise<{ defaultParallelism: number; parallelize: number }> => {
+      const r = await runCli(['submit', '--driver', driver, ...conf, fixture('default-parallelism.ts')], { env, timeoutMs: 120_000 });
+      assert.equal(r.code, 0, show(r));
+      return jsonLine<{ defaultParallelism: number; parallelize: number }>(r.stdout.split('\n'), 'P ');
+    };
+    const own = await parts(['--conf', 'spark.default.parallelism=7']);
+    assert.deepEqual([own.defaultParallelism, own.parallelize], [7, 7]);
+    const drivers = await parts([]);
+    assert.deepEqual([drivers.defaultParallelism, drivers.parallelize], [3, 3]);
+    const bad = await runCli(['submit', '--driver', driver, '--conf', 'spark.default.parallelism=0', fixture('default-parallelism.ts')], { env, timeoutMs: 60_000 });
+    assert.equal(bad.code, 1, show(bad));
+    assert.match(bad.stderr, /--conf spark\.default\.parallelism=0: give a whole number of partitions, 1 or more/);
+  } finally {
+    for (const p of procs) p.kill('SIGKILL');
+  }
 });

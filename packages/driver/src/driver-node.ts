@@ -689,6 +689,7 @@ export class DriverNode {
               supervise: header.supervise,
               maxRestarts: header.supervise && header.max_restarts > 0 ? header.max_restarts : undefined,
               workingDir: header.working_dir || undefined,
+              defaultParallelism: header.default_parallelism > 0 ? header.default_parallelism : undefined,
             });
           } catch (err) {
             call.emit('error', { code: grpc.status.FAILED_PRECONDITION, details: (err as Error).message });

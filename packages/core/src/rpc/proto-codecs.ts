@@ -18,7 +18,7 @@ export interface ProtoTypeCodecs {
 /** The protobufjs version that generated them: another one generates its own (proto.ts). */
 export const PROTO_CODECS_PROTOBUFJS = '7.6.6';
 /** sha256 of the .proto text they were made from. */
-export const PROTO_CODECS_SHA256 = '2afd136524d464a9b324458a28f831f60c17152081b0919bddd46fef6bb549fb';
+export const PROTO_CODECS_SHA256 = 'fe575b8567c1e3132b96110861a3803c09e68bc40b728eb71df568bb43e7f020';
 
 /** By the type's full name (".sluice.v1.Name"). */
 export const PROTO_CODECS: Readonly<Record<string, ProtoTypeCodecs>> = {
@@ -2906,6 +2906,8 @@ encode: function JobHeader$encode(m,w,q){
   w.uint32(64).uint32(m.max_restarts)
   if(m.working_dir!=null&&Object.hasOwnProperty.call(m,"working_dir"))
   w.uint32(74).string(m.working_dir)
+  if(m.default_parallelism!=null&&Object.hasOwnProperty.call(m,"default_parallelism"))
+  w.uint32(80).uint32(m.default_parallelism)
   return w
 },
 decode: function JobHeader$decode(r,l,e,n){
@@ -2966,6 +2968,10 @@ decode: function JobHeader$decode(r,l,e,n){
   }
   case 9: {
   m.working_dir=r.string()
+  break
+  }
+  case 10: {
+  m.default_parallelism=r.uint32()
   break
   }
   default:
@@ -3035,6 +3041,9 @@ fromObject: function JobHeader$fromObject(d,n){
   if(d.working_dir!=null){
   m.working_dir=String(d.working_dir)
   }
+  if(d.default_parallelism!=null){
+  m.default_parallelism=d.default_parallelism>>>0
+  }
   return m
 },
 toObject: function JobHeader$toObject(m,o,q){
@@ -3064,6 +3073,7 @@ toObject: function JobHeader$toObject(m,o,q){
   d.supervise=false
   d.max_restarts=0
   d.working_dir=""
+  d.default_parallelism=0
   }
   if(m.name!=null&&Object.hasOwnProperty.call(m,"name")){
   d.name=m.name
@@ -3104,6 +3114,9 @@ toObject: function JobHeader$toObject(m,o,q){
   }
   if(m.working_dir!=null&&Object.hasOwnProperty.call(m,"working_dir")){
   d.working_dir=m.working_dir
+  }
+  if(m.default_parallelism!=null&&Object.hasOwnProperty.call(m,"default_parallelism")){
+  d.default_parallelism=m.default_parallelism
   }
   return d
 },

@@ -20,6 +20,8 @@ export interface SubmitRequest {
   readonly maxRestarts?: number;
   /** Absolute directory the job's relative paths resolve against (where `sluice submit` ran; default: the driver's). */
   readonly workingDir?: string;
+  /** `sluice submit --conf spark.default.parallelism`: this job's, over the driver's (DriverOptions.defaultParallelism). */
+  readonly defaultParallelism?: number;
 }
 
 /** Where it is defined (a module of constants the command line can load alone). */
@@ -100,8 +102,10 @@ export class JobLauncher {
     const number = store ? store.takeJobNumber() : ++this.jobCounter;
     const id = `job-${String(number).padStart(4, '0')}-${crypto.randomBytes(3).toString('hex')}`;
     const maxRestarts = req.supervise ? (req.maxRestarts ?? DEFAULT_MAX_RESTARTS) : 0;
-    const parallelism = this.deps.defaultParallelism ?? Math.max(2, this.deps.registry.totalCores());
-    const parallelismSet = this.deps.defaultParallelism !== undefined;
+    // spark-submit's --conf spark.default.parallelism is the application's; else the driver's.
+    const setParallelism = req.defaultParallelism ?? this.deps.defaultParallelism;
+    const parallelism = setParallelism ?? Math.max(2, this.deps.registry.totalCores());
+    const parallelismSet = setParallelism !== undefined;
     const args = req.args ?? [];
     const workingDir = req.workingDir !== undefined && path.isAbsolute(req.workingDir) ? req.workingDir : undefined;
     // Registered before it starts: a driver killed from here on relaunches it.

@@ -12,6 +12,7 @@ export interface JobHeader {
   'supervise'?: (boolean);
   'max_restarts'?: (number);
   'working_dir'?: (string);
+  'default_parallelism'?: (number);
 }
 
 export interface JobHeader__Output {
@@ -24,4 +25,5 @@ export interface JobHeader__Output {
   'supervise': (boolean);
   'max_restarts': (number);
   'working_dir': (string);
+  'default_parallelism': (number);
 }
