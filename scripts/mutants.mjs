@@ -4972,6 +4972,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/cli-jobs.test.js' }],
   },
   {
+    id: 'action-failure-no-driver-stacktrace',
+    what: "a failed action's error carries only the task's frames, never the program's line that called the action (Spark's Driver stacktrace)",
+    file: 'packages/core/src/context.ts',
+    search: '      throw withDriverStack(err, driverStack);',
+    replace: '      void withDriverStack;\n      throw err;',
+    tests: [{ file: 'packages/cli/dist/test/failure-trace.test.js', pattern: 'sluice run of a job whose task throws' }],
+  },
+  {
+    id: 'driver-stacktrace-in-last-cause',
+    what: "stackParts keeps a failed job's Driver stacktrace among its last cause's frames: the task's cause no longer folds into its error (its message printed twice), the driver frames print under it",
+    file: 'packages/core/src/util/cause-from-stack.ts',
+    search: '  return splitDriverStack(stack).stack.split',
+    replace: '  return stack.split',
+    tests: [{ file: 'packages/cli/dist/test/failure-trace.test.js' }],
+  },
+  {
     id: 'thread-frames-through-cli-map',
     what: "a thread bundle's frame (dist/threads/*.mjs) is looked up in the CLI bundle's map, not in its own",
     file: 'packages/cli/src/bundle-stack-traces.ts',
@@ -6791,8 +6807,8 @@ const MUTATIONS = [
     id: "task-error-no-cause",
     what: "a task's error reaches the program without the user's error as its cause (Spark: SparkException.getCause is the task's exception)",
     file: "packages/core/src/errors.ts",
-    search: "options?.cause === undefined ? { cause: causeFromStack(userStack) } : options",
-    replace: "options",
+    search: "{ cause: options?.cause === undefined ? causeFromStack(userStack) : options.cause }",
+    replace: "{ cause: options?.cause }",
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites.test.js', pattern: "last failure cause" }],
   },
   {

@@ -1,4 +1,4 @@
-import { stackParts } from '@sluice/core/internal';
+import { DRIVER_STACKTRACE, splitDriverStack, stackParts } from '@sluice/core/internal';
 
 /**
  * The lines `sluice` prints under a failed job's message: its stack as the driver sent it
@@ -9,9 +9,11 @@ import { stackParts } from '@sluice/core/internal';
  * cause that would print nothing but its header and "... N more" (all its frames are its
  * error's) and whose message `message` already says is left out: a failed task's error, or a
  * failed output operation's, carries the error that failed it as its cause, with the same
- * frames and the message within its own.
+ * frames and the message within its own. A failed job's "Driver stacktrace:" (the program's
+ * frames where it called the action, after the task's error and causes) is printed last, as is.
  */
 export function failureTrace(stack: string, message: string): string[] {
+  const { driver } = splitDriverStack(stack);
   const parts = stackParts(stack);
   const out: string[] = [...parts[0].frames];
   for (let i = 1; i < parts.length; i++) {
@@ -23,6 +25,7 @@ export function failureTrace(stack: string, message: string): string[] {
     out.push(...`Caused by: ${head}`.split('\n'), ...frames.slice(0, frames.length - common));
     if (common > 0) out.push(`    ... ${common} more`);
   }
+  if (driver !== undefined) out.push(DRIVER_STACKTRACE, ...driver);
   return out;
 }
 

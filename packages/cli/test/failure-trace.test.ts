@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { failureTrace } from '../src/failure-trace.js';
-import { runCli } from './harness.js';
+import { fixture, runCli } from './harness.js';
 
 const F = (name: string, line: number): string => `    at ${name} (/job.ts:${line}:3)`;
 
@@ -35,11 +35,21 @@ test('causes of causes each fold against the error they caused; a cause with no 
   assert.deepEqual(failureTrace(stack, 'a'), [F('x', 1), F('top', 9), 'Caused by: Error: b', F('y', 2), '    ... 1 more', 'Caused by: Error: c', F('z', 3), '    ... 2 more', 'Caused by: Error: d']);
 });
 
-test('sluice run of a job whose task throws: the task\'s frames, the user\'s function among them, and its message are printed once', { timeout: 120_000 }, async () => {
+test("a failed job's Driver stacktrace (the program's frames where it called the action) prints last, after the task's frames and causes, as it is", () => {
+  const frames = [F('JSON.parse', 0), F('parse', 2)];
+  const message = 'Job aborted due to stage failure: ... (worker w-1): bad json';
+  const driver = [F('main', 7), F('async run', 40)];
+  const stack = [`TaskFailedError: ${message}`, ...frames, 'Caused by: SyntaxError: bad json', ...frames, 'Driver stacktrace:', ...driver].join('\n');
+  assert.deepEqual(failureTrace(stack, message), [...frames, 'Driver stacktrace:', ...driver]);
+  // A cause the message does not hold is shown, folded against the task's frames, not the driver's.
+  assert.deepEqual(failureTrace(stack, 'something else'), [...frames, 'Caused by: SyntaxError: bad json', '    ... 2 more', 'Driver stacktrace:', ...driver]);
+});
+
+test('sluice run of a job whose task throws: the task\'s frames, the user\'s function among them, and its message are printed once, then the Driver stacktrace naming the line that called the action', { timeout: 120_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-failure-trace-'));
   try {
     const job = path.join(dir, 'throws.ts');
-    fs.writeFileSync(job, [
+    const source = [
       'function parseRecord(s: string): number {',
       '  return JSON.parse(s) as number;',
       '}',
@@ -47,7 +57,11 @@ test('sluice run of a job whose task throws: the task\'s frames, the user\'s fun
       "  await sc.parallelize(['1', '{', '3'], 3).map((x) => parseRecord(x)).collect();",
       '}',
       '',
-    ].join('\n'));
+    ];
+    fs.writeFileSync(job, source.join('\n'));
+    // Where the program calls the action (V8 names a method call by its property): line 5, at `collect`.
+    const actionLine = source.findIndex((l) => l.includes('.collect()')) + 1;
+    const actionColumn = source[actionLine - 1]!.indexOf('collect()') + 1;
     const r = await runCli(['run', '--workers', '1', job], { timeoutMs: 100_000 });
     const show = `exit ${r.code}\n--- stderr\n${r.stderr}`;
     assert.equal(r.code, 1, show);
@@ -55,7 +69,30 @@ test('sluice run of a job whose task throws: the task\'s frames, the user\'s fun
     const user = r.stderr.split('\n').filter((l) => /^\s+at parseRecord \(.*throws\.ts:2:\d+\)$/.test(l));
     assert.equal(user.length, 1, `the frame of parseRecord printed once:\n${show}`);
     assert.equal(r.stderr.match(/in JSON at position 1/g)?.length, 1, `the task's error message printed once:\n${show}`);
+    // Spark's "Driver stacktrace:": after the task's frames, the program's line that called the action.
+    const lines = r.stderr.split('\n');
+    const driver = lines.indexOf('Driver stacktrace:');
+    assert.ok(driver > lines.findIndex((l) => /^\s+at parseRecord /.test(l)), `a Driver stacktrace after the task's frames:\n${show}`);
+    assert.ok(lines[driver + 1]!.endsWith(`throws.ts:${actionLine}:${actionColumn})`) && /^\s+at /.test(lines[driver + 1]!), `the action's line first under it:\n${show}`);
+    assert.equal(lines.filter((l) => l === 'Driver stacktrace:').length, 1, show);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("a connector's save whose job fails (saveToRedis of an RDD, no server): the Driver stacktrace names the program's line that called saveToRedis, not the connector's", { timeout: 120_000 }, async () => {
+  const job = fixture('redis-save-fails.ts');
+  const source = fs.readFileSync(job, 'utf8').split('\n');
+  const callLine = source.findIndex((l) => l.includes('await saveToRedis(')) + 1;
+  const callColumn = source[callLine - 1]!.indexOf('saveToRedis(') + 1;
+  const r = await runCli(['run', '--workers', '1', job], { timeoutMs: 100_000 });
+  const show = `exit ${r.code}\n--- stderr\n${r.stderr}`;
+  assert.equal(r.code, 1, show);
+  assert.match(r.stderr, /\nJob \S+ failed \[SLUICE_TASK_FAILED\]: Job aborted due to stage failure: .*cannot reach the Redis server 127\.0\.0\.1:1 /, show);
+  const lines = r.stderr.split('\n');
+  const driver = lines.indexOf('Driver stacktrace:');
+  assert.ok(driver > 0, `a Driver stacktrace:\n${show}`);
+  assert.ok(lines.slice(0, driver).some((l) => /^\s+at .*redis-partition-writer\.ts:\d+:\d+\)$/.test(l)), `the task's own frames (the connector's) above it:\n${show}`);
+  assert.ok(/^\s+at /.test(lines[driver + 1]!) && lines[driver + 1]!.endsWith(`redis-save-fails.ts:${callLine}:${callColumn})`), `the program's saveToRedis line first under it:\n${show}`);
+  assert.ok(!lines.slice(driver + 1).some((l) => /packages[\\/]redis[\\/]/.test(l)), `no connector frame under it:\n${show}`);
 });

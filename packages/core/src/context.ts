@@ -5,7 +5,7 @@ import { joinCheckpointLocation, locationScheme, normalizeCheckpointLocation } f
 import type { CheckpointStore } from './checkpoint/checkpoint-store.js';
 import { openCheckpointStore } from './checkpoint/checkpoint-store-registry.js';
 import { RddCheckpointCleaner } from './checkpoint/rdd-checkpoint-cleaner.js';
-import { userCallSite } from './closure/call-site.js';
+import { UNKNOWN_CALL_SITE, laterUserCallStack, userCallSite } from './closure/call-site.js';
 import { captureClosure, type CaptureWarning } from './closure/capture-closure.js';
 import { rememberShipOrigin } from './closure/ship-origin.js';
 import { DRIVER_ONLY, type DriverOnlyInfo } from './closure/driver-only.js';
@@ -18,7 +18,7 @@ import { listInputFiles } from './io/input-paths.js';
 import { planWholeFiles } from './io/whole-files.js';
 import { encodeRecords } from './codec/codec.js';
 import { fromWire, toWire } from './codec/record-classes.js';
-import { SluiceError } from './errors.js';
+import { SluiceError, TaskFailedError } from './errors.js';
 import { sparkWords } from './util/spark-words.js';
 import { describeJobPath, jobWorkingDirectory, resolveJobPath } from './job-working-directory.js';
 import type { LineageGraph, ShuffleSpec, TextSplit } from './rdd/plan.js';
@@ -1044,6 +1044,8 @@ export class SluiceContext {
     this.assertNotStopped('running an action');
     // The action's call site (Spark's sc.getCallSite in runJob): its job and result stage are named by it.
     const callSite = currentCreationSite();
+    // The program's frames now, read only if the job fails: its error's Driver stacktrace.
+    const driverStack = laterUserCallStack();
     // In the job group set when the action was called (before any await: the program may set another meanwhile).
     const running = this.runningActions.start(signal);
     try {
@@ -1059,6 +1061,8 @@ export class SluiceContext {
       if (action.kind !== 'writeCheckpoint') await this.writeCheckpoints(rdd);
       // Instances of the job's classes come back tagged from the workers: revive them here.
       return result.values.map((v) => fromWire(v));
+    } catch (err) {
+      throw withDriverStack(err, driverStack);
     } finally {
       running.done();
     }
@@ -1351,4 +1355,19 @@ function checkpointDirProblem(location: string, err: unknown): string {
   }
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return `${(err as Error).message}: give a directory the driver and every worker can write`;
   return (err as Error).message;
+}
+
+/**
+ * A failed job's error as the program gets it: a task's failure (TaskFailedError) with the
+ * program's frames where it called the action after the task's error, as Spark's DAGScheduler
+ * fails a job with "Job aborted due to stage failure: ... Driver stacktrace:" and the driver's
+ * frames (its CallSite from Utils.getCallSite, Spark's own frames skipped). The message and the
+ * task's stack stay as they are. Any other error, or one that has them already (an action run
+ * inside another's), is returned as it is.
+ */
+function withDriverStack(err: unknown, driverStack: () => string): unknown {
+  if (!(err instanceof TaskFailedError) || err.driverStack !== undefined) return err;
+  const frames = driverStack();
+  if (frames === UNKNOWN_CALL_SITE) return err;
+  return new TaskFailedError(err.message, err.userStack, { cause: err.cause, driverStack: frames.split('\n').map((f) => `    at ${f}`).join('\n') });
 }

@@ -1,4 +1,4 @@
-import { causeFromStack } from './util/cause-from-stack.js';
+import { DRIVER_STACKTRACE, causeFromStack } from './util/cause-from-stack.js';
 
 /**
  * Every error Sluice raises is a SluiceError with a stable code from this closed list,
@@ -60,12 +60,20 @@ export class NotSerializableError extends SluiceError {
  */
 export class TaskFailedError extends SluiceError {
   readonly userStack: string;
+  /**
+   * The driver program's frames where it called the action whose job failed, from its own
+   * line on (`    at main (/jobs/job.ts:12:5)`, one a line): Spark's "Driver stacktrace:",
+   * which follows the task's error in a failed job's SparkException. Undefined until the
+   * action adds it (SluiceContext.runAction), and when no frame was the program's.
+   */
+  readonly driverStack: string | undefined;
 
-  constructor(message: string, userStack: string, options?: { cause?: unknown }) {
-    super('SLUICE_TASK_FAILED', message, options?.cause === undefined ? { cause: causeFromStack(userStack) } : options);
+  constructor(message: string, userStack: string, options?: { cause?: unknown; driverStack?: string }) {
+    super('SLUICE_TASK_FAILED', message, { cause: options?.cause === undefined ? causeFromStack(userStack) : options.cause });
     this.name = 'TaskFailedError';
     this.userStack = userStack;
-    this.stack = userStack;
+    this.driverStack = options?.driverStack;
+    this.stack = this.driverStack === undefined ? userStack : `${userStack}\n${DRIVER_STACKTRACE}\n${this.driverStack}`;
   }
 }
 

@@ -42,7 +42,7 @@ export type { ProtoGrpcType } from './rpc/generated/sluice.js';
 export type * as wire from './rpc/wire.js';
 export * from './util/clock.js';
 export * from './util/user-error.js';
-export { stackParts, type StackPart } from './util/cause-from-stack.js';
+export { DRIVER_STACKTRACE, splitDriverStack, stackParts, type StackPart } from './util/cause-from-stack.js';
 export * from './bundle/bundle-files.js';
 export * from './bundle/bundle-imports.js';
 export * from './bundle/thread-baseline.js';

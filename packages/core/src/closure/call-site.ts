@@ -86,14 +86,28 @@ function firstUserFrame(stack: string | undefined): string {
  * the user's.
  */
 export function userCallStack(limit = 20): string {
+  return laterUserCallStack(limit)();
+}
+
+/**
+ * `userCallStack()` as it is now, read later: the stack is taken at once (V8 keeps its frames
+ * unformatted), formatted and searched only when the function is first called, so an action
+ * that succeeds pays for no formatting (its Driver stacktrace is read only when it fails).
+ */
+export function laterUserCallStack(limit = 20): () => string {
   const saved = Error.stackTraceLimit;
   Error.stackTraceLimit = 64 + limit;
-  let stack: string | undefined;
+  let err: Error;
   try {
-    stack = new Error().stack;
+    err = new Error();
   } finally {
     Error.stackTraceLimit = saved;
   }
+  let text: string | undefined;
+  return () => (text ??= userFrames(err.stack, limit));
+}
+
+function userFrames(stack: string | undefined, limit: number): string {
   const lines = (stack ?? '').split('\n').slice(1);
   const first = lines.findIndex((line) => {
     const at = frameLocation(line);

@@ -9,9 +9,23 @@ export interface StackPart {
   readonly frames: readonly string[];
 }
 
-/** The errors of a stack userErrorInfo wrote: the error's, then each cause's, in order. */
+/**
+ * The line after a failed job's task error (and its causes) that opens the driver program's
+ * frames where it called the action, as Spark's SparkException message ends "Driver stacktrace:"
+ * and its driver frames follow (TaskFailedError's driverStack).
+ */
+export const DRIVER_STACKTRACE = 'Driver stacktrace:';
+
+/** A stack without its Driver stacktrace section, and that section's frame lines (undefined when it has none). */
+export function splitDriverStack(stack: string): { readonly stack: string; readonly driver: readonly string[] | undefined } {
+  const at = stack.lastIndexOf(`\n${DRIVER_STACKTRACE}\n`);
+  if (at < 0) return { stack, driver: undefined };
+  return { stack: stack.slice(0, at), driver: stack.slice(at + DRIVER_STACKTRACE.length + 2).split('\n') };
+}
+
+/** The errors of a stack userErrorInfo wrote: the error's, then each cause's, in order (a Driver stacktrace section left out: splitDriverStack). */
 export function stackParts(stack: string): StackPart[] {
-  return stack.split(/\nCaused by: /).map((part) => {
+  return splitDriverStack(stack).stack.split(/\nCaused by: /).map((part) => {
     const lines = part.split('\n');
     const firstFrame = lines.findIndex((l) => /^\s+at /.test(l));
     const head = (firstFrame < 0 ? lines : lines.slice(0, firstFrame)).join('\n');

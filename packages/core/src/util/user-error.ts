@@ -1,4 +1,5 @@
-import { isSluiceError } from '../errors.js';
+import { TaskFailedError, isSluiceError } from '../errors.js';
+import { DRIVER_STACKTRACE } from './cause-from-stack.js';
 
 export interface UserErrorInfo {
   readonly code: string;
@@ -40,6 +41,10 @@ export function userErrorInfo(err: unknown): UserErrorInfo {
     seen.add(c);
     parts.push(`Caused by: ${userStack(c)}`);
   }
+  // A failed job's error: the program's frames where it called the action, after the task's
+  // error and its causes, as Spark prints a SparkException's "Driver stacktrace:".
+  const driver = err instanceof TaskFailedError ? err.driverStack?.split('\n').filter((f) => !INTERNAL_FRAME.test(f)) : undefined;
+  if (driver !== undefined && driver.length > 0) parts.push([DRIVER_STACKTRACE, ...driver].join('\n'));
   return { code: isSluiceError(err) ? err.code : 'SLUICE_TASK_FAILED', message: err.message, stack: parts.join('\n') };
 }
 
@@ -47,7 +52,8 @@ export function userErrorInfo(err: unknown): UserErrorInfo {
 function userStack(err: Error): string {
   const head: string[] = [];
   const frames: string[] = [];
-  const lines = (err.stack ?? '').split('\n');
+  // A failed job's error's driver frames follow its causes (userErrorInfo): not here.
+  const lines = (err instanceof TaskFailedError ? err.userStack : (err.stack ?? '')).split('\n');
   // The frames from the first `at` line on, or from a `Caused by:` line (a stack written by
   // userErrorInfo, whose first error kept no frame of its own) when that comes first.
   for (const l of lines) (/^\s+at |^Caused by: /.test(l) ? frames : frames.length ? frames : head).push(l);
