@@ -297,6 +297,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/postgres/dist/test/postgres-sink-pause.test.js', pattern: 'past every attempt' }],
   },
   {
+    id: 'kinesis-request-timeout-only-warns',
+    what: "the Kinesis readers' requestTimeout (20 s) only logs a warning (@smithy/node-http-handler 4.x without throwOnRequestTimeout): a kinesalite paused (SIGSTOP) holds every reader's call for as long as it stays paused, nothing reported, nothing retried (before faults39, 6 December 2026)",
+    file: 'packages/kinesis/src/kinesis-client.ts',
+    search: 'requestTimeout: 20_000, throwOnRequestTimeout: true }',
+    replace: 'requestTimeout: 20_000 }',
+    tests: [{ file: 'packages/kinesis/dist/test/kinesis-server-pause.test.js', pattern: 'paused 25 s' }],
+  },
+  {
     id: 'redis-sink-reached-per-thread-only',
     what: "saveToRedis waits for a restarting server only in job threads that wrote through it before: a worker that joined while redis-server restarts fails its tasks at once on the refused connection, though earlier batches had reached the server",
     file: 'packages/redis/src/save-to-redis.ts',

@@ -10,7 +10,10 @@ export function createKinesisClient(c: KinesisReaderConfig): KinesisClient {
     ...(c.credentials ? { credentials: c.credentials } : {}),
     maxAttempts: 1,
     // HTTP/1.1: the client's default HTTP/2 handler is for SubscribeToShard (enhanced fan-out), not used here.
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 20_000 }),
+    // throwOnRequestTimeout: without it @smithy/node-http-handler 4.x only logs a warning when
+    // requestTimeout passes and the call waits on, for ever against an endpoint that accepted
+    // and stopped answering (a paused server): the reader then neither reports nor retries.
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 20_000, throwOnRequestTimeout: true }),
   });
 }
 

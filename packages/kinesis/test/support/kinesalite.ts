@@ -39,11 +39,18 @@ export class Kinesalite {
   }
 
   /** SIGTERM, then SIGKILL after 10 s; waits for the exit (LevelDB has written every acknowledged put to its log). */
+  /** The running server's process id (a test may SIGSTOP it: stop() sends SIGCONT first). */
+  get pid(): number {
+    if (this.proc?.pid === undefined) throw new Error('kinesalite is not running');
+    return this.proc.pid;
+  }
+
   async stop(): Promise<void> {
     const proc = this.proc;
     this.proc = undefined;
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+    process.kill(proc.pid!, 'SIGCONT'); // a paused server would not act on SIGTERM
     process.kill(proc.pid!, 'SIGTERM');
     const timer = setTimeout(() => proc.pid && proc.exitCode === null && process.kill(proc.pid, 'SIGKILL'), 10_000);
     await exited;
