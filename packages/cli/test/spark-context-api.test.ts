@@ -40,6 +40,8 @@ interface ContextCase {
   before: string | null;
   absolute: string;
   fromUri: string;
+  uiWebUrl: string | null;
+  deployMode: string;
 }
 
 test('sluice run: version, isLocal (local[N]), startTime, listJars, getCheckpointDir, sparkUser, setInterruptOnCancel, getSchedulingMode; setLogLevel drops the program\'s warnings below its level', async () => {
@@ -57,6 +59,9 @@ test('sluice run: version, isLocal (local[N]), startTime, listJars, getCheckpoin
   assert.equal(c.before, null);
   assert.equal(c.absolute, path.join(dir, 'ck'));
   assert.equal(c.fromUri, path.join(dir, 'ck2'));
+  // sluice run has no web UI unless --web-port: Spark's uiWebUrl is None with the UI off.
+  assert.equal(c.uiWebUrl, null);
+  assert.equal(c.deployMode, 'client');
 
   const m = caseLine<{ sparkUser: string; interruptBefore: string | null; interruptTrue: string; interruptFalse: string; badInterrupt: string | null; modes: string[] }>(r.stdout, 'more');
   assert.deepEqual(m, { sparkUser: 'sparky', interruptBefore: null, interruptTrue: 'true', interruptFalse: 'false', badInterrupt: 'SLUICE_BAD_ARGUMENT', modes: ['FIFO', 'FAIR', 'FIFO'] });
@@ -112,9 +117,15 @@ test('sluice submit to a driver: isLocal is false (master is the driver\'s HOST:
   const dir = path.join(scratch, 'submit');
   fs.mkdirSync(dir);
   // No master given: the driver's address, as a job `sluice submit` gave it sees it.
-  const run = await withCluster({ workers: 1, driver: { webPort: 0, master: undefined } }, (h) => h.run(fixture('spark-context-api.ts'), [dir, 'context,more']));
+  let webPort: number | undefined;
+  const run = await withCluster({ workers: 1, driver: { webPort: 0, master: undefined } }, (h) => {
+    webPort = h.cluster.driver.webPort;
+    return h.run(fixture('spark-context-api.ts'), [dir, 'context,more']);
+  });
   assert.ok(run.ok, String(run.failure));
   const c = caseLine<ContextCase>(run.lines.join('\n'), 'context');
+  assert.equal(c.uiWebUrl, `http://127.0.0.1:${String(webPort)}`);
+  assert.equal(c.deployMode, 'client');
   assert.equal(c.isLocal, false);
   // No SPARK_USER: the user the driver runs as, this test's.
   const m = caseLine<{ sparkUser: string }>(run.lines.join('\n'), 'more');

@@ -30,7 +30,7 @@ import { runInJobGroup, runWithJobDescription } from './scheduler/job-descriptio
 import { StatusTracker, type StatusAnswer, type StatusQuery } from './scheduler/status-tracker.js';
 import { SparkListenerBus, type AccumulableInfo, type SchedulerEvent, type SparkListener } from './scheduler/spark-listener.js';
 import { CHECKPOINT_ALL_MARKED_ANCESTORS, JOB_DESCRIPTION, JOB_INTERRUPT_ON_CANCEL, RunningActions } from './scheduler/running-actions.js';
-import { DEFAULT_POOL_NAME, defaultPool, readAllocationFile, schedulingModeOf, type SchedulerConfig, type SchedulerModeOptions, type SchedulingMode } from './scheduler/scheduler-pools.js';
+import { DEFAULT_POOL_NAME, defaultPool, readAllocationFile, schedulingModeOf, type Schedulable, type SchedulerConfig, type SchedulerModeOptions, type SchedulingMode } from './scheduler/scheduler-pools.js';
 import type { ActionSpec, JobRunResult, StageAccumulable, TaskAccumulatorUpdates } from './scheduler/task-spec.js';
 import { Accumulator, DoubleAccumulator, LongAccumulator } from './shared/accumulator.js';
 import { AccumulatorV2 } from './shared/accumulator-v2.js';
@@ -39,8 +39,13 @@ import { broadcastBytes } from './shared/broadcast-bytes.js';
 import type { AddedFileRef } from './shared/added-file-content.js';
 import { AddedFiles } from './shared/added-files.js';
 import { PersistentRdds } from './rdd/persistent-rdds.js';
+import type { RDDInfo, StoredRddInfo } from './rdd/rdd-info.js';
 import { logLevelPasses, sparkLogLevel, type SparkLogLevel } from './util/spark-log-level.js';
 import { SLUICE_VERSION } from './version.js';
+
+/** Spark's CallSite.SHORT_FORM and LONG_FORM local properties (sc.setCallSite, sc.clearCallSite). */
+const CALL_SITE_SHORT = 'callSite.short';
+const CALL_SITE_LONG = 'callSite.long';
 import { notProvided } from './util/not-provided.js';
 
 const HADOOP_INPUT = "Hadoop's InputFormats and SequenceFiles need the JVM's Hadoop library, which Sluice (Node) has not";
@@ -59,6 +64,8 @@ export interface ClusterBackend {
   readonly appName?: string;
   /** Where the job runs (sc.master): the driver's address, or `local[N]` for a `sluice run`; absent: `local`. */
   readonly master?: string;
+  /** The driver's web UI's URL (sc.uiWebUrl); absent when the UI is off. */
+  readonly uiWebUrl?: string;
   /**
    * `onPartition`: called with each partition's value as its task ends (before the job does), for the approximate actions.
    * `signal`: aborting it cancels the job (the async actions' cancel()): it rejects with SLUICE_CANCELLED.
@@ -298,6 +305,28 @@ export class SluiceContext {
     if (status === undefined) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'sc.statusTracker: this cluster backend cannot answer status queries');
     this.tracker ??= new StatusTracker((query) => status.call(this.backend, query));
     return this.tracker;
+  }
+
+  /**
+   * Spark's getRDDStorageInfo: the persisted RDDs (getPersistentRDDs') with cached partitions,
+   * ascending by id, each an RDDInfo: its id, name, numPartitions, storageLevel (the level
+   * `persist` was given), numCachedPartitions, memSize and diskSize (the bytes of its blocks in
+   * the workers' memory and on their disks, as the REST API's storage/rdd shows them), asked of
+   * the driver at the call. An RDD no action has cached yet, or whose blocks the workers lost or
+   * evicted, is not listed (Spark's RDDInfo.isCached). Since 2026-12-06.
+   */
+  getRDDStorageInfo(): RDDInfo[] {
+    this.assertNotStopped('sc.getRDDStorageInfo');
+    const status = this.backend.status;
+    if (status === undefined) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'sc.getRDDStorageInfo: this cluster backend cannot answer status queries');
+    const stored = new Map((status.call(this.backend, { kind: 'rddStorage' }) as readonly StoredRddInfo[]).map((r) => [r.id, r]));
+    const out: RDDInfo[] = [];
+    for (const [id, rdd] of [...this.persistentRdds.live()].sort((a, b) => a[0] - b[0])) {
+      const s = stored.get(id);
+      if (s === undefined || s.numCachedPartitions === 0 || s.memSize + s.diskSize === 0) continue;
+      out.push({ id, name: s.name, numPartitions: s.numPartitions, numCachedPartitions: s.numCachedPartitions, storageLevel: rdd.getStorageLevel(), memSize: s.memSize, diskSize: s.diskSize });
+    }
+    return out;
   }
 
   /**
@@ -899,6 +928,65 @@ export class SluiceContext {
     const pools = file === undefined ? [defaultPool(DEFAULT_POOL_NAME)] : readAllocationFile(path.resolve(this.workingDirectory, file));
     this.backend.setScheduler?.({ mode: m, pools });
     this.schedulingMode = m;
+    this.pools = new Map(m === 'FAIR' ? pools.map((p) => [p.name, p]) : []);
+  }
+
+  /** FAIR's pools by name: the allocation file's (and 'default'), then those actions named (FairSchedulableBuilder makes one with Spark's defaults); none under FIFO. */
+  private pools = new Map<string, Schedulable>();
+
+  /**
+   * Spark's getAllPools: the fair scheduler's pools (`name`, `minShare`, `weight`,
+   * `schedulingMode`), those of sc.setSchedulerMode('FAIR', { allocationFile }) and 'default',
+   * then each pool an action named by the local property 'spark.scheduler.pool' that the file
+   * has not, with Spark's defaults (FIFO, weight 1, minShare 0), as FairSchedulableBuilder makes
+   * it; none in FIFO mode (Spark's root pool then holds its task sets, not pools). Since 2026-12-06.
+   */
+  getAllPools(): Schedulable[] {
+    this.assertNotStopped('sc.getAllPools');
+    return [...this.pools.values()];
+  }
+
+  /** Spark's getPoolForName: the pool of that name (see getAllPools), else undefined (Spark's None). Since 2026-12-06. */
+  getPoolForName(pool: string): Schedulable | undefined {
+    this.assertNotStopped('sc.getPoolForName');
+    if (typeof pool !== 'string') throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.getPoolForName: the pool's name must be a string, got ${typeof pool}`);
+    return this.pools.get(pool);
+  }
+
+  /**
+   * Spark's uiWebUrl: the URL of the driver's web UI (its status pages and REST API under
+   * `/api/v1`), `http://HOST:PORT` (https with TLS), HOST the driver's bind address; undefined
+   * when the driver runs without one (no --web-port), as Spark's None with spark.ui.enabled
+   * false. Since 2026-12-06.
+   */
+  get uiWebUrl(): string | undefined {
+    return this.backend.uiWebUrl;
+  }
+
+  /**
+   * Spark's deployMode: where the driver runs, 'client' or 'cluster'. The driver program runs in
+   * the driver's process (`sluice run`, or the driver `sluice submit` sends it to), as Spark's
+   * client mode: always 'client'. Since 2026-12-06.
+   */
+  get deployMode(): 'client' | 'cluster' {
+    return 'client';
+  }
+
+  /**
+   * Spark's setCallSite(shortCallSite): the local property 'callSite.short', which names the
+   * jobs of the actions started from now on (the REST API's jobs' `name`, their result stage's
+   * name, the listeners' StageInfo.name) in place of the action's own call site
+   * (`collect at job.ts:12:5`), as Spark's getCallSite. Since 2026-12-06.
+   */
+  setCallSite(shortCallSite: string): void {
+    if (typeof shortCallSite !== 'string') throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.setCallSite: the call site must be a string, got ${typeof shortCallSite}`);
+    this.runningActions.setLocalProperty(CALL_SITE_SHORT, shortCallSite);
+  }
+
+  /** Spark's clearCallSite: the actions started from now on are named by their own call site again. Since 2026-12-06. */
+  clearCallSite(): void {
+    this.runningActions.setLocalProperty(CALL_SITE_SHORT, undefined);
+    this.runningActions.setLocalProperty(CALL_SITE_LONG, undefined);
   }
 
   /** The mode sc.setSchedulerMode set last. */
@@ -1043,11 +1131,16 @@ export class SluiceContext {
   async runAction(rdd: RDD<unknown>, action: ActionSpec, partitions?: readonly number[], onPartition?: (partition: number, value: unknown) => void, signal?: AbortSignal, onJobStart?: (jobId: number) => void): Promise<unknown[]> {
     this.assertNotStopped('running an action');
     // The action's call site (Spark's sc.getCallSite in runJob): its job and result stage are named by it.
-    const callSite = currentCreationSite();
+    // sc.setCallSite's, when set (Spark's getCallSite reads the property first).
+    const callSite = this.getLocalProperty(CALL_SITE_SHORT) ?? currentCreationSite();
     // The program's frames now, read only if the job fails: its error's Driver stacktrace.
     const driverStack = laterUserCallStack();
     // In the job group set when the action was called (before any await: the program may set another meanwhile).
     const running = this.runningActions.start(signal);
+    if (this.schedulingMode === 'FAIR') {
+      const pool = running.pool ?? DEFAULT_POOL_NAME;
+      if (!this.pools.has(pool)) this.pools.set(pool, defaultPool(pool));
+    }
     try {
       await this.prepareLineage(rdd);
       const parts = partitions ?? Array.from({ length: rdd.numPartitions }, (_, i) => i);
@@ -1167,7 +1260,7 @@ export class SluiceContext {
     if (runJobSync === undefined || this.streamingActive || lineageNeedsPrepare(rdd)) return undefined;
     const parts = Array.from({ length: rdd.numPartitions }, (_, i) => i);
     if (parts.length === 0) return [];
-    const result: JobRunResult = runJobSync.call(this.backend, rdd.lineage(currentCreationSite()), action, parts);
+    const result: JobRunResult = runJobSync.call(this.backend, rdd.lineage(this.getLocalProperty(CALL_SITE_SHORT) ?? currentCreationSite()), action, parts);
     return result.values.map((v) => fromWire(v));
   }
 

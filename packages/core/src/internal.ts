@@ -55,6 +55,7 @@ export * from './dashboard/dashboard-summary.js';
 export * from './streaming/output-operation-scope.js';
 export * from './scheduler/job-description-scope.js';
 export type { StatusQuery, StatusAnswer, SparkJobInfo, SparkStageInfo } from './scheduler/status-tracker.js';
+export type { StoredRddInfo } from './rdd/rdd-info.js';
 export type { SchedulerEvent, TaskEnd, TaskEndReason, TaskLocality, TaskStart } from './scheduler/spark-listener.js';
 export * from './streaming/streaming-context.js';
 export { checkStreamingContextsStarted } from './streaming/unstarted-contexts.js';

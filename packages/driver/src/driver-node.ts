@@ -334,6 +334,7 @@ export class DriverNode {
       threads: this.spareJobThreads,
       coreDir: opts.jobThreadCode?.coreDir,
       master: () => opts.master ?? this.address,
+      uiWebUrl: () => (this.webPort === undefined ? undefined : `${webTls(opts.security) ? 'https' : 'http'}://${opts.bind ?? '127.0.0.1'}:${this.webPort}`),
     });
     this.web = new StatusServer(this, this.log);
     const proto = loadProto();

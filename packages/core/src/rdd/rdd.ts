@@ -592,7 +592,7 @@ export class RDD<T> {
   }
 
   /** @internal The lineage as plain data, down to sources, shuffles' map sides and checkpoints. */
-  lineage(callSite?: CreationSite): LineageGraph {
+  lineage(callSite?: CreationSite | string): LineageGraph {
     const nodes: Record<number, PlanNode> = {};
     const creationSites: Record<number, string> = {};
     const visit = (r: RDD<unknown>): void => {
@@ -617,7 +617,7 @@ export class RDD<T> {
       nodes[r.id] = { id: r.id, numPartitions: r.numPartitions, op, parents, shuffleParents, storage: r.storage, ...(r.storage === 'NONE' ? {} : { name: r.name ?? rddClassName(op) }) };
     };
     visit(this as RDD<unknown>);
-    const action = creationSiteText(callSite);
+    const action = typeof callSite === 'string' ? callSite : creationSiteText(callSite);
     return { nodes, root: this.id, ...(action !== undefined && { callSite: action }), ...(Object.keys(creationSites).length > 0 && { creationSites }) };
   }
 }

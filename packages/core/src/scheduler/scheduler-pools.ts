@@ -28,6 +28,12 @@ export interface PoolConfig {
   readonly minShare: number;
 }
 
+/**
+ * Spark's Schedulable as sc.getAllPools and sc.getPoolForName give a pool: its name, its minimum
+ * share of cores, its weight and how it orders its own task sets.
+ */
+export type Schedulable = PoolConfig;
+
 /** The scheduling an application asked for (sc.setSchedulerMode), as the driver applies it. */
 export interface SchedulerConfig {
   readonly mode: SchedulingMode;

@@ -1,4 +1,5 @@
 import { SluiceError } from '../errors.js';
+import type { StoredRddInfo } from '../rdd/rdd-info.js';
 
 /** Spark's JobExecutionStatus. */
 export type JobExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'UNKNOWN';
@@ -32,10 +33,12 @@ export type StatusQuery =
   | { readonly kind: 'activeJobIds' }
   | { readonly kind: 'activeStageIds' }
   | { readonly kind: 'jobInfo'; readonly jobId: number }
-  | { readonly kind: 'stageInfo'; readonly stageId: number };
+  | { readonly kind: 'stageInfo'; readonly stageId: number }
+  /** The program's persisted RDDs with cached partitions (sc.getRDDStorageInfo). */
+  | { readonly kind: 'rddStorage' };
 
 /** The driver's answer: ids, or one job's or stage's info (null: not known, Spark's None). */
-export type StatusAnswer = readonly number[] | SparkJobInfo | SparkStageInfo | null;
+export type StatusAnswer = readonly number[] | SparkJobInfo | SparkStageInfo | readonly StoredRddInfo[] | null;
 
 /**
  * Spark's SparkStatusTracker (`sc.statusTracker`): the program's jobs and stages as the

@@ -74,6 +74,8 @@ export interface JobLaunchSpec {
   readonly broadcastCompress?: boolean;
   /** Whether the program's RDD checkpoints are LZ4-compressed (spark.checkpoint.compress; DriverOptions.checkpointCompress). */
   readonly checkpointCompress?: boolean;
+  /** What the program's sc.uiWebUrl says: the driver's web UI's URL; undefined when the UI is off. */
+  readonly uiWebUrl?: string;
   /** Where each attempt's files directory is made (sc.addFile's copies, served to workers); default a directory of the system's temporary one. */
   readonly filesRoot?: string;
 }
@@ -243,7 +245,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     const filesDir = path.join(this.spec.filesRoot ?? path.join(os.tmpdir(), `sluice-driver-files-${process.pid}`), runId);
     // A driver killed before it removed it left it (a relaunched job's attempt has a run id of its own, but a restarted driver's job ids start again).
     fs.rmSync(filesDir, { recursive: true, force: true });
-    const data: JobThreadData = { jobId: this.spec.id, appName: this.spec.name, master: this.spec.master ?? 'local', bundlePath: this.spec.bundlePath, args: this.spec.args, parallelism: this.parallelism, ...(this.spec.parallelismSet === true ? { parallelismSet: true } : {}), ...(this.spec.broadcastCompress === true ? { broadcastCompress: true } : {}), ...(this.spec.checkpointCompress === true ? { checkpointCompress: true } : {}), workingDir: this.spec.workingDir, filesDir, outputEnd: outputEndLine(runId) };
+    const data: JobThreadData = { jobId: this.spec.id, appName: this.spec.name, master: this.spec.master ?? 'local', ...(this.spec.uiWebUrl === undefined ? {} : { uiWebUrl: this.spec.uiWebUrl }), bundlePath: this.spec.bundlePath, args: this.spec.args, parallelism: this.parallelism, ...(this.spec.parallelismSet === true ? { parallelismSet: true } : {}), ...(this.spec.broadcastCompress === true ? { broadcastCompress: true } : {}), ...(this.spec.checkpointCompress === true ? { checkpointCompress: true } : {}), workingDir: this.spec.workingDir, filesDir, outputEnd: outputEndLine(runId) };
     let exitedNow = (): void => undefined;
     const exited = new Promise<void>((r) => (exitedNow = r));
     // The thread calls these only once `a` is set (its events come in later turns).
@@ -450,7 +452,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         this.current.listening = m.on;
         return;
       case 'status':
-        this.post({ type: 'status', reqId: m.reqId, answer: answerStatus(m.query, this.stages, this.dag.runningTasks(this.runId), (jobId) => this.dag.actionStageIds(this.runId, jobId)) });
+        this.post({ type: 'status', reqId: m.reqId, answer: answerStatus(m.query, this.stages, this.dag.runningTasks(this.runId), (jobId) => this.dag.actionStageIds(this.runId, jobId), () => this.dag.storedRdds(this.runId)) });
         return;
       case 'cachedPartitions':
         this.post({ type: 'partitions', reqId: m.reqId, partitions: this.dag.cachedPartitions(this.runId, m.rddId) });

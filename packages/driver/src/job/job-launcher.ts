@@ -60,6 +60,8 @@ export interface JobLauncherDeps {
   readonly broadcastCompress?: boolean;
   /** Whether each job's RDD checkpoints are LZ4-compressed (DriverOptions.checkpointCompress). */
   readonly checkpointCompress?: boolean;
+  /** The driver's web UI's URL (sc.uiWebUrl), asked as each job starts; undefined when the UI is off. */
+  readonly uiWebUrl?: () => string | undefined;
 }
 
 /**
@@ -160,7 +162,7 @@ export class JobLauncher {
 
   private start(spec: JobLaunchSpec): DriverJob {
     const { dag, registry, clock, rootLog, stateStore: store } = this.deps;
-    const job = new DriverJob({ ...spec, failureLogLevel: this.deps.jobFailureLogLevel, threads: this.deps.threads, master: this.deps.master?.(), filesRoot: this.deps.filesRoot, ...(this.deps.broadcastCompress === true ? { broadcastCompress: true } : {}), ...(this.deps.checkpointCompress === true ? { checkpointCompress: true } : {}) }, dag, registry, clock, rootLog, this.deps.retainedBatches);
+    const job = new DriverJob({ ...spec, failureLogLevel: this.deps.jobFailureLogLevel, threads: this.deps.threads, master: this.deps.master?.(), uiWebUrl: this.deps.uiWebUrl?.(), filesRoot: this.deps.filesRoot, ...(this.deps.broadcastCompress === true ? { broadcastCompress: true } : {}), ...(this.deps.checkpointCompress === true ? { checkpointCompress: true } : {}) }, dag, registry, clock, rootLog, this.deps.retainedBatches);
     this.jobs.set(spec.id, job);
     this.deps.jobStarted?.(job);
     if (store) {

@@ -7,6 +7,8 @@ export interface JobThreadData {
   readonly appName: string;
   /** Where the job runs (sc.master): DriverOptions.master, else the driver's address. */
   readonly master: string;
+  /** The driver's web UI's URL (sc.uiWebUrl); absent when the UI is off. */
+  readonly uiWebUrl?: string;
   readonly bundlePath: string;
   readonly args: readonly string[];
   /** Total worker cores when the job started (at least 2), or spark.default.parallelism: the default number of partitions. */

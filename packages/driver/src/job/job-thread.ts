@@ -207,6 +207,7 @@ const backendOf = (data: JobThreadData): ClusterBackend => ({
   jobId: data.jobId,
   appName: data.appName,
   master: data.master,
+  ...(data.uiWebUrl === undefined ? {} : { uiWebUrl: data.uiWebUrl }),
   defaultParallelism: () => data.parallelism,
   defaultParallelismSet: data.parallelismSet === true,
   broadcastCompress: data.broadcastCompress === true,

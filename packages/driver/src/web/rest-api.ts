@@ -6,6 +6,7 @@ import type { StoredRdd } from '../scheduler/dag-scheduler.js';
 import type { RunningTaskInfo } from '../scheduler/task-set-manager.js';
 import type { JobRecord, JobStageStatus, StageRecord, TaskRecord, UnsubmittedStage } from '../status/job-stage-status.js';
 import type { BatchRecord, OutputOpRecord, StreamingProgress } from '../status/streaming-progress.js';
+import { blockOnDiskAt, storedRddSizes } from '../status/stored-rdd-sizes.js';
 
 /** A REST answer: a status and a JSON body. */
 export interface RestReply {
@@ -497,10 +498,9 @@ function storageLevelDescription(level: StoredRdd['storage'], spilled = false): 
  */
 export function rddStorageInfo(d: DriverNode, r: StoredRdd, details: boolean): unknown {
   type Block = StoredRdd['blocks'][number];
-  const onDiskAt = (b: Block, workerId: string): boolean => r.storage === 'DISK_ONLY' || b.spilledAt.includes(workerId);
+  const onDiskAt = (b: Block, workerId: string): boolean => blockOnDiskAt(r, b, workerId);
   const diskCopies = (b: Block): number => b.workerIds.filter((w) => onDiskAt(b, w)).length;
-  const memoryUsed = r.blocks.reduce((a, b) => a + b.bytes * (b.workerIds.length - diskCopies(b)), 0);
-  const diskUsed = r.blocks.reduce((a, b) => a + b.bytes * diskCopies(b), 0);
+  const { memoryUsed, diskUsed } = storedRddSizes(r);
   const info: Record<string, unknown> = {
     id: r.rddId,
     name: r.name,
