@@ -4996,6 +4996,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/failure-trace.test.js' }],
   },
   {
+    id: 'failure-trace-drops-driver-stacktrace',
+    what: "sluice submit and sluice jobs print a failed action's task frames but not its Driver stacktrace (the program's line that called the action)",
+    file: 'packages/cli/src/failure-trace.ts',
+    search: '  if (driver !== undefined) out.push(DRIVER_STACKTRACE, ...driver);',
+    replace: '  void driver;',
+    tests: [{ file: 'packages/cli/dist/test/cli-jobs.test.js', pattern: 'sluice submit --detach' }],
+  },
+  {
     id: 'thread-frames-through-cli-map',
     what: "a thread bundle's frame (dist/threads/*.mjs) is looked up in the CLI bundle's map, not in its own",
     file: 'packages/cli/src/bundle-stack-traces.ts',

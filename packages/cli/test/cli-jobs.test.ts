@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import { test } from 'node:test';
 import { CLI_BIN, fixture, freePort, lineOf, runCli, sleep } from './harness.js';
 
@@ -106,6 +107,22 @@ test('sluice submit --detach, sluice jobs, sluice stop --graceful, and a failing
     assert.match(jobs.stdout, new RegExp(`failed: output exploded at batch two[\\s\\S]*stream-cli\\.ts:${line}:`));
     // The message once, then the user's frames (its stack's header, which repeats it, left out), as submit prints it.
     assert.equal(jobs.stdout.match(/output exploded at batch two/g)?.length, 1, jobs.stdout);
+
+    // A batch action whose job fails: submit and `sluice jobs` print the task's frames, then
+    // Spark's "Driver stacktrace:" naming the program's line that called collect() (its column
+    // at `collect`, as V8 names a method call), once each.
+    const actionFile = fixture('action-fails.ts');
+    const actionLine = lineOf(actionFile, '.collect()');
+    const actionColumn = fs.readFileSync(actionFile, 'utf8').split('\n')[actionLine - 1]!.indexOf('collect()') + 1;
+    const parseLine = lineOf(actionFile, 'JSON.parse(s)');
+    const driverFrames = new RegExp(`\\n {4}at parseRecord \\(\\S*action-fails\\.ts:${parseLine}:\\d+\\)\\n[\\s\\S]*\\nDriver stacktrace:\\n {4}at \\S+ \\(\\S*action-fails\\.ts:${actionLine}:${actionColumn}\\)\\n`);
+    const actionFailed = await runCli(['submit', '--driver', driver, actionFile], { env, timeoutMs: 60_000 });
+    assert.notEqual(actionFailed.code, 0, actionFailed.stderr);
+    assert.match(actionFailed.stderr, driverFrames, actionFailed.stderr);
+    assert.equal(actionFailed.stderr.match(/Driver stacktrace:/g)?.length, 1, actionFailed.stderr);
+    const afterAction = await runCli(['jobs', '--driver', driver], { env, timeoutMs: 60_000 });
+    assert.match(afterAction.stdout, driverFrames, afterAction.stdout);
+    assert.equal(afterAction.stdout.match(/Driver stacktrace:/g)?.length, 1, afterAction.stdout);
   } finally {
     for (const p of procs) p.kill('SIGKILL');
   }
