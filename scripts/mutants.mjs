@@ -10816,6 +10816,38 @@ const MUTATIONS = [
     replace: "",
     tests: [{ file: 'packages/cli/dist/test/spark-context-api2.test.js', pattern: 'getRDDStorageInfo' }],
   },
+  {
+    id: 'rdd-compress-not-applied',
+    what: 'persisted blocks are stored uncompressed whatever spark.rdd.compress says',
+    file: 'packages/core/src/scheduler/partition-computer.ts',
+    search: 'node.compressed === true ? smallerFrame(bytes) : bytes',
+    replace: 'bytes',
+    tests: [{ file: 'packages/cli/dist/test/rdd-compress.test.js', pattern: 'several times smaller' }],
+  },
+  {
+    id: 'rdd-compress-node-unmarked',
+    what: "the driver program's spark.rdd.compress never reaches the persisted RDDs' plan nodes",
+    file: 'packages/core/src/rdd/rdd.ts',
+    search: "...(r.context.rddCompress ? { compressed: true } : {})",
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/rdd-compress.test.js', pattern: 'several times smaller' }],
+  },
+  {
+    id: 'rdd-compressed-read-as-plain',
+    what: 'a compressed cached block is decoded as if it were the v8 encoding',
+    file: 'packages/core/src/scheduler/partition-computer.ts',
+    search: 'if (!isLz4Frame(bytes)) return decodeRecords<unknown[]>(bytes);',
+    replace: 'if (bytes.length >= 0) return decodeRecords<unknown[]>(bytes);',
+    tests: [{ file: 'packages/cli/dist/test/rdd-compress.test.js', pattern: 'several times smaller' }],
+  },
+  {
+    id: 'rdd-damaged-block-not-recomputed',
+    what: 'a damaged compressed cached block fails its tasks instead of being computed again',
+    file: 'packages/core/src/scheduler/partition-computer.ts',
+    search: "    if (err instanceof SluiceError && err.code === 'SLUICE_CORRUPT_DATA') return undefined;\n",
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/rdd-compress.test.js', pattern: 'damaged on disk' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

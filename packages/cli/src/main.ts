@@ -225,13 +225,14 @@ function speculationTaskOptions(o: SpeculationOpts): NonNullable<DriverOptions['
  * The driver options a command's --conf and properties file give its driver (sluice run, driver and shell alike):
  * spark.default.parallelism, spark.broadcast.compress, spark.checkpoint.compress, and spark.locality.wait added to the command's other task options.
  */
-function confDriverOptions(conf: SparkConfSettings | undefined, tasks: NonNullable<DriverOptions['tasks']> = {}): Pick<DriverOptions, 'defaultParallelism' | 'broadcastCompress' | 'checkpointCompress' | 'tasks'> {
+function confDriverOptions(conf: SparkConfSettings | undefined, tasks: NonNullable<DriverOptions['tasks']> = {}): Pick<DriverOptions, 'defaultParallelism' | 'broadcastCompress' | 'checkpointCompress' | 'rddCompress' | 'tasks'> {
   const wait = conf === undefined ? undefined : localityWaitOf(conf);
   return {
     ...(conf?.defaultParallelism === undefined ? {} : { defaultParallelism: conf.defaultParallelism }),
     tasks: { ...tasks, ...(wait === undefined ? {} : { localityWaitMs: wait }) },
     ...(conf?.broadcastCompress === undefined ? {} : { broadcastCompress: conf.broadcastCompress }),
     ...(conf?.checkpointCompress === true ? { checkpointCompress: true } : {}),
+    ...(conf?.rddCompress === true ? { rddCompress: true } : {}),
   };
 }
 

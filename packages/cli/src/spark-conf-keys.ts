@@ -64,7 +64,8 @@ const SPARK_CONF_KEYS: Readonly<Record<string, (value: string) => string>> = {
     v.toLowerCase() === 'lz4' || v.endsWith('.LZ4CompressionCodec')
       ? "lz4 is the codec of 'sluice worker --shuffle-compress' (and 'sluice run --shuffle-compress'); nothing else to set"
       : `'${v.slice(0, 100)}' is not provided: the one codec is lz4 ('sluice worker --shuffle-compress', or 'sluice run --shuffle-compress'); zstd, snappy and lzf are not implemented. Output files: rdd.saveAsTextFile(dir, 'gzip') or 'deflate'`,
-  'spark.rdd.compress': () => "not provided: cached partitions are stored v8-serialized, uncompressed (only map outputs are compressed: 'sluice worker --shuffle-compress'); remove it",
+  'spark.rdd.compress': (v) =>
+    `'--conf spark.rdd.compress=${v}' on 'sluice run', 'sluice driver' or 'sluice shell' (whether every job of that driver keeps its persisted RDDs' blocks LZ4-compressed; false by default, as Spark's)`,
   'spark.broadcast.compress': (v) =>
     `'--conf spark.broadcast.compress=${v}' on 'sluice run', 'sluice driver' or 'sluice shell' (whether every job of that driver keeps and sends its broadcast values LZ4-compressed; true by default, as Spark's)`,
   'spark.checkpoint.compress': (v) =>

@@ -19,6 +19,8 @@ import { sparkTimeStringMs } from './spark-time.js';
  *   workers LZ4-compressed (default true, Spark's: README's Tuning table has the figures).
  * - `spark.checkpoint.compress`: whether every job's RDD checkpoints (a stream's state
  *   checkpoints among them) are written LZ4-compressed (default false, Spark's).
+ * - `spark.rdd.compress`: whether every job's persisted RDDs keep their blocks LZ4-compressed
+ *   (default false, Spark's).
  */
 export interface SparkConfSettings {
   /** spark.locality.wait (ms). */
@@ -31,6 +33,8 @@ export interface SparkConfSettings {
   readonly broadcastCompress?: boolean;
   /** spark.checkpoint.compress. */
   readonly checkpointCompress?: boolean;
+  /** spark.rdd.compress. */
+  readonly rddCompress?: boolean;
 }
 
 /**
@@ -83,6 +87,8 @@ export function addSparkConf(given: string, previous: SparkConfSettings): SparkC
       return { ...previous, broadcastCompress: sparkBoolean(key, value) };
     case 'spark.checkpoint.compress':
       return { ...previous, checkpointCompress: sparkBoolean(key, value) };
+    case 'spark.rdd.compress':
+      return { ...previous, rddCompress: sparkBoolean(key, value) };
     default:
       // spark-properties.ts' table passes only the keys above as --conf: another one here is
       // a mismatch between the two, not the user's mistake.
@@ -98,7 +104,7 @@ function sparkBoolean(key: string, value: string): boolean {
 }
 
 /** The keys addSparkConf takes, as its refusal lists them. */
-const SETTABLE = 'spark.locality.wait, spark.locality.wait.process (.node: 0; .rack: no effect), spark.default.parallelism, spark.broadcast.compress and spark.checkpoint.compress';
+const SETTABLE = 'spark.locality.wait, spark.locality.wait.process (.node: 0; .rack: no effect), spark.default.parallelism, spark.broadcast.compress, spark.checkpoint.compress and spark.rdd.compress';
 
 /** The locality wait the settings give (ms), or undefined for the driver's default. */
 export function localityWaitOf(s: SparkConfSettings): number | undefined {

@@ -139,6 +139,7 @@ const PROPERTY_OPTIONS: Readonly<Record<string, Partial<Record<PropertiesCommand
   'spark.default.parallelism': { run: asConf('spark.default.parallelism'), driver: asConf('spark.default.parallelism'), shell: asConf('spark.default.parallelism'), submit: asConf('spark.default.parallelism') },
   'spark.broadcast.compress': { run: asConf('spark.broadcast.compress'), driver: asConf('spark.broadcast.compress'), shell: asConf('spark.broadcast.compress') },
   'spark.checkpoint.compress': { run: asConf('spark.checkpoint.compress'), driver: asConf('spark.checkpoint.compress'), shell: asConf('spark.checkpoint.compress') },
+  'spark.rdd.compress': { run: asConf('spark.rdd.compress'), driver: asConf('spark.rdd.compress'), shell: asConf('spark.rdd.compress') },
 };
 
 /** What `key = value` of a properties file becomes on `command`, or undefined when that command takes no such property. */

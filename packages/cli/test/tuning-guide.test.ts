@@ -72,7 +72,7 @@ const CONF_KEYS: readonly [string, RegExp][] = [
   ['spark.serializer=org.apache.spark.serializer.KryoSerializer', /nothing to choose: records, tasks and blocks are v8-serialized .*no registration/],
   ['spark.kryo.registrationRequired=true', /nothing to register/],
   ['spark.kryoserializer.buffer.max=128m', /not settable/],
-  ['spark.rdd.compress=true', /not provided: cached partitions .*uncompressed/],
+  ['spark.rdd.compress=true', /'--conf spark\.rdd\.compress=true' on 'sluice run', 'sluice driver' or 'sluice shell' .*LZ4-compressed; false by default/],
   ['spark.broadcast.compress=true', /'--conf spark\.broadcast\.compress=true' on 'sluice run', 'sluice driver' or 'sluice shell' .*LZ4-compressed; true by default/],
   ['spark.executor.extraJavaOptions=-XX:+UseG1GC', /no JVM: V8's options go in NODE_OPTIONS on 'sluice worker'/],
   ['spark.cleaner.referenceTracking=false', /always on/],

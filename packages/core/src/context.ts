@@ -111,6 +111,8 @@ export interface ClusterBackend {
   readonly broadcastCompress?: boolean;
   /** Whether RDD checkpoints (a stream's state checkpoints among them) are written LZ4-compressed (spark.checkpoint.compress, set on the driver). */
   readonly checkpointCompress?: boolean;
+  /** Whether persisted RDDs' blocks are kept LZ4-compressed (spark.rdd.compress, set on the driver). */
+  readonly rddCompress?: boolean;
   /** Receivers and batch reporting, for streaming jobs. */
   readonly streaming?: StreamingBackend;
   /** The program set its checkpoint directory (the driver keeps it with the job, e.g. in its --state-dir registry). */
@@ -291,6 +293,11 @@ export class SluiceContext {
   }
 
   /** @internal Whether spark.default.parallelism was set (Partitioner.defaultPartitioner's `conf.contains`). */
+  /** @internal Spark's spark.rdd.compress: persisted RDDs' blocks are kept LZ4-compressed. */
+  get rddCompress(): boolean {
+    return this.backend.rddCompress === true;
+  }
+
   get defaultParallelismSet(): boolean {
     return this.backend.defaultParallelismSet === true;
   }

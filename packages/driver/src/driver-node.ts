@@ -88,6 +88,11 @@ export interface DriverOptions {
    * (when that is smaller). Default false, as Spark's; readers take both forms.
    */
   readonly checkpointCompress?: boolean;
+  /**
+   * Spark's spark.rdd.compress (`--conf` on `sluice driver`, `sluice run` and `sluice shell`): each
+   * job's persisted RDDs keep their blocks as LZ4 frames (when that is smaller). Default false, as Spark's.
+   */
+  readonly rddCompress?: boolean;
   readonly clock?: Clock;
   readonly localDir?: string;
   /** Port of the web UI and /metrics (default: none; the CLI's default is 4040). */
@@ -327,6 +332,7 @@ export class DriverNode {
       defaultParallelism: opts.defaultParallelism,
       broadcastCompress: opts.broadcastCompress !== false,
       ...(opts.checkpointCompress === true ? { checkpointCompress: true } : {}),
+      ...(opts.rddCompress === true ? { rddCompress: true } : {}),
       driverRunning: () => this.state === 'running',
       retainedBatches: opts.retainedBatches,
       jobFailureLogLevel: opts.jobFailureLogLevel,

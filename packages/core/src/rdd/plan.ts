@@ -185,6 +185,8 @@ export interface PlanNode {
    */
   readonly shuffleParents: readonly number[];
   readonly storage: StorageLevel;
+  /** A persisted RDD's blocks are LZ4-compressed (spark.rdd.compress, set on the driver), when that makes them smaller. */
+  readonly compressed?: boolean;
   /**
    * A persisted RDD's name as Spark's RDDInfo gives it (setName's, else its class, `ParallelCollectionRDD`):
    * what the driver's REST storage/rdd lists it by. Absent for one not persisted.

@@ -614,7 +614,7 @@ export class RDD<T> {
         }
       }
       const op: NodeOp = r.checkpointDir !== undefined ? { kind: 'checkpointFile', dir: r.checkpointDir } : r.locallyCheckpointed ? { kind: 'localCheckpoint' } : r.op;
-      nodes[r.id] = { id: r.id, numPartitions: r.numPartitions, op, parents, shuffleParents, storage: r.storage, ...(r.storage === 'NONE' ? {} : { name: r.name ?? rddClassName(op) }) };
+      nodes[r.id] = { id: r.id, numPartitions: r.numPartitions, op, parents, shuffleParents, storage: r.storage, ...(r.storage === 'NONE' ? {} : { name: r.name ?? rddClassName(op), ...(r.context.rddCompress ? { compressed: true } : {}) }) };
     };
     visit(this as RDD<unknown>);
     const action = typeof callSite === 'string' ? callSite : creationSiteText(callSite);

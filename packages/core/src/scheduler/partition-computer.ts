@@ -6,6 +6,7 @@ import { recordsNotEncodable } from './records-not-encodable.js';
 import { decodeObjectFile } from '../codec/object-file.js';
 import { fromWire } from '../codec/record-classes.js';
 import { SluiceError } from '../errors.js';
+import { isLz4Frame, lz4Frame, lz4Unframe } from '../io/lz4-frame.js';
 import { KeyCounter, ShareTaker } from './sample-exact-partition.js';
 import { keyId, hashKey, compareKeys, nonNegativeMod, type KeyId } from '../rdd/key.js';
 import { blockIdForRdd, type MapWithStateEntry, type NodeOp, type Plan, type PlanNode } from '../rdd/plan.js';
@@ -130,19 +131,20 @@ export class PartitionComputer {
       // This worker's copy, else another worker's (as Spark reads remote cached blocks), else recompute.
       const elsewhere = this.cachedLocations[blockId];
       const cached = (await this.env.getCached(blockId)) ?? (elsewhere?.length ? (await this.env.getBlock(blockId, elsewhere)).data : undefined);
-      let records: unknown[];
-      if (cached) {
-        records = decodeRecords<unknown[]>(cached);
-      } else {
-        records = [];
-        await this.computeOp(node, split, (r) => records.push(r));
+      let records: unknown[] | undefined;
+      if (cached) records = cachedRecords(cached);
+      if (records === undefined) {
+        // Not cached, or a compressed block damaged since it was stored (its LZ4 checksums): computed anew, as a lost block is.
+        const computed: unknown[] = [];
+        records = computed;
+        await this.computeOp(node, split, (r) => computed.push(r));
         let bytes: Uint8Array;
         try {
           bytes = encodeRecords(records);
         } catch (err) {
           throw recordsNotEncodable(err, this.plan, node.id, `cached (${node.storage})`);
         }
-        this.env.putCached(blockId, bytes, node.storage);
+        this.env.putCached(blockId, node.compressed === true ? smallerFrame(bytes) : bytes, node.storage);
       }
       for (let i = 0; i < records.length; i++) emit(records[i]);
       return;
@@ -593,4 +595,23 @@ function joinValues(mode: 'inner' | 'left' | 'right' | 'full', [k, [vs, ws]]: [u
     return;
   }
   for (const v of vs) for (const w of ws) emit([k, [v, w]]);
+}
+
+/** `bytes` as an LZ4 frame when that is smaller (spark.rdd.compress), else as they are. */
+function smallerFrame(bytes: Uint8Array): Uint8Array {
+  const framed = lz4Frame(bytes);
+  return framed.length < bytes.length ? framed : bytes;
+}
+
+/** A cached block's records (plain or an LZ4 frame), or undefined when its frame is damaged (SLUICE_CORRUPT_DATA): the partition is computed again. */
+function cachedRecords(bytes: Uint8Array): unknown[] | undefined {
+  if (!isLz4Frame(bytes)) return decodeRecords<unknown[]>(bytes);
+  let plain: Uint8Array;
+  try {
+    plain = lz4Unframe(bytes);
+  } catch (err) {
+    if (err instanceof SluiceError && err.code === 'SLUICE_CORRUPT_DATA') return undefined;
+    throw err;
+  }
+  return decodeRecords<unknown[]>(plain);
 }

@@ -62,6 +62,8 @@ export interface JobLauncherDeps {
   readonly checkpointCompress?: boolean;
   /** The driver's web UI's URL (sc.uiWebUrl), asked as each job starts; undefined when the UI is off. */
   readonly uiWebUrl?: () => string | undefined;
+  /** Whether each job's persisted RDDs' blocks are LZ4-compressed (DriverOptions.rddCompress). */
+  readonly rddCompress?: boolean;
 }
 
 /**
@@ -162,7 +164,7 @@ export class JobLauncher {
 
   private start(spec: JobLaunchSpec): DriverJob {
     const { dag, registry, clock, rootLog, stateStore: store } = this.deps;
-    const job = new DriverJob({ ...spec, failureLogLevel: this.deps.jobFailureLogLevel, threads: this.deps.threads, master: this.deps.master?.(), uiWebUrl: this.deps.uiWebUrl?.(), filesRoot: this.deps.filesRoot, ...(this.deps.broadcastCompress === true ? { broadcastCompress: true } : {}), ...(this.deps.checkpointCompress === true ? { checkpointCompress: true } : {}) }, dag, registry, clock, rootLog, this.deps.retainedBatches);
+    const job = new DriverJob({ ...spec, failureLogLevel: this.deps.jobFailureLogLevel, threads: this.deps.threads, master: this.deps.master?.(), uiWebUrl: this.deps.uiWebUrl?.(), filesRoot: this.deps.filesRoot, ...(this.deps.broadcastCompress === true ? { broadcastCompress: true } : {}), ...(this.deps.checkpointCompress === true ? { checkpointCompress: true } : {}), ...(this.deps.rddCompress === true ? { rddCompress: true } : {}) }, dag, registry, clock, rootLog, this.deps.retainedBatches);
     this.jobs.set(spec.id, job);
     this.deps.jobStarted?.(job);
     if (store) {

@@ -19,6 +19,8 @@ export interface JobThreadData {
   readonly broadcastCompress?: boolean;
   /** Whether rdd.checkpoint writes its parts LZ4-compressed (spark.checkpoint.compress). */
   readonly checkpointCompress?: boolean;
+  /** Whether persisted RDDs' blocks are LZ4-compressed (spark.rdd.compress). */
+  readonly rddCompress?: boolean;
   /** Where the job's relative paths resolve (setJobWorkingDirectory); undefined: the driver's working directory. */
   readonly workingDir?: string;
   /** The attempt's files directory on the driver, where sc.addFile copies (SparkFiles' root in the program). */

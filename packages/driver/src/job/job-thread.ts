@@ -212,6 +212,7 @@ const backendOf = (data: JobThreadData): ClusterBackend => ({
   defaultParallelismSet: data.parallelismSet === true,
   broadcastCompress: data.broadcastCompress === true,
   checkpointCompress: data.checkpointCompress === true,
+  rddCompress: data.rddCompress === true,
   async runJob(graph, action, partitions, onPartition, signal, onStart): Promise<JobRunResult> {
     const outputOperation = currentOutputOperation();
     const description = currentJobDescription();
