@@ -9342,6 +9342,14 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/streaming-spark-suites14.test.js'],
   },
   {
+    id: 'kept-job-thread-old-context-drops-shuffles',
+    what: "a driver-program thread kept for a later job lets an earlier job's SluiceContext drop shuffles when its RDDs are collected: the later job's shuffles of the same ids are dropped while it runs (its map outputs removed on the workers, fetch failures, map stages recomputed)",
+    file: 'packages/driver/src/job/job-thread.ts',
+    search: '    if (programOf !== data) return;\n',
+    replace: '',
+    tests: ['packages/cli/dist/test/kept-thread-shuffle.test.js'],
+  },
+  {
     id: 'spare-job-thread-never-replaced',
     what: "a standing driver's spare driver-program thread, once a job took it, is never started again: each later job of a new bundle starts and loads a thread of its own before its program runs",
     file: 'packages/driver/src/job/spare-job-threads.ts',

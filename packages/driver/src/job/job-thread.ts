@@ -79,6 +79,15 @@ let stopHandlers: ((graceful: boolean) => void)[] = [];
 let schedulerHandler: ((event: SchedulerEvent) => void) | undefined;
 /** Where successful tasks' accumulator updates are merged (the job's SluiceContext). */
 let accumulatorHandler: ((updates: TaskAccumulatorUpdates) => void) | undefined;
+/**
+ * The job whose program runs on this thread now (undefined once it returned). A thread kept
+ * for a later job still holds the earlier jobs' SluiceContexts and RDDs: a context's
+ * FinalizationRegistry (its ContextCleaner) may drop the shuffles of its RDDs collected while
+ * the later job runs, and its shuffle ids are the later job's too (each context numbers its
+ * shuffles from 0). Only the running job's context may ask that; an ended job's shuffles all
+ * went with its release (Worker.ReleaseJob).
+ */
+let programOf: JobThreadData | undefined;
 /** `bind` messages not taken yet, and the taker waiting for one. */
 const binds: JobThreadData[] = [];
 let bindWaiter: ((data: JobThreadData) => void) | undefined;
@@ -276,6 +285,7 @@ const backendOf = (data: JobThreadData): ClusterBackend => ({
     await requests.request((reqId) => ({ type: 'removeBroadcast', reqId, id, fromDriver }));
   },
   removeShuffles(shuffleIds) {
+    if (programOf !== data) return;
     outbox.post({ type: 'removeShuffles', shuffleIds } satisfies JobToMain);
   },
   checkpointDirSet(dir) {
@@ -439,7 +449,16 @@ const imports = new BundleImports();
 let data: JobThreadData = (workerData as { spare?: boolean }).spare ? await nextBind() : (workerData as JobThreadData);
 /** What this thread held before its first job's code ran. */
 const baseline = new ThreadBaseline();
-while (await end(data, await runMain(data))) data = await nextBind();
+/** runMain, with `programOf` naming its job while its program runs. */
+async function runProgram(job: JobThreadData): Promise<JobToMain> {
+  programOf = job;
+  try {
+    return await runMain(job);
+  } finally {
+    programOf = undefined;
+  }
+}
+while (await end(data, await runProgram(data))) data = await nextBind();
 // Nothing more to ask the main thread: let this thread exit once the program's own
 // timers and sockets are done, so its last printed lines flush and the job ends at once.
 port.unref();
