@@ -10856,6 +10856,14 @@ const MUTATIONS = [
     replace: '',
     tests: [{ file: 'packages/cli/dist/test/rdd-compress.test.js', pattern: 'damaged on disk' }],
   },
+  {
+    id: "rdd-compress-conf-not-given",
+    what: "sluice run/driver/shell take --conf spark.rdd.compress=true and do not give it to the driver (cached blocks stay uncompressed)",
+    file: "packages/cli/src/main.ts",
+    search: "    ...(conf?.rddCompress === true ? { rddCompress: true } : {}),",
+    replace: "",
+    tests: [{ file: 'packages/cli/dist/test/rdd-compress.test.js', pattern: 'sluice run --conf spark.rdd.compress=true' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

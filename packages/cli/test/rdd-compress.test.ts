@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fixture, jsonLine, pollUntil, runCli, scratchDirsOf, withCluster, type ClusterHandle } from './harness.js';
+import { fixture, freePort, jsonLine, pollUntil, runCli, scratchDirsOf, withCluster, type ClusterHandle } from './harness.js';
 
 const N = 20_000;
 const LZ4_MAGIC = [0x04, 0x22, 0x4d, 0x18];
@@ -86,10 +86,39 @@ test('compressed persisted blocks damaged on disk are computed again from lineag
   assert.deepEqual(jsonLine(lines, 'RESULT2 '), expected(N), 'the second action, after the damage, gives the same results');
 });
 
-test('sluice run takes --conf spark.rdd.compress=true; a value that is not a boolean is refused', { timeout: 120_000 }, async () => {
-  const on = await runCli(['run', '--workers', '1', '--conf', 'spark.rdd.compress=true', fixture('rdd-compress.ts'), '2000'], { timeoutMs: 90_000 });
-  assert.equal(on.code, 0, on.stderr);
-  assert.deepEqual(JSON.parse(on.stdout.split('\n').find((l) => l.startsWith('RESULT1 '))!.slice(8)), expected(2000));
+/**
+ * `sluice run --web-port P` of the fixture with these extra arguments: the cached RDD's bytes in
+ * memory as the REST API's storage/rdd gives them, read while the fixture waits after its first action.
+ */
+async function memoryUsedOfRun(extra: readonly string[]): Promise<number> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-rdd-compress-run-'));
+  const [marker, go] = [path.join(dir, 'marker'), path.join(dir, 'go')];
+  const port = await freePort();
+  const running = runCli(['run', '--workers', '1', '--web-port', String(port), ...extra, fixture('rdd-compress.ts'), '2000', marker, go], { timeoutMs: 150_000 });
+  try {
+    await pollUntil(() => fs.existsSync(marker) || undefined, 120_000, 'the fixture\'s first action');
+    const rest = async <T>(p: string): Promise<T> => (await fetch(`http://127.0.0.1:${port}/api/v1${p}`)).json() as Promise<T>;
+    const [app] = await rest<{ id: string }[]>('/applications');
+    const rdds = await rest<{ memoryUsed: number; numCachedPartitions: number }[]>(`/applications/${app.id}/storage/rdd`);
+    assert.equal(rdds.length, 1, JSON.stringify(rdds));
+    assert.equal(rdds[0].numCachedPartitions, 6, JSON.stringify(rdds));
+    fs.writeFileSync(go, 'go');
+    const r = await running;
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout.split('\n').find((l) => l.startsWith('RESULT2 '))!.slice(8)), expected(2000));
+    return rdds[0].memoryUsed;
+  } finally {
+    fs.writeFileSync(go, 'go');
+    await running.catch(() => undefined);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('sluice run --conf spark.rdd.compress=true keeps the cached blocks compressed (REST storage/rdd: several times fewer bytes in memory); a value that is not a boolean is refused', { timeout: 300_000 }, async () => {
+  const plain = await memoryUsedOfRun([]);
+  const packed = await memoryUsedOfRun(['--conf', 'spark.rdd.compress=true']);
+  assert.ok(plain > 0 && packed > 0, `bytes in memory: ${plain} without, ${packed} with spark.rdd.compress`);
+  assert.ok(packed < plain / 3, `bytes in memory: ${packed} with spark.rdd.compress=true, ${plain} without`);
   const bad = await runCli(['run', '--conf', 'spark.rdd.compress=1', fixture('rdd-compress.ts'), '10'], { timeoutMs: 60_000 });
   assert.equal(bad.code, 1, bad.stderr);
   assert.match(bad.stderr, /spark\.rdd\.compress=1: not a boolean; give true or false/);
