@@ -4953,7 +4953,7 @@ const MUTATIONS = [
     file: 'packages/core/src/closure/call-site.ts',
     search: '  return CORE_DIRS.some((dir) => at.startsWith(dir)) || SLUICE_PACKAGE_FRAME.test(at);',
     replace: '  return CORE_DIRS.some((dir) => at.startsWith(dir));',
-    tests: [{ file: 'packages/redis/dist/test/redis-bad-input.test.js', pattern: 'DStream output' }],
+    tests: [{ file: 'packages/redis/dist/test/redis-bad-input.test.js', pattern: 'DStream output' }, { file: 'packages/cli/dist/test/failure-trace.test.js', pattern: "a connector's save whose job fails" }],
   },
   {
     id: 'receiver-peers-never-asked-again',
