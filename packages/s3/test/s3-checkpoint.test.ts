@@ -14,6 +14,7 @@ import { decodeCheckpointPart } from '@sluice/core/internal';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { startS3rver, type S3rverProcess } from './s3rver-process.js';
 import { fixture, freePort, startCluster, submit, type Cluster } from './sluice-cluster.js';
+import { expectedStates } from './stateful-expected.js';
 
 const BUCKET = 'sluice-ckpt';
 const BATCHES = 8;
@@ -31,32 +32,6 @@ after(async () => {
   await cluster?.stop();
   await s3?.stop();
 });
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** The running totals after each batch, from the same seeded input the fixture makes. */
-function expectedStates(): [string, number][][] {
-  const rand = mulberry32(SEED);
-  const totals = new Map<string, number>();
-  const out: [string, number][][] = [];
-  for (let b = 0; b < BATCHES; b++) {
-    for (let j = 0; j < 40; j++) {
-      const k = `w${Math.floor(rand() * 13)}`;
-      totals.set(k, (totals.get(k) ?? 0) + 1 + Math.floor(rand() * 5));
-    }
-    out.push([...totals].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
-  }
-  return out;
-}
 
 async function getObject(key: string): Promise<Buffer> {
   const res = await s3!.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
@@ -109,7 +84,7 @@ test('RDD and state checkpoints go to s3://, are read back by later batches, and
   assert.deepEqual(await s3!.list(BUCKET, 'run1/rdd/'), [], 'the RDD checkpoint is deleted when the program ends');
 
   // 2. The stream: every batch's state equals the running totals of the input.
-  const want = expectedStates();
+  const want = expectedStates(SEED, BATCHES);
   const states = result.stdout.filter((l) => l.startsWith('STATE ')).map((l) => JSON.parse(l.slice(6)) as { i: number; state: [string, number][] });
   assert.deepEqual(
     states.map((s) => s.i),

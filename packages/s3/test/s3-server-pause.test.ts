@@ -13,6 +13,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { startS3rver, type S3rverProcess } from './s3rver-process.js';
 import { fixture, startCluster, submit, type Cluster } from './sluice-cluster.js';
+import { expectedStates } from './stateful-expected.js';
 
 const BUCKET = 'sluice-pause';
 const BATCHES = 10;
@@ -31,32 +32,6 @@ after(async () => {
   await cluster?.stop();
   await s3?.stop();
 });
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** The running totals after each batch, from the seeded input s3-stateful.ts makes. */
-function expectedStates(): [string, number][][] {
-  const rand = mulberry32(SEED);
-  const totals = new Map<string, number>();
-  const out: [string, number][][] = [];
-  for (let b = 0; b < BATCHES; b++) {
-    for (let j = 0; j < 40; j++) {
-      const k = `w${Math.floor(rand() * 13)}`;
-      totals.set(k, (totals.get(k) ?? 0) + 1 + Math.floor(rand() * 5));
-    }
-    out.push([...totals].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
-  }
-  return out;
-}
 
 test('s3rver paused 8 s mid-stream (state and metadata checkpoints to s3://), within socketTimeoutMs: ridden out, every batch state exact', { timeout: 180_000 }, async () => {
   const gate = path.join(os.tmpdir(), `sluice-s3-pause-gate-${process.pid}-${Date.now()}`);
@@ -81,7 +56,7 @@ test('s3rver paused 8 s mid-stream (state and metadata checkpoints to s3://), wi
   const result = await job.done;
   fs.rmSync(gate, { force: true });
   assert.equal(result.code, 0, `the job failed:\n${result.stderr}\n${result.stdout.join('\n')}`);
-  const want = expectedStates();
+  const want = expectedStates(SEED, BATCHES);
   const states = result.stdout.filter((l) => l.startsWith('STATE ')).map((l) => JSON.parse(l.slice(6)) as { i: number; state: [string, number][] });
   assert.deepEqual(states.map((s) => s.i), Array.from({ length: BATCHES }, (_, i) => i));
   for (const s of states) assert.deepEqual(s.state, want[s.i], `state after batch ${s.i}`);
