@@ -18,7 +18,7 @@ import type { LocalCluster } from '@sluice/cli';
 import { startPostgres, type PostgresServer } from '@sluice/test-servers';
 import { resumeTree } from '@sluice/test-servers/pause-server';
 import { fixture, pollUntil, startCluster, startJob } from './job-runner.js';
-import { batchRecords } from '@sluice/test-servers/sink-input';
+import { partitionRecords } from '@sluice/test-servers/sink-input';
 import { batchesDone, firstBatchTime } from '@sluice/test-servers/sink-job';
 
 let server: PostgresServer;
@@ -57,8 +57,7 @@ async function check(first: number): Promise<[number, number][]> {
   const parts = markers.map((m) => [(Number(m.batch) - first) / A.batchMs, m.partition] as [number, number]);
   const want: string[] = [];
   for (const [b, p] of parts) {
-    const records = batchRecords(A.seed, b, A.perBatch, A.words);
-    for (const r of records.slice(Math.floor((p * records.length) / A.partitions), Math.floor(((p + 1) * records.length) / A.partitions))) want.push(key(r));
+    for (const r of partitionRecords(A, b, p)) want.push(key(r));
   }
   const rows = await query<{ id: string; word: string; n: number }>('SELECT id, word, n FROM events');
   assert.deepEqual(rows.map(key).sort(), want.sort(), `events: the records of the ${parts.length} committed partitions, each once, nothing else`);

@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import type { LocalCluster } from '@sluice/cli';
 import { startRedis, type RedisServer } from '@sluice/test-servers';
 import { fixture, pollUntil, startCluster, startJob, startKillableCluster } from './job-runner.js';
-import { batchRecords } from '@sluice/test-servers/sink-input';
+import { partitionRecords } from '@sluice/test-servers/sink-input';
 import { batchesDone, firstBatchTime } from '@sluice/test-servers/sink-job';
 
 let server: RedisServer;
@@ -44,9 +44,7 @@ async function withRedis<T>(f: (r: Redis) => Promise<T>): Promise<T> {
 function sumsOf(parts: readonly [batch: number, partition: number][]): Map<string, number> {
   const sums = new Map<string, number>();
   for (const [b, p] of parts) {
-    const records = batchRecords(A.seed, b, A.perBatch, A.words);
-    const slice = records.slice(Math.floor((p * records.length) / A.partitions), Math.floor(((p + 1) * records.length) / A.partitions));
-    for (const r of slice) sums.set(r.word, (sums.get(r.word) ?? 0) + r.n);
+    for (const r of partitionRecords(A, b, p)) sums.set(r.word, (sums.get(r.word) ?? 0) + r.n);
   }
   return sums;
 }

@@ -23,3 +23,13 @@ export function batchRecords(seed: number, batch: number, perBatch: number, word
   }
   return out;
 }
+
+/**
+ * Partition `partition` of batch `batch`'s records, as the fixture jobs' sc.parallelize(records,
+ * partitions) slices them (Spark's ParallelCollectionRDD.slice: records
+ * [floor(i * n / p), floor((i + 1) * n / p)) in partition i): what a sink's partition wrote.
+ */
+export function partitionRecords(input: { readonly seed: number; readonly perBatch: number; readonly words: number; readonly partitions: number }, batch: number, partition: number): SinkRecord[] {
+  const records = batchRecords(input.seed, batch, input.perBatch, input.words);
+  return records.slice(Math.floor((partition * records.length) / input.partitions), Math.floor(((partition + 1) * records.length) / input.partitions));
+}
