@@ -10864,6 +10864,14 @@ const MUTATIONS = [
     replace: "",
     tests: [{ file: 'packages/cli/dist/test/rdd-compress.test.js', pattern: 'sluice run --conf spark.rdd.compress=true' }],
   },
+  {
+    id: "storage-level-other-copy-refused",
+    what: "a StorageLevel of a second copy of @sluice/core in the process is refused by instanceof ('unknown storage level StorageLevel(memory, deserialized, 1 replicas)'), where a level is a value any copy's flags give",
+    file: "packages/core/src/rdd/storage-level.ts",
+    search: "  return x instanceof StorageLevel || (typeof x === 'object' && x !== null && (x as { readonly [STORAGE_LEVEL_BRAND]?: unknown })[STORAGE_LEVEL_BRAND] === true);",
+    replace: "  return x instanceof StorageLevel;",
+    tests: ['packages/core/dist/test/rdd/storage-level.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

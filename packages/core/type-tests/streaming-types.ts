@@ -1,7 +1,7 @@
 // Type-level test of the public API, compiled by tsc in packages/core/test/types/type-tests.test.ts
 // (never run). Every `@ts-expect-error` line must fail to type-check: tsc reports an unused
 // one (TS2578), so a type that became too loose fails the test as surely as one too strict.
-import { HashPartitioner, State, StateSpec, StorageLevel, StreamingContext, type DStream, type Duration, type RDD, type SluiceContext, type SparkStorageLevel } from '@sluice/core';
+import { HashPartitioner, State, StateSpec, StorageLevel, StreamingContext, type DStream, type Duration, type RDD, type SluiceContext } from '@sluice/core';
 
 /** Compiles only when A and B are the same type. */
 type Equal<A, B> = (<X>() => X extends A ? 1 : 2) extends <X>() => X extends B ? 1 : 2 ? true : false;
@@ -215,7 +215,7 @@ export async function rddGuideShapes(sc: SluiceContext, lines: RDD<string>, word
   lines.persist(StorageLevel.MEMORY_ONLY_SER);
   words.persist(StorageLevel.MEMORY_AND_DISK_SER_2);
   const level = lines.getStorageLevel();
-  expectType<typeof level, SparkStorageLevel>(true);
+  expectType<typeof level, StorageLevel>(true);
   // @ts-expect-error no such level
   lines.persist('MEMORY');
   // @ts-expect-error PySpark's sortByKey keyfunc: write sortBy(([k]) => keyfunc(k), ...)

@@ -81,7 +81,7 @@ export class StorageLevel {
   /** Spark's equals: the same five flags. */
   equals(other: unknown): boolean {
     return (
-      other instanceof StorageLevel &&
+      isStorageLevel(other) &&
       other.useDisk === this.useDisk &&
       other.useMemory === this.useMemory &&
       other.useOffHeap === this.useOffHeap &&
@@ -95,6 +95,25 @@ export class StorageLevel {
     const words = [this.useDisk && 'disk', this.useMemory && 'memory', this.useOffHeap && 'offheap', this.deserialized && 'deserialized'].filter((w): w is string => w !== false);
     return `StorageLevel(${[...words, `${this.replication} replicas`].join(', ')})`;
   }
+}
+
+/**
+ * Brands StorageLevel instances of every copy of this module in the process: a job's code may
+ * reach a StorageLevel class other than the one the RDD or DStream it calls was built with (a
+ * second instance of @sluice/core, as a bundle linked to another core copy would load), and a
+ * level is a value: any copy's is taken as the constant with its flags, never refused by
+ * `instanceof` (which failed a stream's updateStateByKey persist once, 'unknown storage level
+ * StorageLevel(memory, deserialized, 1 replicas)').
+ */
+const STORAGE_LEVEL_BRAND = Symbol.for('sluice.StorageLevel');
+Object.defineProperty(StorageLevel.prototype, STORAGE_LEVEL_BRAND, { value: true });
+
+/** A StorageLevel's flags (of any copy of the class). */
+type LevelFlags = Pick<StorageLevel, 'useDisk' | 'useMemory' | 'useOffHeap' | 'deserialized' | 'replication'>;
+
+/** Whether `x` is a StorageLevel of this or another copy of this module. */
+function isStorageLevel(x: unknown): x is LevelFlags {
+  return x instanceof StorageLevel || (typeof x === 'object' && x !== null && (x as { readonly [STORAGE_LEVEL_BRAND]?: unknown })[STORAGE_LEVEL_BRAND] === true);
 }
 
 const LEVEL_NAMES: Readonly<Record<SparkStorageLevel, true>> = {
@@ -120,14 +139,16 @@ const LEVEL_NAMES: Readonly<Record<SparkStorageLevel, true>> = {
  */
 export function toStorageLevel(level: unknown): StorageLevel | undefined {
   if (typeof level === 'string') return Object.hasOwn(LEVEL_NAMES, level) ? StorageLevel[level as SparkStorageLevel] : undefined;
-  if (!(level instanceof StorageLevel)) return undefined;
+  if (!isStorageLevel(level)) return undefined;
   for (const name of Object.keys(LEVEL_NAMES) as SparkStorageLevel[]) if (StorageLevel[name].equals(level)) return StorageLevel[name];
-  return level;
+  // Flags no constant has: this copy's instance of them.
+  return level instanceof StorageLevel ? level : new StorageLevel(level.useDisk, level.useMemory, level.useOffHeap, level.deserialized, level.replication);
 }
 
 /** A StorageLevel's fields as they travel (plain data) as the StorageLevel again: the constant with those flags when there is one; anything else as it is. */
 export function revivedStorageLevel(v: unknown): unknown {
-  if (typeof v !== 'object' || v === null || v instanceof StorageLevel) return v;
+  if (typeof v !== 'object' || v === null) return v;
+  if (isStorageLevel(v)) return toStorageLevel(v);
   const f = v as Partial<Record<'useDisk' | 'useMemory' | 'useOffHeap' | 'deserialized' | 'replication', unknown>>;
   const bool = (x: unknown): x is boolean => typeof x === 'boolean';
   if (!bool(f.useDisk) || !bool(f.useMemory) || !bool(f.useOffHeap) || !bool(f.deserialized) || typeof f.replication !== 'number') return v;
