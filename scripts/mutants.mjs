@@ -10866,10 +10866,18 @@ const MUTATIONS = [
   },
   {
     id: "storage-level-other-copy-refused",
-    what: "a StorageLevel of a second copy of @sluice/core in the process is refused by instanceof ('unknown storage level StorageLevel(memory, deserialized, 1 replicas)'), where a level is a value any copy's flags give",
+    what: "a StorageLevel of another copy of @sluice/core whose class name a minifier changed is refused (its brand ignored) ('unknown storage level StorageLevel(memory, deserialized, 1 replicas)'), where a level is a value any copy's flags give",
     file: "packages/core/src/rdd/storage-level.ts",
-    search: "  return x instanceof StorageLevel || (typeof x === 'object' && x !== null && (x as { readonly [STORAGE_LEVEL_BRAND]?: unknown })[STORAGE_LEVEL_BRAND] === true);",
-    replace: "  return x instanceof StorageLevel;",
+    search: "  if ((x as { readonly [STORAGE_LEVEL_BRAND]?: unknown })[STORAGE_LEVEL_BRAND] === true) return true;",
+    replace: "",
+    tests: ['packages/core/dist/test/rdd/storage-level.test.js'],
+  },
+  {
+    id: "storage-level-rebuilt-class-refused",
+    what: "a StorageLevel of a class rebuilt from its text (named StorageLevel, the five flags, no brand) is refused, where its flags make it a level",
+    file: "packages/core/src/rdd/storage-level.ts",
+    search: "  return (x.constructor as { readonly name?: unknown } | undefined)?.name === 'StorageLevel' && bool(f.useDisk)",
+    replace: "  return (x.constructor as { readonly name?: unknown } | undefined)?.name === 'NoSuchLevel' && bool(f.useDisk)",
     tests: ['packages/core/dist/test/rdd/storage-level.test.js'],
   },
 ];

@@ -111,9 +111,17 @@ Object.defineProperty(StorageLevel.prototype, STORAGE_LEVEL_BRAND, { value: true
 /** A StorageLevel's flags (of any copy of the class). */
 type LevelFlags = Pick<StorageLevel, 'useDisk' | 'useMemory' | 'useOffHeap' | 'deserialized' | 'replication'>;
 
-/** Whether `x` is a StorageLevel of this or another copy of this module. */
+/**
+ * Whether `x` is a StorageLevel of this or another copy of this module (branded), or of a class
+ * named StorageLevel with a level's five flags (one rebuilt from its text, without the brand).
+ */
 function isStorageLevel(x: unknown): x is LevelFlags {
-  return x instanceof StorageLevel || (typeof x === 'object' && x !== null && (x as { readonly [STORAGE_LEVEL_BRAND]?: unknown })[STORAGE_LEVEL_BRAND] === true);
+  if (x instanceof StorageLevel) return true;
+  if (typeof x !== 'object' || x === null) return false;
+  if ((x as { readonly [STORAGE_LEVEL_BRAND]?: unknown })[STORAGE_LEVEL_BRAND] === true) return true;
+  const f = x as Partial<Record<keyof LevelFlags, unknown>>;
+  const bool = (v: unknown): boolean => typeof v === 'boolean';
+  return (x.constructor as { readonly name?: unknown } | undefined)?.name === 'StorageLevel' && bool(f.useDisk) && bool(f.useMemory) && bool(f.useOffHeap) && bool(f.deserialized) && typeof f.replication === 'number';
 }
 
 const LEVEL_NAMES: Readonly<Record<SparkStorageLevel, true>> = {

@@ -27,6 +27,18 @@ test("a second copy's StorageLevel is taken as the constant with its flags; a pl
   assert.deepEqual([custom.useDisk, custom.useMemory, custom.useOffHeap, custom.deserialized, custom.replication], [true, false, false, false, 5]);
   // The other copy takes this copy's levels the same way.
   assert.equal(second.toStorageLevel(StorageLevel.MEMORY_AND_DISK), second.StorageLevel.MEMORY_AND_DISK);
+  // A copy whose class name a minifier changed: known by the brand every copy puts on its prototype.
+  class Minified {
+    constructor(readonly useDisk: boolean, readonly useMemory: boolean, readonly useOffHeap: boolean, readonly deserialized: boolean, readonly replication = 1) {}
+  }
+  Object.defineProperty(Minified.prototype, Symbol.for('sluice.StorageLevel'), { value: true });
+  assert.equal(toStorageLevel(new Minified(true, false, false, false)), StorageLevel.DISK_ONLY);
+  // A class of that name rebuilt from its text (its own prototype, no brand): taken by its flags.
+  const Rebuilt = class StorageLevel {
+    constructor(readonly useDisk: boolean, readonly useMemory: boolean, readonly useOffHeap: boolean, readonly deserialized: boolean, readonly replication = 1) {}
+  };
+  assert.equal(toStorageLevel(new Rebuilt(true, true, false, false)), StorageLevel.MEMORY_AND_DISK_SER);
+  assert.equal(storedLevel(new Rebuilt(false, true, false, true, 2)), 'MEMORY_ONLY');
   // Not a level: a plain object with the flags (what travels is revived by revivedStorageLevel, not taken as is).
   assert.equal(toStorageLevel({ useDisk: false, useMemory: true, useOffHeap: false, deserialized: true, replication: 1 }), undefined);
 });
