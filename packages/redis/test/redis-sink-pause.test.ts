@@ -16,7 +16,7 @@ import { Redis } from 'ioredis';
 import type { LocalCluster } from '@sluice/cli';
 import { startRedis, type RedisServer } from '@sluice/test-servers';
 import { fixture, pollUntil, startCluster, startJob } from './job-runner.js';
-import { partitionRecords } from '@sluice/test-servers/sink-input';
+import { wordSums } from '@sluice/test-servers/sink-input';
 import { batchesDone, firstBatchTime } from '@sluice/test-servers/sink-job';
 
 let server: RedisServer;
@@ -49,15 +49,6 @@ async function withRedis<T>(f: (r: Redis) => Promise<T>): Promise<T> {
   }
 }
 
-/** The sums by word of the given (batch index, partition) slices of the input (parallelize's slices). */
-function sumsOf(parts: readonly [batch: number, partition: number][]): Map<string, number> {
-  const sums = new Map<string, number>();
-  for (const [b, p] of parts) {
-    for (const r of partitionRecords(A, b, p)) sums.set(r.word, (sums.get(r.word) ?? 0) + r.n);
-  }
-  return sums;
-}
-
 /** The counters equal the sums of exactly the partitions whose markers say applied, each once. */
 async function check(first: number): Promise<{ parts: [number, number][] }> {
   return withRedis(async (r) => {
@@ -69,7 +60,7 @@ async function check(first: number): Promise<{ parts: [number, number][] }> {
       parts.push([(Number(g[1]) - first) / A.batchMs, Number(g[2])]);
     }
     const got = await r.hgetall('wc');
-    assert.deepEqual(new Map(Object.entries(got).map(([k, v]) => [k, Number(v)])), sumsOf(parts), `wc: each word summed over the ${parts.length} applied partitions, each once`);
+    assert.deepEqual(new Map(Object.entries(got).map(([k, v]) => [k, Number(v)])), wordSums(A, parts), `wc: each word summed over the ${parts.length} applied partitions, each once`);
     return { parts };
   });
 }

@@ -33,3 +33,10 @@ export function partitionRecords(input: { readonly seed: number; readonly perBat
   const records = batchRecords(input.seed, batch, input.perBatch, input.words);
   return records.slice(Math.floor((partition * records.length) / input.partitions), Math.floor(((partition + 1) * records.length) / input.partitions));
 }
+
+/** The sums of n by word over the given (batch, partition) slices of the input (partitionRecords'): a counter sink's expected contents. */
+export function wordSums(input: { readonly seed: number; readonly perBatch: number; readonly words: number; readonly partitions: number }, parts: readonly (readonly [batch: number, partition: number])[]): Map<string, number> {
+  const sums = new Map<string, number>();
+  for (const [b, p] of parts) for (const r of partitionRecords(input, b, p)) sums.set(r.word, (sums.get(r.word) ?? 0) + r.n);
+  return sums;
+}

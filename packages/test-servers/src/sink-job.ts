@@ -8,6 +8,7 @@
 // batchesDone and firstBatchTime. Fixture jobs
 // import it as `@sluice/test-servers/sink-job` (bundled into the job; @sluice/core's types
 // only, so this package needs no runtime dependency on it).
+import fs from 'node:fs';
 import type { DStream, SluiceContext, StreamingContext } from '@sluice/core';
 import { batchRecords, type SinkRecord } from './sink-input.js';
 
@@ -81,4 +82,19 @@ export function firstBatchTime(lines: readonly string[]): number {
   const line = lines.find((l) => l.startsWith('BATCH '));
   if (line === undefined) throw new Error(`no batch was reported done; the job printed:\n${lines.join('\n')}`);
   return Number(line.split(' ')[1]);
+}
+
+/**
+ * A pause fixture's trigger: once `armFile` exists, the first call anywhere (one task attempt
+ * wins) renames it to `firedFile`, appends `event` there and returns true; every other call,
+ * before it is armed or after it fired, returns false.
+ */
+export function fireOnce(armFile: string, firedFile: string, event: unknown): boolean {
+  try {
+    fs.renameSync(armFile, firedFile);
+  } catch {
+    return false; // not armed yet, or fired before
+  }
+  fs.appendFileSync(firedFile, JSON.stringify(event));
+  return true;
 }
