@@ -10880,6 +10880,14 @@ const MUTATIONS = [
     replace: "  return (x.constructor as { readonly name?: unknown } | undefined)?.name === 'NoSuchLevel' && bool(f.useDisk)",
     tests: ['packages/core/dist/test/rdd/storage-level.test.js'],
   },
+  {
+    id: 'shell-terminal-raw-late',
+    what: "sluice shell puts its terminal in raw mode only once its program listens: keys typed at the greeting or the first prompt are echoed and edited by the terminal itself (the fresh-clone CI's 'k\\b \\b6 * 7' race)",
+    file: 'packages/cli/src/shell-terminal.ts',
+    search: "    if (this.terminal) this.stdin.setRawMode(true);\n    this.channel = new BroadcastChannel(this.name);\n    this.channel.onmessage = (event: unknown): void => {\n      const m = (event as { data: FromShellProgram }).data;\n      if (m.type === 'out') this.stdout.write(m.data);\n      else if (m.type === 'ready') this.start();",
+    replace: "    this.channel = new BroadcastChannel(this.name);\n    this.channel.onmessage = (event: unknown): void => {\n      const m = (event as { data: FromShellProgram }).data;\n      if (m.type === 'out') this.stdout.write(m.data);\n      else if (m.type === 'ready') {\n        if (this.terminal) this.stdin.setRawMode(true);\n        this.start();\n      }",
+    tests: [{ file: 'packages/cli/dist/test/shell.test.js', pattern: 'on a terminal' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -3,8 +3,10 @@
  * the shell's program (shell-program.ts, in a driver-program thread) and what its REPL writes
  * comes back to standard output, over the BroadcastChannel `name`.
  *
- * On a terminal, standard input is put in raw mode (the REPL in the program edits the line
- * and echoes it; Ctrl-C and Ctrl-D are bytes it reads) and set back by `close()`. From a
+ * On a terminal, standard input is put in raw mode at once (the REPL in the program edits the
+ * line and echoes it; Ctrl-C and Ctrl-D are bytes it reads) and set back by `close()`: keys
+ * typed before the program listens wait unechoed, where a terminal still in its line mode
+ * would echo and edit them itself (the REPL's prompt shows before its 'ready'). From a
  * pipe, lines go as they come, and a SIGINT to this process (`interrupt()`) is told to the
  * program as Ctrl-C. Threading: the main thread.
  */
@@ -28,6 +30,7 @@ export class ShellTerminal {
     onExit: () => void,
   ) {
     this.terminal = stdin.isTTY === true && stdout.isTTY === true;
+    if (this.terminal) this.stdin.setRawMode(true);
     this.channel = new BroadcastChannel(this.name);
     this.channel.onmessage = (event: unknown): void => {
       const m = (event as { data: FromShellProgram }).data;
@@ -45,7 +48,6 @@ export class ShellTerminal {
   /** Start passing standard input on, once the program listens (what was typed before waits in standard input). */
   private start(): void {
     if (this.closed) return;
-    if (this.terminal) this.stdin.setRawMode(true);
     this.stdin.setEncoding('utf8');
     this.stdin.on('data', this.onData).once('end', this.onEnd);
     if (this.terminal) this.stdout.on('resize', this.onResize);

@@ -193,14 +193,32 @@ test('sluice shell on a terminal (a pseudo-terminal, by script(1)): the line edi
   // The text without the terminal's control sequences (colours, cursor moves).
   const text = (): string => screen.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
   try {
-    await pollUntil(() => (text().endsWith(PROMPT) ? true : undefined), 120_000, `the first prompt\nscreen: ${text()}`, 20);
-    const ui = /Sluice web UI available at (http:\/\/127\.0\.0\.1:\d+)\/jobs\/([^/]+)\//.exec(text());
-    assert.ok(ui, text());
+    // The terminal is raw before the cluster has started (before the greeting): a key typed while the
+    // shell starts is never the terminal's to echo. stty reads the pseudo-terminal's mode.
+    const pty = await pollUntil(() => {
+      for (const pid of childPids(child.pid!)) {
+        try {
+          const tty = fs.readlinkSync(`/proc/${pid}/fd/0`);
+          if (tty.startsWith('/dev/pts/')) return tty;
+        } catch {
+          // not yet, or gone
+        }
+      }
+      return undefined;
+    }, 60_000, 'the shell on its pseudo-terminal', 5);
+    await pollUntil(() => (/(^|\s)-icanon(\s|$)/.test(execFileSync('stty', ['-a', '-F', pty], { encoding: 'utf8' })) ? true : undefined), 120_000, `raw mode on ${pty}\nscreen: ${text()}`, 5);
+    assert.ok(!text().includes('Sluice web UI available'), `the terminal went raw only after the greeting\nscreen: ${JSON.stringify(text())}`);
+    // Keys typed while the shell starts (here: at its greeting, before its program listens) wait
+    // unechoed: the terminal is raw from the start, so it neither echoes nor edits them itself.
+    const ui = await pollUntil(() => /Sluice web UI available at (http:\/\/127\.0\.0\.1:\d+)\/jobs\/([^/]+)\//.exec(text()) ?? undefined, 120_000, `the greeting\nscreen: ${text()}`, 5);
     // "k", then Backspace (DEL) takes it back: the line evaluated is 6 * 7.
     child.stdin!.write('k\x7f6 * 7\r');
     await pollUntil(() => (/\r\n42\r\nsluice> $/.test(text()) ? true : undefined), 60_000, `42 and the prompt\nscreen: ${text()}`, 20);
-    // The line as edited, echoed once by the shell's line editor (the terminal is raw: it echoes nothing itself).
+    // The line as edited, echoed once by the shell's line editor (the terminal is raw: it echoes nothing itself,
+    // neither the keys nor its own erase of the "k").
     assert.match(text(), /sluice> 6 \* 7\r?\r\n42\r\n/);
+    assert.equal(text().split('6 * 7').length, 2, `the line echoed once\nscreen: ${JSON.stringify(text())}`);
+    assert.ok(!text().includes('k\b \b'), `the terminal's own erase echoed\nscreen: ${JSON.stringify(text())}`);
     // The REPL's editor mode: lines without a prompt until Ctrl-D, then evaluated together.
     child.stdin!.write('.editor\r');
     await pollUntil(() => (text().includes('Entering editor mode') ? true : undefined), 60_000, `editor mode\nscreen: ${text()}`, 20);
