@@ -39,6 +39,8 @@ import { broadcastBytes } from './shared/broadcast-bytes.js';
 import type { AddedFileRef } from './shared/added-file-content.js';
 import { AddedFiles } from './shared/added-files.js';
 import { PersistentRdds } from './rdd/persistent-rdds.js';
+import { FutureAction } from './rdd/future-action.js';
+import { jobPartitions } from './scheduler/job-partitions.js';
 import type { RDDInfo, StoredRddInfo } from './rdd/rdd-info.js';
 import { logLevelPasses, sparkLogLevel, type SparkLogLevel } from './util/spark-log-level.js';
 import { SLUICE_VERSION } from './version.js';
@@ -1131,6 +1133,59 @@ export class SluiceContext {
   }
 
   /**
+   * Spark's runJob: runs `func` on the iterator of each of `partitions` of `rdd` (every partition
+   * by default) on the workers, one task a partition, and resolves to their values in the order
+   * of `partitions`. `func` may return a Promise (its value taken); the task's context is
+   * TaskContext.get() (Spark's `(TaskContext, Iterator) => U` form). A partition index the RDD
+   * has not is SLUICE_BAD_ARGUMENT here, as Spark's "Attempting to access a non-existent
+   * partition"; no partition, `[]` with no job. The job is named `runJob at <the call>`.
+   */
+  runJob<T, U>(rdd: RDD<T>, func: (it: IterableIterator<T>) => U | Promise<U>, partitions?: readonly number[]): Promise<U[]> {
+    this.assertNotStopped('sc.runJob');
+    const parts = jobPartitions('sc.runJob', rdd.numPartitions, partitions);
+    const fn = this.ship(func, 'sc.runJob');
+    return this.runAction(rdd as RDD<unknown>, { kind: 'runJob', fn }, parts) as Promise<U[]>;
+  }
+
+  /**
+   * Spark's submitJob: runJob without waiting. `resultHandler(index, result)` is called on the
+   * driver as each partition's task ends, `index` its place in `partitions` (not the partition
+   * itself), and the FutureAction resolves to `resultFunc()` once every partition's was handled;
+   * `cancel()` kills the job's tasks and rejects it with SLUICE_CANCELLED, `jobIds` its job,
+   * `isDone()` whether it ended. A `resultHandler` that throws fails the action with its error
+   * and cancels the job (Spark's SparkDriverExecutionException). With no partitions it resolves
+   * at once (no job).
+   */
+  submitJob<T, U, R>(rdd: RDD<T>, processPartition: (it: IterableIterator<T>) => U | Promise<U>, partitions: readonly number[], resultHandler: (index: number, result: U) => void, resultFunc: () => R): FutureAction<R> {
+    this.assertNotStopped('sc.submitJob');
+    const parts = jobPartitions('sc.submitJob', rdd.numPartitions, partitions);
+    if (typeof resultHandler !== 'function' || typeof resultFunc !== 'function') throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.submitJob: resultHandler and resultFunc must be functions, got ${typeof resultHandler} and ${typeof resultFunc}`);
+    const fn = this.ship(processPartition, 'sc.submitJob');
+    const indexes = new Map<number, number[]>();
+    parts.forEach((p, i) => indexes.set(p, [...(indexes.get(p) ?? []), i]));
+    return new FutureAction<R>(async (signal, jobStarted) => {
+      const handlerFailed = new AbortController();
+      let failure: { readonly err: unknown } | undefined;
+      const each = (p: number, v: unknown): void => {
+        if (failure) return;
+        try {
+          for (const i of indexes.get(p) ?? []) resultHandler(i, v as U);
+        } catch (err) {
+          failure = { err };
+          handlerFailed.abort();
+        }
+      };
+      try {
+        await this.runAction(rdd as RDD<unknown>, { kind: 'runJob', fn }, parts, each, AbortSignal.any([signal, handlerFailed.signal]), jobStarted);
+      } catch (err) {
+        throw failure ? failure.err : err;
+      }
+      if (failure) throw failure.err;
+      return resultFunc();
+    });
+  }
+
+  /**
    * @internal Run one action over `rdd`: prepare what its lineage needs (range bounds,
    * zipWithIndex offsets), run the job, apply accumulator updates, then write any
    * checkpoint requested on the lineage. Returns one value per partition.
@@ -1427,7 +1482,7 @@ function cancelledBeforeStart(): SluiceError {
 }
 
 // As Spark's SparkContext, the RDD makers run in a scope of their own name (RDD.scope).
-scopeMethods(SluiceContext.prototype, ['parallelize', 'makeRDD', 'range', 'textFile', 'objectFile', 'wholeTextFiles', 'binaryFiles', 'binaryRecords', 'union'].map((m) => [m, m] as const));
+scopeMethods(SluiceContext.prototype, ['parallelize', 'makeRDD', 'range', 'textFile', 'objectFile', 'wholeTextFiles', 'binaryFiles', 'binaryRecords', 'union', 'runJob', 'submitJob'].map((m) => [m, m] as const));
 
 /**
  * Why a checkpoint directory could not be made, and what to do: a file in its place (or in

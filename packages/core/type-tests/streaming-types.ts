@@ -1,7 +1,7 @@
 // Type-level test of the public API, compiled by tsc in packages/core/test/types/type-tests.test.ts
 // (never run). Every `@ts-expect-error` line must fail to type-check: tsc reports an unused
 // one (TS2578), so a type that became too loose fails the test as surely as one too strict.
-import { HashPartitioner, State, StateSpec, StorageLevel, StreamingContext, type DStream, type Duration, type RDD, type SluiceContext } from '@sluice/core';
+import { HashPartitioner, State, StateSpec, StorageLevel, StreamingContext, type DStream, type Duration, type FutureAction, type RDD, type SluiceContext } from '@sluice/core';
 
 /** Compiles only when A and B are the same type. */
 type Equal<A, B> = (<X>() => X extends A ? 1 : 2) extends <X>() => X extends B ? 1 : 2 ? true : false;
@@ -270,4 +270,20 @@ export function jvmOnlyMethodsRefuseArguments(sc: SluiceContext, rdd: RDD<[strin
   sc.sequenceFile('in', 'Text', 'IntWritable');
   // @ts-expect-error not provided: saveAsTextFiles
   lines.saveAsHadoopFiles('out', 'txt');
+}
+
+export async function runJobAndSubmitJob(sc: SluiceContext, words: RDD<string>): Promise<void> {
+  // sc.runJob: one value a partition, an async function's awaited; sc.submitJob: a FutureAction of resultFunc's value.
+  const lengths = await sc.runJob(words, (it) => [...it].length, [0]);
+  expectType<typeof lengths, number[]>(true);
+  const firsts = await sc.runJob(words, async (it) => [...it][0] ?? '');
+  expectType<typeof firsts, string[]>(true);
+  const seen: [number, number][] = [];
+  const f = sc.submitJob(words, (it) => [...it].length, [0, 1], (index, n) => void seen.push([index, n]), () => seen.length);
+  expectType<typeof f, FutureAction<number>>(true);
+  const done: boolean = f.isDone();
+  const ids: readonly number[] = f.jobIds;
+  void [done, ids];
+  // @ts-expect-error the handler's result is the function's: a number, not a string
+  sc.submitJob(words, (it) => [...it].length, [0], (_index: number, s: string) => void s, () => 0);
 }

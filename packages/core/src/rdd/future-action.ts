@@ -51,6 +51,11 @@ export class FutureAction<T> implements PromiseLike<T> {
     return this.completed;
   }
 
+  /** Java's Future.isDone, which Spark's FutureAction gives as isCompleted: whether the action ended. Since 2026-12-06. */
+  isDone(): boolean {
+    return this.completed;
+  }
+
   /** Whether cancel() was called before the action completed (Spark's isCancelled). */
   isCancelled(): boolean {
     return this.abort.signal.aborted;

@@ -132,6 +132,11 @@ async function runAction(computer: PartitionComputer, payload: TaskPayload, spli
       await f(all[Symbol.iterator]());
       return null;
     }
+    case 'runJob': {
+      const f = env.revive(action.fn) as (it: IterableIterator<unknown>) => unknown;
+      const all = await computer.collect(root, split);
+      return await f(all[Symbol.iterator]());
+    }
     case 'countByValue': {
       const counts = new Map<KeyId, [unknown, number]>();
       await computer.compute(root, split, (x) => {

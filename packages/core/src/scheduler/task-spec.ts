@@ -15,6 +15,8 @@ export type ActionSpec =
   | { readonly kind: 'aggregate'; readonly zero: unknown; readonly seqOp: ShippedFunction }
   | { readonly kind: 'foreach'; readonly fn: ShippedFunction }
   | { readonly kind: 'foreachPartition'; readonly fn: ShippedFunction }
+  /** sc.runJob / sc.submitJob: the function of the partition's iterator, its value the partition's result. */
+  | { readonly kind: 'runJob'; readonly fn: ShippedFunction }
   | { readonly kind: 'countByValue' }
   /** The partition's HyperLogLog sketch of 2^p registers (countApproxDistinct; hyper-log-log.ts). */
   | { readonly kind: 'countApproxDistinct'; readonly p: number }

@@ -1,0 +1,90 @@
+// SparkContext / RDD members added on 2026-12-06 (api4), against Spark's SparkContext.scala,
+// FutureAction.scala and DAGScheduler.scala (read, not copied):
+// - runJob(rdd, func, partitions): one task a partition, `func` over its iterator, the results
+//   in the order of `partitions` (an Array[U]); a partition out of range is DAGScheduler.submitJob's
+//   "Attempting to access a non-existent partition: p. Total number of partitions: n"; no
+//   partitions, an empty result with no job. The job's call site names `runJob`.
+// - submitJob(rdd, processPartition, partitions, resultHandler, resultFunc): a SimpleFutureAction
+//   of resultFunc's value once every task's result went to resultHandler(index, result), `index`
+//   the result's place in `partitions` (JobWaiter.taskSucceeded(outputId)); a handler that throws
+//   fails the job (SparkDriverExecutionException); cancel() fails it cancelled; no partitions: done at once.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { appRest } from './harness.js';
+import { runSparkCases, type SparkCaseRun } from './spark-case-run.js';
+
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'spark-context-api3-'));
+after(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+let cases: SparkCaseRun;
+let restJobs: { jobId: number; name: string; description?: string; numTasks: number }[] = [];
+
+before(async () => {
+  cases = await runSparkCases('spark-context-api3.ts', [scratch], { workers: 2, driver: { webPort: 0 } }, async (h, run) => {
+    if (run.ok && run.jobId !== undefined) restJobs = await appRest(h.cluster, run.jobId)<typeof restJobs>('jobs');
+  });
+});
+
+/** Spark's ParallelCollectionRDD.slice of 1..n into `slices`: slice i holds positions [i*n/slices, (i+1)*n/slices). */
+function slices(n: number, count: number): number[][] {
+  return Array.from({ length: count }, (_, i) => {
+    const out: number[] = [];
+    for (let p = Math.floor((i * n) / count); p < Math.floor(((i + 1) * n) / count); p++) out.push(p + 1);
+    return out;
+  });
+}
+const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+
+test("sc.runJob: func's value for each partition asked, in that order; every partition by default; TaskContext the task's; an async func's value; a partition the RDD has not is refused as Spark's", () => {
+  const s = slices(10, 4);
+  const r = cases.one<{ sums: number[]; all: [number, number[]][]; counted: number[]; none: unknown[]; bad: ({ code: string | null; message: string } | null)[] }>('runjob');
+  assert.deepEqual(r.sums, [sum(s[3]), sum(s[0]), sum(s[1])]);
+  assert.deepEqual(r.all, s.map((xs, i) => [i, xs]));
+  assert.deepEqual(r.counted, [s[2].length]);
+  assert.deepEqual(r.none, []);
+  assert.equal(r.bad.length, 3);
+  for (const [i, shown] of ['4', '-1', '1.5'].entries()) {
+    assert.equal(r.bad[i]?.code, 'SLUICE_BAD_ARGUMENT');
+    assert.match(r.bad[i]!.message, new RegExp(`^sc\\.runJob: Attempting to access a non-existent partition: ${shown.replace('.', '\\.')}\\. Total number of partitions: 4`));
+  }
+  const jobs = restJobs.filter((j) => j.description === 'api4-runjob');
+  assert.equal(jobs.length, 1, JSON.stringify(restJobs));
+  assert.match(jobs[0].name, /^runJob at .*spark-context-api3\.ts:\d+:\d+$/);
+  assert.equal(jobs[0].numTasks, 3);
+});
+
+test('sc.submitJob: resultHandler gets (index in partitions, result) a partition, the FutureAction resolves to resultFunc() after; jobIds, isDone; cancel(); a throwing handler fails it; no partitions resolves at once', () => {
+  const s = slices(10, 4);
+  const r = cases.one<{
+    handled: [number, number][];
+    value: { total: number; calls: number };
+    doneAtOnce: boolean;
+    doneAfter: boolean;
+    ids: number;
+    cancelled: { code: string | null; message: string } | null;
+    cancelledFlag: boolean;
+    blockedDone: boolean;
+    throwing: { code: string | null; message: string } | null;
+    emptyValue: string;
+    emptyIds: number;
+    bad: string | null;
+  }>('submitjob');
+  assert.deepEqual(r.handled, [
+    [0, sum(s[2])],
+    [1, sum(s[0])],
+  ]);
+  assert.deepEqual(r.value, { total: sum(s[2]) + sum(s[0]), calls: 2 });
+  assert.equal(r.doneAtOnce, false);
+  assert.equal(r.doneAfter, true);
+  assert.equal(r.ids, 1);
+  assert.equal(r.cancelled?.code, 'SLUICE_CANCELLED');
+  assert.equal(r.cancelledFlag, true);
+  assert.equal(r.blockedDone, true);
+  assert.deepEqual(r.throwing, { code: null, message: 'handler boom' });
+  assert.equal(r.emptyValue, 'empty result');
+  assert.equal(r.emptyIds, 0);
+  assert.equal(r.bad, 'SLUICE_BAD_ARGUMENT');
+});
