@@ -7,7 +7,7 @@
 //   node bench/aggregate-zero.js [rounds=5] [records=1000000] [keys=500000] [checkout ...]
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawnTimed, TIME_CPU } from './bench-support.js';
+import { spawnTimed, TIME_CPU, median } from './bench-support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.argv[2] ?? 5);
@@ -18,7 +18,6 @@ const checkouts = process.argv.length > 5 ? process.argv.slice(5) : [path.dirnam
 // Values 0..RECORDS-1, keyed i % KEYS.
 const expected = { distinct: Math.min(KEYS, RECORDS), sum: (RECORDS * (RECORDS - 1)) / 2, n: RECORDS };
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const runs = new Map(checkouts.map((c) => [c, []]));
 for (let r = 0; r < ROUNDS; r++) {
   for (const c of checkouts) {

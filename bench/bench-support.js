@@ -50,3 +50,11 @@ export function spawnTimed(cmd, args, opts = {}) {
 
 /** GNU time's arguments before a command whose process tree's CPU time spawnTimed is to read. */
 export const TIME_CPU = ['-f', 'CPU %U %S'];
+
+/** The median of `xs` (the mean of the two middle values for an even count; NaN for none). */
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const h = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[h] : (s[h - 1] + s[h]) / 2;
+}

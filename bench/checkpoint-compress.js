@@ -9,11 +9,11 @@
 //   node bench/checkpoint-compress.js [records=5000] [rounds=5]
 import { encodeCheckpointPart } from '../packages/core/dist/src/checkpoint/checkpoint-part.js';
 import { decodeCheckpointPart } from '../packages/core/dist/src/internal.js';
+import { median } from './bench-support.js';
 
 const n = Number(process.argv[2] ?? 5000);
 const rounds = Number(process.argv[3] ?? 5);
 const part = Array.from({ length: n }, (_, i) => [i % 40, [i, `word${i % 50} the quick brown fox jumps over the lazy dog`]]);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const cpuMs = (f) => {
   const times = [];
   for (let r = 0; r < rounds; r++) {

@@ -5,6 +5,7 @@
 //
 //   node bench/collect-parts.js [rounds]
 import { concatParts } from '../packages/core/dist/src/util/concat-parts.js';
+import { median } from './bench-support.js';
 
 const rounds = Number(process.argv[2] ?? 9);
 const cases = {
@@ -13,7 +14,6 @@ const cases = {
   '100,000 numbers in 10,000 partitions': Array.from({ length: 10_000 }, (_, p) => Array.from({ length: 10 }, (_, i) => p * 10 + i)),
 };
 const ways = { 'flat(1)': (parts) => parts.flat(1), concatParts: (parts) => concatParts(parts) };
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 for (const [name, parts] of Object.entries(cases)) {
   const ms = { 'flat(1)': [], concatParts: [] };
   const want = parts.reduce((n, p) => n + p.length, 0);

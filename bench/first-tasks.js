@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { median } from './bench-support.js';
 
 if (process.argv[2] === 'one') {
   const [checkout, cores] = [process.argv[3], Number(process.argv[4])];
@@ -72,8 +73,7 @@ for (let r = 0; r < rounds; r++) {
     console.log(`${c.slice(-28).padEnd(28)} ${load.toFixed(1).padStart(4)}  ${keys.map((k) => String(row[k]).padStart(14)).join('')}`);
   }
 }
-const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-for (const [c, rs] of rows) console.log(`median ${c.slice(-28).padEnd(21)} ${keys.map((k) => String(med(rs.map((x) => x[k]))).padStart(14)).join('')}`);
+for (const [c, rs] of rows) console.log(`median ${c.slice(-28).padEnd(21)} ${keys.map((k) => String(median(rs.map((x) => x[k]))).padStart(14)).join('')}`);
 const [a, ...others] = checkouts;
 for (const b of others) {
   const lower = keys.map((k) => rows.get(b).filter((x, i) => x[k] < rows.get(a)[i][k]).length);

@@ -18,13 +18,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { TIME_CPU, spawnTimed } from './bench-support.js';
+import { TIME_CPU, spawnTimed, median } from './bench-support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.argv[2] ?? 5);
 const checkouts = (process.argv.length > 3 ? process.argv.slice(3) : [path.dirname(here)]).map((c) => path.resolve(c));
 const RECORDS = 2_000;
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // Each checkout's bundle of the same job file, written where its @sluice/core resolves.
 const bundles = new Map();

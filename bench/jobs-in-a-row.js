@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuOf, freePort } from './bench-support.js';
+import { cpuOf, freePort, median } from './bench-support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.argv[2] ?? 3);
@@ -87,7 +87,6 @@ async function once(checkout) {
   }
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 const runs = new Map(checkouts.map((c) => [c, []]));
 try {

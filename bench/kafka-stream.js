@@ -27,6 +27,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { median } from './bench-support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -49,7 +50,6 @@ if (process.argv[2] === 'compare') {
       console.log(`round ${r + 1} ${c}: ${Object.entries(figures[i]).map(([k, v]) => `${k} ${v.at(-1) ?? '-'}`).join(', ')} (load ${loads.at(-1).toFixed(1)})`);
     }
   }
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   console.log(`medians of ${rounds} rounds, ${Number(records).toLocaleString('en-US')} records, load average ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}:`);
   for (const [i, c] of checkouts.entries()) {
     const m = Object.fromEntries(Object.entries(figures[i]).filter(([, v]) => v.length > 0).map(([k, v]) => [k, median(v)]));

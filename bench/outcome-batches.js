@@ -15,6 +15,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { median } from './bench-support.js';
 
 if (process.argv[2] === '--child') {
   const [checkout, tasks, skip, per, kind] = [process.argv[3], ...process.argv.slice(4, 7).map(Number), process.argv[7]];
@@ -74,6 +75,5 @@ for (let r = 0; r < rounds; r++) {
     runs.get(c).push(JSON.parse(res.stdout).usPerTask);
   }
 }
-const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(`outcome batches of ${per} ${kind} outcomes read by the driver, CPU per task over tasks ${skip}..${skip + tasks} of a fresh process (us)`);
-for (const [c, xs] of runs) console.log(`${c.slice(-24).padEnd(24)} ${xs.map((x) => x.toFixed(2)).join(' ')}  median ${med(xs).toFixed(2)}`);
+for (const [c, xs] of runs) console.log(`${c.slice(-24).padEnd(24)} ${xs.map((x) => x.toFixed(2)).join(' ')}  median ${median(xs).toFixed(2)}`);

@@ -12,9 +12,9 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { median } from './bench-support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 if (process.argv[2] === 'compare') {
   const rounds = Number(process.argv[3]);
@@ -44,7 +44,7 @@ if (process.argv[2] === 'compare') {
     }
   }
   for (const [c, rs] of rows) {
-    console.log(`median ${c}: ${med(rs.map((x) => x.tps))} tasks/s, driver ${med(rs.map((x) => x.driver)).toFixed(3)} ms per task (load ${Math.min(...rs.map((x) => x.load)).toFixed(1)}-${Math.max(...rs.map((x) => x.load)).toFixed(1)})`);
+    console.log(`median ${c}: ${median(rs.map((x) => x.tps))} tasks/s, driver ${median(rs.map((x) => x.driver)).toFixed(3)} ms per task (load ${Math.min(...rs.map((x) => x.load)).toFixed(1)}-${Math.max(...rs.map((x) => x.load)).toFixed(1)})`);
   }
   process.exit(0);
 }
@@ -105,7 +105,7 @@ await driver.stop();
 if (state !== 'succeeded') throw new Error(`bench job failed: ${err?.message}`);
 const runs = lines.filter((l) => l.startsWith('BENCH ')).map((l) => JSON.parse(l.slice(6))).slice(1);
 for (const r of runs) if (r.result !== TASKS) throw new Error(`count ${r.result}, expected ${TASKS}`);
-const ms = med(runs.map((r) => r.ms));
+const ms = median(runs.map((r) => r.ms));
 const cpuPerTask = (cpu.user + cpu.system) / 1000 / (TASKS * (REPEATS + 1));
 console.log(`driver alone (fake workers in-process), ${WORKERS} x ${CORES} slots, median of ${REPEATS} runs after one warm-up`);
 console.log(`  narrow, ${TASKS.toLocaleString('en-US')} one-record tasks: ${Math.round((TASKS / ms) * 1000).toLocaleString('en-US')} tasks/s (runs ${runs.map((r) => r.ms.toFixed(0)).join(' ')} ms); driver CPU ${cpuPerTask.toFixed(3)} ms per task`);

@@ -50,6 +50,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { median } from './bench-support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -75,7 +76,6 @@ if (process.argv[2] === 'compare') {
     process.exit(2);
   }
   const rows = new Map(checkouts.map((c) => [c, []]));
-  const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   console.log(`${part}: ${repeats} timed runs of 2,000 tasks a job after one warm-up; tasks/s: the median of the job's first 3, warm: of its last 3${ready ? "; each job submitted once the workers' spare threads are ready (--ready)" : ''}`);
   console.log('checkout                         load   tasks/s      warm   driver CPU/task   workers CPU/task   all CPU/task first  warm   runs 0-3   run 0: wall    CPU');
   for (let r = 0; r < rounds; r++) {
@@ -103,7 +103,7 @@ if (process.argv[2] === 'compare') {
     }
   }
   for (const [c, rs] of rows) {
-    console.log(`median ${c}: ${med(rs.map((x) => x.tps))} tasks/s (warm ${med(rs.map((x) => x.warm))}), driver ${med(rs.map((x) => x.driver)).toFixed(3)} ms, workers ${med(rs.map((x) => x.workers)).toFixed(3)} ms per task, all CPU ${med(rs.map((x) => x.cpuFirst)).toFixed(3)} ms a task first, ${med(rs.map((x) => x.cpuWarm)).toFixed(3)} warm, ${med(rs.map((x) => x.cpuStart)).toFixed(3)} over runs 0-3, run 0 ${med(rs.map((x) => x.run0))} ms from submission (CPU ${med(rs.map((x) => x.run0Cpu))} ms) (load ${Math.min(...rs.map((x) => x.load)).toFixed(1)}-${Math.max(...rs.map((x) => x.load)).toFixed(1)})`);
+    console.log(`median ${c}: ${median(rs.map((x) => x.tps))} tasks/s (warm ${median(rs.map((x) => x.warm))}), driver ${median(rs.map((x) => x.driver)).toFixed(3)} ms, workers ${median(rs.map((x) => x.workers)).toFixed(3)} ms per task, all CPU ${median(rs.map((x) => x.cpuFirst)).toFixed(3)} ms a task first, ${median(rs.map((x) => x.cpuWarm)).toFixed(3)} warm, ${median(rs.map((x) => x.cpuStart)).toFixed(3)} over runs 0-3, run 0 ${median(rs.map((x) => x.run0))} ms from submission (CPU ${median(rs.map((x) => x.run0Cpu))} ms) (load ${Math.min(...rs.map((x) => x.load)).toFixed(1)}-${Math.max(...rs.map((x) => x.load)).toFixed(1)})`);
   }
   process.exit(0);
 }
@@ -120,7 +120,6 @@ const log = createRootLogger('warn', { pretty: false });
 const workerNodeArgs = process.env.SLUICE_BENCH_WORKER_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? [];
 const cluster = new LocalCluster({ workers: WORKERS, coresPerWorker: CORES, logLevel: 'warn', log, workerArgs: process.argv.slice(6), ...(workerNodeArgs.length > 0 ? { workerExecArgv: workerNodeArgs } : {}) });
 const bundle = await bundleJob(path.join(checkout, 'bench/scheduler-job.ts'));
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** The driver's CPU (this process: scheduler, gRPC, the job's thread) over the last run() call, ms. */
 let lastCpuMs = 0;

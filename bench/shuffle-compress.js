@@ -11,14 +11,9 @@ import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuOf } from './bench-support.js';
+import { cpuOf, median } from './bench-support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const h = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[h] : (s[h - 1] + s[h]) / 2;
-};
 
 if (process.argv[2] === '--child') await child(Number(process.argv[3]), process.argv[4] === 'on');
 else await parent();

@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { median } from './bench-support.js';
 
 const [M = 1000, R = 2000, rounds = 5] = process.argv.slice(2, 5).map(Number);
 const RANGE = 8;
@@ -92,7 +93,6 @@ for (let round = 0; round < rounds; round++) {
   }
   for (let r = 0; r < R; r++) if (seen.one[r] !== seen.range[r] || seen.one[r] === 0) throw new Error(`partition ${r}: ${seen.one[r]} bytes one way, ${seen.range[r]} the other`);
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 console.log(`medians: one ${median(figures.one).toFixed(0)} ms, range ${median(figures.range).toFixed(0)} ms CPU`);
 client.close();
 server.forceShutdown();

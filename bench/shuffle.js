@@ -19,14 +19,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { median } from './bench-support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // The middle value; of an even count, the mean of the two middle ones.
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const h = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[h] : (s[h - 1] + s[h]) / 2;
-};
 const load = () => os.loadavg()[0].toFixed(1);
 
 if (process.argv[2] === '--child') await child(process.argv[3], process.argv[4].split(',').map(Number));

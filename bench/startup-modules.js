@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './bench-support.js';
+import { freePort, median } from './bench-support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.argv[2] ?? 7);
@@ -131,10 +131,6 @@ try {
     await new Promise((resolve) => (child.exitCode === null && child.signalCode === null ? child.once('exit', resolve) : resolve()));
     if (r > 0) runs.push(JSON.parse(fs.readFileSync(out, 'utf8')));
   }
-  const median = (xs) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s[Math.floor(s.length / 2)];
-  };
   const names = new Set(runs.flatMap((r) => Object.keys(r.self)));
   const rows = [...names].map((n) => [n, median(runs.map((r) => r.self[n] ?? 0))]).sort((a, b) => b[1] - a[1]);
   const between = median(runs.map((r) => r.fromBundleMs - r.initMs));

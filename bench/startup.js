@@ -31,7 +31,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TIME_CPU, cpuOf, freePort, spawnTimed } from './bench-support.js';
+import { TIME_CPU, cpuOf, freePort, spawnTimed, median } from './bench-support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 if (process.argv[2] === 'timeline') {
@@ -92,7 +92,6 @@ function floor(args) {
   return { ms: performance.now() - t0, cpuMs: cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : NaN };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (xs, key) => Math.round(median(xs.map((x) => x[key])));
 
 console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);

@@ -13,6 +13,7 @@
 import v8 from 'node:v8';
 import { LineChunker, emitLines, encodeLineBlock } from '../packages/core/dist/src/internal.js';
 import { makeLines } from './lines.js';
+import { median } from './bench-support.js';
 
 const ROUNDS = Number(process.argv[2] ?? 5);
 const LINES = Number(process.argv[3] ?? 400_000);
@@ -106,7 +107,6 @@ function linesWay() {
   return { receiveMs: receive.ms, readMs: read.ms, check };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const results = { records: [], lines: [] };
 for (let r = 0; r < ROUNDS; r++) {
   results.records.push(recordsWay());

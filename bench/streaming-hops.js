@@ -32,13 +32,13 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { makeLines } from './lines.js';
+import { median } from './bench-support.js';
 
 const ROUNDS = Number(process.argv[2] ?? 7);
 const checkouts = process.argv.slice(3);
 const BLOCK_BYTES = 60_000 * 100;
 const BLOCKS = 20;
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** A thread that makes BLOCKS blocks and posts each, moved or cloned; resolves once all arrived. */
 function hop(move) {

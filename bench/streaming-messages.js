@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { makeLines } from './lines.js';
+import { median } from './bench-support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -147,10 +148,6 @@ const checkouts = args.length > 0 ? args : [path.join(here, '..')];
 console.log(`messages per micro-batch: network word count at ${rate.toLocaleString('en-US')} lines/s, ${intervalMs} ms batches, ${seconds} s a run, driver + 2 workers x 1 core; ${rounds} rounds`);
 const results = new Map(checkouts.map((c) => [c, []]));
 for (let i = 0; i < rounds; i++) for (const c of checkouts) results.get(c).push(await run(path.resolve(c), seconds, rate, intervalMs));
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 console.log('medians:');
 for (const [c, rs] of results) {
   const m = (k) => median(rs.map((r) => r[k]));

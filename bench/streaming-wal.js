@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { LocalCluster, bundleJob, createRootLogger } from '../packages/cli/dist/src/index.js';
 import { WriteAheadLogWriter } from '../packages/worker/dist/src/receiver/write-ahead-log-writer.js';
 import { makeLines } from './lines.js';
+import { median } from './bench-support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.argv[2] ?? 3);
@@ -136,7 +137,6 @@ try {
   console.log(`network word count of ${LINES.toLocaleString('en-US')} 100-byte lines, receiver write-ahead log off vs on, driver + 2 workers x 1 core, 1 s batches, ${ROUNDS} runs each`);
   const rates = { nowal: [], wal: [] };
   for (let i = 0; i < ROUNDS; i++) for (const mode of ['nowal', 'wal']) rates[mode].push(await run(mode));
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   console.log(
     `median: log off ${Math.round(median(rates.nowal)).toLocaleString('en-US')} lines/s, log on ${Math.round(median(rates.wal)).toLocaleString('en-US')} lines/s; ratio on / off ${(median(rates.wal) / median(rates.nowal)).toFixed(2)}x`,
   );

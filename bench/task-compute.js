@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeLines } from './lines.js';
+import { median } from './bench-support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.argv[2] ?? 5);
@@ -115,10 +116,6 @@ function same(what, got) {
 const runs = [];
 for (const c of CHECKOUTS) runs.push({ name: c, ...(await load(c)), batchNs: [], streamNs: [] });
 const loopNs = [];
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const perLine = (ms) => (ms * 1e6) / LINES;
 try {
   // One warm-up round (JIT), not counted.

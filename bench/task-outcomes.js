@@ -12,6 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { median } from './bench-support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -41,6 +42,5 @@ for (let r = 0; r < rounds; r++) {
     runs[mode].push(JSON.parse(res.stdout).usPerTask);
   }
 }
-const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(`task outcome messages of ${per} outcomes, CPU per task over tasks ${skip}..${skip + tasks} of a fresh process (us)`);
-for (const [mode, xs] of Object.entries(runs)) console.log(`${mode.padEnd(10)} ${xs.map((x) => x.toFixed(2)).join(' ')}  median ${med(xs).toFixed(2)}`);
+for (const [mode, xs] of Object.entries(runs)) console.log(`${mode.padEnd(10)} ${xs.map((x) => x.toFixed(2)).join(' ')}  median ${median(xs).toFixed(2)}`);

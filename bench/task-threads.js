@@ -24,6 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { median } from './bench-support.js';
 
 const THREADS = 4;
 // A worker of 4 cores holds 12 at most: 4 running and 2 a core queued (the driver's QUEUED_PER_CORE).
@@ -184,7 +185,6 @@ const ROUNDS = Number(process.argv[2] ?? 5);
 const TASKS = Number(process.argv[3] ?? 4000);
 const checkouts = process.argv.slice(4);
 const rows = new Map(checkouts.map((c) => [c, []]));
-const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(`task threads: ${TASKS} one-record count tasks, ${THREADS} threads, ${INFLIGHT} in flight; CPU of the process per task`);
 for (let r = 0; r < ROUNDS; r++) {
   for (const c of checkouts) {
@@ -197,4 +197,4 @@ for (let r = 0; r < ROUNDS; r++) {
     console.log(`${c.padEnd(28)} load ${load.toFixed(1).padStart(5)}  ${x.cpuMsPerTask.toFixed(3)} ms CPU/task (main ${x.mainMs.toFixed(3)}, task threads ${x.taskThreadsMs.toFixed(3)}, helpers ${x.helpersMs.toFixed(3)})  ${Math.round(x.tasksPerS)} tasks/s  run ${x.runMessages.toFixed(2)} done ${x.doneMessages.toFixed(2)} messages a task`);
   }
 }
-for (const [c, xs] of rows) console.log(`median ${c}: ${med(xs.map((x) => x.cpuMsPerTask)).toFixed(3)} ms CPU/task (main ${med(xs.map((x) => x.mainMs)).toFixed(3)}, task threads ${med(xs.map((x) => x.taskThreadsMs)).toFixed(3)}, helpers ${med(xs.map((x) => x.helpersMs)).toFixed(3)}), ${Math.round(med(xs.map((x) => x.tasksPerS)))} tasks/s, run ${med(xs.map((x) => x.runMessages)).toFixed(2)} done ${med(xs.map((x) => x.doneMessages)).toFixed(2)} messages a task`);
+for (const [c, xs] of rows) console.log(`median ${c}: ${median(xs.map((x) => x.cpuMsPerTask)).toFixed(3)} ms CPU/task (main ${median(xs.map((x) => x.mainMs)).toFixed(3)}, task threads ${median(xs.map((x) => x.taskThreadsMs)).toFixed(3)}, helpers ${median(xs.map((x) => x.helpersMs)).toFixed(3)}), ${Math.round(median(xs.map((x) => x.tasksPerS)))} tasks/s, run ${median(xs.map((x) => x.runMessages)).toFixed(2)} done ${median(xs.map((x) => x.doneMessages)).toFixed(2)} messages a task`);

@@ -28,7 +28,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalCluster, bundleJob, createRootLogger } from '../packages/cli/dist/src/index.js';
-import { TIME_CPU, spawnTimed } from './bench-support.js';
+import { TIME_CPU, spawnTimed, median } from './bench-support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
@@ -109,7 +109,6 @@ function checkDask() {
   return { version: r.stdout.trim() };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 
 process.stderr.write(`generating ${fmt(LINES)} lines in ${tmp} ...\n`);

@@ -17,6 +17,7 @@
 import { fork } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { median } from './bench-support.js';
 
 const self = fileURLToPath(import.meta.url);
 const BLOCK = 60_000 * 100;
@@ -91,7 +92,6 @@ async function main() {
       loads.push(os.loadavg()[0]);
     }
   }
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   console.log(`CPU ms per 6 MB block into fresh memory, median of ${rounds} alternated rounds (range); load ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}`);
   for (const name of Object.keys(results[0][0])) {
     console.log(`  ${name}`);
