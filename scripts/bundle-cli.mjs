@@ -35,6 +35,16 @@ import { fileURLToPath } from 'node:url';
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dirArg = process.argv.indexOf('--cli-dir');
 const cli = dirArg > 0 ? path.resolve(process.argv[dirArg + 1]) : path.join(repo, 'packages/cli');
+// The builds run from the repository whatever the caller's directory: esbuild writes each
+// module's path relative to its working directory into the output (a `// packages/core/...`
+// comment above its code), so the thread bundles' chunk names (hashes of their content) would
+// depend on it. The cli package's prepack (`pnpm pack`, run in packages/cli by packed-install)
+// then made chunks of other names than scripts/setup.sh's, and moved them in while other
+// tests' drivers and workers ran: a thread started before, its core loaded from the old
+// chunks, imported a job bundle whose `@sluice/core` (dist/threads/index.mjs, read only then)
+// loaded the new ones, a second core ('rdd.persist: unknown storage level
+// StorageLevel(memory, deserialized, 1 replicas)' in recovery-double-fault at 5e0447de).
+process.chdir(repo);
 const esbuild = createRequire(path.join(cli, 'package.json'))('esbuild');
 const PACKAGES = ['core', 'driver', 'worker', 'cli'];
 const OUT = path.join(cli, 'dist/sluice.cjs');
@@ -125,9 +135,31 @@ const sluiceModules = (cjs) => ({
   },
 });
 
+/**
+ * The thread entries (task-thread, job-thread) import the thread bundle's two package entries
+ * first, `./index.mjs` and `./internal.mjs` (what a job bundle's `@sluice/core` and
+ * `@sluice/core/internal` resolve to in that thread): loaded as the thread starts, they are the
+ * very modules a job's bundle reaches later, even if dist/threads was replaced since (a new
+ * build moved in while the thread ran): one core a thread. Without them a job's bundle was the
+ * first to load index.mjs, from whatever build was in place by then, and with it that build's
+ * chunks: a second copy of core beside the thread's own.
+ */
+const THREAD_ENTRIES = new Set(['worker:dist/src/executor/task-thread.js', 'driver:dist/src/job/job-thread.js']);
+const THREAD_CORE = 'sluice-thread-core:';
+const THREAD_CORE_IMPORTS = `import '${THREAD_CORE}index.mjs'; import '${THREAD_CORE}internal.mjs';`;
+/** The plugin that leaves those imports to the thread bundle's own files. */
+const threadCoreImports = {
+  name: 'thread-core-imports',
+  setup(build) {
+    build.onResolve({ filter: new RegExp(`^${THREAD_CORE}`) }, (args) => ({ path: `./${args.path.slice(THREAD_CORE.length)}`, external: true }));
+  },
+};
+
 /** A Sluice module made to know its own URL, with tsc's map inline (see above). */
 async function transform(file, [pkg, rel], cjs) {
   let source = await fs.promises.readFile(file, 'utf8');
+  // (On the first line, with what follows, so tsc's map's lines hold.)
+  const pinCore = !cjs && THREAD_ENTRIES.has(`${pkg}:${rel}`) ? THREAD_CORE_IMPORTS : '';
   // core loads grpc-js and protobufjs through createRequire (so threads that never call
   // load neither): in the bundle a plain require, which esbuild bundles and runs on first use.
   if (cjs && rel === 'dist/src/rpc/grpc-lib.js') {
@@ -138,7 +170,7 @@ async function transform(file, [pkg, rel], cjs) {
   // (Only in modules that read it: the others would compute it for nothing as they load.)
   const ident = '__sluiceUrl_' + rel.replace(/\W/g, '_');
   const prefix = source.includes('import.meta') ? `const ${ident} = __sluiceModuleUrl(${JSON.stringify(pkg)}, ${JSON.stringify(rel)});` : '';
-  source = `${prefix}\n${source}`;
+  source = `${pinCore}${prefix}\n${source}`;
   // tsc's map of the module goes in inline (its sources made absolute; one line more at
   // the top, the one above), so the transform's map, and the bundle's, reach through it
   // to the .ts files.
@@ -277,10 +309,11 @@ const threads = await esbuild.build({
   sourcemap: 'external',
   sourcesContent: false,
   logLevel: 'warning',
-  plugins: [sluiceModules(false)],
+  plugins: [threadCoreImports, sluiceModules(false)],
   banner: { js: threadsBanner },
 });
-const threadImports = new Set(Object.values(threads.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external && !i.path.startsWith('node:')).map((i) => i.path)));
+const threadImports = new Set(Object.values(threads.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external && !i.path.startsWith('node:') && i.path !== './index.mjs' && i.path !== './internal.mjs').map((i) => i.path)));
+
 if (threadImports.size > 0) throw new Error(`bundle-cli: the thread bundles import ${[...threadImports].join(', ')}, which dist/threads cannot resolve; bundle them or load them with createRequire`);
 for (const out of Object.keys(threads.metafile.outputs)) {
   if (!out.endsWith('.mjs')) continue;
@@ -292,6 +325,13 @@ fs.writeFileSync(
   path.join(threadsTmp, 'package.json'),
   `${JSON.stringify({ name: '@sluice/core', private: true, description: '@sluice/core bundled for the sluice command\'s threads (scripts/bundle-cli.mjs)', type: 'module', exports: { '.': './index.mjs', './internal': './internal.mjs' } }, null, 2)}\n`,
 );
+/** Whether directories `a` and `b` hold the same files (names and bytes; none below them). */
+function sameFiles(a, b) {
+  if (!fs.existsSync(b)) return false;
+  const names = fs.readdirSync(a).sort();
+  if (names.join('\n') !== fs.readdirSync(b).sort().join('\n')) return false;
+  return names.every((n) => fs.readFileSync(path.join(a, n)).equals(fs.readFileSync(path.join(b, n))));
+}
 const threadFiles = fs.readdirSync(threadsTmp).sort().map((f) => ({ path: f, size: fs.statSync(path.join(threadsTmp, f)).size }));
 
 const inputs = [];
@@ -312,8 +352,14 @@ fs.writeFileSync(`${OUT}.${process.pid}.tmp`, `${BUNDLE_WRAPPER_HEAD}${fs.readFi
 fs.appendFileSync(`${OUT}.${process.pid}.tmp`, `//# sourceMappingURL=${path.basename(OUT)}.map\n`);
 fs.renameSync(`${OUT}.${process.pid}.tmp`, OUT);
 fs.renameSync(`${ENTRY}.${process.pid}.tmp`, ENTRY);
-fs.rmSync(THREADS, { recursive: true, force: true });
-fs.renameSync(threadsTmp, THREADS);
+// Thread bundles the same as those in place (a build of the same sources) stay: running
+// threads keep loading from them, and a thread starting finds them there (between the removal
+// and the rename below there is no dist/threads).
+if (sameFiles(threadsTmp, THREADS)) fs.rmSync(threadsTmp, { recursive: true, force: true });
+else {
+  fs.rmSync(THREADS, { recursive: true, force: true });
+  fs.renameSync(threadsTmp, THREADS);
+}
 // The code caches of an earlier bundle (cli-entry keeps one a command) do not fit this one.
 for (const f of fs.readdirSync(path.dirname(OUT))) if (f.startsWith(`${path.basename(OUT)}.`) && f.endsWith('.cache')) fs.rmSync(path.join(path.dirname(OUT), f), { force: true });
 const lock = path.resolve(cli, '../../node_modules/.modules.yaml');

@@ -10918,6 +10918,30 @@ const MUTATIONS = [
     replace: "          void err;",
     tests: [{ file: 'packages/cli/dist/test/spark-context-api3.test.js', pattern: 'submitJob' }],
   },
+  {
+    id: 'thread-entries-load-no-core-entries',
+    what: "the thread bundles' entries (job-thread, task-thread) do not load the package's index.mjs and internal.mjs as the thread starts: a job bundle imported later loads index.mjs from whatever build is in dist/threads then, and with a rebuilt one a second @sluice/core beside the thread's ('unknown storage level StorageLevel(memory, ...)' in the fresh-clone CI at 5e0447de)",
+    file: 'scripts/bundle-cli.mjs',
+    search: "  const pinCore = !cjs && THREAD_ENTRIES.has(`${pkg}:${rel}`) ? THREAD_CORE_IMPORTS : '';",
+    replace: "  const pinCore = '';",
+    tests: [{ file: 'packages/cli/dist/test/thread-bundle-rebuilt.test.js', pattern: "gives its next job the thread's own core" }],
+  },
+  {
+    id: 'bundle-cli-output-of-cwd',
+    what: "bundle-cli runs from the caller's directory: the module paths esbuild writes into the thread bundles, and so their chunk names, depend on it (pnpm pack's prepack in packages/cli replaced setup.sh's chunks under running processes)",
+    file: 'scripts/bundle-cli.mjs',
+    search: 'process.chdir(repo);\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/thread-bundle-rebuilt.test.js', pattern: 'makes the same thread bundles' }],
+  },
+  {
+    id: 'bundle-cli-same-threads-replaced',
+    what: 'bundle-cli replaces dist/threads even with the same files (running threads and starting ones find no dist/threads between the removal and the rename)',
+    file: 'scripts/bundle-cli.mjs',
+    search: 'if (sameFiles(threadsTmp, THREADS)) fs.rmSync(threadsTmp',
+    replace: 'if (false) fs.rmSync(threadsTmp',
+    tests: [{ file: 'packages/cli/dist/test/thread-bundle-rebuilt.test.js', pattern: 'makes the same thread bundles' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -104,6 +104,12 @@ export class StorageLevel {
  * level is a value: any copy's is taken as the constant with its flags, never refused by
  * `instanceof` (which failed a stream's updateStateByKey persist once, 'unknown storage level
  * StorageLevel(memory, deserialized, 1 replicas)').
+ * That second core was found and is fixed where it came from (scripts/bundle-cli.mjs: the
+ * `sluice` command's thread bundles rebuilt under a running thread, whose next job's bundle
+ * then loaded the new build's core; test thread-bundle-rebuilt). The brand stays as a defence
+ * only: a job split across two cores is wrong in more than its levels (`instanceof
+ * SluiceContext`, RDD, DStream and SluiceError, and each copy's module state), which nothing
+ * here mends.
  */
 const STORAGE_LEVEL_BRAND = Symbol.for('sluice.StorageLevel');
 Object.defineProperty(StorageLevel.prototype, STORAGE_LEVEL_BRAND, { value: true });
