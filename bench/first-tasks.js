@@ -7,7 +7,8 @@
 // included) and its end, run 0's end (its BENCH line) and run 0's and run 1's time as the program
 // measured them; then the CPU of all three processes (this one, the driver's, and the workers')
 // over run 0 and over run 1, from the submission to each run's BENCH line (the workers' in 10 ms
-// ticks), and this process's alone over run 0.
+// ticks), and this process's alone over run 0 (its threads: the driver program's, V8's compiler and
+// GC helpers), and its main thread's (the scheduler, the RPCs; /proc, 10 ms ticks).
 // Checkouts alternate (A B A B ...), each run in a process of its own; medians, and how many
 // rounds had each checkout after the first lower than the first (perf17, bench/README).
 //
@@ -55,6 +56,10 @@ if (process.argv[2] === 'one') {
     const own = process.cpuUsage();
     return (own.user + own.system) / 1000;
   };
+  const driverMainThreadCpuMs = () => {
+    const f = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  };
   const bundle = await bundleJob(path.join(checkout, 'bench/scheduler-job.ts'));
   if (level === 'debug') {
     // Every worker's spares ready (started with the worker).
@@ -71,13 +76,13 @@ if (process.argv[2] === 'one') {
       last = now;
     }
   }
-  const cpus = [[driverCpuMs(), workersCpuMs()]];
+  const cpus = [[driverCpuMs(), workersCpuMs(), driverMainThreadCpuMs()]];
   const t0 = Date.now();
   const job = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args: ['narrow', '2000', '0', '2'] });
   const runs = [];
   job.on('output', (l) => {
     if (!l.startsWith('BENCH ')) return;
-    cpus.push([driverCpuMs(), workersCpuMs()]);
+    cpus.push([driverCpuMs(), workersCpuMs(), driverMainThreadCpuMs()]);
     runs.push({ end: Date.now() - t0, ms: Math.round(JSON.parse(l.slice(6)).ms) });
   });
   const [state] = await new Promise((r) => job.once('end', (...a) => r(a)));
@@ -98,6 +103,7 @@ if (process.argv[2] === 'one') {
     cpu0: Math.round(cpus[1][0] + cpus[1][1] - cpus[0][0] - cpus[0][1]),
     cpu1: Math.round(cpus[2][0] + cpus[2][1] - cpus[1][0] - cpus[1][1]),
     driverCpu0: Math.round(cpus[1][0] - cpus[0][0]),
+    driverMain0: cpus[1][2] - cpus[0][2],
   };
   console.log(`FIRST ${JSON.stringify(row)}`);
   process.exit(0);
@@ -116,9 +122,9 @@ if (!(rounds > 0) || !(cores > 0) || checkouts.length === 0 || !['debug', 'info'
   console.error('usage: node bench/first-tasks.js [rounds] [cores] [--log debug|info] <checkout> [checkout ...]');
   process.exit(2);
 }
-const keys = ['boundFirst', 'boundLast', 'firstTaskMs', 'firstTaskEnd', 'run0End', 'run0', 'run1', 'cpu0', 'cpu1', 'driverCpu0'];
+const keys = ['boundFirst', 'boundLast', 'firstTaskMs', 'firstTaskEnd', 'run0End', 'run0', 'run1', 'cpu0', 'cpu1', 'driverCpu0', 'driverMain0'];
 const rows = new Map(checkouts.map((c) => [c, []]));
-console.log(`2 workers x ${cores} cores, workers' log at ${level}; ms from the job's submission (firstTaskMs: the slower worker's first task, launch to outcome; run0/run1: as the program timed them; cpu0/cpu1: all processes' CPU over each run; driverCpu0: this process's, the driver's, over run 0)`);
+console.log(`2 workers x ${cores} cores, workers' log at ${level}; ms from the job's submission (firstTaskMs: the slower worker's first task, launch to outcome; run0/run1: as the program timed them; cpu0/cpu1: all processes' CPU over each run; driverCpu0: this process's, the driver's, over run 0; driverMain0: its main thread's)`);
 console.log(`${'checkout'.padEnd(28)} load  ${keys.map((k) => k.padStart(14)).join('')}`);
 for (let r = 0; r < rounds; r++) {
   for (const c of checkouts) {

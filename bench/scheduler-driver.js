@@ -9,6 +9,7 @@
 //   node bench/scheduler-driver.js compare <rounds> [--size W,C,T] <checkout> <checkout> ...   (alternated, each run a process of its own;
 //     --size: W fake workers x C slots, T tasks a run, as the arguments above; default 2,4,2000)
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -98,7 +99,19 @@ const bundle = await bundleJob(path.join(checkout, 'bench/scheduler-job.ts'));
 const cpu0 = process.cpuUsage();
 const job = driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args: ['narrow', String(TASKS), '0', String(REPEATS + 1)] });
 const lines = [];
-job.on('output', (l) => lines.push(l));
+// The driver's CPU at each run's end, the process's and its main thread's (/proc, 10 ms ticks; the
+// process's holds the driver-program thread's too): what its first run costs against the warm ones.
+const mainThreadCpuMs = () => {
+  const f = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+};
+const runCpu = [[cpu0.user + cpu0.system, mainThreadCpuMs()]];
+job.on('output', (l) => {
+  lines.push(l);
+  if (!l.startsWith('BENCH ')) return;
+  const c = process.cpuUsage();
+  runCpu.push([c.user + c.system, mainThreadCpuMs()]);
+});
 const [state, err] = await new Promise((r) => job.once('end', (s, e) => r([s, e])));
 const cpu = process.cpuUsage(cpu0);
 await driver.stop();
@@ -108,4 +121,7 @@ for (const r of runs) if (r.result !== TASKS) throw new Error(`count ${r.result}
 const ms = median(runs.map((r) => r.ms));
 const cpuPerTask = (cpu.user + cpu.system) / 1000 / (TASKS * (REPEATS + 1));
 console.log(`driver alone (fake workers in-process), ${WORKERS} x ${CORES} slots, median of ${REPEATS} runs after one warm-up`);
+const usTask = (k, scale) => runCpu.slice(1).map((c, i) => (((c[k] - runCpu[i][k]) * scale) / TASKS).toFixed(0)).join(' ');
 console.log(`  narrow, ${TASKS.toLocaleString('en-US')} one-record tasks: ${Math.round((TASKS / ms) * 1000).toLocaleString('en-US')} tasks/s (runs ${runs.map((r) => r.ms.toFixed(0)).join(' ')} ms); driver CPU ${cpuPerTask.toFixed(3)} ms per task`);
+// Run 0 (the warm-up, left out above) included: from the submission, so its figure holds the program thread's start too.
+console.log(`  driver CPU a task by run, run 0 from the submission: the process ${usTask(0, 1)} us; its main thread ${usTask(1, 1000)} us`);
