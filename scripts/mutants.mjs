@@ -289,6 +289,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/postgres/dist/test/postgres-sink-pause.test.js', pattern: 'past every attempt' }],
   },
   {
+    id: 'pg-rdd-no-query-timeout',
+    what: "postgresRDD's statements wait for ever for an answer (Spark's JdbcRDD has no timeout): a PostgreSQL paused (SIGSTOP) for good mid-read holds the task, and the job, silently for ever (before faults40, 6 December 2026)",
+    file: 'packages/postgres/src/read-postgres-slice.ts',
+    search: '    ...(p.queryTimeoutMs > 0 ? { query_timeout: p.queryTimeoutMs } : {}),\n',
+    replace: '',
+    tests: [{ file: 'packages/postgres/dist/test/postgres-rdd-pause.test.js', pattern: 'paused for good' }],
+  },
+  {
+    id: 'pg-rdd-timeout-says-unreachable',
+    what: "a postgresRDD statement that timed out on a server that took the connection is reported as a bare Postgres I/O error ('Query read timeout'), without the silent server, queryTimeoutMs or what to do",
+    file: 'packages/postgres/src/read-postgres-slice.ts',
+    search: "  if (timedOut(err) && p.queryTimeoutMs > 0) {\n",
+    replace: "  if (timedOut(err) && p.queryTimeoutMs < 0) {\n",
+    tests: [{ file: 'packages/postgres/dist/test/postgres-rdd-pause.test.js', pattern: 'past queryTimeoutMs 3000' }],
+  },
+  {
     id: 'pg-sink-silent-not-waited',
     what: "saveToPostgres does not wait for a server that stops answering (a statement or connection timed out) as it waits for one that restarts: each attempt fails at its first timeout, and the failure does not say how long it waited",
     file: 'packages/postgres/src/postgres-partition-writer.ts',

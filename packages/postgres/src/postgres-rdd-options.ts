@@ -28,6 +28,16 @@ export interface PostgresRDDOptions<T = PostgresResultRow> {
   readonly mapRow?: (row: PostgresResultRow, columns: readonly string[]) => T;
   /** Rows fetched from the server's cursor at a time (default 1000: Spark's JdbcRDD sets 100; 1000 read 1.3-1.9x faster in bench/postgres-read.js). */
   readonly fetchSize?: number;
+  /**
+   * How long each statement of a partition's read (the cursor's DECLARE, each FETCH) waits
+   * for the server's answer, and a new connection for its handshake (at most 10 s), before
+   * the attempt fails and the task reads its slice again (default 120,000 ms, as
+   * saveToPostgres; 0: no limit, Spark's JDBC `queryTimeout` 0). A server that takes
+   * connections and answers nothing (stopped, stalled) fails the job after the task's
+   * attempts instead of holding it. A query that sorts or scans a large table before its
+   * first row may need more: raise it.
+   */
+  readonly queryTimeoutMs?: number;
 }
 
 /** What a partition's task needs (plain JSON; mapRow ships on its own). */
@@ -36,6 +46,8 @@ export interface PostgresReadParams {
   /** The query with `$1` and `$2`. */
   readonly sql: string;
   readonly fetchSize: number;
+  /** 0: no limit. */
+  readonly queryTimeoutMs: number;
 }
 
 /** One partition's inclusive slice of the key range, as decimal strings (int8 does not fit a number). */
@@ -55,12 +67,14 @@ const OPTION_KEYS: Record<keyof PostgresRDDOptions<unknown>, true> = {
   numPartitions: true,
   mapRow: true,
   fetchSize: true,
+  queryTimeoutMs: true,
 };
 
 /** Spark's JDBC data source options a user may give as postgresRDD options, and the option each is here. */
 const SPARK_NAMES: Readonly<Record<string, string>> = {
   ...JDBC_CONNECTION_NAMES,
   fetchsize: '{ fetchSize: N }',
+  queryTimeout: '{ queryTimeoutMs: N × 1000 } (milliseconds, where Spark takes seconds)',
   query: '{ sql: N }, with two placeholders for the key range',
   dbtable: "{ sql: 'SELECT ... FROM table WHERE ? <= key AND key <= ?' }",
   partitionColumn: "the sql's two placeholders: { sql: 'SELECT ... WHERE ? <= key AND key <= ?' }",
@@ -187,5 +201,7 @@ export function postgresRDDOptions(options: PostgresRDDOptions<unknown>, op = OP
   if (options.mapRow !== undefined && typeof options.mapRow !== 'function') throw bad(op, 'mapRow', typeof options.mapRow, 'give a function (row, columns) => record, or nothing for the row as an array');
   const fetchSize = options.fetchSize ?? 1000;
   if (!Number.isSafeInteger(fetchSize) || fetchSize < 1) throw bad(op, 'fetchSize', shown(options.fetchSize), 'give a whole number of rows >= 1');
-  return { params: { connectionString, sql, fetchSize }, slices: partitionSlices(lower, upper, n) };
+  const queryTimeoutMs = options.queryTimeoutMs ?? 120_000;
+  if (!Number.isSafeInteger(queryTimeoutMs) || queryTimeoutMs < 0) throw bad(op, 'queryTimeoutMs', shown(options.queryTimeoutMs), 'give a whole number of milliseconds >= 0 (0: no limit)');
+  return { params: { connectionString, sql, fetchSize, queryTimeoutMs }, slices: partitionSlices(lower, upper, n) };
 }

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { SluiceError } from '@sluice/core';
-import { postgresFailure, serverOf } from './postgres-failure.js';
+import { postgresFailure, serverOf, timedOut } from './postgres-failure.js';
+import { redact } from './postgres-options.js';
 import type { PostgresReadParams, PostgresResultRow, PostgresSlice } from './postgres-rdd-options.js';
 
 /** A pg failure while reading: connection and credential failures as the sink says them; the query's own errors name `sql`. */
@@ -13,7 +14,20 @@ function readFailure(err: unknown, where: string, p: PostgresReadParams): Sluice
   if (code.startsWith('42')) return new SluiceError('SLUICE_BAD_ARGUMENT', `${where}: sql: ${e.message} in ${server} (SQLSTATE ${code}); fix the query (${JSON.stringify(p.sql)})`, { cause: err });
   // 22xxx: a value the query computes fails (a division by zero, a cast) on some row.
   if (code.startsWith('22')) return new SluiceError('SLUICE_BAD_RECORD', `${where}: sql: the query failed on a row: ${e.message} (SQLSTATE ${code}); fix the query or the data`, { cause: err });
+  if (timedOut(err) && p.queryTimeoutMs > 0) {
+    const handshake = !/^Query read timeout/.test(e.message ?? '');
+    return new SluiceError(
+      'SLUICE_UNREACHABLE',
+      `${where}: the Postgres server ${server} (connectionString ${redact(p.connectionString)}) did not answer ${handshake ? `a new connection within ${connectTimeoutMs(p)} ms` : `a statement of the read within queryTimeoutMs ${p.queryTimeoutMs} ms`} (${e.message}): it takes connections but is stopped or overloaded, or the query needs longer before its first rows; the partition's connection was dropped (the task's next attempt reads its slice again); check that the server answers (pg_isready, SELECT 1), or raise queryTimeoutMs (0: no limit)`,
+      { cause: err },
+    );
+  }
   return postgresFailure(err, where, p.connectionString, '(postgresRDD)');
+}
+
+/** A new connection's handshake waits this long at most (pg's connectionTimeoutMillis): 10 s, or queryTimeoutMs when less. */
+function connectTimeoutMs(p: PostgresReadParams): number {
+  return p.queryTimeoutMs > 0 ? Math.min(10_000, p.queryTimeoutMs) : 10_000;
 }
 
 /** How often the server checks, while it runs the query, that this reader's socket is still open (client_connection_check_interval). */
@@ -53,7 +67,15 @@ export async function* readPostgresSlice<T>(
   mapRow: ((row: PostgresResultRow, columns: readonly string[]) => T) | undefined,
 ): AsyncGenerator<T | PostgresResultRow> {
   const where = `postgresRDD partition ${partition} [${slice.lower}, ${slice.upper}]`;
-  const client = new pg.Client({ connectionString: p.connectionString, connectionTimeoutMillis: 10_000, application_name: `sluice-postgres-rdd ${partition}` });
+  // query_timeout: each statement waits at most queryTimeoutMs for its answer ('Query read
+  // timeout'); the statement stays active, so end() below drops the socket rather than wait
+  // for a goodbye a stopped server never sends.
+  const client = new pg.Client({
+    connectionString: p.connectionString,
+    connectionTimeoutMillis: connectTimeoutMs(p),
+    ...(p.queryTimeoutMs > 0 ? { query_timeout: p.queryTimeoutMs } : {}),
+    application_name: `sluice-postgres-rdd ${partition}`,
+  });
   // A socket that breaks between queries: the next query fails with the reason.
   client.on('error', () => undefined);
   try {
