@@ -10957,6 +10957,28 @@ const MUTATIONS = [
     search: 'if (sameFiles(threadsTmp, THREADS)) fs.rmSync(threadsTmp',
     replace: 'if (false) fs.rmSync(threadsTmp',
     tests: [{ file: 'packages/cli/dist/test/thread-bundle-rebuilt.test.js', pattern: 'makes the same thread bundles' }],
+    id: 'union-range-dependency-out-start-zero',
+    what: "a union's RangeDependency for its second input starts at the child's partition 0 where Spark's starts where the first input's partitions end",
+    file: 'packages/core/src/rdd/dependency.ts',
+    search: "return new RangeDependency(d.rdd, mine[0]?.[1] ?? 0, mine[0]?.[2] ?? 0, mine.length);",
+    replace: "return new RangeDependency(d.rdd, mine[0]?.[1] ?? 0, 0, mine.length);",
+    tests: [{ file: 'packages/cli/dist/test/spark-context-api3.test.js', pattern: 'rdd.dependencies' }],
+  },
+  {
+    id: 'cartesian-dependency-sides-swapped',
+    what: "cartesian's dependencies give each parent the other's partition (Spark's: the first's id / numPartitionsInRdd2, the second's id % numPartitionsInRdd2)",
+    file: 'packages/core/src/rdd/dependency.ts',
+    search: "[which === 0 ? Math.floor(i / op.rightPartitions) : i % op.rightPartitions]",
+    replace: "[which === 1 ? Math.floor(i / op.rightPartitions) : i % op.rightPartitions]",
+    tests: [{ file: 'packages/cli/dist/test/spark-context-api3.test.js', pattern: 'rdd.dependencies' }],
+  },
+  {
+    id: 'checkpointed-rdd-keeps-parent-dependencies',
+    what: "a checkpointed RDD's dependencies are still its parents' where Spark's are a OneToOneDependency on its checkpoint",
+    file: 'packages/core/src/rdd/dependency.ts',
+    search: "  if (rdd.checkpointDir !== undefined) return [",
+    replace: "  if (rdd.checkpointDir === '\\0') return [",
+    tests: [{ file: 'packages/cli/dist/test/spark-context-api3.test.js', pattern: 'rdd.dependencies' }],
   },
 ];
 // ---- command line ---------------------------------------------------------------------------

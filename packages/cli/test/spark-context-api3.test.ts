@@ -8,6 +8,12 @@
 //   of resultFunc's value once every task's result went to resultHandler(index, result), `index`
 //   the result's place in `partitions` (JobWaiter.taskSucceeded(outputId)); a handler that throws
 //   fails the job (SparkDriverExecutionException); cancel() fails it cancelled; no partitions: done at once.
+// - RDD.dependencies: a MapPartitionsRDD's OneToOneDependency(prev); UnionRDD's RangeDependency(rdd,
+//   0, pos, rdd.partitions.length) a parent; CoalescedRDD's NarrowDependency (each parent partition in
+//   one group); CartesianRDD's two NarrowDependencies (id / numPartitionsInRdd2, id % numPartitionsInRdd2);
+//   ShuffledRDD's ShuffleDependency(prev, part) (reduceByKey's mapSideCombine true, groupByKey's false);
+//   CoGroupedRDD's OneToOneDependency for an input with its partitioner, else a ShuffleDependency; a
+//   source none; a checkpointed RDD a OneToOneDependency on its ReliableCheckpointRDD.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -87,4 +93,36 @@ test('sc.submitJob: resultHandler gets (index in partitions, result) a partition
   assert.equal(r.emptyValue, 'empty result');
   assert.equal(r.emptyIds, 0);
   assert.equal(r.bad, 'SLUICE_BAD_ARGUMENT');
+});
+
+test('rdd.dependencies: OneToOne for map, a Range a union input, coalesce and cartesian the parent partitions each reads, Shuffle (partitioner, mapSideCombine) for a shuffle, cogroup by partitioner, none for a source, the checkpoint after checkpoint()', () => {
+  type Dep = { kind: string; narrow: boolean; rdd: number; parents?: number[][]; inStart?: number; outStart?: number; length?: number; partitions?: number; partitioner?: string; mapSideCombine?: boolean; shuffleId?: string };
+  const r = cases.one<{ ids: Record<string, number>; source: Dep[]; map: Dep[]; union: Dep[]; coalesce: Dep[]; cartesian: Dep[]; reduceByKey: Dep[]; groupByKey: Dep[]; cogroup: Dep[]; sameParent: boolean; checkpointed: { oneToOne: boolean; parent: string; partitions: number }[]; checkpointValues: number[] }>('deps');
+  const { a, b, pairs, placed, other } = r.ids;
+  assert.deepEqual(r.source, []);
+  assert.deepEqual(r.map, [{ kind: 'oneToOne', narrow: true, rdd: a, parents: [[0], [1], [2]] }]);
+  assert.equal(r.sameParent, true);
+  // a's 3 partitions then b's 2.
+  assert.deepEqual(r.union, [
+    { kind: 'range', narrow: true, rdd: a, parents: [[0], [1], [2], [], []], inStart: 0, outStart: 0, length: 3 },
+    { kind: 'range', narrow: true, rdd: b, parents: [[], [], [], [0], [1]], inStart: 0, outStart: 3, length: 2 },
+  ]);
+  assert.equal(r.coalesce.length, 1);
+  assert.equal(r.coalesce[0].kind, 'narrow');
+  assert.equal(r.coalesce[0].rdd, a);
+  assert.equal(r.coalesce[0].parents!.length, 2);
+  assert.deepEqual(r.coalesce[0].parents!.flat(), [0, 1, 2]);
+  // 3 x 2 partitions: partition i pairs a's i / 2 with b's i % 2.
+  assert.deepEqual(r.cartesian, [
+    { kind: 'narrow', narrow: true, rdd: a, parents: [0, 1, 2, 3, 4, 5].map((i) => [Math.floor(i / 2)]) },
+    { kind: 'narrow', narrow: true, rdd: b, parents: [0, 1, 2, 3, 4, 5].map((i) => [i % 2]) },
+  ]);
+  assert.deepEqual(r.reduceByKey, [{ kind: 'shuffle', narrow: false, rdd: pairs, partitions: 4, partitioner: 'hash', mapSideCombine: true, shuffleId: 'number' }]);
+  assert.deepEqual(r.groupByKey, [{ kind: 'shuffle', narrow: false, rdd: pairs, partitions: 2, partitioner: 'hash', mapSideCombine: false, shuffleId: 'number' }]);
+  assert.deepEqual(r.cogroup, [
+    { kind: 'oneToOne', narrow: true, rdd: placed, parents: [[0], [1], [2]] },
+    { kind: 'shuffle', narrow: false, rdd: other, partitions: 3, partitioner: 'hash', mapSideCombine: false, shuffleId: 'number' },
+  ]);
+  assert.deepEqual(r.checkpointed, [{ oneToOne: true, parent: 'ReliableCheckpointRDD', partitions: 3 }]);
+  assert.deepEqual(r.checkpointValues, [2, 3, 4]);
 });

@@ -24,7 +24,7 @@ import { describeJobPath, jobWorkingDirectory, resolveJobPath } from './job-work
 import type { LineageGraph, ShuffleSpec, TextSplit } from './rdd/plan.js';
 import { partitionerEquals, type Partitioner } from './rdd/partitioner.js';
 import { partitionerAwareUnion } from './rdd/partitioner-aware-union.js';
-import { RDD, type Dependency } from './rdd/rdd.js';
+import { RDD, type ParentLink } from './rdd/rdd.js';
 import { currentCreationSite, scopeMethods, withCreationSite } from './rdd/rdd-operation-scope.js';
 import { runInJobGroup, runWithJobDescription } from './scheduler/job-description-scope.js';
 import { StatusTracker, type StatusAnswer, type StatusQuery } from './scheduler/status-tracker.js';
@@ -840,7 +840,7 @@ export class SluiceContext {
 
   /** @internal */
   cogroupInternal(rdds: RDD<[unknown, unknown]>[], partitioner: Partitioner): RDD<[unknown, unknown[][]]> {
-    const deps: Dependency[] = [];
+    const deps: ParentLink[] = [];
     const shuffles: (ShuffleSpec | null)[] = [];
     for (const r of rdds) {
       if (partitionerEquals(r.partitioner, partitioner)) {

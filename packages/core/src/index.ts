@@ -21,6 +21,7 @@ export type { CombineByKeyOptions } from './rdd/pair-rdd-functions.js';
 export { StatCounter } from './rdd/stat-counter.js';
 export { PartialResult, BoundedDouble } from './rdd/partial-result.js';
 export { FutureAction } from './rdd/future-action.js';
+export { Dependency, NarrowDependency, OneToOneDependency, PartitionsDependency, RangeDependency, ShuffleDependency } from './rdd/dependency.js';
 export type { StatusTracker, SparkJobInfo, SparkStageInfo, JobExecutionStatus } from './scheduler/status-tracker.js';
 export type { SparkListener, SparkListenerJobStart, SparkListenerJobEnd, SparkListenerTaskStart, SparkListenerTaskEnd, StageInfo, AccumulableInfo } from './scheduler/spark-listener.js';
 export { PartitionPruningRDD } from './rdd/partition-pruning-rdd.js';

@@ -1,7 +1,7 @@
 // Type-level test of the public API, compiled by tsc in packages/core/test/types/type-tests.test.ts
 // (never run). Every `@ts-expect-error` line must fail to type-check: tsc reports an unused
 // one (TS2578), so a type that became too loose fails the test as surely as one too strict.
-import { HashPartitioner, State, StateSpec, StorageLevel, StreamingContext, type DStream, type Duration, type FutureAction, type RDD, type SluiceContext } from '@sluice/core';
+import { HashPartitioner, NarrowDependency, ShuffleDependency, State, StateSpec, StorageLevel, StreamingContext, type DStream, type Duration, type FutureAction, type RDD, type SluiceContext } from '@sluice/core';
 
 /** Compiles only when A and B are the same type. */
 type Equal<A, B> = (<X>() => X extends A ? 1 : 2) extends <X>() => X extends B ? 1 : 2 ? true : false;
@@ -286,4 +286,16 @@ export async function runJobAndSubmitJob(sc: SluiceContext, words: RDD<string>):
   void [done, ids];
   // @ts-expect-error the handler's result is the function's: a number, not a string
   sc.submitJob(words, (it) => [...it].length, [0], (_index: number, s: string) => void s, () => 0);
+}
+
+export function rddDependencies(pairs: RDD<[string, number]>): void {
+  // rdd.dependencies: Dependency objects, narrowed by instanceof as Scala's pattern match.
+  for (const d of pairs.reduceByKey((a, b) => a + b).dependencies) {
+    const parent: RDD<unknown> = d.rdd;
+    if (d instanceof ShuffleDependency) expectType<typeof d.partitioner.numPartitions, number>(true);
+    if (d instanceof NarrowDependency) expectType<ReturnType<typeof d.getParents>, number[]>(true);
+    void parent;
+  }
+  // @ts-expect-error dependencies is read-only (a getter)
+  pairs.dependencies = [];
 }

@@ -1,7 +1,7 @@
 import { SluiceError } from '../errors.js';
 import { RangePartitioner, determineBounds, partitionFunction, type PartitionArg, type Partitioner } from './partitioner.js';
 import type { ShuffleSpec } from './plan.js';
-import type { Dependency, RDD } from './rdd.js';
+import type { ParentLink, RDD } from './rdd.js';
 
 /**
  * The operators of RDDs of pairs whose keys have an order (Spark's OrderedRDDFunctions):
@@ -143,7 +143,7 @@ export function rangeShuffle<K, V>(rdd: RDD<[K, V]>, numPartitions: number, asce
     // where the bounds are sampled as the RDD is made; sampled later, its partition count stands.
     const partitions = now ? bounds.length + 1 : numPartitions;
     const partitioner: Partitioner = { kind: 'range', numPartitions: partitions, bounds, ascending };
-    const dep = out.deps[0] as Extract<Dependency, { type: 'shuffle' }>;
+    const dep = out.deps[0] as Extract<ParentLink, { type: 'shuffle' }>;
     const spec: ShuffleSpec = { ...dep.spec, partitioner };
     out.deps = [{ type: 'shuffle', rdd: dep.rdd, spec }];
     out.op = { kind: 'shuffled', shuffle: spec, sort: sort ? { ascending: sortAscending } : undefined };

@@ -10,6 +10,7 @@ import { HashPartitioner, checkPartitions, partitionerEquals, resolvePartitioner
 import type { AggregatorSpec, LineageGraph, NodeOp, PlanNode, ShuffleSpec, StorageLevel } from './plan.js';
 import { StorageLevel as Level, storageLevelName, storedLevel, toStorageLevel, type SparkStorageLevel } from './storage-level.js';
 import { debugString, describe, rddClassName } from './debug-string.js';
+import { rddDependencies, type Dependency } from './dependency.js';
 import { AsyncRDDActions } from './async-rdd-actions.js';
 import { DoubleRDDFunctions } from './double-rdd-functions.js';
 import { OrderedRDDFunctions } from './ordered-rdd-functions.js';
@@ -34,7 +35,7 @@ export interface PipeOptions<T = unknown> {
 }
 
 /** How an RDD depends on its parents: narrow (partition to partitions), or through a shuffle. */
-export type Dependency =
+export type ParentLink =
   | { readonly type: 'narrow'; readonly rdd: RDD<unknown> }
   | { readonly type: 'shuffle'; readonly rdd: RDD<unknown>; readonly spec: ShuffleSpec };
 
@@ -65,7 +66,7 @@ export class RDD<T> {
   /** Set when the RDD's pairs are known to be placed by key with this partitioner. */
   readonly partitioner: Partitioner | undefined;
   /** @internal */ op: NodeOp;
-  /** @internal */ deps: Dependency[];
+  /** @internal */ deps: ParentLink[];
   /** @internal */ storage: StorageLevel = 'NONE';
   /** @internal The Spark level persist() was given, which `storage` stores (MEMORY_ONLY_SER as MEMORY_ONLY); undefined after a local checkpoint (`storage`'s own). */
   persistLevel: Level | undefined;
@@ -107,7 +108,7 @@ export class RDD<T> {
   }
 
   /** @internal */
-  constructor(context: SluiceContext, numPartitions: number, op: NodeOp, deps: Dependency[], partitioner?: Partitioner) {
+  constructor(context: SluiceContext, numPartitions: number, op: NodeOp, deps: ParentLink[], partitioner?: Partitioner) {
     this.context = context;
     this.id = context.newRddId();
     this.numPartitions = numPartitions;
@@ -127,6 +128,19 @@ export class RDD<T> {
    */
   get partitions(): readonly { readonly index: number }[] {
     return Array.from({ length: this.numPartitions }, (_, index) => ({ index }));
+  }
+
+  /**
+   * Spark's RDD.dependencies: how this RDD reads its parents, one Dependency a parent in order: a
+   * `ShuffleDependency` (its `partitioner`, `shuffleId`, `mapSideCombine`) for a shuffle, a
+   * `RangeDependency` for each input of a union, a `NarrowDependency` whose `getParents(i)` names
+   * the parent partitions partition i reads (coalesce, filterByRange's pruning, cartesian), a
+   * `OneToOneDependency` otherwise (map, a co-partitioned join's input); none for a source, and
+   * after a checkpoint (Spark's) a OneToOneDependency on its ReliableCheckpointRDD (a local
+   * checkpoint's: none, where Spark's is its LocalCheckpointRDD). A new array at each read.
+   */
+  get dependencies(): Dependency[] {
+    return rddDependencies(this as RDD<unknown>);
   }
 
   /**
@@ -377,7 +391,7 @@ export class RDD<T> {
         );
       }
     }
-    const deps: Dependency[] = [this as RDD<unknown>, ...others].map((rdd) => ({ type: 'narrow', rdd }));
+    const deps: ParentLink[] = [this as RDD<unknown>, ...others].map((rdd) => ({ type: 'narrow', rdd }));
     return new RDD<V>(this.context, this.numPartitions, { kind: 'zipPartitions', fn: this.ship(f, operator), inputs: deps.length }, deps, preservesPartitioning ? this.partitioner : undefined);
   }
 
