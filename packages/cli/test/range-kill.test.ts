@@ -4,9 +4,11 @@
 // Each range task from partition 12 on waits at its first partition on a gate the test holds,
 // after leaving a file that names its partition and its worker's pid; once the ranges 0-5 and
 // 6-11 are done and a range task is held on each worker, the test kills one that holds some of
-// the map outputs, then opens the gate. The stage runs again for the 36 partitions left, on one
-// core: ranges of 8 from multiples of 8 (12-15, 16-23, ..., 40-47), not the first attempt's
-// ranges of 6, so each range's values must be filed by the new ranges. The collect must give
+// the map outputs, then opens the gate. The stage attempt fails at once (a task pending would
+// launch without the lost outputs: Spark's FetchFailed), the other worker's held range task
+// runs on in it and completes (Spark's zombie stage: no task of it is killed), and the stage
+// runs again for the 30 partitions left, on one core: ranges of 7 from multiples of 7, not the
+// first attempt's ranges of 6, so each range's values must be filed by the new ranges. The collect must give
 // exactly the sums computed here, each record once, partition after partition and each from
 // its own partition; the killed worker's map outputs must be computed again (each once, and
 // only those), and its range task must have ended as lost, told as Spark's ExecutorLostFailure
@@ -119,8 +121,16 @@ test('a worker killed while range tasks of a result stage run: exact results in 
         records.map(([k, v]): [number, number] => [k, v]).sort((a, b) => a[0] - b[0]),
         expectedSums(),
       );
-      // The stage's second attempt: the 36 partitions left in ranges of min(8, 36 / (4 x 1 core)) = 8 from multiples of 8.
-      assert.deepEqual(resultTasks, [REDUCES / 6, 5], 'the result stage again, for the partitions left, in ranges of 8');
+      // The other worker's held range task ran on in the failed attempt and completed its 6 partitions.
+      const [survivorPid, [held]] = [...started].find(([pid]) => pid !== victimProc.pid!)!;
+      const survivor = [...procs].find(([, p]) => p.pid === survivorPid)![0];
+      assert.ok(resultEnds.some((e) => e.workerId === survivor && e.partition === held && e.reason === 'success'), `the held range ${held}-${held + 5} on ${survivor} completed: ${JSON.stringify(resultEnds)}`);
+      assert.ok(!resultEnds.some((e) => e.reason === 'killed'), `no range task killed: ${JSON.stringify(resultEnds)}`);
+      // The stage's second attempt: the 30 partitions left in ranges of min(8, 30 / (4 x 1 core)) = 7,
+      // each closed at a gap or a multiple of 7.
+      const left = Array.from({ length: REDUCES - 12 }, (_, i) => i + 12).filter((p) => p < held || p > held + 5);
+      const ranges = left.filter((p, i) => i === 0 || p !== left[i - 1]! + 1 || p % 7 === 0).length;
+      assert.deepEqual(resultTasks, [REDUCES / 6, ranges], 'the result stage again, for the partitions left, in ranges of 7');
       assert.deepEqual([...mapRuns].sort((x, y) => x - y), victim.maps, `only the map outputs of the killed ${victim.id} were computed again, each once`);
       assert.ok(
         resultEnds.some((e) => e.workerId === victim.id && e.reason === 'worker_lost'),

@@ -5,9 +5,11 @@
 // peer's silence bound (Spark's network timeout, 120 s here) passes. One cluster for the file
 // (worker-fault-support.ts: a driver in this process, 3 one-core worker processes, a 3 s
 // worker timeout, heartbeats every 500 ms).
-// Two things end such a fetch, each tried alone too: the driver aborts the task sets reading
-// the lost worker's map outputs as it declares it lost (DAGScheduler.failReadersOf, tasks
-// killed), and a worker fails the fetches waiting on a peer a heartbeat answer names lost
+// Two things end such a fetch, each tried alone too: the driver fails, as it declares the
+// worker lost, the task sets reading its map outputs that have a task still to launch
+// (DAGScheduler.failReadersOf: a fetch failure, the running tasks left to finish, as Spark's
+// zombie stage; the map outputs and missing partitions run again on the slots the others
+// free), and a worker fails the fetches waiting on a peer a heartbeat answer names lost
 // (ShuffleClient.peersLost, reported by the task as a fetch failure). With neither, the
 // channel's keepalive (a ping every 10 s, 5 s for its answer) ends the fetch 5-15 s after the
 // freeze (10 s measured): too close to tell by time within a 10x bound, so the cases with one

@@ -317,18 +317,21 @@ export class DAGScheduler implements RegistryListener {
   }
 
   /**
-   * Ends now, as fetch failures, the task sets reading map outputs held by `workerId` (just
-   * declared lost), their running tasks killed, so the map outputs are run again: a task
-   * fetching from a frozen or cut-off worker would wait out the peer's silence bound. (The
-   * workers also fail their fetches waiting on it once a heartbeat answer names it lost,
-   * ShuffleClient.peersLost: a fetch failure reported by the task.) Returns how many.
+   * Tells the task sets reading map outputs held by `workerId` (just declared lost) that those
+   * are gone (TaskSetManager.mapOutputsLost), as Spark's DAGScheduler.handleExecutorLost
+   * unregisters a lost executor's outputs (removeExecutorAndUnregisterOutputs) and leaves the
+   * stages reading them running: their running tasks go on (one that fetched everything it reads
+   * from that worker finishes, its work kept; one still fetching from it fails as a fetch failure
+   * once a heartbeat answer names the worker lost, ShuffleClient.peersLost), and a task that would
+   * launch without them ends its set as a fetch failure instead (a zombie: the map outputs run
+   * again, then the partitions still missing). Returns how many sets read from it.
    */
   failReadersOf(workerId: string): number {
     let n = 0;
     for (const [tsm, sources] of this.shuffleSources) {
       const lost = sources.find((s) => s.workerId === workerId);
       if (!lost) continue;
-      tsm.abort({ kind: 'fetchFailed', shuffleId: lost.shuffleId, mapPartition: lost.mapPartition, workerId, message: `worker ${workerId} holding map outputs was lost` });
+      tsm.mapOutputsLost({ kind: 'fetchFailed', shuffleId: lost.shuffleId, mapPartition: lost.mapPartition, workerId, message: `worker ${workerId} holding map outputs was lost` });
       n++;
     }
     return n;
@@ -650,6 +653,10 @@ export class DAGScheduler implements RegistryListener {
     let badRange: string | undefined;
     for (let attempt = 0; ; attempt++) {
       this.checkAttempts(job, attempt, `result stage ${stageId}`);
+      // Every partition computed (an attempt that ended as a fetch failure, its zombie's tasks
+      // finishing): done, whatever map outputs were lost since, as Spark's job finishes once
+      // each partition has its result (ResultStage's findMissingPartitions empty).
+      if (attempt > 0 && partitions.every((p) => results.has(p))) break;
       const mapOutputs = await this.untilCancelled(job, actionId, this.ensureShuffles(job, plan, `result stage ${stageId}`, actionId));
       const missing = partitions.filter((p) => !results.has(p));
       if (missing.length === 0) break;
@@ -743,6 +750,9 @@ export class DAGScheduler implements RegistryListener {
     const run = (async () => {
       for (let attempt = 0; ; attempt++) {
         this.checkAttempts(job, attempt, `map stage ${sid}`);
+        // Every map output there: its parents' lost since are not needed (Spark's submitStage
+        // asks a stage's parents only while the stage itself has missing partitions).
+        if (attempt > 0 && this.mapOutputs.missing(job.jobId, shuffleId, numMaps).length === 0) return;
         const parentOutputs = await this.ensureShuffles(job, plan, `map stage ${sid}`, actionId);
         const missing = this.mapOutputs.missing(job.jobId, shuffleId, numMaps);
         if (missing.length === 0) return;

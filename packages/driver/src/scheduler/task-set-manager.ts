@@ -265,6 +265,13 @@ export class TaskSetManager {
   private failedAttempts = 0;
   private ended = false;
   /**
+   * Set once a worker holding map outputs its tasks read was lost (`mapOutputsLost`): a task
+   * pending now or queued again from then on ends the set as this fetch failure (a zombie, its
+   * running attempts left to finish), as Spark's task launched after the outputs were
+   * unregistered fails at once with FetchFailed (MetadataFetchFailedException).
+   */
+  private lostInputs: Extract<TaskSetEnd, { kind: 'fetchFailed' }> | undefined;
+  /**
    * Set when a task's fetch failure ended the set (Spark's isZombie after FetchFailed): nothing
    * more is launched, but its running attempts run on, and a success among them still counts.
    */
@@ -911,6 +918,22 @@ export class TaskSetManager {
   }
 
   /**
+   * A worker holding map outputs the set's tasks read was lost (DAGScheduler.workerLost), as
+   * Spark's DAGScheduler.handleExecutorLost unregisters them and leaves the stages reading them
+   * running: the attempts running go on (one that fetched what it reads from that worker
+   * finishes; one still fetching from it fails as a fetch failure, ShuffleClient.peersLost), and
+   * the first task that would launch without them — pending now, or queued again later — ends
+   * the set instead as `lost`, a fetch failure, its running attempts left to finish (a zombie), as
+   * Spark's would fail at once on the missing output (MetadataFetchFailedException) and make the
+   * stage a zombie. Before (Sluice's own): the set was aborted and its running attempts killed.
+   */
+  mapOutputsLost(lost: Extract<TaskSetEnd, { kind: 'fetchFailed' }>): void {
+    if (this.ended) return;
+    this.lostInputs ??= lost;
+    if (this.pendingCount > 0) this.end(this.lostInputs, true);
+  }
+
+  /**
    * End the set now (its job was cancelled); running attempts are killed. A set that ended
    * already (a zombie) has its attempts still running killed, as `end` gives their reason.
    */
@@ -931,6 +954,10 @@ export class TaskSetManager {
   private requeue(index: number): void {
     if (this.ended || this.done[index] === 1 || this.isPending[index] === 1) return;
     for (const r of this.running.values()) if (r.index === index) return;
+    if (this.lostInputs !== undefined) {
+      this.end(this.lostInputs, true);
+      return;
+    }
     this.isPending[index] = 1;
     this.pendingCount++;
     const seq = ++this.pendingSeq[index];

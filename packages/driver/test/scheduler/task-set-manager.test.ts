@@ -830,3 +830,74 @@ describe('TaskSetManager', () => {
     });
   });
 });
+
+// A worker holding map outputs a set's tasks read was lost (DAGScheduler.workerLost tells the set,
+// mapOutputsLost), as Spark's DAGScheduler.handleExecutorLost: the outputs are unregistered and the
+// reading stage runs on (DAGSchedulerSuite's executor-lost cases: no task of it is killed); its
+// running tasks finish or fail on their own fetch, and a task that would launch without the
+// outputs fails the stage at once as FetchFailed (MetadataFetchFailedException), a zombie.
+describe('TaskSetManager: a worker holding map outputs its tasks read is lost', () => {
+  const lost: Extract<TaskSetEnd, { kind: 'fetchFailed' }> = { kind: 'fetchFailed', shuffleId: 1, mapPartition: 2, workerId: 'w9', message: 'worker w9 holding map outputs was lost' };
+
+  test('every task running: none is killed, the set runs on and each success counts; it ends done', async () => {
+    const { stage, tsm, ended } = setup([0, 1, 2]);
+    const t = ['w1', 'w2', 'w3'].map((w) => launch(tsm, w));
+    tsm.mapOutputsLost(lost);
+    assert.deepEqual(stage.kills, [], 'no running task is killed');
+    assert.equal(tsm.isEnded, false);
+    for (const x of t) tsm.onResult(x.taskId, ok(`r${x.partition}`));
+    assert.deepEqual(await ended(), { kind: 'done' });
+    assert.deepEqual(stage.successes.map((s) => s.partition).sort(), [0, 1, 2]);
+    assert.deepEqual(stage.ends.map((e) => e.reason), ['success', 'success', 'success']);
+  });
+
+  test('a task pending: the set ends at once as the fetch failure, a zombie: its running attempts go on, their successes count, nothing more launches', async () => {
+    const { stage, tsm, ended } = setup([0, 1, 2, 3]);
+    const a = launch(tsm, 'w1');
+    const b = launch(tsm, 'w2');
+    tsm.mapOutputsLost(lost);
+    assert.deepEqual(await ended(), lost);
+    assert.deepEqual(stage.kills, []);
+    assert.equal(tsm.isZombie, true);
+    assert.equal(tsm.offer('w3'), undefined, 'no task launches without the lost outputs');
+    tsm.onResult(a.taskId, ok('a'));
+    tsm.onResult(b.taskId, ok('b'));
+    assert.deepEqual(stage.successes.map((s) => s.result).sort(), ['a', 'b'], "the zombie's successes count");
+    await tsm.drained;
+  });
+
+  test('none pending, then a running task is queued again (its worker lost, or it failed): the set ends then as the fetch failure, the others run on', async () => {
+    for (const how of ['worker lost', 'user error'] as const) {
+      const { stage, tsm, ended } = setup([0, 1, 2]);
+      const t = ['w1', 'w2', 'w3'].map((w) => launch(tsm, w));
+      tsm.mapOutputsLost(lost);
+      assert.equal(tsm.isEnded, false, how);
+      if (how === 'worker lost') tsm.onWorkerLost('w1');
+      else tsm.onResult(t[0].taskId, userError('boom'));
+      assert.deepEqual(await ended(), lost, how);
+      assert.deepEqual(stage.kills, [], how);
+      tsm.onResult(t[1].taskId, ok());
+      tsm.onResult(t[2].taskId, ok());
+      assert.equal(stage.successes.length, 2, how);
+      assert.equal(tsm.offer('w4'), undefined, how);
+    }
+  });
+
+  test("a running task's own fetch failure after the loss ends the set with that failure, as before", async () => {
+    const { stage, tsm, ended } = setup([0, 1]);
+    const a = launch(tsm, 'w1');
+    launch(tsm, 'w2');
+    tsm.mapOutputsLost(lost);
+    tsm.onResult(a.taskId, fetchFailed());
+    assert.deepEqual(await ended(), { kind: 'fetchFailed', shuffleId: 2, mapPartition: 5, workerId: 'w9', message: 'cannot fetch shuffle_job1_2_5_0 from w9' });
+    assert.deepEqual(stage.kills, []);
+  });
+
+  test('an ended set is left alone', async () => {
+    const { tsm, ended } = setup([0]);
+    const a = launch(tsm, 'w1');
+    tsm.onResult(a.taskId, ok());
+    tsm.mapOutputsLost(lost);
+    assert.deepEqual(await ended(), { kind: 'done' });
+  });
+});
