@@ -1998,6 +1998,14 @@ const MUTATIONS = [
     tests: ['packages/driver/dist/test/scheduler/dag-scheduler-worker-lost.test.js'],
   },
   {
+    id: 'any-offer-no-pref-within-wait',
+    what: "an offer at ANY made to a task set within the wait at PROCESS_LOCAL hands out a task preferring none, where Spark's dequeueTask at the allowed level (PROCESS_LOCAL) gives only a task preferring the worker",
+    file: 'packages/driver/src/scheduler/task-set-manager.ts',
+    search: "        if (pick === undefined && maxLocality !== 'PROCESS_LOCAL' && allowed !== 'PROCESS_LOCAL') pick = this.noPrefs!.first(mayRun);",
+    replace: "        if (pick === undefined && maxLocality !== 'PROCESS_LOCAL') pick = this.noPrefs!.first(mayRun);",
+    tests: ['packages/driver/dist/test/scheduler/task-set-manager.test.js'],
+  },
+  {
     id: 'lost-worker-readers-not-aborted',
     what: "the driver declaring a worker lost leaves the task sets reading its map outputs running: their tasks fetching from a frozen worker wait until the workers hear of the loss, or, with that off, out the peer bound",
     file: 'packages/driver/src/scheduler/dag-scheduler.ts',
@@ -10675,7 +10683,7 @@ const MUTATIONS = [
     id: 'no-pref-task-at-process-local',
     what: "an offer at PROCESS_LOCAL gives a task that prefers no worker, where Spark's gives it at NO_PREF",
     file: 'packages/driver/src/scheduler/task-set-manager.ts',
-    search: "if (pick === undefined && maxLocality !== 'PROCESS_LOCAL') pick = this.noPrefs!.first(mayRun);",
+    search: "if (pick === undefined && maxLocality !== 'PROCESS_LOCAL' && allowed !== 'PROCESS_LOCAL') pick = this.noPrefs!.first(mayRun);",
     replace: 'if (pick === undefined) pick = this.noPrefs!.first(mayRun);',
     tests: [{ file: 'packages/driver/dist/test/scheduler/task-set-manager.test.js', pattern: 'basic delay scheduling' }],
   },

@@ -372,7 +372,9 @@ export class TaskSetManager {
    * holding none of its data would run there without it, while its own worker runs the rest).
    * `maxLocality`, as Spark's resourceOffer's: PROCESS_LOCAL gives only a task that prefers the
    * worker; NO_PREF also one that prefers none (no wait, and no change to the delay scheduling
-   * state); ANY also any other once the locality wait allows it (`allowedLevel`), and an offer
+   * state); ANY, within the wait at PROCESS_LOCAL, only a task that prefers the worker (Spark's
+   * dequeueTask at the allowed level), then one that prefers none once that wait is over (or no
+   * pending task prefers a worker), and any other once the wait allows ANY (`allowedLevel`), and an offer
    * at ANY that gets nothing while tasks are pending counts as a delay-scheduling reject.
    */
   offer(workerId: string, liveWorkers = 1, speculate = true, toQueue = false, maxLocality: OfferLevel = 'ANY'): TaskLaunch | undefined {
@@ -395,7 +397,10 @@ export class TaskSetManager {
       const allowed = maxLocality === 'NO_PREF' || toQueue ? 'NO_PREF' : this.allowedLevel(now);
       if (this.pendingCount > 0) {
         pick = this.byWorker!.get(workerId)?.first(mayRun);
-        if (pick === undefined && maxLocality !== 'PROCESS_LOCAL') pick = this.noPrefs!.first(mayRun);
+        // Spark's dequeueTask at the allowed level (the offer's, capped by the wait's): a task
+        // preferring none only once NO_PREF is allowed, so an offer at ANY within the wait at
+        // PROCESS_LOCAL gives nothing but this worker's own.
+        if (pick === undefined && maxLocality !== 'PROCESS_LOCAL' && allowed !== 'PROCESS_LOCAL') pick = this.noPrefs!.first(mayRun);
         if (pick === undefined && maxLocality === 'ANY' && !toQueue && allowed === 'ANY') pick = this.all.first(mayRun);
         if (pick === undefined && maxLocality === 'ANY' && !toQueue) this.roundRejected = true;
       }

@@ -235,7 +235,7 @@ describe('TaskSetManager', () => {
 
     test('others get it only after localityWaitMs', () => {
       const { clock, tsm } = setup([0, 1], { localityWaitMs: 500 }, { 0: ['wA'] });
-      assert.equal(launch(tsm, 'wB').partition, 1, 'a task without preferences runs anywhere at once');
+      assert.equal(tsm.offer('wB', 1, true, false, 'NO_PREF')?.desc.partition, 1, 'a task without preferences runs anywhere at once (at NO_PREF)');
       assert.equal(tsm.offer('wB'), undefined, 'partition 0 waits for wA');
       clock.advance(499);
       assert.equal(tsm.offer('wC'), undefined);
@@ -250,8 +250,8 @@ describe('TaskSetManager', () => {
       const onA = launch(tsm, 'wA');
       assert.equal(onA.partition, 0);
       assert.equal(level(onA.taskId), 'PROCESS_LOCAL', 'partition 0 on wA, which it prefers');
-      const none = launch(tsm, 'wC');
-      assert.equal(none.partition, 3);
+      const none = { taskId: tsm.offer('wC', 1, true, false, 'NO_PREF')!.taskId };
+      assert.equal(tsm.runningTasks().find((t) => t.taskId === none.taskId)?.partition, 3);
       assert.equal(level(none.taskId), 'PROCESS_LOCAL', 'partition 3 prefers no worker (as a parallelize)');
       const onB = launch(tsm, 'wB');
       assert.equal(onB.partition, 1);
@@ -280,20 +280,20 @@ describe('TaskSetManager', () => {
     test('a task preferring only a worker that is lost runs anywhere at once (its cached blocks went with it)', () => {
       const prefs: Record<number, string[]> = { 0: ['wA'], 1: ['wA', 'wB'] };
       const { tsm } = setup([0, 1, 2], { localityWaitMs: 500 }, prefs);
-      assert.equal(launch(tsm, 'wC').partition, 2);
+      assert.equal(tsm.offer('wC', 1, true, false, 'NO_PREF')?.desc.partition, 2);
       assert.equal(tsm.offer('wC'), undefined, 'partitions 0 and 1 wait for their workers');
       // As the DAG scheduler's block locations forget the lost worker's blocks.
       prefs[0] = [];
       prefs[1] = ['wB'];
       tsm.onWorkerLost('wA');
-      assert.equal(launch(tsm, 'wC').partition, 0, 'no preferred worker left: it runs on any');
+      assert.equal(tsm.offer('wC', 1, true, false, 'NO_PREF')?.desc.partition, 0, 'no preferred worker left: it runs on any, at NO_PREF');
       assert.equal(tsm.offer('wC'), undefined, 'partition 1 still waits for wB');
       assert.equal(launch(tsm, 'wB').partition, 1);
     });
 
     // Spark's TaskSetManagerSuite delay-scheduling tests, on Sluice's levels (the worker alone:
-    // PROCESS_LOCAL, NO_PREF, ANY; no NODE_LOCAL, each worker its own host). An offer at ANY also
-    // gives a task preferring none (TaskScheduler offers NO_PREF before ANY, so the two agree).
+    // PROCESS_LOCAL, NO_PREF, ANY; no NODE_LOCAL, each worker its own host). An offer at ANY gives a
+    // task preferring none only once the wait at PROCESS_LOCAL is over (TaskScheduler offers NO_PREF before ANY).
     const at = (tsm: TaskSetManager, workerId: string, level: OfferLevel): number | undefined => tsm.offer(workerId, 1, true, false, level)?.desc.partition as number | undefined;
     const levelOf = (tsm: TaskSetManager, partition: number): string | undefined => tsm.runningTasks().find((t) => t.partition === partition)?.taskLocality;
 
@@ -312,6 +312,17 @@ describe('TaskSetManager', () => {
       assert.equal(at(tsm, 'wA', 'PROCESS_LOCAL'), undefined, 'an offer at PROCESS_LOCAL never gives another worker\'s task');
       assert.equal(at(tsm, 'wA', 'NO_PREF'), undefined, 'nor one at NO_PREF');
       assert.equal(at(tsm, 'wA', 'ANY'), 2, 'the wait over: ANY');
+      assert.equal(levelOf(tsm, 2), 'ANY');
+    });
+
+    test("an offer at ANY within the wait at PROCESS_LOCAL gives only a task preferring the worker, not one preferring none (Spark's dequeueTask at the allowed level); one preferring none once that wait is over, before the others", () => {
+      const { clock, tsm } = setup([0, 1, 2], { localityWaitMs: 500 }, { 0: ['wB'], 1: [], 2: ['wB'] });
+      assert.equal(at(tsm, 'wA', 'ANY'), undefined, 'allowed PROCESS_LOCAL: nothing for wA');
+      assert.equal(at(tsm, 'wB', 'ANY'), 0, 'a task preferring wB');
+      clock.advance(500);
+      assert.equal(at(tsm, 'wA', 'ANY'), 1, 'the wait over: the task preferring none first');
+      assert.equal(levelOf(tsm, 1), 'PROCESS_LOCAL');
+      assert.equal(at(tsm, 'wA', 'ANY'), 2, 'then any');
       assert.equal(levelOf(tsm, 2), 'ANY');
     });
 
@@ -396,7 +407,8 @@ describe('TaskSetManager', () => {
       // The model: the pending partitions in a queue (a task queued again goes first); an
       // offer takes the first the worker may run (not one that failed there while a live
       // worker it did not fail on remains) that prefers the worker, else the first with no
-      // preference, else (the wait over) the first (Spark's dequeueTask: forExecutor, noPrefs, all).
+      // preference once the wait is over (the offer is at ANY: Spark's dequeueTask at the allowed
+      // level, PROCESS_LOCAL within the wait), else (the wait over) the first (forExecutor, noPrefs, all).
       const queue = [...partitions];
       const failedOn = new Map<number, Set<string>>();
       const running = new Map<string, { partition: number; workerId: string }>();
@@ -407,7 +419,7 @@ describe('TaskSetManager', () => {
           const f = failedOn.get(p);
           return !(f !== undefined && f.has(w) && f.size < live);
         });
-        return may.find((p) => prefs[p].includes(w)) ?? may.find((p) => prefs[p].length === 0) ?? (waitOver ? may[0] : undefined);
+        return may.find((p) => prefs[p].includes(w)) ?? (waitOver ? (may.find((p) => prefs[p].length === 0) ?? may[0]) : undefined);
       };
       const queueAgain = (p: number): void => {
         if (!done.has(p) && !queue.includes(p) && ![...running.values()].some((r) => r.partition === p)) queue.unshift(p);
@@ -419,7 +431,7 @@ describe('TaskSetManager', () => {
       let picksByPreference = 0;
       for (let step = 0; done.size < n; step++) {
         assert.ok(step < 20 * n, 'the set finishes');
-        if (!waitOver && launched >= 2000) {
+        if (!waitOver && launched >= 1000) {
           clock.advance(500);
           waitOver = true;
         }
