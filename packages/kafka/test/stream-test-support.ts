@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, before } from 'node:test';
 import { Consumer, Producer } from '@platformatic/kafka';
 import type { LocalCluster } from '@sluice/cli';
+import { mulberry32 } from '@sluice/test-servers';
 import { jsonLines, pollUntil, startCluster, type JobEnd } from './job-runner.js';
 import { KafkaTestCluster } from './support/kafka-test-cluster.js';
 
@@ -127,18 +128,6 @@ export function peekNextValue(): number {
   return nextValue;
 }
 
-/** A seeded PRNG (mulberry32), so a failing run can be repeated. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface Produced {
   count: number;
   sum: number;
@@ -149,7 +138,7 @@ export const nothing = (): Produced => ({ count: 0, sum: 0, sumSq: 0 });
 
 /** Writes `n` records with fresh values (decimal numbers) to random partitions of `topics`. */
 export async function produce(kafka: KafkaTestCluster, topics: readonly string[], partitions: number, n: number, seed: number, into: Produced): Promise<void> {
-  const rand = prng(seed);
+  const rand = mulberry32(seed);
   const p = new Producer({ clientId: 'test', bootstrapBrokers: kafka.bootstrap, retries: 20, retryDelay: 100 });
   try {
     for (let sent = 0; sent < n; ) {

@@ -23,6 +23,7 @@ import path from 'node:path';
 import type net from 'node:net';
 import { after, before, test } from 'node:test';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { mulberry32 } from '@sluice/test-servers';
 import { startS3rver, type S3rverProcess } from './s3rver-process.js';
 import { fixture, startCluster, submit, type Cluster } from './sluice-cluster.js';
 
@@ -126,17 +127,6 @@ async function startFront(target: string): Promise<Front> {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
-  };
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

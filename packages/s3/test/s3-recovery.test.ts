@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { mulberry32 } from '@sluice/test-servers';
 import { startS3rver, type S3rverProcess } from './s3rver-process.js';
 import { fixture, startCluster, submit, type Cluster } from './sluice-cluster.js';
 
@@ -36,17 +37,6 @@ let keysAtKill: string[] = [];
 let keysAtEnd: string[] = [];
 let recoveredLog = '';
 let relaunchLogs: string[] = [];
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const rand = mulberry32(77);
 let fileNo = 0;

@@ -1,18 +1,7 @@
 // What the s3-stateful.ts fixture's updateStateByKey must give, computed here from its seeded
-// input (the generator written again for the tests, not imported from the job): the running
+// input (the generator taken from test-servers, not imported from the job): the running
 // totals after each batch. Shared by s3-checkpoint and s3-server-pause.
-
-/** The fixture's seeded generator (mulberry32). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '@sluice/test-servers';
 
 /** The running totals after each of `batches` batches of the fixture run with `seed`, keys sorted. */
 export function expectedStates(seed: number, batches: number): [string, number][][] {

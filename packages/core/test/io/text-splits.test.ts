@@ -9,17 +9,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { planTextSplits } from '../../src/io/text-splits.js';
 import { readLines } from '../../src/scheduler/read-lines.js';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../support/prng.js';
 
 test('every line of the files is read once, in order, for any number of partitions', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-text-splits-'));
