@@ -11028,6 +11028,22 @@ const MUTATIONS = [
     replace: "  if (rdd.checkpointDir === '\\0') return [",
     tests: [{ file: 'packages/cli/dist/test/spark-context-api3.test.js', pattern: 'rdd.dependencies' }],
   },
+  {
+    id: 'kill-task-attempt-counted-as-failure',
+    what: "sc.killTaskAttempt's kill counts as a failure of the task (Spark's TaskKilled does not count toward spark.task.maxFailures): under --task-max-failures 1 the job fails",
+    file: 'packages/driver/src/scheduler/task-set-manager.ts',
+    search: "    this.killAttempt(taskId, a, 'killed', why);\n    this.requeue(a.index);\n",
+    replace: "    this.killAttempt(taskId, a, 'killed', why);\n    this.taskFailed(a, { code: 'SLUICE_TASK_FAILED', message: why, stack: '' });\n",
+    tests: [{ file: 'packages/cli/dist/test/spark-context-api3.test.js', pattern: 'killTaskAttempt' }],
+  },
+  {
+    id: 'kill-task-attempt-reason-dropped',
+    what: "the attempt sc.killTaskAttempt killed ends with no kill reason (Spark's TaskKilled carries the reason given)",
+    file: 'packages/driver/src/scheduler/dag-scheduler.ts',
+    search: "    for (const t of job.taskSets) if (t.killRunningAttempt(taskId, reason)) return true;",
+    replace: "    for (const t of job.taskSets) if (t.killRunningAttempt(taskId, reason.slice(1))) return true;",
+    tests: [{ file: 'packages/cli/dist/test/spark-context-api3.test.js', pattern: 'killTaskAttempt' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -14,6 +14,10 @@
 //   ShuffledRDD's ShuffleDependency(prev, part) (reduceByKey's mapSideCombine true, groupByKey's false);
 //   CoGroupedRDD's OneToOneDependency for an input with its partitioner, else a ShuffleDependency; a
 //   source none; a checkpointed RDD a OneToOneDependency on its ReliableCheckpointRDD.
+// - killTaskAttempt(taskId, interruptThread = true, reason = "killed via SparkContext.killTaskAttempt"):
+//   TaskSchedulerImpl.killTaskAttempt: true when the attempt runs (its executor told to kill it),
+//   false otherwise; the attempt ends TaskKilled(reason), which countTowardsTaskFailures false, and
+//   TaskSetManager.handleFailedTask queues the task again (addPendingTask).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -29,7 +33,7 @@ let cases: SparkCaseRun;
 let restJobs: { jobId: number; name: string; description?: string; numTasks: number }[] = [];
 
 before(async () => {
-  cases = await runSparkCases('spark-context-api3.ts', [scratch], { workers: 2, driver: { webPort: 0 } }, async (h, run) => {
+  cases = await runSparkCases('spark-context-api3.ts', [scratch], { workers: 2, driver: { webPort: 0, tasks: { maxFailures: 1 } } }, async (h, run) => {
     if (run.ok && run.jobId !== undefined) restJobs = await appRest(h.cluster, run.jobId)<typeof restJobs>('jobs');
   });
 });
@@ -125,4 +129,19 @@ test('rdd.dependencies: OneToOne for map, a Range a union input, coalesce and ca
   ]);
   assert.deepEqual(r.checkpointed, [{ oneToOne: true, parent: 'ReliableCheckpointRDD', partitions: 3 }]);
   assert.deepEqual(r.checkpointValues, [2, 3, 4]);
+});
+
+test("sc.killTaskAttempt: a running attempt is killed (true), ends TaskKilled with the reason, and its task runs again, not counted as a failure (the job succeeds under --task-max-failures 1); an ended or unknown id false; bad arguments refused", () => {
+  type Ev = { taskId: string; index: number; attempt: number };
+  const r = cases.one<{ killed: boolean; values: number[][]; again: boolean; unknown: boolean; bad: (string | null)[]; killedId: string; started: Ev[]; ended: (Ev & { reason: string; killReason: string | null; failed: boolean })[] }>('kill');
+  assert.equal(r.killed, true);
+  // Partition 1 computed by its second attempt (attemptNumber 1 added to each element), the others by their first.
+  assert.deepEqual(r.values, [[10], [21], [30]]);
+  assert.equal(r.again, false);
+  assert.equal(r.unknown, false);
+  assert.deepEqual(r.bad, ['SLUICE_BAD_ARGUMENT', 'SLUICE_BAD_ARGUMENT', 'SLUICE_BAD_ARGUMENT', 'SLUICE_BAD_ARGUMENT']);
+  const end = r.ended.find((e) => e.taskId === r.killedId);
+  assert.deepEqual(end, { taskId: r.killedId, index: 1, attempt: 0, reason: 'TaskKilled', killReason: 'killed via SparkContext.killTaskAttempt', failed: false });
+  assert.deepEqual(r.started.filter((s) => s.index === 1).map((s) => s.attempt), [0, 1]);
+  assert.deepEqual(r.ended.filter((e) => e.reason !== 'Success' && e.taskId !== r.killedId), []);
 });

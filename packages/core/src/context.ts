@@ -83,6 +83,11 @@ export interface ClusterBackend {
   removeRdd(rddId: number): Promise<void>;
   /** Cancel the program's running job `jobId` (sc.cancelJob), if it runs; asynchronous. */
   cancelJob?(jobId: number, reason: string | undefined): void;
+  /**
+   * Kill the program's running task attempt `taskId` with `reason` (sc.killTaskAttempt): its task is
+   * queued again, the kill not counted as a failure; whether such an attempt was running. Blocks the program for the answer.
+   */
+  killTaskAttempt?(taskId: string, reason: string): boolean;
   /** Cancel every running job of the program that runs or waits on stage `stageId` (sc.cancelStage); asynchronous. */
   cancelStage?(stageId: number, reason: string | undefined): void;
   /** The partitions of `rddId` whose cached block a live worker holds (a local checkpoint computes the others before it truncates the lineage). */
@@ -1119,6 +1124,23 @@ export class SluiceContext {
    */
   cancelJob(jobId: number, reason?: string): void {
     this.backend.cancelJob?.(idArgument('sc.cancelJob', 'job id', jobId), reasonArgument('sc.cancelJob', reason));
+  }
+
+  /**
+   * Spark's killTaskAttempt: kills the program's running task attempt `taskId` (the id
+   * TaskContext.taskAttemptId(), a SparkListener's taskInfo.taskId and the REST API's tasks give,
+   * a string where Spark's is a Long) with `reason`; the task runs again, and the kill does not
+   * count toward its failures (Spark's TaskKilled: spark.task.maxFailures, --task-max-failures),
+   * as a SparkListener's onTaskEnd tells (`TaskKilled`, its killReason `reason`). Returns whether
+   * such an attempt was running (false for one ended or unknown: nothing done), as Spark's; the
+   * attempt ends asynchronously. The attempt is stopped either way: `interruptThread` is taken
+   * for Spark's signature only.
+   */
+  killTaskAttempt(taskId: string, interruptThread = true, reason = 'killed via SparkContext.killTaskAttempt'): boolean {
+    if (typeof taskId !== 'string' || taskId === '') throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.killTaskAttempt: the task id must be a task attempt's id string (TaskContext.taskAttemptId(), a SparkListener's taskInfo.taskId, the REST API's taskId), got ${typeof taskId === 'string' ? '""' : String(taskId)}`);
+    if (typeof interruptThread !== 'boolean') throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.killTaskAttempt: interruptThread must be a boolean, got ${typeof interruptThread}`);
+    const why = reasonArgument('sc.killTaskAttempt', reason) ?? 'killed via SparkContext.killTaskAttempt';
+    return this.backend.killTaskAttempt?.(taskId, why) ?? false;
   }
 
   /**

@@ -299,3 +299,12 @@ export function rddDependencies(pairs: RDD<[string, number]>): void {
   // @ts-expect-error dependencies is read-only (a getter)
   pairs.dependencies = [];
 }
+
+export function killTaskAttempt(sc: SluiceContext): void {
+  // Task ids are strings (TaskContext.taskAttemptId(), the listener's and REST's taskId); Spark's returns whether it ran.
+  const killed: boolean = sc.killTaskAttempt('app-1.s0r0.p1.a0');
+  const again: boolean = sc.killTaskAttempt('app-1.s0r0.p1.a0', false, 'my reason');
+  void [killed, again];
+  // @ts-expect-error a task id is a string, not Spark's Long
+  sc.killTaskAttempt(42);
+}

@@ -444,6 +444,9 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       case 'cancelStage':
         this.dag.cancelStage(this.runId, m.stageId, m.reason);
         return;
+      case 'killTaskAttempt':
+        this.post({ type: 'taskKilled', reqId: m.reqId, killed: this.dag.killTaskAttempt(this.runId, m.taskId, m.reason) });
+        return;
       case 'removeRdd': {
         const a = this.current;
         this.dag.removeRddBlocks(a.runId, m.rddId);

@@ -65,6 +65,8 @@ export type JobToMain =
   | { readonly type: 'cancelJob'; readonly reqId: number }
   /** sc.cancelJob(jobId[, reason]): cancel the program's running job (the DAG scheduler's action id) `jobId`, if any. */
   | { readonly type: 'cancelJobId'; readonly jobId: number; readonly reason?: string }
+  /** sc.killTaskAttempt(taskId, _, reason): kill the program's running attempt `taskId`, its task queued again (answered by `taskKilled`; the program waits). */
+  | { readonly type: 'killTaskAttempt'; readonly reqId: number; readonly taskId: string; readonly reason: string }
   /** sc.cancelStage(stageId[, reason]): cancel every running job of the program that runs or waits on stage `stageId`. */
   | { readonly type: 'cancelStage'; readonly stageId: number; readonly reason?: string }
   | { readonly type: 'removeRdd'; readonly reqId: number; readonly rddId: number }
@@ -124,6 +126,8 @@ export type MainToJob =
   | { readonly type: 'ack'; readonly reqId: number }
   | { readonly type: 'partitions'; readonly reqId: number; readonly partitions: readonly number[] }
   | { readonly type: 'status'; readonly reqId: number; readonly answer: StatusAnswer }
+  /** Whether the attempt `killTaskAttempt` named was running (and is being killed). */
+  | { readonly type: 'taskKilled'; readonly reqId: number; readonly killed: boolean }
   /** One DAG scheduler event of the program's jobs, for its SparkListeners (sent while it listens). */
   | { readonly type: 'schedulerEvent'; readonly event: SchedulerEvent }
   /** One partition's value of the runJob `reqId` asked partials of, as its task ended. */

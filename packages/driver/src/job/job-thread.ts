@@ -268,6 +268,11 @@ const backendOf = (data: JobThreadData): ClusterBackend => ({
   cancelJob(jobId, reason) {
     outbox.send({ type: 'cancelJobId', jobId, ...(reason !== undefined && { reason }) });
   },
+  killTaskAttempt(taskId, reason) {
+    const reply = requestBlocking((reqId) => ({ type: 'killTaskAttempt', reqId, taskId, reason }));
+    if (reply.type !== 'taskKilled') throw new SluiceError('SLUICE_INTERNAL', `unexpected reply ${reply.type} to killTaskAttempt`);
+    return reply.killed;
+  },
   cancelStage(stageId, reason) {
     outbox.send({ type: 'cancelStage', stageId, ...(reason !== undefined && { reason }) });
   },

@@ -296,6 +296,17 @@ export class DAGScheduler implements RegistryListener {
     return state && [...state.stages];
   }
 
+  /**
+   * Spark's killTaskAttempt for job `jobId`'s running attempt `taskId`: killed with `reason` (a
+   * TaskKilled, not counted as a failure) and its task queued again. Whether it was running.
+   */
+  killTaskAttempt(jobId: string, taskId: string, reason: string): boolean {
+    const job = this.jobs.get(jobId);
+    if (!job) return false;
+    for (const t of job.taskSets) if (t.killRunningAttempt(taskId, reason)) return true;
+    return false;
+  }
+
   /** A job's running task attempts, longest first. */
   runningTasks(jobId: string): RunningTaskInfo[] {
     const job = this.jobs.get(jobId);

@@ -956,6 +956,20 @@ export class TaskSetManager {
     if (this.ended && this.running.size === 0) this.resolveDrained();
   }
 
+  /**
+   * Kill the running attempt `taskId`, if the set has it, with `why` its TaskKilled reason (sc.killTaskAttempt):
+   * not counted toward maxFailures, and its task queued again unless it is done (Spark's
+   * handleFailedTask on TaskKilled). Whether it was running here.
+   */
+  killRunningAttempt(taskId: string, why: string): boolean {
+    const a = this.running.get(taskId);
+    if (a === undefined) return false;
+    this.killAttempt(taskId, a, 'killed', why);
+    this.requeue(a.index);
+    if (this.ended && this.running.size === 0) this.resolveDrained();
+    return true;
+  }
+
   private requeue(index: number): void {
     if (this.ended || this.done[index] === 1 || this.isPending[index] === 1) return;
     for (const r of this.running.values()) if (r.index === index) return;
