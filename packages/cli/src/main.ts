@@ -505,6 +505,10 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
         taskThreadCode: cliThreadCode('task'),
         peerConnectTimeoutMs: o.peerConnectTimeout,
         onDecommissionRequested: () => leave(),
+        onBuildMismatch: (err) => {
+          log.error({ err }, 'the driver is of another Sluice build; stopping');
+          stopNow(1);
+        },
       });
       offerBundle = (line) => {
         const given = parseBundleLine(line);

@@ -10,6 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import { after, before, test } from 'node:test';
 import { runCli, type CliResult } from './harness.js';
 import { callStatus, metadataWith, randomSecret, rawClient, startDriverProcess, type SluiceProcess } from './sluice-processes.js';
+import { THIS_BUILD } from '@sluice/core/internal';
 
 const secret = randomSecret();
 const env = { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' };
@@ -63,7 +64,7 @@ test('sluice workers escapes a worker id with an OSC sequence and a newline', as
   const id = `w1\n${ESC}]0;pwned\u0007\u202etxt`;
   const client = rawClient('Driver', driver.address);
   try {
-    const r = await callStatus(client, 'Driver', 'RegisterWorker', { worker_id: id, host: '127.0.0.1', port: 1, cores: 1 }, metadataWith({ kind: 'value', value: secret }));
+    const r = await callStatus(client, 'Driver', 'RegisterWorker', { worker_id: id, host: '127.0.0.1', port: 1, cores: 1, sluice_version: THIS_BUILD.sluiceVersion, protocol: THIS_BUILD.protocol }, metadataWith({ kind: 'value', value: secret }));
     assert.equal(r.code, grpc.status.OK, r.details);
   } finally {
     client.close();

@@ -32,6 +32,7 @@ export * from './shared/broadcast-bytes.js';
 export * from './shared/spark-files.js';
 export * from './shared/added-file-content.js';
 export * from './rpc/proto.js';
+export * from './rpc/build-identity.js';
 export * from './rpc/encoded-message.js';
 export * from './rpc/security.js';
 export * from './rpc/call-gate.js';

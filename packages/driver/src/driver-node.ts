@@ -7,6 +7,8 @@ import type { Logger } from 'pino';
 import {
   CallGate,
   DRIVER_MAX_REQUEST_BYTES,
+  THIS_BUILD,
+  buildMismatch,
   SluiceError,
   SystemClock,
   checkSecretStrength,
@@ -543,8 +545,20 @@ export class DriverNode {
         if (!r.worker_id || !r.port || !r.cores) {
           return callback({ code: grpc.status.INVALID_ARGUMENT, details: 'RegisterWorker needs worker_id, port and cores > 0' });
         }
+        // A worker of another build (or an older one, which says none) is refused, not taken.
+        const mismatch = buildMismatch({ sluiceVersion: r.sluice_version, protocol: r.protocol }, THIS_BUILD);
+        if (mismatch !== undefined) {
+          const address = `${r.host || '127.0.0.1'}:${r.port}`;
+          this.log.warn({ workerId: r.worker_id, address, workerVersion: r.sluice_version, workerProtocol: r.protocol, ...THIS_BUILD }, 'worker refused: another Sluice build');
+          return callback({ code: grpc.status.FAILED_PRECONDITION, details: `refused worker ${r.worker_id} at ${address}: ${mismatch}` });
+        }
         this.registry.register(r.worker_id, `${r.host || '127.0.0.1'}:${r.port}`, r.cores, workerStorage(r.storage));
-        callback(null, { heartbeat_interval_ms: this.opts.heartbeatIntervalMs ?? 1000, driver_instance: this.instanceId });
+        callback(null, {
+          heartbeat_interval_ms: this.opts.heartbeatIntervalMs ?? 1000,
+          driver_instance: this.instanceId,
+          sluice_version: THIS_BUILD.sluiceVersion,
+          protocol: THIS_BUILD.protocol,
+        });
       },
       Heartbeat: (call, callback) => {
         const storage = workerStorage(call.request.storage);

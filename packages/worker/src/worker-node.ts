@@ -9,7 +9,9 @@ import {
   CallGate,
   DEFAULT_SPILL_RECORDS,
   SluiceError,
+  THIS_BUILD,
   WORKER_MAX_REQUEST_BYTES,
+  buildMismatch,
   channelCredentials,
   checkSecretStrength,
   loadProto,
@@ -114,6 +116,12 @@ export interface WorkerOptions {
    * with a heartbeat's answer): the CLI then runs `decommission()` and exits as SIGTERM does.
    */
   readonly onDecommissionRequested?: () => void;
+  /**
+   * Called when a driver this worker registers with again (it restarted) is of another
+   * Sluice build (SLUICE_VERSION_MISMATCH): the CLI logs it and exits 1. Without it the
+   * worker logs it and stops. A first registration's mismatch is start()'s rejection instead.
+   */
+  readonly onBuildMismatch?: (err: SluiceError) => void;
 }
 
 /** How a worker's graceful decommission ended (`WorkerNode.decommission`). */
@@ -375,7 +383,15 @@ export class WorkerNode {
     const known = this.executor.jobIds();
     return new Promise((resolve, reject) => {
       this.driverClient.RegisterWorker(
-        { worker_id: this.workerId, host: this.host, port: this.boundPort, cores: this.opts.cores, storage: this.storage() },
+        {
+          worker_id: this.workerId,
+          host: this.host,
+          port: this.boundPort,
+          cores: this.opts.cores,
+          storage: this.storage(),
+          sluice_version: THIS_BUILD.sluiceVersion,
+          protocol: THIS_BUILD.protocol,
+        },
         waitForReady(secretMetadata(this.opts.security.secret)),
         { deadline: Date.now() + timeoutMs },
         (err, res) => {
@@ -387,6 +403,10 @@ export class WorkerNode {
             return;
           }
           if (err) return reject(driverError(err, this.driverAddress));
+          // The driver's answer says its build: one of another build (or an older one, which
+          // says none, and does not refuse this worker itself) gets no work from this worker.
+          const mismatch = buildMismatch(THIS_BUILD, { sluiceVersion: res?.sluice_version ?? '', protocol: res?.protocol ?? '' });
+          if (mismatch !== undefined) return reject(new SluiceError('SLUICE_VERSION_MISMATCH', `the driver at ${this.driverAddress} is of another build: ${mismatch}`));
           const instance = res?.driver_instance ?? '';
           if (this.driverInstance !== undefined && instance !== this.driverInstance) {
             this.log.warn({ previousInstance: this.driverInstance, instance, jobs: [...known] }, 'the driver restarted; dropping what the jobs of its previous instance left here');
@@ -463,7 +483,13 @@ export class WorkerNode {
           this.reregistering = true;
           this.log.warn('driver does not know this worker (declared lost or restarted); registering again');
           this.register(5000)
-            .catch((e: unknown) => this.log.warn({ err: e }, 're-registration failed'))
+            .catch((e: unknown) => {
+              if (!(e instanceof SluiceError && e.code === 'SLUICE_VERSION_MISMATCH')) return this.log.warn({ err: e }, 're-registration failed');
+              // A driver restarted from another build (an upgrade) never takes this worker: stop.
+              if (this.opts.onBuildMismatch) return this.opts.onBuildMismatch(e);
+              this.log.error({ err: e }, 'the driver is of another Sluice build; stopping');
+              void this.stop();
+            })
             .finally(() => (this.reregistering = false));
         }
       },
@@ -661,6 +687,10 @@ export function driverError(err: grpc.ServiceError, driver: string): SluiceError
   if (err.code === grpc.status.UNAUTHENTICATED) {
     // checkSecret's details begin with 'refused: ' (a CLI command shows them after 'the driver at X').
     return new SluiceError('SLUICE_UNAUTHENTICATED', `the driver at ${driver} refused this worker: ${err.details.replace(/^refused: /, '')}`, { cause: err });
+  }
+  if (err.code === grpc.status.FAILED_PRECONDITION && /^refused worker /.test(err.details)) {
+    // RegisterWorker's refusal of another build: its details name both builds.
+    return new SluiceError('SLUICE_VERSION_MISMATCH', `the driver at ${driver} ${err.details}`, { cause: err });
   }
   if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) {
     return new SluiceError('SLUICE_UNREACHABLE', `no Sluice driver answers at ${driver} (${err.details}); check the address and that \`sluice driver\` is running`, {

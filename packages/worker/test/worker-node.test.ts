@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
-import { loadProto, secretMetadata } from '@sluice/core/internal';
+import { THIS_BUILD, loadProto, secretMetadata } from '@sluice/core/internal';
 import { WorkerNode } from '../src/index.js';
 
 const SECRET = 'worker-node-test-secret-0123456789abcdef';
@@ -18,8 +18,8 @@ test("stop() while the driver has not answered the worker's registration: the an
   let answer: (() => void) | undefined;
   const driver = new grpc.Server();
   driver.addService(proto.sluice.v1.Driver.service, {
-    RegisterWorker(_call: unknown, cb: (err: null, res: { heartbeat_interval_ms: number; driver_instance: string }) => void) {
-      answer = () => cb(null, { heartbeat_interval_ms: 1000, driver_instance: 'test-driver' });
+    RegisterWorker(_call: unknown, cb: (err: null, res: { heartbeat_interval_ms: number; driver_instance: string; sluice_version: string; protocol: string }) => void) {
+      answer = () => cb(null, { heartbeat_interval_ms: 1000, driver_instance: 'test-driver', sluice_version: THIS_BUILD.sluiceVersion, protocol: THIS_BUILD.protocol });
       asked();
     },
   });

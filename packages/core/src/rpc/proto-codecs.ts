@@ -18,7 +18,7 @@ export interface ProtoTypeCodecs {
 /** The protobufjs version that generated them: another one generates its own (proto.ts). */
 export const PROTO_CODECS_PROTOBUFJS = '7.6.6';
 /** sha256 of the .proto text they were made from. */
-export const PROTO_CODECS_SHA256 = 'fe575b8567c1e3132b96110861a3803c09e68bc40b728eb71df568bb43e7f020';
+export const PROTO_CODECS_SHA256 = '1005940765895c54a50f230e219a7fb6a6a6c78994df9d19c007e1cb05ab1039';
 
 /** By the type's full name (".sluice.v1.Name"). */
 export const PROTO_CODECS: Readonly<Record<string, ProtoTypeCodecs>> = {
@@ -1753,6 +1753,10 @@ encode: function RegisterWorkerRequest$encode(m,w,q){
   w.uint32(32).uint32(m.cores)
   if(m.storage!=null&&Object.hasOwnProperty.call(m,"storage"))
   types[4].encode(m.storage,w.uint32(42).fork(),q+1).ldelim()
+  if(m.sluice_version!=null&&Object.hasOwnProperty.call(m,"sluice_version"))
+  w.uint32(50).string(m.sluice_version)
+  if(m.protocol!=null&&Object.hasOwnProperty.call(m,"protocol"))
+  w.uint32(58).string(m.protocol)
   return w
 },
 decode: function RegisterWorkerRequest$decode(r,l,e,n){
@@ -1797,6 +1801,14 @@ decode: function RegisterWorkerRequest$decode(r,l,e,n){
   m.storage=types[4].decode(r,r.uint32(),undefined,n+1)
   break
   }
+  case 6: {
+  m.sluice_version=r.string()
+  break
+  }
+  case 7: {
+  m.protocol=r.string()
+  break
+  }
   default:
   r.skipType(t&7,n)
   break
@@ -1835,6 +1847,12 @@ fromObject: function RegisterWorkerRequest$fromObject(d,n){
   throw TypeError(".sluice.v1.RegisterWorkerRequest.storage: object expected")
   m.storage=types[4].fromObject(d.storage,n+1)
   }
+  if(d.sluice_version!=null){
+  m.sluice_version=String(d.sluice_version)
+  }
+  if(d.protocol!=null){
+  m.protocol=String(d.protocol)
+  }
   return m
 },
 toObject: function RegisterWorkerRequest$toObject(m,o,q){
@@ -1850,6 +1868,8 @@ toObject: function RegisterWorkerRequest$toObject(m,o,q){
   d.port=0
   d.cores=0
   d.storage=null
+  d.sluice_version=""
+  d.protocol=""
   }
   if(m.worker_id!=null&&Object.hasOwnProperty.call(m,"worker_id")){
   d.worker_id=m.worker_id
@@ -1865,6 +1885,12 @@ toObject: function RegisterWorkerRequest$toObject(m,o,q){
   }
   if(m.storage!=null&&Object.hasOwnProperty.call(m,"storage")){
   d.storage=types[4].toObject(m.storage,o,q+1)
+  }
+  if(m.sluice_version!=null&&Object.hasOwnProperty.call(m,"sluice_version")){
+  d.sluice_version=m.sluice_version
+  }
+  if(m.protocol!=null&&Object.hasOwnProperty.call(m,"protocol")){
+  d.protocol=m.protocol
   }
   return d
 },
@@ -1886,6 +1912,10 @@ encode: function RegisterWorkerResponse$encode(m,w,q){
   w.uint32(8).uint32(m.heartbeat_interval_ms)
   if(m.driver_instance!=null&&Object.hasOwnProperty.call(m,"driver_instance"))
   w.uint32(18).string(m.driver_instance)
+  if(m.sluice_version!=null&&Object.hasOwnProperty.call(m,"sluice_version"))
+  w.uint32(26).string(m.sluice_version)
+  if(m.protocol!=null&&Object.hasOwnProperty.call(m,"protocol"))
+  w.uint32(34).string(m.protocol)
   return w
 },
 decode: function RegisterWorkerResponse$decode(r,l,e,n){
@@ -1918,6 +1948,14 @@ decode: function RegisterWorkerResponse$decode(r,l,e,n){
   m.driver_instance=r.string()
   break
   }
+  case 3: {
+  m.sluice_version=r.string()
+  break
+  }
+  case 4: {
+  m.protocol=r.string()
+  break
+  }
   default:
   r.skipType(t&7,n)
   break
@@ -1945,6 +1983,12 @@ fromObject: function RegisterWorkerResponse$fromObject(d,n){
   if(d.driver_instance!=null){
   m.driver_instance=String(d.driver_instance)
   }
+  if(d.sluice_version!=null){
+  m.sluice_version=String(d.sluice_version)
+  }
+  if(d.protocol!=null){
+  m.protocol=String(d.protocol)
+  }
   return m
 },
 toObject: function RegisterWorkerResponse$toObject(m,o,q){
@@ -1957,12 +2001,20 @@ toObject: function RegisterWorkerResponse$toObject(m,o,q){
   if(o.defaults){
   d.heartbeat_interval_ms=0
   d.driver_instance=""
+  d.sluice_version=""
+  d.protocol=""
   }
   if(m.heartbeat_interval_ms!=null&&Object.hasOwnProperty.call(m,"heartbeat_interval_ms")){
   d.heartbeat_interval_ms=m.heartbeat_interval_ms
   }
   if(m.driver_instance!=null&&Object.hasOwnProperty.call(m,"driver_instance")){
   d.driver_instance=m.driver_instance
+  }
+  if(m.sluice_version!=null&&Object.hasOwnProperty.call(m,"sluice_version")){
+  d.sluice_version=m.sluice_version
+  }
+  if(m.protocol!=null&&Object.hasOwnProperty.call(m,"protocol")){
+  d.protocol=m.protocol
   }
   return d
 },

@@ -19,7 +19,8 @@ import * as protoLoader from '@grpc/proto-loader';
 import type * as Protobuf from 'protobufjs';
 import { PROTO_LOADER_OPTIONS, encodeDirect, loadProto } from '../../src/rpc/proto.js';
 import type * as wire from '../../src/rpc/wire.js';
-import { PROTO_SHA256 } from '../../src/rpc/proto-descriptor.js';
+import { PROTO_DESCRIPTOR_SHA256, PROTO_SHA256 } from '../../src/rpc/proto-descriptor.js';
+import { PROTOCOL_ID } from '../../src/rpc/build-identity.js';
 import { outcomeBatchMatches } from '../../src/rpc/read-outcome-batch.js';
 import { mulberry32 } from '../support/prng.js';
 
@@ -28,6 +29,23 @@ const protobuf = createRequire(import.meta.url)('protobufjs') as typeof Protobuf
 
 test('the descriptor was made from proto/ as it is now (run scripts/copy-proto.sh after editing it)', () => {
   assert.equal(PROTO_SHA256, crypto.createHash('sha256').update(fs.readFileSync(REPO_PROTO)).digest('hex'));
+});
+
+test("PROTOCOL_ID is the contract's messages as proto/ has them now: the same for a change of comments, another for a field added", () => {
+  const idOf = (text: string): string => {
+    const root = protobuf.parse(text, new protobuf.Root(), { keepCase: true }).root;
+    root.resolveAll();
+    return crypto.createHash('sha256').update(JSON.stringify(root.toJSON(), null, 2)).digest('hex');
+  };
+  const text = fs.readFileSync(REPO_PROTO, 'utf8');
+  assert.equal(PROTO_DESCRIPTOR_SHA256, idOf(text));
+  assert.equal(PROTOCOL_ID, PROTO_DESCRIPTOR_SHA256.slice(0, 12));
+  assert.match(PROTOCOL_ID, /^[0-9a-f]{12}$/);
+  const worded = text.replace('message RegisterWorkerRequest {', '// Reworded.\nmessage RegisterWorkerRequest {\n  // More words.');
+  assert.notEqual(worded, text);
+  assert.equal(idOf(worded), PROTO_DESCRIPTOR_SHA256, 'comments are not the contract');
+  const widened = text.replace('message RegisterWorkerRequest {', 'message RegisterWorkerRequest {\n  string added = 99;');
+  assert.notEqual(idOf(widened), PROTO_DESCRIPTOR_SHA256, 'a field added is another contract');
 });
 
 /** A value of every field of `type`, drawn from `random` (one member of each oneof; nested messages to depth 3). */

@@ -8,6 +8,8 @@ export interface RegisterWorkerRequest {
   'port'?: (number);
   'cores'?: (number);
   'storage'?: (_sluice_v1_WorkerStorage | null);
+  'sluice_version'?: (string);
+  'protocol'?: (string);
 }
 
 export interface RegisterWorkerRequest__Output {
@@ -16,4 +18,6 @@ export interface RegisterWorkerRequest__Output {
   'port': (number);
   'cores': (number);
   'storage': (_sluice_v1_WorkerStorage__Output | null);
+  'sluice_version': (string);
+  'protocol': (string);
 }

@@ -4,9 +4,13 @@
 export interface RegisterWorkerResponse {
   'heartbeat_interval_ms'?: (number);
   'driver_instance'?: (string);
+  'sluice_version'?: (string);
+  'protocol'?: (string);
 }
 
 export interface RegisterWorkerResponse__Output {
   'heartbeat_interval_ms': (number);
   'driver_instance': (string);
+  'sluice_version': (string);
+  'protocol': (string);
 }
