@@ -2030,6 +2030,14 @@ const MUTATIONS = [
     tests: ['packages/driver/dist/test/scheduler/task-set-manager.test.js'],
   },
   {
+    id: 'legacy-locality-reset-true-taken',
+    what: "--conf spark.locality.wait.legacyResetOnTaskLaunch=true is taken silently, though Sluice restarts the wait only as Spark's default (false) does",
+    file: 'packages/cli/src/spark-conf-settings.ts',
+    search: '      if (sparkBoolean(key, value)) {',
+    replace: '      if (sparkBoolean(key, value) && key === "") {',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites12.test.js', pattern: 'are refused naming the key' }],
+  },
+  {
     id: 'lost-worker-readers-not-aborted',
     what: "the driver declaring a worker lost leaves the task sets reading its map outputs running: their tasks fetching from a frozen worker wait until the workers hear of the loss, or, with that off, out the peer bound",
     file: 'packages/driver/src/scheduler/dag-scheduler.ts',

@@ -49,6 +49,8 @@ const SPARK_CONF_KEYS: Readonly<Record<string, (value: string) => string>> = {
   'spark.locality.wait.node': () =>
     "no node level: a task that prefers a worker waits there, then runs anywhere; give the whole wait as '--conf spark.locality.wait=TIME' on 'sluice run', 'sluice driver' or 'sluice shell'",
   'spark.locality.wait.rack': () => "no racks: a task that prefers a worker waits there, then runs anywhere; give the wait as '--conf spark.locality.wait=TIME' on 'sluice run', 'sluice driver' or 'sluice shell'",
+  'spark.locality.wait.legacyResetOnTaskLaunch': () =>
+    "false only, on 'sluice run', 'sluice driver' or 'sluice shell': the wait restarts as Spark's default (false) after a pass that launched a task and refused no core for locality; the legacy restart on every launch is not provided",
   'spark.task.cpus': () => "not settable: a task takes one of a worker's --cores; give a worker fewer --cores to run fewer tasks at once",
   'spark.default.parallelism': (v) =>
     `'--conf spark.default.parallelism=${v}' on 'sluice run', 'sluice driver' or 'sluice shell' (sc.defaultParallelism of every job that driver runs; without it, the cluster's cores, at least 2) or 'sluice submit' (that job's), or give the partitions where it matters: sc.parallelize(data, ${v}), rdd.reduceByKey(f, ${v}), repartition(${v})`,

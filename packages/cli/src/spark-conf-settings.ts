@@ -14,6 +14,8 @@ import { sparkTimeStringMs } from './spark-time.js';
  *   suggests it): Sluice has no node level to wait at; any other wait is refused.
  * - `spark.locality.wait.rack`: taken and without effect, as Spark's on a cluster with no rack
  *   information (no RACK_LOCAL level is valid there): Sluice has no racks.
+ * - `spark.locality.wait.legacyResetOnTaskLaunch`: false only (Spark's default, how Sluice
+ *   restarts the wait); true, the legacy restart on every launch, is refused as not provided.
  * - `spark.default.parallelism`: sc.defaultParallelism of every job the driver runs.
  * - `spark.broadcast.compress`: whether every job's broadcast values are kept and sent to the
  *   workers LZ4-compressed (default true, Spark's: README's Tuning table has the figures).
@@ -76,6 +78,15 @@ export function addSparkConf(given: string, previous: SparkConfSettings): SparkC
       // Spark without rack information has no RACK_LOCAL level, and this wait is never read.
       sparkTimeMs(key, value);
       return previous;
+    case 'spark.locality.wait.legacyResetOnTaskLaunch':
+      // Spark's default, false, is how Sluice restarts the wait (TaskSetManager.endOfferRound).
+      if (sparkBoolean(key, value)) {
+        throw new SluiceError(
+          'SLUICE_BAD_ARGUMENT',
+          `--conf ${key}=${value.slice(0, 100)}: not provided: Sluice restarts the locality wait as Spark's default (false) does, after a scheduling pass that launched a task of the stage and refused no free core for locality; the legacy restart on every launch is not implemented (remove the setting, or give false)`,
+        );
+      }
+      return previous;
     case 'spark.default.parallelism': {
       const n = /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
       if (!Number.isSafeInteger(n) || n < 1) {
@@ -104,7 +115,7 @@ function sparkBoolean(key: string, value: string): boolean {
 }
 
 /** The keys addSparkConf takes, as its refusal lists them. */
-const SETTABLE = 'spark.locality.wait, spark.locality.wait.process (.node: 0; .rack: no effect), spark.default.parallelism, spark.broadcast.compress, spark.checkpoint.compress and spark.rdd.compress';
+const SETTABLE = 'spark.locality.wait, spark.locality.wait.process (.node: 0; .rack: no effect; .legacyResetOnTaskLaunch: false), spark.default.parallelism, spark.broadcast.compress, spark.checkpoint.compress and spark.rdd.compress';
 
 /** The locality wait the settings give (ms), or undefined for the driver's default. */
 export function localityWaitOf(s: SparkConfSettings): number | undefined {

@@ -136,6 +136,7 @@ const PROPERTY_OPTIONS: Readonly<Record<string, Partial<Record<PropertiesCommand
   'spark.locality.wait.process': { run: asConf('spark.locality.wait.process'), driver: asConf('spark.locality.wait.process'), shell: asConf('spark.locality.wait.process') },
   'spark.locality.wait.node': { run: asConf('spark.locality.wait.node'), driver: asConf('spark.locality.wait.node'), shell: asConf('spark.locality.wait.node') },
   'spark.locality.wait.rack': { run: asConf('spark.locality.wait.rack'), driver: asConf('spark.locality.wait.rack'), shell: asConf('spark.locality.wait.rack') },
+  'spark.locality.wait.legacyResetOnTaskLaunch': { run: asConf('spark.locality.wait.legacyResetOnTaskLaunch'), driver: asConf('spark.locality.wait.legacyResetOnTaskLaunch'), shell: asConf('spark.locality.wait.legacyResetOnTaskLaunch') },
   'spark.default.parallelism': { run: asConf('spark.default.parallelism'), driver: asConf('spark.default.parallelism'), shell: asConf('spark.default.parallelism'), submit: asConf('spark.default.parallelism') },
   'spark.broadcast.compress': { run: asConf('spark.broadcast.compress'), driver: asConf('spark.broadcast.compress'), shell: asConf('spark.broadcast.compress') },
   'spark.checkpoint.compress': { run: asConf('spark.checkpoint.compress'), driver: asConf('spark.checkpoint.compress'), shell: asConf('spark.checkpoint.compress') },

@@ -53,7 +53,8 @@ function sides(p: Placement): { onBusy: number; onFree: number; free: string } {
 }
 
 test('--conf spark.locality.wait=300ms: the partition cached on a worker busy past the wait runs on the other worker, ANY; the other PROCESS_LOCAL where it is cached', { timeout: 240_000 }, async () => {
-  const p = await runLocality(['spark.locality.wait=300ms'], 'job-end');
+  // legacyResetOnTaskLaunch=false is Spark's default, taken (true is refused below).
+  const p = await runLocality(['spark.locality.wait=300ms', 'spark.locality.wait.legacyResetOnTaskLaunch=false'], 'job-end');
   const { onBusy, onFree, free } = sides(p);
   assert.deepEqual(
     [...p.tasks].sort((a, b) => a.index - b.index),
@@ -96,6 +97,8 @@ test('--conf values Spark would not read as a time, and node waits Sluice has no
     ['spark.locality.wait=3sec', /--conf spark\.locality\.wait=3sec: not a time.*units us, ms, s, m or min, h, d/],
     ['spark.locality.wait.node=1s', /--conf spark\.locality\.wait\.node=1s: Sluice has no node level: .*spark\.locality\.wait\.process or spark\.locality\.wait/],
     ['spark.locality.wait.rack=soon', /--conf spark\.locality\.wait\.rack=soon: not a time/],
+    ['spark.locality.wait.legacyResetOnTaskLaunch=true', /--conf spark\.locality\.wait\.legacyResetOnTaskLaunch=true: not provided: Sluice restarts the locality wait as Spark's default \(false\) does/],
+    ['spark.locality.wait.legacyResetOnTaskLaunch=yes', /--conf spark\.locality\.wait\.legacyResetOnTaskLaunch=yes: not a boolean/],
     ['spark.default.parallelism=0', /--conf spark\.default\.parallelism=0: give a whole number of partitions, 1 or more/],
     ['spark.default.parallelism=four', /--conf spark\.default\.parallelism=four: give a whole number/],
   ];
