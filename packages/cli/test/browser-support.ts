@@ -1,9 +1,10 @@
 // What the browser tests share: Debian's Chromium (headless) through playwright-core,
 // which downloads no browser of its own (scripts/test.sh installs the `chromium` package),
 // and the directory their screenshots go to.
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { REPO_DIR } from './harness.js';
 
 /** The Chromium binary (SLUICE_CHROMIUM overrides Debian's). */
@@ -15,4 +16,29 @@ export const ARTIFACTS = path.join(REPO_DIR, 'test-artifacts');
 export function launchChromium(): Promise<Browser> {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+}
+
+/**
+ * `script` evaluated in the page (a string: this package compiles without the DOM types); again
+ * if the page's own refresh (a running job's pages reload every few seconds) replaced it meanwhile.
+ */
+export async function inPage<T>(page: Page, script: string): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return (await page.evaluate(script)) as T;
+    } catch (err) {
+      if (i >= 5 || !/context was destroyed|navigat/i.test((err as Error).message)) throw err;
+      await page.waitForLoadState('load');
+    }
+  }
+}
+
+/** Click the link `selector` finds (its first) and wait until its page has loaded (not the page it left, nor that one's own refresh). */
+export async function follow(page: Page, selector: string): Promise<void> {
+  const a = page.locator(selector).first();
+  const href = await a.getAttribute('href');
+  assert.ok(href, `${selector} is a link`);
+  const target = new URL(href, page.url()).href;
+  await a.click();
+  await page.waitForURL(target);
 }

@@ -26,34 +26,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { ARTIFACTS, launchChromium } from './browser-support.js';
+import { ARTIFACTS, follow, inPage, launchChromium } from './browser-support.js';
 import { CLI_BIN, REPO_DIR, fixture, freePort, pollUntil } from './harness.js';
 import { randomSecret } from './sluice-processes.js';
-
-/**
- * `script` evaluated in the page (a string: this package compiles without the DOM types); again
- * if the page's own refresh (a running job's pages reload every few seconds) replaced it meanwhile.
- */
-async function inPage<T>(page: Page, script: string): Promise<T> {
-  for (let i = 0; ; i++) {
-    try {
-      return (await page.evaluate(script)) as T;
-    } catch (err) {
-      if (i >= 5 || !/context was destroyed|navigat/i.test((err as Error).message)) throw err;
-      await page.waitForLoadState('load');
-    }
-  }
-}
-
-/** Click the link `selector` finds (its first) and wait until its page has loaded (not the page it left, nor that one's own refresh). */
-async function follow(page: Page, selector: string): Promise<void> {
-  const a = page.locator(selector).first();
-  const href = await a.getAttribute('href');
-  assert.ok(href, `${selector} is a link`);
-  const target = new URL(href, page.url()).href;
-  await a.click();
-  await page.waitForURL(target);
-}
 
 /** The rows of the table matching `selector`, each cell's text. */
 function rows(page: Page, selector: string): Promise<string[][]> {

@@ -209,6 +209,18 @@ export interface LineageGraph {
    * shuffle map stages are named (Spark's ShuffleMapStage takes shuffleDep.rdd.creationSite).
    */
   readonly creationSites?: Readonly<Record<number, string>>;
+  /**
+   * Every node's RDD as Spark's RDDInfo names it for the UI's DAG visualization, by node id: its
+   * name (setName's, else its class, `MapPartitionsRDD`) and creation site (`map at job.ts:10:5`,
+   * absent when unknown). The driver keeps them per stage; tasks never see them.
+   */
+  readonly rddInfos?: Readonly<Record<number, LineageRddInfo>>;
+}
+
+/** An RDD's name and creation site (Spark's RDDInfo.name and callSite), as LineageGraph.rddInfos holds them. */
+export interface LineageRddInfo {
+  readonly name: string;
+  readonly callSite?: string;
 }
 
 /** A stage's lineage up to the first shuffle reads / checkpoints below it. */

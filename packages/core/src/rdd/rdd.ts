@@ -7,7 +7,7 @@ import { mulberry32, sampleSeed } from '../util/random.js';
 import { resolveJobPath } from '../job-working-directory.js';
 import type { SluiceContext } from '../context.js';
 import { HashPartitioner, checkPartitions, partitionerEquals, resolvePartitioner, type PartitionArg, type Partitioner } from './partitioner.js';
-import type { AggregatorSpec, LineageGraph, NodeOp, PlanNode, ShuffleSpec, StorageLevel } from './plan.js';
+import type { AggregatorSpec, LineageGraph, LineageRddInfo, NodeOp, PlanNode, ShuffleSpec, StorageLevel } from './plan.js';
 import { StorageLevel as Level, storageLevelName, storedLevel, toStorageLevel, type SparkStorageLevel } from './storage-level.js';
 import { debugString, describe, rddClassName } from './debug-string.js';
 import { rddDependencies, type Dependency } from './dependency.js';
@@ -609,6 +609,7 @@ export class RDD<T> {
   lineage(callSite?: CreationSite | string): LineageGraph {
     const nodes: Record<number, PlanNode> = {};
     const creationSites: Record<number, string> = {};
+    const rddInfos: Record<number, LineageRddInfo> = {};
     const visit = (r: RDD<unknown>): void => {
       if (nodes[r.id]) return;
       const parents: number[] = [];
@@ -628,11 +629,13 @@ export class RDD<T> {
         }
       }
       const op: NodeOp = r.checkpointDir !== undefined ? { kind: 'checkpointFile', dir: r.checkpointDir } : r.locallyCheckpointed ? { kind: 'localCheckpoint' } : r.op;
+      const made = creationSiteText(r.creationSite);
+      rddInfos[r.id] = { name: r.name ?? rddClassName(op), ...(made !== undefined && { callSite: made }) };
       nodes[r.id] = { id: r.id, numPartitions: r.numPartitions, op, parents, shuffleParents, storage: r.storage, ...(r.storage === 'NONE' ? {} : { name: r.name ?? rddClassName(op), ...(r.context.rddCompress ? { compressed: true } : {}) }) };
     };
     visit(this as RDD<unknown>);
     const action = typeof callSite === 'string' ? callSite : creationSiteText(callSite);
-    return { nodes, root: this.id, ...(action !== undefined && { callSite: action }), ...(Object.keys(creationSites).length > 0 && { creationSites }) };
+    return { nodes, root: this.id, ...(action !== undefined && { callSite: action }), ...(Object.keys(creationSites).length > 0 && { creationSites }), rddInfos };
   }
 }
 

@@ -33,10 +33,10 @@ import { BlockLocations } from './block-locations.js';
 import { coalescePartitions, type PartitionRange } from './coalesced-partitions.js';
 import { MapOutputTracker } from './map-output-tracker.js';
 import { preferredLocations, type PlaceLookup } from './preferred-locations.js';
-import { partitionsTouched, shuffleDependencies, shufflesRead, stagePlan, taskSlicer, type ShuffleDependencyInfo } from './stage-plan.js';
+import { partitionsTouched, shuffleDependencies, shufflesRead, stagePlan, stageRddInfos, taskSlicer, type ShuffleDependencyInfo } from './stage-plan.js';
 import type { TaskScheduler } from './task-scheduler.js';
 import { TaskSetManager, taskSetOptions, type RunningTaskInfo, type StageCallbacks, type StageProgress, type TaskSetEnd, type TaskSetOptions } from './task-set-manager.js';
-import { actionName, type JobProperties, type JobStageInfo, type SchedulerListener, type TaskAccumulatorsEvent, type TaskEndEvent } from './scheduler-listener.js';
+import { actionName, type JobProperties, type JobStageInfo, type SchedulerListener, type StageRddInfo, type TaskAccumulatorsEvent, type TaskEndEvent } from './scheduler-listener.js';
 
 interface JobState {
   readonly jobId: string;
@@ -509,7 +509,7 @@ export class DAGScheduler implements RegistryListener {
     for (const shuffleId of shufflesRead(plan)) this.numberMapStage(job, shuffleId);
     const stageId = this.nextStageId++;
     const name = actionName(action, graph.callSite);
-    const stageInfos = [...this.mapStageInfos(job, plan), { stageId, attempt: 0, kind: 'result' as const, name, numTasks: partitions.length }];
+    const stageInfos = [...this.mapStageInfos(job, plan), { stageId, attempt: 0, kind: 'result' as const, name, numTasks: partitions.length, rdds: stageRddInfos(graph, graph.root), parentIds: this.parentStageIds(job, plan) }];
     const start = { runId: jobId, jobId: actionId, time: this.clock.now(), name, action: action.kind, numPartitions: partitions.length, properties, stageInfos };
     for (const l of this.listeners) l.onJobStart?.(start);
     const state = actionState();
@@ -645,11 +645,30 @@ export class DAGScheduler implements RegistryListener {
       const sid = job.shuffleStageIds.get(shuffleId);
       const info = job.shuffles.get(shuffleId);
       if (sid === undefined || info === undefined || out.has(sid)) return;
-      out.set(sid, { stageId: sid, attempt: Math.max(0, (job.nextStageAttempt.get(sid) ?? 0) - 1), kind: 'shuffleMap', name: mapStageName(info, sid), numTasks: info.graph.nodes[info.mapSide].numPartitions });
-      for (const parent of shufflesRead(stagePlan(info.graph, info.mapSide))) visit(parent);
+      const mapPlan = stagePlan(info.graph, info.mapSide);
+      out.set(sid, {
+        stageId: sid,
+        attempt: Math.max(0, (job.nextStageAttempt.get(sid) ?? 0) - 1),
+        kind: 'shuffleMap',
+        name: mapStageName(info, sid),
+        numTasks: info.graph.nodes[info.mapSide].numPartitions,
+        rdds: stageRddInfos(info.graph, info.mapSide),
+        parentIds: this.parentStageIds(job, mapPlan),
+      });
+      for (const parent of shufflesRead(mapPlan)) visit(parent);
     };
     for (const shuffleId of shufflesRead(plan)) visit(shuffleId);
     return [...out.values()].sort((a, b) => a.stageId - b.stageId);
+  }
+
+  /** The ids of the map stages of the shuffles `plan` reads (Spark's StageInfo.parentIds), ascending; those numbered. */
+  private parentStageIds(job: JobState, plan: Plan): number[] {
+    const ids = new Set<number>();
+    for (const shuffleId of shufflesRead(plan)) {
+      const sid = job.shuffleStageIds.get(shuffleId);
+      if (sid !== undefined) ids.add(sid);
+    }
+    return [...ids].sort((a, b) => a - b);
   }
 
   private async runAction(job: JobState, actionId: number, stageId: number, plan: Plan, graph: LineageGraph, action: ActionSpec, partitions: readonly number[], onResult?: (partition: number, value: unknown) => void): Promise<JobRunResult> {
@@ -685,7 +704,7 @@ export class DAGScheduler implements RegistryListener {
         for (let q = p; q < p + (countOf.get(p) ?? 1); q++) if (results.has(q)) return true;
         return false;
       };
-      const end = await this.runTaskSet(job, actionId, stageId, attempt, plan, mapOutputs, firsts, { kind: 'result', action, countOf, name: actionName(action, graph.callSite) }, (p, outcome, _workerId, taskId) => {
+      const end = await this.runTaskSet(job, actionId, stageId, attempt, plan, mapOutputs, firsts, { kind: 'result', action, countOf, name: actionName(action, graph.callSite), rdds: stageRddInfos(graph, graph.root), parentIds: this.parentStageIds(job, plan) }, (p, outcome, _workerId, taskId) => {
         const r = decodeSmall<TaskResultValue>(outcome.result!);
         const count = countOf.get(p) ?? 1;
         if (count === 1) {
@@ -770,7 +789,7 @@ export class DAGScheduler implements RegistryListener {
         if (attempt > 0 || missing.length < numMaps) log.info({ missing: missing.length, of: numMaps }, 're-running lost map tasks');
         const stageAttempt = job.nextStageAttempt.get(sid) ?? 0;
         job.nextStageAttempt.set(sid, stageAttempt + 1);
-        const end = await this.runTaskSet(job, actionId, sid, stageAttempt, plan, parentOutputs, missing, { kind: 'shuffleMap', spec: info.spec, name: mapStageName(info, sid) }, (p, outcome, workerId) => {
+        const end = await this.runTaskSet(job, actionId, sid, stageAttempt, plan, parentOutputs, missing, { kind: 'shuffleMap', spec: info.spec, name: mapStageName(info, sid), rdds: stageRddInfos(info.graph, info.mapSide), parentIds: this.parentStageIds(job, plan) }, (p, outcome, workerId) => {
           const w = this.registry.get(workerId);
           if (!w) return; // Its worker died as it finished: the output is gone already.
           this.mapOutputs.register(job.jobId, shuffleId, numMaps, p, { workerId, address: w.address }, mapStatusOf(outcome, info.spec.partitioner.numPartitions));
@@ -915,7 +934,7 @@ export class DAGScheduler implements RegistryListener {
     mapOutputs: Record<number, MapOutputLocation[]>,
     partitions: number[],
     /** What the stage computes, and its name (Spark's StageInfo.name). */
-    kind: { kind: 'result'; action: ActionSpec; countOf?: ReadonlyMap<number, number>; name: string } | { kind: 'shuffleMap'; spec: ShuffleSpec; name: string },
+    kind: ({ kind: 'result'; action: ActionSpec; countOf?: ReadonlyMap<number, number>; name: string } | { kind: 'shuffleMap'; spec: ShuffleSpec; name: string }) & { rdds: readonly StageRddInfo[]; parentIds: readonly number[] },
     onSuccess: (partition: number, outcome: wire.TaskOutcome__Output, workerId: string, taskId: string) => void,
     /**
      * Whether a partition's outcome is had already (by another attempt of the stage: an older one
@@ -1068,7 +1087,7 @@ export class DAGScheduler implements RegistryListener {
     for (const n of Object.values(plan.nodes)) if (n.op.kind === 'blocks') for (const b of n.op.blocks) for (const l of b.locations) named.add(l.workerId);
     if (named.size > 0) this.taskSetWorkers.set(tsm, named);
     this.log.debug({ jobId: job.jobId, stageId, attempt, tasks: partitions.length, kind: kind.kind }, 'submitting task set');
-    for (const l of this.listeners) l.onStageSubmitted?.({ runId: job.jobId, jobId: actionId, stageId, stageAttempt: attempt, kind: kind.kind, name: kind.name, numTasks: partitions.length, partitions, time: this.clock.now(), ...(pool !== undefined && { pool }) });
+    for (const l of this.listeners) l.onStageSubmitted?.({ runId: job.jobId, jobId: actionId, stageId, stageAttempt: attempt, kind: kind.kind, name: kind.name, numTasks: partitions.length, partitions, time: this.clock.now(), ...(pool !== undefined && { pool }), rdds: kind.rdds, parentIds: kind.parentIds });
     this.taskScheduler.submit(tsm);
     // Kept until no attempt of it runs: a zombie's (a fetch failure ended it) run on, and are
     // killed with the rest of the job's (endJob, cancelActions, failIndependentStages).

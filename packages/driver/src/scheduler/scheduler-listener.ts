@@ -82,6 +82,28 @@ export interface JobStageInfo {
   readonly name: string;
   /** Its tasks were it submitted now in full: a map stage's map partitions, the result stage's partitions asked. */
   readonly numTasks: number;
+  /** Its RDDs (Spark's StageInfo.rddInfos), ascending by id. */
+  readonly rdds?: readonly StageRddInfo[];
+  /** The map stages of the shuffles it reads (Spark's StageInfo.parentIds), ascending. */
+  readonly parentIds?: readonly number[];
+}
+
+/**
+ * One RDD a stage computes (Spark's RDDInfo in StageInfo.rddInfos): the stage's root and its
+ * ancestors through narrow dependencies, down to the shuffles it reads; what the UI's DAG
+ * visualization draws.
+ */
+export interface StageRddInfo {
+  readonly id: number;
+  /** setName's, else its class (`MapPartitionsRDD`), as Spark's RDDInfo.name. */
+  readonly name: string;
+  /** Where the program made it (`map at job.ts:10:5`), when known (Spark's RDDInfo.callSite). */
+  readonly callSite?: string;
+  readonly numPartitions: number;
+  /** Its parents' RDD ids, narrow and shuffled (Spark's RDDInfo.parentIds): a shuffled one is in a parent stage. */
+  readonly parentIds: readonly number[];
+  /** It is persisted (Spark's RDDInfo.isCached, by its storage level here). */
+  readonly cached: boolean;
 }
 
 export interface StageSubmittedEvent {
@@ -99,6 +121,10 @@ export interface StageSubmittedEvent {
   readonly time: number;
   /** The spark.scheduler.pool local property of the action that submitted it, if set (Spark's onStageSubmitted properties). */
   readonly pool?: string;
+  /** As JobStageInfo.rdds. */
+  readonly rdds?: readonly StageRddInfo[];
+  /** As JobStageInfo.parentIds. */
+  readonly parentIds?: readonly number[];
 }
 
 export interface StageCompletedEvent {

@@ -1,4 +1,5 @@
 import type { LineageGraph, Plan, PlanNode, ShuffleSpec, TaskPayload, TaskSlices } from '@sluice/core/internal';
+import type { StageRddInfo } from './scheduler-listener.js';
 
 export interface ShuffleDependencyInfo {
   readonly spec: ShuffleSpec;
@@ -32,6 +33,26 @@ export function stagePlan(graph: LineageGraph, root: number): Plan {
   };
   visit(root);
   return { nodes, root };
+}
+
+/**
+ * The RDDs of the stage whose root is `root` (Spark's StageInfo.rddInfos): the nodes stagePlan
+ * reaches, ascending by id, each named by the graph's rddInfos (its class when the graph has none).
+ */
+export function stageRddInfos(graph: LineageGraph, root: number): StageRddInfo[] {
+  return Object.values(stagePlan(graph, root).nodes)
+    .map((n) => {
+      const info = graph.rddInfos?.[n.id];
+      return {
+        id: n.id,
+        name: info?.name ?? n.name ?? `RDD ${n.id}`,
+        ...(info?.callSite !== undefined && { callSite: info.callSite }),
+        numPartitions: n.numPartitions,
+        parentIds: [...n.parents, ...n.shuffleParents].filter((p) => p >= 0),
+        cached: n.storage !== 'NONE',
+      };
+    })
+    .sort((a, b) => a.id - b.id);
 }
 
 /** Shuffle ids a stage plan reads. */

@@ -7,6 +7,7 @@ import {
   type JobStartEvent,
   type SchedulerListener,
   type StageCompletedEvent,
+  type StageRddInfo,
   type StageSubmittedEvent,
   type TaskEndEvent,
 } from '../scheduler/scheduler-listener.js';
@@ -127,6 +128,10 @@ export interface StageRecord {
   readonly partitions: readonly number[] | undefined;
   /** Spark's StageData.schedulingPool: the submitting action's spark.scheduler.pool, else 'default' (as Spark's AppStatusListener, in either mode). */
   readonly schedulingPool: string;
+  /** Its RDDs (Spark's StageInfo.rddInfos; StageData.rddIds are their ids), ascending by id. */
+  readonly rdds: readonly StageRddInfo[];
+  /** The map stages of the shuffles it reads (Spark's StageInfo.parentIds). */
+  readonly parentIds: readonly number[];
 }
 
 /** One action (Spark's JobData). */
@@ -267,6 +272,8 @@ export class JobStageStatus implements SchedulerListener {
       accumulables: new Map(),
       tasks: [],
       partitions: e.partitions,
+      rdds: e.rdds ?? [],
+      parentIds: e.parentIds ?? [],
     });
     evict(this.stages, this.retained, (s) => s.status !== 'ACTIVE');
   }

@@ -2,6 +2,8 @@ import type { DriverJob } from '../job/driver-job.js';
 import type { DriverNode } from '../driver-node.js';
 import type { JobRecord, StageRecord } from '../status/job-stage-status.js';
 import { bytes, escapeHtml, link, ms, page, table, time, type Cell } from './html.js';
+import { actionHref } from './action-page.js';
+import { timelineSvg } from './event-timeline.js';
 import { jobTabs } from './job-tabs.js';
 import { stageHref } from './stages-page.js';
 
@@ -51,7 +53,8 @@ export function actionsTable(j: DriverJob, jobs: readonly JobRecord[]): string {
     const stages = j.stages.stagesOf(a);
     const t = a.properties.outputOperation;
     return [
-      a.jobId,
+      // As Spark's jobs page links each job to its page.
+      link(actionHref(j, a.jobId), a.jobId),
       a.name,
       t ? link(`/jobs/${encodeURIComponent(j.id)}/streaming/batch/${t.batchTime}`, `batch ${t.batchTime}, op ${t.outputOpId}`) : (a.properties.description ?? '-'),
       a.status,
@@ -63,6 +66,30 @@ export function actionsTable(j: DriverJob, jobs: readonly JobRecord[]): string {
     ];
   });
   return table(['Action (job id)', 'Name', 'Batch (or description)', 'Status', 'Submitted', 'Duration', 'Stages done', 'Tasks done', 'Failure'], rows, ' class="actions"');
+}
+
+/**
+ * Spark's jobs page "Event Timeline": the actions as bars from their submission to their end
+ * (a running one's to now), a row each, newest last, each linking to its page.
+ */
+export function actionsTimeline(j: DriverJob, jobs: readonly JobRecord[], now: number): string {
+  const lanes = [...jobs]
+    .sort((a, b) => a.jobId - b.jobId)
+    .map((a) => ({
+      label: `Job ${a.jobId}`,
+      items: [
+        {
+          id: String(a.jobId),
+          label: a.name,
+          start: a.submissionTime,
+          end: a.completionTime,
+          status: a.status,
+          title: `Job ${a.jobId}: ${a.name}\nStatus: ${a.status}\nSubmitted: ${time(a.submissionTime)}\nDuration: ${ms((a.completionTime ?? now) - a.submissionTime)}`,
+          href: actionHref(j, a.jobId),
+        },
+      ],
+    }));
+  return timelineSvg('job-timeline', lanes, now, [['SUCCEEDED', 'Succeeded'], ['FAILED', 'Failed'], ['RUNNING', 'Running']]);
 }
 
 /** `/jobs/{id}/`: a job's actions and their stages with progress (refreshes while it runs). */
@@ -79,6 +106,7 @@ export function jobPage(d: DriverNode, j: DriverJob): string {
 ${j.streaming ? `<p><a href="/jobs/${escapeHtml(encodeURIComponent(j.id))}/streaming/">Streaming: batches, receivers, charts</a>${
     j.dashboards.size > 0 ? ` · <a href="/jobs/${escapeHtml(encodeURIComponent(j.id))}/dashboard/">Live dashboard</a>` : ''
   }</p>` : ''}
+<h2 id="event-timeline">Event Timeline</h2>${actionsTimeline(j, recent, d.now())}
 <h2>Active stages</h2>${stagesTable(j, active, runningOf, j.schedulingMode === 'FAIR')}
 <h2>Actions${jobs.length > recent.length ? ` (the last ${recent.length} of ${jobs.length} kept)` : ''}</h2>${actionsTable(j, recent)}
 <h2>Stages of those actions</h2>${stagesTable(j, stages, runningOf, j.schedulingMode === 'FAIR')}${failuresTable(stages)}`;

@@ -1,5 +1,6 @@
 import type { DriverNode } from '../driver-node.js';
 import type { DriverJob } from '../job/driver-job.js';
+import { actionPage, type JobDataView, type StageDagView } from './action-page.js';
 import { environmentPage } from './environment-page.js';
 import { executorsPage } from './executors-page.js';
 import { badRequestPage, missingPage, type PageReply } from './page-reply.js';
@@ -8,8 +9,8 @@ import { STAGE_QUANTILES, stagePage, taskListQuery, taskPaging } from './stage-p
 import { stagesPage } from './stages-page.js';
 import { rddPage, storagePage } from './storage-page.js';
 
-/** The tabs these pages serve under /jobs/{id}/. */
-export const TAB_PAGES = /^\/jobs\/([^/]+)\/(environment|storage|stages|executors)(\/.*)?$/;
+/** The tabs these pages serve under /jobs/{id}/ (and `job/?id=N`, an action's page, Spark's job page under its Jobs tab). */
+export const TAB_PAGES = /^\/jobs\/([^/]+)\/(environment|storage|stages|executors|job)(\/.*)?$/;
 
 /** A query's whole-number id parameter (Spark's `?id=`), or why it is bad. */
 function idParam(query: URLSearchParams, name: string, help: string, fallback?: number): number | string {
@@ -47,6 +48,19 @@ export function jobTabPage(d: DriverNode, j: DriverJob, tab: string, tail: strin
     const r = readRest<RddStorageView>(d, j, `storage/rdd/${id}`);
     return r.ok ? reply(rddPage(j, r.body)) : restFailed(r);
   }
+  if (tab === 'job' && sub === '') {
+    const id = idParam(query, 'id', `an action's page is /jobs/${j.id}/job/?id=<action id>, as the job's page links them`);
+    if (typeof id === 'string') return badRequestPage(id);
+    const job = readRest<JobDataView>(d, j, `jobs/${id}`);
+    if (!job.ok) return restFailed(job);
+    const stages: StageDagView[] = [];
+    for (const sid of job.body.stageIds) {
+      const attempts = readRest<StageDagView[]>(d, j, `stages/${sid}`, { details: 'true', taskStatus: 'RUNNING' });
+      // Its latest attempt, as Spark's job page lists each stage once.
+      if (attempts.ok && attempts.body.length > 0) stages.push(attempts.body.reduce((a, b) => (b.attemptId > a.attemptId ? b : a)));
+    }
+    return reply(actionPage(j, job.body, stages.sort((a, b) => a.stageId - b.stageId), d.now()));
+  }
   if (tab === 'stages' && sub === '') {
     const stages = readRest<StageDataView[]>(d, j, 'stages');
     return stages.ok ? reply(stagesPage(j, stages.body)) : restFailed(stages);
@@ -59,7 +73,7 @@ export function jobTabPage(d: DriverNode, j: DriverJob, tab: string, tail: strin
     if (typeof attempt === 'string') return badRequestPage(attempt);
     const paging = taskPaging(query);
     if (typeof paging === 'string') return badRequestPage(paging);
-    const stage = readRest<StageDataView>(d, j, `stages/${id}/${attempt}`, { details: 'true' });
+    const stage = readRest<StageDagView>(d, j, `stages/${id}/${attempt}`, { details: 'true' });
     if (!stage.ok) return restFailed(stage);
     const summary = readRest<TaskSummaryView>(d, j, `stages/${id}/${attempt}/taskSummary`, { quantiles: STAGE_QUANTILES.join(',') });
     const list = taskListQuery(paging, Object.keys(stage.body.tasks ?? {}).length);
@@ -74,8 +88,9 @@ export function jobTabPage(d: DriverNode, j: DriverJob, tab: string, tail: strin
         tasks: list.reverse ? [...tasks.body].reverse() : tasks.body,
         paging,
         addresses,
+        now: d.now(),
       }),
     );
   }
-  return missingPage(`No page '${base}${sub}' of job '${j.id}': its pages are /jobs/${j.id}/stages/ (and stages/stage/?id=N&attempt=A), storage/ (and storage/rdd/?id=N), environment/ and executors/.`);
+  return missingPage(`No page '${base}${sub}' of job '${j.id}': its pages are /jobs/${j.id}/ (and job/?id=N), stages/ (and stages/stage/?id=N&attempt=A), storage/ (and storage/rdd/?id=N), environment/ and executors/.`);
 }

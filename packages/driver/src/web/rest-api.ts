@@ -304,6 +304,8 @@ function unsubmittedView(u: UnsubmittedStage): StageView {
     accumulables: new Map(),
     tasks: [],
     partitions: undefined,
+    rdds: i.rdds ?? [],
+    parentIds: i.parentIds ?? [],
   };
 }
 
@@ -336,6 +338,8 @@ export function stageData(x: StageView, activeTasks: number, jobIds: readonly nu
     // Named accumulators the stage's tasks updated, by id: { id, name, value } (no `update`, None for a stage).
     accumulatorUpdates: [...x.accumulables.values()].sort((a, b) => a.id - b.id).map((a) => ({ id: a.id, name: a.name, value: a.value })),
     schedulingPool: x.schedulingPool,
+    // Spark's StageData.rddIds: the RDDs the stage computes (its StageInfo.rddInfos' ids).
+    rddIds: x.rdds.map((r) => r.id),
   };
 }
 
@@ -620,6 +624,10 @@ export function restApi(d: DriverNode, path: string, query: URLSearchParams): Re
           if (typeof f === 'string') return f;
           base.tasks = Object.fromEntries(tasks.filter((t) => f.length === 0 || f.includes(t.status)).map((t) => [t.taskId, taskData(t, host)]));
           base.executorSummary = executorSummary(tasks);
+          // Sluice's, for the UI's DAG visualization (Spark's UI reads them from its store, not REST):
+          // the stage's RDDs (StageInfo.rddInfos: id, name, callSite, numPartitions, parentIds, cached) and parent stages (StageInfo.parentIds).
+          base.rddInfos = x.rdds;
+          base.parentIds = x.parentIds;
         }
         if (summaries) {
           const qs = parseQuantiles(query);

@@ -1,4 +1,7 @@
 import type { DriverJob } from '../job/driver-job.js';
+import type { StageDagView } from './action-page.js';
+import { dagSvg } from './dag-viz.js';
+import { timelineSvg, type TimelineLane } from './event-timeline.js';
 import { bytes, escapeHtml, link, ms, page, table, time, type Cell } from './html.js';
 import { jobTabs } from './job-tabs.js';
 import { restDate, type StageDataView, type TaskDataView, type TaskSummaryView } from './rest-views.js';
@@ -49,8 +52,8 @@ export function taskListQuery(p: TaskPaging, total: number): { query: Record<str
 }
 
 export interface StagePageData {
-  /** The stage attempt with details (tasks, executorSummary). */
-  readonly stage: StageDataView;
+  /** The stage attempt with details (tasks, executorSummary, rddInfos). */
+  readonly stage: StageDagView;
   /** taskSummary at STAGE_QUANTILES; undefined while no task succeeded. */
   readonly summary: TaskSummaryView | undefined;
   /** The page's task attempts, in its order. */
@@ -58,6 +61,42 @@ export interface StagePageData {
   readonly paging: TaskPaging;
   /** Worker addresses by id (the executors the REST API lists). */
   readonly addresses: ReadonlyMap<string, string>;
+  /** The driver's clock: where a running task's bar ends. */
+  readonly now: number;
+}
+
+/** Spark's spark.ui.timeline.tasks.maximum: the stage page's Event Timeline shows at most this many tasks. */
+export const TIMELINE_TASKS_MAXIMUM = 1000;
+
+/**
+ * Spark's stage page "Event Timeline": the stage attempt's tasks (the first TIMELINE_TASKS_MAXIMUM
+ * launched) as bars from launch to end, a lane for each executor (worker), a running one's to
+ * now; coloured by how they ended. Sluice measures one phase, the run time (launch to end as
+ * the driver saw it), where Spark splits scheduler delay, deserialization, shuffle and
+ * serialization out.
+ */
+function tasksTimeline(tasks: readonly TaskDataView[], now: number): string {
+  const shown = [...tasks].sort((a, b) => (restDate(a.launchTime) ?? 0) - (restDate(b.launchTime) ?? 0)).slice(0, TIMELINE_TASKS_MAXIMUM);
+  const byExec = new Map<string, TaskDataView[]>();
+  for (const t of shown) byExec.set(t.executorId, [...(byExec.get(t.executorId) ?? []), t]);
+  const lanes: TimelineLane[] = [...byExec]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([exec, ts]) => ({
+      label: exec,
+      items: ts.map((t) => {
+        const start = restDate(t.launchTime) ?? now;
+        return {
+          id: t.taskId,
+          label: String(t.index),
+          start,
+          end: t.status === 'RUNNING' ? undefined : start + t.duration,
+          status: t.status,
+          title: `Task ${t.taskId} (index ${t.index}, attempt ${t.attempt})\nStatus: ${t.status}\nLaunch Time: ${time(start)}\nExecutor Computing Time: ${ms(t.duration)}\nWorker: ${t.executorId}`,
+        };
+      }),
+    }));
+  const capped = tasks.length > shown.length ? `<p id="timeline-capped">${escapeHtml(`The first ${shown.length} of ${tasks.length} tasks launched are shown (Spark's spark.ui.timeline.tasks.maximum).`)}</p>` : '';
+  return `${capped}${timelineSvg('task-timeline', lanes, now, [['SUCCESS', 'Succeeded'], ['FAILED', 'Failed'], ['KILLED', 'Killed'], ['RUNNING', 'Running']])}`;
 }
 
 function localitySummary(tasks: readonly TaskDataView[]): string {
@@ -151,6 +190,8 @@ export function stagePage(j: DriverJob, data: StagePageData): string {
 <p><a href="/jobs/${escapeHtml(encodeURIComponent(j.id))}/stages/">Back to Stages</a> · ${escapeHtml(s.name)}</p>
 <div>${stageProgress(s).html}</div>
 <ul id="stage-facts">${factsHtml}</ul>${s.failureReason ? `<pre class="error" id="stage-failure">${escapeHtml(s.failureReason)}</pre>` : ''}
+<h2 id="dag-visualization">DAG Visualization</h2>${dagSvg('stage-dag', [{ stageId: s.stageId, status: s.status, rdds: s.rddInfos ?? [], parentIds: [] }])}
+<h2 id="event-timeline">Event Timeline</h2>${tasksTimeline(allTasks, data.now)}
 <h2>Summary Metrics for ${done} Completed Task${done === 1 ? '' : 's'}</h2>${metrics}
 <h2>Aggregated Metrics by Executor</h2>${table(['Worker', 'Address', 'Task Time', 'Total Tasks', 'Failed Tasks', 'Killed Tasks', 'Succeeded Tasks', 'Shuffle Read', 'Shuffle Write'], execRows, ' id="executor-summary"')}
 ${accs}

@@ -12,7 +12,8 @@ export type { PageReply } from './page-reply.js';
 /**
  * The UI's pages: `/` (workers, jobs), `/jobs/{id}/` (actions, stages), `/jobs/{id}/streaming/`
  * (charts, batches, receivers, workers), `/jobs/{id}/streaming/batch/{batchTime}` and
- * `/jobs/{id}/dashboard/` (the job's live dashboards); and Spark's other tabs (job-tab-pages):
+ * `/jobs/{id}/dashboard/` (the job's live dashboards); an action's page `/jobs/{id}/job/?id=N`
+ * (Spark's job page: Event Timeline, DAG Visualization) and Spark's other tabs (job-tab-pages):
  * `/jobs/{id}/stages/` and `stages/stage/?id=N&attempt=A`, `storage/` and `storage/rdd/?id=N`,
  * `environment/`, `executors/` (`query`: those pages' parameters).
  * Returns undefined for a path that is no page.
