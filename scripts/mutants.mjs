@@ -565,6 +565,14 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/ui-dag-browser.test.js'],
   },
   {
+    id: 'ui-dag-rdd-name-unescaped',
+    what: "the DAG Visualization writes an RDD's name as markup: a name '<i>lines</i>' becomes an italic 'lines'",
+    file: 'packages/driver/src/web/dag-viz.ts',
+    search: '${escapeHtml(clip(name))}</text>',
+    replace: '${clip(name)}</text>',
+    tests: ['packages/cli/dist/test/ui-dag-browser.test.js'],
+  },
+  {
     id: 'ui-dag-stages-one-column',
     what: "the DAG's stages are laid out ignoring their parent stages: all in one column, the map stage above the result stage, not left of it",
     file: 'packages/driver/src/web/dag-viz.ts',

@@ -5,7 +5,8 @@
 // - the jobs page's Event Timeline: a bar for each of the 2 actions, each its action's, in
 //   submission order, succeeded;
 // - the shuffle action's page (linked from the actions table): its Event Timeline has a bar for each
-//   of its 2 stages; its DAG has 2 stage boxes, the map stage holding lines [id], the flatMap's and
+//   of its 2 stages; its DAG has 2 stage boxes, the map stage holding lines [id] (its name, with
+//   markup, as text), the flatMap's and
 //   the map's MapPartitionsRDDs (narrow edges lines -> words -> pairs), the result stage holding the
 //   ShuffledRDD, and one shuffle edge from pairs' box (map stage) to counts' box (result stage),
 //   drawn from the one box's side to the other's; each RDD's call site the fixture's line;
@@ -113,12 +114,13 @@ test('DAG Visualization and Event Timeline pages in Chromium, for a job with a s
     assert.deepEqual(boxes.sort(), [String(mapStage), String(resultStage)].sort());
     const mapRdds = await rddsShown(page, 'job-dag', mapStage);
     assert.deepEqual(mapRdds.map((r) => [r.id, r.name]), [
-      [lines, `lines [${lines}]`],
+      [lines, `<i>lines</i> [${lines}]`],
       [words, `MapPartitionsRDD [${words}]`],
       [pairs, `MapPartitionsRDD [${pairs}]`],
     ]);
     assert.match(mapRdds[0].title.split('\n')[1], siteRe('parallelize', "sc.parallelize(['a b'"));
     assert.match(mapRdds[1].site, /^flatMap at /);
+    assert.equal(await page.locator('#job-dag i').count(), 0, 'the RDD name is text, not markup');
     assert.match(mapRdds[1].title.split('\n')[1], siteRe('flatMap', 'lines.flatMap('));
     assert.match(mapRdds[2].title.split('\n')[1], siteRe('map', 'words.map('));
     const resultRdds = await rddsShown(page, 'job-dag', resultStage);
