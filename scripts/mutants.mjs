@@ -11087,6 +11087,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/thread-bundle-rebuilt.test.js', pattern: "gives its next job the thread's own core" }],
   },
   {
+    id: 'task-thread-entry-loads-no-core-entries',
+    what: "only task-thread.mjs (a worker's task threads) does not load the package's index.mjs and internal.mjs as the thread starts: a job bundle bound to a spare after dist/threads was replaced by a build of other chunks loads a second @sluice/core in that thread, whose TaskContext.get() no task sets",
+    file: 'scripts/bundle-cli.mjs',
+    search: "const THREAD_ENTRIES = new Set(['worker:dist/src/executor/task-thread.js', 'driver:dist/src/job/job-thread.js']);",
+    replace: "const THREAD_ENTRIES = new Set(['driver:dist/src/job/job-thread.js']);",
+    tests: [{ file: 'packages/cli/dist/test/thread-bundle-rebuilt.test.js', pattern: "give a job's tasks the thread's own core" }],
+  },
+  {
     id: 'bundle-cli-output-of-cwd',
     what: "bundle-cli runs from the caller's directory: the module paths esbuild writes into the thread bundles, and so their chunk names, depend on it (pnpm pack's prepack in packages/cli replaced setup.sh's chunks under running processes)",
     file: 'scripts/bundle-cli.mjs',

@@ -15,6 +15,11 @@
 //   in the thread (the fresh-clone CI at 5e0447de: recovery-double-fault's first job failed with
 //   'rdd.persist: unknown storage level StorageLevel(memory, deserialized, 1 replicas)', an
 //   updateStateByKey stream's level of one copy given to the RDD of the other).
+// - The same for a worker's task threads: spares started (and ready) before dist/threads was
+//   replaced run a job whose bundle (imported in the thread as the job binds it) reads the
+//   running task's TaskContext through its own `@sluice/core`: the thread's, since task-thread.mjs
+//   loaded the package's entries as it started. With a second core the job's TaskContext.get()
+//   would be that copy's, which no task sets: undefined.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -58,16 +63,19 @@ function threadFiles(): Map<string, Buffer> {
   return new Map(fs.readdirSync(threads).sort().map((f) => [f, fs.readFileSync(path.join(threads, f))]));
 }
 
+let rebuilds = 0;
+
 /**
  * dist/threads replaced, as bundle-cli replaces it, by a build of other chunks: the same code
  * under other chunk names (what a build whose core changed gives), every import of them renamed.
  */
 function replaceWithOtherChunks(): void {
+  const tag = `REBUILT${++rebuilds}x`;
   const next = `${threads}.next`;
   fs.cpSync(threads, next, { recursive: true });
   const chunks = fs.readdirSync(next).filter((f) => /^chunk-\w+\.mjs$/.test(f));
   assert.ok(chunks.length > 0, 'the thread bundles have chunks');
-  const renamed = (f: string): string => f.replace(/^chunk-/, 'chunk-REBUILT');
+  const renamed = (f: string): string => f.replace(/^chunk-/, `chunk-${tag}`);
   for (const f of fs.readdirSync(next).filter((n) => n.endsWith('.mjs'))) {
     let text = fs.readFileSync(path.join(next, f), 'utf8');
     for (const c of chunks) text = text.replaceAll(`"./${c}"`, `"./${renamed(c)}"`);
@@ -79,8 +87,13 @@ function replaceWithOtherChunks(): void {
 }
 
 /** `sluice driver` of the copy at debug level; resolves with its log lines (growing) once it listens. */
-async function startDriver(port: number): Promise<string[]> {
-  const child = spawn(process.execPath, [path.join(copy, 'bin', 'sluice.js'), 'driver', '--port', String(port), '--web-port', '0', '--log-level', 'debug'], {
+function startDriver(port: number): Promise<string[]> {
+  return startCopy(['driver', '--port', String(port), '--web-port', '0', '--log-level', 'debug'], 'driver listening');
+}
+
+/** `sluice <args>` of the copy (a server); resolves with its log lines (growing) once one holds `listening`. */
+async function startCopy(args: string[], listening: string): Promise<string[]> {
+  const child = spawn(process.execPath, [path.join(copy, 'bin', 'sluice.js'), ...args], {
     env: { ...process.env, SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -92,15 +105,15 @@ async function startDriver(port: number): Promise<string[]> {
     partial = parts.pop()!;
     lines.push(...parts);
   });
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`sluice driver exited (${code}):\n${lines.join('\n')}`))));
-  await Promise.race([exited, pollUntil(() => (lines.some((l) => l.includes('driver listening')) ? true : undefined), 60_000, `the driver to listen:\n${lines.join('\n')}`)]);
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`sluice ${args[0]} exited (${code}):\n${lines.join('\n')}`))));
+  await Promise.race([exited, pollUntil(() => (lines.some((l) => l.includes(listening)) ? true : undefined), 60_000, `sluice ${args[0]}: '${listening}':\n${lines.join('\n')}`)]);
   exited.catch(() => undefined);
   return lines;
 }
 
-/** `sluice submit` of the fixture with `arg`, waited for: its output. */
-async function submit(port: number, arg: string): Promise<string> {
-  const r = await runCli(['submit', '--driver', `127.0.0.1:${port}`, fixture('thread-core.ts'), '--', arg], { cliBin: path.join(copy, 'bin', 'sluice.js'), env: { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' }, timeoutMs: 120_000 });
+/** `sluice submit` of the fixture (default thread-core.ts) with `arg`, waited for: its output. */
+async function submit(port: number, arg: string, job = 'thread-core.ts'): Promise<string> {
+  const r = await runCli(['submit', '--driver', `127.0.0.1:${port}`, fixture(job), '--', arg], { cliBin: path.join(copy, 'bin', 'sluice.js'), env: { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' }, timeoutMs: 120_000 });
   assert.equal(r.code, 0, `sluice submit (${arg}): ${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
@@ -134,4 +147,39 @@ test('bundle-cli run from the cli package (pnpm pack, prepack) makes the same th
   assert.deepEqual([...now.keys()], [...before.keys()], 'the same chunk names');
   for (const [f, bytes] of before) assert.ok(now.get(f)!.equals(bytes), `${f} is the same`);
   assert.equal(fs.statSync(threads).ino, inode, 'dist/threads was not replaced');
+});
+
+test("a worker's task threads started before dist/threads was replaced by a build of other chunks give a job's tasks the thread's own core", { timeout: 240_000 }, async () => {
+  const CORES = 2;
+  const PARTITIONS = 6;
+  const port = await freePort();
+  await startDriver(port);
+  const localDir = path.join(copy, '..', '..', 'worker-local');
+  fs.mkdirSync(localDir, { recursive: true });
+  const log = await startCopy(['worker', '--driver', `127.0.0.1:${port}`, '--cores', String(CORES), '--local-dir', localDir, '--log-level', 'debug'], 'worker registered');
+  const entries = (msg: string): Array<Record<string, unknown>> =>
+    log.flatMap((l) => {
+      try {
+        const e = JSON.parse(l) as Record<string, unknown>;
+        return e.msg === msg ? [e] : [];
+      } catch {
+        return [];
+      }
+    });
+  // Every spare has loaded its thread entry (and with it the build in place now).
+  await pollUntil(() => (entries('spare task thread ready').some((e) => e.fresh === CORES && e.size === CORES) ? true : undefined), 60_000, `the worker's ${CORES} spares ready:\n${log.slice(-30).join('\n')}`);
+  replaceWithOtherChunks();
+  const out = await submit(port, String(PARTITIONS), 'task-thread-core.ts');
+  const m = /^TASKS (.*)$/m.exec(out);
+  assert.ok(m, out);
+  const seen = JSON.parse(m[1]) as Array<[number, number]>;
+  // The job's tasks ran on those spares: each thread bound to it was a fresh spare, ready (a
+  // spare taken is replaced only once the job is released).
+  const bound = await pollUntil(() => (entries('task thread bound to a job').length > 0 ? entries('task thread bound to a job') : undefined), 30_000, `the job's task threads bound:\n${log.slice(-30).join('\n')}`);
+  assert.ok(bound.every((e) => e.spare === true && e.ready === true && e.reused === false), `the job's task threads were the spares started before the replacement:\n${JSON.stringify(bound)}`);
+  assert.deepEqual(
+    seen.map(([p]) => p),
+    Array.from({ length: PARTITIONS }, (_, i) => i),
+    `each task's TaskContext (read through the job's @sluice/core) is the one its thread's core set (-1: the job reached a second core):\n${out}`,
+  );
 });
