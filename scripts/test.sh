@@ -50,6 +50,10 @@ fi
 if ! command -v bzip2 >/dev/null 2>&1; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bzip2 >/dev/null) || echo "warning: could not install bzip2" >&2
 fi
+# spark-context-api3 makes the .zip sc.addArchive unpacks with Debian's zip.
+if ! command -v zip >/dev/null 2>&1; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zip >/dev/null) || echo "warning: could not install zip" >&2
+fi
 # The console progress bar test runs `sluice` on a pseudo-terminal with util-linux `script` (package bsdutils).
 if ! command -v script >/dev/null 2>&1; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bsdutils >/dev/null) || echo "warning: could not install bsdutils (script)" >&2

@@ -18,6 +18,11 @@
 //   TaskSchedulerImpl.killTaskAttempt: true when the attempt runs (its executor told to kill it),
 //   false otherwise; the attempt ends TaskKilled(reason), which countTowardsTaskFailures false, and
 //   TaskSetManager.handleFailedTask queues the task again (addPendingTask).
+// - addArchive(path): Utils.unpack by the name's ending (.jar/.zip unzip, .tar.gz/.tgz and .tar
+//   untar, else copied as it is), into the files root under the name, or the URI fragment's
+//   (`#name`); listArchives the keys added (the URI with its fragment). The archives here are made
+//   by Debian's tar, gzip and zip.
+import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -28,6 +33,22 @@ import { runSparkCases, type SparkCaseRun } from './spark-case-run.js';
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'spark-context-api3-'));
 after(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+const tree = path.join(scratch, 'tree');
+const archives = path.join(scratch, 'archives');
+fs.mkdirSync(path.join(tree, 'sub'), { recursive: true });
+fs.mkdirSync(archives);
+fs.writeFileSync(path.join(tree, 'a.txt'), 'alpha\n');
+fs.writeFileSync(path.join(tree, 'sub', 'b.txt'), 'beta\n');
+fs.writeFileSync(path.join(tree, 'run.sh'), 'echo run\n', { mode: 0o755 });
+// Long enough that zip deflates it (a tiny file zip stores as it is).
+const gamma = Array.from({ length: 300 }, (_, i) => `gamma ${i % 7}`).join(' ');
+fs.writeFileSync(path.join(tree, 'c.txt'), `${gamma}\n`);
+execFileSync('tar', ['-czf', path.join(archives, 'data.tar.gz'), '-C', tree, 'a.txt', 'c.txt', 'sub', 'run.sh']);
+execFileSync('tar', ['-cf', path.join(archives, 'plain.tar'), '-C', tree, 'a.txt', 'sub']);
+execFileSync('zip', ['-qr', path.join(archives, 'data.zip'), 'a.txt', 'c.txt', 'sub'], { cwd: tree });
+fs.writeFileSync(path.join(archives, 'notes.txt'), 'just notes\n');
+fs.writeFileSync(path.join(archives, 'bad.zip'), 'not a zip at all');
 
 let cases: SparkCaseRun;
 let restJobs: { jobId: number; name: string; description?: string; numTasks: number }[] = [];
@@ -144,4 +165,15 @@ test("sc.killTaskAttempt: a running attempt is killed (true), ends TaskKilled wi
   assert.deepEqual(end, { taskId: r.killedId, index: 1, attempt: 0, reason: 'TaskKilled', killReason: 'killed via SparkContext.killTaskAttempt', failed: false });
   assert.deepEqual(r.started.filter((s) => s.index === 1).map((s) => s.attempt), [0, 1]);
   assert.deepEqual(r.ended.filter((e) => e.reason !== 'Success' && e.taskId !== r.killedId), []);
+});
+
+test("sc.addArchive: .tar.gz, .tar (under its '#name') and .zip unpacked as directories SparkFiles.get names, on the workers and the driver; another name copied as it is; listArchives; a missing, a directory, a corrupt archive and a name taken refused", () => {
+  const r = cases.one<{ listArchives: string[]; listFiles: string[]; errors: Record<string, string | null>; driver: unknown; onWorkers: unknown[] }>('archive');
+  const at = (n: string): string => path.join(archives, n);
+  assert.deepEqual(r.listArchives, [at('data.tar.gz'), `${at('plain.tar')}#plain`, at('data.zip'), at('notes.txt')]);
+  assert.deepEqual(r.listFiles, []);
+  assert.deepEqual(r.errors, { missing: 'SLUICE_IO', directory: 'SLUICE_BAD_ARGUMENT', corrupt: 'SLUICE_BAD_ARGUMENT', clash: 'SLUICE_BAD_ARGUMENT', slash: 'SLUICE_BAD_ARGUMENT' });
+  const expected = { tgz: ['a.txt=alpha', `c.txt=${gamma}`, 'run.sh=echo run', 'sub/b.txt=beta'], tar: ['a.txt=alpha', 'sub/b.txt=beta'], zip: ['a.txt=alpha', `c.txt=${gamma}`, 'sub/b.txt=beta'], notes: 'just notes' };
+  assert.deepEqual(r.driver, expected);
+  assert.deepEqual(r.onWorkers, [expected, expected, expected, expected]);
 });

@@ -631,6 +631,27 @@ export class SluiceContext {
     this.addedFiles.add(path, recursive);
   }
 
+  /**
+   * Spark's addArchive: an archive (`.zip` or `.jar`, `.tar.gz` or `.tgz`, `.tar`) unpacked into a
+   * directory of the job's files directory on every worker that runs its tasks, where
+   * `SparkFiles.get(name)` gives that directory (`name` the archive's base name, `data.tar.gz`, or
+   * the one after `#`: `sc.addArchive('data.tar.gz#data')`); a file of any other name is copied as it
+   * is, as Spark's (with a warning). Sluice unpacks it once, on the driver, where Spark's executors
+   * each unpack it: workers fetch the unpacked directory as sc.addFile's. A relative path, a
+   * `file:` URI, the same path again and another path of the same name are as sc.addFile's; a
+   * directory, or an archive that cannot be read, is SLUICE_BAD_ARGUMENT, one that does not exist
+   * SLUICE_IO.
+   */
+  addArchive(path: string): void {
+    this.assertNotStopped('sc.addArchive');
+    this.addedFiles.addArchive(path);
+  }
+
+  /** Spark's listArchives: the absolute paths of the archives added with sc.addArchive (with their `#name`), in the order added. */
+  listArchives(): string[] {
+    return this.addedFiles.list(true);
+  }
+
   /** Spark's listFiles: the absolute paths of the files added with sc.addFile, in the order added. */
   listFiles(): string[] {
     return this.addedFiles.list();

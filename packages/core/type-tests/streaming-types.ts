@@ -308,3 +308,12 @@ export function killTaskAttempt(sc: SluiceContext): void {
   // @ts-expect-error a task id is a string, not Spark's Long
   sc.killTaskAttempt(42);
 }
+
+export function addArchive(sc: SluiceContext): void {
+  sc.addArchive('data.tar.gz');
+  sc.addArchive('model.zip#model');
+  const archives: string[] = sc.listArchives();
+  void archives;
+  // @ts-expect-error one path, as Spark's
+  sc.addArchive('a.zip', true);
+}

@@ -5,6 +5,7 @@ import { DiskFullError, SluiceError, isDiskFull } from '../errors.js';
 import { describeJobPath, resolveJobPath } from '../job-working-directory.js';
 import { addedFileSha256, type AddedFileRef } from './added-file-content.js';
 import { sparkFilesRoot } from './spark-files.js';
+import { archiveKind, unpackArchive } from './unpack-archive.js';
 
 /**
  * The files a job's driver program added with sc.addFile, as Spark's SparkContext.addedFiles:
@@ -19,8 +20,12 @@ import { sparkFilesRoot } from './spark-files.js';
  * Threading: the driver program's thread.
  */
 export class AddedFiles {
-  /** Added files by name: the path given (made absolute) and its real path (links resolved). */
-  private readonly byName = new Map<string, { readonly given: string; readonly real: string; readonly ref: AddedFileRef }>();
+  /**
+   * Added files and archives by name (one name space, as Spark's file server's): the path given
+   * (made absolute; an archive's with its `#name`), its real path (links resolved), and whether
+   * sc.addArchive added it.
+   */
+  private readonly byName = new Map<string, { readonly given: string; readonly real: string; readonly ref: AddedFileRef; readonly archive: boolean }>();
 
   constructor(
     /** Tells the driver (which does nothing without a cluster: tasks run here and read the same copies). */
@@ -30,7 +35,7 @@ export class AddedFiles {
 
   add(given: string, recursive: boolean): void {
     if (typeof given !== 'string' || given === '') throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.addFile: give the path of a file on the driver (got ${JSON.stringify(given)})`);
-    const abs = resolveJobPath(localPath(given));
+    const abs = resolveJobPath(localPath(given, 'sc.addFile'));
     let st: fs.Stats;
     try {
       st = fs.statSync(abs);
@@ -42,16 +47,51 @@ export class AddedFiles {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.addFile: Added file ${abs} is a directory and recursive is not turned on. Add a directory with sc.addFile(path, true)`);
     }
     if (!st.isDirectory() && !st.isFile()) throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.addFile: ${abs} is neither a file nor a directory`);
+    this.register('sc.addFile', abs, path.basename(abs), false, st.isDirectory(), (partial) => fs.cpSync(abs, partial, { recursive: true, dereference: true }));
+  }
+
+  /**
+   * sc.addArchive: `given` (`path` or `path#name`) unpacked here into a directory named by the
+   * archive's base name (or `name`), announced as a directory: workers fetch it unpacked, so it
+   * is in their files directory as Spark's executors unpack it there.
+   */
+  addArchive(given: string): void {
+    if (typeof given !== 'string' || given === '') throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.addArchive: give the path of an archive on the driver (.zip, .tar.gz, .tgz or .tar; got ${JSON.stringify(given)})`);
+    const hash = given.lastIndexOf('#');
+    const alias = hash < 0 ? undefined : given.slice(hash + 1);
+    const file = hash < 0 ? given : given.slice(0, hash);
+    if (alias !== undefined && (alias === '' || alias === '.' || alias === '..' || /[/\\]/.test(alias) || alias.startsWith('.'))) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.addArchive('${given}'): the name after '#' is the unpacked directory's, a plain name (no '/', not starting with '.')`);
+    }
+    const abs = resolveJobPath(localPath(file, 'sc.addArchive'));
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(abs);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new SluiceError('SLUICE_IO', `sc.addArchive: Added archive ${describeJobPath(file, abs)} does not exist.`, { cause: err });
+      throw new SluiceError('SLUICE_IO', `sc.addArchive: cannot read ${describeJobPath(file, abs)}: ${(err as Error).message}`, { cause: err });
+    }
+    if (!st.isFile()) throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.addArchive: ${abs} is not a file; add an archive (.zip, .tar.gz, .tgz or .tar), or a directory with sc.addFile(path, true)`);
+    const kind = archiveKind(path.basename(abs));
+    this.register('sc.addArchive', abs, alias ?? path.basename(abs), true, kind !== 'copy', (partial) => {
+      if (kind !== 'copy') return unpackArchive(abs, kind, partial);
+      // As Spark's Utils.unpack: a name it cannot unpack is copied as it is.
+      this.warn('sc.addArchive: cannot unpack a file of this name (not .zip, .jar, .tar.gz, .tgz or .tar): copied as it is', { path: abs });
+      fs.copyFileSync(abs, partial);
+    }, alias === undefined ? abs : `${abs}#${alias}`);
+  }
+
+  /** Copy (`make` into the partial path given) and announce `abs` as `name`, once. */
+  private register(method: string, abs: string, name: string, archive: boolean, directory: boolean, make: (partial: string) => void, listed: string = abs): void {
     const real = fs.realpathSync(abs);
-    const name = path.basename(abs);
     const old = this.byName.get(name);
     if (old !== undefined) {
-      if (old.real === real) {
+      if (old.real === real && old.archive === archive) {
         // As Spark's: the same path added again is ignored (its copy is not refreshed).
-        this.warn('file added already: ignored (an added file is not replaced)', { path: abs });
+        this.warn(`${archive ? 'archive' : 'file'} added already: ignored (an added ${archive ? 'archive' : 'file'} is not replaced)`, { path: abs });
         return;
       }
-      throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.addFile: File ${name} was already registered with a different path (old path = ${old.given}, new path = ${abs}); every added file needs a name of its own (SparkFiles.get finds it by name)`);
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `${method}: File ${name} was already registered with a different path (old path = ${old.given}, new path = ${listed}); every added file and archive needs a name of its own (SparkFiles.get finds it by name)`);
     }
     const root = sparkFilesRoot();
     fs.mkdirSync(root, { recursive: true });
@@ -59,41 +99,41 @@ export class AddedFiles {
     const partial = path.join(root, `.adding-${name}`);
     fs.rmSync(partial, { recursive: true, force: true });
     try {
-      fs.cpSync(abs, partial, { recursive: true, dereference: true });
-      const ref: AddedFileRef = { name, sha256: addedFileSha256(partial), directory: st.isDirectory() };
+      make(partial);
+      const ref: AddedFileRef = { name, sha256: addedFileSha256(partial), directory };
       fs.rmSync(dest, { recursive: true, force: true });
       fs.renameSync(partial, dest);
-      this.byName.set(name, { given: abs, real, ref });
+      this.byName.set(name, { given: listed, real, ref, archive });
       this.announce(ref);
     } catch (err) {
       fs.rmSync(partial, { recursive: true, force: true });
       if (err instanceof SluiceError) throw err;
       if (isDiskFull(err)) {
-        throw new DiskFullError({ path: root, what: `the copy of ${abs} sc.addFile keeps`, where: "the driver's scratch directory", fix: "give the driver more space in the system's temporary directory (TMPDIR), where it makes its scratch directory", cause: err });
+        throw new DiskFullError({ path: root, what: `the copy of ${abs} ${method} keeps`, where: "the driver's scratch directory", fix: "give the driver more space in the system's temporary directory (TMPDIR), where it makes its scratch directory", cause: err });
       }
-      throw new SluiceError('SLUICE_IO', `sc.addFile: cannot copy ${abs} into the driver's files directory ${root}: ${(err as Error).message}`, { cause: err });
+      throw new SluiceError('SLUICE_IO', `${method}: cannot ${archive ? 'unpack' : 'copy'} ${abs} into the driver's files directory ${root}: ${(err as Error).message}`, { cause: err });
     }
   }
 
-  /** The absolute paths of the files added, in the order added (Spark's listFiles lists its keys). */
-  list(): string[] {
-    return [...this.byName.values()].map((f) => f.given);
+  /** The absolute paths of the files added (`archives`: of the archives, with their `#name`), in the order added (Spark's listFiles and listArchives list their keys). */
+  list(archives = false): string[] {
+    return [...this.byName.values()].filter((f) => f.archive === archives).map((f) => f.given);
   }
 }
 
 /** `given` as a local path: itself, or a file: URI's path; any other scheme is refused. */
-function localPath(given: string): string {
+function localPath(given: string, method: string): string {
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]+):/.exec(given)?.[1]?.toLowerCase();
   if (scheme === undefined) return given;
   if (scheme === 'file') {
     try {
       return fileURLToPath(given);
     } catch (err) {
-      throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.addFile: '${given}' is not a valid file: URI (${(err as Error).message}); give a path or file:///absolute/path`, { cause: err });
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `${method}: '${given}' is not a valid file: URI (${(err as Error).message}); give a path or file:///absolute/path`, { cause: err });
     }
   }
   throw new SluiceError(
     'SLUICE_BAD_ARGUMENT',
-    `sc.addFile: '${given}': only paths on the driver's disk and file: URIs can be added (Sluice does not fetch ${scheme}: URLs); download the file to the driver first and add its path`,
+    `${method}: '${given}': only paths on the driver's disk and file: URIs can be added (Sluice does not fetch ${scheme}: URLs); download the file to the driver first and add its path`,
   );
 }
