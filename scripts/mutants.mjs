@@ -709,6 +709,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/worker-build-mismatch.test.js', pattern: 'sluice driver refuses' }],
   },
   {
+    id: 'worker-build-refusal-logged-every-time',
+    what: 'the driver logs every refusal of a worker of another build, one a second for each older worker that registers again at every heartbeat',
+    file: 'packages/driver/src/driver-node.ts',
+    search: 'if (seen !== undefined && now - seen.loggedAt < REFUSAL_LOG_INTERVAL_MS) seen.since++;',
+    replace: 'if (seen !== undefined && now - seen.loggedAt < 0) seen.since++;',
+    tests: [{ file: 'packages/cli/dist/test/worker-build-mismatch.test.js', pattern: 'sluice driver refuses' }],
+  },
+  {
     id: 'worker-takes-driver-of-other-build',
     what: "a worker registers with a driver whose answer names another build (or none: an older driver), and serves it",
     file: 'packages/worker/src/worker-node.ts',

@@ -4,6 +4,7 @@
 // meanings. Now, on real processes:
 //  - `sluice driver` refuses a registration of another build (another protocol, another
 //    version) or of an older one (which says none), naming both builds, and does not list it;
+//    an older worker registering again at every heartbeat is logged once a minute;
 //    a worker of its own build registers as before;
 //  - `sluice worker` started against a driver answering as an older build (a gRPC Driver
 //    service of the test's own) exits 1 with SLUICE_VERSION_MISMATCH naming both builds;
@@ -91,6 +92,14 @@ test('sluice driver refuses a worker of an older build, another protocol or anot
       driver.logLines.some((l) => l.includes('worker refused: another Sluice build') && l.includes('"workerId":"w-other-protocol"')),
       'the driver logs the refusal',
     );
+    // A worker of a build before the check is not stopped by the refusal: it registers again at
+    // every heartbeat. Each refusal is answered, the log says it once a minute.
+    for (let i = 0; i < 5; i++) assert.equal((await register({ worker_id: 'w-older' })).code, grpc.status.FAILED_PRECONDITION);
+    // The refusals' log lines are read once a later line shows the log has caught up with them.
+    assert.equal((await register({ worker_id: 'w-marker' })).code, grpc.status.FAILED_PRECONDITION);
+    await pollUntil(() => (driver.logLines.some((l) => l.includes('"workerId":"w-marker"')) ? true : undefined), 30_000, "the driver's log line of w-marker");
+    const olderLines = driver.logLines.filter((l) => l.includes('worker refused: another Sluice build') && l.includes('"workerId":"w-older"'));
+    assert.equal(olderLines.length, 1, olderLines.join('\n'));
   } finally {
     await worker.stop();
   }

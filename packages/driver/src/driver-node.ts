@@ -213,6 +213,9 @@ function runningTasksInfo(tasks: readonly RunningTaskInfo[]): Pick<wire.JobInfo,
   };
 }
 
+/** How often a worker of another build that keeps registering is logged (driver-node's refusedWorkers). */
+const REFUSAL_LOG_INTERVAL_MS = 60_000;
+
 /**
  * The Sluice driver process: cluster membership, job submission, the DAG and task
  * schedulers, and the Driver gRPC service workers and the CLI call.
@@ -260,6 +263,12 @@ export class DriverNode {
   webPort: number | undefined;
   /** Names this run of the driver process: workers that saw another drop that one's jobs (RegisterWorkerResponse.driver_instance). */
   readonly instanceId = crypto.randomBytes(8).toString('hex');
+  /**
+   * Workers of another build refused lately: id -> when the refusal was last logged and how
+   * many since. A worker of a build before the check does not stop when refused: it registers
+   * again at every heartbeat, so each is logged once a minute, not once a second.
+   */
+  private readonly refusedWorkers = new Map<string, { loggedAt: number; since: number }>();
 
   constructor(private readonly opts: DriverOptions) {
     checkSecretStrength(opts.security.secret, 'the driver options (security.secret)');
@@ -549,7 +558,15 @@ export class DriverNode {
         const mismatch = buildMismatch({ sluiceVersion: r.sluice_version, protocol: r.protocol }, THIS_BUILD);
         if (mismatch !== undefined) {
           const address = `${r.host || '127.0.0.1'}:${r.port}`;
-          this.log.warn({ workerId: r.worker_id, address, workerVersion: r.sluice_version, workerProtocol: r.protocol, ...THIS_BUILD }, 'worker refused: another Sluice build');
+          const now = this.clock.now();
+          const seen = this.refusedWorkers.get(r.worker_id);
+          if (seen !== undefined && now - seen.loggedAt < REFUSAL_LOG_INTERVAL_MS) seen.since++;
+          else {
+            for (const [id, e] of this.refusedWorkers) if (now - e.loggedAt >= REFUSAL_LOG_INTERVAL_MS) this.refusedWorkers.delete(id);
+            this.refusedWorkers.set(r.worker_id, { loggedAt: now, since: 0 });
+            const again = seen === undefined ? {} : { refusedSinceLastLogged: seen.since };
+            this.log.warn({ workerId: r.worker_id, address, workerVersion: r.sluice_version, workerProtocol: r.protocol, ...THIS_BUILD, ...again }, 'worker refused: another Sluice build');
+          }
           return callback({ code: grpc.status.FAILED_PRECONDITION, details: `refused worker ${r.worker_id} at ${address}: ${mismatch}` });
         }
         this.registry.register(r.worker_id, `${r.host || '127.0.0.1'}:${r.port}`, r.cores, workerStorage(r.storage));
