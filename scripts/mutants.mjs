@@ -316,8 +316,16 @@ const MUTATIONS = [
     id: 'kinesis-request-timeout-only-warns',
     what: "the Kinesis readers' requestTimeout (20 s) only logs a warning (@smithy/node-http-handler 4.x without throwOnRequestTimeout): a kinesalite paused (SIGSTOP) holds every reader's call for as long as it stays paused, nothing reported, nothing retried (before faults39, 6 December 2026)",
     file: 'packages/kinesis/src/kinesis-client.ts',
-    search: 'requestTimeout: 20_000, throwOnRequestTimeout: true }',
-    replace: 'requestTimeout: 20_000 }',
+    search: 'requestTimeout: REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true }',
+    replace: 'requestTimeout: REQUEST_TIMEOUT_MS }',
+    tests: [{ file: 'packages/kinesis/dist/test/kinesis-server-pause.test.js', pattern: 'paused 25 s' }],
+  },
+  {
+    id: 'kinesis-no-answer-says-unreachable',
+    what: "a Kinesis call that timed out after the endpoint took it (kinesalite paused with SIGSTOP) is reported as an endpoint the readers cannot reach (before faults40, 6 December 2026): the user checks the URL and the network, where the server is stopped or overloaded",
+    file: 'packages/kinesis/src/kinesis-client.ts',
+    search: "  if (name === 'TimeoutError' && !/did not establish a connection/.test((err as Error)?.message ?? '')) return 'no-answer';\n",
+    replace: '',
     tests: [{ file: 'packages/kinesis/dist/test/kinesis-server-pause.test.js', pattern: 'paused 25 s' }],
   },
   {

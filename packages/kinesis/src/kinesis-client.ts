@@ -2,6 +2,11 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KinesisReaderConfig } from './kinesis-reader-config.js';
 
+/** How long a call waits for the endpoint to take its connection (@smithy/node-http-handler's connectionTimeout). */
+export const CONNECTION_TIMEOUT_MS = 5_000;
+/** How long a call waits for its answer once sent (requestTimeout): past it the call fails and the reader retries. */
+export const REQUEST_TIMEOUT_MS = 20_000;
+
 /** A Kinesis client for one receiver run; every call is bounded in time, retries are the reader's. */
 export function createKinesisClient(c: KinesisReaderConfig): KinesisClient {
   return new KinesisClient({
@@ -13,14 +18,14 @@ export function createKinesisClient(c: KinesisReaderConfig): KinesisClient {
     // throwOnRequestTimeout: without it @smithy/node-http-handler 4.x only logs a warning when
     // requestTimeout passes and the call waits on, for ever against an endpoint that accepted
     // and stopped answering (a paused server): the reader then neither reports nor retries.
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 20_000, throwOnRequestTimeout: true }),
+    requestHandler: new NodeHttpHandler({ connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true }),
   });
 }
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'EAI_AGAIN', 'ECONNRESET', 'EPIPE', 'ENETUNREACH']);
 
 /** What went wrong, as a kind the reader acts on. */
-export type KinesisFailure = 'unreachable' | 'missing-stream' | 'credentials' | 'expired-iterator' | 'throttled' | 'other';
+export type KinesisFailure = 'unreachable' | 'no-answer' | 'missing-stream' | 'credentials' | 'expired-iterator' | 'throttled' | 'other';
 
 export function classify(err: unknown): KinesisFailure {
   const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number }; cause?: { code?: string } };
@@ -38,6 +43,10 @@ export function classify(err: unknown): KinesisFailure {
   ) {
     return 'credentials';
   }
+  // The handler's own timeouts are TimeoutErrors (its request timeout's with code ETIMEDOUT
+  // too): one on the connection is an endpoint not reached; one on a call already sent
+  // (requestTimeout, or the socket idle) is an endpoint that took it and stopped answering.
+  if (name === 'TimeoutError' && !/did not establish a connection/.test((err as Error)?.message ?? '')) return 'no-answer';
   const code = e?.code ?? e?.cause?.code;
   if ((code && UNREACHABLE.has(code)) || name === 'TimeoutError' || name === 'RequestTimeout') return 'unreachable';
   return 'other';
@@ -49,6 +58,8 @@ export function describeFailure(err: unknown, c: KinesisReaderConfig, retryMs: n
   switch (classify(err)) {
     case 'unreachable':
       return `Kinesis: cannot reach the endpoint ${c.endpointUrl} (endpointUrl) for stream '${c.streamName}': ${message}; check the URL and that Kinesis is reachable from the workers (retrying every ${retryMs} ms)`;
+    case 'no-answer':
+      return `Kinesis: the endpoint ${c.endpointUrl} (endpointUrl) took the connection but did not answer a call for stream '${c.streamName}' within ${REQUEST_TIMEOUT_MS} ms (the readers' request timeout): ${message}; Kinesis, or a proxy before it, is stopped or overloaded: check that it answers (retrying every ${retryMs} ms)`;
     case 'missing-stream':
       return `Kinesis: the stream '${c.streamName}' (streamName) does not exist at ${c.endpointUrl} in region ${c.regionName} (regionName): ${message}; create it or fix streamName, regionName or endpointUrl (retrying every ${retryMs} ms)`;
     case 'credentials':
