@@ -11188,6 +11188,22 @@ const MUTATIONS = [
     replace: "    this.register('sc.addArchive', abs, path.basename(abs), true,",
     tests: [{ file: 'packages/cli/dist/test/spark-context-api3.test.js', pattern: 'addArchive' }],
   },
+  {
+    id: 'flume-polling-call-waits-for-ever',
+    what: "the polling receiver's calls wait for ever for an answer (no timeoutMs): a SparkSink paused (SIGSTOP) mid-stream is never reported, the user sees an empty stream and no reason",
+    file: 'packages/flume/src/avro-requestor.ts',
+    search: "const timer = setTimeout(() => this.fail(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);",
+    replace: "const timer = setTimeout(() => undefined, 0);",
+    tests: [{ file: 'packages/flume/dist/test/flume-pause.test.js', pattern: 'pull: the SparkSink frozen' }],
+  },
+  {
+    id: 'flume-push-drops-silent-sink',
+    what: "the push receiver drops a connection silent for 1 s as broken, reporting it: a paused avro sink (its agent stopped, a long GC) is reported as an error while nothing is wrong (Spark's FlumeReceiver has no idle timeout)",
+    file: 'packages/flume/src/flume-connection.ts',
+    search: '    socket.setNoDelay(true);',
+    replace: "    socket.setNoDelay(true);\n    socket.setTimeout(1000, () => this.fail('silent for 1 s'));",
+    tests: [{ file: 'packages/flume/dist/test/flume-pause.test.js', pattern: 'push: the avro sink frozen' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

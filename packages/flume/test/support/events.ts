@@ -22,6 +22,12 @@ export function makeEvent(id: number, rnd: () => number, agent: string): FlumeEv
   return { headers: { id: String(id), key, agent, note: `naïve ☃ ${Math.floor(rnd() * 1e6)}` }, body };
 }
 
+/** Events 0..n-1 of the pause tests: makeEvent over one PRNG of `seed`, in id order. */
+export function pausedEvents(n: number, seed: number, agent: string): FlumeEvent[] {
+  const rnd = mulberry32(seed);
+  return Array.from({ length: n }, (_, id) => makeEvent(id, rnd, agent));
+}
+
 export function record(sent: Sent, e: FlumeEvent): void {
   const key = e.headers.key!;
   sent.counts.set(key, (sent.counts.get(key) ?? 0) + 1);
