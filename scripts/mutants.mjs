@@ -11204,6 +11204,14 @@ const MUTATIONS = [
     replace: "    socket.setNoDelay(true);\n    socket.setTimeout(1000, () => this.fail('silent for 1 s'));",
     tests: [{ file: 'packages/flume/dist/test/flume-pause.test.js', pattern: 'push: the avro sink frozen' }],
   },
+  {
+    id: 'submit-waits-out-refused-driver',
+    what: "sluice submit (and sluice workers) to an address where nothing listens waits the 5 s a silent address gets before failing, where spark-submit fails at once on the refused connection (user45's leftover)",
+    file: 'packages/cli/src/submit-client.ts',
+    search: "      if (refused && !settled) void unreachableReason(address).then((why) => fail(why, true));",
+    replace: "      if (refused && settled) void unreachableReason(address).then((why) => fail(why, true));",
+    tests: [{ file: 'packages/cli/dist/test/bad-input.test.js', pattern: 'a driver address where nothing listens' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -1,5 +1,6 @@
+import net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import { CHANNEL_OPTIONS, SluiceError, channelCredentials, chunks, loadProto, secretMetadata, unreachableReason, type SecurityConfig, type wire } from '@sluice/core/internal';
+import { CHANNEL_OPTIONS, SluiceError, channelCredentials, chunks, loadProto, secretMetadata, splitHostPort, unreachableReason, type SecurityConfig, type wire } from '@sluice/core/internal';
 import type { JobBundle } from './bundle-job.js';
 
 export interface JobOutcome {
@@ -23,16 +24,51 @@ export function callError(err: grpc.ServiceError, address: string): SluiceError 
   return new SluiceError('SLUICE_INTERNAL', `driver call failed: ${err.details || err.message}`, { cause: err });
 }
 
-/** First make sure something answers at `address`, so a wrong address fails in seconds, saying why. */
+/**
+ * First make sure something answers at `address`, so a wrong address fails in seconds, saying why.
+ * A refused connection (nothing listens there) fails at once, as spark-submit's does; only a
+ * silent address (a host down, a firewall dropping packets, a paused driver) is waited out for
+ * `timeoutMs`.
+ */
 function waitReady(client: grpc.Client, address: string, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) =>
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (why: string, refused: boolean): void => {
+      if (settled) return;
+      settled = true;
+      // `why` says the connection was refused; a silent address names the wait.
+      const waited = refused ? '' : ` (no gRPC connection within ${timeoutMs} ms)`;
+      reject(new SluiceError('SLUICE_UNREACHABLE', `no Sluice driver answers at ${address}${waited}: ${why}`));
+    };
     client.waitForReady(Date.now() + timeoutMs, (err) => {
-      if (!err) return resolve();
-      void unreachableReason(address).then((why) =>
-        reject(new SluiceError('SLUICE_UNREACHABLE', `no Sluice driver answers at ${address} (no gRPC connection within ${timeoutMs} ms): ${why}`)),
-      );
-    }),
-  );
+      if (settled) return;
+      if (!err) {
+        settled = true;
+        return resolve();
+      }
+      void unreachableReason(address).then((why) => fail(why, false));
+    });
+    void connectionRefused(address).then((refused) => {
+      if (refused && !settled) void unreachableReason(address).then((why) => fail(why, true));
+    });
+  });
+}
+
+/** A plain TCP connection to `address` is refused (ECONNREFUSED): nothing listens on that port. */
+function connectionRefused(address: string): Promise<boolean> {
+  const hp = splitHostPort(address);
+  if (!hp) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: hp.host, port: Number(hp.port) });
+    const done = (refused: boolean): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(refused);
+    };
+    const timer = setTimeout(() => done(false), 2000);
+    socket.once('connect', () => done(false));
+    socket.once('error', (e: NodeJS.ErrnoException) => done(e.code === 'ECONNREFUSED'));
+  });
 }
 
 export interface SubmitOptions {

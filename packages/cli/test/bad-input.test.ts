@@ -204,8 +204,10 @@ test('a driver address where nothing listens fails clearly, saying the connectio
   const port = await freePort();
   const addr = `127.0.0.1:${port}`;
   const env = { ...NO_SECRET_FILE, SLUICE_SECRET: crypto.randomBytes(16).toString('hex') };
+  const t0 = Date.now();
+  let submitMs = 0;
   const [submit, worker, workers] = await Promise.all([
-    runCli(['submit', '--driver', addr, fixture('wordcount-check.ts')], { env, timeoutMs: 30_000 }),
+    runCli(['submit', '--driver', addr, fixture('wordcount-check.ts')], { env, timeoutMs: 30_000 }).finally(() => (submitMs = Date.now() - t0)),
     runCli(['worker', '--driver', addr], { env, timeoutMs: 30_000 }),
     runCli(['workers', '--driver', addr], { env, timeoutMs: 30_000 }),
   ]);
@@ -213,6 +215,10 @@ test('a driver address where nothing listens fails clearly, saying the connectio
   // Each says why: it tried a plain TCP connection after gRPC had none (not gRPC's own details).
   for (const r of [submit, worker, workers]) assert.doesNotMatch(r.stderr, /Waiting for LB pick|Deadline exceeded after/, show(r));
   for (const r of [submit, worker, workers]) assert.ok(r.stderr.includes(`: nothing listens on port ${port} of 127.0.0.1 (connection refused): is \`sluice driver\` running there, on that port?`), show(r));
+  // As spark-submit's: a refused connection fails at once, not after the wait (5 s) a silent address gets.
+  for (const r of [submit, workers]) assert.ok(r.stderr.includes(`no Sluice driver answers at ${addr}: nothing listens`), show(r));
+  for (const r of [submit, workers]) assert.doesNotMatch(r.stderr, /no gRPC connection within/, show(r));
+  console.log(`# submit failed in ${submitMs} ms`);
 });
 
 test('sluice driver --retained-batches 0 is refused, naming the option and the value', async () => {
