@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { SluiceError } from '@sluice/core';
 import { giveBack, takeClient } from './client-cache.js';
-import { redisFailure, timedOut } from './redis-failure.js';
+import { redisFailure, serverOf, timedOut } from './redis-failure.js';
 import type { RedisRecordFunctions, RedisSinkParams } from './redis-options.js';
 
 /** What writing one partition did: commands applied, and 1 if an earlier attempt had applied it (nothing applied). */
@@ -75,7 +75,13 @@ const reached = new Set<string>();
 function restarting(err: unknown, reachedBefore: boolean): boolean {
   const e = (err ?? {}) as { code?: string; message?: string };
   if (/^LOADING\b/.test(e.message ?? '')) return true;
-  return reachedBefore && (['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(e.code ?? '') || /Connection is closed|Stream isn't writeable/i.test(e.message ?? '') || timedOut(err));
+  return reachedBefore && (e.code === 'ECONNREFUSED' || closed(err) || timedOut(err));
+}
+
+/** The connection broke (closed or reset by the server), as opposed to a command refused or unanswered. */
+function closed(err: unknown): boolean {
+  const e = (err ?? {}) as { code?: string; message?: string };
+  return ['ECONNRESET', 'EPIPE'].includes(e.code ?? '') || /Connection is closed|Stream isn't writeable|Command aborted due to connection close/i.test(e.message ?? '');
 }
 
 /**
@@ -133,6 +139,7 @@ export async function writeRedisPartition<T>(p: RedisSinkParams, f: RedisRecordF
   const { client, found } = await watchMarker(p, marker, where);
   let broken = false;
   let inMulti = false;
+  let execSent = false;
   try {
     if (found !== null) {
       await client.unwatch();
@@ -158,6 +165,7 @@ export async function writeRedisPartition<T>(p: RedisSinkParams, f: RedisRecordF
     }
     await queued(client.pipeline().call('set', marker, `applied ${n}`, 'EX', p.markerTtlSeconds));
     // EXEC: null when WATCH saw the marker written meanwhile (a concurrent attempt applied the partition).
+    execSent = true;
     const results = await client.exec();
     inMulti = false;
     if (results === null) return [0, 1];
@@ -181,6 +189,12 @@ export async function writeRedisPartition<T>(p: RedisSinkParams, f: RedisRecordF
     // One that timed out may still answer later (its replies would go to the next command).
     if (inMulti || timedOut(err)) broken = true;
     else await client.unwatch().catch(() => (broken = true));
+    // A server reached in this attempt that closed the connection mid-write (it stopped or
+    // restarted) is no address to check: the attempt fails, and the next one waits for it.
+    if (inMulti && closed(err)) {
+      const applied = execSent ? "whether its EXEC was applied is read from the partition's marker by the task's next attempt (applied at most once)" : 'nothing of it was applied (Redis discards a transaction it did not EXEC)';
+      throw new SluiceError('SLUICE_UNREACHABLE', `${where}: the Redis server ${serverOf(p.url)} closed the connection during the partition's write (${(err as Error).message}): ${applied}; the task's next attempt writes it, waiting for the server up to reconnectTimeoutMs ${p.reconnectTimeoutMs} ms`, { cause: err });
+    }
     throw redisFailure(err, where, p.url, p.commandTimeoutMs);
   } finally {
     giveBack(p.url, p.commandTimeoutMs, client, broken);

@@ -1,0 +1,82 @@
+// A Redis server that closes the connection in the middle of a partition's MULTI (it stopped
+// or restarted): the attempt fails saying the server closed it mid-write and that nothing of
+// the partition was applied, not that the server cannot be reached (an address to check).
+// The server is a few lines of RESP on loopback that answers the handshake, WATCH, GET and
+// MULTI, then drops the connection at the first queued command.
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, test } from 'node:test';
+import { writeRedisPartition } from '../src/redis-partition-writer.js';
+import type { RedisRecordFunctions, RedisSinkParams } from '../src/redis-options.js';
+
+/** The commands of `buf` complete so far (RESP arrays of bulk strings), and the bytes left. */
+function parseCommands(buf: string): { commands: string[][]; rest: string } {
+  const commands: string[][] = [];
+  let at = 0;
+  for (;;) {
+    const head = /^\*(\d+)\r\n/.exec(buf.slice(at));
+    if (!head) break;
+    let i = at + head[0].length;
+    const args: string[] = [];
+    for (let n = Number(head[1]); n > 0; n--) {
+      const len = /^\$(\d+)\r\n/.exec(buf.slice(i));
+      if (!len || buf.length < i + len[0].length + Number(len[1]) + 2) return { commands, rest: buf.slice(at) };
+      i += len[0].length;
+      args.push(buf.slice(i, i + Number(len[1])));
+      i += Number(len[1]) + 2;
+    }
+    commands.push(args);
+    at = i;
+  }
+  return { commands, rest: buf.slice(at) };
+}
+
+let server: net.Server;
+let port = 0;
+const seen: string[] = [];
+
+before(async () => {
+  server = net.createServer((socket) => {
+    let buf = '';
+    let inMulti = false;
+    socket.on('data', (d) => {
+      const { commands, rest } = parseCommands(buf + d.toString('latin1'));
+      buf = rest;
+      for (const [name = ''] of commands) {
+        const cmd = name.toLowerCase();
+        seen.push(cmd);
+        if (inMulti) {
+          socket.destroy();
+          return;
+        }
+        if (cmd === 'info') {
+          const body = '# Server\r\nredis_version:7.0.0\r\nloading:0\r\n';
+          socket.write(`$${body.length}\r\n${body}\r\n`);
+        } else if (cmd === 'get') socket.write('$-1\r\n');
+        else {
+          if (cmd === 'multi') inMulti = true;
+          socket.write('+OK\r\n');
+        }
+      }
+    });
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  port = (server.address() as net.AddressInfo).port;
+});
+
+after(() => new Promise<void>((r) => server.close(() => r())));
+
+test("a connection the server closes inside the partition's MULTI fails the attempt as closed mid-write, nothing applied, not as an address that cannot be reached", async () => {
+  const p: RedisSinkParams = { url: `redis://127.0.0.1:${port}`, kind: 'counter', key: 'wc', increment: false, outputId: 'counter:wc', chunkSize: 100, markerTtlSeconds: 60, reconnectTimeoutMs: 1000, commandTimeoutMs: 5000 };
+  const f: RedisRecordFunctions<{ word: string; n: number }> = { key: undefined, field: (r) => r.word, value: (r) => r.n, member: undefined, score: undefined, onProgress: undefined };
+  const err = await writeRedisPartition(p, f, '1000', 3, [{ word: 'a', n: 1 }, { word: 'b', n: 2 }]).then(
+    () => assert.fail('the write succeeded on a closed connection'),
+    (e: unknown) => e as Error & { code?: string },
+  );
+  // The server got as far as MULTI and one queued command, then closed.
+  assert.ok(seen.includes('multi') && seen.includes('watch'), seen.join(' '));
+  assert.equal(err.code, 'SLUICE_UNREACHABLE', err.message);
+  assert.match(err.message, new RegExp(`^saveToRedis\\(kind 'counter', output 'counter:wc'\\) batch 1000 partition 3: the Redis server 127\\.0\\.0\\.1:${port} closed the connection during the partition's write \\(.+\\): nothing of it was applied \\(Redis discards a transaction it did not EXEC\\); the task's next attempt writes it, waiting for the server up to reconnectTimeoutMs 1000 ms$`));
+  assert.doesNotMatch(err.message, /cannot reach/);
+});
