@@ -268,8 +268,8 @@ const MUTATIONS = [
     id: 'redis-sink-silent-not-waited',
     what: "saveToRedis does not wait for a server that stops answering (a command timed out) as it waits for one that restarts: each attempt fails at its first timeout, and the failure does not say how long it waited",
     file: 'packages/redis/src/redis-partition-writer.ts',
-    search: " || /Connection is closed|Stream isn't writeable/i.test(e.message ?? '') || timedOut(err));\n",
-    replace: " || /Connection is closed|Stream isn't writeable/i.test(e.message ?? ''));\n",
+    search: "  return reachedBefore && (e.code === 'ECONNREFUSED' || closed(err) || timedOut(err));\n",
+    replace: "  return reachedBefore && (e.code === 'ECONNREFUSED' || closed(err));\n",
     tests: [{ file: 'packages/redis/dist/test/redis-sink-pause.test.js', pattern: 'past every attempt' }],
   },
   {
