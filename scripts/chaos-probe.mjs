@@ -144,7 +144,9 @@ const FLUME = flag('flume');
 // connections reset, and the agents restarted (flume-agents-restart: port closed 1-4 s, open
 // transactions rolled back into the channel)
 const FLUME_POLLING = FLUME && flag('polling');
-const FLUME_FAULTS = ['worker-kill', 'worker-kill-receiver', 'worker-kill-two', 'worker-kill-at-log-segment', 'worker-stop-long', 'worker-stop-short', 'driver-kill', 'driver-kill-in-recovery', 'driver-down-long', 'driver-stop', 'flume-sinks-reset', ...(FLUME_POLLING ? ['flume-agents-restart'] : [])];
+// Both: the agents paused 3-12 s (flume-agents-pause: as SIGSTOPped agents, in this process:
+// nothing sent, read or answered, no SparkSink transaction timing out, connections kept).
+const FLUME_FAULTS = ['worker-kill', 'worker-kill-receiver', 'worker-kill-two', 'worker-kill-at-log-segment', 'worker-stop-long', 'worker-stop-short', 'driver-kill', 'driver-kill-in-recovery', 'driver-down-long', 'driver-stop', 'flume-sinks-reset', 'flume-agents-pause', ...(FLUME_POLLING ? ['flume-agents-restart'] : [])];
 // --s3-checkpoint: the default job checkpointing to s3rver (S3CheckpointServer), the log off.
 const S3CKPT = flag('s3-checkpoint');
 const S3_ONLY_FAULTS = ['s3-restart', 's3-down-long', 's3-stop', 's3-slow'];
@@ -1502,6 +1504,14 @@ class Round {
         cluster.server.reset();
         this.note(FLUME_POLLING ? "every SparkSink's connections reset" : "every avro sink's connection reset (an agent restarted)");
         return;
+      case 'flume-agents-pause': {
+        const ms = 3000 + Math.floor(r() * 9000);
+        cluster.server.pause();
+        await sleep(ms);
+        cluster.server.resume();
+        this.note(`the Flume agents paused ${ms} ms (${FLUME_POLLING ? 'the SparkSinks read, answer and time out nothing' : 'the avro sinks send nothing'})`);
+        return;
+      }
       case 'flume-agents-restart': {
         const ms = 1000 + Math.floor(r() * 3000);
         const rolledBack = await cluster.server.restart(ms);
@@ -2204,11 +2214,18 @@ async function flumeSource(n) {
   let busy = 0;
   let failed = 0;
   let next = 0;
+  // flume-agents-pause: no call starts while paused (a call in flight has its answer read later).
+  let gate = Promise.resolve();
+  let openGate = () => {};
   return {
     name: 'flume',
     job: path.join(REPO, 'scripts', 'chaos', 'flume-job.ts'),
     receivers: 1,
-    server: { reset: () => sinks.forEach((s) => s.close()) },
+    server: {
+      reset: () => sinks.forEach((s) => s.close()),
+      pause: () => (gate = new Promise((r) => (openGate = r))),
+      resume: () => openGate(),
+    },
     exact: false,
     async start() {},
     args: () => ['127.0.0.1', String(port)],
@@ -2217,6 +2234,7 @@ async function flumeSource(n) {
       const i = next++ % sinks.length;
       busy++;
       chains[i] = chains[i]
+        .then(() => gate)
         .then(() => sinks[i].send(payloads.map((p) => ({ headers: { n: String(n) }, body: Buffer.from(p) }))))
         .then(
           () => payloads.forEach((p) => acked.add(p)),
@@ -2254,6 +2272,8 @@ async function flumePollingSource() {
     receivers: 1,
     server: {
       reset: () => sinks.forEach((s) => s.resetConnections()),
+      pause: () => sinks.forEach((s) => s.pause()),
+      resume: () => sinks.forEach((s) => s.resume()),
       async restart(ms) {
         const before = sinks.reduce((a, s) => a + s.stats.restartRollbacks, 0);
         await Promise.all(sinks.map((s) => s.restart(ms)));

@@ -8,6 +8,8 @@
 // restart(downMs) is an agent restarted (the chaos probe's --flume --polling): every
 // connection cut, the port closed for downMs, every open transaction rolled back (as a file
 // channel does when its agent starts again), then the same port served again.
+// pause()/resume() is the agent stopped (SIGSTOP) in this process (the chaos probe's
+// flume-agents-pause): nothing read, answered or timed out while paused, connections kept.
 import crypto from 'node:crypto';
 import net from 'node:net';
 import avro from 'avsc';
@@ -57,7 +59,9 @@ export interface SparkSinkStats {
 export class TestSparkSink {
   private server: net.Server | undefined;
   private readonly channel: FlumeEvent[] = [];
-  private readonly open = new Map<string, { events: FlumeEvent[]; timer: NodeJS.Timeout }>();
+  private readonly open = new Map<string, { events: FlumeEvent[]; timer: NodeJS.Timeout | undefined; deadline: number }>();
+  /** While paused: resolves at resume(); and when it paused. */
+  private paused: { readonly until: Promise<void>; readonly resume: () => void; readonly at: number } | undefined;
   private readonly knownClients = new Set<string>();
   private readonly sockets = new Set<net.Socket>();
   private next = 0;
@@ -82,6 +86,7 @@ export class TestSparkSink {
 
   async start(): Promise<void> {
     const server = net.createServer((socket) => {
+      if (this.paused) socket.pause();
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
       this.serve(socket);
@@ -109,6 +114,33 @@ export class TestSparkSink {
     }
     await new Promise((r) => setTimeout(r, downMs));
     await this.start();
+  }
+
+  /** The agent stopped: no byte read or written, no transaction timing out, until resume(). */
+  pause(): void {
+    if (this.paused) return;
+    let resume: () => void = () => undefined;
+    const until = new Promise<void>((r) => (resume = r));
+    this.paused = { until, resume, at: Date.now() };
+    for (const s of this.sockets) s.pause();
+    for (const t of this.open.values()) {
+      clearTimeout(t.timer);
+      t.timer = undefined;
+    }
+  }
+
+  /** The agent woken: the transactions' timeouts go on with the time they had left. */
+  resume(): void {
+    const p = this.paused;
+    if (!p) return;
+    this.paused = undefined;
+    const stoppedMs = Date.now() - p.at;
+    for (const [seq, t] of this.open) {
+      t.deadline += stoppedMs;
+      t.timer = this.timeoutOf(seq, t.deadline - Date.now());
+    }
+    for (const s of this.sockets) s.resume();
+    p.resume();
   }
 
   close(): void {
@@ -141,6 +173,7 @@ export class TestSparkSink {
         const payload = Buffer.concat(frames);
         // One call at a time per connection, answered in order.
         queue = queue.then(async () => {
+          await this.awake();
           let pos = 0;
           let handshake: Buffer | undefined;
           if (!established) {
@@ -172,6 +205,7 @@ export class TestSparkSink {
             answer = Buffer.alloc(0);
           } else throw new Error(`unknown message ${name.value}`);
           const out = Buffer.concat([...(handshake ? [handshake] : []), MetaType.toBuffer({}), BooleanType.toBuffer(false), answer]);
+          await this.awake();
           socket.write(nettyPack(serial, javaBuffers(out)));
         }).catch(() => {
           socket.destroy();
@@ -183,17 +217,26 @@ export class TestSparkSink {
   private async getEventBatch(n: number): Promise<{ errorMsg: string; sequenceNumber: string; events: FlumeEvent[] }> {
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
     for (let waited = 0; this.channel.length === 0 && waited < 100; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    await this.awake();
     if (this.channel.length === 0) return { errorMsg: 'Tried several times, but did not get any events from the channel!', sequenceNumber: '', events: [] };
     const events = this.channel.splice(0, n);
     const seq = `${this.name}-${++this.next}`;
     this.stats.batches++;
     this.stats.largest = Math.max(this.stats.largest, events.length);
-    const timer = setTimeout(() => {
+    this.open.set(seq, { events, timer: this.timeoutOf(seq, this.transactionTimeoutMs), deadline: Date.now() + this.transactionTimeoutMs });
+    return { errorMsg: '', sequenceNumber: seq, events };
+  }
+
+  /** Resolves once not paused. */
+  private async awake(): Promise<void> {
+    while (this.paused) await this.paused.until;
+  }
+
+  private timeoutOf(seq: string, ms: number): NodeJS.Timeout {
+    return setTimeout(() => {
       this.stats.timeouts++;
       this.end(seq, false);
-    }, this.transactionTimeoutMs);
-    this.open.set(seq, { events, timer });
-    return { errorMsg: '', sequenceNumber: seq, events };
+    }, Math.max(0, ms));
   }
 
   /** Commit (ack) or roll back (nack, timeout) a transaction: rolled-back events go back to the channel's head. */
