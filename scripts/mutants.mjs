@@ -11226,6 +11226,14 @@ const MUTATIONS = [
     replace: "      if (refused && settled) void unreachableReason(address).then((why) => fail(why, true));",
     tests: [{ file: 'packages/cli/dist/test/bad-input.test.js', pattern: 'a driver address where nothing listens' }],
   },
+  {
+    id: 'unreplicated-block-warned-each',
+    what: "a receiver whose replica peer stays registered but takes no replica logs 'received block stored on one worker only' for every block (5 a second), not once and then a count (user45's leftover)",
+    file: 'packages/worker/src/executor/executor.ts',
+    search: '              if (unreplicated++ === 0) {',
+    replace: '              if (unreplicated++ >= 0) {',
+    tests: ['packages/cli/dist/test/receiver-replica-silent-peer.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -26,6 +26,9 @@ import { KillsBeforeLaunch } from './kills-before-launch.js';
 import { SpareTaskThreads } from './spare-task-threads.js';
 import type { MainToThread, ThreadData, ThreadOutcome } from './thread-protocol.js';
 
+/** While received blocks find no peer for their replica, how often their count is logged. */
+const UNREPLICATED_SUMMARY_MS = 30_000;
+
 /** Gets a job's bundle onto this worker's disk (fetching it from the driver once). */
 /**
  * A result task's encoded result above this travels as a block the driver reads in chunks
@@ -323,6 +326,13 @@ export class Executor {
     };
     /** Peers that failed a replica, and until when they are skipped. */
     const badUntil = new Map<string, number>();
+    // Blocks kept on this worker alone (no peer took the replica) since the last replicated
+    // one: the first is logged, then a count every UNREPLICATED_SUMMARY_MS and once a replica
+    // is taken again, not a warning a block (5 a second) while a peer stays registered but
+    // takes none (frozen, its store refusing).
+    let unreplicated = 0;
+    let unreplicatedSince = 0;
+    let unreplicatedSaidAt = 0;
     const writer = desc.writer || walWriterName(`${this.selfId}-${Date.now().toString(36)}`);
     const wal = desc.wal_dir
       ? new WriteAheadLogWriter({ dir: desc.wal_dir, writer, rollingIntervalMs: desc.wal_rolling_interval_ms || 60_000, maxSegmentBytes: desc.wal_max_segment_bytes || 64 << 20 })
@@ -388,7 +398,19 @@ export class Executor {
                 log.warn({ err, peer: peer.worker_id }, 'cannot replicate received block; skipping that worker for 30 s');
               }
             }
-            if (locations.length === 1 && peers.length > 0) log.warn({ blockId }, 'received block stored on one worker only: no peer accepted a replica');
+            if (locations.length === 1 && peers.length > 0) {
+              const now = Date.now();
+              if (unreplicated++ === 0) {
+                unreplicatedSince = unreplicatedSaidAt = now;
+                log.warn({ blockId }, `received block stored on one worker only: no peer accepted a replica (the next such blocks are counted, said every ${UNREPLICATED_SUMMARY_MS / 1000} s and once a replica is taken again)`);
+              } else if (now - unreplicatedSaidAt >= UNREPLICATED_SUMMARY_MS) {
+                unreplicatedSaidAt = now;
+                log.warn({ blocks: unreplicated, forMs: now - unreplicatedSince, blockId }, `${unreplicated} received blocks stored on one worker only so far: no peer accepted a replica`);
+              }
+            } else if (locations.length > 1 && unreplicated > 0) {
+              log.warn({ blocks: unreplicated, forMs: Date.now() - unreplicatedSince, blockId, peer: locations[1]!.worker_id }, `received blocks replicated again, after ${unreplicated} stored on one worker only`);
+              unreplicated = 0;
+            }
             const askedAgo = Date.now() - peersAskedAt;
             if ((locations.length === 1 && askedAgo >= 1000) || askedAgo >= 60_000) askPeers();
             events.block({ block_id: blockId, num_records: count, locations, ...position }, (err) => answer(err?.message));
