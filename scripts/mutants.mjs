@@ -10881,6 +10881,8 @@ const MUTATIONS = [
     search: "  if (s.fields.storageLevel !== undefined && 'value' in s.fields.storageLevel) r.storageLevel = revivedStorageLevel(s.fields.storageLevel.value);",
     replace: "  if (s.fields.storageLevel !== undefined && 'value' in s.fields.storageLevel) r.storageLevel = s.fields.storageLevel.value ?? revivedStorageLevel(undefined);",
     tests: [{ file: 'packages/cli/dist/test/custom-receivers-guide.test.js', pattern: 'store\\(\\)' }],
+  },
+  {
     id: 'submit-parallelism-ignored',
     what: "sluice submit --conf spark.default.parallelism reaches the driver and is ignored: the job gets the driver's (spark-submit's --conf is the application's)",
     file: 'packages/driver/src/job/job-launcher.ts',
@@ -11063,6 +11065,8 @@ const MUTATIONS = [
     search: "    if (this.terminal) this.stdin.setRawMode(true);\n    this.channel = new BroadcastChannel(this.name);\n    this.channel.onmessage = (event: unknown): void => {\n      const m = (event as { data: FromShellProgram }).data;\n      if (m.type === 'out') this.stdout.write(m.data);\n      else if (m.type === 'ready') this.start();",
     replace: "    this.channel = new BroadcastChannel(this.name);\n    this.channel.onmessage = (event: unknown): void => {\n      const m = (event as { data: FromShellProgram }).data;\n      if (m.type === 'out') this.stdout.write(m.data);\n      else if (m.type === 'ready') {\n        if (this.terminal) this.stdin.setRawMode(true);\n        this.start();\n      }",
     tests: [{ file: 'packages/cli/dist/test/shell.test.js', pattern: 'on a terminal' }],
+  },
+  {
     id: 'submit-job-handler-index-is-partition',
     what: "sc.submitJob's resultHandler is given the partition where Spark's gives the result's index in `partitions` (JobWaiter.taskSucceeded's outputId)",
     file: 'packages/core/src/context.ts',
@@ -11125,6 +11129,8 @@ const MUTATIONS = [
     search: 'if (sameFiles(threadsTmp, THREADS)) fs.rmSync(threadsTmp',
     replace: 'if (false) fs.rmSync(threadsTmp',
     tests: [{ file: 'packages/cli/dist/test/thread-bundle-rebuilt.test.js', pattern: 'makes the same thread bundles' }],
+  },
+  {
     id: 'union-range-dependency-out-start-zero',
     what: "a union's RangeDependency for its second input starts at the child's partition 0 where Spark's starts where the first input's partitions end",
     file: 'packages/core/src/rdd/dependency.ts',
@@ -11187,6 +11193,8 @@ const MUTATIONS = [
     search: "    this.register('sc.addArchive', abs, alias ?? path.basename(abs), true,",
     replace: "    this.register('sc.addArchive', abs, path.basename(abs), true,",
     tests: [{ file: 'packages/cli/dist/test/spark-context-api3.test.js', pattern: 'addArchive' }],
+  },
+  {
     id: 'redis-closed-mid-write-unreachable',
     what: "saveToRedis: a connection the server closed inside a partition's MULTI (nothing applied) fails the attempt as 'cannot reach the Redis server ... check the host and port', an address to check, where the server was reached and went away mid-write (the fresh-clone CI's redis-sink-restart failure at load 51)",
     file: 'packages/redis/src/redis-partition-writer.ts',
@@ -11285,6 +11293,15 @@ for (const m of MUTATIONS) {
   }
 }
 if (repeated > 0) process.exit(1);
+
+// Two entries joined into one object (a merge conflict at the end of the list resolved by
+// dropping the lines between them): the later keys overwrite the earlier silently, and
+// the earlier mutation is gone. Each entry's `id:` line in this file must be an entry.
+const idLines = fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => /^    id: /.test(l)).length;
+if (idLines !== MUTATIONS.length) {
+  process.stderr.write(`mutants: ${idLines} 'id:' lines but ${MUTATIONS.length} entries: ${idLines - MUTATIONS.length} entr${idLines - MUTATIONS.length === 1 ? 'y was' : 'ies were'} joined into the next (an object with two ids, its keys overwritten); put the closing and opening braces back between them\n`);
+  process.exit(1);
+}
 
 const stale = selected.map((m) => ({ m, why: staleness(ROOT, m) })).filter((x) => x.why !== undefined);
 if (stale.length > 0) {
