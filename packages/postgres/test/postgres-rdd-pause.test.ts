@@ -18,6 +18,7 @@ import type { LocalCluster } from '@sluice/cli';
 import { startPostgres, type PostgresServer } from '@sluice/test-servers';
 import { resumeTree } from '@sluice/test-servers/pause-server';
 import { fixture, pollUntil, startCluster, startJob, type JobEnd } from './job-runner.js';
+import { pgQuery } from './pg-query.js';
 
 const ROWS = 2000;
 const A = { rows: ROWS, numPartitions: 4, fetchSize: 100, atRow: 250 };
@@ -40,15 +41,7 @@ after(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function query<T extends pg.QueryResultRow>(sql: string): Promise<T[]> {
-  const db = new pg.Client({ connectionString: server.url });
-  await db.connect();
-  try {
-    return (await db.query<T>(sql)).rows;
-  } finally {
-    await db.end();
-  }
-}
+const query = <T extends pg.QueryResultRow>(sql: string): Promise<T[]> => pgQuery<T>(server.url, sql);
 
 let run = 0;
 /** Runs the read, the server paused at row A.atRow; wakes it after `pauseMs`, at the first failed attempt, or once the job ended. */

@@ -20,6 +20,7 @@ import { resumeTree } from '@sluice/test-servers/pause-server';
 import { fixture, pollUntil, startCluster, startJob } from './job-runner.js';
 import { partitionRecords } from '@sluice/test-servers/sink-input';
 import { batchesDone, firstBatchTime } from '@sluice/test-servers/sink-job';
+import { pgQuery } from './pg-query.js';
 
 let server: PostgresServer;
 let cluster: LocalCluster;
@@ -38,15 +39,7 @@ after(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function query<T extends pg.QueryResultRow>(sql: string): Promise<T[]> {
-  const db = new pg.Client({ connectionString: server.url });
-  await db.connect();
-  try {
-    return (await db.query<T>(sql)).rows;
-  } finally {
-    await db.end();
-  }
-}
+const query = <T extends pg.QueryResultRow>(sql: string): Promise<T[]> => pgQuery<T>(server.url, sql);
 
 const A = { batches: 10, perBatch: 2000, partitions: 4, words: 500, seed: 9, batchMs: 400 };
 const key = (r: { id: string | number; word: string; n: number }) => `${r.id}|${r.word}|${r.n}`;

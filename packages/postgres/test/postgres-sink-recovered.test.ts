@@ -13,22 +13,13 @@ import pg from 'pg';
 import { startPostgres, type PostgresServer } from '@sluice/test-servers';
 import { recoveredSinkScenario } from '@sluice/test-servers/recovered-sink';
 import { fixture, freePort, type DriverProcess } from './job-runner.js';
+import { pgQuery } from './pg-query.js';
 
 let server: PostgresServer;
 let root: string;
 const runs: DriverProcess[] = [];
 
-/** A query on a connection of the test's own (a refused connect rejects). */
-async function query<T extends pg.QueryResultRow>(sql: string): Promise<T[]> {
-  const db = new pg.Client({ connectionString: server.url });
-  db.on('error', () => undefined);
-  await db.connect();
-  try {
-    return (await db.query<T>(sql)).rows;
-  } finally {
-    await db.end();
-  }
-}
+const query = <T extends pg.QueryResultRow>(sql: string): Promise<T[]> => pgQuery<T>(server.url, sql);
 
 before(async () => {
   server = await startPostgres();

@@ -14,6 +14,7 @@ import { startPostgres, type PostgresServer } from '@sluice/test-servers';
 import { fixture, startCluster, startJob, startKillableCluster } from './job-runner.js';
 import { batchRecords, type SinkRecord } from '@sluice/test-servers/sink-input';
 import { batchesDone, firstBatchTime } from '@sluice/test-servers/sink-job';
+import { pgQuery } from './pg-query.js';
 
 let server: PostgresServer;
 let cluster: LocalCluster;
@@ -35,15 +36,7 @@ after(async () => {
 
 const key = (r: { id: string | number; word: string; n: number }) => `${r.id}|${r.word}|${r.n}`;
 
-async function query<T extends pg.QueryResultRow>(sql: string): Promise<T[]> {
-  const db = new pg.Client({ connectionString: server.url });
-  await db.connect();
-  try {
-    return (await db.query<T>(sql)).rows;
-  } finally {
-    await db.end();
-  }
-}
+const query = <T extends pg.QueryResultRow>(sql: string): Promise<T[]> => pgQuery<T>(server.url, sql);
 
 const A = { batches: 20, perBatch: 2000, partitions: 4, words: 500, seed: 7, batchMs: 400 };
 

@@ -36,13 +36,7 @@ export class AddedFiles {
   add(given: string, recursive: boolean): void {
     if (typeof given !== 'string' || given === '') throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.addFile: give the path of a file on the driver (got ${JSON.stringify(given)})`);
     const abs = resolveJobPath(localPath(given, 'sc.addFile'));
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(abs);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new SluiceError('SLUICE_IO', `sc.addFile: Added file ${describeJobPath(given, abs)} does not exist.`, { cause: err });
-      throw new SluiceError('SLUICE_IO', `sc.addFile: cannot read ${describeJobPath(given, abs)}: ${(err as Error).message}`, { cause: err });
-    }
+    const st = statAdded('sc.addFile', 'file', given, abs);
     if (st.isDirectory() && !recursive) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.addFile: Added file ${abs} is a directory and recursive is not turned on. Add a directory with sc.addFile(path, true)`);
     }
@@ -64,13 +58,7 @@ export class AddedFiles {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.addArchive('${given}'): the name after '#' is the unpacked directory's, a plain name (no '/', not starting with '.')`);
     }
     const abs = resolveJobPath(localPath(file, 'sc.addArchive'));
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(abs);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new SluiceError('SLUICE_IO', `sc.addArchive: Added archive ${describeJobPath(file, abs)} does not exist.`, { cause: err });
-      throw new SluiceError('SLUICE_IO', `sc.addArchive: cannot read ${describeJobPath(file, abs)}: ${(err as Error).message}`, { cause: err });
-    }
+    const st = statAdded('sc.addArchive', 'archive', file, abs);
     if (!st.isFile()) throw new SluiceError('SLUICE_BAD_ARGUMENT', `sc.addArchive: ${abs} is not a file; add an archive (.zip, .tar.gz, .tgz or .tar), or a directory with sc.addFile(path, true)`);
     const kind = archiveKind(path.basename(abs));
     this.register('sc.addArchive', abs, alias ?? path.basename(abs), true, kind !== 'copy', (partial) => {
@@ -136,4 +124,14 @@ function localPath(given: string, method: string): string {
     'SLUICE_BAD_ARGUMENT',
     `${method}: '${given}': only paths on the driver's disk and file: URIs can be added (Sluice does not fetch ${scheme}: URLs); download the file to the driver first and add its path`,
   );
+}
+
+/** The stats of a path given to `op` (resolved to `abs`), or its failure as Spark words it ("Added file ... does not exist."). */
+function statAdded(op: string, what: 'file' | 'archive', given: string, abs: string): fs.Stats {
+  try {
+    return fs.statSync(abs);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new SluiceError('SLUICE_IO', `${op}: Added ${what} ${describeJobPath(given, abs)} does not exist.`, { cause: err });
+    throw new SluiceError('SLUICE_IO', `${op}: cannot read ${describeJobPath(given, abs)}: ${(err as Error).message}`, { cause: err });
+  }
 }
