@@ -262,7 +262,8 @@ test('REST API and job pages, on one cluster', { timeout: 180_000 }, async (t) =
         const actionRows = (/<table class="actions">(.*?)<\/table>/s.exec(jobPage)?.[1] ?? '').split('<tr>').slice(2);
         const warmRows = actionRows.filter((r) => r.includes('streaming warm-up'));
         assert.equal(warmRows.length, 1, 'one action on the job page is the warm-up');
-        assert.match(warmRows[0], new RegExp(`<td>${others[0].jobId}</td>`), 'the warm-up row is the warm-up action');
+        // The action's id, linked to its page (the DAG Visualization).
+        assert.ok(warmRows[0]!.includes(`<td><a href="/jobs/${job.id}/job/?id=${others[0].jobId}">${others[0].jobId}</a></td>`), `the warm-up row is the warm-up action: ${warmRows[0]}`);
         assert.ok(actionRows.filter((r) => r.includes('/streaming/batch/')).every((r) => !r.includes('warm-up')));
 
         // The failed first attempt on 'boom': one failed task, at the fixture's own line.

@@ -110,7 +110,7 @@ test("an option saveToPostgres or postgresRDD does not know (a misspelt one, Spa
     `saveToPostgres(target, options): unknown option 'user' (Spark's setting; in Sluice: { connectionString: 'postgres://user:password@host:5432/database' }); the options are ${sinkOptions}`,
   );
   const read = (extra: Record<string, unknown>): PostgresRDDOptions<PostgresResultRow> => ({ connectionString: server.url, sql: 'SELECT id FROM events WHERE ? <= id AND id <= ?', lowerBound: 1, upperBound: 10, numPartitions: 2, ...extra }) as PostgresRDDOptions<PostgresResultRow>;
-  const readOptions = 'connectionString, sql, lowerBound, upperBound, numPartitions, mapRow, fetchSize';
+  const readOptions = 'connectionString, sql, lowerBound, upperBound, numPartitions, mapRow, fetchSize, queryTimeoutMs';
   refused(() => postgresRDD(sc, read({ fetchsize: 100 })), `postgresRDD(sc, options): unknown option 'fetchsize' (Spark's setting; in Sluice: { fetchSize: 100 }); the options are ${readOptions}`);
   refused(() => postgresRDD(sc, read({ numPartition: 4 })), `postgresRDD(sc, options): unknown option 'numPartition'; the options are ${readOptions}`);
   refused(
