@@ -11242,6 +11242,22 @@ const MUTATIONS = [
     replace: '              if (unreplicated++ >= 0) {',
     tests: ['packages/cli/dist/test/receiver-replica-silent-peer.test.js'],
   },
+  {
+    id: 'map-outputs-stale-fetch-failure-removes-new',
+    what: "a fetch failure of a task given the locations before the map outputs were computed again removes the new outputs on that worker too (a failed attempt's zombie task: the map tasks run a third time; the fresh-clone CI's shuffle-segments failure at c8f7488a)",
+    file: 'packages/driver/src/scheduler/map-output-tracker.ts',
+    search: '      if (x?.workerId === workerId && x.seq <= registeredUpTo) {',
+    replace: '      if (x?.workerId === workerId) {',
+    tests: ['packages/driver/dist/test/scheduler/map-output-tracker.test.js'],
+  },
+  {
+    id: 'map-output-move-forgets-registration',
+    what: "a map output moved to another worker (decommission) counts as registered at the move, so a stale fetch failure on its new worker keeps it",
+    file: 'packages/driver/src/scheduler/map-output-tracker.ts',
+    search: '    o[mapPartition] = { workerId: to.workerId, address: to.address, status: x.status, seq: x.seq };',
+    replace: '    o[mapPartition] = { workerId: to.workerId, address: to.address, status: x.status, seq: ++this.seq };',
+    tests: ['packages/driver/dist/test/scheduler/map-output-tracker.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

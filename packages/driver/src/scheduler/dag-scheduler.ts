@@ -992,6 +992,8 @@ export class DAGScheduler implements RegistryListener {
     }
     // Spark's TaskSet properties: the pool of the action that submitted the stage.
     const pool = job.actions.get(actionId)?.pool;
+    // The map outputs this set's tasks can read: those registered by now (their locations are given now).
+    const outputsUpTo = this.mapOutputs.registrations;
     const callbacks: StageCallbacks = {
       jobId: job.jobId,
       stageId,
@@ -1018,7 +1020,9 @@ export class DAGScheduler implements RegistryListener {
       // parent stages, then computes them as well, where its own tasks would fail on them again).
       onZombieFetchFailed: (f) => {
         if (this.jobs.get(job.jobId) !== job || job.latestAttempt.get(stageId) !== attempt) return;
-        const n = this.mapOutputs.removeOutputsOn(job.jobId, f.shuffleId, f.workerId);
+        // Only the outputs its tasks were given: one computed again meanwhile on the same worker (the
+        // resubmitted map stage's) is not the one its fetch failed on (Spark's epoch check).
+        const n = this.mapOutputs.removeOutputsOn(job.jobId, f.shuffleId, f.workerId, outputsUpTo);
         this.log.warn({ jobId: job.jobId, stageId, attempt, lostShuffleId: f.shuffleId, mapPartition: f.mapPartition, workerId: f.workerId, lostOutputs: n, reason: f.message }, 'fetch failed in a stage attempt that already failed; its map outputs will be recomputed too');
       },
       onSuccess: (partition, outcome, workerId, taskId) => {

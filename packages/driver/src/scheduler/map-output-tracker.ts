@@ -2,6 +2,8 @@ import type { MapOutputLocation, MapStatus } from '@sluice/core/internal';
 
 interface Output extends MapOutputLocation {
   readonly status: MapStatus;
+  /** When it was registered: the tracker's `registrations` count then (a move keeps it). */
+  readonly seq: number;
 }
 
 /** One map output as `outputsOn` lists it. */
@@ -26,6 +28,16 @@ export interface MapOutputRef {
  */
 export class MapOutputTracker {
   private readonly shuffles = new Map<string, (Output | undefined)[]>();
+  private seq = 0;
+
+  /**
+   * How many outputs were registered so far: a task set's reduce tasks read only outputs
+   * registered up to its value when the set was made (their locations are given then), as
+   * Spark's epochs tell a stale fetch failure from one about the current outputs.
+   */
+  get registrations(): number {
+    return this.seq;
+  }
 
   private key(jobId: string, shuffleId: number): string {
     return `${jobId}/${shuffleId}`;
@@ -39,7 +51,7 @@ export class MapOutputTracker {
   }
 
   register(jobId: string, shuffleId: number, numMaps: number, map: number, loc: MapOutputLocation, status: MapStatus): void {
-    this.outputs(jobId, shuffleId, numMaps)[map] = { workerId: loc.workerId, address: loc.address, status };
+    this.outputs(jobId, shuffleId, numMaps)[map] = { workerId: loc.workerId, address: loc.address, status, seq: ++this.seq };
   }
 
   /** Whether map partition `map`'s output is registered (on a worker thought alive). */
@@ -96,12 +108,16 @@ export class MapOutputTracker {
     return any ? out : undefined;
   }
 
-  /** Forget one map output (a fetch failed) and every other output of that shuffle on the same worker. */
-  removeOutputsOn(jobId: string, shuffleId: number, workerId: string): number {
+  /**
+   * Forget one map output (a fetch failed) and every other output of that shuffle on the same
+   * worker; with `registeredUpTo`, only those registered up to then (`registrations`): a fetch
+   * failure of a task made before the outputs were computed again says nothing of the new ones.
+   */
+  removeOutputsOn(jobId: string, shuffleId: number, workerId: string, registeredUpTo = Infinity): number {
     const o = this.shuffles.get(this.key(jobId, shuffleId)) ?? [];
     let n = 0;
     o.forEach((x, i) => {
-      if (x?.workerId === workerId) {
+      if (x?.workerId === workerId && x.seq <= registeredUpTo) {
         o[i] = undefined;
         n++;
       }
@@ -132,7 +148,7 @@ export class MapOutputTracker {
     const o = this.shuffles.get(this.key(jobId, shuffleId));
     const x = o?.[mapPartition];
     if (!o || !x || x.workerId !== fromWorkerId) return false;
-    o[mapPartition] = { workerId: to.workerId, address: to.address, status: x.status };
+    o[mapPartition] = { workerId: to.workerId, address: to.address, status: x.status, seq: x.seq };
     return true;
   }
 

@@ -21,6 +21,30 @@ describe('MapOutputTracker', () => {
     assert.deepEqual(t.locations('j1', 0)?.[1], loc('w3'));
   });
 
+  test("a stale fetch failure (of a task given the locations before the outputs were computed again) removes only the outputs registered up to then, as Spark's epoch check", () => {
+    const t = new MapOutputTracker();
+    for (let m = 0; m < 4; m++) t.register('j1', 0, 4, m, loc(m < 3 ? 'w1' : 'w2'), MapStatus.of([1]));
+    // A reduce stage attempt is made: its tasks read the outputs registered so far.
+    const givenUpTo = t.registrations;
+    // One of its tasks fails to fetch from w1: the outputs on w1 go, and are computed again, one
+    // back on w1 already (the resubmitted map stage still running the other two).
+    assert.equal(t.removeOutputsOn('j1', 0, 'w1', givenUpTo), 3);
+    t.register('j1', 0, 4, 1, loc('w1'), MapStatus.of([1]));
+    // Another task of the failed attempt (a zombie) fails on w1 too: the new output stays.
+    assert.equal(t.removeOutputsOn('j1', 0, 'w1', givenUpTo), 0);
+    assert.deepEqual(t.missing('j1', 0, 4), [0, 2]);
+    // A failure of a task given the new output removes it.
+    assert.equal(t.removeOutputsOn('j1', 0, 'w1', t.registrations), 1);
+    assert.deepEqual(t.missing('j1', 0, 4), [0, 1, 2]);
+    // A moved output keeps when it was registered.
+    t.register('j1', 0, 4, 0, loc('w1'), MapStatus.of([1]));
+    const upTo = t.registrations;
+    assert.ok(t.updateLocation('j1', 0, 0, 'w1', loc('w3')));
+    t.register('j1', 0, 4, 2, loc('w3'), MapStatus.of([1]));
+    assert.equal(t.removeOutputsOn('j1', 0, 'w3', upTo), 1, 'the moved output, not the one registered after');
+    assert.deepEqual(t.missing('j1', 0, 4), [0, 1]);
+  });
+
   test("a reduce task's locations of 2,000 map outputs on 2 workers encode each worker once", () => {
     const t = new MapOutputTracker();
     const maps = 2000;
