@@ -16,6 +16,15 @@ export function timedOut(err: unknown): boolean {
   return /^Command timed out/.test((err as { message?: string } | null)?.message ?? '');
 }
 
+/**
+ * The connection broke: closed or reset by the server (ioredis's messages for a connection
+ * gone, and a command it aborted because of that), as opposed to a command refused or unanswered.
+ */
+export function closed(err: unknown): boolean {
+  const e = (err ?? {}) as { code?: string; message?: string };
+  return ['ECONNRESET', 'EPIPE'].includes(e.code ?? '') || /Connection is closed|Stream isn't writeable|Command aborted due to connection close/i.test(e.message ?? '');
+}
+
 /** An ioredis failure as a SluiceError naming the connector, the setting to fix and `where`. */
 export function redisFailure(err: unknown, where: string, url: string, commandTimeoutMs?: number): SluiceError {
   if (err instanceof SluiceError) return err;
@@ -30,7 +39,7 @@ export function redisFailure(err: unknown, where: string, url: string, commandTi
       { cause: err },
     );
   }
-  if (['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN'].includes(e.code ?? '') || /connect ETIMEDOUT|Connection is closed|Stream isn't writeable/i.test(msg)) {
+  if (['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'EAI_AGAIN'].includes(e.code ?? '') || /connect ETIMEDOUT/i.test(msg) || closed(err)) {
     return new SluiceError('SLUICE_UNREACHABLE', `${where}: cannot reach the Redis server ${server} (url ${redactUrl(url)}): ${msg}; check the host and port in url and that the server runs`, { cause: err });
   }
   if (/WRONGPASS|NOAUTH|invalid password|AUTH.*no password is set|invalid username-password/i.test(msg)) {

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { SluiceError } from '@sluice/core';
 import { giveBack, takeClient } from './client-cache.js';
-import { redisFailure, serverOf, timedOut } from './redis-failure.js';
+import { closed, redisFailure, serverOf, timedOut } from './redis-failure.js';
 import type { RedisRecordFunctions, RedisSinkParams } from './redis-options.js';
 
 /** What writing one partition did: commands applied, and 1 if an earlier attempt had applied it (nothing applied). */
@@ -76,12 +76,6 @@ function restarting(err: unknown, reachedBefore: boolean): boolean {
   const e = (err ?? {}) as { code?: string; message?: string };
   if (/^LOADING\b/.test(e.message ?? '')) return true;
   return reachedBefore && (e.code === 'ECONNREFUSED' || closed(err) || timedOut(err));
-}
-
-/** The connection broke (closed or reset by the server), as opposed to a command refused or unanswered. */
-function closed(err: unknown): boolean {
-  const e = (err ?? {}) as { code?: string; message?: string };
-  return ['ECONNRESET', 'EPIPE'].includes(e.code ?? '') || /Connection is closed|Stream isn't writeable|Command aborted due to connection close/i.test(e.message ?? '');
 }
 
 /**
