@@ -11248,7 +11248,15 @@ const MUTATIONS = [
     file: 'packages/driver/src/scheduler/map-output-tracker.ts',
     search: '      if (x?.workerId === workerId && x.seq <= registeredUpTo) {',
     replace: '      if (x?.workerId === workerId) {',
-    tests: ['packages/driver/dist/test/scheduler/map-output-tracker.test.js'],
+    tests: ['packages/driver/dist/test/scheduler/map-output-tracker.test.js', 'packages/driver/dist/test/scheduler/dag-scheduler-fetch-failed.test.js'],
+  },
+  {
+    id: 'zombie-fetch-failure-ignores-task-set-outputs',
+    what: "a zombie reduce task's fetch failure removes every map output of that shuffle on the worker, those the resubmitted map stage registered there since included (DAGScheduler's onZombieFetchFailed without the outputs its task set was given: the map task runs a third time)",
+    file: 'packages/driver/src/scheduler/dag-scheduler.ts',
+    search: 'this.mapOutputs.removeOutputsOn(job.jobId, f.shuffleId, f.workerId, outputsUpTo);',
+    replace: 'this.mapOutputs.removeOutputsOn(job.jobId, f.shuffleId, f.workerId);',
+    tests: ['packages/driver/dist/test/scheduler/dag-scheduler-fetch-failed.test.js'],
   },
   {
     id: 'map-output-move-forgets-registration',

@@ -9,62 +9,9 @@
 // zombie), and only the lost map output and the missing partitions run again.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { pino } from 'pino';
-import { encodeSmall, type LineageGraph } from '@sluice/core/internal';
-import type { LaunchResult } from '../../src/rpc/worker-endpoint.js';
-import { DAGScheduler } from '../../src/scheduler/dag-scheduler.js';
-import { TaskScheduler } from '../../src/scheduler/task-scheduler.js';
-import { fakeRegistry, settle, type Launch } from './scheduler-fakes.js';
-import { taskSetOptions } from './task-set-test-options.js';
-
-const SHUFFLE = 0;
-
-/** range(0, maps) -> a hash shuffle into `reduces` partitions, collected: node 0 the map side, node 1 the reduce side. */
-function graph(maps: number, reduces: number): LineageGraph {
-  return {
-    root: 1,
-    nodes: {
-      0: { id: 0, numPartitions: maps, op: { kind: 'range', start: 0, end: maps, step: 1 }, parents: [], shuffleParents: [], storage: 'NONE' },
-      1: { id: 1, numPartitions: reduces, op: { kind: 'shuffled', shuffle: { shuffleId: SHUFFLE, partitioner: { kind: 'hash', numPartitions: reduces }, mapSideCombine: false } }, parents: [], shuffleParents: [0], storage: 'NONE' },
-    },
-  };
-}
-
-const base = { stored_blocks: [] as string[], stored_block_bytes: [] as number[], accumulators: Buffer.alloc(0), shuffle_read_bytes: 0 };
-/** A map task's success (no map status: the driver counts data in every segment). */
-const mapDone = (): LaunchResult => ({ ok: true, outcome: { ...base, outcome: 'map_status' } });
-/** A reduce task's result: the partition's value. */
-const resultOf = (value: string): LaunchResult => ({ ok: true, outcome: { ...base, outcome: 'result', result: Buffer.from(encodeSmall({ value, accumulators: {} })) } });
-
-function cluster(workers: Record<string, number>) {
-  const { clock, fakes, registry, add } = fakeRegistry();
-  const log = pino({ level: 'silent' });
-  const scheduler = new TaskScheduler(registry, log);
-  const dag = new DAGScheduler(registry, scheduler, taskSetOptions(), clock, log);
-  add(workers);
-  dag.startJob('job1', 'sha');
-  const kills: string[] = [];
-  for (const [id, f] of fakes) {
-    (f as { killTask: (taskId: string) => void }).killTask = (taskId) => void kills.push(`${id}:${taskId}`);
-  }
-  /** The launches waiting on each worker now, as stage id / partition. */
-  const waiting = (): Record<string, string[]> => Object.fromEntries([...fakes].map(([id, f]) => [id, f.waiting.map((l) => `${l.desc.stage.stageId}/${l.desc.partition}`)]));
-  /** Answer the launch waiting on `workerId` for stage `stageId`'s `partition`. */
-  const answer = async (workerId: string, stageId: number, partition: number, r: LaunchResult): Promise<void> => {
-    const f = fakes.get(workerId)!;
-    const i = f.waiting.findIndex((l: Launch) => l.desc.stage.stageId === stageId && l.desc.partition === partition);
-    assert.ok(i >= 0, `a launch of ${stageId}/${partition} waits on ${workerId}: ${JSON.stringify(waiting())}`);
-    f.waiting.splice(i, 1)[0].resolve(r);
-    await settle();
-  };
-  /** Declare `workerId` lost; its launches still waiting end as its task stream's would, lost. */
-  const lose = async (workerId: string): Promise<void> => {
-    registry.markLost(workerId, 'test');
-    for (const l of fakes.get(workerId)!.waiting.splice(0)) l.resolve({ ok: false, workerLost: true, message: 'the worker endpoint is closed' });
-    await settle();
-  };
-  return { dag, registry, fakes, waiting, answer, kills, lose };
-}
+import type { LineageGraph } from '@sluice/core/internal';
+import { SHUFFLE, cluster, graph, mapDone, resultOf } from './dag-cluster.js';
+import { settle } from './scheduler-fakes.js';
 
 describe("DAGScheduler: a worker lost (Spark's DAGSchedulerSuite executor-lost cases)", () => {
   test('shuffle files lost when the worker is lost (no external shuffle service): its map outputs are forgotten at once, the others kept', async () => {
