@@ -11266,6 +11266,22 @@ const MUTATIONS = [
     replace: '    o[mapPartition] = { workerId: to.workerId, address: to.address, status: x.status, seq: ++this.seq };',
     tests: ['packages/driver/dist/test/scheduler/map-output-tracker.test.js'],
   },
+  {
+    id: 'worker-registration-gives-up-at-once',
+    what: 'a sluice worker whose driver does not answer yet gives up after its first registration attempt (it exited after 10 s) instead of trying again as Spark\'s standalone Worker',
+    file: 'packages/worker/src/worker-node.ts',
+    search: '        if (n >= attempts) {',
+    replace: '        if (n >= 1) {',
+    tests: ['packages/cli/dist/test/worker-registration-retry.test.js'],
+  },
+  {
+    id: 'sluice-worker-registers-once-by-default',
+    what: 'sluice worker makes one registration attempt unless --max-registration-retries is given',
+    file: 'packages/cli/src/main.ts',
+    search: "registrationAttempts: o.maxRegistrationRetries ?? (o.driver === '-' ? 1 : DEFAULT_REGISTRATION_ATTEMPTS),",
+    replace: 'registrationAttempts: o.maxRegistrationRetries ?? 1,',
+    tests: [{ file: 'packages/cli/dist/test/worker-registration-retry.test.js', pattern: 'started before its driver' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -448,6 +448,14 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
   )
   .option('--exit-with-parent', 'stop when standard input closes (the process that started this worker is gone)')
   .option('--max-calls-per-peer <n>', 'gRPC calls one remote IP may have open at once', int('--max-calls-per-peer'), DEFAULT_MAX_CALLS_PER_PEER)
+  .option(
+    '--max-registration-retries <n>',
+    "registration attempts made while no driver answers before the worker gives up, as Spark's spark.worker.maxRegistrationRetries: the first 6 ~10 s apart, the rest ~60 s apart, each failure logged (default 16, about 11 minutes; 1 with --driver -)",
+    atLeast('--max-registration-retries', 1),
+  )
+  .option('--registration-retry-interval <duration>', "base of those intervals ('10s', '500ms'; the later ones are 6 times it; each scaled by one random factor in 0.5-1.5x; default 10s)", (v: string) =>
+    toMillis(/^\d+$/.test(v) ? Number(v) : v, '--registration-retry-interval'),
+  )
   .action(
     async (
       o: ServerOpts & {
@@ -465,12 +473,14 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
         peerConnectTimeout?: number;
         exitWithParent?: boolean;
         maxCallsPerPeer: number;
+        maxRegistrationRetries?: number;
+        registrationRetryInterval?: number;
       },
     ) => {
       const log = createRootLogger(o.logLevel);
       routeGrpcLogs(log);
       log.debug({ code: cliCode() }, 'sluice code loaded');
-      const { WorkerNode } = await import('@sluice/worker');
+      const { WorkerNode, DEFAULT_REGISTRATION_ATTEMPTS } = await import('@sluice/worker');
       // `--driver -` (sluice run's workers): the worker is made, starts its task threads
       // (they load Sluice) and listens while the driver is still starting; it registers
       // once the address comes on standard input.
@@ -504,6 +514,9 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
         replaceSpareThreads: o.replaceSpareThreads,
         taskThreadCode: cliThreadCode('task'),
         peerConnectTimeoutMs: o.peerConnectTimeout,
+        // `--driver -` (sluice run's workers): the driver listens before it sends its address, so one attempt.
+        registrationAttempts: o.maxRegistrationRetries ?? (o.driver === '-' ? 1 : DEFAULT_REGISTRATION_ATTEMPTS),
+        registrationRetryIntervalMs: o.registrationRetryInterval,
         onDecommissionRequested: () => leave(),
         onBuildMismatch: (err) => {
           log.error({ err }, 'the driver is of another Sluice build; stopping');

@@ -208,7 +208,8 @@ test('a driver address where nothing listens fails clearly, saying the connectio
   let submitMs = 0;
   const [submit, worker, workers] = await Promise.all([
     runCli(['submit', '--driver', addr, fixture('wordcount-check.ts')], { env, timeoutMs: 30_000 }).finally(() => (submitMs = Date.now() - t0)),
-    runCli(['worker', '--driver', addr], { env, timeoutMs: 30_000 }),
+    // A worker keeps trying a driver that does not answer (16 attempts by default, as Spark's): two here, then the same error.
+    runCli(['worker', '--driver', addr, '--max-registration-retries', '2', '--registration-retry-interval', '500ms'], { env, timeoutMs: 30_000 }),
     runCli(['workers', '--driver', addr], { env, timeoutMs: 30_000 }),
   ]);
   for (const r of [submit, worker, workers]) assertFails(r, new RegExp(`SLUICE_UNREACHABLE.*no Sluice driver answers at ${addr.replace(/\./g, '\\.')}`));

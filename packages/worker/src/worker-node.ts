@@ -9,6 +9,7 @@ import {
   CallGate,
   DEFAULT_SPILL_RECORDS,
   SluiceError,
+  isSluiceError,
   THIS_BUILD,
   WORKER_MAX_REQUEST_BYTES,
   buildMismatch,
@@ -42,6 +43,7 @@ import { DEFAULT_PEER_CONNECT_TIMEOUT_MS, PEER_CONNECT_TIMEOUT_OPTION, ShuffleCl
 import { BlockManager } from './storage/block-manager.js';
 import { BlockMigrator } from './storage/block-migrator.js';
 import { MemoryReleaser } from './storage/memory-release.js';
+import { DEFAULT_REGISTRATION_RETRY_INTERVAL_MS, RegistrationSchedule } from './registration-retry.js';
 
 /** Default bound of a worker's in-memory blocks: a quarter of the machine's memory, at most 1 GiB. */
 export function defaultMemoryLimit(): number {
@@ -122,6 +124,17 @@ export interface WorkerOptions {
    * worker logs it and stops. A first registration's mismatch is start()'s rejection instead.
    */
   readonly onBuildMismatch?: (err: SluiceError) => void;
+  /**
+   * Attempts `start()` makes to register with a driver that does not answer before it fails
+   * with SLUICE_UNREACHABLE, as Spark's standalone Worker (spark.worker.maxRegistrationRetries,
+   * 16 there: `sluice worker`'s default). Each failed attempt is logged with why and when the
+   * next one is; registration-retry.ts says when. A refusal (another build, a wrong secret)
+   * fails at once. Default 1: one attempt of 10 s (`sluice run`'s workers, whose driver is
+   * already listening).
+   */
+  readonly registrationAttempts?: number;
+  /** Base interval between registration attempts, fuzzed by 0.5-1.5x, 6x after the first 6 attempts (default 10 000 ms, Spark's). */
+  readonly registrationRetryIntervalMs?: number;
 }
 
 /** How a worker's graceful decommission ended (`WorkerNode.decommission`). */
@@ -169,6 +182,8 @@ export class WorkerNode {
   private reregistering = false;
   /** The next quick heartbeat while the driver is unreachable, and the delay it was set with. */
   private retryTimer: NodeJS.Timeout | undefined;
+  /** The wait before the next registration attempt; stop() ends it. */
+  private registrationWait: { timer: NodeJS.Timeout; done: () => void } | undefined;
   private retryDelayMs = 0;
   /** The driver instance this worker last registered with (RegisterWorkerResponse.driver_instance). */
   private driverInstance: string | undefined;
@@ -290,7 +305,7 @@ export class WorkerNode {
       if (this.state !== 'starting') return; // stopped while it waited for the address
       this.connectDriver(address);
     }
-    const interval = await this.register(10_000);
+    const interval = await this.registerRetrying();
     // Stopped while it registered (`sluice run` whose job failed at once): stop() cleared the
     // timers and closes the driver's channel without them; the heartbeat timer and the
     // connection watch set below would outlive it, the watch re-arming on the closed channel
@@ -312,6 +327,10 @@ export class WorkerNode {
     clearInterval(this.heartbeatTimer);
     this.processStats.stop();
     clearTimeout(this.retryTimer);
+    if (this.registrationWait) {
+      clearTimeout(this.registrationWait.timer);
+      this.registrationWait.done();
+    }
     this.memory.stop();
     this.executor.close();
     this.shuffle.close();
@@ -369,6 +388,45 @@ export class WorkerNode {
         },
       ),
     );
+  }
+
+  /**
+   * Register with the driver, trying again while none answers (opts.registrationAttempts,
+   * registration-retry.ts), as Spark's standalone Worker does with its master. Resolves with
+   * the heartbeat interval; a stop() meanwhile resolves it early (start() then returns).
+   */
+  private async registerRetrying(): Promise<number> {
+    const attempts = this.opts.registrationAttempts ?? 1;
+    if (attempts <= 1) return this.register(FIRST_REGISTRATION_TIMEOUT_MS);
+    const schedule = new RegistrationSchedule(attempts, this.opts.registrationRetryIntervalMs ?? DEFAULT_REGISTRATION_RETRY_INTERVAL_MS);
+    const t0 = Date.now();
+    for (let n = 1; ; n++) {
+      const started = Date.now();
+      const gap = schedule.intervalAfter(n);
+      try {
+        // An attempt waits for the driver (its channel reconnects every 250 ms) for half the interval, at most 10 s; then a pause.
+        return await this.register(Math.min(FIRST_REGISTRATION_TIMEOUT_MS, Math.ceil(gap / 2)));
+      } catch (err) {
+        if (!isSluiceError(err) || err.code !== 'SLUICE_UNREACHABLE' || this.state !== 'starting') throw err;
+        if (n >= attempts) {
+          throw new SluiceError(
+            'SLUICE_UNREACHABLE',
+            `no Sluice driver answered this worker's ${attempts} registration attempts at ${this.driverAddress} over ${Math.round((Date.now() - t0) / 1000)} s; giving up (--max-registration-retries sets how many): ${err.message}`,
+            { cause: err },
+          );
+        }
+        const waitMs = Math.max(0, started + gap - Date.now());
+        this.log.warn(
+          { attempt: n, attempts, reason: err.message, nextInMs: waitMs, nextAt: new Date(Date.now() + waitMs).toISOString() },
+          `registration with the driver failed (attempt ${n} of ${attempts}); trying again in ${(waitMs / 1000).toFixed(1)} s`,
+        );
+        await new Promise<void>((done) => {
+          this.registrationWait = { timer: setTimeout(done, waitMs), done };
+        });
+        this.registrationWait = undefined;
+        if (this.state !== 'starting') return 1000;
+      }
+    }
   }
 
   /**
@@ -663,6 +721,8 @@ export class WorkerNode {
 }
 
 /** Quick heartbeat retries while the driver is unreachable (see WorkerNode.retrySoon). */
+/** How long one registration waits for a driver to answer (the only one of `sluice run`'s workers). */
+const FIRST_REGISTRATION_TIMEOUT_MS = 10_000;
 const QUICK_RETRY_FIRST_MS = 50;
 const QUICK_RETRY_MAX_MS = 250;
 const QUICK_RETRY_FOR_MS = 60_000;
