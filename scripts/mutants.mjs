@@ -321,6 +321,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/kinesis/dist/test/kinesis-server-pause.test.js', pattern: 'paused 25 s' }],
   },
   {
+    id: 'receiver-block-position-dropped',
+    what: "the driver drops the source position of a reported block: a reliable receiver's worker frozen (SIGSTOP) past its timeout with the log off, its replacement is sent the unacknowledged lines again and the woken receiver's late blocks holding them are taken too: those lines count twice (the log on fences the late stores by its seal, so the write-ahead-log case passes)",
+    file: 'packages/driver/src/streaming/receiver-tracker.ts',
+    search: '          ...(b.has_position ? { firstPosition: b.first_position } : {}),\n',
+    replace: '          ...(false && b.has_position ? { firstPosition: b.first_position } : {}),\n',
+    tests: [{ file: 'packages/cli/dist/test/stream-worker-pause-nolog.test.js', pattern: 'without the write-ahead log' }],
+  },
+  {
     id: 'kinesis-no-answer-says-unreachable',
     what: "a Kinesis call that timed out after the endpoint took it (kinesalite paused with SIGSTOP) is reported as an endpoint the readers cannot reach (before faults40, 6 December 2026): the user checks the URL and the network, where the server is stopped or overloaded",
     file: 'packages/kinesis/src/kinesis-client.ts',

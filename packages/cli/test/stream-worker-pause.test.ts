@@ -15,36 +15,23 @@
 //   replicated). The receiver restarts elsewhere and batches go on while it is frozen (that
 //   block read from the log, not waited for on the frozen worker); awake, the old receiver is
 //   stopped, and every line the source generated is counted exactly once.
+//   (receiver-worker-pause.ts; the same without the log: stream-worker-pause-nolog.test.ts.)
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { test } from 'node:test';
-import { addWorkers } from './cluster-workers.js';
-import { batchesWhere, type BatchLine } from './batch-progress.js';
-import { decode, type TaskPayload } from '@sluice/core/internal';
-import { fixture, jsonLines, pollUntil, sleep, startJob, within, type RunningJob } from './harness.js';
-import { ReplayableSource, lateAcknowledged } from './replayable-source.js';
-import { BATCH_MS, WORKER_TIMEOUT_MS, membership, registeredAgain, observe, reasons, runStateful, stopAndCheckCounts, tmpDir, withFaultCluster } from './worker-fault-support.js';
+import { pollUntil, sleep } from './harness.js';
+import { FROZEN_BATCHES, PROGRESS_MS, receiverPauseTitle, receiverWorkerPause } from './receiver-worker-pause.js';
+import { WORKER_TIMEOUT_MS, membership, registeredAgain, observe, reasons, runStateful, withFaultCluster } from './worker-fault-support.js';
 
-// How many batches complete without the frozen worker before it is woken, and the bound on
-// that wait: 10x what it takes on a quiet machine (~2-6 s); under the 120 s a shuffle fetch
-// would wait on a silent peer (--peer-connect-timeout here), so a stage stuck on it fails.
-const FROZEN_BATCHES = 3;
-const PROGRESS_MS = 75_000;
+// FROZEN_BATCHES: how many batches complete without the frozen worker before it is woken, and
+// PROGRESS_MS the bound on that wait: 10x what it takes on a quiet machine (~2-6 s); under the
+// 120 s a shuffle fetch would wait on a silent peer (--peer-connect-timeout here), so a stage
+// stuck on it fails (receiver-worker-pause.ts, shared with the receiver's case).
 
 test('a worker frozen (SIGSTOP) during a stream until batches went on without it, then woken', { timeout: 300_000 }, async (t) => {
   await withFaultCluster(async (h, procs) => {
     const seen = observe(h);
     const registry = h.cluster.driver.registry;
     const { joined, lost } = membership(h);
-    // Called right after the driver took in a receiver's report of a new block (from which worker).
-    let afterBlockReport: (workerId: string) => void = () => undefined;
-    const receiverReport = h.cluster.driver.receiverReport.bind(h.cluster.driver);
-    h.cluster.driver.receiverReport = (rep) => {
-      const answer = receiverReport(rep);
-      if (rep.events.some((e) => e.event === 'block')) afterBlockReport(rep.worker_id);
-      return answer;
-    };
 
     await t.test('SIGSTOP of a worker right after it wrote a map output of a batch\'s shuffle: declared lost, its work done elsewhere; awake, it registers again and takes tasks, and every output is exact', async () => {
       const [victimId, victim] = [...procs][0];
@@ -94,99 +81,7 @@ test('a worker frozen (SIGSTOP) during a stream until batches went on without it
       assert.ok(registry.all().some((w) => w.id === victimId), 'the woken worker is registered at the end');
     });
 
-    await t.test('SIGSTOP of the worker running a reliable receiver with the write-ahead log: the receiver restarts elsewhere; awake, the old one is stopped, and every line is counted exactly once', async () => {
-      await addWorkers(h, 3 - registry.all().length, procs);
-      const dir = tmpDir('worker-pause-wal');
-      const source = new ReplayableSource(11);
-      let started: RunningJob | undefined;
-      try {
-        const port = await source.listen();
-        const job = await startJob(h.cluster, fixture('stream-reliable-receiver.ts'), ['127.0.0.1', String(port), String(BATCH_MS), path.join(dir, 'ckpt'), 'wal', path.join(dir, 'stop'), '250']);
-        started = job;
-        const receiver = JSON.parse((await job.waitLine('RECEIVER started ', 30_000)).slice('RECEIVER started '.length)) as { workerId: string };
-        const victim = procs.get(receiver.workerId);
-        assert.ok(victim, 'the receiver runs on a known worker process');
-        source.start(5, 25); // 200 lines/s
-        await batchesWhere(job, '3 batches with records', (bs) => bs.filter((b) => b.numRecords > 0).length >= 3);
-        let contAt: number | undefined;
-        // Frozen right after it reported a block: that block (logged, not replicated) is in
-        // a batch still to run, and the frozen worker is the only one holding it.
-        let frozenAt: number | undefined;
-        // Every stage attempt submitted while the frozen worker is declared lost: a
-        // write-ahead-logged block its tasks read must not list that worker as a place to read
-        // it from (the log is read instead of a silent peer waited on until the fetch's 30 s
-        // deadline). A stage submitted before the loss keeps the plan it was given then. An
-        // event, where a time window (20 s) stood before: it holds however slowly batches run.
-        const submittedWhileLost = new Set<number>();
-        seen.onStage = (e) => {
-          if (frozenAt !== undefined && contAt === undefined && registry.get(receiver.workerId) === undefined) submittedWhileLost.add(e.stageId);
-          else submittedWhileLost.delete(e.stageId);
-        };
-        const lostLocations: string[] = [];
-        for (const w of registry.all()) {
-          const launch = w.endpoint.launchTask.bind(w.endpoint);
-          w.endpoint.launchTask = (desc) => {
-            if (submittedWhileLost.has(desc.stage.stageId)) {
-              for (const n of Object.values(decode<TaskPayload>(desc.stage.payload).plan.nodes)) {
-                if (n.op.kind !== 'blocks') continue;
-                for (const b of n.op.blocks) if (b.wal !== undefined && b.locations.some((l) => l.workerId === receiver.workerId)) lostLocations.push(`${b.blockId} for stage ${desc.stage.stageId} on ${w.id}`);
-              }
-            }
-            return launch(desc);
-          };
-        }
-        afterBlockReport = (workerId) => {
-          if (frozenAt !== undefined || workerId !== receiver.workerId) return;
-          victim.kill('SIGSTOP');
-          frozenAt = Date.now();
-        };
-        try {
-          await pollUntil(() => frozenAt, 30_000, 'a block report from the receiver');
-          afterBlockReport = () => undefined;
-          await job.waitLine('RECEIVER started ', 10 * WORKER_TIMEOUT_MS, (l) => !l.includes(`"${receiver.workerId}"`));
-          const movedAt = Date.now();
-          // Batches run one after another: one stuck reading a block from the frozen worker
-          // (until the fetch's 30 s deadline, or the wake) would hold up every later one (the
-          // launches watched above say whether a task was sent to read from it). The worker
-          // stays frozen until FROZEN_BATCHES batches with records cut after the move completed
-          // (a wait for progress: a fixed 20 s window can lapse under load).
-          const whileFrozen = (): BatchLine[] => jsonLines<BatchLine>(job.lines, 'BATCH ').filter((b) => b.time > movedAt && b.numRecords > 0);
-          await batchesWhere(job, `${FROZEN_BATCHES} batches with records cut after the receiver moved, completed while the old one is frozen`, () => whileFrozen().length >= FROZEN_BATCHES, { stallMs: PROGRESS_MS, maxMs: PROGRESS_MS }).catch((err: Error) => {
-            throw new Error(`${whileFrozen().length} of ${FROZEN_BATCHES} in ${Math.round((Date.now() - movedAt) / 1000)} s after the move: ${err.message}`);
-          });
-          t.diagnostic(`receiver pause: ${FROZEN_BATCHES} batches with records completed ${Date.now() - movedAt} ms after the receiver moved`);
-        } finally {
-          afterBlockReport = () => undefined;
-          seen.onStage = () => undefined;
-          victim.kill('SIGCONT');
-          contAt = Date.now();
-        }
-        assert.deepEqual(lostLocations, [], 'no task read a write-ahead-logged block from the frozen worker declared lost');
-        await registeredAgain(joined, receiver.workerId, contAt!);
-        await batchesWhere(job, '5 batches with records after the wake', (bs) => bs.filter((b) => b.time > contAt! + BATCH_MS && b.numRecords > 0).length >= 5);
-        await stopAndCheckCounts(job, source, path.join(dir, 'stop'));
-        assert.ok(source.connections >= 2, 'the source served a restarted receiver');
-        // Fenced: awake, the replaced receiver read what the source had sent it meanwhile
-        // (~4 s of lines) and stored it, but those stores are refused (its log is sealed), so
-        // it acknowledges none of them; at most a block it had logged before the seal.
-        const late = lateAcknowledged(source, 0);
-        assert.ok(late <= 50, `the replaced receiver acknowledged ${late} lines after its replacement connected (records it made durable after it was replaced)`);
-        const receiversAt = job.lines.filter((l) => l.startsWith('RECEIVER started ')).length;
-        assert.equal(receiversAt, 2, `the receiver started twice (its first worker, another), not again when the old worker woke:\n${job.lines.filter((l) => l.startsWith('RECEIVER ')).join('\n')}`);
-        t.diagnostic(`receiver pause: ${source.lines.length} lines, ${source.resent} sent again, ${source.connections} connections, ${late} acknowledged late by the replaced receiver`);
-      } finally {
-        if (started && !started.ended) {
-          h.cluster.driver.jobs.get(started.id)?.cancel();
-          await within(started.done, 30_000, 'the cancelled job to end').catch(() => undefined);
-        }
-        await source.close();
-        try {
-          fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
-        } catch (err) {
-          t.diagnostic(`could not remove ${dir}: ${(err as Error).message}; left: ${JSON.stringify(fs.readdirSync(path.join(dir, 'ckpt', 'receivedData', '0')))}`);
-        }
-      }
-    });
+    await t.test(receiverPauseTitle('wal'), (st) => receiverWorkerPause(st, h, procs, 'wal'));
 
   });
 });
