@@ -9456,9 +9456,9 @@ const MUTATIONS = [
   {
     id: 'rest-executor-completed-any-outcome',
     what: "REST executors' completedTasks counts every ended attempt (as the worker's own counter did), where Spark's counts an application's successful tasks only",
-    file: 'packages/driver/src/web/rest-api.ts',
-    search: '      completedTasks: c?.completedTasks ?? 0,\n',
-    replace: '      completedTasks: c ? c.completedTasks + c.failedTasks + c.killedTasks : 0,\n',
+    file: 'packages/driver/src/web/executor-summaries.ts',
+    search: '    completedTasks: c?.completedTasks ?? 0,\n',
+    replace: '    completedTasks: c ? c.completedTasks + c.failedTasks + c.killedTasks : 0,\n',
     tests: [{ file: 'packages/cli/dist/test/monitoring-guide.test.js', pattern: 'executors:' }],
   },
   {
@@ -11289,6 +11289,38 @@ const MUTATIONS = [
     search: "registrationAttempts: o.maxRegistrationRetries ?? (o.driver === '-' ? 1 : DEFAULT_REGISTRATION_ATTEMPTS),",
     replace: 'registrationAttempts: o.maxRegistrationRetries ?? 1,',
     tests: [{ file: 'packages/cli/dist/test/worker-registration-retry.test.js', pattern: 'started before its driver' }],
+  },
+  {
+    id: 'executors-no-driver-row',
+    what: "REST executors (and the Executors page) list the workers only, without Spark's executor \"driver\"",
+    file: 'packages/driver/src/web/executor-summaries.ts',
+    search: '  const out: unknown[] = [driverSummary(d, j)];',
+    replace: '  const out: unknown[] = [];',
+    tests: ['packages/cli/dist/test/ui-executors-browser.test.js'],
+  },
+  {
+    id: 'executors-driver-storage-not-broadcasts',
+    what: "the driver's row says it holds no storage: memoryUsed 0 where the broadcasts it holds and serves take bytes",
+    file: 'packages/driver/src/web/executor-summaries.ts',
+    search: '    memoryUsed: broadcastBytes,',
+    replace: '    memoryUsed: 0,',
+    tests: ['packages/cli/dist/test/core-spark-suites4.test.js'],
+  },
+  {
+    id: 'allexecutors-no-dead-workers',
+    what: "allexecutors lists only the registered workers, as executors, not the removed ones (Spark's dead executors)",
+    file: 'packages/driver/src/web/executor-summaries.ts',
+    search: '  if (!all) return out;',
+    replace: '  if (!all || out.length > 0) return out;',
+    tests: ['packages/cli/dist/test/ui-executors-browser.test.js'],
+  },
+  {
+    id: 'executors-page-dead-as-unresponsive',
+    what: "the Executors page shows a removed worker as Unresponsive, not Dead",
+    file: 'packages/driver/src/web/executors-page.ts',
+    search: "(e.removeTime !== undefined ? 'Dead' :",
+    replace: "(e.removeTime === null ? 'Dead' :",
+    tests: ['packages/cli/dist/test/ui-executors-browser.test.js'],
   },
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -29,8 +29,25 @@ interface Seen {
   readonly reached: boolean;
   /** The driver's answer to GetBroadcast: the value, or the gRPC error's code. */
   readonly served: { value: unknown } | { code: number };
+  /** The driver's own row in the same answer (Spark's executor "driver"). */
+  readonly driver: DriverRow | undefined;
+  /** The bytes GetBroadcast streamed (0 when refused): what the driver holds of the value. */
+  readonly servedBytes: number;
+}
+
+/** The fields of the driver's ExecutorSummary the broadcast case reads. */
+interface DriverRow {
+  readonly hostPort: string;
+  readonly isActive: boolean;
+  readonly totalCores: number;
+  readonly totalTasks: number;
+  readonly broadcastBlocks: number;
+  readonly memoryUsed: number;
+  readonly rssBytes: number;
 }
 const seen = new Map<string, Seen>();
+/** The driver's address (host:port), as the cluster was given it. */
+let driverAddress = '';
 
 /** What every worker holds, and its wait: each step's count, or undefined (read once, no wait). */
 const STEPS: [string, number | undefined][] = [
@@ -50,13 +67,20 @@ before(async () => {
     let ended = false;
     void run.finally(() => (ended = true));
     const web = `http://127.0.0.1:${h.cluster.driver.webPort}/api/v1`;
+    driverAddress = h.cluster.driver.address;
     const driver = new (loadProto().sluice.v1.Driver)(h.cluster.driver.address, channelCredentials({ secret: h.cluster.secret }), CHANNEL_OPTIONS);
+    let servedBytes = 0;
+    let driverRow: DriverRow | undefined;
     const served = (jobId: string, id: number): Promise<Seen['served']> =>
       new Promise((resolve) => {
+        servedBytes = 0;
         const parts: Buffer[] = [];
         let failed = false;
         const call = driver.GetBroadcast({ job_id: jobId, broadcast_id: id }, secretMetadata(h.cluster.secret), { deadline: Date.now() + 30_000 });
-        call.on('data', (c: { data: Buffer }) => parts.push(c.data));
+        call.on('data', (c: { data: Buffer }) => {
+          parts.push(c.data);
+          servedBytes += c.data.length;
+        });
         call.on('error', (e: { code: number }) => {
           failed = true;
           resolve({ code: e.code });
@@ -66,8 +90,11 @@ before(async () => {
     const held = async (jobId: string): Promise<number[]> => {
       const r = await fetch(`${web}/applications/${jobId}/executors`);
       assert.equal(r.status, 200, await r.clone().text());
-      const ex = (await r.json()) as { id: string; broadcastBlocks: number }[];
-      return ex.sort((a, b) => a.id.localeCompare(b.id)).map((e) => e.broadcastBlocks);
+      const ex = (await r.json()) as ({ id: string } & DriverRow)[];
+      // The driver's row (Spark lists the driver among the executors) apart: the counts are the workers'.
+      const d = ex.find((e) => e.id === 'driver');
+      driverRow = d && { hostPort: d.hostPort, isActive: d.isActive, totalCores: d.totalCores, totalTasks: d.totalTasks, broadcastBlocks: d.broadcastBlocks, memoryUsed: d.memoryUsed, rssBytes: d.rssBytes };
+      return ex.filter((e) => e.id !== 'driver').sort((a, b) => a.id.localeCompare(b.id)).map((e) => e.broadcastBlocks);
     };
     try {
       for (const [name, want] of STEPS) {
@@ -82,7 +109,7 @@ before(async () => {
           await new Promise((r) => setTimeout(r, 50));
           counts = await held(jobId);
         }
-        seen.set(name, { held: counts, reached: want === undefined || (counts.length === 2 && counts.every((c) => c === want)), served: await served(jobId, bc) });
+        seen.set(name, { held: counts, reached: want === undefined || (counts.length === 2 && counts.every((c) => c === want)), served: await served(jobId, bc), driver: driverRow, servedBytes });
         fs.writeFileSync(path.join(tmp, `ack-${name}`), '');
       }
       reported.read(await run);
@@ -117,11 +144,12 @@ test('BroadcastSuite "Unpersisting TorrentBroadcast on executors only in distrib
   assert.deepEqual(step('created').held, [0, 0]);
   assert.deepEqual(step('created').served, { value: list });
   // afterUsingBroadcast: every worker has it, and the driver.
-  assert.deepEqual(step('used'), { held: [1, 1], reached: true, served: { value: list } });
+  const core = (x: Seen): Pick<Seen, 'held' | 'reached' | 'served'> => ({ held: x.held, reached: x.reached, served: x.served });
+  assert.deepEqual(core(step('used')), { held: [1, 1], reached: true, served: { value: list } });
   // afterUnpersist (removeFromDriver false): the workers' copies gone, the driver's kept.
-  assert.deepEqual(step('unpersisted'), { held: [0, 0], reached: true, served: { value: list } });
+  assert.deepEqual(core(step('unpersisted')), { held: [0, 0], reached: true, served: { value: list } });
   // Used again: each worker fetched it again.
-  assert.deepEqual(step('reused'), { held: [1, 1], reached: true, served: { value: list } });
+  assert.deepEqual(core(step('reused')), { held: [1, 1], reached: true, served: { value: list } });
 });
 
 test('BroadcastSuite "Unpersisting TorrentBroadcast on executors and driver in distributed mode", "Using broadcast after destroy prints callsite": destroy(blocking) drops every copy; any use then fails naming where', () => {
@@ -135,6 +163,21 @@ test('BroadcastSuite "Unpersisting TorrentBroadcast on executors and driver in d
     const e = r[k] as { code?: string; error?: string };
     assert.equal(e.code, 'SLUICE_BAD_ARGUMENT', `${k}: ${JSON.stringify(e)}`);
     assert.match(String(e.error), new RegExp(`^Attempted to use ${String(r.name).replace(/[()]/g, '\\$&')} after it was destroyed \\(destroy at .*core-spark-suites4\\.ts:\\d+:\\d+\\)`), k);
+  }
+});
+
+test('the executors list has the driver (Spark\'s executor "driver"): its address, no cores nor tasks, its storage the broadcasts it holds (kept by unpersist, dropped by destroy), its bytes those it serves', () => {
+  // The driver holds one broadcast at each step but destroyed's (the first destroyed, the second not made yet).
+  const holds: Record<string, number> = { created: 1, used: 1, unpersisted: 1, reused: 1, destroyed: 0, nonblocking: 1 };
+  for (const [name, n] of Object.entries(holds)) {
+    const s = step(name);
+    assert.ok(s.driver, `${name}: no driver row`);
+    assert.deepEqual([s.driver.hostPort, s.driver.isActive, s.driver.totalCores, s.driver.totalTasks], [driverAddress, true, 0, 0], name);
+    assert.equal(s.driver.broadcastBlocks, n, name);
+    // What it holds is what GetBroadcast streams of the step's broadcast (none once destroyed).
+    assert.equal(s.driver.memoryUsed, s.servedBytes, name);
+    assert.ok(n === 0 || s.servedBytes > 0, name);
+    assert.ok(s.driver.rssBytes > 0, `${name}: the driver process's resident memory`);
   }
 });
 

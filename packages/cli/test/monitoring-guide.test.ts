@@ -12,7 +12,8 @@
 // - .../taskSummary: AppStatusStore.taskSummary, over the successful tasks only: each metric's
 //   values sorted, for quantile q the one at min(floor(q * count), count - 1); none succeeded: 404.
 // - ApplicationListResource: status=running|completed, limit=N.
-// - JobExecutionStatus has UNKNOWN (a valid filter); /allexecutors answers as /executors does.
+// - JobExecutionStatus has UNKNOWN (a valid filter); /executors lists the driver first; /allexecutors answers as
+//   /executors does while no worker was removed.
 // - Resources Sluice cannot have (sql, logs, version) answer 404 saying why.
 // - storage/rdd[/{id}] (AppStatusListener's LiveRDD, api.scala's RDDStorageInfo): the RDDs with cached
 //   partitions, read while the job runs (its end drops its blocks); an unpersisted one is gone.
@@ -97,10 +98,11 @@ before(async () => {
     let last: unknown;
     await pollUntil(async () => {
       last = await (await fetch(`${root}/${app}/executors`)).json();
-      const es = last as { diskUsed: number; maxMemory: number; rddBlocks: number }[];
+      const es = last as { id: string; diskUsed: number; maxMemory: number; rddBlocks: number }[];
       // Heartbeats after the unpersisted RDD's 2 blocks went: the cached RDD's 4 and the DISK_ONLY one's 2 are left.
       const blocks = es.reduce((a, e) => a + e.rddBlocks, 0);
-      return es.every((e) => e.maxMemory > 0) && blocks === 4 + 2 && es.reduce((a, e) => a + e.diskUsed, 0) === onDisk?.diskUsed ? true : undefined;
+      // The driver's row has no storage limit (maxMemory 0) and holds no RDD block.
+      return es.every((e) => e.id === 'driver' || e.maxMemory > 0) && blocks === 4 + 2 && es.reduce((a, e) => a + e.diskUsed, 0) === onDisk?.diskUsed ? true : undefined;
     }, 60_000, 'every worker\'s storage told, the unpersisted blocks gone, the executors\' diskUsed summing to the DISK_ONLY RDD\'s').catch(() => undefined);
     got.set('APP/executors#stored', { status: 200, body: last });
     for (let id = 0; id <= MAX_RDD_ID; id++) {
@@ -300,7 +302,7 @@ test('a path under a stage attempt that is no resource is 404, where it answered
   assert.match(r.body.error, /use taskList or taskSummary/);
 });
 
-test('applications: status=completed lists the ended job, status=running does not, limit=0 none, minDate/maxDate/minEndDate/maxEndDate bound its start and end; stages?status=pending is none once the job ended; jobs?status=unknown is a valid, empty filter; allexecutors lists the workers as executors does', () => {
+test('applications: status=completed lists the ended job, status=running does not, limit=0 none, minDate/maxDate/minEndDate/maxEndDate bound its start and end; stages?status=pending is none once the job ended; jobs?status=unknown is a valid, empty filter; executors and allexecutors list the driver, then the workers', () => {
   const ids = (p: string): string[] => (get(p).body as { id: string }[]).map((a) => a.id);
   assert.ok(ids('applications').includes(run.jobId!));
   assert.ok(ids('applications?status=completed').includes(run.jobId!));
@@ -314,8 +316,10 @@ test('applications: status=completed lists the ended job, status=running does no
   // No job runs any more: no stage waits to be submitted (core-spark-suites10 reads them while one runs).
   assert.deepEqual(get('APP/stages?status=pending'), { status: 200, body: [] });
   assert.deepEqual(get('APP/jobs?status=unknown'), { status: 200, body: [] });
-  assert.deepEqual(ids('APP/allexecutors').sort(), workerIds);
-  assert.deepEqual(ids('APP/executors').sort(), workerIds);
+  // The driver first (Spark's executor "driver"), then the workers; none was removed, so allexecutors lists no dead one.
+  assert.deepEqual(ids('APP/allexecutors')[0], 'driver');
+  assert.deepEqual(ids('APP/allexecutors').slice(1).sort(), workerIds);
+  assert.deepEqual(ids('APP/executors'), ids('APP/allexecutors'));
 });
 
 interface Executor {

@@ -178,10 +178,12 @@ test("Environment, Storage, Stages and Executors pages in Chromium, on sluice ru
     await follow(page, '#task-paging a:text-is("2")');
     assert.deepEqual(await shownIds(), launched.slice(0, 20).reverse());
 
-    // Executors: both workers, the job's 131 successful tasks, the RDD's 4 blocks (told by heartbeats).
+    // Executors: the driver and both workers, the job's 131 successful tasks, the RDD's 4 blocks (told by heartbeats).
     await follow(page, '#job-tabs a[data-tab=executors]');
     const execRows = await rows(page, '#executors');
-    assert.deepEqual(execRows.map((r) => r[0]).sort(), workerIds);
+    // The driver's row first (Spark's executor "driver"), then the workers.
+    assert.deepEqual(execRows[0].slice(0, 3), ['driver', execRows[0][1], 'Active']);
+    assert.deepEqual(execRows.slice(1).map((r) => r[0]).sort(), workerIds);
     const total = await pollUntil(
       async () => {
         await page.goto(`${jobBase}executors/`);

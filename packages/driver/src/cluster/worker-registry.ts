@@ -60,6 +60,23 @@ export interface WorkerStorage {
   readonly broadcastBlocks: number;
 }
 
+/**
+ * A worker no longer registered (Spark's dead executor, as allexecutors lists it with its
+ * removeTime and removeReason): the last DEAD_WORKERS_RETAINED removed, as Spark's UI keeps
+ * spark.ui.retainedDeadExecutors (100).
+ */
+export interface RemovedWorker {
+  readonly id: string;
+  readonly address: string;
+  readonly cores: number;
+  /** When it was declared lost or left (clock ms). */
+  readonly removedAt: number;
+  readonly reason: string;
+}
+
+/** Spark's spark.ui.retainedDeadExecutors default. */
+export const DEAD_WORKERS_RETAINED = 100;
+
 export interface RegistryListener {
   workerAdded(w: WorkerInfo): void;
   workerLost(w: WorkerInfo, reason: string): void;
@@ -93,6 +110,8 @@ export class WorkerRegistry {
   private lastCheck: number | undefined;
   /** Addresses of workers declared lost, and when (the last minute's). */
   private readonly lost = new Map<string, number>();
+  /** The workers removed, oldest first, at most DEAD_WORKERS_RETAINED. */
+  private readonly removedWorkers: RemovedWorker[] = [];
 
   constructor(
     private readonly clock: Clock,
@@ -160,6 +179,16 @@ export class WorkerRegistry {
     return this.workers.get(id);
   }
 
+  /** The workers removed (lost or decommissioned), oldest first: the last DEAD_WORKERS_RETAINED. */
+  removed(): readonly RemovedWorker[] {
+    return this.removedWorkers;
+  }
+
+  private remember(w: WorkerInfo, reason: string): void {
+    this.removedWorkers.push({ id: w.id, address: w.address, cores: w.cores, removedAt: this.clock.now(), reason });
+    if (this.removedWorkers.length > DEAD_WORKERS_RETAINED) this.removedWorkers.shift();
+  }
+
   all(): WorkerInfo[] {
     return [...this.workers.values()];
   }
@@ -183,6 +212,7 @@ export class WorkerRegistry {
     const w = this.workers.get(id);
     if (!w) return;
     this.workers.delete(w.id);
+    this.remember(w, reason);
     w.endpoint.close();
     this.log.info({ workerId: w.id, address: w.address, reason }, 'worker decommissioned');
     for (const l of [...this.listeners]) l.workerLost(w, reason);
@@ -243,6 +273,7 @@ export class WorkerRegistry {
 
   private remove(w: WorkerInfo, reason: string): void {
     this.workers.delete(w.id);
+    this.remember(w, reason);
     this.lost.set(w.address, this.clock.now());
     w.endpoint.close();
     this.log.warn({ workerId: w.id, address: w.address, reason }, 'worker lost');

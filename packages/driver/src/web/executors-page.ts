@@ -3,20 +3,25 @@ import { bytes, escapeHtml, ms, page, table, type Cell } from './html.js';
 import { jobTabs } from './job-tabs.js';
 import type { ExecutorView } from './rest-views.js';
 
+type Figures = Omit<ExecutorView, 'id' | 'hostPort' | 'isActive' | 'removeTime' | 'removeReason'>;
+
 /**
  * `/jobs/{id}/executors/`: Spark's Executors tab (ExecutorsPage) from the REST API's
- * `executors`: one row a worker (Sluice's executor) with its address, status, RDD blocks,
- * storage memory (used / limit) and disk, cores, and this job's tasks there (active, failed,
- * complete, total, task time, shuffle read and write) and a Totals row. No thread dumps or
- * logs: a worker runs tasks on its own event loop, not on threads the driver can list.
+ * `allexecutors`: the driver's row (id "driver": its address, the broadcasts it holds as its
+ * storage, no cores nor tasks), then one row a worker (Sluice's executor), the removed ones that
+ * ran this job's tasks as "Dead" (Spark's dead executors), each with its address, status, RDD
+ * blocks, storage memory (used / limit, where a limit is known) and disk, cores, and this job's
+ * tasks there (active, failed, complete, total, task time, shuffle read and write), its process's
+ * resident memory; and a Totals row. No thread dumps or logs: a worker runs tasks on its own event
+ * loop, not on threads the driver can list.
  */
 export function executorsPage(j: DriverJob, execs: readonly ExecutorView[]): string {
-  const row = (e: Omit<ExecutorView, 'id' | 'hostPort' | 'isActive'>, id: string, address: string, status: string): Cell[] => [
+  const row = (e: Figures, id: string, address: string, status: string): Cell[] => [
     id,
     address,
     status,
     e.rddBlocks,
-    `${bytes(e.memoryUsed)} / ${bytes(e.maxMemory)}`,
+    e.maxMemory > 0 ? `${bytes(e.memoryUsed)} / ${bytes(e.maxMemory)}` : bytes(e.memoryUsed),
     bytes(e.diskUsed),
     e.totalCores,
     e.activeTasks,
@@ -26,9 +31,10 @@ export function executorsPage(j: DriverJob, execs: readonly ExecutorView[]): str
     ms(e.totalDuration),
     bytes(e.totalShuffleRead),
     bytes(e.totalShuffleWrite),
+    bytes(e.rssBytes),
   ];
   const sum = (f: (e: ExecutorView) => number): number => execs.reduce((a, e) => a + f(e), 0);
-  const totals = {
+  const totals: Figures = {
     rddBlocks: sum((e) => e.rddBlocks),
     memoryUsed: sum((e) => e.memoryUsed),
     maxMemory: sum((e) => e.maxMemory),
@@ -41,11 +47,16 @@ export function executorsPage(j: DriverJob, execs: readonly ExecutorView[]): str
     totalDuration: sum((e) => e.totalDuration),
     totalShuffleRead: sum((e) => e.totalShuffleRead),
     totalShuffleWrite: sum((e) => e.totalShuffleWrite),
+    rssBytes: sum((e) => e.rssBytes),
   };
-  const headers = ['Worker', 'Address', 'Status', 'RDD Blocks', 'Storage Memory', 'Disk Used', 'Cores', 'Active Tasks', 'Failed Tasks', 'Complete Tasks', 'Total Tasks', 'Task Time', 'Shuffle Read', 'Shuffle Write'];
+  const status = (e: ExecutorView): string => (e.removeTime !== undefined ? 'Dead' : e.isActive ? 'Active' : 'Unresponsive');
+  const workers = execs.filter((e) => e.id !== 'driver');
+  const dead = workers.filter((e) => e.removeTime !== undefined).length;
+  const headers = ['Executor', 'Address', 'Status', 'RDD Blocks', 'Storage Memory', 'Disk Used', 'Cores', 'Active Tasks', 'Failed Tasks', 'Complete Tasks', 'Total Tasks', 'Task Time', 'Shuffle Read', 'Shuffle Write', 'Process Memory'];
+  const summary = `${workers.length} worker${workers.length === 1 ? '' : 's'} and the driver`;
   const body = `${jobTabs(j, 'executors')}
-<h2>Summary</h2>${table(headers, [row(totals, 'Total', `${execs.length} worker${execs.length === 1 ? '' : 's'}`, `${execs.filter((e) => e.isActive).length} active`)], ' id="executors-total"')}
-<h2>Executors (${execs.length})</h2>${table(headers, execs.map((e) => row(e, e.id, e.hostPort, e.isActive ? 'Active' : 'Unresponsive')), ' id="executors"')}
-<p>${escapeHtml("Storage is the worker's (shared by every job on it); the task figures are this job's. Sluice's workers run tasks on an event loop: there are no executor threads to dump.")}</p>`;
+<h2>Summary</h2>${table(headers, [row(totals, 'Total', summary, `${execs.filter((e) => e.isActive).length} active${dead > 0 ? `, ${dead} dead` : ''}`)], ' id="executors-total"')}
+<h2>Executors (${execs.length})</h2>${table(headers, execs.map((e) => row(e, e.id, e.hostPort, status(e))), ' id="executors"')}
+<p>${escapeHtml("The driver's storage is this job's broadcast values, which it holds and serves to the workers; a worker's is the worker's (shared by every job on it); the task figures are this job's. Process Memory is each process's resident memory (the driver's is shared by every job on it). Sluice's workers run tasks on an event loop: there are no executor threads to dump.")}</p>`;
   return page(`Executors: ${j.name} (${j.id})`, body, { head: j.state === 'running' ? '<meta http-equiv="refresh" content="2">' : '' });
 }

@@ -35,7 +35,7 @@ export function jobTabPage(d: DriverNode, j: DriverJob, tab: string, tail: strin
     return env.ok ? reply(environmentPage(j, env.body)) : restFailed(env);
   }
   if (tab === 'executors' && sub === '') {
-    const ex = readRest<ExecutorView[]>(d, j, 'executors');
+    const ex = readRest<ExecutorView[]>(d, j, 'allexecutors');
     return ex.ok ? reply(executorsPage(j, ex.body)) : restFailed(ex);
   }
   if (tab === 'storage' && sub === '') {

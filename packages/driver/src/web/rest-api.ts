@@ -2,6 +2,7 @@ import { DEFAULT_POOL_NAME, failureReason, type FallingBehind } from '@sluice/co
 import type { DriverNode } from '../driver-node.js';
 import type { DriverJob } from '../job/driver-job.js';
 import { environmentInfo } from './environment-info.js';
+import { executorSummaries } from './executor-summaries.js';
 import type { StoredRdd } from '../scheduler/dag-scheduler.js';
 import type { RunningTaskInfo } from '../scheduler/task-set-manager.js';
 import type { JobRecord, JobStageStatus, StageRecord, TaskRecord, UnsubmittedStage } from '../status/job-stage-status.js';
@@ -445,43 +446,6 @@ function taskList(tasks: readonly TaskView[], query: URLSearchParams, host: (wor
 }
 
 /**
- * Spark's ExecutorSummary for each registered worker. The worker's storage (blocks, memory) is the
- * worker's, shared by every application; its task figures are this application's, as Spark's
- * executors are an application's own: activeTasks its running attempts there, completedTasks its
- * successful ones, failedTasks, totalTasks every attempt launched (ended or running),
- * totalDuration, totalShuffleRead and totalShuffleWrite (AppStatusListener.onTaskEnd).
- */
-export function executors(d: DriverNode, j: DriverJob): unknown[] {
-  const running = d.dag.runningTasks(j.runId);
-  return d.registry.all().map((w) => {
-    const c = j.stages.executorCounts(w.id);
-    const active = running.filter((t) => t.workerId === w.id).length;
-    return {
-      id: w.id,
-      hostPort: w.address,
-      isActive: w.unresponsiveSince === undefined,
-      totalCores: w.cores,
-      maxTasks: w.cores,
-      activeTasks: active,
-      completedTasks: c?.completedTasks ?? 0,
-      failedTasks: c?.failedTasks ?? 0,
-      totalTasks: active + (c ? c.completedTasks + c.failedTasks + c.killedTasks : 0),
-      totalDuration: c?.totalDuration ?? 0,
-      totalShuffleRead: c?.totalShuffleRead ?? 0,
-      totalShuffleWrite: c?.totalShuffleWrite ?? 0,
-      memoryUsed: w.storage?.memoryBytes ?? 0,
-      maxMemory: w.storage?.memoryLimitBytes ?? 0,
-      diskUsed: w.storage?.diskBytes ?? 0,
-      rssBytes: w.storage?.rssBytes ?? 0,
-      rddBlocks: w.storage?.rddBlocks ?? 0,
-      inputBlocks: w.storage?.inputBlocks ?? 0,
-      shuffleBlocks: w.storage?.shuffleBlocks ?? 0,
-      broadcastBlocks: w.storage?.broadcastBlocks ?? 0,
-    };
-  });
-}
-
-/**
  * Spark's StorageLevel.description for where a block's copy is (serialized always, one copy:
  * `_SER` and `_2` levels are stored as their plain level): a MEMORY_AND_DISK block spilled to
  * the worker's disk is described as on disk, as Spark's BlockManager reports the block's
@@ -666,10 +630,10 @@ export function restApi(d: DriverNode, path: string, query: URLSearchParams): Re
       }
       return notFound(`no REST resource '${rest.slice(3).join('/')}' under a stage attempt; use taskList or taskSummary`);
     }
+    // The driver and the registered workers; allexecutors adds the removed ones (Spark's dead executors).
     case 'executors':
-    // Spark's allexecutors adds the removed ones; the driver forgets a worker once it is gone, so both list the registered workers.
     case 'allexecutors':
-      return rest.length === 1 ? ok(executors(d, j)) : notFound(`no REST resource '${rest.join('/')}' under /api/v1/applications/${j.id}; Sluice has no executor threads or logs to show`);
+      return rest.length === 1 ? ok(executorSummaries(d, j, rest[0] === 'allexecutors', sparkDate)) : notFound(`no REST resource '${rest.join('/')}' under /api/v1/applications/${j.id}; Sluice has no executor threads or logs to show`);
     case 'environment':
       return rest.length === 1 ? ok(environmentInfo(d, j)) : notFound(`no REST resource '${rest.join('/')}' under /api/v1/applications/${j.id}: environment has nothing under it`);
     case 'storage': {

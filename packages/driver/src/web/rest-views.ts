@@ -89,7 +89,7 @@ export interface TaskSummaryView {
   readonly shuffleWriteMetrics: { readonly writeBytes: readonly number[] };
 }
 
-/** `executors` (Spark's ExecutorSummary). */
+/** `executors` and `allexecutors` (Spark's ExecutorSummary): the driver's (id "driver"), each worker's. */
 export interface ExecutorView {
   readonly id: string;
   readonly hostPort: string;
@@ -106,6 +106,11 @@ export interface ExecutorView {
   readonly maxMemory: number;
   readonly diskUsed: number;
   readonly rddBlocks: number;
+  /** The process's resident memory (the driver's, a worker's as its heartbeat told it; 0 for a removed one). */
+  readonly rssBytes: number;
+  /** Set for a removed worker (allexecutors' dead ones). */
+  readonly removeTime?: string;
+  readonly removeReason?: string;
 }
 
 /** What the REST API answers about job `j` at `resource` (under /api/v1/applications/{id}/). */
