@@ -11322,6 +11322,30 @@ const MUTATIONS = [
     replace: "(e.removeTime === null ? 'Dead' :",
     tests: ['packages/cli/dist/test/ui-executors-browser.test.js'],
   },
+  {
+    id: 'supervise-restarts-unrecoverable',
+    what: 'sluice submit --supervise restarts a program whose every metadata checkpoint is damaged until its restarts are spent, each attempt failing the same way',
+    file: 'packages/driver/src/job/driver-job.ts',
+    search: "    if (state === 'failed' && this.restartsLeft > 0 && !this.stopRequested && error?.unrecoverable !== undefined) {",
+    replace: "    if (state === 'failed' && this.restartsLeft > 0 && !this.stopRequested && error?.unrecoverable !== undefined && false) {",
+    tests: [{ file: 'packages/cli/dist/test/supervise.test.js', pattern: 'damaged' }],
+  },
+  {
+    id: 'supervise-restarts-nothing',
+    what: 'sluice submit --supervise takes every failure as one a restart does not fix',
+    file: 'packages/driver/src/job/driver-job.ts',
+    search: "    if (state === 'failed' && this.restartsLeft > 0 && !this.stopRequested && error?.unrecoverable !== undefined) {",
+    replace: "    if (state === 'failed' && this.restartsLeft > 0 && !this.stopRequested && error !== undefined) {",
+    tests: [{ file: 'packages/cli/dist/test/supervise.test.js', pattern: 'damaged' }],
+  },
+  {
+    id: 'unusable-checkpoint-taken-as-recoverable',
+    what: "the job thread does not take 'no usable metadata checkpoint' (NoUsableCheckpointError, code SLUICE_CHECKPOINT) as a failure a restart meets again",
+    file: 'packages/driver/src/job/unrecoverable-failure.ts',
+    search: "  ['NoUsableCheckpointError', ",
+    replace: "  ['NoUsableCheckpoint', ",
+    tests: [{ file: 'packages/cli/dist/test/supervise.test.js', pattern: 'damaged' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -132,3 +132,41 @@ test('a supervised stateful stream whose program throws mid-stream restarts from
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('sluice submit --supervise of a job whose every metadata checkpoint is damaged fails at once, saying why it is not restarted; a failure a restart may fix is still restarted', { timeout: 120_000 }, async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-supervise-unusable-'));
+  const secret = randomSecret();
+  const driver = await startDriverProcess(secret);
+  const worker = await startWorkerProcess(driver.address, secret);
+  try {
+    const env = { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' };
+    // A checkpoint directory whose one metadata checkpoint fails its checksum (a header whose sum does not match).
+    const ckpt = path.join(root, 'ckpt');
+    fs.mkdirSync(path.join(ckpt, 'metadata'), { recursive: true });
+    fs.writeFileSync(path.join(ckpt, 'metadata', 'checkpoint-000000000007'), `SLUICE-METADATA 1 ${'0'.repeat(64)} 2\n{}`);
+    const r = await runCli(['submit', '--driver', driver.address, '--supervise', '--max-restarts', '3', fixture('supervise-checkpoint.ts'), ckpt], { env, timeoutMs: 90_000 });
+    assert.equal(r.code, 1, r.stderr);
+    // One attempt: the program started once.
+    assert.deepEqual(r.stdout.split('\n').filter((l) => l === 'ATTEMPT'), ['ATTEMPT'], `${r.stderr}\n${driver.logLines.filter((l) => l.includes('restart')).join('\n')}`);
+    assert.match(r.stderr, /SLUICE_CHECKPOINT.*no usable metadata checkpoint in/, r.stderr);
+    assert.match(r.stderr, /--supervise does not restart it: no metadata checkpoint of the directory is usable/, r.stderr);
+    const restarted = (): string[] => driver.logLines.filter((l) => l.includes('"msg":"job failed; restarting it (--supervise)"'));
+    assert.equal(restarted().length, 0, driver.logLines.join('\n'));
+    const refused = driver.logLines.filter((l) => l.includes('not restarting it (--supervise)')).map((l) => JSON.parse(l) as { restartsLeft: number; code: string });
+    assert.deepEqual(refused.map((l) => [l.code, l.restartsLeft]), [['SLUICE_CHECKPOINT', 3]]);
+    const jobs = await listJobs(driver.address, { secret });
+    assert.deepEqual(jobs.map((j) => [j.state, j.attempt]), [['failed', 1]]);
+
+    // The same job on a fresh directory runs (the damage was the failure); a task's failure (always-throws) is restarted as before.
+    const fresh = await runCli(['submit', '--driver', driver.address, '--supervise', fixture('supervise-checkpoint.ts'), path.join(root, 'fresh')], { env, timeoutMs: 90_000 });
+    assert.equal(fresh.code, 0, fresh.stderr);
+    const thrown = await runCli(['submit', '--driver', driver.address, '--supervise', '--max-restarts', '1', fixture('always-throws.ts')], { env, timeoutMs: 60_000 });
+    assert.equal(thrown.code, 1, thrown.stderr);
+    assert.doesNotMatch(thrown.stderr, /--supervise does not restart it/);
+    assert.equal(restarted().length, 1, driver.logLines.join('\n'));
+  } finally {
+    await worker.stop();
+    await driver.stop();
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -569,7 +569,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         return;
       }
       case 'failed':
-        this.attemptEnded('failed', { code: m.code, message: m.message, stack: m.stack });
+        this.attemptEnded('failed', { code: m.code, message: m.message, stack: m.stack, ...(m.unrecoverable === undefined ? {} : { unrecoverable: m.unrecoverable }) });
         return;
       default: {
         const never: never = m;
@@ -616,6 +616,11 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       setTimeout(() => a.thread.terminate(), 2000).unref();
     } else a.thread.terminate();
     this.spec.threads?.attemptEnded();
+    if (state === 'failed' && this.restartsLeft > 0 && !this.stopRequested && error?.unrecoverable !== undefined) {
+      // A restart would fail the same way: stop now, saying why, with the restarts left unspent.
+      this.log.warn({ attempt: a.number, restartsLeft: this.restartsLeft, code: error.code, reason: error.message, why: error.unrecoverable }, 'job failed in a way a restart does not fix; not restarting it (--supervise)');
+      return this.finish(state, { ...error, message: `${error.message} (--supervise does not restart it: ${error.unrecoverable})` });
+    }
     if (state === 'failed' && this.restartsLeft > 0 && !this.stopRequested) {
       this.restartsLeft--;
       const next = a.number + 1;

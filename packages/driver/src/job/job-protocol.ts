@@ -37,6 +37,8 @@ export interface ErrorInfo {
   readonly code: string;
   readonly message: string;
   readonly stack: string;
+  /** Why a restart (--supervise) would meet this failure again (unrecoverable-failure.ts); undefined when it may not. */
+  readonly unrecoverable?: string;
 }
 
 export type JobToMain =

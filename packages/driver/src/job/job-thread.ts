@@ -48,6 +48,7 @@ import {
 import type { JobThreadData, JobToMain, MainToJob } from './job-protocol.js';
 import { MainOutbox } from './main-outbox.js';
 import { noMainMessage } from './no-main-message.js';
+import { unrecoverableWhy } from './unrecoverable-failure.js';
 
 /** Stack frames an error of the driver program keeps: enough for Sluice's under the user's call. */
 const PROGRAM_STACK_FRAMES = 64;
@@ -333,7 +334,9 @@ function jobReply(reply: MainToJob): JobRunResult {
 /** The message of a program that failed with `err`. */
 function failure(code: string, err: unknown, prefix = ''): JobToMain {
   const info = userErrorInfo(err);
-  return { type: 'failed', code: isSluiceError(err) ? err.code : code, message: prefix + info.message, stack: info.stack };
+  const c = isSluiceError(err) ? err.code : code;
+  const unrecoverable = unrecoverableWhy(c, err instanceof Error ? err.name : undefined);
+  return { type: 'failed', code: c, message: prefix + info.message, stack: info.stack, ...(unrecoverable === undefined ? {} : { unrecoverable }) };
 }
 
 /** Run the job `data` describes to its end: the message that says how it ended (sent by the caller). */
@@ -359,7 +362,7 @@ async function runMain(data: JobThreadData): Promise<JobToMain> {
   }
   if (typeof main !== 'function') {
     // The user's mistake, in the user's file: no frame of this thread would help.
-    return { type: 'failed', code: 'SLUICE_JOB_NO_MAIN', message: noMainMessage(mod), stack: '' };
+    return { type: 'failed', code: 'SLUICE_JOB_NO_MAIN', message: noMainMessage(mod), stack: '', unrecoverable: unrecoverableWhy('SLUICE_JOB_NO_MAIN', undefined) };
   }
   const sc = new SluiceContext(backendOf(data));
   try {

@@ -1,0 +1,29 @@
+/**
+ * Which failures of a job's program `--supervise` does not restart: those the same bundle,
+ * arguments and checkpoint meet again on every attempt, so a restart would only spend the
+ * restarts left (`--max-restarts`) and end the same way. Spark's --supervise restarts a
+ * driver on any non-zero exit; Sluice knows the failure's error code, and stops at once for:
+ */
+const UNRECOVERABLE_CODES: ReadonlyMap<string, string> = new Map([
+  ['SLUICE_JOB_NO_MAIN', 'the job file has no default export to run, and the next attempt runs the same file'],
+  ['SLUICE_JOB_FILE_NOT_FOUND', 'a file the job names does not exist, and the next attempt names the same'],
+  ['SLUICE_JOB_COMPILE', 'the job does not compile, and the next attempt runs the same code'],
+  ['SLUICE_VERSION_MISMATCH', 'it was made by another Sluice build than this driver, which a restart does not change'],
+  ['SLUICE_TASK_NOT_SERIALIZABLE', 'a function or value the job sends to its tasks cannot be shipped, and the next attempt sends the same'],
+]);
+
+/**
+ * Errors whose code (SLUICE_CHECKPOINT) also covers what a restart may fix (a store that did
+ * not answer, a full disk), told apart by their class, which core names for this.
+ */
+const UNRECOVERABLE_CLASSES: ReadonlyMap<string, string> = new Map([
+  ['NoUsableCheckpointError', 'no metadata checkpoint of the directory is usable, and the next attempt reads the same ones'],
+]);
+
+/**
+ * Why a program failure with `code` (and error class `name`) is not worth a restart, or
+ * undefined when a restart may fix it (any other failure, as Spark's --supervise).
+ */
+export function unrecoverableWhy(code: string, name: string | undefined): string | undefined {
+  return UNRECOVERABLE_CODES.get(code) ?? (name === undefined ? undefined : UNRECOVERABLE_CLASSES.get(name));
+}
