@@ -3,8 +3,9 @@
 // one range per key on the driver; tasks read the ranges on the workers. Checked against
 // the ranges the test computes itself from the same seed: every batch reads exactly its
 // ranges, every number of every key once; a key's range goes to the worker that read
-// that key in the batch before (locality), though its partition index changes each batch
-// (the first batch's tasks are slow, so both workers read some keys).
+// that key in the batch before (locality: the key's hash picks the same worker while the
+// workers stay the same, as Spark's KafkaRDD), though its partition index changes each
+// batch; the keys' hashes (97 to 100) split them over both workers.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fixture, jsonLines, withCluster } from './harness.js';

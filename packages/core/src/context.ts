@@ -322,6 +322,17 @@ export class SluiceContext {
   }
 
   /**
+   * @internal rdd.preferredLocations(partition): the worker ids a task over the RDD's partition
+   * would prefer, asked of the driver now (the program waits for the answer).
+   */
+  preferredLocationsOf(rdd: RDD<unknown>, partition: number): string[] {
+    this.assertNotStopped('rdd.preferredLocations');
+    const status = this.backend.status;
+    if (status === undefined) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'rdd.preferredLocations: this cluster backend cannot answer status queries');
+    return [...(status.call(this.backend, { kind: 'preferredLocations', graph: rdd.lineage(), partition }) as readonly string[])];
+  }
+
+  /**
    * Spark's getRDDStorageInfo: the persisted RDDs (getPersistentRDDs') with cached partitions,
    * ascending by id, each an RDDInfo: its id, name, numPartitions, storageLevel (the level
    * `persist` was given), numCachedPartitions, memSize and diskSize (the bytes of its blocks in

@@ -44,6 +44,7 @@ export type { ForeachRDDOptions, OutputCheckpointState } from './dstream/output-
 export { SinkServerReached } from './dstream/sink-server-reached.js';
 export { DirectInputDStream } from './dstream/direct-input-dstream.js';
 export { DirectInputRDD, type DirectReader, type DirectReadContext, type DirectSource } from './rdd/direct-input-rdd.js';
+export { javaStringHashCode, type DirectPlacement } from './rdd/direct-placement.js';
 export { StateSpec } from './dstream/state-spec.js';
 export { StateHandle as State } from './dstream/state-handle.js';
 export type { MapWithStateDStream } from './dstream/state-dstreams.js';

@@ -1,5 +1,7 @@
 import { Admin, Consumer } from '@platformatic/kafka';
-import { DirectInputDStream, SluiceError, type DirectReader, type DirectSource, type StreamingContext } from '@sluice/core';
+import { DirectInputDStream, SluiceError, type DirectPlacement, type DirectReader, type DirectSource, type StreamingContext } from '@sluice/core';
+import { kafkaPlacement } from './kafka-placement.js';
+import { LocationStrategies, type LocationStrategy } from './spark-strategies.js';
 import { clientOptions, connectionParams, validateStreamOptions, type ConnectionParams, type DirectStreamOptions } from './kafka-params.js';
 import type { KafkaRecord } from './kafka-record.js';
 import { KafkaRDD, rangeCount, type OffsetRange } from './offset-range.js';
@@ -27,7 +29,9 @@ const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`
  * over the partitions by lag, each share capped at maxRatePerPartition, as Spark's
  * maxMessagesPerPartition); each non-empty range is one partition of the batch's
  * KafkaRDD, read by a task with the worker's cached consumer (a partition's task prefers
- * the worker that read it before). Partitions added to a topic and topics matching the
+ * the worker its TopicPartition hash picks among the workers taking tasks, as Spark's
+ * LocationStrategies.PreferConsistent: the same one while the workers stay the same, and a
+ * worker that joins gets its share at the next batch; PreferFixed narrows it to a host). Partitions added to a topic and topics matching the
  * pattern are picked up at the next batch; with `assign`, exactly the partitions named
  * are read (Spark's Assign). A broker down or restarting is retried for
  * `retryTimeoutMs` on both sides. Isolation is read_committed: a range ends at the
@@ -66,6 +70,8 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
   constructor(
     ssc: StreamingContext,
     private readonly options: DirectStreamOptions,
+    /** Where each partition's task prefers to run (Spark's LocationStrategy; PreferConsistent by default). */
+    private readonly locationStrategy: LocationStrategy = LocationStrategies.PreferConsistent,
   ) {
     super(ssc, 'KafkaUtils.createDirectStream');
     validateStreamOptions(options);
@@ -80,8 +86,9 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
     return true;
   }
 
-  protected override localityKey(r: OffsetRange): string {
-    return `${r.topic}-${r.partition}`;
+  /** Spark's KafkaRDD.getPreferredLocations: the partition's hash over the workers taking tasks, among PreferFixed's host when it names one. */
+  protected override preferredPlacement(r: OffsetRange): DirectPlacement {
+    return kafkaPlacement(r.topic, r.partition, this.locationStrategy.hostMap);
   }
 
   protected override recordsIn(r: OffsetRange): number {

@@ -21,7 +21,7 @@
 export { KafkaUtils } from './kafka-utils.js';
 export { DirectKafkaInputDStream, type CanCommitOffsets, type OffsetCommitCallback } from './direct-kafka-input-dstream.js';
 export { KafkaRDD, OffsetRange, hasOffsetRanges, type HasOffsetRanges } from './offset-range.js';
-export { ByteArrayDeserializer, ConsumerStrategies, LocationStrategies, TopicPartition, type ConsumerStrategy, type KafkaParams, type LocationStrategy, type PartitionOffsets } from './spark-strategies.js';
+export { ByteArrayDeserializer, ConsumerStrategies, LocationStrategies, TopicPartition, type ConsumerStrategy, type KafkaParams, type LocationStrategy, type PartitionHosts, type PartitionOffsets } from './spark-strategies.js';
 export { valueString, keyString, valueJson, valueStrings, decodeRecords, isValidUtf8, type DecodeRecordsOptions, type KafkaRecord, type ValueStringsOptions } from './kafka-record.js';
 export { saveToKafka, type KafkaSinkRecord, type SaveToKafkaOptions } from './kafka-sink.js';
 export { saveToKafkaTransactionally, type RangeProcessor, type TransactionalBatchResult, type TransactionalKafkaOptions } from './kafka-transactional-sink.js';

@@ -3,6 +3,7 @@ import { DirectKafkaInputDStream } from './direct-kafka-input-dstream.js';
 import { connectionParams, type DirectStreamOptions, type KafkaConnection } from './kafka-params.js';
 import type { KafkaRecord } from './kafka-record.js';
 import { KafkaRDD, type OffsetRange } from './offset-range.js';
+import { kafkaPlacement } from './kafka-placement.js';
 import { readOffsetRange } from './read-offset-range.js';
 import { connectionOfParams, isLocationStrategy, type ConsumerStrategy, type KafkaParams, type LocationStrategy } from './spark-strategies.js';
 
@@ -22,7 +23,7 @@ export abstract class KafkaUtils {
     if (consumerStrategy?.kind !== 'ConsumerStrategy') {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `KafkaUtils.createDirectStream(ssc, ${optionsOrLocation.name}, ...): the third argument is ${consumerStrategy === undefined ? 'missing' : 'not a ConsumerStrategy'}; give ConsumerStrategies.Subscribe(topics, kafkaParams), SubscribePattern(pattern, kafkaParams) or Assign(topicPartitions, kafkaParams)`);
     }
-    return new DirectKafkaInputDStream(ssc, consumerStrategy.options);
+    return new DirectKafkaInputDStream(ssc, consumerStrategy.options, optionsOrLocation);
   }
 
   /**
@@ -35,7 +36,7 @@ export abstract class KafkaUtils {
   static createRDD(sc: SluiceContext, kafkaParams: KafkaParams | ReadonlyMap<string, unknown>, ranges: readonly OffsetRange[], locationStrategy?: LocationStrategy): KafkaRDD<KafkaRecord>;
   static createRDD(sc: SluiceContext, options: KafkaConnection | KafkaParams | ReadonlyMap<string, unknown>, ranges: readonly OffsetRange[], locationStrategy?: LocationStrategy): KafkaRDD<KafkaRecord> {
     if (locationStrategy !== undefined && !isLocationStrategy(locationStrategy)) {
-      throw new SluiceError('SLUICE_BAD_ARGUMENT', `KafkaUtils.createRDD: the fourth argument is not a LocationStrategy; give LocationStrategies.PreferConsistent or leave it out`);
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `KafkaUtils.createRDD: the fourth argument is not a LocationStrategy; give LocationStrategies.PreferConsistent (or PreferFixed(hostMap)) or leave it out`);
     }
     if (locationStrategy?.name === 'PreferBrokers') {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', "KafkaUtils.createRDD: LocationStrategies.PreferBrokers needs a stream's consumer to look up the leaders (as in Spark); give LocationStrategies.PreferConsistent");
@@ -49,6 +50,6 @@ export abstract class KafkaUtils {
     }
     const reader = sc.ship((range: OffsetRange) => readOffsetRange(conn, range), 'KafkaUtils.createRDD reader');
     const plain = ranges.map((r) => ({ topic: r.topic, partition: r.partition, fromOffset: r.fromOffset, untilOffset: r.untilOffset }));
-    return new KafkaRDD<KafkaRecord>(sc, plain, { reader, localityKeys: plain.map((r) => `${r.topic}-${r.partition}`) });
+    return new KafkaRDD<KafkaRecord>(sc, plain, { reader, placements: plain.map((r) => kafkaPlacement(r.topic, r.partition, locationStrategy?.hostMap)) });
   }
 }

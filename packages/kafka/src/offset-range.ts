@@ -1,4 +1,5 @@
 import { DirectInputRDD, StorageLevel, type DirectSource, type RDD, type SluiceContext } from '@sluice/core';
+import { partitionKey } from './kafka-placement.js';
 
 /** The records [fromOffset, untilOffset) of one topic-partition, as one batch reads them. */
 export interface OffsetRange {
@@ -52,6 +53,8 @@ export class KafkaRDD<T> extends DirectInputRDD<T, OffsetRange> implements HasOf
     // it reads through its cache (and fills it), as Spark's take on the RDD itself does.
     if (!Number.isSafeInteger(n) || n <= 0 || this.getStorageLevel() !== StorageLevel.NONE) return super.take(n);
     const ranges = this.ranges();
+    // The reads prefer what the ranges' partitions prefer.
+    const placementOf = new Map(ranges.map((r, i) => [partitionKey(r.topic, r.partition), this.source.placements?.[i] ?? null]));
     const out: T[] = [];
     let at = 0;
     let from = ranges[0]?.fromOffset ?? 0;
@@ -75,7 +78,8 @@ export class KafkaRDD<T> extends DirectInputRDD<T, OffsetRange> implements HasOf
         }
       }
       if (next.length === 0) break;
-      const part = new KafkaRDD<T>(this.context, next, { reader: this.source.reader, localityKeys: next.map((r) => `${r.topic}-${r.partition}`) });
+      const placements = next.map((r) => placementOf.get(partitionKey(r.topic, r.partition)) ?? null);
+      const part = new KafkaRDD<T>(this.context, next, { reader: this.source.reader, placements: placements.some((p) => p !== null) ? placements : undefined });
       for (const x of await part.collect()) if (out.length < n) out.push(x);
       scale *= 4;
     }

@@ -1,5 +1,6 @@
 import { SluiceError } from '@sluice/core';
 import type { DirectStreamOptions, KafkaConnection } from './kafka-params.js';
+import { partitionKey } from './kafka-placement.js';
 
 /**
  * Spark's kafkaParams, LocationStrategies and ConsumerStrategies (spark-streaming-kafka-0-10),
@@ -63,11 +64,16 @@ export interface ConsumerStrategy {
   readonly options: DirectStreamOptions;
 }
 
-/** Spark's LocationStrategy. */
+/** Spark's LocationStrategy (made by LocationStrategies). */
 export interface LocationStrategy {
   readonly kind: 'LocationStrategy';
-  readonly name: 'PreferConsistent' | 'PreferBrokers';
+  readonly name: 'PreferConsistent' | 'PreferBrokers' | 'PreferFixed';
+  /** PreferFixed's map: a topic-partition (partitionKey) to the host, worker address or worker id it prefers. */
+  readonly hostMap?: ReadonlyMap<string, string>;
 }
+
+/** PreferFixed's map: a Map of TopicPartition to host (Spark's), [TopicPartition, host] pairs, or { topic: { partition: host } }. */
+export type PartitionHosts = ReadonlyMap<TopicPartition, string> | Iterable<readonly [TopicPartition, string]> | { readonly [topic: string]: { readonly [partition: number]: string } };
 
 function bad(what: string, value: unknown, fix: string): never {
   throw new SluiceError('SLUICE_BAD_ARGUMENT', `${what}: got ${JSON.stringify(value)}; ${fix}`);
@@ -122,18 +128,19 @@ export function connectionOfParams(op: string, given: KafkaParams | ReadonlyMap<
   return out;
 }
 
-function offsetsObject(op: string, offsets: PartitionOffsets): { [topic: string]: { [partition: number]: number } } {
-  const out: { [topic: string]: { [partition: number]: number } } = {};
-  const entries: Iterable<readonly [TopicPartition, number]> | undefined =
-    offsets instanceof Map ? offsets.entries() : typeof (offsets as Iterable<unknown>)[Symbol.iterator] === 'function' ? (offsets as Iterable<readonly [TopicPartition, number]>) : undefined;
+/** A per-partition value (an offset, a host) given as a Map of TopicPartition, pairs, or { topic: { partition: value } }, as the last form. */
+function perPartition<V>(op: string, given: ReadonlyMap<TopicPartition, V> | Iterable<readonly [TopicPartition, V]> | { readonly [topic: string]: { readonly [partition: number]: V } }, what: string): { [topic: string]: { [partition: number]: V } } {
+  const out: { [topic: string]: { [partition: number]: V } } = {};
+  const entries: Iterable<readonly [TopicPartition, V]> | undefined =
+    given instanceof Map ? given.entries() : typeof (given as Iterable<unknown>)[Symbol.iterator] === 'function' ? (given as Iterable<readonly [TopicPartition, V]>) : undefined;
   if (entries === undefined) {
-    for (const [t, parts] of Object.entries(offsets as { [topic: string]: { [partition: number]: number } })) out[t] = { ...parts };
+    for (const [t, parts] of Object.entries(given as { [topic: string]: { [partition: number]: V } })) out[t] = { ...parts };
     return out;
   }
   for (const entry of entries) {
-    const [tp, offset] = Array.isArray(entry) ? entry : [undefined, undefined];
-    if (typeof tp?.topic !== 'string' || !Number.isSafeInteger(tp.partition)) bad(`${op}: offsets`, entry, 'give a Map of new TopicPartition(topic, partition) to offset, or [TopicPartition, offset] pairs');
-    (out[tp.topic] ??= {})[tp.partition] = offset as number;
+    const [tp, value] = Array.isArray(entry) ? entry : [undefined, undefined];
+    if (typeof tp?.topic !== 'string' || !Number.isSafeInteger(tp.partition)) bad(`${op}: ${what === 'offset' ? 'offsets' : 'hostMap'}`, entry, `give a Map of new TopicPartition(topic, partition) to ${what}, or [TopicPartition, ${what}] pairs`);
+    (out[tp.topic] ??= {})[tp.partition] = value as V;
   }
   return out;
 }
@@ -145,7 +152,7 @@ function strategy(op: string, which: Pick<DirectStreamOptions, 'topics' | 'topic
   const options: DirectStreamOptions =
     offsets === undefined
       ? { ...conn, ...which, groupId, startingOffsets: reset }
-      : { ...conn, ...which, groupId, startingOffsets: offsetsObject(op, offsets), autoOffsetReset: reset };
+      : { ...conn, ...which, groupId, startingOffsets: perPartition(op, offsets, 'offset'), autoOffsetReset: reset };
   return { kind: 'ConsumerStrategy', options };
 }
 
@@ -166,19 +173,31 @@ export const ConsumerStrategies = {
 };
 
 /**
- * Spark's LocationStrategies. Both accepted ones mean the same here: a partition's task
- * prefers the worker that read it before (its consumer is cached there), as PreferConsistent;
- * PreferBrokers (Spark: the partition leader's host) falls back to it, Sluice workers not
- * being placed by broker host. PreferFixed is refused: Sluice has no host map of workers.
+ * Spark's LocationStrategies, as Spark's KafkaRDD.getPreferredLocations applies them: a
+ * partition's task prefers the worker at floorMod(TopicPartition.hashCode, count) of the
+ * workers taking tasks when its batch is scheduled (sorted by host, then id, descending), so
+ * its cached consumer is used again while the workers stay the same and a worker that joins
+ * takes its share of partitions at the next batch (PreferConsistent). PreferFixed(hostMap)
+ * picks so among the workers on the host the map names for a partition (or the worker whose
+ * id or address it names; every worker when none matches or the partition is not in the map).
+ * PreferBrokers (Spark: the leader's host) is PreferConsistent here: the stream does not look
+ * up partition leaders.
  */
 export const LocationStrategies = {
   PreferConsistent: { kind: 'LocationStrategy', name: 'PreferConsistent' } as LocationStrategy,
   PreferBrokers: { kind: 'LocationStrategy', name: 'PreferBrokers' } as LocationStrategy,
-  PreferFixed(hostMap: unknown): never {
-    throw new SluiceError(
-      'SLUICE_BAD_ARGUMENT',
-      `LocationStrategies.PreferFixed: got a host map (${JSON.stringify(hostMap instanceof Map ? [...hostMap.entries()].map(([k, v]) => [String(k), v]) : hostMap)}); Sluice does not place tasks by host: use LocationStrategies.PreferConsistent (a partition's task prefers the worker that read it before)`,
-    );
+  PreferFixed(hostMap: PartitionHosts): LocationStrategy {
+    const op = 'LocationStrategies.PreferFixed';
+    if (typeof hostMap !== 'object' || hostMap === null) bad(`${op}: hostMap`, hostMap, "give a Map of new TopicPartition(topic, partition) to a host (or a Sluice worker's id or address), [TopicPartition, host] pairs, or { topic: { partition: host } }");
+    const map = new Map<string, string>();
+    for (const [topic, parts] of Object.entries(perPartition(op, hostMap, 'host'))) {
+      for (const [partition, host] of Object.entries(parts)) {
+        if (typeof host !== 'string' || host === '') bad(`${op}: the host of ${topic}-${partition}`, host, "give a host name or address (a worker's host), a worker's address host:port, or a worker's id");
+        if (!Number.isSafeInteger(Number(partition)) || Number(partition) < 0) bad(`${op}: partition of topic ${topic}`, partition, 'give a partition number, 0 or more');
+        map.set(partitionKey(topic, Number(partition)), host);
+      }
+    }
+    return { kind: 'LocationStrategy', name: 'PreferFixed', hostMap: map };
   },
 };
 

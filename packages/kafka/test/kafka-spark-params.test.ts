@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Consumer, Producer } from '@platformatic/kafka';
 import { SluiceError } from '@sluice/core';
-import { ConsumerStrategies, LocationStrategies, type KafkaParams } from '../src/index.js';
+import { ConsumerStrategies, LocationStrategies, TopicPartition, type KafkaParams } from '../src/index.js';
 import { fixture, jsonLines, startJob } from './job-runner.js';
 import { useEnv } from './stream-test-support.js';
 
@@ -107,7 +107,12 @@ test('kafkaParams Sluice cannot honour are refused naming the key and the fix', 
   refused(() => ConsumerStrategies.Subscribe(['t'], { ...ok, 'value.deserializer': StringDeserializer } as unknown as KafkaParams), /value\.deserializer'\]: got "StringDeserializer"; records carry keys and values as Buffers .*valueString/);
   refused(() => ConsumerStrategies.Assign([], { ...ok, 'ssl.truststore.location': '/x.jks' } as KafkaParams), /kafkaParams\['ssl\.truststore\.location'\]: got "\/x\.jks"; Sluice takes bootstrap\.servers/);
   refused(() => ConsumerStrategies.SubscribePattern(/x/, { 'bootstrap.servers': 'h:1' }), /group\.id'\]: .*give the consumer group/);
-  refused(() => LocationStrategies.PreferFixed(new Map([['t-0', 'host1']])), /PreferFixed: .*use LocationStrategies\.PreferConsistent/);
+  // PreferFixed's map is of TopicPartitions (Spark's Map[TopicPartition, String]); a string key is not one.
+  refused(() => LocationStrategies.PreferFixed(new Map([['t-0', 'host1']]) as never), /PreferFixed: hostMap: got \["t-0","host1"\]; give a Map of new TopicPartition\(topic, partition\) to host/);
+  refused(() => LocationStrategies.PreferFixed({ t: { 0: '' } }), /PreferFixed: the host of t-0: got ""; give a host name/);
+  const fixed = LocationStrategies.PreferFixed(new Map([[new TopicPartition('t', 0), 'host1'], [new TopicPartition('u', 3), 'worker-ab']]));
+  assert.deepEqual([...fixed.hostMap!], [['t\u00000', 'host1'], ['u\u00003', 'worker-ab']]);
+  assert.deepEqual([...LocationStrategies.PreferFixed({ t: { 1: 'h:1' } }).hostMap!], [['t\u00001', 'h:1']]);
   const s = ConsumerStrategies.Subscribe(['t'], { 'bootstrap.servers': 'a:1, b:2', 'group.id': 'g', 'auto.offset.reset': 'earliest' });
   assert.deepEqual(s.options, { brokers: ['a:1', 'b:2'], topics: ['t'], groupId: 'g', startingOffsets: 'earliest' });
   // Java's Map<String, Object> kafkaParams with put(...), as the guide's Java tab writes it.

@@ -33,7 +33,7 @@ function makeRDD<T>(sc: SluiceContext, options: PostgresRDDOptions<T>, op: strin
   // A function inside a captured object does not travel: mapRow goes as a variable of its own.
   const mapRow = options.mapRow;
   const reader = sc.ship((slice: PostgresSlice, ctx: { partition: number }) => readPostgresSlice(params, slice, ctx.partition, mapRow), `${op} reader`);
-  return new PostgresRDD<T | PostgresResultRow>(sc, slices, { reader, localityKeys: undefined });
+  return new PostgresRDD<T | PostgresResultRow>(sc, slices, { reader, placements: undefined });
 }
 
 /**

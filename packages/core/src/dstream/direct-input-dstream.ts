@@ -1,6 +1,7 @@
 import type { ShippedFunction } from '../closure/shipped-function.js';
 import { SluiceError } from '../errors.js';
 import { DirectInputRDD, type DirectReader, type DirectSource } from '../rdd/direct-input-rdd.js';
+import { javaStringHashCode, type DirectPlacement } from '../rdd/direct-placement.js';
 import type { StreamingContext } from '../streaming/streaming-context.js';
 import { InputDStream } from './input-dstreams.js';
 import { maxRecordsPerPartition } from '../streaming/rate/max-records-per-partition.js';
@@ -26,8 +27,12 @@ interface DirectInputCheckpoint {
  *    batch time, in batch order, not for a batch restored from a checkpoint;
  *  - `reader` (worker): reads one range; shipped with its captured values, so it may
  *    use only plain data and the connector's module-level code;
- *  - optionally `localityKey(range)`: ranges with the same key prefer the worker that
- *    read that key last (its cached client), `recordsIn(range)` for batch input counts,
+ *  - optionally `localityKey(range)`: ranges with the same key prefer the same worker,
+ *    the one the key's hash (Java's String.hashCode) picks among the workers taking tasks,
+ *    as Spark's KafkaRDD places a topic-partition (its cached client is used again while
+ *    the workers stay the same; a worker that joins takes its share at the next batch), or
+ *    `preferredPlacement(range)` for a hash and hosts of its own (DirectPlacement);
+ *    `recordsIn(range)` for batch input counts,
  *    `positionData()`/`restorePosition()` for what recovery needs beyond the ranges, and
  *    `createRDD` to return an RDD subclass that exposes the ranges under its own name.
  *
@@ -87,9 +92,15 @@ export abstract class DirectInputDStream<T, R> extends InputDStream<T> {
   /** Worker side: reads one range. */
   protected abstract readonly reader: DirectReader<R, T>;
 
-  /** Ranges with the same key prefer the worker that read that key before. */
+  /** Ranges with the same key prefer the same worker (the key's hash picks it among the workers taking tasks); null: no preference. */
   protected localityKey(_range: R): string | null {
     return null;
+  }
+
+  /** Where a range would rather be read: by default its `localityKey`'s Java String.hashCode, on any host. */
+  protected preferredPlacement(range: R): DirectPlacement | null {
+    const key = this.localityKey(range);
+    return key === null ? null : { hash: javaStringHashCode(key) };
   }
 
   /** Records in a range, when the range says (counted as the batch's input records). */
@@ -134,8 +145,8 @@ export abstract class DirectInputDStream<T, R> extends InputDStream<T> {
   protected compute(time: number): DirectInputRDD<T, R> | undefined {
     const ranges = this.batches.get(time) ?? [];
     this.shipped ??= this.ssc.sc.ship(this.reader as Function, `${this.name} reader`);
-    const keys = ranges.map((r) => this.localityKey(r));
-    return this.createRDD(ranges, { reader: this.shipped, localityKeys: keys.some((k) => k !== null) ? keys : undefined });
+    const placements = ranges.map((r) => this.preferredPlacement(r));
+    return this.createRDD(ranges, { reader: this.shipped, placements: placements.some((p) => p !== null) ? placements : undefined });
   }
 
   override clearOldRDDs(time: number) {

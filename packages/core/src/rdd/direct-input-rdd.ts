@@ -1,5 +1,6 @@
 import type { ShippedFunction } from '../closure/shipped-function.js';
 import type { SluiceContext } from '../context.js';
+import type { DirectPlacement } from './direct-placement.js';
 import { RDD } from './rdd.js';
 
 /** What a direct input's reader gets besides its range, on the worker. */
@@ -22,8 +23,8 @@ export type DirectReader<R, T> = (range: R, context: DirectReadContext) => Itera
 export interface DirectSource {
   /** @internal */
   readonly reader: ShippedFunction;
-  /** @internal */
-  readonly localityKeys: readonly (string | null)[] | undefined;
+  /** @internal Where each partition would rather be read (none: anywhere). */
+  readonly placements: readonly (DirectPlacement | null)[] | undefined;
 }
 
 /**
@@ -37,7 +38,7 @@ export class DirectInputRDD<T, R> extends RDD<T> {
 
   /** Made by DirectInputDStream.createRDD (a subclass passes its arguments on). */
   constructor(sc: SluiceContext, ranges: readonly R[], source: DirectSource) {
-    super(sc, ranges.length, { kind: 'directInput', reader: source.reader, ranges, ...(source.localityKeys ? { localityKeys: source.localityKeys } : {}) }, []);
+    super(sc, ranges.length, { kind: 'directInput', reader: source.reader, ranges, ...(source.placements ? { placements: source.placements } : {}) }, []);
     this.batchRanges = ranges;
   }
 

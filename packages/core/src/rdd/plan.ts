@@ -1,6 +1,7 @@
 import type { ShippedFunction } from '../closure/shipped-function.js';
 import type { ReadCodec } from '../io/compression-codec.js';
 import type { WalPlace } from '../wal/wal-segment.js';
+import type { DirectPlacement } from './direct-placement.js';
 import type { Partitioner } from './partitioner.js';
 
 /**
@@ -97,10 +98,10 @@ export type NodeOp =
     }
   /**
    * A direct input's batch: partition i is what `reader(ranges[i], context)` yields on a
-   * worker. `localityKeys[i]` names what partition i reads (e.g. a topic-partition): the
-   * scheduler prefers the worker that last read the same key (a client cached there).
+   * worker. `placements[i]` says which worker partition i prefers (DirectPlacement: a hash of
+   * what it reads, e.g. a topic-partition, over the workers taking tasks, as Spark's KafkaRDD).
    */
-  | { readonly kind: 'directInput'; readonly reader: ShippedFunction; readonly ranges: readonly unknown[]; readonly localityKeys?: readonly (string | null)[] }
+  | { readonly kind: 'directInput'; readonly reader: ShippedFunction; readonly ranges: readonly unknown[]; readonly placements?: readonly (DirectPlacement | null)[] }
   | { readonly kind: 'map'; readonly fn: ShippedFunction }
   | { readonly kind: 'filter'; readonly fn: ShippedFunction }
   | { readonly kind: 'flatMap'; readonly fn: ShippedFunction }

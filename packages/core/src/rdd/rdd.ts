@@ -131,6 +131,25 @@ export class RDD<T> {
   }
 
   /**
+   * Spark's RDD.preferredLocations(split): where the scheduler would rather run a task over
+   * partition `split` (an index, or one of `rdd.partitions`), asked of the driver now, as
+   * Sluice worker ids (what the scheduler places by and the REST API's executor ids; Spark
+   * returns host names or `executor_<host>_<id>`). It is the places the scheduler would use
+   * for a task over the partition now (Spark's DAGScheduler.getPreferredLocs): the workers
+   * holding it cached, else its own preference (a received block's holders, a direct input's
+   * worker: a Kafka partition's by its hash over the workers taking tasks now), else its narrow
+   * parents' (a map of a Kafka RDD has its partition's); empty for none. Spark's RDD method
+   * answers only the RDD's own (no cached copy, nothing of a map's parent). Since 2026-12-06.
+   */
+  preferredLocations(split: number | { readonly index: number }): string[] {
+    const index = typeof split === 'number' ? split : (split as { index?: unknown } | null | undefined)?.index;
+    if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0 || index >= this.numPartitions) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.preferredLocations: partition ${JSON.stringify(index ?? split)} of an RDD with ${this.numPartitions} partitions; give an index from 0 to ${this.numPartitions - 1} or one of rdd.partitions`);
+    }
+    return this.context.preferredLocationsOf(this as RDD<unknown>, index);
+  }
+
+  /**
    * Spark's RDD.dependencies: how this RDD reads its parents, one Dependency a parent in order: a
    * `ShuffleDependency` (its `partitioner`, `shuffleId`, `mapSideCombine`) for a shuffle, a
    * `RangeDependency` for each input of a union, a `NarrowDependency` whose `getParents(i)` names
@@ -666,7 +685,7 @@ for (const mixin of [RDDActions, AsyncRDDActions, PairRDDFunctions, OrderedRDDFu
 
 // Every operation runs in a scope of its own name, as Spark's RDD methods (RDDOperationScope.withScope):
 // the RDDs it makes, its inner calls' too, carry it. Not these, which make no RDD of their own or are Sluice's internals.
-const UNSCOPED = new Set(['constructor', 'getNumPartitions', 'getStorageLevel', 'setName', 'toDebugString', 'toString', 'ship', 'narrow', 'cache', 'persist', 'unpersist', 'checkpoint', 'localCheckpoint', 'isCheckpointed', 'getCheckpointFile', 'defaultPartitioner', 'combineInternal', 'partitionByInternal', 'lineage']);
+const UNSCOPED = new Set(['constructor', 'getNumPartitions', 'getStorageLevel', 'setName', 'toDebugString', 'toString', 'ship', 'narrow', 'cache', 'persist', 'unpersist', 'checkpoint', 'localCheckpoint', 'isCheckpointed', 'getCheckpointFile', 'preferredLocations', 'defaultPartitioner', 'combineInternal', 'partitionByInternal', 'lineage']);
 scopeMethods(RDD.prototype, ownMethodsBut(RDD.prototype, UNSCOPED));
 
 // Self-contained helpers shipped to workers (they capture nothing and name nothing else).

@@ -1,4 +1,5 @@
 import { SluiceError } from '../errors.js';
+import type { LineageGraph } from '../rdd/plan.js';
 import type { StoredRddInfo } from '../rdd/rdd-info.js';
 
 /** Spark's JobExecutionStatus. */
@@ -35,10 +36,12 @@ export type StatusQuery =
   | { readonly kind: 'jobInfo'; readonly jobId: number }
   | { readonly kind: 'stageInfo'; readonly stageId: number }
   /** The program's persisted RDDs with cached partitions (sc.getRDDStorageInfo). */
-  | { readonly kind: 'rddStorage' };
+  | { readonly kind: 'rddStorage' }
+  /** The workers a task over `partition` of the graph's root would prefer now (rdd.preferredLocations). */
+  | { readonly kind: 'preferredLocations'; readonly graph: LineageGraph; readonly partition: number };
 
 /** The driver's answer: ids, or one job's or stage's info (null: not known, Spark's None). */
-export type StatusAnswer = readonly number[] | SparkJobInfo | SparkStageInfo | readonly StoredRddInfo[] | null;
+export type StatusAnswer = readonly number[] | SparkJobInfo | SparkStageInfo | readonly StoredRddInfo[] | readonly string[] | null;
 
 /**
  * Spark's SparkStatusTracker (`sc.statusTracker`): the program's jobs and stages as the

@@ -457,7 +457,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         this.current.listening = m.on;
         return;
       case 'status':
-        this.post({ type: 'status', reqId: m.reqId, answer: answerStatus(m.query, this.stages, this.dag.runningTasks(this.runId), (jobId) => this.dag.actionStageIds(this.runId, jobId), () => this.dag.storedRdds(this.runId)) });
+        this.post({ type: 'status', reqId: m.reqId, answer: answerStatus(m.query, this.stages, this.dag.runningTasks(this.runId), (jobId) => this.dag.actionStageIds(this.runId, jobId), () => this.dag.storedRdds(this.runId), (graph, partition) => this.dag.preferredLocationsOf(this.runId, graph, partition)) });
         return;
       case 'cachedPartitions':
         this.post({ type: 'partitions', reqId: m.reqId, partitions: this.dag.cachedPartitions(this.runId, m.rddId) });

@@ -32,6 +32,7 @@ import type { StageDescription } from '../rpc/worker-endpoint.js';
 import { BlockLocations } from './block-locations.js';
 import { coalescePartitions, type PartitionRange } from './coalesced-partitions.js';
 import { MapOutputTracker } from './map-output-tracker.js';
+import { placedWorker, placementOrder } from './consistent-placement.js';
 import { preferredLocations, type PlaceLookup } from './preferred-locations.js';
 import { partitionsTouched, shuffleDependencies, shufflesRead, stagePlan, stageRddInfos, taskSlicer, type ShuffleDependencyInfo } from './stage-plan.js';
 import type { TaskScheduler } from './task-scheduler.js';
@@ -277,7 +278,6 @@ export class DAGScheduler implements RegistryListener {
     this.mapOutputs.clearJob(jobId);
     this.blockLocations.removeByPrefix(`rdd_${jobId}_`);
     this.blockLocations.removeByPrefix(`input_${jobId}_`);
-    this.blockLocations.removeByPrefix(`direct_${jobId}_`);
   }
 
   /** A job's stage attempts running now, by stage id: what a console progress bar shows. */
@@ -894,18 +894,45 @@ export class DAGScheduler implements RegistryListener {
     return out;
   }
 
-  /** A source node's own preferred workers for a partition: where a received block is, or the worker that last read a direct input's key (live ones). */
-  private ownPlaces(jobId: string, n: PlanNode, split: number): string[] {
+  /**
+   * A source node's own preferred workers for a partition: where a received block is (live
+   * ones), or the worker a direct input's placement picks among `placeable`'s (Spark's
+   * KafkaRDD.getPreferredLocations: a hash over the workers taking tasks now).
+   */
+  private ownPlaces(n: PlanNode, split: number, placeable: () => readonly WorkerInfo[]): string[] {
+    if (n.op.kind === 'directInput') {
+      const p = n.op.placements?.[split];
+      const w = p ? placedWorker(p, placeable()) : undefined;
+      return w === undefined ? [] : [w.id];
+    }
     const ids: string[] = [];
     if (n.op.kind === 'blocks') {
       const b = n.op.blocks[split];
       for (const l of b?.locations ?? []) ids.push(l.workerId);
       for (const w of (b && this.blockLocations.workersFor(b.blockId)) ?? []) ids.push(w);
-    } else if (n.op.kind === 'directInput') {
-      const key = n.op.localityKeys?.[split];
-      for (const w of (key && this.blockLocations.workersFor(`direct_${jobId}_${key}`)) ?? []) ids.push(w);
     }
     return ids.filter((w) => this.registry.get(w) !== undefined);
+  }
+
+  /** The workers a direct input's placement chooses among (not leaving), in Spark's order; read once per call of `placeable`'s maker. */
+  private placeableWorkers(): () => readonly WorkerInfo[] {
+    let sorted: readonly WorkerInfo[] | undefined;
+    return () => (sorted ??= placementOrder(this.registry.staying()));
+  }
+
+  /**
+   * rdd.preferredLocations(partition): the workers a task over partition `partition` of the
+   * graph's root would prefer now (the scheduler's getPreferredLocs: a cached copy, a received
+   * block, a direct input's placement, down narrow dependencies), worker ids.
+   */
+  preferredLocationsOf(jobId: string, graph: LineageGraph, partition: number): string[] {
+    let plan = stagePlan(graph, graph.root);
+    if (Object.values(plan.nodes).some((n) => n.op.kind === 'blocks')) plan = this.withMovedBlocks(plan);
+    const placeable = this.placeableWorkers();
+    return [...preferredLocations(plan, partition, {
+      cached: (n, split) => this.blockLocations.workersFor(blockIdForRdd(jobId, n.id, split)) ?? [],
+      own: (n, split) => this.ownPlaces(n, split, placeable),
+    })];
   }
 
   /**
@@ -946,24 +973,13 @@ export class DAGScheduler implements RegistryListener {
     if (Object.values(plan.nodes).some((n) => n.op.kind === 'blocks')) plan = this.withMovedBlocks(plan);
     const cachedNodes = Object.values(plan.nodes).filter((n) => n.storage !== 'NONE');
     const blockNodes = Object.values(plan.nodes).filter((n) => n.op.kind === 'blocks');
-    // The direct inputs' partitions a task reads: the worker that read a locality key last keeps a client for it.
-    const directNodes = Object.values(plan.nodes).filter((n) => n.op.kind === 'directInput' && n.op.localityKeys);
-    const directKeys = (partition: number): string[] => {
-      const keys: string[] = [];
-      const touched = partitionsTouched(plan, partition);
-      for (const n of directNodes) {
-        for (const split of touched.get(n.id) ?? []) {
-          const key = n.op.kind === 'directInput' ? n.op.localityKeys?.[split] : undefined;
-          if (key) keys.push(`direct_${job.jobId}_${key}`);
-        }
-      }
-      return keys;
-    };
+    // Direct inputs whose partitions prefer a worker (a hash over the workers as the task set is made).
+    const hasPlacements = Object.values(plan.nodes).some((n) => n.op.kind === 'directInput' && n.op.placements);
+    const placeable = this.placeableWorkers();
     const places: PlaceLookup = {
       cached: (n, split) => this.blockLocations.workersFor(blockIdForRdd(job.jobId, n.id, split)) ?? [],
-      own: (n, split) => this.ownPlaces(job.jobId, n, split),
+      own: (n, split) => this.ownPlaces(n, split, placeable),
     };
-    const hasDirectKeys = directNodes.length > 0;
     // The stage's part of every task, encoded once when its first task launches.
     let stage: StageDescription | undefined;
     const stageKey = `${job.jobId}/${stageId}.${attempt}#${this.nextTaskSetSeq++}`;
@@ -1012,7 +1028,7 @@ export class DAGScheduler implements RegistryListener {
         return desc;
       },
       // Left out when no task of the stage can prefer a worker (the set's offers then skip asking).
-      preferredWorkers: cachedNodes.length === 0 && blockNodes.length === 0 && !hasDirectKeys ? undefined : (partition) => preferredLocations(plan, partition, places),
+      preferredWorkers: cachedNodes.length === 0 && blockNodes.length === 0 && !hasPlacements ? undefined : (partition) => preferredLocations(plan, partition, places),
       alreadyDone,
       // Spark's handleTaskCompletion on a FetchFailed of an older attempt: ignored once the stage
       // was submitted again ("Ignoring fetch failure from ... as it's from ... attempt"); before
@@ -1027,11 +1043,6 @@ export class DAGScheduler implements RegistryListener {
       },
       onSuccess: (partition, outcome, workerId, taskId) => {
         outcome.stored_blocks.forEach((b, i) => this.blockLocations.add(b, workerId, outcome.stored_block_bytes[i]));
-        if (hasDirectKeys) {
-          const keys = directKeys(partition);
-          this.blockLocations.removeIds(keys);
-          for (const k of keys) this.blockLocations.add(k, workerId);
-        }
         if (kind.kind === 'shuffleMap' && outcome.accumulators.length > 0) this.taskAccumulators(job, stageId, attempt, taskId, decode(outcome.accumulators));
         onSuccess(partition, outcome, workerId, taskId);
         // Spark's notifyPartitionCompletion: the stage's other attempt running (a newer one, when

@@ -1,4 +1,4 @@
-import type { SparkJobInfo, SparkStageInfo, StatusAnswer, StatusQuery } from '@sluice/core/internal';
+import type { LineageGraph, SparkJobInfo, SparkStageInfo, StatusAnswer, StatusQuery } from '@sluice/core/internal';
 import type { RunningTaskInfo } from '../scheduler/task-set-manager.js';
 import type { StoredRdd } from '../scheduler/dag-scheduler.js';
 import type { JobStageStatus, StageRecord } from './job-stage-status.js';
@@ -11,11 +11,20 @@ import { storedRddInfo } from './stored-rdd-sizes.js';
  * (`liveStageIds`, by job id). Ids ascending.
  * Threading: driver main thread.
  */
-export function answerStatus(query: StatusQuery, status: JobStageStatus, running: readonly RunningTaskInfo[], liveStageIds: (jobId: number) => readonly number[] | undefined, stored: () => readonly StoredRdd[] = () => []): StatusAnswer {
+export function answerStatus(
+  query: StatusQuery,
+  status: JobStageStatus,
+  running: readonly RunningTaskInfo[],
+  liveStageIds: (jobId: number) => readonly number[] | undefined,
+  stored: () => readonly StoredRdd[] = () => [],
+  preferred: (graph: LineageGraph, partition: number) => readonly string[] = () => [],
+): StatusAnswer {
   const ascending = (ids: Iterable<number>): number[] => [...new Set(ids)].sort((a, b) => a - b);
   switch (query.kind) {
     case 'rddStorage':
       return stored().flatMap((r) => storedRddInfo(r) ?? []);
+    case 'preferredLocations':
+      return preferred(query.graph, query.partition);
     case 'jobIdsForGroup':
       return ascending(status.allJobs().flatMap((j) => ((j.properties.group ?? null) === query.group ? [j.jobId] : [])));
     case 'jobIdsForTag':

@@ -9,11 +9,11 @@ function node(id: number, numPartitions: number, op: NodeOp, parents: number[] =
 const plan = (root: number, ...nodes: PlanNode[]): Plan => ({ nodes: Object.fromEntries(nodes.map((n) => [n.id, n])), root });
 const range = (n: number): NodeOp => ({ kind: 'range', start: 0, end: n, step: 1 });
 
-/** Cached blocks as `node/split` -> workers; a direct input's key places as `key` -> workers. */
+/** Cached blocks as `node/split` -> workers; a direct input's placement (its first host standing for a key) as `key` -> workers. */
 function lookup(cached: Record<string, string[]>, keys: Record<string, string[]> = {}): PlaceLookup {
   return {
     cached: (n, split) => cached[`${n.id}/${split}`] ?? [],
-    own: (n, split) => (n.op.kind === 'directInput' ? (keys[n.op.localityKeys?.[split] ?? ''] ?? []) : []),
+    own: (n, split) => (n.op.kind === 'directInput' ? (keys[n.op.placements?.[split]?.hosts?.[0] ?? ''] ?? []) : []),
   };
 }
 const prefs = (p: Plan, partition: number, l: PlaceLookup): string[] => [...preferredLocations(p, partition, l)].sort();
@@ -50,8 +50,8 @@ test('a cached copy of a node wins over its parents; a cartesian partition reads
   assert.deepEqual(prefs(cart, 5, lookup({ '0/1': ['wL'], '1/2': ['wR'] })), ['wL']);
 });
 
-test("a direct input read through a union prefers the worker that last read its partition's key", () => {
-  const direct = (id: number, keys: string[]): PlanNode => node(id, keys.length, { kind: 'directInput', reader: {} as never, ranges: keys, localityKeys: keys });
+test("a direct input read through a union prefers its partition's placed worker", () => {
+  const direct = (id: number, keys: string[]): PlanNode => node(id, keys.length, { kind: 'directInput', reader: {} as never, ranges: keys, placements: keys.map((k) => ({ hash: 0, hosts: [k] })) });
   const p = plan(2, direct(0, ['t-0', 't-1']), direct(1, ['u-0', 'u-1']), node(2, 4, { kind: 'union', parts: [[0, 0], [0, 1], [1, 0], [1, 1]] }, [0, 1]));
   const l = lookup({}, { 't-1': ['wA'], 'u-0': ['wB'] });
   assert.deepEqual([0, 1, 2, 3].map((i) => prefs(p, i, l)), [[], ['wA'], ['wB'], []]);
