@@ -96,9 +96,10 @@ export class LocalCluster {
   }
 
   /** Start one more worker process; returns it (tests kill it). */
-  addWorker(): ChildProcess {
+  addWorker(extraArgs: readonly string[] = []): ChildProcess {
     const execArgv = [...localWorkerGcArgs(this.opts.workers, this.spec.cores), ...(this.opts.workerExecArgv ?? [])];
-    return this.track(spawnLocalWorker(localWorkerEntry(CLI_ENTRY), this.spec, this.secret, { execArgv, stderr: this.opts.workerStderr }));
+    const spec = extraArgs.length === 0 ? this.spec : { ...this.spec, workerArgs: [...this.spec.workerArgs, ...extraArgs] };
+    return this.track(spawnLocalWorker(localWorkerEntry(CLI_ENTRY), spec, this.secret, { execArgv, stderr: this.opts.workerStderr }));
   }
 
   private track(child: ChildProcess): ChildProcess {

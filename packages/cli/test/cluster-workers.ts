@@ -3,12 +3,12 @@
 import type { ChildProcess } from 'node:child_process';
 import type { ClusterHandle } from './harness.js';
 
-/** Start `n` workers one at a time, so each registered id is known to belong to its process (noted in `byId`). */
-export async function addWorkers(h: ClusterHandle, n: number, byId: Map<string, ChildProcess>): Promise<void> {
+/** Start `n` workers one at a time (`args`: worker options of theirs alone), so each registered id is known to belong to its process (noted in `byId`). */
+export async function addWorkers(h: ClusterHandle, n: number, byId: Map<string, ChildProcess>, args: readonly string[] = []): Promise<void> {
   const driver = h.cluster.driver;
   for (let i = 0; i < n; i++) {
     const known = new Set(driver.registry.all().map((w) => w.id));
-    const child = h.cluster.addWorker();
+    const child = h.cluster.addWorker(args);
     await h.cluster.waitForWorkers(known.size + 1, 30_000);
     byId.set(driver.registry.all().find((x) => !known.has(x.id))!.id, child);
   }

@@ -17,6 +17,8 @@ import {
 } from '@sluice/core/internal';
 import type { BlockManager } from '../storage/block-manager.js';
 import type { ShuffleClient } from '../shuffle/shuffle-client.js';
+import { ReplicaRefusals } from '../shuffle/replica-refusals.js';
+import { refusedByPeer } from '../rpc/call-error.js';
 import type { IndexShuffleBlockResolver } from '../shuffle/index-shuffle-block-resolver.js';
 import { ReceiverReporter, type ReportStreamOpener } from '../receiver/receiver-reporter.js';
 import { WriteAheadLogWriter } from '../receiver/write-ahead-log-writer.js';
@@ -326,6 +328,7 @@ export class Executor {
     };
     /** Peers that failed a replica, and until when they are skipped. */
     const badUntil = new Map<string, number>();
+    const refusals = new ReplicaRefusals(log, 'a replica of a received block');
     // Blocks kept on this worker alone (no peer took the replica) since the last replicated
     // one: the first is logged, then a count every UNREPLICATED_SUMMARY_MS and once a replica
     // is taken again, not a warning a block (5 a second) while a peer stays registered but
@@ -390,10 +393,19 @@ export class Executor {
               if ((badUntil.get(peer.worker_id) ?? 0) > Date.now()) continue;
               try {
                 await this.shuffle.putRemoteBlock(peer.address, blockId, data);
+                refusals.taken(peer.worker_id, blockId);
                 locations.push(peer);
                 next = (next + i + 1) % peers.length;
                 break;
               } catch (err) {
+                // A peer that answered with its store's failure (a full disk) is up: this block
+                // tries the next peer, the next block tries it again (Spark's replicate drops a
+                // failed peer for that block only), and it is said once, not per block. One
+                // that did not answer is skipped for 30 s.
+                if (refusedByPeer(err)) {
+                  refusals.refused(peer.worker_id, blockId, err);
+                  continue;
+                }
                 badUntil.set(peer.worker_id, Date.now() + 30_000);
                 log.warn({ err, peer: peer.worker_id }, 'cannot replicate received block; skipping that worker for 30 s');
               }

@@ -111,7 +111,15 @@ export function handleTaskStream(
         );
     }
     // Blocks the driver no longer needs (as Worker.RemoveBlocks).
-    if (m.remove_block_ids.length > 0 || m.remove_block_prefixes.length > 0) executor.removeBlocks(m.remove_block_ids, m.remove_block_prefixes);
+    // A removal that throws (a spilled block's file that cannot be deleted) is logged: thrown
+    // here, in the stream's event, it would end the worker.
+    if (m.remove_block_ids.length > 0 || m.remove_block_prefixes.length > 0) {
+      try {
+        executor.removeBlocks(m.remove_block_ids, m.remove_block_prefixes);
+      } catch (err) {
+        log.warn({ err }, 'cannot remove blocks the driver no longer needs');
+      }
+    }
     for (const key of m.forget_stages) {
       const s = stages.get(key);
       if (!s) continue;

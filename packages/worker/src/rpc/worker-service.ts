@@ -5,6 +5,8 @@ import type { Executor } from '../executor/executor.js';
 import type { BlockManager } from '../storage/block-manager.js';
 import type { BlockMigrator } from '../storage/block-migrator.js';
 import type { ShuffleStreamHandler } from './shuffle-stream-handler.js';
+import { callError } from './call-error.js';
+import { PutRefusals } from './put-refusals.js';
 import { handleTaskStream } from './task-stream-handler.js';
 
 /** Converts the Worker service's wire calls into Executor, BlockManager and shuffle stream calls. */
@@ -19,6 +21,20 @@ export function workerService(executor: Executor, blocks: BlockManager, shuffleS
       parts.forEach((data, i) => call.write({ block_id: blockId, data, last: i === parts.length - 1 }));
     }
     call.write({ block_id: blockId, end_of_block: true });
+  };
+
+  const refusals = new PutRefusals(log);
+  /** A unary call's answer: `work`'s result, or callError's words when it throws (gRPC would answer 'Unknown error'). */
+  const answer = <T>(callback: grpc.sendUnaryData<T>, what: string, work: () => T): void => {
+    let res: T;
+    try {
+      res = work();
+    } catch (err) {
+      log.warn({ err }, what);
+      callback(callError(what, err));
+      return;
+    }
+    callback(null, res);
   };
 
   return {
@@ -42,9 +58,11 @@ export function workerService(executor: Executor, blocks: BlockManager, shuffleS
       const segments: Uint8Array[] = [];
       let parts: Buffer[] = [];
       let size = 0;
+      // A piece that cannot be joined (no memory for it) fails the call at its end, not the worker.
+      let failed: unknown;
       call.on('data', (c: wire.BlockChunk__Output) => {
         blockId = c.block_id;
-        if (c.end_of_block) return;
+        if (c.end_of_block || failed !== undefined) return;
         parts.push(c.data);
         size += c.data.length;
         if (c.last) {
@@ -52,23 +70,40 @@ export function workerService(executor: Executor, blocks: BlockManager, shuffleS
           // block's replica, in pieces of REPLICA_PIECE_BYTES) joined into one buffer, reused
           // memory for a large one (BlockManager.join: its memory serves a later replica once
           // this block is dropped).
-          segments.push(parts.length === 1 ? parts[0] : blocks.join(parts, parts.reduce((a, p) => a + p.length, 0)));
+          try {
+            segments.push(parts.length === 1 ? parts[0] : blocks.join(parts, parts.reduce((a, p) => a + p.length, 0)));
+          } catch (err) {
+            failed = err;
+          }
           parts = [];
         }
       });
       call.on('end', () => {
         if (!blockId) return callback({ code: grpc.status.INVALID_ARGUMENT, details: 'PutBlock: no block sent' });
-        blocks.put(blockId, segments, 'MEMORY_AND_DISK');
+        // A store that throws (a full --local-dir when older blocks spill, no memory) refuses
+        // this block only: the sender is answered why (RESOURCE_EXHAUSTED for a full disk,
+        // INTERNAL otherwise) and this worker goes on serving other calls, as Spark's
+        // putBlockData failing fails that one upload.
+        try {
+          if (failed !== undefined) throw failed;
+          blocks.put(blockId, segments, 'MEMORY_AND_DISK');
+        } catch (err) {
+          refusals.refused(blockId, err);
+          return callback(callError(`worker cannot store block ${blockId}`, err));
+        }
+        refusals.stored(blockId);
         callback(null, { size });
       });
       call.on('error', (err) => log.warn({ err }, 'PutBlock stream failed'));
     },
     ReleaseJob(call, callback) {
-      executor.releaseJob(call.request.job_id);
-      callback(null, {});
+      answer(callback, `worker cannot release job ${call.request.job_id}`, () => {
+        executor.releaseJob(call.request.job_id);
+        return {};
+      });
     },
     RemoveBlocks(call, callback) {
-      callback(null, { removed: executor.removeBlocks(call.request.block_ids, call.request.prefixes) });
+      answer(callback, 'worker cannot remove blocks', () => ({ removed: executor.removeBlocks(call.request.block_ids, call.request.prefixes) }));
     },
     StartReceiver(call, callback) {
       executor.startReceiver(call.request).then(
@@ -87,10 +122,10 @@ export function workerService(executor: Executor, blocks: BlockManager, shuffleS
       );
     },
     RemoveRdd(call, callback) {
-      callback(null, { removed: executor.removeRdd(call.request.job_id, call.request.rdd_id) });
+      answer(callback, `worker cannot remove RDD ${call.request.rdd_id}`, () => ({ removed: executor.removeRdd(call.request.job_id, call.request.rdd_id) }));
     },
     RemoveBroadcast(call, callback) {
-      callback(null, { removed: executor.removeBroadcast(call.request.job_id, call.request.broadcast_id) });
+      answer(callback, `worker cannot remove broadcast ${call.request.broadcast_id}`, () => ({ removed: executor.removeBroadcast(call.request.job_id, call.request.broadcast_id) }));
     },
   };
 }

@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import type { MapOutputLocation, wire } from '@sluice/core/internal';
 import type { BlockManager } from './block-manager.js';
 import type { ShuffleClient } from '../shuffle/shuffle-client.js';
+import { ReplicaRefusals } from '../shuffle/replica-refusals.js';
+import { refusedByPeer } from '../rpc/call-error.js';
 
 /** One unit to copy: a received or cached block, or a map output (one block: a peer serves it once it is stored whole). */
 type Unit =
@@ -18,8 +20,9 @@ const MAP_OUTPUT = /^shuffle_([^_]+)_(\d+)_(\d+)$/;
  * A decommissioning worker's copy of what it holds to the workers that stay, as Spark's
  * BlockManagerDecommissioner: received input and cached partitions (`rddBlocks`) and
  * shuffle map outputs (`shuffleBlocks`), spread round-robin over the peers, one copy at
- * a time per peer, all peers at once. A peer that refuses a copy is not used again; the
- * unit goes to the next one. Reports where each block and map output now lives.
+ * a time per peer, all peers at once. A peer that does not answer a copy is not used again;
+ * one that answers with its store's failure (its disk full) is kept; either way the unit goes
+ * to the next one. Reports where each block and map output now lives.
  *
  * Threading: worker main thread (reads the BlockManager between awaits; the worker runs
  * no task while decommissioning, so nothing is added meanwhile).
@@ -57,6 +60,7 @@ export class BlockMigrator {
     const usable = [...peers];
     const queue = [...units];
     let turn = 0;
+    const refusals = new ReplicaRefusals(this.log, 'a decommissioning copy');
     /** Copy one unit to `peer`: false when it is gone here (removed meanwhile: its batch is done); throws when the peer fails. */
     const copy = async (u: Unit, peer: MapOutputLocation): Promise<boolean> => {
       const ids = [u.blockId];
@@ -80,13 +84,24 @@ export class BlockMigrator {
         const u = queue.shift();
         if (!u) return;
         let done = false;
+        let triedPeers = 0;
         while (!done && usable.length > 0) {
           const peer = usable[turn++ % usable.length];
           try {
             await copy(u, peer);
+            refusals.taken(peer.workerId, u.blockId);
             done = true;
           } catch (err) {
-            this.log.warn({ err, peer: peer.workerId }, 'a peer refused a decommissioning copy; not using it again');
+            // A peer that answered with its store's failure (its disk full) is up: this unit
+            // goes to the next peer, said once (ReplicaRefusals); one that refuses every peer's
+            // turn is not waited on forever (each peer is tried once a unit). A peer that did
+            // not answer is not used again.
+            if (refusedByPeer(err)) {
+              refusals.refused(peer.workerId, u.blockId, err);
+              if (++triedPeers >= usable.length) break;
+              continue;
+            }
+            this.log.warn({ err, peer: peer.workerId }, 'a peer did not answer a decommissioning copy; not using it again');
             const i = usable.indexOf(peer);
             if (i >= 0) usable.splice(i, 1);
           }
