@@ -11425,6 +11425,14 @@ const MUTATIONS = [
     replace: "  ['NoUsableCheckpoint', ",
     tests: [{ file: 'packages/cli/dist/test/supervise.test.js', pattern: 'damaged' }],
   },
+  {
+    id: 'dag-persisted-kept-after-unpersist',
+    what: "the DAG scheduler keeps an unpersisted RDD among the job's persisted RDDs: a stream's table grows by each batch's persisted RDDs for as long as it runs",
+    file: 'packages/driver/src/scheduler/dag-scheduler.ts',
+    search: '    this.jobs.get(jobId)?.persisted.delete(rddId);',
+    replace: '',
+    tests: ['packages/cli/dist/test/streaming-cleanup.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -8,7 +8,7 @@ import { blocksOn, fixture, startJob, within, withCluster } from './harness.js';
 const MAPS = 3; // the fixture's queued RDDs have 3 partitions
 const BATCHES = 20;
 
-test('a long stream keeps bounded shuffle state: outputs of forgotten batches are dropped on the driver and the workers', { timeout: 420_000 }, async () => {
+test('a long stream keeps bounded shuffle state: outputs of forgotten batches are dropped on the driver and the workers, and their persisted RDDs forgotten', { timeout: 420_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-cleanup-'));
   const stopFile = path.join(dir, 'stop');
   try {
@@ -19,6 +19,10 @@ test('a long stream keeps bounded shuffle state: outputs of forgotten batches ar
       // 20 batches each made one shuffle; only the last one or two may still be held.
       const driverShuffles = h.cluster.driver.dag.mapOutputs.size;
       assert.ok(driverShuffles <= 3, `the driver still tracks ${driverShuffles} shuffles`);
+      // Each batch's reduced RDD was persisted; those the stream forgot were unpersisted, and
+      // the DAG scheduler forgets them too (it kept every one: 20 after 20 batches).
+      const tables = h.cluster.driver.dag.jobTableSizes(job.id);
+      assert.ok(tables !== undefined && tables.persisted >= 1 && tables.persisted <= 3, `the driver lists ${tables?.persisted} persisted RDDs of the job`);
 
       // The workers: every map output (one block per map task) a shuffle id of this job
       // could have (ids are numbered from 0 per job; 3x the batches covers them all).

@@ -451,8 +451,19 @@ export class DAGScheduler implements RegistryListener {
     }
   }
 
+  /** RDD `rddId` of the job was unpersisted: its blocks' locations go, and so does its entry among the job's persisted RDDs (Spark's AppStatusListener.onUnpersistRDD). */
   removeRddBlocks(jobId: string, rddId: number): void {
     this.blockLocations.removeByPrefix(`rdd_${jobId}_${rddId}_`);
+    this.jobs.get(jobId)?.persisted.delete(rddId);
+  }
+
+  /**
+   * How many entries the job's tables hold now (undefined for a job not running): what a
+   * stream that runs for days must keep bounded, read by tests and bench/memory.js.
+   */
+  jobTableSizes(jobId: string): { readonly shuffles: number; readonly shuffleStageIds: number; readonly persisted: number } | undefined {
+    const job = this.jobs.get(jobId);
+    return job && { shuffles: job.shuffles.size, shuffleStageIds: job.shuffleStageIds.size, persisted: job.persisted.size };
   }
 
   /**
