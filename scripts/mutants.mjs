@@ -11433,6 +11433,38 @@ const MUTATIONS = [
     replace: '',
     tests: ['packages/cli/dist/test/streaming-cleanup.test.js'],
   },
+  {
+    id: "rdd-fuzz-union-not-partitioner-aware",
+    what: "sc.union of RDDs with one hash partitioner makes a plain union (their partition counts summed, no partitioner), where Spark's SparkContext.union makes a PartitionerAwareUnionRDD keeping it",
+    file: "packages/core/src/context.ts",
+    search: "    if (aware) return aware;",
+    replace: "    if (aware && false) return aware;",
+    tests: ['packages/cli/dist/test/rdd-fuzz.test.js'],
+  },
+  {
+    id: "rdd-fuzz-filter-drops-partitioner",
+    what: "rdd.filter drops its parent's partitioner (Spark's filter preserves partitioning), so a later reduceByKey or join shuffles again",
+    file: "packages/core/src/rdd/rdd.ts",
+    search: "return this.narrow({ kind: 'filter', fn: this.ship(f, 'filter') }, true);",
+    replace: "return this.narrow({ kind: 'filter', fn: this.ship(f, 'filter') }, false);",
+    tests: ['packages/cli/dist/test/rdd-fuzz.test.js'],
+  },
+  {
+    id: "rdd-fuzz-flat-map-values-drops-partitioner",
+    what: "rdd.flatMapValues drops its parent's partitioner (Spark's keeps it)",
+    file: "packages/core/src/rdd/pair-rdd-functions.ts",
+    search: "return this.narrow({ kind: 'flatMapValues', fn: this.ship(f, 'flatMapValues') }, true);",
+    replace: "return this.narrow({ kind: 'flatMapValues', fn: this.ship(f, 'flatMapValues') }, false);",
+    tests: ['packages/cli/dist/test/rdd-fuzz.test.js'],
+  },
+  {
+    id: "rdd-fuzz-full-outer-join-drops-right-only",
+    what: "fullOuterJoin leaves out the keys only the other RDD has (it acts as a leftOuterJoin for them)",
+    file: "packages/core/src/scheduler/partition-computer.ts",
+    search: "    if (mode === 'right' || mode === 'full') for (const w of ws) emit([k, [undefined, w]]);",
+    replace: "    if (mode === 'right') for (const w of ws) emit([k, [undefined, w]]);",
+    tests: ['packages/cli/dist/test/rdd-fuzz.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);
