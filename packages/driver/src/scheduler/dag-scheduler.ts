@@ -149,8 +149,15 @@ function mapStageName(info: ShuffleDependencyInfo, stageId: number): string {
 /** Spark's TaskKilled reason for a result stage's attempts still running as its job succeeds (DAGScheduler's killAllTaskAttempts). */
 const JOB_FINISHED = 'Stage finished';
 
-/** Stage attempts allowed after fetch failures before an action gives up. */
-const MAX_STAGE_ATTEMPTS = 8;
+/**
+ * Spark's spark.stage.maxConsecutiveAttempts (its default): a stage whose attempts fail on a fetch
+ * this many times in a row (none succeeding between) aborts its job, as Spark's
+ * DAGScheduler.handleTaskCompletion on FetchFailed (Stage.failedAttemptIds).
+ */
+export const MAX_CONSECUTIVE_STAGE_ATTEMPTS = 4;
+
+/** Rounds of waiting for a stage's parent stages, their outputs lost meanwhile, before an action gives up (Sluice's own). */
+const MAX_PARENT_ROUNDS = 8;
 
 /** Spark's TaskSetManager.TASK_SIZE_TO_WARN_KIB: a task encoded larger than this is warned about (once a task set). */
 export const TASK_SIZE_TO_WARN_KIB = 1000;
@@ -692,8 +699,10 @@ export class DAGScheduler implements RegistryListener {
     log.debug({ action: action.kind, partitions: partitions.length }, 'action submitted');
     // Set when a task over a range returned other than a value a partition: the action fails (not retried: every attempt would).
     let badRange: string | undefined;
+    // The attempts that failed on a fetch (Spark's failedAttemptIds of the result stage: it succeeds only once, at the end).
+    let fetchFailures = 0;
     for (let attempt = 0; ; attempt++) {
-      this.checkAttempts(job, attempt, `result stage ${stageId}`);
+      if (job.cancelled) throw job.cancelled;
       // Every partition computed (an attempt that ended as a fetch failure, its zombie's tasks
       // finishing): done, whatever map outputs were lost since, as Spark's job finishes once
       // each partition has its result (ResultStage's findMissingPartitions empty).
@@ -737,7 +746,7 @@ export class DAGScheduler implements RegistryListener {
       }, taken);
       if (badRange !== undefined) throw new SluiceError('SLUICE_INTERNAL', badRange);
       if (end.kind === 'done') continue;
-      this.handleFailure(job, end, log, actionId);
+      this.handleFailure(job, end, log, actionId, { label: `ResultStage ${stageId} (${actionName(action, graph.callSite)})`, failures: ++fetchFailures });
     }
     return { values: partitions.map((p) => results.get(p)!.value) };
   }
@@ -767,7 +776,7 @@ export class DAGScheduler implements RegistryListener {
 
   private checkAttempts(job: JobState, attempt: number, what: string): void {
     if (job.cancelled) throw job.cancelled;
-    if (attempt >= MAX_STAGE_ATTEMPTS) {
+    if (attempt >= MAX_PARENT_ROUNDS) {
       throw new SluiceError('SLUICE_FETCH_FAILED', `${what} of job ${job.jobId} failed ${attempt} times fetching shuffle data; workers keep getting lost`);
     }
   }
@@ -789,8 +798,10 @@ export class DAGScheduler implements RegistryListener {
     const numMaps = info.graph.nodes[info.mapSide].numPartitions;
     const log = this.log.child({ jobId: job.jobId, stageId: sid, shuffleId });
     const run = (async () => {
+      // Its attempts that failed on a fetch in this run (Spark's failedAttemptIds, cleared as the stage completes).
+      let fetchFailures = 0;
       for (let attempt = 0; ; attempt++) {
-        this.checkAttempts(job, attempt, `map stage ${sid}`);
+        if (job.cancelled) throw job.cancelled;
         // Every map output there: its parents' lost since are not needed (Spark's submitStage
         // asks a stage's parents only while the stage itself has missing partitions).
         if (attempt > 0 && this.mapOutputs.missing(job.jobId, shuffleId, numMaps).length === 0) return;
@@ -805,7 +816,7 @@ export class DAGScheduler implements RegistryListener {
           if (!w) return; // Its worker died as it finished: the output is gone already.
           this.mapOutputs.register(job.jobId, shuffleId, numMaps, p, { workerId, address: w.address }, mapStatusOf(outcome, info.spec.partitioner.numPartitions));
         }, (p) => this.mapOutputs.has(job.jobId, shuffleId, p));
-        if (end.kind !== 'done') this.handleFailure(job, end, log, actionId);
+        if (end.kind !== 'done') this.handleFailure(job, end, log, actionId, { label: `ShuffleMapStage ${sid} (${mapStageName(info, sid)})`, failures: ++fetchFailures });
       }
     })();
     job.ensuring.set(shuffleId, run);
@@ -874,7 +885,13 @@ export class DAGScheduler implements RegistryListener {
     return taskSetFailure(end);
   }
 
-  private handleFailure(job: JobState, end: Exclude<TaskSetEnd, { kind: 'done' }>, log: Logger, actionId: number): void {
+  /**
+   * A stage attempt that did not complete: a task failed too often, or it was cancelled (the
+   * action's error thrown), or a fetch failed (the map outputs it names forgotten, to run again;
+   * `stage.failures`, its consecutive attempts failed so: at MAX_CONSECUTIVE_STAGE_ATTEMPTS the
+   * action fails with Spark's abortStage message).
+   */
+  private handleFailure(job: JobState, end: Exclude<TaskSetEnd, { kind: 'done' }>, log: Logger, actionId: number, stage: { readonly label: string; readonly failures: number }): void {
     if (end.kind === 'failed') {
       if (end.code === 'SLUICE_CANCELLED' && job.cancelled) throw job.cancelled;
       const cancelled = job.actions.get(actionId)?.cancelled;
@@ -884,6 +901,9 @@ export class DAGScheduler implements RegistryListener {
       throw new TaskFailedError(message, end.stack || `${end.code}: ${end.message}`);
     }
     const n = this.mapOutputs.removeOutputsOn(job.jobId, end.shuffleId, end.workerId);
+    if (stage.failures >= MAX_CONSECUTIVE_STAGE_ATTEMPTS) {
+      throw new SluiceError('SLUICE_FETCH_FAILED', `Job aborted due to stage failure: ${stage.label} has failed the maximum allowable number of times: ${MAX_CONSECUTIVE_STAGE_ATTEMPTS}. Most recent failure reason:\n${end.message}`);
+    }
     log.warn({ lostShuffleId: end.shuffleId, mapPartition: end.mapPartition, workerId: end.workerId, lostOutputs: n, reason: end.message }, 'fetch failed; resubmitting map stage');
   }
 

@@ -68,5 +68,5 @@ export function cluster(workers: Record<string, number>, options: Partial<TaskSe
     for (const l of fakes.get(workerId)!.waiting.splice(0)) l.resolve({ ok: false, workerLost: true, message: 'the worker endpoint is closed' });
     await settle();
   };
-  return { dag, registry, fakes, waiting, attempts, answer, kills, lose };
+  return { dag, registry, fakes, add, waiting, attempts, answer, kills, lose };
 }
