@@ -321,6 +321,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/kinesis/dist/test/kinesis-server-pause.test.js', pattern: 'paused 25 s' }],
   },
   {
+    id: 'paused-victim-left-at-exit',
+    what: 'a test process that ends (its file timed out: SIGTERM) with a victim still frozen leaves it stopped, holding its ports and memory for the rest of the run',
+    file: 'packages/test-disk/src/pause.ts',
+    search: '  hook();\n  if (!paused.has(pid)) {\n',
+    replace: '  if (!paused.has(pid)) {\n',
+    tests: ['packages/test-disk/dist/test/pause.test.js'],
+  },
+  {
+    id: 'paused-victim-of-killed-test-left',
+    what: "a test process killed with SIGKILL leaves its frozen victim stopped for good: the next pause() does not wake and kill it",
+    file: 'packages/test-disk/src/pause.ts',
+    search: '    if (startTimeOf(Number(victim)) === victimStart) {\n',
+    replace: '    if (false && startTimeOf(Number(victim)) === victimStart) {\n',
+    tests: ['packages/test-disk/dist/test/pause.test.js'],
+  },
+  {
     id: 'put-block-store-throw-uncaught',
     what: "a peer's PutBlock whose store throws (a replica pushing an older block out to a full --local-dir) throws in the call's 'end' event: the worker process dies instead of refusing that block",
     file: 'packages/worker/src/rpc/worker-service.ts',

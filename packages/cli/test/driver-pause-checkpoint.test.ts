@@ -15,6 +15,7 @@ import { test } from 'node:test';
 import { type Proc, startSluice, until } from './cli-process.js';
 import { fixture, freePort, runCli, sleep, within, type JobRun } from './harness.js';
 import { assertStateCheckpoints, assertStatefulOutputs, expectedStatefulOutputs } from './stateful-outputs.js';
+import { pause, resume } from '@sluice/test-disk/pause';
 
 const env = { ...process.env, SLUICE_SECRET: 'driver-pause-checkpoint-0123456789abcdef' };
 const PAUSE_MS = 20_000;
@@ -44,14 +45,14 @@ test('a 20 s SIGSTOP of the driver while a state checkpoint is written: every ba
     const before = new Set(list());
     let writing: string | undefined;
     await until('a new state checkpoint', 60_000, () => (writing = list().find((n) => !before.has(n))) !== undefined, 2);
-    driver.child.kill('SIGSTOP');
+    pause(driver.child);
     const stoppedAt = Date.now();
     const parts = (): string[] => fs.readdirSync(path.join(stateDir, writing!));
     t.diagnostic(`driver stopped with ${writing} holding ${JSON.stringify(parts())}`);
     const printedAtStop = submit.stdout.filter((l) => l.startsWith('STATE ')).length;
     await sleep(PAUSE_MS);
     t.diagnostic(`after ${PAUSE_MS} ms: ${writing} holds ${JSON.stringify(parts())}`);
-    driver.child.kill('SIGCONT');
+    resume(driver.child);
     const code = await within(submit.exited, 150_000, 'the stream to run its batches and stop');
     assert.equal(code, 0, `sluice submit exits 0:\n${submit.stderr.slice(-3000)}`);
     const run = { lines: submit.stdout } as unknown as JobRun;
@@ -65,7 +66,7 @@ test('a 20 s SIGSTOP of the driver while a state checkpoint is written: every ba
     assert.doesNotMatch(driver.stderr, /worker lost/, 'no worker was declared lost for the driver\'s own pause');
     t.diagnostic(`stopped ${Date.now() - stoppedAt} ms before the end; submit said: ${submit.stderr.split('\n').filter((l) => l.startsWith('sluice:')).join(' | ')}`);
   } finally {
-    driver?.child.kill('SIGCONT');
+    resume(driver?.child);
     for (const p of procs) p.child.kill('SIGKILL');
     await Promise.all(procs.map((p) => within(p.exited, 10_000, 'a process to exit').catch(() => undefined)));
     fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5 });

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { type Proc, startSluice, until } from './cli-process.js';
 import { fixture, freePort, runCli, sleep, within } from './harness.js';
+import { pause, resume } from '@sluice/test-disk/pause';
 
 const env = { ...process.env, SLUICE_SECRET: 'driver-pause-secret-0123456789abcdef' };
 const PAUSE_MS = 20_000;
@@ -54,10 +55,10 @@ test('a 20 s SIGSTOP of the driver loses nothing: every line sent is counted onc
     await until('a first batch with lines', 60_000, () => submit.stdout.some((l) => l.startsWith('LINES ')));
     await sleep(2000);
 
-    driver.child.kill('SIGSTOP');
+    pause(driver.child);
     const sentAtStop = next - 1;
     await sleep(PAUSE_MS);
-    driver.child.kill('SIGCONT');
+    resume(driver.child);
     const sentAtCont = next - 1;
     await sleep(3000);
     clearInterval(feeding);
@@ -123,7 +124,7 @@ test('a 20 s SIGSTOP of the driver loses nothing: every line sent is counted onc
   } finally {
     clearInterval(feeding);
     for (const p of procs) {
-      p.child.kill('SIGCONT');
+      resume(p.child);
       p.child.kill('SIGKILL');
     }
     for (const c of conns) c.destroy();

@@ -11,6 +11,7 @@ import { after, test } from 'node:test';
 import { pino, type Logger } from 'pino';
 import { fixture, jsonLine, withCluster, type JobRun, type RunningJob, sleep, startJob, within } from './harness.js';
 import { expectedPipeline } from './fault-pipeline-expected.js';
+import { pause, resume } from '@sluice/test-disk/pause';
 
 type LogEntry = Record<string, unknown> & { msg?: string; level: number };
 
@@ -138,7 +139,7 @@ test('a silent worker (SIGSTOP) is declared lost within the timeout and its work
     const frozen = h.cluster.workerProcesses[0];
     assert.equal(job.ended, false);
     try {
-      frozen.kill('SIGSTOP');
+      pause(frozen);
       const stoppedAt = Date.now();
       while (h.cluster.driver.registry.all().length > 1) {
         assert.ok(Date.now() - stoppedAt < 10 * workerTimeoutMs, `the frozen worker is still registered ${Date.now() - stoppedAt} ms after SIGSTOP`);
@@ -151,7 +152,7 @@ test('a silent worker (SIGSTOP) is declared lost within the timeout and its work
       const run = await within(job.done, 90_000, 'the job to end after the worker froze');
       assertPipelineResult(run, N);
     } finally {
-      frozen.kill('SIGCONT');
+      resume(frozen);
       frozen.kill('SIGKILL');
       await exited(frozen);
     }

@@ -21,6 +21,7 @@ import path from 'node:path';
 import { freePort, mulberry32, sleep } from './harness.js';
 import { pollUntil, randomSecret, spawnSluice, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
 import { Feeder, assertRecoveredExactly, jobArgs, jobDirs, readOutputs, submitDetached, untilJobDone, workersJoined, type JobDirs } from './recovery-support.js';
+import { pause, resume } from '@sluice/test-disk/pause';
 
 const BATCH_MS = 500;
 const CHECKPOINT_EVERY = 2; // batches
@@ -52,7 +53,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const p of procs) p.child.kill('SIGCONT');
+  for (const p of procs) resume(p.child);
   for (const p of procs.reverse()) await p.stop();
   fs.rmSync(root, { recursive: true, force: true });
 });
@@ -122,7 +123,7 @@ test('a worker frozen (SIGSTOP) for 12 s while it reads a file split of a batch:
     const held = await heldTask(run.dirs);
     victim = workers.get(held.pid)!;
     const lostBefore = driver.logLines.filter((l) => l.includes('"worker lost"')).length;
-    victim.child.kill('SIGSTOP');
+    pause(victim.child);
     const frozenAt = Date.now();
     // The hold let go: the frozen task would go on when woken; its re-run elsewhere goes on now.
     fs.rmSync(path.join(run.dirs.control, 'slow'));
@@ -137,13 +138,13 @@ test('a worker frozen (SIGSTOP) for 12 s while it reads a file split of a batch:
     const whileFrozen = batchesDone(run.dirs) - atLost;
     assert.ok(whileFrozen >= 2, `batches completed while the worker was frozen (${whileFrozen})`);
     const joinedBefore = driver.logLines.filter((l) => l.includes('"worker joined"')).length;
-    victim.child.kill('SIGCONT');
+    resume(victim.child);
     await workersJoined(driver, joinedBefore + 1);
     const times = await finishAndCheck(run);
     assert.ok(times.includes(held.time), `the held batch ${held.time} has its outputs`);
     console.log(`# worker ${held.pid} frozen holding batch ${held.time}'s save task, declared lost after ${lostAfter} ms, ${whileFrozen} batches while frozen; ${run.feeder.lines.length} lines over ${times.length} batches`);
   } finally {
-    victim?.child.kill('SIGCONT');
+    resume(victim?.child);
     await run.stopFeeding();
   }
 });
@@ -153,7 +154,7 @@ test('the driver frozen (SIGSTOP) for 10 s while a batch\'s save task is held, t
   try {
     const held = await heldTask(run.dirs);
     const lostBefore = driver.logLines.filter((l) => l.includes('"worker lost"')).length;
-    driver.child.kill('SIGSTOP');
+    pause(driver.child);
     const stoppedAt = Date.now();
     const fedAtStop = run.feeder.lines.length;
     const doneAtStop = batchesDone(run.dirs);
@@ -163,7 +164,7 @@ test('the driver frozen (SIGSTOP) for 10 s while a batch\'s save task is held, t
       await sleep(9_000);
       assert.equal(batchesDone(run.dirs), doneAtStop, 'no batch completed while the driver was stopped');
     } finally {
-      driver.child.kill('SIGCONT');
+      resume(driver.child);
     }
     const fedInPause = run.feeder.lines.length - fedAtStop;
     const times = await finishAndCheck(run);
@@ -173,7 +174,7 @@ test('the driver frozen (SIGSTOP) for 10 s while a batch\'s save task is held, t
     assert.equal(driver.logLines.filter((l) => l.includes('"worker lost"')).length, lostBefore, 'no worker declared lost for the driver\'s own pause');
     console.log(`# driver stopped with batch ${held.time}'s save held (let go during the pause); ${fedInPause} lines fed during the 10 s pause; ${run.feeder.lines.length} lines over ${times.length} batches`);
   } finally {
-    driver.child.kill('SIGCONT');
+    resume(driver.child);
     await run.stopFeeding();
   }
 });

@@ -14,6 +14,7 @@ import { test } from 'node:test';
 import { type Proc, startSluice, until } from './cli-process.js';
 import { expectedPipeline } from './fault-pipeline-expected.js';
 import { fixture, freePort, runCli, sleep, within } from './harness.js';
+import { pause, resume } from '@sluice/test-disk/pause';
 
 const env = { ...process.env, SLUICE_SECRET: 'rdd-driver-pause-0123456789abcdef' };
 const PAUSE_MS = 10_000;
@@ -34,14 +35,14 @@ test('the driver frozen (SIGSTOP) for 10 s while an RDD job\'s tasks wait, their
     procs.push(submit);
     await until('the first action', 60_000, () => submit.stdout.includes('MARK first-action-done'));
     await sleep(500); // action 2's first tasks at their gate
-    driver.child.kill('SIGSTOP');
+    pause(driver.child);
     try {
       await sleep(1_000);
       fs.writeFileSync(gate, '');
       await sleep(PAUSE_MS - 1_000);
       assert.ok(!submit.stdout.some((l) => l.startsWith('RESULT2 ')), 'action 2 did not end while the driver was stopped');
     } finally {
-      driver.child.kill('SIGCONT');
+      resume(driver.child);
     }
     const code = await within(submit.exited, 60_000, 'the job to end after the resume');
     assert.equal(code, 0, `sluice submit exits 0:\n${submit.stderr.slice(-3000)}`);
@@ -53,7 +54,7 @@ test('the driver frozen (SIGSTOP) for 10 s while an RDD job\'s tasks wait, their
     assert.doesNotMatch(driver.stderr, /worker lost/, "no worker was declared lost for the driver's own pause");
   } finally {
     for (const p of procs) {
-      p.child.kill('SIGCONT');
+      resume(p.child);
       p.child.kill('SIGKILL');
     }
     await Promise.all(procs.map((p) => within(p.exited, 10_000, 'a process to exit').catch(() => undefined)));

@@ -10,6 +10,7 @@ import net from 'node:net';
 import { test } from 'node:test';
 import { fixture, runCli, sleep } from './harness.js';
 import { pollUntil, randomSecret, startDriverProcess, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
+import { pause, resume } from '@sluice/test-disk/pause';
 
 const LINE = Buffer.from('x'.repeat(99) + '\n');
 const CHUNK = Buffer.concat(Array.from({ length: 1000 }, () => LINE)); // 1,000 lines, 100 KB
@@ -58,7 +59,7 @@ test('a receiver whose buffer is full stops reading its socket while nothing bec
     assert.equal(sub.code, 0, sub.stderr);
     await pollUntil(() => (source.accepted > 2_000_000 ? true : undefined), 60_000, 'the receiver reading the source');
 
-    driver.child.kill('SIGSTOP');
+    pause(driver.child);
     try {
       // Blocks in flight wait for the driver; the buffer and the kernel's socket buffers fill.
       // Waited for as a state (the source's writes held still for 1 s), not for a fixed time:
@@ -83,7 +84,7 @@ test('a receiver whose buffer is full stops reading its socket while nothing bec
       // Without the bound the receiver reads on at loopback speed (hundreds of MB in 3 s).
       assert.ok(seen[seen.length - 1] < 1_000_000, `the source could write ${seen.join(', ')} bytes in 3 s (each after 1 s of no writes) while nothing became durable`);
     } finally {
-      driver.child.kill('SIGCONT');
+      resume(driver.child);
     }
     const resumedFrom = source.accepted;
     await pollUntil(() => (source.accepted > resumedFrom + 2_000_000 ? true : undefined), 30_000, 'the flow to resume after SIGCONT');

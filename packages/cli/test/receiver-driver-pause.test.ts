@@ -15,6 +15,7 @@ import { pollUntil, randomSecret, startWorkerProcess, withProcessLogs, type Slui
 import { driverOn, untilJobDone } from './recovery-support.js';
 import { batchOutputs, receiverEndChecks, submitReceiverJob, untilEveryLineRead } from './receiver-fault-support.js';
 import { ReplayableSource } from './replayable-source.js';
+import { pause, resume } from '@sluice/test-disk/pause';
 
 const BATCH_MS = 500;
 const CHECKPOINT_EVERY = 4; // batches
@@ -57,13 +58,13 @@ before(async () => {
     source.start(5, 25); // 200 lines/s
     await pollUntil(() => (outputs('state').size >= 2 * CHECKPOINT_EVERY + 2 ? true : undefined), 60_000, 'batches past two state checkpoints');
     await sleep(Math.floor(mulberry32(9)() * BATCH_MS));
-    driver.child.kill('SIGSTOP');
+    pause(driver.child);
     const ackedAtStop = source.acked;
     const statesAtStop = outputs('state').size;
     await sleep(PAUSE_MS);
     const ackedAtResume = source.acked;
     const batchesDuringPause = outputs('state').size - statesAtStop;
-    driver.child.kill('SIGCONT');
+    resume(driver.child);
     await pollUntil(() => (outputs('state').size >= statesAtStop + 2 * PAUSE_MS / BATCH_MS + 4 ? true : undefined), 90_000, 'the batches missed during the pause, and more');
     await sleep(6 * BATCH_MS);
     source.stop();
@@ -75,7 +76,7 @@ before(async () => {
     setupError = withProcessLogs(err, procs);
   } finally {
     source.stop();
-    for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGCONT');
+    for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) resume(p.child);
   }
 }, { timeout: 280_000 });
 

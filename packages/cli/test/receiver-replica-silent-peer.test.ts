@@ -15,6 +15,7 @@ import { batchesWhere } from './batch-progress.js';
 import { cancelIfRunning, fixture, pollUntil, startJob, withCluster, type RunningJob } from './harness.js';
 import { ReplayableSource } from './replayable-source.js';
 import { BATCH_MS, stopAndCheckCounts, tmpDir } from './worker-fault-support.js';
+import { pause, resume } from '@sluice/test-disk/pause';
 
 const ONE_WORKER_ONLY = 'received block stored on one worker only';
 
@@ -49,7 +50,7 @@ test('a replica peer that stays registered but takes no replica: the receiver lo
       await batchesWhere(job, '2 batches with records', (bs) => bs.filter((b) => b.numRecords > 0).length >= 2);
       await pollUntil(() => (inputBlocks(peerId) > 0 ? true : undefined), 30_000, 'the peer to hold replicas');
 
-      peer.kill('SIGSTOP');
+      pause(peer);
       stopped.pid = peer.pid!;
       // 800 more lines acknowledged to the source (the reliable receiver acknowledges a block once
       // stored: about 20 blocks of 200 ms at 200 lines/s) while the peer is stopped and still registered.
@@ -59,7 +60,7 @@ test('a replica peer that stays registered but takes no replica: the receiver lo
       assert.ok(registry.get(peerId) !== undefined, 'the stopped peer is still registered');
       const receiverLog = logs.get(receiverId)!;
       const alone = receiverLog.filter((l) => l.includes(ONE_WORKER_ONLY));
-      peer.kill('SIGCONT');
+      resume(peer);
       stopped.pid = 0;
       // Replicas go to the peer again: the count is said.
       const again = await pollUntil(() => receiverLog.find((l) => l.includes('received blocks replicated again')), 60_000, 'the receiver to say replicas are taken again');
@@ -71,7 +72,7 @@ test('a replica peer that stays registered but takes no replica: the receiver lo
       assert.match(said.msg, new RegExp(`after ${said.blocks} stored on one worker only`));
       console.log(`# ${said.blocks} blocks kept on the receiver's worker alone while the peer was stopped; ${receiverLog.filter((l) => l.includes('one worker only')).length} log lines about them`);
     } finally {
-      if (stopped.pid) process.kill(stopped.pid, 'SIGCONT');
+      if (stopped.pid) resume(stopped.pid);
       source.stop();
       await cancelIfRunning(h.cluster, job);
       await source.close();

@@ -22,6 +22,7 @@ import { decode, type TaskPayload } from '@sluice/core/internal';
 import { fixture, jsonLines, pollUntil, startJob, within, type ClusterHandle, type RunningJob } from './harness.js';
 import { ReplayableSource, lateAcknowledged } from './replayable-source.js';
 import { BATCH_MS, WORKER_TIMEOUT_MS, membership, observe, registeredAgain, stopAndCheckCounts, tmpDir } from './worker-fault-support.js';
+import { pause, resume } from '@sluice/test-disk/pause';
 
 /** Batches that complete without the frozen worker before it is woken, and the bound on that wait (10x a quiet machine's). */
 export const FROZEN_BATCHES = 3;
@@ -87,7 +88,7 @@ export async function receiverWorkerPause(t: TestContext, h: ClusterHandle, proc
       }
       afterBlockReport = (workerId) => {
         if (frozenAt !== undefined || workerId !== receiver.workerId) return;
-        victim.kill('SIGSTOP');
+        pause(victim);
         frozenAt = Date.now();
       };
       try {
@@ -108,7 +109,7 @@ export async function receiverWorkerPause(t: TestContext, h: ClusterHandle, proc
       } finally {
         afterBlockReport = () => undefined;
         seen.onStage = () => undefined;
-        victim.kill('SIGCONT');
+        resume(victim);
         contAt = Date.now();
       }
       assert.deepEqual(lostLocations, [], 'no task read a write-ahead-logged block from the frozen worker declared lost');

@@ -19,6 +19,7 @@ import type { ChildProcess } from 'node:child_process';
 import { test } from 'node:test';
 import { fixture, jsonLine, pollUntil, sleep, startJob, within, type ClusterHandle, type RunningJob } from './harness.js';
 import { faultOnFetch, type FetchArming, membership, observe, reasons, registeredAgain, runStateful, show, shuffleFreezeSums, withFaultCluster, WORKER_TIMEOUT_MS } from './worker-fault-support.js';
+import { pause, resume } from '@sluice/test-disk/pause';
 
 /** How long the victim stays frozen at most; the job must end well within it. */
 const FREEZE_MS = 50_000;
@@ -38,7 +39,7 @@ interface Freeze {
  * process that answers nothing (worker-fault-support's faultOnFetch). Resolves with the freeze.
  */
 async function freezeOnFetch(h: ClusterHandle, procs: Map<string, ChildProcess>, wrapped: WeakSet<object>, state: FetchArming): Promise<Freeze> {
-  const { victimId, at } = await faultOnFetch(h, (id) => procs.has(id), wrapped, state, (id) => procs.get(id)!.kill('SIGSTOP'));
+  const { victimId, at } = await faultOnFetch(h, (id) => procs.has(id), wrapped, state, (id) => pause(procs.get(id)!));
   return { victimId, victim: procs.get(victimId)!, at };
 }
 
@@ -71,7 +72,7 @@ test('a task fetching map outputs from a worker frozen as it is launched: a fetc
           run = await within(job.done, FREEZE_MS, `the job to end while worker ${freeze.victimId} is frozen`);
           endedAt = Date.now();
         } finally {
-          freeze.victim.kill('SIGCONT');
+          resume(freeze.victim);
         }
         const contAt = Date.now();
         assert.equal(run.ok, true, show(run));
@@ -83,7 +84,7 @@ test('a task fetching map outputs from a worker frozen as it is launched: a fetc
         return freeze;
       } finally {
         arming.arm = undefined;
-        freeze?.victim.kill('SIGCONT');
+        resume(freeze?.victim);
         if (started && !started.ended) {
           h.cluster.driver.jobs.get(started.id)?.cancel();
           await within(started.done, 30_000, 'the cancelled job to end').catch(() => undefined);
@@ -150,7 +151,7 @@ test('a task fetching map outputs from a worker frozen as it is launched: a fetc
           assert.ok(took < FAILOVER_BOUND_MS, `the next batch completed ${took} ms after the freeze: a fetch waited on the frozen worker`);
         } finally {
           arming.arm = undefined;
-          freeze?.victim.kill('SIGCONT');
+          resume(freeze?.victim);
           contAt = Date.now();
         }
         await registeredAgain(joined, freeze!.victimId, contAt);

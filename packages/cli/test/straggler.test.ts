@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pollUntil } from './harness.js';
 import { membership, observe, reasons, runStateful, withFaultCluster } from './worker-fault-support.js';
+import { pause, resume } from '@sluice/test-disk/pause';
 
 const THROTTLE_MS = 12_000;
 /** The driver's worker timeout here (see above). */
@@ -35,9 +36,9 @@ test('a straggler worker (SIGSTOP 200 ms of every second for 12 s) under a state
       const progress = h.cluster.driver.jobs.get(job.id)!.progress;
       let cont: NodeJS.Timeout | undefined;
       const toggle = setInterval(() => {
-        victim.kill('SIGSTOP');
+        pause(victim);
         stops++;
-        cont = setTimeout(() => victim.kill('SIGCONT'), 200);
+        cont = setTimeout(() => resume(victim), 200);
       }, 1000);
       throttledFrom = Date.now();
       try {
@@ -50,7 +51,7 @@ test('a straggler worker (SIGSTOP 200 ms of every second for 12 s) under a state
       } finally {
         clearInterval(toggle);
         clearTimeout(cont);
-        victim.kill('SIGCONT');
+        resume(victim);
         throttledTo = Date.now();
       }
       // The stream goes on after the throttle: runStateful waits for every batch and checks

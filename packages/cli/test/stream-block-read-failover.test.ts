@@ -20,6 +20,7 @@ import { batchesWhere, type BatchLine } from './batch-progress.js';
 import { fixture, jsonLines, pollUntil, sleep, startJob, withCluster, within, type RunningJob } from './harness.js';
 import { ReplayableSource, lateAcknowledged } from './replayable-source.js';
 import { BATCH_MS, WORKER_TIMEOUT_MS, membership, registeredAgain, stopAndCheckCounts, tmpDir } from './worker-fault-support.js';
+import { pause, resume } from '@sluice/test-disk/pause';
 
 /** How long the victim stays frozen at most; the read must fail over well within it. */
 const FREEZE_MS = 50_000;
@@ -54,7 +55,7 @@ test('a task reading a received block from a worker frozen mid-read fails over t
         const launch = w.endpoint.launchTask.bind(w.endpoint);
         w.endpoint.launchTask = (desc) => {
           if (frozenAt === undefined && Buffer.from(desc.stage.payload).includes('input_')) {
-            victim!.kill('SIGSTOP');
+            pause(victim!);
             frozenAt = Date.now();
           }
           return launch(desc);
@@ -74,7 +75,7 @@ test('a task reading a received block from a worker frozen mid-read fails over t
         t.diagnostic(`a batch cut after the freeze completed ${took} ms after it (worker timeout ${WORKER_TIMEOUT_MS} ms, peer bound 120 s, freeze up to ${FREEZE_MS / 1000} s)`);
         assert.ok(took < FAILOVER_BOUND_MS, `the stream resumed ${took} ms after the freeze: the read waited on the frozen worker`);
       } finally {
-        victim.kill('SIGCONT');
+        resume(victim);
         contAt = Date.now();
       }
       await registeredAgain(joined, receiver.workerId, contAt!);
@@ -85,7 +86,7 @@ test('a task reading a received block from a worker frozen mid-read fails over t
       assert.ok(late <= 50, `the replaced receiver acknowledged ${late} lines after its replacement connected`);
       t.diagnostic(`${source.lines.length} lines, ${source.resent} sent again, ${source.connections} connections, ${late} acknowledged late`);
     } finally {
-      victim?.kill('SIGCONT');
+      if (victim) resume(victim);
       if (started && !started.ended) {
         h.cluster.driver.jobs.get(started.id)?.cancel();
         await within(started.done, 30_000, 'the cancelled job to end').catch(() => undefined);

@@ -11,6 +11,7 @@ import { batchesWhere, type BatchLine } from './batch-progress.js';
 import { fixture, jsonLines, pollUntil, sleep, startJob, within, type RunningJob } from './harness.js';
 import { ReplayableSource } from './replayable-source.js';
 import { BATCH_MS, stopAndCheckCounts, tmpDir, withFaultCluster } from './worker-fault-support.js';
+import { pause, resume } from '@sluice/test-disk/pause';
 
 test('SIGSTOP for 20 s of a reliable receiver\'s replication peer (log off): batches go on, every line counted exactly once', { timeout: 200_000 }, async (t) => {
   await withFaultCluster(async (h, procs) => {
@@ -35,7 +36,7 @@ test('SIGSTOP for 20 s of a reliable receiver\'s replication peer (log off): bat
       let frozenAt: number | undefined;
       afterBlockReport = (workerId) => {
         if (frozenAt !== undefined || workerId !== receiver.workerId) return;
-        peer.kill('SIGSTOP');
+        pause(peer);
         frozenAt = Date.now();
       };
       let contAt: number | undefined;
@@ -50,7 +51,7 @@ test('SIGSTOP for 20 s of a reliable receiver\'s replication peer (log off): bat
         assert.ok(whileFrozen.length >= 1, `batches with records cut 4-12 s into the peer's freeze completed before it ended:\n${job.lines.slice(-10).join('\n')}`);
       } finally {
         afterBlockReport = () => undefined;
-        peer.kill('SIGCONT');
+        resume(peer);
         contAt = Date.now();
       }
       await batchesWhere(job, '5 batches with records after the wake', (bs) => bs.filter((b) => b.time > contAt! + BATCH_MS && b.numRecords > 0).length >= 5);

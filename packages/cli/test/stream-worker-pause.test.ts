@@ -21,6 +21,7 @@ import { test } from 'node:test';
 import { pollUntil, sleep } from './harness.js';
 import { FROZEN_BATCHES, PROGRESS_MS, receiverPauseTitle, receiverWorkerPause } from './receiver-worker-pause.js';
 import { WORKER_TIMEOUT_MS, membership, registeredAgain, observe, reasons, runStateful, withFaultCluster } from './worker-fault-support.js';
+import { pause, resume } from '@sluice/test-disk/pause';
 
 // FROZEN_BATCHES: how many batches complete without the frozen worker before it is woken, and
 // PROGRESS_MS the bound on that wait: 10x what it takes on a quiet machine (~2-6 s); under the
@@ -43,7 +44,7 @@ test('a worker frozen (SIGSTOP) during a stream until batches went on without it
         // reduce tasks of that stage have a map output to fetch from a silent process.
         seen.onTaskEnd = (e) => {
           if (stoppedAt !== undefined || e.reason !== 'success' || e.workerId !== victimId || seen.stageKind.get(e.stageId) !== 'shuffleMap') return;
-          victim.kill('SIGSTOP');
+          pause(victim);
           stoppedAt = Date.now();
         };
         try {
@@ -68,7 +69,7 @@ test('a worker frozen (SIGSTOP) during a stream until batches went on without it
           t.diagnostic(`sigstop: ${FROZEN_BATCHES} batches completed ${Date.now() - lostAt} ms after the frozen worker was declared lost`);
         } finally {
           seen.onTaskEnd = () => undefined;
-          victim.kill('SIGCONT');
+          resume(victim);
           contAt = Date.now();
         }
         // Awake: it registers again (its heartbeat is answered "unknown") and takes tasks.

@@ -15,9 +15,9 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import type { LocalCluster } from '@sluice/cli';
-import { pauseTree, resumeTree } from '@sluice/test-servers/pause-server';
 import { fixture, freePort, jsonLines, pollUntil, startCluster, startJob } from './job-runner.js';
 import { pausedEvents } from './support/events.js';
+import { pause, resume } from '@sluice/test-servers/pause';
 
 let cluster: LocalCluster;
 const agents: ChildProcess[] = [];
@@ -28,7 +28,7 @@ before(async () => {
 
 after(async () => {
   for (const a of agents) {
-    resumeTree(a.pid!);
+    resume(a);
     a.kill('SIGKILL');
   }
   await cluster?.stop();
@@ -66,13 +66,13 @@ test('push: the avro sink frozen mid-stream, the job runs empty batches, after S
   // The sink's request timeout (60 s) is past the pause: a call in flight is answered, not sent again.
   const agent = startAgent('push', { port, n: N, seed, maxBatch: 200, requestTimeoutMs: 60_000 });
   await pollUntil(() => lastNumber(agent.lines, 'ACKED ') >= N / 4 || undefined, 90_000, `a quarter of ${N} events acknowledged`, 5);
-  pauseTree(agent.proc.pid!);
+  pause(agent.proc);
   const ackedAtStop = lastNumber(agent.lines, 'ACKED ');
   const batchesAtStop = job.lines.filter((l) => l.startsWith('BATCH ')).length;
   // Three batches after the stop with no event: the job is not held by the silent sink.
   await pollUntil(() => job.lines.filter((l) => l.startsWith('BATCH ')).slice(batchesAtStop + 1).filter((l) => l.includes('"ids":[]')).length >= 3 || undefined, 90_000, 'three empty batches while the sink is stopped', 20);
   const ackedWhileStopped = lastNumber(agent.lines, 'ACKED ');
-  resumeTree(agent.proc.pid!);
+  resume(agent.proc);
   await pollUntil(() => agent.lines.find((l) => l.startsWith('SENT ')), 120_000, 'the sink sent everything');
   const end = await job.finished(90_000);
   assert.ok(end.ok, `${end.failure}\n${end.lines.slice(-20).join('\n')}`);
@@ -105,14 +105,14 @@ test('pull: the SparkSink frozen mid-stream past timeoutMs, reported, the job ru
   const args = { host: '', port: 0, batchMs: 500, expect: N, distinct: true, storageLevel: 'MEMORY_AND_DISK_SER_2', enableDecompression: false, sinks: [`127.0.0.1:${port}`], maxBatchSize: 100, parallelism: 5, timeoutMs: 1000, retryWaitMs: 200 };
   const job = await startJob(cluster, fixture('flume-spark-job.ts'), [JSON.stringify(args)]);
   await pollUntil(() => lastNumber(agent.lines, 'ACKS ') >= 10 || undefined, 90_000, '10 batches acked', 5);
-  pauseTree(agent.proc.pid!);
+  pause(agent.proc);
   const acksAtStop = lastNumber(agent.lines, 'ACKS ');
   const stoppedAt = job.lines.length;
   // The receiver reports the silent sink, and the job runs three empty batches after that.
   await pollUntil(() => job.lines.slice(stoppedAt).some((l) => l.startsWith('RECEIVER error ')) || undefined, 60_000, 'the silent sink reported', 20);
   const reportedAt = job.lines.findIndex((l, i) => i >= stoppedAt && l.startsWith('RECEIVER error '));
   await pollUntil(() => job.lines.slice(reportedAt).filter((l) => l === 'EMPTY').length >= 3 || undefined, 60_000, 'three empty batches after the report', 20);
-  resumeTree(agent.proc.pid!);
+  resume(agent.proc);
   const end = await job.finished(120_000);
   assert.ok(end.ok, `${end.failure}\n${end.lines.slice(-20).join('\n')}`);
   assert.ok(acksAtStop < N / 100, `stopped mid-stream (${acksAtStop} of ${N / 100} batches acked)`);

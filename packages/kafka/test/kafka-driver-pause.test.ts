@@ -17,6 +17,7 @@ import { startRecoverJob } from './recover-job-run.js';
 import { pollUntil, type SluiceProcess } from './sluice-process.js';
 import { assertRecoverJobExact, batchFiles, nothing, steadyProducer, type Batch } from './stream-test-support.js';
 import { KafkaTestCluster } from './support/kafka-test-cluster.js';
+import { pause, resume } from '@sluice/test-disk/pause';
 
 const BATCH_MS = 500;
 const RATE = 200; // records/s per partition: at most 100 a partition a batch
@@ -28,7 +29,7 @@ let kafka: KafkaTestCluster | undefined;
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-kafka-driver-pause-'));
 
 after(async () => {
-  for (const p of procs) p.child.kill('SIGCONT');
+  for (const p of procs) resume(p.child);
   for (const p of procs.reverse()) await p.stop();
   await kafka?.close();
   fs.rmSync(root, { recursive: true, force: true });
@@ -54,7 +55,7 @@ test('the driver frozen (SIGSTOP) for 10 s between a batch\'s output and its com
     const held = await pollUntil(() => fs.readdirSync(out).find((f) => f.startsWith('held-')), 60_000, 'a batch written and not committed');
     const heldTime = Number(held.slice('held-'.length));
     const lostBefore = driver.logLines.filter((l) => l.includes('"worker lost"')).length;
-    driver.child.kill('SIGSTOP');
+    pause(driver.child);
     const stoppedAt = Date.now();
     const producedAtStop = want.count;
     const writtenAtStop = batches().length;
@@ -64,7 +65,7 @@ test('the driver frozen (SIGSTOP) for 10 s between a batch\'s output and its com
       await new Promise((r) => setTimeout(r, PAUSE_MS - 1_000));
       assert.equal(batches().length, writtenAtStop, 'no batch written while the driver was stopped');
     } finally {
-      driver.child.kill('SIGCONT');
+      resume(driver.child);
     }
     const producedInPause = want.count - producedAtStop;
     await new Promise((r) => setTimeout(r, 2_000));

@@ -18,6 +18,7 @@ import { assertCommittedCounts } from './stream-test-support.js';
 import { pollUntil } from './sluice-process.js';
 import { KafkaTestCluster } from './support/kafka-test-cluster.js';
 import { wordLines } from './support/word-lines.js';
+import { pause, resume } from '@sluice/test-disk/pause';
 
 interface Result {
   time: number;
@@ -33,7 +34,7 @@ before(async () => {
   await cluster.start();
 });
 after(async () => {
-  for (const w of cluster?.workerProcesses ?? []) if (w.signalCode === null && w.exitCode === null) w.kill('SIGCONT');
+  for (const w of cluster?.workerProcesses ?? []) if (w.signalCode === null && w.exitCode === null) resume(w);
   await cluster?.stop();
   await kafka?.close();
 });
@@ -58,13 +59,13 @@ test('a worker frozen (SIGSTOP) with a transaction open, declared lost, then wok
     const registry = cluster.driver.registry;
     const before = registry.all().map((w) => w.id);
     const zombie = cluster.workerProcesses[0]!;
-    zombie.kill('SIGSTOP');
+    pause(zombie);
     const frozenAt = Date.now();
     const lost = await pollUntil(() => (registry.all().length < before.length ? before.find((id) => registry.get(id) === undefined) : undefined), 30_000, 'the frozen worker declared lost');
     cluster.addWorker();
     const batchesAtLoss = jsonLines<Result>(job.lines, 'BATCH ').length;
     await job.waitLine('BATCH', 60_000, () => jsonLines<Result>(job.lines, 'BATCH ').length >= batchesAtLoss + 2);
-    zombie.kill('SIGCONT');
+    resume(zombie);
     const wokenAt = Date.now();
     t.diagnostic(`worker ${lost} frozen for ${wokenAt - frozenAt} ms`);
     // The zombie registers again (a new worker id) while the stream still has input to read.

@@ -21,6 +21,7 @@ import { startRecoverJob } from './recover-job-run.js';
 import { pollUntil, type SluiceProcess } from './sluice-process.js';
 import { assertRecoverJobExact, batchFiles, nothing, steadyProducer, tcpPortsOf } from './stream-test-support.js';
 import { KafkaTestCluster } from './support/kafka-test-cluster.js';
+import { pause, resume } from '@sluice/test-disk/pause';
 
 const WORKER_TIMEOUT_MS = 3000;
 const procs: SluiceProcess[] = [];
@@ -28,7 +29,7 @@ let kafka: KafkaTestCluster | undefined;
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-kafka-worker-pause-'));
 
 after(async () => {
-  for (const p of procs) p.child.kill('SIGCONT');
+  for (const p of procs) resume(p.child);
   for (const p of procs.reverse()) await p.stop();
   await kafka?.close();
   fs.rmSync(root, { recursive: true, force: true });
@@ -54,7 +55,7 @@ test('a worker frozen (SIGSTOP) in a fetch past the worker timeout, then resumed
     }, 60_000, 'a worker with a fetch in flight');
     const lostBefore = count(driver, 'worker lost');
     const joinedBefore = count(driver, 'worker joined');
-    victim.child.kill('SIGSTOP');
+    pause(victim.child);
     const stoppedAt = Date.now();
     let lostAfter: number;
     let writtenWhileFrozen: number;
@@ -65,7 +66,7 @@ test('a worker frozen (SIGSTOP) in a fetch past the worker timeout, then resumed
       await pollUntil(() => (batchFiles(out).length >= written + 3 ? true : undefined), 60_000, 'batches going on without the frozen worker');
       writtenWhileFrozen = batchFiles(out).length - written;
     } finally {
-      victim.child.kill('SIGCONT');
+      resume(victim.child);
     }
     await pollUntil(() => (count(driver, 'worker joined') > joinedBefore ? true : undefined), 60_000, 'the resumed worker registered again');
     kafka.delayFetches(0);

@@ -14,6 +14,7 @@ import type { LocalCluster } from '@sluice/cli';
 import { fixture, jsonLines, pollUntil, startCluster, startJob } from './job-runner.js';
 import { Kinesalite } from './support/kinesalite.js';
 import { client, createStream, emptySent, put } from './support/producer.js';
+import { pause, resume } from '@sluice/test-servers/pause';
 
 let kinesis: Kinesalite;
 let cluster: LocalCluster;
@@ -46,14 +47,14 @@ test('kinesalite paused 25 s mid-stream, past the 20 s request timeout: reported
   const seen = (): number => jsonLines<{ ids: number[] }>(job.lines, 'BATCH ').reduce((n, b) => n + b.ids.length, 0);
   await pollUntil(() => seen() >= N / 4 || undefined, 60_000, `a quarter of ${N} records counted`);
   const pid = kinesis.pid;
-  process.kill(pid, 'SIGSTOP');
+  pause(pid);
   const t0 = Date.now();
   let reported: string;
   try {
     reported = await job.waitLine('RECEIVER error ', 90_000, (l) => l.includes('(endpointUrl)'));
     await new Promise((r) => setTimeout(r, Math.max(0, 25_000 - (Date.now() - t0))));
   } finally {
-    process.kill(pid, 'SIGCONT');
+    resume(pid);
   }
   const paused = Date.now() - t0;
   const countedWhilePaused = seen();

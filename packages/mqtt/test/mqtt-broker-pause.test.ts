@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { fixture, jsonLines, pollUntil, startJob } from './job-runner.js';
 import { useBrokerAndCluster } from './support/env.js';
 import { emptySent, makeSession, publish } from './support/publisher.js';
+import { pause, resume } from '@sluice/test-servers/pause';
 
 const env = useBrokerAndCluster();
 
@@ -50,14 +51,14 @@ test('mosquitto paused 8 s mid-read, past the receiver keepalive (2 s) and conne
     keepalive: 2,
     connectTimeoutMs: 1500,
     pause: async (job) => {
-      process.kill(env.broker.pid, 'SIGSTOP');
+      pause(env.broker.pid);
       const t0 = Date.now();
       try {
         // the receiver noticed: its keepalive gave up (and its CONNECTs go unanswered)
         await job.waitLine('RECEIVER error ', 60_000, (l) => l.includes('did not answer'));
         await new Promise((res) => setTimeout(res, Math.max(0, 8000 - (Date.now() - t0))));
       } finally {
-        process.kill(env.broker.pid, 'SIGCONT');
+        resume(env.broker.pid);
       }
       return Date.now() - t0;
     },
@@ -77,10 +78,10 @@ test('mosquitto paused 1 s mid-read, within the keepalive (10 s): ridden out on 
     keepalive: 10,
     connectTimeoutMs: 10_000,
     pause: async () => {
-      process.kill(env.broker.pid, 'SIGSTOP');
+      pause(env.broker.pid);
       const t0 = Date.now();
       await new Promise((res) => setTimeout(res, 1000));
-      process.kill(env.broker.pid, 'SIGCONT');
+      resume(env.broker.pid);
       return Date.now() - t0;
     },
   });

@@ -14,6 +14,7 @@ import { after, before, test } from 'node:test';
 import { startS3rver, type S3rverProcess } from './s3rver-process.js';
 import { fixture, startCluster, submit, type Cluster } from './sluice-cluster.js';
 import { expectedStates } from './stateful-expected.js';
+import { pause, resume } from '@sluice/test-servers/pause';
 
 const BUCKET = 'sluice-pause';
 const BATCHES = 10;
@@ -28,7 +29,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (s3?.child.pid) process.kill(s3.child.pid, 'SIGCONT');
+  if (s3?.child.pid) resume(s3.child.pid);
   await cluster?.stop();
   await s3?.stop();
 });
@@ -42,12 +43,12 @@ test('s3rver paused 8 s mid-stream (state and metadata checkpoints to s3://), wi
     fs.writeFileSync(gate, '');
     await job.waitLine('STATE {"i":2,', 120_000);
     const pid = s3!.child.pid!;
-    process.kill(pid, 'SIGSTOP');
+    pause(pid);
     const t0 = Date.now();
     try {
       await new Promise((r) => setTimeout(r, 8000));
     } finally {
-      process.kill(pid, 'SIGCONT');
+      resume(pid);
     }
     paused = Date.now() - t0;
   } finally {

@@ -145,3 +145,4 @@ export function holdDiskFull(file: string, everyMs = 5): { stop(): void } {
   timer.unref(); // a test that failed before stop() does not keep its process alive
   return { stop: () => clearInterval(timer) };
 }
+export { killPaused, killStalePaused, pause, pausedNow, resume, resumeAll, type Victim } from './pause.js';

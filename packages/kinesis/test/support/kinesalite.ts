@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { freePort } from '../job-runner.js';
+import { resume } from '@sluice/test-servers/pause';
 
 const require = createRequire(import.meta.url);
 
@@ -50,7 +51,7 @@ export class Kinesalite {
     this.proc = undefined;
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-    process.kill(proc.pid!, 'SIGCONT'); // a paused server would not act on SIGTERM
+    resume(proc.pid!); // a paused server would not act on SIGTERM
     process.kill(proc.pid!, 'SIGTERM');
     const timer = setTimeout(() => proc.pid && proc.exitCode === null && process.kill(proc.pid, 'SIGKILL'), 10_000);
     await exited;

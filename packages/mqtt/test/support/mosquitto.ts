@@ -7,6 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../job-runner.js';
+import { resume } from '@sluice/test-servers/pause';
 
 function bin(name: string): string {
   for (const dir of ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin']) {
@@ -78,7 +79,7 @@ export class Mosquitto {
     this.proc = undefined;
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-    process.kill(proc.pid!, 'SIGCONT'); // a paused broker would not act on SIGTERM
+    resume(proc.pid!); // a paused broker would not act on SIGTERM
     process.kill(proc.pid!, 'SIGTERM');
     const timer = setTimeout(() => proc.pid && proc.exitCode === null && process.kill(proc.pid, 'SIGKILL'), 10_000);
     await exited;
