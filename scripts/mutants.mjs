@@ -11505,6 +11505,22 @@ const MUTATIONS = [
     replace: "    if (mode === 'right') for (const w of ws) emit([k, [undefined, w]]);",
     tests: ['packages/cli/dist/test/rdd-fuzz.test.js'],
   },
+  {
+    id: 'kafka-prefer-fixed-ignored',
+    what: "LocationStrategies.PreferFixed's map is not looked at: its partitions hash over every worker as PreferConsistent's",
+    file: 'packages/kafka/src/kafka-placement.ts',
+    search: '  const host = fixedHosts?.get(partitionKey(topic, partition));',
+    replace: '  const host = fixedHosts === fixedHosts ? undefined : fixedHosts?.get(partitionKey(topic, partition));',
+    tests: ['packages/kafka/dist/test/kafka-placement.test.js', { file: 'packages/kafka/dist/test/kafka-new-worker.test.js', pattern: 'PreferFixed' }],
+  },
+  {
+    id: 'kafka-prefer-brokers-leader-id',
+    what: "PreferBrokers prefers a host named by the leader's broker id, not the leader's host (no worker matches: every partition hashes over all workers)",
+    file: 'packages/kafka/src/kafka-placement.ts',
+    search: '      const host = p === undefined ? undefined : md.brokers.get(p.leader)?.host;',
+    replace: '      const host = p === undefined ? undefined : String(p.leader);',
+    tests: ['packages/kafka/dist/test/kafka-placement.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

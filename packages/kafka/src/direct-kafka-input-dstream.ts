@@ -1,6 +1,6 @@
 import { Admin, Consumer } from '@platformatic/kafka';
 import { DirectInputDStream, SluiceError, type DirectPlacement, type DirectReader, type DirectSource, type StreamingContext } from '@sluice/core';
-import { kafkaPlacement } from './kafka-placement.js';
+import { kafkaPlacement, leaderHosts } from './kafka-placement.js';
 import { LocationStrategies, type LocationStrategy } from './spark-strategies.js';
 import { clientOptions, connectionParams, validateStreamOptions, type ConnectionParams, type DirectStreamOptions } from './kafka-params.js';
 import type { KafkaRecord } from './kafka-record.js';
@@ -31,7 +31,8 @@ const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`
  * KafkaRDD, read by a task with the worker's cached consumer (a partition's task prefers
  * the worker its TopicPartition hash picks among the workers taking tasks, as Spark's
  * LocationStrategies.PreferConsistent: the same one while the workers stay the same, and a
- * worker that joins gets its share at the next batch; PreferFixed narrows it to a host). Partitions added to a topic and topics matching the
+ * worker that joins gets its share at the next batch; PreferFixed narrows it to a host,
+ * PreferBrokers to the partition leader's host). Partitions added to a topic and topics matching the
  * pattern are picked up at the next batch; with `assign`, exactly the partitions named
  * are read (Spark's Assign). A broker down or restarting is retried for
  * `retryTimeoutMs` on both sides. Isolation is read_committed: a range ends at the
@@ -66,6 +67,8 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
    * position past the end otherwise fails the stream. The value: whether it was warned of.
    */
   private readonly aheadOfLog = new Map<string, boolean>();
+  /** PreferBrokers: each partition's leader's host, as the metadata of the last batch said (Spark's getBrokers). */
+  private leaders = new Map<string, string>();
 
   constructor(
     ssc: StreamingContext,
@@ -86,9 +89,9 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
     return true;
   }
 
-  /** Spark's KafkaRDD.getPreferredLocations: the partition's hash over the workers taking tasks, among PreferFixed's host when it names one. */
+  /** Spark's KafkaRDD.getPreferredLocations: the partition's hash over the workers taking tasks, among PreferFixed's host (PreferBrokers': its leader's) when it names one. */
   protected override preferredPlacement(r: OffsetRange): DirectPlacement {
-    return kafkaPlacement(r.topic, r.partition, this.locationStrategy.hostMap);
+    return kafkaPlacement(r.topic, r.partition, this.locationStrategy.name === 'PreferBrokers' ? this.leaders : this.locationStrategy.hostMap);
   }
 
   protected override recordsIn(r: OffsetRange): number {
@@ -195,6 +198,7 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
       topics = [...this.options.topics!];
     }
     const md = await this.call('reading metadata', () => this.consumer.metadata({ topics, forceUpdate: true }));
+    if (this.locationStrategy.name === 'PreferBrokers') this.leaders = leaderHosts(md, topics);
     const out = new Map<string, number[]>();
     for (const t of topics) {
       const count = md.topics.get(t)?.partitionsCount ?? 0;

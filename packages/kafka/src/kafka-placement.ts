@@ -21,3 +21,24 @@ export function kafkaPlacement(topic: string, partition: number, fixedHosts?: Re
   const host = fixedHosts?.get(partitionKey(topic, partition));
   return host === undefined ? { hash: topicPartitionHash(topic, partition) } : { hash: topicPartitionHash(topic, partition), hosts: [host] };
 }
+
+/** What leaderHosts reads of a Kafka client's metadata (partitions indexed by number, brokers by id). */
+export interface LeaderMetadata {
+  readonly brokers: ReadonlyMap<number, { readonly host: string }>;
+  readonly topics: ReadonlyMap<string, { readonly partitions: readonly ({ readonly leader: number } | undefined)[] }>;
+}
+
+/**
+ * PreferBrokers' map, as Spark's DirectKafkaInputDStream.getBrokers: each partition of `topics`
+ * to its leader's host (partitions without a known leader left out: they hash over all workers).
+ */
+export function leaderHosts(md: LeaderMetadata, topics: Iterable<string>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const topic of topics) {
+    md.topics.get(topic)?.partitions.forEach((p, partition) => {
+      const host = p === undefined ? undefined : md.brokers.get(p.leader)?.host;
+      if (host !== undefined) out.set(partitionKey(topic, partition), host);
+    });
+  }
+  return out;
+}

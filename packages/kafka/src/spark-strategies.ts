@@ -180,8 +180,9 @@ export const ConsumerStrategies = {
  * takes its share of partitions at the next batch (PreferConsistent). PreferFixed(hostMap)
  * picks so among the workers on the host the map names for a partition (or the worker whose
  * id or address it names; every worker when none matches or the partition is not in the map).
- * PreferBrokers (Spark: the leader's host) is PreferConsistent here: the stream does not look
- * up partition leaders.
+ * PreferBrokers narrows it to the workers on the partition leader's host, as the stream's
+ * metadata at each batch names it (Spark's getBrokers; a workers' host that is no broker's:
+ * every worker, as PreferConsistent); refused for createRDD, which has no consumer (as Spark's).
  */
 export const LocationStrategies = {
   PreferConsistent: { kind: 'LocationStrategy', name: 'PreferConsistent' } as LocationStrategy,

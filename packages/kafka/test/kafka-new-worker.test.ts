@@ -26,7 +26,6 @@ const PARTITIONS = 8;
 const procs: SluiceProcess[] = [];
 let kafka: KafkaTestCluster | undefined;
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-kafka-new-worker-'));
-const out = path.join(root, 'batches.jsonl');
 
 after(async () => {
   for (const p of procs.reverse()) await p.stop();
@@ -72,47 +71,77 @@ const json = (l: string): Record<string, unknown> | undefined => {
   }
 };
 
-test('a third worker joining a Kafka direct stream reads its share of partitions from the next batches; rdd.preferredLocations names the placed worker', { timeout: 180_000 }, async (t) => {
-  kafka = await KafkaTestCluster.start({ brokers: 1 });
-  kafka.createTopic('in', PARTITIONS);
-  const producing = steadyProducer(kafka, 'in', PARTITIONS, nothing(), 16, 100);
-  try {
-    const secret = randomSecret();
-    const port = await freePort();
-    const address = `127.0.0.1:${port}`;
-    const driver = await spawnSluice(['driver', '--port', String(port), '--web-port', '0', '--log-level', 'info'], secret, /driver listening/);
-    procs.push(driver);
-    // A wait that fails with the driver's log (the job's output is in it).
-    const until = <T>(f: () => T | undefined, ms: number, what: string): Promise<T> =>
-      pollUntil(f, ms, what).catch((err: unknown) => {
-        throw new Error(`${(err as Error).message}; the driver's log (the last 30 lines):\n${driver.logLines.slice(-30).join('\n')}`, { cause: err });
-      });
-    const workers: SluiceProcess[] = [];
-    for (let i = 0; i < 2; i++) workers.push(await startWorker(address, secret));
-    procs.push(...workers);
-    // A worker process's id: the driver's 'worker joined' line for the address the worker registered from.
-    const idOf = (w: SluiceProcess): string | undefined => {
-      const at = w.logLines.map(json).find((o) => o?.msg === 'worker registered')?.address;
-      const joined = driver.logLines.map(json).find((o) => o?.msg === 'worker joined' && o.address === at);
-      return joined?.workerId as string | undefined;
-    };
-    await submitDetached(address, secret, fixture('placement-job.ts'), [JSON.stringify({ brokers: kafka.bootstrap, topic: 'in', groupId: 'g', batchMs: 500, out })]);
-    const batches = (): { time: number; parts: Part[]; spread: number[] }[] =>
+/** A driver and 2 workers (`sluice` processes on loopback), and what the tests read of them. */
+async function startCluster(k: KafkaTestCluster) {
+  const secret = randomSecret();
+  const port = await freePort();
+  const address = `127.0.0.1:${port}`;
+  const driver = await spawnSluice(['driver', '--port', String(port), '--web-port', '0', '--log-level', 'info'], secret, /driver listening/);
+  procs.push(driver);
+  const mine: SluiceProcess[] = [driver];
+  // A wait that fails with the driver's log.
+  const until = <T>(f: () => T | undefined, ms: number, what: string): Promise<T> =>
+    pollUntil(f, ms, what).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}; the driver's log (the last 30 lines):\n${driver.logLines.slice(-30).join('\n')}`, { cause: err });
+    });
+  const addWorker = async (): Promise<SluiceProcess> => {
+    const w = await startWorker(address, secret);
+    procs.push(w);
+    mine.push(w);
+    return w;
+  };
+  const workers = [await addWorker(), await addWorker()];
+  // A worker process's id: the driver's 'worker joined' line for the address the worker registered from.
+  const idOf = (w: SluiceProcess): string | undefined => {
+    const at = w.logLines.map(json).find((o) => o?.msg === 'worker registered')?.address;
+    const joined = driver.logLines.map(json).find((o) => o?.msg === 'worker joined' && o.address === at);
+    return joined?.workerId as string | undefined;
+  };
+  const idsOf = (ws: readonly SluiceProcess[]): Promise<string[]> =>
+    until(() => {
+      const ids = ws.map(idOf);
+      return ids.every((x) => x !== undefined) ? (ids as string[]) : undefined;
+    }, 30_000, "the workers' ids");
+  /** Submits placement-job.ts over `topic`, writing its batches to a file; returns a reader of them. */
+  const submit = async (topic: string, more: Record<string, unknown> = {}): Promise<() => Batch[]> => {
+    const out = path.join(root, `${topic}.jsonl`);
+    await submitDetached(address, secret, fixture('placement-job.ts'), [JSON.stringify({ brokers: k.bootstrap, topic, groupId: `g-${topic}`, batchMs: 500, out, ...more })]);
+    return () =>
       fs.existsSync(out)
         ? fs
             .readFileSync(out, 'utf8')
             .split('\n')
             .filter((l) => l.endsWith('}'))
-            .map((l) => JSON.parse(l) as { time: number; parts: Part[]; spread: number[] })
+            .map((l) => JSON.parse(l) as Batch)
         : [];
+  };
+  const stop = async (): Promise<void> => {
+    for (const p of mine.reverse()) await p.stop();
+  };
+  return { driver, workers, until, addWorker, idsOf, submit, stop };
+}
+
+interface Batch {
+  time: number;
+  parts: Part[];
+  spread: number[];
+}
+
+const broker = async (): Promise<KafkaTestCluster> => (kafka ??= await KafkaTestCluster.start({ brokers: 1 }));
+
+test('a third worker joining a Kafka direct stream reads its share of partitions from the next batches; rdd.preferredLocations names the placed worker', { timeout: 180_000 }, async (t) => {
+  const k = await broker();
+  k.createTopic('in', PARTITIONS);
+  const producing = steadyProducer(k, 'in', PARTITIONS, nothing(), 16, 100);
+  const c = await startCluster(k);
+  try {
+    const { until, workers } = c;
+    const batches = await c.submit('in');
     const full = (from: number) => batches().slice(from).filter((b) => b.parts.length === PARTITIONS);
 
     // Two workers: every partition prefers its placed worker among the two.
     await until(() => (full(0).length >= 3 ? true : undefined), 90_000, 'three batches reading all 8 partitions on 2 workers');
-    const two = await until(() => {
-      const ids = workers.map(idOf);
-      return ids.every((x) => x !== undefined) ? (ids as string[]) : undefined;
-    }, 10_000, "the workers' ids");
+    const two = await c.idsOf(workers);
     const pidOfId = new Map(workers.map((w, i) => [two[i]!, w.child.pid!]));
     for (const b of full(0).slice(0, 3)) {
       for (const p of b.parts) assert.deepEqual(p.prefs, [expectedWorker(p.topic, p.partition, two)], `batch ${b.time}: ${p.topic}-${p.partition}'s preferred location with 2 workers`);
@@ -120,13 +149,9 @@ test('a third worker joining a Kafka direct stream reads its share of partitions
 
     // A third worker joins.
     const seen = batches().length;
-    const third = await startWorker(address, secret);
-    procs.push(third);
+    const third = await c.addWorker();
     workers.push(third);
-    const three = await until(() => {
-      const ids = workers.map(idOf);
-      return ids.every((x) => x !== undefined) ? (ids as string[]) : undefined;
-    }, 30_000, "the third worker's id");
+    const three = await c.idsOf(workers);
     pidOfId.set(three[2]!, third.child.pid!);
     const placed = (p: Part): string => expectedWorker(p.topic, p.partition, three);
     const share = Array.from({ length: PARTITIONS }, (_, q) => expectedWorker('in', q, three)).filter((w) => w === three[2]).length;
@@ -156,6 +181,45 @@ test('a third worker joining a Kafka direct stream reads its share of partitions
     assert.ok(onNew >= (share * after.length) / 2, `the new worker read ${onNew} of the ${share * after.length} partition reads placed on it`);
     assert.ok(onPlaced >= tasks * 0.6, `${onPlaced} of ${tasks} partitions read on their placed worker`);
   } finally {
+    await c.stop();
     await producing.stop();
+  }
+});
+
+test("PreferFixed places the partitions its map names on the worker it names, the rest by hash; PreferBrokers hashes over the workers on the leader's host", { timeout: 180_000 }, async () => {
+  const k = await broker();
+  k.createTopic('fixed', PARTITIONS);
+  k.createTopic('leaders', PARTITIONS);
+  const producing = [steadyProducer(k, 'fixed', PARTITIONS, nothing(), 16, 100), steadyProducer(k, 'leaders', PARTITIONS, nothing(), 16, 100)];
+  const c = await startCluster(k);
+  try {
+    const ids = await c.idsOf(c.workers);
+    // Sorted descending, so the hash alone would put some of partitions 0-3 on the other worker.
+    const named = [...ids].sort()[0]!;
+    // Partitions 0-3 on one worker by its id, 4 on the workers' host (both: by hash), 5 on a host with no worker (all: by hash).
+    const fixed = { fixed: { 0: named, 1: named, 2: named, 3: named, 4: '127.0.0.1', 5: 'no-such-host' } };
+    const fixedBatches = await c.submit('fixed', { fixed });
+    const leaderBatches = await c.submit('leaders', { preferBrokers: true });
+    const full = (read: () => Batch[]) => read().filter((b) => b.parts.length === PARTITIONS).slice(0, 3);
+    const [fb, lb] = await c.until(() => {
+      const f = full(fixedBatches);
+      const l = full(leaderBatches);
+      return f.length >= 3 && l.length >= 3 ? [f, l] : undefined;
+    }, 90_000, 'three batches of each job reading all 8 partitions');
+    const pidOf = new Map(c.workers.map((w, i) => [ids[i]!, w.child.pid!]));
+    let onNamed = 0;
+    for (const b of fb) {
+      for (const p of b.parts) {
+        const want = p.partition <= 3 ? named : expectedWorker('fixed', p.partition, ids);
+        assert.deepEqual(p.prefs, [want], `PreferFixed: fixed-${p.partition}'s preferred location`);
+        if (p.partition <= 3 && p.pid === pidOf.get(named)) onNamed++;
+      }
+    }
+    assert.ok(onNamed >= 6, `${onNamed} of the 12 reads of partitions 0-3 ran on the worker the map names`);
+    // The test broker's leader is on this host, as every worker is: all of them, by hash.
+    for (const b of lb) for (const p of b.parts) assert.deepEqual(p.prefs, [expectedWorker('leaders', p.partition, ids)], `PreferBrokers: leaders-${p.partition}'s preferred location`);
+  } finally {
+    await c.stop();
+    for (const p of producing) await p.stop();
   }
 });

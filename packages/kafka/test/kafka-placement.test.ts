@@ -3,7 +3,7 @@
 // to 32 bits and against values worked by hand.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { kafkaPlacement, topicPartitionHash } from '../src/kafka-placement.js';
+import { kafkaPlacement, leaderHosts, topicPartitionHash } from '../src/kafka-placement.js';
 
 const int32 = (x: bigint): bigint => BigInt.asIntN(32, x);
 function javaTopicPartitionHash(topic: string, partition: number): number {
@@ -26,4 +26,18 @@ test("a placement carries PreferFixed's host for the partitions its map names", 
   assert.deepEqual(kafkaPlacement('in', 0, map), { hash: 4326, hosts: ['h1'] });
   assert.deepEqual(kafkaPlacement('in', 1, map), { hash: 4357 });
   assert.deepEqual(kafkaPlacement('in', 1), { hash: 4357 });
+});
+
+test("PreferBrokers' hosts are each partition's leader's host, as the metadata names it", () => {
+  const md = {
+    brokers: new Map([
+      [1, { host: 'kafka-a' }],
+      [2, { host: 'kafka-b' }],
+    ]),
+    topics: new Map([
+      ['in', { partitions: [{ leader: 2 }, { leader: 1 }, { leader: 9 }, undefined] }],
+      ['other', { partitions: [{ leader: 1 }] }],
+    ]),
+  };
+  assert.deepEqual([...leaderHosts(md, ['in', 'missing'])], [['in\u00000', 'kafka-b'], ['in\u00001', 'kafka-a']]);
 });
