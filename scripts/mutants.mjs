@@ -337,6 +337,14 @@ const MUTATIONS = [
     tests: ['packages/test-disk/dist/test/pause.test.js'],
   },
   {
+    id: 'migration-refusal-drops-peer',
+    what: "a decommissioning worker stops using a peer that refused one copy (its store failed: it is up), as if it were lost",
+    file: 'packages/worker/src/storage/block-migrator.ts',
+    search: '              refusedBy.add(peer);\n              continue;\n',
+    replace: '              refusedBy.add(peer);\n              usable.splice(usable.indexOf(peer), 1);\n              continue;\n',
+    tests: ['packages/worker/dist/test/storage/block-migrator.test.js'],
+  },
+  {
     id: 'put-block-store-throw-uncaught',
     what: "a peer's PutBlock whose store throws (a replica pushing an older block out to a full --local-dir) throws in the call's 'end' event: the worker process dies instead of refusing that block",
     file: 'packages/worker/src/rpc/worker-service.ts',

@@ -84,21 +84,24 @@ export class BlockMigrator {
         const u = queue.shift();
         if (!u) return;
         let done = false;
-        let triedPeers = 0;
-        while (!done && usable.length > 0) {
-          const peer = usable[turn++ % usable.length];
+        /** The peers that refused this unit: not offered it again. */
+        const refusedBy = new Set<MapOutputLocation>();
+        while (!done) {
+          const candidates = usable.filter((p) => !refusedBy.has(p));
+          if (candidates.length === 0) break;
+          const peer = candidates[turn++ % candidates.length];
           try {
             await copy(u, peer);
             refusals.taken(peer.workerId, u.blockId);
             done = true;
           } catch (err) {
             // A peer that answered with its store's failure (its disk full) is up: this unit
-            // goes to the next peer, said once (ReplicaRefusals); one that refuses every peer's
-            // turn is not waited on forever (each peer is tried once a unit). A peer that did
-            // not answer is not used again.
+            // goes to another peer, said once (ReplicaRefusals), and the refusing one stays in
+            // use for the next units; a unit every peer refused fails. A peer that did not
+            // answer is not used again.
             if (refusedByPeer(err)) {
               refusals.refused(peer.workerId, u.blockId, err);
-              if (++triedPeers >= usable.length) break;
+              refusedBy.add(peer);
               continue;
             }
             this.log.warn({ err, peer: peer.workerId }, 'a peer did not answer a decommissioning copy; not using it again');
