@@ -11529,6 +11529,22 @@ const MUTATIONS = [
     replace: '      const host = p === undefined ? undefined : String(p.leader);',
     tests: ['packages/kafka/dist/test/kafka-placement.test.js'],
   },
+  {
+    id: 'unresolved-import-hint-dropped',
+    what: "a job importing a package no node_modules above it has gets esbuild's bare 'Could not resolve' again, without the importing file, the folders looked in and the fix",
+    file: 'packages/cli/src/bundle-job.ts',
+    search: "${hint === undefined ? '' : `\\n  ${hint}`}",
+    replace: "",
+    tests: ['packages/cli/dist/test/job-outside-repo.test.js'],
+  },
+  {
+    id: 'unresolved-import-subpath-as-package',
+    what: "an unresolved 'pkg/sub' import is told to install 'pkg/sub', not the package 'pkg'",
+    file: 'packages/cli/src/unresolved-import.ts',
+    search: "  const pkg = spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];",
+    replace: "  const pkg = spec.startsWith('@') ? parts.slice(0, 2).join('/') : spec;",
+    tests: ['packages/cli/dist/test/job-outside-repo.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);
