@@ -34,7 +34,7 @@ import { coalescePartitions, type PartitionRange } from './coalesced-partitions.
 import { MapOutputTracker } from './map-output-tracker.js';
 import { placedWorker, placementOrder } from './consistent-placement.js';
 import { preferredLocations, type PlaceLookup } from './preferred-locations.js';
-import { partitionsTouched, shuffleDependencies, shufflesRead, stagePlan, stageRddInfos, taskSlicer, type ShuffleDependencyInfo } from './stage-plan.js';
+import { partitionsTouched, sameStageRddInfos, shuffleDependencies, shufflesRead, stagePlan, stageRddInfos, taskSlicer, type ShuffleDependencyInfo } from './stage-plan.js';
 import type { TaskScheduler } from './task-scheduler.js';
 import { TaskSetManager, taskSetOptions, type RunningTaskInfo, type StageCallbacks, type StageProgress, type TaskSetEnd, type TaskSetOptions } from './task-set-manager.js';
 import { actionName, type JobProperties, type JobStageInfo, type SchedulerListener, type StageRddInfo, type TaskAccumulatorsEvent, type TaskEndEvent } from './scheduler-listener.js';
@@ -65,6 +65,13 @@ interface JobState {
   readonly persisted: Map<number, PersistedRdd>;
   /** The files its program added (sc.addFile), in the order added: each stage attempt names those added before its first task launched. */
   readonly files: AddedFileRef[];
+  /**
+   * Each shuffle's map stage's RDDs (StageInfo.rddInfos) as last named, by shuffle id: one array
+   * for every action start and stage attempt that names the stage while its RDDs stay the same,
+   * so the UI's kept jobs and stages share it (a stream's action names every stage of its lineage:
+   * a copy each made the kept jobs 40 KB apiece). Goes with the shuffle (removeShuffles).
+   */
+  readonly mapStageRdds: Map<number, readonly StageRddInfo[]>;
 }
 
 /** A persisted RDD as an action's lineage named it. */
@@ -256,6 +263,7 @@ export class DAGScheduler implements RegistryListener {
       actions: new Map(),
       persisted: new Map(),
       files: [],
+      mapStageRdds: new Map(),
     });
   }
 
@@ -454,6 +462,7 @@ export class DAGScheduler implements RegistryListener {
       if (sid !== undefined) job?.nextStageAttempt.delete(sid);
       if (sid !== undefined) job?.latestAttempt.delete(sid);
       job?.shuffleStageIds.delete(id);
+      job?.mapStageRdds.delete(id);
       this.mapOutputs.removeShuffle(jobId, id);
     }
   }
@@ -468,9 +477,9 @@ export class DAGScheduler implements RegistryListener {
    * How many entries the job's tables hold now (undefined for a job not running): what a
    * stream that runs for days must keep bounded, read by tests and bench/memory.js.
    */
-  jobTableSizes(jobId: string): { readonly shuffles: number; readonly shuffleStageIds: number; readonly persisted: number } | undefined {
+  jobTableSizes(jobId: string): { readonly shuffles: number; readonly shuffleStageIds: number; readonly persisted: number; readonly mapStageRdds: number } | undefined {
     const job = this.jobs.get(jobId);
-    return job && { shuffles: job.shuffles.size, shuffleStageIds: job.shuffleStageIds.size, persisted: job.persisted.size };
+    return job && { shuffles: job.shuffles.size, shuffleStageIds: job.shuffleStageIds.size, persisted: job.persisted.size, mapStageRdds: job.mapStageRdds.size };
   }
 
   /**
@@ -527,7 +536,9 @@ export class DAGScheduler implements RegistryListener {
     for (const shuffleId of shufflesRead(plan)) this.numberMapStage(job, shuffleId);
     const stageId = this.nextStageId++;
     const name = actionName(action, graph.callSite);
-    const stageInfos = [...this.mapStageInfos(job, plan), { stageId, attempt: 0, kind: 'result' as const, name, numTasks: partitions.length, rdds: stageRddInfos(graph, graph.root), parentIds: this.parentStageIds(job, plan) }];
+    // The result stage's RDDs: one array for the start and every attempt of the stage.
+    const resultRdds = stageRddInfos(graph, graph.root);
+    const stageInfos = [...this.mapStageInfos(job, plan), { stageId, attempt: 0, kind: 'result' as const, name, numTasks: partitions.length, rdds: resultRdds, parentIds: this.parentStageIds(job, plan) }];
     const start = { runId: jobId, jobId: actionId, time: this.clock.now(), name, action: action.kind, numPartitions: partitions.length, properties, stageInfos };
     for (const l of this.listeners) l.onJobStart?.(start);
     const state = actionState();
@@ -537,7 +548,7 @@ export class DAGScheduler implements RegistryListener {
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       if (signal?.aborted) onAbort();
-      const out = await this.runAction(job, actionId, stageId, plan, graph, action, partitions, onResult);
+      const out = await this.runAction(job, actionId, stageId, plan, graph, resultRdds, action, partitions, onResult);
       // Spark's "Job N is finished. Cancelling potential speculative or zombie tasks for this
       // job": the result stage's attempts still running (a zombie's) are killed, "Stage finished".
       for (const t of [...job.taskSets]) {
@@ -670,13 +681,22 @@ export class DAGScheduler implements RegistryListener {
         kind: 'shuffleMap',
         name: mapStageName(info, sid),
         numTasks: info.graph.nodes[info.mapSide].numPartitions,
-        rdds: stageRddInfos(info.graph, info.mapSide),
+        rdds: this.mapStageRdds(job, shuffleId, info),
         parentIds: this.parentStageIds(job, mapPlan),
       });
       for (const parent of shufflesRead(mapPlan)) visit(parent);
     };
     for (const shuffleId of shufflesRead(plan)) visit(shuffleId);
     return [...out.values()].sort((a, b) => a.stageId - b.stageId);
+  }
+
+  /** Shuffle `shuffleId`'s map stage's RDDs: the array named before while they are the same (JobState.mapStageRdds). */
+  private mapStageRdds(job: JobState, shuffleId: number, info: ShuffleDependencyInfo): readonly StageRddInfo[] {
+    const rdds = stageRddInfos(info.graph, info.mapSide);
+    const kept = job.mapStageRdds.get(shuffleId);
+    if (kept !== undefined && sameStageRddInfos(kept, rdds)) return kept;
+    job.mapStageRdds.set(shuffleId, rdds);
+    return rdds;
   }
 
   /** The ids of the map stages of the shuffles `plan` reads (Spark's StageInfo.parentIds), ascending; those numbered. */
@@ -689,7 +709,7 @@ export class DAGScheduler implements RegistryListener {
     return [...ids].sort((a, b) => a - b);
   }
 
-  private async runAction(job: JobState, actionId: number, stageId: number, plan: Plan, graph: LineageGraph, action: ActionSpec, partitions: readonly number[], onResult?: (partition: number, value: unknown) => void): Promise<JobRunResult> {
+  private async runAction(job: JobState, actionId: number, stageId: number, plan: Plan, graph: LineageGraph, resultRdds: readonly StageRddInfo[], action: ActionSpec, partitions: readonly number[], onResult?: (partition: number, value: unknown) => void): Promise<JobRunResult> {
     for (const n of Object.values(graph.nodes)) {
       if (n.storage !== 'NONE') job.persisted.set(n.id, { rddId: n.id, name: n.name ?? `RDD ${n.id}`, numPartitions: n.numPartitions, storage: n.storage });
     }
@@ -724,7 +744,7 @@ export class DAGScheduler implements RegistryListener {
         for (let q = p; q < p + (countOf.get(p) ?? 1); q++) if (results.has(q)) return true;
         return false;
       };
-      const end = await this.runTaskSet(job, actionId, stageId, attempt, plan, mapOutputs, firsts, { kind: 'result', action, countOf, name: actionName(action, graph.callSite), rdds: stageRddInfos(graph, graph.root), parentIds: this.parentStageIds(job, plan) }, (p, outcome, _workerId, taskId) => {
+      const end = await this.runTaskSet(job, actionId, stageId, attempt, plan, mapOutputs, firsts, { kind: 'result', action, countOf, name: actionName(action, graph.callSite), rdds: resultRdds, parentIds: this.parentStageIds(job, plan) }, (p, outcome, _workerId, taskId) => {
         const r = decodeSmall<TaskResultValue>(outcome.result!);
         const count = countOf.get(p) ?? 1;
         if (count === 1) {
@@ -811,7 +831,7 @@ export class DAGScheduler implements RegistryListener {
         if (attempt > 0 || missing.length < numMaps) log.info({ missing: missing.length, of: numMaps }, 're-running lost map tasks');
         const stageAttempt = job.nextStageAttempt.get(sid) ?? 0;
         job.nextStageAttempt.set(sid, stageAttempt + 1);
-        const end = await this.runTaskSet(job, actionId, sid, stageAttempt, plan, parentOutputs, missing, { kind: 'shuffleMap', spec: info.spec, name: mapStageName(info, sid), rdds: stageRddInfos(info.graph, info.mapSide), parentIds: this.parentStageIds(job, plan) }, (p, outcome, workerId) => {
+        const end = await this.runTaskSet(job, actionId, sid, stageAttempt, plan, parentOutputs, missing, { kind: 'shuffleMap', spec: info.spec, name: mapStageName(info, sid), rdds: this.mapStageRdds(job, shuffleId, info), parentIds: this.parentStageIds(job, plan) }, (p, outcome, workerId) => {
           const w = this.registry.get(workerId);
           if (!w) return; // Its worker died as it finished: the output is gone already.
           this.mapOutputs.register(job.jobId, shuffleId, numMaps, p, { workerId, address: w.address }, mapStatusOf(outcome, info.spec.partitioner.numPartitions));

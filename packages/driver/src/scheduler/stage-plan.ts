@@ -55,6 +55,18 @@ export function stageRddInfos(graph: LineageGraph, root: number): StageRddInfo[]
     .sort((a, b) => a.id - b.id);
 }
 
+/** Whether two stages' RDD lists say the same (every field of every RDD, in order). */
+export function sameStageRddInfos(a: readonly StageRddInfo[], b: readonly StageRddInfo[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x.id !== y.id || x.name !== y.name || x.callSite !== y.callSite || x.numPartitions !== y.numPartitions || x.cached !== y.cached) return false;
+    if (x.parentIds.length !== y.parentIds.length || x.parentIds.some((p, j) => p !== y.parentIds[j])) return false;
+  }
+  return true;
+}
+
 /** Shuffle ids a stage plan reads. */
 export function shufflesRead(plan: Plan): number[] {
   const ids: number[] = [];
