@@ -11577,6 +11577,30 @@ const MUTATIONS = [
     replace: "  const pkg = spec.startsWith('@') ? parts.slice(0, 2).join('/') : spec;",
     tests: ['packages/cli/dist/test/job-outside-repo.test.js'],
   },
+  {
+    id: "dstream-fuzz-window-one-batch-more",
+    what: "a window at t holds its parent's batches in (t - window - parent's slide, t]: one batch more than Spark's WindowedDStream",
+    file: "packages/core/src/dstream/window-dstreams.ts",
+    search: "const rdds = this.parent.rddsIn(time - this.windowMs, time);",
+    replace: "const rdds = this.parent.rddsIn(time - this.windowMs - this.parent.slideDuration, time);",
+    tests: ['packages/cli/dist/test/dstream-fuzz.test.js'],
+  },
+  {
+    id: "dstream-fuzz-inverse-window-drops-zero-keys",
+    what: "reduceByKeyAndWindow with an inverse (and countByWindow, reduceByWindow with one) drops a key whose window value came back to 0 with no filterFunc, where Spark's ReducedWindowedDStream keeps it (0) until a filterFunc drops it",
+    file: "packages/core/src/scheduler/partition-computer.ts",
+    search: "          if (!keep || keep(kv)) emit(kv);",
+    replace: "          if ((!keep || keep(kv)) && v !== 0) emit(kv);",
+    tests: ['packages/cli/dist/test/dstream-fuzz.test.js'],
+  },
+  {
+    id: "dstream-fuzz-update-state-forgets-idle-keys",
+    what: "updateStateByKey drops the state of a key with no value in a batch, where Spark calls the update function for every key with state and keeps what it returns",
+    file: "packages/core/src/scheduler/partition-computer.ts",
+    search: "          if (s !== undefined) emit([k, s]);",
+    replace: "          if (s !== undefined && values.length > 0) emit([k, s]);",
+    tests: ['packages/cli/dist/test/dstream-fuzz.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -1,0 +1,246 @@
+/**
+ * The randomized DStream test's two halves that run here: programs made from a seed, and what
+ * each output must give at each batch time, computed on plain arrays with Spark Streaming's
+ * rules (not Sluice's code): a stream with slide s has an RDD at the times that are multiples of
+ * s; a window of w at time t holds its parent's RDDs of the times in (t - w, t]; a
+ * reduceByKeyAndWindow with an inverse keeps every key its parent ever had, with the window's
+ * value (0 when no value of it is in the window) unless its filter drops it
+ * (ReducedWindowedDStream's cogroup of the previous window with the leaving and entering
+ * batches); countByWindow and reduceByWindow with an inverse are such a window on one key, so
+ * they give nothing until their parent's first element and 0 after; updateStateByKey carries
+ * every key on. Times here are in batches.
+ */
+import { sfns, type StreamNode, type StreamProgram } from './fixtures/dstream-fuzz-ops.js';
+
+type Pair = [number, number];
+
+/** For each node: its slide, and its elements at each time it has an RDD (by time). */
+export interface StreamExpected {
+  slide: number;
+  at: Map<number, unknown[]>;
+}
+
+function sumByKey(pairs: readonly Pair[]): Map<number, number> {
+  const m = new Map<number, number>();
+  for (const [k, v] of pairs) m.set(k, (m.get(k) ?? 0) + v);
+  return m;
+}
+
+export function evaluateStreams(nodes: readonly StreamNode[], batches: number): StreamExpected[] {
+  const out: StreamExpected[] = [];
+  for (const node of nodes) {
+    const src = 'src' in node ? out[node.src] : undefined;
+    const slide = node.op === 'input' ? 1 : 's' in node ? node.s : src!.slide;
+    const at = new Map<number, unknown[]>();
+    /** The parent's RDDs of the times in (t - w, t]. */
+    const window = (t: number, w: number): unknown[] => {
+      const xs: unknown[] = [];
+      for (let u = t - w + src!.slide; u <= t; u += src!.slide) if (u >= 1) xs.push(...src!.at.get(u)!);
+      return xs;
+    };
+    /** The parent's elements at every time up to t. */
+    const upTo = (t: number): unknown[] => [...src!.at].filter(([u]) => u <= t).flatMap(([, xs]) => xs);
+    for (let t = slide; t <= batches; t += slide) {
+      const parent = (): unknown[] => src!.at.get(t)!;
+      const N = (): number[] => parent() as number[];
+      const P = (): Pair[] => parent() as Pair[];
+      switch (node.op) {
+        case 'input':
+          at.set(t, node.batches[t - 1] ?? []);
+          break;
+        case 'map':
+          at.set(t, N().map((x) => sfns.map(x, node.a, node.b, node.m)));
+          break;
+        case 'filter':
+          at.set(t, N().filter((x) => sfns.filter(x, node.m, node.r)));
+          break;
+        case 'flatMap':
+          at.set(t, N().flatMap((x) => sfns.flatMap(x)));
+          break;
+        case 'pair':
+          at.set(t, N().map((x) => sfns.pair(x, node.m)));
+          break;
+        case 'mapValues':
+          at.set(t, P().map(([k, v]) => [k, sfns.mapValue(v, node.a, node.b, node.m)]));
+          break;
+        case 'reduceByKey':
+          at.set(t, [...sumByKey(P())]);
+          break;
+        case 'countByValue':
+          at.set(t, [...sumByKey(N().map((x): Pair => [x, 1]))]);
+          break;
+        case 'count':
+          at.set(t, [parent().length]);
+          break;
+        case 'window':
+          at.set(t, window(t, node.w));
+          break;
+        case 'reduceByKeyAndWindow': {
+          const sums = sumByKey(window(t, node.w) as Pair[]);
+          if (node.mode === 'plain') at.set(t, [...sums]);
+          else {
+            const keys = new Set((upTo(t) as Pair[]).map(([k]) => k));
+            const all: Pair[] = [...keys].map((k) => [k, sums.get(k) ?? 0]);
+            at.set(t, node.mode === 'inverse' ? all : all.filter((kv) => sfns.positive(kv)));
+          }
+          break;
+        }
+        case 'countByWindow':
+          at.set(t, upTo(t).length === 0 ? [] : [window(t, node.w).length]);
+          break;
+        case 'reduceByWindow': {
+          const xs = window(t, node.w) as number[];
+          const sum = xs.reduce((a, b) => sfns.sum(a, b), 0);
+          if (node.inverse) at.set(t, upTo(t).length === 0 ? [] : [sum]);
+          else at.set(t, xs.length === 0 ? [] : [sum]);
+          break;
+        }
+        case 'updateStateByKey': {
+          const state = new Map((t - slide >= 1 ? at.get(t - slide)! : []) as Pair[]);
+          for (const [k, v] of sumByKey(P())) state.set(k, (state.get(k) ?? 0) + v);
+          at.set(t, [...state]);
+          break;
+        }
+        case 'distinct': {
+          const seen = new Map<string, unknown>();
+          for (const x of parent()) seen.set(JSON.stringify(x), x);
+          at.set(t, [...seen.values()]);
+          break;
+        }
+        case 'union':
+          at.set(t, [...parent(), ...out[node.other].at.get(t)!]);
+          break;
+        case 'join': {
+          const right = out[node.other].at.get(t)! as Pair[];
+          const joined: Pair[] = [];
+          for (const [k, v] of P()) for (const [k2, w] of right) if (k === k2) joined.push([k, sfns.joined(v, w)]);
+          at.set(t, joined);
+          break;
+        }
+      }
+    }
+    out.push({ slide, at });
+  }
+  return out;
+}
+
+/** A program of a few streams, from `rand` (uniform in [0, 1)). */
+export function generateStreams(rand: () => number, batches: number): StreamProgram {
+  const int = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo)); // [lo, hi)
+  const chance = (p: number): boolean => rand() < p;
+  const nodes: StreamNode[] = [];
+  const kinds: { pairs: boolean; slide: number }[] = [];
+  const add = (n: StreamNode, pairs: boolean, slide: number): number => {
+    nodes.push(n);
+    kinds.push({ pairs, slide });
+    return nodes.length - 1;
+  };
+  const input = (): number =>
+    add(
+      {
+        op: 'input',
+        // Some batches empty, and the queue shorter than the run now and then (later batches empty).
+        batches: Array.from({ length: chance(0.2) ? int(1, batches) : batches }, () => (chance(0.15) ? [] : Array.from({ length: int(1, 12) }, () => int(0, 30)))),
+      },
+      false,
+      1,
+    );
+  /** Window and slide for a window over node `src`: multiples of its slide, the slide at most 4 batches. */
+  const windowOf = (src: number, inverse: boolean): { w: number; s: number } | undefined => {
+    const ps = kinds[src].slide;
+    const sMult = [1, 2].filter((k) => ps * k <= 4);
+    if (sMult.length === 0) return undefined;
+    const s = ps * sMult[int(0, sMult.length)];
+    // With an inverse, a window at least its slide: a shorter one has batches that both leave
+    // and enter it, which Spark's ReducedWindowedDStream counts in a key's first value.
+    const w = ps * int(1, 4);
+    return inverse && w < s ? { w: s, s } : { w, s };
+  };
+  let cur = input();
+  const outputs: number[] = [];
+  const steps = int(2, 7);
+  for (let step = 0; step < steps; step++) {
+    const { pairs, slide } = kinds[cur];
+    if (!pairs) {
+      const ops = ['map', 'filter', 'flatMap', 'pair', 'pair', 'countByValue', 'count', 'window', 'countByWindow', 'reduceByWindow', 'distinct', 'union'];
+      const op = ops[int(0, ops.length)];
+      switch (op) {
+        case 'map':
+          cur = add({ op, src: cur, a: int(1, 5), b: int(0, 10), m: int(5, 40) }, false, slide);
+          break;
+        case 'filter':
+          cur = add({ op, src: cur, m: int(2, 9), r: int(0, 2) }, false, slide);
+          break;
+        case 'flatMap':
+        case 'count':
+        case 'distinct':
+          cur = add({ op, src: cur }, false, slide);
+          break;
+        case 'pair':
+          cur = add({ op, src: cur, m: int(1, 8) }, true, slide);
+          break;
+        case 'countByValue':
+          cur = add({ op, src: cur }, true, slide);
+          break;
+        case 'window':
+        case 'countByWindow':
+        case 'reduceByWindow': {
+          const inverse = op === 'countByWindow' || (op === 'reduceByWindow' && chance(0.5));
+          const ws = windowOf(cur, inverse);
+          if (!ws) break;
+          if (op === 'window') cur = add({ op, src: cur, ...ws }, false, ws.s);
+          else if (op === 'countByWindow') cur = add({ op, src: cur, ...ws }, false, ws.s);
+          else cur = add({ op, src: cur, ...ws, inverse }, false, ws.s);
+          break;
+        }
+        case 'union': {
+          const same = kinds.flatMap((k, i) => (!k.pairs && k.slide === slide ? [i] : []));
+          const other = chance(0.5) || slide !== 1 ? same[int(0, same.length)] : input();
+          cur = add({ op, src: cur, other }, false, slide);
+          break;
+        }
+      }
+    } else {
+      const ops = ['mapValues', 'reduceByKey', 'window', 'reduceByKeyAndWindow', 'reduceByKeyAndWindow', 'updateStateByKey', 'distinct', 'union', 'join', 'countByWindow'];
+      const op = ops[int(0, ops.length)];
+      switch (op) {
+        case 'mapValues':
+          cur = add({ op, src: cur, a: int(1, 5), b: int(0, 10), m: int(5, 40) }, true, slide);
+          break;
+        case 'reduceByKey':
+          cur = add({ op, src: cur, n: chance(0.5) ? undefined : int(1, 5) }, true, slide);
+          break;
+        case 'updateStateByKey':
+        case 'distinct':
+          cur = add({ op, src: cur }, true, slide);
+          break;
+        case 'window':
+        case 'countByWindow': {
+          const ws = windowOf(cur, op === 'countByWindow');
+          if (!ws) break;
+          cur = op === 'window' ? add({ op, src: cur, ...ws }, true, ws.s) : add({ op, src: cur, ...ws }, false, ws.s);
+          break;
+        }
+        case 'reduceByKeyAndWindow': {
+          const mode = (['plain', 'inverse', 'inverseFiltered'] as const)[int(0, 3)];
+          const ws = windowOf(cur, mode !== 'plain');
+          if (!ws) break;
+          cur = add({ op, src: cur, ...ws, mode, n: chance(0.5) ? undefined : int(1, 5) }, true, ws.s);
+          break;
+        }
+        case 'union':
+        case 'join': {
+          const same = kinds.flatMap((k, i) => (k.pairs && k.slide === slide ? [i] : []));
+          let other = same[int(0, same.length)];
+          if (chance(0.4) && slide === 1) other = add({ op: 'pair', src: input(), m: int(1, 8) }, true, 1);
+          cur = add({ op, src: cur, other }, true, slide);
+          break;
+        }
+      }
+    }
+    // Now and then a stream on the way is an output too.
+    if (chance(0.15) && !outputs.includes(cur)) outputs.push(cur);
+  }
+  if (!outputs.includes(cur)) outputs.push(cur);
+  return { nodes, outputs };
+}

@@ -1,0 +1,106 @@
+// Randomized DStream programs in one StreamingContext on a manual clock, on a cluster of 2 worker
+// processes: chains of up to 6 operators over queue streams (map/filter/flatMap, pairs,
+// reduceByKey, countByValue, count, window, reduceByKeyAndWindow without and with an inverse,
+// with and without a filter, countByWindow, reduceByWindow with and without an inverse,
+// updateStateByKey, transform, union, join; windows of windows), each output's every batch
+// checked against the same program run on plain arrays here with Spark Streaming's rules
+// (dstream-fuzz-reference.ts): the times each stream has an RDD at, and what it holds. The
+// operator-by-operator checks are dstream-operators.test.ts; this one finds what only their
+// combinations do. Seeds are fixed, so a failure names a program that fails again;
+// SLUICE_FUZZ_SEED=<n> SLUICE_FUZZ_PROGRAMS=<m> runs other ones.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { BATCH_MS, type StreamPrograms } from './fixtures/dstream-fuzz-ops.js';
+import { fixture, mulberry32, withCluster } from './harness.js';
+import { evaluateStreams, generateStreams } from './dstream-fuzz-reference.js';
+
+const SEED = Number(process.env.SLUICE_FUZZ_SEED ?? 20261206);
+const PROGRAMS = Number(process.env.SLUICE_FUZZ_PROGRAMS ?? 24);
+const BATCHES = 12;
+
+const rand = mulberry32(SEED);
+const input: StreamPrograms = { batches: BATCHES, programs: Array.from({ length: PROGRAMS }, () => generateStreams(rand, BATCHES)) };
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-dstream-fuzz-'));
+const programFile = path.join(tmp, 'programs.json');
+fs.writeFileSync(programFile, JSON.stringify(input));
+const workDir = path.join(tmp, 'work');
+fs.mkdirSync(workDir);
+
+const results = new Map<string, [number, unknown[]][]>();
+let ended: string | undefined;
+let setupError: unknown;
+let jobLines: string[] = [];
+
+before(async () => {
+  try {
+    await withCluster({ workers: 2 }, async (h) => {
+      const run = await h.run(fixture('dstream-fuzz.ts'), [programFile, workDir]);
+      jobLines = run.lines;
+      for (const l of run.lines) {
+        const d = /^D (\S+) (.*)$/.exec(l);
+        if (d) results.set(d[1], JSON.parse(d[2]) as [number, unknown[]][]);
+        const e = /^E (.*)$/.exec(l);
+        if (e) ended = JSON.parse(e[1]) as string;
+      }
+      if (!run.ok) throw new Error(`the fuzz job failed: ${JSON.stringify(run.failure)}\n${run.lines.slice(-20).join('\n')}`);
+    });
+  } catch (err) {
+    setupError = err;
+  }
+});
+
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const bag = (xs: readonly unknown[]): string[] => xs.map((x) => JSON.stringify(x)).sort();
+
+test(`${PROGRAMS} random DStream programs (seed ${SEED}, ${BATCHES} batches) give at every batch what the same programs give on plain arrays, at the times Spark's streams have RDDs`, () => {
+  if (setupError !== undefined) throw setupError;
+  assert.equal(ended, undefined, `the run ended early: ${ended}`);
+  const failures: string[] = [];
+  for (const [p, program] of input.programs.entries()) {
+    const expected = evaluateStreams(program.nodes, BATCHES);
+    for (const [o, node] of program.outputs.entries()) {
+      const where = `program ${p} output ${o} (node ${node}, ${program.nodes[node].op})`;
+      const got = results.get(`${p}.${o}`);
+      if (!got) {
+        failures.push(`${where}: nothing printed\n${jobLines.slice(-10).join('\n')}`);
+        continue;
+      }
+      const e = expected[node];
+      try {
+        assert.deepEqual(
+          got.map(([t]) => t / BATCH_MS),
+          [...e.at.keys()],
+          'the batch times it ran at (in batches)',
+        );
+        for (const [t, xs] of got) assert.deepEqual(bag(xs), bag(e.at.get(t / BATCH_MS)!), `the elements at batch ${t / BATCH_MS}`);
+      } catch (err) {
+        failures.push(`${where}: ${(err as Error).message.split('\n').slice(0, 14).join('\n')}`);
+      }
+    }
+    if (failures.length >= 4) break;
+  }
+  const programOf = (f: string): string => {
+    const p = Number(/program (\d+)/.exec(f)?.[1]);
+    return JSON.stringify(input.programs[p].nodes.map((n) => (n.op === 'input' ? { op: 'input', batches: n.batches } : n)));
+  };
+  assert.equal(failures.length, 0, failures.map((f) => `${f}\n  the program: ${programOf(f)}`).join('\n\n'));
+});
+
+test('the programs cover what they are meant to (so a generator change cannot make them trivial)', () => {
+  const nodes = input.programs.flatMap((p) => p.nodes);
+  const ops = new Set(nodes.map((n) => n.op));
+  for (const op of ['window', 'reduceByKeyAndWindow', 'countByWindow', 'reduceByWindow', 'updateStateByKey', 'union', 'join', 'count', 'countByValue']) {
+    assert.ok(ops.has(op as never), `some program uses ${op}`);
+  }
+  const modes = new Set(nodes.flatMap((n) => (n.op === 'reduceByKeyAndWindow' ? [n.mode] : [])));
+  assert.deepEqual([...modes].sort(), ['inverse', 'inverseFiltered', 'plain'], 'every reduceByKeyAndWindow mode');
+  assert.ok(
+    nodes.some((n) => 's' in n && n.s > 1),
+    'some window slides more than one batch',
+  );
+});
