@@ -8,9 +8,12 @@
 //           a worker's other work does between them: the map outputs' lines are no longer
 //           cached when a request comes;
 //   frames  encodeRun of M map tasks' R one-pair partitions, then decodeShuffleFrames of them
-//           (the task threads' map and reduce sides; the pairs are made in the loop).
+//           (the task threads' map and reduce sides; the pairs are made in the loop);
+//   checked the same as a worker does it: encodeRun with checksums on (spark.shuffle.checksum.enabled,
+//           Sluice's default; a checkout before them ignores the argument), shuffleFramesProblem
+//           of each map output's frames (the reader's check; checksums verified), then decodeShuffleFrames.
 //
-//   node bench/shuffle-parts.js [read|readcold|frames] [M=1000] [R=2000] [rounds=6] [checkout ...]
+//   node bench/shuffle-parts.js [read|readcold|frames|checked] [M=1000] [R=2000] [rounds=6] [checkout ...]
 // A checkout is a built clone of this repository (bash scripts/setup.sh); default: this one.
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -67,10 +70,12 @@ for (const c of checkouts) {
     setups.push({ c, run: () => {
       const c0 = process.cpuUsage();
       const outs = [];
-      for (let m = 0; m < M; m++) outs.push(core.encodeRun(Array.from({ length: R }, (_, k) => [k, m]), parts, R, R).data);
+      const checked = kind === 'checked';
+      for (let m = 0; m < M; m++) outs.push(core.encodeRun(Array.from({ length: R }, (_, k) => [k, m]), parts, R, R, false, checked).data);
       const enc = cpuMs(c0);
       let n = 0;
       for (const d of outs) {
+        if (checked && core.shuffleFramesProblem(d, true) !== undefined) throw new Error(`${c}: a map output does not check`);
         const out = [];
         core.decodeShuffleFrames(d, out);
         n += out.length;

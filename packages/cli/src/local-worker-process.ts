@@ -132,7 +132,7 @@ export interface PrestartPlan extends LocalWorkerSpec {
 
 /** `run` options with a value and without one, as main.ts declares them; the prestart reads four of them. */
 const VALUED = new Set(['--workers', '--cores', '--task-timeout', '--shuffle-spill-records', '--web-port', '--log-level']);
-const FLAGS = new Set(['--typecheck', '--no-progress', '--stop-gracefully-on-shutdown', '--shuffle-compress']);
+const FLAGS = new Set(['--typecheck', '--no-progress', '--stop-gracefully-on-shutdown', '--shuffle-compress', '--no-shuffle-checksum']);
 /** At most this many prestarted workers (a typo of --workers 2000 must not fork 2,000 processes before the command is parsed). */
 const MAX_PRESTART = 16;
 
@@ -164,15 +164,15 @@ export function prestartPlan(args: readonly string[], env: NodeJS.ProcessEnv = p
   const spill = values.get('--shuffle-spill-records');
   if (spill !== undefined && !/^[0-9]{1,12}$/.test(spill)) return undefined;
   const logLevel = values.get('--log-level') ?? env.SLUICE_LOG_LEVEL ?? 'warn';
-  return { workers, cores, logLevel, workerArgs: runWorkerArgs(spill === undefined ? undefined : Number(spill), args.slice(0, i).includes('--shuffle-compress')) };
+  return { workers, cores, logLevel, workerArgs: runWorkerArgs(spill === undefined ? undefined : Number(spill), args.slice(0, i).includes('--shuffle-compress'), args.slice(0, i).includes('--no-shuffle-checksum')) };
 }
 
 /**
  * The `sluice worker` options `sluice run` starts its workers with: they serve its one job,
- * so a spare task thread it takes is not replaced; and its --shuffle-spill-records and --shuffle-compress.
+ * so a spare task thread it takes is not replaced; and its --shuffle-spill-records, --shuffle-compress and --no-shuffle-checksum.
  */
-export function runWorkerArgs(shuffleSpillRecords: number | undefined, shuffleCompress = false): string[] {
-  return ['--no-replace-spare-threads', ...(shuffleSpillRecords === undefined ? [] : ['--shuffle-spill-records', String(shuffleSpillRecords)]), ...(shuffleCompress ? ['--shuffle-compress'] : [])];
+export function runWorkerArgs(shuffleSpillRecords: number | undefined, shuffleCompress = false, noShuffleChecksum = false): string[] {
+  return ['--no-replace-spare-threads', ...(shuffleSpillRecords === undefined ? [] : ['--shuffle-spill-records', String(shuffleSpillRecords)]), ...(shuffleCompress ? ['--shuffle-compress'] : []), ...(noShuffleChecksum ? ['--no-shuffle-checksum'] : [])];
 }
 
 const PRESTARTED = Symbol.for('sluice.prestartedWorkers');

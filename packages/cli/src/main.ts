@@ -439,6 +439,7 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
   .option('--local-dir <dir>', 'directory in which the worker makes its own scratch directory for spilled blocks and bundles (default: the OS temp directory; never removed itself)')
   .option('--shuffle-spill-records <n>', 'records a map task buffers (with map-side combine: distinct keys) before spilling them as shuffle segments', int('--shuffle-spill-records'))
   .option('--shuffle-compress', "LZ4-compress map outputs (Spark's spark.shuffle.compress and spark.shuffle.spill.compress with spark.io.compression.codec lz4): fewer bytes held, spilled and sent, more CPU (default: off)")
+  .option('--no-shuffle-checksum', "write map outputs without a CRC-32 after each partition run, and read without requiring one (Spark's spark.shuffle.checksum.enabled false); by default a damaged map output is found when it is read, read once more, then computed again")
   .option('--task-threads <n>', "threads a job's tasks run in (default: --cores); below --cores, tasks launched beyond them wait in busy threads, so a thread goes from one tiny task to the next without a round trip to the driver", int('--task-threads'))
   .option('--no-replace-spare-threads', "do not start a new spare task thread when a job takes one (sluice run's workers, which serve one job: a replacement would load Sluice during its first stage and never be used)")
   .option(
@@ -468,6 +469,7 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
         localDir?: string;
         shuffleSpillRecords?: number;
         shuffleCompress?: boolean;
+        shuffleChecksum: boolean;
         taskThreads?: number;
         replaceSpareThreads: boolean;
         peerConnectTimeout?: number;
@@ -510,6 +512,7 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
         maxCallsPerPeer: o.maxCallsPerPeer,
         shuffleSpillRecords: o.shuffleSpillRecords,
         shuffleCompress: o.shuffleCompress === true,
+        ...(o.shuffleChecksum === false ? { shuffleChecksum: false } : {}),
         taskThreads: o.taskThreads,
         replaceSpareThreads: o.replaceSpareThreads,
         taskThreadCode: cliThreadCode('task'),
@@ -611,6 +614,7 @@ speculationOptions(
   .option('--retained-batches <n>', "completed batches the streaming job's UI and REST API keep, with --web-port (Spark's spark.streaming.ui.retainedBatches; default 1000)", atLeast('--retained-batches', 1))
   .option('--shuffle-spill-records <n>', "passed to the workers (see 'sluice worker --help')", int('--shuffle-spill-records'))
   .option('--shuffle-compress', "passed to the workers: LZ4-compress map outputs (see 'sluice worker --help')")
+  .option('--no-shuffle-checksum', "passed to the workers: no CRC-32 of map outputs' partition runs (see 'sluice worker --help')")
   .option('--typecheck', TYPECHECK_HELP)
   .option('--web-port <port>', 'serve the web UI (Streaming pages, REST API /api/v1, /metrics) on this loopback port while the job runs (default: none)', port('--web-port'))
   .option('--no-progress', PROGRESS_HELP)
@@ -619,7 +623,7 @@ speculationOptions(
     `Ctrl-C or SIGTERM stops a streaming job gracefully: its receivers stop, then every batch of what they stored runs (Spark's spark.streaming.stopGracefullyOnShutdown); up to ${GRACEFUL_SHUTDOWN_LIMIT_S} s, a second signal stops at once (default: not gracefully, 10 s)`,
   )
   .addOption(new Option('--log-level <level>', 'log level').default(process.env.SLUICE_LOG_LEVEL ?? 'warn'))
-  .action(async (job: string, rawArgs: string[], o: SpeculationOpts & ConfOpts & { name?: string; workers: number; cores: number; logLevel: string; taskTimeout?: number; maxResultSize?: number; retainedBatches?: number; shuffleSpillRecords?: number; shuffleCompress?: boolean; typecheck?: boolean; webPort?: number; progress: boolean; stopGracefullyOnShutdown?: boolean }) => {
+  .action(async (job: string, rawArgs: string[], o: SpeculationOpts & ConfOpts & { name?: string; workers: number; cores: number; logLevel: string; taskTimeout?: number; maxResultSize?: number; retainedBatches?: number; shuffleSpillRecords?: number; shuffleCompress?: boolean; shuffleChecksum: boolean; typecheck?: boolean; webPort?: number; progress: boolean; stopGracefullyOnShutdown?: boolean }) => {
     const args = jobArguments(rawArgs);
     const jobFile = job;
     // A job file that is not there fails at once, before a worker process starts.
@@ -631,7 +635,7 @@ speculationOptions(
     const { LocalCluster } = await import('./local-cluster.js');
     const webPort = o.webPort === 0 ? undefined : o.webPort;
     const { takePrestartedWorkers, runWorkerArgs } = await import('./local-worker-process.js');
-    const workerArgs = runWorkerArgs(o.shuffleSpillRecords, o.shuffleCompress === true);
+    const workerArgs = runWorkerArgs(o.shuffleSpillRecords, o.shuffleCompress === true, o.shuffleChecksum === false);
     const prestarted = takePrestartedWorkers();
     const cluster = new LocalCluster({ workers: o.workers, coresPerWorker: o.cores, logLevel: o.logLevel, log, workerArgs, prestarted, driver: { webPort, jobFailureLogLevel: 'info', spareJobThread: true, jobThreadCode: cliThreadCode('job'), ...(o.retainedBatches === undefined ? {} : { retainedBatches: o.retainedBatches }), ...confDriverOptions(o.conf, { ...speculationTaskOptions(o), ...(o.maxResultSize === undefined ? {} : { maxResultSizeBytes: o.maxResultSize }) }) } });
     if (prestarted) log.debug({ adopted: cluster.usesPrestartedWorkers, workers: prestarted.workers }, 'prestarted workers');

@@ -62,6 +62,14 @@ const SPARK_CONF_KEYS: Readonly<Record<string, (value: string) => string>> = {
   'spark.rpc.message.maxSize': () => 'not settable: a task sent to a worker may be up to 128 MiB encoded (a task over 1000 KiB is warned about), a result of any size comes back in chunks; share large values with sc.broadcast',
   'spark.shuffle.compress': (v) => shuffleCompressWhere(v),
   'spark.shuffle.spill.compress': (v) => `${shuffleCompressWhere(v)}; a map task's spills are runs of its map output, compressed with it`,
+  'spark.shuffle.checksum.enabled': (v) =>
+    v.trim().toLowerCase() === 'false'
+      ? "'sluice worker --no-shuffle-checksum' (or 'sluice run --no-shuffle-checksum'): map outputs written and read without a CRC-32 of each partition run"
+      : 'on by default: each map output partition run carries a CRC-32 its readers verify (read once more, then computed again when it does not match); remove it',
+  'spark.shuffle.checksum.algorithm': (v) =>
+    v.trim().toUpperCase() === 'CRC32'
+      ? 'CRC32 is the one shuffle checksum algorithm, always used; remove it'
+      : `'${v.slice(0, 100)}' is not provided: the one shuffle checksum algorithm is CRC32 (on by default; 'sluice worker --no-shuffle-checksum' turns it off); ADLER32 and CRC32C are not implemented`,
   'spark.io.compression.codec': (v) =>
     v.toLowerCase() === 'lz4' || v.endsWith('.LZ4CompressionCodec')
       ? "lz4 is the codec of 'sluice worker --shuffle-compress' (and 'sluice run --shuffle-compress'); nothing else to set"

@@ -75,6 +75,10 @@ const ioCodec: Mapper = (v) => {
     : refuse(`'${c.slice(0, 100)}' is not provided: the one codec is lz4 (of spark.shuffle.compress, 'sluice run --shuffle-compress', and spark.broadcast.compress); zstd, snappy and lzf are not implemented`);
 };
 
+/** spark.shuffle.checksum.algorithm: CRC32, the one Sluice writes (Spark's default ADLER32 and CRC32C are not implemented). */
+const checksumAlgorithm: Mapper = (v) =>
+  v.trim().toUpperCase() === 'CRC32' ? take() : refuse(`'${v.slice(0, 100)}' is not provided: the one shuffle checksum algorithm is CRC32 (give spark.shuffle.checksum.algorithm CRC32, or leave it out); ADLER32 and CRC32C are not implemented`);
+
 const uiPort: Mapper = (v, all) => ((all.get('spark.ui.enabled') ?? '').trim().toLowerCase() === 'false' ? take() : take('--web-port', v.trim()));
 
 /**
@@ -119,6 +123,8 @@ const PROPERTY_OPTIONS: Readonly<Record<string, Partial<Record<PropertiesCommand
   'spark.shuffle.spill.numElementsForceSpillThreshold': { run: as('--shuffle-spill-records') },
   'spark.shuffle.compress': { run: flag(['--shuffle-compress']) },
   'spark.shuffle.spill.compress': { run: spillCompress },
+  'spark.shuffle.checksum.enabled': { run: flag([], ['--no-shuffle-checksum']) },
+  'spark.shuffle.checksum.algorithm': { run: checksumAlgorithm, driver: checksumAlgorithm, shell: checksumAlgorithm },
   'spark.io.compression.codec': { run: ioCodec, driver: ioCodec, shell: ioCodec },
   'spark.driver.supervise': { submit: flag(['--supervise']) },
   'spark.driver.port': { driver: as('--port') },

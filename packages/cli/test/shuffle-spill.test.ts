@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { decodeShuffleFrame } from '@sluice/core/internal';
+import { CHECKSUM_FRAME_BYTES, CHECKSUM_TAG, decodeShuffleFrame } from '@sluice/core/internal';
 import { blocksOn, fixture, jsonLine, mulberry32, startJob, within, withCluster } from './harness.js';
 
 const SPILL_RECORDS = 40;
@@ -46,6 +46,7 @@ test('map-side combine spills past --shuffle-spill-records on worker processes; 
       for (let m = 0; m < SLICES; m++) {
         let records = 0;
         let segments = 0;
+        let checksums = 0;
         const [index, data] = blocks.get(`shuffle_${job.id}_0_${m}`)!;
         assert.equal(index.length, (REDUCES + 1) * 8, `map ${m}: an index of ${REDUCES + 1} offsets`);
         assert.equal(Number(index.readBigUInt64LE(REDUCES * 8)), data.length, `map ${m}: the last offset is the data's length`);
@@ -53,6 +54,12 @@ test('map-side combine spills past --shuffle-spill-records on worker processes; 
           const end = Number(index.readBigUInt64LE((r + 1) * 8));
           for (let at = Number(index.readBigUInt64LE(r * 8)); at < end; ) {
             const len = data.readUInt32LE(at);
+            if (len === CHECKSUM_FRAME_BYTES - 4 && data[at + 4] === CHECKSUM_TAG) {
+              // The checksum frame after each spill's frame (spark.shuffle.checksum.enabled, on by default).
+              checksums++;
+              at += 4 + len;
+              continue;
+            }
             const recs = decodeShuffleFrame<[string, number]>(data.subarray(at + 4, at + 4 + len));
             at += 4 + len;
             assert.ok(recs.length <= SPILL_RECORDS, `a segment of map ${m} holds ${recs.length} records, more than the ${SPILL_RECORDS} buffered before a spill`);
@@ -63,6 +70,7 @@ test('map-side combine spills past --shuffle-spill-records on worker processes; 
         // Without a spill, map-side combine writes each distinct word of the slice once.
         const distinct = distinctIn(m);
         assert.ok(segments > REDUCES, `map ${m} spilled: ${segments} segments over ${REDUCES} reduce blocks`);
+        assert.equal(checksums, segments, `map ${m}: a checksum frame after each spill's frame`);
         assert.ok(records > distinct, `map ${m} wrote ${records} combined records for ${distinct} distinct words: it spilled and combined afresh`);
         assert.ok(records < lines.length * 6 / SLICES, `map ${m} still combined (${records} records for ${(lines.length * 6) / SLICES} words)`);
       }

@@ -24,6 +24,7 @@ export * from './scheduler/run-task.js';
 export * from './scheduler/scheduler-pools.js';
 export * from './shuffle/map-output-file.js';
 export * from './shuffle/shuffle-frame.js';
+export * from './shuffle/shuffle-checksum.js';
 export * from './shuffle/map-status.js';
 export * from './shuffle/map-output-places.js';
 export * from './shared/accumulator.js';

@@ -89,6 +89,13 @@ export interface WorkerOptions {
    */
   readonly shuffleCompress?: boolean;
   /**
+   * Whether map tasks follow each partition run of their output with a CRC-32 that readers
+   * verify before decoding (Spark's spark.shuffle.checksum.enabled, default true;
+   * shuffle-checksum.ts); this worker's fetches also require it of what they read. A
+   * mismatch is fetched once more, then a fetch failure (the map output recomputed). Default true.
+   */
+  readonly shuffleChecksum?: boolean;
+  /**
    * Threads each job's tasks run in on this worker (default `cores`). Below `cores`, the
    * tasks the driver launches beyond the threads wait on the worker, one in each busy
    * thread, so a thread goes from one tiny task to the next without a round trip to the
@@ -221,7 +228,7 @@ export class WorkerNode {
     if (!Number.isInteger(peerTimeout) || peerTimeout < 1) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `peerConnectTimeoutMs must be a whole number of milliseconds >= 1, got ${peerTimeout} (${PEER_CONNECT_TIMEOUT_OPTION}: e.g. '30s')`);
     }
-    this.shuffle = new ShuffleClient(this.workerId, mapOutputs, opts.security, this.log, peerTimeout);
+    this.shuffle = new ShuffleClient(this.workerId, mapOutputs, opts.security, this.log, peerTimeout, opts.shuffleChecksum !== false);
     const spillRecords = opts.shuffleSpillRecords ?? DEFAULT_SPILL_RECORDS;
     if (!Number.isInteger(spillRecords) || spillRecords < 1) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `shuffleSpillRecords (--shuffle-spill-records) must be a positive integer, got ${String(opts.shuffleSpillRecords)}; it is how many records a map task buffers before spilling (default ${DEFAULT_SPILL_RECORDS})`);
@@ -240,7 +247,7 @@ export class WorkerNode {
       this.workerId,
       () => this.address,
       (jobId, id) => this.fetchBroadcast(jobId, id),
-      { shuffleSpillRecords: spillRecords, shuffleCompress: opts.shuffleCompress === true },
+      { shuffleSpillRecords: spillRecords, shuffleCompress: opts.shuffleCompress === true, ...(opts.shuffleChecksum === false ? { shuffleChecksum: false } : {}) },
       (handlers) => this.openReports(handlers),
       opts.log.child({ component: 'spare-task-threads', workerId: this.workerId }),
       taskThreads,

@@ -34,10 +34,10 @@ export type TaskRunOutcome = { readonly kind: 'result'; readonly value: unknown 
  * Runs one task on a worker: computes its partition through the stage plan, then either
  * applies the action (result task) or partitions the records for the shuffle (map task).
  */
-export async function runTask(payload: TaskPayload, partition: number, env: TaskEnv, options: { spillRecords?: number; part?: TaskPart; shuffleCompress?: boolean } = {}): Promise<TaskRunOutcome> {
+export async function runTask(payload: TaskPayload, partition: number, env: TaskEnv, options: { spillRecords?: number; part?: TaskPart; shuffleCompress?: boolean; shuffleChecksum?: boolean } = {}): Promise<TaskRunOutcome> {
   const computer = newComputer(payload, env, options.part);
   if (payload.kind === 'shuffleMap') {
-    const output = await TaskContext.runFor(partition, env.taskId, () => writeShuffle(computer, payload, partition, env, options.spillRecords ?? DEFAULT_SPILL_RECORDS, options.shuffleCompress ?? false));
+    const output = await TaskContext.runFor(partition, env.taskId, () => writeShuffle(computer, payload, partition, env, options.spillRecords ?? DEFAULT_SPILL_RECORDS, options.shuffleCompress ?? false, options.shuffleChecksum ?? true));
     return { kind: 'mapStatus', sizes: output.sizes, output };
   }
   const action = payload.action;
@@ -260,8 +260,10 @@ async function writeAtomically(file: string, data: string | Uint8Array, env: Tas
  * `spillRecords` records are buffered, so a map task holds at most that many records
  * as objects; what it holds beyond them is encoded bytes. With `compress` (the worker's
  * spark.shuffle.compress), large frames are LZ4 frames (shuffle-frame.ts, COMPRESS_MIN_BYTES).
+ * With `checksum` (spark.shuffle.checksum.enabled) each partition run is followed by its
+ * CRC-32 (shuffle-checksum.ts).
  */
-async function writeShuffle(computer: PartitionComputer, payload: TaskPayload, partition: number, env: TaskEnv, spillRecords: number, compress: boolean): Promise<MapOutputFile> {
+async function writeShuffle(computer: PartitionComputer, payload: TaskPayload, partition: number, env: TaskEnv, spillRecords: number, compress: boolean, checksum: boolean): Promise<MapOutputFile> {
   const spec = payload.shuffle as ShuffleSpec;
   const n = spec.partitioner.numPartitions;
   const part = partitionFunction(spec.partitioner, (f) => env.revive(f));
@@ -269,7 +271,7 @@ async function writeShuffle(computer: PartitionComputer, payload: TaskPayload, p
   const addRun = (records: readonly unknown[], parts: ArrayLike<number>, count: number): void => {
     let run: ReturnType<typeof encodeRun>;
     try {
-      run = encodeRun(records, parts, count, n, compress);
+      run = encodeRun(records, parts, count, n, compress, checksum);
     } catch (err) {
       throw recordsNotEncodable(err, payload.plan, payload.plan.root, 'written for the shuffle');
     }

@@ -1,4 +1,5 @@
 import { SluiceError } from '../errors.js';
+import { CHECKSUM_FRAME_BYTES, CHECKSUM_TAG } from './shuffle-checksum.js';
 
 /**
  * The consolidated output of one shuffle map task, as Spark's sort-based shuffle writes it
@@ -54,7 +55,7 @@ export class MapOutputWriter {
     }
   }
 
-  /** One encoded record array for reduce partition `reduce`. */
+  /** One encoded record array for reduce partition `reduce` (no checksum frame follows it: encodeRun's runs have them). */
   add(reduce: number, encoded: Uint8Array): void {
     if (!Number.isInteger(reduce) || reduce < 0 || reduce >= this.numReducePartitions) {
       throw new SluiceError('SLUICE_INTERNAL', `reduce partition ${reduce} is outside 0..${this.numReducePartitions - 1}`);
@@ -221,7 +222,7 @@ export function segmentRange(index: Uint8Array, reduce: number): { readonly star
 
 /**
  * The encoded record arrays in bytes made of whole frames (one segment, or several
- * segments back to back), as views into `bytes` (no copy).
+ * segments back to back), as views into `bytes` (no copy); checksum frames left out.
  */
 export function splitFrames(bytes: Uint8Array): Uint8Array[] {
   const out: Uint8Array[] = [];
@@ -232,7 +233,8 @@ export function splitFrames(bytes: Uint8Array): Uint8Array[] {
     const len = view.getUint32(at, true);
     const from = at + FRAME_HEADER_BYTES;
     if (from + len > bytes.length) throw new SluiceError('SLUICE_INTERNAL', `truncated shuffle segment: a frame of ${len} bytes at byte ${at} of ${bytes.length}`);
-    out.push(bytes.subarray(from, from + len));
+    // A checksum frame (shuffle-checksum.ts) holds no records.
+    if (!(len === CHECKSUM_FRAME_BYTES - FRAME_HEADER_BYTES && bytes[from] === CHECKSUM_TAG)) out.push(bytes.subarray(from, from + len));
     at = from + len;
   }
   return out;

@@ -2,6 +2,7 @@ import { decodeRecords, encodeRecords } from '../codec/codec.js';
 import { SluiceError } from '../errors.js';
 import { isLz4Frame, lz4Frame, lz4FrameProblem, lz4Unframe } from '../io/lz4-frame.js';
 import { FRAME_HEADER_BYTES, writeFrameHeader, type MapOutputRun } from './map-output-file.js';
+import { CHECKSUM_FRAME_BYTES, CHECKSUM_TAG, checksumFrameProblem, writeChecksumFrame } from './shuffle-checksum.js';
 
 /**
  * How a map task encodes one bucket of records (a frame of its MapOutputFile) and how a
@@ -118,8 +119,10 @@ function writePairs(buf: Buffer, at: number, records: readonly unknown[], from: 
  * become one frame (as encodeShuffleFrame would encode them), and the frames are written
  * straight into one buffer of its own in partition order: no array per partition, no
  * buffer per frame (a 2,000-partition shuffle's map task writes 2,000 frames a spill).
+ * With `checksum` (spark.shuffle.checksum.enabled), each partition's frame is followed by a
+ * checksum frame over it (shuffle-checksum.ts).
  */
-export function encodeRun(records: readonly unknown[], partitions: ArrayLike<number>, count: number, numPartitions: number, compress = false): MapOutputRun {
+export function encodeRun(records: readonly unknown[], partitions: ArrayLike<number>, count: number, numPartitions: number, compress = false, checksum = false): MapOutputRun {
   const n = numPartitions;
   // Records in partition order (a counting sort: stable, so each partition keeps their order).
   const bounds = new Int32Array(n + 1);
@@ -151,7 +154,7 @@ export function encodeRun(records: readonly unknown[], partitions: ArrayLike<num
       size = enc.length;
     }
     sizes[r] = size;
-    total += FRAME_HEADER_BYTES + size;
+    total += FRAME_HEADER_BYTES + size + (checksum ? CHECKSUM_FRAME_BYTES : 0);
   }
   const data = Buffer.allocUnsafeSlow(total);
   const offsets = new Float64Array(n + 1);
@@ -166,6 +169,7 @@ export function encodeRun(records: readonly unknown[], partitions: ArrayLike<num
     if (enc !== undefined) data.set(enc, at);
     else writePairs(data, at, sorted, bounds[r], bounds[r + 1]);
     at += size;
+    if (checksum) at = writeChecksumFrame(data, at, offsets[r]);
   }
   offsets[n] = at;
   return { data, offsets };
@@ -198,7 +202,9 @@ export function decodeShuffleFrames<T = unknown>(bytes: Uint8Array, out: T[]): v
     const end = from + len;
     if (end > total) throw new SluiceError('SLUICE_INTERNAL', `truncated shuffle segment: a frame of ${len} bytes at byte ${at} of ${total}`);
     if (len > 0 && buf[from] === PAIRS_TAG) decodePairs(buf, from, end, out);
-    else if (len >= 4 && buf[from] === 0x04 && isLz4Frame(buf, from)) {
+    else if (len > 0 && buf[from] === CHECKSUM_TAG) {
+      // A checksum frame (shuffle-checksum.ts): no records; the fetch verified it.
+    } else if (len >= 4 && buf[from] === 0x04 && isLz4Frame(buf, from)) {
       const recs = decodeShuffleFrame<T>(lz4Unframe(buf.subarray(from, end)));
       for (let i = 0; i < recs.length; i++) out.push(recs[i]);
     } else {
@@ -211,14 +217,19 @@ export function decodeShuffleFrames<T = unknown>(bytes: Uint8Array, out: T[]): v
 
 /**
  * What is wrong with a buffer of whole frames (as decodeShuffleFrames reads), or undefined
- * when nothing is: frames that run past its end, or a compressed frame whose header or
- * blocks do not match their checksums (read without decoding). A reader calls it on what a
- * worker sent before handing it to a task, so a damaged map output is a fetch failure
- * (recomputed from lineage) and never other records.
+ * when nothing is: frames that run past its end, a compressed frame whose header or blocks
+ * do not match their checksums (read without decoding), and with `checksums`
+ * (spark.shuffle.checksum.enabled) a run of frames whose checksum frame does not match it
+ * (shuffle-checksum.ts) or frames that have none. A reader calls it on what a worker sent
+ * before handing it to a task, so a damaged map output is a fetch failure (recomputed from
+ * lineage) and never other records. A problem starting with UNCHECKED is of frames without
+ * a checksum (written with checksums off, or a checksum frame's own tag damaged).
  */
-export function shuffleFramesProblem(bytes: Uint8Array): string | undefined {
+export function shuffleFramesProblem(bytes: Uint8Array, checksums = false): string | undefined {
   const total = bytes.length;
   let at = 0;
+  // Where the frames not yet covered by a checksum start.
+  let run = 0;
   while (at < total) {
     if (at + 4 > total) return `a frame header at byte ${at} of ${total} is cut`;
     const len = (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16)) + bytes[at + 3] * 0x1000000;
@@ -228,11 +239,26 @@ export function shuffleFramesProblem(bytes: Uint8Array): string | undefined {
     if (len >= 4 && bytes[from] === 0x04 && isLz4Frame(bytes, from)) {
       const problem = lz4FrameProblem(bytes, from, end);
       if (problem !== undefined) return `the compressed frame at byte ${at}: ${problem}`;
+    } else if (len > 0 && bytes[from] === CHECKSUM_TAG) {
+      if (checksums) {
+        const problem = checksumFrameProblem(bytes, run, at, from, end);
+        if (problem !== undefined) return problem;
+      }
+      run = end;
     }
     at = end;
   }
+  if (checksums && run < total) return uncovered(run, total);
   return undefined;
 }
+
+/** The problem of frames at bytes[from, to) that no checksum follows. */
+function uncovered(from: number, to: number): string {
+  return `${UNCHECKED} (bytes ${from}-${to}): written by a worker with checksums off ('sluice worker --no-shuffle-checksum', spark.shuffle.checksum.enabled false) or by an older Sluice, or a checksum frame is damaged; give every worker the same setting and Sluice version`;
+}
+
+/** How a problem of frames that carry no checksum starts (shuffleFramesProblem). */
+export const UNCHECKED = 'frames carry no checksum';
 
 /** The records of the compact frame at buf[start, end), pushed onto `out`. */
 function decodePairs<T>(buf: Buffer, start: number, end: number, out: T[]): void {

@@ -19,6 +19,7 @@ import type { FileSystem } from '../../src/io/file-system.js';
 import { runTask } from '../../src/scheduler/run-task.js';
 import { stageSharedPlan, TaskSlicesLookup, withTaskPart } from '../../src/scheduler/task-part.js';
 import { segmentRange, splitFrames, type MapOutputFile } from '../../src/shuffle/map-output-file.js';
+import { CHECKSUM_FRAME_BYTES } from '../../src/shuffle/shuffle-checksum.js';
 import { decodeShuffleFrame } from '../../src/shuffle/shuffle-frame.js';
 import type { BlockRead, TaskEnv } from '../../src/scheduler/task-env.js';
 import type { MapOutputLocation, TaskPayload } from '../../src/scheduler/task-spec.js';
@@ -233,9 +234,9 @@ class FakeTaskEnv implements TaskEnv {
     return splitFrames(o.data.subarray(start, end));
   }
 
-  /** Bytes of one map output's segment for `reduce`, counted from its frames: a 4-byte header each. */
+  /** Bytes of one map output's segment for `reduce`, counted from its frames: a 4-byte header each, and a checksum frame after each (runTask's default; a frame a spill here). */
   segmentBytes(shuffleId: number, map: number, reduce: number): number {
-    return this.frames(shuffleId, map, reduce).reduce((n, f) => n + 4 + f.length, 0);
+    return this.frames(shuffleId, map, reduce).reduce((n, f) => n + 4 + f.length + CHECKSUM_FRAME_BYTES, 0);
   }
 
   async getCached(blockId: string): Promise<Uint8Array | undefined> {

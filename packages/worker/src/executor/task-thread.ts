@@ -281,7 +281,7 @@ async function run(taskId: string, partition: number, stageKey: string, stageByt
       const values = await runResultRange(payload, partition, rangeCount, env, part);
       return resultOutcome(() => encodeSmall({ value: values.map(toWire), accumulators: toWire(accumulators.updates) }), partition, env.shuffleReadBytes, payload);
     }
-    const out = await runTask(payload, partition, env, { spillRecords: data.shuffleSpillRecords, part, shuffleCompress: data.shuffleCompress === true });
+    const out = await runTask(payload, partition, env, { spillRecords: data.shuffleSpillRecords, part, shuffleCompress: data.shuffleCompress === true, shuffleChecksum: data.shuffleChecksum !== false });
     if (out.kind === 'mapStatus') {
       return { kind: 'mapStatus', status: encodeMapStatus(out.sizes), accumulators: encode(toWire(accumulators.updates)), index: out.output.index, data: out.output.data, shuffleReadBytes: env.shuffleReadBytes };
     }

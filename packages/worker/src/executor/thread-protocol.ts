@@ -10,6 +10,8 @@ export interface ThreadData {
   readonly shuffleSpillRecords: number;
   /** Whether map tasks LZ4-compress their large shuffle frames (spark.shuffle.compress; WorkerOptions.shuffleCompress). */
   readonly shuffleCompress?: boolean;
+  /** Whether map tasks write a checksum after each partition run (spark.shuffle.checksum.enabled; WorkerOptions.shuffleChecksum): on unless false. */
+  readonly shuffleChecksum?: boolean;
 }
 
 /** How a task ended, as the thread reports it. */

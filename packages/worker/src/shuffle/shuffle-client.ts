@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { CHANNEL_OPTIONS, channelCredentials, chunks, hasLineBlockHeadroom, loadProto, secretMetadata, shuffleFramesProblem, type MapOutputLocation, type MapOutputPlaces, type SecurityConfig, type wire } from '@sluice/core/internal';
+import { CHANNEL_OPTIONS, channelCredentials, chunks, hasLineBlockHeadroom, loadProto, secretMetadata, shuffleFramesProblem, UNCHECKED, type MapOutputLocation, type MapOutputPlaces, type SecurityConfig, type wire } from '@sluice/core/internal';
 import type { IndexShuffleBlockResolver } from './index-shuffle-block-resolver.js';
 import { PeerFetchStream, type FetchResult } from './peer-fetch-stream.js';
 import { splitRangeAnswer } from './range-answer.js';
@@ -76,6 +76,8 @@ export class ShuffleClient {
     private readonly log: Logger,
     /** Bound on a peer's connect and first reply (DEFAULT_PEER_CONNECT_TIMEOUT_MS). */
     private readonly connectTimeoutMs: number = DEFAULT_PEER_CONNECT_TIMEOUT_MS,
+    /** Whether what is read must carry partition-run checksums that match (spark.shuffle.checksum.enabled; WorkerOptions.shuffleChecksum). */
+    private readonly checksums = false,
   ) {}
 
   /** Why a peer that sent nothing within the bound is given up on. */
@@ -94,8 +96,9 @@ export class ShuffleClient {
       byWorker.map(async (here, w): Promise<FetchResult> => {
         if (here.length === 0) return { ok: true, framed: [] };
         const { workerId, address } = workers[w];
-        const r = workerId === this.selfWorkerId ? this.fetchLocal(jobId, shuffleId, reduce, here) : await this.fetchRemote(workerId, address, jobId, shuffleId, reduce, here);
-        return r.ok ? (damaged(r.framed, workerId, here, shuffleId, reduce) ?? r) : r;
+        const read = this.reader(workerId, address, jobId, shuffleId, reduce);
+        const r = await read(here);
+        return r.ok ? this.verified(r.framed, read, workerId, here, shuffleId, reduce) : r;
       }),
     );
     const framed: Uint8Array[] = [];
@@ -123,11 +126,12 @@ export class ShuffleClient {
         if (workerId === this.selfWorkerId) {
           const framed: Uint8Array[][] = [];
           for (let k = 0; k < count; k++) {
-            const r = this.fetchLocal(jobId, shuffleId, reduce + k, here);
+            const read = this.reader(workerId, address, jobId, shuffleId, reduce + k);
+            const r = await read(here);
             if (!r.ok) return r;
-            const bad = damaged(r.framed, workerId, here, shuffleId, reduce + k);
-            if (bad !== undefined) return bad;
-            framed.push(r.framed);
+            const checked = await this.verified(r.framed, read, workerId, here, shuffleId, reduce + k);
+            if (!checked.ok) return checked;
+            framed.push(checked.framed);
           }
           return { ok: true, framed };
         }
@@ -135,11 +139,15 @@ export class ShuffleClient {
         if (!r.ok) return r;
         const parts = splitRangeAnswer(r.framed[0], count);
         if (parts === undefined) return { ok: false, mapPartition: here[0], workerId, message: `worker ${workerId} at ${address} answered a fetch of reduce partitions ${reduce}-${reduce + count - 1} of shuffle ${shuffleId} with bytes that do not split into them` };
+        const framed = parts.map((p) => [p]);
         for (let k = 0; k < count; k++) {
-          const bad = damaged([parts[k]], workerId, here, shuffleId, reduce + k);
-          if (bad !== undefined) return bad;
+          if (shuffleFramesProblem(parts[k], this.checksums) === undefined) continue;
+          // Damaged: that partition fetched again alone (verified reads it once more, then names the map output).
+          const checked = await this.verified([parts[k]], this.reader(workerId, address, jobId, shuffleId, reduce + k), workerId, here, shuffleId, reduce + k);
+          if (!checked.ok) return checked;
+          framed[k] = checked.framed;
         }
-        return { ok: true, framed: parts.map((p) => [p]) };
+        return { ok: true, framed };
       }),
     );
     const framed: Uint8Array[][] = Array.from({ length: count }, () => []);
@@ -153,6 +161,54 @@ export class ShuffleClient {
   /** Shuffle streams open to peers now (a test's view). */
   get openStreams(): number {
     return this.streams.size;
+  }
+
+  /** Reads reduce partition `reduce` of some map outputs from one place: this worker's store, or a peer. */
+  private reader(workerId: string, address: string, jobId: string, shuffleId: number, reduce: number): (maps: readonly number[]) => Promise<FetchResult> {
+    if (workerId === this.selfWorkerId) return (maps) => Promise.resolve(this.fetchLocal(jobId, shuffleId, reduce, maps));
+    return (maps) => this.fetchRemote(workerId, address, jobId, shuffleId, reduce, [...maps]);
+  }
+
+  /**
+   * `framed` (what `read` of `maps` gave) when whole; else, as Spark's reader with
+   * spark.shuffle.detectCorrupt, read once more: whole then (it was damaged in transfer or a
+   * read, logged), or a fetch failure naming the damaged map output (found by reading halves
+   * of `maps`), the worker, the shuffle and the reduce partition, so the driver runs that map
+   * task again; the log says the bytes are damaged where they are kept (a disk, memory).
+   * Frames with no checksum (written with checksums off) fail at once: reading again gives the same.
+   */
+  private async verified(framed: Uint8Array[], read: (maps: readonly number[]) => Promise<FetchResult>, workerId: string, maps: readonly number[], shuffleId: number, reduce: number): Promise<FetchResult> {
+    const problem = problemOf(framed, this.checksums);
+    if (problem === undefined) return { ok: true, framed };
+    const local = workerId === this.selfWorkerId;
+    const block = { shuffleId, reducePartition: reduce, worker: workerId, maps: maps.length };
+    if (problem.startsWith(UNCHECKED)) {
+      return { ok: false, mapPartition: maps[0], workerId, message: `reduce partition ${reduce} of shuffle ${shuffleId} from worker ${workerId} (map outputs ${list(maps)}) cannot be verified: ${problem}` };
+    }
+    this.log.warn({ ...block, problem }, `shuffle block damaged: reduce partition ${reduce} of shuffle ${shuffleId} ${local ? 'read from this worker' : `fetched from worker ${workerId}`} does not match its checksum; reading it once more`);
+    const again = await read(maps);
+    if (!again.ok) return again;
+    if (problemOf(again.framed, this.checksums) === undefined) {
+      this.log.warn(
+        block,
+        local
+          ? `shuffle block read again whole: reduce partition ${reduce} of shuffle ${shuffleId} was damaged in a read of this worker's memory or disk; if this recurs, check this machine's disk and memory`
+          : `shuffle block fetched again whole: reduce partition ${reduce} of shuffle ${shuffleId} was damaged in transfer from worker ${workerId} (the network between the workers, or their memory); if this recurs, check the network`,
+      );
+      return again;
+    }
+    // Damaged twice: where it is kept. Which map output: halves of `maps` read until one is left.
+    let left: readonly number[] = maps;
+    while (left.length > 1) {
+      const half = left.slice(0, left.length >> 1);
+      const r = await read(half);
+      if (!r.ok) return r;
+      left = problemOf(r.framed, this.checksums) !== undefined ? half : left.slice(half.length);
+    }
+    const m = left[0];
+    const message = `shuffle block damaged: map output ${m} of shuffle ${shuffleId}, reduce partition ${reduce}, on worker ${workerId} does not match its checksum, read twice (${problem}): its bytes on that worker's disk or in its memory are damaged; the map output is computed again. If this recurs, check worker ${workerId}'s disk (dmesg, SMART)`;
+    this.log.error({ ...block, mapPartition: m }, message);
+    return { ok: false, mapPartition: m, workerId, message };
   }
 
   private fetchLocal(jobId: string, shuffleId: number, reduce: number, maps: readonly number[]): FetchResult {
@@ -368,18 +424,21 @@ export class ShuffleClient {
 }
 
 /**
- * A fetch failure for segments a worker sent that are damaged (a compressed frame whose
- * checksums do not match, frames cut short: shuffleFramesProblem), or undefined when they
- * are whole. Spark's reader finds a corrupt block as it decompresses it and throws a
- * FetchFailedException (spark.shuffle.detectCorrupt): here too the map outputs there are
+ * What is wrong with segments read (a compressed frame or a partition run whose checksums do
+ * not match, frames cut short: shuffleFramesProblem), or undefined when they are whole.
+ * Spark's reader finds a corrupt block as it decompresses it (or by its checksum) and throws
+ * a FetchFailedException (spark.shuffle.detectCorrupt): here too the map outputs there are
  * recomputed from lineage, and no task decodes other records from them.
  */
-function damaged(framed: readonly Uint8Array[], workerId: string, maps: readonly number[], shuffleId: number, reduce: number): Extract<FetchResult, { ok: false }> | undefined {
+function problemOf(framed: readonly Uint8Array[], checksums: boolean): string | undefined {
   for (const f of framed) {
-    const problem = shuffleFramesProblem(f);
-    if (problem !== undefined) {
-      return { ok: false, mapPartition: maps[0], workerId, message: `reduce partition ${reduce} of shuffle ${shuffleId} from worker ${workerId} (map outputs ${maps.join(', ')}) is damaged: ${problem}` };
-    }
+    const problem = shuffleFramesProblem(f, checksums);
+    if (problem !== undefined) return problem;
   }
   return undefined;
+}
+
+/** Map output numbers for a message: the first 10, then how many more. */
+function list(maps: readonly number[]): string {
+  return maps.length <= 10 ? maps.join(', ') : `${maps.slice(0, 10).join(', ')} and ${maps.length - 10} more`;
 }
