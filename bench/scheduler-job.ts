@@ -3,6 +3,8 @@
 //   cached N        sc.parallelize of N numbers in N partitions, cached; each run a count of a
 //                   map of it: N one-record tasks that prefer the workers holding their blocks
 //                   (the first run computes and caches them)
+//   fair N          narrow's N tasks under FAIR scheduling: two counts of N/2 one-record tasks at
+//                   once, in pools 'a' and 'b' (Spark's default pools, no allocation file)
 //   shuffle M R     M map tasks writing to R reduce partitions, then R reduce tasks
 //   shuffle0 M R    the same two stages with no record at all (every segment empty): what
 //                   the tasks cost by themselves
@@ -37,6 +39,17 @@ export default async function (sc: SluiceContext, args: string[]): Promise<void>
     if (cached !== undefined) {
       const t0 = performance.now();
       const n = await cached.map((x) => x + 1).count();
+      console.log('BENCH ' + JSON.stringify({ kind, tasks: a, ms: performance.now() - t0, result: n }));
+    } else if (kind === 'fair') {
+      if (i === 0) sc.setSchedulerMode('FAIR');
+      const half = Array.from({ length: a / 2 }, (_, j) => j);
+      const t0 = performance.now();
+      sc.setLocalProperty('spark.scheduler.pool', 'a');
+      const x = sc.parallelize(half, a / 2).countAsync();
+      sc.setLocalProperty('spark.scheduler.pool', 'b');
+      const y = sc.parallelize(half, a / 2).countAsync();
+      sc.setLocalProperty('spark.scheduler.pool', null);
+      const n = (await x) + (await y);
       console.log('BENCH ' + JSON.stringify({ kind, tasks: a, ms: performance.now() - t0, result: n }));
     } else if (kind === 'narrow') {
       const xs = Array.from({ length: a }, (_, j) => j);

@@ -13,7 +13,7 @@
 // timed runs, and (warm) of its last 3.
 //
 //   node bench/scheduler.js [repeats=5] [workers=2] [cores=2] [parts=narrow,shuffle200,shuffle2000] [worker options...]
-// (parts also: cached)
+// (parts also: cached; fair: narrow's 2,000 tasks as two concurrent actions of 1,000 in FAIR pools 'a' and 'b')
 // A part `shuffleN` is an N x N shuffle (shuffle200, shuffle1000, shuffle2000, ...). Worker
 // options after the parts go to every `sluice worker` (e.g. --task-threads 2).
 //
@@ -71,8 +71,8 @@ if (process.argv[2] === 'compare') {
     else break;
     checkouts = checkouts.slice(2);
   }
-  if (!(rounds > 0) || !(workers > 0) || !(cores > 0) || !(repeats >= 3) || !['narrow', 'cached'].includes(part) || checkouts.length === 0) {
-    console.error('usage: node bench/scheduler.js compare <rounds> <workers> <cores> [--repeats N>=3] [--part narrow|cached] [--ready] <checkout> [checkout ...]');
+  if (!(rounds > 0) || !(workers > 0) || !(cores > 0) || !(repeats >= 3) || !['narrow', 'cached', 'fair'].includes(part) || checkouts.length === 0) {
+    console.error('usage: node bench/scheduler.js compare <rounds> <workers> <cores> [--repeats N>=3] [--part narrow|cached|fair] [--ready] <checkout> [checkout ...]');
     process.exit(2);
   }
   const rows = new Map(checkouts.map((c) => [c, []]));
@@ -208,7 +208,7 @@ await cluster.start();
 const out = [];
 if (process.env.SLUICE_BENCH_READY === '1') out.push(`  spare task threads ready (the workers idle) ${(await waitIdle()).toFixed(0)} ms after the cluster's start`);
 try {
-  for (const [kind, n] of PARTS.filter((p) => p === 'narrow' || p === 'cached').map((p) => [p, 2000])) {
+  for (const [kind, n] of PARTS.filter((p) => p === 'narrow' || p === 'cached' || p === 'fair').map((p) => [p, 2000])) {
     const runs = (await run([kind, String(n), '0', String(REPEATS + 1)])).slice(1);
     for (const r of runs) if (r.result !== n) throw new Error(`${kind} count ${r.result}, expected ${n}`);
     // The job's first timed runs (what the bench always reported) and its last three (warm).
@@ -225,7 +225,7 @@ try {
     // The warm-up run and the first 3 together: V8's compiling that runs beside a long warm-up lands in runs 1-3 after a short one (bench/README, fourteenth round).
     const cpuStart = (runCpu.slice(0, 4).reduce((a, b) => a + b, 0) / (4 * n)).toFixed(3);
     out.push(
-      `  ${kind}, ${n.toLocaleString('en-US')} one-record tasks${kind === 'cached' ? ' over cached partitions' : ''}: ${Math.round((n / ms) * 1000).toLocaleString('en-US')} tasks/s (${ms.toFixed(0)} ms), warm ${Math.round((n / warmMs) * 1000).toLocaleString('en-US')} tasks/s (${warmMs.toFixed(0)} ms; runs ${runs.map((r) => r.ms.toFixed(0)).join(' ')}); driver CPU ${cpuPerTask.toFixed(3)} ms per task, workers' CPU ${workerCpuPerTask.toFixed(3)} ms per task; all CPU ${cpuFirst} ms per task first, ${cpuWarm} warm (CPU a run, ms: ${runCpu.map((c) => c.toFixed(0)).join(' ')}); runs 0-3 ${cpuStart} ms per task; run 0 ${lastRun0WallMs.toFixed(0)} ms from submission, CPU ${runCpu[0].toFixed(0)} ms`,
+      `  ${kind}, ${n.toLocaleString('en-US')} one-record tasks${kind === 'cached' ? ' over cached partitions' : kind === 'fair' ? ' under FAIR (two actions of 1,000 at once, pools a and b)' : ''}: ${Math.round((n / ms) * 1000).toLocaleString('en-US')} tasks/s (${ms.toFixed(0)} ms), warm ${Math.round((n / warmMs) * 1000).toLocaleString('en-US')} tasks/s (${warmMs.toFixed(0)} ms; runs ${runs.map((r) => r.ms.toFixed(0)).join(' ')}); driver CPU ${cpuPerTask.toFixed(3)} ms per task, workers' CPU ${workerCpuPerTask.toFixed(3)} ms per task; all CPU ${cpuFirst} ms per task first, ${cpuWarm} warm (CPU a run, ms: ${runCpu.map((c) => c.toFixed(0)).join(' ')}); runs 0-3 ${cpuStart} ms per task; run 0 ${lastRun0WallMs.toFixed(0)} ms from submission, CPU ${runCpu[0].toFixed(0)} ms`,
     );
   }
   for (const n of PARTS.filter((p) => /^shuffle\d+$/.test(p)).map((p) => Number(p.slice('shuffle'.length)))) {

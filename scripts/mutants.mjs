@@ -11395,6 +11395,14 @@ const MUTATIONS = [
     tests: ['packages/driver/dist/test/scheduler/dag-scheduler-fetch-failed.test.js'],
   },
   {
+    id: 'fair-order-sorted-once-a-pass',
+    what: "under FAIR, a scheduling pass sorts the task sets once and offers each all the slots it can use before the next (Spark's resourceOffers over one call), where each freed slot is offered by a fresh sort as Spark's one resourceOffers a status update: slots freed together all go to the first pool",
+    file: 'packages/driver/src/scheduler/task-scheduler.ts',
+    search: 'for (const group of fifo ? sets.map((t) => [t]) : [sets]) {',
+    replace: 'for (const group of (fifo ? sets : this.offerOrder(sets)).map((t) => [t])) {',
+    tests: ['packages/driver/dist/test/scheduler/fair-scheduling.test.js'],
+  },
+  {
     id: 'stage-max-consecutive-attempts-eight',
     what: "a stage may fail on a fetch 8 times in a row before its job is aborted, where Spark's spark.stage.maxConsecutiveAttempts is 4",
     file: 'packages/driver/src/scheduler/dag-scheduler.ts',

@@ -7,7 +7,9 @@ import { defaultPool, type PoolConfig } from '@sluice/core/internal';
 import { pino } from 'pino';
 import { fairCompare, fairOrder } from '../../src/scheduler/fair-scheduling.js';
 import { TaskScheduler } from '../../src/scheduler/task-scheduler.js';
-import { fakeRegistry } from './scheduler-fakes.js';
+import { TaskSetManager } from '../../src/scheduler/task-set-manager.js';
+import { fakeRegistry, ok, settle, Stage } from './scheduler-fakes.js';
+import { taskSetOptions } from './task-set-test-options.js';
 
 interface FakeSet {
   readonly stage: { stageId: number; stageAttempt: number; priority: number; pool?: string };
@@ -101,4 +103,32 @@ test("the TaskScheduler forgets an application's FAIR mode when it ends, or when
   scheduler.forgetApplication('run-1');
   scheduler.setScheduler('run-2', { mode: 'FIFO', pools: [] });
   assert.equal(scheduler.fairApplications, 0);
+});
+
+test('slots freed together are shared as Spark offers each freed slot (one resourceOffers a status update): the order is sorted again before each slot of a pass', async () => {
+  // One worker of 4 cores; pool a's set runs 4 tasks, pool b's (submitted after) waits. All 4 of
+  // a's end at once, so one scheduling pass offers 4 slots. Spark's StatusUpdate for each
+  // finished task makes offers of that executor's free cores (CoarseGrainedSchedulerBackend's
+  // makeOffers(executorId)) and resourceOffers sorts the pools anew each time: by
+  // fairCompare (neither pool has a minShare; running tasks per weight 1, ties by name) the 4
+  // slots go a, b, a, b. Sorted once for the whole pass, pool a would take all 4.
+  const { clock, fakes, registry, add } = fakeRegistry();
+  const scheduler = new TaskScheduler(registry, pino({ level: 'silent' }));
+  add({ w: 4 });
+  scheduler.setScheduler('job1', { mode: 'FAIR', pools: [defaultPool('a'), defaultPool('b')] });
+  const submit = (stageId: number, pool: string): void => {
+    const stage = Object.assign(new Stage(), { stageId, pool, priority: stageId });
+    scheduler.submit(new TaskSetManager(stage, Array.from({ length: 8 }, (_, i) => i), taskSetOptions(), clock, () => undefined));
+  };
+  const launched = (): string[] => fakes.get('w')!.waiting.map((l) => `${l.desc.stage.stageId}`);
+  submit(1, 'a');
+  await settle();
+  submit(2, 'b');
+  await settle();
+  assert.deepEqual(launched(), ['1', '1', '1', '1']);
+  clock.advance(1000);
+  for (const l of fakes.get('w')!.waiting.splice(0)) l.resolve(ok());
+  await settle();
+  // Expected from Spark's comparator, one slot at a time: (a 0, b 0) -> a; (a 1, b 0) -> b; (1, 1) -> a; (2, 1) -> b.
+  assert.deepEqual(launched(), ['1', '2', '1', '2']);
 });
