@@ -11649,6 +11649,14 @@ const MUTATIONS = [
     replace: "          if (s !== undefined && values.length > 0) emit([k, s]);",
     tests: ['packages/cli/dist/test/dstream-fuzz.test.js'],
   },
+  {
+    id: "rdd-fuzz-faults-failed-peer-skipped",
+    what: "a reduce task whose fetch from one worker failed (the worker was killed) goes on with the other workers' map outputs, its result short of the lost worker's records, where Spark fails the task with a FetchFailed and the map stage runs again",
+    file: "packages/worker/src/shuffle/shuffle-client.ts",
+    search: "      if (!r.ok) return r;\n      framed.push(...r.framed);",
+    replace: "      if (!r.ok) continue;\n      framed.push(...r.framed);",
+    tests: ['packages/cli/dist/test/rdd-fuzz-faults.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

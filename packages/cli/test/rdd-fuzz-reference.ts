@@ -4,6 +4,7 @@
  * (RDD.scala, PairRDDFunctions.scala, Partitioner.defaultPartitioner, SparkContext.union), not
  * with Sluice's code.
  */
+import assert from 'node:assert/strict';
 import { fns, type Action, type Node, type Program } from './fixtures/rdd-fuzz-ops.js';
 
 type Part = { kind: 'hash'; n: number } | { kind: 'range' } | null;
@@ -369,4 +370,109 @@ export function generate(rand: () => number): Program {
     if (chance(0.5)) actions.push({ act: 'lookup', node: cur, key: int(0, 12) });
   }
   return { nodes, actions };
+}
+
+const bag = (xs: readonly unknown[]): string[] => xs.map((x) => JSON.stringify(x)).sort();
+const keysOf = (xs: readonly unknown[]): unknown[] => xs.map((x) => (Array.isArray(x) ? x[0] : x));
+
+/** An RDD's partition count and partitioner, as the fixture prints them. */
+type Shape = [number, { kind: string; n: number } | null];
+
+function checkShape(e: Expected, [n, partitioner]: Shape, where: string): void {
+  if (e.nExact) assert.equal(n, e.n, `${where}the partition count`);
+  else assert.ok(n >= 1 && n <= e.n, `${where}the partition count ${n}: from 1 to ${e.n} (a range partitioner)`);
+  if (e.partitioner === null) assert.equal(partitioner, null, `${where}no partitioner`);
+  else if (e.partitioner.kind === 'range') assert.equal(partitioner?.kind, 'range', `${where}a range partitioner`);
+  else assert.deepEqual(partitioner, { kind: 'hash', n: e.partitioner.n }, `${where}the partitioner`);
+}
+
+/** What a program's action must give, checked against what the cluster gave. */
+function check(program: Program, expected: readonly Expected[], a: number, got: unknown): void {
+  const action = program.actions[a];
+  const e = expected[action.node];
+  switch (action.act) {
+    case 'collect': {
+      const g = got as { data: unknown[]; n: number; partitioner: Shape[1] };
+      assert.deepEqual(bag(g.data), bag(e.data), 'the elements');
+      if (e.order) {
+        const sorted = keysOf(e.data);
+        assert.deepEqual(keysOf(g.data), sorted, `the order (by ${e.order.by}, ${e.order.asc ? 'ascending' : 'descending'})`);
+      }
+      checkShape(e, [g.n, g.partitioner], '');
+      return;
+    }
+    case 'count':
+      assert.equal(got, e.data.length);
+      return;
+    case 'fold':
+      assert.equal(got, (e.data as number[]).reduce((x, y) => (x + y) % 1_000_003, 0));
+      return;
+    case 'top':
+      assert.deepEqual(got, [...(e.data as number[])].sort((x, y) => y - x).slice(0, action.k));
+      return;
+    case 'takeOrdered':
+      assert.deepEqual(got, [...(e.data as number[])].sort((x, y) => x - y).slice(0, action.k));
+      return;
+    case 'take': {
+      const g = got as unknown[];
+      assert.deepEqual(keysOf(g), keysOf(e.data).slice(0, action.k), 'the first keys in order');
+      const all = new Set(bag(e.data));
+      for (const x of g) assert.ok(all.has(JSON.stringify(x)), `${JSON.stringify(x)} is an element`);
+      return;
+    }
+    case 'countByKey': {
+      const counts = new Map<number, number>();
+      for (const [k] of e.data as [number, number][]) counts.set(k, (counts.get(k) ?? 0) + 1);
+      assert.deepEqual(bag(got as unknown[]), bag([...counts.entries()]));
+      return;
+    }
+    case 'lookup':
+      assert.deepEqual(bag(got as unknown[]), bag((e.data as [number, number][]).filter(([k]) => k === action.key).map(([, v]) => v)));
+      return;
+  }
+}
+
+/** What the fixture printed for an action: its value, or what it threw. */
+export type Outcome = { ok: true; value: unknown } | { ok: false; error: string; code: string | null };
+
+/**
+ * Every program's printed results (`<program>.<action>` and `<program>.shape`) against what it
+ * must give: the failures, in words naming the program and action (at most 5 programs' worth).
+ */
+export function compare(programs: readonly Program[], results: ReadonlyMap<string, Outcome>): string[] {
+  const failures: string[] = [];
+  for (const [p, program] of programs.entries()) {
+    const expected = evaluate(program.nodes);
+    const shape = results.get(`${p}.shape`);
+    if (!shape?.ok) failures.push(`program ${p}: no shape printed: ${JSON.stringify(shape)}`);
+    else {
+      for (const [i, s] of (shape.value as Shape[]).entries()) {
+        try {
+          checkShape(expected[i], s, `node ${i} (${program.nodes[i].op}): `);
+        } catch (err) {
+          failures.push(`program ${p} shape: ${(err as Error).message.split('\n').slice(0, 6).join('\n')}`);
+          break;
+        }
+      }
+    }
+    for (const a of program.actions.keys()) {
+      const o = results.get(`${p}.${a}`);
+      const where = `program ${p} action ${a} (${JSON.stringify(program.actions[a])})`;
+      if (!o) {
+        failures.push(`${where}: no result printed\n${'(the job printed nothing for it)'}`);
+        continue;
+      }
+      if (!o.ok) {
+        failures.push(`${where}: failed on the cluster: ${o.code ?? ''} ${o.error}`);
+        continue;
+      }
+      try {
+        check(program, expected, a, o.value);
+      } catch (err) {
+        failures.push(`${where}: ${(err as Error).message.split('\n').slice(0, 12).join('\n')}`);
+      }
+    }
+    if (failures.length >= 5) break;
+  }
+  return failures;
 }
