@@ -3,6 +3,7 @@ import type { ReadCodec } from '../io/compression-codec.js';
 import type { WalPlace } from '../wal/wal-segment.js';
 import type { DirectPlacement } from './direct-placement.js';
 import type { Partitioner } from './partitioner.js';
+import type { CreationSite } from './rdd-operation-scope.js';
 
 /**
  * The wire form of an RDD lineage: what a task needs to compute one partition.
@@ -216,12 +217,31 @@ export interface LineageGraph {
    * absent when unknown). The driver keeps them per stage; tasks never see them.
    */
   readonly rddInfos?: Readonly<Record<number, LineageRddInfo>>;
+  /**
+   * The driver program's side only, never sent to the driver's scheduler: each node's creation
+   * site as captured (its stack not formatted: formatting one costs ~30 us, for every RDD of
+   * every action, a streaming job's every batch). The program's thread keeps them and formats an
+   * RDD's (rddInfos' callSite) only when a page or REST call asks for it.
+   */
+  readonly creationSitesToFormat?: ReadonlyMap<number, CreationSite>;
 }
 
-/** An RDD's name and creation site (Spark's RDDInfo.name and callSite), as LineageGraph.rddInfos holds them. */
+/** An RDD's name, creation site and operation scopes (Spark's RDDInfo.name, callSite and scope), as LineageGraph.rddInfos holds them. */
 export interface LineageRddInfo {
   readonly name: string;
   readonly callSite?: string;
+  /**
+   * The operation scopes it was made in, outermost first (Spark's RDDInfo.scope and its
+   * parents): `reduceByKey` for the RDDs reduceByKey made; an operation made of others gives
+   * its own name only (`distinct`, not the `map` inside it). Absent when made outside any.
+   */
+  readonly scopes?: readonly LineageScope[];
+}
+
+/** An operation scope (Spark's RDDOperationScope): its id, unique in the driver program, and name. */
+export interface LineageScope {
+  readonly id: string;
+  readonly name: string;
 }
 
 /** A stage's lineage up to the first shuffle reads / checkpoints below it. */

@@ -629,6 +629,7 @@ export class RDD<T> {
     const nodes: Record<number, PlanNode> = {};
     const creationSites: Record<number, string> = {};
     const rddInfos: Record<number, LineageRddInfo> = {};
+    const sites = new Map<number, CreationSite>();
     const visit = (r: RDD<unknown>): void => {
       if (nodes[r.id]) return;
       const parents: number[] = [];
@@ -648,13 +649,15 @@ export class RDD<T> {
         }
       }
       const op: NodeOp = r.checkpointDir !== undefined ? { kind: 'checkpointFile', dir: r.checkpointDir } : r.locallyCheckpointed ? { kind: 'localCheckpoint' } : r.op;
-      const made = creationSiteText(r.creationSite);
-      rddInfos[r.id] = { name: r.name ?? rddClassName(op), ...(made !== undefined && { callSite: made }) };
+      // Its creation site as captured: formatted only when the UI asks (creationSitesToFormat).
+      if (r.creationSite !== undefined) sites.set(r.id, r.creationSite);
+      const scopes = r.scope?.getAllScopes().map((s) => ({ id: s.id, name: s.name }));
+      rddInfos[r.id] = { name: r.name ?? rddClassName(op), ...(scopes !== undefined && { scopes }) };
       nodes[r.id] = { id: r.id, numPartitions: r.numPartitions, op, parents, shuffleParents, storage: r.storage, ...(r.storage === 'NONE' ? {} : { name: r.name ?? rddClassName(op), ...(r.context.rddCompress ? { compressed: true } : {}) }) };
     };
     visit(this as RDD<unknown>);
     const action = typeof callSite === 'string' ? callSite : creationSiteText(callSite);
-    return { nodes, root: this.id, ...(action !== undefined && { callSite: action }), ...(Object.keys(creationSites).length > 0 && { creationSites }), rddInfos };
+    return { nodes, root: this.id, ...(action !== undefined && { callSite: action }), ...(Object.keys(creationSites).length > 0 && { creationSites }), rddInfos, ...(sites.size > 0 && { creationSitesToFormat: sites }) };
   }
 }
 

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { RESUBMITTED_ERROR_STRING, TaskFailedError, executorLostErrorString, isCompressedBroadcast, isSluiceError, taskErrorStringWithStack, taskKilledErrorString, userErrorInfo, workerLostReason, type AddedFileRef, type BatchInfo, type Clock, type FallingBehind, type InputRate, type SchedulingMode, type wire } from '@sluice/core/internal';
+import { RddCallSites } from './rdd-call-sites.js';
 import { JobOutput } from './job-output.js';
 import { ReceiverTracker, unknownReceiverAnswer, type ReceiverReportAnswer } from '../streaming/receiver-tracker.js';
 import { BlockRemovals } from './block-removals.js';
@@ -158,6 +159,11 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   readonly dashboards = new DashboardStore();
   /** The actions and stages the job ran (the last few thousand), for the UI's job and stage pages. */
   readonly stages: JobStageStatus;
+  /** Its RDDs' creation sites, formatted by its program's thread when a page or REST call asks (callSitesAsked). */
+  readonly callSites = new RddCallSites();
+  /** The formatCallSites requests waiting for the program's answer, by reqId. */
+  private readonly callSiteRequests = new Map<number, (sites: readonly (readonly [number, string | null])[]) => void>();
+  private nextCallSiteRequest = 1;
   /** How the current attempt's program schedules its jobs (sc.setSchedulerMode; FIFO until it says): the UI shows pools under FAIR. */
   schedulingMode: SchedulingMode = 'FIFO';
   /**
@@ -407,6 +413,29 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
    * An answer to a request of attempt `a`, sent once it is ready: dropped when `a` is no longer
    * the running attempt (its request numbers mean other requests to a restarted attempt's thread).
    */
+  /**
+   * Have the program's thread format the creation sites of the RDDs its actions sent that no page
+   * asked yet (callSites), before a page or REST call about this job is answered; resolves after
+   * at most `timeoutMs` (a synchronous action keeps the thread from answering: those pages show
+   * no call site until the next ask), at once when the job no longer runs.
+   */
+  callSitesAsked(timeoutMs = 1000): Promise<void> {
+    const a = this.current;
+    return this.callSites.ask((ids) => {
+      if (this.state !== 'running' || a.over) return Promise.resolve(undefined);
+      const reqId = this.nextCallSiteRequest++;
+      return new Promise((resolve) => {
+        this.callSiteRequests.set(reqId, (sites) => {
+          this.callSiteRequests.delete(reqId);
+          resolve(sites);
+        });
+        this.postTo(a, { type: 'formatCallSites', reqId, rddIds: ids });
+        // Dropped unanswered (the ask timed out): no longer waited for.
+        setTimeout(() => this.callSiteRequests.delete(reqId), 60_000).unref();
+      });
+    }, timeoutMs);
+  }
+
   private postTo(a: Attempt, m: MainToJob): void {
     if (this.state === 'running' && a === this.current && !a.over) a.thread.postMessage(m);
   }
@@ -417,6 +446,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     switch (m.type) {
       case 'runJob': {
         this.actionsRun++;
+        if (m.graph.rddInfos !== undefined) this.callSites.seen(Object.keys(m.graph.rddInfos).map(Number));
         const a = this.current;
         const abort = new AbortController();
         a.actionAborts.set(m.reqId, abort);
@@ -555,6 +585,9 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       case 'accumulables':
         this.stages.onAccumulables(m.values);
         return;
+      case 'callSites':
+        this.callSiteRequests.get(m.reqId)?.(m.sites);
+        return;
       case 'done':
         if (!m.reusable) this.log.debug({ reason: m.notReusable }, 'the job thread serves no later job');
         this.attemptEnded('succeeded', undefined, m.reusable);
@@ -634,7 +667,10 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         this.restartTimer = setTimeout(() => {
           this.restartTimer = undefined;
           this.betweenAttempts = false;
-          if (this.state === 'running') this.current = this.launch(next);
+          if (this.state === 'running') {
+            this.callSites.clear();
+            this.current = this.launch(next);
+          }
         }, SUPERVISE_RESTART_DELAY_MS);
       });
       return;

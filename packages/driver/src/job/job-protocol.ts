@@ -111,6 +111,8 @@ export type JobToMain =
    * timers and sockets are done.
    */
   | { readonly type: 'done'; readonly reusable: boolean; readonly notReusable?: string }
+  /** The answer to formatCallSites `reqId`: each RDD's creation site formatted, null when the program does not know it (any more). */
+  | { readonly type: 'callSites'; readonly reqId: number; readonly sites: readonly (readonly [number, string | null])[] }
   | ({ readonly type: 'failed' } & ErrorInfo)
   /** Several of the above, in the order the program made them (MainOutbox). */
   | { readonly type: 'many'; readonly messages: readonly JobToMain[] };
@@ -138,4 +140,6 @@ export type MainToJob =
   | { readonly type: 'jobStarted'; readonly reqId: number; readonly jobId: number }
   | { readonly type: 'blocks'; readonly reqId: number; readonly blocks: ReceivedBlock[]; readonly liveWriters: string[]; readonly endedWriters: string[] }
   | { readonly type: 'receiverEvent'; readonly event: ReceiverEvent }
-  | { readonly type: 'stopRequested'; readonly graceful: boolean };
+  | { readonly type: 'stopRequested'; readonly graceful: boolean }
+  /** Format these RDDs' creation sites (a page or REST call asks for them): answered by callSites. */
+  | { readonly type: 'formatCallSites'; readonly reqId: number; readonly rddIds: readonly number[] };

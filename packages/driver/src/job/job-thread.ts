@@ -38,7 +38,10 @@ import {
   driverProgramLeftover,
   resetDriverProgramState,
   userErrorInfo,
+  creationSiteText,
   type ClusterBackend,
+  type CreationSite,
+  type LineageGraph,
   type JobRunResult,
   type ReceiverEvent,
   type SchedulerEvent,
@@ -97,6 +100,8 @@ port.on('message', onMainMessage);
 
 function onMainMessage(m: MainToJob): void {
   if (m.type === 'bind') {
+    // A new program: the RDD ids it makes are its own.
+    rddSites.clear();
     const w = bindWaiter;
     bindWaiter = undefined;
     if (w) w(m.data);
@@ -128,7 +133,34 @@ function onMainMessage(m: MainToJob): void {
     startHandlers.get(m.reqId)?.(m.jobId);
     return;
   }
+  if (m.type === 'formatCallSites') {
+    outbox.send({ type: 'callSites', reqId: m.reqId, sites: m.rddIds.map((id) => [id, creationSiteText(rddSites.get(id)) ?? null] as const) });
+    return;
+  }
   requests.resolve(m);
+}
+
+/**
+ * The creation sites of the RDDs of the program's actions, not formatted (their stacks as
+ * captured), by RDD id: the last RDD_SITES_KEPT. The driver asks for some formatted
+ * (formatCallSites) when a page or REST call shows them, so an action pays for none.
+ */
+const rddSites = new Map<number, CreationSite>();
+const RDD_SITES_KEPT = 10_000;
+
+/** `graph` without its creation sites, which it keeps (rddSites): what is sent to the driver's scheduler. */
+function keepCreationSites(graph: LineageGraph): LineageGraph {
+  const { creationSitesToFormat: sites, ...sent } = graph;
+  if (sites === undefined) return graph;
+  for (const [id, site] of sites) {
+    rddSites.delete(id);
+    rddSites.set(id, site);
+  }
+  for (const id of rddSites.keys()) {
+    if (rddSites.size <= RDD_SITES_KEPT) break;
+    rddSites.delete(id);
+  }
+  return sent;
 }
 
 /** The runJob requests that asked for each partition's value as it comes (an approximate action's), by reqId. */
@@ -235,7 +267,7 @@ const backendOf = (data: JobThreadData): ClusterBackend => ({
         if (onPartition) partialHandlers.set((partialId = reqId), onPartition);
         if (onStart) startHandlers.set((startId = reqId), onStart);
         if (signal) signal.addEventListener('abort', (cancel = () => outbox.send({ type: 'cancelJob', reqId })), { once: true });
-        return { type: 'runJob', reqId, graph, action, partitions, ...(outputOperation && { outputOperation }), ...(description !== undefined && { description }), ...groupTags, ...(onPartition && { partials: true }), ...(onStart && { jobIds: true }) };
+        return { type: 'runJob', reqId, graph: keepCreationSites(graph), action, partitions, ...(outputOperation && { outputOperation }), ...(description !== undefined && { description }), ...groupTags, ...(onPartition && { partials: true }), ...(onStart && { jobIds: true }) };
       });
       return jobReply(reply);
     } finally {
@@ -248,7 +280,7 @@ const backendOf = (data: JobThreadData): ClusterBackend => ({
     const outputOperation = currentOutputOperation();
     const description = currentJobDescription();
     const groupTags = groupAndTags();
-    const reply = requestBlocking((reqId) => ({ type: 'runJob', reqId, graph, action, partitions, ...(outputOperation && { outputOperation }), ...(description !== undefined && { description }), ...groupTags }));
+    const reply = requestBlocking((reqId) => ({ type: 'runJob', reqId, graph: keepCreationSites(graph), action, partitions, ...(outputOperation && { outputOperation }), ...(description !== undefined && { description }), ...groupTags }));
     return jobReply(reply);
   },
   onTaskAccumulators(handler) {

@@ -104,6 +104,8 @@ export interface StageRddInfo {
   readonly parentIds: readonly number[];
   /** It is persisted (Spark's RDDInfo.isCached, by its storage level here). */
   readonly cached: boolean;
+  /** The operation scopes it was made in, outermost first (Spark's RDDInfo.scope): what the DAG visualization draws it inside. */
+  readonly scopes?: readonly { readonly id: string; readonly name: string }[];
 }
 
 export interface StageSubmittedEvent {

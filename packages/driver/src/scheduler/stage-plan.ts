@@ -47,6 +47,7 @@ export function stageRddInfos(graph: LineageGraph, root: number): StageRddInfo[]
         id: n.id,
         name: info?.name ?? n.name ?? `RDD ${n.id}`,
         ...(info?.callSite !== undefined && { callSite: info.callSite }),
+        ...(info?.scopes !== undefined && { scopes: info.scopes }),
         numPartitions: n.numPartitions,
         parentIds: [...n.parents, ...n.shuffleParents].filter((p) => p >= 0),
         cached: n.storage !== 'NONE',

@@ -590,7 +590,11 @@ export function restApi(d: DriverNode, path: string, query: URLSearchParams): Re
           base.executorSummary = executorSummary(tasks);
           // Sluice's, for the UI's DAG visualization (Spark's UI reads them from its store, not REST):
           // the stage's RDDs (StageInfo.rddInfos: id, name, callSite, numPartitions, parentIds, cached) and parent stages (StageInfo.parentIds).
-          base.rddInfos = x.rdds;
+          // Their call sites as the program's thread formatted them when asked (the status server asks before answering).
+          base.rddInfos = x.rdds.map((r) => {
+            const callSite = j.callSites.textOf(r.id);
+            return callSite === undefined ? r : { ...r, callSite };
+          });
           base.parentIds = x.parentIds;
         }
         if (summaries) {

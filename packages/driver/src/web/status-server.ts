@@ -28,6 +28,9 @@ const DASHBOARD_EVENTS = /^\/jobs\/([^/]+)\/dashboard\/events$/;
  * The driver's web UI: its pages (ui-pages), the REST API under `/api/v1` (rest-api), the
  * dashboards' event streams (dashboard-events), `/metrics` for Prometheus and `/health`.
  */
+/** The pages and REST resources that show RDDs' call sites (a stage's rddInfos, its DAG; an action's DAG): group 1 the job's id. */
+const CALL_SITE_PAGES = /^(?:\/api\/v1\/applications|\/jobs)\/([^/]+)\/(?:stages(?:\/|$)|job\/)/;
+
 export class StatusServer {
   private server: http.Server | https.Server | undefined;
   private readonly dashboardEvents: DashboardEvents;
@@ -49,9 +52,7 @@ export class StatusServer {
       try {
         this.route(req, res);
       } catch (err) {
-        // A malformed path (a bad %-escape) or a bug in a page: answer, never crash the driver.
-        this.log.warn({ err, url: req.url }, 'web UI request failed');
-        if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain' }).end(`bad request: ${(err as Error).message}\n`);
+        this.failed(req, res, err);
       }
     };
     const server = tls ? https.createServer({ cert: fs.readFileSync(tls.cert), key: fs.readFileSync(tls.key) }, handler) : http.createServer(handler);
@@ -76,8 +77,10 @@ export class StatusServer {
     } else if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { 'content-type': 'text/plain', allow: 'GET, HEAD' }).end('only GET and HEAD\n');
     } else if (url.startsWith('/api/v1/')) {
-      const r = restApi(this.driver, url, new URLSearchParams(search));
-      res.writeHead(r.status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(r.body));
+      this.afterCallSites(req, res, url, () => {
+        const r = restApi(this.driver, url, new URLSearchParams(search));
+        res.writeHead(r.status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(r.body));
+      });
     } else if (url.startsWith('/static/')) {
       const a = staticAsset(url.slice('/static/'.length));
       if (a) res.writeHead(200, { 'content-type': a.type, 'cache-control': 'max-age=3600' }).end(a.body);
@@ -105,10 +108,34 @@ export class StatusServer {
         },
       );
     } else {
-      const p = uiPage(this.driver, url, new URLSearchParams(search));
-      if (p) res.writeHead(p.status, { 'content-type': 'text/html; charset=utf-8' }).end(p.html);
-      else res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      this.afterCallSites(req, res, url, () => {
+        const p = uiPage(this.driver, url, new URLSearchParams(search));
+        if (p) res.writeHead(p.status, { 'content-type': 'text/html; charset=utf-8' }).end(p.html);
+        else res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      });
     }
+  }
+
+  /**
+   * Before a stage's REST answer or page (or an action's page) of a job: its RDDs' creation
+   * sites, which its program's thread formats only when asked (DriverJob.callSitesAsked).
+   */
+  private afterCallSites(req: http.IncomingMessage, res: http.ServerResponse, url: string, answer: () => void): void {
+    this.callSitesAsked(url)
+      .then(answer)
+      .catch((err: unknown) => this.failed(req, res, err));
+  }
+
+  /** A malformed path (a bad %-escape) or a bug in a page: answer, never crash the driver. */
+  private failed(req: http.IncomingMessage, res: http.ServerResponse, err: unknown): void {
+    this.log.warn({ err, url: req.url }, 'web UI request failed');
+    if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain' }).end(`bad request: ${(err as Error).message}\n`);
+  }
+
+  private callSitesAsked(url: string): Promise<void> {
+    const m = CALL_SITE_PAGES.exec(url);
+    const j = m ? this.driver.jobs.get(decodeURIComponent(m[1])) : undefined;
+    return j ? j.callSitesAsked() : Promise.resolve();
   }
 
   /**
