@@ -11482,6 +11482,14 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/preferred-locations.test.js'],
   },
   {
+    id: 'registration-prolonged-interval-one-retry-early',
+    what: "a worker's registration retries go to the ~60 s interval one retry earlier than Spark's schedule (after 5 short gaps instead of 6)",
+    file: 'packages/worker/src/registration-retry.ts',
+    search: 'const base = n <= INITIAL_REGISTRATION_RETRIES ? this.baseIntervalMs',
+    replace: 'const base = n < INITIAL_REGISTRATION_RETRIES ? this.baseIntervalMs',
+    tests: ['packages/worker/dist/test/registration-retry.test.js'],
+  },
+  {
     id: 'worker-registration-gives-up-at-once',
     what: 'a sluice worker whose driver does not answer yet gives up after its first registration attempt (it exited after 10 s) instead of trying again as Spark\'s standalone Worker',
     file: 'packages/worker/src/worker-node.ts',
@@ -11493,8 +11501,8 @@ const MUTATIONS = [
     id: 'sluice-worker-registers-once-by-default',
     what: 'sluice worker makes one registration attempt unless --max-registration-retries is given',
     file: 'packages/cli/src/main.ts',
-    search: "registrationAttempts: o.maxRegistrationRetries ?? (o.driver === '-' ? 1 : DEFAULT_REGISTRATION_ATTEMPTS),",
-    replace: 'registrationAttempts: o.maxRegistrationRetries ?? 1,',
+    search: "registrationRetries: o.maxRegistrationRetries ?? (o.driver === '-' ? 0 : DEFAULT_REGISTRATION_RETRIES),",
+    replace: 'registrationRetries: o.maxRegistrationRetries ?? 0,',
     tests: [{ file: 'packages/cli/dist/test/worker-registration-retry.test.js', pattern: 'started before its driver' }],
   },
   {

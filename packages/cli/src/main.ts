@@ -451,8 +451,8 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
   .option('--max-calls-per-peer <n>', 'gRPC calls one remote IP may have open at once', int('--max-calls-per-peer'), DEFAULT_MAX_CALLS_PER_PEER)
   .option(
     '--max-registration-retries <n>',
-    "registration attempts made while no driver answers before the worker gives up, as Spark's spark.worker.maxRegistrationRetries: the first 6 ~10 s apart, the rest ~60 s apart, each failure logged (default 16, about 11 minutes; 1 with --driver -)",
-    atLeast('--max-registration-retries', 1),
+    "registration retries after a first attempt no driver answered, before the worker gives up, as Spark's spark.worker.maxRegistrationRetries: the first 6 ~10 s apart, the rest ~60 s apart, each failure logged (default 16, about 11 minutes; 0 with --driver -)",
+    atLeast('--max-registration-retries', 0),
   )
   .option('--registration-retry-interval <duration>', "base of those intervals ('10s', '500ms'; the later ones are 6 times it; each scaled by one random factor in 0.5-1.5x; default 10s)", (v: string) =>
     toMillis(/^\d+$/.test(v) ? Number(v) : v, '--registration-retry-interval'),
@@ -482,7 +482,7 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
       const log = createRootLogger(o.logLevel);
       routeGrpcLogs(log);
       log.debug({ code: cliCode() }, 'sluice code loaded');
-      const { WorkerNode, DEFAULT_REGISTRATION_ATTEMPTS } = await import('@sluice/worker');
+      const { WorkerNode, DEFAULT_REGISTRATION_RETRIES } = await import('@sluice/worker');
       // `--driver -` (sluice run's workers): the worker is made, starts its task threads
       // (they load Sluice) and listens while the driver is still starting; it registers
       // once the address comes on standard input.
@@ -518,7 +518,7 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
         taskThreadCode: cliThreadCode('task'),
         peerConnectTimeoutMs: o.peerConnectTimeout,
         // `--driver -` (sluice run's workers): the driver listens before it sends its address, so one attempt.
-        registrationAttempts: o.maxRegistrationRetries ?? (o.driver === '-' ? 1 : DEFAULT_REGISTRATION_ATTEMPTS),
+        registrationRetries: o.maxRegistrationRetries ?? (o.driver === '-' ? 0 : DEFAULT_REGISTRATION_RETRIES),
         registrationRetryIntervalMs: o.registrationRetryInterval,
         onDecommissionRequested: () => leave(),
         onBuildMismatch: (err) => {

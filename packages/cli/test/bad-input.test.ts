@@ -208,7 +208,7 @@ test('a driver address where nothing listens fails clearly, saying the connectio
   let submitMs = 0;
   const [submit, worker, workers] = await Promise.all([
     runCli(['submit', '--driver', addr, fixture('wordcount-check.ts')], { env, timeoutMs: 30_000 }).finally(() => (submitMs = Date.now() - t0)),
-    // A worker keeps trying a driver that does not answer (16 attempts by default, as Spark's): two here, then the same error.
+    // A worker keeps trying a driver that does not answer (16 retries by default, as Spark's): two here, then the same error.
     runCli(['worker', '--driver', addr, '--max-registration-retries', '2', '--registration-retry-interval', '500ms'], { env, timeoutMs: 30_000 }),
     runCli(['workers', '--driver', addr], { env, timeoutMs: 30_000 }),
   ]);

@@ -1,8 +1,8 @@
 // A `sluice worker` started before its driver keeps trying to register, as Spark's
 // standalone Worker does with its master (Worker.scala: 6 attempts ~10 s apart, then up to
-// 16 in all ~60 s apart): each failed attempt is logged with why and when the next is, and
+// 16 retries in all ~60 s apart): each failed attempt is logged with why and when the next is, and
 // once the driver listens the worker registers and runs the job's tasks. Given a bound
-// (--max-registration-retries), it gives up after that many attempts with SLUICE_UNREACHABLE.
+// (--max-registration-retries), it gives up after that many retries with SLUICE_UNREACHABLE.
 // Real processes: `sluice worker`, then `sluice driver` on the port it was given, `sluice submit`.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -34,14 +34,14 @@ test('a worker started before its driver keeps trying to register, logging each 
   const addr = `127.0.0.1:${port}`;
   const procs: Proc[] = [];
   try {
-    // The default bound (16 attempts); a short interval so the test need not wait ~10 s an attempt.
+    // The default bound (the first attempt and 16 retries); a short interval so the test need not wait ~10 s an attempt.
     const t0 = Date.now();
     const worker = startSluice(['worker', '--driver', addr, '--registration-retry-interval', '1s', '--log-level', 'info'], env);
     procs.push(worker);
-    await until('a failed registration attempt logged', 120_000, () => /registration with the driver failed \(attempt 1 of 16\)/.test(worker.stderr) || worker.child.exitCode !== null);
+    await until('a failed registration attempt logged', 120_000, () => /registration with the driver failed \(attempt 1 of 17\)/.test(worker.stderr) || worker.child.exitCode !== null);
     assert.equal(worker.child.exitCode, null, `the worker is still trying: ${show(worker)}`);
     // Why, and when the next attempt is.
-    const first = worker.stderr.split('\n').find((l) => l.includes('attempt 1 of 16'))!;
+    const first = worker.stderr.split('\n').find((l) => l.includes('attempt 1 of 17'))!;
     assert.ok(first.includes(`nothing listens on port ${port} of 127.0.0.1`), first);
     const line = JSON.parse(first) as { nextAt?: string; nextInMs?: number; msg: string };
     assert.match(line.msg, /trying again in \d+\.\d s/, first);
@@ -69,16 +69,16 @@ test('a worker started before its driver keeps trying to register, logging each 
   }
 });
 
-test('a worker whose driver never answers gives up after --max-registration-retries attempts, with SLUICE_UNREACHABLE saying why', { timeout: 120_000 }, async () => {
+test('a worker whose driver never answers gives up after --max-registration-retries retries, with SLUICE_UNREACHABLE saying why', { timeout: 120_000 }, async () => {
   const port = await freePort();
   const addr = `127.0.0.1:${port}`;
   const r = await runCli(['worker', '--driver', addr, '--max-registration-retries', '3', '--registration-retry-interval', '300ms'], { env, timeoutMs: 100_000 });
   assert.equal(r.timedOut, false, show(r));
   assert.equal(r.code, 1, show(r));
-  // Attempts 1 and 2 logged as failed with the next one to come; the third ends it.
-  for (const n of [1, 2]) assert.match(r.stderr, new RegExp(`registration with the driver failed \\(attempt ${n} of 3\\); trying again in`), show(r));
-  assert.doesNotMatch(r.stderr, /attempt 3 of 3/, show(r));
-  assert.match(r.stderr, new RegExp(`SLUICE_UNREACHABLE.*no Sluice driver answered this worker's 3 registration attempts at 127\\.0\\.0\\.1:${port}`), show(r));
+  // Attempts 1 to 3 logged as failed with the next one to come; the fourth (the third retry) ends it.
+  for (const n of [1, 2, 3]) assert.match(r.stderr, new RegExp(`registration with the driver failed \\(attempt ${n} of 4\\); trying again in`), show(r));
+  assert.doesNotMatch(r.stderr, /attempt 4 of 4/, show(r));
+  assert.match(r.stderr, new RegExp(`SLUICE_UNREACHABLE.*no Sluice driver answered this worker's 4 registration attempts at 127\\.0\\.0\\.1:${port}`), show(r));
   assert.ok(r.stderr.includes(`nothing listens on port ${port} of 127.0.0.1 (connection refused)`), show(r));
   assert.match(r.stderr, /--max-registration-retries/, show(r));
 });

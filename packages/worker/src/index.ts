@@ -8,4 +8,4 @@
 export { WorkerNode, defaultMemoryLimit, type DecommissionResult, type WorkerOptions } from './worker-node.js';
 export { WORKER_MALLOC_ENV } from './storage/memory-release.js';
 export { DEFAULT_PEER_CONNECT_TIMEOUT_MS } from './shuffle/shuffle-client.js';
-export { DEFAULT_REGISTRATION_ATTEMPTS, DEFAULT_REGISTRATION_RETRY_INTERVAL_MS } from './registration-retry.js';
+export { DEFAULT_REGISTRATION_RETRIES, DEFAULT_REGISTRATION_RETRY_INTERVAL_MS } from './registration-retry.js';

@@ -132,15 +132,15 @@ export interface WorkerOptions {
    */
   readonly onBuildMismatch?: (err: SluiceError) => void;
   /**
-   * Attempts `start()` makes to register with a driver that does not answer before it fails
-   * with SLUICE_UNREACHABLE, as Spark's standalone Worker (spark.worker.maxRegistrationRetries,
+   * Retries `start()` makes after a first registration that no driver answered, before it
+   * fails with SLUICE_UNREACHABLE, as Spark's standalone Worker (spark.worker.maxRegistrationRetries,
    * 16 there: `sluice worker`'s default). Each failed attempt is logged with why and when the
    * next one is; registration-retry.ts says when. A refusal (another build, a wrong secret)
-   * fails at once. Default 1: one attempt of 10 s (`sluice run`'s workers, whose driver is
+   * fails at once. Default 0: one attempt of 10 s (`sluice run`'s workers, whose driver is
    * already listening).
    */
-  readonly registrationAttempts?: number;
-  /** Base interval between registration attempts, fuzzed by 0.5-1.5x, 6x after the first 6 attempts (default 10 000 ms, Spark's). */
+  readonly registrationRetries?: number;
+  /** Base interval between registration attempts, fuzzed by 0.5-1.5x, 6x after the first 6 retries (default 10 000 ms, Spark's). */
   readonly registrationRetryIntervalMs?: number;
 }
 
@@ -398,12 +398,12 @@ export class WorkerNode {
   }
 
   /**
-   * Register with the driver, trying again while none answers (opts.registrationAttempts,
+   * Register with the driver, trying again while none answers (opts.registrationRetries,
    * registration-retry.ts), as Spark's standalone Worker does with its master. Resolves with
    * the heartbeat interval; a stop() meanwhile resolves it early (start() then returns).
    */
   private async registerRetrying(): Promise<number> {
-    const attempts = this.opts.registrationAttempts ?? 1;
+    const attempts = (this.opts.registrationRetries ?? 0) + 1;
     if (attempts <= 1) return this.register(FIRST_REGISTRATION_TIMEOUT_MS);
     const schedule = new RegistrationSchedule(attempts, this.opts.registrationRetryIntervalMs ?? DEFAULT_REGISTRATION_RETRY_INTERVAL_MS);
     const t0 = Date.now();
