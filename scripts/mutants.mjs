@@ -11663,7 +11663,7 @@ const MUTATIONS = [
     file: "packages/worker/src/shuffle/shuffle-client.ts",
     search: "      if (!r.ok) return r;\n      framed.push(...r.framed);",
     replace: "      if (!r.ok) continue;\n      framed.push(...r.framed);",
-    tests: ['packages/cli/dist/test/rdd-fuzz-faults.test.js'],
+    tests: ['packages/cli/dist/test/rdd-fuzz-faults.test.js', 'packages/cli/dist/test/dstream-fuzz-faults.test.js'],
   },
   {
     id: 'ui-dag-scopes-not-drawn',
