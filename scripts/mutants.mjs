@@ -11729,6 +11729,14 @@ const MUTATIONS = [
     replace: '    void site;',
     tests: ['packages/cli/dist/test/call-sites-lazy.test.js'],
   },
+  {
+    id: "streaming-page-workers-lists-driver",
+    what: "the Streaming page's Workers table lists the driver's row of /executors as a worker (no cores, 'undefined input' blocks)",
+    file: "packages/driver/web-assets/streaming-page.js",
+    search: "    fill('workers', workers.filter((w) => w.id !== 'driver').map((w) => [",
+    replace: "    fill('workers', workers.map((w) => [",
+    tests: ['packages/cli/dist/test/streaming-ui-browser.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);
