@@ -75,6 +75,24 @@ test('log off: a job started again from its checkpoint runs a pending batch with
     assert.equal(r2.code, 0, `v2 recovered, ran and stopped cleanly:\n${r2.stderr.slice(-3000)}`);
     assert.match(r2.stderr, /received blocks of batches restored from the checkpoint are lost, and those batches run without them: the write-ahead log is off/, 'a warning says the blocks are lost and why');
     assert.match(r2.stderr, /To prevent such data loss, enable Write Ahead Log/, "Spark's sentence");
+    // The warning counts only the batch run again (the failed one, pending in the checkpoint):
+    // the completed batches before it, remembered for the window, had their records counted.
+    const logLine = (text: string): Record<string, unknown> => {
+      const line = r2.stderr.split('\n').find((l) => l.startsWith('{') && l.includes(text));
+      assert.ok(line, `a log line with '${text}':\n${r2.stderr.slice(-3000)}`);
+      return JSON.parse(line) as Record<string, unknown>;
+    };
+    const lost = logLine('are lost, and those batches run without them');
+    assert.deepEqual([lost.lostRecords, lost.batchTimes], [v1Read.length, [failed]], "the lost records are the failed batch's, and that batch alone");
+    // The completed batches restored without their blocks (those the window remembers), said apart, naming the window that reads them.
+    const done = logLine('batches that completed before the restart are restored without their received blocks');
+    const doneTimes = (done.batchTimes as number[]) ?? [];
+    assert.ok(doneTimes.length > 0 && doneTimes.every((t) => t < failed), `completed batches before the failed one: ${JSON.stringify(done)}`);
+    const doneRead = doneTimes.flatMap((t) => readJson<string[]>(path.join(out, `rx-${t}.json`)));
+    assert.equal(done.completedRecords, doneRead.length, 'their records, as they read them');
+    assert.ok(doneRead.every((r) => v1Counted.includes(r)), 'each counted in the state before the restart');
+    assert.match(String(done.msg), /ReducedWindowedDStream \[\d+\] \(window 900 ms\) reads this stream/, 'the window is named');
+    assert.equal(done.level, 40, 'a warning (a window reads them)');
     assert.deepEqual(readJson<string[]>(path.join(out, `rx-${failed}.json`)), [], 'the failed batch ran again, without its lost blocks');
     // Every record v2's receiver stored (a graceful stop runs every batch of them) read by exactly one batch.
     const v2Read = timesOf(out, 'rx')

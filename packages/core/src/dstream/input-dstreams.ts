@@ -83,8 +83,12 @@ export abstract class InputDStream<T> extends DStream<T> {
     return null;
   }
 
-  /** @internal Called on recovery, before `start()`, with what `checkpointData()` returned. */
-  restoreCheckpointData(_data: unknown): void {}
+  /**
+   * @internal Called on recovery, before `start()`, with what `checkpointData()` returned, the
+   * batch times recovery runs again (the checkpoint's pending ones; undefined: every restored
+   * batch counts as one) and the windows reading this input (their streams' descriptions).
+   */
+  restoreCheckpointData(_data: unknown, _rerun?: ReadonlySet<number>, _windowsReading?: readonly string[]): void {}
 }
 
 /** queueStream: each batch takes the next RDD of a queue (or all queued ones). */
@@ -282,7 +286,7 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
     };
   }
 
-  override restoreCheckpointData(data: unknown): void {
+  override restoreCheckpointData(data: unknown, rerun?: ReadonlySet<number>, windowsReading: readonly string[] = []): void {
     const d = data as Partial<ReceiverStreamCheckpoint> | null;
     if (!d || d.kind !== 'receiverStream' || !Array.isArray(d.batches) || typeof d.log !== 'object' || d.log === null) {
       throw new SluiceError(
@@ -301,14 +305,19 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
     // lost: a restored batch runs without it, as Spark's ReceiverInputDStream.createBlockRDD
     // keeps only the blocks the block manager still has (with a warning). Kept, it failed
     // every attempt of the batch's tasks, and the recovered job with them.
+    // Only the batches recovery runs again (the checkpoint's pending ones, as Spark's
+    // JobGenerator.restart) lose data: a completed batch kept only for a window or the
+    // remember duration had its records counted before the driver died.
     const lost = { blocks: 0, records: 0, batches: [] as number[] };
+    const done = { blocks: 0, records: 0, batches: [] as number[] };
     for (const [t, bs] of d.batches) {
       const kept = bs.filter((b) => b.wal !== undefined);
       if (kept.length < bs.length) {
         const gone = bs.filter((b) => b.wal === undefined);
-        lost.blocks += gone.length;
-        lost.records += gone.reduce((n, b) => n + (b.take ? b.take.reduce((m, [from, to]) => m + to - from, 0) : b.numRecords), 0);
-        lost.batches.push(t);
+        const into = rerun === undefined || rerun.has(t) ? lost : done;
+        into.blocks += gone.length;
+        into.records += gone.reduce((n, b) => n + (b.take ? b.take.reduce((m, [from, to]) => m + to - from, 0) : b.numRecords), 0);
+        into.batches.push(t);
         this.lostBatches.add(t);
       }
       this.blocks.set(t, kept.map((b) => ({ ...plainBlock(b), locations: [] })));
@@ -318,6 +327,14 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
         'warn',
         `${this.name}: received blocks of batches restored from the checkpoint are lost, and those batches run without them: the write-ahead log is off, so they were only in the memory of the earlier run's workers. Some blocks could not be recovered as they were not found in memory. To prevent such data loss, enable Write Ahead Log (StreamingContext option writeAheadLog)`,
         { streamId: this.id, lostBlocks: lost.blocks, lostRecords: lost.records, batchTimes: lost.batches.sort((a, b) => a - b) },
+      );
+    }
+    if (done.blocks > 0) {
+      const windows = windowsReading.length > 0 ? `${windowsReading.join(', ')} read${windowsReading.length === 1 ? 's' : ''} this stream: a window that still covers them computes without their records` : 'no window reads this stream';
+      this.ssc.sc.log(
+        windowsReading.length > 0 ? 'warn' : 'info',
+        `${this.name}: batches that completed before the restart are restored without their received blocks (the write-ahead log is off): their records were processed and are not lost, but ${windows}; a state recomputed through them since its last checkpoint lacks them too. To keep them, enable Write Ahead Log (StreamingContext option writeAheadLog)`,
+        { streamId: this.id, completedBlocks: done.blocks, completedRecords: done.records, batchTimes: done.batches.sort((a, b) => a - b), windows: windowsReading },
       );
     }
     for (const t of fromTimeRuns(d.emptyBatches ?? [], this.ssc.batchIntervalMs, `${this.name}'s empty batches`)) this.blocks.set(t, []);

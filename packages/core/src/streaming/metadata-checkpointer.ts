@@ -117,7 +117,9 @@ export class MetadataCheckpointer {
   /** Hand each input its data back and seed each stateful stream from its checkpoint; returns the batches to re-run. */
   restore(md: StreamingMetadata): number[] {
     const sc = this.graph.sc;
-    for (const s of this.graph.inputs) s.restoreCheckpointData(md.inputs[String(s.id)] ?? null);
+    const rerun = fromTimeRuns(md.pendingRuns, md.batchIntervalMs, 'pending batches').sort((a, b) => a - b);
+    const rerunSet = new Set(rerun);
+    for (const s of this.graph.inputs) s.restoreCheckpointData(md.inputs[String(s.id)] ?? null, rerunSet, windowsReading(this.graph.streams, s));
     for (const [i, o] of this.graph.outputs.entries()) {
       const kept = md.outputs?.[String(i)];
       if (o !== undefined && kept !== undefined) o.restoreCheckpointData(kept);
@@ -135,7 +137,6 @@ export class MetadataCheckpointer {
     // list that batch alone, with the next batch time past them all, and a driver killed
     // then would forget the others (as Spark's restart submits them all at once, so that
     // every checkpoint it writes lists them).
-    const rerun = fromTimeRuns(md.pendingRuns, md.batchIntervalMs, 'pending batches').sort((a, b) => a - b);
     for (const t of rerun) this.pending.add(t);
     return rerun;
   }
@@ -396,4 +397,12 @@ interface QueuedWrite {
 
 function refsOf(md: StreamingMetadata): Set<string> {
   return new Set(Object.values(md.stateCheckpoints).map((r) => r.dir));
+}
+
+/** The window streams that read `input` (directly or through other streams), described with their ids. */
+function windowsReading(streams: readonly DStream<unknown>[], input: DStream<unknown>): string[] {
+  const reads = (s: DStream<unknown>): boolean => s === input || s.dependencies.some(reads);
+  return streams
+    .filter((s) => typeof (s as { windowMs?: unknown }).windowMs === 'number' && reads(s))
+    .map((s) => `${s.constructor.name} [${s.id}] (window ${(s as unknown as { windowMs: number }).windowMs} ms)`);
 }

@@ -160,7 +160,8 @@ test('a receiver stream restores its batches without the blocks that have no pla
   const where = [{ workerId: 'w-1', address: '127.0.0.1:1' }];
   const logged = { blockId: 'b-1', streamId: stream.id, numRecords: 7, locations: where, wal: { path: 'receivedData/1/seg.wal', offset: 0, length: 100 } };
   const memoryOnly = (id: string, n: number) => ({ blockId: id, streamId: stream.id, numRecords: n, locations: where });
-  stream.restoreCheckpointData({ kind: 'receiverStream', name: 'r', batches: [[1000, [memoryOnly('b-0', 5)]], [1100, [logged, memoryOnly('b-2', 3)]], [1200, []]], log: { allocated: {}, cleared: {} } });
+  // Both batches pending (re-run): every lost block is counted.
+  stream.restoreCheckpointData({ kind: 'receiverStream', name: 'r', batches: [[1000, [memoryOnly('b-0', 5)]], [1100, [logged, memoryOnly('b-2', 3)]], [1200, []]], log: { allocated: {}, cleared: {} } }, new Set([1000, 1100, 1200]));
   assert.equal(stream.recordsAt(1000), 0, 'a batch whose only block was in memory runs empty');
   assert.equal(stream.recordsAt(1100), 7, 'a logged block is kept (read from the log), the other dropped');
   assert.deepEqual(
@@ -182,6 +183,38 @@ test('a receiver stream restores its batches without the blocks that have no pla
   again.restoreCheckpointData(JSON.parse(JSON.stringify(stream.checkpointData())));
   assert.deepEqual([1000, 1100, 1200].map((t) => again.inputLostIn(t - 100, t)), [true, true, false], 'the lost batches known after a second recovery');
   assert.equal(again.recordsAt(1100), 7);
+});
+
+test('a receiver stream restored without the blocks of batches that completed before (log off) warns only of the re-run batches; the completed ones are said apart, naming the windows that read them', () => {
+  for (const windows of [[], ['ReducedWindowedDStream [3] (window 300 ms)']]) {
+    const logs: { level: string; message: string; fields: Record<string, unknown> }[] = [];
+    const sc = new SluiceContext({ jobId: 'j', defaultParallelism: () => 2, runJob: () => Promise.reject(new Error('no cluster')), removeRdd: async () => undefined, log: (level, message, fields) => void logs.push({ level, message, fields }) });
+    const stream = new StreamingContext(sc, 100, { clock: 'manual' }).receiverStream(new Idle()) as unknown as ReceiverInputDStream<string>;
+    const where = [{ workerId: 'w-1', address: '127.0.0.1:1' }];
+    const memoryOnly = (id: string, n: number) => ({ blockId: id, streamId: stream.id, numRecords: n, locations: where });
+    // 1000 and 1100 completed (remembered for a window), 1200 pending: re-run.
+    stream.restoreCheckpointData(
+      { kind: 'receiverStream', name: 'r', batches: [[1000, [memoryOnly('b-0', 5)]], [1100, [memoryOnly('b-1', 4), memoryOnly('b-2', 3)]], [1200, [memoryOnly('b-3', 6)]]], log: { allocated: {}, cleared: {} } },
+      new Set([1200]),
+      windows,
+    );
+    const lost = logs.filter((l) => /are lost, and those batches run without them/.test(l.message));
+    assert.equal(lost.length, 1);
+    assert.equal(lost[0].level, 'warn');
+    assert.deepEqual([lost[0].fields.lostBlocks, lost[0].fields.lostRecords, lost[0].fields.batchTimes], [1, 6, [1200]], 'only the re-run batch');
+    const done = logs.filter((l) => /batches that completed before the restart are restored without their received blocks/.test(l.message));
+    assert.equal(done.length, 1);
+    assert.deepEqual([done[0].fields.completedBlocks, done[0].fields.completedRecords, done[0].fields.batchTimes], [3, 12, [1000, 1100]]);
+    assert.equal(done[0].level, windows.length > 0 ? 'warn' : 'info', 'a warning only when a window reads them');
+    assert.match(done[0].message, windows.length > 0 ? /ReducedWindowedDStream \[3\] \(window 300 ms\) reads this stream/ : /no window reads this stream/);
+    assert.deepEqual([1000, 1100, 1200].map((t) => stream.inputLostIn(t - 100, t)), [true, true, true], 'a window leaving any of them is reduced afresh');
+  }
+  // Nothing pending: no lost-data warning at all.
+  const logs: { level: string; message: string }[] = [];
+  const sc = new SluiceContext({ jobId: 'j', defaultParallelism: () => 2, runJob: () => Promise.reject(new Error('no cluster')), removeRdd: async () => undefined, log: (level, message) => void logs.push({ level, message }) });
+  const stream = new StreamingContext(sc, 100, { clock: 'manual' }).receiverStream(new Idle()) as unknown as ReceiverInputDStream<string>;
+  stream.restoreCheckpointData({ kind: 'receiverStream', name: 'r', batches: [[1000, [{ blockId: 'b-0', streamId: stream.id, numRecords: 5, locations: [] }]]], log: { allocated: {}, cleared: {} } }, new Set());
+  assert.deepEqual(logs.filter((l) => l.level === 'warn').map((l) => l.message), []);
 });
 
 test('a graceful stop under a backlog generates no batch after the one holding the last received data', async () => {
