@@ -11683,7 +11683,7 @@ const MUTATIONS = [
     file: "packages/worker/src/shuffle/shuffle-client.ts",
     search: "      if (!r.ok) return r;\n      framed.push(...r.framed);",
     replace: "      if (!r.ok) continue;\n      framed.push(...r.framed);",
-    tests: ['packages/cli/dist/test/rdd-fuzz-faults.test.js'],
+    tests: ['packages/cli/dist/test/rdd-fuzz-faults.test.js', 'packages/cli/dist/test/dstream-fuzz-faults.test.js'],
   },
   {
     id: 'ui-dag-scopes-not-drawn',
@@ -11748,6 +11748,14 @@ const MUTATIONS = [
     search: '    rddSites.set(id, site);',
     replace: '    void site;',
     tests: ['packages/cli/dist/test/call-sites-lazy.test.js'],
+  },
+  {
+    id: "streaming-page-workers-lists-driver",
+    what: "the Streaming page's Workers table lists the driver's row of /executors as a worker (no cores, 'undefined input' blocks)",
+    file: "packages/driver/web-assets/streaming-page.js",
+    search: "    fill('workers', workers.filter((w) => w.id !== 'driver').map((w) => [",
+    replace: "    fill('workers', workers.map((w) => [",
+    tests: ['packages/cli/dist/test/streaming-ui-browser.test.js'],
   },
 ];
 // ---- command line ---------------------------------------------------------------------------

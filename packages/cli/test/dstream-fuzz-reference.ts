@@ -10,7 +10,8 @@
  * they give nothing until their parent's first element and 0 after; updateStateByKey carries
  * every key on. Times here are in batches.
  */
-import { sfns, type StreamNode, type StreamProgram } from './fixtures/dstream-fuzz-ops.js';
+import assert from 'node:assert/strict';
+import { BATCH_MS, sfns, type StreamNode, type StreamProgram, type StreamPrograms } from './fixtures/dstream-fuzz-ops.js';
 
 type Pair = [number, number];
 
@@ -243,4 +244,44 @@ export function generateStreams(rand: () => number, batches: number): StreamProg
   }
   if (!outputs.includes(cur)) outputs.push(cur);
   return { nodes, outputs };
+}
+
+const bag = (xs: readonly unknown[]): string[] => xs.map((x) => JSON.stringify(x)).sort();
+
+/**
+ * Every program's outputs as the fixture printed them (`<program>.<output>`: [batch time in ms,
+ * elements] a batch) against what they must give: the failures, each naming the program and
+ * output and showing the program (at most 4 programs' worth).
+ */
+export function compareStreams(input: StreamPrograms, results: ReadonlyMap<string, [number, unknown[]][]>): string[] {
+  const BATCHES = input.batches;
+  const failures: string[] = [];
+  for (const [p, program] of input.programs.entries()) {
+    const expected = evaluateStreams(program.nodes, BATCHES);
+    for (const [o, node] of program.outputs.entries()) {
+      const where = `program ${p} output ${o} (node ${node}, ${program.nodes[node].op})`;
+      const got = results.get(`${p}.${o}`);
+      if (!got) {
+        failures.push(`${where}: nothing printed\n${'(the job printed nothing for it)'}`);
+        continue;
+      }
+      const e = expected[node];
+      try {
+        assert.deepEqual(
+          got.map(([t]) => t / BATCH_MS),
+          [...e.at.keys()],
+          'the batch times it ran at (in batches)',
+        );
+        for (const [t, xs] of got) assert.deepEqual(bag(xs), bag(e.at.get(t / BATCH_MS)!), `the elements at batch ${t / BATCH_MS}`);
+      } catch (err) {
+        failures.push(`${where}: ${(err as Error).message.split('\n').slice(0, 14).join('\n')}`);
+      }
+    }
+    if (failures.length >= 4) break;
+  }
+  const programOf = (f: string): string => {
+    const p = Number(/program (\d+)/.exec(f)?.[1]);
+    return JSON.stringify(input.programs[p].nodes.map((n) => (n.op === 'input' ? { op: 'input', batches: n.batches } : n)));
+  };
+  return failures.map((f) => `${f}\n  the program: ${programOf(f)}`);
 }

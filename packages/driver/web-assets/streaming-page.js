@@ -202,7 +202,8 @@ import { formatBatchTime, formatDuration, formatDurationVerbose, formatFixed, fo
       ...(completedError ? [b.firstFailureReason ? { failure: b.firstFailureReason } : '-'] : []),
     ]));
     fill('receivers', receivers.map((r) => [r.streamId, r.streamName, r.executorId, r.isActive ? 'ACTIVE' : 'INACTIVE', num(r.avgEventRate), r.numRecords, r.lastErrorMessage || '', r.lastErrorTime ? batchTime(Date.parse(r.lastErrorTime.replace('GMT', 'Z')), 1000) : '-']));
-    fill('workers', workers.map((w) => [w.id, w.hostPort, w.totalCores, w.activeTasks, bytes(w.memoryUsed) + ' / ' + bytes(w.maxMemory), bytes(w.rssBytes), w.inputBlocks + ' input, ' + w.rddBlocks + ' cached, ' + w.shuffleBlocks + ' shuffle']));
+    // The workers alone: /executors lists the driver first (Spark's executor "driver"), which runs no task and holds no received block.
+    fill('workers', workers.filter((w) => w.id !== 'driver').map((w) => [w.id, w.hostPort, w.totalCores, w.activeTasks, bytes(w.memoryUsed) + ' / ' + bytes(w.maxMemory), bytes(w.rssBytes), w.inputBlocks + ' input, ' + w.rddBlocks + ' cached, ' + w.shuffleBlocks + ' shuffle']));
     document.body.dataset.refreshes = String(Number(document.body.dataset.refreshes || 0) + 1);
   }
 
