@@ -11757,6 +11757,14 @@ const MUTATIONS = [
     replace: "    fill('workers', workers.map((w) => [",
     tests: ['packages/cli/dist/test/streaming-ui-browser.test.js'],
   },
+  {
+    id: "capture-location-line-off",
+    what: "a shipped function's recorded location is one line below where V8 says it is defined (workers then place its text elsewhere in the bundle, and their stack traces name the wrong line)",
+    file: "packages/core/src/closure/capture-closure.ts",
+    search: "{ line: loc.lineNumber, column: loc.columnNumber }",
+    replace: "{ line: loc.lineNumber + 1, column: loc.columnNumber }",
+    tests: [{ file: 'packages/core/dist/test/closure/capture-closure.test.js', pattern: 'records where V8 says' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

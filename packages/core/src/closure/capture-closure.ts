@@ -133,9 +133,8 @@ function captureFunction(fn: Function, ctx: CaptureContext): ShippedFunction {
         `Copy the field into a local before the call and use the local inside the function: const ${local} = this.${property ?? 'value'};`,
     );
   }
-  const location = functionLocation(fn);
   const referenced = referencedNames(tokens);
-  const { locals, moduleNames, scriptNames } = readCapturedLocals(fn, referenced);
+  const { locals, moduleNames, scriptNames, location } = readCapturedLocals(fn, referenced);
   if (shippedGlobal !== undefined) addShippedGlobals(locals, referenced, shippedGlobal);
   if (ctx.onWarning !== undefined) warnOfWrites(raw, tokens, label, locals, ctx);
   ctx.stack.push(fn);
@@ -374,12 +373,14 @@ const NOT_SHIPPED_SCOPES = new Set(['Module', 'Global', 'With']);
 
 /**
  * The captured locals `fn` uses, by name, and those it sees under a name the bundle's module
- * scope binds to the same value under another name (local name -> module name).
+ * scope binds to the same value under another name (local name -> module name); and where V8
+ * says `fn` is defined (0-based; a point on its first line or inside it), for mapping stacks
+ * on workers: both read from one look at the function's internal properties.
  */
 function readCapturedLocals(
   fn: Function,
   referenced: ReadonlySet<string>,
-): { locals: Map<string, unknown>; moduleNames: Map<string, string>; scriptNames?: ReadonlySet<string> } {
+): { locals: Map<string, unknown>; moduleNames: Map<string, string>; scriptNames?: ReadonlySet<string>; location?: { line: number; column: number } } {
   const slotted = globalThis as Slotted;
   slotted[SLOT] = fn;
   try {
@@ -387,8 +388,10 @@ function readCapturedLocals(
     delete slotted[SLOT];
     if (fnObject.objectId === undefined) return { locals: new Map(), moduleNames: new Map() };
     const own = post<PropertyList>('Runtime.getProperties', { objectId: fnObject.objectId, ownProperties: true, objectGroup: OBJECT_GROUP });
+    const loc = own.internalProperties?.find((p) => p.name === '[[FunctionLocation]]')?.value?.value as { lineNumber?: unknown; columnNumber?: unknown } | undefined;
+    const location = typeof loc?.lineNumber === 'number' && typeof loc.columnNumber === 'number' ? { line: loc.lineNumber, column: loc.columnNumber } : undefined;
     const scopeList = own.internalProperties?.find((p) => p.name === '[[Scopes]]')?.value?.objectId;
-    if (scopeList === undefined) return { locals: new Map(), moduleNames: new Map() };
+    if (scopeList === undefined) return { locals: new Map(), moduleNames: new Map(), ...(location && { location }) };
     const scopes = post<PropertyList>('Runtime.getProperties', { objectId: scopeList, ownProperties: true, objectGroup: OBJECT_GROUP })
       .result.flatMap((p) => (p.value?.subtype === 'internal#scope' && p.value.objectId !== undefined ? [p.value] : []));
 
@@ -431,7 +434,7 @@ function readCapturedLocals(
         }
       }
     }
-    if (found.size === 0) return { locals: new Map(), moduleNames: new Map() };
+    if (found.size === 0) return { locals: new Map(), moduleNames: new Map(), ...(location && { location }) };
 
     // Bring the real values back into JS land through the slot.
     const names = [...found.keys()];
@@ -453,23 +456,7 @@ function readCapturedLocals(
       locals.delete(twin);
       if (moduleName !== twin) moduleNames.set(twin, moduleName);
     }
-    return { locals, moduleNames, ...(scriptNames && { scriptNames }) };
-  } finally {
-    delete slotted[SLOT];
-    post('Runtime.releaseObjectGroup', { objectGroup: OBJECT_GROUP });
-  }
-}
-
-/** Where V8 says `fn` is defined (0-based; a point on its first line or inside it), for mapping stacks on workers. */
-function functionLocation(fn: Function): { line: number; column: number } | undefined {
-  const slotted = globalThis as Slotted;
-  slotted[SLOT] = fn;
-  try {
-    const fnObject = post<{ result: RemoteObject }>('Runtime.evaluate', { expression: SLOT_EXPR, objectGroup: OBJECT_GROUP, silent: true }).result;
-    if (fnObject.objectId === undefined) return undefined;
-    const own = post<PropertyList>('Runtime.getProperties', { objectId: fnObject.objectId, ownProperties: true, objectGroup: OBJECT_GROUP });
-    const loc = own.internalProperties?.find((p) => p.name === '[[FunctionLocation]]')?.value?.value as { lineNumber?: unknown; columnNumber?: unknown } | undefined;
-    return typeof loc?.lineNumber === 'number' && typeof loc.columnNumber === 'number' ? { line: loc.lineNumber, column: loc.columnNumber } : undefined;
+    return { locals, moduleNames, ...(scriptNames && { scriptNames }), ...(location && { location }) };
   } finally {
     delete slotted[SLOT];
     post('Runtime.releaseObjectGroup', { objectGroup: OBJECT_GROUP });

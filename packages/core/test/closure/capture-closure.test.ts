@@ -51,6 +51,27 @@ function notSerializable(fn: () => unknown, ...patterns: RegExp[]): void {
 }
 
 describe('captureClosure / reviveClosure', () => {
+  test("records where V8 says the function is defined (0-based line and column in this module), with or without captured locals", async () => {
+    const factor = 41;
+    const withLocal = (x: number): number => x * factor + 7;
+    const without = (x: number): number => x * 43 + 9;
+    const text = (await import('node:fs')).readFileSync(new URL(import.meta.url), 'utf8');
+    for (const [fn, marker] of [
+      [withLocal, 'x * factor + 7'],
+      [without, 'x * 43 + 9'],
+    ] as const) {
+      // This file as compiled: the function's arrow and body, on the line that starts it.
+      const at = text.indexOf(`=> ${marker}`);
+      assert.ok(at > 0 && text.indexOf(`=> ${marker}`, at + 1) < 0, `'=> ${marker}' occurs once in ${import.meta.url}`);
+      const line = text.slice(0, at).split('\n').length - 1;
+      const lineStart = text.lastIndexOf('\n', at) + 1;
+      const loc = captureClosure(fn, 'map').location;
+      assert.ok(loc !== undefined, 'a location');
+      assert.equal(loc.line, line);
+      assert.ok(loc.column >= 0 && loc.column < at - lineStart, `column ${loc.column} on the line before '=> ${marker}' (at ${at - lineStart})`);
+    }
+  });
+
   test('captures number, string, object and Map locals', () => {
     const factor = 3;
     const prefix = 'n=';
