@@ -286,7 +286,20 @@ async function teardown({ STACK, secretName, made, docker, sh, log, until }) {
   const stackContainers = () => docker('ps', '-a', '-q', '--filter', `label=com.docker.stack.namespace=${STACK}`).trim().split('\n').filter((c) => c !== '');
   log(`docker stack rm ${STACK}; docker secret rm; docker swarm leave --force`);
   if (made.stack) {
-    await step('docker stack rm', () => docker('stack', 'rm', STACK));
+    // Docker removes a stack's services and networks together: a network a task of a service
+    // just removed still uses is refused ('network ... is in use by task ...', a known race of
+    // `docker stack rm`), and a second `stack rm` removes what is left once the task is gone.
+    await step('docker stack rm', () =>
+      until("the stack's networks to be removable", 60_000, () => {
+        try {
+          docker('stack', 'rm', STACK);
+          return true;
+        } catch (err) {
+          if (/is in use by task/.test(String(err.stderr ?? err.message))) return false;
+          throw err;
+        }
+      }),
+    );
     await step('waiting for the stack\'s tasks to stop', () => until('the stack\'s containers to stop', 120_000, () => docker('ps', '-q', '--filter', `label=com.docker.stack.namespace=${STACK}`).trim() === ''));
   }
   if (made.secret) await step('docker secret rm', () => until('the secret to be removable', 30_000, () => { try { docker('secret', 'rm', secretName); return true; } catch { return false; } }));
