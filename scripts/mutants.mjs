@@ -11745,7 +11745,7 @@ const MUTATIONS = [
     id: 'rdd-call-sites-not-kept',
     what: "the program's thread keeps no RDD's captured creation site, so it answers none when asked",
     file: 'packages/driver/src/job/job-thread.ts',
-    search: '    rddSites.set(id, site);',
+    search: '    rddSites.set(id, new WeakRef(site));',
     replace: '    void site;',
     tests: ['packages/cli/dist/test/call-sites-lazy.test.js'],
   },
@@ -11764,6 +11764,22 @@ const MUTATIONS = [
     search: "{ line: loc.lineNumber, column: loc.columnNumber }",
     replace: "{ line: loc.lineNumber + 1, column: loc.columnNumber }",
     tests: [{ file: 'packages/core/dist/test/closure/capture-closure.test.js', pattern: 'records where V8 says' }],
+  },
+  {
+    id: "rdd-sites-held-strongly",
+    what: "the program's thread holds the creation sites it keeps for the UI strongly: a stack not formatted holds its frames' receivers, so the last 10,000 RDDs are never collected and the RDD checkpoints cleaned on collection pile up",
+    file: "packages/driver/src/job/job-thread.ts",
+    search: "    rddSites.set(id, new WeakRef(site));",
+    replace: "    rddSites.set(id, { deref: () => site } as WeakRef<CreationSite>);",
+    tests: ['packages/cli/dist/test/rdd-checkpoints.test.js'],
+  },
+  {
+    id: "preferred-locations-sends-creation-sites",
+    what: "rdd.preferredLocations posts the RDD's lineage with its creation sites as captured (closures): the program fails with '... could not be cloned'",
+    file: "packages/driver/src/job/job-thread.ts",
+    search: "    const sent = query.kind === 'preferredLocations' ? { ...query, graph: keepCreationSites(query.graph) } : query;",
+    replace: "    const sent = query;",
+    tests: ['packages/cli/dist/test/preferred-locations.test.js'],
   },
 ];
 // ---- command line ---------------------------------------------------------------------------

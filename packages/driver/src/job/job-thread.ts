@@ -134,7 +134,7 @@ function onMainMessage(m: MainToJob): void {
     return;
   }
   if (m.type === 'formatCallSites') {
-    outbox.send({ type: 'callSites', reqId: m.reqId, sites: m.rddIds.map((id) => [id, creationSiteText(rddSites.get(id)) ?? null] as const) });
+    outbox.send({ type: 'callSites', reqId: m.reqId, sites: m.rddIds.map((id) => [id, creationSiteText(rddSites.get(id)?.deref()) ?? null] as const) });
     return;
   }
   requests.resolve(m);
@@ -143,9 +143,13 @@ function onMainMessage(m: MainToJob): void {
 /**
  * The creation sites of the RDDs of the program's actions, not formatted (their stacks as
  * captured), by RDD id: the last RDD_SITES_KEPT. The driver asks for some formatted
- * (formatCallSites) when a page or REST call shows them, so an action pays for none.
+ * (formatCallSites) when a page or REST call shows them, so an action pays for none. Held
+ * weakly: a stack not yet formatted holds its frames' receivers, the RDDs themselves, and a
+ * strong hold kept every RDD of the last 10,000 from the garbage collector, so the RDD
+ * checkpoints and shuffles cleaned when their RDD is collected (ContextCleaner's way) piled up
+ * (rdd-checkpoints). An RDD collected has no site to show any more.
  */
-const rddSites = new Map<number, CreationSite>();
+const rddSites = new Map<number, WeakRef<CreationSite>>();
 const RDD_SITES_KEPT = 10_000;
 
 /** `graph` without its creation sites, which it keeps (rddSites): what is sent to the driver's scheduler. */
@@ -154,7 +158,7 @@ function keepCreationSites(graph: LineageGraph): LineageGraph {
   if (sites === undefined) return graph;
   for (const [id, site] of sites) {
     rddSites.delete(id);
-    rddSites.set(id, site);
+    rddSites.set(id, new WeakRef(site));
   }
   for (const id of rddSites.keys()) {
     if (rddSites.size <= RDD_SITES_KEPT) break;
@@ -291,7 +295,10 @@ const backendOf = (data: JobThreadData): ClusterBackend => ({
     outbox.send({ type: 'listen', on: handler !== undefined });
   },
   status(query) {
-    const reply = requestBlocking((reqId) => ({ type: 'status', reqId, query }));
+    // A query about an RDD (rdd.preferredLocations) carries its lineage: sent without the
+    // creation sites as captured, which do not travel (closures), as an action's is.
+    const sent = query.kind === 'preferredLocations' ? { ...query, graph: keepCreationSites(query.graph) } : query;
+    const reply = requestBlocking((reqId) => ({ type: 'status', reqId, query: sent }));
     if (reply.type !== 'status') throw new SluiceError('SLUICE_INTERNAL', `unexpected reply ${reply.type} to a status query`);
     return reply.answer;
   },
