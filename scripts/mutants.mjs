@@ -11558,6 +11558,14 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/ui-executors-browser.test.js'],
   },
   {
+    id: 'executors-page-no-loss-reason',
+    what: "the Executors page's Exec Loss Reason column is empty for a dead worker: the REST removeReason (why the driver removed it) is not shown",
+    file: 'packages/driver/src/web/executors-page.ts',
+    search: 'row(e, e.id, e.hostPort, status(e), e.removeReason)',
+    replace: 'row(e, e.id, e.hostPort, status(e))',
+    tests: ['packages/cli/dist/test/ui-executors-browser.test.js'],
+  },
+  {
     id: 'supervise-restarts-unrecoverable',
     what: 'sluice submit --supervise restarts a program whose every metadata checkpoint is damaged until its restarts are spent, each attempt failing the same way',
     file: 'packages/driver/src/job/driver-job.ts',

@@ -8,7 +8,10 @@
 //   that ran the job's tasks, not active, with a removeTime not before the kill and a removeReason, its address
 //   as it was listed and its completed tasks as before.
 // - The Executors page shows those rows (driver Active, the workers Dead, their addresses) and the totals'
-//   status "1 active, 2 dead". Screenshot: test-artifacts/ui-executors-dead.png.
+//   status "1 active, 2 dead"; each dead worker's Exec Loss Reason (Spark's column) is why the driver removed
+//   it, the REST removeReason, which for a killed process says its port refuses connections (or, on a machine
+//   too slow to probe first, that its heartbeats stopped); the driver's is empty. Screenshot:
+//   test-artifacts/ui-executors-dead.png.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -94,6 +97,10 @@ test("the Executors page and REST executors list the driver, and allexecutors th
       const shown = await rows(page, '#executors');
       assert.deepEqual(shown.map((r) => r.slice(0, 3)), [['driver', h.cluster.driver.address, 'Active'], ...dead.map((e) => [e.id, e.hostPort, 'Dead'])]);
       assert.deepEqual(shown.map((r) => r[9]), ['0', ...dead.map((e) => String(succeeded.get(e.id)))], 'complete tasks');
+      const reasonAt = await inPage<number>(page, `[...document.querySelectorAll('#executors thead th')].findIndex((th) => th.textContent === 'Exec Loss Reason')`);
+      assert.ok(reasonAt > 0, 'an Exec Loss Reason column');
+      assert.deepEqual(shown.map((r) => r[reasonAt]), ['', ...dead.map((e) => e.removeReason)], 'loss reasons');
+      for (const e of dead) assert.match(e.removeReason!, new RegExp(`its port ${e.hostPort.replace(/\./g, '\\.')} refuses connections: the worker process is gone|no heartbeat for \\d+ ms`), e.id);
       const [total] = await rows(page, '#executors-total');
       assert.deepEqual(total.slice(0, 3), ['Total', `${dead.length} worker${dead.length === 1 ? '' : 's'} and the driver`, `1 active, ${dead.length} dead`]);
       await page.screenshot({ path: path.join(ARTIFACTS, 'ui-executors-dead.png'), fullPage: true });

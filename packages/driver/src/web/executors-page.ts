@@ -12,11 +12,12 @@ type Figures = Omit<ExecutorView, 'id' | 'hostPort' | 'isActive' | 'removeTime' 
  * ran this job's tasks as "Dead" (Spark's dead executors), each with its address, status, RDD
  * blocks, storage memory (used / limit, where a limit is known) and disk, cores, and this job's
  * tasks there (active, failed, complete, total, task time, shuffle read and write), its process's
- * resident memory; and a Totals row. No thread dumps or logs: a worker runs tasks on its own event
+ * resident memory, and a dead worker's loss reason (Spark's "Exec Loss Reason" column, the REST
+ * removeReason: why the driver removed it); and a Totals row. No thread dumps or logs: a worker runs tasks on its own event
  * loop, not on threads the driver can list.
  */
 export function executorsPage(j: DriverJob, execs: readonly ExecutorView[]): string {
-  const row = (e: Figures, id: string, address: string, status: string): Cell[] => [
+  const row = (e: Figures, id: string, address: string, status: string, lossReason = ''): Cell[] => [
     id,
     address,
     status,
@@ -32,6 +33,7 @@ export function executorsPage(j: DriverJob, execs: readonly ExecutorView[]): str
     bytes(e.totalShuffleRead),
     bytes(e.totalShuffleWrite),
     bytes(e.rssBytes),
+    lossReason,
   ];
   const sum = (f: (e: ExecutorView) => number): number => execs.reduce((a, e) => a + f(e), 0);
   const totals: Figures = {
@@ -52,11 +54,11 @@ export function executorsPage(j: DriverJob, execs: readonly ExecutorView[]): str
   const status = (e: ExecutorView): string => (e.removeTime !== undefined ? 'Dead' : e.isActive ? 'Active' : 'Unresponsive');
   const workers = execs.filter((e) => e.id !== 'driver');
   const dead = workers.filter((e) => e.removeTime !== undefined).length;
-  const headers = ['Executor', 'Address', 'Status', 'RDD Blocks', 'Storage Memory', 'Disk Used', 'Cores', 'Active Tasks', 'Failed Tasks', 'Complete Tasks', 'Total Tasks', 'Task Time', 'Shuffle Read', 'Shuffle Write', 'Process Memory'];
+  const headers = ['Executor', 'Address', 'Status', 'RDD Blocks', 'Storage Memory', 'Disk Used', 'Cores', 'Active Tasks', 'Failed Tasks', 'Complete Tasks', 'Total Tasks', 'Task Time', 'Shuffle Read', 'Shuffle Write', 'Process Memory', 'Exec Loss Reason'];
   const summary = `${workers.length} worker${workers.length === 1 ? '' : 's'} and the driver`;
   const body = `${jobTabs(j, 'executors')}
 <h2>Summary</h2>${table(headers, [row(totals, 'Total', summary, `${execs.filter((e) => e.isActive).length} active${dead > 0 ? `, ${dead} dead` : ''}`)], ' id="executors-total"')}
-<h2>Executors (${execs.length})</h2>${table(headers, execs.map((e) => row(e, e.id, e.hostPort, status(e))), ' id="executors"')}
+<h2>Executors (${execs.length})</h2>${table(headers, execs.map((e) => row(e, e.id, e.hostPort, status(e), e.removeReason)), ' id="executors"')}
 <p>${escapeHtml("The driver's storage is this job's broadcast values, which it holds and serves to the workers; a worker's is the worker's (shared by every job on it); the task figures are this job's. Process Memory is each process's resident memory (the driver's is shared by every job on it). Sluice's workers run tasks on an event loop: there are no executor threads to dump.")}</p>`;
   return page(`Executors: ${j.name} (${j.id})`, body, { head: j.state === 'running' ? '<meta http-equiv="refresh" content="2">' : '' });
 }
