@@ -11785,7 +11785,7 @@ const MUTATIONS = [
     id: "preferred-locations-sends-creation-sites",
     what: "rdd.preferredLocations posts the RDD's lineage with its creation sites as captured (closures): the program fails with '... could not be cloned'",
     file: "packages/driver/src/job/job-thread.ts",
-    search: "    const sent = query.kind === 'preferredLocations' ? { ...query, graph: keepCreationSites(query.graph) } : query;",
+    search: "    const sent = 'graph' in query ? { ...query, graph: keepCreationSites(query.graph) } : query;",
     replace: "    const sent = query;",
     tests: ['packages/cli/dist/test/preferred-locations.test.js'],
   },

@@ -295,9 +295,9 @@ const backendOf = (data: JobThreadData): ClusterBackend => ({
     outbox.send({ type: 'listen', on: handler !== undefined });
   },
   status(query) {
-    // A query about an RDD (rdd.preferredLocations) carries its lineage: sent without the
-    // creation sites as captured, which do not travel (closures), as an action's is.
-    const sent = query.kind === 'preferredLocations' ? { ...query, graph: keepCreationSites(query.graph) } : query;
+    // A query about an RDD (rdd.preferredLocations, any other that carries a lineage) is sent
+    // without the creation sites as captured, which do not travel (closures), as an action's is.
+    const sent = 'graph' in query ? { ...query, graph: keepCreationSites(query.graph) } : query;
     const reply = requestBlocking((reqId) => ({ type: 'status', reqId, query: sent }));
     if (reply.type !== 'status') throw new SluiceError('SLUICE_INTERNAL', `unexpected reply ${reply.type} to a status query`);
     return reply.answer;
