@@ -18,3 +18,17 @@ export async function addWorkers(h: ClusterHandle, n: number, byId: Map<string, 
 export function exited(c: ChildProcess): Promise<number | null> {
   return c.exitCode !== null || c.signalCode !== null ? Promise.resolve(c.exitCode) : new Promise((r) => c.once('exit', (code) => r(code)));
 }
+
+/**
+ * Kill -9 one of the cluster's live worker processes, picked by `pick` (a number in [0, 1)), and
+ * start a new worker in its place: what a machine lost and replaced does to a running job.
+ * Returns the process killed (undefined when none was alive).
+ */
+export function replaceRandomWorker(h: ClusterHandle, pick: () => number): ChildProcess | undefined {
+  const live = h.cluster.workerProcesses.filter((c) => c.exitCode === null && c.signalCode === null);
+  const victim = live[Math.floor(pick() * live.length)];
+  if (!victim) return undefined;
+  victim.kill('SIGKILL');
+  h.cluster.addWorker();
+  return victim;
+}

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { replaceRandomWorker } from './cluster-workers.js';
 import type { StreamPrograms } from './fixtures/dstream-fuzz-ops.js';
 import { fixture, mulberry32, withCluster } from './harness.js';
 import { compareStreams, generateStreams } from './dstream-fuzz-reference.js';
@@ -44,12 +45,7 @@ before(async () => {
       const job = h.cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args: [programFile, workDir] });
       const timers: NodeJS.Timeout[] = [];
       const kill = (): void => {
-        const live = h.cluster.workerProcesses.filter((c) => c.exitCode === null && c.signalCode === null);
-        const victim = live[Math.floor(pick() * live.length)];
-        if (!victim) return;
-        victim.kill('SIGKILL');
-        killed++;
-        h.cluster.addWorker();
+        if (replaceRandomWorker(h, pick)) killed++;
       };
       job.on('output', (l: string) => {
         const b = /^B (\d+)$/.exec(l);

@@ -4,11 +4,11 @@
 // with it; every result must still be what the programs give on plain arrays (recomputed from
 // lineage, as Spark's), and the job must not fail.
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { replaceRandomWorker } from './cluster-workers.js';
 import type { Program } from './fixtures/rdd-fuzz-ops.js';
 import { fixture, mulberry32, withCluster } from './harness.js';
 import { compare, generate, type Outcome } from './rdd-fuzz-reference.js';
@@ -39,19 +39,12 @@ before(async () => {
       const bundle = await bundleJob(fixture('rdd-fuzz.ts'));
       const job = h.cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args: [programFile] });
       let printed = 0;
-      const victims: ChildProcess[] = [];
       job.on('output', (l: string) => {
         const m = /^R (\S+) (.*)$/.exec(l);
         if (!m) return;
         results.set(m[1], JSON.parse(m[2]) as Outcome);
         if (++printed % KILL_EVERY !== 0) return;
-        const live = h.cluster.workerProcesses.filter((c) => c.exitCode === null && c.signalCode === null);
-        const victim = live[Math.floor(pick() * live.length)];
-        if (!victim) return;
-        victim.kill('SIGKILL');
-        victims.push(victim);
-        killed++;
-        h.cluster.addWorker();
+        if (replaceRandomWorker(h, pick)) killed++;
       });
       ended = await new Promise((resolve) => job.once('end', (state: string, error: unknown) => resolve({ state, error })));
     });
@@ -67,9 +60,5 @@ test(`${PROGRAMS} random RDD programs (seed ${SEED}) with a worker killed -9 aft
   assert.equal(ended?.state, 'succeeded', `the job ended ${ended?.state}: ${JSON.stringify(ended?.error)}`);
   assert.ok(killed >= 4, `workers killed: ${killed} (the programs print enough results for at least 4)`);
   const failures = compare(programs, results);
-  assert.equal(
-    failures.length,
-    0,
-    failures.map((f) => f + '\n  the program: ' + JSON.stringify(programs[Number(/program (\d+)/.exec(f)?.[1])].nodes)).join('\n\n'),
-  );
+  assert.equal(failures.length, 0, failures.join('\n\n'));
 });

@@ -437,20 +437,24 @@ export type Outcome = { ok: true; value: unknown } | { ok: false; error: string;
 
 /**
  * Every program's printed results (`<program>.<action>` and `<program>.shape`) against what it
- * must give: the failures, in words naming the program and action (at most 5 programs' worth).
+ * must give: the failures, in words naming the program (its nodes too) and action (at most 5 programs' worth).
  */
 export function compare(programs: readonly Program[], results: ReadonlyMap<string, Outcome>): string[] {
   const failures: string[] = [];
   for (const [p, program] of programs.entries()) {
+    // Each failure names its program's nodes, so a seed's failure can be replayed by hand.
+    const fail = (message: string): void => {
+      failures.push(`${message}\n  the program: ${JSON.stringify(program.nodes)}`);
+    };
     const expected = evaluate(program.nodes);
     const shape = results.get(`${p}.shape`);
-    if (!shape?.ok) failures.push(`program ${p}: no shape printed: ${JSON.stringify(shape)}`);
+    if (!shape?.ok) fail(`program ${p}: no shape printed: ${JSON.stringify(shape)}`);
     else {
       for (const [i, s] of (shape.value as Shape[]).entries()) {
         try {
           checkShape(expected[i], s, `node ${i} (${program.nodes[i].op}): `);
         } catch (err) {
-          failures.push(`program ${p} shape: ${(err as Error).message.split('\n').slice(0, 6).join('\n')}`);
+          fail(`program ${p} shape: ${(err as Error).message.split('\n').slice(0, 6).join('\n')}`);
           break;
         }
       }
@@ -459,17 +463,17 @@ export function compare(programs: readonly Program[], results: ReadonlyMap<strin
       const o = results.get(`${p}.${a}`);
       const where = `program ${p} action ${a} (${JSON.stringify(program.actions[a])})`;
       if (!o) {
-        failures.push(`${where}: no result printed\n${'(the job printed nothing for it)'}`);
+        fail(`${where}: no result printed\n${'(the job printed nothing for it)'}`);
         continue;
       }
       if (!o.ok) {
-        failures.push(`${where}: failed on the cluster: ${o.code ?? ''} ${o.error}`);
+        fail(`${where}: failed on the cluster: ${o.code ?? ''} ${o.error}`);
         continue;
       }
       try {
         check(program, expected, a, o.value);
       } catch (err) {
-        failures.push(`${where}: ${(err as Error).message.split('\n').slice(0, 12).join('\n')}`);
+        fail(`${where}: ${(err as Error).message.split('\n').slice(0, 12).join('\n')}`);
       }
     }
     if (failures.length >= 5) break;
