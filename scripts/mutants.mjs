@@ -11622,6 +11622,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/supervise.test.js', pattern: 'damaged' }],
   },
   {
+    id: 'graph-mismatch-taken-as-recoverable',
+    what: "the job thread does not take a job whose streams differ from its checkpoint's (CheckpointGraphMismatchError, code SLUICE_CHECKPOINT) as a failure a restart meets again: --supervise restarts it until its restarts are spent",
+    file: 'packages/driver/src/job/unrecoverable-failure.ts',
+    search: "  ['CheckpointGraphMismatchError', ",
+    replace: "  ['CheckpointGraphMismatch', ",
+    tests: [{ file: 'packages/cli/dist/test/supervise.test.js', pattern: 'damaged' }],
+  },
+  {
     id: 'dag-persisted-kept-after-unpersist',
     what: "the DAG scheduler keeps an unpersisted RDD among the job's persisted RDDs: a stream's table grows by each batch's persisted RDDs for as long as it runs",
     file: 'packages/driver/src/scheduler/dag-scheduler.ts',
