@@ -200,6 +200,11 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
     this.ssc.streamingBackend().startReceiver(this.id, shipped, { ...this.ssc.receiverRunOptions(this.id), ...(preferred === undefined ? {} : { preferredLocation: preferred }) });
   }
 
+  /** @internal Whether its receiver names a preferredLocation (such receivers are placed first: StreamingContext.start). */
+  get prefersLocation(): boolean {
+    return this.preferredLocation() !== undefined;
+  }
+
   /** The receiver's preferredLocation(), checked: absent, or a host or worker id. */
   private preferredLocation(): string | undefined {
     const r = this.receiver as Receiver<unknown>;

@@ -760,7 +760,7 @@ export class StreamingContext {
     // starts at once.
     const warm = this.clock instanceof SystemClock;
     const receiverStreams = this.inputStreams().filter((s) => warm && s instanceof ReceiverInputDStream);
-    for (const s of this.inputStreams()) if (!receiverStreams.includes(s)) s.start();
+    for (const s of startOrder(this.inputStreams())) if (!receiverStreams.includes(s)) s.start();
     this.state = 'active';
     this.sc.streamingActive = true;
     this.sc.stopHooks.add(this.stopWithSparkContext);
@@ -800,7 +800,7 @@ export class StreamingContext {
     // (StreamingContext.start runs the scheduler's start with the call site set to start's).
     const warmedUp = await withCreationSite('start', () => warmUpCluster(this.sc));
     if (this.state !== 'active' || this.receivingStopped) return;
-    for (const s of receiverStreams) s.start();
+    for (const s of startOrder(receiverStreams)) s.start();
     if (!warmedUp || receiverStreams.length === 0) return;
     let timer: NodeJS.Timeout | undefined;
     const allHeard = (): boolean => receiverStreams.every((s) => this.receiversHeardFrom.has(s.id));
@@ -1442,4 +1442,18 @@ function socketSource(method: string, host: unknown, port: unknown): { host: str
     throw new SluiceError('SLUICE_BAD_ARGUMENT', `ssc.${method}(${host}, ...): the port must be a whole number from 1 to 65535 (the TCP port the source listens on), got ${shown(port)}`);
   }
   return { host, port: n };
+}
+
+/**
+ * The order input streams start in: the receivers that name a preferredLocation first, then
+ * the others, each in the order the job made them. The driver places each receiver as it
+ * starts, on the least loaded worker (of those at its preferred location, if any), so this is
+ * Spark's ReceiverSchedulingPolicy.scheduleReceivers at start: receivers with a preferred
+ * location take their places before the others are spread over the least loaded executors
+ * (otherwise receivers made first without one could fill the preferred workers, and leave
+ * others idle).
+ */
+function startOrder<S extends InputDStream<unknown>>(streams: readonly S[]): S[] {
+  const preferring = (s: S): boolean => s instanceof ReceiverInputDStream && s.prefersLocation;
+  return [...streams.filter(preferring), ...streams.filter((s) => !preferring(s))];
 }
