@@ -32,6 +32,9 @@ export function setReceiverStreamId(receiver: Receiver<unknown>, streamId: numbe
   streamIds.set(receiver, streamId);
 }
 
+/** Spark's BlockGenerator.addData refusal once its receiver stopped (a store() after the stop). */
+const STOPPED_SENTENCE = 'Cannot add data as BlockGenerator has not been started or has been stopped';
+
 /** The records a store() call names: an array's, an iterator's (read to its end), or the one record. */
 function recordsOf<T>(x: T | readonly T[] | Iterator<T>): unknown[] {
   if (Array.isArray(x)) return x;
@@ -135,7 +138,7 @@ export abstract class Receiver<T> {
     // does; only an object's `position` is Sluice's.
     const position = typeof options === 'object' && options !== null ? options.position : undefined;
     if (this.supervisor?.isStopped()) {
-      p = Promise.reject(new SluiceError('SLUICE_CANCELLED', `${this.constructor.name}: the receiver has stopped; the records were not stored`));
+      p = Promise.reject(new SluiceError('SLUICE_CANCELLED', `${this.constructor.name}: the receiver has stopped; the records were not stored (Spark: "${STOPPED_SENTENCE}")`));
     } else if (position !== undefined && !Number.isSafeInteger(position)) {
       p = Promise.reject(new SluiceError('SLUICE_BAD_ARGUMENT', `${this.constructor.name}.store: position must be a whole number (the source position of the first record), got ${String(position)}`));
     } else {
@@ -154,7 +157,7 @@ export abstract class Receiver<T> {
    */
   storeLines(run: LineRun): Promise<void> {
     const p = this.supervisor?.isStopped()
-      ? Promise.reject(new SluiceError('SLUICE_CANCELLED', `${this.constructor.name}: the receiver has stopped; the lines were not stored`))
+      ? Promise.reject(new SluiceError('SLUICE_CANCELLED', `${this.constructor.name}: the receiver has stopped; the lines were not stored (Spark: "${STOPPED_SENTENCE}")`))
       : this.sup().storeLines(run);
     p.catch(() => undefined);
     return p;

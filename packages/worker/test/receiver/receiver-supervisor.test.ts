@@ -220,3 +220,24 @@ test('blocks are cut half a block interval past its multiples (batches fall on t
   const onPhase = cuts.filter((p) => p >= 50 && p < 90);
   assert.ok(onPhase.length >= cuts.length / 2, `cut at these ms past a multiple of 100: ${cuts.join(' ')}`);
 });
+
+// Spark's BlockGeneratorSuite: "stop ensures all data is pushed" (every record added before
+// stop() is in a block pushed by the time it returns, in order) and "using stopped block
+// generator fails" (adding data afterwards throws SparkException "Cannot add data as
+// BlockGenerator has not been started or has been stopped").
+test('BlockGeneratorSuite: a stop pushes every record stored before it, in order; a store after it is refused with Spark\'s sentence', async () => {
+  const { blocks, s } = sink();
+  const r = new Idle();
+  const sup = new ReceiverSupervisorImpl(r, 'input_j_0_w', 100, 10_000, s);
+  sup.start();
+  const stores = Array.from({ length: 1000 }, (_, i) => r.store(i + 1));
+  await sup.stop('test over');
+  assert.deepEqual(blocks.flatMap((b) => b.records), Array.from({ length: 1000 }, (_, i) => i + 1));
+  for (const b of blocks) sup.onStored(b.blockId);
+  assert.equal(await settled(stores[999]!), 'resolved');
+  let refused: unknown;
+  await r.store(1001).catch((e: unknown) => (refused = e));
+  assert.equal((refused as { code?: string }).code, 'SLUICE_CANCELLED');
+  assert.match((refused as Error).message, /the receiver has stopped; the records were not stored \(Spark: "Cannot add data as BlockGenerator has not been started or has been stopped"\)/);
+  assert.deepEqual(blocks.flatMap((b) => b.records).length, 1000, 'the refused record is in no block');
+});
