@@ -133,7 +133,7 @@ test('a supervised stateful stream whose program throws mid-stream restarts from
   }
 });
 
-test('sluice submit --supervise of a job whose every metadata checkpoint is damaged fails at once, saying why it is not restarted; a failure a restart may fix is still restarted', { timeout: 120_000 }, async () => {
+test('sluice submit --supervise of a job whose every metadata checkpoint is damaged, or whose streams differ from its checkpoint\'s, fails at once, saying why it is not restarted; a failure a restart may fix is still restarted', { timeout: 120_000 }, async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-supervise-unusable-'));
   const secret = randomSecret();
   const driver = await startDriverProcess(secret);
@@ -160,6 +160,13 @@ test('sluice submit --supervise of a job whose every metadata checkpoint is dama
     // The same job on a fresh directory runs (the damage was the failure); a task's failure (always-throws) is restarted as before.
     const fresh = await runCli(['submit', '--driver', driver.address, '--supervise', fixture('supervise-checkpoint.ts'), path.join(root, 'fresh')], { env, timeoutMs: 90_000 });
     assert.equal(fresh.code, 0, fresh.stderr);
+    // Its code changed (a window added) on that checkpoint: one attempt, refused as every attempt would be (user49 found 4).
+    const changed = await runCli(['submit', '--driver', driver.address, '--supervise', '--max-restarts', '3', fixture('supervise-checkpoint.ts'), path.join(root, 'fresh'), 'changed'], { env, timeoutMs: 90_000 });
+    assert.equal(changed.code, 1, changed.stderr);
+    assert.deepEqual(changed.stdout.split('\n').filter((l) => l === 'ATTEMPT'), ['ATTEMPT'], `${changed.stderr}\n${driver.logLines.filter((l) => l.includes('restart')).join('\n')}`);
+    assert.match(changed.stderr, /SLUICE_CHECKPOINT.*the job's streams differ from those of the checkpoint in .*WindowedDStream/, changed.stderr);
+    assert.match(changed.stderr, /--supervise does not restart it: the job's streams differ from those its checkpoint recorded/, changed.stderr);
+    assert.equal(restarted().length, 0, driver.logLines.join('\n'));
     const thrown = await runCli(['submit', '--driver', driver.address, '--supervise', '--max-restarts', '1', fixture('always-throws.ts')], { env, timeoutMs: 60_000 });
     assert.equal(thrown.code, 1, thrown.stderr);
     assert.doesNotMatch(thrown.stderr, /--supervise does not restart it/);

@@ -10,6 +10,21 @@
  * Streaming allows changed map-like operations), while a changed graph could not use the
  * checkpointed state and input positions and is refused before any batch runs.
  */
+import { SluiceError } from '../errors.js';
+
+/**
+ * The job's graph differs from the one its checkpoint recorded: recovery refuses it before any
+ * batch runs. Its own class (its code, SLUICE_CHECKPOINT, also covers what a restart may fix)
+ * so that `--supervise` can tell a failure every attempt meets again: the same code and the
+ * same checkpoint differ the same way.
+ */
+export class CheckpointGraphMismatchError extends SluiceError {
+  constructor(message: string) {
+    super('SLUICE_CHECKPOINT', message);
+    this.name = 'CheckpointGraphMismatchError';
+  }
+}
+
 export interface StreamFingerprint {
   readonly id: number;
   readonly op: string;

@@ -9,7 +9,7 @@ import type { OutputCheckpointState } from '../dstream/output-checkpoint-state.j
 import { SluiceError } from '../errors.js';
 import { resolveJobPath } from '../job-working-directory.js';
 import { fileSystemFor } from '../io/file-system-registry.js';
-import { fingerprintDifferences, graphFingerprint, type GraphFingerprint } from '../checkpoint/graph-fingerprint.js';
+import { CheckpointGraphMismatchError, fingerprintDifferences, graphFingerprint, type GraphFingerprint } from '../checkpoint/graph-fingerprint.js';
 import { locationScheme, normalizeCheckpointLocation } from '../checkpoint/checkpoint-location.js';
 import { openCheckpointStore } from '../checkpoint/checkpoint-store-registry.js';
 import { MetadataStore, NoUsableCheckpointError, type ReadMetadata } from '../checkpoint/metadata-store.js';
@@ -469,8 +469,7 @@ export class StreamingContext {
     const md = found.metadata;
     const diffs = fingerprintDifferences(md.fingerprint, this.fingerprint());
     if (diffs.length > 0) {
-      throw new SluiceError(
-        'SLUICE_CHECKPOINT',
+      throw new CheckpointGraphMismatchError(
         `the job's streams differ from those of the checkpoint in '${this.checkpointDir}' (${found.file}): ${diffs.join('; ')}. ` +
           `Recovery needs the same graph; to start afresh with the new code (its state and input positions are then lost), move or delete '${this.checkpointDir}' or use another checkpoint directory`,
       );

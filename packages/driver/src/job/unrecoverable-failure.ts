@@ -18,6 +18,7 @@ const UNRECOVERABLE_CODES: ReadonlyMap<string, string> = new Map([
  */
 const UNRECOVERABLE_CLASSES: ReadonlyMap<string, string> = new Map([
   ['NoUsableCheckpointError', 'no metadata checkpoint of the directory is usable, and the next attempt reads the same ones'],
+  ['CheckpointGraphMismatchError', "the job's streams differ from those its checkpoint recorded, and the next attempt runs the same code on the same checkpoint"],
 ]);
 
 /**

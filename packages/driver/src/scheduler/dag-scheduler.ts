@@ -72,6 +72,13 @@ interface JobState {
    * a copy each made the kept jobs 40 KB apiece). Goes with the shuffle (removeShuffles).
    */
   readonly mapStageRdds: Map<number, readonly StageRddInfo[]>;
+  /**
+   * By worker id, the epoch (MapOutputTracker.epoch) of the task set whose fetch failure last
+   * forgot every map output of this job on that worker, as Spark's DAGScheduler keeps
+   * shuffleFileLostEpoch and executorFailureEpoch: a fetch failure from a task set of that epoch or
+   * older forgets no more there, and a map task's success there from such a set is not taken.
+   */
+  readonly fetchFailedEpoch: Map<string, number>;
 }
 
 /** A persisted RDD as an action's lineage named it. */
@@ -264,6 +271,7 @@ export class DAGScheduler implements RegistryListener {
       persisted: new Map(),
       files: [],
       mapStageRdds: new Map(),
+      fetchFailedEpoch: new Map(),
     });
   }
 
@@ -744,6 +752,8 @@ export class DAGScheduler implements RegistryListener {
         for (let q = p; q < p + (countOf.get(p) ?? 1); q++) if (results.has(q)) return true;
         return false;
       };
+      // The epoch its task set is made at (runTaskSet reads the same, synchronously): Spark's Task.epoch.
+      const epoch = this.mapOutputs.epoch;
       const end = await this.runTaskSet(job, actionId, stageId, attempt, plan, mapOutputs, firsts, { kind: 'result', action, countOf, name: actionName(action, graph.callSite), rdds: resultRdds, parentIds: this.parentStageIds(job, plan) }, (p, outcome, _workerId, taskId) => {
         const r = decodeSmall<TaskResultValue>(outcome.result!);
         const count = countOf.get(p) ?? 1;
@@ -766,7 +776,7 @@ export class DAGScheduler implements RegistryListener {
       }, taken);
       if (badRange !== undefined) throw new SluiceError('SLUICE_INTERNAL', badRange);
       if (end.kind === 'done') continue;
-      this.handleFailure(job, end, log, actionId, { label: `ResultStage ${stageId} (${actionName(action, graph.callSite)})`, failures: ++fetchFailures });
+      this.handleFailure(job, end, log, actionId, { label: `ResultStage ${stageId} (${actionName(action, graph.callSite)})`, failures: ++fetchFailures, epoch });
     }
     return { values: partitions.map((p) => results.get(p)!.value) };
   }
@@ -831,12 +841,21 @@ export class DAGScheduler implements RegistryListener {
         if (attempt > 0 || missing.length < numMaps) log.info({ missing: missing.length, of: numMaps }, 're-running lost map tasks');
         const stageAttempt = job.nextStageAttempt.get(sid) ?? 0;
         job.nextStageAttempt.set(sid, stageAttempt + 1);
+        const epoch = this.mapOutputs.epoch;
         const end = await this.runTaskSet(job, actionId, sid, stageAttempt, plan, parentOutputs, missing, { kind: 'shuffleMap', spec: info.spec, name: mapStageName(info, sid), rdds: this.mapStageRdds(job, shuffleId, info), parentIds: this.parentStageIds(job, plan) }, (p, outcome, workerId) => {
           const w = this.registry.get(workerId);
           if (!w) return; // Its worker died as it finished: the output is gone already.
+          // Spark's "Ignoring possibly bogus ShuffleMapTask completion": a fetch failure from a task
+          // set of this set's epoch or later named the worker, whose outputs are presumed lost; the
+          // partition runs again (the stage's next attempt, its output missing).
+          const failedAt = job.fetchFailedEpoch.get(workerId);
+          if (failedAt !== undefined && epoch <= failedAt) {
+            log.info({ mapPartition: p, workerId, epoch, failedAt }, 'ignoring a map task completion from a worker a later fetch failure named');
+            return;
+          }
           this.mapOutputs.register(job.jobId, shuffleId, numMaps, p, { workerId, address: w.address }, mapStatusOf(outcome, info.spec.partitioner.numPartitions));
         }, (p) => this.mapOutputs.has(job.jobId, shuffleId, p));
-        if (end.kind !== 'done') this.handleFailure(job, end, log, actionId, { label: `ShuffleMapStage ${sid} (${mapStageName(info, sid)})`, failures: ++fetchFailures });
+        if (end.kind !== 'done') this.handleFailure(job, end, log, actionId, { label: `ShuffleMapStage ${sid} (${mapStageName(info, sid)})`, failures: ++fetchFailures, epoch });
       }
     })();
     job.ensuring.set(shuffleId, run);
@@ -907,11 +926,12 @@ export class DAGScheduler implements RegistryListener {
 
   /**
    * A stage attempt that did not complete: a task failed too often, or it was cancelled (the
-   * action's error thrown), or a fetch failed (the map outputs it names forgotten, to run again;
-   * `stage.failures`, its consecutive attempts failed so: at MAX_CONSECUTIVE_STAGE_ATTEMPTS the
-   * action fails with Spark's abortStage message).
+   * action's error thrown), or a fetch failed (the map outputs on the worker it names forgotten,
+   * forgetFetchFailed, to run again; `stage.failures`, its consecutive attempts failed so: at
+   * MAX_CONSECUTIVE_STAGE_ATTEMPTS the action fails with Spark's abortStage message; `stage.epoch`
+   * the tracker's epoch its task set was made at).
    */
-  private handleFailure(job: JobState, end: Exclude<TaskSetEnd, { kind: 'done' }>, log: Logger, actionId: number, stage: { readonly label: string; readonly failures: number }): void {
+  private handleFailure(job: JobState, end: Exclude<TaskSetEnd, { kind: 'done' }>, log: Logger, actionId: number, stage: { readonly label: string; readonly failures: number; readonly epoch: number }): void {
     if (end.kind === 'failed') {
       if (end.code === 'SLUICE_CANCELLED' && job.cancelled) throw job.cancelled;
       const cancelled = job.actions.get(actionId)?.cancelled;
@@ -920,11 +940,32 @@ export class DAGScheduler implements RegistryListener {
       if (KEPT_TASK_CODES.has(end.code) || end.code === 'SLUICE_TASK_NOT_SERIALIZABLE') throw new SluiceError(end.code as SluiceError['code'], message);
       throw new TaskFailedError(message, end.stack || `${end.code}: ${end.message}`);
     }
-    const n = this.mapOutputs.removeOutputsOn(job.jobId, end.shuffleId, end.workerId);
+    const n = this.forgetFetchFailed(job, end, stage.epoch);
     if (stage.failures >= MAX_CONSECUTIVE_STAGE_ATTEMPTS) {
       throw new SluiceError('SLUICE_FETCH_FAILED', `Job aborted due to stage failure: ${stage.label} has failed the maximum allowable number of times: ${MAX_CONSECUTIVE_STAGE_ATTEMPTS}. Most recent failure reason:\n${end.message}`);
     }
-    log.warn({ lostShuffleId: end.shuffleId, mapPartition: end.mapPartition, workerId: end.workerId, lostOutputs: n, reason: end.message }, 'fetch failed; resubmitting map stage');
+    log.warn({ lostShuffleId: end.shuffleId, mapPartition: end.mapPartition, workerId: end.workerId, lostOutputs: n.named, lostOnWorker: n.onWorker, reason: end.message }, 'fetch failed; resubmitting map stage');
+  }
+
+  /**
+   * A fetch failure naming map output `f.mapPartition` of shuffle `f.shuffleId` on worker
+   * `f.workerId`, from a task set made at the tracker's `epoch`, as Spark's handleTaskCompletion
+   * on FetchFailed: the outputs of that shuffle on the worker its tasks were given are forgotten
+   * (unregisterMapOutput; those registered since are not what it failed on), and, unless a fetch
+   * failure from a task set of this epoch or later did it already, every map output of the job on
+   * that worker, of every shuffle (removeExecutorAndUnregisterOutputs with fileLost: its shuffle
+   * files are presumed lost; the shuffleFileLostEpoch check, so a second failure of the same loss
+   * does not forget the outputs the worker holds again since). Its cached blocks stay known: Spark
+   * forgets its block manager, which registers again and reports them at its next heartbeat.
+   */
+  private forgetFetchFailed(job: JobState, f: { readonly shuffleId: number; readonly workerId: string }, epoch: number): { named: number; onWorker: number } {
+    const named = this.mapOutputs.removeOutputsOn(job.jobId, f.shuffleId, f.workerId, epoch);
+    const failedAt = job.fetchFailedEpoch.get(f.workerId);
+    if (failedAt !== undefined && failedAt >= epoch) return { named, onWorker: 0 };
+    job.fetchFailedEpoch.set(f.workerId, epoch);
+    const onWorker = this.mapOutputs.removeJobOutputsOn(job.jobId, f.workerId);
+    if (onWorker > 0) this.log.warn({ jobId: job.jobId, workerId: f.workerId, epoch, mapOutputs: onWorker }, "a fetch failure named the worker: the job's other map outputs there are forgotten too, to be recomputed");
+    return { named, onWorker };
   }
 
   /** Where the cached partitions a task over `partition` reads live now. */
@@ -1060,7 +1101,7 @@ export class DAGScheduler implements RegistryListener {
     // Spark's TaskSet properties: the pool of the action that submitted the stage.
     const pool = job.actions.get(actionId)?.pool;
     // The map outputs this set's tasks can read: those registered by now (their locations are given now).
-    const outputsUpTo = this.mapOutputs.registrations;
+    const outputsUpTo = this.mapOutputs.epoch;
     const callbacks: StageCallbacks = {
       jobId: job.jobId,
       stageId,
@@ -1089,8 +1130,8 @@ export class DAGScheduler implements RegistryListener {
         if (this.jobs.get(job.jobId) !== job || job.latestAttempt.get(stageId) !== attempt) return;
         // Only the outputs its tasks were given: one computed again meanwhile on the same worker (the
         // resubmitted map stage's) is not the one its fetch failed on (Spark's epoch check).
-        const n = this.mapOutputs.removeOutputsOn(job.jobId, f.shuffleId, f.workerId, outputsUpTo);
-        this.log.warn({ jobId: job.jobId, stageId, attempt, lostShuffleId: f.shuffleId, mapPartition: f.mapPartition, workerId: f.workerId, lostOutputs: n, reason: f.message }, 'fetch failed in a stage attempt that already failed; its map outputs will be recomputed too');
+        const n = this.forgetFetchFailed(job, f, outputsUpTo);
+        this.log.warn({ jobId: job.jobId, stageId, attempt, lostShuffleId: f.shuffleId, mapPartition: f.mapPartition, workerId: f.workerId, lostOutputs: n.named, lostOnWorker: n.onWorker, reason: f.message }, 'fetch failed in a stage attempt that already failed; its map outputs will be recomputed too');
       },
       onSuccess: (partition, outcome, workerId, taskId) => {
         outcome.stored_blocks.forEach((b, i) => this.blockLocations.add(b, workerId, outcome.stored_block_bytes[i]));

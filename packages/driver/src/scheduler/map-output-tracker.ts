@@ -2,7 +2,7 @@ import type { MapOutputLocation, MapStatus } from '@sluice/core/internal';
 
 interface Output extends MapOutputLocation {
   readonly status: MapStatus;
-  /** When it was registered: the tracker's `registrations` count then (a move keeps it). */
+  /** When it was registered: the tracker's `epoch` then (a move keeps it). */
   readonly seq: number;
 }
 
@@ -31,11 +31,13 @@ export class MapOutputTracker {
   private seq = 0;
 
   /**
-   * How many outputs were registered so far: a task set's reduce tasks read only outputs
-   * registered up to its value when the set was made (their locations are given then), as
-   * Spark's epochs tell a stale fetch failure from one about the current outputs.
+   * The tracker's epoch, as Spark's MapOutputTracker.getEpoch: one more at every registration and
+   * every removal. A task set's tasks read only outputs registered up to its value when the set
+   * was made (their locations are given then; Spark's Task.epoch): a fetch failure or a map
+   * task's success from a task set of an older epoch than a worker's last fetch failure is told
+   * apart by it (DAGScheduler's shuffleFileLostEpoch and executorFailureEpoch).
    */
-  get registrations(): number {
+  get epoch(): number {
     return this.seq;
   }
 
@@ -110,8 +112,9 @@ export class MapOutputTracker {
 
   /**
    * Forget one map output (a fetch failed) and every other output of that shuffle on the same
-   * worker; with `registeredUpTo`, only those registered up to then (`registrations`): a fetch
-   * failure of a task made before the outputs were computed again says nothing of the new ones.
+   * worker; with `registeredUpTo`, only those registered up to then (`epoch`): a fetch failure of
+   * a task made before the outputs were computed again says nothing of the new ones. The epoch
+   * moves on (Spark's unregisterMapOutput increments it).
    */
   removeOutputsOn(jobId: string, shuffleId: number, workerId: string, registeredUpTo = Infinity): number {
     const o = this.shuffles.get(this.key(jobId, shuffleId)) ?? [];
@@ -122,6 +125,28 @@ export class MapOutputTracker {
         n++;
       }
     });
+    this.seq++;
+    return n;
+  }
+
+  /**
+   * Forget every map output of every shuffle of job `jobId` on `workerId`, as Spark's
+   * removeOutputsOnExecutor on a fetch failure naming an executor (its shuffle files are presumed
+   * lost); the epoch moves on. Another job's outputs there stay (Spark's executors serve one
+   * application).
+   */
+  removeJobOutputsOn(jobId: string, workerId: string): number {
+    let n = 0;
+    for (const [k, o] of this.shuffles) {
+      if (!k.startsWith(`${jobId}/`)) continue;
+      o.forEach((x, i) => {
+        if (x?.workerId === workerId) {
+          o[i] = undefined;
+          n++;
+        }
+      });
+    }
+    this.seq++;
     return n;
   }
 
@@ -152,7 +177,9 @@ export class MapOutputTracker {
     return true;
   }
 
+  /** Forget every output on a worker declared lost (every job's); the epoch moves on. */
   removeWorker(workerId: string): number {
+    this.seq++;
     let n = 0;
     for (const o of this.shuffles.values()) {
       o.forEach((x, i) => {

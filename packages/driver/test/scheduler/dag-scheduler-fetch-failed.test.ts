@@ -230,6 +230,64 @@ describe("DAGScheduler: fetch failures (Spark's DAGSchedulerSuite FetchFailed ca
     assert.deepEqual((await run).values, ['r0', 'r1']);
   });
 
+  test("all shuffle files on the worker a fetch failure names are forgotten (Spark's 'All shuffle files on the slave should be cleaned up when slave lost', SPARK-32003's removeOutputsOnExecutor): both shuffles' outputs there, not only the one that failed; the others stay", async () => {
+    const c = cluster({ wA: 1, wB: 1 });
+    const r = record(c);
+    const run = c.dag.runJob('job1', twoShuffles(), { kind: 'collect' }, [0]);
+    await settle();
+    // Map stage 0 (shuffle 0): a task on each worker; then map stage 1 (shuffle 1): a task on each.
+    const m0 = part(c.attempts().wA[0]);
+    assert.deepEqual(c.attempts(), { wA: [`0.0/${m0}`], wB: [`0.0/${1 - m0}`] });
+    await answerStage(c, 0, () => mapDone());
+    const m1 = part(c.attempts().wA[0]);
+    assert.deepEqual(c.attempts(), { wA: [`1.0/${m1}`], wB: [`1.0/${1 - m1}`] });
+    await answerStage(c, 1, () => mapDone());
+    const holders = (s: number) => c.dag.mapOutputs.locations('job1', s)?.map((l) => l.workerId);
+    assert.deepEqual(holders(0), m0 === 0 ? ['wA', 'wB'] : ['wB', 'wA']);
+    assert.deepEqual(holders(1), m1 === 0 ? ['wA', 'wB'] : ['wB', 'wA']);
+    // The result task fails fetching shuffle 1's output on wA.
+    const [rw] = Object.entries(c.attempts()).find(([, l]) => l.length === 1)!;
+    const f = fetchFailed('wA', m1);
+    if (f.ok) f.outcome.fetch_failed!.shuffle_id = 1;
+    await c.answer(rw, 2, 0, f);
+    // wA's outputs of both shuffles are forgotten; wB's stay.
+    assert.deepEqual(c.dag.mapOutputs.missing('job1', 0, 2), [m0]);
+    assert.deepEqual(c.dag.mapOutputs.missing('job1', 1, 2), [m1]);
+    // So shuffle 0's lost map runs again, then shuffle 1's, then the result.
+    await answerStage(c, 0, () => mapDone());
+    await answerStage(c, 1, () => mapDone());
+    await answerStage(c, 2, () => resultOf('r0'));
+    assert.deepEqual((await run).values, ['r0']);
+    assert.deepEqual(r.submitted, ['0.0', '1.0', '2.0', '0.1', '1.1', '2.1']);
+    assert.deepEqual(r.starts.filter((s) => !s.endsWith('.0/0') && !s.endsWith('.0/1')), [`0.1/${m0}`, `1.1/${m1}`, '2.1/0']);
+  });
+
+  test("ignore late map task completions from a worker a fetch failure named: a zombie's map task finishing there after the failure is not taken (its set's epoch is not past the failure's), and runs again", async () => {
+    const c = cluster({ wA: 1, wB: 1 });
+    const r = record(c);
+    const run = c.dag.runJob('job1', twoShuffles(), { kind: 'collect' }, [0]);
+    await settle();
+    const m0 = part(c.attempts().wA[0]);
+    await answerStage(c, 0, () => mapDone());
+    // Map stage 1 reads shuffle 0: its task on wB fails fetching shuffle 0's output on wA; its task on wA runs on (a zombie).
+    const m1 = part(c.attempts().wA[0]);
+    assert.deepEqual(c.attempts(), { wA: [`1.0/${m1}`], wB: [`1.0/${1 - m1}`] });
+    await c.answer('wB', 1, 1 - m1, fetchFailed('wA', m0));
+    assert.deepEqual(c.dag.mapOutputs.missing('job1', 0, 2), [m0]);
+    // Shuffle 0's lost map runs again on wB; meanwhile the zombie's task on wA succeeds: not taken.
+    assert.deepEqual(c.attempts(), { wA: [`1.0/${m1}`], wB: [`0.1/${m0}`] });
+    await c.answer('wA', 1, m1, mapDone(), 0);
+    assert.deepEqual(c.dag.mapOutputs.missing('job1', 1, 2), [0, 1]);
+    await answerStage(c, 0, () => mapDone());
+    // Map stage 1's next attempt runs both its partitions; its outputs on wA are taken now (a later epoch).
+    assert.deepEqual(Object.values(c.attempts()).flat().sort(), ['1.1/0', '1.1/1']);
+    await answerStage(c, 1, () => mapDone());
+    assert.deepEqual(c.dag.mapOutputs.missing('job1', 1, 2), []);
+    await answerStage(c, 2, () => resultOf('r0'));
+    assert.deepEqual((await run).values, ['r0']);
+    assert.deepEqual(r.submitted, ['0.0', '1.0', '0.1', '1.1', '2.0']);
+  });
+
   test('multiple consecutive stage fetch failures abort the job: the 4th failed attempt of the result stage (spark.stage.maxConsecutiveAttempts) fails it with Spark\'s message', async () => {
     const c = cluster({ wA: 1, wB: 1 });
     const r = record(c);

@@ -25,7 +25,7 @@ describe('MapOutputTracker', () => {
     const t = new MapOutputTracker();
     for (let m = 0; m < 4; m++) t.register('j1', 0, 4, m, loc(m < 3 ? 'w1' : 'w2'), MapStatus.of([1]));
     // A reduce stage attempt is made: its tasks read the outputs registered so far.
-    const givenUpTo = t.registrations;
+    const givenUpTo = t.epoch;
     // One of its tasks fails to fetch from w1: the outputs on w1 go, and are computed again, one
     // back on w1 already (the resubmitted map stage still running the other two).
     assert.equal(t.removeOutputsOn('j1', 0, 'w1', givenUpTo), 3);
@@ -34,11 +34,11 @@ describe('MapOutputTracker', () => {
     assert.equal(t.removeOutputsOn('j1', 0, 'w1', givenUpTo), 0);
     assert.deepEqual(t.missing('j1', 0, 4), [0, 2]);
     // A failure of a task given the new output removes it.
-    assert.equal(t.removeOutputsOn('j1', 0, 'w1', t.registrations), 1);
+    assert.equal(t.removeOutputsOn('j1', 0, 'w1', t.epoch), 1);
     assert.deepEqual(t.missing('j1', 0, 4), [0, 1, 2]);
     // A moved output keeps when it was registered.
     t.register('j1', 0, 4, 0, loc('w1'), MapStatus.of([1]));
-    const upTo = t.registrations;
+    const upTo = t.epoch;
     assert.ok(t.updateLocation('j1', 0, 0, 'w1', loc('w3')));
     t.register('j1', 0, 4, 2, loc('w3'), MapStatus.of([1]));
     assert.equal(t.removeOutputsOn('j1', 0, 'w3', upTo), 1, 'the moved output, not the one registered after');
@@ -96,6 +96,29 @@ describe('MapOutputTracker', () => {
     assert.deepEqual(t.missing('j1', 0, 2), [0]);
     assert.deepEqual(t.missing('j1', 1, 1), []);
     assert.equal(t.removeOutputsOn('j1', 7, 'w1'), 0);
+  });
+
+  test("removeJobOutputsOn forgets every shuffle's outputs of one job on one worker (Spark's removeOutputsOnExecutor); every removal moves the epoch on", () => {
+    const t = new MapOutputTracker();
+    t.register('j1', 0, 2, 0, loc('w1'), MapStatus.of([]));
+    t.register('j1', 0, 2, 1, loc('w2'), MapStatus.of([]));
+    t.register('j1', 1, 1, 0, loc('w1'), MapStatus.of([]));
+    t.register('j10', 0, 1, 0, loc('w1'), MapStatus.of([]));
+    const e0 = t.epoch;
+    assert.equal(t.removeJobOutputsOn('j1', 'w1'), 2);
+    assert.deepEqual(t.missing('j1', 0, 2), [0]);
+    assert.deepEqual(t.missing('j1', 1, 1), [0]);
+    assert.deepEqual(t.missing('j10', 0, 1), [], "another job's output on w1 stays");
+    const e1 = t.epoch;
+    assert.ok(e1 > e0);
+    assert.equal(t.removeJobOutputsOn('j1', 'w1'), 0);
+    assert.ok(t.epoch > e1, 'even when nothing was there');
+    const e2 = t.epoch;
+    t.removeOutputsOn('j1', 0, 'w9');
+    assert.ok(t.epoch > e2);
+    const e3 = t.epoch;
+    t.removeWorker('w9');
+    assert.ok(t.epoch > e3);
   });
 
   test('clearJob drops every shuffle of the job, and only of that job', () => {
