@@ -92,7 +92,7 @@ async function checkStreamingPage(browser: Browser, streamingUrl: string, restBa
   assert.deepEqual(charts.points, SERIES.map(() => restUpTo), 'one point per completed batch the REST API lists');
   assert.equal(restUpTo, printedUpTo, 'the REST API lists every batch the job ran');
   assert.deepEqual(charts.histogram, SERIES.map(() => restUpTo), 'each histogram counts every completed batch');
-  assert.equal(charts.canvases, 8, 'uPlot drew 4 timelines and 4 histograms');
+  assert.equal(charts.canvases, 10, "uPlot drew 4 timelines and 4 histograms, and the socket stream's own (Input Rate by input stream)");
   assert.equal(await page.locator('#workers tbody tr').count(), 2);
   // UISeleniumSuite's batch tables: Spark's headings and column names (no batch failed: no Error column).
   // Headings and rows of one refresh, read in one go: the counts are the rows shown, out of every completed batch.

@@ -151,6 +151,44 @@ import { formatBatchTime, formatDuration, formatDurationVerbose, formatFixed, fo
     hg.dataset.points = String(h[1].reduce((a, b) => a + b, 0));
   }
 
+  /**
+   * Spark's StreamingPage input stream rows: each input stream that counted records in a kept
+   * batch (its `inputStreams`), by stream id, with its records/s in every completed batch (0
+   * where it had none) charted as the series above are, and its average.
+   */
+  function streamCharts(completed, xs) {
+    const names = new Map();
+    for (const b of completed) for (const s of b.inputStreams || []) names.set(s.streamId, s.streamName);
+    const ids = [...names.keys()].sort((a, b) => a - b);
+    const box = document.getElementById('stream-charts');
+    document.getElementById('streams-heading').hidden = ids.length === 0;
+    for (const id of ids) {
+      const key = 'stream-' + id;
+      let div = document.getElementById('series-' + key);
+      if (!div) {
+        div = Object.assign(document.createElement('div'), { className: 'series', id: 'series-' + key });
+        div.dataset.stream = String(id);
+        div.append(
+          document.createElement('h3'),
+          Object.assign(document.createElement('p'), { className: 'stat', id: 'stat-' + key }),
+          Object.assign(document.createElement('div'), { className: 'timeline', id: 'timeline-' + key }),
+          Object.assign(document.createElement('div'), { className: 'histogram', id: 'histogram-' + key }),
+        );
+        // In stream id order, whichever appeared first.
+        const next = [...box.children].find((c) => Number(c.dataset.stream) > id);
+        box.insertBefore(div, next || null);
+      }
+      div.querySelector('h3').textContent = names.get(id) + ' (stream ' + id + ')';
+      const ys = completed.map((b) => {
+        const s = (b.inputStreams || []).find((x) => x.streamId === id);
+        const n = s ? s.numRecords : 0;
+        return b.batchDuration > 0 ? n / (b.batchDuration / 1000) : n;
+      });
+      draw(key, xs, ys);
+      document.getElementById('stat-' + key).textContent = formatStatAverage('rate', ys);
+    }
+  }
+
   async function refresh() {
     // The batches first, then the statistics: a batch completing between the two answers then
     // raises the count, never the list past it (a heading of 'last 3 out of 2' otherwise).
@@ -165,6 +203,7 @@ import { formatBatchTime, formatDuration, formatDurationVerbose, formatFixed, fo
       // Spark's: 'Avg: 12.50 records/sec', 'Avg: 1 second 200 ms' ('-' with no batch).
       document.getElementById('stat-' + key).textContent = formatStatAverage(key === 'inputRate' ? 'rate' : 'duration', vals);
     }
+    streamCharts(completed, xs);
     document.getElementById('summary').textContent =
       'Running batches of ' + verbose(stats.batchDuration) + ' for ' + verbose(Math.max(0, Date.now() - stats.startTimeEpoch)) + ' since ' + batchTime(stats.startTimeEpoch, 1000) + ': ' + stats.numTotalCompletedBatches + ' completed (' +
       stats.numRetainedCompletedBatches + ' kept), ' + stats.numActiveBatches + ' active; ' + stats.numProcessedRecords + ' records processed; ' +

@@ -83,6 +83,7 @@ export class JobScheduler {
       batchIntervalMs: this.ssc.batchIntervalMs,
       numRecords,
       streamRecords: Object.fromEntries(Object.entries(streamIdToInputInfo).map(([id, x]) => [id, x.numRecords])),
+      streamNames: Object.fromEntries(this.ssc.inputStreams().filter((s) => s.id in streamIdToInputInfo).map((s) => [s.id, s.inputName])),
       submissionTime: batch.submissionTime,
       outputOperations: jobs.map((j) => ({ id: j.outputOpId, name: j.name, description: j.description })),
     });

@@ -159,6 +159,8 @@ export type StreamingProgressEvent =
       readonly numRecords: number;
       /** Its records by input stream id (Spark's BatchInfo.streamIdToInputInfo numRecords), where known. */
       readonly streamRecords?: Readonly<Record<number, number>>;
+      /** The name of each input stream in streamRecords (a receiver stream's, else its class's: Spark's InputDStream.name), for the UI. */
+      readonly streamNames?: Readonly<Record<number, string>>;
       readonly submissionTime: number;
       /** The batch's output operations, in the order they run. */
       readonly outputOperations: readonly { readonly id: number; readonly name: string; readonly description: string }[];

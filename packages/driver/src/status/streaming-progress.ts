@@ -63,6 +63,8 @@ export class StreamingProgress {
   private readonly active = new Map<number, BatchRecord>();
   private readonly completed: BoundedRing<BatchRecord>;
   private readonly receiverRecords = new Map<number, ReceiverRecord>();
+  /** Each input stream's name, as batches reported it (a job has a few input streams). */
+  private readonly streamNames = new Map<number, string>();
   /** When the first batch was queued (undefined before). */
   startTime: number | undefined;
   batchIntervalMs = 0;
@@ -79,6 +81,7 @@ export class StreamingProgress {
       case 'batchSubmitted':
         this.startTime ??= e.submissionTime;
         this.batchIntervalMs = e.batchIntervalMs;
+        for (const [id, name] of Object.entries(e.streamNames ?? {})) this.streamNames.set(Number(id), name);
         this.active.set(e.batchTime, {
           batchTime: e.batchTime,
           numRecords: e.numRecords,
@@ -216,6 +219,14 @@ export class StreamingProgress {
 
   batch(batchTime: number): BatchRecord | undefined {
     return this.active.get(batchTime) ?? this.completed.findLast((b) => b.batchTime === batchTime);
+  }
+
+  /**
+   * An input stream's name as the Streaming UI shows it (Spark's StreamingPage: its receiver's name,
+   * else the input stream's, else `Stream-{id}`).
+   */
+  streamName(streamId: number): string {
+    return this.receiverRecords.get(streamId)?.name ?? this.streamNames.get(streamId) ?? `Stream-${streamId}`;
   }
 
   receivers(): ReceiverRecord[] {

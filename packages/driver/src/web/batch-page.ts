@@ -4,11 +4,14 @@ import type { DriverNode } from '../driver-node.js';
 import type { BatchRecord } from '../status/streaming-progress.js';
 import { duration, durationVerbose, escapeHtml, page, table, type Cell } from './html.js';
 import { actionsTable, failuresTable, stagesTable } from './job-page.js';
+import { inputStreamRecords } from './rest-api.js';
 import { jobTabs } from './job-tabs.js';
 
 /**
  * `/jobs/{id}/streaming/batch/{batchTime}`: one batch's output operations, their actions, stages
- * and failures. Times and durations as Spark's BatchPage writes them: "Details of batch at
+ * and failures; its input records by input stream (Spark's BatchInfo.streamIdToInputInfo, which
+ * its Streaming page charts a stream at a time: a stream whose receiver was lost shows its gap).
+ * Times and durations as Spark's BatchPage writes them: "Details of batch at
  * 2015/05/14 14:04:40", the batch's details in words ("Batch Duration: 1 second"), a table's
  * durations short ("1.2 min").
  */
@@ -49,10 +52,15 @@ ${actions.length > 0 ? actionsTable(j, actions) + stagesTable(j, stages, running
   ]
     .map(([k, v]) => `<li><strong>${escapeHtml(k)}:</strong> ${escapeHtml(v)}</li>`)
     .join('');
+  const inputs = inputStreamRecords(b, (id) => j.progress.streamName(id));
+  const inputsHtml =
+    inputs.length === 0
+      ? ''
+      : `<h2>Input streams</h2>${table(['Input Stream', 'Stream Id', 'Records'], inputs.map((s) => [s.streamName, s.streamId, s.numRecords]), ' id="input-streams"')}\n`;
   const body = `${jobTabs(j, 'streaming')}<p><a href="/jobs/${escapeHtml(encodeURIComponent(j.id))}/streaming/">Back to the Streaming page</a></p>
 <ul id="batch-details">${details}</ul>
 ${table(['Batch time', 'Status', 'Input records', 'Scheduling delay', 'Processing time', 'Total delay'], summary, ' id="batch-summary"')}
-<h2>Output operations</h2>
+${inputsHtml}<h2>Output operations</h2>
 ${ops || '<p>This batch had no output operation.</p>'}`;
   return page(`Details of batch at ${formatBatchTime(b.batchTime, interval)} (${j.name})`, body, {
     head: b.status !== 'COMPLETED' ? '<meta http-equiv="refresh" content="1">' : '',

@@ -156,8 +156,12 @@ export function streamingStatistics(p: StreamingProgress, receiversActive: numbe
   };
 }
 
-/** Spark's streaming BatchInfo. batchId is the batch time in ms, as in Spark. */
-export function batchInfo(b: BatchRecord, batchDuration: number): unknown {
+/**
+ * Spark's streaming BatchInfo. batchId is the batch time in ms, as in Spark. And (Sluice's) its
+ * records by input stream, `inputStreams` (Spark's listener BatchInfo.streamIdToInputInfo, which
+ * its REST BatchInfo leaves out): each stream that counted its records, by id, with its name.
+ */
+export function batchInfo(b: BatchRecord, batchDuration: number, streamName: (streamId: number) => string): unknown {
   const failed = b.outputOps.filter((o) => o.failure !== undefined);
   return {
     batchId: b.batchTime,
@@ -174,7 +178,15 @@ export function batchInfo(b: BatchRecord, batchDuration: number): unknown {
     numTotalOutputOps: b.outputOps.length,
     // Spark's: the failure's Utils.exceptionString, the message then its stack.
     firstFailureReason: failed[0]?.failure && failureReason(failed[0].failure),
+    inputStreams: inputStreamRecords(b, streamName),
   };
+}
+
+/** A batch's records by input stream (BatchRecord.streamRecords), by stream id. */
+export function inputStreamRecords(b: BatchRecord, streamName: (streamId: number) => string): { streamId: number; streamName: string; numRecords: number }[] {
+  return Object.entries(b.streamRecords ?? {})
+    .map(([id, n]) => ({ streamId: Number(id), streamName: streamName(Number(id)), numRecords: n }))
+    .sort((x, y) => x.streamId - y.streamId);
 }
 
 /** Spark's OutputOperationInfo. */
@@ -684,13 +696,13 @@ function streamingApi(j: DriverJob, rest: readonly string[], query: URLSearchPar
       if (rest.length === 1) {
         const f = statusFilter(query, BATCH_STATUSES);
         if (typeof f === 'string') return badRequest(f);
-        return ok(all.filter((b) => f.length === 0 || f.includes(b.status)).map((b) => batchInfo(b, p.batchIntervalMs)));
+        return ok(all.filter((b) => f.length === 0 || f.includes(b.status)).map((b) => batchInfo(b, p.batchIntervalMs, (id) => p.streamName(id))));
       }
       const id = Number(rest[1]);
       if (!Number.isSafeInteger(id)) return badRequest(`batch id '${rest[1]}' is not a number: a batch id is its batch time in ms, as /streaming/batches lists them`);
       const b = p.batch(id);
       if (!b) return notFound(`application ${j.id} has no batch ${id} (or it is no longer kept: the last ${p.retainedBatches} are)`);
-      if (rest.length === 2) return ok(batchInfo(b, p.batchIntervalMs));
+      if (rest.length === 2) return ok(batchInfo(b, p.batchIntervalMs, (id) => p.streamName(id)));
       if (rest[2] !== 'operations') return notFound(`no REST resource '${rest[2]}' under a batch; use operations`);
       if (rest.length === 3) return ok(b.outputOps.map(outputOperationInfo));
       const op = b.outputOps.find((o) => o.id === Number(rest[3]));

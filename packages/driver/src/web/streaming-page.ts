@@ -19,7 +19,10 @@ export const STREAMING_SERIES = [
  * ("Active Batches (2)", "Completed Batches (last 5 out of 40)", its column names; an "Error"
  * column only while a shown batch has failed, its cell Spark's failureReasonCell: 'Failed due
  * to error: <first line>' or 'Failed due to Spark job error', the failure behind '+details'),
- * newest batch first.
+ * newest batch first. Below the four series, as Spark's Input Rate details ("Show/hide details of
+ * each receiver"): each input stream that counts its records, its name, its average records/s
+ * and its own timeline and histogram (its records in each batch, 0 in one it had none, over the
+ * batch interval: a stream whose receiver was lost and restarted shows the gap).
  */
 export function streamingPage(j: DriverJob): string {
   const charts = STREAMING_SERIES.map(
@@ -30,6 +33,7 @@ export function streamingPage(j: DriverJob): string {
 ` : ''}<p id="summary">Loading…</p>
 <p id="warning" class="warning" hidden></p>
 <section class="charts">${charts}</section>
+<h2 id="streams-heading" hidden>Input Rate by input stream</h2><section class="charts" id="stream-charts"></section>
 <h2 id="active-heading">Active Batches</h2><table id="active-batches"><thead><tr><th>Batch Time</th><th>Records</th><th>Scheduling Delay</th><th>Processing Time</th><th>Output Ops: Succeeded/Total</th><th>Status</th></tr></thead><tbody></tbody></table>
 <h2 id="completed-heading">Completed Batches</h2><table id="completed-batches"><thead><tr><th>Batch Time</th><th>Records</th><th>Scheduling Delay</th><th>Processing Time</th><th>Total Delay</th><th>Output Ops: Succeeded/Total</th></tr></thead><tbody></tbody></table>
 <h2>Receivers</h2><table id="receivers"><thead><tr><th>Stream</th><th>Name</th><th>Worker</th><th>State</th><th>Records/s</th><th>Records</th><th>Last error</th><th>When</th></tr></thead><tbody></tbody></table>
