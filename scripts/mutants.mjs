@@ -11893,6 +11893,14 @@ const MUTATIONS = [
     replace: '  return [...streams];',
     tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites16.test.js', pattern: 'ReceiverSchedulingPolicySuite' }],
   },
+  {
+    id: 'active-or-create-path-drops-create-on-error',
+    what: "StreamingContext.getActiveOrCreate(dir, create, { createOnError: true }) (Spark's form) ignores createOnError: a corrupted checkpoint fails where Spark creates a new context",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '      return StreamingContext.getOrCreate(first, second, third as GetOrCreateOptions | undefined);',
+    replace: '      return StreamingContext.getOrCreate(first, second);',
+    tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites16.test.js', pattern: 'getActiveOrCreate with checkpoint' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -24,6 +24,13 @@
 //   the fewest ("schedule receivers evenly when the preferredLocations are even": one receiver
 //   an executor, the preferring ones at their host; "... when there are more receivers than
 //   executors": 2 each of 6 on 3). Here on 2 workers, a preferredLocation naming a worker id.
+// - StreamingContextSuite "getActiveOrCreate with checkpoint": the active context is returned
+//   (the creating function not called); an empty directory: created; a corrupted checkpoint:
+//   getOrCreate and getActiveOrCreate(createOnError = false) throw, createOnError = true
+//   creates; a valid checkpoint: recovered with its own configuration, the creating function
+//   not called. Sluice differs there, as the README's getOrCreate row says: the creating
+//   function runs in both cases and its graph must be the checkpoint's (a job's graph is its
+//   code, not deserialized), so another graph is refused (SLUICE_CHECKPOINT).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -128,4 +135,20 @@ test('ReceiverSchedulingPolicySuite scheduleReceivers: receivers preferring a wo
   );
   // Four receivers on two workers: two each.
   assert.deepEqual([x.four.filter((w) => w === a).length, x.four.filter((w) => w === b).length], [2, 2], JSON.stringify(x.four));
+});
+
+test('StreamingContextSuite "getActiveOrCreate with checkpoint": the active context as it is; empty: created; corrupted: refused unless createOnError; valid: recovered (Sluice: create runs, its graph the checkpoint\'s)', () => {
+  const x = cases.one<Record<string, { created: boolean; same?: boolean; batchIntervalMs?: number; code?: string | null; error?: string }> & { written: boolean }>('active-or-create');
+  assert.equal(x.written, true, 'the valid checkpoint was written');
+  assert.deepEqual(x.active, { created: false, same: true });
+  assert.deepEqual(x.empty, { created: true, batchIntervalMs: 1000 });
+  for (const k of ['damagedGetOrCreate', 'damagedStrict']) {
+    assert.equal(x[k]?.created, false, `${k}: ${JSON.stringify(x[k])}`);
+    assert.equal(typeof x[k]?.error, 'string', `${k} threw: ${JSON.stringify(x[k])}`);
+  }
+  assert.deepEqual(x.damagedLenient, { created: true, batchIntervalMs: 1000 });
+  // Spark: { created: false } with the checkpoint's configuration; Sluice's create runs (its graph the checkpoint's).
+  assert.deepEqual(x.valid, { created: true, batchIntervalMs: 200 });
+  assert.equal(x.validOtherGraph?.code, 'SLUICE_CHECKPOINT', JSON.stringify(x.validOtherGraph));
+  assert.match(x.validOtherGraph?.error ?? '', /queueStream doesn't support checkpointing|streams differ/);
 });
