@@ -9052,8 +9052,8 @@ const MUTATIONS = [
     id: 'foreachrdd-inner-rdds-at-output-site',
     what: "the RDDs foreachRDD's function makes show the foreachRDD call's creation site, not their own (Spark's foreachRDD displays inner RDD operations: displayInnerRDDOps true)",
     file: 'packages/core/src/streaming/streaming-context.ts',
-    search: "() => o.fn(rdd!, time), o.desc.op !== 'foreachRDD' ? o.creationSite : undefined)",
-    replace: '() => o.fn(rdd!, time), o.creationSite)',
+    search: "() => o.fn(rdd!, time), inner ? undefined : o.creationSite,",
+    replace: '() => o.fn(rdd!, time), o.creationSite,',
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites8.test.js', pattern: 'DStream and generated RDD creation sites' }],
   },
   {
@@ -11660,6 +11660,14 @@ const MUTATIONS = [
     search: "  ['CheckpointGraphMismatchError', ",
     replace: "  ['CheckpointGraphMismatch', ",
     tests: [{ file: 'packages/cli/dist/test/supervise.test.js', pattern: 'damaged' }],
+  },
+  {
+    id: 'foreach-output-no-fallback-site',
+    what: "an action a connector's DStream output runs (saveToRedis(stream, ...)'s collect, no frame of the program on its stack) names its job and stage by the operation alone, 'collect', not by the program's line that called the connector",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: 'inner ? undefined : o.creationSite, inner ? o.creationSite?.site : undefined)',
+    replace: 'inner ? undefined : o.creationSite, undefined)',
+    tests: [{ file: 'packages/redis/dist/test/redis-bad-input.test.js', pattern: 'DStream output' }],
   },
   {
     id: 'dag-persisted-kept-after-unpersist',

@@ -56,7 +56,7 @@ test('an unreachable server: an error naming saveToRedis, the address and url (p
   await nothingWritten();
 });
 
-test("a DStream output's failure names the user's saveToRedis line, not the connector's foreachRDD (Spark's creation site skips its own classes)", { timeout: 60_000 }, async () => {
+test("a DStream output's failure, and its action's stage, name the user's saveToRedis line, not the connector's foreachRDD (Spark's creation site skips its own classes)", { timeout: 60_000 }, async () => {
   const file = fixture('redis-stream-job.ts');
   // The call's line and column, from the fixture's text (1-based, as a stack frame's).
   const lines = fs.readFileSync(file, 'utf8').split('\n');
@@ -70,6 +70,11 @@ test("a DStream output's failure names the user's saveToRedis line, not the conn
   assert.ok(site, `an output operation named in: ${end.failure}`);
   assert.equal(site[2], `${fs.realpathSync(file)}:${line}:${column}`, end.failure);
   assert.doesNotMatch(end.failure!, /output operation 0 \(\w+ at [^)]*save-to-redis/);
+  // The stage of the connector's action (its collect, no frame of the program on its stack) is
+  // named by the same line, as the output is (user49: a saveToPostgres(stream) job was 'collect' alone).
+  const stages = end.lines.filter((l) => l.startsWith('STAGE ') && !l.startsWith('STAGE start at ')); // not the context's warm-up
+  assert.ok(stages.length > 0, end.lines.join('\n'));
+  assert.deepEqual([...new Set(stages)], [`STAGE collect at ${fs.realpathSync(file)}:${line}:${column}`]);
 });
 
 test('a wrong password: an error naming the credentials in url, without the password', { timeout: 60_000 }, async () => {

@@ -82,6 +82,21 @@ interface ScopeState {
   readonly noOverride: boolean;
   /** The creation site of the RDDs made now; undefined: each operation the program calls takes its own. */
   readonly creationSite?: CreationSite;
+  /**
+   * Where an operation called now was called when no frame of the stack is the program's: a
+   * foreachRDD's function that calls the operation from a connector's code (saveToPostgres(stream,
+   * ...)'s collect), which names the program's line that registered the output instead.
+   */
+  readonly fallbackSite?: () => string;
+}
+
+/** `site`, or `fallback`'s when `site` finds no frame of the program. */
+function siteOr(site: () => string, fallback: (() => string) | undefined): () => string {
+  if (fallback === undefined) return site;
+  return () => {
+    const s = site();
+    return s === UNKNOWN_CALL_SITE ? fallback() : s;
+  };
 }
 
 // Per async context, as Spark's are per thread: the driver program's callers each keep their own.
@@ -114,8 +129,8 @@ export function withScope<T>(name: string, body: () => T, allowNesting = false, 
   const state = current.getStore();
   if (state?.noOverride) return body();
   // The outermost operation's creation site holds for all it calls (Spark's lastSparkMethod).
-  const creationSite = state?.creationSite ?? { operation, site: laterUserCallSite() };
-  return current.run({ scope: new RDDOperationScope(name, state?.scope), noOverride: !allowNesting, creationSite }, body);
+  const creationSite = state?.creationSite ?? { operation, site: siteOr(laterUserCallSite(), state?.fallbackSite) };
+  return current.run({ scope: new RDDOperationScope(name, state?.scope), noOverride: !allowNesting, creationSite, fallbackSite: state?.fallbackSite }, body);
 }
 
 /**
@@ -126,16 +141,17 @@ export function withScope<T>(name: string, body: () => T, allowNesting = false, 
 export function withCreationSite<T>(operation: string, body: () => T): T {
   const state = current.getStore();
   if (state?.creationSite !== undefined) return body();
-  return current.run({ scope: state?.scope, noOverride: state?.noOverride ?? false, creationSite: { operation, site: laterUserCallSite() } }, body);
+  return current.run({ scope: state?.scope, noOverride: state?.noOverride ?? false, creationSite: { operation, site: siteOr(laterUserCallSite(), state?.fallbackSite) }, fallbackSite: state?.fallbackSite }, body);
 }
 
 /**
  * @internal Run `body` with `scope` current (a streaming batch's scope); `noOverride` as
  * withScope's; the RDDs made in it carry `creationSite` (their stream's), or, when it is
- * undefined, each operation its own (Spark's displayInnerRDDOps).
+ * undefined, each operation its own (Spark's displayInnerRDDOps), or `fallbackSite`'s site where
+ * the operation's stack has no frame of the program.
  */
-export function withGivenScope<T>(scope: RDDOperationScope | undefined, noOverride: boolean, body: () => T, creationSite?: CreationSite): T {
-  return current.run({ scope, noOverride, creationSite }, body);
+export function withGivenScope<T>(scope: RDDOperationScope | undefined, noOverride: boolean, body: () => T, creationSite?: CreationSite, fallbackSite?: () => string): T {
+  return current.run({ scope, noOverride, creationSite, fallbackSite }, body);
 }
 
 /**

@@ -1241,7 +1241,10 @@ export class StreamingContext {
       // As Spark's ForEachDStream: the output's function runs in its scope for the batch; the RDD
       // operations foreachRDD's calls show within it, the others' (print, save) do not.
       const scope = batchScope(o.baseScope, time, formatBatchTime(time, this.batchIntervalMs, false));
-      const run = scope ? () => withGivenScope(scope, o.desc.op !== 'foreachRDD', () => o.fn(rdd!, time), o.desc.op !== 'foreachRDD' ? o.creationSite : undefined) : () => o.fn(rdd!, time);
+      // A foreachRDD's operations are each at its own line; one called from a connector's code (no
+      // frame of the program: saveToPostgres(stream, ...)'s collect) at the line that registered the output.
+      const inner = o.desc.op === 'foreachRDD';
+      const run = scope ? () => withGivenScope(scope, !inner, () => o.fn(rdd!, time), inner ? undefined : o.creationSite, inner ? o.creationSite?.site : undefined) : () => o.fn(rdd!, time);
       if (rdd) jobs.push({ outputOpId: this.outputs.indexOf(o), name: creationSiteText(o.creationSite) ?? o.desc.op, description: o.callStack, run });
     }
     const inputInfo: Record<number, StreamInputInfo> = {};
