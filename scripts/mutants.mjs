@@ -981,6 +981,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/disk-full.test.js', pattern: 'saveAsTextFile into a full disk' }],
   },
   {
+    id: 'task-out-of-heap-unexplained',
+    what: "a task thread stopped at V8's heap limit fails its task with Node's bare 'JS heap out of memory', naming neither the limit nor NODE_OPTIONS=--max-old-space-size",
+    file: 'packages/worker/src/executor/job-sandbox.ts',
+    search: "    const onError = (err: unknown): void => crashed(threadDeathReason(err, 'task'));",
+    replace: "    const onError = (err: unknown): void => crashed(String(err));",
+    tests: ['packages/cli/dist/test/task-out-of-heap.test.js'],
+  },
+  {
+    id: 'task-out-of-heap-limit-wrong',
+    what: 'the out-of-heap message names the heap limit in bytes where it says MiB',
+    file: 'packages/worker/src/executor/thread-out-of-memory.ts',
+    search: '  const limitMiB = Math.round(getHeapStatistics().heap_size_limit / (1024 * 1024));',
+    replace: '  const limitMiB = getHeapStatistics().heap_size_limit;',
+    tests: ['packages/cli/dist/test/task-out-of-heap.test.js'],
+  },
+  {
     id: 'disk-full-job-code-lost',
     what: 'a job whose task failed for want of space after its retries fails as SLUICE_TASK_FAILED, not SLUICE_DISK_FULL',
     file: 'packages/driver/src/scheduler/dag-scheduler.ts',

@@ -2,6 +2,7 @@ import type { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { isDiskFull, type BlockRead, type ErrorCode } from '@sluice/core/internal';
 import type { MainToThread, ThreadOutcome, ThreadTask, ThreadToMain } from './thread-protocol.js';
+import { threadDeathReason } from './thread-out-of-memory.js';
 
 /** What a sandbox asks of the worker's main thread on behalf of its tasks. */
 export interface SandboxHost {
@@ -226,7 +227,7 @@ export class JobSandbox {
       }
     });
     thread.on('error', (err) => {
-      events.error(`the receiver thread died: ${err.message}`, err.stack ?? '');
+      events.error(`the receiver thread died: ${threadDeathReason(err, 'receiver')}`, err.stack ?? '');
       finish('receiver thread died', err.stack ?? '');
     });
     thread.on('exit', (code) => finish(`receiver thread exited (code ${code})`));
@@ -350,7 +351,7 @@ export class JobSandbox {
   private spawn(): Slot {
     const thread = this.newThread();
     const onMessage = (msg: ThreadToMain): void => this.onMessage(slot, msg);
-    const onError = (err: unknown): void => crashed(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+    const onError = (err: unknown): void => crashed(threadDeathReason(err, 'task'));
     const onExit = (code: number): void => crashed(`exited with code ${code}`);
     const detach = (): void => {
       thread.off('message', onMessage);
