@@ -178,6 +178,8 @@ interface SpeculationOpts {
   speculationMinRuntime?: number;
   /** --task-max-failures: Spark's spark.task.maxFailures. */
   taskMaxFailures?: number;
+  /** --stage-max-consecutive-attempts: Spark's spark.stage.maxConsecutiveAttempts. */
+  stageMaxConsecutiveAttempts?: number;
 }
 
 /** The --conf option of `sluice run` and `sluice driver` (the shell declares its own). */
@@ -199,6 +201,11 @@ function speculationOptions(c: Command): Command {
       atLeast('--task-max-failures', 1),
     )
     .option(
+      '--stage-max-consecutive-attempts <n>',
+      "attempts of a stage that fail on a shuffle fetch in a row before its job fails with Spark's 'has failed the maximum allowable number of times' (Spark's spark.stage.maxConsecutiveAttempts; default 4, Spark's; 1 or less: the first fetch failure fails the job)",
+      javaInt('--stage-max-consecutive-attempts', 'spark.stage.maxConsecutiveAttempts'),
+    )
+    .option(
       '--conf <KEY=VALUE>',
       `${CONF_HELP}; also spark.locality.wait (or .process; how long a task that prefers a worker, its cached partition or received block there, waits for a slot there before it runs anywhere: '3s', '500ms', '0'; default 500ms), spark.default.parallelism (sc.defaultParallelism: parallelize's partitions, reduceByKey's without a count; default the cluster's cores, at least 2) spark.broadcast.compress (broadcast values LZ4-compressed; default true, Spark's) and spark.checkpoint.compress (RDD and state checkpoints LZ4-compressed; default false, Spark's), for every job of this driver`,
       (v: string, prev: SparkConfSettings | undefined) => addSparkConf(v, prev ?? {}),
@@ -218,6 +225,7 @@ function speculationTaskOptions(o: SpeculationOpts): NonNullable<DriverOptions['
     ...(o.speculationMultiplier !== undefined ? { speculationMultiplier: o.speculationMultiplier } : {}),
     ...(o.speculationMinRuntime !== undefined ? { speculationMinMs: o.speculationMinRuntime } : {}),
     ...(o.taskMaxFailures !== undefined ? { maxFailures: o.taskMaxFailures } : {}),
+    ...(o.stageMaxConsecutiveAttempts !== undefined ? { maxConsecutiveStageAttempts: o.stageMaxConsecutiveAttempts } : {}),
   };
 }
 
@@ -261,6 +269,19 @@ function atLeast(name: string, min: number): (v: string) => number {
   return (v) => {
     const n = Number(v);
     if (v.trim() === '' || !Number.isInteger(n) || n < min) throw new Error(`${name} must be a whole number >= ${min}, got '${v}'`);
+    return n;
+  };
+}
+
+/**
+ * Any value of a Spark int setting (its intConf: Java's Integer.parseInt of the trimmed text, no
+ * range check beyond an int's), as Spark takes it; anything else is refused with Spark's words.
+ */
+function javaInt(name: string, key: string): (v: string) => number {
+  return (v) => {
+    const t = v.trim();
+    const n = Number(t);
+    if (!/^[+-]?\d+$/.test(t) || n < -2147483648 || n > 2147483647) throw new Error(`${name} must be a whole number (Spark's ${key} should be int, but was '${v}')`);
     return n;
   };
 }

@@ -43,6 +43,7 @@ const SPARK_CONF_KEYS: Readonly<Record<string, (value: string) => string>> = {
   // The configuration guide's Scheduling, Execution Behavior, Networking, Shuffle Behavior and
   // Memory Management sections, and the Tuning guide's settings.
   'spark.task.maxFailures': (v) => `'--task-max-failures ${v}' on 'sluice run' and 'sluice driver' (for every job that driver runs)`,
+  'spark.stage.maxConsecutiveAttempts': (v) => `'--stage-max-consecutive-attempts ${v}' on 'sluice run' and 'sluice driver' (for every job that driver runs)`,
   'spark.speculation.interval': () => 'not settable: stragglers are looked for every 100 ms (Spark\'s default); --speculation-min-runtime bounds what is copied',
   'spark.locality.wait': (v) => `'--conf spark.locality.wait=${v}' on 'sluice run', 'sluice driver' or 'sluice shell' (for every job that driver runs)`,
   'spark.locality.wait.process': (v) => `'--conf spark.locality.wait.process=${v}' on 'sluice run', 'sluice driver' or 'sluice shell' (for every job that driver runs)`,

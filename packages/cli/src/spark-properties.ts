@@ -101,6 +101,7 @@ const PROPERTY_OPTIONS: Readonly<Record<string, Partial<Record<PropertiesCommand
   'spark.executor.instances': { run: as('--workers'), shell: as('--workers') },
   'spark.executor.cores': { run: as('--cores'), shell: as('--cores') },
   'spark.task.maxFailures': { run: as('--task-max-failures'), driver: as('--task-max-failures') },
+  'spark.stage.maxConsecutiveAttempts': { run: as('--stage-max-consecutive-attempts'), driver: as('--stage-max-consecutive-attempts') },
   'spark.speculation': { run: flag(['--speculation']), driver: flag(['--speculation']) },
   'spark.speculation.quantile': { run: as('--speculation-quantile'), driver: as('--speculation-quantile') },
   'spark.speculation.multiplier': { run: as('--speculation-multiplier'), driver: as('--speculation-multiplier') },

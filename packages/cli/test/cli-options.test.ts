@@ -58,7 +58,7 @@ test("each client command's --help lists only the options it uses; the servers k
     workers: client,
     stop: [...client, '--graceful'],
     submit: [...client, '--conf', '--detach', '--max-restarts', '--name', '--no-progress', '--properties-file', '--supervise', '--task-timeout', '--typecheck'],
-    run: ['--conf', '--cores', '--help', '--log-level', '--max-result-size', '--name', '--no-progress', '--no-shuffle-checksum', '--properties-file', '--retained-batches', '--shuffle-compress', '--shuffle-spill-records', '--speculation', '--speculation-min-runtime', '--speculation-multiplier', '--speculation-quantile', '--stop-gracefully-on-shutdown', '--task-max-failures', '--task-timeout', '--typecheck', '--web-port', '--workers'],
+    run: ['--conf', '--cores', '--help', '--log-level', '--max-result-size', '--name', '--no-progress', '--no-shuffle-checksum', '--properties-file', '--retained-batches', '--shuffle-compress', '--shuffle-spill-records', '--speculation', '--speculation-min-runtime', '--speculation-multiplier', '--speculation-quantile', '--stage-max-consecutive-attempts', '--stop-gracefully-on-shutdown', '--task-max-failures', '--task-timeout', '--typecheck', '--web-port', '--workers'],
   };
   for (const [cmd, flags] of Object.entries(expected)) {
     const r = await runCli([cmd, '--help'], { timeoutMs: 20_000 });

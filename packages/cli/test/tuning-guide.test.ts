@@ -44,6 +44,7 @@ const CONF_KEYS: readonly [string, RegExp][] = [
   ['spark.streaming.receiverRestartDelay=5s', /not settable: .* 2 s later/],
   // Scheduling
   ['spark.task.maxFailures=8', /'--task-max-failures 8' on 'sluice run' and 'sluice driver'/],
+  ['spark.stage.maxConsecutiveAttempts=8', /'--stage-max-consecutive-attempts 8' on 'sluice run' and 'sluice driver'/],
   ['spark.speculation.interval=50ms', /not settable: stragglers are looked for every 100 ms/],
   ['spark.task.cpus=2', /a task takes one of a worker's --cores/],
   // Execution Behavior
@@ -182,6 +183,37 @@ test("--task-max-failures (Spark's spark.task.maxFailures) sets the attempts of 
   assert.equal(zero.code, 1, show(zero));
   assert.equal(zero.stdout, '', show(zero));
   assert.match(zero.stderr, /--task-max-failures/, show(zero));
+});
+
+test("spark.stage.maxConsecutiveAttempts in sluice run's properties file is --stage-max-consecutive-attempts: the driver runs with it (REST environment); a value that is not an int is refused with Spark's words, nothing run", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-tuning-stage-'));
+  const stop = path.join(dir, 'stop');
+  const props = path.join(dir, 'spark.conf');
+  fs.writeFileSync(props, 'spark.stage.maxConsecutiveAttempts 7\n');
+  const port = await freePort();
+  const child = spawn(process.execPath, [CLI_BIN, 'run', '--web-port', String(port), '--properties-file', props, JOB, 'ui', stop], { cwd: REPO_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.resume();
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  try {
+    const url = await pollUntil(() => /web UI at (http:\/\/\S+)/.exec(stderr)?.[1] ?? (child.exitCode === null ? undefined : 'exited'), 60_000, 'the web UI URL');
+    const m = /^http:\/\/127\.0\.0\.1:\d+\/jobs\/([^/]+)\/$/.exec(url);
+    assert.ok(m, `${url}\n${stderr}`);
+    const env = (await (await fetch(`http://127.0.0.1:${port}/api/v1/applications/${m[1]}/environment`)).json()) as { sparkProperties: [string, string][] };
+    assert.deepEqual(env.sparkProperties.filter(([k]) => k === 'spark.stage.maxConsecutiveAttempts'), [['spark.stage.maxConsecutiveAttempts', '7']]);
+    fs.writeFileSync(stop, '');
+    assert.equal(await within(exited, 90_000, 'sluice run to exit'), 0, stderr);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  for (const bad of ['2.5', 'four', '2147483648']) {
+    const r = await runCli(['run', '--stage-max-consecutive-attempts', bad, JOB, 'fail'], { timeoutMs: 60_000 });
+    assert.equal(r.code, 1, show(r));
+    assert.equal(r.stdout, '', show(r));
+    assert.ok(r.stderr.includes(`--stage-max-consecutive-attempts must be a whole number (Spark's spark.stage.maxConsecutiveAttempts should be int, but was '${bad}')`), show(r));
+  }
 });
 
 test("sluice run --retained-batches (Spark's spark.streaming.ui.retainedBatches) bounds the completed batches the REST API keeps", async () => {

@@ -37,7 +37,7 @@ import { DriverStateStore } from './state/driver-state-store.js';
 import type { ErrorInfo } from './job/job-protocol.js';
 import { GrpcWorkerEndpoint, type WorkerEndpoint } from './rpc/worker-endpoint.js';
 import { serveAddedFile } from './rpc/serve-added-file.js';
-import { DAGScheduler } from './scheduler/dag-scheduler.js';
+import { DAGScheduler, MAX_CONSECUTIVE_STAGE_ATTEMPTS } from './scheduler/dag-scheduler.js';
 import { TaskScheduler } from './scheduler/task-scheduler.js';
 import type { MetricsSources, PrometheusMetrics } from './web/prometheus-metrics.js';
 import { WorkerAllocationManager, workerAllocationOptions, type AllocationStream, type WorkerAllocationOptions } from './streaming/worker-allocation-manager.js';
@@ -166,6 +166,8 @@ export const DEFAULT_TASK_OPTIONS: TaskSetOptions = {
   maxResultSizeBytes: 1024 * 1024 * 1024,
   // Tiny tasks (recent ones under 50 ms launch to outcome) are pipelined: see TaskScheduler.
   pipelineMaxTaskMs: 50,
+  // Spark's spark.stage.maxConsecutiveAttempts default.
+  maxConsecutiveStageAttempts: MAX_CONSECUTIVE_STAGE_ATTEMPTS,
 };
 
 type State = 'new' | 'running' | 'stopped';

@@ -164,9 +164,10 @@ function mapStageName(info: ShuffleDependencyInfo, stageId: number): string {
 const JOB_FINISHED = 'Stage finished';
 
 /**
- * Spark's spark.stage.maxConsecutiveAttempts (its default): a stage whose attempts fail on a fetch
+ * Spark's spark.stage.maxConsecutiveAttempts default: a stage whose attempts fail on a fetch
  * this many times in a row (none succeeding between) aborts its job, as Spark's
- * DAGScheduler.handleTaskCompletion on FetchFailed (Stage.failedAttemptIds).
+ * DAGScheduler.handleTaskCompletion on FetchFailed (Stage.failedAttemptIds); the driver's
+ * TaskSetOptions.maxConsecutiveStageAttempts (--stage-max-consecutive-attempts) overrides it.
  */
 export const MAX_CONSECUTIVE_STAGE_ATTEMPTS = 4;
 
@@ -928,7 +929,7 @@ export class DAGScheduler implements RegistryListener {
    * A stage attempt that did not complete: a task failed too often, or it was cancelled (the
    * action's error thrown), or a fetch failed (the map outputs on the worker it names forgotten,
    * forgetFetchFailed, to run again; `stage.failures`, its consecutive attempts failed so: at
-   * MAX_CONSECUTIVE_STAGE_ATTEMPTS the action fails with Spark's abortStage message; `stage.epoch`
+   * maxConsecutiveStageAttempts (default MAX_CONSECUTIVE_STAGE_ATTEMPTS) the action fails with Spark's abortStage message; `stage.epoch`
    * the tracker's epoch its task set was made at).
    */
   private handleFailure(job: JobState, end: Exclude<TaskSetEnd, { kind: 'done' }>, log: Logger, actionId: number, stage: { readonly label: string; readonly failures: number; readonly epoch: number }): void {
@@ -941,8 +942,9 @@ export class DAGScheduler implements RegistryListener {
       throw new TaskFailedError(message, end.stack || `${end.code}: ${end.message}`);
     }
     const n = this.forgetFetchFailed(job, end, stage.epoch);
-    if (stage.failures >= MAX_CONSECUTIVE_STAGE_ATTEMPTS) {
-      throw new SluiceError('SLUICE_FETCH_FAILED', `Job aborted due to stage failure: ${stage.label} has failed the maximum allowable number of times: ${MAX_CONSECUTIVE_STAGE_ATTEMPTS}. Most recent failure reason:\n${end.message}`);
+    const max = this.options.maxConsecutiveStageAttempts ?? MAX_CONSECUTIVE_STAGE_ATTEMPTS;
+    if (stage.failures >= max) {
+      throw new SluiceError('SLUICE_FETCH_FAILED', `Job aborted due to stage failure: ${stage.label} has failed the maximum allowable number of times: ${max}. Most recent failure reason:\n${end.message}`);
     }
     log.warn({ lostShuffleId: end.shuffleId, mapPartition: end.mapPartition, workerId: end.workerId, lostOutputs: n.named, lostOnWorker: n.onWorker, reason: end.message }, 'fetch failed; resubmitting map stage');
   }

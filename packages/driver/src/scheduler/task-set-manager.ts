@@ -121,6 +121,12 @@ export interface TaskSetOptions {
    * driver saw them (ms); 0 or unset: never.
    */
   readonly pipelineMaxTaskMs?: number;
+  /**
+   * Spark's spark.stage.maxConsecutiveAttempts: a stage whose attempts fail on a fetch this many
+   * times in a row aborts its job (the DAG scheduler's; unset: 4, Spark's default). Spark's
+   * comparison, failed attempts >= it: 1 or less aborts at the first fetch failure.
+   */
+  readonly maxConsecutiveStageAttempts?: number;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { DEFAULT_STARVATION_TIMEOUT_MS, DEFAULT_WORKER_TIMEOUT_MS } from '../defaults.js';
 import { DEFAULT_TASK_OPTIONS, type DriverNode } from '../driver-node.js';
+import { MAX_CONSECUTIVE_STAGE_ATTEMPTS } from '../scheduler/dag-scheduler.js';
 import type { DriverJob } from '../job/driver-job.js';
 import { DEFAULT_RETAINED_BATCHES } from '../status/streaming-progress.js';
 
@@ -26,6 +27,7 @@ export function environmentInfo(d: DriverNode, j: DriverJob): unknown {
     ['spark.worker.timeout', `${Math.round((o.workerTimeoutMs ?? DEFAULT_WORKER_TIMEOUT_MS) / 1000)}`],
     ['spark.starvation.timeout', `${o.starvationTimeoutMs ?? DEFAULT_STARVATION_TIMEOUT_MS}ms`],
     ['spark.task.maxFailures', String(t.maxFailures)],
+    ['spark.stage.maxConsecutiveAttempts', String(t.maxConsecutiveStageAttempts ?? MAX_CONSECUTIVE_STAGE_ATTEMPTS)],
     ['spark.speculation', String(t.speculation)],
     ['spark.driver.maxResultSize', String(t.maxResultSizeBytes ?? 0)],
     ['spark.streaming.ui.retainedBatches', String(o.retainedBatches ?? DEFAULT_RETAINED_BATCHES)],

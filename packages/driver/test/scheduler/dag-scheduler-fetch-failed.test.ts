@@ -297,6 +297,21 @@ describe("DAGScheduler: fetch failures (Spark's DAGSchedulerSuite FetchFailed ca
     assert.deepEqual(r.submitted, ['0.0', '1.0', '0.1', '1.1', '0.2', '1.2', '0.3', '1.3']);
   });
 
+  test("spark.stage.maxConsecutiveAttempts set (the driver's maxConsecutiveStageAttempts, --stage-max-consecutive-attempts): 2 aborts at the 2nd failed attempt, 1 at the first, naming the limit", async () => {
+    for (const max of [2, 1, 0]) {
+      const c = cluster({ wA: 1, wB: 1 }, { maxConsecutiveStageAttempts: max });
+      const r = record(c);
+      const run = c.dag.runJob('job1', graph(2, 2), { kind: 'collect' }, [0, 1]);
+      const out = await drive(c, run, { 1: 0 }, 1, (stageId) => stageId === 1);
+      // Spark's check: the failed attempts, counted with this one, >= the setting.
+      const failedAttempts = Math.max(max, 1);
+      assert.match(String(out), new RegExp(`^Job aborted due to stage failure: ResultStage 1 \\(collect\\) has failed the maximum allowable number of times: ${max}\\. Most recent failure reason:\\ncannot fetch shuffle_job1_0_0 from w[AB]$`));
+      const expected = ['0.0', '1.0'];
+      for (let a = 1; a < failedAttempts; a++) expected.push(`0.${a}`, `1.${a}`);
+      assert.deepEqual(r.submitted, expected, `max ${max}`);
+    }
+  });
+
   test('a stage whose 4th attempt succeeds after 3 fetch failures completes (the limit counts failures, not attempts)', async () => {
     const c = cluster({ wA: 1, wB: 1 });
     const r = record(c);
