@@ -11667,7 +11667,31 @@ const MUTATIONS = [
     search: '.filter((s) => s.id in streamIdToInputInfo).map((s) => [s.id, s.inputName])',
     replace: '.filter(() => false).map((s) => [s.id, s.inputName])',
     tests: ['packages/cli/dist/test/ui-inputs-browser.test.js'],
+  },  {
+    id: 'job-timeline-no-worker-lanes',
+    what: "the job page's Event Timeline draws the actions only, not the workers (Spark's Executors group: when each was added and removed)",
+    file: 'packages/driver/src/web/job-page.ts',
+    search: '${actionsTimeline(j, recent, d.now(), workerLanes(d, j))}',
+    replace: '${actionsTimeline(j, recent, d.now())}',
+    tests: ['packages/cli/dist/test/ui-executors-browser.test.js'],
   },
+  {
+    id: 'job-timeline-worker-no-reason',
+    what: "a removed worker's bar on the job's Event Timeline does not say why it was removed",
+    file: 'packages/driver/src/web/job-page.ts',
+    search: '\\nReason: ${w.reason}',
+    replace: '',
+    tests: ['packages/cli/dist/test/ui-executors-browser.test.js'],
+  },
+  {
+    id: 'removed-worker-added-at-lost',
+    what: "a removed worker's registration time is taken as its last heartbeat: its timeline bar (and REST addTime) starts late",
+    file: 'packages/driver/src/cluster/worker-registry.ts',
+    search: 'addedAt: w.addedAt, removedAt',
+    replace: 'addedAt: w.lastHeartbeat, removedAt',
+    tests: ['packages/cli/dist/test/ui-executors-browser.test.js'],
+  },
+
 
   {
     id: 'supervise-restarts-unrecoverable',

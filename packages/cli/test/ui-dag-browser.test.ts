@@ -98,7 +98,7 @@ test('DAG Visualization and Event Timeline pages in Chromium, for a job with a s
     await page.goto(`${root}/jobs/${app.id}/`);
     const bars = await inPage<[string, string, number, number][]>(
       page,
-      `[...document.querySelectorAll('#job-timeline rect.tl-bar')].map((r) => [r.dataset.id, r.dataset.status, Number(r.getAttribute('x')), Number(r.getAttribute('width'))])`,
+      `[...document.querySelectorAll('#job-timeline g.lane[data-lane^="Job "] rect.tl-bar')].map((r) => [r.dataset.id, r.dataset.status, Number(r.getAttribute('x')), Number(r.getAttribute('width'))])`,
     );
     assert.deepEqual(bars.map((b) => [b[0], b[1]]), [[String(countJob), 'SUCCEEDED'], [String(shuffleJob), 'SUCCEEDED']]);
     assert.ok(bars[0][2] <= bars[1][2], `the count's bar starts first: ${JSON.stringify(bars)}`);

@@ -12,6 +12,10 @@
 //   it, the REST removeReason, which for a killed process says its port refuses connections (or, on a machine
 //   too slow to probe first, that its heartbeats stopped); the driver's is empty. Screenshot:
 //   test-artifacts/ui-executors-dead.png.
+// - The job's page's Event Timeline (Spark's AllJobsPage with its Executors group): a lane a worker atop the
+//   actions', each a bar from the job's start (the workers registered before it: REST addTime, not after the
+//   test started them) to its removal after the kill, REMOVED, its tooltip the removal's reason. Screenshot:
+//   test-artifacts/ui-jobs-timeline-workers.png.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -29,6 +33,7 @@ interface Executor {
   totalTasks: number;
   completedTasks: number;
   rssBytes: number;
+  addTime?: string;
   removeTime?: string;
   removeReason?: string;
 }
@@ -40,6 +45,7 @@ function rows(page: Page, selector: string): Promise<string[][]> {
 
 test("the Executors page and REST executors list the driver, and allexecutors the workers removed, in Chromium", { timeout: 200_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-ui-executors-'));
+  const testStart = Date.now();
   const browser = await launchChromium();
   try {
     await withCluster({ workers: 2, coresPerWorker: 2, driver: { webPort: 0 } }, async (h) => {
@@ -64,6 +70,8 @@ test("the Executors page and REST executors list the driver, and allexecutors th
       assert.deepEqual([live[0].hostPort, live[0].isActive, live[0].totalCores, live[0].totalTasks], [h.cluster.driver.address, true, 0, 0]);
       assert.ok(live[0].rssBytes > 0);
       assert.deepEqual(live.slice(1).map((e) => e.id).sort(), workerIds);
+      const sparkMs = (d: string | undefined): number => Date.parse((d ?? '').replace(/GMT$/, 'Z'));
+      for (const e of live.slice(1)) assert.ok(sparkMs(e.addTime) >= testStart - 1000 && sparkMs(e.addTime) <= Date.now(), `${e.id} added when the test started it: ${e.addTime}`);
       for (const e of live.slice(1)) assert.equal(e.completedTasks, succeeded.get(e.id) ?? 0, e.id);
       assert.deepEqual(await get<Executor[]>('allexecutors').then((a) => a.map((e) => e.id)), live.map((e) => e.id), 'none removed yet');
       const addressOf = new Map(live.map((e) => [e.id, e.hostPort]));
@@ -104,6 +112,24 @@ test("the Executors page and REST executors list the driver, and allexecutors th
       const [total] = await rows(page, '#executors-total');
       assert.deepEqual(total.slice(0, 3), ['Total', `${dead.length} worker${dead.length === 1 ? '' : 's'} and the driver`, `1 active, ${dead.length} dead`]);
       await page.screenshot({ path: path.join(ARTIFACTS, 'ui-executors-dead.png'), fullPage: true });
+
+      // The job's Event Timeline: the workers' lanes, then the actions'.
+      await page.goto(`${root}/jobs/${jobId}/`);
+      const lanes = await inPage<{ lane: string; id: string; status: string; start: number; end: string; title: string }[]>(
+        page,
+        `[...document.querySelectorAll('#job-timeline g.lane')].map((g) => { const r = g.querySelector('rect.tl-bar'); return { lane: g.dataset.lane, id: r.dataset.id, status: r.dataset.status, start: Number(r.dataset.start), end: r.dataset.end, title: g.querySelector('title').textContent }; })`,
+      );
+      const workerLanes = lanes.filter((l) => l.lane.startsWith('Worker '));
+      assert.deepEqual(lanes.slice(0, workerLanes.length), workerLanes, 'the workers atop');
+      assert.deepEqual(workerLanes.map((l) => [l.lane, l.id, l.status]).sort(), dead.map((e) => [`Worker ${e.id}`, e.id, 'REMOVED']).sort());
+      const firstAction = Math.min(...lanes.filter((l) => l.lane.startsWith('Job ')).map((l) => l.start));
+      for (const l of workerLanes) {
+        const e = dead.find((x) => x.id === l.id)!;
+        assert.ok(l.start <= firstAction, `${l.id}'s bar starts by the first action: ${l.start} > ${firstAction}`);
+        assert.ok(Number(l.end) >= killedAt - 1000 && Number(l.end) <= Date.now(), `${l.id} removed after the kill: ${l.end}`);
+        assert.ok(l.title.endsWith(`Reason: ${e.removeReason}`), l.title);
+      }
+      await page.screenshot({ path: path.join(ARTIFACTS, 'ui-jobs-timeline-workers.png'), fullPage: true });
 
       fs.writeFileSync(path.join(dir, 'release'), '');
       const r = await run;

@@ -8,6 +8,8 @@ export interface WorkerInfo {
   readonly address: string;
   readonly cores: number;
   readonly endpoint: WorkerEndpoint;
+  /** When it registered (clock ms): Spark's ExecutorSummary.addTime. */
+  readonly addedAt: number;
   /** Slots not running a task. */
   freeSlots: number;
   /**
@@ -69,6 +71,8 @@ export interface RemovedWorker {
   readonly id: string;
   readonly address: string;
   readonly cores: number;
+  /** When it registered (clock ms). */
+  readonly addedAt: number;
   /** When it was declared lost or left (clock ms). */
   readonly removedAt: number;
   readonly reason: string;
@@ -156,7 +160,7 @@ export class WorkerRegistry {
       return old;
     }
     if (old) this.remove(old, `re-registered at ${address} with ${cores} cores`);
-    const w: WorkerInfo = { id, address, cores, endpoint: this.makeEndpoint(address), freeSlots: cores, queuedTasks: 0, lastHeartbeat: this.clock.now(), tasksCompleted: 0, unresponsiveSince: undefined, decommissioning: false, storage };
+    const w: WorkerInfo = { id, address, cores, endpoint: this.makeEndpoint(address), addedAt: this.clock.now(), freeSlots: cores, queuedTasks: 0, lastHeartbeat: this.clock.now(), tasksCompleted: 0, unresponsiveSince: undefined, decommissioning: false, storage };
     this.workers.set(id, w);
     w.endpoint.onConnectionLost?.(() => this.suspect(w, 'its connection dropped'));
     this.log.info({ workerId: id, address, cores }, 'worker joined');
@@ -185,7 +189,7 @@ export class WorkerRegistry {
   }
 
   private remember(w: WorkerInfo, reason: string): void {
-    this.removedWorkers.push({ id: w.id, address: w.address, cores: w.cores, removedAt: this.clock.now(), reason });
+    this.removedWorkers.push({ id: w.id, address: w.address, cores: w.cores, addedAt: w.addedAt, removedAt: this.clock.now(), reason });
     if (this.removedWorkers.length > DEAD_WORKERS_RETAINED) this.removedWorkers.shift();
   }
 

@@ -9,7 +9,8 @@ type SparkDate = (ms: number | undefined) => string | undefined;
  * Spark's ExecutorSummary list for job `j` (REST `executors`; `allexecutors` with `all`): the
  * driver first (id "driver", as Spark's executors list has it), then each registered worker,
  * then, for `allexecutors`, the workers since removed that ran this job's tasks (Spark's dead
- * executors, with removeTime and removeReason; the registry keeps the last 100 removed).
+ * executors, with removeTime and removeReason; the registry keeps the last 100 removed). A
+ * worker's addTime is when it registered.
  *
  * A worker's storage (blocks, memory) is the worker's, shared by every application; its task
  * figures are this application's, as Spark's executors are an application's own: activeTasks
@@ -28,6 +29,7 @@ export function executorSummaries(d: DriverNode, j: DriverJob, all: boolean, spa
       id: w.id,
       hostPort: w.address,
       isActive: w.unresponsiveSince === undefined,
+      addTime: sparkDate(w.addedAt),
       totalCores: w.cores,
       maxTasks: w.cores,
       activeTasks: active,
@@ -51,6 +53,7 @@ export function executorSummaries(d: DriverNode, j: DriverJob, all: boolean, spa
       id: w.id,
       hostPort: w.address,
       isActive: false,
+      addTime: sparkDate(w.addedAt),
       totalCores: w.cores,
       maxTasks: w.cores,
       activeTasks: 0,

@@ -3,7 +3,7 @@ import type { DriverNode } from '../driver-node.js';
 import type { JobRecord, StageRecord } from '../status/job-stage-status.js';
 import { bytes, escapeHtml, link, ms, page, table, time, type Cell } from './html.js';
 import { actionHref } from './action-page.js';
-import { timelineSvg } from './event-timeline.js';
+import { timelineSvg, type TimelineLane } from './event-timeline.js';
 import { jobTabs } from './job-tabs.js';
 import { stageHref } from './stages-page.js';
 
@@ -69,10 +69,31 @@ export function actionsTable(j: DriverJob, jobs: readonly JobRecord[]): string {
 }
 
 /**
- * Spark's jobs page "Event Timeline": the actions as bars from their submission to their end
+ * The Event Timeline's worker lanes (Spark's AllJobsPage "Executors" group, its executors' added
+ * and removed events): each worker live since the job started, a bar from when it registered (the
+ * job's start, if before) to when it was removed (`REMOVED`, the reason in its tooltip: a killed
+ * one's "its port ... refuses connections") or to now (`ALIVE`); oldest first.
+ */
+export function workerLanes(d: DriverNode, j: DriverJob): TimelineLane[] {
+  const live = d.registry.all();
+  const liveIds = new Set(live.map((w) => w.id));
+  // A worker removed more than once (lost, registered again, lost) by its last removal, as allexecutors lists it.
+  const removed = new Map(d.registry.removed().filter((w) => !liveIds.has(w.id) && w.removedAt >= j.startedAt).map((w) => [w.id, w] as const));
+  const workers = [...live.map((w) => ({ id: w.id, address: w.address, addedAt: w.addedAt, removedAt: undefined, reason: undefined })), ...removed.values()];
+  return workers
+    .sort((a, b) => a.addedAt - b.addedAt || (a.id < b.id ? -1 : 1))
+    .map((w) => {
+      const start = Math.max(w.addedAt, j.startedAt);
+      const title = `Worker ${w.id} at ${w.address}\nAdded: ${time(w.addedAt)}${w.removedAt !== undefined ? `\nRemoved: ${time(w.removedAt)}\nReason: ${w.reason}` : ''}`;
+      return { label: `Worker ${w.id}`, items: [{ id: w.id, label: w.removedAt !== undefined ? `removed: ${w.reason}` : w.address, start, end: w.removedAt, status: w.removedAt !== undefined ? 'REMOVED' : 'ALIVE', title }] };
+    });
+}
+
+/**
+ * Spark's jobs page "Event Timeline": the workers (workerLanes) atop, then the actions as bars from their submission to their end
  * (a running one's to now), a row each, newest last, each linking to its page.
  */
-export function actionsTimeline(j: DriverJob, jobs: readonly JobRecord[], now: number): string {
+export function actionsTimeline(j: DriverJob, jobs: readonly JobRecord[], now: number, workers: readonly TimelineLane[] = []): string {
   const lanes = [...jobs]
     .sort((a, b) => a.jobId - b.jobId)
     .map((a) => ({
@@ -89,7 +110,7 @@ export function actionsTimeline(j: DriverJob, jobs: readonly JobRecord[], now: n
         },
       ],
     }));
-  return timelineSvg('job-timeline', lanes, now, [['SUCCEEDED', 'Succeeded'], ['FAILED', 'Failed'], ['RUNNING', 'Running']]);
+  return timelineSvg('job-timeline', [...workers, ...lanes], now, [['SUCCEEDED', 'Succeeded'], ['FAILED', 'Failed'], ['RUNNING', 'Running'], ...(workers.length > 0 ? ([['ALIVE', 'Worker alive'], ['REMOVED', 'Worker removed']] as [string, string][]) : [])]);
 }
 
 /** `/jobs/{id}/`: a job's actions and their stages with progress (refreshes while it runs). */
@@ -106,7 +127,7 @@ export function jobPage(d: DriverNode, j: DriverJob): string {
 ${j.streaming ? `<p><a href="/jobs/${escapeHtml(encodeURIComponent(j.id))}/streaming/">Streaming: batches, receivers, charts</a>${
     j.dashboards.size > 0 ? ` · <a href="/jobs/${escapeHtml(encodeURIComponent(j.id))}/dashboard/">Live dashboard</a>` : ''
   }</p>` : ''}
-<h2 id="event-timeline">Event Timeline</h2>${actionsTimeline(j, recent, d.now())}
+<h2 id="event-timeline">Event Timeline</h2>${actionsTimeline(j, recent, d.now(), workerLanes(d, j))}
 <h2>Active stages</h2>${stagesTable(j, active, runningOf, j.schedulingMode === 'FAIR')}
 <h2>Actions${jobs.length > recent.length ? ` (the last ${recent.length} of ${jobs.length} kept)` : ''}</h2>${actionsTable(j, recent)}
 <h2>Stages of those actions</h2>${stagesTable(j, stages, runningOf, j.schedulingMode === 'FAIR')}${failuresTable(stages)}`;
