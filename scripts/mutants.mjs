@@ -11973,6 +11973,14 @@ const MUTATIONS = [
     replace: '      return StreamingContext.getOrCreate(first, second);',
     tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites16.test.js', pattern: 'getActiveOrCreate with checkpoint' }],
   },
+  {
+    id: 'result-ranges-past-a-shuffle-end',
+    what: "a result stage over a union of two shuffles (5 and 11 partitions) runs its partitions in ranges: the range 4-5 reads the 5-partition shuffle's partition 5, and the job fails",
+    file: 'packages/driver/src/scheduler/dag-scheduler.ts',
+    search: '    for (const s of shuffleIds) if ((job.shuffles.get(s)?.spec.partitioner.numPartitions ?? 0) < numPartitions) return undefined;\n',
+    replace: '',
+    tests: ['packages/cli/dist/test/range-union.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -797,9 +797,16 @@ export class DAGScheduler implements RegistryListener {
     for (const n of Object.values(plan.nodes)) {
       if (n.storage !== 'NONE' || n.op.kind === 'blocks' || n.op.kind === 'directInput' || n.op.kind === 'parallelize') return undefined;
     }
+    // A task over a range reads partitions first .. first + count - 1 of each shuffle it reads
+    // side by side (the worker's fetchRange): only where every shuffle read has at least the
+    // stage's partitions is every range within each shuffle's. A union of two shuffles' RDDs (5
+    // and 11 partitions: 16) read past the 5-partition one's end, and the job failed ('reduce
+    // partition 5 is outside map output ...'s 5 partitions').
+    const numPartitions = plan.nodes[plan.root].numPartitions;
+    for (const s of shuffleIds) if ((job.shuffles.get(s)?.spec.partitioner.numPartitions ?? 0) < numPartitions) return undefined;
     // Each partition's shuffle bytes as the map statuses tell them (a partition of a union or
     // a coalesce reads others: only the ranges' sizes are off then, not what they compute).
-    const bytes = new Float64Array(plan.nodes[plan.root].numPartitions);
+    const bytes = new Float64Array(numPartitions);
     for (const s of shuffleIds) for (const st of this.mapOutputs.statuses(job.jobId, s)) st?.addSizesTo(bytes);
     const ranges = coalescePartitions(missing, this.registry.totalCores(), (p) => bytes[p] ?? 0);
     return ranges.length === missing.length ? undefined : ranges;
