@@ -183,6 +183,31 @@ export function evaluate(nodes: readonly Node[]): Expected[] {
         out.push(keyed(P(node.src).filter(([k]) => !drop.has(k)), part));
         break;
       }
+      case 'subtract': {
+        // Spark's: this.map((_, null)).subtractByKey(other.map((_, null)), p).keys, p a
+        // HashPartitioner of the count given or of this RDD's; keys keeps no partitioner.
+        const drop = new Set(N(node.other));
+        const n = node.n ?? src!.n;
+        out.push({ pairs: false, data: N(node.src).filter((x) => !drop.has(x)), n, nExact: node.n !== undefined || src!.nExact, partitioner: null, order: null });
+        break;
+      }
+      case 'intersection': {
+        // Spark's: a cogroup of both mapped to (_, null), on the count given or the default
+        // partitioner of the two (no partitioner after a map: the larger count); distinct
+        // elements found on both sides; keys keeps no partitioner.
+        const other = out[node.other];
+        const there = new Set(N(node.other));
+        const data = [...new Set(N(node.src))].filter((x) => there.has(x));
+        const n = node.n ?? Math.max(src!.n, other.n);
+        out.push({ pairs: false, data, n, nExact: node.n !== undefined || (src!.nExact && other.nExact), partitioner: null, order: null });
+        break;
+      }
+      case 'cartesian': {
+        const other = out[node.other];
+        const data = N(node.src).flatMap((a) => N(node.other).map((b) => [a, b]));
+        out.push({ pairs: true, data, n: src!.n * other.n, nExact: src!.nExact && other.nExact, partitioner: null, order: null });
+        break;
+      }
       case 'partitionBy':
         out.push(samePart(src!.partitioner, { kind: 'hash', n: node.n }) ? narrow([...src!.data], true, true, src!.order) : keyed([...src!.data], { kind: 'hash', n: node.n }));
         break;
@@ -263,7 +288,7 @@ export function generate(rand: () => number): Program {
       continue;
     }
     if (!pairs) {
-      const ops = ['map', 'filter', 'flatMap', 'distinct', 'repartition', 'coalesce', 'union', 'keyBy', 'keyBy', 'keyBy', 'cache', 'sortBy'];
+      const ops = ['map', 'filter', 'flatMap', 'distinct', 'repartition', 'coalesce', 'union', 'keyBy', 'keyBy', 'keyBy', 'cache', 'sortBy', 'subtract', 'intersection', 'cartesian'];
       const op = ops[int(0, ops.length)];
       switch (op) {
         case 'map':
@@ -292,6 +317,21 @@ export function generate(rand: () => number): Program {
         case 'keyBy':
           cur = add({ op: 'keyBy', src: cur, m: int(1, 12) }, true, false);
           break;
+        case 'subtract':
+        case 'intersection': {
+          // The other side: this node itself, an earlier one of numbers, or a new source.
+          const others = kinds.flatMap((k, i) => (!k.pairs && !k.ordered ? [i] : []));
+          const other = chance(0.15) ? cur : chance(0.5) ? others[int(0, others.length)] : source(false);
+          cur = add({ op, src: cur, other, n: maybeN() }, false, false);
+          break;
+        }
+        case 'cartesian': {
+          // A small other side: the product stays a few hundred pairs.
+          const size = int(0, 8);
+          const other = add({ op: 'nums', data: Array.from({ length: size }, () => int(0, 100)), p: int(1, 4) }, false, false);
+          cur = add({ op: 'cartesian', src: cur, other }, true, false);
+          break;
+        }
         case 'cache':
           cur = add({ op: 'cache', src: cur }, false, false);
           break;

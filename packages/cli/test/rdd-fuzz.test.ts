@@ -52,7 +52,7 @@ test(`${PROGRAMS} random RDD programs (seed ${SEED}) give what the same programs
 
 test('the programs cover what they are meant to (so a generator change cannot make them trivial)', () => {
   const ops = new Set(programs.flatMap((p) => p.nodes.map((n) => n.op)));
-  for (const op of ['join', 'cogroup', 'reduceByKey', 'groupByKey', 'union', 'sortByKey', 'sortBy', 'partitionBy', 'distinct', 'coalesce', 'subtractByKey', 'cache']) {
+  for (const op of ['join', 'cogroup', 'reduceByKey', 'groupByKey', 'union', 'sortByKey', 'sortBy', 'partitionBy', 'distinct', 'coalesce', 'subtractByKey', 'cache', 'subtract', 'intersection', 'cartesian']) {
     assert.ok(ops.has(op as never), `some program uses ${op}`);
   }
   const selfJoins = programs.filter((p) => p.nodes.some((n) => 'other' in n && n.other === n.src)).length;
