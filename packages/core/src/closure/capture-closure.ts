@@ -345,9 +345,44 @@ let session: Session | undefined;
 export function closeCaptureSession(): void {
   session?.disconnect();
   session = undefined;
+  unreleased = 0;
+  if (releaseTimer !== undefined) clearImmediate(releaseTimer);
+  releaseTimer = undefined;
+}
+
+/**
+ * Captures whose remote objects (the function, its [[Scopes]] list and the scopes' copies of
+ * their variables) the inspector still holds. They are released together, by one
+ * Runtime.releaseObjectGroup once the synchronous code that shipped them is done (a chain of
+ * maps, a batch's operators) or once RELEASE_EVERY of them are held, where each capture made
+ * that call itself.
+ */
+let unreleased = 0;
+let releaseTimer: ReturnType<typeof setImmediate> | undefined;
+const RELEASE_EVERY = 64;
+
+function releaseCaptured(): void {
+  if (releaseTimer !== undefined) clearImmediate(releaseTimer);
+  releaseTimer = undefined;
+  unreleased = 0;
+  if (session !== undefined) post('Runtime.releaseObjectGroup', { objectGroup: OBJECT_GROUP });
+}
+
+function held(): void {
+  if (++unreleased >= RELEASE_EVERY) releaseCaptured();
+  else releaseTimer ??= setImmediate(releaseCaptured).unref();
+}
+
+/** Inspector calls this thread's captures have made, for tests (inspectorCalls). */
+let calls = 0;
+
+/** How many synchronous inspector calls closure capture has made on this thread so far (a debug counter, for tests). */
+export function inspectorCalls(): number {
+  return calls;
 }
 
 function post<R>(method: string, params: object): R {
+  calls++;
   if (session === undefined) {
     const s = new Session();
     try {
@@ -364,23 +399,63 @@ function post<R>(method: string, params: object): R {
   return answer.reply as R;
 }
 
-/** `Closure (outer)` -> `Closure`; `Module`, `Block`, `Catch (f)`, `Global`, ... */
-function scopeType(scope: RemoteObject): string {
-  return (scope.description ?? '').split(' ', 1)[0] ?? '';
+const NOT_SHIPPED_SCOPES = new Set(['Module', 'Global', 'With']);
+
+/** What readCapturedLocals gives: the captured locals by name, module twins, Script-scope names, the location. */
+interface CapturedLocals {
+  locals: Map<string, unknown>;
+  moduleNames: Map<string, string>;
+  scriptNames?: ReadonlySet<string>;
+  location?: { line: number; column: number };
 }
 
-const NOT_SHIPPED_SCOPES = new Set(['Module', 'Global', 'With']);
+/** An element of a function's [[Scopes]] list as V8 builds it (v8-debugger.cc's getTargetScopes): `Closure (outer)` and a copy of its variables. */
+interface ScopeEntry {
+  readonly description: string;
+  readonly object: object;
+}
+
+/** What walkScopes found; read by readCapturedLocals right after the inspector call that runs it. */
+let walked: Walked | undefined;
+
+interface Walked extends Omit<CapturedLocals, 'location'> {
+  /** Every name the shipped scopes bind, when that set is fixed for the function's place in its script (see boundNames). */
+  readonly bound?: ReadonlySet<string>;
+}
+
+/**
+ * The names the shipped scopes of a function bind, by where V8 says the function is defined
+ * (script id, line, column): the same function expression evaluated again (a fresh `x => x + 1`
+ * each batch or each loop) has scopes of the same shape, as which variables a scope keeps in
+ * its context is decided when the code is compiled. A function that uses none of them captures
+ * nothing, so its scopes are not read again (one inspector call fewer). Names only, never values:
+ * a captured `let` is read anew each time. Kept only for functions inside an ES module (strict
+ * code: no sloppy direct eval adds a `var` to a scope) with no Script, Eval or With scope (a
+ * classic script's top level, `sluice shell`'s prompt, gains bindings as it runs), and used
+ * only while the function has as many scopes as then: a classic script's top-level `let` or
+ * `const` declared since puts a Script scope into every module function's list.
+ */
+const boundNames = new Map<string, { readonly names: ReadonlySet<string>; readonly scopes: number }>();
+const MAX_BOUND_NAMES = 10_000;
+/** Scope types whose set of names can change while the program runs. */
+const DYNAMIC_SCOPES = new Set(['Script', 'Eval', 'With']);
 
 /**
  * The captured locals `fn` uses, by name, and those it sees under a name the bundle's module
  * scope binds to the same value under another name (local name -> module name); and where V8
  * says `fn` is defined (0-based; a point on its first line or inside it), for mapping stacks
- * on workers: both read from one look at the function's internal properties.
+ * on workers.
+ *
+ * Three synchronous inspector calls, whatever the number of scopes: the function's remote
+ * object (Runtime.evaluate), its internal properties (one Runtime.getProperties: the location
+ * and the [[Scopes]] list), one Runtime.callFunctionOn that runs walkScopes over that list
+ * in this thread (the list is a JS array of {description, object}, each object a copy of the
+ * scope's variables, so the values are read directly, as they are now); two when its place is
+ * known to bind none of the names it uses (boundNames); the object group's release is shared
+ * (held). The scopes are not listed through the protocol (a getProperties each, every variable
+ * described in JSON, then a callFunctionOn to bring the values back).
  */
-function readCapturedLocals(
-  fn: Function,
-  referenced: ReadonlySet<string>,
-): { locals: Map<string, unknown>; moduleNames: Map<string, string>; scriptNames?: ReadonlySet<string>; location?: { line: number; column: number } } {
+function readCapturedLocals(fn: Function, referenced: ReadonlySet<string>): CapturedLocals {
   const slotted = globalThis as Slotted;
   slotted[SLOT] = fn;
   try {
@@ -388,85 +463,122 @@ function readCapturedLocals(
     delete slotted[SLOT];
     if (fnObject.objectId === undefined) return { locals: new Map(), moduleNames: new Map() };
     const own = post<PropertyList>('Runtime.getProperties', { objectId: fnObject.objectId, ownProperties: true, objectGroup: OBJECT_GROUP });
-    const loc = own.internalProperties?.find((p) => p.name === '[[FunctionLocation]]')?.value?.value as { lineNumber?: unknown; columnNumber?: unknown } | undefined;
+    const loc = own.internalProperties?.find((p) => p.name === '[[FunctionLocation]]')?.value?.value as
+      | { scriptId?: unknown; lineNumber?: unknown; columnNumber?: unknown }
+      | undefined;
     const location = typeof loc?.lineNumber === 'number' && typeof loc.columnNumber === 'number' ? { line: loc.lineNumber, column: loc.columnNumber } : undefined;
-    const scopeList = own.internalProperties?.find((p) => p.name === '[[Scopes]]')?.value?.objectId;
+    const scopesObject = own.internalProperties?.find((p) => p.name === '[[Scopes]]')?.value;
+    const scopeList = scopesObject?.objectId;
     if (scopeList === undefined) return { locals: new Map(), moduleNames: new Map(), ...(location && { location }) };
-    const scopes = post<PropertyList>('Runtime.getProperties', { objectId: scopeList, ownProperties: true, objectGroup: OBJECT_GROUP })
-      .result.flatMap((p) => (p.value?.subtype === 'internal#scope' && p.value.objectId !== undefined ? [p.value] : []));
-
-    // Innermost scope first: the first binding of a name is the one the function sees.
-    const found = new Map<string, RemoteObject>();
-    // Bindings of a Block scope sitting directly on the Module scope: a module-level
-    // class's own scope (it binds the class name) looks like that. If the Module scope
-    // binds the same value, the bundle has it and it is not shipped: under the same name,
-    // or under another where esbuild bound a class that names itself as `var Point = class
-    // _Point` (a static factory `Point.of` given to `map` sees `_Point`, which the bundle's
-    // scope lacks); such a name is revived as the module's binding (a `module` capture), so
-    // the instances the function makes are of the bundle's class, which records can carry.
-    const moduleTwins: string[] = [];
-    /** Names found in a Script scope (a classic script's top level: `sluice shell`'s prompt). */
-    let scriptNames: Set<string> | undefined;
-    let moduleScope: string | undefined;
-    for (let i = 0; i < scopes.length; i++) {
-      const scope = scopes[i]!;
-      const type = scopeType(scope);
-      if (type === 'Module') moduleScope ??= scope.objectId;
-      if (NOT_SHIPPED_SCOPES.has(type)) continue;
-      const next = scopes[i + 1];
-      const onModule = type === 'Block' && next !== undefined && scopeType(next) === 'Module';
-      for (const v of post<PropertyList>('Runtime.getProperties', { objectId: scope.objectId, ownProperties: true, objectGroup: OBJECT_GROUP }).result) {
-        if (v.value === undefined || !referenced.has(v.name) || found.has(v.name)) continue;
-        found.set(v.name, v.value);
-        if (onModule) moduleTwins.push(v.name);
-        if (type === 'Script') (scriptNames ??= new Set()).add(v.name);
-      }
-    }
-    /** Module bindings that may hold a twin's value: [twin, module name, remote]. */
-    const twinRemotes: Array<readonly [string, string, RemoteObject]> = [];
-    if (moduleTwins.length > 0 && moduleScope !== undefined) {
-      for (const v of post<PropertyList>('Runtime.getProperties', { objectId: moduleScope, ownProperties: true, objectGroup: OBJECT_GROUP }).result) {
-        if (v.value === undefined) continue;
-        for (const twin of moduleTwins) {
-          const local = found.get(twin)!;
-          const sameFunction = local.type === 'function' && v.value.type === 'function' && v.value.description === local.description;
-          if (v.name === twin || sameFunction) twinRemotes.push([twin, v.name, v.value]);
-        }
-      }
-    }
-    if (found.size === 0) return { locals: new Map(), moduleNames: new Map(), ...(location && { location }) };
-
-    // Bring the real values back into JS land through the slot.
-    const names = [...found.keys()];
-    post('Runtime.callFunctionOn', {
-      objectId: fnObject.objectId,
-      functionDeclaration: `function (...values) { ${SLOT_EXPR} = values; }`,
-      arguments: [...names.map((n) => callArgument(found.get(n)!)), ...twinRemotes.map(([, , remote]) => callArgument(remote))],
+    const place = location !== undefined && typeof loc?.scriptId === 'string' ? `${loc.scriptId}:${location.line}:${location.column}` : undefined;
+    // V8 describes the list as `Scopes[3]`.
+    const scopeCount = /^Scopes\[(\d+)\]$/.exec(scopesObject?.description ?? '')?.[1];
+    const known = place === undefined ? undefined : boundNames.get(place);
+    const bound = known !== undefined && String(known.scopes) === scopeCount ? known.names : undefined;
+    if (bound !== undefined && !usesAny(referenced, bound)) return { locals: new Map(), moduleNames: new Map(), ...(location && { location }) };
+    walked = undefined;
+    slotted[SLOT] = (list: ArrayLike<ScopeEntry>) => {
+      walked = walkScopes(list, referenced, place !== undefined && scopeCount !== undefined && bound === undefined);
+    };
+    const ran = post<{ exceptionDetails?: { text?: string; exception?: RemoteObject } }>('Runtime.callFunctionOn', {
+      objectId: scopeList,
+      functionDeclaration: `function () { ${SLOT_EXPR}(this); }`,
       silent: true,
     });
-    const values = slotted[SLOT] as unknown[];
-    const locals = new Map<string, unknown>();
-    names.forEach((name, i) => locals.set(name, values[i]));
-    const moduleNames = new Map<string, string>();
-    // The module's binding of the same name first (nothing to ship), then another name's.
-    const twinValues = twinRemotes.map(([twin, moduleName], i) => ({ twin, moduleName, value: values[names.length + i] }));
-    twinValues.sort((x, y) => Number(x.moduleName !== x.twin) - Number(y.moduleName !== y.twin));
-    for (const { twin, moduleName, value } of twinValues) {
-      if (!locals.has(twin) || locals.get(twin) !== value) continue;
-      locals.delete(twin);
-      if (moduleName !== twin) moduleNames.set(twin, moduleName);
+    const result = walked as Walked | undefined;
+    walked = undefined;
+    if (result === undefined) {
+      const why = ran.exceptionDetails?.exception?.description ?? ran.exceptionDetails?.text ?? 'it did not run';
+      throw new SluiceError('SLUICE_INTERNAL', `Cannot find captured variables: reading the function's scopes failed: ${why}`);
     }
+    if (place !== undefined && known !== undefined && bound === undefined) boundNames.delete(place);
+    if (result.bound !== undefined && place !== undefined && scopeCount !== undefined) {
+      if (boundNames.size >= MAX_BOUND_NAMES) boundNames.clear();
+      boundNames.set(place, { names: result.bound, scopes: Number(scopeCount) });
+    }
+    const { locals, moduleNames, scriptNames } = result;
     return { locals, moduleNames, ...(scriptNames && { scriptNames }), ...(location && { location }) };
   } finally {
     delete slotted[SLOT];
-    post('Runtime.releaseObjectGroup', { objectGroup: OBJECT_GROUP });
+    held();
   }
 }
 
-function callArgument(remote: RemoteObject): object {
-  if (remote.objectId !== undefined) return { objectId: remote.objectId };
-  if (remote.unserializableValue !== undefined) return { unserializableValue: remote.unserializableValue };
-  // An uninitialized (TDZ) binding is reported as undefined too.
-  if (remote.type === 'undefined') return {};
-  return { value: remote.value };
+function usesAny(referenced: ReadonlySet<string>, bound: ReadonlySet<string>): boolean {
+  for (const name of referenced) if (bound.has(name)) return true;
+  return false;
+}
+
+/** The scope type of a [[Scopes]] entry's description: `Closure (outer)` -> `Closure`. */
+function scopeTypeOf(description: string): string {
+  return description.split(' ', 1)[0] ?? '';
+}
+
+/** A data property's value, or `none` (an accessor, or no such property). */
+function ownValue(object: object, name: string, none: unknown): unknown {
+  const desc = Object.getOwnPropertyDescriptor(object, name);
+  return desc !== undefined && 'value' in desc ? desc.value : none;
+}
+
+const NOTHING: unique symbol = Symbol('nothing');
+
+/**
+ * Runs inside the inspector's Runtime.callFunctionOn over a function's [[Scopes]] list
+ * (innermost first; the list has no prototype, so it is walked by index): the first binding
+ * of each name the function's source uses, in the shipped scopes; with `collect`, also every
+ * name those scopes bind, if that set cannot change (see boundNames).
+ */
+function walkScopes(list: ArrayLike<ScopeEntry>, referenced: ReadonlySet<string>, collect: boolean): Walked {
+  // Innermost scope first: the first binding of a name is the one the function sees.
+  const found = new Map<string, unknown>();
+  // Bindings of a Block scope sitting directly on the Module scope: a module-level
+  // class's own scope (it binds the class name) looks like that. If the Module scope
+  // binds the same value, the bundle has it and it is not shipped: under the same name,
+  // or under another where esbuild bound a class that names itself as `var Point = class
+  // _Point` (a static factory `Point.of` given to `map` sees `_Point`, which the bundle's
+  // scope lacks); such a name is revived as the module's binding (a `module` capture), so
+  // the instances the function makes are of the bundle's class, which records can carry.
+  const moduleTwins: string[] = [];
+  /** Names found in a Script scope (a classic script's top level: `sluice shell`'s prompt). */
+  let scriptNames: Set<string> | undefined;
+  let moduleScope: object | undefined;
+  let bound = collect ? new Set<string>() : undefined;
+  for (let i = 0; i < list.length; i++) {
+    const scope = list[i]!;
+    const type = scopeTypeOf(scope.description);
+    if (type === 'Module') moduleScope ??= scope.object;
+    if (DYNAMIC_SCOPES.has(type)) bound = undefined;
+    if (NOT_SHIPPED_SCOPES.has(type)) continue;
+    const next = i + 1 < list.length ? list[i + 1] : undefined;
+    const onModule = type === 'Block' && next !== undefined && scopeTypeOf(next.description) === 'Module';
+    for (const name of Object.getOwnPropertyNames(scope.object)) {
+      bound?.add(name);
+      if (!referenced.has(name) || found.has(name)) continue;
+      const value = ownValue(scope.object, name, NOTHING);
+      if (value === NOTHING) continue;
+      found.set(name, value);
+      if (onModule) moduleTwins.push(name);
+      if (type === 'Script') (scriptNames ??= new Set()).add(name);
+    }
+  }
+  const moduleNames = new Map<string, string>();
+  if (moduleTwins.length > 0 && moduleScope !== undefined) {
+    const moduleBindings = Object.getOwnPropertyNames(moduleScope);
+    for (const twin of moduleTwins) {
+      const local = found.get(twin);
+      // The module's binding of the same name first (nothing to ship), then another name's (a function only).
+      if (ownValue(moduleScope, twin, NOTHING) === local) {
+        found.delete(twin);
+        continue;
+      }
+      if (typeof local !== 'function') continue;
+      const other = moduleBindings.find((name) => name !== twin && ownValue(moduleScope!, name, NOTHING) === local);
+      if (other === undefined) continue;
+      found.delete(twin);
+      moduleNames.set(twin, other);
+    }
+  }
+  // Strict code only: a sloppy direct eval may add a `var` to a function's scope at run time.
+  if (moduleScope === undefined) bound = undefined;
+  return { locals: found, moduleNames, ...(scriptNames && { scriptNames }), ...(bound && { bound }) };
 }
