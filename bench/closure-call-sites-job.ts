@@ -8,11 +8,16 @@
 //             inspector once and its capture kept, but its call site is still formatted each time: the key);
 //   stackUs   one `new Error().stack` at Error.stackTraceLimit 64 from the same place (what userCallSite formats),
 //             the formatting's own cost;
-//   actionUs  one count of a fresh chain of CHAIN maps (the whole process's CPU, scheduler thread included).
-import type { SluiceContext } from '@sluice/core';
+//   actionUs  one count of a fresh chain of CHAIN maps (the whole process's CPU, scheduler thread included);
+//   batchUs   with a 4th argument BATCHES > 0: one batch of a small streaming job on a manual clock (a queue stream
+//             of 3 records, 5 operators map, filter, flatMap, map to pairs, reduceByKey, each function capturing a
+//             `let` changed every batch, so each is read through the inspector every batch; a count as the
+//             output), the whole process's CPU from the clock's advance to the batch's completion, after 20
+//             warm-up batches.
+import { StreamingContext, type RDD, type SluiceContext } from '@sluice/core';
 
 export default async function (sc: SluiceContext, args: string[]): Promise<void> {
-  const [n, chain, actions] = [Number(args[0] ?? 2000), Number(args[1] ?? 20), Number(args[2] ?? 100)];
+  const [n, chain, actions, batches] = [Number(args[0] ?? 2000), Number(args[1] ?? 20), Number(args[2] ?? 100), Number(args[3] ?? 0)];
   const base = sc.parallelize([1, 2, 3], 1);
   const cpu = (): number => {
     const c = process.cpuUsage();
@@ -57,5 +62,37 @@ export default async function (sc: SluiceContext, args: string[]): Promise<void>
   t = cpu();
   for (let i = 0; i < actions; i++) await once();
   const actionUs = (cpu() - t) / actions;
-  console.log(`BENCH ${JSON.stringify({ n, chain, actions, mapUs, mapSameUs, stackUs, actionUs })}`);
+  const batchUs = batches > 0 ? await streamBatches(sc, batches, cpu) : undefined;
+  console.log(`BENCH ${JSON.stringify({ n, chain, actions, mapUs, mapSameUs, stackUs, actionUs, batchUs })}`);
+}
+
+async function streamBatches(sc: SluiceContext, batches: number, cpu: () => number): Promise<number> {
+  const BATCH_MS = 1000;
+  const warm = 20;
+  const ssc = new StreamingContext(sc, BATCH_MS, { clock: 'manual' });
+  const queue: RDD<number>[] = [];
+  for (let i = 0; i < warm + batches; i++) queue.push(sc.parallelize([i, i + 1, i + 2], 1));
+  let factor = 1;
+  ssc
+    .queueStream(queue, true)
+    .map((x) => x * factor)
+    .filter((x) => x % 7 !== factor % 7)
+    .flatMap((x) => [x, x + factor])
+    .map((x) => [x % 4, x * factor] as [number, number])
+    .reduceByKey((a, b) => a + b + factor * 0)
+    .count()
+    .foreachRDD(async (rdd) => {
+      await rdd.collect();
+    });
+  ssc.start();
+  let t = 0;
+  for (let i = 1; i <= warm + batches; i++) {
+    if (i === warm + 1) t = cpu();
+    factor = i;
+    ssc.manualClock.advance(BATCH_MS);
+    await ssc.waitForBatch(i * BATCH_MS);
+  }
+  const batchUs = (cpu() - t) / batches;
+  await ssc.stop({ stopSparkContext: false });
+  return batchUs;
 }
