@@ -12021,6 +12021,14 @@ const MUTATIONS = [
     replace: '',
     tests: ['packages/cli/dist/test/range-union.test.js'],
   },
+  {
+    id: 'state-get-without-state-undefined',
+    what: "mapWithState's state.get() on a key with no state (or after remove()) gives undefined, where Spark's StateImpl.get throws NoSuchElementException(\"State is not set\")",
+    file: 'packages/core/src/dstream/state-handle.ts',
+    search: "    if (!this.present) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'state.get(): State is not set",
+    replace: "    if (false) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'state.get(): State is not set",
+    tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites16.test.js', pattern: 'state - get, exists' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

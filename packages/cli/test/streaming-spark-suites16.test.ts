@@ -31,6 +31,11 @@
 //   not called. Sluice differs there, as the README's getOrCreate row says: the creating
 //   function runs in both cases and its graph must be the checkpoint's (a job's graph is its
 //   code, not deserialized), so another graph is refused (SLUICE_CHECKPOINT).
+// - MapWithStateSuite "state - get, exists, update, remove, " (StateImpl): with no state,
+//   exists false, get() throws NoSuchElementException("State is not set"), getOption None
+//   (getOrElse(-1) -1); after update(2), exists and get 2; after remove(), as with no state, and
+//   a second remove() or an update() is refused; a timing-out state exists with its value,
+//   isTimingOut, and neither remove() nor update() is allowed.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -151,4 +156,22 @@ test('StreamingContextSuite "getActiveOrCreate with checkpoint": the active cont
   assert.deepEqual(x.valid, { created: true, batchIntervalMs: 200 });
   assert.equal(x.validOtherGraph?.code, 'SLUICE_CHECKPOINT', JSON.stringify(x.validOtherGraph));
   assert.match(x.validOtherGraph?.error ?? '', /queueStream doesn't support checkpointing|streams differ/);
+});
+
+test('MapWithStateSuite "state - get, exists, update, remove, ": State as Spark\'s StateImpl, without state, updated, removed and timing out', () => {
+  assert.deepEqual(cases.one('state-impl'), { error: null });
+  const notSet = "threw SLUICE_BAD_ARGUMENT: state.get(): State is not set (as Spark says): this key has no state; check state.exists() first, or use state.getOption()";
+  const none = [false, notSet, null, -1, false];
+  const refused = 'refused SLUICE_BAD_ARGUMENT';
+  // [exists, get(), getOption() (None as null), getOption.getOrElse(-1), isTimingOut]
+  expectBatches('state-impl', [
+    [['a', 'update', none, [true, 2, 2, 2, false]]],
+    [['a', 'remove', [true, 2, 2, 2, false], none, refused, refused]],
+    [['b', 'update', none, [true, 3, 3, 3, false]]],
+    [],
+    [],
+    // b's time 3000 < 6000 - 2000: timing out, its value still there.
+    [['b', 'timing out', [true, 3, 3, 3, true], refused, refused]],
+    [],
+  ]);
 });
