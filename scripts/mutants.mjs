@@ -11734,6 +11734,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/redis/dist/test/redis-bad-input.test.js', pattern: 'DStream output' }],
   },
   {
+    id: 'submit-waiting-grpc-words',
+    what: "an attached sluice submit whose driver went away says why in gRPC's words ('No connection established. Last error: Error: connect ECONNREFUSED ... Resolution note: ') instead of 'nothing listens on port P of H (connection refused)'",
+    file: 'packages/cli/src/submit-client.ts',
+    search: '/ECONNREFUSED|No connection established/.test(err.details) ? await unreachableReason(address)',
+    replace: '/ECONNREFUSED|No connection established/.test(err.details) && false ? await unreachableReason(address)',
+    tests: [{ file: 'packages/cli/dist/test/driver-restart.test.js', pattern: 'kill -9 of a driver' }],
+  },
+  {
     id: 'dag-persisted-kept-after-unpersist',
     what: "the DAG scheduler keeps an unpersisted RDD among the job's persisted RDDs: a stream's table grows by each batch's persisted RDDs for as long as it runs",
     file: 'packages/driver/src/scheduler/dag-scheduler.ts',

@@ -206,7 +206,9 @@ export async function submitJob(address: string, security: SecurityConfig, bundl
       const now = Date.now();
       if (!saidWaiting) {
         saidWaiting = true;
-        notice(`waiting for the driver at ${address} to come back (${err?.details || 'no answer'}); retrying for up to ${Math.round(refusedWindow / 1000)} s of refused connections, ${Math.round(reconnectWindow / 60_000)} min in all`);
+        // gRPC's own words for a refused connection end in an empty 'Resolution note: ': say what a TCP connection finds there instead.
+        const why = err !== undefined && /ECONNREFUSED|No connection established/.test(err.details) ? await unreachableReason(address) : err?.details || 'no answer';
+        notice(`waiting for the driver at ${address} to come back (${why}); retrying for up to ${Math.round(refusedWindow / 1000)} s of refused connections, ${Math.round(reconnectWindow / 60_000)} min in all`);
       }
       if (err && /ECONNREFUSED/.test(err.details)) refusedSince ??= now;
       else refusedSince = undefined;

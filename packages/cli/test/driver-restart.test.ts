@@ -85,6 +85,9 @@ test('kill -9 of a driver with --state-dir: started again, it relaunches the job
 
     await killed(procs[0]);
     await pollUntil(() => (sub.stderr.includes(`waiting for the driver at ${addr}`) ? true : undefined), 60_000, `submit to say it waits; stderr:\n${sub.stderr}`);
+    // Why, in the words a refused connect gets elsewhere, not gRPC's ('... Resolution note: )': user49).
+    assert.match(sub.stderr, new RegExp(`waiting for the driver at ${addr} to come back \\(nothing listens on port ${port} of 127\\.0\\.0\\.1 \\(connection refused\\)`), sub.stderr);
+    assert.doesNotMatch(sub.stderr, /Resolution note/, sub.stderr);
     const cut = sub.stdout.length;
     procs[0] = await startDriver(secret, port, ['--state-dir', stateDir]);
     const restarted = procs[0];
