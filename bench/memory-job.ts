@@ -2,14 +2,17 @@
 // grows with the number of batches. A socket word count from HOST:PORT at a batch interval
 // with a window (reduceByKeyAndWindow with an inverse), mapWithState over a bounded set of
 // keys, and a sink per partition; checkpointed to a fresh directory. Runs DURATION ms;
-// prints `BATCH {time,records,processing}` every 20th batch.
+// prints `BATCH {time,records,processing}` every 20th batch. A fifth argument `cache` adds an
+// output that, each batch, caches an RDD of the batch's words and broadcasts a small table,
+// counts, and forgets both (no unpersist(), no destroy()): the program's leak the context
+// cleaner removes.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { StateSpec, StreamingContext, type SluiceContext } from '@sluice/core';
 
 export default async function (sc: SluiceContext, args: string[]): Promise<void> {
-  const [host, port, intervalMs, durationMs] = [args[0], Number(args[1]), Number(args[2]), Number(args[3])];
+  const [host, port, intervalMs, durationMs, cache] = [args[0], Number(args[1]), Number(args[2]), Number(args[3]), args[4] === 'cache'];
   const ssc = new StreamingContext(sc, intervalMs, { blockInterval: Math.max(10, Math.floor(intervalMs / 2)) });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-memory-'));
   ssc.checkpoint(dir);
@@ -42,6 +45,13 @@ export default async function (sc: SluiceContext, args: string[]): Promise<void>
         if (s < 0) throw new Error('negative');
       });
     });
+  if (cache) {
+    pairs.foreachRDD(async (rdd) => {
+      const table = sc.broadcast(Array.from({ length: 256 }, (_, i) => i));
+      const cached = rdd.map(([w]) => table.value[w.length % 256]).cache();
+      await cached.count();
+    });
+  }
   ssc.start();
   await ssc.awaitTerminationOrTimeout(durationMs);
   await ssc.stop();

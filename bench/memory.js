@@ -6,6 +6,7 @@
 // worker's RSS, main-thread heap and block counts as its heartbeat reports them.
 //
 //   node --expose-gc bench/memory.js [seconds=300] [rate=2000] [intervalMs=250] [sampleSeconds=30]
+// BENCH_CACHE=1 runs the job with its `cache` output (a cached RDD and a broadcast each batch, forgotten).
 // BENCH_TABLES=1 also prints the driver's per-job tables' sizes (the DAG scheduler's, the UI's).
 // BENCH_WORKER_IMPORT=FILE starts the workers with --import FILE and sends them SIGHUP at the
 // first and last sample (a preload that writes its threads' heap snapshots on SIGHUP, say).
@@ -70,7 +71,7 @@ async function main() {
   await cluster.start();
   const gen = fork(self, ['generator', String(rate)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
   const port = await new Promise((r) => gen.once('message', (m) => r(m.port)));
-  const job = cluster.driver.submit({ name: 'memory', code: bundle.code, sourceMap: bundle.sourceMap, args: ['127.0.0.1', String(port), String(intervalMs), String(seconds * 1000)] });
+  const job = cluster.driver.submit({ name: 'memory', code: bundle.code, sourceMap: bundle.sourceMap, args: ['127.0.0.1', String(port), String(intervalMs), String(seconds * 1000), ...(process.env.BENCH_CACHE === '1' ? ['cache'] : [])] });
   job.on('output', (l) => {
     if (process.env.BENCH_BATCHES) console.log('   ', l);
   });
@@ -79,8 +80,8 @@ async function main() {
   let done = false;
   ended.then(() => (done = true));
   const pids = cluster.workerProcesses.map((c) => c.pid);
-  console.log(`# ${seconds} s, ${rate} lines/s, ${intervalMs} ms batches, 2 workers x 2 cores; load ${os.loadavg()[0].toFixed(1)}`);
-  console.log('t(s)  driver rss/heap MB | worker rss/heap MB blocks(in/shuf/rdd/bc) ...');
+  console.log(`# ${seconds} s, ${rate} lines/s, ${intervalMs} ms batches, 2 workers x 2 cores${process.env.BENCH_CACHE === '1' ? ', a cached RDD and a broadcast forgotten each batch' : ''}; load ${os.loadavg()[0].toFixed(1)}`);
+  console.log('t(s)  driver rss/heap MB broadcasts | worker rss/heap MB blocks(in/shuf/rdd/bc) ...');
   let samples = 0;
   while (!done) {
     await Promise.race([ended, new Promise((r) => setTimeout(r, sampleSeconds * 1000))]);
@@ -96,7 +97,7 @@ async function main() {
     const dag = cluster.driver.dag;
     const js = dag.jobTableSizes(job.current?.runId);
     const tables = `dag persisted ${js?.persisted} shuffles ${js?.shuffles} blocks ${dag.blockLocations?.blocks?.size} mapOutputs ${dag.mapOutputs.size}; ui jobs ${job.stages.jobs?.size} stages ${job.stages.stages?.size} batches ${job.progress.completed?.items?.filter?.(Boolean).length}`;
-    console.log(`${String(Math.round((Date.now() - t0) / 1000)).padStart(4)}  ${mb(mem.rss)}/${mb(mem.heapUsed)} | ${ws.join(' | ')}  load ${os.loadavg()[0].toFixed(1)}`);
+    console.log(`${String(Math.round((Date.now() - t0) / 1000)).padStart(4)}  ${mb(mem.rss)}/${mb(mem.heapUsed)} bc ${job.broadcasts?.size} | ${ws.join(' | ')}  load ${os.loadavg()[0].toFixed(1)}`);
     if (process.env.BENCH_TABLES) console.log(`      ${tables}`);
     samples++;
     if (process.env.BENCH_WORKER_IMPORT && (samples === 1 || (Date.now() - t0) / 1000 + 1.5 * sampleSeconds > seconds)) for (const p of pids) process.kill(p, 'SIGHUP');

@@ -207,7 +207,7 @@ function speculationOptions(c: Command): Command {
     )
     .option(
       '--conf <KEY=VALUE>',
-      `${CONF_HELP}; also spark.locality.wait (or .process; how long a task that prefers a worker, its cached partition or received block there, waits for a slot there before it runs anywhere: '3s', '500ms', '0'; default 500ms), spark.default.parallelism (sc.defaultParallelism: parallelize's partitions, reduceByKey's without a count; default the cluster's cores, at least 2) spark.broadcast.compress (broadcast values LZ4-compressed; default true, Spark's) and spark.checkpoint.compress (RDD and state checkpoints LZ4-compressed; default false, Spark's), for every job of this driver`,
+      `${CONF_HELP}; also spark.locality.wait (or .process; how long a task that prefers a worker, its cached partition or received block there, waits for a slot there before it runs anywhere: '3s', '500ms', '0'; default 500ms), spark.default.parallelism (sc.defaultParallelism: parallelize's partitions, reduceByKey's without a count; default the cluster's cores, at least 2) spark.broadcast.compress (broadcast values LZ4-compressed; default true, Spark's), spark.checkpoint.compress (RDD and state checkpoints LZ4-compressed; default false, Spark's) and spark.cleaner.referenceTracking (false: the shuffles, persisted RDDs and broadcasts a program drops stay until its job ends; default true, Spark's), for every job of this driver`,
       (v: string, prev: SparkConfSettings | undefined) => addSparkConf(v, prev ?? {}),
     );
 }
@@ -231,9 +231,9 @@ function speculationTaskOptions(o: SpeculationOpts): NonNullable<DriverOptions['
 
 /**
  * The driver options a command's --conf and properties file give its driver (sluice run, driver and shell alike):
- * spark.default.parallelism, spark.broadcast.compress, spark.checkpoint.compress, and spark.locality.wait added to the command's other task options.
+ * spark.default.parallelism, spark.broadcast.compress, spark.checkpoint.compress, spark.rdd.compress, spark.cleaner.referenceTracking, and spark.locality.wait added to the command's other task options.
  */
-function confDriverOptions(conf: SparkConfSettings | undefined, tasks: NonNullable<DriverOptions['tasks']> = {}): Pick<DriverOptions, 'defaultParallelism' | 'broadcastCompress' | 'checkpointCompress' | 'rddCompress' | 'tasks'> {
+function confDriverOptions(conf: SparkConfSettings | undefined, tasks: NonNullable<DriverOptions['tasks']> = {}): Pick<DriverOptions, 'defaultParallelism' | 'broadcastCompress' | 'checkpointCompress' | 'rddCompress' | 'referenceTracking' | 'tasks'> {
   const wait = conf === undefined ? undefined : localityWaitOf(conf);
   return {
     ...(conf?.defaultParallelism === undefined ? {} : { defaultParallelism: conf.defaultParallelism }),
@@ -241,6 +241,7 @@ function confDriverOptions(conf: SparkConfSettings | undefined, tasks: NonNullab
     ...(conf?.broadcastCompress === undefined ? {} : { broadcastCompress: conf.broadcastCompress }),
     ...(conf?.checkpointCompress === true ? { checkpointCompress: true } : {}),
     ...(conf?.rddCompress === true ? { rddCompress: true } : {}),
+    ...(conf?.referenceTracking === false ? { referenceTracking: false } : {}),
   };
 }
 

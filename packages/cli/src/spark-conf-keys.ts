@@ -107,7 +107,12 @@ const SPARK_CONF_KEYS: Readonly<Record<string, (value: string) => string>> = {
     "no JVM: V8's options go in NODE_OPTIONS on 'sluice worker' (the heap: --max-old-space-size=MIB; the young generation: --max-semi-space-size=MIB)",
   'spark.driver.extraJavaOptions': () =>
     "no JVM: V8's options go in NODE_OPTIONS on 'sluice driver' or 'sluice run' (the heap: --max-old-space-size=MIB)",
-  'spark.cleaner.referenceTracking': () => "always on: the map outputs of a shuffle the program no longer reaches are removed from the workers once it is garbage; remove it",
+  'spark.cleaner.referenceTracking': (v) =>
+    `'--conf spark.cleaner.referenceTracking=${v}' on 'sluice run', 'sluice driver' or 'sluice shell' (whether every job of that driver removes the shuffles, persisted RDDs and broadcasts its program no longer reaches once they are garbage collected; true by default, as Spark's)`,
+  'spark.cleaner.periodicGC.interval': () =>
+    "not settable: the driver program's thread is garbage collected after every 64 persisted RDDs or broadcasts it makes (at most once every 10 s) and every 8 RDD checkpoints (at most once a second), so what it drops is cleaned; remove it",
+  'spark.cleaner.referenceTracking.blocking': () =>
+    "'--conf spark.cleaner.referenceTracking.blocking=...' on 'sluice run', 'sluice driver' or 'sluice shell' is taken and has no effect: the cleaning never makes the program wait; remove it",
   'spark.files.maxPartitionBytes': (v) => `sc.textFile(path, minPartitions) in the job ('${v}' is a size; give a number of partitions)`,
   'spark.excludeOnFailure.enabled': () => 'not provided: a failed task is retried, up to 4 attempts; a worker that stops answering is declared lost (--worker-timeout-ms); remove it',
   // The submitting-applications and standalone guides' settings.

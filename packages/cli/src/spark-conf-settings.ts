@@ -23,6 +23,10 @@ import { sparkTimeStringMs } from './spark-time.js';
  *   checkpoints among them) are written LZ4-compressed (default false, Spark's).
  * - `spark.rdd.compress`: whether every job's persisted RDDs keep their blocks LZ4-compressed
  *   (default false, Spark's).
+ * - `spark.cleaner.referenceTracking`: whether every job cleans what its program can no longer
+ *   reach once garbage collected (shuffles, persisted RDDs, broadcasts; Spark's ContextCleaner;
+ *   default true, Spark's). `.blocking` is taken and without effect: the cleaning never waits in
+ *   the program (as Spark's, whose cleaner thread alone waits with it true).
  */
 export interface SparkConfSettings {
   /** spark.locality.wait (ms). */
@@ -37,6 +41,8 @@ export interface SparkConfSettings {
   readonly checkpointCompress?: boolean;
   /** spark.rdd.compress. */
   readonly rddCompress?: boolean;
+  /** spark.cleaner.referenceTracking. */
+  readonly referenceTracking?: boolean;
 }
 
 /**
@@ -100,6 +106,12 @@ export function addSparkConf(given: string, previous: SparkConfSettings): SparkC
       return { ...previous, checkpointCompress: sparkBoolean(key, value) };
     case 'spark.rdd.compress':
       return { ...previous, rddCompress: sparkBoolean(key, value) };
+    case 'spark.cleaner.referenceTracking':
+      return { ...previous, referenceTracking: sparkBoolean(key, value) };
+    case 'spark.cleaner.referenceTracking.blocking':
+      // Spark's cleaner thread waits for each removal with it; the program never waits here.
+      sparkBoolean(key, value);
+      return previous;
     default:
       // spark-properties.ts' table passes only the keys above as --conf: another one here is
       // a mismatch between the two, not the user's mistake.
@@ -115,7 +127,7 @@ function sparkBoolean(key: string, value: string): boolean {
 }
 
 /** The keys addSparkConf takes, as its refusal lists them. */
-const SETTABLE = 'spark.locality.wait, spark.locality.wait.process (.node: 0; .rack: no effect; .legacyResetOnTaskLaunch: false), spark.default.parallelism, spark.broadcast.compress, spark.checkpoint.compress and spark.rdd.compress';
+const SETTABLE = 'spark.locality.wait, spark.locality.wait.process (.node: 0; .rack: no effect; .legacyResetOnTaskLaunch: false), spark.default.parallelism, spark.broadcast.compress, spark.checkpoint.compress, spark.rdd.compress and spark.cleaner.referenceTracking (.blocking: no effect)';
 
 /** The locality wait the settings give (ms), or undefined for the driver's default. */
 export function localityWaitOf(s: SparkConfSettings): number | undefined {

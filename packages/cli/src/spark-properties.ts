@@ -148,6 +148,8 @@ const PROPERTY_OPTIONS: Readonly<Record<string, Partial<Record<PropertiesCommand
   'spark.broadcast.compress': { run: asConf('spark.broadcast.compress'), driver: asConf('spark.broadcast.compress'), shell: asConf('spark.broadcast.compress') },
   'spark.checkpoint.compress': { run: asConf('spark.checkpoint.compress'), driver: asConf('spark.checkpoint.compress'), shell: asConf('spark.checkpoint.compress') },
   'spark.rdd.compress': { run: asConf('spark.rdd.compress'), driver: asConf('spark.rdd.compress'), shell: asConf('spark.rdd.compress') },
+  'spark.cleaner.referenceTracking': { run: asConf('spark.cleaner.referenceTracking'), driver: asConf('spark.cleaner.referenceTracking'), shell: asConf('spark.cleaner.referenceTracking') },
+  'spark.cleaner.referenceTracking.blocking': { run: asConf('spark.cleaner.referenceTracking.blocking'), driver: asConf('spark.cleaner.referenceTracking.blocking'), shell: asConf('spark.cleaner.referenceTracking.blocking') },
 };
 
 /** What `key = value` of a properties file becomes on `command`, or undefined when that command takes no such property. */

@@ -6,7 +6,9 @@
 // and job B run the same program (kept-thread-shuffle.ts): a 4 x 4 shuffle of n records
 // counted twice with a full garbage collection between the counts. As in Spark, the second
 // count reuses the map outputs (its map stage is skipped): the map side computed n records
-// in all, in A and in B (B on A's thread: A's shuffle RDD is garbage by then).
+// in all, in A and in B (B on A's thread: A's shuffle RDD is garbage by then). The same for a
+// persisted RDD of the same id in both jobs (the context cleaner unpersists a collected one):
+// B's second count reads its cached blocks, computing nothing.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LocalCluster, bundleJob, createRootLogger } from '../src/index.js';
@@ -17,9 +19,12 @@ interface Probe {
   readonly first: number;
   readonly second: number;
   readonly mapped: number;
+  readonly cachedFirst: number;
+  readonly cachedSecond: number;
+  readonly cachedMapped: number;
 }
 
-test("a job on a kept driver-program thread keeps its shuffles when the earlier job's RDDs are collected", { timeout: 120_000 }, async () => {
+test("a job on a kept driver-program thread keeps its shuffles and cached blocks when the earlier job's RDDs are collected", { timeout: 120_000 }, async () => {
   const cluster = new LocalCluster({ workers: 1, coresPerWorker: 2, logLevel: 'warn', log: createRootLogger('warn', { pretty: false }) });
   try {
     await cluster.start();
@@ -41,6 +46,9 @@ test("a job on a kept driver-program thread keeps its shuffles when the earlier 
     // Four keys (x % 4) each time; the map side ran once per job: the second count read the first's map outputs.
     assert.deepEqual([a.first, a.second, a.mapped], [4, 4, n]);
     assert.deepEqual([b.first, b.second, b.mapped], [4, 4, n]);
+    // The persisted RDD was computed once a job: A's, collected while B runs, is not unpersisted in B (same id).
+    assert.deepEqual([a.cachedFirst, a.cachedSecond, a.cachedMapped], [n, n, n]);
+    assert.deepEqual([b.cachedFirst, b.cachedSecond, b.cachedMapped], [n, n, n]);
   } finally {
     await cluster.stop();
   }

@@ -78,7 +78,8 @@ const CONF_KEYS: readonly [string, RegExp][] = [
   ['spark.rdd.compress=true', /'--conf spark\.rdd\.compress=true' on 'sluice run', 'sluice driver' or 'sluice shell' .*LZ4-compressed; false by default/],
   ['spark.broadcast.compress=true', /'--conf spark\.broadcast\.compress=true' on 'sluice run', 'sluice driver' or 'sluice shell' .*LZ4-compressed; true by default/],
   ['spark.executor.extraJavaOptions=-XX:+UseG1GC', /no JVM: V8's options go in NODE_OPTIONS on 'sluice worker'/],
-  ['spark.cleaner.referenceTracking=false', /always on/],
+  ['spark.cleaner.periodicGC.interval=30min', /not settable: the driver program's thread is garbage collected after every 64 persisted RDDs or broadcasts/],
+  ['spark.cleaner.referenceTracking=false', /'--conf spark\.cleaner\.referenceTracking=false' on 'sluice run', 'sluice driver' or 'sluice shell' .*persisted RDDs and broadcasts .*true by default, as Spark's/],
 ];
 
 test("--conf with the configuration guide's streaming, scheduling, execution, networking, shuffle and memory keys is refused naming what to do instead", async () => {

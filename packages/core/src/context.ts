@@ -5,6 +5,7 @@ import { joinCheckpointLocation, locationScheme, normalizeCheckpointLocation } f
 import type { CheckpointStore } from './checkpoint/checkpoint-store.js';
 import { openCheckpointStore } from './checkpoint/checkpoint-store-registry.js';
 import { RddCheckpointCleaner } from './checkpoint/rdd-checkpoint-cleaner.js';
+import { ContextCleaner } from './context-cleaner.js';
 import { UNKNOWN_CALL_SITE, laterUserCallStack, userCallSite } from './closure/call-site.js';
 import { captureClosure, type CaptureWarning } from './closure/capture-closure.js';
 import { rememberShipOrigin } from './closure/ship-origin.js';
@@ -107,6 +108,12 @@ export interface ClusterBackend {
   removeBroadcast?(id: number, fromDriver: boolean): Promise<void>;
   /** Drop the map outputs of shuffles nothing will read again (what Spark's ContextCleaner does). */
   removeShuffles?(shuffleIds: readonly number[]): void;
+  /**
+   * spark.cleaner.referenceTracking: whether what the program can no longer reach is cleaned
+   * once garbage collected (shuffles, persisted RDDs, broadcasts; Spark's ContextCleaner);
+   * absent: true, Spark's default. RDD checkpoints follow their own rules (RddCheckpointCleaner).
+   */
+  readonly referenceTracking?: boolean;
   defaultParallelism(): number;
   /**
    * Whether defaultParallelism() is spark.default.parallelism, set on the driver: it is then
@@ -164,8 +171,11 @@ export class SluiceContext {
   /** Registered accumulators, built-in and the user's own (AccumulatorV2), by id: where tasks' updates are merged. */
   private readonly accumulators = new Map<number, RegisteredAccumulator>();
   private readonly runningActions = new RunningActions();
-  /** @internal The RDDs persisted and not unpersisted (getPersistentRDDs). */
-  readonly persistentRdds = new PersistentRdds();
+  /**
+   * @internal The RDDs persisted and not unpersisted (getPersistentRDDs); one collected while
+   * persisted is unpersisted (the context cleaner's RDD half, Spark's doCleanupRDD).
+   */
+  readonly persistentRdds: PersistentRdds;
   private readonly backend: ClusterBackend;
   /**
    * The context cleaner: once the RDD reading a shuffle is garbage, no action can read
@@ -173,6 +183,13 @@ export class SluiceContext {
    * ContextCleaner does the same with weak references).
    */
   private readonly shuffleCleaner = new FinalizationRegistry<number>((shuffleId) => this.removeShuffles([shuffleId]));
+  /**
+   * The context cleaner's persisted-RDD and broadcast half (Spark's doCleanupRDD and
+   * doCleanupBroadcast): a broadcast the program can no longer reach (neither its code nor a
+   * live RDD's function captures it) is removed from the workers and the driver, as destroy()
+   * does; a persisted RDD unpersisted. Undefined with reference tracking off.
+   */
+  private readonly cleaner: ContextCleaner | undefined;
   /** @internal Names, tracks and deletes the checkpoints of RDDs the job's code marked. */
   readonly rddCheckpoints = new RddCheckpointCleaner((message, fields) => this.log('warn', message, { component: 'rdd-checkpoint-cleaner', ...fields }));
   /** The checkpoint directory, normalized: an absolute path or `scheme://...`. */
@@ -197,6 +214,14 @@ export class SluiceContext {
   /** @internal */
   constructor(backend: ClusterBackend) {
     this.backend = backend;
+    const tracking = backend.referenceTracking !== false;
+    this.cleaner = tracking
+      ? new ContextCleaner(
+          { removeRdd: (rddId) => backend.removeRdd(rddId), removeBroadcast: async (id) => backend.removeBroadcast?.(id, true) },
+          (kind, id) => this.log('debug', `cleaned a ${kind === 'rdd' ? 'persisted RDD' : 'broadcast'} the program no longer reaches`, { component: 'context-cleaner', [kind === 'rdd' ? 'rddId' : 'broadcastId']: id }),
+        )
+      : undefined;
+    this.persistentRdds = new PersistentRdds(this.cleaner);
     backend.onTaskAccumulators?.((u) => this.mergeTaskAccumulators(u));
   }
 
@@ -621,7 +646,10 @@ export class SluiceContext {
       }
       put.call(this.backend, id, broadcastBytes(bytes, this.backend.broadcastCompress === true));
     }
-    return new Broadcast(id, value, put === undefined, this.broadcastOwner);
+    const broadcast = new Broadcast(id, value, put === undefined, this.broadcastOwner);
+    // A value travelling inline in tasks (no cluster serving it) has nothing to clean.
+    if (put !== undefined) this.cleaner?.watchBroadcast(broadcast, id);
+    return broadcast;
   }
 
   /**
@@ -754,7 +782,13 @@ export class SluiceContext {
   );
 
   /** What a broadcast's unpersist() and destroy() tell: the workers drop their copies; destroy, the value served too. */
-  private readonly broadcastOwner: BroadcastOwner = { removeBroadcast: async (id, fromDriver) => this.backend.removeBroadcast?.(id, fromDriver) };
+  private readonly broadcastOwner: BroadcastOwner = {
+    removeBroadcast: async (broadcast, fromDriver) => {
+      // Destroyed: nothing left to clean once it is collected.
+      if (fromDriver) this.cleaner?.forget(broadcast);
+      return this.backend.removeBroadcast?.(broadcast.id, fromDriver);
+    },
+  };
 
   /** Ids of broadcasts and accumulators (and accumulators' copies, which are not registered). */
   private readonly newSharedId = (): number => this.nextSharedId++;
@@ -894,6 +928,7 @@ export class SluiceContext {
 
   /** @internal Drop `shuffleId`'s outputs once `rdd` (the RDD that reads it) is garbage. */
   trackShuffle(rdd: RDD<unknown>, shuffleId: number): void {
+    if (this.backend.referenceTracking === false) return;
     this.shuffleCleaner.register(rdd, shuffleId);
   }
 
@@ -1127,6 +1162,7 @@ export class SluiceContext {
   private async stopOutsideListeners(): Promise<void> {
     if (this.stoppedAt !== undefined) return;
     this.stoppedAt = userCallSite();
+    if (this.cleaner !== undefined) this.cleaner.stopped = true;
     for (const hook of [...this.stopHooks]) await hook();
     this.runningActions.cancelAll();
   }

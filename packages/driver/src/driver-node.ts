@@ -95,6 +95,12 @@ export interface DriverOptions {
    * job's persisted RDDs keep their blocks as LZ4 frames (when that is smaller). Default false, as Spark's.
    */
   readonly rddCompress?: boolean;
+  /**
+   * Spark's spark.cleaner.referenceTracking (`--conf` on `sluice driver`, `sluice run` and
+   * `sluice shell`): false and nothing a job's program drops is cleaned until the job ends
+   * (shuffles, persisted RDDs, broadcasts; Spark's ContextCleaner off). Default true, as Spark's.
+   */
+  readonly referenceTracking?: boolean;
   readonly clock?: Clock;
   readonly localDir?: string;
   /** Port of the web UI and /metrics (default: none; the CLI's default is 4040). */
@@ -346,6 +352,7 @@ export class DriverNode {
       broadcastCompress: opts.broadcastCompress !== false,
       ...(opts.checkpointCompress === true ? { checkpointCompress: true } : {}),
       ...(opts.rddCompress === true ? { rddCompress: true } : {}),
+      ...(opts.referenceTracking === false ? { referenceTracking: false } : {}),
       driverRunning: () => this.state === 'running',
       retainedBatches: opts.retainedBatches,
       jobFailureLogLevel: opts.jobFailureLogLevel,

@@ -12,8 +12,15 @@ export interface ShippedBroadcast {
 /** What a Broadcast asks of the driver program's side: the workers drop their copies (unpersist), the driver the value too (destroy). */
 export interface BroadcastOwner {
   /** Resolves once every worker answered. */
-  removeBroadcast(id: number, fromDriver: boolean): Promise<void>;
+  removeBroadcast(broadcast: Broadcast<unknown>, fromDriver: boolean): Promise<void>;
 }
+
+/**
+ * Each broadcast by what its [SHIP]() gave, which a shipped function's captures hold: an RDD or
+ * DStream whose function captured the broadcast keeps it from the context cleaner (as a Spark
+ * closure holds its Broadcast), though the function itself is kept as its source and captures.
+ */
+const capturedBy = new WeakMap<object, Broadcast<unknown>>();
 
 /**
  * A read-only value made available to every task, as Spark's Broadcast. The driver keeps
@@ -73,7 +80,7 @@ export class Broadcast<T> implements Shippable {
   }
 
   private async remove(fromDriver: boolean, blocking: boolean): Promise<void> {
-    const removed = this.owner?.removeBroadcast(this.id, fromDriver);
+    const removed = this.owner?.removeBroadcast(this as Broadcast<unknown>, fromDriver);
     // Not blocking: the workers are told all the same; only the wait is skipped (as Spark's, a failure to reach one is not the caller's).
     if (blocking) await removed;
     else void removed?.catch(() => undefined);
@@ -93,6 +100,7 @@ export class Broadcast<T> implements Shippable {
   [SHIP](): ShippedValue {
     this.assertValid();
     const data: ShippedBroadcast = this.inline ? { id: this.id, value: this.held, inline: true } : { id: this.id, inline: false };
+    capturedBy.set(data, this as Broadcast<unknown>);
     return { type: 'broadcast', data };
   }
 

@@ -79,6 +79,8 @@ export interface JobLaunchSpec {
   readonly uiWebUrl?: string;
   /** Whether the program's persisted RDDs' blocks are LZ4-compressed (spark.rdd.compress; DriverOptions.rddCompress). */
   readonly rddCompress?: boolean;
+  /** Whether the program cleans what it drops once collected (spark.cleaner.referenceTracking; DriverOptions.referenceTracking). */
+  readonly referenceTracking?: boolean;
   /** Where each attempt's files directory is made (sc.addFile's copies, served to workers); default a directory of the system's temporary one. */
   readonly filesRoot?: string;
 }
@@ -253,7 +255,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     const filesDir = path.join(this.spec.filesRoot ?? path.join(os.tmpdir(), `sluice-driver-files-${process.pid}`), runId);
     // A driver killed before it removed it left it (a relaunched job's attempt has a run id of its own, but a restarted driver's job ids start again).
     fs.rmSync(filesDir, { recursive: true, force: true });
-    const data: JobThreadData = { jobId: this.spec.id, appName: this.spec.name, master: this.spec.master ?? 'local', ...(this.spec.uiWebUrl === undefined ? {} : { uiWebUrl: this.spec.uiWebUrl }), bundlePath: this.spec.bundlePath, args: this.spec.args, parallelism: this.parallelism, ...(this.spec.parallelismSet === true ? { parallelismSet: true } : {}), ...(this.spec.broadcastCompress === true ? { broadcastCompress: true } : {}), ...(this.spec.checkpointCompress === true ? { checkpointCompress: true } : {}), ...(this.spec.rddCompress === true ? { rddCompress: true } : {}), workingDir: this.spec.workingDir, filesDir, outputEnd: outputEndLine(runId) };
+    const data: JobThreadData = { jobId: this.spec.id, appName: this.spec.name, master: this.spec.master ?? 'local', ...(this.spec.uiWebUrl === undefined ? {} : { uiWebUrl: this.spec.uiWebUrl }), bundlePath: this.spec.bundlePath, args: this.spec.args, parallelism: this.parallelism, ...(this.spec.parallelismSet === true ? { parallelismSet: true } : {}), ...(this.spec.broadcastCompress === true ? { broadcastCompress: true } : {}), ...(this.spec.checkpointCompress === true ? { checkpointCompress: true } : {}), ...(this.spec.rddCompress === true ? { rddCompress: true } : {}), ...(this.spec.referenceTracking === false ? { referenceTracking: false } : {}), workingDir: this.spec.workingDir, filesDir, outputEnd: outputEndLine(runId) };
     let exitedNow = (): void => undefined;
     const exited = new Promise<void>((r) => (exitedNow = r));
     // The thread calls these only once `a` is set (its events come in later turns).

@@ -21,6 +21,8 @@ export interface JobThreadData {
   readonly checkpointCompress?: boolean;
   /** Whether persisted RDDs' blocks are LZ4-compressed (spark.rdd.compress). */
   readonly rddCompress?: boolean;
+  /** False: what the program drops is not cleaned once collected (spark.cleaner.referenceTracking). */
+  readonly referenceTracking?: boolean;
   /** Where the job's relative paths resolve (setJobWorkingDirectory); undefined: the driver's working directory. */
   readonly workingDir?: string;
   /** The attempt's files directory on the driver, where sc.addFile copies (SparkFiles' root in the program). */

@@ -259,6 +259,7 @@ const backendOf = (data: JobThreadData): ClusterBackend => ({
   broadcastCompress: data.broadcastCompress === true,
   checkpointCompress: data.checkpointCompress === true,
   rddCompress: data.rddCompress === true,
+  referenceTracking: data.referenceTracking !== false,
   async runJob(graph, action, partitions, onPartition, signal, onStart): Promise<JobRunResult> {
     const outputOperation = currentOutputOperation();
     const description = currentJobDescription();
@@ -303,6 +304,8 @@ const backendOf = (data: JobThreadData): ClusterBackend => ({
     return reply.answer;
   },
   async removeRdd(rddId) {
+    // An ended program's RDD (its context's cleaner, on a thread kept for a later job): its ids are the later job's too, and its blocks went with its release.
+    if (programOf !== data) return;
     await requests.request((reqId) => ({ type: 'removeRdd', reqId, rddId }));
   },
   cancelJob(jobId, reason) {
@@ -327,6 +330,8 @@ const backendOf = (data: JobThreadData): ClusterBackend => ({
     outbox.post({ type: 'addFile', ref } satisfies JobToMain);
   },
   async removeBroadcast(id, fromDriver) {
+    // As removeRdd's: an ended program's broadcasts went with its release.
+    if (programOf !== data) return;
     await requests.request((reqId) => ({ type: 'removeBroadcast', reqId, id, fromDriver }));
   },
   removeShuffles(shuffleIds) {
