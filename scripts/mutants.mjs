@@ -11690,7 +11690,23 @@ const MUTATIONS = [
     search: 'addedAt: w.addedAt, removedAt',
     replace: 'addedAt: w.lastHeartbeat, removedAt',
     tests: ['packages/cli/dist/test/ui-executors-browser.test.js'],
+  },  {
+    id: 'stage-task-sort-status-ignored',
+    what: "the stage page's tasks table sorted by Status is in index order: a stage's failed attempts are not brought together",
+    file: 'packages/driver/src/web/stage-page.ts',
+    search: '  Status: (t) => t.status,',
+    replace: '  Status: (t) => t.index,',
+    tests: ['packages/cli/dist/test/ui-tabs-browser.test.js'],
   },
+  {
+    id: 'stage-task-local-sort-desc-ignored',
+    what: "the stage page's tasks table sorted by Index, Attempt, Status or Worker ignores task.desc: always ascending",
+    file: 'packages/driver/src/web/stage-page.ts',
+    search: '  const sign = p.desc ? -1 : 1;',
+    replace: '  const sign = 1;',
+    tests: ['packages/cli/dist/test/ui-tabs-browser.test.js'],
+  },
+
 
 
   {

@@ -216,6 +216,19 @@ test("Environment, Storage, Stages and Executors pages in Chromium, on sluice ru
     assert.equal(failedRows.length, 1);
     assert.match(failedRows[0][4], /ui-tabs\.ts:\d+:\d+$/, 'thrown at the fixture\'s line');
     assert.equal(await page.locator('#summary-metrics').count(), 1, 'a summary over its 2 successful tasks');
+    // Sorted by Status, then Attempt, as Spark's task table sorts any column: ties in launch order (REST taskList's ID order).
+    const tries = (await (await fetch(`${rest}/stages/${retriedStage}/0/taskList?sortBy=ID`)).json()) as { taskId: string; status: string; attempt: number }[];
+    const failedTry = tries.filter((t) => t.status === 'FAILED').map((t) => t.taskId);
+    const succeededTries = tries.filter((t) => t.status === 'SUCCESS').map((t) => t.taskId);
+    assert.deepEqual([failedTry.length, succeededTries.length], [1, 2]);
+    await follow(page, '#tasks a[data-sort=Status]');
+    assert.deepEqual(await shownIds(), [...failedTry, ...succeededTries], 'FAILED before SUCCESS');
+    await follow(page, '#tasks a[data-sort=Status]');
+    assert.deepEqual(await shownIds(), [...succeededTries, ...failedTry], 'descending: SUCCESS first');
+    await follow(page, '#tasks a[data-sort=Attempt]');
+    await follow(page, '#tasks a[data-sort=Attempt]');
+    assert.deepEqual(await shownIds(), [...tries.filter((t) => t.attempt === 1), ...tries.filter((t) => t.attempt === 0)].map((t) => t.taskId), 'the retry first');
+    assert.equal(await page.getAttribute('#tasks', 'data-sort'), 'Attempt');
     await shot(page, 'ui-stage-retried.png');
 
     // Without a browser: bad parameters and unknown pages.

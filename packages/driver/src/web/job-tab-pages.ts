@@ -5,7 +5,7 @@ import { environmentPage } from './environment-page.js';
 import { executorsPage } from './executors-page.js';
 import { badRequestPage, missingPage, type PageReply } from './page-reply.js';
 import { readRest, type EnvironmentView, type ExecutorView, type RddStorageView, type StageDataView, type TaskDataView, type TaskSummaryView } from './rest-views.js';
-import { STAGE_QUANTILES, stagePage, taskListQuery, taskPaging } from './stage-page.js';
+import { STAGE_QUANTILES, sortTasksLocally, stagePage, taskListQuery, taskPaging } from './stage-page.js';
 import { stagesPage } from './stages-page.js';
 import { rddPage, storagePage } from './storage-page.js';
 
@@ -85,7 +85,7 @@ export function jobTabPage(d: DriverNode, j: DriverJob, tab: string, tail: strin
       stagePage(j, {
         stage: stage.body,
         summary: summary.ok ? summary.body : undefined,
-        tasks: list.reverse ? [...tasks.body].reverse() : tasks.body,
+        tasks: list.local ? sortTasksLocally(tasks.body, paging) : list.reverse ? [...tasks.body].reverse() : tasks.body,
         paging,
         addresses,
         now: d.now(),

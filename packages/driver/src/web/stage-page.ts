@@ -11,8 +11,31 @@ import { stageHref, stageProgress } from './stages-page.js';
 export const STAGE_QUANTILES = [0, 0.25, 0.5, 0.75, 1] as const;
 const QUANTILE_NAMES = ['Min', '25th percentile', 'Median', '75th percentile', 'Max'];
 
-/** The tasks table's order: launch order (REST taskList's sortBy ID) or duration (runtime), ascending or not. */
-export type TaskSort = 'ID' | 'Duration';
+/**
+ * The tasks table's order: launch order (REST taskList's sortBy ID) or duration (runtime), or, as
+ * Spark's StagePage sorts its other columns, by index, attempt, status or worker (ties in launch
+ * order): ascending or not.
+ */
+export type TaskSort = 'ID' | 'Duration' | 'Index' | 'Attempt' | 'Status' | 'Worker';
+
+/** The sorts REST taskList cannot do: the page sorts the stage attempt's whole list itself. */
+const LOCAL_SORTS: Readonly<Record<string, (t: TaskDataView) => number | string>> = {
+  Index: (t) => t.index,
+  Attempt: (t) => t.attempt,
+  Status: (t) => t.status,
+  Worker: (t) => t.executorId,
+};
+
+/** One page of `all` (REST taskList's answer in launch order) sorted by a LOCAL_SORTS column. */
+export function sortTasksLocally(all: readonly TaskDataView[], p: TaskPaging): TaskDataView[] {
+  const key = LOCAL_SORTS[p.sort]!;
+  const sign = p.desc ? -1 : 1;
+  const sorted = all
+    .map((t, i) => ({ t, i, k: key(t) }))
+    .sort((a, b) => (a.k < b.k ? -sign : a.k > b.k ? sign : a.i - b.i))
+    .map((x) => x.t);
+  return sorted.slice((p.page - 1) * p.pageSize, p.page * p.pageSize);
+}
 
 /** The tasks table's page, from the query (Spark's StagePage parameters: task.page from 1, task.pageSize, task.sort, task.desc). */
 export interface TaskPaging {
@@ -32,9 +55,9 @@ export function taskPaging(query: URLSearchParams): TaskPaging | string {
   const descRaw = query.get('task.desc') ?? 'false';
   if (!/^[1-9]\d{0,8}$/.test(pageRaw)) return `task.page: '${pageRaw}' is no page number (1, 2, ...)`;
   if (!/^[1-9]\d{0,5}$/.test(sizeRaw)) return `task.pageSize: '${sizeRaw}' is no page size (a whole number, 1 or more)`;
-  if (sort !== 'ID' && sort !== 'Duration') return `task.sort: '${sort}' is neither ID (launch order) nor Duration`;
+  if (sort !== 'ID' && sort !== 'Duration' && !(sort in LOCAL_SORTS)) return `task.sort: '${sort}' is none of ID (launch order), Duration, Index, Attempt, Status and Worker`;
   if (descRaw !== 'true' && descRaw !== 'false') return `task.desc: '${descRaw}' is neither true nor false`;
-  return { page: Number(pageRaw), pageSize: Number(sizeRaw), sort, desc: descRaw === 'true' };
+  return { page: Number(pageRaw), pageSize: Number(sizeRaw), sort: sort as TaskSort, desc: descRaw === 'true' };
 }
 
 /**
@@ -42,13 +65,15 @@ export function taskPaging(query: URLSearchParams): TaskPaging | string {
  * runtime, -runtime for Duration descending), and whether to reverse what it answers (the last
  * ones in launch order, newest first: taskList has no descending ID).
  */
-export function taskListQuery(p: TaskPaging, total: number): { query: Record<string, string>; reverse: boolean } {
+export function taskListQuery(p: TaskPaging, total: number): { query: Record<string, string>; reverse: boolean; local: boolean } {
+  // Sorted here (sortTasksLocally): every attempt, in launch order.
+  if (p.sort in LOCAL_SORTS) return { query: { offset: '0', length: String(Math.max(1, total)), sortBy: 'ID' }, reverse: false, local: true };
   if (p.sort === 'ID' && p.desc) {
     const end = Math.max(0, total - (p.page - 1) * p.pageSize);
     const offset = Math.max(0, total - p.page * p.pageSize);
-    return { query: { offset: String(offset), length: String(end - offset), sortBy: 'ID' }, reverse: true };
+    return { query: { offset: String(offset), length: String(end - offset), sortBy: 'ID' }, reverse: true, local: false };
   }
-  return { query: { offset: String((p.page - 1) * p.pageSize), length: String(p.pageSize), sortBy: p.sort === 'ID' ? 'ID' : p.desc ? '-runtime' : 'runtime' }, reverse: false };
+  return { query: { offset: String((p.page - 1) * p.pageSize), length: String(p.pageSize), sortBy: p.sort === 'ID' ? 'ID' : p.desc ? '-runtime' : 'runtime' }, reverse: false, local: false };
 }
 
 export interface StagePageData {
@@ -170,7 +195,7 @@ export function stagePage(j: DriverJob, data: StagePageData): string {
         bytes(t.taskMetrics.shuffleReadMetrics.totalBytesRead),
       )}</td><td>${escapeHtml(bytes(t.taskMetrics.shuffleWriteMetrics.bytesWritten))}</td><td class="error">${escapeHtml(t.errorMessage ?? '')}</td></tr>`,
   );
-  const head = ['Index', sortHeader('ID', 'Task ID'), 'Attempt', 'Status', 'Locality Level', 'Worker', 'Host', 'Launch Time', sortHeader('Duration', 'Duration'), 'Shuffle Read', 'Shuffle Write', 'Errors']
+  const head = [sortHeader('Index', 'Index'), sortHeader('ID', 'Task ID'), sortHeader('Attempt', 'Attempt'), sortHeader('Status', 'Status'), 'Locality Level', sortHeader('Worker', 'Worker'), 'Host', 'Launch Time', sortHeader('Duration', 'Duration'), 'Shuffle Read', 'Shuffle Write', 'Errors']
     .map((h) => `<th>${h.startsWith('<a ') ? h : escapeHtml(h)}</th>`)
     .join('');
   const pageLinks = Array.from({ length: pages }, (_, i) => i + 1)
