@@ -207,7 +207,7 @@ function speculationOptions(c: Command): Command {
     )
     .option(
       '--conf <KEY=VALUE>',
-      `${CONF_HELP}; also spark.locality.wait (or .process; how long a task that prefers a worker, its cached partition or received block there, waits for a slot there before it runs anywhere: '3s', '500ms', '0'; default 500ms), spark.default.parallelism (sc.defaultParallelism: parallelize's partitions, reduceByKey's without a count; default the cluster's cores, at least 2) spark.broadcast.compress (broadcast values LZ4-compressed; default true, Spark's), spark.checkpoint.compress (RDD and state checkpoints LZ4-compressed; default false, Spark's) and spark.cleaner.referenceTracking (false: the shuffles, persisted RDDs and broadcasts a program drops stay until its job ends; default true, Spark's), for every job of this driver`,
+      `${CONF_HELP}; also spark.locality.wait (or .process; how long a task that prefers a worker, its cached partition or received block there, waits for a slot there before it runs anywhere: '3s', '500ms', '0'; default 500ms), spark.default.parallelism (sc.defaultParallelism: parallelize's partitions, reduceByKey's without a count; default the cluster's cores, at least 2) spark.broadcast.compress (broadcast values LZ4-compressed; default true, Spark's), spark.shuffle.reduceLocality.enabled (a reduce task prefers the workers holding a fifth or more of its input; default true, Spark's), spark.checkpoint.compress (RDD and state checkpoints LZ4-compressed; default false, Spark's) and spark.cleaner.referenceTracking (false: the shuffles, persisted RDDs and broadcasts a program drops stay until its job ends; default true, Spark's), for every job of this driver`,
       (v: string, prev: SparkConfSettings | undefined) => addSparkConf(v, prev ?? {}),
     );
 }
@@ -237,7 +237,7 @@ function confDriverOptions(conf: SparkConfSettings | undefined, tasks: NonNullab
   const wait = conf === undefined ? undefined : localityWaitOf(conf);
   return {
     ...(conf?.defaultParallelism === undefined ? {} : { defaultParallelism: conf.defaultParallelism }),
-    tasks: { ...tasks, ...(wait === undefined ? {} : { localityWaitMs: wait }) },
+    tasks: { ...tasks, ...(wait === undefined ? {} : { localityWaitMs: wait }), ...(conf?.reduceLocality === undefined ? {} : { reduceLocality: conf.reduceLocality }) },
     ...(conf?.broadcastCompress === undefined ? {} : { broadcastCompress: conf.broadcastCompress }),
     ...(conf?.checkpointCompress === true ? { checkpointCompress: true } : {}),
     ...(conf?.rddCompress === true ? { rddCompress: true } : {}),

@@ -75,6 +75,8 @@ const SPARK_CONF_KEYS: Readonly<Record<string, (value: string) => string>> = {
     v.toLowerCase() === 'lz4' || v.endsWith('.LZ4CompressionCodec')
       ? "lz4 is the codec of 'sluice worker --shuffle-compress' (and 'sluice run --shuffle-compress'); nothing else to set"
       : `'${v.slice(0, 100)}' is not provided: the one codec is lz4 ('sluice worker --shuffle-compress', or 'sluice run --shuffle-compress'); zstd, snappy and lzf are not implemented. Output files: rdd.saveAsTextFile(dir, 'gzip') or 'deflate'`,
+  'spark.shuffle.reduceLocality.enabled': (v) =>
+    `'--conf spark.shuffle.reduceLocality.enabled=${v}' on 'sluice run', 'sluice driver' or 'sluice shell' (whether the reduce tasks of every job of that driver prefer the workers holding a fifth or more of their input; true by default, as Spark's)`,
   'spark.rdd.compress': (v) =>
     `'--conf spark.rdd.compress=${v}' on 'sluice run', 'sluice driver' or 'sluice shell' (whether every job of that driver keeps its persisted RDDs' blocks LZ4-compressed; false by default, as Spark's)`,
   'spark.broadcast.compress': (v) =>

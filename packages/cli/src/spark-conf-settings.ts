@@ -27,6 +27,8 @@ import { sparkTimeStringMs } from './spark-time.js';
  *   reach once garbage collected (shuffles, persisted RDDs, broadcasts; Spark's ContextCleaner;
  *   default true, Spark's). `.blocking` is taken and without effect: the cleaning never waits in
  *   the program (as Spark's, whose cleaner thread alone waits with it true).
+ * - `spark.shuffle.reduceLocality.enabled`: whether a shuffle's reduce tasks prefer the workers
+ *   holding much of their input (default true, Spark's).
  */
 export interface SparkConfSettings {
   /** spark.locality.wait (ms). */
@@ -43,6 +45,8 @@ export interface SparkConfSettings {
   readonly rddCompress?: boolean;
   /** spark.cleaner.referenceTracking. */
   readonly referenceTracking?: boolean;
+  /** spark.shuffle.reduceLocality.enabled. */
+  readonly reduceLocality?: boolean;
 }
 
 /**
@@ -112,6 +116,8 @@ export function addSparkConf(given: string, previous: SparkConfSettings): SparkC
       // Spark's cleaner thread waits for each removal with it; the program never waits here.
       sparkBoolean(key, value);
       return previous;
+    case 'spark.shuffle.reduceLocality.enabled':
+      return { ...previous, reduceLocality: sparkBoolean(key, value) };
     default:
       // spark-properties.ts' table passes only the keys above as --conf: another one here is
       // a mismatch between the two, not the user's mistake.
@@ -127,7 +133,7 @@ function sparkBoolean(key: string, value: string): boolean {
 }
 
 /** The keys addSparkConf takes, as its refusal lists them. */
-const SETTABLE = 'spark.locality.wait, spark.locality.wait.process (.node: 0; .rack: no effect; .legacyResetOnTaskLaunch: false), spark.default.parallelism, spark.broadcast.compress, spark.checkpoint.compress, spark.rdd.compress and spark.cleaner.referenceTracking (.blocking: no effect)';
+const SETTABLE = 'spark.locality.wait, spark.locality.wait.process (.node: 0; .rack: no effect; .legacyResetOnTaskLaunch: false), spark.default.parallelism, spark.broadcast.compress, spark.checkpoint.compress, spark.rdd.compress, spark.shuffle.reduceLocality.enabled and spark.cleaner.referenceTracking (.blocking: no effect)';
 
 /** The locality wait the settings give (ms), or undefined for the driver's default. */
 export function localityWaitOf(s: SparkConfSettings): number | undefined {

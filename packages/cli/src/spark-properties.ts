@@ -150,6 +150,7 @@ const PROPERTY_OPTIONS: Readonly<Record<string, Partial<Record<PropertiesCommand
   'spark.rdd.compress': { run: asConf('spark.rdd.compress'), driver: asConf('spark.rdd.compress'), shell: asConf('spark.rdd.compress') },
   'spark.cleaner.referenceTracking': { run: asConf('spark.cleaner.referenceTracking'), driver: asConf('spark.cleaner.referenceTracking'), shell: asConf('spark.cleaner.referenceTracking') },
   'spark.cleaner.referenceTracking.blocking': { run: asConf('spark.cleaner.referenceTracking.blocking'), driver: asConf('spark.cleaner.referenceTracking.blocking'), shell: asConf('spark.cleaner.referenceTracking.blocking') },
+  'spark.shuffle.reduceLocality.enabled': { run: asConf('spark.shuffle.reduceLocality.enabled'), driver: asConf('spark.shuffle.reduceLocality.enabled'), shell: asConf('spark.shuffle.reduceLocality.enabled') },
 };
 
 /** What `key = value` of a properties file becomes on `command`, or undefined when that command takes no such property. */

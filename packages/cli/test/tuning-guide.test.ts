@@ -186,11 +186,11 @@ test("--task-max-failures (Spark's spark.task.maxFailures) sets the attempts of 
   assert.match(zero.stderr, /--task-max-failures/, show(zero));
 });
 
-test("spark.stage.maxConsecutiveAttempts in sluice run's properties file is --stage-max-consecutive-attempts: the driver runs with it (REST environment); a value that is not an int is refused with Spark's words, nothing run", async () => {
+test("spark.stage.maxConsecutiveAttempts in sluice run's properties file is --stage-max-consecutive-attempts, spark.shuffle.reduceLocality.enabled false turns reduce-side locality off: the driver runs with them (REST environment); a value that is not an int is refused with Spark's words, nothing run", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-tuning-stage-'));
   const stop = path.join(dir, 'stop');
   const props = path.join(dir, 'spark.conf');
-  fs.writeFileSync(props, 'spark.stage.maxConsecutiveAttempts 7\n');
+  fs.writeFileSync(props, 'spark.stage.maxConsecutiveAttempts 7\nspark.shuffle.reduceLocality.enabled false\n');
   const port = await freePort();
   const child = spawn(process.execPath, [CLI_BIN, 'run', '--web-port', String(port), '--properties-file', props, JOB, 'ui', stop], { cwd: REPO_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -202,7 +202,7 @@ test("spark.stage.maxConsecutiveAttempts in sluice run's properties file is --st
     const m = /^http:\/\/127\.0\.0\.1:\d+\/jobs\/([^/]+)\/$/.exec(url);
     assert.ok(m, `${url}\n${stderr}`);
     const env = (await (await fetch(`http://127.0.0.1:${port}/api/v1/applications/${m[1]}/environment`)).json()) as { sparkProperties: [string, string][] };
-    assert.deepEqual(env.sparkProperties.filter(([k]) => k === 'spark.stage.maxConsecutiveAttempts'), [['spark.stage.maxConsecutiveAttempts', '7']]);
+    assert.deepEqual(env.sparkProperties.filter(([k]) => k === 'spark.stage.maxConsecutiveAttempts' || k === 'spark.shuffle.reduceLocality.enabled'), [['spark.shuffle.reduceLocality.enabled', 'false'], ['spark.stage.maxConsecutiveAttempts', '7']]);
     fs.writeFileSync(stop, '');
     assert.equal(await within(exited, 90_000, 'sluice run to exit'), 0, stderr);
   } finally {

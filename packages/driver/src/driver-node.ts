@@ -174,6 +174,8 @@ export const DEFAULT_TASK_OPTIONS: TaskSetOptions = {
   pipelineMaxTaskMs: 50,
   // Spark's spark.stage.maxConsecutiveAttempts default.
   maxConsecutiveStageAttempts: MAX_CONSECUTIVE_STAGE_ATTEMPTS,
+  // Spark's spark.shuffle.reduceLocality.enabled default.
+  reduceLocality: true,
 };
 
 type State = 'new' | 'running' | 'stopped';

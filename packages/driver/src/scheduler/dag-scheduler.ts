@@ -34,6 +34,7 @@ import { coalescePartitions, type PartitionRange } from './coalesced-partitions.
 import { MapOutputTracker } from './map-output-tracker.js';
 import { placedWorker, placementOrder } from './consistent-placement.js';
 import { preferredLocations, type PlaceLookup } from './preferred-locations.js';
+import { largestOutputHolders } from './reduce-locality.js';
 import { partitionsTouched, sameStageRddInfos, shuffleDependencies, shufflesRead, stagePlan, stageRddInfos, taskSlicer, type ShuffleDependencyInfo } from './stage-plan.js';
 import type { TaskScheduler } from './task-scheduler.js';
 import { TaskSetManager, taskSetOptions, type RunningTaskInfo, type StageCallbacks, type StageProgress, type TaskSetEnd, type TaskSetOptions } from './task-set-manager.js';
@@ -1015,6 +1016,18 @@ export class DAGScheduler implements RegistryListener {
     return ids.filter((w) => this.registry.get(w) !== undefined);
   }
 
+  /**
+   * The live workers a reduce task over partition `reduce` of shuffle `shuffleId` prefers: those
+   * holding at least a fifth of its bytes among the map outputs its task set was given
+   * (`mapOutputs`), as Spark's getPreferredLocationsForShuffle (reduce-locality.ts).
+   */
+  private reducePlaces(jobId: string, shuffleId: number, numReduces: number, reduce: number, mapOutputs: Record<number, MapOutputLocation[]>): string[] {
+    const locations = mapOutputs[shuffleId];
+    if (locations === undefined) return [];
+    const statuses = this.mapOutputs.statuses(jobId, shuffleId);
+    return largestOutputHolders(locations, numReduces, (m) => statuses[m]?.size(reduce)).filter((w) => this.registry.get(w) !== undefined);
+  }
+
   /** The workers a direct input's placement chooses among (not leaving), in Spark's order; read once per call of `placeable`'s maker. */
   private placeableWorkers(): () => readonly WorkerInfo[] {
     let sorted: readonly WorkerInfo[] | undefined;
@@ -1076,10 +1089,13 @@ export class DAGScheduler implements RegistryListener {
     const blockNodes = Object.values(plan.nodes).filter((n) => n.op.kind === 'blocks');
     // Direct inputs whose partitions prefer a worker (a hash over the workers as the task set is made).
     const hasPlacements = Object.values(plan.nodes).some((n) => n.op.kind === 'directInput' && n.op.placements);
+    // Reduce-side locality (Spark's spark.shuffle.reduceLocality.enabled, on by default): a shuffle's
+    // reduce task prefers the workers holding much of its input (ShuffledRDD.getPreferredLocations).
+    const reduceLocality = this.options.reduceLocality !== false && Object.values(plan.nodes).some((n) => n.op.kind === 'shuffled');
     const placeable = this.placeableWorkers();
     const places: PlaceLookup = {
       cached: (n, split) => this.blockLocations.workersFor(blockIdForRdd(job.jobId, n.id, split)) ?? [],
-      own: (n, split) => this.ownPlaces(n, split, placeable),
+      own: (n, split) => (reduceLocality && n.op.kind === 'shuffled' ? this.reducePlaces(job.jobId, n.op.shuffle.shuffleId, n.op.shuffle.partitioner.numPartitions, split, mapOutputs) : this.ownPlaces(n, split, placeable)),
     };
     // The stage's part of every task, encoded once when its first task launches.
     let stage: StageDescription | undefined;
@@ -1129,7 +1145,7 @@ export class DAGScheduler implements RegistryListener {
         return desc;
       },
       // Left out when no task of the stage can prefer a worker (the set's offers then skip asking).
-      preferredWorkers: cachedNodes.length === 0 && blockNodes.length === 0 && !hasPlacements ? undefined : (partition) => preferredLocations(plan, partition, places),
+      preferredWorkers: cachedNodes.length === 0 && blockNodes.length === 0 && !hasPlacements && !reduceLocality ? undefined : (partition) => preferredLocations(plan, partition, places),
       alreadyDone,
       // Spark's handleTaskCompletion on a FetchFailed of an older attempt: ignored once the stage
       // was submitted again ("Ignoring fetch failure from ... as it's from ... attempt"); before

@@ -127,6 +127,11 @@ export interface TaskSetOptions {
    * comparison, failed attempts >= it: 1 or less aborts at the first fetch failure.
    */
   readonly maxConsecutiveStageAttempts?: number;
+  /**
+   * Spark's spark.shuffle.reduceLocality.enabled (unset: true, Spark's default): a shuffle's reduce
+   * task prefers the workers holding at least a fifth of its input (the DAG scheduler's).
+   */
+  readonly reduceLocality?: boolean;
 }
 
 /**

@@ -28,6 +28,7 @@ export function environmentInfo(d: DriverNode, j: DriverJob): unknown {
     ['spark.starvation.timeout', `${o.starvationTimeoutMs ?? DEFAULT_STARVATION_TIMEOUT_MS}ms`],
     ['spark.task.maxFailures', String(t.maxFailures)],
     ['spark.stage.maxConsecutiveAttempts', String(t.maxConsecutiveStageAttempts ?? MAX_CONSECUTIVE_STAGE_ATTEMPTS)],
+    ['spark.shuffle.reduceLocality.enabled', String(t.reduceLocality !== false)],
     ['spark.speculation', String(t.speculation)],
     ['spark.driver.maxResultSize', String(t.maxResultSizeBytes ?? 0)],
     ['spark.streaming.ui.retainedBatches', String(o.retainedBatches ?? DEFAULT_RETAINED_BATCHES)],
