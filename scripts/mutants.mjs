@@ -997,6 +997,31 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/task-out-of-heap.test.js'],
   },
   {
+    id: 'worker-heartbeat-rss-emfile-throws',
+    what: "the heartbeat reads the worker's resident set with process.memoryUsage.rss(), which throws EMFILE (it opens /proc/self/stat) in a process out of descriptors: thrown from the heartbeat's timer, it kills the worker",
+    file: 'packages/worker/src/worker-node.ts',
+    search: '      rss_bytes: residentSetBytes(),',
+    replace: '      rss_bytes: process.memoryUsage.rss(),',
+    tests: ['packages/cli/dist/test/worker-out-of-fds.test.js'],
+  },
+  {
+    id: 'thread-emfile-unexplained',
+    what: "a task thread that cannot start or load its code for want of descriptors fails its task with Node's bare 'Worker initialization failure: EMFILE', naming no limit",
+    file: 'packages/worker/src/executor/thread-out-of-memory.ts',
+    search: '  if (isTooManyOpenFiles(err) || /\\bE[MN]FILE\\b/.test(err.message)) return',
+    replace: '  if (Math.random() > 2) return',
+    tests: ['packages/cli/dist/test/worker-out-of-fds.test.js'],
+  },
+
+  {
+    id: 'bundle-get-emfile-unexplained',
+    what: "a worker that cannot write or open a job's bundle for want of descriptors fails the task with the bare EMFILE, naming no limit",
+    file: 'packages/worker/src/executor/executor.ts',
+    search: "${isTooManyOpenFiles(err) ? `. ${tooManyOpenFilesFix('This worker process')}` : ''}`;",
+    replace: "${''}`;",
+    tests: ['packages/cli/dist/test/worker-out-of-fds.test.js'],
+  },
+  {
     id: 'disk-full-job-code-lost',
     what: 'a job whose task failed for want of space after its retries fails as SLUICE_TASK_FAILED, not SLUICE_DISK_FULL',
     file: 'packages/driver/src/scheduler/dag-scheduler.ts',
@@ -11796,14 +11821,6 @@ const MUTATIONS = [
     search: '/ECONNREFUSED|No connection established/.test(err.details) ? await unreachableReason(address)',
     replace: '/ECONNREFUSED|No connection established/.test(err.details) && false ? await unreachableReason(address)',
     tests: [{ file: 'packages/cli/dist/test/driver-restart.test.js', pattern: 'kill -9 of a driver' }],
-  },
-  {
-    id: 'graph-mismatch-no-creation-site',
-    what: "a job refused for streams that differ from its checkpoint's names the code's stream by its id alone ('stream 3: ... code has WindowedDStream(...)'), not by the program's line that made it",
-    file: 'packages/core/src/streaming/streaming-context.ts',
-    search: 'return site === undefined ? d : `${d}, made by ${site}`;',
-    replace: 'return d;',
-    tests: [{ file: 'packages/cli/dist/test/supervise.test.js', pattern: 'damaged' }],
   },
   {
     id: 'dag-persisted-kept-after-unpersist',

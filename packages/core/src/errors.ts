@@ -90,6 +90,28 @@ export function isDiskFull(err: unknown): boolean {
   return false;
 }
 
+/** The errno codes of an open refused for want of file descriptors: the process's limit (EMFILE) or the system's (ENFILE). */
+const TOO_MANY_OPEN_FILES_ERRNOS: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE']);
+
+/** Whether `err`, or an error it was caused by, is a file or socket refused because the process (or the system) has too many open. */
+export function isTooManyOpenFiles(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && TOO_MANY_OPEN_FILES_ERRNOS.has(code)) return true;
+  }
+  return false;
+}
+
+/**
+ * What to do when `who` (e.g. "this worker process") ran out of file descriptors, for the
+ * end of a message: its files, sockets, pipes and each task thread's event loop all take
+ * one, up to its RLIMIT_NOFILE. Spark's answer to "Too many open files" is the same: raise
+ * the limit where the process is started.
+ */
+export function tooManyOpenFilesFix(who: string): string {
+  return `${who} has as many files, sockets and pipes open as its limit allows (EMFILE: its \`ulimit -n\`, RLIMIT_NOFILE; ENFILE: the system's fs.file-max). Raise the limit where the process is started: \`ulimit -n 65536\` in its shell, LimitNOFILE=65536 in a systemd unit, --ulimit nofile=65536:65536 with docker run; or give it fewer --cores (each task thread holds a few)`;
+}
+
 /**
  * A write refused because its disk (or quota) is full. The message names the path, what was
  * being written and by whom, and what to do: free space there, or point `fix` elsewhere.

@@ -1,5 +1,6 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { wire } from '@sluice/core/internal';
+import { memoryUsage } from './memory-usage.js';
 
 /**
  * The worker process's own figures for its heartbeat: heap, CPU time and the delay of
@@ -27,7 +28,7 @@ export class ProcessStats {
 
   /** Figures now; the loop-delay histogram starts again from empty. */
   sample(): wire.WorkerProcess {
-    const mem = process.memoryUsage();
+    const mem = memoryUsage();
     const cpu = process.cpuUsage();
     const h = this.loop;
     // The histogram is in nanoseconds and includes the 20 ms sampling period itself.

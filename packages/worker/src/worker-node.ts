@@ -26,6 +26,7 @@ import {
   secretMetadata,
   serverCredentials,
   serverOptions,
+  tooManyOpenFilesFix,
   unreachableReason,
   type SecurityConfig,
   type ThreadCode,
@@ -44,6 +45,7 @@ import { BlockManager } from './storage/block-manager.js';
 import { BlockMigrator } from './storage/block-migrator.js';
 import { MemoryReleaser } from './storage/memory-release.js';
 import { DEFAULT_REGISTRATION_RETRY_INTERVAL_MS, RegistrationSchedule } from './registration-retry.js';
+import { memoryUsage, residentSetBytes } from './memory-usage.js';
 
 /** Default bound of a worker's in-memory blocks: a quarter of the machine's memory, at most 1 GiB. */
 export function defaultMemoryLimit(): number {
@@ -216,7 +218,7 @@ export class WorkerNode {
     // they were made): all of them are added, so the ones dropped count (the held ones
     // are in the blocks' bytes). The replicas' reused memory kept free is not garbage either.
     this.memory = new MemoryReleaser(
-      () => Math.max(0, process.memoryUsage().arrayBuffers + this.executor.movedInBytes - this.blocks.memoryBytes - this.blocks.pool.freeBytes),
+      () => Math.max(0, memoryUsage().arrayBuffers + this.executor.movedInBytes - this.blocks.memoryBytes - this.blocks.pool.freeBytes),
       () => true,
     );
     // The replicas' memory kept free is garbage once dropped (idle 2 s after the last
@@ -304,7 +306,9 @@ export class WorkerNode {
     const bind = `${this.opts.bind ?? '127.0.0.1'}:${this.opts.port ?? 0}`;
     this.boundPort = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(bind, serverCredentials(this.opts.security), (err, port) =>
-        err ? reject(new SluiceError('SLUICE_IO', `worker cannot listen on ${bind}: ${listenFailure(err)}; use --port to pick another port (0: any free port)`, { cause: err })) : resolve(port),
+        err
+          ? reject(new SluiceError('SLUICE_IO', `worker cannot listen on ${bind}: ${listenFailure(err)}; ${/\bEMFILE\b|\bENFILE\b/.test(err.message) ? tooManyOpenFilesFix('this worker process') : 'use --port to pick another port (0: any free port)'}`, { cause: err }))
+          : resolve(port),
       ),
     );
     if (!this.driverClientOrUndefined) {
@@ -494,7 +498,7 @@ export class WorkerNode {
       memory_bytes: s.memoryBytes,
       disk_bytes: s.diskBytes,
       memory_limit_bytes: s.memoryLimitBytes,
-      rss_bytes: process.memoryUsage.rss(),
+      rss_bytes: residentSetBytes(),
       broadcast_blocks: this.executor.broadcastCount,
     };
   }

@@ -3,6 +3,8 @@ import {
   DEFAULT_RECEIVER_MAX_BUFFERED_RECORDS,
   concatOwned,
   isDiskFull,
+  isTooManyOpenFiles,
+  tooManyOpenFilesFix,
   isLineBlock,
   linePieces,
   parseReceivedBlockId,
@@ -175,8 +177,9 @@ export class Executor {
     try {
       bundlePath = await this.bundles(task.jobId, task.bundleSha256);
     } catch (err) {
-      log().error({ err }, 'cannot get job bundle');
-      return { error: { code: isDiskFull(err) ? 'SLUICE_DISK_FULL' : 'SLUICE_JOB_LOAD', message: `worker cannot get the job bundle: ${(err as Error).message}`, stack: '' } };
+      const message = `worker cannot get the job bundle: ${(err as Error).message}${isTooManyOpenFiles(err) ? `. ${tooManyOpenFilesFix('This worker process')}` : ''}`;
+      log().error({ err, message }, 'cannot get job bundle');
+      return { error: { code: isDiskFull(err) ? 'SLUICE_DISK_FULL' : 'SLUICE_JOB_LOAD', message, stack: '' } };
     }
     if (task.files !== undefined && task.files.length > 0) {
       try {

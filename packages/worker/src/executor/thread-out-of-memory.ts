@@ -1,4 +1,5 @@
 import { getHeapStatistics } from 'node:v8';
+import { isTooManyOpenFiles, tooManyOpenFilesFix } from '@sluice/core/internal';
 
 /** The code of the error Node gives a worker thread it stopped because its heap reached V8's limit. */
 const OUT_OF_MEMORY_CODE = 'ERR_WORKER_OUT_OF_MEMORY';
@@ -16,6 +17,8 @@ const OUT_OF_MEMORY_CODE = 'ERR_WORKER_OUT_OF_MEMORY';
  */
 export function threadDeathReason(err: unknown, what: 'task' | 'receiver'): string {
   if (!(err instanceof Error)) return String(err);
+  // A thread that cannot start for want of descriptors: ERR_WORKER_INIT_FAILED, 'Worker initialization failure: EMFILE'.
+  if (isTooManyOpenFiles(err) || /\bE[MN]FILE\b/.test(err.message)) return `${err.name}: ${err.message}. ${tooManyOpenFilesFix('This worker process')}`;
   if ((err as NodeJS.ErrnoException).code !== OUT_OF_MEMORY_CODE) return `${err.name}: ${err.message}`;
   const limitMiB = Math.round(getHeapStatistics().heap_size_limit / (1024 * 1024));
   const keepLess =
