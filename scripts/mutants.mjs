@@ -11823,6 +11823,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/driver-restart.test.js', pattern: 'kill -9 of a driver' }],
   },
   {
+    id: 'graph-mismatch-no-creation-site',
+    what: "a job refused for streams that differ from its checkpoint's names the code's stream by its id alone ('stream 3: ... code has WindowedDStream(...)'), not by the program's line that made it",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: 'return site === undefined ? d : `${d}, made by ${site}`;',
+    replace: 'return d;',
+    tests: [{ file: 'packages/cli/dist/test/supervise.test.js', pattern: 'damaged' }],
+  },
+  {
     id: 'dag-persisted-kept-after-unpersist',
     what: "the DAG scheduler keeps an unpersisted RDD among the job's persisted RDDs: a stream's table grows by each batch's persisted RDDs for as long as it runs",
     file: 'packages/driver/src/scheduler/dag-scheduler.ts',

@@ -165,6 +165,11 @@ test('sluice submit --supervise of a job whose every metadata checkpoint is dama
     assert.equal(changed.code, 1, changed.stderr);
     assert.deepEqual(changed.stdout.split('\n').filter((l) => l === 'ATTEMPT'), ['ATTEMPT'], `${changed.stderr}\n${driver.logLines.filter((l) => l.includes('restart')).join('\n')}`);
     assert.match(changed.stderr, /SLUICE_CHECKPOINT.*the job's streams differ from those of the checkpoint in .*WindowedDStream/, changed.stderr);
+    // The code's stream named by the program's line that made it (the fixture's text gives line and column).
+    const src = fs.readFileSync(fixture('supervise-checkpoint.ts'), 'utf8').split('\n');
+    const wline = src.findIndex((l) => l.includes('counts.window(')) + 1;
+    const wcol = src[wline - 1]!.indexOf('.window(') + 2;
+    assert.ok(changed.stderr.includes(`, made by window at ${fs.realpathSync(fixture('supervise-checkpoint.ts'))}:${wline}:${wcol}`), changed.stderr);
     assert.match(changed.stderr, /--supervise does not restart it: the job's streams differ from those its checkpoint recorded/, changed.stderr);
     assert.equal(restarted().length, 0, driver.logLines.join('\n'));
     const thrown = await runCli(['submit', '--driver', driver.address, '--supervise', '--max-restarts', '1', fixture('always-throws.ts')], { env, timeoutMs: 60_000 });

@@ -467,7 +467,12 @@ export class StreamingContext {
       );
     }
     const md = found.metadata;
-    const diffs = fingerprintDifferences(md.fingerprint, this.fingerprint());
+    // A stream of the code that differs is named by where the program made it (its id alone is the order of making).
+    const diffs = fingerprintDifferences(md.fingerprint, this.fingerprint()).map((d) => {
+      const id = /^stream (\d+):/.exec(d)?.[1];
+      const site = id === undefined || d.endsWith(', not in the code') ? undefined : creationSiteText(this.streams.find((x) => x.id === Number(id))?.creationSite);
+      return site === undefined ? d : `${d}, made by ${site}`;
+    });
     if (diffs.length > 0) {
       throw new CheckpointGraphMismatchError(
         `the job's streams differ from those of the checkpoint in '${this.checkpointDir}' (${found.file}): ${diffs.join('; ')}. ` +
