@@ -148,7 +148,11 @@ export function withFaultCluster<T>(fn: (h: ClusterHandle, procs: Map<string, Ch
   const lines: string[] = [];
   const keep = { write: (s: string) => lines.push(s.trimEnd()) > DRIVER_LOG_LINES && lines.shift() };
   const log = process.env.SLUICE_TEST_LOG === undefined ? { log: pino({ level: 'warn', base: null, timestamp: pino.stdTimeFunctions.isoTime }, keep) } : {};
-  return withCluster({ workers: 0, logLevel: 'error', workerArgs: ['--peer-connect-timeout', '120s'], driver: { workerTimeoutMs, heartbeatIntervalMs: 500, tasks: { speculation: true } }, ...log }, async (h) => {
+  // Reduce-side locality off (spark.shuffle.reduceLocality.enabled false): these tests fault the
+  // worker a reduce task fetches from, so a reduce task must read from another worker. With it
+  // on, map outputs that all landed on one worker (a busy machine, a worker just woken) send
+  // every reduce task there, reading only its own outputs, and the fault never comes.
+  return withCluster({ workers: 0, logLevel: 'error', workerArgs: ['--peer-connect-timeout', '120s'], driver: { workerTimeoutMs, heartbeatIntervalMs: 500, tasks: { speculation: true, reduceLocality: false } }, ...log }, async (h) => {
     driverLogs.set(h.cluster, lines);
     const procs = new Map<string, ChildProcess>();
     await addWorkers(h, workers, procs);
