@@ -12190,6 +12190,22 @@ const MUTATIONS = [
     replace: '    const tracking = true;\n',
     tests: ['packages/cli/dist/test/context-cleaner.test.js'],
   },
+  {
+    id: 'housekeeping-calls-unlimited',
+    what: 'the driver sends a worker every removal of a burst at once (a program unpersisting 300 RDDs in a loop without awaiting): the calls past the worker\'s 256 per peer are refused, unretried, and their blocks stay on the worker',
+    file: 'packages/driver/src/rpc/worker-endpoint.ts',
+    search: 'export const HOUSEKEEPING_CALLS = 32;\n',
+    replace: 'export const HOUSEKEEPING_CALLS = 1_000_000;\n',
+    tests: [{ file: 'packages/cli/dist/test/context-cleaner.test.js', pattern: 'burst of unpersist' }],
+  },
+  {
+    id: 'in-flight-limit-never-starts-waiting',
+    what: 'a call waiting for a place in an InFlightLimit is not started when a running one fails (only when one succeeds)',
+    file: 'packages/driver/src/rpc/in-flight-limit.ts',
+    search: '          (err: unknown) => (end(), reject(err)),\n',
+    replace: '          (err: unknown) => reject(err),\n',
+    tests: ['packages/driver/dist/test/rpc/in-flight-limit.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

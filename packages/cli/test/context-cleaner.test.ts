@@ -41,12 +41,12 @@ interface Counts {
 }
 
 /** Run the fixture; `settled` decides from the REST counts (polled while the job waits) when they are final. */
-async function run(driver: Partial<DriverOptions>, burst: number, settled: (c: Counts, held: Held) => boolean): Promise<{ held: Held; counts: Counts; after: { cached: number[]; viaBroadcast: number[]; persistent: number[] } }> {
+async function run(driver: Partial<DriverOptions>, burst: number, settled: (c: Counts, held: Held) => boolean, burstMode: 'drop' | 'unpersist' = 'drop'): Promise<{ held: Held; counts: Counts; after: { cached: number[]; viaBroadcast: number[]; persistent: number[] } }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-context-cleaner-'));
   const [marker, go] = [path.join(dir, 'marker'), path.join(dir, 'go')];
   try {
     return await withCluster({ workers: 2, coresPerWorker: 1, driver: { webPort: 0, ...driver } }, async (h) => {
-      const job = await startJob(h.cluster, fixture('context-cleaner.ts'), [marker, go, String(LOOPS), String(burst)]);
+      const job = await startJob(h.cluster, fixture('context-cleaner.ts'), [marker, go, String(LOOPS), String(burst), burstMode]);
       const line = await job.waitLine('CLEANER_HELD ', 180_000);
       await pollUntil(() => fs.existsSync(marker) || undefined, 10_000, 'the marker');
       const held = JSON.parse(line.slice('CLEANER_HELD '.length)) as Held;
@@ -111,6 +111,15 @@ test('spark.cleaner.referenceTracking false: nothing is cleaned, as Spark', { ti
   assert.equal(counts.storedRdds.length, 1 + LOOPS + burst);
   assert.deepEqual(after.cached, [10, 20, 30, 40]);
   assert.deepEqual(after.viaBroadcast, [101, 201, 301, 401]);
+});
+
+test('a burst of unpersist(false) calls, none awaited, removes every block: the driver sends a worker at most 32 removals at once (past its 256 calls per peer the rest were refused and their blocks stayed)', { timeout: 240_000 }, async () => {
+  // The cleaner is off, so the burst's blocks go only by the explicit unpersists; the loops' dropped RDDs (2 blocks each) stay.
+  const gone = (c: Counts, held: Held): boolean =>
+    c.storedRdds.length === 1 + LOOPS && held.dropped.every((id) => c.storedRdds.includes(id)) && c.workerRddBlocks === 2 * (1 + LOOPS);
+  const { counts, after } = await run({ referenceTracking: false }, BURST, gone, 'unpersist');
+  assert.equal(counts.workerRddBlocks, 2 * (1 + LOOPS));
+  assert.deepEqual(after.cached, [10, 20, 30, 40]);
 });
 
 test("sluice run --conf spark.cleaner.referenceTracking=false: the dropped persisted RDDs stay in storage/rdd; .blocking is taken; a value that is not a boolean is refused", { timeout: 240_000 }, async () => {

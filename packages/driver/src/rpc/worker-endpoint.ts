@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { CHANNEL_OPTIONS, WORKER_MAX_REQUEST_BYTES, channelCredentials, loadProto, secretMetadata, type AddedFileRef, type MapOutputLocation, type SecurityConfig, type wire } from '@sluice/core/internal';
 import type { MigrationResult } from '../cluster/worker-decommissioner.js';
+import { InFlightLimit } from './in-flight-limit.js';
 import { TaskStream } from './task-stream.js';
 
 /** The result of asking a worker to run a task: its outcome, or the worker is gone. */
@@ -66,12 +67,17 @@ export interface WorkerEndpoint {
   close(): void;
 }
 
+/** Housekeeping calls open at once to one worker: far under its per-peer limit (256), with room for the task stream's and fetches' calls. */
+export const HOUSEKEEPING_CALLS = 32;
+
 export class GrpcWorkerEndpoint implements WorkerEndpoint {
   /** Replaced by reconnect(): a new channel, on a connection of its own. */
   private client: wire.WorkerClient;
   private readonly tasks: TaskStream;
   private closed = false;
   private connectionLost: (() => void) | undefined;
+  /** The housekeeping calls (removals, kills): a burst waits here rather than pass the worker's per-peer call limit. */
+  private readonly housekeeping = new InFlightLimit(HOUSEKEEPING_CALLS);
 
   constructor(
     private readonly address: string,
@@ -141,7 +147,7 @@ export class GrpcWorkerEndpoint implements WorkerEndpoint {
   }
 
   killTask(taskId: string): void {
-    this.client.KillTask({ task_id: taskId }, this.md(), { deadline: Date.now() + 5000 }, () => undefined);
+    void this.housekeeping.run(() => new Promise<void>((resolve) => this.client.KillTask({ task_id: taskId }, this.md(), { deadline: Date.now() + 5000 }, () => resolve())));
   }
 
   releaseJob(jobId: string): Promise<void> {
@@ -149,11 +155,11 @@ export class GrpcWorkerEndpoint implements WorkerEndpoint {
   }
 
   removeRdd(jobId: string, rddId: number): Promise<void> {
-    return new Promise((resolve) => this.client.RemoveRdd({ job_id: jobId, rdd_id: rddId }, this.md(), { deadline: Date.now() + 5000 }, () => resolve()));
+    return this.housekeeping.run(() => new Promise((resolve) => this.client.RemoveRdd({ job_id: jobId, rdd_id: rddId }, this.md(), { deadline: Date.now() + 5000 }, () => resolve())));
   }
 
   removeBroadcast(jobId: string, id: number): Promise<void> {
-    return new Promise((resolve) => this.client.RemoveBroadcast({ job_id: jobId, broadcast_id: id }, this.md(), { deadline: Date.now() + 5000 }, () => resolve()));
+    return this.housekeeping.run(() => new Promise((resolve) => this.client.RemoveBroadcast({ job_id: jobId, broadcast_id: id }, this.md(), { deadline: Date.now() + 5000 }, () => resolve())));
   }
 
   /** On the task stream while it is open (TaskStream.removeBlocks), else a RemoveBlocks call. */
@@ -163,8 +169,8 @@ export class GrpcWorkerEndpoint implements WorkerEndpoint {
   }
 
   private removeBlocksCall(blockIds: readonly string[], prefixes: readonly string[]): Promise<void> {
-    return new Promise((resolve) =>
-      this.client.RemoveBlocks({ block_ids: [...blockIds], prefixes: [...prefixes] }, this.md(), { deadline: Date.now() + 5000 }, () => resolve()),
+    return this.housekeeping.run(
+      () => new Promise((resolve) => this.client.RemoveBlocks({ block_ids: [...blockIds], prefixes: [...prefixes] }, this.md(), { deadline: Date.now() + 5000 }, () => resolve())),
     );
   }
 
