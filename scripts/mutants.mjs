@@ -4470,7 +4470,7 @@ const MUTATIONS = [
   {
     id: 's3-checkpoint-reset-not-retried',
     what: 'an S3 checkpoint call whose connections are reset (a server restarting) fails after the SDK attempts, not tried again within retryTimeoutMs',
-    file: 'packages/s3/src/s3-checkpoint-store.ts',
+    file: 'packages/s3/src/s3-retry.ts',
     search: 'if (!isPassingS3Failure(err) || Date.now() + pause > deadline) throw err;',
     replace: 'throw err;',
     tests: [{ file: 'packages/s3/dist/test/s3-checkpoint-store.test.js', pattern: 'connections are reset' }],
@@ -12205,6 +12205,14 @@ const MUTATIONS = [
     search: '          (err: unknown) => (end(), reject(err)),\n',
     replace: '          (err: unknown) => reject(err),\n',
     tests: ['packages/driver/dist/test/rpc/in-flight-limit.test.js'],
+  },
+  {
+    id: 's3-text-calls-not-retried',
+    what: "S3 text-file calls (a save's listing, part PUT, copy, _SUCCESS, deletes; sc.textFile's listing and reads) refused while the server restarts fail after the SDK's attempts, not tried again within retryTimeoutMs: a streaming job saving with saveAsTextFiles fails on a 3-s restart",
+    file: 'packages/s3/src/s3-file-system.ts',
+    search: "import { retryPassing } from './s3-retry.js';",
+    replace: "const retryPassing = <T>(_ms: number, call: () => Promise<T>): Promise<T> => call();",
+    tests: [{ file: 'packages/s3/dist/test/s3-text-files.test.js', pattern: 'restarting under a saving stream' }],
   },
 ];
 // ---- command line ---------------------------------------------------------------------------

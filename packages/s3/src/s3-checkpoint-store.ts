@@ -7,7 +7,8 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { SluiceError, type CheckpointObject, type CheckpointStore } from '@sluice/core';
-import { isPassingS3Failure, s3Failure } from './s3-failure.js';
+import { s3Failure } from './s3-failure.js';
+import { retryPassing } from './s3-retry.js';
 import type { ResolvedS3Options } from './s3-options.js';
 
 /** DeleteObjects takes at most this many keys a call. */
@@ -146,23 +147,9 @@ export class S3CheckpointStore implements CheckpointStore {
     if (this.ownsClient) this.client.destroy();
   }
 
-  /**
-   * `call`, tried again while it fails for a reason that passes (isPassingS3Failure: the
-   * endpoint unreachable, a reset, a timeout, a 5xx, throttling) and `retryTimeoutMs` has
-   * not run out, after pauses of 200 ms doubling to 2 s; the last failure is thrown. Every
-   * call here is idempotent (a whole-object PUT, a GET, a listing, a delete).
-   */
-  private async send<T>(call: () => Promise<T>): Promise<T> {
-    const deadline = Date.now() + this.retryTimeoutMs;
-    for (let retry = 0; ; retry++) {
-      try {
-        return await call();
-      } catch (err) {
-        const pause = Math.min(2000, 200 * 2 ** retry);
-        if (!isPassingS3Failure(err) || Date.now() + pause > deadline) throw err;
-        await new Promise((resolve) => setTimeout(resolve, pause));
-      }
-    }
+  /** `call`, tried again while it fails for a reason that passes, within retryTimeoutMs (retryPassing). */
+  private send<T>(call: () => Promise<T>): Promise<T> {
+    return retryPassing(this.retryTimeoutMs, call);
   }
 
   private objectKey(key: string): string {

@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { SluiceError, type FileStatus, type FileSystem, type RangeReader, type SaveOptions } from '@sluice/core';
 import { s3Failure } from './s3-failure.js';
+import { retryPassing } from './s3-retry.js';
 import { parseS3Location, type S3Location } from './s3-location.js';
 import type { ResolvedS3Options, S3Options } from './s3-options.js';
 
@@ -135,8 +136,10 @@ export class S3FileSystem implements FileSystem {
         if (length <= 0) return { bytesRead: 0 };
         let bytes: Uint8Array;
         try {
-          const res = await client.send(new GetObjectCommand({ Bucket: loc.bucket, Key: loc.key, Range: `bytes=${position}-${position + length - 1}` }));
-          bytes = res.Body ? await res.Body.transformToByteArray() : new Uint8Array(0);
+          bytes = await retryPassing(options.retryTimeoutMs, async () => {
+            const res = await client.send(new GetObjectCommand({ Bucket: loc.bucket, Key: loc.key, Range: `bytes=${position}-${position + length - 1}` }));
+            return res.Body ? await res.Body.transformToByteArray() : new Uint8Array(0);
+          });
         } catch (err) {
           // Past the end: no bytes (as a file read at EOF).
           if ((err as { name?: string }).name === 'InvalidRange' || (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 416) return { bytesRead: 0 };
@@ -184,7 +187,9 @@ export class S3FileSystem implements FileSystem {
     const uploadPiece = async (body: Buffer): Promise<void> => {
       uploadId ??= (await client.send(new CreateMultipartUploadCommand({ Bucket: loc.bucket, Key: tempKey, ContentType: 'text/plain; charset=utf-8' }))).UploadId;
       const PartNumber = etags.length + 1;
-      const res = await client.send(new UploadPartCommand({ Bucket: loc.bucket, Key: tempKey, UploadId: uploadId, PartNumber, Body: body }));
+      const id = uploadId;
+      // A piece sent again under its number replaces itself.
+      const res = await retryPassing(options.retryTimeoutMs, () => client.send(new UploadPartCommand({ Bucket: loc.bucket, Key: tempKey, UploadId: id, PartNumber, Body: body })));
       etags.push({ PartNumber, ETag: res.ETag ?? '' });
     };
     let s3Call = false;
@@ -202,7 +207,8 @@ export class S3FileSystem implements FileSystem {
       }
       s3Call = true;
       if (uploadId === undefined) {
-        await client.send(new PutObjectCommand({ Bucket: loc.bucket, Key: tempKey, Body: take(bufferedBytes), ContentType: 'text/plain; charset=utf-8' }));
+        const body = take(bufferedBytes);
+        await retryPassing(options.retryTimeoutMs, () => client.send(new PutObjectCommand({ Bucket: loc.bucket, Key: tempKey, Body: body, ContentType: 'text/plain; charset=utf-8' })));
       } else {
         if (bufferedBytes > 0) await uploadPiece(take(bufferedBytes));
         await client.send(new CompleteMultipartUploadCommand({ Bucket: loc.bucket, Key: tempKey, UploadId: uploadId, MultipartUpload: { Parts: etags } }));
@@ -220,7 +226,7 @@ export class S3FileSystem implements FileSystem {
   async commitSave(dir: string, parts: readonly unknown[], options: SaveOptions): Promise<Record<string, unknown>> {
     const loc = parseS3Location(dir, options.operation, true);
     const commits = parts.map((p) => checkCommit(p, loc, dir));
-    const { client } = this.source();
+    const { client, options: s3 } = this.source();
     const temporary = `${loc.key}/${TEMPORARY}/`;
     const before = await this.list(loc, `${loc.key}/`, options.operation);
     if (options.replace && before.some((o) => o.key === `${loc.key}/${SUCCESS}`)) await this.deleteKeys(loc, [`${loc.key}/${SUCCESS}`], options.operation);
@@ -235,7 +241,7 @@ export class S3FileSystem implements FileSystem {
         const c = commits[next++];
         const key = `${loc.key}/${c.name}`;
         try {
-          await client.send(new CopyObjectCommand({ Bucket: loc.bucket, Key: key, CopySource: `${loc.bucket}/${c.tempKey.split('/').map(encodeURIComponent).join('/')}`, ContentType: 'text/plain; charset=utf-8', MetadataDirective: 'REPLACE' }));
+          await retryPassing(s3.retryTimeoutMs, () => client.send(new CopyObjectCommand({ Bucket: loc.bucket, Key: key, CopySource: `${loc.bucket}/${c.tempKey.split('/').map(encodeURIComponent).join('/')}`, ContentType: 'text/plain; charset=utf-8', MetadataDirective: 'REPLACE' })));
         } catch (err) {
           throw this.failure(options.operation, 'commit', loc, `s3://${loc.bucket}/${key}`, err);
         }
@@ -246,7 +252,7 @@ export class S3FileSystem implements FileSystem {
     const stale = before.filter((o) => !o.key.startsWith(temporary) && o.key !== `${loc.key}/${SUCCESS}` && !finalKeys.has(o.key)).map((o) => o.key);
     await this.deleteKeys(loc, stale, options.operation);
     try {
-      await client.send(new PutObjectCommand({ Bucket: loc.bucket, Key: `${loc.key}/${SUCCESS}`, Body: Buffer.alloc(0) }));
+      await retryPassing(s3.retryTimeoutMs, () => client.send(new PutObjectCommand({ Bucket: loc.bucket, Key: `${loc.key}/${SUCCESS}`, Body: Buffer.alloc(0) })));
     } catch (err) {
       throw this.failure(options.operation, 'commit', loc, `s3://${loc.bucket}/${loc.key}/${SUCCESS}`, err);
     }
@@ -269,12 +275,13 @@ export class S3FileSystem implements FileSystem {
 
   /** Every object whose key starts with `prefix`. */
   private async list(loc: S3Location, prefix: string, operation: string): Promise<{ key: string; size: number }[]> {
-    const { client } = this.source();
+    const { client, options } = this.source();
     const out: { key: string; size: number }[] = [];
     let token: string | undefined;
     try {
       do {
-        const res = await client.send(new ListObjectsV2Command({ Bucket: loc.bucket, Prefix: prefix === '' ? undefined : prefix, ContinuationToken: token }));
+        const page = token;
+        const res = await retryPassing(options.retryTimeoutMs, () => client.send(new ListObjectsV2Command({ Bucket: loc.bucket, Prefix: prefix === '' ? undefined : prefix, ContinuationToken: page })));
         for (const o of res.Contents ?? []) if (o.Key !== undefined) out.push({ key: o.Key, size: o.Size ?? 0 });
         token = res.IsTruncated ? res.NextContinuationToken : undefined;
       } while (token);
@@ -285,12 +292,12 @@ export class S3FileSystem implements FileSystem {
   }
 
   private async deleteKeys(loc: S3Location, keys: readonly string[], operation: string): Promise<void> {
-    const { client } = this.source();
+    const { client, options } = this.source();
     for (let i = 0; i < keys.length; i += DELETE_BATCH) {
       const batch = keys.slice(i, i + DELETE_BATCH);
       let errors: { Key?: string; Code?: string; Message?: string }[] | undefined;
       try {
-        errors = (await client.send(new DeleteObjectsCommand({ Bucket: loc.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }))).Errors;
+        errors = (await retryPassing(options.retryTimeoutMs, () => client.send(new DeleteObjectsCommand({ Bucket: loc.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } })))).Errors;
       } catch (err) {
         throw this.failure(operation, 'delete', loc, `s3://${loc.bucket}/${batch[0]}`, err);
       }

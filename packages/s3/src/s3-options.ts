@@ -31,12 +31,13 @@ export interface S3Options {
    */
   readonly socketTimeoutMs?: number;
   /**
-   * Checkpoints: how long a checkpoint read, write, listing or delete keeps trying again
+   * How long a checkpoint read, write, listing or delete, and a text-file call (a save's
+   * listings, part PUTs, copies and deletes; sc.textFile's listing and reads), keeps trying again
    * (pauses of 200 ms doubling to 2 s) after the SDK's own attempts failed for a reason
    * that passes — the endpoint unreachable or resetting connections, a timeout, an HTTP
    * 5xx, throttling — as Hadoop's S3A retries connectivity failures (fs.s3a.retry.limit
    * 7, fs.s3a.retry.interval 500 ms), so that an S3 server restarting or a network blip
-   * of a few seconds does not fail a checkpoint (default 10000; 0: the SDK's attempts only).
+   * of a few seconds does not fail a checkpoint or a save (default 10000; 0: the SDK's attempts only).
    */
   readonly retryTimeoutMs?: number;
   /**

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -128,6 +129,44 @@ function assertSameOutput(got: Map<string, string>, want: Map<string, string>, w
   for (const [k, v] of want) assert.ok(got.get(k) === v, `${what}: ${k} holds ${got.get(k)?.length} characters, want ${v.length}`);
 }
 
+/**
+ * A front for s3rver on a fixed loopback port that can go down (its listener closed and its
+ * connections cut: new ones are refused, as while a server restarts) and come up again on
+ * the same port.
+ */
+async function restartableFront(target: string): Promise<{ endpoint: string; down: () => Promise<void>; up: () => Promise<void>; close: () => Promise<void> }> {
+  const { port } = new URL(target);
+  const sockets = new Set<net.Socket>();
+  const track = (s: net.Socket): void => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => undefined);
+  };
+  let server: net.Server | undefined;
+  let frontPort = 0;
+  const listen = async (): Promise<void> => {
+    server = net.createServer((c) => {
+      track(c);
+      const up = net.connect({ host: '127.0.0.1', port: Number(port) });
+      track(up);
+      up.on('error', () => c.destroy());
+      c.pipe(up).pipe(c);
+    });
+    await new Promise<void>((resolve) => server!.listen(frontPort, '127.0.0.1', () => resolve()));
+    frontPort = (server.address() as net.AddressInfo).port;
+  };
+  const down = async (): Promise<void> => {
+    const s = server;
+    server = undefined;
+    if (!s) return;
+    const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+    for (const c of sockets) c.destroy();
+    await closed;
+  };
+  await listen();
+  return { endpoint: `http://127.0.0.1:${frontPort}`, down, up: listen, close: down };
+}
+
 // ---- tests --------------------------------------------------------------------------
 
 test('104,000 lines saved by saveAsTextFiles to s3:// are read back by sc.textFile exactly, in order', async () => {
@@ -225,4 +264,44 @@ test('bad settings and locations fail with an error naming @sluice/s3, the bucke
   assert.match(err('missing-path'), new RegExp(`^SLUICE_IO @sluice/s3 sc\\.textFile\\('s3://${BUCKET}/nothing-here'\\): there is no object .* check the path`));
   // Nothing was written by the failed saves.
   for (const p of ['denied/', 'closed/', 'out/']) assert.deepEqual(await s3!.list(BUCKET, p), []);
+});
+
+test('the S3 server restarting under a saving stream (its endpoint refusing connections for 3 s) is ridden out: no batch fails, every batch is saved once, as a failure-free run', async () => {
+  // 16 batches of 300 lines every 400 ms; the endpoint goes down once 2 batches are committed.
+  const sizes = Array.from({ length: 16 }, () => 300);
+  const front = await restartableFront(s3!.endpoint);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const job = submit(cluster!, fixture('s3-text.ts'), ['stream', front.endpoint, `s3://${BUCKET}/restart`, sizes.join(','), '2', '-', '400']);
+    const committed = async (): Promise<number> => (await s3!.list(BUCKET, 'restart/')).filter((o) => o.key.endsWith('/_SUCCESS')).length;
+    const deadline = Date.now() + 60_000;
+    while ((await committed()) < 2) {
+      assert.ok(Date.now() < deadline, `2 batches were not committed within 60 s:\n${job.lines.join('\n')}\n${job.stderr()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await front.down();
+    const atDown = await committed();
+    await new Promise((r) => setTimeout(r, 3000));
+    const duringDown = await committed();
+    await front.up();
+    assert.ok(duringDown < sizes.length, `the outage came while the stream saved (${duringDown} of ${sizes.length} batches committed by its end)`);
+    assert.equal(duringDown, atDown, 'nothing was committed while the endpoint refused connections');
+    const r = await Promise.race([
+      job.done,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          job.child.kill('SIGKILL');
+          reject(new Error(`the job did not finish within 90 s:\n${job.lines.join('\n')}\n${job.stderr()}`));
+        }, 90_000);
+      }),
+    ]);
+    assert.equal(r.code, 0, `the job failed on the restart:\n${r.stderr}\n${r.stdout.join('\n')}`);
+    const all = sizes.flatMap((n, b) => linesOf(b, n));
+    assert.equal(lineAfter(r.stdout, 'BATCHES '), String(sizes.length));
+    assert.equal(lineAfter(r.stdout, 'READ '), `${all.length} ${sha(all)}`);
+    assertSameOutput(withoutEmptyBatches(await outputUnder('restart/'), sizes.length), expectedOutput(sizes), 'the run across the restart');
+  } finally {
+    clearTimeout(timer);
+    await front.close();
+  }
 });
