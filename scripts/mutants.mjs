@@ -12214,6 +12214,14 @@ const MUTATIONS = [
     replace: "const retryPassing = <T>(_ms: number, call: () => Promise<T>): Promise<T> => call();",
     tests: [{ file: 'packages/s3/dist/test/s3-text-files.test.js', pattern: 'restarting under a saving stream' }],
   },
+  {
+    id: 'mqtt-not-a-broker-unexplained',
+    what: "an MQTT receiver pointed at another service's port (a web server) reports mqtt-packet's bare parse error ('broker URL: Invalid header flag bits, must be 0x0 for puback packet'), not that what answered is no MQTT broker and to check the port",
+    file: 'packages/mqtt/src/mqtt-receiver.ts',
+    search: 'if (code === undefined && !connected && NOT_MQTT.test(err.message)) {',
+    replace: 'if (code === undefined && connected && NOT_MQTT.test(err.message)) {',
+    tests: [{ file: 'packages/mqtt/dist/test/mqtt-bad-input.test.js', pattern: 'another service answers' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

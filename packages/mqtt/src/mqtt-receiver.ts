@@ -70,7 +70,7 @@ export class MQTTReceiver<T> extends Receiver<T> {
     client.on('message', (topic, message, packet) => {
       if (packet.qos === 0) this.take(topic, message, undefined);
     });
-    client.on('error', (err) => this.report(describeError(err, this.brokerUrl, o), err));
+    client.on('error', (err) => this.report(describeError(err, this.brokerUrl, o, client.connected), err));
   }
 
   onStop(): void {
@@ -135,8 +135,17 @@ export class MQTTReceiver<T> extends Receiver<T> {
   }
 }
 
-function describeError(err: Error & { code?: string | number }, url: string, o: ResolvedMQTTOptions): string {
+/** The first words of mqtt-packet's errors for bytes that are no MQTT packet. */
+const NOT_MQTT = /^(Invalid|Cannot parse|Malformed|Packet|Not supported|Unknown|Connect flag|Will )/;
+
+/** `connected`: whether the client had its CONNACK on the connection the error came from. */
+function describeError(err: Error & { code?: string | number }, url: string, o: ResolvedMQTTOptions, connected: boolean): string {
   const code = err.code;
+  // Bytes that are no MQTT packet in answer to CONNECT: another service listens there (a web
+  // server answers 'HTTP/1.1 400', whose 'H' reads as a PUBACK with bad flags).
+  if (code === undefined && !connected && NOT_MQTT.test(err.message)) {
+    return `MQTT: what answered at ${url} (brokerUrl) is not an MQTT broker: its answer to CONNECT is no MQTT packet (${err.message}); check the port (an MQTT broker listens on 1883, or 8883 for mqtts://), not that of a web server or another service (retrying every ${o.reconnectPeriodMs} ms)`;
+  }
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ETIMEDOUT' || code === 'EAI_AGAIN') {
     return `MQTT: cannot reach the broker at ${url} (brokerUrl): ${err.message}; check the host and port and that the broker runs (retrying every ${o.reconnectPeriodMs} ms)`;
   }
@@ -144,7 +153,7 @@ function describeError(err: Error & { code?: string | number }, url: string, o: 
   // up on a ping after the keepalive, and on a CONNECT after connectTimeout, then reconnects.
   if (err.message === 'Keepalive timeout' || err.message === 'connack timeout') {
     const wait = err.message === 'Keepalive timeout' ? `did not answer a ping within keepalive ${o.keepalive} s` : `accepted the connection and did not answer CONNECT within connectTimeoutMs ${o.connectTimeoutMs} ms`;
-    return `MQTT: the broker at ${url} ${wait} (${err.message}): it is stopped or overloaded; reconnecting every ${o.reconnectPeriodMs} ms (reconnectPeriodMs), the session's unacknowledged messages come again; check the broker, or raise keepalive and connectTimeoutMs for a slow one`;
+    return `MQTT: the broker at ${url} ${wait} (${err.message}): it is stopped or overloaded${err.message === 'connack timeout' ? ', or no MQTT broker (another service that waits for more bytes listens on that port: check the port)' : ''}; reconnecting every ${o.reconnectPeriodMs} ms (reconnectPeriodMs), the session's unacknowledged messages come again; check the broker, or raise keepalive and connectTimeoutMs for a slow one`;
   }
   // CONNACK reason codes: 4/5 (MQTT 3.1.1), 134 bad user name or password, 135 not authorized (MQTT 5).
   if (code === 134 || code === 135 || code === 4 || code === 5) {

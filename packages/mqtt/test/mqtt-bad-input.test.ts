@@ -1,9 +1,11 @@
 // Bad input to MQTTUtils.createStream against a real mosquitto that wants a password:
-// an unreachable broker and wrong credentials are receiver errors (StreamingListener
+// an unreachable broker, a port where another service answers and wrong credentials are receiver errors (StreamingListener
 // onReceiverError, as `sluice jobs` and the driver log show them) naming MQTT, the broker
 // URL and the setting to fix; the receiver keeps retrying. A bad option fails the job at
 // once. The right credentials read every message (the control).
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import type { LocalCluster } from '@sluice/cli';
 import { SluiceContext, StreamingContext } from '@sluice/core';
@@ -46,6 +48,19 @@ test('an unreachable broker: a receiver error naming MQTT, the broker URL and br
   const url = `mqtt://127.0.0.1:${await freePort()}`;
   const message = await receiverError({ url, clientId: 'bad-unreachable' });
   assert.match(message, new RegExp(`^MQTT: cannot reach the broker at ${esc(url)} \\(brokerUrl\\): .*ECONNREFUSED.*check the host and port`));
+});
+
+test('a port where another service answers (a web server): a receiver error saying it is not an MQTT broker and to check the port', async () => {
+  const web = http.createServer((_req, res) => res.end('not MQTT'));
+  await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', () => resolve()));
+  try {
+    const url = `mqtt://127.0.0.1:${(web.address() as AddressInfo).port}`;
+    const message = await receiverError({ url, clientId: 'bad-web-server' });
+    assert.match(message, new RegExp(`^MQTT: what answered at ${esc(url)} \\(brokerUrl\\) is not an MQTT broker: its answer to CONNECT is no MQTT packet \\(Invalid header flag bits.*\\); check the port \\(an MQTT broker listens on 1883`));
+  } finally {
+    web.closeAllConnections();
+    await new Promise<void>((resolve) => web.close(() => resolve()));
+  }
 });
 
 test('a wrong password: a receiver error naming MQTT, the broker URL and the username/password options', async () => {
