@@ -12222,6 +12222,22 @@ const MUTATIONS = [
     replace: 'if (code === undefined && connected && NOT_MQTT.test(err.message)) {',
     tests: [{ file: 'packages/mqtt/dist/test/mqtt-bad-input.test.js', pattern: 'another service answers' }],
   },
+  {
+    id: 'redis-ttl-not-applied',
+    what: "saveToRedis's ttlSeconds (spark-redis's ttl) is taken and ignored: the keys an output writes never expire",
+    file: 'packages/redis/src/redis-partition-writer.ts',
+    search: '    if (p.ttlSeconds > 0) {\n',
+    replace: '    if (p.ttlSeconds < 0) {\n',
+    tests: [{ file: 'packages/redis/dist/test/redis-bad-input.test.js', pattern: 'ttlSeconds' }],
+  },
+  {
+    id: 'redis-ttl-first-key-only',
+    what: "saveToRedis's ttlSeconds expires only the first key a partition writes; the others never expire",
+    file: 'packages/redis/src/redis-partition-writer.ts',
+    search: '      const written = [...new Set(keys)];\n',
+    replace: '      const written = [...new Set(keys)].slice(0, 1);\n',
+    tests: [{ file: 'packages/redis/dist/test/redis-bad-input.test.js', pattern: 'ttlSeconds' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

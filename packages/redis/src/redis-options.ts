@@ -43,6 +43,12 @@ export interface SaveToRedisOptions<T> {
   readonly chunkSize?: number;
   /** How long a marker key lives, in seconds (default 86400): a re-run later than that applies again. */
   readonly markerTtlSeconds?: number;
+  /**
+   * Seconds each key the output writes lives after the last partition that wrote it
+   * (EXPIRE in that partition's transaction), as spark-redis's `ttl`: per-batch keys
+   * (`key: 'window:' + time`) then go away by themselves. Default 0: keys never expire.
+   */
+  readonly ttlSeconds?: number;
   /** For an RDD: the batch it belongs to (the time foreachRDD gets). Default: a new id per call. */
   readonly batchTime?: number;
   /** Called on the worker as the partition is written (see RedisProgress); an exception it throws fails the task. */
@@ -74,6 +80,8 @@ export interface RedisSinkParams {
   readonly outputId: string;
   readonly chunkSize: number;
   readonly markerTtlSeconds: number;
+  /** 0: written keys do not expire. */
+  readonly ttlSeconds: number;
   readonly reconnectTimeoutMs: number;
   /** 0: no limit. */
   readonly commandTimeoutMs: number;
@@ -110,6 +118,7 @@ const OPTION_KEYS: Record<keyof SaveToRedisOptions<unknown>, true> = {
   outputId: true,
   chunkSize: true,
   markerTtlSeconds: true,
+  ttlSeconds: true,
   batchTime: true,
   onProgress: true,
   reconnectTimeoutMs: true,
@@ -130,6 +139,7 @@ const SPARK_NAMES: Readonly<Record<string, string>> = {
   db: IN_URL,
   dbNum: IN_URL,
   'spark.redis.timeout': '{ commandTimeoutMs: N } (how long a command waits for an answer; reconnectTimeoutMs: how long a write waits for a server that went away)',
+  ttl: '{ ttlSeconds: N } (each key the output writes expires N seconds after its last write)',
   timeout: '{ commandTimeoutMs: N } (how long a command waits for an answer; reconnectTimeoutMs: how long a write waits for a server that went away)',
 };
 const KINDS: readonly RedisKind[] = ['counter', 'hash', 'sortedSet'];
@@ -166,12 +176,14 @@ export function redisSinkParams<T>(options: SaveToRedisOptions<T>): { params: Re
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw bad('chunkSize', options.chunkSize, 'give a whole number of commands >= 1');
   const markerTtlSeconds = options.markerTtlSeconds ?? 86_400;
   if (!Number.isSafeInteger(markerTtlSeconds) || markerTtlSeconds < 1) throw bad('markerTtlSeconds', options.markerTtlSeconds, 'give a whole number of seconds >= 1');
+  const ttlSeconds = options.ttlSeconds ?? 0;
+  if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds < 0) throw bad('ttlSeconds', options.ttlSeconds, 'give a whole number of seconds >= 0 (0: keys never expire)');
   const reconnectTimeoutMs = options.reconnectTimeoutMs ?? 30_000;
   if (!Number.isSafeInteger(reconnectTimeoutMs) || reconnectTimeoutMs < 0) throw bad('reconnectTimeoutMs', options.reconnectTimeoutMs, 'give a whole number of milliseconds >= 0');
   const commandTimeoutMs = options.commandTimeoutMs ?? 10_000;
   if (!Number.isSafeInteger(commandTimeoutMs) || commandTimeoutMs < 0) throw bad('commandTimeoutMs', options.commandTimeoutMs, 'give a whole number of milliseconds >= 0 (0: no limit)');
   return {
-    params: { url, kind, key: typeof key === 'string' ? key : undefined, increment: options.increment === true, outputId, chunkSize, markerTtlSeconds, reconnectTimeoutMs, commandTimeoutMs },
+    params: { url, kind, key: typeof key === 'string' ? key : undefined, increment: options.increment === true, outputId, chunkSize, markerTtlSeconds, ttlSeconds, reconnectTimeoutMs, commandTimeoutMs },
     fns: {
       key: typeof key === 'function' ? key : undefined,
       field: options.field,

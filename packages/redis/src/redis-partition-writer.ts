@@ -116,7 +116,8 @@ async function watchMarker(p: RedisSinkParams, marker: string, where: string): P
  *  1. WATCH the marker key `sluice:output:{outputId}:{batch}:{partition}` and GET it. It
  *     exists: an earlier attempt applied this partition; apply nothing.
  *  2. MULTI, then the partition's commands in chunks of chunkSize, one round trip each
- *     (Redis queues them; nothing is applied yet), then SET the marker (with its TTL).
+ *     (Redis queues them; nothing is applied yet), with ttlSeconds an EXPIRE of each key
+ *     written, then SET the marker (with its TTL).
  *  3. EXEC applies the commands and the marker together, atomically; or, when the marker
  *     was written meanwhile (a concurrent attempt, WATCH), applies nothing.
  * A failure before EXEC (the task failed, the connection broke) leaves nothing applied:
@@ -156,6 +157,18 @@ export async function writeRedisPartition<T>(p: RedisSinkParams, f: RedisRecordF
       await queued(pipeline);
       pipeline = client.pipeline();
       await f.onProgress?.({ stage: 'queued', outputId: p.outputId, batch, partition, commands: n });
+    }
+    if (p.ttlSeconds > 0) {
+      // spark-redis's ttl: each key written expires ttlSeconds after this write, in the same transaction.
+      const written = [...new Set(keys)];
+      for (let i = 0; i < written.length; i += p.chunkSize) {
+        const expiring = client.pipeline();
+        for (const key of written.slice(i, i + p.chunkSize)) {
+          keys.push(key);
+          expiring.call('expire', key, p.ttlSeconds);
+        }
+        await queued(expiring);
+      }
     }
     await queued(client.pipeline().call('set', marker, `applied ${n}`, 'EX', p.markerTtlSeconds));
     // EXEC: null when WATCH saw the marker written meanwhile (a concurrent attempt applied the partition).

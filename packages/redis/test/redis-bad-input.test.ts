@@ -1,8 +1,8 @@
 // Bad input to saveToRedis gets a SluiceError naming the connector, the setting and the
 // fix: an unreachable server, a wrong password (not echoed), a kind that does not exist,
 // a key holding another type than the kind writes (nothing applied), a key function
-// without an outputId. A real Debian redis-server requiring a password; driver in this
-// process + 2 worker processes.
+// without an outputId, a bad ttlSeconds; and ttlSeconds' expiry of the keys written. A real
+// Debian redis-server requiring a password; driver in this process + 2 worker processes.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, test } from 'node:test';
@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import type { LocalCluster } from '@sluice/cli';
 import { SluiceContext, StreamingContext } from '@sluice/core';
 import { freePort, startRedis, type RedisServer } from '@sluice/test-servers';
+import { batchRecords } from '@sluice/test-servers/sink-input';
 import { fixture, startCluster, startJob } from './job-runner.js';
 import { saveToRedis, type SaveToRedisOptions } from '../src/index.js';
 
@@ -108,18 +109,41 @@ test('a key that holds another type than the kind writes: names the key, its typ
   for (const m of markers) assert.match((await redis.get(m))!, /^failed kind: key 'taken' holds a Redis string/);
 });
 
+test("ttlSeconds (spark-redis's ttl): each key the save wrote expires that many seconds after, the markers keep their own TTL; without it keys never expire", { timeout: 60_000 }, async () => {
+  const end = await run({ keyFunction: true, key: 'ttl', ttlSeconds: 300 });
+  assert.ok(end.ok, end.failure);
+  // The fixture's records, computed here: a key `ttl:<word>` for each word.
+  const words = [...new Set(batchRecords(5, 0, 100, 50).map((r) => r.word))];
+  const keys = (await redis.keys('ttl:*')).sort();
+  assert.deepEqual(keys, words.map((w) => `ttl:${w}`).sort());
+  for (const k of keys) {
+    const ttl = await redis.ttl(k);
+    assert.ok(ttl > 0 && ttl <= 300, `${JSON.stringify(k)} expires in ${ttl} s, want 1-300`);
+  }
+  const markers = await redis.keys('sluice:output:{ttl}:*');
+  assert.equal(markers.length, 2, 'a marker per partition');
+  for (const m of markers) assert.ok((await redis.ttl(m)) > 300, 'a marker keeps markerTtlSeconds (a day)');
+  const plain = await run({ kind: 'counter', key: 'plain' });
+  assert.ok(plain.ok, plain.failure);
+  assert.equal(await redis.ttl('plain'), -1, 'without ttlSeconds a key never expires');
+  await redis.flushall();
+});
+
 test("an option the sink does not know (a misspelt one, spark-redis's host) is refused at the call, naming it, Sluice's setting and the options", () => {
   // No job runs: the refusal comes from saveToRedis itself, for an RDD and for a DStream.
   const sc = new SluiceContext({ jobId: 'j', defaultParallelism: () => 2, runJob: () => Promise.reject(new Error('no cluster')), removeRdd: async () => undefined });
   const rdd = sc.parallelize([['a', 1] as [string, number]]);
   const stream = new StreamingContext(sc, 1000).queueStream([rdd]);
-  const options = 'url, kind, key, field, value, member, score, increment, outputId, chunkSize, markerTtlSeconds, batchTime, onProgress, reconnectTimeoutMs, commandTimeoutMs';
+  const options = 'url, kind, key, field, value, member, score, increment, outputId, chunkSize, markerTtlSeconds, ttlSeconds, batchTime, onProgress, reconnectTimeoutMs, commandTimeoutMs';
   const given = (extra: Record<string, unknown>): SaveToRedisOptions<[string, number]> => ({ url: server.url, kind: 'counter', key: 'never', ...extra }) as SaveToRedisOptions<[string, number]>;
   const refused = (call: () => unknown, message: string): void =>
     assert.throws(call, (e: Error & { code?: string }) => e.code === 'SLUICE_BAD_ARGUMENT' && e.message === message, message);
   refused(() => saveToRedis(rdd, given({ markerTTLSeconds: 60 })), `saveToRedis(target, options): unknown option 'markerTTLSeconds'; the options are ${options}`);
   refused(() => saveToRedis(stream, given({ 'spark.redis.host': 'cache' })), `saveToRedis(target, options): unknown option 'spark.redis.host' (Spark's setting; in Sluice: url: 'redis://[[user]:password@]host:port[/db]'); the options are ${options}`);
   refused(() => saveToRedis(stream, given({ timeout: 2000 })), `saveToRedis(target, options): unknown option 'timeout' (Spark's setting; in Sluice: { commandTimeoutMs: 2000 } (how long a command waits for an answer; reconnectTimeoutMs: how long a write waits for a server that went away)); the options are ${options}`);
+  refused(() => saveToRedis(rdd, given({ ttl: 60 })), `saveToRedis(target, options): unknown option 'ttl' (Spark's setting; in Sluice: { ttlSeconds: 60 } (each key the output writes expires 60 seconds after its last write)); the options are ${options}`);
+  refused(() => saveToRedis(rdd, given({ ttlSeconds: -1 })), 'saveToRedis: ttlSeconds: got -1; give a whole number of seconds >= 0 (0: keys never expire)');
+  refused(() => saveToRedis(rdd, given({ ttlSeconds: 1.5 })), 'saveToRedis: ttlSeconds: got 1.5; give a whole number of seconds >= 0 (0: keys never expire)');
   // A known option is taken (the stream's output is registered; nothing runs).
   saveToRedis(stream, given({ field: ([w]: [string, number]) => w, chunkSize: 10, markerTtlSeconds: 60, reconnectTimeoutMs: 0, commandTimeoutMs: 0, outputId: 'o' }));
 });

@@ -68,7 +68,7 @@ before(async () => {
 after(() => new Promise<void>((r) => server.close(() => r())));
 
 test("a connection the server closes inside the partition's MULTI fails the attempt as closed mid-write, nothing applied, not as an address that cannot be reached", async () => {
-  const p: RedisSinkParams = { url: `redis://127.0.0.1:${port}`, kind: 'counter', key: 'wc', increment: false, outputId: 'counter:wc', chunkSize: 100, markerTtlSeconds: 60, reconnectTimeoutMs: 1000, commandTimeoutMs: 5000 };
+  const p: RedisSinkParams = { url: `redis://127.0.0.1:${port}`, kind: 'counter', key: 'wc', increment: false, outputId: 'counter:wc', chunkSize: 100, markerTtlSeconds: 60, ttlSeconds: 0, reconnectTimeoutMs: 1000, commandTimeoutMs: 5000 };
   const f: RedisRecordFunctions<{ word: string; n: number }> = { key: undefined, field: (r) => r.word, value: (r) => r.n, member: undefined, score: undefined, onProgress: undefined };
   const err = await writeRedisPartition(p, f, '1000', 3, [{ word: 'a', n: 1 }, { word: 'b', n: 2 }]).then(
     () => assert.fail('the write succeeded on a closed connection'),
