@@ -12238,6 +12238,46 @@ const MUTATIONS = [
     replace: '      const written = [...new Set(keys)].slice(0, 1);\n',
     tests: [{ file: 'packages/redis/dist/test/redis-bad-input.test.js', pattern: 'ttlSeconds' }],
   },
+  {
+    id: 'unsendable-job-raw-clone-error',
+    what: "an action over parallelized data the structured clone refuses (a function, a symbol, a WeakMap) fails with the bare DataCloneError (code 25, no SLUICE_ code, nothing naming the RDD), where Spark's job fails 'Failed to serialize task ... not attempting to retry it' (RDDSuite SPARK-4349)",
+    file: 'packages/driver/src/job/job-thread.ts',
+    search: '        .catch((err: unknown) => {\n          throw isDataCloneError(err) ? unsendableJob(graph, err) : err;\n',
+    replace: '        .catch((err: unknown) => {\n          throw err;\n',
+    tests: ['packages/cli/dist/test/core-spark-suites14.test.js'],
+  },
+  {
+    id: 'unsendable-job-names-no-rdd',
+    what: "the not-serializable job's error does not say which parallelized RDD (its creation site) and partition hold the value that cannot be sent",
+    file: 'packages/driver/src/job/unsendable-job.ts',
+    search: "    if (node.op.kind !== 'parallelize') continue;\n",
+    replace: "    if (node.op.kind === 'parallelize') continue;\n",
+    tests: ['packages/cli/dist/test/core-spark-suites14.test.js'],
+  },
+  {
+    id: 'main-outbox-refusal-drops-notifications',
+    what: "a request the structured clone refuses takes the notifications waiting with it (a broadcast made in the same turn never reaches the driver: later jobs cannot read it)",
+    file: 'packages/driver/src/job/main-outbox.ts',
+    search: '      for (const m of q) {\n',
+    replace: '      for (const m of q.slice(-1)) {\n',
+    tests: ['packages/driver/dist/test/job/main-outbox.test.js', 'packages/cli/dist/test/core-spark-suites14.test.js'],
+  },
+  {
+    id: 'port-requests-refused-left-waiting',
+    what: "a request the port refused to send stays among those waiting for a reply that cannot come (the job thread is then not reused: 'the job left 1 request(s) to the driver unanswered')",
+    file: 'packages/core/src/util/port-requests.ts',
+    search: '        this.pending.delete(msg.reqId);\n        throw err;\n',
+    replace: '        throw err;\n',
+    tests: ['packages/core/dist/test/util/port-requests.test.js'],
+  },
+  {
+    id: 'checkpoint-zero-partitions-never',
+    what: "an RDD of no partition marked with checkpoint() or localCheckpoint() is never checkpointed: its actions return before checkpointing (isCheckpointed() stays false), where Spark's runJob checkpoints after a job of no partition too (CheckpointSuite 'CheckpointRDD with zero partitions')",
+    file: 'packages/core/src/context.ts',
+    search: "        if (action.kind !== 'writeCheckpoint') await this.writeCheckpoints(rdd);\n        return [];\n",
+    replace: '        return [];\n',
+    tests: ['packages/cli/dist/test/core-spark-suites14.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -1296,7 +1296,12 @@ export class SluiceContext {
     try {
       await this.prepareLineage(rdd);
       const parts = partitions ?? Array.from({ length: rdd.numPartitions }, (_, i) => i);
-      if (parts.length === 0) return [];
+      if (parts.length === 0) {
+        // Spark's SparkContext.runJob checkpoints the RDD after its job (rdd.doCheckpoint()) with no
+        // partition to run too: an RDD of none marked for checkpoint is checkpointed by its first action.
+        if (action.kind !== 'writeCheckpoint') await this.writeCheckpoints(rdd);
+        return [];
+      }
       if (running.signal.aborted) throw running.signal.reason instanceof SluiceError ? running.signal.reason : cancelledBeforeStart();
       const each = onPartition && ((p: number, v: unknown): void => onPartition(p, fromWire(v)));
       const run = (): Promise<JobRunResult> => this.backend.runJob(rdd.lineage(callSite), action, parts, each, running.signal, onJobStart);

@@ -16,7 +16,13 @@ export class PortRequests<Req extends { readonly reqId: number }, Reply extends 
     return new Promise((resolve) => {
       const msg = make(this.next++);
       this.pending.set(msg.reqId, resolve);
-      this.port.postMessage(msg);
+      try {
+        this.port.postMessage(msg);
+      } catch (err) {
+        // Not sent (a value the structured clone refuses): no reply will come.
+        this.pending.delete(msg.reqId);
+        throw err;
+      }
     });
   }
 

@@ -52,6 +52,7 @@ import type { JobThreadData, JobToMain, MainToJob } from './job-protocol.js';
 import { MainOutbox } from './main-outbox.js';
 import { noMainMessage } from './no-main-message.js';
 import { unrecoverableWhy } from './unrecoverable-failure.js';
+import { isDataCloneError, unsendableJob } from './unsendable-job.js';
 
 /** Stack frames an error of the driver program keeps: enough for Sluice's under the user's call. */
 const PROGRAM_STACK_FRAMES = 64;
@@ -268,12 +269,16 @@ const backendOf = (data: JobThreadData): ClusterBackend => ({
     let startId: number | undefined;
     let cancel: (() => void) | undefined;
     try {
-      const reply = await requests.request((reqId) => {
-        if (onPartition) partialHandlers.set((partialId = reqId), onPartition);
-        if (onStart) startHandlers.set((startId = reqId), onStart);
-        if (signal) signal.addEventListener('abort', (cancel = () => outbox.send({ type: 'cancelJob', reqId })), { once: true });
-        return { type: 'runJob', reqId, graph: keepCreationSites(graph), action, partitions, ...(outputOperation && { outputOperation }), ...(description !== undefined && { description }), ...groupTags, ...(onPartition && { partials: true }), ...(onStart && { jobIds: true }) };
-      });
+      const reply = await requests
+        .request((reqId) => {
+          if (onPartition) partialHandlers.set((partialId = reqId), onPartition);
+          if (onStart) startHandlers.set((startId = reqId), onStart);
+          if (signal) signal.addEventListener('abort', (cancel = () => outbox.send({ type: 'cancelJob', reqId })), { once: true });
+          return { type: 'runJob', reqId, graph: keepCreationSites(graph), action, partitions, ...(outputOperation && { outputOperation }), ...(description !== undefined && { description }), ...groupTags, ...(onPartition && { partials: true }), ...(onStart && { jobIds: true }) };
+        })
+        .catch((err: unknown) => {
+          throw isDataCloneError(err) ? unsendableJob(graph, err) : err;
+        });
       return jobReply(reply);
     } finally {
       if (partialId !== undefined) partialHandlers.delete(partialId);
@@ -285,7 +290,12 @@ const backendOf = (data: JobThreadData): ClusterBackend => ({
     const outputOperation = currentOutputOperation();
     const description = currentJobDescription();
     const groupTags = groupAndTags();
-    const reply = requestBlocking((reqId) => ({ type: 'runJob', reqId, graph: keepCreationSites(graph), action, partitions, ...(outputOperation && { outputOperation }), ...(description !== undefined && { description }), ...groupTags }));
+    let reply: MainToJob;
+    try {
+      reply = requestBlocking((reqId) => ({ type: 'runJob', reqId, graph: keepCreationSites(graph), action, partitions, ...(outputOperation && { outputOperation }), ...(description !== undefined && { description }), ...groupTags }));
+    } catch (err) {
+      throw isDataCloneError(err) ? unsendableJob(graph, err) : err;
+    }
     return jobReply(reply);
   },
   onTaskAccumulators(handler) {

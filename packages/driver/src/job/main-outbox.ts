@@ -43,11 +43,31 @@ export class MainOutbox {
     this.flush();
   }
 
-  /** Write what waits: one message as it is, several as one `many`. */
+  /**
+   * Write what waits: one message as it is, several as one `many`. A message the structured clone
+   * refuses (a job whose parallelized data holds a function) does not take the others with it:
+   * they go one by one, in order, and the first refusal is thrown to the caller.
+   */
   flush(): void {
     const q = this.queued;
     if (q.length === 0) return;
     this.queued = [];
-    this.port.postMessage(q.length === 1 ? q[0] : { type: 'many', messages: q });
+    if (q.length === 1) {
+      this.port.postMessage(q[0]);
+      return;
+    }
+    try {
+      this.port.postMessage({ type: 'many', messages: q });
+    } catch {
+      let refused: { err: unknown } | undefined;
+      for (const m of q) {
+        try {
+          this.port.postMessage(m);
+        } catch (err) {
+          refused ??= { err };
+        }
+      }
+      if (refused) throw refused.err;
+    }
   }
 }

@@ -41,3 +41,23 @@ test("a turn's notifications go as one message; a request goes at once, after wh
   outbox.send({ type: 'done', reusable: false });
   assert.deepEqual(sent[3], { type: 'done', reusable: false });
 });
+
+test('a request the structured clone refuses does not take the notifications made before it: they go, in order, and the refusal is thrown', () => {
+  const sent: JobToMain[] = [];
+  // A port that clones as postMessage does: a function anywhere in the message is refused.
+  const outbox = new MainOutbox({
+    postMessage: (m) => {
+      structuredClone(m);
+      sent.push(m);
+    },
+  });
+  outbox.post({ type: 'putBroadcast', id: 7, value: new Uint8Array([1]) });
+  outbox.post({ type: 'checkpointDir', dir: '/tmp/y' });
+  const unsendable = { type: 'removeRdd', reqId: 1, rddId: (() => 2) as unknown as number } satisfies JobToMain;
+  assert.throws(() => outbox.send(unsendable), { name: 'DataCloneError' });
+  assert.deepEqual(flat(sent).map((m) => m.type), ['putBroadcast', 'checkpointDir'], 'the broadcast still reaches the main thread');
+  // Nothing is left waiting: the next request goes alone.
+  outbox.send({ type: 'removeRdd', reqId: 2, rddId: 3 });
+  assert.deepEqual(sent.at(-1), { type: 'removeRdd', reqId: 2, rddId: 3 });
+  assert.equal(sent.length, 3);
+});
