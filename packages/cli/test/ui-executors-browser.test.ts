@@ -8,7 +8,8 @@
 //   that ran the job's tasks, not active, with a removeTime not before the kill and a removeReason, its address
 //   as it was listed and its completed tasks as before.
 // - The Executors page shows those rows (driver Active, the workers Dead, their addresses) and the totals'
-//   status "1 active, 2 dead"; each dead worker's Exec Loss Reason (Spark's column) is why the driver removed
+//   status "1 active, 2 dead", above them Spark's Summary rows Active(1), Dead(2) (the tasks the killed workers
+//   completed) and Total(3); each dead worker's Exec Loss Reason (Spark's column) is why the driver removed
 //   it, the REST removeReason, which for a killed process says its port refuses connections (or, on a machine
 //   too slow to probe first, that its heartbeats stopped); the driver's is empty. Screenshot:
 //   test-artifacts/ui-executors-dead.png.
@@ -109,8 +110,16 @@ test("the Executors page and REST executors list the driver, and allexecutors th
       assert.ok(reasonAt > 0, 'an Exec Loss Reason column');
       assert.deepEqual(shown.map((r) => r[reasonAt]), ['', ...dead.map((e) => e.removeReason)], 'loss reasons');
       for (const e of dead) assert.match(e.removeReason!, new RegExp(`its port ${e.hostPort.replace(/\./g, '\\.')} refuses connections: the worker process is gone|no heartbeat for \\d+ ms`), e.id);
-      const [total] = await rows(page, '#executors-total');
-      assert.deepEqual(total.slice(0, 3), ['Total', `${dead.length} worker${dead.length === 1 ? '' : 's'} and the driver`, `1 active, ${dead.length} dead`]);
+      // Spark's Summary rows: Active (the driver alone), Dead (the killed workers, with the tasks they completed), Total.
+      const summary = await rows(page, '#executors-total');
+      const workersWord = `${dead.length} worker${dead.length === 1 ? '' : 's'}`;
+      assert.deepEqual(summary.map((r) => r.slice(0, 3)), [
+        ['Active(1)', '0 workers and the driver', '1 active'],
+        [`Dead(${dead.length})`, workersWord, `${dead.length} dead`],
+        [`Total(${dead.length + 1})`, `${workersWord} and the driver`, `1 active, ${dead.length} dead`],
+      ]);
+      const deadCompleted = dead.reduce((n, e) => n + (succeeded.get(e.id) ?? 0), 0);
+      assert.deepEqual(summary.map((r) => r[9]), ['0', String(deadCompleted), String(deadCompleted)], 'complete tasks: none on the driver, all on the dead workers');
       await page.screenshot({ path: path.join(ARTIFACTS, 'ui-executors-dead.png'), fullPage: true });
 
       // The job's Event Timeline: the workers' lanes, then the actions'.

@@ -10,9 +10,15 @@
 // - The batch page (Spark's BatchPage with its streamIdToInputInfo): an Input streams table, each
 //   stream's records in that batch as the job counted them; their sum is "Input data size".
 // - REST streaming/batches/{id}: the same as `inputStreams`.
+// - Spark's batch interval line ("stable") on Processing Time's timeline and histogram, read from
+//   their pixels: the batches' points on the side of it their REST processing times put them.
+// - The Environment page: the spark.streaming.* properties the fixture's StreamingContext runs with.
+// - The Completed Batches table paged (3 a page) and sorted by Processing Time (the slowest first,
+//   pages 1 and 2) and by Records, as REST's batches sort; a sort by no column of it is refused.
 // The worker running stream 1's receiver is killed (SIGKILL) once batches flow: its receiver starts
 // again on another worker, and the batches after show stream 1's records again.
-// Screenshots: test-artifacts/ui-inputs-streaming.png and ui-inputs-batch.png.
+// Screenshots: test-artifacts/ui-inputs-streaming.png, ui-inputs-completed-sorted.png, ui-inputs-batch.png and
+// ui-inputs-environment.png.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -21,7 +27,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { bundleJob } from '../src/bundle-job.js';
-import { ARTIFACTS, inPage, launchChromium } from './browser-support.js';
+import { ARTIFACTS, follow, inPage, launchChromium } from './browser-support.js';
 import { fixture, jsonLines, pollUntil, within, withCluster } from './harness.js';
 
 const BATCH_MS = 500;
@@ -62,6 +68,7 @@ interface BatchJson {
   batchId: number;
   status: string;
   inputSize: number;
+  processingTime: number;
   batchDuration: number;
   inputStreams: { streamId: number; streamName: string; numRecords: number }[];
 }
@@ -150,7 +157,75 @@ test("a streaming job's records by input stream: the Streaming page's charts, th
         assert.deepEqual([charts[i].points, charts[i].histogram], [completed.length, completed.length]);
       }
       assert.equal(await page.locator('#streams-heading').isVisible(), true);
+      // Spark's batch interval line on Processing Time's charts, read from their pixels: a dashed light
+      // blue line across the timeline (rows) with every batch's point on the side REST's processing
+      // times put it, and down the histogram (columns); none on Scheduling Delay's.
+      const stable = await inPage<Record<string, { rows: number[]; cols: number[]; dataRows: number[] }>>(
+        page,
+        `(() => {
+          const scan = (id) => {
+            const c = document.querySelector('#' + id + ' canvas');
+            const { width, height } = c;
+            const d = c.getContext('2d').getImageData(0, 0, width, height).data;
+            const near = (x, y, [r, g, b]) => { const i = (y * width + x) * 4; return Math.abs(d[i] - r) < 14 && Math.abs(d[i + 1] - g) < 14 && Math.abs(d[i + 2] - b) < 14; };
+            const rows = [], cols = [], dataRows = [];
+            for (let y = 0; y < height; y++) {
+              let n = 0, m = 0;
+              for (let x = 0; x < width; x++) { if (near(x, y, [173, 216, 230])) n++; if (near(x, y, [47, 111, 176])) m++; }
+              if (n >= width * 0.25) rows.push(y);
+              if (m > 0) dataRows.push(y);
+            }
+            for (let x = 0; x < width; x++) {
+              let n = 0;
+              for (let y = 0; y < height; y++) if (near(x, y, [173, 216, 230])) n++;
+              if (n >= height * 0.25) cols.push(x);
+            }
+            return { rows, cols, dataRows };
+          };
+          return { timeline: scan('timeline-processingTime'), histogram: scan('histogram-processingTime'), other: scan('timeline-schedulingDelay') };
+        })()`,
+      );
+      assert.ok(stable.timeline.rows.length > 0 && stable.timeline.rows.at(-1)! - stable.timeline.rows[0] <= 4, `one line across Processing Time's timeline: rows ${stable.timeline.rows.join(',')}`);
+      assert.ok(stable.histogram.cols.length > 0 && stable.histogram.cols.at(-1)! - stable.histogram.cols[0] <= 4, `one line down its histogram: columns ${stable.histogram.cols.join(',')}`);
+      assert.deepEqual([stable.other.rows, stable.other.cols], [[], []], "no line on Scheduling Delay's timeline");
+      const times = completed.map((b) => b.processingTime);
+      if (times.every((t) => t < BATCH_MS * 0.9)) assert.ok(Math.min(...stable.timeline.dataRows) > stable.timeline.rows.at(-1)!, `every batch (${times.join(', ')} ms) below the ${BATCH_MS} ms line`);
+      else if (times.some((t) => t > BATCH_MS * 1.1)) assert.ok(Math.min(...stable.timeline.dataRows) < stable.timeline.rows[0], `a batch (${Math.max(...times)} ms) above the ${BATCH_MS} ms line`);
       await page.screenshot({ path: path.join(ARTIFACTS, 'ui-inputs-streaming.png'), fullPage: true });
+
+      // Completed Batches paged and sorted as Spark's StreamingPagedTable (completedBatches.*): 3 a
+      // page, by Processing Time the slowest first, then by Records, ties newest first; from REST.
+      const newestFirst = [...completed].reverse().map((b, i) => ({ b, i }));
+      const sortedBy = (f: (b: BatchJson) => number, desc: boolean): number[] =>
+        [...newestFirst].sort((x, y) => (desc ? f(y.b) - f(x.b) : f(x.b) - f(y.b)) || x.i - y.i).map((x) => x.b.batchId);
+      const shownBatches = async (): Promise<number[]> => {
+        await page.waitForFunction('Number(document.body.dataset.refreshes || 0) > 0', undefined, { timeout: 30_000 });
+        return inPage<number[]>(page, `[...document.querySelectorAll('#completed-batches tbody tr a')].map((a) => Number(a.getAttribute('href').split('/').pop()))`);
+      };
+      await page.goto(`${web}/jobs/${job.id}/streaming/?completedBatches.pageSize=3`);
+      assert.deepEqual(await shownBatches(), sortedBy((b) => b.batchId, true).slice(0, 3), 'newest first by default');
+      assert.equal(await page.locator('#completed-heading').textContent(), `Completed Batches (last ${completed.length} out of ${completed.length})`);
+      assert.equal(await page.getAttribute('#completed-paging', 'data-pages'), String(Math.ceil(completed.length / 3)));
+      await follow(page, '#completed-batches a[data-sort="Processing Time"]');
+      await shownBatches();
+      await follow(page, '#completed-batches a[data-sort="Processing Time"]');
+      const slowest = sortedBy((b) => b.processingTime, true);
+      assert.deepEqual(await shownBatches(), slowest.slice(0, 3), 'the slowest batches first');
+      assert.equal(await page.getAttribute('#completed-batches a[data-sort="Processing Time"]', 'data-dir'), 'desc');
+      await follow(page, '#completed-paging a:text-is("2")');
+      assert.deepEqual(await shownBatches(), slowest.slice(3, 6), 'page 2: the next slowest');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'ui-inputs-completed-sorted.png'), fullPage: true });
+      await follow(page, '#completed-batches a[data-sort=Records]');
+      assert.deepEqual(await shownBatches(), sortedBy((b) => b.inputSize, false).slice(0, 3), 'the fewest records first, from page 1');
+      assert.notDeepEqual(sortedBy((b) => b.inputSize, false), sortedBy((b) => b.batchId, true), 'records do not sort as batch times do');
+      // A sort the table has no column for: the page says so and shows no table.
+      await page.goto(`${web}/jobs/${job.id}/streaming/?completedBatches.sort=Input%20Rate`);
+      await shownBatches();
+      assert.equal(
+        await page.locator('#completed-bad').textContent(),
+        "completedBatches.sort: 'Input Rate' is none of Batch Time, Records, Scheduling Delay, Processing Time, Total Delay and Output Ops: Succeeded/Total",
+      );
+      assert.equal(await page.locator('#completed-batches').isVisible(), false);
 
       // A batch page after the kill with records of both streams: its Input streams table.
       const after = completed.filter((b) => b.batchId > killedAt && ids.every((id) => (counted.get(b.batchId)!.get(id) ?? 0) > 0)).at(-1) ?? completed.at(-1)!;
@@ -161,6 +236,22 @@ test("a streaming job's records by input stream: the Streaming page's charts, th
       assert.deepEqual(table, expected);
       assert.equal(await page.locator('#batch-details li').nth(1).textContent(), `Input data size: ${ids.reduce((n, id) => n + (counted.get(after.batchId)!.get(id) ?? 0), 0)} records`);
       await page.screenshot({ path: path.join(ARTIFACTS, 'ui-inputs-batch.png'), fullPage: true });
+
+      // The Environment page: the spark.streaming.* the fixture's StreamingContext was made with
+      // ({ blockInterval: '100ms', receiverMaxRate: 5000 }), Spark's defaults for the rest.
+      await page.goto(`${web}/jobs/${job.id}/environment/`);
+      const props = new Map(await inPage<[string, string][]>(page, `[...document.querySelectorAll('#spark-properties tbody tr')].map((tr) => [tr.cells[0].textContent, tr.cells[1].textContent])`));
+      assert.deepEqual(
+        [...props].filter(([k]) => k.startsWith('spark.streaming.') && k !== 'spark.streaming.ui.retainedBatches'),
+        [
+          ['spark.streaming.backpressure.enabled', 'false'],
+          ['spark.streaming.blockInterval', '100ms'],
+          ['spark.streaming.concurrentJobs', '1'],
+          ['spark.streaming.receiver.maxRate', '5000'],
+          ['spark.streaming.receiver.writeAheadLog.enable', 'false'],
+        ],
+      );
+      await page.screenshot({ path: path.join(ARTIFACTS, 'ui-inputs-environment.png'), fullPage: true });
       assert.deepEqual(errors, [], 'the page script threw nothing');
     });
   } finally {

@@ -7,12 +7,14 @@
 //   and its --web-port (spark.ui.port); the cluster secret nowhere on the page;
 // - Storage: the cached RDD with 4 of 4 partitions (100%), its name as text; its page lists
 //   blocks rdd_ID_0..3, each on a worker of this cluster;
-// - Stages: the 5 completed stages with 4, 4, 3, 120 and 2 tasks (the actions' partitions), the held
-//   one active with its task running (its page: the task RUNNING, no summary yet); the
+// - Stages: the 5 completed stages with 4, 4, 3, 120 and 2 tasks (the actions' partitions), 2 a page
+//   sorted by Duration the longest first (from REST stages), the held one active with its task running (its page: the task RUNNING, no summary yet); the
 //   120-task stage's page: its summary over 120 tasks (min and max the tasks' own, read from
 //   REST taskList), by executor 120 tasks, and the tasks table paged (100 a page: every index
-//   once over the 2 pages) and sorted by duration both ways and by launch order both ways; the
-//   retried stage's page: its failed attempt with the error as text and the fixture's line that threw;
+//   once over the 2 pages) and sorted by duration both ways, by launch order both ways and by
+//   Launch Time, the latest first; the shuffle's reduce stage sorted by Shuffle Read both ways;
+//   the retried stage's page: its failed attempt with the error as text and the fixture's line that
+//   threw, sorted by Status, Attempt and Errors (the failed attempt first);
 // - Executors: 2 workers, 2 cores, 133 completed tasks (4 + 4 + 3 + 120 + 2), 1 failed, the held one active,
 //   the RDD's 4 blocks;
 // - the job page's stages link to their pages, and the overview links the job's four pages.
@@ -132,7 +134,28 @@ test("Environment, Storage, Stages and Executors pages in Chromium, on sluice ru
     assert.equal(active[0][4], '0/1 (1 running)');
     assert.equal(await page.locator('h2#active').textContent(), 'Active Stages (1)');
     await shot(page, 'ui-stages.png');
-    await follow(page, 'table[data-status=ACTIVE] a >> nth=0');
+    // Completed Stages paged and sorted as Spark's StagePagedTable (completedStage.*): 2 a page, by
+    // Duration the longest first (ties in REST's order), from REST stages.
+    type RestStage = { stageId: number; status: string; duration: number };
+    const restCompleted = ((await (await fetch(`${rest}/stages?status=complete`)).json()) as RestStage[]).map((st, i) => ({ st, i }));
+    const longest = [...restCompleted].sort((a, b) => b.st.duration - a.st.duration || a.i - b.i).map((x) => String(x.st.stageId));
+    const shownStages = async (): Promise<string[]> => (await rows(page, 'table[data-status=COMPLETE]')).map((r) => r[0]);
+    await page.goto(`${jobBase}stages/?completedStage.pageSize=2`);
+    assert.deepEqual(await shownStages(), restCompleted.map((x) => x.st.stageId).sort((a, b) => b - a).slice(0, 2).map(String), 'by default the newest (highest Stage Id) first');
+    assert.equal(await page.getAttribute('#completed-paging', 'data-pages'), '3');
+    await follow(page, 'table[data-status=COMPLETE] a[data-sort=Duration]');
+    await follow(page, 'table[data-status=COMPLETE] a[data-sort=Duration]');
+    assert.deepEqual(await shownStages(), longest.slice(0, 2), 'the longest stages first');
+    await follow(page, '#completed-paging a:text-is("2")');
+    assert.deepEqual(await shownStages(), longest.slice(2, 4), 'page 2: the next longest');
+    assert.equal(await page.locator('h2#completed').textContent(), 'Completed Stages (5)');
+    assert.equal(await page.locator('table[data-status=ACTIVE] tbody tr').count(), 1, "the other tables as they were");
+    await shot(page, 'ui-stages-sorted.png');
+    const badStageSort = await fetch(`${jobBase}stages/?completedStage.sort=Tasks`);
+    assert.equal(badStageSort.status, 400);
+    assert.match(await badStageSort.text(), /completedStage\.sort: &#39;Tasks&#39; is none of Stage Id, Pool Name, Description, Submitted, Duration, Shuffle Read and Shuffle Write/);
+    await follow(page, '#job-tabs a[data-tab=stages]');
+    await follow(page, 'table[data-status=ACTIVE] tbody a >> nth=0');
     assert.equal(await page.getAttribute('body', 'data-status'), 'ACTIVE');
     const running = await rows(page, '#tasks');
     assert.deepEqual(running.map((r) => [r[0], r[3]]), [['0', 'RUNNING']]);
@@ -177,6 +200,29 @@ test("Environment, Storage, Stages and Executors pages in Chromium, on sluice ru
     assert.deepEqual(await shownIds(), launched.slice(20).reverse());
     await follow(page, '#task-paging a:text-is("2")');
     assert.deepEqual(await shownIds(), launched.slice(0, 20).reverse());
+    // By Launch Time, the latest first (ties in launch order), from REST taskList's launchTime.
+    const launchedAt = ((await (await fetch(`${rest}/stages/${manyStage}/0/taskList?length=1000&sortBy=ID`)).json()) as { taskId: string; launchTime: string }[]).map(
+      (t, i) => ({ id: t.taskId, at: Date.parse(t.launchTime.replace(/GMT$/, 'Z')), i }),
+    );
+    await follow(page, '#tasks a[data-sort="Launch Time"]');
+    await follow(page, '#tasks a[data-sort="Launch Time"]');
+    assert.equal(await page.getAttribute('#tasks', 'data-desc'), 'true');
+    assert.deepEqual(await shownIds(), [...launchedAt].sort((a, b) => b.at - a.at || a.i - b.i).slice(0, 100).map((t) => t.id), 'the latest launched first');
+    assert.notDeepEqual(await shownIds(), launched.slice(0, 100), 'not launch order');
+
+    // The shuffle's reduce stage sorted by Shuffle Read, the most first: the column's bytes as REST taskList gives them.
+    const [, reduceStage] = ((await (await fetch(`${rest}/jobs/${Number(line('SHUFFLE')[2])}`)).json()) as { stageIds: number[] }).stageIds.sort((a, b) => a - b);
+    const reads = ((await (await fetch(`${rest}/stages/${reduceStage}/0/taskList?sortBy=ID`)).json()) as { taskId: string; taskMetrics: { shuffleReadMetrics: { totalBytesRead: number } } }[]).map(
+      (t, i) => ({ id: t.taskId, bytes: t.taskMetrics.shuffleReadMetrics.totalBytesRead, i }),
+    );
+    assert.equal(reads.length, 3);
+    assert.ok(new Set(reads.map((t) => t.bytes)).size > 1, `the reduce tasks read different sizes: ${reads.map((t) => t.bytes).join(', ')}`);
+    await page.goto(`${jobBase}stages/stage/?id=${reduceStage}&attempt=0`);
+    await follow(page, '#tasks a[data-sort="Shuffle Read"]');
+    assert.deepEqual(await shownIds(), [...reads].sort((a, b) => a.bytes - b.bytes || a.i - b.i).map((t) => t.id), 'the fewest shuffle bytes read first');
+    await follow(page, '#tasks a[data-sort="Shuffle Read"]');
+    assert.deepEqual(await shownIds(), [...reads].sort((a, b) => b.bytes - a.bytes || a.i - b.i).map((t) => t.id), 'the most shuffle bytes read first');
+    assert.equal(await page.locator('#tasks a[data-sort="Shuffle Read"]').textContent(), 'Shuffle Read ▾');
 
     // Executors: the driver and both workers, the job's 131 successful tasks, the RDD's 4 blocks (told by heartbeats).
     await follow(page, '#job-tabs a[data-tab=executors]');
@@ -187,8 +233,8 @@ test("Environment, Storage, Stages and Executors pages in Chromium, on sluice ru
     const total = await pollUntil(
       async () => {
         await page.goto(`${jobBase}executors/`);
-        const [t] = await rows(page, '#executors-total');
-        return t[3] === '4' ? t : undefined;
+        const t = (await rows(page, '#executors-total')).find((r) => r[0].startsWith('Total('));
+        return t?.[3] === '4' ? t : undefined;
       },
       60_000,
       'the executors to report the RDD\'s 4 blocks',
@@ -198,6 +244,12 @@ test("Environment, Storage, Stages and Executors pages in Chromium, on sluice ru
     assert.equal(total[7], '1', 'active tasks: the held one');
     assert.equal(total[8], '1', 'failed tasks: the retried one');
     assert.equal(total[10], '135', 'total tasks');
+    // Spark's Summary rows: Active (the driver and both workers), Dead (none), Total.
+    assert.deepEqual((await rows(page, '#executors-total')).map((r) => r.slice(0, 3)), [
+      ['Active(3)', '2 workers and the driver', '3 active'],
+      ['Dead(0)', '0 workers', '0 dead'],
+      ['Total(3)', '2 workers and the driver', '3 active'],
+    ]);
     await shot(page, 'ui-executors.png');
 
     // The job page links each stage to its page (as Spark's job page does).
@@ -229,12 +281,20 @@ test("Environment, Storage, Stages and Executors pages in Chromium, on sluice ru
     await follow(page, '#tasks a[data-sort=Attempt]');
     assert.deepEqual(await shownIds(), [...tries.filter((t) => t.attempt === 1), ...tries.filter((t) => t.attempt === 0)].map((t) => t.taskId), 'the retry first');
     assert.equal(await page.getAttribute('#tasks', 'data-sort'), 'Attempt');
+    // By Errors, descending: the failed attempt first, as a user looks for it; ascending: last.
+    await follow(page, '#tasks a[data-sort=Errors]');
+    assert.deepEqual(await shownIds(), [...succeededTries, ...failedTry], 'no error before an error');
+    await follow(page, '#tasks a[data-sort=Errors]');
+    assert.deepEqual(await shownIds(), [...failedTry, ...succeededTries], 'the failed attempt first');
     await shot(page, 'ui-stage-retried.png');
 
     // Without a browser: bad parameters and unknown pages.
     const status = async (p: string): Promise<number> => (await fetch(`${jobBase}${p}`)).status;
     assert.equal(await status(`stages/stage/?id=${manyStage}&task.page=0`), 400);
-    assert.equal(await status(`stages/stage/?id=${manyStage}&task.sort=Host`), 400);
+    // GC Time, a column of Spark's that Sluice does not measure: refused naming the columns it sorts by.
+    const badSort = await fetch(`${jobBase}stages/stage/?id=${manyStage}&task.sort=GC%20Time`);
+    assert.equal(badSort.status, 400);
+    assert.match(await badSort.text(), /task\.sort: &#39;GC Time&#39; is none of ID \(launch order\), Duration, Index, Attempt, Status, Locality Level, Worker, Host, Launch Time, Shuffle Read, Shuffle Write and Errors/);
     assert.equal(await status('stages/stage/'), 400);
     assert.equal(await status('stages/stage/?id=999'), 404);
     assert.equal(await status('storage/rdd/?id=999'), 404);

@@ -80,12 +80,108 @@ import { formatBatchTime, formatDuration, formatDurationVerbose, formatFixed, fo
     return tr;
   }
 
-  /** A table's column names, with Spark's "Error" last when `error`. */
-  function header(id, names, error) {
+  /**
+   * A table's column names, with Spark's "Error" last when `error`; a name `sortable` lists is a
+   * link that sorts by it (sortHref), marked `data-sort` and, while the table is sorted by it,
+   * `data-dir` (the arrow is the style sheet's: the header's text stays the column's name).
+   */
+  function header(id, names, error, sortable) {
     const tr = document.querySelector('#' + id + ' thead tr');
     const want = error ? names.concat(['Error']) : names;
-    if (tr.children.length === want.length && [...tr.children].every((th, i) => th.textContent === want[i])) return;
-    tr.replaceChildren(...want.map((n) => Object.assign(document.createElement('th'), { textContent: n })));
+    const key = JSON.stringify([want, sortable ? [completedPaging.sort, completedPaging.desc] : null]);
+    if (tr.dataset.key === key) return;
+    tr.dataset.key = key;
+    tr.replaceChildren(
+      ...want.map((n) => {
+        const th = document.createElement('th');
+        if (!sortable || !sortable.includes(n)) th.textContent = n;
+        else {
+          const a = Object.assign(document.createElement('a'), { className: 'sort', textContent: n, href: sortHref(n) });
+          a.dataset.sort = n;
+          if (completedPaging.sort === n) a.dataset.dir = completedPaging.desc ? 'desc' : 'asc';
+          th.appendChild(a);
+        }
+        return th;
+      }),
+    );
+  }
+
+  /**
+   * Spark's paged Completed Batches table (StreamingPage's completedBatches.page, .pageSize,
+   * .sort and .desc query parameters): every kept completed batch, 100 a page, sorted by any of
+   * its columns either way, ties newest first; by default by Batch Time, the newest first.
+   */
+  const COMPLETED_SORTS = {
+    'Batch Time': (b) => b.batchId,
+    Records: (b) => b.inputSize,
+    'Scheduling Delay': (b) => b.schedulingDelay,
+    'Processing Time': (b) => b.processingTime,
+    'Total Delay': (b) => b.totalDelay,
+    'Output Ops: Succeeded/Total': (b) => b.numCompletedOutputOps,
+  };
+  const completedPaging = (() => {
+    const q = new URLSearchParams(location.search);
+    const page = q.get('completedBatches.page') ?? '1';
+    const size = q.get('completedBatches.pageSize') ?? '100';
+    const sort = q.get('completedBatches.sort') ?? 'Batch Time';
+    const desc = q.get('completedBatches.desc') ?? (q.has('completedBatches.sort') ? 'false' : 'true');
+    const names = Object.keys(COMPLETED_SORTS);
+    let error;
+    if (!/^[1-9]\d{0,8}$/.test(page)) error = "completedBatches.page: '" + page + "' is no page number (1, 2, ...)";
+    else if (!/^[1-9]\d{0,5}$/.test(size)) error = "completedBatches.pageSize: '" + size + "' is no page size (a whole number, 1 or more)";
+    else if (!Object.hasOwn(COMPLETED_SORTS, sort)) error = "completedBatches.sort: '" + sort + "' is none of " + names.slice(0, -1).join(', ') + ' and ' + names.at(-1);
+    else if (desc !== 'true' && desc !== 'false') error = "completedBatches.desc: '" + desc + "' is neither true nor false";
+    return { page: Number(page), pageSize: Number(size), sort, desc: desc === 'true', error };
+  })();
+
+  /** This page's address with the completed batches' paging changed by `change`. */
+  function pagingHref(change) {
+    const p = { ...completedPaging, ...change };
+    const q = new URLSearchParams(location.search);
+    q.set('completedBatches.page', String(p.page));
+    q.set('completedBatches.pageSize', String(p.pageSize));
+    q.set('completedBatches.sort', p.sort);
+    q.set('completedBatches.desc', String(p.desc));
+    return location.pathname + '?' + q.toString();
+  }
+
+  /** Sorted by `col`: ascending, or descending when it already is ascending (Batch Time: newest first, then oldest), from page 1. */
+  function sortHref(col) {
+    const on = completedPaging.sort === col;
+    return pagingHref({ sort: col, desc: on ? !completedPaging.desc : col === 'Batch Time', page: 1 });
+  }
+
+  /** The page of `newestFirst` (every kept completed batch) that completedPaging asks for. */
+  function completedPage(newestFirst) {
+    const key = COMPLETED_SORTS[completedPaging.sort];
+    const sign = completedPaging.desc ? -1 : 1;
+    const sorted = newestFirst
+      .map((b, i) => ({ b, i, k: key(b) ?? -1 }))
+      .sort((x, y) => (x.k < y.k ? -sign : x.k > y.k ? sign : x.i - y.i))
+      .map((x) => x.b);
+    const { page, pageSize } = completedPaging;
+    return sorted.slice((page - 1) * pageSize, page * pageSize);
+  }
+
+  /** The page links over `total` completed batches: 1, the last and those within 3 of this one. */
+  function completedPagingLine(total) {
+    const el = document.getElementById('completed-paging');
+    const pages = Math.max(1, Math.ceil(total / completedPaging.pageSize));
+    const key = pages + ' ' + completedPaging.page;
+    if (el.dataset.key === key) return;
+    el.dataset.key = key;
+    el.dataset.pages = String(pages);
+    el.dataset.page = String(completedPaging.page);
+    const parts = ['Page'];
+    for (let p = 1; p <= pages; p++) {
+      if (p !== 1 && p !== pages && Math.abs(p - completedPaging.page) > 3) continue;
+      parts.push(' ');
+      if (p === completedPaging.page) parts.push(Object.assign(document.createElement('b'), { textContent: String(p) }));
+      else parts.push(Object.assign(document.createElement('a'), { href: pagingHref({ page: p }), textContent: String(p) }));
+    }
+    parts.push(' · ' + completedPaging.pageSize + ' batches a page');
+    if (completedPaging.page > pages) parts.push(' · page ' + completedPaging.page + ' is out of range: the batches are on pages 1 to ' + pages);
+    el.replaceChildren(...parts);
   }
 
   function fill(id, rows) {
@@ -102,25 +198,64 @@ import { formatBatchTime, formatDuration, formatDurationVerbose, formatFixed, fo
     return Math.max(200, Math.min(560, el.clientWidth || 480));
   }
 
-  function timelineOptions(el) {
+  /**
+   * Spark's batch interval line on the Processing Time charts (its drawLine, dashed light blue,
+   * and the word "stable" on the side of it where a batch takes no longer than the interval): a
+   * horizontal line at the interval on the timeline, a vertical one on the histogram (whose x is
+   * the processing time). Spark draws it once a batch took the interval or longer; here the
+   * charts' range always takes it in, so how much room is left shows before it runs out.
+   */
+  let batchIntervalMs = 0;
+  const STABLE_COLOR = 'lightblue';
+  /** A value axis' range taking in the batch interval: [min, max] from the data's. */
+  const withInterval = (u, min, max) => [Math.min(0, min ?? 0), Math.max(max ?? 0, batchIntervalMs) * 1.15 || 1];
+  function stableLine(u, axis) {
+    if (!(batchIntervalMs > 0)) return;
+    const { ctx, bbox } = u;
+    const at = u.valToPos(batchIntervalMs, axis, true);
+    const px = window.devicePixelRatio || 1;
+    ctx.save();
+    ctx.strokeStyle = STABLE_COLOR;
+    ctx.fillStyle = STABLE_COLOR;
+    ctx.lineWidth = 2 * px;
+    ctx.setLineDash([6 * px, 6 * px]);
+    ctx.beginPath();
+    if (axis === 'y') {
+      ctx.moveTo(bbox.left, at);
+      ctx.lineTo(bbox.left + bbox.width, at);
+    } else {
+      ctx.moveTo(at, bbox.top);
+      ctx.lineTo(at, bbox.top + bbox.height);
+    }
+    ctx.stroke();
+    ctx.font = 11 * px + 'px sans-serif';
+    ctx.textAlign = 'right';
+    if (axis === 'y') ctx.fillText('stable', bbox.left + bbox.width - 4 * px, at + 14 * px);
+    else ctx.fillText('stable', at - 4 * px, bbox.top + 12 * px);
+    ctx.restore();
+  }
+
+  function timelineOptions(el, stable) {
     return {
       width: width(el),
       height: 150,
       legend: { show: false },
-      scales: { x: { time: true } },
+      scales: { x: { time: true }, ...(stable ? { y: { range: withInterval } } : {}) },
       axes: [{}, { size: 56 }],
       series: [{}, { stroke: '#2f6fb0', width: 1.5, fill: 'rgba(47,111,176,0.08)', points: { show: true, size: 4 } }],
+      ...(stable ? { hooks: { draw: [(u) => stableLine(u, 'y')] } } : {}),
     };
   }
 
-  function histogramOptions(el) {
+  function histogramOptions(el, stable) {
     return {
       width: width(el),
       height: 150,
       legend: { show: false },
-      scales: { x: { time: false } },
+      scales: { x: { time: false, ...(stable ? { range: withInterval } : {}) } },
       axes: [{}, { size: 40 }],
       series: [{}, { stroke: '#4f8f4f', fill: 'rgba(79,143,79,0.4)', paths: uPlot.paths.bars({ size: [0.9, 60] }), points: { show: false } }],
+      ...(stable ? { hooks: { draw: [(u) => stableLine(u, 'x')] } } : {}),
     };
   }
 
@@ -139,14 +274,16 @@ import { formatBatchTime, formatDuration, formatDurationVerbose, formatFixed, fo
 
   function draw(key, xs, ys) {
     const tl = document.getElementById('timeline-' + key);
-    if (!timelines[key]) timelines[key] = new uPlot(timelineOptions(tl), [xs, ys], tl);
+    // Processing Time's charts show the batch interval (stableLine), as Spark's.
+    const stable = key === 'processingTime';
+    if (!timelines[key]) timelines[key] = new uPlot(timelineOptions(tl, stable), [xs, ys], tl);
     else timelines[key].setData([xs, ys]);
     // What the chart holds now: one point per completed batch (tests read it).
     tl.dataset.points = String(timelines[key].data[0].length);
     tl.dataset.lastBatch = xs.length ? String(Math.round(xs[xs.length - 1] * 1000)) : '';
     const hg = document.getElementById('histogram-' + key);
     const h = bin(ys.filter((v) => v !== undefined && v !== null), 12);
-    if (!histograms[key]) histograms[key] = new uPlot(histogramOptions(hg), h, hg);
+    if (!histograms[key]) histograms[key] = new uPlot(histogramOptions(hg, stable), h, hg);
     else histograms[key].setData(h);
     hg.dataset.points = String(h[1].reduce((a, b) => a + b, 0));
   }
@@ -196,6 +333,7 @@ import { formatBatchTime, formatDuration, formatDurationVerbose, formatFixed, fo
     const [stats, receivers, workers] = await Promise.all([getJson('/streaming/statistics'), getJson('/streaming/receivers'), getJson('/executors')]);
     const completed = batches.filter((b) => b.status === 'COMPLETED').reverse(); // oldest first
     const xs = completed.map((b) => b.batchId / 1000);
+    batchIntervalMs = stats.batchDuration;
     for (const [key, f] of Object.entries(SERIES)) {
       const ys = completed.map(f);
       draw(key, xs, ys);
@@ -215,13 +353,19 @@ import { formatBatchTime, formatDuration, formatDurationVerbose, formatFixed, fo
     } else warning.hidden = true;
     // Spark's batch tables: waiting batches before running ones, newest first; an Error column only while a shown batch has failed.
     const active = batches.filter((b) => b.status !== 'COMPLETED');
-    const shown = completed.slice().reverse().slice(0, 200);
+    const kept = completed.slice().reverse();
+    const shown = completedPaging.error ? [] : completedPage(kept);
     const activeError = active.some((b) => b.firstFailureReason);
     const completedError = shown.some((b) => b.firstFailureReason);
     header('active-batches', ['Batch Time', 'Records', 'Scheduling Delay', 'Processing Time', 'Output Ops: Succeeded/Total', 'Status'], activeError);
-    header('completed-batches', ['Batch Time', 'Records', 'Scheduling Delay', 'Processing Time', 'Total Delay', 'Output Ops: Succeeded/Total'], completedError);
+    header('completed-batches', ['Batch Time', 'Records', 'Scheduling Delay', 'Processing Time', 'Total Delay', 'Output Ops: Succeeded/Total'], completedError, Object.keys(COMPLETED_SORTS));
     document.getElementById('active-heading').textContent = 'Active Batches (' + active.length + ')';
-    document.getElementById('completed-heading').textContent = 'Completed Batches (last ' + shown.length + ' out of ' + stats.numTotalCompletedBatches + ')';
+    document.getElementById('completed-heading').textContent = 'Completed Batches (last ' + kept.length + ' out of ' + stats.numTotalCompletedBatches + ')';
+    const bad = document.getElementById('completed-bad');
+    bad.hidden = !completedPaging.error;
+    bad.textContent = completedPaging.error || '';
+    document.getElementById('completed-batches').hidden = Boolean(completedPaging.error);
+    if (!completedPaging.error) completedPagingLine(kept.length);
     fill('active-batches', active.map((b) => [
       { href: pageBase + 'batch/' + b.batchId, text: batchTime(b.batchId, stats.batchDuration) },
       b.inputSize,

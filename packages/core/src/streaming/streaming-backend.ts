@@ -175,7 +175,9 @@ export type StreamingProgressEvent =
       readonly failure?: { readonly message: string; readonly stack: string };
     }
   /** The context stopped with these batches submitted and never completed: they are neither queued nor processing any more. */
-  | { readonly type: 'batchesDropped'; readonly batchTimes: readonly number[] };
+  | { readonly type: 'batchesDropped'; readonly batchTimes: readonly number[] }
+  /** A context started, with these settings as Spark's properties (streamingProperties), for the Environment page. */
+  | { readonly type: 'contextStarted'; readonly properties: readonly (readonly [string, string])[] };
 
 /**
  * What a StreamingContext needs from the driver beyond running jobs: receivers placed

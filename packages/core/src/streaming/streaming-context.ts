@@ -40,6 +40,7 @@ import type { BatchInfo, FlowStatus, InputRate } from './streaming-backend.js';
 import { JOB_DESCRIPTION, JOB_GROUP_ID, JOB_INTERRUPT_ON_CANCEL } from '../scheduler/running-actions.js';
 import { userErrorInfo } from '../util/user-error.js';
 import { checkStreamingContextOptions } from './streaming-context-options.js';
+import { streamingProperties } from './streaming-properties.js';
 import { checkFileStreamOptions, checkNewFilesStreamOptions, checkRawSocketStreamOptions, checkSocketTextStreamOptions } from './input-options.js';
 
 export type StreamingState = 'initialized' | 'active' | 'stopped';
@@ -251,6 +252,7 @@ export class StreamingContext {
   /** Backpressure's settings when it is on (validated: the estimator is built once here). */
   private readonly backpressure: { readonly initialRate: number | undefined; readonly pid: PIDSettings } | undefined;
   private readonly receiverMaxRate: number | undefined;
+  private readonly concurrentJobs: number;
   private readonly fallingBehind: FallingBehindDetector;
   /** Each rate-controlled input's controller, by stream id (made at start with backpressure on). */
   private readonly rateControllers = new Map<number, RateController>();
@@ -270,7 +272,8 @@ export class StreamingContext {
     }
     this.blockIntervalMs = toMillis(options.blockInterval ?? 200, 'block interval');
     this.clock = options.clock === 'manual' ? new ManualClock(0) : options.clock === undefined || options.clock === 'system' ? new SystemClock() : options.clock;
-    this.scheduler = new JobScheduler(this, options.concurrentJobs ?? 1);
+    this.concurrentJobs = options.concurrentJobs ?? 1;
+    this.scheduler = new JobScheduler(this, this.concurrentJobs);
     this.wal = walSettings(options.writeAheadLog);
     this.receiverMaxBufferedRecords = options.receiverMaxBufferedRecords ?? DEFAULT_RECEIVER_MAX_BUFFERED_RECORDS;
     this.checkpointWriteTimeoutMs = toMillis(options.checkpointWriteTimeout ?? DEFAULT_CHECKPOINT_WRITE_TIMEOUT_MS, 'checkpointWriteTimeout');
@@ -683,6 +686,10 @@ export class StreamingContext {
       throw err;
     }
     this.startSite = userCallSite();
+    this.sc.streaming?.reportProgress?.({
+      type: 'contextStarted',
+      properties: streamingProperties({ blockIntervalMs: this.blockIntervalMs, concurrentJobs: this.concurrentJobs, backpressure: this.backpressure, receiverMaxRate: this.receiverMaxRate, wal: this.wal }),
+    });
     // The local properties its output operations run with (Spark's savedProperties): the
     // caller's now, in no job group, not interrupted on cancel.
     const saved = this.sc.localPropertiesSnapshot();

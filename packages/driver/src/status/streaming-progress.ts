@@ -67,6 +67,8 @@ export class StreamingProgress {
   private readonly streamNames = new Map<number, string>();
   /** When the first batch was queued (undefined before). */
   startTime: number | undefined;
+  /** The latest started StreamingContext's settings as Spark's properties (none before one started): the Environment page lists them. */
+  contextProperties: readonly (readonly [string, string])[] = [];
   batchIntervalMs = 0;
   numTotalCompletedBatches = 0;
   numReceivedRecords = 0;
@@ -116,6 +118,9 @@ export class StreamingProgress {
       }
       case 'batchesDropped':
         for (const t of e.batchTimes) this.active.delete(t);
+        return;
+      case 'contextStarted':
+        this.contextProperties = e.properties;
         return;
       default: {
         const never: never = e;

@@ -9,7 +9,9 @@ import { DEFAULT_RETAINED_BATCHES } from '../status/streaming-progress.js';
  * Environment tab, where the configuration guide says to check that properties were set):
  * `sparkProperties` are the Spark properties this driver and job run with, each under Spark's
  * key with the value in effect — given by an option, a properties file or the default — sorted
- * by key as Spark's SparkEnv.environmentDetails sorts them. The secret is never among them.
+ * by key as Spark's SparkEnv.environmentDetails sorts them; a streaming job's also the
+ * spark.streaming.* its latest StreamingContext runs with (streamingProperties: set in the job's
+ * code, where a Spark program sets them in its SparkConf). The secret is never among them.
  * `runtime` has Node's version where Spark's has Java's and Scala's; there are no Hadoop,
  * system or metrics properties, classpath entries or resource profiles.
  */
@@ -38,6 +40,8 @@ export function environmentInfo(d: DriverNode, j: DriverJob): unknown {
   }
   if (d.webPort !== undefined) props.push(['spark.ui.port', String(d.webPort)]);
   if (o.stateDir !== undefined) props.push(['spark.deploy.recoveryMode', 'FILESYSTEM'], ['spark.deploy.recoveryDirectory', o.stateDir]);
+  // A streaming job's: what its StreamingContext was made with (Spark's spark.streaming.* a Spark program sets in its SparkConf).
+  for (const [k, v] of j.progress.contextProperties) props.push([k, v]);
   props.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return {
     runtime: { nodeVersion: process.versions.node },

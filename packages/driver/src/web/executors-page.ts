@@ -13,7 +13,9 @@ type Figures = Omit<ExecutorView, 'id' | 'hostPort' | 'isActive' | 'removeTime' 
  * blocks, storage memory (used / limit, where a limit is known) and disk, cores, and this job's
  * tasks there (active, failed, complete, total, task time, shuffle read and write), its process's
  * resident memory, and a dead worker's loss reason (Spark's "Exec Loss Reason" column, the REST
- * removeReason: why the driver removed it); and a Totals row. No thread dumps or logs: a worker runs tasks on its own event
+ * removeReason: why the driver removed it); and Spark's Summary rows above them: Active(N) (the
+ * driver and the workers not removed), Dead(M) (the removed workers, with what they ran of this
+ * job) and Total(N+M). No thread dumps or logs: a worker runs tasks on its own event
  * loop, not on threads the driver can list.
  */
 export function executorsPage(j: DriverJob, execs: readonly ExecutorView[]): string {
@@ -35,29 +37,41 @@ export function executorsPage(j: DriverJob, execs: readonly ExecutorView[]): str
     bytes(e.rssBytes),
     lossReason,
   ];
-  const sum = (f: (e: ExecutorView) => number): number => execs.reduce((a, e) => a + f(e), 0);
-  const totals: Figures = {
-    rddBlocks: sum((e) => e.rddBlocks),
-    memoryUsed: sum((e) => e.memoryUsed),
-    maxMemory: sum((e) => e.maxMemory),
-    diskUsed: sum((e) => e.diskUsed),
-    totalCores: sum((e) => e.totalCores),
-    activeTasks: sum((e) => e.activeTasks),
-    failedTasks: sum((e) => e.failedTasks),
-    completedTasks: sum((e) => e.completedTasks),
-    totalTasks: sum((e) => e.totalTasks),
-    totalDuration: sum((e) => e.totalDuration),
-    totalShuffleRead: sum((e) => e.totalShuffleRead),
-    totalShuffleWrite: sum((e) => e.totalShuffleWrite),
-    rssBytes: sum((e) => e.rssBytes),
+  const sumOf = (of: readonly ExecutorView[]): Figures => {
+    const sum = (f: (e: ExecutorView) => number): number => of.reduce((a, e) => a + f(e), 0);
+    return {
+      rddBlocks: sum((e) => e.rddBlocks),
+      memoryUsed: sum((e) => e.memoryUsed),
+      maxMemory: sum((e) => e.maxMemory),
+      diskUsed: sum((e) => e.diskUsed),
+      totalCores: sum((e) => e.totalCores),
+      activeTasks: sum((e) => e.activeTasks),
+      failedTasks: sum((e) => e.failedTasks),
+      completedTasks: sum((e) => e.completedTasks),
+      totalTasks: sum((e) => e.totalTasks),
+      totalDuration: sum((e) => e.totalDuration),
+      totalShuffleRead: sum((e) => e.totalShuffleRead),
+      totalShuffleWrite: sum((e) => e.totalShuffleWrite),
+      rssBytes: sum((e) => e.rssBytes),
+    };
   };
   const status = (e: ExecutorView): string => (e.removeTime !== undefined ? 'Dead' : e.isActive ? 'Active' : 'Unresponsive');
-  const workers = execs.filter((e) => e.id !== 'driver');
-  const dead = workers.filter((e) => e.removeTime !== undefined).length;
+  const deadOnes = execs.filter((e) => e.removeTime !== undefined);
+  const liveOnes = execs.filter((e) => e.removeTime === undefined);
+  const dead = deadOnes.length;
   const headers = ['Executor', 'Address', 'Status', 'RDD Blocks', 'Storage Memory', 'Disk Used', 'Cores', 'Active Tasks', 'Failed Tasks', 'Complete Tasks', 'Total Tasks', 'Task Time', 'Shuffle Read', 'Shuffle Write', 'Process Memory', 'Exec Loss Reason'];
-  const summary = `${workers.length} worker${workers.length === 1 ? '' : 's'} and the driver`;
+  const whose = (of: readonly ExecutorView[]): string => {
+    const n = of.filter((e) => e.id !== 'driver').length;
+    return `${n} worker${n === 1 ? '' : 's'}${of.some((e) => e.id === 'driver') ? ' and the driver' : ''}`;
+  };
+  // Spark's Summary rows: Active(N) (the driver and the workers not removed), Dead(M) (the removed workers), Total(N+M).
+  const summaryRows = [
+    row(sumOf(liveOnes), `Active(${liveOnes.length})`, whose(liveOnes), `${execs.filter((e) => e.isActive).length} active`),
+    row(sumOf(deadOnes), `Dead(${dead})`, whose(deadOnes), `${dead} dead`),
+    row(sumOf(execs), `Total(${execs.length})`, whose(execs), `${execs.filter((e) => e.isActive).length} active${dead > 0 ? `, ${dead} dead` : ''}`),
+  ];
   const body = `${jobTabs(j, 'executors')}
-<h2>Summary</h2>${table(headers, [row(totals, 'Total', summary, `${execs.filter((e) => e.isActive).length} active${dead > 0 ? `, ${dead} dead` : ''}`)], ' id="executors-total"')}
+<h2>Summary</h2>${table(headers, summaryRows, ' id="executors-total"')}
 <h2>Executors (${execs.length})</h2>${table(headers, execs.map((e) => row(e, e.id, e.hostPort, status(e), e.removeReason)), ' id="executors"')}
 <p>${escapeHtml("The driver's storage is this job's broadcast values, which it holds and serves to the workers; a worker's is the worker's (shared by every job on it); the task figures are this job's. Process Memory is each process's resident memory (the driver's is shared by every job on it). Sluice's workers run tasks on an event loop: there are no executor threads to dump.")}</p>`;
   return page(`Executors: ${j.name} (${j.id})`, body, { head: j.state === 'running' ? '<meta http-equiv="refresh" content="2">' : '' });

@@ -6,7 +6,7 @@ import { executorsPage } from './executors-page.js';
 import { badRequestPage, missingPage, type PageReply } from './page-reply.js';
 import { readRest, type EnvironmentView, type ExecutorView, type RddStorageView, type StageDataView, type TaskDataView, type TaskSummaryView } from './rest-views.js';
 import { STAGE_QUANTILES, sortTasksLocally, stagePage, taskListQuery, taskPaging } from './stage-page.js';
-import { stagesPage } from './stages-page.js';
+import { stagesPage, stageTablePaging } from './stages-page.js';
 import { rddPage, storagePage } from './storage-page.js';
 
 /** The tabs these pages serve under /jobs/{id}/ (and `job/?id=N`, an action's page, Spark's job page under its Jobs tab). */
@@ -62,8 +62,10 @@ export function jobTabPage(d: DriverNode, j: DriverJob, tab: string, tail: strin
     return reply(actionPage(j, job.body, stages.sort((a, b) => a.stageId - b.stageId), d.now()));
   }
   if (tab === 'stages' && sub === '') {
+    const paging = stageTablePaging(query);
+    if (typeof paging === 'string') return badRequestPage(paging);
     const stages = readRest<StageDataView[]>(d, j, 'stages');
-    return stages.ok ? reply(stagesPage(j, stages.body)) : restFailed(stages);
+    return stages.ok ? reply(stagesPage(j, stages.body, paging)) : restFailed(stages);
   }
   if (tab === 'stages' && sub === 'stage') {
     const help = `a stage's page is ${base}stage/?id=<stage id>&attempt=<attempt>, as the Stages page links them`;

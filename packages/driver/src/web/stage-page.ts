@@ -13,18 +13,28 @@ const QUANTILE_NAMES = ['Min', '25th percentile', 'Median', '75th percentile', '
 
 /**
  * The tasks table's order: launch order (REST taskList's sortBy ID) or duration (runtime), or, as
- * Spark's StagePage sorts its other columns, by index, attempt, status or worker (ties in launch
- * order): ascending or not.
+ * Spark's StagePage sorts every column of its task table, by any other column (ties in launch
+ * order): ascending or not. The names are the columns' (Spark's task.sort takes the header's).
  */
-export type TaskSort = 'ID' | 'Duration' | 'Index' | 'Attempt' | 'Status' | 'Worker';
+export type TaskSort = 'ID' | 'Duration' | 'Index' | 'Attempt' | 'Status' | 'Locality Level' | 'Worker' | 'Host' | 'Launch Time' | 'Shuffle Read' | 'Shuffle Write' | 'Errors';
 
 /** The sorts REST taskList cannot do: the page sorts the stage attempt's whole list itself. */
 const LOCAL_SORTS: Readonly<Record<string, (t: TaskDataView) => number | string>> = {
   Index: (t) => t.index,
   Attempt: (t) => t.attempt,
   Status: (t) => t.status,
+  'Locality Level': (t) => t.taskLocality,
   Worker: (t) => t.executorId,
+  Host: (t) => t.host ?? '',
+  'Launch Time': (t) => restDate(t.launchTime) ?? 0,
+  'Shuffle Read': (t) => t.taskMetrics.shuffleReadMetrics.totalBytesRead,
+  'Shuffle Write': (t) => t.taskMetrics.shuffleWriteMetrics.bytesWritten,
+  // A task without an error sorts before any with one (ascending): descending brings the failed ones first.
+  Errors: (t) => t.errorMessage ?? '',
 };
+
+/** Every task.sort the stage page takes, as its error lists them. */
+const TASK_SORTS = ['ID (launch order)', 'Duration', ...Object.keys(LOCAL_SORTS)];
 
 /** One page of `all` (REST taskList's answer in launch order) sorted by a LOCAL_SORTS column. */
 export function sortTasksLocally(all: readonly TaskDataView[], p: TaskPaging): TaskDataView[] {
@@ -55,7 +65,7 @@ export function taskPaging(query: URLSearchParams): TaskPaging | string {
   const descRaw = query.get('task.desc') ?? 'false';
   if (!/^[1-9]\d{0,8}$/.test(pageRaw)) return `task.page: '${pageRaw}' is no page number (1, 2, ...)`;
   if (!/^[1-9]\d{0,5}$/.test(sizeRaw)) return `task.pageSize: '${sizeRaw}' is no page size (a whole number, 1 or more)`;
-  if (sort !== 'ID' && sort !== 'Duration' && !(sort in LOCAL_SORTS)) return `task.sort: '${sort}' is none of ID (launch order), Duration, Index, Attempt, Status and Worker`;
+  if (sort !== 'ID' && sort !== 'Duration' && !Object.hasOwn(LOCAL_SORTS, sort)) return `task.sort: '${sort}' is none of ${TASK_SORTS.slice(0, -1).join(', ')} and ${TASK_SORTS.at(-1)}`;
   if (descRaw !== 'true' && descRaw !== 'false') return `task.desc: '${descRaw}' is neither true nor false`;
   return { page: Number(pageRaw), pageSize: Number(sizeRaw), sort: sort as TaskSort, desc: descRaw === 'true' };
 }
@@ -67,7 +77,7 @@ export function taskPaging(query: URLSearchParams): TaskPaging | string {
  */
 export function taskListQuery(p: TaskPaging, total: number): { query: Record<string, string>; reverse: boolean; local: boolean } {
   // Sorted here (sortTasksLocally): every attempt, in launch order.
-  if (p.sort in LOCAL_SORTS) return { query: { offset: '0', length: String(Math.max(1, total)), sortBy: 'ID' }, reverse: false, local: true };
+  if (Object.hasOwn(LOCAL_SORTS, p.sort)) return { query: { offset: '0', length: String(Math.max(1, total)), sortBy: 'ID' }, reverse: false, local: true };
   if (p.sort === 'ID' && p.desc) {
     const end = Math.max(0, total - (p.page - 1) * p.pageSize);
     const offset = Math.max(0, total - p.page * p.pageSize);
@@ -135,7 +145,7 @@ function localitySummary(tasks: readonly TaskDataView[]): string {
  * `stages/{id}/{attempt}` (details), `taskSummary?quantiles=0,0.25,0.5,0.75,1` and `taskList`:
  * the summary, Summary Metrics for the completed tasks (min, quartiles, max of duration and
  * shuffle bytes; Sluice measures no GC time), Aggregated Metrics by Executor, accumulators,
- * and the tasks table, paged and sorted by launch order or duration.
+ * and the tasks table, paged and sorted by any of its columns.
  */
 export function stagePage(j: DriverJob, data: StagePageData): string {
   const { stage: s, summary, paging } = data;
@@ -179,7 +189,7 @@ export function stagePage(j: DriverJob, data: StagePageData): string {
   const pages = Math.max(1, Math.ceil(total / paging.pageSize));
   const hrefOf = (p: Partial<TaskPaging>): string => {
     const q = { ...paging, ...p };
-    return `${here}&task.page=${q.page}&task.pageSize=${q.pageSize}&task.sort=${q.sort}&task.desc=${q.desc}`;
+    return `${here}&task.page=${q.page}&task.pageSize=${q.pageSize}&task.sort=${encodeURIComponent(q.sort)}&task.desc=${q.desc}`;
   };
   // A sortable column's header: sorts by it (ascending; descending when it already is ascending).
   const sortHeader = (col: TaskSort, label: string): string => {
@@ -195,8 +205,8 @@ export function stagePage(j: DriverJob, data: StagePageData): string {
         bytes(t.taskMetrics.shuffleReadMetrics.totalBytesRead),
       )}</td><td>${escapeHtml(bytes(t.taskMetrics.shuffleWriteMetrics.bytesWritten))}</td><td class="error">${escapeHtml(t.errorMessage ?? '')}</td></tr>`,
   );
-  const head = [sortHeader('Index', 'Index'), sortHeader('ID', 'Task ID'), sortHeader('Attempt', 'Attempt'), sortHeader('Status', 'Status'), 'Locality Level', sortHeader('Worker', 'Worker'), 'Host', 'Launch Time', sortHeader('Duration', 'Duration'), 'Shuffle Read', 'Shuffle Write', 'Errors']
-    .map((h) => `<th>${h.startsWith('<a ') ? h : escapeHtml(h)}</th>`)
+  const head = (['Index', 'ID', 'Attempt', 'Status', 'Locality Level', 'Worker', 'Host', 'Launch Time', 'Duration', 'Shuffle Read', 'Shuffle Write', 'Errors'] as const)
+    .map((col) => `<th>${sortHeader(col, col === 'ID' ? 'Task ID' : col)}</th>`)
     .join('');
   const pageLinks = Array.from({ length: pages }, (_, i) => i + 1)
     .filter((p) => p === 1 || p === pages || Math.abs(p - paging.page) <= 3)
@@ -206,7 +216,7 @@ export function stagePage(j: DriverJob, data: StagePageData): string {
     paging.page > pages
       ? `<p id="tasks-out-of-range">${escapeHtml(`Page ${paging.page} is out of range: the tasks are on pages 1 to ${pages}.`)}</p>`
       : `<p class="paging" id="task-paging" data-pages="${pages}" data-page="${paging.page}">Page ${pageLinks} · ${escapeHtml(`${paging.pageSize} tasks a page`)}</p>
-<table id="tasks" data-sort="${paging.sort}" data-desc="${paging.desc}"><thead><tr>${head}</tr></thead><tbody>${taskRows.join('')}</tbody></table>`;
+<table id="tasks" data-sort="${escapeHtml(paging.sort)}" data-desc="${paging.desc}"><thead><tr>${head}</tr></thead><tbody>${taskRows.join('')}</tbody></table>`;
   const failed =
     s.failedTasks.length === 0
       ? ''

@@ -19,7 +19,8 @@ export const STREAMING_SERIES = [
  * ("Active Batches (2)", "Completed Batches (last 5 out of 40)", its column names; an "Error"
  * column only while a shown batch has failed, its cell Spark's failureReasonCell: 'Failed due
  * to error: <first line>' or 'Failed due to Spark job error', the failure behind '+details'),
- * newest batch first. Below the four series, as Spark's Input Rate details ("Show/hide details of
+ * newest batch first; the completed ones paged and sortable by any column as Spark's
+ * StreamingPagedTable (completedBatches.page, .pageSize, .sort, .desc). Below the four series, as Spark's Input Rate details ("Show/hide details of
  * each receiver"): each input stream that counts its records, its name, its average records/s
  * and its own timeline and histogram (its records in each batch, 0 in one it had none, over the
  * batch interval: a stream whose receiver was lost and restarted shows the gap).
@@ -35,7 +36,7 @@ export function streamingPage(j: DriverJob): string {
 <section class="charts">${charts}</section>
 <h2 id="streams-heading" hidden>Input Rate by input stream</h2><section class="charts" id="stream-charts"></section>
 <h2 id="active-heading">Active Batches</h2><table id="active-batches"><thead><tr><th>Batch Time</th><th>Records</th><th>Scheduling Delay</th><th>Processing Time</th><th>Output Ops: Succeeded/Total</th><th>Status</th></tr></thead><tbody></tbody></table>
-<h2 id="completed-heading">Completed Batches</h2><table id="completed-batches"><thead><tr><th>Batch Time</th><th>Records</th><th>Scheduling Delay</th><th>Processing Time</th><th>Total Delay</th><th>Output Ops: Succeeded/Total</th></tr></thead><tbody></tbody></table>
+<h2 id="completed-heading">Completed Batches</h2><p id="completed-bad" class="error" hidden></p><p class="paging" id="completed-paging"></p><table id="completed-batches"><thead><tr><th>Batch Time</th><th>Records</th><th>Scheduling Delay</th><th>Processing Time</th><th>Total Delay</th><th>Output Ops: Succeeded/Total</th></tr></thead><tbody></tbody></table>
 <h2>Receivers</h2><table id="receivers"><thead><tr><th>Stream</th><th>Name</th><th>Worker</th><th>State</th><th>Records/s</th><th>Records</th><th>Last error</th><th>When</th></tr></thead><tbody></tbody></table>
 <h2>Workers</h2><table id="workers"><thead><tr><th>Worker</th><th>Address</th><th>Cores</th><th>Running tasks</th><th>Block memory</th><th>RSS</th><th>Blocks</th></tr></thead><tbody></tbody></table>
 <p><a href="/jobs/${escapeHtml(encodeURIComponent(j.id))}/">Actions and stages of this job</a></p>
