@@ -8,6 +8,8 @@
 //   shuffle M R     M map tasks writing to R reduce partitions, then R reduce tasks
 //   shuffle0 M R    the same two stages with no record at all (every segment empty): what
 //                   the tasks cost by themselves
+//   union M R+S     two such shuffles of M map tasks each, to R and to S reduce partitions,
+//                   their union counted: one result stage of R + S partitions over both
 // Prints one BENCH line per run: the time and the result (checked by the bench). After the
 // repeat count, worker pids: a shuffle run also reports the CPU time (user + system) this
 // process (the driver) and those processes spent on it, read from /proc (Linux).
@@ -56,6 +58,17 @@ export default async function (sc: SluiceContext, args: string[]): Promise<void>
       const t0 = performance.now();
       const n = await sc.parallelize(xs, a).count();
       console.log('BENCH ' + JSON.stringify({ kind, tasks: a, ms: performance.now() - t0, result: n }));
+    } else if (kind === 'union') {
+      // Two full shuffles, M x R and M x S, of the same map input; the result stage reads both.
+      const maps = sc.parallelize(Array.from({ length: a }, (_, j) => j), a);
+      const [r, s] = args[2].split('+').map(Number);
+      const t0 = performance.now();
+      const c0 = cpuMs(pids);
+      const left = maps.flatMap((m) => Array.from({ length: r }, (_, k) => [k, m] as [number, number])).reduceByKey((x, y) => x + y, r);
+      const right = maps.flatMap((m) => Array.from({ length: s }, (_, k) => [k, m] as [number, number])).reduceByKey((x, y) => x + y, s);
+      const pairs = await left.union(right).count();
+      const ms = performance.now() - t0;
+      console.log('BENCH ' + JSON.stringify({ kind, maps: a, reduces: r + s, ms, cpuMs: cpuMs(pids) - c0, result: pairs }));
     } else {
       // Every map task writes one record to every reduce partition: a full M x R shuffle.
       const maps = Array.from({ length: a }, (_, j) => j);

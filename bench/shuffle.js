@@ -6,12 +6,14 @@
 //   - the same two stages with no records at all ('shuffle0': every segment empty, nothing
 //     fetched): what the 2N tasks cost by themselves (scheduling, the hops to and from the
 //     task threads), so that the shuffle's own work is the difference.
-// Reported per run: wall time of the job's two stages, and CPU time (user + system) of the
+// A size R+S is instead the union of two such shuffles of max(R, S) map tasks each, to R and to S
+// reduce partitions, counted ('union': one result stage of R + S partitions reading both).
+// Reported per run: wall time of the job's stages, and CPU time (user + system) of the
 // driver process and of the worker processes (from /proc), and the load average then.
-// Sizes below 1,000 run 3 times a cluster (the median kept); 1,000 and up once.
+// Sizes below 1,000 partitions run 3 times a cluster (the median kept); 1,000 and up once.
 //
 //   node bench/shuffle.js [rounds=3] [sizes=200] [checkout ...]   (default checkout: this one)
-//   e.g. node bench/shuffle.js 3 200,1000 /tmp/base .
+//   e.g. node bench/shuffle.js 3 200,1000 /tmp/base .    node bench/shuffle.js 5 200+50,1000+1000 /tmp/base .
 // A checkout is a built clone of this repository (bash scripts/setup.sh); every checkout runs
 // this checkout's bench/scheduler-job.ts.
 import { spawn } from 'node:child_process';
@@ -25,12 +27,12 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 // The middle value; of an even count, the mean of the two middle ones.
 const load = () => os.loadavg()[0].toFixed(1);
 
-if (process.argv[2] === '--child') await child(process.argv[3], process.argv[4].split(',').map(Number));
+if (process.argv[2] === '--child') await child(process.argv[3], process.argv[4].split(','));
 else await parent();
 
 async function parent() {
   const rounds = Number(process.argv[2] ?? 3);
-  const sizes = (process.argv[3] ?? '200').split(',').map(Number);
+  const sizes = (process.argv[3] ?? '200').split(',');
   const checkouts = process.argv.length > 4 ? process.argv.slice(4).map((c) => path.resolve(c)) : [path.dirname(here)];
   const results = new Map(checkouts.map((c) => [c, []]));
   console.log(`shuffle, driver + 2 workers x 2 cores, ${rounds} alternating rounds of ${checkouts.length} checkout(s); sizes ${sizes.join(', ')}`);
@@ -45,17 +47,22 @@ async function parent() {
       });
       results.get(c).push(out);
       for (const r of out) {
-        console.log(`  round ${round + 1} ${c}: ${r.kind} ${r.n} x ${r.n}: wall ${fmt(r.ms)} s, CPU driver ${fmt(r.driverMs)} s + workers ${fmt(r.workersMs)} s = ${fmt(r.driverMs + r.workersMs)} s (load ${l0}-${load()})`);
+        console.log(`  round ${round + 1} ${c}: ${label(r)}: wall ${fmt(r.ms)} s, CPU driver ${fmt(r.driverMs)} s + workers ${fmt(r.workersMs)} s = ${fmt(r.driverMs + r.workersMs)} s (load ${l0}-${load()})`);
       }
     }
   }
   console.log('medians over the rounds:');
   for (const [c, rs] of results) {
-    for (const key of new Set(rs.flat().map((r) => `${r.kind} ${r.n}`))) {
-      const xs = rs.flat().filter((r) => `${r.kind} ${r.n}` === key);
-      console.log(`  ${c}: ${key} x ${key.split(' ')[1]}: wall ${fmt(median(xs.map((r) => r.ms)))} s, CPU driver ${fmt(median(xs.map((r) => r.driverMs)))} s, workers ${fmt(median(xs.map((r) => r.workersMs)))} s, total ${fmt(median(xs.map((r) => r.driverMs + r.workersMs)))} s`);
+    for (const key of new Set(rs.flat().map(label))) {
+      const xs = rs.flat().filter((r) => label(r) === key);
+      console.log(`  ${c}: ${key}: wall ${fmt(median(xs.map((r) => r.ms)))} s, CPU driver ${fmt(median(xs.map((r) => r.driverMs)))} s, workers ${fmt(median(xs.map((r) => r.workersMs)))} s, total ${fmt(median(xs.map((r) => r.driverMs + r.workersMs)))} s`);
     }
   }
+}
+
+/** `shuffle 200 x 200`, or `union 200 x 200+50`. */
+function label(r) {
+  return `${r.kind} ${r.maps ?? r.n} x ${r.n}`;
 }
 
 function fmt(ms) {
@@ -95,18 +102,22 @@ async function child(checkout, sizes) {
   const out = [];
   try {
     await runJob(['shuffle', '50', '50', '1']);
-    for (const n of sizes) {
-      for (const kind of ['shuffle', 'shuffle0']) {
+    for (const size of sizes) {
+      // R+S: the union of two shuffles of max(R, S) maps each; N: an N x N shuffle and shuffle0.
+      const parts = size.split('+').map(Number);
+      const n = parts.reduce((x, y) => x + y, 0);
+      const maps = Math.max(...parts);
+      for (const kind of parts.length > 1 ? ['union'] : ['shuffle', 'shuffle0']) {
         const runs = [];
         for (let i = 0; i < (n >= 1000 ? 1 : 3); i++) {
-          const r = await runJob([kind, String(n), String(n), '1']);
-          const expected = kind === 'shuffle' ? n : 0;
-          if (r.result !== expected) throw new Error(`${kind} ${n} x ${n} gave ${r.result} keys, expected ${expected}`);
+          const r = await runJob([kind, String(maps), size, '1']);
+          const expected = kind === 'shuffle0' ? 0 : n;
+          if (r.result !== expected) throw new Error(`${kind} ${maps} x ${size} gave ${r.result} keys, expected ${expected}`);
           runs.push(r);
         }
         const mid = runs.map((r) => r.driverMs + r.workersMs);
         const pick = runs[mid.indexOf(median(mid))];
-        out.push({ kind, n, ms: pick.ms, driverMs: pick.driverMs, workersMs: pick.workersMs });
+        out.push({ kind, n: size, maps, ms: pick.ms, driverMs: pick.driverMs, workersMs: pick.workersMs });
       }
     }
   } finally {

@@ -6127,8 +6127,8 @@ const MUTATIONS = [
     id: 'range-fetch-maps-of-first-partition',
     what: 'a range task fetches only the map outputs with data for the range\'s first partition',
     file: 'packages/worker/src/executor/task-thread.ts',
-    search: 'mapsWithDataIn(empties, partition, rangeCount)',
-    replace: 'mapsWithDataIn(empties, partition, 1)',
+    search: 'mapsWithDataIn(empties, first, count)',
+    replace: 'mapsWithDataIn(empties, first, 1)',
     tests: [{ file: 'packages/cli/dist/test/shuffle-segments.test.js' }],
   },
   {
@@ -12112,10 +12112,10 @@ const MUTATIONS = [
   },
   {
     id: 'result-ranges-past-a-shuffle-end',
-    what: "a result stage over a union of two shuffles (5 and 11 partitions) runs its partitions in ranges: the range 4-5 reads the 5-partition shuffle's partition 5, and the job fails",
-    file: 'packages/driver/src/scheduler/dag-scheduler.ts',
-    search: '    for (const s of shuffleIds) if ((job.shuffles.get(s)?.spec.partitioner.numPartitions ?? 0) < numPartitions) return undefined;\n',
-    replace: '',
+    what: "a range task's read of a shuffle does not stop at the shuffle's own partitions: over a union of two shuffles (5 and 11 partitions) the range 4-5 reads the 5-partition shuffle's partition 5, and the job fails",
+    file: 'packages/worker/src/executor/task-thread.ts',
+    search: '      const count = Math.min(left, (this.partitionsOf(shuffleId) ?? 0) - reduce);\n',
+    replace: '      const count = left;\n',
     tests: ['packages/cli/dist/test/range-union.test.js'],
   },
   {
@@ -12365,6 +12365,22 @@ const MUTATIONS = [
     search: '      .slice((p.page - 1) * p.pageSize, p.page * p.pageSize);',
     replace: '      .slice(0);',
     tests: ['packages/cli/dist/test/ui-tabs-browser.test.js'],
+  },
+  {
+    id: 'union-of-shuffles-not-ranged',
+    what: 'a result stage one of whose shuffles has fewer partitions than the stage (a union of shuffles) runs a task a partition again, as before ranges stopped at each shuffle\'s end',
+    file: 'packages/driver/src/scheduler/dag-scheduler.ts',
+    search: '    const bytesOf = shuffleBytesOf(plan, sizes);\n',
+    replace: '    for (const a of sizes.values()) if (a.length < plan.nodes[plan.root].numPartitions) return undefined;\n    const bytesOf = shuffleBytesOf(plan, sizes);\n',
+    tests: ['packages/cli/dist/test/range-union.test.js'],
+  },
+  {
+    id: 'shuffle-bytes-at-stage-partition',
+    what: "a result partition's shuffle bytes are read at its own number in every shuffle, through unions and coalesces too (a union's second member's bytes land on the first's partitions, ranges are cut by the wrong sizes)",
+    file: 'packages/driver/src/scheduler/stage-plan.ts',
+    search: "  if (!nodes.some((n) => n.op.kind === 'union' || n.op.kind === 'coalesce' || n.op.kind === 'cartesian')) {\n",
+    replace: '  if (nodes.length > 0) {\n',
+    tests: ['packages/driver/dist/test/scheduler/stage-plan.test.js'],
   },
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -1,9 +1,10 @@
-// A result stage whose partitions would be run in ranges (several partitions a task, reading each
-// map output's segments side by side) over a union of two shuffles of different sizes: 5 and 11
-// partitions, 16 in all, on 2 one-core workers. A range must not read past either shuffle's end
-// (until 2026-12-06 the range of partitions 4-5 asked the 5-partition shuffle for its partition
-// 5, and the job failed, 'reduce partition 5 is outside map output ...'s 5 partitions'; found by
-// rdd-fuzz with seed 1). The pairs collected and counted are the sums computed here.
+// A result stage run in ranges (several partitions a task, reading each map output's segments side
+// by side) over a union of two shuffles of different sizes: 5 and 11 partitions, 16 in all, on 2
+// one-core workers. A range must not read past either shuffle's end (until 2026-12-06 the range of
+// partitions 4-5 asked the 5-partition shuffle for its partition 5, and the job failed, 'reduce
+// partition 5 is outside map output ...'s 5 partitions'; found by rdd-fuzz with seed 1; then such
+// a union ran a task a partition). The pairs collected and counted are the sums computed here; the
+// collect's result stage ran 16 / (4 tasks a core x 2 cores) = 2 partitions a task, 8 tasks.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fixture, runCli } from './harness.js';
@@ -14,7 +15,7 @@ function sums(values: readonly number[], mod: number): Map<number, number> {
   return m;
 }
 
-test('the union of two shuffled RDDs of 5 and 11 partitions, collected and counted on 2 cores, gives every key sum of both', { timeout: 180_000 }, async () => {
+test('the union of two shuffled RDDs of 5 and 11 partitions, collected and counted on 2 cores, gives every key sum of both, its result stage in ranges', { timeout: 180_000 }, async () => {
   const xs = Array.from({ length: 1000 }, (_, i) => i);
   const expected = [...sums(xs, 97), ...sums(xs.map((x) => 2 * x), 89)].map((p) => JSON.stringify(p)).sort();
   const run = await runCli(['run', '--workers', '2', '--cores', '1', '--no-progress', fixture('range-union.ts')], { timeoutMs: 150_000 });
@@ -28,4 +29,7 @@ test('the union of two shuffled RDDs of 5 and 11 partitions, collected and count
   const got = (JSON.parse(line('R')) as [number, number][]).map((p) => JSON.stringify(p)).sort();
   assert.deepEqual(got, expected);
   assert.equal(Number(line('C')), expected.length);
+  const stages = JSON.parse(line('T')) as [string, number][];
+  const result = stages.filter(([name]) => name.startsWith('collectAsync at '));
+  assert.deepEqual(result.map(([, tasks]) => tasks), [8], `the collect's result stage ran its 16 partitions in 8 ranges of 2: ${line('T')}`);
 });

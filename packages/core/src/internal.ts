@@ -21,6 +21,7 @@ export * from './scheduler/task-part.js';
 export * from './scheduler/task-env.js';
 export * from './scheduler/partition-computer.js';
 export * from './scheduler/run-task.js';
+export { TaskContext } from './scheduler/task-context.js';
 export * from './scheduler/scheduler-pools.js';
 export * from './shuffle/map-output-file.js';
 export * from './shuffle/shuffle-frame.js';

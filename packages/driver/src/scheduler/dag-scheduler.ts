@@ -35,7 +35,7 @@ import { MapOutputTracker } from './map-output-tracker.js';
 import { placedWorker, placementOrder } from './consistent-placement.js';
 import { preferredLocations, type PlaceLookup } from './preferred-locations.js';
 import { largestOutputHolders } from './reduce-locality.js';
-import { partitionsTouched, sameStageRddInfos, shuffleDependencies, shufflesRead, stagePlan, stageRddInfos, taskSlicer, type ShuffleDependencyInfo } from './stage-plan.js';
+import { partitionsTouched, sameStageRddInfos, shuffleBytesOf, shuffleDependencies, shufflesRead, stagePlan, stageRddInfos, taskSlicer, type ShuffleDependencyInfo } from './stage-plan.js';
 import type { TaskScheduler } from './task-scheduler.js';
 import { TaskSetManager, taskSetOptions, type RunningTaskInfo, type StageCallbacks, type StageProgress, type TaskSetEnd, type TaskSetOptions } from './task-set-manager.js';
 import { actionName, type JobProperties, type JobStageInfo, type SchedulerListener, type StageRddInfo, type TaskAccumulatorsEvent, type TaskEndEvent } from './scheduler-listener.js';
@@ -798,18 +798,18 @@ export class DAGScheduler implements RegistryListener {
     for (const n of Object.values(plan.nodes)) {
       if (n.storage !== 'NONE' || n.op.kind === 'blocks' || n.op.kind === 'directInput' || n.op.kind === 'parallelize') return undefined;
     }
-    // A task over a range reads partitions first .. first + count - 1 of each shuffle it reads
-    // side by side (the worker's fetchRange): only where every shuffle read has at least the
-    // stage's partitions is every range within each shuffle's. A union of two shuffles' RDDs (5
-    // and 11 partitions: 16) read past the 5-partition one's end, and the job failed ('reduce
-    // partition 5 is outside map output ...'s 5 partitions').
-    const numPartitions = plan.nodes[plan.root].numPartitions;
-    for (const s of shuffleIds) if ((job.shuffles.get(s)?.spec.partitioner.numPartitions ?? 0) < numPartitions) return undefined;
-    // Each partition's shuffle bytes as the map statuses tell them (a partition of a union or
-    // a coalesce reads others: only the ranges' sizes are off then, not what they compute).
-    const bytes = new Float64Array(numPartitions);
-    for (const s of shuffleIds) for (const st of this.mapOutputs.statuses(job.jobId, s)) st?.addSizesTo(bytes);
-    const ranges = coalescePartitions(missing, this.registry.totalCores(), (p) => bytes[p] ?? 0);
+    // A task over a range reads each shuffle at the partitions its partitions read, from the
+    // first on, within the shuffle's own (the worker's rangeOf): a union of shuffles of 5 and 11
+    // partitions runs in ranges too. Each partition's shuffle bytes as the map statuses tell
+    // them, at the shuffle partitions it reads (shuffleBytesOf).
+    const sizes = new Map<number, Float64Array>();
+    for (const s of shuffleIds) {
+      const a = new Float64Array(job.shuffles.get(s)?.spec.partitioner.numPartitions ?? 0);
+      for (const st of this.mapOutputs.statuses(job.jobId, s)) st?.addSizesTo(a);
+      sizes.set(s, a);
+    }
+    const bytesOf = shuffleBytesOf(plan, sizes);
+    const ranges = coalescePartitions(missing, this.registry.totalCores(), bytesOf);
     return ranges.length === missing.length ? undefined : ranges;
   }
 

@@ -114,6 +114,35 @@ export function partitionsTouched(plan: Plan, partition: number): Map<number, Se
   return out;
 }
 
+/**
+ * The shuffle bytes a task over partition p of the root reads, estimated from `sizes` (each
+ * shuffle's bytes by its reduce partition, from its map statuses): at the partitions of each
+ * shuffle p reads through unions, coalesces and cartesians (partition 200 of a union of 200 and
+ * 50 partitions reads the second's partition 0), at p itself where nothing in the plan remaps.
+ */
+export function shuffleBytesOf(plan: Plan, sizes: ReadonlyMap<number, Float64Array>): (partition: number) => number {
+  const nodes = Object.values(plan.nodes);
+  const shuffleIdsOf = (n: PlanNode): number[] => (n.op.kind === 'shuffled' ? [n.op.shuffle.shuffleId] : n.op.kind === 'cogroup' ? n.op.shuffles.flatMap((s) => (s ? [s.shuffleId] : [])) : []);
+  if (!nodes.some((n) => n.op.kind === 'union' || n.op.kind === 'coalesce' || n.op.kind === 'cartesian')) {
+    const all = [...sizes.values()];
+    return (p) => {
+      let b = 0;
+      for (const a of all) b += a[p] ?? 0;
+      return b;
+    };
+  }
+  return (p) => {
+    let b = 0;
+    for (const [id, splits] of partitionsTouched(plan, p)) {
+      for (const s of shuffleIdsOf(plan.nodes[id])) {
+        const a = sizes.get(s);
+        if (a !== undefined) for (const split of splits) b += a[split] ?? 0;
+      }
+    }
+    return b;
+  };
+}
+
 /** A task's slices by partition, as taskSlices gives them. */
 export type TaskSlicer = (partition: number) => TaskSlices | undefined;
 

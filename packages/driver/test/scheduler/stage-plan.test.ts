@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { HashPartitioner, PartitionComputer, stageSharedPlan, withTaskPart, type LineageGraph, type NodeOp, type Plan, type PlanNode, type ShuffleSpec, type TaskEnv } from '@sluice/core/internal';
-import { partitionsTouched, shuffleDependencies, shufflesRead, stagePlan, taskSlicer, taskSlices } from '../../src/scheduler/stage-plan.js';
+import { partitionsTouched, shuffleBytesOf, shuffleDependencies, shufflesRead, stagePlan, taskSlicer, taskSlices } from '../../src/scheduler/stage-plan.js';
 
 function node(id: number, numPartitions: number, op: NodeOp, parents: number[] = [], shuffleParents: number[] = []): PlanNode {
   return { id, numPartitions, op, parents, shuffleParents, storage: 'NONE' };
@@ -166,5 +166,28 @@ describe('a task\'s slices of parallelized data (taskSlices, stageSharedPlan, wi
         assert.ok(whole.length > 0);
       }
     }
+  });
+});
+
+describe('shuffleBytesOf', () => {
+  const shuffled = (id: number, shuffleId: number, n: number): PlanNode => node(id, n, { kind: 'shuffled', shuffle: { shuffleId, partitioner: HashPartitioner.of(n), mapSideCombine: false } }, [], [-1]);
+  // Shuffle 7 of 5 partitions, shuffle 9 of 11: partition p of each weighs (shuffle + 1) * 100 + p.
+  const sizes = new Map([7, 9].map((s) => [s, Float64Array.from({ length: s === 7 ? 5 : 11 }, (_, p) => (s + 1) * 100 + p)] as const));
+
+  test("a union's partition weighs its member's shuffle partition: partition 5 of 5 + 11 is the second's 0", () => {
+    const union: Plan = { root: 3, nodes: Object.fromEntries([shuffled(1, 7, 5), shuffled(2, 9, 11), node(3, 16, { kind: 'union', parts: [...Array.from({ length: 5 }, (_, i) => [0, i] as const), ...Array.from({ length: 11 }, (_, i) => [1, i] as const)] }, [1, 2])].map((n) => [n.id, n])) };
+    const bytesOf = shuffleBytesOf(union, sizes);
+    assert.deepEqual(Array.from({ length: 16 }, (_, p) => bytesOf(p)), [800, 801, 802, 803, 804, ...Array.from({ length: 11 }, (_, j) => 1000 + j)]);
+  });
+
+  test('without a union, coalesce or cartesian, partition p weighs partition p of every shuffle read (a cogroup)', () => {
+    const spec5 = (shuffleId: number): ShuffleSpec => ({ shuffleId, partitioner: HashPartitioner.of(5), mapSideCombine: false });
+    const joined: Plan = { root: 3, nodes: { 3: node(3, 5, { kind: 'cogroup', shuffles: [spec5(7), spec5(9)] }, [-1, -1], [1, 2]) } };
+    assert.deepEqual([0, 4].map(shuffleBytesOf(joined, sizes)), [800 + 1000, 804 + 1004]);
+  });
+
+  test('a coalesced partition weighs the shuffle partitions it concatenates', () => {
+    const coalesced: Plan = { root: 2, nodes: Object.fromEntries([shuffled(1, 9, 11), node(2, 2, { kind: 'coalesce', groups: [[0, 1, 2], [10]] }, [1])].map((n) => [n.id, n])) };
+    assert.deepEqual([0, 1].map(shuffleBytesOf(coalesced, sizes)), [1000 + 1001 + 1002, 1010]);
   });
 });

@@ -35,6 +35,7 @@ import {
   type ShippedReceiver,
   runResultRange,
   runTask,
+  TaskContext,
   setRecordClassScope,
   toWire,
   userErrorInfo,
@@ -143,6 +144,13 @@ interface KeptStage {
 /** Stages whose tasks this thread runs, by stage key, until the main thread says `forgetStage`. */
 const stages = new Map<string, KeptStage>();
 
+/** One range fetch of a shuffle: its partitions `first` .. `first + count - 1`, each's segments. */
+interface ShuffleRange {
+  readonly first: number;
+  readonly count: number;
+  readonly framed: Promise<Uint8Array[][]>;
+}
+
 /**
  * What one task's compute code reaches the worker through (TaskEnv): one object of one class a
  * task, its methods shared (a literal of eight closures a task before: each task made them
@@ -153,8 +161,15 @@ class ThreadTaskEnv implements TaskEnv {
   readonly accumulators = new TaskAccumulators();
   /** The bytes of the shuffle segments this task read (Spark's shuffle read metrics). */
   shuffleReadBytes = 0;
-  /** A range task's fetches, by shuffle: every partition of the range at once (ShuffleClient.fetchRange); made at its first. */
-  private ranges: Map<number, Promise<Uint8Array[][]>> | undefined = undefined;
+  /**
+   * A range task's fetches, by shuffle (ShuffleClient.fetchRange): made at the first partition
+   * of the shuffle the task reads, for as many of the shuffle's partitions on from there as the
+   * range has partitions left to compute (a union's member reads its own partitions, not the
+   * stage's: partition 200 of a union of 200 + 50 partitions is partition 0 of the second).
+   */
+  private ranges: Map<number, ShuffleRange> | undefined = undefined;
+  /** The reduce partitions of each shuffle the stage reads, from its plan (made at the first range). */
+  private shufflePartitions: Map<number, number> | undefined = undefined;
   /** Given to reviveClosure for the captured values that are not data (made at the first revive). */
   private shippable: ((type: string, d: unknown) => unknown) | undefined = undefined;
 
@@ -190,13 +205,10 @@ class ThreadTaskEnv implements TaskEnv {
   }
 
   async fetchShuffle(shuffleId: number, reducePartition: number, locations: readonly MapOutputLocation[], maps?: readonly number[]): Promise<Uint8Array[]> {
-    const { partition, rangeCount } = this;
-    if (rangeCount > 1 && reducePartition >= partition && reducePartition < partition + rangeCount) {
+    const range = this.rangeCount > 1 ? this.rangeOf(shuffleId, reducePartition, locations) : undefined;
+    if (range !== undefined) {
       // A task over a range: the range's segments fetched once a shuffle, each partition's taken in turn.
-      const ranges = (this.ranges ??= new Map());
-      let range = ranges.get(shuffleId);
-      if (range === undefined) ranges.set(shuffleId, (range = this.fetchRange(shuffleId, locations)));
-      const framed = (await range)[reducePartition - partition];
+      const framed = (await range.framed)[reducePartition - range.first];
       for (const b of framed) this.shuffleReadBytes += b.byteLength;
       return framed;
     }
@@ -209,15 +221,48 @@ class ThreadTaskEnv implements TaskEnv {
     return reply.framed;
   }
 
-  private async fetchRange(shuffleId: number, locations: readonly MapOutputLocation[]): Promise<Uint8Array[][]> {
-    const { taskId, partition, rangeCount } = this;
+  /**
+   * The range fetch of shuffle `shuffleId` holding its partition `reduce`, made at the task's
+   * first read of the shuffle: from `reduce` on, as many partitions as the range has left to
+   * compute (the one TaskContext names on), within the shuffle's own partitions. Undefined for
+   * a partition outside it (a fetch of its own), or where the range would be one partition.
+   */
+  private rangeOf(shuffleId: number, reduce: number, locations: readonly MapOutputLocation[]): ShuffleRange | undefined {
+    const ranges = (this.ranges ??= new Map());
+    let range = ranges.get(shuffleId);
+    if (range === undefined) {
+      const at = TaskContext.getPartitionId() - this.partition;
+      const left = at >= 0 && at < this.rangeCount ? this.rangeCount - at : 1;
+      const count = Math.min(left, (this.partitionsOf(shuffleId) ?? 0) - reduce);
+      if (count <= 1) return undefined;
+      range = { first: reduce, count, framed: this.fetchRange(shuffleId, reduce, count, locations) };
+      ranges.set(shuffleId, range);
+    }
+    return reduce >= range.first && reduce < range.first + range.count ? range : undefined;
+  }
+
+  /** How many reduce partitions shuffle `shuffleId` has, as the stage's plan reads it. */
+  private partitionsOf(shuffleId: number): number | undefined {
+    if (this.shufflePartitions === undefined) {
+      const m = new Map<number, number>();
+      for (const n of Object.values(this.payload.plan.nodes)) {
+        const specs = n.op.kind === 'shuffled' ? [n.op.shuffle] : n.op.kind === 'cogroup' ? n.op.shuffles : [];
+        for (const spec of specs) if (spec) m.set(spec.shuffleId, spec.partitioner.numPartitions);
+      }
+      this.shufflePartitions = m;
+    }
+    return this.shufflePartitions.get(shuffleId);
+  }
+
+  private async fetchRange(shuffleId: number, first: number, count: number, locations: readonly MapOutputLocation[]): Promise<Uint8Array[][]> {
+    const taskId = this.taskId;
     const places = placesOf(locations);
     // The map outputs any partition of the range reads (an empty segment adds nothing to the others).
     const empties = this.payload.emptySegments?.[shuffleId];
-    const maps = empties === undefined ? undefined : mapsWithDataIn(empties, partition, rangeCount);
-    const reply = await ask((reqId) => ({ type: 'fetch', reqId, taskId, shuffleId, reducePartition: partition, count: rangeCount, places, ...(maps === undefined ? {} : { maps }) }));
+    const maps = empties === undefined ? undefined : mapsWithDataIn(empties, first, count);
+    const reply = await ask((reqId) => ({ type: 'fetch', reqId, taskId, shuffleId, reducePartition: first, count, places, ...(maps === undefined ? {} : { maps }) }));
     if (reply.type === 'fetchFailed') throw new FetchFailedError(reply.shuffleId, reply.mapPartition, reply.workerId, reply.message);
-    if (reply.type !== 'fetchedRange' || reply.framed.length !== rangeCount) throw new Error(`unexpected reply ${reply.type}`);
+    if (reply.type !== 'fetchedRange' || reply.framed.length !== count) throw new Error(`unexpected reply ${reply.type}`);
     return reply.framed;
   }
 
