@@ -1,11 +1,12 @@
 // Runs test files with Node's test runner, several at a time, in the lanes scripts/test.sh
 // describes (the why is there):
 //   node scripts/run-tests.mjs [--lanes N] --paced A,B --own-core C,D --long E,F --alone G [--own-timeouts H,I] -- FILE... [-- NODE_TEST_ARG...]
-// N lanes (default 2). Lane 2 runs the --own-core files first, one after the other; every
-// other lane takes --paced files from one queue (in the order given) meanwhile. A lane with
+// N lanes (default 2). Lane 2 runs the --own-core files first, one after the other; lanes 1
+// and 3 take --paced files from one queue (in the order given) meanwhile. A lane with
 // nothing of its own left waits until the --own-core files are done (so those share the
-// machine with --paced files only), then every lane takes the remaining files from one
-// queue (--long files first, then the rest in the order given), one file at a time each;
+// machine with two --paced files at most: lanes 4 and up start only then, taking --paced
+// files first), then every lane takes the remaining files from one queue (--long files
+// first, then the rest in the order given), one file at a time each;
 // last, the --alone files run one after the other with nothing beside them. Every file runs
 // in its own `node --test --test-concurrency=1 --test-timeout=240000 [NODE_TEST_ARG...] FILE`.
 // On Node 20 that timeout bounds the file as a whole (its tests get none from it: only those
@@ -61,7 +62,7 @@ if (missing.length > 0) {
 }
 const named = new Set([...paced, ...ownCore, ...alone]);
 const queue = [...long.filter((f) => !named.has(f)), ...files.filter((f) => !named.has(f) && !long.includes(f))];
-/** --paced files not started yet (taken by every lane but lane 2). */
+/** --paced files not started yet (taken by every lane but lane 2; by lanes 4 and up once the --own-core files are done). */
 const pacedQueue = [...paced];
 
 /** Where the failing tests of this run are written (none: no file; an earlier run's is removed). */
@@ -191,7 +192,7 @@ function failuresOf(text, file) {
   return picked;
 }
 
-/** Lane 2 runs the --own-core files, then resolves this; the other lanes wait for it before taking from `queue`. */
+/** Lane 2 runs the --own-core files, then resolves this; the other lanes wait for it before taking from `queue` (lanes 4 and up before taking anything). */
 let ownCoreDone;
 const ownCoreOver = new Promise((r) => (ownCoreDone = r));
 
@@ -200,6 +201,8 @@ async function lane(n) {
     for (const f of ownCore) await runFile(f, n);
     ownCoreDone();
   } else {
+    // An --own-core file shares the machine with two --paced files at most (lanes 1 and 3).
+    if (n >= 4) await ownCoreOver;
     for (let f = pacedQueue.shift(); f !== undefined; f = pacedQueue.shift()) await runFile(f, n);
     await ownCoreOver;
   }

@@ -8,7 +8,14 @@
 # is 180 s of kills; socket-text-stream is 7 tests of 60-120 s each; recovery-limits' 200 batches
 # of 100 ms took 310 s at load 37, task-stream's nine jobs 220 s at load 39-54, streaming-faults'
 # four tests, of 90-120 s each, passed the 240 s at load 45 with its third test just done).
-# scripts/run-tests.mjs runs three files at a time, in three lanes, on this 2-core machine:
+# scripts/run-tests.mjs runs four files at a time, in four lanes, on this 2-core machine (three
+# until 2026-12-06: the fresh-clone CI at 44f739e3, at load 23-36, took 2,746 s for 396 files,
+# their walls summing to 8,224 s and their CPU to 1,896 s, 23% of it; the greedy queue already
+# ended the three lanes within 6 s of each other, so only a shorter sum or more lanes could
+# shorten it. Modelled on that run's walls: 2,105 s with four lanes, -640 s (-23%), ~-300 s of a
+# 1,300 s run. Measured: 15 cli files of 11-22 s, lanes 3 and 4 alternated at load 30-35:
+# 116 and 95 s with three lanes, 82 and 76 s with four, their walls summing to about the
+# same (323, 271 s; 298, 281 s) and their CPU too (48, 43 s; 46, 43 s)). Before, three:
 # most files spend most of their wall time waiting (batch intervals, process start-up, kills
 # and restarts), so two lanes left much of a core idle. Their CPU time, their processes'
 # included, is about half their wall time on a quiet machine (the soak 28 s of 181 s; today
@@ -22,9 +29,10 @@
 #    the WAL kill runs, a 20 s SIGSTOP, two SIGTERMs mid-stream), at well under half of one
 #    core each;
 #  - lane 2 meanwhile runs OWN_CORE: the overload tests, which bound scheduling delay and each
-#    worker's RSS under a 5x feed, and so share the machine only with PACED files (together
+#    worker's RSS under a 5x feed, and so share the machine only with two PACED files (together
 #    under one core): never with another file that needs a core of its own. A lane whose
 #    PACED files are done waits for the OWN_CORE files to end (the soak outlasts them anyway);
+#    lane 4 starts once they have ended, taking PACED files first;
 #  - then every lane takes the other files from one queue, LONG first (so no long file is
 #    left to run alone at the end), one file each at a time. These tests are written to
 #    pass on a machine shared with other engineers' test runs (load averages of 10-20), far
@@ -160,4 +168,4 @@ OWN_TIMEOUTS=(
   $t/driver-death-kills-tasks.test.js
 )
 join() { local IFS=,; echo "$*"; }
-node scripts/run-tests.mjs --lanes 3 --paced "$(join "${PACED[@]}")" --own-core "$(join "${OWN_CORE[@]}")" --long "$(join "${LONG[@]}")" --alone "$(join "${ALONE[@]}")" --own-timeouts "$(join "${OWN_TIMEOUTS[@]}")" -- "${files[@]}" -- "$@"
+node scripts/run-tests.mjs --lanes 4 --paced "$(join "${PACED[@]}")" --own-core "$(join "${OWN_CORE[@]}")" --long "$(join "${LONG[@]}")" --alone "$(join "${ALONE[@]}")" --own-timeouts "$(join "${OWN_TIMEOUTS[@]}")" -- "${files[@]}" -- "$@"
