@@ -20,6 +20,10 @@ export class MQTTReceiver<T> extends Receiver<T> {
   private generation = 0;
   private acking = false;
   private lastError = '';
+  /** Stores under way, each acknowledging its messages once it resolves (onStop waits for them). */
+  private readonly inflight = new Set<Promise<void>>();
+  /** onStop began: messages that come now are not taken (nor acknowledged: the broker sends them again). */
+  private closing = false;
 
   constructor(
     readonly brokerUrl: string,
@@ -36,6 +40,7 @@ export class MQTTReceiver<T> extends Receiver<T> {
     const o = this.options;
     this.generation = 0;
     this.lastError = '';
+    this.closing = false;
     const client = mqtt.connect(this.brokerUrl, {
       clientId: o.clientId,
       username: o.username,
@@ -73,11 +78,24 @@ export class MQTTReceiver<T> extends Receiver<T> {
     client.on('error', (err) => this.report(describeError(err, this.brokerUrl, o, client.connected), err));
   }
 
-  onStop(): void {
+  /**
+   * Messages taken and not yet stored are dropped unacknowledged (the broker sends them
+   * again); the stores under way are waited for (at most STOP_WAIT_MS) so that what they
+   * stored is acknowledged before the client disconnects. Before, the client went at once,
+   * and the broker sent again every message whose block was stored but not yet
+   * acknowledged: a graceful stop counted them twice, once in its last batches and once
+   * in the next run's first.
+   */
+  async onStop(): Promise<void> {
+    this.closing = true;
     this.pending = undefined;
     const client = this.client;
+    if (this.inflight.size > 0) await settledWithin([...this.inflight], STOP_WAIT_MS);
     this.client = undefined;
-    client?.end(true);
+    if (!client) return;
+    // A clean end sends the acknowledgements queued before its DISCONNECT; a broker gone meanwhile is not waited for.
+    const ended = new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+    if (!(await settledWithin([ended], 2000))) client.end(true);
   }
 
   /** The client sends a PUBACK as soon as the message was handed over; hold it back: `ack` sends it once the message is durable. */
@@ -94,6 +112,7 @@ export class MQTTReceiver<T> extends Receiver<T> {
   }
 
   private take(topic: string, message: Buffer, messageId: number | undefined): void {
+    if (this.closing) return;
     const payload = this.bytes ? Buffer.from(message) : message.toString('utf8');
     const record = (this.paired ? [topic, payload] : payload) as T;
     if (!this.pending) {
@@ -110,7 +129,7 @@ export class MQTTReceiver<T> extends Receiver<T> {
     if (!batch || batch.records.length === 0 || this.isStopped()) return;
     const client = this.client;
     const generation = this.generation;
-    this.store(batch.records).then(
+    const stored: Promise<void> = this.store(batch.records).then(
       () => {
         // Durable: only now may the broker forget them. A connection that dropped since got
         // them again (the broker redelivers unacknowledged messages to the new one).
@@ -125,13 +144,28 @@ export class MQTTReceiver<T> extends Receiver<T> {
       (err: unknown) => {
         if (!this.isStopped()) this.restart(`MQTT: could not store ${batch.records.length} messages from ${this.brokerUrl}; they were not acknowledged and the broker sends them again`, err);
       },
-    );
+    ).finally(() => this.inflight.delete(stored));
+    this.inflight.add(stored);
   }
 
   private report(message: string, err: unknown): void {
     if (message === this.lastError || this.isStopped()) return;
     this.lastError = message;
     this.reportError(message, err);
+  }
+}
+
+/** How long onStop waits for the stores under way to be acknowledged. */
+const STOP_WAIT_MS = 10_000;
+
+/** Whether all of `promises` settled within `ms`. */
+async function settledWithin(promises: readonly Promise<unknown>[], ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([Promise.allSettled(promises).then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

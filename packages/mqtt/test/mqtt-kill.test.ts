@@ -2,7 +2,8 @@
 // published: nothing is lost. The receiver acknowledges a message only once stored, and its
 // session is persistent, so mosquitto sends what the killed receiver had not acknowledged
 // to the restarted one. Delivery is at least once: the test dedupes by the id it gave each
-// message and reports how many came twice.
+// message and reports how many came twice. And a graceful stop mid-stream acknowledges what it
+// stored: the next run with the same client id gets the rest, none twice.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
@@ -59,4 +60,42 @@ test("kill -9 of the MQTT receiver's worker (QoS 1): no message lost, the receiv
   assert.deepEqual(missing.slice(0, 20), [], `no message lost (${missing.length} missing)`);
   assert.equal(distinct.length, N, 'no id counted that was never sent');
   console.log(`# killed after ${killedAt} published; ${ids.length} delivered, ${ids.length - N} twice (at least once, deduped by id)`);
+});
+
+test('a graceful stop mid-stream (QoS 1) acknowledges every message it stored: the next run with the same client id gets the rest, none twice, none lost', { timeout: 180_000 }, async () => {
+  const N = 20_000;
+  const topic = 'sensors/graceful';
+  const clientId = 'sluice-graceful-test';
+  const args = { url: broker.url, topic, clientId, qos: 1, batchMs: 500 };
+  await makeSession(broker.url, clientId, topic);
+  const first = await startJob(cluster, fixture('mqtt-count-job.ts'), [JSON.stringify({ ...args, expectIds: N, gracefulStopAt: N / 4 })]);
+  await first.waitLine('RECEIVER started ', 30_000);
+  const sent = emptySent();
+  let published = 0;
+  // A steady flow, so that blocks are being stored when the stop comes.
+  const publishing = publish(broker.url, topic, 0, N, 17, sent, {}, async (n) => {
+    published = n;
+    await new Promise((r) => setTimeout(r, 20));
+  }, 100);
+  await first.waitLine('STOPPING', 60_000);
+  const stoppedAt = published;
+  const end1 = await first.finished(90_000);
+  assert.ok(end1.ok, `${end1.failure}\n${end1.lines.slice(-20).join('\n')}`);
+  await publishing;
+  assert.ok(stoppedAt > 0 && stoppedAt < N, `the graceful stop came mid-stream (${stoppedAt} published)`);
+  const ids1 = jsonLines<{ ids: number[] }>(end1.lines, 'BATCH ').flatMap((b) => b.ids);
+  const once1 = new Set(ids1);
+  const second = await startJob(cluster, fixture('mqtt-count-job.ts'), [JSON.stringify({ ...args, expectIds: N - once1.size })]);
+  const end2 = await second.finished(90_000);
+  assert.ok(end2.ok, `${end2.failure}\n${end2.lines.slice(-20).join('\n')}`);
+  const ids2 = jsonLines<{ ids: number[] }>(end2.lines, 'BATCH ').flatMap((b) => b.ids);
+  const twice = ids2.filter((id) => once1.has(id));
+  assert.deepEqual(twice.slice(0, 20), [], `no message of the stopped run came again to the next (${twice.length} did)`);
+  assert.equal(ids1.length, once1.size, 'none twice in the stopped run');
+  assert.equal(ids2.length, new Set(ids2).size, 'none twice in the next run');
+  const all = new Set([...ids1, ...ids2]);
+  const missing = sent.ids.filter((id) => !all.has(id));
+  assert.deepEqual(missing.slice(0, 20), [], `no message lost (${missing.length} missing)`);
+  assert.equal(all.size, N);
+  console.log(`# stopped gracefully after ${stoppedAt} published; ${once1.size} in the stopped run, ${ids2.length} in the next`);
 });
