@@ -12390,6 +12390,14 @@ const MUTATIONS = [
     replace: '',
     tests: [{ file: 'packages/mqtt/dist/test/mqtt-kill.test.js', pattern: 'graceful stop' }],
   },
+  {
+    id: 'job-page-actions-not-paged',
+    what: "the job page shows its newest 100 actions whatever action.page and action.pageSize ask, as before: a streaming job's older actions (a failed one minutes ago) cannot be reached",
+    file: 'packages/driver/src/web/job-page.ts',
+    search: '  const recent = jobs.slice(first, first + paging.pageSize);',
+    replace: '  const recent = jobs.slice(0, 100);',
+    tests: ['packages/cli/dist/test/ui-tabs-browser.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -17,10 +17,11 @@
 //   threw, sorted by Status, Attempt and Errors (the failed attempt first);
 // - Executors: 2 workers, 2 cores, 133 completed tasks (4 + 4 + 3 + 120 + 2), 1 failed, the held one active,
 //   the RDD's 4 blocks;
-// - the job page's stages link to their pages, and the overview links the job's four pages.
+// - the job page's actions 2 a page (action.pageSize), newest first, every action REST jobs lists once;
+//   its stages link to their pages, and the overview links the job's four pages.
 // Plus what needs no browser: bad and unknown page parameters (400, 404).
 // Screenshots go to test-artifacts/ (ui-environment.png, ui-storage.png, ui-rdd.png, ui-stages.png,
-// ui-stage.png, ui-stage-retried.png, ui-executors.png).
+// ui-stage.png, ui-stage-retried.png, ui-executors.png, ui-stages-sorted.png, ui-job-actions-paged.png).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -93,6 +94,21 @@ test("Environment, Storage, Stages and Executors pages in Chromium, on sluice ru
     await follow(page, `#jobs a[href="/jobs/${app.id}/"]`);
     assert.deepEqual(await page.locator('#job-tabs a').allTextContents(), ['Jobs', 'Stages', 'Storage', 'Environment', 'Executors']);
     assert.equal(await page.locator('#job-tabs a.active').textContent(), 'Jobs');
+    // Its actions paged, 2 a page, newest first: every action REST jobs lists, once, over the pages.
+    const actionIds = ((await (await fetch(`${rest}/jobs`)).json()) as { jobId: number }[]).map((a) => String(a.jobId)).sort((a, b) => Number(b) - Number(a));
+    assert.ok(actionIds.length >= 5, actionIds.join(','));
+    const shownActions = async (): Promise<string[]> => (await rows(page, 'table.actions')).map((r) => r[0]);
+    await page.goto(`${jobBase}?action.pageSize=2`);
+    assert.deepEqual(await shownActions(), actionIds.slice(0, 2), 'the newest 2');
+    assert.equal(await page.locator('#actions-title').textContent(), `Actions (1 to 2 of ${actionIds.length} kept, newest first)`);
+    await follow(page, '#action-paging a:text-is("2")');
+    assert.deepEqual(await shownActions(), actionIds.slice(2, 4), 'page 2: the next 2');
+    const lastPage = Math.ceil(actionIds.length / 2);
+    await follow(page, `#action-paging a:text-is("${lastPage}")`);
+    assert.deepEqual(await shownActions(), actionIds.slice((lastPage - 1) * 2), 'the last page: the oldest');
+    await shot(page, 'ui-job-actions-paged.png');
+    assert.equal((await fetch(`${jobBase}?action.page=0`)).status, 400);
+    await page.goto(jobBase);
 
     // Environment: what --conf and --web-port set; sorted by key; the secret nowhere.
     await follow(page, '#job-tabs a[data-tab=environment]');

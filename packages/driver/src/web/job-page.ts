@@ -113,13 +113,42 @@ export function actionsTimeline(j: DriverJob, jobs: readonly JobRecord[], now: n
   return timelineSvg('job-timeline', [...workers, ...lanes], now, [['SUCCEEDED', 'Succeeded'], ['FAILED', 'Failed'], ['RUNNING', 'Running'], ...(workers.length > 0 ? ([['ALIVE', 'Worker alive'], ['REMOVED', 'Worker removed']] as [string, string][]) : [])]);
 }
 
-/** `/jobs/{id}/`: a job's actions and their stages with progress (refreshes while it runs). */
-export function jobPage(d: DriverNode, j: DriverJob): string {
+/** The job page's actions page (`action.page` from 1, `action.pageSize`, 100 by default), or why the query is bad. */
+export function actionPaging(query: URLSearchParams): { readonly page: number; readonly pageSize: number } | string {
+  const pageRaw = query.get('action.page') ?? '1';
+  const sizeRaw = query.get('action.pageSize') ?? '100';
+  if (!/^[1-9]\d{0,8}$/.test(pageRaw)) return `action.page: '${pageRaw}' is no page number (1, 2, ...)`;
+  if (!/^[1-9]\d{0,5}$/.test(sizeRaw)) return `action.pageSize: '${sizeRaw}' is no page size (a whole number, 1 or more)`;
+  return { page: Number(pageRaw), pageSize: Number(sizeRaw) };
+}
+
+/**
+ * `/jobs/{id}/`: a job's actions and their stages with progress (refreshes while it runs): every
+ * kept action, newest first, 100 a page (`action.page`, `action.pageSize`, as Spark's AllJobsPage
+ * pages its tables), the Event Timeline and the stages those of the page's actions.
+ */
+export function jobPage(d: DriverNode, j: DriverJob, paging: { readonly page: number; readonly pageSize: number } = { page: 1, pageSize: 100 }): string {
   const running = d.dag.runningTasks(j.runId);
   const runningOf = (stageId: number): number => running.filter((t) => t.stageId === stageId).length;
   const jobs = j.stages.allJobs().reverse();
   const active = j.stages.allStages().filter((s) => s.status === 'ACTIVE');
-  const recent = jobs.slice(0, 100);
+  const first = (paging.page - 1) * paging.pageSize;
+  const recent = jobs.slice(first, first + paging.pageSize);
+  const pages = Math.max(1, Math.ceil(jobs.length / paging.pageSize));
+  const here = `/jobs/${encodeURIComponent(j.id)}/`;
+  const pageLinks = Array.from({ length: pages }, (_, i) => i + 1)
+    .filter((n) => n === 1 || n === pages || Math.abs(n - paging.page) <= 3)
+    .map((n) => (n === paging.page ? `<b>${n}</b>` : link(`${here}?action.page=${n}&action.pageSize=${paging.pageSize}`, n).html))
+    .join(' ');
+  const shownWhich =
+    recent.length === 0
+      ? jobs.length === 0
+        ? ''
+        : ` (page ${paging.page} is out of range: the ${jobs.length} kept are on pages 1 to ${pages})`
+      : jobs.length > recent.length
+        ? ` (${first + 1} to ${first + recent.length} of ${jobs.length} kept, newest first)`
+        : '';
+  const pagingHtml = pages > 1 || paging.page > 1 ? `<p class="paging" id="action-paging" data-pages="${pages}" data-page="${paging.page}">Page ${pageLinks} · ${escapeHtml(`${paging.pageSize} actions a page`)}</p>` : '';
   const stages = recent.flatMap((a) => j.stages.stagesOf(a));
   const body = `${jobTabs(j, 'jobs')}<p>State: <b id="job-state">${escapeHtml(j.state)}</b>, attempt ${escapeHtml(j.attempt)}, started ${escapeHtml(time(j.startedAt))}${
     j.endedAt !== undefined ? `, ended ${escapeHtml(time(j.endedAt))}` : ''
@@ -129,7 +158,7 @@ ${j.streaming ? `<p><a href="/jobs/${escapeHtml(encodeURIComponent(j.id))}/strea
   }</p>` : ''}
 <h2 id="event-timeline">Event Timeline</h2>${actionsTimeline(j, recent, d.now(), workerLanes(d, j))}
 <h2>Active stages</h2>${stagesTable(j, active, runningOf, j.schedulingMode === 'FAIR')}
-<h2>Actions${jobs.length > recent.length ? ` (the last ${recent.length} of ${jobs.length} kept)` : ''}</h2>${actionsTable(j, recent)}
+<h2 id="actions-title">Actions${escapeHtml(shownWhich)}</h2>${pagingHtml}${actionsTable(j, recent)}
 <h2>Stages of those actions</h2>${stagesTable(j, stages, runningOf, j.schedulingMode === 'FAIR')}${failuresTable(stages)}`;
   return page(`Job ${j.name} (${j.id})`, body, { head: j.state === 'running' ? '<meta http-equiv="refresh" content="2">' : '' });
 }

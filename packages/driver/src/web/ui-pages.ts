@@ -1,7 +1,7 @@
 import type { DriverNode } from '../driver-node.js';
 import { batchPage } from './batch-page.js';
 import { dashboardPage } from './dashboard-page.js';
-import { jobPage } from './job-page.js';
+import { actionPaging, jobPage } from './job-page.js';
 import { jobTabPage, TAB_PAGES } from './job-tab-pages.js';
 import { overviewPage } from './overview-page.js';
 import { badRequestPage as badRequest, missingPage as missing, type PageReply } from './page-reply.js';
@@ -37,7 +37,10 @@ export function uiPage(d: DriverNode, path: string, query: URLSearchParams = new
   const id = decodeURIComponent(m[1]);
   const j = d.jobs.get(id);
   if (!j) return missing(`No job '${id}' on this driver.`);
-  if (m[2] === undefined) return { status: 200, html: jobPage(d, j) };
+  if (m[2] === undefined) {
+    const paging = actionPaging(query);
+    return typeof paging === 'string' ? badRequest(paging) : { status: 200, html: jobPage(d, j, paging) };
+  }
   if (!j.streaming) return missing(`Job '${id}' is not a streaming job (it started no StreamingContext).`);
   if (m[3] === undefined && !path.endsWith('/batch') && !path.endsWith('/batch/')) return { status: 200, html: streamingPage(j) };
   // As Spark's batch page: "Missing id parameter"; and an id that is no batch time.
