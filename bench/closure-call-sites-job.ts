@@ -2,12 +2,12 @@
 // synchronous loops of this thread only, so the figure is this thread's plus whatever other threads of `sluice
 // run` did meanwhile, little while no action runs):
 //   mapUs     one `rdd.map(f)` of a fresh function (its RDD made, the function captured for shipping: the
-//             inspector's read of its scopes, and its call site formatted at once by capture-closure.ts's
-//             userCallSite(): the stack, source-mapped, searched for the program's frame);
+//             inspector's read of its scopes, and its call site found at once by capture-closure.ts's
+//             userCallSite(): the stack's frames formatted, source-mapped, up to the program's, since perf26);
 //   mapSameUs one `rdd.map(f)` of the same function again (a function that captures nothing is read through the
 //             inspector once and its capture kept, but its call site is still formatted each time: the key);
-//   stackUs   one `new Error().stack` at Error.stackTraceLimit 64 from the same place (what userCallSite formats),
-//             the formatting's own cost;
+//   stackUs   one `new Error().stack` at Error.stackTraceLimit 64 from the same place (what userCallSite formatted
+//             before perf26), the formatting's own cost, Node's formatter warmed first;
 //   actionUs  one count of a fresh chain of CHAIN maps (the whole process's CPU, scheduler thread included);
 //   batchUs   with a 4th argument BATCHES > 0: one batch of a small streaming job on a manual clock (a queue stream
 //             of 3 records, 5 operators map, filter, flatMap, map to pairs, reduceByKey, each function capturing a
@@ -48,7 +48,9 @@ export default async function (sc: SluiceContext, args: string[]): Promise<void>
   };
   maps(200);
   mapsSame(200);
-  stacks(200);
+  // Node's formatter warmed by itself: a build whose rdd.map formats every stack warms it, one that does not would
+  // otherwise measure its first thousands of calls (perf26: 11 -> 24 us with 200, ~10 both with n).
+  stacks(Math.max(200, n));
   for (let i = 0; i < 20; i++) await once();
   let t = cpu();
   maps(n);

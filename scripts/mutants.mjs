@@ -12398,6 +12398,46 @@ const MUTATIONS = [
     replace: '  const recent = jobs.slice(0, 100);',
     tests: ['packages/cli/dist/test/ui-tabs-browser.test.js'],
   },
+  {
+    id: 'call-site-frames-past-the-limit',
+    what: "userCallSite's unformatted frames reach two frames deeper than the formatted stack it replaced (64 under userCallSite where stackNow's 64 held it and userCallSite): a program's frame past the 62nd names the call where it was '<unknown>'",
+    file: 'packages/core/src/closure/call-site.ts',
+    search: '  Error.stackTraceLimit = 62;\n',
+    replace: '  Error.stackTraceLimit = 64;\n',
+    tests: ['packages/core/dist/test/closure/call-site.test.js'],
+  },
+  {
+    id: 'call-site-mapped-column-zero-based',
+    what: "a source-mapped frame's column is written 0-based (the map's) where Node's formatter writes it 1-based: every call site in a driver program's .ts is one column off",
+    file: 'packages/core/src/closure/call-site.ts',
+    search: ':${originalLine + 1}:${originalColumn + 1}${hasName',
+    replace: ':${originalLine + 1}:${originalColumn}${hasName',
+    tests: ['packages/core/dist/test/closure/call-site.test.js'],
+  },
+  {
+    id: 'call-site-own-formatter-bypassed',
+    what: "userCallSite reads V8's frames itself even when the program (or a library such as source-map-support) installed its own Error.prepareStackTrace: call sites no longer come from the text that formatter gives",
+    file: 'packages/core/src/closure/call-site.ts',
+    search: '  if (prepare === undefined || prepare !== NODE_PREPARE_STACK_TRACE) return undefined;\n',
+    replace: '  if (prepare === undefined) return undefined;\n',
+    tests: ['packages/core/dist/test/closure/call-site.test.js'],
+  },
+  {
+    id: 'call-site-source-maps-ignored',
+    what: "userCallSite formats frames as V8 writes them even with source maps on: a driver program's call sites name its bundle's generated lines, not the user's .ts",
+    file: 'packages/core/src/closure/call-site.ts',
+    search: '  const mapped = process.sourceMapsEnabled;\n',
+    replace: '  const mapped = false;\n',
+    tests: ['packages/core/dist/test/closure/call-site.test.js'],
+  },
+  {
+    id: 'call-site-line-break-name-not-split',
+    what: "a frame whose function name holds a line break is searched as one line where the formatted stack split it in two: a call from a function so named gives another place than it did",
+    file: 'packages/core/src/closure/call-site.ts',
+    search: "    if (frame.includes('\\n')) {\n",
+    replace: '    if (false) {\n',
+    tests: ['packages/core/dist/test/closure/call-site.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

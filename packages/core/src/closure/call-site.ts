@@ -3,12 +3,15 @@
  * In a driver program the stack is source-mapped (the job thread enables source maps),
  * so a frame of the job bundle names the user's own `.ts` file and line.
  */
+import { findSourceMap, type SourceMap } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** What `userCallSite` returns when no frame of the stack is the user's (e.g. at batch time). */
 export const UNKNOWN_CALL_SITE = '<unknown>';
 
+/** fileURLToPath, remembered (urlPath): a stack names the same few files again and again. */
+const URL_PATHS = new Map<string, string>();
 const HERE = fileURLToPath(import.meta.url);
 /** Compiled layout `<pkg>/dist/src/closure/call-site.js`: skip `<pkg>/dist/src/` and `<pkg>/src/` (source-mapped frames). */
 const CORE_DIRS = /[\\/]dist[\\/]src[\\/]closure[\\/]call-site\.js$/.test(HERE)
@@ -47,7 +50,111 @@ function escapeRegExp(s: string): string {
 
 /** `file:line:column` of the first frame outside Sluice's packages, or UNKNOWN_CALL_SITE. */
 export function userCallSite(): string {
-  return firstUserFrame(stackNow().stack);
+  const trace = callSitesNow();
+  return trace === undefined ? firstUserFrame(stackNow().stack) : firstUserFrameOf(trace);
+}
+
+/**
+ * Node's own `Error.prepareStackTrace` (Node 20 installs one that formats with or without source
+ * maps), or undefined when something else had replaced it before this module loaded, or on
+ * another Node than 20, whose formatter firstUserFrameOf does not follow.
+ */
+const NODE_PREPARE_STACK_TRACE =
+  process.versions.node.startsWith('20.') && typeof Error.prepareStackTrace === 'function' && Error.prepareStackTrace.name === 'ErrorPrepareStackTrace' ? Error.prepareStackTrace : undefined;
+const TAKE_TRACE = (_error: Error, trace: NodeJS.CallSite[]): NodeJS.CallSite[] => trace;
+
+/**
+ * The frames `stackNow()` would hold under userCallSite (62 of them: stackNow's 64 less its own
+ * frame and userCallSite's), unformatted: V8's CallSites, taken through a prepareStackTrace of
+ * our own while Node's is the one installed. undefined when another formatter is installed (the
+ * program's, or a library's such as source-map-support): then the stack is formatted by it, as
+ * before, since that is the text a call site has always come from.
+ */
+function callSitesNow(): NodeJS.CallSite[] | undefined {
+  const prepare = Error.prepareStackTrace;
+  if (prepare === undefined || prepare !== NODE_PREPARE_STACK_TRACE) return undefined;
+  const limit = Error.stackTraceLimit;
+  const holder: { stack?: unknown } = {};
+  Error.stackTraceLimit = 62;
+  Error.prepareStackTrace = TAKE_TRACE;
+  try {
+    Error.captureStackTrace(holder, userCallSite);
+    return Array.isArray(holder.stack) ? (holder.stack as NodeJS.CallSite[]) : undefined;
+  } finally {
+    Error.prepareStackTrace = prepare;
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/**
+ * firstUserFrame of the stack Node would have formatted from `trace`, formatting only the frames
+ * up to the user's: each frame's text is the one Node 20's formatter gives it (V8's own text, or
+ * with source maps on and a map for its file, the mapped place: prepareStackTraceWithSourceMaps and
+ * serializeJSStackFrame in Node's lib/internal/source_map/prepare_stack_trace.js, followed line by
+ * line), and each is searched as firstUserFrame searches the formatted stack's lines. A frame
+ * whose text holds a line break (a function named so) would split into lines there: the whole
+ * stack is then formatted and searched as it was.
+ */
+function firstUserFrameOf(trace: readonly NodeJS.CallSite[]): string {
+  const mapped = process.sourceMapsEnabled;
+  let lastFile: string | null | undefined;
+  let lastMap: SourceMap | undefined;
+  const text = (i: number): string => {
+    const callSite = trace[i]!;
+    if (mapped) {
+      try {
+        let fileName: string | null | undefined = callSite.getFileName();
+        if (fileName === undefined) fileName = callSite.getEvalOrigin();
+        const map = fileName === lastFile ? lastMap : findSourceMap(fileName!);
+        if (map) {
+          lastMap = map;
+          lastFile = fileName;
+          return mappedFrameText(map, callSite, trace[i + 1]);
+        }
+      } catch {
+        // Node's formatter falls back to V8's text of the frame.
+      }
+    }
+    return `${callSite}`;
+  };
+  for (let i = 0; i < trace.length; i++) {
+    const frame = text(i);
+    if (frame.includes('\n')) {
+      const all = trace.map((_c, k) => `\n    at ${text(k)}`).join('');
+      return firstUserFrame(`Error${all}`);
+    }
+    const at = frameLocation(`    at ${frame}`);
+    if (at !== undefined && !isSluiceFrame(at)) return at;
+  }
+  return UNKNOWN_CALL_SITE;
+}
+
+/** Node 20's serializeJSStackFrame: a frame's text with its place (and name) from the source map. */
+function mappedFrameText(map: SourceMap, callSite: NodeJS.CallSite, caller: NodeJS.CallSite | undefined): string {
+  const entry = map.findEntry(callSite.getLineNumber()! - 1, callSite.getColumnNumber()! - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number };
+  const { originalSource, originalLine, originalColumn } = entry;
+  if (originalSource === undefined || originalLine === undefined || originalColumn === undefined) return `${callSite}`;
+  const name = originalSymbolName(map, callSite, caller);
+  const source = originalSource.startsWith('file://') ? fileURLToPath(originalSource) : originalSource;
+  const fnName = callSite.getFunctionName() ?? callSite.getMethodName();
+  const prefix = callSite.isAsync() ? 'async ' : callSite.isConstructor() ? 'new ' : '';
+  const typeName = callSite.getTypeName();
+  const namePrefix = typeName !== null && typeName !== 'global' ? `${typeName}.` : '';
+  const originalName = `${namePrefix}${fnName || '<anonymous>'}`;
+  const mappedName = name && name !== originalName ? `${name}` : `${originalName}`;
+  const hasName = !!(name || originalName);
+  return `${prefix}${mappedName}${hasName ? ' (' : ''}${source}:${originalLine + 1}:${originalColumn + 1}${hasName ? ')' : ''}`;
+}
+
+/** Node 20's getOriginalSymbolName: the enclosing function's name in the map, else the caller's place's. */
+function originalSymbolName(map: SourceMap, callSite: NodeJS.CallSite, caller: NodeJS.CallSite | undefined): string | undefined {
+  const enclosing = map.findEntry(callSite.getEnclosingLineNumber()! - 1, callSite.getEnclosingColumnNumber()! - 1) as { name?: string };
+  if (enclosing.name) return enclosing.name;
+  const file = callSite.getFileName();
+  if (caller && file === caller.getFileName()) {
+    return (map.findEntry(caller.getLineNumber()! - 1, caller.getColumnNumber()! - 1) as { name?: string }).name;
+  }
+  return undefined;
 }
 
 /**
@@ -127,6 +234,16 @@ function frameLocation(line: string): string | undefined {
   const location = text.endsWith(')') && open >= 0 ? text.slice(open + 2, -1) : text.slice(3);
   const m = /^(.*):(\d+):(\d+)$/.exec(location);
   if (m === null || m[1]!.startsWith('node:') || m[1]!.includes('eval at ') || m[1] === '<anonymous>') return undefined;
-  const file = m[1]!.startsWith('file://') ? fileURLToPath(m[1]!) : m[1]!;
+  const file = m[1]!.startsWith('file://') ? urlPath(m[1]!) : m[1]!;
   return `${file}:${m[2]}:${m[3]}`;
+}
+
+function urlPath(url: string): string {
+  let file = URL_PATHS.get(url);
+  if (file === undefined) {
+    file = fileURLToPath(url);
+    if (URL_PATHS.size >= 1024) URL_PATHS.clear();
+    URL_PATHS.set(url, file);
+  }
+  return file;
 }

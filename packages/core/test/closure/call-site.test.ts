@@ -1,0 +1,145 @@
+// userCallSite reads V8's frames unformatted and formats only those up to the program's, each as Node's own
+// formatter would (call-site.ts): these check it gives what searching the whole formatted stack gave, frame
+// kind by frame kind, with source maps on (a module with a map, as a job's bundle in the driver program's
+// thread) and off. The reference is the same call while a formatter that only calls Node's is installed, so
+// userCallSite takes its old path (the stack formatted whole by Node, then searched); the expected places come
+// from the module's text and its map, written here.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
+/** A module's lines, 1-based as a stack gives them; each case calls `f` (userCallSite) from its own kind of frame. */
+const JOB = [
+  'export const cases = {',
+  '  plain: (f) => f(),',
+  '  constructed: (f) => new (class Made { constructor() { this.site = f(); } })().site,',
+  '  afterAwait: async (f) => { await null; return f(); },',
+  '  evaluated: (f) => eval("f()"),',
+  '  method: (f) => ({ m() { return f(); } }).m(),',
+  "  oddName: (f) => { const g = () => f(); Object.defineProperty(g, 'name', { value: 'odd (/odd/place.ts:1:2)\\nline' }); return g(); },",
+  '  asyncCaller: async (f) => await inEval(f),',
+  '  deep60: (f) => nest(60, f),',
+  '  deep61: (f) => nest(61, f),',
+  '};',
+  "const inEval = new Function('f', 'return (async () => { await null; return f(); })();');",
+  "const nestEval = new Function('self', 'n', 'f', 'return n === 0 ? f() : self(self, n - 1, f);');",
+  'const nest = (n, f) => nestEval(nestEval, n, f);',
+];
+/** The map puts generated line i at the original job.ts's line i + LINE_OFFSET, column 0. */
+const LINE_OFFSET = 100;
+
+function vlq(n: number): string {
+  const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  let v = n < 0 ? (-n << 1) | 1 : n << 1;
+  let out = '';
+  do {
+    let digit = v & 31;
+    v >>>= 5;
+    if (v > 0) digit |= 32;
+    out += B64[digit];
+  } while (v > 0);
+  return out;
+}
+
+const THREAD = `
+import { parentPort, workerData } from 'node:worker_threads';
+const { userCallSite } = await import(workerData.callSite);
+if (workerData.maps) process.setSourceMapsEnabled(true);
+const { cases } = await import(workerData.job);
+const node = Error.prepareStackTrace;
+const out = {};
+for (const [name, run] of Object.entries(cases)) {
+  const fast = await run(userCallSite);
+  Error.prepareStackTrace = (e, t) => node(e, t);
+  let reference;
+  try {
+    reference = await run(userCallSite);
+  } finally {
+    Error.prepareStackTrace = node;
+  }
+  out[name] = { fast, reference };
+}
+Error.prepareStackTrace = () => 'Error\\n    at fromOwnFormatter (/custom/place.ts:7:9)';
+try {
+  out.ownFormatter = { fast: cases.plain(userCallSite) };
+} finally {
+  Error.prepareStackTrace = node;
+}
+parentPort.postMessage(out);
+`;
+
+type Sites = Record<string, { fast: string; reference?: string }>;
+
+async function sitesIn(dir: string, maps: boolean): Promise<Sites> {
+  const worker = new Worker(pathToFileURL(path.join(dir, 'thread.mjs')), {
+    workerData: { maps, job: pathToFileURL(path.join(dir, 'job.mjs')).href, callSite: new URL('../../src/closure/call-site.js', import.meta.url).href },
+  });
+  try {
+    return await new Promise<Sites>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the thread did not answer in 60 s')), 60_000);
+      worker.once('message', (m: Sites) => (clearTimeout(timer), resolve(m)));
+      worker.once('error', (e) => (clearTimeout(timer), reject(e)));
+    });
+  } finally {
+    await worker.terminate();
+  }
+}
+
+describe('userCallSite', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-call-site-'));
+  const mappings = JOB.map((_l, i) => `AA${vlq(i === 0 ? LINE_OFFSET : 1)}A`).join(';');
+  const map = { version: 3, file: 'job.mjs', sources: ['job.ts'], names: [], mappings };
+  fs.writeFileSync(path.join(dir, 'job.mjs'), `${JOB.join('\n')}\n//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(map)).toString('base64')}\n`);
+  fs.writeFileSync(path.join(dir, 'thread.mjs'), THREAD);
+  const line = (start: string): number => JOB.findIndex((l) => l.startsWith(start)) + 1;
+  const caseLine: Record<string, number> = {
+    plain: line('  plain:'),
+    constructed: line('  constructed:'),
+    afterAwait: line('  afterAwait:'),
+    evaluated: line('  evaluated:'),
+    method: line('  method:'),
+    oddName: line('  oddName:'),
+    asyncCaller: line('  asyncCaller:'),
+    deep60: line('const nest ='),
+  };
+
+  test('with source maps on: each frame kind gives the place the whole formatted stack gave, the map applied', async () => {
+    const sites = await sitesIn(dir, true);
+    for (const [name, { fast, reference }] of Object.entries(sites)) {
+      if (name !== 'ownFormatter') assert.equal(fast, reference, name);
+    }
+    const ts = path.join(dir, 'job.ts');
+    for (const [name, at] of Object.entries(caseLine)) {
+      if (name === 'oddName') continue;
+      assert.equal(sites[name]!.fast, `${ts}:${at - 1 + LINE_OFFSET + 1}:1`, name);
+    }
+    // A function named with a line break splits its frame into two lines of the formatted stack; the first, a place in parentheses, was taken.
+    assert.equal(sites['oddName']!.fast, '/odd/place.ts:1:2');
+    // The last of the frames V8 keeps (62 under userCallSite, 64 with its own two) is the program's: found; one more eval frame hides it.
+    assert.equal(sites['deep61']!.fast, '<unknown>');
+    assert.equal(sites['ownFormatter']!.fast, '/custom/place.ts:7:9');
+  });
+
+  test('with source maps off: the same, as V8 writes the frames', async () => {
+    const sites = await sitesIn(dir, false);
+    for (const [name, { fast, reference }] of Object.entries(sites)) {
+      if (name !== 'ownFormatter') assert.equal(fast, reference, name);
+    }
+    const js = path.join(dir, 'job.mjs');
+    for (const [name, at] of Object.entries(caseLine)) {
+      if (name === 'oddName') continue;
+      const col = name === 'deep60' ? JOB[at - 1]!.indexOf('nestEval(') + 1 : name === 'asyncCaller' ? JOB[at - 1]!.indexOf('await inEval(') + 1 : undefined;
+      if (col !== undefined) assert.equal(sites[name]!.fast, `${js}:${at}:${col}`, name);
+      else assert.match(sites[name]!.fast, new RegExp(`^${js.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:${at}:\\d+$`), name);
+    }
+    assert.equal(sites['deep61']!.fast, '<unknown>');
+    assert.equal(sites['oddName']!.fast, '/odd/place.ts:1:2');
+    assert.equal(sites['ownFormatter']!.fast, '/custom/place.ts:7:9');
+  });
+
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+});
