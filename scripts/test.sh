@@ -15,7 +15,12 @@
 # shorten it. Modelled on that run's walls: 2,105 s with four lanes, -640 s (-23%), ~-300 s of a
 # 1,300 s run. Measured: 15 cli files of 11-22 s, lanes 3 and 4 alternated at load 30-35:
 # 116 and 95 s with three lanes, 82 and 76 s with four, their walls summing to about the
-# same (323, 271 s; 298, 281 s) and their CPU too (48, 43 s; 46, 43 s)). Before, three:
+# same (323, 271 s; 298, 281 s) and their CPU too (48, 43 s; 46, 43 s); at load 12-17, 60 and
+# 64 s with three, 52 and 62 s with four, whose walls summed 14% more (188, 218 s against 169,
+# 177 s): on a quieter machine the lanes share the cores more, so expect -190 s (walls +14%)
+# to -320 s (walls as they were) of a 1,300 s run. Eight of the heaviest files (kinesis-count,
+# recovery-backlog, local-cluster-start, straggler, stream-worker-pause, ...) passed four at a
+# time at load 30-38, 158 s). Before, three:
 # most files spend most of their wall time waiting (batch intervals, process start-up, kills
 # and restarts), so two lanes left much of a core idle. Their CPU time, their processes'
 # included, is about half their wall time on a quiet machine (the soak 28 s of 181 s; today
