@@ -29,7 +29,7 @@ import { arrangeJobArguments, jobArguments } from './job-arguments.js';
 import { mapBundleStack } from './bundle-stack-traces.js';
 import { createRootLogger } from './logger.js';
 import { SluiceCommand } from './sluice-command.js';
-import { addSparkConf, localityWaitOf, type SparkConfSettings } from './spark-conf-settings.js';
+import { addSparkConf, excludeOnFailureOf, localityWaitOf, type SparkConfSettings } from './spark-conf-settings.js';
 import { ConsoleProgressBar, describeStages } from './stage-progress.js';
 import { escapeControl } from './terminal-text.js';
 import type { JobOutcome } from './submit-client.js';
@@ -207,7 +207,7 @@ function speculationOptions(c: Command): Command {
     )
     .option(
       '--conf <KEY=VALUE>',
-      `${CONF_HELP}; also spark.locality.wait (or .process; how long a task that prefers a worker, its cached partition or received block there, waits for a slot there before it runs anywhere: '3s', '500ms', '0'; default 500ms), spark.default.parallelism (sc.defaultParallelism: parallelize's partitions, reduceByKey's without a count; default the cluster's cores, at least 2) spark.broadcast.compress (broadcast values LZ4-compressed; default true, Spark's), spark.shuffle.reduceLocality.enabled (a reduce task prefers the workers holding a fifth or more of its input; default true, Spark's), spark.checkpoint.compress (RDD and state checkpoints LZ4-compressed; default false, Spark's) and spark.cleaner.referenceTracking (false: the shuffles, persisted RDDs and broadcasts a program drops stay until its job ends; default true, Spark's), for every job of this driver`,
+      `${CONF_HELP}; also spark.locality.wait (or .process; how long a task that prefers a worker, its cached partition or received block there, waits for a slot there before it runs anywhere: '3s', '500ms', '0'; default 500ms), spark.default.parallelism (sc.defaultParallelism: parallelize's partitions, reduceByKey's without a count; default the cluster's cores, at least 2) spark.broadcast.compress (broadcast values LZ4-compressed; default true, Spark's), spark.shuffle.reduceLocality.enabled (a reduce task prefers the workers holding a fifth or more of its input; default true, Spark's), spark.excludeOnFailure.enabled (a worker that keeps failing tasks gets no more of them, for a stage or for 1 h; the limits as spark.excludeOnFailure.task.*, .stage.*, .application.*, .timeout; default false, Spark's), spark.checkpoint.compress (RDD and state checkpoints LZ4-compressed; default false, Spark's) and spark.cleaner.referenceTracking (false: the shuffles, persisted RDDs and broadcasts a program drops stay until its job ends; default true, Spark's), for every job of this driver`,
       (v: string, prev: SparkConfSettings | undefined) => addSparkConf(v, prev ?? {}),
     );
 }
@@ -231,13 +231,14 @@ function speculationTaskOptions(o: SpeculationOpts): NonNullable<DriverOptions['
 
 /**
  * The driver options a command's --conf and properties file give its driver (sluice run, driver and shell alike):
- * spark.default.parallelism, spark.broadcast.compress, spark.checkpoint.compress, spark.rdd.compress, spark.cleaner.referenceTracking, and spark.locality.wait added to the command's other task options.
+ * spark.default.parallelism, spark.broadcast.compress, spark.checkpoint.compress, spark.rdd.compress, spark.cleaner.referenceTracking, and spark.locality.wait, spark.shuffle.reduceLocality.enabled and spark.excludeOnFailure.* added to the command's other task options.
  */
 function confDriverOptions(conf: SparkConfSettings | undefined, tasks: NonNullable<DriverOptions['tasks']> = {}): Pick<DriverOptions, 'defaultParallelism' | 'broadcastCompress' | 'checkpointCompress' | 'rddCompress' | 'referenceTracking' | 'tasks'> {
   const wait = conf === undefined ? undefined : localityWaitOf(conf);
+  const exclude = conf === undefined ? undefined : excludeOnFailureOf(conf);
   return {
     ...(conf?.defaultParallelism === undefined ? {} : { defaultParallelism: conf.defaultParallelism }),
-    tasks: { ...tasks, ...(wait === undefined ? {} : { localityWaitMs: wait }), ...(conf?.reduceLocality === undefined ? {} : { reduceLocality: conf.reduceLocality }) },
+    tasks: { ...tasks, ...(wait === undefined ? {} : { localityWaitMs: wait }), ...(conf?.reduceLocality === undefined ? {} : { reduceLocality: conf.reduceLocality }), ...(exclude === undefined ? {} : { excludeOnFailure: exclude }) },
     ...(conf?.broadcastCompress === undefined ? {} : { broadcastCompress: conf.broadcastCompress }),
     ...(conf?.checkpointCompress === true ? { checkpointCompress: true } : {}),
     ...(conf?.rddCompress === true ? { rddCompress: true } : {}),

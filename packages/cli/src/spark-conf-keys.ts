@@ -116,7 +116,19 @@ const SPARK_CONF_KEYS: Readonly<Record<string, (value: string) => string>> = {
   'spark.cleaner.referenceTracking.blocking': () =>
     "'--conf spark.cleaner.referenceTracking.blocking=...' on 'sluice run', 'sluice driver' or 'sluice shell' is taken and has no effect: the cleaning never makes the program wait; remove it",
   'spark.files.maxPartitionBytes': (v) => `sc.textFile(path, minPartitions) in the job ('${v}' is a size; give a number of partitions)`,
-  'spark.excludeOnFailure.enabled': () => 'not provided: a failed task is retried, up to 4 attempts; a worker that stops answering is declared lost (--worker-timeout-ms); remove it',
+  'spark.excludeOnFailure.enabled': (v) => `'--conf spark.excludeOnFailure.enabled=${v}' on 'sluice run', 'sluice driver' or 'sluice shell' (for every job that driver runs)`,
+  'spark.excludeOnFailure.timeout': (v) => `'--conf spark.excludeOnFailure.timeout=${v}' on 'sluice run', 'sluice driver' or 'sluice shell' (for every job that driver runs)`,
+  'spark.excludeOnFailure.task.maxTaskAttemptsPerExecutor': (v) => `'--conf spark.excludeOnFailure.task.maxTaskAttemptsPerExecutor=${v}' on 'sluice run', 'sluice driver' or 'sluice shell' (for every job that driver runs)`,
+  'spark.excludeOnFailure.task.maxTaskAttemptsPerNode': (v) => `'--conf spark.excludeOnFailure.task.maxTaskAttemptsPerNode=${v}' on 'sluice run', 'sluice driver' or 'sluice shell' (for every job that driver runs)`,
+  'spark.excludeOnFailure.stage.maxFailedTasksPerExecutor': (v) => `'--conf spark.excludeOnFailure.stage.maxFailedTasksPerExecutor=${v}' on 'sluice run', 'sluice driver' or 'sluice shell' (for every job that driver runs)`,
+  'spark.excludeOnFailure.stage.maxFailedExecutorsPerNode': (v) => `'--conf spark.excludeOnFailure.stage.maxFailedExecutorsPerNode=${v}' on 'sluice run', 'sluice driver' or 'sluice shell' (for every job that driver runs)`,
+  'spark.excludeOnFailure.application.maxFailedTasksPerExecutor': (v) => `'--conf spark.excludeOnFailure.application.maxFailedTasksPerExecutor=${v}' on 'sluice run', 'sluice driver' or 'sluice shell' (for every job that driver runs)`,
+  'spark.excludeOnFailure.application.maxFailedExecutorsPerNode': (v) => `'--conf spark.excludeOnFailure.application.maxFailedExecutorsPerNode=${v}' on 'sluice run', 'sluice driver' or 'sluice shell' (for every job that driver runs)`,
+  'spark.excludeOnFailure.application.fetchFailure.enabled': (v) => `'--conf spark.excludeOnFailure.application.fetchFailure.enabled=${v}' on 'sluice run', 'sluice driver' or 'sluice shell' (for every job that driver runs)`,
+  'spark.excludeOnFailure.killExcludedExecutors': (v) => `'--conf spark.excludeOnFailure.killExcludedExecutors=${v}' on 'sluice run', 'sluice driver' or 'sluice shell' (for every job that driver runs)`,
+  'spark.scheduler.excludeOnFailure.unschedulableTaskSetTimeout': () =>
+    'not settable: a stage with a task that every live worker is excluded for is aborted at once (Sluice starts no worker in place of an excluded one, as Spark without dynamic allocation); remove it',
+  'spark.blacklist.enabled': (v) => `Spark 3.1 renamed it spark.excludeOnFailure.enabled: '--conf spark.excludeOnFailure.enabled=${v}' on 'sluice run', 'sluice driver' or 'sluice shell' (and spark.blacklist.* as spark.excludeOnFailure.*)`,
   // The submitting-applications and standalone guides' settings.
   'spark.master': (v) => masterUrlFor(v),
   'spark.app.name': (v) => `'--name ${v}' on 'sluice submit' and 'sluice run'`,

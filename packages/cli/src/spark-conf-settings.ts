@@ -1,4 +1,5 @@
 import { SluiceError } from '@sluice/core/internal';
+import { DEFAULT_EXCLUDE_ON_FAILURE, EXCLUDE_ON_FAILURE_KEYS, type ExcludeOnFailureConf } from '@sluice/driver';
 import { sparkTimeStringMs } from './spark-time.js';
 
 /**
@@ -29,6 +30,11 @@ import { sparkTimeStringMs } from './spark-time.js';
  *   the program (as Spark's, whose cleaner thread alone waits with it true).
  * - `spark.shuffle.reduceLocality.enabled`: whether a shuffle's reduce tasks prefer the workers
  *   holding much of their input (default true, Spark's).
+ * - `spark.excludeOnFailure.enabled` (default false, Spark's) and its limits (`.task.*`,
+ *   `.stage.*`, `.application.*`, `.timeout`, `.application.fetchFailure.enabled`): a worker that
+ *   keeps failing tasks is offered no more of them (the driver's exclude-on-failure.ts); the limits
+ *   are taken whether or not it is enabled, and used only when it is, as Spark's.
+ *   `.killExcludedExecutors` false only (true is not provided).
  */
 export interface SparkConfSettings {
   /** spark.locality.wait (ms). */
@@ -47,6 +53,10 @@ export interface SparkConfSettings {
   readonly referenceTracking?: boolean;
   /** spark.shuffle.reduceLocality.enabled. */
   readonly reduceLocality?: boolean;
+  /** spark.excludeOnFailure.enabled. */
+  readonly excludeOnFailure?: boolean;
+  /** The spark.excludeOnFailure limits given (used when it is enabled). */
+  readonly excludeOnFailureLimits?: Partial<ExcludeOnFailureConf>;
 }
 
 /**
@@ -118,11 +128,41 @@ export function addSparkConf(given: string, previous: SparkConfSettings): SparkC
       return previous;
     case 'spark.shuffle.reduceLocality.enabled':
       return { ...previous, reduceLocality: sparkBoolean(key, value) };
-    default:
+    case 'spark.excludeOnFailure.enabled':
+      return { ...previous, excludeOnFailure: sparkBoolean(key, value) };
+    case 'spark.excludeOnFailure.application.fetchFailure.enabled':
+      return { ...previous, excludeOnFailureLimits: { ...previous.excludeOnFailureLimits, fetchFailure: sparkBoolean(key, value) } };
+    case 'spark.excludeOnFailure.timeout':
+      return { ...previous, excludeOnFailureLimits: { ...previous.excludeOnFailureLimits, timeoutMs: sparkTimeMs(key, value) } };
+    case 'spark.excludeOnFailure.killExcludedExecutors':
+      if (sparkBoolean(key, value)) {
+        throw new SluiceError(
+          'SLUICE_BAD_ARGUMENT',
+          `--conf ${key}=${value.slice(0, 100)}: not provided: an excluded worker is offered no task until spark.excludeOnFailure.timeout passes, and lives on (Sluice starts no worker in its place); stop it yourself ('sluice stop' it or its orchestrator's), or give false`,
+        );
+      }
+      return previous;
+    default: {
+      const field = (Object.keys(EXCLUDE_ON_FAILURE_KEYS) as (keyof typeof EXCLUDE_ON_FAILURE_KEYS)[]).find((f) => EXCLUDE_ON_FAILURE_KEYS[f] === key);
+      if (field !== undefined && field !== 'timeoutMs') return { ...previous, excludeOnFailureLimits: { ...previous.excludeOnFailureLimits, [field]: sparkInt(key, value) } };
       // spark-properties.ts' table passes only the keys above as --conf: another one here is
       // a mismatch between the two, not the user's mistake.
       throw new SluiceError('SLUICE_INTERNAL', `--conf ${key.slice(0, 100)} reached the driver's settings, which are only ${SETTABLE}: the properties table passed a key they do not take (a Sluice bug; please report it)`);
+    }
   }
+}
+
+/** An int as Spark's intConf reads it (Integer.parseInt of the trimmed text); else SLUICE_BAD_ARGUMENT in Spark's words. */
+function sparkInt(key: string, value: string): number {
+  const t = value.trim();
+  const n = Number(t);
+  if (!/^[+-]?\d+$/.test(t) || n < -2147483648 || n > 2147483647) throw new SluiceError('SLUICE_BAD_ARGUMENT', `--conf ${key}=${value.slice(0, 100)}: ${key} should be int, but was '${value.slice(0, 100)}'`);
+  return n;
+}
+
+/** The driver's spark.excludeOnFailure settings the settings give: undefined unless enabled (Spark's default, off); the limits not given are Spark's defaults. */
+export function excludeOnFailureOf(s: SparkConfSettings): ExcludeOnFailureConf | undefined {
+  return s.excludeOnFailure === true ? { ...DEFAULT_EXCLUDE_ON_FAILURE, ...s.excludeOnFailureLimits } : undefined;
 }
 
 /** A boolean as Spark's booleanConf reads it: true or false, any case, surrounding space ignored; else SLUICE_BAD_ARGUMENT naming the key. */
@@ -133,7 +173,7 @@ function sparkBoolean(key: string, value: string): boolean {
 }
 
 /** The keys addSparkConf takes, as its refusal lists them. */
-const SETTABLE = 'spark.locality.wait, spark.locality.wait.process (.node: 0; .rack: no effect; .legacyResetOnTaskLaunch: false), spark.default.parallelism, spark.broadcast.compress, spark.checkpoint.compress, spark.rdd.compress, spark.shuffle.reduceLocality.enabled and spark.cleaner.referenceTracking (.blocking: no effect)';
+const SETTABLE = 'spark.locality.wait, spark.locality.wait.process (.node: 0; .rack: no effect; .legacyResetOnTaskLaunch: false), spark.default.parallelism, spark.broadcast.compress, spark.checkpoint.compress, spark.rdd.compress, spark.shuffle.reduceLocality.enabled, spark.excludeOnFailure.* and spark.cleaner.referenceTracking (.blocking: no effect)';
 
 /** The locality wait the settings give (ms), or undefined for the driver's default. */
 export function localityWaitOf(s: SparkConfSettings): number | undefined {

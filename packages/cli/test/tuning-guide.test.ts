@@ -45,6 +45,8 @@ const CONF_KEYS: readonly [string, RegExp][] = [
   // Scheduling
   ['spark.task.maxFailures=8', /'--task-max-failures 8' on 'sluice run' and 'sluice driver'/],
   ['spark.stage.maxConsecutiveAttempts=8', /'--stage-max-consecutive-attempts 8' on 'sluice run' and 'sluice driver'/],
+  ['spark.excludeOnFailure.enabled=true', /'--conf spark\.excludeOnFailure\.enabled=true' on 'sluice run', 'sluice driver' or 'sluice shell'/],
+  ['spark.blacklist.enabled=true', /Spark 3\.1 renamed it spark\.excludeOnFailure\.enabled: '--conf spark\.excludeOnFailure\.enabled=true'/],
   ['spark.speculation.interval=50ms', /not settable: stragglers are looked for every 100 ms/],
   ['spark.task.cpus=2', /a task takes one of a worker's --cores/],
   // Execution Behavior
@@ -186,11 +188,11 @@ test("--task-max-failures (Spark's spark.task.maxFailures) sets the attempts of 
   assert.match(zero.stderr, /--task-max-failures/, show(zero));
 });
 
-test("spark.stage.maxConsecutiveAttempts in sluice run's properties file is --stage-max-consecutive-attempts, spark.shuffle.reduceLocality.enabled false turns reduce-side locality off: the driver runs with them (REST environment); a value that is not an int is refused with Spark's words, nothing run", async () => {
+test("spark.stage.maxConsecutiveAttempts in sluice run's properties file is --stage-max-consecutive-attempts, spark.shuffle.reduceLocality.enabled false turns reduce-side locality off, spark.excludeOnFailure.enabled true turns exclusion on with Spark's limits but those given: the driver runs with them (REST environment); a value that is not an int, and exclusion with spark.task.maxFailures not above maxTaskAttemptsPerNode, are refused with Spark's words, nothing run", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-tuning-stage-'));
   const stop = path.join(dir, 'stop');
   const props = path.join(dir, 'spark.conf');
-  fs.writeFileSync(props, 'spark.stage.maxConsecutiveAttempts 7\nspark.shuffle.reduceLocality.enabled false\n');
+  fs.writeFileSync(props, 'spark.stage.maxConsecutiveAttempts 7\nspark.shuffle.reduceLocality.enabled false\nspark.excludeOnFailure.enabled true\nspark.excludeOnFailure.stage.maxFailedTasksPerExecutor 3\n');
   const port = await freePort();
   const child = spawn(process.execPath, [CLI_BIN, 'run', '--web-port', String(port), '--properties-file', props, JOB, 'ui', stop], { cwd: REPO_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -203,6 +205,21 @@ test("spark.stage.maxConsecutiveAttempts in sluice run's properties file is --st
     assert.ok(m, `${url}\n${stderr}`);
     const env = (await (await fetch(`http://127.0.0.1:${port}/api/v1/applications/${m[1]}/environment`)).json()) as { sparkProperties: [string, string][] };
     assert.deepEqual(env.sparkProperties.filter(([k]) => k === 'spark.stage.maxConsecutiveAttempts' || k === 'spark.shuffle.reduceLocality.enabled'), [['spark.shuffle.reduceLocality.enabled', 'false'], ['spark.stage.maxConsecutiveAttempts', '7']]);
+    // Spark's defaults (its configuration guide) but the one given.
+    assert.deepEqual(
+      env.sparkProperties.filter(([k]) => k.startsWith('spark.excludeOnFailure.')),
+      [
+        ['spark.excludeOnFailure.application.fetchFailure.enabled', 'false'],
+        ['spark.excludeOnFailure.application.maxFailedExecutorsPerNode', '2'],
+        ['spark.excludeOnFailure.application.maxFailedTasksPerExecutor', '2'],
+        ['spark.excludeOnFailure.enabled', 'true'],
+        ['spark.excludeOnFailure.stage.maxFailedExecutorsPerNode', '2'],
+        ['spark.excludeOnFailure.stage.maxFailedTasksPerExecutor', '3'],
+        ['spark.excludeOnFailure.task.maxTaskAttemptsPerExecutor', '1'],
+        ['spark.excludeOnFailure.task.maxTaskAttemptsPerNode', '2'],
+        ['spark.excludeOnFailure.timeout', '3600000ms'],
+      ],
+    );
     fs.writeFileSync(stop, '');
     assert.equal(await within(exited, 90_000, 'sluice run to exit'), 0, stderr);
   } finally {
@@ -214,6 +231,16 @@ test("spark.stage.maxConsecutiveAttempts in sluice run's properties file is --st
     assert.equal(r.code, 1, show(r));
     assert.equal(r.stdout, '', show(r));
     assert.ok(r.stderr.includes(`--stage-max-consecutive-attempts must be a whole number (Spark's spark.stage.maxConsecutiveAttempts should be int, but was '${bad}')`), show(r));
+  }
+  const refusals: [string[], string][] = [
+    [['--conf', 'spark.excludeOnFailure.task.maxTaskAttemptsPerExecutor=1.5'], "spark.excludeOnFailure.task.maxTaskAttemptsPerExecutor should be int, but was '1.5'"],
+    [['--conf', 'spark.excludeOnFailure.enabled=true', '--task-max-failures', '2'], 'spark.excludeOnFailure.task.maxTaskAttemptsPerNode ( = 2) was >= spark.task.maxFailures ( = 2 )'],
+  ];
+  for (const [opts, says] of refusals) {
+    const r = await runCli(['run', ...opts, JOB, 'fail'], { timeoutMs: 60_000 });
+    assert.equal(r.code, 1, show(r));
+    assert.equal(r.stdout, '', show(r));
+    assert.ok(r.stderr.includes(says), show(r));
   }
 });
 

@@ -39,6 +39,7 @@ import { GrpcWorkerEndpoint, type WorkerEndpoint } from './rpc/worker-endpoint.j
 import { serveAddedFile } from './rpc/serve-added-file.js';
 import { DAGScheduler, MAX_CONSECUTIVE_STAGE_ATTEMPTS } from './scheduler/dag-scheduler.js';
 import { TaskScheduler } from './scheduler/task-scheduler.js';
+import { excludeOnFailureProblem } from './scheduler/exclude-on-failure.js';
 import type { MetricsSources, PrometheusMetrics } from './web/prometheus-metrics.js';
 import { WorkerAllocationManager, workerAllocationOptions, type AllocationStream, type WorkerAllocationOptions } from './streaming/worker-allocation-manager.js';
 import { StatusServer } from './web/status-server.js';
@@ -302,7 +303,10 @@ export class DriverNode {
         `the unseen-task timeout (--unseen-task-timeout-ms) is ${unseenTaskTimeoutMs} ms: it must be at least 2 heartbeat intervals (${2 * heartbeatIntervalMs} ms), or a task on its way to a worker could be taken for lost; leave it out for the default (the worker timeout)`,
       );
     }
-    this.taskScheduler = new TaskScheduler(this.registry, opts.log.child({ component: 'task-scheduler' }), { heartbeatIntervalMs, unseenTaskTimeoutMs, now: () => this.clock.now(), ...(opts.starvationTimeoutMs !== undefined && { starvationTimeoutMs: opts.starvationTimeoutMs }) });
+    const exclude = opts.tasks?.excludeOnFailure;
+    const excludeProblem = exclude === undefined ? undefined : excludeOnFailureProblem(exclude, opts.tasks?.maxFailures ?? DEFAULT_TASK_OPTIONS.maxFailures);
+    if (excludeProblem !== undefined) throw new SluiceError('SLUICE_BAD_ARGUMENT', excludeProblem);
+    this.taskScheduler = new TaskScheduler(this.registry, opts.log.child({ component: 'task-scheduler' }), { heartbeatIntervalMs, unseenTaskTimeoutMs, now: () => this.clock.now(), ...(opts.starvationTimeoutMs !== undefined && { starvationTimeoutMs: opts.starvationTimeoutMs }), ...(exclude !== undefined && { excludeOnFailure: exclude }) });
     this.dag = new DAGScheduler(this.registry, this.taskScheduler, { ...DEFAULT_TASK_OPTIONS, ...opts.tasks }, this.clock, opts.log.child({ component: 'dag-scheduler' }));
     const allocation = new WorkerAllocationManager(workerAllocationOptions(opts.workerAllocation), this.clock);
     this.metricsSources = {

@@ -13,3 +13,4 @@ export { DriverJob, SUPERVISE_RESTART_DELAY_MS, attemptRunId, type JobStateName 
 export { DriverStateStore, type PersistedJob } from './state/driver-state-store.js';
 export type { ErrorInfo } from './job/job-protocol.js';
 export { DEFAULT_WORKER_TIMEOUT_MS } from './cluster/worker-registry.js';
+export { DEFAULT_EXCLUDE_ON_FAILURE, EXCLUDE_ON_FAILURE_KEYS, type ExcludeOnFailureConf } from './scheduler/exclude-on-failure.js';

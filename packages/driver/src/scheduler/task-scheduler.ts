@@ -5,6 +5,8 @@ import { OFFER_LEVELS, type TaskSetManager } from './task-set-manager.js';
 import { fairOrder, poolOf } from './fair-scheduling.js';
 import { StarvationWarnings, starvationMessage } from './starvation-warnings.js';
 import { UnseenTasks, type UnseenOnWorker } from './unseen-tasks.js';
+import type { ExcludeOnFailureConf } from './exclude-on-failure.js';
+import { HealthTracker, type WorkerExclusion } from './health-tracker.js';
 
 /** A task running this long is logged once (it may never return). */
 const LONG_RUNNING_MS = 60_000;
@@ -33,6 +35,8 @@ export interface TaskSchedulerOptions {
   readonly now: () => number;
   /** A task set none of whose tasks launched this long after its submission is warned about (DriverOptions.starvationTimeoutMs; 0: never). */
   readonly starvationTimeoutMs: number;
+  /** Spark's spark.excludeOnFailure.* when enabled (the driver's task options'); unset: off. */
+  readonly excludeOnFailure: ExcludeOnFailureConf;
 }
 
 /**
@@ -73,6 +77,10 @@ export interface TaskSchedulerOptions {
  * A task set none of whose tasks launched 15 s (the starvation timeout) after its submission is
  * warned about, as Spark's starvation timer does (starvation-warnings.ts), then every 15 s while
  * still none has.
+ * With spark.excludeOnFailure.enabled (`excludeOnFailure`), a worker the HealthTracker excludes is
+ * offered no task, the successful task sets' failures and (application.fetchFailure.enabled) the
+ * task sets' fetch failures are told to it, and a task set with a task that can run on no live
+ * worker is aborted on the next pass (TaskSetManager.completelyExcludedTask).
  * Threading: driver main thread.
  */
 export class TaskScheduler implements RegistryListener {
@@ -94,6 +102,8 @@ export class TaskScheduler implements RegistryListener {
   private readonly now: () => number;
   /** UNSEEN_RECONNECT_TIMEOUT_MS, or the unseen-task bound when less. */
   private readonly reconnectTimeoutMs: number;
+  /** With spark.excludeOnFailure.enabled: the workers excluded for every job. */
+  private readonly health: HealthTracker | undefined;
 
   constructor(
     private readonly registry: WorkerRegistry,
@@ -106,6 +116,19 @@ export class TaskScheduler implements RegistryListener {
     this.reconnectTimeoutMs = Math.min(this.unseen.boundMs, UNSEEN_RECONNECT_TIMEOUT_MS);
     this.now = opts.now ?? Date.now;
     this.starvation = new StarvationWarnings(opts.starvationTimeoutMs);
+    this.health = opts.excludeOnFailure === undefined ? undefined : new HealthTracker(opts.excludeOnFailure, this.now, log.child({ component: 'health-tracker' }));
+  }
+
+  /** The workers excluded for every job now (spark.excludeOnFailure; empty when it is off). */
+  excludedWorkers(): ReadonlyMap<string, WorkerExclusion> {
+    return this.health?.excludedWorkers() ?? new Map();
+  }
+
+  /** The stages (ids) of running task sets that exclude `workerId` (Spark's ExecutorSummary.excludedInStages). */
+  excludedInStages(workerId: string, runId?: string): number[] {
+    const out = new Set<number>();
+    for (const t of this.taskSets) if (!t.isEnded && (runId === undefined || t.stage.jobId === runId) && t.excludelist?.isExcludedForSet(workerId) === true) out.add(t.stage.stageId);
+    return [...out].sort((a, b) => a - b);
   }
 
   /**
@@ -182,6 +205,13 @@ export class TaskScheduler implements RegistryListener {
     this.taskSets.push(tsm);
     // Kept while attempts of it run after it ended (a zombie's, after a fetch failure): a lost
     // worker's are told to it. An ended set is offered nothing (wantsSlot, canQueue).
+    const health = this.health;
+    if (health !== undefined) {
+      void tsm.finished.then((end) => {
+        if (end.kind === 'done') health.successfulTaskSet(`${tsm.stage.stageId}.${tsm.stage.stageAttempt}`, tsm.excludelist!.failuresByWorker());
+        else if (end.kind === 'fetchFailed' && tsm.endedByTaskFetchFailure) health.fetchFailure(end.workerId);
+      });
+    }
     void tsm.drained.then(() => {
       const i = this.taskSets.indexOf(tsm);
       if (i >= 0) this.taskSets.splice(i, 1);
@@ -201,6 +231,7 @@ export class TaskScheduler implements RegistryListener {
     this.queuedOn.delete(w);
     this.heldLong.delete(w);
     this.unseen.workerGone(w.id);
+    this.health?.workerRemoved(w.id);
     for (const t of this.taskSets) t.onWorkerLost(w.id);
     this.requestSchedule();
   }
@@ -236,6 +267,7 @@ export class TaskScheduler implements RegistryListener {
 
   private schedule(): void {
     if (this.taskSets.length === 0) return;
+    if (this.health !== undefined) this.abortUnschedulable(this.health);
     this.fillSlots();
     this.fillQueues();
   }
@@ -248,7 +280,8 @@ export class TaskScheduler implements RegistryListener {
     // Spread tasks: one slot per worker per round, most free slots first, ties in random
     // order (as Spark shuffles its offers), so a worker that just joined gets work too.
     const live = this.registry.all().length;
-    const free = shuffled(this.registry.responsive().filter((w) => w.freeSlots > 0)).sort((a, b) => b.freeSlots - a.freeSlots);
+    const health = this.health;
+    const free = shuffled(this.registry.responsive().filter((w) => w.freeSlots > 0 && (health === undefined || !health.isExcluded(w.id)))).sort((a, b) => b.freeSlots - a.freeSlots);
     if (free.length === 0) return;
     // As Spark's TaskSchedulerImpl.resourceOffers: each task set in turn (FIFO: submission
     // order) is offered every free slot at one locality level before any at the next
@@ -283,6 +316,25 @@ export class TaskScheduler implements RegistryListener {
   }
 
   /**
+   * Exclusions past spark.excludeOnFailure.timeout lifted; then each task set with a pending task
+   * no live worker may run (each excluded for every job, for the set or for the task) aborted, as
+   * Spark's TaskSchedulerImpl.resourceOffers does when no executor can be found to replace one.
+   */
+  private abortUnschedulable(health: HealthTracker): void {
+    health.applyTimeout();
+    const live = this.registry.all().map((w) => w.id);
+    for (const tsm of [...this.taskSets]) {
+      const index = tsm.completelyExcludedTask(live, (w) => health.isExcluded(w));
+      if (index === undefined) continue;
+      this.log.warn(
+        { jobId: tsm.stage.jobId, stageId: tsm.stage.stageId, stageAttempt: tsm.stage.stageAttempt, partition: tsm.partitions[index], workers: live, excluded: [...health.excludedWorkers().keys()] },
+        'a task can run on no live worker (spark.excludeOnFailure): aborting its stage',
+      );
+      tsm.abortUnschedulable(index, live.length);
+    }
+  }
+
+  /**
    * Rounds of one slot per worker, over `free`'s workers that still have one, until a round
    * launches nothing (`offerSlot`: whether a task was launched on the worker): a worker no task
    * set gave a task in a round gets none later in these rounds (sets only lose pending tasks, and
@@ -306,7 +358,8 @@ export class TaskScheduler implements RegistryListener {
   private fillQueues(): void {
     const sets = this.taskSets.filter((t) => t.canQueue());
     if (sets.length === 0) return;
-    const workers = this.registry.responsive().filter((w) => w.freeSlots === 0 && w.queuedTasks === 0);
+    const health = this.health;
+    const workers = this.registry.responsive().filter((w) => w.freeSlots === 0 && w.queuedTasks === 0 && (health === undefined || !health.isExcluded(w.id)));
     if (workers.length === 0) return;
     const live = this.registry.all().length;
     let open = shuffled(workers);

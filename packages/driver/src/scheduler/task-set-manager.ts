@@ -1,6 +1,8 @@
 import { bytesToString, mapStatusTotalBytes, taskErrorClass, type Clock, type TaskLocality, type wire } from '@sluice/core/internal';
 import type { LaunchResult, TaskDescription } from '../rpc/worker-endpoint.js';
 import { FAILED_TASK_REASONS, type TaskEndError, type TaskEndEvent, type TaskEndReason } from './scheduler-listener.js';
+import type { ExcludeOnFailureConf } from './exclude-on-failure.js';
+import { TaskSetExcludelist } from './task-set-excludelist.js';
 
 /** How a task set ended. */
 export type TaskSetEnd =
@@ -132,6 +134,12 @@ export interface TaskSetOptions {
    * task prefers the workers holding at least a fifth of its input (the DAG scheduler's).
    */
   readonly reduceLocality?: boolean;
+  /**
+   * Spark's spark.excludeOnFailure.* (exclude-on-failure.ts); unset: off, as Spark's default. On, a
+   * task is not offered a worker it failed on (TaskSetExcludelist), where off it avoids it only
+   * while other workers remain, and a task that can run on no live worker aborts the set.
+   */
+  readonly excludeOnFailure?: ExcludeOnFailureConf;
 }
 
 /**
@@ -150,6 +158,7 @@ export function taskSetOptions(base: TaskSetOptions, taskTimeoutMs: number): Tas
     taskTimeoutMs,
     maxResultSizeBytes: base.maxResultSizeBytes ?? 0,
     pipelineMaxTaskMs: base.pipelineMaxTaskMs ?? 0,
+    excludeOnFailure: base.excludeOnFailure,
   };
 }
 
@@ -262,6 +271,10 @@ export class TaskSetManager {
   private readonly attempts: Uint32Array;
   /** Workers each task failed on, by task index (tasks that never failed have none): it is not offered to them again while others remain. */
   private readonly failedOn = new Map<number, Set<string>>();
+  /** With spark.excludeOnFailure.enabled: the workers the set or its tasks no longer go to (replaces `failedOn`'s rule). */
+  readonly excludelist: TaskSetExcludelist | undefined;
+  /** Set when a task's own fetch failure ended the set (not a lost worker's outputs): Spark's FetchFailed, which application.fetchFailure.enabled excludes on. */
+  private taskFetchFailed = false;
   /** Run times of the successful attempts (ms), kept sorted: the median is read, not sorted out, on each offer. */
   private readonly durations = new SortedDurations();
   /** Recent successful attempts' run time (ms, launch to outcome): a moving average, undefined before the first. */
@@ -327,6 +340,7 @@ export class TaskSetManager {
     this.speculated = new Uint8Array(partitions.length);
     this.succeededMs = new Float64Array(stage.shuffleMap ? partitions.length : 0);
     this.remaining = partitions.length;
+    this.excludelist = opts.excludeOnFailure === undefined ? undefined : new TaskSetExcludelist(opts.excludeOnFailure);
     this.created = clock.now();
     this.lastLocalityWaitReset = this.created;
     this.isPending = new Uint8Array(partitions.length).fill(1);
@@ -391,10 +405,15 @@ export class TaskSetManager {
   offer(workerId: string, liveWorkers = 1, speculate = true, toQueue = false, maxLocality: OfferLevel = 'ANY'): TaskLaunch | undefined {
     if (this.ended) return undefined;
     const now = this.clock.now();
-    const mayRun = (index: number): boolean => {
-      const failed = this.failedOn.size === 0 ? undefined : this.failedOn.get(index);
-      return !(failed !== undefined && failed.has(workerId) && failed.size < liveWorkers);
-    };
+    const excl = this.excludelist;
+    if (excl !== undefined && excl.isExcludedForSet(workerId)) return undefined;
+    const mayRun =
+      excl !== undefined
+        ? (index: number): boolean => !excl.isExcludedForTask(workerId, index)
+        : (index: number): boolean => {
+            const failed = this.failedOn.size === 0 ? undefined : this.failedOn.get(index);
+            return !(failed !== undefined && failed.has(workerId) && failed.size < liveWorkers);
+          };
     let pick: number | undefined;
     if (this.stage.preferredWorkers === undefined) {
       // No task of the stage prefers a worker: the first one this worker may run.
@@ -684,7 +703,7 @@ export class TaskSetManager {
     }
     for (const a of this.running.values()) {
       const onIt = copies.get(a.index)!;
-      if (this.done[a.index] === 0 && this.speculated[a.index] === 0 && onIt.length === 1 && onIt[0] !== workerId && now - a.start > threshold) return a.index;
+      if (this.done[a.index] === 0 && this.speculated[a.index] === 0 && onIt.length === 1 && onIt[0] !== workerId && now - a.start > threshold && this.excludelist?.isExcludedForTask(workerId, a.index) !== true) return a.index;
     }
     return undefined;
   }
@@ -746,6 +765,7 @@ export class TaskSetManager {
         // Spark's handleFailedTask on FetchFailed: the set becomes a zombie, its other running
         // attempts left to finish (their successes still count); the stage is resubmitted.
         const f = o.fetch_failed!;
+        this.taskFetchFailed = true;
         this.end({ kind: 'fetchFailed', shuffleId: f.shuffle_id, mapPartition: f.map_partition, workerId: f.worker_id, message: f.message }, true);
         return;
       }
@@ -856,6 +876,7 @@ export class TaskSetManager {
     let failedOn = this.failedOn.get(a.index);
     if (failedOn === undefined) this.failedOn.set(a.index, (failedOn = new Set()));
     failedOn.add(a.workerId);
+    this.excludelist?.taskFailed(a.workerId, a.index, this.clock.now(), e.message);
     if (this.failures[a.index] >= this.opts.maxFailures || e.code === 'SLUICE_TASK_NOT_SERIALIZABLE') {
       const partition = this.partitions[a.index];
       this.end({
@@ -947,6 +968,48 @@ export class TaskSetManager {
     if (this.ended) return;
     this.lostInputs ??= lost;
     if (this.pendingCount > 0) this.end(this.lostInputs, true);
+  }
+
+  /** Whether a task's own fetch failure ended the set (Spark's FetchFailed task end; not a lost worker's outputs). */
+  get endedByTaskFetchFailure(): boolean {
+    return this.taskFetchFailed;
+  }
+
+  /**
+   * With spark.excludeOnFailure.enabled, a pending task that may run on none of the `live` workers
+   * (each excluded for the whole driver, `excludedForApp`, for this set, or for that task), as
+   * Spark's getCompletelyExcludedTaskIfAny; undefined when every pending task has a worker left, or
+   * no worker is registered (the set waits for one, as without exclusion).
+   */
+  completelyExcludedTask(live: readonly string[], excludedForApp: (workerId: string) => boolean): number | undefined {
+    const excl = this.excludelist;
+    if (excl === undefined || this.ended || this.pendingCount === 0 || live.length === 0) return undefined;
+    const open = live.filter((w) => !excludedForApp(w) && !excl.isExcludedForSet(w));
+    if (open.length === 0) return this.all.first(() => true);
+    for (const index of excl.failedTasks()) {
+      if (this.isPending[index] === 1 && open.every((w) => excl.isExcludedForTask(w, index))) return index;
+    }
+    return undefined;
+  }
+
+  /**
+   * Abort the set: task `index` can run on no live worker (`completelyExcludedTask`), as Spark's
+   * abortSinceCompletelyExcludedOnFailure (Sluice starts no worker to replace an excluded one: it
+   * aborts at once, as Spark without dynamic allocation does).
+   */
+  abortUnschedulable(index: number, live: number): void {
+    const latest = this.excludelist?.latestFailureReason ?? '';
+    this.end({
+      kind: 'failed',
+      code: 'SLUICE_TASK_FAILED',
+      message:
+        `Job aborted due to stage failure: Aborting TaskSet ${this.stage.stageId}.${this.stage.stageAttempt} because task ${index} (partition ${this.partitions[index]}) cannot run anywhere due to node and executor excludeOnFailure: ` +
+        `each of the ${live} live worker(s) is excluded for it, for its stage or for every job. Most recent failure: ${latest || '(none: every worker is excluded for every job)'}. ` +
+        'Fix what fails on those workers, add workers, or loosen the limits (spark.excludeOnFailure.*: task.maxTaskAttemptsPerExecutor, stage.maxFailedTasksPerExecutor, application.maxFailedTasksPerExecutor, timeout) or turn it off (spark.excludeOnFailure.enabled=false)',
+      stack: '',
+      partition: this.partitions[index],
+      attempts: this.failures[index],
+    });
   }
 
   /**

@@ -1,6 +1,7 @@
 import { DEFAULT_STARVATION_TIMEOUT_MS, DEFAULT_WORKER_TIMEOUT_MS } from '../defaults.js';
 import { DEFAULT_TASK_OPTIONS, type DriverNode } from '../driver-node.js';
 import { MAX_CONSECUTIVE_STAGE_ATTEMPTS } from '../scheduler/dag-scheduler.js';
+import { EXCLUDE_ON_FAILURE_KEYS } from '../scheduler/exclude-on-failure.js';
 import type { DriverJob } from '../job/driver-job.js';
 import { DEFAULT_RETAINED_BATCHES } from '../status/streaming-progress.js';
 
@@ -37,6 +38,12 @@ export function environmentInfo(d: DriverNode, j: DriverJob): unknown {
   ];
   if (t.speculation) {
     props.push(['spark.speculation.quantile', String(t.speculationQuantile)], ['spark.speculation.multiplier', String(t.speculationMultiplier)], ['spark.speculation.minTaskRuntime', `${t.speculationMinMs}ms`]);
+  }
+  const ex = t.excludeOnFailure;
+  props.push(['spark.excludeOnFailure.enabled', String(ex !== undefined)]);
+  if (ex !== undefined) {
+    for (const [field, key] of Object.entries(EXCLUDE_ON_FAILURE_KEYS) as [keyof typeof EXCLUDE_ON_FAILURE_KEYS, string][]) props.push([key, field === 'timeoutMs' ? `${ex.timeoutMs}ms` : String(ex[field])]);
+    props.push(['spark.excludeOnFailure.application.fetchFailure.enabled', String(ex.fetchFailure)]);
   }
   if (d.webPort !== undefined) props.push(['spark.ui.port', String(d.webPort)]);
   if (o.stateDir !== undefined) props.push(['spark.deploy.recoveryMode', 'FILESYSTEM'], ['spark.deploy.recoveryDirectory', o.stateDir]);

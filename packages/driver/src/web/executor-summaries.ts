@@ -12,6 +12,9 @@ type SparkDate = (ms: number | undefined) => string | undefined;
  * executors, with removeTime and removeReason; the registry keeps the last 100 removed). A
  * worker's addTime is when it registered.
  *
+ * With spark.excludeOnFailure.enabled, isExcluded says a worker is offered no task of any job
+ * (the HealthTracker's), excludedInStages the stages of this job whose running attempt offers it
+ * none (Spark's ExecutorSummary fields, and their deprecated isBlacklisted / blacklistedInStages).
  * A worker's storage (blocks, memory) is the worker's, shared by every application; its task
  * figures are this application's, as Spark's executors are an application's own: activeTasks
  * its running attempts there, completedTasks its successful ones, failedTasks, totalTasks every
@@ -22,13 +25,21 @@ export function executorSummaries(d: DriverNode, j: DriverJob, all: boolean, spa
   const running = d.dag.runningTasks(j.runId);
   const live = d.registry.all();
   const out: unknown[] = [driverSummary(d, j)];
+  const excluded = d.taskScheduler.excludedWorkers();
   for (const w of live) {
     const c = j.stages.executorCounts(w.id);
     const active = running.filter((t) => t.workerId === w.id).length;
+    const isExcluded = excluded.has(w.id);
+    const excludedInStages = d.taskScheduler.excludedInStages(w.id, j.runId);
     out.push({
       id: w.id,
       hostPort: w.address,
       isActive: w.unresponsiveSince === undefined,
+      isExcluded,
+      excludedInStages,
+      // Spark 3's deprecated names of the two, still in its ExecutorSummary.
+      isBlacklisted: isExcluded,
+      blacklistedInStages: excludedInStages,
       addTime: sparkDate(w.addedAt),
       totalCores: w.cores,
       maxTasks: w.cores,
@@ -67,6 +78,10 @@ export function executorSummaries(d: DriverNode, j: DriverJob, all: boolean, spa
       inputBlocks: 0,
       shuffleBlocks: 0,
       broadcastBlocks: 0,
+      isExcluded: false,
+      excludedInStages: [],
+      isBlacklisted: false,
+      blacklistedInStages: [],
       removeTime: sparkDate(w.removedAt),
       removeReason: w.reason,
     });

@@ -3,13 +3,13 @@ import { bytes, escapeHtml, ms, page, table, type Cell } from './html.js';
 import { jobTabs } from './job-tabs.js';
 import type { ExecutorView } from './rest-views.js';
 
-type Figures = Omit<ExecutorView, 'id' | 'hostPort' | 'isActive' | 'removeTime' | 'removeReason'>;
+type Figures = Omit<ExecutorView, 'id' | 'hostPort' | 'isActive' | 'isExcluded' | 'excludedInStages' | 'removeTime' | 'removeReason'>;
 
 /**
  * `/jobs/{id}/executors/`: Spark's Executors tab (ExecutorsPage) from the REST API's
  * `allexecutors`: the driver's row (id "driver": its address, the broadcasts it holds as its
  * storage, no cores nor tasks), then one row a worker (Sluice's executor), the removed ones that
- * ran this job's tasks as "Dead" (Spark's dead executors), each with its address, status, RDD
+ * ran this job's tasks as "Dead" (Spark's dead executors), one excluded on failure (spark.excludeOnFailure) as "Excluded", each with its address, status, RDD
  * blocks, storage memory (used / limit, where a limit is known) and disk, cores, and this job's
  * tasks there (active, failed, complete, total, task time, shuffle read and write), its process's
  * resident memory, and a dead worker's loss reason (Spark's "Exec Loss Reason" column, the REST
@@ -55,7 +55,17 @@ export function executorsPage(j: DriverJob, execs: readonly ExecutorView[]): str
       rssBytes: sum((e) => e.rssBytes),
     };
   };
-  const status = (e: ExecutorView): string => (e.removeTime !== undefined ? 'Dead' : e.isActive ? 'Active' : 'Unresponsive');
+  // As Spark's executorspage.js: an excluded worker is "Excluded", one excluded by stages "Active (Excluded in Stages: [1, 2])".
+  const status = (e: ExecutorView): string =>
+    e.removeTime !== undefined
+      ? 'Dead'
+      : e.isExcluded === true
+        ? 'Excluded'
+        : !e.isActive
+          ? 'Unresponsive'
+          : (e.excludedInStages?.length ?? 0) > 0
+            ? `Active (Excluded in Stages: [${e.excludedInStages!.join(', ')}])`
+            : 'Active';
   const deadOnes = execs.filter((e) => e.removeTime !== undefined);
   const liveOnes = execs.filter((e) => e.removeTime === undefined);
   const dead = deadOnes.length;

@@ -94,6 +94,10 @@ export interface ExecutorView {
   readonly id: string;
   readonly hostPort: string;
   readonly isActive: boolean;
+  /** Excluded for every job (spark.excludeOnFailure); the driver's row has none. */
+  readonly isExcluded?: boolean;
+  /** Stages of this job whose running attempt excludes it. */
+  readonly excludedInStages?: readonly number[];
   readonly totalCores: number;
   readonly activeTasks: number;
   readonly completedTasks: number;

@@ -1,0 +1,92 @@
+import type { Logger } from 'pino';
+import type { ExcludeOnFailureConf } from './exclude-on-failure.js';
+import type { TaskFailuresOnWorker } from './task-set-excludelist.js';
+
+/** A worker excluded for every job of the driver: until when, and why. */
+export interface WorkerExclusion {
+  readonly until: number;
+  readonly reason: string;
+}
+
+/**
+ * The workers no task of any job is offered, as Spark's HealthTracker (the application level of
+ * spark.excludeOnFailure): once task sets that succeeded had application.maxFailedTasksPerExecutor
+ * different tasks fail on a worker, each failure counted for `timeoutMs` after it, the worker is
+ * excluded for `timeoutMs`, then offered tasks again (`applyTimeout`, asked on every scheduling
+ * pass). Only task sets that succeeded count: a set that failed may have failed for its own code,
+ * not for where it ran. With application.fetchFailure.enabled, a worker whose map outputs a task
+ * could not fetch is excluded at once. A removed worker's failures are forgotten; its exclusion
+ * runs out as any (Spark's handleRemovedExecutor). Sluice's driver runs several applications (run
+ * ids) on one set of workers: the exclusion is the driver's, for every job on it, as its
+ * spark.excludeOnFailure settings are. Tasks running on a worker as it is excluded run on (Spark's
+ * spark.excludeOnFailure.killExcludedExecutors is not provided).
+ * Threading: driver main thread (the TaskScheduler's).
+ */
+export class HealthTracker {
+  /** Each worker's counted failures: the task (`stage.attempt.index`) and when the failure stops counting. */
+  private readonly failures = new Map<string, { task: string; expiresAt: number }[]>();
+  private readonly excluded = new Map<string, WorkerExclusion>();
+
+  constructor(
+    readonly conf: ExcludeOnFailureConf,
+    private readonly now: () => number,
+    private readonly log: Logger,
+  ) {}
+
+  /** Whether `workerId` is offered no task now. */
+  isExcluded(workerId: string): boolean {
+    return this.excluded.has(workerId);
+  }
+
+  /** The workers excluded now. */
+  excludedWorkers(): ReadonlyMap<string, WorkerExclusion> {
+    return this.excluded;
+  }
+
+  /** Stage attempt `stage` (`<stageId>.<attempt>`) succeeded with these failures (Spark's updateExcludedForSuccessfulTaskSet). */
+  successfulTaskSet(stage: string, byWorker: ReadonlyMap<string, ReadonlyMap<number, TaskFailuresOnWorker>>): void {
+    const now = this.now();
+    for (const [workerId, tasks] of byWorker) {
+      let list = this.failures.get(workerId);
+      if (list === undefined) this.failures.set(workerId, (list = []));
+      for (const [index, f] of tasks) list.push({ task: `${stage}.${index}`, expiresAt: f.lastFailureAt + this.conf.timeoutMs });
+      const live = list.filter((f) => f.expiresAt >= now);
+      this.failures.set(workerId, live);
+      if (live.length >= this.conf.appMaxFailedTasksPerExecutor && !this.excluded.has(workerId)) {
+        this.exclude(workerId, `${live.length} different tasks failed on it in stages that succeeded (spark.excludeOnFailure.application.maxFailedTasksPerExecutor ${this.conf.appMaxFailedTasksPerExecutor})`);
+        this.failures.delete(workerId);
+      }
+    }
+  }
+
+  /** A task could not fetch map outputs from `workerId` (Spark's updateExcludedForFetchFailure): excluded at once if application.fetchFailure.enabled. */
+  fetchFailure(workerId: string): void {
+    if (!this.conf.fetchFailure || this.excluded.has(workerId)) return;
+    this.exclude(workerId, 'a task could not fetch map outputs from it (spark.excludeOnFailure.application.fetchFailure.enabled)');
+  }
+
+  /** Exclusions past their time are lifted (Spark's applyExcludeOnFailureTimeout). */
+  applyTimeout(): void {
+    if (this.excluded.size === 0) return;
+    const now = this.now();
+    for (const [workerId, e] of this.excluded) {
+      if (e.until > now) continue;
+      this.excluded.delete(workerId);
+      this.log.info({ workerId }, 'worker no longer excluded: spark.excludeOnFailure.timeout passed; it is offered tasks again');
+    }
+  }
+
+  /** The worker was removed: its failures no longer count. */
+  workerRemoved(workerId: string): void {
+    this.failures.delete(workerId);
+  }
+
+  private exclude(workerId: string, reason: string): void {
+    const until = this.now() + this.conf.timeoutMs;
+    this.excluded.set(workerId, { until, reason });
+    this.log.warn(
+      { workerId, timeoutMs: this.conf.timeoutMs, reason },
+      'worker excluded: it is offered no task until spark.excludeOnFailure.timeout passes (the Executors page and REST executors show it Excluded)',
+    );
+  }
+}
