@@ -1033,8 +1033,8 @@ const MUTATIONS = [
     id: 'disk-full-checkpoint-stops-stream',
     what: 'a metadata checkpoint that cannot be written for want of space stops the stream (Spark logs a warning and goes on)',
     file: 'packages/core/src/streaming/metadata-checkpointer.ts',
-    search: '      if (!isDiskFull(err)) {\n        this.broken = err as Error;',
-    replace: '      if (Math.random() < 2) {\n        this.broken = err as Error;',
+    search: '      const full = isDiskFull(err);\n      if (!full && !isNotWritable(err)) {\n        this.broken = err as Error;',
+    replace: '      const full = isDiskFull(err);\n      if (Math.random() < 2) {\n        this.broken = err as Error;',
     tests: [{ file: 'packages/cli/dist/test/disk-full.test.js', pattern: 'a full checkpoint directory' }, 'packages/kafka/dist/test/kafka-disk-full.test.js'],
   },
   {
@@ -6631,8 +6631,8 @@ const MUTATIONS = [
     id: 'ckpt-write-unbounded',
     what: 'a metadata checkpoint write that never completes is waited for without end: batches pile up in memory behind it and the job never ends',
     file: 'packages/core/src/streaming/metadata-checkpointer.ts',
-    search: "      const r = await Promise.race([this.store.write(md).then(() => 'written' as const, (err: unknown) => ((failure = err), 'failed' as const)), timedOut]);",
-    replace: "      const r = await this.store.write(md).then(() => 'written' as const, (err: unknown) => ((failure = err), 'failed' as const));",
+    search: "      const r = await Promise.race([this.store.write(md).then(written, (err: unknown) => ((failure = err), 'failed' as const)), timedOut]);",
+    replace: "      const r = await this.store.write(md).then(written, (err: unknown) => ((failure = err), 'failed' as const));",
     tests: [{ file: 'packages/cli/dist/test/checkpoint-store-faults.test.js', pattern: 'never completes' }],
   },
   {
@@ -12517,7 +12517,31 @@ const MUTATIONS = [
     search: "        ? 'Excluded'\n",
     replace: "        ? 'Active'\n",
     tests: ['packages/cli/dist/test/exclude-on-failure.test.js'],
-  }
+  },
+  {
+    id: 'checkpoint-not-writable-stops-stream',
+    what: "a metadata checkpoint refused for want of permission (the checkpoint directory made read-only under the running stream) stops the streaming context, where Spark's CheckpointWriter logs it and the stream goes on, as for a full disk",
+    file: 'packages/core/src/streaming/metadata-checkpointer.ts',
+    search: '      if (!full && !isNotWritable(err)) {\n',
+    replace: '      if (!full) {\n',
+    tests: ['packages/cli/dist/test/checkpoint-read-only.test.js'],
+  },
+  {
+    id: 'checkpoint-not-writable-unexplained',
+    what: 'a checkpoint file refused for want of permission says EACCES alone: not which directory, the user the process runs as, nor what to do',
+    file: 'packages/core/src/checkpoint/local-checkpoint-store.ts',
+    search: '      const why = isNotWritable(err) ? `: ${notWritableFix(path.dirname(file), err)}` : \'\';\n      throw new SluiceError(\'SLUICE_CHECKPOINT\', `cannot write checkpoint file',
+    replace: '      const why = false ? `: ${notWritableFix(path.dirname(file), err)}` : \'\';\n      throw new SluiceError(\'SLUICE_CHECKPOINT\', `cannot write checkpoint file',
+    tests: ['packages/cli/dist/test/checkpoint-read-only.test.js'],
+  },
+  {
+    id: 'metadata-prune-refusal-fails-write',
+    what: 'a metadata checkpoint written, whose older ones cannot be deleted for want of permission (the directory made read-only just after the write), is taken for one not written',
+    file: 'packages/core/src/checkpoint/metadata-store.ts',
+    search: '      if (!isNotWritable(err)) throw err;\n',
+    replace: '      if (err) throw err;\n',
+    tests: ['packages/core/dist/test/checkpoint/metadata-store.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { DRIVER_STACKTRACE, causeFromStack } from './util/cause-from-stack.js';
 
 /**
@@ -100,6 +101,39 @@ export function isTooManyOpenFiles(err: unknown): boolean {
     if (typeof code === 'string' && TOO_MANY_OPEN_FILES_ERRNOS.has(code)) return true;
   }
   return false;
+}
+
+/** The errno codes of a write refused for want of permission (EACCES, EPERM) or on a file system mounted read-only (EROFS). */
+const NOT_WRITABLE_ERRNOS: ReadonlySet<string> = new Set(['EACCES', 'EPERM', 'EROFS']);
+
+/** Whether `err`, or an error it was caused by, is a write refused because the place is not writable by this process. */
+export function isNotWritable(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && NOT_WRITABLE_ERRNOS.has(code)) return true;
+  }
+  return false;
+}
+
+/**
+ * Why directory `dir` refused a write (`err`, EACCES, EPERM or EROFS) and what to do, for the end
+ * of a message: the user and uid this process runs as (a service run as another user than the
+ * one that made the directory, or a directory made read-only under a running job), or a file
+ * system mounted read-only.
+ */
+export function notWritableFix(dir: string, err: unknown): string {
+  let user = '';
+  try {
+    user = os.userInfo().username;
+  } catch {
+    user = ''; // a uid with no passwd entry
+  }
+  const uid = process.getuid?.();
+  const who = uid === undefined ? 'this process' : `user ${user || uid} (uid ${uid}), as which this process runs`;
+  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if ((e as { code?: unknown }).code === 'EROFS') return `'${dir}' is on a file system mounted read-only: mount it read-write, or point the checkpoint directory elsewhere`;
+  }
+  return `'${dir}' is not writable by ${who}: make it writable by that user (chown ${user || uid || 'USER'} '${dir}', or chmod u+w), or point the checkpoint directory elsewhere`;
 }
 
 /**

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DiskFullError, isDiskFull, SluiceError } from '../errors.js';
+import { DiskFullError, isDiskFull, isNotWritable, notWritableFix, SluiceError } from '../errors.js';
 import { checkKey } from './checkpoint-location.js';
 import type { CheckpointObject, CheckpointStore } from './checkpoint-store.js';
 import { makeDirectory } from '../util/make-directory.js';
@@ -66,7 +66,8 @@ export class LocalCheckpointStore implements CheckpointStore {
       if (isDiskFull(err)) {
         throw new DiskFullError({ path: file, what: `checkpoint file ${key}`, where: `process ${process.pid}`, fix: 'point the checkpoint directory (ssc.checkpoint(dir) / sc.setCheckpointDir(dir)) at a larger disk', cause: err });
       }
-      throw new SluiceError('SLUICE_CHECKPOINT', `cannot write checkpoint file '${file}': ${(err as Error).message}`, { cause: err });
+      const why = isNotWritable(err) ? `: ${notWritableFix(path.dirname(file), err)}` : '';
+      throw new SluiceError('SLUICE_CHECKPOINT', `cannot write checkpoint file '${file}': ${(err as Error).message}${why}`, { cause: err });
     }
   }
 
@@ -135,7 +136,8 @@ export class LocalCheckpointStore implements CheckpointStore {
     try {
       await fs.promises.rm(file, { force: true });
     } catch (err) {
-      throw new SluiceError('SLUICE_CHECKPOINT', `cannot delete checkpoint file '${file}': ${(err as Error).message}`, { cause: err });
+      const why = isNotWritable(err) ? `: ${notWritableFix(path.dirname(file), err)}` : '';
+      throw new SluiceError('SLUICE_CHECKPOINT', `cannot delete checkpoint file '${file}': ${(err as Error).message}${why}`, { cause: err });
     }
   }
 

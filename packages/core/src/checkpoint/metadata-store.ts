@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { DiskFullError, isDiskFull, SluiceError } from '../errors.js';
+import { DiskFullError, isDiskFull, isNotWritable, SluiceError } from '../errors.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import type { StreamingMetadata } from './streaming-metadata.js';
 import { toTimeRuns } from './time-runs.js';
@@ -78,8 +78,13 @@ export class MetadataStore {
     return keys;
   }
 
-  /** Write `metadata` as the newest checkpoint (atomically, durably), then delete objects past the last `keep`. Returns its address. */
-  async write(metadata: StreamingMetadata): Promise<string> {
+  /**
+   * Write `metadata` as the newest checkpoint (atomically, durably), then delete objects past the
+   * last `keep`. Returns its address, and, when the older ones could not be deleted for want of
+   * permission (the directory made read-only just after the write), why: the checkpoint is written
+   * all the same, and a later write deletes them.
+   */
+  async write(metadata: StreamingMetadata): Promise<{ readonly address: string; readonly notDeleted?: Error }> {
     if (this.known === undefined) await this.keys(); // continue the numbering of an existing directory
     const body = Buffer.from(JSON.stringify(metadata));
     const sum = crypto.createHash('sha256').update(body).digest('hex');
@@ -91,12 +96,20 @@ export class MetadataStore {
       if (isDiskFull(err)) {
         throw new DiskFullError({ path: this.store.describe(key), what: `the metadata checkpoint of batch ${metadata.batchTime} (${metadata.reason})`, where: `the driver, process ${process.pid}`, fix: 'point the checkpoint directory (ssc.checkpoint(dir), or sluice --state-dir) at a larger disk', cause: err });
       }
-      throw new SluiceError('SLUICE_CHECKPOINT', `cannot write metadata checkpoint '${this.store.describe(key)}': ${(err as Error).message}; check that the checkpoint directory is writable and has space`, { cause: err });
+      // A store's own refusal for want of permission says what to do already (local-checkpoint-store.ts).
+      const fix = isNotWritable(err) ? '' : '; check that the checkpoint directory is writable and has space';
+      throw new SluiceError('SLUICE_CHECKPOINT', `cannot write metadata checkpoint '${this.store.describe(key)}': ${(err as Error).message}${fix}`, { cause: err });
     }
     const known = [key, ...(this.known ?? [])];
+    try {
+      await this.store.delete(known.slice(this.keep));
+    } catch (err) {
+      if (!isNotWritable(err)) throw err;
+      this.known = known;
+      return { address: this.store.describe(key), notDeleted: err as Error };
+    }
     this.known = known.slice(0, this.keep);
-    await this.store.delete(known.slice(this.keep));
-    return this.store.describe(key);
+    return { address: this.store.describe(key) };
   }
 
   /**

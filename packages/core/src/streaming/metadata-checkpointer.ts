@@ -1,7 +1,7 @@
 import type { DStream } from '../dstream/dstream.js';
 import type { InputDStream } from '../dstream/input-dstreams.js';
 import type { OutputCheckpointState } from '../dstream/output-checkpoint-state.js';
-import { isDiskFull, SluiceError } from '../errors.js';
+import { isDiskFull, isNotWritable, SluiceError } from '../errors.js';
 import { joinCheckpointLocation } from '../checkpoint/checkpoint-location.js';
 import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
 import type { GraphFingerprint } from '../checkpoint/graph-fingerprint.js';
@@ -77,6 +77,8 @@ export class MetadataCheckpointer {
   private queued: QueuedWrite | undefined;
   /** Whether the last metadata write done is durable (not failed, not skipped for want of space). */
   private lastDurable = true;
+  /** Metadata checkpoints not written in a row for want of space or permission (a warning each); logged once one is written again. */
+  private unwritten = 0;
   /** The error of a write that failed for good: every later write fails with it. */
   private broken: Error | undefined;
   /** Durable metadata writes so far, and who waits for a count of them. */
@@ -269,9 +271,12 @@ export class MetadataCheckpointer {
   }
 
   /**
-   * A write refused for want of space is a warning, as Spark's CheckpointWriter logs one:
-   * the stream goes on and the next batch's checkpoint is written once space is back
-   * (a recovery meanwhile starts from the last one written, so no batch is lost).
+   * A write refused for want of space, or of permission (the directory made read-only under
+   * the running job, or a driver run as a user that cannot write it: EACCES, EPERM, EROFS), is a
+   * warning naming the directory and what to do, as Spark's CheckpointWriter logs any write that
+   * failed: the stream goes on and the next batch's checkpoint is written once space is back or
+   * the directory writable again (a recovery meanwhile starts from the last one written, so no
+   * batch is lost). Before, a directory made read-only stopped the streaming context at once.
    */
   private async persist(md: StreamingMetadata): Promise<void> {
     if (this.broken) throw this.broken;
@@ -280,17 +285,25 @@ export class MetadataCheckpointer {
       this.lastDurable = true;
     } catch (err) {
       this.lastDurable = false;
-      if (!isDiskFull(err)) {
+      const full = isDiskFull(err);
+      if (!full && !isNotWritable(err)) {
         this.broken = err as Error;
         throw err;
       }
-      this.graph.sc.log('warn', `metadata checkpoint not written; the stream goes on and writes the next one when space is back: ${(err as Error).message}`, {
+      this.unwritten++;
+      const again = full ? 'when space is back' : `once the checkpoint directory '${this.checkpointDir}' is writable again`;
+      this.graph.sc.log('warn', `metadata checkpoint not written; the stream goes on and writes the next one ${again}: ${(err as Error).message}`, {
         component: 'metadata-checkpointer',
-        code: 'SLUICE_DISK_FULL',
+        code: full ? 'SLUICE_DISK_FULL' : 'SLUICE_CHECKPOINT',
+        dir: this.checkpointDir,
         batchTime: md.batchTime,
         reason: md.reason,
       });
       return;
+    }
+    if (this.unwritten > 0) {
+      this.graph.sc.log('info', 'metadata checkpoint written again after checkpoints that could not be', { component: 'metadata-checkpointer', dir: this.checkpointDir, notWritten: this.unwritten, batchTime: md.batchTime });
+      this.unwritten = 0;
     }
     this.recentRefs.push(refsOf(md));
     while (this.recentRefs.length > this.keep) this.recentRefs.shift();
@@ -312,7 +325,11 @@ export class MetadataCheckpointer {
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now()))));
       let failure: unknown;
-      const r = await Promise.race([this.store.write(md).then(() => 'written' as const, (err: unknown) => ((failure = err), 'failed' as const)), timedOut]);
+      const written = (w: { readonly notDeleted?: Error }): 'written' => {
+        if (w.notDeleted) this.graph.sc.log('warn', `metadata checkpoint written; older ones not deleted (a later checkpoint deletes them): ${w.notDeleted.message}`, { component: 'metadata-checkpointer', dir: this.checkpointDir, batchTime: md.batchTime });
+        return 'written';
+      };
+      const r = await Promise.race([this.store.write(md).then(written, (err: unknown) => ((failure = err), 'failed' as const)), timedOut]);
       clearTimeout(timer);
       if (r === 'written') return;
       if (r === 'timeout') {
@@ -322,7 +339,8 @@ export class MetadataCheckpointer {
             `the streaming context stops rather than hold its batches in memory without end. Fix the store, or raise StreamingContext's checkpointWriteTimeout option`,
         );
       }
-      if (isDiskFull(failure)) throw failure;
+      // Refused for want of space or permission: the next batch's checkpoint tries again (persist).
+      if (isDiskFull(failure) || isNotWritable(failure)) throw failure;
       const message = (failure as Error).message;
       if (attempt >= METADATA_WRITE_ATTEMPTS || Date.now() >= deadline) {
         throw new SluiceError('SLUICE_CHECKPOINT', `the checkpoint directory '${this.checkpointDir}' failed ${attempt} attempts to write ${what}; the streaming context stops. Last error: ${message}`, { cause: failure });

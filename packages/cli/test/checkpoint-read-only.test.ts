@@ -1,0 +1,96 @@
+// A checkpoint directory made read-only under a running stream, for a driver run as a user that is
+// not root (`sluice run` as nobody, through setpriv; root writes anywhere): `chmod 555` on its
+// metadata directory mid-stream. Each metadata checkpoint is then a warning naming the directory,
+// the user the driver runs as and what to do (found: the streaming context stopped at the first
+// one, 'failed 3 attempts ...; the streaming context stops'), the stream goes on, every batch's
+// output written; once writable again a checkpoint is written at the next batch, and a driver
+// killed with -9 after it and run again recovers from it: every line fed is in exactly one
+// batch's output (its file written atomically, by batch time, so a batch run again rewrites it).
+// Needs root (to change users) and setpriv (util-linux); skipped otherwise. Checked that the
+// directory refuses nobody's writes before relying on it.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { CLI_BIN, REPO_DIR, fixture, pollUntil, within } from './harness.js';
+
+// nobody, allowed to read (never to write) any file, so that it can run a checkout it could not
+// otherwise reach (a CI clone or the mutants' copies under a 0700 temporary directory).
+const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=+dac_read_search', '--ambient-caps=+dac_read_search'];
+const BATCH_MS = 300;
+const cannot =
+  process.platform !== 'linux' || process.getuid?.() !== 0
+    ? 'needs root, to run sluice as nobody'
+    : spawnSync('setpriv', [...NOBODY, 'head', '-c', '1', CLI_BIN]).status !== 0
+      ? 'needs setpriv (util-linux) with --ambient-caps'
+      : false;
+
+test('a checkpoint directory made read-only mid-stream: warnings naming it, the user and the fix; the stream goes on; once writable, checkpoints again and a driver killed then recovers with every line once', { timeout: 240_000, skip: cannot }, async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-ckpt-ro-'));
+  fs.chmodSync(root, 0o755);
+  const [ckpt, input, out, control] = ['ckpt', 'in', 'out', 'control'].map((d) => path.join(root, d));
+  for (const d of [ckpt, input, out, control]) fs.mkdirSync(d);
+  spawnSync('chown', ['-R', '65534:65534', root]);
+  const metadata = path.join(ckpt, 'metadata');
+  let child: ChildProcess | undefined;
+  let stderr = '';
+  const start = (): ChildProcess => {
+    const c = spawn('setpriv', [...NOBODY, process.execPath, CLI_BIN, 'run', '--workers', '1', fixture('checkpoint-read-only.ts'), ckpt, input, out, control, String(BATCH_MS)], {
+      cwd: REPO_DIR,
+      env: { ...process.env, HOME: root },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
+    });
+    c.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    return c;
+  };
+  const fed: string[] = [];
+  const feed = (i: number): void => {
+    const lines = [`l${i}-a`, `l${i}-b`];
+    fs.writeFileSync(path.join(input, `.f${i}`), lines.join('\n') + '\n');
+    fs.renameSync(path.join(input, `.f${i}`), path.join(input, `f${i}`));
+    fed.push(...lines);
+  };
+  const written = (): string[] => fs.readdirSync(out).filter((f) => f.endsWith('.json')).flatMap((f) => JSON.parse(fs.readFileSync(path.join(out, f), 'utf8')) as string[]);
+  const outputHas = (lines: readonly string[], what: string): Promise<true> =>
+    pollUntil(() => (lines.every((l) => written().includes(l)) ? true : child?.exitCode !== null ? assert.fail(`sluice run exited:\n${stderr.slice(-3000)}`) : undefined), 60_000, what);
+  const checkpoints = (): number[] => (fs.existsSync(metadata) ? fs.readdirSync(metadata).filter((f) => /^checkpoint-\d+$/.test(f)).map((f) => Number(f.slice('checkpoint-'.length))) : []);
+  try {
+    child = start();
+    await pollUntil(() => (checkpoints().length > 0 ? true : undefined), 90_000, 'a first metadata checkpoint');
+    for (const i of [1, 2, 3]) feed(i);
+    await outputHas(fed, 'lines 1-3 in the output');
+
+    fs.chmodSync(metadata, 0o555);
+    assert.notEqual(spawnSync('setpriv', [...NOBODY, 'touch', path.join(metadata, 'probe')]).status, 0, 'nobody cannot write the read-only directory');
+    const before = Math.max(...checkpoints());
+    for (const i of [4, 5, 6]) feed(i);
+    await outputHas(fed, 'lines 4-6 in the output while the checkpoint directory is read-only');
+    const warning = stderr.split('\n').find((l) => l.includes('metadata checkpoint not written'));
+    assert.ok(warning !== undefined, stderr.slice(-3000));
+    assert.ok(warning.includes(`writes the next one once the checkpoint directory '${ckpt}' is writable again`), warning);
+    assert.ok(warning.includes(`'${metadata}' is not writable by user nobody (uid 65534), as which this process runs: make it writable by that user (chown nobody '${metadata}', or chmod u+w), or point the checkpoint directory elsewhere`), warning);
+    assert.equal(child.exitCode, null, 'the stream goes on');
+
+    fs.chmodSync(metadata, 0o755);
+    for (const i of [7, 8]) feed(i);
+    await outputHas(fed, 'lines 7-8 in the output');
+    await pollUntil(() => (Math.max(...checkpoints()) > before ? true : undefined), 30_000, 'a metadata checkpoint written once the directory is writable again');
+
+    // Killed with -9 (the driver and its worker: the process group) after that checkpoint, run again: it recovers from it.
+    process.kill(-child.pid!, 'SIGKILL');
+    await within(new Promise((r) => (child!.exitCode !== null || child!.signalCode !== null ? r(null) : child!.once('exit', r))), 30_000, 'sluice run to die');
+    feed(9);
+    child = start();
+    await outputHas(fed, 'line 9 in the output after the recovery');
+    fs.writeFileSync(path.join(control, 'stop'), '');
+    const code = await within(new Promise((r) => (child!.exitCode !== null ? r(child!.exitCode) : child!.once('exit', r))), 90_000, 'sluice run to stop');
+    assert.equal(code, 0, stderr.slice(-3000));
+    assert.deepEqual(written().sort(), [...fed].sort(), 'every line fed in exactly one batch output');
+  } finally {
+    if (child && child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
