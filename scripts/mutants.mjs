@@ -12542,6 +12542,14 @@ const MUTATIONS = [
     replace: '      if (err) throw err;\n',
     tests: ['packages/core/dist/test/checkpoint/metadata-store.test.js'],
   },
+  {
+    id: 'reduce-by-key-and-window-options-filter-dropped',
+    what: "reduceByKeyAndWindow(f, invF, window, slide, { filterFunc }) (Spark's positional form with an options object in fifth place, as plain JavaScript may give it) drops the filter: the absent sixth argument overwrites it",
+    file: 'packages/core/src/dstream/dstream.ts',
+    search: '...(rest[4] !== undefined && { filterFunc: rest[4] as (kv: [K, V]) => boolean })',
+    replace: 'filterFunc: rest[4] as (kv: [K, V]) => boolean',
+    tests: [{ file: 'packages/cli/dist/test/dstream-edges.test.js', pattern: 'positional forms' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -242,16 +242,16 @@ test('reduceByWindow with and without an inverse function', () => {
   );
 });
 
-test("Spark's positional forms: reduceByWindow(f, invF, length, slide), reduceByKeyAndWindow(f, invF, length, slide, numPartitions, filterFunc)", () => {
+test("Spark's positional forms: reduceByWindow(f, invF, length, slide), reduceByKeyAndWindow(f, invF, length, slide, numPartitions, filterFunc), and with an options object in fifth place (plain JavaScript)", () => {
   check('reduceByWindow.inv.positional', windowWithInverse(3 * BATCH_MS, BATCH_MS, sum));
-  check(
-    'reduceByKeyAndWindow.positional',
-    TIMES.map((t) => {
-      const counts = new Map<number, number>();
-      for (const x of TIMES.filter((u) => u > t - 3 * BATCH_MS && u <= t).flatMap((u) => late[idx(u)])) counts.set(x % 2, (counts.get(x % 2) ?? 0) + 1);
-      return [t, [...counts]];
-    }),
-  );
+  // Each window's count of odd and even elements; a key whose count fell to 0 is dropped by the filter.
+  const counts = TIMES.map((t): [number, [number, number][]] => {
+    const c = new Map<number, number>();
+    for (const x of TIMES.filter((u) => u > t - 3 * BATCH_MS && u <= t).flatMap((u) => late[idx(u)])) c.set(x % 2, (c.get(x % 2) ?? 0) + 1);
+    return [t, [...c]];
+  });
+  check('reduceByKeyAndWindow.positional', counts);
+  check('reduceByKeyAndWindow.positional.options', counts);
 });
 
 test('a transform function that returns undefined is an error naming the operator', () => {

@@ -525,7 +525,8 @@ export abstract class DStream<T> {
     const positional = typeof rest[0] === 'function';
     const [windowDuration, slideDuration] = (positional ? rest.slice(1, 3) : rest.slice(0, 2)) as [Duration, Duration | undefined];
     const options: Options = positional
-      ? { ...where(rest[3]), invFunc: rest[0] as (a: V, b: V) => V, filterFunc: rest[4] as ((kv: [K, V]) => boolean) | undefined }
+      ? // A fifth argument of options (plain JavaScript; TypeScript refuses it) keeps its filterFunc unless a sixth is given.
+        { ...where(rest[3]), invFunc: rest[0] as (a: V, b: V) => V, ...(rest[4] !== undefined && { filterFunc: rest[4] as (kv: [K, V]) => boolean }) }
       : where(rest[2]);
     this.shippable('reduceByKeyAndWindow', reduceFunc);
     this.shippableIfGiven('reduceByKeyAndWindow', options.invFunc, options.filterFunc);
