@@ -12452,7 +12452,7 @@ const MUTATIONS = [
     file: 'packages/driver/src/scheduler/health-tracker.ts',
     search: 'if (live.length >= this.conf.appMaxFailedTasksPerExecutor && !this.excluded.has(workerId)) {',
     replace: 'if (live.length > 1e9 && !this.excluded.has(workerId)) {',
-    tests: ['packages/driver/dist/test/scheduler/exclude-on-failure.test.js', 'packages/cli/dist/test/exclude-on-failure.test.js'],
+    tests: ['packages/driver/dist/test/scheduler/exclude-on-failure.test.js', 'packages/cli/dist/test/exclude-on-failure.test.js', { file: 'packages/cli/dist/test/worker-out-of-fds.test.js', pattern: 'excludeOnFailure on' }],
   },
   {
     id: 'exclude-timeout-never-lifts',
