@@ -31,7 +31,8 @@
 //   exit code (SPARK-16925). "caching ... replicated" are in spark-storage-levels' users; "passing
 //   environment variables to cluster" (spark.executorEnv) and "local-cluster format" not applicable.
 // - JobCancellationSuite: core-spark-suites, core-spark-suites3/9; here "job group with interruption"
-//   and the task reaper's spinning task (ended with its thread). Not applicable: the task reaper's
+//   and the task reaper's spinning task (ended with its thread), and the reason a running job's
+//   error gives (a job group's, tags', all jobs'). Not applicable: the task reaper's
 //   JVM kill and spark.task.killTimeout (a task thread is terminated, never left running).
 // - FailureSuite, BroadcastSuite, AccumulatorSuite, ShuffleSuite, FileSuite,
 //   UnpersistSuite, StatusTrackerSuite, ThreadingSuite, AsyncRDDActionsSuite, SparkContextSuite,
@@ -41,7 +42,10 @@
 //   RPC; their user-visible effects are in the scheduler tests), CacheManagerSuite (a private class,
 //   its effect "basic caching" is RDDSuite's), SizeEstimatorSuite, ExecutorAllocationManagerSuite.
 //
-// Divergences found and fixed here: an RDD of no partition marked for checkpoint was never
+// Divergences found and fixed here: a running job cancelled by its job group, a tag or
+// cancelAllJobs said only 'action N of job J was cancelled', where Spark's says why ("part of
+// cancelled job group G", "part of cancelled job tags T", "as part of cancellation of all jobs");
+// an RDD of no partition marked for checkpoint was never
 // checkpointed (its action returned before checkpointing: isCheckpointed() stayed false), where
 // Spark's runJob checkpoints after a job of no partition too. And parallelize of data the structured clone refuses (a function, a
 // symbol, a WeakMap) failed its action with a bare DataCloneError (code 25, no SLUICE_ code), and
@@ -240,7 +244,22 @@ test('JobCancellationSuite "job group with interruption", "task reaper ..." (a s
     const f = failure(c.jobA as Outcome<unknown>, mode);
     assert.equal(f.code, 'SLUICE_CANCELLED', `${mode}: ${f.error}`);
     assert.match(f.error, /cancel/, mode);
+    // Spark's reason for a job group's jobs (DAGScheduler.handleJobGroupCancelled): "part of cancelled job group G".
+    assert.match(f.error, new RegExp(`^action \\d+ of job \\S+ was cancelled: part of cancelled job group jobA-${mode}$`), mode);
     assert.equal(c.jobB, 100, `${mode}: job B`);
+  }
+});
+
+test('JobCancellationSuite: a running job cancelled by its tag or by cancelAllJobs fails with Spark\'s reason, "part of cancelled job tags T", "as part of cancellation of all jobs"', () => {
+  const r = cases.one<Record<string, { bothStarted: boolean; cancelled: number; job: Outcome<unknown> | string }>>('jc-reasons');
+  for (const [how, reason] of [['tag', 'part of cancelled job tags tagged'], ['all', 'as part of cancellation of all jobs']] as const) {
+    const c = r[how];
+    assert.equal(c.bothStarted, true, how);
+    assert.equal(c.cancelled, 1, how);
+    assert.notEqual(c.job, 'still running', `${how}: the cancelled job ended`);
+    const f = failure(c.job as Outcome<unknown>, how);
+    assert.equal(f.code, 'SLUICE_CANCELLED', `${how}: ${f.error}`);
+    assert.match(f.error, new RegExp(`^action \\d+ of job \\S+ was cancelled: ${reason}$`), how);
   }
 });
 

@@ -23,6 +23,7 @@ export * from './scheduler/partition-computer.js';
 export * from './scheduler/run-task.js';
 export { TaskContext } from './scheduler/task-context.js';
 export * from './scheduler/scheduler-pools.js';
+export { ActionCancelled, cancelReason } from './scheduler/action-cancelled.js';
 export * from './shuffle/map-output-file.js';
 export * from './shuffle/shuffle-frame.js';
 export * from './shuffle/shuffle-checksum.js';

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { SluiceError } from '../errors.js';
 import { currentOutputOperation } from '../streaming/output-operation-scope.js';
 import { SCHEDULER_POOL } from './scheduler-pools.js';
+import { ActionCancelled } from './action-cancelled.js';
 
 /** One action running: the job group and tags it was started with, whether a streaming batch's output started it, and what cancels it. */
 interface RunningAction {
@@ -141,7 +142,7 @@ export class RunningActions {
 
   /** Cancels the running actions started in `groupId`; returns how many. */
   cancelJobGroup(groupId: string): number {
-    return this.cancelWhere((e) => e.group === groupId);
+    return this.cancelWhere((e) => e.group === groupId, `part of cancelled job group ${groupId}`);
   }
 
   /** Cancels the running actions started in `groupId`, and every action started in it from now on; returns how many were running. */
@@ -156,7 +157,7 @@ export class RunningActions {
   /** Cancels the running actions started with `tag` among their tags; returns how many. */
   cancelJobsWithTag(tag: string): number {
     checkTag('cancelJobsWithTag', tag);
-    return this.cancelWhere((e) => e.tags.has(tag));
+    return this.cancelWhere((e) => e.tags.has(tag), `part of cancelled job tags ${tag}`);
   }
 
   /** Cancels the running actions a streaming batch's output operations started; returns how many. */
@@ -166,15 +167,15 @@ export class RunningActions {
 
   /** Cancels every running action; returns how many. */
   cancelAll(): number {
-    return this.cancelWhere(() => true);
+    return this.cancelWhere(() => true, 'as part of cancellation of all jobs');
   }
 
-  /** Cancels the running actions `which` picks that are not cancelled yet; returns how many. */
-  private cancelWhere(which: (e: RunningAction) => boolean): number {
+  /** Cancels the running actions `which` picks that are not cancelled yet, `reason` (Spark's) said in their errors; returns how many. */
+  private cancelWhere(which: (e: RunningAction) => boolean, reason?: string): number {
     let n = 0;
     for (const e of this.running) {
       if (which(e) && !e.abort.signal.aborted) {
-        e.abort.abort();
+        e.abort.abort(reason === undefined ? undefined : new ActionCancelled(reason));
         n++;
       }
     }

@@ -468,7 +468,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         return;
       }
       case 'cancelJob':
-        this.current.actionAborts.get(m.reqId)?.abort();
+        this.current.actionAborts.get(m.reqId)?.abort(m.reason);
         return;
       case 'cancelJobId':
         this.dag.cancelActionById(this.runId, m.jobId, m.reason);

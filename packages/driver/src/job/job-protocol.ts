@@ -66,7 +66,7 @@ export type JobToMain =
       readonly jobIds?: boolean;
     }
   /** Cancel the runJob `reqId` (FutureAction.cancel()): it ends with a jobError SLUICE_CANCELLED. */
-  | { readonly type: 'cancelJob'; readonly reqId: number }
+  | { readonly type: 'cancelJob'; readonly reqId: number; readonly reason?: string }
   /** sc.cancelJob(jobId[, reason]): cancel the program's running job (the DAG scheduler's action id) `jobId`, if any. */
   | { readonly type: 'cancelJobId'; readonly jobId: number; readonly reason?: string }
   /** sc.killTaskAttempt(taskId, _, reason): kill the program's running attempt `taskId`, its task queued again (answered by `taskKilled`; the program waits). */

@@ -39,6 +39,7 @@ import {
   resetDriverProgramState,
   userErrorInfo,
   creationSiteText,
+  cancelReason,
   type ClusterBackend,
   type CreationSite,
   type LineageGraph,
@@ -53,6 +54,9 @@ import { MainOutbox } from './main-outbox.js';
 import { noMainMessage } from './no-main-message.js';
 import { unrecoverableWhy } from './unrecoverable-failure.js';
 import { isDataCloneError, unsendableJob } from './unsendable-job.js';
+
+/** A cancelled action's reason as the cancelJob message carries it. */
+const withReason = (reason: string | undefined): { reason?: string } => (reason === undefined ? {} : { reason });
 
 /** Stack frames an error of the driver program keeps: enough for Sluice's under the user's call. */
 const PROGRAM_STACK_FRAMES = 64;
@@ -273,7 +277,7 @@ const backendOf = (data: JobThreadData): ClusterBackend => ({
         .request((reqId) => {
           if (onPartition) partialHandlers.set((partialId = reqId), onPartition);
           if (onStart) startHandlers.set((startId = reqId), onStart);
-          if (signal) signal.addEventListener('abort', (cancel = () => outbox.send({ type: 'cancelJob', reqId })), { once: true });
+          if (signal) signal.addEventListener('abort', (cancel = () => outbox.send({ type: 'cancelJob', reqId, ...withReason(cancelReason(signal)) })), { once: true });
           return { type: 'runJob', reqId, graph: keepCreationSites(graph), action, partitions, ...(outputOperation && { outputOperation }), ...(description !== undefined && { description }), ...groupTags, ...(onPartition && { partials: true }), ...(onStart && { jobIds: true }) };
         })
         .catch((err: unknown) => {

@@ -554,7 +554,8 @@ export class DAGScheduler implements RegistryListener {
     const state = actionState();
     state.pool = properties.pool;
     job.actions.set(actionId, state);
-    const onAbort = (): void => this.cancelAction(job, actionId);
+    // The reason the program's cancel gave (a job group's, tags', all jobs'), as a string: Spark's handleJobCancellation reason.
+    const onAbort = (): void => this.cancelAction(job, actionId, typeof signal?.reason === 'string' ? signal.reason : undefined);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       if (signal?.aborted) onAbort();
@@ -610,8 +611,8 @@ export class DAGScheduler implements RegistryListener {
    * other running action waits on are ended too (failIndependentStages), where one that another
    * waits on runs on, its outputs kept. An action that ended already is left alone.
    */
-  private cancelAction(job: JobState, actionId: number): void {
-    if (job.actions.get(actionId)?.cancelled === undefined) this.cancelActions(job, [actionId]);
+  private cancelAction(job: JobState, actionId: number, reason?: string): void {
+    if (job.actions.get(actionId)?.cancelled === undefined) this.cancelActions(job, [actionId], reason === undefined ? '' : `: ${reason}`);
   }
 
   /**
