@@ -12530,9 +12530,9 @@ const MUTATIONS = [
     id: 'checkpoint-not-writable-unexplained',
     what: 'a checkpoint file refused for want of permission says EACCES alone: not which directory, the user the process runs as, nor what to do',
     file: 'packages/core/src/checkpoint/local-checkpoint-store.ts',
-    search: '      const why = isNotWritable(err) ? `: ${notWritableFix(path.dirname(file), err)}` : \'\';\n      throw new SluiceError(\'SLUICE_CHECKPOINT\', `cannot write checkpoint file',
-    replace: '      const why = false ? `: ${notWritableFix(path.dirname(file), err)}` : \'\';\n      throw new SluiceError(\'SLUICE_CHECKPOINT\', `cannot write checkpoint file',
-    tests: ['packages/cli/dist/test/checkpoint-read-only.test.js'],
+    search: '      const why = isNotWritable(err) ? `: ${notWritableFix(refusingDirectory(err, file), err)}` : \'\';\n      throw new SluiceError(\'SLUICE_CHECKPOINT\', `cannot write checkpoint file',
+    replace: '      const why = false ? `: ${notWritableFix(refusingDirectory(err, file), err)}` : \'\';\n      throw new SluiceError(\'SLUICE_CHECKPOINT\', `cannot write checkpoint file',
+    tests: ['packages/cli/dist/test/checkpoint-read-only.test.js', 'packages/cli/dist/test/state-read-only.test.js'],
   },
   {
     id: 'metadata-prune-refusal-fails-write',
@@ -12565,6 +12565,22 @@ const MUTATIONS = [
     search: "this.cancelAction(job, actionId, typeof signal?.reason === 'string' ? signal.reason : undefined);",
     replace: 'this.cancelAction(job, actionId, undefined);',
     tests: ['packages/cli/dist/test/core-spark-suites14.test.js'],
+  },
+  {
+    id: 'state-prune-refusal-stops-stream',
+    what: 'an old state checkpoint that cannot be deleted for want of permission stops the streaming context, where Spark (DStreamCheckpointData.cleanup) logs a warning and goes on',
+    file: 'packages/core/src/streaming/metadata-checkpointer.ts',
+    search: '    } catch (err) {\n      // As Spark\'s DStreamCheckpointData.cleanup: an old checkpoint not deleted is a warning; a later prune deletes it.\n',
+    replace: '    } catch (err) {\n      if (err) throw err;\n',
+    tests: ['packages/cli/dist/test/state-read-only.test.js'],
+  },
+  {
+    id: 'checkpoint-refusal-names-wrong-directory',
+    what: "a checkpoint's directory whose making was refused (mkdir state/stream-2-T in a read-only state/) is named as the directory that refused, not its parent that did",
+    file: 'packages/core/src/checkpoint/local-checkpoint-store.ts',
+    search: '  return path.dirname((err as NodeJS.ErrnoException).path ?? file);\n',
+    replace: '  return err === undefined ? file : path.dirname(file);\n',
+    tests: ['packages/cli/dist/test/state-read-only.test.js'],
   },
 ];
 // ---- command line ---------------------------------------------------------------------------

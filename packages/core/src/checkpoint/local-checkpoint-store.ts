@@ -66,7 +66,7 @@ export class LocalCheckpointStore implements CheckpointStore {
       if (isDiskFull(err)) {
         throw new DiskFullError({ path: file, what: `checkpoint file ${key}`, where: `process ${process.pid}`, fix: 'point the checkpoint directory (ssc.checkpoint(dir) / sc.setCheckpointDir(dir)) at a larger disk', cause: err });
       }
-      const why = isNotWritable(err) ? `: ${notWritableFix(path.dirname(file), err)}` : '';
+      const why = isNotWritable(err) ? `: ${notWritableFix(refusingDirectory(err, file), err)}` : '';
       throw new SluiceError('SLUICE_CHECKPOINT', `cannot write checkpoint file '${file}': ${(err as Error).message}${why}`, { cause: err });
     }
   }
@@ -136,7 +136,7 @@ export class LocalCheckpointStore implements CheckpointStore {
     try {
       await fs.promises.rm(file, { force: true });
     } catch (err) {
-      const why = isNotWritable(err) ? `: ${notWritableFix(path.dirname(file), err)}` : '';
+      const why = isNotWritable(err) ? `: ${notWritableFix(refusingDirectory(err, file), err)}` : '';
       throw new SluiceError('SLUICE_CHECKPOINT', `cannot delete checkpoint file '${file}': ${(err as Error).message}${why}`, { cause: err });
     }
   }
@@ -185,8 +185,19 @@ export class LocalCheckpointStore implements CheckpointStore {
   }
 
   private ioError(op: string, key: string, err: unknown): SluiceError {
-    return new SluiceError('SLUICE_CHECKPOINT', `cannot ${op} checkpoint files under '${key === '' ? this.location : this.describe(key)}': ${(err as Error).message}`, { cause: err });
+    const where = key === '' ? this.location : this.describe(key);
+    const why = op === 'delete' && isNotWritable(err) ? `: ${notWritableFix(refusingDirectory(err, where), err)}` : '';
+    return new SluiceError('SLUICE_CHECKPOINT', `cannot ${op} checkpoint files under '${where}': ${(err as Error).message}${why}`, { cause: err });
   }
+}
+
+/**
+ * The directory that refused a write or delete (`err`): the one holding the entry the call made,
+ * opened, renamed or removed (a mkdir of `state/stream-2-1000` is refused by `state`), else
+ * the one holding `file`.
+ */
+function refusingDirectory(err: unknown, file: string): string {
+  return path.dirname((err as NodeJS.ErrnoException).path ?? file);
 }
 
 /** Make a rename in `dir` durable; best effort (some file systems cannot fsync a directory). */

@@ -359,7 +359,14 @@ export class MetadataCheckpointer {
     const referenced = new Set<string>();
     for (const refs of this.recentRefs) for (const r of refs) referenced.add(r);
     for (const r of this.latestState.values()) referenced.add(r.dir);
-    const removed = await pruneStateCheckpoints(this.checkpointStore, referenced, upToTime);
+    let removed: string[];
+    try {
+      removed = await pruneStateCheckpoints(this.checkpointStore, referenced, upToTime);
+    } catch (err) {
+      // As Spark's DStreamCheckpointData.cleanup: an old checkpoint not deleted is a warning; a later prune deletes it.
+      this.graph.sc.log('warn', `old state checkpoints not deleted (a later checkpoint deletes them): ${(err as Error).message}`, { component: 'metadata-checkpointer', dir: this.checkpointDir });
+      return;
+    }
     if (removed.length > 0) this.graph.sc.log('debug', 'state checkpoints deleted: no kept metadata checkpoint refers to them', { component: 'metadata-checkpointer', removed });
   }
 }
