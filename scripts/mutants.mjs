@@ -12582,6 +12582,14 @@ const MUTATIONS = [
     replace: '  return err === undefined ? file : path.dirname(file);\n',
     tests: ['packages/cli/dist/test/state-read-only.test.js'],
   },
+  {
+    id: 'wal-not-writable-unexplained',
+    what: "a receiver's write-ahead log directory refusing a block for want of permission says only 'Check that the checkpoint directory is writable and has free space': not which directory refused, the user the worker runs as, nor what to do",
+    file: 'packages/worker/src/receiver/write-ahead-log-writer.ts',
+    search: '      const fix = isNotWritable(err)\n',
+    replace: '      const fix = false\n',
+    tests: ['packages/cli/dist/test/wal-read-only.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

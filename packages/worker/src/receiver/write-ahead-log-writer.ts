@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DiskFullError, SluiceError, encodeWalRecord, isDiskFull, makeDirectory, segmentFileName, type WalPlace } from '@sluice/core/internal';
+import { DiskFullError, SluiceError, encodeWalRecord, isDiskFull, isNotWritable, makeDirectory, notWritableFix, segmentFileName, type WalPlace } from '@sluice/core/internal';
 
 export interface WriteAheadLogWriterOptions {
   /** The stream's log directory, `<checkpointDir>/receivedData/<streamId>`. */
@@ -72,9 +72,13 @@ export class WriteAheadLogWriter {
       if (isDiskFull(err)) {
         throw new DiskFullError({ path: this.file || this.opts.dir, what: `received block ${blockId} (write-ahead log)`, where: `receiver ${this.opts.writer} on worker process ${process.pid}; the block is not acknowledged`, fix: 'point the checkpoint directory (ssc.checkpoint(dir)), which holds the log, at a larger disk', cause: err });
       }
+      // Refused for permission: the directory that refused (the one holding the segment or directory the call made), the user and the fix.
+      const fix = isNotWritable(err)
+        ? `; the block is not acknowledged: ${notWritableFix(path.dirname((err as NodeJS.ErrnoException).path ?? path.join(this.opts.dir, '-')), err)}`
+        : '. Check that the checkpoint directory is writable and has free space.';
       throw new SluiceError(
         'SLUICE_IO',
-        `cannot write block ${blockId} to the write-ahead log in '${this.opts.dir}': ${(err as Error).message}. Check that the checkpoint directory is writable and has free space.`,
+        `cannot write block ${blockId} to the write-ahead log in '${this.opts.dir}': ${(err as Error).message}${fix}`,
         { cause: err },
       );
     }
