@@ -1,7 +1,7 @@
 // spark.excludeOnFailure on real processes: a driver, two healthy worker processes and one sick
 // one (started with SLUICE_TEST_SICK_WORKER=1, on which the fixture's map tasks throw, as on a
-// worker whose disk or modules are broken). On: the sick worker is excluded for every job once a
-// stage with two of its tasks failed there succeeded, and no task is launched on it after that;
+// worker whose disk or modules are broken). On: the sick worker is excluded for every job once
+// two of its tasks failed in stages that succeeded, and no task is launched on it after that;
 // every round exact; REST executors and the Executors page (in Chromium; screenshot
 // test-artifacts/ui-executors-excluded.png) show it Excluded. Off (Spark's
 // default): every round still exact (a task avoids the worker it failed on), and the sick worker
@@ -79,13 +79,15 @@ async function runWithSickWorker(exclude: boolean): Promise<Seen> {
   });
 }
 
-test('spark.excludeOnFailure on: the sick worker is excluded once a stage with 2 of its tasks failed there succeeded, no task goes to it after, REST and the Executors page show it Excluded; every round exact', { timeout: 240_000 }, async () => {
+test('spark.excludeOnFailure on: the sick worker is excluded once 2 of its tasks failed in stages that succeeded, no task goes to it after (none in the last round), REST and the Executors page show it Excluded; every round exact', { timeout: 240_000 }, async () => {
   const s = await runWithSickWorker(true);
   assert.ok(s.run.ok, JSON.stringify(s.run.failure));
   assert.deepEqual(s.run.lines.filter((l) => l.startsWith('ROUND ')), expectedRounds());
   assert.ok(s.sickFailures >= 2, `tasks failed on the sick worker: ${s.sickFailures}`);
   assert.deepEqual(s.sickStarts.filter((x) => x.excluded), [], 'no task launched on the sick worker once it was excluded');
-  assert.ok(s.sickStarts.every((x) => x.round === 0), `the sick worker got tasks in round 0 only: ${JSON.stringify(s.sickStarts)}`);
+  // Excluded once two of its tasks failed in stages that succeeded: in round 0, or in round 1 when a busy machine gave it
+  // one task in round 0 (the others' slots were free first). Never in the last round (off, it gets tasks there too).
+  assert.ok(s.sickStarts.every((x) => x.round < ROUNDS - 1), `the sick worker got no task in the last round: ${JSON.stringify(s.sickStarts)}`);
   assert.deepEqual(
     s.executors.filter((e) => e.id !== 'driver').map((e) => [e.id === s.sickId, e.isExcluded]).sort(),
     [[false, false], [false, false], [true, true]],
