@@ -7477,8 +7477,8 @@ const MUTATIONS = [
     id: 'starvation-never-warned',
     what: "the driver never warns of a stage none of whose tasks launches (a job submitted to a driver no worker joined waits in silence)",
     file: 'packages/driver/src/scheduler/task-scheduler.ts',
-    search: '      if (waited !== undefined && this.starvation.due(tsm, waited)) {',
-    replace: '      if (waited !== undefined && this.starvation.due(tsm, waited) && false) {',
+    search: '      if (waited !== undefined && !this.jobRunsATask(tsm) && this.starvation.due(tsm, waited)) {',
+    replace: '      if (waited !== undefined && !this.jobRunsATask(tsm) && this.starvation.due(tsm, waited) && false) {',
     tests: ['packages/driver/dist/test/scheduler/starvation-warnings.test.js', { file: 'packages/cli/dist/test/bad-input.test.js', pattern: 'starvation' }],
   },
   {
@@ -12589,6 +12589,14 @@ const MUTATIONS = [
     search: '      const fix = isNotWritable(err)\n',
     replace: '      const fix = false\n',
     tests: ['packages/cli/dist/test/wal-read-only.test.js'],
+  },
+  {
+    id: 'starvation-warned-behind-own-job',
+    what: "a stage waiting behind another stage of its own job (a join's second map stage while the first takes every core) is warned about as 'Initial job has not accepted any resources ... taken by other tasks (other jobs, or receivers ...): add workers or cores', where its job runs and Spark's timer has stopped",
+    file: 'packages/driver/src/scheduler/task-scheduler.ts',
+    search: '      if (waited !== undefined && !this.jobRunsATask(tsm) && this.starvation.due(tsm, waited)) {',
+    replace: '      if (waited !== undefined && this.starvation.due(tsm, waited)) {',
+    tests: ['packages/driver/dist/test/scheduler/starvation-warnings.test.js'],
   },
 ];
 // ---- command line ---------------------------------------------------------------------------

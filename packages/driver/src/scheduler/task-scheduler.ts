@@ -76,7 +76,7 @@ export interface TaskSchedulerOptions {
  * the stages reading them run again from lineage), though its heartbeats arrive.
  * A task set none of whose tasks launched 15 s (the starvation timeout) after its submission is
  * warned about, as Spark's starvation timer does (starvation-warnings.ts), then every 15 s while
- * still none has.
+ * still none has, unless another stage of its job is running a task then (its job has resources).
  * With spark.excludeOnFailure.enabled (`excludeOnFailure`), a worker the HealthTracker excludes is
  * offered no task, the successful task sets' failures and (application.fetchFailure.enabled) the
  * task sets' fetch failures are told to it, and a task set with a task that can run on no live
@@ -246,13 +246,21 @@ export class TaskScheduler implements RegistryListener {
         );
       }
       const waited = tsm.waitingForFirstLaunchMs();
-      if (waited !== undefined && this.starvation.due(tsm, waited)) {
+      // Not while another stage of its job runs a task: the job has accepted resources (Spark's
+      // timer stops at the first task launched) and this stage waits behind its own job's, as a
+      // join's second map stage waits while the first takes every core.
+      if (waited !== undefined && !this.jobRunsATask(tsm) && this.starvation.due(tsm, waited)) {
         const workers = this.registry.all();
         const view = { workers: workers.length, responsive: this.registry.responsive().length, cores: workers.reduce((n, w) => n + w.cores, 0), freeSlots: workers.reduce((n, w) => n + w.freeSlots, 0) };
         this.log.warn({ jobId: tsm.stage.jobId, stageId: tsm.stage.stageId, waitedMs: waited, ...view }, starvationMessage(tsm.stage.jobId, tsm.stage.stageId, tsm.partitions.length, waited, view));
       }
     }
     this.schedule();
+  }
+
+  /** Whether another task set of `tsm`'s job has an attempt running. */
+  private jobRunsATask(tsm: TaskSetManager): boolean {
+    return this.taskSets.some((o) => o !== tsm && o.stage.jobId === tsm.stage.jobId && o.runningCount > 0);
   }
 
   /** Coalesce many triggers in one turn of the event loop into one scheduling pass. */

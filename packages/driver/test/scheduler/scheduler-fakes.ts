@@ -51,8 +51,8 @@ export const ok = (): LaunchResult => ({ ok: true, outcome: { outcome: 'result',
 
 /** Stage 3 of job1: each partition's successes, and every task end's reason. */
 export class Stage implements StageCallbacks {
-  readonly jobId = 'job1';
-  readonly stageId = 3;
+  readonly jobId: string = 'job1';
+  readonly stageId: number = 3;
   readonly stageAttempt = 0;
   /** Successes by partition (must end up exactly one each). */
   readonly successes = new Map<number, number>();

@@ -1,7 +1,8 @@
 // Spark's starvation warning (src/scheduler/starvation-warnings.ts): when it is due, what it
 // says for each state of the workers, and, through the TaskScheduler on a fake cluster, that a
 // stage with no worker to run on is warned about on the timeout and every timeout after, and
-// no more once its first task launched.
+// no more once its first task launched; not while another stage of its job runs a task (a
+// join's second map stage behind its first), while one of another job's does.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';
@@ -65,6 +66,44 @@ test('through the TaskScheduler: no worker, a warning at the timeout and each ti
     assert.equal(warnings.length, 2, 'no warning once a task launched, though the set runs on');
     fakes.get('wA')!.waiting[0].resolve(ok());
     await settle();
+  } finally {
+    scheduler.stop();
+  }
+});
+
+class SecondStage extends Stage {
+  override readonly stageId = 4;
+}
+class OtherJobStage extends Stage {
+  override readonly jobId = 'job2';
+  override readonly stageId = 9;
+}
+
+test("through the TaskScheduler: a stage waiting behind its own job's running stage is not warned about, one behind another job's is", async () => {
+  const { clock, fakes, registry, add } = fakeRegistry();
+  const warnings: { msg: string; stageId: number }[] = [];
+  const log = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line) as { msg: string; stageId: number }) });
+  const scheduler = new TaskScheduler(registry, log, { starvationTimeoutMs: 1000, now: () => clock.now() });
+  add({ wA: 1 });
+  const tick = async (): Promise<void> => {
+    await new Promise((r) => setTimeout(r, 20));
+    await settle();
+  };
+  scheduler.start(1);
+  try {
+    scheduler.submit(new TaskSetManager(new Stage(), [0], taskSetOptions(), clock, () => undefined));
+    await tick();
+    assert.equal(fakes.get('wA')!.waiting.length, 1, "stage 3's task holds the one core");
+    scheduler.submit(new TaskSetManager(new SecondStage(), [0], taskSetOptions(), clock, () => undefined));
+    scheduler.submit(new TaskSetManager(new OtherJobStage(), [0], taskSetOptions(), clock, () => undefined));
+    await tick();
+    clock.advance(2500);
+    await tick();
+    assert.deepEqual(warnings.map((w) => w.stageId), [9], JSON.stringify(warnings));
+    assert.match(warnings[0].msg, /^Initial job has not accepted any resources.*\(job job2, stage 9: none of its 1 task launched in 3 s; all 1 cores of the 1 registered worker are taken by other tasks/);
+    fakes.get('wA')!.waiting[0].resolve(ok());
+    await tick();
+    assert.equal(fakes.get('wA')!.waiting.length, 2, 'the next task launched once the core was free');
   } finally {
     scheduler.stop();
   }
