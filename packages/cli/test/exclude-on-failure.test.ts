@@ -3,18 +3,23 @@
 // worker whose disk or modules are broken). On: the sick worker is excluded for every job once
 // two of its tasks failed in stages that succeeded, and no task is launched on it after that;
 // every round exact; REST executors and the Executors page (in Chromium; screenshot
-// test-artifacts/ui-executors-excluded.png) show it Excluded. Off (Spark's
+// test-artifacts/ui-executors-excluded.png) show it Excluded; and before that, while round 0's
+// map stage runs (its tasks on the healthy workers held by a gate file until the test has
+// looked), REST excludedInStages names that stage and the page shows the sick worker 'Active
+// (Excluded in Stages: [s])', as Spark's (screenshot ui-executors-excluded-in-stage.png). Off (Spark's
 // default): every round still exact (a task avoids the worker it failed on), and the sick worker
 // keeps being given tasks to the last round. The rounds' figures are computed here from the
 // fixture's inputs alone.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_EXCLUDE_ON_FAILURE } from '@sluice/driver';
 import { ARTIFACTS, inPage, launchChromium } from './browser-support.js';
 import { addWorkers } from './cluster-workers.js';
-import { appRest, fixture, withCluster, type JobRun } from './harness.js';
+import { appRest, fixture, pollUntil, withCluster, type JobRun } from './harness.js';
 
 const ROUNDS = 4;
 const N = 6_000;
@@ -35,6 +40,24 @@ interface Seen {
   readonly executors: { id: string; isExcluded: boolean; excludedInStages: number[] }[];
   /** The Executors page's rows in Chromium: executor id and status. */
   readonly shown: [string, string][];
+  /** On: while round 0's map stage ran with the sick worker excluded in it (healthy tasks held). */
+  readonly midStage?: { readonly stageId: number; readonly executors: { id: string; isExcluded: boolean; excludedInStages: number[] }[]; readonly shown: [string, string][] };
+}
+
+type ExecutorRow = { id: string; isExcluded: boolean; excludedInStages: number[] };
+
+/** The Executors page's rows in Chromium (executor id, status), with a full-page screenshot. */
+async function executorsShown(url: string, screenshot: string | undefined): Promise<[string, string][]> {
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 500 } });
+    await page.goto(url);
+    const shown = await inPage<[string, string][]>(page, `[...document.querySelectorAll('#executors tbody tr')].map((tr) => [tr.cells[0].textContent, tr.cells[2].textContent])`);
+    if (screenshot !== undefined) await page.screenshot({ path: path.join(ARTIFACTS, screenshot), fullPage: true });
+    return shown;
+  } finally {
+    await browser.close();
+  }
 }
 
 async function runWithSickWorker(exclude: boolean): Promise<Seen> {
@@ -62,20 +85,33 @@ async function runWithSickWorker(exclude: boolean): Promise<Seen> {
         if (e.workerId === sickId && e.reason === 'error') sickFailures++;
       },
     });
-    const run = await h.run(fixture('sick-worker.ts'), [String(ROUNDS), String(N), String(KEYS)]);
+    // On: round 0's healthy map tasks wait for the gate; once the sick worker is excluded in
+    // their stage, REST and the page are read, then the gate opened.
+    const gate = path.join(await mkdtemp(path.join(os.tmpdir(), 'sluice-exclude-gate-')), 'open');
+    const args = [String(ROUNDS), String(N), String(KEYS), ...(exclude ? [gate] : [])];
+    const watch = async (): Promise<Seen['midStage']> => {
+      if (!exclude) return undefined;
+      try {
+        await pollUntil(() => (driver.taskScheduler.excludedInStages(sickId).length > 0 ? true : undefined), 120_000, 'the sick worker excluded in round 0 map stage');
+        const [jobId] = driver.jobs.keys();
+        const rest = appRest(h.cluster, jobId);
+        // The stage whose tasks failed on the sick worker, from REST's active stages.
+        const active = await rest<{ stageId: number; numFailedTasks: number }[]>('stages?status=active');
+        const failing = active.filter((st) => st.numFailedTasks >= 2);
+        assert.equal(failing.length, 1, JSON.stringify(active));
+        const executors = await rest<ExecutorRow[]>('executors');
+        const shown = await executorsShown(`http://127.0.0.1:${driver.webPort}/jobs/${jobId}/executors/`, 'ui-executors-excluded-in-stage.png');
+        return { stageId: failing[0].stageId, executors, shown };
+      } finally {
+        await writeFile(gate, '');
+      }
+    };
+    const [run, midStage] = await Promise.all([h.run(fixture('sick-worker.ts'), args), watch()]);
     assert.ok(run.jobId !== undefined, JSON.stringify(run.failure));
     const rest = appRest(h.cluster, run.jobId);
-    const executors = await rest<{ id: string; isExcluded: boolean; excludedInStages: number[] }[]>('executors');
-    const browser = await launchChromium();
-    try {
-      const page = await browser.newPage({ viewport: { width: 1400, height: 500 } });
-      await page.goto(`http://127.0.0.1:${driver.webPort}/jobs/${run.jobId}/executors/`);
-      const shown = await inPage<[string, string][]>(page, `[...document.querySelectorAll('#executors tbody tr')].map((tr) => [tr.cells[0].textContent, tr.cells[2].textContent])`);
-      if (exclude) await page.screenshot({ path: path.join(ARTIFACTS, 'ui-executors-excluded.png'), fullPage: true });
-      return { run, sickId, sickStarts, sickFailures, executors, shown };
-    } finally {
-      await browser.close();
-    }
+    const executors = await rest<ExecutorRow[]>('executors');
+    const shown = await executorsShown(`http://127.0.0.1:${driver.webPort}/jobs/${run.jobId}/executors/`, exclude ? 'ui-executors-excluded.png' : undefined);
+    return { run, sickId, sickStarts, sickFailures, executors, shown, midStage };
   });
 }
 
@@ -96,6 +132,17 @@ test('spark.excludeOnFailure on: the sick worker is excluded once 2 of its tasks
     s.shown.map(([id, status]) => [id === 'driver' ? 'driver' : id === s.sickId, status]).sort(),
     [[false, 'Active'], [false, 'Active'], [true, 'Excluded'], ['driver', 'Active']].sort(),
     'the Executors page (Chromium) shows the sick worker Excluded, the others Active; screenshot test-artifacts/ui-executors-excluded.png',
+  );
+  // Mid-stage: excluded in round 0's map stage only (not yet for every job).
+  const mid = s.midStage!;
+  assert.deepEqual(
+    mid.executors.filter((e) => e.id !== 'driver').map((e) => [e.id === s.sickId, e.isExcluded, e.excludedInStages]).sort(),
+    [[false, false, []], [false, false, []], [true, false, [mid.stageId]]],
+  );
+  assert.deepEqual(
+    mid.shown.map(([id, status]) => [id === 'driver' ? 'driver' : id === s.sickId, status]).sort(),
+    [[false, 'Active'], [false, 'Active'], [true, `Active (Excluded in Stages: [${mid.stageId}])`], ['driver', 'Active']].sort(),
+    'mid-stage, the Executors page (Chromium) shows the sick worker Active (Excluded in Stages: [s]); screenshot test-artifacts/ui-executors-excluded-in-stage.png',
   );
 });
 

@@ -13,6 +13,8 @@
 //   REST taskList), by executor 120 tasks, and the tasks table paged (100 a page: every index
 //   once over the 2 pages) and sorted by duration both ways, by launch order both ways and by
 //   Launch Time, the latest first; the shuffle's reduce stage sorted by Shuffle Read both ways;
+//   the shuffle's map and reduce stages' Summary Metrics Result Size (and REST taskSummary's)
+//   the quantiles of REST taskList's resultSize, computed here;
 //   the retried stage's page: its failed attempt with the error as text and the fixture's line that
 //   threw, sorted by Status, Attempt and Errors (the failed attempt first);
 // - Executors: 2 workers, 2 cores, 133 completed tasks (4 + 4 + 3 + 120 + 2), 1 failed, the held one active,
@@ -41,6 +43,16 @@ function rows(page: Page, selector: string): Promise<string[][]> {
 /** As the pages write a duration (html.ts's ms): '87 ms', '1.23 s', '12.3 s'. */
 function shownMs(v: number): string {
   return v < 1000 ? `${Math.round(v)} ms` : `${(v / 1000).toFixed(v < 10_000 ? 2 : 1)} s`;
+}
+
+/** As the pages write a size (html.ts's bytes): '873 B', '1.2 KiB', '3.4 MiB'. */
+function shownBytes(v: number): string {
+  if (v < 1024) return `${v} B`;
+  const units = ['KiB', 'MiB', 'GiB'];
+  let i = 0;
+  let x = v / 1024;
+  for (; x >= 1024 && i < units.length - 1; i++) x /= 1024;
+  return `${x.toFixed(1)} ${units[i]}`;
 }
 
 async function shot(page: Page, name: string): Promise<void> {
@@ -227,7 +239,7 @@ test("Environment, Storage, Stages and Executors pages in Chromium, on sluice ru
     assert.notDeepEqual(await shownIds(), launched.slice(0, 100), 'not launch order');
 
     // The shuffle's reduce stage sorted by Shuffle Read, the most first: the column's bytes as REST taskList gives them.
-    const [, reduceStage] = ((await (await fetch(`${rest}/jobs/${Number(line('SHUFFLE')[2])}`)).json()) as { stageIds: number[] }).stageIds.sort((a, b) => a - b);
+    const [mapStage, reduceStage] = ((await (await fetch(`${rest}/jobs/${Number(line('SHUFFLE')[2])}`)).json()) as { stageIds: number[] }).stageIds.sort((a, b) => a - b);
     const reads = ((await (await fetch(`${rest}/stages/${reduceStage}/0/taskList?sortBy=ID`)).json()) as { taskId: string; taskMetrics: { shuffleReadMetrics: { totalBytesRead: number } } }[]).map(
       (t, i) => ({ id: t.taskId, bytes: t.taskMetrics.shuffleReadMetrics.totalBytesRead, i }),
     );
@@ -239,6 +251,23 @@ test("Environment, Storage, Stages and Executors pages in Chromium, on sluice ru
     await follow(page, '#tasks a[data-sort="Shuffle Read"]');
     assert.deepEqual(await shownIds(), [...reads].sort((a, b) => b.bytes - a.bytes || a.i - b.i).map((t) => t.id), 'the most shuffle bytes read first');
     assert.equal(await page.locator('#tasks a[data-sort="Shuffle Read"]').textContent(), 'Shuffle Read ▾');
+
+    // Summary Metrics' Result Size (Spark's resultSize: the bytes each task sent the driver), on the
+    // shuffle's map stage (4 map statuses) and reduce stage (3 collected parts): Min, 25th
+    // percentile, Median, 75th percentile, Max of the tasks' own sizes from REST taskList, at
+    // Spark's index min(floor(q * n), n - 1); REST taskSummary the same figures.
+    for (const [st, n] of [[mapStage, 4], [reduceStage, 3]] as const) {
+      const sizes = ((await (await fetch(`${rest}/stages/${st}/0/taskList`)).json()) as { taskMetrics: { resultSize: number } }[]).map((t) => t.taskMetrics.resultSize);
+      assert.equal(sizes.length, n);
+      assert.ok(sizes.every((b) => b > 0), `every task of stage ${st} sent the driver something: ${sizes.join(', ')}`);
+      const sorted = [...sizes].sort((a, b) => a - b);
+      const quantiles = [0, 0.25, 0.5, 0.75, 1].map((q) => sorted[Math.min(Math.floor(q * n), n - 1)]);
+      const restSummary = (await (await fetch(`${rest}/stages/${st}/0/taskSummary?quantiles=0,0.25,0.5,0.75,1`)).json()) as { resultSize: number[] };
+      assert.deepEqual(restSummary.resultSize, quantiles, `REST taskSummary resultSize of stage ${st}`);
+      await page.goto(`${jobBase}stages/stage/?id=${st}&attempt=0`);
+      const summaryRows = await rows(page, '#summary-metrics');
+      assert.deepEqual(summaryRows.find((r) => r[0] === 'Result Size'), ['Result Size', ...quantiles.map(shownBytes)], `stage ${st}'s Summary Metrics: ${JSON.stringify(summaryRows)}`);
+    }
 
     // Executors: the driver and both workers, the job's 131 successful tasks, the RDD's 4 blocks (told by heartbeats).
     await follow(page, '#job-tabs a[data-tab=executors]');

@@ -50,6 +50,12 @@ export interface TaskEnd {
   readonly shuffleWriteBytes: number;
   /** Bytes of shuffle output a successful task read: what the map outputs it fetched held for it (0 for anything else). */
   readonly shuffleReadBytes: number;
+  /**
+   * Bytes of what a successful task sent the driver (Spark's TaskMetrics.resultSize): a result
+   * task's encoded value (read from the worker's block store when it was too large to send), a
+   * map task's map status and accumulator updates; absent (0) for anything else.
+   */
+  readonly resultSize?: number;
   /** Why a `killed` attempt was killed (Spark's TaskKilled.reason); absent for any other end. */
   readonly killReason?: string;
 }

@@ -1195,6 +1195,7 @@ export class DAGScheduler implements RegistryListener {
           shuffleWriteBytes: e.shuffleWriteBytes,
           // What the task itself counted reading (map statuses' sizes are approximate).
           shuffleReadBytes: e.shuffleReadBytes,
+          resultSize: e.resultSize ?? 0,
         };
         const event: TaskEndEvent = e.killReason !== undefined ? { ...base, killReason: e.killReason } : e.error ? { ...base, error: this.withFetchFailedText(job.jobId, e.partition, e.error) } : base;
         for (const l of this.listeners) l.onTaskEnd?.(event);

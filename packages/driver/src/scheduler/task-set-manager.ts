@@ -803,6 +803,7 @@ export class TaskSetManager {
     let reason: TaskEndReason;
     let shuffleWriteBytes = 0;
     let shuffleReadBytes = 0;
+    let resultSize = 0;
     let error: TaskEndError | undefined;
     let killReason: string | undefined;
     if (!result.ok) {
@@ -822,6 +823,7 @@ export class TaskSetManager {
           else {
             if (o.map_status) shuffleWriteBytes += mapStatusTotalBytes(o.map_status.status);
             shuffleReadBytes = o.shuffle_read_bytes || 0;
+            resultSize = o.outcome === 'result' ? (o.result?.byteLength ?? 0) : (o.map_status?.status.byteLength ?? 0) + (o.accumulators?.byteLength ?? 0);
           }
           break;
         case 'error': {
@@ -843,7 +845,7 @@ export class TaskSetManager {
           killReason = KILLED_ON_WORKER;
       }
     }
-    if (reason === 'success') return () => this.emitEnd(taskId, a, reason, shuffleWriteBytes, error, shuffleReadBytes);
+    if (reason === 'success') return () => this.emitEnd(taskId, a, reason, shuffleWriteBytes, error, shuffleReadBytes, undefined, resultSize);
     this.emitEnd(taskId, a, reason, shuffleWriteBytes, error, shuffleReadBytes, killReason);
     return undefined;
   }
@@ -854,10 +856,10 @@ export class TaskSetManager {
     this.stage.onTaskEnd?.({ taskId: a.taskId, attempt: a.attempt, partition: this.partitions[a.index], workerId: a.workerId, reason: 'resubmitted', durationMs: ranMs, speculative: a.speculative, taskLocality: a.locality, shuffleWriteBytes: 0, shuffleReadBytes: 0 });
   }
 
-  private emitEnd(taskId: string, a: Attempt, reason: TaskEndReason, shuffleWriteBytes = 0, error?: TaskEndError, shuffleReadBytes = 0, killReason?: string): void {
+  private emitEnd(taskId: string, a: Attempt, reason: TaskEndReason, shuffleWriteBytes = 0, error?: TaskEndError, shuffleReadBytes = 0, killReason?: string, resultSize = 0): void {
     if (FAILED_TASK_REASONS.includes(reason)) this.failedAttempts++;
     if (!this.stage.onTaskEnd) return;
-    const e = { taskId, partition: this.partitions[a.index], attempt: a.attempt, workerId: a.workerId, reason, durationMs: Math.max(0, this.clock.now() - a.start), speculative: a.speculative, taskLocality: a.locality, shuffleWriteBytes, shuffleReadBytes };
+    const e = { taskId, partition: this.partitions[a.index], attempt: a.attempt, workerId: a.workerId, reason, durationMs: Math.max(0, this.clock.now() - a.start), speculative: a.speculative, taskLocality: a.locality, shuffleWriteBytes, shuffleReadBytes, resultSize };
     // `error` and `killReason` only where there is one (no spread on a success: a tiny task
     // ends thousands of times a second).
     if (killReason !== undefined) this.stage.onTaskEnd({ ...e, killReason });

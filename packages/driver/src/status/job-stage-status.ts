@@ -47,6 +47,8 @@ export interface TaskRecord {
   readonly errorMessage: string | undefined;
   readonly shuffleReadBytes: number;
   readonly shuffleWriteBytes: number;
+  /** Bytes the successful task sent the driver (Spark's resultSize); 0 for any other. */
+  readonly resultSize: number;
 }
 
 /** Ended task attempts kept per stage attempt (Spark's spark.ui.retainedTasks is 100,000 per stage). */
@@ -322,6 +324,7 @@ export class JobStageStatus implements SchedulerListener {
         errorMessage: failed ? (e.error ? (e.error.errorString ?? taskErrorStringWithStack(e.error.className, e.error.message, e.error.stack)) : e.reason === 'worker_lost' ? executorLostErrorString(e.workerId) : e.reason) : ok ? undefined : e.killReason,
         shuffleReadBytes: ok ? e.shuffleReadBytes : 0,
         shuffleWriteBytes: ok ? e.shuffleWriteBytes : 0,
+        resultSize: ok ? (e.resultSize ?? 0) : 0,
       });
     }
     if (e.reason === 'success') {

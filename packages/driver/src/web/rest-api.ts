@@ -373,7 +373,7 @@ function stageTasks(x: StageView, running: readonly RunningTaskInfo[], now: numb
   const live = hasLiveTasks(x.status) ? running.filter((t) => t.stageId === x.stageId && t.stageAttempt === x.attemptId) : [];
   return [
     ...x.tasks,
-    ...live.map((t) => ({ taskId: t.taskId, index: t.index, attempt: t.attempt, partition: t.partition, launchTime: now - t.runningMs, durationMs: t.runningMs, workerId: t.workerId, status: 'RUNNING' as const, speculative: t.speculative, taskLocality: t.taskLocality, errorMessage: undefined, shuffleReadBytes: 0, shuffleWriteBytes: 0 })),
+    ...live.map((t) => ({ taskId: t.taskId, index: t.index, attempt: t.attempt, partition: t.partition, launchTime: now - t.runningMs, durationMs: t.runningMs, workerId: t.workerId, status: 'RUNNING' as const, speculative: t.speculative, taskLocality: t.taskLocality, errorMessage: undefined, shuffleReadBytes: 0, shuffleWriteBytes: 0, resultSize: 0 })),
   ];
 }
 
@@ -393,7 +393,7 @@ function taskData(t: TaskView, host: (workerId: string) => string | undefined): 
     taskLocality: t.taskLocality,
     errorMessage: t.errorMessage,
     // Sluice's duration is launch to result as the driver saw it; shuffle read is one figure, totalBytesRead (the guide's task metric: local and remote).
-    taskMetrics: { executorRunTime: t.durationMs, shuffleReadMetrics: { totalBytesRead: t.shuffleReadBytes }, shuffleWriteMetrics: { bytesWritten: t.shuffleWriteBytes } },
+    taskMetrics: { executorRunTime: t.durationMs, resultSize: t.resultSize, shuffleReadMetrics: { totalBytesRead: t.shuffleReadBytes }, shuffleWriteMetrics: { bytesWritten: t.shuffleWriteBytes } },
   };
 }
 
@@ -421,6 +421,7 @@ export function taskMetricDistributions(tasks: readonly TaskView[], quantiles: r
     quantiles,
     duration: at((t) => t.durationMs),
     executorRunTime: at((t) => t.durationMs),
+    resultSize: at((t) => t.resultSize),
     shuffleReadMetrics: { readBytes: at((t) => t.shuffleReadBytes) },
     shuffleWriteMetrics: { writeBytes: at((t) => t.shuffleWriteBytes) },
   };

@@ -42,7 +42,7 @@ export interface TaskDataView {
   readonly speculative: boolean;
   readonly taskLocality: string;
   readonly errorMessage: string | undefined;
-  readonly taskMetrics: { readonly shuffleReadMetrics: { readonly totalBytesRead: number }; readonly shuffleWriteMetrics: { readonly bytesWritten: number } };
+  readonly taskMetrics: { readonly resultSize: number; readonly shuffleReadMetrics: { readonly totalBytesRead: number }; readonly shuffleWriteMetrics: { readonly bytesWritten: number } };
 }
 
 /** An executor's figures for one stage attempt (Spark's ExecutorStageSummary). */
@@ -85,6 +85,7 @@ export interface StageDataView {
 export interface TaskSummaryView {
   readonly quantiles: readonly number[];
   readonly duration: readonly number[];
+  readonly resultSize: readonly number[];
   readonly shuffleReadMetrics: { readonly readBytes: readonly number[] };
   readonly shuffleWriteMetrics: { readonly writeBytes: readonly number[] };
 }

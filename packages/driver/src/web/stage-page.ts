@@ -143,8 +143,8 @@ function localitySummary(tasks: readonly TaskDataView[]): string {
 /**
  * `/jobs/{id}/stages/stage/?id=N&attempt=A`: Spark's stage page (StagePage) from the REST API's
  * `stages/{id}/{attempt}` (details), `taskSummary?quantiles=0,0.25,0.5,0.75,1` and `taskList`:
- * the summary, Summary Metrics for the completed tasks (min, quartiles, max of duration and
- * shuffle bytes; Sluice measures no GC time), Aggregated Metrics by Executor, accumulators,
+ * the summary, Summary Metrics for the completed tasks (min, quartiles, max of duration, result
+ * size and shuffle bytes; Sluice measures no GC time), Aggregated Metrics by Executor, accumulators,
  * and the tasks table, paged and sorted by any of its columns.
  */
 export function stagePage(j: DriverJob, data: StagePageData): string {
@@ -168,7 +168,7 @@ export function stagePage(j: DriverJob, data: StagePageData): string {
   let metrics: string;
   if (summary === undefined) metrics = `<p id="no-summary">${escapeHtml('No task of this stage attempt has succeeded yet: the summary is over successful tasks.')}</p>`;
   else {
-    const rows: Cell[][] = [['Duration', ...summary.duration.map((v) => ms(v))]];
+    const rows: Cell[][] = [['Duration', ...summary.duration.map((v) => ms(v))], ['Result Size', ...summary.resultSize.map(bytes)]];
     if (s.shuffleReadBytes > 0) rows.push(['Shuffle Read Size', ...summary.shuffleReadMetrics.readBytes.map(bytes)]);
     if (s.shuffleWriteBytes > 0) rows.push(['Shuffle Write Size', ...summary.shuffleWriteMetrics.writeBytes.map(bytes)]);
     metrics = table(['Metric', ...QUANTILE_NAMES], rows, ' id="summary-metrics" class="quantiles"');

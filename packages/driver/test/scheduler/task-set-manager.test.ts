@@ -790,7 +790,7 @@ describe('TaskSetManager', () => {
   });
 
   describe('task ends (onTaskEnd) and progress', () => {
-    test('every attempt that ends is reported once, with its reason, duration and shuffle bytes; progress counts (completed + running) / tasks', async () => {
+    test('every attempt that ends is reported once, with its reason, duration, shuffle bytes and result size (a map task: its map status); progress counts (completed + running) / tasks', async () => {
       const clock = new ManualClock(1000);
       const stage = new FakeStage();
       const tsm = new TaskSetManager(stage, [0, 1, 2, 3, 4], taskSetOptions({ taskTimeoutMs: 5000 }), clock, (workerId, taskId) => stage.kills.push({ workerId, taskId }));
@@ -805,7 +805,7 @@ describe('TaskSetManager', () => {
       tsm.tick(Infinity);
       const byTask = new Map(stage.ends.map((e) => [e.taskId, e]));
       assert.equal(stage.ends.length, 4, 'one report per ended attempt');
-      assert.deepEqual({ ...byTask.get(t[0].taskId) }, { taskId: t[0].taskId, partition: t[0].partition, attempt: 0, workerId: 'w1', reason: 'success', durationMs: 40, speculative: false, taskLocality: 'PROCESS_LOCAL', shuffleWriteBytes: 3, shuffleReadBytes: 11 });
+      assert.deepEqual({ ...byTask.get(t[0].taskId) }, { taskId: t[0].taskId, partition: t[0].partition, attempt: 0, workerId: 'w1', reason: 'success', durationMs: 40, speculative: false, taskLocality: 'PROCESS_LOCAL', shuffleWriteBytes: 3, shuffleReadBytes: 11, resultSize: encodeMapStatus([1, 2]).byteLength });
       assert.equal(byTask.get(t[1].taskId)?.reason, 'error');
       assert.equal(byTask.get(t[1].taskId)?.shuffleReadBytes, 0, 'a failed attempt reads nothing into the metrics');
       assert.equal(byTask.get(t[2].taskId)?.reason, 'worker_lost');
