@@ -2332,7 +2332,7 @@ const MUTATIONS = [
     file: 'packages/core/src/dstream/state-handle.ts',
     search: '    this.present = false;\n    this.value = undefined;\n    this.removed = true;',
     replace: '    this.removed = true;',
-    tests: [{ file: 'packages/cli/dist/test/streaming-faults.test.js', pattern: 'kill -9 of a worker during a stateful job' }],
+    tests: [{ file: 'packages/cli/dist/test/streaming-faults.test.js', pattern: 'kill -9 of a worker during a stateful job' }, 'packages/cli/dist/test/dstream-fuzz.test.js'],
   },
   {
     id: 'mapwithstate-default-checkpoint-10s',
@@ -11868,7 +11868,7 @@ const MUTATIONS = [
     file: "packages/core/src/scheduler/partition-computer.ts",
     search: "    if (mode === 'right' || mode === 'full') for (const w of ws) emit([k, [undefined, w]]);",
     replace: "    if (mode === 'right') for (const w of ws) emit([k, [undefined, w]]);",
-    tests: ['packages/cli/dist/test/rdd-fuzz.test.js'],
+    tests: ['packages/cli/dist/test/rdd-fuzz.test.js', 'packages/cli/dist/test/dstream-fuzz.test.js'],
   },
   {
     id: 'kafka-prefer-fixed-ignored',
@@ -12646,6 +12646,30 @@ const MUTATIONS = [
     replace: "    const rows: Cell[][] = [['Duration', ...summary.duration.map((v) => ms(v))]];\n",
     tests: ['packages/cli/dist/test/ui-tabs-browser.test.js'],
   },
+  {
+    id: "dstream-fuzz-update-state-undefined-keeps-key",
+    what: "updateStateByKey keeps a key's old state when its function returns undefined, where Spark's StateDStream drops the key (None)",
+    file: "packages/core/src/scheduler/partition-computer.ts",
+    search: "          if (s !== undefined) emit([k, s]);",
+    replace: "          if (s !== undefined) emit([k, s]);\n          else if (prev.length > 0) emit([k, prev[0]]);",
+    tests: ['packages/cli/dist/test/dstream-fuzz.test.js'],
+  },
+  {
+    id: "dstream-fuzz-transform-with-same-rdd-twice",
+    what: "transformWith hands its function this stream's RDD in both places, where Spark's gives the other stream's RDD second",
+    file: "packages/core/src/dstream/dstream.ts",
+    search: "(rdds, time) => f(rdds[0] as RDD<T>, rdds[1] as RDD<U>, time), op, params, kind);",
+    replace: "(rdds, time) => f(rdds[0] as RDD<T>, rdds[0] as RDD<U>, time), op, params, kind);",
+    tests: ['packages/cli/dist/test/dstream-fuzz.test.js'],
+  },
+  {
+    id: "dstream-fuzz-count-by-value-and-window-keeps-zeros",
+    what: "countByValueAndWindow keeps values whose count in the window came back to 0, where Spark's filters them out (_._2 > 0)",
+    file: "packages/core/src/dstream/dstream.ts",
+    search: "      filterFunc: positiveCount as (kv: [T, number]) => boolean,\n",
+    replace: "",
+    tests: ['packages/cli/dist/test/dstream-fuzz.test.js'],
+  }
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

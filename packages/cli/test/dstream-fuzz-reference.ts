@@ -7,8 +7,14 @@
  * value (0 when no value of it is in the window) unless its filter drops it
  * (ReducedWindowedDStream's cogroup of the previous window with the leaving and entering
  * batches); countByWindow and reduceByWindow with an inverse are such a window on one key, so
- * they give nothing until their parent's first element and 0 after; updateStateByKey carries
- * every key on. Times here are in batches.
+ * they give nothing until their parent's first element and 0 after; countByValueAndWindow is
+ * such a window with a filter of positive counts, so the counts of the window's values;
+ * updateStateByKey calls its function for every key it has or the batch has (values [] for an
+ * idle key) and drops a key it returns undefined for; mapWithState calls its function only for
+ * the batch's keys and the keys idle longer than its timeout (which then go), and its snapshots
+ * are the keys not removed; outer joins give a missing side
+ * as undefined; subtract keeps duplicates of what the other lacks, intersection gives each
+ * common element once. Times here are in batches.
  */
 import assert from 'node:assert/strict';
 import { BATCH_MS, sfns, type StreamNode, type StreamProgram, type StreamPrograms } from './fixtures/dstream-fuzz-ops.js';
@@ -33,6 +39,10 @@ export function evaluateStreams(nodes: readonly StreamNode[], batches: number): 
     const src = 'src' in node ? out[node.src] : undefined;
     const slide = node.op === 'input' ? 1 : 's' in node ? node.s : src!.slide;
     const at = new Map<number, unknown[]>();
+    /** mapWithState's state, carried from batch to batch. */
+    const mapState = new Map<number, number>();
+    /** The batch at which each key of mapState last had a value. */
+    const mapUpdated = new Map<number, number>();
     /** The parent's RDDs of the times in (t - w, t]. */
     const window = (t: number, w: number): unknown[] => {
       const xs: unknown[] = [];
@@ -86,6 +96,9 @@ export function evaluateStreams(nodes: readonly StreamNode[], batches: number): 
           }
           break;
         }
+        case 'countByValueAndWindow':
+          at.set(t, [...sumByKey((window(t, node.w) as number[]).map((x): Pair => [x, 1]))]);
+          break;
         case 'countByWindow':
           at.set(t, upTo(t).length === 0 ? [] : [window(t, node.w).length]);
           break;
@@ -98,8 +111,58 @@ export function evaluateStreams(nodes: readonly StreamNode[], batches: number): 
         }
         case 'updateStateByKey': {
           const state = new Map((t - slide >= 1 ? at.get(t - slide)! : []) as Pair[]);
-          for (const [k, v] of sumByKey(P())) state.set(k, (state.get(k) ?? 0) + v);
+          const div = node.d;
+          if (div === undefined) for (const [k, v] of sumByKey(P())) state.set(k, (state.get(k) ?? 0) + v);
+          else {
+            const values = new Map<number, number[]>();
+            for (const [k, v] of P()) values.set(k, [...(values.get(k) ?? []), v]);
+            for (const k of new Set([...state.keys(), ...values.keys()])) {
+              const next = sfns.updateRemoving(values.get(k) ?? [], state.get(k), div);
+              if (next === undefined) state.delete(k);
+              else state.set(k, next);
+            }
+          }
           at.set(t, [...state]);
+          break;
+        }
+        case 'mapWithState': {
+          const mapped: Pair[] = [];
+          const values = sumByKey(P());
+          for (const [k, v] of values) {
+            const { s, remove } = sfns.mapState(mapState.get(k), v, node.d);
+            if (remove) mapState.delete(k);
+            else mapState.set(k, s);
+            mapUpdated.set(k, t);
+            mapped.push([k, s]);
+          }
+          // A key with no value whose last update is more than the timeout ago gets a last call and goes, at every batch as
+          // Sluice's StateSpec.timeout says; Spark's MapWithStateRDD removes them only at a full scan (a batch whose state RDD
+          // is checkpointed, every 10 batches by default), so a Spark job sees them go later.
+          const timeout = node.timeout;
+          if (timeout !== undefined)
+            for (const [k, s] of [...mapState])
+              if (!values.has(k) && t - mapUpdated.get(k)! > timeout) {
+                mapped.push([k, -s]);
+                mapState.delete(k);
+              }
+          at.set(t, node.snapshots ? [...mapState] : mapped);
+          break;
+        }
+        case 'repartition':
+        case 'glom':
+          at.set(t, parent());
+          break;
+        case 'transformWith': {
+          const other = out[node.other].at.get(t)! as number[];
+          if (node.kind === 'subtract') at.set(t, N().filter((x) => !other.includes(x)));
+          else at.set(t, [...new Set(N().filter((x) => other.includes(x)))]);
+          break;
+        }
+        case 'cogroup': {
+          const right = out[node.other].at.get(t)! as Pair[];
+          const keys = new Set([...P(), ...right].map(([k]) => k));
+          const of = (xs: Pair[], k: number): number[] => xs.filter(([k2]) => k2 === k).map(([, v]) => v);
+          at.set(t, [...keys].map((k): Pair => [k, sfns.cogrouped(of(P(), k), of(right, k))]));
           break;
         }
         case 'distinct': {
@@ -115,6 +178,11 @@ export function evaluateStreams(nodes: readonly StreamNode[], batches: number): 
           const right = out[node.other].at.get(t)! as Pair[];
           const joined: Pair[] = [];
           for (const [k, v] of P()) for (const [k2, w] of right) if (k === k2) joined.push([k, sfns.joined(v, w)]);
+          const leftKeys = new Set(P().map(([k]) => k));
+          const rightKeys = new Set(right.map(([k]) => k));
+          // A missing side is undefined, made 0 by the program's mapValues.
+          if (node.kind === 'left' || node.kind === 'full') for (const [k, v] of P()) if (!rightKeys.has(k)) joined.push([k, sfns.joined(v, 0)]);
+          if (node.kind === 'right' || node.kind === 'full') for (const [k, w] of right) if (!leftKeys.has(k)) joined.push([k, sfns.joined(0, w)]);
           at.set(t, joined);
           break;
         }
@@ -126,7 +194,8 @@ export function evaluateStreams(nodes: readonly StreamNode[], batches: number): 
 }
 
 /** A program of a few streams, from `rand` (uniform in [0, 1)). */
-export function generateStreams(rand: () => number, batches: number): StreamProgram {
+export function generateStreams(rand: () => number, batches: number, options: { exclude?: readonly StreamNode['op'][] } = {}): StreamProgram {
+  const allowed = (ops: string[]): string[] => ops.filter((op) => !options.exclude?.includes(op as StreamNode['op']));
   const int = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo)); // [lo, hi)
   const chance = (p: number): boolean => rand() < p;
   const nodes: StreamNode[] = [];
@@ -157,13 +226,34 @@ export function generateStreams(rand: () => number, batches: number): StreamProg
     const w = ps * int(1, 4);
     return inverse && w < s ? { w: s, s } : { w, s };
   };
+  /**
+   * The other stream of a union, join, cogroup or transformWith, of the same kind and slide as
+   * `slide`: one made already, a new input (windowed to that slide), or a window with that slide
+   * over one made already (so windows of different lengths, over streams of different slides, meet).
+   */
+  const otherOf = (pairs: boolean, slide: number): number => {
+    const r = rand();
+    if (r < 0.3) {
+      const srcs = kinds.flatMap((k, i) => (k.pairs === pairs && slide % k.slide === 0 ? [i] : []));
+      const src = srcs[int(0, srcs.length)];
+      return add({ op: 'window', src, w: kinds[src].slide * int(1, 5), s: slide }, pairs, slide);
+    }
+    if (r < 0.65) {
+      // A new input (its keys not all this stream's), windowed to this slide when it is longer than a batch.
+      const i = input();
+      const fresh = pairs ? add({ op: 'pair', src: i, m: int(1, 8) }, true, 1) : i;
+      return slide === 1 ? fresh : add({ op: 'window', src: fresh, w: int(1, 2 * slide + 1), s: slide }, pairs, slide);
+    }
+    const same = kinds.flatMap((k, i) => (k.pairs === pairs && k.slide === slide ? [i] : []));
+    return same[int(0, same.length)];
+  };
   let cur = input();
   const outputs: number[] = [];
-  const steps = int(2, 7);
+  const steps = int(3, 9);
   for (let step = 0; step < steps; step++) {
     const { pairs, slide } = kinds[cur];
     if (!pairs) {
-      const ops = ['map', 'filter', 'flatMap', 'pair', 'pair', 'countByValue', 'count', 'window', 'countByWindow', 'reduceByWindow', 'distinct', 'union'];
+      const ops = allowed(['map', 'filter', 'flatMap', 'pair', 'pair', 'countByValue', 'count', 'window', 'countByWindow', 'reduceByWindow', 'distinct', 'union', 'countByValueAndWindow', 'repartition', 'glom', 'transformWith']);
       const op = ops[int(0, ops.length)];
       switch (op) {
         case 'map':
@@ -175,8 +265,23 @@ export function generateStreams(rand: () => number, batches: number): StreamProg
         case 'flatMap':
         case 'count':
         case 'distinct':
+        case 'glom':
           cur = add({ op, src: cur }, false, slide);
           break;
+        case 'repartition':
+          cur = add({ op, src: cur, n: int(1, 5) }, false, slide);
+          break;
+        case 'countByValueAndWindow': {
+          const ws = windowOf(cur, true);
+          if (!ws) break;
+          cur = add({ op, src: cur, ...ws, n: chance(0.5) ? undefined : int(1, 5) }, true, ws.s);
+          break;
+        }
+        case 'transformWith': {
+          const other = otherOf(false, slide);
+          cur = add({ op, src: cur, other, kind: chance(0.5) ? 'subtract' : 'intersection', via: chance(0.5) ? 'transformWith' : 'ssc' }, false, slide);
+          break;
+        }
         case 'pair':
           cur = add({ op, src: cur, m: int(1, 8) }, true, slide);
           break;
@@ -194,15 +299,12 @@ export function generateStreams(rand: () => number, batches: number): StreamProg
           else cur = add({ op, src: cur, ...ws, inverse }, false, ws.s);
           break;
         }
-        case 'union': {
-          const same = kinds.flatMap((k, i) => (!k.pairs && k.slide === slide ? [i] : []));
-          const other = chance(0.5) || slide !== 1 ? same[int(0, same.length)] : input();
-          cur = add({ op, src: cur, other }, false, slide);
+        case 'union':
+          cur = add({ op, src: cur, other: otherOf(false, slide) }, false, slide);
           break;
-        }
       }
     } else {
-      const ops = ['mapValues', 'reduceByKey', 'window', 'reduceByKeyAndWindow', 'reduceByKeyAndWindow', 'updateStateByKey', 'distinct', 'union', 'join', 'countByWindow'];
+      const ops = allowed(['mapValues', 'reduceByKey', 'window', 'reduceByKeyAndWindow', 'reduceByKeyAndWindow', 'updateStateByKey', 'distinct', 'union', 'join', 'join', 'countByWindow', 'mapWithState', 'repartition', 'glom', 'cogroup']);
       const op = ops[int(0, ops.length)];
       switch (op) {
         case 'mapValues':
@@ -211,9 +313,18 @@ export function generateStreams(rand: () => number, batches: number): StreamProg
         case 'reduceByKey':
           cur = add({ op, src: cur, n: chance(0.5) ? undefined : int(1, 5) }, true, slide);
           break;
-        case 'updateStateByKey':
         case 'distinct':
+        case 'glom':
           cur = add({ op, src: cur }, true, slide);
+          break;
+        case 'updateStateByKey':
+          cur = add(chance(0.5) ? { op, src: cur } : { op, src: cur, d: int(2, 6) }, true, slide);
+          break;
+        case 'mapWithState':
+          cur = add({ op, src: cur, d: int(2, 9), snapshots: chance(0.5), ...(chance(0.5) && { timeout: slide * int(1, 4) }) }, true, slide);
+          break;
+        case 'repartition':
+          cur = add({ op, src: cur, n: int(1, 5) }, true, slide);
           break;
         case 'window':
         case 'countByWindow': {
@@ -223,18 +334,20 @@ export function generateStreams(rand: () => number, batches: number): StreamProg
           break;
         }
         case 'reduceByKeyAndWindow': {
-          const mode = (['plain', 'inverse', 'inverseFiltered'] as const)[int(0, 3)];
+          const mode = (['plain', 'inverse', 'inverseFiltered', 'optionsFiltered'] as const)[int(0, 4)];
           const ws = windowOf(cur, mode !== 'plain');
           if (!ws) break;
           cur = add({ op, src: cur, ...ws, mode, n: chance(0.5) ? undefined : int(1, 5) }, true, ws.s);
           break;
         }
         case 'union':
+        case 'cogroup':
+          cur = add({ op, src: cur, other: otherOf(true, slide) }, true, slide);
+          break;
         case 'join': {
-          const same = kinds.flatMap((k, i) => (k.pairs && k.slide === slide ? [i] : []));
-          let other = same[int(0, same.length)];
-          if (chance(0.4) && slide === 1) other = add({ op: 'pair', src: input(), m: int(1, 8) }, true, 1);
-          cur = add({ op, src: cur, other }, true, slide);
+          const other = otherOf(true, slide);
+          const kind = ([undefined, 'left', 'right', 'full'] as const)[int(0, 4)];
+          cur = add(kind === undefined ? { op, src: cur, other } : { op, src: cur, other, kind }, true, slide);
           break;
         }
       }

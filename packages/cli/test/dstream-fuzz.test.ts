@@ -1,8 +1,12 @@
 // Randomized DStream programs in one StreamingContext on a manual clock, on a cluster of 2 worker
-// processes: chains of up to 6 operators over queue streams (map/filter/flatMap, pairs,
+// processes: chains of up to 8 operators over queue streams (map/filter/flatMap, pairs,
 // reduceByKey, countByValue, count, window, reduceByKeyAndWindow without and with an inverse,
-// with and without a filter, countByWindow, reduceByWindow with and without an inverse,
-// updateStateByKey, transform, union, join; windows of windows), each output's every batch
+// with and without a filter, positional and with options, countByValueAndWindow, countByWindow,
+// reduceByWindow with and without an inverse, updateStateByKey with and without removing keys,
+// mapWithState removing keys, timing them out and its snapshots, transform, transformWith and ssc.transform of
+// two streams, union, join/leftOuterJoin/rightOuterJoin/fullOuterJoin, cogroup, repartition,
+// glom; windows of windows, and windows of other lengths and parents as the other stream of a
+// union, join, cogroup or transform), each output's every batch
 // checked against the same program run on plain arrays here with Spark Streaming's rules
 // (dstream-fuzz-reference.ts): the times each stream has an RDD at, and what it holds. The
 // operator-by-operator checks are dstream-operators.test.ts; this one finds what only their
@@ -17,7 +21,7 @@ import type { StreamPrograms } from './fixtures/dstream-fuzz-ops.js';
 import { fixture, mulberry32, withCluster } from './harness.js';
 import { compareStreams, generateStreams } from './dstream-fuzz-reference.js';
 
-const SEED = Number(process.env.SLUICE_FUZZ_SEED ?? 20261206);
+const SEED = Number(process.env.SLUICE_FUZZ_SEED ?? 20261210);
 const PROGRAMS = Number(process.env.SLUICE_FUZZ_PROGRAMS ?? 24);
 const BATCHES = 12;
 
@@ -63,13 +67,23 @@ test(`${PROGRAMS} random DStream programs (seed ${SEED}, ${BATCHES} batches) giv
 test('the programs cover what they are meant to (so a generator change cannot make them trivial)', () => {
   const nodes = input.programs.flatMap((p) => p.nodes);
   const ops = new Set(nodes.map((n) => n.op));
-  for (const op of ['window', 'reduceByKeyAndWindow', 'countByWindow', 'reduceByWindow', 'updateStateByKey', 'union', 'join', 'count', 'countByValue']) {
-    assert.ok(ops.has(op as never), `some program uses ${op}`);
-  }
-  const modes = new Set(nodes.flatMap((n) => (n.op === 'reduceByKeyAndWindow' ? [n.mode] : [])));
-  assert.deepEqual([...modes].sort(), ['inverse', 'inverseFiltered', 'plain'], 'every reduceByKeyAndWindow mode');
+  const every = ['window', 'reduceByKeyAndWindow', 'countByValueAndWindow', 'countByWindow', 'reduceByWindow', 'updateStateByKey', 'mapWithState', 'union', 'join', 'cogroup', 'transformWith', 'repartition', 'glom', 'count', 'countByValue'] as const;
+  for (const op of every) assert.ok(ops.has(op), `some program uses ${op}`);
   assert.ok(
     nodes.some((n) => 's' in n && n.s > 1),
     'some window slides more than one batch',
   );
+  assert.ok(
+    input.programs.some((p) => p.nodes.some((u) => (u.op === 'union' || u.op === 'join' || u.op === 'cogroup' || u.op === 'transformWith') && p.nodes[u.other].op === 'window')),
+    'some union, join, cogroup or transformWith takes a window as its other stream',
+  );
+  // Each operator's forms: over more programs from the same generator (this run's 24 hold most, not always all).
+  const more = mulberry32(SEED + 1);
+  const many = Array.from({ length: 200 }, () => generateStreams(more, BATCHES)).flatMap((p) => p.nodes);
+  const forms = (pick: (n: (typeof many)[number]) => string | undefined): string[] => [...new Set(many.flatMap((n) => pick(n) ?? []))].sort();
+  assert.deepEqual(forms((n) => (n.op === 'reduceByKeyAndWindow' ? n.mode : undefined)), ['inverse', 'inverseFiltered', 'optionsFiltered', 'plain'], 'every reduceByKeyAndWindow form');
+  assert.deepEqual(forms((n) => (n.op === 'join' ? (n.kind ?? 'inner') : undefined)), ['full', 'inner', 'left', 'right'], 'every join');
+  assert.deepEqual(forms((n) => (n.op === 'transformWith' ? `${n.via} ${n.kind}` : undefined)), ['ssc intersection', 'ssc subtract', 'transformWith intersection', 'transformWith subtract'], 'every two-stream transform');
+  assert.deepEqual(forms((n) => (n.op === 'updateStateByKey' ? String(n.d !== undefined) : undefined)), ['false', 'true'], 'updateStateByKey with and without removal');
+  assert.deepEqual(forms((n) => (n.op === 'mapWithState' ? `${n.snapshots} ${n.timeout !== undefined}` : undefined)), ['false false', 'false true', 'true false', 'true true'], 'mapWithState mapped and its snapshots, with a timeout and without');
 });
