@@ -12669,7 +12669,15 @@ const MUTATIONS = [
     search: "      filterFunc: positiveCount as (kv: [T, number]) => boolean,\n",
     replace: "",
     tests: ['packages/cli/dist/test/dstream-fuzz.test.js'],
-  }
+  },
+  {
+    id: 'local-dir-not-writable-unexplained',
+    what: "a worker's --local-dir refusing a spill for want of permission says 'Free disk space or set --local-dir to a larger disk': not the user the worker runs as nor how to make it writable",
+    file: 'packages/worker/src/storage/block-manager.ts',
+    search: '        : isNotWritable(err)\n',
+    replace: '        : false\n',
+    tests: ['packages/cli/dist/test/local-dir-read-only.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -121,7 +121,7 @@ export function isNotWritable(err: unknown): boolean {
  * one that made the directory, or a directory made read-only under a running job), or a file
  * system mounted read-only.
  */
-export function notWritableFix(dir: string, err: unknown): string {
+export function notWritableFix(dir: string, err: unknown, elsewhere = 'point the checkpoint directory elsewhere'): string {
   let user = '';
   try {
     user = os.userInfo().username;
@@ -131,9 +131,9 @@ export function notWritableFix(dir: string, err: unknown): string {
   const uid = process.getuid?.();
   const who = uid === undefined ? 'this process' : `user ${user || uid} (uid ${uid}), as which this process runs`;
   for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
-    if ((e as { code?: unknown }).code === 'EROFS') return `'${dir}' is on a file system mounted read-only: mount it read-write, or point the checkpoint directory elsewhere`;
+    if ((e as { code?: unknown }).code === 'EROFS') return `'${dir}' is on a file system mounted read-only: mount it read-write, or ${elsewhere}`;
   }
-  return `'${dir}' is not writable by ${who}: make it writable by that user (chown ${user || uid || 'USER'} '${dir}', or chmod u+w), or point the checkpoint directory elsewhere`;
+  return `'${dir}' is not writable by ${who}: make it writable by that user (chown ${user || uid || 'USER'} '${dir}', or chmod u+w), or ${elsewhere}`;
 }
 
 /**

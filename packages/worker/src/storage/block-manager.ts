@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { DiskFullError, isDiskFull, isTooManyOpenFiles, SluiceError, tooManyOpenFilesFix, type StorageLevel } from '@sluice/core/internal';
+import { DiskFullError, isDiskFull, isNotWritable, isTooManyOpenFiles, notWritableFix, SluiceError, tooManyOpenFilesFix, type StorageLevel } from '@sluice/core/internal';
 import { BlockBufferPool } from './block-buffer-pool.js';
 
 /** What a worker's store holds: blocks by kind and bytes in memory and on disk. */
@@ -322,7 +322,11 @@ export class BlockManager {
       if (isDiskFull(err)) {
         throw new DiskFullError({ path: this.dir, what: describeBlock(blockId), where: `worker ${process.pid}'s local directory`, fix: 'start the worker with --local-dir on a larger disk', cause: err });
       }
-      const fix = isTooManyOpenFiles(err) ? tooManyOpenFilesFix('This worker process') : 'Free disk space or set --local-dir to a larger disk';
+      const fix = isTooManyOpenFiles(err)
+        ? tooManyOpenFilesFix('This worker process')
+        : isNotWritable(err)
+          ? notWritableFix(this.dir, err, 'start the worker with --local-dir elsewhere')
+          : 'Free disk space or set --local-dir to a larger disk';
       throw new SluiceError('SLUICE_IO', `cannot spill block ${blockId} to '${this.dir}': ${(err as Error).message}. ${fix}.`, {
         cause: err,
       });
