@@ -11,28 +11,19 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { NOBODY, cannotRunAsNobody, nobodysDirs } from './as-nobody.js';
 import { CLI_BIN, REPO_DIR, fixture, pollUntil, within } from './harness.js';
 
-// nobody, allowed to read (never to write) any file, so that it can run a checkout it could not
-// otherwise reach (a CI clone or the mutants' copies under a 0700 temporary directory).
-const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=+dac_read_search', '--ambient-caps=+dac_read_search'];
 const BATCH_MS = 300;
-const cannot =
-  process.platform !== 'linux' || process.getuid?.() !== 0
-    ? 'needs root, to run sluice as nobody'
-    : spawnSync('setpriv', [...NOBODY, 'head', '-c', '1', CLI_BIN]).status !== 0
-      ? 'needs setpriv (util-linux) with --ambient-caps'
-      : false;
+const cannot = cannotRunAsNobody('sluice');
 
 test('a checkpoint directory made read-only mid-stream: warnings naming it, the user and the fix; the stream goes on; once writable, checkpoints again and a driver killed then recovers with every line once', { timeout: 240_000, skip: cannot }, async () => {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-ckpt-ro-'));
-  fs.chmodSync(root, 0o755);
-  const [ckpt, input, out, control] = ['ckpt', 'in', 'out', 'control'].map((d) => path.join(root, d));
-  for (const d of [ckpt, input, out, control]) fs.mkdirSync(d);
-  spawnSync('chown', ['-R', '65534:65534', root]);
+  const {
+    root,
+    dirs: [ckpt, input, out, control],
+  } = nobodysDirs('sluice-ckpt-ro-', ['ckpt', 'in', 'out', 'control']);
   const metadata = path.join(ckpt, 'metadata');
   let child: ChildProcess | undefined;
   let stderr = '';

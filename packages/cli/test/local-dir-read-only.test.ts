@@ -6,30 +6,23 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { NOBODY, cannotRunAsNobody, nobodysDirs } from './as-nobody.js';
 import { CLI_BIN, fixture, pollUntil, within } from './harness.js';
 import { randomSecret, startDriverProcess, startWorkerProcess } from './sluice-processes.js';
 
-const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=+dac_read_search', '--ambient-caps=+dac_read_search'];
-const cannot =
-  process.platform !== 'linux' || process.getuid?.() !== 0
-    ? 'needs root, to run a worker as nobody'
-    : spawnSync('setpriv', [...NOBODY, 'head', '-c', '1', CLI_BIN]).status !== 0
-      ? 'needs setpriv (util-linux) with --ambient-caps'
-      : false;
+const cannot = cannotRunAsNobody('a worker');
 const ROUNDS = 4;
 const N = 1_000_000;
 const KEYS = 200_000;
 
 test("a non-root worker's --local-dir made read-only while its shuffles spill: the refusal names it, the user and the fix; the job finishes on the other worker, every round exact", { timeout: 240_000, skip: cannot }, async () => {
   const secret = randomSecret();
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-local-ro-'));
-  fs.chmodSync(root, 0o755);
-  const local = path.join(root, 'local');
-  fs.mkdirSync(local);
-  spawnSync('chown', ['-R', '65534:65534', root]);
+  const {
+    root,
+    dirs: [local],
+  } = nobodysDirs('sluice-local-ro-', ['local']);
   const driver = await startDriverProcess(secret);
   let other: Awaited<ReturnType<typeof startWorkerProcess>> | undefined;
   let sick: ChildProcess | undefined;

@@ -9,26 +9,19 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { NOBODY, cannotRunAsNobody, nobodysDirs } from './as-nobody.js';
 import { CLI_BIN, REPO_DIR, fixture, pollUntil, within } from './harness.js';
 
-const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=+dac_read_search', '--ambient-caps=+dac_read_search'];
 const BATCH_MS = 300;
-const cannot =
-  process.platform !== 'linux' || process.getuid?.() !== 0
-    ? 'needs root, to run sluice as nobody'
-    : spawnSync('setpriv', [...NOBODY, 'head', '-c', '1', CLI_BIN]).status !== 0
-      ? 'needs setpriv (util-linux) with --ambient-caps'
-      : false;
+const cannot = cannotRunAsNobody('sluice');
 
 test("a receiver's write-ahead log directory made read-only mid-stream: store() refused naming it, the user and the fix; the stream goes on; once writable, every line once", { timeout: 240_000, skip: cannot }, async () => {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-wal-ro-'));
-  fs.chmodSync(root, 0o755);
-  const [ckpt, input, out, control] = ['ckpt', 'in', 'out', 'control'].map((d) => path.join(root, d));
-  for (const d of [ckpt, input, out, control]) fs.mkdirSync(d);
-  spawnSync('chown', ['-R', '65534:65534', root]);
+  const {
+    root,
+    dirs: [ckpt, input, out, control],
+  } = nobodysDirs('sluice-wal-ro-', ['ckpt', 'in', 'out', 'control']);
   const logs = path.join(ckpt, 'receivedData');
   let child: ChildProcess | undefined;
   let stderr = '';
@@ -60,8 +53,23 @@ test("a receiver's write-ahead log directory made read-only mid-stream: store() 
 
     fs.chmodSync(wal, 0o555);
     assert.notEqual(spawnSync('setpriv', [...NOBODY, 'touch', path.join(wal, 'probe')]).status, 0, 'nobody cannot write the log directory');
-    for (const i of [2, 3]) feed(i);
-    await pollUntil(() => (refusals().length > 0 ? true : alive()), 60_000, 'a store() refused').catch((err: Error) => assert.fail(`${err.message}; input ${fs.readdirSync(input).join(' ')}; log ${fs.readdirSync(wal).join(' ')}\n${stderr.slice(-3000)}`));
+    // A file every 500 ms until a store is refused: appends within the open log segment's rolling
+    // interval (300 ms) still go to it (its descriptor open before the chmod); a later one opens a new segment.
+    let next = 2;
+    let feedAt = 0;
+    await pollUntil(
+      () => {
+        if (refusals().length > 0) return true;
+        if (Date.now() >= feedAt) {
+          feed(next++);
+          feedAt = Date.now() + 500;
+        }
+        return alive();
+      },
+      60_000,
+      'a store() refused',
+      100,
+    ).catch((err: Error) => assert.fail(`${err.message}; input ${fs.readdirSync(input).join(' ')}; log ${fs.readdirSync(wal).join(' ')}\n${stderr.slice(-3000)}`));
     const refused = fs.readFileSync(path.join(control, refusals()[0]!), 'utf8');
     assert.ok(refused.includes(`to the write-ahead log in '${wal}': EACCES`), refused);
     assert.ok(
@@ -71,8 +79,8 @@ test("a receiver's write-ahead log directory made read-only mid-stream: store() 
     assert.equal(child.exitCode, null, 'the stream goes on');
 
     fs.chmodSync(wal, 0o755);
-    feed(4);
-    await outputHas(fed, 'lines 2-4 in the output once the log directory is writable again');
+    feed(next);
+    await outputHas(fed, `lines 2-${next} in the output once the log directory is writable again`);
     fs.writeFileSync(path.join(control, 'stop'), '');
     const code = await within(new Promise((r) => (child!.exitCode !== null ? r(child!.exitCode) : child!.once('exit', r))), 90_000, 'sluice run to stop');
     assert.equal(code, 0, stderr.slice(-3000));
