@@ -61,9 +61,20 @@ test('state checkpoints refused mid-stream: an old one not deletable is a warnin
   const fixFor = (dir: string): string => `'${dir}' is not writable by user nobody (uid 65534), as which this process runs: make it writable by that user (chown nobody '${dir}', or chmod u+w), or point the checkpoint directory elsewhere`;
   try {
     child = start();
-    await pollUntil(() => (stateCheckpoints().length > 0 ? true : undefined), 90_000, 'a first state checkpoint');
+    // A first state checkpoint written whole: its batch's output is written once the batch's action ended, the
+    // checkpoint's parts included (its directory appears before its tasks write them: made read-only then, they fail).
+    const first = await pollUntil(
+      () => {
+        const name = stateCheckpoints()[0];
+        if (name === undefined) return undefined;
+        const t = Number(name.split('-')[2]);
+        return fs.readdirSync(out).some((f) => Number(/^state-(\d+)\.json$/.exec(f)?.[1] ?? -1) >= t) ? name : undefined;
+      },
+      90_000,
+      'a first state checkpoint written whole',
+    );
     // An old state checkpoint whose parts cannot be deleted.
-    const old = path.join(stateDir, stateCheckpoints()[0]!);
+    const old = path.join(stateDir, first);
     fs.chmodSync(old, 0o555);
     assert.notEqual(spawnSync('setpriv', [...NOBODY, 'rm', '-f', path.join(old, 'part-0')]).status, 0, 'nobody cannot delete its parts');
     for (const i of [1, 2, 3]) feed(i);
