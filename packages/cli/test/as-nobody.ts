@@ -1,11 +1,11 @@
 // Running sluice as the user nobody, for the tests of directories a process may not write
 // (checkpoint-read-only, state-read-only, wal-read-only, local-dir-read-only): as root, a
 // directory made read-only is still written.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CLI_BIN } from './harness.js';
+import { CLI_BIN, REPO_DIR, fixture } from './harness.js';
 
 /**
  * setpriv's arguments for nobody, allowed to read (never to write) any file, so that it can run a
@@ -28,4 +28,28 @@ export function nobodysDirs(prefix: string, names: readonly string[]): { readonl
   for (const d of dirs) fs.mkdirSync(d);
   spawnSync('chown', ['-R', '65534:65534', root]);
   return { root, dirs };
+}
+
+/**
+ * `sluice run --workers 1` of the fixture `fixtureFile` as nobody, from the repository, with HOME at
+ * `home` and `args` after the fixture: stdout ignored, each piece of stderr handed to `onStderr`,
+ * in a process group of its own (`process.kill(-child.pid)` stops its cluster).
+ */
+export function runSluiceAsNobody(fixtureFile: string, args: readonly string[], home: string, onStderr: (text: string) => void): ChildProcess {
+  const child = spawn('setpriv', [...NOBODY, process.execPath, CLI_BIN, 'run', '--workers', '1', fixture(fixtureFile), ...args], {
+    cwd: REPO_DIR,
+    env: { ...process.env, HOME: home },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+  });
+  child.stderr!.on('data', (d: Buffer) => onStderr(d.toString()));
+  return child;
+}
+
+/** Writes file `f<i>` of two lines (`l<i>-a`, `l<i>-b`) into `dir` whole (written aside, then renamed, as a file stream wants) and returns its lines. */
+export function dropLines(dir: string, i: number): string[] {
+  const lines = [`l${i}-a`, `l${i}-b`];
+  fs.writeFileSync(path.join(dir, `.f${i}`), lines.join('\n') + '\n');
+  fs.renameSync(path.join(dir, `.f${i}`), path.join(dir, `f${i}`));
+  return lines;
 }

@@ -10,12 +10,12 @@
 // the checkpoint's own directory, which the refused mkdir never made); writable again, the job run
 // again recovers from its checkpoint: every key counted exactly once. Needs root and setpriv.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { NOBODY, cannotRunAsNobody, nobodysDirs } from './as-nobody.js';
-import { CLI_BIN, REPO_DIR, fixture, pollUntil, within } from './harness.js';
+import { NOBODY, cannotRunAsNobody, dropLines, nobodysDirs, runSluiceAsNobody } from './as-nobody.js';
+import { pollUntil, within } from './harness.js';
 
 const BATCH_MS = 300;
 const cannot = cannotRunAsNobody('sluice');
@@ -30,23 +30,11 @@ test('state checkpoints refused mid-stream: an old one not deletable is a warnin
   let stderr = '';
   const start = (): ChildProcess => {
     stderr = '';
-    const c = spawn('setpriv', [...NOBODY, process.execPath, CLI_BIN, 'run', '--workers', '1', fixture('state-read-only.ts'), ckpt, input, out, control, String(BATCH_MS)], {
-      cwd: REPO_DIR,
-      env: { ...process.env, HOME: root },
-      stdio: ['ignore', 'ignore', 'pipe'],
-      detached: true,
-    });
-    c.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    return c;
+    return runSluiceAsNobody('state-read-only.ts', [ckpt, input, out, control, String(BATCH_MS)], root, (t) => (stderr += t));
   };
   const exited = (c: ChildProcess): Promise<number | null> => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code))));
   const fed: string[] = [];
-  const feed = (i: number): void => {
-    const lines = [`l${i}-a`, `l${i}-b`];
-    fs.writeFileSync(path.join(input, `.f${i}`), lines.join('\n') + '\n');
-    fs.renameSync(path.join(input, `.f${i}`), path.join(input, `f${i}`));
-    fed.push(...lines);
-  };
+  const feed = (i: number): void => void fed.push(...dropLines(input, i));
   // The state of the latest batch written.
   const latest = (): [string, number][] => {
     const files = fs.readdirSync(out).filter((f) => /^state-\d+\.json$/.test(f)).sort();

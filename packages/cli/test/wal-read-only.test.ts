@@ -7,12 +7,12 @@
 // source again, the stream goes on, and once the directory is writable every line fed is in
 // exactly one batch's output. Needs root and setpriv; skipped otherwise.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { NOBODY, cannotRunAsNobody, nobodysDirs } from './as-nobody.js';
-import { CLI_BIN, REPO_DIR, fixture, pollUntil, within } from './harness.js';
+import { NOBODY, cannotRunAsNobody, dropLines, nobodysDirs, runSluiceAsNobody } from './as-nobody.js';
+import { pollUntil, within } from './harness.js';
 
 const BATCH_MS = 300;
 const cannot = cannotRunAsNobody('sluice');
@@ -25,20 +25,9 @@ test("a receiver's write-ahead log directory made read-only mid-stream: store() 
   const logs = path.join(ckpt, 'receivedData');
   let child: ChildProcess | undefined;
   let stderr = '';
-  child = spawn('setpriv', [...NOBODY, process.execPath, CLI_BIN, 'run', '--workers', '1', fixture('wal-read-only.ts'), ckpt, input, out, control, String(BATCH_MS)], {
-    cwd: REPO_DIR,
-    env: { ...process.env, HOME: root },
-    stdio: ['ignore', 'ignore', 'pipe'],
-    detached: true,
-  });
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  child = runSluiceAsNobody('wal-read-only.ts', [ckpt, input, out, control, String(BATCH_MS)], root, (t) => (stderr += t));
   const fed: string[] = [];
-  const feed = (i: number): void => {
-    const lines = [`l${i}-a`, `l${i}-b`];
-    fs.writeFileSync(path.join(input, `.f${i}`), lines.join('\n') + '\n');
-    fs.renameSync(path.join(input, `.f${i}`), path.join(input, `f${i}`));
-    fed.push(...lines);
-  };
+  const feed = (i: number): void => void fed.push(...dropLines(input, i));
   const written = (): string[] => fs.readdirSync(out).filter((f) => f.endsWith('.json')).flatMap((f) => JSON.parse(fs.readFileSync(path.join(out, f), 'utf8')) as string[]);
   const alive = (): undefined => (child?.exitCode !== null ? assert.fail(`sluice run exited:\n${stderr.slice(-3000)}`) : undefined);
   const outputHas = (lines: readonly string[], what: string): Promise<true> => pollUntil(() => (lines.every((l) => written().includes(l)) ? true : alive()), 60_000, what);
