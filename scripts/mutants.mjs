@@ -3137,8 +3137,8 @@ const MUTATIONS = [
     id: 'stream-checkpoint-ignored',
     what: "a stateful stream's checkpoint interval is ignored (state never checkpointed)",
     file: 'packages/core/src/dstream/dstream.ts',
-    search: '% this.checkpointInterval === 0) {\n        rdd.checkpoint();',
-    replace: '% this.checkpointInterval === 0) {\n        void rdd;',
+    search: 'if (this.isCheckpointTime(time)) {\n        rdd.checkpoint();',
+    replace: 'if (this.isCheckpointTime(time)) {\n        void rdd;',
     tests: ['packages/cli/dist/test/checkpoint-readback.test.js'],
   },
   {
@@ -12677,6 +12677,34 @@ const MUTATIONS = [
     search: '        : isNotWritable(err)\n',
     replace: '        : false\n',
     tests: ['packages/cli/dist/test/local-dir-read-only.test.js'],
+  },
+  {
+    id: 'mapwithstate-timeouts-every-batch',
+    what: "mapWithState times idle keys out at every batch, where Spark's MapWithStateRDD does only at a batch whose state RDD is checkpointed (removeTimedoutData = doFullScan)",
+    file: 'packages/core/src/scheduler/partition-computer.ts',
+    search: ' && op.timeoutScan === true && ',
+    replace: ' && ',
+    tests: [
+      'packages/cli/dist/test/map-with-state-timeouts.test.js',
+      'packages/cli/dist/test/dstream-fuzz.test.js',
+      { file: 'packages/cli/dist/test/checkpoint-spark-suite.test.js', pattern: 'full scan' },
+    ],
+  },
+  {
+    id: 'mapwithstate-timeout-scan-a-batch-late',
+    what: "mapWithState looks for idle keys at the batch after each state checkpoint, not at the checkpointed batch itself as Spark's MapWithStateRDD.checkpoint() sets doFullScan",
+    file: 'packages/core/src/dstream/state-dstreams.ts',
+    search: 'timeoutScan: this.isCheckpointTime(time) }',
+    replace: 'timeoutScan: this.isCheckpointTime(time - this.slideDuration) }',
+    tests: ['packages/cli/dist/test/map-with-state-timeouts.test.js'],
+  },
+  {
+    id: 'mapwithstate-initial-state-before-first-batch',
+    what: "mapWithState's initial states count as updated just before the first batch, where Spark's createFromPairRDD puts them with the first batch's time: they time out a batch early",
+    file: 'packages/core/src/dstream/state-dstreams.ts',
+    search: '({ exists: true, state: s, updatedAt: time, mapped: [] })',
+    replace: '({ exists: true, state: s, updatedAt: time - 1, mapped: [] })',
+    tests: ['packages/cli/dist/test/map-with-state-timeouts.test.js'],
   },
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -127,7 +127,7 @@ test('state checkpoints written without spark.checkpoint.compress are recovered 
     // Its state parts are a few dozen bytes each, which an LZ4 frame does not make smaller: they stay plain.
     const second = await runUntilFed(2, ['--conf', 'spark.checkpoint.compress=true'], 4);
     assert.ok(second.length > 0, `run 2 wrote state parts: ${JSON.stringify(second)}`);
-    assertRecoveredExactly(dirs.out, feeder.lines, BATCH_MS);
+    assertRecoveredExactly(dirs.out, feeder.lines, BATCH_MS, 1);
   } finally {
     for (const r of runs) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
     fs.rmSync(root, { recursive: true, force: true });

@@ -87,6 +87,29 @@ const CASES: Record<string, SparkCase> = {
     expected: [[], [], [], [], ['c'], ['b'], [], []] as unknown as Pair[][],
     restartAt: 3,
   },
+  mwsTimeoutScans: {
+    spark: "mapWithState's timeouts at its state checkpoints only (MapWithStateRDD's full scan), across a restart",
+    // Not in Spark's suites; worked from MapWithStateRDD and InternalMapWithStateDStream: the state checkpointed every 3
+    // batches, a 2-batch timeout, the restart after batch 5. Batch 3: b and c idle exactly 2 batches, kept. Batch 6
+    // (after the restart, so the zero time and each key's last time come back from the checkpoint): b goes, c has a
+    // value and its count goes on. Batch 9: a and c go. Batch 10: b afresh; batch 12: b idle exactly 2, kept.
+    input: [['a', 'b', 'c'], ['a'], [], ['a'], [], ['c'], [], [], [], ['b'], [], []],
+    expected: [
+      [['a', 1], ['b', 1], ['c', 1]],
+      [['a', 2]],
+      [],
+      [['a', 3]],
+      [],
+      [['c', 2], ['T:b', 1]],
+      [],
+      [],
+      [['T:a', 3], ['T:c', 2]],
+      [['b', 1]],
+      [],
+      [],
+    ],
+    restartAt: 5,
+  },
 };
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-ckpt-spark-'));

@@ -11,7 +11,8 @@
  * such a window with a filter of positive counts, so the counts of the window's values;
  * updateStateByKey calls its function for every key it has or the batch has (values [] for an
  * idle key) and drops a key it returns undefined for; mapWithState calls its function only for
- * the batch's keys and the keys idle longer than its timeout (which then go), and its snapshots
+ * the batch's keys and, at a batch whose state is checkpointed, the keys idle longer than its
+ * timeout (which then go), and its snapshots
  * are the keys not removed; outer joins give a missing side
  * as undefined; subtract keeps duplicates of what the other lacks, intersection gives each
  * common element once. Times here are in batches.
@@ -135,11 +136,10 @@ export function evaluateStreams(nodes: readonly StreamNode[], batches: number): 
             mapUpdated.set(k, t);
             mapped.push([k, s]);
           }
-          // A key with no value whose last update is more than the timeout ago gets a last call and goes, at every batch as
-          // Sluice's StateSpec.timeout says; Spark's MapWithStateRDD removes them only at a full scan (a batch whose state RDD
-          // is checkpointed, every 10 batches by default), so a Spark job sees them go later.
+          // A key with no value whose last value is more than the timeout ago gets a last call and goes, as Spark's
+          // MapWithStateRDD: only at a full scan, a batch whose state RDD is checkpointed (checkpointEvery, or 10 slides).
           const timeout = node.timeout;
-          if (timeout !== undefined)
+          if (timeout !== undefined && t % (node.checkpointEvery ?? 10 * slide) === 0)
             for (const [k, s] of [...mapState])
               if (!values.has(k) && t - mapUpdated.get(k)! > timeout) {
                 mapped.push([k, -s]);
@@ -320,9 +320,15 @@ export function generateStreams(rand: () => number, batches: number, options: { 
         case 'updateStateByKey':
           cur = add(chance(0.5) ? { op, src: cur } : { op, src: cur, d: int(2, 6) }, true, slide);
           break;
-        case 'mapWithState':
-          cur = add({ op, src: cur, d: int(2, 9), snapshots: chance(0.5), ...(chance(0.5) && { timeout: slide * int(1, 4) }) }, true, slide);
+        case 'mapWithState': {
+          const d = int(2, 9);
+          const snapshots = chance(0.5);
+          const timeout = chance(0.5) && { timeout: slide * int(1, 4) };
+          // The state's checkpoint interval, where timeouts are looked for: 1 to 3 slides, or Spark's default (10 slides),
+          // taken from d so that the programs of a seed stay those drawn before it was added.
+          cur = add({ op, src: cur, d, snapshots, ...(timeout && { ...timeout, ...(d % 4 !== 0 && { checkpointEvery: slide * (d % 4) }) }) }, true, slide);
           break;
+        }
         case 'repartition':
           cur = add({ op, src: cur, n: int(1, 5) }, true, slide);
           break;

@@ -113,7 +113,7 @@ async function finishAndCheck(run: Awaited<ReturnType<typeof startFedJob>>): Pro
   await pollUntil(() => (new Set([...readOutputs(dirs.out).input.values()].flat()).size >= fed.length ? true : undefined), 30_000, 'every fed line in some batch').catch(() => undefined);
   fs.writeFileSync(path.join(dirs.control, 'stop'), '');
   await untilJobDone(dirs.out, job);
-  return assertRecoveredExactly(dirs.out, fed, BATCH_MS);
+  return assertRecoveredExactly(dirs.out, fed, BATCH_MS, CHECKPOINT_EVERY);
 }
 
 test('a worker frozen (SIGSTOP) for 12 s while it reads a file split of a batch: declared lost, its work done elsewhere and batches go on; woken, it registers again; every line read once, every output exact', { timeout: 210_000 }, async () => {

@@ -150,7 +150,7 @@ test('FailureSuite, a file stream: sluice run killed with -9 five times at rando
     const fed = [...feeder.lines];
     await until('every fed line in some batch', 30_000, () => new Set([...readOutputs(dirs.out).input.values()].flat()).size >= fed.length).catch(() => undefined);
     await stopLast(r, dirs.control);
-    const times = assertRecoveredExactly(dirs.out, fed, BATCH_MS);
+    const times = assertRecoveredExactly(dirs.out, fed, BATCH_MS, CHECKPOINT_EVERY);
     // What the kills hit, for the log of a failure elsewhere.
     console.log(`${r.kills.join('\n')}\n${fed.length} lines over ${times.length} batches`);
   } finally {

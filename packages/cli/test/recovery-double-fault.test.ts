@@ -245,7 +245,7 @@ test('every state (updateStateByKey), window (reduceByKeyAndWindow with an inver
   const o = readOutputs(dirs.out);
   const states = expectedStates(o.input);
   const windows = expectedWindows(o.input, BATCH_MS, WINDOW_BATCHES);
-  const mws = expectedMapWithState(o.input, BATCH_MS);
+  const mws = expectedMapWithState(o.input, BATCH_MS, BATCH_MS, CHECKPOINT_EVERY);
   for (const t of [...o.input.keys()].sort((a, b) => a - b)) {
     assert.deepEqual(o.state.get(t), states.get(t), `state at ${t}`);
     assert.deepEqual(o.window.get(t), windows.get(t), `window at ${t}`);

@@ -218,13 +218,18 @@ export function expectedStates(input: Map<number, string[]>): Map<number, Pairs>
 /**
  * What the fixture's mapWithState gives at each batch, failure-free: per key, the running
  * sum of its batch sums (`k:sum`), removed when a multiple of 25 (`R:k`), timed out when
- * idle longer than `timeoutMs` (`T:k:sum`, then gone); and the states after the batch.
+ * idle longer than `timeoutMs` (`T:k:sum`, then gone), as Spark's MapWithStateRDD only at a
+ * batch whose state is checkpointed (every `checkpointEvery` batches, counted from the zero
+ * time, a batch before the first: `input` must hold every batch from the first); and the
+ * states after the batch.
  */
-export function expectedMapWithState(input: Map<number, string[]>, timeoutMs: number): { mapped: Map<number, string[]>; snapshot: Map<number, Pairs> } {
+export function expectedMapWithState(input: Map<number, string[]>, timeoutMs: number, batchMs: number, checkpointEvery: number): { mapped: Map<number, string[]>; snapshot: Map<number, Pairs> } {
   const state = new Map<string, { s: number; at: number }>();
   const mapped = new Map<number, string[]>();
   const snapshot = new Map<number, Pairs>();
+  const zeroTime = Math.min(...input.keys()) - batchMs;
   for (const t of [...input.keys()].sort((a, b) => a - b)) {
+    const scan = ((t - zeroTime) / batchMs) % checkpointEvery === 0;
     const out: string[] = [];
     const sums = sumByKey(input.get(t)!);
     for (const [k, v] of sums) {
@@ -238,7 +243,7 @@ export function expectedMapWithState(input: Map<number, string[]>, timeoutMs: nu
       }
     }
     for (const [k, e] of [...state]) {
-      if (!sums.has(k) && t - e.at > timeoutMs) {
+      if (!sums.has(k) && t - e.at > timeoutMs && scan) {
         out.push(`T:${k}:${e.s}`);
         state.delete(k);
       }
@@ -265,9 +270,10 @@ export function expectedWindows(input: Map<number, string[]>, batchMs: number, w
  * mapWithState timeout of one batch) against a failure-free computation from its own input:
  * no batch time missing between the first and the last, every line of `fed` read by exactly
  * one batch, every state, window and mapWithState output exact, and every saved directory
- * whole, holding its batch's lines upper-cased, once. Returns the batch times.
+ * whole, holding its batch's lines upper-cased, once (`checkpointEvery`: the job's state
+ * checkpoint interval in batches, where mapWithState times keys out). Returns the batch times.
  */
-export function assertRecoveredExactly(out: string, fed: readonly string[], batchMs: number): number[] {
+export function assertRecoveredExactly(out: string, fed: readonly string[], batchMs: number, checkpointEvery: number): number[] {
   const o = readOutputs(out);
   const times = [...o.input.keys()].sort((a, b) => a - b);
   for (let i = 1; i < times.length; i++) assert.equal(times[i] - times[i - 1], batchMs, `no batch time missing after ${times[i - 1]}`);
@@ -276,7 +282,7 @@ export function assertRecoveredExactly(out: string, fed: readonly string[], batc
   assert.deepEqual([...read].sort(), [...fed].sort(), 'every fed line read');
   const states = expectedStates(o.input);
   const windows = expectedWindows(o.input, batchMs, 3);
-  const mws = expectedMapWithState(o.input, batchMs);
+  const mws = expectedMapWithState(o.input, batchMs, batchMs, checkpointEvery);
   for (const t of times) {
     assert.deepEqual(o.state.get(t), states.get(t), `state at ${t}`);
     assert.deepEqual(o.window.get(t), windows.get(t), `window at ${t}`);

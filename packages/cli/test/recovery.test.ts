@@ -232,7 +232,7 @@ test('every batch state (updateStateByKey) and window (reduceByKeyAndWindow with
 test('every batch of mapWithState (a timeout of one batch, state.remove) equals the failure-free computation: what it mapped and its state', () => {
   ready();
   const o = readOutputs(dirs.out);
-  const want = expectedMapWithState(o.input, BATCH_MS);
+  const want = expectedMapWithState(o.input, BATCH_MS, BATCH_MS, CHECKPOINT_EVERY);
   const all = [...want.mapped.values()].flat();
   assert.ok(all.some((x) => x.startsWith('T:')) && all.some((x) => x.startsWith('R:')), 'some keys timed out and some were removed');
   for (const t of [...o.input.keys()].sort((a, b) => a - b)) {

@@ -64,7 +64,7 @@ test('sluice run killed with -9 mid-stream, then run again: its workers exit by 
     const code = await within(second.exited, 60_000, 'the second run to stop');
     assert.equal(code, 0, `the second run exits 0:\n${second.stderr.slice(-3000)}`);
 
-    assertRecoveredExactly(dirs.out, fed, BATCH_MS);
+    assertRecoveredExactly(dirs.out, fed, BATCH_MS, 2);
   } finally {
     feeding = false;
     await feed;

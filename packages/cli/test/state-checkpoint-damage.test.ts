@@ -88,7 +88,7 @@ test('a state checkpoint changed after it was written: recovery uses the metadat
     fs.writeFileSync(victim, bytes);
 
     await runUntilFed(2, 6);
-    assertRecoveredExactly(dirs.out, feeder.lines, BATCH_MS);
+    assertRecoveredExactly(dirs.out, feeder.lines, BATCH_MS, 1);
     const warned = runs[1].stderr.split('\n').find((l) => l.includes('metadata checkpoint is damaged') && l.includes(path.basename(newest)));
     assert.ok(warned, `the passed-over metadata checkpoint is logged:\n${runs[1].stderr.slice(-3000)}`);
     assert.ok(warned.includes(`'${path.dirname(victim)}'`) && warned.includes(`${path.basename(victim)} is damaged (changed after it was written`), warned);

@@ -11,10 +11,12 @@ import { jsonLine, jsonLines, type JobRun } from './harness.js';
  * What fixtures/stream-stateful.ts prints for each batch, computed from its input rules:
  * updateStateByKey's state, the batch's sums by key, mapWithState's mapped values and state
  * snapshots (one call a key a batch with the batch's sum; removed on a multiple of 40;
- * timed out when idle longer than 2 batches), and the sums of the last 3 batches by key
+ * timed out when idle longer than 2 batches, as Spark's MapWithStateRDD only at a batch whose
+ * state is checkpointed: every `checkpointEvery` batches from the first, 2 as the fixture
+ * checkpoints it, 10 with its 'default'), and the sums of the last 3 batches by key
  * without zeros (reduceByKeyAndWindow with an inverse and a filterFunc).
  */
-export function expectedStatefulOutputs(batches: number, withInput = 8): { state: unknown[]; input: unknown[]; mapped: unknown[]; snapshot: unknown[]; window: unknown[] } {
+export function expectedStatefulOutputs(batches: number, withInput = 8, checkpointEvery = 2): { state: unknown[]; input: unknown[]; mapped: unknown[]; snapshot: unknown[]; window: unknown[] } {
   const byKey = <T>(m: Map<string, T>): [string, T][] => [...m].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const state = new Map<string, { n: number; sum: number }>();
   const mws = new Map<string, { n: number; sum: number; at: number }>();
@@ -56,7 +58,7 @@ export function expectedStatefulOutputs(batches: number, withInput = 8): { state
       }
     }
     for (const [k, e] of [...mws]) {
-      if (!sums.has(k) && i - e.at > 2) {
+      if (!sums.has(k) && i - e.at > 2 && (i + 1) % checkpointEvery === 0) {
         mapped.push(`T:${k}:${e.sum}`);
         mws.delete(k);
       }

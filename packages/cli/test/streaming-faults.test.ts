@@ -272,7 +272,7 @@ test('kill -9 of a worker during 50 ms batches of a stateful job (updateStateByK
       assertStateCheckpoints(r, path.join(dir, 'ckpt'));
       return r;
     });
-    assertStatefulOutputs(run, expectedStatefulOutputs(BATCHES, BATCHES), 'with a worker killed');
+    assertStatefulOutputs(run, expectedStatefulOutputs(BATCHES, BATCHES, 10), 'with a worker killed');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -152,7 +152,7 @@ export abstract class DStream<T> {
     const rdd = scope ? withGivenScope(scope, !this.displayInnerRDDOps, () => this.compute(time), this.displayInnerRDDOps ? undefined : this.creationSite) : this.compute(time);
     if (rdd) {
       if (this.storageLevel !== StorageLevel.NONE) rdd.persist(this.storageLevel);
-      if (this.checkpointInterval && (time - this.ssc.zeroTime) % this.checkpointInterval === 0) {
+      if (this.isCheckpointTime(time)) {
         rdd.checkpoint();
         // No job id in the name: a resubmitted job recovers from it (StreamingContext.getOrCreate).
         rdd.checkpointName = stateCheckpointName(this.id, time);
@@ -160,6 +160,11 @@ export abstract class DStream<T> {
       this.generated.set(time, rdd);
     }
     return rdd;
+  }
+
+  /** @internal This stream's RDD at `time` is checkpointed: its checkpoint interval divides the time since the zero time (Spark's DStream.getOrCompute). */
+  protected isCheckpointTime(time: number): boolean {
+    return !!this.checkpointInterval && (time - this.ssc.zeroTime) % this.checkpointInterval === 0;
   }
 
   /** @internal Recovery: the RDD at `time` is `rdd`, read from this stream's checkpoint files. */

@@ -118,7 +118,11 @@ class MapWithStateEntriesDStream<K, V, S, M> extends StatefulDStream<[K, V], [K,
     }
     const cogrouped = sc.cogroupInternal([prev, batch as RDD<[unknown, unknown]>], this.partitioner);
     return cogrouped.narrow<[K, MapWithStateEntry]>(
-      { kind: 'mapWithState', fn: sc.ship(this.spec.fn, 'dstream.mapWithState'), timeoutMs: this.spec.timeoutMs, batchTime: time, withTime: this.spec.withTime },
+      // As Spark's MapWithStateRDD: idle keys time out only at a batch whose state RDD is
+      // checkpointed (its full scan), so every 10 batches by default, each batch with
+      // mapWithState(...).checkpoint(batchInterval); a key idle longer than the timeout that
+      // gets a value before then keeps its state.
+      { kind: 'mapWithState', fn: sc.ship(this.spec.fn, 'dstream.mapWithState'), timeoutMs: this.spec.timeoutMs, batchTime: time, withTime: this.spec.withTime, timeoutScan: this.isCheckpointTime(time) },
       true,
     );
   }

@@ -58,6 +58,14 @@ export class StateSpec<K, V, S, M> {
     return this;
   }
 
+  /**
+   * A key with no value for longer than `idle` times out: the function is called for it once
+   * more (value undefined, `state.isTimingOut()` true) and its state goes. As Spark's, idle keys
+   * are looked for only at the batches whose state is checkpointed (every 10 batches by
+   * default; `mapWithState(spec).checkpoint(interval)` changes it), so a key goes at the first
+   * such batch after it has been idle longer than `idle`, and one that gets a value before
+   * then keeps its state.
+   */
   timeout(idle: Duration): this {
     this.timeoutMs = toMillis(idle, 'StateSpec.timeout');
     return this;

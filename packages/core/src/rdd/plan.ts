@@ -169,9 +169,18 @@ export type NodeOp =
     }
   /**
    * [k, [prevEntries, values]] -> [k, MapWithStateEntry]: calls fn(key, value, state) per
-   * new value, or once with a timing-out state for keys idle longer than timeoutMs.
+   * new value, and, when `timeoutScan` (the state RDD is checkpointed at this batch, Spark's
+   * full scan), once with a timing-out state for keys idle longer than timeoutMs.
    */
-  | { readonly kind: 'mapWithState'; readonly fn: ShippedFunction; readonly timeoutMs: number | undefined; readonly batchTime: number; /** fn(batchTime, key, value, state) */ readonly withTime?: boolean }
+  | {
+      readonly kind: 'mapWithState';
+      readonly fn: ShippedFunction;
+      readonly timeoutMs: number | undefined;
+      readonly batchTime: number;
+      /** fn(batchTime, key, value, state) */ readonly withTime?: boolean;
+      /** Time out idle keys at this batch: as Spark's MapWithStateRDD, only at a batch whose state RDD is checkpointed (removeTimedoutData = doFullScan). */
+      readonly timeoutScan?: boolean;
+    }
   /** [k, [vs, ws]] from a cogroup -> [k, [v, w]] for each joined pair. */
   | { readonly kind: 'joinValues'; readonly mode: 'inner' | 'left' | 'right' | 'full' };
 

@@ -427,7 +427,7 @@ export class PartitionComputer {
               const out = f(k, v, handle);
               if (out !== undefined) mapped.push(out);
             }
-          } else if (prev && op.timeoutMs !== undefined && op.batchTime - prev.updatedAt > op.timeoutMs) {
+          } else if (prev && op.timeoutMs !== undefined && op.timeoutScan === true && op.batchTime - prev.updatedAt > op.timeoutMs) {
             handle.timingOut = true;
             const out = f(k, undefined, handle);
             if (out !== undefined) mapped.push(out);
