@@ -12706,6 +12706,22 @@ const MUTATIONS = [
     replace: '({ exists: true, state: s, updatedAt: time - 1, mapped: [] })',
     tests: ['packages/cli/dist/test/map-with-state-timeouts.test.js'],
   },
+  {
+    id: 'mapwithstate-state-to-string-default',
+    what: "a mapWithState State prints as [object Object], where Spark's State.toString gives the state (a pair as (1,a)) or <state not set>",
+    file: 'packages/core/src/dstream/state-handle.ts',
+    search: "    return this.present ? formatRecord(this.value) : '<state not set>';",
+    replace: '    return Object.prototype.toString.call(this);',
+    tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites16.test.js', pattern: 'State.toString' }],
+  },
+  {
+    id: 'mapwithstate-initial-duplicate-first-wins',
+    what: "a key given twice in mapWithState's initial state keeps the first state, where Spark's createFromPairRDD puts each in turn (the last wins)",
+    file: 'packages/core/src/scheduler/partition-computer.ts',
+    search: 'const prev = prevEntries.findLast((e) => e.exists);',
+    replace: 'const prev = prevEntries.find((e) => e.exists);',
+    tests: ['packages/cli/dist/test/map-with-state-timeouts.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -89,9 +89,10 @@ test("the state's default interval (every 10 batches): nothing times out before 
   expectBatches('default.state', [[['a', 1], ['b', 1], ['c', 1]], [['a', 2], ['b', 1], ['c', 1]], [['a', 2], ['b', 1], ['c', 1]], abc1, abc1, abc2, abc2, abc2, abc2, [['b', 2]], [['b', 2]], [['b', 2]]]);
 });
 
-test('MapWithStateRDDSuite "creation from pair RDD": an initial state counts as updated at the first batch, so with a 2 s timeout it goes at 4 s, not 3 s', () => {
+test('MapWithStateRDDSuite "creation from pair RDD": an initial state counts as updated at the first batch, so with a 2 s timeout it goes at 4 s, not 3 s; a key given twice has the later state', () => {
   assert.deepEqual(cases.one('initial'), { error: null });
-  // The state checkpointed every batch. i: 1 s (the first batch), out when 1000 < t - 2000: at 4 s. a: 2 s, out at 5 s.
+  // The state checkpointed every batch. i: 7, put after 5 in createFromPairRDD's loop; 1 s (the first batch), out
+  // when 1000 < t - 2000: at 4 s. a: 2 s, out at 5 s.
   expectBatches('initial.mapped', [[], [['a', 1]], [], [T('i', 7)], [T('a', 1)]]);
   expectBatches('initial.state', [[['i', 7]], [['a', 1], ['i', 7]], [['a', 1], ['i', 7]], [['a', 1]], []]);
 });

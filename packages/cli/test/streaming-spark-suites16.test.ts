@@ -36,7 +36,8 @@
 //   exists false, get() throws NoSuchElementException("State is not set"), getOption None
 //   (getOrElse(-1) -1); after update(2), exists and get 2; after remove(), as with no state, and
 //   a second remove() or an update() is refused; a timing-out state exists with its value,
-//   isTimingOut, and neither remove() nor update() is allowed.
+//   isTimingOut, and neither remove() nor update() is allowed. State.toString (final in State):
+//   getOption.map(_.toString).getOrElse("<state not set>"), a tuple state as Scala prints it.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -175,4 +176,10 @@ test('MapWithStateSuite "state - get, exists, update, remove, ": State as Spark\
     [['b', 'timing out', [true, 3, 3, 3, true], refused, refused]],
     [],
   ]);
+});
+
+test('State.toString, as Spark\'s: "<state not set>" without a state, else the state as Scala prints it (a pair as (1,a)), the timing-out call\'s included', () => {
+  assert.deepEqual(cases.one('state-to-string'), { error: null });
+  // a: 1 s then 2 s; idle from 2 s, a 1 s timeout, the state checkpointed every batch: out at 4 s (4000 - 2000 > 1000), not 3 s.
+  expectBatches('state-to-string', [[['<state not set>', '(1,a)']], [['(1,a)', '(2,a)']], [], [['(2,a)']]]);
 });

@@ -17,6 +17,7 @@ import { registerDashboard } from '../dashboard/dashboard-output.js';
 import type { ReducedWindowedDStream, WindowedDStream } from './window-dstreams.js';
 import { checkWindowArgs } from './window-args.js';
 import type { MapWithStateDStream, StateDStream } from './state-dstreams.js';
+import { formatRecord } from '../util/format-record.js';
 
 /** Which of Spark's updateStateByKey forms a function has. */
 const HADOOP_OUTPUT = "Hadoop's OutputFormats need the JVM's Hadoop library, which Sluice (Node) has not";
@@ -763,21 +764,6 @@ export function stateCheckpointName(streamId: number, time: number): string {
 /** Spark's name for a batch's output (StreamingContext.rddToFileName): `prefix-TIME_IN_MS[.suffix]`. */
 function batchOutputName(prefix: string, suffix: string | undefined, time: number): string {
   return `${prefix}-${time}${suffix ? `.${suffix}` : ''}`;
-}
-
-/** How print() shows a record: tuples as (a,b), like Scala's tuples in Spark's output. */
-export function formatRecord(x: unknown): string {
-  if (Array.isArray(x)) return `(${x.map(formatRecord).join(',')})`;
-  if (typeof x === 'string') return x;
-  if (x === null || x === undefined) return String(x);
-  if (typeof x === 'object') {
-    try {
-      return JSON.stringify(x);
-    } catch {
-      return String(x);
-    }
-  }
-  return String(x);
 }
 
 // Self-contained helpers shipped to workers (they capture nothing and name nothing else).

@@ -1,4 +1,5 @@
 import { SluiceError } from '../errors.js';
+import { formatRecord } from '../util/format-record.js';
 
 /**
  * The state of one key as a mapWithState function sees it, as Spark's State: read it,
@@ -49,6 +50,14 @@ export class StateHandle<S = unknown> {
 
   isTimingOut(): boolean {
     return this.timingOut;
+  }
+
+  /**
+   * As Spark's State.toString: the state as print() shows a record (a pair as `(1,a)`), or
+   * `<state not set>` when there is none, so `${state}` in a log line reads as in Spark.
+   */
+  toString(): string {
+    return this.present ? formatRecord(this.value) : '<state not set>';
   }
 
   /** @internal Before the function's call for the key's next value: the state as the last call left it, nothing removed yet (Spark's wrap). */

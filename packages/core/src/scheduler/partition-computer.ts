@@ -418,7 +418,9 @@ export class PartitionComputer {
         const f = op.withTime ? (key: unknown, value: unknown, state: StateHandle): unknown => fn(op.batchTime, key, value, state) : (fn as (key: unknown, value: unknown, state: StateHandle) => unknown);
         return this.compute(parent, split, (rec) => {
           const [k, [prevEntries, values]] = rec as [unknown, [MapWithStateEntry[], unknown[]]];
-          const prev = prevEntries.find((e) => e.exists);
+          // One entry a key, but an initial state may repeat a key: the last one wins, as Spark's
+          // createFromPairRDD puts each [key, state] into the state map in turn.
+          const prev = prevEntries.findLast((e) => e.exists);
           const handle = new StateHandle(prev !== undefined, prev?.state);
           const mapped: unknown[] = [];
           if (values.length > 0) {
