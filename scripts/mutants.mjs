@@ -11259,8 +11259,8 @@ const MUTATIONS = [
     id: 'shell-terminal-raw-late',
     what: "sluice shell puts its terminal in raw mode only once its program listens: keys typed at the greeting or the first prompt are echoed and edited by the terminal itself (the fresh-clone CI's 'k\\b \\b6 * 7' race)",
     file: 'packages/cli/src/shell-terminal.ts',
-    search: "    if (this.terminal) this.stdin.setRawMode(true);\n    this.channel = new BroadcastChannel(this.name);\n    this.channel.onmessage = (event: unknown): void => {\n      const m = (event as { data: FromShellProgram }).data;\n      if (m.type === 'out') this.stdout.write(m.data);\n      else if (m.type === 'ready') this.start();",
-    replace: "    this.channel = new BroadcastChannel(this.name);\n    this.channel.onmessage = (event: unknown): void => {\n      const m = (event as { data: FromShellProgram }).data;\n      if (m.type === 'out') this.stdout.write(m.data);\n      else if (m.type === 'ready') {\n        if (this.terminal) this.stdin.setRawMode(true);\n        this.start();\n      }",
+    search: "    if (this.terminal) this.stdin.setRawMode(true);\n    if (remote === undefined) {\n      this.channel = new BroadcastChannel(this.name);\n      this.channel.onmessage = (event: unknown): void => this.receive((event as { data: FromShellProgram }).data);\n    }\n  }\n\n  /** A message of the program's. */\n  receive(m: FromShellProgram): void {\n    if (m.type === 'out') this.stdout.write(m.data);\n    else if (m.type === 'ready') this.start();",
+    replace: "    if (remote === undefined) {\n      this.channel = new BroadcastChannel(this.name);\n      this.channel.onmessage = (event: unknown): void => this.receive((event as { data: FromShellProgram }).data);\n    }\n  }\n\n  /** A message of the program's. */\n  receive(m: FromShellProgram): void {\n    if (m.type === 'out') this.stdout.write(m.data);\n    else if (m.type === 'ready') {\n      if (this.terminal) this.stdin.setRawMode(true);\n      this.start();\n    }",
     tests: [{ file: 'packages/cli/dist/test/shell.test.js', pattern: 'on a terminal' }],
   },
   {
@@ -12721,6 +12721,30 @@ const MUTATIONS = [
     search: 'const prev = prevEntries.findLast((e) => e.exists);',
     replace: 'const prev = prevEntries.find((e) => e.exists);',
     tests: ['packages/cli/dist/test/map-with-state-timeouts.test.js'],
+  },
+  {
+    id: 'remote-shell-input-not-forwarded',
+    what: "sluice shell --driver: the driver drops the input lines the command sends over the SubmitJob stream (the REPL on the driver never gets them)",
+    file: 'packages/driver/src/driver-node.ts',
+    search: "else if (m.part === 'console_input' && m.console_input) jobConsole?.send(consoleIn(m.console_input));",
+    replace: "else if (m.part === 'console_input' && m.console_input) void consoleIn(m.console_input);",
+    tests: ['packages/cli/dist/test/remote-shell-client.test.js'],
+  },
+  {
+    id: 'remote-shell-kept-when-client-gone',
+    what: "sluice shell --driver: the driver keeps the shell's job (and its running action's tasks) when the command's stream is lost (killed -9)",
+    file: 'packages/driver/src/driver-node.ts',
+    search: "              job.requestStop(false);\n",
+    replace: "              void job;\n",
+    tests: ['packages/cli/dist/test/remote-shell-client.test.js'],
+  },
+  {
+    id: 'remote-shell-interrupt-dropped',
+    what: "sluice shell --driver: Ctrl-C (a SIGINT to the command) is not sent to the driver, so the running action is not cancelled",
+    file: 'packages/cli/src/remote-shell-client.ts',
+    search: "    case 'interrupt':\n      return { console_input: { interrupt: true } };",
+    replace: "    case 'interrupt':\n      return { console_input: { data: '' } };",
+    tests: ['packages/cli/dist/test/remote-shell-client.test.js'],
   },
 ];
 // ---- command line ---------------------------------------------------------------------------

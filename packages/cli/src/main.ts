@@ -747,9 +747,32 @@ program
   )
   .option('--cores <n>', 'cores per worker', atLeast('--cores', 1), 1)
   .option('--web-port <port>', 'serve the web UI (REST API /api/v1, /metrics) on this loopback port (default: a free port, printed at start)', port('--web-port'))
-  .option('--master <url>', "refused: the shell runs a local cluster of its own (spark-shell's --master local[N] is --workers N)")
+  .option('--driver <host:port>', "a standing driver to run the shell on (spark-shell --master spark://HOST:PORT): its program runs there as a job named sluice-shell, this command is its terminal; without it, a local cluster of the shell's own")
+  .option('--secret-file <file>', `with --driver: ${SECRET_FILE_HELP}`)
+  .option('--tls-ca <file>', "with --driver: PEM CA certificate to verify the driver's TLS certificate by (TLS is used when given)")
+  .option('--master <url>', "spark://HOST:PORT: --driver HOST:PORT; local[N]: refused, as --workers N")
   .addOption(new Option('--log-level <level>', 'log level').default(process.env.SLUICE_LOG_LEVEL ?? 'warn'))
-  .action(async (o: { workers: number; cores: number; webPort?: number; master?: string; logLevel: string; conf?: SparkConfSettings }) => {
+  .action(async (o: ClientOpts & { workers: number; cores: number; webPort?: number; master?: string; logLevel: string; conf?: SparkConfSettings }, cmd: Command) => {
+    const spark = o.master === undefined ? null : /^spark:\/\/([^,/]+)\/?$/.exec(o.master.trim());
+    if (o.driver !== undefined || spark !== null) {
+      if (o.driver !== undefined && spark !== null) throw new SluiceError('SLUICE_BAD_ARGUMENT', `sluice shell was given both --driver ${o.driver} and --master ${o.master}: give one (--master spark://HOST:PORT is --driver HOST:PORT)`);
+      // The cluster is the driver's: what would shape a local one has nothing to act on.
+      const local = ['workers', 'cores', 'webPort', 'conf'].find((k) => cmd.getOptionValueSource(k) === 'cli');
+      if (local !== undefined) {
+        const flag = `--${local.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`;
+        throw new SluiceError('SLUICE_BAD_ARGUMENT', `sluice shell ${flag} shapes the shell's own local cluster; with --driver the shell runs on that driver's cluster (its workers, its web UI): leave out ${flag}, or --driver for a local cluster`);
+      }
+      const address = driverAddress(o.driver ?? spark![1]);
+      const { runRemoteShell } = await import('./remote-shell-client.js');
+      const outcome = await runRemoteShell(address, security(o));
+      if (outcome.stopped !== undefined) process.stderr.write(`sluice: the shell's job ${escapeControl(outcome.jobId ?? '')} was stopped on the driver (\`sluice stop\`)\n`);
+      if (!outcome.ok) {
+        printFailure(outcome);
+        process.exitCode = 1;
+      }
+      await flushStdio();
+      process.exit(process.exitCode);
+    }
     if (o.master !== undefined) {
       // spark-shell --master local[N] is this shell's --workers N; a running driver's program
       // reads no input (`sluice submit` streams a job's output, nothing to it).
@@ -759,7 +782,7 @@ program
         'SLUICE_BAD_ARGUMENT',
         n !== undefined
           ? `sluice shell takes no --master: spark-shell's --master ${o.master} is 'sluice shell --workers ${n}' (a local cluster of ${n} worker process${n === 1 ? '' : 'es'} of 1 core; --cores N for more each)`
-          : `sluice shell --master '${o.master}': a shell on a running driver is not supported (its program would run in the driver's process, which \`sluice submit\` sends no input to); sluice shell runs a local cluster of its own (--workers N --cores N, as --master local[N]); for a running driver, write the commands in a job file and \`sluice submit --driver HOST:PORT job.ts\``,
+          : `sluice shell --master '${o.master}': not a master URL the shell takes: spark://HOST:PORT (one driver) runs it on a standing driver, as --driver HOST:PORT does; local[N] is --workers N; without either, a local cluster of its own`,
       );
     }
     const log = createRootLogger(o.logLevel);

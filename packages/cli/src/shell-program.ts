@@ -12,7 +12,9 @@
  * comes with it as captures, or is a global every worker has.
  *
  * The terminal stays in the command's main thread (shell-terminal.ts). The two meet on a
- * BroadcastChannel named by the program's first argument: keystrokes or piped text come in
+ * BroadcastChannel named by the program's first argument (on a standing driver, `sluice shell
+ * --driver`, the driver's JobConsole opens it and passes messages to and from the command over
+ * the SubmitJob stream): keystrokes or piped text come in
  * ('in', 'end', once the program said 'ready'), Ctrl-C as an 'interrupt' (or a \x03 byte on a terminal), what the REPL
  * writes goes out ('out'), and 'exit' says the REPL closed. A thread's own stdout reaches
  * the main thread one line at a time, and a prompt has no newline: hence the channel.
@@ -25,17 +27,14 @@
 import crypto from 'node:crypto';
 import type { REPLEval, REPLServer, REPLWriter } from 'node:repl';
 import type { SluiceContext } from '@sluice/core';
+import type { ConsoleIn, ConsoleOut } from '@sluice/driver';
 import { BUNDLE_EVAL_EXPORT, type ScriptClassLookup } from '@sluice/core/internal';
 
-/** From the terminal (the command's main thread) to the shell's program. */
-export type ToShellProgram =
-  | { readonly type: 'in'; readonly data: string }
-  | { readonly type: 'end' }
-  | { readonly type: 'interrupt' }
-  | { readonly type: 'resize'; readonly columns: number };
+/** From the terminal (the command's main thread, or a standing driver's JobConsole) to the shell's program. */
+export type ToShellProgram = ConsoleIn;
 
 /** From the shell's program to the terminal. */
-export type FromShellProgram = { readonly type: 'ready' } | { readonly type: 'out'; readonly data: string } | { readonly type: 'exit' };
+export type FromShellProgram = ConsoleOut;
 
 /** The prompt, as spark-shell's `scala> `. */
 export const SHELL_PROMPT = 'sluice> ';

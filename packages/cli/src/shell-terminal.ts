@@ -9,6 +9,10 @@
  * would echo and edit them itself (the REPL's prompt shows before its 'ready'). From a
  * pipe, lines go as they come, and a SIGINT to this process (`interrupt()`) is told to the
  * program as Ctrl-C. Threading: the main thread.
+ *
+ * The program is in this process (the local shell: a BroadcastChannel named by `name`), or on a
+ * standing driver (`sluice shell --driver`: `remote` sends to it over the SubmitJob stream, and
+ * what comes back is given to `receive`).
  */
 import crypto from 'node:crypto';
 import { BroadcastChannel } from 'node:worker_threads';
@@ -17,32 +21,37 @@ import type { FromShellProgram, ToShellProgram } from './shell-program.js';
 export class ShellTerminal {
   readonly name = `sluice-shell-${crypto.randomBytes(8).toString('hex')}`;
   readonly terminal: boolean;
-  private readonly channel: BroadcastChannel;
+  private readonly channel: BroadcastChannel | undefined;
   private readonly onData = (data: string): void => this.send({ type: 'in', data });
   private readonly onEnd = (): void => this.send({ type: 'end' });
   private readonly onResize = (): void => this.send({ type: 'resize', columns: this.stdout.columns });
   private closed = false;
 
-  /** `onExit`: the REPL closed (`.exit`, Ctrl-D, the end of piped input). */
+  /** `onExit`: the REPL closed (`.exit`, Ctrl-D, the end of piped input). `remote`: the program is on a standing driver. */
   constructor(
     private readonly stdin: NodeJS.ReadStream,
     private readonly stdout: NodeJS.WriteStream,
-    onExit: () => void,
+    private readonly onExit: () => void,
+    private readonly remote?: (m: ToShellProgram) => void,
   ) {
     this.terminal = stdin.isTTY === true && stdout.isTTY === true;
     if (this.terminal) this.stdin.setRawMode(true);
-    this.channel = new BroadcastChannel(this.name);
-    this.channel.onmessage = (event: unknown): void => {
-      const m = (event as { data: FromShellProgram }).data;
-      if (m.type === 'out') this.stdout.write(m.data);
-      else if (m.type === 'ready') this.start();
-      else if (m.type === 'exit') onExit();
-    };
+    if (remote === undefined) {
+      this.channel = new BroadcastChannel(this.name);
+      this.channel.onmessage = (event: unknown): void => this.receive((event as { data: FromShellProgram }).data);
+    }
   }
 
-  /** The shell program's arguments: the channel, 'terminal' or 'pipe', the columns. */
+  /** A message of the program's. */
+  receive(m: FromShellProgram): void {
+    if (m.type === 'out') this.stdout.write(m.data);
+    else if (m.type === 'ready') this.start();
+    else if (m.type === 'exit') this.onExit();
+  }
+
+  /** The shell program's arguments: the channel (the driver gives it for a remote program), 'terminal' or 'pipe', the columns. */
   programArgs(): string[] {
-    return [this.name, this.terminal ? 'terminal' : 'pipe', String(this.stdout.columns ?? 80)];
+    return [...(this.remote === undefined ? [this.name] : []), this.terminal ? 'terminal' : 'pipe', String(this.stdout.columns ?? 80)];
   }
 
   /** Start passing standard input on, once the program listens (what was typed before waits in standard input). */
@@ -66,10 +75,12 @@ export class ShellTerminal {
     this.stdout.removeListener('resize', this.onResize);
     if (this.terminal) this.stdin.setRawMode(false);
     this.stdin.pause();
-    this.channel.close();
+    this.channel?.close();
   }
 
   private send(m: ToShellProgram): void {
-    if (!this.closed) this.channel.postMessage(m);
+    if (this.closed) return;
+    if (this.remote !== undefined) this.remote(m);
+    else this.channel?.postMessage(m);
   }
 }

@@ -11,7 +11,7 @@ export interface JobOutcome {
   readonly failure?: { readonly code: string; readonly message: string; readonly stack: string };
 }
 
-function driverClient(address: string, security: SecurityConfig): wire.DriverClient {
+export function driverClient(address: string, security: SecurityConfig): wire.DriverClient {
   return new (loadProto().sluice.v1.Driver)(address, channelCredentials(security), CHANNEL_OPTIONS);
 }
 
@@ -30,7 +30,7 @@ export function callError(err: grpc.ServiceError, address: string): SluiceError 
  * silent address (a host down, a firewall dropping packets, a paused driver) is waited out for
  * `timeoutMs`.
  */
-function waitReady(client: grpc.Client, address: string, timeoutMs: number): Promise<void> {
+export function waitReady(client: grpc.Client, address: string, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     let settled = false;
     const fail = (why: string, refused: boolean): void => {

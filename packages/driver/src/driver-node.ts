@@ -32,6 +32,7 @@ import { DEFAULT_WORKER_TIMEOUT_MS, WorkerRegistry, type WorkerStorage } from '.
 import { WorkerDecommissioner, decommissionOptions, type DecommissionOptions, type DecommissionOutcome } from './cluster/worker-decommissioner.js';
 import type { DriverJob, JobStateName } from './job/driver-job.js';
 import { JobLauncher, type SubmitRequest } from './job/job-launcher.js';
+import { JobConsole, type ConsoleIn } from './job/job-console.js';
 import { unknownReceiverAnswer, type ReceiverReportAnswer } from './streaming/receiver-tracker.js';
 import { DriverStateStore } from './state/driver-state-store.js';
 import type { ErrorInfo } from './job/job-protocol.js';
@@ -713,13 +714,11 @@ export class DriverNode {
         let header: wire.JobHeader__Output | undefined;
         const parts: Buffer[] = [];
         const mapParts: Buffer[] = [];
-        call.on('data', (m: wire.SubmitJobRequest__Output) => {
-          if (m.header) header = m.header;
-          else if (m.bundle_chunk) parts.push(m.bundle_chunk);
-          else if (m.source_map_chunk) mapParts.push(m.source_map_chunk);
-        });
-        call.on('error', () => undefined);
-        call.on('end', () => {
+        /** An interactive job's console, once the job started (JobHeader.interactive). */
+        let jobConsole: JobConsole | undefined;
+        let launched = false;
+        const launch = (): void => {
+          launched = true;
           if (!header) {
             call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: 'SubmitJob: the first message must be the job header' });
             return;
@@ -730,6 +729,8 @@ export class DriverNode {
             call.emit('error', { code: grpc.status.DATA_LOSS, details: `bundle arrived corrupted: sha256 ${sha}, header says ${header.bundle_sha256}` });
             return;
           }
+          const interactive = header.interactive === true;
+          const shellConsole = interactive ? new JobConsole((m) => void call.write({ console: m.type === 'out' ? { data: m.data } : m.type === 'ready' ? { ready: true } : { exit: true } })) : undefined;
           let job: DriverJob;
           try {
             const sourceMap = mapParts.length > 0 ? Buffer.concat(mapParts).toString('utf8') : header.source_map;
@@ -737,18 +738,47 @@ export class DriverNode {
               name: header.name,
               code,
               sourceMap,
-              args: header.args,
+              args: shellConsole ? [shellConsole.name, ...header.args] : header.args,
               taskTimeoutMs: Number(header.task_timeout_ms ?? 0) || undefined,
               supervise: header.supervise,
               maxRestarts: header.supervise && header.max_restarts > 0 ? header.max_restarts : undefined,
               workingDir: header.working_dir || undefined,
               defaultParallelism: header.default_parallelism > 0 ? header.default_parallelism : undefined,
+              ...(interactive ? { interactive } : {}),
             });
           } catch (err) {
+            shellConsole?.close();
             call.emit('error', { code: grpc.status.FAILED_PRECONDITION, details: (err as Error).message });
             return;
           }
+          if (shellConsole) {
+            jobConsole = shellConsole;
+            job.once('end', () => shellConsole.close());
+            // The client is gone (killed, its connection lost): nothing can type at the shell
+            // any more, so its job ends rather than wait, holding an action's tasks, for ever.
+            const lost = (): void => {
+              shellConsole.close();
+              if (job.state !== 'running') return;
+              this.log.info({ jobId: job.id }, 'interactive job stopped: its client is gone');
+              job.requestStop(false);
+            };
+            call.on('cancelled', lost);
+            call.on('error', lost);
+          }
           this.streamJob(call, job, 0);
+        };
+        call.on('data', (m: wire.SubmitJobRequest__Output) => {
+          if (m.header) header = m.header;
+          else if (m.bundle_chunk) parts.push(m.bundle_chunk);
+          else if (m.source_map_chunk) mapParts.push(m.source_map_chunk);
+          else if (m.part === 'start' && header?.interactive === true && !launched) launch();
+          else if (m.part === 'console_input' && m.console_input) jobConsole?.send(consoleIn(m.console_input));
+        });
+        call.on('error', () => undefined);
+        call.on('end', () => {
+          // An interactive job's client sends no more input: its console's input ended.
+          if (launched) jobConsole?.send({ type: 'end' });
+          else launch();
         });
       },
       WatchJob: (call) => {
@@ -809,4 +839,12 @@ export class DriverNode {
       },
     };
   }
+}
+
+/** A client's ConsoleInput as the console's message (an empty one: no input). */
+function consoleIn(m: wire.ConsoleInput__Output): ConsoleIn {
+  if (m.kind === 'end') return { type: 'end' };
+  if (m.kind === 'interrupt') return { type: 'interrupt' };
+  if (m.kind === 'columns') return { type: 'resize', columns: m.columns ?? 80 };
+  return { type: 'in', data: m.data ?? '' };
 }

@@ -18,7 +18,7 @@ export interface ProtoTypeCodecs {
 /** The protobufjs version that generated them: another one generates its own (proto.ts). */
 export const PROTO_CODECS_PROTOBUFJS = '7.6.6';
 /** sha256 of the .proto text they were made from. */
-export const PROTO_CODECS_SHA256 = '1005940765895c54a50f230e219a7fb6a6a6c78994df9d19c007e1cb05ab1039';
+export const PROTO_CODECS_SHA256 = 'd2cd2fa2403d4448082772c0905533ef05a205f8b7688c232030654349697b8e';
 
 /** By the type's full name (".sluice.v1.Name"). */
 export const PROTO_CODECS: Readonly<Record<string, ProtoTypeCodecs>> = {
@@ -2823,6 +2823,10 @@ encode: function SubmitJobRequest$encode(m,w,q){
   w.uint32(18).bytes(m.bundle_chunk)
   if(m.source_map_chunk!=null&&Object.hasOwnProperty.call(m,"source_map_chunk"))
   w.uint32(26).bytes(m.source_map_chunk)
+  if(m.start!=null&&Object.hasOwnProperty.call(m,"start"))
+  w.uint32(32).bool(m.start)
+  if(m.console_input!=null&&Object.hasOwnProperty.call(m,"console_input"))
+  types[4].encode(m.console_input,w.uint32(42).fork(),q+1).ldelim()
   return w
 },
 decode: function SubmitJobRequest$decode(r,l,e,n){
@@ -2857,6 +2861,14 @@ decode: function SubmitJobRequest$decode(r,l,e,n){
   }
   case 3: {
   m.source_map_chunk=r.bytes()
+  break
+  }
+  case 4: {
+  m.start=r.bool()
+  break
+  }
+  case 5: {
+  m.console_input=types[4].decode(r,r.uint32(),undefined,n+1)
   break
   }
   default:
@@ -2897,6 +2909,14 @@ fromObject: function SubmitJobRequest$fromObject(d,n){
   else if(d.source_map_chunk.length >= 0)
   m.source_map_chunk=d.source_map_chunk
   }
+  if(d.start!=null){
+  m.start=Boolean(d.start)
+  }
+  if(d.console_input!=null){
+  if(!util.isObject(d.console_input))
+  throw TypeError(".sluice.v1.SubmitJobRequest.console_input: object expected")
+  m.console_input=types[4].fromObject(d.console_input,n+1)
+  }
   return m
 },
 toObject: function SubmitJobRequest$toObject(m,o,q){
@@ -2920,6 +2940,254 @@ toObject: function SubmitJobRequest$toObject(m,o,q){
   d.source_map_chunk=o.bytes===String?util.base64.encode(m.source_map_chunk,0,m.source_map_chunk.length):o.bytes===Array?Array.prototype.slice.call(m.source_map_chunk):m.source_map_chunk
   if(o.oneofs)
   d.part="source_map_chunk"
+  }
+  if(m.start!=null&&Object.hasOwnProperty.call(m,"start")){
+  d.start=m.start
+  if(o.oneofs)
+  d.part="start"
+  }
+  if(m.console_input!=null&&Object.hasOwnProperty.call(m,"console_input")){
+  d.console_input=types[4].toObject(m.console_input,o,q+1)
+  if(o.oneofs)
+  d.part="console_input"
+  }
+  return d
+},
+    }),
+  },
+  ".sluice.v1.ConsoleInput": {
+    ctor: () => function ConsoleInput(p){
+  if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
+  this[ks[i]]=p[ks[i]]
+},
+    codecs: (Writer, Reader, types, util) => ({
+encode: function ConsoleInput$encode(m,w,q){
+  if(!w)
+  w=Writer.create()
+  if(q===undefined)q=0
+  if(q>util.recursionLimit)
+  throw Error("max depth exceeded")
+  if(m.data!=null&&Object.hasOwnProperty.call(m,"data"))
+  w.uint32(10).string(m.data)
+  if(m.end!=null&&Object.hasOwnProperty.call(m,"end"))
+  w.uint32(16).bool(m.end)
+  if(m.interrupt!=null&&Object.hasOwnProperty.call(m,"interrupt"))
+  w.uint32(24).bool(m.interrupt)
+  if(m.columns!=null&&Object.hasOwnProperty.call(m,"columns"))
+  w.uint32(32).uint32(m.columns)
+  return w
+},
+decode: function ConsoleInput$decode(r,l,e,n){
+  if(!(r instanceof Reader))
+  r=Reader.create(r)
+  if(n===undefined)n=0
+  if(n>Reader.recursionLimit)
+  throw Error("maximum nesting depth exceeded")
+  var c,m
+  if(l===undefined)
+  c=r.len
+  else{
+  c=r.pos+l
+  if(c>r.len)
+  throw RangeError("index out of range")
+  l=r.len
+  r.len=c
+  }
+  m=new this.ctor
+  while(r.pos<c){
+  var t=r.uint32()
+  if(t===e)
+  break
+  switch(t>>>3){
+  case 1: {
+  m.data=r.string()
+  break
+  }
+  case 2: {
+  m.end=r.bool()
+  break
+  }
+  case 3: {
+  m.interrupt=r.bool()
+  break
+  }
+  case 4: {
+  m.columns=r.uint32()
+  break
+  }
+  default:
+  r.skipType(t&7,n)
+  break
+  }
+  }
+  if(l!==undefined){
+  if(r.pos!==c)
+  throw RangeError("index out of range")
+  r.len=l
+  }
+  return m
+},
+fromObject: function ConsoleInput$fromObject(d,n){
+  if(d instanceof this.ctor)
+  return d
+  if(!util.isObject(d))
+  throw TypeError(".sluice.v1.ConsoleInput: object expected")
+  if(n===undefined)n=0
+  if(n>util.recursionLimit)
+  throw Error("maximum nesting depth exceeded")
+  var m=new this.ctor
+  if(d.data!=null){
+  m.data=String(d.data)
+  }
+  if(d.end!=null){
+  m.end=Boolean(d.end)
+  }
+  if(d.interrupt!=null){
+  m.interrupt=Boolean(d.interrupt)
+  }
+  if(d.columns!=null){
+  m.columns=d.columns>>>0
+  }
+  return m
+},
+toObject: function ConsoleInput$toObject(m,o,q){
+  if(!o)
+  o={}
+  if(q===undefined)q=0
+  if(q>util.recursionLimit)
+  throw Error("max depth exceeded")
+  var d={}
+  if(m.data!=null&&Object.hasOwnProperty.call(m,"data")){
+  d.data=m.data
+  if(o.oneofs)
+  d.kind="data"
+  }
+  if(m.end!=null&&Object.hasOwnProperty.call(m,"end")){
+  d.end=m.end
+  if(o.oneofs)
+  d.kind="end"
+  }
+  if(m.interrupt!=null&&Object.hasOwnProperty.call(m,"interrupt")){
+  d.interrupt=m.interrupt
+  if(o.oneofs)
+  d.kind="interrupt"
+  }
+  if(m.columns!=null&&Object.hasOwnProperty.call(m,"columns")){
+  d.columns=m.columns
+  if(o.oneofs)
+  d.kind="columns"
+  }
+  return d
+},
+    }),
+  },
+  ".sluice.v1.ConsoleOutput": {
+    ctor: () => function ConsoleOutput(p){
+  if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
+  this[ks[i]]=p[ks[i]]
+},
+    codecs: (Writer, Reader, types, util) => ({
+encode: function ConsoleOutput$encode(m,w,q){
+  if(!w)
+  w=Writer.create()
+  if(q===undefined)q=0
+  if(q>util.recursionLimit)
+  throw Error("max depth exceeded")
+  if(m.data!=null&&Object.hasOwnProperty.call(m,"data"))
+  w.uint32(10).string(m.data)
+  if(m.ready!=null&&Object.hasOwnProperty.call(m,"ready"))
+  w.uint32(16).bool(m.ready)
+  if(m.exit!=null&&Object.hasOwnProperty.call(m,"exit"))
+  w.uint32(24).bool(m.exit)
+  return w
+},
+decode: function ConsoleOutput$decode(r,l,e,n){
+  if(!(r instanceof Reader))
+  r=Reader.create(r)
+  if(n===undefined)n=0
+  if(n>Reader.recursionLimit)
+  throw Error("maximum nesting depth exceeded")
+  var c,m
+  if(l===undefined)
+  c=r.len
+  else{
+  c=r.pos+l
+  if(c>r.len)
+  throw RangeError("index out of range")
+  l=r.len
+  r.len=c
+  }
+  m=new this.ctor
+  while(r.pos<c){
+  var t=r.uint32()
+  if(t===e)
+  break
+  switch(t>>>3){
+  case 1: {
+  m.data=r.string()
+  break
+  }
+  case 2: {
+  m.ready=r.bool()
+  break
+  }
+  case 3: {
+  m.exit=r.bool()
+  break
+  }
+  default:
+  r.skipType(t&7,n)
+  break
+  }
+  }
+  if(l!==undefined){
+  if(r.pos!==c)
+  throw RangeError("index out of range")
+  r.len=l
+  }
+  return m
+},
+fromObject: function ConsoleOutput$fromObject(d,n){
+  if(d instanceof this.ctor)
+  return d
+  if(!util.isObject(d))
+  throw TypeError(".sluice.v1.ConsoleOutput: object expected")
+  if(n===undefined)n=0
+  if(n>util.recursionLimit)
+  throw Error("maximum nesting depth exceeded")
+  var m=new this.ctor
+  if(d.data!=null){
+  m.data=String(d.data)
+  }
+  if(d.ready!=null){
+  m.ready=Boolean(d.ready)
+  }
+  if(d.exit!=null){
+  m.exit=Boolean(d.exit)
+  }
+  return m
+},
+toObject: function ConsoleOutput$toObject(m,o,q){
+  if(!o)
+  o={}
+  if(q===undefined)q=0
+  if(q>util.recursionLimit)
+  throw Error("max depth exceeded")
+  var d={}
+  if(m.data!=null&&Object.hasOwnProperty.call(m,"data")){
+  d.data=m.data
+  if(o.oneofs)
+  d.kind="data"
+  }
+  if(m.ready!=null&&Object.hasOwnProperty.call(m,"ready")){
+  d.ready=m.ready
+  if(o.oneofs)
+  d.kind="ready"
+  }
+  if(m.exit!=null&&Object.hasOwnProperty.call(m,"exit")){
+  d.exit=m.exit
+  if(o.oneofs)
+  d.kind="exit"
   }
   return d
 },
@@ -2960,6 +3228,8 @@ encode: function JobHeader$encode(m,w,q){
   w.uint32(74).string(m.working_dir)
   if(m.default_parallelism!=null&&Object.hasOwnProperty.call(m,"default_parallelism"))
   w.uint32(80).uint32(m.default_parallelism)
+  if(m.interactive!=null&&Object.hasOwnProperty.call(m,"interactive"))
+  w.uint32(88).bool(m.interactive)
   return w
 },
 decode: function JobHeader$decode(r,l,e,n){
@@ -3024,6 +3294,10 @@ decode: function JobHeader$decode(r,l,e,n){
   }
   case 10: {
   m.default_parallelism=r.uint32()
+  break
+  }
+  case 11: {
+  m.interactive=r.bool()
   break
   }
   default:
@@ -3096,6 +3370,9 @@ fromObject: function JobHeader$fromObject(d,n){
   if(d.default_parallelism!=null){
   m.default_parallelism=d.default_parallelism>>>0
   }
+  if(d.interactive!=null){
+  m.interactive=Boolean(d.interactive)
+  }
   return m
 },
 toObject: function JobHeader$toObject(m,o,q){
@@ -3126,6 +3403,7 @@ toObject: function JobHeader$toObject(m,o,q){
   d.max_restarts=0
   d.working_dir=""
   d.default_parallelism=0
+  d.interactive=false
   }
   if(m.name!=null&&Object.hasOwnProperty.call(m,"name")){
   d.name=m.name
@@ -3170,6 +3448,9 @@ toObject: function JobHeader$toObject(m,o,q){
   if(m.default_parallelism!=null&&Object.hasOwnProperty.call(m,"default_parallelism")){
   d.default_parallelism=m.default_parallelism
   }
+  if(m.interactive!=null&&Object.hasOwnProperty.call(m,"interactive")){
+  d.interactive=m.interactive
+  }
   return d
 },
     }),
@@ -3202,6 +3483,8 @@ encode: function JobEvent$encode(m,w,q){
   w.uint32(58).string(m.stopped)
   if(m.output_stderr!=null&&Object.hasOwnProperty.call(m,"output_stderr"))
   w.uint32(64).bool(m.output_stderr)
+  if(m.console!=null&&Object.hasOwnProperty.call(m,"console"))
+  types[5].encode(m.console,w.uint32(74).fork(),q+1).ldelim()
   return w
 },
 decode: function JobEvent$decode(r,l,e,n){
@@ -3244,6 +3527,10 @@ decode: function JobEvent$decode(r,l,e,n){
   }
   case 7: {
   m.stopped=r.string()
+  break
+  }
+  case 9: {
+  m.console=types[5].decode(r,r.uint32(),undefined,n+1)
   break
   }
   case 5: {
@@ -3295,6 +3582,11 @@ fromObject: function JobEvent$fromObject(d,n){
   }
   if(d.stopped!=null){
   m.stopped=String(d.stopped)
+  }
+  if(d.console!=null){
+  if(!util.isObject(d.console))
+  throw TypeError(".sluice.v1.JobEvent.console: object expected")
+  m.console=types[5].fromObject(d.console,n+1)
   }
   if(d.line!=null){
   if(util.Long)
@@ -3368,6 +3660,11 @@ toObject: function JobEvent$toObject(m,o,q){
   }
   if(m.output_stderr!=null&&Object.hasOwnProperty.call(m,"output_stderr")){
   d.output_stderr=m.output_stderr
+  }
+  if(m.console!=null&&Object.hasOwnProperty.call(m,"console")){
+  d.console=types[5].toObject(m.console,o,q+1)
+  if(o.oneofs)
+  d.event="console"
   }
   return d
 },

@@ -11,6 +11,8 @@ export type { FetchShuffleRequest, FetchShuffleRequest__Output } from './generat
 export type { JobEvent, JobEvent__Output } from './generated/sluice/v1/JobEvent.js';
 export type { JobHeader, JobHeader__Output } from './generated/sluice/v1/JobHeader.js';
 export type { SubmitJobRequest, SubmitJobRequest__Output } from './generated/sluice/v1/SubmitJobRequest.js';
+export type { ConsoleInput, ConsoleInput__Output } from './generated/sluice/v1/ConsoleInput.js';
+export type { ConsoleOutput, ConsoleOutput__Output } from './generated/sluice/v1/ConsoleOutput.js';
 export type { WorkerInfo, WorkerInfo__Output } from './generated/sluice/v1/WorkerInfo.js';
 export type { WorkerStorage, WorkerStorage__Output } from './generated/sluice/v1/WorkerStorage.js';
 export type { DriverClient, DriverHandlers } from './generated/sluice/v1/Driver.js';

@@ -22,6 +22,8 @@ export interface SubmitRequest {
   readonly workingDir?: string;
   /** `sluice submit --conf spark.default.parallelism`: this job's, over the driver's (DriverOptions.defaultParallelism). */
   readonly defaultParallelism?: number;
+  /** The program reads input from its client (`sluice shell --driver`): not registered in the state dir, as a restarted driver has no client to relaunch it for. */
+  readonly interactive?: boolean;
 }
 
 /** Where it is defined (a module of constants the command line can load alone). */
@@ -76,7 +78,7 @@ export interface JobLauncherDeps {
  * or stop request changes, and removed once its state is final (unless the driver itself
  * is stopping: then it stays, to be relaunched).
  *
- * Invariant: every job in `jobs` that is running and not being stopped is in the registry.
+ * Invariant: every job in `jobs` that is running, not being stopped and not interactive is in the registry.
  * Threading: driver main thread.
  */
 export class JobLauncher {
@@ -114,8 +116,9 @@ export class JobLauncher {
     const parallelismSet = setParallelism !== undefined;
     const args = req.args ?? [];
     const workingDir = req.workingDir !== undefined && path.isAbsolute(req.workingDir) ? req.workingDir : undefined;
-    // Registered before it starts: a driver killed from here on relaunches it.
-    store?.add(
+    // Registered before it starts: a driver killed from here on relaunches it (an interactive
+    // one is not: its input came from a client's stream, which a restarted driver does not have).
+    if (req.interactive !== true) store?.add(
       { id, name: req.name, bundleSha: sha, args, taskTimeoutMs: req.taskTimeoutMs, parallelism, ...(parallelismSet ? { parallelismSet } : {}), supervise: req.supervise === true, restartsLeft: maxRestarts, attempt: 1, state: 'running', workingDir },
       req.code,
       req.sourceMap,

@@ -4,6 +4,8 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 import type { AddedFile as _sluice_v1_AddedFile, AddedFile__Output as _sluice_v1_AddedFile__Output } from './sluice/v1/AddedFile';
 import type { BlockChunk as _sluice_v1_BlockChunk, BlockChunk__Output as _sluice_v1_BlockChunk__Output } from './sluice/v1/BlockChunk';
 import type { Chunk as _sluice_v1_Chunk, Chunk__Output as _sluice_v1_Chunk__Output } from './sluice/v1/Chunk';
+import type { ConsoleInput as _sluice_v1_ConsoleInput, ConsoleInput__Output as _sluice_v1_ConsoleInput__Output } from './sluice/v1/ConsoleInput';
+import type { ConsoleOutput as _sluice_v1_ConsoleOutput, ConsoleOutput__Output as _sluice_v1_ConsoleOutput__Output } from './sluice/v1/ConsoleOutput';
 import type { DecommissionWorkerRequest as _sluice_v1_DecommissionWorkerRequest, DecommissionWorkerRequest__Output as _sluice_v1_DecommissionWorkerRequest__Output } from './sluice/v1/DecommissionWorkerRequest';
 import type { DecommissionWorkerResponse as _sluice_v1_DecommissionWorkerResponse, DecommissionWorkerResponse__Output as _sluice_v1_DecommissionWorkerResponse__Output } from './sluice/v1/DecommissionWorkerResponse';
 import type { DriverClient as _sluice_v1_DriverClient, DriverDefinition as _sluice_v1_DriverDefinition } from './sluice/v1/Driver';
@@ -81,6 +83,8 @@ export interface ProtoGrpcType {
       AddedFile: MessageTypeDefinition<_sluice_v1_AddedFile, _sluice_v1_AddedFile__Output>
       BlockChunk: MessageTypeDefinition<_sluice_v1_BlockChunk, _sluice_v1_BlockChunk__Output>
       Chunk: MessageTypeDefinition<_sluice_v1_Chunk, _sluice_v1_Chunk__Output>
+      ConsoleInput: MessageTypeDefinition<_sluice_v1_ConsoleInput, _sluice_v1_ConsoleInput__Output>
+      ConsoleOutput: MessageTypeDefinition<_sluice_v1_ConsoleOutput, _sluice_v1_ConsoleOutput__Output>
       DecommissionWorkerRequest: MessageTypeDefinition<_sluice_v1_DecommissionWorkerRequest, _sluice_v1_DecommissionWorkerRequest__Output>
       DecommissionWorkerResponse: MessageTypeDefinition<_sluice_v1_DecommissionWorkerResponse, _sluice_v1_DecommissionWorkerResponse__Output>
       Driver: SubtypeConstructor<typeof grpc.Client, _sluice_v1_DriverClient> & { service: _sluice_v1_DriverDefinition }

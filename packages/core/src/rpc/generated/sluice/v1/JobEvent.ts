@@ -1,6 +1,7 @@
 // Original file: proto/sluice/v1/sluice.proto
 
 import type { JobFailure as _sluice_v1_JobFailure, JobFailure__Output as _sluice_v1_JobFailure__Output } from '../../sluice/v1/JobFailure';
+import type { ConsoleOutput as _sluice_v1_ConsoleOutput, ConsoleOutput__Output as _sluice_v1_ConsoleOutput__Output } from '../../sluice/v1/ConsoleOutput';
 import type { Long } from '@grpc/proto-loader';
 
 export interface JobEvent {
@@ -12,7 +13,8 @@ export interface JobEvent {
   'output_epoch'?: (string);
   'stopped'?: (string);
   'output_stderr'?: (boolean);
-  'event'?: "job_id"|"output"|"failure"|"done"|"stopped";
+  'console'?: (_sluice_v1_ConsoleOutput | null);
+  'event'?: "job_id"|"output"|"failure"|"done"|"stopped"|"console";
 }
 
 export interface JobEvent__Output {
@@ -24,5 +26,6 @@ export interface JobEvent__Output {
   'output_epoch': (string);
   'stopped'?: (string);
   'output_stderr': (boolean);
-  'event'?: "job_id"|"output"|"failure"|"done"|"stopped";
+  'console'?: (_sluice_v1_ConsoleOutput__Output | null);
+  'event'?: "job_id"|"output"|"failure"|"done"|"stopped"|"console";
 }

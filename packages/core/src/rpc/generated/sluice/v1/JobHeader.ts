@@ -13,6 +13,7 @@ export interface JobHeader {
   'max_restarts'?: (number);
   'working_dir'?: (string);
   'default_parallelism'?: (number);
+  'interactive'?: (boolean);
 }
 
 export interface JobHeader__Output {
@@ -26,4 +27,5 @@ export interface JobHeader__Output {
   'max_restarts': (number);
   'working_dir': (string);
   'default_parallelism': (number);
+  'interactive': (boolean);
 }
