@@ -34,7 +34,8 @@ import { sparkTimeStringMs } from './spark-time.js';
  *   `.stage.*`, `.application.*`, `.timeout`, `.application.fetchFailure.enabled`): a worker that
  *   keeps failing tasks is offered no more of them (the driver's exclude-on-failure.ts); the limits
  *   are taken whether or not it is enabled, and used only when it is, as Spark's.
- *   `.killExcludedExecutors` false only (true is not provided).
+ *   `.killExcludedExecutors`: an excluded worker is released as `sluice workers decommission`
+ *   releases it (the driver's DriverNode.exclusionChanged).
  */
 export interface SparkConfSettings {
   /** spark.locality.wait (ms). */
@@ -135,13 +136,7 @@ export function addSparkConf(given: string, previous: SparkConfSettings): SparkC
     case 'spark.excludeOnFailure.timeout':
       return { ...previous, excludeOnFailureLimits: { ...previous.excludeOnFailureLimits, timeoutMs: sparkTimeMs(key, value) } };
     case 'spark.excludeOnFailure.killExcludedExecutors':
-      if (sparkBoolean(key, value)) {
-        throw new SluiceError(
-          'SLUICE_BAD_ARGUMENT',
-          `--conf ${key}=${value.slice(0, 100)}: not provided: an excluded worker is offered no task until spark.excludeOnFailure.timeout passes, and lives on (Sluice starts no worker in its place); stop it yourself ('sluice stop' it or its orchestrator's), or give false`,
-        );
-      }
-      return previous;
+      return { ...previous, excludeOnFailureLimits: { ...previous.excludeOnFailureLimits, killExcludedExecutors: sparkBoolean(key, value) } };
     default: {
       const field = (Object.keys(EXCLUDE_ON_FAILURE_KEYS) as (keyof typeof EXCLUDE_ON_FAILURE_KEYS)[]).find((f) => EXCLUDE_ON_FAILURE_KEYS[f] === key);
       if (field !== undefined && field !== 'timeoutMs') return { ...previous, excludeOnFailureLimits: { ...previous.excludeOnFailureLimits, [field]: sparkInt(key, value) } };

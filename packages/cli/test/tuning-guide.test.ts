@@ -192,7 +192,7 @@ test("spark.stage.maxConsecutiveAttempts in sluice run's properties file is --st
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-tuning-stage-'));
   const stop = path.join(dir, 'stop');
   const props = path.join(dir, 'spark.conf');
-  fs.writeFileSync(props, 'spark.stage.maxConsecutiveAttempts 7\nspark.shuffle.reduceLocality.enabled false\nspark.excludeOnFailure.enabled true\nspark.excludeOnFailure.stage.maxFailedTasksPerExecutor 3\n');
+  fs.writeFileSync(props, 'spark.stage.maxConsecutiveAttempts 7\nspark.shuffle.reduceLocality.enabled false\nspark.excludeOnFailure.enabled true\nspark.excludeOnFailure.stage.maxFailedTasksPerExecutor 3\nspark.excludeOnFailure.killExcludedExecutors true\n');
   const port = await freePort();
   const child = spawn(process.execPath, [CLI_BIN, 'run', '--web-port', String(port), '--properties-file', props, JOB, 'ui', stop], { cwd: REPO_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -213,6 +213,7 @@ test("spark.stage.maxConsecutiveAttempts in sluice run's properties file is --st
         ['spark.excludeOnFailure.application.maxFailedExecutorsPerNode', '2'],
         ['spark.excludeOnFailure.application.maxFailedTasksPerExecutor', '2'],
         ['spark.excludeOnFailure.enabled', 'true'],
+        ['spark.excludeOnFailure.killExcludedExecutors', 'true'],
         ['spark.excludeOnFailure.stage.maxFailedExecutorsPerNode', '2'],
         ['spark.excludeOnFailure.stage.maxFailedTasksPerExecutor', '3'],
         ['spark.excludeOnFailure.task.maxTaskAttemptsPerExecutor', '1'],

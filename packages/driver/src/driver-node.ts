@@ -40,7 +40,8 @@ import { GrpcWorkerEndpoint, type WorkerEndpoint } from './rpc/worker-endpoint.j
 import { serveAddedFile } from './rpc/serve-added-file.js';
 import { DAGScheduler, MAX_CONSECUTIVE_STAGE_ATTEMPTS } from './scheduler/dag-scheduler.js';
 import { TaskScheduler } from './scheduler/task-scheduler.js';
-import { excludeOnFailureProblem } from './scheduler/exclude-on-failure.js';
+import { excludeOnFailureProblem, type ExcludeOnFailureConf } from './scheduler/exclude-on-failure.js';
+import type { ExclusionChange } from './scheduler/health-tracker.js';
 import type { MetricsSources, PrometheusMetrics } from './web/prometheus-metrics.js';
 import { WorkerAllocationManager, workerAllocationOptions, type AllocationStream, type WorkerAllocationOptions } from './streaming/worker-allocation-manager.js';
 import { StatusServer } from './web/status-server.js';
@@ -307,7 +308,7 @@ export class DriverNode {
     const exclude = opts.tasks?.excludeOnFailure;
     const excludeProblem = exclude === undefined ? undefined : excludeOnFailureProblem(exclude, opts.tasks?.maxFailures ?? DEFAULT_TASK_OPTIONS.maxFailures);
     if (excludeProblem !== undefined) throw new SluiceError('SLUICE_BAD_ARGUMENT', excludeProblem);
-    this.taskScheduler = new TaskScheduler(this.registry, opts.log.child({ component: 'task-scheduler' }), { heartbeatIntervalMs, unseenTaskTimeoutMs, now: () => this.clock.now(), ...(opts.starvationTimeoutMs !== undefined && { starvationTimeoutMs: opts.starvationTimeoutMs }), ...(exclude !== undefined && { excludeOnFailure: exclude }) });
+    this.taskScheduler = new TaskScheduler(this.registry, opts.log.child({ component: 'task-scheduler' }), { heartbeatIntervalMs, unseenTaskTimeoutMs, now: () => this.clock.now(), ...(opts.starvationTimeoutMs !== undefined && { starvationTimeoutMs: opts.starvationTimeoutMs }), ...(exclude !== undefined && { excludeOnFailure: exclude, onExclusion: (e: ExclusionChange) => this.exclusionChanged(e, exclude) }) });
     this.dag = new DAGScheduler(this.registry, this.taskScheduler, { ...DEFAULT_TASK_OPTIONS, ...opts.tasks }, this.clock, opts.log.child({ component: 'dag-scheduler' }));
     const allocation = new WorkerAllocationManager(workerAllocationOptions(opts.workerAllocation), this.clock);
     this.metricsSources = {
@@ -497,6 +498,28 @@ export class DriverNode {
       failed_attempts: s.failedAttempts,
       submitted_ms_ago: s.submittedMsAgo,
     }));
+  }
+
+  /**
+   * A worker excluded for every job (spark.excludeOnFailure) or offered tasks again: told to each
+   * running job's program listening (Spark's SparkListenerExecutorExcluded, ...Unexcluded); with
+   * killExcludedExecutors, an excluded worker is released as `sluice workers decommission`
+   * releases it (its receivers moved to workers not excluded, its blocks and map outputs copied,
+   * then it exits 0; one under a supervisor comes back under a new id, as Spark's killed executor
+   * is replaced by a new one). Spark kills it outright (its map outputs then recomputed) unless
+   * .killExcludedExecutors.decommission; Sluice's driver has no other way to make a worker leave.
+   * Decommissioning off (--no-decommission): it is not released, as Spark's HealthTracker without
+   * an allocation client, with a warning.
+   */
+  private exclusionChanged(e: ExclusionChange, conf: ExcludeOnFailureConf): void {
+    for (const j of this.jobs.values()) j.executorExclusion(e);
+    if (e.type !== 'excluded' || !conf.killExcludedExecutors) return;
+    const log = this.opts.log.child({ component: 'health-tracker' });
+    log.warn({ workerId: e.workerId }, `Killing excluded executor id ${e.workerId} since spark.excludeOnFailure.killExcludedExecutors is set: releasing the worker as 'sluice workers decommission' does`);
+    void this.decommissioner.request(e.workerId)?.then((o) => {
+      if (o.state === 'disabled') log.warn({ workerId: e.workerId }, `Not attempting to kill excluded executor id ${e.workerId}: decommissioning is off on this driver (--no-decommission); it stays excluded and running (stop it yourself, or run the driver without --no-decommission)`);
+      else log.info({ workerId: e.workerId, state: o.state, message: o.message }, 'excluded worker released (spark.excludeOnFailure.killExcludedExecutors)');
+    });
   }
 
   /**

@@ -15,7 +15,41 @@ export type SchedulerEvent =
   | ({ readonly type: 'taskStart' } & TaskStart)
   | ({ readonly type: 'taskEnd'; readonly error?: string; readonly errorString?: string; readonly className?: string } & TaskEnd)
   | { readonly type: 'stageCompleted'; readonly stageId: number; readonly stageAttempt: number; readonly time: number; readonly failure?: string }
-  | { readonly type: 'jobEnd'; readonly jobId: number; readonly time: number; readonly failure?: string };
+  | { readonly type: 'jobEnd'; readonly jobId: number; readonly time: number; readonly failure?: string }
+  | { readonly type: 'executorExcluded'; readonly executorId: string; readonly time: number; readonly taskFailures: number }
+  | { readonly type: 'executorUnexcluded'; readonly executorId: string; readonly time: number }
+  | { readonly type: 'executorExcludedForStage'; readonly executorId: string; readonly time: number; readonly taskFailures: number; readonly stageId: number; readonly stageAttempt: number };
+
+/**
+ * Spark's SparkListenerExecutorExcluded: with spark.excludeOnFailure.enabled, a worker (executor)
+ * is offered no task of any job until spark.excludeOnFailure.timeout passes. `taskFailures`: the
+ * different tasks whose failures in stages that succeeded excluded it (0 when a fetch failure
+ * did, with .application.fetchFailure.enabled).
+ */
+export interface SparkListenerExecutorExcluded {
+  readonly time: number;
+  readonly executorId: string;
+  readonly taskFailures: number;
+}
+
+/**
+ * Spark's SparkListenerExecutorExcludedForStage: with spark.excludeOnFailure.enabled, a worker on
+ * which `taskFailures` different tasks of a stage attempt failed (stage.maxFailedTasksPerExecutor)
+ * is offered none of that attempt's tasks.
+ */
+export interface SparkListenerExecutorExcludedForStage {
+  readonly time: number;
+  readonly executorId: string;
+  readonly taskFailures: number;
+  readonly stageId: number;
+  readonly stageAttemptId: number;
+}
+
+/** Spark's SparkListenerExecutorUnexcluded: the exclusion's timeout passed; the worker is offered tasks again. */
+export interface SparkListenerExecutorUnexcluded {
+  readonly time: number;
+  readonly executorId: string;
+}
 
 /** A task attempt's launch on a worker, as the DAG scheduler tells it (the driver's TaskStartEvent adds its run), in launch order. */
 export interface TaskStart {
@@ -190,6 +224,18 @@ export interface SparkListener {
   onStageCompleted?(stageCompleted: { readonly stageInfo: StageInfo }): void;
   onTaskStart?(taskStart: SparkListenerTaskStart): void;
   onTaskEnd?(taskEnd: SparkListenerTaskEnd): void;
+  /** A worker was excluded for every job (spark.excludeOnFailure; the driver's, told to every program listening). */
+  onExecutorExcluded?(executorExcluded: SparkListenerExecutorExcluded): void;
+  /** An excluded worker's timeout passed. */
+  onExecutorUnexcluded?(executorUnexcluded: SparkListenerExecutorUnexcluded): void;
+  /** A worker was excluded for a stage attempt of the program's (spark.excludeOnFailure). */
+  onExecutorExcludedForStage?(executorExcludedForStage: SparkListenerExecutorExcludedForStage): void;
+  /** @deprecated Spark 3.1's old name of onExecutorExcludedForStage, still called beside it. */
+  onExecutorBlacklistedForStage?(executorBlacklistedForStage: SparkListenerExecutorExcludedForStage): void;
+  /** @deprecated Spark 3.1's old name of onExecutorExcluded, still called beside it (as Spark posts both events). */
+  onExecutorBlacklisted?(executorBlacklisted: SparkListenerExecutorExcluded): void;
+  /** @deprecated Spark 3.1's old name of onExecutorUnexcluded, still called beside it. */
+  onExecutorUnblacklisted?(executorUnblacklisted: SparkListenerExecutorUnexcluded): void;
 }
 
 const REASONS: Readonly<Record<TaskEndReason, SparkListenerTaskEnd['reason']>> = {
@@ -323,6 +369,24 @@ export class SparkListenerBus {
       case 'jobEnd':
         call('onJobEnd', { jobId: e.jobId, time: e.time, jobResult: e.failure === undefined ? 'JobSucceeded' : { failed: e.failure } } satisfies SparkListenerJobEnd);
         return;
+      case 'executorExcluded': {
+        const ev: SparkListenerExecutorExcluded = { time: e.time, executorId: e.executorId, taskFailures: e.taskFailures };
+        call('onExecutorExcluded', ev);
+        call('onExecutorBlacklisted', ev);
+        return;
+      }
+      case 'executorExcludedForStage': {
+        const ev: SparkListenerExecutorExcludedForStage = { time: e.time, executorId: e.executorId, taskFailures: e.taskFailures, stageId: e.stageId, stageAttemptId: e.stageAttempt };
+        call('onExecutorExcludedForStage', ev);
+        call('onExecutorBlacklistedForStage', ev);
+        return;
+      }
+      case 'executorUnexcluded': {
+        const ev: SparkListenerExecutorUnexcluded = { time: e.time, executorId: e.executorId };
+        call('onExecutorUnexcluded', ev);
+        call('onExecutorUnblacklisted', ev);
+        return;
+      }
     }
   }
 }

@@ -10,6 +10,7 @@ import { ReceiverTracker, unknownReceiverAnswer, type ReceiverReportAnswer } fro
 import { BlockRemovals } from './block-removals.js';
 import type { WorkerRegistry } from '../cluster/worker-registry.js';
 import type { DAGScheduler } from '../scheduler/dag-scheduler.js';
+import type { ExclusionChange } from '../scheduler/health-tracker.js';
 import type { SchedulerListener } from '../scheduler/scheduler-listener.js';
 import type { ErrorInfo, JobThreadData, JobToMain, MainToJob } from './job-protocol.js';
 import { DEFAULT_RETAINED_BATCHES, StreamingProgress } from '../status/streaming-progress.js';
@@ -329,6 +330,26 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     return this.current.tracker?.moveFrom(workerId) ?? Promise.resolve(0);
   }
 
+  /**
+   * A worker excluded for every job or offered tasks again (spark.excludeOnFailure): told to the
+   * running attempt's program while it has a SparkListener, as Spark's listener bus posts
+   * SparkListenerExecutorExcluded and ...Unexcluded to every listener of the application; one
+   * excluded for a stage attempt, to that stage's job only (SparkListenerExecutorExcludedForStage).
+   */
+  executorExclusion(e: ExclusionChange): void {
+    const a = this.current;
+    if (!a.listening || this.state !== 'running' || a.over) return;
+    if (e.type === 'excludedForStage') {
+      // A stage's: told to its own job's program only.
+      if (e.runId === a.runId) this.postTo(a, { type: 'schedulerEvent', event: { type: 'executorExcludedForStage', executorId: e.workerId, time: e.time, taskFailures: e.taskFailures, stageId: e.stageId, stageAttempt: e.stageAttempt } });
+      return;
+    }
+    this.postTo(a, {
+      type: 'schedulerEvent',
+      event: e.type === 'excluded' ? { type: 'executorExcluded', executorId: e.workerId, time: e.time, taskFailures: e.taskFailures } : { type: 'executorUnexcluded', executorId: e.workerId, time: e.time },
+    });
+  }
+
   /** Worker ids running this job's receivers. */
   receiverWorkers(): string[] {
     return this.current.tracker?.receiverWorkers() ?? [];
@@ -348,7 +369,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
               : undefined;
       if (error !== undefined) this.lastReceiverError = { text: `stream ${event.streamId} (${event.name}) on ${event.workerId}: ${error}`, at: this.clock.now() };
       this.post({ type: 'receiverEvent', event });
-    }, this.rootLog.child({ component: 'receiver-tracker', jobId: this.id, runId: a.runId }), this.clock, () => [...this.files.values()]);
+    }, this.rootLog.child({ component: 'receiver-tracker', jobId: this.id, runId: a.runId }), this.clock, () => [...this.files.values()], (workerId) => this.dag.isWorkerExcluded(workerId));
     return a.tracker;
   }
 

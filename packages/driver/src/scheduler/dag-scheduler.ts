@@ -315,6 +315,15 @@ export class DAGScheduler implements RegistryListener {
       .sort((a, b) => a.stageId - b.stageId);
   }
 
+  /**
+   * Whether spark.excludeOnFailure excludes `workerId` for every job now (the TaskScheduler's
+   * HealthTracker; never when it is off): receivers are not placed on it, as Spark's receivers,
+   * run as tasks, are not offered an excluded executor.
+   */
+  isWorkerExcluded(workerId: string): boolean {
+    return this.taskScheduler.excludedWorkers().has(workerId);
+  }
+
   /** The stages running action `actionId` of a job ran or waits on so far (undefined once it ended): sc.statusTracker's job info. */
   actionStageIds(jobId: string, actionId: number): number[] | undefined {
     const state = this.jobs.get(jobId)?.actions.get(actionId);

@@ -25,6 +25,13 @@ export interface ExcludeOnFailureConf {
   readonly timeoutMs: number;
   /** spark.excludeOnFailure.application.fetchFailure.enabled (false): a worker whose map outputs a task could not fetch is excluded at once. */
   readonly fetchFailure: boolean;
+  /**
+   * spark.excludeOnFailure.killExcludedExecutors (false): a worker excluded for every job is
+   * released, as `sluice workers decommission` releases it (its receivers moved, its blocks and
+   * map outputs copied, then it exits 0; a supervisor restarts it under a new id), where Spark
+   * kills the executor (decommissions it with .killExcludedExecutors.decommission).
+   */
+  readonly killExcludedExecutors: boolean;
 }
 
 /** Spark's defaults (config/package.scala). */
@@ -37,6 +44,7 @@ export const DEFAULT_EXCLUDE_ON_FAILURE: ExcludeOnFailureConf = {
   appMaxFailedExecutorsPerNode: 2,
   timeoutMs: 60 * 60 * 1000,
   fetchFailure: false,
+  killExcludedExecutors: false,
 };
 
 /** The Spark key of each numeric setting, as Spark's refusals name them. */
@@ -48,7 +56,7 @@ export const EXCLUDE_ON_FAILURE_KEYS = {
   appMaxFailedTasksPerExecutor: 'spark.excludeOnFailure.application.maxFailedTasksPerExecutor',
   appMaxFailedExecutorsPerNode: 'spark.excludeOnFailure.application.maxFailedExecutorsPerNode',
   timeoutMs: 'spark.excludeOnFailure.timeout',
-} as const satisfies Record<Exclude<keyof ExcludeOnFailureConf, 'fetchFailure'>, string>;
+} as const satisfies Record<Exclude<keyof ExcludeOnFailureConf, 'fetchFailure' | 'killExcludedExecutors'>, string>;
 
 /**
  * What is wrong with `conf` beside spark.task.maxFailures `maxFailures`, in Spark's words

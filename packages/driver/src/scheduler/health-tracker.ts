@@ -2,6 +2,18 @@ import type { Logger } from 'pino';
 import type { ExcludeOnFailureConf } from './exclude-on-failure.js';
 import type { TaskFailuresOnWorker } from './task-set-excludelist.js';
 
+/**
+ * A worker newly excluded for every job, or offered tasks again, as Spark's HealthTracker posts
+ * SparkListenerExecutorExcluded (its taskFailures: the failures that excluded it; 0 for a fetch
+ * failure's) and SparkListenerExecutorUnexcluded; or for one stage attempt, as Spark's
+ * TaskSetExcludelist posts SparkListenerExecutorExcludedForStage.
+ */
+export type ExclusionChange =
+  | { readonly type: 'excluded'; readonly workerId: string; readonly time: number; readonly taskFailures: number; readonly reason: string }
+  | { readonly type: 'unexcluded'; readonly workerId: string; readonly time: number }
+  /** Excluded for one stage attempt of job run `runId` (Spark's SparkListenerExecutorExcludedForStage; the TaskScheduler's, from the set's TaskSetExcludelist). */
+  | { readonly type: 'excludedForStage'; readonly workerId: string; readonly time: number; readonly taskFailures: number; readonly runId: string; readonly stageId: number; readonly stageAttempt: number };
+
 /** A worker excluded for every job of the driver: until when, and why. */
 export interface WorkerExclusion {
   readonly until: number;
@@ -18,8 +30,8 @@ export interface WorkerExclusion {
  * could not fetch is excluded at once. A removed worker's failures are forgotten; its exclusion
  * runs out as any (Spark's handleRemovedExecutor). Sluice's driver runs several applications (run
  * ids) on one set of workers: the exclusion is the driver's, for every job on it, as its
- * spark.excludeOnFailure settings are. Tasks running on a worker as it is excluded run on (Spark's
- * spark.excludeOnFailure.killExcludedExecutors is not provided).
+ * spark.excludeOnFailure settings are. Tasks running on a worker as it is excluded run on; with
+ * killExcludedExecutors the driver releases the worker (`onChange`'s listener, the DriverNode).
  * Threading: driver main thread (the TaskScheduler's).
  */
 export class HealthTracker {
@@ -31,6 +43,8 @@ export class HealthTracker {
     readonly conf: ExcludeOnFailureConf,
     private readonly now: () => number,
     private readonly log: Logger,
+    /** Told each exclusion and lifting (the driver forwards them to programs' SparkListeners). */
+    private readonly onChange: (e: ExclusionChange) => void = () => undefined,
   ) {}
 
   /** Whether `workerId` is offered no task now. */
@@ -53,7 +67,7 @@ export class HealthTracker {
       const live = list.filter((f) => f.expiresAt >= now);
       this.failures.set(workerId, live);
       if (live.length >= this.conf.appMaxFailedTasksPerExecutor && !this.excluded.has(workerId)) {
-        this.exclude(workerId, `${live.length} different tasks failed on it in stages that succeeded (spark.excludeOnFailure.application.maxFailedTasksPerExecutor ${this.conf.appMaxFailedTasksPerExecutor})`);
+        this.exclude(workerId, live.length, `${live.length} different tasks failed on it in stages that succeeded (spark.excludeOnFailure.application.maxFailedTasksPerExecutor ${this.conf.appMaxFailedTasksPerExecutor})`);
         this.failures.delete(workerId);
       }
     }
@@ -62,7 +76,7 @@ export class HealthTracker {
   /** A task could not fetch map outputs from `workerId` (Spark's updateExcludedForFetchFailure): excluded at once if application.fetchFailure.enabled. */
   fetchFailure(workerId: string): void {
     if (!this.conf.fetchFailure || this.excluded.has(workerId)) return;
-    this.exclude(workerId, 'a task could not fetch map outputs from it (spark.excludeOnFailure.application.fetchFailure.enabled)');
+    this.exclude(workerId, 0, 'a task could not fetch map outputs from it (spark.excludeOnFailure.application.fetchFailure.enabled)');
   }
 
   /** Exclusions past their time are lifted (Spark's applyExcludeOnFailureTimeout). */
@@ -73,6 +87,7 @@ export class HealthTracker {
       if (e.until > now) continue;
       this.excluded.delete(workerId);
       this.log.info({ workerId }, 'worker no longer excluded: spark.excludeOnFailure.timeout passed; it is offered tasks again');
+      this.onChange({ type: 'unexcluded', workerId, time: now });
     }
   }
 
@@ -81,12 +96,14 @@ export class HealthTracker {
     this.failures.delete(workerId);
   }
 
-  private exclude(workerId: string, reason: string): void {
-    const until = this.now() + this.conf.timeoutMs;
+  private exclude(workerId: string, taskFailures: number, reason: string): void {
+    const now = this.now();
+    const until = now + this.conf.timeoutMs;
     this.excluded.set(workerId, { until, reason });
     this.log.warn(
       { workerId, timeoutMs: this.conf.timeoutMs, reason },
       'worker excluded: it is offered no task until spark.excludeOnFailure.timeout passes (the Executors page and REST executors show it Excluded)',
     );
+    this.onChange({ type: 'excluded', workerId, time: now, taskFailures, reason });
   }
 }

@@ -6,7 +6,7 @@ import { fairOrder, poolOf } from './fair-scheduling.js';
 import { StarvationWarnings, starvationMessage } from './starvation-warnings.js';
 import { UnseenTasks, type UnseenOnWorker } from './unseen-tasks.js';
 import type { ExcludeOnFailureConf } from './exclude-on-failure.js';
-import { HealthTracker, type WorkerExclusion } from './health-tracker.js';
+import { HealthTracker, type ExclusionChange, type WorkerExclusion } from './health-tracker.js';
 
 /** A task running this long is logged once (it may never return). */
 const LONG_RUNNING_MS = 60_000;
@@ -37,6 +37,8 @@ export interface TaskSchedulerOptions {
   readonly starvationTimeoutMs: number;
   /** Spark's spark.excludeOnFailure.* when enabled (the driver's task options'); unset: off. */
   readonly excludeOnFailure: ExcludeOnFailureConf;
+  /** With excludeOnFailure: told each worker excluded for every job, and each lifted (HealthTracker's onChange). */
+  readonly onExclusion: (e: ExclusionChange) => void;
 }
 
 /**
@@ -104,6 +106,7 @@ export class TaskScheduler implements RegistryListener {
   private readonly reconnectTimeoutMs: number;
   /** With spark.excludeOnFailure.enabled: the workers excluded for every job. */
   private readonly health: HealthTracker | undefined;
+  private readonly onExclusion: ((e: ExclusionChange) => void) | undefined;
 
   constructor(
     private readonly registry: WorkerRegistry,
@@ -116,7 +119,8 @@ export class TaskScheduler implements RegistryListener {
     this.reconnectTimeoutMs = Math.min(this.unseen.boundMs, UNSEEN_RECONNECT_TIMEOUT_MS);
     this.now = opts.now ?? Date.now;
     this.starvation = new StarvationWarnings(opts.starvationTimeoutMs);
-    this.health = opts.excludeOnFailure === undefined ? undefined : new HealthTracker(opts.excludeOnFailure, this.now, log.child({ component: 'health-tracker' }));
+    this.health = opts.excludeOnFailure === undefined ? undefined : new HealthTracker(opts.excludeOnFailure, this.now, log.child({ component: 'health-tracker' }), opts.onExclusion);
+    this.onExclusion = opts.onExclusion;
   }
 
   /** The workers excluded for every job now (spark.excludeOnFailure; empty when it is off). */
@@ -206,6 +210,11 @@ export class TaskScheduler implements RegistryListener {
     // Kept while attempts of it run after it ended (a zombie's, after a fetch failure): a lost
     // worker's are told to it. An ended set is offered nothing (wantsSlot, canQueue).
     const health = this.health;
+    const told = this.onExclusion;
+    if (told !== undefined && tsm.excludelist !== undefined) {
+      const { jobId: runId, stageId, stageAttempt } = tsm.stage;
+      tsm.excludelist.onExcludedForSet = (workerId, taskFailures, time) => told({ type: 'excludedForStage', workerId, time, taskFailures, runId, stageId, stageAttempt });
+    }
     if (health !== undefined) {
       void tsm.finished.then((end) => {
         if (end.kind === 'done') health.successfulTaskSet(`${tsm.stage.stageId}.${tsm.stage.stageAttempt}`, tsm.excludelist!.failuresByWorker());

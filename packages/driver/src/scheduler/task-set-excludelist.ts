@@ -25,6 +25,8 @@ export class TaskSetExcludelist {
   private readonly perTaskLimit: number;
   /** The last counted failure's reason, for an abort's message (Spark's latestFailureReason). */
   latestFailureReason = '';
+  /** Told each worker newly excluded for the whole set, with its failed tasks in it (the TaskScheduler's, for Spark's SparkListenerExecutorExcludedForStage). */
+  onExcludedForSet: ((workerId: string, taskFailures: number, now: number) => void) | undefined;
 
   constructor(private readonly conf: ExcludeOnFailureConf) {
     this.perTaskLimit = Math.min(conf.maxTaskAttemptsPerExecutor, conf.maxTaskAttemptsPerNode);
@@ -43,6 +45,7 @@ export class TaskSetExcludelist {
     }
     if (tasks.size < this.conf.stageMaxFailedTasksPerExecutor || this.excluded.has(workerId)) return false;
     this.excluded.add(workerId);
+    this.onExcludedForSet?.(workerId, tasks.size, now);
     return true;
   }
 

@@ -60,8 +60,8 @@ const RESTART_DELAY_MS = 1000;
 /**
  * Places one streaming job's receivers on workers and keeps them running, as Spark's
  * ReceiverTracker: receivers are spread over the workers (fewest receivers first; on a worker
- * at the receiver's preferredLocation when one is live), a
- * receiver whose worker is declared lost (or that stops by itself) is started again on
+ * at the receiver's preferredLocation when one is live; never on a worker spark.excludeOnFailure
+ * excludes for every job), a receiver whose worker is declared lost (or that stops by itself) is started again on
  * another worker, and the blocks each receiver reports are held until the batch they
  * belong to takes them (`allocate`): a batch at time T takes the blocks reported before T
  * (the driver's clock), however late its driver program asks for them.
@@ -105,6 +105,8 @@ export class ReceiverTracker implements RegistryListener {
     private readonly clock: Clock,
     /** The files the job added so far (sc.addFile), named in each placement: a receiver reads them as a task does. */
     private readonly files: () => readonly AddedFileRef[] = () => [],
+    /** Whether spark.excludeOnFailure excludes a worker for every job now: no receiver is placed on it. */
+    private readonly excluded: (workerId: string) => boolean = () => false,
   ) {
     registry.addListener(this);
   }
@@ -312,9 +314,14 @@ export class ReceiverTracker implements RegistryListener {
 
   private place(r: TrackedReceiver): void {
     if (this.closed || r.stopping) return;
-    const workers = this.registry.responsive();
+    // As Spark's, whose receivers run as tasks: a worker excluded for every job
+    // (spark.excludeOnFailure) is offered none, so a receiver started or restarted goes to
+    // another; one already running there stays until it stops or its worker goes.
+    const live = this.registry.responsive();
+    const workers = live.filter((w) => !this.excluded(w.id));
     if (workers.length === 0) {
-      this.log.warn({ streamId: r.streamId }, 'no worker to run the receiver on; retrying');
+      if (live.length === 0) this.log.warn({ streamId: r.streamId }, 'no worker to run the receiver on; retrying');
+      else this.log.warn({ streamId: r.streamId, excluded: live.map((w) => w.id) }, 'every live worker is excluded (spark.excludeOnFailure): the receiver waits until one is not (spark.excludeOnFailure.timeout) or another joins; retrying');
       r.restartTimer = setTimeout(() => this.place(r), RESTART_DELAY_MS);
       return;
     }

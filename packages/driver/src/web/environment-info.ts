@@ -43,7 +43,7 @@ export function environmentInfo(d: DriverNode, j: DriverJob): unknown {
   props.push(['spark.excludeOnFailure.enabled', String(ex !== undefined)]);
   if (ex !== undefined) {
     for (const [field, key] of Object.entries(EXCLUDE_ON_FAILURE_KEYS) as [keyof typeof EXCLUDE_ON_FAILURE_KEYS, string][]) props.push([key, field === 'timeoutMs' ? `${ex.timeoutMs}ms` : String(ex[field])]);
-    props.push(['spark.excludeOnFailure.application.fetchFailure.enabled', String(ex.fetchFailure)]);
+    props.push(['spark.excludeOnFailure.application.fetchFailure.enabled', String(ex.fetchFailure)], ['spark.excludeOnFailure.killExcludedExecutors', String(ex.killExcludedExecutors)]);
   }
   if (d.webPort !== undefined) props.push(['spark.ui.port', String(d.webPort)]);
   if (o.stateDir !== undefined) props.push(['spark.deploy.recoveryMode', 'FILESYSTEM'], ['spark.deploy.recoveryDirectory', o.stateDir]);

@@ -9,6 +9,7 @@ import { describe, test } from 'node:test';
 import { pino } from 'pino';
 import type { LaunchResult } from '../../src/rpc/worker-endpoint.js';
 import { DEFAULT_EXCLUDE_ON_FAILURE, excludeOnFailureProblem, type ExcludeOnFailureConf } from '../../src/scheduler/exclude-on-failure.js';
+import type { ExclusionChange } from '../../src/scheduler/health-tracker.js';
 import { TaskScheduler } from '../../src/scheduler/task-scheduler.js';
 import { TaskSetManager, type TaskSetEnd } from '../../src/scheduler/task-set-manager.js';
 import { fakeRegistry, ok, settle, Stage } from './scheduler-fakes.js';
@@ -25,7 +26,9 @@ const TIMEOUT_MS = 60_000;
 function cluster(exclude: Partial<ExcludeOnFailureConf> | undefined, workers: Record<string, number> = { wA: 1, wB: 1, wSick: 1 }) {
   const { clock, fakes, registry, add } = fakeRegistry();
   const conf = exclude === undefined ? undefined : { ...DEFAULT_EXCLUDE_ON_FAILURE, timeoutMs: TIMEOUT_MS, ...exclude };
-  const scheduler = new TaskScheduler(registry, pino({ level: 'silent' }), { now: () => clock.now(), ...(conf && { excludeOnFailure: conf }) });
+  /** What the scheduler told of exclusions (the driver forwards them to programs' SparkListeners). */
+  const changes: ExclusionChange[] = [];
+  const scheduler = new TaskScheduler(registry, pino({ level: 'silent' }), { now: () => clock.now(), ...(conf && { excludeOnFailure: conf, onExclusion: (e: ExclusionChange) => changes.push(e) }) });
   add(workers);
   const run = (partitions: number) => {
     const stage = new Stage();
@@ -51,7 +54,7 @@ function cluster(exclude: Partial<ExcludeOnFailureConf> | undefined, workers: Re
       for (const w of Object.keys(workers)) if (w !== 'wSick') await answerAll(w, ok);
     }
   };
-  return { clock, scheduler, run, on, answerAll, drive };
+  return { clock, scheduler, run, on, answerAll, drive, changes };
 }
 
 describe('spark.excludeOnFailure', () => {
@@ -68,11 +71,17 @@ describe('spark.excludeOnFailure', () => {
     assert.deepEqual(c.on('wSick'), [], 'excluded for the stage: idle though the stage has pending tasks');
     assert.deepEqual(c.scheduler.excludedInStages('wSick'), [3]);
     assert.deepEqual([...c.scheduler.excludedWorkers().keys()], [], 'not excluded for every job before a stage succeeded');
+    // Told as Spark's SparkListenerExecutorExcludedForStage: the worker, its 2 failed tasks, the stage attempt.
+    const told = (): unknown[] => c.changes.map((e) => (e.type === 'excludedForStage' ? [e.type, e.workerId, e.taskFailures, e.stageId, e.stageAttempt] : e.type === 'excluded' ? [e.type, e.workerId, e.time, e.taskFailures] : [e.type, e.workerId, e.time]));
+    assert.deepEqual(told(), [['excludedForStage', 'wSick', 2, stage.stageId, stage.stageAttempt]], 'excluded in the stage, not yet for every job');
     await c.drive(end);
     assert.deepEqual(end(), { kind: 'done' });
     assert.deepEqual([...stage.successes.keys()].sort((a, b) => a - b), Array.from({ length: 12 }, (_, i) => i));
     // application.maxFailedTasksPerExecutor (2) failed tasks in a stage that succeeded: excluded for every job.
     assert.deepEqual([...c.scheduler.excludedWorkers().keys()], ['wSick']);
+    // Told as Spark's SparkListenerExecutorExcluded: the worker, the time, its 2 failed tasks.
+    const excludedAt = c.clock.now();
+    assert.deepEqual(told().slice(1), [['excluded', 'wSick', excludedAt, 2]]);
     const next = c.run(6);
     await settle();
     assert.deepEqual(c.on('wSick'), [], 'an excluded worker is offered no task of a new stage');
@@ -85,6 +94,8 @@ describe('spark.excludeOnFailure', () => {
     await settle();
     assert.deepEqual([...c.scheduler.excludedWorkers().keys()], []);
     assert.equal(c.on('wSick').length, 1, 'offered a task once the exclusion ran out');
+    // Told as Spark's SparkListenerExecutorUnexcluded, once.
+    assert.deepEqual(told().slice(2), [['unexcluded', 'wSick', excludedAt + TIMEOUT_MS + 1]]);
     await c.answerAll('wSick', ok);
     await c.drive(later.end);
   });
