@@ -1,7 +1,8 @@
 import { openCheckpointStore } from '../checkpoint/checkpoint-store-registry.js';
 import { decodeCheckpointPart } from '../checkpoint/checkpoint-part.js';
 import fs from 'node:fs';
-import { copier, decodeRecords, encodeRecords } from '../codec/codec.js';
+import { copier, decodeRecords } from '../codec/codec.js';
+import { encodeRecordChunks, readCachedChunks } from '../codec/record-chunks.js';
 import { recordsNotEncodable } from './records-not-encodable.js';
 import { decodeObjectFile } from '../codec/object-file.js';
 import { fromWire } from '../codec/record-classes.js';
@@ -131,21 +132,17 @@ export class PartitionComputer {
       // This worker's copy, else another worker's (as Spark reads remote cached blocks), else recompute.
       const elsewhere = this.cachedLocations[blockId];
       const cached = (await this.env.getCached(blockId)) ?? (elsewhere?.length ? (await this.env.getBlock(blockId, elsewhere)).data : undefined);
-      let records: unknown[] | undefined;
-      if (cached) records = cachedRecords(cached);
-      if (records === undefined) {
-        // Not cached, or a compressed block damaged since it was stored (its LZ4 checksums): computed anew, as a lost block is.
-        const computed: unknown[] = [];
-        records = computed;
-        await this.computeOp(node, split, (r) => computed.push(r));
-        let bytes: Uint8Array;
-        try {
-          bytes = encodeRecords(records);
-        } catch (err) {
-          throw recordsNotEncodable(err, this.plan, node.id, `cached (${node.storage})`);
-        }
-        this.env.putCached(blockId, node.compressed === true ? smallerFrame(bytes) : bytes, node.storage);
+      // Emitted a chunk at a time as decoded (record-chunks.ts); a compressed block damaged since it was stored (its LZ4 checksums) is computed anew, as a lost block is.
+      if (cached && emitCached(cached, emit)) return;
+      const records: unknown[] = [];
+      await this.computeOp(node, split, (r) => records.push(r));
+      let bytes: Uint8Array;
+      try {
+        bytes = encodeRecordChunks(records);
+      } catch (err) {
+        throw recordsNotEncodable(err, this.plan, node.id, `cached (${node.storage})`);
       }
+      this.env.putCached(blockId, node.compressed === true ? smallerFrame(bytes) : bytes, node.storage);
       for (let i = 0; i < records.length; i++) emit(records[i]);
       return;
     }
@@ -605,15 +602,22 @@ function smallerFrame(bytes: Uint8Array): Uint8Array {
   return framed.length < bytes.length ? framed : bytes;
 }
 
-/** A cached block's records (plain or an LZ4 frame), or undefined when its frame is damaged (SLUICE_CORRUPT_DATA): the partition is computed again. */
-function cachedRecords(bytes: Uint8Array): unknown[] | undefined {
-  if (!isLz4Frame(bytes)) return decodeRecords<unknown[]>(bytes);
-  let plain: Uint8Array;
-  try {
-    plain = lz4Unframe(bytes);
-  } catch (err) {
-    if (err instanceof SluiceError && err.code === 'SLUICE_CORRUPT_DATA') return undefined;
-    throw err;
+/**
+ * Emits a cached block's records (plain or an LZ4 frame) a chunk at a time; false, nothing
+ * emitted, when its frame is damaged (SLUICE_CORRUPT_DATA): the partition is computed again.
+ */
+function emitCached(bytes: Uint8Array, emit: Emit): boolean {
+  let plain = bytes;
+  if (isLz4Frame(bytes)) {
+    try {
+      plain = lz4Unframe(bytes);
+    } catch (err) {
+      if (err instanceof SluiceError && err.code === 'SLUICE_CORRUPT_DATA') return false;
+      throw err;
+    }
   }
-  return decodeRecords<unknown[]>(plain);
+  readCachedChunks(plain, (records) => {
+    for (let i = 0; i < records.length; i++) emit(records[i]);
+  });
+  return true;
 }

@@ -469,6 +469,25 @@ describe('runTask with a fake in-memory TaskEnv', () => {
     assert.deepEqual(await new PartitionComputer(payload.plan, env, {}).collect(1, 1), [8]);
   });
 
+  test('a cached partition of many chunks (record-chunks.ts) is read back whole and in order by each later task, compressed or not', async () => {
+    for (const compressed of [false, true]) {
+      const env = new FakeTaskEnv();
+      const n = 2500;
+      const input = Array.from({ length: n }, (_, i) => i);
+      const toRecord = captureClosure((i: number) => ({ i, s: `r${i}`, m: new Map([[i, [i, -i]]]) }), 'rdd.map');
+      const mapNode = { ...node(1, 1, { kind: 'map', fn: toRecord }, [0], [], 'MEMORY_ONLY'), ...(compressed ? { compressed: true } : {}) };
+      const payload: TaskPayload = { plan: plan(1, node(0, 1, { kind: 'parallelize', slices: [input] }), mapNode), kind: 'result', action: { kind: 'collect' }, mapOutputs: {} };
+      const want = input.map((i) => ({ i, s: `r${i}`, m: new Map([[i, [i, -i]]]) }));
+      assert.deepEqual(await runTask(payload, 0, env), { kind: 'result', value: want });
+      const block = env.cached.get(blockIdForRdd(env.jobId, 1, 0));
+      assert.ok(block !== undefined);
+      assert.equal(block[0], compressed ? 0x04 : 0xc5, compressed ? 'an LZ4 frame' : 'chunked');
+      const revivedBefore = env.revived;
+      for (let k = 0; k < 2; k++) assert.deepEqual(await runTask(payload, 0, env), { kind: 'result', value: want }, `read ${k + 1} from the cache`);
+      assert.equal(env.revived, revivedBefore, 'read from the cache: the map function is not run again');
+    }
+  });
+
   test('a cached partition held by another worker is read from there, not recomputed', async () => {
     const remote = new Map<string, Uint8Array>();
     const asked: string[] = [];

@@ -569,8 +569,9 @@ export class Executor {
           r?.cachedBytes.push(data.byteLength);
         },
         cacheGet: (blockId) => {
+          // A copy of its own, moved to the task thread (the stored segments stay the store's).
           const segs = this.blocks.get(blockId);
-          return segs === undefined ? undefined : segs.length === 1 ? segs[0] : Buffer.concat(segs);
+          return segs === undefined ? undefined : concatOwned(segs);
         },
         broadcasts: async (ids) => {
           let cache = this.broadcastCache.get(jobId);

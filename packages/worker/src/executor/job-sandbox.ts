@@ -7,6 +7,7 @@ import { threadDeathReason } from './thread-out-of-memory.js';
 /** What a sandbox asks of the worker's main thread on behalf of its tasks. */
 export interface SandboxHost {
   onCachePut(taskId: string, blockId: string, data: Uint8Array, level: string): void;
+  /** A cached block's bytes in a buffer of their own (concatOwned): moved to the asking thread, not cloned. */
   cacheGet(blockId: string): Uint8Array | undefined;
   /** Encoded broadcast values of the job, fetched from the driver once per worker. */
   broadcasts(ids: readonly number[]): Promise<Record<number, Uint8Array>>;
@@ -458,9 +459,12 @@ export class JobSandbox {
       case 'cachePut':
         this.host.onCachePut(msg.taskId, msg.blockId, msg.data, msg.level);
         return;
-      case 'cacheGet':
-        this.reply(slot, { type: 'cacheGot', reqId: msg.reqId, data: this.host.cacheGet(msg.blockId) });
+      case 'cacheGet': {
+        // The host's copy is the thread's to keep (cacheGet): moved, where a structured clone copied it twice more (into the message, out of it).
+        const data = this.host.cacheGet(msg.blockId);
+        this.reply(slot, { type: 'cacheGot', reqId: msg.reqId, data }, data === undefined ? undefined : [data.buffer as ArrayBuffer]);
         return;
+      }
       case 'broadcastGet':
         this.host.broadcasts(msg.ids).then(
           (values) => {
