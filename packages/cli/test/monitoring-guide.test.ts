@@ -41,7 +41,7 @@ interface Task {
   host: string;
   status: string;
   errorMessage?: string;
-  taskMetrics: { executorRunTime: number; shuffleReadMetrics: { totalBytesRead: number }; shuffleWriteMetrics: { bytesWritten: number } };
+  taskMetrics: { executorRunTime: number; executorDeserializeTime: number; shuffleReadMetrics: { totalBytesRead: number }; shuffleWriteMetrics: { bytesWritten: number } };
 }
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'monitoring-guide-'));
@@ -198,7 +198,9 @@ test('taskList: every attempt of the retried stage, in launch order (Spark\'s so
     assert.equal(t.index, t.partitionId, 'a first stage attempt runs every partition: index = partition');
     assert.ok(workerIds.includes(t.executorId), t.executorId);
     assert.equal(t.host, '127.0.0.1');
-    assert.equal(t.taskMetrics.executorRunTime, t.duration);
+    // The run time as the worker measured it, within the duration the driver saw; none measured for the failed attempt.
+    if (t.status === 'SUCCESS') assert.ok(t.taskMetrics.executorRunTime + t.taskMetrics.executorDeserializeTime <= t.duration, JSON.stringify(t));
+    else assert.equal(t.taskMetrics.executorRunTime, 0);
   }
   const launches = tasks.map((t) => Date.parse(t.launchTime.replace('GMT', 'Z')));
   assert.deepEqual(launches, [...launches].sort((a, b) => a - b), 'sortBy ID: launch order');
@@ -238,7 +240,8 @@ test('taskSummary: Spark\'s quantiles over the successful tasks only (the value 
   const asked = get(`APP/stages/${s}/0/taskSummary?quantiles=0,0.5,0.99,1`).body;
   assert.deepEqual(asked.quantiles, [0, 0.5, 0.99, 1]);
   assert.deepEqual(asked.duration, at([0, 0.5, 0.99, 1]));
-  assert.deepEqual(asked.executorRunTime, at([0, 0.5, 0.99, 1]));
+  const runTimes = ok.map((t) => t.taskMetrics.executorRunTime).sort((a, b) => a - b);
+  assert.deepEqual(asked.executorRunTime, [0, 0.5, 0.99, 1].map((q) => runTimes[Math.min(Math.floor(q * runTimes.length), runTimes.length - 1)]));
   assert.deepEqual(asked.shuffleWriteMetrics.writeBytes, [0, 0, 0, 0], 'a count writes no shuffle');
   const dflt = get(`APP/stages/${s}/0/taskSummary`).body;
   assert.deepEqual(dflt.quantiles, [0.05, 0.25, 0.5, 0.75, 0.95]);
@@ -282,7 +285,8 @@ test('details: one stage\'s attempt shows its tasks by id and executorSummary by
     e.taskTime += t.duration;
     perWorker.set(t.executorId, e);
   }
-  for (const [w, e] of perWorker) assert.deepEqual({ ...one.executorSummary[w], shuffleRead: undefined, shuffleWrite: undefined }, { ...e, shuffleRead: undefined, shuffleWrite: undefined }, w);
+  const noShuffle = { shuffleRead: undefined, shuffleWrite: undefined, shuffleReadRecords: undefined, shuffleWriteRecords: undefined };
+  for (const [w, e] of perWorker) assert.deepEqual({ ...one.executorSummary[w], ...noShuffle }, { ...e, ...noShuffle }, w);
   assert.deepEqual(get(`APP/stages/${s}`).body, [one]);
   assert.equal(get(`APP/stages/${s}/0?details=false`).body.tasks, undefined);
   assert.deepEqual(Object.values(get(`APP/stages/${s}/0?taskStatus=failed`).body.tasks).map((t) => (t as Task).status), ['FAILED']);

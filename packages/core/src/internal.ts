@@ -60,7 +60,7 @@ export * from './streaming/output-operation-scope.js';
 export * from './scheduler/job-description-scope.js';
 export type { StatusQuery, StatusAnswer, SparkJobInfo, SparkStageInfo } from './scheduler/status-tracker.js';
 export type { StoredRddInfo } from './rdd/rdd-info.js';
-export type { SchedulerEvent, TaskEnd, TaskEndReason, TaskLocality, TaskStart } from './scheduler/spark-listener.js';
+export type { SchedulerEvent, TaskEnd, TaskEndReason, TaskLocality, TaskRunMetrics, TaskStart } from './scheduler/spark-listener.js';
 export * from './streaming/streaming-context.js';
 export { checkStreamingContextsStarted } from './streaming/unstarted-contexts.js';
 export { WARM_UP_TIMEOUT_MS } from './streaming/cluster-warm-up.js';

@@ -18,7 +18,7 @@ export interface ProtoTypeCodecs {
 /** The protobufjs version that generated them: another one generates its own (proto.ts). */
 export const PROTO_CODECS_PROTOBUFJS = '7.6.6';
 /** sha256 of the .proto text they were made from. */
-export const PROTO_CODECS_SHA256 = 'd2cd2fa2403d4448082772c0905533ef05a205f8b7688c232030654349697b8e';
+export const PROTO_CODECS_SHA256 = '0475966577d79c8f628c2aa067d6246c051d462fd07273045cb4b245244bfc5b';
 
 /** By the type's full name (".sluice.v1.Name"). */
 export const PROTO_CODECS: Readonly<Record<string, ProtoTypeCodecs>> = {
@@ -7457,6 +7457,8 @@ encode: function TaskOutcome$encode(m,w,q){
   w.double(m.stored_block_bytes[i])
   w.ldelim()
   }
+  if(m.metrics!=null&&Object.hasOwnProperty.call(m,"metrics"))
+  types[10].encode(m.metrics,w.uint32(90).fork(),q+1).ldelim()
   return w
 },
 decode: function TaskOutcome$decode(r,l,e,n){
@@ -7536,6 +7538,10 @@ decode: function TaskOutcome$decode(r,l,e,n){
   m.shuffle_read_bytes=r.double()
   break
   }
+  case 11: {
+  m.metrics=types[10].decode(r,r.uint32(),undefined,n+1)
+  break
+  }
   default:
   r.skipType(t&7,n)
   break
@@ -7611,6 +7617,11 @@ fromObject: function TaskOutcome$fromObject(d,n){
   if(d.shuffle_read_bytes!=null){
   m.shuffle_read_bytes=Number(d.shuffle_read_bytes)
   }
+  if(d.metrics!=null){
+  if(!util.isObject(d.metrics))
+  throw TypeError(".sluice.v1.TaskOutcome.metrics: object expected")
+  m.metrics=types[10].fromObject(d.metrics,n+1)
+  }
   return m
 },
 toObject: function TaskOutcome$toObject(m,o,q){
@@ -7631,6 +7642,7 @@ toObject: function TaskOutcome$toObject(m,o,q){
   if(o.bytes!==Array)d.accumulators=util.newBuffer(d.accumulators)
   }
   d.shuffle_read_bytes=0
+  d.metrics=null
   }
   if(m.result!=null&&Object.hasOwnProperty.call(m,"result")){
   d.result=o.bytes===String?util.base64.encode(m.result,0,m.result.length):o.bytes===Array?Array.prototype.slice.call(m.result):m.result
@@ -7679,6 +7691,159 @@ toObject: function TaskOutcome$toObject(m,o,q){
   for(var j=0;j<m.stored_block_bytes.length;++j){
   d.stored_block_bytes[j]=o.json&&!isFinite(m.stored_block_bytes[j])?String(m.stored_block_bytes[j]):m.stored_block_bytes[j]
   }
+  }
+  if(m.metrics!=null&&Object.hasOwnProperty.call(m,"metrics")){
+  d.metrics=types[10].toObject(m.metrics,o,q+1)
+  }
+  return d
+},
+    }),
+  },
+  ".sluice.v1.TaskRunMetrics": {
+    ctor: () => function TaskRunMetrics(p){
+  if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
+  this[ks[i]]=p[ks[i]]
+},
+    codecs: (Writer, Reader, types, util) => ({
+encode: function TaskRunMetrics$encode(m,w,q){
+  if(!w)
+  w=Writer.create()
+  if(q===undefined)q=0
+  if(q>util.recursionLimit)
+  throw Error("max depth exceeded")
+  if(m.executor_deserialize_time!=null&&Object.hasOwnProperty.call(m,"executor_deserialize_time"))
+  w.uint32(9).double(m.executor_deserialize_time)
+  if(m.executor_run_time!=null&&Object.hasOwnProperty.call(m,"executor_run_time"))
+  w.uint32(17).double(m.executor_run_time)
+  if(m.result_serialization_time!=null&&Object.hasOwnProperty.call(m,"result_serialization_time"))
+  w.uint32(25).double(m.result_serialization_time)
+  if(m.shuffle_records_read!=null&&Object.hasOwnProperty.call(m,"shuffle_records_read"))
+  w.uint32(33).double(m.shuffle_records_read)
+  if(m.shuffle_records_written!=null&&Object.hasOwnProperty.call(m,"shuffle_records_written"))
+  w.uint32(41).double(m.shuffle_records_written)
+  if(m.shuffle_fetch_wait_time!=null&&Object.hasOwnProperty.call(m,"shuffle_fetch_wait_time"))
+  w.uint32(49).double(m.shuffle_fetch_wait_time)
+  return w
+},
+decode: function TaskRunMetrics$decode(r,l,e,n){
+  if(!(r instanceof Reader))
+  r=Reader.create(r)
+  if(n===undefined)n=0
+  if(n>Reader.recursionLimit)
+  throw Error("maximum nesting depth exceeded")
+  var c,m
+  if(l===undefined)
+  c=r.len
+  else{
+  c=r.pos+l
+  if(c>r.len)
+  throw RangeError("index out of range")
+  l=r.len
+  r.len=c
+  }
+  m=new this.ctor
+  while(r.pos<c){
+  var t=r.uint32()
+  if(t===e)
+  break
+  switch(t>>>3){
+  case 1: {
+  m.executor_deserialize_time=r.double()
+  break
+  }
+  case 2: {
+  m.executor_run_time=r.double()
+  break
+  }
+  case 3: {
+  m.result_serialization_time=r.double()
+  break
+  }
+  case 4: {
+  m.shuffle_records_read=r.double()
+  break
+  }
+  case 5: {
+  m.shuffle_records_written=r.double()
+  break
+  }
+  case 6: {
+  m.shuffle_fetch_wait_time=r.double()
+  break
+  }
+  default:
+  r.skipType(t&7,n)
+  break
+  }
+  }
+  if(l!==undefined){
+  if(r.pos!==c)
+  throw RangeError("index out of range")
+  r.len=l
+  }
+  return m
+},
+fromObject: function TaskRunMetrics$fromObject(d,n){
+  if(d instanceof this.ctor)
+  return d
+  if(!util.isObject(d))
+  throw TypeError(".sluice.v1.TaskRunMetrics: object expected")
+  if(n===undefined)n=0
+  if(n>util.recursionLimit)
+  throw Error("maximum nesting depth exceeded")
+  var m=new this.ctor
+  if(d.executor_deserialize_time!=null){
+  m.executor_deserialize_time=Number(d.executor_deserialize_time)
+  }
+  if(d.executor_run_time!=null){
+  m.executor_run_time=Number(d.executor_run_time)
+  }
+  if(d.result_serialization_time!=null){
+  m.result_serialization_time=Number(d.result_serialization_time)
+  }
+  if(d.shuffle_records_read!=null){
+  m.shuffle_records_read=Number(d.shuffle_records_read)
+  }
+  if(d.shuffle_records_written!=null){
+  m.shuffle_records_written=Number(d.shuffle_records_written)
+  }
+  if(d.shuffle_fetch_wait_time!=null){
+  m.shuffle_fetch_wait_time=Number(d.shuffle_fetch_wait_time)
+  }
+  return m
+},
+toObject: function TaskRunMetrics$toObject(m,o,q){
+  if(!o)
+  o={}
+  if(q===undefined)q=0
+  if(q>util.recursionLimit)
+  throw Error("max depth exceeded")
+  var d={}
+  if(o.defaults){
+  d.executor_deserialize_time=0
+  d.executor_run_time=0
+  d.result_serialization_time=0
+  d.shuffle_records_read=0
+  d.shuffle_records_written=0
+  d.shuffle_fetch_wait_time=0
+  }
+  if(m.executor_deserialize_time!=null&&Object.hasOwnProperty.call(m,"executor_deserialize_time")){
+  d.executor_deserialize_time=o.json&&!isFinite(m.executor_deserialize_time)?String(m.executor_deserialize_time):m.executor_deserialize_time
+  }
+  if(m.executor_run_time!=null&&Object.hasOwnProperty.call(m,"executor_run_time")){
+  d.executor_run_time=o.json&&!isFinite(m.executor_run_time)?String(m.executor_run_time):m.executor_run_time
+  }
+  if(m.result_serialization_time!=null&&Object.hasOwnProperty.call(m,"result_serialization_time")){
+  d.result_serialization_time=o.json&&!isFinite(m.result_serialization_time)?String(m.result_serialization_time):m.result_serialization_time
+  }
+  if(m.shuffle_records_read!=null&&Object.hasOwnProperty.call(m,"shuffle_records_read")){
+  d.shuffle_records_read=o.json&&!isFinite(m.shuffle_records_read)?String(m.shuffle_records_read):m.shuffle_records_read
+  }
+  if(m.shuffle_records_written!=null&&Object.hasOwnProperty.call(m,"shuffle_records_written")){
+  d.shuffle_records_written=o.json&&!isFinite(m.shuffle_records_written)?String(m.shuffle_records_written):m.shuffle_records_written
+  }
+  if(m.shuffle_fetch_wait_time!=null&&Object.hasOwnProperty.call(m,"shuffle_fetch_wait_time")){
+  d.shuffle_fetch_wait_time=o.json&&!isFinite(m.shuffle_fetch_wait_time)?String(m.shuffle_fetch_wait_time):m.shuffle_fetch_wait_time
   }
   return d
 },

@@ -3,6 +3,7 @@ import type { FetchFailure__Output } from './generated/sluice/v1/FetchFailure.js
 import type { IndirectResult__Output } from './generated/sluice/v1/IndirectResult.js';
 import type { MapStatus__Output } from './generated/sluice/v1/MapStatus.js';
 import type { TaskError__Output } from './generated/sluice/v1/TaskError.js';
+import type { TaskRunMetrics__Output } from './generated/sluice/v1/TaskRunMetrics.js';
 import type * as wire from './wire.js';
 
 /**
@@ -17,7 +18,10 @@ const OUTCOME_FIELDS: Readonly<Record<string, string>> = {
   TaskEnded: 'task_id:1:string outcome:2:TaskOutcome',
   TaskOutcome:
     'result:1:bytes map_status:2:MapStatus error:3:TaskError fetch_failed:4:FetchFailure killed:5:bool stored_blocks:6:string* ' +
-    'accumulators:7:bytes shuffle_read_bytes:8:double indirect_result:9:IndirectResult stored_block_bytes:10:double*',
+    'accumulators:7:bytes shuffle_read_bytes:8:double indirect_result:9:IndirectResult stored_block_bytes:10:double* metrics:11:TaskRunMetrics',
+  TaskRunMetrics:
+    'executor_deserialize_time:1:double executor_run_time:2:double result_serialization_time:3:double shuffle_records_read:4:double ' +
+    'shuffle_records_written:5:double shuffle_fetch_wait_time:6:double',
   IndirectResult: 'block_id:1:string size:2:uint64',
   MapStatus: 'status:2:bytes',
   TaskError: 'code:1:string message:2:string stack:3:string',
@@ -120,6 +124,7 @@ function readOutcome(pb: typeof protobuf, r: Reader): wire.TaskOutcome__Output {
   let storedBlockBytes: number[] | undefined;
   let accumulators: Buffer | undefined;
   let shuffleReadBytes = 0;
+  let metrics: TaskRunMetrics__Output | null = null;
   while (r.pos < r.len) {
     const t = r.uint32();
     switch (t >>> 3) {
@@ -171,6 +176,12 @@ function readOutcome(pb: typeof protobuf, r: Reader): wire.TaskOutcome__Output {
         } else storedBlockBytes.push(r.double());
         break;
       }
+      case 11: {
+        const l = enter(r);
+        metrics = readMetrics(r);
+        leave(r, l);
+        break;
+      }
       default:
         r.skipType(t & 7);
     }
@@ -181,6 +192,7 @@ function readOutcome(pb: typeof protobuf, r: Reader): wire.TaskOutcome__Output {
     stored_block_bytes: storedBlockBytes ?? [],
     accumulators: accumulators ?? Buffer.alloc(0),
     shuffle_read_bytes: shuffleReadBytes,
+    metrics,
   };
   if (result !== undefined) {
     d.result = result;
@@ -207,6 +219,36 @@ function readOutcome(pb: typeof protobuf, r: Reader): wire.TaskOutcome__Output {
     d.outcome = 'indirect_result';
   }
   return d;
+}
+
+function readMetrics(r: Reader): TaskRunMetrics__Output {
+  const m: TaskRunMetrics__Output = { executor_deserialize_time: 0, executor_run_time: 0, result_serialization_time: 0, shuffle_records_read: 0, shuffle_records_written: 0, shuffle_fetch_wait_time: 0 };
+  while (r.pos < r.len) {
+    const t = r.uint32();
+    switch (t >>> 3) {
+      case 1:
+        m.executor_deserialize_time = r.double();
+        break;
+      case 2:
+        m.executor_run_time = r.double();
+        break;
+      case 3:
+        m.result_serialization_time = r.double();
+        break;
+      case 4:
+        m.shuffle_records_read = r.double();
+        break;
+      case 5:
+        m.shuffle_records_written = r.double();
+        break;
+      case 6:
+        m.shuffle_fetch_wait_time = r.double();
+        break;
+      default:
+        r.skipType(t & 7);
+    }
+  }
+  return m;
 }
 
 function readMapStatus(r: Reader): MapStatus__Output {

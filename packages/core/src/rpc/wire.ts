@@ -5,6 +5,7 @@ export type { StageDescription, StageDescription__Output } from './generated/slu
 export type { TaskOutcomeBatch, TaskOutcomeBatch__Output } from './generated/sluice/v1/TaskOutcomeBatch.js';
 export type { TaskEnded, TaskEnded__Output } from './generated/sluice/v1/TaskEnded.js';
 export type { TaskOutcome, TaskOutcome__Output } from './generated/sluice/v1/TaskOutcome.js';
+export type { TaskRunMetrics, TaskRunMetrics__Output } from './generated/sluice/v1/TaskRunMetrics.js';
 export type { BlockChunk, BlockChunk__Output } from './generated/sluice/v1/BlockChunk.js';
 export type { ShuffleChunk, ShuffleChunk__Output } from './generated/sluice/v1/ShuffleChunk.js';
 export type { FetchShuffleRequest, FetchShuffleRequest__Output } from './generated/sluice/v1/FetchShuffleRequest.js';

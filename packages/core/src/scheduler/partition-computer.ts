@@ -79,6 +79,7 @@ export class PartitionComputer {
     const framed = await this.env.fetchShuffle(shuffleId, split, this.mapOutputs[shuffleId] ?? [], empties === undefined ? undefined : mapsWithData(empties, split));
     const out: [unknown, unknown][] = [];
     for (const buf of framed) decodeShuffleFrames(buf, out);
+    this.env.countShuffleRecordsRead?.(out.length);
     return out;
   }
 

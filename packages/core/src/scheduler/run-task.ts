@@ -27,8 +27,11 @@ import type { TaskPart } from './task-part.js';
 /** Records buffered by a map task before its buckets are written out as segments. */
 export const DEFAULT_SPILL_RECORDS = 1_000_000;
 
-/** A map task's outcome carries its consolidated output (index and data) and the size of each reduce partition's segment. */
-export type TaskRunOutcome = { readonly kind: 'result'; readonly value: unknown } | { readonly kind: 'mapStatus'; readonly sizes: ArrayLike<number>; readonly output: MapOutputFile };
+/**
+ * A map task's outcome carries its consolidated output (index and data), the size of each
+ * reduce partition's segment and how many records it wrote (after any map-side combine).
+ */
+export type TaskRunOutcome = { readonly kind: 'result'; readonly value: unknown } | { readonly kind: 'mapStatus'; readonly sizes: ArrayLike<number>; readonly output: MapOutputFile; readonly records: number };
 
 /**
  * Runs one task on a worker: computes its partition through the stage plan, then either
@@ -37,8 +40,8 @@ export type TaskRunOutcome = { readonly kind: 'result'; readonly value: unknown 
 export async function runTask(payload: TaskPayload, partition: number, env: TaskEnv, options: { spillRecords?: number; part?: TaskPart; shuffleCompress?: boolean; shuffleChecksum?: boolean } = {}): Promise<TaskRunOutcome> {
   const computer = newComputer(payload, env, options.part);
   if (payload.kind === 'shuffleMap') {
-    const output = await TaskContext.runFor(partition, env.taskId, () => writeShuffle(computer, payload, partition, env, options.spillRecords ?? DEFAULT_SPILL_RECORDS, options.shuffleCompress ?? false, options.shuffleChecksum ?? true));
-    return { kind: 'mapStatus', sizes: output.sizes, output };
+    const [output, records] = await TaskContext.runFor(partition, env.taskId, () => writeShuffle(computer, payload, partition, env, options.spillRecords ?? DEFAULT_SPILL_RECORDS, options.shuffleCompress ?? false, options.shuffleChecksum ?? true));
+    return { kind: 'mapStatus', sizes: output.sizes, output, records };
   }
   const action = payload.action;
   if (!action) throw new SluiceError('SLUICE_INTERNAL', 'result task without an action');
@@ -263,12 +266,15 @@ async function writeAtomically(file: string, data: string | Uint8Array, env: Tas
  * With `checksum` (spark.shuffle.checksum.enabled) each partition run is followed by its
  * CRC-32 (shuffle-checksum.ts).
  */
-async function writeShuffle(computer: PartitionComputer, payload: TaskPayload, partition: number, env: TaskEnv, spillRecords: number, compress: boolean, checksum: boolean): Promise<MapOutputFile> {
+/** A map task's output, and the records written to it (Spark's shuffleWriteMetrics.recordsWritten). */
+async function writeShuffle(computer: PartitionComputer, payload: TaskPayload, partition: number, env: TaskEnv, spillRecords: number, compress: boolean, checksum: boolean): Promise<[MapOutputFile, number]> {
   const spec = payload.shuffle as ShuffleSpec;
   const n = spec.partitioner.numPartitions;
   const part = partitionFunction(spec.partitioner, (f) => env.revive(f));
   const writer = new MapOutputWriter(n);
+  let written = 0;
   const addRun = (records: readonly unknown[], parts: ArrayLike<number>, count: number): void => {
+    written += count;
     let run: ReturnType<typeof encodeRun>;
     try {
       run = encodeRun(records, parts, count, n, compress, checksum);
@@ -309,5 +315,5 @@ async function writeShuffle(computer: PartitionComputer, payload: TaskPayload, p
     });
     addRun(records, parts, records.length);
   }
-  return writer.finish();
+  return [writer.finish(), written];
 }

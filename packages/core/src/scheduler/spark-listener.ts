@@ -90,8 +90,35 @@ export interface TaskEnd {
    * map task's map status and accumulator updates; absent (0) for anything else.
    */
   readonly resultSize?: number;
+  /** What was measured of a successful attempt (Spark's TaskMetrics); absent for anything else, or a worker that sent none. */
+  readonly metrics?: TaskRunMetrics;
   /** Why a `killed` attempt was killed (Spark's TaskKilled.reason); absent for any other end. */
   readonly killReason?: string;
+}
+
+/**
+ * A successful task attempt's metrics with Spark's meanings (TaskMetrics, TaskInfo), in whole
+ * milliseconds (truncated, as Spark's nanoseconds are) and records. The times but the last were
+ * measured on the worker; the attempt's duration (TaskEnd.durationMs) and gettingResultTime on
+ * the driver, so Spark's scheduler delay (AppStatusUtils.schedulerDelay: duration less these
+ * four, at least 0) holds the gRPC round trip, a wait for a task thread on the worker and the
+ * driver's own handling.
+ */
+export interface TaskRunMetrics {
+  /** From the worker taking the task to its compute: the job's bundle and added files got, its module awaited in the task thread, the stage and task decoded. */
+  readonly executorDeserializeTime: number;
+  /** The compute (shuffle fetches, broadcast values got, a map output's commit included), without deserialization or the result's encoding. */
+  readonly executorRunTime: number;
+  /** Encoding the value (or a map task's map status and accumulator updates) for the driver. */
+  readonly resultSerializationTime: number;
+  /** The driver reading a result the worker kept as a block, too large to send whole (Spark's IndirectTaskResult); 0 for any other. */
+  readonly gettingResultTime: number;
+  /** Records of the shuffle segments the task decoded (Spark's shuffleReadMetrics.recordsRead). */
+  readonly shuffleRecordsRead: number;
+  /** Records a map task wrote to its output, after any map-side combine (shuffleWriteMetrics.recordsWritten). */
+  readonly shuffleRecordsWritten: number;
+  /** Time the task waited for its shuffle segments (Spark's shuffleReadMetrics.fetchWaitTime, the page's Shuffle Read Blocked Time). */
+  readonly shuffleFetchWaitTime: number;
 }
 
 /**

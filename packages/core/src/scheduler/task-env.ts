@@ -20,6 +20,8 @@ export interface TaskEnv {
    * segment for this partition is empty are left out).
    */
   fetchShuffle(shuffleId: number, reducePartition: number, locations: readonly MapOutputLocation[], maps?: readonly number[]): Promise<Uint8Array[]>;
+  /** The task decoded `records` records of fetched shuffle segments (Spark's shuffleReadMetrics.recordsRead); fakes may leave it out. */
+  countShuffleRecordsRead?(records: number): void;
   /** An encoded cached partition stored on this worker, if any. */
   getCached(blockId: string): Promise<Uint8Array | undefined>;
   putCached(blockId: string, data: Uint8Array, level: StorageLevel): void;

@@ -269,6 +269,7 @@ test("the driver's TaskOutcomeBatch, read straight from the wire (readOutcomeBat
     { ended: [{ outcome: { error: {} } }, { outcome: { error: { code: 'SLUICE_TASK_FAILED' } } }, { outcome: { error: { message: 'é✓', stack: 'Error\n at f' } } }] },
     { ended: [{ outcome: { fetch_failed: {} } }, { outcome: { fetch_failed: { shuffle_id: 2 ** 32 - 1, map_partition: 3, worker_id: 'w', message: 'm' } } }] },
     { ended: [{ outcome: { killed: false } }, { outcome: { killed: true, stored_blocks: ['x'] } }] },
+    { ended: [{ outcome: { result: Buffer.from([1]), metrics: {} } }, { outcome: { map_status: {}, metrics: { executor_deserialize_time: 12.5, executor_run_time: 0.25, result_serialization_time: 0, shuffle_records_read: 2 ** 40, shuffle_records_written: 7, shuffle_fetch_wait_time: 3 } } }, { outcome: { error: {}, metrics: { executor_run_time: 1 } } }] },
     { ended: [0, 1, 2 ** 31, 2 ** 32 + 5, 2 ** 40 + 3, 2 ** 53 - 1].map((size) => ({ outcome: { indirect_result: { block_id: `taskresult_j_${size}`, size } } })).concat([{ outcome: { indirect_result: {} as { block_id: string; size: number } } }]) },
   ];
   const samples = Array.from({ length: 120 }, (_, i) => (i % 2 === 0 ? sparseDeep(sample(type, random), random) : sample(type, random)));
@@ -280,7 +281,7 @@ test("the driver's TaskOutcomeBatch, read straight from the wire (readOutcomeBat
     for (const e of read.ended) {
       if (e.outcome?.outcome) members.add(e.outcome.outcome);
       // Plain objects all the way down, as toObject's: nothing read through a prototype, no Long.
-      if (e.outcome) for (const v of [e.outcome, e.outcome.map_status, e.outcome.error, e.outcome.fetch_failed, e.outcome.indirect_result]) if (v) assert.equal(Object.getPrototypeOf(v), Object.prototype);
+      if (e.outcome) for (const v of [e.outcome, e.outcome.map_status, e.outcome.error, e.outcome.fetch_failed, e.outcome.indirect_result, e.outcome.metrics]) if (v) assert.equal(Object.getPrototypeOf(v), Object.prototype);
       if (e.outcome?.indirect_result) assert.equal(typeof e.outcome.indirect_result.size, 'number');
     }
   }

@@ -5,7 +5,11 @@ import { InFlightLimit } from './in-flight-limit.js';
 import { TaskStream } from './task-stream.js';
 
 /** The result of asking a worker to run a task: its outcome, or the worker is gone. */
-export type LaunchResult = { readonly ok: true; readonly outcome: wire.TaskOutcome__Output } | { readonly ok: false; readonly workerLost: boolean; readonly message: string };
+/**
+ * How a launch ended: the worker's outcome (with `gettingResultMs`, the driver's reading of a
+ * result the worker kept as a block: Spark's gettingResultTime), or the worker not reached.
+ */
+export type LaunchResult = { readonly ok: true; readonly outcome: wire.TaskOutcome__Output; readonly gettingResultMs?: number } | { readonly ok: false; readonly workerLost: boolean; readonly message: string };
 
 /** One stage attempt as its tasks need it on a worker: encoded once, sent once per worker connection. */
 export interface StageDescription {
@@ -121,6 +125,7 @@ export class GrpcWorkerEndpoint implements WorkerEndpoint {
    */
   private readIndirectResult(o: wire.TaskOutcome__Output): Promise<LaunchResult> {
     const { block_id: blockId, size } = o.indirect_result!;
+    const from = performance.now();
     return new Promise<LaunchResult>((resolve) => {
       const parts: Buffer[] = [];
       let missing = false;
@@ -137,7 +142,7 @@ export class GrpcWorkerEndpoint implements WorkerEndpoint {
           resolve({ ok: false, workerLost: false, message: `the task's result (block ${blockId}) was ${missing ? 'gone' : `${result.length} of ${size} bytes`} on the worker` });
           return;
         }
-        resolve({ ok: true, outcome: { ...o, outcome: 'result', result, indirect_result: null } });
+        resolve({ ok: true, outcome: { ...o, outcome: 'result', result, indirect_result: null }, gettingResultMs: performance.now() - from });
       });
     });
   }

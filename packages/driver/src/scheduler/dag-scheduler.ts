@@ -1205,6 +1205,7 @@ export class DAGScheduler implements RegistryListener {
           // What the task itself counted reading (map statuses' sizes are approximate).
           shuffleReadBytes: e.shuffleReadBytes,
           resultSize: e.resultSize ?? 0,
+          metrics: e.metrics,
         };
         const event: TaskEndEvent = e.killReason !== undefined ? { ...base, killReason: e.killReason } : e.error ? { ...base, error: this.withFetchFailedText(job.jobId, e.partition, e.error) } : base;
         for (const l of this.listeners) l.onTaskEnd?.(event);

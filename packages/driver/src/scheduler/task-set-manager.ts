@@ -1,4 +1,4 @@
-import { bytesToString, mapStatusTotalBytes, taskErrorClass, type Clock, type TaskLocality, type wire } from '@sluice/core/internal';
+import { bytesToString, mapStatusTotalBytes, taskErrorClass, type Clock, type TaskLocality, type TaskRunMetrics, type wire } from '@sluice/core/internal';
 import type { LaunchResult, TaskDescription } from '../rpc/worker-endpoint.js';
 import { FAILED_TASK_REASONS, type TaskEndError, type TaskEndEvent, type TaskEndReason } from './scheduler-listener.js';
 import type { ExcludeOnFailureConf } from './exclude-on-failure.js';
@@ -804,6 +804,7 @@ export class TaskSetManager {
     let shuffleWriteBytes = 0;
     let shuffleReadBytes = 0;
     let resultSize = 0;
+    let metrics: TaskRunMetrics | undefined;
     let error: TaskEndError | undefined;
     let killReason: string | undefined;
     if (!result.ok) {
@@ -824,6 +825,7 @@ export class TaskSetManager {
             if (o.map_status) shuffleWriteBytes += mapStatusTotalBytes(o.map_status.status);
             shuffleReadBytes = o.shuffle_read_bytes || 0;
             resultSize = o.outcome === 'result' ? (o.result?.byteLength ?? 0) : (o.map_status?.status.byteLength ?? 0) + (o.accumulators?.byteLength ?? 0);
+            if (o.metrics) metrics = runMetrics(o.metrics, result.gettingResultMs ?? 0);
           }
           break;
         case 'error': {
@@ -845,7 +847,7 @@ export class TaskSetManager {
           killReason = KILLED_ON_WORKER;
       }
     }
-    if (reason === 'success') return () => this.emitEnd(taskId, a, reason, shuffleWriteBytes, error, shuffleReadBytes, undefined, resultSize);
+    if (reason === 'success') return () => this.emitEnd(taskId, a, reason, shuffleWriteBytes, error, shuffleReadBytes, undefined, resultSize, metrics);
     this.emitEnd(taskId, a, reason, shuffleWriteBytes, error, shuffleReadBytes, killReason);
     return undefined;
   }
@@ -856,10 +858,10 @@ export class TaskSetManager {
     this.stage.onTaskEnd?.({ taskId: a.taskId, attempt: a.attempt, partition: this.partitions[a.index], workerId: a.workerId, reason: 'resubmitted', durationMs: ranMs, speculative: a.speculative, taskLocality: a.locality, shuffleWriteBytes: 0, shuffleReadBytes: 0 });
   }
 
-  private emitEnd(taskId: string, a: Attempt, reason: TaskEndReason, shuffleWriteBytes = 0, error?: TaskEndError, shuffleReadBytes = 0, killReason?: string, resultSize = 0): void {
+  private emitEnd(taskId: string, a: Attempt, reason: TaskEndReason, shuffleWriteBytes = 0, error?: TaskEndError, shuffleReadBytes = 0, killReason?: string, resultSize = 0, metrics?: TaskRunMetrics): void {
     if (FAILED_TASK_REASONS.includes(reason)) this.failedAttempts++;
     if (!this.stage.onTaskEnd) return;
-    const e = { taskId, partition: this.partitions[a.index], attempt: a.attempt, workerId: a.workerId, reason, durationMs: Math.max(0, this.clock.now() - a.start), speculative: a.speculative, taskLocality: a.locality, shuffleWriteBytes, shuffleReadBytes, resultSize };
+    const e = { taskId, partition: this.partitions[a.index], attempt: a.attempt, workerId: a.workerId, reason, durationMs: Math.max(0, this.clock.now() - a.start), speculative: a.speculative, taskLocality: a.locality, shuffleWriteBytes, shuffleReadBytes, resultSize, metrics };
     // `error` and `killReason` only where there is one (no spread on a success: a tiny task
     // ends thousands of times a second).
     if (killReason !== undefined) this.stage.onTaskEnd({ ...e, killReason });
@@ -1214,4 +1216,21 @@ export class SortedDurations {
   at(i: number): number {
     return this.xs[i];
   }
+}
+
+/**
+ * A successful attempt's metrics as the worker sent them, in whole milliseconds (truncated, as
+ * Spark's nanoseconds are: a sum of them stays within the attempt's duration), with the
+ * driver's `gettingResultMs`.
+ */
+function runMetrics(m: wire.TaskRunMetrics__Output, gettingResultMs: number): TaskRunMetrics {
+  return {
+    executorDeserializeTime: Math.floor(m.executor_deserialize_time),
+    executorRunTime: Math.floor(m.executor_run_time),
+    resultSerializationTime: Math.floor(m.result_serialization_time),
+    gettingResultTime: Math.floor(gettingResultMs),
+    shuffleRecordsRead: m.shuffle_records_read,
+    shuffleRecordsWritten: m.shuffle_records_written,
+    shuffleFetchWaitTime: Math.floor(m.shuffle_fetch_wait_time),
+  };
 }

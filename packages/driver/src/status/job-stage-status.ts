@@ -1,4 +1,4 @@
-import { DEFAULT_POOL_NAME, RESUBMITTED_ERROR_STRING, executorLostErrorString, taskErrorString, taskErrorStringWithStack, type StageAccumulable, type TaskLocality } from '@sluice/core/internal';
+import { DEFAULT_POOL_NAME, RESUBMITTED_ERROR_STRING, executorLostErrorString, taskErrorString, taskErrorStringWithStack, type StageAccumulable, type TaskLocality, type TaskRunMetrics } from '@sluice/core/internal';
 import {
   FAILED_TASK_REASONS,
   type JobEndEvent,
@@ -49,6 +49,8 @@ export interface TaskRecord {
   readonly shuffleWriteBytes: number;
   /** Bytes the successful task sent the driver (Spark's resultSize); 0 for any other. */
   readonly resultSize: number;
+  /** What was measured of a successful attempt (times, shuffle records); undefined for any other. */
+  readonly metrics: TaskRunMetrics | undefined;
 }
 
 /** Ended task attempts kept per stage attempt (Spark's spark.ui.retainedTasks is 100,000 per stage). */
@@ -113,7 +115,7 @@ export interface StageRecord {
   readonly submissionTime: number;
   completionTime: number | undefined;
   status: StageStatus;
-  /** Sum of the task attempts' run times (ms). */
+  /** Sum of the task attempts' run times (ms), as their workers measured them (TaskRunMetrics.executorRunTime). */
   executorRunTime: number;
   /** The longest task attempt (ms). */
   maxTaskTime: number;
@@ -300,7 +302,8 @@ export class JobStageStatus implements SchedulerListener {
       if (s.failures.length < MAX_FAILURES_KEPT) s.failures.push({ taskId: e.taskId, partition: e.partition, workerId: e.workerId, time: this.now(), message: RESUBMITTED_ERROR_STRING, location: undefined, stack: '' });
       return;
     }
-    s.executorRunTime += e.durationMs;
+    // Spark's StageData.executorRunTime: its tasks' run times as their workers measured them (none for an attempt that sent none).
+    s.executorRunTime += e.metrics?.executorRunTime ?? 0;
     s.maxTaskTime = Math.max(s.maxTaskTime, e.durationMs);
     // Spark's TaskInfo.index: the task's place in its task set.
     const index = s.partitions === undefined ? e.partition : s.partitions.indexOf(e.partition);
@@ -325,6 +328,7 @@ export class JobStageStatus implements SchedulerListener {
         shuffleReadBytes: ok ? e.shuffleReadBytes : 0,
         shuffleWriteBytes: ok ? e.shuffleWriteBytes : 0,
         resultSize: ok ? (e.resultSize ?? 0) : 0,
+        metrics: ok ? e.metrics : undefined,
       });
     }
     if (e.reason === 'success') {

@@ -373,12 +373,24 @@ function stageTasks(x: StageView, running: readonly RunningTaskInfo[], now: numb
   const live = hasLiveTasks(x.status) ? running.filter((t) => t.stageId === x.stageId && t.stageAttempt === x.attemptId) : [];
   return [
     ...x.tasks,
-    ...live.map((t) => ({ taskId: t.taskId, index: t.index, attempt: t.attempt, partition: t.partition, launchTime: now - t.runningMs, durationMs: t.runningMs, workerId: t.workerId, status: 'RUNNING' as const, speculative: t.speculative, taskLocality: t.taskLocality, errorMessage: undefined, shuffleReadBytes: 0, shuffleWriteBytes: 0, resultSize: 0 })),
+    ...live.map((t) => ({ taskId: t.taskId, index: t.index, attempt: t.attempt, partition: t.partition, launchTime: now - t.runningMs, durationMs: t.runningMs, workerId: t.workerId, status: 'RUNNING' as const, speculative: t.speculative, taskLocality: t.taskLocality, errorMessage: undefined, shuffleReadBytes: 0, shuffleWriteBytes: 0, resultSize: 0, metrics: undefined })),
   ];
+}
+
+/**
+ * Spark's scheduler delay (AppStatusUtils.schedulerDelay): the attempt's duration, launch to
+ * result as the driver saw it, less what the worker measured (deserialization, run, the result's
+ * encoding) and the driver's getting of a result kept on the worker; at least 0, and 0 for an
+ * attempt with no measurements (running, failed, killed).
+ */
+export function schedulerDelay(t: Pick<TaskView, 'durationMs' | 'metrics'>): number {
+  const m = t.metrics;
+  return m === undefined ? 0 : Math.max(0, t.durationMs - m.executorRunTime - m.executorDeserializeTime - m.resultSerializationTime - m.gettingResultTime);
 }
 
 /** Spark's v1.TaskData (the fields Sluice has; taskId is Sluice's string id, executorId the worker). */
 function taskData(t: TaskView, host: (workerId: string) => string | undefined): unknown {
+  const m = t.metrics;
   return {
     taskId: t.taskId,
     index: t.index,
@@ -392,8 +404,19 @@ function taskData(t: TaskView, host: (workerId: string) => string | undefined): 
     speculative: t.speculative,
     taskLocality: t.taskLocality,
     errorMessage: t.errorMessage,
-    // Sluice's duration is launch to result as the driver saw it; shuffle read is one figure, totalBytesRead (the guide's task metric: local and remote).
-    taskMetrics: { executorRunTime: t.durationMs, resultSize: t.resultSize, shuffleReadMetrics: { totalBytesRead: t.shuffleReadBytes }, shuffleWriteMetrics: { bytesWritten: t.shuffleWriteBytes } },
+    // duration is launch to result as the driver saw it; the times in taskMetrics the worker's
+    // (0 for an attempt it sent none of: running, failed, killed). Shuffle read bytes are one
+    // figure, totalBytesRead (the guide's task metric: local and remote).
+    taskMetrics: {
+      executorDeserializeTime: m?.executorDeserializeTime ?? 0,
+      executorRunTime: m?.executorRunTime ?? 0,
+      resultSize: t.resultSize,
+      resultSerializationTime: m?.resultSerializationTime ?? 0,
+      shuffleReadMetrics: { totalBytesRead: t.shuffleReadBytes, recordsRead: m?.shuffleRecordsRead ?? 0, fetchWaitTime: m?.shuffleFetchWaitTime ?? 0 },
+      shuffleWriteMetrics: { bytesWritten: t.shuffleWriteBytes, recordsWritten: m?.shuffleRecordsWritten ?? 0 },
+    },
+    schedulerDelay: schedulerDelay(t),
+    gettingResultTime: m?.gettingResultTime ?? 0,
   };
 }
 
@@ -420,25 +443,31 @@ export function taskMetricDistributions(tasks: readonly TaskView[], quantiles: r
   return {
     quantiles,
     duration: at((t) => t.durationMs),
-    executorRunTime: at((t) => t.durationMs),
+    executorDeserializeTime: at((t) => t.metrics?.executorDeserializeTime ?? 0),
+    executorRunTime: at((t) => t.metrics?.executorRunTime ?? 0),
     resultSize: at((t) => t.resultSize),
-    shuffleReadMetrics: { readBytes: at((t) => t.shuffleReadBytes) },
-    shuffleWriteMetrics: { writeBytes: at((t) => t.shuffleWriteBytes) },
+    resultSerializationTime: at((t) => t.metrics?.resultSerializationTime ?? 0),
+    gettingResultTime: at((t) => t.metrics?.gettingResultTime ?? 0),
+    schedulerDelay: at(schedulerDelay),
+    shuffleReadMetrics: { readBytes: at((t) => t.shuffleReadBytes), readRecords: at((t) => t.metrics?.shuffleRecordsRead ?? 0), fetchWaitTime: at((t) => t.metrics?.shuffleFetchWaitTime ?? 0) },
+    shuffleWriteMetrics: { writeBytes: at((t) => t.shuffleWriteBytes), writeRecords: at((t) => t.metrics?.shuffleRecordsWritten ?? 0) },
   };
 }
 
 /** Spark's ExecutorStageSummary by worker (the fields Sluice has), over the stage attempt's ended tasks. */
 function executorSummary(tasks: readonly TaskView[]): Record<string, unknown> {
-  const out: Record<string, { taskTime: number; failedTasks: number; succeededTasks: number; killedTasks: number; shuffleRead: number; shuffleWrite: number }> = {};
+  const out: Record<string, { taskTime: number; failedTasks: number; succeededTasks: number; killedTasks: number; shuffleRead: number; shuffleReadRecords: number; shuffleWrite: number; shuffleWriteRecords: number }> = {};
   for (const t of tasks) {
     if (t.status === 'RUNNING') continue;
-    const e = (out[t.workerId] ??= { taskTime: 0, failedTasks: 0, succeededTasks: 0, killedTasks: 0, shuffleRead: 0, shuffleWrite: 0 });
+    const e = (out[t.workerId] ??= { taskTime: 0, failedTasks: 0, succeededTasks: 0, killedTasks: 0, shuffleRead: 0, shuffleReadRecords: 0, shuffleWrite: 0, shuffleWriteRecords: 0 });
     e.taskTime += t.durationMs;
     if (t.status === 'SUCCESS') e.succeededTasks++;
     else if (t.status === 'FAILED') e.failedTasks++;
     else e.killedTasks++;
     e.shuffleRead += t.shuffleReadBytes;
+    e.shuffleReadRecords += t.metrics?.shuffleRecordsRead ?? 0;
     e.shuffleWrite += t.shuffleWriteBytes;
+    e.shuffleWriteRecords += t.metrics?.shuffleRecordsWritten ?? 0;
   }
   return out;
 }

@@ -42,7 +42,16 @@ export interface TaskDataView {
   readonly speculative: boolean;
   readonly taskLocality: string;
   readonly errorMessage: string | undefined;
-  readonly taskMetrics: { readonly resultSize: number; readonly shuffleReadMetrics: { readonly totalBytesRead: number }; readonly shuffleWriteMetrics: { readonly bytesWritten: number } };
+  readonly taskMetrics: {
+    readonly executorDeserializeTime: number;
+    readonly executorRunTime: number;
+    readonly resultSize: number;
+    readonly resultSerializationTime: number;
+    readonly shuffleReadMetrics: { readonly totalBytesRead: number; readonly recordsRead: number; readonly fetchWaitTime: number };
+    readonly shuffleWriteMetrics: { readonly bytesWritten: number; readonly recordsWritten: number };
+  };
+  readonly schedulerDelay: number;
+  readonly gettingResultTime: number;
 }
 
 /** An executor's figures for one stage attempt (Spark's ExecutorStageSummary). */
@@ -52,7 +61,9 @@ export interface ExecutorStageSummaryView {
   readonly succeededTasks: number;
   readonly killedTasks: number;
   readonly shuffleRead: number;
+  readonly shuffleReadRecords: number;
   readonly shuffleWrite: number;
+  readonly shuffleWriteRecords: number;
 }
 
 /** `stages[/{id}[/{attempt}]]` (Spark's StageData); `tasks` and `executorSummary` with details. */
@@ -85,9 +96,14 @@ export interface StageDataView {
 export interface TaskSummaryView {
   readonly quantiles: readonly number[];
   readonly duration: readonly number[];
+  readonly executorDeserializeTime: readonly number[];
+  readonly executorRunTime: readonly number[];
   readonly resultSize: readonly number[];
-  readonly shuffleReadMetrics: { readonly readBytes: readonly number[] };
-  readonly shuffleWriteMetrics: { readonly writeBytes: readonly number[] };
+  readonly resultSerializationTime: readonly number[];
+  readonly gettingResultTime: readonly number[];
+  readonly schedulerDelay: readonly number[];
+  readonly shuffleReadMetrics: { readonly readBytes: readonly number[]; readonly readRecords: readonly number[]; readonly fetchWaitTime: readonly number[] };
+  readonly shuffleWriteMetrics: { readonly writeBytes: readonly number[]; readonly writeRecords: readonly number[] };
 }
 
 /** `executors` and `allexecutors` (Spark's ExecutorSummary): the driver's (id "driver"), each worker's. */

@@ -16,7 +16,24 @@ const QUANTILE_NAMES = ['Min', '25th percentile', 'Median', '75th percentile', '
  * Spark's StagePage sorts every column of its task table, by any other column (ties in launch
  * order): ascending or not. The names are the columns' (Spark's task.sort takes the header's).
  */
-export type TaskSort = 'ID' | 'Duration' | 'Index' | 'Attempt' | 'Status' | 'Locality Level' | 'Worker' | 'Host' | 'Launch Time' | 'Shuffle Read' | 'Shuffle Write' | 'Errors';
+export type TaskSort =
+  | 'ID'
+  | 'Duration'
+  | 'Index'
+  | 'Attempt'
+  | 'Status'
+  | 'Locality Level'
+  | 'Worker'
+  | 'Host'
+  | 'Launch Time'
+  | 'Scheduler Delay'
+  | 'Task Deserialization Time'
+  | 'Result Serialization Time'
+  | 'Getting Result Time'
+  | 'Shuffle Read Blocked Time'
+  | 'Shuffle Read'
+  | 'Shuffle Write'
+  | 'Errors';
 
 /** The sorts REST taskList cannot do: the page sorts the stage attempt's whole list itself. */
 const LOCAL_SORTS: Readonly<Record<string, (t: TaskDataView) => number | string>> = {
@@ -27,6 +44,11 @@ const LOCAL_SORTS: Readonly<Record<string, (t: TaskDataView) => number | string>
   Worker: (t) => t.executorId,
   Host: (t) => t.host ?? '',
   'Launch Time': (t) => restDate(t.launchTime) ?? 0,
+  'Scheduler Delay': (t) => t.schedulerDelay,
+  'Task Deserialization Time': (t) => t.taskMetrics.executorDeserializeTime,
+  'Result Serialization Time': (t) => t.taskMetrics.resultSerializationTime,
+  'Getting Result Time': (t) => t.gettingResultTime,
+  'Shuffle Read Blocked Time': (t) => t.taskMetrics.shuffleReadMetrics.fetchWaitTime,
   'Shuffle Read': (t) => t.taskMetrics.shuffleReadMetrics.totalBytesRead,
   'Shuffle Write': (t) => t.taskMetrics.shuffleWriteMetrics.bytesWritten,
   // A task without an error sorts before any with one (ascending): descending brings the failed ones first.
@@ -106,9 +128,9 @@ export const TIMELINE_TASKS_MAXIMUM = 1000;
 /**
  * Spark's stage page "Event Timeline": the stage attempt's tasks (the first TIMELINE_TASKS_MAXIMUM
  * launched) as bars from launch to end, a lane for each executor (worker), a running one's to
- * now; coloured by how they ended. Sluice measures one phase, the run time (launch to end as
- * the driver saw it), where Spark splits scheduler delay, deserialization, shuffle and
- * serialization out.
+ * now; coloured by how they ended. A bar is the duration (launch to end as the driver saw it);
+ * its title splits a successful task's into Spark's phases (scheduler delay, deserialization,
+ * computing, result serialization, getting result), where Spark draws them as coloured parts.
  */
 function tasksTimeline(tasks: readonly TaskDataView[], now: number): string {
   const shown = [...tasks].sort((a, b) => (restDate(a.launchTime) ?? 0) - (restDate(b.launchTime) ?? 0)).slice(0, TIMELINE_TASKS_MAXIMUM);
@@ -126,12 +148,19 @@ function tasksTimeline(tasks: readonly TaskDataView[], now: number): string {
           start,
           end: t.status === 'RUNNING' ? undefined : start + t.duration,
           status: t.status,
-          title: `Task ${t.taskId} (index ${t.index}, attempt ${t.attempt})\nStatus: ${t.status}\nLaunch Time: ${time(start)}\nExecutor Computing Time: ${ms(t.duration)}\nWorker: ${t.executorId}`,
+          title: `Task ${t.taskId} (index ${t.index}, attempt ${t.attempt})\nStatus: ${t.status}\nLaunch Time: ${time(start)}\nDuration: ${ms(t.duration)}${phases(t)}\nWorker: ${t.executorId}`,
         };
       }),
     }));
   const capped = tasks.length > shown.length ? `<p id="timeline-capped">${escapeHtml(`The first ${shown.length} of ${tasks.length} tasks launched are shown (Spark's spark.ui.timeline.tasks.maximum).`)}</p>` : '';
   return `${capped}${timelineSvg('task-timeline', lanes, now, [['SUCCESS', 'Succeeded'], ['FAILED', 'Failed'], ['KILLED', 'Killed'], ['RUNNING', 'Running']])}`;
+}
+
+/** A successful task's phases for its timeline bar's title, as Spark's timeline names them ('' for any other). */
+function phases(t: TaskDataView): string {
+  if (t.status !== 'SUCCESS') return '';
+  const m = t.taskMetrics;
+  return `\nScheduler Delay: ${ms(t.schedulerDelay)}\nTask Deserialization Time: ${ms(m.executorDeserializeTime)}\nExecutor Computing Time: ${ms(m.executorRunTime)}\nResult Serialization Time: ${ms(m.resultSerializationTime)}\nGetting Result Time: ${ms(t.gettingResultTime)}`;
 }
 
 function localitySummary(tasks: readonly TaskDataView[]): string {
@@ -143,9 +172,12 @@ function localitySummary(tasks: readonly TaskDataView[]): string {
 /**
  * `/jobs/{id}/stages/stage/?id=N&attempt=A`: Spark's stage page (StagePage) from the REST API's
  * `stages/{id}/{attempt}` (details), `taskSummary?quantiles=0,0.25,0.5,0.75,1` and `taskList`:
- * the summary, Summary Metrics for the completed tasks (min, quartiles, max of duration, result
- * size and shuffle bytes; Sluice measures no GC time), Aggregated Metrics by Executor, accumulators,
- * and the tasks table, paged and sorted by any of its columns.
+ * the summary, Summary Metrics for the completed tasks (min, quartiles, max of duration, scheduler
+ * delay, deserialization, result serialization, getting result, result size, shuffle read blocked
+ * time, shuffle bytes and records; Sluice measures no GC time), Aggregated Metrics by Executor,
+ * accumulators, and the tasks table, paged and sorted by any of its columns (Spark's optional
+ * metrics columns shown). Duration is launch to result as the driver saw it; the times it is
+ * split into were measured on the worker (the scheduler delay is what is left).
  */
 export function stagePage(j: DriverJob, data: StagePageData): string {
   const { stage: s, summary, paging } = data;
@@ -168,9 +200,22 @@ export function stagePage(j: DriverJob, data: StagePageData): string {
   let metrics: string;
   if (summary === undefined) metrics = `<p id="no-summary">${escapeHtml('No task of this stage attempt has succeeded yet: the summary is over successful tasks.')}</p>`;
   else {
-    const rows: Cell[][] = [['Duration', ...summary.duration.map((v) => ms(v))], ['Result Size', ...summary.resultSize.map(bytes)]];
-    if (s.shuffleReadBytes > 0) rows.push(['Shuffle Read Size', ...summary.shuffleReadMetrics.readBytes.map(bytes)]);
-    if (s.shuffleWriteBytes > 0) rows.push(['Shuffle Write Size', ...summary.shuffleWriteMetrics.writeBytes.map(bytes)]);
+    const times = (name: string, vs: readonly number[]): Cell[] => [name, ...vs.map((v) => ms(v))];
+    // Size / Records, as Spark's rows: each quantile's bytes and records (each sorted on its own, as Spark's).
+    const sizeRecords = (name: string, b: readonly number[], r: readonly number[]): Cell[] => [name, ...b.map((v, i) => `${bytes(v)} / ${r[i]}`)];
+    const rows: Cell[][] = [
+      times('Duration', summary.duration),
+      times('Scheduler Delay', summary.schedulerDelay),
+      times('Task Deserialization Time', summary.executorDeserializeTime),
+      times('Result Serialization Time', summary.resultSerializationTime),
+      times('Getting Result Time', summary.gettingResultTime),
+      ['Result Size', ...summary.resultSize.map(bytes)],
+    ];
+    if (s.shuffleReadBytes > 0) {
+      rows.push(times('Shuffle Read Blocked Time', summary.shuffleReadMetrics.fetchWaitTime));
+      rows.push(sizeRecords('Shuffle Read Size / Records', summary.shuffleReadMetrics.readBytes, summary.shuffleReadMetrics.readRecords));
+    }
+    if (s.shuffleWriteBytes > 0) rows.push(sizeRecords('Shuffle Write Size / Records', summary.shuffleWriteMetrics.writeBytes, summary.shuffleWriteMetrics.writeRecords));
     metrics = table(['Metric', ...QUANTILE_NAMES], rows, ' id="summary-metrics" class="quantiles"');
   }
   const byExec = Object.entries(s.executorSummary ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
@@ -182,8 +227,8 @@ export function stagePage(j: DriverJob, data: StagePageData): string {
     e.failedTasks,
     e.killedTasks,
     e.succeededTasks,
-    bytes(e.shuffleRead),
-    bytes(e.shuffleWrite),
+    `${bytes(e.shuffleRead)} / ${e.shuffleReadRecords}`,
+    `${bytes(e.shuffleWrite)} / ${e.shuffleWriteRecords}`,
   ]);
   const accs = s.accumulatorUpdates.length === 0 ? '' : `<h2>Accumulators</h2>${table(['Accumulable', 'Value'], s.accumulatorUpdates.map((a) => [a.name, a.value]), ' id="accumulators"')}`;
   const pages = Math.max(1, Math.ceil(total / paging.pageSize));
@@ -197,17 +242,43 @@ export function stagePage(j: DriverJob, data: StagePageData): string {
     const arrow = on ? (paging.desc ? ' ▾' : ' ▴') : '';
     return `<a class="sort" data-sort="${col}" href="${escapeHtml(hrefOf({ sort: col, desc: on && !paging.desc, page: 1 }))}">${escapeHtml(label + arrow)}</a>`;
   };
-  const taskRows = data.tasks.map(
-    (t) =>
-      `<tr data-task="${escapeHtml(t.taskId)}"><td>${escapeHtml(t.index)}</td><td>${escapeHtml(t.taskId)}</td><td>${escapeHtml(t.attempt)}</td><td>${escapeHtml(t.status)}${t.speculative ? ' (speculative)' : ''}</td><td>${escapeHtml(
-        t.taskLocality,
-      )}</td><td>${escapeHtml(t.executorId)}</td><td>${escapeHtml(t.host ?? '-')}</td><td>${escapeHtml(time(restDate(t.launchTime)))}</td><td data-ms="${escapeHtml(t.duration)}">${escapeHtml(ms(t.duration))}</td><td>${escapeHtml(
-        bytes(t.taskMetrics.shuffleReadMetrics.totalBytesRead),
-      )}</td><td>${escapeHtml(bytes(t.taskMetrics.shuffleWriteMetrics.bytesWritten))}</td><td class="error">${escapeHtml(t.errorMessage ?? '')}</td></tr>`,
-  );
-  const head = (['Index', 'ID', 'Attempt', 'Status', 'Locality Level', 'Worker', 'Host', 'Launch Time', 'Duration', 'Shuffle Read', 'Shuffle Write', 'Errors'] as const)
-    .map((col) => `<th>${sortHeader(col, col === 'ID' ? 'Task ID' : col)}</th>`)
-    .join('');
+  const taskRows = data.tasks.map((t) => {
+    // The worker's measurements, for a successful attempt only (none came for the others).
+    const measured = t.status === 'SUCCESS';
+    const m = t.taskMetrics;
+    const msCell = (v: number): string => `<td>${escapeHtml(measured ? ms(v) : '-')}</td>`;
+    const records = (b: number, r: number): string => `<td>${escapeHtml(measured ? `${bytes(b)} / ${r}` : bytes(b))}</td>`;
+    return `<tr data-task="${escapeHtml(t.taskId)}"><td>${escapeHtml(t.index)}</td><td>${escapeHtml(t.taskId)}</td><td>${escapeHtml(t.attempt)}</td><td>${escapeHtml(t.status)}${t.speculative ? ' (speculative)' : ''}</td><td>${escapeHtml(
+      t.taskLocality,
+    )}</td><td>${escapeHtml(t.executorId)}</td><td>${escapeHtml(t.host ?? '-')}</td><td>${escapeHtml(time(restDate(t.launchTime)))}</td><td data-ms="${escapeHtml(t.duration)}">${escapeHtml(ms(t.duration))}</td>${msCell(t.schedulerDelay)}${msCell(
+      m.executorDeserializeTime,
+    )}${msCell(m.resultSerializationTime)}${msCell(t.gettingResultTime)}${msCell(m.shuffleReadMetrics.fetchWaitTime)}${records(m.shuffleReadMetrics.totalBytesRead, m.shuffleReadMetrics.recordsRead)}${records(
+      m.shuffleWriteMetrics.bytesWritten,
+      m.shuffleWriteMetrics.recordsWritten,
+    )}<td class="error">${escapeHtml(t.errorMessage ?? '')}</td></tr>`;
+  });
+  // Spark's headers; Shuffle Read and Write sort by their bytes.
+  const labels: Partial<Record<TaskSort, string>> = { ID: 'Task ID', 'Shuffle Read': 'Shuffle Read Size / Records', 'Shuffle Write': 'Shuffle Write Size / Records' };
+  const columns: readonly TaskSort[] = [
+    'Index',
+    'ID',
+    'Attempt',
+    'Status',
+    'Locality Level',
+    'Worker',
+    'Host',
+    'Launch Time',
+    'Duration',
+    'Scheduler Delay',
+    'Task Deserialization Time',
+    'Result Serialization Time',
+    'Getting Result Time',
+    'Shuffle Read Blocked Time',
+    'Shuffle Read',
+    'Shuffle Write',
+    'Errors',
+  ];
+  const head = columns.map((col) => `<th>${sortHeader(col, labels[col] ?? col)}</th>`).join('');
   const pageLinks = Array.from({ length: pages }, (_, i) => i + 1)
     .filter((p) => p === 1 || p === pages || Math.abs(p - paging.page) <= 3)
     .map((p) => (p === paging.page ? `<b>${p}</b>` : link(hrefOf({ page: p }), p).html))
@@ -228,7 +299,7 @@ export function stagePage(j: DriverJob, data: StagePageData): string {
 <h2 id="dag-visualization">DAG Visualization</h2>${dagSvg('stage-dag', [{ stageId: s.stageId, status: s.status, rdds: s.rddInfos ?? [], parentIds: [] }])}
 <h2 id="event-timeline">Event Timeline</h2>${tasksTimeline(allTasks, data.now)}
 <h2>Summary Metrics for ${done} Completed Task${done === 1 ? '' : 's'}</h2>${metrics}
-<h2>Aggregated Metrics by Executor</h2>${table(['Worker', 'Address', 'Task Time', 'Total Tasks', 'Failed Tasks', 'Killed Tasks', 'Succeeded Tasks', 'Shuffle Read', 'Shuffle Write'], execRows, ' id="executor-summary"')}
+<h2>Aggregated Metrics by Executor</h2>${table(['Worker', 'Address', 'Task Time', 'Total Tasks', 'Failed Tasks', 'Killed Tasks', 'Succeeded Tasks', 'Shuffle Read Size / Records', 'Shuffle Write Size / Records'], execRows, ' id="executor-summary"')}
 ${accs}
 <h2 id="tasks-title">Tasks (${total})</h2>
 ${tasksHtml}${failed}`;

@@ -25,7 +25,7 @@ export function graph(maps: number, reduces: number): LineageGraph {
   };
 }
 
-const base = { stored_blocks: [] as string[], stored_block_bytes: [] as number[], accumulators: Buffer.alloc(0), shuffle_read_bytes: 0 };
+const base = { stored_blocks: [] as string[], stored_block_bytes: [] as number[], accumulators: Buffer.alloc(0), shuffle_read_bytes: 0, metrics: null };
 /** A map task's success (no map status: the driver counts data in every segment). */
 export const mapDone = (): LaunchResult => ({ ok: true, outcome: { ...base, outcome: 'map_status' } });
 /** A reduce task's fetch failure: map output `mapPartition` of shuffle SHUFFLE could not be read from `workerId`. */

@@ -8,7 +8,7 @@ import type { LaunchResult } from '../../src/rpc/worker-endpoint.js';
 import { cluster, graph, resultOf } from './dag-cluster.js';
 import { settle } from './scheduler-fakes.js';
 
-const base = { stored_blocks: [] as string[], stored_block_bytes: [] as number[], accumulators: Buffer.alloc(0), shuffle_read_bytes: 0 };
+const base = { stored_blocks: [] as string[], stored_block_bytes: [] as number[], accumulators: Buffer.alloc(0), shuffle_read_bytes: 0, metrics: null };
 /** A map task's success whose output has `sizes` bytes for each reduce partition. */
 const mapWith = (sizes: number[]): LaunchResult => ({ ok: true, outcome: { ...base, outcome: 'map_status', map_status: { status: Buffer.from(encodeMapStatus(sizes)) } } });
 

@@ -15,7 +15,7 @@ import { TaskSetManager, type TaskSetEnd } from '../../src/scheduler/task-set-ma
 import { fakeRegistry, ok, settle, Stage } from './scheduler-fakes.js';
 import { taskSetOptions } from './task-set-test-options.js';
 
-const base = { stored_blocks: [] as string[], stored_block_bytes: [] as number[], accumulators: Buffer.alloc(0), shuffle_read_bytes: 0 };
+const base = { stored_blocks: [] as string[], stored_block_bytes: [] as number[], accumulators: Buffer.alloc(0), shuffle_read_bytes: 0, metrics: null };
 const failed = (message: string): LaunchResult => ({ ok: true, outcome: { ...base, outcome: 'error', error: { code: 'SLUICE_TASK_FAILED', message, stack: '' } } });
 const fetchFailedFrom = (workerId: string): LaunchResult => ({
   ok: true,

@@ -47,7 +47,7 @@ export class FakeWorker implements WorkerEndpoint {
   close(): void {}
 }
 
-export const ok = (): LaunchResult => ({ ok: true, outcome: { outcome: 'result', result: Buffer.from('v'), stored_blocks: [], stored_block_bytes: [], accumulators: Buffer.alloc(0), shuffle_read_bytes: 0 } });
+export const ok = (): LaunchResult => ({ ok: true, outcome: { outcome: 'result', result: Buffer.from('v'), stored_blocks: [], stored_block_bytes: [], accumulators: Buffer.alloc(0), shuffle_read_bytes: 0, metrics: null } });
 
 /** Stage 3 of job1: each partition's successes, and every task end's reason. */
 export class Stage implements StageCallbacks {

@@ -51,7 +51,7 @@ function setup(partitions: number[], opts: Partial<TaskSetOptions> = {}, prefs: 
   return { clock, stage, tsm, ended: async () => ((await Promise.resolve()), end) };
 }
 
-const base = { stored_blocks: [] as string[], stored_block_bytes: [] as number[], accumulators: Buffer.alloc(0), shuffle_read_bytes: 0 };
+const base = { stored_blocks: [] as string[], stored_block_bytes: [] as number[], accumulators: Buffer.alloc(0), shuffle_read_bytes: 0, metrics: null };
 const ok = (value = 'v'): LaunchResult => ({ ok: true, outcome: { ...base, outcome: 'result', result: Buffer.from(value) } });
 const mapStatus = (): LaunchResult => ({ ok: true, outcome: { ...base, outcome: 'map_status', map_status: { status: Buffer.from(encodeMapStatus([1, 2])) } } });
 const userError = (message: string): LaunchResult => ({ ok: true, outcome: { ...base, outcome: 'error', error: { code: 'SLUICE_TASK_FAILED', message, stack: `Error: ${message}\n    at job.ts:3:9` } } });
@@ -797,7 +797,9 @@ describe('TaskSetManager', () => {
       assert.deepEqual(tsm.progress(), { stageId: 7, stageAttempt: 0, numTasks: 5, completedTasks: 0, runningTasks: 0, failedAttempts: 0, submittedMsAgo: 0 });
       const t = ['w1', 'w2', 'w3', 'w4'].map((w) => launch(tsm, w));
       clock.advance(40);
-      tsm.onResult(t[0].taskId, { ok: true, outcome: { ...base, outcome: 'map_status', map_status: { status: Buffer.from(encodeMapStatus([1, 2])) }, shuffle_read_bytes: 11 } }); // sizes [1, 2]; it read 11 shuffle bytes
+      // Sizes [1, 2]; it read 11 shuffle bytes; the worker's metrics (ms with fractions) kept in whole ms, truncated, as Spark's.
+      const metrics = { executor_deserialize_time: 5.7, executor_run_time: 20.2, result_serialization_time: 0.9, shuffle_records_read: 4, shuffle_records_written: 2, shuffle_fetch_wait_time: 3.5 };
+      tsm.onResult(t[0].taskId, { ok: true, outcome: { ...base, outcome: 'map_status', map_status: { status: Buffer.from(encodeMapStatus([1, 2])) }, shuffle_read_bytes: 11, metrics } });
       tsm.onResult(t[1].taskId, userError('boom'));
       tsm.onResult(t[2].taskId, workerLost());
       assert.deepEqual(tsm.progress(), { stageId: 7, stageAttempt: 0, numTasks: 5, completedTasks: 1, runningTasks: 1, failedAttempts: 2, submittedMsAgo: 40 });
@@ -805,7 +807,10 @@ describe('TaskSetManager', () => {
       tsm.tick(Infinity);
       const byTask = new Map(stage.ends.map((e) => [e.taskId, e]));
       assert.equal(stage.ends.length, 4, 'one report per ended attempt');
-      assert.deepEqual({ ...byTask.get(t[0].taskId) }, { taskId: t[0].taskId, partition: t[0].partition, attempt: 0, workerId: 'w1', reason: 'success', durationMs: 40, speculative: false, taskLocality: 'PROCESS_LOCAL', shuffleWriteBytes: 3, shuffleReadBytes: 11, resultSize: encodeMapStatus([1, 2]).byteLength });
+      assert.deepEqual({ ...byTask.get(t[0].taskId) }, { taskId: t[0].taskId, partition: t[0].partition, attempt: 0, workerId: 'w1', reason: 'success', durationMs: 40, speculative: false, taskLocality: 'PROCESS_LOCAL', shuffleWriteBytes: 3, shuffleReadBytes: 11, resultSize: encodeMapStatus([1, 2]).byteLength,
+        metrics: { executorDeserializeTime: 5, executorRunTime: 20, resultSerializationTime: 0, gettingResultTime: 0, shuffleRecordsRead: 4, shuffleRecordsWritten: 2, shuffleFetchWaitTime: 3 },
+      });
+      assert.equal(byTask.get(t[1].taskId)?.metrics, undefined, 'a failed attempt has no metrics');
       assert.equal(byTask.get(t[1].taskId)?.reason, 'error');
       assert.equal(byTask.get(t[1].taskId)?.shuffleReadBytes, 0, 'a failed attempt reads nothing into the metrics');
       assert.equal(byTask.get(t[2].taskId)?.reason, 'worker_lost');

@@ -28,7 +28,7 @@ import type { JobFiles } from './job-files.js';
 import { JobSandbox, type SandboxHost } from './job-sandbox.js';
 import { KillsBeforeLaunch } from './kills-before-launch.js';
 import { SpareTaskThreads } from './spare-task-threads.js';
-import type { MainToThread, ThreadData, ThreadOutcome } from './thread-protocol.js';
+import type { MainToThread, ThreadData, ThreadOutcome, ThreadTaskMetrics } from './thread-protocol.js';
 
 /** While received blocks find no peer for their replica, how often their count is logged. */
 const UNREPLICATED_SUMMARY_MS = 30_000;
@@ -198,8 +198,10 @@ export class Executor {
     this.spares.taskStarted();
     if (this.log.isLevelEnabled('debug')) log().debug('task started');
     let outcome: ThreadOutcome | 'killed';
+    const prepMs = performance.now() - launched;
+    let given = 0;
     try {
-      outcome = await sandbox.run(task.taskId, task.partition, task.stageKey, task.stagePayload, task.taskData);
+      outcome = await sandbox.run(task.taskId, task.partition, task.stageKey, task.stagePayload, task.taskData, () => void (given = performance.now()));
     } finally {
       this.running.delete(task.taskId);
       this.spares.taskEnded();
@@ -209,9 +211,11 @@ export class Executor {
     // recovered job's first batch waits for on each worker.
     if (fresh) log().info({ ms: Math.round(performance.now() - launched), outcome: outcome === 'killed' ? 'killed' : outcome.kind }, 'first task of the job on this worker done');
     if (outcome === 'killed') return { killed: true };
+    const threadMs = performance.now() - given;
     switch (outcome.kind) {
       case 'result': {
-        if (outcome.value.byteLength <= DIRECT_RESULT_MAX_BYTES) return { result: outcome.value, stored_blocks: running.cached, stored_block_bytes: running.cachedBytes, shuffle_read_bytes: outcome.shuffleReadBytes };
+        const metrics = runMetrics(outcome.metrics, prepMs, threadMs, 0);
+        if (outcome.value.byteLength <= DIRECT_RESULT_MAX_BYTES) return { result: outcome.value, stored_blocks: running.cached, stored_block_bytes: running.cachedBytes, shuffle_read_bytes: outcome.shuffleReadBytes, metrics };
         // Too large for the task stream's messages (Spark's IndirectTaskResult): kept here as a
         // block the driver reads in chunks with GetBlock and then removes (or the job's release does).
         const blockId = `taskresult_${task.jobId}_${task.taskId}`;
@@ -225,10 +229,11 @@ export class Executor {
           }
           throw err;
         }
-        return { indirect_result: { block_id: blockId, size: outcome.value.byteLength }, stored_blocks: running.cached, stored_block_bytes: running.cachedBytes, shuffle_read_bytes: outcome.shuffleReadBytes };
+        return { indirect_result: { block_id: blockId, size: outcome.value.byteLength }, stored_blocks: running.cached, stored_block_bytes: running.cachedBytes, shuffle_read_bytes: outcome.shuffleReadBytes, metrics };
       }
       case 'mapStatus': {
         // This attempt's output replaces any an earlier attempt of the same map task left here.
+        const committing = performance.now();
         try {
           this.mapOutputs.commit(task.jobId, task.shuffleId, task.partition, outcome.index, outcome.data);
         } catch (err) {
@@ -238,7 +243,9 @@ export class Executor {
           log().warn({ err }, 'map output not stored: disk full');
           return { error: { code: 'SLUICE_DISK_FULL', message: (err as Error).message, stack: '' }, stored_blocks: running.cached, stored_block_bytes: running.cachedBytes };
         }
-        return { map_status: { status: outcome.status }, accumulators: outcome.accumulators, stored_blocks: running.cached, stored_block_bytes: running.cachedBytes, shuffle_read_bytes: outcome.shuffleReadBytes };
+        // The output's commit is the shuffle write's end, part of the run time (Spark's writer commits inside the task).
+        const metrics = runMetrics(outcome.metrics, prepMs, threadMs, performance.now() - committing);
+        return { map_status: { status: outcome.status }, accumulators: outcome.accumulators, stored_blocks: running.cached, stored_block_bytes: running.cachedBytes, shuffle_read_bytes: outcome.shuffleReadBytes, metrics };
       }
       case 'error':
         log().info({ code: outcome.code, message: outcome.message }, 'task failed');
@@ -617,4 +624,25 @@ export class Executor {
     }
     return s;
   }
+}
+
+/**
+ * A successful task's metrics with Spark's meanings, from what its thread measured and the
+ * worker's clock: `prepMs`, getting the job's bundle and added files; `threadMs`, from the task's
+ * posting to a thread to its outcome here; `commitMs`, the map output's commit after it (the
+ * shuffle write's end, in the run time as Spark's writer commits inside the task).
+ * Deserialization is the time with the thread not spent waiting behind its other tasks,
+ * computing or encoding (the job's module loaded, the stage and task decoded), and the
+ * preparation. A wait for a thread (tasks beyond the worker's threads, pipelined tiny tasks) is
+ * neither: it is left to the scheduler delay.
+ */
+function runMetrics(m: ThreadTaskMetrics, prepMs: number, threadMs: number, commitMs: number): wire.TaskRunMetrics {
+  return {
+    executor_deserialize_time: prepMs + Math.max(0, threadMs - m.queuedMs - m.runMs - m.serializeMs),
+    executor_run_time: m.runMs + commitMs,
+    result_serialization_time: m.serializeMs,
+    shuffle_records_read: m.recordsRead,
+    shuffle_records_written: m.recordsWritten,
+    shuffle_fetch_wait_time: m.fetchWaitMs,
+  };
 }

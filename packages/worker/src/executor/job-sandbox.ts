@@ -37,6 +37,8 @@ interface QueuedTask {
   readonly stagePayload: Uint8Array;
   readonly taskData: Uint8Array;
   readonly finish: (o: ThreadOutcome | 'killed') => void;
+  /** Called when the task is posted to a thread (its wait for one over). */
+  readonly onGiven: (() => void) | undefined;
 }
 
 interface Slot {
@@ -103,11 +105,12 @@ export class JobSandbox {
   /**
    * Run a task of the stage `stageKey` (its encoded payload `stagePayload`, shared by the
    * stage's tasks: a thread is sent it with its first task of the stage and keeps it decoded
-   * until `forgetStage`), with its own encoded TaskPart `taskData`.
+   * until `forgetStage`), with its own encoded TaskPart `taskData`; `onGiven` is called when it
+   * is posted to a thread (a task beyond the threads waits for one).
    */
-  run(taskId: string, partition: number, stageKey: string, stagePayload: Uint8Array, taskData: Uint8Array): Promise<ThreadOutcome | 'killed'> {
+  run(taskId: string, partition: number, stageKey: string, stagePayload: Uint8Array, taskData: Uint8Array, onGiven?: () => void): Promise<ThreadOutcome | 'killed'> {
     return new Promise((finish) => {
-      this.queue.push({ taskId, partition, stageKey, stagePayload, taskData, finish });
+      this.queue.push({ taskId, partition, stageKey, stagePayload, taskData, finish, onGiven });
       // Once the tasks launched in this turn are all queued (the executor's launches of one
       // RunTasks message resume in one run of the microtask queue): a thread given several gets them in one message.
       if (!this.pumpScheduled) {
@@ -326,6 +329,7 @@ export class JobSandbox {
     });
     const first = slot.given === 0;
     slot.given += tasks.length;
+    for (const task of tasks) task.onGiven?.();
     slot.thread.postMessage({ type: 'run', tasks: out, ...(first ? { running: slot.running.buffer as SharedArrayBuffer } : {}) } satisfies MainToThread, transfer);
   }
 

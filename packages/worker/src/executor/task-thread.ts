@@ -49,7 +49,7 @@ import {
   BundleImports,
   ThreadBaseline,
 } from '@sluice/core/internal';
-import type { MainToThread, TaskEnded, ThreadOutcome, ThreadTask, ThreadToMain, ThreadData } from './thread-protocol.js';
+import type { MainToThread, TaskEnded, ThreadOutcome, ThreadTask, ThreadTaskMetrics, ThreadToMain, ThreadData } from './thread-protocol.js';
 import { ReceiverSupervisorImpl, type SupervisorSink } from '../receiver/receiver-supervisor.js';
 import { MemoryReleaser } from '../storage/memory-release.js';
 
@@ -161,6 +161,10 @@ class ThreadTaskEnv implements TaskEnv {
   readonly accumulators = new TaskAccumulators();
   /** The bytes of the shuffle segments this task read (Spark's shuffle read metrics). */
   shuffleReadBytes = 0;
+  /** Records of the shuffle segments this task decoded (Spark's shuffleReadMetrics.recordsRead). */
+  shuffleRecordsRead = 0;
+  /** Milliseconds this task waited for its shuffle segments (Spark's shuffleReadMetrics.fetchWaitTime). */
+  fetchWaitMs = 0;
   /**
    * A range task's fetches, by shuffle (ShuffleClient.fetchRange): made at the first partition
    * of the shuffle the task reads, for as many of the shuffle's partitions on from there as the
@@ -208,13 +212,17 @@ class ThreadTaskEnv implements TaskEnv {
     const range = this.rangeCount > 1 ? this.rangeOf(shuffleId, reducePartition, locations) : undefined;
     if (range !== undefined) {
       // A task over a range: the range's segments fetched once a shuffle, each partition's taken in turn.
+      const waitFrom = performance.now();
       const framed = (await range.framed)[reducePartition - range.first];
+      this.fetchWaitMs += performance.now() - waitFrom;
       for (const b of framed) this.shuffleReadBytes += b.byteLength;
       return framed;
     }
     const places = placesOf(locations);
     const taskId = this.taskId;
+    const waitFrom = performance.now();
     const reply = await ask((reqId) => ({ type: 'fetch', reqId, taskId, shuffleId, reducePartition, places, ...(maps === undefined ? {} : { maps: Int32Array.from(maps) }) }));
+    this.fetchWaitMs += performance.now() - waitFrom;
     if (reply.type === 'fetchFailed') throw new FetchFailedError(reply.shuffleId, reply.mapPartition, reply.workerId, reply.message);
     if (reply.type !== 'fetched') throw new Error(`unexpected reply ${reply.type}`);
     for (const b of reply.framed) this.shuffleReadBytes += b.byteLength;
@@ -266,6 +274,10 @@ class ThreadTaskEnv implements TaskEnv {
     return reply.framed;
   }
 
+  countShuffleRecordsRead(records: number): void {
+    this.shuffleRecordsRead += records;
+  }
+
   async getCached(blockId: string): Promise<Uint8Array | undefined> {
     const reply = await ask((reqId) => ({ type: 'cacheGet', reqId, blockId }));
     return reply.type === 'cacheGot' ? reply.data : undefined;
@@ -282,7 +294,8 @@ class ThreadTaskEnv implements TaskEnv {
   }
 }
 
-async function run(taskId: string, partition: number, stageKey: string, stageBytes: Uint8Array | undefined, taskData: Uint8Array | undefined): Promise<ThreadOutcome> {
+/** Run one task; `queuedMs`, how long it waited for this thread behind its other tasks (reported with its metrics). */
+async function run(taskId: string, partition: number, stageKey: string, stageBytes: Uint8Array | undefined, taskData: Uint8Array | undefined, queuedMs: number): Promise<ThreadOutcome> {
   let bound = loaded !== undefined && loaded.of === job ? loaded.job : undefined;
   if (bound === undefined) {
     try {
@@ -306,6 +319,9 @@ async function run(taskId: string, partition: number, stageKey: string, stageByt
   const part = taskData === undefined ? undefined : decodeSmall<TaskPart>(taskData);
   const payload = stage.payload;
   const rangeCount = part?.partitions ?? 1;
+  // Spark's executorRunTime starts here, once the job's module is loaded and the task decoded
+  // (before: deserialization); broadcast values are got in it, as Spark's are (lazily, in the task's run).
+  const computeFrom = performance.now();
   let broadcasts: Map<number, unknown> | undefined;
   if (stage.broadcastIds.length > 0) {
     try {
@@ -324,13 +340,17 @@ async function run(taskId: string, partition: number, stageKey: string, stageByt
     if (rangeCount > 1) {
       // One value a partition of the range, each as its own task would send it.
       const values = await runResultRange(payload, partition, rangeCount, env, part);
-      return resultOutcome(() => encodeSmall({ value: values.map(toWire), accumulators: toWire(accumulators.updates) }), partition, env.shuffleReadBytes, payload);
+      return resultOutcome(() => encodeSmall({ value: values.map(toWire), accumulators: toWire(accumulators.updates) }), partition, env, computeFrom, queuedMs, payload);
     }
     const out = await runTask(payload, partition, env, { spillRecords: data.shuffleSpillRecords, part, shuffleCompress: data.shuffleCompress === true, shuffleChecksum: data.shuffleChecksum !== false });
     if (out.kind === 'mapStatus') {
-      return { kind: 'mapStatus', status: encodeMapStatus(out.sizes), accumulators: encode(toWire(accumulators.updates)), index: out.output.index, data: out.output.data, shuffleReadBytes: env.shuffleReadBytes };
+      const encodeFrom = performance.now();
+      const status = encodeMapStatus(out.sizes);
+      const updates = encode(toWire(accumulators.updates));
+      const metrics = taskMetrics(env, encodeFrom - computeFrom, performance.now() - encodeFrom, queuedMs, out.records);
+      return { kind: 'mapStatus', status, accumulators: updates, index: out.output.index, data: out.output.data, shuffleReadBytes: env.shuffleReadBytes, metrics };
     }
-    return resultOutcome(() => encodeSmall({ value: toWire(out.value), accumulators: toWire(accumulators.updates) }), partition, env.shuffleReadBytes, payload);
+    return resultOutcome(() => encodeSmall({ value: toWire(out.value), accumulators: toWire(accumulators.updates) }), partition, env, computeFrom, queuedMs, payload);
   } catch (err) {
     if (err instanceof FetchFailedError) {
       return { kind: 'fetchFailed', shuffleId: err.shuffleId, mapPartition: err.mapPartition, workerId: err.workerId, message: err.message };
@@ -349,8 +369,9 @@ async function run(taskId: string, partition: number, stageKey: string, stageByt
  * retry it (every attempt would compute the same value), as Spark's TaskSetManager aborts on
  * "a not serializable result".
  */
-function resultOutcome(encodeResult: () => Uint8Array, partition: number, shuffleReadBytes: number, payload: TaskPayload): ThreadOutcome {
+function resultOutcome(encodeResult: () => Uint8Array, partition: number, env: ThreadTaskEnv, computeFrom: number, queuedMs: number, payload: TaskPayload): ThreadOutcome {
   let value: Uint8Array;
+  const encodeFrom = performance.now();
   try {
     value = encodeResult();
   } catch (err) {
@@ -359,7 +380,12 @@ function resultOutcome(encodeResult: () => Uint8Array, partition: number, shuffl
     const message = `the result of partition ${partition}${made ? ` (records of ${made.operator} at ${made.site})` : ''} cannot be sent to the driver: ${why} (an action's result must be data the record codec carries: map functions, symbols and such to plain data first)`;
     return { kind: 'error', code: 'SLUICE_TASK_NOT_SERIALIZABLE', message, stack: made ? `SluiceError: ${message}\n    at ${made.operator} (${made.site})` : '' };
   }
-  return { kind: 'result', value, shuffleReadBytes };
+  return { kind: 'result', value, shuffleReadBytes: env.shuffleReadBytes, metrics: taskMetrics(env, encodeFrom - computeFrom, performance.now() - encodeFrom, queuedMs, 0) };
+}
+
+/** A successful task's metrics as this thread measured them: its wait for the thread, its compute's and encoding's times, and its shuffle records. */
+function taskMetrics(env: ThreadTaskEnv, runMs: number, serializeMs: number, queuedMs: number, recordsWritten: number): ThreadTaskMetrics {
+  return { queuedMs, runMs, serializeMs, recordsRead: env.shuffleRecordsRead, recordsWritten, fetchWaitMs: env.fetchWaitMs };
 }
 
 const receivers = new Map<number, ReceiverSupervisorImpl>();
@@ -370,6 +396,8 @@ const pendingRates = new Map<number, number>();
 let runningTask: string | undefined;
 /** Tasks given to this thread and not started yet, in the order they run. */
 const pending: ThreadTask[] = [];
+/** When each of `pending` came (performance.now()), in its order: a wait behind this thread's other tasks is no part of the task's deserialization. */
+const pendingSince: number[] = [];
 /** Outcomes not yet sent (tasks that ended in one turn go to the main thread in one message). */
 let ended: TaskEnded[] = [];
 let endedTransfer: ArrayBuffer[] = [];
@@ -430,11 +458,12 @@ let started = 0;
 function startNext(): void {
   if (retired || runningTask !== undefined || pending.length === 0) return;
   const t = pending.shift()!;
+  const since = pendingSince.shift();
   runningTask = t.taskId;
   started++;
   if (runningCell) Atomics.store(runningCell, 0, started);
   const t0 = performance.now();
-  void run(t.taskId, t.partition, t.stageKey, t.stage, t.taskData).then((outcome) => {
+  void run(t.taskId, t.partition, t.stageKey, t.stage, t.taskData, since === undefined ? 0 : t0 - since).then((outcome) => {
     if (runningTask === t.taskId) {
       runningTask = undefined;
       if (runningCell) Atomics.store(runningCell, 0, 0);
@@ -480,6 +509,7 @@ function unhandled(err: unknown): void {
   if (runningCell) Atomics.store(runningCell, 0, 0);
   // The tasks not started yet run elsewhere: the main thread gives them to another thread on `retire`.
   pending.length = 0;
+  pendingSince.length = 0;
   for (const streamId of receivers.keys()) send({ type: 'receiverError', streamId, message, stack: info.stack });
   if (!retired) send({ type: 'retire', reason: message, stack: info.stack });
   retired = true;
@@ -607,6 +637,8 @@ port.on('message', (msg: MainToThread) => {
       if (msg.running !== undefined) runningCell = new Int32Array(msg.running);
       if (retired) return; // The sandbox gives these tasks to a fresh thread.
       pending.push(...msg.tasks);
+      const at = performance.now();
+      for (let i = 0; i < msg.tasks.length; i++) pendingSince.push(at);
       startNext();
       return;
     }

@@ -14,12 +14,32 @@ export interface ThreadData {
   readonly shuffleChecksum?: boolean;
 }
 
+/**
+ * What a task thread measured of a successful task (Spark's TaskMetrics, the part the thread
+ * sees; the worker takes deserialization as the rest of the time the task was with it): times
+ * in ms on the thread's monotonic clock.
+ */
+export interface ThreadTaskMetrics {
+  /** Waiting for this thread behind its other tasks (pipelined tiny tasks): scheduler delay, not deserialization. */
+  readonly queuedMs: number;
+  /** The compute itself, shuffle fetches included (Spark's executorRunTime). */
+  readonly runMs: number;
+  /** Encoding the value, or the map status and accumulator updates (Spark's resultSerializationTime). */
+  readonly serializeMs: number;
+  /** Records of the shuffle segments the task decoded (Spark's shuffleReadMetrics.recordsRead). */
+  readonly recordsRead: number;
+  /** Records a map task wrote to its output, after any map-side combine (shuffleWriteMetrics.recordsWritten). */
+  readonly recordsWritten: number;
+  /** Time waiting for shuffle segments (Spark's shuffleReadMetrics.fetchWaitTime). */
+  readonly fetchWaitMs: number;
+}
+
 /** How a task ended, as the thread reports it. */
 export type ThreadOutcome =
   /** `shuffleReadBytes`: the bytes of shuffle segments the task read (local and fetched). */
-  | { readonly kind: 'result'; readonly value: Uint8Array; readonly shuffleReadBytes: number }
+  | { readonly kind: 'result'; readonly value: Uint8Array; readonly shuffleReadBytes: number; readonly metrics: ThreadTaskMetrics }
   /** A map task's consolidated output (MapOutputFile's index and data, transferred with the message) and its segments' sizes. */
-  | { readonly kind: 'mapStatus'; readonly status: Uint8Array; readonly accumulators: Uint8Array; readonly index: Uint8Array; readonly data: Uint8Array; readonly shuffleReadBytes: number }
+  | { readonly kind: 'mapStatus'; readonly status: Uint8Array; readonly accumulators: Uint8Array; readonly index: Uint8Array; readonly data: Uint8Array; readonly shuffleReadBytes: number; readonly metrics: ThreadTaskMetrics }
   | { readonly kind: 'error'; readonly code: string; readonly message: string; readonly stack: string }
   | { readonly kind: 'fetchFailed'; readonly shuffleId: number; readonly mapPartition: number; readonly workerId: string; readonly message: string };
 

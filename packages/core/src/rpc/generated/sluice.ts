@@ -66,6 +66,7 @@ import type { TaskError as _sluice_v1_TaskError, TaskError__Output as _sluice_v1
 import type { TaskLaunch as _sluice_v1_TaskLaunch, TaskLaunch__Output as _sluice_v1_TaskLaunch__Output } from './sluice/v1/TaskLaunch';
 import type { TaskOutcome as _sluice_v1_TaskOutcome, TaskOutcome__Output as _sluice_v1_TaskOutcome__Output } from './sluice/v1/TaskOutcome';
 import type { TaskOutcomeBatch as _sluice_v1_TaskOutcomeBatch, TaskOutcomeBatch__Output as _sluice_v1_TaskOutcomeBatch__Output } from './sluice/v1/TaskOutcomeBatch';
+import type { TaskRunMetrics as _sluice_v1_TaskRunMetrics, TaskRunMetrics__Output as _sluice_v1_TaskRunMetrics__Output } from './sluice/v1/TaskRunMetrics';
 import type { WalPlace as _sluice_v1_WalPlace, WalPlace__Output as _sluice_v1_WalPlace__Output } from './sluice/v1/WalPlace';
 import type { WatchJobRequest as _sluice_v1_WatchJobRequest, WatchJobRequest__Output as _sluice_v1_WatchJobRequest__Output } from './sluice/v1/WatchJobRequest';
 import type { WorkerClient as _sluice_v1_WorkerClient, WorkerDefinition as _sluice_v1_WorkerDefinition } from './sluice/v1/Worker';
@@ -145,6 +146,7 @@ export interface ProtoGrpcType {
       TaskLaunch: MessageTypeDefinition<_sluice_v1_TaskLaunch, _sluice_v1_TaskLaunch__Output>
       TaskOutcome: MessageTypeDefinition<_sluice_v1_TaskOutcome, _sluice_v1_TaskOutcome__Output>
       TaskOutcomeBatch: MessageTypeDefinition<_sluice_v1_TaskOutcomeBatch, _sluice_v1_TaskOutcomeBatch__Output>
+      TaskRunMetrics: MessageTypeDefinition<_sluice_v1_TaskRunMetrics, _sluice_v1_TaskRunMetrics__Output>
       WalPlace: MessageTypeDefinition<_sluice_v1_WalPlace, _sluice_v1_WalPlace__Output>
       WatchJobRequest: MessageTypeDefinition<_sluice_v1_WatchJobRequest, _sluice_v1_WatchJobRequest__Output>
       Worker: SubtypeConstructor<typeof grpc.Client, _sluice_v1_WorkerClient> & { service: _sluice_v1_WorkerDefinition }

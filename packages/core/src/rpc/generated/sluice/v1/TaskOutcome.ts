@@ -4,6 +4,7 @@ import type { MapStatus as _sluice_v1_MapStatus, MapStatus__Output as _sluice_v1
 import type { TaskError as _sluice_v1_TaskError, TaskError__Output as _sluice_v1_TaskError__Output } from '../../sluice/v1/TaskError';
 import type { FetchFailure as _sluice_v1_FetchFailure, FetchFailure__Output as _sluice_v1_FetchFailure__Output } from '../../sluice/v1/FetchFailure';
 import type { IndirectResult as _sluice_v1_IndirectResult, IndirectResult__Output as _sluice_v1_IndirectResult__Output } from '../../sluice/v1/IndirectResult';
+import type { TaskRunMetrics as _sluice_v1_TaskRunMetrics, TaskRunMetrics__Output as _sluice_v1_TaskRunMetrics__Output } from '../../sluice/v1/TaskRunMetrics';
 
 export interface TaskOutcome {
   'result'?: (Buffer | Uint8Array | string);
@@ -16,6 +17,7 @@ export interface TaskOutcome {
   'shuffle_read_bytes'?: (number | string);
   'indirect_result'?: (_sluice_v1_IndirectResult | null);
   'stored_block_bytes'?: (number | string)[];
+  'metrics'?: (_sluice_v1_TaskRunMetrics | null);
   'outcome'?: "result"|"map_status"|"error"|"fetch_failed"|"killed"|"indirect_result";
 }
 
@@ -30,5 +32,6 @@ export interface TaskOutcome__Output {
   'shuffle_read_bytes': (number);
   'indirect_result'?: (_sluice_v1_IndirectResult__Output | null);
   'stored_block_bytes': (number)[];
+  'metrics': (_sluice_v1_TaskRunMetrics__Output | null);
   'outcome'?: "result"|"map_status"|"error"|"fetch_failed"|"killed"|"indirect_result";
 }

@@ -1,0 +1,242 @@
+// A task's metrics as Spark's (TaskMetrics, AppStatusUtils.schedulerDelay), on `sluice run`'s
+// cluster of 2 worker processes, through REST and the stage page in Chromium. The fixture
+// (task-metrics.ts) takes at least LOAD_MS to load, which a worker's task thread does for the
+// job's first task there (its deserialization), and sums 3 partitions of numbers by i % 7 over 4
+// reduce partitions, partition 1's map task computing at least COMPUTE_MS more. Checked:
+// - records: each map task wrote its partition's distinct keys (map-side combine), each reduce
+//   task read, for each of its keys (the job's own output says which), one record from every
+//   map partition holding that key: both computed here from the numbers alone;
+// - times: every one 0 or more; what the worker measured (deserialization, run, result
+//   serialization) and the driver's getting of the result within the duration the driver
+//   measured, the scheduler delay the rest; some map task's deserialization at least LOAD_MS,
+//   partition 1's run time at least COMPUTE_MS, shuffle read blocked time within the run time;
+// - taskSummary: each metric at Spark's quantile index min(floor(q * n), n - 1) of taskList's;
+// - executorSummary: each worker's records the sums of its tasks';
+// - the stage pages (Chromium): Spark's Summary Metrics rows (Scheduler Delay, Task
+//   Deserialization Time, Result Serialization Time, Getting Result Time, Shuffle Read Blocked
+//   Time, Shuffle Read Size / Records, Shuffle Write Size / Records) with taskList's quantiles,
+//   the tasks table's columns with each task's figures, the executors' records. Screenshots
+//   test-artifacts/ui-stage-task-metrics-map.png and -reduce.png.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { ARTIFACTS, inPage, launchChromium } from './browser-support.js';
+import { CLI_BIN, REPO_DIR, fixture, freePort, pollUntil } from './harness.js';
+import { randomSecret } from './sluice-processes.js';
+
+const N = 3000;
+const MAPS = 3;
+const KEYS = 7;
+/** As the fixture's. */
+const LOAD_MS = 400;
+const COMPUTE_MS = 300;
+const QUANTILES = [0, 0.25, 0.5, 0.75, 1];
+
+interface Task {
+  taskId: string;
+  partitionId: number;
+  status: string;
+  duration: number;
+  executorId: string;
+  schedulerDelay: number;
+  gettingResultTime: number;
+  taskMetrics: {
+    executorDeserializeTime: number;
+    executorRunTime: number;
+    resultSerializationTime: number;
+    shuffleReadMetrics: { totalBytesRead: number; recordsRead: number; fetchWaitTime: number };
+    shuffleWriteMetrics: { bytesWritten: number; recordsWritten: number };
+  };
+}
+
+/** As the pages write a duration (html.ts's ms). */
+function shownMs(v: number): string {
+  return v < 1000 ? `${Math.round(v)} ms` : `${(v / 1000).toFixed(v < 10_000 ? 2 : 1)} s`;
+}
+
+/** As the pages write a size (html.ts's bytes). */
+function shownBytes(v: number): string {
+  if (v < 1024) return `${v} B`;
+  const units = ['KiB', 'MiB', 'GiB'];
+  let i = 0;
+  let x = v / 1024;
+  for (; x >= 1024 && i < units.length - 1; i++) x /= 1024;
+  return `${x.toFixed(1)} ${units[i]}`;
+}
+
+/** Spark's quantiles of `values` (AppStatusUtils.getQuantilesValue): the value at min(floor(q * n), n - 1) of the sorted values. */
+function quantiles(values: readonly number[]): number[] {
+  const sorted = [...values].sort((a, b) => a - b);
+  return QUANTILES.map((q) => sorted[Math.min(Math.floor(q * sorted.length), sorted.length - 1)]);
+}
+
+function rows(page: Page, selector: string): Promise<string[][]> {
+  return inPage(page, `[...document.querySelectorAll(${JSON.stringify(`${selector} tbody tr`)})].map((tr) => [...tr.cells].map((td) => td.textContent))`);
+}
+
+test("task metrics as Spark's: shuffle records, deserialization, run time, scheduler delay, in REST and on the stage page (Chromium)", { timeout: 200_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-task-metrics-'));
+  const port = await freePort();
+  const child = spawn(process.execPath, [CLI_BIN, 'run', '--web-port', String(port), fixture('task-metrics.ts'), dir, String(N)], {
+    cwd: REPO_DIR,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, SLUICE_SECRET: randomSecret(), SLUICE_SECRET_FILE: '' },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  try {
+    await pollUntil(() => (fs.existsSync(path.join(dir, 'holding')) ? true : child.exitCode !== null ? assert.fail(`sluice run exited:\n${stderr}`) : undefined), 120_000, 'the job to hold');
+    const keysLine = stdout.split('\n').find((l) => l.startsWith('KEYS '));
+    assert.ok(keysLine, stdout);
+    const [, keysJson, jobId] = keysLine.split(' ');
+    const keysOf = new Map((JSON.parse(keysJson) as [number, number[]][]).map(([p, ks]) => [p, ks]));
+    assert.deepEqual([...keysOf.values()].flat().sort(), Array.from({ length: KEYS }, (_, k) => k).sort(), 'every key once');
+
+    // Expected from the numbers alone: parallelize's slices (Spark's: [floor(i * n / p), floor((i + 1) * n / p))), their keys.
+    const slices = Array.from({ length: MAPS }, (_, i) => Array.from({ length: Math.floor(((i + 1) * N) / MAPS) - Math.floor((i * N) / MAPS) }, (_, j) => Math.floor((i * N) / MAPS) + j));
+    const sliceKeys = slices.map((s) => new Set(s.map((x) => x % KEYS)));
+    const written = sliceKeys.map((ks) => ks.size);
+    const read = Array.from({ length: 4 }, (_, p) => (keysOf.get(p) ?? []).reduce((a, k) => a + sliceKeys.filter((ks) => ks.has(k)).length, 0));
+
+    const root = `http://127.0.0.1:${port}`;
+    const [app] = (await (await fetch(`${root}/api/v1/applications`)).json()) as { id: string }[];
+    const rest = `${root}/api/v1/applications/${app.id}`;
+    const [mapStage, reduceStage] = ((await (await fetch(`${rest}/jobs/${jobId}`)).json()) as { stageIds: number[] }).stageIds.sort((a, b) => a - b);
+    const tasksOf = async (stage: number): Promise<Task[]> => ((await (await fetch(`${rest}/stages/${stage}/0/taskList?length=100`)).json()) as Task[]).sort((a, b) => a.partitionId - b.partitionId);
+    const maps = await tasksOf(mapStage);
+    const reduces = await tasksOf(reduceStage);
+    assert.deepEqual(maps.map((t) => t.status), ['SUCCESS', 'SUCCESS', 'SUCCESS']);
+    assert.deepEqual(reduces.map((t) => t.status), ['SUCCESS', 'SUCCESS', 'SUCCESS', 'SUCCESS']);
+
+    // Records.
+    assert.deepEqual(maps.map((t) => t.taskMetrics.shuffleWriteMetrics.recordsWritten), written, "each map task's distinct keys");
+    assert.deepEqual(reduces.map((t) => t.taskMetrics.shuffleReadMetrics.recordsRead), read, "each reduce task's keys, one record from each map partition holding it");
+    assert.deepEqual(maps.map((t) => t.taskMetrics.shuffleReadMetrics.recordsRead), [0, 0, 0]);
+    assert.deepEqual(reduces.map((t) => t.taskMetrics.shuffleWriteMetrics.recordsWritten), [0, 0, 0, 0]);
+
+    // Times: the worker's within the driver's duration, the scheduler delay the rest.
+    for (const t of [...maps, ...reduces]) {
+      const m = t.taskMetrics;
+      const parts = [m.executorDeserializeTime, m.executorRunTime, m.resultSerializationTime, t.gettingResultTime, m.shuffleReadMetrics.fetchWaitTime, t.schedulerDelay];
+      assert.ok(parts.every((v) => Number.isInteger(v) && v >= 0), `whole ms, 0 or more: ${JSON.stringify(t)}`);
+      const measured = m.executorDeserializeTime + m.executorRunTime + m.resultSerializationTime + t.gettingResultTime;
+      assert.ok(measured <= t.duration, `deserialization + run + serialization + getting result within the duration the driver saw: ${JSON.stringify(t)}`);
+      assert.equal(t.schedulerDelay, t.duration - measured, `scheduler delay, the rest: ${JSON.stringify(t)}`);
+      assert.ok(m.shuffleReadMetrics.fetchWaitTime <= m.executorRunTime, `waiting for shuffle segments is part of the run: ${JSON.stringify(t)}`);
+    }
+    assert.ok(Math.max(...maps.map((t) => t.taskMetrics.executorDeserializeTime)) >= LOAD_MS, `a thread's first task loads the module (${LOAD_MS} ms at least): ${JSON.stringify(maps)}`);
+    assert.ok(maps[1].taskMetrics.executorRunTime >= COMPUTE_MS, `partition 1 computes ${COMPUTE_MS} ms at least: ${JSON.stringify(maps[1])}`);
+
+    // taskSummary: Spark's quantiles of taskList's figures.
+    for (const [stage, ts] of [[mapStage, maps], [reduceStage, reduces]] as const) {
+      const s = (await (await fetch(`${rest}/stages/${stage}/0/taskSummary?quantiles=${QUANTILES.join(',')}`)).json()) as Record<string, unknown> & { shuffleReadMetrics: Record<string, number[]>; shuffleWriteMetrics: Record<string, number[]> };
+      assert.deepEqual(
+        {
+          schedulerDelay: s.schedulerDelay,
+          executorDeserializeTime: s.executorDeserializeTime,
+          executorRunTime: s.executorRunTime,
+          resultSerializationTime: s.resultSerializationTime,
+          gettingResultTime: s.gettingResultTime,
+          readRecords: s.shuffleReadMetrics.readRecords,
+          fetchWaitTime: s.shuffleReadMetrics.fetchWaitTime,
+          writeRecords: s.shuffleWriteMetrics.writeRecords,
+        },
+        {
+          schedulerDelay: quantiles(ts.map((t) => t.schedulerDelay)),
+          executorDeserializeTime: quantiles(ts.map((t) => t.taskMetrics.executorDeserializeTime)),
+          executorRunTime: quantiles(ts.map((t) => t.taskMetrics.executorRunTime)),
+          resultSerializationTime: quantiles(ts.map((t) => t.taskMetrics.resultSerializationTime)),
+          gettingResultTime: quantiles(ts.map((t) => t.gettingResultTime)),
+          readRecords: quantiles(ts.map((t) => t.taskMetrics.shuffleReadMetrics.recordsRead)),
+          fetchWaitTime: quantiles(ts.map((t) => t.taskMetrics.shuffleReadMetrics.fetchWaitTime)),
+          writeRecords: quantiles(ts.map((t) => t.taskMetrics.shuffleWriteMetrics.recordsWritten)),
+        },
+        `stage ${stage}'s taskSummary`,
+      );
+      // executorSummary: each worker's records, its tasks' sums.
+      const byExec = ((await (await fetch(`${rest}/stages/${stage}/0`)).json()) as { executorSummary: Record<string, { shuffleReadRecords: number; shuffleWriteRecords: number }> }).executorSummary;
+      const sums: Record<string, { shuffleReadRecords: number; shuffleWriteRecords: number }> = {};
+      for (const t of ts) {
+        const e = (sums[t.executorId] ??= { shuffleReadRecords: 0, shuffleWriteRecords: 0 });
+        e.shuffleReadRecords += t.taskMetrics.shuffleReadMetrics.recordsRead;
+        e.shuffleWriteRecords += t.taskMetrics.shuffleWriteMetrics.recordsWritten;
+      }
+      assert.deepEqual(Object.fromEntries(Object.entries(byExec).map(([id, e]) => [id, { shuffleReadRecords: e.shuffleReadRecords, shuffleWriteRecords: e.shuffleWriteRecords }])), sums, `stage ${stage}'s executorSummary`);
+    }
+
+    // The stage pages in Chromium.
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
+      for (const [stage, ts, name] of [[mapStage, maps, 'map'], [reduceStage, reduces, 'reduce']] as const) {
+        await page.goto(`${root}/jobs/${app.id}/stages/stage/?id=${stage}&attempt=0`);
+        const summary = new Map((await rows(page, '#summary-metrics')).map(([metric, ...cells]) => [metric, cells]));
+        const timesRow = (f: (t: Task) => number): string[] => quantiles(ts.map(f)).map(shownMs);
+        const sizeRecords = (b: (t: Task) => number, r: (t: Task) => number): string[] => {
+          const [bs, rs] = [quantiles(ts.map(b)), quantiles(ts.map(r))];
+          return bs.map((v, i) => `${shownBytes(v)} / ${rs[i]}`);
+        };
+        const want = new Map<string, string[]>([
+          ['Scheduler Delay', timesRow((t) => t.schedulerDelay)],
+          ['Task Deserialization Time', timesRow((t) => t.taskMetrics.executorDeserializeTime)],
+          ['Result Serialization Time', timesRow((t) => t.taskMetrics.resultSerializationTime)],
+          ['Getting Result Time', timesRow((t) => t.gettingResultTime)],
+        ]);
+        if (name === 'map') want.set('Shuffle Write Size / Records', sizeRecords((t) => t.taskMetrics.shuffleWriteMetrics.bytesWritten, (t) => t.taskMetrics.shuffleWriteMetrics.recordsWritten));
+        else {
+          want.set('Shuffle Read Blocked Time', timesRow((t) => t.taskMetrics.shuffleReadMetrics.fetchWaitTime));
+          want.set('Shuffle Read Size / Records', sizeRecords((t) => t.taskMetrics.shuffleReadMetrics.totalBytesRead, (t) => t.taskMetrics.shuffleReadMetrics.recordsRead));
+        }
+        for (const [metric, cells] of want) assert.deepEqual(summary.get(metric), cells, `stage ${stage}'s Summary Metrics row ${metric}: ${JSON.stringify([...summary])}`);
+        // The tasks table: each task's figures under Spark's headers.
+        const head = await inPage<string[]>(page, `[...document.querySelectorAll('#tasks thead th')].map((th) => th.textContent)`);
+        const col = (h: string): number => {
+          const i = head.indexOf(h);
+          assert.ok(i >= 0, `no column ${h} in ${JSON.stringify(head)}`);
+          return i;
+        };
+        const byId = new Map((await inPage<[string, string[]][]>(page, `[...document.querySelectorAll('#tasks tbody tr')].map((tr) => [tr.dataset.task, [...tr.cells].map((td) => td.textContent)])`)).map(([id, cells]) => [id, cells]));
+        for (const t of ts) {
+          const cells = byId.get(t.taskId)!;
+          const m = t.taskMetrics;
+          assert.deepEqual(
+            [cells[col('Scheduler Delay')], cells[col('Task Deserialization Time')], cells[col('Result Serialization Time')], cells[col('Getting Result Time')], cells[col('Shuffle Read Blocked Time')], cells[col('Shuffle Read Size / Records')], cells[col('Shuffle Write Size / Records')]],
+            [
+              shownMs(t.schedulerDelay),
+              shownMs(m.executorDeserializeTime),
+              shownMs(m.resultSerializationTime),
+              shownMs(t.gettingResultTime),
+              shownMs(m.shuffleReadMetrics.fetchWaitTime),
+              `${shownBytes(m.shuffleReadMetrics.totalBytesRead)} / ${m.shuffleReadMetrics.recordsRead}`,
+              `${shownBytes(m.shuffleWriteMetrics.bytesWritten)} / ${m.shuffleWriteMetrics.recordsWritten}`,
+            ],
+            `task ${t.taskId}'s row`,
+          );
+        }
+        // Aggregated Metrics by Executor: each worker's records.
+        const execRows = await rows(page, '#executor-summary');
+        const recordsShown = (cell: string): number => Number(cell.split(' / ')[1]);
+        assert.equal(
+          execRows.reduce((a, r) => a + recordsShown(name === 'map' ? r[8] : r[7]), 0),
+          name === 'map' ? written.reduce((a, b) => a + b, 0) : read.reduce((a, b) => a + b, 0),
+          `stage ${stage}'s records by executor: ${JSON.stringify(execRows)}`,
+        );
+        await page.screenshot({ path: path.join(ARTIFACTS, `ui-stage-task-metrics-${name}.png`), fullPage: true });
+      }
+    } finally {
+      await browser.close();
+    }
+    fs.writeFileSync(path.join(dir, 'release'), '');
+    assert.equal(await exited, 0, stderr);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
