@@ -12954,6 +12954,22 @@ const MUTATIONS = [
     replace: "        m.shuffle_records_read = r.double();\n",
     tests: ["packages/core/dist/test/rpc/proto-descriptor.test.js"],
   },
+  {
+    id: 'combining-function-tuple-literal-refused',
+    what: "Returned<T> is the bare T again: aggregateByKey([0, 0, 0] as Stats, (acc, v) => [acc[0] + 1, ...]), reduceByKey((a, b) => [a[0] + b[0], a[1] + b[1]]) and the like are type errors ('number[]' is not assignable to '[number, number]') unless the user casts every returned literal",
+    file: 'packages/core/src/rdd/returned.ts',
+    search: 'export type Returned<T> = T | NoInfer<{ [P in keyof T]: T[P] }>;\n',
+    replace: 'export type Returned<T> = T;\n',
+    tests: ['packages/core/dist/test/types/type-tests.test.js'],
+  },
+  {
+    id: 'fold-by-key-zero-widens-tuple',
+    what: "foldByKey's zero is an inference site again: foldByKey([0, 0], f) on an RDD of [string, [number, number]] is an RDD of [string, number[]]",
+    file: 'packages/core/src/rdd/pair-rdd-functions.ts',
+    search: '  foldByKey<K, V>(this: RDD<[K, V]>, zero: NoInfer<V>, f: (a: V, b: V) => Returned<V>, partitions?: PartitionArg): RDD<[K, V]>;\n',
+    replace: '  foldByKey<K, V>(this: RDD<[K, V]>, zero: V, f: (a: V, b: V) => Returned<V>, partitions?: PartitionArg): RDD<[K, V]>;\n',
+    tests: ['packages/core/dist/test/types/type-tests.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

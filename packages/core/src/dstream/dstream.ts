@@ -5,6 +5,7 @@ import { fileSystemFor } from '../io/file-system-registry.js';
 import { HashPartitioner, resolvePartitioner, type PartitionArg, type Partitioner } from '../rdd/partitioner.js';
 import { StorageLevel, storedLevel, toStorageLevel, type SparkStorageLevel } from '../rdd/storage-level.js';
 import type { CombineByKeyOptions } from '../rdd/pair-rdd-functions.js';
+import type { Returned } from '../rdd/returned.js';
 import type { RDD } from '../rdd/rdd.js';
 import { batchScope, currentCreationSite, currentScope, ownMethodsBut, scopeMethods, withGivenScope, type CreationSite } from '../rdd/rdd-operation-scope.js';
 import { formatBatchTime } from '../streaming/ui-utils.js';
@@ -429,7 +430,7 @@ export abstract class DStream<T> {
    * (HashPartitioner.of(n), CustomPartitioner.of(n, getPartition)), or { numPartitions } /
    * { partitioner }, as Spark's overloads; default a HashPartitioner of the default parallelism.
    */
-  reduceByKey<K, V>(this: DStream<[K, V]>, f: (a: V, b: V) => V, partitions?: PartitionArg): DStream<[K, V]> {
+  reduceByKey<K, V>(this: DStream<[K, V]>, f: (a: V, b: V) => Returned<V>, partitions?: PartitionArg): DStream<[K, V]> {
     this.shippable('reduceByKey', f);
     const p = this.partitionerFor(partitions, 'reduceByKey');
     return this.derive('reduceByKey', partitionParams(partitions), (rdd) => rdd.reduceByKey(f, p));
@@ -449,8 +450,8 @@ export abstract class DStream<T> {
   combineByKey<K, V, C>(
     this: DStream<[K, V]>,
     createCombiner: (v: V) => C,
-    mergeValue: (c: C, v: V) => C,
-    mergeCombiners: (a: C, b: C) => C,
+    mergeValue: (c: C, v: V) => Returned<C>,
+    mergeCombiners: (a: C, b: C) => Returned<C>,
     options?: CombineByKeyOptions,
   ): DStream<[K, C]> {
     this.shippable('combineByKey', createCombiner, mergeValue, mergeCombiners);
@@ -510,16 +511,16 @@ export abstract class DStream<T> {
    */
   reduceByKeyAndWindow<K, V>(
     this: DStream<[K, V]>,
-    reduceFunc: (a: V, b: V) => V,
+    reduceFunc: (a: V, b: V) => Returned<V>,
     windowDuration: Duration,
     slideDuration?: Duration,
-    options?: { invFunc?: (a: V, b: V) => V; filterFunc?: (kv: [K, V]) => boolean; numPartitions?: number; partitioner?: Partitioner } | number | Partitioner,
+    options?: { invFunc?: (a: V, b: V) => Returned<V>; filterFunc?: (kv: [K, V]) => boolean; numPartitions?: number; partitioner?: Partitioner } | number | Partitioner,
   ): DStream<[K, V]>;
   /** Spark's positional form: (reduceFunc, invReduceFunc, windowDuration, slideDuration?, numPartitions or partitioner?, filterFunc?). */
   reduceByKeyAndWindow<K, V>(
     this: DStream<[K, V]>,
-    reduceFunc: (a: V, b: V) => V,
-    invFunc: (a: V, b: V) => V,
+    reduceFunc: (a: V, b: V) => Returned<V>,
+    invFunc: (a: V, b: V) => Returned<V>,
     windowDuration: Duration,
     slideDuration?: Duration,
     partitions?: number | Partitioner,

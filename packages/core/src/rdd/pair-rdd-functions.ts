@@ -1,4 +1,5 @@
 import type { Curried } from './curried.js';
+import type { Returned } from './returned.js';
 import { sampleByKeyExact } from './sample-by-key-exact.js';
 import { checkApproximateArguments } from './approximate-job.js';
 import type { BoundedDouble, PartialResult } from './partial-result.js';
@@ -41,8 +42,8 @@ export class PairRDDFunctions {
    * `partitions`: a partition count, a Partitioner, or { numPartitions } / { partitioner } (Spark's
    * overloads); Scala's `reduceByKey(partitioner, func)`, the partitioner first, too (since 2026-12-05).
    */
-  reduceByKey<K, V>(this: RDD<[K, V]>, f: (a: V, b: V) => V, partitions?: PartitionArg): RDD<[K, V]>;
-  reduceByKey<K, V>(this: RDD<[K, V]>, partitioner: Partitioner, f: (a: V, b: V) => V): RDD<[K, V]>;
+  reduceByKey<K, V>(this: RDD<[K, V]>, f: (a: V, b: V) => Returned<V>, partitions?: PartitionArg): RDD<[K, V]>;
+  reduceByKey<K, V>(this: RDD<[K, V]>, partitioner: Partitioner, f: (a: V, b: V) => Returned<V>): RDD<[K, V]>;
   reduceByKey<K, V>(this: RDD<[K, V]>, first: ((a: V, b: V) => V) | Partitioner, second?: PartitionArg | ((a: V, b: V) => V)): RDD<[K, V]> {
     const swapped = typeof first !== 'function' && typeof second === 'function';
     const f = (swapped ? second : first) as (a: V, b: V) => V;
@@ -59,8 +60,8 @@ export class PairRDDFunctions {
    * `foldByKey(zero)(func)` and `foldByKey(zero, partitions)(func)` too: without `f`, the function
    * that takes it (since 2026-12-05).
    */
-  foldByKey<K, V>(this: RDD<[K, V]>, zero: V, f: (a: V, b: V) => V, partitions?: PartitionArg): RDD<[K, V]>;
-  foldByKey<K, V>(this: RDD<[K, V]>, zero: V, partitions?: PartitionArg): Curried<(f: Curried<(a: V, b: V) => V>) => RDD<[K, V]>>;
+  foldByKey<K, V>(this: RDD<[K, V]>, zero: NoInfer<V>, f: (a: V, b: V) => Returned<V>, partitions?: PartitionArg): RDD<[K, V]>;
+  foldByKey<K, V>(this: RDD<[K, V]>, zero: NoInfer<V>, partitions?: PartitionArg): Curried<(f: Curried<(a: V, b: V) => Returned<V>>) => RDD<[K, V]>>;
   foldByKey<K, V>(this: RDD<[K, V]>, zero: V, second?: ((a: V, b: V) => V) | PartitionArg, partitions?: PartitionArg): RDD<[K, V]> | ((f: (a: V, b: V) => V) => RDD<[K, V]>) {
     if (typeof second !== 'function' && partitions === undefined) return (g: (a: V, b: V) => V) => this.foldByKey(zero, g, second);
     const f = second as (a: V, b: V) => V;
@@ -73,8 +74,8 @@ export class PairRDDFunctions {
    * `aggregateByKey(zero)(seqOp, combOp)` and `aggregateByKey(zero, partitions)(seqOp, combOp)`
    * too: without the functions, the function that takes them (since 2026-12-05).
    */
-  aggregateByKey<K, V, U>(this: RDD<[K, V]>, zero: U, seqOp: (acc: U, v: V) => U, combOp: (a: U, b: U) => U, partitions?: PartitionArg): RDD<[K, U]>;
-  aggregateByKey<K, V, U>(this: RDD<[K, V]>, zero: U, partitions?: PartitionArg): Curried<(seqOp: Curried<(acc: U, v: V) => U>, combOp: Curried<(a: U, b: U) => U>) => RDD<[K, U]>>;
+  aggregateByKey<K, V, U>(this: RDD<[K, V]>, zero: U, seqOp: (acc: U, v: V) => Returned<U>, combOp: (a: U, b: U) => Returned<U>, partitions?: PartitionArg): RDD<[K, U]>;
+  aggregateByKey<K, V, U>(this: RDD<[K, V]>, zero: U, partitions?: PartitionArg): Curried<(seqOp: Curried<(acc: U, v: V) => Returned<U>>, combOp: Curried<(a: U, b: U) => Returned<U>>) => RDD<[K, U]>>;
   aggregateByKey<K, V, U>(
     this: RDD<[K, V]>,
     zero: U,
@@ -103,8 +104,8 @@ export class PairRDDFunctions {
   combineByKey<K, V, C>(
     this: RDD<[K, V]>,
     createCombiner: (v: V) => C,
-    mergeValue: (c: C, v: V) => C,
-    mergeCombiners: (a: C, b: C) => C,
+    mergeValue: (c: C, v: V) => Returned<C>,
+    mergeCombiners: (a: C, b: C) => Returned<C>,
     options?: CombineByKeyOptions,
     mapSideCombineArg?: boolean,
   ): RDD<[K, C]> {
@@ -264,7 +265,7 @@ export class PairRDDFunctions {
   }
 
   /** reduceByKey's result as a Map on the driver, keys compared by value (Spark's reduceByKeyLocally). */
-  async reduceByKeyLocally<K, V>(this: RDD<[K, V]>, f: (a: V, b: V) => V): Promise<Map<K, V>> {
+  async reduceByKeyLocally<K, V>(this: RDD<[K, V]>, f: (a: V, b: V) => Returned<V>): Promise<Map<K, V>> {
     return this.reduceByKey(f).collectAsMap();
   }
 

@@ -1,4 +1,5 @@
 import type { Curried } from './curried.js';
+import type { Returned } from './returned.js';
 import { checkCodec, type CompressionCodec } from '../io/compression-codec.js';
 import { SluiceError } from '../errors.js';
 import { sparkWords } from '../util/spark-words.js';
@@ -131,8 +132,8 @@ export class RDDActions<T> {
    * results combined by `combOp`, as Spark's aggregate. Scala's curried `aggregate(zero)(seqOp,
    * combOp)` too: `aggregate(zero)` alone gives the function that takes both (since 2026-12-05).
    */
-  aggregate<U>(this: RDD<T>, zero: U, seqOp: (acc: U, t: T) => U, combOp: (a: U, b: U) => U): Promise<U>;
-  aggregate<U>(this: RDD<T>, zero: U): Curried<(seqOp: Curried<(acc: U, t: T) => U>, combOp: Curried<(a: U, b: U) => U>) => Promise<U>>;
+  aggregate<U>(this: RDD<T>, zero: U, seqOp: (acc: U, t: T) => Returned<U>, combOp: (a: U, b: U) => Returned<U>): Promise<U>;
+  aggregate<U>(this: RDD<T>, zero: U): Curried<(seqOp: Curried<(acc: U, t: T) => Returned<U>>, combOp: Curried<(a: U, b: U) => Returned<U>>) => Promise<U>>;
   aggregate<U>(this: RDD<T>, zero: U, seqOp?: (acc: U, t: T) => U, combOp?: (a: U, b: U) => U): Promise<U> | ((seqOp: (acc: U, t: T) => U, combOp: (a: U, b: U) => U) => Promise<U>) {
     if (seqOp === undefined && combOp === undefined) return (s: (acc: U, t: T) => U, c: (a: U, b: U) => U) => this.aggregate(zero, s, c);
     return aggregateAll(this, zero, seqOp as (acc: U, t: T) => U, combOp as (a: U, b: U) => U);
@@ -163,8 +164,8 @@ export class RDDActions<T> {
    * The result is aggregate()'s; `depth` must be at least 1. Scala's curried
    * `treeAggregate(zero)(seqOp, combOp, depth)` too (since 2026-12-05).
    */
-  treeAggregate<U>(this: RDD<T>, zero: U, seqOp: (acc: U, t: T) => U, combOp: (a: U, b: U) => U, depth?: number): Promise<U>;
-  treeAggregate<U>(this: RDD<T>, zero: U): Curried<(seqOp: Curried<(acc: U, t: T) => U>, combOp: Curried<(a: U, b: U) => U>, depth?: number) => Promise<U>>;
+  treeAggregate<U>(this: RDD<T>, zero: U, seqOp: (acc: U, t: T) => Returned<U>, combOp: (a: U, b: U) => Returned<U>, depth?: number): Promise<U>;
+  treeAggregate<U>(this: RDD<T>, zero: U): Curried<(seqOp: Curried<(acc: U, t: T) => Returned<U>>, combOp: Curried<(a: U, b: U) => Returned<U>>, depth?: number) => Promise<U>>;
   treeAggregate<U>(
     this: RDD<T>,
     zero: U,

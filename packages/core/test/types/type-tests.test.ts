@@ -11,9 +11,9 @@ import { fileURLToPath } from 'node:url';
 const CORE_DIR = fileURLToPath(new URL('../../../', import.meta.url));
 const REPO_DIR = path.resolve(CORE_DIR, '..', '..');
 
-test('durations are typed as number-and-unit text; updateStateByKey and mapWithState infer their state type; filter with a type guard narrows', () => {
+test('durations are typed as number-and-unit text; updateStateByKey and mapWithState infer their state type; filter with a type guard narrows; a combining function may return a tuple literal', () => {
   const tsc = createRequire(path.join(REPO_DIR, 'package.json')).resolve('typescript/bin/tsc');
   const r = spawnSync(process.execPath, [tsc, '-p', path.join(CORE_DIR, 'type-tests', 'tsconfig.json'), '--pretty', 'false'], { encoding: 'utf8', timeout: 120_000 });
-  assert.equal(r.status, 0, `tsc failed on type-tests/streaming-types.ts:\n${r.stdout}${r.stderr}`);
+  assert.equal(r.status, 0, `tsc failed on type-tests (streaming-types.ts, combine-types.ts):\n${r.stdout}${r.stderr}`);
   assert.equal(r.stdout.trim(), '');
 });
