@@ -12970,6 +12970,14 @@ const MUTATIONS = [
     replace: '  foldByKey<K, V>(this: RDD<[K, V]>, zero: V, f: (a: V, b: V) => Returned<V>, partitions?: PartitionArg): RDD<[K, V]>;\n',
     tests: ['packages/core/dist/test/types/type-tests.test.js'],
   },
+  {
+    id: 'mqtt-unresolved-host-unexplained',
+    what: "an MQTT broker host name that does not resolve says only 'getaddrinfo ENOTFOUND host; check the host and port and that the broker runs', not that the name did not resolve nor to check its spelling or give an IP address",
+    file: 'packages/mqtt/src/mqtt-receiver.ts',
+    search: "  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {\n",
+    replace: "  if (code === 'EAI_AGAIN') {\n",
+    tests: ['packages/mqtt/dist/test/mqtt-bad-input.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

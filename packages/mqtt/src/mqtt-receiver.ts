@@ -172,6 +172,15 @@ async function settledWithin(promises: readonly Promise<unknown>[], ms: number):
 /** The first words of mqtt-packet's errors for bytes that are no MQTT packet. */
 const NOT_MQTT = /^(Invalid|Cannot parse|Malformed|Packet|Not supported|Unknown|Connect flag|Will )/;
 
+/** The host of a broker URL, or the URL itself where it does not parse. */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return url;
+  }
+}
+
 /** `connected`: whether the client had its CONNACK on the connection the error came from. */
 function describeError(err: Error & { code?: string | number }, url: string, o: ResolvedMQTTOptions, connected: boolean): string {
   const code = err.code;
@@ -180,7 +189,17 @@ function describeError(err: Error & { code?: string | number }, url: string, o: 
   if (code === undefined && !connected && NOT_MQTT.test(err.message)) {
     return `MQTT: what answered at ${url} (brokerUrl) is not an MQTT broker: its answer to CONNECT is no MQTT packet (${err.message}); check the port (an MQTT broker listens on 1883, or 8883 for mqtts://), not that of a web server or another service (retrying every ${o.reconnectPeriodMs} ms)`;
   }
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ETIMEDOUT' || code === 'EAI_AGAIN') {
+  // A host name that does not resolve: getaddrinfo's ENOTFOUND names the host but not what
+  // failed, and 'check the host and port and that the broker runs' sends the user to the broker.
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    const host = (err as { hostname?: unknown }).hostname ?? hostOf(url);
+    const why =
+      code === 'ENOTFOUND'
+        ? `the host name ${JSON.stringify(host)} does not resolve to an address (${err.message}: no DNS record or /etc/hosts entry for it); check its spelling, or give the broker's IP address`
+        : `the host name ${JSON.stringify(host)} could not be resolved now (${err.message}: the DNS server did not answer); check this machine's DNS (/etc/resolv.conf), or give the broker's IP address`;
+    return `MQTT: cannot reach the broker at ${url} (brokerUrl): ${why} (retrying every ${o.reconnectPeriodMs} ms)`;
+  }
+  if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ETIMEDOUT') {
     return `MQTT: cannot reach the broker at ${url} (brokerUrl): ${err.message}; check the host and port and that the broker runs (retrying every ${o.reconnectPeriodMs} ms)`;
   }
   // A broker that takes connections and answers nothing (stopped, overloaded): mqtt.js gives

@@ -50,6 +50,13 @@ test('an unreachable broker: a receiver error naming MQTT, the broker URL and br
   assert.match(message, new RegExp(`^MQTT: cannot reach the broker at ${esc(url)} \\(brokerUrl\\): .*ECONNREFUSED.*check the host and port`));
 });
 
+test('a broker host name that does not resolve: a receiver error saying the name does not resolve, naming it', async () => {
+  // .invalid never resolves (RFC 2606, RFC 6761): the lookup ends at this machine's resolver, nothing is sent to a broker.
+  const url = 'mqtt://no-such-broker.invalid:1883';
+  const message = await receiverError({ url, clientId: 'bad-host-name' });
+  assert.match(message, new RegExp(`^MQTT: cannot reach the broker at ${esc(url)} \\(brokerUrl\\): the host name "no-such-broker\\.invalid" does not resolve to an address \\(getaddrinfo ENOTFOUND no-such-broker\\.invalid: no DNS record or /etc/hosts entry for it\\); check its spelling, or give the broker's IP address \\(retrying every 300 ms\\)`));
+});
+
 test('a port where another service answers (a web server): a receiver error saying it is not an MQTT broker and to check the port', async () => {
   const web = http.createServer((_req, res) => res.end('not MQTT'));
   await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', () => resolve()));
