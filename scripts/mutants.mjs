@@ -12978,6 +12978,14 @@ const MUTATIONS = [
     replace: "  if (code === 'EAI_AGAIN') {\n",
     tests: ['packages/mqtt/dist/test/mqtt-bad-input.test.js'],
   },
+  {
+    id: 'cli-checkpoint-option-unexplained',
+    what: "sluice run --checkpoint DIR job.ts (a Spark user looking for the checkpoint directory on the command line) gets commander's bare 'unknown option' and the whole help, not that the job sets it (ssc.checkpoint, getOrCreate) nor where",
+    file: 'packages/cli/src/sluice-command.ts',
+    search: '    if (owners.length === 0 && inTheJob !== undefined) {\n',
+    replace: '    if (owners.length === 0 && inTheJob === null) {\n',
+    tests: ['packages/cli/dist/test/cli-options.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -66,6 +66,18 @@ const SPARK_STANDALONE_OPTIONS: Readonly<Record<string, string>> = {
 };
 
 /**
+ * Settings a Spark Streaming user looks for on the command line that a job sets in its code, as
+ * in Spark (found by user52: `sluice run --checkpoint DIR job.ts` printed commander's "unknown
+ * option" above the command's whole help, which names no checkpoint).
+ */
+const SET_IN_THE_JOB: Readonly<Record<string, string>> = {
+  '--checkpoint':
+    "a streaming job sets its checkpoint directory in its code, as in Spark: ssc.checkpoint(dir), and StreamingContext.getOrCreate(sc, dir, create) to recover from it when run again (README: Recovery); pass the directory as a job argument after the job file ('sluice run job.ts ckpt'). A standing driver's registry of its jobs, relaunched when it restarts, is 'sluice driver --state-dir DIR'",
+  '--checkpoint-dir':
+    "a streaming job sets its checkpoint directory in its code, as in Spark: ssc.checkpoint(dir), and StreamingContext.getOrCreate(sc, dir, create) to recover from it when run again (README: Recovery); pass the directory as a job argument after the job file ('sluice run job.ts ckpt'). A standing driver's registry of its jobs, relaunched when it restarts, is 'sluice driver --state-dir DIR'",
+};
+
+/**
  * A `sluice` command whose unknown-option error says which commands do take the option
  * (and, for the options every server takes, why this command does not), or, for
  * spark-submit's own options, what Sluice has instead, where commander says a bare
@@ -95,6 +107,12 @@ export class SluiceCommand extends Command {
       this.error(`error: unknown option '${name}' (${whose}): ${spark}${given === undefined ? '' : `; ${given}`}.${name === '--conf' ? '\n' : ' '}See 'sluice ${this.parent === null ? '' : `${this.name()} `}--help'.`, {
         code: 'commander.unknownOption',
       });
+    }
+    const inTheJob = SET_IN_THE_JOB[name];
+    if (owners.length === 0 && inTheJob !== undefined) {
+      // The fix, not the command's whole help after it (which would scroll it off screen).
+      this.showHelpAfterError(false);
+      this.error(`error: unknown option '${name}': ${inTheJob}. See 'sluice ${this.parent === null ? '' : `${this.name()} `}--help'.`, { code: 'commander.unknownOption' });
     }
     if (owners.length === 0 || this.parent === null) {
       (Command.prototype as unknown as { unknownOption(this: Command, flag: string): void }).unknownOption.call(this, flag);

@@ -101,7 +101,7 @@ test('a client command refuses an option it does not use, naming the commands th
   assert.match(noDriver.stderr, /SLUICE_BAD_ARGUMENT.*sluice submit needs --driver HOST:PORT, the address of a running `sluice driver` \(or run the job on a local cluster of its own, as spark-submit --master local\[N\]: sluice run job\.ts\)/, show(noDriver));
 });
 
-test("spark-submit's options (--master, --num-executors, --conf) and a spark:// driver address are refused saying what Sluice has instead", async () => {
+test("spark-submit's options (--master, --num-executors, --conf), a spark:// driver address and --checkpoint (set in the job) are refused saying what Sluice has instead", async () => {
   const cases: [string[], RegExp][] = [
     [['submit', '--master', `spark://${driver.address}`, JOB], /unknown option '--master' \(spark-submit's\): Sluice has no master URL: 'sluice submit --driver HOST:PORT job\.ts' .* 'sluice run job\.ts' runs it on a local cluster .*'sluice run --workers N'\); for --master spark:\/\/[\d.:]+, 'sluice submit --driver [\d.:]+ job\.ts'\. See 'sluice submit --help'/],
     [['run', '--num-executors', '3', JOB], /unknown option '--num-executors' \(spark-submit's\): workers are processes: 'sluice run --workers N'/],
@@ -118,6 +118,9 @@ test("spark-submit's options (--master, --num-executors, --conf) and a spark:// 
     [['run', '--conf', 'spark.streaming.kinesis.retry.waitTime=500ms', JOB], /--conf spark\.streaming\.kinesis\.retry\.waitTime=500ms: KinesisInputDStream\.builder\(\)\.\.\.retryWait\(ms\) of @sluice\/kinesis in the job \(milliseconds: '500ms' given; default 1000\)/],
     [['run', '--conf', 'spark.streaming.kinesis.retry.maxAttempts=10', JOB], /--conf spark\.streaming\.kinesis\.retry\.maxAttempts=10: no limit to set: @sluice\/kinesis's readers retry a failed GetRecords every retryWait until it succeeds.*; remove it/],
     [['run', '--conf', 'spark.sql.shuffle.partitions=8', JOB], /--conf spark\.sql\.shuffle\.partitions=8: not a setting Sluice has \(README "Configuration" lists the properties sluice run takes\)/],
+    // a setting a Spark program makes in its code, looked for on the command line: the fix, without the whole help after it
+    [['run', '--checkpoint', 'ckpt', JOB], /^error: unknown option '--checkpoint': a streaming job sets its checkpoint directory in its code, as in Spark: ssc\.checkpoint\(dir\), and StreamingContext\.getOrCreate\(sc, dir, create\) .*'sluice run job\.ts ckpt'\)\. A standing driver's registry .* is 'sluice driver --state-dir DIR'\. See 'sluice run --help'\.\n$/],
+    [['submit', '--driver', driver.address, '--checkpoint-dir=ckpt', JOB], /^error: unknown option '--checkpoint-dir': a streaming job sets its checkpoint directory in its code.* See 'sluice submit --help'\.\n$/],
     [['submit', '--driver', `spark://${driver.address}`, JOB], new RegExp(`SLUICE_BAD_ARGUMENT.*got 'spark://${driver.address}': it is a URL; give HOST:PORT without 'spark://' \\(${driver.address}\\)`)],
   ];
   await assertRefused(cases);
