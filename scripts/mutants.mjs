@@ -12986,6 +12986,22 @@ const MUTATIONS = [
     replace: '    if (owners.length === 0 && inTheJob === null) {\n',
     tests: ['packages/cli/dist/test/cli-options.test.js'],
   },
+  {
+    id: 'shuffle-read-in-arrival-order',
+    what: "a reduce task takes its places' answers in the order it asked them (grouped by the worker holding each map output), not in map-index order: after a worker's loss moves map outputs, repartition's re-run map task deals records elsewhere than its first run (keys doubled or lost)",
+    file: 'packages/core/src/scheduler/partition-computer.ts',
+    search: '    const runs = mapOrderRuns(framed);',
+    replace: '    const runs = framed.flatMap((b, i) => [i, 0, b.length]);',
+    tests: ['packages/cli/dist/test/repartition-kill.test.js'],
+  },
+  {
+    id: 'map-order-by-place',
+    what: "mapOrderRuns merges the answers in their own order (each place's segments together) instead of by map index",
+    file: 'packages/core/src/shuffle/map-order.ts',
+    search: '(best < 0 || segs[i][h] < segs[best][heads[best]])',
+    replace: '(best < 0)',
+    tests: ['packages/core/dist/test/shuffle/map-order.test.js', 'packages/cli/dist/test/repartition-kill.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -26,6 +26,7 @@ export * from './scheduler/scheduler-pools.js';
 export { ActionCancelled, cancelReason } from './scheduler/action-cancelled.js';
 export * from './shuffle/map-output-file.js';
 export * from './shuffle/shuffle-frame.js';
+export * from './shuffle/map-order.js';
 export * from './shuffle/shuffle-checksum.js';
 export * from './shuffle/map-status.js';
 export * from './shuffle/map-output-places.js';

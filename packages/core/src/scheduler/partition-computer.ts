@@ -13,6 +13,7 @@ import { keyId, hashKey, compareKeys, nonNegativeMod, type KeyId } from '../rdd/
 import { blockIdForRdd, type MapWithStateEntry, type NodeOp, type Plan, type PlanNode } from '../rdd/plan.js';
 import { StateHandle } from '../dstream/state-handle.js';
 import { combineTable, makeAggregator } from '../shuffle/aggregator.js';
+import { mapOrderRuns } from '../shuffle/map-order.js';
 import { decodeShuffleFrames } from '../shuffle/shuffle-frame.js';
 import { mapsWithData } from '../shuffle/map-status.js';
 import { mulberry32, poisson } from '../util/random.js';
@@ -78,7 +79,10 @@ export class PartitionComputer {
     const empties = this.emptySegments?.[shuffleId];
     const framed = await this.env.fetchShuffle(shuffleId, split, this.mapOutputs[shuffleId] ?? [], empties === undefined ? undefined : mapsWithData(empties, split));
     const out: [unknown, unknown][] = [];
-    for (const buf of framed) decodeShuffleFrames(buf, out);
+    // In map-index order whatever worker held each map output (map-order.ts), so every stage over a shuffle reads its records in one order however often they are recomputed.
+    const runs = mapOrderRuns(framed);
+    const bufs = framed.map((b) => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)));
+    for (let i = 0; i < runs.length; i += 3) decodeShuffleFrames(bufs[runs[i]], out, runs[i + 1], runs[i + 2]);
     this.env.countShuffleRecordsRead?.(out.length);
     return out;
   }

@@ -2,6 +2,7 @@ import { decodeRecords, encodeRecords } from '../codec/codec.js';
 import { SluiceError } from '../errors.js';
 import { isLz4Frame, lz4Frame, lz4FrameProblem, lz4Unframe } from '../io/lz4-frame.js';
 import { FRAME_HEADER_BYTES, writeFrameHeader, type MapOutputRun } from './map-output-file.js';
+import { isMapMark } from './map-order.js';
 import { CHECKSUM_FRAME_BYTES, CHECKSUM_TAG, checksumFrameProblem, writeChecksumFrame } from './shuffle-checksum.js';
 
 /**
@@ -187,14 +188,16 @@ export function decodeShuffleFrame<T = unknown>(bytes: Uint8Array): T[] {
 
 /**
  * Every record of a buffer of whole frames (a 4-byte little-endian length, then the frame:
- * MapOutputFile's layout, one segment or several back to back), pushed onto `out` in order.
+ * MapOutputFile's layout, one segment or several back to back, map marks between them:
+ * map-order.ts), pushed onto `out` in order; bytes[start, stop) only when given (a run of
+ * segments: mapOrderRuns).
  * Compact frames are decoded where they lie, through one Buffer over the whole buffer: no
  * view or Buffer per frame (a reduce task of a 2,000 x 2,000 shuffle reads 2,000 frames).
  */
-export function decodeShuffleFrames<T = unknown>(bytes: Uint8Array, out: T[]): void {
+export function decodeShuffleFrames<T = unknown>(bytes: Uint8Array, out: T[], start = 0, stop = bytes.length): void {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const total = buf.length;
-  let at = 0;
+  const total = stop;
+  let at = start;
   while (at < total) {
     if (at + 4 > total) throw new SluiceError('SLUICE_INTERNAL', `truncated shuffle segment: a frame header at byte ${at} of ${total}`);
     const len = buf.readUInt32LE(at);
@@ -202,8 +205,8 @@ export function decodeShuffleFrames<T = unknown>(bytes: Uint8Array, out: T[]): v
     const end = from + len;
     if (end > total) throw new SluiceError('SLUICE_INTERNAL', `truncated shuffle segment: a frame of ${len} bytes at byte ${at} of ${total}`);
     if (len > 0 && buf[from] === PAIRS_TAG) decodePairs(buf, from, end, out);
-    else if (len > 0 && buf[from] === CHECKSUM_TAG) {
-      // A checksum frame (shuffle-checksum.ts): no records; the fetch verified it.
+    else if ((len > 0 && buf[from] === CHECKSUM_TAG) || isMapMark(buf, from, len)) {
+      // A checksum frame (shuffle-checksum.ts; the fetch verified it) or a map mark (map-order.ts): no records.
     } else if (len >= 4 && buf[from] === 0x04 && isLz4Frame(buf, from)) {
       const recs = decodeShuffleFrame<T>(lz4Unframe(buf.subarray(from, end)));
       for (let i = 0; i < recs.length; i++) out.push(recs[i]);
@@ -239,6 +242,10 @@ export function shuffleFramesProblem(bytes: Uint8Array, checksums = false): stri
     if (len >= 4 && bytes[from] === 0x04 && isLz4Frame(bytes, from)) {
       const problem = lz4FrameProblem(bytes, from, end);
       if (problem !== undefined) return `the compressed frame at byte ${at}: ${problem}`;
+    } else if (isMapMark(bytes, from, len)) {
+      // A map mark (map-order.ts) starts a map output's segment: what came before it is covered.
+      if (checksums && run < at) return uncovered(run, at);
+      run = end;
     } else if (len > 0 && bytes[from] === CHECKSUM_TAG) {
       if (checksums) {
         const problem = checksumFrameProblem(bytes, run, at, from, end);

@@ -1,4 +1,4 @@
-import { INDEX_ENTRY_BYTES, SluiceError, indexEntry, indexWords, mapOutputBlockId, wordEntry } from '@sluice/core/internal';
+import { INDEX_ENTRY_BYTES, MAP_MARK_BYTES, SluiceError, indexEntry, indexWords, mapOutputBlockId, wordEntry, writeMapMark } from '@sluice/core/internal';
 import type { BlockHandle, BlockManager } from '../storage/block-manager.js';
 
 /**
@@ -118,7 +118,8 @@ export class IndexShuffleBlockResolver {
 
   /**
    * Segment `reduce` of each map output in `maps`, in that order, copied back to back into
-   * one buffer (read from memory or from the spilled files); empty segments add nothing.
+   * one buffer (read from memory or from the spilled files), each after its map mark (the
+   * map's index: a reader takes segments in map order, map-order.ts); empty segments add nothing.
    * Every map output is looked for before any is copied: the first one missing is named
    * and nothing else is returned.
    *
@@ -210,7 +211,7 @@ export class IndexShuffleBlockResolver {
       for (let k = 1; k <= span; k++) {
         const next = wordEntry(words, reduce + k);
         offsets[at + k] = next;
-        totals[k - 1] += next - prev;
+        if (next > prev) totals[k - 1] += MAP_MARK_BYTES + next - prev;
         prev = next;
       }
       sources[i] = held[1];
@@ -241,7 +242,7 @@ export class IndexShuffleBlockResolver {
         const start = offsets[at + k];
         const end = offsets[at + k + 1];
         if (end === start) continue;
-        let to = cursors[k];
+        let to = writeMapMark(data, cursors[k], maps[i]);
         if (end - start <= SMALL_COPY_BYTES) {
           for (let j = start; j < end; j++) data[to++] = src[j];
         } else {
@@ -306,7 +307,7 @@ export class IndexShuffleBlockResolver {
         sources[i] = held[1];
         starts[i] = start;
         ends[i] = end;
-        total += end - start;
+        if (end > start) total += MAP_MARK_BYTES + end - start;
         if (nonEmpty !== undefined && end > start) nonEmpty[i] = 1;
       } else {
         // Spilled: the two index entries, then the segment, each read from its file alone.
@@ -323,7 +324,7 @@ export class IndexShuffleBlockResolver {
         if (seg === undefined) return { missing: m };
         sources[i] = seg;
         ends[i] = seg.length;
-        total += seg.length;
+        total += MAP_MARK_BYTES + seg.length;
         if (nonEmpty !== undefined) nonEmpty[i] = 1;
       }
     }
@@ -336,6 +337,8 @@ export class IndexShuffleBlockResolver {
       const start = starts[i];
       const end = ends[i];
       const len = end - start;
+      if (len === 0) continue;
+      at = writeMapMark(data, at, maps[i]);
       if (len <= SMALL_COPY_BYTES) {
         for (let j = start; j < end; j++) data[at++] = src[j];
       } else {

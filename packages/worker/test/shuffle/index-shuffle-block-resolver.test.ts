@@ -1,6 +1,7 @@
 // A worker's map outputs: one block per map task (index, data), read one reduce
 // partition at a time from memory and from the spilled files alike. Expected bytes are
-// the frames put in, laid out here by hand (4-byte little-endian length, then the bytes).
+// the frames put in, laid out here by hand (4-byte little-endian length, then the bytes),
+// each map output's non-empty segment after its map mark (a 5-byte frame: 0x4d, the map's index).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -25,6 +26,14 @@ function framed(frames: readonly Buffer[]): Buffer {
   return Buffer.concat(frames.flatMap((f) => [Buffer.from(Uint32Array.of(f.length).buffer), f]));
 }
 
+/** A map output's segment as a read gives it: after map `m`'s mark (length 5, 0x4d, m as a u32), or nothing when empty. */
+function marked(m: number, segment: Buffer): Buffer {
+  if (segment.length === 0) return segment;
+  const mark = Buffer.from([5, 0, 0, 0, 0x4d, 0, 0, 0, 0]);
+  mark.writeUInt32LE(m, 5);
+  return Buffer.concat([mark, segment]);
+}
+
 function commitMap(resolver: IndexShuffleBlockResolver, m: number): void {
   const w = new MapOutputWriter(REDUCES);
   for (let r = 0; r < REDUCES; r++) for (const f of framesOf(m, r)) w.add(r, f);
@@ -46,7 +55,7 @@ test('read returns each map output’s segment for one reduce partition back to 
       const maps = [3, 0, 2, 1];
       const read = resolver.read('j', 4, r, maps);
       assert.ok(!('missing' in read));
-      assert.deepEqual(Buffer.from(read.data), Buffer.concat(maps.map((m) => framed(framesOf(m, r)))), `reduce partition ${r}`);
+      assert.deepEqual(Buffer.from(read.data), Buffer.concat(maps.map((m) => marked(m, framed(framesOf(m, r))))), `reduce partition ${r}`);
       assert.equal(read.data.buffer.byteLength, read.data.length, 'a buffer of its own (it is transferred to a task thread)');
     }
     // A map output another attempt replaces is read as the new one, and still one block.
@@ -84,23 +93,23 @@ test('the table by map number follows the block store: a replaced, spilled, remo
       assert.ok('data' in got, JSON.stringify(got));
       return Buffer.from(got.data);
     };
-    assert.deepEqual(read(2, [0, 1]), Buffer.concat([expect(10, [3]), expect(100, [52])]));
+    assert.deepEqual(read(2, [0, 1]), Buffer.concat([marked(0, expect(10, [3])), marked(1, expect(100, [52]))]));
     assert.equal(resolver.tableCount, 1);
     // Replaced by another attempt (other bytes): the new one.
     const a2 = output(20, 9);
     resolver.commit('j', 7, 0, a2.index, a2.data);
-    assert.deepEqual(read(1, [0]), expect(20, [10]));
+    assert.deepEqual(read(1, [0]), marked(0, expect(20, [10])));
     // Removed, then put by id as a decommissioning peer's copy is (not through commit): found by id.
     blocks.remove('shuffle_j_7_1');
     assert.deepEqual(resolver.read('j', 7, 0, [1]), { missing: 1 });
     const b2 = output(70, 30);
     blocks.put('shuffle_j_7_1', [b2.index, b2.data], 'MEMORY_AND_DISK');
-    assert.deepEqual(read(0, [1, 0]), Buffer.concat([expect(70, [30]), expect(20, [9])]));
+    assert.deepEqual(read(0, [1, 0]), Buffer.concat([marked(1, expect(70, [30])), marked(0, expect(20, [9]))]));
     assert.equal(resolver.indexViews, 2, 'an index view held for each map output read in memory');
     // Spilled (a large block pushes both out of memory): read from the files.
     blocks.put('rdd_j_1_0', [Buffer.alloc(1 << 20)], 'MEMORY_AND_DISK');
     assert.ok(blocks.stats().diskBytes > 0, 'map outputs spilled');
-    assert.deepEqual(read(2, [0, 1]), Buffer.concat([expect(20, [11]), expect(70, [32])]));
+    assert.deepEqual(read(2, [0, 1]), Buffer.concat([marked(0, expect(20, [11])), marked(1, expect(70, [32]))]));
     assert.equal(resolver.indexViews, 0, 'no index is held for map outputs read spilled');
     // Every map output gone: no table is left for the shuffle.
     blocks.removeByPrefix('shuffle_j_7_');
@@ -135,7 +144,7 @@ test('an index held at any place of its buffer is read right: 4-byte aligned thr
       for (let r = 0; r < REDUCES; r++) {
         const read = resolver.read('j', 5, r, maps);
         assert.ok('data' in read, JSON.stringify(read));
-        assert.deepEqual(Buffer.from(read.data), Buffer.concat(maps.map((m) => framed(framesOf(m, r)))), `reduce partition ${r} of maps ${maps}`);
+        assert.deepEqual(Buffer.from(read.data), Buffer.concat(maps.map((m) => marked(m, framed(framesOf(m, r))))), `reduce partition ${r} of maps ${maps}`);
       }
     }
   } finally {
@@ -179,7 +188,7 @@ test('partitions read ahead answer a later request only as a read would now: lef
     resolver.commit('j', 9, m, out.index, out.data);
   };
   const attempt = [0, 0, 0, 0, 0];
-  const expect = (r: number, maps: number[]): Buffer => Buffer.concat(maps.map((m) => framed(frame(m, r, attempt[m]))));
+  const expect = (r: number, maps: number[]): Buffer => Buffer.concat(maps.map((m) => marked(m, framed(frame(m, r, attempt[m])))));
   const read = (r: number, maps: number[]): Buffer => {
     const got = resolver.read('j', 9, r, maps);
     assert.ok('data' in got, JSON.stringify(got));
@@ -209,7 +218,7 @@ test('partitions read ahead answer a later request only as a read would now: lef
     assert.deepEqual(read(10, [0, 1, 2, 3]), expect(10, [0, 1, 2, 3]));
     assert.deepEqual(read(11, [0, 1, 2, 3, 4]), expect(11, [0, 1, 2, 3, 4]));
     // Out of order: asked [3, 0] is not what was read ahead ([0 .. 4] in order).
-    assert.deepEqual(read(12, [3, 0]), Buffer.concat([framed(frame(3, 12, 0)), framed(frame(0, 12, 0))]));
+    assert.deepEqual(read(12, [3, 0]), Buffer.concat([marked(3, framed(frame(3, 12, 0))), marked(0, framed(frame(0, 12, 0)))]));
     // A map output replaced by another attempt (other bytes): its new segments, not the kept ones.
     assert.deepEqual(read(13, [0, 1, 2, 3, 4]), expect(13, [0, 1, 2, 3, 4]));
     attempt[2] = 1;
