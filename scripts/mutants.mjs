@@ -13002,6 +13002,22 @@ const MUTATIONS = [
     replace: '(best < 0)',
     tests: ['packages/core/dist/test/shuffle/map-order.test.js', 'packages/cli/dist/test/repartition-kill.test.js'],
   },
+  {
+    id: 'wal-torn-tail-not-warned',
+    what: "a receiver's write-ahead log segment ending in a torn record is skipped without a warning (as before faults48)",
+    file: 'packages/core/src/wal/received-block-log.ts',
+    search: '        if (scan.size > scan.endOffset && !this.tornSaid.has(',
+    replace: '        if (scan.size < scan.endOffset && !this.tornSaid.has(',
+    tests: ['packages/cli/dist/test/receiver-wal-torn-tail.test.js', { file: 'packages/worker/dist/test/receiver/write-ahead-log-writer.test.js', pattern: 'torn' }],
+  },
+  {
+    id: 'wal-torn-tail-bytes-miscounted',
+    what: 'the torn-tail warning counts the whole segment as dropped, not the bytes past its last complete record',
+    file: 'packages/core/src/dstream/input-dstreams.ts',
+    search: '{ streamId: this.id, segment: t.segment, writer: t.writer, droppedBytes: t.size - t.offset,',
+    replace: '{ streamId: this.id, segment: t.segment, writer: t.writer, droppedBytes: t.size,',
+    tests: ['packages/cli/dist/test/receiver-wal-torn-tail.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -116,6 +116,7 @@ PACED=(
   $t/master-failure.test.js             #  52-62 s at load 5-11: sluice run killed -9 five times (twice with its process group) and run again, twice (file stream; receiver with the WAL)
   $t/file-stream-pause.test.js          #  40 s at load 5: a 12 s SIGSTOP of a worker, then a 10 s SIGSTOP of the driver, under a file stream
   $t/receiver-checkpoint-kill.test.js   #  20 s at load 13: kill -9 of the driver, then of a worker, each during a state checkpoint's write (WAL receiver)
+  $t/receiver-wal-torn-tail.test.js     #  13-21 s at load 12-13: kill -9 of a WAL receiver's worker, of the driver, of the other worker; a segment's tail torn, the driver run again
   packages/kafka/dist/test/kafka-driver-pause.test.js  # 25 s at load 13: a 10 s SIGSTOP of the driver under a direct Kafka stream
   $t/rdd-driver-pause.test.js           #  15 s at load 8: a 10 s SIGSTOP of the driver during an RDD job
   packages/kafka/dist/test/kafka-ahead-recovery.test.js  # 21 s at load 11: sluice run killed -9 while its direct stream waits, run again

@@ -182,7 +182,15 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
   }
 
   private blockLog(): ReceivedBlockLog {
-    this.log ??= new ReceivedBlockLog(this.id, this.ssc.receiverRunOptions(this.id).wal?.dir);
+    this.log ??= new ReceivedBlockLog(this.id, this.ssc.receiverRunOptions(this.id).wal?.dir, (t) =>
+      this.ssc.sc.log(
+        'warn',
+        `${this.name}: write-ahead log segment '${t.segment}' ends in a torn record: its last ${t.size - t.offset} bytes (from offset ${t.offset} of ${t.size}) are not a complete record and are skipped. ` +
+          `Its writer (receiver placement ${t.writer}) died while appending a block there, before the block was acknowledged, so a reliable source sends those records again; nothing stored before it is affected. ` +
+          'If the file was cut by other means (a copy or restore), the blocks in those bytes are lost: restore the segment from a backup to keep them.',
+        { streamId: this.id, segment: t.segment, writer: t.writer, droppedBytes: t.size - t.offset, offset: t.offset, size: t.size },
+      ),
+    );
     return this.log;
   }
 

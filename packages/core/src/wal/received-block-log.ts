@@ -8,6 +8,14 @@ import { parseReceivedBlockId, parseSegmentFileName, scanWalSegment } from './wa
 /** A forgotten writer's fence and seal are deleted once the seal is this old (a zombie placement is long stopped by then). */
 const SEAL_KEEP_MS = 120_000;
 
+/** A segment of an ended writer that ends in a torn record: its bytes from `offset` to `size` are not a complete record and are skipped. */
+export interface TornWalTail {
+  readonly segment: string;
+  readonly writer: string;
+  readonly offset: number;
+  readonly size: number;
+}
+
 /** What a ReceivedBlockLog keeps across a driver restart (plain JSON). */
 export interface ReceivedBlockLogData {
   /** Per writer: the highest block sequence number handed to a batch. */
@@ -58,11 +66,17 @@ export class ReceivedBlockLog {
   private readonly scanned = new Map<string, { offset: number; lastSeq: number | undefined }>();
   /** Per ended writer seen: its seal, or null when it has none (not ended by this driver). */
   private readonly seals = new Map<string, WalSeal | null>();
+  /** Torn tails already reported (`<file>@<offset>`): each is said once. */
+  private readonly tornSaid = new Set<string>();
 
-  /** `dir`: the stream's log directory, or undefined when the log is off. */
+  /**
+   * `dir`: the stream's log directory, or undefined when the log is off. `onTornTail`: told
+   * once of each segment found ending in a torn record (its writer died while appending it).
+   */
   constructor(
     private readonly streamId: number,
     private readonly dir: string | undefined,
+    private readonly onTornTail?: (torn: TornWalTail) => void,
   ) {}
 
   /**
@@ -98,6 +112,10 @@ export class ReceivedBlockLog {
         const scan = await scanWalSegment(file, from?.offset ?? 0);
         const blocks = sealedEnd === undefined ? scan.blocks : scan.blocks.filter((b) => b.place.offset + b.place.length <= sealedEnd);
         const endOffset = sealedEnd === undefined ? scan.endOffset : Math.min(scan.endOffset, sealedEnd);
+        if (scan.size > scan.endOffset && !this.tornSaid.has(`${file}@${scan.endOffset}`)) {
+          this.tornSaid.add(`${file}@${scan.endOffset}`);
+          this.onTornTail?.({ segment: file, writer: seg.writer, offset: scan.endOffset, size: scan.size });
+        }
         let lastSeq = from?.lastSeq;
         for (const s of blocks) {
           const id = parseReceivedBlockId(s.blockId);

@@ -141,20 +141,22 @@ export interface ScannedBlock {
  * The complete records of a segment from `fromOffset` on (headers only: CRCs are checked
  * when a block is read), and the offset after the last complete one. A record cut short
  * at the end (its writer died while writing it, before it was acknowledged) ends the
- * scan; a record that does not start with the magic number is corruption.
+ * scan; a record that does not start with the magic number is corruption. `size`: the
+ * file's size when scanned (greater than endOffset when it ends in a torn record).
  */
-export async function scanWalSegment(file: string, fromOffset: number): Promise<{ readonly blocks: ScannedBlock[]; readonly endOffset: number }> {
+export async function scanWalSegment(file: string, fromOffset: number): Promise<{ readonly blocks: ScannedBlock[]; readonly endOffset: number; readonly size: number }> {
   const blocks: ScannedBlock[] = [];
   let offset = fromOffset;
   let fh: fs.promises.FileHandle;
   try {
     fh = await fs.promises.open(file, 'r');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { blocks, endOffset: offset };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { blocks, endOffset: offset, size: offset };
     throw new SluiceError('SLUICE_CHECKPOINT', `cannot read write-ahead log segment '${file}': ${(err as Error).message}`, { cause: err });
   }
+  let size: number;
   try {
-    const size = (await fh.stat()).size;
+    size = (await fh.stat()).size;
     const head = Buffer.allocUnsafe(HEADER + 2 + 1024 + 12);
     while (offset + HEADER <= size) {
       const { bytesRead } = await fh.read(head, 0, Math.min(head.length, size - offset), offset);
@@ -173,5 +175,5 @@ export async function scanWalSegment(file: string, fromOffset: number): Promise<
   } finally {
     await fh.close();
   }
-  return { blocks, endOffset: offset };
+  return { blocks, endOffset: offset, size };
 }

@@ -44,7 +44,27 @@ test('the writer rolls segments by size, each record is read back whole, and a c
     const torn = await scanWalSegment(last, 0);
     assert.deepEqual(torn.blocks.map((b) => b.blockId), ['input_j_0_wA_4']);
     assert.equal(torn.endOffset, places[5].offset);
+    assert.equal(torn.size, places[5].offset + 20, 'the scan says how far the file goes past its last complete record');
     await assert.rejects(readWalRecord(places[5]), /is corrupt at offset .* ends after 20 bytes/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an ended writer\'s segment that ends in a torn record: its complete blocks are taken, the torn tail is told once with its segment and bytes', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-wal-torn-'));
+  try {
+    const w = new WriteAheadLogWriter({ dir, writer: 'wA', rollingIntervalMs: 60_000, maxSegmentBytes: 1 << 20 });
+    const places: WalPlace[] = [];
+    for (let seq = 0; seq < 3; seq++) places.push(await w.append(`input_j_0_wA_${seq}`, seq, 1, bytes(50, seq)));
+    await w.close();
+    // Block 2 cut 7 bytes into its record, as a worker killed while appending leaves it.
+    fs.truncateSync(places[2].path, places[2].offset + 7);
+    const told: unknown[] = [];
+    const log = new ReceivedBlockLog(0, dir, (t) => told.push(t));
+    assert.deepEqual((await log.take([], [])).map((b) => b.blockId), ['input_j_0_wA_0', 'input_j_0_wA_1']);
+    assert.deepEqual(await log.take([], []), []);
+    assert.deepEqual(told, [{ segment: places[2].path, writer: 'wA', offset: places[2].offset, size: places[2].offset + 7 }], 'told once, though scanned twice');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
