@@ -3,7 +3,9 @@
 // Produce 11, ...) and kafkajs (the older, non-flexible versions: Fetch 11, Metadata 6,
 // Produce 7, ...). Expected values come from what each test itself produced.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import net from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { Admin, Consumer, Producer, stringSerializers } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
@@ -251,5 +253,45 @@ test('ApiVersions at a version the broker does not know answers UNSUPPORTED_VERS
   const keys = (res.apiKeys as { apiKey: number }[]).map((k) => k.apiKey);
   for (const k of [ApiKey.Produce, ApiKey.Fetch, ApiKey.ListOffsets, ApiKey.Metadata, ApiKey.OffsetCommit, ApiKey.OffsetFetch, ApiKey.FindCoordinator, ApiKey.InitProducerId, ApiKey.CreateTopics]) {
     assert.ok(keys.includes(k), `ApiVersions lists API ${k}`);
+  }
+});
+
+test('run by hand (no IPC): the broker process says where it listens, restarts on SIGUSR1 on the same port with its records kept, and exits 0 on SIGTERM', async () => {
+  const port = await new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+  const script = fileURLToPath(new URL('./support/broker-process.js', import.meta.url));
+  const child = spawn(process.execPath, [script, JSON.stringify({ topics: [['by-hand', 2]], ports: [port], restartAfterMs: 300 })], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  const waitFor = async (text: string): Promise<void> => {
+    const until = Date.now() + 20_000;
+    while (!out.includes(text)) {
+      if (Date.now() > until || child.exitCode !== null) throw new Error(`the broker process did not print '${text}' (stdout: ${JSON.stringify(out)})`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  try {
+    const addr = `127.0.0.1:${port}`;
+    await waitFor(`kafka test broker listening on ${addr}\n`);
+    const values = Array.from({ length: 20 }, (_, i) => `v${i}`);
+    const p = new Producer({ clientId: 'p', bootstrapBrokers: [addr], idempotent: true, serializers: stringSerializers, retries: 30, retryDelay: 50 });
+    await p.send({ messages: values.map((value, i) => ({ topic: 'by-hand', value, partition: i % 2 })) });
+    await p.close();
+    child.kill('SIGUSR1');
+    await waitFor('kafka test broker stopped (SIGUSR1)');
+    await waitFor(`kafka test broker started again on ${addr}\n`);
+    const cons = new Consumer({ clientId: 'test', groupId: 'by-hand', bootstrapBrokers: [addr], retries: 20, retryDelay: 50 });
+    const read = [...(await readAll(cons, 'by-hand', 0)), ...(await readAll(cons, 'by-hand', 1))].map((r) => r.value);
+    await cons.close();
+    assert.deepEqual(read.sort(), [...values].sort(), 'every record produced before the restart is read after it');
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
   }
 });

@@ -9,12 +9,22 @@
 // Produce's or Fetch's topic) is read, `file` written, and the process stops itself (SIGSTOP)
 // before answering it: frozen in the middle of that request, to be resumed by SIGCONT.
 // { op: 'close' } closes it and exits.
+//
+// Run by hand (no IPC channel), it is a standing broker to try a job against, as a user with
+// a Kafka at hand would: argv[2] may also give `ports` (one per broker; default free ports).
+// It prints `kafka test broker listening on 127.0.0.1:P[,...]` on stdout once listening;
+// SIGUSR1 restarts it (its listeners closed, every connection cut, started again on the same
+// ports after `restartAfterMs`, default 3000, with its topics, records and commits kept, as a
+// broker restarted on its disk), printing `kafka test broker stopped` and `... started again`;
+// SIGTERM or SIGINT closes it and exits 0. Everything lives in its memory: killed, it is gone.
 import fs from 'node:fs';
 import { KafkaTestCluster } from './kafka-test-cluster.js';
 
 interface Args {
   brokers?: number;
   topics: [string, number][];
+  ports?: number[];
+  restartAfterMs?: number;
 }
 
 /** What a broker process tells its test about its topics. */
@@ -27,12 +37,33 @@ export interface BrokerState {
   committed: Record<string, number[]>;
 }
 
-const args = JSON.parse(process.argv[2]!) as Args & { groups?: string[] };
-const kafka = await KafkaTestCluster.start({ brokers: args.brokers ?? 1 });
+const args = JSON.parse(process.argv[2] ?? '{"topics":[]}') as Args & { groups?: string[] };
+const kafka = await KafkaTestCluster.start({ brokers: args.ports?.length ?? args.brokers ?? 1, ...(args.ports ? { ports: args.ports } : {}) });
 for (const [name, partitions] of args.topics) kafka.createTopic(name, partitions);
 
 const topicsOf = (request: Readonly<Record<string, unknown>>): string[] =>
   [...((request.topicData ?? request.topics ?? []) as Record<string, unknown>[])].map((t) => String(t.name ?? t.topic ?? kafka.topicById(String(t.topicId))?.name));
+
+if (!process.send) {
+  // By hand: signals instead of the IPC channel.
+  const say = (line: string): void => void process.stdout.write(`${line}\n`);
+  let restarting = false;
+  process.on('SIGUSR1', () => {
+    if (restarting) return;
+    restarting = true;
+    void kafka.stop().then(() => {
+      say('kafka test broker stopped (SIGUSR1): its state is kept');
+      setTimeout(() => {
+        void kafka.start().then(() => {
+          restarting = false;
+          say(`kafka test broker started again on ${kafka.bootstrap.join(',')}`);
+        });
+      }, args.restartAfterMs ?? 3000);
+    });
+  });
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void kafka.close().then(() => process.exit(0)));
+  say(`kafka test broker listening on ${kafka.bootstrap.join(',')}`);
+}
 
 process.on('message', (m: { id: number; op: string; apiKey?: number; topic?: string; file?: string }) => {
   if (m.op === 'close') {
@@ -58,4 +89,4 @@ process.on('message', (m: { id: number; op: string; apiKey?: number; topic?: str
   process.send!({ id: m.id, ...state });
 });
 process.on('disconnect', () => void kafka.close().then(() => process.exit(0)));
-process.send!({ ready: true, bootstrap: kafka.bootstrap, pid: process.pid });
+process.send?.({ ready: true, bootstrap: kafka.bootstrap, pid: process.pid });
