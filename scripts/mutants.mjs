@@ -13026,6 +13026,30 @@ const MUTATIONS = [
     replace: "        void Promise.resolve().then(() => {",
     tests: ['packages/kafka/dist/test/kafka-test-cluster.test.js'],
   },
+  {
+    id: 'kafka-retry-warning-without-deadline',
+    what: "the direct stream's warning for a failed broker call no longer says how long it is retried before the job fails (retryTimeoutMs)",
+    file: 'packages/kafka/src/direct-kafka-input-dstream.ts',
+    search: "retrying for ${leftMs} ms more (retryTimeoutMs ${this.conn.retryTimeoutMs}), then the job fails: check",
+    replace: "retrying: check",
+    tests: ['packages/kafka/dist/test/kafka-broker-restart-log.test.js'],
+  },
+  {
+    id: 'kafka-brokers-back-not-said',
+    what: "the direct stream logs nothing when the brokers answer again after failed calls (an operator sees only the warnings)",
+    file: 'packages/kafka/src/direct-kafka-input-dstream.ts',
+    search: "        if (failures > 0) {\n",
+    replace: "        if (failures < 0) {\n",
+    tests: ['packages/kafka/dist/test/kafka-broker-restart-log.test.js'],
+  },
+  {
+    id: 'kafka-broker-error-repeated',
+    what: "a retried client call's error names each attempt's message again ('metadata failed 4 times.: Cannot connect to any broker.: Cannot connect to any broker.: ...')",
+    file: 'packages/kafka/src/direct-kafka-input-dstream.ts',
+    search: "  return [...new Set([e.message ?? String(err), ...inner].map((m) => m!.replace(/\\.$/, '')))].join(': ');",
+    replace: "  return [e.message ?? String(err), ...inner].join(': ');",
+    tests: ['packages/kafka/dist/test/kafka-broker-restart-log.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -140,12 +140,17 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
 
   /** Runs a broker call, retrying transient failures for retryTimeoutMs once the brokers have answered. */
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    const deadline = Date.now() + this.conn.retryTimeoutMs;
+    const firstTry = Date.now();
+    const deadline = firstTry + this.conn.retryTimeoutMs;
     let delay = 100;
+    let failures = 0;
     for (;;) {
       try {
         const v = await fn();
         this.connected = true;
+        if (failures > 0) {
+          this.ssc.sc.log('warn', `kafka direct stream: the brokers answer again (${what}) after ${Date.now() - firstTry} ms; the stream goes on`, { component: 'kafka-direct-stream', what, brokers: this.conn.brokers.join(','), failedForMs: Date.now() - firstTry, failures });
+        }
         return v;
       } catch (err) {
         if (err instanceof SluiceError) throw err;
@@ -175,7 +180,13 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
             { cause: err },
           );
         }
-        this.ssc.sc.log('warn', 'kafka direct stream: broker call failed, retrying', { component: 'kafka-direct-stream', what, err: msg, delayMs: delay });
+        failures++;
+        const leftMs = Math.max(0, deadline - Date.now());
+        this.ssc.sc.log(
+          'warn',
+          `kafka direct stream: ${what} failed on brokers ${this.conn.brokers.join(',')} (${msg}); retrying for ${leftMs} ms more (retryTimeoutMs ${this.conn.retryTimeoutMs}), then the job fails: check that the brokers are up and reachable from the driver`,
+          { component: 'kafka-direct-stream', what, brokers: this.conn.brokers.join(','), err: msg, delayMs: delay, retryingForMs: leftMs },
+        );
         this.client?.clearMetadata();
         await new Promise((r) => setTimeout(r, delay));
         delay = Math.min(delay * 2, 2000);
@@ -434,6 +445,7 @@ export type OffsetCommitCallback = (offsets: readonly { readonly topic: string; 
 
 function describe(err: unknown): string {
   const e = err as { message?: string; errors?: { message?: string }[] };
+  // @platformatic/kafka's retried calls carry each attempt's error: name each message once.
   const inner = e.errors?.map((x) => x.message).filter(Boolean) ?? [];
-  return [e.message ?? String(err), ...inner].join(': ');
+  return [...new Set([e.message ?? String(err), ...inner].map((m) => m!.replace(/\.$/, '')))].join(': ');
 }
