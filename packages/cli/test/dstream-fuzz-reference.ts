@@ -6,7 +6,7 @@
  * reduceByKeyAndWindow with an inverse keeps every key its parent ever had, with the window's
  * value (0 when no value of it is in the window) unless its filter drops it
  * (ReducedWindowedDStream's cogroup of the previous window with the leaving and entering
- * batches); countByWindow and reduceByWindow with an inverse are such a window on one key, so
+ * batches; a key its filter dropped starts again from what enters, as Spark's); countByWindow and reduceByWindow with an inverse are such a window on one key, so
  * they give nothing until their parent's first element and 0 after; countByValueAndWindow is
  * such a window with a filter of positive counts, so the counts of the window's values;
  * updateStateByKey calls its function for every key it has or the batch has (values [] for an
@@ -88,13 +88,36 @@ export function evaluateStreams(nodes: readonly StreamNode[], batches: number): 
           at.set(t, window(t, node.w));
           break;
         case 'reduceByKeyAndWindow': {
-          const sums = sumByKey(window(t, node.w) as Pair[]);
-          if (node.mode === 'plain') at.set(t, [...sums]);
-          else {
-            const keys = new Set((upTo(t) as Pair[]).map(([k]) => k));
-            const all: Pair[] = [...keys].map((k) => [k, sums.get(k) ?? 0]);
-            at.set(t, node.mode === 'inverse' ? all : all.filter((kv) => sfns.positive(kv)));
+          if (node.mode === 'plain') {
+            at.set(t, [...sumByKey(window(t, node.w) as Pair[])]);
+            break;
           }
+          // Spark's ReducedWindowedDStream: from its own previous window (at t - slide, as its
+          // filter left it; none before its first), each key's value less the batches that left
+          // (t - slide - w, t - w] plus those that entered (t - slide, t]; a key the previous
+          // window lacks (never seen, or dropped by the filter) is what entered, none if nothing
+          // did (Spark's mergeValues throws there). So a key the filter dropped while values of it
+          // stay in the window comes back without them (a timed-out mapWithState's negative
+          // value, say), as Spark's does.
+          const prev = new Map((t - slide >= slide ? at.get(t - slide)! : []) as Pair[]);
+          const batchesIn = (from: number, to: number): Pair[] => {
+            const xs: Pair[] = [];
+            for (let u = from + src!.slide; u <= to; u += src!.slide) if (u >= 1) xs.push(...(src!.at.get(u)! as Pair[]));
+            return xs;
+          };
+          const left = sumByKey(batchesIn(t - slide - node.w, t - node.w));
+          const entered = sumByKey(batchesIn(t - slide, t));
+          const next: Pair[] = [];
+          for (const k of new Set([...prev.keys(), ...left.keys(), ...entered.keys()])) {
+            let v = prev.get(k);
+            if (v === undefined) v = entered.get(k);
+            else {
+              if (left.has(k)) v = sfns.minus(v, left.get(k)!);
+              if (entered.has(k)) v = sfns.sum(v, entered.get(k)!);
+            }
+            if (v !== undefined) next.push([k, v]);
+          }
+          at.set(t, node.mode === 'inverse' ? next : next.filter((kv) => sfns.positive(kv)));
           break;
         }
         case 'countByValueAndWindow':
