@@ -13050,6 +13050,14 @@ const MUTATIONS = [
     replace: "  return [e.message ?? String(err), ...inner].join(': ');",
     tests: ['packages/kafka/dist/test/kafka-broker-restart-log.test.js'],
   },
+  {
+    id: "worker-endpoint-housekeeping-after-close",
+    what: "a housekeeping call (RemoveRdd, RemoveBlocks, KillTask) still waiting for the in-flight limit when the endpoint closes is made on the closed channel: grpc-js throws 'Channel has been shut down', a rejection nobody handles for a kill or a task stream's removal",
+    file: "packages/driver/src/rpc/worker-endpoint.ts",
+    search: "          if (this.closed) resolve();\n          else call(this.client, () => resolve());",
+    replace: "          call(this.client, () => resolve());",
+    tests: ['packages/driver/dist/test/rpc/worker-endpoint.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -151,8 +151,24 @@ export class GrpcWorkerEndpoint implements WorkerEndpoint {
     this.tasks.forget(stageKey);
   }
 
+  /**
+   * A housekeeping call once the limit lets it start; none once the endpoint is closed: its
+   * channel is, and grpc-js throws 'Channel has been shut down' at a call on it, so calls of a
+   * burst still waiting at close() (a driver stopping with blocks to remove) would each reject,
+   * unhandled where nobody awaits them (killTask, the task stream's removals).
+   */
+  private housekeep(call: (client: wire.WorkerClient, done: () => void) => void): Promise<void> {
+    return this.housekeeping.run(
+      () =>
+        new Promise<void>((resolve) => {
+          if (this.closed) resolve();
+          else call(this.client, () => resolve());
+        }),
+    );
+  }
+
   killTask(taskId: string): void {
-    void this.housekeeping.run(() => new Promise<void>((resolve) => this.client.KillTask({ task_id: taskId }, this.md(), { deadline: Date.now() + 5000 }, () => resolve())));
+    void this.housekeep((client, done) => client.KillTask({ task_id: taskId }, this.md(), { deadline: Date.now() + 5000 }, done));
   }
 
   releaseJob(jobId: string): Promise<void> {
@@ -160,11 +176,11 @@ export class GrpcWorkerEndpoint implements WorkerEndpoint {
   }
 
   removeRdd(jobId: string, rddId: number): Promise<void> {
-    return this.housekeeping.run(() => new Promise((resolve) => this.client.RemoveRdd({ job_id: jobId, rdd_id: rddId }, this.md(), { deadline: Date.now() + 5000 }, () => resolve())));
+    return this.housekeep((client, done) => client.RemoveRdd({ job_id: jobId, rdd_id: rddId }, this.md(), { deadline: Date.now() + 5000 }, done));
   }
 
   removeBroadcast(jobId: string, id: number): Promise<void> {
-    return this.housekeeping.run(() => new Promise((resolve) => this.client.RemoveBroadcast({ job_id: jobId, broadcast_id: id }, this.md(), { deadline: Date.now() + 5000 }, () => resolve())));
+    return this.housekeep((client, done) => client.RemoveBroadcast({ job_id: jobId, broadcast_id: id }, this.md(), { deadline: Date.now() + 5000 }, done));
   }
 
   /** On the task stream while it is open (TaskStream.removeBlocks), else a RemoveBlocks call. */
@@ -174,9 +190,7 @@ export class GrpcWorkerEndpoint implements WorkerEndpoint {
   }
 
   private removeBlocksCall(blockIds: readonly string[], prefixes: readonly string[]): Promise<void> {
-    return this.housekeeping.run(
-      () => new Promise((resolve) => this.client.RemoveBlocks({ block_ids: [...blockIds], prefixes: [...prefixes] }, this.md(), { deadline: Date.now() + 5000 }, () => resolve())),
-    );
+    return this.housekeep((client, done) => client.RemoveBlocks({ block_ids: [...blockIds], prefixes: [...prefixes] }, this.md(), { deadline: Date.now() + 5000 }, done));
   }
 
   startReceiver(desc: wire.ReceiverDescription): Promise<{ readonly ok: true } | { readonly ok: false; readonly message: string }> {
