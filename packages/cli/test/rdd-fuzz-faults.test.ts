@@ -20,7 +20,9 @@ const PROGRAMS = Number(process.env.SLUICE_FUZZ_PROGRAMS ?? 40);
 const KILL_EVERY = 12;
 
 const rand = mulberry32(SEED);
-const programs: Program[] = Array.from({ length: PROGRAMS }, () => generate(rand));
+// No localCheckpoint: a block it cut the lineage to, lost with its worker, cannot be recomputed
+// (the job fails with SLUICE_CHECKPOINT, as Spark's), so it is for jobs that can be run again.
+const programs: Program[] = Array.from({ length: PROGRAMS }, () => generate(rand, { localCheckpoint: false }));
 const pick = mulberry32(SEED + 1);
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-rdd-fuzz-faults-'));
