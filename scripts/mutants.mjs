@@ -13130,6 +13130,14 @@ const MUTATIONS = [
     replace: "          call(this.client, () => resolve());",
     tests: ['packages/driver/dist/test/rpc/worker-endpoint.test.js'],
   },
+  {
+    id: 'state-checkpoint-pruned-while-remembered',
+    what: "a state checkpoint older than the latest is deleted while a stream still remembers its RDD (a window over the stateful stream): a worker's loss then recomputes the window from a checkpoint that is gone ('cannot read checkpoint file ... it does not exist'), where Spark's DStreamCheckpointData.cleanup keeps it",
+    file: 'packages/core/src/streaming/metadata-checkpointer.ts',
+    search: 'for (const s of this.graph.streams) for (const rdd of s.generated.values()) if (rdd.checkpointDir !== undefined && rdd.checkpointName !== undefined) referenced.add(rdd.checkpointName);',
+    replace: '',
+    tests: ['packages/cli/dist/test/dstream-fuzz-faults.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -22,16 +22,15 @@ const BATCHES = 12;
 const KILL_BEFORE = [3, 5, 7, 9, 11];
 
 const rand = mulberry32(SEED);
-// No repartition yet, though its gap is closed: its round-robin deals a partition's records by
-// their order, and a shuffle read's order is now the map outputs' index order wherever they lie
+// repartition is in since its gap was closed: its round-robin deals a partition's records by
+// their order, and a shuffle read's order is the map outputs' index order wherever they lie
 // (map-order.ts; repartition-kill.test checks it), so a map task of its shuffle run again after a
-// kill deals them as its first run did. With it in, this seed's programs passed 2/2 on 2026-12-06
-// (and seeds 301-303) until ba9bb80e (mapWithState's timeouts at checkpointed batches, whose
-// fuzz programs checkpoint state every 1-3 slides); since, one of them stops the stream in its
-// 5 s batch, after kills, on a state checkpoint part that does not exist (state/stream-34-1000/part-0),
-// on main without this change as well, and passes with ba9bb80e reverted. Take 'repartition' out
-// of `exclude` once that is fixed.
-const input: StreamPrograms = { batches: BATCHES, programs: Array.from({ length: PROGRAMS }, () => generateStreams(rand, BATCHES, { exclude: ['repartition'] })) };
+// kill deals them as its first run did. With it in, this seed draws a window over a stateful
+// stream whose state is checkpointed every slide: it found state checkpoints deleted while the
+// window still remembered their RDDs (the metadata checkpointer's prune), so a kill's
+// recomputation read a checkpoint that was gone ('state/stream-34-1000/part-0 ... does not
+// exist'; failed 4 of 4 runs before the fix, mutant state-checkpoint-pruned-while-remembered).
+const input: StreamPrograms = { batches: BATCHES, programs: Array.from({ length: PROGRAMS }, () => generateStreams(rand, BATCHES)) };
 const pick = mulberry32(SEED + 1);
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-dstream-fuzz-faults-'));

@@ -359,6 +359,11 @@ export class MetadataCheckpointer {
     const referenced = new Set<string>();
     for (const refs of this.recentRefs) for (const r of refs) referenced.add(r);
     for (const r of this.latestState.values()) referenced.add(r.dir);
+    // Checkpointed RDDs the streams still remember (a window over a stateful stream holds its
+    // older batches' RDDs, read back from their checkpoints when a worker's cached copy is lost):
+    // kept, as Spark's DStreamCheckpointData.cleanup deletes only files older than the oldest
+    // checkpointed RDD still in generatedRDDs.
+    for (const s of this.graph.streams) for (const rdd of s.generated.values()) if (rdd.checkpointDir !== undefined && rdd.checkpointName !== undefined) referenced.add(rdd.checkpointName);
     let removed: string[];
     try {
       removed = await pruneStateCheckpoints(this.checkpointStore, referenced, upToTime);
