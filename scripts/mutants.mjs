@@ -7789,8 +7789,8 @@ const MUTATIONS = [
     id: 'receiver-error-stack-not-sent',
     what: "a receiver's reportError(message, err) / restart(message, err) sends no stack: lastError (REST and the listener) is \"\" as if it gave no error",
     file: 'packages/worker/src/receiver/receiver-supervisor.ts',
-    search: '    this.sink.error(`${message}: ${info.message}`, info.stack);\n',
-    replace: "    this.sink.error(`${message}: ${info.message}`, '');\n",
+    search: '    this.sink.error(said ? message : `${message}: ${info.message}`, info.stack);\n',
+    replace: "    this.sink.error(said ? message : `${message}: ${info.message}`, '');\n",
     tests: ['packages/cli/dist/test/streaming-spark-suites10.test.js'],
   },
   {
@@ -13137,6 +13137,30 @@ const MUTATIONS = [
     search: 'for (const s of this.graph.streams) for (const rdd of s.generated.values()) if (rdd.checkpointDir !== undefined && rdd.checkpointName !== undefined) referenced.add(rdd.checkpointName);',
     replace: '',
     tests: ['packages/cli/dist/test/dstream-fuzz-faults.test.js'],
+  },
+  {
+    id: 'listener-task-metrics-records-read-as-written',
+    what: "a SparkListener's onTaskEnd gives taskMetrics.shuffleReadMetrics.recordsRead the records the task wrote, not those it read (REST's taskList has them right)",
+    file: 'packages/core/src/scheduler/spark-listener.ts',
+    search: 'recordsRead: m?.shuffleRecordsRead ?? 0,',
+    replace: 'recordsRead: m?.shuffleRecordsWritten ?? 0,',
+    tests: ['packages/cli/dist/test/task-metrics.test.js'],
+  },
+  {
+    id: 'listener-task-metrics-run-time-from-driver',
+    what: "a SparkListener's onTaskEnd gives taskMetrics.executorRunTime the attempt's duration as the driver saw it, not the worker's compute (Spark's and REST's)",
+    file: 'packages/core/src/scheduler/spark-listener.ts',
+    search: '    executorRunTime: m?.executorRunTime ?? 0,',
+    replace: '    executorRunTime: e.durationMs,',
+    tests: ['packages/cli/dist/test/task-metrics.test.js'],
+  },
+  {
+    id: 'receiver-error-said-twice',
+    what: "a receiver error whose message already quotes the error (MQTT's 'does not resolve to an address (getaddrinfo ENOTFOUND host: ...); check ...') ends with ': getaddrinfo ENOTFOUND host' again: the supervisor appends the error's text every time",
+    file: 'packages/worker/src/receiver/receiver-supervisor.ts',
+    search: "    const said = info.message === '' || message.includes(info.message);",
+    replace: "    const said = info.message === '';",
+    tests: [{ file: 'packages/mqtt/dist/test/mqtt-bad-input.test.js', pattern: 'does not resolve' }],
   },
 ];
 // ---- command line ---------------------------------------------------------------------------

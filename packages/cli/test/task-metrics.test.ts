@@ -53,6 +53,9 @@ interface Task {
   };
 }
 
+/** A SparkListener's taskEnd.taskMetrics (core's TaskMetrics), as the fixture prints them. */
+type ListenerMetrics = Task['taskMetrics'] & { resultSize: number; shuffleWriteBytes: number; shuffleReadBytes: number };
+
 /** As the pages write a duration (html.ts's ms). */
 function shownMs(v: number): string {
   return v < 1000 ? `${Math.round(v)} ms` : `${(v / 1000).toFixed(v < 10_000 ? 2 : 1)} s`;
@@ -120,6 +123,30 @@ test("task metrics as Spark's: shuffle records, deserialization, run time, sched
     assert.deepEqual(reduces.map((t) => t.taskMetrics.shuffleReadMetrics.recordsRead), read, "each reduce task's keys, one record from each map partition holding it");
     assert.deepEqual(maps.map((t) => t.taskMetrics.shuffleReadMetrics.recordsRead), [0, 0, 0]);
     assert.deepEqual(reduces.map((t) => t.taskMetrics.shuffleWriteMetrics.recordsWritten), [0, 0, 0, 0]);
+
+    // The program's SparkListener: onTaskEnd's taskMetrics in Spark's shape, the same records (its
+    // sums the counts from the numbers), its times whole and 0 or more, and the same figures REST gives.
+    const endsLine = stdout.split('\n').find((l) => l.startsWith('TASKENDS '));
+    assert.ok(endsLine, stdout);
+    const ends = JSON.parse(endsLine.slice('TASKENDS '.length)) as { stageId: number; index: number; taskId: string; taskMetrics: ListenerMetrics }[];
+    const endsOf = (stage: number): ListenerMetrics[] => ends.filter((e) => e.stageId === stage).sort((a, b) => a.index - b.index).map((e) => e.taskMetrics);
+    assert.deepEqual(ends.map((e) => e.stageId).sort(), [...Array<number>(MAPS).fill(mapStage), ...Array<number>(4).fill(reduceStage)], 'one end for each successful task of the two stages');
+    const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+    assert.equal(sum(ends.map((e) => e.taskMetrics.shuffleWriteMetrics.recordsWritten)), sum(written), "the listener's records written: the map tasks' distinct keys");
+    assert.equal(sum(ends.map((e) => e.taskMetrics.shuffleReadMetrics.recordsRead)), sum(read), "the listener's records read: the reduce tasks' keys from each map partition");
+    assert.deepEqual(endsOf(mapStage).map((m) => [m.shuffleWriteMetrics.recordsWritten, m.shuffleReadMetrics.recordsRead]), written.map((w) => [w, 0]));
+    assert.deepEqual(endsOf(reduceStage).map((m) => [m.shuffleReadMetrics.recordsRead, m.shuffleWriteMetrics.recordsWritten]), read.map((r) => [r, 0]));
+    for (const e of ends) {
+      const m = e.taskMetrics;
+      assert.ok([m.executorDeserializeTime, m.executorRunTime, m.resultSerializationTime, m.shuffleReadMetrics.fetchWaitTime].every((v) => Number.isInteger(v) && v >= 0), `whole ms, 0 or more: ${JSON.stringify(e)}`);
+      assert.ok(m.resultSize > 0, `a successful task sent the driver something: ${JSON.stringify(e)}`);
+      const t = [...maps, ...reduces].find((x) => x.taskId === e.taskId);
+      assert.ok(t, `REST has task ${e.taskId}`);
+      const { shuffleWriteBytes: _w, shuffleReadBytes: _r, ...spark } = m;
+      assert.deepEqual(spark, t.taskMetrics, `task ${e.taskId}: the listener's taskMetrics, REST's`);
+      assert.deepEqual([m.shuffleWriteBytes, m.shuffleReadBytes], [m.shuffleWriteMetrics.bytesWritten, m.shuffleReadMetrics.totalBytesRead], 'the old fields, the same bytes');
+    }
+    assert.ok(endsOf(mapStage)[1].executorRunTime >= COMPUTE_MS, `partition 1's run time, the worker's compute (${COMPUTE_MS} ms at least): ${JSON.stringify(endsOf(mapStage)[1])}`);
 
     // Times: the worker's within the driver's duration, the scheduler delay the rest.
     for (const t of [...maps, ...reduces]) {

@@ -239,7 +239,52 @@ export interface SparkListenerTaskEnd {
   readonly killReason?: string;
   /** `accumulables`: Spark's TaskInfo.accumulables, the named accumulators a successful task changed, by id (none for any other). */
   readonly taskInfo: { readonly taskId: string; readonly index: number; readonly attemptNumber: number; readonly executorId: string; readonly duration: number; readonly speculative: boolean; /** Spark's TaskInfo.taskLocality (core's TaskLocality). */ readonly taskLocality: TaskLocality; readonly successful: boolean; readonly failed: boolean; readonly killed: boolean; readonly accumulables: readonly AccumulableInfo[] };
-  readonly taskMetrics: { readonly shuffleWriteBytes: number; readonly shuffleReadBytes: number };
+  /** Spark's TaskMetrics, what Sluice measures of them (see TaskMetrics). */
+  readonly taskMetrics: TaskMetrics;
+}
+
+/**
+ * Spark's TaskMetrics as a SparkListener's onTaskEnd gives them (`taskEnd.taskMetrics`), in
+ * Spark's names and shape, what Sluice measures: times in whole ms (the worker's, as REST
+ * taskList's `taskMetrics`), sizes in bytes. Every field is there for every end; the times and
+ * records are 0 for an attempt the worker sent no measurements of (failed, killed, lost,
+ * resubmitted), as REST gives them. Not measured, so not given: jvmGCTime, the CPU times,
+ * memoryBytesSpilled, diskBytesSpilled, peakExecutionMemory, inputMetrics, outputMetrics,
+ * shuffle read's local/remote split and blocks fetched, shuffle write's writeTime.
+ */
+export interface TaskMetrics {
+  /** From the worker taking the task to its compute (its job's bundle got, the module loaded, the task decoded). */
+  readonly executorDeserializeTime: number;
+  /** The compute on the worker (shuffle fetches and the map output's commit included), without deserialization or the result's encoding. */
+  readonly executorRunTime: number;
+  /** Bytes of what a successful task sent the driver (its encoded value, or a map task's map status and accumulator updates). */
+  readonly resultSize: number;
+  /** Encoding the result for the driver. */
+  readonly resultSerializationTime: number;
+  readonly shuffleReadMetrics: ShuffleReadMetrics;
+  readonly shuffleWriteMetrics: ShuffleWriteMetrics;
+  /** @deprecated Sluice's earlier field, the same as shuffleWriteMetrics.bytesWritten. */
+  readonly shuffleWriteBytes: number;
+  /** @deprecated Sluice's earlier field, the same as shuffleReadMetrics.totalBytesRead. */
+  readonly shuffleReadBytes: number;
+}
+
+/** Spark's ShuffleReadMetrics, what Sluice measures of them. */
+export interface ShuffleReadMetrics {
+  /** Bytes of the shuffle segments the task read, local and remote. */
+  readonly totalBytesRead: number;
+  /** Records decoded from those segments. */
+  readonly recordsRead: number;
+  /** Time (ms) the task waited for its segments (the stage page's Shuffle Read Blocked Time). */
+  readonly fetchWaitTime: number;
+}
+
+/** Spark's ShuffleWriteMetrics, what Sluice measures of them. */
+export interface ShuffleWriteMetrics {
+  /** Bytes of the map output a successful map task wrote. */
+  readonly bytesWritten: number;
+  /** Records it wrote, after any map-side combine. */
+  readonly recordsWritten: number;
 }
 
 /** Spark's SparkListener: implement the events wanted (each optional). */
@@ -274,6 +319,21 @@ const REASONS: Readonly<Record<TaskEndReason, SparkListenerTaskEnd['reason']>> =
   timeout: 'TaskTimeout',
   resubmitted: 'Resubmitted',
 };
+
+/** A task end's TaskMetrics for a listener (0 for what the worker did not measure, as REST's taskList). */
+function taskMetrics(e: TaskEnd): TaskMetrics {
+  const m = e.metrics;
+  return {
+    executorDeserializeTime: m?.executorDeserializeTime ?? 0,
+    executorRunTime: m?.executorRunTime ?? 0,
+    resultSize: e.resultSize ?? 0,
+    resultSerializationTime: m?.resultSerializationTime ?? 0,
+    shuffleReadMetrics: { totalBytesRead: e.shuffleReadBytes, recordsRead: m?.shuffleRecordsRead ?? 0, fetchWaitTime: m?.shuffleFetchWaitTime ?? 0 },
+    shuffleWriteMetrics: { bytesWritten: e.shuffleWriteBytes, recordsWritten: m?.shuffleRecordsWritten ?? 0 },
+    shuffleWriteBytes: e.shuffleWriteBytes,
+    shuffleReadBytes: e.shuffleReadBytes,
+  };
+}
 
 /** The program's listeners and the events they are given (SluiceContext.addSparkListener). */
 export class SparkListenerBus {
@@ -369,7 +429,7 @@ export class SparkListenerBus {
           ...(e.className !== undefined && { className: e.className }),
           ...(e.killReason !== undefined && { killReason: e.killReason }),
           taskInfo: { taskId: e.taskId, index: e.partition, attemptNumber: e.attempt, executorId: e.workerId, duration: e.durationMs, speculative: e.speculative, taskLocality: e.taskLocality, successful: e.reason === 'success' || e.reason === 'resubmitted', failed: e.reason !== 'success' && e.reason !== 'killed' && e.reason !== 'resubmitted', killed: e.reason === 'killed', accumulables },
-          taskMetrics: { shuffleWriteBytes: e.shuffleWriteBytes, shuffleReadBytes: e.shuffleReadBytes },
+          taskMetrics: taskMetrics(e),
         } satisfies SparkListenerTaskEnd);
         return;
       }

@@ -399,11 +399,18 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
     this.report(message, error);
   }
 
-  /** The message (with the error's, as Sluice has always shown it) and the error's stack, "" without one (Spark's lastErrorMessage and lastError). */
+  /**
+   * The message and the error's stack, "" without one (Spark's lastErrorMessage and lastError).
+   * The error's own message is added after the message (as Sluice has always shown it) unless
+   * the message says it already: the connectors' messages quote it inside their advice (MQTT's
+   * "... does not resolve to an address (getaddrinfo ENOTFOUND host: ...); check ..."), which
+   * ended with the error's text a second time until 2026-12-06.
+   */
   private report(message: string, error: unknown): void {
     if (error === undefined) return this.sink.error(message, '');
     const info = userErrorInfo(error);
-    this.sink.error(`${message}: ${info.message}`, info.stack);
+    const said = info.message === '' || message.includes(info.message);
+    this.sink.error(said ? message : `${message}: ${info.message}`, info.stack);
   }
 
   /**
