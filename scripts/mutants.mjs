@@ -13160,7 +13160,10 @@ const MUTATIONS = [
     file: 'packages/worker/src/receiver/receiver-supervisor.ts',
     search: "    const said = info.message === '' || message.includes(info.message);",
     replace: "    const said = info.message === '';",
-    tests: [{ file: 'packages/mqtt/dist/test/mqtt-bad-input.test.js', pattern: 'does not resolve' }],
+    tests: [
+      { file: 'packages/mqtt/dist/test/mqtt-bad-input.test.js', pattern: 'does not resolve' },
+      { file: 'packages/kinesis/dist/test/kinesis-bad-input.test.js', pattern: 'an unreachable endpoint' },
+    ],
   },
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -68,12 +68,12 @@ test("a record aggregated by the Kinesis Producer Library: a receiver error nami
 test('an unreachable endpoint: a receiver error naming Kinesis, the URL and endpointUrl', async () => {
   const endpoint = `http://127.0.0.1:${await freePort()}`;
   const message = await receiverError({ endpoint, stream: 'words', app: 'bad-endpoint' });
-  assert.match(message, new RegExp(`^Kinesis: cannot reach the endpoint ${esc(endpoint)} \\(endpointUrl\\) for stream 'words': .*ECONNREFUSED.*check the URL`));
+  assert.match(message, new RegExp(`^Kinesis: cannot reach the endpoint ${esc(endpoint)} \\(endpointUrl\\) for stream 'words': .*ECONNREFUSED.*check the URL and that Kinesis is reachable from the workers \\(retrying every \\d+ ms\\)$`), 'the error said once, inside the advice');
 });
 
 test('a stream that does not exist: a receiver error naming Kinesis, the stream and streamName', async () => {
   const message = await receiverError({ stream: 'no-such-stream', app: 'bad-stream' });
-  assert.match(message, new RegExp(`^Kinesis: the stream 'no-such-stream' \\(streamName\\) does not exist at ${esc(kinesis.endpoint)} in region us-east-1 \\(regionName\\): .*create it or fix streamName`));
+  assert.match(message, new RegExp(`^Kinesis: the stream 'no-such-stream' \\(streamName\\) does not exist at ${esc(kinesis.endpoint)} in region us-east-1 \\(regionName\\): .*create it or fix streamName, regionName or endpointUrl \\(retrying every \\d+ ms\\)$`), 'the error said once, inside the advice');
 });
 
 test('a bad initialPosition or no checkpoint directory fails the job at once, naming Kinesis and the setting', async () => {
