@@ -13165,6 +13165,30 @@ const MUTATIONS = [
       { file: 'packages/kinesis/dist/test/kinesis-bad-input.test.js', pattern: 'an unreachable endpoint' },
     ],
   },
+  {
+    id: 'restored-remembered-state-not-seeded',
+    what: "a recovered driver seeds each stateful stream with its latest state checkpoint only, not the older ones the streams remembered: a window over the state after a restart computes those batches' state again from input the restarted driver no longer has (a window over mapWithState's snapshots checkpointed every batch gives [0,18] for [0,43]), where Spark's DStreamCheckpointData.restore reads every checkpointed RDD back",
+    file: 'packages/core/src/streaming/metadata-checkpointer.ts',
+    search: 'for (const [id, refs] of Object.entries(md.rememberedStateCheckpoints ?? {})) for (const ref of refs) seed(id, ref);',
+    replace: '',
+    tests: ['packages/cli/dist/test/restart-window-state.test.js'],
+  },
+  {
+    id: 'remembered-state-checkpoints-not-recorded',
+    what: 'a metadata checkpoint records only the latest state checkpoint of each stream, not the older ones a window over it still remembers: a restarted driver cannot read them back',
+    file: 'packages/core/src/streaming/metadata-checkpointer.ts',
+    search: 'if (older.length > 0) rememberedStateCheckpoints[String(s.id)] = older.sort((a, b) => a.time - b.time);',
+    replace: '',
+    tests: ['packages/cli/dist/test/restart-window-state.test.js'],
+  },
+  {
+    id: 'remembered-state-checkpoints-pruned-at-recovery',
+    what: 'the prune does not count the older state checkpoints a kept metadata file lists as referenced: once the window forgets them they are deleted while a kept file still lists them, so a recovery falling back to that file (the newest damaged) reads checkpoints that are gone',
+    file: 'packages/core/src/streaming/metadata-checkpointer.ts',
+    search: 'for (const older of Object.values(md.rememberedStateCheckpoints ?? {})) for (const r of older) refs.add(r.dir);',
+    replace: '',
+    tests: ['packages/cli/dist/test/restart-window-state.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -340,9 +340,14 @@ export function generateStreams(rand: () => number, batches: number, options: { 
         case 'glom':
           cur = add({ op, src: cur }, true, slide);
           break;
-        case 'updateStateByKey':
-          cur = add(chance(0.5) ? { op, src: cur } : { op, src: cur, d: int(2, 6) }, true, slide);
+        case 'updateStateByKey': {
+          // With removal, its state checkpointed every 1 to 3 slides (taken from d, so that the
+          // programs of a seed stay those drawn before it was added), so that windows over it
+          // read older checkpointed batches after a worker's loss or a driver's restart.
+          const d = chance(0.5) ? undefined : int(2, 6);
+          cur = add(d === undefined ? { op, src: cur } : { op, src: cur, d, checkpointEvery: slide * ((d % 3) + 1) }, true, slide);
           break;
+        }
         case 'mapWithState': {
           const d = int(2, 9);
           const snapshots = chance(0.5);

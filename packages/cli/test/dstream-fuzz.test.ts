@@ -85,6 +85,7 @@ test('the programs cover what they are meant to (so a generator change cannot ma
   assert.deepEqual(forms((n) => (n.op === 'join' ? (n.kind ?? 'inner') : undefined)), ['full', 'inner', 'left', 'right'], 'every join');
   assert.deepEqual(forms((n) => (n.op === 'transformWith' ? `${n.via} ${n.kind}` : undefined)), ['ssc intersection', 'ssc subtract', 'transformWith intersection', 'transformWith subtract'], 'every two-stream transform');
   assert.deepEqual(forms((n) => (n.op === 'updateStateByKey' ? String(n.d !== undefined) : undefined)), ['false', 'true'], 'updateStateByKey with and without removal');
+  assert.deepEqual(forms((n) => (n.op === 'updateStateByKey' ? (n.checkpointEvery === undefined ? 'default' : 'given') : undefined)), ['default', 'given'], 'updateStateByKey checkpointed at a given interval and at the default one');
   assert.deepEqual(forms((n) => (n.op === 'mapWithState' ? `${n.snapshots} ${n.timeout !== undefined}` : undefined)), ['false false', 'false true', 'true false', 'true true'], 'mapWithState mapped and its snapshots, with a timeout and without');
   assert.deepEqual(forms((n) => (n.op === 'mapWithState' && n.timeout !== undefined ? (n.checkpointEvery === undefined ? 'default' : 'given') : undefined)), ['default', 'given'], 'mapWithState timeouts looked for at a given checkpoint interval and at the default one');
 });

@@ -38,6 +38,14 @@ export interface StreamingMetadata {
   /** Each checkpointed stream's latest completed RDD checkpoint, keyed by stream id. */
   readonly stateCheckpoints: Readonly<Record<string, StateCheckpointRef>>;
   /**
+   * The older completed RDD checkpoints each checkpointed stream still remembers (a window
+   * over it holds those batches), oldest first, keyed by stream id: restored with the latest,
+   * as Spark's DStreamCheckpointData restores every checkpointed RDD of generatedRDDs, so a
+   * window after a restart reads them rather than recomputing the state from input the
+   * restarted driver no longer has. Absent when there are none, and in files written before it.
+   */
+  readonly rememberedStateCheckpoints?: Readonly<Record<string, readonly StateCheckpointRef[]>>;
+  /**
    * What output operations keep (foreachRDD's checkpointState), keyed by the output's index
    * in the program; only outputs with something to keep. Absent in files written before it.
    */

@@ -126,14 +126,20 @@ export class MetadataCheckpointer {
       const kept = md.outputs?.[String(i)];
       if (o !== undefined && kept !== undefined) o.restoreCheckpointData(kept);
     }
-    for (const [id, ref] of Object.entries(md.stateCheckpoints)) {
+    const seed = (id: string, ref: StateCheckpointRef): DStream<unknown> => {
       const stream = this.graph.streams.find((s) => s.id === Number(id));
       if (!stream) throw new SluiceError('SLUICE_CHECKPOINT', `the metadata checkpoint has state for stream ${id}, which the code does not make`);
       const rdd = sc.checkpointFileRDD(joinCheckpointLocation(this.checkpointDir, ref.dir), ref.numPartitions, ref.partitioner ?? undefined);
       rdd.checkpointName = ref.dir;
       stream.seedCheckpoint(ref.time, rdd);
-      this.latestState.set(stream.id, ref);
-    }
+      return stream;
+    };
+    // The older checkpointed RDDs the streams remembered too (a window over a stateful stream
+    // holds them): read from their files, as Spark's DStreamCheckpointData.restore, where
+    // computing them again would rebuild the state from input batches the restarted driver no
+    // longer has (an input remembers only as far back as its own windows need).
+    for (const [id, refs] of Object.entries(md.rememberedStateCheckpoints ?? {})) for (const ref of refs) seed(id, ref);
+    for (const [id, ref] of Object.entries(md.stateCheckpoints)) this.latestState.set(seed(id, ref).id, ref);
     // Still pending from the first metadata file this run writes on: were they listed only
     // as each is generated again, a file written meanwhile (the first re-run batch's) would
     // list that batch alone, with the next batch time past them all, and a driver killed
@@ -250,6 +256,17 @@ export class MetadataCheckpointer {
     for (const s of this.graph.inputs) inputs[String(s.id)] = s.checkpointData();
     const stateCheckpoints: Record<string, StateCheckpointRef> = {};
     for (const [id, ref] of this.latestState) stateCheckpoints[String(id)] = ref;
+    const rememberedStateCheckpoints: Record<string, StateCheckpointRef[]> = {};
+    for (const s of this.graph.streams) {
+      const latest = this.latestState.get(s.id);
+      if (s.checkpointInterval === undefined || latest === undefined) continue;
+      const older: StateCheckpointRef[] = [];
+      for (const [t, rdd] of s.generated) {
+        if (t >= latest.time || rdd.checkpointDir === undefined || rdd.checkpointName === undefined) continue;
+        older.push({ time: t, dir: rdd.checkpointName, numPartitions: rdd.numPartitions, partitioner: rdd.partitioner ?? null });
+      }
+      if (older.length > 0) rememberedStateCheckpoints[String(s.id)] = older.sort((a, b) => a.time - b.time);
+    }
     const outputs: Record<string, unknown> = {};
     for (const [i, o] of this.graph.outputs.entries()) {
       const kept = o?.checkpointData();
@@ -266,6 +283,7 @@ export class MetadataCheckpointer {
       nextBatchTime,
       inputs,
       stateCheckpoints,
+      ...(Object.keys(rememberedStateCheckpoints).length > 0 ? { rememberedStateCheckpoints } : {}),
       ...(Object.keys(outputs).length > 0 ? { outputs } : {}),
     };
   }
@@ -426,7 +444,9 @@ interface QueuedWrite {
 }
 
 function refsOf(md: StreamingMetadata): Set<string> {
-  return new Set(Object.values(md.stateCheckpoints).map((r) => r.dir));
+  const refs = new Set(Object.values(md.stateCheckpoints).map((r) => r.dir));
+  for (const older of Object.values(md.rememberedStateCheckpoints ?? {})) for (const r of older) refs.add(r.dir);
+  return refs;
 }
 
 /** The window streams that read `input` (directly or through other streams), described with their ids. */
