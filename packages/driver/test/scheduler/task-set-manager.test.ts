@@ -824,6 +824,26 @@ describe('TaskSetManager', () => {
       assert.equal(tsm.progress().failedAttempts, 3, "error, worker_lost, timeout");
     });
 
+    test("a tiny task's metrics (a worker leaves its zero fields out: an empty message) are all 0; under 1 ms they truncate to 0, and the driver's getting of a result kept as a block still counts", async () => {
+      const clock = new ManualClock(0);
+      const stage = new FakeStage();
+      const tsm = new TaskSetManager(stage, [0, 1, 2, 3], taskSetOptions(), clock, () => undefined);
+      const t = ['w1', 'w2', 'w3', 'w4'].map((w) => launch(tsm, w));
+      clock.advance(3);
+      const zero = { executor_deserialize_time: 0, executor_run_time: 0, result_serialization_time: 0, shuffle_records_read: 0, shuffle_records_written: 0, shuffle_fetch_wait_time: 0 };
+      const result = { ...base, outcome: 'result' as const, result: Buffer.from('v') };
+      tsm.onResult(t[0].taskId, { ok: true, outcome: { ...result, metrics: zero } });
+      tsm.onResult(t[1].taskId, { ok: true, outcome: { ...result, metrics: { ...zero, executor_deserialize_time: 0.9, executor_run_time: 0.4, shuffle_fetch_wait_time: 0.99 } } });
+      tsm.onResult(t[2].taskId, { ok: true, outcome: { ...result, metrics: zero }, gettingResultMs: 2.6 });
+      tsm.onResult(t[3].taskId, { ok: true, outcome: { ...result, metrics: { ...zero, shuffle_records_written: 1 } } });
+      const byTask = new Map(stage.ends.map((e) => [e.taskId, e.metrics]));
+      const none = { executorDeserializeTime: 0, executorRunTime: 0, resultSerializationTime: 0, gettingResultTime: 0, shuffleRecordsRead: 0, shuffleRecordsWritten: 0, shuffleFetchWaitTime: 0 };
+      assert.deepEqual({ ...byTask.get(t[0].taskId) }, none, 'all 0');
+      assert.deepEqual({ ...byTask.get(t[1].taskId) }, none, 'fractions of a ms truncate to 0');
+      assert.deepEqual({ ...byTask.get(t[2].taskId) }, { ...none, gettingResultTime: 2 }, "the driver's reading of the result is kept");
+      assert.deepEqual({ ...byTask.get(t[3].taskId) }, { ...none, shuffleRecordsWritten: 1 }, 'a record written is kept');
+    });
+
     test('a late duplicate success and the losing copy are reported as killed, not as completed', async () => {
       const clock = new ManualClock(0);
       const stage = new FakeStage();

@@ -201,7 +201,7 @@ export class Executor {
     const prepMs = performance.now() - launched;
     let given = 0;
     try {
-      outcome = await sandbox.run(task.taskId, task.partition, task.stageKey, task.stagePayload, task.taskData, () => void (given = performance.now()));
+      outcome = await sandbox.run(task.taskId, task.partition, task.stageKey, task.stagePayload, task.taskData, (at) => void (given = at));
     } finally {
       this.running.delete(task.taskId);
       this.spares.taskEnded();
@@ -637,12 +637,34 @@ export class Executor {
  * neither: it is left to the scheduler delay.
  */
 function runMetrics(m: ThreadTaskMetrics, prepMs: number, threadMs: number, commitMs: number): wire.TaskRunMetrics {
-  return {
-    executor_deserialize_time: prepMs + Math.max(0, threadMs - m.queuedMs - m.runMs - m.serializeMs),
-    executor_run_time: m.runMs + commitMs,
-    result_serialization_time: m.serializeMs,
-    shuffle_records_read: m.recordsRead,
-    shuffle_records_written: m.recordsWritten,
-    shuffle_fetch_wait_time: m.fetchWaitMs,
-  };
+  const [queuedMs, runMs, serializeMs, recordsRead, recordsWritten, fetchWaitMs] = m;
+  return wholeAndNonZero({
+    executor_deserialize_time: prepMs + Math.max(0, threadMs - queuedMs - runMs - serializeMs),
+    executor_run_time: runMs + commitMs,
+    result_serialization_time: serializeMs,
+    shuffle_records_read: recordsRead,
+    shuffle_records_written: recordsWritten,
+    shuffle_fetch_wait_time: fetchWaitMs,
+  });
+}
+
+/**
+ * The metrics in whole milliseconds (truncated, as the driver keeps them: Spark's nanoseconds
+ * truncated; records are whole already) with each field that is 0 left out (proto3's default:
+ * the driver reads it as 0). A tiny task's metrics then encode as an empty message, 2 bytes where
+ * six doubles took 56, and the driver decodes nothing of them (perf28).
+ */
+function wholeAndNonZero(m: Required<{ [K in keyof wire.TaskRunMetrics]: number }>): wire.TaskRunMetrics {
+  const out: { -readonly [K in keyof wire.TaskRunMetrics]: number } = {};
+  const deserialize = Math.floor(m.executor_deserialize_time);
+  if (deserialize !== 0) out.executor_deserialize_time = deserialize;
+  const run = Math.floor(m.executor_run_time);
+  if (run !== 0) out.executor_run_time = run;
+  const serialize = Math.floor(m.result_serialization_time);
+  if (serialize !== 0) out.result_serialization_time = serialize;
+  if (m.shuffle_records_read !== 0) out.shuffle_records_read = m.shuffle_records_read;
+  if (m.shuffle_records_written !== 0) out.shuffle_records_written = m.shuffle_records_written;
+  const fetchWait = Math.floor(m.shuffle_fetch_wait_time);
+  if (fetchWait !== 0) out.shuffle_fetch_wait_time = fetchWait;
+  return out;
 }

@@ -37,8 +37,8 @@ interface QueuedTask {
   readonly stagePayload: Uint8Array;
   readonly taskData: Uint8Array;
   readonly finish: (o: ThreadOutcome | 'killed') => void;
-  /** Called when the task is posted to a thread (its wait for one over). */
-  readonly onGiven: (() => void) | undefined;
+  /** Called when the task is posted to a thread (its wait for one over), with the clock then (performance.now(), read once a post). */
+  readonly onGiven: ((at: number) => void) | undefined;
 }
 
 interface Slot {
@@ -108,7 +108,7 @@ export class JobSandbox {
    * until `forgetStage`), with its own encoded TaskPart `taskData`; `onGiven` is called when it
    * is posted to a thread (a task beyond the threads waits for one).
    */
-  run(taskId: string, partition: number, stageKey: string, stagePayload: Uint8Array, taskData: Uint8Array, onGiven?: () => void): Promise<ThreadOutcome | 'killed'> {
+  run(taskId: string, partition: number, stageKey: string, stagePayload: Uint8Array, taskData: Uint8Array, onGiven?: (at: number) => void): Promise<ThreadOutcome | 'killed'> {
     return new Promise((finish) => {
       this.queue.push({ taskId, partition, stageKey, stagePayload, taskData, finish, onGiven });
       // Once the tasks launched in this turn are all queued (the executor's launches of one
@@ -329,7 +329,8 @@ export class JobSandbox {
     });
     const first = slot.given === 0;
     slot.given += tasks.length;
-    for (const task of tasks) task.onGiven?.();
+    const at = performance.now();
+    for (const task of tasks) task.onGiven?.(at);
     slot.thread.postMessage({ type: 'run', tasks: out, ...(first ? { running: slot.running.buffer as SharedArrayBuffer } : {}) } satisfies MainToThread, transfer);
   }
 

@@ -347,7 +347,7 @@ async function run(taskId: string, partition: number, stageKey: string, stageByt
       const encodeFrom = performance.now();
       const status = encodeMapStatus(out.sizes);
       const updates = encode(toWire(accumulators.updates));
-      const metrics = taskMetrics(env, encodeFrom - computeFrom, performance.now() - encodeFrom, queuedMs, out.records);
+      const metrics = taskMetrics(env, computeFrom, encodeFrom, queuedMs, out.records);
       return { kind: 'mapStatus', status, accumulators: updates, index: out.output.index, data: out.output.data, shuffleReadBytes: env.shuffleReadBytes, metrics };
     }
     return resultOutcome(() => encodeSmall({ value: toWire(out.value), accumulators: toWire(accumulators.updates) }), partition, env, computeFrom, queuedMs, payload);
@@ -380,12 +380,24 @@ function resultOutcome(encodeResult: () => Uint8Array, partition: number, env: T
     const message = `the result of partition ${partition}${made ? ` (records of ${made.operator} at ${made.site})` : ''} cannot be sent to the driver: ${why} (an action's result must be data the record codec carries: map functions, symbols and such to plain data first)`;
     return { kind: 'error', code: 'SLUICE_TASK_NOT_SERIALIZABLE', message, stack: made ? `SluiceError: ${message}\n    at ${made.operator} (${made.site})` : '' };
   }
-  return { kind: 'result', value, shuffleReadBytes: env.shuffleReadBytes, metrics: taskMetrics(env, encodeFrom - computeFrom, performance.now() - encodeFrom, queuedMs, 0) };
+  return { kind: 'result', value, shuffleReadBytes: env.shuffleReadBytes, metrics: taskMetrics(env, computeFrom, encodeFrom, queuedMs, 0) };
 }
 
-/** A successful task's metrics as this thread measured them: its wait for the thread, its compute's and encoding's times, and its shuffle records. */
-function taskMetrics(env: ThreadTaskEnv, runMs: number, serializeMs: number, queuedMs: number, recordsWritten: number): ThreadTaskMetrics {
-  return { queuedMs, runMs, serializeMs, recordsRead: env.shuffleRecordsRead, recordsWritten, fetchWaitMs: env.fetchWaitMs };
+/**
+ * The clock read at the end of the running task's encoding (taskMetrics), which startNext's
+ * check for a quick task reuses rather than read the clock again (a read is 0.1-0.3 us, and a
+ * tiny task makes a few); undefined until the task has one.
+ */
+let encodedAt: number | undefined;
+
+/**
+ * A successful task's metrics as this thread measured them: its wait for the thread, its
+ * compute's (from `computeFrom` to `encodeFrom`) and encoding's (to now) times, and its shuffle records.
+ */
+function taskMetrics(env: ThreadTaskEnv, computeFrom: number, encodeFrom: number, queuedMs: number, recordsWritten: number): ThreadTaskMetrics {
+  const now = performance.now();
+  encodedAt = now;
+  return [queuedMs, encodeFrom - computeFrom, now - encodeFrom, env.shuffleRecordsRead, recordsWritten, env.fetchWaitMs];
 }
 
 const receivers = new Map<number, ReceiverSupervisorImpl>();
@@ -463,12 +475,13 @@ function startNext(): void {
   started++;
   if (runningCell) Atomics.store(runningCell, 0, started);
   const t0 = performance.now();
+  encodedAt = undefined;
   void run(t.taskId, t.partition, t.stageKey, t.stage, t.taskData, since === undefined ? 0 : t0 - since).then((outcome) => {
     if (runningTask === t.taskId) {
       runningTask = undefined;
       if (runningCell) Atomics.store(runningCell, 0, 0);
       // A tiny task's outcome is flushed after the next task's start (immediates run in the order queued).
-      if (pending.length > 0 && pending[0].stageKey === t.stageKey && performance.now() - t0 < QUICK_TASK_MS) {
+      if (pending.length > 0 && pending[0].stageKey === t.stageKey && (encodedAt ?? performance.now()) - t0 < QUICK_TASK_MS) {
         setImmediate(startNext);
         taskEnded(t.taskId, outcome);
         return;
