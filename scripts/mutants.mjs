@@ -13131,14 +13131,6 @@ const MUTATIONS = [
     tests: ['packages/driver/dist/test/rpc/worker-endpoint.test.js'],
   },
   {
-    id: 'state-checkpoint-pruned-while-remembered',
-    what: "a state checkpoint older than the latest is deleted while a stream still remembers its RDD (a window over the stateful stream): a worker's loss then recomputes the window from a checkpoint that is gone ('cannot read checkpoint file ... it does not exist'), where Spark's DStreamCheckpointData.cleanup keeps it",
-    file: 'packages/core/src/streaming/metadata-checkpointer.ts',
-    search: 'for (const s of this.graph.streams) for (const rdd of s.generated.values()) if (rdd.checkpointDir !== undefined && rdd.checkpointName !== undefined) referenced.add(rdd.checkpointName);',
-    replace: '',
-    tests: ['packages/cli/dist/test/dstream-fuzz-faults.test.js'],
-  },
-  {
     id: 'listener-task-metrics-records-read-as-written',
     what: "a SparkListener's onTaskEnd gives taskMetrics.shuffleReadMetrics.recordsRead the records the task wrote, not those it read (REST's taskList has them right)",
     file: 'packages/core/src/scheduler/spark-listener.ts',
@@ -13179,7 +13171,7 @@ const MUTATIONS = [
     file: 'packages/core/src/streaming/metadata-checkpointer.ts',
     search: 'if (older.length > 0) rememberedStateCheckpoints[String(s.id)] = older.sort((a, b) => a.time - b.time);',
     replace: '',
-    tests: ['packages/cli/dist/test/restart-window-state.test.js'],
+    tests: ['packages/core/dist/test/streaming/state-checkpoint-prune.test.js', 'packages/cli/dist/test/restart-window-state.test.js', 'packages/cli/dist/test/dstream-fuzz-faults.test.js'],
   },
   {
     id: 'remembered-state-checkpoints-pruned-at-recovery',
@@ -13204,6 +13196,14 @@ const MUTATIONS = [
     search: ' && m.shuffle_records_written === 0 && ',
     replace: ' && ',
     tests: ['packages/driver/dist/test/scheduler/task-set-manager.test.js'],
+  },
+  {
+    id: 'shuffle-bytes-read-count-map-marks',
+    what: "a task's shuffle bytes read count the read's map marks (9 bytes a segment), so they no longer sum to the bytes the map tasks wrote, as Spark's do",
+    file: 'packages/worker/src/executor/task-thread.ts',
+    search: '    for (const b of reply.framed) this.shuffleReadBytes += bytesWithoutMapMarks(b);',
+    replace: '    for (const b of reply.framed) this.shuffleReadBytes += b.byteLength;',
+    tests: ['packages/cli/dist/test/core-spark-suites2.test.js', 'packages/cli/dist/test/monitoring-guide.test.js'],
   },
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -108,8 +108,9 @@ function describeMetadata(name: string): string {
 /** The state checkpoints (`stream-<id>-<time>`) the metadata file `file` refers to. */
 function refsOf(file: string): string[] {
   const data = fs.readFileSync(file);
-  const md = JSON.parse(data.subarray(data.indexOf(0x0a) + 1).toString('utf8')) as { stateCheckpoints: Record<string, { dir: string }> };
-  return Object.values(md.stateCheckpoints).map((r) => r.dir.replace(/^state\//, ''));
+  const md = JSON.parse(data.subarray(data.indexOf(0x0a) + 1).toString('utf8')) as { stateCheckpoints: Record<string, { dir: string }>; rememberedStateCheckpoints?: Record<string, { dir: string }[]> };
+  // The latest state checkpoint of each stream, and the older ones it still remembered (as Spark's checkpoint lists every checkpointed RDD of generatedRDDs).
+  return [...Object.values(md.stateCheckpoints), ...Object.values(md.rememberedStateCheckpoints ?? {}).flat()].map((r) => r.dir.replace(/^state\//, ''));
 }
 
 function count(dir: string): number {

@@ -104,3 +104,20 @@ export function segmentsInMapOrder(answers: readonly Uint8Array[]): Uint8Array[]
   for (let i = 0; i < runs.length; i += 3) out.push(answers[runs[i]].subarray(runs[i + 1], runs[i + 2]));
   return out;
 }
+
+/**
+ * The bytes of a read's answer less its map marks: its segments as their map tasks wrote them,
+ * so a task's shuffle bytes read sum to what the map tasks wrote, as Spark's do (the marks are
+ * the answer's framing, not data).
+ */
+export function bytesWithoutMapMarks(bytes: Uint8Array): number {
+  const total = bytes.length;
+  let marks = 0;
+  let at = 0;
+  while (at + 4 <= total) {
+    const len = (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16)) + bytes[at + 3] * 0x1000000;
+    if (isMapMark(bytes, at + 4, len)) marks++;
+    at += 4 + len;
+  }
+  return total - marks * MAP_MARK_BYTES;
+}

@@ -377,11 +377,10 @@ export class MetadataCheckpointer {
     const referenced = new Set<string>();
     for (const refs of this.recentRefs) for (const r of refs) referenced.add(r);
     for (const r of this.latestState.values()) referenced.add(r.dir);
-    // Checkpointed RDDs the streams still remember (a window over a stateful stream holds its
-    // older batches' RDDs, read back from their checkpoints when a worker's cached copy is lost):
-    // kept, as Spark's DStreamCheckpointData.cleanup deletes only files older than the oldest
-    // checkpointed RDD still in generatedRDDs.
-    for (const s of this.graph.streams) for (const rdd of s.generated.values()) if (rdd.checkpointDir !== undefined && rdd.checkpointName !== undefined) referenced.add(rdd.checkpointName);
+    // The kept metadata files list the older state checkpoints a stream still remembers (a
+    // window over it holds their RDDs; rememberedStateCheckpoints), so those are kept, as Spark's
+    // DStreamCheckpointData.cleanup deletes only files older than the oldest checkpointed RDD
+    // still in generatedRDDs.
     let removed: string[];
     try {
       removed = await pruneStateCheckpoints(this.checkpointStore, referenced, upToTime);

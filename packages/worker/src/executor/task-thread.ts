@@ -48,6 +48,7 @@ import {
   type TaskPayload,
   BundleImports,
   ThreadBaseline,
+  bytesWithoutMapMarks,
 } from '@sluice/core/internal';
 import type { MainToThread, TaskEnded, ThreadOutcome, ThreadTask, ThreadTaskMetrics, ThreadToMain, ThreadData } from './thread-protocol.js';
 import { ReceiverSupervisorImpl, type SupervisorSink } from '../receiver/receiver-supervisor.js';
@@ -215,7 +216,7 @@ class ThreadTaskEnv implements TaskEnv {
       const waitFrom = performance.now();
       const framed = (await range.framed)[reducePartition - range.first];
       this.fetchWaitMs += performance.now() - waitFrom;
-      for (const b of framed) this.shuffleReadBytes += b.byteLength;
+      for (const b of framed) this.shuffleReadBytes += bytesWithoutMapMarks(b);
       return framed;
     }
     const places = placesOf(locations);
@@ -225,7 +226,7 @@ class ThreadTaskEnv implements TaskEnv {
     this.fetchWaitMs += performance.now() - waitFrom;
     if (reply.type === 'fetchFailed') throw new FetchFailedError(reply.shuffleId, reply.mapPartition, reply.workerId, reply.message);
     if (reply.type !== 'fetched') throw new Error(`unexpected reply ${reply.type}`);
-    for (const b of reply.framed) this.shuffleReadBytes += b.byteLength;
+    for (const b of reply.framed) this.shuffleReadBytes += bytesWithoutMapMarks(b);
     return reply.framed;
   }
 
