@@ -20,6 +20,15 @@
 //
 //   node bench/startup.js [rounds=5] [checkout ...]     (default checkout: this one)
 //   node bench/startup.js timeline [checkout]           one run's timeline, nothing else
+//   node bench/startup.js flags [rounds] [checkout] VARIANT...   Node/V8 options on a worker's start
+//
+// flags: a local worker's start as `sluice run` spawns it (its entry, its GC options), with
+// each VARIANT's options (comma-separated, `none` for none) put before them, against one
+// driver already listening; variants alternated (the order reversed every other round), one
+// unmeasured start of each first (a new set of V8 options gets a code cache file of its own,
+// written by that start); the process's CPU at 'sluice code loaded', 'worker registered',
+// 'spare task thread ready' and at its exit (SIGTERM once registered and its spare ready),
+// from bench/startup-marks.cjs, medians and quartiles.
 //
 // The timeline: one `sluice run startup-job.ts --log-level debug` with bench/startup-marks.cjs
 // preloaded in each process; every process's start, the moment Node had bootstrapped, its
@@ -52,6 +61,10 @@ async function sluiceRun(checkout) {
 
 const secret = crypto.randomBytes(16).toString('hex');
 const env = { ...process.env, SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' };
+if (process.argv[2] === 'flags') {
+  await flags(Number(process.argv[3] ?? 9), path.resolve(process.argv[4] ?? path.dirname(here)), process.argv.slice(5));
+  process.exit(0);
+}
 
 async function startDriver(checkout) {
   const port = await freePort();
@@ -204,4 +217,56 @@ async function timeline(checkout) {
   rows.sort((a, b) => a[0] - b[0]);
   console.log(`timeline of sluice run startup-job.ts (${checkout}), ms from the spawn; CPU ms so far of that process / its main thread; load average ${os.loadavg()[0].toFixed(1)}`);
   for (const [t, role, pid, c, main, what] of rows) console.log(`${String(Math.round(t)).padStart(6)}  ${String(role).padEnd(6)} ${String(pid).padEnd(7)} ${String(c).padStart(5)} ${String(main ?? '').padStart(5)}  ${what}`);
+}
+
+/** `node bench/startup.js flags` (see the top): a worker's start under each variant's options. */
+async function flags(rounds, checkout, variants) {
+  if (variants.length === 0) variants = ['none'];
+  const dist = path.join(checkout, 'packages/cli/dist');
+  const entry = fs.existsSync(path.join(dist, 'sluice-entry.cjs')) ? path.join(dist, 'sluice-entry.cjs') : path.join(dist, 'src/cli-entry.js');
+  const { localWorkerGcArgs, LOCAL_WORKER_MALLOC_ENV } = await import(path.join(dist, 'src/local-worker-process.js'));
+  const gcArgs = localWorkerGcArgs(2, 1); // sluice run's default cluster: 2 workers x 1 core
+  const marksDir = fs.mkdtempSync(path.join(os.tmpdir(), 'startup-flags-'));
+  const driver = await startDriver(checkout);
+  const start = (variant) =>
+    new Promise((resolve, reject) => {
+      const marks = path.join(marksDir, 'marks.jsonl');
+      fs.rmSync(marks, { force: true });
+      const options = variant === 'none' ? [] : variant.split(',');
+      const child = spawn(process.execPath, [...options, ...gcArgs, entry, 'worker', '--driver', driver.address, '--cores', '1', '--log-level', 'debug', '--no-replace-spare-threads'], {
+        env: { ...LOCAL_WORKER_MALLOC_ENV, ...env, STARTUP_MARKS: marks, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${path.join(here, 'startup-marks.cjs')}` },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let err = '';
+      let stopping = false;
+      const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+      child.stderr.on('data', (d) => {
+        err += d;
+        if (!stopping && err.includes('worker registered') && err.includes('spare task thread ready')) {
+          stopping = true;
+          child.kill('SIGTERM');
+        }
+      });
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        if (!stopping) return reject(new Error(`${variant}: the worker exited ${code} before registering: ${err.slice(-2000)}`));
+        const ms = fs.readFileSync(marks, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((m) => m.role === 'worker');
+        const at = (msg) => ms.find((m) => m.msg === msg)?.cpu;
+        resolve({ loaded: at('sluice code loaded'), registered: at('worker registered'), ready: at('spare task thread ready'), exit: ms.find((m) => m.exit !== undefined)?.cpu });
+      });
+    });
+  const results = new Map(variants.map((v) => [v, []]));
+  try {
+    for (const v of variants) await start(v);
+    for (let r = 0; r < rounds; r++) for (const v of r % 2 === 0 ? variants : [...variants].reverse()) results.get(v).push(await start(v));
+  } finally {
+    driver.child.kill('SIGTERM');
+    fs.rmSync(marksDir, { recursive: true, force: true });
+  }
+  const q = (xs, key) => {
+    const s = xs.map((x) => x[key]).sort((a, b) => a - b);
+    return `${Math.round(median(s))} (${s[Math.floor((s.length - 1) / 4)]}-${s[Math.ceil((3 * (s.length - 1)) / 4)]})`;
+  };
+  console.log(`a local worker's start under other Node options (${checkout}; ${gcArgs.join(' ')} and the variant's before them), process CPU ms at each mark, median (quartiles) of ${rounds} alternated starts; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  for (const [v, xs] of results) console.log(`  ${v.padEnd(32)} code loaded ${q(xs, 'loaded')}, registered ${q(xs, 'registered')}, spare thread ready ${q(xs, 'ready')}, exit ${q(xs, 'exit')}`);
 }
