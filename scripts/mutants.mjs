@@ -13205,6 +13205,22 @@ const MUTATIONS = [
     replace: '    for (const b of reply.framed) this.shuffleReadBytes += b.byteLength;',
     tests: ['packages/cli/dist/test/core-spark-suites2.test.js', 'packages/cli/dist/test/monitoring-guide.test.js'],
   },
+  {
+    id: 'kinesis-reset-said-unanswered',
+    what: "a Kinesis endpoint that resets the connection under a call (kinesalite killed or restarting) is reported as one that 'took the connection but did not answer a call ... within 20000 ms': the SDK's handler names the reset a TimeoutError (user54)",
+    file: 'packages/kinesis/src/kinesis-client.ts',
+    search: "  if (code === 'ECONNRESET' || code === 'EPIPE') return 'dropped';\n",
+    replace: '',
+    tests: [{ file: 'packages/kinesis/dist/test/kinesis-bad-input.test.js', pattern: 'resets each connection' }],
+  },
+  {
+    id: 'kinesis-dropped-call-reported-at-once',
+    what: "a Kinesis reader's call that goes out on a connection the endpoint closes under it (a keep-alive connection the server found idle: kinesalite did it under a standing job, user54) is reported at once as a receiver error, where a retry at once on another connection succeeds: the SDK client makes one attempt",
+    file: 'packages/kinesis/src/shard-reader.ts',
+    search: "        if (kind === 'dropped' && this.droppedRetries < DROPPED_RETRIES) {",
+    replace: "        if (kind === 'dropped' && this.droppedRetries < 0) {",
+    tests: ['packages/kinesis/dist/test/kinesis-connection-reset.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -22,10 +22,19 @@ export function createKinesisClient(c: KinesisReaderConfig): KinesisClient {
   });
 }
 
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'EAI_AGAIN', 'ECONNRESET', 'EPIPE', 'ENETUNREACH']);
+/**
+ * Calls on connections the endpoint dropped (ECONNRESET, EPIPE) tried again at once, in a row,
+ * before one is reported: an HTTP server closes keep-alive connections it found idle, and a
+ * call that goes out on one as it closes gets the reset; the client's pool may hold several
+ * such connections (an HTTP client's own retries hide this; the client here makes one attempt).
+ * A Kinesis that went away refuses the next new connection, and that is reported.
+ */
+export const DROPPED_RETRIES = 3;
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'EAI_AGAIN', 'ENETUNREACH']);
 
 /** What went wrong, as a kind the reader acts on. */
-export type KinesisFailure = 'unreachable' | 'no-answer' | 'missing-stream' | 'credentials' | 'expired-iterator' | 'throttled' | 'other';
+export type KinesisFailure = 'unreachable' | 'dropped' | 'no-answer' | 'missing-stream' | 'credentials' | 'expired-iterator' | 'throttled' | 'other';
 
 export function classify(err: unknown): KinesisFailure {
   const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number }; cause?: { code?: string } };
@@ -43,11 +52,15 @@ export function classify(err: unknown): KinesisFailure {
   ) {
     return 'credentials';
   }
+  const code = e?.code ?? e?.cause?.code;
+  // @smithy/node-http-handler names a connection the endpoint reset or closed under a call
+  // (ECONNRESET, EPIPE: Kinesis killed or restarted, a proxy dropping it) a TimeoutError too,
+  // keeping the code: no timeout passed there, the endpoint went away.
+  if (code === 'ECONNRESET' || code === 'EPIPE') return 'dropped';
   // The handler's own timeouts are TimeoutErrors (its request timeout's with code ETIMEDOUT
   // too): one on the connection is an endpoint not reached; one on a call already sent
   // (requestTimeout, or the socket idle) is an endpoint that took it and stopped answering.
   if (name === 'TimeoutError' && !/did not establish a connection/.test((err as Error)?.message ?? '')) return 'no-answer';
-  const code = e?.code ?? e?.cause?.code;
   if ((code && UNREACHABLE.has(code)) || name === 'TimeoutError' || name === 'RequestTimeout') return 'unreachable';
   return 'other';
 }
@@ -58,6 +71,8 @@ export function describeFailure(err: unknown, c: KinesisReaderConfig, retryMs: n
   switch (classify(err)) {
     case 'unreachable':
       return `Kinesis: cannot reach the endpoint ${c.endpointUrl} (endpointUrl) for stream '${c.streamName}': ${message}; check the URL and that Kinesis is reachable from the workers (retrying every ${retryMs} ms)`;
+    case 'dropped':
+      return `Kinesis: the endpoint ${c.endpointUrl} (endpointUrl) closed the connection of a call for stream '${c.streamName}' before answering it: ${message}; Kinesis stopped or restarted, or a proxy before it dropped the connection: check that it is up and reachable from the workers (retrying every ${retryMs} ms)`;
     case 'no-answer':
       return `Kinesis: the endpoint ${c.endpointUrl} (endpointUrl) took the connection but did not answer a call for stream '${c.streamName}' within ${REQUEST_TIMEOUT_MS} ms (the readers' request timeout): ${message}; Kinesis, or a proxy before it, is stopped or overloaded: check that it answers (retrying every ${retryMs} ms)`;
     case 'missing-stream':

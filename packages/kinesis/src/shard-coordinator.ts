@@ -1,6 +1,6 @@
 import { ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
 import type { KinesisReaderConfig } from './kinesis-reader-config.js';
-import { describeFailure } from './kinesis-client.js';
+import { DROPPED_RETRIES, classify, describeFailure } from './kinesis-client.js';
 import { ShardCheckpoints, shardNumber, type ShardCheckpoint } from './shard-checkpoint.js';
 import { ShardReader, type ShardReaderHost } from './shard-reader.js';
 import type { KinesisRecord } from './kinesis-record.js';
@@ -130,13 +130,21 @@ export class ShardCoordinator<T> implements ShardReaderHost<T> {
   }
 
   private async syncLoop(): Promise<void> {
+    let droppedRetries = 0;
     while (!this.stopped) {
       try {
         const shards = await this.listShards();
         this.succeeded();
+        droppedRetries = 0;
         await this.assign(shards);
       } catch (err) {
         if (this.stopped) return;
+        // A keep-alive connection the endpoint closed as the call went out: tried again at once, unreported (DROPPED_RETRIES, as ShardReader.run).
+        if (classify(err) === 'dropped' && droppedRetries < DROPPED_RETRIES) {
+          droppedRetries++;
+          continue;
+        }
+        droppedRetries = 0;
         this.report(describeFailure(err, this.config, this.config.shardSyncIntervalMs), err);
       }
       await this.sleep(this.config.shardSyncIntervalMs);

@@ -1,7 +1,7 @@
 import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient, type _Record } from '@aws-sdk/client-kinesis';
 import { KinesisRecord } from './kinesis-record.js';
 import type { KinesisReaderConfig } from './kinesis-reader-config.js';
-import { classify, describeFailure } from './kinesis-client.js';
+import { DROPPED_RETRIES, classify, describeFailure } from './kinesis-client.js';
 import { shardPosition, type ShardCheckpoint } from './shard-checkpoint.js';
 import type { ResolvedInitialPosition } from './initial-position.js';
 
@@ -54,6 +54,8 @@ export class ShardReader<T> {
   private ended = false;
   /** A KPL-aggregated record of this shard was reported (once per reader). */
   private aggregatedReported = false;
+  /** Calls in a row that failed on a connection the endpoint dropped and were tried again at once, unreported (DROPPED_RETRIES). */
+  private droppedRetries = 0;
 
   constructor(
     readonly shardId: string,
@@ -74,6 +76,7 @@ export class ShardReader<T> {
         this.iterator ??= await this.getIterator();
         const out = await h.client.send(new GetRecordsCommand({ ShardIterator: this.iterator, Limit: c.maxRecordsPerRead }));
         h.succeeded();
+        this.droppedRetries = 0;
         const records = out.Records ?? [];
         // As Spark's KinesisRecordProcessor: records that come once the receiver stopped are not stored.
         if (h.isStopped()) return false;
@@ -91,6 +94,13 @@ export class ShardReader<T> {
         this.iterator = undefined;
         const kind = classify(err);
         if (kind === 'expired-iterator') continue;
+        if (kind === 'dropped' && this.droppedRetries < DROPPED_RETRIES) {
+          // A keep-alive connection the endpoint closed as the call went out: tried again at
+          // once on another, reported only when the calls keep failing (see DROPPED_RETRIES).
+          this.droppedRetries++;
+          continue;
+        }
+        this.droppedRetries = 0;
         if (kind !== 'throttled') h.report(describeFailure(err, c, c.retryWaitMs), err);
         await h.sleep(c.retryWaitMs);
       }

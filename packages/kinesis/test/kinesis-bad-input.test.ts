@@ -5,9 +5,11 @@
 // (given as written; the message says what to do). A bad initialPosition and a missing checkpoint directory
 // fail the job at once. The controls: LATEST reads only what is put after the readers
 // started; the same job submitted again resumes after the shard checkpoints (nothing old
-// counted again); { atTimestamp } reads only what arrived from then on.
+// counted again); { atTimestamp } reads only what arrived from then on. An endpoint that resets
+// the connection under a call is said to have closed it (not to have not answered in time).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -69,6 +71,23 @@ test('an unreachable endpoint: a receiver error naming Kinesis, the URL and endp
   const endpoint = `http://127.0.0.1:${await freePort()}`;
   const message = await receiverError({ endpoint, stream: 'words', app: 'bad-endpoint' });
   assert.match(message, new RegExp(`^Kinesis: cannot reach the endpoint ${esc(endpoint)} \\(endpointUrl\\) for stream 'words': .*ECONNREFUSED.*check the URL and that Kinesis is reachable from the workers \\(retrying every \\d+ ms\\)$`), 'the error said once, inside the advice');
+});
+
+test('an endpoint that resets each connection under a call (Kinesis killed or restarting): a receiver error saying it closed the connection, not that it did not answer in time', async () => {
+  // What a kinesalite stopped under the readers gave (user54): the SDK's handler names the
+  // reset a TimeoutError, and the readers said 'did not answer a call ... within 20000 ms'.
+  const server = net.createServer((socket) => {
+    socket.on('error', () => {});
+    socket.once('data', () => socket.resetAndDestroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const endpoint = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  try {
+    const message = await receiverError({ endpoint, stream: 'words', app: 'reset-endpoint' });
+    assert.match(message, new RegExp(`^Kinesis: the endpoint ${esc(endpoint)} \\(endpointUrl\\) closed the connection of a call for stream 'words' before answering it: .*ECONNRESET.*; Kinesis stopped or restarted, or a proxy before it dropped the connection: check that it is up and reachable from the workers \\(retrying every \\d+ ms\\)$`));
+  } finally {
+    server.close();
+  }
 });
 
 test('a stream that does not exist: a receiver error naming Kinesis, the stream and streamName', async () => {
