@@ -13221,6 +13221,14 @@ const MUTATIONS = [
     replace: "        if (kind === 'dropped' && this.droppedRetries < 0) {",
     tests: ['packages/kinesis/dist/test/kinesis-connection-reset.test.js'],
   },
+  {
+    id: 'idle-shuffle-stream-loss-warned',
+    what: "a worker warns 'shuffle stream failed' with a gRPC stack each time another worker is killed, though no fetch waited on the stream and nothing was lost (the driver already logs the worker lost): a warning a user cannot act on (user54)",
+    file: 'packages/worker/src/shuffle/peer-fetch-stream.ts',
+    search: '      if (waiting === 0) this.log.debug(',
+    replace: '      if (waiting < 0) this.log.debug(',
+    tests: [{ file: 'packages/worker/dist/test/shuffle/shuffle-client.test.js', pattern: 'killed between fetches' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -65,7 +65,11 @@ export class PeerFetchStream {
     this.call.on('data', (c: wire.ShuffleChunk__Output) => this.chunk(c));
     this.call.on('error', (err: grpc.ServiceError) => {
       if (this.state === 'closed') return;
-      this.log.warn({ err, address, waiting: this.pending.size }, 'shuffle stream failed');
+      // With nothing waiting nothing is lost (a peer killed between fetches: the driver logs the
+      // worker lost, and the next fetch there opens a new stream): no warning a user cannot act on.
+      const waiting = this.pending.size;
+      if (waiting === 0) this.log.debug({ address, code: err.code, reason: err.details || err.message }, 'shuffle stream closed with no fetch waiting');
+      else this.log.warn({ err, address, waiting }, `the shuffle stream to the worker at ${address} failed with ${waiting} fetch(es) waiting (${err.details || err.message}): they fail as fetch failures, and the driver runs the map outputs held there again`);
       this.close((workerId) => `cannot fetch shuffle blocks from worker ${workerId} at ${address}: ${err.details || err.message}`, err.code === grpc.status.UNAVAILABLE);
     });
     // The peer ended the stream (it is stopping): what it had not answered is lost.

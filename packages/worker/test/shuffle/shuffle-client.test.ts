@@ -2,7 +2,8 @@
 // it is given (the driver leaves out those with an empty segment), and a missing one it
 // is asked for is a fetch failure naming it. Then one fetch over this worker, a live peer
 // and a peer (a process of its own) that dies after sending part of its answer: each peer
-// is asked once for all its map outputs, and the dying one fails the fetch.
+// is asked once for all its map outputs, and the dying one fails the fetch. A peer killed
+// with no fetch waiting on its stream is no warning; one killed under a fetch is.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -227,6 +228,45 @@ test('fetches over three places (local, a live peer, a peer that dies mid-answer
     dying.child.kill('SIGKILL');
     client.close();
     live.stop();
+    blocks.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a peer killed between fetches logs no warning (nothing was lost, the driver says the worker is lost); one killed under fetches warns naming its address and how many waited", { timeout: 60_000 }, async () => {
+  // user54: a standing cluster's surviving worker warned 'shuffle stream failed' with a gRPC
+  // stack each time another worker was killed -9, with no fetch waiting on it.
+  const lines: { level: number; msg: string; address?: string; waiting?: number }[] = [];
+  const captured = pino({ level: 'debug' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-sc-'));
+  const blocks = new BlockManager({ dir, memoryLimit: 1 << 20, log });
+  const client = new ShuffleClient('w1', new IndexShuffleBlockResolver(blocks), { secret: 'x'.repeat(32) }, captured);
+  const outputs = tinyOutputs(6);
+  const idle = dyingPeer(Buffer.concat([segmentOf(outputs[4], 0), segmentOf(outputs[5], 0)]), segmentOf(outputs[4], 1));
+  const busy = dyingPeer(Buffer.concat([segmentOf(outputs[4], 0), segmentOf(outputs[5], 0)]), segmentOf(outputs[4], 1));
+  try {
+    const [idlePort, busyPort] = await Promise.all([idle.port, busy.port]);
+    const idlePlaces = placesOf([0, 1, 2, 3, 4, 5].map((m) => ({ workerId: 'w3', address: `127.0.0.1:${m < 4 ? 1 : idlePort}` })));
+    assert.ok((await client.fetch('j', 2, 0, idlePlaces, [4, 5])).ok);
+    idle.child.kill('SIGKILL');
+    await idle.exited;
+    const deadline = Date.now() + 20_000;
+    while (client.openStreams > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(client.openStreams, 0, 'the killed peer’s stream closed');
+    assert.deepEqual(lines.filter((l) => l.level >= 40), [], 'no warning for a stream nothing waited on');
+    assert.ok(lines.some((l) => l.level === 20 && l.msg === 'shuffle stream closed with no fetch waiting' && l.address === `127.0.0.1:${idlePort}`), 'said at debug');
+    // The busy peer answers partition 0, then dies under the fetch of partition 1.
+    const busyPlaces = placesOf([0, 1, 2, 3, 4, 5].map((m) => ({ workerId: 'w4', address: `127.0.0.1:${m < 4 ? 1 : busyPort}` })));
+    assert.ok((await client.fetch('j', 2, 0, busyPlaces, [4, 5])).ok);
+    assert.equal((await client.fetch('j', 2, 1, busyPlaces, [4, 5])).ok, false);
+    const warned = lines.filter((l) => l.level === 40);
+    assert.equal(warned.length, 1, JSON.stringify(warned));
+    assert.equal(warned[0]!.waiting, 1);
+    assert.match(warned[0]!.msg, new RegExp(`^the shuffle stream to the worker at 127\\.0\\.0\\.1:${busyPort} failed with 1 fetch\\(es\\) waiting \\(.+\\): they fail as fetch failures, and the driver runs the map outputs held there again$`));
+  } finally {
+    idle.child.kill('SIGKILL');
+    busy.child.kill('SIGKILL');
+    client.close();
     blocks.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
