@@ -13229,6 +13229,14 @@ const MUTATIONS = [
     replace: '      if (waiting < 0) this.log.debug(',
     tests: [{ file: 'packages/worker/dist/test/shuffle/shuffle-client.test.js', pattern: 'killed between fetches' }],
   },
+  {
+    id: 'kinesis-recreated-stream-unexplained',
+    what: "a Kinesis stream deleted and created again under its name while a job reads it: the readers ask for the old stream's sequence numbers for ever and report only Kinesis's 'InvalidArgumentException: StartingSequenceNumber ... did not come from this stream', not what happened nor what to do (user54, a kinesalite without --path restarted)",
+    file: 'packages/kinesis/src/kinesis-client.ts',
+    search: "  if (name === 'InvalidArgumentException' && /did not come from this stream/.test((err as Error)?.message ?? '')) return 'foreign-sequence';\n",
+    replace: '',
+    tests: [{ file: 'packages/kinesis/dist/test/kinesis-bad-input.test.js', pattern: 'deleted and created again' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

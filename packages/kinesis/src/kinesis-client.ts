@@ -34,13 +34,15 @@ export const DROPPED_RETRIES = 3;
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'EAI_AGAIN', 'ENETUNREACH']);
 
 /** What went wrong, as a kind the reader acts on. */
-export type KinesisFailure = 'unreachable' | 'dropped' | 'no-answer' | 'missing-stream' | 'credentials' | 'expired-iterator' | 'throttled' | 'other';
+export type KinesisFailure = 'unreachable' | 'dropped' | 'no-answer' | 'foreign-sequence' | 'missing-stream' | 'credentials' | 'expired-iterator' | 'throttled' | 'other';
 
 export function classify(err: unknown): KinesisFailure {
   const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number }; cause?: { code?: string } };
   const name = e?.name ?? '';
   if (name === 'ResourceNotFoundException') return 'missing-stream';
   if (name === 'ExpiredIteratorException') return 'expired-iterator';
+  // Kinesis's words for a sequence number of another stream: a checkpoint of a stream deleted and created again under its name.
+  if (name === 'InvalidArgumentException' && /did not come from this stream/.test((err as Error)?.message ?? '')) return 'foreign-sequence';
   if (name === 'ProvisionedThroughputExceededException' || name === 'LimitExceededException' || name === 'KMSThrottlingException') return 'throttled';
   if (
     name === 'CredentialsProviderError' ||
@@ -77,6 +79,8 @@ export function describeFailure(err: unknown, c: KinesisReaderConfig, retryMs: n
       return `Kinesis: the endpoint ${c.endpointUrl} (endpointUrl) took the connection but did not answer a call for stream '${c.streamName}' within ${REQUEST_TIMEOUT_MS} ms (the readers' request timeout): ${message}; Kinesis, or a proxy before it, is stopped or overloaded: check that it answers (retrying every ${retryMs} ms)`;
     case 'missing-stream':
       return `Kinesis: the stream '${c.streamName}' (streamName) does not exist at ${c.endpointUrl} in region ${c.regionName} (regionName): ${message}; create it or fix streamName, regionName or endpointUrl (retrying every ${retryMs} ms)`;
+    case 'foreign-sequence':
+      return `Kinesis: stream '${c.streamName}' (streamName) at ${c.endpointUrl} does not know the sequence number its reader resumes after (${message}): the stream was deleted and created again under that name, and this application's shard checkpoints (kinesis/${c.checkpointAppName}/${c.streamName}/ in the checkpoint directory) are of the old stream's shards: stop the job and submit it with a new checkpoint directory to read the new stream from initialPosition (its state starts over; deleting the shard checkpoints alone is not enough) (retrying every ${retryMs} ms)`;
     case 'credentials':
       return `Kinesis: ${c.endpointUrl} refused the credentials (kinesisCredentials ${c.credentials ? `with accessKeyId ${JSON.stringify(c.credentials.accessKeyId)}` : 'not set: the AWS SDK default chain on the worker'}): ${message}; check kinesisCredentials or the worker's AWS environment (retrying every ${retryMs} ms)`;
     default:

@@ -6,7 +6,8 @@
 // fail the job at once. The controls: LATEST reads only what is put after the readers
 // started; the same job submitted again resumes after the shard checkpoints (nothing old
 // counted again); { atTimestamp } reads only what arrived from then on. An endpoint that resets
-// the connection under a call is said to have closed it (not to have not answered in time).
+// the connection under a call is said to have closed it (not to have not answered in time). A
+// stream deleted and created again under its name is said to be so, with what to do.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -14,9 +15,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { LocalCluster } from '@sluice/cli';
-import { fixture, freePort, jsonLines, startCluster, startJob } from './job-runner.js';
+import { fixture, freePort, jsonLines, pollUntil, startCluster, startJob } from './job-runner.js';
 import { Kinesalite } from './support/kinesalite.js';
-import { PutRecordCommand } from '@aws-sdk/client-kinesis';
+import { DeleteStreamCommand, ListStreamsCommand, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { client, createStream, emptySent, put, shards } from './support/producer.js';
 
 let kinesis: Kinesalite;
@@ -93,6 +94,30 @@ test('an endpoint that resets each connection under a call (Kinesis killed or re
 test('a stream that does not exist: a receiver error naming Kinesis, the stream and streamName', async () => {
   const message = await receiverError({ stream: 'no-such-stream', app: 'bad-stream' });
   assert.match(message, new RegExp(`^Kinesis: the stream 'no-such-stream' \\(streamName\\) does not exist at ${esc(kinesis.endpoint)} in region us-east-1 \\(regionName\\): .*create it or fix streamName, regionName or endpointUrl \\(retrying every \\d+ ms\\)$`), 'the error said once, inside the advice');
+});
+
+test('a stream deleted and created again under its name while the job reads it: a receiver error saying so and what to do, not the bare InvalidArgumentException', { timeout: 120_000 }, async () => {
+  // user54: kinesalite run without --path and restarted loses its streams; created again, the
+  // readers asked for the old stream's sequence numbers for ever, saying only Kinesis's words.
+  const c = client(kinesis.endpoint);
+  await createStream(c, 'recreated', 1);
+  await c.send(new PutRecordCommand({ StreamName: 'recreated', PartitionKey: 'p', Data: Buffer.from('k 1') }));
+  const job = await startJob(cluster, fixture('kinesis-count-job.ts'), [args({ stream: 'recreated', app: 'recreated-app', initialPosition: 'TRIM_HORIZON', expectIds: 1000, checkpointInterval: 200 })]);
+  try {
+    await job.waitLine('BATCH ', 30_000, (l) => l.includes('"ids":[1]'));
+    await c.send(new DeleteStreamCommand({ StreamName: 'recreated' }));
+    await pollUntil(async () => ((await c.send(new ListStreamsCommand({}))).StreamNames?.includes('recreated') ? undefined : true), 20_000, 'the stream deleted');
+    await job.waitLine('RECEIVER error ', 30_000, (l) => l.includes('does not exist')); // the reader saw it gone
+    await createStream(c, 'recreated', 1);
+    await c.send(new PutRecordCommand({ StreamName: 'recreated', PartitionKey: 'p', Data: Buffer.from('k 2') }));
+    const line = await job.waitLine('RECEIVER error ', 60_000, (l) => l.includes('created again'));
+    const message = (JSON.parse(line.slice('RECEIVER error '.length)) as { message: string }).message;
+    assert.match(message, /^Kinesis: stream 'recreated' \(streamName\) at \S+ does not know the sequence number its reader resumes after \(.*did not come from this stream.*\): the stream was deleted and created again under that name, and this application's shard checkpoints \(kinesis\/recreated-app\/recreated\/ in the checkpoint directory\) are of the old stream's shards: stop the job and submit it with a new checkpoint directory to read the new stream from initialPosition .*\(retrying every \d+ ms\)$/);
+  } finally {
+    job.cancel();
+    await job.done;
+    c.destroy();
+  }
 });
 
 test('a bad initialPosition or no checkpoint directory fails the job at once, naming Kinesis and the setting', async () => {
