@@ -135,6 +135,8 @@ function classOf(op: NodeOp): { cls: string; operator: string; site?: string } {
       return { cls: 'PipedRDD', operator: 'pipe' };
     case 'keyRange':
       return mapped('filterByRange');
+    case 'sortWithinPartition':
+      return mapped('repartitionAndSortWithinPartitions');
     case 'keyCounts':
     case 'sampleExact':
       return mapped('sampleByKeyExact');

@@ -1,5 +1,5 @@
 import { SluiceError } from '../errors.js';
-import { RangePartitioner, determineBounds, partitionFunction, type PartitionArg, type Partitioner } from './partitioner.js';
+import { RangePartitioner, determineBounds, partitionFunction, partitionerEquals, type PartitionArg, type Partitioner } from './partitioner.js';
 import type { ShuffleSpec } from './plan.js';
 import type { ParentLink, RDD } from './rdd.js';
 
@@ -33,7 +33,9 @@ export class OrderedRDDFunctions {
    * partition count (hash-partitioned, as PySpark's numPartitions), `{ numPartitions }` /
    * `{ partitioner }`, or nothing (the RDD's partition count, as PySpark's default). PySpark's
    * partitionFunc and keyfunc are not taken: a partition function is CustomPartitioner.of(n, f),
-   * a sort key of your own a map of the keys before.
+   * a sort key of your own a map of the keys before. An RDD already placed by that partitioner
+   * (equal, as reduceByKey's of the same count) is sorted within its partitions, no shuffle, as
+   * Spark's since SPARK-32384 (before 2026-12-14, Sluice shuffled it again).
    */
   repartitionAndSortWithinPartitions<K, V>(this: RDD<[K, V]>, partitioner?: PartitionArg, ascending = true, ...rest: never[]): RDD<[K, V]> {
     const op = 'rdd.repartitionAndSortWithinPartitions';
@@ -47,7 +49,11 @@ export class OrderedRDDFunctions {
     if (typeof partitioner === 'object' && partitioner !== null && 'kind' in partitioner && partitioner.kind === 'range' && partitioner.bounds.length === 0 && partitioner.numPartitions > 1) {
       return rangeShuffle(this, partitioner.numPartitions, partitioner.ascending, true, ascending);
     }
-    return this.partitionByInternal(this.defaultPartitioner(partitioner, [], op), { ascending });
+    const target = this.defaultPartitioner(partitioner, [], op);
+    // Already placed by this partitioner: each partition sorted where it is, no shuffle, the
+    // partitioner kept (Spark's, since SPARK-32384: a mapPartitions with preservesPartitioning).
+    if (partitionerEquals(this.partitioner, target)) return this.narrow({ kind: 'sortWithinPartition', ascending }, true);
+    return this.partitionByInternal(target, { ascending });
   }
 
   /**

@@ -133,6 +133,8 @@ export type NodeOp =
    * `shares` is absent until the driver has worked them out (the RDD's prepare).
    */
   | { readonly kind: 'sampleExact'; readonly shares?: readonly (readonly [unknown, readonly number[], readonly number[]])[]; readonly withReplacement: boolean; readonly seed: number }
+  /** The partition's pairs sorted by key in compareKeys' order, stably (repartitionAndSortWithinPartitions over an RDD already placed by its partitioner). */
+  | { readonly kind: 'sortWithinPartition'; readonly ascending: boolean }
   /** The pairs whose key k has lower <= k <= upper in compareKeys' order (filterByRange). */
   | { readonly kind: 'keyRange'; readonly lower: unknown; readonly upper: unknown }
   /**

@@ -478,6 +478,14 @@ export class PartitionComputer {
         taker.finish();
         return;
       }
+      case 'sortWithinPartition': {
+        const recs: [unknown, unknown][] = [];
+        await this.compute(parent, split, (kv) => recs.push(kv as [unknown, unknown]));
+        const dir = op.ascending ? 1 : -1;
+        recs.sort((a, b) => dir * compareKeys(a[0], b[0]));
+        for (let i = 0; i < recs.length; i++) emit(recs[i]);
+        return;
+      }
       case 'keyRange': {
         const { lower, upper } = op;
         return this.compute(parent, split, (kv) => {
