@@ -13285,6 +13285,14 @@ const MUTATIONS = [
     replace: '      return HashPartitioner.of(count);\n',
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites15.test.js', pattern: 'cogroup with empty RDD' }],
   },
+  {
+    id: 'failed-attempt-cached-partition-kept',
+    what: "a task attempt that failed leaves the partition it cached on its worker, so a retry there reads it instead of computing it and its accumulator updates are never made (AccumulatorSuite SPARK-41497: 0 where Spark's gives 100)",
+    file: 'packages/worker/src/executor/executor.ts',
+    search: '      if (failed) this.blocks.remove(blockId);\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites15.test.js', pattern: 'SPARK-41497' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -87,6 +87,13 @@ interface RunningTask {
 export class Executor {
   private readonly sandboxes = new Map<string, JobSandbox>();
   private readonly running = new Map<string, RunningTask>();
+  /**
+   * The cached partitions a running task attempt put here where none was, by block id, until
+   * the attempt ends: one that fails takes them away again, so a retry computes the partition
+   * (and makes its accumulator updates) instead of reading what the failed attempt left, as
+   * Spark's RDD cache visibility tracking (SPARK-41497). A block another attempt put too stays.
+   */
+  private readonly createdBy = new Map<string, string>();
   /** Tasks launched here whose outcome is not yet returned (runningTaskIds). */
   private readonly received = new Set<string>();
   /** Kills that came before their task (KillTask and RunTasks are separate streams). */
@@ -200,11 +207,14 @@ export class Executor {
     let outcome: ThreadOutcome | 'killed';
     const prepMs = performance.now() - launched;
     let given = 0;
+    let ended: ThreadOutcome | 'killed' | undefined;
     try {
       outcome = await sandbox.run(task.taskId, task.partition, task.stageKey, task.stagePayload, task.taskData, (at) => void (given = at));
+      ended = outcome;
     } finally {
       this.running.delete(task.taskId);
       this.spares.taskEnded();
+      this.settleCreated(task.taskId, running, ended === undefined || ended === 'killed' || ended.kind === 'error' || ended.kind === 'fetchFailed');
     }
     this.completed++;
     // How long a job waits for its first task here (bundle, thread, the task): what a
@@ -466,6 +476,15 @@ export class Executor {
     return this.sandboxes.get(jobId)?.stopReceiver(streamId, undefined, options) ?? false;
   }
 
+  /** A task attempt ended: the cached partitions it created here are kept, or removed when it failed (`createdBy`). */
+  private settleCreated(taskId: string, running: RunningTask, failed: boolean): void {
+    for (const blockId of running.cached) {
+      if (this.createdBy.get(blockId) !== taskId) continue;
+      this.createdBy.delete(blockId);
+      if (failed) this.blocks.remove(blockId);
+    }
+  }
+
   removeBlocks(ids: readonly string[], prefixes: readonly string[] = []): number {
     let n = 0;
     for (const id of ids) if (this.blocks.remove(id)) n++;
@@ -570,7 +589,10 @@ export class Executor {
       this.spares.taskStarted();
       const host: SandboxHost = {
         onCachePut: (taskId, blockId, data, level) => {
+          const existed = this.blocks.has(blockId);
           this.blocks.put(blockId, [data], level as StorageLevel);
+          if (existed) this.createdBy.delete(blockId);
+          else this.createdBy.set(blockId, taskId);
           const r = this.running.get(taskId);
           r?.cached.push(blockId);
           r?.cachedBytes.push(data.byteLength);
