@@ -23,6 +23,8 @@
 //   the left side with its values and an empty group.
 // - ShuffleSuite "metrics for shuffle without aggregation", "... with aggregation": 10,000 records
 //   written and read either way (a map-side combine writes each key's 100 ones as one record).
+// - DistributedSuite "groupByKey where map output sizes exceed maxMbInFlight": 16 groups, 2,000 values
+//   in all, each value's 10,000 bytes intact.
 // - StreamingContextSuite "stop only streaming context", "stop(stopSparkContext=true) after
 //   stop(stopSparkContext=false)": after stop(false) the SparkContext runs a job (100 elements);
 //   stop(true) of the stopped context then stops the SparkContext, and a job is refused. Run last.
@@ -121,6 +123,15 @@ test('ShuffleSuite "metrics for shuffle without aggregation", "... with aggregat
   // 4 map tasks and 4 reduce tasks a job; the keys 1..10,000 are distinct, each of the second job's in one map partition 100 times.
   assert.deepEqual(r.without, { read: 10000, written: 10000, ends: 8 });
   assert.deepEqual(r.withAgg, { read: 10000, written: 10000, ends: 8 });
+});
+
+test('DistributedSuite "groupByKey where map output sizes exceed maxMbInFlight": about 20 MB grouped into 16 keys, every value there', () => {
+  const groups = cases.one<[number, number, number][]>('group-by-key-big-outputs');
+  // x % 16 for x in 1..2000: key k gets 125 values (2000 / 16).
+  assert.deepEqual(
+    [...groups].sort((a, b) => a[0] - b[0]),
+    Array.from({ length: 16 }, (_, k) => [k, 125, 125 * 10000]),
+  );
 });
 
 test('StreamingContextSuite "stop only streaming context", "stop(stopSparkContext=true) after stop(stopSparkContext=false)": the SparkContext outlives stop(false); a later stop(true) stops it', () => {
