@@ -13293,6 +13293,22 @@ const MUTATIONS = [
     replace: '',
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites15.test.js', pattern: 'SPARK-41497' }],
   },
+  {
+    id: 'dstream-fuzz-update-state-initial-rdd-ignored',
+    what: "updateStateByKey's initialRDD is not the state before the first batch: the first batch starts from no state, where Spark's StateDStream cogroups it with the initial RDD",
+    file: 'packages/core/src/dstream/state-dstreams.ts',
+    search: '    const prev = previous ?? this.initialRDD ?? sc.emptyRDD<[K, S]>();',
+    replace: '    const prev = previous ?? sc.emptyRDD<[K, S]>();',
+    tests: ['packages/cli/dist/test/dstream-fuzz.test.js'],
+  },
+  {
+    id: 'dstream-fuzz-map-with-state-initial-state-ignored',
+    what: "mapWithState's StateSpec.initialState is not the state before the first batch (the first batch starts from no state), where Spark's InternalMapWithStateDStream starts from createFromPairRDD(initial)",
+    file: 'packages/core/src/dstream/state-dstreams.ts',
+    search: '      prev = this.spec.initial\n',
+    replace: '      prev = this.spec.initial && time < 0\n',
+    tests: ['packages/cli/dist/test/dstream-fuzz.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

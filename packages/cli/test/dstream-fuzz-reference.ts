@@ -10,15 +10,17 @@
  * they give nothing until their parent's first element and 0 after; countByValueAndWindow is
  * such a window with a filter of positive counts, so the counts of the window's values;
  * updateStateByKey calls its function for every key it has or the batch has (values [] for an
- * idle key) and drops a key it returns undefined for; mapWithState calls its function only for
- * the batch's keys and, at a batch whose state is checkpointed, the keys idle longer than its
- * timeout (which then go), and its snapshots
+ * idle key; its initialRDD is the state before the first batch) and drops a key it returns
+ * undefined for; mapWithState calls its function only for the batch's keys and, at a batch whose
+ * state is checkpointed, the keys idle longer than its timeout (which then go; a key of its
+ * initial state counts as updated at the first batch), and its snapshots
  * are the keys not removed; outer joins give a missing side
  * as undefined; subtract keeps duplicates of what the other lacks, intersection gives each
  * common element once. Times here are in batches.
  */
 import assert from 'node:assert/strict';
-import { BATCH_MS, sfns, type StreamNode, type StreamProgram, type StreamPrograms } from './fixtures/dstream-fuzz-ops.js';
+import { BATCH_MS, sfns, type StatePartitions, type StreamNode, type StreamProgram, type StreamPrograms } from './fixtures/dstream-fuzz-ops.js';
+import { mulberry32 } from './harness.js';
 
 type Pair = [number, number];
 
@@ -44,6 +46,13 @@ export function evaluateStreams(nodes: readonly StreamNode[], batches: number): 
     const mapState = new Map<number, number>();
     /** The batch at which each key of mapState last had a value. */
     const mapUpdated = new Map<number, number>();
+    // StateSpec.initialState: the state before the first batch (at the slide), each key counted
+    // as updated then (Spark's MapWithStateRDD.createFromPairRDD(initial, partitioner, validTime)).
+    if (node.op === 'mapWithState')
+      for (const [k, s] of node.initial ?? []) {
+        mapState.set(k, s);
+        mapUpdated.set(k, slide);
+      }
     /** The parent's RDDs of the times in (t - w, t]. */
     const window = (t: number, w: number): unknown[] => {
       const xs: unknown[] = [];
@@ -134,7 +143,9 @@ export function evaluateStreams(nodes: readonly StreamNode[], batches: number): 
           break;
         }
         case 'updateStateByKey': {
-          const state = new Map((t - slide >= 1 ? at.get(t - slide)! : []) as Pair[]);
+          // Before the first batch the initialRDD if any: Spark's StateDStream cogroups the
+          // first batch with it (computeUsingPreviousRDD), so each of its keys gets a call.
+          const state = new Map((t - slide >= 1 ? at.get(t - slide)! : (node.initial ?? [])) as Pair[]);
           const div = node.d;
           if (div === undefined) for (const [k, v] of sumByKey(P())) state.set(k, (state.get(k) ?? 0) + v);
           else {
@@ -271,10 +282,28 @@ export function generateStreams(rand: () => number, batches: number, options: { 
     return same[int(0, same.length)];
   };
   let cur = input();
+  // What was added to the programs after seeds had been run (initial states, state
+  // partitioners, streams' checkpoint intervals) is drawn from a sequence of its own, seeded by
+  // the program's first input, so that `rand`'s draws, and the rest of each program a seed
+  // made before, stay as they were.
+  const side = mulberry32(fnv1a(JSON.stringify(nodes[0])));
+  const sideInt = (lo: number, hi: number): number => lo + Math.floor(side() * (hi - lo));
+  /** An initial state: 1 to 4 distinct keys in [0, 10), states in [1, 30). */
+  const initialOf = (): [number, number][] | undefined => {
+    if (side() >= 0.35) return undefined;
+    const keys = new Set(Array.from({ length: sideInt(1, 5) }, () => sideInt(0, 10)));
+    return [...keys].map((k) => [k, sideInt(1, 30)]);
+  };
+  const partitionsOf = (): StatePartitions | undefined => (side() < 0.4 ? { n: sideInt(1, 5), by: (['numPartitions', 'hash', 'custom'] as const)[sideInt(0, 3)] } : undefined);
+  const stateExtras = (): { initial?: [number, number][]; partitions?: StatePartitions } => {
+    const [initial, partitions] = [initialOf(), partitionsOf()];
+    return { ...(initial && { initial }), ...(partitions && { partitions }) };
+  };
   const outputs: number[] = [];
   const steps = int(3, 9);
   for (let step = 0; step < steps; step++) {
     const { pairs, slide } = kinds[cur];
+    const before = cur;
     if (!pairs) {
       const ops = allowed(['map', 'filter', 'flatMap', 'pair', 'pair', 'countByValue', 'count', 'window', 'countByWindow', 'reduceByWindow', 'distinct', 'union', 'countByValueAndWindow', 'repartition', 'glom', 'transformWith']);
       const op = ops[int(0, ops.length)];
@@ -345,7 +374,7 @@ export function generateStreams(rand: () => number, batches: number, options: { 
           // programs of a seed stay those drawn before it was added), so that windows over it
           // read older checkpointed batches after a worker's loss or a driver's restart.
           const d = chance(0.5) ? undefined : int(2, 6);
-          cur = add(d === undefined ? { op, src: cur } : { op, src: cur, d, checkpointEvery: slide * ((d % 3) + 1) }, true, slide);
+          cur = add(d === undefined ? { op, src: cur, ...stateExtras() } : { op, src: cur, d, checkpointEvery: slide * ((d % 3) + 1), ...stateExtras() }, true, slide);
           break;
         }
         case 'mapWithState': {
@@ -354,7 +383,7 @@ export function generateStreams(rand: () => number, batches: number, options: { 
           const timeout = chance(0.5) && { timeout: slide * int(1, 4) };
           // The state's checkpoint interval, where timeouts are looked for: 1 to 3 slides, or Spark's default (10 slides),
           // taken from d so that the programs of a seed stay those drawn before it was added.
-          cur = add({ op, src: cur, d, snapshots, ...(timeout && { ...timeout, ...(d % 4 !== 0 && { checkpointEvery: slide * (d % 4) }) }) }, true, slide);
+          cur = add({ op, src: cur, d, snapshots, ...(timeout && { ...timeout, ...(d % 4 !== 0 && { checkpointEvery: slide * (d % 4) }) }), ...stateExtras() }, true, slide);
           break;
         }
         case 'repartition':
@@ -386,11 +415,24 @@ export function generateStreams(rand: () => number, batches: number, options: { 
         }
       }
     }
+    // Now and then the new stream is checkpointed, every 1 to 3 of its slides (Spark's
+    // DStream.checkpoint: a multiple of the slide); not an input, a window or a state stream.
+    const made = nodes[cur];
+    if (cur !== before && made.op !== 'input' && made.op !== 'window' && made.op !== 'updateStateByKey' && made.op !== 'mapWithState' && side() < 0.15) {
+      made.checkpoint = kinds[cur].slide * sideInt(1, 4);
+    }
     // Now and then a stream on the way is an output too.
     if (chance(0.15) && !outputs.includes(cur)) outputs.push(cur);
   }
   if (!outputs.includes(cur)) outputs.push(cur);
   return { nodes, outputs };
+}
+
+/** FNV-1a of a string's UTF-16 code units: a seed from a program's first input. */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }
 
 const bag = (xs: readonly unknown[]): string[] => xs.map((x) => JSON.stringify(x)).sort();
