@@ -13317,6 +13317,14 @@ const MUTATIONS = [
     replace: 'export const GC_FETCH_ATTEMPTS = 1;',
     tests: ['packages/core/dist/test/util/collect-garbage.test.js'],
   },
+  {
+    id: 'rdd-checkpoints-end-forgets-deleted-locations',
+    what: "when a program ends, its RDD checkpoints' rdds/<attempt>/ directory is deleted only where a checkpoint was still live: when the collector had deleted all of them first, the empty attempt directory was left behind (rdd-checkpoints under SLUICE_TEST_GC_EVERY_MS)",
+    file: 'packages/core/src/checkpoint/rdd-checkpoint-cleaner.ts',
+    search: '    const locations = [...this.locations];',
+    replace: '    const locations = [...new Set([...this.live.values()].map((w) => w.location))];',
+    tests: ['packages/core/dist/test/checkpoint/rdd-checkpoint-cleaner.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

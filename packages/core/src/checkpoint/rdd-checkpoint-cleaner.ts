@@ -44,6 +44,13 @@ export class RddCheckpointCleaner {
   readonly attempt = crypto.randomBytes(6).toString('hex');
   /** Checkpoints written and not deleted yet, by full location. */
   private readonly live = new Map<string, Written>();
+  /**
+   * Every store location this context wrote a checkpoint to, deleted ones' too: removeAll
+   * deletes `rdds/<attempt>/` there even when each checkpoint was already deleted as garbage
+   * (it left the empty attempt directory behind when the collector had been quicker than the
+   * program's end: rdd-checkpoints under SLUICE_TEST_GC_EVERY_MS).
+   */
+  private readonly locations = new Set<string>();
   private readonly registry = new FinalizationRegistry<string>((dir) => void this.remove(dir));
   private writtenSinceGc = 0;
   private lastGc = 0;
@@ -58,6 +65,7 @@ export class RddCheckpointCleaner {
   /** `rdd`'s checkpoint was written at `key` of `store` (its full address `dir`): delete it once `rdd` is garbage. */
   written(rdd: object, store: CheckpointStore, key: string, dir: string): void {
     this.live.set(dir, { location: store.location, key });
+    this.locations.add(store.location);
     this.registry.register(rdd, dir);
     if (++this.writtenSinceGc >= GC_EVERY_CHECKPOINTS && Date.now() - this.lastGc >= GC_MIN_INTERVAL_MS) {
       this.writtenSinceGc = 0;
@@ -73,8 +81,9 @@ export class RddCheckpointCleaner {
 
   /** Delete every checkpoint this context wrote (the job's program ended). */
   async removeAll(): Promise<void> {
-    const locations = new Set([...this.live.values()].map((w) => w.location));
+    const locations = [...this.locations];
     this.live.clear();
+    this.locations.clear();
     for (const location of locations) {
       try {
         await openCheckpointStore(location).deletePrefix(`${RDDS_DIR}/${this.attempt}/`);
