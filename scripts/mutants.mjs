@@ -13323,7 +13323,15 @@ const MUTATIONS = [
     file: 'packages/core/src/checkpoint/rdd-checkpoint-cleaner.ts',
     search: '    const locations = [...this.locations];',
     replace: '    const locations = [...new Set([...this.live.values()].map((w) => w.location))];',
-    tests: ['packages/core/dist/test/checkpoint/rdd-checkpoint-cleaner.test.js'],
+    tests: ['packages/core/dist/test/checkpoint/rdd-checkpoint-cleaner.test.js', 'packages/cli/dist/test/cleaner-under-gc.test.js'],
+  },
+  {
+    id: 'test-gc-switch-collects-once',
+    what: "SLUICE_TEST_GC_EVERY_MS collects the driver program's thread once instead of every n ms: a test run meant to stress the context cleaner collects nothing after the program's first moments, and the tests that read what the program dropped pass or fail by V8's chance again",
+    file: 'packages/driver/src/job/test-gc-timer.ts',
+    search: '  const timer = setInterval(collect, ms);',
+    replace: '  const timer = setTimeout(collect, ms);',
+    tests: ['packages/driver/dist/test/job/test-gc-timer.test.js', 'packages/cli/dist/test/cleaner-under-gc.test.js'],
   },
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -54,6 +54,7 @@ import { MainOutbox } from './main-outbox.js';
 import { noMainMessage } from './no-main-message.js';
 import { unrecoverableWhy } from './unrecoverable-failure.js';
 import { isDataCloneError, unsendableJob } from './unsendable-job.js';
+import { startTestGc } from './test-gc-timer.js';
 
 /** A cancelled action's reason as the cancelJob message carries it. */
 const withReason = (reason: string | undefined): { reason?: string } => (reason === undefined ? {} : { reason });
@@ -517,11 +518,18 @@ let data: JobThreadData = (workerData as { spare?: boolean }).spare ? await next
 const baseline = new ThreadBaseline();
 /** runMain, with `programOf` naming its job while its program runs. */
 async function runProgram(job: JobThreadData): Promise<JobToMain> {
+  let stopTestGc: () => void;
+  try {
+    stopTestGc = startTestGc();
+  } catch (err) {
+    return failure('SLUICE_BAD_ARGUMENT', err);
+  }
   programOf = job;
   try {
     return await runMain(job);
   } finally {
     programOf = undefined;
+    stopTestGc();
   }
 }
 while (await end(data, await runProgram(data))) data = await nextBind();
