@@ -13333,6 +13333,14 @@ const MUTATIONS = [
     replace: '  const timer = setTimeout(collect, ms);',
     tests: ['packages/driver/dist/test/job/test-gc-timer.test.js', 'packages/cli/dist/test/cleaner-under-gc.test.js'],
   },
+  {
+    id: 'kinesis-handler-error-unexplained',
+    what: "a record the Kinesis messageHandler throws on (a user's JSON.parse of a malformed payload) restarts the receiver every 2 s for good with a message that leaves out the handler's error (and before user54 the record and what to do)",
+    file: 'packages/kinesis/src/shard-reader.ts',
+    search: "of stream '${h.config.streamName}': ${(err as Error)?.message ?? String(err)}; ` +",
+    replace: "of stream '${h.config.streamName}'; ` +",
+    tests: [{ file: 'packages/kinesis/dist/test/kinesis-bad-input.test.js', pattern: 'messageHandler throws' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

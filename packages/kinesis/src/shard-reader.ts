@@ -127,12 +127,21 @@ export class ShardReader<T> {
       await h.writeCheckpoint(this.shardId, { at: records[0]!.SequenceNumber!, next: this.next });
       this.pinned = true;
     }
-    let mapped: T[];
-    try {
-      mapped = records.map((r) => h.map(toKinesisRecord(r, this.shardId)));
-    } catch (err) {
-      h.fail(`Kinesis: the messageHandler threw on a record of shard ${this.shardId} of stream '${h.config.streamName}'`, err);
-      throw err;
+    const mapped: T[] = [];
+    for (const r of records) {
+      try {
+        mapped.push(h.map(toKinesisRecord(r, this.shardId)));
+      } catch (err) {
+        // Nothing of the response is stored: the restarted receiver reads the shard again from
+        // its checkpoint and meets the record again, so the shard stops here until the handler
+        // takes it. Say which record, the handler's error, and the way out.
+        h.fail(
+          `Kinesis: the messageHandler threw on record ${r.SequenceNumber} (partition key ${JSON.stringify(r.PartitionKey ?? '')}) of shard ${this.shardId} of stream '${h.config.streamName}': ${(err as Error)?.message ?? String(err)}; ` +
+            `the receiver restarts and reads the shard again from its checkpoint, so the shard stops at this record until the handler takes it: return a value for every record in buildWithMessageHandler (catch the error, return null and filter the nulls out) and submit the job again on the same checkpoint directory`,
+          err,
+        );
+        throw err;
+      }
     }
     if (!this.aggregatedReported) {
       const aggregated = records.find((r) => isKplAggregated(r.Data));

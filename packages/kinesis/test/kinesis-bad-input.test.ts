@@ -7,7 +7,8 @@
 // started; the same job submitted again resumes after the shard checkpoints (nothing old
 // counted again); { atTimestamp } reads only what arrived from then on. An endpoint that resets
 // the connection under a call is said to have closed it (not to have not answered in time). A
-// stream deleted and created again under its name is said to be so, with what to do.
+// stream deleted and created again under its name is said to be so, with what to do, and so is
+// a record the messageHandler throws on (which one, the handler's error, the way out).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -118,6 +119,26 @@ test('a stream deleted and created again under its name while the job reads it: 
     await job.done;
     c.destroy();
   }
+});
+
+test("a record the messageHandler throws on: a receiver error naming the record and the handler's error, and what to do", async () => {
+  // user54: buildWithMessageHandler((r) => JSON.parse(...)) on a stream with one malformed
+  // record restarted the receiver every 2 s for good, saying only "the messageHandler threw on a record of shard ...".
+  const c = client(kinesis.endpoint);
+  await createStream(c, 'poison', 1);
+  await c.send(new PutRecordCommand({ StreamName: 'poison', PartitionKey: 'p1', Data: Buffer.from('k 1') }));
+  const bad = await c.send(new PutRecordCommand({ StreamName: 'poison', PartitionKey: 'p2', Data: Buffer.from('{"id":2,') }));
+  // A restart is no onReceiverError: its reason is the receiver's last error, as `sluice jobs` shows it.
+  const job = await startJob(cluster, fixture('kinesis-count-job.ts'), [args({ stream: 'poison', app: 'poison-app', initialPosition: 'TRIM_HORIZON', handler: true, handlerThrowsOn: '{"id":2,', expectIds: 1000 })]);
+  let message: string;
+  try {
+    message = await pollUntil(() => (job.lastReceiverError()?.includes('messageHandler threw') ? job.lastReceiverError() : undefined), 30_000, 'the receiver restarted on the record');
+  } finally {
+    job.cancel();
+    await job.done;
+  }
+  assert.match(message, new RegExp(`Kinesis: the messageHandler threw on record ${bad.SequenceNumber} \\(partition key "p2"\\) of shard ${bad.ShardId} of stream 'poison': Unexpected token in JSON: \\{"id":2,; the receiver restarts and reads the shard again from its checkpoint, so the shard stops at this record until the handler takes it: return a value for every record in buildWithMessageHandler \\(catch the error, return null and filter the nulls out\\) and submit the job again on the same checkpoint directory`));
+  c.destroy();
 });
 
 test('a bad initialPosition or no checkpoint directory fails the job at once, naming Kinesis and the setting', async () => {
