@@ -13341,6 +13341,30 @@ const MUTATIONS = [
     replace: "of stream '${h.config.streamName}'; ` +",
     tests: [{ file: 'packages/kinesis/dist/test/kinesis-bad-input.test.js', pattern: 'messageHandler throws' }],
   },
+  {
+    id: 'spare-warm-up-never-runs',
+    what: "a spare task thread given WorkerOptions.warmUpTasks (sluice worker --warm-up-tasks) runs no warm-up: a standing worker's threads compile the task path on a job's first tasks",
+    file: 'packages/worker/src/executor/task-thread.ts',
+    search: 'if ((data.warmUpTasks ?? 0) > 0) void warmUp(',
+    replace: 'if ((data.warmUpTasks ?? 0) < 0) void warmUp(',
+    tests: ['packages/worker/dist/test/executor/spare-task-threads.test.js'],
+  },
+  {
+    id: 'spare-warm-up-goes-on-after-bind',
+    what: "a spare's warm-up goes on once a job took the thread: its synthetic tasks take the job's thread for up to --warm-up-tasks of them",
+    file: 'packages/worker/src/executor/task-thread.ts',
+    search: '      if (job !== undefined || retired) return;\n',
+    replace: '',
+    tests: ['packages/worker/dist/test/executor/spare-task-threads.test.js'],
+  },
+  {
+    id: 'warm-up-tasks-unbounded',
+    what: 'sluice worker --warm-up-tasks takes any count: a typo of a few zeros keeps every spare busy for minutes',
+    file: 'packages/worker/src/worker-node.ts',
+    search: ' || warmUpTasks > MAX_WARM_UP_TASKS) {',
+    replace: ') {',
+    tests: ['packages/cli/dist/test/cli-options.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -464,6 +464,7 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
   .option('--shuffle-compress', "LZ4-compress map outputs (Spark's spark.shuffle.compress and spark.shuffle.spill.compress with spark.io.compression.codec lz4): fewer bytes held, spilled and sent, more CPU (default: off)")
   .option('--no-shuffle-checksum', "write map outputs without a CRC-32 after each partition run, and read without requiring one (Spark's spark.shuffle.checksum.enabled false); by default a damaged map output is found when it is read, read once more, then computed again")
   .option('--task-threads <n>', "threads a job's tasks run in (default: --cores); below --cores, tasks launched beyond them wait in busy threads, so a thread goes from one tiny task to the next without a round trip to the driver", int('--task-threads'))
+  .option('--warm-up-tasks <n>', "synthetic tiny tasks each spare task thread runs before a job takes it, so that V8 has compiled the task path before a job's first tasks (a standing worker that waits for jobs; e.g. 1000; at most 100000) (default: 0, none)", int('--warm-up-tasks'))
   .option('--no-replace-spare-threads', "do not start a new spare task thread when a job takes one (sluice run's workers, which serve one job: a replacement would load Sluice during its first stage and never be used)")
   .option(
     '--peer-connect-timeout <duration>',
@@ -494,6 +495,7 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
         shuffleCompress?: boolean;
         shuffleChecksum: boolean;
         taskThreads?: number;
+        warmUpTasks?: number;
         replaceSpareThreads: boolean;
         peerConnectTimeout?: number;
         exitWithParent?: boolean;
@@ -537,6 +539,7 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
         shuffleCompress: o.shuffleCompress === true,
         ...(o.shuffleChecksum === false ? { shuffleChecksum: false } : {}),
         taskThreads: o.taskThreads,
+        ...(o.warmUpTasks === undefined ? {} : { warmUpTasks: o.warmUpTasks }),
         replaceSpareThreads: o.replaceSpareThreads,
         taskThreadCode: cliThreadCode('task'),
         peerConnectTimeoutMs: o.peerConnectTimeout,

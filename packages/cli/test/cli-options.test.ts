@@ -172,6 +172,18 @@ test('sluice worker --task-threads above --cores (or below 1) stops with a clear
   }
 });
 
+test('sluice worker --warm-up-tasks above its bound (or not a whole number) stops with a clear error naming it', async () => {
+  for (const [value, pattern] of [
+    ['100001', /error \[SLUICE_BAD_ARGUMENT\]: warmUpTasks \(--warm-up-tasks\) must be a whole number from 0 to 100000, got 100001/],
+    ['-5', /--warm-up-tasks must be a non-negative integer, got '-5'/],
+  ] as const) {
+    const r = await runCli(['worker', '--driver', driver.address, '--warm-up-tasks', value], { env, timeoutMs: 30_000 });
+    assert.equal(r.timedOut, false, show(r));
+    assert.equal(r.code, 1, show(r));
+    assert.match(r.stderr, pattern, show(r));
+  }
+});
+
 test('sluice worker refuses a bad --peer-connect-timeout with SLUICE_BAD_ARGUMENT naming the value, before it dials the driver', async () => {
   for (const [value, pattern] of [
     ['soon', /error \[SLUICE_BAD_ARGUMENT\]: --peer-connect-timeout: 'soon' is not a duration/],

@@ -105,6 +105,15 @@ export interface WorkerOptions {
    */
   readonly taskThreads?: number;
   /**
+   * Synthetic tiny tasks each fresh spare task thread runs while no job is bound to it (default
+   * 0: none): V8 then compiles and optimizes the task path before a job's first tasks, which a
+   * worker's threads otherwise each do on them (bench/README, perf30). For a standing worker
+   * that waits for jobs; on a worker whose job is about to come (`sluice run`'s) it only takes
+   * CPU from the job's start. A thread stops its warm-up when a job takes it. A whole number
+   * from 0 to 100,000.
+   */
+  readonly warmUpTasks?: number;
+  /**
    * Whether a spare task thread taken by a job is replaced by a new one (default true, so
    * the next job's first tasks find one loaded). False for a worker that serves one job
    * (`sluice run`'s, --no-replace-spare-threads): the replacement would load Sluice
@@ -239,6 +248,10 @@ export class WorkerNode {
     if (!Number.isInteger(taskThreads) || taskThreads < 1 || taskThreads > opts.cores) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `taskThreads (--task-threads) must be an integer from 1 to the worker's cores (${opts.cores}), got ${String(opts.taskThreads)}; it is how many threads run a job's tasks here (default: the cores)`);
     }
+    const warmUpTasks = opts.warmUpTasks ?? 0;
+    if (!Number.isInteger(warmUpTasks) || warmUpTasks < 0 || warmUpTasks > MAX_WARM_UP_TASKS) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `warmUpTasks (--warm-up-tasks) must be a whole number from 0 to ${MAX_WARM_UP_TASKS}, got ${String(opts.warmUpTasks)}; it is how many synthetic tiny tasks each spare task thread runs before a job takes it (default 0; 1000 warms the task path)`);
+    }
     this.executor = new Executor(
       opts.cores,
       this.blocks,
@@ -249,7 +262,7 @@ export class WorkerNode {
       this.workerId,
       () => this.address,
       (jobId, id) => this.fetchBroadcast(jobId, id),
-      { shuffleSpillRecords: spillRecords, shuffleCompress: opts.shuffleCompress === true, ...(opts.shuffleChecksum === false ? { shuffleChecksum: false } : {}) },
+      { shuffleSpillRecords: spillRecords, shuffleCompress: opts.shuffleCompress === true, ...(opts.shuffleChecksum === false ? { shuffleChecksum: false } : {}), ...(warmUpTasks > 0 ? { warmUpTasks } : {}) },
       (handlers) => this.openReports(handlers),
       opts.log.child({ component: 'spare-task-threads', workerId: this.workerId }),
       taskThreads,
@@ -733,6 +746,8 @@ export class WorkerNode {
 
 /** Quick heartbeat retries while the driver is unreachable (see WorkerNode.retrySoon). */
 /** How long one registration waits for a driver to answer (the only one of `sluice run`'s workers). */
+/** The most synthetic tasks a spare task thread's warm-up may run (WorkerOptions.warmUpTasks). */
+const MAX_WARM_UP_TASKS = 100_000;
 const FIRST_REGISTRATION_TIMEOUT_MS = 10_000;
 const QUICK_RETRY_FIRST_MS = 50;
 const QUICK_RETRY_MAX_MS = 250;

@@ -436,6 +436,7 @@ export class JobSandbox {
   private serve(slot: Slot, msg: ThreadToMain): void {
     switch (msg.type) {
       case 'ready':
+      case 'warmedUp':
       case 'unbound':
         return;
       case 'done': {

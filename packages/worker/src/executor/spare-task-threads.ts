@@ -203,6 +203,10 @@ export class SpareTaskThreads {
         ready: false,
         bundle: undefined,
         onMessage: (msg) => {
+          if (msg.type === 'warmedUp') {
+            this.log.debug({ tasks: msg.tasks, ms: Math.round(msg.ms), ...(msg.error === undefined ? {} : { error: msg.error }) }, 'spare task thread warmed up');
+            return;
+          }
           if (msg.type !== 'ready') return;
           spare.ready = true;
           this.log.debug({ ...this.counts, fresh: this.spares.filter((s) => s.ready && s.bundle === undefined).length, size: this.size }, 'spare task thread ready');

@@ -85,10 +85,15 @@ async function loadJob(jobId: string, bundlePath: string): Promise<BoundJob> {
     imports.imported(origin.text.length);
     // Records that are instances of the job's classes are revived in this thread.
     setRecordClassScope(evalInScope, origin.text);
-    return { jobId, evalInScope, origin, loadError: undefined };
+    return boundJobOf(jobId, evalInScope, origin, undefined);
   } catch (err) {
-    return { jobId, evalInScope: undefined, origin: undefined, loadError: err };
+    return boundJobOf(jobId, undefined, undefined, err);
   }
+}
+
+/** A BoundJob, made here only: the job's and the warm-up's (warmUp) are made at one site, with one object shape for `runBound`'s optimized code. */
+function boundJobOf(jobId: string, evalInScope: BoundJob['evalInScope'], origin: BundleOrigin | undefined, loadError: unknown): BoundJob {
+  return { jobId, evalInScope, origin, loadError };
 }
 
 /** The bound job, or an error if this thread was given work before `bind` (a worker bug). */
@@ -305,6 +310,11 @@ async function run(taskId: string, partition: number, stageKey: string, stageByt
       return { kind: 'error', code: 'SLUICE_INTERNAL', message: (err as Error).message, stack: '' };
     }
   }
+  return runBound(bound, taskId, partition, stageKey, stageBytes, taskData, queuedMs);
+}
+
+/** Run one task of job `bound` (`run`'s body, once the job is loaded; the warm-up's too). */
+async function runBound(bound: BoundJob, taskId: string, partition: number, stageKey: string, stageBytes: Uint8Array | undefined, taskData: Uint8Array | undefined, queuedMs: number): Promise<ThreadOutcome> {
   const { evalInScope, origin } = bound;
   if (bound.loadError !== undefined || !evalInScope) {
     const info = userErrorInfo(bound.loadError);
@@ -503,6 +513,50 @@ new MemoryReleaser(
   () => runningTask === undefined,
 ).start();
 
+/** The warm-up's tasks between two turns of the event loop: a `bind` waits for at most these. */
+const WARM_UP_TURN = 25;
+const WARM_UP_STAGE = '(warm-up)';
+/**
+ * The warm-up's tasks carry the stage's payload (as a stage's first task on a thread does)
+ * once every this many: once only, V8 had no feedback for that branch when it optimized
+ * `runBound`, and deoptimized it at a job's first task in every thread.
+ */
+const WARM_UP_STAGE_EVERY = 50;
+
+/**
+ * A fresh spare, while no job is bound to it, runs `tasks` synthetic tiny tasks through the
+ * task path (WorkerOptions.warmUpTasks): the payload of `sc.parallelize(xs, n).count()` as the
+ * driver ships it and each task's part as the driver encodes it, decoded here, run by runTask
+ * through PartitionComputer, the result encoded and its metrics taken, as `run` does for a
+ * job's task. Each of a worker's task threads is an isolate of its own that otherwise
+ * compiles and optimizes this code on a job's first tiny tasks (bench/README, perf30); a
+ * worker that waits for jobs does it beforehand. Nothing of it is seen by a job: no task
+ * message is sent, its stage is forgotten, and it stops at the first turn of the event loop
+ * after a `bind` (it yields one every WARM_UP_TURN tasks). Says `warmedUp` when it ran all.
+ */
+async function warmUp(tasks: number): Promise<void> {
+  const from = performance.now();
+  const plan = { nodes: { 0: { id: 0, numPartitions: tasks, op: { kind: 'parallelize', slices: [] }, parents: [], shuffleParents: [], storage: 'NONE' } }, root: 0 };
+  // Bytes as a job's task brings them from the main thread (a message's Uint8Array, not the Buffer the encoders return):
+  // V8 otherwise optimizes the decoders for a Buffer's map and deoptimizes them at a job's first task.
+  const payload = new Uint8Array(encode({ plan, kind: 'result', action: { kind: 'count' }, shuffle: undefined, mapOutputs: {} }));
+  const bound = boundJobOf(WARM_UP_STAGE, () => undefined, undefined, undefined);
+  let error: string | undefined;
+  let ran = 0;
+  try {
+    for (; ran < tasks && error === undefined; ran++) {
+      if (job !== undefined || retired) return;
+      // The wait given is a fraction of a ms, as a job's tasks' are (a double, not a small integer, in V8's feedback).
+      const outcome = await runBound(bound, `${WARM_UP_STAGE}.p${ran}`, ran, WARM_UP_STAGE, ran % WARM_UP_STAGE_EVERY === 0 ? payload : undefined, new Uint8Array(encodeSmall({ slices: [0, ran, [ran]] })), performance.now() - from);
+      if (outcome.kind !== 'result') error = outcome.kind === 'error' ? outcome.message : outcome.kind;
+      if (ran % WARM_UP_TURN === WARM_UP_TURN - 1) await new Promise((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    stages.delete(WARM_UP_STAGE);
+  }
+  if (job === undefined && !retired) send({ type: 'warmedUp', tasks: error === undefined ? ran : ran - 1, ms: performance.now() - from, ...(error === undefined ? {} : { error }) });
+}
+
 /** Set once the job's code left an error unhandled here: the thread runs nothing more. */
 let retired = false;
 
@@ -673,3 +727,4 @@ port.on('message', (msg: MainToThread) => {
 });
 baseline = new ThreadBaseline();
 send({ type: 'ready' });
+if ((data.warmUpTasks ?? 0) > 0) void warmUp(data.warmUpTasks ?? 0);

@@ -12,6 +12,8 @@ export interface ThreadData {
   readonly shuffleCompress?: boolean;
   /** Whether map tasks write a checksum after each partition run (spark.shuffle.checksum.enabled; WorkerOptions.shuffleChecksum): on unless false. */
   readonly shuffleChecksum?: boolean;
+  /** Synthetic tiny tasks a fresh spare runs while no job is bound to it, to warm V8 on the task path (WorkerOptions.warmUpTasks); none when absent. */
+  readonly warmUpTasks?: number;
 }
 
 /**
@@ -131,6 +133,8 @@ export type MainToThread =
 export type ThreadToMain =
   /** The thread's own code (and core) is loaded: a spare is ready to be bound to a job. */
   | { readonly type: 'ready' }
+  /** A fresh spare ran its warm-up's `tasks` synthetic tasks in `ms` (sent only when no job was bound meanwhile); `error`: the first that failed, and it stopped there. */
+  | { readonly type: 'warmedUp'; readonly tasks: number; readonly ms: number; readonly error?: string }
   /** Tasks that ended, in the order they ran: the outcomes of one turn in one message (map outputs' buffers transferred). */
   | { readonly type: 'done'; readonly ended: readonly TaskEnded[] }
   /** The answer to `unbind`: `clean`, the thread may be bound to another job; else why not (it is to be terminated). */

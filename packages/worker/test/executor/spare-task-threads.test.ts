@@ -182,6 +182,51 @@ test('a thread given back serves a later job of the same bundle only, which impo
   pool.close();
 });
 
+test('a fresh spare runs its warm-up of synthetic tasks while no job holds it and says so; a job taking it stops the warm-up, and the thread stays clean', { timeout: 120_000 }, async () => {
+  const lines: { msg: string; tasks?: number; error?: string }[] = [];
+  const debugLog = pino({ level: 'debug' }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+  const warmed = () => lines.filter((l) => l.msg === 'spare task thread warmed up');
+  const pool = new SpareTaskThreads(2, { shuffleSpillRecords: 1000, warmUpTasks: 300 }, debugLog, false);
+  pool.start();
+  await until(() => warmed().length === 2, 'both spares to warm up');
+  assert.deepEqual(
+    warmed().map((l) => [l.tasks, l.error]),
+    [
+      [300, undefined],
+      [300, undefined],
+    ],
+    'each spare ran all 300 synthetic tasks, none failed',
+  );
+  // A warmed thread serves a job and is kept after it: the warm-up left nothing ThreadBaseline sees.
+  const t = pool.take('job-w', 'sha-warmed', probeBundle('warmed'));
+  t.on('error', () => undefined);
+  taken.push(t);
+  await until(() => importsOf('warmed').length === 1, 'the bundle imported by the warmed thread');
+  pool.giveBack(t, 'job-w', 'sha-warmed');
+  await until(() => pool.counts.reused === 1, 'the warmed thread kept after its job');
+  pool.close();
+
+  // A warm-up of 100,000 tasks (many seconds) is under way when a job takes the spare: it stops.
+  const long = new SpareTaskThreads(1, { shuffleSpillRecords: 1000, warmUpTasks: 100_000 }, debugLog, false);
+  long.start();
+  await until(() => long.counts.ready === 1, 'the spare ready');
+  const u = long.take('job-l', 'sha-long', probeBundle('long'));
+  u.on('error', () => undefined);
+  taken.push(u);
+  const warming = u.performance.eventLoopUtilization();
+  await new Promise((r) => setTimeout(r, 300));
+  // (Its loop busy before the bind was handled: the warm-up ran; an idle thread's is near 0.)
+  const busyBefore = u.performance.eventLoopUtilization(warming).utilization;
+  await until(() => importsOf('long').length === 1, 'the bundle imported by the thread taken during its warm-up');
+  await new Promise((r) => setTimeout(r, 500));
+  const from = u.performance.eventLoopUtilization();
+  await new Promise((r) => setTimeout(r, 1000));
+  const busyAfter = u.performance.eventLoopUtilization(from).utilization;
+  assert.ok(busyAfter < 0.5, `the thread bound to a job went on with its warm-up (its event loop busy ${(busyAfter * 100).toFixed(0)}% of a second with no task; ${(busyBefore * 100).toFixed(0)}% while it was a spare)`);
+  assert.equal(warmed().length, 2, 'a warm-up a job cut short said it warmed up');
+  long.close();
+});
+
 async function within<T>(p: Promise<T>, what: string, ms = 30_000): Promise<T> {
   return Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms).unref())]);
 }
