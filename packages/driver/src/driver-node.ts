@@ -608,7 +608,7 @@ export class DriverNode {
           }
           return callback({ code: grpc.status.FAILED_PRECONDITION, details: `refused worker ${r.worker_id} at ${address}: ${mismatch}` });
         }
-        this.registry.register(r.worker_id, `${r.host || '127.0.0.1'}:${r.port}`, r.cores, workerStorage(r.storage));
+        this.registry.register(r.worker_id, `${r.host || '127.0.0.1'}:${r.port}`, r.cores, workerStorage(r.storage), r.worker_instance);
         callback(null, {
           heartbeat_interval_ms: this.opts.heartbeatIntervalMs ?? 1000,
           driver_instance: this.instanceId,

@@ -179,6 +179,8 @@ type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
  */
 export class WorkerNode {
   readonly workerId: string;
+  /** Names this run of the process (RegisterWorkerRequest.worker_instance): a worker started again under a fixed workerId is a new worker to the driver. */
+  private readonly instance: string;
   private state: State = 'new';
   private readonly server: grpc.Server;
   /** Made from the driver's address: in the constructor, or in `start()` when the address comes later. */
@@ -214,6 +216,7 @@ export class WorkerNode {
   constructor(private readonly opts: WorkerOptions) {
     checkSecretStrength(opts.security.secret, 'the worker options (security.secret)');
     this.workerId = opts.workerId ?? `worker-${crypto.randomBytes(4).toString('hex')}`;
+    this.instance = crypto.randomBytes(8).toString('hex');
     this.log = opts.log.child({ component: 'worker', workerId: this.workerId });
     // Predecessors killed with -9 could not remove their scratch directories: do it for them.
     const scratchRoot = opts.localDir ?? os.tmpdir();
@@ -473,6 +476,7 @@ export class WorkerNode {
           storage: this.storage(),
           sluice_version: THIS_BUILD.sluiceVersion,
           protocol: THIS_BUILD.protocol,
+          worker_instance: this.instance,
         },
         waitForReady(secretMetadata(this.opts.security.secret)),
         { deadline: Date.now() + timeoutMs },

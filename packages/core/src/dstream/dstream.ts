@@ -55,6 +55,8 @@ export abstract class DStream<T> {
     return this.ssc;
   }
   /** @internal */ readonly generated = new Map<number, RDD<T>>();
+  /** Recovery: times whose checkpointed RDD is damaged, with the error a batch reading one fails with (seedDamagedCheckpoint). */
+  private readonly damagedCheckpoints = new Map<number, Error>();
   /** @internal */ storageLevel: StorageLevel = StorageLevel.NONE;
   /** @internal */ checkpointInterval: number | undefined;
   /** @internal */ rememberMs = 0;
@@ -147,6 +149,8 @@ export abstract class DStream<T> {
   getOrCompute(time: number): RDD<T> | undefined {
     const have = this.generated.get(time);
     if (have) return have;
+    const damaged = this.damagedCheckpoints.get(time);
+    if (damaged !== undefined) throw damaged;
     if (!this.isTimeValid(time)) return undefined;
     const scope = batchScope(this.baseScope, time, formatBatchTime(time, this.ssc.batchIntervalMs, false));
     // As Spark's createRDDWithLocalProperties: the batch's RDDs are created at this stream's creation site, but
@@ -172,6 +176,15 @@ export abstract class DStream<T> {
   /** @internal Recovery: the RDD at `time` is `rdd`, read from this stream's checkpoint files. */
   seedCheckpoint(time: number, rdd: RDD<unknown>): void {
     this.generated.set(time, rdd as RDD<T>);
+  }
+
+  /**
+   * @internal Recovery: the RDD at `time` was checkpointed and its files are damaged; a batch
+   * that asks for it fails with `error`, where computing it again would rebuild state from
+   * input batches the restarted driver no longer has. Forgotten as a generated RDD is.
+   */
+  seedDamagedCheckpoint(time: number, error: Error): void {
+    this.damagedCheckpoints.set(time, error);
   }
 
   /**
@@ -229,6 +242,7 @@ export abstract class DStream<T> {
   /** @internal Forget RDDs older than the remember duration; returns the ones dropped. */
   clearOldRDDs(time: number): RDD<T>[] {
     const keep = Math.max(this.rememberMs, this.slideDuration);
+    for (const t of this.damagedCheckpoints.keys()) if (t <= time - keep) this.damagedCheckpoints.delete(t);
     const dropped: RDD<T>[] = [];
     for (const [t, rdd] of this.generated) {
       if (t <= time - keep) {
@@ -741,7 +755,7 @@ export abstract class DStream<T> {
 // Every operation on a stream runs in a scope of its own name, as Spark's DStream methods
 // (ssc.withScope): the streams it makes, inside it too, get it as their base scope. Not these:
 // Sluice's internals, and what makes no stream (persist, checkpoint).
-const UNSCOPED = new Set(['constructor', 'initialBaseScope', 'fingerprint', 'defaultCheckpointInterval', 'validate', 'rememberAtLeast', 'parentRememberMs', 'isTimeValid', 'getOrCompute', 'seedCheckpoint', 'rddsIn', 'inputLostIn', 'clearOldRDDs', 'persist', 'cache', 'checkpoint', 'derive', 'deriveWith', 'shippable', 'shippableIfGiven', 'compute']);
+const UNSCOPED = new Set(['constructor', 'initialBaseScope', 'fingerprint', 'defaultCheckpointInterval', 'validate', 'rememberAtLeast', 'parentRememberMs', 'isTimeValid', 'getOrCompute', 'seedCheckpoint', 'seedDamagedCheckpoint', 'rddsIn', 'inputLostIn', 'clearOldRDDs', 'persist', 'cache', 'checkpoint', 'derive', 'deriveWith', 'shippable', 'shippableIfGiven', 'compute']);
 scopeMethods(DStream.prototype, ownMethodsBut(DStream.prototype, UNSCOPED));
 
 /**

@@ -190,6 +190,18 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
           'If the file was cut by other means (a copy or restore), the blocks in those bytes are lost: restore the segment from a backup to keep them.',
         { streamId: this.id, segment: t.segment, writer: t.writer, droppedBytes: t.size - t.offset, offset: t.offset, size: t.size },
       ),
+      (d) => {
+        const which = `${d.seqs ? `blocks ${d.seqs[0]} to ${d.seqs[1]} of receiver placement ${d.writer}` : `the blocks of receiver placement ${d.writer} there`}${d.positions ? ` (source positions ${d.positions[0]} to ${d.positions[1] - 1})` : ''}`;
+        this.ssc.sc.log(
+          'warn',
+          `${this.name}: write-ahead log segment '${d.segment}' is damaged at offset ${d.offset} (${d.why}): its bytes ${d.offset} to ${d.end} hold no readable record and are skipped; ` +
+            `the ${d.recordsAfter} complete record${d.recordsAfter === 1 ? '' : 's'} after them ${d.recordsAfter === 1 ? 'is' : 'are'} read. ` +
+            (d.handedOut
+              ? `Those bytes held ${which}, which went to batches before: nothing is lost unless a batch run again reads them.`
+              : `Those bytes held ${which}, stored and acknowledged: their records are lost, as the source does not send acknowledged records again. The file was changed after it was written (a disk fault, a copy or restore): restore the segment from a backup to keep them.`),
+          { streamId: this.id, segment: d.segment, writer: d.writer, offset: d.offset, end: d.end, lostBlocks: d.seqs, lostPositions: d.positions, recordsAfter: d.recordsAfter, handedOut: d.handedOut },
+        );
+      },
     );
     return this.log;
   }

@@ -18,7 +18,7 @@ export interface ProtoTypeCodecs {
 /** The protobufjs version that generated them: another one generates its own (proto.ts). */
 export const PROTO_CODECS_PROTOBUFJS = '7.6.6';
 /** sha256 of the .proto text they were made from. */
-export const PROTO_CODECS_SHA256 = '0475966577d79c8f628c2aa067d6246c051d462fd07273045cb4b245244bfc5b';
+export const PROTO_CODECS_SHA256 = '7dde84b07b1959ab313d4fb4ed6440df355e01e015d29bad4c72a4b5cb8604fb';
 
 /** By the type's full name (".sluice.v1.Name"). */
 export const PROTO_CODECS: Readonly<Record<string, ProtoTypeCodecs>> = {
@@ -1757,6 +1757,8 @@ encode: function RegisterWorkerRequest$encode(m,w,q){
   w.uint32(50).string(m.sluice_version)
   if(m.protocol!=null&&Object.hasOwnProperty.call(m,"protocol"))
   w.uint32(58).string(m.protocol)
+  if(m.worker_instance!=null&&Object.hasOwnProperty.call(m,"worker_instance"))
+  w.uint32(66).string(m.worker_instance)
   return w
 },
 decode: function RegisterWorkerRequest$decode(r,l,e,n){
@@ -1809,6 +1811,10 @@ decode: function RegisterWorkerRequest$decode(r,l,e,n){
   m.protocol=r.string()
   break
   }
+  case 8: {
+  m.worker_instance=r.string()
+  break
+  }
   default:
   r.skipType(t&7,n)
   break
@@ -1853,6 +1859,9 @@ fromObject: function RegisterWorkerRequest$fromObject(d,n){
   if(d.protocol!=null){
   m.protocol=String(d.protocol)
   }
+  if(d.worker_instance!=null){
+  m.worker_instance=String(d.worker_instance)
+  }
   return m
 },
 toObject: function RegisterWorkerRequest$toObject(m,o,q){
@@ -1870,6 +1879,7 @@ toObject: function RegisterWorkerRequest$toObject(m,o,q){
   d.storage=null
   d.sluice_version=""
   d.protocol=""
+  d.worker_instance=""
   }
   if(m.worker_id!=null&&Object.hasOwnProperty.call(m,"worker_id")){
   d.worker_id=m.worker_id
@@ -1891,6 +1901,9 @@ toObject: function RegisterWorkerRequest$toObject(m,o,q){
   }
   if(m.protocol!=null&&Object.hasOwnProperty.call(m,"protocol")){
   d.protocol=m.protocol
+  }
+  if(m.worker_instance!=null&&Object.hasOwnProperty.call(m,"worker_instance")){
+  d.worker_instance=m.worker_instance
   }
   return d
 },

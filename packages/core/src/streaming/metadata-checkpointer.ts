@@ -117,7 +117,7 @@ export class MetadataCheckpointer {
   }
 
   /** Hand each input its data back and seed each stateful stream from its checkpoint; returns the batches to re-run. */
-  restore(md: StreamingMetadata): number[] {
+  restore(md: StreamingMetadata, damaged: readonly DamagedStateCheckpoint[] = []): number[] {
     const sc = this.graph.sc;
     const rerun = fromTimeRuns(md.pendingRuns, md.batchIntervalMs, 'pending batches').sort((a, b) => a - b);
     const rerunSet = new Set(rerun);
@@ -138,7 +138,14 @@ export class MetadataCheckpointer {
     // holds them): read from their files, as Spark's DStreamCheckpointData.restore, where
     // computing them again would rebuild the state from input batches the restarted driver no
     // longer has (an input remembers only as far back as its own windows need).
-    for (const [id, refs] of Object.entries(md.rememberedStateCheckpoints ?? {})) for (const ref of refs) seed(id, ref);
+    // A damaged one is not seeded: a batch that reads it fails naming it (DStream.getOrCompute).
+    for (const [id, refs] of Object.entries(md.rememberedStateCheckpoints ?? {})) {
+      for (const ref of refs) {
+        const bad = damaged.find((d) => d.streamId === Number(id) && d.time === ref.time);
+        if (bad === undefined) seed(id, ref);
+        else this.graph.streams.find((s) => s.id === Number(id))?.seedDamagedCheckpoint(ref.time, damagedStateError(bad, joinCheckpointLocation(this.checkpointDir, ref.dir), this.checkpointDir));
+      }
+    }
     for (const [id, ref] of Object.entries(md.stateCheckpoints)) this.latestState.set(seed(id, ref).id, ref);
     // Still pending from the first metadata file this run writes on: were they listed only
     // as each is generated again, a file written meanwhile (the first re-run batch's) would
@@ -399,31 +406,80 @@ export class MetadataCheckpointer {
  * when they are whole. Checked when recovery begins, before any batch runs: a metadata
  * checkpoint whose state is damaged is passed over for the one before it, as a damaged
  * metadata file is. A listing or read that fails throws: that is not damage.
+ *
+ * Only each stream's latest state checkpoint judges the file: the older ones it lists
+ * (rememberedStateCheckpoints) are checked by rememberedStateDamage, since the files kept
+ * before it list them too (a window of w batches remembers w of them, three files are kept)
+ * and a damaged one no batch after the restart reads loses nothing.
  */
 export async function stateCheckpointDamage(store: CheckpointStore, md: StreamingMetadata): Promise<string | undefined> {
   for (const [id, ref] of Object.entries(md.stateCheckpoints)) {
-    const where = `the state checkpoint of stream ${id} at ${ref.time} ms ('${store.describe(ref.dir)}')`;
-    const missing = await missingCheckpointParts(store, ref.dir, ref.numPartitions);
-    if (missing.length > 0) return `${where} lacks ${missing.join(', ')}`;
-    for (let i = 0; i < ref.numPartitions; i++) {
-      let data: Buffer | undefined;
-      try {
-        data = await store.read(`${ref.dir}/part-${i}`);
-      } catch (err) {
-        // Not damage (see MetadataStore.readLatest): no fall back to older state for it.
-        throw new SluiceError(
-          'SLUICE_CHECKPOINT',
-          `cannot read part-${i} of ${where} (${(err as Error).message}); recovery does not fall back to an older checkpoint for a read that failed, only for a damaged or missing one: ` +
-            `submit the job again once the checkpoint store answers (on S3, configureS3({ retryTimeoutMs }) makes a read try again for longer)`,
-          { cause: err },
-        );
-      }
-      if (data === undefined) return `${where} lacks part-${i}`;
-      const damage = checkpointPartDamage(data);
-      if (damage !== undefined) return `${where}: part-${i} is damaged (${damage})`;
-    }
+    const damage = await checkpointRefDamage(store, id, ref);
+    if (damage !== undefined) return damage;
   }
   return undefined;
+}
+
+/** An older state checkpoint a metadata file lists (a window remembers it) that is damaged. */
+export interface DamagedStateCheckpoint {
+  readonly streamId: number;
+  readonly time: number;
+  /** The checkpoint's directory, as the metadata file names it (relative to the checkpoint directory). */
+  readonly dir: string;
+  /** What is wrong, naming the checkpoint and its part. */
+  readonly reason: string;
+}
+
+/**
+ * The older state checkpoints `md` lists (rememberedStateCheckpoints) that are damaged or
+ * missing, every part read and checked as stateCheckpointDamage does. Recovery seeds none of
+ * them: a batch after the restart that reads one fails with SLUICE_CHECKPOINT naming it
+ * (DStream.getOrCompute), where computing it again would rebuild the state from input
+ * batches the restarted driver no longer has, and one no batch reads loses nothing.
+ */
+export async function rememberedStateDamage(store: CheckpointStore, md: StreamingMetadata): Promise<DamagedStateCheckpoint[]> {
+  const out: DamagedStateCheckpoint[] = [];
+  for (const [id, refs] of Object.entries(md.rememberedStateCheckpoints ?? {})) {
+    for (const ref of refs) {
+      const reason = await checkpointRefDamage(store, id, ref);
+      if (reason !== undefined) out.push({ streamId: Number(id), time: ref.time, dir: ref.dir, reason });
+    }
+  }
+  return out;
+}
+
+async function checkpointRefDamage(store: CheckpointStore, id: string, ref: StateCheckpointRef): Promise<string | undefined> {
+  const where = `the state checkpoint of stream ${id} at ${ref.time} ms ('${store.describe(ref.dir)}')`;
+  const missing = await missingCheckpointParts(store, ref.dir, ref.numPartitions);
+  if (missing.length > 0) return `${where} lacks ${missing.join(', ')}`;
+  for (let i = 0; i < ref.numPartitions; i++) {
+    let data: Buffer | undefined;
+    try {
+      data = await store.read(`${ref.dir}/part-${i}`);
+    } catch (err) {
+      // Not damage (see MetadataStore.readLatest): no fall back to older state for it.
+      throw new SluiceError(
+        'SLUICE_CHECKPOINT',
+        `cannot read part-${i} of ${where} (${(err as Error).message}); recovery does not fall back to an older checkpoint for a read that failed, only for a damaged or missing one: ` +
+          `submit the job again once the checkpoint store answers (on S3, configureS3({ retryTimeoutMs }) makes a read try again for longer)`,
+        { cause: err },
+      );
+    }
+    if (data === undefined) return `${where} lacks part-${i}`;
+    const damage = checkpointPartDamage(data);
+    if (damage !== undefined) return `${where}: part-${i} is damaged (${damage})`;
+  }
+  return undefined;
+}
+
+/** The error a batch that reads a damaged older state checkpoint fails with: what is wrong and what to do. */
+function damagedStateError(d: DamagedStateCheckpoint, location: string, checkpointDir: string): SluiceError {
+  return new SluiceError(
+    'SLUICE_CHECKPOINT',
+    `stream ${d.streamId}'s state at ${d.time} ms cannot be read back: ${d.reason}. A window over the stream reads that batch's state after the restart, and it cannot be computed again ` +
+      `(its input batch is gone with the driver that ran it). Put the checkpoint '${location}' back from a backup and submit the job again; ` +
+      `or, to start afresh (the stream's state and input positions are then lost), move or delete the checkpoint directory '${checkpointDir}' (StreamingContext.getOrCreate's createOnError does so when no checkpoint is usable)`,
+  );
 }
 
 /** One metadata write asked for and not yet begun. */

@@ -29,7 +29,7 @@ import { shufflesReachable } from '../rdd/shuffles-reachable.js';
 import type { ReceiverRunOptions, StreamingBackend, StreamInputInfo } from './streaming-backend.js';
 import { walDirectory } from '../wal/wal-segment.js';
 import { sparkEvent, streamingStarted, type StreamingListener } from './streaming-listener.js';
-import { stateCheckpointDamage, DEFAULT_CHECKPOINT_WRITE_TIMEOUT_MS, MetadataCheckpointer } from './metadata-checkpointer.js';
+import { type DamagedStateCheckpoint, rememberedStateDamage, stateCheckpointDamage, DEFAULT_CHECKPOINT_WRITE_TIMEOUT_MS, MetadataCheckpointer } from './metadata-checkpointer.js';
 import { contextCreated, contextSettled } from './unstarted-contexts.js';
 import { userCallSite, userCallStack } from '../closure/call-site.js';
 import { generatingBatch } from '../closure/ship-origin.js';
@@ -209,6 +209,8 @@ export class StreamingContext {
   private checkpointer: MetadataCheckpointer | undefined;
   /** The metadata checkpoint this context recovers from (set by getOrCreate). */
   private recovery: ReadMetadata | undefined;
+  /** The older state checkpoints the recovery's metadata file lists that are damaged (not seeded). */
+  private recoveryDamage: readonly DamagedStateCheckpoint[] = [];
   /** Batches to re-run on recovery before the loop goes on (generated, not completed). */
   private rerun: number[] = [];
   /** @internal Time of batch 0: batches fall at zeroTime + k * batchInterval. */
@@ -407,8 +409,13 @@ export class StreamingContext {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `StreamingContext.getOrCreate: create() set the checkpoint directory '${ssc.checkpointDir}' but getOrCreate was given '${dir}'; use the same directory in both`);
     }
     if (found) {
+      // The older state checkpoints the file lists, read and checked now, before any batch runs.
+      const damaged = await rememberedStateDamage(store, found.metadata);
+      for (const d of damaged) {
+        ssc.sc.log('warn', 'an older state checkpoint a window remembers is damaged; a batch after the restart that reads it fails', { component: 'streaming-context', file: found.file, streamId: d.streamId, time: d.time, reason: d.reason });
+      }
       try {
-        ssc.recoverFrom(found);
+        ssc.recoverFrom(found, damaged);
       } catch (err) {
         // The context create() made is never returned: no "not started" for it if the program goes on.
         contextSettled(ssc);
@@ -457,7 +464,7 @@ export class StreamingContext {
   }
 
   /** Check the graph against the checkpoint's fingerprint and keep the checkpoint for start(). */
-  private recoverFrom(found: ReadMetadata): void {
+  private recoverFrom(found: ReadMetadata, damaged: readonly DamagedStateCheckpoint[]): void {
     this.checkNotStarted('recovery');
     this.validate();
     const queue = this.inputStreams().find((s) => s instanceof QueueInputDStream);
@@ -483,6 +490,7 @@ export class StreamingContext {
       );
     }
     this.recovery = found;
+    this.recoveryDamage = damaged;
   }
 
   /** @internal The graph's fingerprint, as metadata checkpoints record it. */
@@ -743,7 +751,7 @@ export class StreamingContext {
     if (md && this.checkpointer) {
       this.zeroTime = md.zeroTime;
       this.nextBatchTime = md.nextBatchTime;
-      this.rerun = this.checkpointer.restore(md);
+      this.rerun = this.checkpointer.restore(md, this.recoveryDamage);
       const missed = Math.max(0, Math.floor((now - md.nextBatchTime) / this.batchIntervalMs) + 1);
       this.sc.log('info', 'streaming context recovered from a metadata checkpoint', {
         component: 'streaming-context',

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { SluiceError } from '../errors.js';
 import type { ReceivedBlock } from '../streaming/streaming-backend.js';
 import { parseSealFileName, readWalSeal, sealFileName, fenceFileName, sealWriter, type WalSeal } from './wal-seal.js';
-import { parseReceivedBlockId, parseSegmentFileName, scanWalSegment } from './wal-segment.js';
+import { parseReceivedBlockId, parseSegmentFileName, scanWalSegment, type DamagedWalSpan, type ScannedBlock } from './wal-segment.js';
 
 /** A forgotten writer's fence and seal are deleted once the seal is this old (a zombie placement is long stopped by then). */
 const SEAL_KEEP_MS = 120_000;
@@ -14,6 +14,26 @@ export interface TornWalTail {
   readonly writer: string;
   readonly offset: number;
   readonly size: number;
+}
+
+/**
+ * Bytes inside an ended writer's segment that hold no readable record (changed after they
+ * were written), with complete records after them, which are read. The blocks in those bytes
+ * are lost: `seqs` (inclusive) names them when the blocks around them tell, `positions`
+ * ([from, to)) their records' source positions when those blocks carry positions.
+ */
+export interface DamagedWalRecords {
+  readonly segment: string;
+  readonly writer: string;
+  readonly offset: number;
+  readonly end: number;
+  readonly why: string;
+  readonly seqs?: readonly [number, number];
+  readonly positions?: readonly [number, number];
+  /** Complete records read after the damage in this segment. */
+  readonly recordsAfter: number;
+  /** Every block in the bytes went to a batch before (seq at most the writer's high-water mark): nothing is lost unless a batch run again reads it. */
+  readonly handedOut: boolean;
 }
 
 /** What a ReceivedBlockLog keeps across a driver restart (plain JSON). */
@@ -63,7 +83,7 @@ export class ReceivedBlockLog {
   /** Positions handed to batches: sorted, disjoint, non-adjacent [from, to) ranges. */
   private positions: [number, number][] = [];
   /** Segments of ended writers read so far: the offset after their last complete record and their last block's sequence number. */
-  private readonly scanned = new Map<string, { offset: number; lastSeq: number | undefined }>();
+  private readonly scanned = new Map<string, { offset: number; lastSeq: number | undefined; positionEnd?: number }>();
   /** Per ended writer seen: its seal, or null when it has none (not ended by this driver). */
   private readonly seals = new Map<string, WalSeal | null>();
   /** Torn tails already reported (`<file>@<offset>`): each is said once. */
@@ -72,11 +92,13 @@ export class ReceivedBlockLog {
   /**
    * `dir`: the stream's log directory, or undefined when the log is off. `onTornTail`: told
    * once of each segment found ending in a torn record (its writer died while appending it).
+   * `onDamaged`: told once of each run of damaged bytes inside a segment (see DamagedWalRecords).
    */
   constructor(
     private readonly streamId: number,
     private readonly dir: string | undefined,
     private readonly onTornTail?: (torn: TornWalTail) => void,
+    private readonly onDamaged?: (damaged: DamagedWalRecords) => void,
   ) {}
 
   /**
@@ -101,6 +123,8 @@ export class ReceivedBlockLog {
       const live = new Set(liveWriters);
       const ended = new Set(endedWriters);
       const segs = this.segments(await this.listDir());
+      // Per writer, the last block read before the segment at hand (its sequence number and the source position after its records): what a damaged span at a segment's start follows.
+      const lastOf = new Map<string, { seq: number | undefined; positionEnd: number | undefined }>();
       for (const seg of segs) {
         if (live.has(seg.writer)) continue;
         const seal = await this.sealOf(seg.writer, ended, segs);
@@ -116,6 +140,13 @@ export class ReceivedBlockLog {
           this.tornSaid.add(`${file}@${scan.endOffset}`);
           this.onTornTail?.({ segment: file, writer: seg.writer, offset: scan.endOffset, size: scan.size });
         }
+        for (const d of scan.damaged) {
+          if ((sealedEnd !== undefined && d.offset >= sealedEnd) || this.tornSaid.has(`${file}@${d.offset}`)) continue;
+          this.tornSaid.add(`${file}@${d.offset}`);
+          const nextSeg = segs.filter((o) => o.writer === seg.writer && o.firstSeq > seg.firstSeq).sort((a, b) => a.firstSeq - b.firstSeq)[0];
+          const prior = from ? { seq: from.lastSeq, positionEnd: from.positionEnd } : lastOf.get(seg.writer);
+          this.onDamaged?.(this.describeDamage(file, seg, d, blocks, prior, nextSeg?.firstSeq));
+        }
         let lastSeq = from?.lastSeq;
         for (const s of blocks) {
           const id = parseReceivedBlockId(s.blockId);
@@ -130,7 +161,10 @@ export class ReceivedBlockLog {
             ...(s.firstPosition === undefined ? {} : { firstPosition: s.firstPosition }),
           });
         }
-        this.scanned.set(file, { offset: endOffset, lastSeq });
+        const lastBlock = blocks.at(-1);
+        const positionEnd = lastBlock ? (lastBlock.firstPosition === undefined ? undefined : lastBlock.firstPosition + lastBlock.numRecords) : from?.positionEnd;
+        this.scanned.set(file, { offset: endOffset, lastSeq, ...(positionEnd === undefined ? {} : { positionEnd }) });
+        lastOf.set(seg.writer, { seq: lastSeq, positionEnd });
       }
     }
     const out: ReceivedBlock[] = [];
@@ -145,6 +179,37 @@ export class ReceivedBlockLog {
       if (high >= 0) this.allocated.set(writer, high);
     }
     return out;
+  }
+
+  /** Which blocks a damaged span of `seg` held, from the complete blocks around it. */
+  private describeDamage(
+    file: string,
+    seg: { writer: string; firstSeq: number },
+    d: DamagedWalSpan,
+    blocks: readonly ScannedBlock[],
+    prior: { seq: number | undefined; positionEnd: number | undefined } | undefined,
+    nextSegFirstSeq: number | undefined,
+  ): DamagedWalRecords {
+    const before = blocks.filter((b) => b.place.offset < d.offset).at(-1);
+    const after = blocks.find((b) => b.place.offset >= d.end);
+    // Before the first block of a segment: the writer's block before it (a segment is named after its first block's sequence number).
+    const prevSeq = before ? parseReceivedBlockId(before.blockId)?.seq : d.offset === 0 ? seg.firstSeq - 1 : prior?.seq;
+    const nextSeq = after ? parseReceivedBlockId(after.blockId)?.seq : nextSegFirstSeq;
+    const seqs: [number, number] | undefined = prevSeq !== undefined && nextSeq !== undefined && nextSeq - 1 >= prevSeq + 1 ? [prevSeq + 1, nextSeq - 1] : undefined;
+    const from = before ? (before.firstPosition === undefined ? undefined : before.firstPosition + before.numRecords) : prior?.positionEnd;
+    const positions: [number, number] | undefined = from !== undefined && after?.firstPosition !== undefined && after.firstPosition > from ? [from, after.firstPosition] : undefined;
+    const high = this.allocated.get(seg.writer);
+    return {
+      segment: file,
+      writer: seg.writer,
+      offset: d.offset,
+      end: d.end,
+      why: d.why,
+      ...(seqs ? { seqs } : {}),
+      ...(positions ? { positions } : {}),
+      recordsAfter: blocks.filter((b) => b.place.offset >= d.end).length,
+      handedOut: seqs !== undefined && high !== undefined && seqs[1] <= high,
+    };
   }
 
   /** An ended writer's seal (sealed now if the tracker ended it and it has none yet); undefined for a writer not sealed. */

@@ -137,43 +137,95 @@ export interface ScannedBlock {
   readonly place: WalPlace;
 }
 
+/** Bytes of a segment that hold no readable record, with complete records after them. */
+export interface DamagedWalSpan {
+  /** Where the damage begins: the start of the first record that cannot be read. */
+  readonly offset: number;
+  /** Where the next complete record begins (the file's size when none follows). */
+  readonly end: number;
+  /** What is wrong at `offset`. */
+  readonly why: string;
+}
+
 /**
- * The complete records of a segment from `fromOffset` on (headers only: CRCs are checked
- * when a block is read), and the offset after the last complete one. A record cut short
- * at the end (its writer died while writing it, before it was acknowledged) ends the
- * scan; a record that does not start with the magic number is corruption. `size`: the
- * file's size when scanned (greater than endOffset when it ends in a torn record).
+ * The complete records of a segment from `fromOffset` on, each record's CRC checked, and the
+ * offset after the last complete one. A record cut short at the end (its writer died while
+ * writing it, before it was acknowledged) ends the scan: a torn tail, `size` (the file's
+ * size when scanned) greater than endOffset. A record that cannot be read where later ones
+ * can (its header or bytes changed after it was written: no magic number, a length past the
+ * end, a CRC that differs) is damage: the scan finds the next record that starts with the
+ * magic number, fits the file and passes its CRC, goes on from there and reports the bytes
+ * between in `damaged`; damage with no complete record after it runs to the end of the file
+ * (endOffset is then the size).
  */
-export async function scanWalSegment(file: string, fromOffset: number): Promise<{ readonly blocks: ScannedBlock[]; readonly endOffset: number; readonly size: number }> {
+export async function scanWalSegment(
+  file: string,
+  fromOffset: number,
+): Promise<{ readonly blocks: ScannedBlock[]; readonly endOffset: number; readonly size: number; readonly damaged: DamagedWalSpan[] }> {
   const blocks: ScannedBlock[] = [];
-  let offset = fromOffset;
+  const damaged: DamagedWalSpan[] = [];
   let fh: fs.promises.FileHandle;
   try {
     fh = await fs.promises.open(file, 'r');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { blocks, endOffset: offset, size: offset };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { blocks, endOffset: fromOffset, size: fromOffset, damaged };
     throw new SluiceError('SLUICE_CHECKPOINT', `cannot read write-ahead log segment '${file}': ${(err as Error).message}`, { cause: err });
   }
   let size: number;
+  let buf: Buffer;
   try {
     size = (await fh.stat()).size;
-    const head = Buffer.allocUnsafe(HEADER + 2 + 1024 + 12);
-    while (offset + HEADER <= size) {
-      const { bytesRead } = await fh.read(head, 0, Math.min(head.length, size - offset), offset);
-      if (head.readUInt32BE(0) !== WAL_MAGIC) throw corrupt({ path: file, offset, length: 0 }, 'no record starts there');
-      const length = HEADER + head.readUInt32BE(4);
-      if (offset + length > size) break; // Torn tail.
-      if (bytesRead < HEADER + 2) throw corrupt({ path: file, offset, length }, 'record too short');
-      const idLength = head.readUInt16BE(HEADER);
-      if (bytesRead < HEADER + 2 + idLength + 12) throw corrupt({ path: file, offset, length }, 'block id does not fit the record');
-      const blockId = head.toString('utf8', HEADER + 2, HEADER + 2 + idLength);
-      const numRecords = head.readUInt32BE(HEADER + 2 + idLength);
-      const position = head.readDoubleBE(HEADER + 2 + idLength + 4);
-      blocks.push({ blockId, numRecords, ...(Number.isNaN(position) ? {} : { firstPosition: position }), place: { path: file, offset, length } });
-      offset += length;
-    }
+    buf = Buffer.allocUnsafe(Math.max(0, size - fromOffset));
+    const { bytesRead } = await fh.read(buf, 0, buf.length, fromOffset);
+    buf = buf.subarray(0, bytesRead);
+    size = fromOffset + bytesRead;
   } finally {
     await fh.close();
   }
-  return { blocks, endOffset: offset, size };
+  let at = 0;
+  while (at + HEADER <= buf.length) {
+    const problem = recordProblem(buf, at);
+    if (problem === undefined) {
+      const length = HEADER + buf.readUInt32BE(at + 4);
+      const idLength = buf.readUInt16BE(at + HEADER);
+      const blockId = buf.toString('utf8', at + HEADER + 2, at + HEADER + 2 + idLength);
+      const numRecords = buf.readUInt32BE(at + HEADER + 2 + idLength);
+      const position = buf.readDoubleBE(at + HEADER + 2 + idLength + 4);
+      blocks.push({ blockId, numRecords, ...(Number.isNaN(position) ? {} : { firstPosition: position }), place: { path: file, offset: fromOffset + at, length } });
+      at += length;
+      continue;
+    }
+    const next = nextRecord(buf, at + 1);
+    if (next === undefined) {
+      // Nothing readable after it: a torn tail when its length runs past the end, as a writer killed while appending leaves it.
+      if (problem.torn) return { blocks, endOffset: fromOffset + at, size, damaged };
+      damaged.push({ offset: fromOffset + at, end: size, why: problem.why });
+      return { blocks, endOffset: size, size, damaged };
+    }
+    damaged.push({ offset: fromOffset + at, end: fromOffset + next, why: problem.why });
+    at = next;
+  }
+  // Fewer than a header's bytes left: a torn tail too.
+  return { blocks, endOffset: fromOffset + at, size, damaged };
+}
+
+/** Why the record at `at` of `buf` cannot be read (torn: its length runs past the end), or undefined when it is whole. */
+function recordProblem(buf: Buffer, at: number): { why: string; torn: boolean } | undefined {
+  if (buf.readUInt32BE(at) !== WAL_MAGIC) return { why: 'no record starts there', torn: false };
+  const length = HEADER + buf.readUInt32BE(at + 4);
+  if (at + length > buf.length) return { why: `a record of ${length} bytes runs past the end of the file`, torn: true };
+  if (length < HEADER + 2 + 12 || length < HEADER + 2 + buf.readUInt16BE(at + HEADER) + 12) return { why: 'the record is too short for its block id', torn: false };
+  const crc = zlib.crc32(buf.subarray(at + HEADER, at + length));
+  if (crc !== buf.readUInt32BE(at + 8)) return { why: `CRC ${crc.toString(16)} differs from the stored ${buf.readUInt32BE(at + 8).toString(16)}`, torn: false };
+  return undefined;
+}
+
+const MAGIC_BYTES = Buffer.from([0x53, 0x4c, 0x57, 0x4c]);
+
+/** The first offset from `from` where a whole record (magic, in bounds, CRC) starts, or undefined. */
+function nextRecord(buf: Buffer, from: number): number | undefined {
+  for (let at = buf.indexOf(MAGIC_BYTES, from); at >= 0 && at + HEADER <= buf.length; at = buf.indexOf(MAGIC_BYTES, at + 1)) {
+    if (recordProblem(buf, at) === undefined) return at;
+  }
+  return undefined;
 }

@@ -30,6 +30,8 @@ export interface WorkerInfo {
    * receiver is placed on it, and no received block is replicated to it.
    */
   decommissioning: boolean;
+  /** Names the worker's process run (RegisterWorkerRequest.worker_instance; '' from an older worker): a new one under the same id is a new worker. */
+  readonly instance: string;
   /** What the worker held at its registration or last heartbeat. */
   storage?: WorkerStorage;
   /** The worker process's heap, CPU and event-loop delay at its last heartbeat. */
@@ -149,9 +151,10 @@ export class WorkerRegistry {
     this.workers.clear();
   }
 
-  register(id: string, address: string, cores: number, storage?: WorkerStorage): WorkerInfo {
+  register(id: string, address: string, cores: number, storage?: WorkerStorage, instance = ''): WorkerInfo {
     const old = this.workers.get(id);
-    if (old && old.address === address && old.cores === cores) {
+    // The same process (a worker of an older build says no instance: its address and cores tell).
+    if (old && old.address === address && old.cores === cores && (old.instance === instance || old.instance === '' || instance === '')) {
       // Known: it was paused, or its heartbeats crossed with the driver's; nothing is lost.
       old.lastHeartbeat = this.clock.now();
       old.unresponsiveSince = undefined;
@@ -159,8 +162,8 @@ export class WorkerRegistry {
       this.log.info({ workerId: id, address }, 'worker registered again; it keeps its blocks and map outputs');
       return old;
     }
-    if (old) this.remove(old, `re-registered at ${address} with ${cores} cores`);
-    const w: WorkerInfo = { id, address, cores, endpoint: this.makeEndpoint(address), addedAt: this.clock.now(), freeSlots: cores, queuedTasks: 0, lastHeartbeat: this.clock.now(), tasksCompleted: 0, unresponsiveSince: undefined, decommissioning: false, storage };
+    if (old) this.remove(old, old.instance !== instance && old.address === address ? 're-registered by a new process under the same id' : `re-registered at ${address} with ${cores} cores`);
+    const w: WorkerInfo = { id, instance, address, cores, endpoint: this.makeEndpoint(address), addedAt: this.clock.now(), freeSlots: cores, queuedTasks: 0, lastHeartbeat: this.clock.now(), tasksCompleted: 0, unresponsiveSince: undefined, decommissioning: false, storage };
     this.workers.set(id, w);
     w.endpoint.onConnectionLost?.(() => this.suspect(w, 'its connection dropped'));
     this.log.info({ workerId: id, address, cores }, 'worker joined');

@@ -18,6 +18,8 @@ export type ExclusionChange =
 export interface WorkerExclusion {
   readonly until: number;
   readonly reason: string;
+  /** The excluded worker's process run (WorkerInfo.instance) when known: a new process under the id is not excluded. */
+  readonly instance?: string;
 }
 
 /**
@@ -28,7 +30,8 @@ export interface WorkerExclusion {
  * pass). Only task sets that succeeded count: a set that failed may have failed for its own code,
  * not for where it ran. With application.fetchFailure.enabled, a worker whose map outputs a task
  * could not fetch is excluded at once. A removed worker's failures are forgotten; its exclusion
- * runs out as any (Spark's handleRemovedExecutor). Sluice's driver runs several applications (run
+ * runs out as any (Spark's handleRemovedExecutor), unless a new process registers under its id
+ * (workerJoined: a new worker, as Spark's executors never come back under an id). Sluice's driver runs several applications (run
  * ids) on one set of workers: the exclusion is the driver's, for every job on it, as its
  * spark.excludeOnFailure settings are. Tasks running on a worker as it is excluded run on; with
  * killExcludedExecutors the driver releases the worker (`onChange`'s listener, the DriverNode).
@@ -38,6 +41,8 @@ export class HealthTracker {
   /** Each worker's counted failures: the task (`stage.attempt.index`) and when the failure stops counting. */
   private readonly failures = new Map<string, { task: string; expiresAt: number }[]>();
   private readonly excluded = new Map<string, WorkerExclusion>();
+  /** Each registered worker's process run (WorkerInfo.instance), as it joined. */
+  private readonly instances = new Map<string, string>();
 
   constructor(
     readonly conf: ExcludeOnFailureConf,
@@ -91,15 +96,33 @@ export class HealthTracker {
     }
   }
 
+  /**
+   * A worker registered (a new WorkerInfo). A new process under an excluded id (a worker given a
+   * fixed workerId, released by killExcludedExecutors or lost, and started again) is a new
+   * worker: its exclusion is lifted, as Spark's executors come back under new ids and are not
+   * excluded (the exclusion was the earlier process's: its disk, its threads, its modules). The
+   * same process registering again (its instance unchanged) stays excluded until the timeout.
+   */
+  workerJoined(workerId: string, instance: string): void {
+    if (instance !== '') this.instances.set(workerId, instance);
+    const e = this.excluded.get(workerId);
+    if (e === undefined || e.instance === undefined || instance === '' || e.instance === instance) return;
+    this.excluded.delete(workerId);
+    this.log.info({ workerId, reason: e.reason }, 'worker no longer excluded: a new process registered under its id (its exclusion was the earlier process\'s); it is offered tasks');
+    this.onChange({ type: 'unexcluded', workerId, time: this.now() });
+  }
+
   /** The worker was removed: its failures no longer count. */
   workerRemoved(workerId: string): void {
     this.failures.delete(workerId);
+    this.instances.delete(workerId);
   }
 
   private exclude(workerId: string, taskFailures: number, reason: string): void {
     const now = this.now();
     const until = now + this.conf.timeoutMs;
-    this.excluded.set(workerId, { until, reason });
+    const instance = this.instances.get(workerId);
+    this.excluded.set(workerId, { until, reason, ...(instance === undefined ? {} : { instance }) });
     this.log.warn(
       { workerId, timeoutMs: this.conf.timeoutMs, reason },
       'worker excluded: it is offered no task until spark.excludeOnFailure.timeout passes (the Executors page and REST executors show it Excluded)',

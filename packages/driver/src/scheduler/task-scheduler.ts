@@ -232,7 +232,8 @@ export class TaskScheduler implements RegistryListener {
     return this.taskSets.length;
   }
 
-  workerAdded(): void {
+  workerAdded(w: WorkerInfo): void {
+    this.health?.workerJoined(w.id, w.instance);
     this.requestSchedule();
   }
 

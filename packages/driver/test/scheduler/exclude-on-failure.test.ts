@@ -54,7 +54,7 @@ function cluster(exclude: Partial<ExcludeOnFailureConf> | undefined, workers: Re
       for (const w of Object.keys(workers)) if (w !== 'wSick') await answerAll(w, ok);
     }
   };
-  return { clock, scheduler, run, on, answerAll, drive, changes };
+  return { clock, scheduler, registry, run, on, answerAll, drive, changes };
 }
 
 describe('spark.excludeOnFailure', () => {
@@ -151,6 +151,39 @@ describe('spark.excludeOnFailure', () => {
       await settle();
       assert.deepEqual([...c.scheduler.excludedWorkers().keys()], fetchFailure ? ['wSick'] : []);
     }
+  });
+
+  test('a new process registering under an excluded id (a new worker_instance) is a new worker, not excluded; the same process registering again stays excluded', async () => {
+    const c = cluster({ fetchFailure: true }, { wA: 1, wB: 1 });
+    const address = '127.0.0.1:9';
+    const first = c.registry.register('wSick', address, 1, undefined, 'run-1');
+    const { end } = c.run(3);
+    await settle();
+    await c.answerAll('wA', () => fetchFailedFrom('wSick'));
+    assert.equal(end()?.kind, 'fetchFailed');
+    await settle();
+    const excluded = (): boolean => c.scheduler.excludedWorkers().has('wSick');
+    assert.ok(excluded(), 'excluded after the fetch failure');
+    // The same process again (its heartbeats crossed with the driver's; or removed, then back): still excluded.
+    assert.equal(c.registry.register('wSick', address, 1, undefined, 'run-1'), first, 'the same process keeps its registration');
+    c.registry.release('wSick', 'released');
+    c.registry.register('wSick', address, 1, undefined, 'run-1');
+    assert.ok(excluded(), 'the same process registering after its removal stays excluded');
+    // An older worker says no instance: nothing tells a new process, so the exclusion stands.
+    c.registry.release('wSick', 'released');
+    c.registry.register('wSick', address, 1, undefined, '');
+    assert.ok(excluded(), 'a worker that says no instance stays excluded');
+    c.registry.release('wSick', 'released');
+    const back = c.registry.register('wSick', address, 1, undefined, 'run-1');
+    // A new process under the id, at the same address (a fixed port) before the driver saw the old one go: a new worker.
+    const renewed = c.registry.register('wSick', address, 1, undefined, 'run-2');
+    assert.notEqual(renewed, back, 'a new registration, the old one removed');
+    assert.equal(c.registry.all().filter((w) => w.id === 'wSick').length, 1);
+    assert.equal(excluded(), false, 'a new process under the id is not excluded');
+    assert.deepEqual(
+      c.changes.filter((e) => e.workerId === 'wSick').map((e) => e.type),
+      ['excluded', 'unexcluded'],
+    );
   });
 
   test("the limits are checked as Spark's validateExcludeOnFailureConfs checks them", () => {

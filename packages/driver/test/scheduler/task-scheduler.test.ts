@@ -257,11 +257,11 @@ describe("TaskScheduler: Spark's delay scheduling (TaskSchedulerImpl.resourceOff
     await settle();
     assert.deepEqual(onB(), [], 'at 900 ms, 300 ms after the last restart: partition 3 still waits for wA (refused)');
     c.clock.advance(199);
-    c.scheduler.workerAdded();
+    c.scheduler.workerAdded(c.registry.get('wB')!);
     await settle();
     assert.deepEqual(onB(), [], 'still within the wait restarted at 600 ms');
     c.clock.advance(1);
-    c.scheduler.workerAdded();
+    c.scheduler.workerAdded(c.registry.get('wB')!);
     await settle();
     assert.deepEqual(onB(), [3], 'the wait restarted at 600 ms is over at 1,100 ms: ANY on wB');
     assert.equal(tsm.runningTasks().find((t) => t.partition === 3)?.taskLocality, 'ANY');
@@ -285,7 +285,7 @@ describe("TaskScheduler: Spark's delay scheduling (TaskSchedulerImpl.resourceOff
     assert.equal(stage.successes.size, 6, "wB ran its own tasks, some queued there (behind tiny ones)");
     assert.ok(c.fakes.get('wB')!.maxInFlight > 1, 'wB pipelined');
     c.clock.advance(500);
-    c.scheduler.workerAdded();
+    c.scheduler.workerAdded(c.registry.get('wB')!);
     await settle();
     assert.deepEqual(c.fakes.get('wB')!.waiting.map((l) => l.desc.partition), [6]);
     assert.equal(tsm.runningTasks().find((t) => t.partition === 6)?.taskLocality, 'ANY');

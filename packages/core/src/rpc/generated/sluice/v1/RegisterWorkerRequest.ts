@@ -10,6 +10,7 @@ export interface RegisterWorkerRequest {
   'storage'?: (_sluice_v1_WorkerStorage | null);
   'sluice_version'?: (string);
   'protocol'?: (string);
+  'worker_instance'?: (string);
 }
 
 export interface RegisterWorkerRequest__Output {
@@ -20,4 +21,5 @@ export interface RegisterWorkerRequest__Output {
   'storage': (_sluice_v1_WorkerStorage__Output | null);
   'sluice_version': (string);
   'protocol': (string);
+  'worker_instance': (string);
 }
