@@ -54,6 +54,9 @@ test('log off: a job started again from its checkpoint runs a pending batch with
     assert.ok(m, `v1 failed on purpose:\n${r1.stderr.slice(-2000)}`);
     const failed = Number(m[1]);
     const v1Read = readJson<string[]>(path.join(out, `rx-${failed}.json`));
+    // What v1's first output read in the batches after the failed one that it ran before the job stopped (a loaded
+    // machine generates the next batch, and may run its first output, while the failed batch's job runs).
+    const v1After = new Map(timesOf(out, 'rx').filter((t) => t > failed).map((t) => [t, readJson<string[]>(path.join(out, `rx-${t}.json`))]));
     assert.ok(v1Read.length > 0, 'the failed batch had taken received records');
     const before = timesOf(out, 'state').filter((t) => t < failed);
     const stateBefore: State = before.length > 0 ? readJson<State>(path.join(out, `state-${before[before.length - 1]}.json`)) : [];
@@ -75,7 +78,8 @@ test('log off: a job started again from its checkpoint runs a pending batch with
     assert.equal(r2.code, 0, `v2 recovered, ran and stopped cleanly:\n${r2.stderr.slice(-3000)}`);
     assert.match(r2.stderr, /received blocks of batches restored from the checkpoint are lost, and those batches run without them: the write-ahead log is off/, 'a warning says the blocks are lost and why');
     assert.match(r2.stderr, /To prevent such data loss, enable Write Ahead Log/, "Spark's sentence");
-    // The warning counts only the batch run again (the failed one, pending in the checkpoint):
+    // The warning counts only the batches run again (pending in the checkpoint): the failed one, and those v1
+    // generated after it before the job stopped (none on a quiet machine; one in a CI run at load 40);
     // the completed batches before it, remembered for the window, had their records counted.
     const logLine = (text: string): Record<string, unknown> => {
       const line = r2.stderr.split('\n').find((l) => l.startsWith('{') && l.includes(text));
@@ -83,7 +87,19 @@ test('log off: a job started again from its checkpoint runs a pending batch with
       return JSON.parse(line) as Record<string, unknown>;
     };
     const lost = logLine('are lost, and those batches run without them');
-    assert.deepEqual([lost.lostRecords, lost.batchTimes], [v1Read.length, [failed]], "the lost records are the failed batch's, and that batch alone");
+    const lostTimes = lost.batchTimes as number[];
+    assert.deepEqual(lostTimes, Array.from({ length: lostTimes.length }, (_, i) => failed + i * BATCH_MS), 'the failed batch and the batches after it v1 generated, each once');
+    const lostRecords = lost.lostRecords as number;
+    if (lostTimes.slice(1).every((t) => v1After.has(t))) {
+      // Every lost batch's records are known (v1's first output wrote them): exactly theirs.
+      const known = v1Read.length + lostTimes.slice(1).reduce((a, t) => a + v1After.get(t)!.length, 0);
+      assert.equal(lostRecords, known, "the lost records are the failed batch's and those of the pending batches after it");
+    } else {
+      // A later batch's first output did not run in v1: its records are among those v1 stored and counted by no
+      // batch before the failed one, after the failed batch's own.
+      const stored = storedOf(out, 'v1').length;
+      assert.ok(lostRecords > v1Read.length && lostRecords <= Math.max(stored - v1Counted.length, v1Read.length), `lost records ${lostRecords}: more than the failed batch's ${v1Read.length}, at most the ${stored - v1Counted.length} stored records not counted before it`);
+    }
     // The completed batches restored without their blocks (those the window remembers), said apart, naming the window that reads them.
     const done = logLine('batches that completed before the restart are restored without their received blocks');
     const doneTimes = (done.batchTimes as number[]) ?? [];
@@ -93,7 +109,7 @@ test('log off: a job started again from its checkpoint runs a pending batch with
     assert.ok(doneRead.every((r) => v1Counted.includes(r)), 'each counted in the state before the restart');
     assert.match(String(done.msg), /ReducedWindowedDStream \[\d+\] \(window 900 ms\) reads this stream/, 'the window is named');
     assert.equal(done.level, 40, 'a warning (a window reads them)');
-    assert.deepEqual(readJson<string[]>(path.join(out, `rx-${failed}.json`)), [], 'the failed batch ran again, without its lost blocks');
+    for (const t of lostTimes) assert.deepEqual(readJson<string[]>(path.join(out, `rx-${t}.json`)), [], `the batch of ${t} ran again, without its lost blocks`);
     // Every record v2's receiver stored (a graceful stop runs every batch of them) read by exactly one batch.
     const v2Read = timesOf(out, 'rx')
       .filter((t) => t > failed)
