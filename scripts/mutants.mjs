@@ -13429,6 +13429,14 @@ const MUTATIONS = [
     replace: '    if (old && old.address === address && old.cores === cores) {',
     tests: ['packages/driver/dist/test/scheduler/exclude-on-failure.test.js'],
   },
+  {
+    id: 'dstream-fuzz-update-state-iterator-form-loses-state',
+    what: "updateStateByKey's iterator form ({ iterator: true }) is given no previous state for any key (undefined each batch), where Spark's StateDStream gives each key its state (the cogroup's headOption)",
+    file: 'packages/core/src/scheduler/partition-computer.ts',
+    search: '            records.push([k, values, prev.length > 0 ? prev[0] : undefined]);',
+    replace: '            records.push([k, values, undefined]);',
+    tests: ['packages/cli/dist/test/dstream-fuzz.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

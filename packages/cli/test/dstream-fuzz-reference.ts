@@ -283,7 +283,7 @@ export function generateStreams(rand: () => number, batches: number, options: { 
   };
   let cur = input();
   // What was added to the programs after seeds had been run (initial states, state
-  // partitioners, streams' checkpoint intervals) is drawn from a sequence of its own, seeded by
+  // partitioners, updateStateByKey's forms, streams' checkpoint intervals) is drawn from a sequence of its own, seeded by
   // the program's first input, so that `rand`'s draws, and the rest of each program a seed
   // made before, stay as they were.
   const side = mulberry32(fnv1a(JSON.stringify(nodes[0])));
@@ -298,6 +298,11 @@ export function generateStreams(rand: () => number, batches: number, options: { 
   const stateExtras = (): { initial?: [number, number][]; partitions?: StatePartitions } => {
     const [initial, partitions] = [initialOf(), partitionsOf()];
     return { ...(initial && { initial }), ...(partitions && { partitions }) };
+  };
+  /** updateStateByKey's form: (values, state), (time, key, values, state) or the iterator, the last two with rememberPartitioner: false or not. */
+  const updateForm = (): { form?: 'timeKey' | 'iterator'; rememberPartitioner?: false } => {
+    const form = ([undefined, 'timeKey', 'iterator'] as const)[sideInt(0, 3)];
+    return form === undefined ? {} : { form, ...(side() < 0.5 && { rememberPartitioner: false as const }) };
   };
   const outputs: number[] = [];
   const steps = int(3, 9);
@@ -374,7 +379,8 @@ export function generateStreams(rand: () => number, batches: number, options: { 
           // programs of a seed stay those drawn before it was added), so that windows over it
           // read older checkpointed batches after a worker's loss or a driver's restart.
           const d = chance(0.5) ? undefined : int(2, 6);
-          cur = add(d === undefined ? { op, src: cur, ...stateExtras() } : { op, src: cur, d, checkpointEvery: slide * ((d % 3) + 1), ...stateExtras() }, true, slide);
+          const extras = { ...stateExtras(), ...updateForm() };
+          cur = add(d === undefined ? { op, src: cur, ...extras } : { op, src: cur, d, checkpointEvery: slide * ((d % 3) + 1), ...extras }, true, slide);
           break;
         }
         case 'mapWithState': {

@@ -4,7 +4,8 @@
 // with and without a filter, positional and with options, countByValueAndWindow, countByWindow,
 // reduceByWindow with and without an inverse, updateStateByKey with and without removing keys,
 // mapWithState removing keys, timing them out and its snapshots, both with and without an initial
-// state and a partitioner (numPartitions, a HashPartitioner, a CustomPartitioner), streams
+// state and a partitioner (numPartitions, a HashPartitioner, a CustomPartitioner), updateStateByKey
+// in Spark's three forms (with rememberPartitioner false or not), streams
 // checkpointed at intervals of their own, transform, transformWith and ssc.transform of
 // two streams, union, join/leftOuterJoin/rightOuterJoin/fullOuterJoin, cogroup, repartition,
 // glom; windows of windows, and windows of other lengths and parents as the other stream of a
@@ -96,6 +97,11 @@ test('the programs cover what they are meant to (so a generator change cannot ma
     assert.deepEqual(forms((n) => (n.op === op ? (n.initial === undefined ? 'none' : 'initial') : undefined)), ['initial', 'none'], `${op} with an initial state and without`);
     assert.deepEqual(forms((n) => (n.op === op ? (n.partitions?.by ?? 'default') : undefined)), ['custom', 'default', 'hash', 'numPartitions'], `${op}'s every partitioning`);
   }
+  assert.deepEqual(
+    forms((n) => (n.op === 'updateStateByKey' ? `${n.form ?? 'values'}${n.rememberPartitioner === false ? ' not remembering its partitioner' : ''}` : undefined)),
+    ['iterator', 'iterator not remembering its partitioner', 'timeKey', 'timeKey not remembering its partitioner', 'values'],
+    "updateStateByKey's every form",
+  );
   assert.ok(
     many.some((n) => n.op === 'mapWithState' && n.initial !== undefined && n.timeout !== undefined),
     'some mapWithState has an initial state that can time out',
