@@ -13437,6 +13437,54 @@ const MUTATIONS = [
     replace: '            records.push([k, values, undefined]);',
     tests: ['packages/cli/dist/test/dstream-fuzz.test.js'],
   },
+  {
+    id: 'failed-attempt-metrics-dropped-on-driver',
+    what: "the driver drops the metrics a failed attempt's worker sent (ExceptionFailure's metrics): REST, the stage page and the listener show 0 run time and records for it",
+    file: 'packages/driver/src/scheduler/task-set-manager.ts',
+    search: "          if (o.metrics) metrics = runMetrics(o.metrics, 0);\n",
+    replace: "\n",
+    tests: ['packages/cli/dist/test/task-metrics.test.js'],
+  },
+  {
+    id: 'failed-attempt-run-time-zero',
+    what: "a task that throws reports no run time (0 where Spark's executor sets executorRunTime to the failure)",
+    file: 'packages/worker/src/executor/task-thread.ts',
+    search: "[queuedMs, performance.now() - computeFrom, 0, env.shuffleRecordsRead, 0, env.fetchWaitMs]",
+    replace: "[queuedMs, 0, 0, env.shuffleRecordsRead, 0, env.fetchWaitMs]",
+    tests: ['packages/cli/dist/test/task-metrics.test.js'],
+  },
+  {
+    id: 'failed-attempt-records-read-dropped',
+    what: "a failed attempt's metrics leave out the shuffle records it read",
+    file: 'packages/worker/src/executor/executor.ts',
+    search: "    shuffle_records_read: recordsRead,\n    shuffle_records_written: 0,",
+    replace: "    shuffle_records_read: 0,\n    shuffle_records_written: 0,",
+    tests: ['packages/cli/dist/test/task-metrics.test.js'],
+  },
+  {
+    id: 'job-status-failed-attempt-metrics-dropped',
+    what: "the status store keeps a successful attempt's metrics only: REST taskList gives a failed one 0s",
+    file: 'packages/driver/src/status/job-stage-status.ts',
+    search: "        metrics: e.metrics,",
+    replace: "        metrics: e.reason === 'success' ? e.metrics : undefined,",
+    tests: ['packages/cli/dist/test/task-metrics.test.js'],
+  },
+  {
+    id: 'stage-page-failed-row-unmeasured',
+    what: "the stage page's tasks table shows '-' for a failed attempt's metrics",
+    file: 'packages/driver/src/web/stage-page.ts',
+    search: "    const measured = t.status !== 'RUNNING';",
+    replace: "    const measured = t.status === 'SUCCESS';",
+    tests: ['packages/cli/dist/test/task-metrics.test.js'],
+  },
+  {
+    id: 'stage-page-failed-timeline-no-phases',
+    what: "a failed attempt's timeline bar title leaves out its phases (Executor Computing Time)",
+    file: 'packages/driver/src/web/stage-page.ts',
+    search: "  if (t.status === 'RUNNING') return '';",
+    replace: "  if (t.status !== 'SUCCESS') return '';",
+    tests: ['packages/cli/dist/test/task-metrics.test.js'],
+  }
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

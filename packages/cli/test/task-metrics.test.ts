@@ -34,6 +34,7 @@ const KEYS = 7;
 /** As the fixture's. */
 const LOAD_MS = 400;
 const COMPUTE_MS = 300;
+const FAIL_MS = 300;
 const QUANTILES = [0, 0.25, 0.5, 0.75, 1];
 
 interface Task {
@@ -198,6 +199,33 @@ test("task metrics as Spark's: shuffle records, deserialization, run time, sched
       assert.deepEqual(Object.fromEntries(Object.entries(byExec).map(([id, e]) => [id, { shuffleReadRecords: e.shuffleReadRecords, shuffleWriteRecords: e.shuffleWriteRecords }])), sums, `stage ${stage}'s executorSummary`);
     }
 
+    // A failed attempt (Spark's ExceptionFailure carries the task's metrics): the FAILING job's
+    // reduce partition 0 read its shuffle records and computed FAIL_MS before it threw.
+    const failingLine = stdout.split('\n').find((l) => l.startsWith('FAILING '));
+    assert.ok(failingLine, stdout);
+    const [, failingJson, failingJob] = failingLine.split(' ');
+    const failingKeys = new Map((JSON.parse(failingJson) as [number, number[]][]).map(([p, ks]) => [p, ks]));
+    const failedRead = (failingKeys.get(0) ?? []).reduce((a, k) => a + sliceKeys.filter((ks) => ks.has(k)).length, 0);
+    assert.ok(failedRead > 0, failingLine);
+    const failingReduce = Math.max(...((await (await fetch(`${rest}/jobs/${failingJob}`)).json()) as { stageIds: number[] }).stageIds);
+    const failingTasks = await tasksOf(failingReduce);
+    const failed = failingTasks.find((t) => t.status === 'FAILED');
+    assert.ok(failed && failed.partitionId === 0, JSON.stringify(failingTasks));
+    const fm = failed.taskMetrics;
+    assert.ok(fm.executorRunTime >= FAIL_MS, `the failed attempt's run time, to its throw (${FAIL_MS} ms at least): ${JSON.stringify(failed)}`);
+    assert.equal(fm.shuffleReadMetrics.recordsRead, failedRead, `the failed attempt read partition 0's keys, one record from each map partition holding one: ${JSON.stringify(failed)}`);
+    assert.deepEqual([fm.executorDeserializeTime, fm.resultSerializationTime, fm.shuffleWriteMetrics.recordsWritten], [0, 0, 0], "as Spark's: no deserialization time, nothing serialized or written");
+    assert.ok(fm.executorRunTime <= failed.duration && fm.shuffleReadMetrics.fetchWaitTime <= fm.executorRunTime, JSON.stringify(failed));
+    assert.equal(failed.schedulerDelay, failed.duration - fm.executorRunTime, `scheduler delay, the rest: ${JSON.stringify(failed)}`);
+    const failedEndLine = stdout.split('\n').find((l) => l.startsWith('FAILEDEND '));
+    assert.ok(failedEndLine, stdout);
+    const failedEnds = JSON.parse(failedEndLine.slice('FAILEDEND '.length)) as { taskId: string; reason: string; taskMetrics: ListenerMetrics }[];
+    assert.deepEqual(failedEnds.map((e) => [e.taskId, e.reason, e.taskMetrics.executorRunTime, e.taskMetrics.shuffleReadMetrics.recordsRead]), [[failed.taskId, 'ExceptionFailure', fm.executorRunTime, failedRead]], "the listener's onTaskEnd for the failed attempt");
+    // taskSummary stays over the successful attempts (Spark's SPARK-26260).
+    const failingOk = failingTasks.filter((t) => t.status === 'SUCCESS');
+    const failingSummary = (await (await fetch(`${rest}/stages/${failingReduce}/0/taskSummary?quantiles=${QUANTILES.join(',')}`)).json()) as { executorRunTime: number[] };
+    assert.deepEqual(failingSummary.executorRunTime, quantiles(failingOk.map((t) => t.taskMetrics.executorRunTime)), 'the summary: successful attempts only');
+
     // The stage pages in Chromium.
     const browser = await launchChromium();
     try {
@@ -257,6 +285,19 @@ test("task metrics as Spark's: shuffle records, deserialization, run time, sched
         );
         await page.screenshot({ path: path.join(ARTIFACTS, `ui-stage-task-metrics-${name}.png`), fullPage: true });
       }
+      // The failed attempt's row and timeline bar: the worker's figures, as Spark's stage page shows a failed task's.
+      await page.goto(`${root}/jobs/${app.id}/stages/stage/?id=${failingReduce}&attempt=0`);
+      const head = await inPage<string[]>(page, `[...document.querySelectorAll('#tasks thead th')].map((th) => th.textContent)`);
+      const failedCells = await inPage<string[]>(page, `[...document.querySelector('#tasks tbody tr[data-task=${JSON.stringify(failed.taskId)}]').cells].map((td) => td.textContent)`);
+      const cell = (h: string): string => failedCells[head.indexOf(h)];
+      assert.deepEqual(
+        [cell('Status'), cell('Scheduler Delay'), cell('Task Deserialization Time'), cell('Shuffle Read Blocked Time'), cell('Shuffle Read Size / Records')],
+        ['FAILED', shownMs(failed.schedulerDelay), shownMs(0), shownMs(fm.shuffleReadMetrics.fetchWaitTime), `${shownBytes(fm.shuffleReadMetrics.totalBytesRead)} / ${failedRead}`],
+        `the failed attempt's row: ${JSON.stringify(failedCells)}`,
+      );
+      const barTitle = await inPage<string>(page, `document.querySelector('#task-timeline rect.tl-bar[data-id=${JSON.stringify(failed.taskId)}]').parentElement.querySelector('title').textContent`);
+      assert.ok(barTitle.includes(`\nExecutor Computing Time: ${shownMs(fm.executorRunTime)}\n`), `the failed attempt's timeline bar: ${barTitle}`);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'ui-stage-task-metrics-failed.png'), fullPage: true });
     } finally {
       await browser.close();
     }

@@ -247,8 +247,9 @@ export interface SparkListenerTaskEnd {
  * Spark's TaskMetrics as a SparkListener's onTaskEnd gives them (`taskEnd.taskMetrics`), in
  * Spark's names and shape, what Sluice measures: times in whole ms (the worker's, as REST
  * taskList's `taskMetrics`), sizes in bytes. Every field is there for every end; the times and
- * records are 0 for an attempt the worker sent no measurements of (failed, killed, lost,
- * resubmitted), as REST gives them. Not measured, so not given: jvmGCTime, the CPU times,
+ * records are 0 for an attempt the worker sent no measurements of (killed, lost, resubmitted),
+ * as REST gives them; a failed attempt's are its run time to the throw and its shuffle records
+ * read (Spark's ExceptionFailure metrics). Not measured, so not given: jvmGCTime, the CPU times,
  * memoryBytesSpilled, diskBytesSpilled, peakExecutionMemory, inputMetrics, outputMetrics,
  * shuffle read's local/remote split and blocks fetched, shuffle write's writeTime.
  */

@@ -835,6 +835,8 @@ export class TaskSetManager {
           // ExceptionFailure.className: the thrown Error's name, for an error not Sluice's own.
           const className = taskErrorClass(o.error?.code ?? '', message, stack);
           error = className === undefined ? { message, stack } : { message, stack, className };
+          // What the worker measured of it (Spark's ExceptionFailure carries the task's metrics): its run time to the throw, its shuffle reads.
+          if (o.metrics) metrics = runMetrics(o.metrics, 0);
           break;
         }
         case 'fetch_failed':
@@ -848,7 +850,7 @@ export class TaskSetManager {
       }
     }
     if (reason === 'success') return () => this.emitEnd(taskId, a, reason, shuffleWriteBytes, error, shuffleReadBytes, undefined, resultSize, metrics);
-    this.emitEnd(taskId, a, reason, shuffleWriteBytes, error, shuffleReadBytes, killReason);
+    this.emitEnd(taskId, a, reason, shuffleWriteBytes, error, shuffleReadBytes, killReason, 0, metrics);
     return undefined;
   }
 

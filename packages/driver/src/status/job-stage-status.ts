@@ -302,7 +302,7 @@ export class JobStageStatus implements SchedulerListener {
       if (s.failures.length < MAX_FAILURES_KEPT) s.failures.push({ taskId: e.taskId, partition: e.partition, workerId: e.workerId, time: this.now(), message: RESUBMITTED_ERROR_STRING, location: undefined, stack: '' });
       return;
     }
-    // Spark's StageData.executorRunTime: its tasks' run times as their workers measured them (none for an attempt that sent none).
+    // Spark's StageData.executorRunTime: its tasks' run times as their workers measured them (a failed one's to its failure, as Spark's metricsDelta of every task; none for an attempt that sent none).
     s.executorRunTime += e.metrics?.executorRunTime ?? 0;
     s.maxTaskTime = Math.max(s.maxTaskTime, e.durationMs);
     // Spark's TaskInfo.index: the task's place in its task set.
@@ -328,7 +328,8 @@ export class JobStageStatus implements SchedulerListener {
         shuffleReadBytes: ok ? e.shuffleReadBytes : 0,
         shuffleWriteBytes: ok ? e.shuffleWriteBytes : 0,
         resultSize: ok ? (e.resultSize ?? 0) : 0,
-        metrics: ok ? e.metrics : undefined,
+        // A failed attempt's too, as Spark's TaskData (SPARK-26260 keeps them out of the summary only).
+        metrics: e.metrics,
       });
     }
     if (e.reason === 'success') {

@@ -381,7 +381,7 @@ function stageTasks(x: StageView, running: readonly RunningTaskInfo[], now: numb
  * Spark's scheduler delay (AppStatusUtils.schedulerDelay): the attempt's duration, launch to
  * result as the driver saw it, less what the worker measured (deserialization, run, the result's
  * encoding) and the driver's getting of a result kept on the worker; at least 0, and 0 for an
- * attempt with no measurements (running, failed, killed).
+ * attempt with no measurements (running, killed, lost).
  */
 export function schedulerDelay(t: Pick<TaskView, 'durationMs' | 'metrics'>): number {
   const m = t.metrics;
@@ -405,7 +405,7 @@ function taskData(t: TaskView, host: (workerId: string) => string | undefined): 
     taskLocality: t.taskLocality,
     errorMessage: t.errorMessage,
     // duration is launch to result as the driver saw it; the times in taskMetrics the worker's
-    // (0 for an attempt it sent none of: running, failed, killed). Shuffle read bytes are one
+    // (0 for an attempt it sent none of: running, killed, lost; a failed one's run time to its failure). Shuffle read bytes are one
     // figure, totalBytesRead (the guide's task metric: local and remote).
     taskMetrics: {
       executorDeserializeTime: m?.executorDeserializeTime ?? 0,

@@ -156,9 +156,9 @@ function tasksTimeline(tasks: readonly TaskDataView[], now: number): string {
   return `${capped}${timelineSvg('task-timeline', lanes, now, [['SUCCESS', 'Succeeded'], ['FAILED', 'Failed'], ['KILLED', 'Killed'], ['RUNNING', 'Running']])}`;
 }
 
-/** A successful task's phases for its timeline bar's title, as Spark's timeline names them ('' for any other). */
+/** An ended task's phases for its timeline bar's title, as Spark's timeline names them (a failed one's too: its run to the failure; '' for a running one). */
 function phases(t: TaskDataView): string {
-  if (t.status !== 'SUCCESS') return '';
+  if (t.status === 'RUNNING') return '';
   const m = t.taskMetrics;
   return `\nScheduler Delay: ${ms(t.schedulerDelay)}\nTask Deserialization Time: ${ms(m.executorDeserializeTime)}\nExecutor Computing Time: ${ms(m.executorRunTime)}\nResult Serialization Time: ${ms(m.resultSerializationTime)}\nGetting Result Time: ${ms(t.gettingResultTime)}`;
 }
@@ -243,8 +243,9 @@ export function stagePage(j: DriverJob, data: StagePageData): string {
     return `<a class="sort" data-sort="${col}" href="${escapeHtml(hrefOf({ sort: col, desc: on && !paging.desc, page: 1 }))}">${escapeHtml(label + arrow)}</a>`;
   };
   const taskRows = data.tasks.map((t) => {
-    // The worker's measurements, for a successful attempt only (none came for the others).
-    const measured = t.status === 'SUCCESS';
+    // The worker's measurements, for an attempt that ended (a failed one's as Spark's: its run
+    // time to the failure; 0 where the worker measured none, as a lost worker's).
+    const measured = t.status !== 'RUNNING';
     const m = t.taskMetrics;
     const msCell = (v: number): string => `<td>${escapeHtml(measured ? ms(v) : '-')}</td>`;
     const records = (b: number, r: number): string => `<td>${escapeHtml(measured ? `${bytes(b)} / ${r}` : bytes(b))}</td>`;

@@ -257,9 +257,12 @@ export class Executor {
         const metrics = runMetrics(outcome.metrics, prepMs, threadMs, performance.now() - committing);
         return { map_status: { status: outcome.status }, accumulators: outcome.accumulators, stored_blocks: running.cached, stored_block_bytes: running.cachedBytes, shuffle_read_bytes: outcome.shuffleReadBytes, metrics };
       }
-      case 'error':
+      case 'error': {
         log().info({ code: outcome.code, message: outcome.message }, 'task failed');
-        return { error: { code: outcome.code, message: outcome.message, stack: outcome.stack }, stored_blocks: running.cached, stored_block_bytes: running.cachedBytes };
+        const error = { code: outcome.code, message: outcome.message, stack: outcome.stack };
+        if (outcome.metrics === undefined) return { error, stored_blocks: running.cached, stored_block_bytes: running.cachedBytes };
+        return { error, stored_blocks: running.cached, stored_block_bytes: running.cachedBytes, metrics: failedMetrics(outcome.metrics) };
+      }
       case 'fetchFailed':
         return {
           fetch_failed: { shuffle_id: outcome.shuffleId, map_partition: outcome.mapPartition, worker_id: outcome.workerId, message: outcome.message },
@@ -666,6 +669,24 @@ function runMetrics(m: ThreadTaskMetrics, prepMs: number, threadMs: number, comm
     result_serialization_time: serializeMs,
     shuffle_records_read: recordsRead,
     shuffle_records_written: recordsWritten,
+    shuffle_fetch_wait_time: fetchWaitMs,
+  });
+}
+
+/**
+ * A task's metrics that threw in its compute, as Spark's executor sends them with an
+ * ExceptionFailure (collectAccumulatorsAndResetStatusOnFailure): its run time, from its
+ * compute's start to the throw, and the shuffle reads it made; no deserialization time (Spark
+ * sets it only for a task that ends), no result serialized, no map output written.
+ */
+function failedMetrics(m: ThreadTaskMetrics): wire.TaskRunMetrics {
+  const [, runMs, , recordsRead, , fetchWaitMs] = m;
+  return wholeAndNonZero({
+    executor_deserialize_time: 0,
+    executor_run_time: runMs,
+    result_serialization_time: 0,
+    shuffle_records_read: recordsRead,
+    shuffle_records_written: 0,
     shuffle_fetch_wait_time: fetchWaitMs,
   });
 }

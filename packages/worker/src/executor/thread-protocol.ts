@@ -43,7 +43,12 @@ export type ThreadOutcome =
   | { readonly kind: 'result'; readonly value: Uint8Array; readonly shuffleReadBytes: number; readonly metrics: ThreadTaskMetrics }
   /** A map task's consolidated output (MapOutputFile's index and data, transferred with the message) and its segments' sizes. */
   | { readonly kind: 'mapStatus'; readonly status: Uint8Array; readonly accumulators: Uint8Array; readonly index: Uint8Array; readonly data: Uint8Array; readonly shuffleReadBytes: number; readonly metrics: ThreadTaskMetrics }
-  | { readonly kind: 'error'; readonly code: string; readonly message: string; readonly stack: string }
+  /**
+   * `metrics`: what the thread measured of a task that threw in its compute (Spark's
+   * ExceptionFailure carries the task's metrics): its run time to the throw and its shuffle
+   * reads; absent for a failure before the compute (the job's module, a broadcast).
+   */
+  | { readonly kind: 'error'; readonly code: string; readonly message: string; readonly stack: string; readonly metrics?: ThreadTaskMetrics }
   | { readonly kind: 'fetchFailed'; readonly shuffleId: number; readonly mapPartition: number; readonly workerId: string; readonly message: string };
 
 /**
