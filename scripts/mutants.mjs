@@ -13484,7 +13484,23 @@ const MUTATIONS = [
     search: "  if (t.status === 'RUNNING') return '';",
     replace: "  if (t.status !== 'SUCCESS') return '';",
     tests: ['packages/cli/dist/test/task-metrics.test.js'],
-  }
+  },
+  {
+    id: 'core-types-node10-missing',
+    what: "@sluice/core's package.json loses its top-level types: a project made by `tsc --init` (module commonjs, so Node10 resolution, which reads no exports map) gets \"Cannot find module '@sluice/core'\"",
+    file: 'packages/core/package.json',
+    search: '  "main": "./dist/src/index.js",\n  "types": "./dist/src/index.d.ts",\n',
+    replace: '',
+    tests: ['packages/cli/dist/test/packed-install.test.js'],
+  },
+  {
+    id: 'postgres-public-types-import-pg',
+    what: "@sluice/postgres's public declarations name pg's types again (closePools' as pool-cache.d.ts's pg.Pool did): a user's tsc with skipLibCheck false fails inside our .d.ts (TS7016, pg has no types of its own and @types/pg is no dependency of ours). A change of types alone, so mutants.mjs rebuilds the declarations with tsc -b",
+    file: 'packages/postgres/src/close-pools.ts',
+    search: 'export function closePools(): Promise<void> {',
+    replace: "export function closePools(): Promise<void | import('pg').Pool> {",
+    tests: ['packages/cli/dist/test/packed-install.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

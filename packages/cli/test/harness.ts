@@ -310,6 +310,6 @@ export async function blocksOn(address: string, secret: string, ids: readonly st
 export function removeBlocksOn(address: string, secret: string, prefixes: readonly string[]): Promise<number> {
   const client = new (loadProto().sluice.v1.Worker)(address, channelCredentials({ secret }), CHANNEL_OPTIONS);
   return new Promise<number>((resolve, reject) => {
-    client.RemoveBlocks({ block_ids: [], prefixes }, secretMetadata(secret), { deadline: Date.now() + 10_000 }, (err: Error | null, res?: { removed: number }) => (err ? reject(err) : resolve(res?.removed ?? 0)));
+    client.RemoveBlocks({ block_ids: [], prefixes: [...prefixes] }, secretMetadata(secret), { deadline: Date.now() + 10_000 }, (err: Error | null, res?: { removed: number }) => (err ? reject(err) : resolve(res?.removed ?? 0)));
   }).finally(() => client.close());
 }

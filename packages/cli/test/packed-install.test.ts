@@ -1,7 +1,9 @@
 // The packages as a user gets them: every package packed with `pnpm pack` (which rewrites
 // `workspace:` ranges, as `pnpm publish` does), installed with plain npm into folders outside
-// the repository (no workspace), `npx sluice init` scaffolding a job project there, `tsc
-// --noEmit` accepting it and a typed job of the test's own, `npx sluice run` running both on
+// the repository (no workspace), `npx sluice init` scaffolding a job project there, each
+// package's types found under Node10 (`tsc --init`'s) and Bundler resolution, `tsc --noEmit`
+// accepting it and a typed job of the test's own with our .d.ts checked too (skipLibCheck
+// false, exactOptionalPropertyTypes), its pair types exact, `npx sluice run` running both on
 // 2 workers with the output computed here from the job's input, and `--typecheck` reporting
 // a type error with file:line before anything runs.
 //
@@ -10,6 +12,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -134,8 +137,9 @@ async function withSluiceDependencies(name: string): Promise<string[]> {
   return [...wanted].map((n) => byName.get(n)!).sort();
 }
 
-// 480 s: 105 s quiet; over 240 s at load 47 (npm install and two sluice runs of a fresh project).
-test('npm installs the tarballs outside the repo; sluice init scaffolds a project; tsc accepts it and a typed job; sluice run runs both on 2 workers; --typecheck reports a type error with file:line', { timeout: 540_000 }, async () => {
+// 480 s: 105 s quiet; over 240 s at load 47 (npm install and two sluice runs of a fresh project);
+// 289 s at load 43 before every package's .d.ts was type-checked too (2026-12-06), hence 660 s.
+test('npm installs the tarballs outside the repo; sluice init scaffolds a project; tsc accepts it and a typed job; sluice run runs both on 2 workers; --typecheck reports a type error with file:line', { timeout: 660_000 }, async () => {
   // The CLI, installed in a folder of its own, makes the job project next to it. That folder
   // gets the CLI and the @sluice packages it depends on, as `npm install @sluice/cli` would;
   // every tarball, the connectors' too, is installed in the job's project below (the
@@ -161,6 +165,30 @@ test('npm installs the tarballs outside the repo; sluice init scaffolds a projec
   assert.equal(r.code, 0, `npm install in ${job}: ${show(r)}`);
   assert.ok(!fs.realpathSync(path.join(job, 'node_modules', '@sluice', 'core')).startsWith(REPO_DIR), 'core is installed, not linked to the repo');
 
+  // Every published package's types under the module resolution of `npx tsc --init` (module
+  // commonjs, so Node10, which reads no exports map: the top-level "types"), and of bundlers, by
+  // the project's own TypeScript. Before 2026-12-06 Node10 found none: "Cannot find module '@sluice/core'".
+  const ts = createRequire(path.join(job, 'package.json'))('typescript') as typeof import('typescript');
+  const published: string[] = [];
+  for (const tgz of tarballs) {
+    const { name, private: unpublished } = JSON.parse(await fromTarball(tgz, 'package.json')) as { name: string; private?: boolean };
+    if (unpublished) continue;
+    published.push(name);
+    const types = fs.realpathSync(path.join(job, 'node_modules', name, 'dist', 'src', 'index.d.ts'));
+    for (const kind of ['Node10', 'Bundler'] as const) {
+      const options = { moduleResolution: ts.ModuleResolutionKind[kind], module: kind === 'Node10' ? ts.ModuleKind.CommonJS : ts.ModuleKind.ESNext };
+      const found = ts.resolveModuleName(name, path.join(job, 'counts.ts'), options, ts.sys).resolvedModule?.resolvedFileName;
+      assert.equal(found && fs.realpathSync(found), types, `${name}'s types under moduleResolution ${kind}`);
+    }
+  }
+
+  // A file importing every published package, so that the tsc below checks each one's .d.ts
+  // (before 2026-12-06: @sluice/postgres's named pg, whose types are not a dependency, and
+  // driver's, worker's and cli's reached core's generated proto types, extensionless imports
+  // that NodeNext takes as ES modules' without the package.json marking them CommonJS).
+  assert.ok(published.length >= 11, published.join(', '));
+  fs.writeFileSync(path.join(job, 'packages.ts'), `${published.map((n, i) => `import type * as p${i} from '${n}';\n`).join('')}export type All = [${published.map((_, i) => `typeof p${i}`).join(', ')}];\n`);
+
   // A typed streaming job of the test's own: seeded words in 3 batches, counts per batch and running totals.
   const rand = mulberry32(20261201);
   const WORDS = ['ant', 'bee', 'cat', 'dog', 'eel', 'fox'];
@@ -174,6 +202,17 @@ import os from 'node:os';
 import path from 'node:path';
 
 const BATCHES: string[][] = ${JSON.stringify(batches)};
+
+// What an editor shows after map, reduceByKeyAndWindow, join and collect, checked exactly (any is none of them).
+type Same<A, B> = (<X>() => X extends A ? 1 : 2) extends (<X>() => X extends B ? 1 : 2) ? true : false;
+export function pairTypes(pairs: DStream<[string, number]>): void {
+  const joined = pairs.reduceByKeyAndWindow((a, b) => a + b, '900ms', '300ms').join(pairs.mapValues((n) => String(n)));
+  joined.foreachRDD(async (rdd) => {
+    const got = await rdd.collect();
+    const exact: [Same<typeof joined, DStream<[string, [number, string]]>>, Same<typeof got, [string, [number, string]][]>] = [true, true];
+    console.log(exact);
+  });
+}
 
 export default async function counts(sc: SluiceContext): Promise<void> {
   console.log('called from ' + JSON.stringify((new Error().stack ?? '').split('\\n').slice(2)));
@@ -209,8 +248,11 @@ export default async function counts(sc: SluiceContext): Promise<void> {
 `,
   );
 
-  r = await run('npx', ['--no-install', 'tsc', '--noEmit'], job, 120_000);
-  assert.equal(r.code, 0, `tsc --noEmit over the scaffold and counts.ts: ${show(r)}`);
+  // Stricter than the scaffold's tsconfig: every package's .d.ts checked too (skipLibCheck
+  // false), as a user with exactOptionalPropertyTypes has them; the project has no @types/pg.
+  // 240 s: every package's declarations with @types/node's are ~10 s of CPU (80 s of wall at load 40).
+  r = await run('npx', ['--no-install', 'tsc', '--noEmit', '--skipLibCheck', 'false', '--exactOptionalPropertyTypes'], job, 240_000);
+  assert.equal(r.code, 0, `tsc --noEmit --skipLibCheck false --exactOptionalPropertyTypes over the scaffold, packages.ts and counts.ts: ${show(r)}`);
 
   r = await run('npx', ['--no-install', 'sluice', 'run', 'job.ts'], job, 120_000);
   assert.equal(r.code, 0, `the scaffolded job: ${show(r)}`);

@@ -25,6 +25,6 @@
  */
 export { saveToPostgres, type PostgresRow, type PostgresSaveResult } from './save-to-postgres.js';
 export type { SaveToPostgresOptions, PostgresProgress } from './postgres-options.js';
-export { closePools } from './pool-cache.js';
+export { closePools } from './close-pools.js';
 export { postgresRDD, PostgresRDD, JdbcRDD } from './postgres-rdd.js';
 export { partitionSlices, type PostgresRDDOptions, type PostgresResultRow, type PostgresSlice } from './postgres-rdd-options.js';

@@ -5,7 +5,7 @@ import pg from 'pg';
  * batches. Module-level state of the job bundle: a worker runs a job's tasks in up to
  * --cores threads, each with its own import of the bundle (sockets cannot cross threads),
  * so a worker holds at most cores × poolSize connections per connection string. A thread
- * ends with its job, and its sockets with it; `closePools` ends them in order earlier.
+ * ends with its job, and its sockets with it; `closePools` (close-pools.ts) ends them in order earlier.
  * A pool stays (pg replaces a broken connection); an idle connection closes after 60 s.
  * With `queryTimeoutMs` (0: none) each query waits at most that long for its answer (pg's
  * query_timeout: it fails with 'Query read timeout'), and a connection's handshake at most
@@ -28,8 +28,8 @@ export function cachedPool(connectionString: string, max: number, queryTimeoutMs
   return pool;
 }
 
-/** Ends every pool of this thread (the connections close in order). */
-export async function closePools(): Promise<void> {
+/** Ends every pool of this thread (the connections close in order): the public closePools. */
+export async function endCachedPools(): Promise<void> {
   const all = [...pools.values()];
   pools.clear();
   await Promise.all(all.map((p) => p.end().catch(() => undefined)));

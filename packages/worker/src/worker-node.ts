@@ -676,7 +676,7 @@ export class WorkerNode {
   }
 
   /** The workers the driver has now, but those leaving (being decommissioned): where a received block's replica may go. */
-  private replicaPeers(): Promise<wire.Peer[]> {
+  private replicaPeers(): Promise<wire.Peer__Output[]> {
     return new Promise((resolve, reject) => {
       this.driverClient.ListWorkers({}, secretMetadata(this.opts.security.secret), { deadline: Date.now() + 5000 }, (err: grpc.ServiceError | null, res?: { workers: wire.WorkerInfo__Output[] }) => {
         if (err || !res) reject(err ? driverError(err, this.driverAddress) : new Error('no answer'));

@@ -35,7 +35,7 @@ function cluster(ids: string[], addresses: string[] = ids) {
   return { registry, started };
 }
 
-const block = (id: string): wire.ReceiverEvent__Output => ({ event: 'block', block: { block_id: id, num_records: 2, locations: [{ worker_id: 'w1', address: 'w1' }] }, error_stack: '' });
+const block = (id: string): wire.ReceiverEvent__Output => ({ event: 'block', block: { block_id: id, num_records: 2, locations: [{ worker_id: 'w1', address: 'w1' }], wal: null, has_position: false, first_position: 0 }, error_stack: '' });
 const report = (receiverId: string, firstSeq: number, events: wire.ReceiverEvent__Output[]): wire.ReceiverReport__Output => ({
   job_id: 'job-1',
   stream_id: 0,

@@ -141,7 +141,7 @@ export class Executor {
     /** The jobs' added files here (sc.addFile); absent: a task naming one fails. */
     private readonly files?: JobFiles,
     /** The workers a received block may be replicated to now (the driver's ListWorkers, those not leaving); absent: the peers a receiver was placed with. */
-    private readonly listPeers?: () => Promise<wire.Peer[]>,
+    private readonly listPeers?: () => Promise<wire.Peer__Output[]>,
   ) {
     // As many spares as threads a job runs tasks in: a new job's first stage here finds one per thread.
     this.spares = new SpareTaskThreads(taskThreads, threadData, sparesLog, replaceSpares, threadEntry);
