@@ -13501,6 +13501,22 @@ const MUTATIONS = [
     replace: "export function closePools(): Promise<void | import('pg').Pool> {",
     tests: ['packages/cli/dist/test/packed-install.test.js'],
   },
+  {
+    id: 'in-flight-state-checkpoint-pruned',
+    what: "a running prune deletes a stream's checkpoint later than its latest recorded one (being written for a completed batch by a later batch's job): recorded once written, a restarted driver's window finds it gone",
+    file: 'packages/core/src/checkpoint/state-checkpoints.ts',
+    search: 'if (newestWritten !== undefined && Number(m[3]) > (newestWritten.get(Number(m[2])) ?? -Infinity)) continue;',
+    replace: '',
+    tests: ['packages/core/dist/test/streaming/state-checkpoint-prune.test.js'],
+  },
+  {
+    id: 'init-prune-keeps-unrecorded-state-checkpoints',
+    what: "the prune before the first batch keeps an earlier run's state checkpoints no metadata file records (as if batches ran): they are left for good",
+    file: 'packages/core/src/streaming/metadata-checkpointer.ts',
+    search: 'await this.pruneState(Infinity, false);',
+    replace: 'await this.pruneState(Infinity);',
+    tests: ['packages/core/dist/test/streaming/state-checkpoint-prune.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -7,13 +7,19 @@ const NAME = /^state\/(stream-(\d+)-(\d+))\//;
  * Delete the RDD checkpoints under `state/` that recovery no longer needs: those no kept
  * metadata checkpoint refers to (`referenced`, keys relative to the checkpoint directory
  * such as `state/stream-3-1000`) and whose batch time is at most `upToTime` (a later one
- * may be being written). Returns the checkpoints deleted.
+ * may be being written). With `newestWritten` (while batches run), a stream's checkpoint
+ * later than the newest one of it a metadata file records (or any of a stream with none
+ * recorded yet) is kept too: it may be being written now for a batch already completed (a
+ * stream computed only at a later batch, as one under a window of a longer slide is), and
+ * is recorded once written. Returns the checkpoints deleted.
  */
-export async function pruneStateCheckpoints(store: CheckpointStore, referenced: ReadonlySet<string>, upToTime: number): Promise<string[]> {
+export async function pruneStateCheckpoints(store: CheckpointStore, referenced: ReadonlySet<string>, upToTime: number, newestWritten?: ReadonlyMap<number, number>): Promise<string[]> {
   const dirs = new Set<string>();
   for (const o of await store.list(`${STATE_DIR}/`)) {
     const m = NAME.exec(o.key);
-    if (m && Number(m[3]) <= upToTime && !referenced.has(`${STATE_DIR}/${m[1]}`)) dirs.add(m[1]);
+    if (!m || Number(m[3]) > upToTime || referenced.has(`${STATE_DIR}/${m[1]}`)) continue;
+    if (newestWritten !== undefined && Number(m[3]) > (newestWritten.get(Number(m[2])) ?? -Infinity)) continue;
+    dirs.add(m[1]);
   }
   const removed: string[] = [];
   for (const d of dirs) {

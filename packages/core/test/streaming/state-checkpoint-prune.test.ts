@@ -51,3 +51,48 @@ test('a state checkpoint a stream still remembers is kept when a batch completes
   }
   assert.deepEqual(left(), ['stream-2-1000']);
 });
+
+test('a checkpoint being written for a completed batch (its RDD computed by a later batch) is kept until recorded; one an earlier run left unrecorded is deleted before the first batch', async () => {
+  const dir = path.join(root, 'ckpt-in-flight');
+  const sc = new SluiceContext({ jobId: 'j', defaultParallelism: () => 2, runJob: () => Promise.reject(new Error('no cluster')), removeRdd: async () => undefined });
+  const part = (t: number): void => {
+    fs.mkdirSync(path.join(dir, 'state', `stream-3-${t}`), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'state', `stream-3-${t}`, 'part-0'), 'x');
+  };
+  const left = (): string[] => fs.readdirSync(path.join(dir, 'state')).sort();
+  // An earlier run's checkpoint no metadata file recorded (killed while writing it): deleted by init.
+  part(9000);
+  // Stream 3 checkpointed every 500 ms, computed only when a window of slide 1000 over it asks: its RDD at 500 is
+  // written, the one at 1000 marked and being written by the job of the batch after 1000.
+  const rdd = (t: number, written: boolean): { checkpointDir: string | undefined; checkpointName: string; numPartitions: number; partitioner: undefined } => ({
+    checkpointDir: written ? dir : undefined,
+    checkpointName: `state/stream-3-${t}`,
+    numPartitions: 1,
+    partitioner: undefined,
+  });
+  const at1000 = rdd(1000, false);
+  const generated = new Map<number, unknown>([
+    [500, rdd(500, true)],
+    [1000, at1000],
+  ]);
+  const stream = { id: 3, checkpointInterval: 500, generated } as unknown as DStream<unknown>;
+  const graph = { sc, batchIntervalMs: 100, zeroTime: 0, streams: [stream], inputs: [], outputs: [], fingerprint: () => ({ batchIntervalMs: 100, streams: [], outputs: [] }) as never };
+  const checkpointer = new MetadataCheckpointer(graph, openCheckpointStore(dir), (err) => assert.fail(err));
+  await checkpointer.init();
+  assert.deepEqual(left(), [], "the earlier run's unrecorded checkpoint deleted before the first batch");
+  part(500);
+  checkpointer.batchCompleted(500, 600);
+  await checkpointer.flush();
+  // The batch of 1000 completes while the next batch's job writes the RDD at 1000: its parts are there, not yet recorded.
+  part(1000);
+  checkpointer.batchCompleted(1000, 1100);
+  await checkpointer.flush();
+  assert.deepEqual(left(), ['stream-3-1000', 'stream-3-500'], 'the checkpoint being written kept, the recorded latest kept');
+  // Written: recorded as the latest by the next metadata file, and there.
+  at1000.checkpointDir = dir;
+  checkpointer.batchCompleted(1100, 1200);
+  await checkpointer.flush();
+  const [md] = await new MetadataStore(openCheckpointStore(dir)).readAll();
+  assert.equal(md.stateCheckpoints['3']?.dir, 'state/stream-3-1000');
+  assert.ok(fs.existsSync(path.join(dir, 'state', 'stream-3-1000', 'part-0')), 'the recorded checkpoint has its part');
+});
