@@ -382,6 +382,10 @@ export class MetadataCheckpointer {
   }
 
   private async pruneState(upToTime: number, running = true): Promise<void> {
+    // The kept metadata files list the older state checkpoints a stream still remembers (a
+    // window over it holds their RDDs; rememberedStateCheckpoints), so those are kept, as Spark's
+    // DStreamCheckpointData.cleanup deletes only files older than the oldest checkpointed RDD
+    // still in generatedRDDs.
     const referenced = new Set<string>();
     for (const refs of this.recentRefs) for (const r of refs) referenced.add(r);
     for (const r of this.latestState.values()) referenced.add(r.dir);
@@ -392,10 +396,6 @@ export class MetadataCheckpointer {
     // the write ended, and a restarted driver's window found it gone (dstream-fuzz-recovery,
     // seed 708: 'the state checkpoint of stream 1 at 5000 ms ... lacks part-0, part-1').
     const newestWritten = running ? new Map([...this.latestState].map(([id, r]) => [id, r.time])) : undefined;
-    // The kept metadata files list the older state checkpoints a stream still remembers (a
-    // window over it holds their RDDs; rememberedStateCheckpoints), so those are kept, as Spark's
-    // DStreamCheckpointData.cleanup deletes only files older than the oldest checkpointed RDD
-    // still in generatedRDDs.
     let removed: string[];
     try {
       removed = await pruneStateCheckpoints(this.checkpointStore, referenced, upToTime, newestWritten);

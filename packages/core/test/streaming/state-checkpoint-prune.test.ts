@@ -17,18 +17,23 @@ import { MetadataCheckpointer } from '../../src/streaming/metadata-checkpointer.
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-state-prune-'));
 after(() => fs.rmSync(root, { recursive: true, force: true }));
 
+/** The metadata checkpointer of a graph of one stream (`id`, checkpointed every 500 ms, its RDDs `generated`), batches of 100 ms, no cluster. */
+function checkpointerOf(dir: string, id: number, generated: Map<number, unknown>): MetadataCheckpointer {
+  const sc = new SluiceContext({ jobId: 'j', defaultParallelism: () => 2, runJob: () => Promise.reject(new Error('no cluster')), removeRdd: async () => undefined });
+  const stream = { id, checkpointInterval: 500, generated } as unknown as DStream<unknown>;
+  const graph = { sc, batchIntervalMs: 100, zeroTime: 0, streams: [stream], inputs: [], outputs: [], fingerprint: () => ({ batchIntervalMs: 100, streams: [], outputs: [] }) as never };
+  return new MetadataCheckpointer(graph, openCheckpointStore(dir), (err) => assert.fail(err));
+}
+
 test('a state checkpoint a stream still remembers is kept when a batch completes, and listed in the metadata; one forgotten is deleted', async () => {
   const dir = path.join(root, 'ckpt');
-  const sc = new SluiceContext({ jobId: 'j', defaultParallelism: () => 2, runJob: () => Promise.reject(new Error('no cluster')), removeRdd: async () => undefined });
   // A stateful stream (id 2) checkpointed every 500 ms, remembering its RDDs at 500 and 1000.
   const rdd = (t: number): unknown => ({ checkpointDir: dir, checkpointName: `state/stream-2-${t}`, numPartitions: 1, partitioner: undefined });
   const generated = new Map<number, unknown>([
     [500, rdd(500)],
     [1000, rdd(1000)],
   ]);
-  const stream = { id: 2, checkpointInterval: 500, generated } as unknown as DStream<unknown>;
-  const graph = { sc, batchIntervalMs: 100, zeroTime: 0, streams: [stream], inputs: [], outputs: [], fingerprint: () => ({ batchIntervalMs: 100, streams: [], outputs: [] }) as never };
-  const checkpointer = new MetadataCheckpointer(graph, openCheckpointStore(dir), (err) => assert.fail(err));
+  const checkpointer = checkpointerOf(dir, 2, generated);
   await checkpointer.init();
   // Their parts on disk, and one of an RDD at 200 no stream remembers any more.
   for (const t of [200, 500, 1000]) {
@@ -54,7 +59,6 @@ test('a state checkpoint a stream still remembers is kept when a batch completes
 
 test('a checkpoint being written for a completed batch (its RDD computed by a later batch) is kept until recorded; one an earlier run left unrecorded is deleted before the first batch', async () => {
   const dir = path.join(root, 'ckpt-in-flight');
-  const sc = new SluiceContext({ jobId: 'j', defaultParallelism: () => 2, runJob: () => Promise.reject(new Error('no cluster')), removeRdd: async () => undefined });
   const part = (t: number): void => {
     fs.mkdirSync(path.join(dir, 'state', `stream-3-${t}`), { recursive: true });
     fs.writeFileSync(path.join(dir, 'state', `stream-3-${t}`, 'part-0'), 'x');
@@ -75,9 +79,7 @@ test('a checkpoint being written for a completed batch (its RDD computed by a la
     [500, rdd(500, true)],
     [1000, at1000],
   ]);
-  const stream = { id: 3, checkpointInterval: 500, generated } as unknown as DStream<unknown>;
-  const graph = { sc, batchIntervalMs: 100, zeroTime: 0, streams: [stream], inputs: [], outputs: [], fingerprint: () => ({ batchIntervalMs: 100, streams: [], outputs: [] }) as never };
-  const checkpointer = new MetadataCheckpointer(graph, openCheckpointStore(dir), (err) => assert.fail(err));
+  const checkpointer = checkpointerOf(dir, 3, generated);
   await checkpointer.init();
   assert.deepEqual(left(), [], "the earlier run's unrecorded checkpoint deleted before the first batch");
   part(500);
