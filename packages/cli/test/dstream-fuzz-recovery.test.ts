@@ -48,7 +48,10 @@ before(async () => {
   try {
     let from = 0;
     for (const [run, killAt] of [...KILL_AT, undefined].entries()) {
-      const proc = startSluice(['run', '--workers', '2', '--no-progress', '--log-level', 'error', fixture('dstream-fuzz-recovery.ts'), programFile, workDir, String(run), String(from)], process.env);
+      // Run 0 holds batch killAt after its first output (the fixture's hold argument) until it is
+      // killed, so the kill lands there however loaded the machine.
+      const hold = run === 0 && killAt !== undefined ? [String(killAt)] : [];
+      const proc = startSluice(['run', '--workers', '2', '--no-progress', '--log-level', 'error', fixture('dstream-fuzz-recovery.ts'), programFile, workDir, String(run), String(from), ...hold], process.env);
       runs.push(proc);
       if (killAt === undefined) {
         const code = await within(proc.exited, 180_000, 'the last run to end');

@@ -108,14 +108,17 @@ let md: Metadata | undefined;
 before(async () => {
   let workers: number[] = [];
   try {
-    const first = startSluice(['run', '--workers', '2', '--no-progress', '--log-level', 'error', fixture('dstream-fuzz-recovery.ts'), programFile, killed, '0', '0'], process.env);
+    const first = startSluice(['run', '--workers', '2', '--no-progress', '--log-level', 'error', fixture('dstream-fuzz-recovery.ts'), programFile, killed, '0', '0', String(KILL_AT)], process.env);
     runs.push(first);
+    // The run holds batch KILL_AT after its first output (the fixture's hold argument) until killed.
     const outputs = path.join(killed, 'outputs-0.txt');
     await until(`an output of batch ${KILL_AT} written`, 120_000, () => first.child.exitCode !== null || (fs.existsSync(outputs) && fs.readFileSync(outputs, 'utf8').includes(`[${KILL_AT * BATCH_MS},`)), 5);
     assert.equal(first.child.exitCode, null, `the first run ended before batch ${KILL_AT}:\n${first.stderr.slice(-3000)}`);
     workers = execFileSync('pgrep', ['-P', String(first.child.pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
     first.child.kill('SIGKILL');
     await first.exited;
+    // Held: no output of a later batch was written before the kill.
+    assert.ok(!fs.readFileSync(outputs, 'utf8').includes(`[${(KILL_AT + 1) * BATCH_MS},`), `the first run went past batch ${KILL_AT} before its kill`);
     await until("the killed run's workers to exit", 60_000, () => workers.every((p) => !processAlive(p)));
     md = newestMetadata(killed);
   } catch (err) {
