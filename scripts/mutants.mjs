@@ -13517,6 +13517,22 @@ const MUTATIONS = [
     replace: 'await this.pruneState(Infinity);',
     tests: ['packages/core/dist/test/streaming/state-checkpoint-prune.test.js'],
   },
+  {
+    id: 'failed-attempt-shuffle-read-bytes-dropped',
+    what: "the driver drops the shuffle bytes a failed attempt's worker says it read before it threw: its row shows 0 B",
+    file: 'packages/driver/src/scheduler/task-set-manager.ts',
+    search: "          shuffleReadBytes = o.shuffle_read_bytes || 0;\n          break;",
+    replace: "          break;",
+    tests: ['packages/cli/dist/test/task-metrics.test.js'],
+  },
+  {
+    id: 'job-status-failed-attempt-shuffle-bytes-zero',
+    what: "the status store keeps a failed attempt's shuffle bytes read as 0 (REST taskList, the stage page's row)",
+    file: 'packages/driver/src/status/job-stage-status.ts',
+    search: "shuffleReadBytes: ok || failed ? e.shuffleReadBytes : 0,",
+    replace: "shuffleReadBytes: ok ? e.shuffleReadBytes : 0,",
+    tests: ['packages/cli/dist/test/task-metrics.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

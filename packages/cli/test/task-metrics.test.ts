@@ -217,6 +217,13 @@ test("task metrics as Spark's: shuffle records, deserialization, run time, sched
     assert.deepEqual([fm.executorDeserializeTime, fm.resultSerializationTime, fm.shuffleWriteMetrics.recordsWritten], [0, 0, 0], "as Spark's: no deserialization time, nothing serialized or written");
     assert.ok(fm.executorRunTime <= failed.duration && fm.shuffleReadMetrics.fetchWaitTime <= fm.executorRunTime, JSON.stringify(failed));
     assert.equal(failed.schedulerDelay, failed.duration - fm.executorRunTime, `scheduler delay, the rest: ${JSON.stringify(failed)}`);
+    // The shuffle bytes it read before it threw: the same map outputs its successful retry read whole.
+    const retry = failingTasks.find((t) => t.status === 'SUCCESS' && t.partitionId === 0);
+    assert.ok(retry && retry.taskMetrics.shuffleReadMetrics.totalBytesRead > 0, JSON.stringify(failingTasks));
+    assert.equal(fm.shuffleReadMetrics.totalBytesRead, retry.taskMetrics.shuffleReadMetrics.totalBytesRead, `the failed attempt's shuffle bytes read: ${JSON.stringify(failed)}`);
+    // The stage's total stays over its successful attempts.
+    const failingStage = ((await (await fetch(`${rest}/stages/${failingReduce}`)).json()) as { shuffleReadBytes: number }[])[0]!;
+    assert.equal(failingStage.shuffleReadBytes, failingTasks.filter((t) => t.status === 'SUCCESS').reduce((n, t) => n + t.taskMetrics.shuffleReadMetrics.totalBytesRead, 0), 'the stage total: successes only');
     const failedEndLine = stdout.split('\n').find((l) => l.startsWith('FAILEDEND '));
     assert.ok(failedEndLine, stdout);
     const failedEnds = JSON.parse(failedEndLine.slice('FAILEDEND '.length)) as { taskId: string; reason: string; taskMetrics: ListenerMetrics }[];

@@ -837,6 +837,8 @@ export class TaskSetManager {
           error = className === undefined ? { message, stack } : { message, stack, className };
           // What the worker measured of it (Spark's ExceptionFailure carries the task's metrics): its run time to the throw, its shuffle reads.
           if (o.metrics) metrics = runMetrics(o.metrics, 0);
+          // And the shuffle bytes it read before it threw (Spark's shuffleReadMetrics of the failure's metrics).
+          shuffleReadBytes = o.shuffle_read_bytes || 0;
           break;
         }
         case 'fetch_failed':

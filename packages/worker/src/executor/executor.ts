@@ -261,7 +261,7 @@ export class Executor {
         log().info({ code: outcome.code, message: outcome.message }, 'task failed');
         const error = { code: outcome.code, message: outcome.message, stack: outcome.stack };
         if (outcome.metrics === undefined) return { error, stored_blocks: running.cached, stored_block_bytes: running.cachedBytes };
-        return { error, stored_blocks: running.cached, stored_block_bytes: running.cachedBytes, metrics: failedMetrics(outcome.metrics) };
+        return { error, stored_blocks: running.cached, stored_block_bytes: running.cachedBytes, metrics: failedMetrics(outcome.metrics), shuffle_read_bytes: outcome.shuffleReadBytes ?? 0 };
       }
       case 'fetchFailed':
         return {

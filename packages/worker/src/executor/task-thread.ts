@@ -370,7 +370,7 @@ async function runBound(bound: BoundJob, taskId: string, partition: number, stag
     // Spark's executor sets a failed task's executorRunTime (start of its run to the failure)
     // and sends its shuffle read metrics with the failure; nothing was serialized or written.
     const metrics: ThreadTaskMetrics = [queuedMs, performance.now() - computeFrom, 0, env.shuffleRecordsRead, 0, env.fetchWaitMs];
-    return { kind: 'error', code: info.code, message: info.message, stack: info.stack, metrics };
+    return { kind: 'error', code: info.code, message: info.message, stack: info.stack, metrics, shuffleReadBytes: env.shuffleReadBytes };
   }
 }
 

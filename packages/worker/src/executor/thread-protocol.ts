@@ -48,7 +48,7 @@ export type ThreadOutcome =
    * ExceptionFailure carries the task's metrics): its run time to the throw and its shuffle
    * reads; absent for a failure before the compute (the job's module, a broadcast).
    */
-  | { readonly kind: 'error'; readonly code: string; readonly message: string; readonly stack: string; readonly metrics?: ThreadTaskMetrics }
+  | { readonly kind: 'error'; readonly code: string; readonly message: string; readonly stack: string; readonly metrics?: ThreadTaskMetrics; /** With `metrics`: the bytes of shuffle segments it read before it threw. */ readonly shuffleReadBytes?: number }
   | { readonly kind: 'fetchFailed'; readonly shuffleId: number; readonly mapPartition: number; readonly workerId: string; readonly message: string };
 
 /**
