@@ -980,7 +980,10 @@ clientCommand(program.command('jobs').description("list a driver's jobs with the
     for (const j of jobs) if (j.falling_behind) process.stdout.write(`\nWARNING ${escapeControl(j.job_id)} is ${escapeControl(j.falling_behind)}\n`);
     for (const j of jobs) if (j.error) process.stdout.write(`\n${escapeControl(j.job_id)} failed: ${escapeControl(jobErrorText(j.error), { keepNewlines: true })}\n`);
     for (const j of jobs) {
-      if (j.last_receiver_error) process.stdout.write(`\n${escapeControl(j.job_id)} last receiver error, ${(j.last_receiver_error_ms_ago / 1000).toFixed(1)} s ago: ${escapeControl(j.last_receiver_error)}\n`);
+      if (!j.last_receiver_error) continue;
+      process.stdout.write(`\n${escapeControl(j.job_id)} last receiver error, ${(j.last_receiver_error_ms_ago / 1000).toFixed(1)} s ago: ${escapeControl(j.last_receiver_error)}\n`);
+      // Its stream recovered from the outage: its receiver stored records after the error.
+      if (j.last_receiver_error_receiving_again) process.stdout.write(`${escapeControl(j.job_id)} receiving again: that receiver has reported records since, the first ${(j.last_receiver_error_receiving_again_ms_ago / 1000).toFixed(1)} s ago\n`);
     }
   });
 

@@ -689,6 +689,8 @@ export class DriverNode {
             attempt: j.attempt,
             last_receiver_error: j.lastReceiverError?.text ?? '',
             last_receiver_error_ms_ago: j.lastReceiverError ? Math.max(0, now - j.lastReceiverError.at) : 0,
+            last_receiver_error_receiving_again: j.lastReceiverError?.receivingAgainAt !== undefined,
+            last_receiver_error_receiving_again_ms_ago: j.lastReceiverError?.receivingAgainAt !== undefined ? Math.max(0, now - j.lastReceiverError.receivingAgainAt) : 0,
             stages: j.state === 'running' ? this.stageProgress(j.id) : [],
             falling_behind: j.fallingBehind ? describeFallingBehind(j.fallingBehind) : '',
           })),

@@ -18,7 +18,7 @@ export interface ProtoTypeCodecs {
 /** The protobufjs version that generated them: another one generates its own (proto.ts). */
 export const PROTO_CODECS_PROTOBUFJS = '7.6.6';
 /** sha256 of the .proto text they were made from. */
-export const PROTO_CODECS_SHA256 = '7dde84b07b1959ab313d4fb4ed6440df355e01e015d29bad4c72a4b5cb8604fb';
+export const PROTO_CODECS_SHA256 = 'afe6e13805d4bb5e5bd4591171142b4bc0afb2ffaf2e607527c539b7c24638c1';
 
 /** By the type's full name (".sluice.v1.Name"). */
 export const PROTO_CODECS: Readonly<Record<string, ProtoTypeCodecs>> = {
@@ -885,6 +885,10 @@ encode: function JobInfo$encode(m,w,q){
   w.uint32(138).string(m.last_receiver_error)
   if(m.last_receiver_error_ms_ago!=null&&Object.hasOwnProperty.call(m,"last_receiver_error_ms_ago"))
   w.uint32(144).uint64(m.last_receiver_error_ms_ago)
+  if(m.last_receiver_error_receiving_again!=null&&Object.hasOwnProperty.call(m,"last_receiver_error_receiving_again"))
+  w.uint32(152).bool(m.last_receiver_error_receiving_again)
+  if(m.last_receiver_error_receiving_again_ms_ago!=null&&Object.hasOwnProperty.call(m,"last_receiver_error_receiving_again_ms_ago"))
+  w.uint32(160).uint64(m.last_receiver_error_receiving_again_ms_ago)
   return w
 },
 decode: function JobInfo$decode(r,l,e,n){
@@ -981,6 +985,14 @@ decode: function JobInfo$decode(r,l,e,n){
   }
   case 18: {
   m.last_receiver_error_ms_ago=r.uint64()
+  break
+  }
+  case 19: {
+  m.last_receiver_error_receiving_again=r.bool()
+  break
+  }
+  case 20: {
+  m.last_receiver_error_receiving_again_ms_ago=r.uint64()
   break
   }
   default:
@@ -1114,6 +1126,19 @@ fromObject: function JobInfo$fromObject(d,n){
   else if(typeof d.last_receiver_error_ms_ago==="object")
   m.last_receiver_error_ms_ago=new util.LongBits(d.last_receiver_error_ms_ago.low>>>0,d.last_receiver_error_ms_ago.high>>>0).toNumber(true)
   }
+  if(d.last_receiver_error_receiving_again!=null){
+  m.last_receiver_error_receiving_again=Boolean(d.last_receiver_error_receiving_again)
+  }
+  if(d.last_receiver_error_receiving_again_ms_ago!=null){
+  if(util.Long)
+  m.last_receiver_error_receiving_again_ms_ago=util.Long.fromValue(d.last_receiver_error_receiving_again_ms_ago,true)
+  else if(typeof d.last_receiver_error_receiving_again_ms_ago==="string")
+  m.last_receiver_error_receiving_again_ms_ago=parseInt(d.last_receiver_error_receiving_again_ms_ago,10)
+  else if(typeof d.last_receiver_error_receiving_again_ms_ago==="number")
+  m.last_receiver_error_receiving_again_ms_ago=d.last_receiver_error_receiving_again_ms_ago
+  else if(typeof d.last_receiver_error_receiving_again_ms_ago==="object")
+  m.last_receiver_error_receiving_again_ms_ago=new util.LongBits(d.last_receiver_error_receiving_again_ms_ago.low>>>0,d.last_receiver_error_receiving_again_ms_ago.high>>>0).toNumber(true)
+  }
   return m
 },
 toObject: function JobInfo$toObject(m,o,q){
@@ -1172,6 +1197,12 @@ toObject: function JobInfo$toObject(m,o,q){
   d.last_receiver_error_ms_ago=o.longs===String?n.toString():o.longs===Number?n.toNumber():typeof BigInt!=="undefined"&&o.longs===BigInt?n.toBigInt():n
   }else
   d.last_receiver_error_ms_ago=o.longs===String?"0":typeof BigInt!=="undefined"&&o.longs===BigInt?BigInt("0"):0
+  d.last_receiver_error_receiving_again=false
+  if(util.Long){
+  var n=new util.Long(0,0,true)
+  d.last_receiver_error_receiving_again_ms_ago=o.longs===String?n.toString():o.longs===Number?n.toNumber():typeof BigInt!=="undefined"&&o.longs===BigInt?n.toBigInt():n
+  }else
+  d.last_receiver_error_receiving_again_ms_ago=o.longs===String?"0":typeof BigInt!=="undefined"&&o.longs===BigInt?BigInt("0"):0
   }
   if(m.job_id!=null&&Object.hasOwnProperty.call(m,"job_id")){
   d.job_id=m.job_id
@@ -1264,6 +1295,17 @@ toObject: function JobInfo$toObject(m,o,q){
   d.last_receiver_error_ms_ago=o.longs===String?String(m.last_receiver_error_ms_ago):m.last_receiver_error_ms_ago
   else
   d.last_receiver_error_ms_ago=o.longs===String?util.Long.prototype.toString.call(m.last_receiver_error_ms_ago):o.longs===Number?new util.LongBits(m.last_receiver_error_ms_ago.low>>>0,m.last_receiver_error_ms_ago.high>>>0).toNumber(true):m.last_receiver_error_ms_ago
+  }
+  if(m.last_receiver_error_receiving_again!=null&&Object.hasOwnProperty.call(m,"last_receiver_error_receiving_again")){
+  d.last_receiver_error_receiving_again=m.last_receiver_error_receiving_again
+  }
+  if(m.last_receiver_error_receiving_again_ms_ago!=null&&Object.hasOwnProperty.call(m,"last_receiver_error_receiving_again_ms_ago")){
+  if(typeof BigInt!=="undefined"&&o.longs===BigInt)
+  d.last_receiver_error_receiving_again_ms_ago=typeof m.last_receiver_error_receiving_again_ms_ago==="number"?BigInt(m.last_receiver_error_receiving_again_ms_ago):util.Long.fromBits(m.last_receiver_error_receiving_again_ms_ago.low>>>0,m.last_receiver_error_receiving_again_ms_ago.high>>>0,true).toBigInt()
+  else if(typeof m.last_receiver_error_receiving_again_ms_ago==="number")
+  d.last_receiver_error_receiving_again_ms_ago=o.longs===String?String(m.last_receiver_error_receiving_again_ms_ago):m.last_receiver_error_receiving_again_ms_ago
+  else
+  d.last_receiver_error_receiving_again_ms_ago=o.longs===String?util.Long.prototype.toString.call(m.last_receiver_error_receiving_again_ms_ago):o.longs===Number?new util.LongBits(m.last_receiver_error_receiving_again_ms_ago.low>>>0,m.last_receiver_error_receiving_again_ms_ago.high>>>0).toNumber(true):m.last_receiver_error_receiving_again_ms_ago
   }
   return d
 },

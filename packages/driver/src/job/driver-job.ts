@@ -154,8 +154,11 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   streaming = false;
   batchesCompleted = 0;
   lastBatch: BatchInfo | undefined;
-  /** The last error a receiver of the job reported or met, and when (clock ms), for `sluice jobs`. */
-  lastReceiverError: { readonly text: string; readonly at: number } | undefined;
+  /**
+   * The last error a receiver of the job reported or met, and when (clock ms), for `sluice jobs`;
+   * `receivingAgainAt`: when that receiver's stream reported records again after it (undefined: none since).
+   */
+  lastReceiverError: { readonly text: string; readonly at: number; readonly streamId: number; receivingAgainAt: number | undefined } | undefined;
   /** Batches (the last `retainedBatches` completed ones, and those queued or running) and receivers, for the Streaming UI. */
   readonly progress: StreamingProgress;
   /** The job's live dashboards (dstream.toDashboard), for the UI's Dashboard page and REST API; kept after it ends. */
@@ -367,9 +370,14 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
             : event.type === 'stopped' && event.inPlace
               ? event.reason
               : undefined;
-      if (error !== undefined) this.lastReceiverError = { text: `stream ${event.streamId} (${event.name}) on ${event.workerId}: ${error}`, at: this.clock.now() };
+      if (error !== undefined) this.lastReceiverError = { text: `stream ${event.streamId} (${event.name}) on ${event.workerId}: ${error}`, at: this.clock.now(), streamId: event.streamId, receivingAgainAt: undefined };
       this.post({ type: 'receiverEvent', event });
-    }, this.rootLog.child({ component: 'receiver-tracker', jobId: this.id, runId: a.runId }), this.clock, () => [...this.files.values()], (workerId) => this.dag.isWorkerExcluded(workerId));
+    }, this.rootLog.child({ component: 'receiver-tracker', jobId: this.id, runId: a.runId }), this.clock, () => [...this.files.values()], (workerId) => this.dag.isWorkerExcluded(workerId), (streamId) => {
+      const now = this.clock.now();
+      this.progress.onReceiverRecords(streamId, now);
+      const last = this.lastReceiverError;
+      if (last?.streamId === streamId) last.receivingAgainAt ??= now;
+    });
     return a.tracker;
   }
 

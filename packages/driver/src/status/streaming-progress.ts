@@ -39,6 +39,13 @@ export interface ReceiverRecord {
   lastErrorMessage: string | undefined;
   /** The stack of the last error's throwable, "" if it had none (Spark's ReceiverInfo.lastError). */
   lastError: string | undefined;
+  /**
+   * When its current placement reported records again after its last error (the first block
+   * after it); undefined with no error, or none since. Sluice's own: Spark's receiver table
+   * leaves a reportError's message and time standing while the receiver runs on, with only
+   * its rate chart to tell that it recovered.
+   */
+  receivingAgainTime: number | undefined;
   /** Its error info is from a stop (Spark's deregisterReceiver): gone once it registers again. */
   stoppedError: boolean;
   /** Records of its stream handed to batches since the job started. */
@@ -158,7 +165,7 @@ export class StreamingProgress {
 
   onReceiverStarting(streamId: number, name: string): void {
     if (!this.receiverRecords.has(streamId)) {
-      this.receiverRecords.set(streamId, { streamId, name, workerId: undefined, active: false, lastErrorTime: undefined, lastErrorMessage: undefined, lastError: undefined, stoppedError: false, numRecords: 0 });
+      this.receiverRecords.set(streamId, { streamId, name, workerId: undefined, active: false, lastErrorTime: undefined, lastErrorMessage: undefined, lastError: undefined, receivingAgainTime: undefined, stoppedError: false, numRecords: 0 });
     }
   }
 
@@ -174,6 +181,7 @@ export class StreamingProgress {
           r.lastErrorTime = undefined;
           r.lastErrorMessage = undefined;
           r.lastError = undefined;
+          r.receivingAgainTime = undefined;
           r.stoppedError = false;
         }
         r.active = true;
@@ -182,6 +190,7 @@ export class StreamingProgress {
         r.lastErrorTime = now;
         r.lastErrorMessage = e.message;
         r.lastError = e.stack;
+        r.receivingAgainTime = undefined;
         return;
       case 'stopped':
         // Spark's deregisterReceiver: the stop's message and its error's stack become the
@@ -190,6 +199,7 @@ export class StreamingProgress {
         r.lastErrorMessage = e.reason;
         r.lastError = e.stack;
         r.lastErrorTime = e.stack === '' ? undefined : now;
+        r.receivingAgainTime = undefined;
         r.stoppedError = true;
         return;
       default: {
@@ -197,6 +207,12 @@ export class StreamingProgress {
         void never;
       }
     }
+  }
+
+  /** The receiver of stream `streamId` reported a block of records (its current placement's) at `now`. */
+  onReceiverRecords(streamId: number, now: number): void {
+    const r = this.receiverRecords.get(streamId);
+    if (r && r.lastErrorMessage !== undefined && r.receivingAgainTime === undefined) r.receivingAgainTime = now;
   }
 
   /** A batch took `numRecords` records of stream `streamId`. */

@@ -107,6 +107,12 @@ export class ReceiverTracker implements RegistryListener {
     private readonly files: () => readonly AddedFileRef[] = () => [],
     /** Whether spark.excludeOnFailure excludes a worker for every job now: no receiver is placed on it. */
     private readonly excluded: (workerId: string) => boolean = () => false,
+    /**
+     * A block of records (at least one) reported by a receiver's current placement, as it
+     * arrives: a receiver's records after its last error (the worker cuts a block before it
+     * reports an error, so such a block holds records stored after it).
+     */
+    private readonly onRecords: (streamId: number, numRecords: number) => void = () => undefined,
   ) {
     registry.addListener(this);
   }
@@ -432,6 +438,7 @@ export class ReceiverTracker implements RegistryListener {
           ...(b.has_position ? { firstPosition: b.first_position } : {}),
         };
         this.unallocated.get(r.streamId)?.push({ block, at: this.clock.now() });
+        if (current && block.numRecords > 0) this.onRecords(r.streamId, block.numRecords);
         return;
       }
       case 'error':

@@ -713,6 +713,8 @@ function streamingApi(j: DriverJob, rest: readonly string[], query: URLSearchPar
         lastErrorTime: sparkDate(r.lastErrorTime),
         lastErrorMessage: r.lastErrorMessage,
         lastError: r.lastError,
+        // Sluice's own: when records came again after the last error (absent: no error, or none since).
+        receivingAgainTime: sparkDate(r.receivingAgainTime),
         avgEventRate: p.receiverRate(r),
         eventRates: p.receiverRates(r),
         numRecords: r.numRecords,

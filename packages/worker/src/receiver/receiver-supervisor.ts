@@ -380,6 +380,7 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
     const stack = error === undefined ? '' : userErrorInfo(error).stack;
     const stoppedForRestart = (): void => {
       if (this.stopped || this.stopDone) return;
+      this.cutBeforeError();
       this.sink.restarting(`Restarting receiver with delay ${delayMs}ms: ${reason}`, stack);
       setTimeout(() => {
         this.restarting = false;
@@ -400,6 +401,18 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
   }
 
   /**
+   * The records stored so far go out as a block before an error (or a restart) is reported:
+   * reports keep their order to the driver, so a block it hears of after the error holds only
+   * records stored after it, which is how the driver tells a receiver receiving again after an
+   * outage (the Streaming page's "receiving again since", `sluice jobs`). Without the cut, the
+   * block of the records stored just before the error went out up to a block interval after
+   * it and counted as a recovery that did not happen.
+   */
+  private cutBeforeError(): void {
+    if (this.buffer.length > 0 || this.lineCount > 0) this.flush();
+  }
+
+  /**
    * The message and the error's stack, "" without one (Spark's lastErrorMessage and lastError).
    * The error's own message is added after the message (as Sluice has always shown it) unless
    * the message says it already: the connectors' messages quote it inside their advice (MQTT's
@@ -407,6 +420,7 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
    * ended with the error's text a second time until 2026-12-06.
    */
   private report(message: string, error: unknown): void {
+    this.cutBeforeError();
     if (error === undefined) return this.sink.error(message, '');
     const info = userErrorInfo(error);
     const said = info.message === '' || message.includes(info.message);

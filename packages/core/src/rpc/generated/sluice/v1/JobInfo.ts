@@ -22,6 +22,8 @@ export interface JobInfo {
   'falling_behind'?: (string);
   'last_receiver_error'?: (string);
   'last_receiver_error_ms_ago'?: (number | string | Long);
+  'last_receiver_error_receiving_again'?: (boolean);
+  'last_receiver_error_receiving_again_ms_ago'?: (number | string | Long);
 }
 
 export interface JobInfo__Output {
@@ -43,4 +45,6 @@ export interface JobInfo__Output {
   'falling_behind': (string);
   'last_receiver_error': (string);
   'last_receiver_error_ms_ago': (number);
+  'last_receiver_error_receiving_again': (boolean);
+  'last_receiver_error_receiving_again_ms_ago': (number);
 }
