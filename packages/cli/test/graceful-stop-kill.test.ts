@@ -2,7 +2,9 @@
 // driver started again on its --state-dir: it relaunches the job, which recovers from its
 // checkpoint (StreamingContext.getOrCreate) and stops gracefully again (its stop file is
 // still there). A stateful stream (updateStateByKey) over a file stream; while the first
-// stop runs every batch's output waits 1 s (control/slow), so the kill lands inside it.
+// stop runs, a batch of it waits in its outputs until the kill (control/slow), so the kill
+// lands inside the stop however loaded the machine (with each batch's output slowed by 1 s
+// alone, a kill 3 s late came after the stop had ended).
 // Every fed line is taken by exactly one batch and every batch's state equals a failure-free
 // computation done here from the test's own input. Real processes: `sluice driver`, two
 // `sluice worker`s, `sluice submit`.
@@ -30,18 +32,16 @@ test('kill -9 of the driver during a graceful stop: started again on its state d
 
     // Slow batches, three more files, then the stop: the program calls ssc.stop({ graceful: true }),
     // which waits for the batches up to the next tick; killed once one of them is in its
-    // outputs (its input written, its state not yet: the state output waits 1 s).
+    // outputs (its input written after the stop was called, its state held while control/slow
+    // exists: the fixture's out/stop-held-<t>.json).
     fs.writeFileSync(path.join(d.control, 'slow'), '');
     for (let i = 0; i < 3; i++) feeder.file();
     const fed = [...feeder.lines];
     fs.writeFileSync(path.join(d.control, 'stop'), '');
     const [first] = await pollUntil(() => (markers(d.out, 'stopping').length > 0 ? markers(d.out, 'stopping') : undefined), 30_000, 'the graceful stop to start');
-    const stoppingAt = (JSON.parse(fs.readFileSync(path.join(d.out, `stopping-${first}.json`), 'utf8')) as { at: number }).at;
-    const midOutput = (): number | undefined => {
-      const o = readOutputs(d.out);
-      return [...o.input.keys()].find((t) => !o.state.has(t) && fs.statSync(path.join(d.out, `input-${t}.json`)).mtimeMs >= stoppingAt);
-    };
-    const inFlight = await pollUntil(midOutput, 30_000, 'a batch of the graceful stop in its outputs');
+    const inFlight = await pollUntil(() => markers(d.out, 'stop-held')[0], 30_000, 'a batch of the graceful stop held in its outputs');
+    const atKill = readOutputs(d.out);
+    assert.ok(atKill.input.has(inFlight) && !atKill.state.has(inFlight), `batch ${inFlight} is in its outputs: its input written, its state not`);
     await kill9(procs[0]);
     assert.deepEqual(markers(d.out, 'stopped'), [], 'the driver died before its graceful stop ended');
     const takenAtKill = linesTaken(d.out);
