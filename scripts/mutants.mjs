@@ -13561,9 +13561,17 @@ const MUTATIONS = [
     id: 'job-status-failed-attempt-shuffle-bytes-zero',
     what: "the status store keeps a failed attempt's shuffle bytes read as 0 (REST taskList, the stage page's row)",
     file: 'packages/driver/src/status/job-stage-status.ts',
-    search: "shuffleReadBytes: ok || failed ? e.shuffleReadBytes : 0,",
-    replace: "shuffleReadBytes: ok ? e.shuffleReadBytes : 0,",
+    search: "        shuffleReadBytes: e.shuffleReadBytes,\n        shuffleWriteBytes: ok ? e.shuffleWriteBytes : 0,",
+    replace: "        shuffleReadBytes: ok ? e.shuffleReadBytes : 0,\n        shuffleWriteBytes: ok ? e.shuffleWriteBytes : 0,",
     tests: ['packages/cli/dist/test/task-metrics.test.js'],
+  },
+  {
+    id: 'late-duplicate-attempt-metrics-dropped',
+    what: "a zombie's late duplicate (killed: another attempt succeeded) that ran to its end loses the metrics and shuffle bytes its worker measured, as every killed attempt did",
+    file: 'packages/driver/src/scheduler/task-set-manager.ts',
+    search: "            shuffleReadBytes = o.shuffle_read_bytes || 0;\n            if (o.metrics) metrics = runMetrics(o.metrics, result.gettingResultMs ?? 0);\n          } else {",
+    replace: "          } else {",
+    tests: ['packages/driver/dist/test/scheduler/task-set-manager.test.js'],
   },
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -820,8 +820,13 @@ export class TaskSetManager {
           // (asked of a zombie only: a running set hears of another attempt's success by
           // markPartitionCompleted; the hot path of a tiny task's end asks nothing more).
           reason = this.done[a.index] === 1 || (this.ended && (!this.zombie || this.stage.alreadyDone?.(this.partitions[a.index]) === true)) ? 'killed' : 'success';
-          if (reason === 'killed') killReason = ANOTHER_ATTEMPT_SUCCEEDED;
-          else {
+          if (reason === 'killed') {
+            killReason = ANOTHER_ATTEMPT_SUCCEEDED;
+            // It ran to its end: what its worker measured (its run, its shuffle reads) goes with it, as
+            // Spark's taskEnded of such a duplicate carries its metrics; its output and result are dropped.
+            shuffleReadBytes = o.shuffle_read_bytes || 0;
+            if (o.metrics) metrics = runMetrics(o.metrics, result.gettingResultMs ?? 0);
+          } else {
             if (o.map_status) shuffleWriteBytes += mapStatusTotalBytes(o.map_status.status);
             shuffleReadBytes = o.shuffle_read_bytes || 0;
             resultSize = o.outcome === 'result' ? (o.result?.byteLength ?? 0) : (o.map_status?.status.byteLength ?? 0) + (o.accumulators?.byteLength ?? 0);

@@ -325,8 +325,9 @@ export class JobStageStatus implements SchedulerListener {
         // Spark's TaskData.errorMessage, the failure's toErrorString: an Error's class, message and stack;
         // a lost worker's task, ExecutorLostFailure's text.
         errorMessage: failed ? (e.error ? (e.error.errorString ?? taskErrorStringWithStack(e.error.className, e.error.message, e.error.stack)) : e.reason === 'worker_lost' ? executorLostErrorString(e.workerId) : e.reason) : ok ? undefined : e.killReason,
-        // A failed attempt's reads too (its worker sends them with its metrics); the stage's and workers' totals stay over successes.
-        shuffleReadBytes: ok || failed ? e.shuffleReadBytes : 0,
+        // A failed attempt's reads too (its worker sends them with its metrics), and a late duplicate's
+        // (killed: another attempt succeeded); the stage's and workers' totals stay over successes.
+        shuffleReadBytes: e.shuffleReadBytes,
         shuffleWriteBytes: ok ? e.shuffleWriteBytes : 0,
         resultSize: ok ? (e.resultSize ?? 0) : 0,
         // A failed attempt's too, as Spark's TaskData (SPARK-26260 keeps them out of the summary only).

@@ -760,9 +760,13 @@ describe('TaskSetManager', () => {
     const c = launch(tsm, 'w3');
     tsm.onResult(a.taskId, fetchFailed());
     done.add(b.partition);
-    tsm.onResult(b.taskId, ok());
+    // It ran to its end: the figures its worker measured go with its end (whole ms).
+    const metrics = { executor_deserialize_time: 2.5, executor_run_time: 31.9, result_serialization_time: 1.2, shuffle_records_read: 6, shuffle_records_written: 0, shuffle_fetch_wait_time: 4.1 };
+    tsm.onResult(b.taskId, { ok: true, outcome: { ...base, outcome: 'result', result: Buffer.from('v'), shuffle_read_bytes: 9, metrics } });
     assert.deepEqual(stage.successes, []);
     assert.deepEqual(stage.ends.at(-1), { ...stage.ends.at(-1)!, taskId: b.taskId, reason: 'killed', killReason: 'another attempt succeeded' });
+    assert.deepEqual(stage.ends.at(-1)!.metrics, { executorDeserializeTime: 2, executorRunTime: 31, resultSerializationTime: 1, gettingResultTime: 0, shuffleRecordsRead: 6, shuffleRecordsWritten: 0, shuffleFetchWaitTime: 4 });
+    assert.equal(stage.ends.at(-1)!.shuffleReadBytes, 9);
     tsm.abort({ kind: 'failed', code: 'SLUICE_CANCELLED', message: 'job ended', stack: '', partition: -1, attempts: 0 });
     assert.deepEqual(stage.kills, [{ workerId: 'w3', taskId: c.taskId }]);
     assert.equal(tsm.runningCount, 0);
