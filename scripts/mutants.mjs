@@ -13573,6 +13573,22 @@ const MUTATIONS = [
     replace: "          } else {",
     tests: ['packages/driver/dist/test/scheduler/task-set-manager.test.js'],
   },
+  {
+    id: 'closed-stdout-crashes-command',
+    what: "a command whose standard output is a pipe whose reader has gone (`sluice jobs | head -1`) dies of the unhandled EPIPE with Node's stack and exit 1 again",
+    file: 'packages/cli/src/closed-output.ts',
+    search: "for (const s of streams) s.on('error', onError);",
+    replace: 'void onError;',
+    tests: ['packages/cli/dist/test/cli-jobs.test.js'],
+  },
+  {
+    id: 'closed-stdout-run-keeps-running',
+    what: '`sluice run` into a closed pipe drops its output and runs its streaming job on, read by nobody, instead of stopping it as Ctrl-C does',
+    file: 'packages/cli/src/closed-output.ts',
+    search: "process.kill(process.pid, 'SIGTERM');\n      return;",
+    replace: 'return;',
+    tests: ['packages/cli/dist/test/cli-jobs.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

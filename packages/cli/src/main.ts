@@ -36,6 +36,7 @@ import type { JobOutcome } from './submit-client.js';
 import type { DriverOptions } from '@sluice/driver';
 import { typecheckJob } from './typecheck-job.js';
 import { checkJobFile } from './job-file.js';
+import { handleClosedOutput } from './closed-output.js';
 import { applyPropertiesFile } from './properties-file.js';
 
 // What only some commands use is imported by those commands: esbuild (bundle-job) by
@@ -1018,6 +1019,8 @@ function commandLine(argv: readonly string[]): string[] {
   for (const n of applied.notices) process.stderr.write(`sluice: ${escapeControl(n, { keepNewlines: true })}\n`);
   return [argv[0], ...applied.tokens];
 }
+
+handleClosedOutput(process.argv[2]);
 
 Promise.resolve()
   .then(() => program.parseAsync(commandLine(process.argv.slice(2)), { from: 'user' }))

@@ -18,6 +18,21 @@ async function jobRow(driver: string, jobId: string): Promise<string[] | undefin
   return line?.split(/\s{2,}/);
 }
 
+/** Runs the CLI with its standard output a pipe closed before it writes (`sluice jobs | head -0`): its exit code, signal and stderr. */
+function withClosedStdout(args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  const child = spawn(process.execPath, [CLI_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.destroy();
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const kill = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  return new Promise((resolve) =>
+    child.once('close', (code, signal) => {
+      clearTimeout(kill);
+      resolve({ code, signal, stderr });
+    }),
+  );
+}
+
 test('sluice submit --detach, sluice jobs, sluice stop --graceful, and a failing output reported with file:line', async () => {
   const port = await freePort();
   const driver = `127.0.0.1:${port}`;
@@ -123,6 +138,15 @@ test('sluice submit --detach, sluice jobs, sluice stop --graceful, and a failing
     const afterAction = await runCli(['jobs', '--driver', driver], { env, timeoutMs: 60_000 });
     assert.match(afterAction.stdout, driverFrames, afterAction.stdout);
     assert.equal(afterAction.stdout.match(/Driver stacktrace:/g)?.length, 1, afterAction.stdout);
+
+    // Standard output a pipe whose reader has gone (`sluice jobs | head -1`): the command ends
+    // quietly with 0, as a C program killed by SIGPIPE would end, not with Node's unhandled
+    // EPIPE stack and 1. An attached submit leaves its job running on the driver.
+    for (const args of [['jobs', '--driver', driver], ['workers', '--driver', driver], ['submit', '--driver', driver, fixture('stream-cli.ts'), 'ok']]) {
+      const closed = await withClosedStdout(args);
+      assert.deepEqual([closed.code, closed.signal], [0, null], `sluice ${args[0]} into a closed pipe: ${closed.stderr}`);
+      assert.doesNotMatch(closed.stderr, /EPIPE|Unhandled|^\s+at /m, closed.stderr);
+    }
   } finally {
     for (const p of procs) p.kill('SIGKILL');
   }
@@ -149,4 +173,12 @@ test("sluice workers shows a worker's memory as it registers, before its first h
   } finally {
     for (const p of procs) p.kill('SIGKILL');
   }
+});
+
+test('sluice run into a closed pipe stops its job as Ctrl-C does and exits 0', async () => {
+  // A streaming job printing every 300 ms, its output read by nothing: the first line's EPIPE
+  // stops the job (a SIGTERM to itself) and the local cluster, where Node's stack ended it with 1.
+  const closed = await withClosedStdout(['run', '--workers', '1', fixture('stream-cli.ts'), 'ok']);
+  assert.deepEqual([closed.code, closed.signal], [0, null], closed.stderr);
+  assert.doesNotMatch(closed.stderr, /EPIPE|Unhandled|^\s+at /m, closed.stderr);
 });
