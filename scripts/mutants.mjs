@@ -13589,6 +13589,22 @@ const MUTATIONS = [
     replace: 'return;',
     tests: ['packages/cli/dist/test/cli-jobs.test.js'],
   },
+  {
+    id: 'kafka-pattern-unmatched-silent',
+    what: 'a Kafka topicPattern that matches no topic reads nothing without a word again (a typo looks like a topic nobody writes to)',
+    file: 'packages/kafka/src/direct-kafka-input-dstream.ts',
+    search: 'if (!this.patternUnmatchedWarned) {',
+    replace: 'if (this.patternUnmatchedWarned) {',
+    tests: ['packages/kafka/dist/test/kafka-pattern-unmatched.test.js'],
+  },
+  {
+    id: 'kafka-pattern-unmatched-warned-every-batch',
+    what: 'the warning that a topicPattern matches no topic is repeated at every batch, not said once',
+    file: 'packages/kafka/src/direct-kafka-input-dstream.ts',
+    search: 'this.patternUnmatchedWarned = true;',
+    replace: '',
+    tests: ['packages/kafka/dist/test/kafka-pattern-unmatched.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -69,6 +69,8 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
   private readonly aheadOfLog = new Map<string, boolean>();
   /** PreferBrokers: each partition's leader's host, as the metadata of the last batch said (Spark's getBrokers). */
   private leaders = new Map<string, string>();
+  /** topicPattern: whether the last listing matched no topic and that was warned of (once until one matches). */
+  private patternUnmatchedWarned = false;
 
   constructor(
     ssc: StreamingContext,
@@ -202,7 +204,21 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
       this.admin ??= new Admin(clientOptions(this.conn));
       const all = await this.call('listing topics', () => this.admin!.listTopics({ includeInternals: false }));
       topics = all.filter((t) => this.pattern!.test(t)).sort();
-      if (topics.length === 0) return new Map();
+      if (topics.length === 0) {
+        // Spark's SubscribePattern reads nothing without a word; a pattern with a typo looked
+        // like a topic nobody writes to. Said once, and again only after a topic had matched.
+        if (!this.patternUnmatchedWarned) {
+          this.patternUnmatchedWarned = true;
+          const shown = all.length > 10 ? `${all.slice(0, 10).join(', ')}, ...` : all.join(', ');
+          this.ssc.sc.log(
+            'warn',
+            `kafka direct stream: topicPattern ${String(this.pattern)} matches no topic on brokers ${this.conn.brokers.join(',')} (they have ${all.length === 0 ? 'none' : `${all.length}: ${shown}`}); the stream reads nothing until a matching topic is created: check the pattern (tested against each topic name) and the brokers`,
+            { component: 'kafka-direct-stream', topicPattern: String(this.pattern), brokers: this.conn.brokers.join(','), topics: all.length },
+          );
+        }
+        return new Map();
+      }
+      this.patternUnmatchedWarned = false;
     } else if (assign) {
       topics = [...new Set(assign.map((a) => a.topic))];
     } else {
