@@ -13605,6 +13605,22 @@ const MUTATIONS = [
     replace: '',
     tests: ['packages/kafka/dist/test/kafka-pattern-unmatched.test.js'],
   },
+  {
+    id: 'wal-refused-append-left-torn',
+    what: "a write-ahead log append refused part way (a full disk taking what fits in the record's last page) leaves that part in the segment: a recovery warns of a torn record whose writer died while appending, which it had not",
+    file: 'packages/worker/src/receiver/write-ahead-log-writer.ts',
+    search: '        await fh.truncate(offset);\n',
+    replace: '',
+    tests: [{ file: 'packages/worker/dist/test/receiver/write-ahead-log-writer.test.js', pattern: 'full disk refuses part way' }],
+  },
+  {
+    id: 'wal-refused-fresh-segment-kept',
+    what: 'a write-ahead log segment opened for an append the full disk refused from its first byte is kept, empty: one more for every refused block while the disk stays full',
+    file: 'packages/worker/src/receiver/write-ahead-log-writer.ts',
+    search: 'if (offset === 0) await fs.promises.rm(this.file, { force: true }).catch(() => undefined);',
+    replace: '',
+    tests: [{ file: 'packages/worker/dist/test/receiver/write-ahead-log-writer.test.js', pattern: 'full disk refuses part way' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

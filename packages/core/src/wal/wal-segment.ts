@@ -19,7 +19,8 @@ import { SluiceError } from '../errors.js';
  *
  * A block's place in the log (`WalPlace`) is its record's segment, offset and length.
  * A record is written and fsynced before its block is reported: a complete record is a
- * stored block; a torn record can only be the last one of a segment whose writer died.
+ * stored block; a torn record can only be the last one of a segment whose writer died (a
+ * writer whose append fails, a full disk taking part of it, cuts that part off).
  */
 export const WAL_MAGIC = 0x534c574c; // 'SLWL'
 const HEADER = 12;

@@ -52,9 +52,11 @@ export class WriteAheadLogWriter {
   private async write(blockId: string, seq: number, numRecords: number, data: Uint8Array, firstPosition: number | undefined): Promise<WalPlace> {
     if (this.closed) throw new SluiceError('SLUICE_IO', `write-ahead log writer ${this.opts.writer} is closed; block ${blockId} was not logged`);
     const record = encodeWalRecord(blockId, numRecords, data, firstPosition);
+    /** Where this record begins in the open segment, once it has one. */
+    let offset = -1;
     try {
       if (!this.fh || this.size >= this.opts.maxSegmentBytes || Date.now() - this.openedAt >= this.opts.rollingIntervalMs) await this.roll(seq);
-      const offset = this.size;
+      offset = this.size;
       // A write may be short (a disk that fills up takes what fits): write the rest, which
       // then fails with ENOSPC; a record acknowledged half-written would be lost.
       for (let at = 0; at < record.length; ) {
@@ -66,9 +68,8 @@ export class WriteAheadLogWriter {
       this.size += record.length;
       return { path: this.file, offset, length: record.length };
     } catch (err) {
-      // The segment may end in a torn record now: later blocks go to a fresh one.
-      await this.fh?.close().catch(() => undefined);
-      this.fh = undefined;
+      // Later blocks go to a fresh segment; what this record left is cut off first.
+      await this.abandon(offset);
       if (isDiskFull(err)) {
         throw new DiskFullError({ path: this.file || this.opts.dir, what: `received block ${blockId} (write-ahead log)`, where: `receiver ${this.opts.writer} on worker process ${process.pid}; the block is not acknowledged`, fix: 'point the checkpoint directory (ssc.checkpoint(dir)), which holds the log, at a larger disk', cause: err });
       }
@@ -82,6 +83,30 @@ export class WriteAheadLogWriter {
         { cause: err },
       );
     }
+  }
+
+  /**
+   * Closes the open segment after an append that failed at `offset` (-1: before it had one).
+   * A disk that fills up takes part of a record (a short write, up to its page's end on tmpfs)
+   * before refusing the rest: that part is cut off (a truncate needs no space), and a segment
+   * left holding nothing is removed, so the log ends at its last acknowledged block. Left there,
+   * a recovery read it as a torn record and warned that the writer died while appending, which
+   * it had not. Best effort: a cut that fails leaves the torn record to that warning.
+   */
+  private async abandon(offset: number): Promise<void> {
+    const fh = this.fh;
+    this.fh = undefined;
+    if (!fh) return;
+    if (offset >= 0) {
+      try {
+        await fh.truncate(offset);
+        await fh.datasync();
+      } catch {
+        // left as a torn record
+      }
+    }
+    await fh.close().catch(() => undefined);
+    if (offset === 0) await fs.promises.rm(this.file, { force: true }).catch(() => undefined);
   }
 
   private async roll(firstSeq: number): Promise<void> {

@@ -70,6 +70,54 @@ test('an ended writer\'s segment that ends in a torn record: its complete blocks
   }
 });
 
+test('an append a full disk refuses part way leaves nothing of its record: the segment ends at the last logged block, a fresh segment it opened is removed, and a recovery finds no torn record', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-wal-full-'));
+  // A disk that fills up under the writer: its next write takes `take` bytes (a short write, as
+  // a full tmpfs takes what fits in the record's last page), the one after fails with ENOSPC.
+  const probe = await fs.promises.open(path.join(dir, 'probe'), 'w');
+  const proto = Object.getPrototypeOf(probe) as { write: (this: unknown, buf: Uint8Array, off: number, len: number, pos: number) => Promise<{ bytesWritten: number }> };
+  await probe.close();
+  fs.rmSync(path.join(dir, 'probe'));
+  const write = proto.write;
+  let full: { take: number } | undefined;
+  proto.write = async function (this: unknown, buf: Uint8Array, off: number, len: number, pos: number) {
+    if (full === undefined) return write.call(this, buf, off, len, pos);
+    if (full.take > 0) {
+      const take = Math.min(full.take, len);
+      full.take = 0;
+      return write.call(this, buf, off, take, pos);
+    }
+    throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+  };
+  try {
+    const w = new WriteAheadLogWriter({ dir, writer: 'wA', rollingIntervalMs: 60_000, maxSegmentBytes: 1 << 20 });
+    const append = (seq: number): Promise<WalPlace> => w.append(`input_j_0_wA_${seq}`, seq, 1, bytes(300, seq));
+    const kept = [await append(0), await append(1)];
+    full = { take: 120 };
+    await assert.rejects(append(2), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'SLUICE_DISK_FULL');
+      assert.match(err.message, /disk full: cannot write received block input_j_0_wA_2 \(write-ahead log\) to '.*wA\.000000000000\.wal'/);
+      return true;
+    });
+    assert.equal(fs.statSync(kept[1].path).size, kept[1].offset + kept[1].length, 'the 120 bytes the disk took of block 2 are cut off');
+    // Still full: block 3 goes to a fresh segment, which the disk refuses from its first byte.
+    full = { take: 0 };
+    await assert.rejects(append(3), /disk full: cannot write received block input_j_0_wA_3 .*wA\.000000000003\.wal/);
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['wA.000000000000.wal'], 'the fresh segment holding nothing is removed');
+    full = undefined;
+    const after = await append(4);
+    assert.equal(path.basename(after.path), 'wA.000000000004.wal');
+    await w.close();
+    const told: unknown[] = [];
+    const log = new ReceivedBlockLog(0, dir, (t) => told.push(t));
+    assert.deepEqual((await log.take([], [])).map((b) => b.blockId), ['input_j_0_wA_0', 'input_j_0_wA_1', 'input_j_0_wA_4']);
+    assert.deepEqual(told, [], 'no torn record to warn of: the writer did not die');
+  } finally {
+    proto.write = write;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('the block log hands every logged block to one batch: reported ones, and those an ended writer logged but never reported; segments go once their batches are forgotten', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-wal-log-'));
   try {
