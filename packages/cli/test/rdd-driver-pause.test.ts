@@ -31,10 +31,15 @@ test('the driver frozen (SIGSTOP) for 10 s while an RDD job\'s tasks wait, their
     for (let i = 0; i < 2; i++) procs.push(startSluice(['worker', '--driver', driverAddr, '--cores', '1', '--log-level', 'warn'], env));
     await until('two workers', 60_000, async () => ((await runCli(['workers', '--driver', driverAddr], { env, timeoutMs: 20_000 })).stdout.match(/worker-/g) ?? []).length === 2);
 
-    const submit = startSluice(['submit', fixture('fault-pipeline.ts'), '--driver', driverAddr, '--', String(N), '16', '20', gate], env);
+    // Action 2's tasks each leave a directory in atGate as they reach their gate (args 4-5: no
+    // map spin, no spread), so the driver is frozen with tasks waiting there, however loaded
+    // the machine (a fixed 500 ms after the first action could come before any was launched).
+    const atGate = path.join(dir, 'at-gate');
+    fs.mkdirSync(atGate);
+    const submit = startSluice(['submit', fixture('fault-pipeline.ts'), '--driver', driverAddr, '--', String(N), '16', '20', gate, '0', '', atGate], env);
     procs.push(submit);
     await until('the first action', 60_000, () => submit.stdout.includes('MARK first-action-done'));
-    await sleep(500); // action 2's first tasks at their gate
+    await until("action 2's first tasks at their gate", 60_000, () => fs.readdirSync(atGate).length > 0, 10);
     pause(driver.child);
     try {
       await sleep(1_000);
