@@ -13621,6 +13621,22 @@ const MUTATIONS = [
     replace: '',
     tests: [{ file: 'packages/worker/dist/test/receiver/write-ahead-log-writer.test.js', pattern: 'full disk refuses part way' }],
   },
+  {
+    id: 'wal-damaged-block-unnamed',
+    what: "a task that cannot read a received block back from a damaged write-ahead log record says the segment and offset but not which block of the batch it is",
+    file: 'packages/core/src/scheduler/partition-computer.ts',
+    search: 'throw err instanceof SluiceError ? new SluiceError(err.code, `received block ${b.blockId}: ${err.message}`, { cause: err }) : err;',
+    replace: 'throw err;',
+    tests: ['packages/cli/dist/test/receiver-wal-damage-pending.test.js'],
+  },
+  {
+    id: 'wal-damaged-record-advice-hides-state-loss',
+    what: "a damaged write-ahead log record's error says only 'restore it from a backup, or start the job with a fresh checkpoint directory', not that the job restored is submitted again on the same directory nor that a fresh one starts every stream's state over",
+    file: 'packages/core/src/wal/wal-segment.ts',
+    search: "restore it from a backup and submit the job again on the same checkpoint directory (the batches not completed run again from it, nothing lost); ' +\n      'or, with no backup, move the checkpoint directory away and submit the job again to start afresh (every stream\\'s state starts over, and the received data no batch completed is lost).',",
+    replace: "restore it from a backup, or start the job with a fresh checkpoint directory (its unprocessed received data is then lost).',",
+    tests: ['packages/cli/dist/test/receiver-wal-damage-pending.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

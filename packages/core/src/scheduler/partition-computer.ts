@@ -210,7 +210,14 @@ export class PartitionComputer {
         }
         let data = read.data;
         // On no live worker: read it back from the write-ahead log (its CRC checked).
-        if (!data && b.wal) data = (await readWalRecord(b.wal)).data;
+        if (!data && b.wal) {
+          try {
+            data = (await readWalRecord(b.wal)).data;
+          } catch (err) {
+            // Which block of the batch could not be read, beside where and why.
+            throw err instanceof SluiceError ? new SluiceError(err.code, `received block ${b.blockId}: ${err.message}`, { cause: err }) : err;
+          }
+        }
         if (!data) {
           // Say what each worker it was stored on answered: a live worker that no longer
           // holds the block is not "lost".

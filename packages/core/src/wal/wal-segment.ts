@@ -89,7 +89,8 @@ function corrupt(place: WalPlace, why: string): SluiceError {
   return new SluiceError(
     'SLUICE_CHECKPOINT',
     `write-ahead log segment '${place.path}' is corrupt at offset ${place.offset} (${why}); the block stored there cannot be read back. ` +
-      'The file was changed or truncated after it was written: restore it from a backup, or start the job with a fresh checkpoint directory (its unprocessed received data is then lost).',
+      'The file was changed or truncated after it was written: restore it from a backup and submit the job again on the same checkpoint directory (the batches not completed run again from it, nothing lost); ' +
+      'or, with no backup, move the checkpoint directory away and submit the job again to start afresh (every stream\'s state starts over, and the received data no batch completed is lost).',
   );
 }
 
