@@ -13637,6 +13637,14 @@ const MUTATIONS = [
     replace: "restore it from a backup, or start the job with a fresh checkpoint directory (its unprocessed received data is then lost).',",
     tests: ['packages/cli/dist/test/receiver-wal-damage-pending.test.js'],
   },
+  {
+    id: 'kafka-unknown-topic-names-no-topics',
+    what: "an unknown topic at a direct stream's start no longer names the topics the brokers have beside it (a typo such as clickz for clicks does not show)",
+    file: 'packages/kafka/src/direct-kafka-input-dstream.ts',
+    search: 'const have = await this.topicsOnBrokers();',
+    replace: "const have = '';",
+    tests: ['packages/kafka/dist/test/kafka-bad-input.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -161,7 +161,8 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
         // Before the stream has read anything, an unknown topic is a wrong name; later, a
         // topic it has read may be unknown for a moment (metadata propagating), or deleted.
         if (unknownTopic && this.position.size === 0) {
-          throw new SluiceError('SLUICE_BAD_ARGUMENT', `KafkaUtils.createDirectStream: ${msg.replace(/\.$/, '')} on brokers ${this.conn.brokers.join(',')}; create the topic or fix its name`, { cause: err });
+          const have = await this.topicsOnBrokers();
+          throw new SluiceError('SLUICE_BAD_ARGUMENT', `KafkaUtils.createDirectStream: ${msg.replace(/\.$/, '')} on brokers ${this.conn.brokers.join(',')}${have}; create the topic or fix its name`, { cause: err });
         }
         if (!this.connected) {
           throw new SluiceError('SLUICE_UNREACHABLE', `KafkaUtils.createDirectStream: cannot reach Kafka brokers ${this.conn.brokers.join(',')} (${what}): ${msg}; check the broker addresses and that the brokers are up`, { cause: err });
@@ -196,6 +197,16 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
     }
   }
 
+  /** " (they have N: a, b, ...)", the topics the brokers list (sorted, at most 10 named), to set beside a topic name they do not know; empty when they cannot be listed. */
+  private async topicsOnBrokers(): Promise<string> {
+    try {
+      this.admin ??= new Admin(clientOptions(this.conn));
+      return theyHave(await this.admin.listTopics({ includeInternals: false }));
+    } catch {
+      return '';
+    }
+  }
+
   /** The stream's topics and, for each, the partitions it reads: every partition (topics, topicPattern) or the assigned ones (assign). */
   private async partitions(): Promise<Map<string, number[]>> {
     let topics: string[];
@@ -209,10 +220,9 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
         // like a topic nobody writes to. Said once, and again only after a topic had matched.
         if (!this.patternUnmatchedWarned) {
           this.patternUnmatchedWarned = true;
-          const shown = all.length > 10 ? `${all.slice(0, 10).join(', ')}, ...` : all.join(', ');
           this.ssc.sc.log(
             'warn',
-            `kafka direct stream: topicPattern ${String(this.pattern)} matches no topic on brokers ${this.conn.brokers.join(',')} (they have ${all.length === 0 ? 'none' : `${all.length}: ${shown}`}); the stream reads nothing until a matching topic is created: check the pattern (tested against each topic name) and the brokers`,
+            `kafka direct stream: topicPattern ${String(this.pattern)} matches no topic on brokers ${this.conn.brokers.join(',')}${theyHave(all)}; the stream reads nothing until a matching topic is created: check the pattern (tested against each topic name) and the brokers`,
             { component: 'kafka-direct-stream', topicPattern: String(this.pattern), brokers: this.conn.brokers.join(','), topics: all.length },
           );
         }
@@ -464,4 +474,10 @@ function describe(err: unknown): string {
   // @platformatic/kafka's retried calls carry each attempt's error: name each message once.
   const inner = e.errors?.map((x) => x.message).filter(Boolean) ?? [];
   return [...new Set([e.message ?? String(err), ...inner].map((m) => m!.replace(/\.$/, '')))].join(': ');
+}
+
+/** " (they have N: a, b, ...)" of the topics a broker listed, sorted, at most 10 named; " (they have none)". */
+function theyHave(topics: readonly string[]): string {
+  const sorted = [...topics].sort();
+  return sorted.length === 0 ? ' (they have none)' : ` (they have ${sorted.length}: ${sorted.slice(0, 10).join(', ')}${sorted.length > 10 ? ', ...' : ''})`;
 }
