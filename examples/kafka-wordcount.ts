@@ -4,6 +4,8 @@
 //
 // Against the compose file's Kafka (one KRaft broker, `docker compose --profile kafka up -d kafka`):
 //   node packages/cli/bin/sluice.js run --workers 2 examples/kafka-wordcount.ts 127.0.0.1:29092 lines
+// or, without Docker, against the tests' broker on the same port (it creates no topic: name both)
+//   node packages/kafka/dist/test/support/broker-process.js '{"topics":[["lines",2],["lines-counts",1]],"ports":[29092]}' &
 // or on the compose cluster (its containers reach the broker as kafka:9092):
 //   node packages/cli/bin/sluice.js submit --driver 127.0.0.1:7077 examples/kafka-wordcount.ts kafka:9092 lines
 // Arguments: BROKERS (comma-separated host:port) TOPIC [COUNTS_TOPIC, default TOPIC-counts]

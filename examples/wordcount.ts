@@ -1,5 +1,5 @@
 // Word count over generated lines, the "hello world" of Sluice.
-// Run: npm run example   (or: node packages/cli/bin/sluice.js run --workers 2 examples/wordcount.ts)
+// Run: node packages/cli/bin/sluice.js run --workers 2 examples/wordcount.ts   (`npm run example` runs network-wordcount.ts)
 import type { SluiceContext } from '@sluice/core';
 
 const WORDS = ['stream', 'batch', 'sluice', 'river', 'gate', 'water', 'flow', 'spark'];

@@ -73,3 +73,19 @@ test("README's steps for installing from tarballs pack every package a user inst
   const made = new Set(published.map(([, m]) => `$T/${tarballOf(m.name)}`));
   for (const t of installed) assert.ok(made.has(t), `${t} is a tarball the loop makes`);
 });
+
+test('README never installs a @sluice package by name alone: each such install gives, beside it, the tarball the pack loop makes', () => {
+  const readme = fs.readFileSync(path.join(REPO_DIR, 'README.md'), 'utf8');
+  // A newcomer following a connector's section ran `pnpm add @sluice/redis` and got npm's E404
+  // (user56, 2026-12-06): the packages are not on the registry yet.
+  const paragraphs = readme.split(/\n\s*\n/);
+  let installs = 0;
+  for (const paragraph of paragraphs) {
+    for (const m of paragraph.matchAll(/`(?:npm install|npm i|pnpm add|yarn add) (@sluice\/[a-z0-9-]+)/g)) {
+      installs++;
+      const tarball = `$T/${tarballOf(m[1]!)}`;
+      assert.ok(paragraph.includes(tarball), `README's \`${m[0].slice(1)}\` fails with E404 until the packages are on npm: its paragraph should give \`npm install ${tarball}\`\n${paragraph.slice(0, 400)}`);
+    }
+  }
+  assert.ok(installs >= 6, `README installs the connectors by name (${installs} found)`);
+});

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { CLI_BIN, freePort, pollUntil, processAlive, within } from './harness.js';
+import { CLI_BIN, freePort, pollUntil, processAlive, REPO_DIR, within } from './harness.js';
 
 const PROMPT = 'sluice> ';
 
@@ -55,6 +55,18 @@ function startShell(cwd: string, args: readonly string[] = []): Shell {
   return sh;
 }
 
+/** README's Quick Start transcript (its first ```text block after `## Quick Start`), from `$ ... sluice.js shell` to `.exit`. */
+function readmeQuickStart(): string[] {
+  const readme = fs.readFileSync(path.join(REPO_DIR, 'README.md'), 'utf8');
+  const from = readme.indexOf('```text\n', readme.indexOf('\n## Quick Start'));
+  const block = readme.slice(from + '```text\n'.length, readme.indexOf('\n```', from + 1)).split('\n');
+  assert.match(block[0]!, /^\$ node packages\/cli\/bin\/sluice\.js shell$/, "README's Quick Start transcript starts with the command");
+  return block.slice(1);
+}
+
+/** A transcript's ports and job ids, which differ from run to run, masked. */
+const masked = (line: string): string => line.replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:PORT').replace(/job-\d{4}-[0-9a-f]{6}/g, 'JOB');
+
 /** The processes whose parent is `pid` (the shell's worker processes). */
 function childPids(pid: number): number[] {
   try {
@@ -80,17 +92,27 @@ test("sluice shell: Spark's Quick Start at the prompt, closures over the shell's
     assert.ok(ui, sh.out);
     const workers = childPids(sh.child.pid!);
     assert.equal(workers.length, 2, `the shell's worker processes: ${workers.join(', ')}`);
+    // README's Quick Start shows what the shell prints before its first prompt, line for line
+    // (ports and job ids aside): until 2026-12-06 (user56) it left out the third line.
+    const transcript = readmeQuickStart();
+    const greeting = sh.out.slice(0, -PROMPT.length).trimEnd().split('\n').map(masked);
+    assert.deepEqual(transcript.slice(0, transcript.findIndex((l) => l.startsWith(PROMPT))).map(masked), greeting, "README's Quick Start greeting");
+    /** What README's transcript shows after `sluice> line` (the next line): the shell's answer to a declaration, which the test checks below. */
+    const readmeAnswer = (line: string): string | undefined => transcript[transcript.indexOf(PROMPT + line) + 1];
 
     // Spark's Quick Start, in TypeScript.
     assert.equal(await sh.type('const textFile = sc.textFile("README.md")'), 'undefined');
+    assert.equal(readmeAnswer('const textFile = sc.textFile("README.md")'), 'undefined', "README's Quick Start shows the shell's answer to const textFile");
     assert.equal(await sh.type('textFile.count()'), String(lines.length));
     assert.equal(await sh.type('textFile.first()'), `'${lines[0]}'`);
     const withSpark = lines.filter((l) => l.includes('Spark'));
     assert.equal(await sh.type('const linesWithSpark = textFile.filter(line => line.includes("Spark"))'), 'undefined');
+    assert.equal(readmeAnswer('const linesWithSpark = textFile.filter(line => line.includes("Spark"))'), 'undefined', "README's Quick Start shows the shell's answer to const linesWithSpark");
     assert.equal(await sh.type('linesWithSpark.count()'), String(withSpark.length));
     const maxWords = Math.max(...lines.map((l) => l.split(' ').length));
     assert.equal(await sh.type('textFile.map(line => line.split(" ").length).reduce((a, b) => (a > b ? a : b))'), String(maxWords));
     assert.equal(await sh.type('const wordCounts = textFile.flatMap(line => line.split(" ")).map(word => [word, 1]).reduceByKey((a, b) => a + b)'), 'undefined');
+    assert.equal(readmeAnswer('const wordCounts = textFile.flatMap(line => line.split(" ")).map(word => [word, 1]).reduceByKey((a, b) => a + b)'), 'undefined', "README's Quick Start shows the shell's answer to const wordCounts");
     const counts = new Map<string, number>();
     for (const w of lines.flatMap((l) => l.split(' '))) counts.set(w, (counts.get(w) ?? 0) + 1);
     const printed = await sh.type('console.log(JSON.stringify(await wordCounts.collect()))');
