@@ -2,7 +2,8 @@
 // 1-second batch: saveAsTextFiles writes s3://BUCKET/PREFIX-<batch time>/part-NNNNN (one
 // `word<TAB>count` line each) and _SUCCESS, each batch committed whole.
 //
-// With s3rver on this host (`NODE_OPTIONS=--openssl-legacy-provider npx s3rver -d /tmp/s3 --configure-bucket sluice`,
+// With s3rver on this host (`cd packages/s3 && NODE_OPTIONS=--openssl-legacy-provider npx s3rver -d /tmp/s3 --configure-bucket sluice`:
+// the repository's s3rver is packages/s3's; from the root, npx would fetch another from npm;
 // port 4568; without the legacy provider its listings past 1,000 keys fail with InternalError on Node 17+):
 //   node packages/cli/bin/sluice.js run --workers 2 examples/s3-wordcount.ts
 //       no line source given: starts a bundled line generator, stops after 10 seconds and
