@@ -13645,6 +13645,46 @@ const MUTATIONS = [
     replace: "const have = '';",
     tests: ['packages/kafka/dist/test/kafka-bad-input.test.js'],
   },
+  {
+    id: 'exact-optional-pid-setting-lacks-undefined',
+    what: "backpressure's minRate loses `| undefined`: under exactOptionalPropertyTypes a user's `{ backpressure: { minRate: cfg.minRate } }` (a number | undefined) is a type error",
+    file: 'packages/core/src/streaming/rate/pid-rate-estimator.ts',
+    search: '  readonly minRate?: number | undefined;',
+    replace: '  readonly minRate?: number;',
+    tests: [{ file: 'packages/core/dist/test/types/type-tests.test.js', pattern: 'exactOptionalPropertyTypes' }],
+  },
+  {
+    id: 'pid-undefined-setting-over-default',
+    what: 'a PID setting given as undefined is spread over its default: { backpressure: { minRate: undefined } } is refused (minRate must be ... got undefined) where leaving it out takes 100',
+    file: 'packages/core/src/streaming/rate/pid-rate-estimator.ts',
+    search: '    const s = { ...DEFAULT_PID, ...given };',
+    replace: '    const s = { ...DEFAULT_PID, ...settings };',
+    tests: ['packages/core/dist/test/streaming/rate/pid-rate-estimator.test.js', { file: 'packages/core/dist/test/streaming/rate/flow-control.test.js', pattern: 'bad flow-control options' }],
+  },
+  {
+    id: 'rdd-is-locally-checkpointed-after-cut-only',
+    what: "rdd.isLocallyCheckpointed() is true only once an action cut the lineage, where PySpark's is true from localCheckpoint() on",
+    file: 'packages/core/src/rdd/rdd.ts',
+    search: '    return this.localCheckpointRequested || this.locallyCheckpointed;',
+    replace: '    return this.locallyCheckpointed;',
+    tests: [{ file: 'packages/cli/dist/test/rdd-local-checkpoint.test.js', pattern: 'MEMORY_AND_DISK, lineage cut' }],
+  },
+  {
+    id: 'rdd-is-locally-checkpointed-until-cut-only',
+    what: 'rdd.isLocallyCheckpointed() turns false once the action after localCheckpoint() cut the lineage',
+    file: 'packages/core/src/rdd/rdd.ts',
+    search: '    return this.localCheckpointRequested || this.locallyCheckpointed;',
+    replace: '    return this.localCheckpointRequested;',
+    tests: [{ file: 'packages/cli/dist/test/rdd-local-checkpoint.test.js', pattern: 'isLocallyCheckpointed' }],
+  },
+  {
+    id: 'spark-driver-env-prefixes-unknown',
+    what: "sluice submit --conf spark.kubernetes.driverEnv.NAME=v (Spark's driver environment in cluster mode) is refused as a setting Sluice has not, not saying a submitted job reads the driver's environment nor how to give it a value",
+    file: 'packages/cli/src/spark-conf-keys.ts',
+    search: "  ['spark.kubernetes.driverEnv.', DRIVER_ENV],\n",
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/configuration-guide.test.js', pattern: 'per-application environment' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

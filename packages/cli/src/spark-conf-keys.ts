@@ -273,8 +273,16 @@ export function sparkKeyInstead(key: string, value: string): string | undefined 
   return SPARK_CONF_KEYS[key]?.(value);
 }
 
+/** For one submitted job alone: what a per-application environment variable of Spark's becomes. */
+const ONE_JOB = (v: string): string => `for one submitted job alone, pass the value as a job argument ('sluice submit --driver HOST:PORT job.ts ${v}', the program's args), which a function that captures it takes to the tasks`;
+const DRIVER_ENV = (name: string, v: string): string =>
+  `the environment of the driver process, which a submitted job's program reads as process.env.${name}: '${name}=${v} sluice driver' (sluice run's program has sluice run's: '${name}=${v} sluice run ...'); a submitted job does not get the environment of the shell that ran sluice submit (as Spark's cluster mode through its REST gateway, which passes only SPARK_* variables); ${ONE_JOB(v)}`;
+
 /** Settings named by a prefix and a name of the user's (spark.executorEnv.[EnvironmentVariableName]). */
 const SPARK_CONF_PREFIXES: readonly (readonly [string, (name: string, value: string) => string])[] = [
-  ['spark.executorEnv.', (name, v) => `the environment of the worker processes: '${name}=${v} sluice worker ...' (sluice run's workers have its environment: '${name}=${v} sluice run ...'); tasks read it as process.env.${name}`],
-  ['spark.driverEnv.', (name, v) => `the environment of the driver process: '${name}=${v} sluice driver' (or sluice run)`],
+  ['spark.executorEnv.', (name, v) => `the environment of the worker processes: '${name}=${v} sluice worker ...' (sluice run's workers have its environment: '${name}=${v} sluice run ...'); every job's tasks on them read it as process.env.${name}; ${ONE_JOB(v)}`],
+  ['spark.driverEnv.', DRIVER_ENV],
+  // Spark's own for the driver's environment in cluster mode (YARN's application master, Kubernetes' driver pod).
+  ['spark.yarn.appMasterEnv.', DRIVER_ENV],
+  ['spark.kubernetes.driverEnv.', DRIVER_ENV],
 ];

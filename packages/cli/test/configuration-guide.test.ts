@@ -256,6 +256,17 @@ test("a time in a file is read as Spark's JavaUtils.timeStringAs reads it, as --
   assert.match(conf.stderr, /--conf spark\.locality\.wait=5 s: not a time/, show(conf));
 });
 
+test("sluice submit with Spark's per-application environment (spark.executorEnv.*, YARN's and Kubernetes' driver environment) says whose environment a submitted job reads and how to give one job a value", async () => {
+  const r = await runCli(['submit', '--driver', '127.0.0.1:1', '--conf', 'spark.executorEnv.REGION=eu-west-1', '--conf', 'spark.yarn.appMasterEnv.TIER=gold', '--conf', 'spark.kubernetes.driverEnv.TIER=gold', SUM], { env, timeoutMs: 60_000 });
+  assert.equal(r.code, 1, show(r));
+  assert.match(r.stderr, /--conf sets 3 properties that sluice submit does not take/, show(r));
+  assert.match(r.stderr, /\n {2}--conf spark\.executorEnv\.REGION=eu-west-1: the environment of the worker processes: 'REGION=eu-west-1 sluice worker \.\.\.' .*every job's tasks on them read it as process\.env\.REGION; for one submitted job alone, pass the value as a job argument \('sluice submit --driver HOST:PORT job\.ts eu-west-1', the program's args\)/, show(r));
+  for (const key of ['spark.yarn.appMasterEnv.TIER', 'spark.kubernetes.driverEnv.TIER']) {
+    const esc = key.replace(/\./g, '\\.');
+    assert.match(r.stderr, new RegExp(`\\n {2}--conf ${esc}=gold: the environment of the driver process, which a submitted job's program reads as process\\.env\\.TIER: 'TIER=gold sluice driver' .*does not get the environment of the shell that ran sluice submit .*pass the value as a job argument`), show(r));
+  }
+});
+
 test("a --conf or properties-file refusal is its message and one line to the help, not the command's whole help after it", async () => {
   const cases: [string[], string][] = [
     [['submit', '--driver', '127.0.0.1:1', '--conf', 'spark.executorEnv.REGION=eu-west-1', SUM], 'submit'],

@@ -66,9 +66,9 @@ const values = Array.from({ length: N }, (_, x) => x * 3 + 1);
 
 test('localCheckpoint: MEMORY_AND_DISK, lineage cut after the first action (first() computes one partition, the rest then), results as without it', () => {
   const r = got<{
-    before: { level: string; checkpointed: boolean; debug: string };
+    before: { level: string; checkpointed: boolean; locally: boolean; debug: string };
     first: number;
-    after: { checkpointed: boolean; file: string | null; debug: string };
+    after: { checkpointed: boolean; locally: boolean; file: string | null; debug: string };
     collected: number[];
     count: number;
     sums: [number, number][];
@@ -78,10 +78,12 @@ test('localCheckpoint: MEMORY_AND_DISK, lineage cut after the first action (firs
   }>('localCheckpoint');
   assert.deepEqual(r.before.level, printed('MEMORY_AND_DISK'));
   assert.equal(r.before.checkpointed, false);
+  assert.equal(r.before.locally, true, 'isLocallyCheckpointed() once marked, before any action');
   // Before: the map over the range; after: the map over its own blocks, nothing below.
   assert.match(r.before.debug, /MapPartitionsRDD\[\d+\] at map .*\[MEMORY_AND_DISK\]\n\s+\|\s+ParallelCollectionRDD\[\d+\] at range at \S+ \[\]$/);
   assert.equal(r.first, values[0]);
   assert.equal(r.after.checkpointed, true);
+  assert.equal(r.after.locally, true);
   assert.equal(r.after.file, null, 'getCheckpointFile() of a local checkpoint is undefined (Spark: None)');
   const afterLines = r.after.debug.split('\n');
   assert.equal(afterLines.length, 2, r.after.debug);
@@ -103,7 +105,9 @@ test('localCheckpoint: disk added to the storage level, before or after persist(
 });
 
 test('localCheckpoint and checkpoint: checkpoint() after localCheckpoint() is ignored, localCheckpoint() after checkpoint() overrides it; nothing written', () => {
-  const r = got<{ aCount: number; aFile: string | null; aDebug: string; bSum: number; bFile: string | null; bDebug: string; rdds: string[] }>('mixed');
+  const r = got<{ aCount: number; aFile: string | null; aDebug: string; aLocally: boolean; bSum: number; bFile: string | null; bDebug: string; bLocally: boolean; rdds: string[] }>('mixed');
+  assert.equal(r.aLocally, true);
+  assert.equal(r.bLocally, true);
   assert.equal(r.aCount, small.length);
   assert.equal(r.aFile, null);
   assert.match(r.aDebug, /LocalCheckpointRDD/);
@@ -113,6 +117,13 @@ test('localCheckpoint and checkpoint: checkpoint() after localCheckpoint() is ig
   assert.doesNotMatch(r.bDebug, /ReliableCheckpointRDD/);
   // The reliable checkpoint made later in the fixture was not written yet when this ran.
   assert.deepEqual(r.rdds, []);
+});
+
+test("isLocallyCheckpointed as PySpark's test_basic_localcheckpointing; false for an RDD checkpointed reliably before localCheckpoint()", () => {
+  // flatMap(x => 1..x) over [1, 2, 3, 4], written out.
+  const result = [1, 1, 2, 1, 2, 3, 1, 2, 3, 4];
+  assert.deepEqual(got('pysparkBasic'), { unmarked: { checkpointed: false, locally: false }, marked: { checkpointed: true, locally: true }, result, again: result });
+  assert.deepEqual(got('reliableThenLocal'), { checkpointed: true, locally: false });
 });
 
 test('localCheckpoint: an unpersisted locally checkpointed RDD cannot be recomputed: the job fails saying why', () => {

@@ -1325,12 +1325,12 @@ export class SluiceContext {
    * directory again) an existing `dir` is replaced; without, it is an error, as in Spark.
    * Hidden leftovers of an earlier attempt killed mid-write are removed first.
    */
-  async saveAsTextFile(rdd: RDD<unknown>, dir: string, options: { replace?: boolean; codec?: CompressionCodec } = {}): Promise<void> {
+  async saveAsTextFile(rdd: RDD<unknown>, dir: string, options: { replace?: boolean | undefined; codec?: CompressionCodec | undefined } = {}): Promise<void> {
     await this.saveAsDirectory(rdd, dir, 'saveAsTextFile', options);
   }
 
   /** @internal saveAsTextFile's atomic directory, with part files in the object-file format (codec/object-file.ts). */
-  async saveAsObjectFile(rdd: RDD<unknown>, dir: string, options: { replace?: boolean } = {}): Promise<void> {
+  async saveAsObjectFile(rdd: RDD<unknown>, dir: string, options: { replace?: boolean | undefined } = {}): Promise<void> {
     await this.saveAsDirectory(rdd, dir, 'saveAsObjectFile', options);
   }
 

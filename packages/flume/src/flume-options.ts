@@ -32,18 +32,18 @@ export const STORAGE_LEVELS: readonly ReceiverStorageLevel[] = [
 /** Options of FlumeUtils.createStream. */
 export interface FlumeStreamOptions {
   /** See ReceiverStorageLevel: named for Spark compatibility; default MEMORY_AND_DISK_SER_2. */
-  readonly storageLevel?: ReceiverStorageLevel;
+  readonly storageLevel?: ReceiverStorageLevel | undefined;
   /**
    * The avro sink compresses (`compression-type = deflate`): inflate what arrives and
    * deflate the answers, as Flume's avro source does with `compression-type = deflate`.
    * Both ends must agree. Default false.
    */
-  readonly enableDecompression?: boolean;
+  readonly enableDecompression?: boolean | undefined;
   /**
    * Largest request (one append or appendBatch, all its frames) in bytes; a frame that
    * would pass it is a malformed frame and its connection is closed. Default 64 MiB.
    */
-  readonly maxBatchBytes?: number;
+  readonly maxBatchBytes?: number | undefined;
 }
 
 export interface ResolvedFlumeOptions {

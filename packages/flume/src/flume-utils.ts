@@ -59,15 +59,15 @@ function createStream(ssc: StreamingContext, hostname: string, port: number, giv
 /** Options of FlumeUtils.createPollingStream. */
 export interface FlumePollingOptions {
   /** See ReceiverStorageLevel: named for Spark compatibility; default MEMORY_AND_DISK_SER_2. */
-  readonly storageLevel?: ReceiverStorageLevel;
+  readonly storageLevel?: ReceiverStorageLevel | undefined;
   /** Events asked for by one getEventBatch (Spark's maxBatchSize; default 1000). */
-  readonly maxBatchSize?: number;
+  readonly maxBatchSize?: number | undefined;
   /** Fetches at a time over all the sinks (Spark's parallelism; default 5). */
-  readonly parallelism?: number;
+  readonly parallelism?: number | undefined;
   /** A call or connection attempt taking longer drops the connection (default 30000 ms). */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: number | undefined;
   /** Wait after a failure, and after an answer with no events (default 200 ms). */
-  readonly retryWaitMs?: number;
+  readonly retryWaitMs?: number | undefined;
 }
 
 /** A SparkSink's address: 'host:port' or { host, port } (Spark's InetSocketAddress). */

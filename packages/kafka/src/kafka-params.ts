@@ -2,12 +2,12 @@ import { SluiceError, refuseUnknownOptions } from '@sluice/core';
 
 /** TLS to the brokers (Node's tls.connect options that travel as plain data). */
 export interface KafkaSsl {
-  readonly ca?: string | readonly string[];
-  readonly cert?: string;
-  readonly key?: string;
-  readonly passphrase?: string;
-  readonly servername?: string;
-  readonly rejectUnauthorized?: boolean;
+  readonly ca?: string | readonly string[] | undefined;
+  readonly cert?: string | undefined;
+  readonly key?: string | undefined;
+  readonly passphrase?: string | undefined;
+  readonly servername?: string | undefined;
+  readonly rejectUnauthorized?: boolean | undefined;
 }
 
 /** SASL authentication. */
@@ -22,22 +22,22 @@ export interface KafkaConnection {
   /** Bootstrap brokers, `host:port`. */
   readonly brokers: readonly string[];
   /** Client id the brokers see (default 'sluice'). */
-  readonly clientId?: string;
+  readonly clientId?: string | undefined;
   /** TLS: true for the system's CAs, or options. */
-  readonly ssl?: boolean | KafkaSsl;
-  readonly sasl?: KafkaSasl;
+  readonly ssl?: boolean | KafkaSsl | undefined;
+  readonly sasl?: KafkaSasl | undefined;
   /**
    * How long a read, a write or the driver's offset lookups retry a broker that is down,
    * restarting or no longer the partition's leader before failing (default 30000 ms).
    */
-  readonly retryTimeoutMs?: number;
+  readonly retryTimeoutMs?: number | undefined;
   /**
    * How long one request to a broker (metadata, offsets, a fetch, a produce) waits for its
    * answer before it fails (Kafka's request.timeout.ms; default 30000 ms). A broker that
    * accepts connections but does not answer (hung, paused, overloaded) fails a call after
    * this (times the client's 3 retries), not after the default's 30 s each.
    */
-  readonly requestTimeoutMs?: number;
+  readonly requestTimeoutMs?: number | undefined;
 }
 
 /** Where partitions without a committed offset in the group start ('none': nowhere, an error, as auto.offset.reset=none). */
@@ -45,11 +45,11 @@ export type StartingOffsets = 'latest' | 'earliest' | 'none' | { readonly [topic
 
 export interface DirectStreamOptions extends KafkaConnection {
   /** Topics to read; or `topicPattern`. */
-  readonly topics?: readonly string[];
+  readonly topics?: readonly string[] | undefined;
   /** Every topic whose name matches (checked at each batch: new topics are picked up). */
-  readonly topicPattern?: RegExp | string;
+  readonly topicPattern?: RegExp | string | undefined;
   /** Exactly these partitions (Spark's ConsumerStrategies.Assign): partitions added to their topics are not read. Or `topics` / `topicPattern`. */
-  readonly assign?: readonly { readonly topic: string; readonly partition: number }[];
+  readonly assign?: readonly { readonly topic: string; readonly partition: number }[] | undefined;
   /** The consumer group whose committed offsets the stream starts from and `commitAsync` writes. */
   readonly groupId: string;
   /**
@@ -59,7 +59,7 @@ export interface DirectStreamOptions extends KafkaConnection {
    * committed offsets, as Spark's ConsumerStrategies offsets do). A partition that
    * appears while the stream runs starts at its earliest offset.
    */
-  readonly startingOffsets?: StartingOffsets;
+  readonly startingOffsets?: StartingOffsets | undefined;
   /**
    * Where partitions with neither a committed offset nor one given in `startingOffsets`
    * start, when `startingOffsets` gives offsets per partition (Spark's auto.offset.reset
@@ -68,19 +68,19 @@ export interface DirectStreamOptions extends KafkaConnection {
    * batch naming them). With `startingOffsets` a string, that string is the reset and
    * this option may only repeat it.
    */
-  readonly autoOffsetReset?: 'latest' | 'earliest' | 'none';
+  readonly autoOffsetReset?: 'latest' | 'earliest' | 'none' | undefined;
   /**
    * At most this many records per partition per second of batch interval (Spark's
    * spark.streaming.kafka.maxRatePerPartition); or a function giving each partition its own
    * (Spark's PerPartitionConfig), called on the driver at each batch, answering a number > 0.
    */
-  readonly maxRatePerPartition?: number | ((topic: string, partition: number) => number);
+  readonly maxRatePerPartition?: (number | ((topic: string, partition: number) => number)) | undefined;
   /**
    * When the batch is rate-limited (maxRatePerPartition or backpressure), each partition
    * still gets at least this many records per batch if it has them (Spark's
    * spark.streaming.kafka.minRatePerPartition; default 1).
    */
-  readonly minRatePerPartition?: number;
+  readonly minRatePerPartition?: number | undefined;
 }
 
 /** What a worker needs to connect (normalized, plain JSON). */

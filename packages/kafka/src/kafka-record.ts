@@ -68,9 +68,9 @@ export function isValidUtf8(b: Buffer | null): boolean {
 /** What `valueStrings` does with a value that is not valid UTF-8. */
 export interface ValueStringsOptions {
   /** 'fail' (default): the batch fails naming the record; 'skip': the record is left out and counted. */
-  readonly invalidUtf8?: 'fail' | 'skip';
+  readonly invalidUtf8?: 'fail' | 'skip' | undefined;
   /** With 'skip', gets 1 added per skipped record (an accumulator from sc.longAccumulator()). */
-  readonly skipped?: Accumulator<number>;
+  readonly skipped?: Accumulator<number> | undefined;
 }
 
 /**
@@ -94,9 +94,9 @@ export function valueStrings(stream: DStream<KafkaRecord>, options: ValueStrings
 /** What `decodeRecords` does with a record its decoder throws on. */
 export interface DecodeRecordsOptions {
   /** 'fail' (default): the batch fails naming the record; 'skip': the record is left out and counted. */
-  readonly onError?: 'fail' | 'skip';
+  readonly onError?: 'fail' | 'skip' | undefined;
   /** With 'skip', gets 1 added per skipped record (an accumulator from sc.longAccumulator()). */
-  readonly skipped?: Accumulator<number>;
+  readonly skipped?: Accumulator<number> | undefined;
 }
 
 /**

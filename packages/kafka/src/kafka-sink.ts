@@ -6,19 +6,19 @@ import { connectionParams, type ConnectionParams, type KafkaConnection } from '.
 /** What `toRecord` makes of each element: the Kafka record to write. */
 export interface KafkaSinkRecord {
   readonly value: string | Buffer | null;
-  readonly key?: string | Buffer | null;
-  readonly headers?: Readonly<Record<string, string | Buffer>>;
+  readonly key?: string | Buffer | null | undefined;
+  readonly headers?: Readonly<Record<string, string | Buffer>> | undefined;
   /** A partition of the topic; default: by key hash (or round robin without a key), as the producer does. */
-  readonly partition?: number;
+  readonly partition?: number | undefined;
   /** Milliseconds since the epoch (default: now). */
-  readonly timestamp?: number;
+  readonly timestamp?: number | undefined;
 }
 
 export interface SaveToKafkaOptions extends KafkaConnection {
   /** Records per produce request (default 1000). */
-  readonly batchSize?: number;
+  readonly batchSize?: number | undefined;
   /** A record whose key and value are larger than this fails its batch, naming it (default 1 MiB, Kafka's message.max.bytes). */
-  readonly maxRecordBytes?: number;
+  readonly maxRecordBytes?: number | undefined;
 }
 
 interface SinkParams {

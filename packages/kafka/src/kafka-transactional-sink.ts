@@ -11,7 +11,7 @@ export interface TransactionalKafkaOptions extends KafkaConnection {
   /** Transactional ids are `${transactionalIdPrefix}-${topic}-${partition}` (of the input partition). */
   readonly transactionalIdPrefix: string;
   /** Records per produce request inside a transaction (default 1000). */
-  readonly batchSize?: number;
+  readonly batchSize?: number | undefined;
 }
 
 /** What one batch's transactions did. */

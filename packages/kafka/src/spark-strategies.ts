@@ -33,26 +33,26 @@ export class TopicPartition {
 export interface KafkaParams {
   /** `host:port[,host:port...]`, or a list. */
   readonly 'bootstrap.servers': string | readonly string[];
-  readonly 'group.id'?: string;
-  readonly 'auto.offset.reset'?: 'latest' | 'earliest' | 'none';
+  readonly 'group.id'?: string | undefined;
+  readonly 'auto.offset.reset'?: 'latest' | 'earliest' | 'none' | undefined;
   /** Only false: the stream commits only through commitAsync (Spark forces it false too). */
-  readonly 'enable.auto.commit'?: false;
+  readonly 'enable.auto.commit'?: false | undefined;
   /** Only ByteArrayDeserializer: records carry Buffers; decode them with keyString / valueString / decodeRecords. */
-  readonly 'key.deserializer'?: typeof ByteArrayDeserializer;
-  readonly 'value.deserializer'?: typeof ByteArrayDeserializer;
-  readonly 'client.id'?: string;
-  readonly 'request.timeout.ms'?: number;
+  readonly 'key.deserializer'?: typeof ByteArrayDeserializer | undefined;
+  readonly 'value.deserializer'?: typeof ByteArrayDeserializer | undefined;
+  readonly 'client.id'?: string | undefined;
+  readonly 'request.timeout.ms'?: number | undefined;
   /** 'PLAINTEXT' or 'SSL' (then the system's CAs; give PEM through the `ssl` field of the options form for more). */
-  readonly 'security.protocol'?: 'PLAINTEXT' | 'SSL';
+  readonly 'security.protocol'?: 'PLAINTEXT' | 'SSL' | undefined;
   /** Only 'read_committed': what the stream always reads. */
-  readonly 'isolation.level'?: 'read_committed';
+  readonly 'isolation.level'?: 'read_committed' | undefined;
   /** Group-membership settings (session.timeout.ms, heartbeat.interval.ms, max.poll.interval.ms, auto.commit.interval.ms, partition.assignment.strategy, group.instance.id): taken, without effect, as the stream never joins its group. */
-  readonly 'session.timeout.ms'?: number;
-  readonly 'heartbeat.interval.ms'?: number;
-  readonly 'max.poll.interval.ms'?: number;
-  readonly 'auto.commit.interval.ms'?: number;
-  readonly 'partition.assignment.strategy'?: string;
-  readonly 'group.instance.id'?: string;
+  readonly 'session.timeout.ms'?: number | undefined;
+  readonly 'heartbeat.interval.ms'?: number | undefined;
+  readonly 'max.poll.interval.ms'?: number | undefined;
+  readonly 'auto.commit.interval.ms'?: number | undefined;
+  readonly 'partition.assignment.strategy'?: string | undefined;
+  readonly 'group.instance.id'?: string | undefined;
 }
 
 /** Starting offsets per partition: a Map (Spark's Map[TopicPartition, Long]), [partition, offset] pairs, or { topic: { partition: offset } }. */
@@ -69,7 +69,7 @@ export interface LocationStrategy {
   readonly kind: 'LocationStrategy';
   readonly name: 'PreferConsistent' | 'PreferBrokers' | 'PreferFixed';
   /** PreferFixed's map: a topic-partition (partitionKey) to the host, worker address or worker id it prefers. */
-  readonly hostMap?: ReadonlyMap<string, string>;
+  readonly hostMap?: ReadonlyMap<string, string> | undefined;
 }
 
 /** PreferFixed's map: a Map of TopicPartition to host (Spark's), [TopicPartition, host] pairs, or { topic: { partition: host } }. */

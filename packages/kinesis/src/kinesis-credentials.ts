@@ -9,7 +9,7 @@ import { SluiceError } from '@sluice/core';
 export interface KinesisCredentials {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
-  readonly sessionToken?: string;
+  readonly sessionToken?: string | undefined;
 }
 
 /**

@@ -5,22 +5,22 @@ export interface MQTTStreamOptions {
    * 1 (default): at least once — the receiver is reliable: it acknowledges (PUBACK) a message only
    * once `store` made it durable, and with a persistent session the broker redelivers the rest.
    */
-  readonly qos?: 0 | 1;
+  readonly qos?: 0 | 1 | undefined;
   /**
    * The client id. Fixed by default (`sluice-<topics>`), so a restarted receiver resumes its
    * persistent session and gets what was not acknowledged. Give each stream of a job its own.
    */
-  readonly clientId?: string;
-  readonly username?: string;
-  readonly password?: string;
+  readonly clientId?: string | undefined;
+  readonly username?: string | undefined;
+  readonly password?: string | undefined;
   /** Keep the session (subscriptions, unacknowledged and queued messages) across reconnects. Default true (MQTT `clean: false`). */
-  readonly persistentSession?: boolean;
+  readonly persistentSession?: boolean | undefined;
   /** Seconds; default 30. */
-  readonly keepalive?: number;
+  readonly keepalive?: number | undefined;
   /** Connect timeout in ms; default 10000. */
-  readonly connectTimeoutMs?: number;
+  readonly connectTimeoutMs?: number | undefined;
   /** Wait before reconnecting after the broker went away; default 1000 ms. */
-  readonly reconnectPeriodMs?: number;
+  readonly reconnectPeriodMs?: number | undefined;
 }
 
 export interface ResolvedMQTTOptions {

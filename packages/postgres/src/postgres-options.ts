@@ -19,32 +19,32 @@ export interface SaveToPostgresOptions {
   /** The table's columns each record fills: an array record by position, an object record by property name. */
   readonly columns: readonly string[];
   /** Columns of a unique index: a row whose key exists updates the other columns (INSERT ... ON CONFLICT (key) DO UPDATE). Without it rows are appended. */
-  readonly conflictKey?: readonly string[];
+  readonly conflictKey?: readonly string[] | undefined;
   /** 'copy' (default, measured faster: see the README) streams rows with COPY FROM STDIN; 'insert' sends multi-row INSERT statements. */
-  readonly method?: 'copy' | 'insert';
+  readonly method?: 'copy' | 'insert' | undefined;
   /**
    * Names this output in the marker table: (outputId, batch, partition) is written once.
    * Default: the table name. Two jobs, or two outputs of one job, writing the same table at
    * the same batch times must each give their own; keep it when the job is restarted.
    */
-  readonly outputId?: string;
+  readonly outputId?: string | undefined;
   /** Rows per INSERT statement or per COPY chunk (default 1000). */
-  readonly batchSize?: number;
+  readonly batchSize?: number | undefined;
   /** The table of markers (created if missing; default `sluice_output_markers`). */
-  readonly markerTable?: string;
+  readonly markerTable?: string | undefined;
   /** Connections per pool (one pool per job thread of a worker, per connection string; default 2). */
-  readonly poolSize?: number;
+  readonly poolSize?: number | undefined;
   /** For an RDD: the batch it belongs to (the time foreachRDD gets), so a re-run of that batch writes once. Default: a new id per call (task retries within the call write once). */
-  readonly batchTime?: number;
+  readonly batchTime?: number | undefined;
   /** Called on the worker as the partition is written (see PostgresProgress); an exception it throws fails the task, as any failure at that point would. */
-  readonly onProgress?: (p: PostgresProgress) => void | Promise<void>;
+  readonly onProgress?: ((p: PostgresProgress) => void | Promise<void>) | undefined;
   /**
    * How long a partition's write waits for a server that went away to take connections
    * again (it was reached before in this job thread, or by an earlier batch of this DStream
    * output, or it answers that it is shutting down or starting up) before its task fails
    * (default 30,000 ms; 0: fail at once). A server never reached fails the task at once.
    */
-  readonly reconnectTimeoutMs?: number;
+  readonly reconnectTimeoutMs?: number | undefined;
   /**
    * How long each statement of the write (and a connection's handshake, up to 10 s) waits for
    * the server's answer before the attempt fails and its connection is dropped, which rolls
@@ -52,7 +52,7 @@ export interface SaveToPostgresOptions {
    * default, where a server that stops answering holds the write for ever). A server reached
    * before that stops answering is then waited for as one that went away (reconnectTimeoutMs).
    */
-  readonly queryTimeoutMs?: number;
+  readonly queryTimeoutMs?: number | undefined;
 }
 
 export interface PostgresSinkParams {

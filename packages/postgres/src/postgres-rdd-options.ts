@@ -25,9 +25,9 @@ export interface PostgresRDDOptions<T = PostgresResultRow> {
   /** How many partitions (queries) the range is cut into, as Spark's JdbcRDD. */
   readonly numPartitions: number;
   /** One row into a record, on the worker (its column values in SELECT order, and the column names). Default: the row itself, an array. */
-  readonly mapRow?: (row: PostgresResultRow, columns: readonly string[]) => T;
+  readonly mapRow?: ((row: PostgresResultRow, columns: readonly string[]) => T) | undefined;
   /** Rows fetched from the server's cursor at a time (default 1000: Spark's JdbcRDD sets 100; 1000 read 1.3-1.9x faster in bench/postgres-read.js). */
-  readonly fetchSize?: number;
+  readonly fetchSize?: number | undefined;
   /**
    * How long each statement of a partition's read (the cursor's DECLARE, each FETCH) waits
    * for the server's answer, and a new connection for its handshake (at most 10 s), before
@@ -37,7 +37,7 @@ export interface PostgresRDDOptions<T = PostgresResultRow> {
    * attempts instead of holding it. A query that sorts or scans a large table before its
    * first row may need more: raise it.
    */
-  readonly queryTimeoutMs?: number;
+  readonly queryTimeoutMs?: number | undefined;
 }
 
 /** What a partition's task needs (plain JSON; mapRow ships on its own). */

@@ -24,42 +24,42 @@ export interface SaveToRedisOptions<T> {
   /** The Redis key: one for every record, or a function of the record. */
   readonly key: string | ((record: T) => string);
   /** counter: the hash field to HINCRBY (default: none, INCRBY the key). hash: the field (default: record[0] of a pair). */
-  readonly field?: (record: T) => string;
+  readonly field?: ((record: T) => string) | undefined;
   /** counter: the increment (default: record[1] of a pair, else 1; an integer uses INCRBY, another number INCRBYFLOAT). hash: the value (default: record[1]). */
-  readonly value?: (record: T) => number | string;
+  readonly value?: ((record: T) => number | string) | undefined;
   /** sortedSet: the member (default: record[0] of a pair). */
-  readonly member?: (record: T) => string;
+  readonly member?: ((record: T) => string) | undefined;
   /** sortedSet: the score (default: record[1] of a pair). */
-  readonly score?: (record: T) => number;
+  readonly score?: ((record: T) => number) | undefined;
   /** sortedSet: add the score to the member's (ZINCRBY) instead of setting it (ZADD). */
-  readonly increment?: boolean;
+  readonly increment?: boolean | undefined;
   /**
    * Names this output in its marker keys `sluice:output:{outputId}:{batch}:{partition}`.
    * Default: `${kind}:${key}` for a string key; required with a key function. Keep it when
    * the job is restarted; two outputs writing at the same batch times need distinct ones.
    */
-  readonly outputId?: string;
+  readonly outputId?: string | undefined;
   /** Commands per round trip (default 1000). */
-  readonly chunkSize?: number;
+  readonly chunkSize?: number | undefined;
   /** How long a marker key lives, in seconds (default 86400): a re-run later than that applies again. */
-  readonly markerTtlSeconds?: number;
+  readonly markerTtlSeconds?: number | undefined;
   /**
    * Seconds each key the output writes lives after the last partition that wrote it
    * (EXPIRE in that partition's transaction), as spark-redis's `ttl`: per-batch keys
    * (`key: 'window:' + time`) then go away by themselves. Default 0: keys never expire.
    */
-  readonly ttlSeconds?: number;
+  readonly ttlSeconds?: number | undefined;
   /** For an RDD: the batch it belongs to (the time foreachRDD gets). Default: a new id per call. */
-  readonly batchTime?: number;
+  readonly batchTime?: number | undefined;
   /** Called on the worker as the partition is written (see RedisProgress); an exception it throws fails the task. */
-  readonly onProgress?: (p: RedisProgress) => void | Promise<void>;
+  readonly onProgress?: ((p: RedisProgress) => void | Promise<void>) | undefined;
   /**
    * How long a partition's write waits for a server that went away to take connections
    * again (it was reached before in this job thread, or by an earlier batch of this DStream
    * output, or it answers that it is loading its data) before its task fails (default
    * 30,000 ms; 0: fail at once). A server never reached fails the task at once.
    */
-  readonly reconnectTimeoutMs?: number;
+  readonly reconnectTimeoutMs?: number | undefined;
   /**
    * How long a command (and a connection's handshake) waits for the server's answer before
    * the connection is dropped (default 10,000 ms; 0: no limit, a server that stops answering
@@ -67,7 +67,7 @@ export interface SaveToRedisOptions<T> {
    * A server reached before that stops answering is then waited for as one that went away
    * (reconnectTimeoutMs); the partition's marker keeps a re-run from applying it twice.
    */
-  readonly commandTimeoutMs?: number;
+  readonly commandTimeoutMs?: number | undefined;
 }
 
 /** The settings without functions (functions travel to the workers as variables of their own). */

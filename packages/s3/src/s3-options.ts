@@ -6,21 +6,21 @@ export interface S3Options {
    * Endpoint of an S3-compatible server (MinIO, Ceph, s3rver, ...), e.g.
    * `http://10.0.0.5:9000`. Default: `AWS_ENDPOINT_URL_S3`, then `AWS_ENDPOINT_URL`, then AWS S3.
    */
-  readonly endpoint?: string;
+  readonly endpoint?: string | undefined;
   /** Default: `AWS_REGION`, then `AWS_DEFAULT_REGION`, then the SDK's config file; `us-east-1` with a custom endpoint. */
-  readonly region?: string;
+  readonly region?: string | undefined;
   /**
    * Address buckets as `endpoint/bucket/key` rather than `bucket.endpoint/key`. Default:
    * `SLUICE_S3_FORCE_PATH_STYLE` (true/false), else true with a custom endpoint (what
    * S3-compatible servers expect), false on AWS.
    */
-  readonly forcePathStyle?: boolean;
+  readonly forcePathStyle?: boolean | undefined;
   /** Default: the SDK's chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, AWS_PROFILE, instance roles). */
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string } | undefined;
   /** Attempts per request, retries with backoff included (default 3, as the SDK). */
-  readonly maxAttempts?: number;
+  readonly maxAttempts?: number | undefined;
   /** Milliseconds to wait for a TCP connection to the endpoint (default 5000). */
-  readonly connectionTimeoutMs?: number;
+  readonly connectionTimeoutMs?: number | undefined;
   /**
    * Milliseconds an attempt of a call may go without the endpoint sending or taking a byte
    * before it is given up as hung (a TimeoutError, which passes: the SDK's next attempt,
@@ -29,7 +29,7 @@ export interface S3Options {
    * maxAttempts x 20 s (one minute, as checkpointWriteTimeout bounds a metadata write).
    * Hadoop's S3A waits 200 s (fs.s3a.connection.timeout), long for batches of seconds. 0: no bound.
    */
-  readonly socketTimeoutMs?: number;
+  readonly socketTimeoutMs?: number | undefined;
   /**
    * How long a checkpoint read, write, listing or delete, and a text-file call (a save's
    * listings, part PUTs, copies and deletes; sc.textFile's listing and reads), keeps trying again
@@ -39,12 +39,12 @@ export interface S3Options {
    * 7, fs.s3a.retry.interval 500 ms), so that an S3 server restarting or a network blip
    * of a few seconds does not fail a checkpoint or a save (default 10000; 0: the SDK's attempts only).
    */
-  readonly retryTimeoutMs?: number;
+  readonly retryTimeoutMs?: number | undefined;
   /**
    * Text files: a part larger than this is uploaded as a multipart upload in pieces of this
    * many bytes, as its records are computed (default 8 MiB; S3's minimum piece is 5 MiB).
    */
-  readonly multipartPartSize?: number;
+  readonly multipartPartSize?: number | undefined;
 }
 
 /** S3's smallest piece of a multipart upload (but the last). */

@@ -9,17 +9,17 @@ export const DASHBOARD_KINDS: readonly DashboardKind[] = ['table', 'line', 'bar'
 export interface DashboardOptions {
   readonly kind: DashboardKind;
   /** The heading shown above it (default: the name). */
-  readonly title?: string;
+  readonly title?: string | undefined;
   /**
    * What one batch may send to the driver: `bar` the bars kept (the largest values; default
    * 100), `table` the rows kept (the first ones; default 100), `line` the series kept (the
    * first ones seen; default 10). At most 1,000. What is left out is said on the page.
    */
-  readonly maxItems?: number;
+  readonly maxItems?: number | undefined;
   /** `line`: how many batches the chart keeps (default 120, at most 10,000). */
-  readonly keepBatches?: number;
+  readonly keepBatches?: number | undefined;
   /** `table`: the column headings (default: an object record's keys, else 1, 2, ...). */
-  readonly columns?: readonly string[];
+  readonly columns?: readonly string[] | undefined;
 }
 
 /** A dashboard as the driver keeps it: the options resolved. */

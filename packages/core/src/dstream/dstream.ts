@@ -35,6 +35,12 @@ export type UpdateStateFunction<K, V, S> =
 export type PairKey<T> = T extends readonly [infer K, unknown] ? K : unknown;
 /** The value type of a stream of [key, value] pairs. */
 export type PairValue<T> = T extends readonly [unknown, infer V] ? V : unknown;
+/**
+ * reduceByWindow's inverse, checked as a method's parameter is (bivariantly), so a
+ * DStream<Buffer> is still a DStream<unknown>; written as a property so that it can take
+ * `| undefined` (exactOptionalPropertyTypes), which a method signature cannot.
+ */
+type BivariantReduce<T> = { bivarianceHack(a: T, b: T): T }['bivarianceHack'];
 
 /**
  * A discretized stream: a sequence of RDDs, one per batch interval (or per slide, for
@@ -413,7 +419,7 @@ export abstract class DStream<T> {
    * reduceByWindow(reduceFunc, invReduceFunc, ...)): needs `ssc.checkpoint(dir)`, and once a
    * record was seen the window keeps its value, inverse-reduced, when it empties.
    */
-  reduceByWindow(f: (a: T, b: T) => T, windowDuration: Duration, slideDuration: Duration, options?: { invFunc?(a: T, b: T): T }): DStream<T>;
+  reduceByWindow(f: (a: T, b: T) => T, windowDuration: Duration, slideDuration: Duration, options?: { invFunc?: BivariantReduce<T> | undefined }): DStream<T>;
   /** Spark's positional form: reduceByWindow(reduceFunc, invReduceFunc, windowDuration, slideDuration). */
   reduceByWindow(f: (a: T, b: T) => T, invFunc: (a: T, b: T) => T, windowDuration: Duration, slideDuration: Duration): DStream<T>;
   reduceByWindow(f: (a: T, b: T) => T, ...rest: [Duration, Duration, { invFunc?(a: T, b: T): T }?] | [(a: T, b: T) => T, Duration, Duration]): DStream<T> {
@@ -528,7 +534,7 @@ export abstract class DStream<T> {
     reduceFunc: (a: V, b: V) => Returned<V>,
     windowDuration: Duration,
     slideDuration?: Duration,
-    options?: { invFunc?: (a: V, b: V) => Returned<V>; filterFunc?: (kv: [K, V]) => boolean; numPartitions?: number; partitioner?: Partitioner } | number | Partitioner,
+    options?: { invFunc?: ((a: V, b: V) => Returned<V>) | undefined; filterFunc?: ((kv: [K, V]) => boolean) | undefined; numPartitions?: number | undefined; partitioner?: Partitioner | undefined } | number | Partitioner,
   ): DStream<[K, V]>;
   /** Spark's positional form: (reduceFunc, invReduceFunc, windowDuration, slideDuration?, numPartitions or partitioner?, filterFunc?). */
   reduceByKeyAndWindow<K, V>(
@@ -594,13 +600,13 @@ export abstract class DStream<T> {
   updateStateByKey<S>(
     this: DStream<[unknown, unknown]>,
     update: (values: PairValue<T>[], state: S | undefined) => S | undefined,
-    options?: { numPartitions?: number; partitioner?: Partitioner; initialRDD?: RDD<[PairKey<T>, S]> },
+    options?: { numPartitions?: number | undefined; partitioner?: Partitioner | undefined; initialRDD?: RDD<[PairKey<T>, S]> | undefined },
   ): DStream<[PairKey<T>, S]>;
   /** The same with key, value and state types all given: `updateStateByKey<string, number, number>(...)`. */
   updateStateByKey<K, V, S>(
     this: DStream<[K, V]>,
     update: (values: V[], state: S | undefined) => S | undefined,
-    options?: { numPartitions?: number; partitioner?: Partitioner; initialRDD?: RDD<[K, S]> },
+    options?: { numPartitions?: number | undefined; partitioner?: Partitioner | undefined; initialRDD?: RDD<[K, S]> | undefined },
   ): DStream<[K, S]>;
   /**
    * Spark's form with the batch time and the key: `update(time, key, values, state)`, with
@@ -610,7 +616,7 @@ export abstract class DStream<T> {
   updateStateByKey<K, V, S>(
     this: DStream<[K, V]>,
     update: (time: number, key: K, values: V[], state: S | undefined) => S | undefined,
-    options: { withTimeAndKey: true; numPartitions?: number; partitioner?: Partitioner; initialRDD?: RDD<[K, S]>; rememberPartitioner?: boolean },
+    options: { withTimeAndKey: true; numPartitions?: number | undefined; partitioner?: Partitioner | undefined; initialRDD?: RDD<[K, S]> | undefined; rememberPartitioner?: boolean | undefined },
   ): DStream<[K, S]>;
   /**
    * Spark's iterator form, with `{ iterator: true }`: `update` gets each partition's keys as
@@ -620,12 +626,12 @@ export abstract class DStream<T> {
   updateStateByKey<K, V, S>(
     this: DStream<[K, V]>,
     update: (records: IterableIterator<[K, V[], S | undefined]>) => Iterable<[K, S]>,
-    options: { iterator: true; numPartitions?: number; partitioner?: Partitioner; initialRDD?: RDD<[K, S]>; rememberPartitioner?: boolean },
+    options: { iterator: true; numPartitions?: number | undefined; partitioner?: Partitioner | undefined; initialRDD?: RDD<[K, S]> | undefined; rememberPartitioner?: boolean | undefined },
   ): DStream<[K, S]>;
   updateStateByKey<K, V, S>(
     this: DStream<[K, V]>,
     update: UpdateStateFunction<K, V, S>,
-    options: { numPartitions?: number; partitioner?: Partitioner; initialRDD?: RDD<[K, S]>; withTimeAndKey?: boolean; iterator?: boolean; rememberPartitioner?: boolean } = {},
+    options: { numPartitions?: number | undefined; partitioner?: Partitioner | undefined; initialRDD?: RDD<[K, S]> | undefined; withTimeAndKey?: boolean | undefined; iterator?: boolean | undefined; rememberPartitioner?: boolean | undefined } = {},
   ): DStream<[K, S]> {
     this.shippable('updateStateByKey', update);
     if (options.withTimeAndKey && options.iterator) {

@@ -13,15 +13,15 @@ import { makeDirectorySync } from '../util/make-directory.js';
 
 export interface FileStreamOptions {
   /** Only files whose full path this accepts (called on the driver at each listing). */
-  readonly filter?: (file: string) => boolean;
+  readonly filter?: ((file: string) => boolean) | undefined;
   /** Ignore the files already in the directory at start (default true). */
-  readonly newFilesOnly?: boolean;
+  readonly newFilesOnly?: boolean | undefined;
   /**
    * A file chosen for a batch but gone when its task reads it is skipped with a warning
    * in the worker's log, and the batch succeeds with the other files (default false: the
    * batch fails, naming the file, as Spark's `spark.files.ignoreMissingFiles` default).
    */
-  readonly ignoreMissingFiles?: boolean;
+  readonly ignoreMissingFiles?: boolean | undefined;
   /**
    * The remember window, as Spark's `spark.streaming.fileStream.minRememberDuration`
    * (default 60 s; rounded up to whole batch intervals, so at least one): files modified
@@ -30,7 +30,7 @@ export interface FileStreamOptions {
    * directory holds. A file must therefore be moved into the directory within this window
    * of its modification time.
    */
-  readonly minRememberDuration?: Duration;
+  readonly minRememberDuration?: Duration | undefined;
 }
 
 /** Spark's default minRememberDuration. */

@@ -25,7 +25,7 @@ export interface OutputCheckpointState {
 /** foreachRDD's options. */
 export interface ForeachRDDOptions {
   /** The output's own state kept in the metadata checkpoints (see OutputCheckpointState). */
-  readonly checkpointState?: OutputCheckpointState;
+  readonly checkpointState?: OutputCheckpointState | undefined;
 }
 
 // ForeachRDDOptions' keys, spelt out so the compiler says when the interface gains one.

@@ -14,7 +14,7 @@ import { rangeShuffle } from './ordered-rdd-functions.js';
 import { RDD } from './rdd.js';
 
 /** combineByKey's last argument: where keys go (see PartitionArg) and whether to combine on the map side (default true). */
-export type CombineByKeyOptions = number | Partitioner | { readonly numPartitions?: number; readonly partitioner?: Partitioner; readonly mapSideCombine?: boolean };
+export type CombineByKeyOptions = number | Partitioner | { readonly numPartitions?: number | undefined; readonly partitioner?: Partitioner | undefined; readonly mapSideCombine?: boolean | undefined };
 
 /**
  * The operators of RDDs of `[K, V]` pairs (Spark's PairRDDFunctions): by-key aggregation,

@@ -18,7 +18,7 @@ export type Partitioner =
  * Where a keyed operator puts its keys, as Spark's overloads take them: a partition count,
  * a Partitioner, or `{ numPartitions }` / `{ partitioner }`.
  */
-export type PartitionArg = number | Partitioner | { readonly numPartitions?: number; readonly partitioner?: Partitioner };
+export type PartitionArg = number | Partitioner | { readonly numPartitions?: number | undefined; readonly partitioner?: Partitioner | undefined };
 
 export class HashPartitioner {
   declare readonly kind: 'hash';

@@ -25,13 +25,13 @@ export type Pair<K, V> = [K, V];
 /** rdd.pipe's options. */
 export interface PipeOptions<T = unknown> {
   /** Environment variables added to the worker's for the command. */
-  readonly env?: Readonly<Record<string, string>>;
+  readonly env?: Readonly<Record<string, string>> | undefined;
   /** The command's working directory; relative to the job's working directory. */
-  readonly cwd?: string;
+  readonly cwd?: string | undefined;
   /** Spark's printPipeContext: called once per partition before its elements, with a function that writes a line to the command's stdin. */
-  readonly printPipeContext?: (print: (line: string) => void) => void;
+  readonly printPipeContext?: ((print: (line: string) => void) => void) | undefined;
   /** Spark's printRDDElement: writes an element to the command's stdin as it chooses (any number of lines), in place of `String(element)`. */
-  readonly printRDDElement?: (element: T, print: (line: string) => void) => void;
+  readonly printRDDElement?: ((element: T, print: (line: string) => void) => void) | undefined;
 }
 
 /** How an RDD depends on its parents: narrow (partition to partitions), or through a shuffle. */
@@ -580,6 +580,17 @@ export class RDD<T> {
   /** Whether the RDD was checkpointed (reliably or locally) and its lineage truncated: after the action that followed the request. */
   isCheckpointed(): boolean {
     return this.checkpointDir !== undefined || this.locallyCheckpointed;
+  }
+
+  /**
+   * Whether localCheckpoint() marked the RDD, before the action that cuts its lineage and
+   * after (PySpark's isLocallyCheckpointed; Scala's, private[spark], asks whether its
+   * checkpointData is a LocalRDDCheckpointData): false for one never marked, one whose
+   * checkpoint() was done before localCheckpoint() was called (not marked), and one given
+   * checkpoint() only.
+   */
+  isLocallyCheckpointed(): boolean {
+    return this.localCheckpointRequested || this.locallyCheckpointed;
   }
 
   /** Where a reliable checkpoint() wrote the RDD; undefined before, and for a local checkpoint (Spark's None). */

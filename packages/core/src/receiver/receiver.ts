@@ -131,7 +131,7 @@ export abstract class Receiver<T> {
    * Spark's store(ByteBuffer) neither: a Buffer is one record (a Uint8Array once it crosses
    * threads); decode serialized records in the receiver and store them.
    */
-  store(recordOrRecords: T | readonly T[] | Iterator<T>, options: { readonly position?: number } = {}): Promise<void> {
+  store(recordOrRecords: T | readonly T[] | Iterator<T>, options: { readonly position?: number | undefined } = {}): Promise<void> {
     let p: Promise<void>;
     // Spark's store(records, metadata) takes any metadata, which it keeps with the block and
     // reads nowhere: a program ported with one (a string, a number, null) stores as Spark's

@@ -54,7 +54,7 @@ export interface SchedulerModeOptions {
    * <weight>2</weight><minShare>1</minShare></pool></allocations>`). A relative path resolves
    * against `base` (sc.workingDirectory).
    */
-  readonly allocationFile?: string;
+  readonly allocationFile?: string | undefined;
 }
 
 /** A mode as given ('fair' too, as Spark upper-cases it), or SLUICE_BAD_ARGUMENT naming `what`. */

@@ -57,11 +57,11 @@ const RECEIVERS_START_TIMEOUT_MS = 5_000;
 
 export interface StreamingContextOptions {
   /** 'system' (default) or 'manual': a ManualClock that `ssc.manualClock` advances (tests). */
-  readonly clock?: 'system' | 'manual' | Clock;
+  readonly clock?: 'system' | 'manual' | Clock | undefined;
   /** Block interval of receivers (default 200 ms). */
-  readonly blockInterval?: Duration;
+  readonly blockInterval?: Duration | undefined;
   /** Batches processed at once (default 1: every output of batch t finishes before t+1 starts). */
-  readonly concurrentJobs?: number;
+  readonly concurrentJobs?: number | undefined;
   /**
    * The receivers' write-ahead log, as Spark's spark.streaming.receiver.writeAheadLog.enable
    * (default off). On, each received block is appended to a log under
@@ -70,37 +70,37 @@ export interface StreamingContextOptions {
    * `ssc.checkpoint(dir)`. Blocks are then not replicated to a second worker.
    * `true` or the log's settings.
    */
-  readonly writeAheadLog?: boolean | WriteAheadLogOptions;
+  readonly writeAheadLog?: boolean | WriteAheadLogOptions | undefined;
   /**
    * Records a receiver may hold that are not yet durable (stored but not yet logged or
    * replicated), default 100,000: `store()` waits while the buffer is full, so a receiver
    * that awaits it slows its source down instead of growing without bound.
    */
-  readonly receiverMaxBufferedRecords?: number;
+  readonly receiverMaxBufferedRecords?: number | undefined;
   /**
    * The longest a metadata checkpoint write may take, its attempts included (default 60 s).
    * A batch's jobs run once the metadata recording it is durable, so a checkpoint store that
    * hangs would hold every later batch in memory: past this bound, or after 3 failed attempts,
    * the context stops with a SLUICE_CHECKPOINT error naming the directory and the cause.
    */
-  readonly checkpointWriteTimeout?: Duration;
+  readonly checkpointWriteTimeout?: Duration | undefined;
   /**
    * Backpressure, as Spark's spark.streaming.backpressure.enabled (default off): after each
    * batch a PID estimator (Spark's PIDRateEstimator) sets each receiver stream's rate, and
    * that of each direct input that takes one (Kafka's), from the batch's processing and
    * scheduling delays, so the job takes in about what it can process. `true`, or the estimator's settings and an initial rate.
    */
-  readonly backpressure?: boolean | BackpressureOptions;
+  readonly backpressure?: boolean | BackpressureOptions | undefined;
   /**
    * The most records per second each receiver takes in (Spark's spark.streaming.receiver.maxRate);
    * default no bound. With backpressure, the estimated rate never goes above it.
    */
-  readonly receiverMaxRate?: number;
+  readonly receiverMaxRate?: number | undefined;
   /**
    * Warn (in the log, `sluice jobs` and the job's status) once the scheduling delay has grown
    * for this many completed batches in a row: the job falls behind its input (default 10; 0: never).
    */
-  readonly fallingBehindBatches?: number;
+  readonly fallingBehindBatches?: number | undefined;
 }
 
 /** Backpressure settings: Spark's spark.streaming.backpressure.* */
@@ -110,7 +110,7 @@ export interface BackpressureOptions extends PIDSettings {
    * in until the first estimate (Spark's spark.streaming.backpressure.initialRate); default
    * unbounded. An estimate needs two completed batches with records.
    */
-  readonly initialRate?: number;
+  readonly initialRate?: number | undefined;
 }
 
 /** Options of StreamingContext.getOrCreate, as Spark's. */
@@ -123,14 +123,14 @@ export interface GetOrCreateOptions {
    * fails: Spark's listing failure does too, and its read failures would start afresh,
    * losing the state for an outage that passes.
    */
-  readonly createOnError?: boolean;
+  readonly createOnError?: boolean | undefined;
 }
 
 export interface WriteAheadLogOptions {
   /** A log segment is closed and a new one begun after this long (default 60 s, as Spark). */
-  readonly rollingInterval?: Duration;
+  readonly rollingInterval?: Duration | undefined;
   /** ...or once it holds this many bytes (default 64 MiB). */
-  readonly maxSegmentBytes?: number;
+  readonly maxSegmentBytes?: number | undefined;
 }
 
 /** Default bound of a receiver's records not yet durable. */
@@ -138,7 +138,7 @@ export const DEFAULT_RECEIVER_MAX_BUFFERED_RECORDS = 100_000;
 
 export interface SocketTextStreamOptions {
   /** Longest line accepted, in bytes, its line terminator not counted (default 64 MiB); longer lines are skipped and reported. */
-  readonly maxRecordLength?: number;
+  readonly maxRecordLength?: number | undefined;
 }
 
 /** What the graph fingerprint records of an output operation. */
@@ -543,7 +543,7 @@ export class StreamingContext {
    * A block's records land in one batch. A bad block is reported
    * (StreamingListener.onReceiverError) and the receiver reconnects.
    */
-  rawSocketStream<T>(host: string, port: number, options: { readonly maxBlockBytes?: number } = {}): DStream<T> {
+  rawSocketStream<T>(host: string, port: number, options: { readonly maxBlockBytes?: number | undefined } = {}): DStream<T> {
     ({ host, port } = socketSource('rawSocketStream', host, port));
     const name = `rawSocketStream(${host}:${port})`;
     checkRawSocketStreamOptions(name, options);
@@ -862,7 +862,7 @@ export class StreamingContext {
   /** sc.stop() stops the active context first, not gracefully (Spark's SparkContext.stop ends its streaming jobs). */
   private readonly stopWithSparkContext = (): Promise<void> => this.stopOutsideListeners({ dropQueued: true });
 
-  stop(options?: { graceful?: boolean }): Promise<void>;
+  stop(options?: { graceful?: boolean | undefined }): Promise<void>;
   /**
    * Spark's stop(stopSparkContext, stopGracefully) (since 2026-12-05; before, `stop(true, true)`
    * read `true` as the options and stopped at once): `stopGracefully` as `{ graceful }`, then,
@@ -870,7 +870,7 @@ export class StreamingContext {
    * SparkContext too (spark.streaming.stopSparkContextByDefault); Sluice's keeps it.
    */
   stop(stopSparkContext: boolean, stopGracefully?: boolean): Promise<void>;
-  stop(optionsOrStopSparkContext: { graceful?: boolean } | boolean = {}, stopGracefully = false): Promise<void> {
+  stop(optionsOrStopSparkContext: { graceful?: boolean | undefined } | boolean = {}, stopGracefully = false): Promise<void> {
     if (typeof optionsOrStopSparkContext === 'boolean') {
       const stopped = this.stop({ graceful: stopGracefully });
       return optionsOrStopSparkContext ? stopped.then(() => this.sc.stop()) : stopped;

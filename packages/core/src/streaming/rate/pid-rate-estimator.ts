@@ -3,13 +3,13 @@ import { SluiceError } from '../../errors.js';
 /** The PID estimator's settings (Spark's spark.streaming.backpressure.pid.*). */
 export interface PIDSettings {
   /** Weight of the current error, ≥ 0 (default 1.0). */
-  readonly proportional?: number;
+  readonly proportional?: number | undefined;
   /** Weight of the accumulated error (from the scheduling delay), ≥ 0 (default 0.2). */
-  readonly integral?: number;
+  readonly integral?: number | undefined;
   /** Weight of the error's rate of change, ≥ 0 (default 0.0; Spark calls it `derived`). */
-  readonly derived?: number;
+  readonly derived?: number | undefined;
   /** The lowest rate it estimates, records/s, > 0 (default 100). */
-  readonly minRate?: number;
+  readonly minRate?: number | undefined;
 }
 
 export const DEFAULT_PID: Required<PIDSettings> = { proportional: 1.0, integral: 0.2, derived: 0.0, minRate: 100 };
@@ -48,7 +48,10 @@ export class PIDRateEstimator {
     private readonly batchIntervalMs: number,
     settings: PIDSettings = {},
   ) {
-    const s = { ...DEFAULT_PID, ...settings };
+    // A setting given as undefined is left out, as one not given: spread over the defaults it
+    // would replace them (exactOptionalPropertyTypes users pass `{ minRate: maybeRate }`).
+    const given = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) as PIDSettings;
+    const s = { ...DEFAULT_PID, ...given };
     const bad = (what: string, v: unknown, rule: string): never => {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `backpressure: ${what} must be ${rule}, got ${String(v)}; for example { backpressure: { ${what}: ${String((DEFAULT_PID as Record<string, number>)[what] ?? 1)} } }`);
     };

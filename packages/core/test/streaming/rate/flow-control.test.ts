@@ -231,6 +231,22 @@ test('bad flow-control options are refused naming the option, the value and the 
       name,
     );
   }
+  // Every option given as undefined is its default, as one left out (a program under
+  // exactOptionalPropertyTypes passes { minRate: config.minRate }): backpressure's settings
+  // too, where spreading them over the defaults refused minRate undefined.
+  const all = new StreamingContext(sc, 1000, {
+    clock: undefined,
+    blockInterval: undefined,
+    concurrentJobs: undefined,
+    writeAheadLog: { rollingInterval: undefined, maxSegmentBytes: undefined },
+    receiverMaxBufferedRecords: undefined,
+    checkpointWriteTimeout: undefined,
+    backpressure: { initialRate: undefined, proportional: undefined, integral: undefined, derived: undefined, minRate: undefined },
+    receiverMaxRate: undefined,
+    fallingBehindBatches: undefined,
+  });
+  assert.equal(all.backpressureEnabled, true);
+  void all.stop();
   // Off by default: no rates.
   const ssc = new StreamingContext(sc, 1000, { clock: 'manual' });
   const s = ssc.receiverStream(new Idle(), 'x');

@@ -27,6 +27,16 @@ test('default gains (P 1.0, I 0.2, D 0, min 100): the first batch only measures,
   close(e.compute(4000, 1000, 1000, 20_000), 100, 'batch 4 (clamped to minRate)');
 });
 
+test('a setting given as undefined is its default, as one left out', () => {
+  const e = new PIDRateEstimator(1000, { proportional: undefined, integral: undefined, derived: undefined, minRate: undefined });
+  assert.equal(e.minRate, 100);
+  // The default gains' batches above: 1440, then 1104, then clamped to minRate 100.
+  assert.equal(e.compute(1000, 1000, 500, 0), undefined);
+  close(e.compute(2000, 1500, 1000, 200), 1440, 'batch 2');
+  close(e.compute(3000, 1440, 1200, 400), 1104, 'batch 3');
+  close(e.compute(4000, 1000, 1000, 20_000), 100, 'batch 4 (clamped to minRate)');
+});
+
 test('batches that are not newer, have no records or took no time give no estimate and change nothing', () => {
   const e = new PIDRateEstimator(1000);
   assert.equal(e.compute(1000, 0, 500, 0), undefined, 'no records');
