@@ -129,7 +129,15 @@ interface Parts {
   joinNotEligible: number;
 }
 
-async function runParallelism(conf: readonly string[]): Promise<{ parts: Parts; stream: number[] }> {
+/** PairRDDFunctionsSuite's "cogroup between multiple RDD when defaultParallelism is set ..." cases, and sc.emptyRDD().groupBy(f). */
+interface SparkCogroups {
+  withoutProperPartitioner: number;
+  withProperPartitioner: number;
+  hugeUpstream: number;
+  emptyGroupBy: number;
+}
+
+async function runParallelism(conf: readonly string[]): Promise<{ parts: Parts; stream: number[]; spark: SparkCogroups }> {
   const r = await runCli(['run', '--workers', '2', '--cores', '1', ...conf.flatMap((c) => ['--conf', c]), PARALLELISM_JOB], { timeoutMs: 180_000 });
   assert.equal(r.timedOut, false, show(r));
   assert.equal(r.code, 0, show(r));
@@ -145,24 +153,42 @@ async function runParallelism(conf: readonly string[]): Promise<{ parts: Parts; 
   );
   const s = jsonLine<{ error: string | null; partitions: number[] }>(lines, 'S ');
   assert.equal(s.error, null, show(r));
-  return { parts: jsonLine<Parts>(lines, 'P '), stream: s.partitions };
+  return { parts: jsonLine<Parts>(lines, 'P '), stream: s.partitions, spark: jsonLine<SparkCogroups>(lines, 'C ') };
 }
 
 test('--conf spark.default.parallelism=7: sc.defaultParallelism is 7, and so are parallelize, range, keyed operations given no count (but an eligible hash partitioner is kept) and a DStream reduceByKey', { timeout: 240_000 }, async () => {
   const n = 7;
   const got = await runParallelism([`spark.default.parallelism=${n}`]);
-  assert.deepEqual(got, { parts: { defaultParallelism: n, parallelize: n, range: n, reduceByKey: n, groupByKey: n, join: n, joinEligible: 4, joinNotEligible: n }, stream: [n] });
+  // PairRDDFunctionsSuite's three cases (Spark sets 4; the rule is the same for 7): rdd1 (20
+  // partitions) with rdd2 (10, no partitioner): sc.defaultParallelism; with rdd2 partitioned by
+  // HashPartitioner(10), eligible (within 10x of 20): rdd2's 10; with rdd1 of 1000 partitions, not
+  // eligible, but 10 >= the default: rdd2's 10. An empty RDD's groupBy: the default too (Spark's
+  // defaultNumPartitions when the setting is set).
+  assert.deepEqual(got, {
+    parts: { defaultParallelism: n, parallelize: n, range: n, reduceByKey: n, groupByKey: n, join: n, joinEligible: 4, joinNotEligible: n },
+    stream: [n],
+    spark: { withoutProperPartitioner: n, withProperPartitioner: 10, hugeUpstream: 10, emptyGroupBy: n },
+  });
 });
 
 test('spark.default.parallelism unset: the cluster cores (2 workers x 1 core), and keyed operations keep their largest input count, as Spark without the setting', { timeout: 240_000 }, async () => {
   const cores = 2 * 1;
   const got = await runParallelism([]);
-  assert.deepEqual(got, { parts: { defaultParallelism: cores, parallelize: cores, range: cores, reduceByKey: 3, groupByKey: 3, join: 5, joinEligible: 4, joinNotEligible: 30 }, stream: [cores] });
+  // Unset: the largest input's count (20; 10 eligible; 1000, as 10 is neither eligible nor >= 1000), 0 for an empty RDD's groupBy.
+  assert.deepEqual(got, {
+    parts: { defaultParallelism: cores, parallelize: cores, range: cores, reduceByKey: 3, groupByKey: 3, join: 5, joinEligible: 4, joinNotEligible: 30 },
+    stream: [cores],
+    spark: { withoutProperPartitioner: 20, withProperPartitioner: 10, hugeUpstream: 1000, emptyGroupBy: 0 },
+  });
 });
 
 test('--conf spark.default.parallelism=1 is 1 (not raised to 2), and an input hash partitioner of at least that many partitions is kept though not eligible', { timeout: 240_000 }, async () => {
   const got = await runParallelism(['spark.default.parallelism=1']);
-  assert.deepEqual(got, { parts: { defaultParallelism: 1, parallelize: 1, range: 1, reduceByKey: 1, groupByKey: 1, join: 1, joinEligible: 4, joinNotEligible: 2 }, stream: [1] });
+  assert.deepEqual(got, {
+    parts: { defaultParallelism: 1, parallelize: 1, range: 1, reduceByKey: 1, groupByKey: 1, join: 1, joinEligible: 4, joinNotEligible: 2 },
+    stream: [1],
+    spark: { withoutProperPartitioner: 1, withProperPartitioner: 10, hugeUpstream: 10, emptyGroupBy: 1 },
+  });
 });
 
 test('spark.default.parallelism in a properties file is taken as --conf, and a --conf on the command line wins over it, as spark-submit flags over spark-defaults.conf', { timeout: 240_000 }, async () => {

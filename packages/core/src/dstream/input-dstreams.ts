@@ -71,7 +71,12 @@ export abstract class InputDStream<T> extends DStream<T> {
 
   /** @internal */
   start(): void {}
-  /** @internal */
+  /**
+   * Called once as the context stops, after the last batch's input was taken: a subclass (a
+   * DirectInputDStream's, as DirectKafkaInputDStream closes its client) may release its source
+   * here. No batch is generated after it, so neither `compute` nor a direct input's `nextRanges`
+   * is called again (Spark's SPARK-22955: a graceful stop stops the inputs after the generator).
+   */
   stop(): void {}
 
   /**

@@ -9,7 +9,7 @@ import { toWire } from '../codec/record-classes.js';
 import { mulberry32, poisson, sampleSeed } from '../util/random.js';
 import type { AggregatorSpec } from './plan.js';
 import { keyId, type KeyId } from './key.js';
-import { driverPartitionFunction, partitionerEquals, type PartitionArg, type Partitioner } from './partitioner.js';
+import { NO_PARTITIONS, driverPartitionFunction, partitionerEquals, type PartitionArg, type Partitioner } from './partitioner.js';
 import { rangeShuffle } from './ordered-rdd-functions.js';
 import { RDD } from './rdd.js';
 
@@ -172,10 +172,13 @@ export class PairRDDFunctions {
    * subtractByKey); keys compared by value. Default: this RDD's partitioner, else its partition
    * count; the result keeps the partitioner.
    */
-  subtractByKey<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, partitions: PartitionArg = this.partitioner ?? Math.max(1, this.numPartitions)): RDD<[K, V]> {
+  subtractByKey<K, V, W>(this: RDD<[K, V]>, other: RDD<[K, W]>, partitions: PartitionArg = this.partitioner ?? (this.numPartitions === 0 ? NO_PARTITIONS : this.numPartitions)): RDD<[K, V]> {
     // As Spark's SubtractedRDD: placed by the partitioner (this RDD's own by default), which the result keeps;
-    // a hash partitioner of this RDD's partition count, one for an RDD with none (Spark's HashPartitioner(0): empty as well).
-    const grouped = cogroupAs(this, other, partitions, 'rdd.subtractByKey');
+    // a hash partitioner of this RDD's partition count, none for an RDD with none (Spark's HashPartitioner(0)).
+    const partitioner = this.defaultPartitioner(partitions, [other as RDD<unknown>], 'rdd.subtractByKey');
+    // Nothing to subtract from, into no partitions: `other` is not read (Spark's SubtractedRDD of none runs no task).
+    if (partitioner.numPartitions === 0 && this.numPartitions === 0) return new RDD<[K, V]>(this.context, 0, { kind: 'parallelize', slices: [] }, [], partitioner);
+    const grouped = cogroupAs(this, other, partitioner, 'rdd.subtractByKey');
     return grouped.narrow({ kind: 'flatMap', fn: this.ship(pairsOnlyLeft, 'subtractByKey') }, true);
   }
 
@@ -284,6 +287,8 @@ export class PairRDDFunctions {
     const p = this.partitioner;
     // A custom partitioner's function runs here as Spark's lookup runs getPartition on the driver:
     // a partition outside [0, n) is SLUICE_BAD_ARGUMENT (Spark's IllegalArgumentException).
+    // An RDD of no partitions (placed by NO_PARTITIONS) holds no value, where Spark's getPartition divides by zero.
+    if (this.numPartitions === 0) return [];
     const at = p === undefined || (p.kind === 'range' && this.op.kind !== 'shuffled') ? undefined : driverPartitionFunction(p);
     if (at === undefined) return values.collect();
     const [part] = (await this.context.runAction(values, { kind: 'collect' }, [at(key)])) as V[][];

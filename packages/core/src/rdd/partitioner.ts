@@ -108,7 +108,8 @@ export function resolvePartitioner(arg: PartitionArg | undefined, fallback: () =
   if (p.kind !== 'hash' && p.kind !== 'range' && p.kind !== 'custom') {
     throw new SluiceError('SLUICE_BAD_ARGUMENT', `${operator}: not a Partitioner: ${JSON.stringify(p)}; use HashPartitioner.of(n) or CustomPartitioner.of(n, getPartition)`);
   }
-  checkPartitions(p.numPartitions, operator, "its partitioner's numPartitions");
+  // The partitioner of an RDD with no partitions (NO_PARTITIONS) may be passed on, as Spark's.
+  if (!(p.kind === 'hash' && p.numPartitions === 0)) checkPartitions(p.numPartitions, operator, "its partitioner's numPartitions");
   if (p.kind === 'range' && p.bounds.length === 0 && p.numPartitions > 1) {
     throw new SluiceError(
       'SLUICE_BAD_ARGUMENT',
@@ -117,6 +118,16 @@ export function resolvePartitioner(arg: PartitionArg | undefined, fallback: () =
   }
   return p;
 }
+
+/**
+ * Spark's HashPartitioner(0): what a keyed operation given no partition count places the pairs
+ * of RDDs with no partitions by (Partitioner.defaultPartitioner's largest input count, 0: a
+ * groupBy of sc.emptyRDD()), and what distinct, subtract and subtractByKey take from an RDD of
+ * none. Its shuffle has no map task and no reduce task. Only Sluice makes it: a count the program
+ * gives is still at least 1, and a shuffle of an RDD with partitions into it is refused where it
+ * is made (the RDD constructor), where Spark's task divides by zero on its first record.
+ */
+export const NO_PARTITIONS: Partitioner = Object.freeze({ kind: 'hash', numPartitions: 0 });
 
 function checkedHash(n: number, operator: string): Partitioner {
   checkPartitions(n, operator);

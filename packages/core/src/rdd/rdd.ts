@@ -6,7 +6,7 @@ import { DRIVER_ONLY, type DriverOnlyInfo } from '../closure/driver-only.js';
 import { mulberry32, sampleSeed } from '../util/random.js';
 import { resolveJobPath } from '../job-working-directory.js';
 import type { SluiceContext } from '../context.js';
-import { HashPartitioner, checkPartitions, partitionerEquals, resolvePartitioner, type PartitionArg, type Partitioner } from './partitioner.js';
+import { HashPartitioner, NO_PARTITIONS, checkPartitions, partitionerEquals, resolvePartitioner, type PartitionArg, type Partitioner } from './partitioner.js';
 import type { AggregatorSpec, LineageGraph, LineageRddInfo, NodeOp, PlanNode, ShuffleSpec, StorageLevel } from './plan.js';
 import { StorageLevel as Level, storageLevelName, storedLevel, toStorageLevel, type SparkStorageLevel } from './storage-level.js';
 import { debugString, describe, rddClassName } from './debug-string.js';
@@ -115,7 +115,18 @@ export class RDD<T> {
     this.op = op;
     this.deps = deps;
     this.partitioner = partitioner;
-    for (const d of deps) if (d.type === 'shuffle') context.trackShuffle(this as RDD<unknown>, d.spec.shuffleId);
+    for (const d of deps) {
+      if (d.type !== 'shuffle') continue;
+      // A shuffle into no partitions (NO_PARTITIONS, an empty RDD's) has no reduce task: records
+      // sent to it would never be read (Spark's task divides by zero on the first one).
+      if (d.spec.partitioner.numPartitions === 0 && d.rdd.numPartitions > 0) {
+        throw new SluiceError(
+          'SLUICE_BAD_ARGUMENT',
+          `${this.scope?.name ?? 'a shuffle'}: the partitioner given has 0 partitions (the partitioner of an RDD with none, as sc.emptyRDD().groupBy(f)'s), and RDD ${d.rdd.id} has ${d.rdd.numPartitions}, whose records it cannot place: give a partition count of 1 or more, or HashPartitioner.of(n)`,
+        );
+      }
+      context.trackShuffle(this as RDD<unknown>, d.spec.shuffleId);
+    }
   }
 
   getNumPartitions(): number {
@@ -437,8 +448,9 @@ export class RDD<T> {
       .values();
   }
 
-  // Of an RDD with no partition, one (Spark's distinct(0) uses a HashPartitioner(0): empty as well).
-  distinct(numPartitions: number = Math.max(1, this.numPartitions)): RDD<T> {
+  distinct(partitions?: number): RDD<T> {
+    // Default: this RDD's partition count, none for an RDD of none (Spark's HashPartitioner(0)).
+    const numPartitions = partitions ?? this.numPartitions;
     const keyed = this.narrow<[T, null]>({ kind: 'pairWithNull' });
     if (this.partitioner && numPartitions === this.numPartitions) {
       // As Spark's: already placed by a partitioner (equal pairs have equal keys, so share a
@@ -446,6 +458,7 @@ export class RDD<T> {
       const local = new RDD<[T, null]>(this.context, this.numPartitions, { kind: 'combineLocal', aggregator: { kind: 'first' } }, [{ type: 'narrow', rdd: keyed as RDD<unknown> }]);
       return new RDD<T>(this.context, this.numPartitions, { kind: 'keys' }, [{ type: 'narrow', rdd: local as RDD<unknown> }], this.partitioner);
     }
+    if (partitions === undefined && numPartitions === 0) return keyed.combineInternal<T, null, null>({ kind: 'first' }, NO_PARTITIONS, true).keys();
     checkPartitions(numPartitions, 'rdd.distinct');
     return keyed.combineInternal<T, null, null>({ kind: 'first' }, HashPartitioner.of(numPartitions), true).keys();
   }
@@ -462,11 +475,14 @@ export class RDD<T> {
    * Spark's (no shuffle of this RDD, each pair kept where it was; the result has no partitioner).
    */
   subtract(other: RDD<T>, partitions?: PartitionArg): RDD<T> {
+    // Of an RDD with no partitions, none (Spark's HashPartitioner(0)), `other` not read.
+    if (this.numPartitions === 0 && partitions === undefined) return new RDD<T>(this.context, 0, { kind: 'parallelize', slices: [] }, []);
     if (this.partitioner && (partitions === undefined || partitions === this.partitioner)) {
       return subtractPlacedByKey(this as unknown as RDD<[unknown, unknown]>, other as unknown as RDD<[unknown, unknown]>, this.partitioner) as unknown as RDD<T>;
     }
     // Checked here, so a bad count is refused naming subtract, the call the program made.
-    const placed = resolvePartitioner(partitions ?? Math.max(1, this.numPartitions), () => HashPartitioner.of(Math.max(1, this.numPartitions)), 'rdd.subtract');
+    // An RDD of no partitions: none (Spark's HashPartitioner(0)).
+    const placed = resolvePartitioner(partitions, () => (this.numPartitions === 0 ? NO_PARTITIONS : HashPartitioner.of(this.numPartitions)), 'rdd.subtract');
     const mine = this.narrow<[T, null]>({ kind: 'pairWithNull' });
     return mine.subtractByKey(other.narrow<[T, null]>({ kind: 'pairWithNull' }), placed).keys();
   }
@@ -607,14 +623,16 @@ export class RDD<T> {
       // among those that have one (not a range one here, whose bounds fit its own keys), when it has
       // within 10x of the largest input's partitions or at least the default count; else a
       // HashPartitioner of the default count. The default count is spark.default.parallelism when
-      // it is set (sc.defaultParallelism), else the largest input's partition count.
+      // it is set (sc.defaultParallelism), else the largest input's partition count: 0 when every
+      // input has none (sc.emptyRDD()), Spark's HashPartitioner(0), whose shuffle has no map task
+      // to place a key and no reduce task (a count the user gives must still be at least 1).
       const rdds = [this as RDD<unknown>, ...others];
       let best: RDD<unknown> | undefined;
       for (const r of rdds) if (r.partitioner && r.partitioner.kind !== 'range' && r.numPartitions > 0 && (best === undefined || r.numPartitions > best.numPartitions)) best = r;
       const most = Math.max(...rdds.map((r) => r.numPartitions));
       const count = this.context.defaultParallelismSet ? this.context.defaultParallelism : most;
       if (best?.partitioner && (Math.log10(most) - Math.log10(best.numPartitions) < 1 || count <= best.numPartitions)) return best.partitioner;
-      return HashPartitioner.of(Math.max(1, count));
+      return count === 0 ? NO_PARTITIONS : HashPartitioner.of(count);
     }, operator);
   }
 
