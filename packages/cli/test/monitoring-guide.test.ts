@@ -394,7 +394,7 @@ test('storage/rdd while the job runs: the cached RDD (4 of 4 partitions in memor
   assert.deepEqual(rdds.map((r) => r.id), [numsId, diskId]);
   const executors = get('APP/executors#held').body as { id: string; hostPort: string; memoryUsed: number; diskUsed: number; rddBlocks: number }[];
   const [nums, onDisk] = rdds;
-  // nums: sc.parallelize(..., 4).cache(), no name set: Spark names it by its class; stored serialized, one copy.
+  // nums: sc.parallelize(..., 4).persist(MEMORY_ONLY_SER), no name set: Spark names it by its class; stored serialized, one copy.
   assert.deepEqual([nums.name, nums.numPartitions, nums.numCachedPartitions, nums.storageLevel, nums.diskUsed], ['ParallelCollectionRDD', 4, 4, 'Memory Serialized 1x Replicated', 0]);
   assert.deepEqual([onDisk.name, onDisk.numPartitions, onDisk.numCachedPartitions, onDisk.storageLevel, onDisk.memoryUsed], ['on disk', 2, 2, 'Disk Serialized 1x Replicated', 0]);
   assert.ok(nums.memoryUsed > 0 && onDisk.diskUsed > 0);

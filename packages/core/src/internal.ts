@@ -81,6 +81,7 @@ export * from './util/scratch-dir.js';
 export * from './util/make-directory.js';
 export * from './util/byte-size.js';
 export * from './util/collect-garbage.js';
+export { estimateRecordsSize } from './util/size-estimator.js';
 export * from './wal/wal-segment.js';
 export * from './wal/wal-seal.js';
 export * from './wal/received-block-log.js';

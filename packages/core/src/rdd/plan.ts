@@ -201,6 +201,12 @@ export interface PlanNode {
   /** A persisted RDD's blocks are LZ4-compressed (spark.rdd.compress, set on the driver), when that makes them smaller. */
   readonly compressed?: boolean;
   /**
+   * A persisted RDD's level keeps deserialized objects in memory (Spark's MEMORY_ONLY,
+   * MEMORY_AND_DISK and their _2; not the _SER ones, DISK_ONLY or OFF_HEAP): a worker keeps its
+   * partitions decoded in the task thread that read them, beside the stored bytes.
+   */
+  readonly deserialized?: boolean;
+  /**
    * A persisted RDD's name as Spark's RDDInfo gives it (setName's, else its class, `ParallelCollectionRDD`):
    * what the driver's REST storage/rdd lists it by. Absent for one not persisted.
    */

@@ -506,7 +506,11 @@ export class RDD<T> {
    * are always stored serialized, in the worker's memory, and not replicated: MEMORY_ONLY_SER and
    * OFF_HEAP as MEMORY_ONLY, MEMORY_AND_DISK_SER_2 as MEMORY_AND_DISK, DISK_ONLY_3 as DISK_ONLY;
    * a lost partition is recomputed from its lineage, as for every level); `getStorageLevel()`
-   * gives the level given. Anything else (and 'NONE') is SLUICE_BAD_ARGUMENT. Until 2026-12-05 the
+   * gives the level given. At a deserialized level in memory (MEMORY_ONLY, MEMORY_AND_DISK, their
+   * _2), as Spark's keeps objects, the worker's task thread that reads a partition keeps its
+   * records decoded too, and later reads there take copies of them (a record a job changes is
+   * its copy: Spark hands every reader the same objects); counted in the worker's memory and
+   * dropped before any block when room is needed. Anything else (and 'NONE') is SLUICE_BAD_ARGUMENT. Until 2026-12-05 the
    * `_SER`, `_2` and OFF_HEAP levels were refused. As Spark's, a level cannot be changed once
    * assigned (SLUICE_BAD_ARGUMENT; the same level again is harmless, `unpersist()` first to choose
    * another), except that a locally checkpointed RDD (or one marked) takes any level with disk
@@ -682,7 +686,7 @@ export class RDD<T> {
       if (r.creationSite !== undefined) sites.set(r.id, r.creationSite);
       const scopes = r.scope?.getAllScopes().map((s) => ({ id: s.id, name: s.name }));
       rddInfos[r.id] = { name: r.name ?? rddClassName(op), ...(scopes !== undefined && { scopes }) };
-      nodes[r.id] = { id: r.id, numPartitions: r.numPartitions, op, parents, shuffleParents, storage: r.storage, ...(r.storage === 'NONE' ? {} : { name: r.name ?? rddClassName(op), ...(r.context.rddCompress ? { compressed: true } : {}) }) };
+      nodes[r.id] = { id: r.id, numPartitions: r.numPartitions, op, parents, shuffleParents, storage: r.storage, ...(r.storage === 'NONE' ? {} : { name: r.name ?? rddClassName(op), ...(r.context.rddCompress ? { compressed: true } : {}), ...(keepsDeserialized(r.getStorageLevel()) ? { deserialized: true } : {}) }) };
     };
     visit(this as RDD<unknown>);
     const action = typeof callSite === 'string' ? callSite : creationSiteText(callSite);
@@ -717,6 +721,11 @@ for (const mixin of [RDDActions, AsyncRDDActions, PairRDDFunctions, OrderedRDDFu
 
 // Every operation runs in a scope of its own name, as Spark's RDD methods (RDDOperationScope.withScope):
 // the RDDs it makes, its inner calls' too, carry it. Not these, which make no RDD of their own or are Sluice's internals.
+/** Whether a level keeps deserialized objects in memory (plan.ts's `deserialized`): Spark's MEMORY_ONLY, MEMORY_AND_DISK and their _2. */
+function keepsDeserialized(level: Level): boolean {
+  return level.useMemory && level.deserialized && !level.useOffHeap;
+}
+
 const UNSCOPED = new Set(['constructor', 'getNumPartitions', 'getStorageLevel', 'setName', 'toDebugString', 'toString', 'ship', 'narrow', 'cache', 'persist', 'unpersist', 'checkpoint', 'localCheckpoint', 'isCheckpointed', 'getCheckpointFile', 'preferredLocations', 'defaultPartitioner', 'combineInternal', 'partitionByInternal', 'lineage']);
 scopeMethods(RDD.prototype, ownMethodsBut(RDD.prototype, UNSCOPED));
 

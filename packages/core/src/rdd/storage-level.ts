@@ -28,8 +28,10 @@ export type SparkStorageLevel =
  * `StorageLevel(memory, deserialized, 1 replicas)` and `level.description` Spark's
  * `Memory Deserialized 1x Replicated`. Wherever a level is taken its name is taken too
  * ('MEMORY_ONLY'). Sluice stores a persisted RDD's partitions serialized and once, whatever the
- * level: MEMORY_ONLY, MEMORY_AND_DISK or DISK_ONLY (see `RDD.persist`). Since 2026-12-06 (before,
- * each constant was its name as a string, and `getStorageLevel()` gave the name).
+ * level: MEMORY_ONLY, MEMORY_AND_DISK or DISK_ONLY (see `RDD.persist`); at a deserialized level
+ * in memory (MEMORY_ONLY, MEMORY_AND_DISK and their _2) a worker's task thread that reads a
+ * partition also keeps its records decoded for later reads (since 2026-12-07). Since 2026-12-06
+ * (before, each constant was its name as a string, and `getStorageLevel()` gave the name).
  */
 export class StorageLevel {
   static readonly NONE = new StorageLevel(false, false, false, false);

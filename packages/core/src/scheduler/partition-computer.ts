@@ -7,6 +7,7 @@ import { recordsNotEncodable } from './records-not-encodable.js';
 import { decodeObjectFile } from '../codec/object-file.js';
 import { fromWire } from '../codec/record-classes.js';
 import { SluiceError } from '../errors.js';
+import { isCopyTree, treeCopy } from '../util/tree-copy.js';
 import { isLz4Frame, lz4Frame, lz4Unframe } from '../io/lz4-frame.js';
 import { KeyCounter, ShareTaker } from './sample-exact-partition.js';
 import { keyId, hashKey, compareKeys, nonNegativeMod, type KeyId } from '../rdd/key.js';
@@ -135,8 +136,27 @@ export class PartitionComputer {
     if (node.storage !== 'NONE' && node.op.kind !== 'checkpointFile') {
       const blockId = blockIdForRdd(this.env.jobId, node.id, split);
       // This worker's copy, else another worker's (as Spark reads remote cached blocks), else recompute.
+      // A deserialized level's partition this thread keeps decoded: each record copied for this read (tree-copy.ts).
+      const decoded = node.deserialized === true && this.env.keepDecoded !== undefined ? this.env.decodedCached?.(blockId) : undefined;
+      const held = decoded?.records;
+      if (held !== undefined) {
+        for (let i = 0; i < held.length; i++) emit(treeCopy(held[i]));
+        return;
+      }
+      const here = await this.env.getCached(blockId);
+      if (here && decoded?.keep === true) {
+        const records = decodeCached(here);
+        if (records !== undefined) {
+          // Kept decoded when every record copies exactly; else this read's own records, as before.
+          if (records.every(isCopyTree)) {
+            this.env.keepDecoded!(blockId, records);
+            for (let i = 0; i < records.length; i++) emit(treeCopy(records[i]));
+          } else for (let i = 0; i < records.length; i++) emit(records[i]);
+          return;
+        }
+      }
       const elsewhere = this.cachedLocations[blockId];
-      const cached = (await this.env.getCached(blockId)) ?? (elsewhere?.length ? (await this.env.getBlock(blockId, elsewhere)).data : undefined);
+      const cached = here ?? (elsewhere?.length ? (await this.env.getBlock(blockId, elsewhere)).data : undefined);
       // Emitted a chunk at a time as decoded (record-chunks.ts); a compressed block damaged since it was stored (its LZ4 checksums) is computed anew, as a lost block is.
       if (cached && emitCached(cached, emit)) return;
       const records: unknown[] = [];
@@ -626,16 +646,34 @@ function smallerFrame(bytes: Uint8Array): Uint8Array {
  * Emits a cached block's records (plain or an LZ4 frame) a chunk at a time; false, nothing
  * emitted, when its frame is damaged (SLUICE_CORRUPT_DATA): the partition is computed again.
  */
-function emitCached(bytes: Uint8Array, emit: Emit): boolean {
+/** A cached block's records, decoded whole (to be kept); undefined for a compressed block damaged since it was stored, as emitCached. */
+function decodeCached(bytes: Uint8Array): unknown[] | undefined {
+  const plain = unframedCached(bytes);
+  if (plain === undefined) return undefined;
+  const out: unknown[] = [];
+  readCachedChunks(plain, (records) => {
+    for (let i = 0; i < records.length; i++) out.push(records[i]);
+  });
+  return out;
+}
+
+/** A cached block's bytes as encoded (an LZ4 frame's contents: spark.rdd.compress), or undefined when its frame is damaged (its checksums). */
+function unframedCached(bytes: Uint8Array): Uint8Array | undefined {
   let plain = bytes;
   if (isLz4Frame(bytes)) {
     try {
       plain = lz4Unframe(bytes);
     } catch (err) {
-      if (err instanceof SluiceError && err.code === 'SLUICE_CORRUPT_DATA') return false;
+      if (err instanceof SluiceError && err.code === 'SLUICE_CORRUPT_DATA') return undefined;
       throw err;
     }
   }
+  return plain;
+}
+
+function emitCached(bytes: Uint8Array, emit: Emit): boolean {
+  const plain = unframedCached(bytes);
+  if (plain === undefined) return false;
   readCachedChunks(plain, (records) => {
     for (let i = 0; i < records.length; i++) emit(records[i]);
   });

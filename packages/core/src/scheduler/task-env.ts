@@ -25,6 +25,17 @@ export interface TaskEnv {
   /** An encoded cached partition stored on this worker, if any. */
   getCached(blockId: string): Promise<Uint8Array | undefined>;
   putCached(blockId: string, data: Uint8Array, level: StorageLevel): void;
+  /**
+   * For a cached partition of a deserialized level (MEMORY_ONLY, MEMORY_AND_DISK): its records
+   * when this thread keeps them decoded (`keepDecoded`) while this worker's store holds its
+   * block, shared by every read (never handed to user code as they are: treeCopy each); else
+   * whether a read of its block now is to keep them (the worker's choice: a thread keeps a
+   * partition it read from its block before, so one read once, as a stream's state, is not
+   * kept). Fakes may leave it out (every read decodes the block).
+   */
+  decodedCached?(blockId: string): DecodedRead;
+  /** Keep `records`, decoded from this worker's block `blockId` (got by `getCached`), for later reads in this thread. */
+  keepDecoded?(blockId: string, records: readonly unknown[]): void;
   /** A stored block (received input, a cached partition) from this worker or else from one of `locations`. */
   getBlock(blockId: string, locations: readonly MapOutputLocation[]): Promise<BlockRead>;
   /** Log a warning on the worker through the task's logger (constant message, data in `fields`). */
@@ -37,6 +48,9 @@ export interface TaskEnv {
    */
   childProcess?(pid: number, exited: boolean): void;
 }
+
+/** What `decodedCached` says of a cached partition: its records kept decoded, or whether a read of its block is to keep them. */
+export type DecodedRead = { readonly records: readonly unknown[]; readonly keep?: undefined } | { readonly records?: undefined; readonly keep: boolean };
 
 /**
  * What reading a stored block gave: its bytes; or, for a line block (line-block.ts), its

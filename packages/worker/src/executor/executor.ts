@@ -145,6 +145,8 @@ export class Executor {
   ) {
     // As many spares as threads a job runs tasks in: a new job's first stage here finds one per thread.
     this.spares = new SpareTaskThreads(taskThreads, threadData, sparesLog, replaceSpares, threadEntry);
+    // A decoded copy the store dropped (its block removed or spilled, or for room) is dropped by its thread: the job's id is the block id's second part (rdd_<job>_<rdd>_<split>).
+    blocks.onDecodedDropped((blockId, holder) => this.sandboxes.get(blockId.split('_')[1])?.forgetDecoded(holder, blockId));
   }
 
   /** Start the spare task threads (idempotent). */
@@ -600,6 +602,8 @@ export class Executor {
           r?.cached.push(blockId);
           r?.cachedBytes.push(data.byteLength);
         },
+        holdDecoded: (blockId, holder, bytes) => this.blocks.holdDecoded(blockId, holder, bytes),
+        releaseDecoded: (blockId, holder) => this.blocks.releaseDecoded(blockId, holder),
         cacheGet: (blockId) => {
           // A copy of its own, moved to the task thread (the stored segments stay the store's).
           const segs = this.blocks.get(blockId);

@@ -9,6 +9,10 @@ export interface SandboxHost {
   onCachePut(taskId: string, blockId: string, data: Uint8Array, level: string): void;
   /** A cached block's bytes in a buffer of their own (concatOwned): moved to the asking thread, not cloned. */
   cacheGet(blockId: string): Uint8Array | undefined;
+  /** A thread (`holder`, its slot) keeps cached block `blockId` decoded, about `bytes`: counted by the store, or false (no room, or the block is gone): the thread drops it. */
+  holdDecoded(blockId: string, holder: object, bytes: number): boolean;
+  /** The holder's decoded copy of `blockId` is gone with its thread: no longer counted. */
+  releaseDecoded(blockId: string, holder: object): void;
   /** Encoded broadcast values of the job, fetched from the driver once per worker. */
   broadcasts(ids: readonly number[]): Promise<Record<number, Uint8Array>>;
   /** A stored block from this worker, else from one of `locations`. */
@@ -53,6 +57,8 @@ interface Slot {
   readonly stages: Set<string>;
   /** Broadcasts this thread was given and holds decoded (dropped on forgetBroadcast). */
   readonly broadcasts: Set<number>;
+  /** Cached blocks this thread keeps decoded, as the store counts them (holdDecoded; dropped on forgetDecoded). */
+  readonly decoded: Set<string>;
   /** Tasks given to this thread so far (those whose outcomes came are the first `given - held.size`). */
   given: number;
   /** Processes its tasks started that have not exited (rdd.pipe's commands): killed when the thread is retired. */
@@ -140,6 +146,12 @@ export class JobSandbox {
       n++;
     }
     return n;
+  }
+
+  /** The store dropped `holder`'s decoded copy of `blockId` (its block removed or spilled, or for room): its thread drops it, if the holder is one of this sandbox's. */
+  forgetDecoded(holder: object, blockId: string): void {
+    const slot = this.slots.find((s) => s === holder);
+    if (slot?.decoded.delete(blockId) === true) slot.thread.postMessage({ type: 'forgetDecoded', blockIds: [blockId] } satisfies MainToThread);
   }
 
   /** Stop a running or queued task; its promise resolves with 'killed'. */
@@ -283,6 +295,8 @@ export class JobSandbox {
     for (const s of [...this.slots]) {
       if (giveBack !== undefined && s.held.size === 0) {
         this.slots.splice(this.slots.indexOf(s), 1);
+        // Its unbind drops what it kept decoded.
+        this.releaseDecoded(s);
         s.detach();
         giveBack(s.thread);
       } else for (const t of this.retire(s)) t.finish('killed');
@@ -364,7 +378,7 @@ export class JobSandbox {
       thread.off('error', onError);
       thread.off('exit', onExit);
     };
-    const slot: Slot = { thread, held: new Map(), stages: new Set(), broadcasts: new Set(), given: 0, children: new Set(), running: new Int32Array(new SharedArrayBuffer(4)), detach };
+    const slot: Slot = { thread, held: new Map(), stages: new Set(), broadcasts: new Set(), decoded: new Set(), given: 0, children: new Set(), running: new Int32Array(new SharedArrayBuffer(4)), detach };
     this.slots.push(slot);
     thread.on('message', onMessage);
     const crashed = (why: string): void => {
@@ -390,10 +404,17 @@ export class JobSandbox {
     if (i >= 0) this.slots.splice(i, 1);
     const held = [...slot.held.values()];
     slot.held.clear();
+    this.releaseDecoded(slot);
     void slot.thread.terminate();
     for (const pid of slot.children) killChild(pid);
     slot.children.clear();
     return held;
+  }
+
+  /** A slot's decoded copies are no longer counted by the store (its thread ends, or is handed back and unbinds). */
+  private releaseDecoded(slot: Slot): void {
+    for (const id of slot.decoded) this.host.releaseDecoded(id, slot);
+    slot.decoded.clear();
   }
 
   /** Answer a request of a slot's thread, unless the slot was retired meanwhile; `transfer`: buffers moved, not copied. */
@@ -471,6 +492,11 @@ export class JobSandbox {
         this.reply(slot, { type: 'cacheGot', reqId: msg.reqId, data }, data === undefined ? undefined : [data.buffer as ArrayBuffer]);
         return;
       }
+      case 'cacheDecoded':
+        if (!this.slots.includes(slot)) return;
+        if (this.host.holdDecoded(msg.blockId, slot, msg.bytes)) slot.decoded.add(msg.blockId);
+        else slot.thread.postMessage({ type: 'forgetDecoded', blockIds: [msg.blockId] } satisfies MainToThread);
+        return;
       case 'broadcastGet':
         this.host.broadcasts(msg.ids).then(
           (values) => {

@@ -44,11 +44,13 @@ import {
   type StorageLevel,
   type TaskEnv,
   type BlockRead,
+  type DecodedRead,
   type TaskPart,
   type TaskPayload,
   BundleImports,
   ThreadBaseline,
   bytesWithoutMapMarks,
+  estimateRecordsSize,
 } from '@sluice/core/internal';
 import type { MainToThread, TaskEnded, ThreadOutcome, ThreadTask, ThreadTaskMetrics, ThreadToMain, ThreadData } from './thread-protocol.js';
 import { ReceiverSupervisorImpl, type SupervisorSink } from '../receiver/receiver-supervisor.js';
@@ -140,6 +142,24 @@ async function loadBroadcasts(ids: number[]): Promise<Map<number, unknown>> {
   }
   return values;
 }
+
+/**
+ * Cached partitions of deserialized levels this thread keeps decoded, by block id (the store's
+ * own block, read by cacheGet): their records, shared by every read here (each record copied for
+ * its reader: partition-computer.ts). Told to the main thread (`cacheDecoded`), which counts them
+ * under the worker's --memory and says when to drop one (`forgetDecoded`: its block removed or
+ * spilled, or no room); dropped with the job (unbind).
+ */
+const decodedBlocks = new Map<string, readonly unknown[]>();
+
+/**
+ * Cached blocks of any level this thread read from the store (cacheGet) and did not keep
+ * decoded, the oldest forgotten past READ_ONCE_KEPT: a partition of a deserialized level is
+ * kept decoded at its second read here, so one read once (a stream's state RDD, read by the next
+ * batch) costs no more than before, and its records die young.
+ */
+const readOnce = new Set<string>();
+const READ_ONCE_KEPT = 4096;
 
 /** A stage's payload as this thread keeps it for the stage's tasks: decoded once, with the broadcasts it reads. */
 interface KeptStage {
@@ -286,11 +306,27 @@ class ThreadTaskEnv implements TaskEnv {
 
   async getCached(blockId: string): Promise<Uint8Array | undefined> {
     const reply = await ask((reqId) => ({ type: 'cacheGet', reqId, blockId }));
-    return reply.type === 'cacheGot' ? reply.data : undefined;
+    const data = reply.type === 'cacheGot' ? reply.data : undefined;
+    if (data !== undefined && !readOnce.has(blockId)) {
+      readOnce.add(blockId);
+      if (readOnce.size > READ_ONCE_KEPT) readOnce.delete(readOnce.values().next().value as string);
+    }
+    return data;
   }
 
   putCached(blockId: string, bytes: Uint8Array, level: StorageLevel): void {
     send({ type: 'cachePut', taskId: this.taskId, blockId, data: bytes, level });
+  }
+
+  decodedCached(blockId: string): DecodedRead {
+    const records = decodedBlocks.get(blockId);
+    return records !== undefined ? { records } : { keep: readOnce.has(blockId) };
+  }
+
+  keepDecoded(blockId: string, records: readonly unknown[]): void {
+    readOnce.delete(blockId);
+    decodedBlocks.set(blockId, records);
+    send({ type: 'cacheDecoded', blockId, bytes: estimateRecordsSize(records) });
   }
 
   async getBlock(blockId: string, locations: readonly MapOutputLocation[]): Promise<BlockRead> {
@@ -608,6 +644,8 @@ async function unbind(): Promise<string | undefined> {
   setSparkFilesRoot(undefined);
   stages.clear();
   broadcastValues.clear();
+  decodedBlocks.clear();
+  readOnce.clear();
   pendingRates.clear();
   setRecordClassScope(undefined);
   runningCell = undefined;
@@ -703,6 +741,9 @@ port.on('message', (msg: MainToThread) => {
       return;
     case 'forgetBroadcast':
       broadcastValues.delete(msg.id);
+      return;
+    case 'forgetDecoded':
+      for (const id of msg.blockIds) decodedBlocks.delete(id);
       return;
     case 'run': {
       if (msg.running !== undefined) runningCell = new Int32Array(msg.running);

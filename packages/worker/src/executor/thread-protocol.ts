@@ -108,6 +108,8 @@ export type MainToThread =
   | { readonly type: 'forgetStage'; readonly stageKey: string }
   /** The driver removed broadcast `id` (unpersist or destroy): drop the decoded value; a later task fetches it again. */
   | { readonly type: 'forgetBroadcast'; readonly id: number }
+  /** The store dropped these cached blocks, or has no room for their decoded copies (`cacheDecoded`): drop the copies; a later read asks for the block. */
+  | { readonly type: 'forgetDecoded'; readonly blockIds: readonly string[] }
   /** A reduce partition's segments: one run of frames per place read (this worker, each remote one), transferred. */
   | { readonly type: 'fetched'; readonly reqId: number; readonly framed: Uint8Array[] }
   /** A range's segments: framed[k] for the range's k-th partition, a run of frames a place; their memory transferred. */
@@ -161,6 +163,8 @@ export type ThreadToMain =
       readonly count?: number;
     }
   | { readonly type: 'cacheGet'; readonly reqId: number; readonly blockId: string }
+  /** The thread keeps cached block `blockId` (got by cacheGet) decoded, about `bytes` of its heap (estimateRecordsSize): to be counted, or refused (`forgetDecoded`). */
+  | { readonly type: 'cacheDecoded'; readonly blockId: string; readonly bytes: number }
   | { readonly type: 'warn'; readonly taskId: string; readonly message: string; readonly fields: Record<string, unknown> }
   /** A process the task started (rdd.pipe's command) began (`exited` false) or ended: killed with the thread if it is still running then. */
   | { readonly type: 'child'; readonly pid: number; readonly exited: boolean }

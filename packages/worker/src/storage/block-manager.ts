@@ -42,6 +42,8 @@ interface BlockEntry {
   level: StorageLevel | 'SHUFFLE';
   lastUse: number;
   readonly kind: BlockKind;
+  /** Decoded copies of this block kept by task threads (holdDecoded), by holder: their estimated bytes. Absent while none. */
+  decoded: Map<object, number> | undefined;
 }
 
 /**
@@ -52,7 +54,15 @@ interface BlockEntry {
  * dropped (MEMORY_ONLY: recomputed from lineage when needed). `readRange` reads part of a
  * segment without reading the rest, from memory or from its file.
  *
- * Invariants: `counts`, `memoryUsed` and `diskUsed` always equal what a walk over the
+ * Decoded copies: a task thread that keeps a cached partition of a deserialized level decoded
+ * (Spark's MEMORY_ONLY keeps objects) has it counted here (`holdDecoded`: the records' estimated
+ * heap size, under the same limit, in memoryUsed as the driver sees it). They are a cache over
+ * the bytes, which stay the block: room is made by dropping decoded copies (the least recently
+ * kept first) before any block is spilled or dropped, a copy that finds no room that way is not
+ * kept, and a block removed or spilled drops its copies. `onDecodedDropped` hears of each copy
+ * the store dropped, to tell its thread.
+ *
+ * Invariants: `counts`, `memoryUsed`, `decodedUsed` and `diskUsed` always equal what a walk over the
  * blocks would sum (stats() is called on every heartbeat and does not walk them). A
  * segment made by `join` (a replica's pieces, in the `pool`'s memory) goes back to the
  * pool when the block is removed or spilled, unless it was handed out by `get`, `handle`
@@ -65,6 +75,9 @@ export class BlockManager {
   private readonly counts: Record<BlockKind, number> = { input: 0, shuffle: 0, rdd: 0, other: 0 };
   private diskUsed = 0;
   private memoryUsed = 0;
+  /** Estimated bytes of the decoded copies held (holdDecoded), counted against the limit beside memoryUsed. */
+  private decodedUsed = 0;
+  private readonly decodedListeners: ((blockId: string, holder: object) => void)[] = [];
   private useCounter = 0;
   private fileCounter = 0;
   private readonly dir: string;
@@ -85,6 +98,7 @@ export class BlockManager {
     fs.mkdirSync(this.dir, { recursive: true });
   }
 
+  /** Bytes of the blocks held in memory (not the decoded copies' estimate: stats() adds it). */
   get memoryBytes(): number {
     return this.memoryUsed;
   }
@@ -95,7 +109,7 @@ export class BlockManager {
       inputBlocks: this.counts.input,
       shuffleBlocks: this.counts.shuffle,
       rddBlocks: this.counts.rdd,
-      memoryBytes: this.memoryUsed,
+      memoryBytes: this.memoryUsed + this.decodedUsed,
       diskBytes: this.diskUsed,
       memoryLimitBytes: this.memoryLimit,
     };
@@ -111,7 +125,7 @@ export class BlockManager {
     this.rddDropped.delete(blockId);
     this.rddSpilled.delete(blockId);
     const size = segments.reduce((a, s) => a + s.length, 0);
-    const entry: BlockEntry = { segments, files: undefined, size, level, lastUse: ++this.useCounter, kind: kindOf(blockId) };
+    const entry: BlockEntry = { segments, files: undefined, size, level, lastUse: ++this.useCounter, kind: kindOf(blockId), decoded: undefined };
     if (level === 'DISK_ONLY') {
       this.writeToDisk(blockId, entry);
       this.blocks.set(blockId, entry);
@@ -202,6 +216,88 @@ export class BlockManager {
     if (this.remove(blockId) && kindOf(blockId) === 'rdd') this.rddDropped.add(blockId);
   }
 
+  /**
+   * A task thread (`holder`) keeps block `blockId` decoded, about `bytes` of its heap: counted
+   * while the block is held in memory. False when it is not (absent, or spilled), or when the
+   * room cannot be made by dropping other decoded copies: the thread is to drop it then.
+   */
+  holdDecoded(blockId: string, holder: object, bytes: number): boolean {
+    const e = this.blocks.get(blockId);
+    if (!e?.segments || e.kind !== 'rdd') return false;
+    this.releaseDecoded(blockId, holder);
+    // Not even with every other block's copy dropped: refused, and none dropped for nothing.
+    let sameBlock = 0;
+    for (const b of e.decoded?.values() ?? []) sameBlock += b;
+    if (this.memoryUsed + sameBlock + bytes > this.memoryLimit) return false;
+    if (this.memoryUsed + this.decodedUsed + bytes > this.memoryLimit) this.dropDecodedFor(this.memoryUsed + this.decodedUsed + bytes - this.memoryLimit, e);
+    if (this.memoryUsed + this.decodedUsed + bytes > this.memoryLimit) return false;
+    (e.decoded ??= new Map()).set(holder, bytes);
+    this.decodedUsed += bytes;
+    this.decodedOrder.push([blockId, holder]);
+    // Entries of copies released or dropped since are skipped where read; compacted once they are most of it.
+    if (this.decodedOrder.length > 64 && this.decodedOrder.length > 4 * this.decodedCount()) {
+      this.decodedOrder = this.decodedOrder.filter(([id, h]) => this.blocks.get(id)?.decoded?.has(h) === true);
+    }
+    return true;
+  }
+
+  /** The holder dropped its decoded copy of `blockId` (its thread ended): no longer counted. Not heard by onDecodedDropped. */
+  releaseDecoded(blockId: string, holder: object): void {
+    const e = this.blocks.get(blockId);
+    const bytes = e?.decoded?.get(holder);
+    if (bytes === undefined) return;
+    e!.decoded!.delete(holder);
+    if (e!.decoded!.size === 0) e!.decoded = undefined;
+    this.decodedUsed -= bytes;
+  }
+
+  /** How many decoded copies are held. */
+  private decodedCount(): number {
+    let n = 0;
+    for (const e of this.blocks.values()) n += e.decoded?.size ?? 0;
+    return n;
+  }
+
+  /** Call `listener` with each decoded copy this store drops (for room, or its block removed or spilled). */
+  onDecodedDropped(listener: (blockId: string, holder: object) => void): void {
+    this.decodedListeners.push(listener);
+  }
+
+  /** Decoded copies in the order they were kept (entries of copies since released or dropped are skipped). */
+  private decodedOrder: [string, object][] = [];
+
+  /** Drop decoded copies, the least recently kept first, until `need` bytes are freed or none is left (but `keep`'s). */
+  private dropDecodedFor(need: number, keep?: BlockEntry): void {
+    let freed = 0;
+    let i = 0;
+    const order = this.decodedOrder;
+    const kept: [string, object][] = [];
+    for (; i < order.length && freed < need; i++) {
+      const [id, holder] = order[i];
+      const e = this.blocks.get(id);
+      const bytes = e?.decoded?.get(holder);
+      if (bytes === undefined) continue;
+      if (e === keep) {
+        kept.push(order[i]);
+        continue;
+      }
+      freed += bytes;
+      this.dropDecoded(id, holder);
+    }
+    this.decodedOrder = [...kept, ...order.slice(i)];
+  }
+
+  private dropDecoded(blockId: string, holder: object): void {
+    this.releaseDecoded(blockId, holder);
+    for (const l of this.decodedListeners) l(blockId, holder);
+  }
+
+  /** Every decoded copy of a block dropped (it is removed or spilled). */
+  private dropAllDecoded(blockId: string, e: BlockEntry): void {
+    if (e.decoded === undefined) return;
+    for (const holder of [...e.decoded.keys()]) this.dropDecoded(blockId, holder);
+  }
+
   /** Call `listener` with the id of every block removed from now on (replaced, evicted, dropped, released). */
   onRemoved(listener: (blockId: string) => void): void {
     this.removalListeners.push(listener);
@@ -252,6 +348,7 @@ export class BlockManager {
   remove(blockId: string): boolean {
     const e = this.blocks.get(blockId);
     if (!e) return false;
+    this.dropAllDecoded(blockId, e);
     this.blocks.delete(blockId);
     this.counts[e.kind]--;
     if (e.segments) this.memoryUsed -= e.size;
@@ -293,6 +390,8 @@ export class BlockManager {
   }
 
   private evictIfNeeded(keep: string): void {
+    // Decoded copies go first: a cache over the bytes, never kept at a block's expense.
+    if (this.memoryUsed + this.decodedUsed > this.memoryLimit) this.dropDecodedFor(this.memoryUsed + this.decodedUsed - this.memoryLimit);
     if (this.memoryUsed <= this.memoryLimit) return;
     const inMemory = [...this.blocks.entries()].filter(([id, e]) => e.segments && id !== keep).sort((a, b) => a[1].lastUse - b[1].lastUse);
     for (const [id, e] of inMemory) {
@@ -331,6 +430,7 @@ export class BlockManager {
         cause: err,
       });
     }
+    this.dropAllDecoded(blockId, e);
     e.files = files;
     for (const s of e.segments ?? []) this.pool.giveBack(s);
     e.segments = undefined;

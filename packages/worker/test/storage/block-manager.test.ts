@@ -106,3 +106,59 @@ test('stats count blocks by kind and bytes in memory and on disk, and drop as bl
   assert.deepEqual(bm.stats(), { inputBlocks: 0, shuffleBlocks: 1, rddBlocks: 1, memoryBytes: 1, diskBytes: 10, memoryLimitBytes: 250 });
   bm.close();
 });
+
+test('decoded copies of cached blocks are counted in memory, dropped before any block is spilled or evicted, and dropped with their block', () => {
+  const dir = tmp();
+  const bm = new BlockManager({ dir, memoryLimit: 1000, log });
+  const dropped: string[] = [];
+  bm.onDecodedDropped((id, holder) => dropped.push(`${id}@${(holder as { name: string }).name}`));
+  const t1 = { name: 't1' };
+  const t2 = { name: 't2' };
+  bm.put('rdd_j_1_0', [Buffer.alloc(100)], 'MEMORY_AND_DISK');
+  bm.put('rdd_j_1_1', [Buffer.alloc(100)], 'MEMORY_ONLY');
+  assert.equal(bm.holdDecoded('rdd_j_1_0', t1, 300), true);
+  assert.equal(bm.holdDecoded('rdd_j_1_1', t1, 200), true);
+  assert.equal(bm.holdDecoded('rdd_j_1_1', t2, 200), true, 'a second thread\'s copy of the same block');
+  // 100 + 100 bytes of blocks, 300 + 200 + 200 decoded.
+  assert.equal(bm.stats().memoryBytes, 900);
+  assert.equal(bm.memoryBytes, 200, 'memoryBytes is the blocks\' bytes alone');
+  assert.equal(bm.holdDecoded('rdd_j_9_9', t1, 10), false, 'no such block');
+  assert.equal(bm.holdDecoded('rdd_j_1_0', t2, 2000), false, 'more than the whole limit: refused');
+  assert.deepEqual(dropped, [], 'a refused copy drops none of the others when it cannot fit anyway');
+
+  // A block that needs room: the copies go first, the least recently kept first, and no block moves.
+  bm.put('rdd_j_2_0', [Buffer.alloc(200)], 'MEMORY_AND_DISK');
+  assert.deepEqual(dropped, ['rdd_j_1_0@t1'], 'the oldest copy (300 bytes) made the room');
+  assert.equal(bm.stats().memoryBytes, 800);
+  assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.seg')), [], 'nothing spilled');
+  assert.equal(bm.has('rdd_j_1_1'), true);
+
+  // A copy that needs room takes it from other copies, never from blocks.
+  assert.equal(bm.holdDecoded('rdd_j_2_0', t1, 500), true);
+  assert.deepEqual(dropped, ['rdd_j_1_0@t1', 'rdd_j_1_1@t1', 'rdd_j_1_1@t2']);
+  assert.equal(bm.stats().memoryBytes, 900);
+
+  // Blocks past the limit: every copy goes, then blocks spill or are evicted as before.
+  bm.put('rdd_j_3_0', [Buffer.alloc(700)], 'MEMORY_AND_DISK');
+  assert.deepEqual(dropped.slice(3), ['rdd_j_2_0@t1']);
+  assert.ok(bm.stats().memoryBytes <= 1000, `memory ${bm.stats().memoryBytes}`);
+  assert.equal(bm.stats().memoryBytes, bm.memoryBytes, 'no copy counted any more');
+  assert.equal(fs.readdirSync(dir).filter((f) => f.endsWith('.seg')).length, 1, 'then the least recently used block spilled (rdd_j_1_0)');
+  assert.equal(bm.holdDecoded('rdd_j_1_0', t1, 10), false, 'a spilled block is not kept decoded');
+
+  // A removed block's copies are dropped with it; a released one is no longer counted, and not told.
+  bm.remove('rdd_j_1_1');
+  assert.equal(bm.holdDecoded('rdd_j_3_0', t2, 100), true);
+  bm.remove('rdd_j_3_0');
+  assert.deepEqual(dropped.slice(4), ['rdd_j_3_0@t2']);
+  bm.put('rdd_j_4_0', [Buffer.alloc(10)], 'MEMORY_ONLY');
+  assert.equal(bm.holdDecoded('rdd_j_4_0', t1, 50), true);
+  const before = bm.stats().memoryBytes;
+  bm.releaseDecoded('rdd_j_4_0', t1);
+  assert.equal(bm.stats().memoryBytes, before - 50);
+  assert.equal(dropped.length, 5);
+  // A spilled block is not kept decoded.
+  bm.put('rdd_j_5_0', [Buffer.alloc(10)], 'DISK_ONLY');
+  assert.equal(bm.holdDecoded('rdd_j_5_0', t1, 10), false);
+  bm.close();
+});

@@ -1,0 +1,89 @@
+// Cached partitions of a deserialized level kept decoded in the worker's task thread (Spark's
+// MEMORY_ONLY keeps objects; MEMORY_ONLY_SER bytes), on one worker of one core (one task thread):
+// - a MEMORY_ONLY_SER RDD read twice keeps nothing decoded: the worker's memoryUsed (the
+//   executors' REST resource, from its heartbeats) is the bytes storage/rdd counts for it;
+// - a MEMORY_ONLY one filled counts its bytes, still after one read (a partition read once is
+//   not kept), and once read a second time also its decoded records, which take more of the
+//   heap than their encoded bytes (V8's objects: a header and a slot a field, where the codec
+//   writes a tag and a varint) and not 20 times more;
+// - a job changing every record it is given leaves the cache as it was (each read gets copies):
+//   a read after sees the records as made, the sums worked out here from the records' formula;
+// - unpersist drops the decoded copy: memoryUsed back to the MEMORY_ONLY_SER bytes.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { fixture, pollUntil, withCluster } from './harness.js';
+
+const N = 20_000;
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'cached-decoded-'));
+after(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+test('a MEMORY_ONLY partition read is kept decoded and counted, copied for each read, dropped by unpersist; MEMORY_ONLY_SER keeps bytes', async () => {
+  await withCluster({ workers: 1, coresPerWorker: 1, driver: { webPort: 0 } }, async (h) => {
+    const running = h.run(fixture('cached-decoded.ts'), [scratch]);
+    const root = `http://127.0.0.1:${h.cluster.driver.webPort}/api/v1`;
+    const step = async (name: string): Promise<string> => {
+      await pollUntil(async () => (fs.existsSync(path.join(scratch, `${name}-holding`)) ? true : undefined), 120_000, `the program's step ${name}`);
+      return fs.readFileSync(path.join(scratch, `${name}-holding`), 'utf8');
+    };
+    const release = (name: string): void => fs.writeFileSync(path.join(scratch, `${name}-release`), '');
+    const workerMemory = async (app: string): Promise<number> => {
+      const ex = (await (await fetch(`${root}/applications/${app}/executors`)).json()) as { id: string; memoryUsed: number }[];
+      const workers = ex.filter((e) => e.id !== 'driver');
+      assert.equal(workers.length, 1, JSON.stringify(ex));
+      return workers[0].memoryUsed;
+    };
+    const rddBytes = async (app: string, name: string): Promise<number> => {
+      const list = (await (await fetch(`${root}/applications/${app}/storage/rdd`)).json()) as { name: string; memoryUsed: number; numCachedPartitions: number }[];
+      const r = list.find((x) => x.name === name);
+      assert.ok(r && r.numCachedPartitions === 2, `${name} cached whole: ${JSON.stringify(list)}`);
+      return r.memoryUsed;
+    };
+    // The worker's figure comes with its heartbeat (every second): wait for it to reach `want`.
+    const settles = async (app: string, want: (m: number) => boolean, what: string): Promise<number> => {
+      let m = await workerMemory(app);
+      await pollUntil(async () => (want((m = await workerMemory(app))) ? true : undefined), 30_000, what).catch(() => undefined);
+      return m;
+    };
+
+    const app = await step('ser');
+    const ser = await rddBytes(app, 'ser');
+    assert.ok(ser > 0);
+    const afterSer = await settles(app, (m) => m === ser, 'the MEMORY_ONLY_SER bytes');
+    assert.equal(afterSer, ser, 'a MEMORY_ONLY_SER RDD read twice after its fill: its bytes alone');
+    release('ser');
+
+    await step('filled');
+    const des = await rddBytes(app, 'des');
+    const filled = await settles(app, (m) => m === ser + des, 'both RDDs\' bytes');
+    assert.equal(filled, ser + des, 'filled, nothing read yet: the bytes alone');
+    release('filled');
+
+    await step('read-once');
+    // A heartbeat or two after the read: the figure the next step waits to change.
+    await new Promise((r) => setTimeout(r, 2_500));
+    assert.equal(await workerMemory(app), ser + des, 'read once: the bytes alone');
+    release('read-once');
+
+    await step('read');
+    const read = await settles(app, (m) => m > ser + des, 'the decoded copy counted');
+    const decoded = read - ser - des;
+    assert.ok(decoded > des && decoded < 20 * des, `the decoded copy counted ${decoded} bytes beside its ${des} encoded bytes`);
+    release('read');
+
+    await step('unpersisted');
+    const dropped = await settles(app, (m) => m === ser, 'the MEMORY_ONLY RDD gone');
+    assert.equal(dropped, ser, 'unpersisted: its bytes and its decoded copy gone');
+    release('unpersisted');
+
+    const run = await running;
+    assert.ok(run.ok, `${run.failure?.message}\n${run.lines.join('\n')}`);
+    assert.ok(run.lines.includes(`SER ${N} ${N} ${N}`), run.lines.join('\n'));
+    // Changed: each record gives -1 + 2 + -1 = 0. After: id + 1 tag + n = 2i + 1 for i < N.
+    assert.ok(run.lines.includes('CHANGED 0'), run.lines.join('\n'));
+    assert.ok(run.lines.includes(`AFTER ${N * (N - 1) + N}`), run.lines.join('\n'));
+    assert.ok(run.lines.includes('FIRST {"id":0,"tags":[0],"inner":{"n":0}} {"id":1,"tags":[1],"inner":{"n":1}}'), run.lines.join('\n'));
+  });
+});
