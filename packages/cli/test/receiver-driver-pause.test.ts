@@ -10,10 +10,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, mulberry32, sleep } from './harness.js';
-import { pollUntil, randomSecret, startWorkerProcess, withProcessLogs, type SluiceProcess } from './sluice-processes.js';
-import { driverOn, untilJobDone } from './recovery-support.js';
-import { batchOutputs, receiverEndChecks, submitReceiverJob, untilEveryLineRead } from './receiver-fault-support.js';
+import { mulberry32, sleep } from './harness.js';
+import { pollUntil, randomSecret, withProcessLogs, type SluiceProcess } from './sluice-processes.js';
+import { untilJobDone } from './recovery-support.js';
+import { batchOutputs, receiverEndChecks, startReceiverCluster, submitReceiverJob, untilEveryLineRead } from './receiver-fault-support.js';
 import { ReplayableSource } from './replayable-source.js';
 import { pause, resume } from '@sluice/test-disk/pause';
 
@@ -43,15 +43,7 @@ const submit = (driver: string, args: readonly string[]): Promise<string> => sub
 
 before(async () => {
   try {
-    fs.mkdirSync(out, { recursive: true });
-    fs.mkdirSync(control, { recursive: true });
-    const srcPort = await source.listen();
-    const port = await freePort();
-    const address = `127.0.0.1:${port}`;
-    const driver = await driverOn(port, secret);
-    procs.push(driver);
-    for (let i = 0; i < 2; i++) procs.push(await startWorkerProcess(address, secret));
-    const args = [ckpt, out, control, String(BATCH_MS), String(CHECKPOINT_EVERY), '127.0.0.1', String(srcPort)];
+    const { address, driver, args } = await startReceiverCluster({ out, control, ckpt, source, secret, procs, batchMs: BATCH_MS, checkpointEvery: CHECKPOINT_EVERY });
     const jobs = [await submit(address, args)];
     const firstOf = (job: string): string => path.join(out, `first-${job}.json`);
     await pollUntil(() => (fs.existsSync(firstOf(jobs[0])) ? true : undefined), 60_000, 'the first batch');

@@ -1,14 +1,14 @@
 // What the receiver fault tests with their own driver process share (receiver-recovery,
-// receiver-double-fault, receiver-driver-pause): the job (fixtures/stream-receiver-recovery.ts),
-// submitting it detached, its per-batch outputs read back, and the checks of its end: every
+// receiver-double-fault, receiver-driver-pause, the receiver-wal-* tests, checkpoint-disk-full):
+// their standing cluster, the job (fixtures/stream-receiver-recovery.ts), submitting it detached, its per-batch outputs read back, and the checks of its end: every
 // line the source generated read by exactly one batch, every state a failure-free one.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fixture, runCli } from './harness.js';
-import { expectedStates, type Pairs } from './recovery-support.js';
-import { pollUntil, type SluiceProcess } from './sluice-processes.js';
+import { fixture, freePort, runCli } from './harness.js';
+import { driverOn, expectedStates, type Pairs } from './recovery-support.js';
+import { pollUntil, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
 import type { ReplayableSource } from './replayable-source.js';
 
 export const RECEIVER_JOB = fixture('stream-receiver-recovery.ts');
@@ -21,6 +21,36 @@ export function batchOutputs<T>(out: string, kind: string): Map<number, T> {
     if (x) m.set(Number(x[1]), JSON.parse(fs.readFileSync(path.join(out, n), 'utf8')) as T);
   }
   return m;
+}
+
+/** A receiver test's standing cluster (startReceiverCluster). */
+export interface ReceiverCluster {
+  /** The driver's port, for a driver started again on it (driverOn). */
+  readonly port: number;
+  readonly address: string;
+  readonly driver: SluiceProcess;
+  readonly workers: readonly (SluiceProcess & { readonly address: string })[];
+  /** The job's arguments up to the source's port: [ckpt, out, control, batch ms, checkpoint every, host, port]. */
+  readonly args: readonly string[];
+}
+
+/**
+ * The setup every receiver fault test begins with: `out` and `control` made, the source
+ * listening, a `sluice driver` on a free port and 2 `sluice worker` processes registered with it,
+ * each pushed on `procs` (the driver first) for the file's end to stop.
+ */
+export async function startReceiverCluster(o: { out: string; control: string; ckpt: string; source: ReplayableSource; secret: string; procs: SluiceProcess[]; batchMs: number; checkpointEvery: number }): Promise<ReceiverCluster> {
+  fs.mkdirSync(o.out, { recursive: true });
+  fs.mkdirSync(o.control, { recursive: true });
+  const srcPort = await o.source.listen();
+  const port = await freePort();
+  const address = `127.0.0.1:${port}`;
+  const driver = await driverOn(port, o.secret);
+  o.procs.push(driver);
+  const workers: (SluiceProcess & { readonly address: string })[] = [];
+  for (let i = 0; i < 2; i++) workers.push(await startWorkerProcess(address, o.secret));
+  o.procs.push(...workers);
+  return { port, address, driver, workers, args: [o.ckpt, o.out, o.control, String(o.batchMs), String(o.checkpointEvery), '127.0.0.1', String(srcPort)] };
 }
 
 /** `sluice submit --detach` of the job; returns the job id it printed. */

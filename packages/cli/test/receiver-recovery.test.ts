@@ -14,10 +14,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, mulberry32, sleep } from './harness.js';
-import { pollUntil, randomSecret, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
+import { mulberry32, sleep } from './harness.js';
+import { pollUntil, randomSecret, type SluiceProcess } from './sluice-processes.js';
 import { driverOn, untilJobDone, workersJoined, type Pairs } from './recovery-support.js';
-import { assertEachLineReadOnce, assertStatesFailureFree, batchOutputs, submitReceiverJob, untilEveryLineRead } from './receiver-fault-support.js';
+import { assertEachLineReadOnce, assertStatesFailureFree, batchOutputs, startReceiverCluster, submitReceiverJob, untilEveryLineRead } from './receiver-fault-support.js';
 import { ReplayableSource } from './replayable-source.js';
 
 const BATCH_MS = 500;
@@ -54,15 +54,9 @@ before(async () => {
     for (const n of fs.existsSync(logDir) ? fs.readdirSync(logDir) : []) if (n.endsWith('.wal')) segmentsSeen.add(n);
   }, 50);
   try {
-    fs.mkdirSync(out, { recursive: true });
-    fs.mkdirSync(control, { recursive: true });
-    const srcPort = await source.listen();
-    const port = await freePort();
-    const address = `127.0.0.1:${port}`;
-    let driver = await driverOn(port, secret);
-    procs.push(driver);
-    for (let i = 0; i < 2; i++) procs.push(await startWorkerProcess(address, secret));
-    const args = [ckpt, out, control, String(BATCH_MS), String(CHECKPOINT_EVERY), '127.0.0.1', String(srcPort)];
+    const cluster = await startReceiverCluster({ out, control, ckpt, source, secret, procs, batchMs: BATCH_MS, checkpointEvery: CHECKPOINT_EVERY });
+    const { port, address, args } = cluster;
+    let driver = cluster.driver;
     const jobs = [await submit(address, args)];
     const firstOf = (job: string): string => path.join(out, `first-${job}.json`);
     await pollUntil(() => (fs.existsSync(firstOf(jobs[0])) ? true : undefined), 60_000, 'the first batch');

@@ -19,10 +19,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { freePort, processAlive, sleep } from './harness.js';
+import { processAlive, sleep } from './harness.js';
 import { pollUntil, randomSecret, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
 import { driverOn, untilJobDone, workersJoined } from './recovery-support.js';
-import { assertStatesFailureFree, batchOutputs, receiverStarts, submitReceiverJob } from './receiver-fault-support.js';
+import { assertStatesFailureFree, batchOutputs, receiverStarts, startReceiverCluster, submitReceiverJob } from './receiver-fault-support.js';
 import { ReplayableSource } from './replayable-source.js';
 
 const BATCH_MS = 500;
@@ -65,17 +65,9 @@ let driverLog: string[] = [];
 
 before(async () => {
   try {
-    fs.mkdirSync(out, { recursive: true });
-    fs.mkdirSync(control, { recursive: true });
-    const srcPort = await source.listen();
-    const port = await freePort();
-    const address = `127.0.0.1:${port}`;
-    let driver = await driverOn(port, secret);
-    procs.push(driver);
-    const workers: (SluiceProcess & { address: string })[] = [];
-    for (let i = 0; i < 2; i++) workers.push(await startWorkerProcess(address, secret));
-    procs.push(...workers);
-    const args = [ckpt, out, control, String(BATCH_MS), String(CHECKPOINT_EVERY), '127.0.0.1', String(srcPort)];
+    const cluster = await startReceiverCluster({ out, control, ckpt, source, secret, procs, batchMs: BATCH_MS, checkpointEvery: CHECKPOINT_EVERY });
+    const { port, address, workers, args } = cluster;
+    let driver = cluster.driver;
     const jobs = [await submitReceiverJob(address, secret, args)];
     const firstOf = (job: string): string => path.join(out, `first-${job}.json`);
     await pollUntil(() => (fs.existsSync(firstOf(jobs[0])) ? true : undefined), 60_000, 'the first batch');

@@ -14,9 +14,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fixture, freePort, runCli } from './harness.js';
-import { pollUntil, randomSecret, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
+import { fixture, runCli } from './harness.js';
+import { pollUntil, randomSecret, type SluiceProcess } from './sluice-processes.js';
 import { driverOn, expectedStates, pendingBatchTimes, untilJobDone, workersJoined, type Pairs } from './recovery-support.js';
+import { startReceiverCluster } from './receiver-fault-support.js';
 import { ReplayableSource } from './replayable-source.js';
 
 const JOB = fixture('stream-receiver-recovery.ts');
@@ -65,15 +66,10 @@ async function submit(driver: string, args: readonly string[]): Promise<string> 
 let killedWith: { pending: number; newestCompleted: number; blocks: string; segments: string[] } | undefined;
 
 before(async () => {
-  fs.mkdirSync(out, { recursive: true });
-  fs.mkdirSync(control, { recursive: true });
-  const srcPort = await source.listen();
-  const port = await freePort();
-  const address = `127.0.0.1:${port}`;
-  let driver = await driverOn(port, secret);
-  procs.push(driver);
-  for (let i = 0; i < 2; i++) procs.push(await startWorkerProcess(address, secret));
-  const args = [ckpt, out, control, String(BATCH_MS), String(CHECKPOINT_EVERY), '127.0.0.1', String(srcPort), String(WRITE_MS)];
+  const cluster = await startReceiverCluster({ out, control, ckpt, source, secret, procs, batchMs: BATCH_MS, checkpointEvery: CHECKPOINT_EVERY });
+  const { port, address } = cluster;
+  let driver = cluster.driver;
+  const args = [...cluster.args, String(WRITE_MS)];
   const jobs = [await submit(address, args)];
   await pollUntil(() => (fs.existsSync(path.join(out, `first-${jobs[0]}.json`)) ? true : undefined), 60_000, 'the first batch');
   source.start(5, 25); // 200 lines/s
