@@ -1,6 +1,7 @@
 // What the receiver fault tests with their own driver process share (receiver-recovery,
 // receiver-double-fault, receiver-driver-pause, the receiver-wal-* tests, checkpoint-disk-full):
-// their standing cluster, the job (fixtures/stream-receiver-recovery.ts), submitting it detached, its per-batch outputs read back, and the checks of its end: every
+// their standing cluster, the job (fixtures/stream-receiver-recovery.ts), submitting it
+// detached, its per-batch outputs read back, and the checks of its end: every
 // line the source generated read by exactly one batch, every state a failure-free one.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
