@@ -39,6 +39,8 @@ import {
   setRecordClassScope,
   toWire,
   userErrorInfo,
+  isTooManyOpenFiles,
+  tooManyOpenFilesFix,
   type BundleOrigin,
   type ShippedFunction,
   type StorageLevel,
@@ -354,7 +356,9 @@ async function runBound(bound: BoundJob, taskId: string, partition: number, stag
   const { evalInScope, origin } = bound;
   if (bound.loadError !== undefined || !evalInScope) {
     const info = userErrorInfo(bound.loadError);
-    return { kind: 'error', code: 'SLUICE_JOB_LOAD', message: `the job bundle failed to load on this worker: ${info.message}`, stack: info.stack };
+    // Out of descriptors (the bundle's import could not open its file): the limit and how to raise it, as the executor's own bundle fetch says.
+    const fix = isTooManyOpenFiles(bound.loadError) || /\bE[MN]FILE\b/.test(info.message) ? `. ${tooManyOpenFilesFix('This worker process')}` : '';
+    return { kind: 'error', code: 'SLUICE_JOB_LOAD', message: `the job bundle failed to load on this worker: ${info.message}${fix}`, stack: info.stack };
   }
   let stage = stages.get(stageKey);
   if (stageBytes !== undefined) {
