@@ -24,9 +24,9 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { holdDiskFull, mountTmpfs, unmountTmpfs } from '@sluice/test-disk';
 import { processAlive, sleep } from './harness.js';
-import { pollUntil, randomSecret, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
-import { driverOn, expectedWindows, untilJobDone, workersJoined, type Pairs } from './recovery-support.js';
-import { assertEachLineReadOnce, assertStatesFailureFree, batchOutputs, startReceiverCluster, submitReceiverJob, untilEveryLineRead } from './receiver-fault-support.js';
+import { pollUntil, randomSecret, type SluiceProcess } from './sluice-processes.js';
+import { expectedWindows, type Pairs } from './recovery-support.js';
+import { assertEachLineReadOnce, assertStatesFailureFree, batchOutputs, restartReceiverCluster, resubmitUntilRecovered, startReceiverCluster, stopWhenEveryLineRead, submitReceiverJob } from './receiver-fault-support.js';
 import { ReplayableSource } from './replayable-source.js';
 
 const BATCH_MS = 500;
@@ -149,17 +149,9 @@ before(async () => {
     hold.stop();
     hold = undefined;
     fs.rmSync(filler, { force: true });
-    driver = await driverOn(port, secret);
-    procs.push(driver);
-    for (let i = 0; i < 2; i++) procs.push(await startWorkerProcess(address, secret));
-    await workersJoined(driver, 2);
-    jobs.push(await submitReceiverJob(address, secret, args));
-    await pollUntil(() => (fs.existsSync(firstOf(jobs[1])) ? true : undefined), 60_000, 'the first recovered batch');
-    await sleep(4 * BATCH_MS);
-    source.stop();
-    await untilEveryLineRead(out, source.lines);
-    fs.writeFileSync(path.join(control, 'stop'), '');
-    await untilJobDone(out, jobs[1]);
+    driver = await restartReceiverCluster(cluster, secret, procs);
+    await resubmitUntilRecovered({ address, secret, args, jobs, out, source, batchMs: BATCH_MS });
+    await stopWhenEveryLineRead({ out, control, source, job: jobs[1] });
     recoveredLog = parse(driver.logLines);
     console.log(`# ${source.lines.length} lines; ${recorded} state checkpoints recorded at the kill; not recorded: ${halfWritten.join(', ') || 'none'}`);
   } catch (err) {

@@ -1,14 +1,15 @@
 // What the receiver fault tests with their own driver process share (receiver-recovery,
 // receiver-double-fault, receiver-driver-pause, the receiver-wal-* tests, checkpoint-disk-full):
-// their standing cluster, the job (fixtures/stream-receiver-recovery.ts), submitting it
-// detached, its per-batch outputs read back, and the checks of its end: every
-// line the source generated read by exactly one batch, every state a failure-free one.
+// their standing cluster and its restart after a driver kill, the job
+// (fixtures/stream-receiver-recovery.ts), submitting it detached and again until it recovered,
+// its per-batch outputs read back, and the checks of its end: every line the source generated
+// read by exactly one batch, every state a failure-free one.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fixture, freePort, runCli } from './harness.js';
-import { driverOn, expectedStates, type Pairs } from './recovery-support.js';
+import { fixture, freePort, runCli, sleep } from './harness.js';
+import { driverOn, expectedStates, untilJobDone, workersJoined, type Pairs } from './recovery-support.js';
 import { pollUntil, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
 import type { ReplayableSource } from './replayable-source.js';
 
@@ -52,6 +53,40 @@ export async function startReceiverCluster(o: { out: string; control: string; ck
   for (let i = 0; i < 2; i++) workers.push(await startWorkerProcess(address, o.secret));
   o.procs.push(...workers);
   return { port, address, driver, workers, args: [o.ckpt, o.out, o.control, String(o.batchMs), String(o.checkpointEvery), '127.0.0.1', String(srcPort)] };
+}
+
+/**
+ * The restart the receiver fault tests share after their driver was killed: a `sluice driver`
+ * started again on the cluster's port (the same checkpoint and state), 2 fresh `sluice worker`
+ * processes registered with it, each pushed on `procs`; returns the new driver.
+ */
+export async function restartReceiverCluster(cluster: Pick<ReceiverCluster, 'port' | 'address'>, secret: string, procs: SluiceProcess[]): Promise<SluiceProcess> {
+  const driver = await driverOn(cluster.port, secret);
+  procs.push(driver);
+  for (let i = 0; i < 2; i++) procs.push(await startWorkerProcess(cluster.address, secret));
+  await workersJoined(driver, 2);
+  return driver;
+}
+
+/**
+ * The job submitted again (its id pushed on `jobs`) until it recovered: its first batch written
+ * (the fixture's first-<job>.json in `out`), then 4 batches more before the source stops, so the
+ * recovered job reads live lines too.
+ */
+export async function resubmitUntilRecovered(o: { address: string; secret: string; args: readonly string[]; jobs: string[]; out: string; source: ReplayableSource; batchMs: number; what?: string }): Promise<string> {
+  const job = await submitReceiverJob(o.address, o.secret, o.args);
+  o.jobs.push(job);
+  await pollUntil(() => (fs.existsSync(path.join(o.out, `first-${job}.json`)) ? true : undefined), 60_000, o.what ?? 'the first recovered batch');
+  await sleep(4 * o.batchMs);
+  o.source.stop();
+  return job;
+}
+
+/** Every line `source` generated read by some batch, then the job told to stop (the fixture's control/stop file) and its end awaited. */
+export async function stopWhenEveryLineRead(o: { out: string; control: string; source: ReplayableSource; job: string }): Promise<void> {
+  await untilEveryLineRead(o.out, o.source.lines);
+  fs.writeFileSync(path.join(o.control, 'stop'), '');
+  await untilJobDone(o.out, o.job);
 }
 
 /** `sluice submit --detach` of the job; returns the job id it printed. */

@@ -21,9 +21,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { processAlive, sleep } from './harness.js';
-import { pollUntil, randomSecret, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
-import { driverOn, pendingBatchTimes, untilJobDone, workersJoined } from './recovery-support.js';
-import { assertEachLineReadOnce, assertStatesFailureFree, batchOutputs, startReceiverCluster, submitReceiverJob, untilEveryLineRead } from './receiver-fault-support.js';
+import { pollUntil, randomSecret, type SluiceProcess } from './sluice-processes.js';
+import { pendingBatchTimes } from './recovery-support.js';
+import { assertEachLineReadOnce, assertStatesFailureFree, batchOutputs, restartReceiverCluster, resubmitUntilRecovered, startReceiverCluster, stopWhenEveryLineRead, submitReceiverJob } from './receiver-fault-support.js';
 import { ReplayableSource } from './replayable-source.js';
 
 const BATCH_MS = 500;
@@ -71,7 +71,7 @@ let failedJobBatches: number[] = [];
 before(async () => {
   try {
     const cluster = await startReceiverCluster({ out, control, ckpt, source, secret, procs, batchMs: BATCH_MS, checkpointEvery: CHECKPOINT_EVERY });
-    const { port, address, workers, args } = cluster;
+    const { address, workers, args } = cluster;
     let driver = cluster.driver;
     const jobs = [await submitReceiverJob(address, secret, args)];
     const firstOf = (job: string): string => path.join(out, `first-${job}.json`);
@@ -109,10 +109,7 @@ before(async () => {
     }
 
     // 2. Started again: the re-run batch cannot read the block and the job fails, naming it.
-    driver = await driverOn(port, secret);
-    procs.push(driver);
-    for (let i = 0; i < 2; i++) procs.push(await startWorkerProcess(address, secret));
-    await workersJoined(driver, 2);
+    driver = await restartReceiverCluster(cluster, secret, procs);
     const before = new Set(batchOutputs(out, 'state').keys());
     jobs.push(await submitReceiverJob(address, secret, args));
     const line = await pollUntil(() => driver.logLines.find((l) => l.includes(jobs[1]) && l.includes('"job failed"')), 120_000, 'the recovered job to fail on the damaged block');
@@ -121,13 +118,8 @@ before(async () => {
 
     // 3. The segment put back from the copy, the job submitted again on the same checkpoint directory.
     fs.copyFileSync(path.join(root, 'segment-backup'), found.wal.path);
-    jobs.push(await submitReceiverJob(address, secret, args));
-    await pollUntil(() => (fs.existsSync(firstOf(jobs[2])) ? true : undefined), 60_000, 'the first batch of the job submitted again');
-    await sleep(4 * BATCH_MS);
-    source.stop();
-    await untilEveryLineRead(out, source.lines);
-    fs.writeFileSync(path.join(control, 'stop'), '');
-    await untilJobDone(out, jobs[2]);
+    await resubmitUntilRecovered({ address, secret, args, jobs, out, source, batchMs: BATCH_MS, what: 'the first batch of the job submitted again' });
+    await stopWhenEveryLineRead({ out, control, source, job: jobs[2] });
     console.log(`# ${source.lines.length} lines; damaged block ${found.blockId} of pending batch ${found.time}; the failed job wrote ${failedJobBatches.length} batches' states`);
   } catch (err) {
     const logs = procs.flatMap((p, i) => p.logLines.filter((l) => /jobId|"level":(40|50)/.test(l)).slice(-30).map((l) => `[${i}] ${l}`));

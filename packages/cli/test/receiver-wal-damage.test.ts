@@ -19,10 +19,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { processAlive, sleep } from './harness.js';
-import { pollUntil, randomSecret, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
-import { driverOn, untilJobDone, workersJoined } from './recovery-support.js';
-import { assertStatesFailureFree, batchOutputs, receiverStarts, startReceiverCluster, submitReceiverJob } from './receiver-fault-support.js';
+import { processAlive } from './harness.js';
+import { pollUntil, randomSecret, type SluiceProcess } from './sluice-processes.js';
+import { untilJobDone } from './recovery-support.js';
+import { assertStatesFailureFree, batchOutputs, receiverStarts, restartReceiverCluster, resubmitUntilRecovered, startReceiverCluster, submitReceiverJob } from './receiver-fault-support.js';
 import { ReplayableSource } from './replayable-source.js';
 
 const BATCH_MS = 500;
@@ -119,14 +119,8 @@ before(async () => {
     // The driver started again on the same port, two fresh workers, the job submitted again: recovered from the checkpoint.
     const survivor = workers.find((w) => w !== victim)!;
     await survivor.stop();
-    driver = await driverOn(port, secret);
-    procs.push(driver);
-    for (let i = 0; i < 2; i++) procs.push(await startWorkerProcess(address, secret));
-    await workersJoined(driver, 2);
-    jobs.push(await submitReceiverJob(address, secret, args));
-    await pollUntil(() => (fs.existsSync(firstOf(jobs[1])) ? true : undefined), 60_000, 'the first recovered batch');
-    await sleep(4 * BATCH_MS);
-    source.stop();
+    driver = await restartReceiverCluster(cluster, secret, procs);
+    await resubmitUntilRecovered({ address, secret, args, jobs, out, source, batchMs: BATCH_MS });
     const lost = lostLines();
     const expected = source.lines.filter((l) => !lost.has(l));
     let unreadBefore = Infinity;

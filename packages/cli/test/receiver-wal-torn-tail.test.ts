@@ -16,10 +16,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { before, test } from 'node:test';
-import { processAlive, sleep } from './harness.js';
-import { pollUntil, randomSecret, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
-import { driverOn, untilJobDone, workersJoined } from './recovery-support.js';
-import { batchOutputs, receiverEndChecks, receiverStarts, startReceiverCluster, submitReceiverJob, untilEveryLineRead } from './receiver-fault-support.js';
+import { processAlive } from './harness.js';
+import { pollUntil, randomSecret, type SluiceProcess } from './sluice-processes.js';
+import { untilJobDone } from './recovery-support.js';
+import { batchOutputs, receiverEndChecks, receiverStarts, restartReceiverCluster, resubmitUntilRecovered, startReceiverCluster, stopWhenEveryLineRead, submitReceiverJob } from './receiver-fault-support.js';
 import { ReplayableSource } from './replayable-source.js';
 
 const BATCH_MS = 500;
@@ -126,17 +126,9 @@ before(async () => {
     assert.ok(droppedBytes > 0);
 
     // 3. The driver started again on the same port, two fresh workers, the job submitted again: recovered from the checkpoint.
-    driver = await driverOn(port, secret);
-    procs.push(driver);
-    for (let i = 0; i < 2; i++) procs.push(await startWorkerProcess(address, secret));
-    await workersJoined(driver, 2);
-    jobs.push(await submitReceiverJob(address, secret, args));
-    await pollUntil(() => (fs.existsSync(firstOf(jobs[1])) ? true : undefined), 60_000, 'the first recovered batch');
-    await sleep(4 * BATCH_MS);
-    source.stop();
-    await untilEveryLineRead(out, source.lines);
-    fs.writeFileSync(path.join(control, 'stop'), '');
-    await untilJobDone(out, jobs[1]);
+    driver = await restartReceiverCluster(cluster, secret, procs);
+    await resubmitUntilRecovered({ address, secret, args, jobs, out, source, batchMs: BATCH_MS });
+    await stopWhenEveryLineRead({ out, control, source, job: jobs[1] });
     driverLog = driver.logLines;
     console.log(`# ${source.lines.length} lines; the worker kill while appending left ${killTornBytes} torn bytes; ${droppedBytes} torn bytes in ${path.basename(last)} at the restart`);
   } catch (err) {
