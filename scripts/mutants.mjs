@@ -13803,6 +13803,46 @@ const MUTATIONS = [
     replace: 'return records !== undefined ? { records } : { keep: true };',
     tests: ['packages/cli/dist/test/cached-decoded.test.js'],
   },
+  {
+    id: 'checkpointed-cached-partition-place-ignored',
+    what: "a checkpointed RDD's cached partitions are not looked at for its place: rdd.preferredLocations and the scheduler give the checkpoint file's (none), not the worker holding the block (CheckpointSuite (core) \"cache checkpoint preferred location\")",
+    file: 'packages/driver/src/scheduler/preferred-locations.ts',
+    search: "  if (node.storage !== 'NONE') {\n",
+    replace: "  if (node.storage !== 'NONE' && node.op.kind !== 'checkpointFile') {\n",
+    tests: ['packages/cli/dist/test/core-spark-suites17.test.js'],
+  },
+  {
+    id: 'dstream-without-scope-given-batch-scope',
+    what: "a stream made outside any operation (no base scope) still puts its batches' RDDs in a batch scope, where Spark's makeScope gives none (DStreamScopeSuite \"dstream without scope\")",
+    file: 'packages/core/src/rdd/rdd-operation-scope.ts',
+    search: '  if (baseScopeJson === undefined) return undefined;\n',
+    replace: '  if (baseScopeJson === undefined) return new RDDOperationScope(`@ ${formattedTime}`, undefined, String(time));\n',
+    tests: ['packages/cli/dist/test/core-spark-suites17.test.js'],
+  },
+  {
+    id: 'hash-partition-negative-key-abs',
+    what: "a key whose hash is negative goes to partition |hash mod n| (Math.abs), not Spark's Utils.nonNegativeMod: with HashPartitioner(3) key -4 lands in 1, not 2",
+    file: 'packages/core/src/rdd/key.ts',
+    search: '  return r < 0 ? r + mod : r;\n',
+    replace: '  return Math.abs(r);\n',
+    tests: ['packages/cli/dist/test/streaming-spark-suites17.test.js'],
+  },
+  {
+    id: 'window-inverse-leaving-one-batch',
+    what: "reduceByKeyAndWindow with an inverse and a slide of several batches inverse-reduces only the last batch that left (the parent's slide, not the window's), so older batches' values stay in the window",
+    file: 'packages/core/src/dstream/window-dstreams.ts',
+    search: 'const olds = afresh ? [] : this.parent.rddsIn(time - this.slideMs - this.windowMs, time - this.windowMs);',
+    replace: 'const olds = afresh ? [] : this.parent.rddsIn(time - this.parent.slideDuration - this.windowMs, time - this.windowMs);',
+    tests: ['packages/cli/dist/test/streaming-spark-suites17.test.js'],
+  },
+  {
+    id: 'output-operations-run-in-reverse',
+    what: "a batch's output operations run last registered first, where Spark's JobScheduler runs a batch's jobs in the order of their output operations (listeners see operation 1 start before 0)",
+    file: 'packages/core/src/streaming/job-scheduler.ts',
+    search: '      const job = batch.jobs[i];\n',
+    replace: '      const job = batch.jobs[batch.jobs.length - 1 - i];\n',
+    tests: ['packages/cli/dist/test/streaming-spark-suites17.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);
