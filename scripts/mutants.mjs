@@ -13843,6 +13843,14 @@ const MUTATIONS = [
     replace: '      const job = batch.jobs[batch.jobs.length - 1 - i];\n',
     tests: ['packages/cli/dist/test/streaming-spark-suites17.test.js'],
   },
+  {
+    id: 'block-migrator-component-twice',
+    what: "a decommissioning worker's block migrator logs through a child of the worker's logger, so its lines carry `component` twice (worker, block-migrator)",
+    file: 'packages/worker/src/worker-node.ts',
+    search: "opts.log.child({ component: 'block-migrator', workerId: this.workerId })",
+    replace: "this.log.child({ component: 'block-migrator' })",
+    tests: ['packages/cli/dist/test/cli-logs.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

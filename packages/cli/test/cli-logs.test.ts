@@ -196,7 +196,7 @@ test('sluice stop, then sluice stop --graceful, of streaming jobs with receivers
   }
 });
 
-test('a worker killed with -9 under a streaming job with receivers: the failure paths (worker lost, receiver lost and placed again) log no key twice', { timeout: 120_000 }, async () => {
+test('a worker killed with -9, then another decommissioned, under a streaming job with receivers: the failure paths (worker lost, receiver lost and placed again) and the decommission (blocks copied) log no key twice', { timeout: 120_000 }, async () => {
   const secret = randomSecret();
   const env = { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' };
   const driver = await startDriverProcess(secret, ['--log-level', 'debug']);
@@ -224,10 +224,19 @@ test('a worker killed with -9 under a streaming job with receivers: the failure 
     // The driver notices, and places the receiver again on the other worker.
     await pollUntil(() => (driver.logLines.some((l) => l.includes('"msg":"receiver lost; restarting it"')) ? true : undefined), 60_000, 'the receiver to be restarted');
     await pollUntil(() => (driver.logLines.filter((l) => l.includes('"msg":"starting receiver"')).length >= 3 ? true : undefined), 30_000, 'the receiver placed again');
+    // A third worker joins and the survivor gets SIGTERM: it is decommissioned, its receivers and
+    // blocks moving to the third (the block migrator's line; until 2026-12-07, user57, it carried
+    // `component` twice, its logger a child of the worker's own).
+    workers.push(await startWorkerProcess(driver.address, secret, ['--cores', '2', '--log-level', 'debug']));
+    const survivor = workers[0];
+    const exited = new Promise<number | null>((r) => survivor.child.once('exit', (code) => r(code)));
+    survivor.child.kill('SIGTERM');
+    assert.equal(await within(exited, 60_000, 'the decommissioned worker to exit'), 0, survivor.logLines.join('\n'));
+    assert.ok(survivor.logLines.some((l) => l.includes('"msg":"copied blocks to the workers that stay"')), `the decommissioned worker logged its copy:\n${survivor.logLines.join('\n')}`);
     const stop = await runCli(['stop', id!, '--driver', driver.address], { env, timeoutMs: 20_000 });
     assert.equal(stop.code, 0, show(stop));
     await pollUntil(() => (driver.logLines.some((l) => l.includes(id!) && l.includes('"msg":"job ended"')) ? true : undefined), 30_000, `${id} to end`);
-    for (const [name, p] of [['driver', driver], ['worker', workers[0]], ['killed worker', victim]] as const) {
+    for (const [name, p] of [['driver', driver], ['decommissioned worker', workers[0]], ['killed worker', victim], ['third worker', workers[2]]] as const) {
       const { lines, withDuplicates } = logLines(p.logLines.join('\n'));
       assert.ok(lines.length > 0, `${name} logged`);
       assert.deepEqual(withDuplicates, [], `${name} log`);

@@ -308,7 +308,7 @@ export class DriverNode {
     const exclude = opts.tasks?.excludeOnFailure;
     const excludeProblem = exclude === undefined ? undefined : excludeOnFailureProblem(exclude, opts.tasks?.maxFailures ?? DEFAULT_TASK_OPTIONS.maxFailures);
     if (excludeProblem !== undefined) throw new SluiceError('SLUICE_BAD_ARGUMENT', excludeProblem);
-    this.taskScheduler = new TaskScheduler(this.registry, opts.log.child({ component: 'task-scheduler' }), { heartbeatIntervalMs, unseenTaskTimeoutMs, now: () => this.clock.now(), ...(opts.starvationTimeoutMs !== undefined && { starvationTimeoutMs: opts.starvationTimeoutMs }), ...(exclude !== undefined && { excludeOnFailure: exclude, onExclusion: (e: ExclusionChange) => this.exclusionChanged(e, exclude) }) });
+    this.taskScheduler = new TaskScheduler(this.registry, opts.log.child({ component: 'task-scheduler' }), { heartbeatIntervalMs, unseenTaskTimeoutMs, now: () => this.clock.now(), ...(opts.starvationTimeoutMs !== undefined && { starvationTimeoutMs: opts.starvationTimeoutMs }), ...(exclude !== undefined && { excludeOnFailure: exclude, onExclusion: (e: ExclusionChange) => this.exclusionChanged(e, exclude), healthLog: opts.log.child({ component: 'health-tracker' }) }) });
     this.dag = new DAGScheduler(this.registry, this.taskScheduler, { ...DEFAULT_TASK_OPTIONS, ...opts.tasks }, this.clock, opts.log.child({ component: 'dag-scheduler' }));
     const allocation = new WorkerAllocationManager(workerAllocationOptions(opts.workerAllocation), this.clock);
     this.metricsSources = {

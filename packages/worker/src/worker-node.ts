@@ -237,7 +237,7 @@ export class WorkerNode {
     // join): up to 64 MB of mappings, resident until a full collection.
     this.blocks.pool.onDropped = () => this.memory.collectSoon();
     const mapOutputs = new IndexShuffleBlockResolver(this.blocks);
-    this.shuffleStreams = new ShuffleStreamHandler(mapOutputs, this.log.child({ component: 'shuffle-streams' }));
+    this.shuffleStreams = new ShuffleStreamHandler(mapOutputs, opts.log.child({ component: 'shuffle-streams', workerId: this.workerId }));
     const peerTimeout = opts.peerConnectTimeoutMs ?? DEFAULT_PEER_CONNECT_TIMEOUT_MS;
     if (!Number.isInteger(peerTimeout) || peerTimeout < 1) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `peerConnectTimeoutMs must be a whole number of milliseconds >= 1, got ${peerTimeout} (${PEER_CONNECT_TIMEOUT_OPTION}: e.g. '30s')`);
@@ -274,7 +274,7 @@ export class WorkerNode {
       // What the job left in this thread's heap (its blocks' Buffers, decoded stages) is
       // garbage now: collected at once, not when the heap next grows by the threshold.
       () => this.memory.collectSoon(),
-      new JobFiles(path.join(this.localDir, 'files'), (jobId, name, into) => this.fetchAddedFile(jobId, name, into), this.log.child({ component: 'job-files' })),
+      new JobFiles(path.join(this.localDir, 'files'), (jobId, name, into) => this.fetchAddedFile(jobId, name, into), opts.log.child({ component: 'job-files', workerId: this.workerId })),
       () => this.replicaPeers(),
     );
     const proto = loadProto();
@@ -285,7 +285,7 @@ export class WorkerNode {
     else opts.driver.catch(() => undefined);
     const gate = new CallGate({ secret: opts.security.secret, log: opts.log.child({ component: 'worker-rpc', workerId: this.workerId }), maxCallsPerPeer: opts.maxCallsPerPeer });
     this.server = new grpc.Server(serverOptions(WORKER_MAX_REQUEST_BYTES, [gate.interceptor]));
-    const migrator = new BlockMigrator(this.blocks, this.shuffle, this.log.child({ component: 'block-migrator' }));
+    const migrator = new BlockMigrator(this.blocks, this.shuffle, opts.log.child({ component: 'block-migrator', workerId: this.workerId }));
     this.server.addService(proto.sluice.v1.Worker.service, workerService(this.executor, this.blocks, this.shuffleStreams, migrator, this.log));
   }
 

@@ -39,6 +39,11 @@ export interface TaskSchedulerOptions {
   readonly excludeOnFailure: ExcludeOnFailureConf;
   /** With excludeOnFailure: told each worker excluded for every job, and each lifted (HealthTracker's onChange). */
   readonly onExclusion: (e: ExclusionChange) => void;
+  /**
+   * The HealthTracker's logger, made from the root as every component's is (pino writes a key
+   * bound twice twice: a child of this scheduler's logger would carry `component` twice).
+   */
+  readonly healthLog: Logger;
 }
 
 /**
@@ -119,7 +124,7 @@ export class TaskScheduler implements RegistryListener {
     this.reconnectTimeoutMs = Math.min(this.unseen.boundMs, UNSEEN_RECONNECT_TIMEOUT_MS);
     this.now = opts.now ?? Date.now;
     this.starvation = new StarvationWarnings(opts.starvationTimeoutMs);
-    this.health = opts.excludeOnFailure === undefined ? undefined : new HealthTracker(opts.excludeOnFailure, this.now, log.child({ component: 'health-tracker' }), opts.onExclusion);
+    this.health = opts.excludeOnFailure === undefined ? undefined : new HealthTracker(opts.excludeOnFailure, this.now, opts.healthLog ?? log, opts.onExclusion);
     this.onExclusion = opts.onExclusion;
   }
 
