@@ -13851,6 +13851,14 @@ const MUTATIONS = [
     replace: "this.log.child({ component: 'block-migrator' })",
     tests: ['packages/cli/dist/test/cli-logs.test.js'],
   },
+  {
+    id: 'worker-driver-refused-grpc-words',
+    what: "a worker whose driver refuses connections warns in gRPC's words, ending in an empty 'Resolution note: ', not that nothing listens on that port",
+    file: 'packages/worker/src/worker-node.ts',
+    search: "const why = /ECONNREFUSED/.test(err.details) ? 'connection refused: nothing listens on that port' : err.details;",
+    replace: 'const why = err.details;',
+    tests: ['packages/cli/dist/test/cli-logs.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

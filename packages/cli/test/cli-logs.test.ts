@@ -196,7 +196,7 @@ test('sluice stop, then sluice stop --graceful, of streaming jobs with receivers
   }
 });
 
-test('a worker killed with -9, then another decommissioned, under a streaming job with receivers: the failure paths (worker lost, receiver lost and placed again) and the decommission (blocks copied) log no key twice', { timeout: 120_000 }, async () => {
+test('a worker killed with -9, then another decommissioned, under a streaming job with receivers: the failure paths (worker lost, receiver lost and placed again) and the decommission (blocks copied) log no key twice; the driver then killed, the heartbeat warning says the connection is refused', { timeout: 120_000 }, async () => {
   const secret = randomSecret();
   const env = { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' };
   const driver = await startDriverProcess(secret, ['--log-level', 'debug']);
@@ -242,6 +242,13 @@ test('a worker killed with -9, then another decommissioned, under a streaming jo
       assert.deepEqual(withDuplicates, [], `${name} log`);
     }
     assert.ok(driver.logLines.some((l) => l.includes('"msg":"worker lost"')), 'the driver logged the lost worker');
+    // The driver killed: the worker's heartbeat warning (after 2 s) says why in words, not in
+    // gRPC's, which end in an empty 'Resolution note: ' (until 2026-12-07, user57).
+    driver.child.kill('SIGKILL');
+    const warned = await pollUntil(() => workers[2].logLines.find((l) => l.includes('"msg":"heartbeat failed; retrying"')), 30_000, 'the heartbeat warning');
+    assert.match(warned, new RegExp(`no Sluice driver answers at ${driver.address.replace(/\./g, '\\.')} \\(connection refused: nothing listens on that port\\); check the address`), warned);
+    assert.doesNotMatch(warned, /Resolution note/, warned);
+    assert.deepEqual(logLines(workers[2].logLines.join('\n')).withDuplicates, [], 'third worker log');
   } finally {
     for (const w of workers) await w.stop();
     await driver.stop();

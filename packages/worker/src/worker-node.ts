@@ -783,7 +783,10 @@ export function driverError(err: grpc.ServiceError, driver: string): SluiceError
     return new SluiceError('SLUICE_VERSION_MISMATCH', `the driver at ${driver} ${err.details}`, { cause: err });
   }
   if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) {
-    return new SluiceError('SLUICE_UNREACHABLE', `no Sluice driver answers at ${driver} (${err.details}); check the address and that \`sluice driver\` is running`, {
+    // gRPC's words for a refused connect ('No connection established. Last error: Error: connect
+    // ECONNREFUSED h:p. Resolution note: ') end in an empty note: say what they mean.
+    const why = /ECONNREFUSED/.test(err.details) ? 'connection refused: nothing listens on that port' : err.details;
+    return new SluiceError('SLUICE_UNREACHABLE', `no Sluice driver answers at ${driver} (${why}); check the address and that \`sluice driver\` is running`, {
       cause: err,
     });
   }
