@@ -10205,8 +10205,8 @@ const MUTATIONS = [
     id: "stage-names-no-added-file",
     what: "a stage names none of the job's added files",
     file: "packages/driver/src/scheduler/dag-scheduler.ts",
-    search: "payload: encode(payload), files: [...job.files] };",
-    replace: "payload: encode(payload), files: [] };",
+    search: "payload: encode(payload), files: [...job.files],",
+    replace: "payload: encode(payload), files: [],",
     tests: [{ file: 'packages/cli/dist/test/spark-files.test.js', pattern: 'read in tasks on every worker' }],
   },
   {
@@ -13858,6 +13858,30 @@ const MUTATIONS = [
     search: "const why = /ECONNREFUSED/.test(err.details) ? 'connection refused: nothing listens on that port' : err.details;",
     replace: 'const why = err.details;',
     tests: ['packages/cli/dist/test/cli-logs.test.js'],
+  },
+  {
+    id: 'executor-env-not-set-at-bind',
+    what: "a task thread bound to a job does not set the job's spark.executorEnv.* in its process.env: the job's tasks see the worker's environment",
+    file: 'packages/worker/src/executor/task-thread.ts',
+    search: '        jobEnv.apply(msg.env);\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/executor-env.test.js', pattern: 'its tasks see X' }],
+  },
+  {
+    id: 'executor-env-left-at-unbind',
+    what: "a task thread released by its job keeps the job's executor environment: ThreadBaseline sees process.env changed and every thread of a job given one is dropped instead of kept for a later job of its bundle",
+    file: 'packages/worker/src/executor/task-thread.ts',
+    search: '  jobEnv.restore();\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/executor-env.test.js', pattern: 'its tasks see X' }],
+  },
+  {
+    id: 'executor-env-tz-taken',
+    what: "spark.executorEnv.TZ is taken as one job's, though a task thread's process.env.TZ changes no Date (the time zone is the worker process's)",
+    file: 'packages/core/src/bundle/executor-env.ts',
+    search: "  TZ: \"the time zone",
+    replace: "  TZ_: \"the time zone",
+    tests: [{ file: 'packages/cli/dist/test/executor-env.test.js', pattern: 'cannot honour' }],
   },
 ];
 // ---- command line ---------------------------------------------------------------------------

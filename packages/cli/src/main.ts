@@ -706,7 +706,7 @@ speculationOptions(
         await Promise.allSettled([bundled, started]);
         throw err;
       });
-      const job = cluster.driver.submit({ name: o.name ?? bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args, taskTimeoutMs: o.taskTimeout, workingDir: process.cwd() });
+      const job = cluster.driver.submit({ name: o.name ?? bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args, taskTimeoutMs: o.taskTimeout, workingDir: process.cwd(), ...(o.conf?.executorEnv === undefined ? {} : { executorEnv: o.conf.executorEnv }) });
       j = job;
       if (webPort !== undefined) process.stderr.write(`sluice: web UI at http://127.0.0.1:${cluster.driver.webPort}/jobs/${encodeURIComponent(job.id)}/ (REST: /api/v1/applications)\n`);
       const bar = ConsoleProgressBar.forStderr(() => (job.streaming ? [] : cluster.driver.stageProgress(job.id)), o.progress);
@@ -894,6 +894,7 @@ clientCommand(program.command('submit').description('send a job to a running dri
       supervise: o.supervise === true,
       maxRestarts: o.maxRestarts,
       ...(o.conf?.defaultParallelism === undefined ? {} : { defaultParallelism: o.conf.defaultParallelism }),
+      ...(o.conf?.executorEnv === undefined ? {} : { executorEnv: o.conf.executorEnv }),
     }).finally(() => {
       bar?.stop();
       stagesClient?.close();

@@ -280,7 +280,7 @@ const DRIVER_ENV = (name: string, v: string): string =>
 
 /** Settings named by a prefix and a name of the user's (spark.executorEnv.[EnvironmentVariableName]). */
 const SPARK_CONF_PREFIXES: readonly (readonly [string, (name: string, value: string) => string])[] = [
-  ['spark.executorEnv.', (name, v) => `the environment of the worker processes: '${name}=${v} sluice worker ...' (sluice run's workers have its environment: '${name}=${v} sluice run ...'); every job's tasks on them read it as process.env.${name}; ${ONE_JOB(v)}`],
+  ['spark.executorEnv.', (name, v) => `one job's: '--conf spark.executorEnv.${name}=${v}' on 'sluice run' or 'sluice submit' (that job's tasks and receivers read it as process.env.${name}, no other job's); for every job on a standing cluster, the environment of the worker processes: '${name}=${v} sluice worker ...'`],
   ['spark.driverEnv.', DRIVER_ENV],
   // Spark's own for the driver's environment in cluster mode (YARN's application master, Kubernetes' driver pod).
   ['spark.yarn.appMasterEnv.', DRIVER_ENV],

@@ -1,4 +1,4 @@
-import { SluiceError } from '@sluice/core/internal';
+import { EXECUTOR_ENV_PREFIX, SluiceError, executorEnvProblem } from '@sluice/core/internal';
 import { DEFAULT_EXCLUDE_ON_FAILURE, EXCLUDE_ON_FAILURE_KEYS, type ExcludeOnFailureConf } from '@sluice/driver';
 import { sparkTimeStringMs } from './spark-time.js';
 
@@ -36,6 +36,10 @@ import { sparkTimeStringMs } from './spark-time.js';
  *   are taken whether or not it is enabled, and used only when it is, as Spark's.
  *   `.killExcludedExecutors`: an excluded worker is released as `sluice workers decommission`
  *   releases it (the driver's DriverNode.exclusionChanged).
+ * - `spark.executorEnv.NAME` (sluice run and sluice submit only: a job's, as Spark's per
+ *   application): NAME=value in the process.env of that job's task and receiver threads on
+ *   every worker, not in other jobs' nor in the worker process's own (core's executor-env.ts);
+ *   what a task thread cannot honour (NODE_OPTIONS, TZ, LD_*, ...) is refused naming why.
  */
 export interface SparkConfSettings {
   /** spark.locality.wait (ms). */
@@ -58,6 +62,8 @@ export interface SparkConfSettings {
   readonly excludeOnFailure?: boolean;
   /** The spark.excludeOnFailure limits given (used when it is enabled). */
   readonly excludeOnFailureLimits?: Partial<ExcludeOnFailureConf>;
+  /** spark.executorEnv.NAME=value, by NAME (the job's executor environment). */
+  readonly executorEnv?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -82,6 +88,12 @@ export function addSparkConf(given: string, previous: SparkConfSettings): SparkC
   if (eq < 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', `'--conf ${given.slice(0, 100)}' has no '=': spark-submit's takes KEY=VALUE`);
   const key = given.slice(0, eq).trim();
   const value = given.slice(eq + 1);
+  if (key.startsWith(EXECUTOR_ENV_PREFIX)) {
+    const name = key.slice(EXECUTOR_ENV_PREFIX.length);
+    const problem = executorEnvProblem(name, value);
+    if (problem !== undefined) throw new SluiceError('SLUICE_BAD_ARGUMENT', `--conf ${key.slice(0, 120)}: ${problem}`);
+    return { ...previous, executorEnv: { ...previous.executorEnv, [name]: value } };
+  }
   switch (key) {
     case 'spark.locality.wait':
       return { ...previous, localityWaitMs: sparkTimeMs(key, value) };

@@ -2,6 +2,7 @@ import os from 'node:os';
 import { driverAddressProblem } from './driver-address.js';
 import { masterUrlFor } from './spark-master-url.js';
 import { sparkTimeStringMs } from './spark-time.js';
+import { EXECUTOR_ENV_PREFIX } from '@sluice/core/internal';
 
 /** The commands that read a properties file, as spark-submit, spark-shell and the standalone master do. */
 export type PropertiesCommand = 'run' | 'submit' | 'driver' | 'shell';
@@ -165,10 +166,13 @@ const PROPERTY_OPTIONS: Readonly<Record<string, Partial<Record<PropertiesCommand
 
 /** What `key = value` of a properties file becomes on `command`, or undefined when that command takes no such property. */
 export function propertyOption(command: PropertiesCommand, key: string, value: string, all: Properties): PropertyOutcome | undefined {
+  // A job's executor environment (spark.executorEnv.NAME): a setting of the commands that start a job.
+  if (key.startsWith(EXECUTOR_ENV_PREFIX)) return command === 'run' || command === 'submit' ? take('--conf', `${key}=${value}`) : undefined;
   return PROPERTY_OPTIONS[key]?.[command]?.(value, all);
 }
 
 /** The commands that take `key` from a properties file ('sluice run', ...), for a refusal on another. */
 export function commandsTaking(key: string): string[] {
+  if (key.startsWith(EXECUTOR_ENV_PREFIX)) return ['sluice run', 'sluice submit'];
   return Object.keys(PROPERTY_OPTIONS[key] ?? {}).map((c) => `sluice ${c}`);
 }

@@ -86,6 +86,8 @@ export interface SubmitOptions {
   readonly taskTimeoutMs?: number;
   /** --conf spark.default.parallelism: the job's sc.defaultParallelism (the driver's when unset). */
   readonly defaultParallelism?: number;
+  /** --conf spark.executorEnv.NAME=value: the job's tasks' and receivers' environment variables (ExecutorEnv). */
+  readonly executorEnv?: Readonly<Record<string, string>>;
   /** Restart the program when it fails (at most maxRestarts times; the driver's default when not given). */
   readonly supervise?: boolean;
   readonly maxRestarts?: number;
@@ -158,7 +160,7 @@ export async function submitJob(address: string, security: SecurityConfig, bundl
     await waitReady(client, address, 5000);
     const submit = client.SubmitJob(secretMetadata(security.secret));
     const first = follow(submit, opts.detach === true);
-    submit.write({ header: { name: opts.name ?? bundle.name, bundle_sha256: bundle.sha256, bundle_size: bundle.code.length, args: [...opts.args], task_timeout_ms: opts.taskTimeoutMs ?? 0, supervise: opts.supervise === true, max_restarts: opts.maxRestarts ?? 0, working_dir: opts.workingDir ?? process.cwd(), default_parallelism: opts.defaultParallelism ?? 0 } });
+    submit.write({ header: { name: opts.name ?? bundle.name, bundle_sha256: bundle.sha256, bundle_size: bundle.code.length, args: [...opts.args], task_timeout_ms: opts.taskTimeoutMs ?? 0, supervise: opts.supervise === true, max_restarts: opts.maxRestarts ?? 0, working_dir: opts.workingDir ?? process.cwd(), default_parallelism: opts.defaultParallelism ?? 0, executor_env: { ...opts.executorEnv } } });
     for (const c of chunks(bundle.code)) submit.write({ bundle_chunk: c });
     for (const c of chunks(Buffer.from(bundle.sourceMap, 'utf8'))) submit.write({ source_map_chunk: c });
     submit.end();

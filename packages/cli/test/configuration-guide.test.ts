@@ -116,7 +116,7 @@ test('a property sluice does not take fails the command before it runs, each one
     'spark.executor.memory 4g',
     'spark.serializer org.apache.spark.serializer.KryoSerializer',
     'spark.eventLog.enabled true',
-    'spark.executorEnv.REGION eu-west-1',
+    'spark.executorEnv.TZ Asia/Tokyo',
     'spark.ui.retainedJobs 50',
     'spark.dynamicAllocation.enabled true',
     'spark.submit.deployMode cluster',
@@ -133,7 +133,8 @@ test('a property sluice does not take fails the command before it runs, each one
     /line 2: spark\.executor\.memory: 'sluice worker --memory 4g'/,
     /line 3: spark\.serializer: nothing to choose: records, tasks and blocks are v8-serialized/,
     /line 4: spark\.eventLog\.enabled: no event logs and no history server/,
-    /line 5: spark\.executorEnv\.REGION: the environment of the worker processes: 'REGION=eu-west-1 sluice worker \.\.\.'/,
+    // One job's environment, but not a variable a task thread can set for one job.
+    /line 5: spark\.executorEnv\.TZ: --conf spark\.executorEnv\.TZ: TZ cannot be one job's: the time zone is the whole worker process's/,
     /line 6: spark\.ui\.retainedJobs: not settable: .*max\(1000, 4 x --retained-batches\)/,
     /line 7: spark\.dynamicAllocation\.enabled: Sluice never starts or stops workers itself: .*sluice_desired_workers/,
     /line 8: spark\.submit\.deployMode: a job's program always runs in the driver process/,
@@ -156,11 +157,11 @@ test('a property sluice does not take fails the command before it runs, each one
   assert.equal(missing.code, 1, show(missing));
   assert.match(missing.stderr, /cannot read the properties file .*nope\.conf/, show(missing));
   // --conf goes through the same table: refused as the file's are, each named by its --conf; nothing runs.
-  const conf = await runCli(['run', '--conf', 'spark.executorEnv.REGION=eu-west-1', '--conf', 'spark.task.maxFailures=none', '--conf', 'spark.app.name=fine', SUM, '4'], { env, timeoutMs: 60_000 });
+  const conf = await runCli(['run', '--conf', 'spark.executorEnv.NODE_OPTIONS=--inspect', '--conf', 'spark.task.maxFailures=none', '--conf', 'spark.app.name=fine', SUM, '4'], { env, timeoutMs: 60_000 });
   assert.equal(conf.code, 1, show(conf));
   assert.equal(conf.stdout, '', show(conf));
   assert.match(conf.stderr, /sluice run: --conf sets 2 properties that sluice run does not take, or not with that value; nothing ran/, show(conf));
-  assert.match(conf.stderr, /\n {2}--conf spark\.executorEnv\.REGION=eu-west-1: the environment of the worker processes: 'REGION=eu-west-1 sluice worker \.\.\.'/, show(conf));
+  assert.match(conf.stderr, /\n {2}--conf spark\.executorEnv\.NODE_OPTIONS: NODE_OPTIONS cannot be one job's: Node reads it once, when the worker process starts/, show(conf));
   assert.match(conf.stderr, /\n {2}--conf spark\.task\.maxFailures=none: 'none' is refused as --task-max-failures: --task-max-failures must be a whole number >= 1/, show(conf));
   assert.doesNotMatch(conf.stderr, /spark\.app\.name/, show(conf));
   // A file line and a --conf refused together, each named.
@@ -256,11 +257,10 @@ test("a time in a file is read as Spark's JavaUtils.timeStringAs reads it, as --
   assert.match(conf.stderr, /--conf spark\.locality\.wait=5 s: not a time/, show(conf));
 });
 
-test("sluice submit with Spark's per-application environment (spark.executorEnv.*, YARN's and Kubernetes' driver environment) says whose environment a submitted job reads and how to give one job a value", async () => {
-  const r = await runCli(['submit', '--driver', '127.0.0.1:1', '--conf', 'spark.executorEnv.REGION=eu-west-1', '--conf', 'spark.yarn.appMasterEnv.TIER=gold', '--conf', 'spark.kubernetes.driverEnv.TIER=gold', SUM], { env, timeoutMs: 60_000 });
+test("sluice submit with Spark's cluster-mode driver environment (YARN's and Kubernetes') says whose environment a submitted job's program reads and how to give one job a value", async () => {
+  const r = await runCli(['submit', '--driver', '127.0.0.1:1', '--conf', 'spark.yarn.appMasterEnv.TIER=gold', '--conf', 'spark.kubernetes.driverEnv.TIER=gold', SUM], { env, timeoutMs: 60_000 });
   assert.equal(r.code, 1, show(r));
-  assert.match(r.stderr, /--conf sets 3 properties that sluice submit does not take/, show(r));
-  assert.match(r.stderr, /\n {2}--conf spark\.executorEnv\.REGION=eu-west-1: the environment of the worker processes: 'REGION=eu-west-1 sluice worker \.\.\.' .*every job's tasks on them read it as process\.env\.REGION; for one submitted job alone, pass the value as a job argument \('sluice submit --driver HOST:PORT job\.ts eu-west-1', the program's args\)/, show(r));
+  assert.match(r.stderr, /--conf sets 2 properties that sluice submit does not take/, show(r));
   for (const key of ['spark.yarn.appMasterEnv.TIER', 'spark.kubernetes.driverEnv.TIER']) {
     const esc = key.replace(/\./g, '\\.');
     assert.match(r.stderr, new RegExp(`\\n {2}--conf ${esc}=gold: the environment of the driver process, which a submitted job's program reads as process\\.env\\.TIER: 'TIER=gold sluice driver' .*does not get the environment of the shell that ran sluice submit .*pass the value as a job argument`), show(r));
@@ -269,14 +269,14 @@ test("sluice submit with Spark's per-application environment (spark.executorEnv.
 
 test("a --conf or properties-file refusal is its message and one line to the help, not the command's whole help after it", async () => {
   const cases: [string[], string][] = [
-    [['submit', '--driver', '127.0.0.1:1', '--conf', 'spark.executorEnv.REGION=eu-west-1', SUM], 'submit'],
-    [['run', '--conf', 'spark.executorEnv.REGION=eu-west-1', SUM], 'run'],
-    [['run', '--properties-file', propertiesFile('help', ['spark.executorEnv.REGION eu-west-1']), SUM], 'run'],
+    [['submit', '--driver', '127.0.0.1:1', '--conf', 'spark.executorEnv.TZ=UTC', SUM], 'submit'],
+    [['run', '--conf', 'spark.executorEnv.TZ=UTC', SUM], 'run'],
+    [['run', '--properties-file', propertiesFile('help', ['spark.executorEnv.TZ UTC']), SUM], 'run'],
   ];
   for (const [args, command] of cases) {
     const r = await runCli(args, { env, timeoutMs: 60_000 });
     assert.equal(r.code, 1, show(r));
-    assert.match(r.stderr, /REGION=eu-west-1 sluice worker/, show(r));
+    assert.match(r.stderr, /TZ cannot be one job's: .*'TZ=\.\.\. sluice worker'/, show(r));
     assert.ok(r.stderr.trimEnd().endsWith(`\nSee 'sluice ${command} --help'.`), show(r));
     assert.doesNotMatch(r.stderr, /Usage:|Options:/, show(r));
   }

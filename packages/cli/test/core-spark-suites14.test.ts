@@ -29,7 +29,7 @@
 //   rdd-spark-suites, core-spark-suites, rdd-local-checkpoint.
 // - DistributedSuite: core-spark-suites; here "repeatedly failing task that crashes JVM" and its zero
 //   exit code (SPARK-16925). "caching ... replicated" are in spark-storage-levels' users; "passing
-//   environment variables to cluster" (spark.executorEnv) and "local-cluster format" not applicable.
+//   environment variables to cluster" (spark.executorEnv) in executor-env; "local-cluster format" not applicable.
 // - JobCancellationSuite: core-spark-suites, core-spark-suites3/9; here "job group with interruption"
 //   and the task reaper's spinning task (ended with its thread), and the reason a running job's
 //   error gives (a job group's, tags', all jobs'). Not applicable: the task reaper's

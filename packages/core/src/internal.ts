@@ -51,6 +51,7 @@ export { DRIVER_STACKTRACE, splitDriverStack, stackParts, type StackPart } from 
 export * from './bundle/bundle-files.js';
 export * from './bundle/bundle-imports.js';
 export * from './bundle/thread-baseline.js';
+export * from './bundle/executor-env.js';
 import './dstream/window-dstreams.js';
 import './dstream/state-dstreams.js';
 export * from './streaming/streaming-backend.js';

@@ -770,6 +770,7 @@ export class DriverNode {
               workingDir: header.working_dir || undefined,
               defaultParallelism: header.default_parallelism > 0 ? header.default_parallelism : undefined,
               ...(interactive ? { interactive } : {}),
+              ...(Object.keys(header.executor_env ?? {}).length > 0 ? { executorEnv: { ...header.executor_env } } : {}),
             });
           } catch (err) {
             shellConsole?.close();

@@ -18,7 +18,7 @@ export interface ProtoTypeCodecs {
 /** The protobufjs version that generated them: another one generates its own (proto.ts). */
 export const PROTO_CODECS_PROTOBUFJS = '7.6.6';
 /** sha256 of the .proto text they were made from. */
-export const PROTO_CODECS_SHA256 = 'afe6e13805d4bb5e5bd4591171142b4bc0afb2ffaf2e607527c539b7c24638c1';
+export const PROTO_CODECS_SHA256 = '1be9056c845904fd965f1e9c75f1e88dc45d5c167bd881012b001ff3ddcf5f7e';
 
 /** By the type's full name (".sluice.v1.Name"). */
 export const PROTO_CODECS: Readonly<Record<string, ProtoTypeCodecs>> = {
@@ -3251,6 +3251,7 @@ toObject: function ConsoleOutput$toObject(m,o,q){
   ".sluice.v1.JobHeader": {
     ctor: () => function JobHeader(p){
   this.args=[]
+  this.executor_env={}
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
 },
@@ -3285,6 +3286,12 @@ encode: function JobHeader$encode(m,w,q){
   w.uint32(80).uint32(m.default_parallelism)
   if(m.interactive!=null&&Object.hasOwnProperty.call(m,"interactive"))
   w.uint32(88).bool(m.interactive)
+  if(m.executor_env!=null&&Object.hasOwnProperty.call(m,"executor_env")){
+  for(var ks=Object.keys(m.executor_env),i=0;i<ks.length;++i){
+  w.uint32(98).fork().uint32(10).string(ks[i])
+  .uint32(18).string(m.executor_env[ks[i]]).ldelim()
+  }
+  }
   return w
 },
 decode: function JobHeader$decode(r,l,e,n){
@@ -3293,7 +3300,7 @@ decode: function JobHeader$decode(r,l,e,n){
   if(n===undefined)n=0
   if(n>Reader.recursionLimit)
   throw Error("maximum nesting depth exceeded")
-  var c,m
+  var c,m,k,value
   if(l===undefined)
   c=r.len
   else{
@@ -3353,6 +3360,35 @@ decode: function JobHeader$decode(r,l,e,n){
   }
   case 11: {
   m.interactive=r.bool()
+  break
+  }
+  case 12: {
+  if(m.executor_env===util.emptyObject)
+  m.executor_env={}
+  var c2=r.uint32()+r.pos
+  if(c2>r.len)
+  throw RangeError("index out of range")
+  r.len=c2
+  k=""
+  value=""
+  while(r.pos<c2){
+  var tag2=r.uint32()
+  switch(tag2>>>3){
+  case 1: k=r.string(); break
+  case 2:
+  value=r.string()
+  break
+  default:
+  r.skipType(tag2&7,n)
+  break
+  }
+  }
+  if(r.pos!==c2)
+  throw RangeError("index out of range")
+  r.len=c
+  if(k==="__proto__")
+  util.makeProp(m.executor_env,k)
+  m.executor_env[k]=value
   break
   }
   default:
@@ -3428,6 +3464,16 @@ fromObject: function JobHeader$fromObject(d,n){
   if(d.interactive!=null){
   m.interactive=Boolean(d.interactive)
   }
+  if(d.executor_env){
+  if(!util.isObject(d.executor_env))
+  throw TypeError(".sluice.v1.JobHeader.executor_env: object expected")
+  m.executor_env={}
+  for(var ks=Object.keys(d.executor_env),i=0;i<ks.length;++i){
+  if(ks[i]==="__proto__")
+  util.makeProp(m.executor_env,ks[i])
+  m.executor_env[ks[i]]=String(d.executor_env[ks[i]])
+  }
+  }
   return m
 },
 toObject: function JobHeader$toObject(m,o,q){
@@ -3439,6 +3485,9 @@ toObject: function JobHeader$toObject(m,o,q){
   var d={}
   if(o.arrays||o.defaults){
   d.args=[]
+  }
+  if(o.objects||o.defaults){
+  d.executor_env={}
   }
   if(o.defaults){
   d.name=""
@@ -3505,6 +3554,15 @@ toObject: function JobHeader$toObject(m,o,q){
   }
   if(m.interactive!=null&&Object.hasOwnProperty.call(m,"interactive")){
   d.interactive=m.interactive
+  }
+  var ks2
+  if(m.executor_env&&(ks2=Object.keys(m.executor_env)).length){
+  d.executor_env={}
+  for(var j=0;j<ks2.length;++j){
+  if(ks2[j]==="__proto__")
+  util.makeProp(d.executor_env,ks2[j])
+  d.executor_env[ks2[j]]=m.executor_env[ks2[j]]
+  }
   }
   return d
 },
@@ -5665,6 +5723,7 @@ toObject: function Peer$toObject(m,o,q){
     ctor: () => function ReceiverDescription(p){
   this.peers=[]
   this.files=[]
+  this.executor_env={}
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
 },
@@ -5711,6 +5770,12 @@ encode: function ReceiverDescription$encode(m,w,q){
   for(var i=0;i<m.files.length;++i)
   types[15].encode(m.files[i],w.uint32(130).fork(),q+1).ldelim()
   }
+  if(m.executor_env!=null&&Object.hasOwnProperty.call(m,"executor_env")){
+  for(var ks=Object.keys(m.executor_env),i=0;i<ks.length;++i){
+  w.uint32(138).fork().uint32(10).string(ks[i])
+  .uint32(18).string(m.executor_env[ks[i]]).ldelim()
+  }
+  }
   return w
 },
 decode: function ReceiverDescription$decode(r,l,e,n){
@@ -5719,7 +5784,7 @@ decode: function ReceiverDescription$decode(r,l,e,n){
   if(n===undefined)n=0
   if(n>Reader.recursionLimit)
   throw Error("maximum nesting depth exceeded")
-  var c,m
+  var c,m,k,value
   if(l===undefined)
   c=r.len
   else{
@@ -5801,6 +5866,35 @@ decode: function ReceiverDescription$decode(r,l,e,n){
   if(!(m.files&&m.files.length))
   m.files=[]
   m.files.push(types[15].decode(r,r.uint32(),undefined,n+1))
+  break
+  }
+  case 17: {
+  if(m.executor_env===util.emptyObject)
+  m.executor_env={}
+  var c2=r.uint32()+r.pos
+  if(c2>r.len)
+  throw RangeError("index out of range")
+  r.len=c2
+  k=""
+  value=""
+  while(r.pos<c2){
+  var tag2=r.uint32()
+  switch(tag2>>>3){
+  case 1: k=r.string(); break
+  case 2:
+  value=r.string()
+  break
+  default:
+  r.skipType(tag2&7,n)
+  break
+  }
+  }
+  if(r.pos!==c2)
+  throw RangeError("index out of range")
+  r.len=c
+  if(k==="__proto__")
+  util.makeProp(m.executor_env,k)
+  m.executor_env[k]=value
   break
   }
   default:
@@ -5896,6 +5990,16 @@ fromObject: function ReceiverDescription$fromObject(d,n){
   m.files[i]=types[15].fromObject(d.files[i],n+1)
   }
   }
+  if(d.executor_env){
+  if(!util.isObject(d.executor_env))
+  throw TypeError(".sluice.v1.ReceiverDescription.executor_env: object expected")
+  m.executor_env={}
+  for(var ks=Object.keys(d.executor_env),i=0;i<ks.length;++i){
+  if(ks[i]==="__proto__")
+  util.makeProp(m.executor_env,ks[i])
+  m.executor_env[ks[i]]=String(d.executor_env[ks[i]])
+  }
+  }
   return m
 },
 toObject: function ReceiverDescription$toObject(m,o,q){
@@ -5908,6 +6012,9 @@ toObject: function ReceiverDescription$toObject(m,o,q){
   if(o.arrays||o.defaults){
   d.peers=[]
   d.files=[]
+  }
+  if(o.objects||o.defaults){
+  d.executor_env={}
   }
   if(o.defaults){
   d.job_id=""
@@ -5990,6 +6097,15 @@ toObject: function ReceiverDescription$toObject(m,o,q){
   d.files=[]
   for(var j=0;j<m.files.length;++j){
   d.files[j]=types[15].toObject(m.files[j],o,q+1)
+  }
+  }
+  var ks2
+  if(m.executor_env&&(ks2=Object.keys(m.executor_env)).length){
+  d.executor_env={}
+  for(var j=0;j<ks2.length;++j){
+  if(ks2[j]==="__proto__")
+  util.makeProp(d.executor_env,ks2[j])
+  d.executor_env[ks2[j]]=m.executor_env[ks2[j]]
   }
   }
   return d
@@ -6944,6 +7060,7 @@ toObject: function TaskBatch$toObject(m,o,q){
   ".sluice.v1.StageDescription": {
     ctor: () => function StageDescription(p){
   this.files=[]
+  this.executor_env={}
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
 },
@@ -6970,6 +7087,12 @@ encode: function StageDescription$encode(m,w,q){
   for(var i=0;i<m.files.length;++i)
   types[6].encode(m.files[i],w.uint32(58).fork(),q+1).ldelim()
   }
+  if(m.executor_env!=null&&Object.hasOwnProperty.call(m,"executor_env")){
+  for(var ks=Object.keys(m.executor_env),i=0;i<ks.length;++i){
+  w.uint32(66).fork().uint32(10).string(ks[i])
+  .uint32(18).string(m.executor_env[ks[i]]).ldelim()
+  }
+  }
   return w
 },
 decode: function StageDescription$decode(r,l,e,n){
@@ -6978,7 +7101,7 @@ decode: function StageDescription$decode(r,l,e,n){
   if(n===undefined)n=0
   if(n>Reader.recursionLimit)
   throw Error("maximum nesting depth exceeded")
-  var c,m
+  var c,m,k,value
   if(l===undefined)
   c=r.len
   else{
@@ -7022,6 +7145,35 @@ decode: function StageDescription$decode(r,l,e,n){
   if(!(m.files&&m.files.length))
   m.files=[]
   m.files.push(types[6].decode(r,r.uint32(),undefined,n+1))
+  break
+  }
+  case 8: {
+  if(m.executor_env===util.emptyObject)
+  m.executor_env={}
+  var c2=r.uint32()+r.pos
+  if(c2>r.len)
+  throw RangeError("index out of range")
+  r.len=c2
+  k=""
+  value=""
+  while(r.pos<c2){
+  var tag2=r.uint32()
+  switch(tag2>>>3){
+  case 1: k=r.string(); break
+  case 2:
+  value=r.string()
+  break
+  default:
+  r.skipType(tag2&7,n)
+  break
+  }
+  }
+  if(r.pos!==c2)
+  throw RangeError("index out of range")
+  r.len=c
+  if(k==="__proto__")
+  util.makeProp(m.executor_env,k)
+  m.executor_env[k]=value
   break
   }
   default:
@@ -7076,6 +7228,16 @@ fromObject: function StageDescription$fromObject(d,n){
   m.files[i]=types[6].fromObject(d.files[i],n+1)
   }
   }
+  if(d.executor_env){
+  if(!util.isObject(d.executor_env))
+  throw TypeError(".sluice.v1.StageDescription.executor_env: object expected")
+  m.executor_env={}
+  for(var ks=Object.keys(d.executor_env),i=0;i<ks.length;++i){
+  if(ks[i]==="__proto__")
+  util.makeProp(m.executor_env,ks[i])
+  m.executor_env[ks[i]]=String(d.executor_env[ks[i]])
+  }
+  }
   return m
 },
 toObject: function StageDescription$toObject(m,o,q){
@@ -7087,6 +7249,9 @@ toObject: function StageDescription$toObject(m,o,q){
   var d={}
   if(o.arrays||o.defaults){
   d.files=[]
+  }
+  if(o.objects||o.defaults){
+  d.executor_env={}
   }
   if(o.defaults){
   d.stage_key=""
@@ -7122,6 +7287,15 @@ toObject: function StageDescription$toObject(m,o,q){
   d.files=[]
   for(var j=0;j<m.files.length;++j){
   d.files[j]=types[6].toObject(m.files[j],o,q+1)
+  }
+  }
+  var ks2
+  if(m.executor_env&&(ks2=Object.keys(m.executor_env)).length){
+  d.executor_env={}
+  for(var j=0;j<ks2.length;++j){
+  if(ks2[j]==="__proto__")
+  util.makeProp(d.executor_env,ks2[j])
+  d.executor_env[ks2[j]]=m.executor_env[ks2[j]]
   }
   }
   return d

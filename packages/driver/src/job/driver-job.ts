@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { RESUBMITTED_ERROR_STRING, TaskFailedError, executorLostErrorString, isCompressedBroadcast, isSluiceError, taskErrorStringWithStack, taskKilledErrorString, userErrorInfo, workerLostReason, type AddedFileRef, type BatchInfo, type Clock, type FallingBehind, type InputRate, type SchedulingMode, type wire } from '@sluice/core/internal';
+import { RESUBMITTED_ERROR_STRING, TaskFailedError, executorLostErrorString, isCompressedBroadcast, isSluiceError, taskErrorStringWithStack, taskKilledErrorString, userErrorInfo, workerLostReason, type AddedFileRef, type BatchInfo, type ExecutorEnv, type Clock, type FallingBehind, type InputRate, type SchedulingMode, type wire } from '@sluice/core/internal';
 import { RddCallSites } from './rdd-call-sites.js';
 import { JobOutput } from './job-output.js';
 import { ReceiverTracker, unknownReceiverAnswer, type ReceiverReportAnswer } from '../streaming/receiver-tracker.js';
@@ -84,6 +84,8 @@ export interface JobLaunchSpec {
   readonly referenceTracking?: boolean;
   /** Where each attempt's files directory is made (sc.addFile's copies, served to workers); default a directory of the system's temporary one. */
   readonly filesRoot?: string;
+  /** The job's executor environment (spark.executorEnv.*): every task and receiver thread of each attempt has it in its process.env. */
+  readonly executorEnv?: ExecutorEnv;
 }
 
 /** What workers and the DAG scheduler call one attempt of a job: `<id>` for the first, `<id>.<n>` after. */
@@ -147,6 +149,10 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   /** What the program's sc.master says (the launch spec's master, else `local`). */
   get master(): string {
     return this.spec.master ?? 'local';
+  }
+  /** The job's executor environment (spark.executorEnv.*), or undefined. */
+  get executorEnv(): ExecutorEnv | undefined {
+    return this.spec.executorEnv;
   }
   endedAt: number | undefined;
   actionsRun = 0;
@@ -255,7 +261,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   private launch(number: number): Attempt {
     const runId = attemptRunId(this.spec.id, number);
     this.schedulingMode = 'FIFO';
-    this.dag.startJob(runId, this.spec.bundleSha, { taskTimeoutMs: this.spec.taskTimeoutMs });
+    this.dag.startJob(runId, this.spec.bundleSha, { taskTimeoutMs: this.spec.taskTimeoutMs, ...(this.spec.executorEnv === undefined ? {} : { executorEnv: this.spec.executorEnv }) });
     const filesDir = path.join(this.spec.filesRoot ?? path.join(os.tmpdir(), `sluice-driver-files-${process.pid}`), runId);
     // A driver killed before it removed it left it (a relaunched job's attempt has a run id of its own, but a restarted driver's job ids start again).
     fs.rmSync(filesDir, { recursive: true, force: true });
@@ -377,7 +383,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       this.progress.onReceiverRecords(streamId, now);
       const last = this.lastReceiverError;
       if (last?.streamId === streamId) last.receivingAgainAt ??= now;
-    });
+    }, this.spec.executorEnv);
     return a.tracker;
   }
 

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { SluiceError, materializeBundle, type Clock } from '@sluice/core/internal';
+import { EXECUTOR_ENV_PREFIX, SluiceError, executorEnvProblem, materializeBundle, type Clock, type ExecutorEnv } from '@sluice/core/internal';
 import type { WorkerRegistry } from '../cluster/worker-registry.js';
 import type { DAGScheduler } from '../scheduler/dag-scheduler.js';
 import type { DriverStateStore, PersistedJob } from '../state/driver-state-store.js';
@@ -24,6 +24,8 @@ export interface SubmitRequest {
   readonly defaultParallelism?: number;
   /** The program reads input from its client (`sluice shell --driver`): not registered in the state dir, as a restarted driver has no client to relaunch it for. */
   readonly interactive?: boolean;
+  /** `--conf spark.executorEnv.NAME=value`: set in the process.env of this job's task and receiver threads on every worker, and no other job's. */
+  readonly executorEnv?: ExecutorEnv;
 }
 
 /** Where it is defined (a module of constants the command line can load alone). */
@@ -104,6 +106,11 @@ export class JobLauncher {
     if (req.maxRestarts !== undefined && (!Number.isInteger(req.maxRestarts) || req.maxRestarts < 0)) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `maxRestarts (--max-restarts) must be a non-negative integer, got ${String(req.maxRestarts)}`);
     }
+    const executorEnv = req.executorEnv === undefined || Object.keys(req.executorEnv).length === 0 ? undefined : req.executorEnv;
+    for (const [name, value] of Object.entries(executorEnv ?? {})) {
+      const problem = executorEnvProblem(name, value);
+      if (problem !== undefined) throw new SluiceError('SLUICE_BAD_ARGUMENT', `--conf ${EXECUTOR_ENV_PREFIX}${name.slice(0, 100)}: ${problem}`);
+    }
     const store = this.deps.stateStore;
     const sha = crypto.createHash('sha256').update(req.code).digest('hex');
     const b = this.keepBundle(sha, req.code, req.sourceMap);
@@ -119,11 +126,11 @@ export class JobLauncher {
     // Registered before it starts: a driver killed from here on relaunches it (an interactive
     // one is not: its input came from a client's stream, which a restarted driver does not have).
     if (req.interactive !== true) store?.add(
-      { id, name: req.name, bundleSha: sha, args, taskTimeoutMs: req.taskTimeoutMs, parallelism, ...(parallelismSet ? { parallelismSet } : {}), supervise: req.supervise === true, restartsLeft: maxRestarts, attempt: 1, state: 'running', workingDir },
+      { id, name: req.name, bundleSha: sha, args, taskTimeoutMs: req.taskTimeoutMs, parallelism, ...(parallelismSet ? { parallelismSet } : {}), supervise: req.supervise === true, restartsLeft: maxRestarts, attempt: 1, state: 'running', workingDir, ...(executorEnv === undefined ? {} : { executorEnv }) },
       req.code,
       req.sourceMap,
     );
-    return this.start({ id, name: req.name, bundleSha: sha, bundlePath: b.path, args, taskTimeoutMs: req.taskTimeoutMs, maxRestarts, parallelism, parallelismSet, workingDir });
+    return this.start({ id, name: req.name, bundleSha: sha, bundlePath: b.path, args, taskTimeoutMs: req.taskTimeoutMs, maxRestarts, parallelism, parallelismSet, workingDir, ...(executorEnv === undefined ? {} : { executorEnv }) });
   }
 
   /** At start with a state dir: launch again, under the same ids, the jobs a previous driver ran and did not stop. */
@@ -153,7 +160,7 @@ export class JobLauncher {
     const attempt = p.attempt + 1;
     store.update(p.id, { attempt });
     this.deps.log.info({ jobId: p.id, name: p.name, attempt, checkpointDir: p.checkpointDir }, 'relaunching a job of the previous driver');
-    this.start({ id: p.id, name: p.name, bundleSha: p.bundleSha, bundlePath: b.path, args: p.args, taskTimeoutMs: p.taskTimeoutMs, parallelism: p.parallelism, parallelismSet: p.parallelismSet === true, maxRestarts: p.restartsLeft, firstAttempt: attempt, workingDir: p.workingDir });
+    this.start({ id: p.id, name: p.name, bundleSha: p.bundleSha, bundlePath: b.path, args: p.args, taskTimeoutMs: p.taskTimeoutMs, parallelism: p.parallelism, parallelismSet: p.parallelismSet === true, maxRestarts: p.restartsLeft, firstAttempt: attempt, workingDir: p.workingDir, ...(p.executorEnv === undefined ? {} : { executorEnv: p.executorEnv }) });
   }
 
   /** Keep a bundle by sha256 for workers (GetBundle) and the job thread. */

@@ -217,5 +217,5 @@ export class TaskStream {
 }
 
 function toWireStage(s: StageDescription): wire.StageDescription {
-  return { stage_key: s.key, job_id: s.jobId, bundle_sha256: s.bundleSha256, stage_id: s.stageId, payload: s.payload, shuffle_id: s.shuffleId, files: s.files === undefined ? [] : [...s.files] };
+  return { stage_key: s.key, job_id: s.jobId, bundle_sha256: s.bundleSha256, stage_id: s.stageId, payload: s.payload, shuffle_id: s.shuffleId, files: s.files === undefined ? [] : [...s.files], executor_env: { ...s.executorEnv } };
 }

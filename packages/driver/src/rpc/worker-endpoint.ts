@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { CHANNEL_OPTIONS, WORKER_MAX_REQUEST_BYTES, channelCredentials, loadProto, secretMetadata, type AddedFileRef, type MapOutputLocation, type SecurityConfig, type wire } from '@sluice/core/internal';
+import { CHANNEL_OPTIONS, WORKER_MAX_REQUEST_BYTES, channelCredentials, loadProto, secretMetadata, type AddedFileRef, type ExecutorEnv, type MapOutputLocation, type SecurityConfig, type wire } from '@sluice/core/internal';
 import type { MigrationResult } from '../cluster/worker-decommissioner.js';
 import { InFlightLimit } from './in-flight-limit.js';
 import { TaskStream } from './task-stream.js';
@@ -24,6 +24,8 @@ export interface StageDescription {
   readonly payload: Uint8Array;
   /** The files the job added (sc.addFile) when the stage attempt's first task launched; absent: none. */
   readonly files?: readonly AddedFileRef[];
+  /** The job's executor environment (spark.executorEnv.*); absent: none. */
+  readonly executorEnv?: ExecutorEnv;
 }
 
 /** One task attempt: its stage, and the little it carries of its own. */

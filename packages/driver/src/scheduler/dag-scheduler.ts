@@ -26,6 +26,7 @@ import {
   type TaskResultValue,
   type wire,
   type AddedFileRef,
+  type ExecutorEnv,
 } from '@sluice/core/internal';
 import type { RegistryListener, WorkerInfo, WorkerRegistry } from '../cluster/worker-registry.js';
 import type { StageDescription } from '../rpc/worker-endpoint.js';
@@ -43,6 +44,8 @@ import { actionName, type JobProperties, type JobStageInfo, type SchedulerListen
 interface JobState {
   readonly jobId: string;
   readonly bundleSha: string;
+  /** The job's executor environment (spark.executorEnv.*), named in each stage attempt sent to the workers; undefined: none. */
+  readonly executorEnv: ExecutorEnv | undefined;
   /** Every shuffle seen in this job's lineages, by shuffle id. */
   readonly shuffles: Map<number, ShuffleDependencyInfo>;
   /** Shuffle map stages being (re)computed, so concurrent actions share one run. */
@@ -257,10 +260,11 @@ export class DAGScheduler implements RegistryListener {
     return this.listeners.length;
   }
 
-  startJob(jobId: string, bundleSha: string, opts: { readonly taskTimeoutMs?: number } = {}): void {
+  startJob(jobId: string, bundleSha: string, opts: { readonly taskTimeoutMs?: number; readonly executorEnv?: ExecutorEnv } = {}): void {
     this.jobs.set(jobId, {
       jobId,
       bundleSha,
+      executorEnv: opts.executorEnv,
       shuffles: new Map(),
       ensuring: new Map(),
       shuffleStageIds: new Map(),
@@ -1120,7 +1124,7 @@ export class DAGScheduler implements RegistryListener {
         mapOutputs,
         ...(Object.keys(emptySegments).length > 0 && { emptySegments }),
       };
-      stage = { key: stageKey, jobId: job.jobId, bundleSha256: job.bundleSha, stageId, shuffleId: kind.kind === 'shuffleMap' ? kind.spec.shuffleId : -1, payload: encode(payload), files: [...job.files] };
+      stage = { key: stageKey, jobId: job.jobId, bundleSha256: job.bundleSha, stageId, shuffleId: kind.kind === 'shuffleMap' ? kind.spec.shuffleId : -1, payload: encode(payload), files: [...job.files], ...(job.executorEnv === undefined ? {} : { executorEnv: job.executorEnv }) };
       return stage;
     };
     const noTaskData = new Uint8Array(0);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { DiskFullError, SluiceError, isDiskFull, makeDirectorySync } from '@sluice/core/internal';
+import { DiskFullError, SluiceError, isDiskFull, makeDirectorySync, type ExecutorEnv } from '@sluice/core/internal';
 
 /** One submitted job as the driver keeps it in its state dir, to relaunch it after a restart. */
 export interface PersistedJob {
@@ -26,6 +26,8 @@ export interface PersistedJob {
   readonly checkpointDir?: string;
   /** The directory the job was submitted from: its relative paths resolve against it. */
   readonly workingDir?: string;
+  /** Its executor environment (spark.executorEnv.*), given again to a relaunch's tasks. */
+  readonly executorEnv?: ExecutorEnv;
   /** `stopping`: a stop was asked for, so a restarted driver does not relaunch it. */
   readonly state: 'running' | 'stopping';
 }

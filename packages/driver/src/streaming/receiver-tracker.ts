@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import crypto from 'node:crypto';
-import { walWriterName, type AddedFileRef, type Clock, type ReceivedBlock, type ReceiverEvent, type ReceiverRunOptions, type wire } from '@sluice/core/internal';
+import { walWriterName, type AddedFileRef, type Clock, type ExecutorEnv, type ReceivedBlock, type ReceiverEvent, type ReceiverRunOptions, type wire } from '@sluice/core/internal';
 import type { RegistryListener, WorkerInfo, WorkerRegistry } from '../cluster/worker-registry.js';
 
 interface TrackedReceiver {
@@ -113,6 +113,8 @@ export class ReceiverTracker implements RegistryListener {
      * reports an error, so such a block holds records stored after it).
      */
     private readonly onRecords: (streamId: number, numRecords: number) => void = () => undefined,
+    /** The job's executor environment (spark.executorEnv.*), named in each placement: the receiver's thread has it in its process.env. */
+    private readonly executorEnv: ExecutorEnv | undefined = undefined,
   ) {
     registry.addListener(this);
   }
@@ -372,6 +374,7 @@ export class ReceiverTracker implements RegistryListener {
       // Placed again: it starts at the rate backpressure set last, not at the initial rate.
       initial_rate: r.rate || (r.options.initialRate ?? 0),
       files: [...this.files()],
+      executor_env: { ...this.executorEnv },
     };
     if (r.writer) this.writerEnded(r.streamId, r.writer);
     r.workerId = w.id;

@@ -12,10 +12,14 @@ import { DEFAULT_RETAINED_BATCHES } from '../status/streaming-progress.js';
  * key with the value in effect — given by an option, a properties file or the default — sorted
  * by key as Spark's SparkEnv.environmentDetails sorts them; a streaming job's also the
  * spark.streaming.* its latest StreamingContext runs with (streamingProperties: set in the job's
- * code, where a Spark program sets them in its SparkConf). The secret is never among them.
+ * code, where a Spark program sets them in its SparkConf) and its spark.executorEnv.* (a value
+ * Spark's redaction would hide, hidden). The secret is never among them.
  * `runtime` has Node's version where Spark's has Java's and Scala's; there are no Hadoop,
  * system or metrics properties, classpath entries or resource profiles.
  */
+/** Spark's default spark.redaction.regex: a property whose key or value it matches is shown as '*********(redacted)'. */
+const REDACTED = /secret|password|token|access[.]key/i;
+
 export function environmentInfo(d: DriverNode, j: DriverJob): unknown {
   const o = d.options;
   const t = { ...DEFAULT_TASK_OPTIONS, ...o.tasks };
@@ -47,6 +51,8 @@ export function environmentInfo(d: DriverNode, j: DriverJob): unknown {
   }
   if (d.webPort !== undefined) props.push(['spark.ui.port', String(d.webPort)]);
   if (o.stateDir !== undefined) props.push(['spark.deploy.recoveryMode', 'FILESYSTEM'], ['spark.deploy.recoveryDirectory', o.stateDir]);
+  // The job's executor environment, a value that looks like a secret shown as Spark's redaction shows it.
+  for (const [name, value] of Object.entries(j.executorEnv ?? {})) props.push([`spark.executorEnv.${name}`, REDACTED.test(name) || REDACTED.test(value) ? '*********(redacted)' : value]);
   // A streaming job's: what its StreamingContext was made with (Spark's spark.streaming.* a Spark program sets in its SparkConf).
   for (const [k, v] of j.progress.contextProperties) props.push([k, v]);
   props.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

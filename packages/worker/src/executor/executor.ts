@@ -16,6 +16,8 @@ import {
   type StorageLevel,
   type WalPlace,
   type wire,
+  executorEnvOf,
+  type ExecutorEnv,
 } from '@sluice/core/internal';
 import type { BlockManager } from '../storage/block-manager.js';
 import type { ShuffleClient } from '../shuffle/shuffle-client.js';
@@ -62,6 +64,8 @@ export interface TaskToRun {
   readonly taskData: Uint8Array;
   /** The files the job added (sc.addFile) that the stage's tasks may read: here before the task runs. */
   readonly files?: readonly wire.AddedFile__Output[];
+  /** The job's executor environment (spark.executorEnv.*): its task threads' process.env has it over the worker's. */
+  readonly executorEnv?: ExecutorEnv;
   /**
    * Aborted when the task stream that launched it closed (its driver is gone): a task still
    * waiting for its bundle then does not start (those already in the job's threads are
@@ -201,7 +205,7 @@ export class Executor {
     }
     if (this.killedBeforeLaunch.take(task.taskId) || task.signal?.aborted === true) return { killed: true };
     const fresh = !this.sandboxes.has(task.jobId);
-    const sandbox = this.sandbox(task.jobId, task.bundleSha256, bundlePath);
+    const sandbox = this.sandbox(task.jobId, task.bundleSha256, bundlePath, task.executorEnv);
     const running: RunningTask = { jobId: task.jobId, cached: [], cachedBytes: [] };
     this.running.set(task.taskId, running);
     this.spares.taskStarted();
@@ -294,7 +298,7 @@ export class Executor {
       if (!this.files) throw new SluiceError('SLUICE_JOB_LOAD', 'this worker keeps no added files');
       await this.files.ensure(desc.job_id, desc.files);
     }
-    const sandbox = this.sandbox(desc.job_id, desc.bundle_sha256, bundlePath);
+    const sandbox = this.sandbox(desc.job_id, desc.bundle_sha256, bundlePath, executorEnvOf(desc.executor_env));
     const log = this.log.child({ jobId: desc.job_id, streamId: desc.stream_id, receiverId: desc.receiver_id });
     let dropped = false;
     const reporter = new ReceiverReporter(
@@ -583,7 +587,11 @@ export class Executor {
     return this.sandboxes.size;
   }
 
-  private sandbox(jobId: string, bundleSha256: string, bundlePath: string): JobSandbox {
+  /**
+   * Job `jobId`'s sandbox here, made at its first task or receiver; `env`, the job's executor
+   * environment, is the one that came with that first one (a job's is the same in all).
+   */
+  private sandbox(jobId: string, bundleSha256: string, bundlePath: string, env: ExecutorEnv | undefined): JobSandbox {
     let s = this.sandboxes.get(jobId);
     if (!s) {
       // A job bound here counts as a task running until it is released (releaseJob): no spare
@@ -648,7 +656,7 @@ export class Executor {
         },
       };
       const filesDir = this.files?.dir(jobId);
-      s = new JobSandbox(jobId, bundleSha256, () => this.spares.take(jobId, bundleSha256, bundlePath, filesDir), this.taskThreads, host, this.log.child({ jobId }));
+      s = new JobSandbox(jobId, bundleSha256, () => this.spares.take(jobId, bundleSha256, bundlePath, filesDir, env), this.taskThreads, host, this.log.child({ jobId }));
       this.sandboxes.set(jobId, s);
     }
     return s;

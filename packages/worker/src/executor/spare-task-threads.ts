@@ -1,6 +1,6 @@
 import { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { jobEnvironment, type ThreadCode } from '@sluice/core/internal';
+import { jobEnvironment, type ExecutorEnv, type ThreadCode } from '@sluice/core/internal';
 import type { MainToThread, ThreadData, ThreadToMain } from './thread-protocol.js';
 
 /** The task threads' entry as tsc built it (the default; the `sluice` command may pass its bundle, ThreadCode). */
@@ -88,9 +88,10 @@ export class SpareTaskThreads {
    * A thread bound to `jobId`, which imports the bundle at `bundlePath`: a ready thread
    * given back by a job of the same bundle (`bundleSha256`) if there is one, else a ready
    * fresh spare, else one still starting, else a new thread. The caller owns it from now
-   * on and must listen to its 'error' and 'exit' events at once.
+   * on and must listen to its 'error' and 'exit' events at once. `env`, the job's executor
+   * environment, is set in the thread's process.env while it serves the job.
    */
-  take(jobId: string, bundleSha256: string, bundlePath: string, filesDir?: string): Thread {
+  take(jobId: string, bundleSha256: string, bundlePath: string, filesDir?: string, env?: ExecutorEnv): Thread {
     let i = this.spares.findIndex((s) => s.ready && s.bundle === bundleSha256);
     if (i < 0) i = this.spares.findIndex((s) => s.ready && s.bundle === undefined);
     if (i < 0) i = this.spares.findIndex((s) => s.bundle === undefined);
@@ -106,7 +107,7 @@ export class SpareTaskThreads {
       thread = this.startThread();
     }
     this.log.debug({ jobId, spare: spare !== undefined, ready: spare?.ready ?? false, reused: spare?.bundle !== undefined }, 'task thread bound to a job');
-    thread.postMessage({ type: 'bind', jobId, bundlePath, ...(filesDir !== undefined && { filesDir }) } satisfies MainToThread);
+    thread.postMessage({ type: 'bind', jobId, bundlePath, ...(filesDir !== undefined && { filesDir }), ...(env !== undefined && Object.keys(env).length > 0 && { env }) } satisfies MainToThread);
     this.scheduleReplenish();
     return thread;
   }

@@ -51,6 +51,7 @@ import {
   type TaskPayload,
   BundleImports,
   ThreadBaseline,
+  ExecutorEnvOverlay,
   bytesWithoutMapMarks,
   estimateRecordsSize,
 } from '@sluice/core/internal';
@@ -640,6 +641,8 @@ async function unbind(): Promise<string | undefined> {
   if (job !== bound) return 'the thread was bound again meanwhile';
   if (runningTask !== undefined || pending.length > 0) return 'the thread holds tasks';
   if (receivers.size > 0) return 'the thread runs a receiver';
+  // The job's executor environment goes before the comparison: it was the job's, not left by it.
+  jobEnv.restore();
   const left = imports.exhausted() ?? baseline?.difference();
   if (left !== undefined) return left;
   flushEnded();
@@ -656,6 +659,9 @@ async function unbind(): Promise<string | undefined> {
   started = 0;
   return undefined;
 }
+
+/** The bound job's executor environment over this thread's process.env (spark.executorEnv.*), put back at `unbind`. */
+const jobEnv = new ExecutorEnvOverlay();
 
 /** What this thread held before its first job (taken once its own code is loaded, below). */
 let baseline: ThreadBaseline | undefined;
@@ -711,6 +717,8 @@ port.on('message', (msg: MainToThread) => {
       {
         // Before the job's module loads: SparkFiles finds this job's files here (a bound thread serves one job).
         setSparkFilesRoot(msg.filesDir);
+        // Before the job's module loads too: its top level may read process.env.
+        jobEnv.apply(msg.env);
         const loading = loadJob(msg.jobId, msg.bundlePath);
         job = loading;
         void loading.then((b) => {

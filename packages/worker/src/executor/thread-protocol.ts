@@ -1,4 +1,4 @@
-import type { ErrorCode, MapOutputLocation, MapOutputPlaces, StorageLevel } from '@sluice/core/internal';
+import type { ErrorCode, ExecutorEnv, MapOutputLocation, MapOutputPlaces, StorageLevel } from '@sluice/core/internal';
 
 /**
  * Data a task thread starts with: nothing of any job. A thread is started as a spare
@@ -82,6 +82,8 @@ export type MainToThread =
       readonly bundlePath: string;
       /** The job's files directory here (JobFiles), SparkFiles' root in its tasks. */
       readonly filesDir?: string;
+      /** The job's executor environment (spark.executorEnv.*): set in this thread's process.env while it serves the job. */
+      readonly env?: ExecutorEnv;
     }
   /**
    * The job this thread served was released here: forget it (its stages, broadcasts,

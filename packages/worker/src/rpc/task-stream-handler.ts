@@ -100,6 +100,8 @@ export function handleTaskStream(
           partition: t.partition,
           taskData: t.task_data,
           files: s.files,
+          // Read when the job's sandbox is made here (its first task); empty: none.
+          executorEnv: s.executor_env,
           signal: closed.signal,
         })
         .then(

@@ -14,6 +14,7 @@ export interface JobHeader {
   'working_dir'?: (string);
   'default_parallelism'?: (number);
   'interactive'?: (boolean);
+  'executor_env'?: ({[key: string]: string});
 }
 
 export interface JobHeader__Output {
@@ -28,4 +29,5 @@ export interface JobHeader__Output {
   'working_dir': (string);
   'default_parallelism': (number);
   'interactive': (boolean);
+  'executor_env': ({[key: string]: string});
 }

@@ -21,6 +21,7 @@ export interface ReceiverDescription {
   'max_rate'?: (number | string);
   'initial_rate'?: (number | string);
   'files'?: (_sluice_v1_AddedFile)[];
+  'executor_env'?: ({[key: string]: string});
 }
 
 export interface ReceiverDescription__Output {
@@ -40,4 +41,5 @@ export interface ReceiverDescription__Output {
   'max_rate': (number);
   'initial_rate': (number);
   'files': (_sluice_v1_AddedFile__Output)[];
+  'executor_env': ({[key: string]: string});
 }

@@ -10,6 +10,7 @@ export interface StageDescription {
   'payload'?: (Buffer | Uint8Array | string);
   'shuffle_id'?: (number);
   'files'?: (_sluice_v1_AddedFile)[];
+  'executor_env'?: ({[key: string]: string});
 }
 
 export interface StageDescription__Output {
@@ -20,4 +21,5 @@ export interface StageDescription__Output {
   'payload': (Buffer);
   'shuffle_id': (number);
   'files': (_sluice_v1_AddedFile__Output)[];
+  'executor_env': ({[key: string]: string});
 }
