@@ -13588,8 +13588,8 @@ const MUTATIONS = [
     id: 'closed-stdout-run-keeps-running',
     what: '`sluice run` into a closed pipe drops its output and runs its streaming job on, read by nobody, instead of stopping it as Ctrl-C does',
     file: 'packages/cli/src/closed-output.ts',
-    search: "process.kill(process.pid, 'SIGTERM');\n      return;",
-    replace: 'return;',
+    search: "if (runStoppable) process.kill(process.pid, 'SIGTERM');\n      else runStopWanted = true;",
+    replace: '',
     tests: ['packages/cli/dist/test/cli-jobs.test.js'],
   },
   {
@@ -13882,6 +13882,22 @@ const MUTATIONS = [
     search: "  TZ: \"the time zone",
     replace: "  TZ_: \"the time zone",
     tests: [{ file: 'packages/cli/dist/test/executor-env.test.js', pattern: 'cannot honour' }],
+  },
+  {
+    id: 'closed-stderr-log-dropped-silently',
+    what: "the log's EPIPE on a closed stderr is left to pino, which drops every later line without a word: `sluice run` whose stderr alone was closed runs its job on for ever",
+    file: 'packages/cli/src/logger.ts',
+    search: "if (err.code === 'EPIPE') closedLogOutput(err);",
+    replace: "if (err.code === 'EPIPE') return;",
+    tests: [{ file: 'packages/cli/dist/test/cli-jobs.test.js', pattern: 'stderr alone' }],
+  },
+  {
+    id: 'closed-stderr-before-run-handler-killed',
+    what: "a `sluice run` whose log met its closed stderr before it handled SIGTERM is never stopped (the signal it waited to send is never sent)",
+    file: 'packages/cli/src/closed-output.ts',
+    search: "  if (runStopWanted) process.kill(process.pid, 'SIGTERM');\n",
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/cli-jobs.test.js', pattern: 'stderr alone' }],
   },
 ];
 // ---- command line ---------------------------------------------------------------------------

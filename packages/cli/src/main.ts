@@ -36,7 +36,7 @@ import type { JobOutcome } from './submit-client.js';
 import type { DriverOptions } from '@sluice/driver';
 import { typecheckJob } from './typecheck-job.js';
 import { checkJobFile } from './job-file.js';
-import { handleClosedOutput } from './closed-output.js';
+import { handleClosedOutput, runCanStop } from './closed-output.js';
 import { applyPropertiesFile } from './properties-file.js';
 
 // What only some commands use is imported by those commands: esbuild (bundle-job) by
@@ -691,6 +691,7 @@ speculationOptions(
       );
     };
     process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+    runCanStop();
     try {
       // The worker processes start (load their code, register) while esbuild bundles the
       // job: what a user waits for before the first task is the slower of the two, not both.

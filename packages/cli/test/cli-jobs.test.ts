@@ -20,10 +20,15 @@ async function jobRow(driver: string, jobId: string): Promise<string[] | undefin
 
 /** Runs the CLI with its standard output a pipe closed before it writes (`sluice jobs | head -0`): its exit code, signal and stderr. */
 function withClosedStdout(args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  return withClosed('stdout', args);
+}
+
+/** Runs the CLI with `which` a pipe closed before it writes and the other read: its exit code, signal and what the other got. */
+function withClosed(which: 'stdout' | 'stderr', args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   const child = spawn(process.execPath, [CLI_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.destroy();
+  child[which]!.destroy();
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  child[which === 'stdout' ? 'stderr' : 'stdout']!.on('data', (d: Buffer) => (stderr += d.toString()));
   const kill = setTimeout(() => child.kill('SIGKILL'), 60_000);
   return new Promise((resolve) =>
     child.once('close', (code, signal) => {
@@ -181,4 +186,13 @@ test('sluice run into a closed pipe stops its job as Ctrl-C does and exits 0', a
   const closed = await withClosedStdout(['run', '--workers', '1', fixture('stream-cli.ts'), 'ok']);
   assert.deepEqual([closed.code, closed.signal], [0, null], closed.stderr);
   assert.doesNotMatch(closed.stderr, /EPIPE|Unhandled|^\s+at /m, closed.stderr);
+});
+
+test('sluice run whose stderr alone is a closed pipe stops its job as Ctrl-C does at its first log line there, and exits 0', async () => {
+  // `sluice run ... 2>&1 >out | head -1`: its log (at debug, a line a task) goes to the closed
+  // pipe. pino dropped every line after the EPIPE without a word, and the streaming job, whose
+  // output still had a reader, ran on for ever (killed at the 60 s bound); a C program writing
+  // its log there dies of SIGPIPE. Its stdout is read here: the job printed, then stopped.
+  const closed = await withClosed('stderr', ['run', '--workers', '1', '--log-level', 'debug', fixture('stream-cli.ts'), 'ok']);
+  assert.deepEqual([closed.code, closed.signal], [0, null], closed.stderr);
 });
