@@ -2234,8 +2234,8 @@ const MUTATIONS = [
     id: 'attempt-action-cancels-shared',
     what: "a supervised job's attempts share one map of their actions' cancels by request number: a restarted attempt's cancel reaches the previous attempt's action, and that action's late end removes the new one's entry",
     file: 'packages/driver/src/job/driver-job.ts',
-    search: 'over: false, exited, actionAborts: new Map(), listening: false };',
-    replace: 'over: false, exited, actionAborts: (this.current as Attempt | undefined)?.actionAborts ?? new Map(), listening: false };',
+    search: 'over: false, exited, actionAborts: new Map(), listening: false,',
+    replace: 'over: false, exited, actionAborts: (this.current as Attempt | undefined)?.actionAborts ?? new Map(), listening: false,',
     tests: ['packages/driver/dist/test/job/driver-job-attempts.test.js'],
   },
   {
@@ -13898,6 +13898,22 @@ const MUTATIONS = [
     search: "  if (runStopWanted) process.kill(process.pid, 'SIGTERM');\n",
     replace: '',
     tests: [{ file: 'packages/cli/dist/test/cli-jobs.test.js', pattern: 'stderr alone' }],
+  },
+  {
+    id: 'supervise-repeated-start-failure-restarted',
+    what: "--supervise restarts a job whose attempts all fail at their start the same way on a path that does not exist (SLUICE_IO, ENOENT) until --max-restarts is spent, as before",
+    file: 'packages/driver/src/job/unrecoverable-failure.ts',
+    search: "if (code === 'SLUICE_BAD_ARGUMENT' || (code === 'SLUICE_IO' && /\\bENOENT\\b|no such file or directory/i.test(message))) {",
+    replace: "if (code === 'SLUICE_BAD_ARGUMENT' && message === '') {",
+    tests: [{ file: 'packages/cli/dist/test/supervise.test.js', pattern: 'fails at its start' }],
+  },
+  {
+    id: 'supervise-start-failure-not-restarted-once',
+    what: "--supervise stops at the first failure at a job's start that names its input, without the one restart a topic being created or a path appearing meanwhile needs",
+    file: 'packages/driver/src/job/driver-job.ts',
+    search: 'atStart !== undefined && before !== undefined && atStart.code === before.code && atStart.message === before.message ?',
+    replace: 'atStart !== undefined ?',
+    tests: [{ file: 'packages/cli/dist/test/supervise.test.js', pattern: 'fails at its start' }],
   },
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -182,3 +182,35 @@ test('sluice submit --supervise of a job whose every metadata checkpoint is dama
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('sluice submit --supervise of a job that fails at its start on a path that does not exist: restarted once, then stopped when the same failure repeats, saying so; a path that appears meanwhile runs', { timeout: 120_000 }, async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-supervise-start-'));
+  const secret = randomSecret();
+  const driver = await startDriverProcess(secret);
+  const worker = await startWorkerProcess(driver.address, secret);
+  try {
+    const env = { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' };
+    const missing = path.join(root, 'no-such-input.txt');
+    const r = await runCli(['submit', '--driver', driver.address, '--supervise', '--max-restarts', '3', fixture('supervise-start-failure.ts'), missing], { env, timeoutMs: 90_000 });
+    assert.equal(r.code, 1, r.stderr);
+    // Two attempts of the four --max-restarts 3 allows: the second met the first's failure again.
+    assert.deepEqual(r.stdout.split('\n').filter((l) => l === 'ATTEMPT'), ['ATTEMPT', 'ATTEMPT'], `${r.stderr}\n${driver.logLines.filter((l) => l.includes('restart')).join('\n')}`);
+    assert.match(r.stderr, /SLUICE_IO.*cannot read .*no-such-input\.txt.*ENOENT/, r.stderr);
+    assert.match(r.stderr, /--supervise stopped restarting it after attempt 2, 2 restarts left unspent: the attempt before failed at its start the same way, before any batch completed, and the next attempt would start from the same input; fix it and submit the job again/, r.stderr);
+    const restarted = driver.logLines.filter((l) => l.includes('"msg":"job failed; restarting it (--supervise)"'));
+    assert.equal(restarted.length, 1, driver.logLines.join('\n'));
+    const stopped = driver.logLines.filter((l) => l.includes('not restarting it (--supervise)')).map((l) => JSON.parse(l) as { restartsLeft: number; code: string; attempt: number });
+    assert.deepEqual(stopped.map((l) => [l.code, l.attempt, l.restartsLeft]), [['SLUICE_IO', 2, 2]]);
+    assert.deepEqual((await listJobs(driver.address, { secret })).map((j) => [j.state, j.attempt]), [['failed', 2]]);
+
+    // The first such failure is still restarted: a path that appears meanwhile is read by attempt 2.
+    const later = path.join(root, 'appears.txt');
+    const ok = await runCli(['submit', '--driver', driver.address, '--supervise', '--max-restarts', '3', fixture('supervise-start-failure.ts'), later, 'appears'], { env, timeoutMs: 90_000 });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.deepEqual(ok.stdout.split('\n').filter((l) => l === 'ATTEMPT' || l.startsWith('LINES ')), ['ATTEMPT', 'ATTEMPT', 'LINES 3'], ok.stderr);
+  } finally {
+    await worker.stop();
+    await driver.stop();
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});

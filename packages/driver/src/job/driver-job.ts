@@ -20,6 +20,7 @@ import { DashboardStore, MAX_DASHBOARDS_PER_JOB } from '../status/dashboard-stor
 import { outputEndLine, startProgramThread, type SpareJobThreads } from './spare-job-threads.js';
 import type { ProgramThread, ProgramThreadOwner } from './program-thread.js';
 import { STOP_REQUEST_LIMIT_MS } from '../defaults.js';
+import { repeatedAtStartWhy } from './unrecoverable-failure.js';
 
 /**
  * How a job ends. `stopped`: `sluice stop` asked it to (gracefully or not) and its program
@@ -122,6 +123,8 @@ interface Attempt {
   readonly actionAborts: Map<number, AbortController>;
   /** The attempt's program has a SparkListener: its jobs' scheduler events are forwarded to it. */
   listening: boolean;
+  /** The job's batchesCompleted when the attempt started: more at its end, and it did not fail at its start. */
+  readonly batchesBefore: number;
 }
 
 /**
@@ -204,6 +207,8 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   /** A failed attempt is over and the next one is not started yet (its thread must exit first). */
   private betweenAttempts = false;
   private restartTimer: NodeJS.Timeout | undefined;
+  /** How the last attempt failed if it failed at its start (no batch completed; its run id read as the job's), else undefined (repeatedAtStartWhy). */
+  private startFailure: { readonly code: string; readonly message: string } | undefined;
   private readonly log: Logger;
   /** The process's root logger, for this job's other components (their `component` is bound once). */
   private readonly rootLog: Logger;
@@ -293,7 +298,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       },
     };
     const thread = this.spec.threads?.threadFor(data, this.spec.bundleSha, owner) ?? startProgramThread(data, owner);
-    a = { number, runId, filesDir, thread, drained: false, tracker: undefined, removals: new BlockRemovals(this.registry), over: false, exited, actionAborts: new Map(), listening: false };
+    a = { number, runId, filesDir, thread, drained: false, tracker: undefined, removals: new BlockRemovals(this.registry), over: false, exited, actionAborts: new Map(), listening: false, batchesBefore: this.batchesCompleted };
     this.log.info({ name: this.spec.name, attempt: number, runId, taskTimeoutMs: this.spec.taskTimeoutMs }, number === 1 ? 'job started' : 'job attempt started');
     return a;
   }
@@ -690,6 +695,15 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       // A restart would fail the same way: stop now, saying why, with the restarts left unspent.
       this.log.warn({ attempt: a.number, restartsLeft: this.restartsLeft, code: error.code, reason: error.message, why: error.unrecoverable }, 'job failed in a way a restart does not fix; not restarting it (--supervise)');
       return this.finish(state, { ...error, message: `${error.message} (--supervise does not restart it: ${error.unrecoverable})` });
+    }
+    // A failure at the attempt's start (no batch completed), kept to compare the next attempt's with.
+    const atStart = state === 'failed' && error !== undefined && this.batchesCompleted === a.batchesBefore ? { code: error.code, message: error.message.split(a.runId).join(this.id) } : undefined;
+    const before = this.startFailure;
+    this.startFailure = atStart;
+    const repeated = atStart !== undefined && before !== undefined && atStart.code === before.code && atStart.message === before.message ? repeatedAtStartWhy(atStart.code, atStart.message) : undefined;
+    if (state === 'failed' && this.restartsLeft > 0 && !this.stopRequested && repeated !== undefined) {
+      this.log.warn({ attempt: a.number, restartsLeft: this.restartsLeft, code: error?.code, reason: error?.message, why: repeated }, 'job failed again at its start as before; not restarting it (--supervise)');
+      return this.finish(state, { ...error!, message: `${error!.message} (--supervise stopped restarting it after attempt ${a.number}, ${this.restartsLeft} restart${this.restartsLeft === 1 ? '' : 's'} left unspent: ${repeated}; fix it and submit the job again)` });
     }
     if (state === 'failed' && this.restartsLeft > 0 && !this.stopRequested) {
       this.restartsLeft--;

@@ -28,3 +28,20 @@ const UNRECOVERABLE_CLASSES: ReadonlyMap<string, string> = new Map([
 export function unrecoverableWhy(code: string, name: string | undefined): string | undefined {
   return UNRECOVERABLE_CODES.get(code) ?? (name === undefined ? undefined : UNRECOVERABLE_CLASSES.get(name));
 }
+
+/**
+ * Why a program failure at an attempt's start (no batch completed) that repeats the previous
+ * attempt's, also at its start, word for word (`code` and `message`), is not restarted again,
+ * or undefined when it is (as Spark's --supervise). Only for failures that say the job's own
+ * input is wrong, which the next attempt names the same: SLUICE_BAD_ARGUMENT (an unknown Kafka
+ * topic, a bad argument the program checks) and SLUICE_IO for a path that does not exist
+ * (ENOENT). Their first occurrence is restarted once (a topic being created, a path that appears
+ * meanwhile: what a restart can fix); what is not the job's input (brokers or a database not
+ * answering, a full disk) is restarted every time, however alike its messages.
+ */
+export function repeatedAtStartWhy(code: string, message: string): string | undefined {
+  if (code === 'SLUICE_BAD_ARGUMENT' || (code === 'SLUICE_IO' && /\bENOENT\b|no such file or directory/i.test(message))) {
+    return 'the attempt before failed at its start the same way, before any batch completed, and the next attempt would start from the same input';
+  }
+  return undefined;
+}
