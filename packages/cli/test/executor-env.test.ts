@@ -115,7 +115,7 @@ test('what a task thread cannot honour as one job\'s environment is refused befo
   assert.match(d.stderr, /--conf spark\.executorEnv\.REGION=eu-west-1: a setting of sluice run and sluice submit .*'--conf spark\.executorEnv\.REGION=eu-west-1' on 'sluice run' or 'sluice submit' .*'REGION=eu-west-1 sluice worker \.\.\.'/, show(d));
 });
 
-test('sluice run --conf spark.executorEnv.X=v (and its properties file\'s line): the job\'s tasks see X over the environment sluice run gave its workers', { timeout: 120_000 }, async () => {
+test('sluice run --conf spark.executorEnv.X=v (and its properties file\'s line): the job\'s tasks and receivers see X over the environment sluice run gave its workers', { timeout: 120_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-executor-env-run-'));
   try {
     const props = path.join(dir, 'spark-defaults.conf');
@@ -126,6 +126,10 @@ test('sluice run --conf spark.executorEnv.X=v (and its properties file\'s line):
     assert.deepEqual(rounds(lines), [{ tasks: [['ralpha', 'from-file']], piped: ['ralpha'] }], r.stdout);
     // sluice run's program has sluice run's environment, not the executors'.
     assert.deepEqual(program(lines), [null, 'run']);
+    // A receiver runs in a task thread of the job too: what it stores was made with the job's environment.
+    const rec = await runCli(['run', '--workers', '1', '--no-progress', '--conf', 'spark.executorEnv.SLUICE_T_JOB=received', fixture('executor-env-receiver.ts')], { env, timeoutMs: 100_000 });
+    assert.equal(rec.code, 0, show(rec));
+    assert.ok(rec.stdout.split('\n').includes('RECEIVED ["received"]'), `${rec.stdout}\n${show(rec)}`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
