@@ -13915,6 +13915,38 @@ const MUTATIONS = [
     replace: 'atStart !== undefined ?',
     tests: [{ file: 'packages/cli/dist/test/supervise.test.js', pattern: 'fails at its start' }],
   },
+  {
+    id: 'unreadable-map-output-reason-dropped',
+    what: "a map output whose spilled file was cut short or removed fails its fetch as 'no longer on worker W', naming neither the file nor what is wrong with it",
+    file: 'packages/worker/src/shuffle/index-shuffle-block-resolver.ts',
+    search: 'return why === undefined ? { missing: m } : { missing: m, unreadable: why };',
+    replace: 'return { missing: m };',
+    tests: ['packages/worker/dist/test/shuffle/shuffle-client.test.js', 'packages/cli/dist/test/shuffle-damage-stream.test.js'],
+  },
+  {
+    id: 'unreadable-map-output-reason-not-sent-to-peer',
+    what: "a peer's fetch of a map output whose spilled files cannot be read is not told why (only this worker's own reads are)",
+    file: 'packages/worker/src/rpc/shuffle-stream-handler.ts',
+    search: "missing_map: read.missing, error: read.unreadable ?? '', last: true",
+    replace: 'missing_map: read.missing, last: true',
+    tests: ['packages/worker/dist/test/shuffle/shuffle-client.test.js'],
+  },
+  {
+    id: 'unreadable-map-output-told-once',
+    what: "only the first fetch of an unreadable map output (the read that drops it) is told why; later ones say it is 'no longer on' the worker",
+    file: 'packages/worker/src/shuffle/index-shuffle-block-resolver.ts',
+    search: '    const why = this.unreadable.get(id);\n',
+    replace: '    const why = this.unreadable.get(id);\n    this.unreadable.delete(id);\n',
+    tests: ['packages/worker/dist/test/shuffle/shuffle-client.test.js'],
+  },
+  {
+    id: 'spilled-file-cut-short-unexplained',
+    what: "a spilled file cut short is reported as a bare 'the file ends before byte N', not its size, the bytes the read needs and that it was truncated",
+    file: 'packages/worker/src/storage/block-manager.ts',
+    search: '  if (err instanceof FileCutShort) return `is ${err.size} bytes, cut short of the ${err.needed} this read needs (it was truncated after it was written)`;\n',
+    replace: '',
+    tests: ['packages/worker/dist/test/shuffle/shuffle-client.test.js', 'packages/cli/dist/test/shuffle-damage-stream.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

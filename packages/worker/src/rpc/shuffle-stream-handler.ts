@@ -102,7 +102,8 @@ export class ShuffleStreamHandler {
       // A range: its partitions one after another (the resolver reads them side by side in one pass and keeps them).
       for (let k = 0; k < count; k++) {
         const read = this.resolver.read(req.job_id, req.shuffle_id, req.reduce_partition + k, req.map_partitions);
-        if ('missing' in read) return this.flowing(s, s.call.write({ request_id: id, missing: true, missing_map: read.missing, last: true }));
+        // An unreadable map output's reason goes in `error` beside `missing` (a peer of an older build reads `missing` alone).
+        if ('missing' in read) return this.flowing(s, s.call.write({ request_id: id, missing: true, missing_map: read.missing, error: read.unreadable ?? '', last: true }));
         parts.push(read.data);
       }
     } catch (err) {

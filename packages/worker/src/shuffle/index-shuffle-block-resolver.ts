@@ -4,9 +4,13 @@ import type { BlockHandle, BlockManager } from '../storage/block-manager.js';
 /**
  * What reading one reduce partition's segments of some map outputs gave: the segments back
  * to back in one buffer of its own (safe to transfer to another thread), or the first map
- * output asked for that is not here.
+ * output asked for that is not here, with `unreadable` when it is not here because its
+ * spilled files could not be read (what is wrong, naming the block and the file).
  */
-export type SegmentsRead = { readonly data: Uint8Array } | { readonly missing: number };
+export type SegmentsRead = { readonly data: Uint8Array } | { readonly missing: number; readonly unreadable?: string };
+
+/** At most this many map outputs dropped as unreadable are remembered (the oldest forgotten first). */
+const UNREADABLE_KEPT = 256;
 
 /** Segments up to this many bytes are copied byte by byte: cheaper than a view and `set`. */
 const SMALL_COPY_BYTES = 64;
@@ -78,6 +82,13 @@ export class IndexShuffleBlockResolver {
   private readonly tables = new Map<string, ShuffleTable>();
   /** Bytes of the read-ahead answers held (READ_AHEAD_BYTES at most). */
   private aheadBytes = 0;
+  /**
+   * By block id: why a map output dropped here was unreadable (its spilled file cut short,
+   * gone, or failing to read), so that every later request for it is told so, not only the
+   * first (the block is dropped at that read). Forgotten when the map output is committed here
+   * again; UNREADABLE_KEPT at most.
+   */
+  private readonly unreadable = new Map<string, string>();
 
   constructor(private readonly blocks: BlockManager) {
     blocks.onRemoved((blockId) => this.removed(blockId));
@@ -86,6 +97,7 @@ export class IndexShuffleBlockResolver {
   /** Store a successful map task's output (replacing an earlier attempt's). */
   commit(jobId: string, shuffleId: number, mapPartition: number, index: Uint8Array, data: Uint8Array): void {
     const id = mapOutputBlockId(jobId, shuffleId, mapPartition);
+    this.unreadable.delete(id);
     this.blocks.put(id, [index, data], 'SHUFFLE');
     const h = this.blocks.handle(id);
     const t = this.tables.get(`${jobId}_${shuffleId}`);
@@ -275,7 +287,7 @@ export class IndexShuffleBlockResolver {
    * set where maps[i]'s segment is not empty. A read of more than `limit` bytes copies
    * nothing and gives an empty answer not `inMemory`.
    */
-  private readOne(jobId: string, shuffleId: number, reduce: number, maps: ArrayLike<number>, nonEmpty: Uint8Array | undefined, limit: number): { readonly data: Uint8Array; readonly inMemory: boolean } | { readonly missing: number } {
+  private readOne(jobId: string, shuffleId: number, reduce: number, maps: ArrayLike<number>, nonEmpty: Uint8Array | undefined, limit: number): { readonly data: Uint8Array; readonly inMemory: boolean } | { readonly missing: number; readonly unreadable?: string } {
     let table = this.tables.get(`${jobId}_${shuffleId}`);
     let inMemory = true;
     const n = maps.length;
@@ -290,8 +302,9 @@ export class IndexShuffleBlockResolver {
       const m = maps[i];
       let h = table?.handles[m];
       if (h === undefined) {
-        h = this.blocks.handle(mapOutputBlockId(jobId, shuffleId, m));
-        if (h === undefined) return { missing: m };
+        const id = mapOutputBlockId(jobId, shuffleId, m);
+        h = this.blocks.handle(id);
+        if (h === undefined) return this.missing(id, m);
         table ??= this.table(jobId, shuffleId);
         this.set(table, m, h);
       }
@@ -315,13 +328,13 @@ export class IndexShuffleBlockResolver {
         inMemory = false;
         if (table?.indexes[m] !== undefined) table.indexes[m] = table.words[m] = undefined;
         const id = mapOutputBlockId(jobId, shuffleId, m);
-        const entries = this.blocks.readRange(id, 0, reduce * INDEX_ENTRY_BYTES, entryEnd);
-        if (entries === undefined) return { missing: m };
+        const entries = this.blocks.readRange(id, 0, reduce * INDEX_ENTRY_BYTES, entryEnd, (file, problem) => this.unreadableFile(id, 'index', file, problem));
+        if (entries === undefined) return this.missing(id, m);
         const start = indexEntry(entries, 0);
         const end = indexEntry(entries, 1);
         if (end === start) continue;
-        const seg = this.blocks.readRange(id, 1, start, end);
-        if (seg === undefined) return { missing: m };
+        const seg = this.blocks.readRange(id, 1, start, end, (file, problem) => this.unreadableFile(id, 'data', file, problem));
+        if (seg === undefined) return this.missing(id, m);
         sources[i] = seg;
         ends[i] = seg.length;
         total += MAP_MARK_BYTES + seg.length;
@@ -347,6 +360,19 @@ export class IndexShuffleBlockResolver {
       }
     }
     return { data, inMemory };
+  }
+
+  /** Map output `m` (block `id`) is not here: why, if it was dropped as unreadable. */
+  private missing(id: string, m: number): { readonly missing: number; readonly unreadable?: string } {
+    const why = this.unreadable.get(id);
+    return why === undefined ? { missing: m } : { missing: m, unreadable: why };
+  }
+
+  /** Block `id`'s spilled `which` file could not be read (the store dropped the block): remembered for every later request. */
+  private unreadableFile(id: string, which: 'index' | 'data', file: string, problem: string): void {
+    this.unreadable.delete(id);
+    this.unreadable.set(id, `its ${which} file '${file}' (block ${id}) ${problem}`);
+    if (this.unreadable.size > UNREADABLE_KEPT) this.unreadable.delete(this.unreadable.keys().next().value!);
   }
 
   private outside(jobId: string, shuffleId: number, m: number, reduce: number, indexBytes: number): SluiceError {

@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { concatOwned, secretMetadata, type wire } from '@sluice/core/internal';
+import { unreadableMapOutputMessage } from './unreadable-map-output.js';
 
 /** What one fetch from one place gave: its segments in a buffer of this thread's own, or a failure naming a map output. */
 export type FetchResult =
@@ -125,7 +126,11 @@ export class PeerFetchStream {
     if (p === undefined) return;
     if (c.missing || c.error !== '') {
       this.pending.delete(c.request_id);
-      const message = c.missing ? `map output ${c.missing_map} of shuffle ${p.shuffleId} is no longer on worker ${p.workerId}` : `worker ${p.workerId} at ${this.address} cannot read the shuffle blocks asked for: ${c.error}`;
+      const message = !c.missing
+        ? `worker ${p.workerId} at ${this.address} cannot read the shuffle blocks asked for: ${c.error}`
+        : c.error !== ''
+          ? unreadableMapOutputMessage(c.missing_map, p.shuffleId, p.workerId, c.error)
+          : `map output ${c.missing_map} of shuffle ${p.shuffleId} is no longer on worker ${p.workerId}`;
       p.resolve({ ok: false, mapPartition: c.missing ? c.missing_map : p.firstMap, workerId: p.workerId, message });
     } else {
       if (c.data.length > 0) p.parts.push(c.data);

@@ -5,6 +5,7 @@ import type { IndexShuffleBlockResolver } from './index-shuffle-block-resolver.j
 import { PeerFetchStream, type FetchResult } from './peer-fetch-stream.js';
 import { splitRangeAnswer } from './range-answer.js';
 import { replicaMessageInPlace } from './replica-message.js';
+import { unreadableMapOutputMessage } from './unreadable-map-output.js';
 
 export type { FetchResult } from './peer-fetch-stream.js';
 
@@ -214,7 +215,8 @@ export class ShuffleClient {
   private fetchLocal(jobId: string, shuffleId: number, reduce: number, maps: readonly number[]): FetchResult {
     const read = this.resolver.read(jobId, shuffleId, reduce, maps);
     if ('missing' in read) {
-      return { ok: false, mapPartition: read.missing, workerId: this.selfWorkerId, message: `map output ${read.missing} of shuffle ${shuffleId} is no longer on this worker` };
+      const message = read.unreadable !== undefined ? unreadableMapOutputMessage(read.missing, shuffleId, this.selfWorkerId, read.unreadable) : `map output ${read.missing} of shuffle ${shuffleId} is no longer on this worker`;
+      return { ok: false, mapPartition: read.missing, workerId: this.selfWorkerId, message };
     }
     return { ok: true, framed: [read.data] };
   }

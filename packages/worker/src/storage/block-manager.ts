@@ -306,10 +306,11 @@ export class BlockManager {
   /**
    * Bytes [start, end) of segment `segment` of a block: a view of the segment in memory
    * (no copy), or read from its file alone when the block was spilled. Undefined if the
-   * block is absent (or its file is unreadable: the block is dropped, as in `get`).
-   * Throws when the range lies outside the segment.
+   * block is absent (or its file is unreadable: the block is dropped, as in `get`, and
+   * `unreadable` told the file and what is wrong with it, in words: cut short, gone, or the
+   * error). Throws when the range lies outside the segment.
    */
-  readRange(blockId: string, segment: number, start: number, end: number): Uint8Array | undefined {
+  readRange(blockId: string, segment: number, start: number, end: number, unreadable?: (file: string, problem: string) => void): Uint8Array | undefined {
     const e = this.blocks.get(blockId);
     if (!e) return undefined;
     e.lastUse = ++this.useCounter;
@@ -328,13 +329,15 @@ export class BlockManager {
       let at = 0;
       while (at < out.length) {
         const n = fs.readSync(fd, out, at, out.length - at, start + at);
-        if (n === 0) throw new Error(`the file ends before byte ${start + at}`);
+        if (n === 0) throw new FileCutShort(fs.fstatSync(fd).size, end);
         at += n;
       }
       return out;
     } catch (err) {
-      this.log.warn({ err, blockId }, 'spilled block unreadable; dropping it');
+      const problem = fileProblem(err);
+      this.log.warn({ err, blockId, file, problem }, 'spilled block unreadable; dropping it');
       this.drop(blockId);
+      unreadable?.(file, problem);
       return undefined;
     } finally {
       if (fd !== undefined) fs.closeSync(fd);
@@ -437,6 +440,24 @@ export class BlockManager {
     this.diskUsed += e.size;
     this.log.debug({ blockId, size: e.size }, 'block spilled to disk');
   }
+}
+
+/** A spilled file shorter than a read of it needs (it was cut short after it was written). */
+class FileCutShort extends Error {
+  constructor(
+    readonly size: number,
+    readonly needed: number,
+  ) {
+    super(`the file ends before byte ${needed}`);
+  }
+}
+
+/** What is wrong with a spilled file a read failed on, in words. */
+function fileProblem(err: unknown): string {
+  if (err instanceof FileCutShort) return `is ${err.size} bytes, cut short of the ${err.needed} this read needs (it was truncated after it was written)`;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'is gone (ENOENT: removed from the local directory after it was written)';
+  return `cannot be read: ${(err as Error).message}`;
 }
 
 /** What a block holds, in a user's words: "shuffle output of shuffle 0, map task 3 (block shuffle_j1_0_3)". */

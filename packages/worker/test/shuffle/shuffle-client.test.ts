@@ -3,7 +3,9 @@
 // is asked for is a fetch failure naming it. Then one fetch over this worker, a live peer
 // and a peer (a process of its own) that dies after sending part of its answer: each peer
 // is asked once for all its map outputs, and the dying one fails the fetch. A peer killed
-// with no fetch waiting on its stream is no warning; one killed under a fetch is.
+// with no fetch waiting on its stream is no warning; one killed under a fetch is. A map output
+// whose spilled files were cut short or removed fails each fetch naming the file and what is
+// wrong, here and on a peer.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -149,9 +151,9 @@ function segmentOf(out: { index: Uint8Array; data: Uint8Array }, r: number): Buf
 }
 
 /** A worker's shuffle service alone, in this process: a resolver over a block store of its own, served on `port` (0: any). */
-async function peer(port = 0): Promise<{ blocks: BlockManager; resolver: IndexShuffleBlockResolver; handler: ShuffleStreamHandler; server: grpc.Server; port: number; reads: { reduce: number; maps: number[] }[]; stop(): void }> {
+async function peer(port = 0, memoryLimit = 64 << 20): Promise<{ dir: string; blocks: BlockManager; resolver: IndexShuffleBlockResolver; handler: ShuffleStreamHandler; server: grpc.Server; port: number; reads: { reduce: number; maps: number[] }[]; stop(): void }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-sc-peer-'));
-  const blocks = new BlockManager({ dir, memoryLimit: 64 << 20, log });
+  const blocks = new BlockManager({ dir, memoryLimit, log });
   const resolver = new IndexShuffleBlockResolver(blocks);
   // Every read the peer makes, as it is asked: one per request.
   const reads: { reduce: number; maps: number[] }[] = [];
@@ -165,6 +167,7 @@ async function peer(port = 0): Promise<{ blocks: BlockManager; resolver: IndexSh
   server.addService(loadProto().sluice.v1.Worker.service, { ShuffleStream: (call: Parameters<ShuffleStreamHandler['handle']>[0]) => handler.handle(call) } as unknown as grpc.UntypedServiceImplementation);
   const bound = await new Promise<number>((resolve, reject) => server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
   return {
+    dir,
     blocks,
     resolver,
     handler,
@@ -499,6 +502,51 @@ test('a range of reduce partitions (a range task’s fetch): each partition’s 
     assert.equal(lost.workerId, 'w2');
     assert.equal(lost.mapPartition, 4);
     assert.match(lost.message, /map output 4 of shuffle 2 is no longer on worker w2/);
+  } finally {
+    client.close();
+    live.stop();
+    blocks.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a map output whose spilled files were damaged after it was written (its data file cut short here, its index file removed on a peer): each fetch fails naming the map output, the worker, the block, the file and what is wrong with it, every later fetch of it too; committed again, it is read", { timeout: 60_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-sc-'));
+  // A 1-byte memory limit: every map output but the last one stored is spilled, its index to N.seg and its data to N+1.seg.
+  const blocks = new BlockManager({ dir, memoryLimit: 1, log });
+  const resolver = new IndexShuffleBlockResolver(blocks);
+  const client = new ShuffleClient('w1', resolver, { secret: 'x'.repeat(32) }, log);
+  const live = await peer(0, 1);
+  // Maps 0-1 here, 2-3 on the peer w2; the first of each spilled (files 1.seg and 2.seg).
+  const outputs = tinyOutputs(4);
+  for (const m of [0, 1]) resolver.commit('j', 2, m, outputs[m].index, outputs[m].data);
+  for (const m of [2, 3]) live.resolver.commit('j', 2, m, outputs[m].index, outputs[m].data);
+  try {
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['1.seg', '2.seg'], 'map 0 spilled here');
+    assert.deepEqual(fs.readdirSync(live.dir).sort(), ['1.seg', '2.seg'], 'map 2 spilled on the peer');
+    fs.truncateSync(path.join(dir, '2.seg'), 3);
+    fs.rmSync(path.join(live.dir, '1.seg'));
+    const places = placesOf([0, 1, 2, 3].map((m) => (m < 2 ? { workerId: 'w1', address: '127.0.0.1:1' } : { workerId: 'w2', address: `127.0.0.1:${live.port}` })));
+    const here = new RegExp(`^map output 0 of shuffle 2 on worker w1 cannot be read from that worker's local directory: its data file '${path.join(dir, '2.seg')}' \\(block shuffle_j_2_0\\) is 3 bytes, cut short of the \\d+ this read needs \\(it was truncated after it was written\\); the map output is computed again\\. If this recurs, check worker w1's --local-dir and its disk`);
+    const there = new RegExp(`^map output 2 of shuffle 2 on worker w2 cannot be read from that worker's local directory: its index file '${path.join(live.dir, '1.seg')}' \\(block shuffle_j_2_2\\) is gone \\(ENOENT: removed from the local directory after it was written\\); the map output is computed again\\. If this recurs, check worker w2's --local-dir`);
+    // Read twice: the block is dropped at the first read; the second is told why all the same.
+    for (const reduce of [1, 2]) {
+      const local = await client.fetch('j', 2, reduce, places, [0, 1]);
+      assert.ok(!local.ok, `reduce ${reduce}: the cut-short map output fails the fetch`);
+      assert.equal(local.mapPartition, 0);
+      assert.equal(local.workerId, 'w1');
+      assert.match(local.message, here);
+      const remote = await client.fetch('j', 2, reduce, places, [2, 3]);
+      assert.ok(!remote.ok, `reduce ${reduce}: the peer's map output without its index fails the fetch`);
+      assert.equal(remote.mapPartition, 2);
+      assert.equal(remote.workerId, 'w2');
+      assert.match(remote.message, there);
+    }
+    // The map task run again here: its new output is read.
+    resolver.commit('j', 2, 0, outputs[0].index, outputs[0].data);
+    const again = await client.fetch('j', 2, 1, places, [0]);
+    assert.ok(again.ok, JSON.stringify(again));
+    assert.deepEqual(recordFrames(again.framed[0]).map((f) => [...f]), [[10]]);
   } finally {
     client.close();
     live.stop();
