@@ -13947,6 +13947,22 @@ const MUTATIONS = [
     replace: '',
     tests: ['packages/worker/dist/test/shuffle/shuffle-client.test.js', 'packages/cli/dist/test/shuffle-damage-stream.test.js'],
   },
+  {
+    id: 'worker-call-failure-unlogged',
+    what: "a call to a live worker failing on its connection (a reset link) leaves no warning: the driver only stops placing tasks there and runs the lost launches again, silently",
+    file: 'packages/driver/src/cluster/worker-registry.ts',
+    search: '        `worker ${w.id} at ${w.address}: ${reason}; no task is placed on it until it is heard from again (its next heartbeat), and it is declared lost if its port refuses connections (its process is gone) or its heartbeats stop for the worker timeout`,\n',
+    replace: "        'worker unresponsive',\n",
+    tests: ['packages/cli/dist/test/network-task-stream.test.js'],
+  },
+  {
+    id: 'worker-call-failure-warned-every-call',
+    what: "the warning of a failed call to a live worker is given for every launch the failed task stream carried, not once a spell",
+    file: 'packages/driver/src/cluster/worker-registry.ts',
+    search: '    if (w.unresponsiveSince === undefined) {\n      // Once a spell',
+    replace: '    if (w.id !== undefined) {\n      // Once a spell',
+    tests: ['packages/cli/dist/test/network-task-stream.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -32,6 +32,14 @@ export interface ProxiedWorker {
    * the worker's own connection to it (its heartbeats arrive, unanswered).
    */
   break(fault: 'cut' | 'hold' | 'holdToWorker' | 'holdFromDriver'): Break;
+  /**
+   * Resets every connection made to the worker (the driver's task streams, the other workers'
+   * fetches) once, new ones let through at once: a blip on the link to it. Its own links to
+   * the driver (registration, heartbeats) are untouched.
+   */
+  resetToWorker(): Break;
+  /** Delays every chunk on connections made to the worker, either way, by `ms` (a slow link) until heal(); its own links to the driver are untouched. */
+  slowToWorker(ms: number): Break;
   heal(): void;
   /** Stops the worker (SIGTERM, then -9 after 5 s) and the proxies. */
   stop(): Promise<void>;
@@ -107,6 +115,17 @@ async function startProxiedWorker(h: ClusterHandle, procs: Map<string, ChildProc
       if (fault === 'holdToWorker' || fault === 'holdFromDriver') toWorker.holdOneWay('toTarget');
       if (fault === 'holdFromDriver') toDriver.holdOneWay('fromTarget');
       if (fault === 'cut' || fault === 'hold') for (const p of [toDriver, toWorker]) p[fault]();
+      return { at: Date.now(), lastHeartbeat };
+    },
+    resetToWorker: () => {
+      const lastHeartbeat = h.cluster.driver.registry.get(id!)?.lastHeartbeat ?? 0;
+      toWorker.cut();
+      toWorker.heal();
+      return { at: Date.now(), lastHeartbeat };
+    },
+    slowToWorker: (ms) => {
+      const lastHeartbeat = h.cluster.driver.registry.get(id!)?.lastHeartbeat ?? 0;
+      toWorker.delay(ms);
       return { at: Date.now(), lastHeartbeat };
     },
     heal: () => {

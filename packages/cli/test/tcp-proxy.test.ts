@@ -4,7 +4,7 @@
 // whose channel to the driver reconnected during a hold got no byte through until its
 // keepalive gave the connection up, 15 s later, and network-partition-stream's job ended
 // before the worker was back); a cut resets open connections and refuses new ones until
-// heal().
+// heal(); a delay makes every chunk cross that much later, in order.
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
@@ -76,4 +76,26 @@ test('cut: open connections are reset, new ones refused until heal(); then they 
   again.write('c1;');
   await pollUntil(() => received[n] === 'c1;' || undefined, 5000, 'bytes through a connection made after heal()');
   again.destroy();
+});
+
+test('delay: each chunk crosses no sooner than the delay after it was sent, in order; after heal() at once', async () => {
+  const n = received.length;
+  const open = await connect();
+  await pollUntil(() => received.length > n || undefined, 5000, 'the target to accept');
+  const i = received.length - 1;
+  proxy.delay(600);
+  const sent = Date.now();
+  open.write('d1;');
+  await sleep(100);
+  open.write('d2;');
+  assert.equal(received[i], '', 'nothing crossed at once');
+  await pollUntil(() => received[i] === 'd1;d2;' || undefined, 10_000, 'the delayed bytes');
+  const took = Date.now() - sent;
+  assert.ok(took >= 690, `the second chunk crossed ${took} ms after the first was sent, before its 600 ms delay`);
+  proxy.heal();
+  const healed = Date.now();
+  open.write('d3;');
+  await pollUntil(() => received[i] === 'd1;d2;d3;' || undefined, 10_000, 'bytes after heal()');
+  assert.ok(Date.now() - healed < 600, 'not delayed after heal()');
+  open.destroy();
 });

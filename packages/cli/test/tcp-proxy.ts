@@ -12,10 +12,13 @@
 // - holdOneWay('toTarget' | 'fromTarget'): the same in one direction only (a one-way
 //   half-dead link): nothing the connecting side sends reaches the target, what the target
 //   sends flows ('toTarget'), or the other way round; new connections are made to the
-//   target, their first bytes that way held.
+//   target, their first bytes that way held;
+// - delay(ms): a slow link: every chunk, either way, is forwarded `ms` after it arrived, in
+//   order (connections open and made as ever, closes not delayed); heal() forwards what
+//   comes next at once, after the chunks already delayed, at their time.
 import net from 'node:net';
 
-type Mode = 'open' | 'cut' | 'held' | 'toTarget' | 'fromTarget';
+type Mode = 'open' | 'cut' | 'held' | 'toTarget' | 'fromTarget' | 'delayed';
 
 interface Pair {
   readonly client: net.Socket;
@@ -31,6 +34,8 @@ export class TcpProxy {
   private readonly sockets = new Set<net.Socket>();
   /** Connections accepted, ever. */
   accepted = 0;
+  /** While delayed: how long each chunk waits. */
+  private delayMs = 0;
 
   private constructor(
     private readonly server: net.Server,
@@ -77,6 +82,11 @@ export class TcpProxy {
   holdOneWay(direction: 'toTarget' | 'fromTarget'): void {
     this.mode = direction;
     for (const p of this.pairs) (direction === 'toTarget' ? p.client : p.upstream)?.pause();
+  }
+
+  delay(ms: number): void {
+    this.mode = 'delayed';
+    this.delayMs = ms;
   }
 
   heal(): void {
@@ -138,8 +148,9 @@ export class TcpProxy {
     p.upstream = up;
     up.on('error', () => undefined);
     up.on('close', (hadError) => this.sideClosed(p, hadError, 'upstream'));
-    forward(p.client, up, () => this.mode === 'held' || this.mode === 'toTarget');
-    forward(up, p.client, () => this.mode === 'held' || this.mode === 'fromTarget');
+    const delay = (): number => (this.mode === 'delayed' ? this.delayMs : 0);
+    forward(p.client, up, () => this.mode === 'held' || this.mode === 'toTarget', delay);
+    forward(up, p.client, () => this.mode === 'held' || this.mode === 'fromTarget', delay);
   }
 
   /**
@@ -179,9 +190,30 @@ function abort(s: net.Socket): void {
   else s.resetAndDestroy();
 }
 
-/** Copies `from`'s bytes to `to`, with backpressure; nothing is read while `held()`. */
-function forward(from: net.Socket, to: net.Socket, held: () => boolean): void {
+/**
+ * Copies `from`'s bytes to `to`, with backpressure; nothing is read while `held()`. A chunk
+ * that comes while `delay()` is more than 0 is written that many ms later, and every chunk
+ * after it waits its turn (order is kept; no backpressure meanwhile). A close is not delayed.
+ */
+function forward(from: net.Socket, to: net.Socket, held: () => boolean, delay: () => number = () => 0): void {
+  /** Chunks waiting for their time, oldest first. */
+  const waiting: { readonly chunk: Buffer; readonly at: number }[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const writeDue = (): void => {
+    timer = undefined;
+    while (waiting.length > 0 && waiting[0].at <= Date.now()) {
+      if (to.destroyed) return void (waiting.length = 0);
+      to.write(waiting.shift()!.chunk);
+    }
+    if (waiting.length > 0) timer = setTimeout(writeDue, waiting[0].at - Date.now());
+  };
   from.on('data', (chunk: Buffer) => {
+    const ms = delay();
+    if (ms > 0 || waiting.length > 0) {
+      waiting.push({ chunk, at: Date.now() + ms });
+      timer ??= setTimeout(writeDue, waiting[0].at - Date.now());
+      return;
+    }
     if (!to.write(chunk)) {
       from.pause();
       to.once('drain', () => {

@@ -91,6 +91,11 @@ export function driverState(h: ClusterHandle, job: RunningJob): string {
   return [`workers:`, ...workers, `stage attempts running (run ${runId ?? 'none'}):`, ...stages, `longest-running tasks:`, ...tasks, `the driver's last warnings:`, ...(driverLogs.get(h.cluster) ?? [])].join('\n');
 }
 
+/** The driver's warnings and errors so far (its last DRIVER_LOG_LINES), as JSON lines; none when SLUICE_TEST_LOG prints them instead. */
+export function driverWarnings(h: ClusterHandle): readonly string[] {
+  return driverLogs.get(h.cluster) ?? [];
+}
+
 /** Run the fixture for `batches` batches (each with input), `during` injecting the fault; returns its run once it ended. */
 export async function runStateful(h: ClusterHandle, batches: number, during: (job: Awaited<ReturnType<typeof startJob>>) => Promise<void>, describe: () => string = () => ''): Promise<JobRun> {
   const dir = tmpDir('worker-faults');

@@ -244,7 +244,15 @@ export class WorkerRegistry {
    */
   suspect(w: WorkerInfo, reason: string): void {
     if (this.workers.get(w.id) !== w) return;
-    w.unresponsiveSince ??= this.clock.now();
+    if (w.unresponsiveSince === undefined) {
+      // Once a spell (the launches of one failed task stream each end here): a blip on the
+      // link to a live worker is otherwise seen only as its tasks run again.
+      this.log.warn(
+        { workerId: w.id, address: w.address, reason },
+        `worker ${w.id} at ${w.address}: ${reason}; no task is placed on it until it is heard from again (its next heartbeat), and it is declared lost if its port refuses connections (its process is gone) or its heartbeats stop for the worker timeout`,
+      );
+      w.unresponsiveSince = this.clock.now();
+    }
     // A dying process's kernel may close its connections before its listening socket,
     // so the first probe can still be accepted: probe again a little later.
     const probeAfter = (delays: readonly number[]): void => {
