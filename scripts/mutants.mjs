@@ -13963,6 +13963,14 @@ const MUTATIONS = [
     replace: '    if (w.id !== undefined) {\n      // Once a spell',
     tests: ['packages/cli/dist/test/network-task-stream.test.js'],
   },
+  {
+    id: 'generation-failure-names-no-batch',
+    what: "a transform function that throws as its batch is generated fails the job with its message alone, not the batch time and the output operation (Spark's 'Error generating jobs for time T')",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: 'throw generationFailure(err, time, { id: this.outputs.indexOf(o), name: creationSiteText(o.creationSite) ?? o.desc.op });',
+    replace: 'throw err;',
+    tests: ['packages/cli/dist/test/streaming-faults.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -342,6 +342,20 @@ test('bad streaming input: clear errors before start, a refusing source does not
       assert.ok(run.lines.some((l) => l.startsWith('AWAIT_REJECTED cannot write batch')), `awaitTermination rejected with it:\n${run.lines.join('\n')}`);
     });
 
+    await t.test('a transform function that throws as the batch is generated fails the job naming the batch, the output and the user line', async () => {
+      const run = await within(h.run(BAD, ['transform-throws']), 30_000, 'the throwing-transform job');
+      assert.equal(run.ok, false, show(run));
+      const line = lineOf(BAD, 'is missing`');
+      const output = line + 3; // the .foreachRDD under the transform
+      // Spark's JobGenerator: "Error generating jobs for time T"; until 2026-12-07 (user57) the message alone.
+      assert.match(
+        run.failure?.message ?? '',
+        new RegExp(`^lookup table for batch (\\d+) is missing\\nin the streaming batch of \\1 ms \\(\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\), output operation 0 \\(foreachRDD at ${BAD.replace(/[.]/g, '\\.')}:${output}:\\d+\\), generating its RDDs on the driver$`),
+      );
+      assert.ok(run.failure?.stack.includes(`${BAD}:${line}:`), `the stack names ${BAD}:${line}:\n${run.failure?.stack}`);
+      assert.ok(!run.lines.includes('BATCH'), 'no batch ran');
+    });
+
     await t.test('an output operation whose task throws on a worker fails the job with the user message and file:line', async () => {
       const run = await within(h.run(BAD, ['task-throws']), 30_000, 'the throwing-task job');
       assert.equal(run.ok, false, show(run));

@@ -6,7 +6,8 @@ import { TransformedDStream, checkParents } from '../dstream/dstream.js';
 import { FileInputDStream, type FileStreamOptions } from '../dstream/file-input-dstream.js';
 import { InputDStream, QueueInputDStream, ReceiverInputDStream } from '../dstream/input-dstreams.js';
 import type { OutputCheckpointState } from '../dstream/output-checkpoint-state.js';
-import { SluiceError } from '../errors.js';
+import { isSluiceError, SluiceError } from '../errors.js';
+import { generationFailure } from './batch-failure.js';
 import { resolveJobPath } from '../job-working-directory.js';
 import { fileSystemFor } from '../io/file-system-registry.js';
 import { CheckpointGraphMismatchError, fingerprintDifferences, graphFingerprint, type GraphFingerprint } from '../checkpoint/graph-fingerprint.js';
@@ -1282,7 +1283,16 @@ export class StreamingContext {
     this.unfinished.add(time);
     const jobs: OutputJob[] = [];
     for (const o of this.outputs) {
-      const rdd = generatingBatch(() => o.stream.getOrCompute(time));
+      let rdd: RDD<unknown> | undefined;
+      try {
+        rdd = generatingBatch(() => o.stream.getOrCompute(time));
+      } catch (err) {
+        // A function of the program that runs as the batch is generated (transform's, on the
+        // driver) threw: name the batch, as Spark's JobGenerator reports "Error generating jobs
+        // for time T". Sluice's own failures here (a damaged checkpoint) name it already.
+        if (isSluiceError(err)) throw err;
+        throw generationFailure(err, time, { id: this.outputs.indexOf(o), name: creationSiteText(o.creationSite) ?? o.desc.op });
+      }
       // As Spark's ForEachDStream: the output's function runs in its scope for the batch; the RDD
       // operations foreachRDD's calls show within it, the others' (print, save) do not.
       const scope = batchScope(o.baseScope, time, formatBatchTime(time, this.batchIntervalMs, false));
