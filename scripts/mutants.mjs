@@ -13971,6 +13971,38 @@ const MUTATIONS = [
     replace: 'throw err;',
     tests: ['packages/cli/dist/test/streaming-faults.test.js'],
   },
+  {
+    id: 'cached-count-copies-records',
+    what: 'count() over a partition its task thread keeps decoded copies every record it only counts (as every other read must), where it could count the kept records themselves',
+    file: 'packages/core/src/scheduler/partition-computer.ts',
+    search: "const blind = sink.kind === 'emit' && sink.blind === true;",
+    replace: 'const blind = false;',
+    tests: ['packages/core/dist/test/scheduler/partition-computer.test.js'],
+  },
+  {
+    id: 'thread-affinity-ignored',
+    what: "a worker gives a task to its first free thread, not to the one that keeps the task's cached partition decoded (or read it): with --cores > 1 a partition is decoded again and kept by a second thread",
+    file: 'packages/worker/src/executor/thread-affinity.ts',
+    search: 'rank(partition: number): 0 | 1 | 2 {\n    return this.kept.has(partition) ? 2 : this.read.has(partition) ? 1 : 0;',
+    replace: 'rank(_partition: number): 0 | 1 | 2 {\n    return 0;',
+    tests: ['packages/worker/dist/test/executor/job-sandbox.test.js'],
+  },
+  {
+    id: 'thread-locality-no-wait',
+    what: 'a task whose cached partition a busy thread keeps decoded is taken at once by another free thread, which decodes the block again (no thread-level locality wait)',
+    file: 'packages/worker/src/executor/job-sandbox.ts',
+    search: 'const waits = (t: QueuedTask): boolean => now - t.queuedAt',
+    replace: 'const waits = (t: QueuedTask): boolean => false && now - t.queuedAt',
+    tests: ['packages/worker/dist/test/executor/job-sandbox.test.js'],
+  },
+  {
+    id: 'thread-read-affinity-over-kept',
+    what: 'a free thread that only read a cached partition takes its task from the busy thread that keeps it decoded, and its next read keeps a second copy',
+    file: 'packages/worker/src/executor/job-sandbox.ts',
+    search: '(rank === 2 || this.slots.every((s) => s.affinity.rank(t.partition) < 2))',
+    replace: 'true',
+    tests: ['packages/worker/dist/test/executor/job-sandbox.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

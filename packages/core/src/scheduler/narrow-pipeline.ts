@@ -43,8 +43,12 @@ export function loops(op: PerRecordOp): boolean {
 /** At most this many looping operators in one pipeline: each doubles the code after it (an array loop and an iterator loop). */
 export const MAX_LOOPS = 3;
 
-/** Where a pipeline's records go: a function, or a map-side combine's table (its steps written into the pipeline). */
-export type Sink = { readonly kind: 'emit'; readonly emit: Emit } | { readonly kind: 'combine'; readonly table: CombineTable };
+/**
+ * Where a pipeline's records go: a function, or a map-side combine's table (its steps written
+ * into the pipeline). `blind`: the function never reads, keeps or changes a record (count's
+ * counter), so a partition kept decoded (partition-computer.ts) is given to it as it is, not copied.
+ */
+export type Sink = { readonly kind: 'emit'; readonly emit: Emit; readonly blind?: boolean } | { readonly kind: 'combine'; readonly table: CombineTable };
 
 interface Helpers {
   readonly keyId: typeof keyId;

@@ -77,11 +77,8 @@ async function runAction(computer: PartitionComputer, payload: TaskPayload, spli
   switch (action.kind) {
     case 'collect':
       return computer.collect(root, split);
-    case 'count': {
-      let n = 0;
-      await computer.compute(root, split, () => void n++);
-      return n;
-    }
+    case 'count':
+      return computer.count(root, split);
     case 'take': {
       const out: unknown[] = [];
       if (action.n <= 0) return out;

@@ -21,7 +21,7 @@ import { stageSharedPlan, TaskSlicesLookup, withTaskPart } from '../../src/sched
 import { segmentRange, splitFrames, type MapOutputFile } from '../../src/shuffle/map-output-file.js';
 import { CHECKSUM_FRAME_BYTES } from '../../src/shuffle/shuffle-checksum.js';
 import { decodeShuffleFrame } from '../../src/shuffle/shuffle-frame.js';
-import type { BlockRead, TaskEnv } from '../../src/scheduler/task-env.js';
+import type { BlockRead, DecodedRead, TaskEnv } from '../../src/scheduler/task-env.js';
 import type { MapOutputLocation, TaskPayload } from '../../src/scheduler/task-spec.js';
 import { mulberry32 } from '../support/prng.js';
 
@@ -486,6 +486,51 @@ describe('runTask with a fake in-memory TaskEnv', () => {
       for (let k = 0; k < 2; k++) assert.deepEqual(await runTask(payload, 0, env), { kind: 'result', value: want }, `read ${k + 1} from the cache`);
       assert.equal(env.revived, revivedBefore, 'read from the cache: the map function is not run again');
     }
+  });
+
+  test("count over a partition the thread keeps decoded reads none of its records (no copy made), and the actions that see them get copies", async () => {
+    // A thread that keeps a deserialized level's partition at its second read, as task-thread.ts's.
+    const kept = new Map<string, readonly unknown[]>();
+    const readBefore = new Set<string>();
+    const env = new (class extends FakeTaskEnv {
+      override async getCached(blockId: string): Promise<Uint8Array | undefined> {
+        const data = await super.getCached(blockId);
+        if (data !== undefined) readBefore.add(blockId);
+        return data;
+      }
+      decodedCached(blockId: string): DecodedRead {
+        const records = kept.get(blockId);
+        return records !== undefined ? { records } : { keep: readBefore.has(blockId) };
+      }
+      keepDecoded(blockId: string, records: readonly unknown[]): void {
+        kept.set(blockId, records);
+      }
+    })();
+    const toRecord = captureClosure((i: number) => ({ i, s: `r${i}` }), 'rdd.map');
+    const cachedNode: PlanNode = { ...node(1, 1, { kind: 'map', fn: toRecord }, [0], [], 'MEMORY_ONLY'), deserialized: true };
+    const payload = (action: TaskPayload['action']): TaskPayload => ({ plan: plan(1, node(0, 1, { kind: 'parallelize', slices: [[1, 2, 3]] }), cachedNode), kind: 'result', action, mapOutputs: {} });
+    const want = [1, 2, 3].map((i) => ({ i, s: `r${i}` }));
+    // Computed and stored, read from the block, read again and kept.
+    for (const k of [0, 1, 2]) assert.deepEqual(await runTask(payload({ kind: 'collect' }), 0, env), { kind: 'result', value: want }, `read ${k}`);
+    const blockId = blockIdForRdd(env.jobId, 1, 0);
+    assert.deepEqual(kept.get(blockId), want, 'kept at the second read from the block');
+    // The kept records, each field a getter that counts its reads: a copy (an object spread) reads every one.
+    let reads = 0;
+    kept.set(blockId, want.map(({ i, s }) => ({
+      get i(): number {
+        reads++;
+        return i;
+      },
+      get s(): string {
+        reads++;
+        return s;
+      },
+    })));
+    assert.deepEqual(await runTask(payload({ kind: 'count' }), 0, env), { kind: 'result', value: 3 });
+    assert.equal(reads, 0, 'count copies no record');
+    const collected = await runTask(payload({ kind: 'collect' }), 0, env);
+    assert.deepEqual(collected, { kind: 'result', value: want });
+    assert.equal(reads, 6, 'collect is given copies: each field of each record read once');
   });
 
   test('a cached partition held by another worker is read from there, not recomputed', async () => {

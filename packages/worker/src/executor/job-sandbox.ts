@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { isDiskFull, type BlockRead, type ErrorCode } from '@sluice/core/internal';
 import type { MainToThread, ThreadOutcome, ThreadTask, ThreadToMain } from './thread-protocol.js';
 import { threadDeathReason } from './thread-out-of-memory.js';
+import { ThreadAffinity } from './thread-affinity.js';
 
 /** What a sandbox asks of the worker's main thread on behalf of its tasks. */
 export interface SandboxHost {
@@ -43,6 +44,8 @@ interface QueuedTask {
   readonly finish: (o: ThreadOutcome | 'killed') => void;
   /** Called when the task is posted to a thread (its wait for one over), with the clock then (performance.now(), read once a post). */
   readonly onGiven: ((at: number) => void) | undefined;
+  /** When it was queued here (performance.now()): it waits for a busy thread that keeps its partition decoded until THREAD_LOCALITY_WAIT_MS after. */
+  readonly queuedAt: number;
 }
 
 interface Slot {
@@ -59,6 +62,8 @@ interface Slot {
   readonly broadcasts: Set<number>;
   /** Cached blocks this thread keeps decoded, as the store counts them (holdDecoded; dropped on forgetDecoded). */
   readonly decoded: Set<string>;
+  /** The partitions whose cached blocks this thread keeps decoded or read: their tasks are given to it when it is free. */
+  readonly affinity: ThreadAffinity;
   /** Tasks given to this thread so far (those whose outcomes came are the first `given - held.size`). */
   given: number;
   /** Processes its tasks started that have not exited (rdd.pipe's commands): killed when the thread is retired. */
@@ -79,6 +84,14 @@ interface Slot {
 export const TASKS_PER_THREAD = 2;
 
 /**
+ * How long at most a task whose cached partition a busy thread keeps decoded waits for that
+ * thread while another is free (a thread-level locality wait, as Spark's spark.locality.wait
+ * between executors): taken elsewhere it decodes the block again (about 0.5 us a small record),
+ * and its second read there keeps a second copy.
+ */
+export const THREAD_LOCALITY_WAIT_MS = 250;
+
+/**
  * The isolated context one job's tasks run in on a worker: up to `threads` threads, each
  * with its own import of the job bundle, so jobs never share module state and a crash
  * in one job's thread leaves other jobs alone. A thread runs one task at a time; tasks
@@ -93,6 +106,8 @@ export class JobSandbox {
   private readonly queue: QueuedTask[] = [];
   private closed = false;
   private pumpScheduled = false;
+  /** A pump when the first task waiting for a busy thread that keeps its partition decoded has waited THREAD_LOCALITY_WAIT_MS. */
+  private waitTimer: NodeJS.Timeout | undefined;
   /** Receivers run in threads of their own, outside the task slots. */
   private readonly receivers = new Map<number, { thread: Thread; events: ReceiverEvents; done: boolean; receiverId: string }>();
 
@@ -116,7 +131,7 @@ export class JobSandbox {
    */
   run(taskId: string, partition: number, stageKey: string, stagePayload: Uint8Array, taskData: Uint8Array, onGiven?: (at: number) => void): Promise<ThreadOutcome | 'killed'> {
     return new Promise((finish) => {
-      this.queue.push({ taskId, partition, stageKey, stagePayload, taskData, finish, onGiven });
+      this.queue.push({ taskId, partition, stageKey, stagePayload, taskData, finish, onGiven, queuedAt: performance.now() });
       // Once the tasks launched in this turn are all queued (the executor's launches of one
       // RunTasks message resume in one run of the microtask queue): a thread given several gets them in one message.
       if (!this.pumpScheduled) {
@@ -151,7 +166,9 @@ export class JobSandbox {
   /** The store dropped `holder`'s decoded copy of `blockId` (its block removed or spilled, or for room): its thread drops it, if the holder is one of this sandbox's. */
   forgetDecoded(holder: object, blockId: string): void {
     const slot = this.slots.find((s) => s === holder);
-    if (slot?.decoded.delete(blockId) === true) slot.thread.postMessage({ type: 'forgetDecoded', blockIds: [blockId] } satisfies MainToThread);
+    if (slot?.decoded.delete(blockId) !== true) return;
+    slot.affinity.noteDropped(blockId);
+    slot.thread.postMessage({ type: 'forgetDecoded', blockIds: [blockId] } satisfies MainToThread);
   }
 
   /** Stop a running or queued task; its promise resolves with 'killed'. */
@@ -285,6 +302,7 @@ export class JobSandbox {
    */
   close(giveBack?: (thread: Thread) => void): void {
     this.closed = true;
+    clearTimeout(this.waitTimer);
     for (const r of this.receivers.values()) {
       r.done = true;
       r.events.stopped('job released', '');
@@ -306,22 +324,64 @@ export class JobSandbox {
   /**
    * Give the waiting tasks to threads: to idle ones first (starting threads up to
    * `threads`), then one more to each busy thread (up to TASKS_PER_THREAD). A thread gets
-   * the tasks of one call in one message.
+   * the tasks of one call in one message. Each thread takes first the waiting tasks of the
+   * partitions whose cached blocks it keeps decoded, then of those it read (ThreadAffinity),
+   * so that a cached partition is decoded and kept by one thread and read there after. A task
+   * whose partition a busy thread keeps decoded waits for it (no other thread takes it, none
+   * is started for it) up to THREAD_LOCALITY_WAIT_MS; one whose partition a busy thread only
+   * read does not wait. No task is given to a busy thread while another is free.
    */
   private pump(): void {
+    clearTimeout(this.waitTimer);
+    this.waitTimer = undefined;
     if (this.closed || this.queue.length === 0) return;
+    const now = performance.now();
     const given = new Map<Slot, QueuedTask[]>();
-    const give = (slot: Slot): void => {
-      const task = this.queue.shift()!;
+    const give = (slot: Slot, i = 0): void => {
+      const task = this.queue.splice(i, 1)[0];
       slot.held.set(task.taskId, task);
       let list = given.get(slot);
       if (!list) given.set(slot, (list = []));
       list.push(task);
     };
-    for (const slot of this.slots) if (this.queue.length > 0 && slot.held.size === 0) give(slot);
-    while (this.queue.length > 0 && this.slots.length < this.threads) give(this.spawn());
-    for (let depth = 1; depth < TASKS_PER_THREAD; depth++) {
-      for (const slot of this.slots) if (this.queue.length > 0 && slot.held.size === depth) give(slot);
+    /** The first waiting task `slot` has the partition of at `rank`, no other thread at a higher one; -1 for none. */
+    const wanted = (slot: Slot, rank: 1 | 2): number => this.queue.findIndex((t) => slot.affinity.rank(t.partition) === rank && (rank === 2 || this.slots.every((s) => s.affinity.rank(t.partition) < 2)));
+    /** Whether a task is to wait for a busy thread that keeps its partition decoded (its wait not over). */
+    const waits = (t: QueuedTask): boolean => now - t.queuedAt < THREAD_LOCALITY_WAIT_MS && this.slots.some((s) => s.held.size > 0 && s.affinity.rank(t.partition) === 2);
+    /** The first task no other thread has the partition of, else the first that is not to wait; -1 for none. */
+    const other = (slot: Slot): number => {
+      const free = this.queue.findIndex((t) => this.slots.every((s) => s === slot || s.affinity.rank(t.partition) === 0));
+      return free >= 0 ? free : this.queue.findIndex((t) => !waits(t));
+    };
+    const byAffinity = (depth: number): void => {
+      for (const rank of [2, 1] as const) {
+        for (const slot of this.slots) {
+          if (this.queue.length === 0 || slot.held.size !== depth) continue;
+          const i = wanted(slot, rank);
+          if (i >= 0) give(slot, i);
+        }
+      }
+    };
+    byAffinity(0);
+    for (const slot of this.slots) {
+      const i = this.queue.length > 0 && slot.held.size === 0 ? other(slot) : -1;
+      if (i >= 0) give(slot, i);
+    }
+    for (let i = this.queue.findIndex((t) => !waits(t)); i >= 0 && this.slots.length < this.threads; i = this.queue.findIndex((t) => !waits(t))) give(this.spawn(), i);
+    const free = this.slots.length < this.threads || this.slots.some((s) => s.held.size === 0);
+    if (!free) {
+      for (let depth = 1; depth < TASKS_PER_THREAD; depth++) {
+        byAffinity(depth);
+        for (const slot of this.slots) {
+          const i = this.queue.length > 0 && slot.held.size === depth ? other(slot) : -1;
+          if (i >= 0) give(slot, i);
+        }
+      }
+    } else if (this.queue.length > 0) {
+      // Those left wait for the threads that keep their partitions: look again when the first one's wait is over (or a thread frees).
+      const until = Math.min(...this.queue.map((t) => t.queuedAt)) + THREAD_LOCALITY_WAIT_MS - now;
+      this.waitTimer = setTimeout(() => this.pump(), Math.max(1, until));
+      this.waitTimer.unref();
     }
     for (const [slot, tasks] of given) this.post(slot, tasks);
   }
@@ -378,7 +438,7 @@ export class JobSandbox {
       thread.off('error', onError);
       thread.off('exit', onExit);
     };
-    const slot: Slot = { thread, held: new Map(), stages: new Set(), broadcasts: new Set(), decoded: new Set(), given: 0, children: new Set(), running: new Int32Array(new SharedArrayBuffer(4)), detach };
+    const slot: Slot = { thread, held: new Map(), stages: new Set(), broadcasts: new Set(), decoded: new Set(), affinity: new ThreadAffinity(), given: 0, children: new Set(), running: new Int32Array(new SharedArrayBuffer(4)), detach };
     this.slots.push(slot);
     thread.on('message', onMessage);
     const crashed = (why: string): void => {
@@ -489,13 +549,16 @@ export class JobSandbox {
       case 'cacheGet': {
         // The host's copy is the thread's to keep (cacheGet): moved, where a structured clone copied it twice more (into the message, out of it).
         const data = this.host.cacheGet(msg.blockId);
+        if (data !== undefined) slot.affinity.noteRead(msg.blockId);
         this.reply(slot, { type: 'cacheGot', reqId: msg.reqId, data }, data === undefined ? undefined : [data.buffer as ArrayBuffer]);
         return;
       }
       case 'cacheDecoded':
         if (!this.slots.includes(slot)) return;
-        if (this.host.holdDecoded(msg.blockId, slot, msg.bytes)) slot.decoded.add(msg.blockId);
-        else slot.thread.postMessage({ type: 'forgetDecoded', blockIds: [msg.blockId] } satisfies MainToThread);
+        if (this.host.holdDecoded(msg.blockId, slot, msg.bytes)) {
+          if (!slot.decoded.has(msg.blockId)) slot.affinity.noteKept(msg.blockId);
+          slot.decoded.add(msg.blockId);
+        } else slot.thread.postMessage({ type: 'forgetDecoded', blockIds: [msg.blockId] } satisfies MainToThread);
         return;
       case 'broadcastGet':
         this.host.broadcasts(msg.ids).then(

@@ -8,14 +8,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Worker as Thread } from 'node:worker_threads';
 import { pino } from 'pino';
-import { JobSandbox, TASKS_PER_THREAD, type SandboxHost } from '../../src/executor/job-sandbox.js';
+import { JobSandbox, TASKS_PER_THREAD, THREAD_LOCALITY_WAIT_MS, type SandboxHost } from '../../src/executor/job-sandbox.js';
 import type { MainToThread, ThreadOutcome } from '../../src/executor/thread-protocol.js';
 
 /**
  * A task thread's stand-in: runs the tasks it is given one at a time, in order; what a task
  * does is its stage key: `quick` ends at once with [partition], `hold` too but its outcome
  * waits to go with the next task's, if one waits (as task-thread.ts does after a tiny task), `slow` after
- * 300 ms, `block` never, `exit` ends the thread (`early`: as soon as it is given the task, before it
+ * 300 ms, `read` after reading its partition's cached block from the store, `keep` after reading it and keeping it decoded, `block` never, `exit` ends the thread (`early`: as soon as it is given the task, before it
  * starts), `retire` fails itself and retires the thread
  * (as an unhandled error in the job's code does); a key's task-stream prefix (`3:`) is ignored. It shows the task it runs in the sandbox's
  * running-task cell, as the real thread does.
@@ -51,6 +51,13 @@ function next() {
   else if (kind === 'slow') setTimeout(() => end(result), 300);
   else if (kind === 'block') setInterval(() => undefined, 1000);
   else if (kind === 'exit') process.exit(3);
+  else if (kind === 'read' || kind === 'keep') {
+    // Reads its partition's cached block from the store (and keeps it decoded), as task-thread.ts does.
+    const blockId = 'rdd_job-1_7_' + t.partition;
+    parentPort.postMessage({ type: 'cacheGet', reqId: t.partition, blockId });
+    if (kind === 'keep') parentPort.postMessage({ type: 'cacheDecoded', blockId, bytes: 100 });
+    setImmediate(() => end(result));
+  }
   else if (kind === 'retire') {
     parentPort.postMessage({ type: 'done', ended: [{ taskId: t.taskId, outcome: { kind: 'error', code: 'SLUICE_TASK_FAILED', message: 'left unhandled', stack: '' } }] });
     parentPort.postMessage({ type: 'retire', reason: 'test' });
@@ -76,8 +83,11 @@ const host: SandboxHost = {
   fetch: () => Promise.reject(new Error('no shuffles here')),
 };
 
+/** A store that has every cached block and room for every decoded copy. */
+const storeHost: SandboxHost = { ...host, cacheGet: () => new Uint8Array(8), holdDecoded: () => true };
+
 /** A sandbox of `threads` fake threads; `runs` lists each 'run' message: the thread's number and its task ids. */
-function sandbox(threads: number): { box: JobSandbox; runs: { thread: number; tasks: string[] }[]; started: () => number } {
+function sandbox(threads: number, sandboxHost: SandboxHost = host): { box: JobSandbox; runs: { thread: number; tasks: string[] }[]; started: () => number } {
   const runs: { thread: number; tasks: string[] }[] = [];
   let n = 0;
   const box = new JobSandbox(
@@ -94,7 +104,7 @@ function sandbox(threads: number): { box: JobSandbox; runs: { thread: number; ta
       return thread;
     },
     threads,
-    host,
+    sandboxHost,
     pino({ level: 'silent' }),
   );
   return { box, runs, started: () => n };
@@ -288,6 +298,55 @@ test("killStream: the tasks of one task stream (stage keys with its prefix) end 
     assert.deepEqual(runs.slice(2).flatMap((r) => r.tasks).sort(), ['b', 'c', 'f']);
     assert.deepEqual(box.runningTaskIds, []);
     assert.equal(box.killStream('1:'), 0);
+  } finally {
+    box.close();
+  }
+});
+
+test('a task goes to the free thread that keeps its cached partition decoded, or read it, whatever the order the tasks came in', { timeout: 60_000 }, async () => {
+  const { box, runs } = sandbox(2, storeHost);
+  try {
+    // Thread 0 keeps partition 0 decoded and thread 1 partition 1; thread 1 reads partition 2, thread 0 partition 3.
+    assert.deepEqual((await Promise.all([run(box, 'a', 0, 'keep'), run(box, 'b', 1, 'keep')])).map(valueOf), [0, 1]);
+    assert.deepEqual((await Promise.all([run(box, 'c', 3, 'read'), run(box, 'd', 2, 'read')])).map(valueOf), [3, 2]);
+    assert.deepEqual(runs, [
+      { thread: 0, tasks: ['a'] },
+      { thread: 1, tasks: ['b'] },
+      { thread: 0, tasks: ['c'] },
+      { thread: 1, tasks: ['d'] },
+    ]);
+    // In the reverse order: the first task of a turn went to the first free thread.
+    assert.deepEqual((await Promise.all([run(box, 'e', 1, 'quick'), run(box, 'f', 0, 'quick')])).map(valueOf), [1, 0]);
+    assert.deepEqual((await Promise.all([run(box, 'g', 2, 'quick'), run(box, 'h', 3, 'quick')])).map(valueOf), [2, 3]);
+    const byTask = (rs: typeof runs): typeof runs => [...rs].sort((x, y) => x.tasks[0].localeCompare(y.tasks[0]));
+    assert.deepEqual(byTask(runs.slice(4)), [
+      { thread: 1, tasks: ['e'] },
+      { thread: 0, tasks: ['f'] },
+      { thread: 1, tasks: ['g'] },
+      { thread: 0, tasks: ['h'] },
+    ]);
+  } finally {
+    box.close();
+  }
+});
+
+test('a task whose partition a busy thread keeps decoded waits for it while another thread is free, at most THREAD_LOCALITY_WAIT_MS, then runs there', { timeout: 60_000 }, async () => {
+  const { box, runs } = sandbox(2, storeHost);
+  try {
+    // Thread 0 reads partition 5, thread 1 keeps it decoded; then thread 1 runs a task that never ends.
+    assert.deepEqual((await Promise.all([run(box, 'a', 5, 'read'), run(box, 'b', 5, 'keep')])).map(valueOf), [5, 5]);
+    const stuck = run(box, 'stuck', 5, 'block');
+    await turn();
+    assert.deepEqual(runs.slice(2), [{ thread: 1, tasks: ['stuck'] }], 'to the thread that keeps its partition');
+    const queued = performance.now();
+    const waiting = run(box, 'waiting', 5, 'quick');
+    await turn();
+    // Thread 0, free (and which read the partition), does not take it within the wait (looked at only while it lasts: the machine may stall).
+    if (performance.now() - queued < THREAD_LOCALITY_WAIT_MS) assert.deepEqual(runs.slice(3), [], 'not given while its thread is busy, within the wait');
+    assert.equal(valueOf(await waiting), 5, 'run elsewhere once the wait is over: a thread that never frees keeps no task waiting');
+    assert.deepEqual(runs.slice(3), [{ thread: 0, tasks: ['waiting'] }]);
+    assert.equal(box.kill('stuck'), true);
+    assert.equal(valueOf(await stuck), 'killed');
   } finally {
     box.close();
   }
