@@ -14003,6 +14003,22 @@ const MUTATIONS = [
     replace: 'true',
     tests: ['packages/worker/dist/test/executor/job-sandbox.test.js'],
   },
+  {
+    id: 'dstream-slice-remembered-from-last-generated',
+    what: "dstream.slice counts remembered from the last batch generated, not from the batch whose output calls it: while a recovery catches up (batches generated ahead of the jobs) a batch's foreachRDD finds not even its own RDD, where Spark's slice gives generatedRDDs' (CheckpointSuite \"basic rdd checkpoints + dstream graph checkpoint recovery\")",
+    file: 'packages/core/src/dstream/dstream.ts',
+    search: '    const now = Math.min(currentOutputOperation()?.batchTime ?? last, last);\n',
+    replace: '    const now = last;\n',
+    tests: ['packages/cli/dist/test/streaming-spark-suites17.test.js'],
+  },
+  {
+    id: 'dstream-slice-restored-not-given',
+    what: "a recovered context's dstream.slice before its first batch gives none of the state RDDs read back from the checkpoints (Spark's restored generatedRDDs: \"No restored RDDs in state stream after recovery\")",
+    file: 'packages/core/src/dstream/dstream.ts',
+    search: '        if (restored !== undefined) out.push(restored);\n',
+    replace: '',
+    tests: ['packages/cli/dist/test/streaming-spark-suites17.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

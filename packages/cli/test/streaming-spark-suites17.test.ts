@@ -1,10 +1,11 @@
 // Streaming cases a user meets often, beyond the Spark cases other files port (the state
 // operators with an initial RDD and a partitioner together, reduceByKeyAndWindow sliding by more
-// than a batch with filterFunc, the StreamingListener events' order), run on a real local cluster
+// than a batch with filterFunc, the StreamingListener events' order) and CheckpointSuite "basic rdd
+// checkpoints + dstream graph checkpoint recovery", run on a real local cluster
 // (a driver and 2 worker processes; fixture streaming-spark-suites17.ts, one StreamingContext
 // after the other in one job). Expected values are computed here from the inputs, by plain
-// models of Spark's StateDStream, MapWithStateRDD, ReducedWindowedDStream.mergeValues and
-// JobScheduler's events, never from Sluice's code.
+// models of Spark's StateDStream, MapWithStateRDD, ReducedWindowedDStream.mergeValues,
+// JobScheduler's events and DStreamCheckpointData, never from Sluice's code.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -133,4 +134,46 @@ test('StreamingListener: per batch, in batch order, onBatchSubmitted, onBatchSta
   assert.deepEqual(r.counts, [2, 2, 2]);
   // Batch i holds i and 10 i; the second operation sums them plus one each.
   assert.deepEqual(r.sums, [1, 2, 3].map((i) => i + 1 + 10 * i + 1));
+});
+
+test('CheckpointSuite "basic rdd checkpoints + dstream graph checkpoint recovery": the state checkpointed every 1 s (2 batches of 500 ms) and its files kept while remembered; recovered twice (the second 7 batches late), the state read back before any batch, and the count going on', () => {
+  const r = cases.one<{
+    seen: [number, [string, number][], string | null][];
+    afterTwo: Record<string, boolean>;
+    afterFour: Record<string, boolean>;
+    restored: [string, number][][];
+    afterFive: Record<string, boolean>;
+    restoredAgain: [string, number][][];
+    atEnd: Record<string, boolean>;
+  }>('basic-checkpoints');
+  // Spark's input: "a" in each of 10 batches; a running count, so batch i outputs min(i, 10).
+  // Batches 1-4, a recovery and batch 5, a recovery with the clock 7 batches on (batches 6-12,
+  // generated at once), then 13-16. The state RDD is checkpointed at the batches whose time is
+  // a multiple of 1 s: the even ones. Each batch's foreachRDD finds its own state RDD by
+  // slice, those of batches 6 to 8 too, while batches up to 12 are already generated.
+  const batches = Array.from({ length: 16 }, (_, k) => k + 1);
+  assert.deepEqual(r.seen.map(([i, out]) => [i, out]), batches.map((i) => [i, [['a', Math.min(i, 10)]]]));
+  assert.deepEqual(r.seen.map(([i, , f]) => [i, f !== null]), batches.map((i) => [i, i % 2 === 0]));
+  const file = (i: number): string => r.seen[i - 1][2]!;
+  assert.equal(new Set(batches.filter((i) => i % 2 === 0).map(file)).size, 8, 'a file of its own at each checkpoint');
+  // Spark: "No checkpointed RDDs in state stream before first failure"; the files exist.
+  assert.deepEqual(r.afterTwo, { [file(2)]: true });
+  // Spark's DStreamCheckpointData.cleanup deletes a file once every checkpointed RDD the stream
+  // still remembers (2 x 1 s, 4 batches) is newer: batch 2's at batch 6, not yet here. (Spark's
+  // test asserts it gone after batch 4 with java.io.File on the file: URI getCheckpointFile
+  // gives, which never exists.)
+  assert.deepEqual(r.afterFour, { [file(2)]: true, [file(4)]: true });
+  // Spark: "No restored RDDs in state stream after recovery": the state of batches 2 and 4
+  // read back from their files (DStreamCheckpointData.restore), before any batch of the run.
+  assert.deepEqual(r.restored, [[['a', 2]], [['a', 4]]]);
+  // Spark: "No checkpointed RDDs in state stream before second failure": they exist.
+  assert.deepEqual(r.afterFive, { [file(2)]: true, [file(4)]: true });
+  // Batch 5 checkpointed nothing: the second recovery reads back the same two.
+  assert.deepEqual(r.restoredAgain, [[['a', 2]], [['a', 4]]]);
+  // At batch 16 the stream remembers batches 13-16: the files of 14 and 16 are kept (Spark's
+  // current checkpoint files), those of 2 to 8 are gone. Spark would keep 2 and 4's for good
+  // (after a recovery its cleanup knows only the files the new run wrote); 10 and 12's go once
+  // no kept metadata checkpoint lists them (README, state checkpoints), as batches complete.
+  for (const i of [14, 16]) assert.equal(r.atEnd[file(i)], true, `batch ${i}'s checkpoint`);
+  for (const i of [2, 4, 6, 8]) assert.equal(r.atEnd[file(i)], false, `batch ${i}'s checkpoint`);
 });

@@ -9,6 +9,7 @@ import type { Returned } from '../rdd/returned.js';
 import type { RDD } from '../rdd/rdd.js';
 import { batchScope, currentCreationSite, currentScope, ownMethodsBut, scopeMethods, withGivenScope, type CreationSite } from '../rdd/rdd-operation-scope.js';
 import { formatBatchTime } from '../streaming/ui-utils.js';
+import { currentOutputOperation } from '../streaming/output-operation-scope.js';
 import { toMillis, type Duration } from '../streaming/duration.js';
 import type { StreamingContext } from '../streaming/streaming-context.js';
 import type { StateSpec } from './state-spec.js';
@@ -199,6 +200,12 @@ export abstract class DStream<T> {
    * zero time) is aligned down to one. Only batches already generated and still
    * remembered give RDDs (`ssc.remember(duration)` keeps more): a time the stream has
    * forgotten, a time before the stream's first batch or one not reached yet gives none.
+   * Remembered counts from the batch whose output calls slice, as Spark forgets a batch's old
+   * RDDs only when it completes: while generation runs ahead of the jobs (a backlog, a
+   * recovery catching up on the batches it missed) a batch's foreachRDD still finds its own
+   * RDD and those before it. A recovered context, before its first batch, gives the RDDs read
+   * back from the state checkpoints (Spark's restored generatedRDDs). Since 2026-12-07: before,
+   * remembered counted from the last batch generated.
    * Call it once the context has started (from foreachRDD, typically).
    */
   slice(fromTime: number, toTime: number): RDD<T>[] {
@@ -212,9 +219,15 @@ export abstract class DStream<T> {
     const slide = this.slideDuration;
     const align = (t: number): number => zero + Math.floor((t - zero) / slide) * slide;
     const last = this.ssc.lastGeneratedTime;
-    const oldest = last - Math.max(this.rememberMs, slide);
+    const now = Math.min(currentOutputOperation()?.batchTime ?? last, last);
+    const oldest = now - Math.max(this.rememberMs, slide);
     const out: RDD<T>[] = [];
     for (let t = Math.max(align(fromTime), zero); t <= align(toTime); t += slide) {
+      if (last === -Infinity) {
+        const restored = this.generated.get(t);
+        if (restored !== undefined) out.push(restored);
+        continue;
+      }
       if (t <= oldest || t > last) continue;
       const r = this.getOrCompute(t);
       if (r) out.push(r);
