@@ -14019,6 +14019,38 @@ const MUTATIONS = [
     replace: '',
     tests: ['packages/cli/dist/test/streaming-spark-suites17.test.js'],
   },
+  {
+    id: 'retained-jobs-never-forgotten',
+    what: 'a standing driver keeps every finished job (sluice jobs, REST, /metrics, its bundle): its memory and listings grow with each job it ever ran',
+    file: 'packages/driver/src/job/job-launcher.ts',
+    search: '    while (this.finished.length > (this.deps.retainedJobs ?? DEFAULT_RETAINED_JOBS)) {',
+    replace: '    while (this.finished.length > Number.MAX_SAFE_INTEGER) {',
+    tests: ['packages/cli/dist/test/retained-jobs.test.js'],
+  },
+  {
+    id: 'retained-jobs-bundle-kept',
+    what: "a forgotten job's bundle stays in the driver's memory and scratch directory",
+    file: 'packages/driver/src/job/job-launcher.ts',
+    search: '      if (b === undefined || [...this.jobs.values()].some((j) => j.bundleSha === sha)) continue;',
+    replace: '      if (b !== undefined) continue;',
+    tests: ['packages/cli/dist/test/retained-jobs.test.js'],
+  },
+  {
+    id: 'retained-jobs-shared-bundle-removed',
+    what: "a forgotten job's bundle is removed though a kept job has the same",
+    file: 'packages/driver/src/job/job-launcher.ts',
+    search: '      if (b === undefined || [...this.jobs.values()].some((j) => j.bundleSha === sha)) continue;',
+    replace: '      if (b === undefined) continue;',
+    tests: ['packages/cli/dist/test/retained-jobs.test.js'],
+  },
+  {
+    id: 'retained-jobs-metric-series-kept',
+    what: "a forgotten job's counters and histograms stay on /metrics, one set more for each job the driver ever ran",
+    file: 'packages/driver/src/driver-node.ts',
+    search: '      jobForgotten: (job) => this.metrics?.forgetJob(job),',
+    replace: '      jobForgotten: () => undefined,',
+    tests: ['packages/cli/dist/test/retained-jobs.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

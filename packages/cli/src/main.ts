@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
-import { DEFAULT_DECOMMISSION_TIMEOUT_MS, DEFAULT_MAX_RESTARTS, DEFAULT_STARVATION_TIMEOUT_MS, DEFAULT_WORKER_TIMEOUT_MS, STOP_REQUEST_LIMIT_MS } from '@sluice/driver/defaults';
+import { DEFAULT_DECOMMISSION_TIMEOUT_MS, DEFAULT_MAX_RESTARTS, DEFAULT_RETAINED_JOBS, DEFAULT_STARVATION_TIMEOUT_MS, DEFAULT_WORKER_TIMEOUT_MS, STOP_REQUEST_LIMIT_MS } from '@sluice/driver/defaults';
 import { DEFAULT_MAX_CALLS_PER_PEER, SluiceError, isSluiceError, parseByteSize, resolveSecret, routeGrpcLogs, toMillis, type SecurityConfig } from '@sluice/core/internal';
 import { cliCode, cliThreadCode } from './cli-code.js';
 import { driverAddress } from './driver-address.js';
@@ -370,6 +370,12 @@ speculationOptions(serverCommand(program.command('driver').description('run a Sl
     'keep the registry of submitted jobs (bundle, args, checkpoint directory, --supervise) here; a driver started again on it relaunches every job that was running and not stopped, under the same id',
   )
   .option('--retained-batches <n>', "completed batches each streaming job's UI and REST API keep (Spark's spark.streaming.ui.retainedBatches)", int('--retained-batches'), 1000)
+  .option(
+    '--retained-jobs <n>',
+    "finished jobs `sluice jobs`, the UI, REST API and /metrics keep, each with its actions, stages and batches; past it the oldest is forgotten, its bundle with it (Spark's spark.deploy.retainedApplications; running jobs are always kept)",
+    int('--retained-jobs'),
+    DEFAULT_RETAINED_JOBS,
+  )
   .option('--min-workers <n>', 'sluice_desired_workers never goes below this (spark.streaming.dynamicAllocation.minExecutors)', int('--min-workers'), 1)
   .option('--max-workers <n>', 'sluice_desired_workers never goes above this (maxExecutors; default: no limit)', int('--max-workers'))
   .option('--scaling-up-ratio <r>', 'ask for more workers when batch processing time / batch interval reaches this (scalingUpRatio)', ratio('--scaling-up-ratio'), 0.9)
@@ -400,6 +406,7 @@ speculationOptions(serverCommand(program.command('driver').description('run a Sl
         maxCallsPerPeer: number;
         stateDir?: string;
         retainedBatches: number;
+        retainedJobs: number;
         minWorkers: number;
         maxWorkers?: number;
         scalingUpRatio: number;
@@ -433,6 +440,7 @@ speculationOptions(serverCommand(program.command('driver').description('run a Sl
       spareJobThread: true,
       replaceSpareJobThread: true,
       retainedBatches: o.retainedBatches,
+      retainedJobs: o.retainedJobs,
       ...confDriverOptions(o.conf, { ...speculationTaskOptions(o), ...(o.maxResultSize === undefined ? {} : { maxResultSizeBytes: o.maxResultSize }) }),
       workerAllocation: {
         minWorkers: o.minWorkers,

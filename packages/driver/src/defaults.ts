@@ -21,6 +21,13 @@
  */
 export const DEFAULT_WORKER_TIMEOUT_MS = 60_000;
 
+/**
+ * Finished jobs a standing driver keeps for `sluice jobs`, its UI and REST API (each with its
+ * kept actions, stages and batches, and its bundle) before it forgets the oldest: 200, Spark's
+ * spark.deploy.retainedApplications. Running jobs are always kept.
+ */
+export const DEFAULT_RETAINED_JOBS = 200;
+
 /** Restarts of a supervised job's program when --max-restarts is not given. */
 export const DEFAULT_MAX_RESTARTS = 3;
 

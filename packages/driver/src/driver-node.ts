@@ -142,6 +142,13 @@ export interface DriverOptions {
    */
   readonly retainedBatches?: number;
   /**
+   * Finished jobs kept for `sluice jobs`, the UI and REST API, each with its kept actions,
+   * stages and batches (Spark's spark.deploy.retainedApplications; default
+   * DEFAULT_RETAINED_JOBS, 200): past it the oldest finished job is forgotten, its bundle and
+   * metric series with it. Running jobs are always kept.
+   */
+  readonly retainedJobs?: number;
+  /**
    * Level of the driver's 'job failed' line (default warn). `sluice run` prints a failure
    * itself, on the same stderr as this log, and passes info so it is reported once.
    */
@@ -288,6 +295,9 @@ export class DriverNode {
     if (opts.retainedBatches !== undefined && (!Number.isSafeInteger(opts.retainedBatches) || opts.retainedBatches < 1)) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `the driver option retainedBatches (sluice driver --retained-batches) must be a whole number of batches >= 1, got ${String(opts.retainedBatches)}; for example 1000 (the default)`);
     }
+    if (opts.retainedJobs !== undefined && (!Number.isSafeInteger(opts.retainedJobs) || opts.retainedJobs < 1)) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `the driver option retainedJobs (sluice driver --retained-jobs) must be a whole number of finished jobs >= 1, got ${String(opts.retainedJobs)}; for example 200 (the default)`);
+    }
     this.log = opts.log.child({ component: 'driver' });
     this.clock = opts.clock ?? new SystemClock();
     // Predecessors killed with -9 could not remove their scratch directories: do it for them.
@@ -365,6 +375,8 @@ export class DriverNode {
       retainedBatches: opts.retainedBatches,
       jobFailureLogLevel: opts.jobFailureLogLevel,
       jobStarted: (job) => this.metrics?.watchJob(job),
+      retainedJobs: opts.retainedJobs,
+      jobForgotten: (job) => this.metrics?.forgetJob(job),
       threads: this.spareJobThreads,
       coreDir: opts.jobThreadCode?.coreDir,
       master: () => opts.master ?? this.address,

@@ -259,6 +259,11 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   }
 
   /** Where the current attempt's added files are on the driver (`files` names them). */
+  /** The sha256 of the job's bundle (its code: every attempt's). */
+  get bundleSha(): string {
+    return this.spec.bundleSha;
+  }
+
   get filesDir(): string {
     return this.current.filesDir;
   }

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { EXECUTOR_ENV_PREFIX, SluiceError, executorEnvProblem, materializeBundle, type Clock, type ExecutorEnv } from '@sluice/core/internal';
@@ -6,7 +7,7 @@ import type { WorkerRegistry } from '../cluster/worker-registry.js';
 import type { DAGScheduler } from '../scheduler/dag-scheduler.js';
 import type { DriverStateStore, PersistedJob } from '../state/driver-state-store.js';
 import { DriverJob, type JobLaunchSpec } from './driver-job.js';
-import { DEFAULT_MAX_RESTARTS } from '../defaults.js';
+import { DEFAULT_MAX_RESTARTS, DEFAULT_RETAINED_JOBS } from '../defaults.js';
 
 export interface SubmitRequest {
   readonly name: string;
@@ -54,6 +55,10 @@ export interface JobLauncherDeps {
   readonly jobFailureLogLevel?: 'warn' | 'info';
   /** Called with each job as it starts (before any of its events), e.g. to count its batches. */
   readonly jobStarted?: (job: DriverJob) => void;
+  /** Finished jobs kept before the oldest is forgotten (DriverOptions.retainedJobs; DEFAULT_RETAINED_JOBS when absent). */
+  readonly retainedJobs?: number;
+  /** Called with each finished job as it is forgotten (past retainedJobs), e.g. to drop its metric series. */
+  readonly jobForgotten?: (job: DriverJob) => void;
   /** Where each attempt's driver-program thread comes from (a kept one of the bundle, the one started ahead: DriverOptions.spareJobThread) and goes back to. */
   readonly threads?: JobLaunchSpec['threads'];
   /** The @sluice/core those threads run, which the bundles link to (DriverOptions.jobThreadCode; default the package). */
@@ -78,15 +83,21 @@ export interface JobLauncherDeps {
  * id and their bundles by sha256, and keeps the state dir's registry in step with them:
  * a job is registered before it starts, updated when its attempt, checkpoint directory
  * or stop request changes, and removed once its state is final (unless the driver itself
- * is stopping: then it stays, to be relaunched).
+ * is stopping: then it stays, to be relaunched). Of the finished jobs it keeps the last
+ * `retainedJobs` (Spark's spark.deploy.retainedApplications), each with what its UI shows;
+ * an older one is forgotten, and its bundle with it when no kept job has the same.
  *
- * Invariant: every job in `jobs` that is running, not being stopped and not interactive is in the registry.
+ * Invariants: every job in `jobs` that is running, not being stopped and not interactive is in
+ * the registry; at most `retainedJobs` jobs in `jobs` are finished; `bundles` holds the bundle of
+ * every job in `jobs`.
  * Threading: driver main thread.
  */
 export class JobLauncher {
   /** Jobs by their user-visible id (all attempts of a job are one entry). */
   readonly jobs = new Map<string, DriverJob>();
   private readonly bundles = new Map<string, { code: Buffer; sourceMap: string; path: string }>();
+  /** Ids of the finished jobs in `jobs`, in the order they finished. */
+  private readonly finished: string[] = [];
   private jobCounter = 0;
 
   constructor(private readonly deps: JobLauncherDeps) {}
@@ -174,11 +185,30 @@ export class JobLauncher {
     return b;
   }
 
+  /** A job just finished: kept, and the oldest finished one forgotten past `retainedJobs`. */
+  private keepFinished(job: DriverJob): void {
+    if (this.jobs.get(job.id) !== job) return;
+    this.finished.push(job.id);
+    while (this.finished.length > (this.deps.retainedJobs ?? DEFAULT_RETAINED_JOBS)) {
+      const old = this.jobs.get(this.finished.shift()!);
+      if (old === undefined || old.state === 'running') continue;
+      this.jobs.delete(old.id);
+      this.deps.jobForgotten?.(old);
+      const sha = old.bundleSha;
+      const b = this.bundles.get(sha);
+      if (b === undefined || [...this.jobs.values()].some((j) => j.bundleSha === sha)) continue;
+      this.bundles.delete(sha);
+      // Its file goes too: a job submitted again with the same code writes it afresh (keepBundle).
+      fs.rmSync(path.dirname(b.path), { recursive: true, force: true });
+    }
+  }
+
   private start(spec: JobLaunchSpec): DriverJob {
     const { dag, registry, clock, rootLog, stateStore: store } = this.deps;
     const job = new DriverJob({ ...spec, failureLogLevel: this.deps.jobFailureLogLevel, threads: this.deps.threads, master: this.deps.master?.(), uiWebUrl: this.deps.uiWebUrl?.(), filesRoot: this.deps.filesRoot, ...(this.deps.broadcastCompress === true ? { broadcastCompress: true } : {}), ...(this.deps.checkpointCompress === true ? { checkpointCompress: true } : {}), ...(this.deps.rddCompress === true ? { rddCompress: true } : {}), ...(this.deps.referenceTracking === false ? { referenceTracking: false } : {}) }, dag, registry, clock, rootLog, this.deps.retainedBatches);
     this.jobs.set(spec.id, job);
     this.deps.jobStarted?.(job);
+    job.once('finished', () => this.keepFinished(job));
     if (store) {
       job.on('restart', (attempt) => store.update(spec.id, { attempt, restartsLeft: job.restartsRemaining }));
       job.on('checkpointDir', (dir) => store.update(spec.id, { checkpointDir: dir }));

@@ -125,6 +125,32 @@ export class PrometheusMetrics implements SchedulerListener {
     job.on('received', (streamId, records) => this.receivedRecords.inc({ ...jobLabels(job), stream_id: String(streamId) }, records));
   }
 
+  /**
+   * Drop every series of a job the driver forgot (past --retained-jobs), so that a standing
+   * driver's /metrics does not grow with each job it ever ran; its gauges, read from the kept
+   * jobs at each scrape, went with it already.
+   */
+  forgetJob(job: DriverJob): void {
+    for (const [runId, c] of this.taskSeriesByRun) if (c.job === job) this.taskSeriesByRun.delete(runId);
+    const perJob = [this.batchesCompleted, this.batchesFailed, this.processedRecords, this.receivedRecords, this.batchProcessing, this.batchSchedulingDelay, this.batchTotalDelay, this.tasksCompleted, this.tasksFailed, this.tasksKilled, this.taskDuration, this.shuffleWriteBytes];
+    for (const metric of perJob as (Counter<string> | Histogram<string>)[]) {
+      void metric.get().then(
+        (m) => {
+          const seen = new Set<string>();
+          for (const v of m.values) {
+            if (v.labels['job_id'] !== job.id) continue;
+            const { le: _le, ...labels } = v.labels;
+            const key = JSON.stringify(labels);
+            if (seen.has(key)) continue;
+            seen.add(key);
+            metric.remove(labels as Record<string, string>);
+          }
+        },
+        () => undefined,
+      );
+    }
+  }
+
   /** Count a finished decommission and what it moved. */
   decommissionEnded(o: DecommissionOutcome): void {
     this.decommissions.inc({ outcome: o.state });
