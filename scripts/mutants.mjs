@@ -14051,6 +14051,22 @@ const MUTATIONS = [
     replace: '      jobForgotten: () => undefined,',
     tests: ['packages/cli/dist/test/retained-jobs.test.js'],
   },
+  {
+    id: 'socket-reset-unfinished-line-unsaid',
+    what: "a socketTextStream connection reset in the middle of a line drops the line's bytes received so far without a word: the restart names only the reset",
+    file: 'packages/core/src/receiver/socket-receiver.ts',
+    search: "    return n > 0 ? `; the ${n} bytes of a line it had not ended",
+    replace: "    return n < 0 ? `; the ${n} bytes of a line it had not ended",
+    tests: ['packages/cli/dist/test/socket-half-line.test.js'],
+  },
+  {
+    id: 'socket-close-half-line-unsaid',
+    what: "a socketTextStream connection closed in the middle of a line has its last bytes stored as a line without a word: the restart says only that the source closed",
+    file: 'packages/core/src/receiver/socket-receiver.ts',
+    search: '          const n = this.lastLineUnended;\n',
+    replace: '          const n = 0;\n',
+    tests: ['packages/cli/dist/test/socket-half-line.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -29,6 +29,11 @@ export class LineChunker {
     private readonly onTooLong: (bytesSeen: number, complete: boolean) => void,
   ) {}
 
+  /** Bytes of the line begun and not ended yet (none while a line too long is dropped). */
+  get unfinishedBytes(): number {
+    return this.discarding ? 0 : this.pending;
+  }
+
   /** The whole lines `chunk` ends, in order (the pieces of one started in earlier chunks first). */
   push(chunk: Buffer): LineRun {
     const parts: Uint8Array[] = [];

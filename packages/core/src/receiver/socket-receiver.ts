@@ -21,6 +21,10 @@ export class SocketReceiver<T> extends Receiver<T> {
   private socket: net.Socket | undefined;
   /** Settles once the current connection's bytes are all read and stored. */
   private consumed: Promise<void> | undefined;
+  /** The current connection's lines (socketTextStream): what it holds of a line not ended is lost if the connection fails. */
+  private chunker: LineChunker | undefined;
+  /** Bytes with no '\n' after them that the current connection's close made a line. */
+  private lastLineUnended = 0;
 
   constructor(
     readonly host: string,
@@ -37,24 +41,36 @@ export class SocketReceiver<T> extends Receiver<T> {
     const where = `${this.host}:${this.port}`;
     const socket = net.connect({ host: this.host, port: this.port });
     this.socket = socket;
+    this.chunker = undefined;
     // Events of a connection this receiver let go of (onStop) change nothing.
     const current = (): boolean => this.socket === socket && !this.isStopped();
     socket.on('error', (err) => {
-      if (current()) this.restart(`socket receiver cannot read from ${where}: ${err.message}`, err);
+      if (current()) this.restart(`socket receiver cannot read from ${where}: ${err.message}${this.unfinishedLost()}`, err);
     });
     socket.on('connect', () => {
       this.consumed = this.consume(socket).then(
         () => {
-          if (current()) this.restart(`${where} closed the connection; reconnecting`);
+          if (!current()) return;
+          const n = this.lastLineUnended;
+          // Spark's socketTextStream (BufferedReader.readLine) takes such bytes for a last line too.
+          this.restart(n > 0 ? `${where} closed the connection in the middle of a line: its last ${n} bytes, with no '\\n' after them, were stored as a line; reconnecting` : `${where} closed the connection; reconnecting`);
         },
         (err: Error) => {
-          if (current()) this.restart(`socket receiver failed reading ${where}: ${err.message}`, err);
+          if (current()) this.restart(`socket receiver failed reading ${where}: ${err.message}${this.unfinishedLost()}`, err);
         },
       );
     });
   }
 
+  /** What a failed connection lost of a line it had not ended, in words ('' when nothing). */
+  private unfinishedLost(): string {
+    const n = this.chunker?.unfinishedBytes ?? 0;
+    return n > 0 ? `; the ${n} bytes of a line it had not ended (no '\\n' after them) are dropped: a socket source is not asked to send them again` : '';
+  }
+
   private async consume(socket: net.Socket): Promise<void> {
+    this.chunker = undefined;
+    this.lastLineUnended = 0;
     if (this.converter) {
       const out = this.converter(socket);
       for await (const rec of out as AsyncIterable<T>) {
@@ -64,12 +80,12 @@ export class SocketReceiver<T> extends Receiver<T> {
       return;
     }
     const where = `${this.host}:${this.port}`;
-    const chunker = new LineChunker(this.maxRecordLength, (bytes, complete) =>
+    const chunker = (this.chunker = new LineChunker(this.maxRecordLength, (bytes, complete) =>
       this.reportError(
         `socketTextStream(${where}): skipped a line of ${complete ? '' : 'at least '}${bytes} bytes, over the maxRecordLength of ${this.maxRecordLength} bytes; ` +
           `end records with '\\n', or raise the limit: ssc.socketTextStream('${this.host}', ${this.port}, { maxRecordLength: <bytes> })`,
       ),
-    );
+    ));
     // Lines are stored as the bytes that came in (no string per line here): the task
     // that reads a block decodes it (see line-block.ts).
     for await (const chunk of socket as AsyncIterable<Buffer>) {
@@ -77,6 +93,7 @@ export class SocketReceiver<T> extends Receiver<T> {
       const run = chunker.push(chunk);
       if (run.lines > 0) await this.storeLinesWithBackpressure(run);
     }
+    this.lastLineUnended = chunker.unfinishedBytes;
     const last = chunker.end();
     if (last.lines > 0) void this.storeLines(last);
   }
