@@ -1214,6 +1214,9 @@ export class DAGScheduler implements RegistryListener {
         const event: TaskEndEvent = e.killReason !== undefined ? { ...base, killReason: e.killReason } : e.error ? { ...base, error: this.withFetchFailedText(job.jobId, e.partition, e.error) } : base;
         for (const l of this.listeners) l.onTaskEnd?.(event);
       },
+      onKilledTaskMeasured: (e) => {
+        for (const l of this.listeners) l.onKilledTaskMeasured?.({ runId: job.jobId, stageId, stageAttempt: attempt, ...e });
+      },
       // Spark's cancelTasks(stageId, ..., reason) beside markStageAsFinished(stage, Some(reason)):
       // TaskSchedulerImpl.killAllTaskAttempts kills each with "Stage cancelled: " + reason.
       endReason: (end) => {

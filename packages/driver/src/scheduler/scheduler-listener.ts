@@ -1,4 +1,4 @@
-import type { ActionSpec, OutputOperationTag, TaskEnd, TaskEndReason, TaskStart } from '@sluice/core/internal';
+import type { ActionSpec, OutputOperationTag, TaskEnd, TaskEndReason, TaskRunMetrics, TaskStart } from '@sluice/core/internal';
 
 /**
  * What the schedulers tell observers (metrics, UIs) about actions, stage attempts and task
@@ -22,6 +22,23 @@ export interface TaskEndEvent extends TaskEnd {
   readonly runId: string;
   /** The user's error (its stack mapped to their files) for `error` and `fetch_failed`. */
   readonly error?: TaskEndError;
+}
+
+/**
+ * What an attempt the driver killed while it ran (a speculation loser, a cancelled job's or an
+ * aborted stage's task: its `killed` end told at the kill, with nothing measured) had measured
+ * until the kill, as its worker answered (Spark's TaskKilled carries the metrics measured so
+ * far): its run time, shuffle records and bytes read. Comes after that attempt's TaskEndEvent,
+ * at most once; an attempt whose worker was lost, or that ended before the kill came, has none.
+ */
+export interface KilledTaskMeasuredEvent {
+  readonly runId: string;
+  readonly stageId: number;
+  readonly stageAttempt: number;
+  readonly taskId: string;
+  readonly workerId: string;
+  readonly shuffleReadBytes: number;
+  readonly metrics: TaskRunMetrics;
 }
 
 /** A failed task attempt's error. */
@@ -169,6 +186,8 @@ export interface SchedulerListener {
   /** Before the task's onTaskEnd, for a partition's first success with updates. */
   onTaskAccumulators?(e: TaskAccumulatorsEvent): void;
   onTaskEnd?(e: TaskEndEvent): void;
+  /** After a `killed` TaskEndEvent of an attempt killed while it ran, what its worker had measured. */
+  onKilledTaskMeasured?(e: KilledTaskMeasuredEvent): void;
   onStageCompleted?(e: StageCompletedEvent): void;
   onJobEnd?(e: JobEndEvent): void;
 }

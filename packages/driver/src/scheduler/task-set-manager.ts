@@ -74,6 +74,12 @@ export interface StageCallbacks {
   /** Every attempt that ends, however (for metrics); must not call back into the set. */
   onTaskEnd?(e: Omit<TaskEndEvent, 'runId' | 'stageId' | 'stageAttempt'>): void;
   /**
+   * An attempt this set killed while it ran (its end told already, with nothing measured)
+   * was answered by its worker with what it had measured until the kill (Spark's TaskKilled
+   * carries them); must not call back into the set.
+   */
+  onKilledTaskMeasured?(e: { readonly taskId: string; readonly workerId: string; readonly shuffleReadBytes: number; readonly metrics: TaskRunMetrics }): void;
+  /**
    * Why the set's attempts still running are killed as it ends with `end` (their TaskKilled
    * reason): as Spark's DAGScheduler kills a stage's tasks with the failure it marks the stage
    * finished with (killAllTaskAttempts(stageId, ..., reason) beside markStageAsFinished(stage,
@@ -262,6 +268,8 @@ export class TaskSetManager {
   private readonly pendingSeq: Uint32Array;
   private pendingCount: number;
   private readonly running = new Map<string, Attempt>();
+  /** Attempts killed here while running (`killed`, not timed out) whose worker has not answered yet, and their workers: its answer carries what they measured. */
+  private readonly killedRunning = new Map<string, string>();
   // The per-task arrays are typed arrays: `partitions.map` made arrays of a different
   // elements kind for different callers' partitions, and every function reading them was
   // deoptimized ("wrong map") at each new kind (bench/README).
@@ -710,7 +718,15 @@ export class TaskSetManager {
 
   onResult(taskId: string, result: LaunchResult): void {
     const a = this.running.get(taskId);
-    if (!a) return; // Already re-queued (its worker was declared lost) or the set ended.
+    if (!a) {
+      // Already re-queued (its worker was declared lost) or the set ended; or killed here, its end told.
+      const killedOn = this.killedRunning.get(taskId);
+      if (killedOn !== undefined) {
+        this.killedRunning.delete(taskId);
+        this.killedMeasured(taskId, killedOn, result);
+      }
+      return;
+    }
     this.running.delete(taskId);
     try {
       this.handleResult(taskId, a, result);
@@ -859,6 +875,19 @@ export class TaskSetManager {
     if (reason === 'success') return () => this.emitEnd(taskId, a, reason, shuffleWriteBytes, error, shuffleReadBytes, undefined, resultSize, metrics);
     this.emitEnd(taskId, a, reason, shuffleWriteBytes, error, shuffleReadBytes, killReason, 0, metrics);
     return undefined;
+  }
+
+  /**
+   * The worker's answer to an attempt killed here while it ran: with what the attempt had
+   * measured until the kill (its run time, shuffle records and bytes read: JobSandbox's
+   * TaskKilled), those amend its end, told with none at the kill, as Spark's TaskKilled
+   * carries them. Any other answer (it ended before the kill came, its worker was lost) adds nothing.
+   */
+  private killedMeasured(taskId: string, workerId: string, result: LaunchResult): void {
+    if (!result.ok) return;
+    const o = result.outcome;
+    if (o.outcome !== 'killed' || !o.metrics) return;
+    this.stage.onKilledTaskMeasured?.({ taskId, workerId, shuffleReadBytes: o.shuffle_read_bytes || 0, metrics: runMetrics(o.metrics, 0) });
   }
 
   /** Spark's TaskEnd(Resubmitted) for a successful attempt whose output was lost: its own task id, worker and run time. */
@@ -1108,6 +1137,7 @@ export class TaskSetManager {
   /** `why`: a `killed` attempt's reason (Spark's TaskKilled.reason); `error`: a failed one's (a timeout's). */
   private killAttempt(taskId: string, a: Attempt, reason: TaskEndReason, why?: string, error?: TaskEndError): void {
     this.running.delete(taskId);
+    if (reason === 'killed' && this.stage.onKilledTaskMeasured !== undefined) this.killedRunning.set(taskId, a.workerId);
     this.emitEnd(taskId, a, reason, 0, error, 0, why);
     this.kill(a.workerId, taskId);
   }

@@ -1,6 +1,7 @@
 import { DEFAULT_POOL_NAME, RESUBMITTED_ERROR_STRING, executorLostErrorString, taskErrorString, taskErrorStringWithStack, type StageAccumulable, type TaskLocality, type TaskRunMetrics } from '@sluice/core/internal';
 import {
   FAILED_TASK_REASONS,
+  type KilledTaskMeasuredEvent,
   type JobEndEvent,
   type JobProperties,
   type JobStageInfo,
@@ -287,9 +288,11 @@ export class JobStageStatus implements SchedulerListener {
     const w = this.byWorker.get(e.workerId) ?? { completedTasks: 0, failedTasks: 0, killedTasks: 0, totalDuration: 0, totalShuffleRead: 0, totalShuffleWrite: 0 };
     this.byWorker.set(e.workerId, w);
     w.totalDuration += e.durationMs;
+    // Every attempt's reads, failed and killed ones' too, as Spark's AppStatusListener adds each
+    // task end's shuffle read metrics to its executor's totalShuffleRead (a Resubmitted end's none).
+    if (e.reason !== 'resubmitted') w.totalShuffleRead += e.shuffleReadBytes;
     if (e.reason === 'success') {
       w.completedTasks++;
-      w.totalShuffleRead += e.shuffleReadBytes;
       w.totalShuffleWrite += e.shuffleWriteBytes;
     } else if (FAILED_TASK_REASONS.includes(e.reason)) w.failedTasks++;
     else w.killedTasks++;
@@ -325,8 +328,8 @@ export class JobStageStatus implements SchedulerListener {
         // Spark's TaskData.errorMessage, the failure's toErrorString: an Error's class, message and stack;
         // a lost worker's task, ExecutorLostFailure's text.
         errorMessage: failed ? (e.error ? (e.error.errorString ?? taskErrorStringWithStack(e.error.className, e.error.message, e.error.stack)) : e.reason === 'worker_lost' ? executorLostErrorString(e.workerId) : e.reason) : ok ? undefined : e.killReason,
-        // A failed attempt's reads too (its worker sends them with its metrics), and a late duplicate's
-        // (killed: another attempt succeeded); the stage's and workers' totals stay over successes.
+        // A failed attempt's reads too (its worker sends them with its metrics), and a killed one's
+        // (a late duplicate's; one killed while it ran gets its own from onKilledTaskMeasured).
         shuffleReadBytes: e.shuffleReadBytes,
         shuffleWriteBytes: ok ? e.shuffleWriteBytes : 0,
         resultSize: ok ? (e.resultSize ?? 0) : 0,
@@ -334,9 +337,10 @@ export class JobStageStatus implements SchedulerListener {
         metrics: e.metrics,
       });
     }
+    // Every attempt's reads (Spark's stage metrics add each task end's metricsDelta, failed and killed ones' too).
+    s.shuffleReadBytes += e.shuffleReadBytes;
     if (e.reason === 'success') {
       s.numCompleteTasks++;
-      s.shuffleReadBytes += e.shuffleReadBytes;
       s.shuffleWriteBytes += e.shuffleWriteBytes;
     } else if (FAILED_TASK_REASONS.includes(e.reason)) {
       s.numFailedTasks++;
@@ -351,6 +355,30 @@ export class JobStageStatus implements SchedulerListener {
       // AppStatusListener.killedTasksSummary: a TaskKilled counted under its reason.
       if (e.killReason !== undefined) s.killedTasksSummary.set(e.killReason, (s.killedTasksSummary.get(e.killReason) ?? 0) + 1);
     }
+  }
+
+  /**
+   * What an attempt killed while it ran had measured (its end was told with none): its record
+   * (if kept) gets its metrics and shuffle bytes read, and its duration runs on to now (it ran
+   * until its worker killed it, after the driver decided to: Spark's killed task ends when its
+   * executor reports it); its stage's run time and bytes read and its worker's total read add
+   * them, as Spark's TaskKilled's metrics are added.
+   */
+  onKilledTaskMeasured(e: KilledTaskMeasuredEvent): void {
+    if (e.runId !== this.runId()) return;
+    const w = this.byWorker.get(e.workerId);
+    if (w) w.totalShuffleRead += e.shuffleReadBytes;
+    const s = this.stages.get(stageKey(e.stageId, e.stageAttempt));
+    if (!s) return;
+    s.executorRunTime += e.metrics.executorRunTime;
+    s.shuffleReadBytes += e.shuffleReadBytes;
+    const i = s.tasks.findLastIndex((t) => t.taskId === e.taskId);
+    if (i < 0 || s.tasks[i].status !== 'KILLED') return;
+    const t = s.tasks[i];
+    const durationMs = Math.max(t.durationMs, this.now() - t.launchTime);
+    if (w) w.totalDuration += durationMs - t.durationMs;
+    s.maxTaskTime = Math.max(s.maxTaskTime, durationMs);
+    s.tasks[i] = { ...t, durationMs, metrics: e.metrics, shuffleReadBytes: e.shuffleReadBytes };
   }
 
   onStageCompleted(e: StageCompletedEvent): void {

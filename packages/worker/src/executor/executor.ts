@@ -27,7 +27,7 @@ import type { IndexShuffleBlockResolver } from '../shuffle/index-shuffle-block-r
 import { ReceiverReporter, type ReportStreamOpener } from '../receiver/receiver-reporter.js';
 import { WriteAheadLogWriter } from '../receiver/write-ahead-log-writer.js';
 import type { JobFiles } from './job-files.js';
-import { JobSandbox, type SandboxHost } from './job-sandbox.js';
+import { JobSandbox, type SandboxHost, type TaskKilled } from './job-sandbox.js';
 import { KillsBeforeLaunch } from './kills-before-launch.js';
 import { SpareTaskThreads } from './spare-task-threads.js';
 import type { MainToThread, ThreadData, ThreadOutcome, ThreadTaskMetrics } from './thread-protocol.js';
@@ -210,23 +210,24 @@ export class Executor {
     this.running.set(task.taskId, running);
     this.spares.taskStarted();
     if (this.log.isLevelEnabled('debug')) log().debug('task started');
-    let outcome: ThreadOutcome | 'killed';
+    let outcome: ThreadOutcome | TaskKilled;
     const prepMs = performance.now() - launched;
     let given = 0;
-    let ended: ThreadOutcome | 'killed' | undefined;
+    let ended: ThreadOutcome | TaskKilled | undefined;
     try {
       outcome = await sandbox.run(task.taskId, task.partition, task.stageKey, task.stagePayload, task.taskData, (at) => void (given = at));
       ended = outcome;
     } finally {
       this.running.delete(task.taskId);
       this.spares.taskEnded();
-      this.settleCreated(task.taskId, running, ended === undefined || ended === 'killed' || ended.kind === 'error' || ended.kind === 'fetchFailed');
+      this.settleCreated(task.taskId, running, ended === undefined || ended.kind === 'killed' || ended.kind === 'error' || ended.kind === 'fetchFailed');
     }
     this.completed++;
     // How long a job waits for its first task here (bundle, thread, the task): what a
     // recovered job's first batch waits for on each worker.
-    if (fresh) log().info({ ms: Math.round(performance.now() - launched), outcome: outcome === 'killed' ? 'killed' : outcome.kind }, 'first task of the job on this worker done');
-    if (outcome === 'killed') return { killed: true };
+    if (fresh) log().info({ ms: Math.round(performance.now() - launched), outcome: outcome.kind }, 'first task of the job on this worker done');
+    // Killed while its compute ran: what its thread had measured goes with it, as a failure's (Spark's TaskKilled carries them).
+    if (outcome.kind === 'killed') return outcome.metrics === undefined ? { killed: true } : { killed: true, metrics: failedMetrics(outcome.metrics), shuffle_read_bytes: outcome.shuffleReadBytes ?? 0 };
     const threadMs = performance.now() - given;
     switch (outcome.kind) {
       case 'result': {
@@ -686,9 +687,9 @@ function runMetrics(m: ThreadTaskMetrics, prepMs: number, threadMs: number, comm
 }
 
 /**
- * A task's metrics that threw in its compute, as Spark's executor sends them with an
- * ExceptionFailure (collectAccumulatorsAndResetStatusOnFailure): its run time, from its
- * compute's start to the throw, and the shuffle reads it made; no deserialization time (Spark
+ * A task's metrics that threw in its compute, or was killed while it ran, as Spark's executor
+ * sends them with an ExceptionFailure or a TaskKilled (collectAccumulatorsAndResetStatusOnFailure):
+ * its run time, from its compute's start to the throw or the kill, and the shuffle reads it made; no deserialization time (Spark
  * sets it only for a task that ends), no result serialized, no map output written.
  */
 function failedMetrics(m: ThreadTaskMetrics): wire.TaskRunMetrics {

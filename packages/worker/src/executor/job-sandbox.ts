@@ -1,7 +1,23 @@
 import type { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { isDiskFull, type BlockRead, type ErrorCode } from '@sluice/core/internal';
-import type { MainToThread, ThreadOutcome, ThreadTask, ThreadToMain } from './thread-protocol.js';
+import { RUNNING_CELL_BYTES, RUNNING_MEASURE_OFFSET, RunningMeasure, type MainToThread, type ThreadOutcome, type ThreadTask, type ThreadTaskMetrics, type ThreadToMain } from './thread-protocol.js';
+
+/**
+ * A task stopped before its end (JobSandbox.kill, a stream's kill, the sandbox closed). A task
+ * killed while its compute ran has what its thread had measured then (Spark's TaskKilled
+ * carries the metrics measured so far): `metrics` (its run time to the kill, shuffle records
+ * read and fetch wait; nothing serialized or written) and `shuffleReadBytes`; one killed
+ * before its compute started has none.
+ */
+export interface TaskKilled {
+  readonly kind: 'killed';
+  readonly metrics?: ThreadTaskMetrics;
+  readonly shuffleReadBytes?: number;
+}
+
+/** A killed task that had measured nothing. */
+const KILLED: TaskKilled = { kind: 'killed' };
 import { threadDeathReason } from './thread-out-of-memory.js';
 import { ThreadAffinity } from './thread-affinity.js';
 
@@ -41,7 +57,7 @@ interface QueuedTask {
   readonly stageKey: string;
   readonly stagePayload: Uint8Array;
   readonly taskData: Uint8Array;
-  readonly finish: (o: ThreadOutcome | 'killed') => void;
+  readonly finish: (o: ThreadOutcome | TaskKilled) => void;
   /** Called when the task is posted to a thread (its wait for one over), with the clock then (performance.now(), read once a post). */
   readonly onGiven: ((at: number) => void) | undefined;
   /** When it was queued here (performance.now()): it waits for a busy thread that keeps its partition decoded until THREAD_LOCALITY_WAIT_MS after. */
@@ -70,6 +86,8 @@ interface Slot {
   readonly children: Set<number>;
   /** The thread's running-task cell (thread-protocol's `run.running`): the number of the task it runs, 0 between tasks. */
   readonly running: Int32Array;
+  /** The running task's measurements, in the same memory (RunningMeasure). */
+  readonly measure: Float64Array;
   /** Takes this sandbox's listeners off the thread (before it is handed back: close's `giveBack`). */
   readonly detach: () => void;
 }
@@ -129,7 +147,7 @@ export class JobSandbox {
    * until `forgetStage`), with its own encoded TaskPart `taskData`; `onGiven` is called when it
    * is posted to a thread (a task beyond the threads waits for one).
    */
-  run(taskId: string, partition: number, stageKey: string, stagePayload: Uint8Array, taskData: Uint8Array, onGiven?: (at: number) => void): Promise<ThreadOutcome | 'killed'> {
+  run(taskId: string, partition: number, stageKey: string, stagePayload: Uint8Array, taskData: Uint8Array, onGiven?: (at: number) => void): Promise<ThreadOutcome | TaskKilled> {
     return new Promise((finish) => {
       this.queue.push({ taskId, partition, stageKey, stagePayload, taskData, finish, onGiven, queuedAt: performance.now() });
       // Once the tasks launched in this turn are all queued (the executor's launches of one
@@ -171,20 +189,22 @@ export class JobSandbox {
     slot.thread.postMessage({ type: 'forgetDecoded', blockIds: [blockId] } satisfies MainToThread);
   }
 
-  /** Stop a running or queued task; its promise resolves with 'killed'. */
+  /** Stop a running or queued task; its promise resolves with its TaskKilled (what it measured, if its compute had started). */
   kill(taskId: string): boolean {
     const q = this.queue.findIndex((t) => t.taskId === taskId);
     if (q >= 0) {
-      this.queue.splice(q, 1)[0].finish('killed');
+      this.queue.splice(q, 1)[0].finish(KILLED);
       return true;
     }
     const slot = this.slots.find((s) => s.held.has(taskId));
     if (!slot) return false;
     const task = slot.held.get(taskId)!;
+    // Read before the thread is told to stop (it runs on meanwhile: figures a fetch apart at most).
+    const killed = this.measuredSoFar(slot, taskId);
     slot.held.delete(taskId);
     // The thread is terminated with whatever it runs: the other tasks it held run elsewhere.
     this.requeue(this.retire(slot));
-    task.finish('killed');
+    task.finish(killed);
     this.pump();
     return true;
   }
@@ -207,7 +227,7 @@ export class JobSandbox {
     }
     // The other tasks retired threads held go first, as `kill`'s (they were given out before the queue's).
     this.queue.push(...survivors, ...kept);
-    for (const t of killed) t.finish('killed');
+    for (const t of killed) t.finish(KILLED);
     this.pump();
     return killed.length;
   }
@@ -309,7 +329,7 @@ export class JobSandbox {
       void r.thread.terminate();
     }
     this.receivers.clear();
-    for (const t of this.queue.splice(0)) t.finish('killed');
+    for (const t of this.queue.splice(0)) t.finish(KILLED);
     for (const s of [...this.slots]) {
       if (giveBack !== undefined && s.held.size === 0) {
         this.slots.splice(this.slots.indexOf(s), 1);
@@ -317,7 +337,7 @@ export class JobSandbox {
         this.releaseDecoded(s);
         s.detach();
         giveBack(s.thread);
-      } else for (const t of this.retire(s)) t.finish('killed');
+      } else for (const t of this.retire(s)) t.finish(KILLED);
     }
   }
 
@@ -423,6 +443,23 @@ export class JobSandbox {
     return i >= 0 && i < held.length ? i : 0;
   }
 
+  /**
+   * What task `taskId`, held by `slot`, had measured, if it is the one its thread runs and its
+   * compute has started (the measurements are its own: RunningMeasure.Task names it); else
+   * KILLED. Its run time is to now, on the clock both threads read (performance.timeOrigin + now).
+   */
+  private measuredSoFar(slot: Slot, taskId: string): TaskKilled {
+    const n = Atomics.load(slot.running, 0);
+    if (n === 0) return KILLED;
+    const held = [...slot.held.keys()];
+    if (held[n - 1 - (slot.given - held.length)] !== taskId) return KILLED;
+    const m = slot.measure;
+    if (m[RunningMeasure.Task] !== n) return KILLED;
+    const runMs = Math.max(0, performance.timeOrigin + performance.now() - m[RunningMeasure.ComputeFrom]);
+    const metrics: ThreadTaskMetrics = [0, runMs, 0, m[RunningMeasure.RecordsRead], 0, m[RunningMeasure.FetchWaitMs]];
+    return { kind: 'killed', metrics, shuffleReadBytes: m[RunningMeasure.ShuffleReadBytes] };
+  }
+
   /** Tasks back to the front of the queue, in their order (they had not ended). */
   private requeue(tasks: readonly QueuedTask[]): void {
     this.queue.unshift(...tasks);
@@ -438,7 +475,8 @@ export class JobSandbox {
       thread.off('error', onError);
       thread.off('exit', onExit);
     };
-    const slot: Slot = { thread, held: new Map(), stages: new Set(), broadcasts: new Set(), decoded: new Set(), affinity: new ThreadAffinity(), given: 0, children: new Set(), running: new Int32Array(new SharedArrayBuffer(4)), detach };
+    const shared = new SharedArrayBuffer(RUNNING_CELL_BYTES);
+    const slot: Slot = { thread, held: new Map(), stages: new Set(), broadcasts: new Set(), decoded: new Set(), affinity: new ThreadAffinity(), given: 0, children: new Set(), running: new Int32Array(shared, 0, 1), measure: new Float64Array(shared, RUNNING_MEASURE_OFFSET, 5), detach };
     this.slots.push(slot);
     thread.on('message', onMessage);
     const crashed = (why: string): void => {

@@ -55,7 +55,7 @@ import {
   bytesWithoutMapMarks,
   estimateRecordsSize,
 } from '@sluice/core/internal';
-import type { MainToThread, TaskEnded, ThreadOutcome, ThreadTask, ThreadTaskMetrics, ThreadToMain, ThreadData } from './thread-protocol.js';
+import { RUNNING_MEASURE_OFFSET, RunningMeasure, type MainToThread, type TaskEnded, type ThreadOutcome, type ThreadTask, type ThreadTaskMetrics, type ThreadToMain, type ThreadData } from './thread-protocol.js';
 import { ReceiverSupervisorImpl, type SupervisorSink } from '../receiver/receiver-supervisor.js';
 import { MemoryReleaser } from '../storage/memory-release.js';
 
@@ -245,6 +245,7 @@ class ThreadTaskEnv implements TaskEnv {
       const framed = (await range.framed)[reducePartition - range.first];
       this.fetchWaitMs += performance.now() - waitFrom;
       for (const b of framed) this.shuffleReadBytes += bytesWithoutMapMarks(b);
+      this.showFetched();
       return framed;
     }
     const places = placesOf(locations);
@@ -255,7 +256,15 @@ class ThreadTaskEnv implements TaskEnv {
     if (reply.type === 'fetchFailed') throw new FetchFailedError(reply.shuffleId, reply.mapPartition, reply.workerId, reply.message);
     if (reply.type !== 'fetched') throw new Error(`unexpected reply ${reply.type}`);
     for (const b of reply.framed) this.shuffleReadBytes += bytesWithoutMapMarks(b);
+    this.showFetched();
     return reply.framed;
+  }
+
+  /** This task's fetch figures where the sandbox reads them if it kills the task (runningMeasure). */
+  private showFetched(): void {
+    if (runningMeasure === undefined) return;
+    runningMeasure[RunningMeasure.FetchWaitMs] = this.fetchWaitMs;
+    runningMeasure[RunningMeasure.ShuffleReadBytes] = this.shuffleReadBytes;
   }
 
   /**
@@ -305,6 +314,7 @@ class ThreadTaskEnv implements TaskEnv {
 
   countShuffleRecordsRead(records: number): void {
     this.shuffleRecordsRead += records;
+    if (runningMeasure !== undefined) runningMeasure[RunningMeasure.RecordsRead] = this.shuffleRecordsRead;
   }
 
   async getCached(blockId: string): Promise<Uint8Array | undefined> {
@@ -374,6 +384,7 @@ async function runBound(bound: BoundJob, taskId: string, partition: number, stag
   // Spark's executorRunTime starts here, once the job's module is loaded and the task decoded
   // (before: deserialization); broadcast values are got in it, as Spark's are (lazily, in the task's run).
   const computeFrom = performance.now();
+  if (runningMeasure !== undefined) showComputeStart(runningMeasure, computeFrom);
   let broadcasts: Map<number, unknown> | undefined;
   if (stage.broadcastIds.length > 0) {
     try {
@@ -508,6 +519,17 @@ const QUICK_TASK_MS = 10;
 let runningCell: Int32Array | undefined;
 /** Tasks started here so far: the number of the one running, as `runningCell` shows it. */
 let started = 0;
+/** The running task's measurements, in the same shared memory (thread-protocol's RunningMeasure); set with `runningCell`. */
+let runningMeasure: Float64Array | undefined;
+
+/** A task's compute starts: its measurements so far are none, and its start on the clock both threads read. */
+function showComputeStart(m: Float64Array, computeFrom: number): void {
+  m[RunningMeasure.RecordsRead] = 0;
+  m[RunningMeasure.FetchWaitMs] = 0;
+  m[RunningMeasure.ShuffleReadBytes] = 0;
+  m[RunningMeasure.ComputeFrom] = performance.timeOrigin + computeFrom;
+  m[RunningMeasure.Task] = started;
+}
 
 /**
  * Start the next pending task, if the thread is idle. The task after one that ended starts
@@ -656,6 +678,7 @@ async function unbind(): Promise<string | undefined> {
   pendingRates.clear();
   setRecordClassScope(undefined);
   runningCell = undefined;
+  runningMeasure = undefined;
   started = 0;
   return undefined;
 }
@@ -758,7 +781,10 @@ port.on('message', (msg: MainToThread) => {
       for (const id of msg.blockIds) decodedBlocks.delete(id);
       return;
     case 'run': {
-      if (msg.running !== undefined) runningCell = new Int32Array(msg.running);
+      if (msg.running !== undefined) {
+        runningCell = new Int32Array(msg.running, 0, 1);
+        runningMeasure = new Float64Array(msg.running, RUNNING_MEASURE_OFFSET, 5);
+      }
       if (retired) return; // The sandbox gives these tasks to a fresh thread.
       pending.push(...msg.tasks);
       const at = performance.now();

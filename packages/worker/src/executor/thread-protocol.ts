@@ -37,6 +37,20 @@ export type ThreadTaskMetrics = readonly [
   fetchWaitMs: number,
 ];
 
+/**
+ * The running task's measurements as its thread keeps them in the shared `running` memory,
+ * Float64s from byte RUNNING_MEASURE_OFFSET, each written as it changes (one store: a
+ * reader may see one counter a fetch ahead of another, as Spark's killed task's metrics are
+ * what its counters held when it stopped): whose they are (the task's number, as the
+ * running cell), its compute's start (ms since the epoch: performance.timeOrigin + now, the
+ * one clock two threads share), its shuffle records decoded, its wait for them, their bytes.
+ */
+export const RunningMeasure = { Task: 0, ComputeFrom: 1, RecordsRead: 2, FetchWaitMs: 3, ShuffleReadBytes: 4 } as const;
+/** Where RunningMeasure's Float64s start in the shared `running` memory (after the Int32 task number, aligned). */
+export const RUNNING_MEASURE_OFFSET = 8;
+/** The shared `running` memory's size: the task number and RunningMeasure's five Float64s. */
+export const RUNNING_CELL_BYTES = RUNNING_MEASURE_OFFSET + 5 * 8;
+
 /** How a task ended, as the thread reports it. */
 export type ThreadOutcome =
   /** `shuffleReadBytes`: the bytes of shuffle segments the task read (local and fetched). */
@@ -100,10 +114,13 @@ export type MainToThread =
       readonly type: 'run';
       readonly tasks: readonly ThreadTask[];
       /**
-       * With a thread's first `run` only: an Int32Array's memory, shared, in which the thread
-       * shows the task it runs — its number among the tasks it was given (1 for the first,
-       * in the order given), 0 between tasks — so that when the thread dies the sandbox
-       * knows which task it ran, even when outcomes of tasks before it were not sent yet.
+       * With a thread's first `run` only: memory, shared (RUNNING_CELL_BYTES), in which the
+       * thread shows the task it runs — its number among the tasks it was given (1 for the
+       * first, in the order given), 0 between tasks, an Int32 at 0 — so that when the thread
+       * dies the sandbox knows which task it ran, even when outcomes of tasks before it were
+       * not sent yet; and that task's measurements so far (RunningMeasure, Float64s from byte
+       * 8), which the sandbox reads when it kills the task (a killed task's thread is
+       * terminated with its counters: Spark's TaskKilled carries the metrics measured so far).
        */
       readonly running?: SharedArrayBuffer;
     }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Worker as Thread } from 'node:worker_threads';
 import { pino } from 'pino';
-import { JobSandbox, TASKS_PER_THREAD, THREAD_LOCALITY_WAIT_MS, type SandboxHost } from '../../src/executor/job-sandbox.js';
+import { JobSandbox, TASKS_PER_THREAD, THREAD_LOCALITY_WAIT_MS, type SandboxHost, type TaskKilled } from '../../src/executor/job-sandbox.js';
 import type { MainToThread, ThreadOutcome } from '../../src/executor/thread-protocol.js';
 
 /**
@@ -18,7 +18,8 @@ import type { MainToThread, ThreadOutcome } from '../../src/executor/thread-prot
  * 300 ms, `read` after reading its partition's cached block from the store, `keep` after reading it and keeping it decoded, `block` never, `exit` ends the thread (`early`: as soon as it is given the task, before it
  * starts), `retire` fails itself and retires the thread
  * (as an unhandled error in the job's code does); a key's task-stream prefix (`3:`) is ignored. It shows the task it runs in the sandbox's
- * running-task cell, as the real thread does.
+ * running-task cell, as the real thread does, and a `block` or `slow` task's measurements (RunningMeasure: its compute's
+ * start, 12 shuffle records read, 3 ms waited, 345 bytes) after it.
  */
 const FAKE_THREAD = `
 const { parentPort } = require('node:worker_threads');
@@ -26,6 +27,8 @@ const pending = [];
 let running = false;
 /** The running-task cell (run.running): the number of the task running, 0 between tasks. */
 let cell;
+/** The running task's measurements (run.running from byte 8: task, compute start, records, wait, bytes). */
+let measure;
 let started = 0;
 /** Outcomes not sent yet ('hold'): they go with the next task's. */
 let unsent = [];
@@ -46,6 +49,7 @@ function next() {
   };
   const result = { kind: 'result', value: new Uint8Array([t.partition]), shuffleReadBytes: 0 };
   const kind = t.stageKey.replace(/^\\d+:/, '');
+  if (measure && (kind === 'block' || kind === 'slow')) measure.set([started, performance.timeOrigin + performance.now(), 12, 3, 345]);
   if (kind === 'quick') setImmediate(() => end(result));
   else if (kind === 'hold') setImmediate(() => end(result, false));
   else if (kind === 'slow') setTimeout(() => end(result), 300);
@@ -65,7 +69,10 @@ function next() {
 }
 parentPort.on('message', (m) => {
   if (m.type === 'run') {
-    if (m.running) cell = new Int32Array(m.running);
+    if (m.running) {
+      cell = new Int32Array(m.running, 0, 1);
+      measure = new Float64Array(m.running, 8, 5);
+    }
     if (m.tasks[0]?.stageKey === 'early') process.exit(4);
     pending.push(...m.tasks);
     next();
@@ -87,8 +94,10 @@ const host: SandboxHost = {
 const storeHost: SandboxHost = { ...host, cacheGet: () => new Uint8Array(8), holdDecoded: () => true };
 
 /** A sandbox of `threads` fake threads; `runs` lists each 'run' message: the thread's number and its task ids. */
-function sandbox(threads: number, sandboxHost: SandboxHost = host): { box: JobSandbox; runs: { thread: number; tasks: string[] }[]; started: () => number } {
+function sandbox(threads: number, sandboxHost: SandboxHost = host): { box: JobSandbox; runs: { thread: number; tasks: string[] }[]; started: () => number; cells: SharedArrayBuffer[] } {
   const runs: { thread: number; tasks: string[] }[] = [];
+  /** Each thread's running-task memory, as its first 'run' gave it. */
+  const cells: SharedArrayBuffer[] = [];
   let n = 0;
   const box = new JobSandbox(
     'job-1',
@@ -99,6 +108,7 @@ function sandbox(threads: number, sandboxHost: SandboxHost = host): { box: JobSa
       const post = thread.postMessage.bind(thread);
       thread.postMessage = (msg: MainToThread, transfer?: readonly ArrayBuffer[]) => {
         if (msg.type === 'run') runs.push({ thread: id, tasks: msg.tasks.map((t) => t.taskId) });
+        if (msg.type === 'run' && msg.running) cells[id] = msg.running;
         post(msg, transfer as ArrayBuffer[]);
       };
       return thread;
@@ -107,17 +117,17 @@ function sandbox(threads: number, sandboxHost: SandboxHost = host): { box: JobSa
     sandboxHost,
     pino({ level: 'silent' }),
   );
-  return { box, runs, started: () => n };
+  return { box, runs, started: () => n, cells };
 }
 
-const run = (box: JobSandbox, taskId: string, partition: number, kind: string): Promise<ThreadOutcome | 'killed'> =>
+const run = (box: JobSandbox, taskId: string, partition: number, kind: string): Promise<ThreadOutcome | TaskKilled> =>
   box.run(taskId, partition, kind, new Uint8Array([1, 2, 3]), new Uint8Array(0));
 
 /** The end of this turn of the event loop (the sandbox gives a turn's tasks to threads then). */
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-function valueOf(o: ThreadOutcome | 'killed'): number | string {
-  if (o === 'killed') return 'killed';
+function valueOf(o: ThreadOutcome | TaskKilled): number | string {
+  if (o.kind === 'killed') return 'killed';
   if (o.kind === 'result') return o.value[0];
   if (o.kind === 'error') return `error: ${o.message}`;
   return o.kind;
@@ -143,14 +153,18 @@ test('tasks given to threads in one turn go in one message each; each task ends 
 });
 
 test('killing a task that waits in a thread: it ends killed, the thread goes, the task it ran runs again on another', { timeout: 60_000 }, async () => {
-  const { box, runs } = sandbox(1);
+  const { box, runs, cells } = sandbox(1);
   try {
     const slow = run(box, 'slow', 7, 'slow');
     const waiting = run(box, 'waiting', 8, 'quick');
     await turn();
     assert.deepEqual(runs, [{ thread: 0, tasks: ['slow', 'waiting'] }]);
+    // Once the task it waits behind runs and has shown its measurements (RunningMeasure.Task: 1).
+    const until = Date.now() + 30_000;
+    while (new Float64Array(cells[0], 8, 5)[0] !== 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
     assert.equal(box.kill('waiting'), true);
-    assert.equal(valueOf(await waiting), 'killed');
+    // It had not started: nothing measured (the measurements there are the task it waited behind's).
+    assert.deepEqual(await waiting, { kind: 'killed' });
     assert.equal(valueOf(await slow), 7, 'the task the killed one waited behind ran again and ended');
     assert.deepEqual(runs.slice(1), [{ thread: 1, tasks: ['slow'] }]);
     assert.deepEqual(box.runningTaskIds, []);
@@ -161,14 +175,22 @@ test('killing a task that waits in a thread: it ends killed, the thread goes, th
 });
 
 test('killing the running task of a thread: the task held behind it runs on another thread', { timeout: 60_000 }, async () => {
-  const { box, runs } = sandbox(1);
+  const { box, runs, cells } = sandbox(1);
   try {
     const stuck = run(box, 'stuck', 1, 'block');
     const next = run(box, 'next', 2, 'quick');
     await turn();
     assert.deepEqual(runs, [{ thread: 0, tasks: ['stuck', 'next'] }]);
+    // Once the thread runs it and has shown its measurements (RunningMeasure.Task, from byte 8: its number).
+    const until = Date.now() + 30_000;
+    while (new Float64Array(cells[0], 8, 5)[0] !== 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
     assert.equal(box.kill('stuck'), true);
-    assert.equal(valueOf(await stuck), 'killed');
+    // What its thread had measured until the kill: its run time to now, its shuffle reads; nothing serialized or written.
+    const killed = await stuck;
+    assert.ok(killed.kind === 'killed' && killed.metrics !== undefined, JSON.stringify(killed));
+    const [queuedMs, runMs, serializeMs, recordsRead, recordsWritten, fetchWaitMs] = killed.metrics;
+    assert.deepEqual([queuedMs, serializeMs, recordsRead, recordsWritten, fetchWaitMs, killed.shuffleReadBytes], [0, 0, 12, 0, 3, 345]);
+    assert.ok(runMs >= 0 && runMs < 60_000, `run time to the kill: ${runMs}`);
     assert.equal(valueOf(await next), 2);
     assert.deepEqual(runs.slice(1), [{ thread: 1, tasks: ['next'] }]);
   } finally {
