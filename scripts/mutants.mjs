@@ -14107,6 +14107,22 @@ const MUTATIONS = [
     replace: "    if (e.reason === 'success') w.totalShuffleRead += e.shuffleReadBytes;",
     tests: ['packages/cli/dist/test/killed-attempt-metrics.test.js'],
   },
+  {
+    id: 'storage-rdd-decoded-copies-left-out',
+    what: "REST storage/rdd and the Storage tab count a MEMORY_ONLY RDD's blocks' bytes alone, leaving out the decoded copies task threads keep of them, which the workers' memoryUsed counts",
+    file: 'packages/driver/src/web/rest-api.ts',
+    search: "d.registry.get(workerId)?.storage?.decodedBlockBytes[`rdd_${runId}_${r.rddId}_${b.partition}`] ?? 0;",
+    replace: "0;",
+    tests: ['packages/cli/dist/test/cached-decoded.test.js'],
+  },
+  {
+    id: 'worker-decoded-blocks-unreported',
+    what: "a worker's heartbeat leaves out the cached blocks its task threads keep decoded, so the driver's storage figures never count them",
+    file: 'packages/worker/src/worker-node.ts',
+    search: "      decoded_block_bytes: this.blocks.decodedBlockBytes(),\n",
+    replace: "",
+    tests: ['packages/cli/dist/test/cached-decoded.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -8,15 +8,30 @@
 //   writes a tag and a varint) and not 20 times more;
 // - a job changing every record it is given leaves the cache as it was (each read gets copies):
 //   a read after sees the records as made, the sums worked out here from the records' formula;
-// - unpersist drops the decoded copy: memoryUsed back to the MEMORY_ONLY_SER bytes.
+// - unpersist drops the decoded copy: memoryUsed back to the MEMORY_ONLY_SER bytes;
+// - storage/rdd's memoryUsed of the MEMORY_ONLY RDD read twice adds its decoded copy's estimate to
+//   its bytes (what the worker counts: the worker's memoryUsed less the other RDD's bytes), and its
+//   decodedMemoryUsed is that estimate; the Storage tab's Size in Memory and the RDD page show them
+//   (Chromium, screenshot test-artifacts/ui-storage-decoded.png).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import { ARTIFACTS, inPage, launchChromium } from './browser-support.js';
 import { fixture, pollUntil, withCluster } from './harness.js';
 
 const N = 20_000;
+
+/** As the pages write a size (html.ts's bytes). */
+function shownBytes(v: number): string {
+  if (v < 1024) return `${v} B`;
+  const units = ['KiB', 'MiB', 'GiB'];
+  let i = 0;
+  let x = v / 1024;
+  for (; x >= 1024 && i < units.length - 1; i++) x /= 1024;
+  return `${x.toFixed(1)} ${units[i]}`;
+}
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'cached-decoded-'));
 after(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
@@ -68,9 +83,31 @@ test('a MEMORY_ONLY partition read is kept decoded and counted, copied for each 
     release('read-once');
 
     await step('read');
+    // A heartbeat or two after the read: one sent while it ran may count one partition's copy of two.
+    await new Promise((r) => setTimeout(r, 2_500));
     const read = await settles(app, (m) => m > ser + des, 'the decoded copy counted');
     const decoded = read - ser - des;
     assert.ok(decoded > des && decoded < 20 * des, `the decoded copy counted ${decoded} bytes beside its ${des} encoded bytes`);
+    // storage/rdd: the memory the cache takes, as the worker counts it (the same heartbeat's figures).
+    const storage = (await (await fetch(`${root}/applications/${app}/storage/rdd`)).json()) as { id: number; name: string; memoryUsed: number; decodedMemoryUsed: number }[];
+    const desInfo = storage.find((x) => x.name === 'des')!;
+    assert.deepEqual([desInfo.memoryUsed, desInfo.decodedMemoryUsed], [des + decoded, decoded], `the MEMORY_ONLY RDD's memory: its bytes and its decoded copy: ${JSON.stringify(storage)}`);
+    assert.deepEqual(storage.filter((x) => x.name === 'ser').map((x) => [x.memoryUsed, x.decodedMemoryUsed]), [[ser, 0]], 'the MEMORY_ONLY_SER one: its bytes alone');
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      const web = `http://127.0.0.1:${h.cluster.driver.webPort}`;
+      await page.goto(`${web}/jobs/${app}/storage/`);
+      const rows = await inPage<string[][]>(page, `[...document.querySelectorAll('#rdds tbody tr')].map((tr) => [...tr.cells].map((td) => td.textContent))`);
+      const desRow = rows.find((r) => r[1] === 'des');
+      assert.equal(desRow?.[5], shownBytes(des + decoded), `the Storage tab's Size in Memory of des: ${JSON.stringify(rows)}`);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'ui-storage-decoded.png'), fullPage: true });
+      await page.goto(`${web}/jobs/${app}/storage/rdd/?id=${desInfo.id}`);
+      const field = (k: string): Promise<string> => inPage<string>(page, `document.querySelector('[data-field="${k}"]').textContent`);
+      assert.deepEqual([await field('Memory Size'), await field('Decoded Copies in Memory')], [shownBytes(des + decoded), shownBytes(decoded)], "the RDD page's sizes");
+    } finally {
+      await browser.close();
+    }
     release('read');
 
     await step('unpersisted');

@@ -221,6 +221,7 @@ function workerStorage(s: wire.WorkerStorage__Output | null | undefined): Worker
     memoryLimitBytes: s.memory_limit_bytes,
     rssBytes: s.rss_bytes,
     broadcastBlocks: s.broadcast_blocks,
+    decodedBlockBytes: s.decoded_block_bytes ?? {},
   };
 }
 

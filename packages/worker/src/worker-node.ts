@@ -517,6 +517,7 @@ export class WorkerNode {
       memory_limit_bytes: s.memoryLimitBytes,
       rss_bytes: residentSetBytes(),
       broadcast_blocks: this.executor.broadcastCount,
+      decoded_block_bytes: this.blocks.decodedBlockBytes(),
     };
   }
 

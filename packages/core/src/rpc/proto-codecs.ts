@@ -18,7 +18,7 @@ export interface ProtoTypeCodecs {
 /** The protobufjs version that generated them: another one generates its own (proto.ts). */
 export const PROTO_CODECS_PROTOBUFJS = '7.6.6';
 /** sha256 of the .proto text they were made from. */
-export const PROTO_CODECS_SHA256 = '1be9056c845904fd965f1e9c75f1e88dc45d5c167bd881012b001ff3ddcf5f7e';
+export const PROTO_CODECS_SHA256 = '494e5c3105393db2d28f812d1ab0935e7dbca8d2f54451355b02c114614a3887';
 
 /** By the type's full name (".sluice.v1.Name"). */
 export const PROTO_CODECS: Readonly<Record<string, ProtoTypeCodecs>> = {
@@ -2496,6 +2496,7 @@ toObject: function WorkerProcess$toObject(m,o,q){
   },
   ".sluice.v1.WorkerStorage": {
     ctor: () => function WorkerStorage(p){
+  this.decoded_block_bytes={}
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
 },
@@ -2522,6 +2523,12 @@ encode: function WorkerStorage$encode(m,w,q){
   w.uint32(56).uint64(m.rss_bytes)
   if(m.broadcast_blocks!=null&&Object.hasOwnProperty.call(m,"broadcast_blocks"))
   w.uint32(64).uint32(m.broadcast_blocks)
+  if(m.decoded_block_bytes!=null&&Object.hasOwnProperty.call(m,"decoded_block_bytes")){
+  for(var ks=Object.keys(m.decoded_block_bytes),i=0;i<ks.length;++i){
+  w.uint32(74).fork().uint32(10).string(ks[i])
+  .uint32(17).double(m.decoded_block_bytes[ks[i]]).ldelim()
+  }
+  }
   return w
 },
 decode: function WorkerStorage$decode(r,l,e,n){
@@ -2530,7 +2537,7 @@ decode: function WorkerStorage$decode(r,l,e,n){
   if(n===undefined)n=0
   if(n>Reader.recursionLimit)
   throw Error("maximum nesting depth exceeded")
-  var c,m
+  var c,m,k,value
   if(l===undefined)
   c=r.len
   else{
@@ -2576,6 +2583,35 @@ decode: function WorkerStorage$decode(r,l,e,n){
   }
   case 8: {
   m.broadcast_blocks=r.uint32()
+  break
+  }
+  case 9: {
+  if(m.decoded_block_bytes===util.emptyObject)
+  m.decoded_block_bytes={}
+  var c2=r.uint32()+r.pos
+  if(c2>r.len)
+  throw RangeError("index out of range")
+  r.len=c2
+  k=""
+  value=0
+  while(r.pos<c2){
+  var tag2=r.uint32()
+  switch(tag2>>>3){
+  case 1: k=r.string(); break
+  case 2:
+  value=r.double()
+  break
+  default:
+  r.skipType(tag2&7,n)
+  break
+  }
+  }
+  if(r.pos!==c2)
+  throw RangeError("index out of range")
+  r.len=c
+  if(k==="__proto__")
+  util.makeProp(m.decoded_block_bytes,k)
+  m.decoded_block_bytes[k]=value
   break
   }
   default:
@@ -2651,6 +2687,16 @@ fromObject: function WorkerStorage$fromObject(d,n){
   if(d.broadcast_blocks!=null){
   m.broadcast_blocks=d.broadcast_blocks>>>0
   }
+  if(d.decoded_block_bytes){
+  if(!util.isObject(d.decoded_block_bytes))
+  throw TypeError(".sluice.v1.WorkerStorage.decoded_block_bytes: object expected")
+  m.decoded_block_bytes={}
+  for(var ks=Object.keys(d.decoded_block_bytes),i=0;i<ks.length;++i){
+  if(ks[i]==="__proto__")
+  util.makeProp(m.decoded_block_bytes,ks[i])
+  m.decoded_block_bytes[ks[i]]=Number(d.decoded_block_bytes[ks[i]])
+  }
+  }
   return m
 },
 toObject: function WorkerStorage$toObject(m,o,q){
@@ -2660,6 +2706,9 @@ toObject: function WorkerStorage$toObject(m,o,q){
   if(q>util.recursionLimit)
   throw Error("max depth exceeded")
   var d={}
+  if(o.objects||o.defaults){
+  d.decoded_block_bytes={}
+  }
   if(o.defaults){
   d.input_blocks=0
   d.shuffle_blocks=0
@@ -2729,6 +2778,15 @@ toObject: function WorkerStorage$toObject(m,o,q){
   }
   if(m.broadcast_blocks!=null&&Object.hasOwnProperty.call(m,"broadcast_blocks")){
   d.broadcast_blocks=m.broadcast_blocks
+  }
+  var ks2
+  if(m.decoded_block_bytes&&(ks2=Object.keys(m.decoded_block_bytes)).length){
+  d.decoded_block_bytes={}
+  for(var j=0;j<ks2.length;++j){
+  if(ks2[j]==="__proto__")
+  util.makeProp(d.decoded_block_bytes,ks2[j])
+  d.decoded_block_bytes[ks2[j]]=o.json&&!isFinite(m.decoded_block_bytes[ks2[j]])?String(m.decoded_block_bytes[ks2[j]]):m.decoded_block_bytes[ks2[j]]
+  }
   }
   return d
 },

@@ -62,6 +62,8 @@ export interface WorkerStorage {
   readonly rssBytes: number;
   /** Broadcast variables it holds (fetched for its tasks, not yet removed). */
   readonly broadcastBlocks: number;
+  /** The cached blocks its task threads also keep decoded: each one's id to the copies' estimated heap bytes (counted in memoryBytes too). */
+  readonly decodedBlockBytes: Readonly<Record<string, number>>;
 }
 
 /**

@@ -505,20 +505,32 @@ function storageLevelDescription(level: StoredRdd['storage'], spilled = false): 
  * a MEMORY_AND_DISK block a worker spilled); a MEMORY_ONLY block a worker evicted for room is no
  * longer counted (Spark's "Fraction Cached" below 100%); with `details`, dataDistribution by
  * worker and the partitions (Spark's block names, `rdd_<id>_<p>`).
+ *
+ * memoryUsed adds the estimated heap of the decoded copies task threads keep of a deserialized
+ * level's blocks (perf31), as their workers last reported them: the memory the RDD's cache takes,
+ * what the workers count in their memoryUsed, as Spark's "Size in Memory" of a MEMORY_ONLY RDD is
+ * its objects' estimated size; Sluice's decodedMemoryUsed says how much of it the copies are
+ * (the rest is the blocks' bytes, which a decoded block keeps too). `runId`: the job run whose
+ * blocks these are (their ids, rdd_<runId>_<rddId>_<p>).
  */
-export function rddStorageInfo(d: DriverNode, r: StoredRdd, details: boolean): unknown {
+export function rddStorageInfo(d: DriverNode, runId: string, r: StoredRdd, details: boolean): unknown {
   type Block = StoredRdd['blocks'][number];
   const onDiskAt = (b: Block, workerId: string): boolean => blockOnDiskAt(r, b, workerId);
   const diskCopies = (b: Block): number => b.workerIds.filter((w) => onDiskAt(b, w)).length;
-  const { memoryUsed, diskUsed } = storedRddSizes(r);
+  /** The estimated heap of the decoded copies of block `b` on worker `workerId`, as its last heartbeat said (0: none). */
+  const decodedAt = (b: Block, workerId: string): number => d.registry.get(workerId)?.storage?.decodedBlockBytes[`rdd_${runId}_${r.rddId}_${b.partition}`] ?? 0;
+  const decodedOf = (b: Block): number => b.workerIds.reduce((a, w) => a + decodedAt(b, w), 0);
+  const sizes = storedRddSizes(r);
+  const decodedMemoryUsed = r.blocks.reduce((a, b) => a + decodedOf(b), 0);
   const info: Record<string, unknown> = {
     id: r.rddId,
     name: r.name,
     numPartitions: r.numPartitions,
     numCachedPartitions: r.blocks.length,
     storageLevel: storageLevelDescription(r.storage),
-    memoryUsed,
-    diskUsed,
+    memoryUsed: sizes.memoryUsed + decodedMemoryUsed,
+    diskUsed: sizes.diskUsed,
+    decodedMemoryUsed,
   };
   if (!details) return info;
   const workerIds = [...new Set(r.blocks.flatMap((b) => b.workerIds))].sort();
@@ -527,7 +539,8 @@ export function rddStorageInfo(d: DriverNode, r: StoredRdd, details: boolean): u
     const mine = r.blocks.filter((b) => b.workerIds.includes(id));
     return {
       address: w?.address,
-      memoryUsed: mine.filter((b) => !onDiskAt(b, id)).reduce((a, b) => a + b.bytes, 0),
+      memoryUsed: mine.filter((b) => !onDiskAt(b, id)).reduce((a, b) => a + b.bytes, 0) + mine.reduce((a, b) => a + decodedAt(b, id), 0),
+      decodedMemoryUsed: mine.reduce((a, b) => a + decodedAt(b, id), 0),
       memoryRemaining: Math.max(0, (w?.storage?.memoryLimitBytes ?? 0) - (w?.storage?.memoryBytes ?? 0)),
       diskUsed: mine.filter((b) => onDiskAt(b, id)).reduce((a, b) => a + b.bytes, 0),
     };
@@ -536,8 +549,9 @@ export function rddStorageInfo(d: DriverNode, r: StoredRdd, details: boolean): u
     blockName: `rdd_${r.rddId}_${b.partition}`,
     // Where its copies are: on disk once every copy is (one copy, but for one a decommission moved).
     storageLevel: storageLevelDescription(r.storage, diskCopies(b) === b.workerIds.length),
-    memoryUsed: b.bytes * (b.workerIds.length - diskCopies(b)),
+    memoryUsed: b.bytes * (b.workerIds.length - diskCopies(b)) + decodedOf(b),
     diskUsed: b.bytes * diskCopies(b),
+    decodedMemoryUsed: decodedOf(b),
     executors: b.workerIds,
   }));
   return info;
@@ -685,9 +699,9 @@ export function restApi(d: DriverNode, path: string, query: URLSearchParams): Re
     case 'storage': {
       if (rest[1] !== 'rdd' || rest.length > 3) return notFound(`no REST resource '${rest.join('/')}' under /api/v1/applications/${j.id}; use storage/rdd or storage/rdd/{rddId}`);
       const stored = d.dag.storedRdds(j.runId);
-      if (rest.length === 2) return ok(stored.map((r) => rddStorageInfo(d, r, false)));
+      if (rest.length === 2) return ok(stored.map((r) => rddStorageInfo(d, j.runId, r, false)));
       const r = stored.find((x) => x.rddId === Number(rest[2]));
-      return r ? ok(rddStorageInfo(d, r, true)) : notFound(`application ${j.id} has no cached RDD '${rest[2]}': storage/rdd lists those with cached partitions (an RDD is listed once an action has cached one, until unpersist)`);
+      return r ? ok(rddStorageInfo(d, j.runId, r, true)) : notFound(`application ${j.id} has no cached RDD '${rest[2]}': storage/rdd lists those with cached partitions (an RDD is listed once an action has cached one, until unpersist)`);
     }
     default:
       if (NOT_IN_SLUICE[rest[0]] !== undefined) return notFound(`/api/v1/applications/${j.id}/${rest.join('/')} is Spark's, not Sluice's: ${NOT_IN_SLUICE[rest[0]]}`);

@@ -22,10 +22,13 @@ export interface RddStorageView {
   readonly numPartitions: number;
   readonly numCachedPartitions: number;
   readonly storageLevel: string;
+  /** The blocks' bytes in memory and their decoded copies' estimated heap (decodedMemoryUsed, part of it). */
   readonly memoryUsed: number;
   readonly diskUsed: number;
-  readonly dataDistribution?: readonly { readonly address: string | undefined; readonly memoryUsed: number; readonly memoryRemaining: number; readonly diskUsed: number }[];
-  readonly partitions?: readonly { readonly blockName: string; readonly storageLevel: string; readonly memoryUsed: number; readonly diskUsed: number; readonly executors: readonly string[] }[];
+  /** Sluice's: of memoryUsed, the decoded copies task threads keep of a deserialized level's blocks (perf31). */
+  readonly decodedMemoryUsed: number;
+  readonly dataDistribution?: readonly { readonly address: string | undefined; readonly memoryUsed: number; readonly decodedMemoryUsed: number; readonly memoryRemaining: number; readonly diskUsed: number }[];
+  readonly partitions?: readonly { readonly blockName: string; readonly storageLevel: string; readonly memoryUsed: number; readonly diskUsed: number; readonly decodedMemoryUsed: number; readonly executors: readonly string[] }[];
 }
 
 /** A task attempt of `taskList` and of a stage's `tasks` (Spark's TaskData). */

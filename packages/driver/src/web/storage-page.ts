@@ -15,7 +15,9 @@ function rddHref(j: DriverJob, rddId: number): string {
 /**
  * `/jobs/{id}/storage/`: Spark's Storage tab (StoragePage's RDDs table) from the REST API's
  * `storage/rdd`: each RDD with cached partitions, its storage level, cached partitions,
- * fraction cached and sizes in memory and on disk, linking to its page.
+ * fraction cached and sizes in memory and on disk, linking to its page. Size in Memory is
+ * the blocks' bytes and the decoded copies task threads keep of them (their estimated heap),
+ * the memory the cache takes, as Spark's is a MEMORY_ONLY RDD's objects' estimated size.
  */
 export function storagePage(j: DriverJob, rdds: readonly RddStorageView[]): string {
   const rows: Cell[][] = rdds.map((r) => [link(rddHref(j, r.id), r.id), link(rddHref(j, r.id), r.name), r.storageLevel, r.numCachedPartitions, fractionCached(r), bytes(r.memoryUsed), bytes(r.diskUsed)]);
@@ -39,6 +41,8 @@ export function rddPage(j: DriverJob, r: RddStorageView): string {
     ['Cached Partitions', String(r.numCachedPartitions)],
     ['Total Partitions', String(r.numPartitions)],
     ['Memory Size', bytes(r.memoryUsed)],
+    // Sluice's: how much of it is decoded copies (the rest the blocks' bytes, kept beside them).
+    ['Decoded Copies in Memory', bytes(r.decodedMemoryUsed)],
     ['Disk Size', bytes(r.diskUsed)],
   ]
     .map(([k, v]) => `<li><strong>${escapeHtml(k)}:</strong> <span data-field="${escapeHtml(k)}">${escapeHtml(v)}</span></li>`)

@@ -251,6 +251,18 @@ export class BlockManager {
     this.decodedUsed -= bytes;
   }
 
+  /** The cached blocks task threads keep decoded: each one's id to its copies' estimated bytes (the driver's storage figures add them). */
+  decodedBlockBytes(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [id, e] of this.blocks) {
+      if (e.decoded === undefined) continue;
+      let bytes = 0;
+      for (const b of e.decoded.values()) bytes += b;
+      out[id] = bytes;
+    }
+    return out;
+  }
+
   /** How many decoded copies are held. */
   private decodedCount(): number {
     let n = 0;

@@ -11,6 +11,7 @@ export interface WorkerStorage {
   'memory_limit_bytes'?: (number | string | Long);
   'rss_bytes'?: (number | string | Long);
   'broadcast_blocks'?: (number);
+  'decoded_block_bytes'?: ({[key: string]: number | string});
 }
 
 export interface WorkerStorage__Output {
@@ -22,4 +23,5 @@ export interface WorkerStorage__Output {
   'memory_limit_bytes': (number);
   'rss_bytes': (number);
   'broadcast_blocks': (number);
+  'decoded_block_bytes': ({[key: string]: number});
 }
