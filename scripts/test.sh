@@ -172,6 +172,12 @@ OWN_TIMEOUTS=(
   # A driver killed under spinning tasks, then a new one: process starts, a job on each
   # (216 s at load 46 with a 60 s poll lost to CLI start-up); its test bounds itself (540 s).
   $t/driver-death-kills-tasks.test.js
+  # Four database restarts of 120 s each at most: under three CPU hogs at load 27-40 its first
+  # test took 86 s, its third 60 s, and the file passed 240 s with its fourth still running.
+  packages/postgres/dist/test/postgres-sink-restart.test.js
+  # 100,000 records through kinesalite and a kill (240 s), then a 400-record stream (120 s):
+  # 178-213 s as a whole at load 37-40 before its CPU was cut to ~14 s (flake7).
+  packages/kinesis/dist/test/kinesis-count.test.js
 )
 join() { local IFS=,; echo "$*"; }
 node scripts/run-tests.mjs --lanes 4 --paced "$(join "${PACED[@]}")" --own-core "$(join "${OWN_CORE[@]}")" --long "$(join "${LONG[@]}")" --alone "$(join "${ALONE[@]}")" --own-timeouts "$(join "${OWN_TIMEOUTS[@]}")" -- "${files[@]}" -- "$@"

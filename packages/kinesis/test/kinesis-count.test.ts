@@ -87,12 +87,18 @@ test('100,000 records over 4 shards, 4 readers on 2 workers, one worker killed w
   const readersOnVictim = first.filter((s) => s.workerId === victim).length;
   const t0 = Date.now();
   let putSoFar = 0;
-  const putting = put(c, stream, 0, N, 7, sent, { onBatch: (n) => void (putSoFar = n) });
+  // Four PutRecords calls at a time (one at a time, the puts' round trips set the file's
+  // length on a loaded machine); the second half waits for the kill, so the worker is killed
+  // with records still to come however fast the puts go against the reads.
+  let killed: () => void = () => undefined;
+  const kill = new Promise<void>((r) => (killed = r));
+  const putting = put(c, stream, 0, N, 7, sent, { inFlight: 4, onBatch: (n) => ((putSoFar = n) >= N / 2 ? kill : undefined) });
   // Once a fifth is counted, with more arriving: kill the worker of the first reader.
   const seen = (): number => jsonLines<{ ids: number[] }>(job.lines, 'BATCH ').reduce((n, b) => n + b.ids.length, 0);
   await pollUntil(() => seen() >= N / 5 || undefined, 120_000, `a fifth of ${N} records counted`);
   procs.get(victim)!.kill('SIGKILL');
   const killedAt = putSoFar;
+  killed();
   await putting;
   const putSecs = (Date.now() - t0) / 1000;
   assert.ok(killedAt > 0 && killedAt < N, `the worker was killed mid-stream (${killedAt} put)`);

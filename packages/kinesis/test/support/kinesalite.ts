@@ -1,12 +1,14 @@
 // kinesalite (npm), a real Kinesis API server, for the tests: started as a child process
 // on a free loopback port with its LevelDB store in a temp dir (--path), so stopping and
-// starting it again keeps every stream and record; stopped by PID.
+// starting it again keeps every stream and record; stopped by PID. Its sequence-number
+// arithmetic runs in BigInt (kinesalite-sequences.ts: the same numbers, checked at start).
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { freePort } from '../job-runner.js';
 import { resume } from '@sluice/test-servers/pause';
 
@@ -25,7 +27,8 @@ export class Kinesalite {
   async start(): Promise<void> {
     if (this.port === 0) this.port = await freePort();
     const cli = path.join(path.dirname(require.resolve('kinesalite/package.json')), 'cli.js');
-    const args = [cli, '--port', String(this.port), '--path', path.join(this.dir, 'db'), '--createStreamMs', '50', '--deleteStreamMs', '50', '--updateStreamMs', '50', '--shardLimit', '100'];
+    const sequences = fileURLToPath(new URL('./kinesalite-sequences.js', import.meta.url));
+    const args = ['--import', sequences, cli, '--port', String(this.port), '--path', path.join(this.dir, 'db'), '--createStreamMs', '50', '--deleteStreamMs', '50', '--updateStreamMs', '50', '--shardLimit', '100'];
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
     proc.stdout!.on('data', (d: Buffer) => (this.log += d.toString()));

@@ -58,7 +58,10 @@ export async function merge(c: KinesisClient, stream: string, shardId: string, a
 /**
  * Put ids [from, from + n) as `<key> <id>` with keys from `seed`; each accepted record is
  * added to `sent`. A call that fails (the server away) is tried again after 200 ms, for at
- * most `retryForMs`; a record is counted only once Kinesis accepted it.
+ * most `retryForMs`; a record is counted only once Kinesis accepted it. `inFlight` calls
+ * (default 1) go at a time, each with its own batches, in order (the keys are those of one
+ * call at a time); `onBatch` is told how many were put so far after each batch, and a
+ * promise it returns holds that call's next batch until it settles.
  */
 export async function put(
   c: KinesisClient,
@@ -67,39 +70,48 @@ export async function put(
   n: number,
   seed: number,
   sent: Sent,
-  options: { readonly batch?: number; readonly keys?: number; readonly retryForMs?: number; readonly onBatch?: (done: number) => Promise<void> | void } = {},
+  options: { readonly batch?: number; readonly keys?: number; readonly retryForMs?: number; readonly inFlight?: number; readonly onBatch?: (done: number) => Promise<void> | void } = {},
 ): Promise<void> {
   const rnd = mulberry32(seed);
   const batch = options.batch ?? 500;
   const keys = options.keys ?? 50;
+  const batches: { key: string; id: number }[][] = [];
   for (let i = from; i < from + n; i += batch) {
-    let pending: { key: string; id: number }[] = [];
-    for (let id = i; id < Math.min(from + n, i + batch); id++) {
-      const key = `k${Math.floor(rnd() * keys)}`;
-      pending.push({ key, id });
-    }
-    const deadline = Date.now() + (options.retryForMs ?? 30_000);
-    while (pending.length > 0) {
-      let out;
-      try {
-        out = await c.send(new PutRecordsCommand({ StreamName: stream, Records: pending.map((p) => ({ Data: Buffer.from(`${p.key} ${p.id}`), PartitionKey: `${p.key}-${p.id}` })) }));
-      } catch (err) {
-        if (Date.now() > deadline) throw err;
-        await sleep(200);
-        continue;
-      }
-      const failed: { key: string; id: number }[] = [];
-      for (let j = 0; j < pending.length; j++) {
-        const p = pending[j]!;
-        if (out.Records?.[j]?.ErrorCode) failed.push(p);
-        else {
-          sent.counts.set(p.key, (sent.counts.get(p.key) ?? 0) + 1);
-          sent.ids.push(p.id);
-        }
-      }
-      pending = failed;
-      if (failed.length > 0) await sleep(100);
-    }
-    await options.onBatch?.(Math.min(from + n, i + batch) - from);
+    const records: { key: string; id: number }[] = [];
+    for (let id = i; id < Math.min(from + n, i + batch); id++) records.push({ key: `k${Math.floor(rnd() * keys)}`, id });
+    batches.push(records);
   }
+  let next = 0;
+  let done = 0;
+  const putBatches = async (): Promise<void> => {
+    while (next < batches.length) {
+      let pending = batches[next++]!;
+      const size = pending.length;
+      const deadline = Date.now() + (options.retryForMs ?? 30_000);
+      while (pending.length > 0) {
+        let out;
+        try {
+          out = await c.send(new PutRecordsCommand({ StreamName: stream, Records: pending.map((p) => ({ Data: Buffer.from(`${p.key} ${p.id}`), PartitionKey: `${p.key}-${p.id}` })) }));
+        } catch (err) {
+          if (Date.now() > deadline) throw err;
+          await sleep(200);
+          continue;
+        }
+        const failed: { key: string; id: number }[] = [];
+        for (let j = 0; j < pending.length; j++) {
+          const p = pending[j]!;
+          if (out.Records?.[j]?.ErrorCode) failed.push(p);
+          else {
+            sent.counts.set(p.key, (sent.counts.get(p.key) ?? 0) + 1);
+            sent.ids.push(p.id);
+          }
+        }
+        pending = failed;
+        if (failed.length > 0) await sleep(100);
+      }
+      done += size;
+      await options.onBatch?.(done);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.inFlight ?? 1) }, putBatches));
 }
