@@ -2752,8 +2752,8 @@ const MUTATIONS = [
     id: 'rdd-pipe-no-backpressure',
     what: "a text file piped to a command is read on while the command's stdin is full (no backpressure: the partition piles up in memory)",
     file: 'packages/core/src/scheduler/partition-computer.ts',
-    search: 'fsSettings: op.fsSettings, pause: this.pause });',
-    replace: 'fsSettings: op.fsSettings });',
+    search: 'fsSettings: op.fsSettings, pause: this.pause, onRead });',
+    replace: 'fsSettings: op.fsSettings, onRead });',
     tests: [{ file: 'packages/cli/dist/test/rdd-spark-gaps.test.js', pattern: 'pipe: the command starts' }],
   },
   {
@@ -13452,8 +13452,8 @@ const MUTATIONS = [
     id: 'failed-attempt-run-time-zero',
     what: "a task that throws reports no run time (0 where Spark's executor sets executorRunTime to the failure)",
     file: 'packages/worker/src/executor/task-thread.ts',
-    search: "[queuedMs, performance.now() - computeFrom, 0, env.shuffleRecordsRead, 0, env.fetchWaitMs]",
-    replace: "[queuedMs, 0, 0, env.shuffleRecordsRead, 0, env.fetchWaitMs]",
+    search: "[queuedMs, performance.now() - computeFrom, 0, env.shuffleRecordsRead, 0, env.fetchWaitMs,",
+    replace: "[queuedMs, 0, 0, env.shuffleRecordsRead, 0, env.fetchWaitMs,",
     tests: ['packages/cli/dist/test/task-metrics.test.js'],
   },
   {
@@ -14122,6 +14122,30 @@ const MUTATIONS = [
     search: "      decoded_block_bytes: this.blocks.decodedBlockBytes(),\n",
     replace: "",
     tests: ['packages/cli/dist/test/cached-decoded.test.js'],
+  },
+  {
+    id: 'io-metrics-textfile-bytes-uncounted',
+    what: "a textFile task's inputMetrics.bytesRead leaves out a plain file's reads (only a compressed file's counted), as before Sluice measured input",
+    file: 'packages/core/src/scheduler/read-lines.ts',
+    search: '      opts.onRead?.(n);\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/io-metrics.test.js', pattern: 'input and output metrics' }],
+  },
+  {
+    id: 'io-metrics-save-output-uncounted',
+    what: "a saveAsTextFile task's outputMetrics stay 0 (its part file's bytes and lines not counted)",
+    file: 'packages/core/src/scheduler/run-task.ts',
+    search: '      env.countOutput?.(data.length, lines.length);\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/io-metrics.test.js', pattern: 'input and output metrics' }],
+  },
+  {
+    id: 'io-metrics-stage-input-unsummed',
+    what: "REST's stage inputBytes (and the stage page's Input) do not sum its tasks' inputMetrics.bytesRead",
+    file: 'packages/driver/src/status/job-stage-status.ts',
+    search: '    s.inputBytes += e.metrics?.input?.bytesRead ?? 0;\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/io-metrics.test.js', pattern: 'input and output metrics' }],
   },
 ];
 // ---- command line ---------------------------------------------------------------------------

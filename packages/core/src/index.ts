@@ -23,7 +23,7 @@ export { PartialResult, BoundedDouble } from './rdd/partial-result.js';
 export { FutureAction } from './rdd/future-action.js';
 export { Dependency, NarrowDependency, OneToOneDependency, PartitionsDependency, RangeDependency, ShuffleDependency } from './rdd/dependency.js';
 export type { StatusTracker, SparkJobInfo, SparkStageInfo, JobExecutionStatus } from './scheduler/status-tracker.js';
-export type { SparkListener, SparkListenerJobStart, SparkListenerJobEnd, SparkListenerTaskStart, SparkListenerTaskEnd, SparkListenerExecutorExcluded, SparkListenerExecutorExcludedForStage, SparkListenerExecutorUnexcluded, StageInfo, AccumulableInfo, TaskMetrics, ShuffleReadMetrics, ShuffleWriteMetrics } from './scheduler/spark-listener.js';
+export type { SparkListener, SparkListenerJobStart, SparkListenerJobEnd, SparkListenerTaskStart, SparkListenerTaskEnd, SparkListenerExecutorExcluded, SparkListenerExecutorExcludedForStage, SparkListenerExecutorUnexcluded, StageInfo, AccumulableInfo, TaskMetrics, ShuffleReadMetrics, ShuffleWriteMetrics, InputMetrics, OutputMetrics } from './scheduler/spark-listener.js';
 export { PartitionPruningRDD } from './rdd/partition-pruning-rdd.js';
 export { HashPartitioner, RangePartitioner, CustomPartitioner, type Partitioner, type PartitionArg } from './rdd/partitioner.js';
 export { StorageLevel, type SparkStorageLevel } from './rdd/storage-level.js';

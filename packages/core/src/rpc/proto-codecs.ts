@@ -18,7 +18,7 @@ export interface ProtoTypeCodecs {
 /** The protobufjs version that generated them: another one generates its own (proto.ts). */
 export const PROTO_CODECS_PROTOBUFJS = '7.6.6';
 /** sha256 of the .proto text they were made from. */
-export const PROTO_CODECS_SHA256 = '494e5c3105393db2d28f812d1ab0935e7dbca8d2f54451355b02c114614a3887';
+export const PROTO_CODECS_SHA256 = '079aa974e8ff866eec9f88ba749458e47f45012eff10c5c7a9d7994297579854';
 
 /** By the type's full name (".sluice.v1.Name"). */
 export const PROTO_CODECS: Readonly<Record<string, ProtoTypeCodecs>> = {
@@ -8010,6 +8010,14 @@ encode: function TaskRunMetrics$encode(m,w,q){
   w.uint32(41).double(m.shuffle_records_written)
   if(m.shuffle_fetch_wait_time!=null&&Object.hasOwnProperty.call(m,"shuffle_fetch_wait_time"))
   w.uint32(49).double(m.shuffle_fetch_wait_time)
+  if(m.input_bytes_read!=null&&Object.hasOwnProperty.call(m,"input_bytes_read"))
+  w.uint32(57).double(m.input_bytes_read)
+  if(m.input_records_read!=null&&Object.hasOwnProperty.call(m,"input_records_read"))
+  w.uint32(65).double(m.input_records_read)
+  if(m.output_bytes_written!=null&&Object.hasOwnProperty.call(m,"output_bytes_written"))
+  w.uint32(73).double(m.output_bytes_written)
+  if(m.output_records_written!=null&&Object.hasOwnProperty.call(m,"output_records_written"))
+  w.uint32(81).double(m.output_records_written)
   return w
 },
 decode: function TaskRunMetrics$decode(r,l,e,n){
@@ -8058,6 +8066,22 @@ decode: function TaskRunMetrics$decode(r,l,e,n){
   m.shuffle_fetch_wait_time=r.double()
   break
   }
+  case 7: {
+  m.input_bytes_read=r.double()
+  break
+  }
+  case 8: {
+  m.input_records_read=r.double()
+  break
+  }
+  case 9: {
+  m.output_bytes_written=r.double()
+  break
+  }
+  case 10: {
+  m.output_records_written=r.double()
+  break
+  }
   default:
   r.skipType(t&7,n)
   break
@@ -8097,6 +8121,18 @@ fromObject: function TaskRunMetrics$fromObject(d,n){
   if(d.shuffle_fetch_wait_time!=null){
   m.shuffle_fetch_wait_time=Number(d.shuffle_fetch_wait_time)
   }
+  if(d.input_bytes_read!=null){
+  m.input_bytes_read=Number(d.input_bytes_read)
+  }
+  if(d.input_records_read!=null){
+  m.input_records_read=Number(d.input_records_read)
+  }
+  if(d.output_bytes_written!=null){
+  m.output_bytes_written=Number(d.output_bytes_written)
+  }
+  if(d.output_records_written!=null){
+  m.output_records_written=Number(d.output_records_written)
+  }
   return m
 },
 toObject: function TaskRunMetrics$toObject(m,o,q){
@@ -8113,6 +8149,10 @@ toObject: function TaskRunMetrics$toObject(m,o,q){
   d.shuffle_records_read=0
   d.shuffle_records_written=0
   d.shuffle_fetch_wait_time=0
+  d.input_bytes_read=0
+  d.input_records_read=0
+  d.output_bytes_written=0
+  d.output_records_written=0
   }
   if(m.executor_deserialize_time!=null&&Object.hasOwnProperty.call(m,"executor_deserialize_time")){
   d.executor_deserialize_time=o.json&&!isFinite(m.executor_deserialize_time)?String(m.executor_deserialize_time):m.executor_deserialize_time
@@ -8131,6 +8171,18 @@ toObject: function TaskRunMetrics$toObject(m,o,q){
   }
   if(m.shuffle_fetch_wait_time!=null&&Object.hasOwnProperty.call(m,"shuffle_fetch_wait_time")){
   d.shuffle_fetch_wait_time=o.json&&!isFinite(m.shuffle_fetch_wait_time)?String(m.shuffle_fetch_wait_time):m.shuffle_fetch_wait_time
+  }
+  if(m.input_bytes_read!=null&&Object.hasOwnProperty.call(m,"input_bytes_read")){
+  d.input_bytes_read=o.json&&!isFinite(m.input_bytes_read)?String(m.input_bytes_read):m.input_bytes_read
+  }
+  if(m.input_records_read!=null&&Object.hasOwnProperty.call(m,"input_records_read")){
+  d.input_records_read=o.json&&!isFinite(m.input_records_read)?String(m.input_records_read):m.input_records_read
+  }
+  if(m.output_bytes_written!=null&&Object.hasOwnProperty.call(m,"output_bytes_written")){
+  d.output_bytes_written=o.json&&!isFinite(m.output_bytes_written)?String(m.output_bytes_written):m.output_bytes_written
+  }
+  if(m.output_records_written!=null&&Object.hasOwnProperty.call(m,"output_records_written")){
+  d.output_records_written=o.json&&!isFinite(m.output_records_written)?String(m.output_records_written):m.output_records_written
   }
   return d
 },

@@ -233,13 +233,25 @@ export class PartitionComputer {
         return;
       }
       case 'textFile': {
-        for (const index of op.groups ? op.groups[split] : [split]) {
-          const s = op.splits[index];
-          if (s.codec !== undefined) {
-            await emitCompressedLines(s.file, s.codec, emit, { pause: this.pause, end: s.end, stream: s.stream && { ...s.stream, warn: this.env.warn?.bind(this.env) } });
-            continue;
+        // Spark's HadoopRDD inputMetrics: the bytes read of the file, the lines they gave.
+        let bytesRead = 0;
+        let lines = 0;
+        const onRead = (n: number): void => void (bytesRead += n);
+        const counted: Emit = (line) => {
+          lines++;
+          emit(line);
+        };
+        try {
+          for (const index of op.groups ? op.groups[split] : [split]) {
+            const s = op.splits[index];
+            if (s.codec !== undefined) {
+              await emitCompressedLines(s.file, s.codec, counted, { pause: this.pause, end: s.end, stream: s.stream && { ...s.stream, warn: this.env.warn?.bind(this.env) }, onRead });
+              continue;
+            }
+            await emitFileLines(s.file, s.start, s.end, counted, { stream: s.stream && { ...s.stream, warn: this.env.warn?.bind(this.env) }, fsSettings: op.fsSettings, pause: this.pause, onRead });
           }
-          await emitFileLines(s.file, s.start, s.end, emit, { stream: s.stream && { ...s.stream, warn: this.env.warn?.bind(this.env) }, fsSettings: op.fsSettings, pause: this.pause });
+        } finally {
+          this.env.countInput?.(bytesRead, lines);
         }
         return;
       }
@@ -290,11 +302,14 @@ export class PartitionComputer {
         const s = op.splits[split];
         if (s.stream === undefined) {
           // sc.binaryRecords: the file as it is now.
-          for (const r of await readRecordFile(s.file, op.recordLength)) emit(r);
+          const all = await readRecordFile(s.file, op.recordLength);
+          this.env.countInput?.(all.length * op.recordLength, all.length);
+          for (const r of all) emit(r);
           return;
         }
         const stream = s.stream;
         const records = await readFixedLengthRecords(s.file, s.end, op.recordLength, { ...stream, warn: this.env.warn?.bind(this.env) });
+        this.env.countInput?.(records.length * op.recordLength, records.length);
         for (let i = 0; i < records.length; i++) emit(records[i]);
         return;
       }
@@ -307,6 +322,7 @@ export class PartitionComputer {
           throw new SluiceError('SLUICE_IO', `sc.objectFile: cannot read '${file}' on this worker: ${(err as Error).message}. The path must be readable by every worker.`, { cause: err });
         }
         const records = decodeObjectFile(bytes, file);
+        this.env.countInput?.(bytes.length, records.length);
         for (let i = 0; i < records.length; i++) emit(records[i]);
         return;
       }
@@ -318,6 +334,8 @@ export class PartitionComputer {
           } catch (err) {
             throw new SluiceError('SLUICE_IO', `sc.${op.binary ? 'binaryFiles' : 'wholeTextFiles'}: cannot read '${file}' on this worker: ${(err as Error).message}. The path must be readable by every worker.`, { cause: err });
           }
+          // Spark's inputMetrics: the file's bytes as read (compressed), one record a file.
+          this.env.countInput?.(bytes.length, 1);
           // As Spark's WholeTextFileRecordReader, a compressed file's text is what its codec gives (binaryFiles' bytes are the file's).
           const codec = op.binary ? undefined : codecOfFile(file);
           if (codec !== undefined) {

@@ -38,6 +38,8 @@ export interface ReadLinesOptions {
    * 1,150 ms of CPU in 1 MiB strings, 650 ms in 64 KiB ones. A longer line is decoded alone.
    */
   readonly decodeBytes?: number;
+  /** Told the bytes of each read of the file as it is made (Spark's inputMetrics.bytesRead; a compressed file's compressed bytes). */
+  readonly onRead?: (bytes: number) => void;
 }
 
 /**
@@ -89,6 +91,7 @@ export async function emitFileLines(file: string, start: number, end: number, em
       const full = opts.pause?.();
       if (full !== undefined) await full;
       const n = await readFull(fh, buf, held, want, pos);
+      opts.onRead?.(n);
       if (stream && n < want) throw shrank(stream, file, end, pos + n);
       if (n === 0) break;
       pos += n;
@@ -182,7 +185,7 @@ export async function emitCompressedLines(
   file: string,
   codec: ReadCodec,
   emit: (line: string) => void,
-  opts: Pick<ReadLinesOptions, 'pause' | 'decodeBytes' | 'stream'> & { readonly end?: number } = {},
+  opts: Pick<ReadLinesOptions, 'pause' | 'decodeBytes' | 'stream' | 'onRead'> & { readonly end?: number } = {},
 ): Promise<void> {
   const decodeBytes = Math.max(1, opts.decodeBytes ?? LINE_PIECE_BYTES);
   const { stream } = opts;
@@ -198,6 +201,8 @@ export async function emitCompressedLines(
   }
   const inflate = decompressor(codec);
   input.on('error', (err) => inflate.destroy(err));
+  const onRead = opts.onRead;
+  if (onRead !== undefined) input.on('data', (chunk: Buffer) => onRead(chunk.length));
   input.pipe(inflate);
   let held: Buffer | undefined; // an unfinished line's bytes
   try {

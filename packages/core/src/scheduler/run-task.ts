@@ -185,15 +185,19 @@ async function runAction(computer: PartitionComputer, payload: TaskPayload, spli
       const lines: string[] = [];
       await computer.compute(root, split, (x) => void lines.push(String(x)));
       const name = `part-${String(split).padStart(5, '0')}`;
-      const text = lines.length ? lines.join('\n') + '\n' : '';
-      if (action.codec !== undefined) await writeAtomically(path.join(action.dir, name + codecExtension(action.codec)), compress(action.codec, Buffer.from(text)), env, split, 'saveAsTextFile');
-      else await writeAtomically(path.join(action.dir, name), text, env, split, 'saveAsTextFile');
+      const text = Buffer.from(lines.length ? lines.join('\n') + '\n' : '');
+      // Spark's SparkHadoopWriter outputMetrics: the part file's bytes as written (compressed), its lines.
+      const data = action.codec !== undefined ? compress(action.codec, text) : text;
+      await writeAtomically(path.join(action.dir, action.codec !== undefined ? name + codecExtension(action.codec) : name), data, env, split, 'saveAsTextFile');
+      env.countOutput?.(data.length, lines.length);
       return null;
     }
     case 'saveAsObjectFile': {
       const records = await computer.collect(root, split);
       const name = `part-${String(split).padStart(5, '0')}`;
-      await writeAtomically(path.join(action.dir, name), encodeObjectFile(records), env, split, 'saveAsObjectFile');
+      const data = encodeObjectFile(records);
+      await writeAtomically(path.join(action.dir, name), data, env, split, 'saveAsObjectFile');
+      env.countOutput?.(data.length, records.length);
       return null;
     }
     case 'writeCheckpoint': {
@@ -223,10 +227,15 @@ async function writePartOn(fsys: FileSystem, computer: PartitionComputer, root: 
   // The writer may fail first (an unreachable endpoint): stop computing then.
   let writeFailed = false;
   writing.catch(() => void (writeFailed = true));
+  let bytes = 0;
+  let records = 0;
   try {
     await computer.compute(root, split, (x) => {
       if (writeFailed) throw STOP;
-      queue.push(Buffer.from(`${String(x)}\n`));
+      const line = Buffer.from(`${String(x)}\n`);
+      bytes += line.length;
+      records++;
+      queue.push(line);
     });
     queue.end();
   } catch (err) {
@@ -234,7 +243,9 @@ async function writePartOn(fsys: FileSystem, computer: PartitionComputer, root: 
     await writing.catch(() => undefined);
     if (err !== STOP) throw err;
   }
-  return await writing;
+  const written = await writing;
+  env.countOutput?.(bytes, records);
+  return written;
 }
 
 /** Write to a temporary name then rename, so a retried or speculative attempt never leaves half a file. */

@@ -119,6 +119,10 @@ export interface TaskRunMetrics {
   readonly shuffleRecordsWritten: number;
   /** Time the task waited for its shuffle segments (Spark's shuffleReadMetrics.fetchWaitTime, the page's Shuffle Read Blocked Time). */
   readonly shuffleFetchWaitTime: number;
+  /** Bytes and records of input files the task read (Spark's inputMetrics); absent when none. */
+  readonly input?: { readonly bytesRead: number; readonly recordsRead: number };
+  /** Bytes and records of the part file the task wrote (Spark's outputMetrics: saveAsTextFile, saveAsObjectFile); absent when none. */
+  readonly output?: { readonly bytesWritten: number; readonly recordsWritten: number };
 }
 
 /**
@@ -250,8 +254,8 @@ export interface SparkListenerTaskEnd {
  * records are 0 for an attempt the worker sent no measurements of (killed, lost, resubmitted),
  * as REST gives them; a failed attempt's are its run time to the throw and its shuffle records
  * read (Spark's ExceptionFailure metrics). Not measured, so not given: jvmGCTime, the CPU times,
- * memoryBytesSpilled, diskBytesSpilled, peakExecutionMemory, inputMetrics, outputMetrics,
- * shuffle read's local/remote split and blocks fetched, shuffle write's writeTime.
+ * memoryBytesSpilled, diskBytesSpilled, peakExecutionMemory, shuffle read's local/remote split
+ * and blocks fetched, shuffle write's writeTime.
  */
 export interface TaskMetrics {
   /** From the worker taking the task to its compute (its job's bundle got, the module loaded, the task decoded). */
@@ -264,6 +268,8 @@ export interface TaskMetrics {
   readonly resultSerializationTime: number;
   readonly shuffleReadMetrics: ShuffleReadMetrics;
   readonly shuffleWriteMetrics: ShuffleWriteMetrics;
+  readonly inputMetrics: InputMetrics;
+  readonly outputMetrics: OutputMetrics;
   /** @deprecated Sluice's earlier field, the same as shuffleWriteMetrics.bytesWritten. */
   readonly shuffleWriteBytes: number;
   /** @deprecated Sluice's earlier field, the same as shuffleReadMetrics.totalBytesRead. */
@@ -278,6 +284,24 @@ export interface ShuffleReadMetrics {
   readonly recordsRead: number;
   /** Time (ms) the task waited for its segments (the stage page's Shuffle Read Blocked Time). */
   readonly fetchWaitTime: number;
+}
+
+/**
+ * Spark's InputMetrics: what a task read of input files (HadoopRDD's, NewHadoopRDD's):
+ * textFile's bytes as read (a split's last line read past its end; a compressed file's
+ * compressed bytes) and its lines, wholeTextFiles' and binaryFiles' files (one record each),
+ * binaryRecords' and objectFile's records. 0 for a task over parallelize's slices, a
+ * receiver's blocks or a direct input, as Spark's ParallelCollectionRDD and BlockRDD count none.
+ */
+export interface InputMetrics {
+  readonly bytesRead: number;
+  readonly recordsRead: number;
+}
+
+/** Spark's OutputMetrics: the part file a saveAsTextFile or saveAsObjectFile task wrote (compressed bytes when a codec was given), its records; 0 for any other task (foreachRDD's writes are not counted, as Spark's). */
+export interface OutputMetrics {
+  readonly bytesWritten: number;
+  readonly recordsWritten: number;
 }
 
 /** Spark's ShuffleWriteMetrics, what Sluice measures of them. */
@@ -331,6 +355,8 @@ function taskMetrics(e: TaskEnd): TaskMetrics {
     resultSerializationTime: m?.resultSerializationTime ?? 0,
     shuffleReadMetrics: { totalBytesRead: e.shuffleReadBytes, recordsRead: m?.shuffleRecordsRead ?? 0, fetchWaitTime: m?.shuffleFetchWaitTime ?? 0 },
     shuffleWriteMetrics: { bytesWritten: e.shuffleWriteBytes, recordsWritten: m?.shuffleRecordsWritten ?? 0 },
+    inputMetrics: { bytesRead: m?.input?.bytesRead ?? 0, recordsRead: m?.input?.recordsRead ?? 0 },
+    outputMetrics: { bytesWritten: m?.output?.bytesWritten ?? 0, recordsWritten: m?.output?.recordsWritten ?? 0 },
     shuffleWriteBytes: e.shuffleWriteBytes,
     shuffleReadBytes: e.shuffleReadBytes,
   };

@@ -22,6 +22,15 @@ export interface TaskEnv {
   fetchShuffle(shuffleId: number, reducePartition: number, locations: readonly MapOutputLocation[], maps?: readonly number[]): Promise<Uint8Array[]>;
   /** The task decoded `records` records of fetched shuffle segments (Spark's shuffleReadMetrics.recordsRead); fakes may leave it out. */
   countShuffleRecordsRead?(records: number): void;
+  /**
+   * The task read `bytes` of an input file giving `records` records (Spark's inputMetrics:
+   * textFile's lines, wholeTextFiles' and binaryFiles' files, binaryRecords' and objectFile's
+   * records); fakes may leave it out. A receiver's blocks and parallelize's slices are not
+   * counted, as Spark's BlockRDD and ParallelCollectionRDD count nothing.
+   */
+  countInput?(bytes: number, records: number): void;
+  /** The task wrote `bytes` of a part file holding `records` records (Spark's outputMetrics: saveAsTextFile, saveAsObjectFile); fakes may leave it out. */
+  countOutput?(bytes: number, records: number): void;
   /** An encoded cached partition stored on this worker, if any. */
   getCached(blockId: string): Promise<Uint8Array | undefined>;
   putCached(blockId: string, data: Uint8Array, level: StorageLevel): void;

@@ -1275,7 +1275,9 @@ const NO_TIME_METRICS: TaskRunMetrics = Object.freeze({
  * shares (perf28: the stage's records keep up to 100,000 attempts).
  */
 function runMetrics(m: wire.TaskRunMetrics__Output, gettingResultMs: number): TaskRunMetrics {
-  if (gettingResultMs < 1 && m.executor_deserialize_time < 1 && m.executor_run_time < 1 && m.result_serialization_time < 1 && m.shuffle_records_read === 0 && m.shuffle_records_written === 0 && m.shuffle_fetch_wait_time < 1) {
+  const input = m.input_bytes_read !== 0 || m.input_records_read !== 0;
+  const output = m.output_bytes_written !== 0 || m.output_records_written !== 0;
+  if (gettingResultMs < 1 && m.executor_deserialize_time < 1 && m.executor_run_time < 1 && m.result_serialization_time < 1 && m.shuffle_records_read === 0 && m.shuffle_records_written === 0 && m.shuffle_fetch_wait_time < 1 && !input && !output) {
     return NO_TIME_METRICS;
   }
   return {
@@ -1286,5 +1288,7 @@ function runMetrics(m: wire.TaskRunMetrics__Output, gettingResultMs: number): Ta
     shuffleRecordsRead: m.shuffle_records_read,
     shuffleRecordsWritten: m.shuffle_records_written,
     shuffleFetchWaitTime: Math.floor(m.shuffle_fetch_wait_time),
+    ...(input ? { input: { bytesRead: m.input_bytes_read, recordsRead: m.input_records_read } } : {}),
+    ...(output ? { output: { bytesWritten: m.output_bytes_written, recordsWritten: m.output_records_written } } : {}),
   };
 }

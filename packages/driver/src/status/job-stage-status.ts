@@ -122,6 +122,11 @@ export interface StageRecord {
   maxTaskTime: number;
   shuffleReadBytes: number;
   shuffleWriteBytes: number;
+  /** Spark's StageData inputBytes, inputRecords, outputBytes, outputRecords: its task attempts' input and output metrics summed (every attempt that sent them, as executorRunTime). */
+  inputBytes: number;
+  inputRecords: number;
+  outputBytes: number;
+  outputRecords: number;
   failureReason: string | undefined;
   /** The first failed task attempts (at most MAX_FAILURES_KEPT). */
   readonly failures: TaskFailureRecord[];
@@ -271,6 +276,10 @@ export class JobStageStatus implements SchedulerListener {
       maxTaskTime: 0,
       shuffleReadBytes: 0,
       shuffleWriteBytes: 0,
+      inputBytes: 0,
+      inputRecords: 0,
+      outputBytes: 0,
+      outputRecords: 0,
       failureReason: undefined,
       schedulingPool: e.pool ?? DEFAULT_POOL_NAME,
       failures: [],
@@ -307,6 +316,10 @@ export class JobStageStatus implements SchedulerListener {
     }
     // Spark's StageData.executorRunTime: its tasks' run times as their workers measured them (a failed one's to its failure, as Spark's metricsDelta of every task; none for an attempt that sent none).
     s.executorRunTime += e.metrics?.executorRunTime ?? 0;
+    s.inputBytes += e.metrics?.input?.bytesRead ?? 0;
+    s.inputRecords += e.metrics?.input?.recordsRead ?? 0;
+    s.outputBytes += e.metrics?.output?.bytesWritten ?? 0;
+    s.outputRecords += e.metrics?.output?.recordsWritten ?? 0;
     s.maxTaskTime = Math.max(s.maxTaskTime, e.durationMs);
     // Spark's TaskInfo.index: the task's place in its task set.
     const index = s.partitions === undefined ? e.partition : s.partitions.indexOf(e.partition);

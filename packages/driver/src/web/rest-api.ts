@@ -275,7 +275,7 @@ function killedSummary(stages: readonly Pick<StageRecord, 'killedTasksSummary'>[
 type StageView = Omit<StageRecord, 'status' | 'submissionTime'> & { status: StageRecord['status'] | 'SKIPPED' | 'PENDING'; submissionTime: number | undefined };
 
 /** A stage's counts and metrics before any task of it: a skipped or pending view's. */
-const NO_TASKS = { numCompleteTasks: 0, numFailedTasks: 0, numKilledTasks: 0, executorRunTime: 0, maxTaskTime: 0, shuffleReadBytes: 0, shuffleWriteBytes: 0 } as const;
+const NO_TASKS = { numCompleteTasks: 0, numFailedTasks: 0, numKilledTasks: 0, executorRunTime: 0, maxTaskTime: 0, shuffleReadBytes: 0, shuffleWriteBytes: 0, inputBytes: 0, inputRecords: 0, outputBytes: 0, outputRecords: 0 } as const;
 
 /**
  * A stage attempt as REST /stages shows it. Spark's AppStatusListener gives a job's every stage a
@@ -344,6 +344,11 @@ export function stageData(x: StageView, activeTasks: number, jobIds: readonly nu
     submissionTime: sparkDate(x.submissionTime),
     completionTime: sparkDate(x.completionTime),
     duration: x.completionTime !== undefined && x.submissionTime !== undefined ? x.completionTime - x.submissionTime : undefined,
+    // Spark's StageData: its tasks' input and output metrics summed.
+    inputBytes: x.inputBytes,
+    inputRecords: x.inputRecords,
+    outputBytes: x.outputBytes,
+    outputRecords: x.outputRecords,
     shuffleReadBytes: x.shuffleReadBytes,
     shuffleWriteBytes: x.shuffleWriteBytes,
     failureReason: x.failureReason,
@@ -414,6 +419,8 @@ function taskData(t: TaskView, host: (workerId: string) => string | undefined): 
       resultSerializationTime: m?.resultSerializationTime ?? 0,
       shuffleReadMetrics: { totalBytesRead: t.shuffleReadBytes, recordsRead: m?.shuffleRecordsRead ?? 0, fetchWaitTime: m?.shuffleFetchWaitTime ?? 0 },
       shuffleWriteMetrics: { bytesWritten: t.shuffleWriteBytes, recordsWritten: m?.shuffleRecordsWritten ?? 0 },
+      inputMetrics: { bytesRead: m?.input?.bytesRead ?? 0, recordsRead: m?.input?.recordsRead ?? 0 },
+      outputMetrics: { bytesWritten: m?.output?.bytesWritten ?? 0, recordsWritten: m?.output?.recordsWritten ?? 0 },
     },
     schedulerDelay: schedulerDelay(t),
     gettingResultTime: m?.gettingResultTime ?? 0,
@@ -451,6 +458,8 @@ export function taskMetricDistributions(tasks: readonly TaskView[], quantiles: r
     schedulerDelay: at(schedulerDelay),
     shuffleReadMetrics: { readBytes: at((t) => t.shuffleReadBytes), readRecords: at((t) => t.metrics?.shuffleRecordsRead ?? 0), fetchWaitTime: at((t) => t.metrics?.shuffleFetchWaitTime ?? 0) },
     shuffleWriteMetrics: { writeBytes: at((t) => t.shuffleWriteBytes), writeRecords: at((t) => t.metrics?.shuffleRecordsWritten ?? 0) },
+    inputMetrics: { bytesRead: at((t) => t.metrics?.input?.bytesRead ?? 0), recordsRead: at((t) => t.metrics?.input?.recordsRead ?? 0) },
+    outputMetrics: { bytesWritten: at((t) => t.metrics?.output?.bytesWritten ?? 0), recordsWritten: at((t) => t.metrics?.output?.recordsWritten ?? 0) },
   };
 }
 

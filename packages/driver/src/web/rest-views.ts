@@ -52,6 +52,8 @@ export interface TaskDataView {
     readonly resultSerializationTime: number;
     readonly shuffleReadMetrics: { readonly totalBytesRead: number; readonly recordsRead: number; readonly fetchWaitTime: number };
     readonly shuffleWriteMetrics: { readonly bytesWritten: number; readonly recordsWritten: number };
+    readonly inputMetrics: { readonly bytesRead: number; readonly recordsRead: number };
+    readonly outputMetrics: { readonly bytesWritten: number; readonly recordsWritten: number };
   };
   readonly schedulerDelay: number;
   readonly gettingResultTime: number;
@@ -85,6 +87,10 @@ export interface StageDataView {
   readonly submissionTime: string | undefined;
   readonly completionTime: string | undefined;
   readonly duration: number | undefined;
+  readonly inputBytes: number;
+  readonly inputRecords: number;
+  readonly outputBytes: number;
+  readonly outputRecords: number;
   readonly shuffleReadBytes: number;
   readonly shuffleWriteBytes: number;
   readonly failureReason: string | undefined;
@@ -107,6 +113,8 @@ export interface TaskSummaryView {
   readonly schedulerDelay: readonly number[];
   readonly shuffleReadMetrics: { readonly readBytes: readonly number[]; readonly readRecords: readonly number[]; readonly fetchWaitTime: readonly number[] };
   readonly shuffleWriteMetrics: { readonly writeBytes: readonly number[]; readonly writeRecords: readonly number[] };
+  readonly inputMetrics: { readonly bytesRead: readonly number[]; readonly recordsRead: readonly number[] };
+  readonly outputMetrics: { readonly bytesWritten: readonly number[]; readonly recordsWritten: readonly number[] };
 }
 
 /** `executors` and `allexecutors` (Spark's ExecutorSummary): the driver's (id "driver"), each worker's. */

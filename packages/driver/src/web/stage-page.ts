@@ -30,6 +30,8 @@ export type TaskSort =
   | 'Task Deserialization Time'
   | 'Result Serialization Time'
   | 'Getting Result Time'
+  | 'Input'
+  | 'Output'
   | 'Shuffle Read Blocked Time'
   | 'Shuffle Read'
   | 'Shuffle Write'
@@ -48,6 +50,8 @@ const LOCAL_SORTS: Readonly<Record<string, (t: TaskDataView) => number | string>
   'Task Deserialization Time': (t) => t.taskMetrics.executorDeserializeTime,
   'Result Serialization Time': (t) => t.taskMetrics.resultSerializationTime,
   'Getting Result Time': (t) => t.gettingResultTime,
+  Input: (t) => t.taskMetrics.inputMetrics.bytesRead,
+  Output: (t) => t.taskMetrics.outputMetrics.bytesWritten,
   'Shuffle Read Blocked Time': (t) => t.taskMetrics.shuffleReadMetrics.fetchWaitTime,
   'Shuffle Read': (t) => t.taskMetrics.shuffleReadMetrics.totalBytesRead,
   'Shuffle Write': (t) => t.taskMetrics.shuffleWriteMetrics.bytesWritten,
@@ -184,10 +188,16 @@ export function stagePage(j: DriverJob, data: StagePageData): string {
   const allTasks = Object.values(s.tasks ?? {});
   const total = allTasks.length;
   const here = stageHref(j, s.stageId, s.attemptId);
+  // Spark's StagePage hasInput and hasOutput: the Input and Output facts, summary rows and task columns are shown when the stage has any.
+  const hasInput = s.inputBytes > 0 || s.inputRecords > 0;
+  const hasOutput = s.outputBytes > 0 || s.outputRecords > 0;
   const facts: [string, string][] = [
     ['Status', s.status],
     ['Total Time Across All Tasks', ms(s.executorRunTime)],
     ['Locality Level Summary', localitySummary(allTasks)],
+    // Spark's StagePage: Input and Output (size / records) when the stage has any.
+    ...(hasInput ? [['Input', `${bytes(s.inputBytes)} / ${s.inputRecords}`] as [string, string]] : []),
+    ...(hasOutput ? [['Output', `${bytes(s.outputBytes)} / ${s.outputRecords}`] as [string, string]] : []),
     ...(s.shuffleReadBytes > 0 ? [['Shuffle Read', bytes(s.shuffleReadBytes)] as [string, string]] : []),
     ...(s.shuffleWriteBytes > 0 ? [['Shuffle Write', bytes(s.shuffleWriteBytes)] as [string, string]] : []),
     ['Associated Job Ids', s.jobIds.join(', ')],
@@ -211,6 +221,8 @@ export function stagePage(j: DriverJob, data: StagePageData): string {
       times('Getting Result Time', summary.gettingResultTime),
       ['Result Size', ...summary.resultSize.map(bytes)],
     ];
+    if (hasInput) rows.push(sizeRecords('Input Size / Records', summary.inputMetrics.bytesRead, summary.inputMetrics.recordsRead));
+    if (hasOutput) rows.push(sizeRecords('Output Size / Records', summary.outputMetrics.bytesWritten, summary.outputMetrics.recordsWritten));
     if (s.shuffleReadBytes > 0) {
       rows.push(times('Shuffle Read Blocked Time', summary.shuffleReadMetrics.fetchWaitTime));
       rows.push(sizeRecords('Shuffle Read Size / Records', summary.shuffleReadMetrics.readBytes, summary.shuffleReadMetrics.readRecords));
@@ -253,13 +265,21 @@ export function stagePage(j: DriverJob, data: StagePageData): string {
       t.taskLocality,
     )}</td><td>${escapeHtml(t.executorId)}</td><td>${escapeHtml(t.host ?? '-')}</td><td>${escapeHtml(time(restDate(t.launchTime)))}</td><td data-ms="${escapeHtml(t.duration)}">${escapeHtml(ms(t.duration))}</td>${msCell(t.schedulerDelay)}${msCell(
       m.executorDeserializeTime,
-    )}${msCell(m.resultSerializationTime)}${msCell(t.gettingResultTime)}${msCell(m.shuffleReadMetrics.fetchWaitTime)}${records(m.shuffleReadMetrics.totalBytesRead, m.shuffleReadMetrics.recordsRead)}${records(
+    )}${msCell(m.resultSerializationTime)}${msCell(t.gettingResultTime)}${hasInput ? records(m.inputMetrics.bytesRead, m.inputMetrics.recordsRead) : ''}${
+      hasOutput ? records(m.outputMetrics.bytesWritten, m.outputMetrics.recordsWritten) : ''
+    }${msCell(m.shuffleReadMetrics.fetchWaitTime)}${records(m.shuffleReadMetrics.totalBytesRead, m.shuffleReadMetrics.recordsRead)}${records(
       m.shuffleWriteMetrics.bytesWritten,
       m.shuffleWriteMetrics.recordsWritten,
     )}<td class="error">${escapeHtml(t.errorMessage ?? '')}</td></tr>`;
   });
   // Spark's headers; Shuffle Read and Write sort by their bytes.
-  const labels: Partial<Record<TaskSort, string>> = { ID: 'Task ID', 'Shuffle Read': 'Shuffle Read Size / Records', 'Shuffle Write': 'Shuffle Write Size / Records' };
+  const labels: Partial<Record<TaskSort, string>> = {
+    ID: 'Task ID',
+    Input: 'Input Size / Records',
+    Output: 'Output Size / Records',
+    'Shuffle Read': 'Shuffle Read Size / Records',
+    'Shuffle Write': 'Shuffle Write Size / Records',
+  };
   const columns: readonly TaskSort[] = [
     'Index',
     'ID',
@@ -274,6 +294,8 @@ export function stagePage(j: DriverJob, data: StagePageData): string {
     'Task Deserialization Time',
     'Result Serialization Time',
     'Getting Result Time',
+    ...(hasInput ? (['Input'] as const) : []),
+    ...(hasOutput ? (['Output'] as const) : []),
     'Shuffle Read Blocked Time',
     'Shuffle Read',
     'Shuffle Write',

@@ -675,7 +675,7 @@ export class Executor {
  * neither: it is left to the scheduler delay.
  */
 function runMetrics(m: ThreadTaskMetrics, prepMs: number, threadMs: number, commitMs: number): wire.TaskRunMetrics {
-  const [queuedMs, runMs, serializeMs, recordsRead, recordsWritten, fetchWaitMs] = m;
+  const [queuedMs, runMs, serializeMs, recordsRead, recordsWritten, fetchWaitMs, inputBytes, inputRecords, outputBytes, outputRecords] = m;
   return wholeAndNonZero({
     executor_deserialize_time: prepMs + Math.max(0, threadMs - queuedMs - runMs - serializeMs),
     executor_run_time: runMs + commitMs,
@@ -683,6 +683,10 @@ function runMetrics(m: ThreadTaskMetrics, prepMs: number, threadMs: number, comm
     shuffle_records_read: recordsRead,
     shuffle_records_written: recordsWritten,
     shuffle_fetch_wait_time: fetchWaitMs,
+    input_bytes_read: inputBytes,
+    input_records_read: inputRecords,
+    output_bytes_written: outputBytes,
+    output_records_written: outputRecords,
   });
 }
 
@@ -693,7 +697,7 @@ function runMetrics(m: ThreadTaskMetrics, prepMs: number, threadMs: number, comm
  * sets it only for a task that ends), no result serialized, no map output written.
  */
 function failedMetrics(m: ThreadTaskMetrics): wire.TaskRunMetrics {
-  const [, runMs, , recordsRead, , fetchWaitMs] = m;
+  const [, runMs, , recordsRead, , fetchWaitMs, inputBytes, inputRecords] = m;
   return wholeAndNonZero({
     executor_deserialize_time: 0,
     executor_run_time: runMs,
@@ -701,6 +705,10 @@ function failedMetrics(m: ThreadTaskMetrics): wire.TaskRunMetrics {
     shuffle_records_read: recordsRead,
     shuffle_records_written: 0,
     shuffle_fetch_wait_time: fetchWaitMs,
+    input_bytes_read: inputBytes,
+    input_records_read: inputRecords,
+    output_bytes_written: 0,
+    output_records_written: 0,
   });
 }
 
@@ -722,5 +730,9 @@ function wholeAndNonZero(m: Required<{ [K in keyof wire.TaskRunMetrics]: number 
   if (m.shuffle_records_written !== 0) out.shuffle_records_written = m.shuffle_records_written;
   const fetchWait = Math.floor(m.shuffle_fetch_wait_time);
   if (fetchWait !== 0) out.shuffle_fetch_wait_time = fetchWait;
+  if (m.input_bytes_read !== 0) out.input_bytes_read = m.input_bytes_read;
+  if (m.input_records_read !== 0) out.input_records_read = m.input_records_read;
+  if (m.output_bytes_written !== 0) out.output_bytes_written = m.output_bytes_written;
+  if (m.output_records_written !== 0) out.output_records_written = m.output_records_written;
   return out;
 }

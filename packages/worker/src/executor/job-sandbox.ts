@@ -456,7 +456,7 @@ export class JobSandbox {
     const m = slot.measure;
     if (m[RunningMeasure.Task] !== n) return KILLED;
     const runMs = Math.max(0, performance.timeOrigin + performance.now() - m[RunningMeasure.ComputeFrom]);
-    const metrics: ThreadTaskMetrics = [0, runMs, 0, m[RunningMeasure.RecordsRead], 0, m[RunningMeasure.FetchWaitMs]];
+    const metrics: ThreadTaskMetrics = [0, runMs, 0, m[RunningMeasure.RecordsRead], 0, m[RunningMeasure.FetchWaitMs], 0, 0, 0, 0];
     return { kind: 'killed', metrics, shuffleReadBytes: m[RunningMeasure.ShuffleReadBytes] };
   }
 

@@ -194,6 +194,12 @@ class ThreadTaskEnv implements TaskEnv {
   shuffleRecordsRead = 0;
   /** Milliseconds this task waited for its shuffle segments (Spark's shuffleReadMetrics.fetchWaitTime). */
   fetchWaitMs = 0;
+  /** Bytes and records of input files this task read (Spark's inputMetrics). */
+  inputBytes = 0;
+  inputRecords = 0;
+  /** Bytes and records of the part file this task wrote (Spark's outputMetrics). */
+  outputBytes = 0;
+  outputRecords = 0;
   /**
    * A range task's fetches, by shuffle (ShuffleClient.fetchRange): made at the first partition
    * of the shuffle the task reads, for as many of the shuffle's partitions on from there as the
@@ -317,6 +323,16 @@ class ThreadTaskEnv implements TaskEnv {
     if (runningMeasure !== undefined) runningMeasure[RunningMeasure.RecordsRead] = this.shuffleRecordsRead;
   }
 
+  countInput(bytes: number, records: number): void {
+    this.inputBytes += bytes;
+    this.inputRecords += records;
+  }
+
+  countOutput(bytes: number, records: number): void {
+    this.outputBytes += bytes;
+    this.outputRecords += records;
+  }
+
   async getCached(blockId: string): Promise<Uint8Array | undefined> {
     const reply = await ask((reqId) => ({ type: 'cacheGet', reqId, blockId }));
     const data = reply.type === 'cacheGot' ? reply.data : undefined;
@@ -421,7 +437,7 @@ async function runBound(bound: BoundJob, taskId: string, partition: number, stag
     const info = userErrorInfo(err);
     // Spark's executor sets a failed task's executorRunTime (start of its run to the failure)
     // and sends its shuffle read metrics with the failure; nothing was serialized or written.
-    const metrics: ThreadTaskMetrics = [queuedMs, performance.now() - computeFrom, 0, env.shuffleRecordsRead, 0, env.fetchWaitMs];
+    const metrics: ThreadTaskMetrics = [queuedMs, performance.now() - computeFrom, 0, env.shuffleRecordsRead, 0, env.fetchWaitMs, env.inputBytes, env.inputRecords, env.outputBytes, env.outputRecords];
     return { kind: 'error', code: info.code, message: info.message, stack: info.stack, metrics, shuffleReadBytes: env.shuffleReadBytes };
   }
 }
@@ -463,7 +479,7 @@ let encodedAt: number | undefined;
 function taskMetrics(env: ThreadTaskEnv, computeFrom: number, encodeFrom: number, queuedMs: number, recordsWritten: number): ThreadTaskMetrics {
   const now = performance.now();
   encodedAt = now;
-  return [queuedMs, encodeFrom - computeFrom, now - encodeFrom, env.shuffleRecordsRead, recordsWritten, env.fetchWaitMs];
+  return [queuedMs, encodeFrom - computeFrom, now - encodeFrom, env.shuffleRecordsRead, recordsWritten, env.fetchWaitMs, env.inputBytes, env.inputRecords, env.outputBytes, env.outputRecords];
 }
 
 const receivers = new Map<number, ReceiverSupervisorImpl>();

@@ -35,6 +35,14 @@ export type ThreadTaskMetrics = readonly [
   recordsWritten: number,
   /** Time waiting for shuffle segments (Spark's shuffleReadMetrics.fetchWaitTime). */
   fetchWaitMs: number,
+  /** Bytes read of input files (Spark's inputMetrics.bytesRead; TaskEnv.countInput). */
+  inputBytes: number,
+  /** Records those reads gave (Spark's inputMetrics.recordsRead). */
+  inputRecords: number,
+  /** Bytes written of a part file (Spark's outputMetrics.bytesWritten; TaskEnv.countOutput). */
+  outputBytes: number,
+  /** Records in that part file (Spark's outputMetrics.recordsWritten). */
+  outputRecords: number,
 ];
 
 /**

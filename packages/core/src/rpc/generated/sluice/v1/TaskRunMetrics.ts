@@ -8,6 +8,10 @@ export interface TaskRunMetrics {
   'shuffle_records_read'?: (number | string);
   'shuffle_records_written'?: (number | string);
   'shuffle_fetch_wait_time'?: (number | string);
+  'input_bytes_read'?: (number | string);
+  'input_records_read'?: (number | string);
+  'output_bytes_written'?: (number | string);
+  'output_records_written'?: (number | string);
 }
 
 export interface TaskRunMetrics__Output {
@@ -17,4 +21,8 @@ export interface TaskRunMetrics__Output {
   'shuffle_records_read': (number);
   'shuffle_records_written': (number);
   'shuffle_fetch_wait_time': (number);
+  'input_bytes_read': (number);
+  'input_records_read': (number);
+  'output_bytes_written': (number);
+  'output_records_written': (number);
 }

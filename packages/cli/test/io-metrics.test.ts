@@ -1,0 +1,137 @@
+// Spark's input and output task metrics (InputMetrics, OutputMetrics) on `sluice run`'s cluster,
+// through a SparkListener's onTaskEnd, REST taskList and stages, and the stage page in Chromium
+// (fixture io-metrics.ts). Expected values computed here, from the files alone: textFile of three
+// files (one gzip) with minPartitions 1 reads each file in one task, so each task's bytesRead is
+// its file's size (fs.statSync; the .gz file's compressed size) and its recordsRead the lines
+// this test wrote; each task's saveAsTextFile part file's size and lines (read back here) are its
+// outputMetrics; wholeTextFiles reads the three files' bytes as three records; a parallelize
+// count reads no input (Spark's ParallelCollectionRDD counts none). Screenshot
+// test-artifacts/ui-stage-io-metrics.png.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import zlib from 'node:zlib';
+import { ARTIFACTS, inPage, launchChromium } from './browser-support.js';
+import { CLI_BIN, REPO_DIR, fixture, freePort, mulberry32, pollUntil } from './harness.js';
+import { randomSecret } from './sluice-processes.js';
+
+interface Io {
+  inputMetrics: { bytesRead: number; recordsRead: number };
+  outputMetrics: { bytesWritten: number; recordsWritten: number };
+}
+interface End {
+  stageId: number;
+  index: number;
+  taskMetrics: Io;
+}
+
+/** As the pages write a size (html.ts's bytes). */
+function shownBytes(v: number): string {
+  if (v < 1024) return `${v} B`;
+  const units = ['KiB', 'MiB', 'GiB'];
+  let i = 0;
+  let x = v / 1024;
+  for (; x >= 1024 && i < units.length - 1; i++) x /= 1024;
+  return `${x.toFixed(1)} ${units[i]}`;
+}
+
+test("input and output metrics as Spark's: textFile's bytes and lines read, saveAsTextFile's part files, in the listener, REST and the stage page (Chromium)", { timeout: 200_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-io-metrics-'));
+  const input = path.join(dir, 'in');
+  const output = path.join(dir, 'out');
+  fs.mkdirSync(input);
+  const rand = mulberry32(45);
+  const lines = (n: number): string[] => Array.from({ length: n }, (_, i) => `line ${i} ${'x'.repeat(Math.floor(rand() * 80))}`);
+  const files = [
+    { name: 'a.txt', lines: lines(700) },
+    { name: 'b.txt', lines: lines(1300) },
+    { name: 'c.txt.gz', lines: lines(900) },
+  ];
+  for (const f of files) {
+    const text = f.lines.join('\n') + '\n';
+    fs.writeFileSync(path.join(input, f.name), f.name.endsWith('.gz') ? zlib.gzipSync(text) : text);
+  }
+  const sizes = files.map((f) => fs.statSync(path.join(input, f.name)).size);
+  const port = await freePort();
+  const child = spawn(process.execPath, [CLI_BIN, 'run', '--workers', '2', '--web-port', String(port), fixture('io-metrics.ts'), input, output, dir], {
+    cwd: REPO_DIR,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, SLUICE_SECRET: randomSecret(), SLUICE_SECRET_FILE: '' },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  try {
+    await pollUntil(() => (fs.existsSync(path.join(dir, 'holding')) ? true : child.exitCode !== null ? assert.fail(`sluice run exited:\n${stderr}`) : undefined), 150_000, 'the job to hold');
+    const printed = (tag: string): End[] => {
+      const line = stdout.split('\n').find((l) => l.startsWith(`${tag} `));
+      assert.ok(line, stdout);
+      return (JSON.parse(line.slice(tag.length + 1)) as End[]).sort((a, b) => a.index - b.index);
+    };
+    // Each task's part file, as written (its index is its split: the files in name order).
+    const parts = files.map((_, i) => fs.readFileSync(path.join(output, `part-${String(i).padStart(5, '0')}`), 'utf8'));
+    const want = files.map((f, i) => ({
+      inputMetrics: { bytesRead: sizes[i], recordsRead: f.lines.length },
+      outputMetrics: { bytesWritten: Buffer.byteLength(parts[i]), recordsWritten: parts[i].split('\n').length - 1 },
+    }));
+    assert.deepEqual(parts.map((p) => p.split('\n').length - 1), files.map((f) => f.lines.length), 'each part file holds its split\'s lines');
+
+    // The program's SparkListener.
+    const save = printed('SAVE');
+    assert.deepEqual(save.map((e) => ({ inputMetrics: e.taskMetrics.inputMetrics, outputMetrics: e.taskMetrics.outputMetrics })), want, `onTaskEnd's taskMetrics: ${JSON.stringify(save)}`);
+    const whole = printed('WHOLE');
+    assert.deepEqual(
+      [whole.reduce((a, e) => a + e.taskMetrics.inputMetrics.bytesRead, 0), whole.reduce((a, e) => a + e.taskMetrics.inputMetrics.recordsRead, 0), whole.reduce((a, e) => a + e.taskMetrics.outputMetrics.recordsWritten, 0)],
+      [sizes.reduce((a, b) => a + b, 0), files.length, 0],
+      `wholeTextFiles: every file's bytes, one record each: ${JSON.stringify(whole)}`,
+    );
+    const parallel = printed('PARALLEL');
+    assert.deepEqual(parallel.map((e) => [e.taskMetrics.inputMetrics, e.taskMetrics.outputMetrics]), parallel.map(() => [{ bytesRead: 0, recordsRead: 0 }, { bytesWritten: 0, recordsWritten: 0 }]), 'parallelize: no input');
+
+    // REST: taskList's taskMetrics, the stage's sums.
+    const root = `http://127.0.0.1:${port}`;
+    const [app] = (await (await fetch(`${root}/api/v1/applications`)).json()) as { id: string }[];
+    const rest = `${root}/api/v1/applications/${app.id}`;
+    const stage = save[0].stageId;
+    const tasks = ((await (await fetch(`${rest}/stages/${stage}/0/taskList?length=100`)).json()) as ({ taskId: string; index: number; taskMetrics: Io })[]).sort((a, b) => a.index - b.index);
+    assert.deepEqual(tasks.map((t) => ({ inputMetrics: t.taskMetrics.inputMetrics, outputMetrics: t.taskMetrics.outputMetrics })), want, 'REST taskList');
+    const [sd] = (await (await fetch(`${rest}/stages/${stage}`)).json()) as { inputBytes: number; inputRecords: number; outputBytes: number; outputRecords: number }[];
+    const sum = (f: (w: (typeof want)[number]) => number): number => want.reduce((a, w) => a + f(w), 0);
+    assert.deepEqual(
+      [sd.inputBytes, sd.inputRecords, sd.outputBytes, sd.outputRecords],
+      [sum((w) => w.inputMetrics.bytesRead), sum((w) => w.inputMetrics.recordsRead), sum((w) => w.outputMetrics.bytesWritten), sum((w) => w.outputMetrics.recordsWritten)],
+      'REST stage: its tasks summed',
+    );
+
+    // The stage page: Input and Output facts, the tasks table's columns under Spark's headers.
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
+      await page.goto(`${root}/jobs/${app.id}/stages/stage/?id=${stage}&attempt=0`);
+      const facts = await inPage<string[]>(page, `['Input', 'Output'].map((k) => document.querySelector('[data-field="' + k + '"]')?.textContent)`);
+      assert.deepEqual(facts, [`${shownBytes(sd.inputBytes)} / ${sd.inputRecords}`, `${shownBytes(sd.outputBytes)} / ${sd.outputRecords}`], 'the stage facts');
+      const head = await inPage<string[]>(page, `[...document.querySelectorAll('#tasks thead th')].map((th) => th.textContent)`);
+      const [inCol, outCol] = ['Input Size / Records', 'Output Size / Records'].map((h) => head.indexOf(h));
+      assert.ok(inCol >= 0 && outCol >= 0, JSON.stringify(head));
+      const byId = new Map((await inPage<[string, string[]][]>(page, `[...document.querySelectorAll('#tasks tbody tr')].map((tr) => [tr.dataset.task, [...tr.cells].map((td) => td.textContent)])`)).map(([id, cells]) => [id, cells]));
+      assert.deepEqual(
+        tasks.map((t) => [byId.get(t.taskId)?.[inCol], byId.get(t.taskId)?.[outCol]]),
+        want.map((w) => [`${shownBytes(w.inputMetrics.bytesRead)} / ${w.inputMetrics.recordsRead}`, `${shownBytes(w.outputMetrics.bytesWritten)} / ${w.outputMetrics.recordsWritten}`]),
+        'the tasks table',
+      );
+      await page.screenshot({ path: path.join(ARTIFACTS, 'ui-stage-io-metrics.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
+    fs.writeFileSync(path.join(dir, 'release'), '');
+    assert.equal(await exited, 0, stderr);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
