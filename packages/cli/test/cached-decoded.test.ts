@@ -50,8 +50,10 @@ test('a MEMORY_ONLY partition read is kept decoded and counted, copied for each 
       assert.equal(workers.length, 1, JSON.stringify(ex));
       return workers[0].memoryUsed;
     };
+    const storageList = async (app: string): Promise<{ id: number; name: string; memoryUsed: number; numCachedPartitions: number }[]> =>
+      (await (await fetch(`${root}/applications/${app}/storage/rdd`)).json()) as { id: number; name: string; memoryUsed: number; numCachedPartitions: number }[];
     const rddBytes = async (app: string, name: string): Promise<number> => {
-      const list = (await (await fetch(`${root}/applications/${app}/storage/rdd`)).json()) as { name: string; memoryUsed: number; numCachedPartitions: number }[];
+      const list = await storageList(app);
       const r = list.find((x) => x.name === name);
       assert.ok(r && r.numCachedPartitions === 2, `${name} cached whole: ${JSON.stringify(list)}`);
       return r.memoryUsed;
@@ -83,9 +85,19 @@ test('a MEMORY_ONLY partition read is kept decoded and counted, copied for each 
     release('read-once');
 
     await step('read');
-    // A heartbeat or two after the read: one sent while it ran may count one partition's copy of two.
-    await new Promise((r) => setTimeout(r, 2_500));
-    const read = await settles(app, (m) => m > ser + des, 'the decoded copy counted');
+    // Both partitions' copies counted (a heartbeat sent while the read ran may count one of two),
+    // and the worker's memoryUsed from the same heartbeat as the storage figures.
+    const desId = (await storageList(app)).find((x) => x.name === 'des')!.id;
+    let read = 0;
+    await pollUntil(
+      async () => {
+        const detail = (await (await fetch(`${root}/applications/${app}/storage/rdd/${desId}`)).json()) as { memoryUsed: number; partitions?: { decodedMemoryUsed: number }[] };
+        read = await workerMemory(app);
+        return detail.partitions?.length === 2 && detail.partitions.every((p) => p.decodedMemoryUsed > 0) && read === ser + detail.memoryUsed ? true : undefined;
+      },
+      60_000,
+      'both partitions\' decoded copies counted',
+    );
     const decoded = read - ser - des;
     assert.ok(decoded > des && decoded < 20 * des, `the decoded copy counted ${decoded} bytes beside its ${des} encoded bytes`);
     // storage/rdd: the memory the cache takes, as the worker counts it (the same heartbeat's figures).
