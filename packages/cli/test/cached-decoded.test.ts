@@ -20,18 +20,10 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { ARTIFACTS, inPage, launchChromium } from './browser-support.js';
 import { fixture, pollUntil, withCluster } from './harness.js';
+import { shownBytes } from './page-format.js';
 
 const N = 20_000;
 
-/** As the pages write a size (html.ts's bytes). */
-function shownBytes(v: number): string {
-  if (v < 1024) return `${v} B`;
-  const units = ['KiB', 'MiB', 'GiB'];
-  let i = 0;
-  let x = v / 1024;
-  for (; x >= 1024 && i < units.length - 1; i++) x /= 1024;
-  return `${x.toFixed(1)} ${units[i]}`;
-}
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'cached-decoded-'));
 after(() => fs.rmSync(scratch, { recursive: true, force: true }));
 

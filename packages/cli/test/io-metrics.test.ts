@@ -17,6 +17,7 @@ import zlib from 'node:zlib';
 import { ARTIFACTS, inPage, launchChromium } from './browser-support.js';
 import { CLI_BIN, REPO_DIR, fixture, freePort, mulberry32, pollUntil } from './harness.js';
 import { randomSecret } from './sluice-processes.js';
+import { shownBytes } from './page-format.js';
 
 interface Io {
   inputMetrics: { bytesRead: number; recordsRead: number };
@@ -26,16 +27,6 @@ interface End {
   stageId: number;
   index: number;
   taskMetrics: Io;
-}
-
-/** As the pages write a size (html.ts's bytes). */
-function shownBytes(v: number): string {
-  if (v < 1024) return `${v} B`;
-  const units = ['KiB', 'MiB', 'GiB'];
-  let i = 0;
-  let x = v / 1024;
-  for (; x >= 1024 && i < units.length - 1; i++) x /= 1024;
-  return `${x.toFixed(1)} ${units[i]}`;
 }
 
 test("input and output metrics as Spark's: textFile's bytes and lines read, saveAsTextFile's part files, in the listener, REST and the stage page (Chromium)", { timeout: 200_000 }, async () => {

@@ -23,6 +23,7 @@ import { test } from 'node:test';
 import { ARTIFACTS, inPage, launchChromium } from './browser-support.js';
 import { CLI_BIN, REPO_DIR, fixture, freePort, pollUntil } from './harness.js';
 import { randomSecret } from './sluice-processes.js';
+import { shownBytes, shownMs } from './page-format.js';
 
 const N = 3000;
 const MAPS = 3;
@@ -43,21 +44,6 @@ interface Task {
     shuffleReadMetrics: { totalBytesRead: number; recordsRead: number; fetchWaitTime: number };
     shuffleWriteMetrics: { bytesWritten: number; recordsWritten: number };
   };
-}
-
-/** As the pages write a duration (html.ts's ms). */
-function shownMs(v: number): string {
-  return v < 1000 ? `${Math.round(v)} ms` : `${(v / 1000).toFixed(v < 10_000 ? 2 : 1)} s`;
-}
-
-/** As the pages write a size (html.ts's bytes). */
-function shownBytes(v: number): string {
-  if (v < 1024) return `${v} B`;
-  const units = ['KiB', 'MiB', 'GiB'];
-  let i = 0;
-  let x = v / 1024;
-  for (; x >= 1024 && i < units.length - 1; i++) x /= 1024;
-  return `${x.toFixed(1)} ${units[i]}`;
 }
 
 test("a running attempt the driver kills (a speculation loser) has what its worker measured, in REST and on the stage page (Chromium); shuffle read totals count every attempt", { timeout: 200_000 }, async () => {

@@ -27,6 +27,7 @@ import type { Page } from 'playwright-core';
 import { ARTIFACTS, inPage, launchChromium } from './browser-support.js';
 import { CLI_BIN, REPO_DIR, fixture, freePort, pollUntil } from './harness.js';
 import { randomSecret } from './sluice-processes.js';
+import { shownBytes, shownMs } from './page-format.js';
 
 const N = 3000;
 const MAPS = 3;
@@ -56,21 +57,6 @@ interface Task {
 
 /** A SparkListener's taskEnd.taskMetrics (core's TaskMetrics), as the fixture prints them. */
 type ListenerMetrics = Task['taskMetrics'] & { resultSize: number; shuffleWriteBytes: number; shuffleReadBytes: number };
-
-/** As the pages write a duration (html.ts's ms). */
-function shownMs(v: number): string {
-  return v < 1000 ? `${Math.round(v)} ms` : `${(v / 1000).toFixed(v < 10_000 ? 2 : 1)} s`;
-}
-
-/** As the pages write a size (html.ts's bytes). */
-function shownBytes(v: number): string {
-  if (v < 1024) return `${v} B`;
-  const units = ['KiB', 'MiB', 'GiB'];
-  let i = 0;
-  let x = v / 1024;
-  for (; x >= 1024 && i < units.length - 1; i++) x /= 1024;
-  return `${x.toFixed(1)} ${units[i]}`;
-}
 
 /** Spark's quantiles of `values` (AppStatusUtils.getQuantilesValue): the value at min(floor(q * n), n - 1) of the sorted values. */
 function quantiles(values: readonly number[]): number[] {

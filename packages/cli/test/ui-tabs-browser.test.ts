@@ -34,25 +34,11 @@ import type { Page } from 'playwright-core';
 import { ARTIFACTS, follow, inPage, launchChromium } from './browser-support.js';
 import { CLI_BIN, REPO_DIR, fixture, freePort, pollUntil } from './harness.js';
 import { randomSecret } from './sluice-processes.js';
+import { shownBytes, shownMs } from './page-format.js';
 
 /** The rows of the table matching `selector`, each cell's text. */
 function rows(page: Page, selector: string): Promise<string[][]> {
   return inPage(page, `[...document.querySelectorAll(${JSON.stringify(`${selector} tbody tr`)})].map((tr) => [...tr.cells].map((td) => td.textContent))`);
-}
-
-/** As the pages write a duration (html.ts's ms): '87 ms', '1.23 s', '12.3 s'. */
-function shownMs(v: number): string {
-  return v < 1000 ? `${Math.round(v)} ms` : `${(v / 1000).toFixed(v < 10_000 ? 2 : 1)} s`;
-}
-
-/** As the pages write a size (html.ts's bytes): '873 B', '1.2 KiB', '3.4 MiB'. */
-function shownBytes(v: number): string {
-  if (v < 1024) return `${v} B`;
-  const units = ['KiB', 'MiB', 'GiB'];
-  let i = 0;
-  let x = v / 1024;
-  for (; x >= 1024 && i < units.length - 1; i++) x /= 1024;
-  return `${x.toFixed(1)} ${units[i]}`;
 }
 
 async function shot(page: Page, name: string): Promise<void> {
