@@ -8,14 +8,14 @@
 // count reads no input (Spark's ParallelCollectionRDD counts none). Screenshot
 // test-artifacts/ui-stage-io-metrics.png.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import zlib from 'node:zlib';
 import { ARTIFACTS, inPage, launchChromium } from './browser-support.js';
-import { CLI_BIN, REPO_DIR, fixture, freePort, mulberry32, pollUntil } from './harness.js';
+import { fixture, freePort, mulberry32, pollUntil } from './harness.js';
+import { startSluice } from './cli-process.js';
 import { randomSecret } from './sluice-processes.js';
 import { shownBytes } from './page-format.js';
 
@@ -47,21 +47,13 @@ test("input and output metrics as Spark's: textFile's bytes and lines read, save
   }
   const sizes = files.map((f) => fs.statSync(path.join(input, f.name)).size);
   const port = await freePort();
-  const child = spawn(process.execPath, [CLI_BIN, 'run', '--workers', '2', '--web-port', String(port), fixture('io-metrics.ts'), input, output, dir], {
-    cwd: REPO_DIR,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, SLUICE_SECRET: randomSecret(), SLUICE_SECRET_FILE: '' },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const run = startSluice(['run', '--workers', '2', '--web-port', String(port), fixture('io-metrics.ts'), input, output, dir], { ...process.env, SLUICE_SECRET: randomSecret(), SLUICE_SECRET_FILE: '' });
+  const { child, exited } = run;
   try {
-    await pollUntil(() => (fs.existsSync(path.join(dir, 'holding')) ? true : child.exitCode !== null ? assert.fail(`sluice run exited:\n${stderr}`) : undefined), 150_000, 'the job to hold');
+    await pollUntil(() => (fs.existsSync(path.join(dir, 'holding')) ? true : child.exitCode !== null ? assert.fail(`sluice run exited:\n${run.stderr}`) : undefined), 150_000, 'the job to hold');
     const printed = (tag: string): End[] => {
-      const line = stdout.split('\n').find((l) => l.startsWith(`${tag} `));
-      assert.ok(line, stdout);
+      const line = run.stdout.find((l) => l.startsWith(`${tag} `));
+      assert.ok(line, run.stdout.join('\n'));
       return (JSON.parse(line.slice(tag.length + 1)) as End[]).sort((a, b) => a.index - b.index);
     };
     // Each task's part file, as written (its index is its split: the files in name order).
@@ -120,7 +112,7 @@ test("input and output metrics as Spark's: textFile's bytes and lines read, save
       await browser.close();
     }
     fs.writeFileSync(path.join(dir, 'release'), '');
-    assert.equal(await exited, 0, stderr);
+    assert.equal(await exited, 0, run.stderr);
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
     fs.rmSync(dir, { recursive: true, force: true });

@@ -15,13 +15,13 @@
 // - the stage page: the killed attempt's row and timeline bar, the stage's Shuffle Read.
 // Screenshot test-artifacts/ui-stage-killed-attempt.png.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ARTIFACTS, inPage, launchChromium } from './browser-support.js';
-import { CLI_BIN, REPO_DIR, fixture, freePort, pollUntil } from './harness.js';
+import { fixture, freePort, pollUntil } from './harness.js';
+import { startSluice } from './cli-process.js';
 import { randomSecret } from './sluice-processes.js';
 import { shownBytes, shownMs } from './page-format.js';
 
@@ -50,17 +50,13 @@ test("a running attempt the driver kills (a speculation loser) has what its work
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-killed-metrics-'));
   const port = await freePort();
   const args = ['run', '--web-port', String(port), '--speculation', '--speculation-min-runtime', '500ms', fixture('killed-attempt-metrics.ts'), dir, String(N)];
-  const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd: REPO_DIR, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SLUICE_SECRET: randomSecret(), SLUICE_SECRET_FILE: '' } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const run = startSluice(args, { ...process.env, SLUICE_SECRET: randomSecret(), SLUICE_SECRET_FILE: '' });
+  const { child, exited } = run;
   try {
-    await pollUntil(() => (fs.existsSync(path.join(dir, 'holding')) ? true : child.exitCode !== null ? assert.fail(`sluice run exited:\n${stderr}`) : undefined), 150_000, 'the job to hold');
+    await pollUntil(() => (fs.existsSync(path.join(dir, 'holding')) ? true : child.exitCode !== null ? assert.fail(`sluice run exited:\n${run.stderr}`) : undefined), 150_000, 'the job to hold');
     assert.ok(fs.existsSync(path.join(dir, 'p0.copy')), 'partition 0 ran a second attempt');
-    const keysLine = stdout.split('\n').find((l) => l.startsWith('KEYS '));
-    assert.ok(keysLine, stdout);
+    const keysLine = run.stdout.find((l) => l.startsWith('KEYS '));
+    assert.ok(keysLine, run.stdout.join('\n'));
     const [, keysJson, jobId] = keysLine.split(' ');
     const keys0 = new Map(JSON.parse(keysJson) as [number, number[]][]).get(0) ?? [];
     assert.ok(keys0.length > 0, keysLine);
@@ -130,7 +126,7 @@ test("a running attempt the driver kills (a speculation loser) has what its work
       await browser.close();
     }
     fs.writeFileSync(path.join(dir, 'release'), '');
-    assert.equal(await exited, 0, stderr);
+    assert.equal(await exited, 0, run.stderr);
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
     fs.rmSync(dir, { recursive: true, force: true });
