@@ -21,6 +21,7 @@
 //   node bench/startup.js [rounds=5] [checkout ...]     (default checkout: this one)
 //   node bench/startup.js timeline [checkout]           one run's timeline, nothing else
 //   node bench/startup.js flags [rounds] [checkout] VARIANT...   Node/V8 options on a worker's start
+//   node bench/startup.js breakdown [rounds] [checkout ...]      where each process's CPU goes, medians
 //
 // flags: a local worker's start as `sluice run` spawns it (its entry, its GC options), with
 // each VARIANT's options (comma-separated, `none` for none) put before them, against one
@@ -34,6 +35,15 @@
 // preloaded in each process; every process's start, the moment Node had bootstrapped, its
 // log lines and its exit, in ms from the spawn, each with the CPU that process had spent by
 // then (whole process / main thread; at the exit, each thread's).
+//
+// breakdown: `rounds` such marked runs of each checkout (alternated); for the run process and
+// the workers (both workers' figures pooled), the process's CPU by phase (Node's bootstrap; to
+// 'sluice code loaded'; to 'driver listening' or 'worker registered'; to 'job ended'; to its
+// exit), the same for its main thread alone (/proc's 10 ms ticks), at its exit its main
+// thread's, its JavaScript thread's (the driver's job thread, a
+// worker's task thread: CPU read just before it was terminated) and the rest (V8's and libuv's
+// helper threads, and what /proc's 10 ms ticks leave out of each thread's figure); and the walls of the run's phases (spawn to each process's bootstrap, to the
+// last worker registered, to 'job ended', to the exit seen). Medians (quartiles).
 import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -45,6 +55,10 @@ import { TIME_CPU, cpuOf, freePort, spawnTimed, median } from './bench-support.j
 const here = path.dirname(fileURLToPath(import.meta.url));
 if (process.argv[2] === 'timeline') {
   await timeline(path.resolve(process.argv[3] ?? path.dirname(here)));
+  process.exit(0);
+}
+if (process.argv[2] === 'breakdown') {
+  await breakdown(Number(process.argv[3] ?? 7), process.argv.length > 4 ? process.argv.slice(4).map((c) => path.resolve(c)) : [path.dirname(here)]);
   process.exit(0);
 }
 const ROUNDS = Number(process.argv[2] ?? 5);
@@ -195,8 +209,8 @@ console.log('floors, median of ' + ROUNDS);
 for (const [k, xs] of Object.entries(floors)) console.log(`  ${k}: wall ${fmt(xs, 'ms')} ms, CPU ${fmt(xs, 'cpuMs')} ms`);
 console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 
-/** One marked `sluice run` of `checkout` (see the top): its timeline, printed. */
-async function timeline(checkout) {
+/** One `sluice run --log-level debug startup-job.ts` of `checkout` with bench/startup-marks.cjs in each process: its marks, the spawn's and the exit's times. */
+function markedRun(checkout) {
   const marksFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'startup-marks-')), 'marks.jsonl');
   const t0 = Date.now();
   const r = spawnSync(process.execPath, [path.join(checkout, 'packages/cli/bin/sluice.js'), 'run', '--no-progress', '--log-level', 'debug', path.join(here, 'startup-job.ts')], {
@@ -204,14 +218,90 @@ async function timeline(checkout) {
     encoding: 'utf8',
   });
   const t1 = Date.now();
-  if (r.status !== 0) throw new Error(`sluice run exited ${r.status}: ${r.stderr.slice(-2000)}`);
+  if (r.status !== 0 || !r.stdout.includes('BENCH {"count":4}')) throw new Error(`${checkout}: sluice run exited ${r.status}: ${r.stdout}${r.stderr.slice(-2000)}`);
   const marks = fs.readFileSync(marksFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   fs.rmSync(path.dirname(marksFile), { recursive: true, force: true });
+  return { marks, t0, t1 };
+}
+
+/** `node bench/startup.js breakdown` (see the top). */
+async function breakdown(rounds, checkouts) {
+  const loads = [];
+  const results = new Map(checkouts.map((c) => [c, { run: [], worker: [], wall: [] }]));
+  for (let r = 0; r < rounds; r++) {
+    for (const c of r % 2 === 0 ? checkouts : [...checkouts].reverse()) {
+      loads.push(os.loadavg()[0]);
+      const { marks, t0, t1 } = markedRun(c);
+      const res = results.get(c);
+      const jsThreads = new Set(marks.filter((m) => m.thread !== undefined).map((m) => m.thread));
+      const byPid = new Map();
+      for (const m of marks) if (m.thread === undefined) byPid.set(m.pid, [...(byPid.get(m.pid) ?? []), m]);
+      const wall = { registered: -Infinity };
+      for (const ms of byPid.values()) {
+        const role = ms[0].role;
+        if (role !== 'run' && role !== 'worker') continue;
+        const at = (msg) => ms.find((m) => m.msg === msg);
+        const boot = ms.find((m) => m.origin !== undefined);
+        const exit = ms.find((m) => m.exit !== undefined);
+        const up = at(role === 'run' ? 'driver listening' : 'worker registered');
+        const ended = role === 'run' ? at('job ended') : at('first task of the job on this worker done');
+        const js = exit.threads.filter((t) => jsThreads.has(t.tid)).reduce((n, t) => n + t.ms, 0);
+        res[role].push({
+          boot: boot.cpu,
+          loaded: at('sluice code loaded').cpu - boot.cpu,
+          up: up.cpu - at('sluice code loaded').cpu,
+          ended: ended.cpu - up.cpu,
+          exit: exit.cpu - ended.cpu,
+          mBoot: boot.main,
+          mLoaded: at('sluice code loaded').main - boot.main,
+          mUp: up.main - at('sluice code loaded').main,
+          mEnded: ended.main - up.main,
+          mExit: exit.main - ended.main,
+          total: exit.cpu,
+          main: exit.main,
+          js,
+          helpers: exit.cpu - exit.main - js,
+        });
+        if (role === 'run') Object.assign(wall, { runBoot: boot.at - t0, ended: ended.at - t0, exit: t1 - t0 });
+        else {
+          wall.workerBoot = Math.max(wall.workerBoot ?? -Infinity, boot.at - t0);
+          wall.registered = Math.max(wall.registered, up.at - t0);
+        }
+      }
+      res.wall.push(wall);
+    }
+  }
+  const q = (xs) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const at = (f) => Math.round(s[Math.min(s.length - 1, Math.floor(f * (s.length - 1) + 0.5))]);
+    return `${at(0.5)} (${at(0.25)}-${at(0.75)})`;
+  };
+  console.log(`where sluice run's CPU goes (startup-job.ts, driver + 2 workers x 1 core), ms of process CPU, median (quartiles) of ${rounds} marked runs a checkout, alternated; load ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}`);
+  for (const [c, res] of results) {
+    console.log(c);
+    for (const role of ['run', 'worker']) {
+      const xs = res[role];
+      const f = (k) => q(xs.map((x) => x[k]));
+      const up = role === 'run' ? 'driver listening' : 'registered';
+      const ended = role === 'run' ? 'job ended' : 'its first task done';
+      console.log(`  ${role.padEnd(6)} process: bootstrap ${f('boot')}, code loaded +${f('loaded')}, ${up} +${f('up')}, ${ended} +${f('ended')}, exit +${f('exit')}; total ${f('total')} = main thread ${f('main')} + ${role === 'run' ? 'job' : 'task'} thread ${f('js')} + helpers ${f('helpers')}`);
+      console.log(`  ${''.padEnd(6)} main thread: bootstrap ${f('mBoot')}, code loaded +${f('mLoaded')}, ${up} +${f('mUp')}, ${ended} +${f('mEnded')}, exit +${f('mExit')}`);
+    }
+    const w = (k) => q(res.wall.map((x) => x[k]));
+    const tree = res.run.map((r, i) => r.total + res.worker[2 * i].total + res.worker[2 * i + 1].total);
+    console.log(`  walls from the spawn: run bootstrapped ${w('runBoot')}, last worker bootstrapped ${w('workerBoot')}, last registered ${w('registered')}, job ended ${w('ended')}, exit seen ${w('exit')}; tree CPU ${q(tree)}`);
+  }
+}
+
+/** One marked `sluice run` of `checkout` (see the top): its timeline, printed. */
+async function timeline(checkout) {
+  const { marks, t0, t1 } = markedRun(checkout);
   const shown = new Set(['sluice code loaded', 'prestarted workers', 'job bundle from the cache', 'job bundled', 'driver listening', 'spare task thread started', 'spare task thread ready', 'job bundle given by the parent process', 'fetching a job bundle from the driver', 'worker joined', 'worker registered', 'job started', 'action submitted', 'launching task', 'task started', 'first task of the job on this worker done', 'job ended']);
   const rows = [[t1 - t0, '', '', '', '', 'sluice run exited (seen by its parent)']];
   for (const m of marks) {
-    if (m.origin !== undefined) rows.push([m.origin - t0, m.role, m.pid, '', '', 'process start (V8 time origin)'], [m.at - t0, m.role, m.pid, m.cpu, m.main, 'Node bootstrapped (first JavaScript of the process)']);
-    else if (m.exit !== undefined) rows.push([m.exit - t0, m.role, m.pid, m.cpu, m.main, `exit; CPU of its threads ${m.threads.filter((t) => t.ms > 0).map((t) => t.ms).join(' / ')} ms (an exited thread's is in the process's only)`]);
+    if (m.thread !== undefined) rows.push([m.at - t0, '', m.pid, '', '', `JavaScript thread ${m.threadId} (tid ${m.thread}) started`]);
+    else if (m.origin !== undefined) rows.push([m.origin - t0, m.role, m.pid, '', '', 'process start (V8 time origin)'], [m.at - t0, m.role, m.pid, m.cpu, m.main, 'Node bootstrapped (first JavaScript of the process)']);
+    else if (m.exit !== undefined) rows.push([m.exit - t0, m.role, m.pid, m.cpu, m.main, `exit; CPU of its threads ${m.threads.filter((t) => t.ms > 0).map((t) => `${t.ms}${t.gone ? '*' : ''}`).join(' / ')} ms (*: a terminated thread's, read just before its terminate())`]);
     else if (shown.has(m.msg)) rows.push([m.at - t0, m.role, m.pid, m.cpu, m.main, m.msg]);
   }
   rows.sort((a, b) => a[0] - b[0]);
