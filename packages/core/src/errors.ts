@@ -94,11 +94,19 @@ export function isDiskFull(err: unknown): boolean {
 /** The errno codes of an open refused for want of file descriptors: the process's limit (EMFILE) or the system's (ENFILE). */
 const TOO_MANY_OPEN_FILES_ERRNOS: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE']);
 
-/** Whether `err`, or an error it was caused by, is a file or socket refused because the process (or the system) has too many open. */
+/** The errno names as a message carries them when no `code` came with it (a thread's 'Worker initialization failure: EMFILE', gRPC's bind error). */
+const TOO_MANY_OPEN_FILES_WORDS = /\bE[MN]FILE\b/;
+
+/**
+ * Whether `err`, or an error it was caused by, is a file or socket refused because the process (or the system) has too many open:
+ * by its errno `code`, or by the errno named in its message (a string thrown or sent from a thread is read as a message).
+ */
 export function isTooManyOpenFiles(err: unknown): boolean {
+  if (typeof err === 'string') return TOO_MANY_OPEN_FILES_WORDS.test(err);
   for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && TOO_MANY_OPEN_FILES_ERRNOS.has(code)) return true;
+    if (TOO_MANY_OPEN_FILES_WORDS.test(e.message)) return true;
   }
   return false;
 }

@@ -20,6 +20,7 @@ import {
   PLAINTEXT_HINT,
   PLAINTEXT_WARNING,
   isPlaintextExposed,
+  isTooManyOpenFiles,
   listenFailure,
   materializeBundle,
   removeDeadScratchDirs,
@@ -323,7 +324,7 @@ export class WorkerNode {
     this.boundPort = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(bind, serverCredentials(this.opts.security), (err, port) =>
         err
-          ? reject(new SluiceError('SLUICE_IO', `worker cannot listen on ${bind}: ${listenFailure(err)}; ${/\bEMFILE\b|\bENFILE\b/.test(err.message) ? tooManyOpenFilesFix('this worker process') : 'use --port to pick another port (0: any free port)'}`, { cause: err }))
+          ? reject(new SluiceError('SLUICE_IO', `worker cannot listen on ${bind}: ${listenFailure(err)}; ${isTooManyOpenFiles(err) ? tooManyOpenFilesFix('this worker process') : 'use --port to pick another port (0: any free port)'}`, { cause: err }))
           : resolve(port),
       ),
     );

@@ -384,7 +384,7 @@ async function runBound(bound: BoundJob, taskId: string, partition: number, stag
   if (bound.loadError !== undefined || !evalInScope) {
     const info = userErrorInfo(bound.loadError);
     // Out of descriptors (the bundle's import could not open its file): the limit and how to raise it, as the executor's own bundle fetch says.
-    const fix = isTooManyOpenFiles(bound.loadError) || /\bE[MN]FILE\b/.test(info.message) ? `. ${tooManyOpenFilesFix('This worker process')}` : '';
+    const fix = isTooManyOpenFiles(bound.loadError) || isTooManyOpenFiles(info.message) ? `. ${tooManyOpenFilesFix('This worker process')}` : '';
     return { kind: 'error', code: 'SLUICE_JOB_LOAD', message: `the job bundle failed to load on this worker: ${info.message}${fix}`, stack: info.stack };
   }
   let stage = stages.get(stageKey);

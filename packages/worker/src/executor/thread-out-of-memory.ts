@@ -18,7 +18,7 @@ const OUT_OF_MEMORY_CODE = 'ERR_WORKER_OUT_OF_MEMORY';
 export function threadDeathReason(err: unknown, what: 'task' | 'receiver'): string {
   if (!(err instanceof Error)) return String(err);
   // A thread that cannot start for want of descriptors: ERR_WORKER_INIT_FAILED, 'Worker initialization failure: EMFILE'.
-  if (isTooManyOpenFiles(err) || /\bE[MN]FILE\b/.test(err.message)) return `${err.name}: ${err.message}. ${tooManyOpenFilesFix('This worker process')}`;
+  if (isTooManyOpenFiles(err)) return `${err.name}: ${err.message}. ${tooManyOpenFilesFix('This worker process')}`;
   if ((err as NodeJS.ErrnoException).code !== OUT_OF_MEMORY_CODE) return `${err.name}: ${err.message}`;
   const limitMiB = Math.round(getHeapStatistics().heap_size_limit / (1024 * 1024));
   const keepLess =
