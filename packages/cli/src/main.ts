@@ -998,6 +998,21 @@ clientCommand(program.command('jobs').description("list a driver's jobs with the
     }
   });
 
+clientCommand(program.command('attach').description("print a job's output, as an attached `sluice submit` does: the lines the driver kept (its last 10,000), then the live ones, until the job ends (for a job submitted with --detach; Ctrl-C leaves the job running)"))
+  .argument('<job>', 'job id, as `sluice submit --detach` and `sluice jobs` print it')
+  .action(async (job: string, o: ClientOpts) => {
+    const driver = driverOf(o, 'attach');
+    const outcome = await (await client()).attachJob(driver, security(o), job, {
+      onOutput: (line, stderr) => (stderr ? process.stderr : process.stdout).write(line + '\n'),
+      onNotice: (message) => process.stderr.write(`sluice: ${escapeControl(message)}\n`),
+    });
+    if (outcome.stopped) process.stderr.write(`job ${escapeControl(job)} was stopped (sluice stop${outcome.stopped === 'graceful' ? ' --graceful' : ''})\n`);
+    if (!outcome.ok) {
+      printFailure(outcome);
+      process.exitCode = 1;
+    }
+  });
+
 clientCommand(program.command('stop').description('stop a job (a streaming job stops its StreamingContext)'))
   .argument('<job>', 'job id, as `sluice submit` and `sluice jobs` print it')
   .option('--graceful', 'stop receiving, process every batch already received, then stop')

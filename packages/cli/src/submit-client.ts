@@ -100,7 +100,7 @@ export interface SubmitOptions {
 }
 
 /** One SubmitJob or WatchJob stream: how it ended. */
-type StreamEnd = { readonly kind: 'outcome'; readonly outcome: JobOutcome } | { readonly kind: 'broken'; readonly err: grpc.ServiceError | undefined };
+type StreamEnd = { readonly kind: 'outcome'; readonly outcome: JobOutcome } | { readonly kind: 'broken'; readonly err: grpc.ServiceError | undefined; readonly jobId: string | undefined };
 
 /**
  * Send a bundle to a running driver and stream the job's output lines to `onOutput`
@@ -110,6 +110,59 @@ type StreamEnd = { readonly kind: 'outcome'; readonly outcome: JobOutcome } | { 
  * 10,000 the driver keeps), and the command ends with the job.
  */
 export async function submitJob(address: string, security: SecurityConfig, bundle: JobBundle, opts: SubmitOptions): Promise<JobOutcome> {
+  return followJob(address, security, opts, async (client, follow) => {
+    await waitReady(client, address, 5000);
+    const submit = client.SubmitJob(secretMetadata(security.secret));
+    const first = follow(submit, opts.detach === true);
+    submit.write({ header: { name: opts.name ?? bundle.name, bundle_sha256: bundle.sha256, bundle_size: bundle.code.length, args: [...opts.args], task_timeout_ms: opts.taskTimeoutMs ?? 0, supervise: opts.supervise === true, max_restarts: opts.maxRestarts ?? 0, working_dir: opts.workingDir ?? process.cwd(), default_parallelism: opts.defaultParallelism ?? 0, executor_env: { ...opts.executorEnv } } });
+    for (const c of chunks(bundle.code)) submit.write({ bundle_chunk: c });
+    for (const c of chunks(Buffer.from(bundle.sourceMap, 'utf8'))) submit.write({ source_map_chunk: c });
+    submit.end();
+    const end = await first;
+    // The job was not created (or its id never arrived): the submission failed.
+    if (end.kind === 'broken' && end.jobId === undefined) throw end.err ? callError(end.err, address) : new SluiceError('SLUICE_UNREACHABLE', `the driver at ${address} closed the submission before it answered with a job id`);
+    return end;
+  });
+}
+
+/**
+ * Attach to a job running on (or kept by) a driver, as `sluice attach` does after `sluice submit
+ * --detach`: its output lines the driver kept (the last 10,000) to `onOutput`, then its live
+ * ones, until it ends, with the same reattaching as an attached submit's when the stream
+ * breaks. A job the driver does not have fails with SLUICE_BAD_ARGUMENT naming it.
+ */
+export async function attachJob(address: string, security: SecurityConfig, jobId: string, opts: FollowOptions): Promise<JobOutcome> {
+  return followJob(address, security, opts, async (client, follow) => {
+    await waitReady(client, address, 5000);
+    const end = await follow(client.WatchJob({ job_id: jobId, after_line: 0, output_epoch: '' }, secretMetadata(security.secret)), false);
+    if (end.kind === 'broken' && end.jobId === undefined) {
+      if (end.err?.code === grpc.status.NOT_FOUND) throw new SluiceError('SLUICE_BAD_ARGUMENT', `the driver at ${address} has no job '${jobId}'; \`sluice jobs --driver ${address}\` lists its jobs (a driver restarted without --state-dir forgets them)`, { cause: end.err });
+      throw end.err ? callError(end.err, address) : new SluiceError('SLUICE_UNREACHABLE', `the driver at ${address} closed the stream of job ${jobId} before it answered`);
+    }
+    return end;
+  });
+}
+
+/** What following a job's output needs: where its lines and notices go. */
+export interface FollowOptions {
+  readonly onOutput: (line: string, stderr: boolean) => void;
+  readonly onJobId?: (jobId: string) => void;
+  readonly onNotice?: (message: string) => void;
+  readonly reconnectWindowMs?: number;
+  readonly refusedWindowMs?: number;
+}
+
+/**
+ * Follow one job's event stream, opened by `open` (SubmitJob or WatchJob), to the job's end:
+ * when the stream breaks while the job runs (the driver paused, a connection dropped), attach
+ * again with WatchJob from the last line seen, retrying with backoff.
+ */
+async function followJob(
+  address: string,
+  security: SecurityConfig,
+  opts: FollowOptions,
+  open: (client: wire.DriverClient, follow: (call: grpc.ClientReadableStream<wire.JobEvent__Output>, cancelOnJobId: boolean) => Promise<StreamEnd>) => Promise<StreamEnd>,
+): Promise<JobOutcome> {
   const client = driverClient(address, security);
   const notice = opts.onNotice ?? (() => undefined);
   let jobId: string | undefined;
@@ -153,23 +206,13 @@ export async function submitJob(address: string, security: SecurityConfig, bundl
           call.cancel();
         }
       });
-      call.on('error', (err: grpc.ServiceError) => settle({ kind: 'broken', err }));
-      call.on('end', () => settle({ kind: 'broken', err: undefined }));
+      call.on('error', (err: grpc.ServiceError) => settle({ kind: 'broken', err, jobId }));
+      call.on('end', () => settle({ kind: 'broken', err: undefined, jobId }));
     });
   try {
-    await waitReady(client, address, 5000);
-    const submit = client.SubmitJob(secretMetadata(security.secret));
-    const first = follow(submit, opts.detach === true);
-    submit.write({ header: { name: opts.name ?? bundle.name, bundle_sha256: bundle.sha256, bundle_size: bundle.code.length, args: [...opts.args], task_timeout_ms: opts.taskTimeoutMs ?? 0, supervise: opts.supervise === true, max_restarts: opts.maxRestarts ?? 0, working_dir: opts.workingDir ?? process.cwd(), default_parallelism: opts.defaultParallelism ?? 0, executor_env: { ...opts.executorEnv } } });
-    for (const c of chunks(bundle.code)) submit.write({ bundle_chunk: c });
-    for (const c of chunks(Buffer.from(bundle.sourceMap, 'utf8'))) submit.write({ source_map_chunk: c });
-    submit.end();
-    let end = await first;
+    let end = await open(client, follow);
     if (end.kind === 'outcome') return end.outcome;
-    if (jobId === undefined) {
-      // The job was not created (or its id never arrived): the submission failed.
-      throw end.err ? callError(end.err, address) : new SluiceError('SLUICE_UNREACHABLE', `the driver at ${address} closed the submission before it answered with a job id`);
-    }
+    if (jobId === undefined) throw new SluiceError('SLUICE_INTERNAL', `the driver at ${address} sent no job id`);
     // The job runs on the driver; only our stream broke. Attach again.
     const id = jobId;
     const reconnectWindow = opts.reconnectWindowMs ?? 10 * 60_000;

@@ -69,8 +69,21 @@ test('sluice submit --detach, sluice jobs, sluice stop --graceful, and a failing
     assert.match(row?.[4] ?? '', /^\d+ ms$/);
     assert.match(row?.[5] ?? '', /^\d+ ms$/);
 
+    // sluice attach: the detached job's output, the lines printed before it attached (kept by
+    // the driver) then the live ones, until the job ends (user58: a detached job's console
+    // lines had no command to read them).
+    const attachedLater = runCli(['attach', jobId!, '--driver', driver], { env, timeoutMs: 60_000 });
     const stopped = await runCli(['stop', jobId!, '--driver', driver, '--graceful'], { env, timeoutMs: 60_000 });
     assert.equal(stopped.code, 0, stopped.stderr);
+    const attachedOut = await attachedLater;
+    assert.equal(attachedOut.code, 0, attachedOut.stderr);
+    const sums = attachedOut.stdout.split('\n').filter((l) => l !== '');
+    assert.ok(sums.length >= 3, `the lines of the ${row?.[3]} batches done before attaching: ${attachedOut.stdout}`);
+    assert.deepEqual([...new Set(sums)], ['SUM 10'], attachedOut.stdout);
+    assert.equal(attachedOut.stderr, `job ${jobId} was stopped (sluice stop --graceful)\n`);
+    const attachUnknown = await runCli(['attach', 'job-nope', '--driver', driver], { env, timeoutMs: 60_000 });
+    assert.equal(attachUnknown.code, 1, attachUnknown.stderr);
+    assert.equal(attachUnknown.stderr, `error [SLUICE_BAD_ARGUMENT]: the driver at ${driver} has no job 'job-nope'; \`sluice jobs --driver ${driver}\` lists its jobs (a driver restarted without --state-dir forgets them)\n`);
     for (let i = 0; i < 100 && row?.[2] === 'running'; i++) {
       await sleep(200);
       row = await jobRow(driver, jobId!);

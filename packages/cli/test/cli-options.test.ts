@@ -57,6 +57,7 @@ test("each client command's --help lists only the options it uses; the servers k
     jobs: client,
     workers: client,
     stop: [...client, '--graceful'],
+    attach: client,
     submit: [...client, '--conf', '--detach', '--max-restarts', '--name', '--no-progress', '--properties-file', '--supervise', '--task-timeout', '--typecheck'],
     run: ['--conf', '--cores', '--help', '--log-level', '--max-result-size', '--name', '--no-progress', '--no-shuffle-checksum', '--properties-file', '--retained-batches', '--shuffle-compress', '--shuffle-spill-records', '--speculation', '--speculation-min-runtime', '--speculation-multiplier', '--speculation-quantile', '--stage-max-consecutive-attempts', '--stop-gracefully-on-shutdown', '--task-max-failures', '--task-timeout', '--typecheck', '--web-port', '--workers'],
   };

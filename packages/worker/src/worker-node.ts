@@ -47,6 +47,7 @@ import { BlockMigrator } from './storage/block-migrator.js';
 import { MemoryReleaser } from './storage/memory-release.js';
 import { DEFAULT_REGISTRATION_RETRY_INTERVAL_MS, RegistrationSchedule } from './registration-retry.js';
 import { memoryUsage, residentSetBytes } from './memory-usage.js';
+import { callFailureWords } from './rpc/call-error.js';
 
 /** Default bound of a worker's in-memory blocks: a quarter of the machine's memory, at most 1 GiB. */
 export function defaultMemoryLimit(): number {
@@ -785,9 +786,7 @@ export function driverError(err: grpc.ServiceError, driver: string): SluiceError
     return new SluiceError('SLUICE_VERSION_MISMATCH', `the driver at ${driver} ${err.details}`, { cause: err });
   }
   if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) {
-    // gRPC's words for a refused connect ('No connection established. Last error: Error: connect
-    // ECONNREFUSED h:p. Resolution note: ') end in an empty note: say what they mean.
-    const why = /ECONNREFUSED/.test(err.details) ? 'connection refused: nothing listens on that port' : err.details;
+    const why = callFailureWords(err);
     return new SluiceError('SLUICE_UNREACHABLE', `no Sluice driver answers at ${driver} (${why}); check the address and that \`sluice driver\` is running`, {
       cause: err,
     });

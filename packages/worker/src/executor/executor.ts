@@ -344,17 +344,17 @@ export class Executor {
     // worker that joined after the receiver was placed takes replicas too. Without it, once its
     // peers were lost every block was kept on this worker alone, and losing it lost them.
     let peersAskedAt = Date.now();
-    let askingPeers = false;
-    const askPeers = (): void => {
-      if (askingPeers || this.listPeers === undefined) return;
-      askingPeers = true;
+    let askingPeers: Promise<void> | undefined;
+    const askPeers = (): Promise<void> => {
+      if (askingPeers !== undefined || this.listPeers === undefined) return askingPeers ?? Promise.resolve();
       peersAskedAt = Date.now();
-      this.listPeers()
+      askingPeers = this.listPeers()
         .then((ps) => {
           peers = ps.filter((p) => p.worker_id !== this.selfId);
         })
         .catch((err: unknown) => log.debug({ err }, 'cannot list the peers for received blocks; keeping the ones known'))
-        .finally(() => (askingPeers = false));
+        .finally(() => (askingPeers = undefined));
+      return askingPeers;
     };
     /** Peers that failed a replica, and until when they are skipped. */
     const badUntil = new Map<string, number>();
@@ -418,6 +418,13 @@ export class Executor {
               return;
             }
             this.blocks.put(blockId, [data], 'MEMORY_AND_DISK');
+            // No peer known (placed as the only worker, or its peers were lost): the driver is
+            // asked before this block is replicated, as Spark's replicate asks getPeers before
+            // its first copy, so a worker that joined since takes this block's replica, not
+            // only the next one's. Before, the ask went out after it: a receiver placed alone
+            // kept its first block on its own worker however long a second had been there, and
+            // a kill -9 of that worker failed the job on that block (user58, a rolling restart).
+            if (peers.length === 0 && Date.now() - peersAskedAt >= 1000) await askPeers();
             for (let i = 0; i < peers.length; i++) {
               const peer = peers[(next + i) % peers.length];
               if ((badUntil.get(peer.worker_id) ?? 0) > Date.now()) continue;
@@ -454,7 +461,7 @@ export class Executor {
               unreplicated = 0;
             }
             const askedAgo = Date.now() - peersAskedAt;
-            if ((locations.length === 1 && askedAgo >= 1000) || askedAgo >= 60_000) askPeers();
+            if ((locations.length === 1 && askedAgo >= 1000) || askedAgo >= 60_000) void askPeers();
             events.block({ block_id: blockId, num_records: count, locations, ...position }, (err) => answer(err?.message));
           } catch (err) {
             // Not logged, or not kept (the write-ahead log or the block store refused it):

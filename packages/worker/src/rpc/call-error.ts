@@ -28,3 +28,14 @@ export function refusedByPeer(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return code === grpc.status.RESOURCE_EXHAUSTED || code === grpc.status.INTERNAL;
 }
+
+/**
+ * Why a call to another process (the driver, a peer worker) failed, in words: gRPC's for a
+ * refused connect ('No connection established. Last error: Error: connect ECONNREFUSED h:p.
+ * Resolution note: ') end in an empty note, so that one says what it means; other details as
+ * gRPC gives them.
+ */
+export function callFailureWords(err: { readonly details?: string; readonly message: string }): string {
+  const details = err.details || err.message;
+  return /ECONNREFUSED/.test(details) ? 'connection refused: nothing listens on that port' : details;
+}

@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { concatOwned, secretMetadata, type wire } from '@sluice/core/internal';
+import { callFailureWords } from '../rpc/call-error.js';
 import { unreadableMapOutputMessage } from './unreadable-map-output.js';
 
 /** What one fetch from one place gave: its segments in a buffer of this thread's own, or a failure naming a map output. */
@@ -71,7 +72,7 @@ export class PeerFetchStream {
       const waiting = this.pending.size;
       if (waiting === 0) this.log.debug({ address, code: err.code, reason: err.details || err.message }, 'shuffle stream closed with no fetch waiting');
       else this.log.warn({ err, address, waiting }, `the shuffle stream to the worker at ${address} failed with ${waiting} fetch(es) waiting (${err.details || err.message}): they fail as fetch failures, and the driver runs the map outputs held there again`);
-      this.close((workerId) => `cannot fetch shuffle blocks from worker ${workerId} at ${address}: ${err.details || err.message}`, err.code === grpc.status.UNAVAILABLE);
+      this.close((workerId) => `cannot fetch shuffle blocks from worker ${workerId} at ${address}: ${callFailureWords(err)}`, err.code === grpc.status.UNAVAILABLE);
     });
     // The peer ended the stream (it is stopping): what it had not answered is lost.
     this.call.on('end', () => this.close((workerId) => `cannot fetch shuffle blocks from worker ${workerId} at ${address}: it ended its shuffle stream (the worker is stopping)`));

@@ -4,6 +4,7 @@ import { CHANNEL_OPTIONS, channelCredentials, chunks, hasLineBlockHeadroom, load
 import type { IndexShuffleBlockResolver } from './index-shuffle-block-resolver.js';
 import { PeerFetchStream, type FetchResult } from './peer-fetch-stream.js';
 import { splitRangeAnswer } from './range-answer.js';
+import { callFailureWords } from '../rpc/call-error.js';
 import { replicaMessageInPlace } from './replica-message.js';
 import { unreadableMapOutputMessage } from './unreadable-map-output.js';
 
@@ -407,7 +408,7 @@ export class ShuffleClient {
         call.on('error', (err: grpc.ServiceError) => {
           if (done) return;
           this.log.warn({ err, blockId, peer: loc.workerId }, 'block fetch failed');
-          settle(`unreachable (${err.details || err.message})`);
+          settle(`unreachable (${callFailureWords(err)})`);
         });
         call.on('end', () => settle(missing ? 'alive, but does not hold it (removed)' : segments));
       });

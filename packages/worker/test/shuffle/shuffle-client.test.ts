@@ -642,3 +642,24 @@ test('a peer back at its address after an outage the driver declared (it was los
     second?.stop();
   }
 });
+
+test("a received block whose one holder is down (nothing listens on its port, as after a kill -9) is missed saying the connection was refused, not in gRPC's words ending in an empty 'Resolution note'", async () => {
+  const net = await import('node:net');
+  // A port that was free a moment ago: nothing listens on it now.
+  const probe = net.createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as import('node:net').AddressInfo).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-sc-'));
+  const blocks = new BlockManager({ dir, memoryLimit: 1 << 20, log });
+  const client = new ShuffleClient('w1', new IndexShuffleBlockResolver(blocks), { secret: 'x'.repeat(32) }, log, 5000);
+  try {
+    const got = await client.getRemoteBlock('input_j_0_w_0', [{ workerId: 'dead', address: `127.0.0.1:${port}` }]);
+    assert.ok('misses' in got, JSON.stringify(got));
+    assert.equal(got.misses[0], `dead (127.0.0.1:${port}): unreachable (connection refused: nothing listens on that port)`);
+  } finally {
+    client.close();
+    blocks.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
