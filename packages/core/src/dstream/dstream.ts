@@ -204,15 +204,18 @@ export abstract class DStream<T> {
    * RDDs only when it completes: while generation runs ahead of the jobs (a backlog, a
    * recovery catching up on the batches it missed) a batch's foreachRDD still finds its own
    * RDD and those before it. A recovered context, before its first batch, gives the RDDs read
-   * back from the state checkpoints (Spark's restored generatedRDDs). Since 2026-12-07: before,
-   * remembered counted from the last batch generated.
-   * Call it once the context has started (from foreachRDD, typically).
+   * back from the state checkpoints (Spark's restored generatedRDDs), and so does one made by
+   * StreamingContext.getOrCreate and not started yet (since 2026-12-07; it threw before); a
+   * stream that keeps no state checkpoint gives none then, where Spark's would compute its
+   * RDDs for those times at once. Since 2026-12-07: before, remembered counted from the last
+   * batch generated.
+   * Call it once the context has started (from foreachRDD, typically), or on a recovered one.
    */
   slice(fromTime: number, toTime: number): RDD<T>[] {
     if (!Number.isFinite(fromTime) || !Number.isFinite(toTime)) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `dstream.slice: fromTime and toTime must be times in ms, got ${String(fromTime)} and ${String(toTime)}`);
     }
-    if (this.ssc.streamingState === 'initialized') {
+    if (this.ssc.streamingState === 'initialized' && !this.ssc.readBackBeforeStart()) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `dstream.slice: the StreamingContext has not started, so stream ${this.id} has no RDDs yet; call slice after ssc.start() (from foreachRDD, typically)`);
     }
     const zero = this.ssc.zeroTime;

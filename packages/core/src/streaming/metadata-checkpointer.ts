@@ -119,7 +119,6 @@ export class MetadataCheckpointer {
 
   /** Hand each input its data back and seed each stateful stream from its checkpoint; returns the batches to re-run. */
   restore(md: StreamingMetadata, damaged: readonly DamagedStateCheckpoint[] = []): number[] {
-    const sc = this.graph.sc;
     const rerun = fromTimeRuns(md.pendingRuns, md.batchIntervalMs, 'pending batches').sort((a, b) => a - b);
     const rerunSet = new Set(rerun);
     for (const s of this.graph.inputs) s.restoreCheckpointData(md.inputs[String(s.id)] ?? null, rerunSet, windowsReading(this.graph.streams, s));
@@ -127,27 +126,7 @@ export class MetadataCheckpointer {
       const kept = md.outputs?.[String(i)];
       if (o !== undefined && kept !== undefined) o.restoreCheckpointData(kept);
     }
-    const seed = (id: string, ref: StateCheckpointRef): DStream<unknown> => {
-      const stream = this.graph.streams.find((s) => s.id === Number(id));
-      if (!stream) throw new SluiceError('SLUICE_CHECKPOINT', `the metadata checkpoint has state for stream ${id}, which the code does not make`);
-      const rdd = sc.checkpointFileRDD(joinCheckpointLocation(this.checkpointDir, ref.dir), ref.numPartitions, ref.partitioner ?? undefined);
-      rdd.checkpointName = ref.dir;
-      stream.seedCheckpoint(ref.time, rdd);
-      return stream;
-    };
-    // The older checkpointed RDDs the streams remembered too (a window over a stateful stream
-    // holds them): read from their files, as Spark's DStreamCheckpointData.restore, where
-    // computing them again would rebuild the state from input batches the restarted driver no
-    // longer has (an input remembers only as far back as its own windows need).
-    // A damaged one is not seeded: a batch that reads it fails naming it (DStream.getOrCompute).
-    for (const [id, refs] of Object.entries(md.rememberedStateCheckpoints ?? {})) {
-      for (const ref of refs) {
-        const bad = damaged.find((d) => d.streamId === Number(id) && d.time === ref.time);
-        if (bad === undefined) seed(id, ref);
-        else this.graph.streams.find((s) => s.id === Number(id))?.seedDamagedCheckpoint(ref.time, damagedStateError(bad, joinCheckpointLocation(this.checkpointDir, ref.dir), this.checkpointDir));
-      }
-    }
-    for (const [id, ref] of Object.entries(md.stateCheckpoints)) this.latestState.set(seed(id, ref).id, ref);
+    for (const [id, ref] of seedStateCheckpoints(this.graph, this.checkpointDir, md, damaged)) this.latestState.set(id, ref);
     // Still pending from the first metadata file this run writes on: were they listed only
     // as each is generated again, a file written meanwhile (the first re-run batch's) would
     // list that batch alone, with the next batch time past them all, and a driver killed
@@ -518,4 +497,46 @@ function windowsReading(streams: readonly DStream<unknown>[], input: DStream<unk
   return streams
     .filter((s) => typeof (s as { windowMs?: unknown }).windowMs === 'number' && reads(s))
     .map((s) => `${s.constructor.name} [${s.id}] (window ${(s as unknown as { windowMs: number }).windowMs} ms)`);
+}
+
+/**
+ * Recovery: seed each stateful stream with the state checkpoints `md` lists, read from their
+ * files under `checkpointDir` (a damaged one seeded as damaged), and return each stream's
+ * latest. Runs at start (MetadataCheckpointer.restore) and may run before it, when a program
+ * slices a recovered context's stream before starting it (Spark's restored generatedRDDs are
+ * there from the context's construction): an RDD seeded already is kept, so the RDDs read
+ * back are the same objects before and after start.
+ */
+export function seedStateCheckpoints(
+  graph: Pick<CheckpointedGraph, 'sc' | 'streams'>,
+  checkpointDir: string,
+  md: StreamingMetadata,
+  damaged: readonly DamagedStateCheckpoint[],
+): Map<number, StateCheckpointRef> {
+  const sc = graph.sc;
+  const seed = (id: string, ref: StateCheckpointRef): DStream<unknown> => {
+    const stream = graph.streams.find((s) => s.id === Number(id));
+    if (!stream) throw new SluiceError('SLUICE_CHECKPOINT', `the metadata checkpoint has state for stream ${id}, which the code does not make`);
+    const kept = stream.generated.get(ref.time);
+    if (kept !== undefined && kept.checkpointName === ref.dir) return stream;
+    const rdd = sc.checkpointFileRDD(joinCheckpointLocation(checkpointDir, ref.dir), ref.numPartitions, ref.partitioner ?? undefined);
+    rdd.checkpointName = ref.dir;
+    stream.seedCheckpoint(ref.time, rdd);
+    return stream;
+  };
+  // The older checkpointed RDDs the streams remembered too (a window over a stateful stream
+  // holds them): read from their files, as Spark's DStreamCheckpointData.restore, where
+  // computing them again would rebuild the state from input batches the restarted driver no
+  // longer has (an input remembers only as far back as its own windows need).
+  // A damaged one is not seeded: a batch that reads it fails naming it (DStream.getOrCompute).
+  for (const [id, refs] of Object.entries(md.rememberedStateCheckpoints ?? {})) {
+    for (const ref of refs) {
+      const bad = damaged.find((d) => d.streamId === Number(id) && d.time === ref.time);
+      if (bad === undefined) seed(id, ref);
+      else graph.streams.find((s) => s.id === Number(id))?.seedDamagedCheckpoint(ref.time, damagedStateError(bad, joinCheckpointLocation(checkpointDir, ref.dir), checkpointDir));
+    }
+  }
+  const latest = new Map<number, StateCheckpointRef>();
+  for (const [id, ref] of Object.entries(md.stateCheckpoints)) latest.set(seed(id, ref).id, ref);
+  return latest;
 }

@@ -30,7 +30,7 @@ import { shufflesReachable } from '../rdd/shuffles-reachable.js';
 import type { ReceiverRunOptions, StreamingBackend, StreamInputInfo } from './streaming-backend.js';
 import { walDirectory } from '../wal/wal-segment.js';
 import { sparkEvent, streamingStarted, type StreamingListener } from './streaming-listener.js';
-import { type DamagedStateCheckpoint, rememberedStateDamage, stateCheckpointDamage, DEFAULT_CHECKPOINT_WRITE_TIMEOUT_MS, MetadataCheckpointer } from './metadata-checkpointer.js';
+import { type DamagedStateCheckpoint, rememberedStateDamage, seedStateCheckpoints, stateCheckpointDamage, DEFAULT_CHECKPOINT_WRITE_TIMEOUT_MS, MetadataCheckpointer } from './metadata-checkpointer.js';
 import { contextCreated, contextSettled } from './unstarted-contexts.js';
 import { userCallSite, userCallStack } from '../closure/call-site.js';
 import { generatingBatch } from '../closure/ship-origin.js';
@@ -499,6 +499,22 @@ export class StreamingContext {
     }
     this.recovery = found;
     this.recoveryDamage = damaged;
+    // Batches fall where they fell before the restart (Spark's graph restores its zeroTime
+    // with the checkpoint, before start).
+    this.zeroTime = md.zeroTime;
+  }
+
+  /**
+   * @internal Before start, whether this context was recovered from a metadata checkpoint; if
+   * so its stateful streams are seeded with the state read back (once; start keeps the same
+   * RDDs), so dstream.slice gives them as Spark's slice gives a recovered graph's restored
+   * generatedRDDs before the context starts.
+   */
+  readBackBeforeStart(): boolean {
+    const found = this.recovery;
+    if (found === undefined || this.checkpointDir === undefined) return false;
+    seedStateCheckpoints({ sc: this.sc, streams: this.streams }, this.checkpointDir, found.metadata, this.recoveryDamage);
+    return true;
   }
 
   /** @internal The graph's fingerprint, as metadata checkpoints record it. */
