@@ -156,9 +156,13 @@ export class PartitionComputer {
       const held = decoded?.records;
       // A sink that never looks at a record (count's) is given the kept records themselves.
       const blind = sink.kind === 'emit' && sink.blind === true;
+      // A cached block read (not computed here) is this task's input, as Spark's RDD.getOrCompute
+      // counts a block hit: its bytes (the block as stored, here or fetched: BlockResult.bytes),
+      // and its records as they are read.
       if (held !== undefined) {
         if (blind) for (let i = 0; i < held.length; i++) emit(held[i]);
         else for (let i = 0; i < held.length; i++) emit(treeCopy(held[i]));
+        this.env.countInput?.(decoded!.blockBytes!, held.length);
         TR('hit');
         return;
       }
@@ -166,9 +170,10 @@ export class PartitionComputer {
       if (here && decoded?.keep === true) {
         const records = decodeCached(here);
         if (records !== undefined) {
+          this.env.countInput?.(here.length, records.length);
           // Kept decoded when every record copies exactly; else this read's own records, as before.
           if (records.every(isCopyTree)) {
-            this.env.keepDecoded!(blockId, records);
+            this.env.keepDecoded!(blockId, records, here.length);
             if (blind) for (let i = 0; i < records.length; i++) emit(records[i]);
             else for (let i = 0; i < records.length; i++) emit(treeCopy(records[i]));
           } else for (let i = 0; i < records.length; i++) emit(records[i]);
@@ -179,7 +184,18 @@ export class PartitionComputer {
       const elsewhere = this.cachedLocations[blockId];
       const cached = here ?? (elsewhere?.length ? (await this.env.getBlock(blockId, elsewhere)).data : undefined);
       // Emitted a chunk at a time as decoded (record-chunks.ts); a compressed block damaged since it was stored (its LZ4 checksums) is computed anew, as a lost block is.
-      if (cached && emitCached(cached, emit)) { TR(here ? 'plain' : 'remote'); return; }
+      if (cached) {
+        let read = 0;
+        const counted: Emit = (r) => {
+          read++;
+          emit(r);
+        };
+        if (emitCached(cached, counted)) {
+          this.env.countInput?.(cached.length, read);
+          TR(here ? 'plain' : 'remote');
+          return;
+        }
+      }
       TR('compute');
       const records: unknown[] = [];
       await this.computeOp(node, split, (r) => records.push(r));

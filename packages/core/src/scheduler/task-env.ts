@@ -43,8 +43,8 @@ export interface TaskEnv {
    * kept). Fakes may leave it out (every read decodes the block).
    */
   decodedCached?(blockId: string): DecodedRead;
-  /** Keep `records`, decoded from this worker's block `blockId` (got by `getCached`), for later reads in this thread. */
-  keepDecoded?(blockId: string, records: readonly unknown[]): void;
+  /** Keep `records`, decoded from this worker's block `blockId` (got by `getCached`, `blockBytes` long), for later reads in this thread. */
+  keepDecoded?(blockId: string, records: readonly unknown[], blockBytes: number): void;
   /** A stored block (received input, a cached partition) from this worker or else from one of `locations`. */
   getBlock(blockId: string, locations: readonly MapOutputLocation[]): Promise<BlockRead>;
   /** Log a warning on the worker through the task's logger (constant message, data in `fields`). */
@@ -59,7 +59,7 @@ export interface TaskEnv {
 }
 
 /** What `decodedCached` says of a cached partition: its records kept decoded, or whether a read of its block is to keep them. */
-export type DecodedRead = { readonly records: readonly unknown[]; readonly keep?: undefined } | { readonly records?: undefined; readonly keep: boolean };
+export type DecodedRead = { readonly records: readonly unknown[]; readonly blockBytes: number; readonly keep?: undefined } | { readonly records?: undefined; readonly keep: boolean };
 
 /**
  * What reading a stored block gave: its bytes; or, for a line block (line-block.ts), its

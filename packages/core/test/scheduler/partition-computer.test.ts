@@ -490,7 +490,7 @@ describe('runTask with a fake in-memory TaskEnv', () => {
 
   test("count over a partition the thread keeps decoded reads none of its records (no copy made), and the actions that see them get copies", async () => {
     // A thread that keeps a deserialized level's partition at its second read, as task-thread.ts's.
-    const kept = new Map<string, readonly unknown[]>();
+    const kept = new Map<string, { readonly records: readonly unknown[]; readonly blockBytes: number }>();
     const readBefore = new Set<string>();
     const env = new (class extends FakeTaskEnv {
       override async getCached(blockId: string): Promise<Uint8Array | undefined> {
@@ -499,11 +499,10 @@ describe('runTask with a fake in-memory TaskEnv', () => {
         return data;
       }
       decodedCached(blockId: string): DecodedRead {
-        const records = kept.get(blockId);
-        return records !== undefined ? { records } : { keep: readBefore.has(blockId) };
+        return kept.get(blockId) ?? { keep: readBefore.has(blockId) };
       }
-      keepDecoded(blockId: string, records: readonly unknown[]): void {
-        kept.set(blockId, records);
+      keepDecoded(blockId: string, records: readonly unknown[], blockBytes: number): void {
+        kept.set(blockId, { records, blockBytes });
       }
     })();
     const toRecord = captureClosure((i: number) => ({ i, s: `r${i}` }), 'rdd.map');
@@ -513,10 +512,10 @@ describe('runTask with a fake in-memory TaskEnv', () => {
     // Computed and stored, read from the block, read again and kept.
     for (const k of [0, 1, 2]) assert.deepEqual(await runTask(payload({ kind: 'collect' }), 0, env), { kind: 'result', value: want }, `read ${k}`);
     const blockId = blockIdForRdd(env.jobId, 1, 0);
-    assert.deepEqual(kept.get(blockId), want, 'kept at the second read from the block');
+    assert.deepEqual(kept.get(blockId)?.records, want, 'kept at the second read from the block');
     // The kept records, each field a getter that counts its reads: a copy (an object spread) reads every one.
     let reads = 0;
-    kept.set(blockId, want.map(({ i, s }) => ({
+    kept.set(blockId, { blockBytes: kept.get(blockId)!.blockBytes, records: want.map(({ i, s }) => ({
       get i(): number {
         reads++;
         return i;
@@ -525,7 +524,7 @@ describe('runTask with a fake in-memory TaskEnv', () => {
         reads++;
         return s;
       },
-    })));
+    })) });
     assert.deepEqual(await runTask(payload({ kind: 'count' }), 0, env), { kind: 'result', value: 3 });
     assert.equal(reads, 0, 'count copies no record');
     const collected = await runTask(payload({ kind: 'collect' }), 0, env);

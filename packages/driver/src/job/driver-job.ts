@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { RESUBMITTED_ERROR_STRING, TaskFailedError, executorLostErrorString, isCompressedBroadcast, isSluiceError, taskErrorStringWithStack, taskKilledErrorString, userErrorInfo, workerLostReason, type AddedFileRef, type BatchInfo, type ExecutorEnv, type Clock, type FallingBehind, type InputRate, type SchedulingMode, type wire } from '@sluice/core/internal';
+import { RESUBMITTED_ERROR_STRING, TaskFailedError, executorLostErrorString, isCompressedBroadcast, isSluiceError, taskErrorStringWithStack, taskKilledErrorString, userErrorInfo, workerLostReason, type AddedFileRef, type BatchInfo, type ExecutorEnv, type Clock, type FallingBehind, type InputRate, type SchedulerEvent, type SchedulingMode, type wire } from '@sluice/core/internal';
 import { RddCallSites } from './rdd-call-sites.js';
 import { JobOutput } from './job-output.js';
 import { ReceiverTracker, unknownReceiverAnswer, type ReceiverReportAnswer } from '../streaming/receiver-tracker.js';
@@ -21,6 +21,16 @@ import { outputEndLine, startProgramThread, type SpareJobThreads } from './spare
 import type { ProgramThread, ProgramThreadOwner } from './program-thread.js';
 import { STOP_REQUEST_LIMIT_MS } from '../defaults.js';
 import { repeatedAtStartWhy } from './unrecoverable-failure.js';
+
+type TaskEndSchedulerEvent = Extract<SchedulerEvent, { type: 'taskEnd' }>;
+
+/**
+ * How long the end of a running attempt killed here waits for its worker's answer (what it
+ * measured) before it goes to the program's listener without it: a worker answers a kill at
+ * once (it reads the task thread's counters and terminates it); one that does not (lost, its
+ * connection cut) would otherwise keep the end from the program.
+ */
+const KILLED_END_HOLD_MS = 5000;
 
 /**
  * How a job ends. `stopped`: `sluice stop` asked it to (gracefully or not) and its program
@@ -402,6 +412,23 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
    * has a SparkListener. A job's start goes a microtask later, once the scheduler gave it its
    * stages (before any of them is submitted: that takes an await).
    */
+  /**
+   * Ends of running attempts killed here held for the program's listener until their worker
+   * answers (onKilledTaskMeasured), by task id, with when they were held (clock ms): at most
+   * KILLED_END_HOLD_MS, then sent as they are.
+   */
+  private readonly heldKilledEnds = new Map<string, { readonly event: TaskEndSchedulerEvent; readonly at: number }>();
+
+  private holdKilledEnd(runId: string, event: TaskEndSchedulerEvent): void {
+    const at = this.clock.now();
+    this.heldKilledEnds.set(event.taskId, { event, at });
+    void this.clock.waitUntil(at + KILLED_END_HOLD_MS).then(() => {
+      if (this.heldKilledEnds.get(event.taskId)?.event !== event) return;
+      this.heldKilledEnds.delete(event.taskId);
+      if (this.forwarding(this.current, runId)) this.post({ type: 'schedulerEvent', event });
+    });
+  }
+
   private readonly forwarder: SchedulerListener = {
     onJobStart: (e) => {
       const a = this.current;
@@ -425,7 +452,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     },
     onTaskEnd: (e) => {
       if (!this.forwarding(this.current, e.runId)) return;
-      const { runId: _runId, error, ...rest } = e;
+      const { runId: _runId, error, measuredLater, ...rest } = e;
       // Spark's ExceptionFailure: its className and toErrorString (class, message, stack) beside the message.
       const failure =
         error !== undefined
@@ -438,7 +465,20 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
               ? { errorString: RESUBMITTED_ERROR_STRING }
               : // Spark's TaskKilled(reason).toErrorString.
                 e.killReason !== undefined && { errorString: taskKilledErrorString(e.killReason) };
-      this.post({ type: 'schedulerEvent', event: { type: 'taskEnd', ...rest, ...failure } });
+      const event: TaskEndSchedulerEvent = { type: 'taskEnd', ...rest, ...failure };
+      if (measuredLater === true) this.holdKilledEnd(e.runId, event);
+      else this.post({ type: 'schedulerEvent', event });
+    },
+    // A running attempt killed here: its end goes to the program with what its worker measured
+    // until the kill, as Spark's TaskKilled carries the task's metrics (posted when its executor
+    // reports it, so after the stage's or job's end at times).
+    onKilledTaskMeasured: (e) => {
+      const held = this.heldKilledEnds.get(e.taskId);
+      if (held === undefined) return;
+      this.heldKilledEnds.delete(e.taskId);
+      if (!this.forwarding(this.current, e.runId)) return;
+      const waited = Math.max(0, this.clock.now() - held.at);
+      this.post({ type: 'schedulerEvent', event: e.metrics === undefined ? held.event : { ...held.event, metrics: e.metrics, shuffleReadBytes: e.shuffleReadBytes, durationMs: held.event.durationMs + waited } });
     },
     onStageCompleted: (e) => {
       if (this.forwarding(this.current, e.runId)) this.post({ type: 'schedulerEvent', event: { type: 'stageCompleted', stageId: e.stageId, stageAttempt: e.stageAttempt, time: e.time, ...(e.failure !== undefined && { failure: e.failure }) } });

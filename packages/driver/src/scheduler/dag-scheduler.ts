@@ -1211,7 +1211,8 @@ export class DAGScheduler implements RegistryListener {
           resultSize: e.resultSize ?? 0,
           metrics: e.metrics,
         };
-        const event: TaskEndEvent = e.killReason !== undefined ? { ...base, killReason: e.killReason } : e.error ? { ...base, error: this.withFetchFailedText(job.jobId, e.partition, e.error) } : base;
+        const event: TaskEndEvent =
+          e.measuredLater === true ? { ...base, ...(e.killReason !== undefined && { killReason: e.killReason }), measuredLater: true } : e.killReason !== undefined ? { ...base, killReason: e.killReason } : e.error ? { ...base, error: this.withFetchFailedText(job.jobId, e.partition, e.error) } : base;
         for (const l of this.listeners) l.onTaskEnd?.(event);
       },
       onKilledTaskMeasured: (e) => {

@@ -22,14 +22,21 @@ export interface TaskEndEvent extends TaskEnd {
   readonly runId: string;
   /** The user's error (its stack mapped to their files) for `error` and `fetch_failed`. */
   readonly error?: TaskEndError;
+  /**
+   * A `killed` attempt the driver killed while it ran: its worker's answer follows, as a
+   * KilledTaskMeasuredEvent (with what it measured, or none). Absent for any other end.
+   */
+  readonly measuredLater?: true;
 }
 
 /**
  * What an attempt the driver killed while it ran (a speculation loser, a cancelled job's or an
  * aborted stage's task: its `killed` end told at the kill, with nothing measured) had measured
  * until the kill, as its worker answered (Spark's TaskKilled carries the metrics measured so
- * far): its run time, shuffle records and bytes read. Comes after that attempt's TaskEndEvent,
- * at most once; an attempt whose worker was lost, or that ended before the kill came, has none.
+ * far): its run time, shuffle records and bytes read, input read. Comes after that attempt's
+ * TaskEndEvent (one with `measuredLater`), at most once, when its worker answers; `metrics` is
+ * absent when the answer had none (the kill came before its compute started, it ended before the
+ * kill came, its worker was lost).
  */
 export interface KilledTaskMeasuredEvent {
   readonly runId: string;
@@ -38,7 +45,7 @@ export interface KilledTaskMeasuredEvent {
   readonly taskId: string;
   readonly workerId: string;
   readonly shuffleReadBytes: number;
-  readonly metrics: TaskRunMetrics;
+  readonly metrics?: TaskRunMetrics;
 }
 
 /** A failed task attempt's error. */

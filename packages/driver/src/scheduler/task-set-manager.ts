@@ -78,7 +78,7 @@ export interface StageCallbacks {
    * was answered by its worker with what it had measured until the kill (Spark's TaskKilled
    * carries them); must not call back into the set.
    */
-  onKilledTaskMeasured?(e: { readonly taskId: string; readonly workerId: string; readonly shuffleReadBytes: number; readonly metrics: TaskRunMetrics }): void;
+  onKilledTaskMeasured?(e: { readonly taskId: string; readonly workerId: string; readonly shuffleReadBytes: number; readonly metrics?: TaskRunMetrics }): void;
   /**
    * Why the set's attempts still running are killed as it ends with `end` (their TaskKilled
    * reason): as Spark's DAGScheduler kills a stage's tasks with the failure it marks the stage
@@ -881,12 +881,15 @@ export class TaskSetManager {
    * The worker's answer to an attempt killed here while it ran: with what the attempt had
    * measured until the kill (its run time, shuffle records and bytes read: JobSandbox's
    * TaskKilled), those amend its end, told with none at the kill, as Spark's TaskKilled
-   * carries them. Any other answer (it ended before the kill came, its worker was lost) adds nothing.
+   * carries them. Any other answer (it ended before the kill came, its worker was lost) is told
+   * with none (the end held for the program's listener goes on without them).
    */
   private killedMeasured(taskId: string, workerId: string, result: LaunchResult): void {
-    if (!result.ok) return;
-    const o = result.outcome;
-    if (o.outcome !== 'killed' || !o.metrics) return;
+    const o = result.ok ? result.outcome : undefined;
+    if (o === undefined || o.outcome !== 'killed' || !o.metrics) {
+      this.stage.onKilledTaskMeasured?.({ taskId, workerId, shuffleReadBytes: 0 });
+      return;
+    }
     this.stage.onKilledTaskMeasured?.({ taskId, workerId, shuffleReadBytes: o.shuffle_read_bytes || 0, metrics: runMetrics(o.metrics, 0) });
   }
 
@@ -896,13 +899,14 @@ export class TaskSetManager {
     this.stage.onTaskEnd?.({ taskId: a.taskId, attempt: a.attempt, partition: this.partitions[a.index], workerId: a.workerId, reason: 'resubmitted', durationMs: ranMs, speculative: a.speculative, taskLocality: a.locality, shuffleWriteBytes: 0, shuffleReadBytes: 0 });
   }
 
-  private emitEnd(taskId: string, a: Attempt, reason: TaskEndReason, shuffleWriteBytes = 0, error?: TaskEndError, shuffleReadBytes = 0, killReason?: string, resultSize = 0, metrics?: TaskRunMetrics): void {
+  private emitEnd(taskId: string, a: Attempt, reason: TaskEndReason, shuffleWriteBytes = 0, error?: TaskEndError, shuffleReadBytes = 0, killReason?: string, resultSize = 0, metrics?: TaskRunMetrics, measuredLater = false): void {
     if (FAILED_TASK_REASONS.includes(reason)) this.failedAttempts++;
     if (!this.stage.onTaskEnd) return;
     const e = { taskId, partition: this.partitions[a.index], attempt: a.attempt, workerId: a.workerId, reason, durationMs: Math.max(0, this.clock.now() - a.start), speculative: a.speculative, taskLocality: a.locality, shuffleWriteBytes, shuffleReadBytes, resultSize, metrics };
     // `error` and `killReason` only where there is one (no spread on a success: a tiny task
     // ends thousands of times a second).
-    if (killReason !== undefined) this.stage.onTaskEnd({ ...e, killReason });
+    if (measuredLater) this.stage.onTaskEnd({ ...e, ...(killReason !== undefined && { killReason }), measuredLater });
+    else if (killReason !== undefined) this.stage.onTaskEnd({ ...e, killReason });
     else this.stage.onTaskEnd(error ? { ...e, error } : e);
   }
 
@@ -1137,8 +1141,9 @@ export class TaskSetManager {
   /** `why`: a `killed` attempt's reason (Spark's TaskKilled.reason); `error`: a failed one's (a timeout's). */
   private killAttempt(taskId: string, a: Attempt, reason: TaskEndReason, why?: string, error?: TaskEndError): void {
     this.running.delete(taskId);
-    if (reason === 'killed' && this.stage.onKilledTaskMeasured !== undefined) this.killedRunning.set(taskId, a.workerId);
-    this.emitEnd(taskId, a, reason, 0, error, 0, why);
+    const measuredLater = reason === 'killed' && this.stage.onKilledTaskMeasured !== undefined;
+    if (measuredLater) this.killedRunning.set(taskId, a.workerId);
+    this.emitEnd(taskId, a, reason, 0, error, 0, why, 0, undefined, measuredLater);
     this.kill(a.workerId, taskId);
   }
 

@@ -69,6 +69,8 @@ export interface ExecutorTaskCounts {
   killedTasks: number;
   /** Every ended attempt's duration, ms (Spark's totalDuration). */
   totalDuration: number;
+  /** Every attempt's input bytes read (Spark's totalInputBytes: inputMetrics.bytesRead of each task end, a Resubmitted one's none). */
+  totalInputBytes: number;
   totalShuffleRead: number;
   totalShuffleWrite: number;
 }
@@ -294,12 +296,15 @@ export class JobStageStatus implements SchedulerListener {
 
   onTaskEnd(e: TaskEndEvent): void {
     if (e.runId !== this.runId()) return;
-    const w = this.byWorker.get(e.workerId) ?? { completedTasks: 0, failedTasks: 0, killedTasks: 0, totalDuration: 0, totalShuffleRead: 0, totalShuffleWrite: 0 };
+    const w = this.byWorker.get(e.workerId) ?? { completedTasks: 0, failedTasks: 0, killedTasks: 0, totalDuration: 0, totalInputBytes: 0, totalShuffleRead: 0, totalShuffleWrite: 0 };
     this.byWorker.set(e.workerId, w);
     w.totalDuration += e.durationMs;
     // Every attempt's reads, failed and killed ones' too, as Spark's AppStatusListener adds each
     // task end's shuffle read metrics to its executor's totalShuffleRead (a Resubmitted end's none).
-    if (e.reason !== 'resubmitted') w.totalShuffleRead += e.shuffleReadBytes;
+    if (e.reason !== 'resubmitted') {
+      w.totalShuffleRead += e.shuffleReadBytes;
+      w.totalInputBytes += e.metrics?.input?.bytesRead ?? 0;
+    }
     if (e.reason === 'success') {
       w.completedTasks++;
       w.totalShuffleWrite += e.shuffleWriteBytes;
@@ -378,13 +383,18 @@ export class JobStageStatus implements SchedulerListener {
    * them, as Spark's TaskKilled's metrics are added.
    */
   onKilledTaskMeasured(e: KilledTaskMeasuredEvent): void {
-    if (e.runId !== this.runId()) return;
+    if (e.runId !== this.runId() || e.metrics === undefined) return;
     const w = this.byWorker.get(e.workerId);
-    if (w) w.totalShuffleRead += e.shuffleReadBytes;
+    if (w) {
+      w.totalShuffleRead += e.shuffleReadBytes;
+      w.totalInputBytes += e.metrics.input?.bytesRead ?? 0;
+    }
     const s = this.stages.get(stageKey(e.stageId, e.stageAttempt));
     if (!s) return;
     s.executorRunTime += e.metrics.executorRunTime;
     s.shuffleReadBytes += e.shuffleReadBytes;
+    s.inputBytes += e.metrics.input?.bytesRead ?? 0;
+    s.inputRecords += e.metrics.input?.recordsRead ?? 0;
     const i = s.tasks.findLastIndex((t) => t.taskId === e.taskId);
     if (i < 0 || s.tasks[i].status !== 'KILLED') return;
     const t = s.tasks[i];

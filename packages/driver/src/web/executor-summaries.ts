@@ -18,7 +18,7 @@ type SparkDate = (ms: number | undefined) => string | undefined;
  * A worker's storage (blocks, memory) is the worker's, shared by every application; its task
  * figures are this application's, as Spark's executors are an application's own: activeTasks
  * its running attempts there, completedTasks its successful ones, failedTasks, totalTasks every
- * attempt launched (ended or running), totalDuration, totalShuffleRead and totalShuffleWrite
+ * attempt launched (ended or running), totalDuration, totalInputBytes, totalShuffleRead and totalShuffleWrite
  * (AppStatusListener.onTaskEnd).
  */
 export function executorSummaries(d: DriverNode, j: DriverJob, all: boolean, sparkDate: SparkDate): unknown[] {
@@ -95,6 +95,7 @@ function taskFigures(c: Readonly<ExecutorTaskCounts> | undefined, active: number
     failedTasks: c?.failedTasks ?? 0,
     totalTasks: active + (c ? c.completedTasks + c.failedTasks + c.killedTasks : 0),
     totalDuration: c?.totalDuration ?? 0,
+    totalInputBytes: c?.totalInputBytes ?? 0,
     totalShuffleRead: c?.totalShuffleRead ?? 0,
     totalShuffleWrite: c?.totalShuffleWrite ?? 0,
   };

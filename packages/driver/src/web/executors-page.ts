@@ -11,7 +11,7 @@ type Figures = Omit<ExecutorView, 'id' | 'hostPort' | 'isActive' | 'isExcluded' 
  * storage, no cores nor tasks), then one row a worker (Sluice's executor), the removed ones that
  * ran this job's tasks as "Dead" (Spark's dead executors), one excluded on failure (spark.excludeOnFailure) as "Excluded", each with its address, status, RDD
  * blocks, storage memory (used / limit, where a limit is known) and disk, cores, and this job's
- * tasks there (active, failed, complete, total, task time, shuffle read and write), its process's
+ * tasks there (active, failed, complete, total, task time, input, shuffle read and write), its process's
  * resident memory, and a dead worker's loss reason (Spark's "Exec Loss Reason" column, the REST
  * removeReason: why the driver removed it); and Spark's Summary rows above them: Active(N) (the
  * driver and the workers not removed), Dead(M) (the removed workers, with what they ran of this
@@ -32,6 +32,7 @@ export function executorsPage(j: DriverJob, execs: readonly ExecutorView[]): str
     e.completedTasks,
     e.totalTasks,
     ms(e.totalDuration),
+    bytes(e.totalInputBytes),
     bytes(e.totalShuffleRead),
     bytes(e.totalShuffleWrite),
     bytes(e.rssBytes),
@@ -50,6 +51,7 @@ export function executorsPage(j: DriverJob, execs: readonly ExecutorView[]): str
       completedTasks: sum((e) => e.completedTasks),
       totalTasks: sum((e) => e.totalTasks),
       totalDuration: sum((e) => e.totalDuration),
+      totalInputBytes: sum((e) => e.totalInputBytes),
       totalShuffleRead: sum((e) => e.totalShuffleRead),
       totalShuffleWrite: sum((e) => e.totalShuffleWrite),
       rssBytes: sum((e) => e.rssBytes),
@@ -69,7 +71,7 @@ export function executorsPage(j: DriverJob, execs: readonly ExecutorView[]): str
   const deadOnes = execs.filter((e) => e.removeTime !== undefined);
   const liveOnes = execs.filter((e) => e.removeTime === undefined);
   const dead = deadOnes.length;
-  const headers = ['Executor', 'Address', 'Status', 'RDD Blocks', 'Storage Memory', 'Disk Used', 'Cores', 'Active Tasks', 'Failed Tasks', 'Complete Tasks', 'Total Tasks', 'Task Time', 'Shuffle Read', 'Shuffle Write', 'Process Memory', 'Exec Loss Reason'];
+  const headers = ['Executor', 'Address', 'Status', 'RDD Blocks', 'Storage Memory', 'Disk Used', 'Cores', 'Active Tasks', 'Failed Tasks', 'Complete Tasks', 'Total Tasks', 'Task Time', 'Input', 'Shuffle Read', 'Shuffle Write', 'Process Memory', 'Exec Loss Reason'];
   const whose = (of: readonly ExecutorView[]): string => {
     const n = of.filter((e) => e.id !== 'driver').length;
     return `${n} worker${n === 1 ? '' : 's'}${of.some((e) => e.id === 'driver') ? ' and the driver' : ''}`;

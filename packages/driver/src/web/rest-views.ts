@@ -132,6 +132,8 @@ export interface ExecutorView {
   readonly failedTasks: number;
   readonly totalTasks: number;
   readonly totalDuration: number;
+  /** Input bytes read by this job's task attempts there (Spark's totalInputBytes). */
+  readonly totalInputBytes: number;
   readonly totalShuffleRead: number;
   readonly totalShuffleWrite: number;
   readonly memoryUsed: number;

@@ -1,7 +1,7 @@
 import type { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { isDiskFull, type BlockRead, type ErrorCode } from '@sluice/core/internal';
-import { RUNNING_CELL_BYTES, RUNNING_MEASURE_OFFSET, RunningMeasure, type MainToThread, type ThreadOutcome, type ThreadTask, type ThreadTaskMetrics, type ThreadToMain } from './thread-protocol.js';
+import { RUNNING_CELL_BYTES, RUNNING_MEASURE_OFFSET, RUNNING_MEASURES, RunningMeasure, type MainToThread, type ThreadOutcome, type ThreadTask, type ThreadTaskMetrics, type ThreadToMain } from './thread-protocol.js';
 
 /**
  * A task stopped before its end (JobSandbox.kill, a stream's kill, the sandbox closed). A task
@@ -456,7 +456,7 @@ export class JobSandbox {
     const m = slot.measure;
     if (m[RunningMeasure.Task] !== n) return KILLED;
     const runMs = Math.max(0, performance.timeOrigin + performance.now() - m[RunningMeasure.ComputeFrom]);
-    const metrics: ThreadTaskMetrics = [0, runMs, 0, m[RunningMeasure.RecordsRead], 0, m[RunningMeasure.FetchWaitMs], 0, 0, 0, 0];
+    const metrics: ThreadTaskMetrics = [0, runMs, 0, m[RunningMeasure.RecordsRead], 0, m[RunningMeasure.FetchWaitMs], m[RunningMeasure.InputBytes], m[RunningMeasure.InputRecords], 0, 0];
     return { kind: 'killed', metrics, shuffleReadBytes: m[RunningMeasure.ShuffleReadBytes] };
   }
 
@@ -476,7 +476,7 @@ export class JobSandbox {
       thread.off('exit', onExit);
     };
     const shared = new SharedArrayBuffer(RUNNING_CELL_BYTES);
-    const slot: Slot = { thread, held: new Map(), stages: new Set(), broadcasts: new Set(), decoded: new Set(), affinity: new ThreadAffinity(), given: 0, children: new Set(), running: new Int32Array(shared, 0, 1), measure: new Float64Array(shared, RUNNING_MEASURE_OFFSET, 5), detach };
+    const slot: Slot = { thread, held: new Map(), stages: new Set(), broadcasts: new Set(), decoded: new Set(), affinity: new ThreadAffinity(), given: 0, children: new Set(), running: new Int32Array(shared, 0, 1), measure: new Float64Array(shared, RUNNING_MEASURE_OFFSET, RUNNING_MEASURES), detach };
     this.slots.push(slot);
     thread.on('message', onMessage);
     const crashed = (why: string): void => {

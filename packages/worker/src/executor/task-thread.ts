@@ -55,7 +55,7 @@ import {
   bytesWithoutMapMarks,
   estimateRecordsSize,
 } from '@sluice/core/internal';
-import { RUNNING_MEASURE_OFFSET, RunningMeasure, type MainToThread, type TaskEnded, type ThreadOutcome, type ThreadTask, type ThreadTaskMetrics, type ThreadToMain, type ThreadData } from './thread-protocol.js';
+import { RUNNING_MEASURE_OFFSET, RUNNING_MEASURES, RunningMeasure, type MainToThread, type TaskEnded, type ThreadOutcome, type ThreadTask, type ThreadTaskMetrics, type ThreadToMain, type ThreadData } from './thread-protocol.js';
 import { ReceiverSupervisorImpl, type SupervisorSink } from '../receiver/receiver-supervisor.js';
 import { MemoryReleaser } from '../storage/memory-release.js';
 
@@ -153,7 +153,7 @@ async function loadBroadcasts(ids: number[]): Promise<Map<number, unknown>> {
  * under the worker's --memory and says when to drop one (`forgetDecoded`: its block removed or
  * spilled, or no room); dropped with the job (unbind).
  */
-const decodedBlocks = new Map<string, readonly unknown[]>();
+const decodedBlocks = new Map<string, { readonly records: readonly unknown[]; readonly blockBytes: number }>();
 
 /**
  * Cached blocks of any level this thread read from the store (cacheGet) and did not keep
@@ -326,6 +326,10 @@ class ThreadTaskEnv implements TaskEnv {
   countInput(bytes: number, records: number): void {
     this.inputBytes += bytes;
     this.inputRecords += records;
+    if (runningMeasure !== undefined) {
+      runningMeasure[RunningMeasure.InputBytes] = this.inputBytes;
+      runningMeasure[RunningMeasure.InputRecords] = this.inputRecords;
+    }
   }
 
   countOutput(bytes: number, records: number): void {
@@ -348,13 +352,12 @@ class ThreadTaskEnv implements TaskEnv {
   }
 
   decodedCached(blockId: string): DecodedRead {
-    const records = decodedBlocks.get(blockId);
-    return records !== undefined ? { records } : { keep: readOnce.has(blockId) };
+    return decodedBlocks.get(blockId) ?? { keep: readOnce.has(blockId) };
   }
 
-  keepDecoded(blockId: string, records: readonly unknown[]): void {
+  keepDecoded(blockId: string, records: readonly unknown[], blockBytes: number): void {
     readOnce.delete(blockId);
-    decodedBlocks.set(blockId, records);
+    decodedBlocks.set(blockId, { records, blockBytes });
     send({ type: 'cacheDecoded', blockId, bytes: estimateRecordsSize(records) });
   }
 
@@ -543,6 +546,8 @@ function showComputeStart(m: Float64Array, computeFrom: number): void {
   m[RunningMeasure.RecordsRead] = 0;
   m[RunningMeasure.FetchWaitMs] = 0;
   m[RunningMeasure.ShuffleReadBytes] = 0;
+  m[RunningMeasure.InputBytes] = 0;
+  m[RunningMeasure.InputRecords] = 0;
   m[RunningMeasure.ComputeFrom] = performance.timeOrigin + computeFrom;
   m[RunningMeasure.Task] = started;
 }
@@ -799,7 +804,7 @@ port.on('message', (msg: MainToThread) => {
     case 'run': {
       if (msg.running !== undefined) {
         runningCell = new Int32Array(msg.running, 0, 1);
-        runningMeasure = new Float64Array(msg.running, RUNNING_MEASURE_OFFSET, 5);
+        runningMeasure = new Float64Array(msg.running, RUNNING_MEASURE_OFFSET, RUNNING_MEASURES);
       }
       if (retired) return; // The sandbox gives these tasks to a fresh thread.
       pending.push(...msg.tasks);

@@ -51,13 +51,17 @@ export type ThreadTaskMetrics = readonly [
  * reader may see one counter a fetch ahead of another, as Spark's killed task's metrics are
  * what its counters held when it stopped): whose they are (the task's number, as the
  * running cell), its compute's start (ms since the epoch: performance.timeOrigin + now, the
- * one clock two threads share), its shuffle records decoded, its wait for them, their bytes.
+ * one clock two threads share), its shuffle records decoded, its wait for them, their bytes,
+ * and the input it read (TaskEnv.countInput: bytes and records, as a textFile split's lines are
+ * counted when the split is read through, a cached block's at its read).
  */
-export const RunningMeasure = { Task: 0, ComputeFrom: 1, RecordsRead: 2, FetchWaitMs: 3, ShuffleReadBytes: 4 } as const;
+export const RunningMeasure = { Task: 0, ComputeFrom: 1, RecordsRead: 2, FetchWaitMs: 3, ShuffleReadBytes: 4, InputBytes: 5, InputRecords: 6 } as const;
+/** How many Float64s RunningMeasure has. */
+export const RUNNING_MEASURES = 7;
 /** Where RunningMeasure's Float64s start in the shared `running` memory (after the Int32 task number, aligned). */
 export const RUNNING_MEASURE_OFFSET = 8;
-/** The shared `running` memory's size: the task number and RunningMeasure's five Float64s. */
-export const RUNNING_CELL_BYTES = RUNNING_MEASURE_OFFSET + 5 * 8;
+/** The shared `running` memory's size: the task number and RunningMeasure's Float64s. */
+export const RUNNING_CELL_BYTES = RUNNING_MEASURE_OFFSET + RUNNING_MEASURES * 8;
 
 /** How a task ended, as the thread reports it. */
 export type ThreadOutcome =

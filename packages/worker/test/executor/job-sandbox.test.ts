@@ -19,7 +19,7 @@ import type { MainToThread, ThreadOutcome } from '../../src/executor/thread-prot
  * starts), `retire` fails itself and retires the thread
  * (as an unhandled error in the job's code does); a key's task-stream prefix (`3:`) is ignored. It shows the task it runs in the sandbox's
  * running-task cell, as the real thread does, and a `block` or `slow` task's measurements (RunningMeasure: its compute's
- * start, 12 shuffle records read, 3 ms waited, 345 bytes) after it.
+ * start, 12 shuffle records read, 3 ms waited, 345 bytes, 678 input bytes in 9 records) after it.
  */
 const FAKE_THREAD = `
 const { parentPort } = require('node:worker_threads');
@@ -27,7 +27,7 @@ const pending = [];
 let running = false;
 /** The running-task cell (run.running): the number of the task running, 0 between tasks. */
 let cell;
-/** The running task's measurements (run.running from byte 8: task, compute start, records, wait, bytes). */
+/** The running task's measurements (run.running from byte 8: task, compute start, records, wait, bytes, input bytes, input records). */
 let measure;
 let started = 0;
 /** Outcomes not sent yet ('hold'): they go with the next task's. */
@@ -49,7 +49,7 @@ function next() {
   };
   const result = { kind: 'result', value: new Uint8Array([t.partition]), shuffleReadBytes: 0 };
   const kind = t.stageKey.replace(/^\\d+:/, '');
-  if (measure && (kind === 'block' || kind === 'slow')) measure.set([started, performance.timeOrigin + performance.now(), 12, 3, 345]);
+  if (measure && (kind === 'block' || kind === 'slow')) measure.set([started, performance.timeOrigin + performance.now(), 12, 3, 345, 678, 9]);
   if (kind === 'quick') setImmediate(() => end(result));
   else if (kind === 'hold') setImmediate(() => end(result, false));
   else if (kind === 'slow') setTimeout(() => end(result), 300);
@@ -71,7 +71,7 @@ parentPort.on('message', (m) => {
   if (m.type === 'run') {
     if (m.running) {
       cell = new Int32Array(m.running, 0, 1);
-      measure = new Float64Array(m.running, 8, 5);
+      measure = new Float64Array(m.running, 8, 7);
     }
     if (m.tasks[0]?.stageKey === 'early') process.exit(4);
     pending.push(...m.tasks);
@@ -185,11 +185,11 @@ test('killing the running task of a thread: the task held behind it runs on anot
     const until = Date.now() + 30_000;
     while (new Float64Array(cells[0], 8, 5)[0] !== 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
     assert.equal(box.kill('stuck'), true);
-    // What its thread had measured until the kill: its run time to now, its shuffle reads; nothing serialized or written.
+    // What its thread had measured until the kill: its run time to now, its shuffle reads, its input read; nothing serialized or written.
     const killed = await stuck;
     assert.ok(killed.kind === 'killed' && killed.metrics !== undefined, JSON.stringify(killed));
-    const [queuedMs, runMs, serializeMs, recordsRead, recordsWritten, fetchWaitMs] = killed.metrics;
-    assert.deepEqual([queuedMs, serializeMs, recordsRead, recordsWritten, fetchWaitMs, killed.shuffleReadBytes], [0, 0, 12, 0, 3, 345]);
+    const [queuedMs, runMs, serializeMs, recordsRead, recordsWritten, fetchWaitMs, inputBytes, inputRecords, outputBytes, outputRecords] = killed.metrics;
+    assert.deepEqual([queuedMs, serializeMs, recordsRead, recordsWritten, fetchWaitMs, killed.shuffleReadBytes, inputBytes, inputRecords, outputBytes, outputRecords], [0, 0, 12, 0, 3, 345, 678, 9, 0, 0]);
     assert.ok(runMs >= 0 && runMs < 60_000, `run time to the kill: ${runMs}`);
     assert.equal(valueOf(await next), 2);
     assert.deepEqual(runs.slice(1), [{ thread: 1, tasks: ['next'] }]);
