@@ -14283,6 +14283,22 @@ const MUTATIONS = [
     replace: '      this.post',
     tests: [{ file: 'packages/cli/dist/test/cached-killed-input.test.js', pattern: 'killed running attempt' }],
   },
+  {
+    id: 'later-call-site-formatter-not-restored',
+    what: "laterUserCallSite's read leaves its frame-taking formatter installed: every later stack of the thread is an array of frames, not text",
+    file: 'packages/core/src/closure/call-site.ts',
+    search: '    trace = err.stack;\n  } finally {\n    Error.prepareStackTrace = prepare;\n  }\n',
+    replace: '    trace = err.stack;\n  } finally {\n  }\n',
+    tests: ['packages/core/dist/test/closure/call-site.test.js'],
+  },
+  {
+    id: 'later-call-site-own-formatter-ignored',
+    what: "laterUserCallSite's read takes V8's frames whatever formatter is installed, so a program's (or source-map-support's) formatter no longer gives a creation site's text",
+    file: 'packages/core/src/closure/call-site.ts',
+    search: '  if (prepare === undefined || prepare !== NODE_PREPARE_STACK_TRACE) return firstUserFrame(err.stack);\n',
+    replace: '  if (prepare === undefined) return firstUserFrame(err.stack);\n',
+    tests: ['packages/core/dist/test/closure/call-site.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -158,14 +158,43 @@ function originalSymbolName(map: SourceMap, callSite: NodeJS.CallSite, caller: N
 }
 
 /**
- * `userCallSite()` as it is now, read later: the stack is taken at once and formatted (source
- * maps applied) and searched only when the function is first called, so taking it costs little
- * where it is seldom read (an RDD's creation site, read by its toString).
+ * `userCallSite()` as it is now, read later: the stack is taken at once (V8 keeps its frames
+ * unformatted) and searched only when the function is first called, so taking it costs little
+ * where it is seldom read (an RDD's creation site, read by its toString). Read, only the frames
+ * up to the program's are formatted, as userCallSite formats them (firstUserFrameOfError): an
+ * action's own call site is read by every action (its lineage names it), a streaming batch's
+ * `count` in foreachRDD once a batch, where Node's formatter mapped all 64 frames.
  */
 export function laterUserCallSite(): () => string {
-  const err = stackNow();
+  let err: Error | undefined = stackNow();
   let site: string | undefined;
-  return () => (site ??= firstUserFrame(err.stack));
+  return () => {
+    if (site === undefined) {
+      site = firstUserFrameOfError(err!);
+      err = undefined;
+    }
+    return site;
+  };
+}
+
+/**
+ * firstUserFrame of `err`'s stack, which V8 formats when it is first read, with the formatter
+ * installed then: while that is Node's, the frames are read unformatted (TAKE_TRACE installed
+ * around the read, put back at once) and only those up to the program's formatted
+ * (firstUserFrameOf: the text Node's formatter gives each); otherwise the stack as that
+ * formatter writes it, searched whole, as before.
+ */
+function firstUserFrameOfError(err: Error): string {
+  const prepare = Error.prepareStackTrace;
+  if (prepare === undefined || prepare !== NODE_PREPARE_STACK_TRACE) return firstUserFrame(err.stack);
+  let trace: unknown;
+  Error.prepareStackTrace = TAKE_TRACE;
+  try {
+    trace = err.stack;
+  } finally {
+    Error.prepareStackTrace = prepare;
+  }
+  return Array.isArray(trace) ? firstUserFrameOf(trace as NodeJS.CallSite[]) : firstUserFrame(typeof trace === 'string' ? trace : undefined);
 }
 
 function stackNow(): Error {

@@ -1,7 +1,7 @@
-// userCallSite reads V8's frames unformatted and formats only those up to the program's, each as Node's own
-// formatter would (call-site.ts): these check it gives what searching the whole formatted stack gave, frame
-// kind by frame kind, with source maps on (a module with a map, as a job's bundle in the driver program's
-// thread) and off. The reference is the same call while a formatter that only calls Node's is installed, so
+// userCallSite and laterUserCallSite (when read) take V8's frames unformatted and format only those up to the
+// program's, each as Node's own formatter would (call-site.ts): these check they give what searching the whole
+// formatted stack gave, frame kind by frame kind, with source maps on (a module with a map, as a job's bundle in
+// the driver program's thread) and off. The reference is the same call while a formatter that only calls Node's is installed, so
 // userCallSite takes its old path (the stack formatted whole by Node, then searched); the expected places come
 // from the module's text and its map, written here.
 import assert from 'node:assert/strict';
@@ -47,7 +47,7 @@ function vlq(n: number): string {
 
 const THREAD = `
 import { parentPort, workerData } from 'node:worker_threads';
-const { userCallSite } = await import(workerData.callSite);
+const { userCallSite, laterUserCallSite } = await import(workerData.callSite);
 if (workerData.maps) process.setSourceMapsEnabled(true);
 const { cases } = await import(workerData.job);
 const node = Error.prepareStackTrace;
@@ -69,10 +69,48 @@ try {
 } finally {
   Error.prepareStackTrace = node;
 }
+// laterUserCallSite: each stack taken now, read after all were taken; the reference read while the formatter that
+// only calls Node's is installed (the stack formatted whole by Node, then searched, as it always was).
+const later = {};
+for (const [name, run] of Object.entries(cases)) later[name] = { fast: await run(laterUserCallSite), reference: await run(laterUserCallSite) };
+const takenBeforeOwn = cases.plain(laterUserCallSite);
+for (const [name, { fast, reference }] of Object.entries(later)) {
+  const fastSite = fast();
+  // The read put Node's formatter back: a stack made now is text.
+  const restored = Error.prepareStackTrace === node && typeof new Error().stack === 'string';
+  Error.prepareStackTrace = (e, t) => node(e, t);
+  let referenceSite;
+  try {
+    referenceSite = reference();
+  } finally {
+    Error.prepareStackTrace = node;
+  }
+  out['later ' + name] = { fast: fastSite, reference: referenceSite, again: fast(), restored };
+}
+// A formatter installed after the stack was taken and before it is read is the one whose text it gives (V8
+// formats a stack when it is first read).
+Error.prepareStackTrace = () => 'Error\\n    at fromOwnFormatter (/custom/place.ts:7:9)';
+try {
+  out['later ownFormatter'] = { fast: takenBeforeOwn() };
+} finally {
+  Error.prepareStackTrace = node;
+}
 parentPort.postMessage(out);
 `;
 
-type Sites = Record<string, { fast: string; reference?: string }>;
+type Sites = Record<string, { fast: string; reference?: string; again?: string; restored?: boolean }>;
+
+/** Every case read both ways gave the reference's place (and a later call site read twice, the same). */
+function sameAsReference(sites: Sites): void {
+  const compared = Object.entries(sites).filter(([, s]) => s.reference !== undefined);
+  assert.equal(compared.length, 18, 'nine cases, each taken by userCallSite and by laterUserCallSite');
+  for (const [name, { fast, reference, again, restored }] of compared) {
+    assert.equal(fast, reference, name);
+    if (!name.startsWith('later ')) continue;
+    assert.equal(again, fast, `${name}, read again`);
+    assert.equal(restored, true, `${name}: Node's formatter installed again after the read`);
+  }
+}
 
 async function sitesIn(dir: string, maps: boolean): Promise<Sites> {
   const worker = new Worker(pathToFileURL(path.join(dir, 'thread.mjs')), {
@@ -109,36 +147,36 @@ describe('userCallSite', () => {
 
   test('with source maps on: each frame kind gives the place the whole formatted stack gave, the map applied', async () => {
     const sites = await sitesIn(dir, true);
-    for (const [name, { fast, reference }] of Object.entries(sites)) {
-      if (name !== 'ownFormatter') assert.equal(fast, reference, name);
-    }
+    sameAsReference(sites);
     const ts = path.join(dir, 'job.ts');
-    for (const [name, at] of Object.entries(caseLine)) {
-      if (name === 'oddName') continue;
-      assert.equal(sites[name]!.fast, `${ts}:${at - 1 + LINE_OFFSET + 1}:1`, name);
+    for (const prefix of ['', 'later ']) {
+      for (const [name, at] of Object.entries(caseLine)) {
+        if (name === 'oddName') continue;
+        assert.equal(sites[prefix + name]!.fast, `${ts}:${at - 1 + LINE_OFFSET + 1}:1`, prefix + name);
+      }
+      // A function named with a line break splits its frame into two lines of the formatted stack; the first, a place in parentheses, was taken.
+      assert.equal(sites[prefix + 'oddName']!.fast, '/odd/place.ts:1:2');
+      // The last of the frames V8 keeps (62 under userCallSite, 64 with its own two) is the program's: found; one more eval frame hides it.
+      assert.equal(sites[prefix + 'deep61']!.fast, '<unknown>');
+      assert.equal(sites[prefix + 'ownFormatter']!.fast, '/custom/place.ts:7:9');
     }
-    // A function named with a line break splits its frame into two lines of the formatted stack; the first, a place in parentheses, was taken.
-    assert.equal(sites['oddName']!.fast, '/odd/place.ts:1:2');
-    // The last of the frames V8 keeps (62 under userCallSite, 64 with its own two) is the program's: found; one more eval frame hides it.
-    assert.equal(sites['deep61']!.fast, '<unknown>');
-    assert.equal(sites['ownFormatter']!.fast, '/custom/place.ts:7:9');
   });
 
   test('with source maps off: the same, as V8 writes the frames', async () => {
     const sites = await sitesIn(dir, false);
-    for (const [name, { fast, reference }] of Object.entries(sites)) {
-      if (name !== 'ownFormatter') assert.equal(fast, reference, name);
-    }
+    sameAsReference(sites);
     const js = path.join(dir, 'job.mjs');
-    for (const [name, at] of Object.entries(caseLine)) {
-      if (name === 'oddName') continue;
-      const col = name === 'deep60' ? JOB[at - 1]!.indexOf('nestEval(') + 1 : name === 'asyncCaller' ? JOB[at - 1]!.indexOf('await inEval(') + 1 : undefined;
-      if (col !== undefined) assert.equal(sites[name]!.fast, `${js}:${at}:${col}`, name);
-      else assert.match(sites[name]!.fast, new RegExp(`^${js.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:${at}:\\d+$`), name);
+    for (const prefix of ['', 'later ']) {
+      for (const [name, at] of Object.entries(caseLine)) {
+        if (name === 'oddName') continue;
+        const col = name === 'deep60' ? JOB[at - 1]!.indexOf('nestEval(') + 1 : name === 'asyncCaller' ? JOB[at - 1]!.indexOf('await inEval(') + 1 : undefined;
+        if (col !== undefined) assert.equal(sites[prefix + name]!.fast, `${js}:${at}:${col}`, prefix + name);
+        else assert.match(sites[prefix + name]!.fast, new RegExp(`^${js.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:${at}:\\d+$`), prefix + name);
+      }
+      assert.equal(sites[prefix + 'deep61']!.fast, '<unknown>');
+      assert.equal(sites[prefix + 'oddName']!.fast, '/odd/place.ts:1:2');
+      assert.equal(sites[prefix + 'ownFormatter']!.fast, '/custom/place.ts:7:9');
     }
-    assert.equal(sites['deep61']!.fast, '<unknown>');
-    assert.equal(sites['oddName']!.fast, '/odd/place.ts:1:2');
-    assert.equal(sites['ownFormatter']!.fast, '/custom/place.ts:7:9');
   });
 
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
