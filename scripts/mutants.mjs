@@ -14299,6 +14299,14 @@ const MUTATIONS = [
     replace: '  if (prepare === undefined) return firstUserFrame(err.stack);\n',
     tests: ['packages/core/dist/test/closure/call-site.test.js'],
   },
+  {
+    id: 'lost-received-block-no-advice',
+    what: "a task that cannot read a received block from any worker (the write-ahead log off) says where it looked, not that the write-ahead log is what keeps such input",
+    file: 'packages/core/src/scheduler/partition-computer.ts',
+    search: "          const fix = b.wal ? '' :",
+    replace: "          const fix = b.wal || true ? '' :",
+    tests: [{ file: 'packages/core/dist/test/scheduler/partition-computer.test.js', pattern: 'no worker can give' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

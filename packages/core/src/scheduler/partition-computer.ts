@@ -292,7 +292,9 @@ export class PartitionComputer {
           // Say what each worker it was stored on answered: a live worker that no longer
           // holds the block is not "lost".
           const where = read.misses && read.misses.length > 0 ? read.misses.join('; ') : b.locations.map((l) => l.workerId).join(', ') || 'no worker';
-          throw new SluiceError('SLUICE_WORKER_LOST', `received block ${b.blockId} cannot be read from any worker it was stored on: ${where}`);
+          // What to do: without the log a block lives on its receiver's worker and one replica.
+          const fix = b.wal ? '' : '; with the write-ahead log off, a received block is kept only on its receiver\'s worker and one replica: turn on the StreamingContext option writeAheadLog (with ssc.checkpoint) for input that must outlive losing both';
+          throw new SluiceError('SLUICE_WORKER_LOST', `received block ${b.blockId} cannot be read from any worker it was stored on: ${where}${fix}`);
         }
         // socketTextStream's blocks are the lines' bytes: decoded here, once, and cut.
         if (isLineBlock(data)) {

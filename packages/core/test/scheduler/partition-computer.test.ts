@@ -662,6 +662,8 @@ describe('runTask with a fake in-memory TaskEnv', () => {
       assert.equal(err.code, 'SLUICE_WORKER_LOST');
       assert.ok(err.message.includes('input_j_0_x') && misses.every((m) => err.message.includes(m)), err.message);
       assert.doesNotMatch(err.message, /was lost/);
+      // What to do about it (user58: a kill -9 of a receiver's only holder failed the job saying where, not what to do).
+      assert.match(err.message, /; with the write-ahead log off, a received block is kept only on its receiver's worker and one replica: turn on the StreamingContext option writeAheadLog \(with ssc\.checkpoint\) for input that must outlive losing both$/);
       return true;
     });
   });
