@@ -136,7 +136,7 @@ export async function attachJob(address: string, security: SecurityConfig, jobId
     await waitReady(client, address, 5000);
     const end = await follow(client.WatchJob({ job_id: jobId, after_line: 0, output_epoch: '' }, secretMetadata(security.secret)), false);
     if (end.kind === 'broken' && end.jobId === undefined) {
-      if (end.err?.code === grpc.status.NOT_FOUND) throw new SluiceError('SLUICE_BAD_ARGUMENT', `the driver at ${address} has no job '${jobId}'; \`sluice jobs --driver ${address}\` lists its jobs (a driver restarted without --state-dir forgets them)`, { cause: end.err });
+      if (end.err?.code === grpc.status.NOT_FOUND) throw new SluiceError('SLUICE_BAD_ARGUMENT', `the driver at ${address} has no job '${jobId}'; \`sluice jobs --driver ${address}\` lists its jobs (a restarted driver has only those it relaunched from its --state-dir: the jobs running when it stopped)`, { cause: end.err });
       throw end.err ? callError(end.err, address) : new SluiceError('SLUICE_UNREACHABLE', `the driver at ${address} closed the stream of job ${jobId} before it answered`);
     }
     return end;
