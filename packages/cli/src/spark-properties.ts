@@ -136,6 +136,8 @@ const PROPERTY_OPTIONS: Readonly<Record<string, Partial<Record<PropertiesCommand
   'spark.worker.timeout': { driver: millis('--worker-timeout-ms', 's') },
   'spark.starvation.timeout': { driver: millis('--starvation-timeout-ms', 'ms') },
   'spark.deploy.recoveryDirectory': { driver: as('--state-dir') },
+  // The standalone master's finished applications kept; a --retained-jobs given on the command line wins, as every flag over its property.
+  'spark.deploy.retainedApplications': { driver: as('--retained-jobs') },
   'spark.streaming.dynamicAllocation.minExecutors': { driver: as('--min-workers') },
   'spark.streaming.dynamicAllocation.maxExecutors': { driver: as('--max-workers') },
   'spark.decommission.enabled': { driver: flag([], ['--no-decommission']) },

@@ -184,6 +184,8 @@ async function followJob(
       if (n > lastLine + 1 && lastLine > 0) notice(`${n - lastLine - 1} lines of output of job ${jobId} were dropped while disconnected (the driver keeps the last 10,000)`);
       if (n > 0) lastLine = n;
       opts.onOutput(e.output, e.output_stderr === true);
+    } else if (e.event === 'restart' && e.restart) {
+      notice(restartNotice(jobId ?? '', e.restart));
     } else if (e.event === 'failure' && e.failure) return { jobId, ok: false, failure: e.failure };
     else if (e.event === 'done') return { jobId, ok: true };
     else if (e.event === 'stopped') return { jobId, ok: true, stopped: e.stopped === 'graceful' ? 'graceful' : 'now' };
@@ -269,6 +271,18 @@ async function followJob(
   } finally {
     client.close();
   }
+}
+
+/**
+ * The line an attached `sluice submit --supervise` prints when the driver restarts its job:
+ * which attempt failed, of how many, when (UTC, the driver's clock) and why, and the attempt
+ * that starts.
+ */
+export function restartNotice(jobId: string, r: wire.JobRestart__Output): string {
+  const firstLine = r.message.split('\n')[0]!;
+  const why = firstLine.length > 500 ? `${firstLine.slice(0, 500)}...` : firstLine;
+  const at = new Date(Number(r.failed_at_ms)).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  return `job ${jobId} attempt ${r.failed_attempt} of ${r.max_attempts} failed at ${at}: [${r.code}] ${why}; --supervise starts attempt ${r.next_attempt}`;
 }
 
 /** One unary call to the driver: connect (failing fast when nothing answers), call, close. */

@@ -124,7 +124,8 @@ test("Spark's security guide on a TLS cluster: secrets refused, nothing leaked, 
     const stateFiles = [path.join(stateDir, 'jobs.json'), ...fs.readdirSync(path.join(stateDir, 'bundles')).map((f) => path.join(stateDir, 'bundles', f))];
     assert.ok(stateFiles.length >= 3, String(stateFiles));
     assert.ok(fs.readFileSync(stateFiles[0], 'utf8').includes(password), 'the registry keeps the argument (so it must be private)');
-    for (const f of stateFiles) assert.equal(fs.statSync(f).mode & 0o077, 0, `${f} is readable by others: ${(fs.statSync(f).mode & 0o777).toString(8)}`);
+    // ... and the directories the driver made for them (--state-dir was not there before it).
+    for (const f of [...stateFiles, stateDir, path.join(stateDir, 'bundles')]) assert.equal(fs.statSync(f).mode & 0o077, 0, `${f} is open to others: ${(fs.statSync(f).mode & 0o777).toString(8)}`);
     const scratch = fs.readdirSync(localDir).filter((f) => f.startsWith('sluice-'));
     assert.equal(scratch.length, 1, String(scratch));
     assert.equal(fs.statSync(path.join(localDir, scratch[0])).mode & 0o077, 0);

@@ -66,9 +66,19 @@ test('sluice submit --supervise --max-restarts 2 of a job that always throws: 3 
   const worker = await startWorkerProcess(driver.address, secret);
   try {
     const env = { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' };
+    const since = Date.now();
     const r = await runCli(['submit', '--driver', driver.address, '--supervise', '--max-restarts', '2', fixture('always-throws.ts')], { env, timeoutMs: 60_000 });
+    const until = Date.now();
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /bad record 13: cannot parse it/);
+    // The attached submit says each restart: the attempt that failed, of 3, when and why, and the one that starts.
+    const said = [...r.stderr.matchAll(/^sluice: job (job-\S+) attempt (\d) of (\d) failed at (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC: \[(\w+)\] (.*); --supervise starts attempt (\d)$/gm)];
+    assert.deepEqual(said.map((m) => [m[2], m[3], m[7]]), [['1', '3', '2'], ['2', '3', '3']], r.stderr);
+    for (const m of said) {
+      assert.match(m[6], /bad record 13: cannot parse it/);
+      const at = Date.parse(`${m[4].replace(' ', 'T')}Z`);
+      assert.ok(at >= Math.floor(since / 1000) * 1000 && at <= until, `${m[4]} is not between the submit's start and end`);
+    }
     const restartLines = driver.logLines.filter((l) => l.includes('restarting it (--supervise)')).map((l) => JSON.parse(l) as { jobId: string; reason: string; nextAttempt: number });
     assert.deepEqual(restartLines.map((l) => l.nextAttempt), [2, 3]);
     for (const l of restartLines) assert.match(l.reason, /bad record 13/);
@@ -76,6 +86,7 @@ test('sluice submit --supervise --max-restarts 2 of a job that always throws: 3 
     assert.equal(jobs.length, 1, 'one job, however many attempts');
     assert.equal(jobs[0].state, 'failed');
     assert.equal(restartLines[0].jobId, jobs[0].job_id);
+    assert.deepEqual(said.map((m) => m[1]), [jobs[0].job_id, jobs[0].job_id]);
     // Bad flags are refused before anything is sent.
     const bad = await runCli(['submit', '--driver', driver.address, '--max-restarts', '2', fixture('always-throws.ts')], { env });
     assert.equal(bad.code, 1);
@@ -169,7 +180,14 @@ test('sluice submit --supervise of a job whose every metadata checkpoint is dama
     const src = fs.readFileSync(fixture('supervise-checkpoint.ts'), 'utf8').split('\n');
     const wline = src.findIndex((l) => l.includes('counts.window(')) + 1;
     const wcol = src[wline - 1]!.indexOf('.window(') + 2;
-    assert.ok(changed.stderr.includes(`, made by window at ${fs.realpathSync(fixture('supervise-checkpoint.ts'))}:${wline}:${wcol}`), changed.stderr);
+    const file = fs.realpathSync(fixture('supervise-checkpoint.ts'));
+    assert.ok(changed.stderr.includes(`, made by window at ${file}:${wline}:${wcol}`), changed.stderr);
+    // The count() after it (5 internal streams) is named once, by its call, not once a stream.
+    const ccol = src[wline - 1]!.indexOf('.count()') + 2;
+    const message = /SLUICE_CHECKPOINT.*/.exec(changed.stderr)![0];
+    assert.equal(message.split(`count at ${file}:${wline}:${ccol}`).length - 1, 1, message);
+    assert.ok(message.includes(`count at ${file}:${wline}:${ccol} makes streams `), message);
+    assert.doesNotMatch(message, /MappedDStream|ShuffledDStream|made by count/, message);
     assert.match(changed.stderr, /--supervise does not restart it: the job's streams differ from those its checkpoint recorded/, changed.stderr);
     assert.equal(restarted().length, 0, driver.logLines.join('\n'));
     const thrown = await runCli(['submit', '--driver', driver.address, '--supervise', '--max-restarts', '1', fixture('always-throws.ts')], { env, timeoutMs: 60_000 });

@@ -584,15 +584,20 @@ export class DriverNode {
     for (const [line, output, stderr] of job.output.since(afterLine)) call.write({ output, line, output_stderr: stderr });
     if (job.outcome) return writeEnd(job.outcome.state, job.outcome.error);
     const onOutput = (output: string, line: number, stderr: boolean): void => void call.write({ output, line, output_stderr: stderr });
+    // A supervised attempt failed and the next starts: the attached client says so (what `sluice jobs` shows as ATTEMPT).
+    const onRestart = (next: number, reason: ErrorInfo): void =>
+      void call.write({ restart: { failed_attempt: next - 1, next_attempt: next, max_attempts: next + job.restartsRemaining, code: reason.code, message: reason.message, failed_at_ms: this.clock.now() } });
     const onEnd = (state: JobStateName, error: ErrorInfo | undefined): void => {
       detach();
       writeEnd(state, error);
     };
     const detach = (): void => {
       job.off('output', onOutput);
+      job.off('restart', onRestart);
       job.off('end', onEnd);
     };
     job.on('output', onOutput);
+    job.on('restart', onRestart);
     job.once('end', onEnd);
     // The client went away (or its connection dropped): stop writing; it may attach again.
     call.on('cancelled', detach);

@@ -278,6 +278,7 @@ export class WorkerNode {
       () => this.memory.collectSoon(),
       new JobFiles(path.join(this.localDir, 'files'), (jobId, name, into) => this.fetchAddedFile(jobId, name, into), opts.log.child({ component: 'job-files', workerId: this.workerId })),
       () => this.replicaPeers(),
+      (sha) => this.dropBundle(sha),
     );
     const proto = loadProto();
     if (typeof opts.driver === 'string') this.connectDriver(opts.driver);
@@ -676,6 +677,22 @@ export class WorkerNode {
       p.catch(() => this.bundleFetches.delete(sha256));
     }
     return p;
+  }
+
+  /**
+   * Remove bundle `sha256`'s files (bundles/<sha256>/: the code and its source map) once no job
+   * here uses it (Executor.releaseJob), so a standing worker's --local-dir does not grow by a
+   * bundle a job; a later job of the same code fetches it again. Task threads that imported it
+   * keep it loaded (an import reads the file once). Whether it was here.
+   */
+  private dropBundle(sha256: string): boolean {
+    if (!this.bundleFetches.delete(sha256)) return false;
+    try {
+      fs.rmSync(path.join(this.localDir, 'bundles', sha256), { recursive: true, force: true });
+    } catch (err) {
+      this.log.warn({ err, sha256 }, 'cannot remove a job bundle no job uses any more');
+    }
+    return true;
   }
 
   /** The workers the driver has now, but those leaving (being decommissioned): where a received block's replica may go. */

@@ -121,3 +121,70 @@ export function fingerprintDifferences(was: GraphFingerprint, now: GraphFingerpr
   }
   return out;
 }
+
+/**
+ * fingerprintDifferences' lines as the user reads them: the streams one call of the program made
+ * (a count() makes 5, each an internal stream of its own) named once, by that call's site
+ * (`siteOf`: 'count at job.ts:12:5', undefined when unknown), instead of once a stream; a call
+ * that made one stream keeps its line, with 'made by' its site; of one that made several, the first
+ * that differs from the checkpoint's stream of its id is told (what changed). Streams of the checkpoint not
+ * in the code (whose calls the code no longer makes) are one line; other lines stay as they are.
+ */
+export function differencesByCall(lines: readonly string[], siteOf: (streamId: number) => string | undefined): string[] {
+  interface Call {
+    readonly site: string;
+    readonly first: string;
+    readonly ids: number[];
+    readonly kinds: Set<'added' | 'changed'>;
+    /** The first of its streams that differs from the checkpoint's stream of that id (what changed: a window's length). */
+    changed?: string;
+  }
+  const out: (string | Call)[] = [];
+  const calls = new Map<string, Call>();
+  const removed: number[] = [];
+  let firstRemoved = '';
+  for (const line of lines) {
+    const m = /^stream (\d+): /.exec(line);
+    if (m === null) {
+      out.push(line);
+      continue;
+    }
+    const id = Number(m[1]);
+    if (line.endsWith(', not in the code')) {
+      if (removed.length === 0) {
+        out.push('');
+        firstRemoved = line;
+      }
+      removed.push(id);
+      continue;
+    }
+    const site = siteOf(id);
+    if (site === undefined) {
+      out.push(line);
+      continue;
+    }
+    let call = calls.get(site);
+    if (call === undefined) {
+      calls.set(site, (call = { site, first: line, ids: [], kinds: new Set() }));
+      out.push(call);
+    }
+    call.ids.push(id);
+    const added = line.includes(': not in the checkpoint, ');
+    call.kinds.add(added ? 'added' : 'changed');
+    if (!added) call.changed ??= line;
+  }
+  const removedLine = removed.length === 1 ? firstRemoved : `streams ${idList(removed)} of the checkpoint: not in the code`;
+  return out.map((x) => {
+    if (x === '') return removedLine;
+    if (typeof x === 'string') return x;
+    if (x.ids.length === 1) return `${x.first}, made by ${x.site}`;
+    const what = x.kinds.size === 2 ? 'not in the checkpoint or not as there' : x.kinds.has('added') ? 'not in the checkpoint' : "not as the checkpoint's";
+    return `${x.site} makes streams ${idList(x.ids)}, ${what}${x.changed === undefined ? '' : ` (${x.changed})`}`;
+  });
+}
+
+/** Stream ids as a reader takes them in: '7 to 11' when consecutive, else '3, 5, 9'. */
+function idList(ids: readonly number[]): string {
+  const consecutive = ids.every((id, i) => i === 0 || id === ids[i - 1] + 1);
+  return consecutive && ids.length > 2 ? `${ids[0]} to ${ids[ids.length - 1]}` : ids.join(', ');
+}

@@ -18,7 +18,7 @@ export interface ProtoTypeCodecs {
 /** The protobufjs version that generated them: another one generates its own (proto.ts). */
 export const PROTO_CODECS_PROTOBUFJS = '7.6.6';
 /** sha256 of the .proto text they were made from. */
-export const PROTO_CODECS_SHA256 = '079aa974e8ff866eec9f88ba749458e47f45012eff10c5c7a9d7994297579854';
+export const PROTO_CODECS_SHA256 = 'e4f64936b749488f3f8c36f0a3a2cb449da08fe3195ca901efc3ff203df95f39';
 
 /** By the type's full name (".sluice.v1.Name"). */
 export const PROTO_CODECS: Readonly<Record<string, ProtoTypeCodecs>> = {
@@ -3656,6 +3656,8 @@ encode: function JobEvent$encode(m,w,q){
   w.uint32(64).bool(m.output_stderr)
   if(m.console!=null&&Object.hasOwnProperty.call(m,"console"))
   types[5].encode(m.console,w.uint32(74).fork(),q+1).ldelim()
+  if(m.restart!=null&&Object.hasOwnProperty.call(m,"restart"))
+  types[6].encode(m.restart,w.uint32(82).fork(),q+1).ldelim()
   return w
 },
 decode: function JobEvent$decode(r,l,e,n){
@@ -3702,6 +3704,10 @@ decode: function JobEvent$decode(r,l,e,n){
   }
   case 9: {
   m.console=types[5].decode(r,r.uint32(),undefined,n+1)
+  break
+  }
+  case 10: {
+  m.restart=types[6].decode(r,r.uint32(),undefined,n+1)
   break
   }
   case 5: {
@@ -3758,6 +3764,11 @@ fromObject: function JobEvent$fromObject(d,n){
   if(!util.isObject(d.console))
   throw TypeError(".sluice.v1.JobEvent.console: object expected")
   m.console=types[5].fromObject(d.console,n+1)
+  }
+  if(d.restart!=null){
+  if(!util.isObject(d.restart))
+  throw TypeError(".sluice.v1.JobEvent.restart: object expected")
+  m.restart=types[6].fromObject(d.restart,n+1)
   }
   if(d.line!=null){
   if(util.Long)
@@ -3836,6 +3847,11 @@ toObject: function JobEvent$toObject(m,o,q){
   d.console=types[5].toObject(m.console,o,q+1)
   if(o.oneofs)
   d.event="console"
+  }
+  if(m.restart!=null&&Object.hasOwnProperty.call(m,"restart")){
+  d.restart=types[6].toObject(m.restart,o,q+1)
+  if(o.oneofs)
+  d.event="restart"
   }
   return d
 },
@@ -3947,6 +3963,172 @@ toObject: function JobFailure$toObject(m,o,q){
   }
   if(m.stack!=null&&Object.hasOwnProperty.call(m,"stack")){
   d.stack=m.stack
+  }
+  return d
+},
+    }),
+  },
+  ".sluice.v1.JobRestart": {
+    ctor: () => function JobRestart(p){
+  if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
+  this[ks[i]]=p[ks[i]]
+},
+    codecs: (Writer, Reader, types, util) => ({
+encode: function JobRestart$encode(m,w,q){
+  if(!w)
+  w=Writer.create()
+  if(q===undefined)q=0
+  if(q>util.recursionLimit)
+  throw Error("max depth exceeded")
+  if(m.failed_attempt!=null&&Object.hasOwnProperty.call(m,"failed_attempt"))
+  w.uint32(8).uint32(m.failed_attempt)
+  if(m.next_attempt!=null&&Object.hasOwnProperty.call(m,"next_attempt"))
+  w.uint32(16).uint32(m.next_attempt)
+  if(m.max_attempts!=null&&Object.hasOwnProperty.call(m,"max_attempts"))
+  w.uint32(24).uint32(m.max_attempts)
+  if(m.code!=null&&Object.hasOwnProperty.call(m,"code"))
+  w.uint32(34).string(m.code)
+  if(m.message!=null&&Object.hasOwnProperty.call(m,"message"))
+  w.uint32(42).string(m.message)
+  if(m.failed_at_ms!=null&&Object.hasOwnProperty.call(m,"failed_at_ms"))
+  w.uint32(48).uint64(m.failed_at_ms)
+  return w
+},
+decode: function JobRestart$decode(r,l,e,n){
+  if(!(r instanceof Reader))
+  r=Reader.create(r)
+  if(n===undefined)n=0
+  if(n>Reader.recursionLimit)
+  throw Error("maximum nesting depth exceeded")
+  var c,m
+  if(l===undefined)
+  c=r.len
+  else{
+  c=r.pos+l
+  if(c>r.len)
+  throw RangeError("index out of range")
+  l=r.len
+  r.len=c
+  }
+  m=new this.ctor
+  while(r.pos<c){
+  var t=r.uint32()
+  if(t===e)
+  break
+  switch(t>>>3){
+  case 1: {
+  m.failed_attempt=r.uint32()
+  break
+  }
+  case 2: {
+  m.next_attempt=r.uint32()
+  break
+  }
+  case 3: {
+  m.max_attempts=r.uint32()
+  break
+  }
+  case 4: {
+  m.code=r.string()
+  break
+  }
+  case 5: {
+  m.message=r.string()
+  break
+  }
+  case 6: {
+  m.failed_at_ms=r.uint64()
+  break
+  }
+  default:
+  r.skipType(t&7,n)
+  break
+  }
+  }
+  if(l!==undefined){
+  if(r.pos!==c)
+  throw RangeError("index out of range")
+  r.len=l
+  }
+  return m
+},
+fromObject: function JobRestart$fromObject(d,n){
+  if(d instanceof this.ctor)
+  return d
+  if(!util.isObject(d))
+  throw TypeError(".sluice.v1.JobRestart: object expected")
+  if(n===undefined)n=0
+  if(n>util.recursionLimit)
+  throw Error("maximum nesting depth exceeded")
+  var m=new this.ctor
+  if(d.failed_attempt!=null){
+  m.failed_attempt=d.failed_attempt>>>0
+  }
+  if(d.next_attempt!=null){
+  m.next_attempt=d.next_attempt>>>0
+  }
+  if(d.max_attempts!=null){
+  m.max_attempts=d.max_attempts>>>0
+  }
+  if(d.code!=null){
+  m.code=String(d.code)
+  }
+  if(d.message!=null){
+  m.message=String(d.message)
+  }
+  if(d.failed_at_ms!=null){
+  if(util.Long)
+  m.failed_at_ms=util.Long.fromValue(d.failed_at_ms,true)
+  else if(typeof d.failed_at_ms==="string")
+  m.failed_at_ms=parseInt(d.failed_at_ms,10)
+  else if(typeof d.failed_at_ms==="number")
+  m.failed_at_ms=d.failed_at_ms
+  else if(typeof d.failed_at_ms==="object")
+  m.failed_at_ms=new util.LongBits(d.failed_at_ms.low>>>0,d.failed_at_ms.high>>>0).toNumber(true)
+  }
+  return m
+},
+toObject: function JobRestart$toObject(m,o,q){
+  if(!o)
+  o={}
+  if(q===undefined)q=0
+  if(q>util.recursionLimit)
+  throw Error("max depth exceeded")
+  var d={}
+  if(o.defaults){
+  d.failed_attempt=0
+  d.next_attempt=0
+  d.max_attempts=0
+  d.code=""
+  d.message=""
+  if(util.Long){
+  var n=new util.Long(0,0,true)
+  d.failed_at_ms=o.longs===String?n.toString():o.longs===Number?n.toNumber():typeof BigInt!=="undefined"&&o.longs===BigInt?n.toBigInt():n
+  }else
+  d.failed_at_ms=o.longs===String?"0":typeof BigInt!=="undefined"&&o.longs===BigInt?BigInt("0"):0
+  }
+  if(m.failed_attempt!=null&&Object.hasOwnProperty.call(m,"failed_attempt")){
+  d.failed_attempt=m.failed_attempt
+  }
+  if(m.next_attempt!=null&&Object.hasOwnProperty.call(m,"next_attempt")){
+  d.next_attempt=m.next_attempt
+  }
+  if(m.max_attempts!=null&&Object.hasOwnProperty.call(m,"max_attempts")){
+  d.max_attempts=m.max_attempts
+  }
+  if(m.code!=null&&Object.hasOwnProperty.call(m,"code")){
+  d.code=m.code
+  }
+  if(m.message!=null&&Object.hasOwnProperty.call(m,"message")){
+  d.message=m.message
+  }
+  if(m.failed_at_ms!=null&&Object.hasOwnProperty.call(m,"failed_at_ms")){
+  if(typeof BigInt!=="undefined"&&o.longs===BigInt)
+  d.failed_at_ms=typeof m.failed_at_ms==="number"?BigInt(m.failed_at_ms):util.Long.fromBits(m.failed_at_ms.low>>>0,m.failed_at_ms.high>>>0,true).toBigInt()
+  else if(typeof m.failed_at_ms==="number")
+  d.failed_at_ms=o.longs===String?String(m.failed_at_ms):m.failed_at_ms
+  else
+  d.failed_at_ms=o.longs===String?util.Long.prototype.toString.call(m.failed_at_ms):o.longs===Number?new util.LongBits(m.failed_at_ms.low>>>0,m.failed_at_ms.high>>>0).toNumber(true):m.failed_at_ms
   }
   return d
 },

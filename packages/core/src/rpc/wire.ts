@@ -10,6 +10,7 @@ export type { BlockChunk, BlockChunk__Output } from './generated/sluice/v1/Block
 export type { ShuffleChunk, ShuffleChunk__Output } from './generated/sluice/v1/ShuffleChunk.js';
 export type { FetchShuffleRequest, FetchShuffleRequest__Output } from './generated/sluice/v1/FetchShuffleRequest.js';
 export type { JobEvent, JobEvent__Output } from './generated/sluice/v1/JobEvent.js';
+export type { JobRestart__Output } from './generated/sluice/v1/JobRestart.js';
 export type { JobHeader, JobHeader__Output } from './generated/sluice/v1/JobHeader.js';
 export type { SubmitJobRequest, SubmitJobRequest__Output } from './generated/sluice/v1/SubmitJobRequest.js';
 export type { ConsoleInput, ConsoleInput__Output } from './generated/sluice/v1/ConsoleInput.js';

@@ -10,7 +10,7 @@ import { isSluiceError, SluiceError } from '../errors.js';
 import { generationFailure } from './batch-failure.js';
 import { resolveJobPath } from '../job-working-directory.js';
 import { fileSystemFor } from '../io/file-system-registry.js';
-import { CheckpointGraphMismatchError, fingerprintDifferences, graphFingerprint, type GraphFingerprint } from '../checkpoint/graph-fingerprint.js';
+import { CheckpointGraphMismatchError, differencesByCall, fingerprintDifferences, graphFingerprint, type GraphFingerprint } from '../checkpoint/graph-fingerprint.js';
 import { locationScheme, normalizeCheckpointLocation } from '../checkpoint/checkpoint-location.js';
 import { openCheckpointStore } from '../checkpoint/checkpoint-store-registry.js';
 import { MetadataStore, NoUsableCheckpointError, type ReadMetadata } from '../checkpoint/metadata-store.js';
@@ -485,12 +485,8 @@ export class StreamingContext {
       );
     }
     const md = found.metadata;
-    // A stream of the code that differs is named by where the program made it (its id alone is the order of making).
-    const diffs = fingerprintDifferences(md.fingerprint, this.fingerprint()).map((d) => {
-      const id = /^stream (\d+):/.exec(d)?.[1];
-      const site = id === undefined || d.endsWith(', not in the code') ? undefined : creationSiteText(this.streams.find((x) => x.id === Number(id))?.creationSite);
-      return site === undefined ? d : `${d}, made by ${site}`;
-    });
+    // The code's streams that differ are named by the program's calls that made them, once a call (its id alone is the order of making).
+    const diffs = differencesByCall(fingerprintDifferences(md.fingerprint, this.fingerprint()), (id) => creationSiteText(this.streams.find((x) => x.id === id)?.creationSite));
     if (diffs.length > 0) {
       throw new CheckpointGraphMismatchError(
         `the job's streams differ from those of the checkpoint in '${this.checkpointDir}' (${found.file}): ${diffs.join('; ')}. ` +

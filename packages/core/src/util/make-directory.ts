@@ -8,19 +8,20 @@ import path from 'node:path';
  * the main thread busy (seen: `ssc.checkpoint('/proc/nope')` hung `sluice run`, SIGTERM
  * included), as on /proc or /sys, where mkdir answers ENOENT beside a parent that is there.
  * Returns the first directory made, or undefined if `dir` was there (as mkdirSync does).
+ * `mode` (less the umask, as mkdir's) is each made directory's; one that was there keeps its own.
  */
-export function makeDirectorySync(dir: string): string | undefined {
+export function makeDirectorySync(dir: string, mode?: number): string | undefined {
   try {
-    fs.mkdirSync(dir);
+    fs.mkdirSync(dir, { mode });
     return dir;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST' && fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) return undefined;
     const parent = path.dirname(dir);
     if (code !== 'ENOENT' || parent === dir) throw err;
-    const first = makeDirectorySync(parent);
+    const first = makeDirectorySync(parent, mode);
     try {
-      fs.mkdirSync(dir);
+      fs.mkdirSync(dir, { mode });
     } catch (again) {
       // Made meanwhile by another process: as good as made here.
       if ((again as NodeJS.ErrnoException).code !== 'EEXIST' || !fs.statSync(dir).isDirectory()) throw again;

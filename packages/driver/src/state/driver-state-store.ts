@@ -49,6 +49,9 @@ const RETRY_WRITE_MS = 1000;
  * so a driver started again on the same directory relaunches every job that was running
  * and not stopped. Layout:
  *
+ * DIR (when the driver makes it), bundles/ and every file are its user's only (0700, 0600):
+ * jobs.json holds each job's arguments and spark.executorEnv values, the bundles its code.
+ *
  *   DIR/jobs.json                   the registry (written to a temp file, fsynced, renamed)
  *   DIR/bundles/<sha256>.mjs(.map)  each registered job's bundle and source map
  *   DIR/driver.pid                  the pid of the driver using DIR (refuses a second one)
@@ -79,7 +82,10 @@ export class DriverStateStore {
     const bad = (why: string, cause?: unknown): SluiceError =>
       new SluiceError('SLUICE_BAD_ARGUMENT', `--state-dir '${dir}' cannot be used: ${why}; give a writable directory (it is created if missing) that only this driver uses`, { cause });
     try {
-      makeDirectorySync(path.join(this.dir, 'bundles'));
+      // Owner-only (0700), as the files in it (writeAtomic): what it holds may carry a credential.
+      makeDirectorySync(path.join(this.dir, 'bundles'), 0o700);
+      // A bundles directory of an earlier Sluice, made with the umask's mode: this driver's own.
+      if ((fs.statSync(path.join(this.dir, 'bundles')).mode & 0o077) !== 0) fs.chmodSync(path.join(this.dir, 'bundles'), 0o700);
     } catch (err) {
       throw bad((err as Error).message, err);
     }

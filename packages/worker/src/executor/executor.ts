@@ -35,7 +35,6 @@ import type { MainToThread, ThreadData, ThreadOutcome, ThreadTaskMetrics } from 
 /** While received blocks find no peer for their replica, how often their count is logged. */
 const UNREPLICATED_SUMMARY_MS = 30_000;
 
-/** Gets a job's bundle onto this worker's disk (fetching it from the driver once). */
 /**
  * A result task's encoded result above this travels as a block the driver reads in chunks
  * (Spark's IndirectTaskResult, spark.task.maxDirectResultSize) rather than in one message of the
@@ -43,7 +42,10 @@ const UNREPLICATED_SUMMARY_MS = 30_000;
  */
 export const DIRECT_RESULT_MAX_BYTES = 16 * 1024 * 1024;
 
+/** Gets a job's bundle onto this worker's disk (fetching it from the driver once, until it is dropped: BundleDrop). */
 export type BundleSource = (jobId: string, sha256: string) => Promise<string>;
+/** Removes a bundle no job here uses from this worker's disk (a later job of it fetches it again); whether it was there. */
+export type BundleDrop = (sha256: string) => boolean;
 /** Fetches a broadcast variable's encoded value from the driver. */
 export type BroadcastSource = (jobId: string, id: number) => Promise<Uint8Array>;
 
@@ -108,6 +110,12 @@ export class Executor {
   private readonly reporters = new Map<string, Set<ReceiverReporter>>();
   private completed = 0;
   /**
+   * Tasks and receivers between asking for their bundle and having their job's sandbox here,
+   * by bundle: a bundle is dropped only when no sandbox has it and none waits (so a task of a
+   * job whose bundle another job just gave up never imports a removed file).
+   */
+  private readonly bundleWaits = new Map<string, number>();
+  /**
    * Bytes of line blocks this thread took over from receiver threads (moved, not copied:
    * task-thread.ts). They count in the receiver thread's allocator, not in this thread's
    * `arrayBuffers` nor in V8's external memory here, so nothing else tells this thread's
@@ -146,6 +154,8 @@ export class Executor {
     private readonly files?: JobFiles,
     /** The workers a received block may be replicated to now (the driver's ListWorkers, those not leaving); absent: the peers a receiver was placed with. */
     private readonly listPeers?: () => Promise<wire.Peer__Output[]>,
+    /** Removes a bundle once no job here uses it (releaseJob); absent: bundles stay on disk. */
+    private readonly dropBundle?: BundleDrop,
   ) {
     // As many spares as threads a job runs tasks in: a new job's first stage here finds one per thread.
     this.spares = new SpareTaskThreads(taskThreads, threadData, sparesLog, replaceSpares, threadEntry);
@@ -186,26 +196,34 @@ export class Executor {
     const launched = performance.now();
     // Killed before it came, or while it waited for the bundle: it does not start.
     if (this.killedBeforeLaunch.take(task.taskId)) return { killed: true };
-    let bundlePath: string;
+    // The bundle stays on disk from here until the job's sandbox has it (bundleWaits).
+    this.waitForBundle(task.bundleSha256, +1);
+    let fresh: boolean;
+    let sandbox: JobSandbox;
     try {
-      bundlePath = await this.bundles(task.jobId, task.bundleSha256);
-    } catch (err) {
-      const message = `worker cannot get the job bundle: ${(err as Error).message}${isTooManyOpenFiles(err) ? `. ${tooManyOpenFilesFix('This worker process')}` : ''}`;
-      log().error({ err, message }, 'cannot get job bundle');
-      return { error: { code: isDiskFull(err) ? 'SLUICE_DISK_FULL' : 'SLUICE_JOB_LOAD', message, stack: '' } };
-    }
-    if (task.files !== undefined && task.files.length > 0) {
+      let bundlePath: string;
       try {
-        if (!this.files) throw new Error('this worker keeps no added files');
-        await this.files.ensure(task.jobId, task.files);
+        bundlePath = await this.bundles(task.jobId, task.bundleSha256);
       } catch (err) {
-        log().error({ err }, 'cannot get the files the job added');
-        return { error: { code: isDiskFull(err) ? 'SLUICE_DISK_FULL' : 'SLUICE_JOB_LOAD', message: `worker cannot get the files the job added with sc.addFile: ${(err as Error).message}`, stack: '' } };
+        const message = `worker cannot get the job bundle: ${(err as Error).message}${isTooManyOpenFiles(err) ? `. ${tooManyOpenFilesFix('This worker process')}` : ''}`;
+        log().error({ err, message }, 'cannot get job bundle');
+        return { error: { code: isDiskFull(err) ? 'SLUICE_DISK_FULL' : 'SLUICE_JOB_LOAD', message, stack: '' } };
       }
+      if (task.files !== undefined && task.files.length > 0) {
+        try {
+          if (!this.files) throw new Error('this worker keeps no added files');
+          await this.files.ensure(task.jobId, task.files);
+        } catch (err) {
+          log().error({ err }, 'cannot get the files the job added');
+          return { error: { code: isDiskFull(err) ? 'SLUICE_DISK_FULL' : 'SLUICE_JOB_LOAD', message: `worker cannot get the files the job added with sc.addFile: ${(err as Error).message}`, stack: '' } };
+        }
+      }
+      if (this.killedBeforeLaunch.take(task.taskId) || task.signal?.aborted === true) return { killed: true };
+      fresh = !this.sandboxes.has(task.jobId);
+      sandbox = this.sandbox(task.jobId, task.bundleSha256, bundlePath, task.executorEnv);
+    } finally {
+      this.waitForBundle(task.bundleSha256, -1);
     }
-    if (this.killedBeforeLaunch.take(task.taskId) || task.signal?.aborted === true) return { killed: true };
-    const fresh = !this.sandboxes.has(task.jobId);
-    const sandbox = this.sandbox(task.jobId, task.bundleSha256, bundlePath, task.executorEnv);
     const running: RunningTask = { jobId: task.jobId, cached: [], cachedBytes: [] };
     this.running.set(task.taskId, running);
     this.spares.taskStarted();
@@ -293,13 +311,19 @@ export class Executor {
    * once it is replicated and the driver has its report (log off).
    */
   async startReceiver(desc: wire.ReceiverDescription__Output): Promise<void> {
-    const bundlePath = await this.bundles(desc.job_id, desc.bundle_sha256);
-    // The job's added files are here before the receiver starts, as before a task (SparkFiles.get in onStart).
-    if (desc.files.length > 0) {
-      if (!this.files) throw new SluiceError('SLUICE_JOB_LOAD', 'this worker keeps no added files');
-      await this.files.ensure(desc.job_id, desc.files);
+    let sandbox: JobSandbox;
+    this.waitForBundle(desc.bundle_sha256, +1);
+    try {
+      const bundlePath = await this.bundles(desc.job_id, desc.bundle_sha256);
+      // The job's added files are here before the receiver starts, as before a task (SparkFiles.get in onStart).
+      if (desc.files.length > 0) {
+        if (!this.files) throw new SluiceError('SLUICE_JOB_LOAD', 'this worker keeps no added files');
+        await this.files.ensure(desc.job_id, desc.files);
+      }
+      sandbox = this.sandbox(desc.job_id, desc.bundle_sha256, bundlePath, executorEnvOf(desc.executor_env));
+    } finally {
+      this.waitForBundle(desc.bundle_sha256, -1);
     }
-    const sandbox = this.sandbox(desc.job_id, desc.bundle_sha256, bundlePath, executorEnvOf(desc.executor_env));
     const log = this.log.child({ jobId: desc.job_id, streamId: desc.stream_id, receiverId: desc.receiver_id });
     let dropped = false;
     const reporter = new ReceiverReporter(
@@ -551,8 +575,28 @@ export class Executor {
       this.blocks.removeByPrefix(`input_${jobId}_`);
     // The replicas' memory just given back is for this job's next blocks: none come.
     this.blocks.pool.clear();
-    this.log.info({ jobId, blocks: n }, 'job released');
+    // Its bundle's files, unless another job here has the same code or a task of one waits for it.
+    const dropped = sandbox !== undefined && this.dropUnusedBundle(sandbox.bundleSha256);
+    this.log.info({ jobId, blocks: n, ...(dropped ? { bundleRemoved: sandbox.bundleSha256 } : {}) }, 'job released');
     this.jobReleased();
+  }
+
+  /** A task or receiver starts (+1) or stops (-1) waiting between its bundle's fetch and its job's sandbox. */
+  private waitForBundle(sha256: string, by: 1 | -1): void {
+    const n = (this.bundleWaits.get(sha256) ?? 0) + by;
+    if (n > 0) this.bundleWaits.set(sha256, n);
+    else {
+      this.bundleWaits.delete(sha256);
+      // A task that never reached a sandbox (killed, its files not had) of a job already released here.
+      this.dropUnusedBundle(sha256);
+    }
+  }
+
+  /** Drop bundle `sha256` from disk when no job's sandbox here has it and no task or receiver waits for it; whether it was dropped. */
+  private dropUnusedBundle(sha256: string): boolean {
+    if (this.dropBundle === undefined || this.bundleWaits.has(sha256)) return false;
+    for (const s of this.sandboxes.values()) if (s.bundleSha256 === sha256) return false;
+    return this.dropBundle(sha256);
   }
 
   /** Every job that has anything here: a sandbox, receivers, broadcasts or blocks. */

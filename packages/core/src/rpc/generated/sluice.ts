@@ -23,6 +23,7 @@ import type { JobEvent as _sluice_v1_JobEvent, JobEvent__Output as _sluice_v1_Jo
 import type { JobFailure as _sluice_v1_JobFailure, JobFailure__Output as _sluice_v1_JobFailure__Output } from './sluice/v1/JobFailure';
 import type { JobHeader as _sluice_v1_JobHeader, JobHeader__Output as _sluice_v1_JobHeader__Output } from './sluice/v1/JobHeader';
 import type { JobInfo as _sluice_v1_JobInfo, JobInfo__Output as _sluice_v1_JobInfo__Output } from './sluice/v1/JobInfo';
+import type { JobRestart as _sluice_v1_JobRestart, JobRestart__Output as _sluice_v1_JobRestart__Output } from './sluice/v1/JobRestart';
 import type { KillTaskRequest as _sluice_v1_KillTaskRequest, KillTaskRequest__Output as _sluice_v1_KillTaskRequest__Output } from './sluice/v1/KillTaskRequest';
 import type { KillTaskResponse as _sluice_v1_KillTaskResponse, KillTaskResponse__Output as _sluice_v1_KillTaskResponse__Output } from './sluice/v1/KillTaskResponse';
 import type { ListJobsRequest as _sluice_v1_ListJobsRequest, ListJobsRequest__Output as _sluice_v1_ListJobsRequest__Output } from './sluice/v1/ListJobsRequest';
@@ -103,6 +104,7 @@ export interface ProtoGrpcType {
       JobFailure: MessageTypeDefinition<_sluice_v1_JobFailure, _sluice_v1_JobFailure__Output>
       JobHeader: MessageTypeDefinition<_sluice_v1_JobHeader, _sluice_v1_JobHeader__Output>
       JobInfo: MessageTypeDefinition<_sluice_v1_JobInfo, _sluice_v1_JobInfo__Output>
+      JobRestart: MessageTypeDefinition<_sluice_v1_JobRestart, _sluice_v1_JobRestart__Output>
       KillTaskRequest: MessageTypeDefinition<_sluice_v1_KillTaskRequest, _sluice_v1_KillTaskRequest__Output>
       KillTaskResponse: MessageTypeDefinition<_sluice_v1_KillTaskResponse, _sluice_v1_KillTaskResponse__Output>
       ListJobsRequest: MessageTypeDefinition<_sluice_v1_ListJobsRequest, _sluice_v1_ListJobsRequest__Output>

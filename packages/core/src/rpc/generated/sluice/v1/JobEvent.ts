@@ -2,6 +2,7 @@
 
 import type { JobFailure as _sluice_v1_JobFailure, JobFailure__Output as _sluice_v1_JobFailure__Output } from '../../sluice/v1/JobFailure';
 import type { ConsoleOutput as _sluice_v1_ConsoleOutput, ConsoleOutput__Output as _sluice_v1_ConsoleOutput__Output } from '../../sluice/v1/ConsoleOutput';
+import type { JobRestart as _sluice_v1_JobRestart, JobRestart__Output as _sluice_v1_JobRestart__Output } from '../../sluice/v1/JobRestart';
 import type { Long } from '@grpc/proto-loader';
 
 export interface JobEvent {
@@ -14,7 +15,8 @@ export interface JobEvent {
   'stopped'?: (string);
   'output_stderr'?: (boolean);
   'console'?: (_sluice_v1_ConsoleOutput | null);
-  'event'?: "job_id"|"output"|"failure"|"done"|"stopped"|"console";
+  'restart'?: (_sluice_v1_JobRestart | null);
+  'event'?: "job_id"|"output"|"failure"|"done"|"stopped"|"console"|"restart";
 }
 
 export interface JobEvent__Output {
@@ -27,5 +29,6 @@ export interface JobEvent__Output {
   'stopped'?: (string);
   'output_stderr': (boolean);
   'console'?: (_sluice_v1_ConsoleOutput__Output | null);
-  'event'?: "job_id"|"output"|"failure"|"done"|"stopped"|"console";
+  'restart'?: (_sluice_v1_JobRestart__Output | null);
+  'event'?: "job_id"|"output"|"failure"|"done"|"stopped"|"console"|"restart";
 }
