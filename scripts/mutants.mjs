@@ -14355,6 +14355,30 @@ const MUTATIONS = [
     replace: '    let call: Call | undefined;\n',
     tests: ['packages/core/dist/test/checkpoint/graph-fingerprint.test.js', { file: 'packages/cli/dist/test/supervise.test.js', pattern: 'damaged' }],
   },
+  {
+    id: 'graceful-stop-not-finished-after-driver-kill',
+    what: "a driver killed inside `sluice stop --graceful` of a receiver stream, started again on its --state-dir, does not relaunch the job: the batches of what its receivers had stored and acknowledged (in the write-ahead log) never run, said only at info ('not relaunching a job that was being stopped') (before faults52)",
+    file: 'packages/driver/src/job/job-launcher.ts',
+    search: "      if (p.state === 'stopping' && p.stop !== 'graceful') {",
+    replace: "      if (p.state === 'stopping') {",
+    tests: ['packages/cli/dist/test/graceful-stop-wal-kill.test.js'],
+  },
+  {
+    id: 'graceful-stop-kind-not-persisted',
+    what: "the --state-dir registry records a stop without saying it was graceful: a driver killed inside `sluice stop --graceful` and started again does not finish the stop, the received batches pending never run",
+    file: 'packages/driver/src/job/job-launcher.ts',
+    search: "state: 'stopping', ...(job.stopKind === 'graceful' ? { stop: 'graceful' as const } : {}) }",
+    replace: "state: 'stopping' }",
+    tests: ['packages/cli/dist/test/graceful-stop-wal-kill.test.js'],
+  },
+  {
+    id: 'relaunched-graceful-stop-not-delivered',
+    what: "a job relaunched to finish the graceful stop the previous driver did not finish is not told to stop when its StreamingContext starts: it runs on as if no stop had been asked",
+    file: 'packages/driver/src/job/job-thread.ts',
+    search: '    if (stopAsked !== undefined) {',
+    replace: '    if (stopAsked === null) {',
+    tests: ['packages/cli/dist/test/graceful-stop-wal-kill.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -79,6 +79,11 @@ export interface JobLaunchSpec {
   readonly failureLogLevel?: 'warn' | 'info';
   /** Number of the first attempt this DriverJob runs (a driver relaunching a job after a restart continues its count). */
   readonly firstAttempt?: number;
+  /**
+   * A graceful stop was asked for before this DriverJob (the previous driver's, relaunched to
+   * finish it): the program's StreamingContext stops gracefully as soon as it starts.
+   */
+  readonly stopGracefully?: boolean;
   /** Where an attempt's thread comes from and a thread its program left clean goes back to (SpareJobThreads); undefined: a new thread of the modules' entry each attempt, terminated after it. */
   readonly threads?: Pick<SpareJobThreads, 'threadFor' | 'giveBack' | 'attemptEnded'>;
   /** What the program's sc.master says (DriverOptions.master, else the driver's address); default `local`. */
@@ -250,6 +255,12 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     this.startedAt = clock.now();
     this.parallelism = spec.parallelism ?? Math.max(2, registry.totalCores());
     this.restartsLeft = spec.maxRestarts ?? 0;
+    if (spec.stopGracefully === true) {
+      this.stopRequested = true;
+      this.stopKind = 'graceful';
+      // Bounded as a stop asked of a running job is.
+      setTimeout(() => this.cancel(), STOP_REQUEST_LIMIT_MS).unref();
+    }
     this.current = this.launch(spec.firstAttempt ?? 1);
   }
 
@@ -285,7 +296,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     const filesDir = path.join(this.spec.filesRoot ?? path.join(os.tmpdir(), `sluice-driver-files-${process.pid}`), runId);
     // A driver killed before it removed it left it (a relaunched job's attempt has a run id of its own, but a restarted driver's job ids start again).
     fs.rmSync(filesDir, { recursive: true, force: true });
-    const data: JobThreadData = { jobId: this.spec.id, appName: this.spec.name, master: this.spec.master ?? 'local', ...(this.spec.uiWebUrl === undefined ? {} : { uiWebUrl: this.spec.uiWebUrl }), bundlePath: this.spec.bundlePath, args: this.spec.args, parallelism: this.parallelism, ...(this.spec.parallelismSet === true ? { parallelismSet: true } : {}), ...(this.spec.broadcastCompress === true ? { broadcastCompress: true } : {}), ...(this.spec.checkpointCompress === true ? { checkpointCompress: true } : {}), ...(this.spec.rddCompress === true ? { rddCompress: true } : {}), ...(this.spec.referenceTracking === false ? { referenceTracking: false } : {}), workingDir: this.spec.workingDir, filesDir, outputEnd: outputEndLine(runId) };
+    const data: JobThreadData = { jobId: this.spec.id, appName: this.spec.name, master: this.spec.master ?? 'local', ...(this.spec.uiWebUrl === undefined ? {} : { uiWebUrl: this.spec.uiWebUrl }), bundlePath: this.spec.bundlePath, args: this.spec.args, parallelism: this.parallelism, ...(this.spec.parallelismSet === true ? { parallelismSet: true } : {}), ...(this.spec.broadcastCompress === true ? { broadcastCompress: true } : {}), ...(this.spec.checkpointCompress === true ? { checkpointCompress: true } : {}), ...(this.spec.rddCompress === true ? { rddCompress: true } : {}), ...(this.spec.referenceTracking === false ? { referenceTracking: false } : {}), workingDir: this.spec.workingDir, filesDir, outputEnd: outputEndLine(runId), ...(this.stopKind === 'graceful' ? { stopRequested: 'graceful' as const } : {}) };
     let exitedNow = (): void => undefined;
     const exited = new Promise<void>((r) => (exitedNow = r));
     // The thread calls these only once `a` is set (its events come in later turns).

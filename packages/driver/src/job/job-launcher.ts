@@ -149,10 +149,19 @@ export class JobLauncher {
     const store = this.deps.stateStore;
     if (!store) return;
     for (const p of store.registered) {
-      if (p.state === 'stopping') {
+      if (p.state === 'stopping' && p.stop !== 'graceful') {
         this.deps.log.info({ jobId: p.id }, 'not relaunching a job that was being stopped');
         store.remove(p.id);
         continue;
+      }
+      if (p.state === 'stopping') {
+        // Its graceful stop promised that every batch of what its receivers stored runs: those
+        // still pending are in its checkpoint (their blocks in its write-ahead log), and run
+        // only if it is started again; Spark's driver recovers them from the checkpoint alike.
+        this.deps.log.warn(
+          { jobId: p.id, name: p.name, checkpointDir: p.checkpointDir },
+          `job ${p.id} was being stopped gracefully (sluice stop --graceful) when the previous driver ended: relaunching it to finish its graceful stop: it recovers from its checkpoint, runs the batches its receivers had stored, and stops`,
+        );
       }
       this.relaunch(store, p);
     }
@@ -171,7 +180,7 @@ export class JobLauncher {
     const attempt = p.attempt + 1;
     store.update(p.id, { attempt });
     this.deps.log.info({ jobId: p.id, name: p.name, attempt, checkpointDir: p.checkpointDir }, 'relaunching a job of the previous driver');
-    this.start({ id: p.id, name: p.name, bundleSha: p.bundleSha, bundlePath: b.path, args: p.args, taskTimeoutMs: p.taskTimeoutMs, parallelism: p.parallelism, parallelismSet: p.parallelismSet === true, maxRestarts: p.restartsLeft, firstAttempt: attempt, workingDir: p.workingDir, ...(p.executorEnv === undefined ? {} : { executorEnv: p.executorEnv }) });
+    this.start({ id: p.id, name: p.name, bundleSha: p.bundleSha, bundlePath: b.path, args: p.args, taskTimeoutMs: p.taskTimeoutMs, parallelism: p.parallelism, parallelismSet: p.parallelismSet === true, maxRestarts: p.restartsLeft, firstAttempt: attempt, workingDir: p.workingDir, ...(p.executorEnv === undefined ? {} : { executorEnv: p.executorEnv }), ...(p.state === 'stopping' && p.stop === 'graceful' ? { stopGracefully: true } : {}) });
   }
 
   /** Keep a bundle by sha256 for workers (GetBundle) and the job thread. */
@@ -212,7 +221,7 @@ export class JobLauncher {
     if (store) {
       job.on('restart', (attempt) => store.update(spec.id, { attempt, restartsLeft: job.restartsRemaining }));
       job.on('checkpointDir', (dir) => store.update(spec.id, { checkpointDir: dir }));
-      job.on('stopRequested', () => store.update(spec.id, { state: 'stopping' }));
+      job.on('stopRequested', () => store.update(spec.id, { state: 'stopping', ...(job.stopKind === 'graceful' ? { stop: 'graceful' as const } : {}) }));
       // A job cancelled because the driver stops stays registered for the next one.
       job.once('finished', () => {
         if (this.deps.driverRunning()) store.remove(spec.id);

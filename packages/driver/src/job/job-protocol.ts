@@ -33,6 +33,12 @@ export interface JobThreadData {
    * job's output. Unique to the job (a random part), so no program prints it by chance.
    */
   readonly outputEnd: string;
+  /**
+   * A graceful stop asked for before this attempt started (a driver relaunching a job whose
+   * graceful stop the previous one did not finish): the program's StreamingContext stops
+   * gracefully as soon as it starts (its stop handler is called at once).
+   */
+  readonly stopRequested?: 'graceful';
 }
 
 export interface ErrorInfo {

@@ -85,6 +85,8 @@ const requests = new PortRequests<JobToMain & { reqId: number }, MainToJob & { r
 /** The running job's listeners of receiver events and stop requests (a new set each job). */
 let receiverListeners: ((e: ReceiverEvent) => void)[] = [];
 let stopHandlers: ((graceful: boolean) => void)[] = [];
+/** A stop asked for before the program's StreamingContext started (JobThreadData.stopRequested): given to each handler as it is added. */
+let stopAsked: boolean | undefined;
 /** The program's SparkListeners' bus, while it has any (listenToScheduler). */
 let schedulerHandler: ((event: SchedulerEvent) => void) | undefined;
 /** Where successful tasks' accumulator updates are merged (the job's SluiceContext). */
@@ -251,6 +253,11 @@ const streaming: StreamingBackend = {
   },
   onStopRequested(handler) {
     stopHandlers.push(handler);
+    // After the start that adds it has returned.
+    if (stopAsked !== undefined) {
+      const graceful = stopAsked;
+      setImmediate(() => handler(graceful));
+    }
   },
 };
 
@@ -404,6 +411,7 @@ async function runMain(data: JobThreadData): Promise<JobToMain> {
   schedulerHandler = undefined;
   accumulatorHandler = undefined;
   stopHandlers = [];
+  stopAsked = data.stopRequested === 'graceful' ? true : undefined;
   // Before the job's module runs: paths it resolves at load time resolve the same way.
   setJobWorkingDirectory(data.workingDir);
   setSparkFilesRoot(data.filesDir);

@@ -28,8 +28,14 @@ export interface PersistedJob {
   readonly workingDir?: string;
   /** Its executor environment (spark.executorEnv.*), given again to a relaunch's tasks. */
   readonly executorEnv?: ExecutorEnv;
-  /** `stopping`: a stop was asked for, so a restarted driver does not relaunch it. */
+  /**
+   * `stopping`: a stop was asked for, so a restarted driver does not relaunch it, unless the
+   * stop was graceful (`stop`): then it relaunches it to finish the stop (the batches of what
+   * its receivers stored run from its checkpoint, then it stops).
+   */
   readonly state: 'running' | 'stopping';
+  /** Set with `stopping` when the stop asked for was graceful (`sluice stop --graceful`). */
+  readonly stop?: 'graceful';
 }
 
 interface StateFile {
