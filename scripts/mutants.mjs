@@ -986,7 +986,7 @@ const MUTATIONS = [
     file: 'packages/worker/src/executor/job-sandbox.ts',
     search: "    const onError = (err: unknown): void => crashed(threadDeathReason(err, 'task'));",
     replace: "    const onError = (err: unknown): void => crashed(String(err));",
-    tests: ['packages/cli/dist/test/task-out-of-heap.test.js'],
+    tests: ['packages/cli/dist/test/task-out-of-heap.test.js', 'packages/cli/dist/test/stream-out-of-heap.test.js'],
   },
   {
     id: 'task-out-of-heap-limit-wrong',
@@ -9360,7 +9360,7 @@ const MUTATIONS = [
     file: 'packages/core/src/scheduler/task-context.ts',
     search: '    this.ids = [Number(m[1]), Number(m[2]), Number(m[3])];\n',
     replace: '    this.ids = [Number(m[1]), Number(m[2]), 0];\n',
-    tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'TaskContext' }],
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites9.test.js', pattern: 'TaskContext' }, 'packages/cli/dist/test/stream-out-of-heap.test.js'],
   },
   {
     id: 'task-context-stage-is-partition',
@@ -14354,6 +14354,14 @@ const MUTATIONS = [
     search: '    let call = calls.get(site);\n',
     replace: '    let call: Call | undefined;\n',
     tests: ['packages/core/dist/test/checkpoint/graph-fingerprint.test.js', { file: 'packages/cli/dist/test/supervise.test.js', pattern: 'damaged' }],
+  },
+  {
+    id: 'peer-silent-fetch-not-bounded',
+    what: "a worker's shuffle fetch from a peer frozen (SIGSTOP) while the driver still counts it alive waits past `sluice worker --peer-connect-timeout` (until the channel's keepalive drops it, or the peer wakes): the reduce task's failure does not name the bound nor the option (faults52)",
+    file: 'packages/worker/src/shuffle/peer-fetch-stream.ts',
+    search: '    this.silentTimer = setTimeout(() => {\n      this.silentTimer = undefined;',
+    replace: '    this.silentTimer = setTimeout(() => {\n      if (Date.now() > 0) return;\n      this.silentTimer = undefined;',
+    tests: ['packages/cli/dist/test/stream-fetch-timeout-pause.test.js'],
   },
   {
     id: 'graceful-stop-not-finished-after-driver-kill',

@@ -143,12 +143,12 @@ export async function whileProgressing(job: RunningJob, prefix: string, stallMs:
 /**
  * A cluster of 3 (or `workers`) one-core workers (ids mapped to their processes in `procs`) whose driver
  * declares a worker lost after WORKER_TIMEOUT_MS (or `workerTimeoutMs`) of silence. The workers' bound on a silent
- * peer is Spark's network timeout (120 s): a task that waited it out on a frozen worker
- * would outlast the freeze. Speculation is on (`--speculation`; Spark's default is off): the
+ * peer is Spark's network timeout (120 s, or `peerConnectTimeout`, `sluice worker
+ * --peer-connect-timeout`): a task that waited it out on a frozen worker would outlast the freeze. Speculation is on (`--speculation`; Spark's default is off): the
  * fault files were written, and their results measured, with copies of slow tasks racing the
  * originals.
  */
-export function withFaultCluster<T>(fn: (h: ClusterHandle, procs: Map<string, ChildProcess>) => Promise<T>, workers = 3, workerTimeoutMs = WORKER_TIMEOUT_MS): Promise<T> {
+export function withFaultCluster<T>(fn: (h: ClusterHandle, procs: Map<string, ChildProcess>) => Promise<T>, workers = 3, workerTimeoutMs = WORKER_TIMEOUT_MS, peerConnectTimeout = '120s'): Promise<T> {
   // The driver's warnings are kept (not printed) for driverState, unless SLUICE_TEST_LOG asks for a level.
   const lines: string[] = [];
   const keep = { write: (s: string) => lines.push(s.trimEnd()) > DRIVER_LOG_LINES && lines.shift() };
@@ -157,7 +157,7 @@ export function withFaultCluster<T>(fn: (h: ClusterHandle, procs: Map<string, Ch
   // worker a reduce task fetches from, so a reduce task must read from another worker. With it
   // on, map outputs that all landed on one worker (a busy machine, a worker just woken) send
   // every reduce task there, reading only its own outputs, and the fault never comes.
-  return withCluster({ workers: 0, logLevel: 'error', workerArgs: ['--peer-connect-timeout', '120s'], driver: { workerTimeoutMs, heartbeatIntervalMs: 500, tasks: { speculation: true, reduceLocality: false } }, ...log }, async (h) => {
+  return withCluster({ workers: 0, logLevel: 'error', workerArgs: ['--peer-connect-timeout', peerConnectTimeout], driver: { workerTimeoutMs, heartbeatIntervalMs: 500, tasks: { speculation: true, reduceLocality: false } }, ...log }, async (h) => {
     driverLogs.set(h.cluster, lines);
     const procs = new Map<string, ChildProcess>();
     await addWorkers(h, workers, procs);
