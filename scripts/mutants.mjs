@@ -14113,7 +14113,7 @@ const MUTATIONS = [
     file: 'packages/driver/src/status/job-stage-status.ts',
     search: "    if (e.reason !== 'resubmitted') {\n      w.totalShuffleRead += e.shuffleReadBytes;",
     replace: "    if (e.reason !== 'resubmitted') {\n      if (e.reason === 'success') w.totalShuffleRead += e.shuffleReadBytes;",
-    tests: ['packages/cli/dist/test/killed-attempt-metrics.test.js'],
+    tests: ['packages/cli/dist/test/task-metrics.test.js', 'packages/cli/dist/test/killed-attempt-metrics.test.js'],
   },
   {
     id: 'storage-rdd-decoded-copies-left-out',

@@ -210,6 +210,10 @@ test("task metrics as Spark's: shuffle records, deserialization, run time, sched
     // The stage's total counts every attempt, the failed one's too, as Spark's stage metrics add each task end's.
     const failingStage = ((await (await fetch(`${rest}/stages/${failingReduce}`)).json()) as { shuffleReadBytes: number }[])[0]!;
     assert.equal(failingStage.shuffleReadBytes, failingTasks.reduce((n, t) => n + t.taskMetrics.shuffleReadMetrics.totalBytesRead, 0), 'the stage total: every attempt');
+    // So does each executor's totalShuffleRead (Spark's AppStatusListener adds every task end's but a Resubmitted one's): the two reduce stages' attempts, the failed one's too (the maps and the held count read none).
+    const executors = (await (await fetch(`${rest}/executors`)).json()) as { totalShuffleRead: number }[];
+    const allRead = [...reduces, ...failingTasks].reduce((n, t) => n + t.taskMetrics.shuffleReadMetrics.totalBytesRead, 0);
+    assert.equal(executors.reduce((n, e) => n + e.totalShuffleRead, 0), allRead, `the executors' shuffle read: every attempt's: ${JSON.stringify(executors)}`);
     const failedEndLine = stdout.split('\n').find((l) => l.startsWith('FAILEDEND '));
     assert.ok(failedEndLine, stdout);
     const failedEnds = JSON.parse(failedEndLine.slice('FAILEDEND '.length)) as { taskId: string; reason: string; taskMetrics: ListenerMetrics }[];
