@@ -50,6 +50,8 @@ export interface PipeSpec {
   readonly cwd: string;
   /** Whether the user gave `cwd` (else a worker without that directory runs the command in its own). */
   readonly cwdGiven: boolean;
+  /** Spark's separateWorkingDir: each command runs in a directory of its own, `tasks/<uuid>` under cwd, holding links to cwd's entries. */
+  readonly separateWorkingDir?: boolean;
   /** printPipeContext: (print) => void, called before the partition's elements. */
   readonly printContext?: ShippedFunction;
   /** printRDDElement: (element, print) => void, in place of String(element). */

@@ -28,6 +28,12 @@ export interface PipeOptions<T = unknown> {
   readonly env?: Readonly<Record<string, string>> | undefined;
   /** The command's working directory; relative to the job's working directory. */
   readonly cwd?: string | undefined;
+  /**
+   * Spark's separateWorkingDir: each partition's command runs in a directory of its own,
+   * `tasks/<uuid>` under the working directory, holding a symbolic link to each of its entries
+   * (but `tasks`); the directory is deleted when the command has ended. Default false.
+   */
+  readonly separateWorkingDir?: boolean | undefined;
   /** Spark's printPipeContext: called once per partition before its elements, with a function that writes a line to the command's stdin. */
   readonly printPipeContext?: ((print: (line: string) => void) => void) | undefined;
   /** Spark's printRDDElement: writes an element to the command's stdin as it chooses (any number of lines), in place of `String(element)`. */
@@ -299,13 +305,15 @@ export class RDD<T> {
       env[k] = v;
     }
     const cwd = resolveJobPath(options.cwd ?? '.');
+    const separateWorkingDir = options.separateWorkingDir ?? false;
+    if (typeof separateWorkingDir !== 'boolean') throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.pipe('${argv.join(' ')}'): separateWorkingDir must be true or false, got ${typeof separateWorkingDir}`);
     for (const name of ['printPipeContext', 'printRDDElement'] as const) {
       const f = options[name];
       if (f !== undefined && typeof f !== 'function') throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.pipe('${argv.join(' ')}'): ${name} must be a function, got ${typeof f}`);
     }
     const printContext = options.printPipeContext && this.ship(options.printPipeContext, 'pipe');
     const printElement = options.printRDDElement && this.ship(options.printRDDElement, 'pipe');
-    return this.narrow({ kind: 'pipe', spec: { command: argv, env, cwd, cwdGiven: options.cwd !== undefined, printContext, printElement } });
+    return this.narrow({ kind: 'pipe', spec: { command: argv, env, cwd, cwdGiven: options.cwd !== undefined, ...(separateWorkingDir ? { separateWorkingDir } : {}), printContext, printElement } });
   }
 
   /** The elements grouped by `f(element)`, as `[key, elements]` (Spark's groupBy: keyBy, then groupByKey). */
@@ -624,15 +632,16 @@ export class RDD<T> {
   defaultPartitioner(partitions: PartitionArg | undefined, others: readonly RDD<unknown>[] = [], operator = 'rdd'): Partitioner {
     return resolvePartitioner(partitions, () => {
       // Spark's Partitioner.defaultPartitioner: the partitioner of the input with the most partitions
-      // among those that have one (not a range one here, whose bounds fit its own keys), when it has
-      // within 10x of the largest input's partitions or at least the default count; else a
+      // among those that have one (a range one too: its bounds place any key, as Spark's, but not
+      // one whose bounds are still to be sampled, which places every key in partition 0 until
+      // then), when it has within 10x of the largest input's partitions or at least the default count; else a
       // HashPartitioner of the default count. The default count is spark.default.parallelism when
       // it is set (sc.defaultParallelism), else the largest input's partition count: 0 when every
       // input has none (sc.emptyRDD()), Spark's HashPartitioner(0), whose shuffle has no map task
       // to place a key and no reduce task (a count the user gives must still be at least 1).
       const rdds = [this as RDD<unknown>, ...others];
       let best: RDD<unknown> | undefined;
-      for (const r of rdds) if (r.partitioner && r.partitioner.kind !== 'range' && r.numPartitions > 0 && (best === undefined || r.numPartitions > best.numPartitions)) best = r;
+      for (const r of rdds) if (r.partitioner && boundsKnown(r.partitioner) && r.numPartitions > 0 && (best === undefined || r.numPartitions > best.numPartitions)) best = r;
       const most = Math.max(...rdds.map((r) => r.numPartitions));
       const count = this.context.defaultParallelismSet ? this.context.defaultParallelism : most;
       if (best?.partitioner && (Math.log10(most) - Math.log10(best.numPartitions) < 1 || count <= best.numPartitions)) return best.partitioner;
@@ -745,7 +754,7 @@ function keyInBoth(kv: [unknown, [unknown[], unknown[]]]): unknown[] {
 
 /** The level with disk added (Spark's LocalRDDCheckpointData.transformStorageLevel): a local checkpoint's blocks are not evicted. */
 /** The keys of PipeOptions. */
-const PIPE_OPTIONS: ReadonlySet<string> = new Set(['env', 'cwd', 'printPipeContext', 'printRDDElement']);
+const PIPE_OPTIONS: ReadonlySet<string> = new Set(['env', 'cwd', 'separateWorkingDir', 'printPipeContext', 'printRDDElement']);
 
 /**
  * pipe's second argument is options. Spark's is the environment itself (Scala's `pipe(command,
@@ -758,12 +767,17 @@ function checkPipeOptions(options: unknown, argv: readonly string[]): void {
   const envForm = "pass the environment as { env: { NAME: 'value' } } (Spark's pipe(command, env) map)";
   if (options instanceof Map) throw new SluiceError('SLUICE_BAD_ARGUMENT', `${where}: the second argument is options, not a Map; ${envForm}, e.g. { env: Object.fromEntries(map) }`);
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new SluiceError('SLUICE_BAD_ARGUMENT', `${where}: the second argument must be options { env, cwd, printPipeContext, printRDDElement }, got ${Array.isArray(options) ? 'an array' : options === null ? 'null' : typeof options}`);
+    throw new SluiceError('SLUICE_BAD_ARGUMENT', `${where}: the second argument must be options { env, cwd, separateWorkingDir, printPipeContext, printRDDElement }, got ${Array.isArray(options) ? 'an array' : options === null ? 'null' : typeof options}`);
   }
   const unknown = Object.keys(options).filter((k) => !PIPE_OPTIONS.has(k));
   if (unknown.length > 0) {
-    throw new SluiceError('SLUICE_BAD_ARGUMENT', `${where}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (it takes env, cwd, printPipeContext, printRDDElement); to set environment variables, ${envForm}`);
+    throw new SluiceError('SLUICE_BAD_ARGUMENT', `${where}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (it takes env, cwd, separateWorkingDir, printPipeContext, printRDDElement); to set environment variables, ${envForm}`);
   }
+}
+
+/** Whether a partitioner places keys as it will: a range one whose bounds are still to be sampled (RangePartitioner.of(n), n > 1, no bounds) does not. */
+function boundsKnown(p: Partitioner): boolean {
+  return p.kind !== 'range' || p.numPartitions === 1 || p.bounds.length > 0;
 }
 
 function withDisk(level: StorageLevel): StorageLevel {

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { SluiceError } from '../errors.js';
 import type { PipeSpec } from '../rdd/plan.js';
 
@@ -39,7 +41,8 @@ const STDIN_CHUNK_BYTES = 64 * 1024;
  * PrintWriter drops them. An error computing the parent (or printing a record) kills the
  * command and goes through unchanged; so does one `emit` throws (a take that has enough).
  * `onChild` hears the command's pid (the worker kills a command still running when it stops
- * the task's thread).
+ * the task's thread). With `spec.separateWorkingDir` the command runs in `tasks/<uuid>` under
+ * its working directory (links to that directory's entries), removed once the command ended.
  */
 export function pipePartition(
   feed: PipeFeed,
@@ -50,13 +53,55 @@ export function pipePartition(
   /** Told the command's pid when it starts and when it has exited (TaskEnv.childProcess). */
   onChild?: (pid: number, exited: boolean) => void,
 ): Promise<void> {
-  const [file, ...args] = spec.command;
   const shown = spec.command.join(' ');
   let cwd = spec.cwd;
   if (!fs.existsSync(cwd)) {
     if (spec.cwdGiven) return Promise.reject(new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.pipe('${shown}'): working directory '${cwd}' does not exist on this worker; give an absolute { cwd } that exists on every worker`));
     cwd = process.cwd();
   }
+  const taskDir = spec.separateWorkingDir ? taskWorkingDirectory(cwd, shown) : undefined;
+  if (taskDir instanceof Error) return Promise.reject(taskDir);
+  const ran = runIn(taskDir ?? cwd, feed, spec, partition, emit, printers, onChild);
+  if (taskDir === undefined) return ran;
+  // As Spark's PipedRDD.cleanup once the command has ended; here whatever the outcome (the links go, not what they name).
+  const remove = (): void => fs.rmSync(taskDir, { recursive: true, force: true });
+  return ran.then(remove, (err: unknown) => {
+    remove();
+    throw err;
+  });
+}
+
+/**
+ * Spark's separateWorkingDir: `tasks/<uuid>` made under `cwd`, with a symbolic link to each
+ * entry of `cwd` but `tasks`; an Error (SLUICE_TASK_FAILED) naming the directory if it cannot
+ * be made. Spark logs that and runs the command in the working directory itself; a task
+ * failure says it and does not let a command that expects a directory of its own share one.
+ */
+function taskWorkingDirectory(cwd: string, shown: string): string | Error {
+  const dir = path.join(cwd, 'tasks', randomUUID());
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    for (const name of fs.readdirSync(cwd)) {
+      if (name !== 'tasks') fs.symlinkSync(path.join(cwd, name), path.join(dir, name));
+    }
+    return dir;
+  } catch (err) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    return new SluiceError('SLUICE_TASK_FAILED', `rdd.pipe('${shown}'): cannot set up the task's working directory ${dir} (separateWorkingDir): ${(err as Error).message}; check that ${cwd} is writable, or leave separateWorkingDir unset`, { cause: err });
+  }
+}
+
+function runIn(
+  cwd: string,
+  feed: PipeFeed,
+  spec: PipeSpec,
+  partition: number,
+  emit: (line: string) => void,
+  printers: PipePrinters,
+  onChild: ((pid: number, exited: boolean) => void) | undefined,
+): Promise<void> {
+  const [file, ...args] = spec.command;
+  const shown = spec.command.join(' ');
   return new Promise<void>((resolve, reject) => {
     let settled = false;
     // Settled once the parent's computing has stopped, with the first failure, else once the command also exited 0 with its stdout read.
