@@ -9,14 +9,12 @@
 // test-artifacts/ui-stage-io-metrics.png.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import zlib from 'node:zlib';
 import { ARTIFACTS, inPage, launchChromium } from './browser-support.js';
-import { fixture, freePort, mulberry32, pollUntil } from './harness.js';
-import { startSluice } from './cli-process.js';
-import { randomSecret } from './sluice-processes.js';
+import { fixture, mulberry32 } from './harness.js';
+import { withHeldRun } from './held-run.js';
 import { shownBytes } from './page-format.js';
 
 interface Io {
@@ -30,10 +28,6 @@ interface End {
 }
 
 test("input and output metrics as Spark's: textFile's bytes and lines read, saveAsTextFile's part files, in the listener, REST and the stage page (Chromium)", { timeout: 200_000 }, async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-io-metrics-'));
-  const input = path.join(dir, 'in');
-  const output = path.join(dir, 'out');
-  fs.mkdirSync(input);
   const rand = mulberry32(45);
   const lines = (n: number): string[] => Array.from({ length: n }, (_, i) => `line ${i} ${'x'.repeat(Math.floor(rand() * 80))}`);
   const files = [
@@ -41,16 +35,20 @@ test("input and output metrics as Spark's: textFile's bytes and lines read, save
     { name: 'b.txt', lines: lines(1300) },
     { name: 'c.txt.gz', lines: lines(900) },
   ];
-  for (const f of files) {
-    const text = f.lines.join('\n') + '\n';
-    fs.writeFileSync(path.join(input, f.name), f.name.endsWith('.gz') ? zlib.gzipSync(text) : text);
-  }
-  const sizes = files.map((f) => fs.statSync(path.join(input, f.name)).size);
-  const port = await freePort();
-  const run = startSluice(['run', '--workers', '2', '--web-port', String(port), fixture('io-metrics.ts'), input, output, dir], { ...process.env, SLUICE_SECRET: randomSecret(), SLUICE_SECRET_FILE: '' });
-  const { child, exited } = run;
-  try {
-    await pollUntil(() => (fs.existsSync(path.join(dir, 'holding')) ? true : child.exitCode !== null ? assert.fail(`sluice run exited:\n${run.stderr}`) : undefined), 150_000, 'the job to hold');
+  const inputOutput = (dir: string): [string, string] => [path.join(dir, 'in'), path.join(dir, 'out')];
+  // The input files, written in the run's folder before it starts.
+  const withInput = (dir: string): string[] => {
+    const [input, output] = inputOutput(dir);
+    fs.mkdirSync(input);
+    for (const f of files) {
+      const text = f.lines.join('\n') + '\n';
+      fs.writeFileSync(path.join(input, f.name), f.name.endsWith('.gz') ? zlib.gzipSync(text) : text);
+    }
+    return ['--workers', '2', fixture('io-metrics.ts'), input, output, dir];
+  };
+  await withHeldRun('io-metrics', withInput, { holdMs: 150_000 }, async (run) => {
+    const [input, output] = inputOutput(run.dir);
+    const sizes = files.map((f) => fs.statSync(path.join(input, f.name)).size);
     const printed = (tag: string): End[] => {
       const line = run.stdout.find((l) => l.startsWith(`${tag} `));
       assert.ok(line, run.stdout.join('\n'));
@@ -77,7 +75,7 @@ test("input and output metrics as Spark's: textFile's bytes and lines read, save
     assert.deepEqual(parallel.map((e) => [e.taskMetrics.inputMetrics, e.taskMetrics.outputMetrics]), parallel.map(() => [{ bytesRead: 0, recordsRead: 0 }, { bytesWritten: 0, recordsWritten: 0 }]), 'parallelize: no input');
 
     // REST: taskList's taskMetrics, the stage's sums.
-    const root = `http://127.0.0.1:${port}`;
+    const root = run.root;
     const [app] = (await (await fetch(`${root}/api/v1/applications`)).json()) as { id: string }[];
     const rest = `${root}/api/v1/applications/${app.id}`;
     const stage = save[0].stageId;
@@ -111,10 +109,5 @@ test("input and output metrics as Spark's: textFile's bytes and lines read, save
     } finally {
       await browser.close();
     }
-    fs.writeFileSync(path.join(dir, 'release'), '');
-    assert.equal(await exited, 0, run.stderr);
-  } finally {
-    if (child.exitCode === null) child.kill('SIGKILL');
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });

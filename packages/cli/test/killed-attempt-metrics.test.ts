@@ -16,13 +16,11 @@
 // Screenshot test-artifacts/ui-stage-killed-attempt.png.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ARTIFACTS, inPage, launchChromium } from './browser-support.js';
-import { fixture, freePort, pollUntil } from './harness.js';
-import { startSluice } from './cli-process.js';
-import { randomSecret } from './sluice-processes.js';
+import { fixture, pollUntil } from './harness.js';
+import { withHeldRun } from './held-run.js';
 import { shownBytes, shownMs } from './page-format.js';
 
 const N = 3000;
@@ -47,14 +45,9 @@ interface Task {
 }
 
 test("a running attempt the driver kills (a speculation loser) has what its worker measured, in REST and on the stage page (Chromium); shuffle read totals count every attempt", { timeout: 200_000 }, async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-killed-metrics-'));
-  const port = await freePort();
-  const args = ['run', '--web-port', String(port), '--speculation', '--speculation-min-runtime', '500ms', fixture('killed-attempt-metrics.ts'), dir, String(N)];
-  const run = startSluice(args, { ...process.env, SLUICE_SECRET: randomSecret(), SLUICE_SECRET_FILE: '' });
-  const { child, exited } = run;
-  try {
-    await pollUntil(() => (fs.existsSync(path.join(dir, 'holding')) ? true : child.exitCode !== null ? assert.fail(`sluice run exited:\n${run.stderr}`) : undefined), 150_000, 'the job to hold');
-    assert.ok(fs.existsSync(path.join(dir, 'p0.copy')), 'partition 0 ran a second attempt');
+  const args = (dir: string): string[] => ['--speculation', '--speculation-min-runtime', '500ms', fixture('killed-attempt-metrics.ts'), dir, String(N)];
+  await withHeldRun('killed-metrics', args, { holdMs: 150_000 }, async (run) => {
+    assert.ok(fs.existsSync(path.join(run.dir, 'p0.copy')), 'partition 0 ran a second attempt');
     const keysLine = run.stdout.find((l) => l.startsWith('KEYS '));
     assert.ok(keysLine, run.stdout.join('\n'));
     const [, keysJson, jobId] = keysLine.split(' ');
@@ -65,7 +58,7 @@ test("a running attempt the driver kills (a speculation loser) has what its work
     const sliceKeys = Array.from({ length: MAPS }, (_, i) => new Set(Array.from({ length: Math.floor(((i + 1) * N) / MAPS) - Math.floor((i * N) / MAPS) }, (_, j) => (Math.floor((i * N) / MAPS) + j) % KEYS)));
     const read0 = keys0.reduce((a, k) => a + sliceKeys.filter((ks) => ks.has(k)).length, 0);
 
-    const root = `http://127.0.0.1:${port}`;
+    const root = run.root;
     const [app] = (await (await fetch(`${root}/api/v1/applications`)).json()) as { id: string }[];
     const rest = `${root}/api/v1/applications/${app.id}`;
     const get = async <T>(p: string): Promise<T> => (await (await fetch(`${rest}/${p}`)).json()) as T;
@@ -125,10 +118,5 @@ test("a running attempt the driver kills (a speculation loser) has what its work
     } finally {
       await browser.close();
     }
-    fs.writeFileSync(path.join(dir, 'release'), '');
-    assert.equal(await exited, 0, run.stderr);
-  } finally {
-    if (child.exitCode === null) child.kill('SIGKILL');
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });

@@ -18,15 +18,12 @@
 //   the tasks table's columns with each task's figures, the executors' records. Screenshots
 //   test-artifacts/ui-stage-task-metrics-map.png and -reduce.png.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { ARTIFACTS, inPage, launchChromium } from './browser-support.js';
-import { CLI_BIN, REPO_DIR, fixture, freePort, pollUntil } from './harness.js';
-import { randomSecret } from './sluice-processes.js';
+import { fixture } from './harness.js';
+import { withHeldRun } from './held-run.js';
 import { shownBytes, shownMs } from './page-format.js';
 
 const N = 3000;
@@ -69,22 +66,9 @@ function rows(page: Page, selector: string): Promise<string[][]> {
 }
 
 test("task metrics as Spark's: shuffle records, deserialization, run time, scheduler delay, in REST and on the stage page (Chromium)", { timeout: 200_000 }, async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-task-metrics-'));
-  const port = await freePort();
-  const child = spawn(process.execPath, [CLI_BIN, 'run', '--web-port', String(port), fixture('task-metrics.ts'), dir, String(N)], {
-    cwd: REPO_DIR,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, SLUICE_SECRET: randomSecret(), SLUICE_SECRET_FILE: '' },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  try {
-    await pollUntil(() => (fs.existsSync(path.join(dir, 'holding')) ? true : child.exitCode !== null ? assert.fail(`sluice run exited:\n${stderr}`) : undefined), 120_000, 'the job to hold');
-    const keysLine = stdout.split('\n').find((l) => l.startsWith('KEYS '));
-    assert.ok(keysLine, stdout);
+  await withHeldRun('task-metrics', (dir) => [fixture('task-metrics.ts'), dir, String(N)], { holdMs: 120_000 }, async (run) => {
+    const keysLine = run.stdout.find((l) => l.startsWith('KEYS '));
+    assert.ok(keysLine, run.stdout.join('\n'));
     const [, keysJson, jobId] = keysLine.split(' ');
     const keysOf = new Map((JSON.parse(keysJson) as [number, number[]][]).map(([p, ks]) => [p, ks]));
     assert.deepEqual([...keysOf.values()].flat().sort(), Array.from({ length: KEYS }, (_, k) => k).sort(), 'every key once');
@@ -95,7 +79,7 @@ test("task metrics as Spark's: shuffle records, deserialization, run time, sched
     const written = sliceKeys.map((ks) => ks.size);
     const read = Array.from({ length: 4 }, (_, p) => (keysOf.get(p) ?? []).reduce((a, k) => a + sliceKeys.filter((ks) => ks.has(k)).length, 0));
 
-    const root = `http://127.0.0.1:${port}`;
+    const root = run.root;
     const [app] = (await (await fetch(`${root}/api/v1/applications`)).json()) as { id: string }[];
     const rest = `${root}/api/v1/applications/${app.id}`;
     const [mapStage, reduceStage] = ((await (await fetch(`${rest}/jobs/${jobId}`)).json()) as { stageIds: number[] }).stageIds.sort((a, b) => a - b);
@@ -113,8 +97,8 @@ test("task metrics as Spark's: shuffle records, deserialization, run time, sched
 
     // The program's SparkListener: onTaskEnd's taskMetrics in Spark's shape, the same records (its
     // sums the counts from the numbers), its times whole and 0 or more, and the same figures REST gives.
-    const endsLine = stdout.split('\n').find((l) => l.startsWith('TASKENDS '));
-    assert.ok(endsLine, stdout);
+    const endsLine = run.stdout.find((l) => l.startsWith('TASKENDS '));
+    assert.ok(endsLine, run.stdout.join('\n'));
     const ends = JSON.parse(endsLine.slice('TASKENDS '.length)) as { stageId: number; index: number; taskId: string; taskMetrics: ListenerMetrics }[];
     const endsOf = (stage: number): ListenerMetrics[] => ends.filter((e) => e.stageId === stage).sort((a, b) => a.index - b.index).map((e) => e.taskMetrics);
     assert.deepEqual(ends.map((e) => e.stageId).sort(), [...Array<number>(MAPS).fill(mapStage), ...Array<number>(4).fill(reduceStage)], 'one end for each successful task of the two stages');
@@ -187,8 +171,8 @@ test("task metrics as Spark's: shuffle records, deserialization, run time, sched
 
     // A failed attempt (Spark's ExceptionFailure carries the task's metrics): the FAILING job's
     // reduce partition 0 read its shuffle records and computed FAIL_MS before it threw.
-    const failingLine = stdout.split('\n').find((l) => l.startsWith('FAILING '));
-    assert.ok(failingLine, stdout);
+    const failingLine = run.stdout.find((l) => l.startsWith('FAILING '));
+    assert.ok(failingLine, run.stdout.join('\n'));
     const [, failingJson, failingJob] = failingLine.split(' ');
     const failingKeys = new Map((JSON.parse(failingJson) as [number, number[]][]).map(([p, ks]) => [p, ks]));
     const failedRead = (failingKeys.get(0) ?? []).reduce((a, k) => a + sliceKeys.filter((ks) => ks.has(k)).length, 0);
@@ -214,8 +198,8 @@ test("task metrics as Spark's: shuffle records, deserialization, run time, sched
     const executors = (await (await fetch(`${rest}/executors`)).json()) as { totalShuffleRead: number }[];
     const allRead = [...reduces, ...failingTasks].reduce((n, t) => n + t.taskMetrics.shuffleReadMetrics.totalBytesRead, 0);
     assert.equal(executors.reduce((n, e) => n + e.totalShuffleRead, 0), allRead, `the executors' shuffle read: every attempt's: ${JSON.stringify(executors)}`);
-    const failedEndLine = stdout.split('\n').find((l) => l.startsWith('FAILEDEND '));
-    assert.ok(failedEndLine, stdout);
+    const failedEndLine = run.stdout.find((l) => l.startsWith('FAILEDEND '));
+    assert.ok(failedEndLine, run.stdout.join('\n'));
     const failedEnds = JSON.parse(failedEndLine.slice('FAILEDEND '.length)) as { taskId: string; reason: string; taskMetrics: ListenerMetrics }[];
     assert.deepEqual(failedEnds.map((e) => [e.taskId, e.reason, e.taskMetrics.executorRunTime, e.taskMetrics.shuffleReadMetrics.recordsRead]), [[failed.taskId, 'ExceptionFailure', fm.executorRunTime, failedRead]], "the listener's onTaskEnd for the failed attempt");
     // taskSummary stays over the successful attempts (Spark's SPARK-26260).
@@ -298,10 +282,5 @@ test("task metrics as Spark's: shuffle records, deserialization, run time, sched
     } finally {
       await browser.close();
     }
-    fs.writeFileSync(path.join(dir, 'release'), '');
-    assert.equal(await exited, 0, stderr);
-  } finally {
-    if (child.exitCode === null) child.kill('SIGKILL');
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });

@@ -15,15 +15,13 @@
 // - REST stages' rddIds (Spark's StageData.rddIds) the same RDDs.
 // Screenshots go to test-artifacts/ (ui-jobs-timeline.png, ui-job-dag.png, ui-stage-dag.png).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { ARTIFACTS, follow, inPage, launchChromium } from './browser-support.js';
-import { CLI_BIN, REPO_DIR, fixture, freePort, pollUntil } from './harness.js';
-import { randomSecret } from './sluice-processes.js';
+import { fixture, pollUntil } from './harness.js';
+import { withHeldRun } from './held-run.js';
 
 interface ShownRdd {
   id: number;
@@ -49,27 +47,10 @@ function edgesShown(page: Page, svg: string): Promise<[number, number, boolean, 
 }
 
 test('DAG Visualization and Event Timeline pages in Chromium, for a job with a shuffle', { timeout: 200_000 }, async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-ui-dag-'));
-  const port = await freePort();
-  const child = spawn(process.execPath, [CLI_BIN, 'run', '--web-port', String(port), '--conf', 'spark.app.name=ui-dag', fixture('ui-dag.ts'), dir], {
-    cwd: REPO_DIR,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, SLUICE_SECRET: randomSecret(), SLUICE_SECRET_FILE: '' },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const browser = await launchChromium();
-  try {
-    // Held, and its lines read (the output may come after the file).
-    await pollUntil(() => (fs.existsSync(path.join(dir, 'holding')) && /^SHUFFLE /m.test(stdout) ? true : child.exitCode !== null ? assert.fail(`sluice run exited:\n${stderr}`) : undefined), 120_000, 'the job to hold');
-    const line = (label: string): string[] => {
-      const l = stdout.split('\n').find((x) => x.startsWith(`${label} `));
-      assert.ok(l, `no ${label} line in:\n${stdout}`);
-      return l.split(' ');
-    };
+  // Held, and its lines read (the output may come after the file).
+  await withHeldRun('ui-dag', (dir) => ['--conf', 'spark.app.name=ui-dag', fixture('ui-dag.ts'), dir], { holdMs: 120_000, ready: (run) => run.stdout.some((l) => l.startsWith('SHUFFLE ')) }, async (run) => {
+    const line = run.line;
     const [lines, words, pairs, counts] = line('RDDS').slice(1).map(Number);
     assert.equal(line('COUNT')[1], '3');
     assert.equal(line('SHUFFLE')[1], '3', 'the words a, b, c');
@@ -80,7 +61,7 @@ test('DAG Visualization and Event Timeline pages in Chromium, for a job with a s
     const lineOf = (text: string): number => src.findIndex((l) => l.includes(text)) + 1;
     const siteRe = (op: string, text: string): RegExp => new RegExp(`^${op} at .*ui-dag\\.ts:${lineOf(text)}:\\d+$`);
 
-    const root = `http://127.0.0.1:${port}`;
+    const root = run.root;
     const apps = (await (await fetch(`${root}/api/v1/applications`)).json()) as { id: string; name: string }[];
     const app = apps.find((a) => a.name === 'ui-dag');
     assert.ok(app, JSON.stringify(apps));
@@ -171,11 +152,5 @@ test('DAG Visualization and Event Timeline pages in Chromium, for a job with a s
     assert.equal((await fetch(`${root}/jobs/${app.id}/job/?id=x`)).status, 400);
     assert.equal((await fetch(`${root}/jobs/${app.id}/job/?id=999`)).status, 404);
 
-    fs.writeFileSync(path.join(dir, 'release'), '');
-    assert.equal(await exited, 0, stderr);
-  } finally {
-    await browser.close();
-    if (child.exitCode === null) child.kill('SIGKILL');
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  }).finally(() => browser.close());
 });

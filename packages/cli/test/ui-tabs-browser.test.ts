@@ -25,15 +25,13 @@
 // Screenshots go to test-artifacts/ (ui-environment.png, ui-storage.png, ui-rdd.png, ui-stages.png,
 // ui-stage.png, ui-stage-retried.png, ui-executors.png, ui-stages-sorted.png, ui-job-actions-paged.png).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { ARTIFACTS, follow, inPage, launchChromium } from './browser-support.js';
-import { CLI_BIN, REPO_DIR, fixture, freePort, pollUntil } from './harness.js';
-import { randomSecret } from './sluice-processes.js';
+import { fixture, pollUntil } from './harness.js';
+import { withHeldRun } from './held-run.js';
 import { shownBytes, shownMs } from './page-format.js';
 
 /** The rows of the table matching `selector`, each cell's text. */
@@ -46,31 +44,13 @@ async function shot(page: Page, name: string): Promise<void> {
 }
 
 test("Environment, Storage, Stages and Executors pages in Chromium, on sluice run's cluster", { timeout: 200_000 }, async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-ui-tabs-'));
-  const port = await freePort();
-  const secret = randomSecret();
-  const child = spawn(
-    process.execPath,
-    [CLI_BIN, 'run', '--web-port', String(port), '--conf', 'spark.task.maxFailures=3', '--conf', 'spark.app.name=ui-tabs <app>', fixture('ui-tabs.ts'), dir],
-    { cwd: REPO_DIR, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' } },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const browser = await launchChromium();
-  try {
-    await pollUntil(() => (fs.existsSync(path.join(dir, 'holding')) ? true : child.exitCode !== null ? assert.fail(`sluice run exited:\n${stderr}`) : undefined), 120_000, 'the job to hold');
-    const line = (label: string): string[] => {
-      const l = stdout.split('\n').find((x) => x.startsWith(`${label} `));
-      assert.ok(l, `no ${label} line in:\n${stdout}`);
-      return l.split(' ');
-    };
+  await withHeldRun('ui-tabs', (dir) => ['--conf', 'spark.task.maxFailures=3', '--conf', 'spark.app.name=ui-tabs <app>', fixture('ui-tabs.ts'), dir], { holdMs: 120_000 }, async (run) => {
+    const line = run.line;
     const [, cached, rddId] = line('CACHED');
     assert.equal(cached, '1000');
     const manyJob = Number(line('MANY')[2]);
-    const root = `http://127.0.0.1:${port}`;
+    const root = run.root;
     const apps = (await (await fetch(`${root}/api/v1/applications`)).json()) as { id: string; name: string }[];
     const app = apps.find((a) => a.name === 'ui-tabs <app>');
     assert.ok(app, JSON.stringify(apps));
@@ -115,11 +95,11 @@ test("Environment, Storage, Stages and Executors pages in Chromium, on sluice ru
     const byKey = new Map(props.map(([k, v]) => [k, v]));
     assert.equal(byKey.get('spark.task.maxFailures'), '3');
     assert.equal(byKey.get('spark.app.name'), 'ui-tabs <app>');
-    assert.equal(byKey.get('spark.ui.port'), String(port));
+    assert.equal(byKey.get('spark.ui.port'), String(run.port));
     assert.equal(byKey.get('spark.app.id'), app.id);
     assert.deepEqual(props.map(([k]) => k), [...byKey.keys()].sort(), 'sorted by key, as Spark lists them');
     assert.deepEqual(await rows(page, '#runtime'), [['Node.js Version', process.versions.node]]);
-    assert.ok(!(await page.content()).includes(secret), 'the secret is not shown');
+    assert.ok(!(await page.content()).includes(run.secret), 'the secret is not shown');
     await shot(page, 'ui-environment.png');
 
     // Storage: the cached RDD, its name as text (no <b> element), 4 of 4 partitions.
@@ -335,11 +315,5 @@ test("Environment, Storage, Stages and Executors pages in Chromium, on sluice ru
     const outOfRange = await (await fetch(`${jobBase}stages/stage/?id=${manyStage}&task.page=3`)).text();
     assert.match(outOfRange, /Page 3 is out of range: the tasks are on pages 1 to 2\./);
 
-    fs.writeFileSync(path.join(dir, 'release'), '');
-    assert.equal(await exited, 0, stderr);
-  } finally {
-    await browser.close();
-    if (child.exitCode === null) child.kill('SIGKILL');
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  }).finally(() => browser.close());
 });
