@@ -28,7 +28,14 @@ const COST_MS = 0.5; // per record: the job processes at most 2,000 records/s
 const OFFERED = 10_000; // lines/s: 5x
 const OVERLOAD_MS = 60_000;
 const CONVERGED_AFTER_MS = 20_000;
-/** Growing batches before the warning, without backpressure: each batch there costs ~5 s, so not the default 10 (unit-tested). */
+/**
+ * The job without backpressure has batches of half the interval: each takes in ~5,000 of the
+ * 10,000 lines offered a second and costs ~2.5 s, so it falls 2 s further behind a batch (with
+ * 1 s batches, 5 s each, its sixth batch, the one that warns, ended ~30 s after the start; now
+ * ~15 s).
+ */
+const OFF_BATCH_MS = 500;
+/** Growing batches before the warning, without backpressure: each batch there costs ~2.5 s, so not the default 10 (unit-tested). */
 const BEHIND_BATCHES = 5;
 const INITIAL_RATE = 400; // records/s until the first estimate: a fifth of what the job can process
 const LINE_BYTES = 1000;
@@ -205,7 +212,7 @@ test('5x overload for 60 s: with backpressure the delay stays under 3 intervals,
       // ---- backpressure off -------------------------------------------------------------
       const src2 = await LineSource.start();
       const stopOff = path.join(dir, 'stop-off');
-      const off = await startJob(h.cluster, fixture('stream-overload.ts'), ['127.0.0.1', String(src2.port), String(BATCH_MS), String(COST_MS), JSON.stringify({ fallingBehindBatches: BEHIND_BATCHES }), stopOff]);
+      const off = await startJob(h.cluster, fixture('stream-overload.ts'), ['127.0.0.1', String(src2.port), String(OFF_BATCH_MS), String(COST_MS), JSON.stringify({ fallingBehindBatches: BEHIND_BATCHES }), stopOff]);
       await within(src2.connected, 30_000, 'the receiver to connect');
       const job = h.cluster.driver.jobs.get(off.id)!;
       const t1 = Date.now();
