@@ -14309,7 +14309,7 @@ const MUTATIONS = [
   },
   {
     id: 'worker-bundle-never-removed',
-    what: "a worker keeps every job's bundle files under --local-dir after the job is released (a standing cluster's disk grows by a bundle a job)",
+    what: "a worker keeps every released job's bundle files under --local-dir, not its last 4 codes' (a standing cluster's disk grows by a bundle a job)",
     file: 'packages/worker/src/worker-node.ts',
     search: "      fs.rmSync(path.join(this.localDir, 'bundles', sha256), { recursive: true, force: true });\n",
     replace: '',
@@ -14317,9 +14317,9 @@ const MUTATIONS = [
   },
   {
     id: 'worker-bundle-removed-while-shared',
-    what: "a released job's bundle is removed though another job of the same bundle runs on the worker (its next task thread cannot import it)",
+    what: "a released job's bundle is removed (past the 4 kept) though another job of the same bundle runs on the worker (its next task thread cannot import it)",
     file: 'packages/worker/src/executor/executor.ts',
-    search: '    for (const s of this.sandboxes.values()) if (s.bundleSha256 === sha256) return false;\n',
+    search: '    for (const s of this.sandboxes.values()) if (s.bundleSha256 === sha256) return true;\n',
     replace: '',
     tests: ['packages/cli/dist/test/worker-bundles.test.js'],
   },

@@ -1,6 +1,6 @@
-// A standing cluster running job after job: a worker removes a job's bundle files from its
-// --local-dir once the job is released there, never while a job of the same bundle may still
-// load it; the driver keeps as many finished jobs as `--conf spark.deploy.retainedApplications`
+// A standing cluster running job after job: a worker keeps the bundles of its last 4 released
+// jobs' codes in its --local-dir and removes older ones, never one a job of the same bundle may
+// still load; the driver keeps as many finished jobs as `--conf spark.deploy.retainedApplications`
 // (Spark's name for `--retained-jobs`) says, and a --retained-jobs flag wins over it.
 // Real processes: a `sluice driver`, a `sluice worker --local-dir`, `sluice submit`.
 import assert from 'node:assert/strict';
@@ -11,6 +11,9 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { type Proc, startSluice, until } from './cli-process.js';
 import { fixture, freePort, runCli } from './harness.js';
+
+/** Unused bundles a worker keeps (the worker's KEPT_UNUSED_BUNDLES). */
+const KEPT = 4;
 
 const env = { ...process.env, SLUICE_SECRET_FILE: '', SLUICE_SECRET: crypto.randomBytes(16).toString('hex') };
 
@@ -37,7 +40,7 @@ function bundlesUnder(localDir: string): string[] {
 
 const released = (worker: Proc): number => (worker.stderr.match(/"msg":"job released"/g) ?? []).length;
 
-test('a standing worker removes each job\'s bundle when the job is released, not while a job of the same bundle runs on; the driver keeps spark.deploy.retainedApplications finished jobs', { timeout: 240_000 }, async () => {
+test('a standing worker keeps the bundles of its last 4 released codes, removing older ones but never one a running job uses; the driver keeps spark.deploy.retainedApplications finished jobs', { timeout: 240_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-worker-bundles-'));
   const localDir = path.join(dir, 'local');
   fs.mkdirSync(localDir);
@@ -51,7 +54,8 @@ test('a standing worker removes each job\'s bundle when the job is released, not
     await until('the worker registered', 120_000, () => worker.stderr.includes('worker registered') || worker.child.exitCode !== null || driver.child.exitCode !== null);
     assert.ok(worker.stderr.includes('worker registered'), `${driver.stderr}\n${worker.stderr}`);
 
-    // Two jobs of one bundle: the long one still loads it (a second task thread) after the quick one was released.
+    // Two jobs of one bundle: the long one still loads it (a second task thread) after the
+    // quick one was released and 6 jobs of other bundles made the worker remove older ones.
     const go = path.join(dir, 'go');
     const long = startSluice(['submit', '--driver', addr, '--no-progress', fixture('bundle-shared.ts'), go], env);
     procs.push(long);
@@ -61,35 +65,37 @@ test('a standing worker removes each job\'s bundle when the job is released, not
     assert.equal(quick.code, 0, quick.stderr);
     assert.equal(quick.stdout.trim(), 'SUM 10');
     await until('the quick job released on the worker', 60_000, () => released(worker) === 1);
-    assert.equal(bundlesUnder(localDir).length, 1, 'the long job\'s bundle (the same) stays');
-    fs.writeFileSync(go, '');
-    assert.equal(await long.exited, 0, long.stderr);
-    assert.deepEqual(long.stdout, ['STARTED', 'SUM 10'], long.stderr);
-    await until('the long job released', 60_000, () => released(worker) === 2);
-    assert.deepEqual(bundlesUnder(localDir), [], 'no job runs: no bundle kept');
-    const idle = filesUnder(localDir).sort();
+    assert.equal(bundlesUnder(localDir).length, 1, "the long job's bundle (the same) stays");
 
-    // Jobs of 5 other bundles one after another: none is left on disk once released, and the
-    // local dir holds the same files after each as before them.
+    // Jobs of 6 other bundles one after another: the last KEPT stay besides the long job's, in
+    // use; the local dir holds as many files after the 6th as after the 4th.
     const ids: string[] = [];
-    for (let k = 1; k <= 5; k++) {
+    const files: number[] = [];
+    for (let k = 1; k <= 6; k++) {
       const job = path.join(dir, `job-${k}.ts`);
       fs.writeFileSync(job, `export default async function (sc: any): Promise<void> {\n  console.log((await sc.parallelize([1, 2, 3], 2).map((x: number) => x * ${k}).collect()).join(','));\n}\n`);
       const r = await runCli(['submit', '--driver', addr, '--no-progress', job], { env, timeoutMs: 120_000 });
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout.trim(), [1, 2, 3].map((x) => x * k).join(','));
       ids.push(/submitted \S+ as (job-\S+)/.exec(r.stderr)?.[1] ?? '');
-      await until(`job ${k} released`, 60_000, () => released(worker) === 2 + k);
-      assert.deepEqual(bundlesUnder(localDir), [], `after job ${k}`);
-      assert.deepEqual(filesUnder(localDir).sort(), idle, `after job ${k}`);
+      await until(`job ${k} released`, 60_000, () => released(worker) === 1 + k);
+      assert.equal(bundlesUnder(localDir).length, Math.min(k, KEPT) + 1, `after job ${k}`);
+      files.push(filesUnder(localDir).length);
     }
+    assert.deepEqual(files.slice(KEPT - 1), Array(6 - KEPT + 1).fill(files[KEPT - 1]), `files after each job: ${files.join(' ')}`);
+    fs.writeFileSync(go, '');
+    assert.equal(await long.exited, 0, long.stderr);
+    assert.deepEqual(long.stdout, ['STARTED', 'SUM 10'], long.stderr);
+    await until('the long job released', 60_000, () => released(worker) === 8);
+    assert.equal(bundlesUnder(localDir).length, KEPT, 'no job runs: the last 4 codes kept');
 
-    // spark.deploy.retainedApplications=2: the last two finished jobs are kept, no other.
+    // spark.deploy.retainedApplications=2: the last two finished jobs (job 6, then the long one) are kept, no other.
+    const longId = /submitted \S+ as (job-\S+)/.exec(long.stderr)?.[1];
     const listed = await runCli(['jobs', '--driver', addr], { env, timeoutMs: 30_000 });
     assert.equal(listed.code, 0, listed.stderr);
     assert.deepEqual(
       listed.stdout.split('\n').slice(1).filter(Boolean).map((l) => l.split(/\s+/)[0]).sort(),
-      ids.slice(-2).sort(),
+      [ids[5], longId].sort(),
       listed.stdout,
     );
 

@@ -42,6 +42,13 @@ const UNREPLICATED_SUMMARY_MS = 30_000;
  */
 export const DIRECT_RESULT_MAX_BYTES = 16 * 1024 * 1024;
 
+/**
+ * Bundles of released jobs a worker keeps on disk for a job submitted again with the same code
+ * (each some KB: the code and its source map); an older one is removed (Executor.bundleUnused),
+ * so a standing worker's --local-dir does not grow by a bundle a job.
+ */
+export const KEPT_UNUSED_BUNDLES = 4;
+
 /** Gets a job's bundle onto this worker's disk (fetching it from the driver once, until it is dropped: BundleDrop). */
 export type BundleSource = (jobId: string, sha256: string) => Promise<string>;
 /** Removes a bundle no job here uses from this worker's disk (a later job of it fetches it again); whether it was there. */
@@ -115,6 +122,8 @@ export class Executor {
    * job whose bundle another job just gave up never imports a removed file).
    */
   private readonly bundleWaits = new Map<string, number>();
+  /** Bundles on disk that no job here uses, the last used last (bundleUnused): at most KEPT_UNUSED_BUNDLES. */
+  private readonly unusedBundles: string[] = [];
   /**
    * Bytes of line blocks this thread took over from receiver threads (moved, not copied:
    * task-thread.ts). They count in the receiver thread's allocator, not in this thread's
@@ -575,9 +584,9 @@ export class Executor {
       this.blocks.removeByPrefix(`input_${jobId}_`);
     // The replicas' memory just given back is for this job's next blocks: none come.
     this.blocks.pool.clear();
-    // Its bundle's files, unless another job here has the same code or a task of one waits for it.
-    const dropped = sandbox !== undefined && this.dropUnusedBundle(sandbox.bundleSha256);
-    this.log.info({ jobId, blocks: n, ...(dropped ? { bundleRemoved: sandbox.bundleSha256 } : {}) }, 'job released');
+    // Its bundle is kept among the last unused ones (unless another job here has the same code or a task of one waits for it), the oldest of them removed.
+    const removed = sandbox === undefined ? [] : this.bundleUnused(sandbox.bundleSha256);
+    this.log.info({ jobId, blocks: n, ...(removed.length > 0 ? { bundlesRemoved: removed } : {}) }, 'job released');
     this.jobReleased();
   }
 
@@ -588,15 +597,33 @@ export class Executor {
     else {
       this.bundleWaits.delete(sha256);
       // A task that never reached a sandbox (killed, its files not had) of a job already released here.
-      this.dropUnusedBundle(sha256);
+      this.bundleUnused(sha256);
     }
   }
 
-  /** Drop bundle `sha256` from disk when no job's sandbox here has it and no task or receiver waits for it; whether it was dropped. */
-  private dropUnusedBundle(sha256: string): boolean {
-    if (this.dropBundle === undefined || this.bundleWaits.has(sha256)) return false;
-    for (const s of this.sandboxes.values()) if (s.bundleSha256 === sha256) return false;
-    return this.dropBundle(sha256);
+  /** Whether a job's sandbox here has bundle `sha256`, or a task or receiver waits for it. */
+  private bundleInUse(sha256: string): boolean {
+    if (this.bundleWaits.has(sha256)) return true;
+    for (const s of this.sandboxes.values()) if (s.bundleSha256 === sha256) return true;
+    return false;
+  }
+
+  /**
+   * Bundle `sha256` may be unused now: if so it joins the last KEPT_UNUSED_BUNDLES unused ones
+   * (a job submitted again with the same code finds it here), and the oldest past them is
+   * removed from disk unless in use again. The bundles removed.
+   */
+  private bundleUnused(sha256: string): string[] {
+    if (this.dropBundle === undefined || this.bundleInUse(sha256)) return [];
+    const at = this.unusedBundles.indexOf(sha256);
+    if (at >= 0) this.unusedBundles.splice(at, 1);
+    this.unusedBundles.push(sha256);
+    const removed: string[] = [];
+    while (this.unusedBundles.length > KEPT_UNUSED_BUNDLES) {
+      const oldest = this.unusedBundles.shift()!;
+      if (!this.bundleInUse(oldest) && this.dropBundle(oldest)) removed.push(oldest);
+    }
+    return removed;
   }
 
   /** Every job that has anything here: a sandbox, receivers, broadcasts or blocks. */
@@ -646,6 +673,8 @@ export class Executor {
   private sandbox(jobId: string, bundleSha256: string, bundlePath: string, env: ExecutorEnv | undefined): JobSandbox {
     let s = this.sandboxes.get(jobId);
     if (!s) {
+      const unused = this.unusedBundles.indexOf(bundleSha256);
+      if (unused >= 0) this.unusedBundles.splice(unused, 1);
       // A job bound here counts as a task running until it is released (releaseJob): no spare
       // replacement starts while it holds threads here (SpareTaskThreads), which would start
       // and load a thread (100-300 ms of CPU) during its work. A stream's worker runs no task
