@@ -681,9 +681,10 @@ export class WorkerNode {
 
   /**
    * Remove bundle `sha256`'s files (bundles/<sha256>/: the code and its source map) once no job
-   * here uses it (Executor.releaseJob), so a standing worker's --local-dir does not grow by a
-   * bundle a job; a later job of the same code fetches it again. Task threads that imported it
-   * keep it loaded (an import reads the file once). Whether it was here.
+   * here uses it and it is older than the unused ones the executor keeps (Executor.bundleUnused),
+   * so a standing worker's --local-dir does not grow by a bundle a job; a later job of the same
+   * code fetches it again. Task threads that imported it keep it loaded (an import reads the
+   * file once). Whether it was here.
    */
   private dropBundle(sha256: string): boolean {
     if (!this.bundleFetches.delete(sha256)) return false;

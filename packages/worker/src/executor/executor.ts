@@ -163,7 +163,7 @@ export class Executor {
     private readonly files?: JobFiles,
     /** The workers a received block may be replicated to now (the driver's ListWorkers, those not leaving); absent: the peers a receiver was placed with. */
     private readonly listPeers?: () => Promise<wire.Peer__Output[]>,
-    /** Removes a bundle once no job here uses it (releaseJob); absent: bundles stay on disk. */
+    /** Removes a bundle no job here uses, past the KEPT_UNUSED_BUNDLES kept (bundleUnused); absent: bundles stay on disk. */
     private readonly dropBundle?: BundleDrop,
   ) {
     // As many spares as threads a job runs tasks in: a new job's first stage here finds one per thread.
