@@ -35,6 +35,8 @@ test('a task out of heap fails its job naming the task, the partition, the heap 
   assert.ok(message.includes(`${limitMiB} MiB`), `the heap limit (${limitMiB} MiB) named:\n${message}`);
   assert.ok(message.includes('NODE_OPTIONS=--max-old-space-size=MIB'), message);
   assert.ok(message.includes('spark.executor.memory'), message);
+  // A hot key's values all go to one task whatever the partition count: the fix named for it.
+  assert.ok(message.includes('more partitions do not split one key'), message);
   // The threads died, not the workers: four attempts each lost a thread, no worker was lost,
   // and the next action ran on the same workers: 3 * (0 + ... + 7).
   const logs = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg?: string; why?: string });

@@ -23,7 +23,7 @@ export function threadDeathReason(err: unknown, what: 'task' | 'receiver'): stri
   const limitMiB = Math.round(getHeapStatistics().heap_size_limit / (1024 * 1024));
   const keepLess =
     what === 'task'
-      ? 'or make the task hold less at once: more partitions (repartition(n), a larger numPartitions), reduceByKey or aggregateByKey where groupByKey keeps every value of a key, a partition iterated rather than made into an array'
+      ? 'or make the task hold less at once: more partitions (repartition(n), a larger numPartitions), reduceByKey or aggregateByKey where groupByKey keeps every value of a key (more partitions do not split one key: a skewed key holding most of the records stays in one task, so combine its values or salt it), a partition iterated rather than made into an array'
       : "or make the receiver hold less at once: a lower rate (receiverMaxRate, spark.streaming.receiver.maxRate) or a shorter blockInterval, and no records kept in the receiver's own memory";
   return (
     `it ran out of JavaScript heap and was stopped (${OUT_OF_MEMORY_CODE}: ${err.message}; ` +
