@@ -52,7 +52,10 @@ test("a killed running attempt's input, a cached block's reads as input, and exe
   const run = startSluice(args, { ...process.env, SLUICE_SECRET: randomSecret(), SLUICE_SECRET_FILE: '' });
   const { child, exited } = run;
   try {
-    await pollUntil(() => (fs.existsSync(path.join(dir, 'holding')) ? true : child.exitCode !== null ? assert.fail(`sluice run exited:\n${run.stderr}`) : undefined), 150_000, 'the job to hold');
+    // Held once the file is there and the lines printed before it have come through the run's
+    // stdout (the file can be seen first: the fresh-clone CI read JOBS without RDD once).
+    const printed = (): boolean => run.stdout.some((l) => l.startsWith('JOBS ')) && run.stdout.some((l) => l.startsWith('RDD '));
+    await pollUntil(() => (fs.existsSync(path.join(dir, 'holding')) && printed() ? true : child.exitCode !== null ? assert.fail(`sluice run exited:\n${run.stderr}`) : undefined), 150_000, 'the job to hold');
     // The file partition 0's first attempt read (its first line names it).
     const killedFile = files.find((f) => fs.readFileSync(path.join(dir, 'p0.first'), 'utf8').startsWith(`${f.name} `))!;
     assert.ok(killedFile);

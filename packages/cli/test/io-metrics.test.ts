@@ -46,7 +46,7 @@ test("input and output metrics as Spark's: textFile's bytes and lines read, save
     }
     return ['--workers', '2', fixture('io-metrics.ts'), input, output, dir];
   };
-  await withHeldRun('io-metrics', withInput, { holdMs: 150_000 }, async (run) => {
+  await withHeldRun('io-metrics', withInput, { holdMs: 150_000, ready: (run) => run.stdout.some((l) => l.startsWith('PARALLEL ')) }, async (run) => {
     const [input, output] = inputOutput(run.dir);
     const sizes = files.map((f) => fs.statSync(path.join(input, f.name)).size);
     const printed = (tag: string): End[] => {

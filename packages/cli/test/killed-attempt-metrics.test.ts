@@ -46,7 +46,7 @@ interface Task {
 
 test("a running attempt the driver kills (a speculation loser) has what its worker measured, in REST and on the stage page (Chromium); shuffle read totals count every attempt", { timeout: 200_000 }, async () => {
   const args = (dir: string): string[] => ['--speculation', '--speculation-min-runtime', '500ms', fixture('killed-attempt-metrics.ts'), dir, String(N)];
-  await withHeldRun('killed-metrics', args, { holdMs: 150_000 }, async (run) => {
+  await withHeldRun('killed-metrics', args, { holdMs: 150_000, ready: (run) => run.stdout.some((l) => l.startsWith('KEYS ')) }, async (run) => {
     assert.ok(fs.existsSync(path.join(run.dir, 'p0.copy')), 'partition 0 ran a second attempt');
     const keysLine = run.stdout.find((l) => l.startsWith('KEYS '));
     assert.ok(keysLine, run.stdout.join('\n'));

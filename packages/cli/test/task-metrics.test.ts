@@ -66,7 +66,7 @@ function rows(page: Page, selector: string): Promise<string[][]> {
 }
 
 test("task metrics as Spark's: shuffle records, deserialization, run time, scheduler delay, in REST and on the stage page (Chromium)", { timeout: 200_000 }, async () => {
-  await withHeldRun('task-metrics', (dir) => [fixture('task-metrics.ts'), dir, String(N)], { holdMs: 120_000 }, async (run) => {
+  await withHeldRun('task-metrics', (dir) => [fixture('task-metrics.ts'), dir, String(N)], { holdMs: 120_000, ready: (run) => run.stdout.some((l) => l.startsWith('FAILEDEND ')) }, async (run) => {
     const keysLine = run.stdout.find((l) => l.startsWith('KEYS '));
     assert.ok(keysLine, run.stdout.join('\n'));
     const [, keysJson, jobId] = keysLine.split(' ');
