@@ -24,6 +24,15 @@ export function startSluice(args: string[], env: NodeJS.ProcessEnv, opts: { deta
   return p;
 }
 
+/** Stop `p` as Ctrl-C does (SIGINT), SIGKILL if it has not exited 20 s later; nothing if it has exited already. */
+export async function stopSluice(p: Proc): Promise<void> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  p.child.kill('SIGINT');
+  const t = setTimeout(() => p.child.kill('SIGKILL'), 20_000);
+  await p.exited;
+  clearTimeout(t);
+}
+
 /** Resolves once `cond` holds (looked at every `everyMs`); throws after `ms`. */
 export async function until(what: string, ms: number, cond: () => boolean | Promise<boolean>, everyMs = 100): Promise<void> {
   const deadline = Date.now() + ms;

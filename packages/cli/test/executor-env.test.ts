@@ -9,20 +9,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { type Proc, startSluice, until } from './cli-process.js';
+import { type Proc, startSluice, until, stopSluice } from './cli-process.js';
 import { fixture, freePort, runCli } from './harness.js';
 
 const env = { ...process.env, SLUICE_SECRET_FILE: '', SLUICE_SECRET: crypto.randomBytes(16).toString('hex') };
 const FIXTURE = fixture('executor-env.ts');
 const show = (p: Proc | { stderr: string }): string => p.stderr.slice(-3000);
-
-async function stop(p: Proc): Promise<void> {
-  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-  p.child.kill('SIGINT');
-  const t = setTimeout(() => p.child.kill('SIGKILL'), 20_000);
-  await p.exited;
-  clearTimeout(t);
-}
 
 interface Round {
   readonly tasks: [string | null, string | null][];
@@ -97,7 +89,7 @@ test('a job submitted with --conf spark.executorEnv.X=v: its tasks see X on ever
     for (const r of rounds(cLines)) assert.deepEqual(r, { tasks: [[null, 'worker']], piped: ['unset'] }, c.stdout);
     for (const w of workers) assert.equal(w.child.exitCode, null, show(w));
   } finally {
-    for (const p of procs.reverse()) await stop(p);
+    for (const p of procs.reverse()) await stopSluice(p);
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -9,21 +9,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { type Proc, startSluice, until } from './cli-process.js';
+import { type Proc, startSluice, until, stopSluice } from './cli-process.js';
 import { fixture, freePort, runCli } from './harness.js';
 
 /** Unused bundles a worker keeps (the worker's KEPT_UNUSED_BUNDLES). */
 const KEPT = 4;
 
 const env = { ...process.env, SLUICE_SECRET_FILE: '', SLUICE_SECRET: crypto.randomBytes(16).toString('hex') };
-
-async function stop(p: Proc): Promise<void> {
-  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-  p.child.kill('SIGINT');
-  const t = setTimeout(() => p.child.kill('SIGKILL'), 20_000);
-  await p.exited;
-  clearTimeout(t);
-}
 
 /** Every file under `dir` (a symbolic link counts as one), by path relative to it. */
 function filesUnder(dir: string): string[] {
@@ -106,7 +98,7 @@ test('a standing worker keeps the bundles of its last 4 released codes, removing
     assert.ok(flagged.stderr.includes('driver listening'), flagged.stderr);
     assert.match(flagged.stderr, /spark\.deploy\.retainedApplications 0 \(--conf\): --retained-jobs 0 \(the command line's --retained-jobs wins\)/);
   } finally {
-    for (const p of procs.reverse()) await stop(p);
+    for (const p of procs.reverse()) await stopSluice(p);
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { test } from 'node:test';
-import { type Proc, startSluice, until } from './cli-process.js';
+import { type Proc, startSluice, until, stopSluice } from './cli-process.js';
 import { fixture, freePort, runCli, sleep } from './harness.js';
 
 const env = { ...process.env, SLUICE_SECRET_FILE: '', SLUICE_SECRET: crypto.randomBytes(16).toString('hex') };
@@ -19,14 +19,6 @@ function expectedCounts(n: number): [string, number][] {
   const want = new Map<string, number>();
   for (let i = 0; i < n; i++) for (const w of [W[i % 5], W[(i * 3) % 5]]) want.set(w, (want.get(w) ?? 0) + 1);
   return [...want].sort();
-}
-
-async function stop(p: Proc): Promise<void> {
-  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-  p.child.kill('SIGINT');
-  const t = setTimeout(() => p.child.kill('SIGKILL'), 20_000);
-  await p.exited;
-  clearTimeout(t);
 }
 
 test('a worker started before its driver keeps trying to register, logging each failed attempt, then registers and runs the tasks', { timeout: 240_000 }, async () => {
@@ -65,7 +57,7 @@ test('a worker started before its driver keeps trying to register, logging each 
     assert.ok(result, submit.stdout);
     assert.deepEqual(JSON.parse(result.slice('RESULT '.length)), expectedCounts(1000));
   } finally {
-    for (const p of procs.reverse()) await stop(p);
+    for (const p of procs.reverse()) await stopSluice(p);
   }
 });
 
