@@ -1385,7 +1385,7 @@ const MUTATIONS = [
     id: 'disk-full-checkpoint-tmp-left',
     what: 'a checkpoint file whose write failed leaves its half-written temporary file behind',
     file: 'packages/core/src/checkpoint/local-checkpoint-store.ts',
-    search: '      await fs.promises.rm(tmp, { force: true });\n      if (isDiskFull(err)) {',
+    search: '      await fs.promises.rm(tmp, { force: true }).catch(() => undefined);\n      if (isDiskFull(err)) {',
     replace: '      if (isDiskFull(err)) {',
     tests: [{ file: 'packages/cli/dist/test/disk-full.test.js', pattern: 'a full checkpoint directory' }],
   },
@@ -14450,6 +14450,22 @@ const MUTATIONS = [
     search: ' (more partitions do not split one key: a skewed key holding most of the records stays in one task, so combine its values or salt it)',
     replace: '',
     tests: ['packages/cli/dist/test/task-out-of-heap.test.js'],
+  },
+  {
+    id: 'checkpoint-write-cleanup-error-wins',
+    what: "a checkpoint write whose rename is refused reports the temporary file's failed clean-up ('unlink') instead of the rename's error and the not-writable fix (fresh-clone CI, checkpoint-read-only)",
+    file: 'packages/core/src/checkpoint/local-checkpoint-store.ts',
+    search: 'await fs.promises.rm(tmp, { force: true }).catch(() => undefined);',
+    replace: 'await fs.promises.rm(tmp, { force: true });',
+    tests: [{ file: 'packages/core/dist/test/checkpoint/checkpoint-store.test.js', pattern: 'rename is refused' }],
+  },
+  {
+    id: 'part-file-cleanup-error-wins',
+    what: "a part file whose rename is refused reports the temporary file's failed clean-up ('unlink') instead of the rename's error",
+    file: 'packages/core/src/scheduler/run-task.ts',
+    search: 'await fs.promises.rm(tmp, { force: true }).catch(() => undefined);',
+    replace: 'await fs.promises.rm(tmp, { force: true });',
+    tests: [{ file: 'packages/core/dist/test/scheduler/partition-computer.test.js', pattern: 'rename is refused' }],
   },
 ];
 // ---- command line ---------------------------------------------------------------------------

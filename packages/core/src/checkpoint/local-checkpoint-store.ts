@@ -62,7 +62,9 @@ export class LocalCheckpointStore implements CheckpointStore {
       await fs.promises.rename(tmp, file);
       await fsyncDir(path.dirname(file));
     } catch (err) {
-      await fs.promises.rm(tmp, { force: true });
+      // The write's own error is what the user acts on: a temporary file that cannot be removed
+      // either (the directory made read-only between open and rename) is left for removeTemporary.
+      await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
       if (isDiskFull(err)) {
         throw new DiskFullError({ path: file, what: `checkpoint file ${key}`, where: `process ${process.pid}`, fix: 'point the checkpoint directory (ssc.checkpoint(dir) / sc.setCheckpointDir(dir)) at a larger disk', cause: err });
       }

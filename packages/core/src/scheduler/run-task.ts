@@ -255,7 +255,8 @@ async function writeAtomically(file: string, data: string | Uint8Array, env: Tas
     await fs.promises.writeFile(tmp, data);
     await fs.promises.rename(tmp, file);
   } catch (err) {
-    await fs.promises.rm(tmp, { force: true });
+    // Report the write's own error; a temporary file that cannot be removed either is left behind.
+    await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
     if (isDiskFull(err)) {
       throw new DiskFullError({ path: file, what: `part ${split} of ${action}`, where: `a task of job ${env.jobId} on worker process ${process.pid}`, fix: `give ${action} a directory on a larger disk`, cause: err });
     }

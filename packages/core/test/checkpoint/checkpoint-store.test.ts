@@ -54,6 +54,30 @@ describe('LocalCheckpointStore', () => {
     assert.deepEqual(filesUnder(dir), ['metadata/checkpoint-2000']);
   });
 
+  test("a write whose rename is refused reports the rename's error and why, though its temporary file cannot be removed either", async () => {
+    // The checkpoint directory made read-only between the temporary file's write and its rename
+    // (a fresh-clone CI's checkpoint-read-only run): rename and clean-up both fail with EACCES. The
+    // message names the rename's failure and the fix, not the clean-up's 'unlink'.
+    const dir = path.join(root, 'refused');
+    const store = new LocalCheckpointStore(dir);
+    await store.ensure();
+    const refused = (syscall: string, p: string): NodeJS.ErrnoException => Object.assign(new Error(`EACCES: permission denied, ${syscall} '${p}'`), { code: 'EACCES', syscall, path: p });
+    const { rename, rm } = fs.promises;
+    fs.promises.rename = (async (from: fs.PathLike) => Promise.reject(refused('rename', String(from)))) as typeof rename;
+    fs.promises.rm = (async (p: fs.PathLike) => Promise.reject(refused('unlink', String(p)))) as typeof rm;
+    try {
+      await assert.rejects(store.write('metadata/checkpoint-1', 'x'), (err: Error) => {
+        assert.ok(err.message.startsWith(`cannot write checkpoint file '${path.join(dir, 'metadata', 'checkpoint-1')}': EACCES: permission denied, rename '`), err.message);
+        assert.ok(err.message.includes(`'${path.join(dir, 'metadata')}' is not writable by user `), err.message);
+        assert.doesNotMatch(err.message, /unlink/, err.message);
+        return true;
+      });
+    } finally {
+      fs.promises.rename = rename;
+      fs.promises.rm = rm;
+    }
+  });
+
   test('refuses keys that leave the root or are not relative', async () => {
     const store = new LocalCheckpointStore(path.join(root, 'keys'));
     for (const key of ['../escape', '/abs', 'a//b', 'a/./b', '', 'a\\b']) {

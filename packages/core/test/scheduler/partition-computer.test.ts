@@ -452,6 +452,34 @@ describe('runTask with a fake in-memory TaskEnv', () => {
     }
   });
 
+  test("a part file whose rename is refused reports the rename's error, though its temporary file cannot be removed either", async () => {
+    // A directory made read-only between the temporary file's write and its rename: the rename
+    // and the clean-up both fail with EACCES. The rename's error is the one to act on (the
+    // clean-up's 'unlink' replaced it, as a checkpoint write's did in a fresh-clone CI).
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-part-refused-'));
+    const refused = (syscall: string, p: string): NodeJS.ErrnoException => Object.assign(new Error(`EACCES: permission denied, ${syscall} '${p}'`), { code: 'EACCES', syscall, path: p });
+    const { rename, rm } = fs.promises;
+    fs.promises.rename = (async (from: fs.PathLike) => Promise.reject(refused('rename', String(from)))) as typeof rename;
+    fs.promises.rm = (async (p: fs.PathLike) => Promise.reject(refused('unlink', String(p)))) as typeof rm;
+    try {
+      const payload: TaskPayload = {
+        plan: plan(0, node(0, 1, { kind: 'parallelize', slices: [['a', 'b']] })),
+        kind: 'result',
+        action: { kind: 'saveAsTextFile', dir },
+        mapOutputs: {},
+      };
+      await assert.rejects(runTask(payload, 0, new FakeTaskEnv()), (err: Error) => {
+        assert.ok(err.message.startsWith(`cannot write '${path.join(dir, 'part-00000')}': EACCES: permission denied, rename '`), err.message);
+        assert.doesNotMatch(err.message, /unlink/, err.message);
+        return true;
+      });
+    } finally {
+      fs.promises.rename = rename;
+      fs.promises.rm = rm;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a result task over a cached node stores the block once and reads it back', async () => {
     const env = new FakeTaskEnv();
     const double = captureClosure((x: number) => x * 2, 'rdd.map');
