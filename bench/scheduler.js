@@ -43,6 +43,10 @@
 // workers binding task threads and importing the bundle, run 0's tasks) and that run's CPU (since perf17).
 // Node options for the worker processes (e.g. to profile them and their task threads):
 //   SLUICE_BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' node --cpu-prof bench/scheduler.js 12 2 4 narrow
+// SLUICE_BENCH_THREADS=1 (in either mode) also splits all processes' CPU a task over the first 3 runs and the last 3 by
+// thread: the driver's main thread, its job thread, its helpers (V8's compiling and GC, libuv); the workers' main threads,
+// their task threads, their helpers (/proc/<pid>/task at each run's end; bench/thread-mark.cjs, preloaded into every process
+// and thread, names the JavaScript threads; a thread that exits before a run's end drops out of that run).
 // SLUICE_BENCH_MARKS=1 prints the monotonic clock at the job's submission and at each run's end (and the driver's pid) on
 // standard error, to cut a `perf record -k CLOCK_MONOTONIC` of the run by run: bench/perf-runs.js.
 import { spawnSync } from 'node:child_process';
@@ -87,8 +91,9 @@ if (process.argv[2] === 'compare') {
       const workerArgs = options.filter((o) => o !== '--ready');
       const readyHere = ready || options.includes('--ready');
       const nodeEnv = nodeArgs.length > 0 ? { SLUICE_BENCH_WORKER_NODE_ARGS: [process.env.SLUICE_BENCH_WORKER_NODE_ARGS ?? '', ...nodeArgs].join(' ').trim() } : {};
+      const threadDir = process.env.SLUICE_BENCH_THREADS === '1' ? fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-threads-')) : undefined;
       const res = spawnSync(process.execPath, [...nodeArgs, fileURLToPath(import.meta.url), String(repeats), String(workers), String(cores), part, ...workerArgs], {
-        env: { ...process.env, ...nodeEnv, SLUICE_BENCH_CHECKOUT: path.resolve(dir), ...(readyHere ? { SLUICE_BENCH_READY: '1' } : {}) },
+        env: { ...process.env, ...nodeEnv, ...(threadDir !== undefined ? threadEnv(threadDir) : {}), SLUICE_BENCH_CHECKOUT: path.resolve(dir), ...(readyHere ? { SLUICE_BENCH_READY: '1' } : {}) },
         encoding: 'utf8',
         maxBuffer: 64 * 1024 * 1024,
       });
@@ -98,14 +103,35 @@ if (process.argv[2] === 'compare') {
       const start = /runs 0-3 ([\d.]+) ms per task/.exec(res.stdout);
       const run0 = /run 0 (\d+) ms from submission, CPU (\d+) ms/.exec(res.stdout);
       const row = { load, tps: num(m[1]), warm: num(m[2]), driver: Number(m[3]), workers: Number(m[4]), cpuFirst: Number(m[5]), cpuWarm: Number(m[6]), cpuStart: start ? Number(start[1]) : NaN, run0: run0 ? Number(run0[1]) : NaN, run0Cpu: run0 ? Number(run0[2]) : NaN };
+      if (threadDir !== undefined) fs.rmSync(threadDir, { recursive: true, force: true });
+      const threads = /^  threads: (.*)$/m.exec(res.stdout);
+      row.threads = threads ? threads[1] : undefined;
       rows.get(c).push(row);
       console.log(`${c.padEnd(32)} ${row.load.toFixed(1).padStart(5)} ${String(row.tps).padStart(9)} ${String(row.warm).padStart(9)} ${row.driver.toFixed(3).padStart(11)} ms ${row.workers.toFixed(3).padStart(14)} ms ${row.cpuFirst.toFixed(3).padStart(14)} ${row.cpuWarm.toFixed(3).padStart(6)} ms ${row.cpuStart.toFixed(3).padStart(9)} ms ${String(row.run0).padStart(6)} ms ${String(row.run0Cpu).padStart(6)} ms`);
+      if (row.threads !== undefined) console.log(`  threads: ${row.threads}`);
     }
   }
   for (const [c, rs] of rows) {
     console.log(`median ${c}: ${median(rs.map((x) => x.tps))} tasks/s (warm ${median(rs.map((x) => x.warm))}), driver ${median(rs.map((x) => x.driver)).toFixed(3)} ms, workers ${median(rs.map((x) => x.workers)).toFixed(3)} ms per task, all CPU ${median(rs.map((x) => x.cpuFirst)).toFixed(3)} ms a task first, ${median(rs.map((x) => x.cpuWarm)).toFixed(3)} warm, ${median(rs.map((x) => x.cpuStart)).toFixed(3)} over runs 0-3, run 0 ${median(rs.map((x) => x.run0))} ms from submission (CPU ${median(rs.map((x) => x.run0Cpu))} ms) (load ${Math.min(...rs.map((x) => x.load)).toFixed(1)}-${Math.max(...rs.map((x) => x.load)).toFixed(1)})`);
   }
+  for (const [c, rs] of rows) {
+    const parsed = rs.filter((x) => x.threads !== undefined).map((x) => Object.fromEntries(x.threads.split(', ').map((kv) => { const m = /^(.*) ([\d.]+)\/([\d.]+)$/.exec(kv); return [m[1], [Number(m[2]), Number(m[3])]]; })));
+    if (parsed.length > 0) console.log(`median ${c} by thread, us of CPU a task first/warm: ${Object.keys(parsed[0]).map((k) => `${k} ${median(parsed.map((p) => p[k][0])).toFixed(0)}/${median(parsed.map((p) => p[k][1])).toFixed(0)}`).join(', ')}`);
+  }
   process.exit(0);
+}
+
+/** The environment that has every process and thread of a run mark its JavaScript threads in `dir` (SLUICE_BENCH_THREADS=1). */
+function threadEnv(dir) {
+  return { SLUICE_BENCH_THREAD_DIR: dir, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${path.join(here, 'thread-mark.cjs')}`.trim() };
+}
+
+// SLUICE_BENCH_THREADS=1 outside compare: run again with every thread marking itself (its workers and threads inherit the environment).
+if (process.env.SLUICE_BENCH_THREADS === '1' && process.env.SLUICE_BENCH_THREAD_DIR === undefined) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-threads-'));
+  const res = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { env: { ...process.env, ...threadEnv(dir) }, stdio: 'inherit' });
+  fs.rmSync(dir, { recursive: true, force: true });
+  process.exit(res.status ?? 1);
 }
 
 // The checkout whose build runs (compare mode sets it; this one by default).
@@ -146,6 +172,34 @@ let lastRunCpuMs = [];
 /** Wall ms from the job's submission to its first run's end (its program's start, the threads' binding, run 0). */
 let lastRun0WallMs = NaN;
 
+/** The CPU (ms) of each kind of thread of the driver and the workers so far (SLUICE_BENCH_THREADS=1), from /proc/<pid>/task. */
+function threadCpuMs() {
+  const dir = process.env.SLUICE_BENCH_THREAD_DIR;
+  const js = new Set(fs.readdirSync(dir).filter((t) => fs.readFileSync(path.join(dir, t), 'utf8') === 'thread'));
+  const out = {};
+  for (const [who, pid] of [['driver', process.pid], ...cluster.workerProcesses.map((p) => ['workers', p.pid])]) {
+    let tids = [];
+    try {
+      tids = fs.readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const kind = `${who} ${Number(tid) === pid ? 'main' : js.has(tid) ? (who === 'driver' ? 'job thread' : 'task threads') : 'helpers'}`;
+        out[kind] = (out[kind] ?? 0) + (Number(f[11]) + Number(f[12])) * 10;
+      } catch {
+        // The thread exited meanwhile.
+      }
+    }
+  }
+  return out;
+}
+/** threadCpuMs() at the job's submission and at each run's end (SLUICE_BENCH_THREADS=1). */
+const threadCpuByRun = [];
+
 function allCpuMs() {
   const c = process.cpuUsage();
   return (c.user + c.system) / 1000 + workersCpuMs();
@@ -161,6 +215,8 @@ async function run(args) {
   const cpu0 = process.cpuUsage();
   const workers0 = workersCpuMs();
   lastRunCpuMs = [allCpuMs()];
+  threadCpuByRun.length = 0;
+  if (process.env.SLUICE_BENCH_THREAD_DIR) threadCpuByRun.push(threadCpuMs());
   const submitted = performance.now();
   lastRun0WallMs = NaN;
   // The job's first tasks (its run 0) begin here: bench/perf-runs.js cuts them from this mark to the first run's end.
@@ -173,6 +229,7 @@ async function run(args) {
     if (l.startsWith('BENCH ')) {
       if (Number.isNaN(lastRun0WallMs)) lastRun0WallMs = performance.now() - submitted;
       lastRunCpuMs.push(allCpuMs());
+      if (process.env.SLUICE_BENCH_THREAD_DIR) threadCpuByRun.push(threadCpuMs());
       // The monotonic clock (perf's -k CLOCK_MONOTONIC, --cpu-prof's) at each run's end, to cut profiles by run (bench/perf-runs.js).
       if (process.env.SLUICE_BENCH_MARKS) mark(`run end ${process.hrtime.bigint()}`);
     }
@@ -224,6 +281,14 @@ try {
     const cpuWarm = (timedCpu.slice(-3).reduce((a, b) => a + b, 0) / (3 * n)).toFixed(3);
     // The warm-up run and the first 3 together: V8's compiling that runs beside a long warm-up lands in runs 1-3 after a short one (bench/README, fourteenth round).
     const cpuStart = (runCpu.slice(0, 4).reduce((a, b) => a + b, 0) / (4 * n)).toFixed(3);
+    if (threadCpuByRun.length > 4) {
+      // us of CPU a task by kind of thread, over timed runs 1-3 and the last 3.
+      const over = (a, b, k) => ((threadCpuByRun[b][k] ?? 0) - (threadCpuByRun[a][k] ?? 0)) * 1000 / ((b - a) * n);
+      const last = threadCpuByRun.length - 1;
+      const kinds = ['driver main', 'driver job thread', 'driver helpers', 'workers main', 'workers task threads', 'workers helpers'];
+      out.push(`  threads: ${kinds.map((k) => `${k} ${over(1, 4, k).toFixed(0)}/${over(last - 3, last, k).toFixed(0)}`).join(', ')}`);
+      out.push(`  CPU a run by thread, ms (run 0 first): ${kinds.map((k) => `${k} ${threadCpuByRun.slice(1).map((t, i) => (t[k] ?? 0) - (threadCpuByRun[i][k] ?? 0)).join(' ')}`).join('; ')}`);
+    }
     out.push(
       `  ${kind}, ${n.toLocaleString('en-US')} one-record tasks${kind === 'cached' ? ' over cached partitions' : kind === 'fair' ? ' under FAIR (two actions of 1,000 at once, pools a and b)' : ''}: ${Math.round((n / ms) * 1000).toLocaleString('en-US')} tasks/s (${ms.toFixed(0)} ms), warm ${Math.round((n / warmMs) * 1000).toLocaleString('en-US')} tasks/s (${warmMs.toFixed(0)} ms; runs ${runs.map((r) => r.ms.toFixed(0)).join(' ')}); driver CPU ${cpuPerTask.toFixed(3)} ms per task, workers' CPU ${workerCpuPerTask.toFixed(3)} ms per task; all CPU ${cpuFirst} ms per task first, ${cpuWarm} warm (CPU a run, ms: ${runCpu.map((c) => c.toFixed(0)).join(' ')}); runs 0-3 ${cpuStart} ms per task; run 0 ${lastRun0WallMs.toFixed(0)} ms from submission, CPU ${runCpu[0].toFixed(0)} ms`,
     );

@@ -1,0 +1,16 @@
+// Preloaded (`--require`) into every process and JavaScript thread of a bench/scheduler.js run
+// when SLUICE_BENCH_THREADS=1: writes this thread's id to SLUICE_BENCH_THREAD_DIR/<tid>, so the
+// bench can tell a process's JavaScript threads (the driver's job thread, a worker's task
+// threads) from V8's and libuv's helper threads (compiling, GC, file I/O) in /proc/<pid>/task.
+// Not for anything but the bench.
+'use strict';
+const dir = process.env.SLUICE_BENCH_THREAD_DIR;
+if (dir) {
+  try {
+    const fs = require('node:fs');
+    const tid = fs.readlinkSync('/proc/thread-self').split('/').pop();
+    fs.writeFileSync(`${dir}/${tid}`, require('node:worker_threads').isMainThread ? 'main' : 'thread');
+  } catch {
+    // Not Linux: the bench then counts every thread but the main one as a helper.
+  }
+}
