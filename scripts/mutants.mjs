@@ -14467,6 +14467,46 @@ const MUTATIONS = [
     replace: 'await fs.promises.rm(tmp, { force: true });',
     tests: [{ file: 'packages/core/dist/test/scheduler/partition-computer.test.js', pattern: 'rename is refused' }],
   },
+  {
+    id: 'reregistered-worker-keeps-ended-jobs',
+    what: "a worker declared lost and registering again with the same driver keeps what the jobs that ended meanwhile left on it (their releases went only to the workers registered then): sandbox, cached blocks, map outputs, added files, for good (faults53)",
+    file: 'packages/worker/src/worker-node.ts',
+    search: 'const ended = [...known].filter((jobId) => !live.has(jobId));',
+    replace: 'const ended = [...known].filter(() => false);',
+    tests: ['packages/cli/dist/test/worker-missed-release.test.js'],
+  },
+  {
+    id: 'reregistered-worker-told-no-live-jobs',
+    what: "the driver answers a worker's registration without its running jobs, so a worker registering again drops what the jobs still running left on it too (faults53)",
+    file: 'packages/driver/src/driver-node.ts',
+    search: 'live_jobs: this.dag.liveJobs(),',
+    replace: 'live_jobs: [],',
+    tests: ['packages/cli/dist/test/worker-missed-release.test.js'],
+  },
+  {
+    id: 'silent-peer-said-gone',
+    what: "a fetch from a peer silent past --peer-connect-timeout says it may be gone alone, where a stopped (SIGSTOP, a paused container) or overloaded peer is as silent: the user looks for a removed container that is there (faults53)",
+    file: 'packages/worker/src/shuffle/shuffle-client.ts',
+    search: ': it may be stopped (SIGSTOP, a paused container), overloaded, or gone without a reset (a process or container removed); if it is only slow, raise the bound with ${PEER_CONNECT_TIMEOUT_OPTION}`;',
+    replace: ' (its process or container may be gone without a reset); set the bound with sluice worker ${PEER_CONNECT_TIMEOUT_OPTION}`;',
+    tests: [{ file: 'packages/worker/dist/test/shuffle/shuffle-client.test.js', pattern: 'accepts TCP and never answers' }],
+  },
+  {
+    id: 'removed-bundle-not-fetched-again',
+    what: "a worker whose kept job bundle was removed from its --local-dir (a /tmp cleaner, rm -rf) hands out its path still: every task of that code there fails importing it (SLUICE_JOB_LOAD 'Cannot find module'), a one-worker cluster fails the job (faults53)",
+    file: 'packages/worker/src/worker-node.ts',
+    search: 'if (had) return had.then((file) => (fs.existsSync(file) ? file : this.bundleGone(sha256, had, file)));',
+    replace: 'if (had) return had;',
+    tests: ['packages/cli/dist/test/worker-local-dir-removed.test.js'],
+  },
+  {
+    id: 'removed-block-dir-not-made-again',
+    what: "a worker whose blocks/ directory was removed under it (a /tmp cleaner, rm -rf) fails every spill ENOENT for as long as it runs, advising to free disk space (faults53)",
+    file: 'packages/worker/src/storage/block-manager.ts',
+    search: "if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || fs.existsSync(this.dir)) throw err;",
+    replace: 'if (err !== undefined) throw err;',
+    tests: ['packages/cli/dist/test/worker-local-dir-removed.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -83,6 +83,8 @@ test('a worker frozen past the fetch timeout (not the worker timeout) while it s
       assert.ok(fetchFailures.length >= 1, 'a reduce task\'s fetch from the frozen worker failed');
       for (const e of fetchFailures) {
         assert.match(e.error?.message ?? '', new RegExp(`worker ${victimId} at 127\\.0\\.0\\.1:\\d+ did not connect and answer within ${PEER_TIMEOUT_MS} ms .*--peer-connect-timeout`));
+        // The peer is frozen, not gone: the message must not say it is gone alone.
+        assert.match(e.error?.message ?? '', /it may be stopped \(SIGSTOP, a paused container\), overloaded, or gone without a reset/);
       }
       assert.ok(fetchFailedAt! - freeze!.at >= PEER_TIMEOUT_MS - 200, `the fetch failed ${fetchFailedAt! - freeze!.at} ms after the freeze, before its ${PEER_TIMEOUT_MS} ms bound`);
       assert.deepEqual(lost.filter((l) => l.id === victimId), [], 'the frozen worker was never declared lost');

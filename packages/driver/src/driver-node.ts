@@ -632,6 +632,9 @@ export class DriverNode {
           driver_instance: this.instanceId,
           sluice_version: THIS_BUILD.sluiceVersion,
           protocol: THIS_BUILD.protocol,
+          // Answered with the registration itself: a job ended before it is not in the list, and
+          // its release (sent to the workers registered as it ended) never reached this worker.
+          live_jobs: this.dag.liveJobs(),
         });
       },
       Heartbeat: (call, callback) => {

@@ -463,9 +463,11 @@ export class WorkerNode {
    * Register with the driver. When it answers as another driver instance than the one
    * this worker registered with before (it restarted), everything the earlier instance's
    * jobs left here is dropped: those jobs are gone, and a job the new instance relaunches
-   * runs as a new attempt that must not read them. Only jobs known before the request was
-   * sent are dropped — the new instance cannot have sent work for any of them, since it
-   * learns of this worker from this very request.
+   * runs as a new attempt that must not read them. When it answers as the same instance (it
+   * had declared this worker lost), what the jobs it no longer runs (RegisterWorkerResponse
+   * live_jobs) left here is dropped: their releases went to the workers it knew as they
+   * ended. Only jobs known before the request was sent are dropped — the driver cannot have
+   * sent work for a job since, as it learns of this worker from this very request.
    */
   private register(timeoutMs: number): Promise<number> {
     const known = this.executor.jobIds();
@@ -500,6 +502,15 @@ export class WorkerNode {
           if (this.driverInstance !== undefined && instance !== this.driverInstance) {
             this.log.warn({ previousInstance: this.driverInstance, instance, jobs: [...known] }, 'the driver restarted; dropping what the jobs of its previous instance left here');
             for (const jobId of known) this.executor.releaseJob(jobId);
+          } else if (this.driverInstance !== undefined) {
+            // Registered again with the same driver (it declared this worker lost): a job that
+            // ended meanwhile was released on the workers it knew then, not here.
+            const live = new Set(res?.live_jobs ?? []);
+            const ended = [...known].filter((jobId) => !live.has(jobId));
+            if (ended.length > 0) {
+              this.log.warn({ jobs: ended }, 'jobs ended while the driver did not know this worker; dropping what they left here');
+              for (const jobId of ended) this.executor.releaseJob(jobId);
+            }
           }
           this.driverInstance = instance;
           resolve(res?.heartbeat_interval_ms || 1000);
@@ -668,15 +679,35 @@ export class WorkerNode {
     return true;
   }
 
-  /** The path of a job's bundle on local disk, fetched from the driver the first time (unless given: offerBundle). */
+  /**
+   * The path of a job's bundle on local disk, fetched from the driver the first time (unless
+   * given: offerBundle), and again when it is no longer there: removed from under the worker
+   * (a cleaner of /tmp, where --local-dir is by default: Debian's systemd-tmpfiles removes
+   * what was not used for 10 days), a task thread would fail importing it, every task of its
+   * code here failing SLUICE_JOB_LOAD for as long as the worker runs.
+   */
   private bundle(sha256: string): Promise<string> {
-    let p = this.bundleFetches.get(sha256);
-    if (!p) {
-      p = this.fetchBundle(sha256);
-      this.bundleFetches.set(sha256, p);
-      p.catch(() => this.bundleFetches.delete(sha256));
-    }
+    const had = this.bundleFetches.get(sha256);
+    if (had) return had.then((file) => (fs.existsSync(file) ? file : this.bundleGone(sha256, had, file)));
+    return this.startBundleFetch(sha256);
+  }
+
+  private startBundleFetch(sha256: string): Promise<string> {
+    const p = this.fetchBundle(sha256);
+    this.bundleFetches.set(sha256, p);
+    p.catch(() => this.bundleFetches.get(sha256) === p && this.bundleFetches.delete(sha256));
     return p;
+  }
+
+  /** Bundle `sha256`, which `had` put at `file`, is gone from disk: fetched again (once, by the first task to see it). */
+  private bundleGone(sha256: string, had: Promise<string>, file: string): Promise<string> {
+    const now = this.bundleFetches.get(sha256);
+    if (now !== undefined && now !== had) return now;
+    this.log.warn(
+      { sha256, file, localDir: this.localDir },
+      "a job bundle is gone from this worker's local directory (removed while the worker ran, as a /tmp cleaner such as systemd-tmpfiles does to files unused for days); fetching it again from the driver. Start the worker with --local-dir on a directory no cleaner empties",
+    );
+    return this.startBundleFetch(sha256);
   }
 
   /**

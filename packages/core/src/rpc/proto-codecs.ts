@@ -18,7 +18,7 @@ export interface ProtoTypeCodecs {
 /** The protobufjs version that generated them: another one generates its own (proto.ts). */
 export const PROTO_CODECS_PROTOBUFJS = '7.6.6';
 /** sha256 of the .proto text they were made from. */
-export const PROTO_CODECS_SHA256 = 'e4f64936b749488f3f8c36f0a3a2cb449da08fe3195ca901efc3ff203df95f39';
+export const PROTO_CODECS_SHA256 = '7511bd650f8bd42bf3dfaa39a72da64a50c0c0f198763b081410ada547de6fe1';
 
 /** By the type's full name (".sluice.v1.Name"). */
 export const PROTO_CODECS: Readonly<Record<string, ProtoTypeCodecs>> = {
@@ -1953,6 +1953,7 @@ toObject: function RegisterWorkerRequest$toObject(m,o,q){
   },
   ".sluice.v1.RegisterWorkerResponse": {
     ctor: () => function RegisterWorkerResponse(p){
+  this.live_jobs=[]
   if(p)for(var ks=Object.keys(p),i=0;i<ks.length;++i)if(p[ks[i]]!=null&&ks[i]!=="__proto__")
   this[ks[i]]=p[ks[i]]
 },
@@ -1971,6 +1972,10 @@ encode: function RegisterWorkerResponse$encode(m,w,q){
   w.uint32(26).string(m.sluice_version)
   if(m.protocol!=null&&Object.hasOwnProperty.call(m,"protocol"))
   w.uint32(34).string(m.protocol)
+  if(m.live_jobs!=null&&m.live_jobs.length){
+  for(var i=0;i<m.live_jobs.length;++i)
+  w.uint32(42).string(m.live_jobs[i])
+  }
   return w
 },
 decode: function RegisterWorkerResponse$decode(r,l,e,n){
@@ -2011,6 +2016,12 @@ decode: function RegisterWorkerResponse$decode(r,l,e,n){
   m.protocol=r.string()
   break
   }
+  case 5: {
+  if(!(m.live_jobs&&m.live_jobs.length))
+  m.live_jobs=[]
+  m.live_jobs.push(r.string())
+  break
+  }
   default:
   r.skipType(t&7,n)
   break
@@ -2044,6 +2055,14 @@ fromObject: function RegisterWorkerResponse$fromObject(d,n){
   if(d.protocol!=null){
   m.protocol=String(d.protocol)
   }
+  if(d.live_jobs){
+  if(!Array.isArray(d.live_jobs))
+  throw TypeError(".sluice.v1.RegisterWorkerResponse.live_jobs: array expected")
+  m.live_jobs=[]
+  for(var i=0;i<d.live_jobs.length;++i){
+  m.live_jobs[i]=String(d.live_jobs[i])
+  }
+  }
   return m
 },
 toObject: function RegisterWorkerResponse$toObject(m,o,q){
@@ -2053,6 +2072,9 @@ toObject: function RegisterWorkerResponse$toObject(m,o,q){
   if(q>util.recursionLimit)
   throw Error("max depth exceeded")
   var d={}
+  if(o.arrays||o.defaults){
+  d.live_jobs=[]
+  }
   if(o.defaults){
   d.heartbeat_interval_ms=0
   d.driver_instance=""
@@ -2070,6 +2092,12 @@ toObject: function RegisterWorkerResponse$toObject(m,o,q){
   }
   if(m.protocol!=null&&Object.hasOwnProperty.call(m,"protocol")){
   d.protocol=m.protocol
+  }
+  if(m.live_jobs&&m.live_jobs.length){
+  d.live_jobs=[]
+  for(var j=0;j<m.live_jobs.length;++j){
+  d.live_jobs[j]=m.live_jobs[j]
+  }
   }
   return d
 },

@@ -309,6 +309,11 @@ export class DAGScheduler implements RegistryListener {
     this.blockLocations.removeByPrefix(`input_${jobId}_`);
   }
 
+  /** The jobs (run ids) started and not yet ended: a worker registering again drops what it holds of any other (RegisterWorkerResponse.live_jobs). */
+  liveJobs(): string[] {
+    return [...this.jobs.keys()];
+  }
+
   /** A job's stage attempts running now, by stage id: what a console progress bar shows. */
   stageProgress(jobId: string): StageProgress[] {
     const job = this.jobs.get(jobId);

@@ -84,7 +84,7 @@ export class ShuffleClient {
 
   /** Why a peer that sent nothing within the bound is given up on. */
   private silentPeer(workerId: string, address: string): string {
-    return `worker ${workerId} at ${address} did not connect and answer within ${this.connectTimeoutMs} ms (its process or container may be gone without a reset); set the bound with sluice worker ${PEER_CONNECT_TIMEOUT_OPTION}`;
+    return `worker ${workerId} at ${address} did not connect and answer within ${this.connectTimeoutMs} ms (sluice worker ${PEER_CONNECT_TIMEOUT_OPTION}): it may be stopped (SIGSTOP, a paused container), overloaded, or gone without a reset (a process or container removed); if it is only slow, raise the bound with ${PEER_CONNECT_TIMEOUT_OPTION}`;
   }
 
   /**

@@ -423,12 +423,32 @@ export class BlockManager {
     }
   }
 
+  /**
+   * Write one spill file. The directory may have been removed from under the worker (a cleaner
+   * of /tmp, where --local-dir is by default: Debian's systemd-tmpfiles removes what was not
+   * used for 10 days): it is made again, once, and the write tried again, so that the worker
+   * can spill again instead of failing every spill for as long as it runs.
+   */
+  private writeSpillFile(f: string, seg: Uint8Array): void {
+    try {
+      fs.writeFileSync(f, seg);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || fs.existsSync(this.dir)) throw err;
+      this.log.warn(
+        { dir: this.dir },
+        "this worker's block directory is gone (removed while the worker ran, as a /tmp cleaner such as systemd-tmpfiles does to files unused for days): made again; blocks spilled there before are lost and computed again from their lineage. Start the worker with --local-dir on a directory no cleaner empties",
+      );
+      fs.mkdirSync(this.dir, { recursive: true });
+      fs.writeFileSync(f, seg);
+    }
+  }
+
   private writeToDisk(blockId: string, e: BlockEntry): void {
     const files: string[] = [];
     try {
       for (const seg of e.segments ?? []) {
         const f = path.join(this.dir, `${++this.fileCounter}.seg`);
-        fs.writeFileSync(f, seg);
+        this.writeSpillFile(f, seg);
         files.push(f);
       }
     } catch (err) {

@@ -6,6 +6,7 @@ export interface RegisterWorkerResponse {
   'driver_instance'?: (string);
   'sluice_version'?: (string);
   'protocol'?: (string);
+  'live_jobs'?: (string)[];
 }
 
 export interface RegisterWorkerResponse__Output {
@@ -13,4 +14,5 @@ export interface RegisterWorkerResponse__Output {
   'driver_instance': (string);
   'sluice_version': (string);
   'protocol': (string);
+  'live_jobs': (string)[];
 }

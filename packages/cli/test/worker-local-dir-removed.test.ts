@@ -1,0 +1,69 @@
+// A worker's --local-dir emptied under it while it runs, as a cleaner of /tmp does (where
+// --local-dir is by default; Debian's systemd-tmpfiles removes what was not used for 10 days):
+// its scratch directory removed with `rm -rf` between two jobs of the same code. The worker
+// keeps the last bundles it ran (Executor's KEPT_UNUSED_BUNDLES) and spills map outputs into
+// its blocks/ directory; before, every task of that code failed importing a bundle no longer
+// there ('Cannot find module .../bundle.mjs', SLUICE_JOB_LOAD) and every spill failed ENOENT
+// with 'Free disk space or set --local-dir to a larger disk', for as long as the worker ran: a
+// one-worker cluster failed the job. Now the worker fetches the bundle again and makes its
+// block directory again, warning once each, naming the cause and the fix, and the job is
+// exact. Real processes: a `sluice driver`, one `sluice worker --memory 1k --local-dir`,
+// `sluice submit` of fixtures/spilling-shuffle.ts three times.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { startSluice, stopSluice, type Proc } from './cli-process.js';
+import { fixture, freePort, pollUntil, runCli } from './harness.js';
+import { randomSecret } from './sluice-processes.js';
+
+/** What fixtures/spilling-shuffle.ts prints: 100 keys, 20,000 values, their sum 0 + ... + 19,999. */
+const EXPECTED = `GROUPS 100 20000 ${(19_999 * 20_000) / 2}`;
+
+test("a worker whose --local-dir is emptied under it (rm -rf, as a /tmp cleaner) fetches the job's bundle again and makes its block directory again: the next job of the same code is exact", { timeout: 180_000 }, async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-local-dir-removed-'));
+  const localDir = path.join(root, 'local');
+  fs.mkdirSync(localDir);
+  const env = { ...process.env, SLUICE_SECRET: randomSecret(), SLUICE_SECRET_FILE: '' };
+  const procs: Proc[] = [];
+  try {
+    const port = await freePort();
+    const addr = `127.0.0.1:${port}`;
+    procs.push(startSluice(['driver', '--port', String(port), '--web-port', '0', '--log-level', 'warn'], env));
+    const worker = startSluice(['worker', '--driver', addr, '--cores', '2', '--memory', '1k', '--local-dir', localDir, '--log-level', 'info'], env);
+    procs.push(worker);
+    await pollUntil(() => (worker.stderr.includes('"worker registered"') ? true : worker.child.exitCode !== null ? false : undefined), 60_000, 'the worker registered');
+    const warnings = (): string[] => worker.stderr.split('\n').filter((l) => l.startsWith('{"level":40') || l.startsWith('{"level":50'));
+    const submit = async (what: string): Promise<void> => {
+      const r = await runCli(['submit', '--driver', addr, '--no-progress', fixture('spilling-shuffle.ts')], { env, timeoutMs: 120_000 });
+      assert.equal(r.code, 0, `${what}: ${r.stderr.slice(-3000)}\nthe worker's warnings:\n${warnings().join('\n')}`);
+      assert.equal(r.stdout.trim(), EXPECTED, what);
+    };
+
+    await submit('the first job');
+    assert.deepEqual(warnings(), [], 'the first job: no warning');
+    const scratch = fs.readdirSync(localDir).filter((f) => f.startsWith('sluice-worker-'));
+    assert.equal(scratch.length, 1, String(scratch));
+    assert.ok(fs.existsSync(path.join(localDir, scratch[0], 'bundles')), "the worker keeps the job's bundle");
+
+    // The cleaner: everything under the local dir goes, the worker's scratch directory with it.
+    fs.rmSync(path.join(localDir, scratch[0]), { recursive: true, force: true });
+    await submit('the job submitted again after the local dir was emptied');
+    const after = warnings();
+    const bundleGone = after.filter((l) => l.includes("a job bundle is gone from this worker's local directory"));
+    const blocksGone = after.filter((l) => l.includes("this worker's block directory is gone"));
+    assert.equal(bundleGone.length, 1, `the bundle's loss warned once:\n${after.join('\n')}`);
+    assert.match(bundleGone[0], /a \/tmp cleaner such as systemd-tmpfiles .*fetching it again from the driver\. Start the worker with --local-dir on a directory no cleaner empties/);
+    assert.equal(blocksGone.length, 1, `the block directory's loss warned once (the map outputs spill: --memory 1k):\n${after.join('\n')}`);
+    assert.match(blocksGone[0], /made again; blocks spilled there before are lost and computed again from their lineage\. Start the worker with --local-dir on a directory no cleaner empties/);
+    assert.equal(after.length, 2, `no other warning:\n${after.join('\n')}`);
+
+    // Made again, they stay: a third job warns of nothing.
+    await submit('a third job');
+    assert.equal(warnings().length, 2, `the third job: no new warning:\n${warnings().join('\n')}`);
+  } finally {
+    for (const p of procs.reverse()) await stopSluice(p);
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
