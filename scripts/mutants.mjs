@@ -14507,6 +14507,38 @@ const MUTATIONS = [
     replace: 'if (err !== undefined) throw err;',
     tests: ['packages/cli/dist/test/worker-local-dir-removed.test.js'],
   },
+  {
+    id: 'sort-sample-lazy-in-batch-generation',
+    what: "a sortByKey in a transform's function samples its bounds lazily, at the output's job (as before sspark40): the reduceByKey after it shuffles again by hash (3 stages, not Spark's 2)",
+    file: 'packages/core/src/context.ts',
+    search: '(this.streamingActive && !isGeneratingBatch() && currentOutputOperation() === undefined)',
+    replace: '(this.streamingActive && currentOutputOperation() === undefined)',
+    tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites19.test.js', pattern: 'transform\\(rdd' }],
+  },
+  {
+    id: 'sort-sample-lazy-in-output-operation',
+    what: "a sortByKey in foreachRDD's function samples its bounds lazily, at its next job: the reduceByKey after it shuffles again by hash",
+    file: 'packages/core/src/context.ts',
+    search: '(this.streamingActive && !isGeneratingBatch() && currentOutputOperation() === undefined)',
+    replace: '(this.streamingActive && !isGeneratingBatch())',
+    tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites19.test.js', pattern: 'inside foreachRDD' }],
+  },
+  {
+    id: 'sort-sample-job-group-dropped',
+    what: "sortByKey's sampling job, run as the sort is called, leaves the job group (sc.setJobGroup) out",
+    file: 'packages/core/src/context.ts',
+    search: '      const result = running.group === undefined && running.tags.length === 0 && running.pool === undefined ? described() : runInJobGroup({ group: running.group, tags: running.tags, pool: running.pool }, described);\n',
+    replace: '      const result = described();\n',
+    tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites19.test.js', pattern: 'in a job group' }],
+  },
+  {
+    id: 'default-partitioner-range-not-reused-by-joins',
+    what: "the default partitioner of two or more RDDs passes over a range partitioner (a join or cogroup after sortByKey shuffles both sides by hash), where Spark's reuses the sort's RangePartitioner; rdd-fuzz's reference models it",
+    file: 'packages/core/src/rdd/rdd.ts',
+    search: '      for (const r of rdds) if (r.partitioner && boundsKnown(r.partitioner) && r.numPartitions > 0',
+    replace: '      for (const r of rdds) if (r.partitioner && boundsKnown(r.partitioner) && (others.length === 0 || r.partitioner.kind !== \'range\') && r.numPartitions > 0',
+    tests: [{ file: 'packages/cli/dist/test/rdd-fuzz.test.js', pattern: 'random RDD programs' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -7,8 +7,18 @@
 import assert from 'node:assert/strict';
 import { fns, type Action, type Node, type Program } from './fixtures/rdd-fuzz-ops.js';
 
+/**
+ * A range partitioner: the sortByKey node that made it (two nodes placed by the same sort have
+ * equal partitioners), its order, and whether its bounds were sampled when the sort was called
+ * (Sluice's sortByKey samples at once unless its lineage has work of its own to do first: then
+ * at its first job, and until then its partitioner is not reused; 'unknown' where that depends on
+ * a partition count the reference does not know).
+ */
+type RangePart = { kind: 'range'; sort: number; asc: boolean; sampled: boolean | 'unknown' };
 /** 'any': a range partitioner or none (filterByRange's, by when the sort's bounds are known). */
-type Part = { kind: 'hash'; n: number } | { kind: 'range' } | { kind: 'any' } | null;
+type Part = { kind: 'hash'; n: number } | RangePart | { kind: 'any' } | null;
+type Tri = boolean | 'unknown';
+const or3 = (xs: readonly Tri[]): Tri => (xs.includes(true) ? true : xs.includes('unknown') ? 'unknown' : false);
 
 /** What an RDD of a program holds, as Spark would have it. */
 export interface Expected {
@@ -28,6 +38,10 @@ export interface Expected {
   parts: unknown[][] | null;
   /** Each partition's pairs sorted by key (repartitionAndSortWithinPartitions). */
   sortedWithin?: { asc: boolean };
+  /** Whether its lineage, when the program made it, held an RDD with a job of its own still to run first (zipWithIndex's count, a sort sampled at its first job). */
+  pending?: Tri;
+  /** Set where Spark's rules give a partitioner that depends on partition counts the reference does not know (a sort's): the generator does not keep such a node. */
+  ambiguous?: boolean;
 }
 
 /** Spark's ParallelCollectionRDD.slice positions: partition i is [i * len / n, (i + 1) * len / n). */
@@ -42,17 +56,48 @@ function perPart(parts: unknown[][] | null, f: (x: unknown, index: number) => un
 
 const samePart = (a: Part, b: Part): boolean => a !== null && b !== null && a.kind === 'hash' && b.kind === 'hash' && a.n === b.n;
 
-/** Spark's Partitioner.defaultPartitioner, with spark.default.parallelism not set. */
-function defaultPartitioner(rdds: readonly Expected[]): { kind: 'hash'; n: number } {
-  const withPart = rdds.filter((r) => r.partitioner !== null);
-  const maxN = Math.max(...rdds.map((r) => r.n));
-  let best: Expected | undefined;
-  for (const r of withPart) if (best === undefined || r.n > best.n) best = r;
-  if (best && best.partitioner?.kind === 'hash') {
-    const eligible = Math.log10(maxN) - Math.log10(best.n) < 1;
-    if (eligible || maxN <= best.n) return best.partitioner;
-  }
-  return { kind: 'hash', n: maxN };
+/** A shuffle's partitioner and the partition count it gives (a range partitioner's: its sort's, known or at most). */
+type Placed = { part: { kind: 'hash'; n: number } | RangePart; n: number; nExact: boolean };
+
+/**
+ * Spark's Partitioner.defaultPartitioner, with spark.default.parallelism not set: the
+ * partitioner of the input with the most partitions among those that have one (a range one
+ * too), when it has within 10x of the largest input's count or at least the default count;
+ * else a HashPartitioner of the largest input's count. A range partitioner whose bounds Sluice
+ * has not sampled yet is passed over (docs/spark-suites.md). A sort's partition count is known
+ * only as at most its request, so every count it can have is tried: 'ambiguous' when they give
+ * different partitioners.
+ */
+function defaultPartitioner(rdds: readonly Expected[]): Placed | 'ambiguous' {
+  const distinct = [...new Set(rdds)];
+  if (distinct.some((r) => r.partitioner?.kind === 'any' || (r.partitioner?.kind === 'range' && r.partitioner.sampled === 'unknown'))) return 'ambiguous';
+  const counts = distinct.map((r) => (r.nExact ? [r.n] : Array.from({ length: r.n }, (_, i) => i + 1)));
+  const outcomes = new Map<string, Placed>();
+  const pick = (cs: number[]): void => {
+    const count = (r: Expected): number => cs[distinct.indexOf(r)];
+    const maxN = Math.max(...rdds.map(count));
+    let best: Expected | undefined;
+    for (const r of rdds) {
+      const p = r.partitioner;
+      if (p === null || (p.kind === 'range' && p.sampled !== true) || count(r) === 0) continue;
+      if (best === undefined || count(r) > count(best)) best = r;
+    }
+    if (best && (Math.log10(maxN) - Math.log10(count(best)) < 1 || maxN <= count(best))) {
+      const p = best.partitioner as { kind: 'hash'; n: number } | RangePart;
+      outcomes.set(p.kind === 'hash' ? `hash ${p.n}` : `range ${p.sort}`, { part: p, n: best.n, nExact: best.nExact });
+    } else outcomes.set(`hash ${maxN}`, { part: { kind: 'hash', n: maxN }, n: maxN, nExact: true });
+  };
+  const walk = (i: number, cs: number[]): void => {
+    if (i === counts.length) return pick(cs);
+    for (const c of counts[i]) walk(i + 1, [...cs, c]);
+  };
+  walk(0, []);
+  return outcomes.size === 1 ? [...outcomes.values()][0] : 'ambiguous';
+}
+
+/** The partitioner a keyed operator gives: the count given (a HashPartitioner), or the default partitioner of its inputs. */
+function placedBy(n: number | undefined, rdds: readonly Expected[]): Placed | 'ambiguous' {
+  return n === undefined ? defaultPartitioner(rdds) : { part: { kind: 'hash', n }, n, nExact: true };
 }
 
 function groupBy(pairs: readonly [number, number][]): Map<number, number[]> {
@@ -68,6 +113,12 @@ function groupBy(pairs: readonly [number, number][]): Map<number, number[]> {
 /** A keyed result on a hash partitioner: its partition count and partitioner. */
 function keyed(data: unknown[], part: { kind: 'hash'; n: number }): Expected {
   return { pairs: true, data, n: part.n, nExact: true, partitioner: part, order: null, parts: null };
+}
+
+/** A keyed result placed by `placed` (ambiguous: marked so, its shape not checked). */
+function keyedPlaced(data: unknown[], placed: Placed | 'ambiguous'): Expected {
+  if (placed === 'ambiguous') return { pairs: true, data, n: 1, nExact: false, partitioner: { kind: 'any' }, order: null, parts: null, ambiguous: true };
+  return { pairs: true, data, n: placed.n, nExact: placed.nExact, partitioner: placed.part, order: null, parts: null };
 }
 
 export function evaluate(nodes: readonly Node[]): Expected[] {
@@ -181,17 +232,17 @@ export function evaluate(nodes: readonly Node[]): Expected[] {
         break;
       case 'groupBy': {
         // Spark's groupBy: keyBy (no partitioner), then groupByKey on the count given or the default partitioner.
-        const part = node.n === undefined ? defaultPartitioner([{ ...src!, partitioner: null }]) : ({ kind: 'hash', n: node.n } as const);
+        const placed = placedBy(node.n, [{ ...src!, partitioner: null }]);
         const groups = groupBy(N(node.src).map((x) => [x % node.m, x]));
-        out.push(keyed([...groups].map(([k, vs]) => [k, fns.group(vs)]), part));
+        out.push(keyedPlaced([...groups].map(([k, vs]) => [k, fns.group(vs)]), placed));
         break;
       }
       case 'cogroup3': {
         const [o1, o2] = [out[node.other], out[node.other2]];
-        const part = node.n === undefined ? defaultPartitioner([src!, o1, o2]) : ({ kind: 'hash', n: node.n } as const);
+        const placed = placedBy(node.n, [src!, o1, o2]);
         const [l, a, b] = [groupBy(P(node.src)), groupBy(P(node.other)), groupBy(P(node.other2))];
         const keys = new Set([...l.keys(), ...a.keys(), ...b.keys()]);
-        out.push(keyed([...keys].map((k) => [k, fns.cogrouped3(l.get(k) ?? [], a.get(k) ?? [], b.get(k) ?? [])]), part));
+        out.push(keyedPlaced([...keys].map((k) => [k, fns.cogrouped3(l.get(k) ?? [], a.get(k) ?? [], b.get(k) ?? [])]), placed));
         break;
       }
       case 'repartitionAndSortWithinPartitions':
@@ -215,7 +266,7 @@ export function evaluate(nodes: readonly Node[]): Expected[] {
       case 'foldByKey':
       case 'aggregateByKey':
       case 'combineByKey': {
-        const part = node.n === undefined ? defaultPartitioner([src!]) : ({ kind: 'hash', n: node.n } as const);
+        const placed = placedBy(node.n, [src!]);
         const groups = [...groupBy(P(node.src))];
         const value = (vs: number[]): number => {
           switch (node.op) {
@@ -228,7 +279,7 @@ export function evaluate(nodes: readonly Node[]): Expected[] {
               return vs.reduce((a, b) => fns.sum(a, b), 0);
           }
         };
-        out.push(keyed(groups.map(([k, vs]) => [k, value(vs)]), part));
+        out.push(keyedPlaced(groups.map(([k, vs]) => [k, value(vs)]), placed));
         break;
       }
       case 'join':
@@ -237,7 +288,7 @@ export function evaluate(nodes: readonly Node[]): Expected[] {
       case 'fullOuterJoin':
       case 'cogroup': {
         const other = out[node.other];
-        const part = node.n === undefined ? defaultPartitioner([src!, other]) : ({ kind: 'hash', n: node.n } as const);
+        const placed = placedBy(node.n, [src!, other]);
         const left = groupBy(P(node.src));
         const right = groupBy(P(node.other));
         const keys = new Set([...left.keys(), ...right.keys()]);
@@ -255,7 +306,7 @@ export function evaluate(nodes: readonly Node[]): Expected[] {
           else if (vs.length > 0 && keepLeft) for (const v of vs) data.push([k, fns.joined(v, undefined)]);
           else if (ws.length > 0 && keepRight) for (const w of ws) data.push([k, fns.joined(undefined, w)]);
         }
-        out.push(keyed(data, part));
+        out.push(keyedPlaced(data, placed));
         break;
       }
       case 'subtractByKey': {
@@ -304,14 +355,21 @@ export function evaluate(nodes: readonly Node[]): Expected[] {
         const sign = node.asc ? 1 : -1;
         const data =
           node.op === 'sortBy' ? [...N(node.src)].sort((a, b) => sign * (a - b)) : [...P(node.src)].sort((a, b) => sign * (a[0] - b[0]));
+        // Sampled as the sort is called (its job run at once, as Spark's RangePartitioner), or
+        // with one partition asked for none needed; else (its lineage has a job of its own to
+        // run first) at its first job, its count then the one asked for.
+        const asked = node.n ?? (src!.nExact ? src!.n : undefined);
+        const before = src!.pending ?? false;
+        const sampled: Tri = asked === 1 ? true : asked === undefined && before !== false ? 'unknown' : before === true ? false : before === 'unknown' ? 'unknown' : true;
         out.push({
           pairs: node.op === 'sortByKey',
           data,
           n: node.n ?? src!.n,
-          nExact: false,
-          partitioner: node.op === 'sortByKey' ? { kind: 'range' } : null,
+          nExact: sampled === false,
+          partitioner: node.op === 'sortByKey' ? { kind: 'range', sort: out.length, asc: node.asc, sampled } : null,
           order: { by: node.op === 'sortBy' ? 'value' : 'key', asc: node.asc },
           parts: null,
+          pending: or3([before, sampled === true ? false : sampled === false ? true : 'unknown']),
         });
         break;
       }
@@ -322,6 +380,11 @@ export function evaluate(nodes: readonly Node[]): Expected[] {
         break;
       }
     }
+    // What its lineage still had to run when the program made it: its parents', and zipWithIndex's count.
+    const made = out[out.length - 1];
+    const parents = (['src', 'other', 'other2'] as const).flatMap((k) => (k in node ? [out[(node as unknown as Record<string, number>)[k]]] : []));
+    made.pending = or3([made.pending ?? node.op === 'zipWithIndex', ...parents.map((x) => x.pending ?? false)]);
+    if (parents.some((x) => x.ambiguous)) made.ambiguous = true;
   }
   return out;
 }
@@ -344,10 +407,11 @@ export function generate(rand: () => number, options: GenerateOptions = {}): Pro
   const chance = (p: number): boolean => rand() < p;
   const maybeN = (): number | undefined => (chance(0.5) ? undefined : int(1, 7));
   const nodes: Node[] = [];
-  const kinds: { pairs: boolean; ordered: boolean }[] = [];
-  const add = (n: Node, pairs: boolean, ordered: boolean): number => {
+  /** ranged: pairs placed by a sort's range partitioner, not in its order (a reduce or join over a sort that reused it). */
+  const kinds: { pairs: boolean; ordered: boolean; ranged?: boolean }[] = [];
+  const add = (n: Node, pairs: boolean, ordered: boolean, ranged = false): number => {
     nodes.push(n);
-    kinds.push({ pairs, ordered });
+    kinds.push({ pairs, ordered, ...(ranged ? { ranged } : {}) });
     return nodes.length - 1;
   };
   const source = (pairs: boolean): number => {
@@ -363,7 +427,7 @@ export function generate(rand: () => number, options: GenerateOptions = {}): Pro
   };
   /** An earlier pairs node not ordered (or a new source). */
   const otherPairs = (): number => {
-    const candidates = kinds.flatMap((k, i) => (k.pairs && !k.ordered ? [i] : []));
+    const candidates = kinds.flatMap((k, i) => (k.pairs && !k.ordered && !k.ranged ? [i] : []));
     return candidates.length > 0 && chance(0.6) ? candidates[int(0, candidates.length)] : source(true);
   };
   let cur = source(chance(0.5));
@@ -374,7 +438,7 @@ export function generate(rand: () => number, options: GenerateOptions = {}): Pro
       // operators, not the cluster's speed. The node that grew past it is the program's last.
       break;
     }
-    const { pairs, ordered } = kinds[cur];
+    const { pairs, ordered, ranged } = kinds[cur];
     /** Whether Spark's rules fix what each partition of the current node holds. */
     const known = (): boolean => evaluate(nodes)[cur].parts !== null;
     const mark = (): void => {
@@ -395,6 +459,40 @@ export function generate(rand: () => number, options: GenerateOptions = {}): Pro
       // The partition's index in the values where the partitions are known, else ignored.
       cur = add({ op: 'mapPartitionsWithIndex', src: cur, a: known() ? int(1, 50) : 0, preserve: chance(0.5) }, pairs, false);
     };
+    /**
+     * A keyed operator over pairs placed by a sort (Spark's defaultPartitioner reuses its
+     * RangePartitioner): mostly without a count; the other side this node or an unsorted one.
+     * Kept only where the reference knows the partitioner it gives (else a filter in its place).
+     */
+    const overRange = (): void => {
+      const op = (['reduceByKey', 'groupByKey', 'join', 'cogroup', 'leftOuterJoin'] as const)[int(0, 5)];
+      const n = chance(0.8) ? undefined : int(1, 7);
+      const node: Node = op === 'reduceByKey' || op === 'groupByKey' ? { op, src: cur, n } : { op, src: cur, other: chance(0.3) ? cur : otherPairs(), n };
+      const made = add(node, true, false, true);
+      const e = evaluate(nodes)[made];
+      if (e.ambiguous) {
+        nodes.pop();
+        kinds.pop();
+        cur = add({ op: 'filter', src: cur, m: int(2, 9), r: int(0, 2) }, true, ordered);
+      } else {
+        cur = made;
+        // Not range-placed after all (a count given, or a sort sampled only at its first job): an ordinary keyed node.
+        if (e.partitioner?.kind !== 'range') kinds[cur] = { pairs: true, ordered: false };
+      }
+    };
+    if (ranged) {
+      // Only what keeps the range placement (its partition count known only as at most the
+      // sort's: keys or values would take it to operators whose count the reference must know).
+      const op = (['filter', 'mapValues', 'range', 'range'] as const)[int(0, 4)];
+      if (op === 'filter') cur = add({ op: 'filter', src: cur, m: int(2, 9), r: int(0, 2) }, true, false, true);
+      else if (op === 'mapValues') cur = add({ op: 'mapValues', src: cur, a: int(1, 5), b: int(0, 10), m: int(5, 60) }, true, false, true);
+      else overRange();
+      continue;
+    }
+    if (ordered && pairs && chance(0.6) && evaluate(nodes)[cur].partitioner?.kind === 'range') {
+      overRange();
+      continue;
+    }
     if (ordered) {
       // Only what keeps (or reads) the order after a sort.
       const ops = pairs ? ['filter', 'mapValues', 'keys', 'filterByRange'] : ['filter', 'zipWithIndex'];
@@ -485,7 +583,7 @@ export function generate(rand: () => number, options: GenerateOptions = {}): Pro
     const ops = [
       'mapValues', 'filter', 'flatMapValues', 'keys', 'values', 'reduceByKey', 'groupByKey', 'foldByKey', 'aggregateByKey', 'combineByKey',
       'join', 'leftOuterJoin', 'rightOuterJoin', 'fullOuterJoin', 'cogroup', 'subtractByKey', 'join', 'cogroup', 'partitionBy', 'union', 'distinct', 'cache', 'sortByKey', 'coalesce', 'repartition',
-      'mapPartitionsWithIndex', 'cogroup3', 'repartitionAndSortWithinPartitions',
+      'mapPartitionsWithIndex', 'cogroup3', 'repartitionAndSortWithinPartitions', 'sortByKey',
     ] as const;
     const op = ops[int(0, ops.length)];
     switch (op) {
@@ -717,6 +815,15 @@ function check(program: Program, expected: readonly Expected[], a: number, o: Ou
       else assert.ok(g.length >= 1 && g.length <= e.n, `${g.length} partitions, from 1 to ${e.n}`);
       assert.deepEqual(bag(g.flat()), bag(e.data), 'the partitions hold the elements');
       if (e.parts !== null) assert.deepEqual(g, e.parts, 'each partition what Spark\'s rules put in it, in order');
+      if (e.partitioner?.kind === 'range') {
+        // Placed by the sort's bounds: each partition's keys all before (or, descending, after) the next one's.
+        const p = e.partitioner;
+        const keysOfPart = (g as [number, number][][]).map((ps) => ps.map(([k]) => k)).filter((ks) => ks.length > 0);
+        for (let i = 1; i < keysOfPart.length; i++) {
+          const [prev, next] = p.asc ? [Math.max(...keysOfPart[i - 1]), Math.min(...keysOfPart[i])] : [Math.min(...keysOfPart[i - 1]), Math.max(...keysOfPart[i])];
+          assert.ok(p.asc ? prev < next : prev > next, `the range partitions' keys in order (${p.asc ? 'ascending' : 'descending'}): ${JSON.stringify(keysOfPart)}`);
+        }
+      }
       if (e.partitioner?.kind === 'hash' || e.partitioner?.kind === 'range') {
         const at = new Map<string, number>();
         for (const [i, p] of g.entries()) {

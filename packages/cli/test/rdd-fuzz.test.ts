@@ -6,7 +6,8 @@
 // actions (collect, count, take, fold, reduce, treeReduce, aggregate, treeAggregate, top, max,
 // first, countByKey, countByValue, lookup, collectAsMap, reduceByKeyLocally, stats, histogram,
 // glom, sample twice, unpersist), each checked against the same program run on plain arrays here
-// with Spark's rules for partition counts, partitioners and, where they fix it (parallelize's and
+// with Spark's rules for partition counts, partitioners (a sort's RangePartitioner reused by the
+// reduces and joins after it, as Spark's defaultPartitioner does) and, where they fix it (parallelize's and
 // range's slices through narrow operators, unions, coalesce's ranges, cartesian), what each
 // partition holds (rdd-fuzz-reference.ts). The single-operator checks are rdd-operators.test.ts;
 // this one finds what only their combinations do. Seeds are fixed, so a failure names a program that fails
@@ -90,6 +91,11 @@ test('the programs cover what they are meant to (so a generator change cannot ma
     many.some((p) => p.nodes.some((n) => n.op === 'mapPartitionsWithIndex' && n.a > 0)) && many.some((p) => p.nodes.some((n) => n.op === 'mapPartitionsWithIndex' && n.preserve && evaluate(p.nodes)[n.src].partitioner !== null)),
     'mapPartitionsWithIndex reading the index, and keeping a partitioner',
   );
+  // A sort followed by a keyed operator left to the default partitioner, which reuses the sort's
+  // RangePartitioner (Spark's Partitioner.defaultPartitioner): in this run, and each kind over more.
+  const overRange = (ps: Program[]): string[] => [...new Set(ps.flatMap((p) => { const e = evaluate(p.nodes); return p.nodes.flatMap((n, i) => (e[i].partitioner?.kind === 'range' && n.op !== 'sortByKey' && 'n' in n ? [n.op] : [])); }))].sort();
+  assert.ok(overRange(programs).length >= 1, 'some program reduces, groups, joins or cogroups a sorted RDD on its RangePartitioner');
+  for (const op of ['cogroup', 'groupByKey', 'join', 'leftOuterJoin', 'reduceByKey']) assert.ok(overRange(many).includes(op), `${op} over a sort's RangePartitioner`);
   const selfJoins = programs.filter((p) => p.nodes.some((n) => 'other' in n && n.other === n.src)).length;
   assert.ok(selfJoins >= 1, 'some program joins or unions a node with itself');
   const withoutCount = programs.filter((p) => p.nodes.some((n) => (n.op === 'join' || n.op === 'cogroup' || n.op === 'reduceByKey') && n.n === undefined)).length;

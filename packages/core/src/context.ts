@@ -8,7 +8,7 @@ import { RddCheckpointCleaner } from './checkpoint/rdd-checkpoint-cleaner.js';
 import { ContextCleaner } from './context-cleaner.js';
 import { UNKNOWN_CALL_SITE, laterUserCallStack, userCallSite } from './closure/call-site.js';
 import { captureClosure, type CaptureWarning } from './closure/capture-closure.js';
-import { rememberShipOrigin } from './closure/ship-origin.js';
+import { isGeneratingBatch, rememberShipOrigin } from './closure/ship-origin.js';
 import { DRIVER_ONLY, type DriverOnlyInfo } from './closure/driver-only.js';
 import type { ShippedFunction } from './closure/shipped-function.js';
 import type { CompressionCodec } from './io/compression-codec.js';
@@ -54,6 +54,7 @@ import { notProvided } from './util/not-provided.js';
 const HADOOP_INPUT = "Hadoop's InputFormats and SequenceFiles need the JVM's Hadoop library, which Sluice (Node) has not";
 const READ_INSTEAD = 'read files with sc.textFile, sc.wholeTextFiles, sc.binaryFiles or sc.binaryRecords, what rdd.saveAsObjectFile wrote with sc.objectFile, or a store through its connector (see the connectors)';
 import type { StreamingBackend } from './streaming/streaming-backend.js';
+import { currentOutputOperation } from './streaming/output-operation-scope.js';
 import type { WalPlace } from './wal/wal-segment.js';
 import { makeDirectorySync } from './util/make-directory.js';
 
@@ -1408,17 +1409,37 @@ export class SluiceContext {
    * Spark runs a RangePartitioner's sampling job while sortByKey makes its RDD. Undefined when
    * that cannot be done, and the caller runs the job lazily (in a prepare): the backend cannot
    * block, the lineage holds work of its own to do first (an RDD's prepare), or a
-   * StreamingContext is active (its batches are generated on this thread, which must not block).
+   * StreamingContext is active and the call is the program's own code, neither a batch's
+   * generation nor an output operation: the batches are generated on this thread, which a sort
+   * of the program's must not hold up (Spark's would block only the program's thread). While a
+   * batch is generated (a transform's function: `transform(rdd => rdd.sortByKey())`) the job
+   * runs now, as Spark's JobGenerator runs a RangePartitioner's sampling job in generateJobs; in
+   * an output operation (foreachRDD's function) too, as Spark's JobHandler does, here holding up
+   * the next batch's generation (not its time) for as long. The sort's partitioner then has its
+   * bounds, so a reduceByKey or a join after it reuses it as Spark's does (2 stages, not the 3
+   * of a hash shuffle after the sort).
    * Its tasks' accumulator updates are merged before it returns; checkpoints wait for the next action.
    */
   runActionNow(rdd: RDD<unknown>, action: ActionSpec): unknown[] | undefined {
     this.assertNotStopped('running an action');
     const runJobSync = this.backend.runJobSync;
-    if (runJobSync === undefined || this.streamingActive || lineageNeedsPrepare(rdd)) return undefined;
+    if (runJobSync === undefined || (this.streamingActive && !isGeneratingBatch() && currentOutputOperation() === undefined) || lineageNeedsPrepare(rdd)) return undefined;
     const parts = Array.from({ length: rdd.numPartitions }, (_, i) => i);
     if (parts.length === 0) return [];
-    const result: JobRunResult = runJobSync.call(this.backend, rdd.lineage(this.getLocalProperty(CALL_SITE_SHORT) ?? currentCreationSite()), action, parts);
-    return result.values.map((v) => fromWire(v));
+    // In the job group, with the description, tags and pool set now, as runAction's job (Spark's
+    // sampling job runs with the calling thread's local properties: an output operation's batch).
+    const running = this.runningActions.start(undefined);
+    try {
+      // A job group cancelled with cancelJobGroupAndFutureJobs: refused, as runAction's.
+      const refused: unknown = running.signal.aborted ? running.signal.reason : undefined;
+      if (refused !== undefined) throw refused instanceof SluiceError ? refused : cancelledBeforeStart();
+      const run = (): JobRunResult => runJobSync.call(this.backend, rdd.lineage(this.getLocalProperty(CALL_SITE_SHORT) ?? currentCreationSite()), action, parts);
+      const described = (): JobRunResult => (running.description === undefined ? run() : runWithJobDescription(running.description, run));
+      const result = running.group === undefined && running.tags.length === 0 && running.pool === undefined ? described() : runInJobGroup({ group: running.group, tags: running.tags, pool: running.pool }, described);
+      return result.values.map((v) => fromWire(v));
+    } finally {
+      running.done();
+    }
   }
 
   /**
