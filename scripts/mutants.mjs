@@ -14539,6 +14539,14 @@ const MUTATIONS = [
     replace: '      for (const r of rdds) if (r.partitioner && boundsKnown(r.partitioner) && (others.length === 0 || r.partitioner.kind !== \'range\') && r.numPartitions > 0',
     tests: [{ file: 'packages/cli/dist/test/rdd-fuzz.test.js', pattern: 'random RDD programs' }],
   },
+  {
+    id: 'repartition-and-sort-default-reuses-range',
+    what: "repartitionAndSortWithinPartitions() with no partitioner over a sortByKey's RDD keeps the sort's RangePartitioner (the default partitioner's), where PySpark's hash-partitions by the RDD's count",
+    file: 'packages/core/src/rdd/ordered-rdd-functions.ts',
+    search: "      partitioner === undefined && this.partitioner?.kind === 'range'\n",
+    replace: '      false\n',
+    tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites19.test.js', pattern: 'repartitionAndSortWithinPartitions' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

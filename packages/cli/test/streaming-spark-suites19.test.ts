@@ -1,7 +1,10 @@
-// Streaming cases of Spark's semantics a user's code meets differently or not yet asked, run on
-// a real local cluster (a driver and 2 worker processes; fixture streaming-spark-suites19.ts,
-// one StreamingContext after the other in one job). Expected values are worked out here from
-// Spark's code for the cases' inputs (each comment says which), never from Sluice's.
+// Streaming cases of Spark's semantics a user's code meets differently or not yet asked (a sort
+// in a transform's or foreachRDD's function: its sampling job and the stages after it), and the
+// two core cases found with them (the sampling job's job group; repartitionAndSortWithinPartitions
+// over a sorted RDD), run on a real local cluster (a driver and 2 worker processes; fixture
+// streaming-spark-suites19.ts, one StreamingContext after the other in one job). Expected values
+// are worked out here from Spark's code for the cases' inputs (each comment says which), never
+// from Sluice's.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -110,4 +113,15 @@ test('a sortByKey in a job group (sc.setJobGroup) outside any StreamingContext: 
   const r = cases.one<{ jobs: Job[]; partitions: number }>('sort-job-group');
   assert.deepEqual(r.jobs.map((j) => [j.stages, j.group, j.description]), [[1, 'sorting', 'sorting the keys']]);
   assert.equal(r.partitions, 3);
+});
+
+test('repartitionAndSortWithinPartitions() with no partitioner over a sortByKey\'s RDD: as PySpark\'s, a hash partitioner of the RDD\'s partition count (partitionBy(n, portable_hash), never the sort\'s RangePartitioner), each partition sorted as asked', () => {
+  const r = cases.one<{ partitioner: { kind: string; numPartitions: number } | null; sortedPartitions: number; keys: number[][] }>('sorted-repartition-and-sort');
+  // PySpark: numPartitions None -> _defaultReducePartitions() (the RDD's count, spark.default.parallelism
+  // unset), then partitionBy(numPartitions, portable_hash): a hash partitioner, unequal to the sort's
+  // range one, so the pairs are shuffled. Keys placed as Spark's HashPartitioner places an int: k mod n.
+  assert.equal(r.sortedPartitions, 3);
+  assert.deepEqual(r.partitioner, { kind: 'hash', numPartitions: 3 });
+  const expected = [0, 1, 2].map((i) => SORT_BATCHES[0].map(([k]) => k).filter((k) => k % 3 === i).sort((a, b) => b - a));
+  assert.deepEqual(r.keys, expected);
 });

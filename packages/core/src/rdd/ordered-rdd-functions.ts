@@ -1,5 +1,5 @@
 import { SluiceError } from '../errors.js';
-import { RangePartitioner, determineBounds, partitionFunction, partitionerEquals, type PartitionArg, type Partitioner } from './partitioner.js';
+import { HashPartitioner, RangePartitioner, determineBounds, partitionFunction, partitionerEquals, type PartitionArg, type Partitioner } from './partitioner.js';
 import type { ShuffleSpec } from './plan.js';
 import type { ParentLink, RDD } from './rdd.js';
 
@@ -49,7 +49,14 @@ export class OrderedRDDFunctions {
     if (typeof partitioner === 'object' && partitioner !== null && 'kind' in partitioner && partitioner.kind === 'range' && partitioner.bounds.length === 0 && partitioner.numPartitions > 1) {
       return rangeShuffle(this, partitioner.numPartitions, partitioner.ascending, true, ascending);
     }
-    const target = this.defaultPartitioner(partitioner, [], op);
+    // No partitioner: PySpark's partitionBy(numPartitions, portable_hash), numPartitions
+    // spark.default.parallelism when set, else the RDD's count: a hash partitioner, never the
+    // range one a sort gave the RDD, which the default partitioner reuses since 2026-12-07
+    // (sspark39) and this then did too (sspark40, streaming-spark-suites19).
+    const target =
+      partitioner === undefined && this.partitioner?.kind === 'range'
+        ? HashPartitioner.of(this.context.defaultParallelismSet ? this.context.defaultParallelism : this.numPartitions)
+        : this.defaultPartitioner(partitioner, [], op);
     // Already placed by this partitioner: each partition sorted where it is, no shuffle, the
     // partitioner kept (Spark's, since SPARK-32384: a mapPartitions with preservesPartitioning).
     if (partitionerEquals(this.partitioner, target)) return this.narrow({ kind: 'sortWithinPartition', ascending }, true);
