@@ -14547,6 +14547,30 @@ const MUTATIONS = [
     replace: '      false\n',
     tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites19.test.js', pattern: 'repartitionAndSortWithinPartitions' }],
   },
+  {
+    id: 'mqtt-stray-topic-taken',
+    what: "an MQTT receiver whose persistent session keeps an earlier run's subscription to other topics puts those topics' messages into the stream (user60: a job changed from sensors/+/temp to sensors/+/hum got both)",
+    file: 'packages/mqtt/src/mqtt-receiver.ts',
+    search: 'taken = this.topics.some((filter) => topicMatches(filter, topic));',
+    replace: 'taken = true;',
+    tests: [{ file: 'packages/mqtt/dist/test/mqtt-spark-suites.test.js', pattern: 'earlier run' }],
+  },
+  {
+    id: 'mqtt-stray-topic-not-acked',
+    what: 'a message left out as no topic filter of the stream matches it is never acknowledged: the broker keeps it and sends it again on every reconnection',
+    file: 'packages/mqtt/src/mqtt-receiver.ts',
+    search: '      this.pending.ids.push(messageId);\n    }\n    if (this.strayReported) return;',
+    replace: '    }\n    if (this.strayReported) return;',
+    tests: [{ file: 'packages/mqtt/dist/test/mqtt-spark-suites.test.js', pattern: 'earlier run' }],
+  },
+  {
+    id: 'mqtt-invalid-filter-taken',
+    what: "a topic filter MQTT does not allow ('sensors/#/temp') is taken at createStream, and the job runs on receiving nothing (the receiver only reports the client's refusal)",
+    file: 'packages/mqtt/src/mqtt-utils.ts',
+    search: "if (why) throw bad('topic filter', filter,",
+    replace: "if (why && false) throw bad('topic filter', filter,",
+    tests: [{ file: 'packages/mqtt/dist/test/mqtt-bad-input.test.js', pattern: 'topic filter MQTT does not allow' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -24,6 +24,10 @@ export class MQTTReceiver<T> extends Receiver<T> {
   private readonly inflight = new Set<Promise<void>>();
   /** onStop began: messages that come now are not taken (nor acknowledged: the broker sends them again). */
   private closing = false;
+  /** A message on a topic none of `topics` matches was reported (once a start). */
+  private strayReported = false;
+  /** Whether a topic name matches one of `topics`, for the names seen last (at most TOPICS_CACHED). */
+  private readonly topicTaken = new Map<string, boolean>();
 
   constructor(
     readonly brokerUrl: string,
@@ -41,6 +45,7 @@ export class MQTTReceiver<T> extends Receiver<T> {
     this.generation = 0;
     this.lastError = '';
     this.closing = false;
+    this.strayReported = false;
     const client = mqtt.connect(this.brokerUrl, {
       clientId: o.clientId,
       username: o.username,
@@ -111,8 +116,18 @@ export class MQTTReceiver<T> extends Receiver<T> {
     };
   }
 
+  /**
+   * Puts a message into the next block. One on a topic none of this stream's filters match
+   * came through a subscription an earlier run made under the same client id, which the
+   * broker keeps in the persistent session: it is left out of the stream, and its PUBACK
+   * goes with the next block's (in order), so the broker forgets it.
+   */
   private take(topic: string, message: Buffer, messageId: number | undefined): void {
     if (this.closing) return;
+    if (!this.takes(topic)) {
+      this.leaveOut(topic, messageId);
+      return;
+    }
     const payload = this.bytes ? Buffer.from(message) : message.toString('utf8');
     const record = (this.paired ? [topic, payload] : payload) as T;
     if (!this.pending) {
@@ -123,13 +138,44 @@ export class MQTTReceiver<T> extends Receiver<T> {
     if (messageId !== undefined) this.pending.ids.push(messageId);
   }
 
+  private takes(topic: string): boolean {
+    let taken = this.topicTaken.get(topic);
+    if (taken === undefined) {
+      taken = this.topics.some((filter) => topicMatches(filter, topic));
+      if (this.topicTaken.size >= TOPICS_CACHED) this.topicTaken.clear();
+      this.topicTaken.set(topic, taken);
+    }
+    return taken;
+  }
+
+  private leaveOut(topic: string, messageId: number | undefined): void {
+    if (messageId !== undefined) {
+      if (!this.pending) {
+        this.pending = { records: [], ids: [] };
+        setImmediate(() => this.flush());
+      }
+      this.pending.ids.push(messageId);
+    }
+    if (this.strayReported) return;
+    this.strayReported = true;
+    const o = this.options;
+    this.report(
+      `MQTT: the broker at ${this.brokerUrl} delivers messages on topic ${JSON.stringify(topic)}, which matches none of this stream's topic filters ${JSON.stringify(this.topics)} (topics): ` +
+        `the persistent session of clientId ${JSON.stringify(o.clientId)} keeps the subscriptions an earlier run made with other filters. ` +
+        `Such messages are acknowledged and left out of the stream (this is said once a receiver start); to end that subscription, unsubscribe its filter with a client of that clientId, or give the stream a new clientId`,
+      undefined,
+    );
+  }
+
   private flush(): void {
     const batch = this.pending;
     this.pending = undefined;
-    if (!batch || batch.records.length === 0 || this.isStopped()) return;
+    if (!batch || (batch.records.length === 0 && batch.ids.length === 0) || this.isStopped()) return;
     const client = this.client;
     const generation = this.generation;
-    const stored: Promise<void> = this.store(batch.records).then(
+    // Messages left out only (leaveOut): acknowledged once the stores before them were, in order.
+    const durable = batch.records.length > 0 ? this.store(batch.records) : Promise.allSettled([...this.inflight]).then(() => undefined);
+    const stored: Promise<void> = durable.then(
       () => {
         // Durable: only now may the broker forget them. A connection that dropped since got
         // them again (the broker redelivers unacknowledged messages to the new one).
@@ -154,6 +200,32 @@ export class MQTTReceiver<T> extends Receiver<T> {
     this.reportError(message, err);
   }
 }
+
+/**
+ * Whether an MQTT topic filter matches a topic name (MQTT 3.1.1 section 4.7, MQTT 5 4.7 and
+ * 4.8.2): `+` is one level, `#` (last) this level and every one below, a wildcard first
+ * never matches a topic starting with `$`, and a shared subscription `$share/GROUP/filter`
+ * matches as its filter.
+ */
+export function topicMatches(filter: string, topic: string): boolean {
+  let f = filter;
+  if (f.startsWith('$share/')) {
+    const slash = f.indexOf('/', '$share/'.length);
+    if (slash < 0) return false;
+    f = f.slice(slash + 1);
+  }
+  const fl = f.split('/');
+  const tl = topic.split('/');
+  if (topic.startsWith('$') && (fl[0] === '+' || fl[0] === '#')) return false;
+  for (let i = 0; i < fl.length; i++) {
+    if (fl[i] === '#') return true;
+    if (i >= tl.length || (fl[i] !== '+' && fl[i] !== tl[i])) return false;
+  }
+  return fl.length === tl.length;
+}
+
+/** Topic names whose match against the stream's filters a receiver keeps (a split and compare per filter saved a message: ~2 us at 200 names). */
+const TOPICS_CACHED = 4096;
 
 /** How long onStop waits for the stores under way to be acknowledged. */
 const STOP_WAIT_MS = 10_000;

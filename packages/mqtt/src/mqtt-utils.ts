@@ -33,6 +33,29 @@ const SPARK_NAMES: Readonly<Record<string, string>> = {
   maxRatePerPartition: RECEIVER_MAX_RATE,
 };
 
+/**
+ * What makes `filter` no MQTT topic filter (MQTT 3.1.1 section 4.7.1, MQTT 5 4.8.2 for
+ * `$share/GROUP/filter`), or undefined when it is one.
+ */
+function filterProblem(filter: string): string | undefined {
+  let f = filter;
+  if (f.startsWith('$share/')) {
+    const [, group = '', ...rest] = f.split('/');
+    f = rest.join('/');
+    if (group === '' || /[+#]/.test(group) || f === '') return "a shared subscription is $share/GROUP/FILTER: a group name without '+' or '#', then a filter";
+  }
+  if (f.includes('\u0000')) return 'a topic filter holds no NUL character';
+  const levels = f.split('/');
+  for (let i = 0; i < levels.length; i++) {
+    const level = levels[i]!;
+    if (level.includes('#') && (level !== '#' || i !== levels.length - 1)) {
+      return `'#' must be a whole level and the last one ("sensors/#"), not ${JSON.stringify(level)}${level === '#' ? ' with levels after it' : ''}`;
+    }
+    if (level.includes('+') && level !== '+') return `'+' must be a whole level ("sensors/+/temp"), not ${JSON.stringify(level)}`;
+  }
+  return undefined;
+}
+
 function resolve(brokerUrl: string, topics: readonly string[], o: MQTTStreamOptions): ResolvedMQTTOptions {
   // A key the stream does not know would be taken and ignored (a misspelt qos, a Spark setting).
   refuseUnknownOptions(o, OPTION_KEYS, 'MQTTUtils.createStream(ssc, brokerUrl, topics, options)', SPARK_NAMES);
@@ -45,6 +68,11 @@ function resolve(brokerUrl: string, topics: readonly string[], o: MQTTStreamOpti
   if (!SCHEMES.includes(url.protocol)) throw bad('brokerUrl', brokerUrl, `the scheme must be one of ${SCHEMES.join(', ')}`);
   if (!Array.isArray(topics) || topics.length === 0 || topics.some((t) => typeof t !== 'string' || t.length === 0)) {
     throw bad('topics', topics, 'give one or more topic filters, e.g. ["sensors/#"]');
+  }
+  for (const filter of topics) {
+    const why = filterProblem(filter);
+    // mqtt.js refuses such a filter at subscribe time, where the receiver could only report it and subscribe to nothing.
+    if (why) throw bad('topic filter', filter, `${why}; a subscription to it is refused, so the stream would receive nothing`);
   }
   const qos = o.qos ?? 1;
   if (qos !== 0 && qos !== 1) throw bad('qos', qos, 'use 0 (at most once) or 1 (at least once, reliable)');

@@ -120,3 +120,20 @@ test("an option the stream does not know (a misspelt qos, Bahir's or Spark's nam
   // Every option the interface has is taken.
   MQTTUtils.createStream(ssc, url, 't', { qos: 0, clientId: 'c', username: 'u', password: 'p', persistentSession: false, keepalive: 10, connectTimeoutMs: 100, reconnectPeriodMs: 100 });
 });
+
+test("a topic filter MQTT does not allow ('#' not last or not a whole level, '+' inside a level, a shared subscription without its filter) is refused at the call, naming it and the rule", () => {
+  // mqtt.js refuses such a filter when the receiver subscribes: the job ran on, receiving nothing (user60, 'sensors/#/temp').
+  const sc = new SluiceContext({ jobId: 'j', defaultParallelism: () => 2, runJob: () => Promise.reject(new Error('no cluster')), removeRdd: async () => undefined });
+  const ssc = new StreamingContext(sc, 1000);
+  const url = 'tcp://127.0.0.1:1883';
+  const refused = (topics: string | string[], message: string): void =>
+    assert.throws(() => MQTTUtils.createPairedStream(ssc, url, topics), (e: Error & { code?: string }) => e.code === 'SLUICE_BAD_ARGUMENT' && e.message === message, message);
+  const tail = 'a subscription to it is refused, so the stream would receive nothing';
+  refused('sensors/#/temp', `MQTT: topic filter "sensors/#/temp" is not valid: '#' must be a whole level and the last one ("sensors/#"), not "#" with levels after it; ${tail}`);
+  refused(['ok/+', 'sensors/temp#'], `MQTT: topic filter "sensors/temp#" is not valid: '#' must be a whole level and the last one ("sensors/#"), not "temp#"; ${tail}`);
+  refused('sensors/s+/temp', `MQTT: topic filter "sensors/s+/temp" is not valid: '+' must be a whole level ("sensors/+/temp"), not "s+"; ${tail}`);
+  refused('$share/g', `MQTT: topic filter "$share/g" is not valid: a shared subscription is $share/GROUP/FILTER: a group name without '+' or '#', then a filter; ${tail}`);
+  refused('$share/g+/a', `MQTT: topic filter "$share/g+/a" is not valid: a shared subscription is $share/GROUP/FILTER: a group name without '+' or '#', then a filter; ${tail}`);
+  // Filters MQTT allows are taken.
+  for (const ok of ['#', '+', 'sensors/#', 'sensors/+/temp', '+/+/#', '/a', 'a//b', '$share/g/sensors/+', '$SYS/#']) MQTTUtils.createStream(ssc, url, ok);
+});

@@ -7,6 +7,7 @@
 // first (the broker keeps what is published before the receiver subscribes), so each message
 // is published once and the test expects exactly what it published. Bahir's
 // createPairedByteArrayStream (JavaMQTTStreamSuite calls it) with payloads that are not text.
+// Not Bahir's: a persistent session that keeps an earlier run's subscription to other topics.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import mqtt from 'mqtt';
@@ -32,11 +33,12 @@ async function publish(messages: [string, string | Buffer][]): Promise<void> {
   }
 }
 
-async function run(o: { topics: string[]; clientId: string; paired: boolean; bytes?: boolean; expect: number }): Promise<unknown[]> {
+async function run(o: { topics: string[]; clientId: string; paired: boolean; bytes?: boolean; expect: number }, receiverErrors: string[] = []): Promise<unknown[]> {
   const url = env.broker.url.replace(/^mqtt:/, 'tcp:'); // Bahir's "tcp://" + brokerUri
   const end = await (await startJob(env.cluster, fixture('mqtt-spark-job.ts'), [JSON.stringify({ url, batchMs: 500, ...o })])).finished(60_000);
   assert.ok(end.ok, `job failed: ${end.failure}\n${end.lines.join('\n')}`);
   assert.ok(end.lines.includes('DONE'));
+  receiverErrors.push(...jsonLines<string>(end.lines, 'RECEIVER_ERROR '));
   return jsonLines<unknown[]>(end.lines, 'GOT ').flat();
 }
 
@@ -79,3 +81,43 @@ test("MQTTUtils.createPairedByteArrayStream (Bahir's JavaMQTTStreamSuite API): [
   const key = (p: unknown) => JSON.stringify(p);
   assert.deepEqual([...got].map(key).sort(), want.map(key).sort(), 'each message once, its bytes exactly, a Buffer on the worker');
 });
+
+test('a persistent session that keeps an earlier run\'s subscription to other topics (changed code, same clientId) gives the stream only its own topics: the others\' messages are acknowledged, left out and reported once', async () => {
+  // The earlier run subscribed to sensors/+/temp; this run's code asks for sensors/+/hum only.
+  await session('changed-topics', ['sensors/+/temp', 'sensors/+/hum']);
+  const sent: [string, string][] = [];
+  for (let i = 0; i < 12; i++) sent.push([`sensors/${i % 3}/${i % 2 === 0 ? 'temp' : 'hum'}`, `m${i}`]);
+  await publish(sent);
+  const errors: string[] = [];
+  const want = sent.filter(([t]) => t.endsWith('/hum'));
+  const got = (await run({ topics: ['sensors/+/hum'], clientId: 'changed-topics', paired: true, expect: want.length }, errors)) as [string, string][];
+  const key = (p: [string, string]) => JSON.stringify(p);
+  assert.deepEqual([...got].map(key).sort(), want.map(key).sort(), 'the stream holds its own topic filter\'s messages, each once, and no other');
+  const stray = errors.filter((e) => e.includes('matches none of'));
+  assert.equal(stray.length, 1, `reported once: ${JSON.stringify(errors)}`);
+  assert.match(stray[0]!, /topic "sensors\/[0-2]\/temp", which matches none of this stream's topic filters \["sensors\/\+\/hum"\] \(topics\): the persistent session of clientId "changed-topics" keeps the subscriptions an earlier run made/);
+  assert.match(stray[0]!, /unsubscribe its filter with a client of that clientId, or give the stream a new clientId/);
+  // Acknowledged: the session holds none of them for its next connection, which gets (after
+  // what it redelivers, first) only a marker published once it is connected.
+  const again: string[] = [];
+  const c = mqtt.connect(env.broker.url, { clientId: 'changed-topics', clean: false, protocolVersion: 5, properties: { sessionExpiryInterval: 0xffffffff }, reconnectPeriod: 0 });
+  const marker = new Promise<void>((resolve) => c.on('message', (t, m) => (m.toString() === 'marker' ? resolve() : again.push(`${t} ${m.toString()}`))));
+  try {
+    await new Promise<void>((resolve, reject) => { c.once('connect', () => resolve()); c.once('error', reject); });
+    await publish([['sensors/9/hum', 'marker']]);
+    await within(marker, 20_000, 'the marker published after the session resumed');
+  } finally {
+    await c.endAsync();
+  }
+  assert.deepEqual(again, [], 'no message of the session comes again: each was acknowledged');
+});
+
+async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not come within ${ms} ms`)), ms)));
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
