@@ -19,7 +19,7 @@ import { listInputFiles } from './io/input-paths.js';
 import { planWholeFiles } from './io/whole-files.js';
 import { encodeRecords } from './codec/codec.js';
 import { fromWire, toWire } from './codec/record-classes.js';
-import { SluiceError, TaskFailedError } from './errors.js';
+import { isNotWritable, notWritableFix, SluiceError, TaskFailedError } from './errors.js';
 import { sparkWords } from './util/spark-words.js';
 import { describeJobPath, jobWorkingDirectory, resolveJobPath } from './job-working-directory.js';
 import type { LineageGraph, ShuffleSpec, TextSplit } from './rdd/plan.js';
@@ -1378,10 +1378,27 @@ export class SluiceContext {
         const old = path.join(parent, `${leftover}old-${unique}`);
         fs.renameSync(abs, old);
         fs.renameSync(tmp, abs);
-        fs.rmSync(old, { recursive: true, force: true });
+        // The output is in place: the one it replaced that cannot be removed (a file in it held
+        // open on NFS, a subdirectory not writable) is hidden, removed by a later save, and does
+        // not fail this one.
+        try {
+          fs.rmSync(old, { recursive: true, force: true });
+        } catch (rmErr) {
+          this.log('warn', `${kind}: cannot remove the output it replaced`, { component: 'save', dir: old, err: (rmErr as Error).message });
+        }
       } else fs.renameSync(tmp, abs);
     } catch (err) {
-      fs.rmSync(tmp, { recursive: true, force: true });
+      // The save's own error is what the user acts on: a temporary directory that cannot be
+      // removed either (its parent made read-only meanwhile) is hidden, and removed by a later save.
+      try {
+        fs.rmSync(tmp, { recursive: true, force: true });
+      } catch (rmErr) {
+        this.log('warn', `${kind}: cannot remove the failed save's temporary directory`, { component: 'save', dir: tmp, err: (rmErr as Error).message });
+      }
+      if (!(err instanceof SluiceError) && isNotWritable(err)) {
+        const refusing = path.dirname((err as NodeJS.ErrnoException).path ?? tmp);
+        throw new SluiceError('SLUICE_IO', `${kind}: cannot finish output directory '${abs}': ${(err as Error).message}: ${notWritableFix(refusing, err, 'save to a directory elsewhere')}`, { cause: err });
+      }
       throw err;
     }
   }

@@ -119,7 +119,8 @@ export async function writePartition<T>(p: SinkParams, toRecord: (x: T) => Kafka
   let failure: SluiceError | undefined;
   const failed = (err: unknown, records: number): SluiceError => {
     dropProducer(p.conn, '');
-    const msg = errorMessages(err).join(': ');
+    // A retried call carries each attempt's error (@platformatic/kafka): each message once.
+    const msg = [...new Set(errorMessages(err))].join(': ');
     const hint = /unknown topic/i.test(msg)
       ? `; create the topic '${p.topic}' (or let the brokers create topics: auto.create.topics.enable)`
       : brokerUnreachable(err)

@@ -39,7 +39,8 @@ const asBuffer = (v: string | Buffer | null | undefined): Buffer | undefined => 
 
 function describe(err: unknown): string {
   const e = err as { message?: string; errors?: { message?: string }[] };
-  return [e.message ?? String(err), ...(e.errors?.map((x) => x.message).filter(Boolean) ?? [])].join(': ');
+  // A retried call carries each attempt's error (@platformatic/kafka): each message once.
+  return [...new Set([e.message ?? String(err), ...(e.errors?.map((x) => x.message).filter(Boolean) ?? [])])].join(': ');
 }
 
 /**
@@ -54,8 +55,9 @@ function describe(err: unknown): string {
  *  3. The records are sent, the offset (untilOffset) added with TxnOffsetCommit, and the
  *     transaction committed: both become visible to read_committed readers, or neither.
  * Returns [written, committed, skipped].
+ * @internal Exported for its tests; jobs call saveToKafkaTransactionally.
  */
-async function writeRangeTransactionally(p: TxParams, process: RangeProcessor, time: number, range: OffsetRange, records: KafkaRecord[]): Promise<[number, number, number]> {
+export async function writeRangeTransactionally(p: TxParams, process: RangeProcessor, time: number, range: OffsetRange, records: KafkaRecord[]): Promise<[number, number, number]> {
   const where = `saveToKafkaTransactionally(topic '${p.topic}') batch ${time} range ${range.topic}/${range.partition} [${range.fromOffset}, ${range.untilOffset})`;
   // Stable per input partition, not per batch: a task of a restarted job (new batch times)
   // must fence a task the dead driver left running on a worker, as a retry fences its

@@ -186,8 +186,13 @@ export async function writeRedisPartition<T>(p: RedisSinkParams, f: RedisRecordF
         const kindType = TYPE_OF[p.kind === 'counter' && f.field ? 'counter+field' : p.kind];
         message = `kind: key '${key}' holds a Redis ${has}, and kind '${p.kind}' writes a ${kindType}; give keys of the kind's type (or another key) — the partition's other commands were applied (Redis does not roll back)`;
       }
-      await client.set(marker, `failed ${message}`, 'EX', p.markerTtlSeconds);
-      throw new SluiceError('SLUICE_BAD_RECORD', `${where}: ${message}`);
+      // The refused command is what the user acts on: a marker that cannot record it (the
+      // connection lost after EXEC) must not replace it with the lost connection's error.
+      const unrecorded = await client.set(marker, `failed ${message}`, 'EX', p.markerTtlSeconds).then(
+        () => '',
+        (e: Error) => `; the partition's marker could not record this failure (${e.message}), so the task's next attempt finds the partition applied and does not report it again`,
+      );
+      throw new SluiceError('SLUICE_BAD_RECORD', `${where}: ${message}${unrecorded}`);
     }
     await f.onProgress?.({ stage: 'applied', outputId: p.outputId, batch, partition, commands: n });
     return [n, 0];

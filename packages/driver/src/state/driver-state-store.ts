@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { DiskFullError, SluiceError, isDiskFull, makeDirectorySync, type ExecutorEnv } from '@sluice/core/internal';
+import { DiskFullError, SluiceError, isDiskFull, isNotWritable, makeDirectorySync, notWritableFix, type ExecutorEnv } from '@sluice/core/internal';
 
 /** One submitted job as the driver keeps it in its state dir, to relaunch it after a restart. */
 export interface PersistedJob {
@@ -258,7 +258,8 @@ export class DriverStateStore {
       writeAtomic(file, JSON.stringify(state, null, 2) + '\n');
     } catch (err) {
       if (isDiskFull(err)) throw stateDiskFull(file, 'the driver state (its registry of jobs)', err);
-      throw new SluiceError('SLUICE_IO', `cannot write the driver state ${file}: ${(err as Error).message}; a driver started again on --state-dir '${this.dir}' would see the registry as it was before`, { cause: err });
+      const fix = isNotWritable(err) ? `: ${notWritableFix(path.dirname((err as NodeJS.ErrnoException).path ?? file), err, 'start the driver with --state-dir elsewhere')}` : '';
+      throw new SluiceError('SLUICE_IO', `cannot write the driver state ${file}: ${(err as Error).message}; a driver started again on --state-dir '${this.dir}' would see the registry as it was before${fix}`, { cause: err });
     }
     this.log.debug({ jobs: state.jobs.length }, 'driver state written');
     if (this.unsaved) this.log.info({ file, jobs: state.jobs.length }, 'driver state written again');
@@ -298,7 +299,14 @@ function writeAtomic(file: string, data: string | Uint8Array): void {
     }
     fs.renameSync(tmp, file);
   } catch (err) {
-    fs.rmSync(tmp, { force: true }); // a full disk leaves no half-written temporary file
+    // A full disk leaves no half-written temporary file. The write's own error is what the user
+    // acts on: a temporary file that cannot be removed either (the directory made read-only
+    // between its write and its rename) is left.
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch {
+      // left behind
+    }
     throw err;
   }
   const dfd = fs.openSync(path.dirname(file), 'r');

@@ -56,3 +56,41 @@ test('the pid of a dead process is taken over', async () => {
   new DriverStateStore(d, log);
   assert.equal(Number(fs.readFileSync(path.join(d, 'driver.pid'), 'utf8').split(' ')[0]), process.pid);
 });
+
+test("a registry whose rename is refused reports the rename's error and its fix, though its temporary file cannot be removed either", () => {
+  // The state dir made read-only between the temporary file's write and its rename (a
+  // submission registering its job): rename and clean-up both fail with EACCES. The rename's
+  // error and the not-writable fix are what the user acts on, not the clean-up's 'unlink'.
+  const d = fs.mkdtempSync(path.join(dir, 'refused-'));
+  const store = new DriverStateStore(d, log);
+  const sha = 'ab'.repeat(32);
+  fs.writeFileSync(path.join(d, 'bundles', `${sha}.mjs`), 'export {};'); // kept already: only the registry is written
+  const job = { id: 'job-1', name: 'j', bundleSha: sha, args: [], parallelism: 2, supervise: false, restartsLeft: 0, attempt: 1, state: 'running' } as const;
+  const refused = (syscall: string, p: string): NodeJS.ErrnoException => Object.assign(new Error(`EACCES: permission denied, ${syscall} '${p}'`), { code: 'EACCES', syscall, path: p });
+  const { renameSync, rmSync } = fs;
+  fs.renameSync = ((from: fs.PathLike, to: fs.PathLike) => {
+    if (String(to) === path.join(d, 'jobs.json')) throw refused('rename', String(from));
+    renameSync(from, to);
+  }) as typeof renameSync;
+  fs.rmSync = ((p: fs.PathLike, options?: fs.RmOptions) => {
+    if (String(p).startsWith(path.join(d, 'jobs.json.'))) throw refused('unlink', String(p));
+    rmSync(p, options);
+  }) as typeof rmSync;
+  try {
+    assert.throws(
+      () => store.add(job, Buffer.from('export {};'), ''),
+      (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'SLUICE_IO', err.message);
+        assert.ok(err.message.startsWith(`cannot write the driver state ${path.join(d, 'jobs.json')}: EACCES: permission denied, rename '${path.join(d, 'jobs.json.')}`), err.message);
+        assert.ok(err.message.endsWith(`: '${d}' is not writable by user ${os.userInfo().username} (uid ${process.getuid!()}), as which this process runs: make it writable by that user (chown ${os.userInfo().username} '${d}', or chmod u+w), or start the driver with --state-dir elsewhere`), err.message);
+        assert.doesNotMatch(err.message, /unlink/);
+        return true;
+      },
+    );
+  } finally {
+    fs.renameSync = renameSync;
+    fs.rmSync = rmSync;
+    store.close();
+  }
+  assert.deepEqual(store.registered, [], 'the job is not registered');
+});

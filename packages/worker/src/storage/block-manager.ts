@@ -368,7 +368,16 @@ export class BlockManager {
     this.counts[e.kind]--;
     if (e.segments) this.memoryUsed -= e.size;
     else this.diskUsed -= e.size;
-    for (const f of e.files ?? []) fs.rmSync(f, { force: true });
+    for (const f of e.files ?? []) {
+      // The block is gone whatever its files do: a file that cannot be removed (the directory
+      // made read-only) must not fail what removed it (a failed task's clean-up, whose own error
+      // it replaced), nor keep the listeners from hearing it. close() removes the directory.
+      try {
+        fs.rmSync(f, { force: true });
+      } catch (err) {
+        this.log.warn({ err, blockId, file: f }, "cannot remove a removed block's file; left until the worker stops");
+      }
+    }
     for (const s of e.segments ?? []) this.pool.giveBack(s);
     // A handle held elsewhere must not keep the bytes alive, nor read them.
     e.segments = undefined;
@@ -448,11 +457,20 @@ export class BlockManager {
     try {
       for (const seg of e.segments ?? []) {
         const f = path.join(this.dir, `${++this.fileCounter}.seg`);
-        this.writeSpillFile(f, seg);
+        // Listed before it is written: a write the disk cut short leaves a file to remove too.
         files.push(f);
+        this.writeSpillFile(f, seg);
       }
     } catch (err) {
-      for (const f of files) fs.rmSync(f, { force: true });
+      // The write's own error is what the user acts on: a file that cannot be removed either
+      // (the directory made read-only meanwhile) is left to close(), which removes the directory.
+      for (const f of files) {
+        try {
+          fs.rmSync(f, { force: true });
+        } catch {
+          // left behind
+        }
+      }
       if (isDiskFull(err)) {
         throw new DiskFullError({ path: this.dir, what: describeBlock(blockId), where: `worker ${process.pid}'s local directory`, fix: 'start the worker with --local-dir on a larger disk', cause: err });
       }

@@ -92,6 +92,111 @@ test('a put whose room cannot be made (an older block cannot spill) throws and h
   }
 });
 
+/**
+ * Runs `body` with fs.writeFileSync failing the write of spill file number `failAt` (1-based,
+ * among the `.seg` files under `dir`) after writing `partial` bytes of it, with `failure`;
+ * with `refuseRemoval`, fs.rmSync refuses every `.seg` file there too (EACCES).
+ */
+function withFailingSpill(dir: string, failAt: number, partial: number, failure: (file: string) => NodeJS.ErrnoException, refuseRemoval: boolean, body: () => void): void {
+  const { writeFileSync, rmSync } = fs;
+  let n = 0;
+  fs.writeFileSync = ((file: fs.PathOrFileDescriptor, data: string | NodeJS.ArrayBufferView, options?: fs.WriteFileOptions) => {
+    if (typeof file !== 'string' || !file.startsWith(dir + path.sep) || !file.endsWith('.seg') || ++n !== failAt) return writeFileSync(file, data, options);
+    writeFileSync(file, (data as Buffer).subarray(0, partial));
+    throw failure(file);
+  }) as typeof fs.writeFileSync;
+  if (refuseRemoval) {
+    fs.rmSync = ((file: fs.PathLike, options?: fs.RmOptions) => {
+      if (String(file).startsWith(dir + path.sep) && String(file).endsWith('.seg')) throw errno('EACCES', 'unlink', String(file));
+      return rmSync(file, options);
+    }) as typeof fs.rmSync;
+  }
+  try {
+    body();
+  } finally {
+    fs.writeFileSync = writeFileSync;
+    fs.rmSync = rmSync;
+  }
+}
+
+function errno(code: string, syscall: string, file: string): NodeJS.ErrnoException {
+  const text = code === 'ENOSPC' ? 'no space left on device' : 'permission denied';
+  return Object.assign(new Error(`${code}: ${text}, ${syscall} '${file}'`), { code, syscall, path: file });
+}
+
+test('a spill the disk cuts short in its second file leaves none of its files behind', () => {
+  // A full disk takes part of a segment's file and refuses the rest: the part written goes
+  // with the block's earlier files (it was left there, taking space on the full disk).
+  const dir = tmp();
+  const bm = new BlockManager({ dir, memoryLimit: 1000, log });
+  try {
+    withFailingSpill(dir, 2, 7, (f) => errno('ENOSPC', 'write', f), false, () => {
+      assert.throws(() => bm.put('rdd_j_4_0', [Buffer.alloc(10, 1), Buffer.alloc(20, 2)], 'DISK_ONLY'), (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'SLUICE_DISK_FULL', e.message);
+        assert.ok(e.message.startsWith(`disk full: cannot write `), e.message);
+        return true;
+      });
+    });
+    assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.seg')), [], "neither the first file nor the second's 7 bytes are left");
+    assert.equal(bm.has('rdd_j_4_0'), false);
+  } finally {
+    bm.close();
+  }
+});
+
+test("a spill refused in its second file reports that refusal and its fix, though the first file cannot be removed either", () => {
+  // The local directory made read-only while a block spills: the second file's open is
+  // refused, and so is the removal of the first. The open's error, with the not-writable fix,
+  // is what the user acts on, not the clean-up's 'unlink' (which escaped the catch raw).
+  const dir = tmp();
+  const bm = new BlockManager({ dir, memoryLimit: 1000, log });
+  try {
+    withFailingSpill(dir, 2, 0, (f) => errno('EACCES', 'open', f), true, () => {
+      assert.throws(() => bm.put('rdd_j_5_0', [Buffer.alloc(10, 1), Buffer.alloc(20, 2)], 'DISK_ONLY'), (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'SLUICE_IO', e.message);
+        assert.ok(e.message.startsWith(`cannot spill block rdd_j_5_0 to '${dir}': EACCES: permission denied, open '${path.join(dir, '2.seg')}'. `), e.message);
+        assert.ok(e.message.includes(`'${dir}' is not writable by user `), e.message);
+        assert.doesNotMatch(e.message, /unlink/);
+        return true;
+      });
+    });
+  } finally {
+    bm.close();
+  }
+});
+
+test("a spilled block whose files cannot be removed is removed all the same: no error, listeners told, bytes uncounted", () => {
+  // The local directory made read-only: removing a spilled block (a failed task's cached
+  // partitions, in the executor's finally) threw the 'unlink' error, which replaced the task's
+  // own, and left the block forgotten here with its listeners (the driver's block locations) untold.
+  const dir = tmp();
+  const bm = new BlockManager({ dir, memoryLimit: 1000, log });
+  const removed: string[] = [];
+  bm.onRemoved((id) => removed.push(id));
+  bm.put('rdd_j_6_0', [Buffer.alloc(10, 1), Buffer.alloc(20, 2)], 'DISK_ONLY');
+  assert.equal(bm.stats().diskBytes, 30);
+  const { rmSync } = fs;
+  fs.rmSync = ((p: fs.PathLike, options?: fs.RmOptions) => {
+    if (String(p).startsWith(dir + path.sep) && String(p).endsWith('.seg')) throw errno('EACCES', 'unlink', String(p));
+    rmSync(p, options);
+  }) as typeof fs.rmSync;
+  try {
+    assert.equal(bm.remove('rdd_j_6_0'), true);
+  } finally {
+    fs.rmSync = rmSync;
+  }
+  try {
+    assert.deepEqual(removed, ['rdd_j_6_0'], 'listeners hear it is gone');
+    assert.equal(bm.has('rdd_j_6_0'), false);
+    assert.equal(bm.stats().diskBytes, 0);
+    assert.equal(bm.stats().rddBlocks, 0);
+    assert.equal(fs.readdirSync(dir).filter((f) => f.endsWith('.seg')).length, 2, 'its files are left');
+  } finally {
+    bm.close();
+  }
+  assert.equal(fs.existsSync(dir), false, 'close removes what was left');
+});
+
 test('stats count blocks by kind and bytes in memory and on disk, and drop as blocks are removed', () => {
   const dir = tmp();
   const bm = new BlockManager({ dir, memoryLimit: 250, log });
