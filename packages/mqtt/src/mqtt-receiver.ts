@@ -162,7 +162,7 @@ export class MQTTReceiver<T> extends Receiver<T> {
     this.report(
       `MQTT: the broker at ${this.brokerUrl} delivers messages on topic ${JSON.stringify(topic)}, which matches none of this stream's topic filters ${JSON.stringify(this.topics)} (topics): ` +
         `the persistent session of clientId ${JSON.stringify(o.clientId)} keeps the subscriptions an earlier run made with other filters. ` +
-        `Such messages are acknowledged and left out of the stream (this is said once a receiver start); to end that subscription, unsubscribe its filter with a client of that clientId, or give the stream a new clientId`,
+        `Such messages are acknowledged and left out of the stream (this is said once a receiver start); to end that subscription, unsubscribe its filter with a client of that clientId and no clean start while the job is stopped (a clean start ends the whole session, dropping what it holds for the job; a new clientId leaves the old session queueing messages for nobody)`,
       undefined,
     );
   }
