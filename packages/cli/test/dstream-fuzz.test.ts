@@ -1,6 +1,6 @@
 // Randomized DStream programs in one StreamingContext on a manual clock, on a cluster of 2 worker
 // processes: chains of up to 8 operators over queue streams (map/filter/flatMap, pairs,
-// reduceByKey, countByValue, count, window, reduceByKeyAndWindow without and with an inverse,
+// reduceByKey (some through a transform's sortByKey, whose RangePartitioner it reuses), countByValue, count, window, reduceByKeyAndWindow without and with an inverse,
 // with and without a filter, positional and with options, countByValueAndWindow, countByWindow,
 // reduceByWindow with and without an inverse, updateStateByKey with and without removing keys,
 // mapWithState removing keys, timing them out and its snapshots, both with and without an initial
@@ -75,6 +75,10 @@ test('the programs cover what they are meant to (so a generator change cannot ma
   assert.ok(
     nodes.some((n) => 's' in n && n.s > 1),
     'some window slides more than one batch',
+  );
+  assert.ok(
+    nodes.some((n) => n.op === 'reduceByKey' && n.n !== undefined && n.n >= 3),
+    'some reduceByKey runs through a transform\'s sortByKey (its bounds sampled as the batch is generated)',
   );
   assert.ok(
     input.programs.some((p) => p.nodes.some((u) => (u.op === 'union' || u.op === 'join' || u.op === 'cogroup' || u.op === 'transformWith') && p.nodes[u.other].op === 'window')),
