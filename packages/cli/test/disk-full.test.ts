@@ -200,7 +200,7 @@ test('a shuffle whose map outputs cannot spill to a full --local-dir fails with 
     assert.equal(run.ok, false, 'the job failed');
     const f = run.failure!;
     assert.equal(f.code, 'SLUICE_DISK_FULL', JSON.stringify(f));
-    assert.match(f.message, /^Job aborted due to stage failure: Task \d in stage \d+\.\d+ failed \d+ times, most recent failure: Lost task \d+\.\d+ in stage \d+\.\d+ \(TID \S+\) \(worker \S+\): disk full: cannot write the shuffle output of shuffle \d+, map task \d \(block shuffle_[^)]+\) to '/, f.message);
+    assert.match(f.message, /^Job aborted due to stage failure: Task \d in stage \d+\.\d+ failed \d+ times, most recent failure: Lost task \d+\.\d+ in stage \d+\.\d+ \(TID \S+\) \(worker \S+\): disk full: cannot write the shuffle output of shuffle \d+, map task \d \(block shuffle_[^)]+\), moved out of memory to make room for the shuffle output of shuffle \d+, map task \d \(block shuffle_[^)]+\), to '/, f.message);
     assert.ok(f.message.includes(`'${path.join(disk, 'local')}/`), f.message);
     assert.match(f.message, /local directory\): no space left on its device\. Free space there, or start the worker with --local-dir on a larger disk\./, f.message);
   } finally {
@@ -264,7 +264,8 @@ test('a receiver block that pushes an older one out to a full --local-dir: store
     // The block pushed out is the oldest in memory: the first block, or, where the start's
     // warm-up job ended but its shuffle's removal has not reached the worker yet (seen at CI
     // load), that job's map output. Either names what could not be written, and where.
-    assert.match(refused, /^SLUICE_DISK_FULL block input_\S+ was not stored: disk full: cannot write (block input_\S+|the shuffle output of shuffle \d+, map task \d+ \(block shuffle_\S+\)) to '/, refused);
+    assert.match(refused, /^SLUICE_DISK_FULL block input_\S+ was not stored: disk full: cannot write (block input_\S+|the shuffle output of shuffle \d+, map task \d+ \(block shuffle_\S+\)), moved out of memory to make room for block (input_\S+), to '/, refused);
+    assert.equal(/make room for block (input_\S+),/.exec(refused)?.[1], /^SLUICE_DISK_FULL block (input_\S+) was not stored/.exec(refused)?.[1], 'the block made room for is the one refused');
     assert.ok(refused.includes(`'${path.join(disk, 'local')}/`), refused);
     assert.match(refused, /local directory\): no space left on its device\. Free space there, or start the worker with --local-dir on a larger disk\./, refused);
     await job.waitLine('RECEIVER error ', 30_000, (l) => l.includes('disk full: cannot write '));
@@ -291,7 +292,7 @@ test('a MEMORY_AND_DISK cache past --memory on a full --local-dir fails with SLU
     assert.equal(run.ok, false, 'the job failed');
     const f = run.failure!;
     assert.equal(f.code, 'SLUICE_DISK_FULL', JSON.stringify(f));
-    assert.match(f.message, /^Job aborted due to stage failure: Task \d in stage \d+\.\d+ failed \d+ times, most recent failure: Lost task \d+\.\d+ in stage \d+\.\d+ \(TID \S+\) \(worker \S+\): worker error serving the task's cachePut: disk full: cannot write the cached partition \d of RDD \d+ \(block rdd_[^)]+\) to '/, f.message);
+    assert.match(f.message, /^Job aborted due to stage failure: Task \d in stage \d+\.\d+ failed \d+ times, most recent failure: Lost task \d+\.\d+ in stage \d+\.\d+ \(TID \S+\) \(worker \S+\): worker error serving the task's cachePut: disk full: cannot write the cached partition \d of RDD \d+ \(block rdd_[^)]+\), moved out of memory to make room for the cached partition \d of RDD \d+ \(block rdd_[^)]+\), to '/, f.message);
     assert.ok(f.message.includes(`'${path.join(disk, 'local')}/`), f.message);
     assert.match(f.message, /Free space there, or start the worker with --local-dir on a larger disk\./, f.message);
   } finally {

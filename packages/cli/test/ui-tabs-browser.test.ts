@@ -305,7 +305,7 @@ test("Environment, Storage, Stages and Executors pages in Chromium, on sluice ru
     // GC Time, a column of Spark's that Sluice does not measure: refused naming the columns it sorts by.
     const badSort = await fetch(`${jobBase}stages/stage/?id=${manyStage}&task.sort=GC%20Time`);
     assert.equal(badSort.status, 400);
-    assert.match(await badSort.text(), /task\.sort: &#39;GC Time&#39; is none of ID \(launch order\), Duration, Index, Attempt, Status, Locality Level, Worker, Host, Launch Time, Scheduler Delay, Task Deserialization Time, Result Serialization Time, Getting Result Time, Input, Output, Shuffle Read Blocked Time, Shuffle Read, Shuffle Write and Errors/);
+    assert.match(await badSort.text(), /task\.sort: &#39;GC Time&#39; is none of ID \(launch order\), Duration, Index, Attempt, Status, Locality Level, Worker, Host, Launch Time, Scheduler Delay, Task Deserialization Time, Result Serialization Time, Getting Result Time, Input, Output, Shuffle Read Blocked Time, Shuffle Read, Shuffle Write, Spill \(Memory\), Spill \(Disk\) and Errors/);
     assert.equal(await status('stages/stage/'), 400);
     assert.equal(await status('stages/stage/?id=999'), 404);
     assert.equal(await status('storage/rdd/?id=999'), 404);

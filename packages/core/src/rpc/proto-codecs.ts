@@ -18,7 +18,7 @@ export interface ProtoTypeCodecs {
 /** The protobufjs version that generated them: another one generates its own (proto.ts). */
 export const PROTO_CODECS_PROTOBUFJS = '7.6.6';
 /** sha256 of the .proto text they were made from. */
-export const PROTO_CODECS_SHA256 = '7511bd650f8bd42bf3dfaa39a72da64a50c0c0f198763b081410ada547de6fe1';
+export const PROTO_CODECS_SHA256 = '831fee77f33ce10be84165eb3c0afa94ddca724c9aba71e976d86f4314770e56';
 
 /** By the type's full name (".sluice.v1.Name"). */
 export const PROTO_CODECS: Readonly<Record<string, ProtoTypeCodecs>> = {
@@ -8228,6 +8228,8 @@ encode: function TaskRunMetrics$encode(m,w,q){
   w.uint32(73).double(m.output_bytes_written)
   if(m.output_records_written!=null&&Object.hasOwnProperty.call(m,"output_records_written"))
   w.uint32(81).double(m.output_records_written)
+  if(m.bytes_spilled!=null&&Object.hasOwnProperty.call(m,"bytes_spilled"))
+  w.uint32(89).double(m.bytes_spilled)
   return w
 },
 decode: function TaskRunMetrics$decode(r,l,e,n){
@@ -8292,6 +8294,10 @@ decode: function TaskRunMetrics$decode(r,l,e,n){
   m.output_records_written=r.double()
   break
   }
+  case 11: {
+  m.bytes_spilled=r.double()
+  break
+  }
   default:
   r.skipType(t&7,n)
   break
@@ -8343,6 +8349,9 @@ fromObject: function TaskRunMetrics$fromObject(d,n){
   if(d.output_records_written!=null){
   m.output_records_written=Number(d.output_records_written)
   }
+  if(d.bytes_spilled!=null){
+  m.bytes_spilled=Number(d.bytes_spilled)
+  }
   return m
 },
 toObject: function TaskRunMetrics$toObject(m,o,q){
@@ -8363,6 +8372,7 @@ toObject: function TaskRunMetrics$toObject(m,o,q){
   d.input_records_read=0
   d.output_bytes_written=0
   d.output_records_written=0
+  d.bytes_spilled=0
   }
   if(m.executor_deserialize_time!=null&&Object.hasOwnProperty.call(m,"executor_deserialize_time")){
   d.executor_deserialize_time=o.json&&!isFinite(m.executor_deserialize_time)?String(m.executor_deserialize_time):m.executor_deserialize_time
@@ -8393,6 +8403,9 @@ toObject: function TaskRunMetrics$toObject(m,o,q){
   }
   if(m.output_records_written!=null&&Object.hasOwnProperty.call(m,"output_records_written")){
   d.output_records_written=o.json&&!isFinite(m.output_records_written)?String(m.output_records_written):m.output_records_written
+  }
+  if(m.bytes_spilled!=null&&Object.hasOwnProperty.call(m,"bytes_spilled")){
+  d.bytes_spilled=o.json&&!isFinite(m.bytes_spilled)?String(m.bytes_spilled):m.bytes_spilled
   }
   return d
 },

@@ -22,7 +22,7 @@ const OUTCOME_FIELDS: Readonly<Record<string, string>> = {
   TaskRunMetrics:
     'executor_deserialize_time:1:double executor_run_time:2:double result_serialization_time:3:double shuffle_records_read:4:double ' +
     'shuffle_records_written:5:double shuffle_fetch_wait_time:6:double input_bytes_read:7:double input_records_read:8:double ' +
-    'output_bytes_written:9:double output_records_written:10:double',
+    'output_bytes_written:9:double output_records_written:10:double bytes_spilled:11:double',
   IndirectResult: 'block_id:1:string size:2:uint64',
   MapStatus: 'status:2:bytes',
   TaskError: 'code:1:string message:2:string stack:3:string',
@@ -227,11 +227,11 @@ function readOutcome(pb: typeof protobuf, r: Reader): wire.TaskOutcome__Output {
  * object shared by every outcome that carries one instead of one each (perf28); frozen, as no
  * reader of an outcome changes it.
  */
-const EMPTY_METRICS: TaskRunMetrics__Output = Object.freeze({ executor_deserialize_time: 0, executor_run_time: 0, result_serialization_time: 0, shuffle_records_read: 0, shuffle_records_written: 0, shuffle_fetch_wait_time: 0, input_bytes_read: 0, input_records_read: 0, output_bytes_written: 0, output_records_written: 0 });
+const EMPTY_METRICS: TaskRunMetrics__Output = Object.freeze({ executor_deserialize_time: 0, executor_run_time: 0, result_serialization_time: 0, shuffle_records_read: 0, shuffle_records_written: 0, shuffle_fetch_wait_time: 0, input_bytes_read: 0, input_records_read: 0, output_bytes_written: 0, output_records_written: 0, bytes_spilled: 0 });
 
 function readMetrics(r: Reader): TaskRunMetrics__Output {
   if (r.pos >= r.len) return EMPTY_METRICS;
-  const m: TaskRunMetrics__Output = { executor_deserialize_time: 0, executor_run_time: 0, result_serialization_time: 0, shuffle_records_read: 0, shuffle_records_written: 0, shuffle_fetch_wait_time: 0, input_bytes_read: 0, input_records_read: 0, output_bytes_written: 0, output_records_written: 0 };
+  const m: TaskRunMetrics__Output = { executor_deserialize_time: 0, executor_run_time: 0, result_serialization_time: 0, shuffle_records_read: 0, shuffle_records_written: 0, shuffle_fetch_wait_time: 0, input_bytes_read: 0, input_records_read: 0, output_bytes_written: 0, output_records_written: 0, bytes_spilled: 0 };
   while (r.pos < r.len) {
     const t = r.uint32();
     switch (t >>> 3) {
@@ -264,6 +264,9 @@ function readMetrics(r: Reader): TaskRunMetrics__Output {
         break;
       case 10:
         m.output_records_written = r.double();
+        break;
+      case 11:
+        m.bytes_spilled = r.double();
         break;
       default:
         r.skipType(t & 7);

@@ -229,6 +229,13 @@ async function writePartOn(fsys: FileSystem, computer: PartitionComputer, root: 
   writing.catch(() => void (writeFailed = true));
   let bytes = 0;
   let records = 0;
+  /** What countOutput has been told: bytes, records. */
+  const counted = [0, 0];
+  const countSoFar = (): void => {
+    env.countOutput?.(bytes - counted[0], records - counted[1]);
+    counted[0] = bytes;
+    counted[1] = records;
+  };
   try {
     await computer.compute(root, split, (x) => {
       if (writeFailed) throw STOP;
@@ -236,16 +243,18 @@ async function writePartOn(fsys: FileSystem, computer: PartitionComputer, root: 
       bytes += line.length;
       records++;
       queue.push(line);
+      // Counted as given to the writer (Spark's outputMetrics grow as records are written), so an
+      // attempt killed before its part is committed reports what it wrote; told every chunk.
+      if (bytes - counted[0] >= WRITE_CHUNK_BYTES) countSoFar();
     });
     queue.end();
+    countSoFar();
   } catch (err) {
     queue.fail(err);
     await writing.catch(() => undefined);
     if (err !== STOP) throw err;
   }
-  const written = await writing;
-  env.countOutput?.(bytes, records);
-  return written;
+  return await writing;
 }
 
 /** Write to a temporary name then rename, so a retried or speculative attempt never leaves half a file. */

@@ -123,6 +123,13 @@ export interface TaskRunMetrics {
   readonly input?: { readonly bytesRead: number; readonly recordsRead: number };
   /** Bytes and records of the part file the task wrote (Spark's outputMetrics: saveAsTextFile, saveAsObjectFile); absent when none. */
   readonly output?: { readonly bytesWritten: number; readonly recordsWritten: number };
+  /**
+   * Bytes of older blocks (map outputs, MEMORY_AND_DISK partitions) the worker's store moved
+   * from memory to its --local-dir to make room for what the task stored (Spark's
+   * memoryBytesSpilled and diskBytesSpilled, the same bytes here: blocks are held encoded);
+   * absent when none.
+   */
+  readonly bytesSpilled?: number;
 }
 
 /**
@@ -254,8 +261,8 @@ export interface SparkListenerTaskEnd {
  * records are 0 for an attempt the worker sent no measurements of (killed, lost, resubmitted),
  * as REST gives them; a failed attempt's are its run time to the throw and its shuffle records
  * read (Spark's ExceptionFailure metrics). Not measured, so not given: jvmGCTime, the CPU times,
- * memoryBytesSpilled, diskBytesSpilled, peakExecutionMemory, shuffle read's local/remote split
- * and blocks fetched, shuffle write's writeTime.
+ * peakExecutionMemory, shuffle read's local/remote split and blocks fetched, shuffle write's
+ * writeTime.
  */
 export interface TaskMetrics {
   /** From the worker taking the task to its compute (its job's bundle got, the module loaded, the task decoded). */
@@ -270,6 +277,15 @@ export interface TaskMetrics {
   readonly shuffleWriteMetrics: ShuffleWriteMetrics;
   readonly inputMetrics: InputMetrics;
   readonly outputMetrics: OutputMetrics;
+  /**
+   * Bytes of older blocks (map outputs, MEMORY_AND_DISK partitions, large results) the worker's
+   * store moved from memory to its --local-dir to make room for what this task stored: its map
+   * output, its cached partitions, its large result. The same as diskBytesSpilled: a worker holds
+   * its blocks encoded and writes them as they are (Spark's is the records' deserialized size).
+   */
+  readonly memoryBytesSpilled: number;
+  /** The bytes those spills wrote to the worker's --local-dir (Spark's diskBytesSpilled). */
+  readonly diskBytesSpilled: number;
   /** @deprecated Sluice's earlier field, the same as shuffleWriteMetrics.bytesWritten. */
   readonly shuffleWriteBytes: number;
   /** @deprecated Sluice's earlier field, the same as shuffleReadMetrics.totalBytesRead. */
@@ -357,6 +373,8 @@ function taskMetrics(e: TaskEnd): TaskMetrics {
     shuffleWriteMetrics: { bytesWritten: e.shuffleWriteBytes, recordsWritten: m?.shuffleRecordsWritten ?? 0 },
     inputMetrics: { bytesRead: m?.input?.bytesRead ?? 0, recordsRead: m?.input?.recordsRead ?? 0 },
     outputMetrics: { bytesWritten: m?.output?.bytesWritten ?? 0, recordsWritten: m?.output?.recordsWritten ?? 0 },
+    memoryBytesSpilled: m?.bytesSpilled ?? 0,
+    diskBytesSpilled: m?.bytesSpilled ?? 0,
     shuffleWriteBytes: e.shuffleWriteBytes,
     shuffleReadBytes: e.shuffleReadBytes,
   };

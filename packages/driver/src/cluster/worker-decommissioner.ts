@@ -244,10 +244,15 @@ export class WorkerDecommissioner implements RegistryListener {
           bytesMoved: e.result.bytes,
         };
         const failed = e.result.failed > 0 ? `; ${e.result.failed} block(s) no worker accepted are recomputed where needed` : '';
+        // The worker copies every map output it holds (its log says so: 'copied blocks to the workers
+        // that stay', mapOutputs); the driver counts those it still reads there. The rest are outputs it
+        // no longer tracks on that worker (user58 saw 'copied 77' beside 'moved 73').
+        const untracked = e.result.mapOutputs.length - taken.mapOutputs;
+        const maps = untracked > 0 ? `${counts.mapOutputsMoved} map output(s) (of ${e.result.mapOutputs.length} copied: ${untracked} the driver no longer tracked on this worker, of a shuffle already removed or replaced by another attempt's output, are not read)` : `${counts.mapOutputsMoved} map output(s)`;
         d.phase = 'releasing';
         d.release = {
           counts,
-          message: `moved ${counts.receiversMoved} receiver(s), ${input} received block(s), ${counts.rddBlocksMoved} cached block(s), ${counts.mapOutputsMoved} map output(s), ${counts.bytesMoved} bytes${failed}`,
+          message: `moved ${counts.receiversMoved} receiver(s), ${input} received block(s), ${counts.rddBlocksMoved} cached block(s), ${maps}, ${counts.bytesMoved} bytes${failed}`,
         };
         this.releaseWhenUnused(d);
         return;

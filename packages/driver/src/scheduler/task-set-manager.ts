@@ -1282,7 +1282,7 @@ const NO_TIME_METRICS: TaskRunMetrics = Object.freeze({
 function runMetrics(m: wire.TaskRunMetrics__Output, gettingResultMs: number): TaskRunMetrics {
   const input = m.input_bytes_read !== 0 || m.input_records_read !== 0;
   const output = m.output_bytes_written !== 0 || m.output_records_written !== 0;
-  if (gettingResultMs < 1 && m.executor_deserialize_time < 1 && m.executor_run_time < 1 && m.result_serialization_time < 1 && m.shuffle_records_read === 0 && m.shuffle_records_written === 0 && m.shuffle_fetch_wait_time < 1 && !input && !output) {
+  if (gettingResultMs < 1 && m.executor_deserialize_time < 1 && m.executor_run_time < 1 && m.result_serialization_time < 1 && m.shuffle_records_read === 0 && m.shuffle_records_written === 0 && m.shuffle_fetch_wait_time < 1 && !input && !output && m.bytes_spilled === 0) {
     return NO_TIME_METRICS;
   }
   return {
@@ -1295,5 +1295,6 @@ function runMetrics(m: wire.TaskRunMetrics__Output, gettingResultMs: number): Ta
     shuffleFetchWaitTime: Math.floor(m.shuffle_fetch_wait_time),
     ...(input ? { input: { bytesRead: m.input_bytes_read, recordsRead: m.input_records_read } } : {}),
     ...(output ? { output: { bytesWritten: m.output_bytes_written, recordsWritten: m.output_records_written } } : {}),
+    ...(m.bytes_spilled !== 0 ? { bytesSpilled: m.bytes_spilled } : {}),
   };
 }

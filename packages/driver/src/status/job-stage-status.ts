@@ -129,6 +129,8 @@ export interface StageRecord {
   inputRecords: number;
   outputBytes: number;
   outputRecords: number;
+  /** Spark's StageData memoryBytesSpilled and diskBytesSpilled (the same bytes here, TaskRunMetrics.bytesSpilled): its task attempts' summed, every attempt that sent them. */
+  bytesSpilled: number;
   failureReason: string | undefined;
   /** The first failed task attempts (at most MAX_FAILURES_KEPT). */
   readonly failures: TaskFailureRecord[];
@@ -282,6 +284,7 @@ export class JobStageStatus implements SchedulerListener {
       inputRecords: 0,
       outputBytes: 0,
       outputRecords: 0,
+      bytesSpilled: 0,
       failureReason: undefined,
       schedulingPool: e.pool ?? DEFAULT_POOL_NAME,
       failures: [],
@@ -325,6 +328,7 @@ export class JobStageStatus implements SchedulerListener {
     s.inputRecords += e.metrics?.input?.recordsRead ?? 0;
     s.outputBytes += e.metrics?.output?.bytesWritten ?? 0;
     s.outputRecords += e.metrics?.output?.recordsWritten ?? 0;
+    s.bytesSpilled += e.metrics?.bytesSpilled ?? 0;
     s.maxTaskTime = Math.max(s.maxTaskTime, e.durationMs);
     // Spark's TaskInfo.index: the task's place in its task set.
     const index = s.partitions === undefined ? e.partition : s.partitions.indexOf(e.partition);
@@ -395,6 +399,9 @@ export class JobStageStatus implements SchedulerListener {
     s.shuffleReadBytes += e.shuffleReadBytes;
     s.inputBytes += e.metrics.input?.bytesRead ?? 0;
     s.inputRecords += e.metrics.input?.recordsRead ?? 0;
+    s.outputBytes += e.metrics.output?.bytesWritten ?? 0;
+    s.outputRecords += e.metrics.output?.recordsWritten ?? 0;
+    s.bytesSpilled += e.metrics.bytesSpilled ?? 0;
     const i = s.tasks.findLastIndex((t) => t.taskId === e.taskId);
     if (i < 0 || s.tasks[i].status !== 'KILLED') return;
     const t = s.tasks[i];

@@ -275,7 +275,7 @@ function killedSummary(stages: readonly Pick<StageRecord, 'killedTasksSummary'>[
 type StageView = Omit<StageRecord, 'status' | 'submissionTime'> & { status: StageRecord['status'] | 'SKIPPED' | 'PENDING'; submissionTime: number | undefined };
 
 /** A stage's counts and metrics before any task of it: a skipped or pending view's. */
-const NO_TASKS = { numCompleteTasks: 0, numFailedTasks: 0, numKilledTasks: 0, executorRunTime: 0, maxTaskTime: 0, shuffleReadBytes: 0, shuffleWriteBytes: 0, inputBytes: 0, inputRecords: 0, outputBytes: 0, outputRecords: 0 } as const;
+const NO_TASKS = { numCompleteTasks: 0, numFailedTasks: 0, numKilledTasks: 0, executorRunTime: 0, maxTaskTime: 0, shuffleReadBytes: 0, shuffleWriteBytes: 0, inputBytes: 0, inputRecords: 0, outputBytes: 0, outputRecords: 0, bytesSpilled: 0 } as const;
 
 /**
  * A stage attempt as REST /stages shows it. Spark's AppStatusListener gives a job's every stage a
@@ -349,6 +349,9 @@ export function stageData(x: StageView, activeTasks: number, jobIds: readonly nu
     inputRecords: x.inputRecords,
     outputBytes: x.outputBytes,
     outputRecords: x.outputRecords,
+    // Spark's StageData: its tasks' spills summed (the same bytes in memory and on disk here).
+    memoryBytesSpilled: x.bytesSpilled,
+    diskBytesSpilled: x.bytesSpilled,
     shuffleReadBytes: x.shuffleReadBytes,
     shuffleWriteBytes: x.shuffleWriteBytes,
     failureReason: x.failureReason,
@@ -417,6 +420,8 @@ function taskData(t: TaskView, host: (workerId: string) => string | undefined): 
       executorRunTime: m?.executorRunTime ?? 0,
       resultSize: t.resultSize,
       resultSerializationTime: m?.resultSerializationTime ?? 0,
+      memoryBytesSpilled: m?.bytesSpilled ?? 0,
+      diskBytesSpilled: m?.bytesSpilled ?? 0,
       shuffleReadMetrics: { totalBytesRead: t.shuffleReadBytes, recordsRead: m?.shuffleRecordsRead ?? 0, fetchWaitTime: m?.shuffleFetchWaitTime ?? 0 },
       shuffleWriteMetrics: { bytesWritten: t.shuffleWriteBytes, recordsWritten: m?.shuffleRecordsWritten ?? 0 },
       inputMetrics: { bytesRead: m?.input?.bytesRead ?? 0, recordsRead: m?.input?.recordsRead ?? 0 },
@@ -456,6 +461,8 @@ export function taskMetricDistributions(tasks: readonly TaskView[], quantiles: r
     resultSerializationTime: at((t) => t.metrics?.resultSerializationTime ?? 0),
     gettingResultTime: at((t) => t.metrics?.gettingResultTime ?? 0),
     schedulerDelay: at(schedulerDelay),
+    memoryBytesSpilled: at((t) => t.metrics?.bytesSpilled ?? 0),
+    diskBytesSpilled: at((t) => t.metrics?.bytesSpilled ?? 0),
     shuffleReadMetrics: { readBytes: at((t) => t.shuffleReadBytes), readRecords: at((t) => t.metrics?.shuffleRecordsRead ?? 0), fetchWaitTime: at((t) => t.metrics?.shuffleFetchWaitTime ?? 0) },
     shuffleWriteMetrics: { writeBytes: at((t) => t.shuffleWriteBytes), writeRecords: at((t) => t.metrics?.shuffleRecordsWritten ?? 0) },
     inputMetrics: { bytesRead: at((t) => t.metrics?.input?.bytesRead ?? 0), recordsRead: at((t) => t.metrics?.input?.recordsRead ?? 0) },
@@ -465,10 +472,10 @@ export function taskMetricDistributions(tasks: readonly TaskView[], quantiles: r
 
 /** Spark's ExecutorStageSummary by worker (the fields Sluice has), over the stage attempt's ended tasks. */
 function executorSummary(tasks: readonly TaskView[]): Record<string, unknown> {
-  const out: Record<string, { taskTime: number; failedTasks: number; succeededTasks: number; killedTasks: number; shuffleRead: number; shuffleReadRecords: number; shuffleWrite: number; shuffleWriteRecords: number }> = {};
+  const out: Record<string, { taskTime: number; failedTasks: number; succeededTasks: number; killedTasks: number; shuffleRead: number; shuffleReadRecords: number; shuffleWrite: number; shuffleWriteRecords: number; memoryBytesSpilled: number; diskBytesSpilled: number }> = {};
   for (const t of tasks) {
     if (t.status === 'RUNNING') continue;
-    const e = (out[t.workerId] ??= { taskTime: 0, failedTasks: 0, succeededTasks: 0, killedTasks: 0, shuffleRead: 0, shuffleReadRecords: 0, shuffleWrite: 0, shuffleWriteRecords: 0 });
+    const e = (out[t.workerId] ??= { taskTime: 0, failedTasks: 0, succeededTasks: 0, killedTasks: 0, shuffleRead: 0, shuffleReadRecords: 0, shuffleWrite: 0, shuffleWriteRecords: 0, memoryBytesSpilled: 0, diskBytesSpilled: 0 });
     e.taskTime += t.durationMs;
     if (t.status === 'SUCCESS') e.succeededTasks++;
     else if (t.status === 'FAILED') e.failedTasks++;
@@ -477,6 +484,8 @@ function executorSummary(tasks: readonly TaskView[]): Record<string, unknown> {
     e.shuffleReadRecords += t.metrics?.shuffleRecordsRead ?? 0;
     e.shuffleWrite += t.shuffleWriteBytes;
     e.shuffleWriteRecords += t.metrics?.shuffleRecordsWritten ?? 0;
+    e.memoryBytesSpilled += t.metrics?.bytesSpilled ?? 0;
+    e.diskBytesSpilled += t.metrics?.bytesSpilled ?? 0;
   }
   return out;
 }

@@ -50,6 +50,8 @@ export interface TaskDataView {
     readonly executorRunTime: number;
     readonly resultSize: number;
     readonly resultSerializationTime: number;
+    readonly memoryBytesSpilled: number;
+    readonly diskBytesSpilled: number;
     readonly shuffleReadMetrics: { readonly totalBytesRead: number; readonly recordsRead: number; readonly fetchWaitTime: number };
     readonly shuffleWriteMetrics: { readonly bytesWritten: number; readonly recordsWritten: number };
     readonly inputMetrics: { readonly bytesRead: number; readonly recordsRead: number };
@@ -69,6 +71,8 @@ export interface ExecutorStageSummaryView {
   readonly shuffleReadRecords: number;
   readonly shuffleWrite: number;
   readonly shuffleWriteRecords: number;
+  readonly memoryBytesSpilled: number;
+  readonly diskBytesSpilled: number;
 }
 
 /** `stages[/{id}[/{attempt}]]` (Spark's StageData); `tasks` and `executorSummary` with details. */
@@ -91,6 +95,8 @@ export interface StageDataView {
   readonly inputRecords: number;
   readonly outputBytes: number;
   readonly outputRecords: number;
+  readonly memoryBytesSpilled: number;
+  readonly diskBytesSpilled: number;
   readonly shuffleReadBytes: number;
   readonly shuffleWriteBytes: number;
   readonly failureReason: string | undefined;
@@ -111,6 +117,8 @@ export interface TaskSummaryView {
   readonly resultSerializationTime: readonly number[];
   readonly gettingResultTime: readonly number[];
   readonly schedulerDelay: readonly number[];
+  readonly memoryBytesSpilled: readonly number[];
+  readonly diskBytesSpilled: readonly number[];
   readonly shuffleReadMetrics: { readonly readBytes: readonly number[]; readonly readRecords: readonly number[]; readonly fetchWaitTime: readonly number[] };
   readonly shuffleWriteMetrics: { readonly writeBytes: readonly number[]; readonly writeRecords: readonly number[] };
   readonly inputMetrics: { readonly bytesRead: readonly number[]; readonly recordsRead: readonly number[] };

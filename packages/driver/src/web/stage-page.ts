@@ -35,6 +35,8 @@ export type TaskSort =
   | 'Shuffle Read Blocked Time'
   | 'Shuffle Read'
   | 'Shuffle Write'
+  | 'Spill (Memory)'
+  | 'Spill (Disk)'
   | 'Errors';
 
 /** The sorts REST taskList cannot do: the page sorts the stage attempt's whole list itself. */
@@ -55,6 +57,8 @@ const LOCAL_SORTS: Readonly<Record<string, (t: TaskDataView) => number | string>
   'Shuffle Read Blocked Time': (t) => t.taskMetrics.shuffleReadMetrics.fetchWaitTime,
   'Shuffle Read': (t) => t.taskMetrics.shuffleReadMetrics.totalBytesRead,
   'Shuffle Write': (t) => t.taskMetrics.shuffleWriteMetrics.bytesWritten,
+  'Spill (Memory)': (t) => t.taskMetrics.memoryBytesSpilled,
+  'Spill (Disk)': (t) => t.taskMetrics.diskBytesSpilled,
   // A task without an error sorts before any with one (ascending): descending brings the failed ones first.
   Errors: (t) => t.errorMessage ?? '',
 };
@@ -191,6 +195,8 @@ export function stagePage(j: DriverJob, data: StagePageData): string {
   // Spark's StagePage hasInput and hasOutput: the Input and Output facts, summary rows and task columns are shown when the stage has any.
   const hasInput = s.inputBytes > 0 || s.inputRecords > 0;
   const hasOutput = s.outputBytes > 0 || s.outputRecords > 0;
+  // Spark's hasBytesSpilled: the Spill facts, summary rows and columns when the stage spilled any.
+  const hasSpill = s.memoryBytesSpilled > 0 || s.diskBytesSpilled > 0;
   const facts: [string, string][] = [
     ['Status', s.status],
     ['Total Time Across All Tasks', ms(s.executorRunTime)],
@@ -200,6 +206,12 @@ export function stagePage(j: DriverJob, data: StagePageData): string {
     ...(hasOutput ? [['Output', `${bytes(s.outputBytes)} / ${s.outputRecords}`] as [string, string]] : []),
     ...(s.shuffleReadBytes > 0 ? [['Shuffle Read', bytes(s.shuffleReadBytes)] as [string, string]] : []),
     ...(s.shuffleWriteBytes > 0 ? [['Shuffle Write', bytes(s.shuffleWriteBytes)] as [string, string]] : []),
+    ...(hasSpill
+      ? [
+          ['Spill (Memory)', bytes(s.memoryBytesSpilled)] as [string, string],
+          ['Spill (Disk)', bytes(s.diskBytesSpilled)] as [string, string],
+        ]
+      : []),
     ['Associated Job Ids', s.jobIds.join(', ')],
     ['Submitted', time(restDate(s.submissionTime))],
     ['Duration', ms(s.duration)],
@@ -228,6 +240,10 @@ export function stagePage(j: DriverJob, data: StagePageData): string {
       rows.push(sizeRecords('Shuffle Read Size / Records', summary.shuffleReadMetrics.readBytes, summary.shuffleReadMetrics.readRecords));
     }
     if (s.shuffleWriteBytes > 0) rows.push(sizeRecords('Shuffle Write Size / Records', summary.shuffleWriteMetrics.writeBytes, summary.shuffleWriteMetrics.writeRecords));
+    if (hasSpill) {
+      rows.push(['Spill (Memory)', ...summary.memoryBytesSpilled.map(bytes)]);
+      rows.push(['Spill (Disk)', ...summary.diskBytesSpilled.map(bytes)]);
+    }
     metrics = table(['Metric', ...QUANTILE_NAMES], rows, ' id="summary-metrics" class="quantiles"');
   }
   const byExec = Object.entries(s.executorSummary ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
@@ -241,6 +257,7 @@ export function stagePage(j: DriverJob, data: StagePageData): string {
     e.succeededTasks,
     `${bytes(e.shuffleRead)} / ${e.shuffleReadRecords}`,
     `${bytes(e.shuffleWrite)} / ${e.shuffleWriteRecords}`,
+    ...(hasSpill ? [bytes(e.memoryBytesSpilled), bytes(e.diskBytesSpilled)] : []),
   ]);
   const accs = s.accumulatorUpdates.length === 0 ? '' : `<h2>Accumulators</h2>${table(['Accumulable', 'Value'], s.accumulatorUpdates.map((a) => [a.name, a.value]), ' id="accumulators"')}`;
   const pages = Math.max(1, Math.ceil(total / paging.pageSize));
@@ -270,7 +287,7 @@ export function stagePage(j: DriverJob, data: StagePageData): string {
     }${msCell(m.shuffleReadMetrics.fetchWaitTime)}${records(m.shuffleReadMetrics.totalBytesRead, m.shuffleReadMetrics.recordsRead)}${records(
       m.shuffleWriteMetrics.bytesWritten,
       m.shuffleWriteMetrics.recordsWritten,
-    )}<td class="error">${escapeHtml(t.errorMessage ?? '')}</td></tr>`;
+    )}${hasSpill ? `<td>${escapeHtml(bytes(m.memoryBytesSpilled))}</td><td>${escapeHtml(bytes(m.diskBytesSpilled))}</td>` : ''}<td class="error">${escapeHtml(t.errorMessage ?? '')}</td></tr>`;
   });
   // Spark's headers; Shuffle Read and Write sort by their bytes.
   const labels: Partial<Record<TaskSort, string>> = {
@@ -299,6 +316,7 @@ export function stagePage(j: DriverJob, data: StagePageData): string {
     'Shuffle Read Blocked Time',
     'Shuffle Read',
     'Shuffle Write',
+    ...(hasSpill ? (['Spill (Memory)', 'Spill (Disk)'] as const) : []),
     'Errors',
   ];
   const head = columns.map((col) => `<th>${sortHeader(col, labels[col] ?? col)}</th>`).join('');
@@ -322,7 +340,7 @@ export function stagePage(j: DriverJob, data: StagePageData): string {
 <h2 id="dag-visualization">DAG Visualization</h2>${dagSvg('stage-dag', [{ stageId: s.stageId, status: s.status, rdds: s.rddInfos ?? [], parentIds: [] }])}
 <h2 id="event-timeline">Event Timeline</h2>${tasksTimeline(allTasks, data.now)}
 <h2>Summary Metrics for ${done} Completed Task${done === 1 ? '' : 's'}</h2>${metrics}
-<h2>Aggregated Metrics by Executor</h2>${table(['Worker', 'Address', 'Task Time', 'Total Tasks', 'Failed Tasks', 'Killed Tasks', 'Succeeded Tasks', 'Shuffle Read Size / Records', 'Shuffle Write Size / Records'], execRows, ' id="executor-summary"')}
+<h2>Aggregated Metrics by Executor</h2>${table(['Worker', 'Address', 'Task Time', 'Total Tasks', 'Failed Tasks', 'Killed Tasks', 'Succeeded Tasks', 'Shuffle Read Size / Records', 'Shuffle Write Size / Records', ...(hasSpill ? ['Spill (Memory)', 'Spill (Disk)'] : [])], execRows, ' id="executor-summary"')}
 ${accs}
 <h2 id="tasks-title">Tasks (${total})</h2>
 ${tasksHtml}${failed}`;

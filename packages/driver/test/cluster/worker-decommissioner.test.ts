@@ -25,7 +25,7 @@ async function until(cond: () => boolean): Promise<void> {
 }
 
 /** Three workers w1..w3 (2 cores each), a host whose receiver moves and migrations the test settles. */
-function setup(options: Partial<DecommissionOptions> = {}) {
+function setup(options: Partial<DecommissionOptions> = {}, untrackedMaps = 0) {
   const clock = new ManualClock(1_000_000);
   const registry = new WorkerRegistry(clock, 60_000, () => ({ close: () => undefined }) as unknown as WorkerEndpoint, log, async () => 'open');
   for (const id of ['w1', 'w2', 'w3']) registry.register(id, `127.0.0.1:${id.slice(1)}000`, 2);
@@ -49,7 +49,7 @@ function setup(options: Partial<DecommissionOptions> = {}) {
     },
     applyMigration: (from, result, peers) => {
       applied.push({ from, result, peers: peers.map((p) => p.id) });
-      return { mapOutputs: result.mapOutputs.length, blocks: result.blocks.length };
+      return { mapOutputs: result.mapOutputs.length - untrackedMaps, blocks: result.blocks.length };
     },
   };
   const d = new WorkerDecommissioner(decommissionOptions({ timeoutMs: 5000, ...options }), registry, host, clock, log);
@@ -113,6 +113,18 @@ describe('WorkerDecommissioner', () => {
     assert.deepEqual(await d.request('w1'), o);
     registry.register('w1', '127.0.0.1:1000', 2);
     assert.equal(d.phase('w1'), undefined);
+  });
+
+  test('map outputs the worker copied that the driver no longer tracks there are not counted as moved, and the message says how many (user58: copied 77, moved 73)', async () => {
+    const { d, receivers, migration } = setup({}, 2);
+    const outcome = d.request('w1')!;
+    receivers.resolve(0);
+    const maps = [0, 1, 2, 3, 4].map((m) => ({ jobId: 'j', shuffleId: 1, mapPartition: m, workerId: 'w2' }));
+    await until(() => d.phase('w1') === 'migrating');
+    migration.resolve({ ...RESULT, mapOutputs: maps });
+    const o = await outcome;
+    assert.equal(o.mapOutputsMoved, 3, 'the 3 the driver took');
+    assert.match(o.message, /, 3 map output\(s\) \(of 5 copied: 2 the driver no longer tracked on this worker, of a shuffle already removed or replaced by another attempt's output, are not read\), 1234 bytes$/, o.message);
   });
 
   test('a second request joins the first; an unknown worker gets none; off, the worker is told disabled and stays', async () => {

@@ -761,7 +761,7 @@ describe('TaskSetManager', () => {
     tsm.onResult(a.taskId, fetchFailed());
     done.add(b.partition);
     // It ran to its end: the figures its worker measured go with its end (whole ms).
-    const metrics = { executor_deserialize_time: 2.5, executor_run_time: 31.9, result_serialization_time: 1.2, shuffle_records_read: 6, shuffle_records_written: 0, shuffle_fetch_wait_time: 4.1, input_bytes_read: 0, input_records_read: 0, output_bytes_written: 0, output_records_written: 0 };
+    const metrics = { executor_deserialize_time: 2.5, executor_run_time: 31.9, result_serialization_time: 1.2, shuffle_records_read: 6, shuffle_records_written: 0, shuffle_fetch_wait_time: 4.1, input_bytes_read: 0, input_records_read: 0, output_bytes_written: 0, output_records_written: 0, bytes_spilled: 0 };
     tsm.onResult(b.taskId, { ok: true, outcome: { ...base, outcome: 'result', result: Buffer.from('v'), shuffle_read_bytes: 9, metrics } });
     assert.deepEqual(stage.successes, []);
     assert.deepEqual(stage.ends.at(-1), { ...stage.ends.at(-1)!, taskId: b.taskId, reason: 'killed', killReason: 'another attempt succeeded' });
@@ -802,7 +802,7 @@ describe('TaskSetManager', () => {
       const t = ['w1', 'w2', 'w3', 'w4'].map((w) => launch(tsm, w));
       clock.advance(40);
       // Sizes [1, 2]; it read 11 shuffle bytes; the worker's metrics (ms with fractions) kept in whole ms, truncated, as Spark's.
-      const metrics = { executor_deserialize_time: 5.7, executor_run_time: 20.2, result_serialization_time: 0.9, shuffle_records_read: 4, shuffle_records_written: 2, shuffle_fetch_wait_time: 3.5, input_bytes_read: 0, input_records_read: 0, output_bytes_written: 0, output_records_written: 0 };
+      const metrics = { executor_deserialize_time: 5.7, executor_run_time: 20.2, result_serialization_time: 0.9, shuffle_records_read: 4, shuffle_records_written: 2, shuffle_fetch_wait_time: 3.5, input_bytes_read: 0, input_records_read: 0, output_bytes_written: 0, output_records_written: 0, bytes_spilled: 0 };
       tsm.onResult(t[0].taskId, { ok: true, outcome: { ...base, outcome: 'map_status', map_status: { status: Buffer.from(encodeMapStatus([1, 2])) }, shuffle_read_bytes: 11, metrics } });
       tsm.onResult(t[1].taskId, userError('boom'));
       tsm.onResult(t[2].taskId, workerLost());
@@ -834,7 +834,7 @@ describe('TaskSetManager', () => {
       const tsm = new TaskSetManager(stage, [0, 1, 2, 3], taskSetOptions(), clock, () => undefined);
       const t = ['w1', 'w2', 'w3', 'w4'].map((w) => launch(tsm, w));
       clock.advance(3);
-      const zero = { executor_deserialize_time: 0, executor_run_time: 0, result_serialization_time: 0, shuffle_records_read: 0, shuffle_records_written: 0, shuffle_fetch_wait_time: 0, input_bytes_read: 0, input_records_read: 0, output_bytes_written: 0, output_records_written: 0 };
+      const zero = { executor_deserialize_time: 0, executor_run_time: 0, result_serialization_time: 0, shuffle_records_read: 0, shuffle_records_written: 0, shuffle_fetch_wait_time: 0, input_bytes_read: 0, input_records_read: 0, output_bytes_written: 0, output_records_written: 0, bytes_spilled: 0 };
       const result = { ...base, outcome: 'result' as const, result: Buffer.from('v') };
       tsm.onResult(t[0].taskId, { ok: true, outcome: { ...result, metrics: zero } });
       tsm.onResult(t[1].taskId, { ok: true, outcome: { ...result, metrics: { ...zero, executor_deserialize_time: 0.9, executor_run_time: 0.4, shuffle_fetch_wait_time: 0.99 } } });

@@ -88,6 +88,8 @@ interface RunningTask {
   readonly cached: string[];
   /** The bytes of each of `cached`, in its order. */
   readonly cachedBytes: number[];
+  /** Bytes of older blocks the store spilled to disk to make room for what this task stored (its cached partitions, map output, large result): Spark's memoryBytesSpilled and diskBytesSpilled. */
+  spilled: number;
 }
 
 /**
@@ -233,7 +235,7 @@ export class Executor {
     } finally {
       this.waitForBundle(task.bundleSha256, -1);
     }
-    const running: RunningTask = { jobId: task.jobId, cached: [], cachedBytes: [] };
+    const running: RunningTask = { jobId: task.jobId, cached: [], cachedBytes: [], spilled: 0 };
     this.running.set(task.taskId, running);
     this.spares.taskStarted();
     if (this.log.isLevelEnabled('debug')) log().debug('task started');
@@ -254,17 +256,16 @@ export class Executor {
     // recovered job's first batch waits for on each worker.
     if (fresh) log().info({ ms: Math.round(performance.now() - launched), outcome: outcome.kind }, 'first task of the job on this worker done');
     // Killed while its compute ran: what its thread had measured goes with it, as a failure's (Spark's TaskKilled carries them).
-    if (outcome.kind === 'killed') return outcome.metrics === undefined ? { killed: true } : { killed: true, metrics: failedMetrics(outcome.metrics), shuffle_read_bytes: outcome.shuffleReadBytes ?? 0 };
+    if (outcome.kind === 'killed') return outcome.metrics === undefined ? { killed: true } : { killed: true, metrics: failedMetrics(outcome.metrics, running.spilled), shuffle_read_bytes: outcome.shuffleReadBytes ?? 0 };
     const threadMs = performance.now() - given;
     switch (outcome.kind) {
       case 'result': {
-        const metrics = runMetrics(outcome.metrics, prepMs, threadMs, 0);
-        if (outcome.value.byteLength <= DIRECT_RESULT_MAX_BYTES) return { result: outcome.value, stored_blocks: running.cached, stored_block_bytes: running.cachedBytes, shuffle_read_bytes: outcome.shuffleReadBytes, metrics };
+        if (outcome.value.byteLength <= DIRECT_RESULT_MAX_BYTES) return { result: outcome.value, stored_blocks: running.cached, stored_block_bytes: running.cachedBytes, shuffle_read_bytes: outcome.shuffleReadBytes, metrics: runMetrics(outcome.metrics, prepMs, threadMs, 0, running.spilled) };
         // Too large for the task stream's messages (Spark's IndirectTaskResult): kept here as a
         // block the driver reads in chunks with GetBlock and then removes (or the job's release does).
         const blockId = `taskresult_${task.jobId}_${task.taskId}`;
         try {
-          this.blocks.put(blockId, [outcome.value], 'MEMORY_AND_DISK');
+          this.putFor(running, () => this.blocks.put(blockId, [outcome.value], 'MEMORY_AND_DISK'));
         } catch (err) {
           // A full --local-dir: the attempt fails, as a map output's that cannot be stored.
           if (isDiskFull(err)) {
@@ -273,13 +274,13 @@ export class Executor {
           }
           throw err;
         }
-        return { indirect_result: { block_id: blockId, size: outcome.value.byteLength }, stored_blocks: running.cached, stored_block_bytes: running.cachedBytes, shuffle_read_bytes: outcome.shuffleReadBytes, metrics };
+        return { indirect_result: { block_id: blockId, size: outcome.value.byteLength }, stored_blocks: running.cached, stored_block_bytes: running.cachedBytes, shuffle_read_bytes: outcome.shuffleReadBytes, metrics: runMetrics(outcome.metrics, prepMs, threadMs, 0, running.spilled) };
       }
       case 'mapStatus': {
         // This attempt's output replaces any an earlier attempt of the same map task left here.
         const committing = performance.now();
         try {
-          this.mapOutputs.commit(task.jobId, task.shuffleId, task.partition, outcome.index, outcome.data);
+          this.putFor(running, () => this.mapOutputs.commit(task.jobId, task.shuffleId, task.partition, outcome.index, outcome.data));
         } catch (err) {
           // A block that cannot spill (a full --local-dir) fails this attempt, as any task
           // failure: retried, and the job fails naming it only after the retries.
@@ -288,14 +289,14 @@ export class Executor {
           return { error: { code: 'SLUICE_DISK_FULL', message: (err as Error).message, stack: '' }, stored_blocks: running.cached, stored_block_bytes: running.cachedBytes };
         }
         // The output's commit is the shuffle write's end, part of the run time (Spark's writer commits inside the task).
-        const metrics = runMetrics(outcome.metrics, prepMs, threadMs, performance.now() - committing);
+        const metrics = runMetrics(outcome.metrics, prepMs, threadMs, performance.now() - committing, running.spilled);
         return { map_status: { status: outcome.status }, accumulators: outcome.accumulators, stored_blocks: running.cached, stored_block_bytes: running.cachedBytes, shuffle_read_bytes: outcome.shuffleReadBytes, metrics };
       }
       case 'error': {
         log().info({ code: outcome.code, message: outcome.message }, 'task failed');
         const error = { code: outcome.code, message: outcome.message, stack: outcome.stack };
         if (outcome.metrics === undefined) return { error, stored_blocks: running.cached, stored_block_bytes: running.cachedBytes };
-        return { error, stored_blocks: running.cached, stored_block_bytes: running.cachedBytes, metrics: failedMetrics(outcome.metrics), shuffle_read_bytes: outcome.shuffleReadBytes ?? 0 };
+        return { error, stored_blocks: running.cached, stored_block_bytes: running.cachedBytes, metrics: failedMetrics(outcome.metrics, running.spilled), shuffle_read_bytes: outcome.shuffleReadBytes ?? 0 };
       }
       case 'fetchFailed':
         return {
@@ -526,6 +527,20 @@ export class Executor {
     return this.sandboxes.get(jobId)?.stopReceiver(streamId, undefined, options) ?? false;
   }
 
+  /**
+   * Store something for task `running` (`put`, one or more puts into the block store): the bytes
+   * of older blocks the store spills to disk meanwhile to make room are the task's (Spark's
+   * memoryBytesSpilled and diskBytesSpilled), a put that throws included.
+   */
+  private putFor<T>(running: RunningTask, put: () => T): T {
+    const before = this.blocks.bytesSpilled;
+    try {
+      return put();
+    } finally {
+      running.spilled += this.blocks.bytesSpilled - before;
+    }
+  }
+
   /** A task attempt ended: the cached partitions it created here are kept, or removed when it failed (`createdBy`). */
   private settleCreated(taskId: string, running: RunningTask, failed: boolean): void {
     for (const blockId of running.cached) {
@@ -684,10 +699,11 @@ export class Executor {
       const host: SandboxHost = {
         onCachePut: (taskId, blockId, data, level) => {
           const existed = this.blocks.has(blockId);
-          this.blocks.put(blockId, [data], level as StorageLevel);
+          const r = this.running.get(taskId);
+          if (r === undefined) this.blocks.put(blockId, [data], level as StorageLevel);
+          else this.putFor(r, () => this.blocks.put(blockId, [data], level as StorageLevel));
           if (existed) this.createdBy.delete(blockId);
           else this.createdBy.set(blockId, taskId);
-          const r = this.running.get(taskId);
           r?.cached.push(blockId);
           r?.cachedBytes.push(data.byteLength);
         },
@@ -754,7 +770,7 @@ export class Executor {
  * preparation. A wait for a thread (tasks beyond the worker's threads, pipelined tiny tasks) is
  * neither: it is left to the scheduler delay.
  */
-function runMetrics(m: ThreadTaskMetrics, prepMs: number, threadMs: number, commitMs: number): wire.TaskRunMetrics {
+function runMetrics(m: ThreadTaskMetrics, prepMs: number, threadMs: number, commitMs: number, spilledBytes: number): wire.TaskRunMetrics {
   const [queuedMs, runMs, serializeMs, recordsRead, recordsWritten, fetchWaitMs, inputBytes, inputRecords, outputBytes, outputRecords] = m;
   return wholeAndNonZero({
     executor_deserialize_time: prepMs + Math.max(0, threadMs - queuedMs - runMs - serializeMs),
@@ -767,17 +783,20 @@ function runMetrics(m: ThreadTaskMetrics, prepMs: number, threadMs: number, comm
     input_records_read: inputRecords,
     output_bytes_written: outputBytes,
     output_records_written: outputRecords,
+    bytes_spilled: spilledBytes,
   });
 }
 
 /**
  * A task's metrics that threw in its compute, or was killed while it ran, as Spark's executor
  * sends them with an ExceptionFailure or a TaskKilled (collectAccumulatorsAndResetStatusOnFailure):
- * its run time, from its compute's start to the throw or the kill, and the shuffle reads it made; no deserialization time (Spark
- * sets it only for a task that ends), no result serialized, no map output written.
+ * its run time, from its compute's start to the throw or the kill, the shuffle reads it made, the input it
+ * read and the output it wrote until then (Spark's outputMetrics of a killed attempt: what it wrote before the
+ * kill), and what its cached partitions spilled (`spilledBytes`); no deserialization time (Spark sets it only
+ * for a task that ends), no result serialized, no map output written.
  */
-function failedMetrics(m: ThreadTaskMetrics): wire.TaskRunMetrics {
-  const [, runMs, , recordsRead, , fetchWaitMs, inputBytes, inputRecords] = m;
+function failedMetrics(m: ThreadTaskMetrics, spilledBytes: number): wire.TaskRunMetrics {
+  const [, runMs, , recordsRead, , fetchWaitMs, inputBytes, inputRecords, outputBytes, outputRecords] = m;
   return wholeAndNonZero({
     executor_deserialize_time: 0,
     executor_run_time: runMs,
@@ -787,8 +806,9 @@ function failedMetrics(m: ThreadTaskMetrics): wire.TaskRunMetrics {
     shuffle_fetch_wait_time: fetchWaitMs,
     input_bytes_read: inputBytes,
     input_records_read: inputRecords,
-    output_bytes_written: 0,
-    output_records_written: 0,
+    output_bytes_written: outputBytes,
+    output_records_written: outputRecords,
+    bytes_spilled: spilledBytes,
   });
 }
 
@@ -814,5 +834,6 @@ function wholeAndNonZero(m: Required<{ [K in keyof wire.TaskRunMetrics]: number 
   if (m.input_records_read !== 0) out.input_records_read = m.input_records_read;
   if (m.output_bytes_written !== 0) out.output_bytes_written = m.output_bytes_written;
   if (m.output_records_written !== 0) out.output_records_written = m.output_records_written;
+  if (m.bytes_spilled !== 0) out.bytes_spilled = m.bytes_spilled;
   return out;
 }

@@ -456,7 +456,7 @@ export class JobSandbox {
     const m = slot.measure;
     if (m[RunningMeasure.Task] !== n) return KILLED;
     const runMs = Math.max(0, performance.timeOrigin + performance.now() - m[RunningMeasure.ComputeFrom]);
-    const metrics: ThreadTaskMetrics = [0, runMs, 0, m[RunningMeasure.RecordsRead], 0, m[RunningMeasure.FetchWaitMs], m[RunningMeasure.InputBytes], m[RunningMeasure.InputRecords], 0, 0];
+    const metrics: ThreadTaskMetrics = [0, runMs, 0, m[RunningMeasure.RecordsRead], 0, m[RunningMeasure.FetchWaitMs], m[RunningMeasure.InputBytes], m[RunningMeasure.InputRecords], m[RunningMeasure.OutputBytes], m[RunningMeasure.OutputRecords]];
     return { kind: 'killed', metrics, shuffleReadBytes: m[RunningMeasure.ShuffleReadBytes] };
   }
 

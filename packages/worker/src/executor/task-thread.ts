@@ -335,6 +335,10 @@ class ThreadTaskEnv implements TaskEnv {
   countOutput(bytes: number, records: number): void {
     this.outputBytes += bytes;
     this.outputRecords += records;
+    if (runningMeasure !== undefined) {
+      runningMeasure[RunningMeasure.OutputBytes] = this.outputBytes;
+      runningMeasure[RunningMeasure.OutputRecords] = this.outputRecords;
+    }
   }
 
   async getCached(blockId: string): Promise<Uint8Array | undefined> {
@@ -548,6 +552,8 @@ function showComputeStart(m: Float64Array, computeFrom: number): void {
   m[RunningMeasure.ShuffleReadBytes] = 0;
   m[RunningMeasure.InputBytes] = 0;
   m[RunningMeasure.InputRecords] = 0;
+  m[RunningMeasure.OutputBytes] = 0;
+  m[RunningMeasure.OutputRecords] = 0;
   m[RunningMeasure.ComputeFrom] = performance.timeOrigin + computeFrom;
   m[RunningMeasure.Task] = started;
 }

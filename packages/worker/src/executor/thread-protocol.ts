@@ -52,12 +52,14 @@ export type ThreadTaskMetrics = readonly [
  * what its counters held when it stopped): whose they are (the task's number, as the
  * running cell), its compute's start (ms since the epoch: performance.timeOrigin + now, the
  * one clock two threads share), its shuffle records decoded, its wait for them, their bytes,
- * and the input it read (TaskEnv.countInput: bytes and records, as a textFile split's lines are
- * counted when the split is read through, a cached block's at its read).
+ * the input it read (TaskEnv.countInput: bytes and records, as a textFile split's lines are
+ * counted when the split is read through, a cached block's at its read) and the output it wrote
+ * (TaskEnv.countOutput: a local part file's once written whole, a file system's part as its
+ * lines are given to the writer).
  */
-export const RunningMeasure = { Task: 0, ComputeFrom: 1, RecordsRead: 2, FetchWaitMs: 3, ShuffleReadBytes: 4, InputBytes: 5, InputRecords: 6 } as const;
+export const RunningMeasure = { Task: 0, ComputeFrom: 1, RecordsRead: 2, FetchWaitMs: 3, ShuffleReadBytes: 4, InputBytes: 5, InputRecords: 6, OutputBytes: 7, OutputRecords: 8 } as const;
 /** How many Float64s RunningMeasure has. */
-export const RUNNING_MEASURES = 7;
+export const RUNNING_MEASURES = 9;
 /** Where RunningMeasure's Float64s start in the shared `running` memory (after the Int32 task number, aligned). */
 export const RUNNING_MEASURE_OFFSET = 8;
 /** The shared `running` memory's size: the task number and RunningMeasure's Float64s. */

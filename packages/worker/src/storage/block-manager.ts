@@ -75,6 +75,8 @@ export class BlockManager {
   private readonly counts: Record<BlockKind, number> = { input: 0, shuffle: 0, rdd: 0, other: 0 };
   private diskUsed = 0;
   private memoryUsed = 0;
+  /** Bytes of blocks moved from memory to disk for room since the store began (never less): what a task's puts spilled is its change across them. */
+  private spilled = 0;
   /** Estimated bytes of the decoded copies held (holdDecoded), counted against the limit beside memoryUsed. */
   private decodedUsed = 0;
   private readonly decodedListeners: ((blockId: string, holder: object) => void)[] = [];
@@ -96,6 +98,16 @@ export class BlockManager {
     this.memoryLimit = opts.memoryLimit;
     this.log = opts.log.child({ component: 'block-manager' });
     fs.mkdirSync(this.dir, { recursive: true });
+  }
+
+  /**
+   * Bytes of blocks this store has moved from memory to disk to make room (evictions of
+   * MEMORY_AND_DISK and map output blocks), since it began: it only grows. Not a DISK_ONLY
+   * block's own write. What a put spilled is its change across the put (Spark's
+   * memoryBytesSpilled and diskBytesSpilled of the task that stored the block).
+   */
+  get bytesSpilled(): number {
+    return this.spilled;
   }
 
   /** Bytes of the blocks held in memory (not the decoded copies' estimate: stats() adds it). */
@@ -425,8 +437,9 @@ export class BlockManager {
         this.remove(id);
         if (e.kind === 'rdd') this.rddDropped.add(id);
       } else {
-        this.writeToDisk(id, e);
+        this.writeToDisk(id, e, keep);
         this.memoryUsed -= e.size;
+        this.spilled += e.size;
         if (e.kind === 'rdd') this.rddSpilled.add(id);
       }
     }
@@ -452,7 +465,13 @@ export class BlockManager {
     }
   }
 
-  private writeToDisk(blockId: string, e: BlockEntry): void {
+  /**
+   * Write block `blockId`'s segments to files on disk and let go of its memory. `forBlock`: the
+   * block being stored that this one makes room for (a spill), which an error names beside it,
+   * so a task's failure says what the task was storing, not only the older block (perhaps
+   * another job's) that could not be moved out; absent for a DISK_ONLY block's own write.
+   */
+  private writeToDisk(blockId: string, e: BlockEntry, forBlock?: string): void {
     const files: string[] = [];
     try {
       for (const seg of e.segments ?? []) {
@@ -471,15 +490,16 @@ export class BlockManager {
           // left behind
         }
       }
+      const what = forBlock === undefined ? describeBlock(blockId) : `${describeBlock(blockId)}, moved out of memory to make room for ${describeBlock(forBlock)},`;
       if (isDiskFull(err)) {
-        throw new DiskFullError({ path: this.dir, what: describeBlock(blockId), where: `worker ${process.pid}'s local directory`, fix: 'start the worker with --local-dir on a larger disk', cause: err });
+        throw new DiskFullError({ path: this.dir, what, where: `worker ${process.pid}'s local directory`, fix: 'start the worker with --local-dir on a larger disk', cause: err });
       }
       const fix = isTooManyOpenFiles(err)
         ? tooManyOpenFilesFix('This worker process')
         : isNotWritable(err)
           ? notWritableFix(this.dir, err, 'start the worker with --local-dir elsewhere')
           : 'Free disk space or set --local-dir to a larger disk';
-      throw new SluiceError('SLUICE_IO', `cannot spill block ${blockId} to '${this.dir}': ${(err as Error).message}. ${fix}.`, {
+      throw new SluiceError('SLUICE_IO', `cannot spill block ${blockId} to '${this.dir}'${forBlock === undefined ? '' : ` (to make room for block ${forBlock})`}: ${(err as Error).message}. ${fix}.`, {
         cause: err,
       });
     }

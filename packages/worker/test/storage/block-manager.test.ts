@@ -80,6 +80,7 @@ test('a put whose room cannot be made (an older block cannot spill) throws and h
     assert.throws(() => bm.put('input_j_0_w_2', [Buffer.alloc(100, 2)], 'MEMORY_AND_DISK'), (e: Error & { code?: string }) => {
       assert.equal(e.code, 'SLUICE_IO');
       assert.match(e.message, /cannot spill block input_j_0_w_1 /, 'names the block that could not spill');
+      assert.match(e.message, /\(to make room for block input_j_0_w_2\)/, 'and the block being stored');
       return true;
     });
     assert.equal(bm.has('input_j_0_w_2'), false, 'the block that did not fit is not held');
@@ -195,6 +196,25 @@ test("a spilled block whose files cannot be removed is removed all the same: no 
     bm.close();
   }
   assert.equal(fs.existsSync(dir), false, 'close removes what was left');
+});
+
+test('bytesSpilled counts the bytes of blocks moved to disk for room, not a DISK_ONLY block\'s own write nor a MEMORY_ONLY one dropped', () => {
+  const dir = tmp();
+  const bm = new BlockManager({ dir, memoryLimit: 250, log });
+  bm.put('rdd_j_0_0', [Buffer.alloc(100)], 'MEMORY_AND_DISK');
+  bm.put('rdd_j_1_0', [Buffer.alloc(70)], 'MEMORY_ONLY');
+  assert.equal(bm.bytesSpilled, 0);
+  bm.put('rdd_j_2_0', [Buffer.alloc(40)], 'DISK_ONLY');
+  assert.equal(bm.bytesSpilled, 0, 'a DISK_ONLY block is written, not spilled');
+  bm.put('shuffle_j_0_0_0', [Buffer.alloc(30), Buffer.alloc(60)], 'SHUFFLE'); // 260 bytes: the oldest (100) spills
+  assert.equal(bm.bytesSpilled, 100);
+  bm.put('shuffle_j_0_1_0', [Buffer.alloc(200)], 'SHUFFLE'); // the MEMORY_ONLY one (70) is dropped, the older map output (90) spills
+  assert.equal(bm.bytesSpilled, 190);
+  const onDisk = fs.readdirSync(dir).map((f) => fs.statSync(path.join(dir, f)).size).sort((a, b) => a - b);
+  assert.deepEqual(onDisk, [30, 40, 60, 100], 'the files: the DISK_ONLY block and the two spilled');
+  bm.remove('rdd_j_0_0');
+  assert.equal(bm.bytesSpilled, 190, 'it never goes down');
+  bm.close();
 });
 
 test('stats count blocks by kind and bytes in memory and on disk, and drop as blocks are removed', () => {

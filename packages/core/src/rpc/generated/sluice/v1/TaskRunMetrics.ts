@@ -12,6 +12,7 @@ export interface TaskRunMetrics {
   'input_records_read'?: (number | string);
   'output_bytes_written'?: (number | string);
   'output_records_written'?: (number | string);
+  'bytes_spilled'?: (number | string);
 }
 
 export interface TaskRunMetrics__Output {
@@ -25,4 +26,5 @@ export interface TaskRunMetrics__Output {
   'input_records_read': (number);
   'output_bytes_written': (number);
   'output_records_written': (number);
+  'bytes_spilled': (number);
 }
