@@ -14715,6 +14715,22 @@ const MUTATIONS = [
     replace: '',
     tests: [{ file: 'packages/cli/dist/test/killed-output.test.js', pattern: 'output it wrote' }],
   },
+  {
+    id: 'checkpoint-write-close-error-wins',
+    what: "a checkpoint write whose fsync finds the disk full reports the temporary file's failed close (EIO on NFS) instead of the full disk and its fix",
+    file: 'packages/core/src/checkpoint/local-checkpoint-store.ts',
+    search: '        await fh.close().catch(() => undefined);\n        throw err;\n      }\n      await fh.close();',
+    replace: '        await fh.close();\n        throw err;\n      }\n      await fh.close();',
+    tests: [{ file: 'packages/core/dist/test/checkpoint/checkpoint-store.test.js', pattern: 'sync finds the disk full' }],
+  },
+  {
+    id: 'driver-state-close-error-wins',
+    what: "a driver state registry whose fsync finds the disk full reports the file's failed close (EIO on NFS) instead of the full disk and its fix",
+    file: 'packages/driver/src/state/driver-state-store.ts',
+    search: '      try {\n        fs.closeSync(fd);\n      } catch {\n        // the descriptor is released all the same\n      }',
+    replace: '      fs.closeSync(fd);',
+    tests: [{ file: 'packages/driver/dist/test/state/driver-state-store.test.js', pattern: 'sync finds the disk full' }],
+  }
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

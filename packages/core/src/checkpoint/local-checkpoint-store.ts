@@ -56,9 +56,13 @@ export class LocalCheckpointStore implements CheckpointStore {
       try {
         await fh.writeFile(data);
         await fh.sync();
-      } finally {
-        await fh.close();
+      } catch (err) {
+        // The write's error is the one to act on: a close that fails too (on NFS it reports the
+        // same full disk or quota again, or EIO) must not replace it.
+        await fh.close().catch(() => undefined);
+        throw err;
       }
+      await fh.close();
       await fs.promises.rename(tmp, file);
       await fsyncDir(path.dirname(file));
     } catch (err) {

@@ -78,6 +78,40 @@ describe('LocalCheckpointStore', () => {
     }
   });
 
+  test("a write whose sync finds the disk full reports the full disk and its fix, though the file's close fails too", async () => {
+    // On NFS a full disk or quota is reported at fsync and again (or as EIO) at close: the
+    // close's error replaced the sync's, and the message lost the disk-full fix.
+    const dir = path.join(root, 'sync-full');
+    const store = new LocalCheckpointStore(dir);
+    await store.ensure();
+    const errno = (code: string, text: string, syscall: string): NodeJS.ErrnoException => Object.assign(new Error(`${code}: ${text}, ${syscall}`), { code, syscall });
+    const { open } = fs.promises;
+    fs.promises.open = (async (p: fs.PathLike, flags?: string | number, mode?: fs.Mode) => {
+      const real = await open(p, flags, mode);
+      if (!String(p).startsWith(dir + path.sep) || flags !== 'w') return real;
+      return {
+        writeFile: (data: string | Uint8Array) => real.writeFile(data),
+        sync: () => Promise.reject(errno('ENOSPC', 'no space left on device', 'fsync')),
+        close: async () => {
+          await real.close();
+          throw errno('EIO', 'i/o error', 'close');
+        },
+      } as unknown as fs.promises.FileHandle;
+    }) as typeof open;
+    try {
+      await assert.rejects(store.write('metadata/checkpoint-2', 'x'), (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'SLUICE_DISK_FULL', err.message);
+        assert.ok(err.message.startsWith(`disk full: cannot write checkpoint file metadata/checkpoint-2 to '${path.join(dir, 'metadata', 'checkpoint-2')}' `), err.message);
+        assert.ok(err.message.includes('point the checkpoint directory (ssc.checkpoint(dir) / sc.setCheckpointDir(dir)) at a larger disk'), err.message);
+        assert.doesNotMatch(err.message, /EIO/);
+        return true;
+      });
+    } finally {
+      fs.promises.open = open;
+    }
+    assert.deepEqual(filesUnder(dir), [], 'the temporary file is removed');
+  });
+
   test('refuses keys that leave the root or are not relative', async () => {
     const store = new LocalCheckpointStore(path.join(root, 'keys'));
     for (const key of ['../escape', '/abs', 'a//b', 'a/./b', '', 'a\\b']) {

@@ -294,9 +294,17 @@ function writeAtomic(file: string, data: string | Uint8Array): void {
     try {
       fs.writeFileSync(fd, data);
       fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
+    } catch (err) {
+      // The write's error is the one to act on: a close that fails too (on NFS it reports the
+      // same full disk or quota again, or EIO) must not replace it.
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // the descriptor is released all the same
+      }
+      throw err;
     }
+    fs.closeSync(fd);
     fs.renameSync(tmp, file);
   } catch (err) {
     // A full disk leaves no half-written temporary file. The write's own error is what the user

@@ -94,3 +94,47 @@ test("a registry whose rename is refused reports the rename's error and its fix,
   }
   assert.deepEqual(store.registered, [], 'the job is not registered');
 });
+
+test("a registry whose sync finds the disk full reports the full disk and its fix, though the file's close fails too", () => {
+  // On NFS a full disk or quota is reported at fsync and again (or as EIO) at close: the
+  // close's error replaced the sync's ('cannot write the driver state ...: EIO'), without the fix.
+  const d = fs.mkdtempSync(path.join(dir, 'sync-full-'));
+  const store = new DriverStateStore(d, log);
+  const sha = 'cd'.repeat(32);
+  fs.writeFileSync(path.join(d, 'bundles', `${sha}.mjs`), 'export {};'); // kept already: only the registry is written
+  const job = { id: 'job-2', name: 'j', bundleSha: sha, args: [], parallelism: 2, supervise: false, restartsLeft: 0, attempt: 1, state: 'running' } as const;
+  const errno = (code: string, text: string, syscall: string): NodeJS.ErrnoException => Object.assign(new Error(`${code}: ${text}, ${syscall}`), { code, syscall });
+  const { openSync, fsyncSync, closeSync } = fs;
+  const registry = new Set<number>();
+  fs.openSync = ((p: fs.PathLike, flags?: fs.OpenMode, mode?: fs.Mode) => {
+    const fd = openSync(p, flags ?? 'r', mode);
+    if (String(p).startsWith(path.join(d, 'jobs.json.'))) registry.add(fd);
+    return fd;
+  }) as typeof openSync;
+  fs.fsyncSync = ((fd: number) => {
+    if (registry.has(fd)) throw errno('ENOSPC', 'no space left on device', 'fsync');
+    fsyncSync(fd);
+  }) as typeof fsyncSync;
+  fs.closeSync = ((fd: number) => {
+    closeSync(fd);
+    if (registry.delete(fd)) throw errno('EIO', 'i/o error', 'close');
+  }) as typeof closeSync;
+  try {
+    assert.throws(
+      () => store.add(job, Buffer.from('export {};'), ''),
+      (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'SLUICE_DISK_FULL', err.message);
+        assert.ok(err.message.startsWith(`disk full: cannot write the driver state (its registry of jobs) to '${path.join(d, 'jobs.json')}' `), err.message);
+        assert.ok(err.message.includes('start the driver with --state-dir on a disk with space'), err.message);
+        assert.doesNotMatch(err.message, /EIO/);
+        return true;
+      },
+    );
+  } finally {
+    fs.openSync = openSync;
+    fs.fsyncSync = fsyncSync;
+    fs.closeSync = closeSync;
+    store.close();
+  }
+  assert.deepEqual(fs.readdirSync(d).filter((f) => f.startsWith('jobs.json')), [], 'no registry, no temporary file');
+});
