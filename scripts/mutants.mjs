@@ -14730,7 +14730,15 @@ const MUTATIONS = [
     search: '      try {\n        fs.closeSync(fd);\n      } catch {\n        // the descriptor is released all the same\n      }',
     replace: '      fs.closeSync(fd);',
     tests: [{ file: 'packages/driver/dist/test/state/driver-state-store.test.js', pattern: 'sync finds the disk full' }],
-  }
+  },
+  {
+    id: 'receiver-rates-first-stream-only',
+    what: "every receiver's eventRates and avgEventRate (REST streaming/receivers, the Streaming page) are those of the job's first input stream",
+    file: 'packages/driver/src/status/streaming-progress.ts',
+    search: '((b.streamRecords?.[r.streamId] ?? 0) * 1000)',
+    replace: '((b.streamRecords?.[0] ?? 0) * 1000)',
+    tests: [{ file: 'packages/cli/dist/test/receiver-rates.test.js', pattern: 'what it stored' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);
