@@ -108,6 +108,15 @@ test("--conf with the configuration guide's streaming, scheduling, execution, ne
       assert.match(line.slice(`  --conf ${given}: `.length), instead, `${given}\n${show(r)}`);
     }
   }
+  // spark.default.parallelism is taken by run, driver, shell and submit; a command without --conf
+  // (a worker: Spark's is the cluster's, not a worker's) names where to set it, with the value given.
+  const worker = await runCli(['worker', '--driver', '127.0.0.1:1', '--conf', 'spark.default.parallelism=8'], { timeoutMs: 60_000 });
+  assert.equal(worker.code, 1, show(worker));
+  assert.match(
+    worker.stderr,
+    /unknown option '--conf' \(spark-submit's\): .*; for spark\.default\.parallelism, '--conf spark\.default\.parallelism=8' on 'sluice run', 'sluice driver' or 'sluice shell' .* or 'sluice submit' \(that job's\), or give the partitions where it matters: sc\.parallelize\(data, 8\), rdd\.reduceByKey\(f, 8\), repartition\(8\)\./,
+    show(worker),
+  );
 });
 
 test('StreamingContext options a Spark user may write (a Spark property, a misspelt option) are refused naming the option, never taken and ignored', async () => {
