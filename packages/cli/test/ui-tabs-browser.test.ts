@@ -45,7 +45,7 @@ async function shot(page: Page, name: string): Promise<void> {
 
 test("Environment, Storage, Stages and Executors pages in Chromium, on sluice run's cluster", { timeout: 200_000 }, async () => {
   const browser = await launchChromium();
-  await withHeldRun('ui-tabs', (dir) => ['--conf', 'spark.task.maxFailures=3', '--conf', 'spark.app.name=ui-tabs <app>', fixture('ui-tabs.ts'), dir], { holdMs: 120_000 }, async (run) => {
+  await withHeldRun('ui-tabs', (dir) => ['--conf', 'spark.task.maxFailures=3', '--conf', 'spark.app.name=ui-tabs <app>', fixture('ui-tabs.ts'), dir], { holdMs: 120_000, ready: (run) => run.stdout.some((l) => l.startsWith('RETRIED ')) }, async (run) => {
     const line = run.line;
     const [, cached, rddId] = line('CACHED');
     assert.equal(cached, '1000');
