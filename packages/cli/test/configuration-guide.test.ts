@@ -76,38 +76,37 @@ test("sluice run --properties-file: spark.app.name, spark.master local[N] and sp
 });
 
 test("precedence as Spark's: the command line's flags over the file; $SPARK_CONF_DIR/spark-defaults.conf when no --properties-file is given, not beside one", async () => {
-  const confDir = path.dirname(propertiesFile('conf-dir', ['spark.app.name from-conf-dir', 'spark.master local[3]']));
-  const own = propertiesFile('own', ['spark.app.name from-file', 'spark.logConf true']);
+  // spark.ui.port is sluice run's --web-port (the $SPARK_CONF_DIR file's, served by the run that reads
+  // it); spark.ui.enabled false turns it off, the port named or not (the other file's: no run of it serves one).
+  const [port, offPort] = [await freePort(), await freePort()];
+  const confDir = path.dirname(propertiesFile('conf-dir', ['spark.app.name from-conf-dir', 'spark.master local[3]', `spark.ui.port ${port}`]));
+  const own = propertiesFile('own', ['spark.app.name from-file', 'spark.logConf true', `spark.ui.port ${offPort}`, 'spark.ui.enabled false']);
+  const noUi = (r: CliResult): void => assert.doesNotMatch(r.stderr, /web UI at/, show(r));
   // Flags over the file.
   const flags = await runCli(['run', '--name', 'from-flag', '--properties-file', own, SUM, '4'], { env, timeoutMs: 120_000 });
   assert.equal(flags.code, 0, show(flags));
   assert.deepEqual(sumAndContext(flags), { sum: sumTo(4), context: ['from-flag', 'local[2]'] });
   assert.match(flags.stderr, /spark\.app\.name from-file: --name from-file \(the command line's --name wins\)/, show(flags));
+  noUi(flags);
   // $SPARK_CONF_DIR's spark-defaults.conf is read without --properties-file...
   const defaults = await runCli(['run', SUM, '4'], { env: { ...env, SPARK_CONF_DIR: confDir }, timeoutMs: 120_000 });
   assert.equal(defaults.code, 0, show(defaults));
   assert.deepEqual(sumAndContext(defaults).context, ['from-conf-dir', 'local[3]']);
+  assert.match(defaults.stderr, new RegExp(`web UI at http://127\\.0\\.0\\.1:${port}/jobs/`), show(defaults));
   // ...and not with one: spark-submit reads one file or the other.
   const both = await runCli(['run', '--properties-file', own, SUM, '4'], { env: { ...env, SPARK_CONF_DIR: confDir }, timeoutMs: 120_000 });
   assert.equal(both.code, 0, show(both));
   assert.deepEqual(sumAndContext(both).context, ['from-file', 'local[2]']);
+  noUi(both);
   // --conf as spark-submit's: over the file's line of that key, under the flag itself.
   const conf = await runCli(['run', '--properties-file', own, '--conf', 'spark.app.name=from-conf', '--conf', 'spark.master=local[3]', SUM, '4'], { env, timeoutMs: 120_000 });
   assert.equal(conf.code, 0, show(conf));
   assert.deepEqual(sumAndContext(conf), { sum: sumTo(4), context: ['from-conf', 'local[3]'] });
   assert.match(conf.stderr, /spark\.app\.name from-conf \(--conf\): --name from-conf\n/, show(conf));
+  noUi(conf);
   const flagOverConf = await runCli(['run', '--conf', 'spark.app.name=from-conf', '--name', 'from-flag', SUM, '4'], { env, timeoutMs: 120_000 });
   assert.equal(flagOverConf.code, 0, show(flagOverConf));
   assert.deepEqual(sumAndContext(flagOverConf).context, ['from-flag', 'local[2]']);
-
-  // spark.ui.port is sluice run's --web-port; spark.ui.enabled false turns it off, the port named or not.
-  const port = await freePort();
-  const ui = await runCli(['run', '--properties-file', propertiesFile('ui-port', [`spark.ui.port ${port}`]), SUM, '4'], { env, timeoutMs: 120_000 });
-  assert.equal(ui.code, 0, show(ui));
-  assert.match(ui.stderr, new RegExp(`web UI at http://127\\.0\\.0\\.1:${port}/jobs/`), show(ui));
-  const off = await runCli(['run', '--properties-file', propertiesFile('ui-off', [`spark.ui.port ${port}`, 'spark.ui.enabled false']), SUM, '4'], { env, timeoutMs: 120_000 });
-  assert.equal(off.code, 0, show(off));
-  assert.doesNotMatch(off.stderr, /web UI at/, show(off));
 });
 
 test('a property sluice does not take fails the command before it runs, each one named with its line and where Sluice sets it', async () => {
@@ -248,13 +247,12 @@ test("sluice shell reads the file as spark-shell does: spark.master local[N] siz
 });
 
 test("a time in a file is read as Spark's JavaUtils.timeStringAs reads it, as --conf's are: no space between number and unit", async () => {
-  // '5 s' Spark refuses ("Failed to parse time string"); so does the file, as --conf spark.locality.wait does.
-  const r = await runCli(['run', '--properties-file', propertiesFile('time', ['spark.speculation.minTaskRuntime 5 s', 'spark.speculation.minTaskRuntime 5 s']), SUM, '4'], { env, timeoutMs: 60_000 });
+  // '5 s' Spark refuses ("Failed to parse time string"); so does the file, as --conf spark.locality.wait does
+  // (one command names both).
+  const r = await runCli(['run', '--properties-file', propertiesFile('time', ['spark.speculation.minTaskRuntime 5 s', 'spark.speculation.minTaskRuntime 5 s']), '--conf', 'spark.locality.wait=5 s', SUM, '4'], { env, timeoutMs: 60_000 });
   assert.equal(r.code, 1, show(r));
   assert.match(r.stderr, /line 2: spark\.speculation\.minTaskRuntime: '5 s' is not a time: give '500ms', '10s', '2min'/, show(r));
-  const conf = await runCli(['run', '--conf', 'spark.locality.wait=5 s', SUM, '4'], { env, timeoutMs: 60_000 });
-  assert.equal(conf.code, 1, show(conf));
-  assert.match(conf.stderr, /--conf spark\.locality\.wait=5 s: not a time/, show(conf));
+  assert.match(r.stderr, /--conf spark\.locality\.wait=5 s: not a time/, show(r));
 });
 
 test("sluice submit with Spark's cluster-mode driver environment (YARN's and Kubernetes') says whose environment a submitted job's program reads and how to give one job a value", async () => {
