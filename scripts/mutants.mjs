@@ -14739,6 +14739,22 @@ const MUTATIONS = [
     replace: '((b.streamRecords?.[0] ?? 0) * 1000)',
     tests: [{ file: 'packages/cli/dist/test/receiver-rates.test.js', pattern: 'what it stored' }],
   },
+  {
+    id: 'stopped-job-cut-short-error-dropped',
+    what: "a stop cut short by spark.streaming.gracefulStopTimeout (its program cancelled, batches not run) ends 'stopped' with no error, as a stop that finished: `sluice jobs` does not tell them apart (faults53)",
+    file: 'packages/driver/src/job/driver-job.ts',
+    search: "const error = stopped ? (ended === 'cancelled' ? this.stopCutShort : undefined) : endError;",
+    replace: 'const error = stopped ? undefined : endError;',
+    tests: ['packages/cli/dist/test/graceful-stop-timeout.test.js'],
+  },
+  {
+    id: 'graceful-stop-timeout-conf-ignored',
+    what: "--conf spark.streaming.gracefulStopTimeout on sluice driver does not reach its jobs: a graceful stop (one a restarted driver relaunches too) is bounded at 60 s whatever the user set (faults53)",
+    file: 'packages/driver/src/job/job-launcher.ts',
+    search: ', ...(this.deps.stopLimitMs === undefined ? {} : { stopLimitMs: this.deps.stopLimitMs }) }, dag,',
+    replace: ' }, dag,',
+    tests: ['packages/cli/dist/test/graceful-stop-timeout.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

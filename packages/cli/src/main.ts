@@ -232,9 +232,9 @@ function speculationTaskOptions(o: SpeculationOpts): NonNullable<DriverOptions['
 
 /**
  * The driver options a command's --conf and properties file give its driver (sluice run, driver and shell alike):
- * spark.default.parallelism, spark.broadcast.compress, spark.checkpoint.compress, spark.rdd.compress, spark.cleaner.referenceTracking, and spark.locality.wait, spark.shuffle.reduceLocality.enabled and spark.excludeOnFailure.* added to the command's other task options.
+ * spark.default.parallelism, spark.broadcast.compress, spark.checkpoint.compress, spark.rdd.compress, spark.cleaner.referenceTracking, spark.streaming.gracefulStopTimeout, and spark.locality.wait, spark.shuffle.reduceLocality.enabled and spark.excludeOnFailure.* added to the command's other task options.
  */
-function confDriverOptions(conf: SparkConfSettings | undefined, tasks: NonNullable<DriverOptions['tasks']> = {}): Pick<DriverOptions, 'defaultParallelism' | 'broadcastCompress' | 'checkpointCompress' | 'rddCompress' | 'referenceTracking' | 'tasks'> {
+function confDriverOptions(conf: SparkConfSettings | undefined, tasks: NonNullable<DriverOptions['tasks']> = {}): Pick<DriverOptions, 'defaultParallelism' | 'broadcastCompress' | 'checkpointCompress' | 'rddCompress' | 'referenceTracking' | 'stopLimitMs' | 'tasks'> {
   const wait = conf === undefined ? undefined : localityWaitOf(conf);
   const exclude = conf === undefined ? undefined : excludeOnFailureOf(conf);
   return {
@@ -244,6 +244,7 @@ function confDriverOptions(conf: SparkConfSettings | undefined, tasks: NonNullab
     ...(conf?.checkpointCompress === true ? { checkpointCompress: true } : {}),
     ...(conf?.rddCompress === true ? { rddCompress: true } : {}),
     ...(conf?.referenceTracking === false ? { referenceTracking: false } : {}),
+    ...(conf?.gracefulStopTimeoutMs === undefined ? {} : { stopLimitMs: conf.gracefulStopTimeoutMs }),
   };
 }
 
@@ -689,7 +690,9 @@ speculationOptions(
         signalled = true;
         log.info({ signal, jobId: j.id, graceful }, 'stopping the job');
         j.requestStop(graceful);
-        setTimeout(() => void stopCluster().finally(() => process.exit(1)), graceful ? GRACEFUL_SHUTDOWN_LIMIT_S * 1000 : 10_000).unref();
+        // --conf spark.streaming.gracefulStopTimeout moves the driver's bound, and this one with it.
+        const gracefulLimitMs = o.conf?.gracefulStopTimeoutMs === undefined ? GRACEFUL_SHUTDOWN_LIMIT_S * 1000 : o.conf.gracefulStopTimeoutMs + 5000;
+        setTimeout(() => void stopCluster().finally(() => process.exit(1)), graceful ? gracefulLimitMs : 10_000).unref();
         return;
       }
       log.info({ signal }, 'stopping');

@@ -36,8 +36,8 @@ const SPARK_CONF_KEYS: Readonly<Record<string, (value: string) => string>> = {
     "nothing to set: the receivers' log appends each block to a segment file and fsyncs it before the block is reported; it cannot go to S3 (no append): checkpoint to a shared directory; remove it",
   'spark.streaming.receiver.writeAheadLog.rollingIntervalSecs': (v) => `new StreamingContext(sc, batch, { writeAheadLog: { rollingInterval: '${v}s' } }) in the job`,
   'spark.streaming.backpressure.pid.minRate': (v) => `new StreamingContext(sc, batch, { backpressure: { minRate: ${v} } }) in the job`,
-  'spark.streaming.gracefulStopTimeout': () =>
-    'not settable: a graceful stop runs every batch of what the receivers stored for up to 60 s, then the driver cancels the program (sluice run: 65 s in all)',
+  'spark.streaming.gracefulStopTimeout': (v) =>
+    `'--conf spark.streaming.gracefulStopTimeout=${v}' on 'sluice run' or 'sluice driver' (for every job that driver runs: how long a stop may take before the driver cancels the program; 60 s by default)`,
   'spark.streaming.receiverRestartDelay': () => 'not settable: a receiver that stopped with an error is started again 2 s later (onReceiverStarted says when), as Spark\'s default',
   'spark.streaming.fileStream.minRememberDuration': (v) => `ssc.textFileStream(dir, { minRememberDuration: '${v}' }) (or fileStream) in the job`,
   // The configuration guide's Scheduling, Execution Behavior, Networking, Shuffle Behavior and

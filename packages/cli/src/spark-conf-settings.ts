@@ -36,6 +36,10 @@ import { sparkTimeStringMs } from './spark-time.js';
  *   are taken whether or not it is enabled, and used only when it is, as Spark's.
  *   `.killExcludedExecutors`: an excluded worker is released as `sluice workers decommission`
  *   releases it (the driver's DriverNode.exclusionChanged).
+ * - `spark.streaming.gracefulStopTimeout`: how long a stop asked of a streaming job's program
+ *   (`sluice stop`, graceful or not, a signal to `sluice run`, a graceful stop a restarted
+ *   driver relaunches to finish) may take before the driver cancels the program, saying what
+ *   that leaves (default 60 s; Spark's default is 10 batch intervals).
  * - `spark.executorEnv.NAME` (sluice run and sluice submit only: a job's, as Spark's per
  *   application): NAME=value in the process.env of that job's task and receiver threads on
  *   every worker, not in other jobs' nor in the worker process's own (core's executor-env.ts);
@@ -64,6 +68,8 @@ export interface SparkConfSettings {
   readonly excludeOnFailureLimits?: Partial<ExcludeOnFailureConf>;
   /** spark.executorEnv.NAME=value, by NAME (the job's executor environment). */
   readonly executorEnv?: Readonly<Record<string, string>>;
+  /** spark.streaming.gracefulStopTimeout (ms). */
+  readonly gracefulStopTimeoutMs?: number;
 }
 
 /**
@@ -129,6 +135,11 @@ export function addSparkConf(given: string, previous: SparkConfSettings): SparkC
     }
     case 'spark.broadcast.compress':
       return { ...previous, broadcastCompress: sparkBoolean(key, value) };
+    case 'spark.streaming.gracefulStopTimeout': {
+      const ms = sparkTimeMs(key, value);
+      if (ms < 1) throw new SluiceError('SLUICE_BAD_ARGUMENT', `--conf ${key}=${value.slice(0, 100)}: give a time of 1 ms or more ('--conf ${key}=2m'): how long a stop may take before the driver cancels the job's program`);
+      return { ...previous, gracefulStopTimeoutMs: ms };
+    }
     case 'spark.checkpoint.compress':
       return { ...previous, checkpointCompress: sparkBoolean(key, value) };
     case 'spark.rdd.compress':

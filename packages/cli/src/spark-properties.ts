@@ -152,6 +152,7 @@ const PROPERTY_OPTIONS: Readonly<Record<string, Partial<Record<PropertiesCommand
   'spark.checkpoint.compress': { run: asConf('spark.checkpoint.compress'), driver: asConf('spark.checkpoint.compress'), shell: asConf('spark.checkpoint.compress') },
   'spark.rdd.compress': { run: asConf('spark.rdd.compress'), driver: asConf('spark.rdd.compress'), shell: asConf('spark.rdd.compress') },
   'spark.cleaner.referenceTracking': { run: asConf('spark.cleaner.referenceTracking'), driver: asConf('spark.cleaner.referenceTracking'), shell: asConf('spark.cleaner.referenceTracking') },
+  'spark.streaming.gracefulStopTimeout': { run: asConf('spark.streaming.gracefulStopTimeout'), driver: asConf('spark.streaming.gracefulStopTimeout') },
   'spark.cleaner.referenceTracking.blocking': { run: asConf('spark.cleaner.referenceTracking.blocking'), driver: asConf('spark.cleaner.referenceTracking.blocking'), shell: asConf('spark.cleaner.referenceTracking.blocking') },
   'spark.shuffle.reduceLocality.enabled': { run: asConf('spark.shuffle.reduceLocality.enabled'), driver: asConf('spark.shuffle.reduceLocality.enabled'), shell: asConf('spark.shuffle.reduceLocality.enabled') },
   'spark.excludeOnFailure.enabled': { run: asConf('spark.excludeOnFailure.enabled'), driver: asConf('spark.excludeOnFailure.enabled'), shell: asConf('spark.excludeOnFailure.enabled') },

@@ -40,7 +40,7 @@ const CONF_KEYS: readonly [string, RegExp][] = [
   ['spark.streaming.driver.writeAheadLog.closeFileAfterWrite=true', /nothing to set: metadata checkpoints are whole files.*remove it/],
   ['spark.streaming.receiver.writeAheadLog.closeFileAfterWrite=true', /nothing to set: the receivers' log .*cannot go to S3.*remove it/],
   ['spark.streaming.receiver.writeAheadLog.rollingIntervalSecs=30', /\{ writeAheadLog: \{ rollingInterval: '30s' \} \}/],
-  ['spark.streaming.gracefulStopTimeout=30s', /not settable: .* 60 s/],
+  ['spark.streaming.gracefulStopTimeout=30s', /'--conf spark\.streaming\.gracefulStopTimeout=30s' on 'sluice run' or 'sluice driver' .*60 s by default/],
   ['spark.streaming.receiverRestartDelay=5s', /not settable: .* 2 s later/],
   // Scheduling
   ['spark.task.maxFailures=8', /'--task-max-failures 8' on 'sluice run' and 'sluice driver'/],

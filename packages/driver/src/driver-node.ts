@@ -104,6 +104,12 @@ export interface DriverOptions {
    * (shuffles, persisted RDDs, broadcasts; Spark's ContextCleaner off). Default true, as Spark's.
    */
   readonly referenceTracking?: boolean;
+  /**
+   * Spark's spark.streaming.gracefulStopTimeout (`--conf` on `sluice driver` and `sluice run`): how
+   * long a stop asked of a streaming job's program may take before the driver cancels it
+   * (STOP_REQUEST_LIMIT_MS, 60 s, by default).
+   */
+  readonly stopLimitMs?: number;
   readonly clock?: Clock;
   readonly localDir?: string;
   /** Port of the web UI and /metrics (default: none; the CLI's default is 4040). */
@@ -372,6 +378,7 @@ export class DriverNode {
       ...(opts.checkpointCompress === true ? { checkpointCompress: true } : {}),
       ...(opts.rddCompress === true ? { rddCompress: true } : {}),
       ...(opts.referenceTracking === false ? { referenceTracking: false } : {}),
+      ...(opts.stopLimitMs === undefined ? {} : { stopLimitMs: opts.stopLimitMs }),
       driverRunning: () => this.state === 'running',
       retainedBatches: opts.retainedBatches,
       jobFailureLogLevel: opts.jobFailureLogLevel,

@@ -98,6 +98,8 @@ export interface JobLaunchSpec {
   readonly rddCompress?: boolean;
   /** Whether the program cleans what it drops once collected (spark.cleaner.referenceTracking; DriverOptions.referenceTracking). */
   readonly referenceTracking?: boolean;
+  /** How long a stop asked of the program may take before it is cancelled (spark.streaming.gracefulStopTimeout; DriverOptions.stopLimitMs); STOP_REQUEST_LIMIT_MS by default. */
+  readonly stopLimitMs?: number;
   /** Where each attempt's files directory is made (sc.addFile's copies, served to workers); default a directory of the system's temporary one. */
   readonly filesRoot?: string;
   /** The job's executor environment (spark.executorEnv.*): every task and receiver thread of each attempt has it in its process.env. */
@@ -218,6 +220,8 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   private stopRequested = false;
   /** How the stop was asked for, once it was. */
   stopKind: 'graceful' | 'now' | undefined;
+  /** Set when the stop passed its bound and the program was cancelled (stopOverdue): what the stopped job's error says. */
+  private stopCutShort: ErrorInfo | undefined;
   private current: Attempt;
   /** A failed attempt is over and the next one is not started yet (its thread must exit first). */
   private betweenAttempts = false;
@@ -259,7 +263,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       this.stopRequested = true;
       this.stopKind = 'graceful';
       // Bounded as a stop asked of a running job is.
-      setTimeout(() => this.cancel(), STOP_REQUEST_LIMIT_MS).unref();
+      setTimeout(() => this.stopOverdue(), this.spec.stopLimitMs ?? STOP_REQUEST_LIMIT_MS).unref();
     }
     this.current = this.launch(spec.firstAttempt ?? 1);
   }
@@ -334,6 +338,27 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     this.attemptEnded('cancelled', { code: 'SLUICE_CANCELLED', message: `job ${this.id} was cancelled`, stack: '' });
   }
 
+  /**
+   * A stop asked of the streaming program (`sluice stop`, a signal to `sluice run`, a graceful
+   * stop relaunched to be finished) that did not end within the bound: the program is cancelled,
+   * as Spark's StreamingContext.stop gives up after spark.streaming.gracefulStopTimeout, and the
+   * job ends saying what that leaves and where it is, not only that it was cancelled.
+   */
+  private stopOverdue(): void {
+    if (this.state !== 'running') return;
+    const limitMs = this.spec.stopLimitMs ?? STOP_REQUEST_LIMIT_MS;
+    const graceful = this.stopKind === 'graceful';
+    const message =
+      `${graceful ? `the graceful stop of job ${this.id}` : `the stop of job ${this.id}`} did not end within ${limitMs / 1000} s ` +
+      `(--conf spark.streaming.gracefulStopTimeout on 'sluice driver' or 'sluice run'), so its program was cancelled` +
+      (graceful ? ' with batches of what its receivers had stored not yet run' : '') +
+      `: with a checkpoint directory, the batches not completed stay pending in it (received blocks in its write-ahead log) and run when the job is submitted again on it (StreamingContext.getOrCreate); ` +
+      `without one (or with the log off) what they held is lost`;
+    this.log.warn({ limitMs, graceful }, message);
+    this.stopCutShort = { code: 'SLUICE_CANCELLED', message, stack: '' };
+    this.attemptEnded('cancelled', this.stopCutShort);
+  }
+
   /** `sluice stop`: a streaming job stops its StreamingContext (gracefully if asked); a batch job is cancelled. */
   requestStop(graceful: boolean): void {
     if (this.state !== 'running') return;
@@ -343,8 +368,8 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     if (this.betweenAttempts) return this.cancel(); // nothing runs to stop
     if (this.streaming) {
       this.post({ type: 'stopRequested', graceful });
-      // A driver program that does not end within STOP_REQUEST_LIMIT_MS of the request is cancelled.
-      setTimeout(() => this.cancel(), STOP_REQUEST_LIMIT_MS).unref();
+      // A driver program that does not end within the bound of the request is cancelled.
+      setTimeout(() => this.stopOverdue(), this.spec.stopLimitMs ?? STOP_REQUEST_LIMIT_MS).unref();
     } else this.cancel();
   }
 
@@ -788,10 +813,11 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   private finish(ended: JobStateName, endError: ErrorInfo | undefined): void {
     this.dag.removeListener(this.stages);
     this.dag.removeListener(this.forwarder);
-    // Asked to stop, and it did (or was cancelled when it did not in time): stopped, with no error.
+    // Asked to stop, and it did (or was cancelled when it did not in time): stopped, with no
+    // error, but for a stop cut short by its bound, whose error says what it left (stopOverdue).
     const stopped = this.stopRequested && (ended === 'succeeded' || ended === 'cancelled');
     const state: JobStateName = stopped ? 'stopped' : ended;
-    const error = stopped ? undefined : endError;
+    const error = stopped ? (ended === 'cancelled' ? this.stopCutShort : undefined) : endError;
     this.state = state;
     this.error = error;
     this.endedAt = this.clock.now();

@@ -75,6 +75,8 @@ export interface JobLauncherDeps {
   readonly rddCompress?: boolean;
   /** Whether each job's program cleans what it drops (DriverOptions.referenceTracking). */
   readonly referenceTracking?: boolean;
+  /** How long a stop asked of a job's program may take before it is cancelled (DriverOptions.stopLimitMs). */
+  readonly stopLimitMs?: number;
 }
 
 /**
@@ -214,7 +216,7 @@ export class JobLauncher {
 
   private start(spec: JobLaunchSpec): DriverJob {
     const { dag, registry, clock, rootLog, stateStore: store } = this.deps;
-    const job = new DriverJob({ ...spec, failureLogLevel: this.deps.jobFailureLogLevel, threads: this.deps.threads, master: this.deps.master?.(), uiWebUrl: this.deps.uiWebUrl?.(), filesRoot: this.deps.filesRoot, ...(this.deps.broadcastCompress === true ? { broadcastCompress: true } : {}), ...(this.deps.checkpointCompress === true ? { checkpointCompress: true } : {}), ...(this.deps.rddCompress === true ? { rddCompress: true } : {}), ...(this.deps.referenceTracking === false ? { referenceTracking: false } : {}) }, dag, registry, clock, rootLog, this.deps.retainedBatches);
+    const job = new DriverJob({ ...spec, failureLogLevel: this.deps.jobFailureLogLevel, threads: this.deps.threads, master: this.deps.master?.(), uiWebUrl: this.deps.uiWebUrl?.(), filesRoot: this.deps.filesRoot, ...(this.deps.broadcastCompress === true ? { broadcastCompress: true } : {}), ...(this.deps.checkpointCompress === true ? { checkpointCompress: true } : {}), ...(this.deps.rddCompress === true ? { rddCompress: true } : {}), ...(this.deps.referenceTracking === false ? { referenceTracking: false } : {}), ...(this.deps.stopLimitMs === undefined ? {} : { stopLimitMs: this.deps.stopLimitMs }) }, dag, registry, clock, rootLog, this.deps.retainedBatches);
     this.jobs.set(spec.id, job);
     this.deps.jobStarted?.(job);
     job.once('finished', () => this.keepFinished(job));
