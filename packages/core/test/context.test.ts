@@ -10,12 +10,13 @@ import { SluiceContext } from '../src/context.js';
 import type { ActionSpec } from '../src/scheduler/task-spec.js';
 
 describe('saveAsTextFile', () => {
-  test("an output whose move into place is refused reports the rename's error and its fix, though the temporary directory cannot be removed either", async () => {
+  test("an output whose move into place is refused reports the rename's error and its fix, though the temporary directory cannot be removed either", async (t) => {
     // The output's parent made read-only after the tasks wrote their parts into the hidden
     // temporary directory there: the rename into place is refused (EACCES), and so is the
     // removal of the temporary directory. The rename's error, with the not-writable fix, is what
     // the user acts on; the clean-up's 'rmdir' error replaced it (as a checkpoint write's 'unlink' did).
     const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-core-save-'));
+    t.after(() => fs.rmSync(parent, { recursive: true, force: true }));
     const out = path.join(parent, 'out');
     const warnings: { message: string; fields: Record<string, unknown> }[] = [];
     const sc = new SluiceContext({
@@ -50,22 +51,19 @@ describe('saveAsTextFile', () => {
       fs.renameSync = renameSync;
       fs.rmSync = rmSync;
     }
-    try {
-      // The temporary directory is left (hidden; a later save of 'out' removes it), and the warning says so.
-      const left = fs.readdirSync(parent);
-      assert.equal(left.length, 1, left.join(' '));
-      assert.ok(left[0]!.startsWith('.out.sluice-tmp-'), left[0]);
-      assert.deepEqual(warnings.map((w) => [w.message, w.fields.dir]), [["saveAsTextFile: cannot remove the failed save's temporary directory", path.join(parent, left[0]!)]]);
-    } finally {
-      fs.rmSync(parent, { recursive: true, force: true });
-    }
+    // The temporary directory is left (hidden; a later save of 'out' removes it), and the warning says so.
+    const left = fs.readdirSync(parent);
+    assert.equal(left.length, 1, left.join(' '));
+    assert.ok(left[0]!.startsWith('.out.sluice-tmp-'), left[0]);
+    assert.deepEqual(warnings.map((w) => [w.message, w.fields.dir]), [["saveAsTextFile: cannot remove the failed save's temporary directory", path.join(parent, left[0]!)]]);
   });
 
-  test('an output that replaced another is kept though the one it replaced cannot be removed', async () => {
+  test('an output that replaced another is kept though the one it replaced cannot be removed', async (t) => {
     // saveAsTextFiles writes a re-run batch's directory again (replace): the new output is
     // renamed into place, then the old one removed. A removal that fails (a file in it held
     // open on NFS: ENOTEMPTY) failed the save though its output was whole and in place.
     const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-core-save-'));
+    t.after(() => fs.rmSync(parent, { recursive: true, force: true }));
     const out = path.join(parent, 'out');
     fs.mkdirSync(out);
     fs.writeFileSync(path.join(out, 'part-00000'), 'old\n');
@@ -91,18 +89,14 @@ describe('saveAsTextFile', () => {
     } finally {
       fs.rmSync = rmSync;
     }
-    try {
-      assert.deepEqual(fs.readdirSync(out).sort(), ['_SUCCESS', 'part-00000']);
-      assert.equal(fs.readFileSync(path.join(out, 'part-00000'), 'utf8'), 'a\n', 'the new output is in place');
-      const hidden = fs.readdirSync(parent).filter((n) => n !== 'out');
-      assert.equal(hidden.length, 1, hidden.join(' '));
-      assert.ok(hidden[0]!.startsWith('.out.sluice-old-'), hidden[0]);
-      assert.deepEqual(warnings.map((w) => [w.message, w.fields.dir]), [['saveAsTextFile: cannot remove the output it replaced', path.join(parent, hidden[0]!)]]);
-      // A later save removes what this one left.
-      await sc.saveAsTextFile(sc.parallelize(['a'], 1), out, { replace: true });
-      assert.deepEqual(fs.readdirSync(parent), ['out']);
-    } finally {
-      fs.rmSync(parent, { recursive: true, force: true });
-    }
+    assert.deepEqual(fs.readdirSync(out).sort(), ['_SUCCESS', 'part-00000']);
+    assert.equal(fs.readFileSync(path.join(out, 'part-00000'), 'utf8'), 'a\n', 'the new output is in place');
+    const hidden = fs.readdirSync(parent).filter((n) => n !== 'out');
+    assert.equal(hidden.length, 1, hidden.join(' '));
+    assert.ok(hidden[0]!.startsWith('.out.sluice-old-'), hidden[0]);
+    assert.deepEqual(warnings.map((w) => [w.message, w.fields.dir]), [['saveAsTextFile: cannot remove the output it replaced', path.join(parent, hidden[0]!)]]);
+    // A later save removes what this one left.
+    await sc.saveAsTextFile(sc.parallelize(['a'], 1), out, { replace: true });
+    assert.deepEqual(fs.readdirSync(parent), ['out']);
   });
 });

@@ -166,11 +166,12 @@ test("a spill refused in its second file reports that refusal and its fix, thoug
   }
 });
 
-test("a spilled block whose files cannot be removed is removed all the same: no error, listeners told, bytes uncounted", () => {
+test("a spilled block whose files cannot be removed is removed all the same: no error, listeners told, bytes uncounted", (t) => {
   // The local directory made read-only: removing a spilled block (a failed task's cached
   // partitions, in the executor's finally) threw the 'unlink' error, which replaced the task's
   // own, and left the block forgotten here with its listeners (the driver's block locations) untold.
   const dir = tmp();
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const bm = new BlockManager({ dir, memoryLimit: 1000, log });
   const removed: string[] = [];
   bm.onRemoved((id) => removed.push(id));
