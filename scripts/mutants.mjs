@@ -14755,6 +14755,14 @@ const MUTATIONS = [
     replace: ' }, dag,',
     tests: ['packages/cli/dist/test/graceful-stop-timeout.test.js'],
   },
+  {
+    id: 'environment-rdd-compress-default-only',
+    what: "the Environment (REST environment, the page) lists spark.rdd.compress false whatever --conf spark.rdd.compress says",
+    file: 'packages/driver/src/web/environment-info.ts',
+    search: "    ['spark.rdd.compress', String(o.rddCompress === true)],",
+    replace: "    ['spark.rdd.compress', 'false'],",
+    tests: [{ file: 'packages/cli/dist/test/rdd-compress.test.js', pattern: 'keeps the cached blocks compressed' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -91,9 +91,10 @@ test('compressed persisted blocks damaged on disk are computed again from lineag
 
 /**
  * `sluice run --web-port P` of the fixture with these extra arguments: the cached RDD's bytes in
- * memory as the REST API's storage/rdd gives them, read while the fixture waits after its first action.
+ * memory as the REST API's storage/rdd gives them, and the spark.rdd.compress its Environment
+ * lists, read while the fixture waits after its first action.
  */
-async function memoryUsedOfRun(extra: readonly string[]): Promise<number> {
+async function memoryUsedOfRun(extra: readonly string[]): Promise<[number, string | undefined]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-rdd-compress-run-'));
   const [marker, go] = [path.join(dir, 'marker'), path.join(dir, 'go')];
   const port = await freePort();
@@ -105,11 +106,13 @@ async function memoryUsedOfRun(extra: readonly string[]): Promise<number> {
     const rdds = await rest<{ memoryUsed: number; numCachedPartitions: number }[]>(`/applications/${app.id}/storage/rdd`);
     assert.equal(rdds.length, 1, JSON.stringify(rdds));
     assert.equal(rdds[0].numCachedPartitions, 6, JSON.stringify(rdds));
+    const env = await rest<{ sparkProperties: [string, string][] }>(`/applications/${app.id}/environment`);
+    const listed = env.sparkProperties.find(([k]) => k === 'spark.rdd.compress')?.[1];
     fs.writeFileSync(go, 'go');
     const r = await running;
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout.split('\n').find((l) => l.startsWith('RESULT2 '))!.slice(8)), expected(2000));
-    return rdds[0].memoryUsed;
+    return [rdds[0].memoryUsed, listed];
   } finally {
     fs.writeFileSync(go, 'go');
     await running.catch(() => undefined);
@@ -118,8 +121,9 @@ async function memoryUsedOfRun(extra: readonly string[]): Promise<number> {
 }
 
 test('sluice run --conf spark.rdd.compress=true keeps the cached blocks compressed (REST storage/rdd: several times fewer bytes in memory); a value that is not a boolean is refused', { timeout: 300_000 }, async () => {
-  const plain = await memoryUsedOfRun([]);
-  const packed = await memoryUsedOfRun(['--conf', 'spark.rdd.compress=true']);
+  const [plain, plainListed] = await memoryUsedOfRun([]);
+  const [packed, packedListed] = await memoryUsedOfRun(['--conf', 'spark.rdd.compress=true']);
+  assert.deepEqual([plainListed, packedListed], ['false', 'true'], 'the Environment lists spark.rdd.compress with the value in effect (false by default)');
   assert.ok(plain > 0 && packed > 0, `bytes in memory: ${plain} without, ${packed} with spark.rdd.compress`);
   assert.ok(packed < plain / 3, `bytes in memory: ${packed} with spark.rdd.compress=true, ${plain} without`);
   const bad = await runCli(['run', '--conf', 'spark.rdd.compress=1', fixture('rdd-compress.ts'), '10'], { timeoutMs: 60_000 });

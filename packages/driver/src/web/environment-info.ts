@@ -38,6 +38,8 @@ export function environmentInfo(d: DriverNode, j: DriverJob): unknown {
     ['spark.shuffle.reduceLocality.enabled', String(t.reduceLocality !== false)],
     ['spark.speculation', String(t.speculation)],
     ['spark.driver.maxResultSize', String(t.maxResultSizeBytes ?? 0)],
+    // Whether persisted RDDs' blocks are kept compressed (--conf spark.rdd.compress on sluice run, driver, shell; off by default, as Spark's).
+    ['spark.rdd.compress', String(o.rddCompress === true)],
     ['spark.streaming.ui.retainedBatches', String(o.retainedBatches ?? DEFAULT_RETAINED_BATCHES)],
   ];
   if (t.speculation) {
