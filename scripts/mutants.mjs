@@ -14763,6 +14763,14 @@ const MUTATIONS = [
     replace: "    ['spark.rdd.compress', 'false'],",
     tests: [{ file: 'packages/cli/dist/test/rdd-compress.test.js', pattern: 'keeps the cached blocks compressed' }],
   },
+  {
+    id: 'streaming-end-time-not-kept',
+    what: "the streaming statistics of a job whose attempt ended have no endTime, and its Streaming page counts its run on to the present ('Running batches of 1 second for 31 minutes' for a job stopped after 2; user60)",
+    file: 'packages/driver/src/status/streaming-progress.ts',
+    search: '    this.endTime = at;\n',
+    replace: '',
+    tests: [{ file: 'packages/driver/dist/test/status/streaming-progress.test.js', pattern: 'attempt that ran the batches ended' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -342,8 +342,13 @@ import { formatBatchTime, formatDuration, formatDurationVerbose, formatFixed, fo
       document.getElementById('stat-' + key).textContent = formatStatAverage(key === 'inputRate' ? 'rate' : 'duration', vals);
     }
     streamCharts(completed, xs);
+    // A job whose attempt ended ran its batches until then: its page must not count on to now.
+    const ended = stats.endTimeEpoch > 0;
     document.getElementById('summary').textContent =
-      'Running batches of ' + verbose(stats.batchDuration) + ' for ' + verbose(Math.max(0, Date.now() - stats.startTimeEpoch)) + ' since ' + batchTime(stats.startTimeEpoch, 1000) + ': ' + stats.numTotalCompletedBatches + ' completed (' +
+      (ended
+        ? 'Ran batches of ' + verbose(stats.batchDuration) + ' for ' + verbose(Math.max(0, stats.endTimeEpoch - stats.startTimeEpoch)) + ', from ' + batchTime(stats.startTimeEpoch, 1000) + ' until the job ended at ' + batchTime(stats.endTimeEpoch, 1000)
+        : 'Running batches of ' + verbose(stats.batchDuration) + ' for ' + verbose(Math.max(0, Date.now() - stats.startTimeEpoch)) + ' since ' + batchTime(stats.startTimeEpoch, 1000)) +
+      ': ' + stats.numTotalCompletedBatches + ' completed (' +
       stats.numRetainedCompletedBatches + ' kept), ' + stats.numActiveBatches + ' active; ' + stats.numProcessedRecords + ' records processed; ' +
       stats.numActiveReceivers + ' of ' + stats.numReceivers + ' receivers active.';
     const warning = document.getElementById('warning');

@@ -751,7 +751,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     const a = this.current;
     if (a.over) return;
     a.over = true;
-    this.progress.attemptEnded();
+    this.progress.attemptEnded(this.clock.now());
     a.tracker?.close();
     a.tracker = undefined;
     a.removals.close();

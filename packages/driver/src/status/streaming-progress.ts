@@ -74,6 +74,8 @@ export class StreamingProgress {
   private readonly streamNames = new Map<number, string>();
   /** When the first batch was queued (undefined before). */
   startTime: number | undefined;
+  /** When the attempt running the batches ended (undefined while one runs, and again once a later attempt starts). */
+  endTime: number | undefined;
   /** The latest started StreamingContext's settings as Spark's properties (none before one started): the Environment page lists them. */
   contextProperties: readonly (readonly [string, string])[] = [];
   batchIntervalMs = 0;
@@ -89,6 +91,7 @@ export class StreamingProgress {
     switch (e.type) {
       case 'batchSubmitted':
         this.startTime ??= e.submissionTime;
+        this.endTime = undefined;
         this.batchIntervalMs = e.batchIntervalMs;
         for (const [id, name] of Object.entries(e.streamNames ?? {})) this.streamNames.set(Number(id), name);
         this.active.set(e.batchTime, {
@@ -128,6 +131,7 @@ export class StreamingProgress {
         return;
       case 'contextStarted':
         this.contextProperties = e.properties;
+        this.endTime = undefined;
         return;
       default: {
         const never: never = e;
@@ -222,8 +226,9 @@ export class StreamingProgress {
     r.numRecords += numRecords;
   }
 
-  /** The attempt running the batches ended: its queued and running batches will never complete. */
-  attemptEnded(): void {
+  /** The attempt running the batches ended (at `at`): its queued and running batches will never complete. */
+  attemptEnded(at: number): void {
+    this.endTime = at;
     this.active.clear();
     for (const r of this.receiverRecords.values()) r.active = false;
   }

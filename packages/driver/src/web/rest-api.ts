@@ -130,7 +130,11 @@ export function fallingBehindMessage(f: FallingBehind, batchIntervalMs: number):
   );
 }
 
-/** Spark's StreamingStatistics, and (Sluice's) whether the job falls behind. */
+/**
+ * Spark's StreamingStatistics, and (Sluice's) whether the job falls behind and when the attempt
+ * that ran the batches ended (`endTime`, `endTimeEpoch`; -1 while it runs, as an application
+ * attempt's), where Spark's page is gone with its StreamingContext.
+ */
 export function streamingStatistics(p: StreamingProgress, receiversActive: number, fallingBehind: FallingBehind | undefined): unknown {
   const done = p.completedBatches();
   const receivers = p.receivers();
@@ -139,6 +143,8 @@ export function streamingStatistics(p: StreamingProgress, receiversActive: numbe
   return {
     startTime: sparkDate(p.startTime),
     startTimeEpoch: p.startTime,
+    endTime: sparkDate(p.endTime),
+    endTimeEpoch: p.endTime ?? -1,
     batchDuration: p.batchIntervalMs,
     numReceivers: receivers.length,
     numActiveReceivers: receiversActive,

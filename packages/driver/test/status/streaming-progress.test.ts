@@ -119,3 +119,23 @@ test("a receiver's error info as Spark's ReceiverTracker keeps it: reportError's
   p.onReceiverEvent({ type: 'stopped', ...at, reason: 'stopped by the driver', stack: '' }, 500);
   assert.deepEqual(info(), [false, 'stopped by the driver', '', undefined], 'a stop with no error has no error time (Spark: -1)');
 });
+
+test('the streaming statistics say when the attempt that ran the batches ended (endTime, endTimeEpoch; -1 while it runs, as an application attempt), and a later attempt clears it', () => {
+  // The Streaming page counted a stopped job's run on to the present ('Running batches of 1 second for 31 minutes' for one stopped after 2; user60).
+  const p = new StreamingProgress(10);
+  const batch = (t: number): void => {
+    p.onProgress({ type: 'batchSubmitted', batchTime: t, batchIntervalMs: 1000, numRecords: 3, submissionTime: t + 1, outputOperations: [{ id: 0, name: 'print', description: 'main (/jobs/job.ts:3:9)' }] });
+    p.onProgress({ type: 'batchStarted', batchTime: t, processingStartTime: t + 2 });
+    p.onBatchCompleted({ batchTime: t, numRecords: 3, submissionTime: t + 1, processingStartTime: t + 2, processingEndTime: t + 7, schedulingDelay: 2, processingDelay: 5, totalDelay: 7 });
+  };
+  const stats = (): { startTimeEpoch: number; endTime?: string; endTimeEpoch: number } => streamingStatistics(p, 0, undefined) as { startTimeEpoch: number; endTime?: string; endTimeEpoch: number };
+  batch(1_000);
+  assert.deepEqual([stats().startTimeEpoch, stats().endTime, stats().endTimeEpoch], [1_001, undefined, -1], 'running');
+  p.attemptEnded(125_000);
+  assert.deepEqual([stats().endTime, stats().endTimeEpoch], ['1970-01-01T00:02:05.000GMT', 125_000], 'ended');
+  p.onProgress({ type: 'contextStarted', properties: [] });
+  assert.equal(stats().endTimeEpoch, -1, 'a later attempt (--supervise, a relaunch) runs again');
+  p.attemptEnded(200_000);
+  batch(201_000);
+  assert.equal(stats().endTimeEpoch, -1, "a later attempt's first batch");
+});
