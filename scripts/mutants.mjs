@@ -14771,6 +14771,14 @@ const MUTATIONS = [
     replace: '',
     tests: [{ file: 'packages/driver/dist/test/status/streaming-progress.test.js', pattern: 'attempt that ran the batches ended' }],
   },
+  {
+    id: 'zip-with-index-count-lazy',
+    what: "zipWithIndex() counts its partitions at the first job, not when called (Spark's ZippedWithIndexRDD counts in its constructor): a sortByKey over it samples lazily and the reduceByKey after it shuffles again by hash",
+    file: 'packages/core/src/rdd/rdd.ts',
+    search: "const now = this.numPartitions <= 1 ? [] : this.context.runActionNow(parent as RDD<unknown>, { kind: 'count' });",
+    replace: 'const now = this.numPartitions <= 1 ? [] : undefined;',
+    tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites19.test.js', pattern: 'zipWithIndex' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

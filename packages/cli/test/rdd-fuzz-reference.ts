@@ -380,10 +380,11 @@ export function evaluate(nodes: readonly Node[]): Expected[] {
         break;
       }
     }
-    // What its lineage still had to run when the program made it: its parents', and zipWithIndex's count.
+    // What its lineage still had to run when the program made it: its parents' (zipWithIndex
+    // counts when called, as Spark's, unless its own lineage has such work: then it waits too).
     const made = out[out.length - 1];
     const parents = (['src', 'other', 'other2'] as const).flatMap((k) => (k in node ? [out[(node as unknown as Record<string, number>)[k]]] : []));
-    made.pending = or3([made.pending ?? node.op === 'zipWithIndex', ...parents.map((x) => x.pending ?? false)]);
+    made.pending = or3([made.pending ?? false, ...parents.map((x) => x.pending ?? false)]);
     if (parents.some((x) => x.ambiguous)) made.ambiguous = true;
   }
   return out;

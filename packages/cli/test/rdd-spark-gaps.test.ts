@@ -133,7 +133,7 @@ test('filterByRange: the pairs with lower <= key <= upper in the sort order, rea
       const c = r.chained[j];
       assert.deepEqual(c.rows, rows, `[${lo}, ${hi}] chained`);
       assert.ok(c.partitions >= 1 && c.partitions <= 6, `[${lo}, ${hi}] chained: ${c.partitions}`);
-      // Bounds sampled at the first job (the lineage has a zipWithIndex to count first): 6 partitions kept, the rows the same.
+      // Bounds sampled at the first job (the lineage has sampleByKeyExact's count first): 6 partitions kept, the rows the same.
       const z = r.lazy[j];
       assert.equal(z.partitions, 6, `[${lo}, ${hi}] lazy`);
       assert.deepEqual(z.rows, rows, `[${lo}, ${hi}] lazy`);

@@ -125,3 +125,16 @@ test('repartitionAndSortWithinPartitions() with no partitioner over a sortByKey\
   const expected = [0, 1, 2].map((i) => SORT_BATCHES[0].map(([k]) => k).filter((k) => k % 3 === i).sort((a, b) => b - a));
   assert.deepEqual(r.keys, expected);
 });
+
+test('zipWithIndex() counts its partitions when called, as Spark\'s ZippedWithIndexRDD, so a sortByKey over it samples at once and the reduceByKey after it reuses the RangePartitioner (2 stages)', () => {
+  const r = cases.one<{ before: number[]; after: number[]; kind: string | null; sums: Pair[] }>('zip-sort-reduce');
+  // Spark: ZippedWithIndexRDD's startIndices run a job in its constructor (2 partitions: one
+  // stage), RangePartitioner's sketch another; then the collect: the sort's map stage and the result.
+  assert.deepEqual(r.before, [1, 1]);
+  assert.deepEqual(r.after, [2]);
+  assert.equal(r.kind, 'range');
+  // Each key's indices summed: the keys of SORT_BATCHES[0] in order, each at its position.
+  const sums = new Map<number, number>();
+  SORT_BATCHES[0].forEach(([k], i) => sums.set(k, (sums.get(k) ?? 0) + i));
+  assert.deepEqual(r.sums, [...sums].sort((a, b) => a[0] - b[0]));
+});

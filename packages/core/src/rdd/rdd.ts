@@ -355,19 +355,30 @@ export class RDD<T> {
     return this.context.union([this, other]);
   }
 
-  /** Pairs every element with its index: partition i's indices follow partition i-1's. */
+  /**
+   * Pairs every element with its index: partition i's indices follow partition i-1's. The
+   * partitions' counts come from a job run now, as Spark's ZippedWithIndexRDD runs it in its
+   * constructor (none for one partition), where the context can block (runActionNow: so a sort
+   * over it samples its bounds at once too, and its range partitioner is reused as Spark's);
+   * else at the first job that needs them (since 2026-12-07, sspark40; before, always then).
+   */
   zipWithIndex(): RDD<[T, number]> {
-    const out = this.narrow<[T, number]>({ kind: 'zipWithIndex', offsets: [] });
     const parent = this;
-    out.prepare = async () => {
-      const counts = (await parent.context.runAction(parent, { kind: 'count' })) as number[];
+    const offsetsOf = (counts: number[]): number[] => {
       const offsets: number[] = [];
       let acc = 0;
       for (const c of counts) {
         offsets.push(acc);
         acc += c;
       }
-      out.op = { kind: 'zipWithIndex', offsets };
+      return offsets;
+    };
+    const now = this.numPartitions <= 1 ? [] : this.context.runActionNow(parent as RDD<unknown>, { kind: 'count' });
+    if (now !== undefined) return this.narrow<[T, number]>({ kind: 'zipWithIndex', offsets: this.numPartitions === 1 ? [0] : offsetsOf(now as number[]) });
+    const out = this.narrow<[T, number]>({ kind: 'zipWithIndex', offsets: [] });
+    out.prepare = async () => {
+      const counts = (await parent.context.runAction(parent, { kind: 'count' })) as number[];
+      out.op = { kind: 'zipWithIndex', offsets: offsetsOf(counts) };
       out.prepare = undefined;
     };
     return out;
