@@ -12546,8 +12546,16 @@ const MUTATIONS = [
     id: 'metadata-prune-refusal-fails-write',
     what: 'a metadata checkpoint written, whose older ones cannot be deleted for want of permission (the directory made read-only just after the write), is taken for one not written',
     file: 'packages/core/src/checkpoint/metadata-store.ts',
-    search: '      if (!isNotWritable(err)) throw err;\n',
-    replace: '      if (err) throw err;\n',
+    search: '    } catch (err) {\n      this.known = known;\n',
+    replace: '    } catch (err) {\n      if (err) throw err;\n      this.known = known;\n',
+    tests: ['packages/core/dist/test/checkpoint/metadata-store.test.js'],
+  },
+  {
+    id: 'metadata-prune-object-store-refusal-fails-write',
+    what: "a metadata checkpoint written, whose older ones an object store refuses to delete with an error carrying no errno (S3's AccessDenied for a policy without delete rights), is taken for one not written: the stream warns 'not written' at every batch",
+    file: 'packages/core/src/checkpoint/metadata-store.ts',
+    search: '    } catch (err) {\n      this.known = known;\n',
+    replace: '    } catch (err) {\n      if (!isNotWritable(err)) throw err;\n      this.known = known;\n',
     tests: ['packages/core/dist/test/checkpoint/metadata-store.test.js'],
   },
   {

@@ -80,9 +80,9 @@ export class MetadataStore {
 
   /**
    * Write `metadata` as the newest checkpoint (atomically, durably), then delete objects past the
-   * last `keep`. Returns its address, and, when the older ones could not be deleted for want of
-   * permission (the directory made read-only just after the write), why: the checkpoint is written
-   * all the same, and a later write deletes them.
+   * last `keep`. Returns its address, and, when the older ones could not be deleted (the directory
+   * made read-only just after the write, an object store's policy without delete rights or its
+   * outage), why: the checkpoint is written all the same, and a later write deletes them.
    */
   async write(metadata: StreamingMetadata): Promise<{ readonly address: string; readonly notDeleted?: Error }> {
     if (this.known === undefined) await this.keys(); // continue the numbering of an existing directory
@@ -104,7 +104,6 @@ export class MetadataStore {
     try {
       await this.store.delete(known.slice(this.keep));
     } catch (err) {
-      if (!isNotWritable(err)) throw err;
       this.known = known;
       return { address: this.store.describe(key), notDeleted: err as Error };
     }
