@@ -14787,6 +14787,62 @@ const MUTATIONS = [
     replace: 'const now = this.numPartitions <= 1 ? [] : undefined;',
     tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites19.test.js', pattern: 'zipWithIndex' }],
   },
+  {
+    id: 'missing-job-restart-unsaid',
+    what: "a job of the driver before a restart on --state-dir (one that had ended, so not relaunched) is said to be past --retained-jobs: nothing names the restart or its time (user58)",
+    file: 'packages/driver/src/job/missing-job.ts',
+    search: '  if (n < firstOwn && !f.relaunched.has(id)) {',
+    replace: '  if (n < 0) {',
+    tests: ['packages/cli/dist/test/driver-restart-forgotten.test.js'],
+  },
+  {
+    id: 'earlier-jobs-note-unprinted',
+    what: "`sluice jobs` after a restart on --state-dir lists the relaunched jobs and says nothing of the earlier driver's ended jobs it no longer has",
+    file: 'packages/cli/src/main.ts',
+    search: "    if (earlierJobs) process.stdout.write(",
+    replace: "    if (earlierJobs === 'never') process.stdout.write(",
+    tests: ['packages/cli/dist/test/driver-restart-forgotten.test.js'],
+  },
+  {
+    id: 'shell-job-number-unsaved',
+    what: "a sluice shell's job number is not written to --state-dir, so the next driver does not know it was given (and its `sluice jobs` leaves the shell out of the earlier jobs it does not have)",
+    file: 'packages/driver/src/job/job-launcher.ts',
+    search: '    if (req.interactive === true) store?.numberTaken();\n',
+    replace: '    if (req.interactive === true) undefined;\n',
+    tests: ['packages/cli/dist/test/driver-restart-forgotten.test.js'],
+  },
+  {
+    id: 'lost-shell-not-asked',
+    what: "`sluice shell --driver` whose driver died or was restarted says the driver stops the shell's job (as when only the connection dropped), not that the driver no longer answers or was restarted without it",
+    file: 'packages/cli/src/remote-shell-client.ts',
+    search: '    jobs = (await listJobsNoted(address, security)).jobs;',
+    replace: "    jobs = [{ job_id: jobId } as wire.JobInfo__Output];",
+    tests: ['packages/cli/dist/test/driver-restart-forgotten.test.js'],
+  },
+  {
+    id: 'spark-hadoop-family-unnamed',
+    what: "--conf spark.hadoop.fs.s3a.endpoint (a spark-submit user's S3 setting) is refused as 'not a setting Sluice has', not naming the AWS SDK's environment or configureS3",
+    file: 'packages/cli/src/spark-conf-keys.ts',
+    search: "    'spark.hadoop.',\n",
+    replace: "    'spark.hadoopp.',\n",
+    tests: ['packages/cli/dist/test/submit-spark-families.test.js'],
+  },
+  {
+    id: 'submit-version-unnamed',
+    what: "`sluice submit --version` (spark-submit's) is commander's bare unknown option, not naming 'sluice --version'",
+    file: 'packages/cli/src/sluice-command.ts',
+    search: "  '--version': \"'sluice --version' (or 'sluice -V') prints the version of sluice\",\n",
+    replace: '',
+    tests: ['packages/cli/dist/test/submit-spark-families.test.js'],
+  },
+  {
+    id: 'driver-stop-cancel-unexplained',
+    what: "a driver stopped with SIGTERM under an attached client ends its jobs with 'job J was cancelled' alone, not saying the driver is stopping nor that the job stays registered for the next driver on its --state-dir",
+    file: 'packages/driver/src/driver-node.ts',
+    search: '    for (const j of this.jobs.values()) j.cancel(stoppingDriverNote(j.id, this.stateStore));\n',
+    replace: '    for (const j of this.jobs.values()) j.cancel();\n',
+    tests: ['packages/cli/dist/test/driver-restart-forgotten.test.js'],
+  }
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -972,7 +972,7 @@ function table(rows: string[][]): void {
 
 clientCommand(program.command('jobs').description("list a driver's jobs with their last batch's figures"))
   .action(async (o: ClientOpts) => {
-    const jobs = await (await client()).listJobs(driverOf(o, 'jobs'), security(o));
+    const { jobs, earlierJobs } = await (await client()).listJobsNoted(driverOf(o, 'jobs'), security(o));
     const rows = [['JOB', 'NAME', 'STATE', 'BATCHES', 'LAST PROCESSING', 'LAST TOTAL DELAY', 'LAST RECORDS', 'TASKS', 'LONGEST TASK', 'ATTEMPT', 'STAGES']];
     for (const j of jobs) {
       const s = j.streaming;
@@ -999,6 +999,8 @@ clientCommand(program.command('jobs').description("list a driver's jobs with the
       // Its stream recovered from the outage: its receiver stored records after the error.
       if (j.last_receiver_error_receiving_again) process.stdout.write(`${escapeControl(j.job_id)} receiving again: that receiver has reported records since, the first ${(j.last_receiver_error_receiving_again_ms_ago / 1000).toFixed(1)} s ago\n`);
     }
+    // After a restart on a --state-dir: the earlier driver's jobs that are not listed, and why.
+    if (earlierJobs) process.stdout.write(`\nNot listed: ${escapeControl(earlierJobs)}\n`);
   });
 
 clientCommand(program.command('attach').description("print a job's output, as an attached `sluice submit` does: the lines the driver kept (its last 10,000), then the live ones, until the job ends (for a job submitted with --detach; Ctrl-C leaves the job running)"))
@@ -1029,8 +1031,8 @@ clientCommand(program.command('stop').description('stop a job (a streaming job s
       process.stderr.write(`job ${job} has already ended (${ended.state}): nothing to stop; \`sluice jobs\` shows how it ended\n`);
       return;
     }
-    const found = await c.stopJob(driver, security(o), job, o.graceful === true);
-    if (!found) throw new Error(`the driver at ${driver} has no job '${job}'; see \`sluice jobs\``);
+    const { found, missing } = await c.stopJob(driver, security(o), job, o.graceful === true);
+    if (!found) throw new SluiceError('SLUICE_BAD_ARGUMENT', c.missingJobMessage(driver, job, missing));
     process.stderr.write(`stop requested for ${job}${o.graceful ? ' (graceful)' : ''}\n`);
   });
 

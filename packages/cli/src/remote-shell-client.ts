@@ -4,12 +4,12 @@
  * one SubmitJob stream both ways: the terminal's input as ConsoleInput requests after `start`,
  * what the REPL writes back as JobEvent.console. Unlike `submitJob`, a broken stream is not
  * attached again: the driver stops an interactive job whose client is gone, so the command
- * ends, saying so. Threading: the main thread.
+ * ends, saying what became of the job (lostShell). Threading: the main thread.
  */
 import * as grpc from '@grpc/grpc-js';
 import { SluiceError, chunks, secretMetadata, type SecurityConfig, type wire } from '@sluice/core/internal';
 import type { FromShellProgram, ToShellProgram } from './shell-program.js';
-import { callError, driverClient, waitReady, type JobOutcome } from './submit-client.js';
+import { callError, driverClient, listJobsNoted, waitReady, type JobOutcome } from './submit-client.js';
 
 export interface RemoteShellOptions {
   readonly name: string;
@@ -64,6 +64,8 @@ export async function openRemoteShell(address: string, security: SecurityConfig,
   let jobId: string | undefined;
   const outcome = new Promise<JobOutcome>((resolve, reject) => {
     let settled = false;
+    /** Set once the stream broke and the driver is being asked what became of the job. */
+    let probing = false;
     const settle = (o: JobOutcome | Error): void => {
       if (settled) return;
       settled = true;
@@ -85,9 +87,19 @@ export async function openRemoteShell(address: string, security: SecurityConfig,
     });
     call.on('error', (err: grpc.ServiceError) => {
       if (jobId === undefined) return settle(callError(err, address));
-      settle(new SluiceError('SLUICE_UNREACHABLE', `lost the shell's stream from the driver at ${address} (${err.details || err.message}); the driver stops the shell's job ${jobId} (what was defined in it is gone): start \`sluice shell --driver ${address}\` again`, { cause: err }));
+      if (settled || probing) return;
+      probing = true;
+      void lostShell(address, security, jobId, err.details || err.message, err).then(settle);
     });
-    call.on('end', () => settle(new SluiceError('SLUICE_UNREACHABLE', `the driver at ${address} ended the shell's stream before the job ended; see \`sluice jobs --driver ${address}\``)));
+    call.on('end', () => {
+      if (settled || probing) return;
+      // Ended without the job's end (a driver killed as it wrote): what became of the job?
+      if (jobId === undefined) settle(new SluiceError('SLUICE_UNREACHABLE', `the driver at ${address} ended the shell's stream before the job started; see \`sluice jobs --driver ${address}\``));
+      else {
+        probing = true;
+        void lostShell(address, security, jobId, 'the driver ended it before the job ended').then(settle);
+      }
+    });
   });
   call.write({ header: { name: opts.name, bundle_sha256: bundle.sha256, bundle_size: bundle.code.length, args: [...opts.args], working_dir: opts.workingDir, interactive: true } });
   for (const c of chunks(bundle.code)) call.write({ bundle_chunk: c });
@@ -99,6 +111,35 @@ export async function openRemoteShell(address: string, security: SecurityConfig,
     },
     outcome,
   };
+}
+
+/**
+ * The error that ends the command when the shell's stream broke after its job started: what
+ * became of the job, found by asking the driver again (a broken stream alone does not say
+ * whether the driver died, was restarted, or only the connection dropped). The shell is not
+ * attached again: its REPL's state lived in the job, on the driver.
+ */
+async function lostShell(address: string, security: SecurityConfig, jobId: string, how: string, err?: grpc.ServiceError): Promise<SluiceError> {
+  const lost = `lost the shell's stream from the driver at ${address} (${how})`;
+  const again = `start \`sluice shell --driver ${address}\` again`;
+  let jobs: wire.JobInfo__Output[];
+  try {
+    jobs = (await listJobsNoted(address, security)).jobs;
+  } catch (probe) {
+    return new SluiceError(
+      'SLUICE_UNREACHABLE',
+      `${lost}, and the driver no longer answers (${(probe as Error).message}): it was stopped or died, and the shell's job ${jobId} with it (what was defined in it is gone); a driver started again does not relaunch a shell's job (its input was this terminal): ${again} once the driver runs`,
+      { cause: err },
+    );
+  }
+  if (!jobs.some((j) => j.job_id === jobId)) {
+    return new SluiceError(
+      'SLUICE_UNREACHABLE',
+      `${lost}: the driver was restarted, and the new one has no job ${jobId}: a restarted driver does not relaunch a shell's job (its input was this terminal), so what was defined in it is gone: ${again}`,
+      { cause: err },
+    );
+  }
+  return new SluiceError('SLUICE_UNREACHABLE', `${lost}; the driver stops the shell's job ${jobId}, its client gone (what was defined in it is gone): ${again}`, { cause: err });
 }
 
 /**

@@ -42,6 +42,7 @@ const SPARK_SUBMIT_OPTIONS: Readonly<Record<string, string>> = {
   '-v': "'--log-level debug' on 'sluice run' (and on 'sluice driver' and 'sluice worker') logs what each step does",
   '--kill': "'sluice stop JOB --driver HOST:PORT' (JOB as 'sluice submit' and 'sluice jobs' print it)",
   '--status': "'sluice jobs --driver HOST:PORT' lists every job with its state",
+  '--version': "'sluice --version' (or 'sluice -V') prints the version of sluice",
   '--queue': 'there are no queues: a driver runs every job submitted to it on its workers',
   '--principal': "there is no Kerberos: the cluster secret ('--secret-file', $SLUICE_SECRET) admits a client, and '--tls-ca' verifies the driver",
   '--keytab': "there is no Kerberos: the cluster secret ('--secret-file', $SLUICE_SECRET) admits a client, and '--tls-ca' verifies the driver",

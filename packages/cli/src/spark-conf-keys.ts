@@ -159,6 +159,8 @@ const SPARK_CONF_KEYS: Readonly<Record<string, (value: string) => string>> = {
   'spark.streaming.dynamicAllocation.minExecutors': (v) => `'sluice driver --min-workers ${v}'`,
   'spark.streaming.dynamicAllocation.maxExecutors': (v) => `'sluice driver --max-workers ${v}'`,
   // The job scheduling guide's fair scheduler.
+  'spark.checkpoint.dir': (v) => `sc.setCheckpointDir('${v}') in the job (a stream's: ssc.checkpoint('${v}'), or StreamingContext.getOrCreate('${v}', ...))`,
+  'spark.scheduler.pool': (v) => `sc.setLocalProperty('spark.scheduler.pool', '${v}') in the job, around the actions of that pool (with sc.setSchedulerMode('FAIR'))`,
   'spark.scheduler.mode': (v) => `sc.setSchedulerMode('${v}') in the job (and sc.setLocalProperty('spark.scheduler.pool', name) for a pool)`,
   'spark.scheduler.allocation.file': (v) => `sc.setSchedulerMode('FAIR', { allocationFile: '${v}' }) in the job`,
   // The Security guide's settings (README "Security").
@@ -285,4 +287,13 @@ const SPARK_CONF_PREFIXES: readonly (readonly [string, (name: string, value: str
   // Spark's own for the driver's environment in cluster mode (YARN's application master, Kubernetes' driver pod).
   ['spark.yarn.appMasterEnv.', DRIVER_ENV],
   ['spark.kubernetes.driverEnv.', DRIVER_ENV],
+  // Whole families a spark-submit user passes, each refused naming what Sluice has instead.
+  [
+    'spark.hadoop.',
+    (name) =>
+      `Hadoop's ${name.slice(0, 100)}: there is no Hadoop: S3 goes through the AWS SDK, set by its environment on the driver and every worker (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, and AWS_ENDPOINT_URL for an S3-compatible server) or by configureS3({ endpoint, region, credentials }) of @sluice/s3 at the top level of the job file (README: Where checkpoints live); for HDFS, a directory the driver and workers share, or S3`,
+  ],
+  ['spark.sql.', () => "Spark SQL's: Sluice has no DataFrames or SQL: a job works on RDDs and DStreams, and a shuffle's partitions are its operator's (reduceByKey(f, n), repartition(n)) or spark.default.parallelism"],
+  ['spark.yarn.', () => "no YARN: workers are 'sluice worker' processes you start, or an orchestrator starts (README: Running on several hosts)"],
+  ['spark.kubernetes.', () => "Sluice starts no pods: deploy/ has manifests that run 'sluice driver' and 'sluice worker' on Kubernetes (README: Kubernetes)"],
 ];

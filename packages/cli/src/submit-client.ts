@@ -2,6 +2,7 @@ import net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { CHANNEL_OPTIONS, SluiceError, channelCredentials, chunks, loadProto, secretMetadata, splitHostPort, unreachableReason, type SecurityConfig, type wire } from '@sluice/core/internal';
 import type { JobBundle } from './bundle-job.js';
+import { escapeControl } from './terminal-text.js';
 
 export interface JobOutcome {
   readonly jobId: string | undefined;
@@ -136,7 +137,7 @@ export async function attachJob(address: string, security: SecurityConfig, jobId
     await waitReady(client, address, 5000);
     const end = await follow(client.WatchJob({ job_id: jobId, after_line: 0, output_epoch: '' }, secretMetadata(security.secret)), false);
     if (end.kind === 'broken' && end.jobId === undefined) {
-      if (end.err?.code === grpc.status.NOT_FOUND) throw new SluiceError('SLUICE_BAD_ARGUMENT', `the driver at ${address} has no job '${jobId}'; \`sluice jobs --driver ${address}\` lists its jobs (a restarted driver has only those it relaunched from its --state-dir: the jobs running when it stopped)`, { cause: end.err });
+      if (end.err?.code === grpc.status.NOT_FOUND) throw new SluiceError('SLUICE_BAD_ARGUMENT', missingJobMessage(address, jobId, end.err.details), { cause: end.err });
       throw end.err ? callError(end.err, address) : new SluiceError('SLUICE_UNREACHABLE', `the driver at ${address} closed the stream of job ${jobId} before it answered`);
     }
     return end;
@@ -311,6 +312,11 @@ export function listJobs(address: string, security: SecurityConfig): Promise<wir
   return driverCall(address, security, (c, md, o, done) => c.ListJobs({}, md, o, (err, res) => done(err, res?.jobs ?? [])));
 }
 
+/** The driver's jobs, and (after its restart on a --state-dir) what it says of the earlier driver's jobs it does not have ('' when nothing). */
+export function listJobsNoted(address: string, security: SecurityConfig): Promise<{ jobs: wire.JobInfo__Output[]; earlierJobs: string }> {
+  return driverCall(address, security, (c, md, o, done) => c.ListJobs({}, md, o, (err, res) => done(err, { jobs: res?.jobs ?? [], earlierJobs: res?.earlier_jobs ?? '' })));
+}
+
 /**
  * Ask the driver to release a worker gracefully (Driver.DecommissionWorker); with `wait`,
  * resolves once it is decided (the driver's --decommission-timeout-ms bounds that).
@@ -324,6 +330,12 @@ export function decommissionWorker(address: string, security: SecurityConfig, wo
   );
 }
 
-export function stopJob(address: string, security: SecurityConfig, jobId: string, graceful: boolean): Promise<boolean> {
-  return driverCall(address, security, (c, md, o, done) => c.StopJob({ job_id: jobId, graceful }, md, o, (err, res) => done(err, res?.found ?? false)));
+/** Ask the driver to stop a job: found, or why the driver has no job of that id (`missing`). */
+export function stopJob(address: string, security: SecurityConfig, jobId: string, graceful: boolean): Promise<{ found: boolean; missing: string }> {
+  return driverCall(address, security, (c, md, o, done) => c.StopJob({ job_id: jobId, graceful }, md, o, (err, res) => done(err, { found: res?.found ?? false, missing: res?.missing ?? '' })));
+}
+
+/** A driver's answer that it has no job `jobId`, with its reason (missing-job.ts on the driver). */
+export function missingJobMessage(address: string, jobId: string, reason: string): string {
+  return `the driver at ${address} has no job '${escapeControl(jobId)}': ${escapeControl(reason)}; \`sluice jobs --driver ${address}\` lists the jobs it has`;
 }

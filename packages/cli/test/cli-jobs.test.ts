@@ -83,7 +83,7 @@ test('sluice submit --detach, sluice jobs, sluice stop --graceful, and a failing
     assert.equal(attachedOut.stderr, `job ${jobId} was stopped (sluice stop --graceful)\n`);
     const attachUnknown = await runCli(['attach', 'job-nope', '--driver', driver], { env, timeoutMs: 60_000 });
     assert.equal(attachUnknown.code, 1, attachUnknown.stderr);
-    assert.equal(attachUnknown.stderr, `error [SLUICE_BAD_ARGUMENT]: the driver at ${driver} has no job 'job-nope'; \`sluice jobs --driver ${driver}\` lists its jobs (a restarted driver has only those it relaunched from its --state-dir: the jobs running when it stopped)\n`);
+    assert.equal(attachUnknown.stderr, `error [SLUICE_BAD_ARGUMENT]: the driver at ${driver} has no job 'job-nope': 'job-nope' is not a job id: ids look like job-0001-5b6f72, as sluice submit and sluice jobs print them; \`sluice jobs --driver ${driver}\` lists the jobs it has\n`);
     for (let i = 0; i < 100 && row?.[2] === 'running'; i++) {
       await sleep(200);
       row = await jobRow(driver, jobId!);

@@ -35,6 +35,7 @@ import { JobLauncher, type SubmitRequest } from './job/job-launcher.js';
 import { JobConsole, type ConsoleIn } from './job/job-console.js';
 import { unknownReceiverAnswer, type ReceiverReportAnswer } from './streaming/receiver-tracker.js';
 import { DriverStateStore } from './state/driver-state-store.js';
+import { earlierJobsNote, missingJobReason } from './job/missing-job.js';
 import type { ErrorInfo } from './job/job-protocol.js';
 import { GrpcWorkerEndpoint, type WorkerEndpoint } from './rpc/worker-endpoint.js';
 import { serveAddedFile } from './rpc/serve-added-file.js';
@@ -397,6 +398,16 @@ export class DriverNode {
     this.server.addService(proto.sluice.v1.Driver.service, this.service());
   }
 
+  /** Why this driver has no job `id` (missing-job.ts): for the clients and pages that name one it does not have. */
+  missingJob(id: string): string {
+    return missingJobReason(id, this.launcher.numbering());
+  }
+
+  /** After a restart on a --state-dir: the earlier driver's jobs this one does not have, and why (missing-job.ts). */
+  earlierJobsNote(): string | undefined {
+    return earlierJobsNote(this.launcher.numbering());
+  }
+
   /** The driver's clock (what every time the UI shows is read from). */
   now(): number {
     return this.clock.now();
@@ -474,7 +485,9 @@ export class DriverNode {
     this.state = 'stopped';
     // Jobs cancelled because the driver stops stay in the state dir's registry: the next
     // driver on it relaunches them (only a job that ends by itself or is stopped leaves it).
-    for (const j of this.jobs.values()) j.cancel();
+    // Each says so to its attached clients (a `sluice submit`, a `sluice shell`): whether a
+    // driver started again relaunches it.
+    for (const j of this.jobs.values()) j.cancel(stoppingDriverNote(j.id, this.stateStore));
     this.spareJobThreads.close();
     this.stateStore?.close();
     // Synchronously, before the first await: a caller that ends the workers right after
@@ -722,11 +735,12 @@ export class DriverNode {
             stages: j.state === 'running' ? this.stageProgress(j.id) : [],
             falling_behind: j.fallingBehind ? describeFallingBehind(j.fallingBehind) : '',
           })),
+          earlier_jobs: only ? '' : (this.earlierJobsNote() ?? ''),
         });
       },
       StopJob: (call, callback) => {
         const job = this.jobs.get(call.request.job_id);
-        if (!job) return callback(null, { found: false });
+        if (!job) return callback(null, { found: false, missing: this.missingJob(call.request.job_id) });
         job.requestStop(call.request.graceful);
         callback(null, { found: true });
       },
@@ -838,7 +852,7 @@ export class DriverNode {
       WatchJob: (call) => {
         const job = this.jobs.get(call.request.job_id);
         if (!job) {
-          call.emit('error', { code: grpc.status.NOT_FOUND, details: `this driver has no job '${call.request.job_id}' (did the driver restart?); see \`sluice jobs\`` });
+          call.emit('error', { code: grpc.status.NOT_FOUND, details: this.missingJob(call.request.job_id) });
           return;
         }
         // Lines numbered by another driver instance (before a restart) say nothing about ours.
@@ -901,4 +915,11 @@ function consoleIn(m: wire.ConsoleInput__Output): ConsoleIn {
   if (m.kind === 'interrupt') return { type: 'interrupt' };
   if (m.kind === 'columns') return { type: 'resize', columns: m.columns ?? 80 };
   return { type: 'in', data: m.data ?? '' };
+}
+
+/** Why a job is cancelled when its driver stops, and what becomes of it (DriverNode.stop). */
+function stoppingDriverNote(id: string, store: DriverStateStore | undefined): string {
+  if (store === undefined) return 'the driver is stopping';
+  if (!store.relaunches(id)) return 'the driver is stopping; a driver started again does not relaunch this job (a sluice shell\'s, or one being stopped)';
+  return `the driver is stopping; the job stays registered in its --state-dir ${store.dir}, so a driver started again there relaunches it under this id (\`sluice attach ${id}\` follows it then)`;
 }

@@ -18,7 +18,7 @@ export interface ProtoTypeCodecs {
 /** The protobufjs version that generated them: another one generates its own (proto.ts). */
 export const PROTO_CODECS_PROTOBUFJS = '7.6.6';
 /** sha256 of the .proto text they were made from. */
-export const PROTO_CODECS_SHA256 = '831fee77f33ce10be84165eb3c0afa94ddca724c9aba71e976d86f4314770e56';
+export const PROTO_CODECS_SHA256 = '8bcd00b4a358fc5d3b98dc031f091a6691f8512cec6fde04346d2bf15d7ed93a';
 
 /** By the type's full name (".sluice.v1.Name"). */
 export const PROTO_CODECS: Readonly<Record<string, ProtoTypeCodecs>> = {
@@ -1507,6 +1507,8 @@ encode: function ListJobsResponse$encode(m,w,q){
   for(var i=0;i<m.jobs.length;++i)
   types[0].encode(m.jobs[i],w.uint32(10).fork(),q+1).ldelim()
   }
+  if(m.earlier_jobs!=null&&Object.hasOwnProperty.call(m,"earlier_jobs"))
+  w.uint32(18).string(m.earlier_jobs)
   return w
 },
 decode: function ListJobsResponse$decode(r,l,e,n){
@@ -1535,6 +1537,10 @@ decode: function ListJobsResponse$decode(r,l,e,n){
   if(!(m.jobs&&m.jobs.length))
   m.jobs=[]
   m.jobs.push(types[0].decode(r,r.uint32(),undefined,n+1))
+  break
+  }
+  case 2: {
+  m.earlier_jobs=r.string()
   break
   }
   default:
@@ -1568,6 +1574,9 @@ fromObject: function ListJobsResponse$fromObject(d,n){
   m.jobs[i]=types[0].fromObject(d.jobs[i],n+1)
   }
   }
+  if(d.earlier_jobs!=null){
+  m.earlier_jobs=String(d.earlier_jobs)
+  }
   return m
 },
 toObject: function ListJobsResponse$toObject(m,o,q){
@@ -1580,11 +1589,17 @@ toObject: function ListJobsResponse$toObject(m,o,q){
   if(o.arrays||o.defaults){
   d.jobs=[]
   }
+  if(o.defaults){
+  d.earlier_jobs=""
+  }
   if(m.jobs&&m.jobs.length){
   d.jobs=[]
   for(var j=0;j<m.jobs.length;++j){
   d.jobs[j]=types[0].toObject(m.jobs[j],o,q+1)
   }
+  }
+  if(m.earlier_jobs!=null&&Object.hasOwnProperty.call(m,"earlier_jobs")){
+  d.earlier_jobs=m.earlier_jobs
   }
   return d
 },
@@ -1702,6 +1717,8 @@ encode: function StopJobResponse$encode(m,w,q){
   throw Error("max depth exceeded")
   if(m.found!=null&&Object.hasOwnProperty.call(m,"found"))
   w.uint32(8).bool(m.found)
+  if(m.missing!=null&&Object.hasOwnProperty.call(m,"missing"))
+  w.uint32(18).string(m.missing)
   return w
 },
 decode: function StopJobResponse$decode(r,l,e,n){
@@ -1730,6 +1747,10 @@ decode: function StopJobResponse$decode(r,l,e,n){
   m.found=r.bool()
   break
   }
+  case 2: {
+  m.missing=r.string()
+  break
+  }
   default:
   r.skipType(t&7,n)
   break
@@ -1754,6 +1775,9 @@ fromObject: function StopJobResponse$fromObject(d,n){
   if(d.found!=null){
   m.found=Boolean(d.found)
   }
+  if(d.missing!=null){
+  m.missing=String(d.missing)
+  }
   return m
 },
 toObject: function StopJobResponse$toObject(m,o,q){
@@ -1765,9 +1789,13 @@ toObject: function StopJobResponse$toObject(m,o,q){
   var d={}
   if(o.defaults){
   d.found=false
+  d.missing=""
   }
   if(m.found!=null&&Object.hasOwnProperty.call(m,"found")){
   d.found=m.found
+  }
+  if(m.missing!=null&&Object.hasOwnProperty.call(m,"missing")){
+  d.missing=m.missing
   }
   return d
 },

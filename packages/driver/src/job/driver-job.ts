@@ -333,9 +333,9 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     return a;
   }
 
-  /** End the job now, whatever attempt runs (the driver stops, or a stop timed out). */
-  cancel(): void {
-    this.attemptEnded('cancelled', { code: 'SLUICE_CANCELLED', message: `job ${this.id} was cancelled`, stack: '' });
+  /** End the job now, whatever attempt runs (the driver stops, or a stop timed out); `why` follows the message's `was cancelled: `. */
+  cancel(why?: string): void {
+    this.attemptEnded('cancelled', { code: 'SLUICE_CANCELLED', message: `job ${this.id} was cancelled${why === undefined ? '' : `: ${why}`}`, stack: '' });
   }
 
   /**

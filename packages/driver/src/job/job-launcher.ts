@@ -7,6 +7,7 @@ import type { WorkerRegistry } from '../cluster/worker-registry.js';
 import type { DAGScheduler } from '../scheduler/dag-scheduler.js';
 import type { DriverStateStore, PersistedJob } from '../state/driver-state-store.js';
 import { DriverJob, type JobLaunchSpec } from './driver-job.js';
+import type { JobNumbering } from './missing-job.js';
 import { DEFAULT_MAX_RESTARTS, DEFAULT_RETAINED_JOBS } from '../defaults.js';
 
 export interface SubmitRequest {
@@ -101,8 +102,28 @@ export class JobLauncher {
   /** Ids of the finished jobs in `jobs`, in the order they finished. */
   private readonly finished: string[] = [];
   private jobCounter = 0;
+  /** The earlier driver's jobs relaunched (from the --state-dir) at start. */
+  private readonly relaunched = new Set<string>();
+  /** When this launcher's driver started (its clock). */
+  private readonly startedAt: number;
 
-  constructor(private readonly deps: JobLauncherDeps) {}
+  constructor(private readonly deps: JobLauncherDeps) {
+    this.startedAt = deps.clock.now();
+  }
+
+  /** What the job numbers say of the jobs this driver does not have (missing-job.ts). */
+  numbering(): JobNumbering {
+    const store = this.deps.stateStore;
+    return {
+      kept: this.jobs.keys(),
+      relaunched: this.relaunched,
+      nextNumber: store ? store.nextNumber : this.jobCounter + 1,
+      startedAt: this.startedAt,
+      stateDir: store?.dir,
+      earlierBelow: store?.earlierJobNumbers?.below,
+      retainedJobs: this.deps.retainedJobs ?? DEFAULT_RETAINED_JOBS,
+    };
+  }
 
   /** A kept bundle, for workers (GetBundle). */
   bundle(sha: string): { code: Buffer; sourceMap: string; path: string } | undefined {
@@ -138,7 +159,8 @@ export class JobLauncher {
     const workingDir = req.workingDir !== undefined && path.isAbsolute(req.workingDir) ? req.workingDir : undefined;
     // Registered before it starts: a driver killed from here on relaunches it (an interactive
     // one is not: its input came from a client's stream, which a restarted driver does not have).
-    if (req.interactive !== true) store?.add(
+    if (req.interactive === true) store?.numberTaken();
+    else store?.add(
       { id, name: req.name, bundleSha: sha, args, taskTimeoutMs: req.taskTimeoutMs, parallelism, ...(parallelismSet ? { parallelismSet } : {}), supervise: req.supervise === true, restartsLeft: maxRestarts, attempt: 1, state: 'running', workingDir, ...(executorEnv === undefined ? {} : { executorEnv }) },
       req.code,
       req.sourceMap,
@@ -182,6 +204,7 @@ export class JobLauncher {
     const attempt = p.attempt + 1;
     store.update(p.id, { attempt });
     this.deps.log.info({ jobId: p.id, name: p.name, attempt, checkpointDir: p.checkpointDir }, 'relaunching a job of the previous driver');
+    this.relaunched.add(p.id);
     this.start({ id: p.id, name: p.name, bundleSha: p.bundleSha, bundlePath: b.path, args: p.args, taskTimeoutMs: p.taskTimeoutMs, parallelism: p.parallelism, parallelismSet: p.parallelismSet === true, maxRestarts: p.restartsLeft, firstAttempt: attempt, workingDir: p.workingDir, ...(p.executorEnv === undefined ? {} : { executorEnv: p.executorEnv }), ...(p.state === 'stopping' && p.stop === 'graceful' ? { stopGracefully: true } : {}) });
   }
 

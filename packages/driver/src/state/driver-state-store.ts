@@ -76,6 +76,12 @@ export class DriverStateStore {
   readonly dir: string;
   private readonly jobs = new Map<string, PersistedJob>();
   private nextJobNumber = 1;
+  /**
+   * Set when DIR held a registry at start (an earlier driver used it: this one was restarted
+   * on it): the number the earlier driver would have given its next job, so every job numbered
+   * below it was submitted before this driver started.
+   */
+  private earlierNext: number | undefined;
   private readonly log: Logger;
   /** The error of the last registry write that failed (undefined: what is on disk is current). */
   private unsaved: SluiceError | undefined;
@@ -162,7 +168,13 @@ export class DriverStateStore {
       );
     }
     this.nextJobNumber = parsed.nextJobNumber;
+    this.earlierNext = parsed.nextJobNumber;
     for (const j of parsed.jobs) this.jobs.set(j.id, j);
+  }
+
+  /** When an earlier driver used DIR: the job numbers it gave (1 to `below` - 1); undefined for a new DIR. */
+  get earlierJobNumbers(): { readonly below: number } | undefined {
+    return this.earlierNext === undefined ? undefined : { below: this.earlierNext };
   }
 
   /** Jobs to relaunch: every registered job not being stopped. */
@@ -170,9 +182,28 @@ export class DriverStateStore {
     return [...this.jobs.values()];
   }
 
+  /** Whether a driver started again on DIR would relaunch job `id` (registered, and not being stopped but gracefully: JobLauncher.relaunchAll). */
+  relaunches(id: string): boolean {
+    const j = this.jobs.get(id);
+    return j !== undefined && (j.state === 'running' || j.stop === 'graceful');
+  }
+
+  /** The number the next job gets. */
+  get nextNumber(): number {
+    return this.nextJobNumber;
+  }
+
   /** Take the next job number (persisted with the next write). */
   takeJobNumber(): number {
     return this.nextJobNumber++;
+  }
+
+  /**
+   * Write the number taken by a job that is not registered (a sluice shell's), so a driver
+   * started again on DIR knows it was given (missing-job.ts) and gives it to no other job.
+   */
+  numberTaken(): void {
+    this.write();
   }
 
   /** Keep a bundle (if not kept already) and register `job` with it. */

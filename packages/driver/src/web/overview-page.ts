@@ -48,11 +48,12 @@ export function overviewPage(d: DriverNode): string {
       { html: JOB_PAGES.map(([path, label]) => link(`${base}${path}`, label).html).join(' · ') },
     ];
   });
+  const earlier = d.earlierJobsNote();
   return page(
     `Sluice driver ${d.address}`,
     `<h2>Workers</h2>${workersTable(d)}
 <h2>Jobs</h2>${table(['Job', 'Name', 'State', 'Batches / actions', 'Last batch records', 'Scheduling delay', 'Processing time', 'Total delay', 'Running tasks', 'Longest task', 'Error or warning', 'Pages'], jobs, ' id="jobs"')}
-<p>${escapeHtml('Each job is an application of the REST API: /api/v1/applications.')}</p>`,
+<p>${escapeHtml('Each job is an application of the REST API: /api/v1/applications.')}</p>${earlier === undefined ? '' : `\n<p id="earlier-jobs">${escapeHtml(`Not here: ${earlier}.`)}</p>`}`,
     { head: '<meta http-equiv="refresh" content="2">' },
   );
 }

@@ -618,7 +618,7 @@ export function restApi(d: DriverNode, path: string, query: URLSearchParams): Re
   if (parts[0] !== 'applications') return notFound(`no REST resource /api/v1/${parts.join('/')}; start at /api/v1/applications (or /api/v1/workers)`);
   if (parts.length === 1) return applicationList(d, query);
   const j = d.jobs.get(decodeURIComponent(parts[1]));
-  if (!j) return notFound(`no application (job) '${decodeURIComponent(parts[1])}'; /api/v1/applications lists them`);
+  if (!j) return notFound(`no application (job) '${decodeURIComponent(parts[1])}': ${d.missingJob(decodeURIComponent(parts[1]))}; /api/v1/applications lists them`);
   const rest = parts.slice(2);
   if (rest.length === 0) return ok(applicationInfo(j, d.now()));
   // Running attempts by stage attempt (a zombie's under its own, not the stage's newer attempt).

@@ -24,19 +24,19 @@ export function uiPage(d: DriverNode, path: string, query: URLSearchParams = new
   if (tab) {
     const id = decodeURIComponent(tab[1]);
     const j = d.jobs.get(id);
-    return j ? jobTabPage(d, j, tab[2], tab[3] ?? '', query) : missing(`No job '${id}' on this driver.`);
+    return j ? jobTabPage(d, j, tab[2], tab[3] ?? '', query) : missing(`No job '${id}' on this driver: ${d.missingJob(id)}.`);
   }
   const dash = /^\/jobs\/([^/]+)\/dashboard\/?$/.exec(path);
   if (dash) {
     const id = decodeURIComponent(dash[1]);
     const j = d.jobs.get(id);
-    return j ? { status: 200, html: dashboardPage(j) } : missing(`No job '${id}' on this driver.`);
+    return j ? { status: 200, html: dashboardPage(j) } : missing(`No job '${id}' on this driver: ${d.missingJob(id)}.`);
   }
   const m = /^\/jobs\/([^/]+)(?:\/(?:(streaming)(?:\/(?:batch(?:\/([^/]*))?)?)?)?)?$/.exec(path);
   if (!m) return undefined;
   const id = decodeURIComponent(m[1]);
   const j = d.jobs.get(id);
-  if (!j) return missing(`No job '${id}' on this driver.`);
+  if (!j) return missing(`No job '${id}' on this driver: ${d.missingJob(id)}.`);
   if (m[2] === undefined) {
     const paging = actionPaging(query);
     return typeof paging === 'string' ? badRequest(paging) : { status: 200, html: jobPage(d, j, paging) };

@@ -4,8 +4,10 @@ import type { JobInfo as _sluice_v1_JobInfo, JobInfo__Output as _sluice_v1_JobIn
 
 export interface ListJobsResponse {
   'jobs'?: (_sluice_v1_JobInfo)[];
+  'earlier_jobs'?: (string);
 }
 
 export interface ListJobsResponse__Output {
   'jobs': (_sluice_v1_JobInfo__Output)[];
+  'earlier_jobs': (string);
 }

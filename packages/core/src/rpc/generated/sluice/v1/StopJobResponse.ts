@@ -3,8 +3,10 @@
 
 export interface StopJobResponse {
   'found'?: (boolean);
+  'missing'?: (string);
 }
 
 export interface StopJobResponse__Output {
   'found': (boolean);
+  'missing': (string);
 }
