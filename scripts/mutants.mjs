@@ -14842,7 +14842,23 @@ const MUTATIONS = [
     search: '    for (const j of this.jobs.values()) j.cancel(stoppingDriverNote(j.id, this.stateStore));\n',
     replace: '    for (const j of this.jobs.values()) j.cancel();\n',
     tests: ['packages/cli/dist/test/driver-restart-forgotten.test.js'],
-  }
+  },
+  {
+    id: 'remade-scratch-dir-no-owner',
+    what: "a worker's scratch directory made again after a cleaner removed it (the bundle fetched again, blocks/ made again) has no owner.pid: after a kill -9 of the worker no Sluice process removes it (faults54)",
+    file: 'packages/core/src/util/scratch-dir.ts',
+    search: "  fs.writeFileSync(owner, `${process.pid}\\n`);\n",
+    replace: '',
+    tests: ['packages/cli/dist/test/worker-local-dir-removed.test.js'],
+  },
+  {
+    id: 'stop-cut-short-not-told-to-client',
+    what: "an attached sluice submit or sluice attach of a job whose graceful stop was cut short by spark.streaming.gracefulStopTimeout prints only 'was stopped', not what the stop left (faults54)",
+    file: 'packages/cli/src/submit-client.ts',
+    search: "return error === '' ? outcome : { ...outcome, stopCutShort: error.split('\\n')[0] };",
+    replace: 'return error === error ? outcome : { ...outcome, stopCutShort: error };',
+    tests: ['packages/cli/dist/test/graceful-stop-timeout.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -914,7 +914,7 @@ clientCommand(program.command('submit').description('send a job to a running dri
     // --detach prints the job id on standard output, alone, so a script can keep it:
     // `JOB=$(sluice submit --detach job.ts)`, then `sluice stop "$JOB"`.
     if (o.detach === true && outcome.ok && outcome.jobId !== undefined) process.stdout.write(`${outcome.jobId}\n`);
-    if (outcome.stopped) process.stderr.write(`job ${escapeControl(outcome.jobId ?? '')} was stopped (sluice stop${outcome.stopped === 'graceful' ? ' --graceful' : ''})\n`);
+    if (outcome.stopped) process.stderr.write(stoppedLine(outcome.jobId ?? '', outcome));
     if (!outcome.ok) {
       printFailure(outcome);
       process.exitCode = 1;
@@ -1011,7 +1011,7 @@ clientCommand(program.command('attach').description("print a job's output, as an
       onOutput: (line, stderr) => (stderr ? process.stderr : process.stdout).write(line + '\n'),
       onNotice: (message) => process.stderr.write(`sluice: ${escapeControl(message)}\n`),
     });
-    if (outcome.stopped) process.stderr.write(`job ${escapeControl(job)} was stopped (sluice stop${outcome.stopped === 'graceful' ? ' --graceful' : ''})\n`);
+    if (outcome.stopped) process.stderr.write(stoppedLine(job, outcome));
     if (!outcome.ok) {
       printFailure(outcome);
       process.exitCode = 1;
@@ -1048,6 +1048,16 @@ function commandLine(argv: readonly string[]): string[] {
   const applied = applyPropertiesFile(cmd, argv[0], arranged.tokens, process.env);
   for (const n of applied.notices) process.stderr.write(`sluice: ${escapeControl(n, { keepNewlines: true })}\n`);
   return [argv[0], ...applied.tokens];
+}
+
+/**
+ * What an attached `sluice submit` or `sluice attach` says of a job stopped with `sluice stop`,
+ * and, when the stop was cut short by its bound, what it left (the job's error). The command
+ * still exits 0: the stop was asked for, as spark-submit exits 0 after a requested stop.
+ */
+function stoppedLine(job: string, outcome: JobOutcome): string {
+  const how = `job ${escapeControl(job)} was stopped (sluice stop${outcome.stopped === 'graceful' ? ' --graceful' : ''})`;
+  return outcome.stopCutShort === undefined ? `${how}\n` : `${how}, cut short: ${escapeControl(outcome.stopCutShort)}\n`;
 }
 
 handleClosedOutput(process.argv[2]);

@@ -9,6 +9,12 @@ export interface JobOutcome {
   readonly ok: boolean;
   /** The job was stopped (`sluice stop`, gracefully or not) and ended without failing. */
   readonly stopped?: 'graceful' | 'now';
+  /**
+   * With `stopped`: the stop was cut short by its bound (spark.streaming.gracefulStopTimeout),
+   * the program cancelled with batches not run; what the job's error says they left (pending
+   * in the checkpoint, or lost without one). The job still ended stopped, as asked.
+   */
+  readonly stopCutShort?: string;
   readonly failure?: { readonly code: string; readonly message: string; readonly stack: string };
 }
 
@@ -154,6 +160,21 @@ export interface FollowOptions {
 }
 
 /**
+ * A stopped job's outcome with what its stop left when the stop was cut short by its bound: the
+ * event stream says only `stopped`, the job's error (ListJobs, as `sluice jobs` shows it) says
+ * which batches did not run. A driver that does not answer leaves the outcome as it was.
+ */
+async function withStopCutShort(address: string, security: SecurityConfig, outcome: JobOutcome): Promise<JobOutcome> {
+  if (outcome.stopped === undefined || outcome.jobId === undefined) return outcome;
+  try {
+    const error = (await listJobs(address, security)).find((j) => j.job_id === outcome.jobId)?.error ?? '';
+    return error === '' ? outcome : { ...outcome, stopCutShort: error.split('\n')[0] };
+  } catch {
+    return outcome;
+  }
+}
+
+/**
  * Follow one job's event stream, opened by `open` (SubmitJob or WatchJob), to the job's end:
  * when the stream breaks while the job runs (the driver paused, a connection dropped), attach
  * again with WatchJob from the last line seen, retrying with backoff.
@@ -214,7 +235,7 @@ async function followJob(
     });
   try {
     let end = await open(client, follow);
-    if (end.kind === 'outcome') return end.outcome;
+    if (end.kind === 'outcome') return await withStopCutShort(address, security, end.outcome);
     if (jobId === undefined) throw new SluiceError('SLUICE_INTERNAL', `the driver at ${address} sent no job id`);
     // The job runs on the driver; only our stream broke. Attach again.
     const id = jobId;
@@ -237,7 +258,7 @@ async function followJob(
         notice(`reconnected to job ${id} after ${((Date.now() - since) / 1000).toFixed(1)} s`);
       });
       end = await follow(watch, false);
-      if (end.kind === 'outcome') return end.outcome;
+      if (end.kind === 'outcome') return await withStopCutShort(address, security, end.outcome);
       const err = end.err;
       if (err?.code === grpc.status.NOT_FOUND) {
         throw new SluiceError(

@@ -88,6 +88,11 @@ test('a graceful stop relaunched by a restarted driver and still held past spark
     assert.match(said[0], /--conf spark\.streaming\.gracefulStopTimeout on 'sluice driver' or 'sluice run'.*with batches of what its receivers had stored not yet run: with a checkpoint directory, the batches not completed stay pending in it \(received blocks in its write-ahead log\) and run when the job is submitted again on it/);
     assert.equal(ended.state, 'stopped', `the job ends stopped, as any stop: ${JSON.stringify(ended)}`);
     assert.match(ended.error ?? '', new RegExp(`the graceful stop of job ${job} did not end within ${STOP_LIMIT_S} s.*stay pending in it`), `its error says what the cut-short stop left (sluice jobs): ${JSON.stringify(ended)}`);
+    // A client attached to the job (`sluice attach`, as an attached `sluice submit` follows it)
+    // is told the same words, not only 'was stopped', and exits 0: the stop was asked for.
+    const attached = await runCli(['attach', job, '--driver', addr], { env });
+    assert.equal(attached.code, 0, attached.stderr);
+    assert.match(attached.stderr, new RegExp(`job ${job} was stopped \\(sluice stop --graceful\\), cut short: the graceful stop of job ${job} did not end within ${STOP_LIMIT_S} s.*the batches not completed stay pending in it`), `the attached client says what the cut-short stop left:\n${attached.stderr}`);
 
     // Submitted again on the same checkpoint, let go: the pending batches run, nothing is lost.
     fs.rmSync(path.join(control, 'hold'));

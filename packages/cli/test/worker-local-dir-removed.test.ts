@@ -7,8 +7,11 @@
 // with 'Free disk space or set --local-dir to a larger disk', for as long as the worker ran: a
 // one-worker cluster failed the job. Now the worker fetches the bundle again and makes its
 // block directory again, warning once each, naming the cause and the fix, and the job is
-// exact. Real processes: a `sluice driver`, one `sluice worker --memory 1k --local-dir`,
-// `sluice submit` of fixtures/spilling-shuffle.ts three times.
+// exact. The scratch directory made again carries its owner.pid as at start, so that after a
+// kill -9 of the worker the next Sluice process started there removes it (removeDeadScratchDirs
+// leaves alone a directory without one). Real processes: a `sluice driver`, one
+// `sluice worker --memory 1k --local-dir`, `sluice submit` of fixtures/spilling-shuffle.ts three
+// times, then the worker killed -9 and another `sluice worker` started on the same --local-dir.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -58,10 +61,26 @@ test("a worker whose --local-dir is emptied under it (rm -rf, as a /tmp cleaner)
     assert.equal(blocksGone.length, 1, `the block directory's loss warned once (the map outputs spill: --memory 1k):\n${after.join('\n')}`);
     assert.match(blocksGone[0], /made again; blocks spilled there before are lost and computed again from their lineage\. Start the worker with --local-dir on a directory no cleaner empties/);
     assert.equal(after.length, 2, `no other warning:\n${after.join('\n')}`);
+    // Made again, the scratch directory names its owner, the worker's process, as at start.
+    const owner = path.join(localDir, scratch[0], 'owner.pid');
+    assert.ok(fs.existsSync(owner), `the scratch directory made again has its owner.pid: ${fs.readdirSync(path.join(localDir, scratch[0])).join(', ')}`);
+    assert.equal(fs.readFileSync(owner, 'utf8').trim(), String(worker.child.pid), "owner.pid names the worker's process");
 
     // Made again, they stay: a third job warns of nothing.
     await submit('a third job');
     assert.equal(warnings().length, 2, `the third job: no new warning:\n${warnings().join('\n')}`);
+
+    // The worker killed -9 leaves its scratch directory; the next worker started on the same
+    // --local-dir removes it (its owner dead) as it starts, and makes its own.
+    worker.child.kill('SIGKILL');
+    await worker.exited;
+    assert.ok(fs.existsSync(path.join(localDir, scratch[0])), 'the killed worker left its scratch directory');
+    const next = startSluice(['worker', '--driver', addr, '--cores', '1', '--local-dir', localDir, '--log-level', 'info'], env);
+    procs.push(next);
+    await pollUntil(() => (next.stderr.includes('"worker registered"') ? true : next.child.exitCode !== null ? false : undefined), 60_000, 'the next worker registered');
+    const left = fs.readdirSync(localDir).filter((f) => f.startsWith('sluice-worker-'));
+    assert.ok(!left.includes(scratch[0]), `the dead worker's scratch directory made again was removed by the next worker: ${left.join(', ')}\n${next.stderr.slice(-2000)}`);
+    assert.equal(left.length, 1, `the next worker's own scratch directory alone: ${left.join(', ')}`);
   } finally {
     for (const p of procs.reverse()) await stopSluice(p);
     fs.rmSync(root, { recursive: true, force: true });

@@ -16,6 +16,7 @@ import {
   channelCredentials,
   checkSecretStrength,
   loadProto,
+  keepScratchDir,
   makeScratchDir,
   PLAINTEXT_HINT,
   PLAINTEXT_WARNING,
@@ -225,7 +226,13 @@ export class WorkerNode {
     fs.mkdirSync(scratchRoot, { recursive: true });
     removeDeadScratchDirs(this.log, scratchRoot);
     this.localDir = makeScratchDir(this.workerId, scratchRoot);
-    this.blocks = new BlockManager({ dir: path.join(this.localDir, 'blocks'), memoryLimit: opts.memoryLimit ?? defaultMemoryLimit(), log: opts.log.child({ workerId: this.workerId }) });
+    const blockDir = path.join(this.localDir, 'blocks');
+    // Made again after a cleaner removed it, the scratch directory gets its owner file again.
+    const makeBlockDirAgain = (): void => {
+      keepScratchDir(this.localDir);
+      fs.mkdirSync(blockDir, { recursive: true });
+    };
+    this.blocks = new BlockManager({ dir: blockDir, memoryLimit: opts.memoryLimit ?? defaultMemoryLimit(), log: opts.log.child({ workerId: this.workerId }), makeDirAgain: makeBlockDirAgain });
     // Buffers outside the blocks that became garbage (blocks removed, messages handled)
     // are released once they add up, not when V8's small heap of this thread next fills.
     // Line blocks moved in from receiver threads are not in `arrayBuffers` (they count where
@@ -707,6 +714,9 @@ export class WorkerNode {
       { sha256, file, localDir: this.localDir },
       "a job bundle is gone from this worker's local directory (removed while the worker ran, as a /tmp cleaner such as systemd-tmpfiles does to files unused for days); fetching it again from the driver. Start the worker with --local-dir on a directory no cleaner empties",
     );
+    // The scratch directory made again (by the fetch) carries its owner file as at start, so
+    // that after a kill -9 of this worker the next Sluice process removes it.
+    keepScratchDir(this.localDir);
     return this.startBundleFetch(sha256);
   }
 

@@ -17,6 +17,21 @@ export function makeScratchDir(name: string, root: string = os.tmpdir()): string
   return dir;
 }
 
+/**
+ * Make scratch directory `dir` again if it is gone, with its owner file naming this process,
+ * as makeScratchDir made it: a directory removed from under its process (a cleaner of /tmp,
+ * Debian's systemd-tmpfiles) and made again without it would be left for good after a kill -9
+ * of its owner, removeDeadScratchDirs leaving alone what has no owner file. Whether the owner
+ * file was written.
+ */
+export function keepScratchDir(dir: string): boolean {
+  const owner = path.join(dir, SCRATCH_OWNER_FILE);
+  if (fs.existsSync(owner)) return false;
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(owner, `${process.pid}\n`);
+  return true;
+}
+
 /** Whether a process with this pid exists (EPERM: it exists, as another user's). */
 function alive(pid: number): boolean {
   try {

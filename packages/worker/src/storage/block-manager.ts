@@ -92,9 +92,13 @@ export class BlockManager {
   /** The reused memory `join` makes segments in. */
   readonly pool: BlockBufferPool;
 
-  constructor(opts: { dir: string; memoryLimit: number; log: Logger; pool?: BlockBufferPool }) {
+  /** Makes the directory again when it is found gone (its parent, the worker's scratch directory, with its owner file). */
+  private readonly makeDirAgain: () => void;
+
+  constructor(opts: { dir: string; memoryLimit: number; log: Logger; pool?: BlockBufferPool; makeDirAgain?: () => void }) {
     this.pool = opts.pool ?? new BlockBufferPool();
     this.dir = opts.dir;
+    this.makeDirAgain = opts.makeDirAgain ?? (() => fs.mkdirSync(this.dir, { recursive: true }));
     this.memoryLimit = opts.memoryLimit;
     this.log = opts.log.child({ component: 'block-manager' });
     fs.mkdirSync(this.dir, { recursive: true });
@@ -460,7 +464,7 @@ export class BlockManager {
         { dir: this.dir },
         "this worker's block directory is gone (removed while the worker ran, as a /tmp cleaner such as systemd-tmpfiles does to files unused for days): made again; blocks spilled there before are lost and computed again from their lineage. Start the worker with --local-dir on a directory no cleaner empties",
       );
-      fs.mkdirSync(this.dir, { recursive: true });
+      this.makeDirAgain();
       fs.writeFileSync(f, seg);
     }
   }
