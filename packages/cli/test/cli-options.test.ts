@@ -118,7 +118,8 @@ test("spark-submit's options (--master, --num-executors, --conf), a spark:// dri
     // the Kinesis guide's retry settings
     [['run', '--conf', 'spark.streaming.kinesis.retry.waitTime=500ms', JOB], /--conf spark\.streaming\.kinesis\.retry\.waitTime=500ms: KinesisInputDStream\.builder\(\)\.\.\.retryWait\(ms\) of @sluice\/kinesis in the job \(milliseconds: '500ms' given; default 1000\)/],
     [['run', '--conf', 'spark.streaming.kinesis.retry.maxAttempts=10', JOB], /--conf spark\.streaming\.kinesis\.retry\.maxAttempts=10: no limit to set: @sluice\/kinesis's readers retry a failed GetRecords every retryWait until it succeeds.*; remove it/],
-    [['run', '--conf', 'spark.sql.shuffle.partitions=8', JOB], /--conf spark\.sql\.shuffle\.partitions=8: not a setting Sluice has \(README "Configuration" lists the properties sluice run takes\)/],
+    // a key of no family Sluice knows (spark.sql.* and the other families name what Sluice has instead: submit-spark-families)
+    [['run', '--conf', 'spark.made.up=8', JOB], /--conf spark\.made\.up=8: not a setting Sluice has \(README "Configuration" lists the properties sluice run takes\)/],
     // a setting a Spark program makes in its code, looked for on the command line: the fix, without the whole help after it
     [['run', '--checkpoint', 'ckpt', JOB], /^error: unknown option '--checkpoint': a streaming job sets its checkpoint directory in its code, as in Spark: ssc\.checkpoint\(dir\), and StreamingContext\.getOrCreate\(sc, dir, create\) .*'sluice run job\.ts ckpt'\)\. A standing driver's registry .* is 'sluice driver --state-dir DIR'\. See 'sluice run --help'\.\n$/],
     [['submit', '--driver', driver.address, '--checkpoint-dir=ckpt', JOB], /^error: unknown option '--checkpoint-dir': a streaming job sets its checkpoint directory in its code.* See 'sluice submit --help'\.\n$/],
