@@ -14175,8 +14175,8 @@ const MUTATIONS = [
     id: 'block-fetch-refused-grpc-words',
     what: "a received block read from a worker that is down says gRPC's words, ending in an empty 'Resolution note: ', not that nothing listens on that port",
     file: 'packages/worker/src/shuffle/shuffle-client.ts',
-    search: '          settle(`unreachable (${callFailureWords(err)})`);',
-    replace: '          settle(`unreachable (${err.details || err.message})`);',
+    search: '          const cause = callFailureWords(err);\n',
+    replace: '          const cause = err.details || err.message;\n',
     tests: [{ file: 'packages/worker/dist/test/shuffle/shuffle-client.test.js', pattern: 'nothing listens' }],
   },
   {
@@ -14859,6 +14859,38 @@ const MUTATIONS = [
     replace: 'return error === error ? outcome : { ...outcome, stopCutShort: error };',
     tests: ['packages/cli/dist/test/graceful-stop-timeout.test.js'],
   },
+  {
+    id: 'block-fetch-warns-every-failure',
+    what: 'a worker killed under running tasks: every block fetch that failed on it is a warning of its own (23 in a second in user60\'s run), not one per peer per burst with the rest counted',
+    file: 'packages/worker/src/shuffle/shuffle-client.ts',
+    search: '          if (this.blockFetchWarnings.admit(where)) {\n',
+    replace: "          if (this.blockFetchWarnings.admit(where) || blockId !== '') {\n",
+    tests: [{ file: 'packages/worker/dist/test/shuffle/shuffle-client.test.js', pattern: 'dead peers all at once' }],
+  },
+  {
+    id: 'block-fetch-held-back-untold',
+    what: 'the block-fetch failures held back after a peer\'s warning are never told (no line counting them)',
+    file: 'packages/worker/src/shuffle/peer-warnings.ts',
+    search: '    if (w.held > 0) this.summarize(peer, w.held, this.windowMs);\n',
+    replace: '',
+    tests: [{ file: 'packages/worker/dist/test/shuffle/shuffle-client.test.js', pattern: 'dead peers all at once' }],
+  },
+  {
+    id: 'part-file-refused-unexplained',
+    what: "a part file refused for want of permission says `cannot write '<file>': EACCES ...` alone, not which user the worker runs as and what to do",
+    file: 'packages/core/src/scheduler/run-task.ts',
+    search: '    const why = isNotWritable(err) ? `',
+    replace: '    const why = isNotWritable(err) && false ? `',
+    tests: [{ file: 'packages/core/dist/test/scheduler/partition-computer.test.js', pattern: 'rename is refused' }],
+  },
+  {
+    id: 'worker-stop-cut-short-by-block-store',
+    what: "a block store that cannot be closed throws out of WorkerNode.stop(): the worker's scratch directory is left and the worker never reaches 'stopped'",
+    file: 'packages/worker/src/worker-node.ts',
+    search: '    try {\n      this.blocks.close();\n    } catch (err) {\n',
+    replace: '    this.blocks.close();\n    try {\n    } catch (err) {\n',
+    tests: ['packages/worker/dist/test/worker-node.test.js'],
+  }
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

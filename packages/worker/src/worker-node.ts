@@ -376,8 +376,18 @@ export class WorkerNode {
     await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
     this.server.forceShutdown();
     this.driverClientOrUndefined?.close();
-    this.blocks.close();
-    fs.rmSync(this.localDir, { recursive: true, force: true });
+    // A block store that cannot be emptied (its directory refused, a file held) must not cut
+    // the stop short: the scratch directory is still removed and the worker still stops.
+    try {
+      this.blocks.close();
+    } catch (err) {
+      this.log.warn({ err, dir: this.localDir }, `stopping: the block store could not be closed (${(err as Error).message}); removing the worker's scratch directory '${this.localDir}' anyway`);
+    }
+    try {
+      fs.rmSync(this.localDir, { recursive: true, force: true });
+    } catch (err) {
+      this.log.warn({ err }, `stopping: the worker's scratch directory '${this.localDir}' could not be removed (${(err as Error).message}): remove it by hand; the next worker started on the same --local-dir removes a dead worker's directory too`);
+    }
     this.state = 'stopped';
   }
 

@@ -2,6 +2,9 @@
 // answering RegisterWorker when the test says): a stop() that begins while the worker waits
 // for its registration's answer ends cleanly, and leaves the worker stopped, not running.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
@@ -63,5 +66,34 @@ test("stop() while the driver has not answered the worker's registration: the an
     client?.close();
     await worker.stop().catch(() => undefined);
     driver.forceShutdown();
+  }
+});
+
+test("stop() goes on when the block store cannot be closed: the error is logged, the worker's scratch directory is removed, and stop() resolves", async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-stop-blocks-'));
+  const lines: { level: number; msg: string }[] = [];
+  const captured = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+  // Never started: nothing answers at the driver's address, and stop() needs none.
+  const worker = new WorkerNode({ driver: '127.0.0.1:1', cores: 1, security: { secret: SECRET }, log: captured, taskThreads: 1, localDir: root });
+  const scratch = fs.readdirSync(root);
+  assert.equal(scratch.length, 1, `the worker's scratch directory under --local-dir: ${scratch.join(', ')}`);
+  // The block store's directory refuses its removal (as a file held open on some file systems).
+  const { rmSync } = fs;
+  fs.rmSync = ((p: fs.PathLike, o?: fs.RmOptions) => {
+    if (path.basename(String(p)) === 'blocks') throw Object.assign(new Error(`EBUSY: resource busy or locked, rmdir '${String(p)}'`), { code: 'EBUSY' });
+    rmSync(p, o);
+  }) as typeof fs.rmSync;
+  try {
+    await worker.stop();
+  } finally {
+    fs.rmSync = rmSync;
+  }
+  try {
+    assert.deepEqual(fs.readdirSync(root), [], 'the scratch directory is removed all the same');
+    const warned = lines.filter((l) => l.level === 40 && l.msg.includes('the block store could not be closed'));
+    assert.equal(warned.length, 1, JSON.stringify(lines));
+    assert.match(warned[0].msg, /EBUSY: resource busy or locked, rmdir '.*blocks'/);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
   }
 });

@@ -6,7 +6,7 @@ import { openCheckpointStore } from '../checkpoint/checkpoint-store-registry.js'
 import { encodeCheckpointPart } from '../checkpoint/checkpoint-part.js';
 import { copier } from '../codec/codec.js';
 import { encodeObjectFile } from '../codec/object-file.js';
-import { DiskFullError, isDiskFull, SluiceError } from '../errors.js';
+import { DiskFullError, isDiskFull, isNotWritable, notWritableFix, SluiceError } from '../errors.js';
 import { ChunkQueue } from '../io/chunk-queue.js';
 import type { FileSystem } from '../io/file-system.js';
 import { fileSystemFor } from '../io/file-system-registry.js';
@@ -269,7 +269,10 @@ async function writeAtomically(file: string, data: string | Uint8Array, env: Tas
     if (isDiskFull(err)) {
       throw new DiskFullError({ path: file, what: `part ${split} of ${action}`, where: `a task of job ${env.jobId} on worker process ${process.pid}`, fix: `give ${action} a directory on a larger disk`, cause: err });
     }
-    throw new SluiceError('SLUICE_IO', `cannot write '${file}': ${(err as Error).message}`, { cause: err });
+    // The worker writes its part as the user it runs as, which need not be the driver's: say
+    // which user was refused, as a checkpoint write does.
+    const why = isNotWritable(err) ? `: ${notWritableFix(path.dirname((err as NodeJS.ErrnoException).path ?? file), err, `give ${action} a directory that user can write (workers may run as another user than the driver)`)}` : '';
+    throw new SluiceError('SLUICE_IO', `cannot write '${file}': ${(err as Error).message}${why}`, { cause: err });
   }
 }
 

@@ -471,6 +471,10 @@ describe('runTask with a fake in-memory TaskEnv', () => {
       await assert.rejects(runTask(payload, 0, new FakeTaskEnv()), (err: Error) => {
         assert.ok(err.message.startsWith(`cannot write '${path.join(dir, 'part-00000')}': EACCES: permission denied, rename '`), err.message);
         assert.doesNotMatch(err.message, /unlink/, err.message);
+        // The fix other refused writes give: the directory, the user this (worker) process runs as, what to do.
+        const uid = process.getuid?.();
+        if (uid !== undefined) assert.ok(err.message.includes(`'${dir}' is not writable by user ${os.userInfo().username} (uid ${uid})`), err.message);
+        assert.match(err.message, /give saveAsTextFile a directory that user can write \(workers may run as another user than the driver\)$/, err.message);
         return true;
       });
     } finally {

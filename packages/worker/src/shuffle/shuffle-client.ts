@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { CHANNEL_OPTIONS, channelCredentials, chunks, hasLineBlockHeadroom, loadProto, secretMetadata, shuffleFramesProblem, UNCHECKED, type MapOutputLocation, type MapOutputPlaces, type SecurityConfig, type wire } from '@sluice/core/internal';
 import type { IndexShuffleBlockResolver } from './index-shuffle-block-resolver.js';
 import { PeerFetchStream, type FetchResult } from './peer-fetch-stream.js';
+import { PeerWarnings } from './peer-warnings.js';
 import { splitRangeAnswer } from './range-answer.js';
 import { callFailureWords } from '../rpc/call-error.js';
 import { replicaMessageInPlace } from './replica-message.js';
@@ -80,7 +81,20 @@ export class ShuffleClient {
     private readonly connectTimeoutMs: number = DEFAULT_PEER_CONNECT_TIMEOUT_MS,
     /** Whether what is read must carry partition-run checksums that match (spark.shuffle.checksum.enabled; WorkerOptions.shuffleChecksum). */
     private readonly checksums = false,
-  ) {}
+    /** How long after a peer's block-fetch warning its further failures are counted, not logged (PeerWarnings). */
+    blockFetchWarnMs = 5000,
+  ) {
+    this.blockFetchWarnings = new PeerWarnings(
+      (peer, held, windowMs) => this.log.info({ worker: peer, failures: held }, `block fetch: ${held} more fetches from worker ${peer} failed within ${windowMs / 1000} s of its warning; each went on to its block's next location, as that warning says`),
+      blockFetchWarnMs,
+    );
+  }
+
+  /**
+   * Block fetches that failed: one warning per peer per burst (a killed worker fails every
+   * task's read at once), the rest counted in one line; every failure's stack at debug.
+   */
+  private readonly blockFetchWarnings: PeerWarnings;
 
   /** Why a peer that sent nothing within the bound is given up on. */
   private silentPeer(workerId: string, address: string): string {
@@ -407,8 +421,15 @@ export class ShuffleClient {
         });
         call.on('error', (err: grpc.ServiceError) => {
           if (done) return;
-          this.log.warn({ err, blockId, peer: loc.workerId }, 'block fetch failed');
-          settle(`unreachable (${callFailureWords(err)})`);
+          const cause = callFailureWords(err);
+          this.log.debug({ err, blockId, peer: loc.workerId }, 'block fetch failed');
+          if (this.blockFetchWarnings.admit(where)) {
+            this.log.warn(
+              { blockId, peer: loc.workerId, address: loc.address, cause },
+              `block fetch failed: worker ${where} is unreachable (${cause}); its blocks are read from their next location (a replica, else the write-ahead log; a block in neither fails its task, naming it). Further failures from that worker within ${this.blockFetchWarnings.windowMs / 1000} s are counted in one line`,
+            );
+          }
+          settle(`unreachable (${cause})`);
         });
         call.on('end', () => settle(missing ? 'alive, but does not hold it (removed)' : segments));
       });
@@ -419,6 +440,7 @@ export class ShuffleClient {
   }
 
   close(): void {
+    this.blockFetchWarnings.close();
     for (const s of [...this.streams.values()]) s.cancel();
     this.streams.clear();
     for (const c of this.clients.values()) c.close();

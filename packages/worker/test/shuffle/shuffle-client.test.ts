@@ -645,6 +645,47 @@ test('a peer back at its address after an outage the driver declared (it was los
   }
 });
 
+test('block fetches failed by dead peers all at once (a worker killed under running tasks) are warned of once per peer, naming it, its cause and what happens next; the rest are counted in one line, the stacks at debug only', async () => {
+  const net = await import('node:net');
+  // Two ports that were free a moment ago: nothing listens on them now.
+  const probes = [net.createServer(), net.createServer()];
+  await Promise.all(probes.map((p) => new Promise<void>((r) => p.listen(0, '127.0.0.1', r))));
+  const ports = probes.map((p) => (p.address() as import('node:net').AddressInfo).port);
+  await Promise.all(probes.map((p) => new Promise<void>((r) => p.close(() => r()))));
+  const lines: { level: number; msg: string; peer?: string; worker?: string; failures?: number; err?: { stack?: string } }[] = [];
+  const captured = pino({ level: 'debug' }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-sc-'));
+  const blocks = new BlockManager({ dir, memoryLimit: 1 << 20, log });
+  // A window far longer than the burst takes (10 minutes): every failure after each peer's first is held back.
+  const client = new ShuffleClient('w1', new IndexShuffleBlockResolver(blocks), { secret: 'x'.repeat(32) }, captured, 5000, false, 600_000);
+  const perPeer = 12;
+  try {
+    const got = await Promise.all(
+      Array.from({ length: 2 * perPeer }, (_, i) => client.getRemoteBlock(`input_j_${i}_w_0`, [{ workerId: `dead${i % 2}`, address: `127.0.0.1:${ports[i % 2]}` }])),
+    );
+    for (const g of got) assert.ok('misses' in g, JSON.stringify(g));
+    client.close(); // ends the windows: each tells what it held back
+    const warnings = lines.filter((l) => l.level === 40);
+    assert.deepEqual(warnings.map((w) => w.peer).sort(), ['dead0', 'dead1'], JSON.stringify(warnings));
+    for (const w of warnings) {
+      const i = Number(w.peer?.slice(-1));
+      assert.ok(
+        w.msg.startsWith(`block fetch failed: worker dead${i} (127.0.0.1:${ports[i]}) is unreachable (connection refused: nothing listens on that port); its blocks are read from their next location (a replica, else the write-ahead log`),
+        w.msg,
+      );
+      assert.equal(w.err, undefined, 'no stack at warn level');
+    }
+    const counted = lines.filter((l) => l.level === 30 && /more fetches/.test(l.msg));
+    assert.deepEqual(counted.map((l) => [l.worker, l.failures]).sort(), [[`dead0 (127.0.0.1:${ports[0]})`, perPeer - 1], [`dead1 (127.0.0.1:${ports[1]})`, perPeer - 1]], JSON.stringify(counted));
+    // Every failure's stack is still there for whoever turns debug on.
+    assert.equal(lines.filter((l) => l.level === 20 && l.msg === 'block fetch failed' && typeof l.err?.stack === 'string').length, 2 * perPeer);
+  } finally {
+    client.close();
+    blocks.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("a received block whose one holder is down (nothing listens on its port, as after a kill -9) is missed saying the connection was refused, not in gRPC's words ending in an empty 'Resolution note'", async () => {
   const net = await import('node:net');
   // A port that was free a moment ago: nothing listens on it now.
