@@ -41,7 +41,7 @@ interface Task {
   host: string;
   status: string;
   errorMessage?: string;
-  taskMetrics: { executorRunTime: number; executorDeserializeTime: number; shuffleReadMetrics: { totalBytesRead: number }; shuffleWriteMetrics: { bytesWritten: number } };
+  taskMetrics: { executorRunTime: number; executorDeserializeTime: number; memoryBytesSpilled: number; diskBytesSpilled: number; shuffleReadMetrics: { totalBytesRead: number }; shuffleWriteMetrics: { bytesWritten: number } };
 }
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'monitoring-guide-'));
@@ -277,12 +277,14 @@ test('details: one stage\'s attempt shows its tasks by id and executorSummary by
   const all = get(`APP/stages/${s}/0/taskList`).body as Task[];
   const one = get(`APP/stages/${s}/0`).body;
   assert.deepEqual(one.tasks, Object.fromEntries(all.map((t) => [t.taskId, t])));
-  const perWorker = new Map<string, { succeededTasks: number; failedTasks: number; killedTasks: number; taskTime: number }>();
+  const perWorker = new Map<string, { succeededTasks: number; failedTasks: number; killedTasks: number; taskTime: number; memoryBytesSpilled: number; diskBytesSpilled: number }>();
   for (const t of all) {
-    const e = perWorker.get(t.executorId) ?? { succeededTasks: 0, failedTasks: 0, killedTasks: 0, taskTime: 0 };
+    const e = perWorker.get(t.executorId) ?? { succeededTasks: 0, failedTasks: 0, killedTasks: 0, taskTime: 0, memoryBytesSpilled: 0, diskBytesSpilled: 0 };
     if (t.status === 'SUCCESS') e.succeededTasks++;
     else e.failedTasks++;
     e.taskTime += t.duration;
+    e.memoryBytesSpilled += t.taskMetrics.memoryBytesSpilled;
+    e.diskBytesSpilled += t.taskMetrics.diskBytesSpilled;
     perWorker.set(t.executorId, e);
   }
   const noShuffle = { shuffleRead: undefined, shuffleWrite: undefined, shuffleReadRecords: undefined, shuffleWriteRecords: undefined };
