@@ -190,6 +190,8 @@ export interface DriverProcess {
   readonly exited: Promise<number | null>;
   /** SIGKILL the driver (`sluice run`'s process: its workers exit with it); resolves once it exited. */
   kill9(): Promise<void>;
+  /** The `sluice run` process's id (its workers are its children). */
+  readonly pid: number;
 }
 
 const CLI_BIN = fileURLToPath(new URL('../../../cli/bin/sluice.js', import.meta.url));
@@ -216,6 +218,7 @@ export function runDriverProcess(file: string, args: readonly string[], workers 
     lines,
     stderr: () => err,
     exited,
+    pid: child.pid!,
     async kill9() {
       if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, 'SIGKILL');
       await exited;
