@@ -14890,6 +14890,22 @@ const MUTATIONS = [
     search: '    try {\n      this.blocks.close();\n    } catch (err) {\n',
     replace: '    this.blocks.close();\n    try {\n    } catch (err) {\n',
     tests: ['packages/worker/dist/test/worker-node.test.js'],
+  },
+  {
+    id: 'supervise-restart-batches-cumulative',
+    what: "a --supervise restart keeps the job's completed-batch count: `sluice jobs` shows BATCHES counted from attempt 1 beside ATTEMPT 2 (user61 saw BATCHES 42, LAST PROCESSING of attempt 2, on attempt 5, which completed none)",
+    file: 'packages/driver/src/job/driver-job.ts',
+    search: '            this.batchesCompleted = 0;\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/supervise.test.js', pattern: 'supervised stateful stream' }],
+  },
+  {
+    id: 'supervise-restart-streaming-statistics-cumulative',
+    what: "a --supervise restart keeps the Streaming page's and REST streaming/statistics' figures: numTotalCompletedBatches and the retained batches go on from attempt 1",
+    file: 'packages/driver/src/job/driver-job.ts',
+    search: '            this.progress.attemptStarted();\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/supervise.test.js', pattern: 'supervised stateful stream' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

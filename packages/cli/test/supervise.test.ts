@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import type { ErrorInfo } from '@sluice/driver';
 import { bundleJob } from '../src/bundle-job.js';
 import { listJobs } from '../src/submit-client.js';
-import { fixture, mulberry32, runCli, sleep, withCluster, within } from './harness.js';
+import { fixture, freePort, mulberry32, runCli, sleep, withCluster, within } from './harness.js';
 import { RESTART_JOB, Feeder, checkAgainstFailureFree, firstBatches, jobArgs, jobDirs, linesTaken, readOutputs } from './restart-recovery-support.js';
 import { pollUntil, randomSecret, startDriverProcess, startWorkerProcess } from './sluice-processes.js';
 
@@ -103,7 +103,7 @@ test('a supervised stateful stream whose program throws mid-stream restarts from
   const d = jobDirs(root);
   const secret = randomSecret();
   const env = { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' };
-  const driver = await startDriverProcess(secret);
+  const driver = await startDriverProcess(secret, ['--web-port', String(await freePort())]);
   const workers = [await startWorkerProcess(driver.address, secret), await startWorkerProcess(driver.address, secret)];
   let stopFeeding = (): void => undefined;
   try {
@@ -126,6 +126,18 @@ test('a supervised stateful stream whose program throws mid-stream restarts from
     await pollUntil(async () => ((await listJobs(driver.address, { secret }))[0]?.state === 'succeeded' ? true : undefined), 30_000, 'the job to stop gracefully');
     const jobs = await listJobs(driver.address, { secret });
     assert.deepEqual(jobs.map((j) => j.attempt), [2]);
+    // The job's figures are attempt 2's (README: "A relaunched job's figures count from its
+    // relaunch"), as each attempt's own listener counted its batches; until 2026-12-07 (user61)
+    // `sluice jobs` and the REST API went on counting from attempt 1's within one driver.
+    const counted = fs.readdirSync(d.out).filter((n) => /^batches-\d+\.json$/.test(n)).map((n) => JSON.parse(fs.readFileSync(path.join(d.out, n), 'utf8')) as { programStart: number; batches: number }).sort((a, b) => a.programStart - b.programStart);
+    assert.equal(counted.length, 2, JSON.stringify(counted));
+    assert.ok(counted[0].batches >= 6, JSON.stringify(counted));
+    assert.equal(jobs[0].batches_completed, counted[1].batches, `sluice jobs' BATCHES against each attempt's own count ${JSON.stringify(counted)}`);
+    const web = /"url":"(http:[^"]+)"/.exec(driver.logLines.find((l) => l.includes('web UI listening')) ?? '')?.[1];
+    assert.ok(web, 'the web UI address in the driver log');
+    const stats = (await (await fetch(`${web}api/v1/applications/${jobs[0].job_id}/streaming/statistics`)).json()) as { numTotalCompletedBatches: number; numRetainedCompletedBatches: number };
+    assert.equal(stats.numTotalCompletedBatches, counted[1].batches, JSON.stringify(stats));
+    assert.equal(stats.numRetainedCompletedBatches, counted[1].batches, JSON.stringify(stats));
     const restart = driver.logLines.find((l) => l.includes('restarting it (--supervise)'));
     assert.ok(restart && /restart-stateful crashed on purpose after 6 batches/.test(restart), driver.logLines.join('\n'));
     // Attempt 2 started only once attempt 1's thread (whose stream ran on) had exited.

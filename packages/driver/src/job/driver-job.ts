@@ -801,6 +801,11 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
           this.betweenAttempts = false;
           if (this.state === 'running') {
             this.callSites.clear();
+            // The figures `sluice jobs`, the Streaming page and the REST API show are the
+            // current attempt's (README: "A relaunched job's figures count from its relaunch").
+            this.batchesCompleted = 0;
+            this.lastBatch = undefined;
+            this.progress.attemptStarted();
             this.current = this.launch(next);
           }
         }, SUPERVISE_RESTART_DELAY_MS);

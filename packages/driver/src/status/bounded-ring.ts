@@ -23,6 +23,13 @@ export class BoundedRing<T> {
     return dropped;
   }
 
+  /** Drops every item. */
+  clear(): void {
+    this.items.fill(undefined);
+    this.start = 0;
+    this.count = 0;
+  }
+
   get size(): number {
     return this.count;
   }

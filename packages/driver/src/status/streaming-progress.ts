@@ -48,7 +48,7 @@ export interface ReceiverRecord {
   receivingAgainTime: number | undefined;
   /** Its error info is from a stop (Spark's deregisterReceiver): gone once it registers again. */
   stoppedError: boolean;
-  /** Records of its stream handed to batches since the job started. */
+  /** Records of its stream handed to batches since the current attempt started. */
   numRecords: number;
 }
 
@@ -63,7 +63,8 @@ export const DEFAULT_RETAINED_BATCHES = 1000;
  *
  * Invariants: completed batches are kept in a ring of `retainedBatches` (the oldest go
  * first); a batch is in `active` (queued or processing) or in the ring, never both;
- * `attemptEnded` empties `active` (a new attempt starts its batches afresh).
+ * `attemptEnded` empties `active`; `attemptStarted` (a --supervise restart) empties the ring and
+ * zeroes the counts, so every figure is the current attempt's.
  * Threading: driver main thread.
  */
 export class StreamingProgress {
@@ -227,6 +228,23 @@ export class StreamingProgress {
   }
 
   /** The attempt running the batches ended (at `at`): its queued and running batches will never complete. */
+  /**
+   * A later attempt of the job starts (a --supervise restart): its figures count from here, as
+   * a restarted Spark driver's StreamingJobProgressListener starts afresh and as a job relaunched
+   * by a restarted Sluice driver does (a new DriverJob). The receivers stay listed, inactive
+   * until the new attempt starts them again.
+   */
+  attemptStarted(): void {
+    this.active.clear();
+    this.completed.clear();
+    this.startTime = undefined;
+    this.endTime = undefined;
+    this.numTotalCompletedBatches = 0;
+    this.numReceivedRecords = 0;
+    this.numProcessedRecords = 0;
+    for (const r of this.receiverRecords.values()) r.numRecords = 0;
+  }
+
   attemptEnded(at: number): void {
     this.endTime = at;
     this.active.clear();
