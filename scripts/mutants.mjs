@@ -14906,6 +14906,22 @@ const MUTATIONS = [
     search: '            this.progress.attemptStarted();\n',
     replace: '',
     tests: [{ file: 'packages/cli/dist/test/supervise.test.js', pattern: 'supervised stateful stream' }],
+  },
+  {
+    id: 'task-thread-warning-default-printer',
+    what: "a task thread keeps Node's default warning printer: a process warning of the job's code (the AWS SDK's NodeVersionSupportWarning) writes its lines of text into the worker's JSON log",
+    file: 'packages/worker/src/executor/task-thread.ts',
+    search: "process.removeAllListeners('warning');\n",
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/cli-logs.test.js', pattern: 'process warning' }],
+  },
+  {
+    id: 'task-thread-warning-each-emit',
+    what: "a task thread logs a process warning at every emit, not once: a warning emitted per record fills the worker's log",
+    file: 'packages/worker/src/executor/task-thread.ts',
+    search: '  if (warningsLogged.has(key)) return;\n',
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/cli-logs.test.js', pattern: 'process warning' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -97,6 +97,25 @@ test("a worker's job sandbox warning (task thread retired after an unhandled rej
   assert.deepEqual(withDuplicates, []);
 });
 
+test("a process warning the job's code emits in its tasks: one JSON line of the worker's log per thread, no text of Node's warning printer among the log lines", async () => {
+  const r = await runCli(['run', '--workers', '1', fixture('emits-warning.ts')], { timeoutMs: 90_000 });
+  assert.equal(r.timedOut, false, show(r));
+  assert.equal(r.code, 0, show(r));
+  assert.match(r.stdout, /^RESULT \[2,4,6,8,10,12,14,16\]$/m, show(r));
+  // Node's default printer: `(node:PID) FixtureVersionWarning: ...` and its `(Use \`node --trace-warnings ...\`` line.
+  assert.doesNotMatch(r.stderr, /^\(node:\d+\)|^\(Use `node --trace-warnings/m, show(r));
+  const { lines, withDuplicates } = logLines(r.stderr);
+  const warned = lines.filter((l) => l.includes('FIXTURE_W1')).map((l) => JSON.parse(l) as { level: number; component: string; msg: string; warning: string; warningCode: string; detail: string; jobId: string });
+  assert.ok(warned.length >= 1, `the warning is logged:\n${show(r)}`);
+  // 4 partitions emitting it twice each: at most once per task thread (a worker of --cores 2 runs 2, spares aside), never once per emit.
+  assert.ok(warned.length < 8, `logged once per thread, not at each emit (${warned.length}):\n${show(r)}`);
+  for (const w of warned) {
+    assert.deepEqual([w.level, w.component, w.msg, w.warning, w.warningCode, w.detail], [40, 'worker', "the job's code emitted a process warning", 'FixtureVersionWarning', 'FIXTURE_W1', 'the fixture library will need a newer Node.js']);
+    assert.match(w.jobId, /^job-/);
+  }
+  assert.deepEqual(withDuplicates, []);
+});
+
 test('Ctrl-C on `sluice run` of a streaming job with receivers: the job stops, no warning (no `receiver lost; restarting it`), no failure, exit 0; no log line has a key twice', async () => {
   // As a terminal does: SIGINT to the whole process group (sluice run and its workers).
   const child = spawn(process.execPath, [CLI_BIN, 'run', '--workers', '2', '--log-level', 'trace', fixture('stream-ticks.ts')], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -578,7 +578,7 @@ export class JobSandbox {
         // This logger binds component (the worker's) and jobId: the task's own component
         // (file-stream, ...) goes in `from`, so no key appears twice in the line.
         const { component, jobId: _jobId, taskId: _taskId, ...fields } = msg.fields;
-        this.log.warn({ ...fields, ...(component === undefined ? {} : { from: component }), taskId: msg.taskId }, msg.message);
+        this.log.warn({ ...fields, ...(component === undefined ? {} : { from: component }), ...(msg.taskId === '' ? {} : { taskId: msg.taskId }) }, msg.message);
         return;
       }
       case 'cachePut':

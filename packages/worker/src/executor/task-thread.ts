@@ -679,6 +679,22 @@ process.on('unhandledRejection', unhandled);
 process.on('uncaughtException', unhandled);
 
 /**
+ * A process warning the job's code emits here (`process.emitWarning`, or a library it bundles
+ * at its load: the AWS SDK's NodeVersionSupportWarning on Node 20) goes to the worker's log as
+ * one JSON line at warn, once per thread for each warning, where Node's default printer wrote
+ * nine lines of text into the worker's JSON log (`(node:PID) Warning: ...`) from every thread
+ * that loaded the job (found by user61: 12 of them in one worker's log of a Kinesis job).
+ */
+const warningsLogged = new Set<string>();
+process.removeAllListeners('warning');
+process.on('warning', (w: Error & { code?: string }) => {
+  const key = `${w.name}\0${w.code ?? ''}\0${w.message}`;
+  if (warningsLogged.has(key)) return;
+  warningsLogged.add(key);
+  send({ type: 'warn', taskId: runningTask ?? '', message: "the job's code emitted a process warning", fields: { warning: w.name, ...(w.code === undefined ? {} : { warningCode: w.code }), detail: w.message } });
+});
+
+/**
  * The bound job was released: why this thread cannot serve another job (it holds work, it
  * retired, it served its share, or the job left something behind), or undefined. When
  * undefined, everything this thread kept of the job is dropped and it is unbound.

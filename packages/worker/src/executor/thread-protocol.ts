@@ -198,6 +198,7 @@ export type ThreadToMain =
   | { readonly type: 'cacheGet'; readonly reqId: number; readonly blockId: string }
   /** The thread keeps cached block `blockId` (got by cacheGet) decoded, about `bytes` of its heap (estimateRecordsSize): to be counted, or refused (`forgetDecoded`). */
   | { readonly type: 'cacheDecoded'; readonly blockId: string; readonly bytes: number }
+  /** A line for the worker's log at warn; `taskId` '' when no task was running (a process warning emitted between tasks). */
   | { readonly type: 'warn'; readonly taskId: string; readonly message: string; readonly fields: Record<string, unknown> }
   /** A process the task started (rdd.pipe's command) began (`exited` false) or ended: killed with the thread if it is still running then. */
   | { readonly type: 'child'; readonly pid: number; readonly exited: boolean }
