@@ -175,7 +175,7 @@ let lastRun0WallMs = NaN;
 /** The CPU (ms) of each kind of thread of the driver and the workers so far (SLUICE_BENCH_THREADS=1), from /proc/<pid>/task. */
 function threadCpuMs() {
   const dir = process.env.SLUICE_BENCH_THREAD_DIR;
-  const js = new Set(fs.readdirSync(dir).filter((t) => fs.readFileSync(path.join(dir, t), 'utf8') === 'thread'));
+  const js = new Set(fs.readdirSync(dir).filter((t) => !t.startsWith('.') && fs.readFileSync(path.join(dir, t), 'utf8') === 'thread')); // not a mark being written
   const out = {};
   for (const [who, pid] of [['driver', process.pid], ...cluster.workerProcesses.map((p) => ['workers', p.pid])]) {
     let tids = [];

@@ -9,7 +9,9 @@ if (dir) {
   try {
     const fs = require('node:fs');
     const tid = fs.readlinkSync('/proc/thread-self').split('/').pop();
-    fs.writeFileSync(`${dir}/${tid}`, require('node:worker_threads').isMainThread ? 'main' : 'thread');
+    // Whole, by a rename: the bench reads the directory from its own process as threads start.
+    fs.writeFileSync(`${dir}/.${tid}.tmp`, require('node:worker_threads').isMainThread ? 'main' : 'thread');
+    fs.renameSync(`${dir}/.${tid}.tmp`, `${dir}/${tid}`);
   } catch {
     // Not Linux: the bench then counts every thread but the main one as a helper.
   }

@@ -16,6 +16,7 @@ import { after, before, test } from 'node:test';
 import { fixture, freePort, mulberry32, runCli, sleep, type CliResult } from './harness.js';
 import { Feeder, driverOn, expectedStates, jobDirs, readEvents, readOutputs, type JobDirs } from './recovery-support.js';
 import { pollUntil, randomSecret, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
+import { writeWhole } from './fixtures/write-whole.js';
 
 const BATCH_MS = 200;
 const JOB = fixture('stream-slow-checkpoint.ts');
@@ -90,7 +91,7 @@ test('metadata writes failing twice, then succeeding: each failure is tried agai
   const run = await start('transient', 60_000);
   const fault = path.join(run.d.control, 'metadata-fault');
   try {
-    fs.writeFileSync(fault, 'fail 2');
+    writeWhole(fault, 'fail 2'); // whole: the driver reads it at each metadata write
     // Both failures used (the store counts them down), then batches fed after them.
     await pollUntil(() => (fs.readFileSync(fault, 'utf8') === 'fail 0' ? true : undefined), 60_000, 'the two failures', 50);
     const fedBefore = run.feeder.lines.length;
@@ -115,7 +116,7 @@ test('metadata writes failing twice, then succeeding: each failure is tried agai
 
 test('metadata writes failing for good (object storage answering 500): after 3 attempts the job fails with SLUICE_CHECKPOINT naming the directory and the cause; no batch runs unrecorded', { timeout: 120_000 }, async () => {
   const run = await start('failing', 60_000);
-  fs.writeFileSync(path.join(run.d.control, 'metadata-fault'), 'fail');
+  writeWhole(path.join(run.d.control, 'metadata-fault'), 'fail');
   const r = await run.result.finally(() => run.stopFeeding());
   const err = r.stdout + r.stderr;
   assert.equal(r.timedOut, false, 'the job ended by itself');
@@ -128,7 +129,7 @@ test('metadata writes failing for good (object storage answering 500): after 3 a
 
 test('a metadata write that never completes: past checkpointWriteTimeout the job fails with SLUICE_CHECKPOINT naming the directory and the timeout, instead of holding batches forever', { timeout: 120_000 }, async () => {
   const run = await start('hanging', 2_000);
-  fs.writeFileSync(path.join(run.d.control, 'metadata-fault'), 'hang');
+  writeWhole(path.join(run.d.control, 'metadata-fault'), 'hang');
   const r = await run.result.finally(() => run.stopFeeding());
   const err = r.stdout + r.stderr;
   assert.equal(r.timedOut, false, 'the job ended by itself (it did not wait forever)');

@@ -10,12 +10,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { completeLines } from './complete-lines.js';
 import { fixture, freePort, runCli, sleep } from './harness.js';
 import { pollUntil, randomSecret, spawnSluice, startWorkerProcess, withProcessLogs, type SluiceProcess } from './sluice-processes.js';
 
 /** Lines of a heartbeat file: `<pid> <threadId> <ms>`, one every 100 ms while its task runs. */
 function beats(file: string): string[] {
-  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter((l) => l !== '') : [];
+  return completeLines(file); // polled as the tasks append: a beat seen cut short (its pid in part) waits for the next read
 }
 
 /** What `quick n` must print: 2 × (0 + 1 + ... + n-1), computed here. */

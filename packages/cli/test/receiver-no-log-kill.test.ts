@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { completeLines } from './complete-lines.js';
 import { fixture, processAlive, within } from './harness.js';
 import { type Proc, startSluice, until } from './cli-process.js';
 
@@ -23,7 +24,8 @@ const TOTAL = 60;
 
 type State = [string, number][];
 
-const lines = (file: string): string[] => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0) : []);
+/** The lines the fixture appended so far (polled while it appends: a line seen cut short waits for the next read). */
+const lines = (file: string): string[] => completeLines(file);
 const submitted = (out: string, tag: string): [number, number][] => lines(path.join(out, `submitted-${tag}`)).map((l) => l.split(' ').map(Number) as [number, number]);
 const states = (out: string): number[] =>
   fs

@@ -23,6 +23,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { completeLines } from './complete-lines.js';
 import { fixture, pollUntil, runCli } from './harness.js';
 
 const BATCH_MS = 300;
@@ -37,8 +38,7 @@ const timesOf = (out: string, prefix: string): number[] =>
     .sort((a, b) => a - b);
 const readJson = <T>(file: string): T => JSON.parse(fs.readFileSync(file, 'utf8')) as T;
 const storedOf = (out: string, tag: string): string[] => {
-  const f = path.join(out, `stored-${tag}`);
-  return fs.existsSync(f) ? fs.readFileSync(f, 'utf8').split('\n').filter((l) => l.length > 0) : [];
+  return completeLines(path.join(out, `stored-${tag}`)); // polled while the receiver appends
 };
 
 test('log off: a job started again from its checkpoint runs a pending batch without its lost received blocks (a warning says so) and goes on, every new record once; its windows with an inverse forget the lost records', { timeout: 180_000 }, async () => {

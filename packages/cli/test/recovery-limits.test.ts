@@ -277,7 +277,9 @@ test('a truncated newest metadata file: the previous one is used (logged), and t
   try {
     job = await submitDetached(driver.address, secret, args('light'));
     await pollUntil(() => (fs.existsSync(path.join(dirs.out, `first-${job}.json`)) ? true : undefined), Math.min(60_000, left()), 'the first recovered batch');
-    const warned = driver.logLines.find((l) => l.includes('metadata checkpoint is damaged') && l.includes(newest));
+    // Logged before that batch ran, but it comes through the driver's log pipe, which can reach
+    // this process after the file the job wrote: waited for (10 s at most), not read at once.
+    const warned = await pollUntil(() => driver.logLines.find((l) => l.includes('metadata checkpoint is damaged') && l.includes(newest)), 10_000, 'the damaged file logged').catch(() => undefined);
     assert.ok(warned, 'the damaged file is logged');
     assert.match(warned, /truncated/);
     const fed = feeder.lines.length;

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { completeLines } from './complete-lines.js';
 import { fixture, freePort, pollUntil, runCli, type CliResult } from './harness.js';
 import { spawnSluice, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
 
@@ -186,13 +187,8 @@ export interface OutputEvent {
 }
 
 export function readEvents(out: string): OutputEvent[] {
-  const f = path.join(out, 'events.log');
-  if (!fs.existsSync(f)) return [];
-  return fs
-    .readFileSync(f, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as OutputEvent);
+  // Complete lines only: the job may be appending (a line seen cut short is left for the next read).
+  return completeLines(path.join(out, 'events.log')).map((l) => JSON.parse(l) as OutputEvent);
 }
 
 function sumByKey(lines: readonly string[], into = new Map<string, number>()): Map<string, number> {

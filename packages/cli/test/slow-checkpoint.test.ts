@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { completeLines } from './complete-lines.js';
 import { fixture, freePort, mulberry32, runCli, sleep } from './harness.js';
 import { Feeder, driverOn, expectedStates, jobDirs, readEvents, readOutputs, workersJoined, type JobDirs } from './recovery-support.js';
 import { pollUntil, randomSecret, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
@@ -61,9 +62,8 @@ interface Generated {
 }
 
 function generated(d: JobDirs, job?: string, log = 'generated.log'): Generated[] {
-  const f = path.join(d.out, log);
-  if (!fs.existsSync(f)) return [];
-  const all = fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Generated);
+  // Complete lines only: polled while the driver appends (a line seen cut short is left for the next read).
+  const all = completeLines(path.join(d.out, log)).map((l) => JSON.parse(l) as Generated);
   return job === undefined ? all : all.filter((g) => g.job === job);
 }
 

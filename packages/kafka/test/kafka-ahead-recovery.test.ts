@@ -14,7 +14,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { fixture } from './job-runner.js';
 import { pollUntil, randomSecret, spawnSluice, type SluiceProcess } from './sluice-process.js';
-import { assertRecoverJobExact, batchFiles, nothing, numberedRecords, type BatchEvent, type Produced } from './stream-test-support.js';
+import { assertRecoverJobExact, batchEvents, batchFiles, nothing, numberedRecords, type BatchEvent, type Produced } from './stream-test-support.js';
 import { KafkaTestCluster } from './support/kafka-test-cluster.js';
 
 const PARTITIONS = 2;
@@ -95,7 +95,7 @@ test('a direct stream waiting for its startingOffsets, killed with -9 and run ag
     assert.fail(`the recovered stream does not wait for the log to reach startingOffsets: ${(err as Error).message.slice(-2500)}`);
   }
   procs.push(second);
-  const events = (): BatchEvent[] => fs.readFileSync(path.join(out, 'events.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as BatchEvent);
+  const events = (): BatchEvent[] => batchEvents(out);
   const recovered = (): number => batchFiles(out).filter((b) => !firstRun.has(b.time)).length;
   await pollUntil(() => (recovered() >= 3 ? true : undefined), 60_000, 'three batches of the recovered run');
   await produce(100); // offsets 50-99: the log passes START

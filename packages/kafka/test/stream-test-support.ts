@@ -44,6 +44,20 @@ export interface BatchEvent {
 }
 
 /**
+ * The events recover-job.ts appended to out/events.log so far. Read while the job may append: an
+ * append can be seen cut short where it crosses a page, so a last line without its newline is
+ * left for the next read.
+ */
+export function batchEvents(out: string): BatchEvent[] {
+  const text = fs.readFileSync(path.join(out, 'events.log'), 'utf8');
+  return text
+    .slice(0, text.lastIndexOf('\n') + 1)
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as BatchEvent);
+}
+
+/**
  * The end of a recover-job.ts run (one or more runs of it) over `topic`, against what the test
  * produced (`want`): every record counted exactly once over the batches in `out`; every
  * partition's ranges adjacent from `from(partition)` (0 unless given) to the partition's end, each at most `maxPerBatch`; a batch
@@ -73,11 +87,7 @@ export async function assertRecoverJobExact(kafka: BrokerView, topic: string, gr
     }
     assert.equal(at, Number(log.endOffset), `${topic}/${log.partition}: the ranges reach the partition's end`);
   }
-  const events = fs
-    .readFileSync(path.join(out, 'events.log'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as BatchEvent);
+  const events = batchEvents(out);
   const byTime = new Map<number, Range[]>();
   for (const e of events) {
     const seen = byTime.get(e.time);

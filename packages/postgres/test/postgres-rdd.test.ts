@@ -189,7 +189,12 @@ test('a worker killed -9 mid-read: its partition is read again on the other work
   const job = await startJob(cluster, fixture('pg-rdd-read-job.ts'), [
     JSON.stringify({ url: server.url, map: 'id', sql: 'SELECT id FROM kill_rows WHERE ? <= id AND id <= ?', lowerBound: 1, upperBound: KILL_ROWS, numPartitions: 8, logDir, slowMs: 1 }),
   ]);
-  const logLines = () => (fs.existsSync(path.join(logDir, 'read.log')) ? fs.readFileSync(path.join(logDir, 'read.log'), 'utf8').trim().split('\n') : []);
+  // The lines the tasks appended so far, each whole: an append seen cut short where it crosses a
+  // page (a pid or a row id read in part) is left for the next read.
+  const logLines = (): string[] => {
+    const text = fs.existsSync(path.join(logDir, 'read.log')) ? fs.readFileSync(path.join(logDir, 'read.log'), 'utf8') : '';
+    return text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter((l) => l.length > 0);
+  };
   const byPid = new Map([...procs.values()].map((c) => [c.pid!, c]));
   // A worker that has read part of a partition (it logged a row, its partition is 500 rows of 1 ms).
   const victimPid = await pollUntil(() => logLines().map((l) => Number(l.split(' ')[0])).find((p) => byPid.has(p)), 60_000, 'a worker reading');
