@@ -14922,6 +14922,14 @@ const MUTATIONS = [
     search: '  if (warningsLogged.has(key)) return;\n',
     replace: '',
     tests: [{ file: 'packages/cli/dist/test/cli-logs.test.js', pattern: 'process warning' }],
+  },
+  {
+    id: 'stateful-faults-blocks-kept-2-batches',
+    what: "a checkpointed stream's parents keep their RDDs only as long as its own window needs, not twice its checkpoint interval: a receiver's blocks go after 2 batches, and a state partition lost with a killed worker cannot be computed again from the last checkpoint (the bug streaming-stateful-faults was written for)",
+    file: 'packages/core/src/dstream/dstream.ts',
+    search: 'const least = this.checkpointInterval !== undefined ? Math.max(ms, 2 * this.checkpointInterval) : ms;',
+    replace: 'const least = ms;',
+    tests: ['packages/cli/dist/test/streaming-stateful-faults.test.js'],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------
