@@ -28,7 +28,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import { type Proc, startSluice, until } from './cli-process.js';
 import { mulberry32, processAlive, sleep, within } from './harness.js';
 import { Feeder, RECOVERY_JOB, assertRecoveredExactly, jobArgs, jobDirs, readOutputs } from './recovery-support.js';
@@ -127,61 +127,67 @@ function cleanUp(r: KilledRuns): void {
 
 const killedRuns = (): KilledRuns => ({ last: undefined as unknown as Proc, runs: [], workers: [], kills: [] });
 
-test('FailureSuite, a file stream: sluice run killed with -9 five times at random moments while files arrive, run again from the checkpoint each time: every line once, every state exact', { timeout: 180_000 }, async () => {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-master-failure-'));
-  const dirs = jobDirs(root);
-  const args = ['run', '--no-progress', '--log-level', 'warn', RECOVERY_JOB, ...jobArgs(dirs, BATCH_MS, CHECKPOINT_EVERY, 'base')];
-  const feeder = new Feeder(dirs.input, mulberry32(71), 4, 0);
-  const r = killedRuns();
-  let feeding = true;
-  let feed: Promise<void> | undefined;
-  try {
-    await killAgainAndAgain(args, dirs.out, 72, () => {
-      feed = (async () => {
-        while (feeding) {
-          feeder.file();
-          await sleep(BATCH_MS);
-        }
-      })();
-    }, r);
-    await sleep(4 * BATCH_MS);
-    feeding = false;
-    await feed;
-    const fed = [...feeder.lines];
-    await until('every fed line in some batch', 30_000, () => new Set([...readOutputs(dirs.out).input.values()].flat()).size >= fed.length).catch(() => undefined);
-    await stopLast(r, dirs.control);
-    const times = assertRecoveredExactly(dirs.out, fed, BATCH_MS, CHECKPOINT_EVERY);
-    // What the kills hit, for the log of a failure elsewhere.
-    console.log(`${r.kills.join('\n')}\n${fed.length} lines over ${times.length} batches`);
-  } finally {
-    feeding = false;
-    await feed;
-    cleanUp(r);
-    fs.rmSync(root, { recursive: true, force: true });
-  }
-});
+// The two cases run at once: each is its own `sluice run`s (their process groups, ports and
+// directories), and each spends most of its time waiting (batches, pauses after kills, start-ups),
+// so together they take about the longer one's time where one after the other they took the sum
+// (64 s in the last quiet CI).
+describe('FailureSuite', { concurrency: true }, () => {
+  test('FailureSuite, a file stream: sluice run killed with -9 five times at random moments while files arrive, run again from the checkpoint each time: every line once, every state exact', { timeout: 180_000 }, async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-master-failure-'));
+    const dirs = jobDirs(root);
+    const args = ['run', '--no-progress', '--log-level', 'warn', RECOVERY_JOB, ...jobArgs(dirs, BATCH_MS, CHECKPOINT_EVERY, 'base')];
+    const feeder = new Feeder(dirs.input, mulberry32(71), 4, 0);
+    const r = killedRuns();
+    let feeding = true;
+    let feed: Promise<void> | undefined;
+    try {
+      await killAgainAndAgain(args, dirs.out, 72, () => {
+        feed = (async () => {
+          while (feeding) {
+            feeder.file();
+            await sleep(BATCH_MS);
+          }
+        })();
+      }, r);
+      await sleep(4 * BATCH_MS);
+      feeding = false;
+      await feed;
+      const fed = [...feeder.lines];
+      await until('every fed line in some batch', 30_000, () => new Set([...readOutputs(dirs.out).input.values()].flat()).size >= fed.length).catch(() => undefined);
+      await stopLast(r, dirs.control);
+      const times = assertRecoveredExactly(dirs.out, fed, BATCH_MS, CHECKPOINT_EVERY);
+      // What the kills hit, for the log of a failure elsewhere.
+      console.log(`${r.kills.join('\n')}\n${fed.length} lines over ${times.length} batches`);
+    } finally {
+      feeding = false;
+      await feed;
+      cleanUp(r);
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
 
-test('FailureSuite, a reliable receiver with the write-ahead log: sluice run killed with -9 five times at random moments while the source sends, run again from the checkpoint each time: every line once, every state exact', { timeout: 180_000 }, async () => {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-master-failure-wal-'));
-  const [ckpt, out, control] = ['ckpt', 'out', 'control'].map((n) => path.join(root, n));
-  for (const d of [out, control]) fs.mkdirSync(d, { recursive: true });
-  const source = new ReplayableSource(73);
-  const r = killedRuns();
-  try {
-    const port = await source.listen();
-    const args = ['run', '--no-progress', '--log-level', 'warn', RECEIVER_JOB, ckpt, out, control, String(BATCH_MS), String(CHECKPOINT_EVERY), '127.0.0.1', String(port)];
-    await killAgainAndAgain(args, out, 74, () => source.start(5, 50), r); // 100 lines/s
-    await sleep(4 * BATCH_MS);
-    source.stop();
-    await untilEveryLineRead(out, source.lines);
-    await stopLast(r, control);
-    const inputs = batchOutputs<string[]>(out, 'input');
-    assertEachLineReadOnce(inputs, source.lines);
-    assertStatesFailureFree(out, BATCH_MS);
-    console.log(`${r.kills.join('\n')}\n${source.lines.length} lines over ${inputs.size} batches, ${source.connections} connections, ${source.resent} lines sent again`);
-  } finally {
-    cleanUp(r);
-    await source.close();
-    fs.rmSync(root, { recursive: true, force: true });
-  }
+  test('FailureSuite, a reliable receiver with the write-ahead log: sluice run killed with -9 five times at random moments while the source sends, run again from the checkpoint each time: every line once, every state exact', { timeout: 180_000 }, async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-master-failure-wal-'));
+    const [ckpt, out, control] = ['ckpt', 'out', 'control'].map((n) => path.join(root, n));
+    for (const d of [out, control]) fs.mkdirSync(d, { recursive: true });
+    const source = new ReplayableSource(73);
+    const r = killedRuns();
+    try {
+      const port = await source.listen();
+      const args = ['run', '--no-progress', '--log-level', 'warn', RECEIVER_JOB, ckpt, out, control, String(BATCH_MS), String(CHECKPOINT_EVERY), '127.0.0.1', String(port)];
+      await killAgainAndAgain(args, out, 74, () => source.start(5, 50), r); // 100 lines/s
+      await sleep(4 * BATCH_MS);
+      source.stop();
+      await untilEveryLineRead(out, source.lines);
+      await stopLast(r, control);
+      const inputs = batchOutputs<string[]>(out, 'input');
+      assertEachLineReadOnce(inputs, source.lines);
+      assertStatesFailureFree(out, BATCH_MS);
+      console.log(`${r.kills.join('\n')}\n${source.lines.length} lines over ${inputs.size} batches, ${source.connections} connections, ${source.resent} lines sent again`);
+    } finally {
+      cleanUp(r);
+      await source.close();
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
 });
