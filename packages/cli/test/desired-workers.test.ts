@@ -18,6 +18,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { LocalCluster } from '../src/local-cluster.js';
 import { createRootLogger } from '../src/logger.js';
+import { writeWhole } from './fixtures/write-whole.js';
 import { appRest, fixture, jsonLines, sleep, startJob, type RunningJob } from './harness.js';
 
 const BATCH_MS = 1000;
@@ -107,16 +108,18 @@ test('sluice_desired_workers goes up while batches take longer than the interval
   const phase = path.join(tmp, 'phase');
   const stop = path.join(tmp, 'stop');
   assert.equal(await desired(), WORKERS, 'with no stream running: the registered workers');
-  fs.writeFileSync(phase, '2600');
+  // The phase file written whole: each batch reads its target from it (found created but still
+  // empty, a batch would take 0 ms in the middle of a slow phase).
+  writeWhole(phase, '2600');
   const job = await startJob(cluster, fixture('stream-slow-then-fast.ts'), [String(BATCH_MS), phase, stop]);
   try {
     await job.waitLine('BATCH ', 120_000);
     // ratio >= 2600/1000 = 2.6: 2 + round(ratio) >= 5, capped at --max-workers 4.
     const up = await settlesAt(job, MAX_WORKERS, 2600, 'slow batches');
-    fs.writeFileSync(phase, '1000');
+    writeWhole(phase, '1000');
     // 0.4 < ratio < 2.2: as many as registered.
     const band = await settlesAt(job, WORKERS, 1000, 'middling batches');
-    fs.writeFileSync(phase, '0');
+    writeWhole(phase, '0');
     // ratio <= 0.4: one fewer.
     const down = await settlesAt(job, WORKERS - 1, 0, 'fast batches');
     const all = await processing(job);

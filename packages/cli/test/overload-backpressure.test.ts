@@ -21,6 +21,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { pino } from 'pino';
+import { writeWhole } from './fixtures/write-whole.js';
 import { fixture, jsonLines, runCli, sleep, startJob, within, withCluster, type RunningJob } from './harness.js';
 
 const BATCH_MS = 1000;
@@ -165,7 +166,9 @@ test('5x overload for 60 s: with backpressure the delay stays under 3 intervals,
         pids.forEach((p, i) => (peakRss[i] = Math.max(peakRss[i], rssMb(p))));
         await sleep(200);
       }
-      fs.writeFileSync(stopOn, 'graceful');
+      // Whole: the program polls for the file, then reads how to stop from it; found created but
+      // still empty, it would stop at once, not gracefully, leaving received lines uncounted.
+      writeWhole(stopOn, 'graceful');
       const onRun = await within(on.done, 60_000, 'the backpressure job to stop');
       src.close();
       assert.equal(onRun.ok, true, JSON.stringify(onRun.failure));
@@ -220,7 +223,7 @@ test('5x overload for 60 s: with backpressure the delay stays under 3 intervals,
       const behind = job.fallingBehind;
       assert.ok(behind, `no falling-behind warning after ${Date.now() - t1} ms:\n${off.lines.filter((l) => l.startsWith('INFO ')).join('\n')}`);
       const jobs = await runCli(['jobs', '--driver', h.cluster.driver.address], { env: { SLUICE_SECRET: h.cluster.secret, SLUICE_SECRET_FILE: '' }, timeoutMs: 30_000 });
-      fs.writeFileSync(stopOff, 'now');
+      writeWhole(stopOff, 'now');
       src2.close();
       const offRun = await within(off.done, 60_000, 'the job without backpressure to stop');
       assert.equal(offRun.ok, true, JSON.stringify(offRun.failure));
