@@ -101,7 +101,7 @@ t=packages/cli/dist/test
 # each PACED file uses well under half of one core.
 PACED=(
   $t/soak.test.js                       # 181 s wall, 28 s CPU: a kill -9 every ~15 s for 180 s
-  $t/streaming-stateful-faults.test.js  #  93 s, 15 s CPU: 6 + 6 kill -9 runs, each waiting for batches
+  $t/streaming-stateful-faults.test.js  #  93 s, 15 s CPU with 6 + 6 kill -9 runs, now 3 + 3, each waiting for batches
   $t/receiver-wal.test.js               #  35 s, 12 s CPU: kill -9 of the receiver's worker, log off and on
   $t/driver-pause.test.js               #  31 s, 11-14 s CPU: a 20 s SIGSTOP of the driver
   $t/graceful-decommission.test.js      #  65 s at load 30, 20 s CPU: a 200 lines/s stream waiting for batches around two SIGTERMs
@@ -113,7 +113,7 @@ PACED=(
   $t/recovery-double-fault.test.js      #  13-16 s at load 3: kill -9 of the driver, then of two workers in a row during the recovery
   $t/receiver-double-fault.test.js      #  27 s at load 6: kill -9 of the driver, then of the recovered receiver's worker twice (WAL on)
   $t/receiver-driver-pause.test.js      #  41 s at load 15: a 10 s SIGSTOP of the driver under a receiver with the WAL
-  $t/master-failure.test.js             #  52-62 s at load 5-11: sluice run killed -9 five times (twice with its process group) and run again, twice (file stream; receiver with the WAL)
+  $t/master-failure.test.js             #  52-62 s at load 5-11: sluice run killed -9 five times (twice with its process group) and run again, twice (file stream; receiver with the WAL), the two now at once
   $t/file-stream-pause.test.js          #  40 s at load 5: a 12 s SIGSTOP of a worker, then a 10 s SIGSTOP of the driver, under a file stream
   $t/receiver-checkpoint-kill.test.js   #  20 s at load 13: kill -9 of the driver, then of a worker, each during a state checkpoint's write (WAL receiver)
   $t/receiver-wal-torn-tail.test.js     #  13-21 s at load 12-13: kill -9 of a WAL receiver's worker, of the driver, of the other worker; a segment's tail torn, the driver run again
