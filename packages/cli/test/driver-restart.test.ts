@@ -117,7 +117,11 @@ test('kill -9 of a driver with --state-dir: started again, it relaunches the job
     // None of the first attempt's blocks is left: the workers dropped them when they
     // registered with the new driver instance.
     await pollUntil(async () => ((await heldOld()) === 0 ? true : undefined), 60_000, "the old attempt's cached blocks to leave the workers");
-    for (const w of workers) assert.ok(w.logLines.some((l) => l.includes('the driver restarted; dropping')), w.logLines.join('\n'));
+    // Each worker logged it before it dropped them, but the line comes through its stderr pipe,
+    // which may reach this process after the blocks' absence does: waited for (10 s at most).
+    const said = (w: (typeof workers)[number]): boolean => w.logLines.some((l) => l.includes('the driver restarted; dropping'));
+    await pollUntil(() => workers.every(said) || undefined, 10_000, "each worker's 'the driver restarted; dropping' line").catch(() => undefined);
+    for (const w of workers) assert.ok(said(w), w.logLines.join('\n'));
 
     // Stopped, the job leaves the registry (and its bundle the state dir); a driver
     // started again relaunches nothing.
