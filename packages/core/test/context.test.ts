@@ -8,6 +8,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { SluiceContext } from '../src/context.js';
 import type { ActionSpec } from '../src/scheduler/task-spec.js';
+import { fsError, refused } from './support/fs-errors.js';
 
 describe('saveAsTextFile', () => {
   test("an output whose move into place is refused reports the rename's error and its fix, though the temporary directory cannot be removed either", async (t) => {
@@ -30,7 +31,6 @@ describe('saveAsTextFile', () => {
       removeRdd: async () => undefined,
       log: (level, message, fields) => void (level === 'warn' && warnings.push({ message, fields })),
     });
-    const refused = (syscall: string, p: string): NodeJS.ErrnoException => Object.assign(new Error(`EACCES: permission denied, ${syscall} '${p}'`), { code: 'EACCES', syscall, path: p });
     const { renameSync, rmSync } = fs;
     fs.renameSync = ((from: fs.PathLike) => {
       throw refused('rename', String(from));
@@ -81,7 +81,7 @@ describe('saveAsTextFile', () => {
     });
     const { rmSync } = fs;
     fs.rmSync = ((p: fs.PathLike, options?: fs.RmOptions) => {
-      if (path.basename(String(p)).startsWith('.out.sluice-old-')) throw Object.assign(new Error(`ENOTEMPTY: directory not empty, rmdir '${String(p)}'`), { code: 'ENOTEMPTY', syscall: 'rmdir', path: String(p) });
+      if (path.basename(String(p)).startsWith('.out.sluice-old-')) throw fsError('ENOTEMPTY', 'directory not empty', 'rmdir', String(p));
       rmSync(p, options);
     }) as typeof rmSync;
     try {

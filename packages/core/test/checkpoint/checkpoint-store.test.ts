@@ -12,6 +12,7 @@ import type { CheckpointStore } from '../../src/checkpoint/checkpoint-store.js';
 import { openCheckpointStore, registerCheckpointStore } from '../../src/checkpoint/checkpoint-store-registry.js';
 import { LocalCheckpointStore } from '../../src/checkpoint/local-checkpoint-store.js';
 import { SluiceError } from '../../src/errors.js';
+import { fsError, refused } from '../support/fs-errors.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-ckpt-store-'));
 after(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -61,7 +62,6 @@ describe('LocalCheckpointStore', () => {
     const dir = path.join(root, 'refused');
     const store = new LocalCheckpointStore(dir);
     await store.ensure();
-    const refused = (syscall: string, p: string): NodeJS.ErrnoException => Object.assign(new Error(`EACCES: permission denied, ${syscall} '${p}'`), { code: 'EACCES', syscall, path: p });
     const { rename, rm } = fs.promises;
     fs.promises.rename = (async (from: fs.PathLike) => Promise.reject(refused('rename', String(from)))) as typeof rename;
     fs.promises.rm = (async (p: fs.PathLike) => Promise.reject(refused('unlink', String(p)))) as typeof rm;
@@ -84,17 +84,16 @@ describe('LocalCheckpointStore', () => {
     const dir = path.join(root, 'sync-full');
     const store = new LocalCheckpointStore(dir);
     await store.ensure();
-    const errno = (code: string, text: string, syscall: string): NodeJS.ErrnoException => Object.assign(new Error(`${code}: ${text}, ${syscall}`), { code, syscall });
     const { open } = fs.promises;
     fs.promises.open = (async (p: fs.PathLike, flags?: string | number, mode?: fs.Mode) => {
       const real = await open(p, flags, mode);
       if (!String(p).startsWith(dir + path.sep) || flags !== 'w') return real;
       return {
         writeFile: (data: string | Uint8Array) => real.writeFile(data),
-        sync: () => Promise.reject(errno('ENOSPC', 'no space left on device', 'fsync')),
+        sync: () => Promise.reject(fsError('ENOSPC', 'no space left on device', 'fsync')),
         close: async () => {
           await real.close();
-          throw errno('EIO', 'i/o error', 'close');
+          throw fsError('EIO', 'i/o error', 'close');
         },
       } as unknown as fs.promises.FileHandle;
     }) as typeof open;

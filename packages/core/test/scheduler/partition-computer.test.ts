@@ -24,6 +24,7 @@ import { decodeShuffleFrame } from '../../src/shuffle/shuffle-frame.js';
 import type { BlockRead, DecodedRead, TaskEnv } from '../../src/scheduler/task-env.js';
 import type { MapOutputLocation, TaskPayload } from '../../src/scheduler/task-spec.js';
 import { mulberry32 } from '../support/prng.js';
+import { refused } from '../support/fs-errors.js';
 
 // ---------------------------------------------------------------------------------------
 // readLines
@@ -457,7 +458,6 @@ describe('runTask with a fake in-memory TaskEnv', () => {
     // and the clean-up both fail with EACCES. The rename's error is the one to act on (the
     // clean-up's 'unlink' replaced it, as a checkpoint write's did in a fresh-clone CI).
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-part-refused-'));
-    const refused = (syscall: string, p: string): NodeJS.ErrnoException => Object.assign(new Error(`EACCES: permission denied, ${syscall} '${p}'`), { code: 'EACCES', syscall, path: p });
     const { rename, rm } = fs.promises;
     fs.promises.rename = (async (from: fs.PathLike) => Promise.reject(refused('rename', String(from)))) as typeof rename;
     fs.promises.rm = (async (p: fs.PathLike) => Promise.reject(refused('unlink', String(p)))) as typeof rm;
