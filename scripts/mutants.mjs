@@ -14407,8 +14407,8 @@ const MUTATIONS = [
     id: 'pipe-task-directory-kept',
     what: "rdd.pipe with separateWorkingDir leaves each task's tasks/<uuid> directory (its links and files) behind",
     file: 'packages/core/src/scheduler/pipe-partition.ts',
-    search: '  const remove = (): void => fs.rmSync(taskDir, { recursive: true, force: true });\n',
-    replace: '  const remove = (): void => undefined;\n',
+    search: 'fs.rmSync(taskDir, { recursive: true, force: true, maxRetries: 3, retryDelay: 20 });',
+    replace: 'void fs;',
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites19.test.js', pattern: 'separate working directory' }],
   },
   {
@@ -14938,6 +14938,46 @@ const MUTATIONS = [
     search: "      if (packet.cmd === 'puback' && !this.acking) {\n",
     replace: "      if (packet.cmd === 'puback' && !this.acking && false) {\n",
     tests: ['packages/mqtt/dist/test/mqtt-inflight-kill.test.js'],
+  },
+  {
+    id: 'bundle-write-cleanup-error-wins',
+    what: "a job bundle whose write finds the disk full reports its temporary file's failed clean-up instead of the full disk and the --local-dir fix",
+    file: 'packages/core/src/bundle/bundle-files.ts',
+    search: '    try {\n      fs.rmSync(tmp, { force: true });\n    } catch {\n      // left behind\n    }\n    if (isDiskFull(err))',
+    replace: '    fs.rmSync(tmp, { force: true });\n    if (isDiskFull(err))',
+    tests: ['packages/core/dist/test/bundle/bundle-files.test.js'],
+  },
+  {
+    id: 'job-bundle-cache-cleanup-error-wins',
+    what: "a job bundle the CLI's cache could not store is logged with its temporary file's failed clean-up, not the write's error",
+    file: 'packages/cli/src/job-bundle-cache.ts',
+    search: '    try {\n      fs.rmSync(tmp, { force: true });\n    } catch {\n      // left behind\n    }\n    throw err;',
+    replace: '    fs.rmSync(tmp, { force: true });\n    throw err;',
+    tests: [{ file: 'packages/cli/dist/test/job-bundle-cache.test.js', pattern: 'full disk' }],
+  },
+  {
+    id: 'pipe-task-dir-removal-error-wins',
+    what: "rdd.pipe's separateWorkingDir: a task directory whose removal fails (a racing writer: ENOTEMPTY) fails the task with that error, replacing the task's own or failing a command that succeeded",
+    file: 'packages/core/src/scheduler/pipe-partition.ts',
+    search: '    try {\n      fs.rmSync(taskDir, { recursive: true, force: true, maxRetries: 3, retryDelay: 20 });\n    } catch {\n      // left behind under tasks/\n    }\n',
+    replace: '    fs.rmSync(taskDir, { recursive: true, force: true, maxRetries: 3, retryDelay: 20 });\n',
+    tests: ['packages/core/dist/test/scheduler/pipe-partition.test.js'],
+  },
+  {
+    id: 'pipe-task-dir-setup-cleanup-error-wins',
+    what: "rdd.pipe's separateWorkingDir: a task directory that cannot be set up, and cannot be removed either, throws the removal's error instead of saying what failed and what to do",
+    file: 'packages/core/src/scheduler/pipe-partition.ts',
+    search: '    try {\n      fs.rmSync(dir, { recursive: true, force: true });\n    } catch {\n      // left behind: the error below is the one to act on\n    }\n',
+    replace: '    fs.rmSync(dir, { recursive: true, force: true });\n',
+    tests: [{ file: 'packages/core/dist/test/scheduler/pipe-partition.test.js', pattern: 'cannot be set up' }],
+  },
+  {
+    id: 'receiver-revive-lookup-words-dropped',
+    what: "a receiver class the worker cannot find in the job bundle is refused without the lookup's own words (not defined, or not yet initialized)",
+    file: 'packages/core/src/receiver/ship-receiver.ts',
+    search: ' (${errorText(err)}); define receiver classes',
+    replace: '; define receiver classes',
+    tests: ['packages/core/dist/test/receiver/ship-receiver.test.js'],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

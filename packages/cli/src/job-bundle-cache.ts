@@ -91,7 +91,13 @@ function writeWhole(file: string, data: string | Uint8Array): void {
     fs.writeFileSync(tmp, data, { mode: 0o600 });
     fs.renameSync(tmp, file);
   } catch (err) {
-    fs.rmSync(tmp, { force: true });
+    // The write's error is the one logged ('job bundle not cached'): a temporary file that
+    // cannot be removed either is left for pruneJobBundleCache (an hour old).
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch {
+      // left behind
+    }
     throw err;
   }
 }

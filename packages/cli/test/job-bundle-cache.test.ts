@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import type { Logger } from 'pino';
 import { JOB_BUNDLE_CACHE_ENTRIES, cachedBundleJob, jobBundleCacheDir, pruneJobBundleCache } from '../src/job-bundle-cache.js';
 
 let tmp = '';
@@ -138,4 +139,34 @@ test('an edit of the package.json or tsconfig.json above a job, or a new one, bu
   fs.writeFileSync(path.join(src, 'package.json'), JSON.stringify({ name: 'config-job-src', private: true, imports: { '#value': './d.ts' } }));
   assert.deepEqual(await bundled(), { cached: false, holds: ['a', 'd'] });
   assert.deepEqual(await bundled(), { cached: true, holds: ['a', 'd'] });
+});
+
+test("a bundle not cached for a full disk is logged with the write's error, though its temporary file cannot be removed either", { timeout: 60_000 }, async () => {
+  const dir = path.join(tmp, 'full');
+  const bundles = path.join(dir, 'job-bundles');
+  const debug: { fields: { err?: NodeJS.ErrnoException }; message: string }[] = [];
+  const log = { debug: (fields: { err?: NodeJS.ErrnoException }, message: string) => debug.push({ fields, message }) } as unknown as Logger;
+  const isTmp = (p: unknown): boolean => typeof p === 'string' && p.startsWith(bundles + path.sep) && p.endsWith('.tmp');
+  const { writeFileSync, rmSync } = fs;
+  fs.writeFileSync = ((p: fs.PathOrFileDescriptor, data: string | NodeJS.ArrayBufferView, options?: fs.WriteFileOptions) => {
+    if (isTmp(p)) throw Object.assign(new Error(`ENOSPC: no space left on device, write`), { code: 'ENOSPC', syscall: 'write' });
+    writeFileSync(p, data, options);
+  }) as typeof writeFileSync;
+  fs.rmSync = ((p: fs.PathLike, options?: fs.RmOptions) => {
+    // As when the cache directory is replaced under the run (another run's prune, a cleaner).
+    if (isTmp(p)) throw Object.assign(new Error(`ENOTDIR: not a directory, lstat '${String(p)}'`), { code: 'ENOTDIR', syscall: 'lstat', path: String(p) });
+    rmSync(p, options);
+  }) as typeof rmSync;
+  let b;
+  try {
+    b = await cachedBundleJob(job(300), log, { SLUICE_CACHE_DIR: dir });
+  } finally {
+    fs.writeFileSync = writeFileSync;
+    fs.rmSync = rmSync;
+  }
+  assert.equal(b.cached, false);
+  assert.match(Buffer.from(b.code).toString('utf8'), /return 300;/, 'the bundle is served all the same');
+  const notCached = debug.filter((d) => d.message === 'job bundle not cached');
+  assert.equal(notCached.length, 1, JSON.stringify(debug.map((d) => d.message)));
+  assert.equal(notCached[0]!.fields.err?.code, 'ENOSPC', String(notCached[0]!.fields.err));
 });

@@ -48,7 +48,13 @@ export function materializeBundle(root: string, sha256: string, code: Uint8Array
     fs.writeFileSync(tmp, code);
     fs.renameSync(tmp, file);
   } catch (err) {
-    fs.rmSync(tmp, { force: true });
+    // The write's error is the one to act on (a full disk's fix): a temporary file that cannot
+    // be removed either (its directory removed or replaced under the process meanwhile) is left.
+    try {
+      fs.rmSync(tmp, { force: true });
+    } catch {
+      // left behind
+    }
     if (isDiskFull(err)) throw new DiskFullError({ path: dir, what: 'the job bundle', where: `process ${process.pid}, which runs the job's tasks`, fix: 'start the worker with --local-dir on a larger disk', cause: err });
     throw err;
   }

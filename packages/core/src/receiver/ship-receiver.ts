@@ -68,10 +68,13 @@ export function reviveReceiver(s: ShippedReceiver, evalInScope: (src: string) =>
     if (!/^[A-Za-z_$][\w$]*$/.test(s.className)) throw new SluiceError('SLUICE_BAD_ARGUMENT', `receiver class name '${s.className}' is not an identifier`);
     try {
       ctor = evalInScope(s.className);
-    } catch {
+    } catch (err) {
+      // The evaluation's own words say which case it is ('X is not defined', or 'Cannot access
+      // 'X' before initialization' for a class the bundle's top level had not reached yet).
       throw new SluiceError(
         'SLUICE_JOB_LOAD',
-        `the receiver class ${s.className} is not defined at the top level of the job file; define receiver classes at module level so workers can find them`,
+        `the receiver class ${s.className} is not defined at the top level of the job file (${errorText(err)}); define receiver classes at module level so workers can find them`,
+        { cause: err },
       );
     }
   }
@@ -83,4 +86,13 @@ export function reviveReceiver(s: ShippedReceiver, evalInScope: (src: string) =>
   // Receiver.storageLevel travels as its flags: the StorageLevel again (Spark's constant when it is one).
   if (s.fields.storageLevel !== undefined && 'value' in s.fields.storageLevel) r.storageLevel = revivedStorageLevel(s.fields.storageLevel.value);
   return r as unknown as Receiver<unknown>;
+}
+
+/** A thrown value's name and message ('ReferenceError: X is not defined'), or its text when it is no Error. */
+function errorText(err: unknown): string {
+  if (typeof err === 'object' && err !== null && typeof (err as Error).message === 'string') {
+    const name = (err as Error).name;
+    return typeof name === 'string' && name !== '' ? `${name}: ${(err as Error).message}` : (err as Error).message;
+  }
+  return String(err);
 }

@@ -63,8 +63,18 @@ export function pipePartition(
   if (taskDir instanceof Error) return Promise.reject(taskDir);
   const ran = runIn(taskDir ?? cwd, feed, spec, partition, emit, printers, onChild);
   if (taskDir === undefined) return ran;
-  // As Spark's PipedRDD.cleanup once the command has ended; here whatever the outcome (the links go, not what they name).
-  const remove = (): void => fs.rmSync(taskDir, { recursive: true, force: true });
+  // As Spark's PipedRDD.cleanup once the command has ended; here whatever the outcome (the links
+  // go, not what they name). A removal that fails is ignored, as Spark ignores its IOException:
+  // it must not replace the task's own error, nor fail a task whose command succeeded. It
+  // fails by a race: a process the command left behind (`sh -c 'cmd &'`), or one killed with
+  // the task but not yet gone, still writes there (ENOTEMPTY); retried a few times first.
+  const remove = (): void => {
+    try {
+      fs.rmSync(taskDir, { recursive: true, force: true, maxRetries: 3, retryDelay: 20 });
+    } catch {
+      // left behind under tasks/
+    }
+  };
   return ran.then(remove, (err: unknown) => {
     remove();
     throw err;
@@ -86,7 +96,11 @@ function taskWorkingDirectory(cwd: string, shown: string): string | Error {
     }
     return dir;
   } catch (err) {
-    fs.rmSync(dir, { recursive: true, force: true });
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // left behind: the error below is the one to act on
+    }
     return new SluiceError('SLUICE_TASK_FAILED', `rdd.pipe('${shown}'): cannot set up the task's working directory ${dir} (separateWorkingDir): ${(err as Error).message}; check that ${cwd} is writable, or leave separateWorkingDir unset`, { cause: err });
   }
 }
