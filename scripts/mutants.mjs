@@ -14978,6 +14978,33 @@ const MUTATIONS = [
     search: ' (${errorText(err)}); define receiver classes',
     replace: '; define receiver classes',
     tests: ['packages/core/dist/test/receiver/ship-receiver.test.js'],
+  },
+  {
+    id: 'added-file-gone-not-fetched-again',
+    what: "a file a running job added with sc.addFile, removed from under the worker (a /tmp cleaner), is not fetched again: the job's next tasks fail reading it",
+    file: 'packages/worker/src/executor/job-files.ts',
+    search: 'return p !== undefined && this.fetched.has(p) && !fs.existsSync(path.join(this.dir(jobId), f.name));',
+    replace: 'return p !== undefined && this.fetched.has(p) && !fs.existsSync(path.join(this.dir(jobId), f.name)) && false;',
+    tests: [
+      { file: 'packages/worker/dist/test/executor/job-files.test.js', pattern: 'removed from under the worker' },
+      'packages/cli/dist/test/worker-local-dir-removed.test.js',
+    ],
+  },
+  {
+    id: 'added-file-gone-scratch-owner-not-kept',
+    what: 'added files fetched again after a cleaner emptied --local-dir do not make the scratch directory again with its owner file',
+    file: 'packages/worker/src/executor/job-files.ts',
+    search: '      this.makeDirAgain();\n',
+    replace: '',
+    tests: [{ file: 'packages/worker/dist/test/executor/job-files.test.js', pattern: 'removed from under the worker' }],
+  },
+  {
+    id: 'added-file-fetch-cleanup-error-wins',
+    what: "an added file's fetch that fails reports its partial copy's failed removal instead of its own error (a full disk's fix)",
+    file: 'packages/worker/src/executor/job-files.ts',
+    search: '      try {\n        fs.rmSync(this.fetches.has(jobId) ? partial : dir, { recursive: true, force: true });\n      } catch {\n        // left behind\n      }\n',
+    replace: '      fs.rmSync(this.fetches.has(jobId) ? partial : dir, { recursive: true, force: true });\n',
+    tests: [{ file: 'packages/worker/dist/test/executor/job-files.test.js', pattern: 'partial copy cannot be removed' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

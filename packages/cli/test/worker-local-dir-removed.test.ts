@@ -9,9 +9,11 @@
 // block directory again, warning once each, naming the cause and the fix, and the job is
 // exact. The scratch directory made again carries its owner.pid as at start, so that after a
 // kill -9 of the worker the next Sluice process started there removes it (removeDeadScratchDirs
-// leaves alone a directory without one). Real processes: a `sluice driver`, one
+// leaves alone a directory without one). The files a running job added with sc.addFile are
+// fetched again too, warning once. Real processes: a `sluice driver`, one
 // `sluice worker --memory 1k --local-dir`, `sluice submit` of fixtures/spilling-shuffle.ts three
-// times, then the worker killed -9 and another `sluice worker` started on the same --local-dir.
+// times, of fixtures/held-added-file.ts (emptied between its two actions), then the worker
+// killed -9 and another `sluice worker` started on the same --local-dir.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -24,7 +26,7 @@ import { randomSecret } from './sluice-processes.js';
 /** What fixtures/spilling-shuffle.ts prints: 100 keys, 20,000 values, their sum 0 + ... + 19,999. */
 const EXPECTED = `GROUPS 100 20000 ${(19_999 * 20_000) / 2}`;
 
-test("a worker whose --local-dir is emptied under it (rm -rf, as a /tmp cleaner) fetches the job's bundle again and makes its block directory again: the next job of the same code is exact", { timeout: 180_000 }, async () => {
+test("a worker whose --local-dir is emptied under it (rm -rf, as a /tmp cleaner) fetches the job's bundle and a running job's added files again and makes its block directory again: the next job of the same code is exact", { timeout: 180_000 }, async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-local-dir-removed-'));
   const localDir = path.join(root, 'local');
   fs.mkdirSync(localDir);
@@ -69,6 +71,30 @@ test("a worker whose --local-dir is emptied under it (rm -rf, as a /tmp cleaner)
     // Made again, they stay: a third job warns of nothing.
     await submit('a third job');
     assert.equal(warnings().length, 2, `the third job: no new warning:\n${warnings().join('\n')}`);
+
+    // Emptied while a job runs: the files it added with sc.addFile, fetched for its first
+    // action, are fetched again for its second (SparkFiles.get in every task of both).
+    const added = path.join(root, 'factor.txt');
+    fs.writeFileSync(added, '7\n');
+    const gate = path.join(root, 'go');
+    const held = startSluice(['submit', '--driver', addr, '--no-progress', fixture('held-added-file.ts'), gate, added], env);
+    procs.push(held);
+    // The program's output comes to `sluice submit` on its own path: the FIRST line may follow the file.
+    const holding = (): boolean => fs.existsSync(`${gate}.holding`) && held.stdout.some((l) => l.startsWith('FIRST '));
+    await pollUntil(() => (holding() ? true : held.child.exitCode !== null ? false : undefined), 120_000, 'the job holding between its actions');
+    assert.equal(held.stdout.find((l) => l.startsWith('FIRST ')), `FIRST ${7 * ((99 * 100) / 2)}`, held.stderr.slice(-3000));
+    assert.ok(fs.existsSync(path.join(localDir, scratch[0], 'files')), "the worker keeps the job's added file");
+    fs.rmSync(path.join(localDir, scratch[0]), { recursive: true, force: true });
+    fs.writeFileSync(gate, '');
+    assert.equal(await held.exited, 0, `the held job: ${held.stderr.slice(-3000)}\nthe worker's warnings:\n${warnings().join('\n')}`);
+    assert.equal(held.stdout.find((l) => l.startsWith('SECOND ')), `SECOND ${7 * ((99 * 100) / 2)}`, 'the second action reads the file fetched again');
+    const later = warnings().slice(2);
+    const filesGone = later.filter((l) => l.includes("files the job added with sc.addFile are gone from this worker's local directory"));
+    assert.equal(filesGone.length, 1, `the added file's loss warned once:\n${later.join('\n')}`);
+    assert.match(filesGone[0], /"names":\["factor\.txt"\].*fetching them again from the driver\. Start the worker with --local-dir on a directory no cleaner empties/);
+    // The job's running task threads have its bundle loaded; one that loads it again finds it gone and warns of that.
+    assert.deepEqual(later.filter((l) => l !== filesGone[0] && !l.includes("a job bundle is gone from this worker's local directory")), [], `no other warning:\n${later.join('\n')}`);
+    assert.ok(fs.existsSync(path.join(localDir, scratch[0], 'owner.pid')), 'the scratch directory made again has its owner.pid');
 
     // The worker killed -9 leaves its scratch directory; the next worker started on the same
     // --local-dir removes it (its owner dead) as it starts, and makes its own.

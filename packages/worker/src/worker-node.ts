@@ -283,7 +283,12 @@ export class WorkerNode {
       // What the job left in this thread's heap (its blocks' Buffers, decoded stages) is
       // garbage now: collected at once, not when the heap next grows by the threshold.
       () => this.memory.collectSoon(),
-      new JobFiles(path.join(this.localDir, 'files'), (jobId, name, into) => this.fetchAddedFile(jobId, name, into), opts.log.child({ component: 'job-files', workerId: this.workerId })),
+      new JobFiles(
+        path.join(this.localDir, 'files'),
+        (jobId, name, into) => this.fetchAddedFile(jobId, name, into),
+        opts.log.child({ component: 'job-files', workerId: this.workerId }),
+        () => keepScratchDir(this.localDir),
+      ),
       () => this.replicaPeers(),
       (sha) => this.dropBundle(sha),
     );

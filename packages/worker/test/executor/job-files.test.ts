@@ -115,3 +115,71 @@ test('a full disk while a file is fetched is SLUICE_DISK_FULL naming the file, t
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
+
+test("a file removed from under the worker while its job runs is fetched again, once for the tasks that need it, with one warning", async () => {
+  const root = tmpRoot();
+  try {
+    let calls = 0;
+    const lines: { level: number; msg: string; names?: string[] }[] = [];
+    const warnLog = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as { level: number; msg: string; names?: string[] }) });
+    let madeAgain = 0;
+    const files = new JobFiles(
+      path.join(root, 'scratch', 'files'),
+      async (_job, name, into) => {
+        calls++;
+        await new Promise((r) => setTimeout(r, 20));
+        fs.writeFileSync(into, `${name} content\n`);
+        return fileSha(`${name} content\n`);
+      },
+      warnLog,
+      () => void madeAgain++,
+    );
+    const refs = ['a.txt', 'b.txt'].map((name) => ({ name, sha256: fileSha(`${name} content\n`), directory: false }));
+    await files.ensure('job-1', refs);
+    await files.ensure('job-1', refs);
+    assert.equal(calls, 2, 'each fetched once');
+    assert.equal(madeAgain, 0);
+    // A cleaner empties the worker's scratch directory (rm -rf) while the job runs.
+    fs.rmSync(path.join(root, 'scratch'), { recursive: true, force: true });
+    await Promise.all([files.ensure('job-1', refs), files.ensure('job-1', refs), files.ensure('job-1', [refs[1]!])]);
+    assert.equal(calls, 4, 'each fetched again, once');
+    for (const f of refs) assert.equal(fs.readFileSync(path.join(files.dir('job-1'), f.name), 'utf8'), `${f.name} content\n`);
+    assert.equal(madeAgain, 1, 'the scratch directory made again once');
+    const warned = lines.filter((l) => l.level === 40);
+    assert.equal(warned.length, 1, JSON.stringify(warned));
+    assert.deepEqual(warned[0]!.names, ['a.txt', 'b.txt']);
+    assert.match(warned[0]!.msg, /gone from this worker's local directory .*fetching them again from the driver\. Start the worker with --local-dir on a directory no cleaner empties$/);
+    // One of them removed alone: that one fetched again.
+    fs.rmSync(path.join(files.dir('job-1'), 'b.txt'));
+    await files.ensure('job-1', refs);
+    assert.equal(calls, 5);
+    assert.equal(lines.filter((l) => l.level === 40).length, 2);
+    // There: nothing fetched, nothing warned.
+    await files.ensure('job-1', refs);
+    assert.equal(calls, 5);
+    assert.equal(lines.filter((l) => l.level === 40).length, 2);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test("a fetch that fails reports its own error, though its partial copy cannot be removed either", async () => {
+  const root = tmpRoot();
+  const { rmSync } = fs;
+  try {
+    const files = new JobFiles(root, async () => {
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    }, log);
+    fs.rmSync = ((p: fs.PathLike, options?: fs.RmOptions) => {
+      if (path.basename(String(p)).startsWith('.fetching-')) throw Object.assign(new Error(`ENOTDIR: not a directory, lstat '${String(p)}'`), { code: 'ENOTDIR' });
+      rmSync(p, options);
+    }) as typeof rmSync;
+    await assert.rejects(files.ensure('job-1', [{ name: 'table.txt', sha256: fileSha('x'), directory: false }]), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'SLUICE_DISK_FULL', err.message);
+      return true;
+    });
+  } finally {
+    fs.rmSync = rmSync;
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
