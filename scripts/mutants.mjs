@@ -14503,7 +14503,7 @@ const MUTATIONS = [
     id: 'removed-bundle-not-fetched-again',
     what: "a worker whose kept job bundle was removed from its --local-dir (a /tmp cleaner, rm -rf) hands out its path still: every task of that code there fails importing it (SLUICE_JOB_LOAD 'Cannot find module'), a one-worker cluster fails the job (faults53)",
     file: 'packages/worker/src/worker-node.ts',
-    search: 'if (had) return had.then((file) => (fs.existsSync(file) ? file : this.bundleGone(sha256, had, file)));',
+    search: 'if (had) return onDisk ? had.then((file) => (fs.existsSync(file) ? file : this.bundleGone(sha256, had, file))) : had;',
     replace: 'if (had) return had;',
     tests: ['packages/cli/dist/test/worker-local-dir-removed.test.js'],
   },
@@ -15005,6 +15005,22 @@ const MUTATIONS = [
     search: '      try {\n        fs.rmSync(this.fetches.has(jobId) ? partial : dir, { recursive: true, force: true });\n      } catch {\n        // left behind\n      }\n',
     replace: '      fs.rmSync(this.fetches.has(jobId) ? partial : dir, { recursive: true, force: true });\n',
     tests: [{ file: 'packages/worker/dist/test/executor/job-files.test.js', pattern: 'partial copy cannot be removed' }],
+  },
+  {
+    id: 'bundle-not-checked-for-new-thread',
+    what: "a job's bundle removed from the worker's --local-dir (a /tmp cleaner) is never looked for again: a new job of the same code starts its threads on a bundle no longer there, every task failing SLUICE_JOB_LOAD",
+    file: 'packages/worker/src/executor/executor.ts',
+    search: 'bundlePath = await this.bundles(task.jobId, task.bundleSha256, had === undefined || had.mayStartThread);',
+    replace: 'bundlePath = await this.bundles(task.jobId, task.bundleSha256, false);',
+    tests: ['packages/cli/dist/test/worker-local-dir-removed.test.js', { file: 'packages/worker/dist/test/executor/kills-before-launch.test.js', pattern: 'looked for on disk' }],
+  },
+  {
+    id: 'bundle-checked-every-task',
+    what: "a job's bundle is looked for on disk (a stat) at every task's launch, though the job's threads loaded it already",
+    file: 'packages/worker/src/executor/job-sandbox.ts',
+    search: '    return this.slots.length < this.threads;\n',
+    replace: '    return this.slots.length <= this.threads;\n',
+    tests: [{ file: 'packages/worker/dist/test/executor/kills-before-launch.test.js', pattern: 'looked for on disk' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -269,7 +269,7 @@ export class WorkerNode {
       this.blocks,
       mapOutputs,
       this.shuffle,
-      (jobId, sha) => this.bundle(sha),
+      (jobId, sha, onDisk) => this.bundle(sha, onDisk),
       this.log,
       this.workerId,
       () => this.address,
@@ -706,11 +706,12 @@ export class WorkerNode {
    * given: offerBundle), and again when it is no longer there: removed from under the worker
    * (a cleaner of /tmp, where --local-dir is by default: Debian's systemd-tmpfiles removes
    * what was not used for 10 days), a task thread would fail importing it, every task of its
-   * code here failing SLUICE_JOB_LOAD for as long as the worker runs.
+   * code here failing SLUICE_JOB_LOAD for as long as the worker runs. Looked for on disk only
+   * when `onDisk` (a thread may load it: BundleSource).
    */
-  private bundle(sha256: string): Promise<string> {
+  private bundle(sha256: string, onDisk: boolean): Promise<string> {
     const had = this.bundleFetches.get(sha256);
-    if (had) return had.then((file) => (fs.existsSync(file) ? file : this.bundleGone(sha256, had, file)));
+    if (had) return onDisk ? had.then((file) => (fs.existsSync(file) ? file : this.bundleGone(sha256, had, file))) : had;
     return this.startBundleFetch(sha256);
   }
 

@@ -49,8 +49,13 @@ export const DIRECT_RESULT_MAX_BYTES = 16 * 1024 * 1024;
  */
 export const KEPT_UNUSED_BUNDLES = 4;
 
-/** Gets a job's bundle onto this worker's disk (fetching it from the driver once, until it is dropped: BundleDrop). */
-export type BundleSource = (jobId: string, sha256: string) => Promise<string>;
+/**
+ * Gets a job's bundle onto this worker's disk (fetching it from the driver once, until it is
+ * dropped: BundleDrop). With `onDisk`, a bundle fetched before is checked to be still there
+ * (and fetched again if a cleaner removed it): asked when a thread may load it, not for every
+ * task (a stat each, some 2 us of a warm tiny task's 120).
+ */
+export type BundleSource = (jobId: string, sha256: string, onDisk: boolean) => Promise<string>;
 /** Removes a bundle no job here uses from this worker's disk (a later job of it fetches it again); whether it was there. */
 export type BundleDrop = (sha256: string) => boolean;
 /** Fetches a broadcast variable's encoded value from the driver. */
@@ -214,7 +219,10 @@ export class Executor {
     try {
       let bundlePath: string;
       try {
-        bundlePath = await this.bundles(task.jobId, task.bundleSha256);
+        // Checked on disk only when this task may start a thread, which loads it: the threads
+        // running already loaded it (an import reads the file once).
+        const had = this.sandboxes.get(task.jobId);
+        bundlePath = await this.bundles(task.jobId, task.bundleSha256, had === undefined || had.mayStartThread);
       } catch (err) {
         const message = `worker cannot get the job bundle: ${(err as Error).message}${isTooManyOpenFiles(err) ? `. ${tooManyOpenFilesFix('This worker process')}` : ''}`;
         log().error({ err, message }, 'cannot get job bundle');
@@ -294,6 +302,9 @@ export class Executor {
       }
       case 'error': {
         log().info({ code: outcome.code, message: outcome.message }, 'task failed');
+        // A thread that could not load the bundle (removed between the check above and the
+        // thread's start): fetched again if it is gone, for the threads the retries start.
+        if (outcome.code === 'SLUICE_JOB_LOAD') this.bundles(task.jobId, task.bundleSha256, true).catch(() => undefined);
         const error = { code: outcome.code, message: outcome.message, stack: outcome.stack };
         if (outcome.metrics === undefined) return { error, stored_blocks: running.cached, stored_block_bytes: running.cachedBytes };
         return { error, stored_blocks: running.cached, stored_block_bytes: running.cachedBytes, metrics: failedMetrics(outcome.metrics, running.spilled), shuffle_read_bytes: outcome.shuffleReadBytes ?? 0 };
@@ -324,7 +335,8 @@ export class Executor {
     let sandbox: JobSandbox;
     this.waitForBundle(desc.bundle_sha256, +1);
     try {
-      const bundlePath = await this.bundles(desc.job_id, desc.bundle_sha256);
+      // A receiver runs in a thread of its own, which loads the bundle.
+      const bundlePath = await this.bundles(desc.job_id, desc.bundle_sha256, true);
       // The job's added files are here before the receiver starts, as before a task (SparkFiles.get in onStart).
       if (desc.files.length > 0) {
         if (!this.files) throw new SluiceError('SLUICE_JOB_LOAD', 'this worker keeps no added files');

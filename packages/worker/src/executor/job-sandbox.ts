@@ -141,6 +141,11 @@ export class JobSandbox {
     private readonly log: Logger,
   ) {}
 
+  /** Whether a task run now may start a thread (which loads the job's bundle): fewer than `threads` run. */
+  get mayStartThread(): boolean {
+    return this.slots.length < this.threads;
+  }
+
   /**
    * Run a task of the stage `stageKey` (its encoded payload `stagePayload`, shared by the
    * stage's tasks: a thread is sent it with its first task of the stage and keeps it decoded

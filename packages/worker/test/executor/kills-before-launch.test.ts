@@ -23,15 +23,15 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-kill-before-launch-'))
 const bundle = path.join(dir, 'bundle.mjs');
 fs.writeFileSync(bundle, `export const ${BUNDLE_EVAL_EXPORT} = (s) => eval(s);\n`);
 
-/** Bundle requests, each answered when the test says (`answer`). */
-const asked: { jobId: string; answer: () => void }[] = [];
+/** Bundle requests, each answered when the test says (`answer`), with whether the bundle was to be looked for on disk. */
+const asked: { jobId: string; onDisk: boolean; answer: () => void }[] = [];
 const executor = new Executor(
   1,
   // No block is read here: only what the constructor calls (decoded copies' drop notices, aafc1505).
   { onDecodedDropped: () => undefined } as unknown as BlockManager,
   {} as IndexShuffleBlockResolver,
   {} as ShuffleClient,
-  (jobId) => new Promise<string>((resolve) => asked.push({ jobId, answer: () => resolve(bundle) })),
+  (jobId, _sha, onDisk) => new Promise<string>((resolve) => asked.push({ jobId, onDisk, answer: () => resolve(bundle) })),
   log,
   'w-test',
   () => '127.0.0.1:1',
@@ -94,6 +94,18 @@ test("a kill while the launch waits for the job's bundle: the task never starts;
   asked[1]!.answer();
   const outcome = await ran;
   assert.ok(outcome.error !== undefined && outcome.error !== null, `the control task did not run to an error: ${JSON.stringify(outcome)}`);
+});
+
+test("the job's bundle is looked for on disk only for a task that may start a thread (which loads it), not for every task", { timeout: 60_000 }, async () => {
+  // One task thread: the job's first task starts it; the next ones run in it, which loaded the bundle already.
+  const from = asked.length;
+  for (let i = 0; i < 3; i++) {
+    const ran = executor.launch(task(`job-c.t${i}`, 'job-c'));
+    await until(() => asked.length === from + i + 1, `the bundle asked for by task ${i}`);
+    asked[from + i]!.answer();
+    await ran;
+  }
+  assert.deepEqual(asked.slice(from, from + 3).map((a) => [a.jobId, a.onDisk]), [['job-c', true], ['job-c', false], ['job-c', false]]);
 });
 
 test('KillsBeforeLaunch: each kill taken once; kept for its time to live, at most its maximum, the oldest forgotten first', () => {
