@@ -15021,6 +15021,14 @@ const MUTATIONS = [
     search: '    return this.slots.length < this.threads;\n',
     replace: '    return this.slots.length <= this.threads;\n',
     tests: [{ file: 'packages/worker/dist/test/executor/kills-before-launch.test.js', pattern: 'looked for on disk' }],
+  },
+  {
+    id: 'pipe-kill-check-takes-reused-pid',
+    what: "rdd-spark-gaps' pipe-kill case takes any process with the command's pid for the command (a pid reused since): it waits wrongly for it, and kills it",
+    file: 'packages/cli/test/fixtures/proc-start-time.ts',
+    search: "return f !== undefined && f[19] === startTime && f[0] !== 'Z';",
+    replace: "return f !== undefined && f[0] !== 'Z';",
+    tests: [{ file: 'packages/cli/dist/test/rdd-spark-gaps.test.js', pattern: 'never reads its input' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

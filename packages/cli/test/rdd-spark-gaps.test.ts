@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fixture, mulberry32, pollUntil, siteAt, withCluster } from './harness.js';
+import { processStartTime, stillRunning } from './fixtures/proc-start-time.js';
 import { ReportedOutcomes } from './reported-outcomes.js';
 
 const rand = mulberry32(20261202);
@@ -419,20 +420,19 @@ const slices = <T>(xs: readonly T[], p: number): T[][] => Array.from({ length: p
 const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
 test("pipe: a command that never reads its input is killed with its task's thread when the job ends under it, as Spark's PipedRDD destroys its process", async () => {
-  const pids = got<number[]>('pipe.leftRunning');
-  assert.ok(pids.length >= 1, 'the command started');
-  // Gone, or a zombie not yet reaped by the worker: not running `sleep 300` any more.
-  const running = (pid: number): boolean => {
-    try {
-      return !/^\d+ \([^)]*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-    } catch {
-      return false;
-    }
-  };
+  const commands = got<[number, string][]>('pipe.leftRunning');
+  assert.ok(commands.length >= 1, 'the command started');
+  assert.ok(commands.every(([, start]) => start !== ''), `each command's start time read while it ran: ${JSON.stringify(commands)}`);
+  // Gone, a zombie not yet reaped by the worker, or its pid given to another process since
+  // (its start time differs): not running `sleep 300` any more.
+  const running = ([pid, start]: [number, string]): boolean => stillRunning(pid, start);
+  // The check tells a process from another with its pid: this one's start time, and another.
+  assert.equal(stillRunning(process.pid, processStartTime(process.pid)!), true);
+  assert.equal(stillRunning(process.pid, String(Number(processStartTime(process.pid)) + 1)), false, 'a pid reused by a later process is not the command');
   try {
-    await pollUntil(() => (pids.some(running) ? undefined : true), 30_000, `the pipe's commands (pids ${pids.join(', ')}) to be killed`);
+    await pollUntil(() => (commands.some(running) ? undefined : true), 30_000, `the pipe's commands (pids ${commands.map(([pid]) => pid).join(', ')}) to be killed`);
   } finally {
-    for (const pid of pids) if (running(pid)) process.kill(pid, 'SIGKILL');
+    for (const c of commands) if (running(c)) process.kill(c[0], 'SIGKILL');
   }
 });
 
