@@ -15,11 +15,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { listJobs } from '../src/submit-client.js';
-import { freePort, runCli, sleep } from './harness.js';
-import { assertEachLineReadOnce, assertStatesFailureFree, batchOutputs, stopWhenEveryLineRead, submitReceiverJob } from './receiver-fault-support.js';
+import { runCli } from './harness.js';
+import { assertEachLineReadOnce, assertStatesFailureFree, batchOutputs, holdGracefulStop, startReceiverCluster, stopWhenEveryLineRead, submitReceiverJob } from './receiver-fault-support.js';
 import { ReplayableSource } from './replayable-source.js';
-import { kill9 } from './restart-recovery-support.js';
-import { pollUntil, randomSecret, spawnSluice, startWorkerProcess, withProcessLogs, type SluiceProcess } from './sluice-processes.js';
+import { kill9, startStateDirDriver } from './restart-recovery-support.js';
+import { pollUntil, randomSecret, startWorkerProcess, withProcessLogs, type SluiceProcess } from './sluice-processes.js';
 
 const BATCH_MS = 500;
 const STOP_LIMIT_S = 4;
@@ -27,45 +27,21 @@ const STOP_LIMIT_S = 4;
 test('a graceful stop relaunched by a restarted driver and still held past spark.streaming.gracefulStopTimeout is cancelled saying its batches stay pending in the checkpoint; submitted again, every acknowledged line is read once', { timeout: 180_000 }, async (t) => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-graceful-stop-timeout-'));
   const [out, control, ckpt, stateDir] = ['out', 'control', 'ckpt', 'state'].map((n) => path.join(root, n));
-  fs.mkdirSync(out);
-  fs.mkdirSync(control);
   const source = new ReplayableSource(53);
   const procs: SluiceProcess[] = [];
   const secret = randomSecret();
   const env = { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' };
   try {
-    const srcPort = await source.listen();
-    const port = await freePort();
-    const addr = `127.0.0.1:${port}`;
-    const startDriver = (): Promise<SluiceProcess> =>
-      spawnSluice(['driver', '--port', String(port), '--web-port', '0', '--log-level', 'info', '--heartbeat-ms', '500', '--state-dir', stateDir, '--conf', `spark.streaming.gracefulStopTimeout=${STOP_LIMIT_S}s`], secret, /driver listening/);
-    const driver = await startDriver();
-    procs.push(driver);
-    const workers = [await startWorkerProcess(addr, secret), await startWorkerProcess(addr, secret)];
-    procs.push(...workers);
-    const args = [ckpt, out, control, String(BATCH_MS), '2', '127.0.0.1', String(srcPort)];
+    const startDriver = (port: number): Promise<SluiceProcess> => startStateDirDriver(secret, port, stateDir, ['--conf', `spark.streaming.gracefulStopTimeout=${STOP_LIMIT_S}s`]);
+    const cluster = await startReceiverCluster({ out, control, ckpt, source, secret, procs, batchMs: BATCH_MS, checkpointEvery: 2, startDriver });
+    const { address: addr, driver, workers, args } = cluster;
     const job = await submitReceiverJob(addr, secret, args);
     source.start(4, 25);
     await pollUntil(() => (batchOutputs(out, 'input').size >= 4 ? true : undefined), 60_000, '4 batches');
 
     // Batches held in their outputs, the graceful stop asked, the driver and its workers killed
     // once the receiver stopped acknowledging: the stop is left to the next driver.
-    fs.writeFileSync(path.join(control, 'hold'), '');
-    await pollUntil(() => (fs.readdirSync(control).some((n) => n.startsWith('held-')) ? true : undefined), 60_000, 'a batch held in its outputs');
-    const stop = await runCli(['stop', job, '--driver', addr, '--graceful'], { env });
-    assert.equal(stop.code, 0, stop.stderr);
-    await pollUntil(() => (fs.readFileSync(path.join(stateDir, 'jobs.json'), 'utf8').includes('"stopping"') ? true : undefined), 30_000, "the state dir's registry to record the stop");
-    let acked = -1;
-    await pollUntil(
-      async () => {
-        if (source.acked === acked && acked > 0) return true;
-        acked = source.acked;
-        await sleep(1000);
-        return undefined;
-      },
-      30_000,
-      'the source to hear no more acknowledgements',
-    );
+    await holdGracefulStop({ driver: addr, secret, job, control, stateDir, source });
     await kill9(driver);
     for (const w of workers) await kill9(w);
     source.stop();
@@ -75,7 +51,7 @@ test('a graceful stop relaunched by a restarted driver and still held past spark
     assert.ok(unreadAtKill > 0, 'acknowledged lines wait in held batches at the kill');
 
     // Started again, still held: the relaunched stop cannot end, and the bound cancels it.
-    const driver2 = await startDriver();
+    const driver2 = await startDriver(cluster.port);
     procs.push(driver2);
     procs.push(await startWorkerProcess(addr, secret), await startWorkerProcess(addr, secret));
     const ended = await pollUntil(async () => {

@@ -18,8 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { listJobs } from '../src/submit-client.js';
-import { freePort, runCli, sleep } from './harness.js';
-import { assertStatesFailureFree, batchOutputs, receiverStarts, submitReceiverJob } from './receiver-fault-support.js';
+import { assertStatesFailureFree, batchOutputs, holdGracefulStop, receiverStarts, startReceiverCluster, submitReceiverJob } from './receiver-fault-support.js';
 import { ReplayableSource } from './replayable-source.js';
 import { kill9, startStateDirDriver } from './restart-recovery-support.js';
 import { pollUntil, randomSecret, startWorkerProcess, withProcessLogs, type SluiceProcess } from './sluice-processes.js';
@@ -29,44 +28,20 @@ const BATCH_MS = 500;
 test('kill -9 of the driver inside `sluice stop --graceful` of a receiver stream with the log: started again on its state dir, it finishes the stop; every acknowledged line read once, every state exact', { timeout: 150_000 }, async (t) => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-graceful-wal-kill-'));
   const [out, control, ckpt, stateDir] = ['out', 'control', 'ckpt', 'state'].map((n) => path.join(root, n));
-  fs.mkdirSync(out);
-  fs.mkdirSync(control);
   const source = new ReplayableSource(52);
   const procs: SluiceProcess[] = [];
   const secret = randomSecret();
-  const env = { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' };
   try {
-    const srcPort = await source.listen();
-    const port = await freePort();
-    const addr = `127.0.0.1:${port}`;
-    const driver = await startStateDirDriver(secret, port, stateDir);
-    procs.push(driver);
-    const workers = [await startWorkerProcess(addr, secret), await startWorkerProcess(addr, secret)];
-    procs.push(...workers);
-    const job = await submitReceiverJob(addr, secret, [ckpt, out, control, String(BATCH_MS), '2', '127.0.0.1', String(srcPort)]);
+    const cluster = await startReceiverCluster({ out, control, ckpt, source, secret, procs, batchMs: BATCH_MS, checkpointEvery: 2, startDriver: (port) => startStateDirDriver(secret, port, stateDir) });
+    const { address: addr, port, driver, workers } = cluster;
+    const job = await submitReceiverJob(addr, secret, cluster.args);
     source.start(4, 25);
     await pollUntil(() => (fs.existsSync(path.join(out, `first-${job}.json`)) ? true : undefined), 60_000, 'the first batch');
     await pollUntil(() => (batchOutputs(out, 'input').size >= 4 ? true : undefined), 60_000, '4 batches');
 
     // Batches held in their outputs, then the graceful stop: it stops the receiver and waits for
     // the batches of what it stored, which stay pending until the kill.
-    fs.writeFileSync(path.join(control, 'hold'), '');
-    await pollUntil(() => (fs.readdirSync(control).some((n) => n.startsWith('held-')) ? true : undefined), 60_000, 'a batch held in its outputs');
-    const stop = await runCli(['stop', job, '--driver', addr, '--graceful'], { env });
-    assert.equal(stop.code, 0, stop.stderr);
-    await pollUntil(() => (fs.readFileSync(path.join(stateDir, 'jobs.json'), 'utf8').includes('"stopping"') ? true : undefined), 30_000, "the state dir's registry to record the stop");
-    // The receiver stops (its last stores logged and acknowledged) while the batches wait.
-    let acked = -1;
-    await pollUntil(
-      async () => {
-        if (source.acked === acked && acked > 0) return true;
-        acked = source.acked;
-        await sleep(1000);
-        return undefined;
-      },
-      30_000,
-      'the source to hear no more acknowledgements',
-    );
+    await holdGracefulStop({ driver: addr, secret, job, control, stateDir, source });
     const pendingFrom = Math.max(...batchOutputs(out, 'input').keys());
     await kill9(driver);
     for (const w of workers) await kill9(w);

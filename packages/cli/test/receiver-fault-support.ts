@@ -1,7 +1,8 @@
 // What the receiver fault tests with their own driver process share (receiver-recovery,
-// receiver-double-fault, receiver-driver-pause, the receiver-wal-* tests, checkpoint-disk-full):
-// their standing cluster and its restart after a driver kill, the job
+// receiver-double-fault, receiver-driver-pause, the receiver-wal-* tests, checkpoint-disk-full,
+// the graceful-stop-* tests): their standing cluster and its restart after a driver kill, the job
 // (fixtures/stream-receiver-recovery.ts), submitting it detached and again until it recovered,
+// a graceful stop held with batches pending,
 // its per-batch outputs read back, and the checks of its end: every line the source generated
 // read by exactly one batch, every state a failure-free one.
 import assert from 'node:assert/strict';
@@ -38,16 +39,27 @@ export interface ReceiverCluster {
 
 /**
  * The setup every receiver fault test begins with: `out` and `control` made, the source
- * listening, a `sluice driver` on a free port and 2 `sluice worker` processes registered with it,
- * each pushed on `procs` (the driver first) for the file's end to stop.
+ * listening, a `sluice driver` on a free port (`startDriver`'s, by default driverOn's) and 2
+ * `sluice worker` processes registered with it, each pushed on `procs` (the driver first) for
+ * the file's end to stop.
  */
-export async function startReceiverCluster(o: { out: string; control: string; ckpt: string; source: ReplayableSource; secret: string; procs: SluiceProcess[]; batchMs: number; checkpointEvery: number }): Promise<ReceiverCluster> {
+export async function startReceiverCluster(o: {
+  out: string;
+  control: string;
+  ckpt: string;
+  source: ReplayableSource;
+  secret: string;
+  procs: SluiceProcess[];
+  batchMs: number;
+  checkpointEvery: number;
+  startDriver?: (port: number) => Promise<SluiceProcess>;
+}): Promise<ReceiverCluster> {
   fs.mkdirSync(o.out, { recursive: true });
   fs.mkdirSync(o.control, { recursive: true });
   const srcPort = await o.source.listen();
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
-  const driver = await driverOn(port, o.secret);
+  const driver = await (o.startDriver ?? ((p: number) => driverOn(p, o.secret)))(port);
   o.procs.push(driver);
   const workers: (SluiceProcess & { readonly address: string })[] = [];
   for (let i = 0; i < 2; i++) workers.push(await startWorkerProcess(address, o.secret));
@@ -87,6 +99,33 @@ export async function stopWhenEveryLineRead(o: { out: string; control: string; s
   await untilEveryLineRead(o.out, o.source.lines);
   fs.writeFileSync(path.join(o.control, 'stop'), '');
   await untilJobDone(o.out, o.job);
+}
+
+/**
+ * A graceful stop held with batches pending (graceful-stop-wal-kill, graceful-stop-timeout):
+ * the job's batches held in their outputs (the fixture's control/hold) until one is, then
+ * `sluice stop --graceful` of `job` at `driver`; resolves once the driver's --state-dir
+ * registry records the stop and the receiver has stopped (the source heard no new
+ * acknowledgement for a second: its last stores logged and acknowledged), while the batches
+ * of what it stored wait. The hold stays: the test removes control/hold to let them go.
+ */
+export async function holdGracefulStop(o: { driver: string; secret: string; job: string; control: string; stateDir: string; source: ReplayableSource }): Promise<void> {
+  fs.writeFileSync(path.join(o.control, 'hold'), '');
+  await pollUntil(() => (fs.readdirSync(o.control).some((n) => n.startsWith('held-')) ? true : undefined), 60_000, 'a batch held in its outputs');
+  const stop = await runCli(['stop', o.job, '--driver', o.driver, '--graceful'], { env: { SLUICE_SECRET: o.secret, SLUICE_SECRET_FILE: '' } });
+  assert.equal(stop.code, 0, stop.stderr);
+  await pollUntil(() => (fs.readFileSync(path.join(o.stateDir, 'jobs.json'), 'utf8').includes('"stopping"') ? true : undefined), 30_000, "the state dir's registry to record the stop");
+  let acked = -1;
+  await pollUntil(
+    async () => {
+      if (o.source.acked === acked && acked > 0) return true;
+      acked = o.source.acked;
+      await sleep(1000);
+      return undefined;
+    },
+    30_000,
+    'the source to hear no more acknowledgements',
+  );
 }
 
 /** `sluice submit --detach` of the job; returns the job id it printed. */

@@ -124,9 +124,9 @@ export function checkAgainstFailureFree(out: Outputs, fed: readonly string[]): n
   return compared;
 }
 
-/** `sluice driver` on `port` with its `--state-dir` and a 500 ms heartbeat. */
-export function startStateDirDriver(secret: string, port: number, stateDir: string): Promise<SluiceProcess> {
-  return spawnSluice(['driver', '--port', String(port), '--web-port', '0', '--log-level', 'info', '--heartbeat-ms', '500', '--state-dir', stateDir], secret, /driver listening/);
+/** `sluice driver` on `port` with its `--state-dir` and a 500 ms heartbeat (and `extra` options). */
+export function startStateDirDriver(secret: string, port: number, stateDir: string, extra: readonly string[] = []): Promise<SluiceProcess> {
+  return spawnSluice(['driver', '--port', String(port), '--web-port', '0', '--log-level', 'info', '--heartbeat-ms', '500', '--state-dir', stateDir, ...extra], secret, /driver listening/);
 }
 
 /** SIGKILL `p` and wait for its exit. */
