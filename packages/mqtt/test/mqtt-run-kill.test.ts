@@ -54,7 +54,10 @@ function submittedRecords(out: string): number {
   const log = path.join(out, 'submitted.log');
   if (!fs.existsSync(log)) return 0;
   const byTime = new Map<number, number>();
-  for (const l of fs.readFileSync(log, 'utf8').split('\n').filter(Boolean)) {
+  // Complete lines only: polled while the driver appends (an append can be seen cut short where
+  // it crosses a page; a part of a line would not parse).
+  const text = fs.readFileSync(log, 'utf8');
+  for (const l of text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter(Boolean)) {
     const e = JSON.parse(l) as { time: number; numRecords: number };
     byTime.set(e.time, e.numRecords);
   }
