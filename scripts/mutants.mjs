@@ -15029,6 +15029,14 @@ const MUTATIONS = [
     search: "return f !== undefined && f[19] === startTime && f[0] !== 'Z';",
     replace: "return f !== undefined && f[0] !== 'Z';",
     tests: [{ file: 'packages/cli/dist/test/rdd-spark-gaps.test.js', pattern: 'never reads its input' }],
+  },
+  {
+    id: 'bundle-load-failure-not-rechecked',
+    what: "a task whose thread could not load the job's bundle (removed from --local-dir between the check and the thread's start) leaves the bundle gone: the threads its retries start fail the same way",
+    file: 'packages/worker/src/executor/executor.ts',
+    search: "        if (outcome.code === 'SLUICE_JOB_LOAD') this.bundles(task.jobId, task.bundleSha256, true).catch(() => undefined);\n",
+    replace: '',
+    tests: [{ file: 'packages/worker/dist/test/executor/kills-before-launch.test.js', pattern: 'could not load the bundle' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -23,15 +23,15 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-kill-before-launch-'))
 const bundle = path.join(dir, 'bundle.mjs');
 fs.writeFileSync(bundle, `export const ${BUNDLE_EVAL_EXPORT} = (s) => eval(s);\n`);
 
-/** Bundle requests, each answered when the test says (`answer`), with whether the bundle was to be looked for on disk. */
-const asked: { jobId: string; onDisk: boolean; answer: () => void }[] = [];
+/** Bundle requests, each answered when the test says (`answer`, or `answerWith` another path), with whether the bundle was to be looked for on disk. */
+const asked: { jobId: string; onDisk: boolean; answer: () => void; answerWith: (file: string) => void }[] = [];
 const executor = new Executor(
   1,
   // No block is read here: only what the constructor calls (decoded copies' drop notices, aafc1505).
   { onDecodedDropped: () => undefined } as unknown as BlockManager,
   {} as IndexShuffleBlockResolver,
   {} as ShuffleClient,
-  (jobId, _sha, onDisk) => new Promise<string>((resolve) => asked.push({ jobId, onDisk, answer: () => resolve(bundle) })),
+  (jobId, _sha, onDisk) => new Promise<string>((resolve) => asked.push({ jobId, onDisk, answer: () => resolve(bundle), answerWith: resolve })),
   log,
   'w-test',
   () => '127.0.0.1:1',
@@ -106,6 +106,20 @@ test("the job's bundle is looked for on disk only for a task that may start a th
     await ran;
   }
   assert.deepEqual(asked.slice(from, from + 3).map((a) => [a.jobId, a.onDisk]), [['job-c', true], ['job-c', false], ['job-c', false]]);
+});
+
+test('a task whose thread could not load the bundle (gone from disk) has the bundle looked for on disk again, for the threads its retries start', { timeout: 60_000 }, async () => {
+  const from = asked.length;
+  const ran = executor.launch(task('job-d.t0', 'job-d'));
+  await until(() => asked.length === from + 1, 'the bundle asked for');
+  // Removed between the check and the thread's import of it.
+  asked[from]!.answerWith(path.join(dir, 'removed', 'bundle.mjs'));
+  const outcome = await ran;
+  assert.equal(outcome.error?.code, 'SLUICE_JOB_LOAD', JSON.stringify(outcome));
+  assert.match(outcome.error?.message ?? '', /^the job bundle failed to load on this worker: /);
+  await until(() => asked.length === from + 2, 'the bundle asked for again');
+  assert.deepEqual([asked[from + 1]!.jobId, asked[from + 1]!.onDisk], ['job-d', true]);
+  asked[from + 1]!.answer();
 });
 
 test('KillsBeforeLaunch: each kill taken once; kept for its time to live, at most its maximum, the oldest forgotten first', () => {
