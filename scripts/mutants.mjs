@@ -15037,6 +15037,14 @@ const MUTATIONS = [
     search: "        if (outcome.code === 'SLUICE_JOB_LOAD') this.bundles(task.jobId, task.bundleSha256, true).catch(() => undefined);\n",
     replace: '',
     tests: [{ file: 'packages/worker/dist/test/executor/kills-before-launch.test.js', pattern: 'could not load the bundle' }],
+  },
+  {
+    id: 'add-file-cleanup-error-wins',
+    what: "sc.addFile on a full disk reports its partial copy's failed removal instead of the full disk and the TMPDIR fix",
+    file: 'packages/core/src/shared/added-files.ts',
+    search: '      try {\n        fs.rmSync(partial, { recursive: true, force: true });\n      } catch {\n        // left behind\n      }\n',
+    replace: '      fs.rmSync(partial, { recursive: true, force: true });\n',
+    tests: [{ file: 'packages/core/dist/test/shared/spark-files.test.js', pattern: 'full disk' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

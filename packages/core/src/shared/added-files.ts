@@ -94,7 +94,14 @@ export class AddedFiles {
       this.byName.set(name, { given: listed, real, ref, archive });
       this.announce(ref);
     } catch (err) {
-      fs.rmSync(partial, { recursive: true, force: true });
+      // The copy's error is the one to act on (a full disk's fix): a partial copy that cannot be
+      // removed either (the scratch directory removed or replaced meanwhile) is left, to the
+      // next add of the name.
+      try {
+        fs.rmSync(partial, { recursive: true, force: true });
+      } catch {
+        // left behind
+      }
       if (err instanceof SluiceError) throw err;
       if (isDiskFull(err)) {
         throw new DiskFullError({ path: root, what: `the copy of ${abs} ${method} keeps`, where: "the driver's scratch directory", fix: "give the driver more space in the system's temporary directory (TMPDIR), where it makes its scratch directory", cause: err });
