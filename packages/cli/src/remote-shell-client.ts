@@ -126,20 +126,29 @@ async function lostShell(address: string, security: SecurityConfig, jobId: strin
   try {
     jobs = (await listJobsNoted(address, security)).jobs;
   } catch (probe) {
+    // No answer does not tell a dead driver from one out of reach (a network cut, a process
+    // paused past the stream's keepalive): the job is gone either way, as its stream is.
     return new SluiceError(
       'SLUICE_UNREACHABLE',
-      `${lost}, and the driver no longer answers (${(probe as Error).message}): it was stopped or died, and the shell's job ${jobId} with it (what was defined in it is gone); a driver started again does not relaunch a shell's job (its input was this terminal): ${again} once the driver runs`,
+      `${lost}, and the driver does not answer either (${(probe as Error).message}): it was stopped or died, or it is out of reach from here (a network cut, a paused process). ` +
+        `Either way the shell's job ${jobId} is gone, and what was defined in it: a driver stops a shell's job once its stream is lost, and a driver started again does not relaunch one (its input was this terminal). ` +
+        `\`sluice jobs --driver ${address}\` tells whether the driver runs; ${again} once it answers`,
       { cause: err },
     );
   }
-  if (!jobs.some((j) => j.job_id === jobId)) {
+  const job = jobs.find((j) => j.job_id === jobId);
+  if (job === undefined) {
     return new SluiceError(
       'SLUICE_UNREACHABLE',
       `${lost}: the driver was restarted, and the new one has no job ${jobId}: a restarted driver does not relaunch a shell's job (its input was this terminal), so what was defined in it is gone: ${again}`,
       { cause: err },
     );
   }
-  return new SluiceError('SLUICE_UNREACHABLE', `${lost}; the driver stops the shell's job ${jobId}, its client gone (what was defined in it is gone): ${again}`, { cause: err });
+  // The driver answered and has the job: only the connection dropped. The shell is not attached
+  // again (the driver stops a shell's job once its stream is gone: nothing could type at it).
+  const what =
+    job.state === 'running' ? `The driver stops the shell's job ${jobId} as it sees the stream gone` : job.state === 'stopped' ? `The driver stopped the shell's job ${jobId}, its stream gone` : `The shell's job ${jobId} ended (${job.state})`;
+  return new SluiceError('SLUICE_UNREACHABLE', `${lost}, though the driver is up (it answered): the connection dropped. ${what}, so what was defined in it is gone: ${again}`, { cause: err });
 }
 
 /**

@@ -766,7 +766,10 @@ test('start() refuses a graph with no output, and checkpoint intervals Spark ref
   // Spark's "lower than its slide time": under the slide is not a multiple of it either.
   refused('checkpoint.underSlide', 'SLUICE_BAD_ARGUMENT', /checkpoint interval \(1000 ms\) must be a multiple of its slide \(2000 ms\)/);
   refused('checkpoint.noDirectory', 'SLUICE_CHECKPOINT', /needs a checkpoint directory/);
-  refused('stateful.noDirectory', 'SLUICE_CHECKPOINT', /needs a checkpoint directory/);
+  // The program's call that keeps state is named, with its line (a first-hour user read the
+  // class, StateDStream, and a list of every stateful operator).
+  refused('stateful.noDirectory', 'SLUICE_CHECKPOINT', /^updateStateByKey at .*dstream-spark-suites\.ts:\d+:\d+, which keeps its state in checkpoints, needs a checkpoint directory: call ssc\.checkpoint\(dir\) before start\(\)/);
+  refused('invWindow.noDirectory', 'SLUICE_CHECKPOINT', /^reduceByKeyAndWindow at .*dstream-spark-suites\.ts:\d+:\d+, which keeps its state in checkpoints, needs a checkpoint directory/);
 });
 
 test('start() twice is harmless; nothing may be added after start or after stop; no restart (StreamingContextSuite)', () => {

@@ -15,6 +15,10 @@ import { READ_COMMITTED, readOffsetRange } from './read-offset-range.js';
 interface KafkaPosition {
   readonly offsets: [string, number, number][];
   readonly waiting?: [string, number][];
+  /** The topics the program named (topics, or assign's): absent with topicPattern, and in checkpoints written before. */
+  readonly topics?: string[];
+  /** The bootstrap brokers (absent in checkpoints written before). */
+  readonly brokers?: string[];
 }
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
@@ -374,7 +378,47 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
     return {
       offsets: [...this.position.values()].map((p) => [p.topic, p.partition, p.offset]),
       waiting: [...this.aheadOfLog.keys()].map((k) => this.position.get(k)).filter((p) => p !== undefined).map((p) => [p.topic, p.partition]),
+      topics: this.namedTopics(),
+      brokers: [...this.conn.brokers],
     };
+  }
+
+  /** The topics the program named (topics, or those of assign), sorted; undefined with topicPattern. */
+  private namedTopics(): string[] | undefined {
+    if (this.pattern !== undefined) return undefined;
+    const named = this.options.topics ?? (this.options.assign ?? []).map((a) => a.topic);
+    return [...new Set(named)].sort();
+  }
+
+  /**
+   * On recovery, a program changed to read other topics or other brokers than the one that
+   * wrote the checkpoint is told, once, what is read now: the graph is the new code's (Spark
+   * would restore the old stream, and its topics, from the checkpoint).
+   */
+  private warnChangedSource(d: Partial<KafkaPosition>): void {
+    const now = this.namedTopics();
+    const was = d.topics ?? (now === undefined ? undefined : [...new Set((d.offsets ?? []).map(([t]) => t))].sort());
+    const notes: string[] = [];
+    if (now !== undefined && was !== undefined) {
+      const dropped = was.filter((t) => !now.includes(t));
+      const added = now.filter((t) => !was.includes(t));
+      if (dropped.length > 0) {
+        const at = (d.offsets ?? []).filter(([t]) => dropped.includes(t)).map(([t, p, o]) => `${t}/${p}@${o}`);
+        notes.push(`${dropped.length === 1 ? 'topic' : 'topics'} ${dropped.join(', ')} ${dropped.length === 1 ? 'is' : 'are'} no longer read${at.length > 0 ? ` (read up to ${at.slice(0, 10).join(', ')}${at.length > 10 ? ', ...' : ''})` : ''}`);
+      }
+      if (added.length > 0) notes.push(`${added.length === 1 ? 'topic' : 'topics'} ${added.join(', ')} ${added.length === 1 ? 'is' : 'are'} read from the group's committed offsets, else from the earliest (as a partition that appears while the stream runs)`);
+    }
+    const wasBrokers = d.brokers;
+    if (wasBrokers !== undefined && [...wasBrokers].sort().join(',') !== [...this.conn.brokers].sort().join(',')) {
+      notes.push(`the brokers are ${this.conn.brokers.join(',')} where they were ${wasBrokers.join(',')}: the checkpoint's offsets are taken as offsets of the same topics there (right for the same cluster under another address, wrong for another cluster: then start from an empty checkpoint directory)`);
+    }
+    if (notes.length === 0) return;
+    this.ssc.sc.log(
+      'warn',
+      `KafkaUtils.createDirectStream (stream ${this.id}): recovering from a checkpoint written while the program read ${was === undefined ? 'other input' : `topics ${was.join(', ')}`}${wasBrokers === undefined ? '' : ` on ${wasBrokers.join(',')}`}; it now reads ${now === undefined ? `topicPattern ${String(this.pattern)}` : `topics ${now.join(', ')}`} on ${this.conn.brokers.join(',')}, and recovery goes on with these: ${notes.join('; ')}. ` +
+        "The batches the checkpoint had pending re-run with their recorded ranges. To keep reading as before, give the program its old topics and brokers back (Spark would restore the old stream from the checkpoint); to start afresh, use an empty checkpoint directory",
+      { component: 'kafka-direct-stream', streamId: this.id, checkpointTopics: was, topics: now, checkpointBrokers: wasBrokers, brokers: this.conn.brokers },
+    );
   }
 
   protected override restorePosition(position: unknown): void {
@@ -382,6 +426,7 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
     if (!d || !Array.isArray(d.offsets)) {
       throw new SluiceError('SLUICE_CHECKPOINT', `KafkaUtils.createDirectStream: the checkpoint holds no Kafka offsets for stream ${this.id} (got ${JSON.stringify(position)?.slice(0, 200)}); start from an empty checkpoint directory`);
     }
+    this.warnChangedSource(d);
     this.position.clear();
     for (const [topic, partition, offset] of d.offsets) this.position.set(tpKey(topic, partition), { topic, partition, offset });
     // A partition still waiting for the log to reach its startingOffsets waits again (and

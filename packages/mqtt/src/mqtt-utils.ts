@@ -94,6 +94,27 @@ function resolve(brokerUrl: string, topics: readonly string[], o: MQTTStreamOpti
 }
 
 /**
+ * The stream's name (the UI's, the logs', the checkpoint's): the call, the broker (without a
+ * user or password the URL may hold) and the topics, so that a program recovering from a
+ * checkpoint written while it read other topics or another broker is told (the receiver's
+ * class alone named none of them, and the new topics were read without a word).
+ */
+function streamName(call: string, brokerUrl: string, topics: readonly string[]): string {
+  let broker = brokerUrl;
+  try {
+    const u = new URL(brokerUrl);
+    if (u.username !== '' || u.password !== '') {
+      u.username = '';
+      u.password = '';
+      broker = u.toString().replace(/\/$/, '');
+    }
+  } catch {
+    // Not a URL: resolve() refuses it before the name is needed.
+  }
+  return `MQTTUtils.${call}(${broker}, [${topics.join(', ')}])`;
+}
+
+/**
  * MQTT input, as Spark's MQTTUtils. A receiver on the `mqtt` client subscribes to `topics`
  * on `brokerUrl`. With qos 1 (the default) it is reliable: a message is acknowledged to the
  * broker only once `store` made it durable (replicated to a second worker, or written to the
@@ -110,16 +131,16 @@ export const MQTTUtils = {
   /** The payloads, as UTF-8 strings (as Spark's MQTTUtils.createStream). */
   createStream(ssc: StreamingContext, brokerUrl: string, topics: string | readonly string[], options: MQTTStreamOptions = {}): DStream<string> {
     const list = typeof topics === 'string' ? [topics] : [...topics];
-    return ssc.withNamedScope('m q t t stream', () => ssc.receiverStream(new MQTTReceiver<string>(brokerUrl, list, resolve(brokerUrl, list, options), false)));
+    return ssc.withNamedScope('m q t t stream', () => ssc.receiverStream(new MQTTReceiver<string>(brokerUrl, list, resolve(brokerUrl, list, options), false), streamName('createStream', brokerUrl, list)));
   },
   /** `[topic, payload]` pairs (as Spark's MQTTUtils.createPairedStream). */
   createPairedStream(ssc: StreamingContext, brokerUrl: string, topics: string | readonly string[], options: MQTTStreamOptions = {}): DStream<[string, string]> {
     const list = typeof topics === 'string' ? [topics] : [...topics];
-    return ssc.withNamedScope('m q t t paired stream', () => ssc.receiverStream(new MQTTReceiver<[string, string]>(brokerUrl, list, resolve(brokerUrl, list, options), true)));
+    return ssc.withNamedScope('m q t t paired stream', () => ssc.receiverStream(new MQTTReceiver<[string, string]>(brokerUrl, list, resolve(brokerUrl, list, options), true), streamName('createPairedStream', brokerUrl, list)));
   },
   /** `[topic, payload]` pairs with the payload's bytes as a Buffer, not decoded (as Bahir's MQTTUtils.createPairedByteArrayStream): for payloads that are not text. */
   createPairedByteArrayStream(ssc: StreamingContext, brokerUrl: string, topics: string | readonly string[], options: MQTTStreamOptions = {}): DStream<[string, Buffer]> {
     const list = typeof topics === 'string' ? [topics] : [...topics];
-    return ssc.withNamedScope('m q t t paired byte array stream', () => ssc.receiverStream(new MQTTReceiver<[string, Buffer]>(brokerUrl, list, resolve(brokerUrl, list, options), true, true)));
+    return ssc.withNamedScope('m q t t paired byte array stream', () => ssc.receiverStream(new MQTTReceiver<[string, Buffer]>(brokerUrl, list, resolve(brokerUrl, list, options), true, true), streamName('createPairedByteArrayStream', brokerUrl, list)));
   },
 };

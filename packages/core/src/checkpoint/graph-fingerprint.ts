@@ -9,6 +9,12 @@
  * function computes, without changing the graph, is allowed to recover (as Structured
  * Streaming allows changed map-like operations), while a changed graph could not use the
  * checkpointed state and input positions and is refused before any batch runs.
+ *
+ * Where a receiver stream reads from (its `name`: `socketTextStream(host:port)`, MQTT's broker
+ * and topics, Flume's address, Kinesis' stream) is not part of the graph either: a program
+ * changed to read another source recovers, with that source (the graph is rebuilt from the
+ * new code, where Spark deserializes the old receiver and reads the old source), and the
+ * driver warns naming both (inputSourceChanges).
  */
 import { SluiceError } from '../errors.js';
 
@@ -84,6 +90,37 @@ export function graphFingerprint(
   };
 }
 
+/** The operator whose `name` param is where its input comes from (not the graph's shape). */
+const SOURCE_NAMED_OP = 'ReceiverInputDStream';
+
+/** The stream as the graph comparison reads it: a receiver stream without its source's name. */
+function structural(s: StreamFingerprint): StreamFingerprint {
+  if (s.op !== SOURCE_NAMED_OP || !('name' in s.params)) return s;
+  const { name: _name, ...params } = s.params;
+  return { ...s, params };
+}
+
+/** A receiver stream whose source differs from the checkpoint's: `was` and `now` are the streams' names. */
+export interface InputSourceChange {
+  readonly streamId: number;
+  readonly was: string;
+  readonly now: string;
+}
+
+/**
+ * The receiver streams of the same id in both graphs (fingerprintDifferences found no other
+ * difference) whose source differs: recovery goes on with the code's, and says so.
+ */
+export function inputSourceChanges(was: GraphFingerprint, now: GraphFingerprint): InputSourceChange[] {
+  const out: InputSourceChange[] = [];
+  for (const b of now.streams) {
+    const a = was.streams.find((s) => s.id === b.id);
+    if (a === undefined || a.op !== SOURCE_NAMED_OP || b.op !== SOURCE_NAMED_OP) continue;
+    if (a.params.name !== b.params.name) out.push({ streamId: b.id, was: String(a.params.name), now: String(b.params.name) });
+  }
+  return out;
+}
+
 function describe(s: StreamFingerprint): string {
   const params = Object.entries(s.params)
     .map(([k, v]) => `${k} ${JSON.stringify(v)}`)
@@ -109,7 +146,7 @@ export function fingerprintDifferences(was: GraphFingerprint, now: GraphFingerpr
     const b = now.streams[i];
     if (!a) out.push(`stream ${b.id}: not in the checkpoint, code has ${describe(b)}`);
     else if (!b) out.push(`stream ${a.id}: checkpoint has ${describe(a)}, not in the code`);
-    else if (describe(a) !== describe(b)) out.push(`stream ${a.id}: checkpoint has ${describe(a)}, code has ${describe(b)}`);
+    else if (describe(structural(a)) !== describe(structural(b))) out.push(`stream ${a.id}: checkpoint has ${describe(a)}, code has ${describe(b)}`);
   }
   const m = Math.max(was.outputs.length, now.outputs.length);
   for (let i = 0; i < m; i++) {

@@ -10,7 +10,7 @@ import { isSluiceError, SluiceError } from '../errors.js';
 import { generationFailure } from './batch-failure.js';
 import { resolveJobPath } from '../job-working-directory.js';
 import { fileSystemFor } from '../io/file-system-registry.js';
-import { CheckpointGraphMismatchError, differencesByCall, fingerprintDifferences, graphFingerprint, type GraphFingerprint } from '../checkpoint/graph-fingerprint.js';
+import { CheckpointGraphMismatchError, differencesByCall, fingerprintDifferences, graphFingerprint, inputSourceChanges, type GraphFingerprint } from '../checkpoint/graph-fingerprint.js';
 import { locationScheme, normalizeCheckpointLocation } from '../checkpoint/checkpoint-location.js';
 import { openCheckpointStore } from '../checkpoint/checkpoint-store-registry.js';
 import { MetadataStore, NoUsableCheckpointError, type ReadMetadata } from '../checkpoint/metadata-store.js';
@@ -491,6 +491,19 @@ export class StreamingContext {
       throw new CheckpointGraphMismatchError(
         `the job's streams differ from those of the checkpoint in '${this.checkpointDir}' (${found.file}): ${diffs.join('; ')}. ` +
           `Recovery needs the same graph; to start afresh with the new code (its state and input positions are then lost), move or delete '${this.checkpointDir}' or use another checkpoint directory`,
+      );
+    }
+    // A receiver stream's source (its name) changed: recovery reads the code's source, as the
+    // graph is the code's (Spark deserializes the old receiver and reads the old one). Said once,
+    // naming both, for a changed argument nobody meant goes on silently otherwise.
+    for (const c of inputSourceChanges(md.fingerprint, this.fingerprint())) {
+      const site = creationSiteText(this.streams.find((x) => x.id === c.streamId)?.creationSite);
+      this.sc.log(
+        'warn',
+        `recovering from the checkpoint in '${this.checkpointDir}': input stream ${c.streamId}${site === undefined ? '' : ` (made by ${site})`} now reads ${c.now}, where the program that wrote the checkpoint read ${c.was}. ` +
+          `Recovery goes on with the new source: the batches the checkpoint had pending re-run with the blocks they had received from ${c.was}, and the batches from now on take what ${c.now} sends. ` +
+          `To keep reading the old source, give the program its old arguments back (Spark would restore the old receiver from the checkpoint); to start afresh, move or delete '${this.checkpointDir}'`,
+        { component: 'streaming-context', streamId: c.streamId, checkpointSource: c.was, source: c.now },
       );
     }
     this.recovery = found;
@@ -1184,7 +1197,7 @@ export class StreamingContext {
         if (!this.checkpointDir) {
           throw new SluiceError(
             'SLUICE_CHECKPOINT',
-            `${s.constructor.name} (updateStateByKey, mapWithState, countByWindow, countByValueAndWindow, or reduceByWindow/reduceByKeyAndWindow with an invFunc) needs a checkpoint directory: call ssc.checkpoint(dir) before start()${sparkWords(true, NO_CHECKPOINT_DIRECTORY)}`,
+            `${statefulCall(s)} needs a checkpoint directory: call ssc.checkpoint(dir) before start()${sparkWords(true, NO_CHECKPOINT_DIRECTORY)}`,
           );
         }
         s.checkpointInterval ??= s.defaultCheckpointInterval();
@@ -1488,6 +1501,17 @@ const NAMED_SCOPES: Readonly<Record<string, string>> = {
   transform: 'transform',
 };
 scopeMethods(StreamingContext.prototype, Object.entries(NAMED_SCOPES));
+
+/**
+ * A stream that keeps state (so needs a checkpoint directory) as its error names it: the
+ * program's call that made it and where (`updateStateByKey at job.ts:7:50, which keeps state
+ * across batches,`), or, where the site is unknown, its class and the calls that make one.
+ */
+function statefulCall(s: DStream<unknown>): string {
+  const site = creationSiteText(s.creationSite);
+  if (site !== undefined) return `${site}, which keeps its state in checkpoints,`;
+  return `${s.constructor.name} (updateStateByKey, mapWithState, countByWindow, countByValueAndWindow, or reduceByWindow/reduceByKeyAndWindow with an invFunc)`;
+}
 
 /** A value as a message shows it: a string quoted, undefined said to be missing. */
 function shown(v: unknown): string {

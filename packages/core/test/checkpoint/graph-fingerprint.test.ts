@@ -3,7 +3,7 @@
 // streams the code no longer makes are one line. Expected lines written out by hand.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { differencesByCall } from '../../src/checkpoint/graph-fingerprint.js';
+import { differencesByCall, fingerprintDifferences, inputSourceChanges, type GraphFingerprint } from '../../src/checkpoint/graph-fingerprint.js';
 
 const SITES: Record<number, string> = { 3: 'window at job.ts:9:7', 4: 'count at job.ts:10:5', 5: 'count at job.ts:10:5', 6: 'count at job.ts:10:5', 7: 'reduceByKeyAndWindow at job.ts:12:3', 8: 'reduceByKeyAndWindow at job.ts:12:3' };
 
@@ -33,4 +33,25 @@ test('one line a call, what changed told, the checkpoint\'s streams not in the c
   ]);
   // One stream of the checkpoint not in the code keeps its line.
   assert.deepEqual(differencesByCall(['stream 4: checkpoint has MappedDStream(), not in the code'], () => 'count at job.ts:1:1'), ['stream 4: checkpoint has MappedDStream(), not in the code']);
+});
+
+test("a receiver stream's source (its name) is not the graph: no difference, an input source change instead; anything else about it still is", () => {
+  const graph = (name: string, slideMs = 1000): GraphFingerprint => ({
+    batchIntervalMs: 1000,
+    streams: [
+      { id: 0, op: 'ReceiverInputDStream', params: { name }, slideMs, parents: [], checkpointIntervalMs: null },
+      { id: 1, op: 'MappedDStream', params: {}, slideMs, parents: [0], checkpointIntervalMs: null },
+    ],
+    outputs: [{ streamId: 1, op: 'foreachRDD', params: {} }],
+  });
+  const was = graph('socketTextStream(localhost:9999)');
+  const now = graph('socketTextStream(localhost:9998)');
+  assert.deepEqual(fingerprintDifferences(was, now), []);
+  assert.deepEqual(inputSourceChanges(was, now), [{ streamId: 0, was: 'socketTextStream(localhost:9999)', now: 'socketTextStream(localhost:9998)' }]);
+  assert.deepEqual(inputSourceChanges(was, graph('socketTextStream(localhost:9999)')), []);
+  // A changed slide of the same receiver stream is still a difference of the graph.
+  assert.deepEqual(fingerprintDifferences(was, graph('socketTextStream(localhost:9999)', 2000)).length, 2);
+  // Another operator's params stay part of the graph.
+  const mapped = { ...now, streams: [now.streams[0], { ...now.streams[1], op: 'FilteredDStream' }] };
+  assert.deepEqual(fingerprintDifferences(was, mapped), ['stream 1: checkpoint has MappedDStream(slide 1000 ms; from stream 0), code has FilteredDStream(slide 1000 ms; from stream 0)']);
 });

@@ -101,6 +101,8 @@ export class JobLauncher {
   private readonly bundles = new Map<string, { code: Buffer; sourceMap: string; path: string }>();
   /** Ids of the finished jobs in `jobs`, in the order they finished. */
   private readonly finished: string[] = [];
+  /** How many jobs finished on this driver (relaunched ones too), for missing-job.ts' note. */
+  private endedHere = 0;
   private jobCounter = 0;
   /** The earlier driver's jobs relaunched (from the --state-dir) at start. */
   private readonly relaunched = new Set<string>();
@@ -121,6 +123,8 @@ export class JobLauncher {
       startedAt: this.startedAt,
       stateDir: store?.dir,
       earlierBelow: store?.earlierJobNumbers?.below,
+      earlierFrom: store?.earlierJobNumbers?.from,
+      endedHere: this.endedHere,
       retainedJobs: this.deps.retainedJobs ?? DEFAULT_RETAINED_JOBS,
     };
   }
@@ -222,6 +226,7 @@ export class JobLauncher {
   /** A job just finished: kept, and the oldest finished one forgotten past `retainedJobs`. */
   private keepFinished(job: DriverJob): void {
     if (this.jobs.get(job.id) !== job) return;
+    this.endedHere++;
     this.finished.push(job.id);
     while (this.finished.length > (this.deps.retainedJobs ?? DEFAULT_RETAINED_JOBS)) {
       const old = this.jobs.get(this.finished.shift()!);

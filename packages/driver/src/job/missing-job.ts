@@ -28,6 +28,10 @@ export interface JobNumbering {
   readonly stateDir: string | undefined;
   /** Set when an earlier driver used the --state-dir: it numbered its jobs below this. */
   readonly earlierBelow: number | undefined;
+  /** With earlierBelow: the first number the last driver before this one gave (1 when unknown); below it, drivers before that one, whose restarts told of their jobs. */
+  readonly earlierFrom?: number | undefined;
+  /** How many jobs ended on this driver (relaunched ones too). */
+  readonly endedHere?: number;
   /** Finished jobs the driver keeps (--retained-jobs). */
   readonly retainedJobs: number;
 }
@@ -89,17 +93,29 @@ function ranges(numbers: readonly number[], most = 8): string {
 /**
  * For `sluice jobs` after a restart on a --state-dir: which of the earlier driver's jobs this
  * one does not have and why, or undefined when it has them all (or no earlier driver used it).
+ *
+ * Said of the last earlier driver's jobs alone (numbered from earlierFrom): a driver restarted
+ * again does not repeat what the restart before told of its predecessor's (before, the note
+ * named every job since the directory was new, for as long as the driver ran). And said while those jobs would
+ * still be listed had the driver not restarted: a driver lists its last --retained-jobs finished
+ * jobs, so once that many ended here, they would have left the list, and so does the note (a
+ * job named to `sluice attach`, `sluice stop` or the REST API is still told of: missingJobReason).
  */
 export function earlierJobsNote(f: JobNumbering): string | undefined {
   if (f.earlierBelow === undefined || f.earlierBelow <= 1) return undefined;
+  const ended = f.endedHere ?? 0;
+  if (ended >= f.retainedJobs) return undefined;
   const relaunched = new Set([...f.relaunched].map((id) => jobNumber(id)));
   const gone: number[] = [];
-  for (let n = 1; n < f.earlierBelow; n++) if (!relaunched.has(n)) gone.push(n);
+  const from = Math.max(1, f.earlierFrom ?? 1);
+  for (let n = from; n < f.earlierBelow; n++) if (!relaunched.has(n)) gone.push(n);
   if (gone.length === 0) return undefined;
+  const left = f.retainedJobs - ended;
   return (
     `this driver started at ${utcTime(f.startedAt)} on the --state-dir ${f.stateDir ?? ''} of an earlier driver: ` +
     `it relaunched ${f.relaunched.size === 0 ? 'no job (none was running when that one stopped)' : `the ${f.relaunched.size === 1 ? 'job' : `${f.relaunched.size} jobs`} running when that one stopped`}, ` +
     `and has nothing of its ${gone.length === 1 ? 'job' : `${gone.length} jobs`} numbered ${ranges(gone)}, which had ended (or were sluice shells): ` +
-    'a restarted driver keeps no ended job (README: Driver restarts)'
+    'a restarted driver keeps no ended job (README: Driver restarts). ' +
+    `Said until ${left === 1 ? 'a job ends' : `${left} more jobs end`} here, when ${gone.length === 1 ? 'it' : 'they'} would have left this list (--retained-jobs ${f.retainedJobs})`
   );
 }

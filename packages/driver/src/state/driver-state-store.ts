@@ -42,6 +42,12 @@ interface StateFile {
   readonly version: 1;
   /** The number the driver gives its next job id (ids stay unique across restarts). */
   readonly nextJobNumber: number;
+  /**
+   * The first number the driver that wrote the file gave (its jobs are numbered from it), so
+   * that the next driver tells of that driver's jobs alone, not again of those an earlier
+   * restart told of. Absent in files written before: 1.
+   */
+  readonly firstJobNumber?: number;
   readonly jobs: readonly PersistedJob[];
 }
 
@@ -82,6 +88,8 @@ export class DriverStateStore {
    * below it was submitted before this driver started.
    */
   private earlierNext: number | undefined;
+  /** The first number the earlier driver gave (its own jobs: from it to earlierNext - 1). */
+  private earlierFirst = 1;
   private readonly log: Logger;
   /** The error of the last registry write that failed (undefined: what is on disk is current). */
   private unsaved: SluiceError | undefined;
@@ -169,12 +177,19 @@ export class DriverStateStore {
     }
     this.nextJobNumber = parsed.nextJobNumber;
     this.earlierNext = parsed.nextJobNumber;
+    this.earlierFirst = Number.isInteger(parsed.firstJobNumber) ? parsed.firstJobNumber! : 1;
     for (const j of parsed.jobs) this.jobs.set(j.id, j);
+    // This driver's first number on disk at once: a driver started after it, this one having
+    // given no number, tells of this one's jobs (none), not again of the earlier one's.
+    if (this.earlierFirst !== this.nextJobNumber) this.write();
   }
 
-  /** When an earlier driver used DIR: the job numbers it gave (1 to `below` - 1); undefined for a new DIR. */
-  get earlierJobNumbers(): { readonly below: number } | undefined {
-    return this.earlierNext === undefined ? undefined : { below: this.earlierNext };
+  /**
+   * When an earlier driver used DIR: the job numbers given before this driver started (1 to
+   * `below` - 1), of which the last driver's own from `from`; undefined for a new DIR.
+   */
+  get earlierJobNumbers(): { readonly below: number; readonly from: number } | undefined {
+    return this.earlierNext === undefined ? undefined : { below: this.earlierNext, from: this.earlierFirst };
   }
 
   /** Jobs to relaunch: every registered job not being stopped. */
@@ -283,7 +298,7 @@ export class DriverStateStore {
 
   /** Writes the registry, or throws a SluiceError naming the file (SLUICE_DISK_FULL on a full disk). */
   private writeNow(): void {
-    const state: StateFile = { version: 1, nextJobNumber: this.nextJobNumber, jobs: [...this.jobs.values()] };
+    const state: StateFile = { version: 1, nextJobNumber: this.nextJobNumber, firstJobNumber: this.earlierNext ?? 1, jobs: [...this.jobs.values()] };
     const file = path.join(this.dir, STATE_FILE);
     try {
       writeAtomic(file, JSON.stringify(state, null, 2) + '\n');

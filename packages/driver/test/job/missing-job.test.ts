@@ -37,7 +37,7 @@ test('missingJobReason without --state-dir: its numbers started from 1 at its st
 test('earlierJobsNote: the earlier numbers not relaunched, as ranges; nothing when every one was relaunched', () => {
   assert.equal(
     earlierJobsNote(restarted),
-    'this driver started at 2026-12-07 08:05:54 UTC on the --state-dir /var/lib/sluice of an earlier driver: it relaunched the 2 jobs running when that one stopped, and has nothing of its 5 jobs numbered 1, 3-6, which had ended (or were sluice shells): a restarted driver keeps no ended job (README: Driver restarts)',
+    'this driver started at 2026-12-07 08:05:54 UTC on the --state-dir /var/lib/sluice of an earlier driver: it relaunched the 2 jobs running when that one stopped, and has nothing of its 5 jobs numbered 1, 3-6, which had ended (or were sluice shells): a restarted driver keeps no ended job (README: Driver restarts). Said until 200 more jobs end here, when they would have left this list (--retained-jobs 200)',
   );
   const all = { ...restarted, earlierBelow: 3, relaunched: new Set(['job-0001-aaaaaa', 'job-0002-bbbbbb']) };
   assert.equal(earlierJobsNote(all), undefined);
@@ -45,4 +45,15 @@ test('earlierJobsNote: the earlier numbers not relaunched, as ranges; nothing wh
   assert.match(earlierJobsNote(none)!, /it relaunched no job \(none was running when that one stopped\), and has nothing of its 7 jobs numbered 1-7,/);
   // A new state dir (no earlier driver): nothing to say.
   assert.equal(earlierJobsNote({ ...restarted, earlierBelow: undefined }), undefined);
+});
+
+test('earlierJobsNote: the last earlier driver\'s jobs alone (those of drivers before it were told of at their restart); gone once --retained-jobs jobs ended here', () => {
+  // The last driver numbered from 5: jobs 1-4 were an older driver's (the restart before told of them).
+  assert.match(earlierJobsNote({ ...restarted, earlierFrom: 5 })!, /and has nothing of its 2 jobs numbered 5-6, which had ended/);
+  // Every number of the last driver relaunched: nothing to say, though older ones are gone.
+  assert.equal(earlierJobsNote({ ...restarted, earlierFrom: 7 }), undefined);
+  // Ended here: 199 of 200, one more; 200, they would have left the list.
+  assert.match(earlierJobsNote({ ...restarted, endedHere: 199 })!, /\. Said until a job ends here, when they would have left this list \(--retained-jobs 200\)$/);
+  assert.equal(earlierJobsNote({ ...restarted, endedHere: 200 }), undefined);
+  assert.match(earlierJobsNote({ ...restarted, earlierFrom: 6, retainedJobs: 3, endedHere: 1 })!, /has nothing of its job numbered 6, .*Said until 2 more jobs end here, when it would have left this list \(--retained-jobs 3\)$/);
 });

@@ -138,3 +138,19 @@ test("a registry whose sync finds the disk full reports the full disk and its fi
   }
   assert.deepEqual(fs.readdirSync(d).filter((f) => f.startsWith('jobs.json')), [], 'no registry, no temporary file');
 });
+
+test("the numbers each driver gave: a driver started on DIR writes its first number at once, so the next one tells of that driver's jobs alone", () => {
+  const d = fs.mkdtempSync(path.join(dir, 'n-'));
+  // Written by a driver before firstJobNumber existed: it numbered 1-3.
+  fs.writeFileSync(path.join(d, 'jobs.json'), JSON.stringify({ version: 1, nextJobNumber: 4, jobs: [] }));
+  const second = new DriverStateStore(d, log);
+  assert.deepEqual(second.earlierJobNumbers, { below: 4, from: 1 });
+  // It gives no number and is stopped; the next driver knows it numbered from 4 (none).
+  second.close();
+  const third = new DriverStateStore(d, log);
+  assert.deepEqual(third.earlierJobNumbers, { below: 4, from: 4 });
+  third.takeJobNumber();
+  third.numberTaken();
+  third.close();
+  assert.deepEqual(new DriverStateStore(d, log).earlierJobNumbers, { below: 5, from: 4 });
+});
