@@ -456,7 +456,13 @@ export class DriverNode {
       this.state = 'stopped';
       this.spareJobThreads.close();
       this.stateStore?.close();
-      fs.rmSync(this.localDir, { recursive: true, force: true });
+      // The failure to start is what the user acts on (another driver on the port): a scratch
+      // directory that cannot be removed too (removed or replaced meanwhile) must not replace it.
+      try {
+        fs.rmSync(this.localDir, { recursive: true, force: true });
+      } catch (rmErr) {
+        this.log.warn({ err: rmErr, dir: this.localDir }, "the driver's scratch directory could not be removed after its failed start: remove it by hand");
+      }
       throw err;
     }
     // Relaunched before any call is served, so a client attaching again finds its job.
@@ -509,7 +515,12 @@ export class DriverNode {
         resolve();
       });
     });
-    fs.rmSync(this.localDir, { recursive: true, force: true });
+    // As a worker's stop: a scratch directory that cannot be removed does not fail the stop.
+    try {
+      fs.rmSync(this.localDir, { recursive: true, force: true });
+    } catch (err) {
+      this.log.warn({ err, dir: this.localDir }, "stopping: the driver's scratch directory could not be removed: remove it by hand");
+    }
   }
 
   /** Start a job from a bundle built by the CLI. */
