@@ -361,11 +361,14 @@ export function evaluate(nodes: readonly Node[]): Expected[] {
         const asked = node.n ?? (src!.nExact ? src!.n : undefined);
         const before = src!.pending ?? false;
         const sampled: Tri = asked === 1 ? true : asked === undefined && before !== false ? 'unknown' : before === true ? false : before === 'unknown' ? 'unknown' : true;
+        // Sampled over no element, Spark's RangePartitioner has no bounds: one partition,
+        // whatever was asked (rangeBounds.length + 1).
+        const none = sampled === true && data.length === 0;
         out.push({
           pairs: node.op === 'sortByKey',
           data,
-          n: node.n ?? src!.n,
-          nExact: sampled === false,
+          n: none ? 1 : node.n ?? src!.n,
+          nExact: sampled === false || none,
           partitioner: node.op === 'sortByKey' ? { kind: 'range', sort: out.length, asc: node.asc, sampled } : null,
           order: { by: node.op === 'sortBy' ? 'value' : 'key', asc: node.asc },
           parts: null,
