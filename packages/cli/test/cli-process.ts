@@ -10,9 +10,13 @@ export interface Proc {
   readonly exited: Promise<number | null>;
 }
 
-/** Spawn `sluice <args>` with `env`; `detached`: in a process group of its own (its pid's), which a test may kill whole. */
-export function startSluice(args: string[], env: NodeJS.ProcessEnv, opts: { detached?: boolean } = {}): Proc {
-  const child = spawn(process.execPath, [CLI_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached === true });
+/**
+ * Spawn `sluice <args>` with `env`; `detached`: in a process group of its own (its pid's), which a
+ * test may kill whole; `stdinOpen`: its stdin a pipe left open (a `sluice shell` whose stdin is
+ * /dev/null reads its end at once and ends its job, succeeded), else /dev/null.
+ */
+export function startSluice(args: string[], env: NodeJS.ProcessEnv, opts: { detached?: boolean; stdinOpen?: boolean } = {}): Proc {
+  const child = spawn(process.execPath, [CLI_BIN, ...args], { env, stdio: [opts.stdinOpen === true ? 'pipe' : 'ignore', 'pipe', 'pipe'], detached: opts.detached === true });
   const p: Proc = { child, stdout: [], stderr: '', exited: new Promise((r) => child.once('exit', (code) => r(code))) };
   let rest = '';
   child.stdout!.on('data', (d: Buffer) => {

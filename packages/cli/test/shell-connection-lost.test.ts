@@ -5,7 +5,8 @@
 // A cut that lasts: the driver does not answer through it, which does not tell a dead driver
 // from one out of reach, so the command says both and that the job is gone either way (the
 // driver, asked straight, shows it stopped). Before, the second was told "it was stopped or
-// died", with the driver up. Real processes: `sluice driver`, `sluice shell --driver` through
+// died", with the driver up. And the driver paused (SIGSTOP) past the stream's keepalive, then
+// resumed: the words of the lasting cut, and the job stopped once it runs. Real processes: `sluice driver`, `sluice shell --driver` through
 // a TCP proxy (tcp-proxy.ts) on loopback.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -25,15 +26,25 @@ test('the connection of `sluice shell --driver` lost, the driver up: a blip says
   const secret = { secret: env.SLUICE_SECRET };
   const stateOf = async (id: string): Promise<string | undefined> => (await listJobs(addr, secret)).find((j) => j.job_id === id)?.state;
   const shell = async (): Promise<{ sh: Proc; id: string }> => {
-    const sh = startSluice(['shell', '--driver', proxy.address], env);
+    // Its stdin open: at its end the shell would leave (its job succeeded) before the cut.
+    const sh = startSluice(['shell', '--driver', proxy.address], env, { stdinOpen: true });
     procs.push(sh);
     await until('the shell to greet', 90_000, () => sh.stdout.some((l) => l.includes("Sluice context available as 'sc'")));
     const id = /job id = (job-\S+):/.exec(sh.stdout.join('\n'))![1];
-    await until('the shell job to run', 90_000, async () => (await stateOf(id)) === 'running');
+    let seen = '';
+    try {
+      await until('the shell job to run', 90_000, async () => {
+        seen = JSON.stringify((await listJobs(addr, secret)).map((j) => [j.job_id, j.state]));
+        return (await stateOf(id)) === 'running';
+      });
+    } catch (e) {
+      throw new Error(`${(e as Error).message}: ${id} among ${seen}; shell stdout ${sh.stdout.join('|')} stderr ${sh.stderr}`);
+    }
     return { sh, id };
   };
   try {
-    procs.push(startSluice(['driver', '--port', String(port), '--web-port', '0'], env));
+    const driver = startSluice(['driver', '--port', String(port), '--web-port', '0'], env);
+    procs.push(driver);
     await until('the driver to answer', 60_000, () => listJobs(addr, secret).then(() => true, () => false), 200);
 
     // A blip: every connection reset, and the link back at once.
@@ -65,8 +76,25 @@ test('the connection of `sluice shell --driver` lost, the driver up: a blip says
     await until('the driver to stop the second shell\'s job', 30_000, async () => (await stateOf(b.id)) !== 'running');
     assert.equal(await stateOf(b.id), 'stopped');
     proxy.heal();
+
+    // The driver paused (SIGSTOP) past the stream's keepalive (a ping every 10 s, 5 s for its
+    // answer), and resumed only once the shell ended: the same words, the job stopped once the
+    // driver runs again and sees the stream gone.
+    const c = await shell();
+    driver.child.kill('SIGSTOP');
+    try {
+      assert.equal(await within(c.sh.exited, 90_000, 'the third shell to end'), 1, c.sh.stderr);
+    } finally {
+      driver.child.kill('SIGCONT');
+    }
+    assert.match(c.sh.stderr, new RegExp(`lost the shell's stream from the driver at ${proxy.address} \\(.*\\), and the driver does not answer either \\(.*\\): it was stopped or died, or it is out of reach from here \\(a network cut, a paused process\\)\\. Either way the shell's job ${c.id} is gone`));
+    await until('the resumed driver to stop the third shell\'s job', 60_000, async () => (await stateOf(c.id).catch(() => 'running')) !== 'running');
+    assert.equal(await stateOf(c.id), 'stopped');
   } finally {
-    for (const p of procs.reverse()) await stopSluice(p);
+    for (const p of procs.reverse()) {
+      if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGCONT');
+      await stopSluice(p);
+    }
     await proxy.close();
   }
 });
