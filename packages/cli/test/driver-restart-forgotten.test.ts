@@ -59,7 +59,7 @@ test('a driver restarted on --state-dir says which earlier jobs it does not have
 
     // The shell's driver killed -9, and not started again while the shell looks: it says the
     // driver does not answer (nothing lies about a driver stopping the job).
-    const sh1 = startSluice(['shell', '--driver', addr], env);
+    const sh1 = startSluice(['shell', '--driver', addr], env, { stdinOpen: true });
     procs.push(sh1);
     await until('the first shell to greet', 60_000, () => sh1.stdout.some((l) => l.includes("Sluice context available as 'sc'")));
     const shell1Id = /job id = (job-\S+):/.exec(sh1.stdout.join('\n'))?.[1];
@@ -106,7 +106,7 @@ test('a driver restarted on --state-dir says which earlier jobs it does not have
 
     // A shell whose driver is killed and started again before the shell notices (it is
     // stopped meanwhile): it says the driver was restarted without the shell's job.
-    const sh2 = startSluice(['shell', '--driver', addr], env);
+    const sh2 = startSluice(['shell', '--driver', addr], env, { stdinOpen: true });
     procs.push(sh2);
     await until('the second shell to greet', 60_000, () => sh2.stdout.some((l) => l.includes("Sluice context available as 'sc'")));
     const shell2Id = /job id = (job-\S+):/.exec(sh2.stdout.join('\n'))?.[1];
