@@ -15149,6 +15149,38 @@ const MUTATIONS = [
     search: "    try {\n      fs.rmSync(this.localDir, { recursive: true, force: true });\n    } catch (err) {\n",
     replace: "    fs.rmSync(this.localDir, { recursive: true, force: true });\n    try {\n    } catch (err) {\n",
     tests: [{ file: 'packages/driver/dist/test/driver-node.test.js', pattern: 'stops all the same' }],
+  },
+  {
+    id: 'environment-default-parallelism-driver-only',
+    what: "the Environment lists the driver's spark.default.parallelism for a job that `sluice submit --conf` gave its own (which its program runs with)",
+    file: 'packages/driver/src/web/environment-info.ts',
+    search: "props.push(['spark.default.parallelism', String(j.parallelism)]);",
+    replace: "props.push(['spark.default.parallelism', String(d.options.defaultParallelism ?? j.parallelism)]);",
+    tests: [{ file: 'packages/cli/dist/test/environment-driver-keys.test.js', pattern: 'that applies' }],
+  },
+  {
+    id: 'environment-default-parallelism-unset-listed',
+    what: "the Environment lists spark.default.parallelism (the cluster's cores) for a job that nothing set it for, where Spark lists it only when set",
+    file: 'packages/driver/src/web/environment-info.ts',
+    search: "  if (j.parallelismSet) props.push(",
+    replace: "  if (j.parallelism > 0) props.push(",
+    tests: [{ file: 'packages/cli/dist/test/environment-driver-keys.test.js', pattern: 'does not list it' }],
+  },
+  {
+    id: 'environment-driver-host-hostname',
+    what: "the Environment's spark.driver.host is this machine's host name, not the address the driver listens on",
+    file: 'packages/driver/src/web/environment-info.ts',
+    search: "    ['spark.driver.host', driverHost(o.bind ?? '127.0.0.1')],",
+    replace: "    ['spark.driver.host', os.hostname()],",
+    tests: [{ file: 'packages/cli/dist/test/environment-driver-keys.test.js', pattern: 'does not list it' }],
+  },
+  {
+    id: 'environment-no-executor-id',
+    what: "the Environment has no spark.executor.id (Spark's lists 'driver')",
+    file: 'packages/driver/src/web/environment-info.ts',
+    search: "    ['spark.executor.id', 'driver'],\n",
+    replace: "",
+    tests: [{ file: 'packages/cli/dist/test/environment-driver-keys.test.js', pattern: 'does not list it' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

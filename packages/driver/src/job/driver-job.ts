@@ -170,6 +170,10 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   get master(): string {
     return this.spec.master ?? 'local';
   }
+  /** Whether `parallelism` is spark.default.parallelism as given (the job's --conf, else the driver's), not the cluster's cores. */
+  get parallelismSet(): boolean {
+    return this.spec.parallelismSet === true;
+  }
   /** The job's executor environment (spark.executorEnv.*), or undefined. */
   get executorEnv(): ExecutorEnv | undefined {
     return this.spec.executorEnv;

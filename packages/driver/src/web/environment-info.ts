@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { DEFAULT_STARVATION_TIMEOUT_MS, DEFAULT_WORKER_TIMEOUT_MS } from '../defaults.js';
 import { DEFAULT_TASK_OPTIONS, type DriverNode } from '../driver-node.js';
 import { MAX_CONSECUTIVE_STAGE_ATTEMPTS } from '../scheduler/dag-scheduler.js';
@@ -20,6 +21,14 @@ import { DEFAULT_RETAINED_BATCHES } from '../status/streaming-progress.js';
 /** Spark's default spark.redaction.regex: a property whose key or value it matches is shown as '*********(redacted)'. */
 const REDACTED = /secret|password|token|access[.]key/i;
 
+/**
+ * Spark's spark.driver.host, the host the driver is reached at: its bind address, or this
+ * machine's host name when it listens on every interface (Spark's default, the local host name).
+ */
+function driverHost(bind: string): string {
+  return bind === '0.0.0.0' || bind === '::' || bind === '[::]' ? os.hostname() : bind;
+}
+
 export function environmentInfo(d: DriverNode, j: DriverJob): unknown {
   const o = d.options;
   const t = { ...DEFAULT_TASK_OPTIONS, ...o.tasks };
@@ -29,7 +38,11 @@ export function environmentInfo(d: DriverNode, j: DriverJob): unknown {
     ['spark.app.startTime', String(j.startedAt)],
     ['spark.master', j.master],
     ['spark.driver.bindAddress', o.bind ?? '127.0.0.1'],
+    ['spark.driver.host', driverHost(o.bind ?? '127.0.0.1')],
     ['spark.driver.port', String(d.port)],
+    // The job's program runs in the driver's process: Spark's driver, in client mode (sc.deployMode).
+    ['spark.executor.id', 'driver'],
+    ['spark.submit.deployMode', 'client'],
     ['spark.executor.heartbeatInterval', `${o.heartbeatIntervalMs ?? 1000}ms`],
     ['spark.worker.timeout', `${Math.round((o.workerTimeoutMs ?? DEFAULT_WORKER_TIMEOUT_MS) / 1000)}`],
     ['spark.starvation.timeout', `${o.starvationTimeoutMs ?? DEFAULT_STARVATION_TIMEOUT_MS}ms`],
@@ -51,6 +64,8 @@ export function environmentInfo(d: DriverNode, j: DriverJob): unknown {
     for (const [field, key] of Object.entries(EXCLUDE_ON_FAILURE_KEYS) as [keyof typeof EXCLUDE_ON_FAILURE_KEYS, string][]) props.push([key, field === 'timeoutMs' ? `${ex.timeoutMs}ms` : String(ex[field])]);
     props.push(['spark.excludeOnFailure.application.fetchFailure.enabled', String(ex.fetchFailure)], ['spark.excludeOnFailure.killExcludedExecutors', String(ex.killExcludedExecutors)]);
   }
+  // Spark lists spark.default.parallelism only when it was set: the job's (sluice submit --conf), else the driver's.
+  if (j.parallelismSet) props.push(['spark.default.parallelism', String(j.parallelism)]);
   if (d.webPort !== undefined) props.push(['spark.ui.port', String(d.webPort)]);
   if (o.stateDir !== undefined) props.push(['spark.deploy.recoveryMode', 'FILESYSTEM'], ['spark.deploy.recoveryDirectory', o.stateDir]);
   // The job's executor environment, a value that looks like a secret shown as Spark's redaction shows it.
