@@ -86,7 +86,7 @@ test('Spark semantics, suite 10 (one cluster for the file)', { timeout: 300_000 
         assert.deepEqual(jsonLine<Spec>(r.stdout.split('\n'), 'SPEC '), { values: expected, attempts: 2, speculativeSucceeded: 1 });
       });
 
-      await t.test("a receiver's lastError is the stack of the error it gave reportError / restart (\"\" without one), lastErrorMessage its message: REST /streaming/receivers and the listener's onReceiverError / onReceiverStopped", async () => {
+      await t.test("a receiver's lastError is the stack of the error it gave reportError / restart (without one: absent in REST, \"\" to the listener), lastErrorMessage its message: REST /streaming/receivers and the listener's onReceiverError / onReceiverStopped", async () => {
         const d = dir('receiver');
         const job = await startJob(h.cluster, LAST_ERROR, [d]);
         const rest = appRest(h.cluster, job.id);
@@ -112,7 +112,9 @@ test('Spark semantics, suite 10 (one cluster for the file)', { timeout: 300_000 
         assert.match(restarted.lastError ?? '', fixtureFrame('restartFromReceiver', 'RESTART-SITE'), restarted.lastError);
         fs.writeFileSync(path.join(d, 'restarted.seen'), '');
         const bare = await receiverWith('probe: no error given');
-        assert.equal(bare.lastError, '');
+        // Spark's REST leaves an empty lastError out (ApiStreamingRootResource: Some only when non-empty); the listener's is "".
+        assert.equal(bare.lastError, undefined);
+        assert.ok(!('lastError' in bare), JSON.stringify(bare));
         assert.equal(bare.isActive, true);
         fs.writeFileSync(path.join(d, 'bare.seen'), '');
         const run = await job.done;

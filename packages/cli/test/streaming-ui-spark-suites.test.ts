@@ -50,6 +50,9 @@ interface Batch {
   schedulingDelay?: number;
   processingTime?: number;
   totalDelay?: number;
+  numActiveOutputOps: number;
+  numCompletedOutputOps: number;
+  numTotalOutputOps: number;
 }
 
 test('StreamingJobProgressListenerSuite on a real job: counts, retained batches, and a non-graceful stop', { timeout: 540_000 }, async (t) => {
@@ -103,6 +106,25 @@ test('StreamingJobProgressListenerSuite on a real job: counts, retained batches,
         assert.deepEqual(running.map((b) => b.batchId), times('T1'), 'the running batch');
         assert.ok(batches.filter((b) => b.status === 'QUEUED').length >= 3);
         for (const b of batches) assert.equal(b.inputSize, submittedRecords.get(b.batchId), `batch ${b.batchId}'s records`);
+        // Spark's numActiveOutputOp: every output operation not ended, so a queued batch's are all active.
+        for (const b of batches.filter((x) => x.status === 'QUEUED')) {
+          assert.ok(b.numTotalOutputOps >= 1, JSON.stringify(b));
+          assert.deepEqual([b.numActiveOutputOps, b.numCompletedOutputOps], [b.numTotalOutputOps, 0], `queued batch ${b.batchId}: ${JSON.stringify(b)}`);
+        }
+        // Spark's averages are over the retained batches, queued and processing ones too (none has
+        // completed yet): a read of /batches between two equal reads of /statistics sees the same batches.
+        const { s, bs } = await pollUntil(async () => {
+          const s1 = await get<Stats>('/statistics');
+          const all = await get<Batch[]>('/batches');
+          const s2 = await get<Stats>('/statistics');
+          return s1.numActiveBatches === s2.numActiveBatches && s2.numActiveBatches === all.length && s2.numTotalCompletedBatches === 0 ? { s: s2, bs: all } : undefined;
+        }, 60_000, 'a read of /batches between two equal reads of /statistics');
+        const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+        assert.ok(Math.abs(s.avgInputRate! - mean(bs.map((b) => (b.inputSize * 1000) / s.batchDuration))) < 1e-9, `avgInputRate ${s.avgInputRate} over ${JSON.stringify(bs.map((b) => b.inputSize))}`);
+        const started = bs.filter((b) => b.schedulingDelay !== undefined).map((b) => b.schedulingDelay!);
+        assert.equal(started.length, 1, 'the running batch has a scheduling delay');
+        assert.equal(s.avgSchedulingDelay, Math.trunc(mean(started)), "the running batch's scheduling delay");
+        assert.equal(s.avgTotalDelay, undefined, 'no batch has ended');
       });
 
       await t.test(`Remove the old completed batches when exceeding the limit: ${RETAINED} kept, every completed one counted`, async () => {

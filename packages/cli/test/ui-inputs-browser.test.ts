@@ -103,7 +103,7 @@ test("a streaming job's records by input stream: the Streaming page's charts, th
       await pollUntil(() => (ids.every((id) => withRecords(id) >= 2) ? true : undefined), 90_000, 'batches with records of both streams');
 
       // Stream 1's receiver's worker killed: the receiver runs again elsewhere and reconnects.
-      type Receiver = { streamId: number; streamName: string; executorId?: string; isActive: boolean };
+      type Receiver = { streamId: number; streamName: string; executorId?: string; isActive?: boolean };
       const victim = (await get<Receiver[]>('streaming/receivers')).find((r) => r.streamId === ids[1])!.executorId!;
       assert.ok(procs.has(victim), `stream ${ids[1]}'s receiver runs on a worker of this test: ${victim}`);
       const killedAt = Date.now();
@@ -122,9 +122,12 @@ test("a streaming job's records by input stream: the Streaming page's charts, th
       // The job's own counts, by batch and stream.
       const counted = new Map<number, Map<number, number>>();
       for (const c of counts()) counted.set(c.time, (counted.get(c.time) ?? new Map<number, number>()).set(c.stream, c.records));
-      const names = new Map((await get<Receiver[]>('streaming/receivers')).map((r) => [r.streamId, r.streamName]));
-      assert.deepEqual([...names.keys()].sort(), ids.slice(0, 2).sort(), 'the socket streams have receivers');
-      names.set(ids[2], 'ticks');
+      // REST receivers list every input stream, as Spark's: the direct input too, with its own name and no receiver fields.
+      const listed = await get<Receiver[]>('streaming/receivers');
+      assert.deepEqual(listed.map((r) => r.streamId), [...ids].sort((a, b) => a - b), 'every input stream, by id');
+      assert.deepEqual(listed.filter((r) => r.isActive !== undefined).map((r) => r.streamId).sort((a, b) => a - b), ids.slice(0, 2).sort((a, b) => a - b), 'the socket streams have receivers');
+      const names = new Map(listed.map((r) => [r.streamId, r.streamName]));
+      assert.equal(names.get(ids[2]), 'ticks', "the direct input's own name");
       const completed = (await get<BatchJson[]>('streaming/batches?status=COMPLETED')).reverse(); // oldest first
       assert.ok(completed.length >= 4);
       // Every completed batch: REST inputStreams are the job's counts of it (a stream without records in it listed with 0 or not at all).

@@ -394,7 +394,8 @@ import { formatBatchTime, formatDuration, formatDurationVerbose, formatFixed, fo
     const stateOf = (r) =>
       (r.isActive ? 'ACTIVE' : 'INACTIVE') +
       (r.receivingAgainTime ? ', receiving again since ' + batchTime(restDate(r.receivingAgainTime), 1000) : r.isActive && r.lastErrorTime ? ', nothing received since the error' : '');
-    fill('receivers', receivers.map((r) => [r.streamId, r.streamName, r.executorId, stateOf(r), num(r.avgEventRate), r.numRecords, r.lastErrorMessage || '', r.lastErrorTime ? batchTime(Date.parse(r.lastErrorTime.replace('GMT', 'Z')), 1000) : '-']));
+    // Its receivers: REST lists every input stream (Spark's), one without a receiver with no isActive.
+    fill('receivers', receivers.filter((r) => r.isActive !== undefined).map((r) => [r.streamId, r.streamName, r.executorId, stateOf(r), num(r.avgEventRate), r.numRecords, r.lastErrorMessage || '', r.lastErrorTime ? batchTime(Date.parse(r.lastErrorTime.replace('GMT', 'Z')), 1000) : '-']));
     // The workers alone: /executors lists the driver first (Spark's executor "driver"), which runs no task and holds no received block.
     fill('workers', workers.filter((w) => w.id !== 'driver').map((w) => [w.id, w.hostPort, w.totalCores, w.activeTasks, bytes(w.memoryUsed) + ' / ' + bytes(w.maxMemory), bytes(w.rssBytes), w.inputBlocks + ' input, ' + w.rddBlocks + ' cached, ' + w.shuffleBlocks + ' shuffle']));
     document.body.dataset.refreshes = String(Number(document.body.dataset.refreshes || 0) + 1);

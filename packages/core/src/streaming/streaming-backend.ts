@@ -176,8 +176,18 @@ export type StreamingProgressEvent =
     }
   /** The context stopped with these batches submitted and never completed: they are neither queued nor processing any more. */
   | { readonly type: 'batchesDropped'; readonly batchTimes: readonly number[] }
-  /** A context started, with these settings as Spark's properties (streamingProperties), for the Environment page. */
-  | { readonly type: 'contextStarted'; readonly properties: readonly (readonly [string, string])[] };
+  /**
+   * A context started, at `startTime` (ms, the wall clock's: its onStreamingStarted time), with
+   * its `inputStreams` and these settings as Spark's properties
+   * (streamingProperties), for the Environment page.
+   */
+  | {
+      readonly type: 'contextStarted';
+      readonly startTime?: number;
+      /** Every input stream of its graph, receiver-based or not: [id, name] (Spark's DStreamGraph.getInputStreamNameAndID). */
+      readonly inputStreams?: readonly (readonly [number, string])[];
+      readonly properties: readonly (readonly [string, string])[];
+    };
 
 /**
  * What a StreamingContext needs from the driver beyond running jobs: receivers placed

@@ -727,8 +727,14 @@ export class StreamingContext {
       throw err;
     }
     this.startSite = userCallSite();
+    // Spark's StreamingListenerStreamingStarted(System.currentTimeMillis()): the wall clock's time
+    // the context started, a manual clock's too (its batch times are the test's, the start is not).
+    // The Streaming UI's startTime (Spark's StreamingJobProgressListener.startTime) is the same.
+    const startedAt = new SystemClock().now();
     this.sc.streaming?.reportProgress?.({
       type: 'contextStarted',
+      startTime: startedAt,
+      inputStreams: this.inputStreams().map((s): [number, string] => [s.id, s.inputName]),
       properties: streamingProperties({ blockIntervalMs: this.blockIntervalMs, concurrentJobs: this.concurrentJobs, backpressure: this.backpressure, receiverMaxRate: this.receiverMaxRate, wal: this.wal }),
     });
     // The local properties its output operations run with (Spark's savedProperties): the
@@ -818,9 +824,6 @@ export class StreamingContext {
     this.sc.stopHooks.add(this.stopWithSparkContext);
     contextSettled(this);
     activeContext = this;
-    // Spark's StreamingListenerStreamingStarted(System.currentTimeMillis()): the wall clock's time
-    // the context started, a manual clock's too (its batch times are the test's, the start is not).
-    const startedAt = new SystemClock().now();
     const started = streamingStarted(startedAt);
     this.postToListeners('onStreamingStarted', (l) => l.onStreamingStarted?.(started));
     this.warmedUp = warm ? this.warmUpThenReceive(receiverStreams) : Promise.resolve();

@@ -71,9 +71,11 @@ export class StreamingProgress {
   private readonly active = new Map<number, BatchRecord>();
   private readonly completed: BoundedRing<BatchRecord>;
   private readonly receiverRecords = new Map<number, ReceiverRecord>();
-  /** Each input stream's name, as batches reported it (a job has a few input streams). */
+  /** Each input stream's name, as its context or batches reported it (a job has a few input streams). */
   private readonly streamNames = new Map<number, string>();
-  /** When the first batch was queued (undefined before). */
+  /** The input streams of the contexts started, receiver-based or not (Spark's StreamingJobProgressListener.streamIds). */
+  private readonly inputStreamIds = new Set<number>();
+  /** When the first StreamingContext started (Spark's onStreamingStarted time), else when the first batch was queued; undefined before. */
   startTime: number | undefined;
   /** When the attempt running the batches ended (undefined while one runs, and again once a later attempt starts). */
   endTime: number | undefined;
@@ -131,6 +133,12 @@ export class StreamingProgress {
         for (const t of e.batchTimes) this.active.delete(t);
         return;
       case 'contextStarted':
+        // Spark's StreamingJobProgressListener.startTime: when streaming started (onStreamingStarted), the first context's.
+        if (e.startTime !== undefined) this.startTime ??= e.startTime;
+        for (const [id, name] of e.inputStreams ?? []) {
+          this.streamNames.set(id, name);
+          this.inputStreamIds.add(id);
+        }
         this.contextProperties = e.properties;
         this.endTime = undefined;
         return;
@@ -278,12 +286,26 @@ export class StreamingProgress {
   }
 
   /**
+   * The input streams REST streaming/receivers lists, by id (Spark's receivedRecordRateWithBatchTime
+   * over streamIds): every input stream of the contexts started, those with a receiver and those
+   * without (a queue, a file or a direct stream), and every receiver.
+   */
+  listedStreamIds(): number[] {
+    return [...new Set([...this.inputStreamIds, ...this.receiverRecords.keys()])].sort((a, b) => a - b);
+  }
+
+  /** The receiver of stream `streamId`, if it has one. */
+  receiver(streamId: number): ReceiverRecord | undefined {
+    return this.receiverRecords.get(streamId);
+  }
+
+  /**
    * A receiver's records/s in each retained batch, queued, processing and completed, by batch
    * time, as Spark's REST eventRates (StreamingJobProgressListener.receivedRecordRateWithBatchTime
    * over retainedBatches): [batch time in ms, its stream's records in that batch (0 where it had
    * none) × 1000 / the batch interval].
    */
-  receiverRates(r: ReceiverRecord): [number, number][] {
+  receiverRates(r: { readonly streamId: number }): [number, number][] {
     if (this.batchIntervalMs <= 0) return [];
     return [...this.active.values(), ...this.completed.toArray()]
       .map((b): [number, number] => [b.batchTime, ((b.streamRecords?.[r.streamId] ?? 0) * 1000) / this.batchIntervalMs])
@@ -291,12 +313,12 @@ export class StreamingProgress {
   }
 
   /** A receiver's records/s as Spark's REST avgEventRate: the mean of its eventRates; undefined before a batch was submitted. */
-  receiverRate(r: ReceiverRecord): number | undefined {
+  receiverRate(r: { readonly streamId: number }): number | undefined {
     const rates = this.receiverRates(r);
     return rates.length === 0 ? undefined : rates.reduce((a, [, x]) => a + x, 0) / rates.length;
   }
 
-  /** Whether the job ever ran a streaming batch. */
+  /** Whether the job ever started a StreamingContext or ran a streaming batch. */
   get isStreaming(): boolean {
     return this.startTime !== undefined;
   }

@@ -137,9 +137,11 @@ export function fallingBehindMessage(f: FallingBehind, batchIntervalMs: number):
  */
 export function streamingStatistics(p: StreamingProgress, receiversActive: number, fallingBehind: FallingBehind | undefined): unknown {
   const done = p.completedBatches();
+  // Spark's averages are over the listener's retainedBatches: the queued, processing and retained completed ones.
+  const retained = [...p.activeBatches(), ...done];
   const receivers = p.receivers();
-  const records = done.reduce((a, b) => a + b.numRecords, 0);
-  const span = done.length * p.batchIntervalMs;
+  const started = retained.filter((b) => b.processingStartTime !== undefined);
+  const ended = retained.filter((b) => b.processingEndTime !== undefined);
   return {
     startTime: sparkDate(p.startTime),
     startTimeEpoch: p.startTime,
@@ -154,10 +156,11 @@ export function streamingStatistics(p: StreamingProgress, receiversActive: numbe
     numActiveBatches: p.activeBatches().length,
     numProcessedRecords: p.numProcessedRecords,
     numReceivedRecords: p.numReceivedRecords,
-    avgInputRate: span > 0 ? records / (span / 1000) : undefined,
-    avgSchedulingDelay: avg(done.map((b) => b.processingStartTime! - b.batchTime)),
-    avgProcessingTime: avg(done.map((b) => b.processingEndTime! - b.processingStartTime!)),
-    avgTotalDelay: avg(done.map((b) => b.processingEndTime! - b.batchTime)),
+    // A Double: the mean of each batch's records x 1000 / the batch duration.
+    avgInputRate: retained.length > 0 && p.batchIntervalMs > 0 ? retained.reduce((a, b) => a + (b.numRecords * 1000) / p.batchIntervalMs, 0) / retained.length : undefined,
+    avgSchedulingDelay: avg(started.map((b) => b.processingStartTime! - b.batchTime)),
+    avgProcessingTime: avg(ended.map((b) => b.processingEndTime! - b.processingStartTime!)),
+    avgTotalDelay: avg(ended.map((b) => b.processingEndTime! - b.batchTime)),
     fallingBehind: fallingBehind && { ...fallingBehind, message: fallingBehindMessage(fallingBehind, p.batchIntervalMs) },
   };
 }
@@ -178,7 +181,8 @@ export function batchInfo(b: BatchRecord, batchDuration: number, streamName: (st
     schedulingDelay: b.processingStartTime !== undefined ? b.processingStartTime - b.batchTime : undefined,
     processingTime: b.processingEndTime !== undefined && b.processingStartTime !== undefined ? b.processingEndTime - b.processingStartTime : undefined,
     totalDelay: b.processingEndTime !== undefined ? b.processingEndTime - b.batchTime : undefined,
-    numActiveOutputOps: b.outputOps.filter((o) => o.startTime !== undefined && o.endTime === undefined).length,
+    // Spark's numActiveOutputOp: every output operation not ended, a queued batch's all of them.
+    numActiveOutputOps: b.outputOps.filter((o) => o.endTime === undefined).length,
     numCompletedOutputOps: b.outputOps.filter((o) => o.endTime !== undefined && o.failure === undefined).length,
     numFailedOutputOps: failed.length,
     numTotalOutputOps: b.outputOps.length,
@@ -205,7 +209,7 @@ export function outputOperationInfo(o: OutputOpRecord): unknown {
     endTime: sparkDate(o.endTime),
     duration: o.startTime !== undefined && o.endTime !== undefined ? o.endTime - o.startTime : undefined,
     failureReason: o.failure && failureReason(o.failure),
-    jobIds: o.jobIds,
+    jobIds: [...o.jobIds].sort((a, b) => a - b),
   };
 }
 
@@ -733,6 +737,46 @@ export function restApi(d: DriverNode, path: string, query: URLSearchParams): Re
   }
 }
 
+/**
+ * The batches REST streaming/batches lists: queued, processing and retained completed ones, newest
+ * first whatever their status (Spark's sortBy(- batchId): with concurrent jobs a completed batch
+ * may be newer than one still processing).
+ */
+export function batchesNewestFirst(p: StreamingProgress): BatchRecord[] {
+  return [...p.activeBatches(), ...p.completedBatches()].sort((a, b) => b.batchTime - a.batchTime);
+}
+
+/**
+ * Spark's REST streaming/receivers: a ReceiverInfo for every input stream by id (Spark's
+ * streamIds, receiver-based or not), its name the receiver's, else the input stream's. One with
+ * no receiver (a queue, a file or a direct stream) has its streamId, streamName, avgEventRate and
+ * eventRates only, as Spark's (isActive, executorId, executorHost and the error fields None).
+ * And (Sluice's) a receiver's numRecords and receivingAgainTime.
+ */
+export function receiversList(p: StreamingProgress, workerAddress: (workerId: string) => string | undefined): { readonly streamId: number; readonly [field: string]: unknown }[] {
+  return p.listedStreamIds().map((streamId) => {
+    const r = p.receiver(streamId);
+    if (!r) return { streamId, streamName: p.streamName(streamId), avgEventRate: p.receiverRate({ streamId }), eventRates: p.receiverRates({ streamId }) };
+    return {
+      streamId: r.streamId,
+      streamName: r.name,
+      isActive: r.active,
+      executorId: r.workerId,
+      // Spark's ReceiverInfo.location: the executor's host, no port.
+      executorHost: r.workerId !== undefined ? workerAddress(r.workerId)?.replace(/:\d+$/, '') : undefined,
+      lastErrorTime: sparkDate(r.lastErrorTime),
+      // Spark's: absent where empty (a stop without an error has no lastError; the listener's is "").
+      lastErrorMessage: r.lastErrorMessage || undefined,
+      lastError: r.lastError || undefined,
+      // Sluice's own: when records came again after the last error (absent: no error, or none since).
+      receivingAgainTime: sparkDate(r.receivingAgainTime),
+      avgEventRate: p.receiverRate(r),
+      eventRates: p.receiverRates(r),
+      numRecords: r.numRecords,
+    };
+  });
+}
+
 function streamingApi(j: DriverJob, rest: readonly string[], query: URLSearchParams, now: number): RestReply {
   const p = j.progress;
   if (!j.streaming) return notFound(`application ${j.id} is not a streaming job (it started no StreamingContext)`);
@@ -741,28 +785,13 @@ function streamingApi(j: DriverJob, rest: readonly string[], query: URLSearchPar
     case 'statistics':
       return ok(streamingStatistics(p, running, j.state === 'running' ? j.fallingBehind : undefined));
     case 'receivers': {
-      const list = p.receivers().map((r) => ({
-        streamId: r.streamId,
-        streamName: r.name,
-        isActive: r.active,
-        executorId: r.workerId,
-        // Spark's ReceiverInfo.location: the executor's host, no port.
-        executorHost: r.workerId !== undefined ? j.workerAddress(r.workerId)?.replace(/:\d+$/, '') : undefined,
-        lastErrorTime: sparkDate(r.lastErrorTime),
-        lastErrorMessage: r.lastErrorMessage,
-        lastError: r.lastError,
-        // Sluice's own: when records came again after the last error (absent: no error, or none since).
-        receivingAgainTime: sparkDate(r.receivingAgainTime),
-        avgEventRate: p.receiverRate(r),
-        eventRates: p.receiverRates(r),
-        numRecords: r.numRecords,
-      }));
+      const list = receiversList(p, (workerId) => j.workerAddress(workerId));
       if (rest.length === 1) return ok(list);
       const one = list.find((r) => r.streamId === Number(rest[1]));
       return one ? ok(one) : notFound(`application ${j.id} has no receiver for stream '${rest[1]}'`);
     }
     case 'batches': {
-      const all = [...p.activeBatches(), ...p.completedBatches().reverse()];
+      const all = batchesNewestFirst(p);
       if (rest.length === 1) {
         const f = statusFilter(query, BATCH_STATUSES);
         if (typeof f === 'string') return badRequest(f);

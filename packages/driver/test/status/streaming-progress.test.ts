@@ -4,7 +4,7 @@ import { BoundedRing } from '../../src/status/bounded-ring.js';
 import { JobStageStatus } from '../../src/status/job-stage-status.js';
 import { StreamingProgress } from '../../src/status/streaming-progress.js';
 import { userFrame } from '../../src/status/user-frame.js';
-import { streamingStatistics } from '../../src/web/rest-api.js';
+import { batchesNewestFirst, batchInfo, outputOperationInfo, receiversList, streamingStatistics } from '../../src/web/rest-api.js';
 
 test('BoundedRing keeps the last `capacity` items, oldest first', () => {
   const r = new BoundedRing<number>(3);
@@ -138,4 +138,70 @@ test('the streaming statistics say when the attempt that ran the batches ended (
   p.attemptEnded(200_000);
   batch(201_000);
   assert.equal(stats().endTimeEpoch, -1, "a later attempt's first batch");
+});
+
+test("streaming REST as Spark's ApiStreamingRootResource: startTime the context's start, averages over the queued, processing and completed batches, a queued batch's output operations all active, jobIds sorted", () => {
+  const p = new StreamingProgress(10);
+  p.onProgress({ type: 'contextStarted', startTime: 500, properties: [] });
+  const ops = [0, 1].map((id) => ({ id, name: 'foreachRDD', description: `main (/jobs/job.ts:${id + 3}:9)` }));
+  // Batches of 1 s: 1000 completed (6 records: scheduling delay 4, processing 10), 2000 processing (8 records, started 7 ms late), 3000 queued (10 records).
+  p.onProgress({ type: 'batchSubmitted', batchTime: 1000, batchIntervalMs: 1000, numRecords: 6, submissionTime: 1001, outputOperations: ops });
+  p.onProgress({ type: 'batchStarted', batchTime: 1000, processingStartTime: 1004 });
+  p.attachJob({ batchTime: 1000, outputOpId: 0 }, 9);
+  p.attachJob({ batchTime: 1000, outputOpId: 0 }, 4);
+  p.onBatchCompleted({ batchTime: 1000, numRecords: 6, submissionTime: 1001, processingStartTime: 1004, processingEndTime: 1014, schedulingDelay: 4, processingDelay: 10, totalDelay: 14 });
+  p.onProgress({ type: 'batchSubmitted', batchTime: 2000, batchIntervalMs: 1000, numRecords: 8, submissionTime: 2001, outputOperations: ops });
+  p.onProgress({ type: 'batchStarted', batchTime: 2000, processingStartTime: 2007 });
+  p.onProgress({ type: 'outputOperationStarted', batchTime: 2000, id: 0, startTime: 2007 });
+  p.onProgress({ type: 'batchSubmitted', batchTime: 3000, batchIntervalMs: 1000, numRecords: 10, submissionTime: 3001, outputOperations: ops });
+  const s = streamingStatistics(p, 0, undefined) as Record<string, unknown>;
+  assert.equal(s.startTimeEpoch, 500, "the context's start (onStreamingStarted), not its first batch's");
+  // Spark's retainedBatches: (6 + 8 + 10) x 1000 / 1000 / 3 = 8 records/s; scheduling delay over the two started, (4 + 7) / 2 = 5 (Long); processing and total over the completed one.
+  assert.deepEqual([s.avgInputRate, s.avgSchedulingDelay, s.avgProcessingTime, s.avgTotalDelay], [8, 5, 10, 14]);
+  assert.equal(s.numActiveBatches, 2);
+  const info = (t: number): Record<string, unknown> => batchInfo(p.batch(t)!, 1000, (id) => `Stream-${id}`) as Record<string, unknown>;
+  const counts = (t: number): unknown[] => ['status', 'numActiveOutputOps', 'numCompletedOutputOps', 'numFailedOutputOps', 'numTotalOutputOps'].map((k) => info(t)[k]);
+  // Spark's numActiveOutputOp counts every output operation not ended: a queued batch's both, a processing batch's started one and the one not yet started.
+  assert.deepEqual(counts(3000), ['QUEUED', 2, 0, 0, 2]);
+  assert.deepEqual(counts(2000), ['PROCESSING', 2, 0, 0, 2]);
+  assert.deepEqual((outputOperationInfo(p.batch(1000)!.outputOps[0]) as { jobIds: number[] }).jobIds, [4, 9], 'sorted, as Spark sorts them');
+  // Before any context started or batch came: no start time.
+  assert.equal((streamingStatistics(new StreamingProgress(10), 0, undefined) as Record<string, unknown>).startTimeEpoch, undefined);
+  assert.equal((streamingStatistics(new StreamingProgress(10), 0, undefined) as Record<string, unknown>).avgInputRate, undefined);
+});
+
+test("streaming REST receivers as Spark's: every input stream of the context, one without a receiver with its name and rates only; empty error fields left out", () => {
+  const p = new StreamingProgress(10);
+  // Stream 0 has a receiver; stream 1 is a queue stream (no receiver).
+  p.onProgress({ type: 'contextStarted', startTime: 10, inputStreams: [[0, 'SocketInputDStream'], [1, 'QueueInputDStream']], properties: [] });
+  p.onReceiverEvent({ type: 'started', streamId: 0, workerId: 'w1', name: 'SocketReceiver' }, 20);
+  // Batches of 500 ms: stream 0 has 2 then 0 records, stream 1 has 5 then 3.
+  for (const [t, a, b] of [
+    [500, 2, 5],
+    [1000, 0, 3],
+  ]) {
+    p.onProgress({ type: 'batchSubmitted', batchTime: t, batchIntervalMs: 500, numRecords: a + b, submissionTime: t, outputOperations: [] });
+    p.onBatchCompleted({ batchTime: t, numRecords: a + b, submissionTime: t, processingStartTime: t, processingEndTime: t + 1, schedulingDelay: 0, processingDelay: 1, totalDelay: 1, streamIdToInputInfo: Object.fromEntries([...(a > 0 ? [[0, { inputStreamId: 0, numRecords: a }]] : []), [1, { inputStreamId: 1, numRecords: b }]]) });
+  }
+  p.onReceiverEvent({ type: 'stopped', streamId: 0, workerId: 'w1', name: 'SocketReceiver', reason: 'stopped by the driver', stack: '' }, 1500);
+  const list = JSON.parse(JSON.stringify(receiversList(p, (w) => (w === 'w1' ? '10.0.0.7:7078' : undefined)))) as Record<string, unknown>[];
+  assert.deepEqual(list.map((r) => r.streamId), [0, 1]);
+  // records x 1000 / 500: stream 1's 10 and 6 records/s, their mean 8.
+  assert.deepEqual(list[1], { streamId: 1, streamName: 'QueueInputDStream', avgEventRate: 8, eventRates: [[500, 10], [1000, 6]] });
+  assert.deepEqual([list[0].streamName, list[0].isActive, list[0].executorId, list[0].executorHost, list[0].avgEventRate], ['SocketReceiver', false, 'w1', '10.0.0.7', 2]);
+  assert.equal(list[0].lastErrorMessage, 'stopped by the driver');
+  assert.ok(!('lastError' in list[0]) && !('lastErrorTime' in list[0]), `a stop without an error: no lastError, no lastErrorTime (Spark's None): ${JSON.stringify(list[0])}`);
+});
+
+test('streaming REST batches newest first whatever their status (Spark sorts by - batchId): with concurrent jobs a completed batch newer than a processing one comes before it', () => {
+  const p = new StreamingProgress(10);
+  const submit = (t: number): void => p.onProgress({ type: 'batchSubmitted', batchTime: t, batchIntervalMs: 1000, numRecords: 1, submissionTime: t, outputOperations: [] });
+  const complete = (t: number): void => p.onBatchCompleted({ batchTime: t, numRecords: 1, submissionTime: t, processingStartTime: t + 1, processingEndTime: t + 2, schedulingDelay: 1, processingDelay: 1, totalDelay: 2 });
+  for (const t of [1000, 2000, 3000, 4000]) submit(t);
+  p.onProgress({ type: 'batchStarted', batchTime: 2000, processingStartTime: 2001 });
+  p.onProgress({ type: 'batchStarted', batchTime: 3000, processingStartTime: 3001 });
+  // 1000 and 3000 complete; 2000 still processes; 4000 waits.
+  complete(1000);
+  complete(3000);
+  assert.deepEqual(batchesNewestFirst(p).map((b) => [b.batchTime, b.status]), [[4000, 'QUEUED'], [3000, 'COMPLETED'], [2000, 'PROCESSING'], [1000, 'COMPLETED']]);
 });
