@@ -15236,7 +15236,7 @@ const MUTATIONS = [
     file: 'packages/driver/src/web/rest-api.ts',
     search: '      lastError: r.lastError || undefined,',
     replace: '      lastError: r.lastError,',
-    tests: ['packages/driver/dist/test/status/streaming-progress.test.js', { file: 'packages/cli/dist/test/streaming-spark-suites10.test.js', pattern: 'lastError' }],
+    tests: ['packages/driver/dist/test/status/streaming-progress.test.js', 'packages/cli/dist/test/streaming-spark-suites10.test.js'],
   },
   {
     id: 'streaming-output-op-job-ids-unsorted',
