@@ -15253,6 +15253,14 @@ const MUTATIONS = [
     search: '  return [...p.activeBatches(), ...p.completedBatches()].sort((a, b) => b.batchTime - a.batchTime);',
     replace: '  return [...p.activeBatches(), ...p.completedBatches().reverse()];',
     tests: ['packages/driver/dist/test/status/streaming-progress.test.js'],
+  },
+  {
+    id: 'kafka-broker-change-not-warned',
+    what: "a direct Kafka stream recovered with other bootstrap brokers than its checkpoint's takes the checkpoint's offsets there without a word (wrong for another cluster)",
+    file: 'packages/kafka/src/direct-kafka-input-dstream.ts',
+    search: '    if (wasBrokers !== undefined && [...wasBrokers].sort()',
+    replace: '    if (wasBrokers === null && [...wasBrokers].sort()',
+    tests: ['packages/kafka/dist/test/kafka-recover-topics.test.js'],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------
