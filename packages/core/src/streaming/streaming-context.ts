@@ -501,7 +501,7 @@ export class StreamingContext {
       this.sc.log(
         'warn',
         `recovering from the checkpoint in '${this.checkpointDir}': input stream ${c.streamId}${site === undefined ? '' : ` (made by ${site})`} now reads ${c.now}, where the program that wrote the checkpoint read ${c.was}. ` +
-          `Recovery goes on with the new source: the batches the checkpoint had pending re-run with the blocks they had received from ${c.was}, and the batches from now on take what ${c.now} sends. ` +
+          'Recovery goes on with the new source: the batches the checkpoint had pending re-run with the blocks they had received from the old one, and the batches from now on take what the new one sends. ' +
           `To keep reading the old source, give the program its old arguments back (Spark would restore the old receiver from the checkpoint); to start afresh, move or delete '${this.checkpointDir}'`,
         { component: 'streaming-context', streamId: c.streamId, checkpointSource: c.was, source: c.now },
       );
