@@ -15034,8 +15034,8 @@ const MUTATIONS = [
     id: 'bundle-load-failure-not-rechecked',
     what: "a task whose thread could not load the job's bundle (removed from --local-dir between the check and the thread's start) leaves the bundle gone: the threads its retries start fail the same way",
     file: 'packages/worker/src/executor/executor.ts',
-    search: "        if (outcome.code === 'SLUICE_JOB_LOAD') this.bundles(task.jobId, task.bundleSha256, true).catch(() => undefined);\n",
-    replace: '',
+    search: "        if (outcome.code === 'SLUICE_JOB_LOAD') {\n",
+    replace: "        if (outcome.code === 'SLUICE_JOB_LOAD' && false) {\n",
     tests: [{ file: 'packages/worker/dist/test/executor/kills-before-launch.test.js', pattern: 'could not load the bundle' }],
   },
   {
@@ -15261,6 +15261,14 @@ const MUTATIONS = [
     search: '    if (wasBrokers !== undefined && [...wasBrokers].sort()',
     replace: '    if (wasBrokers === null && [...wasBrokers].sort()',
     tests: ['packages/kafka/dist/test/kafka-recover-topics.test.js'],
+  },
+  {
+    id: 'bundle-load-failed-thread-kept',
+    what: "a thread that could not load the job's bundle (gone from disk, then fetched again) stays the job's: the task's retries run in it and fail SLUICE_JOB_LOAD again",
+    file: 'packages/worker/src/executor/executor.ts',
+    search: '            () => gone && sandbox.retireLoadFailures(),\n',
+    replace: '            () => undefined,\n',
+    tests: [{ file: 'packages/worker/dist/test/executor/kills-before-launch.test.js', pattern: 'could not load the bundle' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { Logger } from 'pino';
 import {
   DEFAULT_RECEIVER_MAX_BUFFERED_RECORDS,
@@ -216,8 +217,8 @@ export class Executor {
     this.waitForBundle(task.bundleSha256, +1);
     let fresh: boolean;
     let sandbox: JobSandbox;
+    let bundlePath: string;
     try {
-      let bundlePath: string;
       try {
         // Checked on disk only when this task may start a thread, which loads it: the threads
         // running already loaded it (an import reads the file once).
@@ -303,8 +304,15 @@ export class Executor {
       case 'error': {
         log().info({ code: outcome.code, message: outcome.message }, 'task failed');
         // A thread that could not load the bundle (removed between the check above and the
-        // thread's start): fetched again if it is gone, for the threads the retries start.
-        if (outcome.code === 'SLUICE_JOB_LOAD') this.bundles(task.jobId, task.bundleSha256, true).catch(() => undefined);
+        // thread's start): fetched again if it is gone, and then the threads that failed to load
+        // it retired, so that the task's retries start threads that load it.
+        if (outcome.code === 'SLUICE_JOB_LOAD') {
+          const gone = !fs.existsSync(bundlePath);
+          this.bundles(task.jobId, task.bundleSha256, true).then(
+            () => gone && sandbox.retireLoadFailures(),
+            () => undefined,
+          );
+        }
         const error = { code: outcome.code, message: outcome.message, stack: outcome.stack };
         if (outcome.metrics === undefined) return { error, stored_blocks: running.cached, stored_block_bytes: running.cachedBytes };
         return { error, stored_blocks: running.cached, stored_block_bytes: running.cachedBytes, metrics: failedMetrics(outcome.metrics, running.spilled), shuffle_read_bytes: outcome.shuffleReadBytes ?? 0 };

@@ -1,7 +1,7 @@
 import type { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { isDiskFull, type BlockRead, type ErrorCode } from '@sluice/core/internal';
-import { RUNNING_CELL_BYTES, RUNNING_MEASURE_OFFSET, RUNNING_MEASURES, RunningMeasure, type MainToThread, type ThreadOutcome, type ThreadTask, type ThreadTaskMetrics, type ThreadToMain } from './thread-protocol.js';
+import { BUNDLE_LOAD_FAILED, RUNNING_CELL_BYTES, RUNNING_MEASURE_OFFSET, RUNNING_MEASURES, RunningMeasure, type MainToThread, type ThreadOutcome, type ThreadTask, type ThreadTaskMetrics, type ThreadToMain } from './thread-protocol.js';
 
 /**
  * A task stopped before its end (JobSandbox.kill, a stream's kill, the sandbox closed). A task
@@ -90,6 +90,8 @@ interface Slot {
   readonly measure: Float64Array;
   /** Takes this sandbox's listeners off the thread (before it is handed back: close's `giveBack`). */
   readonly detach: () => void;
+  /** A task of this thread failed for want of the job's bundle ('the job bundle failed to load'): the thread can run none (retireLoadFailures). */
+  loadFailed?: true;
 }
 
 /**
@@ -140,6 +142,19 @@ export class JobSandbox {
     private readonly host: SandboxHost,
     private readonly log: Logger,
   ) {}
+
+  /**
+   * Retire the threads that could not load the job's bundle (loadFailed), the tasks they hold
+   * back to the queue: asked once a bundle found gone from disk was fetched again (Executor),
+   * so that the next tasks start threads that load it. A bundle that is there but fails to load
+   * (its code throws) keeps its threads: each would fail the same way. How many were retired.
+   */
+  retireLoadFailures(): number {
+    const failed = this.slots.filter((s) => s.loadFailed === true);
+    for (const s of failed) this.requeue(this.retire(s));
+    if (failed.length > 0) this.pump();
+    return failed.length;
+  }
 
   /** Whether a task run now may start a thread (which loads the job's bundle): fewer than `threads` run. */
   get mayStartThread(): boolean {
@@ -568,6 +583,7 @@ export class JobSandbox {
           const task = slot.held.get(taskId);
           if (!task) continue; // Killed meanwhile (and the slot retired).
           slot.held.delete(taskId);
+          if (outcome.kind === 'error' && outcome.code === 'SLUICE_JOB_LOAD' && outcome.message.startsWith(BUNDLE_LOAD_FAILED)) slot.loadFailed = true;
           task.finish(outcome);
         }
         this.pump();

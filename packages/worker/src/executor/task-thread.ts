@@ -55,7 +55,7 @@ import {
   bytesWithoutMapMarks,
   estimateRecordsSize,
 } from '@sluice/core/internal';
-import { RUNNING_MEASURE_OFFSET, RUNNING_MEASURES, RunningMeasure, type MainToThread, type TaskEnded, type ThreadOutcome, type ThreadTask, type ThreadTaskMetrics, type ThreadToMain, type ThreadData } from './thread-protocol.js';
+import { BUNDLE_LOAD_FAILED, RUNNING_MEASURE_OFFSET, RUNNING_MEASURES, RunningMeasure, type MainToThread, type TaskEnded, type ThreadOutcome, type ThreadTask, type ThreadTaskMetrics, type ThreadToMain, type ThreadData } from './thread-protocol.js';
 import { ReceiverSupervisorImpl, type SupervisorSink } from '../receiver/receiver-supervisor.js';
 import { MemoryReleaser } from '../storage/memory-release.js';
 
@@ -392,7 +392,7 @@ async function runBound(bound: BoundJob, taskId: string, partition: number, stag
     const info = userErrorInfo(bound.loadError);
     // Out of descriptors (the bundle's import could not open its file): the limit and how to raise it, as the executor's own bundle fetch says.
     const fix = isTooManyOpenFiles(bound.loadError) || isTooManyOpenFiles(info.message) ? `. ${tooManyOpenFilesFix('This worker process')}` : '';
-    return { kind: 'error', code: 'SLUICE_JOB_LOAD', message: `the job bundle failed to load on this worker: ${info.message}${fix}`, stack: info.stack };
+    return { kind: 'error', code: 'SLUICE_JOB_LOAD', message: `${BUNDLE_LOAD_FAILED}${info.message}${fix}`, stack: info.stack };
   }
   let stage = stages.get(stageKey);
   if (stageBytes !== undefined) {

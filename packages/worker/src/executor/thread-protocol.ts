@@ -65,6 +65,9 @@ export const RUNNING_MEASURE_OFFSET = 8;
 /** The shared `running` memory's size: the task number and RunningMeasure's Float64s. */
 export const RUNNING_CELL_BYTES = RUNNING_MEASURE_OFFSET + RUNNING_MEASURES * 8;
 
+/** How a task's failure begins when its thread could not load the job's bundle (SLUICE_JOB_LOAD): the sandbox tells such a thread by it (JobSandbox.retireLoadFailures). */
+export const BUNDLE_LOAD_FAILED = 'the job bundle failed to load on this worker: ';
+
 /** How a task ended, as the thread reports it. */
 export type ThreadOutcome =
   /** `shuffleReadBytes`: the bytes of shuffle segments the task read (local and fetched). */

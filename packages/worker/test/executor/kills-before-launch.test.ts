@@ -108,18 +108,31 @@ test("the job's bundle is looked for on disk only for a task that may start a th
   assert.deepEqual(asked.slice(from, from + 3).map((a) => [a.jobId, a.onDisk]), [['job-c', true], ['job-c', false], ['job-c', false]]);
 });
 
-test('a task whose thread could not load the bundle (gone from disk) has the bundle looked for on disk again, for the threads its retries start', { timeout: 60_000 }, async () => {
+test('a task whose thread could not load the bundle (gone from disk) has it looked for again, and its retry runs in a thread that loads it', { timeout: 60_000 }, async () => {
   const from = asked.length;
+  const file = path.join(dir, 'removed', 'bundle.mjs');
   const ran = executor.launch(task('job-d.t0', 'job-d'));
   await until(() => asked.length === from + 1, 'the bundle asked for');
   // Removed between the check and the thread's import of it.
-  asked[from]!.answerWith(path.join(dir, 'removed', 'bundle.mjs'));
+  asked[from]!.answerWith(file);
   const outcome = await ran;
   assert.equal(outcome.error?.code, 'SLUICE_JOB_LOAD', JSON.stringify(outcome));
   assert.match(outcome.error?.message ?? '', /^the job bundle failed to load on this worker: /);
   await until(() => asked.length === from + 2, 'the bundle asked for again');
   assert.deepEqual([asked[from + 1]!.jobId, asked[from + 1]!.onDisk], ['job-d', true]);
-  asked[from + 1]!.answer();
+  // Fetched again (as WorkerNode.bundleGone does), at its path.
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.copyFileSync(bundle, file);
+  asked[from + 1]!.answerWith(file);
+  // The retry: the thread that failed to load it was retired (once the answer's callbacks ran), so a new one starts and loads it.
+  await new Promise((r) => setImmediate(r));
+  const retried = executor.launch(task('job-d.t1', 'job-d'));
+  await until(() => asked.length === from + 3, 'the bundle asked for by the retry');
+  assert.equal(asked[from + 2]!.onDisk, true, 'the retry may start a thread');
+  asked[from + 2]!.answerWith(file);
+  const again = await retried;
+  assert.ok(again.error !== undefined && again.error !== null, JSON.stringify(again));
+  assert.notEqual(again.error.code, 'SLUICE_JOB_LOAD', `the retry ran in a thread that loaded the bundle (it fails on its payload): ${again.error.message}`);
 });
 
 test('KillsBeforeLaunch: each kill taken once; kept for its time to live, at most its maximum, the oldest forgotten first', () => {
