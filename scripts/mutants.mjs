@@ -3300,7 +3300,7 @@ const MUTATIONS = [
     id: 'receiver-self-stop-not-restarted',
     what: "a receiver that stopped itself while its context runs is not started again (Spark's ReceiverTracker restarts it: ReceiverTrackerSuite \"should restart receiver after stopping it\")",
     file: 'packages/driver/src/streaming/receiver-tracker.ts',
-    search: "        if (restarting) this.failed(r, workerId, `the receiver stopped by itself (${e.stopped ?? ''})`, false);",
+    search: "        if (restarting) this.failed(r, workerId, `the receiver stopped by itself (${e.stopped ?? ''}${errorHead(e.error_stack ?? '')})`, false);",
     replace: '        if (restarting) r.resolveStopped();',
     tests: ['packages/cli/dist/test/receiver-spark-suites.test.js'],
   },
@@ -3364,8 +3364,8 @@ const MUTATIONS = [
     id: 'receiver-self-stop-posts-error',
     what: "a receiver that stopped itself is placed again with an onReceiverError posted after its onReceiverStopped (Spark's ReceiverTracker posts nothing more: StreamingListenerSuite \"receiver info reporting\" counts one error, one stop, one start)",
     file: 'packages/driver/src/streaming/receiver-tracker.ts',
-    search: "        if (restarting) this.failed(r, workerId, `the receiver stopped by itself (${e.stopped ?? ''})`, false);",
-    replace: "        if (restarting) this.failed(r, workerId, `the receiver stopped by itself (${e.stopped ?? ''})`, true);",
+    search: "        if (restarting) this.failed(r, workerId, `the receiver stopped by itself (${e.stopped ?? ''}${errorHead(e.error_stack ?? '')})`, false);",
+    replace: "        if (restarting) this.failed(r, workerId, `the receiver stopped by itself (${e.stopped ?? ''}${errorHead(e.error_stack ?? '')})`, true);",
     tests: ['packages/cli/dist/test/receiver-spark-suites.test.js'],
   },
   {
@@ -15269,6 +15269,14 @@ const MUTATIONS = [
     search: '            () => gone && sandbox.retireLoadFailures(),\n',
     replace: '            () => undefined,\n',
     tests: [{ file: 'packages/worker/dist/test/executor/kills-before-launch.test.js', pattern: 'could not load the bundle' }],
+  },
+  {
+    id: 'receiver-start-error-warning-unnamed',
+    what: "the driver's warning for a receiver that stopped itself names only the stop's message: `sluice run` of a Flume stream on a host name that does not resolve printed 'the receiver stopped by itself (Error starting receiver 0)' every second, never the error",
+    file: 'packages/driver/src/streaming/receiver-tracker.ts',
+    search: "        if (restarting) this.failed(r, workerId, `the receiver stopped by itself (${e.stopped ?? ''}${errorHead(e.error_stack ?? '')})`, false);",
+    replace: "        if (restarting) this.failed(r, workerId, `the receiver stopped by itself (${e.stopped ?? ''})`, false);",
+    tests: ['packages/flume/dist/test/flume-start-error-run.test.js'],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -464,7 +464,10 @@ export class ReceiverTracker implements RegistryListener {
         this.onEvent({ type: 'stopped', streamId: r.streamId, workerId, location: this.locationOf(r, workerId), name: r.name, reason: e.stopped ?? '', stack: e.error_stack ?? '', ...(restarting ? { restarting } : {}) });
         if (!r.running) return;
         r.running = false;
-        if (restarting) this.failed(r, workerId, `the receiver stopped by itself (${e.stopped ?? ''})`, false);
+        // The warning names the error too (" - " and its stack's first line, as Spark's
+        // "Deregistered receiver for stream <id>: <message> - <error>"): a failed start's stop
+        // message alone ("Error starting receiver 0") says nothing of what failed or where.
+        if (restarting) this.failed(r, workerId, `the receiver stopped by itself (${e.stopped ?? ''}${errorHead(e.error_stack ?? '')})`, false);
         else if (r.stopping || this.closed) r.resolveStopped();
         else {
           // Moved: its last block was reported before this (reports keep their order): place it anew now.
@@ -486,4 +489,10 @@ function hostOf(address: string): string {
   const i = address.lastIndexOf(':');
   const host = i < 0 ? address : address.slice(0, i);
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+/** " - " and the first line of an error's stack (its name and message), "" without one. */
+function errorHead(stack: string): string {
+  const head = stack.split('\n', 1)[0];
+  return head === '' ? '' : ` - ${head}`;
 }
