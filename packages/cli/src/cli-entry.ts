@@ -219,7 +219,13 @@ function runBundle(manifest: Manifest): void {
         fs.writeFileSync(tmp, script.createCachedData());
         fs.renameSync(tmp, cacheFile);
       } catch {
-        fs.rmSync(tmp, { force: true });
+        // A cache not written costs the next start its compile, nothing else: a clean-up that
+        // fails too must not turn a command that succeeded into a failed exit.
+        try {
+          fs.rmSync(tmp, { force: true });
+        } catch {
+          // left for the next build's cache directory
+        }
       }
     });
   }
