@@ -61,7 +61,9 @@ function outputs(out: string): { byTime: Map<number, [string, string][]>; events
     if (m) byTime.set(Number(m[1]), JSON.parse(fs.readFileSync(path.join(out, f), 'utf8')) as [string, string][]);
   }
   const log = path.join(out, 'events.log');
-  const events = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Event) : [];
+  // Complete lines only: polled while the driver appends (an append can be seen cut short).
+  const text = fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '';
+  const events = text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Event);
   return { byTime, events };
 }
 
