@@ -6615,8 +6615,8 @@ const MUTATIONS = [
     id: 'ckpt-generation-waits-for-write',
     what: "the next batch is generated only once the metadata write recording this one is done: with a slow store every batch falls further behind its time",
     file: 'packages/core/src/streaming/streaming-context.ts',
-    search: '    this.checkpointer.batchGenerated(time, this.nextBatchTime).then(submit, (err: unknown) => {',
-    replace: '    await this.checkpointer.batchGenerated(time, this.nextBatchTime).then(submit, (err: unknown) => {',
+    search: '    const ready = checkpointer.batchGenerated(time, this.nextBatchTime).then(async (durable) => {',
+    replace: '    const ready = await checkpointer.batchGenerated(time, this.nextBatchTime).then(async (durable) => {',
     tests: [{ file: 'packages/cli/dist/test/slow-checkpoint.test.js', pattern: 'generated on their times' }],
   },
   {
@@ -15277,6 +15277,22 @@ const MUTATIONS = [
     search: "        if (restarting) this.failed(r, workerId, `the receiver stopped by itself (${e.stopped ?? ''}${errorHead(e.error_stack ?? '')})`, false);",
     replace: "        if (restarting) this.failed(r, workerId, `the receiver stopped by itself (${e.stopped ?? ''})`, false);",
     tests: ['packages/flume/dist/test/flume-start-error-run.test.js'],
+  },
+  {
+    id: 'wal-batch-runs-unrecorded',
+    what: "a batch whose received blocks are in the write-ahead log runs although its metadata checkpoint was refused for want of space: a recovery from the metadata before it runs that batch time again with every logged block no recorded batch took, and an output skipping batch times it committed (saveToPostgres's markers) loses the records logged after the first run's allocation",
+    file: 'packages/core/src/dstream/input-dstreams.ts',
+    search: '    return this.ssc.receiverRunOptions(this.id).wal?.dir !== undefined && (this.blocks.get(time)?.length ?? 0) > 0;\n',
+    replace: '    return false;\n',
+    tests: [{ file: 'packages/cli/dist/test/metadata-full-wal-batches.test.js', pattern: 'every line the source generated' }],
+  },
+  {
+    id: 'metadata-refused-said-durable',
+    what: 'a metadata write skipped for want of space resolves batchGenerated as durable: the batch whose logged blocks it should have recorded runs unrecorded, and its re-run after a recovery leaves records out of an output keyed by batch time',
+    file: 'packages/core/src/streaming/metadata-checkpointer.ts',
+    search: '      markWritten(this.lastDurable);\n',
+    replace: '      markWritten(true);\n',
+    tests: [{ file: 'packages/cli/dist/test/metadata-full-wal-batches.test.js', pattern: 'every line the source generated' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

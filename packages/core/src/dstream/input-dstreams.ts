@@ -69,6 +69,15 @@ export abstract class InputDStream<T> extends DStream<T> {
     return undefined;
   }
 
+  /**
+   * @internal Whether the batch at `time` must not run before a metadata checkpoint records
+   * what it took: a recovery from an older one would give that batch time other input (see
+   * StreamingContext.generateBatch). False by default.
+   */
+  inputMustBeRecorded(_time: number): boolean {
+    return false;
+  }
+
   /** @internal */
   start(): void {}
   /**
@@ -258,6 +267,17 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
     const taken = this.logOps.then(() => log.take(allocation.blocks, allocation.liveWriters, allocation.endedWriters ?? []));
     this.logOps = taken.catch(() => undefined);
     this.blocks.set(time, await taken);
+  }
+
+  /**
+   * With the log on, a batch that took blocks runs only once a metadata checkpoint records
+   * them: a recovery from an older checkpoint gives every logged block no recorded batch took
+   * to its first batch (this batch time, or one before it), so a batch that ran unrecorded would
+   * run again with other blocks, and an output that skips a batch time it committed
+   * (saveToPostgres's markers) would leave out the records moved into it.
+   */
+  override inputMustBeRecorded(time: number): boolean {
+    return this.ssc.receiverRunOptions(this.id).wal?.dir !== undefined && (this.blocks.get(time)?.length ?? 0) > 0;
   }
 
   override recordsAt(time: number): number {

@@ -57,7 +57,9 @@ export interface CheckpointedGraph {
  * the stream to go on (Spark logs and goes on), the batches waiting for a durable write
  * would pile up in memory without end, or run with no metadata recording them (a recovery
  * would then cut them again from other input). Want of space is the exception: a warning,
- * and the batches are released (see persist).
+ * and the batches are released (see persist), except those whose input a recovery would cut
+ * again differently (received blocks in the write-ahead log): their generator waits for
+ * `nextDurable`.
  *
  * Threading: the driver program's thread. The I/O of writes and pruning runs one
  * operation at a time, in event order (`chain`), so metadata files are numbered in the
@@ -84,6 +86,8 @@ export class MetadataCheckpointer {
   /** Durable metadata writes so far, and who waits for a count of them. */
   private durableWrites = 0;
   private durableWaiters: { count: number; resolve: (ok: boolean) => void }[] = [];
+  /** Who waits for the next durable write (nextDurable). */
+  private nextDurableWaiters: (() => void)[] = [];
 
   /**
    * `onError`: a completion's metadata could not be written (the context stops with it).
@@ -141,10 +145,12 @@ export class MetadataCheckpointer {
    * recording it is durable (or could not be written for want of space: see persist); the
    * batch's jobs must not run before, so that a driver that dies after they ran re-runs the
    * batch from the same input. Returns at once: the write is queued (and coalesced with
-   * the snapshots asked for while the one before it is written). Rejects when the write
+   * the snapshots asked for while the one before it is written). Resolves with whether
+   * that write is durable (false: skipped for want of space or permission; a batch whose
+   * input a recovery would cut again otherwise waits for nextDurable). Rejects when the write
    * fails.
    */
-  batchGenerated(time: number, nextBatchTime: number): Promise<void> {
+  batchGenerated(time: number, nextBatchTime: number): Promise<boolean> {
     this.pending.add(time);
     return this.request(this.snapshot('generated', time, nextBatchTime), undefined).written;
   }
@@ -156,6 +162,15 @@ export class MetadataCheckpointer {
     if (q.reportsErrors) return;
     q.reportsErrors = true;
     q.done.catch((err: unknown) => this.onError(err as Error));
+  }
+
+  /**
+   * Resolves once a metadata write done after this call is durable. Every snapshot lists every
+   * batch generated and not completed with its input, so that write records each batch
+   * generated before it. Never resolves if no durable write comes (the context stopped).
+   */
+  nextDurable(): Promise<void> {
+    return new Promise((resolve) => this.nextDurableWaiters.push(resolve));
   }
 
   /** Resolves once every write and pruning asked for so far is done. */
@@ -195,9 +210,9 @@ export class MetadataCheckpointer {
       q.coalesced++;
       return q;
     }
-    let markWritten!: () => void;
+    let markWritten!: (durable: boolean) => void;
     let failWritten!: (err: unknown) => void;
-    const written = new Promise<void>((resolve, reject) => {
+    const written = new Promise<boolean>((resolve, reject) => {
       markWritten = resolve;
       failWritten = reject;
     });
@@ -213,7 +228,7 @@ export class MetadataCheckpointer {
         failWritten(err);
         throw err;
       }
-      markWritten();
+      markWritten(this.lastDurable);
       if (next.coalesced > 1) {
         this.graph.sc.log('debug', 'metadata checkpoints coalesced: one write for snapshots asked for while the one before was written', { component: 'metadata-checkpointer', snapshots: next.coalesced, batchTime: next.md.batchTime });
       }
@@ -316,6 +331,9 @@ export class MetadataCheckpointer {
     const due = this.durableWaiters.filter((w) => w.count <= this.durableWrites);
     this.durableWaiters = this.durableWaiters.filter((w) => w.count > this.durableWrites);
     for (const w of due) w.resolve(true);
+    const next = this.nextDurableWaiters;
+    this.nextDurableWaiters = [];
+    for (const resolve of next) resolve();
   }
 
   /**
@@ -477,8 +495,8 @@ interface QueuedWrite {
   pruneUpTo: number | undefined;
   /** Snapshots this write stands for. */
   coalesced: number;
-  /** Resolves once `md` is durable (or skipped for want of space); rejects when its write fails. */
-  readonly written: Promise<void>;
+  /** Resolves once `md` is durable (true) or skipped for want of space or permission (false); rejects when its write fails. */
+  readonly written: Promise<boolean>;
   /** The write and the pruning after it. */
   done: Promise<void>;
   /** Whether a failure of `done` is already reported to onError. */

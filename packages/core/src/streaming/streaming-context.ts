@@ -229,6 +229,8 @@ export class StreamingContext {
   private receivingStopped = false;
   /** Batch times generated and not ended yet (queued or running): what they read is kept until they end. */
   private readonly unfinished = new Set<number>();
+  /** The generated batches' submissions, in time order (generateBatch); never rejects. */
+  private submitting: Promise<void> = Promise.resolve();
   /** The latest batch time ended, and the time old RDDs and inputs' records were last forgotten up to. */
   private latestEnded = -Infinity;
   private clearedUpTo = -Infinity;
@@ -1354,7 +1356,30 @@ export class StreamingContext {
     // batch is generated on its time meanwhile: the checkpointer writes in order, so
     // batches are submitted in order, and writes asked for while one is under way are
     // written as one (group commit). A write that fails stops the context.
-    this.checkpointer.batchGenerated(time, this.nextBatchTime).then(submit, (err: unknown) => {
+    // A write skipped for want of space (or permission) releases the batch all the same (the
+    // stream goes on), unless an input of it must be recorded first (received blocks in the
+    // write-ahead log: a recovery from an older checkpoint gives every logged block no recorded
+    // batch took to its first batch, so this batch time would run again with other blocks, and
+    // an output that skips batch times it committed, saveToPostgres's markers, would miss what
+    // moved into it). Such a batch, and the ones after it, wait until a metadata write records
+    // it (the next batch's, once space is back), as Spark runs no batch with blocks whose
+    // allocation it could not log.
+    const checkpointer = this.checkpointer;
+    const mustRecord = inputs.filter((s) => s.inputMustBeRecorded(time)).map((s) => s.id);
+    const ready = checkpointer.batchGenerated(time, this.nextBatchTime).then(async (durable) => {
+      if (durable || mustRecord.length === 0) return;
+      const since = this.clock.now();
+      this.sc.log('warn', 'batch held: no metadata checkpoint records its received blocks, so it waits until one is written (space back); run unrecorded, a recovery would run its batch time again with other blocks', {
+        component: 'streaming-context',
+        batchTime: time,
+        streams: mustRecord,
+        dir: checkpointer.checkpointDir,
+      });
+      await checkpointer.nextDurable();
+      this.sc.log('info', 'held batch released: a metadata checkpoint records its received blocks', { component: 'streaming-context', batchTime: time, heldMs: this.clock.now() - since });
+    });
+    // In time order whatever each waits for.
+    this.submitting = this.submitting.then(() => ready).then(submit, (err: unknown) => {
       this.failed(err as Error);
       void this.stop();
     });
