@@ -14023,8 +14023,8 @@ const MUTATIONS = [
     id: 'dstream-slice-remembered-from-last-generated',
     what: "dstream.slice counts remembered from the last batch generated, not from the batch whose output calls it: while a recovery catches up (batches generated ahead of the jobs) a batch's foreachRDD finds not even its own RDD, where Spark's slice gives generatedRDDs' (CheckpointSuite \"basic rdd checkpoints + dstream graph checkpoint recovery\")",
     file: 'packages/core/src/dstream/dstream.ts',
-    search: '    const now = Math.min(currentOutputOperation()?.batchTime ?? last, last);\n',
-    replace: '    const now = last;\n',
+    search: '    const oldest = this.ssc.clearedUpTo - Math.max(this.rememberMs, slide);\n',
+    replace: '    const oldest = last - Math.max(this.rememberMs, slide);\n',
     tests: ['packages/cli/dist/test/streaming-spark-suites17.test.js'],
   },
   {
@@ -14516,20 +14516,15 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/worker-local-dir-removed.test.js'],
   },
   {
-    id: 'sort-sample-lazy-in-batch-generation',
-    what: "a sortByKey in a transform's function samples its bounds lazily, at the output's job (as before sspark40): the reduceByKey after it shuffles again by hash (3 stages, not Spark's 2)",
+    id: 'sort-sample-lazy-while-streaming',
+    what: "while a StreamingContext is active a sortByKey samples its bounds lazily, at its first job, wherever it is called (a transform's function, foreachRDD's, the program's own code; since 2026-12-07 the first two at once, then the third): the reduceByKey after it shuffles again by hash (3 stages, not Spark's 2)",
     file: 'packages/core/src/context.ts',
-    search: '(this.streamingActive && !isGeneratingBatch() && currentOutputOperation() === undefined)',
-    replace: '(this.streamingActive && currentOutputOperation() === undefined)',
-    tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites19.test.js', pattern: 'transform\\(rdd' }],
-  },
-  {
-    id: 'sort-sample-lazy-in-output-operation',
-    what: "a sortByKey in foreachRDD's function samples its bounds lazily, at its next job: the reduceByKey after it shuffles again by hash",
-    file: 'packages/core/src/context.ts',
-    search: '(this.streamingActive && !isGeneratingBatch() && currentOutputOperation() === undefined)',
-    replace: '(this.streamingActive && !isGeneratingBatch())',
-    tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites19.test.js', pattern: 'inside foreachRDD' }],
+    search: '    if (runJobSync === undefined || lineageNeedsPrepare(rdd)) return undefined;\n',
+    replace: '    if (runJobSync === undefined || this.stopHooks.size > 0 || lineageNeedsPrepare(rdd)) return undefined;\n',
+    tests: [
+      { file: 'packages/cli/dist/test/streaming-spark-suites19.test.js', pattern: 'transform\\(rdd|inside foreachRDD' },
+      { file: 'packages/cli/dist/test/streaming-spark-suites20.test.js', pattern: "program\\'s own code" },
+    ],
   },
   {
     id: 'sort-sample-job-group-dropped',
@@ -14551,8 +14546,8 @@ const MUTATIONS = [
     id: 'repartition-and-sort-default-reuses-range',
     what: "repartitionAndSortWithinPartitions() with no partitioner over a sortByKey's RDD keeps the sort's RangePartitioner (the default partitioner's), where PySpark's hash-partitions by the RDD's count",
     file: 'packages/core/src/rdd/ordered-rdd-functions.ts',
-    search: "      partitioner === undefined && this.partitioner?.kind === 'range'\n",
-    replace: '      false\n',
+    search: "    const target = partitioner === undefined ? (count === 0 ? NO_PARTITIONS : HashPartitioner.of(count)) : this.defaultPartitioner(partitioner, [], op);\n",
+    replace: '    const target = this.defaultPartitioner(partitioner, [], op);\n',
     tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites19.test.js', pattern: 'repartitionAndSortWithinPartitions' }],
   },
   {
@@ -15293,7 +15288,39 @@ const MUTATIONS = [
     search: '      markWritten(this.lastDurable);\n',
     replace: '      markWritten(true);\n',
     tests: [{ file: 'packages/cli/dist/test/metadata-full-wal-batches.test.js', pattern: 'every line the source generated' }],
-  }
+  },
+  {
+    id: 'repartition-and-sort-default-keeps-hash-partitioner',
+    what: "repartitionAndSortWithinPartitions() with no partitioner keeps an RDD's hash partitioner of another count than spark.default.parallelism, or its custom partitioner (the default partitioner's rule, as before 2026-12-07), where PySpark's partitionBy(_defaultReducePartitions(), portable_hash) shuffles it by hash",
+    file: 'packages/core/src/rdd/ordered-rdd-functions.ts',
+    search: "    const target = partitioner === undefined ? (count === 0 ? NO_PARTITIONS : HashPartitioner.of(count)) : this.defaultPartitioner(partitioner, [], op);\n",
+    replace: "    const target = partitioner === undefined && this.partitioner?.kind === 'range' ? HashPartitioner.of(count) : this.defaultPartitioner(partitioner, [], op);\n",
+    tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites20.test.js', pattern: 'repartitionAndSortWithinPartitions' }],
+  },
+  {
+    id: 'sample-by-key-exact-count-lazy',
+    what: "sampleByKeyExact counts its keys at the first job, not when called (Spark's getAcceptanceResults runs in sampleByKeyExact): a sortByKey over it samples lazily and the reduceByKey after it shuffles again by hash",
+    file: 'packages/core/src/rdd/sample-by-key-exact.ts',
+    search: "  const now = parts === 0 ? [] : rdd.context.runActionNow(counting as RDD<unknown>, { kind: 'collect' });\n",
+    replace: '  const now = parts === 0 ? [] : undefined;\n',
+    tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites20.test.js', pattern: 'sampleByKeyExact' }],
+  },
+  {
+    id: 'dstream-slice-remembered-from-output-batch',
+    what: "dstream.slice in batch T's output counts remembered from T (times after T - remember), not from the last batch completed (T - batch), one batch fewer than Spark's generatedRDDs holds then (PySpark test_slice, sliced in an output)",
+    file: 'packages/core/src/dstream/dstream.ts',
+    search: '    const oldest = this.ssc.clearedUpTo - Math.max(this.rememberMs, slide);\n',
+    replace: '    const oldest = Math.min(this.ssc.clearedUpTo + this.ssc.batchIntervalMs, last) - Math.max(this.rememberMs, slide);\n',
+    tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites20.test.js', pattern: 'test_slice' }, { file: 'packages/cli/dist/test/dstream-api.test.js', pattern: 'DStream.slice' }],
+  },
+  {
+    id: 'reduce-by-key-and-window-null-inverse-refused',
+    what: "reduceByKeyAndWindow(f, null, length, slide) (PySpark's None inverse function) reads null as the window length and refuses it, where PySpark reduces each window whole",
+    file: 'packages/core/src/dstream/dstream.ts',
+    search: "    const positional = typeof rest[0] === 'function' || ((rest[0] === null || rest[0] === undefined) && rest.length >= 2);\n",
+    replace: "    const positional = typeof rest[0] === 'function';\n",
+    tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites20.test.js', pattern: 'none_invFunc' }],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -129,16 +129,19 @@ test('mapWithState with the batch time; undefined maps to nothing', () => {
 
 test('DStream.slice: both bounds included, aligned down to the slide, remembered batches only', () => {
   const rdd = (u: number): number[] => nums[idx(u)];
-  // Batches u with from <= u <= to (aligned down), after the zero time, remembered (u > t - remember).
+  // Batches u with from <= u <= to (aligned down), after the zero time, remembered: in batch t's
+  // output Spark's generatedRDDs has lost only what batch t - 1's completion cleared
+  // (JobGenerator.clearMetadata: times <= t - 1 batch - remember), so u > t - batch - remember.
   const between = (t: number, from: number, to: number): number[][] => {
     const a = (x: number): number => Math.floor(x / BATCH_MS) * BATCH_MS;
-    return TIMES.filter((u) => u >= a(from) && u <= a(to) && u > t - REMEMBER_MS).map(rdd);
+    return TIMES.filter((u) => u >= a(from) && u <= a(to) && u > t - BATCH_MS - REMEMBER_MS).map(rdd);
   };
   const expected = TIMES.map((t) => [t, { wide: between(t, t - 2.5 * BATCH_MS, t), unaligned: between(t, t - BATCH_MS, t - 1) }]);
   const actual = got<[number, { wide: number[][]; unaligned: number[][] }][]>('slice').map(([t, v]) => [t, { wide: v.wide.map((xs) => [...xs].sort()), unaligned: v.unaligned.map((xs) => [...xs].sort()) }]);
   assert.deepEqual(actual, expected);
-  // By hand: at 4000, from 1500 -> 1000 and to 4000 give 1000..4000 minus the forgotten 1000.
-  assert.equal((actual.find(([t]) => t === 4000)![1] as { wide: unknown[] }).wide.length, 3);
+  // By hand: at 4000, from 1500 -> 1000 and to 4000 give 1000..4000, 1000 still remembered
+  // (batch 3000's completion forgot times <= 0; before 2026-12-07, 3: 1000 forgotten).
+  assert.equal((actual.find(([t]) => t === 4000)![1] as { wide: unknown[] }).wide.length, 4);
   assert.match(got<string>('sliceBeforeStart'), /dstream\.slice: the StreamingContext has not started/);
 });
 

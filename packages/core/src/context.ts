@@ -8,7 +8,7 @@ import { RddCheckpointCleaner } from './checkpoint/rdd-checkpoint-cleaner.js';
 import { ContextCleaner } from './context-cleaner.js';
 import { UNKNOWN_CALL_SITE, laterUserCallStack, userCallSite } from './closure/call-site.js';
 import { captureClosure, type CaptureWarning } from './closure/capture-closure.js';
-import { isGeneratingBatch, rememberShipOrigin } from './closure/ship-origin.js';
+import { rememberShipOrigin } from './closure/ship-origin.js';
 import { DRIVER_ONLY, type DriverOnlyInfo } from './closure/driver-only.js';
 import type { ShippedFunction } from './closure/shipped-function.js';
 import type { CompressionCodec } from './io/compression-codec.js';
@@ -54,7 +54,6 @@ import { notProvided } from './util/not-provided.js';
 const HADOOP_INPUT = "Hadoop's InputFormats and SequenceFiles need the JVM's Hadoop library, which Sluice (Node) has not";
 const READ_INSTEAD = 'read files with sc.textFile, sc.wholeTextFiles, sc.binaryFiles or sc.binaryRecords, what rdd.saveAsObjectFile wrote with sc.objectFile, or a store through its connector (see the connectors)';
 import type { StreamingBackend } from './streaming/streaming-backend.js';
-import { currentOutputOperation } from './streaming/output-operation-scope.js';
 import type { WalPlace } from './wal/wal-segment.js';
 import { makeDirectorySync } from './util/make-directory.js';
 
@@ -209,8 +208,6 @@ export class SluiceContext {
   /** Named accumulators' values after tasks of stage attempts, by `stage.attempt.id`, reported at the end of the turn (mergeTaskAccumulators). */
   private readonly accumulablesToReport = new Map<string, StageAccumulable>();
   private readonly sparkListeners = new SparkListenerBus((message, fields) => this.log('warn', message, fields), this);
-  /** @internal A StreamingContext of the job is active: jobs are not run while RDDs are made then (runActionNow). */
-  streamingActive = false;
 
   /** @internal */
   constructor(backend: ClusterBackend) {
@@ -1425,22 +1422,23 @@ export class SluiceContext {
    * @internal Run `action` over every partition of `rdd` now, blocking the driver program, as
    * Spark runs a RangePartitioner's sampling job while sortByKey makes its RDD. Undefined when
    * that cannot be done, and the caller runs the job lazily (in a prepare): the backend cannot
-   * block, the lineage holds work of its own to do first (an RDD's prepare), or a
-   * StreamingContext is active and the call is the program's own code, neither a batch's
-   * generation nor an output operation: the batches are generated on this thread, which a sort
-   * of the program's must not hold up (Spark's would block only the program's thread). While a
-   * batch is generated (a transform's function: `transform(rdd => rdd.sortByKey())`) the job
-   * runs now, as Spark's JobGenerator runs a RangePartitioner's sampling job in generateJobs; in
-   * an output operation (foreachRDD's function) too, as Spark's JobHandler does, here holding up
-   * the next batch's generation (not its time) for as long. The sort's partitioner then has its
-   * bounds, so a reduceByKey or a join after it reuses it as Spark's does (2 stages, not the 3
-   * of a hash shuffle after the sort).
+   * block, or the lineage holds work of its own to do first (an RDD's prepare). While a
+   * StreamingContext is active it runs now wherever it is called: as a batch is generated (a
+   * transform's function: `transform(rdd => rdd.sortByKey())`), as Spark's JobGenerator runs a
+   * RangePartitioner's sampling job in generateJobs; in an output operation (foreachRDD's
+   * function), as Spark's JobHandler does; and in the program's own code (a sort after start()),
+   * as Spark's runs on the program's thread. The batches are generated on this thread, so the
+   * job holds up the next batch's generation (not its time) for as long, where Spark's would
+   * block only the calling thread (before 2026-12-07, the program's own code sampled
+   * lazily instead, at the sort's first job, and a reduceByKey after it shuffled again by hash).
+   * The sort's partitioner then has its bounds, so a reduceByKey or a join after it reuses it
+   * as Spark's does (2 stages, not the 3 of a hash shuffle after the sort).
    * Its tasks' accumulator updates are merged before it returns; checkpoints wait for the next action.
    */
   runActionNow(rdd: RDD<unknown>, action: ActionSpec): unknown[] | undefined {
     this.assertNotStopped('running an action');
     const runJobSync = this.backend.runJobSync;
-    if (runJobSync === undefined || (this.streamingActive && !isGeneratingBatch() && currentOutputOperation() === undefined) || lineageNeedsPrepare(rdd)) return undefined;
+    if (runJobSync === undefined || lineageNeedsPrepare(rdd)) return undefined;
     const parts = Array.from({ length: rdd.numPartitions }, (_, i) => i);
     if (parts.length === 0) return [];
     // In the job group, with the description, tags and pool set now, as runAction's job (Spark's

@@ -9,7 +9,6 @@ import type { Returned } from '../rdd/returned.js';
 import type { RDD } from '../rdd/rdd.js';
 import { batchScope, currentCreationSite, currentScope, ownMethodsBut, scopeMethods, withGivenScope, type CreationSite } from '../rdd/rdd-operation-scope.js';
 import { formatBatchTime } from '../streaming/ui-utils.js';
-import { currentOutputOperation } from '../streaming/output-operation-scope.js';
 import { toMillis, type Duration } from '../streaming/duration.js';
 import type { StreamingContext } from '../streaming/streaming-context.js';
 import type { StateSpec } from './state-spec.js';
@@ -200,10 +199,12 @@ export abstract class DStream<T> {
    * zero time) is aligned down to one. Only batches already generated and still
    * remembered give RDDs (`ssc.remember(duration)` keeps more): a time the stream has
    * forgotten, a time before the stream's first batch or one not reached yet gives none.
-   * Remembered counts from the batch whose output calls slice, as Spark forgets a batch's old
+   * Remembered counts from the last batch completed (in order), as Spark forgets a batch's old
    * RDDs only when it completes: while generation runs ahead of the jobs (a backlog, a
    * recovery catching up on the batches it missed) a batch's foreachRDD still finds its own
-   * RDD and those before it. A recovered context, before its first batch, gives the RDDs read
+   * RDD and those before it, and in batch T's output, with `remember(d)`, the RDDs of times
+   * after T - batch - d, as Spark's (since 2026-12-07; before, those after T - d:
+   * one batch fewer than Spark's, PySpark's test_slice sliced in an output). A recovered context, before its first batch, gives the RDDs read
    * back from the state checkpoints (Spark's restored generatedRDDs), and so does one made by
    * StreamingContext.getOrCreate and not started yet (since 2026-12-07; it threw before); a
    * stream that keeps no state checkpoint gives none then, where Spark's would compute its
@@ -222,8 +223,9 @@ export abstract class DStream<T> {
     const slide = this.slideDuration;
     const align = (t: number): number => zero + Math.floor((t - zero) / slide) * slide;
     const last = this.ssc.lastGeneratedTime;
-    const now = Math.min(currentOutputOperation()?.batchTime ?? last, last);
-    const oldest = now - Math.max(this.rememberMs, slide);
+    // What the stream still remembers: the times after the last batch completed in order (its
+    // clearMetadata) less the remember duration, as Spark's generatedRDDs holds them.
+    const oldest = this.ssc.clearedUpTo - Math.max(this.rememberMs, slide);
     const out: RDD<T>[] = [];
     for (let t = Math.max(align(fromTime), zero); t <= align(toTime); t += slide) {
       if (last === -Infinity) {
@@ -552,11 +554,16 @@ export abstract class DStream<T> {
     slideDuration?: Duration,
     options?: { invFunc?: ((a: V, b: V) => Returned<V>) | undefined; filterFunc?: ((kv: [K, V]) => boolean) | undefined; numPartitions?: number | undefined; partitioner?: Partitioner | undefined } | number | Partitioner,
   ): DStream<[K, V]>;
-  /** Spark's positional form: (reduceFunc, invReduceFunc, windowDuration, slideDuration?, numPartitions or partitioner?, filterFunc?). */
+  /**
+   * Spark's positional form: (reduceFunc, invReduceFunc, windowDuration, slideDuration?,
+   * numPartitions or partitioner?, filterFunc?). invReduceFunc null (PySpark's None) or
+   * undefined: the window reduced whole each slide, as without one (since 2026-12-07;
+   * before, null was read as the window length and refused).
+   */
   reduceByKeyAndWindow<K, V>(
     this: DStream<[K, V]>,
     reduceFunc: (a: V, b: V) => Returned<V>,
-    invFunc: (a: V, b: V) => Returned<V>,
+    invFunc: ((a: V, b: V) => Returned<V>) | null | undefined,
     windowDuration: Duration,
     slideDuration?: Duration,
     partitions?: number | Partitioner,
@@ -565,11 +572,12 @@ export abstract class DStream<T> {
   reduceByKeyAndWindow<K, V>(this: DStream<[K, V]>, reduceFunc: (a: V, b: V) => V, ...rest: unknown[]): DStream<[K, V]> {
     type Options = { invFunc?: (a: V, b: V) => V; filterFunc?: (kv: [K, V]) => boolean; numPartitions?: number; partitioner?: Partitioner };
     const where = (p: unknown): Options => (typeof p === 'number' ? { numPartitions: p } : p !== null && typeof p === 'object' && 'kind' in p ? { partitioner: p as Partitioner } : ((p ?? {}) as Options));
-    const positional = typeof rest[0] === 'function';
+    // Positional when an inverse function, or none (null, undefined: PySpark's None), comes before the window.
+    const positional = typeof rest[0] === 'function' || ((rest[0] === null || rest[0] === undefined) && rest.length >= 2);
     const [windowDuration, slideDuration] = (positional ? rest.slice(1, 3) : rest.slice(0, 2)) as [Duration, Duration | undefined];
     const options: Options = positional
       ? // A fifth argument of options (plain JavaScript; TypeScript refuses it) keeps its filterFunc unless a sixth is given.
-        { ...where(rest[3]), invFunc: rest[0] as (a: V, b: V) => V, ...(rest[4] !== undefined && { filterFunc: rest[4] as (kv: [K, V]) => boolean }) }
+        { ...where(rest[3]), invFunc: (rest[0] ?? undefined) as ((a: V, b: V) => V) | undefined, ...(rest[4] !== undefined && { filterFunc: rest[4] as (kv: [K, V]) => boolean }) }
       : where(rest[2]);
     this.shippable('reduceByKeyAndWindow', reduceFunc);
     this.shippableIfGiven('reduceByKeyAndWindow', options.invFunc, options.filterFunc);

@@ -1,5 +1,5 @@
 import { SluiceError } from '../errors.js';
-import { HashPartitioner, RangePartitioner, determineBounds, partitionFunction, partitionerEquals, type PartitionArg, type Partitioner } from './partitioner.js';
+import { HashPartitioner, NO_PARTITIONS, RangePartitioner, determineBounds, partitionFunction, partitionerEquals, type PartitionArg, type Partitioner } from './partitioner.js';
 import type { ShuffleSpec } from './plan.js';
 import type { ParentLink, RDD } from './rdd.js';
 
@@ -31,8 +31,8 @@ export class OrderedRDDFunctions {
    * default, descending with `ascending` false, as PySpark's `ascending` (Scala's takes only the
    * partitioner; its order is the key type's Ordering). `partitioner` is a Partitioner, a
    * partition count (hash-partitioned, as PySpark's numPartitions), `{ numPartitions }` /
-   * `{ partitioner }`, or nothing (the RDD's partition count, as PySpark's default). PySpark's
-   * partitionFunc and keyfunc are not taken: a partition function is CustomPartitioner.of(n, f),
+   * `{ partitioner }`, or nothing (a hash partitioner of spark.default.parallelism when set,
+   * else of the RDD's partition count, as PySpark's default). PySpark's partitionFunc and keyfunc are not taken: a partition function is CustomPartitioner.of(n, f),
    * a sort key of your own a map of the keys before. An RDD already placed by that partitioner
    * (equal, as reduceByKey's of the same count) is sorted within its partitions, no shuffle, as
    * Spark's since SPARK-32384 (before 2026-12-14, Sluice shuffled it again).
@@ -50,13 +50,13 @@ export class OrderedRDDFunctions {
       return rangeShuffle(this, partitioner.numPartitions, partitioner.ascending, true, ascending);
     }
     // No partitioner: PySpark's partitionBy(numPartitions, portable_hash), numPartitions
-    // spark.default.parallelism when set, else the RDD's count: a hash partitioner, never the
-    // range one a sort gave the RDD, which the default partitioner reuses since 2026-12-07
-    // (sspark39) and this then did too (sspark40, streaming-spark-suites19).
-    const target =
-      partitioner === undefined && this.partitioner?.kind === 'range'
-        ? HashPartitioner.of(this.context.defaultParallelismSet ? this.context.defaultParallelism : this.numPartitions)
-        : this.defaultPartitioner(partitioner, [], op);
+    // spark.default.parallelism when set, else the RDD's count (_defaultReducePartitions): a hash
+    // partitioner whatever the RDD has, so the pairs stay where they are only when the RDD is
+    // hash-partitioned by that count (PySpark's partitionBy returns self for an equal
+    // partitioner). Never the range one a sort gave the RDD, nor, since 2026-12-07, a hash one of another count (spark.default.parallelism set to another) or a
+    // custom one, which the default partitioner's rule kept.
+    const count = this.context.defaultParallelismSet ? this.context.defaultParallelism : this.numPartitions;
+    const target = partitioner === undefined ? (count === 0 ? NO_PARTITIONS : HashPartitioner.of(count)) : this.defaultPartitioner(partitioner, [], op);
     // Already placed by this partitioner: each partition sorted where it is, no shuffle, the
     // partitioner kept (Spark's, since SPARK-32384: a mapPartitions with preservesPartitioning).
     if (partitionerEquals(this.partitioner, target)) return this.narrow({ kind: 'sortWithinPartition', ascending }, true);

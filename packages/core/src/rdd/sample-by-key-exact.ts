@@ -1,6 +1,7 @@
 import { SluiceError } from '../errors.js';
 import { mulberry32, sampleSeed } from '../util/random.js';
 import { keyId, type KeyId } from './key.js';
+import type { NodeOp } from './plan.js';
 import type { RDD } from './rdd.js';
 
 /**
@@ -9,7 +10,9 @@ import type { RDD } from './rdd.js';
  * possibly more than once). Spark finds per-key acceptance thresholds from a count and a
  * pass over the data; here the choice is split the other way round, exactly:
  *
- * 1. Before the job, one pass counts each key's pairs in each partition (n_k,p).
+ * 1. One pass counts each key's pairs in each partition (n_k,p): a job run when
+ *    sampleByKeyExact is called, as Spark's, where the context can block; else before the
+ *    first job that needs the sample.
  * 2. On the driver, each key's sample size is split over the partitions as drawing it from
  *    the whole key would split it: without replacement a multivariate hypergeometric split
  *    (selection sampling over the key's n_k slots, partition by partition), with replacement
@@ -35,10 +38,8 @@ export function sampleByKeyExact<K, V>(rdd: RDD<[K, V]>, withReplacement: boolea
   const seed = sampleSeed(givenSeed, op);
   const fractionOf = new Map<KeyId, number>(entries.map(([k, f]) => [keyId(k), f]));
   const parts = rdd.numPartitions;
-  const out = rdd.narrow<[K, V]>({ kind: 'sampleExact', withReplacement, seed }, true);
-  out.prepare = async () => {
-    // 1. Each key's pairs in each partition, keys by keyId on the workers as here.
-    const counted = await rdd.narrow<[number, K, number]>({ kind: 'keyCounts' }).collect();
+  /** Steps 2 and 3 from step 1's rows ([partition, key, pairs]): the op that takes each partition's shares. */
+  const sharesOp = (counted: readonly [number, K, number][]): NodeOp => {
     const byKey = new Map<KeyId, { key: K; counts: number[] }>();
     for (const [p, k, n] of counted) {
       const id = keyId(k);
@@ -57,7 +58,19 @@ export function sampleByKeyExact<K, V>(rdd: RDD<[K, V]>, withReplacement: boolea
       shares.push([key, counts, withReplacement ? multinomialSplit(size, counts, total, rand) : hypergeometricSplit(size, counts, total, rand)]);
     }
     // 3. Each partition takes its shares (scheduler/sample-exact-partition.ts).
-    out.op = { kind: 'sampleExact', shares, withReplacement, seed };
+    return { kind: 'sampleExact', shares, withReplacement, seed };
+  };
+  // 1. Each key's pairs in each partition, keys by keyId on the workers as here: counted now,
+  // as Spark's getAcceptanceResults runs its job when sampleByKeyExact is called, where the
+  // context can block (runActionNow: so a sortByKey over the sample samples its bounds at once
+  // too, and its range partitioner is reused as Spark's); else at the first job that needs them
+  // (since 2026-12-07; before, always then).
+  const counting = rdd.narrow<[number, K, number]>({ kind: 'keyCounts' });
+  const now = parts === 0 ? [] : rdd.context.runActionNow(counting as RDD<unknown>, { kind: 'collect' });
+  if (now !== undefined) return rdd.narrow<[K, V]>(sharesOp((now as [number, K, number][][]).flat()), true);
+  const out = rdd.narrow<[K, V]>({ kind: 'sampleExact', withReplacement, seed }, true);
+  out.prepare = async () => {
+    out.op = sharesOp(await counting.collect());
     out.prepare = undefined;
   };
   return out;

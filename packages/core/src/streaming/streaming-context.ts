@@ -233,7 +233,8 @@ export class StreamingContext {
   private submitting: Promise<void> = Promise.resolve();
   /** The latest batch time ended, and the time old RDDs and inputs' records were last forgotten up to. */
   private latestEnded = -Infinity;
-  private clearedUpTo = -Infinity;
+  /** @internal Each stream keeps the RDDs of times after this less its remember duration (clearMetadata's last time; -Infinity before). */
+  clearedUpTo = -Infinity;
   /** The last batch time a graceful stop generates: set once it knows which batch holds the last received data. */
   private generateUpTo = Infinity;
   /** Receiver streams (by id) whose receiver reported anything (started, an error, its stop). */
@@ -822,7 +823,6 @@ export class StreamingContext {
     const receiverStreams = this.inputStreams().filter((s) => warm && s instanceof ReceiverInputDStream);
     for (const s of startOrder(this.inputStreams())) if (!receiverStreams.includes(s)) s.start();
     this.state = 'active';
-    this.sc.streamingActive = true;
     this.sc.stopHooks.add(this.stopWithSparkContext);
     contextSettled(this);
     activeContext = this;
@@ -970,7 +970,6 @@ export class StreamingContext {
     // after a batch failed (the context stops for it, where Spark's goes on until the program
     // stops it) or when the SluiceContext is stopping.
     if (!options.graceful && (this.fatal !== undefined || options.dropQueued)) this.scheduler.dropQueued();
-    this.sc.streamingActive = false;
     this.sc.stopHooks.delete(this.stopWithSparkContext);
     this.receiverHeard?.();
     if (activeContext === this) activeContext = undefined;
