@@ -15321,6 +15321,38 @@ const MUTATIONS = [
     replace: "    const positional = typeof rest[0] === 'function';\n",
     tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites20.test.js', pattern: 'none_invFunc' }],
   },
+  {
+    id: 'postgres-copy-rejected-row-unplaced',
+    what: "a row the Postgres server refuses in a COPY (a value of the wrong type) fails the partition saying only 'the Postgres server rejected a row of <table>', not which record of the partition nor which column",
+    file: 'packages/postgres/src/postgres-failure.ts',
+    search: "  if (copy) return ` at record ${Number(copy[1]) - 1} of the partition${copy[2] ? `, column '${copy[2]}'` : ''}`;",
+    replace: "  if (copy) return '';",
+    tests: [{ file: 'packages/postgres/dist/test/postgres-bad-row-run.test.js', pattern: 'COPY' }],
+  },
+  {
+    id: 'postgres-insert-rejected-row-unplaced',
+    what: "a row the Postgres server refuses in a multi-row INSERT (method 'insert') fails the partition without the records the statement carried",
+    file: 'packages/postgres/src/postgres-partition-writer.ts',
+    search: '      failedInRecords(err, written, written + count - 1);',
+    replace: '      failedInRecords(err, written, written + count);',
+    tests: [{ file: 'packages/postgres/dist/test/postgres-bad-row-run.test.js', pattern: 'INSERT' }],
+  },
+  {
+    id: 'mqtt-url-password-shown',
+    what: "an MQTT receiver's errors show brokerUrl as given, a password in it (mqtt://user:password@host) included, in the driver's log, sluice jobs and the listeners' onReceiverError",
+    file: 'packages/mqtt/src/mqtt-receiver.ts',
+    search: '    this.shownUrl = withoutPassword(brokerUrl);',
+    replace: '    this.shownUrl = brokerUrl;',
+    tests: [{ file: 'packages/mqtt/dist/test/mqtt-bad-input.test.js', pattern: 'in brokerUrl' }],
+  },
+  {
+    id: 'mqtt-url-credentials-unnamed',
+    what: "refused credentials given in brokerUrl are described as none ('no username, no password') and the user sent to the username/password options",
+    file: 'packages/mqtt/src/mqtt-receiver.ts',
+    search: "    user = decodeURIComponent(u.username);\n    password = u.password;",
+    replace: "    user = '';\n    password = '';",
+    tests: [{ file: 'packages/mqtt/dist/test/mqtt-bad-input.test.js', pattern: 'in brokerUrl' }],
+  }
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

@@ -38,7 +38,11 @@ export class MQTTReceiver<T> extends Receiver<T> {
     readonly bytes = false,
   ) {
     super();
+    this.shownUrl = withoutPassword(brokerUrl);
   }
+
+  /** brokerUrl as messages show it: a password it holds replaced by ***. */
+  private readonly shownUrl: string;
 
   onStart(): void {
     const o = this.options;
@@ -71,7 +75,7 @@ export class MQTTReceiver<T> extends Receiver<T> {
       client.subscribe([...this.topics], { qos: this.options.qos }, (err, granted) => {
         const refused = granted?.find((g) => g.qos >= 128);
         if (err || refused) {
-          this.report(`MQTT: broker ${this.brokerUrl} refused the subscription to ${refused ? JSON.stringify(refused.topic) : JSON.stringify(this.topics)} (topics): ${err?.message ?? `reason code ${refused!.qos}`}; check the topic filters and the broker's ACL`, err);
+          this.report(`MQTT: broker ${this.shownUrl} refused the subscription to ${refused ? JSON.stringify(refused.topic) : JSON.stringify(this.topics)} (topics): ${err?.message ?? `reason code ${refused!.qos}`}; check the topic filters and the broker's ACL`, err);
         }
       });
     });
@@ -80,7 +84,7 @@ export class MQTTReceiver<T> extends Receiver<T> {
     client.on('message', (topic, message, packet) => {
       if (packet.qos === 0) this.take(topic, message, undefined);
     });
-    client.on('error', (err) => this.report(describeError(err, this.brokerUrl, o, client.connected), err));
+    client.on('error', (err) => this.report(describeError(err, this.shownUrl, o, client.connected, this.brokerUrl), err));
   }
 
   /**
@@ -160,7 +164,7 @@ export class MQTTReceiver<T> extends Receiver<T> {
     this.strayReported = true;
     const o = this.options;
     this.report(
-      `MQTT: the broker at ${this.brokerUrl} delivers messages on topic ${JSON.stringify(topic)}, which matches none of this stream's topic filters ${JSON.stringify(this.topics)} (topics): ` +
+      `MQTT: the broker at ${this.shownUrl} delivers messages on topic ${JSON.stringify(topic)}, which matches none of this stream's topic filters ${JSON.stringify(this.topics)} (topics): ` +
         `the persistent session of clientId ${JSON.stringify(o.clientId)} keeps the subscriptions an earlier run made with other filters. ` +
         `Such messages are acknowledged and left out of the stream (this is said once a receiver start); to end that subscription, unsubscribe its filter with a client of that clientId and no clean start while the job is stopped (a clean start ends the whole session, dropping what it holds for the job; a new clientId leaves the old session queueing messages for nobody)`,
       undefined,
@@ -188,7 +192,7 @@ export class MQTTReceiver<T> extends Receiver<T> {
         }
       },
       (err: unknown) => {
-        if (!this.isStopped()) this.restart(`MQTT: could not store ${batch.records.length} messages from ${this.brokerUrl}; they were not acknowledged and the broker sends them again`, err);
+        if (!this.isStopped()) this.restart(`MQTT: could not store ${batch.records.length} messages from ${this.shownUrl}; they were not acknowledged and the broker sends them again`, err);
       },
     ).finally(() => this.inflight.delete(stored));
     this.inflight.add(stored);
@@ -254,7 +258,36 @@ function hostOf(url: string): string {
 }
 
 /** `connected`: whether the client had its CONNACK on the connection the error came from. */
-function describeError(err: Error & { code?: string | number }, url: string, o: ResolvedMQTTOptions, connected: boolean): string {
+/** `url` with a password it holds replaced by *** (the user kept), for messages and logs. */
+function withoutPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password === '') return url;
+    u.password = '***';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return url;
+  }
+}
+
+/** The credentials the client sent and where each came from (the options win over brokerUrl's, as in mqtt.connect). */
+function credentials(o: ResolvedMQTTOptions, brokerUrl: string): string {
+  let user = '';
+  let password = '';
+  try {
+    const u = new URL(brokerUrl);
+    user = decodeURIComponent(u.username);
+    password = u.password;
+  } catch {
+    // resolve() refused a URL that does not parse
+  }
+  const name = o.username !== undefined ? `username ${JSON.stringify(o.username)}` : user !== '' ? `username ${JSON.stringify(user)} (from brokerUrl)` : 'no username';
+  const secret = o.password !== undefined ? 'password set' : password !== '' ? 'password set (in brokerUrl)' : 'no password';
+  return `${name}, ${secret}`;
+}
+
+/** `connected`: whether the client had its CONNACK on the connection the error came from; `url` the broker as shown (no password), `brokerUrl` as given. */
+function describeError(err: Error & { code?: string | number }, url: string, o: ResolvedMQTTOptions, connected: boolean, brokerUrl: string): string {
   const code = err.code;
   // Bytes that are no MQTT packet in answer to CONNECT: another service listens there (a web
   // server answers 'HTTP/1.1 400', whose 'H' reads as a PUBACK with bad flags).
@@ -282,7 +315,7 @@ function describeError(err: Error & { code?: string | number }, url: string, o: 
   }
   // CONNACK reason codes: 4/5 (MQTT 3.1.1), 134 bad user name or password, 135 not authorized (MQTT 5).
   if (code === 134 || code === 135 || code === 4 || code === 5) {
-    return `MQTT: the broker at ${url} refused the credentials (username ${JSON.stringify(o.username ?? null)}, password ${o.password === undefined ? 'not set' : 'set'}): ${err.message}; check the username and password options`;
+    return `MQTT: the broker at ${url} refused the credentials (${credentials(o, brokerUrl)}): ${err.message}; check the ${o.username === undefined && o.password === undefined && new URL(brokerUrl).username !== '' ? 'user and password in brokerUrl' : 'username and password options'}`;
   }
   return `MQTT: broker ${url}: ${err.message}`;
 }

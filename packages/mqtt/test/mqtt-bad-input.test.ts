@@ -74,7 +74,16 @@ test('a wrong password: a receiver error naming MQTT, the broker URL and the use
   const message = await receiverError({ url: broker.url, clientId: 'bad-password', username: USER.username, password: 'wrong' });
   assert.match(message, new RegExp(`^MQTT: the broker at ${esc(broker.url)} refused the credentials \\(username "sluice", password set\\): .*check the username and password options$`));
   const anonymous = await receiverError({ url: broker.url, clientId: 'bad-anonymous' });
-  assert.match(anonymous, /^MQTT: the broker at .* refused the credentials \(username null, password not set\)/);
+  assert.match(anonymous, /^MQTT: the broker at .* refused the credentials \(no username, no password\)/);
+});
+
+test('a wrong password in brokerUrl (mqtt://user:password@host): the error names the user from the URL and never shows the password', async () => {
+  const secret = 'wrong-in-url-7731';
+  const url = broker.url.replace('mqtt://', `mqtt://${USER.username}:${secret}@`);
+  const message = await receiverError({ url, clientId: 'bad-url-password' });
+  const shown = broker.url.replace('mqtt://', `mqtt://${USER.username}:***@`);
+  assert.ok(!message.includes(secret), `the password is not shown: ${message}`);
+  assert.match(message, new RegExp(`^MQTT: the broker at ${esc(shown)} refused the credentials \\(username "sluice" \\(from brokerUrl\\), password set \\(in brokerUrl\\)\\): .*check the user and password in brokerUrl$`));
 });
 
 test('a bad option fails the job at once, naming MQTT, the option and its value', async () => {

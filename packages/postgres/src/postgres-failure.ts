@@ -8,6 +8,29 @@ interface PgError {
   readonly column?: string;
   readonly constraint?: string;
   readonly detail?: string;
+  /** The server's context: for a COPY, `COPY t, line 2, column n: "x"` (line 1 the first row sent). */
+  readonly where?: string;
+}
+
+/** Which records of the partition a failed multi-row INSERT carried (the server does not say which row), by error. */
+const insertedRecords = new WeakMap<object, readonly [number, number]>();
+
+/** Notes that `err` came from the INSERT of the partition's records `first`..`last` (0-based), for postgresFailure's message. */
+export function failedInRecords(err: unknown, first: number, last: number): void {
+  if (typeof err === 'object' && err !== null) insertedRecords.set(err, [first, last]);
+}
+
+/**
+ * Where in the partition a row the server rejected is: `record N of the partition, column c`
+ * (0-based, as the records' own checks count them) from a COPY's context line, or the range a
+ * multi-row INSERT carried; "" if unknown.
+ */
+function rejectedRecord(err: unknown, e: PgError): string {
+  const copy = /^COPY [^\n]*?, line (\d+)(?:, column ([^:\n]+))?/.exec(e.where ?? '');
+  if (copy) return ` at record ${Number(copy[1]) - 1} of the partition${copy[2] ? `, column '${copy[2]}'` : ''}`;
+  const range = typeof err === 'object' && err !== null ? insertedRecords.get(err) : undefined;
+  if (range) return range[0] === range[1] ? ` at record ${range[0]} of the partition` : ` in records ${range[0]}..${range[1]} of the partition (one INSERT of batchSize rows; method 'copy' names the record)`;
+  return '';
 }
 
 /** host:port/database of a connection string, for messages. */
@@ -64,6 +87,6 @@ export function postgresFailure(err: unknown, where: string, connectionString: s
   if (code === '42P01') return new SluiceError('SLUICE_BAD_ARGUMENT', `${where}: table: '${table}' does not exist in ${server}; create it or fix the table setting (${msg})`, { cause: err });
   if (code === '42P10') return new SluiceError('SLUICE_BAD_ARGUMENT', `${where}: conflictKey: ${msg}; give the columns of a unique index or primary key of '${table}'`, { cause: err });
   if (code === '21000') return new SluiceError('SLUICE_BAD_RECORD', `${where}: two rows of one partition have the same conflictKey (${msg}); reduce by the key before saving`, { cause: err });
-  if (code.startsWith('22') || code.startsWith('23')) return new SluiceError('SLUICE_BAD_RECORD', `${where}: the Postgres server rejected a row of '${table}': ${msg}${e.detail ? ` (${e.detail})` : ''}`, { cause: err });
+  if (code.startsWith('22') || code.startsWith('23')) return new SluiceError('SLUICE_BAD_RECORD', `${where}: the Postgres server rejected a row of '${table}'${rejectedRecord(err, e)}: ${msg}${e.detail ? ` (${e.detail})` : ''}`, { cause: err });
   return new SluiceError('SLUICE_IO', `${where}: Postgres ${server}: ${msg}${code ? ` (SQLSTATE ${code})` : ''}`, { cause: err });
 }

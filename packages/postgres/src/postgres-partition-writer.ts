@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { SluiceError } from '@sluice/core';
 import { cachedPool } from './pool-cache.js';
-import { postgresFailure, serverOf, timedOut } from './postgres-failure.js';
+import { failedInRecords, postgresFailure, serverOf, timedOut } from './postgres-failure.js';
 import type { PostgresSinkParams } from './postgres-options.js';
 import { copyField, quoteIdent, quoteQualified, toPostgresText } from './postgres-value.js';
 
@@ -176,8 +176,13 @@ async function insertRows(client: pg.PoolClient, p: PostgresSinkParams, batch: s
   let count = 0;
   const flush = async (): Promise<void> => {
     if (count === 0) return;
-    if (count === perStatement) await client.query({ name: fullName, text: fullText, values });
-    else await client.query(statement(count), values);
+    try {
+      if (count === perStatement) await client.query({ name: fullName, text: fullText, values });
+      else await client.query(statement(count), values);
+    } catch (err) {
+      failedInRecords(err, written, written + count - 1);
+      throw err;
+    }
     written += count;
     values = [];
     count = 0;
