@@ -15352,6 +15352,14 @@ const MUTATIONS = [
     search: "    user = decodeURIComponent(u.username);\n    password = u.password;",
     replace: "    user = '';\n    password = '';",
     tests: [{ file: 'packages/mqtt/dist/test/mqtt-bad-input.test.js', pattern: 'in brokerUrl' }],
+  },
+  {
+    id: 'kafka-unreachable-socket-cause-dropped',
+    what: "a direct Kafka stream whose brokers cannot be reached fails saying only 'metadata failed 4 times: Cannot connect to any broker', not the socket's error under it (a host name that does not resolve, a closed port)",
+    file: 'packages/kafka/src/direct-kafka-input-dstream.ts',
+    search: "    if (Array.isArray(x.errors)) for (const c of x.errors) walk(c, depth + 1);\n    walk(x.cause, depth + 1);",
+    replace: '    if (Array.isArray(x.errors)) for (const c of x.errors) walk(c, depth + 1);',
+    tests: ['packages/kafka/dist/test/kafka-unreachable-run.test.js'],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

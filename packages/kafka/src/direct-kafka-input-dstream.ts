@@ -169,7 +169,7 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
           throw new SluiceError('SLUICE_BAD_ARGUMENT', `KafkaUtils.createDirectStream: ${msg.replace(/\.$/, '')} on brokers ${this.conn.brokers.join(',')}${have}; create the topic or fix its name`, { cause: err });
         }
         if (!this.connected) {
-          throw new SluiceError('SLUICE_UNREACHABLE', `KafkaUtils.createDirectStream: cannot reach Kafka brokers ${this.conn.brokers.join(',')} (${what}): ${msg}; check the broker addresses and that the brokers are up`, { cause: err });
+          throw new SluiceError('SLUICE_UNREACHABLE', `KafkaUtils.createDirectStream: cannot reach Kafka brokers ${this.conn.brokers.join(',')} (${what}): ${msg}${socketCauses(err)}; check the broker addresses and that the brokers are up`, { cause: err });
         }
         if (Date.now() > deadline) {
           const gone = unknownTopic ? /Unknown topic (\S+)/i.exec(msg)?.[1]?.replace(/\.$/, '') : undefined;
@@ -519,6 +519,28 @@ function describe(err: unknown): string {
   // @platformatic/kafka's retried calls carry each attempt's error: name each message once.
   const inner = e.errors?.map((x) => x.message).filter(Boolean) ?? [];
   return [...new Set([e.message ?? String(err), ...inner].map((m) => m!.replace(/\.$/, '')))].join(': ');
+}
+
+/**
+ * " (getaddrinfo ENOTFOUND kafka-1.invalid; connect ECONNREFUSED 127.0.0.1:9092)": the socket
+ * errors under a failed call, each once, "" if none. @platformatic/kafka nests them three deep
+ * (the retried call's errors, each "Cannot connect to any broker" with each broker's "Connection
+ * to HOST:PORT failed" caused by the socket's error), so describe() alone never said whether a
+ * host name did not resolve or nothing listened on the port.
+ */
+function socketCauses(err: unknown): string {
+  const found = new Set<string>();
+  const seen = new Set<unknown>();
+  const walk = (e: unknown, depth: number): void => {
+    if (typeof e !== 'object' || e === null || seen.has(e) || depth > 6) return;
+    seen.add(e);
+    const x = e as { code?: unknown; message?: unknown; errors?: unknown; cause?: unknown };
+    if (typeof x.code === 'string' && /^E[A-Z_]+$/.test(x.code) && typeof x.message === 'string' && x.message.includes(x.code)) found.add(x.message);
+    if (Array.isArray(x.errors)) for (const c of x.errors) walk(c, depth + 1);
+    walk(x.cause, depth + 1);
+  };
+  walk(err, 0);
+  return found.size === 0 ? '' : ` (${[...found].slice(0, 4).join('; ')})`;
 }
 
 /** " (they have N: a, b, ...)" of the topics a broker listed, sorted, at most 10 named; " (they have none)". */
