@@ -15360,6 +15360,14 @@ const MUTATIONS = [
     search: "    if (Array.isArray(x.errors)) for (const c of x.errors) walk(c, depth + 1);\n    walk(x.cause, depth + 1);",
     replace: '    if (Array.isArray(x.errors)) for (const c of x.errors) walk(c, depth + 1);',
     tests: ['packages/kafka/dist/test/kafka-unreachable-run.test.js'],
+  },
+  {
+    id: 'graceful-stop-waits-for-held-batch',
+    what: 'a graceful stop waits for its last batch although a batch is held for want of a metadata checkpoint: no later batch asks for a metadata write, so the held batch never runs and the program never ends, even with space back',
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '      await Promise.race([this.waitForBatch(last), this.terminated, new Promise<void>((resolve) => (this.held.size > 0 ? resolve() : (this.onHeld = resolve)))]);\n',
+    replace: '      await Promise.race([this.waitForBatch(last), this.terminated]);\n',
+    tests: ['packages/cli/dist/test/metadata-full-graceful-stop.test.js'],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -231,6 +231,9 @@ export class StreamingContext {
   private readonly unfinished = new Set<number>();
   /** The generated batches' submissions, in time order (generateBatch); never rejects. */
   private submitting: Promise<void> = Promise.resolve();
+  /** Batches held until a metadata checkpoint records them (generateBatch), and a graceful stop waiting for one to be. */
+  private readonly held = new Set<number>();
+  private onHeld: (() => void) | undefined;
   /** The latest batch time ended, and the time old RDDs and inputs' records were last forgotten up to. */
   private latestEnded = -Infinity;
   /** @internal Each stream keeps the RDDs of times after this less its remember duration (clearMetadata's last time; -Infinity before). */
@@ -961,8 +964,18 @@ export class StreamingContext {
       // with the time the stop takes.
       this.generateUpTo = last;
       // A batch that fails meanwhile stops the context at once (its queued batches are
-      // dropped, so `last` may never run): stop waiting then.
-      await Promise.race([this.waitForBatch(last), this.terminated]);
+      // dropped, so `last` may never run): stop waiting then. So does a batch held for want of
+      // a metadata checkpoint (generateBatch): no later batch asks for one, so it would wait
+      // for good; it does not run, and a recovery from the checkpoint runs it.
+      await Promise.race([this.waitForBatch(last), this.terminated, new Promise<void>((resolve) => (this.held.size > 0 ? resolve() : (this.onHeld = resolve)))]);
+      this.onHeld = undefined;
+      if (this.held.size > 0) {
+        this.sc.log('warn', 'graceful stop: batches held for want of a metadata checkpoint do not run; a recovery from the checkpoint runs them', {
+          component: 'streaming-context',
+          batchTimes: [...this.held].sort((a, b) => a - b),
+          dir: this.checkpointDir,
+        });
+      }
     }
     this.state = 'stopped';
     // Not gracefully, the batches already queued run within the stop's bound, as Spark's job
@@ -1374,7 +1387,10 @@ export class StreamingContext {
         streams: mustRecord,
         dir: checkpointer.checkpointDir,
       });
+      this.held.add(time);
+      this.onHeld?.();
       await checkpointer.nextDurable();
+      this.held.delete(time);
       this.sc.log('info', 'held batch released: a metadata checkpoint records its received blocks', { component: 'streaming-context', batchTime: time, heldMs: this.clock.now() - since });
     });
     // In time order whatever each waits for.
