@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
-import { DEFAULT_DECOMMISSION_TIMEOUT_MS, DEFAULT_MAX_RESTARTS, DEFAULT_RETAINED_JOBS, DEFAULT_STARVATION_TIMEOUT_MS, DEFAULT_WORKER_TIMEOUT_MS, STOP_REQUEST_LIMIT_MS } from '@sluice/driver/defaults';
+import { DEFAULT_DECOMMISSION_TIMEOUT_MS, DEFAULT_MAX_RESTARTS, DEFAULT_RETAINED_JOBS, DEFAULT_STARVATION_TIMEOUT_MS, DEFAULT_SUPERVISE_BACKOFF, DEFAULT_WORKER_TIMEOUT_MS, STOP_REQUEST_LIMIT_MS, formatWait } from '@sluice/driver/defaults';
 import { DEFAULT_MAX_CALLS_PER_PEER, SluiceError, isSluiceError, parseByteSize, resolveSecret, routeGrpcLogs, toMillis, type SecurityConfig } from '@sluice/core/internal';
 import { cliCode, cliThreadCode } from './cli-code.js';
 import { driverAddress } from './driver-address.js';
@@ -33,7 +33,7 @@ import { addSparkConf, excludeOnFailureOf, localityWaitOf, type SparkConfSetting
 import { ConsoleProgressBar, describeStages } from './stage-progress.js';
 import { escapeControl } from './terminal-text.js';
 import type { JobOutcome } from './submit-client.js';
-import type { DriverOptions } from '@sluice/driver';
+import type { DriverOptions, SuperviseBackoff } from '@sluice/driver';
 import { typecheckJob } from './typecheck-job.js';
 import { checkJobFile } from './job-file.js';
 import { handleClosedOutput, runCanStop } from './closed-output.js';
@@ -299,6 +299,21 @@ function port(name: string): (v: string) => number {
   };
 }
 
+/** A SuperviseBackoff as --supervise-backoff-ms takes it: `FIRST,MAX,RESET` in ms. */
+const backoffText = (b: SuperviseBackoff): string => `${b.firstMs},${b.maxMs},${b.resetAfterMs}`;
+
+/** `--supervise-backoff-ms FIRST,MAX,RESET`: the waits before a supervised job's restarts (SuperviseBackoff). */
+function superviseBackoff(v: string): SuperviseBackoff {
+  const parts = v.split(',').map((x) => x.trim());
+  const ms = parts.map(Number);
+  if (parts.length !== 3 || ms.some((x, i) => parts[i] === '' || !Number.isSafeInteger(x) || x < 1)) {
+    throw new Error(`--supervise-backoff-ms takes three whole numbers of ms >= 1, FIRST,MAX,RESET (the first restart's wait, the most a wait doubles to, and how long an attempt must run to start again from FIRST), got '${v}'; for example ${backoffText(DEFAULT_SUPERVISE_BACKOFF)} (the default)`);
+  }
+  const [firstMs, maxMs, resetAfterMs] = ms as [number, number, number];
+  if (maxMs < firstMs) throw new Error(`--supervise-backoff-ms: MAX (${maxMs}) is below FIRST (${firstMs}); give MAX >= FIRST, for example ${firstMs},${firstMs * 64},${resetAfterMs}`);
+  return { firstMs, maxMs, resetAfterMs };
+}
+
 function int(name: string): (v: string) => number {
   return (v) => {
     const n = Number(v);
@@ -372,6 +387,11 @@ speculationOptions(serverCommand(program.command('driver').description('run a Sl
   )
   .option('--retained-batches <n>', "completed batches each streaming job's UI and REST API keep (Spark's spark.streaming.ui.retainedBatches)", int('--retained-batches'), 1000)
   .option(
+    '--supervise-backoff-ms <first,max,reset>',
+    `waits before a --supervise job restarts: FIRST after its first failure, doubling with each restart up to MAX, and FIRST again after an attempt that ran RESET or longer (as Spark's DriverRunner backs off; default ${backoffText(DEFAULT_SUPERVISE_BACKOFF)})`,
+    superviseBackoff,
+  )
+  .option(
     '--retained-jobs <n>',
     "finished jobs `sluice jobs`, the UI, REST API and /metrics keep, each with its actions, stages and batches; past it the oldest is forgotten, its bundle with it (Spark's spark.deploy.retainedApplications; running jobs are always kept)",
     int('--retained-jobs'),
@@ -407,6 +427,7 @@ speculationOptions(serverCommand(program.command('driver').description('run a Sl
         maxCallsPerPeer: number;
         stateDir?: string;
         retainedBatches: number;
+        superviseBackoffMs?: SuperviseBackoff;
         retainedJobs: number;
         minWorkers: number;
         maxWorkers?: number;
@@ -441,6 +462,7 @@ speculationOptions(serverCommand(program.command('driver').description('run a Sl
       spareJobThread: true,
       replaceSpareJobThread: true,
       retainedBatches: o.retainedBatches,
+      ...(o.superviseBackoffMs === undefined ? {} : { superviseBackoff: o.superviseBackoffMs }),
       retainedJobs: o.retainedJobs,
       ...confDriverOptions(o.conf, { ...speculationTaskOptions(o), ...(o.maxResultSize === undefined ? {} : { maxResultSizeBytes: o.maxResultSize }) }),
       workerAllocation: {
@@ -992,6 +1014,8 @@ clientCommand(program.command('jobs').description("list a driver's jobs with the
     }
     table(rows);
     for (const j of jobs) if (j.falling_behind) process.stdout.write(`\nWARNING ${escapeControl(j.job_id)} is ${escapeControl(j.falling_behind)}\n`);
+    // A supervised job between attempts (its restart's back-off): when the next one starts.
+    for (const j of jobs) if (Number(j.restart_in_ms) > 0) process.stdout.write(`\n${escapeControl(j.job_id)} attempt ${j.attempt} failed; --supervise starts attempt ${j.attempt + 1} in ${formatWait(Number(j.restart_in_ms))} (\`sluice stop ${escapeControl(j.job_id)}\` stops it now)\n`);
     for (const j of jobs) if (j.error) process.stdout.write(`\n${escapeControl(j.job_id)} failed: ${escapeControl(jobErrorText(j.error), { keepNewlines: true })}\n`);
     for (const j of jobs) {
       if (!j.last_receiver_error) continue;

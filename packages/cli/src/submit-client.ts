@@ -2,6 +2,7 @@ import net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { CHANNEL_OPTIONS, SluiceError, channelCredentials, chunks, loadProto, secretMetadata, splitHostPort, unreachableReason, type SecurityConfig, type wire } from '@sluice/core/internal';
 import type { JobBundle } from './bundle-job.js';
+import { formatWait } from '@sluice/driver/defaults';
 import { escapeControl } from './terminal-text.js';
 
 export interface JobOutcome {
@@ -304,7 +305,7 @@ export function restartNotice(jobId: string, r: wire.JobRestart__Output): string
   const firstLine = r.message.split('\n')[0]!;
   const why = firstLine.length > 500 ? `${firstLine.slice(0, 500)}...` : firstLine;
   const at = new Date(Number(r.failed_at_ms)).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
-  return `job ${jobId} attempt ${r.failed_attempt} of ${r.max_attempts} failed at ${at}: [${r.code}] ${why}; --supervise starts attempt ${r.next_attempt}`;
+  return `job ${jobId} attempt ${r.failed_attempt} of ${r.max_attempts} failed at ${at}: [${r.code}] ${why}; --supervise starts attempt ${r.next_attempt} in ${formatWait(Number(r.delay_ms))}`;
 }
 
 /** One unary call to the driver: connect (failing fast when nothing answers), call, close. */

@@ -60,9 +60,10 @@ test('a supervised job that throws restarts as attempt 2 under the same id, in f
   });
 });
 
-test('sluice submit --supervise --max-restarts 2 of a job that always throws: 3 attempts under one id, a driver log line per restart with the reason, then the failure', { timeout: 90_000 }, async () => {
+test('sluice submit --supervise --max-restarts 2 of a job that always throws: 3 attempts under one id, a driver log line per restart with the reason and its back-off (--supervise-backoff-ms: the first wait, then doubled up to the cap), then the failure, saying to fix the code', { timeout: 90_000 }, async () => {
   const secret = randomSecret();
-  const driver = await startDriverProcess(secret);
+  // Waits of 400 ms, then 600 (800 capped).
+  const driver = await startDriverProcess(secret, ['--supervise-backoff-ms', '400,600,60000']);
   const worker = await startWorkerProcess(driver.address, secret);
   try {
     const env = { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' };
@@ -72,15 +73,23 @@ test('sluice submit --supervise --max-restarts 2 of a job that always throws: 3 
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /bad record 13: cannot parse it/);
     // The attached submit says each restart: the attempt that failed, of 3, when and why, and the one that starts.
-    const said = [...r.stderr.matchAll(/^sluice: job (job-\S+) attempt (\d) of (\d) failed at (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC: \[(\w+)\] (.*); --supervise starts attempt (\d)$/gm)];
-    assert.deepEqual(said.map((m) => [m[2], m[3], m[7]]), [['1', '3', '2'], ['2', '3', '3']], r.stderr);
+    const said = [...r.stderr.matchAll(/^sluice: job (job-\S+) attempt (\d) of (\d) failed at (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC: \[(\w+)\] (.*); --supervise starts attempt (\d) in (\S+ s)$/gm)];
+    assert.deepEqual(said.map((m) => [m[2], m[3], m[7], m[8]]), [['1', '3', '2', '0.4 s'], ['2', '3', '3', '0.6 s']], r.stderr);
     for (const m of said) {
       assert.match(m[6], /bad record 13: cannot parse it/);
       const at = Date.parse(`${m[4].replace(' ', 'T')}Z`);
       assert.ok(at >= Math.floor(since / 1000) * 1000 && at <= until, `${m[4]} is not between the submit's start and end`);
     }
-    const restartLines = driver.logLines.filter((l) => l.includes('restarting it (--supervise)')).map((l) => JSON.parse(l) as { jobId: string; reason: string; nextAttempt: number });
-    assert.deepEqual(restartLines.map((l) => l.nextAttempt), [2, 3]);
+    const restartLines = driver.logLines.filter((l) => l.includes('restarting it in ')).map((l) => JSON.parse(l) as { jobId: string; reason: string; nextAttempt: number; delayMs: number; msg: string; time: number });
+    assert.deepEqual(restartLines.map((l) => [l.nextAttempt, l.delayMs, l.msg]), [[2, 400, 'job failed; restarting it in 0.4 s (--supervise)'], [3, 600, 'job failed; restarting it in 0.6 s (--supervise)']]);
+    // Each next attempt started no sooner than its wait after the failure (the driver's own log times).
+    const started = driver.logLines.filter((l) => l.includes('"job attempt started"')).map((l) => JSON.parse(l) as { attempt: number; time: number });
+    for (const l of restartLines) {
+      const next = started.find((x) => x.attempt === l.nextAttempt);
+      assert.ok(next && next.time - l.time >= l.delayMs - 20, `attempt ${l.nextAttempt} started ${next ? next.time - l.time : '-'} ms after the failure, its wait ${l.delayMs} ms`);
+    }
+    // Its restarts spent on a task of its code that throws: what to do, not only where it threw.
+    assert.match(r.stderr, /\(--supervise has no restart left, and restarts do not get past a task of the job's code that throws: fix the code and submit it again\)/, r.stderr);
     for (const l of restartLines) assert.match(l.reason, /bad record 13/);
     const jobs = await listJobs(driver.address, { secret });
     assert.equal(jobs.length, 1, 'one job, however many attempts');
@@ -92,6 +101,47 @@ test('sluice submit --supervise --max-restarts 2 of a job that always throws: 3 
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /SLUICE_BAD_ARGUMENT.*--max-restarts needs --supervise/);
     assert.equal((await listJobs(driver.address, { secret })).length, 1);
+    // A streaming job with a checkpoint directory: submitted again with it, it recovers.
+    const ckpt = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-supervise-bad-record-'));
+    try {
+      const s = await runCli(['submit', '--driver', driver.address, '--supervise', '--max-restarts', '1', fixture('supervise-bad-record.ts'), ckpt], { env, timeoutMs: 60_000 });
+      assert.equal(s.code, 1, s.stderr);
+      assert.match(s.stderr, /cannot parse record 'bad'/, s.stderr);
+      assert.ok(s.stderr.includes(`(--supervise has no restart left, and restarts do not get past a task of the job's code that throws: fix the code and submit it again with the same checkpoint directory (${ckpt}): it recovers from the last completed batch)`), s.stderr);
+    } finally {
+      fs.rmSync(ckpt, { recursive: true, force: true });
+    }
+  } finally {
+    await worker.stop();
+    await driver.stop();
+  }
+});
+
+test('a supervised job waiting out its back-off: `sluice jobs` says when its next attempt starts, and `sluice stop` ends it at once, no attempt started', { timeout: 90_000 }, async () => {
+  const secret = randomSecret();
+  // A minute's wait: far longer than anything below takes.
+  const driver = await startDriverProcess(secret, ['--supervise-backoff-ms', '60000,60000,600000']);
+  const worker = await startWorkerProcess(driver.address, secret);
+  try {
+    const env = { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' };
+    const sub = await runCli(['submit', '--driver', driver.address, '--detach', '--supervise', '--max-restarts', '2', fixture('always-throws.ts')], { env });
+    assert.equal(sub.code, 0, sub.stderr);
+    const waiting = await pollUntil(async () => {
+      const r = await runCli(['jobs', '--driver', driver.address], { env });
+      return /^(job-\S+) attempt 1 failed; --supervise starts attempt 2 in (\d+(?:\.\d)?) s \(`sluice stop \1` stops it now\)$/m.exec(r.stdout) ?? undefined;
+    }, 40_000, '`sluice jobs` to show the wait');
+    const [, id, inS] = waiting;
+    assert.ok(Number(inS) > 20 && Number(inS) <= 60, `next attempt in ${inS} s of a 60 s wait`);
+    const asked = Date.now();
+    const stop = await runCli(['stop', id!, '--driver', driver.address], { env });
+    assert.equal(stop.code, 0, stop.stderr);
+    await pollUntil(async () => ((await listJobs(driver.address, { secret }))[0]?.state === 'stopped' ? true : undefined), 10_000, 'the job to be stopped');
+    assert.ok(Date.now() - asked < 10_000, 'the stop waited for the back-off');
+    const jobs = await listJobs(driver.address, { secret });
+    assert.deepEqual(jobs.map((j) => [j.state, j.attempt, Number(j.restart_in_ms)]), [['stopped', 1, 0]]);
+    assert.equal(driver.logLines.filter((l) => l.includes('"job attempt started"')).length, 0, 'an attempt started after the stop');
+    const after = await runCli(['jobs', '--driver', driver.address], { env });
+    assert.doesNotMatch(after.stdout, /starts attempt/, after.stdout);
   } finally {
     await worker.stop();
     await driver.stop();
@@ -138,7 +188,7 @@ test('a supervised stateful stream whose program throws mid-stream restarts from
     const stats = (await (await fetch(`${web}api/v1/applications/${jobs[0].job_id}/streaming/statistics`)).json()) as { numTotalCompletedBatches: number; numRetainedCompletedBatches: number };
     assert.equal(stats.numTotalCompletedBatches, counted[1].batches, JSON.stringify(stats));
     assert.equal(stats.numRetainedCompletedBatches, counted[1].batches, JSON.stringify(stats));
-    const restart = driver.logLines.find((l) => l.includes('restarting it (--supervise)'));
+    const restart = driver.logLines.find((l) => l.includes('"msg":"job failed; restarting it in 2 s (--supervise)"'));
     assert.ok(restart && /restart-stateful crashed on purpose after 6 batches/.test(restart), driver.logLines.join('\n'));
     // Attempt 2 started only once attempt 1's thread (whose stream ran on) had exited.
     const order = driver.logLines.filter((l) => /"job attempt thread exited"|"job attempt started"/.test(l)).map((l) => {
@@ -173,7 +223,7 @@ test('sluice submit --supervise of a job whose every metadata checkpoint is dama
     assert.deepEqual(r.stdout.split('\n').filter((l) => l === 'ATTEMPT'), ['ATTEMPT'], `${r.stderr}\n${driver.logLines.filter((l) => l.includes('restart')).join('\n')}`);
     assert.match(r.stderr, /SLUICE_CHECKPOINT.*no usable metadata checkpoint in/, r.stderr);
     assert.match(r.stderr, /--supervise does not restart it: no metadata checkpoint of the directory is usable/, r.stderr);
-    const restarted = (): string[] => driver.logLines.filter((l) => l.includes('"msg":"job failed; restarting it (--supervise)"'));
+    const restarted = (): string[] => driver.logLines.filter((l) => l.includes('"msg":"job failed; restarting it in '));
     assert.equal(restarted().length, 0, driver.logLines.join('\n'));
     const refused = driver.logLines.filter((l) => l.includes('not restarting it (--supervise)')).map((l) => JSON.parse(l) as { restartsLeft: number; code: string });
     assert.deepEqual(refused.map((l) => [l.code, l.restartsLeft]), [['SLUICE_CHECKPOINT', 3]]);
@@ -227,7 +277,7 @@ test('sluice submit --supervise of a job that fails at its start on a path that 
     assert.deepEqual(r.stdout.split('\n').filter((l) => l === 'ATTEMPT'), ['ATTEMPT', 'ATTEMPT'], `${r.stderr}\n${driver.logLines.filter((l) => l.includes('restart')).join('\n')}`);
     assert.match(r.stderr, /SLUICE_IO.*cannot read .*no-such-input\.txt.*ENOENT/, r.stderr);
     assert.match(r.stderr, /--supervise stopped restarting it after attempt 2, 2 restarts left unspent: the attempt before failed at its start the same way, before any batch completed, and the next attempt would start from the same input; fix it and submit the job again/, r.stderr);
-    const restarted = driver.logLines.filter((l) => l.includes('"msg":"job failed; restarting it (--supervise)"'));
+    const restarted = driver.logLines.filter((l) => l.includes('"msg":"job failed; restarting it in '));
     assert.equal(restarted.length, 1, driver.logLines.join('\n'));
     const stopped = driver.logLines.filter((l) => l.includes('not restarting it (--supervise)')).map((l) => JSON.parse(l) as { restartsLeft: number; code: string; attempt: number });
     assert.deepEqual(stopped.map((l) => [l.code, l.attempt, l.restartsLeft]), [['SLUICE_IO', 2, 2]]);

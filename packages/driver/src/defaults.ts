@@ -50,3 +50,33 @@ export const DEFAULT_STARVATION_TIMEOUT_MS = 15_000;
  * a signal to `sluice run`) before the driver cancels it: 60 s.
  */
 export const STOP_REQUEST_LIMIT_MS = 60_000;
+
+/** A back-off's wait as the restart's log line says it: `2 s`, `1.5 s`, `4 min`. */
+export function formatWait(ms: number): string {
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000} min`;
+  return `${Number((ms / 1000).toFixed(1))} s`;
+}
+
+/**
+ * The waits before a supervised job's restarts, as Spark's DriverRunner (runCommandWithRetry)
+ * backs off: the first restart waits `firstMs` after the failure, each next one twice the one
+ * before, at most `maxMs`; an attempt that ran `resetAfterMs` or longer before it failed was
+ * healthy, and its restart waits `firstMs` again. The next attempt never starts before the
+ * failed one's thread exited (two attempts must not both write the job's checkpoints).
+ */
+export interface SuperviseBackoff {
+  readonly firstMs: number;
+  readonly maxMs: number;
+  readonly resetAfterMs: number;
+}
+
+/**
+ * Spark waits 1 s, doubling, and resets after a run of 5 s. A micro-batch job takes seconds
+ * to start (recovering its checkpoint, starting receivers, a batch interval before its first
+ * batch): an attempt failing at its first batches runs longer than 5 s, so Spark's reset would
+ * keep every wait at 1 s, hardly more than the 500 ms Sluice waited before (3 restarts within
+ * 21 s of a full disk, none of them after anyone could free it). Here: 2 s, doubling to at most
+ * 5 min, reset only by an attempt that ran 5 min (many batches: it was healthy, and its failure
+ * is a new one). `sluice driver --supervise-backoff-ms FIRST,MAX,RESET` sets them.
+ */
+export const DEFAULT_SUPERVISE_BACKOFF: SuperviseBackoff = { firstMs: 2000, maxMs: 300_000, resetAfterMs: 300_000 };

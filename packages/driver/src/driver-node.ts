@@ -30,7 +30,7 @@ import {
 } from '@sluice/core/internal';
 import { DEFAULT_WORKER_TIMEOUT_MS, WorkerRegistry, type WorkerStorage } from './cluster/worker-registry.js';
 import { WorkerDecommissioner, decommissionOptions, type DecommissionOptions, type DecommissionOutcome } from './cluster/worker-decommissioner.js';
-import type { DriverJob, JobStateName } from './job/driver-job.js';
+import type { DriverJob, JobStateName, SuperviseBackoff } from './job/driver-job.js';
 import { JobLauncher, type SubmitRequest } from './job/job-launcher.js';
 import { JobConsole, type ConsoleIn } from './job/job-console.js';
 import { unknownReceiverAnswer, type ReceiverReportAnswer } from './streaming/receiver-tracker.js';
@@ -111,6 +111,8 @@ export interface DriverOptions {
    * (STOP_REQUEST_LIMIT_MS, 60 s, by default).
    */
   readonly stopLimitMs?: number;
+  /** The waits before a supervised job's restarts (`sluice driver --supervise-backoff`); DEFAULT_SUPERVISE_BACKOFF by default. */
+  readonly superviseBackoff?: SuperviseBackoff;
   readonly clock?: Clock;
   readonly localDir?: string;
   /** Port of the web UI and /metrics (default: none; the CLI's default is 4040). */
@@ -380,6 +382,7 @@ export class DriverNode {
       ...(opts.rddCompress === true ? { rddCompress: true } : {}),
       ...(opts.referenceTracking === false ? { referenceTracking: false } : {}),
       ...(opts.stopLimitMs === undefined ? {} : { stopLimitMs: opts.stopLimitMs }),
+      ...(opts.superviseBackoff === undefined ? {} : { superviseBackoff: opts.superviseBackoff }),
       driverRunning: () => this.state === 'running',
       retainedBatches: opts.retainedBatches,
       jobFailureLogLevel: opts.jobFailureLogLevel,
@@ -616,8 +619,8 @@ export class DriverNode {
     if (job.outcome) return writeEnd(job.outcome.state, job.outcome.error);
     const onOutput = (output: string, line: number, stderr: boolean): void => void call.write({ output, line, output_stderr: stderr });
     // A supervised attempt failed and the next starts: the attached client says so (what `sluice jobs` shows as ATTEMPT).
-    const onRestart = (next: number, reason: ErrorInfo): void =>
-      void call.write({ restart: { failed_attempt: next - 1, next_attempt: next, max_attempts: next + job.restartsRemaining, code: reason.code, message: reason.message, failed_at_ms: this.clock.now() } });
+    const onRestart = (next: number, reason: ErrorInfo, delayMs: number): void =>
+      void call.write({ restart: { failed_attempt: next - 1, next_attempt: next, max_attempts: next + job.restartsRemaining, code: reason.code, message: reason.message, failed_at_ms: this.clock.now(), delay_ms: delayMs } });
     const onEnd = (state: JobStateName, error: ErrorInfo | undefined): void => {
       detach();
       writeEnd(state, error);
@@ -745,6 +748,7 @@ export class DriverNode {
             last_receiver_error_receiving_again_ms_ago: j.lastReceiverError?.receivingAgainAt !== undefined ? Math.max(0, now - j.lastReceiverError.receivingAgainAt) : 0,
             stages: j.state === 'running' ? this.stageProgress(j.id) : [],
             falling_behind: j.fallingBehind ? describeFallingBehind(j.fallingBehind) : '',
+            restart_in_ms: j.restartInMs ?? 0,
           })),
           earlier_jobs: only ? '' : (this.earlierJobsNote() ?? ''),
         });

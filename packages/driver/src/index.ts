@@ -10,7 +10,7 @@
 export { DriverNode, DEFAULT_TASK_OPTIONS, type DriverOptions } from './driver-node.js';
 export { DEFAULT_MAX_RESTARTS, type SubmitRequest } from './job/job-launcher.js';
 export { JobConsole, type ConsoleIn, type ConsoleOut } from './job/job-console.js';
-export { DriverJob, SUPERVISE_RESTART_DELAY_MS, attemptRunId, type JobStateName } from './job/driver-job.js';
+export { DriverJob, DEFAULT_SUPERVISE_BACKOFF, attemptRunId, type SuperviseBackoff, type JobStateName } from './job/driver-job.js';
 export { DriverStateStore, type PersistedJob } from './state/driver-state-store.js';
 export type { ErrorInfo } from './job/job-protocol.js';
 export { DEFAULT_WORKER_TIMEOUT_MS } from './cluster/worker-registry.js';

@@ -18,7 +18,7 @@ export interface ProtoTypeCodecs {
 /** The protobufjs version that generated them: another one generates its own (proto.ts). */
 export const PROTO_CODECS_PROTOBUFJS = '7.6.6';
 /** sha256 of the .proto text they were made from. */
-export const PROTO_CODECS_SHA256 = '8bcd00b4a358fc5d3b98dc031f091a6691f8512cec6fde04346d2bf15d7ed93a';
+export const PROTO_CODECS_SHA256 = 'df64c83dcda3f72be0c3668910444221397a11084c2368b0cd861fe7994225d8';
 
 /** By the type's full name (".sluice.v1.Name"). */
 export const PROTO_CODECS: Readonly<Record<string, ProtoTypeCodecs>> = {
@@ -889,6 +889,8 @@ encode: function JobInfo$encode(m,w,q){
   w.uint32(152).bool(m.last_receiver_error_receiving_again)
   if(m.last_receiver_error_receiving_again_ms_ago!=null&&Object.hasOwnProperty.call(m,"last_receiver_error_receiving_again_ms_ago"))
   w.uint32(160).uint64(m.last_receiver_error_receiving_again_ms_ago)
+  if(m.restart_in_ms!=null&&Object.hasOwnProperty.call(m,"restart_in_ms"))
+  w.uint32(168).uint64(m.restart_in_ms)
   return w
 },
 decode: function JobInfo$decode(r,l,e,n){
@@ -993,6 +995,10 @@ decode: function JobInfo$decode(r,l,e,n){
   }
   case 20: {
   m.last_receiver_error_receiving_again_ms_ago=r.uint64()
+  break
+  }
+  case 21: {
+  m.restart_in_ms=r.uint64()
   break
   }
   default:
@@ -1139,6 +1145,16 @@ fromObject: function JobInfo$fromObject(d,n){
   else if(typeof d.last_receiver_error_receiving_again_ms_ago==="object")
   m.last_receiver_error_receiving_again_ms_ago=new util.LongBits(d.last_receiver_error_receiving_again_ms_ago.low>>>0,d.last_receiver_error_receiving_again_ms_ago.high>>>0).toNumber(true)
   }
+  if(d.restart_in_ms!=null){
+  if(util.Long)
+  m.restart_in_ms=util.Long.fromValue(d.restart_in_ms,true)
+  else if(typeof d.restart_in_ms==="string")
+  m.restart_in_ms=parseInt(d.restart_in_ms,10)
+  else if(typeof d.restart_in_ms==="number")
+  m.restart_in_ms=d.restart_in_ms
+  else if(typeof d.restart_in_ms==="object")
+  m.restart_in_ms=new util.LongBits(d.restart_in_ms.low>>>0,d.restart_in_ms.high>>>0).toNumber(true)
+  }
   return m
 },
 toObject: function JobInfo$toObject(m,o,q){
@@ -1203,6 +1219,11 @@ toObject: function JobInfo$toObject(m,o,q){
   d.last_receiver_error_receiving_again_ms_ago=o.longs===String?n.toString():o.longs===Number?n.toNumber():typeof BigInt!=="undefined"&&o.longs===BigInt?n.toBigInt():n
   }else
   d.last_receiver_error_receiving_again_ms_ago=o.longs===String?"0":typeof BigInt!=="undefined"&&o.longs===BigInt?BigInt("0"):0
+  if(util.Long){
+  var n=new util.Long(0,0,true)
+  d.restart_in_ms=o.longs===String?n.toString():o.longs===Number?n.toNumber():typeof BigInt!=="undefined"&&o.longs===BigInt?n.toBigInt():n
+  }else
+  d.restart_in_ms=o.longs===String?"0":typeof BigInt!=="undefined"&&o.longs===BigInt?BigInt("0"):0
   }
   if(m.job_id!=null&&Object.hasOwnProperty.call(m,"job_id")){
   d.job_id=m.job_id
@@ -1306,6 +1327,14 @@ toObject: function JobInfo$toObject(m,o,q){
   d.last_receiver_error_receiving_again_ms_ago=o.longs===String?String(m.last_receiver_error_receiving_again_ms_ago):m.last_receiver_error_receiving_again_ms_ago
   else
   d.last_receiver_error_receiving_again_ms_ago=o.longs===String?util.Long.prototype.toString.call(m.last_receiver_error_receiving_again_ms_ago):o.longs===Number?new util.LongBits(m.last_receiver_error_receiving_again_ms_ago.low>>>0,m.last_receiver_error_receiving_again_ms_ago.high>>>0).toNumber(true):m.last_receiver_error_receiving_again_ms_ago
+  }
+  if(m.restart_in_ms!=null&&Object.hasOwnProperty.call(m,"restart_in_ms")){
+  if(typeof BigInt!=="undefined"&&o.longs===BigInt)
+  d.restart_in_ms=typeof m.restart_in_ms==="number"?BigInt(m.restart_in_ms):util.Long.fromBits(m.restart_in_ms.low>>>0,m.restart_in_ms.high>>>0,true).toBigInt()
+  else if(typeof m.restart_in_ms==="number")
+  d.restart_in_ms=o.longs===String?String(m.restart_in_ms):m.restart_in_ms
+  else
+  d.restart_in_ms=o.longs===String?util.Long.prototype.toString.call(m.restart_in_ms):o.longs===Number?new util.LongBits(m.restart_in_ms.low>>>0,m.restart_in_ms.high>>>0).toNumber(true):m.restart_in_ms
   }
   return d
 },
@@ -4048,6 +4077,8 @@ encode: function JobRestart$encode(m,w,q){
   w.uint32(42).string(m.message)
   if(m.failed_at_ms!=null&&Object.hasOwnProperty.call(m,"failed_at_ms"))
   w.uint32(48).uint64(m.failed_at_ms)
+  if(m.delay_ms!=null&&Object.hasOwnProperty.call(m,"delay_ms"))
+  w.uint32(56).uint64(m.delay_ms)
   return w
 },
 decode: function JobRestart$decode(r,l,e,n){
@@ -4096,6 +4127,10 @@ decode: function JobRestart$decode(r,l,e,n){
   m.failed_at_ms=r.uint64()
   break
   }
+  case 7: {
+  m.delay_ms=r.uint64()
+  break
+  }
   default:
   r.skipType(t&7,n)
   break
@@ -4142,6 +4177,16 @@ fromObject: function JobRestart$fromObject(d,n){
   else if(typeof d.failed_at_ms==="object")
   m.failed_at_ms=new util.LongBits(d.failed_at_ms.low>>>0,d.failed_at_ms.high>>>0).toNumber(true)
   }
+  if(d.delay_ms!=null){
+  if(util.Long)
+  m.delay_ms=util.Long.fromValue(d.delay_ms,true)
+  else if(typeof d.delay_ms==="string")
+  m.delay_ms=parseInt(d.delay_ms,10)
+  else if(typeof d.delay_ms==="number")
+  m.delay_ms=d.delay_ms
+  else if(typeof d.delay_ms==="object")
+  m.delay_ms=new util.LongBits(d.delay_ms.low>>>0,d.delay_ms.high>>>0).toNumber(true)
+  }
   return m
 },
 toObject: function JobRestart$toObject(m,o,q){
@@ -4162,6 +4207,11 @@ toObject: function JobRestart$toObject(m,o,q){
   d.failed_at_ms=o.longs===String?n.toString():o.longs===Number?n.toNumber():typeof BigInt!=="undefined"&&o.longs===BigInt?n.toBigInt():n
   }else
   d.failed_at_ms=o.longs===String?"0":typeof BigInt!=="undefined"&&o.longs===BigInt?BigInt("0"):0
+  if(util.Long){
+  var n=new util.Long(0,0,true)
+  d.delay_ms=o.longs===String?n.toString():o.longs===Number?n.toNumber():typeof BigInt!=="undefined"&&o.longs===BigInt?n.toBigInt():n
+  }else
+  d.delay_ms=o.longs===String?"0":typeof BigInt!=="undefined"&&o.longs===BigInt?BigInt("0"):0
   }
   if(m.failed_attempt!=null&&Object.hasOwnProperty.call(m,"failed_attempt")){
   d.failed_attempt=m.failed_attempt
@@ -4185,6 +4235,14 @@ toObject: function JobRestart$toObject(m,o,q){
   d.failed_at_ms=o.longs===String?String(m.failed_at_ms):m.failed_at_ms
   else
   d.failed_at_ms=o.longs===String?util.Long.prototype.toString.call(m.failed_at_ms):o.longs===Number?new util.LongBits(m.failed_at_ms.low>>>0,m.failed_at_ms.high>>>0).toNumber(true):m.failed_at_ms
+  }
+  if(m.delay_ms!=null&&Object.hasOwnProperty.call(m,"delay_ms")){
+  if(typeof BigInt!=="undefined"&&o.longs===BigInt)
+  d.delay_ms=typeof m.delay_ms==="number"?BigInt(m.delay_ms):util.Long.fromBits(m.delay_ms.low>>>0,m.delay_ms.high>>>0,true).toBigInt()
+  else if(typeof m.delay_ms==="number")
+  d.delay_ms=o.longs===String?String(m.delay_ms):m.delay_ms
+  else
+  d.delay_ms=o.longs===String?util.Long.prototype.toString.call(m.delay_ms):o.longs===Number?new util.LongBits(m.delay_ms.low>>>0,m.delay_ms.high>>>0).toNumber(true):m.delay_ms
   }
   return d
 },

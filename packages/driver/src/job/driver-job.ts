@@ -19,8 +19,10 @@ import { answerStatus } from '../status/status-answers.js';
 import { DashboardStore, MAX_DASHBOARDS_PER_JOB } from '../status/dashboard-store.js';
 import { outputEndLine, startProgramThread, type SpareJobThreads } from './spare-job-threads.js';
 import type { ProgramThread, ProgramThreadOwner } from './program-thread.js';
-import { STOP_REQUEST_LIMIT_MS } from '../defaults.js';
+import { DEFAULT_SUPERVISE_BACKOFF, STOP_REQUEST_LIMIT_MS, formatWait, type SuperviseBackoff } from '../defaults.js';
 import { repeatedAtStartWhy } from './unrecoverable-failure.js';
+
+export { DEFAULT_SUPERVISE_BACKOFF, type SuperviseBackoff };
 
 type TaskEndSchedulerEvent = Extract<SchedulerEvent, { type: 'taskEnd' }>;
 
@@ -44,8 +46,8 @@ export interface DriverJobEvents {
   /** A printed line, its number in the job's output (from 1), and whether the program printed it on its standard error. */
   output: [line: string, lineNumber: number, stderr: boolean];
   end: [state: JobStateName, error: ErrorInfo | undefined];
-  /** A supervised job failed and starts attempt `attempt` (after SUPERVISE_RESTART_DELAY_MS). */
-  restart: [attempt: number, reason: ErrorInfo];
+  /** A supervised job failed and starts attempt `attempt` `delayMs` after the failure (its back-off, SuperviseBackoff). */
+  restart: [attempt: number, reason: ErrorInfo, delayMs: number];
   /** The program set its checkpoint directory (sc.setCheckpointDir / ssc.checkpoint). */
   checkpointDir: [dir: string];
   /** A stop was asked for (`sluice stop`). */
@@ -73,6 +75,10 @@ export interface JobLaunchSpec {
   readonly parallelismSet?: boolean;
   /** Restart the program (a new attempt) when it fails, at most this many times (0: never). */
   readonly maxRestarts?: number;
+  /** Submitted with --supervise (its restarts may be spent: maxRestarts counts those left). */
+  readonly supervise?: boolean;
+  /** The waits before those restarts (DriverOptions.superviseBackoff); DEFAULT_SUPERVISE_BACKOFF by default. */
+  readonly superviseBackoff?: SuperviseBackoff;
   /** Absolute directory the job's relative paths resolve against (default: the driver's working directory). */
   readonly workingDir?: string;
   /** Level of the 'job failed' log line (default warn; `sluice run` reports the failure itself: info). */
@@ -111,8 +117,6 @@ export function attemptRunId(jobId: string, attempt: number): string {
   return attempt <= 1 ? jobId : `${jobId}.${attempt}`;
 }
 
-/** Delay before a supervised job's next attempt starts (after the failed attempt's thread exited). */
-export const SUPERVISE_RESTART_DELAY_MS = 500;
 
 /** One run of the job's driver program: its thread and what the cluster keeps for it. */
 interface Attempt {
@@ -142,6 +146,8 @@ interface Attempt {
   listening: boolean;
   /** The job's batchesCompleted when the attempt started: more at its end, and it did not fail at its start. */
   readonly batchesBefore: number;
+  /** When the attempt started (clock ms): a long run resets the restarts' back-off. */
+  readonly startedAt: number;
 }
 
 /**
@@ -220,6 +226,8 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   outcome: { readonly state: JobStateName; readonly error: ErrorInfo | undefined } | undefined;
   /** Restarts a failure may still cause. */
   private restartsLeft: number;
+  /** The checkpoint directory the program set last (sc.setCheckpointDir / ssc.checkpoint), for the advice of a supervised job's final failure. */
+  private checkpointDir: string | undefined;
   /** A stop was asked for (`sluice stop`): a failure after it is not restarted, and an end without one is `stopped`. */
   private stopRequested = false;
   /** How the stop was asked for, once it was. */
@@ -230,6 +238,10 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   /** A failed attempt is over and the next one is not started yet (its thread must exit first). */
   private betweenAttempts = false;
   private restartTimer: NodeJS.Timeout | undefined;
+  /** When the next attempt starts (clock ms), while one waits for its back-off. */
+  private restartAt: number | undefined;
+  /** The wait before the next restart, unless the failed attempt ran long enough to reset it (SuperviseBackoff). */
+  private nextBackoffMs: number;
   /** How the last attempt failed if it failed at its start (no batch completed; its run id read as the job's), else undefined (repeatedAtStartWhy). */
   private startFailure: { readonly code: string; readonly message: string } | undefined;
   private readonly log: Logger;
@@ -263,6 +275,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     this.startedAt = clock.now();
     this.parallelism = spec.parallelism ?? Math.max(2, registry.totalCores());
     this.restartsLeft = spec.maxRestarts ?? 0;
+    this.nextBackoffMs = (spec.superviseBackoff ?? DEFAULT_SUPERVISE_BACKOFF).firstMs;
     if (spec.stopGracefully === true) {
       this.stopRequested = true;
       this.stopKind = 'graceful';
@@ -275,6 +288,11 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
   /** Restarts a failure may still cause. */
   get restartsRemaining(): number {
     return this.restartsLeft;
+  }
+
+  /** While the job waits to start its next attempt (a supervised restart's back-off): in how many ms it starts (at least 1). */
+  get restartInMs(): number | undefined {
+    return this.restartAt === undefined ? undefined : Math.max(1, this.restartAt - this.clock.now());
   }
 
   /** The current attempt's number (from 1). */
@@ -332,7 +350,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       },
     };
     const thread = this.spec.threads?.threadFor(data, this.spec.bundleSha, owner) ?? startProgramThread(data, owner);
-    a = { number, runId, filesDir, thread, drained: false, tracker: undefined, removals: new BlockRemovals(this.registry), over: false, exited, actionAborts: new Map(), listening: false, batchesBefore: this.batchesCompleted };
+    a = { number, runId, filesDir, thread, drained: false, tracker: undefined, removals: new BlockRemovals(this.registry), over: false, exited, actionAborts: new Map(), listening: false, batchesBefore: this.batchesCompleted, startedAt: this.clock.now() };
     this.log.info({ name: this.spec.name, attempt: number, runId, taskTimeoutMs: this.spec.taskTimeoutMs }, number === 1 ? 'job started' : 'job attempt started');
     return a;
   }
@@ -707,6 +725,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         this.dag.setScheduler(this.current.runId, m.config);
         return;
       case 'checkpointDir':
+        this.checkpointDir = m.dir;
         this.emit('checkpointDir', m.dir);
         return;
       case 'accumulables':
@@ -749,6 +768,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
       // Only a cancel gets here: no attempt runs, and none will.
       clearTimeout(this.restartTimer);
       this.restartTimer = undefined;
+      this.restartAt = undefined;
       this.betweenAttempts = false;
       return this.finish(state, error);
     }
@@ -793,8 +813,14 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     if (state === 'failed' && this.restartsLeft > 0 && !this.stopRequested) {
       this.restartsLeft--;
       const next = a.number + 1;
-      this.log.warn({ attempt: a.number, nextAttempt: next, restartsLeft: this.restartsLeft, code: error?.code, reason: error?.message }, 'job failed; restarting it (--supervise)');
-      this.emit('restart', next, error!);
+      // Spark's DriverRunner back-off: doubling from the first wait, reset by a long run.
+      const backoff = this.spec.superviseBackoff ?? DEFAULT_SUPERVISE_BACKOFF;
+      const failedAt = this.clock.now();
+      const delayMs = failedAt - a.startedAt >= backoff.resetAfterMs ? backoff.firstMs : this.nextBackoffMs;
+      this.nextBackoffMs = Math.min(backoff.maxMs, delayMs * 2);
+      this.restartAt = failedAt + delayMs;
+      this.log.warn({ attempt: a.number, nextAttempt: next, restartsLeft: this.restartsLeft, delayMs, code: error?.code, reason: error?.message }, `job failed; restarting it in ${formatWait(delayMs)} (--supervise)`);
+      this.emit('restart', next, error!, delayMs);
       this.betweenAttempts = true;
       // Only once the failed program's thread is gone (at most 2 s, see above): two attempts
       // must never run at once, both writing the job's checkpoints.
@@ -802,6 +828,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         if (this.state !== 'running' || !this.betweenAttempts) return;
         this.restartTimer = setTimeout(() => {
           this.restartTimer = undefined;
+          this.restartAt = undefined;
           this.betweenAttempts = false;
           if (this.state === 'running') {
             this.callSites.clear();
@@ -812,9 +839,14 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
             this.progress.attemptStarted();
             this.current = this.launch(next);
           }
-        }, SUPERVISE_RESTART_DELAY_MS);
+        }, Math.max(0, failedAt + delayMs - this.clock.now()));
       });
       return;
+    }
+    if (state === 'failed' && error?.code === 'SLUICE_TASK_FAILED' && this.spec.supervise === true && this.restartsLeft === 0 && !this.stopRequested) {
+      // Its restarts spent on a task that threw (a record its code cannot take, most often):
+      // another restart meets the same record; the code must change, the checkpoint can stay.
+      return this.finish(state, { ...error, message: `${error.message} (--supervise has no restart left, and restarts do not get past a task of the job's code that throws: fix the code and submit it again${this.checkpointDir === undefined || !this.streaming ? '' : ` with the same checkpoint directory (${this.checkpointDir}): it recovers from the last completed batch`})` });
     }
     this.finish(state, error);
   }
@@ -861,3 +893,4 @@ function stackHead(stack: string): string {
   const head = stack.split('\n', 1)[0];
   return head === '' ? '' : ` - ${head}`;
 }
+

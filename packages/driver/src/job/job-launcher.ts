@@ -6,7 +6,7 @@ import { EXECUTOR_ENV_PREFIX, SluiceError, executorEnvProblem, materializeBundle
 import type { WorkerRegistry } from '../cluster/worker-registry.js';
 import type { DAGScheduler } from '../scheduler/dag-scheduler.js';
 import type { DriverStateStore, PersistedJob } from '../state/driver-state-store.js';
-import { DriverJob, type JobLaunchSpec } from './driver-job.js';
+import { DriverJob, type JobLaunchSpec, type SuperviseBackoff } from './driver-job.js';
 import type { JobNumbering } from './missing-job.js';
 import { DEFAULT_MAX_RESTARTS, DEFAULT_RETAINED_JOBS } from '../defaults.js';
 
@@ -78,6 +78,8 @@ export interface JobLauncherDeps {
   readonly referenceTracking?: boolean;
   /** How long a stop asked of a job's program may take before it is cancelled (DriverOptions.stopLimitMs). */
   readonly stopLimitMs?: number;
+  /** The waits before a supervised job's restarts (DriverOptions.superviseBackoff). */
+  readonly superviseBackoff?: SuperviseBackoff;
 }
 
 /**
@@ -169,7 +171,7 @@ export class JobLauncher {
       req.code,
       req.sourceMap,
     );
-    return this.start({ id, name: req.name, bundleSha: sha, bundlePath: b.path, args, taskTimeoutMs: req.taskTimeoutMs, maxRestarts, parallelism, parallelismSet, workingDir, ...(executorEnv === undefined ? {} : { executorEnv }) });
+    return this.start({ id, name: req.name, bundleSha: sha, bundlePath: b.path, args, taskTimeoutMs: req.taskTimeoutMs, maxRestarts, ...(req.supervise === true ? { supervise: true } : {}), parallelism, parallelismSet, workingDir, ...(executorEnv === undefined ? {} : { executorEnv }) });
   }
 
   /** At start with a state dir: launch again, under the same ids, the jobs a previous driver ran and did not stop. */
@@ -209,7 +211,7 @@ export class JobLauncher {
     store.update(p.id, { attempt });
     this.deps.log.info({ jobId: p.id, name: p.name, attempt, checkpointDir: p.checkpointDir }, 'relaunching a job of the previous driver');
     this.relaunched.add(p.id);
-    this.start({ id: p.id, name: p.name, bundleSha: p.bundleSha, bundlePath: b.path, args: p.args, taskTimeoutMs: p.taskTimeoutMs, parallelism: p.parallelism, parallelismSet: p.parallelismSet === true, maxRestarts: p.restartsLeft, firstAttempt: attempt, workingDir: p.workingDir, ...(p.executorEnv === undefined ? {} : { executorEnv: p.executorEnv }), ...(p.state === 'stopping' && p.stop === 'graceful' ? { stopGracefully: true } : {}) });
+    this.start({ id: p.id, name: p.name, bundleSha: p.bundleSha, bundlePath: b.path, args: p.args, taskTimeoutMs: p.taskTimeoutMs, parallelism: p.parallelism, parallelismSet: p.parallelismSet === true, maxRestarts: p.restartsLeft, ...(p.supervise ? { supervise: true } : {}), firstAttempt: attempt, workingDir: p.workingDir, ...(p.executorEnv === undefined ? {} : { executorEnv: p.executorEnv }), ...(p.state === 'stopping' && p.stop === 'graceful' ? { stopGracefully: true } : {}) });
   }
 
   /** Keep a bundle by sha256 for workers (GetBundle) and the job thread. */
@@ -244,7 +246,7 @@ export class JobLauncher {
 
   private start(spec: JobLaunchSpec): DriverJob {
     const { dag, registry, clock, rootLog, stateStore: store } = this.deps;
-    const job = new DriverJob({ ...spec, failureLogLevel: this.deps.jobFailureLogLevel, threads: this.deps.threads, master: this.deps.master?.(), uiWebUrl: this.deps.uiWebUrl?.(), filesRoot: this.deps.filesRoot, ...(this.deps.broadcastCompress === true ? { broadcastCompress: true } : {}), ...(this.deps.checkpointCompress === true ? { checkpointCompress: true } : {}), ...(this.deps.rddCompress === true ? { rddCompress: true } : {}), ...(this.deps.referenceTracking === false ? { referenceTracking: false } : {}), ...(this.deps.stopLimitMs === undefined ? {} : { stopLimitMs: this.deps.stopLimitMs }) }, dag, registry, clock, rootLog, this.deps.retainedBatches);
+    const job = new DriverJob({ ...spec, failureLogLevel: this.deps.jobFailureLogLevel, threads: this.deps.threads, master: this.deps.master?.(), uiWebUrl: this.deps.uiWebUrl?.(), filesRoot: this.deps.filesRoot, ...(this.deps.broadcastCompress === true ? { broadcastCompress: true } : {}), ...(this.deps.checkpointCompress === true ? { checkpointCompress: true } : {}), ...(this.deps.rddCompress === true ? { rddCompress: true } : {}), ...(this.deps.referenceTracking === false ? { referenceTracking: false } : {}), ...(this.deps.stopLimitMs === undefined ? {} : { stopLimitMs: this.deps.stopLimitMs }), ...(this.deps.superviseBackoff === undefined ? {} : { superviseBackoff: this.deps.superviseBackoff }) }, dag, registry, clock, rootLog, this.deps.retainedBatches);
     this.jobs.set(spec.id, job);
     this.deps.jobStarted?.(job);
     job.once('finished', () => this.keepFinished(job));

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pino } from 'pino';
-import { SystemClock, type JobRunResult } from '@sluice/core/internal';
+import { ManualClock, SystemClock, type Clock, type JobRunResult } from '@sluice/core/internal';
 import type { WorkerRegistry } from '../../src/cluster/worker-registry.js';
-import { DriverJob, SUPERVISE_RESTART_DELAY_MS } from '../../src/job/driver-job.js';
+import { DriverJob, type SuperviseBackoff } from '../../src/job/driver-job.js';
 import type { JobToMain, MainToJob } from '../../src/job/job-protocol.js';
 import type { ProgramThread, ProgramThreadOwner } from '../../src/job/program-thread.js';
 import type { DAGScheduler } from '../../src/scheduler/dag-scheduler.js';
@@ -28,7 +28,7 @@ interface HeldAction {
 
 const runJob = (reqId: number): JobToMain => ({ type: 'runJob', reqId, graph: {}, action: { kind: 'count' }, partitions: [0] }) as unknown as JobToMain;
 
-function setup(): { job: DriverJob; threads: FakeThread[]; actions: HeldAction[]; ended: string[] } {
+function setup(opts: { maxRestarts?: number; superviseBackoff?: SuperviseBackoff; clock?: Clock } = {}): { job: DriverJob; threads: FakeThread[]; actions: HeldAction[]; ended: string[] } {
   const threads: FakeThread[] = [];
   const actions: HeldAction[] = [];
   const ended: string[] = [];
@@ -51,7 +51,7 @@ function setup(): { job: DriverJob; threads: FakeThread[]; actions: HeldAction[]
     giveBack: () => undefined,
     attemptEnded: () => undefined,
   };
-  const job = new DriverJob({ id: 'j', name: 'attempts', bundleSha: 'sha', bundlePath: '/nonexistent', args: [], maxRestarts: 1, threads: threadsPool }, dag, registry, new SystemClock(), pino({ level: 'silent' }));
+  const job = new DriverJob({ id: 'j', name: 'attempts', bundleSha: 'sha', bundlePath: '/nonexistent', args: [], maxRestarts: opts.maxRestarts ?? 1, supervise: true, superviseBackoff: opts.superviseBackoff ?? { firstMs: 100, maxMs: 100, resetAfterMs: 60_000 }, threads: threadsPool }, dag, registry, opts.clock ?? new SystemClock(), pino({ level: 'silent' }));
   return { job, threads, actions, ended };
 }
 
@@ -67,7 +67,7 @@ test('a restarted attempt neither gets the answer of the previous attempt\'s act
   assert.deepEqual(ended, ['j']);
   assert.equal(await restarted, 2);
   threads[0].owner.exit(1);
-  await new Promise((r) => setTimeout(r, SUPERVISE_RESTART_DELAY_MS + 200));
+  await new Promise((r) => setTimeout(r, 100 + 200));
   assert.equal(threads.length, 2, 'attempt 2 started');
   const second = threads[1];
   // Attempt 2's cancel of its request 1 before it ran one reaches nothing of attempt 1.
@@ -91,3 +91,44 @@ test('a restarted attempt neither gets the answer of the previous attempt\'s act
   assert.deepEqual(second.got.filter((m) => m.type === 'jobResult').map((m) => m.type === 'jobResult' && m.result.values), [[7]]);
   job.cancel();
 });
+
+test('a supervised job\'s restarts back off as Spark\'s DriverRunner: the first wait, doubled each restart up to the cap, the first again after an attempt that ran long; a stop during a wait ends the job at once', async () => {
+  const clock = new ManualClock(1_000_000);
+  const { job, threads } = setup({ maxRestarts: 5, superviseBackoff: { firstMs: 100, maxMs: 300, resetAfterMs: 10_000 }, clock });
+  const waits: number[] = [];
+  job.on('restart', (_attempt, _reason, delayMs) => waits.push(delayMs));
+  const fail = (n: number): void => {
+    threads[n].owner.message({ type: 'failed', code: 'SLUICE_TASK_FAILED', message: `boom ${n + 1}`, stack: '' } as JobToMain);
+    threads[n].owner.exit(1);
+  };
+  // Attempts 1-3 fail as they start: 100, 200, then 300 (400 capped).
+  for (let n = 0; n < 3; n++) {
+    fail(n);
+    // While it waits, the job says when the next attempt starts (the manual clock stands still).
+    assert.equal(job.restartInMs, [100, 200, 300][n]);
+    await pollThreads(threads, n + 2);
+    assert.equal(job.restartInMs, undefined, 'no wait once the next attempt started');
+  }
+  // Attempt 4 runs 10 s (the reset) before it fails: its restart waits the first wait again.
+  clock.advance(10_000);
+  fail(3);
+  await pollThreads(threads, 5);
+  // Attempt 5 fails at once: doubled from there. A stop during that wait ends the job now.
+  fail(4);
+  assert.deepEqual(waits, [100, 200, 300, 100, 200]);
+  const ended = new Promise<string>((r) => job.once('finished', r));
+  job.requestStop(false);
+  assert.equal(await Promise.race([ended, new Promise((r) => setTimeout(() => r('still waiting'), 50))]), 'stopped');
+  assert.equal(job.restartInMs, undefined);
+  await new Promise((r) => setTimeout(r, 400));
+  assert.equal(threads.length, 5, 'an attempt started after the stop');
+});
+
+/** Resolves once `count` attempts' threads were started (each restart's real timer ran). */
+async function pollThreads(threads: readonly FakeThread[], count: number): Promise<void> {
+  const until = Date.now() + 5000;
+  while (threads.length < count) {
+    if (Date.now() > until) throw new Error(`attempt ${count} did not start within 5 s`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

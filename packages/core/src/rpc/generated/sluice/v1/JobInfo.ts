@@ -24,6 +24,7 @@ export interface JobInfo {
   'last_receiver_error_ms_ago'?: (number | string | Long);
   'last_receiver_error_receiving_again'?: (boolean);
   'last_receiver_error_receiving_again_ms_ago'?: (number | string | Long);
+  'restart_in_ms'?: (number | string | Long);
 }
 
 export interface JobInfo__Output {
@@ -47,4 +48,5 @@ export interface JobInfo__Output {
   'last_receiver_error_ms_ago': (number);
   'last_receiver_error_receiving_again': (boolean);
   'last_receiver_error_receiving_again_ms_ago': (number);
+  'restart_in_ms': (number);
 }

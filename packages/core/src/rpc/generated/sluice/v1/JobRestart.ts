@@ -9,6 +9,7 @@ export interface JobRestart {
   'code'?: (string);
   'message'?: (string);
   'failed_at_ms'?: (number | string | Long);
+  'delay_ms'?: (number | string | Long);
 }
 
 export interface JobRestart__Output {
@@ -18,4 +19,5 @@ export interface JobRestart__Output {
   'code': (string);
   'message': (string);
   'failed_at_ms': (number);
+  'delay_ms': (number);
 }
