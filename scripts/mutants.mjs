@@ -15178,22 +15178,6 @@ const MUTATIONS = [
     tests: [{ file: 'packages/cli/dist/test/environment-driver-keys.test.js', pattern: 'does not list it' }],
   },
   {
-    id: 'local-text-part-written-whole',
-    what: "a saveAsTextFile part to a local directory is written whole once computed and counted then: an attempt killed mid-write reports 0 output (Spark's TaskKilled carries its outputMetrics as they stood)",
-    file: 'packages/core/src/scheduler/run-task.ts',
-    search: '      if (action.codec === undefined) {\n        // Written as its lines are computed',
-    replace: '      if (action.codec === undefined && false) {\n        // Written as its lines are computed',
-    tests: [{ file: 'packages/cli/dist/test/killed-output.test.js', pattern: 'local part file' }],
-  },
-  {
-    id: 'text-part-counted-by-chunk',
-    what: "a text part's lines are counted only as each 1 MiB chunk goes to the writer: a killed attempt (and the part's last, short chunk) reports less than it wrote",
-    file: 'packages/core/src/scheduler/run-task.ts',
-    search: '      env.countOutput?.(bytes, 1);\n      if (pendingBytes >= WRITE_CHUNK_BYTES) {\n',
-    replace: '      if (pendingBytes >= WRITE_CHUNK_BYTES) {\n        env.countOutput?.(pendingBytes, pending.length);\n',
-    tests: ['packages/cli/dist/test/killed-output.test.js'],
-  },
-  {
     id: 'streaming-averages-completed-only',
     what: "streaming statistics' avgInputRate and avgSchedulingDelay average the completed batches only, where Spark's average the retained ones, queued and processing too (no figure at all before a batch completes)",
     file: 'packages/driver/src/web/rest-api.ts',

@@ -182,15 +182,6 @@ async function runAction(computer: PartitionComputer, payload: TaskPayload, spli
     case 'saveAsTextFile': {
       const fsys = fileSystemFor(action.dir, 'saveAsTextFile');
       if (fsys) return writePartOn(fsys, computer, root, split, action, env);
-      if (action.codec === undefined) {
-        // Written as its lines are computed, and counted as they are given to the file, so an
-        // attempt killed before its part is whole reports what it wrote (Spark's TaskKilled
-        // carries the outputMetrics as they stood).
-        const file = path.join(action.dir, `part-${String(split).padStart(5, '0')}`);
-        await streamPart(computer, root, split, env, (chunks) => writeAtomically(file, chunks, env, split, 'saveAsTextFile'));
-        return null;
-      }
-      // Compressed: the whole part at once, counted once written.
       const lines: string[] = [];
       await computer.compute(root, split, (x) => void lines.push(String(x)));
       const name = `part-${String(split).padStart(5, '0')}`;
@@ -228,44 +219,36 @@ const WRITE_CHUNK_BYTES = 1024 * 1024;
  * saveAsTextFile's part on a registered file system: lines go to its writer in chunks
  * while the partition is computed; returns what the writer returns for the commit.
  */
-function writePartOn(fsys: FileSystem, computer: PartitionComputer, root: TaskPayload['plan']['root'], split: number, action: { readonly dir: string; readonly fsSettings?: unknown }, env: TaskEnv): Promise<unknown> {
+async function writePartOn(fsys: FileSystem, computer: PartitionComputer, root: TaskPayload['plan']['root'], split: number, action: { readonly dir: string; readonly fsSettings?: unknown }, env: TaskEnv): Promise<unknown> {
+  const queue = new ChunkQueue(WRITE_CHUNK_BYTES);
   const name = `part-${String(split).padStart(5, '0')}`;
   const attempt = `${env.jobId}-${split}-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  return streamPart(computer, root, split, env, (chunks) => fsys.writePart(action.dir, name, chunks, attempt, action.fsSettings));
-}
-
-/**
- * A text part's lines (each record's String and a newline) handed to `write` in chunks of
- * WRITE_CHUNK_BYTES while the partition is computed; returns what `write` returns. Each line is
- * counted (TaskEnv.countOutput) as it is given to the writer (Spark's outputMetrics grow as
- * records are written), so an attempt killed before its part is whole reports what it wrote.
- * The writer may fail first (an unreachable endpoint, a full disk): computing stops then and its
- * error is the task's; an error of the compute is the task's, the writer's after it dropped.
- */
-async function streamPart<T>(computer: PartitionComputer, root: TaskPayload['plan']['root'], split: number, env: TaskEnv, write: (chunks: ChunkQueue) => Promise<T>): Promise<T> {
-  const queue = new ChunkQueue(WRITE_CHUNK_BYTES);
-  const writing = write(queue);
+  const writing = fsys.writePart(action.dir, name, queue, attempt, action.fsSettings);
+  // The writer may fail first (an unreachable endpoint): stop computing then.
   let writeFailed = false;
   writing.catch(() => void (writeFailed = true));
-  // Lines as text until a chunk's worth: one Buffer a chunk, not one a line.
-  let pending: string[] = [];
-  let pendingBytes = 0;
+  let bytes = 0;
+  let records = 0;
+  /** What countOutput has been told: bytes, records. */
+  const counted = [0, 0];
+  const countSoFar = (): void => {
+    env.countOutput?.(bytes - counted[0], records - counted[1]);
+    counted[0] = bytes;
+    counted[1] = records;
+  };
   try {
     await computer.compute(root, split, (x) => {
       if (writeFailed) throw STOP;
-      const line = `${String(x)}\n`;
-      const bytes = Buffer.byteLength(line);
-      pending.push(line);
-      pendingBytes += bytes;
-      env.countOutput?.(bytes, 1);
-      if (pendingBytes >= WRITE_CHUNK_BYTES) {
-        queue.push(Buffer.from(pending.join('')));
-        pending = [];
-        pendingBytes = 0;
-      }
+      const line = Buffer.from(`${String(x)}\n`);
+      bytes += line.length;
+      records++;
+      queue.push(line);
+      // Counted as given to the writer (Spark's outputMetrics grow as records are written), so an
+      // attempt killed before its part is committed reports what it wrote; told every chunk.
+      if (bytes - counted[0] >= WRITE_CHUNK_BYTES) countSoFar();
     });
-    if (pendingBytes > 0) queue.push(Buffer.from(pending.join('')));
     queue.end();
+    countSoFar();
   } catch (err) {
     queue.fail(err);
     await writing.catch(() => undefined);
@@ -275,7 +258,7 @@ async function streamPart<T>(computer: PartitionComputer, root: TaskPayload['pla
 }
 
 /** Write to a temporary name then rename, so a retried or speculative attempt never leaves half a file. */
-async function writeAtomically(file: string, data: string | Uint8Array | AsyncIterable<Uint8Array>, env: TaskEnv, split: number, action: string): Promise<void> {
+async function writeAtomically(file: string, data: string | Uint8Array, env: TaskEnv, split: number, action: string): Promise<void> {
   const tmp = `${file}.${env.jobId}.${split}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   try {
     await fs.promises.writeFile(tmp, data);
