@@ -15424,6 +15424,14 @@ const MUTATIONS = [
     search: "        this.checkpointDir = m.dir;\n",
     replace: "",
     tests: [{ file: 'packages/cli/dist/test/supervise.test.js', pattern: 'always throws' }],
+  },
+  {
+    id: 'mqtt-store-failure-no-cause',
+    what: "an MQTT receiver whose store() is refused (its write-ahead log's disk full) restarts saying only 'could not store N messages ...; the broker sends them again', not why (before user62, 7 December 2026)",
+    file: 'packages/mqtt/src/mqtt-receiver.ts',
+    search: 'they were not acknowledged and the broker sends them again: ${cause}`, err);',
+    replace: 'they were not acknowledged and the broker sends them again`, err);',
+    tests: ['packages/mqtt/dist/test/mqtt-wal-disk-full.test.js'],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -192,7 +192,10 @@ export class MQTTReceiver<T> extends Receiver<T> {
         }
       },
       (err: unknown) => {
-        if (!this.isStopped()) this.restart(`MQTT: could not store ${batch.records.length} messages from ${this.shownUrl}; they were not acknowledged and the broker sends them again`, err);
+        // The store's own words (a full or unwritable write-ahead log, a replica refused) go in
+        // the reason: it is what `sluice jobs` and the Streaming page show of the restart.
+        const cause = err instanceof Error ? err.message : String(err);
+        if (!this.isStopped()) this.restart(`MQTT: could not store ${batch.records.length} messages from ${this.shownUrl}; they were not acknowledged and the broker sends them again: ${cause}`, err);
       },
     ).finally(() => this.inflight.delete(stored));
     this.inflight.add(stored);
