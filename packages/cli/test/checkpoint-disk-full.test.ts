@@ -25,12 +25,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { holdDiskFull, mountTmpfs, unmountTmpfs } from '@sluice/test-disk';
+import { test } from 'node:test';
 import { processAlive, sleep } from './harness.js';
 import { pollUntil, randomSecret, type SluiceProcess } from './sluice-processes.js';
 import { expectedWindows, type Pairs } from './recovery-support.js';
-import { assertEachLineReadOnce, assertStatesFailureFree, batchOutputs, restartReceiverCluster, resubmitUntilRecovered, startReceiverCluster, stopWhenEveryLineRead, submitReceiverJob } from './receiver-fault-support.js';
+import { assertEachLineReadOnce, assertStatesFailureFree, batchOutputs, fullDiskReceiverFile, parseLog, restartReceiverCluster, resubmitUntilRecovered, stopWhenEveryLineRead } from './receiver-fault-support.js';
 import { ReplayableSource } from './replayable-source.js';
 
 const BATCH_MS = 500;
@@ -48,9 +47,6 @@ const ckpt = path.join(disk, 'ckpt');
 const filler = path.join(disk, 'filler');
 const stateDir = path.join(ckpt, 'state');
 
-let cannotMount: string | undefined;
-let mounted = false;
-let setupError: unknown;
 /** The first job's driver log, up to its kill; and the failure it logged, or the batch it held for want of a metadata checkpoint. */
 let fullLog: Record<string, unknown>[] = [];
 let failure: Record<string, unknown> | undefined;
@@ -66,14 +62,6 @@ let segmentCount = 0;
 let recoveredLog: Record<string, unknown>[] = [];
 
 const stateDirs = (): string[] => (fs.existsSync(stateDir) ? fs.readdirSync(stateDir).filter((n) => n.startsWith('stream-')) : []);
-const parse = (lines: readonly string[]): Record<string, unknown>[] =>
-  lines.flatMap((l) => {
-    try {
-      return [JSON.parse(l) as Record<string, unknown>];
-    } catch {
-      return [];
-    }
-  });
 
 interface Ref {
   readonly dir: string;
@@ -102,30 +90,34 @@ function recordedCheckpoints(): { file: string; ref: Ref }[] {
     });
 }
 
-before(async () => {
-  cannotMount = mountTmpfs(disk, '32m');
-  if (cannotMount !== undefined) return;
-  mounted = true;
-  let hold: { stop(): void } | undefined;
-  try {
-    const cluster = await startReceiverCluster({ out, control, ckpt, source, secret, procs, batchMs: BATCH_MS, checkpointEvery: CHECKPOINT_EVERY });
-    const { port, address, workers } = cluster;
+const ready = fullDiskReceiverFile({
+  root,
+  mount: disk,
+  size: '32m',
+  filler,
+  out,
+  control,
+  ckpt,
+  source,
+  secret,
+  procs,
+  batchMs: BATCH_MS,
+  checkpointEvery: CHECKPOINT_EVERY,
+  extraArgs: ['', String(WINDOW)],
+  async run({ cluster, args, jobs, fill, release }) {
+    const { address, workers } = cluster;
     let driver = cluster.driver;
-    const args = [...cluster.args, '', String(WINDOW)];
-    const jobs = [await submitReceiverJob(address, secret, args)];
-    const firstOf = (job: string): string => path.join(out, `first-${job}.json`);
-    await pollUntil(() => (fs.existsSync(firstOf(jobs[0])) ? true : undefined), 60_000, 'the first batch');
     source.start(40, 25); // 1,600 lines/s: a block's record (~4 KB) is larger than what a full tmpfs's last page takes
 
     // 1. Full as a new state checkpoint's directory appears (its parts being written), and kept full.
     await pollUntil(() => (batchOutputs(out, 'state').size >= 3 * CHECKPOINT_EVERY && stateDirs().length > 0 ? true : undefined), 60_000, 'batches past a state checkpoint');
     const before = new Set(stateDirs());
     await pollUntil(() => (stateDirs().some((d) => !before.has(d)) ? true : undefined), 30_000, 'a new state checkpoint directory', 2);
-    hold = holdDiskFull(filler);
-    const ended = await pollUntil(() => parse(driver.logLines).find((r) => r.msg === 'job failed' || String(r.msg).startsWith('batch held:')), 90_000, 'the job to fail on the full disk, or a batch held');
+    fill();
+    const ended = await pollUntil(() => parseLog(driver.logLines).find((r) => r.msg === 'job failed' || String(r.msg).startsWith('batch held:')), 90_000, 'the job to fail on the full disk, or a batch held');
     // Held: the refusals of the log and the metadata come meanwhile (the receiver keeps storing).
     await sleep(ended.msg === 'job failed' ? 500 : 3000);
-    fullLog = parse(driver.logLines);
+    fullLog = parseLog(driver.logLines);
     failure = fullLog.find((r) => r.msg === 'job failed');
     held = fullLog.find((r) => String(r.msg).startsWith('batch held:'));
 
@@ -153,39 +145,14 @@ before(async () => {
     }
 
     // 3. Space back; the driver started again on the same port, the job submitted again: recovered from the checkpoint.
-    hold.stop();
-    hold = undefined;
-    fs.rmSync(filler, { force: true });
+    release();
     driver = await restartReceiverCluster(cluster, secret, procs);
     await resubmitUntilRecovered({ address, secret, args, jobs, out, source, batchMs: BATCH_MS });
     await stopWhenEveryLineRead({ out, control, source, job: jobs[1] });
-    recoveredLog = parse(driver.logLines);
+    recoveredLog = parseLog(driver.logLines);
     console.log(`# ${source.lines.length} lines; ${failure ? 'the job failed' : 'a batch held'} on the full disk; ${recorded} state checkpoints recorded at the kill; not recorded: ${halfWritten.join(', ') || 'none'}`);
-  } catch (err) {
-    const logs = procs.flatMap((p, i) => p.logLines.filter((l) => /jobId|"level":(40|50)/.test(l)).slice(-30).map((l) => `[${i}] ${l}`));
-    setupError = new Error(`${(err as Error).message}\n${logs.join('\n')}`, { cause: err });
-  } finally {
-    hold?.stop();
-    fs.rmSync(filler, { force: true });
-    source.stop();
-  }
+  },
 });
-
-after(async () => {
-  for (const p of [...procs].reverse()) await p.stop();
-  await source.close();
-  if (mounted) unmountTmpfs(disk);
-  fs.rmSync(root, { recursive: true, force: true });
-});
-
-function ready(t: { skip(why: string): void }): boolean {
-  if (cannotMount !== undefined) {
-    t.skip(cannotMount);
-    return false;
-  }
-  if (setupError !== undefined) throw setupError;
-  return true;
-}
 
 test('the job fails with SLUICE_DISK_FULL naming the state checkpoint being written and what to do, or holds the batch no metadata checkpoint can record', (t) => {
   if (!ready(t)) return;

@@ -13,10 +13,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { holdDiskFull, mountTmpfs, unmountTmpfs } from '@sluice/test-disk';
+import { test } from 'node:test';
 import { pollUntil, randomSecret, type SluiceProcess } from './sluice-processes.js';
-import { assertEachLineReadOnce, batchOutputs, resubmitUntilRecovered, startReceiverCluster, submitReceiverJob } from './receiver-fault-support.js';
+import { assertEachLineReadOnce, batchOutputs, fullDiskReceiverFile, parseLog, resubmitUntilRecovered, unreadAfter } from './receiver-fault-support.js';
 import { ReplayableSource } from './replayable-source.js';
 
 const BATCH_MS = 500;
@@ -32,9 +31,6 @@ const secret = randomSecret();
 const procs: SluiceProcess[] = [];
 const source = new ReplayableSource(62);
 
-let cannotMount: string | undefined;
-let mounted = false;
-let setupError: unknown;
 /** Whether the first job ended within 30 s of its graceful stop, with the metadata full. */
 let stoppedWhileFull = false;
 /** The first job's driver log, up to its stop. */
@@ -42,79 +38,43 @@ let fullLog: Record<string, unknown>[] = [];
 /** Lines unread when the recovered job was stopped. */
 let unread = 0;
 
-const parse = (lines: readonly string[]): Record<string, unknown>[] =>
-  lines.flatMap((l) => {
-    try {
-      return [JSON.parse(l) as Record<string, unknown>];
-    } catch {
-      return [];
-    }
-  });
-
-before(async () => {
-  fs.mkdirSync(ckpt, { recursive: true });
-  cannotMount = mountTmpfs(metadataDir, '1m');
-  if (cannotMount !== undefined) return;
-  mounted = true;
-  let hold: { stop(): void } | undefined;
-  try {
-    const cluster = await startReceiverCluster({ out, control, ckpt, source, secret, procs, batchMs: BATCH_MS, checkpointEvery: CHECKPOINT_EVERY });
+const ready = fullDiskReceiverFile({
+  root,
+  mount: metadataDir,
+  size: '1m',
+  filler,
+  out,
+  control,
+  ckpt,
+  source,
+  secret,
+  procs,
+  batchMs: BATCH_MS,
+  checkpointEvery: CHECKPOINT_EVERY,
+  skipCommitted: true,
+  async run({ cluster, args, jobs, fill, release }) {
     const { address, driver } = cluster;
-    fs.writeFileSync(path.join(control, 'skip-committed'), '');
-    const args = [...cluster.args];
-    const jobs = [await submitReceiverJob(address, secret, args)];
-    await pollUntil(() => (fs.existsSync(path.join(out, `first-${jobs[0]}.json`)) ? true : undefined), 60_000, 'the first batch');
     source.start(10, 25); // 400 lines/s: every batch takes blocks
     await pollUntil(() => (batchOutputs(out, 'state').size >= 3 * CHECKPOINT_EVERY ? true : undefined), 60_000, 'batches past a state checkpoint');
 
     // 1. The metadata full until a batch is held, then the job stopped gracefully (control/stop).
-    hold = holdDiskFull(filler);
-    await pollUntil(() => (parse(driver.logLines).some((r) => String(r.msg).startsWith('batch held:')) ? true : undefined), 30_000, 'a batch held');
+    fill();
+    await pollUntil(() => (parseLog(driver.logLines).some((r) => String(r.msg).startsWith('batch held:')) ? true : undefined), 30_000, 'a batch held');
     fs.writeFileSync(path.join(control, 'stop'), '');
     stoppedWhileFull = await pollUntil(() => (fs.existsSync(path.join(out, `done-${jobs[0]}.json`)) ? true : undefined), 30_000, 'the stopped job to end').catch(() => false);
-    fullLog = parse(driver.logLines);
+    fullLog = parseLog(driver.logLines);
 
     // 2. Space back; the job submitted again on the same cluster recovers the held batches from the log.
-    hold.stop();
-    hold = undefined;
-    fs.rmSync(filler, { force: true });
+    release();
     if (!stoppedWhileFull) await pollUntil(() => (fs.existsSync(path.join(out, `done-${jobs[0]}.json`)) ? true : undefined), 30_000, 'the stopped job to end once space is back');
     fs.rmSync(path.join(control, 'stop'));
     const job = await resubmitUntilRecovered({ address, secret, args, jobs, out, source, batchMs: BATCH_MS });
-    const unreadNow = (): number => {
-      const seen = new Set([...batchOutputs<string[]>(out, 'input').values()].flat());
-      return source.lines.filter((l) => !seen.has(l)).length;
-    };
-    await pollUntil(() => (unreadNow() === 0 ? true : undefined), 40_000, 'every generated line in some batch', 200).catch(() => undefined);
-    unread = unreadNow();
+    unread = await unreadAfter(out, source.lines, 40_000);
     fs.writeFileSync(path.join(control, 'stop'), '');
     await pollUntil(() => (fs.existsSync(path.join(out, `done-${job}.json`)) ? true : undefined), 60_000, 'the recovered job to stop');
     console.log(`# ${source.lines.length} lines; stopped while full: ${stoppedWhileFull}; unread at the stop: ${unread}`);
-  } catch (err) {
-    const logs = procs.flatMap((p, i) => p.logLines.filter((l) => /jobId|"level":(40|50)/.test(l)).slice(-30).map((l) => `[${i}] ${l}`));
-    setupError = new Error(`${(err as Error).message}\n${logs.join('\n')}`, { cause: err });
-  } finally {
-    hold?.stop();
-    fs.rmSync(filler, { force: true });
-    source.stop();
-  }
+  },
 });
-
-after(async () => {
-  for (const p of [...procs].reverse()) await p.stop();
-  await source.close();
-  if (mounted) unmountTmpfs(metadataDir);
-  fs.rmSync(root, { recursive: true, force: true });
-});
-
-function ready(t: { skip(why: string): void }): boolean {
-  if (cannotMount !== undefined) {
-    t.skip(cannotMount);
-    return false;
-  }
-  if (setupError !== undefined) throw setupError;
-  return true;
-}
 
 test('a graceful stop with batches held for want of a metadata checkpoint ends, a warning naming them', (t) => {
   if (!ready(t)) return;

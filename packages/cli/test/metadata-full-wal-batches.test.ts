@@ -24,11 +24,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { holdDiskFull, mountTmpfs, unmountTmpfs } from '@sluice/test-disk';
+import { test } from 'node:test';
 import { processAlive, sleep } from './harness.js';
 import { pollUntil, randomSecret, type SluiceProcess } from './sluice-processes.js';
-import { assertEachLineReadOnce, batchOutputs, restartReceiverCluster, resubmitUntilRecovered, startReceiverCluster, submitReceiverJob } from './receiver-fault-support.js';
+import { assertEachLineReadOnce, batchOutputs, fullDiskReceiverFile, parseLog, restartReceiverCluster, resubmitUntilRecovered, unreadAfter } from './receiver-fault-support.js';
 import { ReplayableSource } from './replayable-source.js';
 
 const BATCH_MS = 500;
@@ -44,24 +43,12 @@ const secret = randomSecret();
 const procs: SluiceProcess[] = [];
 const source = new ReplayableSource(61);
 
-let cannotMount: string | undefined;
-let mounted = false;
-let setupError: unknown;
 /** The first job's driver log, up to the kill. */
 let fullLog: Record<string, unknown>[] = [];
 /** Batch outputs written while the metadata was full (batch times after the newest metadata file then). */
 let unrecordedOutputs: number[] = [];
 /** Lines unread when the recovered job was stopped (none when every line was read). */
 let unread = 0;
-
-const parse = (lines: readonly string[]): Record<string, unknown>[] =>
-  lines.flatMap((l) => {
-    try {
-      return [JSON.parse(l) as Record<string, unknown>];
-    } catch {
-      return [];
-    }
-  });
 
 /** The batch time the newest complete metadata file records. */
 function newestRecorded(): number {
@@ -70,75 +57,46 @@ function newestRecorded(): number {
   return (JSON.parse(text.slice(text.indexOf('\n') + 1)) as { batchTime: number }).batchTime;
 }
 
-before(async () => {
-  fs.mkdirSync(ckpt, { recursive: true });
-  cannotMount = mountTmpfs(metadataDir, '1m');
-  if (cannotMount !== undefined) return;
-  mounted = true;
-  let hold: { stop(): void } | undefined;
-  try {
-    const cluster = await startReceiverCluster({ out, control, ckpt, source, secret, procs, batchMs: BATCH_MS, checkpointEvery: CHECKPOINT_EVERY });
-    const { address, workers } = cluster;
-    const driver = cluster.driver;
-    fs.writeFileSync(path.join(control, 'skip-committed'), '');
-    const args = [...cluster.args];
-    const jobs = [await submitReceiverJob(address, secret, args)];
-    await pollUntil(() => (fs.existsSync(path.join(out, `first-${jobs[0]}.json`)) ? true : undefined), 60_000, 'the first batch');
+const ready = fullDiskReceiverFile({
+  root,
+  mount: metadataDir,
+  size: '1m',
+  filler,
+  out,
+  control,
+  ckpt,
+  source,
+  secret,
+  procs,
+  batchMs: BATCH_MS,
+  checkpointEvery: CHECKPOINT_EVERY,
+  skipCommitted: true,
+  async run({ cluster, args, jobs, fill, release }) {
+    const { address, driver, workers } = cluster;
     source.start(10, 25); // 400 lines/s: every batch takes blocks
     await pollUntil(() => (batchOutputs(out, 'state').size >= 3 * CHECKPOINT_EVERY ? true : undefined), 60_000, 'batches past a state checkpoint');
 
     // 1. The metadata directory full (and kept full) for 6 batch intervals; the log has room.
-    hold = holdDiskFull(filler);
+    fill();
     await sleep(1000); // the write under way as it filled lands (or not)
     const recorded = newestRecorded();
     await sleep(6 * BATCH_MS);
-    fullLog = parse(driver.logLines);
+    fullLog = parseLog(driver.logLines);
     unrecordedOutputs = [...batchOutputs(out, 'input').keys()].filter((t) => t > recorded).sort((a, b) => a - b);
 
     // 2. Killed -9 with the metadata still full, then space back, the cluster started again on
     // the same port and the job submitted again: it recovers from the newest metadata written.
     for (const p of [driver, ...workers]) p.child.kill('SIGKILL');
     for (const p of [driver, ...workers]) await pollUntil(() => (processAlive(p.child.pid!) ? undefined : true), 30_000, 'the killed processes to exit');
-    hold.stop();
-    hold = undefined;
-    fs.rmSync(filler, { force: true });
+    release();
     await restartReceiverCluster(cluster, secret, procs);
     const job = await resubmitUntilRecovered({ address, secret, args, jobs, out, source, batchMs: BATCH_MS });
-    // Bounded: a line lost is never read, and the recovered job goes on writing (empty) batches.
-    const unreadNow = (): number => {
-      const seen = new Set([...batchOutputs<string[]>(out, 'input').values()].flat());
-      return source.lines.filter((l) => !seen.has(l)).length;
-    };
-    await pollUntil(() => (unreadNow() === 0 ? true : undefined), 40_000, 'every generated line in some batch', 200).catch(() => undefined);
-    unread = unreadNow();
+    unread = await unreadAfter(out, source.lines, 40_000);
     fs.writeFileSync(path.join(control, 'stop'), '');
     await pollUntil(() => (fs.existsSync(path.join(out, `done-${job}.json`)) ? true : undefined), 60_000, 'the recovered job to stop');
     console.log(`# ${source.lines.length} lines; batch outputs written while the metadata was full: ${unrecordedOutputs.length}; unread at the stop: ${unread}`);
-  } catch (err) {
-    const logs = procs.flatMap((p, i) => p.logLines.filter((l) => /jobId|"level":(40|50)/.test(l)).slice(-30).map((l) => `[${i}] ${l}`));
-    setupError = new Error(`${(err as Error).message}\n${logs.join('\n')}`, { cause: err });
-  } finally {
-    hold?.stop();
-    fs.rmSync(filler, { force: true });
-    source.stop();
-  }
+  },
 });
-
-after(async () => {
-  for (const p of [...procs].reverse()) await p.stop();
-  await source.close();
-  if (mounted) unmountTmpfs(metadataDir);
-  fs.rmSync(root, { recursive: true, force: true });
-});
-
-function ready(t: { skip(why: string): void }): boolean {
-  if (cannotMount !== undefined) {
-    t.skip(cannotMount);
-    return false;
-  }
-  if (setupError !== undefined) throw setupError;
-  return true;
-}
 
 test('a batch whose logged blocks no metadata checkpoint records is held, with a warning naming it; none runs its output unrecorded', (t) => {
   if (!ready(t)) return;

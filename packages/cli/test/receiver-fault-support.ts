@@ -1,14 +1,16 @@
 // What the receiver fault tests with their own driver process share (receiver-recovery,
 // receiver-double-fault, receiver-driver-pause, the receiver-wal-* tests, checkpoint-disk-full,
-// the graceful-stop-* tests): their standing cluster and its restart after a driver kill, the job
+// the metadata-full-* tests, the graceful-stop-* tests): their standing cluster and its restart after a driver kill, the job
 // (fixtures/stream-receiver-recovery.ts), submitting it detached and again until it recovered,
-// a graceful stop held with batches pending,
+// a graceful stop held with batches pending, the frame of a file whose checkpoint (or metadata)
+// directory is a tmpfs filled under the running job,
 // its per-batch outputs read back, and the checks of its end: every line the source generated
 // read by exactly one batch, every state a failure-free one.
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import fs from 'node:fs';
 import path from 'node:path';
+import { holdDiskFull, mountTmpfs, unmountTmpfs } from '@sluice/test-disk';
 import { fixture, freePort, runCli, sleep } from './harness.js';
 import { driverOn, expectedStates, untilJobDone, workersJoined, type Pairs } from './recovery-support.js';
 import { pollUntil, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
@@ -128,6 +130,112 @@ export async function holdGracefulStop(o: { driver: string; secret: string; job:
   );
 }
 
+/** A process's pino JSON log lines, parsed (a line that is not JSON left out). */
+export function parseLog(lines: readonly string[]): Record<string, unknown>[] {
+  return lines.flatMap((l) => {
+    try {
+      return [JSON.parse(l) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** What a full-disk receiver file's `run` gets (fullDiskReceiverFile). */
+export interface FullDiskRun {
+  readonly cluster: ReceiverCluster;
+  /** The job's arguments (the cluster's, then `extraArgs`), for the submits after the first. */
+  readonly args: readonly string[];
+  /** The submitted jobs' ids, the first job's first; resubmitUntilRecovered pushes on it. */
+  readonly jobs: string[];
+  /** Fills the tmpfs at `filler` and keeps it full (holdDiskFull) until release(). */
+  fill(): void;
+  /** Space back: the hold stopped, `filler` removed (done at the end of before() if not done). */
+  release(): void;
+}
+
+/**
+ * The frame of a receiver fault file whose checkpoint directory (or a part of it) is a tmpfs
+ * filled under the running job (checkpoint-disk-full, metadata-full-wal-batches,
+ * metadata-full-graceful-stop). Its before(): a tmpfs of `size` mounted on `mount` (without
+ * root the file's checks skip, under CI it fails: mountTmpfs), the cluster started
+ * (startReceiverCluster; with `skipCommitted`, control/skip-committed made first: the batch
+ * output skips a batch time it wrote before), the job submitted with `extraArgs` after the
+ * cluster's and its first batch awaited, then `run`; a failure is kept with the processes'
+ * last job and warning log lines; at its end the disk released and the source stopped. Its
+ * after(): the processes stopped, the source closed, the tmpfs unmounted, `root` removed.
+ * Returns the guard each check calls first: false (the check skipped) without a tmpfs, the
+ * set-up's failure thrown.
+ */
+export function fullDiskReceiverFile(o: {
+  root: string;
+  mount: string;
+  size: string;
+  filler: string;
+  out: string;
+  control: string;
+  ckpt: string;
+  source: ReplayableSource;
+  secret: string;
+  procs: SluiceProcess[];
+  batchMs: number;
+  checkpointEvery: number;
+  extraArgs?: readonly string[];
+  skipCommitted?: boolean;
+  run: (r: FullDiskRun) => Promise<void>;
+}): (t: { skip(why: string): void }) => boolean {
+  let cannotMount: string | undefined;
+  let mounted = false;
+  let setupError: unknown;
+  before(async () => {
+    cannotMount = mountTmpfs(o.mount, o.size);
+    if (cannotMount !== undefined) return;
+    mounted = true;
+    let hold: { stop(): void } | undefined;
+    const release = (): void => {
+      hold?.stop();
+      hold = undefined;
+      fs.rmSync(o.filler, { force: true });
+    };
+    try {
+      const cluster = await startReceiverCluster(o);
+      if (o.skipCommitted === true) fs.writeFileSync(path.join(o.control, 'skip-committed'), '');
+      const args = [...cluster.args, ...(o.extraArgs ?? [])];
+      const jobs = [await submitReceiverJob(cluster.address, o.secret, args)];
+      await pollUntil(() => (fs.existsSync(path.join(o.out, `first-${jobs[0]}.json`)) ? true : undefined), 60_000, 'the first batch');
+      await o.run({
+        cluster,
+        args,
+        jobs,
+        fill: () => {
+          hold = holdDiskFull(o.filler);
+        },
+        release,
+      });
+    } catch (err) {
+      const logs = o.procs.flatMap((p, i) => p.logLines.filter((l) => /jobId|"level":(40|50)/.test(l)).slice(-30).map((l) => `[${i}] ${l}`));
+      setupError = new Error(`${(err as Error).message}\n${logs.join('\n')}`, { cause: err });
+    } finally {
+      release();
+      o.source.stop();
+    }
+  });
+  after(async () => {
+    for (const p of [...o.procs].reverse()) await p.stop();
+    await o.source.close();
+    if (mounted) unmountTmpfs(o.mount);
+    fs.rmSync(o.root, { recursive: true, force: true });
+  });
+  return (t) => {
+    if (cannotMount !== undefined) {
+      t.skip(cannotMount);
+      return false;
+    }
+    if (setupError !== undefined) throw setupError;
+    return true;
+  };
+}
+
 /** `sluice submit --detach` of the job; returns the job id it printed. */
 export async function submitReceiverJob(driver: string, secret: string, args: readonly string[]): Promise<string> {
   const r = await runCli(['submit', RECEIVER_JOB, '--driver', driver, '--detach', '--', ...args], { env: { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' } });
@@ -170,6 +278,19 @@ export async function untilEveryLineRead(out: string, lines: readonly string[]):
     'every generated line in some batch',
     100,
   );
+}
+
+/**
+ * How many of `lines` are in no batch's input in `out` after waiting up to `ms` for all of
+ * them: bounded, as a lost line is never read and a recovered job goes on writing (empty) batches.
+ */
+export async function unreadAfter(out: string, lines: readonly string[], ms: number): Promise<number> {
+  const unread = (): number => {
+    const seen = new Set([...batchOutputs<string[]>(out, 'input').values()].flat());
+    return lines.filter((l) => !seen.has(l)).length;
+  };
+  await pollUntil(() => (unread() === 0 ? true : undefined), ms, 'every generated line in some batch', 200).catch(() => undefined);
+  return unread();
 }
 
 /** Each of `lines` (what the source generated) read by exactly one batch of `inputs`, and nothing else read. */
