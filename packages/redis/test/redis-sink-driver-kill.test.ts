@@ -5,7 +5,8 @@
 // exits and the server discards the queued commands), and just after a partition's EXEC, its
 // batch not done. A file comes while no driver runs; the job is run again on its checkpoint and
 // re-runs the batch. Checked against the files' words (computed here): every counter exact, every
-// marker applied.
+// marker applied. The scenario, shared with postgres-sink-driver-kill, is
+// @sluice/test-servers/sink-driver-kill's.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,8 +14,9 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { startRedis, type RedisServer } from '@sluice/test-servers';
-import { countsOf, sortedCounts, wordsOf } from '@sluice/test-servers/recovered-sink';
-import { fixture, pollUntil, runDriverProcess, type DriverProcess } from './job-runner.js';
+import { sortedCounts } from '@sluice/test-servers/recovered-sink';
+import { sinkDriverKillScenario } from '@sluice/test-servers/sink-driver-kill';
+import { fixture, type DriverProcess } from './job-runner.js';
 
 let server: RedisServer;
 let root: string;
@@ -51,41 +53,10 @@ for (const c of [
 ] as const) {
   test(`the driver killed -9 by the sink ${c.name}, run again from the checkpoint: every counter exact`, { timeout: 150_000 }, async () => {
     await withRedis((r) => r.flushall());
-    const dir = path.join(root, c.stage);
-    const input = path.join(dir, 'in');
-    const control = path.join(dir, 'control');
-    for (const d of [input, control]) fs.mkdirSync(d, { recursive: true });
-    const armFile = path.join(dir, 'arm');
-    const firedFile = path.join(dir, 'fired');
-    const feed = (i: number): void => {
-      const tmp = path.join(dir, `file-${i}.tmp`);
-      fs.writeFileSync(tmp, wordsOf(i).join('\n') + '\n');
-      fs.renameSync(tmp, path.join(input, `file-${i}.txt`));
-    };
-    const args = [JSON.stringify({ url: server.url, input, control, checkpoint: path.join(dir, 'ckpt'), batchMs: 300, reconnectTimeoutMs: 20_000, armFile, firedFile, stage: c.stage })];
-    const start = (): DriverProcess => {
-      const r = runDriverProcess(fixture('redis-driver-kill-job.ts'), args, 2);
-      runs.push(r);
-      return r;
-    };
-    const first = start();
-    await pollUntil(() => (first.lines.some((l) => l.startsWith('AFTER ')) ? true : undefined), 60_000, 'the first batch');
-    feed(0);
-    await pollUntil(async () => (JSON.stringify(await counts()) === JSON.stringify(countsOf([0])) ? true : undefined), 60_000, "file 0's words counted", 100);
-    fs.writeFileSync(armFile, '');
-    feed(1);
-    const code = await Promise.race([first.exited, new Promise<'alive'>((r) => setTimeout(() => r('alive'), 60_000))]);
-    assert.equal(code, null, `the sink killed the driver (${fs.existsSync(firedFile) ? fs.readFileSync(firedFile, 'utf8') : 'not fired'})`);
-    const atKill = total(await counts());
-    feed(2);
-    const second = start();
-    await pollUntil(async () => (JSON.stringify(await counts()) === JSON.stringify(countsOf([0, 1, 2])) ? true : undefined), 90_000, 'the words of files 0, 1 and 2 counted', 100);
-    fs.writeFileSync(path.join(control, 'stop'), '');
-    assert.equal(await second.exited, 0, second.stderr().slice(-3000));
-    assert.deepEqual(await counts(), countsOf([0, 1, 2]), 'every word of the three files counted once');
+    const end = await sinkDriverKillScenario({ fixture: fixture('redis-driver-kill-job.ts'), url: server.url, stage: c.stage, counts, dir: path.join(root, c.stage), runs });
     await withRedis(async (r) => {
       for (const m of await r.keys('sluice:output:*')) assert.match((await r.get(m))!, /^applied \d+$/, `${m}: applied`);
     });
-    console.log(`# killed at ${fs.readFileSync(firedFile, 'utf8')}; ${atKill} counted at the kill, ${total(await counts())} at the end`);
+    console.log(`# killed at ${end.fired}; ${end.atKill} counted at the kill, ${total(await counts())} at the end; ${end.steps}`);
   });
 }

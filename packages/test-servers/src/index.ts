@@ -16,7 +16,9 @@
  *  - `@sluice/test-servers/sink-input`: the sink tests' seeded input, which their fixture
  *    jobs import too (bundled into the job);
  *  - `@sluice/test-servers/recovered-sink` (the scenario: a sink's server down across a killed
- *    driver's recovery) and `@sluice/test-servers/recovered-sink-job` (its fixtures' frame).
+ *    driver's recovery) and `@sluice/test-servers/recovered-sink-job` (its fixtures' frame);
+ *  - `@sluice/test-servers/sink-driver-kill` (the scenario: a driver killed by its sink at a
+ *    bad moment, the job run again on its checkpoint), over the same frame.
  */
 export { startPostgres, type PostgresServer, type PostgresServerOptions } from './postgres-server.js';
 export { startRedis, type RedisServer, type RedisServerOptions } from './redis-server.js';
