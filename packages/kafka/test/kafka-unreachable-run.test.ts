@@ -7,7 +7,7 @@
 // Postgres all name it.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { fixture, freePort, runDriverProcess, type DriverProcess } from './job-runner.js';
+import { exitWithin, fixture, freePort, runDriverProcess, type DriverProcess } from './job-runner.js';
 
 const runs: DriverProcess[] = [];
 
@@ -18,7 +18,7 @@ after(async () => {
 async function failure(brokers: string[]): Promise<string> {
   const run = runDriverProcess(fixture('count-job.ts'), [JSON.stringify({ brokers, topics: ['x'], groupId: 'g', batchMs: 500, expectTotal: 1, retryTimeoutMs: 1000 })], 1);
   runs.push(run);
-  const code = await Promise.race([run.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 90_000))]);
+  const code = await exitWithin(run, 90_000);
   assert.equal(code, 1, `sluice run exits 1 (got ${code}):\n${run.stderr()}`);
   return run.stderr();
 }

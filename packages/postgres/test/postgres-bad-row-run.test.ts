@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { startPostgres, type PostgresServer } from '@sluice/test-servers';
-import { fixture, runDriverProcess, type DriverProcess } from './job-runner.js';
+import { exitWithin, fixture, runDriverProcess, type DriverProcess } from './job-runner.js';
 
 let server: PostgresServer;
 let db: pg.Client;
@@ -30,7 +30,7 @@ after(async () => {
 async function failure(args: Record<string, unknown>): Promise<string> {
   const run = runDriverProcess(fixture('pg-bad-row-job.ts'), [JSON.stringify({ connectionString: server.url, table: 'events', count: 300, ...args })], 1);
   runs.push(run);
-  const code = await Promise.race([run.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 90_000))]);
+  const code = await exitWithin(run, 90_000);
   assert.equal(code, 1, `sluice run exits 1 (got ${code}):\n${run.stderr()}`);
   assert.ok(!run.lines.some((l) => l.startsWith('SAVED ')), 'nothing saved');
   assert.equal((await db.query('SELECT * FROM events')).rowCount, 0, 'no row written');

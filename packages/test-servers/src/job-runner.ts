@@ -194,6 +194,21 @@ export interface DriverProcess {
   readonly pid: number;
 }
 
+/**
+ * `run`'s exit code (null when killed by a signal), or 'running' if it has not exited within
+ * `ms`. The timer is cleared once it exits: one left running would keep the test file's process
+ * alive to its end (found: 50-90 s of postgres-bad-row-run, kafka-unreachable-run and the sink
+ * driver-kill files, idle after their last test).
+ */
+export async function exitWithin(run: Pick<DriverProcess, 'exited'>, ms: number): Promise<number | null | 'running'> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([run.exited, new Promise<'running'>((r) => (timer = setTimeout(() => r('running'), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const CLI_BIN = fileURLToPath(new URL('../../../cli/bin/sluice.js', import.meta.url));
 
 /**

@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { pollUntil, runDriverProcess, type DriverProcess } from './job-runner.js';
+import { exitWithin, pollUntil, runDriverProcess, type DriverProcess } from './job-runner.js';
 import { countsOf, sortedCounts, wordsOf } from './recovered-sink.js';
 import type { RecoveredSinkArgs } from './recovered-sink-job.js';
 
@@ -78,7 +78,7 @@ export async function sinkDriverKillScenario(c: SinkDriverKillCase): Promise<Sin
   step('file 0');
   fs.writeFileSync(armFile, '');
   feed(1);
-  const code = await Promise.race([first.exited, new Promise<'alive'>((r) => setTimeout(() => r('alive'), 60_000))]);
+  const code = await exitWithin(first, 60_000);
   assert.equal(code, null, `the sink killed the driver (${fs.existsSync(firedFile) ? fs.readFileSync(firedFile, 'utf8') : 'not fired'})`);
   step('kill');
   const atKill = total(await c.counts());

@@ -589,7 +589,8 @@ test('a peer the driver declared lost (a heartbeat answer naming its address): t
     assert.equal(settled, undefined, 'a fetch from a peer not named lost still waits');
     const t0 = Date.now();
     client.peersLost([frozen.address]);
-    const got = await Promise.race([fetching, new Promise<'waiting'>((r) => setTimeout(() => r('waiting'), 10_000))]);
+    let timer: NodeJS.Timeout | undefined; // cleared: left running, it kept the file's process alive 10 s
+    const got = await Promise.race([fetching, new Promise<'waiting'>((r) => (timer = setTimeout(() => r('waiting'), 10_000)))]).finally(() => clearTimeout(timer));
     assert.notEqual(got, 'waiting', 'the fetch from the peer declared lost was still waiting 10 s after the driver named it');
     assert.ok(got !== 'waiting' && !got.ok);
     assert.deepEqual(got, { ok: false, mapPartition: 0, workerId: 'gone', message: `cannot fetch shuffle blocks from worker gone at ${frozen.address}: the driver declared it lost` });
