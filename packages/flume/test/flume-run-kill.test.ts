@@ -13,12 +13,11 @@
 // the `id` header, the doubles counted), none never sent; polling: the channel ends empty with
 // no transaction open. (The receiver's worker killed -9: flume-kill and flume-polling-kill.)
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { fixture, freePort, pollUntil, runDriverProcess, type DriverProcess } from './job-runner.js';
+import { fixture, freePort, kill9WithWorkers, pollUntil, runDriverProcess, workerPids, type DriverProcess } from './job-runner.js';
 import { FlumeSink } from './support/flume-avro-client.js';
 import { emptySent, sendAll } from './support/events.js';
 import { TestSparkSink } from './support/spark-sink.js';
@@ -79,11 +78,10 @@ async function hold(d: Dirs): Promise<void> {
 
 /** kill -9 of `sluice run` once `ready()` holds (polled every ms); resolves once its worker processes exited by themselves. */
 async function killRun(run: DriverProcess, ready: () => boolean = () => true): Promise<void> {
-  const workers = execFileSync('pgrep', ['-P', String(run.pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  const workers = workerPids(run);
   assert.ok(workers.length >= 3, `the run's worker processes: ${workers.join(' ')}`);
   await pollUntil(() => ready() || undefined, 30_000, 'the moment of the kill', 1);
-  await run.kill9();
-  await pollUntil(() => workers.every((p) => !alive(p)) || undefined, 30_000, `the killed run's workers (${workers.join(' ')}) to exit`);
+  await kill9WithWorkers(run, workers);
 }
 
 /** Stops the run through control/stop; it must exit 0. Returns how many reads were doubles. */

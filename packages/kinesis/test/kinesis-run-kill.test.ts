@@ -12,12 +12,11 @@
 // Checked against what kinesalite accepted: every record in exactly one batch (README: log on,
 // exactly once), a batch written by both runs written the same, each key's count exact.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { fixture, pollUntil, runDriverProcess, type DriverProcess } from './job-runner.js';
+import { completeJsonLines, fixture, kill9WithWorkers, pollUntil, runDriverProcess, type DriverProcess } from './job-runner.js';
 import { Kinesalite } from './support/kinesalite.js';
 import { client, createStream, emptySent, put, type Sent } from './support/producer.js';
 
@@ -37,15 +36,6 @@ after(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 interface Event {
   readonly pid: number;
   readonly time: number;
@@ -60,11 +50,7 @@ function outputs(out: string): { byTime: Map<number, [string, string][]>; events
     const m = /^input-(\d+)\.json$/.exec(f);
     if (m) byTime.set(Number(m[1]), JSON.parse(fs.readFileSync(path.join(out, f), 'utf8')) as [string, string][]);
   }
-  const log = path.join(out, 'events.log');
-  // Complete lines only: polled while the driver appends (an append can be seen cut short).
-  const text = fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '';
-  const events = text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Event);
-  return { byTime, events };
+  return { byTime, events: completeJsonLines<Event>(path.join(out, 'events.log')) };
 }
 
 const idsOf = (byTime: Map<number, [string, string][]>): number[] => [...byTime.values()].flat().map(([, p]) => Number(p.split(' ')[1]));
@@ -139,9 +125,7 @@ test("Kinesis, log on: the reading worker killed -9, then `sluice run` killed -9
   await pollUntil(() => fs.readdirSync(dirs.control).some((f) => f.startsWith('held-')) || undefined, 30_000, 'a batch held in its output');
   await put(c, stream, 1600, 800, 6, sent, steady);
   await pollUntil(() => checkpointedRecords(dirs.ckpt, app, stream) >= 2400 || undefined, 30_000, 'the shard checkpoints to cover all 2400 records');
-  const workers = execFileSync('pgrep', ['-P', String(first.pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
-  await first.kill9();
-  await pollUntil(() => workers.every((p) => !alive(p)) || undefined, 30_000, `the killed run's workers (${workers.join(' ')}) to exit`);
+  await kill9WithWorkers(first);
   const writtenAtKill = counted();
   const onlyInLog = 2400 - writtenAtKill;
   assert.ok(onlyInLog > 0, `records stored, checkpointed past and written by no batch at the kill (${onlyInLog})`);

@@ -9,12 +9,11 @@
 // published: every message read (at least once, as README says; the doubles counted), none that
 // was never published.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { fixture, pollUntil, runDriverProcess, type DriverProcess } from './job-runner.js';
+import { completeJsonLines, fixture, kill9WithWorkers, pollUntil, runDriverProcess, type DriverProcess } from './job-runner.js';
 import { Mosquitto } from './support/mosquitto.js';
 import { emptySent, makeSession, publish } from './support/publisher.js';
 
@@ -33,15 +32,6 @@ after(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 function idsRead(out: string): number[] {
   return fs
     .readdirSync(out)
@@ -51,16 +41,8 @@ function idsRead(out: string): number[] {
 
 /** Records of the batches submitted so far (out/submitted.log), by batch time (a batch submitted again by a recovery counts once). */
 function submittedRecords(out: string): number {
-  const log = path.join(out, 'submitted.log');
-  if (!fs.existsSync(log)) return 0;
   const byTime = new Map<number, number>();
-  // Complete lines only: polled while the driver appends (an append can be seen cut short where
-  // it crosses a page; a part of a line would not parse).
-  const text = fs.readFileSync(log, 'utf8');
-  for (const l of text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter(Boolean)) {
-    const e = JSON.parse(l) as { time: number; numRecords: number };
-    byTime.set(e.time, e.numRecords);
-  }
+  for (const e of completeJsonLines<{ time: number; numRecords: number }>(path.join(out, 'submitted.log'))) byTime.set(e.time, e.numRecords);
   return [...byTime.values()].reduce((a, b) => a + b, 0);
 }
 
@@ -86,9 +68,7 @@ test('MQTT QoS 1, log on: `sluice run` killed -9 with acknowledged messages only
   await pollUntil(() => submittedRecords(dirs.out) >= 2500 || undefined, 30_000, `batches submitted with all 2500 messages (${submittedRecords(dirs.out)})`);
   // Their acknowledgements follow the stores that resolved before the batches took their blocks.
   await new Promise((r) => setTimeout(r, 500));
-  const workers = execFileSync('pgrep', ['-P', String(first.pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
-  await first.kill9();
-  await pollUntil(() => workers.every((p) => !alive(p)) || undefined, 30_000, `the killed run's workers (${workers.join(' ')}) to exit`);
+  await kill9WithWorkers(first);
   const writtenAtKill = counted();
   assert.ok(2500 - writtenAtKill > 0, `messages stored and written by no batch at the kill (${2500 - writtenAtKill})`);
   fs.rmSync(path.join(dirs.control, 'hold'));

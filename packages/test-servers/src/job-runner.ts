@@ -6,7 +6,11 @@
 //   const cluster = await startCluster(2);
 //   const job = await startJob(cluster, fixture('count-job.ts'), [...args]);
 //   await job.waitLine('COUNT ', 60_000);
-import { spawn, type ChildProcess } from 'node:child_process';
+//
+// and a fixture run by `sluice run` in a driver process of its own (runDriverProcess), killed
+// with its workers (kill9WithWorkers), its event logs read as it appends (completeJsonLines).
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalCluster, bundleJob, createRootLogger } from '@sluice/cli';
@@ -207,6 +211,40 @@ export async function exitWithin(run: Pick<DriverProcess, 'exited'>, ms: number)
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The worker processes of a `sluice run` (its children), by pid; none once it exited. */
+export function workerPids(run: Pick<DriverProcess, 'pid'>): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(run.pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  } catch {
+    return []; // pgrep exits 1 when it finds none
+  }
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** kill -9 of `sluice run` (kill9); resolves once its worker processes (`workers`, by default its children now) exited by themselves too. */
+export async function kill9WithWorkers(run: DriverProcess, workers: readonly number[] = workerPids(run)): Promise<void> {
+  await run.kill9();
+  await pollUntil(() => workers.every((p) => !alive(p)) || undefined, 30_000, `the killed run's workers (${workers.join(' ')}) to exit`);
+}
+
+/**
+ * The JSON lines of a file a running job appends to (a fixture's event log), parsed; complete
+ * lines only: polled while the driver appends, an append can be seen cut short (where it
+ * crosses a page), and a part of a line would not parse. None while the file does not exist.
+ */
+export function completeJsonLines<T>(file: string): T[] {
+  const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  return text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
 }
 
 const CLI_BIN = fileURLToPath(new URL('../../../cli/bin/sluice.js', import.meta.url));
