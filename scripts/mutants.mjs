@@ -4233,7 +4233,7 @@ const MUTATIONS = [
     file: 'packages/postgres/src/postgres-partition-writer.ts',
     search: 'if (marker.rowCount === 0) {',
     replace: 'if (marker.rowCount === -1) {',
-    tests: ['packages/postgres/dist/test/postgres-sink.test.js'],
+    tests: ['packages/postgres/dist/test/postgres-sink.test.js', { file: 'packages/postgres/dist/test/postgres-sink-driver-kill.test.js', pattern: 'COMMIT' }],
   },
   {
     id: 'postgres-commit-on-failure',
@@ -4353,7 +4353,7 @@ const MUTATIONS = [
     file: 'packages/redis/src/redis-partition-writer.ts',
     search: 'if (found !== null) {',
     replace: "if (found !== null && found === 'never') {",
-    tests: ['packages/redis/dist/test/redis-sink.test.js'],
+    tests: ['packages/redis/dist/test/redis-sink.test.js', { file: 'packages/redis/dist/test/redis-sink-driver-kill.test.js', pattern: 'EXEC' }],
   },
   {
     id: 'redis-exec-on-failure',
@@ -13630,7 +13630,7 @@ const MUTATIONS = [
     file: 'packages/worker/src/receiver/write-ahead-log-writer.ts',
     search: '        await fh.truncate(offset);\n',
     replace: '',
-    tests: [{ file: 'packages/worker/dist/test/receiver/write-ahead-log-writer.test.js', pattern: 'full disk refuses part way' }],
+    tests: [{ file: 'packages/worker/dist/test/receiver/write-ahead-log-writer.test.js', pattern: 'full disk refuses part way' }, { file: 'packages/cli/dist/test/checkpoint-disk-full.test.js', pattern: 'the log segments end' }],
   },
   {
     id: 'wal-refused-fresh-segment-kept',
@@ -15432,7 +15432,15 @@ const MUTATIONS = [
     search: 'they were not acknowledged and the broker sends them again: ${cause}`, err);',
     replace: 'they were not acknowledged and the broker sends them again`, err);',
     tests: ['packages/mqtt/dist/test/mqtt-wal-disk-full.test.js'],
-  }
+  },
+  {
+    id: 'restored-batch-blocks-reallocated',
+    what: "a batch restored from a checkpoint allocates received blocks again instead of taking the blocks it took the first time: with the log on, the blocks of batches held or pending at a driver kill (stored, acknowledged, only in the log) go to no batch after the recovery",
+    file: 'packages/core/src/dstream/input-dstreams.ts',
+    search: '    if (this.blocks.has(time)) return;\n',
+    replace: '',
+    tests: ['packages/kinesis/dist/test/kinesis-run-kill.test.js', 'packages/mqtt/dist/test/mqtt-run-kill.test.js', 'packages/flume/dist/test/flume-run-kill.test.js'],
+  },
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);
