@@ -15441,6 +15441,22 @@ const MUTATIONS = [
     replace: '',
     tests: ['packages/kinesis/dist/test/kinesis-run-kill.test.js', 'packages/mqtt/dist/test/mqtt-run-kill.test.js', 'packages/flume/dist/test/flume-run-kill.test.js'],
   },
+  {
+    id: 'save-in-output-operation-refuses-existing-dir',
+    what: "rdd.saveAsTextFile in a streaming batch's output operation refuses an existing directory (Spark's JobHandler turns output-spec validation off, SPARK-4835): a batch run again after a recovery fails on the directory its first run wrote",
+    file: 'packages/core/src/context.ts',
+    search: '    const options = currentOutputOperation() === undefined ? given : { ...given, replace: true };\n',
+    replace: '    const options = given;\n',
+    tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites21.test.js', pattern: 'SPARK-4835' }],
+  },
+  {
+    id: 'metadata-checkpoint-key-unanchored',
+    what: "a file under a directory named as a metadata checkpoint (metadata/checkpoint-<12 digits>/...) is read as a checkpoint (Spark's SPARK-28912: directories whose names match are no checkpoint files)",
+    file: 'packages/core/src/checkpoint/metadata-store.ts',
+    search: 'const KEY = /^metadata\\/checkpoint-(\\d{12})$/;\n',
+    replace: 'const KEY = /^metadata\\/checkpoint-(\\d{12})/;\n',
+    tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites21.test.js', pattern: 'SPARK-28912' }],
+  }
 ];
 // ---- command line ---------------------------------------------------------------------------
 const argv = process.argv.slice(2);

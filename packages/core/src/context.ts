@@ -31,6 +31,7 @@ import { runInJobGroup, runWithJobDescription } from './scheduler/job-descriptio
 import { StatusTracker, type StatusAnswer, type StatusQuery } from './scheduler/status-tracker.js';
 import { SparkListenerBus, type AccumulableInfo, type SchedulerEvent, type SparkListener } from './scheduler/spark-listener.js';
 import { CHECKPOINT_ALL_MARKED_ANCESTORS, JOB_DESCRIPTION, JOB_INTERRUPT_ON_CANCEL, RunningActions } from './scheduler/running-actions.js';
+import { currentOutputOperation } from './streaming/output-operation-scope.js';
 import { DEFAULT_POOL_NAME, defaultPool, readAllocationFile, schedulingModeOf, type Schedulable, type SchedulerConfig, type SchedulerModeOptions, type SchedulingMode } from './scheduler/scheduler-pools.js';
 import type { ActionSpec, JobRunResult, StageAccumulable, TaskAccumulatorUpdates } from './scheduler/task-spec.js';
 import { Accumulator, DoubleAccumulator, LongAccumulator } from './shared/accumulator.js';
@@ -1320,8 +1321,8 @@ export class SluiceContext {
    * @internal Write `rdd` as a text directory, atomically: the parts and `_SUCCESS` go to a
    * hidden temporary directory next to `dir`, renamed to `dir` once whole, so a reader never
    * sees half a directory. With `replace` (saveAsTextFiles, whose re-run batches write their
-   * directory again) an existing `dir` is replaced; without, it is an error, as in Spark.
-   * Hidden leftovers of an earlier attempt killed mid-write are removed first.
+   * directory again) an existing `dir` is replaced; without, it is an error, as in Spark, but for
+   * a save in a streaming batch's output operation, which replaces it too (SPARK-4835). Hidden leftovers of an earlier attempt killed mid-write are removed first.
    */
   async saveAsTextFile(rdd: RDD<unknown>, dir: string, options: { replace?: boolean | undefined; codec?: CompressionCodec | undefined } = {}): Promise<void> {
     await this.saveAsDirectory(rdd, dir, 'saveAsTextFile', options);
@@ -1332,7 +1333,12 @@ export class SluiceContext {
     await this.saveAsDirectory(rdd, dir, 'saveAsObjectFile', options);
   }
 
-  private async saveAsDirectory(rdd: RDD<unknown>, dir: string, kind: 'saveAsTextFile' | 'saveAsObjectFile', options: { replace?: boolean; codec?: CompressionCodec }): Promise<void> {
+  private async saveAsDirectory(rdd: RDD<unknown>, dir: string, kind: 'saveAsTextFile' | 'saveAsObjectFile', given: { replace?: boolean; codec?: CompressionCodec }): Promise<void> {
+    // In a streaming batch's output operation an existing directory is written over, as Spark's
+    // JobHandler runs a batch's jobs with output-spec validation off (SPARK-4835): a batch run
+    // again after a recovery writes the directory its first run wrote (`foreachRDD((rdd, time) =>
+    // rdd.saveAsTextFile(`out-${time}`))`), where refusing it failed the recovered job.
+    const options = currentOutputOperation() === undefined ? given : { ...given, replace: true };
     const fsys = fileSystemFor(dir, kind);
     if (fsys) {
       if (options.codec !== undefined) throw new SluiceError('SLUICE_BAD_ARGUMENT', `${kind}('${dir}', '${options.codec}'): compressed parts are written to a path on a file system only; save plain text there`);
