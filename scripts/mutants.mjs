@@ -15456,6 +15456,14 @@ const MUTATIONS = [
     search: 'const KEY = /^metadata\\/checkpoint-(\\d{12})$/;\n',
     replace: 'const KEY = /^metadata\\/checkpoint-(\\d{12})/;\n',
     tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites21.test.js', pattern: 'SPARK-28912' }],
+  },
+  {
+    id: 'cli-logs-command-commander-suggestion',
+    what: "`sluice logs JOB` (and kill, status) gets commander's bare \"unknown command 'logs' (Did you mean jobs?)\" and the whole help, not where a job's output and the logs are (before user62, 7 December 2026)",
+    file: 'packages/cli/src/sluice-command.ts',
+    search: 'name !== undefined && Object.hasOwn(OTHER_COMMANDS, name) ? OTHER_COMMANDS[name] : undefined;',
+    replace: 'name !== undefined && Object.hasOwn(OTHER_COMMANDS, name) && false ? OTHER_COMMANDS[name] : undefined;',
+    tests: [{ file: 'packages/cli/dist/test/cli-options.test.js', pattern: 'another name' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

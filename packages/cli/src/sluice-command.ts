@@ -79,6 +79,21 @@ const SET_IN_THE_JOB: Readonly<Record<string, string>> = {
 };
 
 /**
+ * Commands a Spark (or container) user types that sluice has under another name, or not at all:
+ * where a job's output, its state and the processes' logs are. Found by user62: `sluice logs JOB`
+ * got commander's "unknown command 'logs' (Did you mean jobs?)", and a job's output is
+ * `sluice attach`.
+ */
+const LOGS =
+  "a job's output (what its program prints: console.log, its print()s) is 'sluice attach JOB --driver HOST:PORT' (the driver keeps its last 10,000 lines, then follows the live ones); a job's state, last error and last receiver error are in 'sluice jobs --driver HOST:PORT'; the driver's and each worker's own log is that process's stderr (JSON lines: redirect it to a file where you start 'sluice driver' and 'sluice worker')";
+const OTHER_COMMANDS: Readonly<Record<string, string>> = {
+  logs: LOGS,
+  log: LOGS,
+  kill: "'sluice stop JOB --driver HOST:PORT' (spark-submit --kill; --graceful to process what was received first)",
+  status: "'sluice jobs --driver HOST:PORT' lists every job with its state (spark-submit --status)",
+};
+
+/**
  * A `sluice` command whose unknown-option error says which commands do take the option
  * (and, for the options every server takes, why this command does not), or, for
  * spark-submit's own options, what Sluice has instead, where commander says a bare
@@ -124,6 +139,19 @@ export class SluiceCommand extends Command {
       code: 'commander.unknownOption',
     });
   }
+  /** Called by commander's parser for a command it does not know: `sluice logs` says where the logs are. */
+  unknownCommand(): void {
+    const name = this.args[0];
+    const instead = this.parent === null && name !== undefined && Object.hasOwn(OTHER_COMMANDS, name) ? OTHER_COMMANDS[name] : undefined;
+    if (instead === undefined) {
+      (Command.prototype as unknown as { unknownCommand(this: Command): void }).unknownCommand.call(this);
+      return;
+    }
+    // The way, not the whole help after it (which would scroll it off screen).
+    this.showHelpAfterError(false);
+    this.error(`error: sluice has no command '${name}': ${instead}. See 'sluice --help'.`, { code: 'commander.unknownCommand' });
+  }
+
   /**
    * Called by commander's parser for a required option not given. `sluice worker
    * spark://HOST:PORT` (start-worker.sh's form, the master's URL as an argument) is told to

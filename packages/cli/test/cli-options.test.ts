@@ -128,6 +128,17 @@ test("spark-submit's options (--master, --num-executors, --conf), a spark:// dri
   await assertRefused(cases);
 });
 
+test("commands sluice has under another name (logs, kill, status) say where to look, without the whole help; a typo keeps commander's suggestion", async () => {
+  const cases: [string[], RegExp][] = [
+    [['logs', 'job-0001-abcdef'], /^error: sluice has no command 'logs': a job's output .* is 'sluice attach JOB --driver HOST:PORT' .*'sluice jobs --driver HOST:PORT'; the driver's and each worker's own log is that process's stderr .*\. See 'sluice --help'\.\n$/],
+    [['log'], /^error: sluice has no command 'log': a job's output .*'sluice attach JOB/],
+    [['kill', 'job-0001-abcdef'], /^error: sluice has no command 'kill': 'sluice stop JOB --driver HOST:PORT' \(spark-submit --kill; --graceful .*\)\. See 'sluice --help'\.\n$/],
+    [['status'], /^error: sluice has no command 'status': 'sluice jobs --driver HOST:PORT' lists every job with its state \(spark-submit --status\)\. See 'sluice --help'\.\n$/],
+    [['jbos'], /^error: unknown command 'jbos'\n\(Did you mean jobs\?\)/],
+  ];
+  await assertRefused(cases);
+});
+
 test('sluice worker --driver - reads the address from the first line of standard input; without one it stops with a clear error', async () => {
   // (sluice run starts its workers so and writes them the address once its driver listens: every run test covers the line given.)
   const cases: [string | undefined, RegExp][] = [
