@@ -30,7 +30,11 @@
 // workers' spare task threads have loaded Sluice (the worker processes idle: see waitIdle), not
 // right after the cluster's start: run 0 then shows a job's start on a ready cluster (perf19;
 // SLUICE_BENCH_READY=1 outside compare); `<checkout>,--ready` does so for that checkout only,
-// to set both beside each other (`compare 6 2 4 . .,--ready`). `--repeats N` before the checkouts runs N timed runs a job (3 by default): the first runs of
+// to set both beside each other (`compare 6 2 4 . .,--ready`). `<checkout>,--prior-job` (or
+// SLUICE_BENCH_PRIOR_JOB=1 outside compare) first runs a job of another bundle (the same code, another
+// sha256: 6 runs of narrow's 2,000 tasks) and waits for the workers to idle again: the measured job
+// then meets warm main threads (the workers' and the driver's) and fresh spare task threads, what
+// a full warm-up of the main threads' path would give (bench/README, perf38). `--repeats N` before the checkouts runs N timed runs a job (3 by default): the first runs of
 // a job pay its warm-up (spare threads still loading, V8 compiling the same code in each of the
 // workers' isolates); the median of the last 3 runs is printed beside as the warm figure, what a
 // standing cluster's later jobs and a long job's later stages see. Beside them, the CPU of all
@@ -87,13 +91,14 @@ if (process.argv[2] === 'compare') {
       const load = os.loadavg()[0];
       const [spec, ...nodeArgs] = c.split('+');
       const [dir, ...options] = spec.split(',');
-      // `--ready` among a checkout's options is the bench's, not the workers'.
-      const workerArgs = options.filter((o) => o !== '--ready');
+      // `--ready` and `--prior-job` among a checkout's options are the bench's, not the workers'.
+      const workerArgs = options.filter((o) => o !== '--ready' && o !== '--prior-job');
+      const priorHere = options.includes('--prior-job');
       const readyHere = ready || options.includes('--ready');
       const nodeEnv = nodeArgs.length > 0 ? { SLUICE_BENCH_WORKER_NODE_ARGS: [process.env.SLUICE_BENCH_WORKER_NODE_ARGS ?? '', ...nodeArgs].join(' ').trim() } : {};
       const threadDir = process.env.SLUICE_BENCH_THREADS === '1' ? fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-threads-')) : undefined;
       const res = spawnSync(process.execPath, [...nodeArgs, fileURLToPath(import.meta.url), String(repeats), String(workers), String(cores), part, ...workerArgs], {
-        env: { ...process.env, ...nodeEnv, ...(threadDir !== undefined ? threadEnv(threadDir) : {}), SLUICE_BENCH_CHECKOUT: path.resolve(dir), ...(readyHere ? { SLUICE_BENCH_READY: '1' } : {}) },
+        env: { ...process.env, ...nodeEnv, ...(threadDir !== undefined ? threadEnv(threadDir) : {}), SLUICE_BENCH_CHECKOUT: path.resolve(dir), ...(readyHere ? { SLUICE_BENCH_READY: '1' } : {}), ...(priorHere ? { SLUICE_BENCH_PRIOR_JOB: '1' } : {}) },
         encoding: 'utf8',
         maxBuffer: 64 * 1024 * 1024,
       });
@@ -211,7 +216,7 @@ function mark(text) {
 }
 if (process.env.SLUICE_BENCH_MARKS) mark(`driver pid ${process.pid}`);
 
-async function run(args) {
+async function run(args, job0 = bundle, measured = true) {
   const cpu0 = process.cpuUsage();
   const workers0 = workersCpuMs();
   lastRunCpuMs = [allCpuMs()];
@@ -220,8 +225,8 @@ async function run(args) {
   const submitted = performance.now();
   lastRun0WallMs = NaN;
   // The job's first tasks (its run 0) begin here: bench/perf-runs.js cuts them from this mark to the first run's end.
-  if (process.env.SLUICE_BENCH_MARKS) mark(`job submit ${process.hrtime.bigint()}`);
-  const job = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args });
+  if (process.env.SLUICE_BENCH_MARKS && measured) mark(`job submit ${process.hrtime.bigint()}`);
+  const job = cluster.driver.submit({ name: job0.name, code: job0.code, sourceMap: job0.sourceMap, args });
   const lines = [];
   job.on('output', (l) => {
     lines.push(l);
@@ -231,7 +236,7 @@ async function run(args) {
       lastRunCpuMs.push(allCpuMs());
       if (process.env.SLUICE_BENCH_THREAD_DIR) threadCpuByRun.push(threadCpuMs());
       // The monotonic clock (perf's -k CLOCK_MONOTONIC, --cpu-prof's) at each run's end, to cut profiles by run (bench/perf-runs.js).
-      if (process.env.SLUICE_BENCH_MARKS) mark(`run end ${process.hrtime.bigint()}`);
+      if (process.env.SLUICE_BENCH_MARKS && measured) mark(`run end ${process.hrtime.bigint()}`);
     }
   });
   const [state, err] = await new Promise((r) => job.once('end', (s, e) => r([s, e])));
@@ -264,6 +269,14 @@ async function waitIdle() {
 await cluster.start();
 const out = [];
 if (process.env.SLUICE_BENCH_READY === '1') out.push(`  spare task threads ready (the workers idle) ${(await waitIdle()).toFixed(0)} ms after the cluster's start`);
+if (process.env.SLUICE_BENCH_PRIOR_JOB === '1') {
+  // Another sha256, so the measured job gets no thread of this one (a thread serves later jobs of its own bundle only).
+  const prior = { ...bundle, name: `${bundle.name}-prior`, code: Buffer.concat([bundle.code, Buffer.from('\n// a prior job of another bundle (bench/scheduler.js --prior-job)\n')]) };
+  const t0 = performance.now();
+  const runs = await run(['narrow', '2000', '0', '6'], prior, false);
+  if (runs.length !== 6 || runs.some((r) => r.result !== 2000)) throw new Error(`the prior job's counts: ${runs.map((r) => r.result).join(', ')}, expected 6 of 2000`);
+  out.push(`  a prior job of another bundle (6 runs of 2,000 tasks) took ${(performance.now() - t0).toFixed(0)} ms; the workers idle again ${(await waitIdle()).toFixed(0)} ms after it`);
+}
 try {
   for (const [kind, n] of PARTS.filter((p) => p === 'narrow' || p === 'cached' || p === 'fair').map((p) => [p, 2000])) {
     const runs = (await run([kind, String(n), '0', String(REPEATS + 1)])).slice(1);
