@@ -15464,6 +15464,38 @@ const MUTATIONS = [
     search: 'name !== undefined && Object.hasOwn(OTHER_COMMANDS, name) ? OTHER_COMMANDS[name] : undefined;',
     replace: 'name !== undefined && Object.hasOwn(OTHER_COMMANDS, name) && false ? OTHER_COMMANDS[name] : undefined;',
     tests: [{ file: 'packages/cli/dist/test/cli-options.test.js', pattern: 'another name' }],
+  },
+  {
+    id: 'redis-url-db-select-unchecked',
+    what: "saveToRedis trusts ioredis's SELECT of the URL's database: an index the server does not have (redis://host:port/16) is only an 'error' event, and the partition is written into database 0",
+    file: 'packages/redis/src/client-cache.ts',
+    search: 'if (db > 0) await Promise.race([client.select(db), silent]);',
+    replace: 'void db;',
+    tests: [{ file: 'packages/redis/dist/test/redis-bad-input.test.js', pattern: 'database index' }],
+  },
+  {
+    id: 'redis-url-db-path-unchecked',
+    what: 'saveToRedis takes a URL path that is no database index (redis://host:port/db2), which ioredis reads as database 0',
+    file: 'packages/redis/src/redis-options.ts',
+    search: "if (!/^(\\/(\\d{1,9})?)?$/.test(path)) throw bad('url'",
+    replace: "if (!/^(\\/.*)?$/.test(path)) throw bad('url'",
+    tests: [{ file: 'packages/redis/dist/test/redis-bad-input.test.js', pattern: 'database index' }],
+  },
+  {
+    id: 'redis-db-out-of-range-unnamed',
+    what: "saveToRedis's failure for a database index the server does not have says only Redis's 'ERR DB index is out of range', not the index nor the `databases` setting",
+    file: 'packages/redis/src/redis-failure.ts',
+    search: 'if (/DB index is out of range/i.test(msg)) {',
+    replace: 'if (/DB index is out of range/i.test(msg) && false) {',
+    tests: [{ file: 'packages/redis/dist/test/redis-bad-input.test.js', pattern: 'database index' }],
+  },
+  {
+    id: 'redis-noauth-no-password-unsaid',
+    what: "saveToRedis's failure for a server requiring a password that url does not give says 'refused the credentials' (as for a wrong one) instead of that url gives none",
+    file: 'packages/redis/src/redis-failure.ts',
+    search: "if (/^NOAUTH/.test(msg) && !/^rediss?:",
+    replace: "if (/^NOAUTH-/.test(msg) && !/^rediss?:",
+    tests: [{ file: 'packages/redis/dist/test/redis-bad-input.test.js', pattern: 'no password for a server' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -23,6 +23,12 @@ const idle = new Map<string, Redis[]>();
 /** The message of a command or handshake that got no answer within the timeout (ioredis's own for a command). */
 export const TIMED_OUT = 'Command timed out';
 
+/** The database index in a Redis URL's path (`redis://host:port/2`), 0 without one. */
+export function databaseOf(url: string): number {
+  const m = /^rediss?:\/\/[^/?#]*\/(\d+)/i.exec(url);
+  return m ? Number(m[1]) : 0;
+}
+
 export async function takeClient(url: string, commandTimeoutMs: number): Promise<Redis> {
   const cacheKey = `${commandTimeoutMs} ${url}`;
   const list = idle.get(cacheKey) ?? [];
@@ -50,6 +56,11 @@ export async function takeClient(url: string, commandTimeoutMs: number): Promise
   });
   try {
     await Promise.race([client.connect(), silent]);
+    // ioredis sends the URL's SELECT as it connects and, refused (an index past the server's
+    // `databases`), only emits it as an 'error' and writes on into database 0: ask again, so
+    // a wrong index fails the write instead of landing in another database.
+    const db = databaseOf(url);
+    if (db > 0) await Promise.race([client.select(db), silent]);
   } catch (err) {
     client.disconnect();
     throw err instanceof Error && err.message.startsWith(TIMED_OUT) ? err : (last ?? err);

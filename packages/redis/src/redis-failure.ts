@@ -1,4 +1,5 @@
 import { SluiceError } from '@sluice/core';
+import { databaseOf } from './client-cache.js';
 import { redactUrl } from './redis-options.js';
 
 /** host:port of a Redis URL, for messages. */
@@ -41,6 +42,16 @@ export function redisFailure(err: unknown, where: string, url: string, commandTi
   }
   if (['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'EAI_AGAIN'].includes(e.code ?? '') || /connect ETIMEDOUT/i.test(msg) || closed(err)) {
     return new SluiceError('SLUICE_UNREACHABLE', `${where}: cannot reach the Redis server ${server} (url ${redactUrl(url)}): ${msg}; check the host and port in url and that the server runs`, { cause: err });
+  }
+  if (/DB index is out of range/i.test(msg)) {
+    return new SluiceError(
+      'SLUICE_BAD_ARGUMENT',
+      `${where}: the Redis server ${server} has no database ${databaseOf(url)} (url ${redactUrl(url)}): ${msg}; give an index below the server's \`databases\` setting (redis.conf; 16 by default, 0-15) after the port in url, or raise that setting`,
+      { cause: err },
+    );
+  }
+  if (/^NOAUTH/.test(msg) && !/^rediss?:\/\/[^/@]*:[^@/]*@/i.test(url)) {
+    return new SluiceError('SLUICE_UNAUTHENTICATED', `${where}: the Redis server ${server} requires a password and url gives none (${msg}); give it in url (redis://:password@host:port, or redis://user:password@host:port with an ACL user)`, { cause: err });
   }
   if (/WRONGPASS|NOAUTH|invalid password|AUTH.*no password is set|invalid username-password/i.test(msg)) {
     return new SluiceError('SLUICE_UNAUTHENTICATED', `${where}: the Redis server ${server} refused the credentials: ${msg}; fix the password (and user) in url (redis://user:password@host:port)`, { cause: err });

@@ -159,6 +159,9 @@ export function redisSinkParams<T>(options: SaveToRedisOptions<T>): { params: Re
   refuseUnknownOptions(options, OPTION_KEYS, `${OP}(target, options)`, SPARK_NAMES);
   const { url, kind, key } = options;
   if (typeof url !== 'string' || !/^rediss?:\/\/./.test(url)) throw bad('url', typeof url === 'string' ? redactUrl(url) : url, "give 'redis://[:password@]host:6379[/db]'");
+  // ioredis reads the path as the database index and takes anything else as database 0.
+  const path = /^rediss?:\/\/[^/?#]*(\/[^?#]*)?/i.exec(url)?.[1] ?? '';
+  if (!/^(\/(\d{1,9})?)?$/.test(path)) throw bad('url', redactUrl(url), `the path '${path}' is not a database index; give the index as a whole number after the port ('redis://host:6379/2'), or no path for database 0`);
   if (!KINDS.includes(kind)) throw bad('kind', kind, "give 'counter', 'hash' or 'sortedSet'");
   if (!(typeof key === 'string' && key !== '') && typeof key !== 'function') throw bad('key', typeof key === 'function' ? 'a function' : key, 'give a key name or a function from a record to its key');
   for (const f of ['field', 'value', 'member', 'score', 'onProgress'] as const) {

@@ -1,5 +1,6 @@
 // Bad input to saveToRedis gets a SluiceError naming the connector, the setting and the
-// fix: an unreachable server, a wrong password (not echoed), a kind that does not exist,
+// fix: an unreachable server, a wrong password (not echoed), no password, a database index
+// the server does not have, a kind that does not exist,
 // a key holding another type than the kind writes (nothing applied), a key function
 // without an outputId, a bad ttlSeconds; and ttlSeconds' expiry of the keys written. A real
 // Debian redis-server requiring a password; driver in this process + 2 worker processes.
@@ -85,6 +86,39 @@ test('a wrong password: an error naming the credentials in url, without the pass
   assert.match(end.failure!, /fix the password \(and user\) in url/);
   assert.doesNotMatch(end.failure!, /wrong-secret/);
   await nothingWritten();
+});
+
+test('no password for a server that requires one: an error saying url gives none and where it goes', { timeout: 60_000 }, async () => {
+  const end = await run({ url: server.url.replace(/\/\/[^@]*@/, '//') });
+  assert.equal(end.ok, false);
+  assert.match(end.failure!, /saveToRedis\(kind 'counter'.*the Redis server 127\.0\.0\.1:\d+ requires a password and url gives none \(NOAUTH/);
+  assert.match(end.failure!, /give it in url \(redis:\/\/:password@host:port/);
+  await nothingWritten();
+});
+
+test("a database index the server does not have fails naming it, writing nothing (ioredis alone wrote into database 0); a path that is no index fails at the call", { timeout: 60_000 }, async () => {
+  const end = await run({ url: `${server.url}/16` }); // the Debian server's default: databases 16, 0-15
+  assert.equal(end.ok, false);
+  assert.match(end.failure!, /saveToRedis\(kind 'counter'.*the Redis server 127\.0\.0\.1:\d+ has no database 16 \(url redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/16\): ERR DB index is out of range/);
+  assert.match(end.failure!, /give an index below the server's `databases` setting/);
+  assert.doesNotMatch(end.failure!, /right-secret/);
+  await nothingWritten();
+  const path = await run({ url: `${server.url}/db2` });
+  assert.equal(path.ok, false);
+  assert.match(path.failure!, /SLUICE_BAD_ARGUMENT: saveToRedis: url: got "redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/db2"; the path '\/db2' is not a database index/);
+  await nothingWritten();
+  // An index it has: the counts land there, none in database 0.
+  const ok = await run({ url: `${server.url}/15`, key: 'in15' });
+  assert.ok(ok.ok, ok.failure);
+  assert.equal(await redis.exists('in15'), 0, 'nothing in database 0');
+  const db15 = new Redis(`${server.url}/15`);
+  try {
+    const sum = batchRecords(5, 0, 100, 50).reduce((s, r) => s + r.n, 0);
+    assert.equal(Number(await db15.get('in15')), sum);
+    await db15.flushdb();
+  } finally {
+    db15.disconnect();
+  }
 });
 
 test("a kind that does not exist fails at the call; a key function needs an outputId", { timeout: 60_000 }, async () => {
