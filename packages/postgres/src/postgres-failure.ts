@@ -43,6 +43,32 @@ export function serverOf(connectionString: string): string {
   }
 }
 
+/** The user of a connection string, for messages. */
+export function userOf(connectionString: string): string {
+  try {
+    return decodeURIComponent(new URL(connectionString).username) || '(default)';
+  } catch {
+    return '(unknown)';
+  }
+}
+
+/**
+ * What a failure every attempt of the task meets again adds to its message: the task is
+ * retried as any (--task-max-failures, Spark's spark.task.maxFailures), and the last
+ * attempt's message is the job's, so it says that retrying was not going to help.
+ */
+const NOT_TRANSIENT = 'not transient: every attempt of the task fails the same way until this is fixed';
+
+/**
+ * The advice for a unique violation (23505) from the table's own key: its columns and values
+ * from the server's detail (`Key (id)=(3) already exists.`), and conflictKey to update the rows.
+ */
+function uniqueAdvice(e: PgError, table: string): string {
+  const key = /^Key \((.*)\)=\((.*)\) already exists/.exec(e.detail ?? '');
+  const cols = key ? key[1]!.split(', ').map((c) => `'${c.replace(/^"(.*)"$/, '$1')}'`).join(', ') : undefined;
+  return `; '${table}' already holds a row with that key${key ? ` (${key[1]} = ${key[2]})` : ''} (written before this save, by another output, or twice in its records): give conflictKey${cols ? `: [${cols}]` : ' (the columns of that unique index)'} to update such rows (INSERT ... ON CONFLICT DO UPDATE), or leave them out of the records`;
+}
+
 /** No answer within queryTimeoutMs: a query (pg's query_timeout), or a connection's handshake (the pool's connectionTimeoutMillis). */
 export function timedOut(err: unknown): boolean {
   return /^Query read timeout|^Connection terminated due to connection timeout|^timeout expired/.test((err as { message?: string } | null)?.message ?? '');
@@ -66,13 +92,7 @@ export function postgresFailure(err: unknown, where: string, connectionString: s
       { cause: err },
     );
   }
-  const user = (() => {
-    try {
-      return decodeURIComponent(new URL(connectionString).username) || '(default)';
-    } catch {
-      return '(unknown)';
-    }
-  })();
+  const user = userOf(connectionString);
   const code = e.code ?? '';
   if (['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN'].includes(code) || /timeout exceeded when trying to connect|Connection terminated unexpectedly/i.test(msg)) {
     return new SluiceError('SLUICE_UNREACHABLE', `${where}: cannot reach the Postgres server ${server} (connectionString ${redact(connectionString)}): ${msg}; check the host and port in connectionString and that the server runs`, { cause: err });
@@ -81,12 +101,22 @@ export function postgresFailure(err: unknown, where: string, connectionString: s
     return new SluiceError('SLUICE_UNREACHABLE', `${where}: the Postgres server ${server} is shutting down or starting up: ${msg} (SQLSTATE ${code}); run it again once the server takes connections`, { cause: err });
   }
   if (code === '28P01' || code === '28000') {
-    return new SluiceError('SLUICE_UNAUTHENTICATED', `${where}: the Postgres server ${server} refused user '${user}': ${msg}; fix the user or password in connectionString`, { cause: err });
+    return new SluiceError('SLUICE_UNAUTHENTICATED', `${where}: the Postgres server ${server} refused user '${user}': ${msg}; fix the user or password in connectionString (${NOT_TRANSIENT})`, { cause: err });
   }
   if (code === '3D000') return new SluiceError('SLUICE_BAD_ARGUMENT', `${where}: ${msg} on the Postgres server ${server}; fix the database in connectionString`, { cause: err });
   if (code === '42P01') return new SluiceError('SLUICE_BAD_ARGUMENT', `${where}: table: '${table}' does not exist in ${server}; create it or fix the table setting (${msg})`, { cause: err });
   if (code === '42P10') return new SluiceError('SLUICE_BAD_ARGUMENT', `${where}: conflictKey: ${msg}; give the columns of a unique index or primary key of '${table}'`, { cause: err });
   if (code === '21000') return new SluiceError('SLUICE_BAD_RECORD', `${where}: two rows of one partition have the same conflictKey (${msg}); reduce by the key before saving`, { cause: err });
-  if (code.startsWith('22') || code.startsWith('23')) return new SluiceError('SLUICE_BAD_RECORD', `${where}: the Postgres server rejected a row of '${table}'${rejectedRecord(err, e)}: ${msg}${e.detail ? ` (${e.detail})` : ''}`, { cause: err });
+  if (code.startsWith('22') || code.startsWith('23')) {
+    const advice = code === '23505' ? uniqueAdvice(e, table) : '';
+    return new SluiceError('SLUICE_BAD_RECORD', `${where}: the Postgres server rejected a row of '${table}'${rejectedRecord(err, e)}: ${msg}${e.detail ? ` (${e.detail})` : ''}${advice} (${NOT_TRANSIENT})`, { cause: err });
+  }
+  if (code === '42501') {
+    return new SluiceError(
+      'SLUICE_BAD_ARGUMENT',
+      `${where}: user '${user}' of connectionString lacks a privilege on the Postgres server ${server}: ${msg}; GRANT it to ${user} (saveToPostgres needs INSERT on its table, with conflictKey also SELECT and UPDATE; SELECT, INSERT, UPDATE on its markerTable), or connect as a user who has it (${NOT_TRANSIENT})`,
+      { cause: err },
+    );
+  }
   return new SluiceError('SLUICE_IO', `${where}: Postgres ${server}: ${msg}${code ? ` (SQLSTATE ${code})` : ''}`, { cause: err });
 }

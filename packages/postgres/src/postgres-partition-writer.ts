@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { SluiceError } from '@sluice/core';
 import { cachedPool } from './pool-cache.js';
-import { failedInRecords, postgresFailure, serverOf, timedOut } from './postgres-failure.js';
+import { failedInRecords, postgresFailure, serverOf, timedOut, userOf } from './postgres-failure.js';
 import type { PostgresSinkParams } from './postgres-options.js';
 import { copyField, quoteIdent, quoteQualified, toPostgresText } from './postgres-value.js';
 
@@ -212,11 +212,19 @@ async function copyRows(client: pg.PoolClient, p: PostgresSinkParams, batch: str
   // A COPY the server refuses (a bad value) errors the stream while rows are still being written.
   let failed: unknown;
   done.catch((e: unknown) => (failed = e));
+  // One refused at its start (no INSERT privilege on the table) errors the stream before the
+  // server took any row: the write waiting for the COPY to open is never called back, so each
+  // write also ends with the stream's error.
+  const refused = new Promise<never>((_, reject) => done.catch(reject));
+  refused.catch(() => undefined);
   const write = (chunk: string): Promise<void> =>
-    new Promise((resolve, reject) => {
-      if (failed) return reject(failed);
-      stream.write(chunk, (err) => (err ? reject(failed ?? err) : resolve()));
-    });
+    Promise.race([
+      refused,
+      new Promise<void>((resolve, reject) => {
+        if (failed) return reject(failed);
+        stream.write(chunk, (err) => (err ? reject(failed ?? err) : resolve()));
+      }),
+    ]);
   let written = 0;
   let chunk = '';
   let count = 0;
@@ -246,6 +254,9 @@ async function copyRows(client: pg.PoolClient, p: PostgresSinkParams, batch: str
   return written;
 }
 
+/** The marker table's columns, as CREATE TABLE gives them. */
+const MARKER_COLUMNS = 'output_id text NOT NULL, batch text NOT NULL, partition integer NOT NULL, rows bigint, committed_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (output_id, batch, partition)';
+
 /** Checks once per thread and pool that the table exists with the columns, and creates the marker table if missing. */
 async function checkTables(client: pg.PoolClient, p: PostgresSinkParams, where: string): Promise<void> {
   const key = JSON.stringify([p.connectionString, p.table, p.columns, p.markerTable]);
@@ -257,14 +268,25 @@ async function checkTables(client: pg.PoolClient, p: PostgresSinkParams, where: 
   const have = await tableColumns(client, t.rows[0].oid);
   const missing = p.columns.filter((c) => !have.includes(c));
   if (missing.length > 0) throw missingColumnsError(p, where, missing, have);
-  try {
-    await client.query(
-      `CREATE TABLE IF NOT EXISTS ${quoteQualified(p.markerTable)} (output_id text NOT NULL, batch text NOT NULL, partition integer NOT NULL, rows bigint, committed_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (output_id, batch, partition))`,
-    );
-  } catch (err) {
-    // Two workers creating it at once: one wins, the other sees a duplicate; either way it exists.
-    const code = (err as { code?: string }).code;
-    if (code !== '23505' && code !== '42P07') throw err;
+  // Created only when missing: CREATE TABLE IF NOT EXISTS needs the CREATE privilege on the
+  // schema even when the table exists, which a user that may only write (its tables made by
+  // someone else) does not have.
+  const m = await client.query<{ oid: string | null }>('SELECT to_regclass($1)::oid AS oid', [quoteQualified(p.markerTable)]);
+  if (!m.rows[0]?.oid) {
+    try {
+      await client.query(`CREATE TABLE IF NOT EXISTS ${quoteQualified(p.markerTable)} (${MARKER_COLUMNS})`);
+    } catch (err) {
+      // Two workers creating it at once: one wins, the other sees a duplicate; either way it exists.
+      const code = (err as { code?: string }).code;
+      if (code === '42501') {
+        throw new SluiceError(
+          'SLUICE_BAD_ARGUMENT',
+          `${where}: markerTable: '${p.markerTable}' (where the sink records each partition it committed) does not exist in ${serverOf(p.connectionString)}, and user '${userOf(p.connectionString)}' may not create it (${(err as Error).message}); create it once as a user who may (CREATE TABLE ${quoteQualified(p.markerTable)} (${MARKER_COLUMNS})) and GRANT SELECT, INSERT, UPDATE ON ${quoteQualified(p.markerTable)} TO ${userOf(p.connectionString)}, or give a markerTable in a schema this user may create tables in`,
+          { cause: err },
+        );
+      }
+      if (code !== '23505' && code !== '42P07') throw err;
+    }
   }
   checked.add(key);
 }

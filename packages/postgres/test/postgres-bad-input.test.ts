@@ -1,6 +1,7 @@
 // Bad input to saveToPostgres gets a SluiceError naming the connector, the setting and the
 // fix, and writes nothing: an unreachable server, a wrong password (not echoed), a missing
-// table, a missing column, a bad option. A real Debian PostgreSQL requiring a password;
+// table, a missing column, a key the table already holds, a user without the privilege to
+// write (or to create the marker table), a bad option. A real Debian PostgreSQL requiring a password;
 // driver in this process + 2 worker processes.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -81,6 +82,52 @@ test("a missing column: names the columns setting and the table's columns", { ti
   assert.equal(end.ok, false);
   assert.match(end.failure!, /saveToPostgres\(table 'events'.*columns: 'count' is not a column of table 'events' \(it has 'id', 'word', 'n'\); fix the columns setting/);
   await nothingWritten();
+});
+
+test("a row whose key the table already holds (the user's own primary key): the record, the key, conflictKey to update, not transient; the failed partition writes nothing, and conflictKey then writes all", { timeout: 120_000 }, async () => {
+  await db.query('CREATE TABLE keyed (id bigint PRIMARY KEY, word text, n integer)');
+  // The fixture's 100 records (ids 0-99) in 2 partitions of 50: id 70 is record 20 of partition 1.
+  await db.query("INSERT INTO keyed VALUES (70, 'before', 0)");
+  const end = await run({ table: 'keyed' });
+  assert.equal(end.ok, false);
+  assert.match(end.failure!, /saveToPostgres\(table 'keyed', output 'keyed'\) batch \S+ partition 1: the Postgres server rejected a row of 'keyed' at record 20 of the partition: duplicate key value violates unique constraint "keyed_pkey" \(Key \(id\)=\(70\) already exists\.\); 'keyed' already holds a row with that key \(id = 70\)/);
+  assert.match(end.failure!, /give conflictKey: \['id'\] to update such rows/);
+  assert.match(end.failure!, /\(not transient: every attempt of the task fails the same way until this is fixed\)/);
+  const ids = (await db.query<{ id: string }>('SELECT id FROM keyed WHERE id >= 50 ORDER BY id')).rows.map((r) => Number(r.id));
+  assert.deepEqual(ids, [70], "no row of the failed partition but the table's own");
+  assert.equal((await db.query("SELECT * FROM sluice_output_markers WHERE output_id = 'keyed' AND partition = 1")).rowCount, 0, 'no marker for it');
+  const upsert = await run({ table: 'keyed', conflictKey: ['id'], outputId: 'keyed-upsert' });
+  assert.ok(upsert.ok, upsert.failure);
+  assert.equal((await db.query('SELECT * FROM keyed')).rowCount, 100);
+  assert.notEqual((await db.query('SELECT word FROM keyed WHERE id = 70')).rows[0].word, 'before');
+  await db.query('DROP TABLE keyed');
+  await db.query('DROP TABLE sluice_output_markers');
+});
+
+test("a user that may not write the table fails at once naming the user, the table and the GRANT (a COPY refused at its start hung the task); one that may, with the marker table made for it, writes without CREATE on the schema; without that table, it is named", { timeout: 180_000 }, async () => {
+  await db.query("CREATE ROLE writer LOGIN PASSWORD 'writer-secret'");
+  const url = `postgres://writer:writer-secret@127.0.0.1:${server.port}/postgres`;
+  const markers = 'CREATE TABLE sluice_output_markers (output_id text NOT NULL, batch text NOT NULL, partition integer NOT NULL, rows bigint, committed_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (output_id, batch, partition))';
+  await db.query(markers);
+  await db.query('GRANT SELECT, INSERT, UPDATE ON sluice_output_markers TO writer');
+  const denied = await run({ connectionString: url });
+  assert.equal(denied.ok, false);
+  assert.match(denied.failure!, /saveToPostgres\(table 'events'.*user 'writer' of connectionString lacks a privilege on the Postgres server 127\.0\.0\.1:\d+\/postgres: permission denied for table events; GRANT it to writer \(saveToPostgres needs INSERT on its table/);
+  assert.doesNotMatch(denied.failure!, /writer-secret/);
+  await nothingWritten();
+  await db.query('GRANT INSERT ON events TO writer');
+  const ok = await run({ connectionString: url });
+  assert.ok(ok.ok, ok.failure);
+  assert.equal((await db.query('SELECT * FROM events')).rowCount, 100);
+  await db.query('TRUNCATE events');
+  await db.query('DROP TABLE sluice_output_markers');
+  const noMarkers = await run({ connectionString: url });
+  assert.equal(noMarkers.ok, false);
+  assert.match(noMarkers.failure!, /markerTable: 'sluice_output_markers' \(where the sink records each partition it committed\) does not exist in 127\.0\.0\.1:\d+\/postgres, and user 'writer' may not create it \(permission denied for schema public\); create it once as a user who may \(CREATE TABLE "sluice_output_markers" \(output_id text/);
+  assert.match(noMarkers.failure!, /GRANT SELECT, INSERT, UPDATE ON "sluice_output_markers" TO writer/);
+  await nothingWritten();
+  await db.query('REVOKE ALL ON events FROM writer');
+  await db.query('DROP ROLE writer');
 });
 
 test('bad options fail at the call, before any task: method, conflictKey outside columns', { timeout: 60_000 }, async () => {
