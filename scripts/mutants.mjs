@@ -15544,6 +15544,22 @@ const MUTATIONS = [
     search: "${e.detail ? ` (${e.detail})` : ''}${advice} (${NOT_TRANSIENT})`",
     replace: "${e.detail ? ` (${e.detail})` : ''}${advice}`",
     tests: [{ file: 'packages/postgres/dist/test/postgres-bad-input.test.js', pattern: 'already holds' }],
+  },
+  {
+    id: 's3-endpoint-form-unchecked',
+    what: "an S3 endpoint that is not an http(s) URL (AWS_ENDPOINT_URL=127.0.0.1:4568) is taken as is, and the save fails with the SDK's 'TypeError: Invalid URL'",
+    file: 'packages/s3/src/s3-options.ts',
+    search: "if (url !== undefined && (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '') return value;",
+    replace: 'return value;',
+    tests: [{ file: 'packages/s3/dist/test/s3-endpoint-form-run.test.js', pattern: 'an endpoint without its scheme' }],
+  },
+  {
+    id: 's3-endpoint-form-no-scheme-hint',
+    what: "a refused S3 endpoint without its scheme is not given back with http:// before it",
+    file: 'packages/s3/src/s3-options.ts',
+    search: "? `; perhaps 'http://${value}'` : ''",
+    replace: "? '' : ''",
+    tests: [{ file: 'packages/s3/dist/test/s3-endpoint-form-run.test.js', pattern: 'an endpoint without its scheme' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

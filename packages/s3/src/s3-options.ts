@@ -103,7 +103,9 @@ const SPARK_NAMES: Readonly<Record<string, string>> = Object.fromEntries(Object.
 export function resolveS3Options(options: S3Options, env: NodeJS.ProcessEnv = process.env): ResolvedS3Options {
   // A key the client does not know would be taken and ignored (a misspelt option, Hadoop's fs.s3a.endpoint).
   refuseUnknownOptions(options, OPTION_KEYS, 'configureS3(options)', SPARK_NAMES);
-  const endpoint = options.endpoint ?? nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL);
+  const endpoint = checkEndpoint(
+    options.endpoint !== undefined ? ['configureS3({ endpoint })', options.endpoint] : nonEmpty(env.AWS_ENDPOINT_URL_S3) !== undefined ? ['AWS_ENDPOINT_URL_S3', nonEmpty(env.AWS_ENDPOINT_URL_S3)!] : ['AWS_ENDPOINT_URL', nonEmpty(env.AWS_ENDPOINT_URL)],
+  );
   const region = options.region ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? (endpoint !== undefined ? 'us-east-1' : undefined);
   const envPathStyle = nonEmpty(env.SLUICE_S3_FORCE_PATH_STYLE);
   const forcePathStyle = options.forcePathStyle ?? (envPathStyle !== undefined ? envPathStyle.toLowerCase() === 'true' : endpoint !== undefined);
@@ -123,6 +125,27 @@ export function resolveS3Options(options: S3Options, env: NodeJS.ProcessEnv = pr
     retryTimeoutMs: options.retryTimeoutMs ?? DEFAULT_RETRY_TIMEOUT_MS,
     multipartPartSize: checkPartSize(options.multipartPartSize ?? DEFAULT_MULTIPART_PART_SIZE),
   };
+}
+
+/**
+ * The endpoint if it is an http(s) URL. Another form (`127.0.0.1:4568` without its scheme,
+ * `localhost`, `s3://host`) is refused naming where it came from: the SDK's own words for it
+ * were 'TypeError: Invalid URL' at the first call, or a scheme taken for a host.
+ */
+function checkEndpoint([source, value]: readonly [string, string | undefined]): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url !== undefined && (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '') return value;
+  const bare = /^[\w.-]+(:\d+)?(\/.*)?$/.test(value) ? `; perhaps 'http://${value}'` : '';
+  throw new SluiceError(
+    'SLUICE_BAD_ARGUMENT',
+    `@sluice/s3: ${source}: got ${JSON.stringify(value)}, which is not an http(s) URL; give the endpoint with its scheme and port, e.g. 'http://127.0.0.1:4568' (an S3-compatible server) or 'https://s3.eu-west-1.amazonaws.com'${bare}`,
+  );
 }
 
 function nonEmpty(v: string | undefined): string | undefined {
