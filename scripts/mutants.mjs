@@ -15560,6 +15560,22 @@ const MUTATIONS = [
     search: "? `; perhaps 'http://${value}'` : ''",
     replace: "? '' : ''",
     tests: [{ file: 'packages/s3/dist/test/s3-endpoint-form-run.test.js', pattern: 'an endpoint without its scheme' }],
+  },
+  {
+    id: 'take-rounds-grow-from-last-round-when-empty',
+    what: "take(n) after rounds that found nothing reads 4 times its last round's partitions (1, 4, 16, ...), not 4 times all it scanned (Spark's RDD.take: 1, 4, 20, ...)",
+    file: 'packages/core/src/rdd/take-scan.ts',
+    search: '  if (found === 0) return scanned * 4;\n',
+    replace: '  if (found === 0) return scanned * 3 + 1;\n',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites20.test.js', pattern: 'empty partitions' }],
+  },
+  {
+    id: 'take-rounds-not-interpolated',
+    what: "take(n) after a round that found some elements reads 4 times its last round's partitions, not the partitions the elements still wanted need at the rate found, plus half (Spark's RDD.take: 1, 4, 20, 38 for 50 of 100 one-element partitions)",
+    file: 'packages/core/src/rdd/take-scan.ts',
+    search: '  return Math.min(Math.ceil((1.5 * left * scanned) / found), scanned * 4);\n',
+    replace: '  return scanned * 3 + 1;\n',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites20.test.js', pattern: 'SPARK-40211' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

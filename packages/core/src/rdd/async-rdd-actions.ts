@@ -1,6 +1,7 @@
 import { concatParts } from '../util/concat-parts.js';
 import { FutureAction } from './future-action.js';
 import type { RDD } from './rdd.js';
+import { takePartitionsToTry } from './take-scan.js';
 
 /**
  * Spark's AsyncRDDActions: actions that return a FutureAction, a Promise-like value with
@@ -17,18 +18,17 @@ export class AsyncRDDActions<T> {
     return new FutureAction(async (signal, jobStarted) => ((await this.context.runAction(this, { kind: 'count' }, undefined, undefined, signal, jobStarted)) as number[]).reduce((a, b) => a + b, 0));
   }
 
-  /** The first `n` elements, as take(n) (partitions read in growing batches, a job each), cancellable between and during its jobs. */
+  /** The first `n` elements, as take(n) (partitions read in rounds, a job each, as take's: takePartitionsToTry), cancellable between and during its jobs. */
   takeAsync(this: RDD<T>, n: number): FutureAction<T[]> {
     return new FutureAction(async (signal, jobStarted) => {
       const out: T[] = [];
       let next = 0;
-      let batch = 1;
       while (out.length < n && next < this.numPartitions) {
-        const parts = Array.from({ length: Math.min(batch, this.numPartitions - next) }, (_, i) => next + i);
+        const count = Math.min(takePartitionsToTry(next, out.length, n - out.length), this.numPartitions - next);
+        const parts = Array.from({ length: count }, (_, i) => next + i);
         const got = (await this.context.runAction(this, { kind: 'take', n: n - out.length }, parts, undefined, signal, jobStarted)) as T[][];
         for (const g of got) for (const x of g) if (out.length < n) out.push(x);
         next += parts.length;
-        batch *= 4;
       }
       return out;
     });

@@ -13,6 +13,7 @@ import { CountEvaluator, GroupedCountEvaluator } from './approximate-evaluators.
 import { checkApproximateArguments, runApproximateJob } from './approximate-job.js';
 import type { BoundedDouble, PartialResult } from './partial-result.js';
 import type { RDD } from './rdd.js';
+import { takePartitionsToTry } from './take-scan.js';
 
 /**
  * RDD's actions (Spark's RDD.scala): each runs a job on the cluster and returns a Promise of
@@ -67,7 +68,8 @@ export class RDDActions<T> {
   }
 
   /**
-   * The first n elements, scanning partitions in order and stopping once it has n (as Spark does);
+   * The first n elements, scanning partitions in order and stopping once it has n (as Spark does,
+   * a job a round, the partitions of each round as Spark's: takePartitionsToTry);
    * none for n <= 0, as Spark's. n must be a whole number (Spark's Int): 2.5, NaN or '2' is
    * SLUICE_BAD_ARGUMENT, not 3 elements, none or 2.
    */
@@ -75,13 +77,12 @@ export class RDDActions<T> {
     if (!Number.isSafeInteger(n)) throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.take: the number of elements must be a whole number, got ${typeof n === 'number' ? String(n) : `${typeof n} ${JSON.stringify(n)}`} (0 or less gives none, as Spark's)`);
     const out: T[] = [];
     let next = 0;
-    let batch = 1;
     while (out.length < n && next < this.numPartitions) {
-      const parts = Array.from({ length: Math.min(batch, this.numPartitions - next) }, (_, i) => next + i);
+      const count = Math.min(takePartitionsToTry(next, out.length, n - out.length), this.numPartitions - next);
+      const parts = Array.from({ length: count }, (_, i) => next + i);
       const got = (await this.context.runAction(this, { kind: 'take', n: n - out.length }, parts)) as T[][];
       for (const g of got) for (const x of g) if (out.length < n) out.push(x);
       next += parts.length;
-      batch *= 4;
     }
     return out;
   }
