@@ -15576,6 +15576,22 @@ const MUTATIONS = [
     search: '  return Math.min(Math.ceil((1.5 * left * scanned) / found), scanned * 4);\n',
     replace: '  return scanned * 3 + 1;\n',
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites20.test.js', pattern: 'SPARK-40211' }],
+  },
+  {
+    id: 'failure-trace-library-frames-unfolded',
+    what: "sluice run / submit / jobs print every frame of installed packages under a failed job's message (4 of pg-protocol's parser under a refused row), not one line naming them",
+    file: 'packages/cli/src/failure-trace.ts',
+    search: '    if (j - i >= 2) {\n',
+    replace: '    if (j - i >= 2 && false) {\n',
+    tests: [{ file: 'packages/cli/dist/test/failure-trace.test.js', pattern: 'frames of installed packages' }, { file: 'packages/postgres/dist/test/postgres-bad-row-run.test.js', pattern: 'COPY' }],
+  },
+  {
+    id: 'failure-trace-cause-frames-unfolded',
+    what: "a cause's frames in node_modules print whole under `Caused by:` (the error's own frames folded)",
+    file: 'packages/cli/src/failure-trace.ts',
+    search: '...foldLibraryFrames(frames.slice(0, frames.length - common))',
+    replace: '...frames.slice(0, frames.length - common)',
+    tests: [{ file: 'packages/cli/dist/test/failure-trace.test.js', pattern: 'frames of installed packages' }, { file: 'packages/postgres/dist/test/postgres-bad-row-run.test.js', pattern: 'COPY' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

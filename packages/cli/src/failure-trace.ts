@@ -11,21 +11,55 @@ import { DRIVER_STACKTRACE, splitDriverStack, stackParts } from '@sluice/core/in
  * failed output operation's, carries the error that failed it as its cause, with the same
  * frames and the message within its own. A failed job's "Driver stacktrace:" (the program's
  * frames where it called the action, after the task's error and causes) is printed last, as is.
+ * Frames of installed packages (a path through node_modules: a connector's, a client library's
+ * under its error) fold into one line naming the packages (foldLibraryFrames), so the user's
+ * message and frames are not buried under them; the user's own frames print whole.
  */
 export function failureTrace(stack: string, message: string): string[] {
   const { driver } = splitDriverStack(stack);
   const parts = stackParts(stack);
-  const out: string[] = [...parts[0].frames];
+  const out: string[] = foldLibraryFrames(parts[0].frames);
   for (let i = 1; i < parts.length; i++) {
     const { head, message: said, frames } = parts[i];
     const enclosing = parts[i - 1].frames;
     let common = 0;
     while (common < frames.length && common < enclosing.length && frames[frames.length - 1 - common] === enclosing[enclosing.length - 1 - common]) common++;
     if (common === frames.length && common > 0 && said !== undefined && said !== '' && message.includes(said)) continue;
-    out.push(...`Caused by: ${head}`.split('\n'), ...frames.slice(0, frames.length - common));
+    out.push(...`Caused by: ${head}`.split('\n'), ...foldLibraryFrames(frames.slice(0, frames.length - common)));
     if (common > 0) out.push(`    ... ${common} more`);
   }
   if (driver !== undefined) out.push(DRIVER_STACKTRACE, ...driver);
+  return out;
+}
+
+/** The package of a frame in node_modules (`pg-protocol`, `@sluice/redis`; the last node_modules/ of its path), else undefined. */
+function libraryOf(frame: string): string | undefined {
+  const at = frame.lastIndexOf('/node_modules/');
+  if (at < 0 || !/^\s+at /.test(frame)) return undefined;
+  const m = /^(@[^/]+\/[^/]+|[^/@][^/]*)\//.exec(frame.slice(at + '/node_modules/'.length));
+  return m ? m[1] : undefined;
+}
+
+/**
+ * `frames` with each run of two or more frames in node_modules folded into `    ... N frames in
+ * node_modules (pkg, pkg)`: a library's own frames (a client's parser under the server's error,
+ * a connector installed from npm) tell the user little, and printed whole they push the user's
+ * frames and the Driver stacktrace's program line out of sight. A lone such frame prints as is.
+ */
+export function foldLibraryFrames(frames: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < frames.length; ) {
+    let j = i;
+    const packages: string[] = [];
+    for (let lib = libraryOf(frames[j] ?? ''); j < frames.length && lib !== undefined; lib = libraryOf(frames[++j] ?? '')) if (!packages.includes(lib)) packages.push(lib);
+    if (j - i >= 2) {
+      out.push(`    ... ${j - i} frames in node_modules (${packages.join(', ')})`);
+      i = j;
+    } else if (j > i) {
+      out.push(...frames.slice(i, j));
+      i = j;
+    } else out.push(frames[i++]!);
+  }
   return out;
 }
 

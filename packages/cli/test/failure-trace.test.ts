@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { failureTrace } from '../src/failure-trace.js';
+import { failureTrace, foldLibraryFrames } from '../src/failure-trace.js';
 import { REPO_DIR, fixture, runCli } from './harness.js';
 
 const F = (name: string, line: number): string => `    at ${name} (/job.ts:${line}:3)`;
@@ -43,6 +43,18 @@ test("a failed job's Driver stacktrace (the program's frames where it called the
   assert.deepEqual(failureTrace(stack, message), [...frames, 'Driver stacktrace:', ...driver]);
   // A cause the message does not hold is shown, folded against the task's frames, not the driver's.
   assert.deepEqual(failureTrace(stack, 'something else'), [...frames, 'Caused by: SyntaxError: bad json', '    ... 2 more', 'Driver stacktrace:', ...driver]);
+});
+
+test("frames of installed packages (a path through node_modules) fold into one line naming them, a run of two or more; the user's frames, a lone library frame and the Driver stacktrace print whole", () => {
+  const lib = (pkg: string, fn: string): string => `    at ${fn} (/app/node_modules/.pnpm/${pkg.replace('/', '+')}@1.0.0/node_modules/${pkg}/lib/x.js:1:2)`;
+  const user = [F('parse', 2), F('main', 7)];
+  assert.deepEqual(foldLibraryFrames([lib('pg-protocol', 'parseError'), lib('pg-protocol', 'parse'), lib('pg', 'handle'), ...user]), ['    ... 3 frames in node_modules (pg-protocol, pg)', ...user]);
+  assert.deepEqual(foldLibraryFrames([lib('@sluice/redis', 'write'), ...user, lib('lodash', 'map')]), [lib('@sluice/redis', 'write'), ...user, lib('lodash', 'map')]);
+  assert.deepEqual(foldLibraryFrames([F('a', 1), lib('@sluice/redis', 'write'), lib('@sluice/redis', 'watch'), F('b', 2)]), [F('a', 1), '    ... 2 frames in node_modules (@sluice/redis)', F('b', 2)]);
+  // In a stack: the error's frames and a cause's, folded each; the Driver stacktrace as it is.
+  const message = 'Job aborted due to stage failure: ... (worker w-1): rejected a row';
+  const stack = [`SluiceError: ${message}`, lib('@sluice/postgres', 'postgresFailure'), lib('@sluice/postgres', 'writePartition'), 'Caused by: error: duplicate key', lib('pg-protocol', 'parseErrorMessage'), lib('pg-protocol', 'handlePacket'), 'Driver stacktrace:', F('main', 7)].join('\n');
+  assert.deepEqual(failureTrace(stack, message), ['    ... 2 frames in node_modules (@sluice/postgres)', 'Caused by: error: duplicate key', '    ... 2 frames in node_modules (pg-protocol)', 'Driver stacktrace:', F('main', 7)]);
 });
 
 test('sluice run of a job whose task throws: the task\'s frames, the user\'s function among them, and its message are printed once, then the Driver stacktrace naming the line that called the action', { timeout: 120_000 }, async () => {

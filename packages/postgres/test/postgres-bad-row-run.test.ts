@@ -41,6 +41,11 @@ test("COPY: a refused row is named by its record in the partition and its column
   const bad = 217;
   const stderr = await failure({ bad, method: 'copy', batchSize: 50 });
   assert.match(stderr, new RegExp(`the Postgres server rejected a row of 'events' at record ${bad} of the partition, column 'n': invalid input syntax for type integer`), stderr);
+  // What `sluice run` prints under it: the pg client's own frames under the server's error fold
+  // into one line, the program's line right after (before, 4 frames of pg-protocol's parser).
+  const printed = stderr.slice(stderr.indexOf('\nJob '));
+  assert.match(printed, /\nCaused by: error: invalid input syntax for type integer[^\n]*\n {4}\.\.\. \d+ frames in node_modules \(pg-protocol[^)\n]*\)\nDriver stacktrace:\n {4}at .*pg-bad-row-job\.ts:\d+:\d+\)/, printed);
+  assert.doesNotMatch(printed, /^\s+at .*node_modules[\\/].*pg-protocol/m, printed);
 });
 
 test('INSERT: a refused row is named by the records of the statement that carried it', { timeout: 120_000 }, async () => {
