@@ -34,7 +34,9 @@
 // SLUICE_BENCH_PRIOR_JOB=1 outside compare) first runs a job of another bundle (the same code, another
 // sha256: 6 runs of narrow's 2,000 tasks) and waits for the workers to idle again: the measured job
 // then meets warm main threads (the workers' and the driver's) and fresh spare task threads, what
-// a full warm-up of the main threads' path would give (bench/README, perf38). `--repeats N` before the checkouts runs N timed runs a job (3 by default): the first runs of
+// a full warm-up of the main threads' path would give (bench/README, perf38); `<checkout>,--prior-job-same`
+// (SLUICE_BENCH_PRIOR_JOB=same) runs it of the same bundle, whose threads the measured job then takes,
+// warm too. `--repeats N` before the checkouts runs N timed runs a job (3 by default): the first runs of
 // a job pay its warm-up (spare threads still loading, V8 compiling the same code in each of the
 // workers' isolates); the median of the last 3 runs is printed beside as the warm figure, what a
 // standing cluster's later jobs and a long job's later stages see. Beside them, the CPU of all
@@ -92,13 +94,13 @@ if (process.argv[2] === 'compare') {
       const [spec, ...nodeArgs] = c.split('+');
       const [dir, ...options] = spec.split(',');
       // `--ready` and `--prior-job` among a checkout's options are the bench's, not the workers'.
-      const workerArgs = options.filter((o) => o !== '--ready' && o !== '--prior-job');
-      const priorHere = options.includes('--prior-job');
+      const workerArgs = options.filter((o) => o !== '--ready' && o !== '--prior-job' && o !== '--prior-job-same');
+      const priorHere = options.includes('--prior-job-same') ? 'same' : options.includes('--prior-job') ? '1' : undefined;
       const readyHere = ready || options.includes('--ready');
       const nodeEnv = nodeArgs.length > 0 ? { SLUICE_BENCH_WORKER_NODE_ARGS: [process.env.SLUICE_BENCH_WORKER_NODE_ARGS ?? '', ...nodeArgs].join(' ').trim() } : {};
       const threadDir = process.env.SLUICE_BENCH_THREADS === '1' ? fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-threads-')) : undefined;
       const res = spawnSync(process.execPath, [...nodeArgs, fileURLToPath(import.meta.url), String(repeats), String(workers), String(cores), part, ...workerArgs], {
-        env: { ...process.env, ...nodeEnv, ...(threadDir !== undefined ? threadEnv(threadDir) : {}), SLUICE_BENCH_CHECKOUT: path.resolve(dir), ...(readyHere ? { SLUICE_BENCH_READY: '1' } : {}), ...(priorHere ? { SLUICE_BENCH_PRIOR_JOB: '1' } : {}) },
+        env: { ...process.env, ...nodeEnv, ...(threadDir !== undefined ? threadEnv(threadDir) : {}), SLUICE_BENCH_CHECKOUT: path.resolve(dir), ...(readyHere ? { SLUICE_BENCH_READY: '1' } : {}), ...(priorHere !== undefined ? { SLUICE_BENCH_PRIOR_JOB: priorHere } : {}) },
         encoding: 'utf8',
         maxBuffer: 64 * 1024 * 1024,
       });
@@ -269,13 +271,14 @@ async function waitIdle() {
 await cluster.start();
 const out = [];
 if (process.env.SLUICE_BENCH_READY === '1') out.push(`  spare task threads ready (the workers idle) ${(await waitIdle()).toFixed(0)} ms after the cluster's start`);
-if (process.env.SLUICE_BENCH_PRIOR_JOB === '1') {
-  // Another sha256, so the measured job gets no thread of this one (a thread serves later jobs of its own bundle only).
-  const prior = { ...bundle, name: `${bundle.name}-prior`, code: Buffer.concat([bundle.code, Buffer.from('\n// a prior job of another bundle (bench/scheduler.js --prior-job)\n')]) };
+if (process.env.SLUICE_BENCH_PRIOR_JOB === '1' || process.env.SLUICE_BENCH_PRIOR_JOB === 'same') {
+  // Another sha256, so the measured job gets no thread of this one (a thread serves later jobs of its own bundle only); or the same.
+  const same = process.env.SLUICE_BENCH_PRIOR_JOB === 'same';
+  const prior = same ? bundle : { ...bundle, name: `${bundle.name}-prior`, code: Buffer.concat([bundle.code, Buffer.from('\n// a prior job of another bundle (bench/scheduler.js --prior-job)\n')]) };
   const t0 = performance.now();
   const runs = await run(['narrow', '2000', '0', '6'], prior, false);
   if (runs.length !== 6 || runs.some((r) => r.result !== 2000)) throw new Error(`the prior job's counts: ${runs.map((r) => r.result).join(', ')}, expected 6 of 2000`);
-  out.push(`  a prior job of another bundle (6 runs of 2,000 tasks) took ${(performance.now() - t0).toFixed(0)} ms; the workers idle again ${(await waitIdle()).toFixed(0)} ms after it`);
+  out.push(`  a prior job of ${same ? 'the same' : 'another'} bundle (6 runs of 2,000 tasks) took ${(performance.now() - t0).toFixed(0)} ms; the workers idle again ${(await waitIdle()).toFixed(0)} ms after it`);
 }
 try {
   for (const [kind, n] of PARTS.filter((p) => p === 'narrow' || p === 'cached' || p === 'fair').map((p) => [p, 2000])) {
