@@ -12,11 +12,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { Redis } from 'ioredis';
 import { startRedis, type RedisServer } from '@sluice/test-servers';
 import { sortedCounts } from '@sluice/test-servers/recovered-sink';
 import { sinkDriverKillScenario } from '@sluice/test-servers/sink-driver-kill';
 import { fixture, type DriverProcess } from './job-runner.js';
+import { withRedis } from './redis-client.js';
 
 let server: RedisServer;
 let root: string;
@@ -33,18 +33,7 @@ after(async () => {
   fs.rmSync(root, { recursive: true, force: true });
 });
 
-async function withRedis<T>(f: (r: Redis) => Promise<T>): Promise<T> {
-  const r = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
-  r.on('error', () => undefined);
-  try {
-    await r.connect();
-    return await f(r);
-  } finally {
-    r.disconnect();
-  }
-}
-
-const counts = async (): Promise<Record<string, string>> => sortedCounts(await withRedis((r) => r.hgetall('wc')));
+const counts = async (): Promise<Record<string, string>> => sortedCounts(await withRedis(server.url, (r) => r.hgetall('wc')));
 const total = (c: Record<string, string>): number => Object.values(c).reduce((n, v) => n + Number(v), 0);
 
 for (const c of [
@@ -52,9 +41,9 @@ for (const c of [
   { stage: 'applied', name: "just after a partition's EXEC, its batch not done" },
 ] as const) {
   test(`the driver killed -9 by the sink ${c.name}, run again from the checkpoint: every counter exact`, { timeout: 150_000 }, async () => {
-    await withRedis((r) => r.flushall());
+    await withRedis(server.url, (r) => r.flushall());
     const end = await sinkDriverKillScenario({ fixture: fixture('redis-driver-kill-job.ts'), url: server.url, stage: c.stage, counts, dir: path.join(root, c.stage), runs });
-    await withRedis(async (r) => {
+    await withRedis(server.url, async (r) => {
       for (const m of await r.keys('sluice:output:*')) assert.match((await r.get(m))!, /^applied \d+$/, `${m}: applied`);
     });
     console.log(`# killed at ${end.fired}; ${end.atKill} counted at the kill, ${total(await counts())} at the end; ${end.steps}`);

@@ -12,12 +12,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { Redis } from 'ioredis';
 import type { LocalCluster } from '@sluice/cli';
 import { startRedis, type RedisServer } from '@sluice/test-servers';
 import { fixture, pollUntil, startCluster, startJob } from './job-runner.js';
 import { wordSums } from '@sluice/test-servers/sink-input';
 import { batchesDone, firstBatchTime } from '@sluice/test-servers/sink-job';
+import { withRedis } from './redis-client.js';
 
 let server: RedisServer;
 let cluster: LocalCluster;
@@ -38,20 +38,9 @@ after(async () => {
 const A = { batches: 10, perBatch: 2000, partitions: 4, words: 500, seed: 12, batchMs: 400 };
 const MARKER = /^sluice:output:\{counter:wc\}:(\d+):(\d+)$/;
 
-async function withRedis<T>(f: (r: Redis) => Promise<T>): Promise<T> {
-  const r = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
-  r.on('error', () => undefined);
-  try {
-    await r.connect();
-    return await f(r);
-  } finally {
-    r.disconnect();
-  }
-}
-
 /** The counters equal the sums of exactly the partitions whose markers say applied, each once. */
 async function check(first: number): Promise<{ parts: [number, number][] }> {
-  return withRedis(async (r) => {
+  return withRedis(server.url, async (r) => {
     const parts: [number, number][] = [];
     for (const m of (await r.keys('sluice:output:*')).sort()) {
       const g = MARKER.exec(m);
@@ -68,7 +57,7 @@ async function check(first: number): Promise<{ parts: [number, number][] }> {
 let run = 0;
 /** Runs the fixture; after batch 2 arms the pause; once the sink paused the server, waits `pauseMs` (or until the job ends) and sends SIGCONT. */
 async function pausedRun(o: { stage: 'queued' | 'applied'; chunkSize: number; commandTimeoutMs: number; reconnectTimeoutMs?: number; pauseMs: number | 'until the job ends' }) {
-  await withRedis((r) => r.flushall());
+  await withRedis(server.url, (r) => r.flushall());
   run++;
   const armFile = path.join(dir, `arm-${run}`);
   const firedFile = path.join(dir, `fired-${run}`);

@@ -9,10 +9,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { Redis } from 'ioredis';
 import { startRedis, type RedisServer } from '@sluice/test-servers';
 import { recoveredSinkScenario } from '@sluice/test-servers/recovered-sink';
 import { fixture, freePort, type DriverProcess } from './job-runner.js';
+import { withRedis } from './redis-client.js';
 
 let server: RedisServer;
 let root: string;
@@ -29,25 +29,13 @@ after(async () => {
   fs.rmSync(root, { recursive: true, force: true });
 });
 
-/** A client of the test's own (a new connection per use; a refused connect rejects). */
-async function withRedis<T>(f: (r: Redis) => Promise<T>): Promise<T> {
-  const r = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
-  r.on('error', () => undefined);
-  try {
-    await r.connect();
-    return await f(r);
-  } finally {
-    r.disconnect();
-  }
-}
-
 test("the Redis server down across the driver's SIGKILL and the job's recovery, back within the wait: the recovered job waits for the server its output wrote through; every word counted once; recovered with another URL it fails at once", { timeout: 240_000 }, async () => {
   const port = await freePort();
   const summary = await recoveredSinkScenario({
     fixture: fixture('redis-recover-job.ts'),
     server,
-    counts: () => withRedis((r) => r.hgetall('wc')).catch(() => ({})),
-    reachable: () => withRedis((r) => r.ping()).then(() => true, () => false),
+    counts: () => withRedis(server.url, (r) => r.hgetall('wc')).catch(() => ({})),
+    reachable: () => withRedis(server.url, (r) => r.ping()).then(() => true, () => false),
     nowhere: `redis://127.0.0.1:${port}`,
     unreachable: new RegExp(`cannot reach the Redis server 127\\.0\\.0\\.1:${port}`),
     root,

@@ -5,12 +5,12 @@
 // for a server its output reached (reconnectTimeoutMs), and applies every partition once.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { Redis } from 'ioredis';
 import type { LocalCluster } from '@sluice/cli';
 import { startRedis, type RedisServer } from '@sluice/test-servers';
 import { fixture, pollUntil, startCluster, startJob, startKillableCluster } from './job-runner.js';
 import { wordSums } from '@sluice/test-servers/sink-input';
 import { batchesDone, firstBatchTime } from '@sluice/test-servers/sink-job';
+import { withRedis } from './redis-client.js';
 
 let server: RedisServer;
 let cluster: LocalCluster;
@@ -28,21 +28,9 @@ after(async () => {
 const A = { batches: 16, perBatch: 2000, partitions: 4, words: 500, seed: 11, batchMs: 400 };
 const MARKER = /^sluice:output:\{counter:wc\}:(\d+):(\d+)$/;
 
-/** A client of the test's own (a new connection per use: the server restarts between uses). */
-async function withRedis<T>(f: (r: Redis) => Promise<T>): Promise<T> {
-  const r = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
-  r.on('error', () => undefined); // a refused connect rejects connect() below
-  try {
-    await r.connect();
-    return await f(r);
-  } finally {
-    r.disconnect();
-  }
-}
-
 /** wc and the markers: the counters equal the sums of exactly the partitions whose markers say applied (batch index from the first batch's time). */
 async function check(first: number): Promise<{ parts: [number, number][] }> {
-  return withRedis(async (r) => {
+  return withRedis(server.url, async (r) => {
     const markers = (await r.keys('sluice:output:*')).sort();
     const parts: [number, number][] = [];
     for (const m of markers) {
@@ -75,7 +63,7 @@ test('the server restarted (down 2 s) after batch 3 of 16: the sink waits for it
 });
 
 test('the server down longer than reconnectTimeoutMs (1 s, down 8 s): the job fails naming the server and the wait; what was applied is whole partitions, each once', { timeout: 120_000 }, async () => {
-  await withRedis((r) => r.flushall());
+  await withRedis(server.url, (r) => r.flushall());
   const job = await startJob(cluster, fixture('redis-restart-job.ts'), [JSON.stringify({ url: server.url, ...A, reconnectTimeoutMs: 1000 })]);
   await job.waitLine('BATCH ', 60_000, () => batchesDone(job.lines) >= 3);
   const restarted = server.restart(8000);
@@ -90,7 +78,7 @@ test('the server down longer than reconnectTimeoutMs (1 s, down 8 s): the job fa
 });
 
 test("the server restarted (down 6 s) as a worker joins: the new worker's job threads, which never reached it, wait for it too (an earlier batch did): every partition once", { timeout: 120_000 }, async () => {
-  await withRedis((r) => r.flushall());
+  await withRedis(server.url, (r) => r.flushall());
   // a cluster of its own: one worker (1 core) to start with, one more once the server is down
   const { cluster: own } = await startKillableCluster(1);
   try {
@@ -98,7 +86,7 @@ test("the server restarted (down 6 s) as a worker joins: the new worker's job th
     await job.waitLine('BATCH ', 60_000, () => batchesDone(job.lines) >= 3);
     const restarted = server.restart(6000);
     // the server is down (refusing connections), then the second worker registers and takes tasks
-    await pollUntil(() => withRedis((r) => r.ping()).then(() => undefined, () => true), 10_000, 'the server stopped within 10 s', 50);
+    await pollUntil(() => withRedis(server.url, (r) => r.ping()).then(() => undefined, () => true), 10_000, 'the server stopped within 10 s', 50);
     const down = Date.now();
     own.addWorker();
     await own.waitForWorkers(2, 30_000);

@@ -12,12 +12,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { Redis } from 'ioredis';
 import type { LocalCluster } from '@sluice/cli';
 import { startRedis, type RedisServer } from '@sluice/test-servers';
 import { fixture, pollUntil, startJob, startKillableCluster } from './job-runner.js';
 import { wordSums } from '@sluice/test-servers/sink-input';
 import { batchesDone } from '@sluice/test-servers/sink-job';
+import { withRedis } from './redis-client.js';
 
 let server: RedisServer;
 let cluster: LocalCluster;
@@ -40,23 +40,12 @@ after(async () => {
 const A = { batches: 6, perBatch: 2000, partitions: 4, words: 500, seed: 21, batchMs: 400 };
 const live = (): number => [...procs.values()].filter((p) => p.exitCode === null && p.signalCode === null).length;
 
-async function withRedis<T>(f: (r: Redis) => Promise<T>): Promise<T> {
-  const r = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
-  r.on('error', () => undefined);
-  try {
-    await r.connect();
-    return await f(r);
-  } finally {
-    r.disconnect();
-  }
-}
-
 for (const c of [
   { stage: 'queued', name: 'mid-write (after the first chunk of its MULTI)' },
   { stage: 'applied', name: 'just after its EXEC, before the task reports' },
 ] as const) {
   test(`the worker writing a partition killed -9 ${c.name}: every counter exact`, { timeout: 120_000 }, async () => {
-    await withRedis((r) => r.flushall());
+    await withRedis(server.url, (r) => r.flushall());
     const armFile = path.join(dir, `arm-${c.stage}`);
     const firedFile = path.join(dir, `fired-${c.stage}`);
     const workersBefore = live();
@@ -70,7 +59,7 @@ for (const c of [
     assert.equal(batchesDone(end.lines), A.batches);
     const all: [number, number][] = [];
     for (let b = 0; b < A.batches; b++) for (let p = 0; p < A.partitions; p++) all.push([b, p]);
-    await withRedis(async (r) => {
+    await withRedis(server.url, async (r) => {
       const markers = await r.keys('sluice:output:*');
       assert.equal(markers.length, A.batches * A.partitions, 'one marker a (batch, partition)');
       for (const m of markers) assert.match((await r.get(m))!, /^applied \d+$/, `${m}: applied`);
