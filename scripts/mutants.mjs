@@ -15271,7 +15271,7 @@ const MUTATIONS = [
     file: 'packages/core/src/streaming/metadata-checkpointer.ts',
     search: '      markWritten(this.lastDurable);\n',
     replace: '      markWritten(true);\n',
-    tests: [{ file: 'packages/cli/dist/test/metadata-full-wal-batches.test.js', pattern: 'every line the source generated' }],
+    tests: ['packages/cli/dist/test/metadata-full-wal-batches.test.js'],
   },
   {
     id: 'repartition-and-sort-default-keeps-hash-partitioner',
