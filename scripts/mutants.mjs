@@ -1075,7 +1075,7 @@ const MUTATIONS = [
     file: 'packages/worker/src/receiver/write-ahead-log-writer.ts',
     search: '      if (isDiskFull(err)) {',
     replace: '      if (isDiskFull(err) && Math.random() > 2) {',
-    tests: [{ file: 'packages/cli/dist/test/disk-full.test.js', pattern: 'a full write-ahead log directory' }],
+    tests: [{ file: 'packages/cli/dist/test/disk-full.test.js', pattern: 'a full write-ahead log directory' }, { file: 'packages/cli/dist/test/checkpoint-disk-full.test.js', pattern: 'the write-ahead log and the metadata checkpoints refused' }],
   },
   {
     id: 'queue-stream-recovered-empty',
