@@ -975,9 +975,9 @@ const MUTATIONS = [
   {
     id: 'disk-full-part-not-named',
     what: 'a part file that cannot be written for want of space is a plain SLUICE_IO error, not SLUICE_DISK_FULL with the fix',
-    file: 'packages/core/src/scheduler/run-task.ts',
-    search: '    if (isDiskFull(err)) {',
-    replace: '    if (isDiskFull(err) && Math.random() > 2) {',
+    file: 'packages/core/src/scheduler/local-part-file.ts',
+    search: '  if (isDiskFull(err)) {',
+    replace: '  if (isDiskFull(err) && Math.random() > 2) {',
     tests: [{ file: 'packages/cli/dist/test/disk-full.test.js', pattern: 'saveAsTextFile into a full disk' }],
   },
   {
@@ -14470,9 +14470,9 @@ const MUTATIONS = [
   {
     id: 'part-file-cleanup-error-wins',
     what: "a part file whose rename is refused reports the temporary file's failed clean-up ('unlink') instead of the rename's error",
-    file: 'packages/core/src/scheduler/run-task.ts',
-    search: 'await fs.promises.rm(tmp, { force: true }).catch(() => undefined);',
-    replace: 'await fs.promises.rm(tmp, { force: true });',
+    file: 'packages/core/src/scheduler/local-part-file.ts',
+    search: 'await fs.promises.rm(own, { recursive: true, force: true }).catch(() => undefined);',
+    replace: 'await fs.promises.rm(own, { recursive: true, force: true });',
     tests: [{ file: 'packages/core/dist/test/scheduler/partition-computer.test.js', pattern: 'rename is refused' }],
   },
   {
@@ -14594,8 +14594,8 @@ const MUTATIONS = [
     id: 'save-dir-cleanup-error-wins',
     what: "saveAsTextFile whose move into place is refused reports its temporary directory's failed removal ('rmdir') instead of the rename's error",
     file: 'packages/core/src/context.ts',
-    search: "      try {\n        fs.rmSync(tmp, { recursive: true, force: true });\n      } catch (rmErr) {\n        this.log('warn', `${kind}: cannot remove the failed save's temporary directory`, { component: 'save', dir: tmp, err: (rmErr as Error).message });\n      }",
-    replace: '      fs.rmSync(tmp, { recursive: true, force: true });',
+    search: "        try {\n          fs.rmSync(d, { recursive: true, force: true });\n        } catch (rmErr) {\n          this.log('warn', `${kind}: cannot remove the failed save's temporary directory`, { component: 'save', dir: d, err: (rmErr as Error).message });\n        }",
+    replace: '        fs.rmSync(d, { recursive: true, force: true });',
     tests: [{ file: 'packages/core/dist/test/context.test.js', pattern: 'move into place is refused' }, 'packages/cli/dist/test/save-read-only.test.js'],
   },
   {
@@ -14873,9 +14873,9 @@ const MUTATIONS = [
   {
     id: 'part-file-refused-unexplained',
     what: "a part file refused for want of permission says `cannot write '<file>': EACCES ...` alone, not which user the worker runs as and what to do",
-    file: 'packages/core/src/scheduler/run-task.ts',
-    search: '    const why = isNotWritable(err) ? `',
-    replace: '    const why = isNotWritable(err) && false ? `',
+    file: 'packages/core/src/scheduler/local-part-file.ts',
+    search: '  const why = isNotWritable(err) ? `',
+    replace: '  const why = isNotWritable(err) && false ? `',
     tests: [{ file: 'packages/core/dist/test/scheduler/partition-computer.test.js', pattern: 'rename is refused' }],
   },
   {
@@ -15592,6 +15592,54 @@ const MUTATIONS = [
     search: '...foldLibraryFrames(frames.slice(0, frames.length - common))',
     replace: '...frames.slice(0, frames.length - common)',
     tests: [{ file: 'packages/cli/dist/test/failure-trace.test.js', pattern: 'frames of installed packages' }, { file: 'packages/postgres/dist/test/postgres-bad-row-run.test.js', pattern: 'COPY' }],
+  },
+  {
+    id: 'local-part-temp-in-output-dir',
+    what: "a local part's attempt writes its temporary file in the save's directory itself (part-NNNNN.<attempt>.tmp), not in its own folder under _temporary/: a worker frozen with it open while the job committed elsewhere leaves it in the committed directory, and writes its lines there when woken (read back as a second copy)",
+    file: 'packages/core/src/scheduler/local-part-file.ts',
+    search: '  const staged = path.join(own, path.basename(file));\n',
+    replace: '  const staged = `${file}.${path.basename(own)}.tmp`;\n',
+    tests: ['packages/cli/dist/test/stale-attempt-output.test.js', 'packages/core/dist/test/scheduler/local-part-file.test.js'],
+  },
+  {
+    id: 'save-attempts-dir-not-moved-out',
+    what: "a local save's job commit leaves _temporary/ (its task attempts' folders) in the directory it renames into place: the committed directory holds more than part-NNNNN and _SUCCESS, and an attempt still open writes into it",
+    file: 'packages/core/src/context.ts',
+    search: '      fs.renameSync(path.join(tmp, ATTEMPTS_DIR), attempts);\n      moved = true;\n',
+    replace: '      moved = true;\n',
+    tests: ['packages/cli/dist/test/stale-attempt-output.test.js', 'packages/core/dist/test/context.test.js'],
+  },
+  {
+    id: 'save-attempts-dir-left-beside',
+    what: "a local save's job commit moves _temporary/ out of the directory but does not remove it: a hidden .<dir>.sluice-attempts-* is left beside every output",
+    file: 'packages/core/src/context.ts',
+    search: '        fs.rmSync(attempts, { recursive: true, force: true });\n      } catch (rmErr) {\n',
+    replace: '        void attempts;\n      } catch (rmErr) {\n',
+    tests: ['packages/cli/dist/test/stale-attempt-output.test.js', 'packages/core/dist/test/context.test.js'],
+  },
+  {
+    id: 'local-part-attempt-folder-recursive',
+    what: "a local part's attempt makes its folder with a recursive mkdir: an attempt that starts after its job committed makes _temporary/ (or the renamed directory) again and writes its part there",
+    file: 'packages/core/src/scheduler/local-part-file.ts',
+    search: '    await fs.promises.mkdir(own);\n',
+    replace: '    await fs.promises.mkdir(own, { recursive: true });\n',
+    tests: ['packages/core/dist/test/scheduler/local-part-file.test.js'],
+  },
+  {
+    id: 'local-text-part-written-whole',
+    what: "a saveAsTextFile part to a local directory is written whole once computed and counted then: an attempt killed mid-write reports 0 output (Spark's TaskKilled carries its outputMetrics as they stood)",
+    file: 'packages/core/src/scheduler/run-task.ts',
+    search: '      if (action.codec === undefined) {\n        // Written as its lines are computed',
+    replace: '      if (action.codec === undefined && false) {\n        // Written as its lines are computed',
+    tests: [{ file: 'packages/cli/dist/test/killed-output.test.js', pattern: 'local part file' }],
+  },
+  {
+    id: 'text-part-counted-by-chunk',
+    what: "a text part's lines are counted only as each 1 MiB chunk goes to the writer: a killed attempt (and the part's last, short chunk) reports less than it wrote",
+    file: 'packages/core/src/scheduler/run-task.ts',
+    search: '      env.countOutput?.(bytes, 1);\n      if (pendingBytes >= WRITE_CHUNK_BYTES) {\n',
+    replace: '      if (pendingBytes >= WRITE_CHUNK_BYTES) {\n        env.countOutput?.(pendingBytes, pending.length);\n',
+    tests: ['packages/cli/dist/test/killed-output.test.js'],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

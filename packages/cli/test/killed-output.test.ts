@@ -5,6 +5,7 @@
 // taskList gives the killed attempt's outputMetrics the bytes and lines the writer was given
 // (computed here from the lines' formula, and as the writer counted them), and the stage's
 // outputBytes and outputRecords sum them. Before, a killed attempt's output figures were 0.
+// The second test: the same for a part written to a local directory (a plain path).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fixture, pollUntil } from './harness.js';
@@ -39,5 +40,30 @@ test('an attempt killed while its part waits for its commit reports the output i
     assert.deepEqual(killed.taskMetrics.outputMetrics, { bytesWritten: bytes, recordsWritten: N }, 'the killed attempt: every line given to its writer');
     const after = (await (await fetch(`${rest}/stages/${s.stageId}/${s.attemptId}`)).json()) as { outputBytes: number; outputRecords: number };
     assert.deepEqual([after.outputBytes, after.outputRecords], [bytes, N], 'the stage sums them');
+  });
+});
+
+// The same for a part written to a local directory: its lines go to the file as they are
+// computed, so an attempt killed with its part half written (its last line's map holds it,
+// fixtures/killed-local-output.ts) reports every line before that one. Before, a local part was
+// written whole at the end and a killed attempt reported 0.
+test('an attempt killed while it writes a local part file reports the lines it gave the file', { timeout: 150_000 }, async () => {
+  // Lines 0..N-2: the last one's map never returns.
+  let bytes = 0;
+  for (let i = 0; i < N - 1; i++) bytes += `line ${i} of the local save\n`.length;
+  await withHeldRun('killed-local-output', (dir) => ['--workers', '1', fixture('killed-local-output.ts'), dir, String(N)], { holdMs: 120_000, ready: (run) => run.stdout.some((l) => l.startsWith('CANCELLED ')) }, async (run) => {
+    assert.deepEqual(run.line('CANCELLED').slice(1), ['SLUICE_CANCELLED'], 'the save was cancelled');
+    const [app] = (await (await fetch(`${run.root}/api/v1/applications`)).json()) as { id: string }[];
+    const rest = `${run.root}/api/v1/applications/${app.id}`;
+    const stages = (await (await fetch(`${rest}/stages`)).json()) as { stageId: number; attemptId: number }[];
+    assert.equal(stages.length, 1, JSON.stringify(stages));
+    const [s] = stages;
+    const killed = await pollUntil(async () => {
+      const tasks = (await (await fetch(`${rest}/stages/${s.stageId}/${s.attemptId}/taskList`)).json()) as Task[];
+      return tasks.find((t) => t.status === 'KILLED');
+    }, 30_000, 'the killed attempt');
+    assert.deepEqual(killed.taskMetrics.outputMetrics, { bytesWritten: bytes, recordsWritten: N - 1 }, 'the killed attempt: every line before the held one');
+    const after = (await (await fetch(`${rest}/stages/${s.stageId}/${s.attemptId}`)).json()) as { outputBytes: number; outputRecords: number };
+    assert.deepEqual([after.outputBytes, after.outputRecords], [bytes, N - 1], 'the stage sums them');
   });
 });

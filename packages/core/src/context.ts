@@ -43,6 +43,7 @@ import { AddedFiles } from './shared/added-files.js';
 import { PersistentRdds } from './rdd/persistent-rdds.js';
 import { FutureAction } from './rdd/future-action.js';
 import { jobPartitions } from './scheduler/job-partitions.js';
+import { ATTEMPTS_DIR } from './scheduler/local-part-file.js';
 import type { RDDInfo, StoredRddInfo } from './rdd/rdd-info.js';
 import { logLevelPasses, sparkLogLevel, type SparkLogLevel } from './util/spark-log-level.js';
 import { SLUICE_VERSION } from './version.js';
@@ -1323,6 +1324,11 @@ export class SluiceContext {
    * sees half a directory. With `replace` (saveAsTextFiles, whose re-run batches write their
    * directory again) an existing `dir` is replaced; without, it is an error, as in Spark, but for
    * a save in a streaming batch's output operation, which replaces it too (SPARK-4835). Hidden leftovers of an earlier attempt killed mid-write are removed first.
+   * Each task attempt writes its part in a folder of its own under the temporary directory's
+   * `_temporary/` and renames it into the directory once whole (writeLocalPart, as Hadoop's
+   * FileOutputCommitter); `_temporary/` is moved out (hidden, then removed) before the
+   * directory is renamed into place, so an attempt still writing then (killed, or on a worker
+   * frozen, declared lost and woken) writes nothing into the committed directory.
    */
   async saveAsTextFile(rdd: RDD<unknown>, dir: string, options: { replace?: boolean | undefined; codec?: CompressionCodec | undefined } = {}): Promise<void> {
     await this.saveAsDirectory(rdd, dir, 'saveAsTextFile', options);
@@ -1372,9 +1378,17 @@ export class SluiceContext {
     }
     const unique = `${this.jobId}-${process.pid}-${Math.random().toString(36).slice(2)}`;
     const tmp = path.join(parent, `${leftover}tmp-${unique}`);
+    /** Where the task attempts' folders go once the tasks are done (hidden, removed by this save or a later one). */
+    const attempts = path.join(parent, `${leftover}attempts-${unique}`);
     fs.mkdirSync(tmp);
+    fs.mkdirSync(path.join(tmp, ATTEMPTS_DIR));
+    let moved = false;
     try {
       await this.runAction(rdd, kind === 'saveAsTextFile' && options.codec !== undefined ? { kind, dir: tmp, codec: options.codec } : { kind, dir: tmp });
+      // Every part is in place; an attempt still running writes under _temporary/, which leaves
+      // the directory now: its later writes go to the moved folder, its rename finds no source.
+      fs.renameSync(path.join(tmp, ATTEMPTS_DIR), attempts);
+      moved = true;
       fs.writeFileSync(path.join(tmp, '_SUCCESS'), '');
       if (exists()) {
         if (!options.replace) throw new SluiceError('SLUICE_IO', `${kind}: output directory '${abs}' appeared while it was written; remove it or choose another path`);
@@ -1390,16 +1404,27 @@ export class SluiceContext {
           this.log('warn', `${kind}: cannot remove the output it replaced`, { component: 'save', dir: old, err: (rmErr as Error).message });
         }
       } else fs.renameSync(tmp, abs);
+      // The attempts' folders (emptied by their renames; a late attempt's file) that cannot be
+      // removed are hidden, removed by a later save, and do not fail this one.
+      try {
+        fs.rmSync(attempts, { recursive: true, force: true });
+      } catch (rmErr) {
+        this.log('warn', `${kind}: cannot remove what its task attempts left`, { component: 'save', dir: attempts, err: (rmErr as Error).message });
+      }
     } catch (err) {
       // The save's own error is what the user acts on: a temporary directory that cannot be
       // removed either (its parent made read-only meanwhile) is hidden, and removed by a later save.
-      try {
-        fs.rmSync(tmp, { recursive: true, force: true });
-      } catch (rmErr) {
-        this.log('warn', `${kind}: cannot remove the failed save's temporary directory`, { component: 'save', dir: tmp, err: (rmErr as Error).message });
+      for (const d of moved ? [tmp, attempts] : [tmp]) {
+        try {
+          fs.rmSync(d, { recursive: true, force: true });
+        } catch (rmErr) {
+          this.log('warn', `${kind}: cannot remove the failed save's temporary directory`, { component: 'save', dir: d, err: (rmErr as Error).message });
+        }
       }
       if (!(err instanceof SluiceError) && isNotWritable(err)) {
-        const refusing = path.dirname((err as NodeJS.ErrnoException).path ?? tmp);
+        // Every rename here puts a directory into the output's parent: a refused one is the parent's refusal.
+        const e = err as NodeJS.ErrnoException;
+        const refusing = e.syscall === 'rename' ? parent : path.dirname(e.path ?? tmp);
         throw new SluiceError('SLUICE_IO', `${kind}: cannot finish output directory '${abs}': ${(err as Error).message}: ${notWritableFix(refusing, err, 'save to a directory elsewhere')}`, { cause: err });
       }
       throw err;

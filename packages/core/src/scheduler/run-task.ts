@@ -1,12 +1,11 @@
 import { codecExtension, compress } from '../io/compression-codec.js';
 import { newSketch, offer } from '../rdd/hyper-log-log.js';
-import fs from 'node:fs';
 import path from 'node:path';
 import { openCheckpointStore } from '../checkpoint/checkpoint-store-registry.js';
 import { encodeCheckpointPart } from '../checkpoint/checkpoint-part.js';
 import { copier } from '../codec/codec.js';
 import { encodeObjectFile } from '../codec/object-file.js';
-import { DiskFullError, isDiskFull, isNotWritable, notWritableFix, SluiceError } from '../errors.js';
+import { SluiceError } from '../errors.js';
 import { ChunkQueue } from '../io/chunk-queue.js';
 import type { FileSystem } from '../io/file-system.js';
 import { fileSystemFor } from '../io/file-system-registry.js';
@@ -19,6 +18,7 @@ import { MapOutputWriter, type MapOutputFile } from '../shuffle/map-output-file.
 import { encodeRun } from '../shuffle/shuffle-frame.js';
 import { PartitionComputer, STOP } from './partition-computer.js';
 import { TaskContext } from './task-context.js';
+import { openLocalPart, writeLocalPart } from './local-part-file.js';
 import { recordsNotEncodable } from './records-not-encodable.js';
 import type { TaskEnv } from './task-env.js';
 import type { ActionSpec, TaskPayload } from './task-spec.js';
@@ -182,13 +182,25 @@ async function runAction(computer: PartitionComputer, payload: TaskPayload, spli
     case 'saveAsTextFile': {
       const fsys = fileSystemFor(action.dir, 'saveAsTextFile');
       if (fsys) return writePartOn(fsys, computer, root, split, action, env);
+      if (action.codec === undefined) {
+        // Written as its lines are computed, and counted as they are given to the file, so an
+        // attempt killed before its part is whole reports what it wrote (Spark's TaskKilled
+        // carries the outputMetrics as they stood). The file is open for the whole compute, in
+        // the attempt's own folder (writeLocalPart): an attempt late past its job's commit
+        // writes nothing into the committed directory.
+        const file = path.join(action.dir, `part-${String(split).padStart(5, '0')}`);
+        const write = await openLocalPart(file, env, split, 'saveAsTextFile');
+        await streamPart(computer, root, split, env, write);
+        return null;
+      }
+      // Compressed: the whole part at once, counted once written.
       const lines: string[] = [];
       await computer.compute(root, split, (x) => void lines.push(String(x)));
       const name = `part-${String(split).padStart(5, '0')}`;
       const text = Buffer.from(lines.length ? lines.join('\n') + '\n' : '');
       // Spark's SparkHadoopWriter outputMetrics: the part file's bytes as written (compressed), its lines.
       const data = action.codec !== undefined ? compress(action.codec, text) : text;
-      await writeAtomically(path.join(action.dir, action.codec !== undefined ? name + codecExtension(action.codec) : name), data, env, split, 'saveAsTextFile');
+      await writeLocalPart(path.join(action.dir, action.codec !== undefined ? name + codecExtension(action.codec) : name), data, env, split, 'saveAsTextFile');
       env.countOutput?.(data.length, lines.length);
       return null;
     }
@@ -196,7 +208,7 @@ async function runAction(computer: PartitionComputer, payload: TaskPayload, spli
       const records = await computer.collect(root, split);
       const name = `part-${String(split).padStart(5, '0')}`;
       const data = encodeObjectFile(records);
-      await writeAtomically(path.join(action.dir, name), data, env, split, 'saveAsObjectFile');
+      await writeLocalPart(path.join(action.dir, name), data, env, split, 'saveAsObjectFile');
       env.countOutput?.(data.length, records.length);
       return null;
     }
@@ -219,61 +231,50 @@ const WRITE_CHUNK_BYTES = 1024 * 1024;
  * saveAsTextFile's part on a registered file system: lines go to its writer in chunks
  * while the partition is computed; returns what the writer returns for the commit.
  */
-async function writePartOn(fsys: FileSystem, computer: PartitionComputer, root: TaskPayload['plan']['root'], split: number, action: { readonly dir: string; readonly fsSettings?: unknown }, env: TaskEnv): Promise<unknown> {
-  const queue = new ChunkQueue(WRITE_CHUNK_BYTES);
+function writePartOn(fsys: FileSystem, computer: PartitionComputer, root: TaskPayload['plan']['root'], split: number, action: { readonly dir: string; readonly fsSettings?: unknown }, env: TaskEnv): Promise<unknown> {
   const name = `part-${String(split).padStart(5, '0')}`;
   const attempt = `${env.jobId}-${split}-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  const writing = fsys.writePart(action.dir, name, queue, attempt, action.fsSettings);
-  // The writer may fail first (an unreachable endpoint): stop computing then.
+  return streamPart(computer, root, split, env, (chunks) => fsys.writePart(action.dir, name, chunks, attempt, action.fsSettings));
+}
+
+/**
+ * A text part's lines (each record's String and a newline) handed to `write` in chunks of
+ * WRITE_CHUNK_BYTES while the partition is computed; returns what `write` returns. Each line is
+ * counted (TaskEnv.countOutput) as it is given to the writer (Spark's outputMetrics grow as
+ * records are written), so an attempt killed before its part is whole reports what it wrote.
+ * The writer may fail first (an unreachable endpoint, a full disk): computing stops then and its
+ * error is the task's; an error of the compute is the task's, the writer's after it dropped.
+ */
+async function streamPart<T>(computer: PartitionComputer, root: TaskPayload['plan']['root'], split: number, env: TaskEnv, write: (chunks: ChunkQueue) => Promise<T>): Promise<T> {
+  const queue = new ChunkQueue(WRITE_CHUNK_BYTES);
+  const writing = write(queue);
   let writeFailed = false;
   writing.catch(() => void (writeFailed = true));
-  let bytes = 0;
-  let records = 0;
-  /** What countOutput has been told: bytes, records. */
-  const counted = [0, 0];
-  const countSoFar = (): void => {
-    env.countOutput?.(bytes - counted[0], records - counted[1]);
-    counted[0] = bytes;
-    counted[1] = records;
-  };
+  // Lines as text until a chunk's worth: one Buffer a chunk, not one a line.
+  let pending: string[] = [];
+  let pendingBytes = 0;
   try {
     await computer.compute(root, split, (x) => {
       if (writeFailed) throw STOP;
-      const line = Buffer.from(`${String(x)}\n`);
-      bytes += line.length;
-      records++;
-      queue.push(line);
-      // Counted as given to the writer (Spark's outputMetrics grow as records are written), so an
-      // attempt killed before its part is committed reports what it wrote; told every chunk.
-      if (bytes - counted[0] >= WRITE_CHUNK_BYTES) countSoFar();
+      const line = `${String(x)}\n`;
+      const bytes = Buffer.byteLength(line);
+      pending.push(line);
+      pendingBytes += bytes;
+      env.countOutput?.(bytes, 1);
+      if (pendingBytes >= WRITE_CHUNK_BYTES) {
+        queue.push(Buffer.from(pending.join('')));
+        pending = [];
+        pendingBytes = 0;
+      }
     });
+    if (pendingBytes > 0) queue.push(Buffer.from(pending.join('')));
     queue.end();
-    countSoFar();
   } catch (err) {
     queue.fail(err);
     await writing.catch(() => undefined);
     if (err !== STOP) throw err;
   }
   return await writing;
-}
-
-/** Write to a temporary name then rename, so a retried or speculative attempt never leaves half a file. */
-async function writeAtomically(file: string, data: string | Uint8Array, env: TaskEnv, split: number, action: string): Promise<void> {
-  const tmp = `${file}.${env.jobId}.${split}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  try {
-    await fs.promises.writeFile(tmp, data);
-    await fs.promises.rename(tmp, file);
-  } catch (err) {
-    // Report the write's own error; a temporary file that cannot be removed either is left behind.
-    await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
-    if (isDiskFull(err)) {
-      throw new DiskFullError({ path: file, what: `part ${split} of ${action}`, where: `a task of job ${env.jobId} on worker process ${process.pid}`, fix: `give ${action} a directory on a larger disk`, cause: err });
-    }
-    // The worker writes its part as the user it runs as, which need not be the driver's: say
-    // which user was refused, as a checkpoint write does.
-    const why = isNotWritable(err) ? `: ${notWritableFix(path.dirname((err as NodeJS.ErrnoException).path ?? file), err, `give ${action} a directory that user can write (workers may run as another user than the driver)`)}` : '';
-    throw new SluiceError('SLUICE_IO', `cannot write '${file}': ${(err as Error).message}${why}`, { cause: err });
-  }
 }
 
 /**

@@ -13,6 +13,7 @@ import { compareKeys, keyId } from '../../src/rdd/key.js';
 import { HashPartitioner, partitionFunction, type Partitioner } from '../../src/rdd/partitioner.js';
 import { blockIdForRdd, type AggregatorSpec, type NodeOp, type Plan, type PlanNode, type ShuffleSpec, type StorageLevel } from '../../src/rdd/plan.js';
 import { PartitionComputer } from '../../src/scheduler/partition-computer.js';
+import { ATTEMPTS_DIR } from '../../src/scheduler/local-part-file.js';
 import { emitFileLines, readLines } from '../../src/scheduler/read-lines.js';
 import { registerFileSystem } from '../../src/io/file-system-registry.js';
 import type { FileSystem } from '../../src/io/file-system.js';
@@ -458,6 +459,8 @@ describe('runTask with a fake in-memory TaskEnv', () => {
     // and the clean-up both fail with EACCES. The rename's error is the one to act on (the
     // clean-up's 'unlink' replaced it, as a checkpoint write's did in a fresh-clone CI).
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-part-refused-'));
+    // The folder the task attempts write in, which the save's job makes with its directory.
+    fs.mkdirSync(path.join(dir, ATTEMPTS_DIR));
     const { rename, rm } = fs.promises;
     fs.promises.rename = (async (from: fs.PathLike) => Promise.reject(refused('rename', String(from)))) as typeof rename;
     fs.promises.rm = (async (p: fs.PathLike) => Promise.reject(refused('unlink', String(p)))) as typeof rm;

@@ -54,8 +54,8 @@ export type ThreadTaskMetrics = readonly [
  * one clock two threads share), its shuffle records decoded, its wait for them, their bytes,
  * the input it read (TaskEnv.countInput: bytes and records, as a textFile split's lines are
  * counted when the split is read through, a cached block's at its read) and the output it wrote
- * (TaskEnv.countOutput: a local part file's once written whole, a file system's part as its
- * lines are given to the writer).
+ * (TaskEnv.countOutput: a text part's lines as they are given to its file or its file system's
+ * writer, a compressed or an object part once written whole).
  */
 export const RunningMeasure = { Task: 0, ComputeFrom: 1, RecordsRead: 2, FetchWaitMs: 3, ShuffleReadBytes: 4, InputBytes: 5, InputRecords: 6, OutputBytes: 7, OutputRecords: 8 } as const;
 /** How many Float64s RunningMeasure has. */
