@@ -1,6 +1,8 @@
 // Spark Streaming's CheckpointSuite output cases ("recovery with saveAsHadoopFiles operation",
 // "... saveAsNewAPIHadoopFiles operation", "... saveAsHadoopFile inside transform operation",
-// SPARK-4835) and MapWithStateRDDSuite "checkpointing empty state RDD", run as
+// SPARK-4835, "SPARK-28912: Fix MatchError in getCheckpointFiles"), MapWithStateRDDSuite
+// "checkpointing empty state RDD", InputStreamsSuite "socket input stream - no block in a batch"
+// and PySpark's test_listener.py test_batch_info_reports; the checkpoint cases run as
 // testCheckpointedOperation runs a case: `sluice run` (a driver and 2 worker processes; fixture
 // streaming-spark-suites21.ts) runs the first batches and stops, a second `sluice run`, a new
 // driver program, recovers each case from its checkpoint directory (StreamingContext.getOrCreate)
@@ -118,4 +120,36 @@ test('CheckpointSuite "SPARK-28912: Fix MatchError in getCheckpointFiles": a che
   assert.deepEqual(lines(first, 'E', 'checkpointNames'), []);
   // A running sum of 1, 2, 3: batch 3 (after the second getOrCreate) is 6 only if the sum was recovered.
   assert.deepEqual(outputs(first, 'checkpointNames'), [[1, ['["n",1]']], [2, ['["n",3]']], [3, ['["n",6]']]]);
+});
+
+test('PySpark test_listener.py test_batch_info_reports: onStreamingStarted once; each of 4 batches submitted, started and completed with the fields PySpark asserts (a delay not yet known absent, PySpark\'s -1; a queue stream\'s batches 0 records)', () => {
+  assert.equal(first.code, 0, first.stderr.slice(-3000));
+  assert.deepEqual(lines(first, 'E', 'listenerReports'), []);
+  type Info = Record<string, unknown> & { outputOperationInfos?: Record<string, Record<string, unknown>> };
+  const heard = JSON.parse(lines(first, 'I', 'listenerReports')[0] ?? '{}') as { out: number[][]; started: number[]; submitted: Info[]; started_: Info[]; completed: Info[] };
+  assert.deepEqual(heard.out, [[1], [2], [3], [4]], "PySpark's expected");
+  assert.equal(heard.started.length, 1);
+  for (const [event, infos] of [['submitted', heard.submitted], ['started', heard.started_], ['completed', heard.completed]] as const) {
+    assert.ok(infos.length >= 4, `${event}: ${infos.length}`);
+    for (const info of infos) {
+      assert.ok((info.batchTime as number) >= 0 && (info.submissionTime as number) >= 0, `${event}: ${JSON.stringify(info)}`);
+      assert.equal(info.numRecords, 0, `${event}: a queue stream reports no input`);
+      assert.equal(info.schedulingDelay === undefined, event === 'submitted', `${event}: schedulingDelay ${String(info.schedulingDelay)}`);
+      if (info.schedulingDelay !== undefined) assert.ok((info.schedulingDelay as number) >= 0);
+      for (const d of ['processingDelay', 'totalDelay']) {
+        if (event === 'completed') assert.ok((info[d] as number) >= 0, `${event}: ${d}`);
+        else assert.equal(info[d], undefined, `${event}: ${d} not known yet (PySpark's -1)`);
+      }
+    }
+  }
+  for (const info of heard.completed) {
+    const ops = Object.values(info.outputOperationInfos ?? {});
+    assert.equal(ops.length, 1, JSON.stringify(info));
+    for (const op of ops) {
+      assert.ok((op.batchTime as number) >= 0 && (op.id as number) >= 0 && (op.startTime as number) >= 0 && (op.endTime as number) >= 0, JSON.stringify(op));
+      assert.match(op.name as string, /^foreachRDD at /);
+      assert.equal(typeof op.description, 'string');
+      assert.equal(op.failureReason, undefined);
+    }
+  }
 });
