@@ -15640,6 +15640,22 @@ const MUTATIONS = [
     search: '      env.countOutput?.(bytes, 1);\n      if (pendingBytes >= WRITE_CHUNK_BYTES) {\n',
     replace: '      if (pendingBytes >= WRITE_CHUNK_BYTES) {\n        env.countOutput?.(pendingBytes, pending.length);\n',
     tests: ['packages/cli/dist/test/killed-output.test.js'],
+  },
+  {
+    id: 'kafka-broker-scheme-no-fix',
+    what: "a Kafka broker written as a listener URL (PLAINTEXT://host:9092, kafka://host) is refused with 'write it as host:port' alone, not the address without its scheme",
+    file: 'packages/kafka/src/kafka-params.ts',
+    search: '  if (scheme) return `write it without the scheme',
+    replace: '  if (scheme && false) return `write it without the scheme',
+    tests: ['packages/kafka/dist/test/kafka-params.test.js', { file: 'packages/kafka/dist/test/kafka-unreachable-run.test.js', pattern: 'listener URL' }],
+  },
+  {
+    id: 'kafka-broker-list-string-no-fix',
+    what: "Kafka's comma-separated bootstrap.servers given as one element of brokers is refused without saying to give each broker as its own element",
+    file: 'packages/kafka/src/kafka-params.ts',
+    search: '  if (list.length > 1) return',
+    replace: '  if (list.length > 99) return',
+    tests: ['packages/kafka/dist/test/kafka-params.test.js'],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -100,9 +100,25 @@ function bad(what: string, value: unknown, fix: string): never {
   throw new SluiceError('SLUICE_BAD_ARGUMENT', `${what}: got ${JSON.stringify(value)}; ${fix}`);
 }
 
+/**
+ * The fix for a broker address that is not `host:port`, in the forms users bring from Kafka's
+ * own settings: a listener with its scheme (`PLAINTEXT://host:9092`, `kafka://...`), a host
+ * without its port, Kafka's comma-separated bootstrap.servers in one string.
+ */
+function brokerFix(b: unknown): string {
+  const plain = "write it as 'host:port', e.g. 'localhost:9092'";
+  if (typeof b !== 'string') return plain;
+  const list = b.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  if (list.length > 1) return `give each broker as its own element: brokers: [${list.map((x) => `'${x}'`).join(', ')}] (Kafka's bootstrap.servers is one comma-separated string; brokers is a list)`;
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\/([^/\s]+)\/?$/i.exec(b);
+  if (scheme) return `write it without the scheme, as 'host:port': '${scheme[2]}'${/:\d+$/.test(scheme[2]!) ? '' : ` with its port (Kafka's default is 9092)`} (the security protocol is the ssl and sasl options, not part of the address)`;
+  if (/^[\w.-]+$/.test(b)) return `add the broker's port: '${b}:9092' (Kafka's default port is 9092)`;
+  return plain;
+}
+
 export function connectionParams(op: string, c: KafkaConnection): ConnectionParams {
   if (!Array.isArray(c.brokers) || c.brokers.length === 0) bad(`${op}: brokers`, c.brokers, "give at least one broker as 'host:port'");
-  for (const b of c.brokers) if (typeof b !== 'string' || !/^[^:\s]+:\d+$/.test(b)) bad(`${op}: broker address`, b, "write it as 'host:port', e.g. 'localhost:9092'");
+  for (const b of c.brokers) if (typeof b !== 'string' || !/^[^:\s]+:\d+$/.test(b)) bad(`${op}: broker address`, b, brokerFix(b));
   if (c.clientId !== undefined && (typeof c.clientId !== 'string' || c.clientId === '')) bad(`${op}: clientId`, c.clientId, 'give a non-empty string');
   if (c.retryTimeoutMs !== undefined && !(Number.isFinite(c.retryTimeoutMs) && c.retryTimeoutMs >= 0)) bad(`${op}: retryTimeoutMs`, c.retryTimeoutMs, 'give a number of milliseconds >= 0');
   if (c.requestTimeoutMs !== undefined && !(Number.isFinite(c.requestTimeoutMs) && c.requestTimeoutMs > 0)) bad(`${op}: requestTimeoutMs`, c.requestTimeoutMs, 'give a number of milliseconds > 0, or leave it out for 30000');

@@ -42,7 +42,12 @@ test('direct stream options: each bad value is named with its fix', () => {
 test('connection options: brokers as host:port, a known SASL mechanism', () => {
   assert.deepEqual(connectionParams('op', { brokers: ['a:1', 'b:2'] }).brokers, ['a:1', 'b:2']);
   refused(() => connectionParams('op', { brokers: [] }), /op: brokers: got \[\]; give at least one broker/);
-  refused(() => connectionParams('op', { brokers: ['localhost'] }), /op: broker address: got "localhost"; write it as 'host:port'/);
+  refused(() => connectionParams('op', { brokers: ['localhost'] }), /op: broker address: got "localhost"; add the broker's port: 'localhost:9092' \(Kafka's default port is 9092\)$/);
+  // The forms of Kafka's own settings: a listener with its scheme, bootstrap.servers' comma-separated string.
+  refused(() => connectionParams('op', { brokers: ['PLAINTEXT://kafka-1:9093'] }), /op: broker address: got "PLAINTEXT:\/\/kafka-1:9093"; write it without the scheme, as 'host:port': 'kafka-1:9093' \(the security protocol is the ssl and sasl options/);
+  refused(() => connectionParams('op', { brokers: ['kafka://broker'] }), /op: broker address: got "kafka:\/\/broker"; write it without the scheme, as 'host:port': 'broker' with its port \(Kafka's default is 9092\)/);
+  refused(() => connectionParams('op', { brokers: ['a:9092, b:9093'] }), /op: broker address: got "a:9092, b:9093"; give each broker as its own element: brokers: \['a:9092', 'b:9093'\] \(Kafka's bootstrap\.servers is one comma-separated string; brokers is a list\)$/);
+  refused(() => connectionParams('op', { brokers: ['a b:9092'] }), /op: broker address: got "a b:9092"; write it as 'host:port', e.g. 'localhost:9092'$/);
   refused(() => connectionParams('op', { brokers: ['a:1'], sasl: { mechanism: 'KERBEROS' as 'PLAIN', username: 'u', password: 'p' } }), /sasl.mechanism: got "KERBEROS"/);
   refused(() => connectionParams('op', { brokers: ['a:1'], retryTimeoutMs: -1 }), /retryTimeoutMs: got -1/);
   refused(() => connectionParams('op', { brokers: ['a:1'], requestTimeoutMs: 0 }), /op: requestTimeoutMs: got 0; give a number of milliseconds > 0/);

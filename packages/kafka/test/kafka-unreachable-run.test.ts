@@ -31,3 +31,9 @@ test('sluice run: an unresolvable broker host and a closed port are each named b
   assert.ok(line.includes('getaddrinfo ENOTFOUND nonexistent.invalid'), `the host name that does not resolve: ${line}`);
   assert.ok(line.includes(`connect ECONNREFUSED 127.0.0.1:${closed}`), `the closed port: ${line}`);
 });
+
+test("sluice run: a broker written as a listener URL (PLAINTEXT://host:port) fails at the start naming the address and the form to write", { timeout: 200_000 }, async () => {
+  const stderr = await failure(['PLAINTEXT://127.0.0.1:9092']);
+  const line = stderr.split('\n').find((l) => l.includes('broker address')) ?? '';
+  assert.match(line, /SLUICE_BAD_ARGUMENT.*broker address: got "PLAINTEXT:\/\/127\.0\.0\.1:9092"; write it without the scheme, as 'host:port': '127\.0\.0\.1:9092'/, stderr);
+});
