@@ -35,11 +35,12 @@ export async function startCluster(workers: number): Promise<LocalCluster> {
  * A cluster whose worker processes a test kills: `workers` workers started one by one (each
  * process mapped to the id it registered with), the driver's heartbeat at 500 ms so a killed
  * worker is noticed soon. The kill tests start 3: once the receiver's dies, two are left, so
- * stored blocks still get a second copy.
+ * stored blocks still get a second copy. `driverOptions`: driver options beside the heartbeat (the pause
+ * tests set a short `workerTimeoutMs`, so a frozen worker is declared lost in seconds).
  */
-export async function startKillableCluster(workers: number): Promise<{ cluster: LocalCluster; procs: Map<string, ChildProcess> }> {
+export async function startKillableCluster(workers: number, driverOptions: ConstructorParameters<typeof LocalCluster>[0]['driver'] = {}): Promise<{ cluster: LocalCluster; procs: Map<string, ChildProcess> }> {
   const log = createRootLogger(process.env.SLUICE_TEST_LOG ?? 'silent', { pretty: false });
-  const cluster = new LocalCluster({ workers: 0, coresPerWorker: 1, logLevel: process.env.SLUICE_TEST_LOG ?? 'error', log, driver: { heartbeatIntervalMs: 500 } });
+  const cluster = new LocalCluster({ workers: 0, coresPerWorker: 1, logLevel: process.env.SLUICE_TEST_LOG ?? 'error', log, driver: { heartbeatIntervalMs: 500, ...driverOptions } });
   await cluster.start();
   const procs = new Map<string, ChildProcess>();
   const driver = cluster.driver;
