@@ -15656,6 +15656,14 @@ const MUTATIONS = [
     search: '  if (list.length > 1) return',
     replace: '  if (list.length > 99) return',
     tests: ['packages/kafka/dist/test/kafka-params.test.js'],
+  },
+  {
+    id: 'flume-port-in-use-no-lost-receiver',
+    what: "a Flume push receiver that cannot listen because the stream's own receiver on a worker of the host declared lost (frozen) still holds the port says only to give the stream another port, not that the port is let go once that worker wakes",
+    file: 'packages/flume/src/flume-receiver.ts',
+    search: "another process or another Flume stream listens there, or this stream's receiver on a worker of this host declared lost that still runs (frozen, or cut off from the driver: it lets go of the port once it is woken and told to stop, and this receiver is placed again until it listens); if the port stays in use, give",
+    replace: "another process, or another Flume stream, listens there; give",
+    tests: [{ file: 'packages/flume/dist/test/flume-worker-pause.test.js' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -122,7 +122,7 @@ export class FlumeReceiver extends Receiver<SparkFlumeEvent> {
 function describeListenError(err: NodeJS.ErrnoException, hostname: string, port: number): string {
   switch (err.code) {
     case 'EADDRINUSE':
-      return `port ${port} is in use on this worker's host: another process, or another Flume stream, listens there; give the stream another port`;
+      return `port ${port} is in use on this worker's host: another process or another Flume stream listens there, or this stream's receiver on a worker of this host declared lost that still runs (frozen, or cut off from the driver: it lets go of the port once it is woken and told to stop, and this receiver is placed again until it listens); if the port stays in use, give the stream another port`;
     case 'EADDRNOTAVAIL':
       return `hostname ${JSON.stringify(hostname)} is not an address of this worker's host: Sluice may place the receiver on any worker, so use 0.0.0.0 (every interface) or an address all worker hosts have`;
     case 'ENOTFOUND':

@@ -65,6 +65,8 @@ test("SIGSTOP of the Flume push receiver's worker past the worker timeout, then 
       jsonLines<{ workerId: string; lastErrorMessage: string; lastError: string }>(job.lines.filter((l) => l.includes(`port ${port} is in use`)), 'RECEIVER stopped ');
     await pollUntil(() => (inUse().length >= 2 ? true : undefined), 30_000, 'starts of the moved receiver refused (the port held by the frozen process)');
     assert.ok(inUse().every((e) => e.workerId !== started.workerId), 'tried on the other workers');
+    // The error says why the port is taken here (the stream's own receiver on a worker declared lost, still running), not only to change the port.
+    for (const e of inUse()) assert.match(e.lastError, /this stream's receiver on a worker of this host declared lost that still runs \(frozen, or cut off from the driver: it lets go of the port once it is woken and told to stop/);
     const ackedFrozen = sent.ids.length;
     await new Promise((r) => setTimeout(r, Math.max(0, frozenAt! + PAUSE_MS - Date.now())));
     t.diagnostic(`frozen ${Date.now() - frozenAt!} ms: ${inUse().length} starts refused, e.g. ${JSON.stringify(inUse()[0])}; ${sent.ids.length - ackedFrozen} events answered OK meanwhile`);

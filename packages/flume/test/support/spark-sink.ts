@@ -80,6 +80,14 @@ export class TestSparkSink {
     return { channel: this.channel.length, transactions: this.open.size };
   }
 
+  /** The sequence numbers of the transactions not yet committed. */
+  openSequences(): string[] {
+    return [...this.open.keys()];
+  }
+
+  /** Whether transaction `seq` was committed (acked): neither open nor rolled back into the channel. */
+  readonly committed = new Set<string>();
+
   put(events: readonly FlumeEvent[]): void {
     this.channel.push(...events);
   }
@@ -245,7 +253,10 @@ export class TestSparkSink {
     if (!t) return;
     this.open.delete(seq);
     clearTimeout(t.timer);
-    if (commit) this.stats.acks++;
+    if (commit) {
+      this.stats.acks++;
+      this.committed.add(seq);
+    }
     else {
       this.stats.nacks++;
       this.channel.unshift(...t.events);
