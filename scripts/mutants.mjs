@@ -15664,6 +15664,22 @@ const MUTATIONS = [
     search: "another process or another Flume stream listens there, or this stream's receiver on a worker of this host declared lost that still runs (frozen, or cut off from the driver: it lets go of the port once it is woken and told to stop, and this receiver is placed again until it listens); if the port stays in use, give",
     replace: "another process, or another Flume stream, listens there; give",
     tests: [{ file: 'packages/flume/dist/test/flume-worker-pause.test.js' }],
+  },
+  {
+    id: 'wal-ended-writer-fenced-only-with-segments',
+    what: "a receiver placement whose log was read and cleared before the tracker ended it (its worker declared lost, its receiver not yet placed again) is never fenced: woken from a freeze it stores and reports new blocks, counted beside what its source sent its replacement",
+    file: 'packages/core/src/wal/received-block-log.ts',
+    search: '      for (const w of ended) {\n        if (live.has(w) || this.sealedWriters.has(w)) continue;',
+    replace: '      for (const w of [] as string[]) {\n        if (live.has(w) || this.sealedWriters.has(w)) continue;',
+    tests: [{ file: 'packages/worker/dist/test/receiver/write-ahead-log-writer.test.js', pattern: 'cleared before the tracker ended it' }],
+  },
+  {
+    id: 'wal-sealed-writer-late-report-taken',
+    what: "a late report of a block of a sealed receiver placement (sent again by the woken placement) is taken into a batch again once the log's marks for that writer were forgotten",
+    file: 'packages/core/src/wal/received-block-log.ts',
+    search: '      if (this.dir && this.sealedWriters.has(id.writer)) continue;\n',
+    replace: '',
+    tests: [{ file: 'packages/worker/dist/test/receiver/write-ahead-log-writer.test.js', pattern: 'cleared before the tracker ended it' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -7,6 +7,8 @@ import { parseReceivedBlockId, parseSegmentFileName, scanWalSegment, type Damage
 
 /** A forgotten writer's fence and seal are deleted once the seal is this old (a zombie placement is long stopped by then). */
 const SEAL_KEEP_MS = 120_000;
+/** Ended writers a log remembers having sealed (a placement each: thousands over a run of days). */
+const SEALED_WRITERS_KEPT = 10_000;
 
 /** A segment of an ended writer that ends in a torn record: its bytes from `offset` to `size` are not a complete record and are skipped. */
 export interface TornWalTail {
@@ -88,6 +90,12 @@ export class ReceivedBlockLog {
   private readonly seals = new Map<string, WalSeal | null>();
   /** Torn tails already reported (`<file>@<offset>`): each is said once. */
   private readonly tornSaid = new Set<string>();
+  /**
+   * Ended writers this log sealed, in order (the last SEALED_WRITERS_KEPT): each is sealed once,
+   * at the first take() that knows it ended, whether or not segments of it remain; their
+   * blocks are then the log's (read inside the seal), never a late report's.
+   */
+  private readonly sealedWriters = new Set<string>();
 
   /**
    * `dir`: the stream's log directory, or undefined when the log is off. `onTornTail`: told
@@ -117,12 +125,28 @@ export class ReceivedBlockLog {
     for (const b of reported) {
       const id = parseReceivedBlockId(b.blockId);
       if (!id) throw new SluiceError('SLUICE_INTERNAL', `received block id '${b.blockId}' does not name its writer and sequence number`);
+      // A sealed writer's blocks are those inside its seal, all read from its log by the take()
+      // that sealed it: a report that comes after (a woken placement sending again what the
+      // driver had not answered) is one of them, or outside the seal (never to count). Its marks
+      // may be forgotten by then (its segments cleared), so the report is not checked against them.
+      if (this.dir && this.sealedWriters.has(id.writer)) continue;
       add(id.seq, id.writer, b);
     }
     if (this.dir) {
       const live = new Set(liveWriters);
       const ended = new Set(endedWriters);
       const segs = this.segments(await this.listDir());
+      // Every writer the tracker ended is fenced at once, segments of it left or not. One whose
+      // log was read unsealed (its worker declared lost, its receiver not yet placed again: then
+      // neither live nor ended) and cleared had no segment left to seal it by, and its
+      // placement, woken from a freeze, found no fence: it stored and reported new blocks, and
+      // they were counted again beside what its source had sent its replacement.
+      for (const w of ended) {
+        if (live.has(w) || this.sealedWriters.has(w)) continue;
+        await this.sealOf(w, ended, segs);
+        this.sealedWriters.add(w);
+        if (this.sealedWriters.size > SEALED_WRITERS_KEPT) this.sealedWriters.delete(this.sealedWriters.values().next().value!);
+      }
       // Per writer, the last block read before the segment at hand (its sequence number and the source position after its records): what a damaged span at a segment's start follows.
       const lastOf = new Map<string, { seq: number | undefined; positionEnd: number | undefined }>();
       for (const seg of segs) {

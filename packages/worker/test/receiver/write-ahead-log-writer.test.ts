@@ -197,6 +197,35 @@ test('a writer the tracker ended is sealed before its log is read: what it appen
   }
 });
 
+test('a writer whose log was read and cleared before the tracker ended it (its worker declared lost, its receiver not yet placed again) is fenced once ended: woken, its appends are refused, and a late report of a counted block is not taken again', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-wal-seal-cleared-'));
+  try {
+    const a = new WriteAheadLogWriter({ dir, writer: 'wA', rollingIntervalMs: 60_000, maxSegmentBytes: 70 });
+    const append = (seq: number): Promise<WalPlace> => a.append(`input_j_0_wA_${seq}`, seq, 1, bytes(10, seq));
+    const logged: ReceivedBlock[] = [];
+    for (let seq = 0; seq < 3; seq++) logged.push({ blockId: `input_j_0_wA_${seq}`, streamId: 0, numRecords: 1, locations: [{ workerId: 'A', address: 'a:1' }], wal: await append(seq) });
+    const log = new ReceivedBlockLog(0, dir);
+    // wA frozen: declared lost, its receiver waits to be placed again, so it is neither live nor
+    // ended; a batch reads its log (block 0 was reported, 1 and 2 were not).
+    const first = await log.take([logged[0]!], [], []);
+    assert.deepEqual(first.map((x) => x.blockId), ['input_j_0_wA_0', 'input_j_0_wA_1', 'input_j_0_wA_2']);
+    // That batch forgotten: every segment of wA goes, and its marks with them.
+    await log.clear(first, []);
+    assert.deepEqual(fs.readdirSync(dir).filter((n) => n.startsWith('wA.')), []);
+    // Placed again (wB): the tracker ends wA, which has nothing left in the log: it is fenced all the same.
+    assert.deepEqual(await log.take([], ['wB'], ['wA']), []);
+    assert.ok(fs.existsSync(path.join(dir, 'wA.fence')) && fs.existsSync(path.join(dir, 'wA.sealed')), `wA fenced and sealed: ${fs.readdirSync(dir).join(' ')}`);
+    // Woken: what it appends now (a new segment) is refused...
+    const late = await append(3);
+    assert.equal(await walRecordFenced(late, 'wA', 0), true, 'the woken writer\'s append is outside its seal');
+    // ...and its report of block 2, sent again as its answer never came, is not a block for a second batch.
+    assert.deepEqual(await log.take([logged[2]!], ['wB'], ['wA']), [], 'a late report of a block the log gave a batch is not taken again');
+    await a.close();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('blocks with source positions: a position is handed to one batch however often the source sent it, across writers and a restart', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-wal-pos-'));
   try {
