@@ -15439,7 +15439,7 @@ const MUTATIONS = [
     file: 'packages/core/src/dstream/input-dstreams.ts',
     search: '    if (this.blocks.has(time)) return;\n',
     replace: '',
-    tests: ['packages/kinesis/dist/test/kinesis-run-kill.test.js', 'packages/mqtt/dist/test/mqtt-run-kill.test.js', 'packages/flume/dist/test/flume-run-kill.test.js'],
+    tests: ['packages/kinesis/dist/test/kinesis-run-kill.test.js', 'packages/mqtt/dist/test/mqtt-run-kill.test.js'],
   },
   {
     id: 'save-in-output-operation-refuses-existing-dir',
