@@ -102,7 +102,7 @@ test('a batch whose logged blocks no metadata checkpoint records is held, with a
   if (!ready(t)) return;
   const refused = fullLog.filter((r) => r.code === 'SLUICE_DISK_FULL' && String(r.msg).startsWith('metadata checkpoint not written'));
   assert.ok(refused.length > 0, 'metadata checkpoints were refused');
-  const held = fullLog.filter((r) => String(r.msg).startsWith('batch held: no metadata checkpoint records its received blocks'));
+  const held = fullLog.filter((r) => String(r.msg).startsWith('batch held: no metadata checkpoint records its input'));
   assert.ok(held.length > 0, 'a held batch is named');
   assert.equal(held[0]!.level, 40, 'at warn');
   assert.deepEqual(held[0]!.streams, [0]);

@@ -4,8 +4,9 @@
 // filled with a filler file until the kernel answers ENOSPC, and kept full (space freed by the
 // rotation of old checkpoints taken back every 5 ms). While it is full each metadata
 // checkpoint is a SLUICE_DISK_FULL warning in the driver's log and none is written, and the
-// stream goes on (batches written, offsets committed); once space is back the next batch's
-// checkpoint is written. The driver is then killed with -9, records produced while it is down,
+// batches wait, a warning naming each (run unrecorded, a recovery would make their batch times
+// again with other ranges: kafka-metadata-full-kill); once space is back the next batch's
+// checkpoint is written and they run. The driver is then killed with -9, records produced while it is down,
 // a driver started again and the job resubmitted: every record counted exactly once, every
 // partition's ranges adjacent from 0 to its end within the rate, a batch written by both runs
 // the same ranges both times, the group's commits at the ends. Mounting needs root: outside
@@ -34,7 +35,7 @@ after(async () => {
   fs.rmSync(root, { recursive: true, force: true });
 });
 
-test('a full checkpoint directory under a direct Kafka stream: SLUICE_DISK_FULL warnings, the stream goes on; space back, checkpoints written again; a driver killed then recovers every record exactly once', { timeout: 150_000 }, async (t) => {
+test('a full checkpoint directory under a direct Kafka stream: SLUICE_DISK_FULL warnings, its batches held; space back, checkpoints written again; a driver killed then recovers every record exactly once', { timeout: 150_000 }, async (t) => {
   const cannot = mountTmpfs(disk);
   if (cannot) {
     t.skip(cannot);
@@ -63,21 +64,33 @@ test('a full checkpoint directory under a direct Kafka stream: SLUICE_DISK_FULL 
     await pollUntil(() => (warnings().length >= 1 ? true : undefined), 30_000, 'a first SLUICE_DISK_FULL warning').catch((err: Error) => {
       throw new Error(`${err.message}: ${batchFiles(out).filter((b) => b.time > filledAt + 500).length} batches after the disk filled`);
     });
-    const newestWhenFull = metadata().at(-1);
-    await pollUntil(() => (warnings().length >= 4 && batchFiles(out).filter((b) => b.time > filledAt + 500).length >= 4 ? true : undefined), 30_000, 'batches and SLUICE_DISK_FULL warnings while the disk is full').catch((err: Error) => {
+    await new Promise((r) => setTimeout(r, 1000)); // a write under way as it filled lands (or not)
+    const newestWhenFull = metadata().at(-1)!;
+    const text = fs.readFileSync(path.join(ckpt, 'metadata', newestWhenFull), 'utf8');
+    // Every batch time before it is recorded (generated or completed).
+    const unrecordedFrom = (JSON.parse(text.slice(text.indexOf('\n') + 1)) as { nextBatchTime: number }).nextBatchTime;
+    const held = (): string[] => driver.logLines.filter((l) => l.includes('"msg":"batch held:'));
+    await pollUntil(() => (warnings().length >= 4 && held().length >= 4 ? true : undefined), 30_000, 'SLUICE_DISK_FULL warnings and held batches while the disk is full').catch((err: Error) => {
       const said = driver.logLines.filter((l) => /"level":(40|50)/.test(l)).slice(-15).join('\n');
-      throw new Error(`${err.message}: ${warnings().length} warnings, ${batchFiles(out).filter((b) => b.time > filledAt + 500).length} batches after the disk filled; the driver's last warnings and errors:\n${said}`);
+      throw new Error(`${err.message}: ${warnings().length} warnings, ${held().length} batches held; the driver's last warnings and errors:\n${said}`);
     });
     assert.equal(metadata().at(-1), newestWhenFull, 'no metadata checkpoint written while the disk is full');
     assert.match(warnings()[0], /metadata checkpoint not written; the stream goes on/);
-    const whileFull = batchFiles(out).filter((b) => b.time > filledAt + 500).length;
+    assert.deepEqual(
+      batchFiles(out)
+        .filter((b) => b.time >= unrecordedFrom)
+        .map((b) => b.time),
+      [],
+      'batch outputs written while no metadata checkpoint recorded their ranges',
+    );
+    const whileFull = held().length;
     const warned = warnings().length;
 
     full.stop();
     fs.rmSync(filler);
     const spaceBackAt = Date.now();
     await pollUntil(() => (metadata().at(-1) !== newestWhenFull ? true : undefined), 30_000, 'a metadata checkpoint written once space is back');
-    // A batch of a time after space came back has written its output: the stream goes on. (Was
+    // The held batches run, and a batch of a time after space came back has written its output: the stream goes on. (Was
     // the newest batch's time within 2 s of the clock, a window a stream lagging 2 s behind
     // under load never enters.)
     await pollUntil(() => (batchFiles(out).at(-1)!.time > spaceBackAt ? true : undefined), 60_000, 'a batch of a time after space came back');
@@ -93,7 +106,7 @@ test('a full checkpoint directory under a direct Kafka stream: SLUICE_DISK_FULL 
 
     const { all, events } = await assertRecoverJobExact(kafka, 'df', 'g-df', out, want, 100);
     assert.equal(new Set(events.map((e) => e.job)).size, 2, 'two runs wrote batches');
-    console.log(`# ${whileFull} batches while the checkpoint disk was full (${warned} SLUICE_DISK_FULL warnings in the driver's log); ${want.count} records over ${all.length} batches`);
+    console.log(`# ${whileFull} batches held while the checkpoint disk was full (${warned} SLUICE_DISK_FULL warnings in the driver's log); ${want.count} records over ${all.length} batches`);
   } finally {
     full?.stop();
     await producing.stop();

@@ -137,6 +137,18 @@ export abstract class DirectInputDStream<T, R> extends InputDStream<T> {
   }
 
   /**
+   * Every batch runs only once a metadata checkpoint records its ranges: a recovery from an
+   * older checkpoint makes that batch time again from the position it recorded up to the
+   * source's end then (Kafka's latest offsets), so a batch that ran unrecorded would run again
+   * with other ranges, and an output that skips a batch time it committed (saveToPostgres's
+   * markers) would leave out the records between the two ends. An empty batch too: made again,
+   * it may take records.
+   */
+  override inputMustBeRecorded(time: number): boolean {
+    return this.batches.has(time);
+  }
+
+  /**
    * The batch's RDD. A subclass may override it to return undefined for a batch it has
    * no RDD for (Spark's InputDStream.compute returning None): map, filter, reduceByKey
    * and the like then have none either, outputs skip the batch, updateStateByKey keeps

@@ -1369,19 +1369,21 @@ export class StreamingContext {
     // batches are submitted in order, and writes asked for while one is under way are
     // written as one (group commit). A write that fails stops the context.
     // A write skipped for want of space (or permission) releases the batch all the same (the
-    // stream goes on), unless an input of it must be recorded first (received blocks in the
-    // write-ahead log: a recovery from an older checkpoint gives every logged block no recorded
-    // batch took to its first batch, so this batch time would run again with other blocks, and
-    // an output that skips batch times it committed, saveToPostgres's markers, would miss what
-    // moved into it). Such a batch, and the ones after it, wait until a metadata write records
-    // it (the next batch's, once space is back), as Spark runs no batch with blocks whose
-    // allocation it could not log.
+    // stream goes on), unless an input of it must be recorded first: received blocks in the
+    // write-ahead log (a recovery from an older checkpoint gives every logged block no recorded
+    // batch took to its first batch), a direct input's ranges (made again up to the source's end
+    // then) and a file stream's files (every file not recorded as read, new ones too). Run
+    // unrecorded, this batch time would run again with other input, and an output that skips
+    // batch times it committed, saveToPostgres's markers, would miss what moved into it. Such a
+    // batch, and the ones after it, wait until a metadata write records it (the next batch's,
+    // once space is back), as Spark runs no batch with blocks whose allocation it could not log
+    // (Spark runs a direct or file batch unrecorded: see docs/fault-matrix.md).
     const checkpointer = this.checkpointer;
     const mustRecord = inputs.filter((s) => s.inputMustBeRecorded(time)).map((s) => s.id);
     const ready = checkpointer.batchGenerated(time, this.nextBatchTime).then(async (durable) => {
       if (durable || mustRecord.length === 0) return;
       const since = this.clock.now();
-      this.sc.log('warn', 'batch held: no metadata checkpoint records its received blocks, so it waits until one is written (space back); run unrecorded, a recovery would run its batch time again with other blocks', {
+      this.sc.log('warn', 'batch held: no metadata checkpoint records its input (received blocks, offset ranges or files), so it waits until one is written (space back); run unrecorded, a recovery would run its batch time again with other input', {
         component: 'streaming-context',
         batchTime: time,
         streams: mustRecord,
@@ -1391,7 +1393,7 @@ export class StreamingContext {
       this.onHeld?.();
       await checkpointer.nextDurable();
       this.held.delete(time);
-      this.sc.log('info', 'held batch released: a metadata checkpoint records its received blocks', { component: 'streaming-context', batchTime: time, heldMs: this.clock.now() - since });
+      this.sc.log('info', 'held batch released: a metadata checkpoint records its input', { component: 'streaming-context', batchTime: time, heldMs: this.clock.now() - since });
     });
     // In time order whatever each waits for.
     this.submitting = this.submitting.then(() => ready).then(submit, (err: unknown) => {
