@@ -11,7 +11,9 @@
 // again from [a, the latest offset then) (capped at the rate), the output skipped it as
 // committed, and the records in [b, that end) were in no batch (about 50 a partition a batch
 // that ran unrecorded). Now a direct stream's batch waits until a metadata checkpoint records its
-// ranges (a warning names it), as a receiver's logged blocks do.
+// ranges (a warning names it, how many are held and since when), as a receiver's logged blocks
+// do; with 10 held, no batch is generated until a metadata checkpoint is written (one asked for
+// each batch interval), so a disk that stays full does not pile batches up in the driver.
 //
 // Mounting needs root: outside CI the test skips without it; under CI it fails.
 import assert from 'node:assert/strict';
@@ -71,9 +73,15 @@ test('a direct Kafka batch no metadata checkpoint records is held; the driver ki
     await pollUntil(() => (refused().length >= 1 ? true : undefined), 30_000, 'a first SLUICE_DISK_FULL warning');
     await new Promise((r) => setTimeout(r, 1000)); // a write under way as it filled lands (or not)
     const unrecordedFrom = firstUnrecorded(path.join(ckpt, 'metadata'));
-    await pollUntil(() => (refused().length >= 6 ? true : undefined), 30_000, 'six refused metadata checkpoints');
+    // Held batches are bounded: with MAX_HELD_BATCHES (10) held, no batch is generated until a
+    // metadata checkpoint is written (one is asked for each interval), a warning says so once.
+    const paused = (): Record<string, unknown>[] => driver.logLines.filter((l) => l.includes('"msg":"batch generation paused:')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    await pollUntil(() => (paused().length > 0 ? true : undefined), 30_000, 'batch generation paused with 10 batches held');
+    const refusedAtPause = refused().length;
+    await new Promise((r) => setTimeout(r, 2_000)); // 4 batch intervals more
     const unrecorded = batchFiles(out).filter((b) => b.time >= unrecordedFrom);
     const warned = held();
+    const refusedWhilePaused = refused().length - refusedAtPause;
 
     // Killed with the disk still full; records produced while it is down; space back; a driver
     // started again and the job submitted again recovers from the newest metadata written.
@@ -99,6 +107,18 @@ test('a direct Kafka batch no metadata checkpoint records is held; the driver ki
     assert.ok(warned.length > 0, 'a held batch is named in a warning');
     assert.equal(warned[0]!.level, 40, 'at warn');
     assert.deepEqual(warned[0]!.streams, [0]);
+    // Each warning says how many are held and since when (the first one's hold), 1 to 10.
+    assert.deepEqual(
+      warned.map((w) => w.heldBatches),
+      Array.from({ length: 10 }, (_, i) => i + 1),
+      'held-batch warnings: one a batch, counting up to 10, then none (generation paused)',
+    );
+    assert.ok(warned.every((w) => w.heldSince === warned[0]!.heldSince && w.oldestHeldBatch === warned[0]!.batchTime), 'every warning names the first held batch and when it was held');
+    assert.ok(Date.parse(String(warned[0]!.heldSince)) <= Number(warned[0]!.time), 'held since before the first warning');
+    assert.equal(paused().length, 1, 'one pause warning');
+    assert.equal(paused()[0]!.awaitingRecord, 10, 'paused with 10 batches held or their write under way');
+    assert.ok(Number(paused()[0]!.heldBatches) >= 9, `paused with ${String(paused()[0]!.heldBatches)} held`);
+    assert.ok(refusedWhilePaused >= 2, `a metadata checkpoint asked for each interval while paused (${refusedWhilePaused} refused in 2 s)`);
     const { events } = await assertRecoverJobExact(kafka, 'mf', 'g-mf', out, want, 2000);
     assert.equal(new Set(events.map((e) => e.job)).size, 2, 'two runs wrote batches');
   } finally {

@@ -172,6 +172,15 @@ const NO_CHECKPOINT_DIRECTORY = 'The checkpoint directory has not been set. Plea
  */
 const DUE_BATCHES_PER_TURN = 8;
 
+/**
+ * Batches held for want of a metadata checkpoint (generateBatch) at most at once, with those whose
+ * write is under way: with that many, no batch is generated (a metadata write is asked for each batch interval instead) until
+ * one is written, so a disk that stays full keeps the driver's memory bounded (each held batch
+ * keeps its RDDs and jobs) and leaves the input where it is (a direct stream's records in Kafka,
+ * a file stream's files), to be taken by the batches generated once space is back.
+ */
+export const MAX_HELD_BATCHES = 10;
+
 /** The StreamingContext started last in this driver program and not stopped (getActive). */
 let activeContext: StreamingContext | undefined;
 
@@ -234,6 +243,10 @@ export class StreamingContext {
   /** Batches held until a metadata checkpoint records them (generateBatch), and a graceful stop waiting for one to be. */
   private readonly held = new Set<number>();
   private onHeld: (() => void) | undefined;
+  /** When (the clock's time) the batches held now began to be held: the first of them was; undefined with none held. */
+  private heldSince: number | undefined;
+  /** Batches generated whose metadata write is not durable yet (under way, or refused and held). */
+  private awaitingRecord = 0;
   /** The latest batch time ended, and the time old RDDs and inputs' records were last forgotten up to. */
   private latestEnded = -Infinity;
   /** @internal Each stream keeps the RDDs of times after this less its remember duration (clearMetadata's last time; -Infinity before). */
@@ -1290,6 +1303,10 @@ export class StreamingContext {
     while (this.state === 'active') {
       const time = this.nextBatchTime;
       if (time > this.generateUpTo) break;
+      if (this.held.size > 0 && this.awaitingRecord >= MAX_HELD_BATCHES) {
+        await this.pausedWhileHeld();
+        continue;
+      }
       dueInARow = this.clock.now() >= time ? dueInARow + 1 : 0;
       await this.clock.waitUntil(time);
       // Generation far behind the clock (a manual clock set far ahead, as Spark's SPARK-22955
@@ -1380,26 +1397,56 @@ export class StreamingContext {
     // (Spark runs a direct or file batch unrecorded: see docs/fault-matrix.md).
     const checkpointer = this.checkpointer;
     const mustRecord = inputs.filter((s) => s.inputMustBeRecorded(time)).map((s) => s.id);
+    this.awaitingRecord++;
     const ready = checkpointer.batchGenerated(time, this.nextBatchTime).then(async (durable) => {
       if (durable || mustRecord.length === 0) return;
       const since = this.clock.now();
+      this.held.add(time);
+      this.heldSince ??= since;
       this.sc.log('warn', 'batch held: no metadata checkpoint records its input (received blocks, offset ranges or files), so it waits until one is written (space back); run unrecorded, a recovery would run its batch time again with other input', {
         component: 'streaming-context',
         batchTime: time,
         streams: mustRecord,
         dir: checkpointer.checkpointDir,
+        heldBatches: this.held.size,
+        heldSince: new Date(this.heldSince).toISOString(),
+        oldestHeldBatch: Math.min(...this.held),
+        maxHeldBatches: MAX_HELD_BATCHES,
       });
-      this.held.add(time);
       this.onHeld?.();
       await checkpointer.nextDurable();
       this.held.delete(time);
+      if (this.held.size === 0) this.heldSince = undefined;
       this.sc.log('info', 'held batch released: a metadata checkpoint records its input', { component: 'streaming-context', batchTime: time, heldMs: this.clock.now() - since });
     });
+    const recorded = ready.finally(() => this.awaitingRecord--);
     // In time order whatever each waits for.
-    this.submitting = this.submitting.then(() => ready).then(submit, (err: unknown) => {
+    this.submitting = this.submitting.then(() => recorded).then(submit, (err: unknown) => {
       this.failed(err as Error);
       void this.stop();
     });
+  }
+
+  /**
+   * The generator's wait while MAX_HELD_BATCHES batches are held: no batch is generated, and as
+   * no batch asks for a metadata write meanwhile, one is asked for each batch interval (it
+   * records every held batch); ends once one is durable (the held batches are released) or the
+   * context stops.
+   */
+  private async pausedWhileHeld(): Promise<void> {
+    const checkpointer = this.checkpointer;
+    if (!checkpointer) return;
+    const since = this.clock.now();
+    const fields = { component: 'streaming-context', heldBatches: this.held.size, awaitingRecord: this.awaitingRecord, oldestHeldBatch: Math.min(...this.held), heldSince: new Date(this.heldSince ?? since).toISOString(), dir: checkpointer.checkpointDir };
+    this.sc.log('warn', 'batch generation paused: the most batches held for want of a metadata checkpoint are held; it resumes once one is written (space back), and the batches due meanwhile are generated then', fields);
+    while (this.state === 'active' && this.held.size > 0 && this.awaitingRecord >= MAX_HELD_BATCHES) {
+      checkpointer.batchGenerated(Math.min(...this.held), this.nextBatchTime).catch((err: unknown) => {
+        this.failed(err as Error);
+        void this.stop();
+      });
+      await Promise.race([this.clock.waitUntil(this.clock.now() + this.batchIntervalMs), this.terminated]);
+    }
+    if (this.state === 'active') this.sc.log('info', 'batch generation resumed: a metadata checkpoint records the held batches', { component: 'streaming-context', pausedMs: this.clock.now() - since });
   }
 
   /**
