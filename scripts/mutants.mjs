@@ -15688,6 +15688,30 @@ const MUTATIONS = [
     search: '  override inputMustBeRecorded(time: number): boolean {\n    return this.batches.has(time);\n',
     replace: '  override inputMustBeRecorded(time: number): boolean {\n    return false && this.batches.has(time);\n',
     tests: ['packages/kafka/dist/test/kafka-metadata-full-kill.test.js'],
+  },
+  {
+    id: 'held-batches-unbounded',
+    what: 'batches held for want of a metadata checkpoint are not bounded: with the disk full the generator holds one more batch (its RDDs and jobs in the driver) every interval without end',
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '      if (this.held.size > 0 && this.awaitingRecord >= MAX_HELD_BATCHES) {\n',
+    replace: '      if (this.held.size > 0 && this.awaitingRecord >= Infinity) {\n',
+    tests: ['packages/kafka/dist/test/kafka-metadata-full-kill.test.js'],
+  },
+  {
+    id: 'paused-generator-asks-no-write',
+    what: 'the generator paused with the most batches held asks for no metadata write: no batch asks for one either, so once space is back the held batches wait for good',
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '      checkpointer.batchGenerated(Math.min(...this.held), this.nextBatchTime).catch((err: unknown) => {\n',
+    replace: '      Promise.resolve().catch((err: unknown) => {\n',
+    tests: ['packages/kafka/dist/test/kafka-metadata-full-kill.test.js'],
+  },
+  {
+    id: 'held-since-each-batch',
+    what: "each 'batch held' warning says it is held since its own hold, not since the first batch held now was",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '      this.heldSince ??= since;\n',
+    replace: '      this.heldSince = since;\n',
+    tests: ['packages/kafka/dist/test/kafka-metadata-full-kill.test.js'],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------
