@@ -2,8 +2,10 @@
 // not root (`sluice run` as nobody, through setpriv; root writes anywhere): `chmod 555` on its
 // metadata directory mid-stream. Each metadata checkpoint is then a warning naming the directory,
 // the user the driver runs as and what to do (found: the streaming context stopped at the first
-// one, 'failed 3 attempts ...; the streaming context stops'), the stream goes on, every batch's
-// output written; once writable again a checkpoint is written at the next batch, and a driver
+// one, 'failed 3 attempts ...; the streaming context stops'), the stream goes on, its file
+// stream's batches held (run unrecorded, a recovery would make them again with other files:
+// file-stream-metadata-full); once writable again a checkpoint is written at the next batch and
+// the held batches run, and a driver
 // killed with -9 after it and run again recovers from it: every line fed is in exactly one
 // batch's output (its file written atomically, by batch time, so a batch run again rewrites it).
 // Needs root (to change users) and setpriv (util-linux); skipped otherwise. Checked that the
@@ -19,7 +21,7 @@ import { pollUntil, within } from './harness.js';
 const BATCH_MS = 300;
 const cannot = cannotRunAsNobody('sluice');
 
-test('a checkpoint directory made read-only mid-stream: warnings naming it, the user and the fix; the stream goes on; once writable, checkpoints again and a driver killed then recovers with every line once', { timeout: 240_000, skip: cannot }, async () => {
+test('a checkpoint directory made read-only mid-stream: warnings naming it, the user and the fix; batches held; once writable, checkpoints again and a driver killed then recovers with every line once', { timeout: 240_000, skip: cannot }, async () => {
   const {
     root,
     dirs: [ckpt, input, out, control],
@@ -43,8 +45,16 @@ test('a checkpoint directory made read-only mid-stream: warnings naming it, the 
     fs.chmodSync(metadata, 0o555);
     assert.notEqual(spawnSync('setpriv', [...NOBODY, 'touch', path.join(metadata, 'probe')]).status, 0, 'nobody cannot write the read-only directory');
     const before = Math.max(...checkpoints());
-    for (const i of [4, 5, 6]) feed(i);
-    await outputHas(fed, 'lines 4-6 in the output while the checkpoint directory is read-only');
+    const whileReadOnly: string[] = [];
+    for (const i of [4, 5, 6]) whileReadOnly.push(...dropLines(input, i));
+    fed.push(...whileReadOnly);
+    await pollUntil(() => (stderr.includes('batch held: no metadata checkpoint records its input') ? true : child?.exitCode !== null ? assert.fail(`sluice run exited:\n${stderr.slice(-3000)}`) : undefined), 60_000, 'a batch held while the checkpoint directory is read-only');
+    await new Promise((r) => setTimeout(r, 5 * BATCH_MS));
+    assert.deepEqual(
+      whileReadOnly.filter((l) => written().includes(l)),
+      [],
+      'no line fed while the directory is read-only is in an output (their batches are held)',
+    );
     const warning = stderr.split('\n').find((l) => l.includes('metadata checkpoint not written'));
     assert.ok(warning !== undefined, stderr.slice(-3000));
     assert.ok(warning.includes(`writes the next one once the checkpoint directory '${ckpt}' is writable again`), warning);
@@ -53,7 +63,7 @@ test('a checkpoint directory made read-only mid-stream: warnings naming it, the 
 
     fs.chmodSync(metadata, 0o755);
     for (const i of [7, 8]) feed(i);
-    await outputHas(fed, 'lines 7-8 in the output');
+    await outputHas(fed, 'lines 4-8 in the output once the directory is writable again');
     await pollUntil(() => (Math.max(...checkpoints()) > before ? true : undefined), 30_000, 'a metadata checkpoint written once the directory is writable again');
 
     // Killed with -9 (the driver and its worker: the process group) after that checkpoint, run again: it recovers from it.

@@ -8,8 +8,10 @@
 //   job fails with SLUICE_DISK_FULL naming the part file's path and what to do; nothing
 //   is left in the directory (no output directory, no half-written part).
 // - ssc.checkpoint(dir) on it: while it is full each metadata checkpoint is logged as a
-//   warning with SLUICE_DISK_FULL and the stream goes on; once space is back the next
-//   batch's checkpoint is written; every line of every file is counted once.
+//   warning with SLUICE_DISK_FULL and the file stream's batches are held (run unrecorded, a
+//   recovery would make them again with other files: file-stream-metadata-full); once space is
+//   back the next batch's checkpoint is written and they run; every line of every file is
+//   counted once.
 // - the receiver write-ahead log on it: a block that cannot be logged is not acknowledged
 //   (store() rejects with SLUICE_DISK_FULL's words, the receiver's error names it); the
 //   blocks stored before and after, once space is back, are counted once each.
@@ -125,7 +127,7 @@ test('saveAsTextFile into a full disk: the job fails with SLUICE_DISK_FULL namin
   }
 });
 
-test('a full checkpoint directory: each metadata checkpoint is a SLUICE_DISK_FULL warning, the stream goes on, writes again once space is back, and counts every line once', { timeout: 90_000 }, async (t) => {
+test('a full checkpoint directory: each metadata checkpoint is a SLUICE_DISK_FULL warning, the file stream batches held, written again once space is back, and every line counted once', { timeout: 90_000 }, async (t) => {
   if (!cluster) return t.skip(cannotMount);
   const input = path.join(tmp, 'input');
   const ctl = path.join(tmp, 'ctl');
@@ -161,11 +163,25 @@ test('a full checkpoint directory: each metadata checkpoint is a SLUICE_DISK_FUL
   fill();
   const warnings = (): LogRecord[] => driverLog.filter((r) => r.code === 'SLUICE_DISK_FULL' && r.jobId === job.id);
   let full: number[];
+  const held = (): LogRecord[] => driverLog.filter((r) => String(r.msg).startsWith('batch held:') && r.jobId === job.id);
+  const ran = (): number[] => jsonLines<{ time: number }>(job.lines, 'BATCH ').map((b) => b.time);
   try {
+    // Held batches run later: the steps do not wait for them.
+    fs.writeFileSync(path.join(ctl, 'nowait'), '');
     const t2 = await step();
     const t3 = await step();
     full = [t2, t3];
-    await until(() => warnings().some((r) => r.batchTime === t3 && r.reason === 'completed'), 20_000, 'the warning for batch 3');
+    await until(() => held().some((r) => r.batchTime === t3), 20_000, 'batch 3 held');
+    assert.deepEqual(
+      held().map((r) => r.batchTime),
+      [t2, t3],
+      'both batches held',
+    );
+    assert.deepEqual(
+      ran().filter((t) => full.includes(t)),
+      [],
+      'no held batch ran while the disk was full',
+    );
     const w = warnings().find((r) => r.batchTime === t2)!;
     assert.equal(w.level, 40, 'logged at warn');
     assert.match(w.msg, /^metadata checkpoint not written; the stream goes on and writes the next one when space is back: disk full: cannot write the metadata checkpoint of batch \d+ \((generated|completed)\) to '/, w.msg);
@@ -180,13 +196,14 @@ test('a full checkpoint directory: each metadata checkpoint is a SLUICE_DISK_FUL
   } finally {
     fs.rmSync(filler(), { force: true });
   }
+  fs.rmSync(path.join(ctl, 'nowait'));
   const t4 = await step();
   await until(() => newestBatch() === t4, 20_000, 'the checkpoint of batch 4 once space is back');
   fs.writeFileSync(path.join(ctl, 'stop'), '');
   const run = await within(job.done, 30_000, 'the stream to stop');
   assert.equal(run.ok, true, JSON.stringify(run.failure));
   const batches = jsonLines<{ time: number; lines: string[] }>(job.lines, 'BATCH ');
-  for (const t of full) assert.ok(batches.some((b) => b.time === t && b.lines.length > 0), `batch ${t} ran while the disk was full`);
+  for (const t of full) assert.ok(batches.some((b) => b.time === t && b.lines.length > 0), `batch ${t}, held while the disk was full, ran once space was back`);
   assert.deepEqual(batches.flatMap((b) => b.lines).sort(), [...written].sort(), 'every line of every file counted once');
 });
 

@@ -278,6 +278,18 @@ export class FileInputDStream<T = string> extends InputDStream<T> {
   }
 
   /** The batch's new files, as Spark's FileInputDStream reports them: `files` and a `Description` of their names a line each. */
+  /**
+   * Every batch runs only once a metadata checkpoint records its files: a recovery from an older
+   * checkpoint makes that batch time again with every file no recorded batch read (its own, those
+   * of later batches that ran unrecorded too, and new ones), so a batch that ran unrecorded would
+   * run again with other files, and an output that skips a batch time it committed
+   * (saveToPostgres's markers) would miss some and write others twice. An empty batch too: made
+   * again, it may take files.
+   */
+  override inputMustBeRecorded(_time: number): boolean {
+    return true;
+  }
+
   override inputMetadataAt(time: number): Readonly<Record<string, unknown>> | undefined {
     const files = this.batches.get(time)?.map((f) => f.file);
     return files && { files, Description: files.join('\n') };
