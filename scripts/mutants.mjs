@@ -15712,6 +15712,14 @@ const MUTATIONS = [
     search: '      this.heldSince ??= since;\n',
     replace: '      this.heldSince = since;\n',
     tests: ['packages/kafka/dist/test/kafka-metadata-full-kill.test.js'],
+  },
+  {
+    id: 'file-batch-runs-unrecorded',
+    what: "a file stream's batch runs although its metadata checkpoint was refused for want of space: a recovery from the metadata before it makes that batch time again with every file no recorded batch read, and an output skipping batch times it committed writes some lines twice or none",
+    file: 'packages/core/src/dstream/file-input-dstream.ts',
+    search: '  override inputMustBeRecorded(_time: number): boolean {\n    return true;\n',
+    replace: '  override inputMustBeRecorded(_time: number): boolean {\n    return false;\n',
+    tests: ['packages/cli/dist/test/file-stream-metadata-full.test.js'],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------
