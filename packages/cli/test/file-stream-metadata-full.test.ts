@@ -5,7 +5,7 @@
 // as saveToPostgres's markers skip a batch time they committed). `<ckpt>/metadata` alone is a
 // 1 MiB tmpfs, filled and kept full.
 //
-// Found (walloss2): a batch whose `generated` metadata was refused ran all the same with the
+// Found (7 December 2026): a batch whose `generated` metadata was refused ran all the same with the
 // files it took; recovered from the metadata before it, the driver made that batch time again
 // with every file no recorded batch read (its own, those of the batches after it that ran
 // unrecorded too, and those that came while it was down), and the output skipped it: the files

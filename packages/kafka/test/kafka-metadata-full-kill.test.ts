@@ -6,7 +6,7 @@
 // takes what its partitions hold, the stream never behind at its cap). The
 // checkpoint directory is on a tmpfs mounted for the file, filled and kept full.
 //
-// Found (walloss2): a batch whose `generated` metadata was refused ran all the same with the
+// Found (7 December 2026): a batch whose `generated` metadata was refused ran all the same with the
 // offsets [a, b) it took; recovered from the metadata before it, the driver made that batch time
 // again from [a, the latest offset then) (capped at the rate), the output skipped it as
 // committed, and the records in [b, that end) were in no batch (about 50 a partition a batch
