@@ -15720,6 +15720,41 @@ const MUTATIONS = [
     search: '  override inputMustBeRecorded(_time: number): boolean {\n    return true;\n',
     replace: '  override inputMustBeRecorded(_time: number): boolean {\n    return false;\n',
     tests: ['packages/cli/dist/test/file-stream-metadata-full.test.js'],
+  },
+  {
+    id: 'streaming-delays-from-submission',
+    what: "a completed batch's schedulingDelay and totalDelay count from its submissionTime (Spark's), not its batch time: a generation that took long (a transform on the driver) or came late (the program's thread held by an output) is not in them, so neither the falling-behind warning nor backpressure sees it",
+    file: 'packages/core/src/streaming/job-scheduler.ts',
+    search: '      schedulingDelay: start - batch.time,\n      processingDelay: end - start,\n      totalDelay: end - batch.time,\n',
+    replace: '      schedulingDelay: start - batch.submissionTime,\n      processingDelay: end - start,\n      totalDelay: end - batch.submissionTime,\n',
+    tests: [
+      { file: 'packages/cli/dist/test/batch-delays.test.js' },
+      { file: 'packages/core/dist/test/streaming/rate/flow-control.test.js', pattern: 'falling behind warns' },
+    ],
+  },
+  {
+    id: 'rest-batch-scheduling-delay-from-submission',
+    what: "REST streaming/batches' schedulingDelay counts from the batch's submission, not its batch time as the listener's and the Streaming page's",
+    file: 'packages/driver/src/web/rest-api.ts',
+    search: '    schedulingDelay: b.processingStartTime !== undefined ? b.processingStartTime - b.batchTime : undefined,\n',
+    replace: '    schedulingDelay: b.processingStartTime !== undefined ? b.processingStartTime - b.submissionTime : undefined,\n',
+    tests: [{ file: 'packages/cli/dist/test/batch-delays.test.js' }],
+  },
+  {
+    id: 'rest-supervised-restart-absent',
+    what: "the REST application of a supervised job waiting out its back-off has no supervisedRestart (when its next attempt starts), which `sluice jobs` shows",
+    file: 'packages/driver/src/web/rest-api.ts',
+    search: '      restartIn === undefined ? undefined : { failedAttempt: j.attempt,',
+    replace: '      restartIn !== -1 ? undefined : { failedAttempt: j.attempt,',
+    tests: [{ file: 'packages/cli/dist/test/supervise.test.js', pattern: 'waiting out its back-off' }],
+  },
+  {
+    id: 'jobs-page-supervised-restart-absent',
+    what: "the driver's jobs page (/) says nothing of a supervised job waiting out its back-off, which `sluice jobs` shows (\"attempt 1 failed; --supervise starts attempt 2 in X s\")",
+    file: 'packages/driver/src/web/overview-page.ts',
+    search: "(j.state === 'running' && j.restartInMs !== undefined\n",
+    replace: "(j.state === 'running' && j.restartInMs === -1\n",
+    tests: [{ file: 'packages/cli/dist/test/supervise.test.js', pattern: 'waiting out its back-off' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import type { ErrorInfo } from '@sluice/driver';
 import { bundleJob } from '../src/bundle-job.js';
+import { ARTIFACTS, inPage, launchChromium } from './browser-support.js';
 import { listJobs } from '../src/submit-client.js';
 import { fixture, freePort, mulberry32, runCli, sleep, withCluster, within } from './harness.js';
 import { RESTART_JOB, Feeder, checkAgainstFailureFree, firstBatches, jobArgs, jobDirs, linesTaken, readOutputs } from './restart-recovery-support.js';
@@ -117,13 +118,15 @@ test('sluice submit --supervise --max-restarts 2 of a job that always throws: 3 
   }
 });
 
-test('a supervised job waiting out its back-off: `sluice jobs` says when its next attempt starts, and `sluice stop` ends it at once, no attempt started', { timeout: 90_000 }, async () => {
+test('a supervised job waiting out its back-off: `sluice jobs` and the REST application (supervisedRestart) say when its next attempt starts, and `sluice stop` ends it at once, no attempt started', { timeout: 90_000 }, async () => {
   const secret = randomSecret();
   // A minute's wait: far longer than anything below takes.
-  const driver = await startDriverProcess(secret, ['--supervise-backoff-ms', '60000,60000,600000']);
+  const webPort = await freePort();
+  const driver = await startDriverProcess(secret, ['--supervise-backoff-ms', '60000,60000,600000', '--web-port', String(webPort)]);
   const worker = await startWorkerProcess(driver.address, secret);
   try {
     const env = { SLUICE_SECRET: secret, SLUICE_SECRET_FILE: '' };
+    const submittedAt = Date.now();
     const sub = await runCli(['submit', '--driver', driver.address, '--detach', '--supervise', '--max-restarts', '2', fixture('always-throws.ts')], { env });
     assert.equal(sub.code, 0, sub.stderr);
     const waiting = await pollUntil(async () => {
@@ -132,6 +135,31 @@ test('a supervised job waiting out its back-off: `sluice jobs` says when its nex
     }, 40_000, '`sluice jobs` to show the wait');
     const [, id, inS] = waiting;
     assert.ok(Number(inS) > 20 && Number(inS) <= 60, `next attempt in ${inS} s of a 60 s wait`);
+    // The REST application says the same: attempt 1 failed after the submission, so attempt 2
+    // starts 60 s after a moment between the submission and this request.
+    type App = { state: string; supervisedRestart?: { failedAttempt: number; nextAttempt: number; startTime: string; startTimeEpoch: number; startsInMs: number } };
+    const getApp = async (): Promise<App> => (await (await fetch(`http://127.0.0.1:${webPort}/api/v1/applications/${id}`)).json()) as App;
+    const beforeAsk = Date.now();
+    const app = await getApp();
+    const r = app.supervisedRestart;
+    assert.ok(r, JSON.stringify(app));
+    assert.deepEqual([app.state, r.failedAttempt, r.nextAttempt], ['running', 1, 2]);
+    assert.ok(r.startTimeEpoch >= submittedAt + 60_000 && r.startTimeEpoch <= Date.now() + 60_000, `starts at ${r.startTimeEpoch}: submitted ${submittedAt}, asked ${beforeAsk}`);
+    assert.ok(r.startsInMs > 20_000 && r.startsInMs <= 60_000, `starts in ${r.startsInMs} ms`);
+    assert.equal(new Date(r.startTime.replace('GMT', 'Z')).getTime(), r.startTimeEpoch);
+    // The driver's jobs page (/) says it in the job's row, in a real browser.
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 700 } });
+      await page.goto(`http://127.0.0.1:${webPort}/`);
+      const row = await inPage<string>(page, `[...document.querySelectorAll('#jobs tbody tr')].map((tr) => tr.textContent).join('\\n')`);
+      const shown = new RegExp(`attempt 1 failed; --supervise starts attempt 2 in (\\d+(?:\\.\\d)?) s \\(\`sluice stop ${id}\` stops it now\\)`).exec(row);
+      assert.ok(shown, row);
+      assert.ok(Number(shown[1]) > 20 && Number(shown[1]) <= 60, `next attempt in ${shown[1]} s of a 60 s wait`);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'supervise-backoff-jobs-page.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
     const asked = Date.now();
     const stop = await runCli(['stop', id!, '--driver', driver.address], { env });
     assert.equal(stop.code, 0, stop.stderr);
@@ -139,6 +167,7 @@ test('a supervised job waiting out its back-off: `sluice jobs` says when its nex
     assert.ok(Date.now() - asked < 10_000, 'the stop waited for the back-off');
     const jobs = await listJobs(driver.address, { secret });
     assert.deepEqual(jobs.map((j) => [j.state, j.attempt, Number(j.restart_in_ms)]), [['stopped', 1, 0]]);
+    assert.equal((await getApp()).supervisedRestart, undefined, 'stopped: no restart to wait for');
     assert.equal(driver.logLines.filter((l) => l.includes('"job attempt started"')).length, 0, 'an attempt started after the stop');
     const after = await runCli(['jobs', '--driver', driver.address], { env });
     assert.doesNotMatch(after.stdout, /starts attempt/, after.stdout);

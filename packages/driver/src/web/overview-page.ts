@@ -1,4 +1,5 @@
 import type { DriverNode } from '../driver-node.js';
+import { formatWait } from '../defaults.js';
 import { describeRunningTask } from '../scheduler/task-set-manager.js';
 import { bytes, escapeHtml, link, ms, page, table, type Cell } from './html.js';
 
@@ -43,7 +44,13 @@ export function overviewPage(d: DriverNode): string {
       ms(j.lastBatch?.totalDelay),
       tasks.length,
       t ? `${(t.runningMs / 1000).toFixed(1)} s: ${describeRunningTask(t)}` : '-',
-      j.error?.message ?? (j.state === 'running' && j.fallingBehind ? `falling behind: scheduling delay grew for ${j.fallingBehind.batches} batches in a row, now ${j.fallingBehind.schedulingDelayMs} ms` : ''),
+      j.error?.message ??
+        // A supervised job between attempts (its restart's back-off): when the next starts, as `sluice jobs` says it.
+        (j.state === 'running' && j.restartInMs !== undefined
+          ? `attempt ${j.attempt} failed; --supervise starts attempt ${j.attempt + 1} in ${formatWait(j.restartInMs)} (\`sluice stop ${j.id}\` stops it now)`
+          : j.state === 'running' && j.fallingBehind
+            ? `falling behind: scheduling delay grew for ${j.fallingBehind.batches} batches in a row, now ${j.fallingBehind.schedulingDelayMs} ms`
+            : ''),
       // The job's other pages, as its tabs name them.
       { html: JOB_PAGES.map(([path, label]) => link(`${base}${path}`, label).html).join(' · ') },
     ];

@@ -100,14 +100,22 @@ function applicationList(d: DriverNode, query: URLSearchParams): RestReply {
   return ok(apps.slice(0, limit).map((x) => applicationInfo(x, now)));
 }
 
-/** `/api/v1/applications/{id}` (Spark's ApplicationInfo): one per submitted job. */
+/**
+ * `/api/v1/applications/{id}` (Spark's ApplicationInfo): one per submitted job. And (Sluice's)
+ * `supervisedRestart` while a supervised job waits out its back-off after a failed attempt (what
+ * `sluice jobs` says: "attempt N failed; --supervise starts attempt N+1 in X s"): the failed
+ * attempt, the next, when it starts (`startTime`, `startTimeEpoch`) and in how many ms (`startsInMs`).
+ */
 export function applicationInfo(j: DriverJob, now: number): unknown {
   const end = j.endedAt;
+  const restartIn = j.state === 'running' ? j.restartInMs : undefined;
   return {
     id: j.id,
     name: j.name,
     streaming: j.streaming,
     state: j.state,
+    supervisedRestart:
+      restartIn === undefined ? undefined : { failedAttempt: j.attempt, nextAttempt: j.attempt + 1, startTime: sparkDate(now + restartIn), startTimeEpoch: now + restartIn, startsInMs: restartIn },
     attempts: [
       {
         attemptId: String(j.attempt),
