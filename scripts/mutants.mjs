@@ -2274,8 +2274,8 @@ const MUTATIONS = [
     id: 'failed-batch-recorded-completed',
     what: 'a batch whose output operation failed is recorded as completed in the metadata checkpoint: the fixed code restarted from it skips that batch and its input is lost',
     file: 'packages/core/src/streaming/streaming-context.ts',
-    search: 'if (!failed) this.checkpointer?.batchCompleted(time, this.nextBatchTime);',
-    replace: 'this.checkpointer?.batchCompleted(time, this.nextBatchTime);',
+    search: 'if (!failed) this.checkpointer?.batchCompleted(time, this.recordedNextBatchTime);',
+    replace: 'this.checkpointer?.batchCompleted(time, this.recordedNextBatchTime);',
     tests: ['packages/cli/dist/test/stream-update-throws.test.js'],
   },
   {
@@ -6615,8 +6615,8 @@ const MUTATIONS = [
     id: 'ckpt-generation-waits-for-write',
     what: "the next batch is generated only once the metadata write recording this one is done: with a slow store every batch falls further behind its time",
     file: 'packages/core/src/streaming/streaming-context.ts',
-    search: '    const ready = checkpointer.batchGenerated(time, this.nextBatchTime).then(async (durable) => {',
-    replace: '    const ready = await checkpointer.batchGenerated(time, this.nextBatchTime).then(async (durable) => {',
+    search: '    const ready = checkpointer.batchGenerated(time, this.recordedNextBatchTime).then(async (durable) => {',
+    replace: '    const ready = await checkpointer.batchGenerated(time, this.recordedNextBatchTime).then(async (durable) => {',
     tests: [{ file: 'packages/cli/dist/test/slow-checkpoint.test.js', pattern: 'generated on their times' }],
   },
   {
@@ -15755,6 +15755,14 @@ const MUTATIONS = [
     search: "(j.state === 'running' && j.restartInMs !== undefined\n",
     replace: "(j.state === 'running' && j.restartInMs === -1\n",
     tests: [{ file: 'packages/cli/dist/test/supervise.test.js', pattern: 'waiting out its back-off' }],
+  },
+  {
+    id: 'completion-records-unprepared-next-batch',
+    what: "a batch completing while the next one's input is fixed (prepareBatch) writes the loop's next batch time: the batch under way is neither pending nor to come in that metadata, and a driver killed then never runs it",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '    if (!failed) this.checkpointer?.batchCompleted(time, this.recordedNextBatchTime);\n',
+    replace: '    if (!failed) this.checkpointer?.batchCompleted(time, this.nextBatchTime);\n',
+    tests: ['packages/core/dist/test/streaming/backlog-metadata.test.js'],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -233,6 +233,15 @@ export class StreamingContext {
   /** @internal Time of batch 0: batches fall at zeroTime + k * batchInterval. */
   zeroTime = 0;
   private nextBatchTime = 0;
+  /**
+   * The time after the last batch a metadata snapshot records as generated: the next batch time
+   * every snapshot writes. The loop moves nextBatchTime on before a batch's input is fixed
+   * (prepareBatch awaits the receivers' blocks, a directory's listing, a broker's offsets); a batch
+   * completed meanwhile whose snapshot said nextBatchTime would record the batch being prepared
+   * as neither pending nor to come, and a driver killed then would never run it (its received
+   * blocks in no batch).
+   */
+  private recordedNextBatchTime = 0;
   /** @internal The latest batch time generated (its RDDs made), or -Infinity before the first. */
   lastGeneratedTime = -Infinity;
   private receivingStopped = false;
@@ -824,6 +833,7 @@ export class StreamingContext {
       this.zeroTime = now - (now % this.batchIntervalMs);
       this.nextBatchTime = this.zeroTime + this.batchIntervalMs;
     }
+    this.recordedNextBatchTime = this.nextBatchTime;
     if (this.backpressure) {
       for (const s of this.inputStreams()) {
         if (!s.rateControlled) continue;
@@ -851,6 +861,7 @@ export class StreamingContext {
         const t = this.clock.now();
         this.zeroTime = t - (t % this.batchIntervalMs);
         this.nextBatchTime = this.zeroTime + this.batchIntervalMs;
+        this.recordedNextBatchTime = this.nextBatchTime;
       }
       return this.generateLoop();
     });
@@ -1398,7 +1409,8 @@ export class StreamingContext {
     const checkpointer = this.checkpointer;
     const mustRecord = inputs.filter((s) => s.inputMustBeRecorded(time)).map((s) => s.id);
     this.awaitingRecord++;
-    const ready = checkpointer.batchGenerated(time, this.nextBatchTime).then(async (durable) => {
+    this.recordedNextBatchTime = Math.max(this.recordedNextBatchTime, time + this.batchIntervalMs);
+    const ready = checkpointer.batchGenerated(time, this.recordedNextBatchTime).then(async (durable) => {
       if (durable || mustRecord.length === 0) return;
       const since = this.clock.now();
       this.held.add(time);
@@ -1484,7 +1496,7 @@ export class StreamingContext {
       this.clearedUpTo = upTo;
       this.clearMetadata(upTo);
     }
-    if (!failed) this.checkpointer?.batchCompleted(time, this.nextBatchTime);
+    if (!failed) this.checkpointer?.batchCompleted(time, this.recordedNextBatchTime);
   }
 
   /**

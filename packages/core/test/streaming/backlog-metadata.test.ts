@@ -329,3 +329,60 @@ test('what waits for every kept metadata file (a forgotten batch\'s log segments
   assert.deepEqual(await lists(), [[200, 300], [200], []], 'the 3 kept files, newest first: none lists 100');
   assert.equal(kept, true);
 });
+
+test('a batch completing while the next one fixes its input (prepareBatch under way) writes metadata that still runs that next batch after a kill', async () => {
+  const dir = path.join(root, 'preparing');
+  const ssc = new StreamingContext(context(), 100, { clock: 'manual' });
+  ssc.checkpoint(dir);
+  const stream = ssc.queueStream<number>([]);
+  let releaseFirst!: () => void;
+  const firstHeld = new Promise<void>((r) => (releaseFirst = r));
+  let releasePrepare!: () => void;
+  const prepareHeld = new Promise<void>((r) => (releasePrepare = r));
+  const started: number[] = [];
+  const ended: number[] = [];
+  let preparing: number | undefined;
+  stream.foreachRDD(async (_rdd, time) => {
+    if (time === started[0]) await firstHeld;
+  });
+  ssc.addStreamingListener({ onBatchStarted: (b) => void started.push(b.batchTime), onBatchCompleted: (b) => void ended.push(b.batchTime) });
+  // The second batch's input is fixed slowly (as a receiver stream's blocks asked of the workers under load).
+  const input = stream as unknown as { prepareBatch(t: number): Promise<void> };
+  const prepare = input.prepareBatch.bind(input);
+  let calls = 0;
+  input.prepareBatch = async (t: number) => {
+    if (++calls === 2) {
+      preparing = t;
+      await prepareHeld;
+    }
+    return prepare(t);
+  };
+  ssc.start();
+  const clock = ssc.manualClock;
+  const waitFor = async (what: string, done: () => boolean): Promise<void> => {
+    for (const deadline = Date.now() + 10_000; !done(); await new Promise((r) => setTimeout(r, 10))) assert.ok(Date.now() < deadline, `${what} within 10 s: started ${started.join(' ')}, ended ${ended.join(' ')}`);
+  };
+  clock.advance(100);
+  const first = clock.now();
+  await waitFor('the first batch to start', () => started.includes(first));
+  clock.advance(100);
+  const second = clock.now();
+  await waitFor("the second batch's input to be under way", () => preparing === second);
+  // The first batch ends now: its completion's metadata is written while the second is prepared.
+  releaseFirst();
+  await waitFor('the first batch to end', () => ended.includes(first));
+  const checkpointer = (ssc as unknown as { checkpointer: MetadataCheckpointer }).checkpointer;
+  await checkpointer.flush();
+  // A driver killed here recovers from the newest file: the second batch must be pending or still to come.
+  const [newest] = await new MetadataStore(openCheckpointStore(dir)).readAll();
+  assert.equal(newest.reason, 'completed');
+  assert.equal(newest.batchTime, first);
+  const pending = fromTimeRuns(newest.pendingRuns, 100, 'pending');
+  assert.ok(pending.includes(second) || newest.nextBatchTime <= second, `batch ${second} neither pending (${pending.join(' ')}) nor to come (next ${newest.nextBatchTime}): a recovery would never run it`);
+  releasePrepare();
+  await waitFor('the second batch to end', () => ended.includes(second));
+  await checkpointer.flush();
+  const [after2] = await new MetadataStore(openCheckpointStore(dir)).readAll();
+  assert.equal(after2.nextBatchTime, second + 100, 'once the second batch is recorded, the next to come is the one after it');
+  await ssc.stop({ graceful: false });
+});
