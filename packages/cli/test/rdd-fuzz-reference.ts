@@ -310,9 +310,16 @@ export function evaluate(nodes: readonly Node[]): Expected[] {
         break;
       }
       case 'subtractByKey': {
-        const part = node.n !== undefined ? ({ kind: 'hash', n: node.n } as const) : src!.partitioner?.kind === 'hash' ? src!.partitioner : ({ kind: 'hash', n: src!.n } as const);
+        // Spark's self.partitioner.getOrElse(new HashPartitioner(self.partitions.length)): this
+        // RDD's partitioner whatever its kind (a sort's range one too: seed 842), which the result
+        // keeps with this RDD's partition count; a HashPartitioner of that count where it has none.
         const drop = new Set(P(node.other).map(([k]) => k));
-        out.push(keyed(P(node.src).filter(([k]) => !drop.has(k)), part));
+        const data = P(node.src).filter(([k]) => !drop.has(k));
+        const own = src!.partitioner;
+        if (node.n !== undefined) out.push(keyed(data, { kind: 'hash', n: node.n }));
+        else if (own?.kind === 'any') out.push(keyedPlaced(data, 'ambiguous'));
+        else if (own !== null) out.push({ pairs: true, data, n: src!.n, nExact: src!.nExact, partitioner: own, order: null, parts: null });
+        else out.push(keyed(data, { kind: 'hash', n: src!.n }));
         break;
       }
       case 'subtract': {
