@@ -318,7 +318,7 @@ export function evaluate(nodes: readonly Node[]): Expected[] {
         const own = src!.partitioner;
         if (node.n !== undefined) out.push(keyed(data, { kind: 'hash', n: node.n }));
         else if (own?.kind === 'any') out.push(keyedPlaced(data, 'ambiguous'));
-        else if (own !== null) out.push({ pairs: true, data, n: src!.n, nExact: src!.nExact, partitioner: own, order: null, parts: null });
+        else if (own !== null) out.push(keyedPlaced(data, { part: own, n: src!.n, nExact: src!.nExact }));
         else out.push(keyed(data, { kind: 'hash', n: src!.n }));
         break;
       }
