@@ -15447,7 +15447,7 @@ const MUTATIONS = [
     file: 'packages/core/src/context.ts',
     search: '    const options = currentOutputOperation() === undefined ? given : { ...given, replace: true };\n',
     replace: '    const options = given;\n',
-    tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites21.test.js', pattern: 'SPARK-4835' }],
+    tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites21.test.js', pattern: 'SPARK-4835' }, { file: 'packages/s3/dist/test/s3-save-in-output.test.js', pattern: 'SPARK-4835' }],
   },
   {
     id: 'metadata-checkpoint-key-unanchored',
