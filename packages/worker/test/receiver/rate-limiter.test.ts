@@ -36,6 +36,19 @@ test('RateLimiter: admits while not in debt, says how long until the debt is pai
   for (let i = 0; i < 5; i++) assert.equal(free.tryAcquire(1_000_000), 0, 'no bound: always admitted');
 });
 
+test('RateLimiterSuite "rate limiter initializes even without a maxRate set", "... updates when below maxRate" and "... stays below maxRate despite large updates": updateRate(105) gives 105, 105 under a maxRate of 110, 100 under one of 100', () => {
+  // Spark's RateLimiter(conf) starts at spark.streaming.receiver.maxRate (Long.MaxValue when unset); here Infinity.
+  const unset = new RateLimiter(Infinity, Infinity, 200, () => 0);
+  unset.setRate(105);
+  assert.equal(unset.rate, 105);
+  const below = new RateLimiter(110, 110, 200, () => 0);
+  below.setRate(105);
+  assert.equal(below.rate, 105);
+  const capped = new RateLimiter(100, 100, 200, () => 0);
+  capped.setRate(105);
+  assert.equal(capped.rate, 100);
+});
+
 test('a store over the rate waits, untaken, until the rate allows it; whenAccepting resolves then; updateRate changes the pace', async () => {
   mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'], now: 0 });
   const blocks: number[][] = [];
