@@ -15763,6 +15763,14 @@ const MUTATIONS = [
     search: '    if (!failed) this.checkpointer?.batchCompleted(time, this.recordedNextBatchTime);\n',
     replace: '    if (!failed) this.checkpointer?.batchCompleted(time, this.nextBatchTime);\n',
     tests: ['packages/core/dist/test/streaming/backlog-metadata.test.js'],
+  },
+  {
+    id: 'error-header-inherited-name',
+    what: "a task's error of an Error subclass that sets no name is headed by its inherited name ('Error: boom', as String(err)), not its class's (FailureSuite's NonSerializableUserException: the job's message names the class)",
+    file: 'packages/core/src/util/user-error.ts',
+    search: '  const header = `${errorClassName(err)}: ${err.message}`;\n',
+    replace: '  const header = `${err.name}: ${err.message}`;\n',
+    tests: [{ file: 'packages/cli/dist/test/core-spark-suites21.test.js', pattern: 'failure cause stacktrace' }, { file: 'packages/core/dist/test/util/user-error.test.js', pattern: 'sets no name' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -58,13 +58,32 @@ function userStack(err: Error): string {
   // userErrorInfo, whose first error kept no frame of its own) when that comes first.
   for (const l of lines) (/^\s+at |^Caused by: /.test(l) ? frames : frames.length ? frames : head).push(l);
   // The header as the error is now (a subclass may set its name after Error captured the stack).
-  const header = `${err.name}: ${err.message}`;
+  const header = `${errorClassName(err)}: ${err.message}`;
   const user = frames.filter((f) => !INTERNAL_FRAME.test(f));
   if (user.length) return [header, ...user].join('\n');
   // None is the user's: Sluice's own, as many as V8 keeps by default (a driver program's
   // stack is deeper, for the user's frames under Sluice's).
   let kept = 0;
   return [header, ...frames.filter((f) => !/^\s+at /.test(f) || ++kept <= INTERNAL_FRAMES_SHOWN)].join('\n');
+}
+
+/** The built-in error classes' prototypes: a `name` found on one is inherited, not set by the error's own class. */
+const BUILTIN_ERROR_PROTOTYPES: ReadonlySet<object> = new Set([Error, TypeError, RangeError, ReferenceError, SyntaxError, EvalError, URIError, AggregateError].map((c) => c.prototype as object));
+
+/**
+ * The class an error's header names: its `name`, but for a subclass that sets no name of its own
+ * (`class QuotaExceeded extends Error {}`), whose `name` is its built-in base's (`Error`), its
+ * class's name, as Spark's message names the exception's class (Throwable.toString) and Node's
+ * util.inspect shows it (`QuotaExceeded [Error]: ...`). A name set anywhere in its own classes
+ * (a field, the constructor, a prototype getter such as DOMException's) is kept.
+ */
+export function errorClassName(err: Error): string {
+  let owner: object | null = err;
+  while (owner !== null && !Object.hasOwn(owner, 'name')) owner = Object.getPrototypeOf(owner) as object | null;
+  const ctor: unknown = (err as { constructor?: unknown }).constructor;
+  if (owner === null || !BUILTIN_ERROR_PROTOTYPES.has(owner) || typeof ctor !== 'function') return err.name;
+  const cls = (ctor as { name?: unknown }).name;
+  return typeof cls === 'string' && /^[A-Za-z_$][\w$]*$/.test(cls) && (ctor as { prototype?: unknown }).prototype !== owner ? cls : err.name;
 }
 
 /** Whether a stack written by userErrorInfo names causes (V8 never writes `Caused by:`). */

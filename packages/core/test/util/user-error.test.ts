@@ -2,7 +2,7 @@
 // Sluice's or Node's own, public Node modules' frames among them.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { userErrorInfo } from '../../src/util/user-error.js';
+import { errorClassName, userErrorInfo } from '../../src/util/user-error.js';
 
 function errorWith(stack: string[]): Error {
   const e = new Error('boom');
@@ -30,4 +30,43 @@ test('a stack with no frame of the user\'s keeps all its frames (an error of Slu
 test("a user's file whose path holds 'node:' elsewhere is kept", () => {
   const e = errorWith(['    at f (/home/u/node:stuff/job.ts:1:1)']);
   assert.equal(userErrorInfo(e).stack, 'Error: boom\n    at f (/home/u/node:stuff/job.ts:1:1)');
+});
+
+test("an Error subclass that sets no name is headed by its class's name (as Spark's Throwable.toString and Node's inspect name it); a name set by the class or a built-in's own is kept", () => {
+  class QuotaExceeded extends Error {}
+  class OutOfRange extends RangeError {}
+  class Deeper extends QuotaExceeded {}
+  class Named extends Error {
+    override name = 'NamedError';
+  }
+  class NamedSub extends Named {}
+  class ProtoNamed extends Error {}
+  Object.defineProperty(ProtoNamed.prototype, 'name', { value: 'ProtoNamedError' });
+  const anonymous = new (class extends Error {})('x');
+  assert.equal(errorClassName(new QuotaExceeded('q')), 'QuotaExceeded');
+  assert.equal(errorClassName(new OutOfRange('r')), 'OutOfRange');
+  assert.equal(errorClassName(new Deeper('d')), 'Deeper');
+  assert.equal(errorClassName(new Named('n')), 'NamedError');
+  assert.equal(errorClassName(new NamedSub('n')), 'NamedError');
+  assert.equal(errorClassName(new ProtoNamed('p')), 'ProtoNamedError');
+  assert.equal(errorClassName(anonymous), 'Error');
+  assert.equal(errorClassName(new Error('e')), 'Error');
+  assert.equal(errorClassName(new TypeError('t')), 'TypeError');
+  // Node's own: an ERR_* TypeError, and DOMException (its name a prototype getter).
+  let nodeErr: unknown;
+  try {
+    Buffer.alloc(-1);
+  } catch (e) {
+    nodeErr = e;
+  }
+  assert.equal(errorClassName(nodeErr as Error), 'RangeError');
+  let cloneErr: unknown;
+  try {
+    structuredClone(() => 1);
+  } catch (e) {
+    cloneErr = e;
+  }
+  assert.equal(errorClassName(cloneErr as Error), 'DataCloneError');
+  const e = new QuotaExceeded('over 10 GB', { cause: new OutOfRange('-1') });
+  assert.match(userErrorInfo(e).stack, /^QuotaExceeded: over 10 GB\n[\s\S]*\nCaused by: OutOfRange: -1\n/);
 });
