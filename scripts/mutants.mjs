@@ -202,11 +202,11 @@ const MUTATIONS = [
   },
   {
     id: 'postgres-sink-checked-out-error-unheard',
-    what: "saveToPostgres does not listen to a connection it has checked out: the server shutting down (57P01) between two statements of a partition's write is an unhandled 'error' that retires the job thread, and the task's retry on a fresh thread, which never reached the server, fails at once on the refused connection",
-    file: 'packages/postgres/src/postgres-partition-writer.ts',
-    search: "  client.on('error', onLost);\n",
+    what: "saveToPostgres does not listen to a connection it has checked out (pg's pool listens only to idle ones): the server shutting down (57P01) between two statements of a partition's write, or its goodbye read with a statement's answer (the table checks, BEGIN), is an unhandled 'error' that retires the job thread (the fresh-clone CI at 618dc839: 'left unhandled: terminating connection due to administrator command')",
+    file: 'packages/postgres/src/pool-cache.ts',
+    search: "    pool.on('connect', (client) => client.on('error', (err: Error) => void (lost.has(client) || lost.set(client, err))));\n",
     replace: '',
-    tests: [{ file: 'packages/postgres/dist/test/postgres-sink-restart.test.js', pattern: 'mid-write' }],
+    tests: ['packages/postgres/dist/test/postgres-session-lost.test.js'],
   },
   {
     id: 'postgres-sink-reached-per-thread-only',
@@ -15771,6 +15771,38 @@ const MUTATIONS = [
     search: '  const header = `${errorClassName(err)}: ${err.message}`;\n',
     replace: '  const header = `${err.name}: ${err.message}`;\n',
     tests: [{ file: 'packages/cli/dist/test/core-spark-suites21.test.js', pattern: 'failure cause stacktrace' }, { file: 'packages/core/dist/test/util/user-error.test.js', pattern: 'sets no name' }],
+  },
+  {
+    id: 'postgres-sink-lost-begin-unchecked',
+    what: "saveToPostgres takes a transaction as open when BEGIN's answer came with the session's end (read together): the write fails its task ('not queryable' on the marker), where it could have waited for the server and written, nothing taken from the partition yet",
+    file: 'packages/postgres/src/postgres-partition-writer.ts',
+    search: '      if (gone) throw gone;\n',
+    replace: '',
+    tests: ['packages/postgres/dist/test/postgres-session-lost.test.js'],
+  },
+  {
+    id: 'postgres-sink-lost-session-says-not-queryable',
+    what: "a partition's write whose session the server ended between statements fails with pg's 'Client has encountered a connection error and is not queryable' (SLUICE_IO), not the server's going away (57P01, SLUICE_UNREACHABLE) (the fresh-clone CI at 618dc839's retry)",
+    file: 'packages/postgres/src/postgres-partition-writer.ts',
+    search: '    throw postgresFailure(gone ?? err, where, p.connectionString, p.table, p.queryTimeoutMs);\n',
+    replace: '    throw postgresFailure(err, where, p.connectionString, p.table, p.queryTimeoutMs);\n',
+    tests: ['packages/postgres/dist/test/postgres-session-lost.test.js'],
+  },
+  {
+    id: 'postgres-open-lost-session-not-waited',
+    what: "saveToPostgres's table checks meeting a session the server ended with a statement's answer fail the task ('not queryable', SLUICE_IO), where it waits for a restarting server and writes",
+    file: 'packages/postgres/src/postgres-partition-writer.ts',
+    search: '      const err: unknown = thrown instanceof SluiceError ? thrown : (gone ?? thrown);\n',
+    replace: '      const err: unknown = thrown;\n',
+    tests: ['packages/postgres/dist/test/postgres-session-lost.test.js'],
+  },
+  {
+    id: 'postgres-epipe-not-unreachable',
+    what: "a COPY whose server ended the session fails on the socket's 'write EPIPE' as 'Postgres HOST: write EPIPE (SQLSTATE EPIPE)' (SLUICE_IO), not as a server that cannot be reached",
+    file: 'packages/postgres/src/postgres-failure.ts',
+    search: "'ECONNRESET', 'EPIPE', 'EAI_AGAIN']",
+    replace: "'ECONNRESET', 'EAI_AGAIN']",
+    tests: ['packages/postgres/dist/test/postgres-session-lost.test.js'],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -14,6 +14,23 @@ import pg from 'pg';
  */
 const pools = new Map<string, pg.Pool>();
 
+/**
+ * Why a pooled connection's session ended (the server's 57P01 as it shuts down, a socket
+ * closed or reset), by connection: the first 'error' pg emitted on it. pg emits one when the
+ * server's goodbye comes with no query running to fail, also when it is read together with
+ * the answer of the statement just done (a thread busy elsewhere reads both at once), before
+ * the code awaiting that answer runs: a listener attached only after a statement, or only
+ * around part of a write, leaves such moments unheard, and an unheard 'error' is an uncaught
+ * exception that ends the job thread. Heard here, the next statement fails ('not queryable'),
+ * and the writer reports this cause and drops the connection (release(err)).
+ */
+const lost = new WeakMap<pg.ClientBase, Error>();
+
+/** Why `client`'s session ended, if it did (see `lost`). */
+export function lostSession(client: pg.ClientBase): Error | undefined {
+  return lost.get(client);
+}
+
 export function cachedPool(connectionString: string, max: number, queryTimeoutMs = 0): pg.Pool {
   const key = `${max} ${queryTimeoutMs} ${connectionString}`;
   let pool = pools.get(key);
@@ -23,6 +40,9 @@ export function cachedPool(connectionString: string, max: number, queryTimeoutMs
     // An idle connection that breaks (the server restarted) is dropped by the pool; without a
     // listener its 'error' would end the thread.
     pool.on('error', () => undefined);
+    // pg's pool listens to a connection only while it is idle: from its checkout (and from the
+    // moment it connected) each connection is heard here for its whole life (see lostSession).
+    pool.on('connect', (client) => client.on('error', (err: Error) => void (lost.has(client) || lost.set(client, err))));
     pools.set(key, pool);
   }
   return pool;

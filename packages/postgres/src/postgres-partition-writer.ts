@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { SluiceError } from '@sluice/core';
-import { cachedPool } from './pool-cache.js';
+import { cachedPool, lostSession } from './pool-cache.js';
 import { failedInRecords, postgresFailure, serverOf, timedOut, userOf } from './postgres-failure.js';
 import type { PostgresSinkParams } from './postgres-options.js';
 import { copyField, quoteIdent, quoteQualified, toPostgresText } from './postgres-value.js';
@@ -34,13 +34,10 @@ export async function writePostgresPartition(p: PostgresSinkParams, batch: strin
   if (first.done) return [0, 0];
   const pool = cachedPool(p.connectionString, p.poolSize, p.queryTimeoutMs);
   const client = await openTransaction(pool, p, where);
-  // A checked-out connection is ours to watch (pg's pool listens only to idle ones): its
-  // session ended between statements (the server shut down, 57P01, while the partition's rows
-  // were computed or onProgress ran) is an 'error' event that, unheard, would end the job
-  // thread. Heard, it fails the next statement and the attempt, and drops the connection.
-  let lost: Error | undefined;
-  const onLost = (e: Error): void => void (lost ??= e);
-  client.on('error', onLost);
+  // Its session ended between statements (the server shut down, 57P01, while the partition's
+  // rows were computed or onProgress ran, or with a statement's answer) is heard by the pool's
+  // listener (lostSession): the next statement fails, and so does the attempt, with that
+  // cause (the task is retried, as Spark's JDBC sink's), and the connection is dropped.
   let broken: Error | undefined;
   let inTransaction = true;
   const state = { abandoned: false };
@@ -59,10 +56,12 @@ export async function writePostgresPartition(p: PostgresSinkParams, batch: strin
     await p.onProgress?.({ stage: 'committed', outputId: p.outputId, batch, partition, rows: written });
     return [written, 0];
   } catch (err) {
-    if (state.abandoned || timedOut(err)) {
-      // The connection is in the middle of a COPY, or a statement went unanswered (a ROLLBACK
-      // would queue behind it): drop it, which rolls the transaction back on the server.
-      broken = err instanceof Error ? err : new Error(String(err));
+    const gone = lostSession(client);
+    if (gone || state.abandoned || timedOut(err)) {
+      // The session ended (the server rolled the transaction back), the connection is in the
+      // middle of a COPY, or a statement went unanswered (a ROLLBACK would queue behind it):
+      // drop it, which rolls the transaction back on the server.
+      broken = gone ?? (err instanceof Error ? err : new Error(String(err)));
     } else if (inTransaction) {
       // Roll back on this connection; if that fails too the connection is dropped, which
       // rolls the transaction back on the server.
@@ -70,10 +69,11 @@ export async function writePostgresPartition(p: PostgresSinkParams, batch: strin
     }
     if (err instanceof SluiceError) throw err;
     if ((err as { code?: string }).code === '42703') throw await missingColumns(pool, p, where, err);
-    throw postgresFailure(err, where, p.connectionString, p.table, p.queryTimeoutMs);
+    // A statement after the session ended fails 'not queryable': say why it ended instead.
+    throw postgresFailure(gone ?? err, where, p.connectionString, p.table, p.queryTimeoutMs);
   } finally {
-    client.removeListener('error', onLost);
-    client.release(broken ?? lost);
+    // A connection whose session ended never goes back to the pool (a retry would meet it).
+    client.release(broken ?? lostSession(client));
   }
 }
 
@@ -108,12 +108,18 @@ async function openTransaction(pool: pg.Pool, p: PostgresSinkParams, where: stri
       client = await pool.connect();
       await checkTables(client, p, where);
       await client.query('BEGIN');
+      // BEGIN's answer may have come with the session's end (read at once): no transaction.
+      const gone = lostSession(client);
+      if (gone) throw gone;
       reached.add(p.connectionString);
       return client;
-    } catch (err) {
+    } catch (thrown) {
+      // A statement after the session ended fails 'not queryable': the cause is why it ended.
+      const gone = client && lostSession(client);
+      const err: unknown = thrown instanceof SluiceError ? thrown : (gone ?? thrown);
       const waitMore = restarting(err, reached.has(p.connectionString) || p.reachedBefore === true);
       // A connection that failed is dropped (the pool opens a new one), any other given back.
-      client?.release(waitMore ? (err as Error) : undefined);
+      client?.release(gone ?? (waitMore ? (err as Error) : undefined));
       if (err instanceof SluiceError) throw err;
       const waited = Date.now() - started;
       if (!waitMore || waited + delay > p.reconnectTimeoutMs) {
