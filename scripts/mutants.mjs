@@ -15803,6 +15803,14 @@ const MUTATIONS = [
     search: "'ECONNRESET', 'EPIPE', 'EAI_AGAIN']",
     replace: "'ECONNRESET', 'EAI_AGAIN']",
     tests: ['packages/postgres/dist/test/postgres-session-lost.test.js'],
+  },
+  {
+    id: 'pg-rdd-lost-session-says-not-queryable',
+    what: "a postgresRDD partition whose session the server ended between statements (57P01, its goodbye read with a statement's answer) fails with pg's 'Client has encountered a connection error and is not queryable' (SLUICE_IO), not the server's going away (SLUICE_UNREACHABLE)",
+    file: 'packages/postgres/src/read-postgres-slice.ts',
+    search: '(err instanceof SluiceError ? err : (lost ?? err), where, p)',
+    replace: '(err, where, p)',
+    tests: [{ file: 'packages/postgres/dist/test/postgres-session-lost.test.js', pattern: 'postgresRDD' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -76,8 +76,12 @@ export async function* readPostgresSlice<T>(
     ...(p.queryTimeoutMs > 0 ? { query_timeout: p.queryTimeoutMs } : {}),
     application_name: `sluice-postgres-rdd ${partition}`,
   });
-  // A socket that breaks between queries: the next query fails with the reason.
-  client.on('error', () => undefined);
+  // A session that ends between queries (the server shut down, 57P01; its goodbye read with a
+  // statement's answer) is an 'error' event, heard here from the start: the next query fails
+  // ('not queryable'), and the read with the reason it ended.
+  let lost: Error | undefined;
+  client.on('error', (err: Error) => void (lost ??= err));
+  const failure = (err: unknown): SluiceError => readFailure(err instanceof SluiceError ? err : (lost ?? err), where, p);
   try {
     try {
       await client.connect();
@@ -91,7 +95,7 @@ export async function* readPostgresSlice<T>(
       inCursor = true;
       await client.query({ text: `DECLARE sluice_postgres_rdd NO SCROLL CURSOR FOR ${p.sql}`, values: [slice.lower, slice.upper] });
     } catch (err) {
-      throw readFailure(err, where, p);
+      throw failure(err);
     }
     let columns: string[] | undefined;
     for (;;) {
@@ -99,7 +103,7 @@ export async function* readPostgresSlice<T>(
       try {
         res = await client.query<PostgresResultRow>({ text: `FETCH ${p.fetchSize} FROM sluice_postgres_rdd`, rowMode: 'array' });
       } catch (err) {
-        throw readFailure(err, where, p);
+        throw failure(err);
       }
       columns ??= res.fields.map((f) => f.name);
       for (const row of res.rows) yield mapRow ? mapRow(row, columns) : row;

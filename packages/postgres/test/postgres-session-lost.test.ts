@@ -10,17 +10,20 @@
 // thread: the fresh-clone CI's "left unhandled: terminating connection due to administrator
 // command"). Each cut write must end as a retried task would see it: written once, or failed
 // with the server's going away (SLUICE_UNREACHABLE, never "not queryable"), its connection
-// dropped from the pool; the retry writes the partition once.
+// dropped from the pool; the retry writes the partition once. And a postgresRDD partition's
+// read cut the same way fails with the server's reason (not pg's "not queryable"), or ends
+// with every row of its slice.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { after, before, test } from 'node:test';
-import type pg from 'pg';
+import pg from 'pg';
 import { SluiceError } from '@sluice/core';
 import { startPostgres, type PostgresServer } from '@sluice/test-servers';
 import { cachedPool, endCachedPools } from '../src/pool-cache.js';
 import { postgresSinkParams, type SaveToPostgresOptions } from '../src/postgres-options.js';
 import { writePostgresPartition } from '../src/postgres-partition-writer.js';
+import { readPostgresSlice } from '../src/read-postgres-slice.js';
 import { pgQuery } from './pg-query.js';
 
 let server: PostgresServer;
@@ -169,3 +172,57 @@ for (const [vi, v] of variants.entries()) {
     }
   });
 }
+
+test("a postgresRDD partition's read, its session ended right after each statement in turn (its answer and the end read together): never an unheard 'error', every row of the slice or a failure with the server's reason", { timeout: 180_000 }, async () => {
+  await pgQuery(server.url, 'CREATE TABLE numbers AS SELECT g AS id FROM generate_series(1, 50) g');
+  const p = { connectionString: server.url, sql: 'SELECT id FROM numbers WHERE $1 <= id AND id <= $2 ORDER BY id', fetchSize: 7, queryTimeoutMs: 30_000 };
+  const want = Array.from({ length: 41 }, (_, i) => 5 + i);
+  const unheard: unknown[] = [];
+  const onUncaught = (e: unknown): void => void unheard.push(e);
+  process.on('uncaughtException', onUncaught);
+  const original = pg.Client.prototype.query;
+  try {
+    let finished = false;
+    for (let cutAt = 1; !finished; cutAt++) {
+      assert.ok(cutAt < 40, 'the read ends within 40 statements');
+      const statements: string[] = [];
+      let killed = false;
+      pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+        const result = (original as (...a: unknown[]) => unknown).apply(this, args);
+        if ((this as unknown as { connectionParameters: { application_name?: string } }).connectionParameters.application_name?.startsWith('sluice-postgres-rdd')) {
+          const q = args[0] as string | { text?: string };
+          statements.push(typeof q === 'string' ? q : (q.text ?? '?'));
+          if (statements.length === cutAt) {
+            killed = true;
+            terminateBackendSync((this as unknown as { processID: number }).processID);
+          }
+        }
+        return result;
+      } as typeof original;
+      const got: unknown[] = [];
+      let failed: unknown;
+      try {
+        for await (const v of readPostgresSlice(p, { lower: '5', upper: '45' }, 0, (row) => Number(row[0]))) got.push(v);
+      } catch (err) {
+        failed = err;
+      } finally {
+        pg.Client.prototype.query = original;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+      const where = `cut after statement ${cutAt} of ${JSON.stringify(statements)}`;
+      assert.deepEqual(unheard.map(String), [], `${where}: an 'error' nobody heard`);
+      if (!killed) finished = true;
+      if (failed === undefined) {
+        assert.deepEqual(got, want, `${where}: the slice's rows`);
+      } else {
+        assert.ok(failed instanceof SluiceError, `${where}: ${(failed as Error).stack}`);
+        assert.equal(failed.code, 'SLUICE_UNREACHABLE', `${where}: ${failed.message}`);
+        assert.doesNotMatch(failed.message, /not queryable/, where);
+        assert.match(failed.message, /terminating connection due to administrator command|Connection terminated unexpectedly/, where);
+      }
+    }
+  } finally {
+    pg.Client.prototype.query = original;
+    process.removeListener('uncaughtException', onUncaught);
+  }
+});
