@@ -10,24 +10,12 @@
 // channel empty with no transaction open.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { after, before, test } from 'node:test';
-import type { LocalCluster } from '@sluice/cli';
-import { fixture, jsonLines, pollUntil, startJob, startKillableCluster } from './job-runner.js';
+import { test } from 'node:test';
+import { WORKER_TIMEOUT_MS, pause, receiverStartedOn, receiverWorkers, resume, workerPauseCluster } from '@sluice/test-servers/worker-pause';
+import { fixture, jsonLines, pollUntil, startJob } from './job-runner.js';
 import { TestSparkSink } from './support/spark-sink.js';
 
-const WORKER_TIMEOUT_MS = 3000;
-
-let cluster: LocalCluster;
-let procs: Map<string, ChildProcess>;
-
-before(async () => {
-  ({ cluster, procs } = await startKillableCluster(3, { workerTimeoutMs: WORKER_TIMEOUT_MS }));
-});
-
-after(async () => {
-  for (const p of procs.values()) if (p.pid && p.signalCode === null && p.exitCode === null) process.kill(p.pid, 'SIGCONT');
-  await cluster?.stop();
-});
+const frozen = workerPauseCluster(3);
 
 test("SIGSTOP of the polling receiver's worker past the worker timeout, then SIGCONT: its unacked batches rolled back and pulled again by its replacement, the woken one stopped; nothing lost", { timeout: 180_000 }, async (t) => {
   const N = 6000;
@@ -39,27 +27,27 @@ test("SIGSTOP of the polling receiver's worker past the worker timeout, then SIG
     const events = Array.from({ length: N }, (_, j) => ({ headers: { sink: 'p', id: String(j) }, body: Buffer.from(`event ${j}`) }));
     sink.put(events);
     const args = { host: '', port: 0, batchMs: 500, expect: N, distinct: true, storageLevel: 'MEMORY_AND_DISK_SER_2', enableDecompression: false, sinks: [`127.0.0.1:${sink.port}`], maxBatchSize: 50, parallelism: 5 };
-    const job = await startJob(cluster, fixture('flume-spark-job.ts'), [JSON.stringify(args)]);
-    const started = JSON.parse((await job.waitLine('RECEIVER started ', 30_000)).slice('RECEIVER started '.length)) as { workerId: string };
-    victim = procs.get(started.workerId)!;
+    const job = await startJob(frozen.cluster, fixture('flume-spark-job.ts'), [JSON.stringify(args)]);
+    const startedOn = await receiverStartedOn(job, 30_000);
+    victim = frozen.procs.get(startedOn)!;
     // Frozen with a transaction open (a batch pulled, not yet acked).
     await pollUntil(() => (sink.stats.acks >= 10 && sink.openSequences().length > 0) || undefined, 60_000, '10 batches acked and one pulled', 1);
-    process.kill(victim.pid!, 'SIGSTOP');
+    pause(victim);
     const openAtFreeze = sink.openSequences();
     const frozenAt = Date.now();
     const ackedBefore = sink.stats.acks;
-    await job.waitLine('RECEIVER started ', 10 * WORKER_TIMEOUT_MS, (l) => !l.includes(`"${started.workerId}"`));
+    await receiverStartedOn(job, 10 * WORKER_TIMEOUT_MS, startedOn);
     const movedAt = Date.now();
     await pollUntil(() => (sink.stats.acks >= ackedBefore + 10 ? true : undefined), 60_000, '10 more batches acked by the moved receiver while the old one is frozen', 5);
     const timeoutsFrozen = sink.stats.timeouts;
-    process.kill(victim.pid!, 'SIGCONT');
+    resume(victim);
     contAt = Date.now();
     const end = await job.finished(90_000);
     assert.ok(end.ok, `${end.failure}\n${end.lines.slice(-20).join('\n')}`);
     assert.ok(ackedBefore < N / 50, `frozen mid-stream (${ackedBefore} of ${N / 50} batches acked)`);
-    const receivers = jsonLines<{ workerId: string }>(end.lines, 'RECEIVER started ').map((s) => s.workerId);
+    const receivers = receiverWorkers(end.lines);
     assert.equal(receivers.length, 2, `the receiver started on its first worker and on one other, not again at the wake: ${receivers.join(', ')}`);
-    assert.notEqual(receivers[1], started.workerId);
+    assert.notEqual(receivers[1], startedOn);
     const output = jsonLines<[Record<string, string>, string][]>(end.lines, 'EVENTS ').flat();
     const distinct = new Map(output.map(([h, body]) => [h.id!, body]));
     const missing = events.filter((e) => !distinct.has(e.headers.id));
@@ -72,7 +60,7 @@ test("SIGSTOP of the polling receiver's worker past the worker timeout, then SIG
     assert.deepEqual(sink.pending, { channel: 0, transactions: 0 }, 'the channel ends empty, no transaction open');
     t.diagnostic(`moved ${movedAt - frozenAt} ms after the freeze, frozen ${contAt - frozenAt} ms, ${openAtFreeze.length} transactions open at the freeze (${ackedLate.length} of them acked); ${sink.stats.timeouts} transactions rolled back by the timeout, ${sink.stats.nacks - sink.stats.timeouts} by nack; ${output.length} events delivered, ${output.length - N} twice (at least once); the job ended ${Date.now() - contAt} ms after the wake`);
   } finally {
-    if (victim && contAt === undefined) process.kill(victim.pid!, 'SIGCONT');
+    resume(victim);
     sink.close();
   }
 });

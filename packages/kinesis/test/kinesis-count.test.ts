@@ -11,39 +11,22 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { LocalCluster, createRootLogger } from '@sluice/cli';
-import { fixture, jsonLines, pollUntil, startJob } from './job-runner.js';
+import type { LocalCluster } from '@sluice/cli';
+import { fixture, jsonLines, pollUntil, startJob, startKillableCluster } from './job-runner.js';
+import { assertCountedExactlyOnce, countTotals } from './support/count-batches.js';
 import { Kinesalite } from './support/kinesalite.js';
-import { client, createStream, emptySent, put, type Sent } from './support/producer.js';
-
-interface Batch {
-  readonly time: number;
-  readonly counts: Record<string, number>;
-  readonly ids: number[];
-}
+import { client, createStream, emptySent, put } from './support/producer.js';
 
 let kinesis: Kinesalite;
 let cluster: LocalCluster;
 let tmp: string;
-const procs = new Map<string, ChildProcess>();
-
-async function addWorker(): Promise<void> {
-  const driver = cluster.driver;
-  const known = new Set(driver.registry.all().map((w) => w.id));
-  const child = cluster.addWorker();
-  await cluster.waitForWorkers(known.size + 1, 30_000);
-  procs.set(driver.registry.all().find((x) => !known.has(x.id))!.id, child);
-}
+let procs: Map<string, ChildProcess>;
 
 before(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-kinesis-count-'));
   kinesis = new Kinesalite();
   await kinesis.start();
-  const log = createRootLogger(process.env.SLUICE_TEST_LOG ?? 'silent', { pretty: false });
-  cluster = new LocalCluster({ workers: 0, coresPerWorker: 1, logLevel: process.env.SLUICE_TEST_LOG ?? 'error', log, driver: { heartbeatIntervalMs: 500 } });
-  await cluster.start();
-  await addWorker();
-  await addWorker();
+  ({ cluster, procs } = await startKillableCluster(2));
 });
 
 after(async () => {
@@ -51,23 +34,6 @@ after(async () => {
   await kinesis?.dispose();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
-
-function totals(lines: readonly string[]): { counts: Map<string, number>; ids: number[]; batches: Batch[] } {
-  const batches = jsonLines<Batch>(lines, 'BATCH ');
-  const counts = new Map<string, number>();
-  for (const b of batches) for (const [k, n] of Object.entries(b.counts)) counts.set(k, (counts.get(k) ?? 0) + n);
-  return { counts, ids: batches.flatMap((b) => b.ids), batches };
-}
-
-function assertExact(lines: readonly string[], sent: Sent, n: number): number[] {
-  const { counts, ids } = totals(lines);
-  const distinct = new Set(ids);
-  const missing = sent.ids.filter((id) => !distinct.has(id));
-  assert.deepEqual(missing.slice(0, 20), [], `no record lost (${missing.length} missing)`);
-  assert.equal(ids.length, n, `each record counted once (${ids.length - distinct.size} counted twice)`);
-  assert.deepEqual([...counts].sort(), [...sent.counts].sort(), 'per key counts equal what was put');
-  return ids;
-}
 
 test('100,000 records over 4 shards, 4 readers on 2 workers, one worker killed with -9 mid-stream: every key counted exactly', { timeout: 240_000 }, async () => {
   const N = 100_000;
@@ -105,11 +71,11 @@ test('100,000 records over 4 shards, 4 readers on 2 workers, one worker killed w
   const end = await job.finished(120_000);
   const secs = (Date.now() - t0) / 1000;
   assert.ok(end.ok, `${end.failure}\n${end.lines.slice(-20).join('\n')}`);
-  assertExact(end.lines, sent, N);
+  assertCountedExactlyOnce(end.lines, sent, N);
   const all = jsonLines<{ workerId: string; streamId: number }>(end.lines, 'RECEIVER started ');
   assert.ok(all.length >= 4 + readersOnVictim, `the killed worker's ${readersOnVictim} readers started again: ${JSON.stringify(all)}`);
   assert.ok(all.slice(4).every((s) => s.workerId !== victim), 'on the other worker');
-  assert.ok(totals(end.lines).batches.filter((b) => b.ids.length > 0).length >= 2, 'several batches');
+  assert.ok(countTotals(end.lines).batches.filter((b) => b.ids.length > 0).length >= 2, 'several batches');
   c.destroy();
   console.log(`# ${N} records put in ${putSecs.toFixed(1)} s, all counted ${secs.toFixed(1)} s after the first put; a worker with ${readersOnVictim} of 4 readers killed after ${killedAt} were put`);
 });
@@ -139,7 +105,7 @@ test("a shard checkpoint's temporary file left by a writer killed mid-write is r
   ]);
   const end = await job.finished(90_000);
   assert.ok(end.ok, `${end.failure}\n${end.lines.slice(-20).join('\n')}`);
-  assertExact(end.lines, sent, N);
+  assertCountedExactlyOnce(end.lines, sent, N);
   const left = fs.readdirSync(dir);
   assert.deepEqual(left.filter((f) => f.endsWith('.sluice-tmp')), [], `no temporary file left: ${left.join(', ')}`);
   assert.deepEqual(left.sort(), ['shardId-000000000000.json', 'shardId-000000000001.json'], 'each shard has its checkpoint');

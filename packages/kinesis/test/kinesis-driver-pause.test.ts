@@ -11,14 +11,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { fixture, pollUntil, runDriverProcess, type DriverProcess } from './job-runner.js';
+import { assertPauseBatchesGenerated, driverPauseRuns, freezeDriver } from '@sluice/test-servers/driver-pause';
+import { fixture, pollUntil, runDriverProcess } from './job-runner.js';
 import { Kinesalite } from './support/kinesalite.js';
 import { client, createStream, emptySent, put } from './support/producer.js';
 
-const PAUSE_MS = 12_000;
-
 let kinesis: Kinesalite;
-const runs: DriverProcess[] = [];
+const runs = driverPauseRuns();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-kinesis-driver-pause-'));
 
 before(async () => {
@@ -27,14 +26,6 @@ before(async () => {
 });
 
 after(async () => {
-  for (const r of runs) {
-    try {
-      process.kill(r.pid, 'SIGCONT');
-    } catch {
-      // gone
-    }
-    await r.kill9();
-  }
   await kinesis?.dispose();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
@@ -66,21 +57,12 @@ test('Kinesis, log on: `sluice run` frozen (SIGSTOP) 12 s mid-stream, then woken
 
   const run = runDriverProcess(fixture('kinesis-recover-job.ts'), args, 2);
   runs.push(run);
-  let contAt: number | undefined;
   try {
     await pollUntil(() => run.lines.includes('STARTED') || undefined, 60_000, 'the job to start');
     await put(c, stream, 0, 1000, 61, sent, { batch: 100, onBatch: () => sleep(30) });
     await pollUntil(() => counted() >= 1000 || undefined, 60_000, `the first 1000 records read (${counted()})`);
-    process.kill(run.pid, 'SIGSTOP');
-    const frozenAt = Date.now();
-    const writtenAtFreeze = counted();
     // 2,000 put over the pause.
-    await put(c, stream, 1000, 2000, 62, sent, { batch: 100, onBatch: () => sleep(Math.max(0, Math.min(500, frozenAt + PAUSE_MS - 1000 - Date.now()))) });
-    const left = frozenAt + PAUSE_MS - Date.now();
-    if (left > 0) await sleep(left);
-    assert.equal(counted(), writtenAtFreeze, 'no batch was written while the driver was frozen');
-    process.kill(run.pid, 'SIGCONT');
-    contAt = Date.now();
+    const { frozenAt, writtenAtFreeze, contAt } = await freezeDriver(run, counted, (pace) => put(c, stream, 1000, 2000, 62, sent, { batch: 100, onBatch: pace }));
     await put(c, stream, 3000, 500, 63, sent, { batch: 100, onBatch: () => sleep(30) });
     await pollUntil(() => counted() >= 3500 || undefined, 60_000, `every record read after the wake (${counted()} of 3500)`);
     const caughtUpMs = Date.now() - contAt;
@@ -95,12 +77,9 @@ test('Kinesis, log on: `sluice run` frozen (SIGSTOP) 12 s mid-stream, then woken
     assert.equal(distinct.size, sent.ids.length, 'no record that was never put');
     assert.equal(ids.length, distinct.size, `each record in exactly one batch (${ids.length - distinct.size} twice)`);
     assert.equal(events, byTime.size, 'no batch written twice');
-    const inPause = [...byTime.keys()].filter((tm) => tm > frozenAt + batchMs && tm < frozenAt + PAUSE_MS - batchMs);
-    assert.ok(inPause.length >= Math.floor(PAUSE_MS / batchMs) - 4, `the batches of the pause were generated on waking (${inPause.length} with times inside it)`);
-    assert.match(run.stderr(), /heartbeat failed; retrying/, "the workers saw the driver silent past a heartbeat call's deadline and kept retrying");
-    t.diagnostic(`frozen ${contAt - frozenAt} ms with ${writtenAtFreeze} written; ${inPause.length} batches of the pause generated; every record read ${caughtUpMs} ms after the wake; ${ids.length} read, each once`);
+    const inPause = assertPauseBatchesGenerated([...byTime.keys()], frozenAt, batchMs, run.stderr());
+    t.diagnostic(`frozen ${contAt - frozenAt} ms with ${writtenAtFreeze} written; ${inPause} batches of the pause generated; every record read ${caughtUpMs} ms after the wake; ${ids.length} read, each once`);
   } finally {
-    if (contAt === undefined) process.kill(run.pid, 'SIGCONT');
     c.destroy();
   }
 });

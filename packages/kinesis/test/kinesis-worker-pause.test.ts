@@ -9,41 +9,29 @@
 // batch (README's receivers table: a worker dies, exactly once), each key's count exact, the
 // receiver started twice (not again at the wake).
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import type { LocalCluster } from '@sluice/cli';
-import { fixture, jsonLines, pollUntil, startJob, startKillableCluster } from './job-runner.js';
+import { WORKER_TIMEOUT_MS, batchesWithRecordsAfter, pause, receiverStartedOn, receiverWorkers, resume, workerPauseCluster } from '@sluice/test-servers/worker-pause';
+import { fixture, jsonLines, startJob } from './job-runner.js';
 import { Kinesalite } from './support/kinesalite.js';
+import { assertCountedExactlyOnce, type CountBatch } from './support/count-batches.js';
 import { client, createStream, emptySent, put } from './support/producer.js';
 
-/** The driver's worker timeout here: a frozen worker is declared lost after 3 s of silence. */
-const WORKER_TIMEOUT_MS = 3000;
 /** Batches with records that complete on the moved receiver while the old one is frozen. */
 const FROZEN_BATCHES = 3;
 
-interface Batch {
-  readonly time: number;
-  readonly counts: Record<string, number>;
-  readonly ids: number[];
-}
-
 let kinesis: Kinesalite;
-let cluster: LocalCluster;
-let procs: Map<string, ChildProcess>;
+const frozen = workerPauseCluster(3);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-kinesis-worker-pause-'));
 
 before(async () => {
   kinesis = new Kinesalite();
   await kinesis.start();
-  ({ cluster, procs } = await startKillableCluster(3, { workerTimeoutMs: WORKER_TIMEOUT_MS }));
 });
 
 after(async () => {
-  for (const p of procs.values()) if (p.pid && p.signalCode === null && p.exitCode === null) process.kill(p.pid, 'SIGCONT');
-  await cluster?.stop();
   await kinesis?.dispose();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
@@ -55,13 +43,13 @@ for (const log of ['wal', 'nowal'] as const) {
     const N = 3 * PER_PHASE;
     const c = client(kinesis.endpoint);
     await createStream(c, stream, 2);
-    const job = await startJob(cluster, fixture('kinesis-count-job.ts'), [
+    const job = await startJob(frozen.cluster, fixture('kinesis-count-job.ts'), [
       JSON.stringify({ endpoint: kinesis.endpoint, stream, app: `pause-${log}-app`, readers: 1, checkpointDir: path.join(tmp, log), batchMs: 500, expectIds: N, checkpointInterval: 200, writeAheadLog: log === 'wal' }),
     ]);
-    const started = JSON.parse((await job.waitLine('RECEIVER started ', 30_000)).slice('RECEIVER started '.length)) as { workerId: string };
-    const victim = procs.get(started.workerId)!;
+    const startedOn = await receiverStartedOn(job, 30_000);
+    const victim = frozen.procs.get(startedOn)!;
     const sent = emptySent();
-    const batches = (): Batch[] => jsonLines<Batch>(job.lines, 'BATCH ');
+    const batches = (): CountBatch[] => jsonLines<CountBatch>(job.lines, 'BATCH ');
     const seen = (): number => batches().reduce((n, b) => n + b.ids.length, 0);
     let frozenAt: number | undefined;
     let contAt: number | undefined;
@@ -73,40 +61,31 @@ for (const log of ['wal', 'nowal'] as const) {
         batch: 100,
         onBatch: async () => {
           if (frozenAt === undefined && seen() >= 500) {
-            process.kill(victim.pid!, 'SIGSTOP');
+            pause(victim);
             frozenAt = Date.now();
           }
           await sleep(40);
         },
       });
       assert.ok(frozenAt !== undefined, `the receiver's worker was frozen mid-stream (${seen()} of ${PER_PHASE} counted as phase 1 ended)`);
-      const moved = JSON.parse((await job.waitLine('RECEIVER started ', 10 * WORKER_TIMEOUT_MS, (l) => !l.includes(`"${started.workerId}"`))).slice('RECEIVER started '.length)) as { workerId: string };
+      const movedTo = await receiverStartedOn(job, 10 * WORKER_TIMEOUT_MS, startedOn);
       const movedAt = Date.now();
       t.diagnostic(`${log}: the receiver moved ${movedAt - frozenAt} ms after the freeze`);
       // Phase 2, while the old one is frozen.
       await put(c, stream, PER_PHASE, PER_PHASE, 17, sent, { batch: 100, onBatch: () => sleep(40) });
-      await pollUntil(() => (batches().filter((b) => b.time > movedAt && b.ids.length > 0).length >= FROZEN_BATCHES ? true : undefined), 60_000, `${FROZEN_BATCHES} batches with records after the move while the old worker is frozen`);
-      process.kill(victim.pid!, 'SIGCONT');
+      await batchesWithRecordsAfter(job, movedAt, FROZEN_BATCHES);
+      resume(victim);
       contAt = Date.now();
       // Phase 3, with the old reader awake.
       await put(c, stream, 2 * PER_PHASE, PER_PHASE, 19, sent, { batch: 100, onBatch: () => sleep(40) });
       const end = await job.finished(60_000);
       assert.ok(end.ok, `${end.failure}\n${end.lines.slice(-20).join('\n')}`);
-      const receivers = jsonLines<{ workerId: string }>(end.lines, 'RECEIVER started ').map((s) => s.workerId);
-      assert.deepEqual(receivers, [started.workerId, moved.workerId], 'the receiver started on its first worker and on one other, not again when the old one woke');
-      const all = jsonLines<Batch>(end.lines, 'BATCH ');
-      const ids = all.flatMap((b) => b.ids);
-      const distinct = new Set(ids);
-      const missing = sent.ids.filter((id) => !distinct.has(id));
+      assert.deepEqual(receiverWorkers(end.lines), [startedOn, movedTo], 'the receiver started on its first worker and on one other, not again when the old one woke');
       assert.equal(sent.ids.length, N);
-      assert.deepEqual(missing.slice(0, 20), [], `no record lost (${missing.length} missing)`);
-      assert.equal(ids.length, N, `each record counted once (${ids.length - distinct.size} counted twice)`);
-      const counts = new Map<string, number>();
-      for (const b of all) for (const [k, n] of Object.entries(b.counts)) counts.set(k, (counts.get(k) ?? 0) + n);
-      assert.deepEqual([...counts].sort(), [...sent.counts].sort(), 'per key counts equal what was put');
+      assertCountedExactlyOnce(end.lines, sent, N);
       t.diagnostic(`${log}: frozen ${contAt - frozenAt} ms; ${N} records, each once; the job ended ${Date.now() - contAt} ms after the wake`);
     } finally {
-      if (contAt === undefined) process.kill(victim.pid!, 'SIGCONT');
+      resume(victim);
       job.cancel();
       c.destroy();
     }

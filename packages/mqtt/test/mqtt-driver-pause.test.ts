@@ -12,14 +12,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { fixture, pollUntil, runDriverProcess, type DriverProcess } from './job-runner.js';
+import { assertPauseBatchesGenerated, driverPauseRuns, freezeDriver } from '@sluice/test-servers/driver-pause';
+import { fixture, pollUntil, runDriverProcess } from './job-runner.js';
 import { Mosquitto } from './support/mosquitto.js';
 import { emptySent, makeSession, publish } from './support/publisher.js';
 
-const PAUSE_MS = 12_000;
-
 let broker: Mosquitto;
-const runs: DriverProcess[] = [];
+const runs = driverPauseRuns();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-mqtt-driver-pause-'));
 
 before(async () => {
@@ -28,14 +27,6 @@ before(async () => {
 });
 
 after(async () => {
-  for (const r of runs) {
-    try {
-      process.kill(r.pid, 'SIGCONT');
-    } catch {
-      // gone
-    }
-    await r.kill9();
-  }
   await broker?.dispose();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
@@ -70,41 +61,23 @@ test('MQTT QoS 1, log on: `sluice run` frozen (SIGSTOP) 12 s mid-stream, then wo
 
   const run = runDriverProcess(fixture('mqtt-recover-job.ts'), args, 2);
   runs.push(run);
-  let contAt: number | undefined;
-  try {
-    await pollUntil(() => run.lines.includes('STARTED') || undefined, 60_000, 'the job to start');
-    await publish(broker.url, topic, 0, 1000, 51, sent, {}, steady, 100);
-    await pollUntil(() => counted() >= 1000 || undefined, 60_000, `the first 1000 messages read (${counted()})`);
-    // Frozen while a steady flow goes on: 2,000 published over the pause.
-    process.kill(run.pid, 'SIGSTOP');
-    const frozenAt = Date.now();
-    const writtenAtFreeze = counted();
-    await publish(broker.url, topic, 1000, 2000, 52, sent, {}, async () => {
-      await new Promise((r) => setTimeout(r, Math.max(0, Math.min(500, frozenAt + PAUSE_MS - 1000 - Date.now()))));
-    }, 100);
-    const left = frozenAt + PAUSE_MS - Date.now();
-    if (left > 0) await new Promise((r) => setTimeout(r, left));
-    assert.equal(counted(), writtenAtFreeze, 'no batch was written while the driver was frozen');
-    process.kill(run.pid, 'SIGCONT');
-    contAt = Date.now();
-    await publish(broker.url, topic, 3000, 500, 53, sent, {}, steady, 100);
-    await pollUntil(() => counted() >= 3500 || undefined, 60_000, `every message read after the wake (${counted()} of 3500)`);
-    const caughtUpMs = Date.now() - contAt;
-    fs.writeFileSync(path.join(dirs.control, 'stop'), '');
-    assert.equal(await run.exited, 0, run.stderr().slice(-4000));
-    const ids = idsRead(dirs.out);
-    const distinct = new Set(ids);
-    const missing = sent.ids.filter((id) => !distinct.has(id));
-    assert.deepEqual(missing.slice(0, 20), [], `no message lost (${missing.length} missing)`);
-    assert.equal(distinct.size, sent.ids.length, 'no message that was never published');
-    assert.equal(ids.length, distinct.size, `none twice (${ids.length - distinct.size} twice): the receiver kept its connection, the broker sent nothing again`);
-    // The woken driver generated the batches of the pause (as Spark's JobGenerator): batch times every batchMs through it.
-    const times = batchTimes(dirs.out);
-    const inPause = times.filter((tm) => tm > frozenAt + batchMs && tm < frozenAt + PAUSE_MS - batchMs);
-    assert.ok(inPause.length >= Math.floor(PAUSE_MS / batchMs) - 4, `the batches of the pause were generated on waking (${inPause.length} with times inside it)`);
-    assert.match(run.stderr(), /heartbeat failed; retrying/, 'the workers saw the driver silent past a heartbeat call\'s deadline and kept retrying');
-    t.diagnostic(`frozen ${contAt - frozenAt} ms with ${writtenAtFreeze} written; ${inPause.length} batches of the pause generated; every message read ${caughtUpMs} ms after the wake; ${ids.length} read, each once`);
-  } finally {
-    if (contAt === undefined) process.kill(run.pid, 'SIGCONT');
-  }
+  await pollUntil(() => run.lines.includes('STARTED') || undefined, 60_000, 'the job to start');
+  await publish(broker.url, topic, 0, 1000, 51, sent, {}, steady, 100);
+  await pollUntil(() => counted() >= 1000 || undefined, 60_000, `the first 1000 messages read (${counted()})`);
+  // Frozen while a steady flow goes on: 2,000 published over the pause.
+  const { frozenAt, writtenAtFreeze, contAt } = await freezeDriver(run, counted, (pace) => publish(broker.url, topic, 1000, 2000, 52, sent, {}, pace, 100));
+  await publish(broker.url, topic, 3000, 500, 53, sent, {}, steady, 100);
+  await pollUntil(() => counted() >= 3500 || undefined, 60_000, `every message read after the wake (${counted()} of 3500)`);
+  const caughtUpMs = Date.now() - contAt;
+  fs.writeFileSync(path.join(dirs.control, 'stop'), '');
+  assert.equal(await run.exited, 0, run.stderr().slice(-4000));
+  const ids = idsRead(dirs.out);
+  const distinct = new Set(ids);
+  const missing = sent.ids.filter((id) => !distinct.has(id));
+  assert.deepEqual(missing.slice(0, 20), [], `no message lost (${missing.length} missing)`);
+  assert.equal(distinct.size, sent.ids.length, 'no message that was never published');
+  assert.equal(ids.length, distinct.size, `none twice (${ids.length - distinct.size} twice): the receiver kept its connection, the broker sent nothing again`);
+  // The woken driver generated the batches of the pause (as Spark's JobGenerator): batch times every batchMs through it.
+  const inPause = assertPauseBatchesGenerated(batchTimes(dirs.out), frozenAt, batchMs, run.stderr());
+  t.diagnostic(`frozen ${contAt - frozenAt} ms with ${writtenAtFreeze} written; ${inPause} batches of the pause generated; every message read ${caughtUpMs} ms after the wake; ${ids.length} read, each once`);
 });

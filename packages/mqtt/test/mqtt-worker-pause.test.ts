@@ -14,36 +14,29 @@
 // and log off (blocks replicated to a peer, read from it while the worker is frozen).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import type { LocalCluster } from '@sluice/cli';
-import { fixture, jsonLines, pollUntil, startJob, startKillableCluster } from './job-runner.js';
+import { WORKER_TIMEOUT_MS, batchesWithRecordsAfter, pause, receiverStartedOn, receiverWorkers, resume, workerPauseCluster } from '@sluice/test-servers/worker-pause';
+import { fixture, jsonLines, pollUntil, startJob } from './job-runner.js';
 import { Mosquitto } from './support/mosquitto.js';
 import { emptySent, makeSession, publish } from './support/publisher.js';
 
-/** The driver's worker timeout here: a frozen worker is declared lost after 3 s of silence. */
-const WORKER_TIMEOUT_MS = 3000;
 /** Batches with records that complete on the moved receiver while the old one is frozen. */
 const FROZEN_BATCHES = 3;
 
 let broker: Mosquitto;
-let cluster: LocalCluster;
-let procs: Map<string, ChildProcess>;
+// Four workers: the frozen one, the receiver's next, and two for tasks and blocks' copies.
+const frozen = workerPauseCluster(4);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-mqtt-worker-pause-'));
 
 before(async () => {
   broker = new Mosquitto();
   await broker.start();
-  // Four workers: the frozen one, the receiver's next, and two for tasks and blocks' copies.
-  ({ cluster, procs } = await startKillableCluster(4, { workerTimeoutMs: WORKER_TIMEOUT_MS }));
 });
 
 after(async () => {
-  for (const p of procs.values()) if (p.pid && p.signalCode === null && p.exitCode === null) process.kill(p.pid, 'SIGCONT');
-  await cluster?.stop();
   await broker?.dispose();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
@@ -68,9 +61,9 @@ for (const log of ['wal', 'nowal'] as const) {
     const N = 3 * PER_PHASE;
     await makeSession(broker.url, clientId, topic);
     const ckpt = log === 'wal' ? { ckpt: path.join(tmp, `ckpt-${log}`) } : {};
-    const job = await startJob(cluster, fixture('mqtt-count-job.ts'), [JSON.stringify({ url: broker.url, topic, clientId, qos: 1, batchMs: 500, expectIds: N, ...ckpt })]);
-    const started = JSON.parse((await job.waitLine('RECEIVER started ', 30_000)).slice('RECEIVER started '.length)) as { workerId: string };
-    const victim = procs.get(started.workerId)!;
+    const job = await startJob(frozen.cluster, fixture('mqtt-count-job.ts'), [JSON.stringify({ url: broker.url, topic, clientId, qos: 1, batchMs: 500, expectIds: N, ...ckpt })]);
+    const startedOn = await receiverStartedOn(job, 30_000);
+    const victim = frozen.procs.get(startedOn)!;
     const sent = emptySent();
     const batches = (): Batch[] => jsonLines<Batch>(job.lines, 'BATCH ');
     const seen = (): number => batches().reduce((n, b) => n + b.ids.length, 0);
@@ -78,7 +71,7 @@ for (const log of ['wal', 'nowal'] as const) {
     let unread = 0;
     const pace = (ms: number) => async (): Promise<void> => {
       if (frozenAt === undefined && seen() >= 600) {
-        process.kill(victim.pid!, 'SIGSTOP');
+        pause(victim);
         frozenAt = Date.now();
       }
       if (frozenAt !== undefined) unread = Math.max(unread, toBroker(victim.pid!, broker.port).unread);
@@ -91,19 +84,19 @@ for (const log of ['wal', 'nowal'] as const) {
       await publish(broker.url, topic, 0, PER_PHASE, 31, sent, {}, pace(30), 100);
       assert.ok(frozenAt !== undefined, `the receiver's worker was frozen mid-stream (${seen()} of ${PER_PHASE} counted as phase 1 ended)`);
       // Declared lost, the receiver starts elsewhere; phase 2 is published while it is frozen.
-      const moved = JSON.parse((await job.waitLine('RECEIVER started ', 10 * WORKER_TIMEOUT_MS, (l) => !l.includes(`"${started.workerId}"`))).slice('RECEIVER started '.length)) as { workerId: string };
+      const movedTo = await receiverStartedOn(job, 10 * WORKER_TIMEOUT_MS, startedOn);
       const movedAt = Date.now();
       t.diagnostic(`${log}: the receiver moved ${movedAt - frozenAt!} ms after the freeze (${unread} bytes unread in the frozen worker's connection to the broker)`);
       await publish(broker.url, topic, PER_PHASE, PER_PHASE, 37, sent, {}, pace(30), 100);
-      await pollUntil(() => (batches().filter((b) => b.time > movedAt && b.ids.length > 0).length >= FROZEN_BATCHES ? true : undefined), 60_000, `${FROZEN_BATCHES} batches with records after the move while the old worker is frozen`);
+      await batchesWithRecordsAfter(job, movedAt, FROZEN_BATCHES);
       assert.ok(unread > 0, 'messages were sent to the frozen worker and left unread in its connection');
-      process.kill(victim.pid!, 'SIGCONT');
+      resume(victim);
       contAt = Date.now();
       // The woken receiver is stopped: its worker lets go of its connection to the broker and
       // does not connect again (a woken receiver reconnecting with the session's client id would
       // take the session over: its replacement's connection closed, the two taking turns).
       await pollUntil(() => (toBroker(victim.pid!, broker.port).connections === 0 ? true : undefined), 15_000, 'the woken worker to hold no connection to the broker');
-      const movedProc = procs.get(moved.workerId)!;
+      const movedProc = frozen.procs.get(movedTo)!;
       let victimConnected = 0;
       let movedDropped = 0;
       // Phase 3, with the old receiver awake: both workers' connections sampled as it goes.
@@ -116,8 +109,7 @@ for (const log of ['wal', 'nowal'] as const) {
       assert.equal(movedDropped, 0, "the moved receiver's worker held its one connection to the broker throughout");
       const end = await job.finished(60_000);
       assert.ok(end.ok, `${end.failure}\n${end.lines.slice(-20).join('\n')}`);
-      const receivers = jsonLines<{ workerId: string }>(end.lines, 'RECEIVER started ').map((s) => s.workerId);
-      assert.deepEqual(receivers, [started.workerId, moved.workerId], 'the receiver started on its first worker and on one other, not again when the old one woke');
+      assert.deepEqual(receiverWorkers(end.lines), [startedOn, movedTo], 'the receiver started on its first worker and on one other, not again when the old one woke');
       const ids = jsonLines<Batch>(end.lines, 'BATCH ').flatMap((b) => b.ids);
       const distinct = new Set(ids);
       const missing = sent.ids.filter((id) => !distinct.has(id));
@@ -125,7 +117,7 @@ for (const log of ['wal', 'nowal'] as const) {
       assert.equal(distinct.size, N, 'no id counted that was never sent');
       t.diagnostic(`${log}: frozen ${contAt - frozenAt!} ms; ${ids.length} delivered, ${ids.length - N} twice (at least once, deduped by id); the job ended ${Date.now() - contAt} ms after the wake`);
     } finally {
-      if (contAt === undefined) process.kill(victim.pid!, 'SIGCONT');
+      resume(victim);
       job.cancel();
     }
   });

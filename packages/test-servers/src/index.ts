@@ -18,7 +18,10 @@
  *  - `@sluice/test-servers/recovered-sink` (the scenario: a sink's server down across a killed
  *    driver's recovery) and `@sluice/test-servers/recovered-sink-job` (its fixtures' frame);
  *  - `@sluice/test-servers/sink-driver-kill` (the scenario: a driver killed by its sink at a
- *    bad moment, the job run again on its checkpoint), over the same frame.
+ *    bad moment, the job run again on its checkpoint), over the same frame;
+ *  - `@sluice/test-servers/worker-pause` and `@sluice/test-servers/driver-pause`: what the
+ *    receiver connectors' worker and driver SIGSTOP tests share (the file's cluster or runs,
+ *    the freeze, the receiver's moves, the checks of a woken driver).
  */
 export { startPostgres, type PostgresServer, type PostgresServerOptions } from './postgres-server.js';
 export { startRedis, type RedisServer, type RedisServerOptions } from './redis-server.js';
