@@ -13,47 +13,22 @@
 // CI the test skips without it; under CI it fails.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { after, test } from 'node:test';
-import { holdDiskFull, mountTmpfs, unmountTmpfs } from '@sluice/test-disk';
-import { startRecoverJob } from './recover-job-run.js';
-import { pollUntil, type SluiceProcess } from './sluice-process.js';
-import { assertRecoverJobExact, batchFiles, nothing, steadyProducer } from './stream-test-support.js';
-import { KafkaTestCluster } from './support/kafka-test-cluster.js';
+import { test } from 'node:test';
+import { holdDiskFull } from '@sluice/test-disk';
+import { fullDiskRecoverJobFile, newestMetadata } from './full-disk-recover-job.js';
+import { pollUntil } from './sluice-process.js';
+import { assertRecoverJobExact, batchFiles } from './stream-test-support.js';
 
-const procs: SluiceProcess[] = [];
-let kafka: KafkaTestCluster | undefined;
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-kafka-disk-full-'));
-const disk = path.join(root, 'disk');
-let mounted = false;
-
-after(async () => {
-  for (const p of procs.reverse()) await p.stop();
-  await kafka?.close();
-  if (mounted) unmountTmpfs(disk);
-  fs.rmSync(root, { recursive: true, force: true });
-});
+const file = fullDiskRecoverJobFile('sluice-kafka-disk-full-');
 
 test('a full checkpoint directory under a direct Kafka stream: SLUICE_DISK_FULL warnings, its batches held; space back, checkpoints written again; a driver killed then recovers every record exactly once', { timeout: 150_000 }, async (t) => {
-  const cannot = mountTmpfs(disk);
-  if (cannot) {
-    t.skip(cannot);
-    return;
-  }
-  mounted = true;
-  kafka = await KafkaTestCluster.start({ brokers: 2 });
-  kafka.createTopic('df', 4);
-  const want = nothing();
-  const producing = steadyProducer(kafka, 'df', 4, want); // 400 records/s
+  const started = await file.start(t, { brokers: 2, topic: 'df', partitions: 4, groupId: 'g-df' }); // 400 records/s
+  if (started === undefined) return;
+  const { kafka, want, producing, out, ckpt, filler, run } = started;
   let full: { stop(): void } | undefined;
   try {
-    const out = path.join(root, 'out');
-    const ckpt = path.join(disk, 'ckpt');
-    const filler = path.join(disk, 'filler');
-    const run = await startRecoverJob(kafka, { topic: 'df', groupId: 'g-df', ckpt, out }, procs);
     const driver = run.driver;
-    await pollUntil(() => (batchFiles(out).filter((b) => b.count > 0).length >= 4 ? true : undefined), 60_000, 'four batches with records');
 
     const metadata = (): string[] => fs.readdirSync(path.join(ckpt, 'metadata')).filter((n) => /^checkpoint-\d+$/.test(n)).sort();
     const warnings = (): string[] => driver.logLines.filter((l) => l.includes('"code":"SLUICE_DISK_FULL"'));
@@ -65,10 +40,8 @@ test('a full checkpoint directory under a direct Kafka stream: SLUICE_DISK_FULL 
       throw new Error(`${err.message}: ${batchFiles(out).filter((b) => b.time > filledAt + 500).length} batches after the disk filled`);
     });
     await new Promise((r) => setTimeout(r, 1000)); // a write under way as it filled lands (or not)
-    const newestWhenFull = metadata().at(-1)!;
-    const text = fs.readFileSync(path.join(ckpt, 'metadata', newestWhenFull), 'utf8');
-    // Every batch time before it is recorded (generated or completed).
-    const unrecordedFrom = (JSON.parse(text.slice(text.indexOf('\n') + 1)) as { nextBatchTime: number }).nextBatchTime;
+    // Every batch time before unrecordedFrom is recorded (generated or completed).
+    const { file: newestWhenFull, nextBatchTime: unrecordedFrom } = newestMetadata(path.join(ckpt, 'metadata'));
     const held = (): string[] => driver.logLines.filter((l) => l.includes('"msg":"batch held:'));
     await pollUntil(() => (warnings().length >= 4 && held().length >= 4 ? true : undefined), 30_000, 'SLUICE_DISK_FULL warnings and held batches while the disk is full').catch((err: Error) => {
       const said = driver.logLines.filter((l) => /"level":(40|50)/.test(l)).slice(-15).join('\n');

@@ -18,61 +18,30 @@
 // Mounting needs root: outside CI the test skips without it; under CI it fails.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { after, test } from 'node:test';
-import { holdDiskFull, mountTmpfs, unmountTmpfs } from '@sluice/test-disk';
-import { startRecoverJob } from './recover-job-run.js';
-import { pollUntil, type SluiceProcess } from './sluice-process.js';
-import { assertRecoverJobExact, batchFiles, nothing, steadyProducer } from './stream-test-support.js';
-import { KafkaTestCluster } from './support/kafka-test-cluster.js';
+import { test } from 'node:test';
+import { holdDiskFull } from '@sluice/test-disk';
+import { fullDiskRecoverJobFile, newestMetadata } from './full-disk-recover-job.js';
+import { pollUntil } from './sluice-process.js';
+import { assertRecoverJobExact, batchFiles } from './stream-test-support.js';
 
-const procs: SluiceProcess[] = [];
-let kafka: KafkaTestCluster | undefined;
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-kafka-md-full-kill-'));
-const disk = path.join(root, 'disk');
-let mounted = false;
-
-after(async () => {
-  for (const p of procs.reverse()) await p.stop();
-  await kafka?.close();
-  if (mounted) unmountTmpfs(disk);
-  fs.rmSync(root, { recursive: true, force: true });
-});
-
-/** The first batch time the newest complete metadata file in `dir` does not record (it records every one generated before). */
-function firstUnrecorded(dir: string): number {
-  const files = fs.readdirSync(dir).filter((f) => /^checkpoint-\d+$/.test(f)).sort();
-  const text = fs.readFileSync(path.join(dir, files[files.length - 1]!), 'utf8');
-  return (JSON.parse(text.slice(text.indexOf('\n') + 1)) as { nextBatchTime: number }).nextBatchTime;
-}
+const file = fullDiskRecoverJobFile('sluice-kafka-md-full-kill-');
 
 test('a direct Kafka batch no metadata checkpoint records is held; the driver killed while the disk is full recovers every record exactly once into an output skipping committed batch times', { timeout: 150_000 }, async (t) => {
-  const cannot = mountTmpfs(disk);
-  if (cannot) {
-    t.skip(cannot);
-    return;
-  }
-  mounted = true;
-  kafka = await KafkaTestCluster.start({ brokers: 1 });
-  kafka.createTopic('mf', 2);
-  const want = nothing();
-  const producing = steadyProducer(kafka, 'mf', 2, want, 20); // 200 records/s, 50 a partition a batch
+  // 200 records/s, 50 a partition a batch
+  const started = await file.start(t, { brokers: 1, topic: 'mf', partitions: 2, groupId: 'g-mf', perTick: 20, job: { skipCommitted: true, maxRatePerPartition: 4000 } });
+  if (started === undefined) return;
+  const { kafka, want, producing, out, ckpt, filler, run } = started;
   let full: { stop(): void } | undefined;
   try {
-    const out = path.join(root, 'out');
-    const ckpt = path.join(disk, 'ckpt');
-    const filler = path.join(disk, 'filler');
-    const run = await startRecoverJob(kafka, { topic: 'mf', groupId: 'g-mf', ckpt, out, job: { skipCommitted: true, maxRatePerPartition: 4000 } }, procs);
     const driver = run.driver;
-    await pollUntil(() => (batchFiles(out).filter((b) => b.count > 0).length >= 4 ? true : undefined), 60_000, 'four batches with records');
 
     const refused = (): string[] => driver.logLines.filter((l) => l.includes('"code":"SLUICE_DISK_FULL"'));
     const held = (): Record<string, unknown>[] => driver.logLines.filter((l) => l.includes('batch held:')).map((l) => JSON.parse(l) as Record<string, unknown>);
     full = holdDiskFull(filler);
     await pollUntil(() => (refused().length >= 1 ? true : undefined), 30_000, 'a first SLUICE_DISK_FULL warning');
     await new Promise((r) => setTimeout(r, 1000)); // a write under way as it filled lands (or not)
-    const unrecordedFrom = firstUnrecorded(path.join(ckpt, 'metadata'));
+    const unrecordedFrom = newestMetadata(path.join(ckpt, 'metadata')).nextBatchTime;
     // Held batches are bounded: with MAX_HELD_BATCHES (10) held, no batch is generated until a
     // metadata checkpoint is written (one is asked for each interval), a warning says so once.
     const paused = (): Record<string, unknown>[] => driver.logLines.filter((l) => l.includes('"msg":"batch generation paused:')).map((l) => JSON.parse(l) as Record<string, unknown>);
