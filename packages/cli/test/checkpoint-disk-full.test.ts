@@ -23,28 +23,19 @@
 // Mounting needs root: outside CI the file skips without it; under CI it fails.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { processAlive, sleep } from './harness.js';
-import { pollUntil, randomSecret, type SluiceProcess } from './sluice-processes.js';
+import { pollUntil } from './sluice-processes.js';
 import { expectedWindows, type Pairs } from './recovery-support.js';
-import { assertEachLineReadOnce, assertStatesFailureFree, batchOutputs, fullDiskReceiverFile, parseLog, restartReceiverCluster, resubmitUntilRecovered, stopWhenEveryLineRead } from './receiver-fault-support.js';
-import { ReplayableSource } from './replayable-source.js';
+import { assertEachLineReadOnce, assertStatesFailureFree, batchOutputs, fullDiskReceiverFile, fullDiskReceiverPaths, parseLog, restartReceiverCluster, resubmitUntilRecovered, stopWhenEveryLineRead } from './receiver-fault-support.js';
 
 const BATCH_MS = 500;
 const CHECKPOINT_EVERY = 2; // batches
 const WINDOW = 3; // batches
 
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-ckpt-full-'));
-const disk = path.join(root, 'disk');
-const secret = randomSecret();
-const procs: SluiceProcess[] = [];
-const source = new ReplayableSource(50);
-const out = path.join(root, 'out');
-const control = path.join(root, 'control');
-const ckpt = path.join(disk, 'ckpt');
-const filler = path.join(disk, 'filler');
+const paths = fullDiskReceiverPaths('ckpt-full', 50, 'checkpoint');
+const { out, control, ckpt, secret, procs, source } = paths;
 const stateDir = path.join(ckpt, 'state');
 
 /** The first job's driver log, up to its kill; and the failure it logged, or the batch it held for want of a metadata checkpoint. */
@@ -91,16 +82,8 @@ function recordedCheckpoints(): { file: string; ref: Ref }[] {
 }
 
 const ready = fullDiskReceiverFile({
-  root,
-  mount: disk,
+  ...paths,
   size: '32m',
-  filler,
-  out,
-  control,
-  ckpt,
-  source,
-  secret,
-  procs,
   batchMs: BATCH_MS,
   checkpointEvery: CHECKPOINT_EVERY,
   extraArgs: ['', String(WINDOW)],

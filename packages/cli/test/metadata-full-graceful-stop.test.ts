@@ -11,25 +11,16 @@
 // Mounting needs root: outside CI the file skips without it; under CI it fails.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { pollUntil, randomSecret, type SluiceProcess } from './sluice-processes.js';
-import { assertEachLineReadOnce, batchOutputs, fullDiskReceiverFile, parseLog, resubmitUntilRecovered, unreadAfter } from './receiver-fault-support.js';
-import { ReplayableSource } from './replayable-source.js';
+import { pollUntil } from './sluice-processes.js';
+import { assertEachLineReadOnce, batchOutputs, fullDiskReceiverFile, fullDiskReceiverPaths, parseLog, resubmitUntilRecovered, unreadAfter } from './receiver-fault-support.js';
 
 const BATCH_MS = 500;
 const CHECKPOINT_EVERY = 2; // batches
 
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-md-full-stop-'));
-const ckpt = path.join(root, 'ckpt');
-const metadataDir = path.join(ckpt, 'metadata');
-const filler = path.join(metadataDir, 'filler');
-const out = path.join(root, 'out');
-const control = path.join(root, 'control');
-const secret = randomSecret();
-const procs: SluiceProcess[] = [];
-const source = new ReplayableSource(62);
+const paths = fullDiskReceiverPaths('md-full-stop', 62, 'metadata');
+const { ckpt, out, control, secret, source } = paths;
 
 /** Whether the first job ended within 30 s of its graceful stop, with the metadata full. */
 let stoppedWhileFull = false;
@@ -39,16 +30,8 @@ let fullLog: Record<string, unknown>[] = [];
 let unread = 0;
 
 const ready = fullDiskReceiverFile({
-  root,
-  mount: metadataDir,
+  ...paths,
   size: '1m',
-  filler,
-  out,
-  control,
-  ckpt,
-  source,
-  secret,
-  procs,
   batchMs: BATCH_MS,
   checkpointEvery: CHECKPOINT_EVERY,
   skipCommitted: true,

@@ -22,26 +22,17 @@
 // Mounting needs root: outside CI the file skips without it; under CI it fails.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { processAlive, sleep } from './harness.js';
-import { pollUntil, randomSecret, type SluiceProcess } from './sluice-processes.js';
-import { assertEachLineReadOnce, batchOutputs, fullDiskReceiverFile, parseLog, restartReceiverCluster, resubmitUntilRecovered, unreadAfter } from './receiver-fault-support.js';
-import { ReplayableSource } from './replayable-source.js';
+import { pollUntil } from './sluice-processes.js';
+import { assertEachLineReadOnce, batchOutputs, fullDiskReceiverFile, fullDiskReceiverPaths, parseLog, restartReceiverCluster, resubmitUntilRecovered, unreadAfter } from './receiver-fault-support.js';
 
 const BATCH_MS = 500;
 const CHECKPOINT_EVERY = 2; // batches
 
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-md-full-'));
-const ckpt = path.join(root, 'ckpt');
-const metadataDir = path.join(ckpt, 'metadata');
-const filler = path.join(metadataDir, 'filler');
-const out = path.join(root, 'out');
-const control = path.join(root, 'control');
-const secret = randomSecret();
-const procs: SluiceProcess[] = [];
-const source = new ReplayableSource(61);
+const paths = fullDiskReceiverPaths('md-full', 61, 'metadata');
+const { ckpt, mount: metadataDir, out, control, secret, procs, source } = paths;
 
 /** The first job's driver log, up to the kill. */
 let fullLog: Record<string, unknown>[] = [];
@@ -58,16 +49,8 @@ function newestRecorded(): number {
 }
 
 const ready = fullDiskReceiverFile({
-  root,
-  mount: metadataDir,
+  ...paths,
   size: '1m',
-  filler,
-  out,
-  control,
-  ckpt,
-  source,
-  secret,
-  procs,
   batchMs: BATCH_MS,
   checkpointEvery: CHECKPOINT_EVERY,
   skipCommitted: true,

@@ -9,12 +9,13 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { holdDiskFull, mountTmpfs, unmountTmpfs } from '@sluice/test-disk';
 import { fixture, freePort, runCli, sleep } from './harness.js';
 import { driverOn, expectedStates, untilJobDone, workersJoined, type Pairs } from './recovery-support.js';
-import { pollUntil, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
-import type { ReplayableSource } from './replayable-source.js';
+import { pollUntil, randomSecret, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
+import { ReplayableSource } from './replayable-source.js';
 
 export const RECEIVER_JOB = fixture('stream-receiver-recovery.ts');
 
@@ -152,6 +153,37 @@ export interface FullDiskRun {
   fill(): void;
   /** Space back: the hold stopped, `filler` removed (done at the end of before() if not done). */
   release(): void;
+}
+
+/** A full-disk receiver file's paths and what it holds, fullDiskReceiverFile's options of that kind. */
+export interface FullDiskReceiverPaths {
+  /** The file's temp dir (`sluice-<name>-...`): `out` and `control` in it. */
+  readonly root: string;
+  readonly out: string;
+  readonly control: string;
+  /** The checkpoint directory: `<root>/disk/ckpt` when the tmpfs is the whole of it, else `<root>/ckpt`. */
+  readonly ckpt: string;
+  /** Where the tmpfs is mounted: `<root>/disk`, or `<ckpt>/metadata` alone. */
+  readonly mount: string;
+  /** The file that fills the tmpfs, in it. */
+  readonly filler: string;
+  readonly secret: string;
+  /** The processes the file's end stops. */
+  readonly procs: SluiceProcess[];
+  readonly source: ReplayableSource;
+}
+
+/**
+ * The paths of a full-disk receiver file under a fresh temp dir `sluice-<name>-`, with the
+ * tmpfs (`full`) on the whole checkpoint directory or on its `metadata` directory alone, a
+ * cluster secret, the processes' list and the replayable source of `seed`: spread into
+ * fullDiskReceiverFile's options.
+ */
+export function fullDiskReceiverPaths(name: string, seed: number, full: 'checkpoint' | 'metadata'): FullDiskReceiverPaths {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), `sluice-${name}-`));
+  const ckpt = full === 'checkpoint' ? path.join(root, 'disk', 'ckpt') : path.join(root, 'ckpt');
+  const mount = full === 'checkpoint' ? path.join(root, 'disk') : path.join(ckpt, 'metadata');
+  return { root, out: path.join(root, 'out'), control: path.join(root, 'control'), ckpt, mount, filler: path.join(mount, 'filler'), secret: randomSecret(), procs: [], source: new ReplayableSource(seed) };
 }
 
 /**
