@@ -36,16 +36,23 @@ const { ckpt, mount: metadataDir, out, control, secret, procs, source } = paths;
 
 /** The first job's driver log, up to the kill. */
 let fullLog: Record<string, unknown>[] = [];
-/** Batch outputs written while the metadata was full (batch times after the newest metadata file then). */
+/** Batch outputs written while the metadata was full (batch times the newest metadata file then does not record). */
 let unrecordedOutputs: number[] = [];
+/** The newest metadata file once full: its batch time and the first batch time it does not record. */
+let newestWhenFull = { batchTime: 0, nextBatchTime: 0 };
 /** Lines unread when the recovered job was stopped (none when every line was read). */
 let unread = 0;
 
-/** The batch time the newest complete metadata file records. */
-function newestRecorded(): number {
+/**
+ * The newest complete metadata file's batch time and the first batch time it does not record:
+ * it records every batch generated before (a batch's completion is written with the batches
+ * generated since, so a batch after its own time may be recorded, and may run).
+ */
+function newestRecorded(): { batchTime: number; nextBatchTime: number } {
   const files = fs.readdirSync(metadataDir).filter((f) => /^checkpoint-\d+$/.test(f)).sort();
   const text = fs.readFileSync(path.join(metadataDir, files[files.length - 1]!), 'utf8');
-  return (JSON.parse(text.slice(text.indexOf('\n') + 1)) as { batchTime: number }).batchTime;
+  const { batchTime, nextBatchTime } = JSON.parse(text.slice(text.indexOf('\n') + 1)) as { batchTime: number; nextBatchTime: number };
+  return { batchTime, nextBatchTime };
 }
 
 const ready = fullDiskReceiverFile({
@@ -62,10 +69,10 @@ const ready = fullDiskReceiverFile({
     // 1. The metadata directory full (and kept full) for 6 batch intervals; the log has room.
     fill();
     await sleep(1000); // the write under way as it filled lands (or not)
-    const recorded = newestRecorded();
+    newestWhenFull = newestRecorded();
     await sleep(6 * BATCH_MS);
     fullLog = parseLog(driver.logLines);
-    unrecordedOutputs = [...batchOutputs(out, 'input').keys()].filter((t) => t > recorded).sort((a, b) => a - b);
+    unrecordedOutputs = [...batchOutputs(out, 'input').keys()].filter((t) => t >= newestWhenFull.nextBatchTime).sort((a, b) => a - b);
 
     // 2. Killed -9 with the metadata still full, then space back, the cluster started again on
     // the same port and the job submitted again: it recovers from the newest metadata written.
@@ -90,7 +97,7 @@ test('a batch whose logged blocks no metadata checkpoint records is held, with a
   assert.equal(held[0]!.level, 40, 'at warn');
   assert.deepEqual(held[0]!.streams, [0]);
   assert.equal(held[0]!.dir, ckpt);
-  assert.deepEqual(unrecordedOutputs, [], 'batch outputs written while no metadata recorded their batch');
+  assert.deepEqual(unrecordedOutputs, [], `batch outputs written while no metadata recorded their batch (the newest metadata file once full: batch ${newestWhenFull.batchTime}, recording batches before ${newestWhenFull.nextBatchTime})`);
 });
 
 test('every line the source generated is in exactly one batch output after the recovery: none lost, none twice', (t) => {
