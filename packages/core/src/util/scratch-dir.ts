@@ -33,7 +33,7 @@ export function keepScratchDir(dir: string): boolean {
 }
 
 /** Whether a process with this pid exists (EPERM: it exists, as another user's). */
-function alive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -65,7 +65,7 @@ export function removeDeadScratchDirs(log: Logger, root: string = os.tmpdir()): 
     } catch {
       continue; // No owner file: not ours to judge.
     }
-    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || alive(pid)) continue;
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || processAlive(pid)) continue;
     try {
       fs.rmSync(dir, { recursive: true, force: true });
       removed.push(dir);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { DiskFullError, SluiceError, isDiskFull, isNotWritable, makeDirectorySync, notWritableFix, type ExecutorEnv } from '@sluice/core/internal';
+import { DiskFullError, SluiceError, isDiskFull, isNotWritable, makeDirectorySync, notWritableFix, processAlive, type ExecutorEnv } from '@sluice/core/internal';
 
 /** One submitted job as the driver keeps it in its state dir, to relaunch it after a restart. */
 export interface PersistedJob {
@@ -141,7 +141,7 @@ export class DriverStateStore {
       // no lock file
     }
     // Our own pid in it: a previous life of this container (pid 1 again), not another driver.
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
       const now = processStartTime(pid);
       if (started === undefined || now === undefined || now === started) throw bad(`the driver with pid ${pid} uses it (${file})`);
       this.log.info({ pid, lockFile: file }, 'the pid in the lock file now belongs to another process (a restarted container); taking the state dir over');
@@ -379,14 +379,5 @@ export function processStartTime(pid: number): string | undefined {
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
   } catch {
     return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
