@@ -15811,6 +15811,14 @@ const MUTATIONS = [
     search: '(err instanceof SluiceError ? err : (lost ?? err), where, p)',
     replace: '(err, where, p)',
     tests: [{ file: 'packages/postgres/dist/test/postgres-session-lost.test.js', pattern: 'postgresRDD' }],
+  },
+  {
+    id: 'get-active-or-create-null-dir-refused',
+    what: "StreamingContext.getActiveOrCreate(null, create) (PySpark's getActiveOrCreate(None, setupFunc): no checkpoint path) is refused as a bad argument instead of calling create()",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: "    if ((first === null || first === undefined) && typeof second === 'function') return second();\n",
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites22.test.js', pattern: 'test_get_active_or_create' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 // test_binary_records_stream (python/pyspark/streaming/tests/test_context.py), run as PySpark
 // runs them (0.1 s batches on the system clock, two files written into the directory a second
 // apart, the first two non-empty outputs kept) on a real local cluster: a driver and 2 worker
-// processes (fixture streaming-spark-suites22.ts). Expected values are the tests' own.
+// processes (fixture streaming-spark-suites22.ts); and the rest of StreamingContextTests
+// (stop, getActive, getActiveOrCreate, awaitTerminationOrTimeout). Expected values are the tests' own.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -30,4 +31,45 @@ test('PySpark StreamingContextTests test_text_file_stream: textFileStream(d).map
 test('PySpark StreamingContextTests test_binary_records_stream: binaryRecordsStream(d, 10) unpacked as struct.unpack("10b"), files "a" and "b" of the bytes 0-9: two outputs, each one record [0..9]', () => {
   // PySpark asserts each output's first record ([list(v[0]) for v in result]); a file of 10 bytes is that one record alone.
   assert.deepEqual(cases.one('pyspark-binary-records-stream'), [[range10], [range10]]);
+});
+
+test('PySpark StreamingContextTests test_stop_only_streaming_context and test_stop_multiple_times: after stop(False) the SparkContext runs a job (5 partitions glommed); a second stop(False) is harmless', () => {
+  assert.equal(cases.one<number>('pyspark-ctx-stop-only-streaming-context'), 5);
+  assert.equal(cases.one<string>('pyspark-ctx-stop-multiple-times'), 'stopped');
+});
+
+test('PySpark StreamingContextTests test_get_active: none before start, the context once started, none after stop(False)', () => {
+  assert.deepEqual(cases.one('pyspark-ctx-get-active'), [true, true, true]);
+});
+
+test('PySpark StreamingContextTests test_get_active_or_create: getActiveOrCreate(None, setupFunc) (here null) calls setupFunc when no context is active, returns the active one without calling it, and calls it again once that one stopped', () => {
+  // [no active context, setupFunc called, the active one returned, setupFunc not called, setupFunc called after the stop, a new context]
+  assert.deepEqual(cases.one('pyspark-ctx-get-active-or-create'), [true, true, true, true, true, true]);
+});
+
+test('PySpark StreamingContextTests test_await_termination_or_timeout: false while running, true once stopped', () => {
+  assert.deepEqual(cases.one('pyspark-ctx-await-termination-or-timeout'), [false, true]);
+});
+
+test('PySpark CheckpointTests test_get_or_create_and_get_active_or_create: getOrCreate and getActiveOrCreate recover from the checkpoint when there is one (the running counts go on: every count n after file n of the lines 0-9, files 1 to 4), make a new context when there is none, return the active context without setup, keep the SparkContext', () => {
+  // PySpark asserts setupCalled false where it recovered. Deliberately different (README, getOrCreate):
+  // Sluice's create runs in both cases (the code is the graph), so what PySpark's setupCalled tells is `recovered` here.
+  const recovered = { setupCalled: true, recovered: true };
+  const created = { setupCalled: true, recovered: false };
+  assert.deepEqual(cases.one('pyspark-get-or-create-and-get-active-or-create'), {
+    first: created,
+    check1: 1,
+    check2: 2,
+    recovery: recovered,
+    check3: 3,
+    secondRecovery: recovered,
+    sameSparkContext: true,
+    activeOrCreate: recovered,
+    check4: 4,
+    activeReturned: true,
+    createdWhileActive: false,
+    secondActiveOrCreate: recovered,
+    sameSparkContextActive: true,
+    withoutCheckpoint: created,
+  });
 });

@@ -470,14 +470,18 @@ export class StreamingContext {
     create: () => StreamingContext | Promise<StreamingContext>,
     options?: GetOrCreateOptions,
   ): Promise<StreamingContext>;
-  /** Spark's getActiveOrCreate(checkpointPath, creatingFunc) as Spark writes it (since 2026-12-05). */
+  /**
+   * Spark's getActiveOrCreate(checkpointPath, creatingFunc) as Spark writes it (since 2026-12-05).
+   * A checkpointDir of null or undefined is PySpark's None: no checkpoint is read, so `create()`
+   * when no context is active (since 2026-12-07; before, refused).
+   */
   static async getActiveOrCreate(
-    checkpointDir: string,
+    checkpointDir: string | null | undefined,
     create: () => StreamingContext | Promise<StreamingContext>,
     options?: GetOrCreateOptions,
   ): Promise<StreamingContext>;
   static async getActiveOrCreate(
-    first: SluiceContext | string | (() => StreamingContext | Promise<StreamingContext>),
+    first: SluiceContext | string | null | undefined | (() => StreamingContext | Promise<StreamingContext>),
     second?: string | (() => StreamingContext | Promise<StreamingContext>),
     third?: (() => StreamingContext | Promise<StreamingContext>) | GetOrCreateOptions,
     options?: GetOrCreateOptions,
@@ -485,10 +489,12 @@ export class StreamingContext {
     const active = StreamingContext.getActive();
     if (active) return active;
     if (typeof first === 'function') return first();
+    // PySpark's getActiveOrCreate(None, setupFunc): no checkpoint path, setupFunc().
+    if ((first === null || first === undefined) && typeof second === 'function') return second();
     if (typeof first === 'string' && typeof second === 'function') {
       return StreamingContext.getOrCreate(first, second, third as GetOrCreateOptions | undefined);
     }
-    if (typeof first !== 'string' && typeof second === 'string' && typeof third === 'function') {
+    if (typeof first === 'object' && first !== null && typeof second === 'string' && typeof third === 'function') {
       return StreamingContext.getOrCreate(first, second, third, options);
     }
     throw new SluiceError('SLUICE_BAD_ARGUMENT', 'StreamingContext.getActiveOrCreate: give (create), (checkpointDir, create) or (sc, checkpointDir, create)');
