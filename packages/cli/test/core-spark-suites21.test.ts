@@ -38,3 +38,15 @@ test('FailureSuite "SPARK-16304: Link error should not crash executor": tasks th
   assert.ok(r.thrown[0].message.includes('link error'), r.thrown[0].message);
   assert.deepEqual(r.after, [0, 1, 4, 9, 16, 25, 36, 49]);
 });
+
+test('FailureSuite "failure because cached RDD partitions are missing from DiskStore (SPARK-15736)": a DISK_ONLY RDD whose block files were all deleted on its workers counts again (2), and again after', () => {
+  const r = cases.one<{ first: number; deleted: boolean; second: number; secondEnds: [string, number][]; third: number }>('disk-store-files-deleted');
+  assert.equal(r.first, 2);
+  assert.equal(r.deleted, true, 'the block directories held files to delete');
+  assert.equal(r.second, 2);
+  assert.equal(r.third, 2);
+  // Spark: each task fails once on its missing block, then succeeds (the block recomputed).
+  // Deliberately different: a worker finding a cached block's file gone takes it as a cache miss
+  // and computes the partition in the same attempt, so no task fails.
+  assert.deepEqual(r.secondEnds, [['Success', 0], ['Success', 0]]);
+});
