@@ -9,11 +9,12 @@
 // none that was never sent (at least once, as README says: the doubles are counted).
 // (mqtt-kill kills the receiver's worker running, and tests a graceful stop.)
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import type { LocalCluster } from '@sluice/cli';
-import { fixture, jsonLines, pollUntil, startJob, startKillableCluster } from './job-runner.js';
+import { pause, receiverStartedOn, receiverWorkers, resume } from '@sluice/test-servers/worker-pause';
+import { fixture, jsonLines, startJob, startKillableCluster } from './job-runner.js';
+import { toBroker } from './support/broker-connections.js';
 import { Mosquitto } from './support/mosquitto.js';
 import { emptySent, makeSession, publish } from './support/publisher.js';
 
@@ -29,19 +30,10 @@ before(async () => {
 });
 
 after(async () => {
-  for (const p of procs.values()) if (p.pid && p.signalCode === null && p.exitCode === null) process.kill(p.pid, 'SIGCONT');
+  for (const p of procs.values()) if (p.signalCode === null && p.exitCode === null) resume(p);
   await cluster?.stop();
   await broker?.dispose();
 });
-
-/** Bytes received and not yet read on `pid`'s TCP connections to the broker's port (ss's Recv-Q). */
-function unreadFromBroker(pid: number, port: number): number {
-  const out = execFileSync('ss', ['-Htnp', 'state', 'established', `( dport = :${port} )`], { encoding: 'utf8' });
-  return out
-    .split('\n')
-    .filter((l) => l.includes(`pid=${pid},`))
-    .reduce((n, l) => n + Number(l.trim().split(/\s+/)[0]), 0);
-}
 
 test("kill -9 of the MQTT receiver's worker with QoS 1 messages sent to it and not acknowledged: none lost", { timeout: 120_000 }, async () => {
   const N = 8000;
@@ -49,8 +41,8 @@ test("kill -9 of the MQTT receiver's worker with QoS 1 messages sent to it and n
   const clientId = 'sluice-inflight-test';
   await makeSession(broker.url, clientId, topic);
   const job = await startJob(cluster, fixture('mqtt-count-job.ts'), [JSON.stringify({ url: broker.url, topic, clientId, qos: 1, batchMs: 500, expectIds: N })]);
-  const started = JSON.parse((await job.waitLine('RECEIVER started ', 30_000)).slice('RECEIVER started '.length)) as { workerId: string };
-  const victim = procs.get(started.workerId)!;
+  const startedOn = await receiverStartedOn(job, 30_000);
+  const victim = procs.get(startedOn)!;
   const sent = emptySent();
   const seen = (): number => jsonLines<{ ids: number[] }>(job.lines, 'BATCH ').reduce((n, b) => n + b.ids.length, 0);
   let stopped = false;
@@ -59,19 +51,22 @@ test("kill -9 of the MQTT receiver's worker with QoS 1 messages sent to it and n
   // until its socket holds unread messages, then it is killed.
   const publishing = publish(broker.url, topic, 0, N, 23, sent, {}, async (n) => {
     if (!stopped && seen() >= 2000) {
-      process.kill(victim.pid!, 'SIGSTOP');
+      pause(victim);
       stopped = true;
     }
-    if (stopped && unread === 0 && (unread = unreadFromBroker(victim.pid!, broker.port)) > 0) process.kill(victim.pid!, 'SIGKILL');
+    if (stopped && unread === 0 && (unread = toBroker(victim.pid!, broker.port).unread) > 0) {
+      process.kill(victim.pid!, 'SIGKILL');
+      resume(victim); // killed: forgotten (a SIGCONT to it is nothing)
+    }
     if (!stopped || unread === 0) await new Promise((r) => setTimeout(r, 10));
   }, 100);
   await publishing;
-  if (unread === 0) process.kill(victim.pid!, 'SIGCONT');
+  if (unread === 0) resume(victim);
   assert.ok(stopped && unread > 0, `the receiver's worker was killed with ${unread} bytes of messages unread in its connection to the broker`);
   const end = await job.finished(90_000);
   assert.ok(end.ok, `${end.failure}\n${end.lines.slice(-20).join('\n')}`);
-  const restarted = jsonLines<{ workerId: string }>(end.lines, 'RECEIVER started ').map((s) => s.workerId);
-  assert.ok(restarted.some((w) => w !== started.workerId), `the receiver restarted on another worker: ${restarted.join(', ')}`);
+  const restarted = receiverWorkers(end.lines);
+  assert.ok(restarted.some((w) => w !== startedOn), `the receiver restarted on another worker: ${restarted.join(', ')}`);
   const ids = jsonLines<{ ids: number[] }>(end.lines, 'BATCH ').flatMap((b) => b.ids);
   const distinct = new Set(ids);
   const missing = sent.ids.filter((id) => !distinct.has(id));

@@ -13,13 +13,13 @@
 // Log on (the write-ahead log, fenced: the replaced placement's stores after the seal are refused)
 // and log off (blocks replicated to a peer, read from it while the worker is frozen).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { WORKER_TIMEOUT_MS, batchesWithRecordsAfter, pause, receiverStartedOn, receiverWorkers, resume, workerPauseCluster } from '@sluice/test-servers/worker-pause';
 import { fixture, jsonLines, pollUntil, startJob } from './job-runner.js';
+import { toBroker } from './support/broker-connections.js';
 import { Mosquitto } from './support/mosquitto.js';
 import { emptySent, makeSession, publish } from './support/publisher.js';
 
@@ -40,13 +40,6 @@ after(async () => {
   await broker?.dispose();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
-
-/** Established TCP connections of `pid` to the broker's port, and the bytes they hold unread (ss's Recv-Q). */
-function toBroker(pid: number, port: number): { connections: number; unread: number } {
-  const out = execFileSync('ss', ['-Htnp', 'state', 'established', `( dport = :${port} )`], { encoding: 'utf8' });
-  const mine = out.split('\n').filter((l) => l.includes(`pid=${pid},`));
-  return { connections: mine.length, unread: mine.reduce((n, l) => n + Number(l.trim().split(/\s+/)[0]), 0) };
-}
 
 interface Batch {
   readonly time: number;
