@@ -15819,6 +15819,14 @@ const MUTATIONS = [
     search: "    if ((first === null || first === undefined) && typeof second === 'function') return second();\n",
     replace: '',
     tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites22.test.js', pattern: 'test_get_active_or_create' }],
+  },
+  {
+    id: 'failed-job-ends-before-its-stop',
+    what: "a job's program that failed (its output threw) ends its attempt without waiting for its StreamingContext's stop: its receivers are cut, an MQTT receiver's stores under way are never acknowledged, and a --supervise restart gets those messages again beside their logged blocks (doubles)",
+    file: 'packages/driver/src/job/job-thread.ts',
+    search: '    if (!(await stopStreamingAfterFailure(FAILED_STOP_WAIT_MS))) {\n',
+    replace: '    if (!(await Promise.resolve(true))) {\n',
+    tests: ['packages/mqtt/dist/test/mqtt-supervise-fail.test.js'],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

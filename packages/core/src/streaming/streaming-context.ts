@@ -183,6 +183,8 @@ export const MAX_HELD_BATCHES = 10;
 
 /** The StreamingContext started last in this driver program and not stopped (getActive). */
 let activeContext: StreamingContext | undefined;
+/** This thread's StreamingContext stops under way (stopOutsideListeners): what a failed program's end waits for (stopStreamingAfterFailure). */
+const stopsUnderWay = new Set<Promise<void>>();
 
 /**
  * A batch interval given as a number below this many milliseconds is warned of: PySpark's
@@ -971,6 +973,9 @@ export class StreamingContext {
     }
     const stopping = this.stopActive(options);
     this.stopping = stopping;
+    stopsUnderWay.add(stopping);
+    const settled = (): void => void stopsUnderWay.delete(stopping);
+    stopping.then(settled, settled);
     return stopping;
   }
 
@@ -1659,4 +1664,31 @@ function socketSource(method: string, host: unknown, port: unknown): { host: str
 function startOrder<S extends InputDStream<unknown>>(streams: readonly S[]): S[] {
   const preferring = (s: S): boolean => s instanceof ReceiverInputDStream && s.prefersLocation;
   return [...streams.filter(preferring), ...streams.filter((s) => !preferring(s))];
+}
+
+/**
+ * @internal A job's program failed (it threw; awaitTermination rethrows a failed batch's
+ * error while the stop that failure started is under way): stop the context still running,
+ * not gracefully, as Spark's driver does when its main throws, and wait at most `withinMs`
+ * for every stop under way in this thread, so that its receivers' onStop run (an MQTT
+ * receiver acknowledges what it stored) before the attempt ends and its receivers are cut.
+ * Resolves false if the wait ran out.
+ */
+export async function stopStreamingAfterFailure(withinMs: number): Promise<boolean> {
+  const active = StreamingContext.getActive();
+  if (active !== undefined) {
+    try {
+      void active.stop().catch(() => undefined);
+    } catch {
+      // Refused inside a listener's callback: the context's own failure path stops it.
+    }
+  }
+  const stops = [...stopsUnderWay];
+  if (stops.length === 0) return true;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([Promise.allSettled(stops).then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), withinMs)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -40,6 +40,7 @@ import {
   userErrorInfo,
   creationSiteText,
   cancelReason,
+  stopStreamingAfterFailure,
   type ClusterBackend,
   type CreationSite,
   type LineageGraph,
@@ -56,6 +57,8 @@ import { unrecoverableWhy } from './unrecoverable-failure.js';
 import { isDataCloneError, unsendableJob } from './unsendable-job.js';
 import { startTestGc } from './test-gc-timer.js';
 
+/** How long a failed program's end waits for its StreamingContext's stop (stopStreamingAfterFailure). */
+const FAILED_STOP_WAIT_MS = 5_000;
 /** A cancelled action's reason as the cancelJob message carries it. */
 const withReason = (reason: string | undefined): { reason?: string } => (reason === undefined ? {} : { reason });
 
@@ -435,6 +438,13 @@ async function runMain(data: JobThreadData): Promise<JobToMain> {
   try {
     await (main as (sc: SluiceContext, args: readonly string[]) => unknown)(sc, data.args);
   } catch (err) {
+    // The attempt ends (its receivers cut, its blocks dropped) once its StreamingContext's stop
+    // did, as Spark's driver stops it when main throws: the receivers' onStop run first. Before,
+    // it ended at once and an MQTT receiver's stores under way were never acknowledged (the
+    // broker sent them again to a --supervise restart, beside their logged blocks: doubles).
+    if (!(await stopStreamingAfterFailure(FAILED_STOP_WAIT_MS))) {
+      sc.log('warn', `the failed job's StreamingContext did not stop within ${FAILED_STOP_WAIT_MS} ms: the attempt ends without waiting longer, its receivers are stopped where they run, and what they received and had not acknowledged comes again (at least once)`, { component: 'job', waitedMs: FAILED_STOP_WAIT_MS });
+    }
     await sc.rddCheckpoints.removeAll();
     return failure('SLUICE_JOB_FAILED', err);
   }
