@@ -15261,7 +15261,7 @@ const MUTATIONS = [
     id: 'wal-batch-runs-unrecorded',
     what: "a batch whose received blocks are in the write-ahead log runs although its metadata checkpoint was refused for want of space: a recovery from the metadata before it runs that batch time again with every logged block no recorded batch took, and an output skipping batch times it committed (saveToPostgres's markers) loses the records logged after the first run's allocation",
     file: 'packages/core/src/dstream/input-dstreams.ts',
-    search: '    return this.ssc.receiverRunOptions(this.id).wal?.dir !== undefined && (this.blocks.get(time)?.length ?? 0) > 0;\n',
+    search: '    return this.ssc.receiverRunOptions(this.id).wal?.dir !== undefined;\n',
     replace: '    return false;\n',
     tests: [{ file: 'packages/cli/dist/test/metadata-full-wal-batches.test.js', pattern: 'every line the source generated' }],
   },
@@ -15827,6 +15827,14 @@ const MUTATIONS = [
     search: '    if (!(await stopStreamingAfterFailure(FAILED_STOP_WAIT_MS))) {\n',
     replace: '    if (!(await Promise.resolve(true))) {\n',
     tests: ['packages/mqtt/dist/test/mqtt-supervise-fail.test.js'],
+  },
+  {
+    id: 'wal-empty-batch-runs-unrecorded',
+    what: "a receiver batch with the write-ahead log on and no blocks runs although its metadata checkpoint was refused (as before 2026-12-07): its output commits an empty batch time, and a recovery from the metadata before it gives that time the blocks logged after it (held in later batches), which an output skipping committed batch times leaves out",
+    file: 'packages/core/src/dstream/input-dstreams.ts',
+    search: '    return this.ssc.receiverRunOptions(this.id).wal?.dir !== undefined;\n',
+    replace: '    return this.ssc.receiverRunOptions(this.id).wal?.dir !== undefined && (this.blocks.get(_time)?.length ?? 0) > 0;\n',
+    tests: ['packages/cli/dist/test/metadata-full-wal-empty-batches.test.js'],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

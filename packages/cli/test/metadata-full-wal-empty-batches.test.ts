@@ -1,0 +1,119 @@
+// Metadata checkpoints refused for want of space while a receiver with the write-ahead log on
+// receives nothing, then receives again: the empty batches of the quiet spell, on real
+// processes (a `sluice driver` and 2 `sluice worker` processes on loopback; the reliable
+// receiver of fixtures/stream-receiver-recovery.ts over the test's replayable TCP source, each
+// line's number its position, the log on). Only `<ckpt>/metadata` is a small tmpfs, filled and
+// kept full; the log has room. The batch output skips a batch time it wrote before
+// (control/skip-committed: the marker pattern, as saveToPostgres's markers).
+//
+// walloss2 held a receiver's batch with logged blocks until a metadata checkpoint records it;
+// one without blocks still ran unrecorded, its output committing an empty batch time. A
+// recovery from the metadata before it makes that batch time again and gives it every logged
+// block no recorded batch took (those of the batches held after it): the output skipped it, and
+// those lines were in no output (found 2026-12-07 by this test before the fix). Now every batch
+// of a receiver stream with the log on waits until a metadata checkpoint records it.
+//
+// The source stops, every line read, the metadata filled for 3 batch intervals (empty batches),
+// the source goes on for 4 more (batches with blocks), then the driver and workers are killed
+// with -9, space freed, the cluster started again and the job submitted again: every line the
+// source generated must be in exactly one batch's output.
+// Mounting needs root: outside CI the file skips without it; under CI it fails.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { processAlive, sleep } from './harness.js';
+import { pollUntil, randomSecret, type SluiceProcess } from './sluice-processes.js';
+import { assertEachLineReadOnce, batchOutputs, fullDiskReceiverFile, parseLog, restartReceiverCluster, resubmitUntilRecovered, unreadAfter } from './receiver-fault-support.js';
+import { ReplayableSource } from './replayable-source.js';
+
+const BATCH_MS = 500;
+const CHECKPOINT_EVERY = 2; // batches
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-md-full-empty-'));
+const ckpt = path.join(root, 'ckpt');
+const metadataDir = path.join(ckpt, 'metadata');
+const filler = path.join(metadataDir, 'filler');
+const out = path.join(root, 'out');
+const control = path.join(root, 'control');
+const secret = randomSecret();
+const procs: SluiceProcess[] = [];
+const source = new ReplayableSource(67);
+
+/** The first job's driver log, up to the kill. */
+let fullLog: Record<string, unknown>[] = [];
+/** Batch outputs written while the metadata was full (batch times after the newest metadata file then), with their line counts. */
+let unrecordedOutputs: [number, number][] = [];
+/** Lines unread when the recovered job was stopped (none when every line was read). */
+let unread = 0;
+
+/** The batch time the newest complete metadata file records. */
+function newestRecorded(): number {
+  const files = fs.readdirSync(metadataDir).filter((f) => /^checkpoint-\d+$/.test(f)).sort();
+  const text = fs.readFileSync(path.join(metadataDir, files[files.length - 1]!), 'utf8');
+  return (JSON.parse(text.slice(text.indexOf('\n') + 1)) as { batchTime: number }).batchTime;
+}
+
+const ready = fullDiskReceiverFile({
+  root,
+  mount: metadataDir,
+  size: '1m',
+  filler,
+  out,
+  control,
+  ckpt,
+  source,
+  secret,
+  procs,
+  batchMs: BATCH_MS,
+  checkpointEvery: CHECKPOINT_EVERY,
+  skipCommitted: true,
+  async run({ cluster, args, jobs, fill, release }) {
+    const { address, driver, workers } = cluster;
+    source.start(10, 25);
+    await pollUntil(() => (batchOutputs(out, 'state').size >= 2 * CHECKPOINT_EVERY ? true : undefined), 60_000, 'batches past a state checkpoint');
+
+    // 1. The source quiet, every line read: the batches from now are empty.
+    source.stop();
+    assert.equal(await unreadAfter(out, source.lines, 30_000), 0, 'every line read before the metadata fills');
+    await sleep(2 * BATCH_MS);
+
+    // 2. The metadata directory full (and kept full) for 3 empty batch intervals, then lines again for 4.
+    fill();
+    await sleep(1000); // the write under way as it filled lands (or not)
+    const recorded = newestRecorded();
+    await sleep(3 * BATCH_MS);
+    source.start(10, 25);
+    await sleep(4 * BATCH_MS);
+    source.stop();
+    fullLog = parseLog(driver.logLines);
+    unrecordedOutputs = [...batchOutputs<string[]>(out, 'input')].filter(([t]) => t > recorded).map(([t, ls]): [number, number] => [t, ls.length]).sort((a, b) => a[0] - b[0]);
+
+    // 3. Killed -9 with the metadata still full, then space back, the cluster started again on
+    // the same port and the job submitted again: it recovers from the newest metadata written.
+    for (const p of [driver, ...workers]) p.child.kill('SIGKILL');
+    for (const p of [driver, ...workers]) await pollUntil(() => (processAlive(p.child.pid!) ? undefined : true), 30_000, 'the killed processes to exit');
+    release();
+    await restartReceiverCluster(cluster, secret, procs);
+    const job = await resubmitUntilRecovered({ address, secret, args, jobs, out, source, batchMs: BATCH_MS });
+    unread = await unreadAfter(out, source.lines, 40_000);
+    fs.writeFileSync(path.join(control, 'stop'), '');
+    await pollUntil(() => (fs.existsSync(path.join(out, `done-${job}.json`)) ? true : undefined), 60_000, 'the recovered job to stop');
+    console.log(`# ${source.lines.length} lines; batch outputs written while the metadata was full: ${JSON.stringify(unrecordedOutputs)}; unread at the stop: ${unread}`);
+  },
+});
+
+test('an empty batch of a receiver with the log on is held while no metadata checkpoint records it; none runs its output unrecorded', (t) => {
+  if (!ready(t)) return;
+  const refused = fullLog.filter((r) => r.code === 'SLUICE_DISK_FULL' && String(r.msg).startsWith('metadata checkpoint not written'));
+  assert.ok(refused.length > 0, 'metadata checkpoints were refused');
+  assert.ok(fullLog.some((r) => String(r.msg).startsWith('batch held: ')), 'a held batch is named');
+  assert.deepEqual(unrecordedOutputs, [], 'batch outputs (time, lines) written while no metadata recorded their batch');
+});
+
+test('every line the source generated is in exactly one batch output after the recovery: none lost, none twice', (t) => {
+  if (!ready(t)) return;
+  assert.equal(unread, 0, 'lines never in a batch output');
+  assertEachLineReadOnce(batchOutputs<string[]>(out, 'input'), source.lines);
+});
