@@ -15261,8 +15261,8 @@ const MUTATIONS = [
     id: 'wal-batch-runs-unrecorded',
     what: "a batch whose received blocks are in the write-ahead log runs although its metadata checkpoint was refused for want of space: a recovery from the metadata before it runs that batch time again with every logged block no recorded batch took, and an output skipping batch times it committed (saveToPostgres's markers) loses the records logged after the first run's allocation",
     file: 'packages/core/src/dstream/input-dstreams.ts',
-    search: '    return this.ssc.receiverRunOptions(this.id).wal?.dir !== undefined;\n',
-    replace: '    return false;\n',
+    search: '  override inputMustBeRecorded(_time: number): boolean {\n    return this.ssc.receiverRunOptions(this.id).wal?.dir !== undefined;\n',
+    replace: '  override inputMustBeRecorded(_time: number): boolean {\n    return false;\n',
     tests: [{ file: 'packages/cli/dist/test/metadata-full-wal-batches.test.js', pattern: 'every line the source generated' }],
   },
   {
@@ -15832,9 +15832,17 @@ const MUTATIONS = [
     id: 'wal-empty-batch-runs-unrecorded',
     what: "a receiver batch with the write-ahead log on and no blocks runs although its metadata checkpoint was refused (as before 2026-12-07): its output commits an empty batch time, and a recovery from the metadata before it gives that time the blocks logged after it (held in later batches), which an output skipping committed batch times leaves out",
     file: 'packages/core/src/dstream/input-dstreams.ts',
-    search: '    return this.ssc.receiverRunOptions(this.id).wal?.dir !== undefined;\n',
-    replace: '    return this.ssc.receiverRunOptions(this.id).wal?.dir !== undefined && (this.blocks.get(_time)?.length ?? 0) > 0;\n',
+    search: '  override inputMustBeRecorded(_time: number): boolean {\n    return this.ssc.receiverRunOptions(this.id).wal?.dir !== undefined;\n',
+    replace: '  override inputMustBeRecorded(_time: number): boolean {\n    return this.ssc.receiverRunOptions(this.id).wal?.dir !== undefined && (this.blocks.get(_time)?.length ?? 0) > 0;\n',
     tests: ['packages/cli/dist/test/metadata-full-wal-empty-batches.test.js'],
+  },
+  {
+    id: 'metadata-refused-says-stream-goes-on',
+    what: "a refused metadata checkpoint's warning says 'the stream goes on' whatever happens (as before 2026-12-07), while the batch it was for is held, batches wait behind held ones, or generation is paused",
+    file: 'packages/core/src/streaming/metadata-checkpointer.ts',
+    search: "      const outcome = this.graph.unwrittenOutcome?.(md.batchTime, md.reason) ?? 'the stream goes on';\n",
+    replace: "      const outcome = 'the stream goes on';\n",
+    tests: [{ file: 'packages/cli/dist/test/metadata-full-wal-empty-batches.test.js', pattern: 'is held while no metadata checkpoint' }, 'packages/cli/dist/test/disk-full.test.js'],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -109,6 +109,13 @@ test('an empty batch of a receiver with the log on is held while no metadata che
   const refused = fullLog.filter((r) => r.code === 'SLUICE_DISK_FULL' && String(r.msg).startsWith('metadata checkpoint not written'));
   assert.ok(refused.length > 0, 'metadata checkpoints were refused');
   assert.ok(fullLog.some((r) => String(r.msg).startsWith('batch held: ')), 'a held batch is named');
+  // What the user reads in the driver's log says what happens: each refused write of a batch
+  // generated names it held (or generation paused), never "the stream goes on".
+  for (const r of refused) {
+    const msg = String(r.msg);
+    assert.ok(!msg.includes('the stream goes on'), msg);
+    if (r.reason === 'generated') assert.match(msg, new RegExp(`^metadata checkpoint not written; (batch ${String(r.batchTime)} is held, no output running for it, until a metadata checkpoint records its input|batch generation is paused: \\d+ batches are held)`), msg);
+  }
   assert.deepEqual(unrecordedOutputs, [], 'batch outputs (time, lines) written while no metadata recorded their batch');
 });
 

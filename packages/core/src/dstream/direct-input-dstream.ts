@@ -148,6 +148,10 @@ export abstract class DirectInputDStream<T, R> extends InputDStream<T> {
     return this.batches.has(time);
   }
 
+  override inputMayNeedRecord(): boolean {
+    return true;
+  }
+
   /**
    * The batch's RDD. A subclass may override it to return undefined for a batch it has
    * no RDD for (Spark's InputDStream.compute returning None): map, filter, reduceByKey

@@ -290,6 +290,10 @@ export class FileInputDStream<T = string> extends InputDStream<T> {
     return true;
   }
 
+  override inputMayNeedRecord(): boolean {
+    return true;
+  }
+
   override inputMetadataAt(time: number): Readonly<Record<string, unknown>> | undefined {
     const files = this.batches.get(time)?.map((f) => f.file);
     return files && { files, Description: files.join('\n') };

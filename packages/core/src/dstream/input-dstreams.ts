@@ -78,6 +78,14 @@ export abstract class InputDStream<T> extends DStream<T> {
     return false;
   }
 
+  /**
+   * @internal Whether some batch of this stream may have to wait for a metadata checkpoint
+   * (inputMustBeRecorded): what a refused metadata write's warning says of the batches to come.
+   */
+  inputMayNeedRecord(): boolean {
+    return false;
+  }
+
   /** @internal */
   start(): void {}
   /**
@@ -280,6 +288,10 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
    * lines lost before).
    */
   override inputMustBeRecorded(_time: number): boolean {
+    return this.ssc.receiverRunOptions(this.id).wal?.dir !== undefined;
+  }
+
+  override inputMayNeedRecord(): boolean {
     return this.ssc.receiverRunOptions(this.id).wal?.dir !== undefined;
   }
 

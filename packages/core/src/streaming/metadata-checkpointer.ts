@@ -26,6 +26,12 @@ export interface CheckpointedGraph {
   readonly inputs: readonly InputDStream<unknown>[];
   /** Each output operation's checkpointState (undefined: it keeps none), in the program's order. */
   readonly outputs: readonly (OutputCheckpointState | undefined)[];
+  /**
+   * What the stream does while the metadata of batch `batchTime` (written for `reason`) is
+   * not written (for want of space or permission): its batches held, its generation paused,
+   * or going on; for the refusal's warning. Without it: "the stream goes on".
+   */
+  unwrittenOutcome?(batchTime: number, reason: string): string;
   fingerprint(): GraphFingerprint;
 }
 
@@ -294,7 +300,8 @@ export class MetadataCheckpointer {
    * A write refused for want of space, or of permission (the directory made read-only under
    * the running job, or a driver run as a user that cannot write it: EACCES, EPERM, EROFS), is a
    * warning naming the directory and what to do, as Spark's CheckpointWriter logs any write that
-   * failed: the stream goes on and the next batch's checkpoint is written once space is back or
+   * failed, saying what the stream does meanwhile (CheckpointedGraph.unwrittenOutcome: batches
+   * held, generation paused, or going on); the next batch's checkpoint is written once space is back or
    * the directory writable again (a recovery meanwhile starts from the last one written, so no
    * batch is lost). Before, a directory made read-only stopped the streaming context at once.
    */
@@ -312,7 +319,8 @@ export class MetadataCheckpointer {
       }
       this.unwritten++;
       const again = full ? 'when space is back' : `once the checkpoint directory '${this.checkpointDir}' is writable again`;
-      this.graph.sc.log('warn', `metadata checkpoint not written; the stream goes on and writes the next one ${again}: ${(err as Error).message}`, {
+      const outcome = this.graph.unwrittenOutcome?.(md.batchTime, md.reason) ?? 'the stream goes on';
+      this.graph.sc.log('warn', `metadata checkpoint not written; ${outcome}; the next one is written ${again}: ${(err as Error).message}`, {
         component: 'metadata-checkpointer',
         code: full ? 'SLUICE_DISK_FULL' : 'SLUICE_CHECKPOINT',
         dir: this.checkpointDir,

@@ -923,6 +923,7 @@ export class StreamingContext {
       inputs: this.inputStreams(),
       outputs: this.outputs.map((o) => o.checkpointState),
       fingerprint: () => this.fingerprint(),
+      unwrittenOutcome: (batchTime, reason) => this.unwrittenOutcome(batchTime, reason),
     };
   }
 
@@ -1143,6 +1144,27 @@ export class StreamingContext {
   /** @internal The local properties saved at start(), for the output operations (a copy each). */
   savedLocalProperties(): ReadonlyMap<string, string> {
     return this.savedProperties;
+  }
+
+  /**
+   * What the stream does while a metadata write is refused (its warning said "the stream goes
+   * on" whatever happened): generation paused with the most batches held, this batch held,
+   * later batches waiting behind held ones, or batches going on (and which would be held).
+   */
+  private unwrittenOutcome(time: number, reason: string): string {
+    const held = this.held.size;
+    if (held > 0 && this.awaitingRecord >= MAX_HELD_BATCHES) {
+      return `batch generation is paused: ${held} batches are held for want of a metadata checkpoint (the most at once, ${MAX_HELD_BATCHES}), and no batch is generated or run until one is written`;
+    }
+    const plural = held === 1 ? 'batch' : 'batches';
+    if (reason === 'generated' && this.inputStreams().some((s) => s.inputMustBeRecorded(time))) {
+      return `batch ${time} is held, no output running for it, until a metadata checkpoint records its input${held > 0 ? ` (with the ${held} held before it)` : ''}; batch generation pauses once ${MAX_HELD_BATCHES} are held`;
+    }
+    if (held > 0) return `the ${held} ${plural} held for want of a metadata checkpoint stay held, no output running for them, and later batches wait behind them; batch generation pauses once ${MAX_HELD_BATCHES} are held`;
+    if (this.inputStreams().some((s) => s.inputMayNeedRecord())) {
+      return 'batches go on, but each whose input must be recorded first (received blocks with the write-ahead log on, Kafka offset ranges, files) is held until a metadata checkpoint records it';
+    }
+    return 'the stream goes on (its batches need no record to run; a recovery meanwhile makes them again from the last metadata written)';
   }
 
   /** @internal A batch failed in a way that stops the context (awaitTermination rethrows it). */
