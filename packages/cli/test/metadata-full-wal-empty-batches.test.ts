@@ -20,52 +20,35 @@
 // Mounting needs root: outside CI the file skips without it; under CI it fails.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { processAlive, sleep } from './harness.js';
-import { pollUntil, randomSecret, type SluiceProcess } from './sluice-processes.js';
-import { assertEachLineReadOnce, batchOutputs, fullDiskReceiverFile, parseLog, restartReceiverCluster, resubmitUntilRecovered, unreadAfter } from './receiver-fault-support.js';
-import { ReplayableSource } from './replayable-source.js';
+import { pollUntil } from './sluice-processes.js';
+import { assertEachLineReadOnce, batchOutputs, fullDiskReceiverFile, fullDiskReceiverPaths, parseLog, restartReceiverCluster, resubmitUntilRecovered, unreadAfter } from './receiver-fault-support.js';
 
 const BATCH_MS = 500;
 const CHECKPOINT_EVERY = 2; // batches
 
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-md-full-empty-'));
-const ckpt = path.join(root, 'ckpt');
-const metadataDir = path.join(ckpt, 'metadata');
-const filler = path.join(metadataDir, 'filler');
-const out = path.join(root, 'out');
-const control = path.join(root, 'control');
-const secret = randomSecret();
-const procs: SluiceProcess[] = [];
-const source = new ReplayableSource(67);
+const paths = fullDiskReceiverPaths('md-full-empty', 67, 'metadata');
+const { mount: metadataDir, out, control, secret, procs, source } = paths;
 
 /** The first job's driver log, up to the kill. */
 let fullLog: Record<string, unknown>[] = [];
-/** Batch outputs written while the metadata was full (batch times after the newest metadata file then), with their line counts. */
+/** Batch outputs written while the metadata was full (batch times the newest metadata file then does not record), with their line counts. */
 let unrecordedOutputs: [number, number][] = [];
 /** Lines unread when the recovered job was stopped (none when every line was read). */
 let unread = 0;
 
-/** The batch time the newest complete metadata file records. */
-function newestRecorded(): number {
+/** The first batch time the newest complete metadata file does not record (it records every batch generated before). */
+function firstUnrecorded(): number {
   const files = fs.readdirSync(metadataDir).filter((f) => /^checkpoint-\d+$/.test(f)).sort();
   const text = fs.readFileSync(path.join(metadataDir, files[files.length - 1]!), 'utf8');
-  return (JSON.parse(text.slice(text.indexOf('\n') + 1)) as { batchTime: number }).batchTime;
+  return (JSON.parse(text.slice(text.indexOf('\n') + 1)) as { nextBatchTime: number }).nextBatchTime;
 }
 
 const ready = fullDiskReceiverFile({
-  root,
-  mount: metadataDir,
+  ...paths,
   size: '1m',
-  filler,
-  out,
-  control,
-  ckpt,
-  source,
-  secret,
-  procs,
   batchMs: BATCH_MS,
   checkpointEvery: CHECKPOINT_EVERY,
   skipCommitted: true,
@@ -82,13 +65,13 @@ const ready = fullDiskReceiverFile({
     // 2. The metadata directory full (and kept full) for 3 empty batch intervals, then lines again for 4.
     fill();
     await sleep(1000); // the write under way as it filled lands (or not)
-    const recorded = newestRecorded();
+    const unrecordedFrom = firstUnrecorded();
     await sleep(3 * BATCH_MS);
     source.start(10, 25);
     await sleep(4 * BATCH_MS);
     source.stop();
     fullLog = parseLog(driver.logLines);
-    unrecordedOutputs = [...batchOutputs<string[]>(out, 'input')].filter(([t]) => t > recorded).map(([t, ls]): [number, number] => [t, ls.length]).sort((a, b) => a[0] - b[0]);
+    unrecordedOutputs = [...batchOutputs<string[]>(out, 'input')].filter(([t]) => t >= unrecordedFrom).map(([t, ls]): [number, number] => [t, ls.length]).sort((a, b) => a[0] - b[0]);
 
     // 3. Killed -9 with the metadata still full, then space back, the cluster started again on
     // the same port and the job submitted again: it recovers from the newest metadata written.
