@@ -15843,6 +15843,14 @@ const MUTATIONS = [
     search: "      const outcome = this.graph.unwrittenOutcome?.(md.batchTime, md.reason) ?? 'the stream goes on';\n",
     replace: "      const outcome = 'the stream goes on';\n",
     tests: [{ file: 'packages/cli/dist/test/metadata-full-wal-empty-batches.test.js', pattern: 'is held while no metadata checkpoint' }, 'packages/cli/dist/test/disk-full.test.js'],
+  },
+  {
+    id: 'receiver-wal-without-checkpoint-dir-accepted',
+    what: "a receiver write-ahead log with no checkpoint directory is not refused at start() (ReceivedBlockTrackerSuite \"disable write ahead log when checkpoint directory is not set\"; Spark's receiver then fails 'Cannot enable receiver write-ahead log without checkpoint directory set')",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '    if (this.wal && !this.checkpointDir) {\n',
+    replace: '    if (this.wal && !this.checkpointDir && this.outputs.length < 0) {\n',
+    tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites22.test.js', pattern: 'ReceivedBlockTrackerSuite' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -73,3 +73,14 @@ test('PySpark CheckpointTests test_get_or_create_and_get_active_or_create: getOr
     withoutCheckpoint: created,
   });
 });
+
+test('ReceivedBlockTrackerSuite "disable write ahead log when checkpoint directory is not set": a receiver write-ahead log with no checkpoint directory is refused when the context starts, naming ssc.checkpoint(dir)', () => {
+  // Spark's tracker turns its log off, and its ReceiverSupervisorImpl then fails the receiver with
+  // "Cannot enable receiver write-ahead log without checkpoint directory set. Please use
+  // streamingContext.checkpoint() to set the checkpoint directory."; Sluice refuses at start().
+  const r = cases.one<{ refused: boolean; code: string; message: string; state: string }>('receiver-wal-no-checkpoint');
+  assert.equal(r.refused, true, JSON.stringify(r));
+  assert.equal(r.code, 'SLUICE_CHECKPOINT');
+  assert.match(r.message, /write-ahead log .* needs a checkpoint directory .*call ssc\.checkpoint\(dir\) before start\(\)/);
+  assert.notEqual(r.state, 'active');
+});
