@@ -50,6 +50,16 @@ import { DEFAULT_REGISTRATION_RETRY_INTERVAL_MS, RegistrationSchedule } from './
 import { memoryUsage, residentSetBytes } from './memory-usage.js';
 import { callFailureWords } from './rpc/call-error.js';
 
+/**
+ * A released job's garbage on the main thread (its blocks' Buffers, messages) collected at
+ * once only from this much (bytes over what the last collection left): a collection forced
+ * from JavaScript drops the maps of objects no longer alive and the optimized code of the
+ * task path with them (MemoryReleaser.collectSoon), which a job that left little would make
+ * the next job compile again for nothing; less than this waits for V8's own collections or the
+ * releaser's 64 MB threshold.
+ */
+export const JOB_GARBAGE_MIN_BYTES = 8 * 1024 * 1024;
+
 /** Default bound of a worker's in-memory blocks: a quarter of the machine's memory, at most 1 GiB. */
 export function defaultMemoryLimit(): number {
   return Math.min(1 << 30, Math.floor(os.totalmem() / 4));
@@ -281,8 +291,9 @@ export class WorkerNode {
       opts.replaceSpareThreads ?? true,
       opts.taskThreadCode?.entry,
       // What the job left in this thread's heap (its blocks' Buffers, decoded stages) is
-      // garbage now: collected at once, not when the heap next grows by the threshold.
-      () => this.memory.collectSoon(),
+      // garbage now: collected at once when it is JOB_GARBAGE_MIN_BYTES or more, not when
+      // the heap next grows by the threshold.
+      () => this.memory.collectSoon(100, JOB_GARBAGE_MIN_BYTES),
       new JobFiles(
         path.join(this.localDir, 'files'),
         (jobId, name, into) => this.fetchAddedFile(jobId, name, into),

@@ -6,10 +6,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { THIS_BUILD, loadProto, secretMetadata } from '@sluice/core/internal';
 import { WorkerNode } from '../src/index.js';
+import { JOB_GARBAGE_MIN_BYTES } from '../src/worker-node.js';
+import type { MemoryReleaser } from '../src/storage/memory-release.js';
 
 const SECRET = 'worker-node-test-secret-0123456789abcdef';
 const log = pino({ level: 'silent' });
@@ -94,6 +97,35 @@ test("stop() goes on when the block store cannot be closed: the error is logged,
     assert.equal(warned.length, 1, JSON.stringify(lines));
     assert.match(warned[0].msg, /EBUSY: resource busy or locked, rmdir '.*blocks'/);
   } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test("a released job's garbage on the main thread is collected at once only when it is JOB_GARBAGE_MIN_BYTES or more: a job that left little forces no collection (which would drop the task path's optimized code)", async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-job-garbage-'));
+  // Never started: the executor's releaseJob and the releaser are all this needs.
+  const worker = new WorkerNode({ driver: '127.0.0.1:1', cores: 1, security: { secret: SECRET }, log, taskThreads: 1, localDir: root });
+  const inside = worker as unknown as { memory: MemoryReleaser; executor: { releaseJob(jobId: string): void } };
+  try {
+    // Whatever the process held before is the baseline the floor is counted from.
+    inside.memory.collectSoon(0);
+    await sleep(300);
+    const before = inside.memory.collections;
+    inside.executor.releaseJob('job-little');
+    await sleep(400);
+    assert.equal(inside.memory.collections, before, 'a job that left under the floor: no collection');
+    assert.equal(inside.memory.skipped, 1, 'its collectSoon was skipped');
+    // A job that left twice the floor in Buffers (garbage once it is released): collected, and the Buffers freed.
+    let left: Buffer[] | undefined = Array.from({ length: (2 * JOB_GARBAGE_MIN_BYTES) / (1024 * 1024) }, () => Buffer.alloc(1024 * 1024, 1));
+    const held = process.memoryUsage().arrayBuffers;
+    left = undefined;
+    void left;
+    inside.executor.releaseJob('job-much');
+    await sleep(400);
+    assert.equal(inside.memory.collections, before + 1, 'a job that left twice the floor: collected');
+    assert.ok(process.memoryUsage().arrayBuffers < held - JOB_GARBAGE_MIN_BYTES, 'its garbage Buffers were freed');
+  } finally {
+    await worker.stop();
     fs.rmSync(root, { recursive: true, force: true });
   }
 });

@@ -25,7 +25,11 @@ export class MemoryReleaser {
   private timer: NodeJS.Timeout | undefined;
   private soon: NodeJS.Timeout | undefined;
   private baseline = 0;
+  /** The smallest `minBytes` of the collectSoon calls the pending one stands for. */
+  private soonMinBytes = Infinity;
   collections = 0;
+  /** collectSoon calls that found less garbage than their `minBytes` and did not collect. */
+  skipped = 0;
 
   constructor(
     private readonly sizeBytes: () => number,
@@ -44,16 +48,33 @@ export class MemoryReleaser {
     this.timer = undefined;
     clearTimeout(this.soon);
     this.soon = undefined;
+    this.soonMinBytes = Infinity;
   }
 
   /**
-   * Collects once shortly, whatever the growth: when much has just become garbage at once
-   * (a job released, its blocks dropped), which may be less than the threshold and would
-   * otherwise stay until this thread next grows by it. Calls close together collect once.
+   * Collects once shortly when much has just become garbage at once (a job released, its
+   * blocks dropped), which may be less than the threshold and would otherwise stay until
+   * this thread next grows by it: whatever the growth, or (`minBytes` > 0) only if the
+   * thread's memory is by then at least `minBytes` over what the last collection left.
+   * Calls close together collect once, if any of them would alone.
+   *
+   * A collection forced from JavaScript (`gc()`) also drops V8's maps that no live object
+   * uses any more, which a collection V8 starts itself keeps for a while (its
+   * --retain-maps-for-n-gc), and with them the optimized code that checks for them: after
+   * a job, the thread's whole task path (every protobuf encoder and decoder, the task
+   * stream's handlers), compiled again by the next job's first runs (bench/README: "A job's
+   * first runs, counted"). So a job's end collects only if the job left garbage worth it.
    */
-  collectSoon(delayMs = 100): void {
+  collectSoon(delayMs = 100, minBytes = 0): void {
+    this.soonMinBytes = Math.min(this.soonMinBytes, minBytes);
     this.soon ??= setTimeout(() => {
       this.soon = undefined;
+      const min = this.soonMinBytes;
+      this.soonMinBytes = Infinity;
+      if (min > 0 && this.sizeBytes() - this.baseline < min) {
+        this.skipped++;
+        return;
+      }
       this.collect();
     }, delayMs).unref();
   }
