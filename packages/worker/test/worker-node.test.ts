@@ -1,6 +1,7 @@
 // WorkerNode's lifecycle against a driver of the test's own (the Driver service on loopback,
 // answering RegisterWorker when the test says): a stop() that begins while the worker waits
-// for its registration's answer ends cleanly, and leaves the worker stopped, not running.
+// for its registration's answer ends cleanly, and leaves the worker stopped, not running. And
+// a released job's garbage: collected at once only when the job left JOB_GARBAGE_MIN_BYTES.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
