@@ -3604,8 +3604,8 @@ const MUTATIONS = [
     id: 'tracker-no-rate-in-answer',
     what: "the driver's answers to receiver reports never carry the backpressure rate",
     file: 'packages/driver/src/streaming/receiver-tracker.ts',
-    search: 'return { keep: current && r.running, rateLimit: r.rate, appliedSeq: last };',
-    replace: 'return { keep: current && r.running, rateLimit: 0, appliedSeq: last };',
+    search: 'return { keep, rateLimit: r.rate, appliedSeq: last };',
+    replace: 'return { keep, rateLimit: 0, appliedSeq: last };',
     tests: ['packages/driver/dist/test/streaming/receiver-tracker.test.js'],
   },
   {
@@ -15867,6 +15867,30 @@ const MUTATIONS = [
     search: '    if (this.wal && !this.checkpointDir) {\n',
     replace: '    if (this.wal && !this.checkpointDir && this.outputs.length < 0) {\n',
     tests: [{ file: 'packages/cli/dist/test/streaming-spark-suites22.test.js', pattern: 'ReceivedBlockTrackerSuite' }],
+  },
+  {
+    id: 'wal-fence-dropped-by-seal-age',
+    what: "a replaced receiver placement's fence and seal are deleted once the seal is fenceKeep old and its segments are gone, whether or not its placement is known to have stopped: a worker frozen longer than that and woken finds no fence, stores, acknowledges and logs what its source also sent its replacement, counted twice",
+    file: 'packages/core/src/wal/received-block-log.ts',
+    search: '      if (released === undefined && this.sealedWriters.has(p.writer)) continue;\n',
+    replace: '',
+    tests: [{ file: 'packages/worker/dist/test/receiver/write-ahead-log-writer.test.js', pattern: 'sealed before its log is read' }, 'packages/cli/dist/test/stream-worker-pause-fence.test.js'],
+  },
+  {
+    id: 'wal-fence-keep-option-ignored',
+    what: 'writeAheadLog.fenceKeep is not honoured: a released placement keeps its fence and seal for the default 120 s whatever the option says',
+    file: 'packages/core/src/wal/received-block-log.ts',
+    search: '      if (!st || Date.now() - Math.max(st.mtimeMs, released ?? 0) < this.fenceKeepMs) continue;',
+    replace: '      if (!st || Date.now() - Math.max(st.mtimeMs, released ?? 0) < DEFAULT_FENCE_KEEP_MS) continue;',
+    tests: [{ file: 'packages/worker/dist/test/receiver/write-ahead-log-writer.test.js', pattern: 'sealed before its log is read' }],
+  },
+  {
+    id: 'receiver-tracker-stop-answer-not-released',
+    what: "a replaced placement answered `keep: false` (its worker drops it) is never released: its fence and seal stay in the log for the driver's life",
+    file: 'packages/driver/src/streaming/receiver-tracker.ts',
+    search: '    if (!keep) this.release(rep.receiver_id);\n',
+    replace: '',
+    tests: [{ file: 'packages/driver/dist/test/streaming/receiver-tracker.test.js', pattern: "backpressure's rate" }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -224,6 +224,7 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
           { streamId: this.id, segment: d.segment, writer: d.writer, offset: d.offset, end: d.end, lostBlocks: d.seqs, lostPositions: d.positions, recordsAfter: d.recordsAfter, handedOut: d.handedOut },
         );
       },
+      this.ssc.receiverRunOptions(this.id).wal?.fenceKeepMs,
     );
     return this.log;
   }
@@ -272,7 +273,7 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
     const allocation = await this.ssc.streamingBackend().allocateBlocks(this.id, this.ssc.clock instanceof SystemClock ? time : undefined);
     this.liveWriters = allocation.liveWriters;
     const log = this.blockLog();
-    const taken = this.logOps.then(() => log.take(allocation.blocks, allocation.liveWriters, allocation.endedWriters ?? []));
+    const taken = this.logOps.then(() => log.take(allocation.blocks, allocation.liveWriters, allocation.endedWriters ?? [], allocation.releasedWriters ?? []));
     this.logOps = taken.catch(() => undefined);
     this.blocks.set(time, await taken);
   }

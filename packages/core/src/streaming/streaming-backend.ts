@@ -36,7 +36,7 @@ export interface ReceiverRunOptions {
   /** The rate the receiver starts at under backpressure (backpressure.initialRate); absent: unbounded until the first estimate. */
   readonly initialRate?: number;
   /** The write-ahead log, when it is on. */
-  readonly wal?: { readonly dir: string; readonly rollingIntervalMs: number; readonly maxSegmentBytes: number };
+  readonly wal?: { readonly dir: string; readonly rollingIntervalMs: number; readonly maxSegmentBytes: number; readonly fenceKeepMs?: number };
   /** Receiver.preferredLocation(): a worker's advertised host, or a worker id, to place the receiver on when one is there. */
   readonly preferredLocation?: string;
 }
@@ -57,6 +57,12 @@ export interface BlockAllocation {
    * frozen worker woken) adds nothing.
    */
   readonly endedWriters?: readonly string[];
+  /**
+   * Ended writers whose placement is known to have stopped (it reported its stop, or the driver
+   * answered one of its reports with a stop): nothing more of them can reach the log, so their
+   * fence may go (writeAheadLog.fenceKeep after). An ended writer not listed may still run.
+   */
+  readonly releasedWriters?: readonly string[];
 }
 
 export type ReceiverEvent =

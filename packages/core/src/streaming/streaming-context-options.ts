@@ -14,7 +14,7 @@ const OPTION_KEYS: Record<keyof StreamingContextOptions, true> = {
   fallingBehindBatches: true,
 };
 const BACKPRESSURE_KEYS: Record<keyof BackpressureOptions, true> = { initialRate: true, proportional: true, integral: true, derived: true, minRate: true };
-const WRITE_AHEAD_LOG_KEYS: Record<keyof WriteAheadLogOptions, true> = { rollingInterval: true, maxSegmentBytes: true };
+const WRITE_AHEAD_LOG_KEYS: Record<keyof WriteAheadLogOptions, true> = { rollingInterval: true, maxSegmentBytes: true, fenceKeep: true };
 
 const ALWAYS_UNPERSISTED =
   "always on: a batch's RDDs are unpersisted once past their stream's remember duration; to keep them longer, ssc.remember(duration) (or a window)";

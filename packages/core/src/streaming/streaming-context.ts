@@ -29,6 +29,7 @@ import { warmUpCluster } from './cluster-warm-up.js';
 import { shufflesReachable } from '../rdd/shuffles-reachable.js';
 import type { ReceiverRunOptions, StreamingBackend, StreamInputInfo } from './streaming-backend.js';
 import { walDirectory } from '../wal/wal-segment.js';
+import { DEFAULT_FENCE_KEEP_MS } from '../wal/wal-seal.js';
 import { sparkEvent, streamingStarted, type StreamingListener } from './streaming-listener.js';
 import { type DamagedStateCheckpoint, rememberedStateDamage, seedStateCheckpoints, stateCheckpointDamage, DEFAULT_CHECKPOINT_WRITE_TIMEOUT_MS, MetadataCheckpointer } from './metadata-checkpointer.js';
 import { contextCreated, contextSettled } from './unstarted-contexts.js';
@@ -132,6 +133,14 @@ export interface WriteAheadLogOptions {
   readonly rollingInterval?: Duration | undefined;
   /** ...or once it holds this many bytes (default 64 MiB). */
   readonly maxSegmentBytes?: number | undefined;
+  /**
+   * How long the fence and seal of a replaced receiver placement (`<writer>.fence`,
+   * `<writer>.sealed`) stay in the log once nothing of it is left there and the driver knows the
+   * placement stopped (default 120 s). A placement not known to have stopped (its worker declared
+   * lost and not heard from since: it may be frozen, and woken later) keeps its fence however long
+   * that takes. Sluice's own setting: Spark's receivers have no fence.
+   */
+  readonly fenceKeep?: Duration | undefined;
 }
 
 /** Default bound of a receiver's records not yet durable. */
@@ -282,7 +291,7 @@ export class StreamingContext {
   /** Resolves when the first fatal failure is recorded: awaitTermination throws it then, not once the stop it starts has ended. */
   private readonly fatalSeen: Promise<void>;
   private resolveFatalSeen!: () => void;
-  private readonly wal: { readonly rollingIntervalMs: number; readonly maxSegmentBytes: number } | undefined;
+  private readonly wal: { readonly rollingIntervalMs: number; readonly maxSegmentBytes: number; readonly fenceKeepMs: number } | undefined;
   private readonly receiverMaxBufferedRecords: number;
   private readonly checkpointWriteTimeoutMs: number;
   /** @internal Where the job's code made this context (`file:line:column`), for errors. */
@@ -1604,7 +1613,7 @@ function positiveRate(v: number | undefined, what: string, example: string): num
   return v;
 }
 
-function walSettings(o: boolean | WriteAheadLogOptions | undefined): { rollingIntervalMs: number; maxSegmentBytes: number } | undefined {
+function walSettings(o: boolean | WriteAheadLogOptions | undefined): { rollingIntervalMs: number; maxSegmentBytes: number; fenceKeepMs: number } | undefined {
   if (o === undefined || o === false) return undefined;
   const opts = o === true ? {} : o;
   const rollingIntervalMs = toMillis(opts.rollingInterval ?? 60_000, 'writeAheadLog.rollingInterval');
@@ -1612,7 +1621,8 @@ function walSettings(o: boolean | WriteAheadLogOptions | undefined): { rollingIn
   if (!Number.isSafeInteger(maxSegmentBytes) || maxSegmentBytes < 1) {
     throw new SluiceError('SLUICE_BAD_ARGUMENT', `writeAheadLog.maxSegmentBytes must be a whole number of bytes >= 1, got ${String(opts.maxSegmentBytes)}; for example { writeAheadLog: { maxSegmentBytes: 16 * 1024 * 1024 } }`);
   }
-  return { rollingIntervalMs, maxSegmentBytes };
+  const fenceKeepMs = toMillis(opts.fenceKeep ?? DEFAULT_FENCE_KEEP_MS, 'writeAheadLog.fenceKeep');
+  return { rollingIntervalMs, maxSegmentBytes, fenceKeepMs };
 }
 
 /** A file stream's directory made absolute; a registered scheme (`s3://`) is refused: file streams watch a file system's directory. */

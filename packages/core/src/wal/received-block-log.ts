@@ -2,12 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SluiceError } from '../errors.js';
 import type { ReceivedBlock } from '../streaming/streaming-backend.js';
-import { parseSealFileName, readWalSeal, sealFileName, fenceFileName, sealWriter, type WalSeal } from './wal-seal.js';
+import { DEFAULT_FENCE_KEEP_MS, parseSealFileName, readWalSeal, sealFileName, fenceFileName, sealWriter, type WalSeal } from './wal-seal.js';
 import { parseReceivedBlockId, parseSegmentFileName, scanWalSegment, type DamagedWalSpan, type ScannedBlock } from './wal-segment.js';
 
-/** A forgotten writer's fence and seal are deleted once the seal is this old (a zombie placement is long stopped by then). */
-const SEAL_KEEP_MS = 120_000;
-/** Ended writers a log remembers having sealed (a placement each: thousands over a run of days). */
+/** Ended writers a log remembers having sealed, or hearing were released (a placement each: thousands over a run of days). */
 const SEALED_WRITERS_KEPT = 10_000;
 
 /** A segment of an ended writer that ends in a torn record: its bytes from `offset` to `size` are not a complete record and are skipped. */
@@ -96,6 +94,13 @@ export class ReceivedBlockLog {
    * blocks are then the log's (read inside the seal), never a late report's.
    */
   private readonly sealedWriters = new Set<string>();
+  /**
+   * Ended writers whose placement is known to have stopped (BlockAllocation.releasedWriters), and
+   * when this log first heard so (the last SEALED_WRITERS_KEPT). Only such a writer's fence is
+   * ever deleted: one whose placement may still run (its worker declared lost, frozen, woken
+   * minutes later) keeps it, or, woken, it would store and acknowledge again beside its replacement.
+   */
+  private readonly releasedAt = new Map<string, number>();
 
   /**
    * `dir`: the stream's log directory, or undefined when the log is off. `onTornTail`: told
@@ -107,15 +112,24 @@ export class ReceivedBlockLog {
     private readonly dir: string | undefined,
     private readonly onTornTail?: (torn: TornWalTail) => void,
     private readonly onDamaged?: (damaged: DamagedWalRecords) => void,
+    /** How long a released writer's fence and seal outlive its segments (writeAheadLog.fenceKeep). */
+    private readonly fenceKeepMs = DEFAULT_FENCE_KEEP_MS,
   ) {}
 
   /**
    * The blocks to hand to the next batch: those of `reported` not handed out before, and
    * (log on) those that ended writers logged and never reported; in sequence order per
    * writer. Marks them handed out. `endedWriters`: writers whose placement the tracker
-   * replaced; each is sealed before its log is read.
+   * replaced; each is sealed before its log is read. `releasedWriters`: ended writers whose
+   * placement is known to have stopped (their fences may go once the log holds nothing of them).
    */
-  async take(reported: readonly ReceivedBlock[], liveWriters: readonly string[], endedWriters: readonly string[] = []): Promise<ReceivedBlock[]> {
+  async take(reported: readonly ReceivedBlock[], liveWriters: readonly string[], endedWriters: readonly string[] = [], releasedWriters: readonly string[] = []): Promise<ReceivedBlock[]> {
+    const now = Date.now();
+    for (const w of releasedWriters) {
+      if (this.releasedAt.has(w)) continue;
+      this.releasedAt.set(w, now);
+      if (this.releasedAt.size > SEALED_WRITERS_KEPT) this.releasedAt.delete(this.releasedAt.keys().next().value!);
+    }
     const byWriter = new Map<string, { seq: number; block: ReceivedBlock }[]>();
     const add = (seq: number, writer: string, block: ReceivedBlock): void => {
       let list = byWriter.get(writer);
@@ -352,16 +366,23 @@ export class ReceivedBlockLog {
   }
 
   /**
-   * A fence and seal whose writer has nothing left in the log, once the seal is SEAL_KEEP_MS
-   * old; `names`: the directory as clear() listed it (seals are written only by take(),
-   * never while clear() runs).
+   * A fence and seal whose writer has nothing left in the log and whose placement is known to
+   * have stopped, fenceKeepMs after the later of its seal and that news; `names`: the directory
+   * as clear() listed it (seals are written only by take(), never while clear() runs).
+   * A writer this log sealed and never heard was released keeps its fence: its placement may be
+   * frozen still (a worker declared lost is not a worker dead), and woken without a fence it
+   * would store and acknowledge what its source also sent its replacement. A seal left by an
+   * earlier driver instance (whose placements this one cannot hear of) goes fenceKeepMs after it
+   * was written, as every seal did before.
    */
   private async dropOldSeals(remaining: ReadonlySet<string>, names: readonly string[]): Promise<void> {
     for (const name of names) {
       const p = parseSealFileName(name);
       if (!p || p.kind !== 'sealed' || remaining.has(p.writer) || this.allocated.has(p.writer)) continue;
+      const released = this.releasedAt.get(p.writer);
+      if (released === undefined && this.sealedWriters.has(p.writer)) continue;
       const st = await fs.promises.stat(path.join(this.dir!, name)).catch(() => undefined);
-      if (!st || Date.now() - st.mtimeMs < SEAL_KEEP_MS) continue;
+      if (!st || Date.now() - Math.max(st.mtimeMs, released ?? 0) < this.fenceKeepMs) continue;
       await fs.promises.rm(path.join(this.dir!, fenceFileName(p.writer)), { force: true });
       await fs.promises.rm(path.join(this.dir!, sealFileName(p.writer)), { force: true });
       this.seals.delete(p.writer);

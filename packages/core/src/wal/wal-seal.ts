@@ -89,6 +89,12 @@ export async function sealWriter(dir: string, writer: string, segmentNames: read
   return seal;
 }
 
+/**
+ * How long a replaced placement's fence and seal outlive its segments once the driver knows the
+ * placement stopped (StreamingContext option writeAheadLog.fenceKeep).
+ */
+export const DEFAULT_FENCE_KEEP_MS = 120_000;
+
 /** How long a fenced writer waits for the driver's seal before it refuses its record. */
 export const SEAL_WAIT_MS = 10_000;
 

@@ -676,7 +676,7 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
         const blocks = tracker.allocate(m.streamId, m.before);
         this.progress.onBlocksAllocated(m.streamId, blocks.reduce((n, b) => n + b.numRecords, 0));
         for (const b of blocks) for (const l of b.locations) this.dag.blockLocations.add(b.blockId, l.workerId);
-        this.post({ type: 'blocks', reqId: m.reqId, blocks, liveWriters: tracker.liveWriters(m.streamId), endedWriters: tracker.endedWriters(m.streamId) });
+        this.post({ type: 'blocks', reqId: m.reqId, blocks, liveWriters: tracker.liveWriters(m.streamId), endedWriters: tracker.endedWriters(m.streamId), releasedWriters: tracker.releasedWriters(m.streamId) });
         if (blocks.length > 0) this.emit('received', m.streamId, blocks.reduce((n: number, b) => n + Number(b.numRecords), 0));
         return;
       }

@@ -146,7 +146,7 @@ export type MainToJob =
   | { readonly type: 'jobPartial'; readonly reqId: number; readonly partition: number; readonly value: unknown }
   /** The runJob `reqId` (sent with `jobIds`) started as the DAG scheduler's job `jobId`. */
   | { readonly type: 'jobStarted'; readonly reqId: number; readonly jobId: number }
-  | { readonly type: 'blocks'; readonly reqId: number; readonly blocks: ReceivedBlock[]; readonly liveWriters: string[]; readonly endedWriters: string[] }
+  | { readonly type: 'blocks'; readonly reqId: number; readonly blocks: ReceivedBlock[]; readonly liveWriters: string[]; readonly endedWriters: string[]; readonly releasedWriters: string[] }
   | { readonly type: 'receiverEvent'; readonly event: ReceiverEvent }
   | { readonly type: 'stopRequested'; readonly graceful: boolean }
   /** Format these RDDs' creation sites (a page or REST call asks for them): answered by callSites. */

@@ -234,7 +234,7 @@ const streaming: StreamingBackend = {
   },
   async allocateBlocks(streamId, before) {
     const reply = await requests.request((reqId) => ({ type: 'allocateBlocks', reqId, streamId, ...(before === undefined ? {} : { before }) }));
-    return reply.type === 'blocks' ? { blocks: reply.blocks, liveWriters: reply.liveWriters, endedWriters: reply.endedWriters } : { blocks: [], liveWriters: [] };
+    return reply.type === 'blocks' ? { blocks: reply.blocks, liveWriters: reply.liveWriters, endedWriters: reply.endedWriters, releasedWriters: reply.releasedWriters } : { blocks: [], liveWriters: [] };
   },
   removeBlocks(blockIds) {
     outbox.post({ type: 'removeBlocks', blockIds } satisfies JobToMain);

@@ -94,6 +94,15 @@ export class ReceiverTracker implements RegistryListener {
   private readonly applied = new Map<string, number>();
   /** Per stream: writers of placements that ended, oldest first (at most 1,000). */
   private readonly ended = new Map<number, Set<string>>();
+  /**
+   * Per stream: writers of placements known to have stopped, oldest first (at most 1,000): each
+   * reported its stop, failed to start, or was answered `keep: false` (its worker then drops
+   * it). The log keeps an ended writer's fence until it is here: a placement whose worker was
+   * declared lost may be frozen, not dead, and woken after any time.
+   */
+  private readonly released = new Map<number, Set<string>>();
+  /** Each placement not yet released (receiver id): its stream and writer (at most 10,000, oldest dropped). */
+  private readonly placementWriters = new Map<string, { readonly streamId: number; readonly writer: string }>();
   private closed = false;
 
   constructor(
@@ -175,6 +184,11 @@ export class ReceiverTracker implements RegistryListener {
     return [...(this.ended.get(streamId) ?? [])];
   }
 
+  /** The stream's writers whose placement is known to have stopped (the last 1,000): the log may delete their fences. */
+  releasedWriters(streamId: number): string[] {
+    return [...(this.released.get(streamId) ?? [])];
+  }
+
   /** The stream's writer that runs now (its blocks come as reports), if any. */
   liveWriters(streamId: number): string[] {
     const r = this.receivers.get(streamId);
@@ -219,7 +233,10 @@ export class ReceiverTracker implements RegistryListener {
       this.apply(r, rep.worker_id, rep.events[i], current);
     }
     this.applied.set(rep.receiver_id, last);
-    return { keep: current && r.running, rateLimit: r.rate, appliedSeq: last };
+    const keep = current && r.running;
+    // Told to stop, its worker drops the placement: nothing more of it reaches the log.
+    if (!keep) this.release(rep.receiver_id);
+    return { keep, rateLimit: r.rate, appliedSeq: last };
   }
 
   /**
@@ -294,6 +311,8 @@ export class ReceiverTracker implements RegistryListener {
     this.unallocated.clear();
     this.applied.clear();
     this.ended.clear();
+    this.released.clear();
+    this.placementWriters.clear();
   }
 
   /** Worker ids running this job's receivers (one entry per receiver). */
@@ -302,7 +321,7 @@ export class ReceiverTracker implements RegistryListener {
   }
 
   get size(): number {
-    return this.receivers.size + this.unallocated.size + this.applied.size + this.ended.size;
+    return this.receivers.size + this.unallocated.size + this.applied.size + this.ended.size + this.released.size + this.placementWriters.size;
   }
 
   workerAdded(): void {
@@ -382,9 +401,13 @@ export class ReceiverTracker implements RegistryListener {
     r.writer = writer;
     r.receiverId = receiverId;
     r.running = true;
+    this.placementWriters.set(receiverId, { streamId: r.streamId, writer });
+    if (this.placementWriters.size > 10_000) this.placementWriters.delete(this.placementWriters.keys().next().value!);
     this.log.info({ streamId: r.streamId, workerId: w.id, name: r.name, receiverId }, 'starting receiver');
     void w.endpoint.startReceiver(desc).then((res) => {
-      if (res.ok || r.receiverId !== receiverId || !r.running) return;
+      if (res.ok) return;
+      this.release(receiverId); // Never started: it writes nothing.
+      if (r.receiverId !== receiverId || !r.running) return;
       r.running = false;
       if (r.stopping || this.closed) r.resolveStopped();
       else this.failed(r, w.id, `the worker could not start the receiver: ${res.message}`);
@@ -395,6 +418,17 @@ export class ReceiverTracker implements RegistryListener {
     let set = this.ended.get(streamId);
     if (!set) this.ended.set(streamId, (set = new Set()));
     set.add(writer);
+    if (set.size > 1000) set.delete(set.values().next().value!);
+  }
+
+  /** The placement `receiverId` is known to have stopped (or to stop now): its writer is released. */
+  private release(receiverId: string): void {
+    const p = this.placementWriters.get(receiverId);
+    if (!p) return;
+    this.placementWriters.delete(receiverId);
+    let set = this.released.get(p.streamId);
+    if (!set) this.released.set(p.streamId, (set = new Set()));
+    set.add(p.writer);
     if (set.size > 1000) set.delete(set.values().next().value!);
   }
 
@@ -458,6 +492,7 @@ export class ReceiverTracker implements RegistryListener {
         return;
       case 'stopped': {
         if (!current) return;
+        this.release(r.receiverId!);
         // It stopped by itself while its context runs (not stopped by the driver, not moved off a
         // decommissioning worker): placed again, and the stopped event says so.
         const restarting = r.running && !r.stopping && !this.closed && !r.moved;

@@ -98,6 +98,16 @@ test("backpressure's rate goes with every answer to the receiver's reports; plac
     // The first placement's writer ended: its log is sealed before it is read; the new one runs.
     assert.deepEqual(tracker.endedWriters(0), [started[0].desc.writer]);
     assert.deepEqual(tracker.liveWriters(0), [started[1].desc.writer]);
+    // Its worker declared lost, the first placement may be frozen, not dead: not released (the
+    // log keeps its fence)...
+    assert.deepEqual(tracker.releasedWriters(0), []);
+    // ...until it is heard from again and told to stop (its worker then drops it).
+    assert.equal(tracker.report(report(first, 3, [block('b3')])).keep, false);
+    assert.deepEqual(tracker.releasedWriters(0), [started[0].desc.writer]);
+    // A placement that stops by itself is released at its stop.
+    const second = started[1].desc.receiver_id!;
+    tracker.report({ ...report(second, 1, [{ event: 'stopped', stopped: 'done', error_stack: '' }]), worker_id: started[1].workerId });
+    assert.deepEqual(tracker.releasedWriters(0), [started[0].desc.writer, started[1].desc.writer]);
   } finally {
     tracker.close();
   }

@@ -186,12 +186,36 @@ test('a writer the tracker ended is sealed before its log is read: what it appen
     // Its batch forgotten: every segment of wA goes, the one opened after the seal included.
     await log.clear(first, ['wB']);
     assert.deepEqual(fs.readdirSync(dir).filter((n) => n.endsWith('.wal')), []);
-    // The fence and the seal outlive the segments while a zombie may still look for them (120 s), then go.
-    assert.deepEqual(fs.readdirSync(dir).filter((n) => n.startsWith('wA.')).sort(), ['wA.fence', 'wA.sealed'], 'a fresh seal is kept');
+    // The fence and the seal outlive the segments while a zombie may still look for them: as long
+    // as the placement is not known to have stopped (its worker declared lost may be frozen, and
+    // woken after any time), then fenceKeep (120 s by default) after the driver hears it stopped.
+    const wA = (): string[] => fs.readdirSync(dir).filter((n) => n.startsWith('wA.')).sort();
+    assert.deepEqual(wA(), ['wA.fence', 'wA.sealed'], 'a fresh seal is kept');
     const old = new Date(Date.now() - 121_000);
     fs.utimesSync(path.join(dir, 'wA.sealed'), old, old);
     await log.clear([], ['wB']);
-    assert.deepEqual(fs.readdirSync(dir).filter((n) => n.startsWith('wA.')), [], 'an old seal and its fence are deleted');
+    assert.deepEqual(wA(), ['wA.fence', 'wA.sealed'], 'a seal 121 s old is kept while its placement may still run');
+    assert.deepEqual(await log.take([], ['wB'], ['wA'], ['wA']), [], 'released: its placement stopped');
+    await log.clear([], ['wB']);
+    assert.deepEqual(wA(), ['wA.fence', 'wA.sealed'], 'kept for fenceKeep after the release');
+    // fenceKeep after the release (a log of the same directory whose fenceKeep is 1 ms):
+    const short = new ReceivedBlockLog(0, dir, undefined, undefined, 1);
+    assert.deepEqual(await short.take([], ['wB'], ['wA']), [], 'wA ended: sealed already');
+    await short.clear([], ['wB']);
+    assert.deepEqual(wA(), ['wA.fence', 'wA.sealed'], 'not released: kept however short fenceKeep is');
+    await short.take([], ['wB'], ['wA'], ['wA']);
+    await new Promise((r) => setTimeout(r, 5));
+    await short.clear([], ['wB']);
+    assert.deepEqual(wA(), [], 'released and fenceKeep past: the seal and its fence are deleted');
+    // A seal an earlier driver instance left (this one never sealed that writer, and cannot hear of its placement) goes once fenceKeep old.
+    const earlier = new ReceivedBlockLog(0, dir);
+    fs.writeFileSync(path.join(dir, 'wZ.fence'), '');
+    fs.writeFileSync(path.join(dir, 'wZ.sealed'), JSON.stringify({ segments: {} }));
+    await earlier.clear([], ['wB']);
+    assert.ok(fs.existsSync(path.join(dir, 'wZ.fence')), "an earlier instance's fresh seal is kept");
+    fs.utimesSync(path.join(dir, 'wZ.sealed'), old, old);
+    await earlier.clear([], ['wB']);
+    assert.deepEqual(fs.readdirSync(dir).filter((n) => n.startsWith('wZ.')), [], "an earlier instance's seal 121 s old is deleted with its fence");
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

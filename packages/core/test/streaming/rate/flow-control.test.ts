@@ -238,7 +238,7 @@ test('bad flow-control options are refused naming the option, the value and the 
     clock: undefined,
     blockInterval: undefined,
     concurrentJobs: undefined,
-    writeAheadLog: { rollingInterval: undefined, maxSegmentBytes: undefined },
+    writeAheadLog: { rollingInterval: undefined, maxSegmentBytes: undefined, fenceKeep: undefined },
     receiverMaxBufferedRecords: undefined,
     checkpointWriteTimeout: undefined,
     backpressure: { initialRate: undefined, proportional: undefined, integral: undefined, derived: undefined, minRate: undefined },
