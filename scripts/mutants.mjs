@@ -15455,7 +15455,7 @@ const MUTATIONS = [
     file: 'packages/core/src/dstream/input-dstreams.ts',
     search: '    if (this.blocks.has(time)) return;\n',
     replace: '',
-    tests: ['packages/kinesis/dist/test/kinesis-run-kill.test.js', 'packages/mqtt/dist/test/mqtt-run-kill.test.js'],
+    tests: ['packages/kinesis/dist/test/kinesis-run-kill.test.js', 'packages/mqtt/dist/test/mqtt-run-kill.test.js', 'packages/flume/dist/test/flume-run-kill.test.js'],
   },
   {
     id: 'save-in-output-operation-refuses-existing-dir',
@@ -15891,6 +15891,14 @@ const MUTATIONS = [
     search: '    if (!keep) this.release(rep.receiver_id);\n',
     replace: '',
     tests: [{ file: 'packages/driver/dist/test/streaming/receiver-tracker.test.js', pattern: "backpressure's rate" }],
+  },
+  {
+    id: 'run-driver-left-at-file-timeout',
+    what: "a test file ended on its timeout (Node 20: SIGTERM, no after() hook) leaves the `sluice run` processes it started (runDriverProcess) and their workers running for good, loading every file after it",
+    file: 'packages/test-servers/src/job-runner.ts',
+    search: '  child.once(\'exit\', () => runningDrivers.delete(child));\n  hookDriverCleanup();\n',
+    replace: '  child.once(\'exit\', () => runningDrivers.delete(child));\n',
+    tests: ['packages/flume/dist/test/run-cancelled-cleanup.test.js'],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

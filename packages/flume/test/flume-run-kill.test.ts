@@ -23,10 +23,11 @@ import { emptySent, sendAll } from './support/events.js';
 import { TestSparkSink } from './support/spark-sink.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-flume-run-kill-'));
+/** The runs of the test under way (each test stops its own as it ends, passed or failed). */
 const runs: DriverProcess[] = [];
 
 after(async () => {
-  for (const r of runs) await r.kill9();
+  await stopRuns();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -38,6 +39,44 @@ const alive = (pid: number): boolean => {
     return false;
   }
 };
+
+/**
+ * kill -9 of every run in `runs` still running, and its worker processes gone (SIGKILL to those
+ * not gone 30 s after their driver). Called as each test ends: a test that failed with its run
+ * recovered and running left that run (a driver and 3 workers) beside the next test, to the
+ * file's end, and past it when the file was ended on its timeout (job-runner.ts's
+ * hookDriverCleanup now kills runs then too).
+ */
+async function stopRuns(): Promise<void> {
+  for (const r of runs.splice(0)) {
+    const workers = workerPids(r);
+    await r.kill9();
+    await pollUntil(() => workers.every((p) => !alive(p)) || undefined, 30_000, 'workers gone').catch(() => {
+      for (const p of workers) if (alive(p)) process.kill(p, 'SIGKILL');
+    });
+  }
+}
+
+/**
+ * Resolves once `d.out`'s batches read `n` distinct events; fails once none more were read for
+ * 30 s (or after 90 s in all), naming how many: a recovery that lost events fails in 30 s, not
+ * 90, so the file ends well inside its 240 s timeout when both tests fail.
+ */
+async function readAll(d: Dirs, n: number): Promise<void> {
+  let seen = distinctRead(d.out);
+  let since = Date.now();
+  await pollUntil(
+    () => {
+      const now = distinctRead(d.out);
+      if (now !== seen) [seen, since] = [now, Date.now()];
+      if (now >= n) return true;
+      if (Date.now() - since > 30_000) throw new Error(`no more events read for 30 s after the recovery: ${now} of ${n}`);
+      return undefined;
+    },
+    90_000,
+    `every event read after the recovery (${n})`,
+  );
+}
 
 interface Dirs {
   readonly ckpt: string;
@@ -115,6 +154,7 @@ test('Flume push, log on: `sluice run` killed -9 with acknowledged events only i
     // More calls on their way as the run dies: no OK for them, their sinks send them again.
     let sentAtKill = 0;
     const third = send(1600, 800, 30);
+    third.catch(() => undefined); // awaited below; a test failing before that must not leave it unhandled
     await pollUntil(() => sent.ids.length >= 1700 || undefined, 30_000, '100 more events answered OK');
     await killRun(first);
     sentAtKill = sent.ids.length;
@@ -123,12 +163,13 @@ test('Flume push, log on: `sluice run` killed -9 with acknowledged events only i
     fs.rmSync(path.join(d.control, 'hold'));
     const second = await startRun(args);
     await third;
-    await pollUntil(() => distinctRead(d.out) >= 2400 || undefined, 90_000, `every event read after the recovery (${distinctRead(d.out)} of 2400)`);
+    await readAll(d, 2400);
     const twice = await stopAndCheck(second, d, sent.ids);
     const resent = sinks.reduce((n, s) => n + s.stats.resent, 0);
     assert.ok(resent > 0, 'a call in flight at the kill was sent again');
     console.log(`# killed with ${writtenAtKill} of ${sentAtKill} acknowledged events written (${acked - writtenAtKill} only in the log); ${resent} calls sent again; ${twice} events read twice (at least once)`);
   } finally {
+    await stopRuns();
     for (const s of sinks) s.close();
   }
 });
@@ -159,12 +200,13 @@ test('Flume polling, log on: `sluice run` killed -9 with acked batches only in t
     assert.ok(1600 - writtenAtKill > 0, `events acked and written by no batch at the kill (${1600 - writtenAtKill})`);
     fs.rmSync(path.join(d.control, 'hold'));
     const second = await startRun(args);
-    await pollUntil(() => distinctRead(d.out) >= 2400 || undefined, 90_000, `every event read after the recovery (${distinctRead(d.out)} of 2400)`);
+    await readAll(d, 2400);
     const twice = await stopAndCheck(second, d, ids);
     assert.deepEqual(sink.pending, { channel: 0, transactions: 0 }, 'the channel ends empty, no transaction open');
     assert.ok(sink.stats.timeouts >= 1, 'the transaction open at the kill was rolled back by the timeout');
     console.log(`# killed with ${writtenAtKill} of 1600+ acked events written, ${openAtKill} transactions open; ${sink.stats.timeouts} rolled back by the timeout; ${twice} events read twice (at least once)`);
   } finally {
+    await stopRuns();
     sink.close();
   }
 });

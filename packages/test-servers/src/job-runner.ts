@@ -250,6 +250,45 @@ export function completeJsonLines<T>(file: string): T[] {
 
 const CLI_BIN = fileURLToPath(new URL('../../../cli/bin/sluice.js', import.meta.url));
 
+/** `sluice run` processes this test process started that have not exited. */
+const runningDrivers = new Set<ChildProcess>();
+let driversHooked = false;
+
+/**
+ * Kills every `sluice run` still running when this test process exits or is told to end
+ * (SIGTERM, SIGINT, SIGHUP; then the signal's default). On Node 20 a file's --test-timeout
+ * bounds the file as a whole and the runner ends it with SIGTERM, which runs no after() hook:
+ * a file whose tests failed slowly (flume-run-kill under the mutant
+ * restored-batch-blocks-reallocated: 228 s of 90 s waits) left its `sluice run` (standard
+ * input ignored, so nothing tells it its test is gone) and that run's workers running for good.
+ * Killed, a run's workers stop with it (--exit-with-parent).
+ */
+function hookDriverCleanup(): void {
+  if (driversHooked) return;
+  driversHooked = true;
+  const killAll = (): void => {
+    for (const c of runningDrivers) {
+      try {
+        process.kill(c.pid!, 'SIGKILL');
+      } catch {
+        // exited meanwhile
+      }
+    }
+  };
+  process.once('exit', killAll);
+  const handlers: Partial<Record<NodeJS.Signals, () => void>> = {};
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    // Once, then the signal's default (the process ends as it would have).
+    const onSignal = (): void => {
+      killAll();
+      for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.removeListener(s, handlers[s]!);
+      process.kill(process.pid, sig);
+    };
+    handlers[sig] = onSignal;
+    process.on(sig, onSignal);
+  }
+}
+
 /**
  * Runs a fixture job with `sluice run` (an embedded local cluster: the driver in that process,
  * `workers` worker processes of 1 core) so that a test can kill the driver with SIGKILL and
@@ -258,6 +297,9 @@ const CLI_BIN = fileURLToPath(new URL('../../../cli/bin/sluice.js', import.meta.
  */
 export function runDriverProcess(file: string, args: readonly string[], workers = 2): DriverProcess {
   const child = spawn(process.execPath, [CLI_BIN, 'run', '--workers', String(workers), '--log-level', process.env.SLUICE_TEST_LOG ?? 'warn', file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  runningDrivers.add(child);
+  child.once('exit', () => runningDrivers.delete(child));
+  hookDriverCleanup();
   const lines: string[] = [];
   let rest = '';
   let err = '';
