@@ -15899,6 +15899,14 @@ const MUTATIONS = [
     search: '  child.once(\'exit\', () => runningDrivers.delete(child));\n  hookDriverCleanup();\n',
     replace: '  child.once(\'exit\', () => runningDrivers.delete(child));\n',
     tests: ['packages/flume/dist/test/run-cancelled-cleanup.test.js'],
+  },
+  {
+    id: 'task-error-own-name-error-replaced',
+    what: "an error whose class sets its name to 'Error' itself prints by its constructor's name instead",
+    file: 'packages/core/src/util/user-error.ts',
+    search: "  if (owner === null || !BUILTIN_ERROR_PROTOTYPES.has(owner) || typeof ctor !== 'function') return err.name;\n",
+    replace: "  if (owner === null || typeof ctor !== 'function') return err.name;\n",
+    tests: [{ file: 'packages/cli/dist/test/bad-input.test.js', pattern: 'extending Error that sets no name' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -319,6 +319,15 @@ test("a task's error with a cause is reported with each cause once (a batch job 
   }
 });
 
+test("a task's error of a class extending Error that sets no name is reported by its class's name, its cause's too; a name the class sets is kept", async () => {
+  const job = fixture('throws-subclass.ts');
+  const r = await runCli(['run', '--workers', '1', job], { timeoutMs: 60_000 });
+  assertFails(r, /failed \[SLUICE_TASK_FAILED\]: Job aborted due to stage failure: .*\): RecordRejected: bad record 2\n/);
+  assert.deepEqual(r.stderr.split('\n').filter((l) => l.startsWith('Caused by: ')), ['Caused by: ParseProblem: not a number'], show(r));
+  const named = await runCli(['run', '--workers', '1', job, 'named'], { timeoutMs: 60_000 });
+  assertFails(named, /failed \[SLUICE_TASK_FAILED\]: Job aborted due to stage failure: .*\): Error: named Error on purpose\n/);
+});
+
 test('a .gz file that is not gzip in a file stream fails the job naming the file, what is wrong and what to do; the stack is not repeated as its own cause', async () => {
   const dir = path.join(tmp, 'corrupt-in');
   const staged = path.join(tmp, 'corrupt-staged');

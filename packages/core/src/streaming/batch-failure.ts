@@ -1,5 +1,5 @@
 import { isSluiceError, SluiceError } from '../errors.js';
-import { userErrorInfo } from '../util/user-error.js';
+import { errorClassName, userErrorInfo } from '../util/user-error.js';
 
 /**
  * The error a failed output operation stops its StreamingContext with (what
@@ -19,7 +19,7 @@ export function batchFailure(err: unknown, batchTime: number, op: { readonly id:
   if (isSluiceError(err)) e = new SluiceError(err.code, message, { cause: err });
   else {
     e = new Error(message, { cause: err });
-    e.name = err instanceof Error ? err.name : 'Error';
+    e.name = err instanceof Error ? errorClassName(err) : 'Error';
   }
   const at = info.message === '' ? -1 : info.stack.indexOf(info.message);
   const [head, ...rest] = info.stack.split('\n');
