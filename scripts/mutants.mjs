@@ -15907,6 +15907,30 @@ const MUTATIONS = [
     search: "  if (owner === null || !BUILTIN_ERROR_PROTOTYPES.has(owner) || typeof ctor !== 'function') return err.name;\n",
     replace: "  if (owner === null || typeof ctor !== 'function') return err.name;\n",
     tests: [{ file: 'packages/cli/dist/test/bad-input.test.js', pattern: 'extending Error that sets no name' }],
+  },
+  {
+    id: 'kafka-ipv6-broker-string-to-library',
+    what: "a bracketed IPv6 broker ('[::1]:9092') goes to @platformatic/kafka as the string, which it cuts at its first ':': the stream and the sink never reach the broker",
+    file: 'packages/kafka/src/kafka-params.ts',
+    search: '    bootstrapBrokers: c.brokers.map((b) => parseBrokerAddress(b)!),\n',
+    replace: '    bootstrapBrokers: c.brokers,\n',
+    tests: [{ file: 'packages/kafka/dist/test/kafka-bad-input.test.js', pattern: 'IPv6' }],
+  },
+  {
+    id: 'kafka-bracketed-host-not-ipv6-accepted',
+    what: "a broker address with a host name in brackets ('[kafka-1]:9092') is taken as an address instead of refused with how to write it",
+    file: 'packages/kafka/src/kafka-params.ts',
+    search: '  if (m[1] !== undefined && !net.isIPv6(host)) return undefined;\n',
+    replace: '',
+    tests: ['packages/kafka/dist/test/kafka-params.test.js'],
+  },
+  {
+    id: 'kafka-broker-port-out-of-range-accepted',
+    what: "a broker port outside 1-65535 ('kafka-1:90920') is accepted, failing later as an unreachable broker instead of at the call",
+    file: 'packages/kafka/src/kafka-params.ts',
+    search: '  return port >= 1 && port <= 65535 ? { host, port } : undefined;\n',
+    replace: '  return { host, port };\n',
+    tests: ['packages/kafka/dist/test/kafka-params.test.js'],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

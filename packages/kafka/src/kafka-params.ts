@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { SluiceError, refuseUnknownOptions } from '@sluice/core';
 
 /** TLS to the brokers (Node's tls.connect options that travel as plain data). */
@@ -19,7 +20,7 @@ export interface KafkaSasl {
 
 /** How to reach a cluster; plain data, shipped to workers with the tasks that read or write. */
 export interface KafkaConnection {
-  /** Bootstrap brokers, `host:port`. */
+  /** Bootstrap brokers, `host:port`; an IPv6 address in brackets, `[::1]:9092`. */
   readonly brokers: readonly string[];
   /** Client id the brokers see (default 'sluice'). */
   readonly clientId?: string | undefined;
@@ -106,8 +107,20 @@ function bad(what: string, value: unknown, fix: string): never {
  * without its port, Kafka's comma-separated bootstrap.servers in one string.
  */
 function brokerFix(b: unknown): string {
-  const plain = "write it as 'host:port', e.g. 'localhost:9092'";
+  const plain = "write it as 'host:port', e.g. 'localhost:9092' (an IPv6 address in brackets: '[::1]:9092')";
   if (typeof b !== 'string') return plain;
+  // An IPv6 address without brackets: alone, or with a port after it (whose colon cannot be told
+  // from the address's own when the rest is an address too: both readings are named).
+  if (net.isIPv6(b)) {
+    const cut = b.lastIndexOf(':');
+    const head = b.slice(0, cut);
+    const asPort = /^\d+$/.test(b.slice(cut + 1)) && net.isIPv6(head) ? ` (or '[${head}]:${b.slice(cut + 1)}' if ${b.slice(cut + 1)} is the port)` : '';
+    return `an IPv6 address goes in brackets before its port: '[${b}]:9092'${asPort}`;
+  }
+  const v6port = /^(.*):(\d+)$/.exec(b);
+  if (v6port && !v6port[1]!.startsWith('[') && net.isIPv6(v6port[1]!)) return `an IPv6 address goes in brackets before its port: '[${v6port[1]}]:${v6port[2]}'`;
+  const port = brokerPort(b);
+  if (port !== undefined && !(port >= 1 && port <= 65535)) return `a port is a number from 1 to 65535 (Kafka's default is 9092)`;
   const list = b.split(',').map((x) => x.trim()).filter((x) => x !== '');
   if (list.length > 1) return `give each broker as its own element: brokers: [${list.map((x) => `'${x}'`).join(', ')}] (Kafka's bootstrap.servers is one comma-separated string; brokers is a list)`;
   const scheme = /^([a-z][a-z0-9+.-]*):\/\/([^/\s]+)\/?$/i.exec(b);
@@ -116,9 +129,30 @@ function brokerFix(b: unknown): string {
   return plain;
 }
 
+/** The port of `host:port` or `[v6]:port`, undefined for another form. */
+function brokerPort(b: string): number | undefined {
+  const m = /^(?:\[[^\]\s]+\]|[^:\s\[\]]+):(\d+)$/.exec(b);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * A broker address as the client library takes it: `host:port`, or `[v6]:port` for an IPv6
+ * address (whose colons @platformatic/kafka's own `host:port` split would cut), or undefined
+ * when it is neither, or its port is not 1 to 65535.
+ */
+export function parseBrokerAddress(b: unknown): { readonly host: string; readonly port: number } | undefined {
+  if (typeof b !== 'string') return undefined;
+  const m = /^(?:\[([^\]\s]+)\]|([^:\s\[\]]+)):(\d+)$/.exec(b);
+  if (!m) return undefined;
+  const host = m[1] ?? m[2]!;
+  const port = Number(m[3]);
+  if (m[1] !== undefined && !net.isIPv6(host)) return undefined;
+  return port >= 1 && port <= 65535 ? { host, port } : undefined;
+}
+
 export function connectionParams(op: string, c: KafkaConnection): ConnectionParams {
   if (!Array.isArray(c.brokers) || c.brokers.length === 0) bad(`${op}: brokers`, c.brokers, "give at least one broker as 'host:port'");
-  for (const b of c.brokers) if (typeof b !== 'string' || !/^[^:\s]+:\d+$/.test(b)) bad(`${op}: broker address`, b, brokerFix(b));
+  for (const b of c.brokers) if (parseBrokerAddress(b) === undefined) bad(`${op}: broker address`, b, brokerFix(b));
   if (c.clientId !== undefined && (typeof c.clientId !== 'string' || c.clientId === '')) bad(`${op}: clientId`, c.clientId, 'give a non-empty string');
   if (c.retryTimeoutMs !== undefined && !(Number.isFinite(c.retryTimeoutMs) && c.retryTimeoutMs >= 0)) bad(`${op}: retryTimeoutMs`, c.retryTimeoutMs, 'give a number of milliseconds >= 0');
   if (c.requestTimeoutMs !== undefined && !(Number.isFinite(c.requestTimeoutMs) && c.requestTimeoutMs > 0)) bad(`${op}: requestTimeoutMs`, c.requestTimeoutMs, 'give a number of milliseconds > 0, or leave it out for 30000');
@@ -202,7 +236,8 @@ export function validateStreamOptions(o: DirectStreamOptions): void {
 export function clientOptions(c: ConnectionParams) {
   return {
     clientId: c.clientId,
-    bootstrapBrokers: c.brokers,
+    // As { host, port }: the library splits a string at its first ':', which cuts an IPv6 address.
+    bootstrapBrokers: c.brokers.map((b) => parseBrokerAddress(b)!),
     ...(c.ssl ? { tls: { ...c.ssl, ca: c.ssl.ca as string | string[] | undefined } } : {}),
     ...(c.sasl ? { sasl: { mechanism: c.sasl.mechanism, username: c.sasl.username, password: c.sasl.password } } : {}),
     retries: 3,

@@ -4,10 +4,12 @@
 // sink's pipelined requests (order and loss, a request failing in the pipeline); and
 // KafkaUtils.createRDD over given ranges.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import { Consumer, Producer, murmur2 } from '@platformatic/kafka';
 import { fixture, freePort, jsonLines, startJob } from './job-runner.js';
 import { jobArgs, nothing, produce, useEnv } from './stream-test-support.js';
+import { KafkaTestCluster } from './support/kafka-test-cluster.js';
 import { ApiKey } from './support/protocol/messages.js';
 
 /** Each test's own bound (the longest of these files' tests took 97 s at load 27): the file is among scripts/test.sh's OWN_TIMEOUTS, so under load the sum of its tests' waits is not held to the 240 s a whole file gets. */
@@ -30,6 +32,42 @@ test('a wrong broker address fails the job with an error naming it; an unknown t
   const end2 = await unknown.finished(60_000);
   assert.equal(end2.ok, false);
   assert.match(end2.failure!, new RegExp(`Unknown topic clickz on brokers ${env.kafka.bootstrap.join(',')} \\(they have 2: clicks, orders\\); create the topic or fix its name`), end2.failure);
+});
+
+/** Whether this machine has IPv6 loopback (`ip -6 addr show lo` lists ::1). */
+function hasIpv6Loopback(): boolean {
+  try {
+    return /inet6 ::1\/128/.test(execFileSync('ip', ['-6', 'addr', 'show', 'lo'], { encoding: 'utf8' }));
+  } catch {
+    return false;
+  }
+}
+
+test("brokers on IPv6 written in brackets ('[::1]:port'): the direct stream reads every record and saveToKafka writes them; an unbracketed IPv6 address is refused saying how to write it", { timeout: TEST_TIMEOUT_MS, skip: !hasIpv6Loopback() && 'no IPv6 loopback (ip -6 addr show lo)' }, async () => {
+  const v6 = await KafkaTestCluster.start({ host: '::1' });
+  try {
+    v6.createTopic('v6-in', 2);
+    v6.createTopic('v6-out', 1);
+    const port = v6.portOf(0);
+    const values = [3, 5, 7, 11, 13];
+    const p = new Producer({ clientId: 'test', bootstrapBrokers: [{ host: '::1', port }] });
+    await p.send({ messages: values.map((v, i) => ({ topic: 'v6-in', partition: i % 2, value: Buffer.from(String(v)) })) });
+    await p.close();
+    const brokers = [`[::1]:${port}`];
+    const end = await (await startJob(env.cluster, fixture('count-job.ts'), [JSON.stringify({ brokers, topics: ['v6-in'], groupId: 'g-v6', startingOffsets: 'earliest', batchMs: 500, expectTotal: values.length, sinkTopic: 'v6-out' })])).finished(90_000);
+    assert.ok(end.ok, `job failed: ${end.failure}\n${end.lines.join('\n')}`);
+    const counted = jsonLines<{ count: number; sum: number }>(end.lines, 'BATCH ').reduce((a, b) => ({ count: a.count + b.count, sum: a.sum + b.sum }), { count: 0, sum: 0 });
+    assert.deepEqual(counted, { count: values.length, sum: values.reduce((a, b) => a + b, 0) });
+    assert.deepEqual(v6.records('v6-out', 0).map((r) => Number(r.value?.toString())).sort((a, b) => a - b), values.map((v) => v * 2), 'saveToKafka wrote each record doubled to the IPv6 broker');
+    // Unbracketed: refused at the call, saying how to write it.
+    const bare = await (await startJob(env.cluster, fixture('count-job.ts'), [JSON.stringify({ brokers: [`::1:${port}`], topics: ['v6-in'], groupId: 'g', batchMs: 500, expectTotal: 1 })])).finished(60_000);
+    assert.equal(bare.ok, false);
+    // (A port of 4 digits or fewer also reads as the address's last group: then both readings are named.)
+    assert.ok(bare.failure!.includes(`KafkaUtils.createDirectStream: broker address: got "::1:${port}"; an IPv6 address goes in brackets before its port: '`), bare.failure);
+    assert.ok(bare.failure!.includes(`'[::1]:${port}'`), bare.failure);
+  } finally {
+    await v6.close();
+  }
 });
 
 test('invalid UTF-8 in valueStrings: the default fails the batch naming the record; skip leaves it out and counts it', { timeout: TEST_TIMEOUT_MS }, async () => {

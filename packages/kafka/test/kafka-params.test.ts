@@ -47,11 +47,20 @@ test('connection options: brokers as host:port, a known SASL mechanism', () => {
   refused(() => connectionParams('op', { brokers: ['PLAINTEXT://kafka-1:9093'] }), /op: broker address: got "PLAINTEXT:\/\/kafka-1:9093"; write it without the scheme, as 'host:port': 'kafka-1:9093' \(the security protocol is the ssl and sasl options/);
   refused(() => connectionParams('op', { brokers: ['kafka://broker'] }), /op: broker address: got "kafka:\/\/broker"; write it without the scheme, as 'host:port': 'broker' with its port \(Kafka's default is 9092\)/);
   refused(() => connectionParams('op', { brokers: ['a:9092, b:9093'] }), /op: broker address: got "a:9092, b:9093"; give each broker as its own element: brokers: \['a:9092', 'b:9093'\] \(Kafka's bootstrap\.servers is one comma-separated string; brokers is a list\)$/);
-  refused(() => connectionParams('op', { brokers: ['a b:9092'] }), /op: broker address: got "a b:9092"; write it as 'host:port', e.g. 'localhost:9092'$/);
+  refused(() => connectionParams('op', { brokers: ['a b:9092'] }), /op: broker address: got "a b:9092"; write it as 'host:port', e.g. 'localhost:9092' \(an IPv6 address in brackets: '\[::1\]:9092'\)$/);
   refused(() => connectionParams('op', { brokers: ['a:1'], sasl: { mechanism: 'KERBEROS' as 'PLAIN', username: 'u', password: 'p' } }), /sasl.mechanism: got "KERBEROS"/);
   refused(() => connectionParams('op', { brokers: ['a:1'], retryTimeoutMs: -1 }), /retryTimeoutMs: got -1/);
   refused(() => connectionParams('op', { brokers: ['a:1'], requestTimeoutMs: 0 }), /op: requestTimeoutMs: got 0; give a number of milliseconds > 0/);
   assert.equal(connectionParams('op', { brokers: ['a:1'] }).requestTimeoutMs, 30_000);
+  // IPv6: in brackets; without them, how to write it.
+  assert.deepEqual(connectionParams('op', { brokers: ['[::1]:9092', '[fe80::1:2]:9093'] }).brokers, ['[::1]:9092', '[fe80::1:2]:9093']);
+  refused(() => connectionParams('op', { brokers: ['::1'] }), /op: broker address: got "::1"; an IPv6 address goes in brackets before its port: '\[::1\]:9092'$/);
+  refused(() => connectionParams('op', { brokers: ['fe80::1:9092'] }), /got "fe80::1:9092"; an IPv6 address goes in brackets before its port: '\[fe80::1:9092\]:9092' \(or '\[fe80::1\]:9092' if 9092 is the port\)$/);
+  refused(() => connectionParams('op', { brokers: ['2001:db8::1:99999'] }), /got "2001:db8::1:99999"; an IPv6 address goes in brackets before its port: '\[2001:db8::1\]:99999'$/);
+  refused(() => connectionParams('op', { brokers: ['[kafka-1]:9092'] }), /got "\[kafka-1\]:9092"; write it as 'host:port', e.g. 'localhost:9092' \(an IPv6 address in brackets: '\[::1\]:9092'\)$/);
+  // A port Kafka cannot listen on.
+  refused(() => connectionParams('op', { brokers: ['kafka-1:90920'] }), /got "kafka-1:90920"; a port is a number from 1 to 65535 \(Kafka's default is 9092\)$/);
+  refused(() => connectionParams('op', { brokers: ['[::1]:0'] }), /got "\[::1\]:0"; a port is a number from 1 to 65535/);
 });
 
 test("direct stream options: a key the stream does not know (a Spark setting, a misspelling) is refused, not ignored", () => {

@@ -82,7 +82,7 @@ function metadata(c: KafkaTestCluster, req: M, version: number): M {
   }
   const live = c.brokerIds.filter((id) => c.isUp(id));
   return {
-    brokers: live.map((id) => ({ nodeId: id, host: '127.0.0.1', port: c.portOf(id), rack: null })),
+    brokers: live.map((id) => ({ nodeId: id, host: c.host, port: c.portOf(id), rack: null })),
     clusterId: c.clusterId,
     controllerId: live[0] ?? -1,
     topics: topics.map((t) =>
@@ -233,7 +233,7 @@ function coordinator(c: KafkaTestCluster): number {
 
 function findCoordinator(c: KafkaTestCluster, req: M, version: number): M {
   const id = coordinator(c);
-  const one = { nodeId: id, host: '127.0.0.1', port: id < 0 ? -1 : c.portOf(id), errorCode: id < 0 ? ErrorCode.COORDINATOR_NOT_AVAILABLE : 0, errorMessage: null };
+  const one = { nodeId: id, host: c.host, port: id < 0 ? -1 : c.portOf(id), errorCode: id < 0 ? ErrorCode.COORDINATOR_NOT_AVAILABLE : 0, errorMessage: null };
   if (version < 4) return { throttleTimeMs: 0, ...one };
   return { throttleTimeMs: 0, coordinators: (req.coordinatorKeys as string[]).map((key) => ({ key, ...one })) };
 }

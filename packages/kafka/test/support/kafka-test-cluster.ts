@@ -20,6 +20,8 @@ export interface KafkaTestClusterOptions {
   readonly defaultPartitions?: number;
   /** Largest record batch a produce may carry, as `message.max.bytes` (default 1 MiB). */
   readonly maxMessageBytes?: number;
+  /** The address every broker listens on and advertises in Metadata (default '127.0.0.1'; '::1' for IPv6 loopback). */
+  readonly host?: string;
 }
 
 export interface TopicState {
@@ -58,6 +60,8 @@ export class KafkaTestCluster {
   readonly maxMessageBytes: number;
   readonly autoCreateTopics: boolean;
   readonly defaultPartitions: number;
+  /** The address the brokers listen on and advertise (KafkaTestClusterOptions.host). */
+  readonly host: string;
   /** Requests answered, by API key (tests look at what a client did). */
   readonly requestCounts = new Map<number, number>();
   /** Requests answered, by broker id and API key (`${brokerId}:${apiKey}`). */
@@ -91,6 +95,7 @@ export class KafkaTestCluster {
     this.maxMessageBytes = options.maxMessageBytes ?? 1024 * 1024;
     this.autoCreateTopics = options.autoCreateTopics ?? false;
     this.defaultPartitions = options.defaultPartitions ?? 1;
+    this.host = options.host ?? '127.0.0.1';
   }
 
   static async start(options: KafkaTestClusterOptions = {}): Promise<KafkaTestCluster> {
@@ -103,9 +108,9 @@ export class KafkaTestCluster {
     return this.ports.map((_, i) => i);
   }
 
-  /** `host:port` of every broker, for a client's bootstrap list. */
+  /** `host:port` of every broker, for a client's bootstrap list (`[::1]:port` for an IPv6 host). */
   get bootstrap(): string[] {
-    return this.ports.map((p) => `127.0.0.1:${p}`);
+    return this.ports.map((p) => (this.host.includes(':') ? `[${this.host}]:${p}` : `${this.host}:${p}`));
   }
 
   isUp(id: number): boolean {
@@ -133,7 +138,7 @@ export class KafkaTestCluster {
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.ports[id], '127.0.0.1', () => {
+      server.listen(this.ports[id], this.host, () => {
         server.off('error', reject);
         resolve();
       });
