@@ -15931,6 +15931,14 @@ const MUTATIONS = [
     search: '  return port >= 1 && port <= 65535 ? { host, port } : undefined;\n',
     replace: '  return { host, port };\n',
     tests: ['packages/kafka/dist/test/kafka-params.test.js'],
+  },
+  {
+    id: 'supervise-connection-failure-told-fix-code',
+    what: "a supervised job whose restarts are spent on a task that could not reach a server (ECONNREFUSED) is told to fix its code, as for a task of its code that throws, instead of to check the server and submit again",
+    file: 'packages/driver/src/job/driver-job.ts',
+    search: '      const unreached = taskConnectionCause(error.message);\n',
+    replace: '      const unreached = undefined as string | undefined;\n',
+    tests: [{ file: 'packages/cli/dist/test/supervise.test.js', pattern: 'always throws' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -61,7 +61,7 @@ test('a supervised job that throws restarts as attempt 2 under the same id, in f
   });
 });
 
-test('sluice submit --supervise --max-restarts 2 of a job that always throws: 3 attempts under one id, a driver log line per restart with the reason and its back-off (--supervise-backoff-ms: the first wait, then doubled up to the cap), then the failure, saying to fix the code', { timeout: 90_000 }, async () => {
+test('sluice submit --supervise --max-restarts 2 of a job that always throws: 3 attempts under one id, a driver log line per restart with the reason and its back-off (--supervise-backoff-ms: the first wait, then doubled up to the cap), then the failure, saying to fix the code (a task that cannot reach a server: to check the server)', { timeout: 120_000 }, async () => {
   const secret = randomSecret();
   // Waits of 400 ms, then 600 (800 capped).
   const driver = await startDriverProcess(secret, ['--supervise-backoff-ms', '400,600,60000']);
@@ -112,6 +112,14 @@ test('sluice submit --supervise --max-restarts 2 of a job that always throws: 3 
     } finally {
       fs.rmSync(ckpt, { recursive: true, force: true });
     }
+    // A task that cannot reach a server (a port nothing listens on): the code is not at fault,
+    // and a restart gets past it once the server answers; the advice says so, not "fix the code".
+    const closed = await freePort();
+    const down = await runCli(['submit', '--driver', driver.address, '--supervise', '--max-restarts', '1', fixture('task-connection-refused.ts'), String(closed)], { env, timeoutMs: 60_000 });
+    assert.equal(down.code, 1, down.stderr);
+    assert.match(down.stderr, new RegExp(`connect ECONNREFUSED 127\\.0\\.0\\.1:${closed}`), down.stderr);
+    assert.ok(down.stderr.includes("(--supervise has no restart left: the last attempt's task could not reach a server (ECONNREFUSED), which a restart gets past once the server answers; check that it is up and reachable from the workers, then submit the job again, or give it more restarts (--max-restarts))"), down.stderr);
+    assert.ok(!down.stderr.includes('fix the code'), down.stderr);
   } finally {
     await worker.stop();
     await driver.stop();

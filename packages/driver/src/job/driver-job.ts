@@ -20,7 +20,7 @@ import { DashboardStore, MAX_DASHBOARDS_PER_JOB } from '../status/dashboard-stor
 import { outputEndLine, startProgramThread, type SpareJobThreads } from './spare-job-threads.js';
 import type { ProgramThread, ProgramThreadOwner } from './program-thread.js';
 import { DEFAULT_SUPERVISE_BACKOFF, STOP_REQUEST_LIMIT_MS, formatWait, type SuperviseBackoff } from '../defaults.js';
-import { repeatedAtStartWhy } from './unrecoverable-failure.js';
+import { repeatedAtStartWhy, taskConnectionCause } from './unrecoverable-failure.js';
 
 export { DEFAULT_SUPERVISE_BACKOFF, type SuperviseBackoff };
 
@@ -846,7 +846,15 @@ export class DriverJob extends EventEmitter<DriverJobEvents> {
     if (state === 'failed' && error?.code === 'SLUICE_TASK_FAILED' && this.spec.supervise === true && this.restartsLeft === 0 && !this.stopRequested) {
       // Its restarts spent on a task that threw (a record its code cannot take, most often):
       // another restart meets the same record; the code must change, the checkpoint can stay.
-      return this.finish(state, { ...error, message: `${error.message} (--supervise has no restart left, and restarts do not get past a task of the job's code that throws: fix the code and submit it again${this.checkpointDir === undefined || !this.streaming ? '' : ` with the same checkpoint directory (${this.checkpointDir}): it recovers from the last completed batch`})` });
+      // A task that could not reach a server is another matter: a later attempt gets past it
+      // once the server answers, and the code is not at fault.
+      const again = this.checkpointDir === undefined || !this.streaming ? '' : ` with the same checkpoint directory (${this.checkpointDir}): it recovers from the last completed batch`;
+      const unreached = taskConnectionCause(error.message);
+      const advice =
+        unreached === undefined
+          ? `--supervise has no restart left, and restarts do not get past a task of the job's code that throws: fix the code and submit it again${again}`
+          : `--supervise has no restart left: the last attempt's task could not reach a server (${unreached}), which a restart gets past once the server answers; check that it is up and reachable from the workers, then submit the job again${again}, or give it more restarts (--max-restarts)`;
+      return this.finish(state, { ...error, message: `${error.message} (${advice})` });
     }
     this.finish(state, error);
   }

@@ -45,3 +45,14 @@ export function repeatedAtStartWhy(code: string, message: string): string | unde
   }
   return undefined;
 }
+
+/**
+ * The network error a failed task's message names (`connect ECONNREFUSED 127.0.0.1:6379` of a
+ * task writing to a store that was down), or undefined: a server that did not answer, which a
+ * later attempt may reach, unlike a task of the job's code that throws on a record. The advice
+ * of a supervised job's final SLUICE_TASK_FAILED differs by it. ENOTFOUND (a host name that
+ * does not resolve) is left out: most often a wrong name, which a restart meets again.
+ */
+export function taskConnectionCause(message: string): string | undefined {
+  return /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|EPIPE)\b/.exec(message)?.[1];
+}
