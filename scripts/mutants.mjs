@@ -15939,6 +15939,22 @@ const MUTATIONS = [
     search: '      const unreached = taskConnectionCause(error.message);\n',
     replace: '      const unreached = undefined as string | undefined;\n',
     tests: [{ file: 'packages/cli/dist/test/supervise.test.js', pattern: 'always throws' }],
+  },
+  {
+    id: 'kinesis-damaged-checkpoint-blocks-other-shards',
+    what: "a damaged shard checkpoint stops the reader's whole shard assignment: the shards listed after it are not read either until the file is fixed",
+    file: 'packages/kinesis/src/shard-coordinator.ts',
+    search: '        if (!(err instanceof DamagedShardCheckpointError)) throw err;\n',
+    replace: '        throw err;\n',
+    tests: [{ file: 'packages/kinesis/dist/test/kinesis-bad-input.test.js', pattern: 'damaged shard checkpoint' }],
+  },
+  {
+    id: 'kinesis-damaged-checkpoint-deletion-unexplained',
+    what: "a damaged shard checkpoint's error says to delete it without saying what the shard's initialPosition then reads again (TRIM_HORIZON) or skips (LATEST)",
+    file: 'packages/kinesis/src/shard-checkpoint.ts',
+    search: ', or delete it: the shard is then read from initialPosition ${deletionMeans(this.initial)}`,\n',
+    replace: ', or delete it to read the shard from initialPosition again`,\n',
+    tests: [{ file: 'packages/kinesis/dist/test/kinesis-bad-input.test.js', pattern: 'damaged shard checkpoint' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -28,6 +28,28 @@ export interface ShardCheckpoint {
   readonly end?: boolean;
 }
 
+/** A shard checkpoint that does not parse (SLUICE_CHECKPOINT): its shard waits for the file to be fixed. */
+export class DamagedShardCheckpointError extends SluiceError {
+  constructor(message: string, options: { cause: unknown }) {
+    super('SLUICE_CHECKPOINT', message, options);
+    this.name = 'DamagedShardCheckpointError';
+  }
+}
+
+/** What reading a shard from `initial` again means for the records read before its checkpoint was damaged. */
+function deletionMeans(initial: ResolvedInitialPosition | undefined): string {
+  switch (initial?.kind) {
+    case 'TRIM_HORIZON':
+      return "TRIM_HORIZON: every record of it Kinesis still keeps is read again, those the job read before included (counted twice by a job that is not idempotent)";
+    case 'LATEST':
+      return 'LATEST: only records put from then on are read; those put since the last checkpoint and not read yet are skipped';
+    case 'AT_TIMESTAMP':
+      return `{ atTimestamp: ${new Date(initial.timestampMs).toISOString()} }: the records from then on are read again, those the job read before included`;
+    default:
+      return 'again (TRIM_HORIZON reads the records read before again, LATEST skips those put since the last checkpoint)';
+  }
+}
+
 /** Records per shard that positions can tell apart (2^40); shard numbers share 2^13 slots. */
 const ORDINALS = 2 ** 40;
 const SLOTS = 2 ** 13;
@@ -64,7 +86,13 @@ export class ShardCheckpoints {
   private readonly store: CheckpointStore;
   private readonly prefix: string;
 
-  constructor(checkpointDir: string, appName: string, streamName: string) {
+  constructor(
+    checkpointDir: string,
+    private readonly appName: string,
+    private readonly streamName: string,
+    /** Where a shard with no checkpoint starts: what deleting a damaged one means (read's advice). */
+    private readonly initial?: ResolvedInitialPosition,
+  ) {
     this.store = openCheckpointStore(checkpointDir);
     this.prefix = `kinesis/${appName}/${streamName}/`;
   }
@@ -85,7 +113,12 @@ export class ShardCheckpoints {
       if (!Number.isSafeInteger(cp.next)) throw new Error('no ordinal');
       return cp;
     } catch (err) {
-      throw new SluiceError('SLUICE_CHECKPOINT', `Kinesis: the shard checkpoint ${this.describe(shardId)} is damaged (${(err as Error).message}); delete it to read the shard from initialPosition again`, { cause: err });
+      throw new DamagedShardCheckpointError(
+        `Kinesis: the checkpoint of shard ${shardId} (stream '${this.streamName}', checkpointAppName '${this.appName}'), ${this.describe(shardId)}, is damaged (${(err as Error).message}): ` +
+          `its reader does not know where to resume, so the shard is not read until the file is fixed (the stream's other shards are read meanwhile). ` +
+          `Put back a copy of it if you have one (JSON: {"after":"<sequence number of the last record read>","next":<records read>}), or delete it: the shard is then read from initialPosition ${deletionMeans(this.initial)}`,
+        { cause: err },
+      );
     }
   }
 

@@ -1,7 +1,7 @@
 import { ListShardsCommand, type KinesisClient, type Shard } from '@aws-sdk/client-kinesis';
 import type { KinesisReaderConfig } from './kinesis-reader-config.js';
 import { DROPPED_RETRIES, classify, describeFailure } from './kinesis-client.js';
-import { ShardCheckpoints, shardNumber, type ShardCheckpoint } from './shard-checkpoint.js';
+import { DamagedShardCheckpointError, ShardCheckpoints, shardNumber, type ShardCheckpoint } from './shard-checkpoint.js';
 import { ShardReader, type ShardReaderHost } from './shard-reader.js';
 import type { KinesisRecord } from './kinesis-record.js';
 
@@ -55,7 +55,7 @@ export class ShardCoordinator<T> implements ShardReaderHost<T> {
     private readonly placement: ReaderPlacement,
     private readonly receiver: CoordinatorHost<T>,
   ) {
-    this.checkpoints = new ShardCheckpoints(placement.checkpointDir, config.checkpointAppName, config.streamName);
+    this.checkpoints = new ShardCheckpoints(placement.checkpointDir, config.checkpointAppName, config.streamName, config.initialPosition);
   }
 
   start(): void {
@@ -174,7 +174,16 @@ export class ShardCoordinator<T> implements ShardReaderHost<T> {
         this.cleaned.add(id);
         await this.checkpoints.removeLeftovers(id).catch((err: unknown) => this.report(`Kinesis: cannot remove what a killed writer left of the checkpoint of shard ${id} (${this.checkpoints.describe(id)}): ${(err as Error).message}`, err));
       }
-      const start = await this.startPoint(s, listed);
+      let start: ShardCheckpoint | 'wait' | 'done';
+      try {
+        start = await this.startPoint(s, listed);
+      } catch (err) {
+        // A damaged checkpoint holds back its shard (and the shard's children) alone: the
+        // shards after it in the list are still read. Reported; tried again at the next sync.
+        if (!(err instanceof DamagedShardCheckpointError)) throw err;
+        this.report(`${err.message} (checked again every ${this.config.shardSyncIntervalMs} ms)`, err);
+        continue;
+      }
       if (start === 'wait') continue;
       if (start === 'done') {
         this.done.add(id);
