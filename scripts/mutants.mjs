@@ -4383,8 +4383,8 @@ const MUTATIONS = [
     id: 'redis-failed-marker-not-kept',
     what: 'saveToRedis does not record a failure inside EXEC in the marker (a retry would skip the partition as applied)',
     file: 'packages/redis/src/redis-partition-writer.ts',
-    search: "const unrecorded = await client.set(marker, `failed ${message}`, 'EX', p.markerTtlSeconds).then(",
-    replace: 'const unrecorded = await Promise.resolve().then(',
+    search: "const recorded = await client.set(marker, `failed ${message}`, 'EX', p.markerTtlSeconds).then(",
+    replace: 'const recorded = await Promise.resolve().then(',
     tests: [{ file: 'packages/redis/dist/test/redis-bad-input.test.js', pattern: 'another type' }],
   },
   {
@@ -14642,8 +14642,8 @@ const MUTATIONS = [
     id: 'redis-exec-failure-marker-error-wins',
     what: "a saveToRedis partition with a command refused inside EXEC (WRONGTYPE) whose marker SET then fails on a closed connection reports 'cannot reach the Redis server ... check the host and port' instead of the refused command",
     file: 'packages/redis/src/redis-partition-writer.ts',
-    search: "      const unrecorded = await client.set(marker, `failed ${message}`, 'EX', p.markerTtlSeconds).then(\n        () => '',\n        (e: Error) => `; the partition's marker could not record this failure (${e.message}), so the task's next attempt finds the partition applied and does not report it again`,\n      );",
-    replace: "      await client.set(marker, `failed ${message}`, 'EX', p.markerTtlSeconds);\n      const unrecorded = '';",
+    search: "      const recorded = await client.set(marker, `failed ${message}`, 'EX', p.markerTtlSeconds).then(\n        () => \"; the partition's marker records this failure: the task's next attempts fail with it instead of applying the partition twice\",\n        (e: Error) => `; the partition's marker could not record this failure (${e.message}), so the task's next attempt finds the partition applied and does not report it again`,\n      );",
+    replace: "      await client.set(marker, `failed ${message}`, 'EX', p.markerTtlSeconds);\n      const recorded = '';",
     tests: [{ file: 'packages/redis/dist/test/redis-closed-mid-write.test.js', pattern: 'refused inside EXEC' }],
   },
   {
@@ -15955,6 +15955,22 @@ const MUTATIONS = [
     search: ', or delete it: the shard is then read from initialPosition ${deletionMeans(this.initial)}`,\n',
     replace: ', or delete it to read the shard from initialPosition again`,\n',
     tests: [{ file: 'packages/kinesis/dist/test/kinesis-bad-input.test.js', pattern: 'damaged shard checkpoint' }],
+  },
+  {
+    id: 'redis-type-check-before-exec-skipped',
+    what: "saveToRedis does not check its keys' types before the partition's EXEC: a key of another type fails inside it, the partition's other commands (INCRBY) are applied and the marker records the failure, so the batch fixed and run again fails for good",
+    file: 'packages/redis/src/redis-partition-writer.ts',
+    search: '      await checkTypes(p, need, chunkKeys, checked, where);\n',
+    replace: '',
+    tests: [{ file: 'packages/redis/dist/test/redis-bad-input.test.js', pattern: 'another type' }],
+  },
+  {
+    id: 'redis-type-check-message-no-command',
+    what: "the refusal of a key of another type before the EXEC does not name the command (INCRBY 'key') that needed it",
+    file: 'packages/redis/src/redis-partition-writer.ts',
+    search: "writes a ${need} (${command.toUpperCase()} '${key}'); give keys",
+    replace: "writes a ${need}; give keys",
+    tests: [{ file: 'packages/redis/dist/test/redis-bad-input.test.js', pattern: 'another type' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

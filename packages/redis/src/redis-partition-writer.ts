@@ -63,6 +63,56 @@ function commandOf<T>(p: RedisSinkParams, f: RedisRecordFunctions<T>, record: T,
   }
 }
 
+/**
+ * The Redis type each command of the kind needs its key to hold (or no key at all): what a
+ * key checked before the transaction must be. `counter` writes a string (INCRBY), or a hash
+ * with a field (HINCRBY).
+ */
+function typeNeeded(p: RedisSinkParams, f: RedisRecordFunctions<unknown>): string {
+  return TYPE_OF[p.kind === 'counter' && f.field ? 'counter+field' : p.kind]!;
+}
+
+/**
+ * Checks, on a connection of its own, that each key of `keys` not checked yet holds no value
+ * or one of the type the kind writes; throws a SLUICE_BAD_RECORD naming the first that does
+ * not, the type it holds and the command, before the partition's EXEC: nothing of the
+ * partition is applied and no marker written, so once the key is fixed the task's next
+ * attempt (or the batch recovered from a checkpoint) applies the whole partition once. Redis
+ * has no rollback: a WRONGTYPE found only inside EXEC leaves the partition's other commands
+ * applied. A key changed to another type between this check and the EXEC (another client's
+ * write) still fails inside it (writeRedisPartition's marker records it).
+ */
+async function checkTypes(p: RedisSinkParams, need: string, keys: Map<string, string>, checked: Set<string>, where: string): Promise<void> {
+  const fresh = [...keys].filter(([k]) => !checked.has(k));
+  if (fresh.length === 0) return;
+  const checker = await takeClient(p.url, p.commandTimeoutMs);
+  let broken = false;
+  try {
+    const pipeline = checker.pipeline();
+    for (const [k] of fresh) pipeline.type(k);
+    const replies = (await pipeline.exec()) ?? [];
+    for (let i = 0; i < fresh.length; i++) {
+      const [err, has] = replies[i] ?? [new Error('no reply'), undefined];
+      if (err) throw err;
+      const [key, command] = fresh[i]!;
+      if (has !== 'none' && has !== need) {
+        throw new SluiceError(
+          'SLUICE_BAD_RECORD',
+          `${where}: kind: key '${key}' holds a Redis ${String(has)}, and kind '${p.kind}' writes a ${need} (${command.toUpperCase()} '${key}'); give keys of the kind's type (or another key) — nothing of the partition was applied (its keys' types are checked before its transaction), so once the key is fixed the task's next attempt, or the batch run again, applies it once`,
+        );
+      }
+      checked.add(key);
+    }
+  } catch (err) {
+    // The connection's own failure goes on as the partition's (writeRedisPartition's catch
+    // tells a closed or silent server apart); the connection is dropped with it.
+    broken = !(err instanceof SluiceError);
+    throw err;
+  } finally {
+    giveBack(p.url, p.commandTimeoutMs, checker, broken);
+  }
+}
+
 /** Redis URLs this job thread has written through: a refused connection to one is a server restarting, waited for. */
 const reached = new Set<string>();
 
@@ -121,9 +171,12 @@ async function watchMarker(p: RedisSinkParams, marker: string, where: string): P
  *  3. EXEC applies the commands and the marker together, atomically; or, when the marker
  *     was written meanwhile (a concurrent attempt, WATCH), applies nothing.
  * A failure before EXEC (the task failed, the connection broke) leaves nothing applied:
- * the queued commands are discarded with the connection. A command Redis refuses inside
- * EXEC (a key of another type) does not undo the others: the marker then records the
- * failure, and every retry fails with it instead of applying the partition again.
+ * the queued commands are discarded with the connection. Before each chunk is queued its
+ * keys' types are checked on another connection (checkTypes): a key of another type than the
+ * kind writes fails the partition there, nothing applied. A command Redis refuses inside
+ * EXEC all the same (a key another client changed after the check) does not undo the others:
+ * the marker then records the failure, and every retry fails with it instead of applying the
+ * partition again.
  */
 export async function writeRedisPartition<T>(p: RedisSinkParams, f: RedisRecordFunctions<T>, batch: string, partition: number, records: Iterable<T>): Promise<PartitionResult> {
   const where = `saveToRedis(kind '${p.kind}', output '${p.outputId}') batch ${batch} partition ${partition}`;
@@ -145,15 +198,23 @@ export async function writeRedisPartition<T>(p: RedisSinkParams, f: RedisRecordF
     // Redis answers QUEUED and applies nothing until EXEC.
     inMulti = true;
     const keys: string[] = [];
+    const names: string[] = [];
+    const need = typeNeeded(p, f as RedisRecordFunctions<unknown>);
+    const checked = new Set<string>();
     let n = 0;
     let pipeline = client.pipeline().call('multi');
     while (!next.done) {
       let size = 0;
+      const chunkKeys = new Map<string, string>();
       for (; !next.done && size < p.chunkSize; next = it.next(), n++, size++) {
         const c = commandOf(p, f, next.value, n, where);
         keys.push(c.key);
+        names.push(c.name);
+        if (!chunkKeys.has(c.key)) chunkKeys.set(c.key, c.name);
         pipeline.call(c.name, ...c.args);
       }
+      // Before the chunk is queued: a key of another type fails the partition with nothing applied.
+      await checkTypes(p, need, chunkKeys, checked, where);
       await queued(pipeline);
       pipeline = client.pipeline();
       await f.onProgress?.({ stage: 'queued', outputId: p.outputId, batch, partition, commands: n });
@@ -165,6 +226,7 @@ export async function writeRedisPartition<T>(p: RedisSinkParams, f: RedisRecordF
         const expiring = client.pipeline();
         for (const key of written.slice(i, i + p.chunkSize)) {
           keys.push(key);
+          names.push('expire');
           expiring.call('expire', key, p.ttlSeconds);
         }
         await queued(expiring);
@@ -180,19 +242,20 @@ export async function writeRedisPartition<T>(p: RedisSinkParams, f: RedisRecordF
     if (failedAt >= 0) {
       const e = results[failedAt]![0]!;
       const key = keys[failedAt] ?? marker;
-      let message = `${e.message} (command ${failedAt} of the partition, key '${key}')`;
+      const command = (names[failedAt] ?? 'set').toUpperCase();
+      const others = results.length - 1 - results.filter(([x]) => x).length;
+      let message = `${e.message} (command ${failedAt} of the partition, ${command} '${key}')`;
       if (/WRONGTYPE/.test(e.message)) {
         const has = await client.type(key).catch(() => 'another type');
-        const kindType = TYPE_OF[p.kind === 'counter' && f.field ? 'counter+field' : p.kind];
-        message = `kind: key '${key}' holds a Redis ${has}, and kind '${p.kind}' writes a ${kindType}; give keys of the kind's type (or another key) — the partition's other commands were applied (Redis does not roll back)`;
+        message = `kind: key '${key}' holds a Redis ${has}, and kind '${p.kind}' writes a ${need} (${command} '${key}', command ${failedAt} of the partition); give keys of the kind's type (or another key) — the key changed type after the check before the transaction (another client wrote it), and the partition's ${others} other command${others === 1 ? ' was' : 's were'} applied (Redis does not roll back)`;
       }
       // The refused command is what the user acts on: a marker that cannot record it (the
       // connection lost after EXEC) must not replace it with the lost connection's error.
-      const unrecorded = await client.set(marker, `failed ${message}`, 'EX', p.markerTtlSeconds).then(
-        () => '',
+      const recorded = await client.set(marker, `failed ${message}`, 'EX', p.markerTtlSeconds).then(
+        () => "; the partition's marker records this failure: the task's next attempts fail with it instead of applying the partition twice",
         (e: Error) => `; the partition's marker could not record this failure (${e.message}), so the task's next attempt finds the partition applied and does not report it again`,
       );
-      throw new SluiceError('SLUICE_BAD_RECORD', `${where}: ${message}${unrecorded}`);
+      throw new SluiceError('SLUICE_BAD_RECORD', `${where}: ${message}${recorded}`);
     }
     await f.onProgress?.({ stage: 'applied', outputId: p.outputId, batch, partition, commands: n });
     return [n, 0];

@@ -14,6 +14,9 @@ import { freePort, startRedis, type RedisServer } from '@sluice/test-servers';
 import { batchRecords } from '@sluice/test-servers/sink-input';
 import { fixture, startCluster, startJob } from './job-runner.js';
 import { saveToRedis, type SaveToRedisOptions } from '../src/index.js';
+import { closeRedisClients } from '../src/client-cache.js';
+import type { RedisRecordFunctions, RedisSinkParams } from '../src/redis-options.js';
+import { writeRedisPartition } from '../src/redis-partition-writer.js';
 
 let server: RedisServer;
 let cluster: LocalCluster;
@@ -135,12 +138,61 @@ test('a key that holds another type than the kind writes: names the key, its typ
   await redis.set('taken', 'a string');
   const end = await run({ kind: 'hash', key: 'taken' });
   assert.equal(end.ok, false);
-  assert.match(end.failure!, /saveToRedis\(kind 'hash', output 'hash:taken'\).*kind: key 'taken' holds a Redis string, and kind 'hash' writes a hash/);
+  assert.match(end.failure!, /saveToRedis\(kind 'hash', output 'hash:taken'\).*kind: key 'taken' holds a Redis string, and kind 'hash' writes a hash \(HSET 'taken'\).* nothing of the partition was applied/);
   assert.equal(await redis.get('taken'), 'a string');
-  // The markers record the failure (so a retry fails the same way instead of applying again).
-  const markers = await redis.keys('sluice:output:*');
-  assert.ok(markers.length > 0);
-  for (const m of markers) assert.match((await redis.get(m))!, /^failed kind: key 'taken' holds a Redis string/);
+  // Refused before the transaction: no partition applied, so no marker either.
+  assert.deepEqual(await redis.keys('sluice:output:*'), []);
+  await redis.del('taken');
+});
+
+test("one key of another type among a partition's counters (INCRBY): the task fails naming the key, its type and the command with nothing of the partition applied; fixed and run again as the same batch, every counter holds its sum once, none doubled or lost", { timeout: 90_000 }, async () => {
+  // The fixture's records, computed here: each word's sum of n, over both partitions.
+  const records = batchRecords(5, 0, 100, 50);
+  const sums = new Map<string, number>();
+  for (const r of records) sums.set(r.word, (sums.get(r.word) ?? 0) + r.n);
+  const bad = `typed:${records[0]!.word}`;
+  await redis.hset(bad, 'someone', 'else');
+  const o = { kind: 'counter', key: 'typed', keyFunction: true, batchTime: 7000 };
+  const first = await run(o);
+  assert.equal(first.ok, false);
+  assert.ok(first.failure!.includes(`kind: key '${bad}' holds a Redis hash, and kind 'counter' writes a string (INCRBY '${bad}'); give keys of the kind's type (or another key) — nothing of the partition was applied`), first.failure);
+  assert.deepEqual(await redis.hgetall(bad), { someone: 'else' }, 'the key is left as it was');
+  const markers = await redis.keys('sluice:output:{counter:typed}:*');
+  for (const m of markers) assert.match((await redis.get(m))!, /^applied \d+$/, 'a marker only for a partition applied whole');
+  // The user fixes the key; the same batch runs again: what was applied is skipped, the rest applied once.
+  await redis.del(bad);
+  const second = await run(o);
+  assert.ok(second.ok, second.failure);
+  const got = new Map<string, number>();
+  for (const k of await redis.keys('typed:*')) got.set(k.slice('typed:'.length), Number(await redis.get(k)));
+  assert.deepEqual([...got].sort(), [...sums].sort(), 'every counter its sum once');
+  await redis.flushall();
+});
+
+test("a key another client changes to another type after the type check, before the EXEC: the attempt says so, which command and how many others were applied; the marker records it and the next attempt fails with it instead of applying them twice", { timeout: 60_000 }, async () => {
+  const p: RedisSinkParams = { url: server.url, kind: 'counter', key: undefined, increment: false, outputId: 'race', chunkSize: 100, markerTtlSeconds: 60, ttlSeconds: 0, reconnectTimeoutMs: 1000, commandTimeoutMs: 5000 };
+  // Between the chunk's type check and the EXEC (the chunk queued), another client makes race:b a hash.
+  const f: RedisRecordFunctions<{ k: string; n: number }> = { key: (r) => r.k, field: undefined, value: (r) => r.n, member: undefined, score: undefined, onProgress: async (e) => void (e.stage === 'queued' && (await redis.hset('race:b', 'x', '1'))) };
+  const records = [{ k: 'race:a', n: 5 }, { k: 'race:b', n: 7 }];
+  const where = "saveToRedis(kind 'counter', output 'race') batch 3000 partition 0: ";
+  const said = "kind: key 'race:b' holds a Redis hash, and kind 'counter' writes a string (INCRBY 'race:b', command 1 of the partition); give keys of the kind's type (or another key) — the key changed type after the check before the transaction (another client wrote it), and the partition's 1 other command was applied (Redis does not roll back)";
+  try {
+    await assert.rejects(writeRedisPartition(p, f, '3000', 0, records), (e: Error) => {
+      assert.equal(e.message, `${where}${said}; the partition's marker records this failure: the task's next attempts fail with it instead of applying the partition twice`);
+      return true;
+    });
+    assert.equal(await redis.get('race:a'), '5', 'the other command was applied (no rollback)');
+    assert.equal(await redis.get('sluice:output:{race}:3000:0'), `failed ${said}`);
+    // The task's next attempt: refused by the marker, race:a not incremented again.
+    await assert.rejects(writeRedisPartition(p, { ...f, onProgress: undefined }, '3000', 0, records), (e: Error) => {
+      assert.equal(e.message, `${where}an earlier attempt failed inside EXEC (its other commands were applied): ${said}`);
+      return true;
+    });
+    assert.equal(await redis.get('race:a'), '5', 'not applied twice');
+  } finally {
+    await closeRedisClients();
+    await redis.flushall();
+  }
 });
 
 test("ttlSeconds (spark-redis's ttl): each key the save wrote expires that many seconds after, the markers keep their own TTL; without it keys never expire", { timeout: 60_000 }, async () => {

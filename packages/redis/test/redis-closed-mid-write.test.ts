@@ -3,11 +3,13 @@
 // the partition was applied, not that the server cannot be reached (an address to check).
 // The server is a few lines of RESP on loopback that answers the handshake, WATCH, GET and
 // MULTI, then drops the connection at the first queued command ('in-multi'); or ('after-exec')
-// queues the commands, answers EXEC with the first one refused (WRONGTYPE) and drops the
+// queues the commands, answers EXEC with the first one refused (WRONGTYPE: a key changed after
+// the type check before the transaction, which this server answers 'none') and drops the
 // connection at the SET that records the failure in the partition's marker.
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
+import { closeRedisClients } from '../src/client-cache.js';
 import { writeRedisPartition } from '../src/redis-partition-writer.js';
 import type { RedisRecordFunctions, RedisSinkParams } from '../src/redis-options.js';
 
@@ -74,6 +76,12 @@ before(async () => {
           const body = '# Server\r\nredis_version:7.0.0\r\nloading:0\r\n';
           socket.write(`$${body.length}\r\n${body}\r\n`);
         } else if (cmd === 'get') socket.write('$-1\r\n');
+        // The type check before the transaction (its own connection): no such key yet.
+        else if (cmd === 'type') socket.write('+none\r\n');
+        else if (cmd === 'quit') {
+          socket.end('+OK\r\n');
+          return;
+        }
         else {
           if (cmd === 'multi') inMulti = true;
           socket.write('+OK\r\n');
@@ -86,7 +94,11 @@ before(async () => {
   port = (server.address() as net.AddressInfo).port;
 });
 
-after(() => new Promise<void>((r) => server.close(() => r())));
+after(async () => {
+  // The type check's connection, kept idle for the thread's next write.
+  await closeRedisClients();
+  await new Promise<void>((r) => server.close(() => r()));
+});
 
 test("a connection the server closes inside the partition's MULTI fails the attempt as closed mid-write, nothing applied, not as an address that cannot be reached", async () => {
   dropAt = 'in-multi';
@@ -120,7 +132,7 @@ test("a command refused inside EXEC is what the attempt reports, though the conn
   assert.equal(err.code, 'SLUICE_BAD_RECORD', err.message);
   assert.ok(
     err.message.startsWith(
-      "saveToRedis(kind 'counter', output 'counter:wc') batch 2000 partition 1: kind: key 'wc' holds a Redis string, and kind 'counter' writes a hash; give keys of the kind's type (or another key) — the partition's other commands were applied (Redis does not roll back); the partition's marker could not record this failure (",
+      "saveToRedis(kind 'counter', output 'counter:wc') batch 2000 partition 1: kind: key 'wc' holds a Redis string, and kind 'counter' writes a hash (HINCRBY 'wc', command 0 of the partition); give keys of the kind's type (or another key) — the key changed type after the check before the transaction (another client wrote it), and the partition's 1 other command was applied (Redis does not roll back); the partition's marker could not record this failure (",
     ),
     err.message,
   );
