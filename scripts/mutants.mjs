@@ -15971,6 +15971,14 @@ const MUTATIONS = [
     search: "writes a ${need} (${command.toUpperCase()} '${key}'); give keys",
     replace: "writes a ${need}; give keys",
     tests: [{ file: 'packages/redis/dist/test/redis-bad-input.test.js', pattern: 'another type' }],
+  },
+  {
+    id: 'concurrent-jobs-zero-accepted',
+    what: "new StreamingContext(sc, batch, { concurrentJobs: 0 }) is accepted: the JobScheduler runs no output job, batches queue for good and nothing says why",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: '    if (!Number.isSafeInteger(this.concurrentJobs) || this.concurrentJobs < 1) {\n',
+    replace: '    if (!Number.isSafeInteger(this.concurrentJobs) || this.concurrentJobs < 0) {\n',
+    tests: [{ file: 'packages/cli/dist/test/bad-input.test.js', pattern: 'concurrentJobs 0' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -374,6 +374,28 @@ test("ssc.start() twice: the second warns as Spark's does, naming its line, and 
   assert.ok(warned[0]!.includes(`${job}:${second}:`), `the second start's line\n${show(r)}`);
 });
 
+test("a StreamingContext with concurrentJobs 0 (or not a whole number >= 1) fails at the call, naming it and the fix, instead of running no batch's output for good", async () => {
+  const { file: job, line } = writeJob('concurrent-jobs.ts', [
+    "import { StreamingContext, type SluiceContext } from '@sluice/core';",
+    'export default async function (sc: SluiceContext, args: string[]) {',
+    "  const ssc = new StreamingContext(sc, '500ms', { concurrentJobs: JSON.parse(args[0]!) as number }); // the call",
+    '  ssc.queueStream([sc.parallelize([1, 2, 3], 1)]).count().print();',
+    '  ssc.start();',
+    '  await ssc.awaitTerminationOrTimeout(3000);',
+    '}',
+  ], '// the call');
+  for (const given of ['0', '-1', '1.5', '"2"']) {
+    const r = await runCli(['run', '--workers', '1', job, given], { timeoutMs: 60_000 });
+    assertFails(r, /SLUICE_BAD_ARGUMENT/);
+    assert.ok(r.stderr.includes(`StreamingContext: concurrentJobs must be a whole number of batches run at once >= 1, got ${given}; leave it out for 1 (each batch's outputs end before the next batch's start), or for example { concurrentJobs: 2 } (Spark's spark.streaming.concurrentJobs)`), show(r));
+    assert.match(r.stderr, new RegExp(`concurrent-jobs\\.ts:${line}:\\d+`), `the call's line\n${show(r)}`);
+  }
+  // The control: 2 runs, its batch counted.
+  const ok = await runCli(['run', '--workers', '1', job, '2'], { timeoutMs: 60_000 });
+  assert.equal(ok.code, 0, show(ok));
+  assert.match(ok.stdout, /^3$/m, show(ok));
+});
+
 test("socketTextStream without its host (a job argument not given) or with a port out of range fails at the call, naming it, instead of a receiver restarting every 2 s", async () => {
   const { file: job, line: line } = writeJob('socket-args.ts', [
     "import { StreamingContext, type SluiceContext } from '@sluice/core';",

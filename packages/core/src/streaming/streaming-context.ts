@@ -322,6 +322,13 @@ export class StreamingContext {
     this.blockIntervalMs = toMillis(options.blockInterval ?? 200, 'block interval');
     this.clock = options.clock === 'manual' ? new ManualClock(0) : options.clock === undefined || options.clock === 'system' ? new SystemClock() : options.clock;
     this.concurrentJobs = options.concurrentJobs ?? 1;
+    if (!Number.isSafeInteger(this.concurrentJobs) || this.concurrentJobs < 1) {
+      // 0 (or less) would run no output job at all: batches queued for good, nothing said.
+      throw new SluiceError(
+        'SLUICE_BAD_ARGUMENT',
+        `StreamingContext: concurrentJobs must be a whole number of batches run at once >= 1, got ${JSON.stringify(options.concurrentJobs) ?? String(options.concurrentJobs)}; leave it out for 1 (each batch's outputs end before the next batch's start), or for example { concurrentJobs: 2 } (Spark's spark.streaming.concurrentJobs)`,
+      );
+    }
     this.scheduler = new JobScheduler(this, this.concurrentJobs);
     this.wal = walSettings(options.writeAheadLog);
     this.receiverMaxBufferedRecords = options.receiverMaxBufferedRecords ?? DEFAULT_RECEIVER_MAX_BUFFERED_RECORDS;
