@@ -5,6 +5,7 @@ import * as esbuild from 'esbuild';
 import { BUNDLE_EVAL_EXPORT, SluiceError } from '@sluice/core/internal';
 import { checkJobFile } from './job-file.js';
 import { unresolvedImportHint } from './unresolved-import.js';
+import { sluiceOrigin } from './init-next-steps.js';
 
 export interface JobBundle {
   readonly name: string;
@@ -107,7 +108,7 @@ export async function bundleJob(file: string): Promise<JobBundle> {
     const failure = err as esbuild.BuildFailure;
     const msgs = (failure.errors ?? []).map((e) => {
       const loc = e.location ? `${path.resolve(e.location.file)}:${e.location.line}:${e.location.column + 1}` : abs;
-      const hint = unresolvedImportHint(e.text, e.location ? path.resolve(e.location.file) : undefined);
+      const hint = unresolvedImportHint(e.text, e.location ? path.resolve(e.location.file) : undefined, sluiceOrigin());
       return `${loc}: ${e.text}${e.location?.lineText ? `\n    ${e.location.lineText}` : ''}${hint === undefined ? '' : `\n  ${hint}`}`;
     });
     throw new SluiceError('SLUICE_JOB_COMPILE', `job file '${file}' does not compile:\n${msgs.join('\n') || failure.message}`, { cause: err });

@@ -14,6 +14,7 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import { DEFAULT_DECOMMISSION_TIMEOUT_MS, DEFAULT_MAX_RESTARTS, DEFAULT_RETAINED_JOBS, DEFAULT_STARVATION_TIMEOUT_MS, DEFAULT_SUPERVISE_BACKOFF, DEFAULT_WORKER_TIMEOUT_MS, STOP_REQUEST_LIMIT_MS, formatWait } from '@sluice/driver/defaults';
@@ -23,6 +24,7 @@ import { driverAddress } from './driver-address.js';
 import { driverFromStdin } from './driver-from-stdin.js';
 import { failureTrace, jobErrorText } from './failure-trace.js';
 import { initJob } from './init-job.js';
+import { initNextSteps, sluiceOrigin } from './init-next-steps.js';
 import { installIpCheckFastPath } from './ip-check-fast-path.js';
 import { parseBundleLine } from './local-bundle-line.js';
 import { arrangeJobArguments, jobArguments } from './job-arguments.js';
@@ -635,15 +637,6 @@ serverCommand(program.command('worker').description('run a Sluice worker'))
     },
   );
 
-/**
- * What `npm install` needs while the @sluice packages are not on the npm registry (it fails
- * with E404 for @sluice/core there): README's tarball steps. Drop it once they are published.
- */
-const INIT_UNPUBLISHED_HINT =
-  'The @sluice packages are not on the npm registry yet: where `npm install` fails with E404 for @sluice/core,\n' +
-  "install the tarballs packed from the Sluice repository instead (README, 'Using Sluice in your own project'):\n" +
-  `  npm install /tmp/sluice-tgz/sluice-core-${VERSION}.tgz /tmp/sluice-tgz/sluice-cli-${VERSION}.tgz ...\n`;
-
 program
   .command('init')
   .description('scaffold a job project: package.json depending on the Sluice packages, tsconfig.json, and a typed streaming job (job.ts)')
@@ -651,7 +644,10 @@ program
   .action((dir: string) => {
     const files = initJob(dir);
     const cd = escapeControl(dir);
-    process.stdout.write(`Made ${files.map((f) => `${cd}/${f}`).join(', ')}.\nNext:\n  cd ${cd}\n  npm install\n  npx tsc --noEmit\n  npx sluice run job.ts\n${INIT_UNPUBLISHED_HINT}`);
+    // How the project gets the @sluice packages depends on where this sluice came from (a
+    // checkout, tarballs, a registry): init-next-steps.ts.
+    const { source, version } = sluiceOrigin();
+    process.stdout.write(`Made ${files.map((f) => `${cd}/${f}`).join(', ')}.\n${initNextSteps(source, cd, path.resolve(dir), version)}`);
   });
 
 speculationOptions(

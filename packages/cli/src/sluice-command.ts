@@ -79,6 +79,26 @@ const SET_IN_THE_JOB: Readonly<Record<string, string>> = {
 };
 
 /**
+ * Options of `sluice submit` (to a standing driver) that `sluice run` has no use for, and what a
+ * user of `sluice run` does instead. Its driver runs this one job and ends with it, so there is
+ * no process left to restart a job that failed; `sluice run --supervise` got only "an option of
+ * sluice submit" above the command's whole help (found by user63).
+ */
+const SUPERVISE_INSTEAD = (job: string): string =>
+  `sluice run's driver runs this job alone and ends with it, so nothing is left to restart it. Instead, run a standing driver and submit the job to it supervised: 'sluice driver --port 7077 --state-dir DIR', 'sluice worker --driver 127.0.0.1:7077', then 'sluice submit --driver 127.0.0.1:7077 --supervise ${job}', the three with the same SLUICE_SECRET (README: A standing cluster, with the CLI; Driver restarts: --state-dir and --supervise); or restart sluice run from your shell: 'until sluice run ${job}; do sleep 2; done' (it exits non-zero when the job fails). A streaming job written with StreamingContext.getOrCreate resumes from its checkpoint either way (README: Recovery)`;
+const NOT_ON_RUN: Readonly<Record<string, (job: string) => string>> = {
+  '--supervise': SUPERVISE_INSTEAD,
+  '--max-restarts': SUPERVISE_INSTEAD,
+  '--supervise-backoff-ms': SUPERVISE_INSTEAD,
+};
+
+/** The job file among `sluice run`'s arguments (the first .ts/.js one after `run`), shell-quoted, or job.ts. */
+function jobFileOf(argv: readonly string[]): string {
+  const file = argv.slice(argv.indexOf('run') + 1).find((a) => !a.startsWith('-') && /\.[cm]?[jt]sx?$/.test(a)) ?? 'job.ts';
+  return /^[\w@%+=:,./-]+$/.test(file) ? file : `'${file.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
  * Commands a Spark (or container) user types that sluice has under another name, or not at all:
  * where a job's output, its state and the processes' logs are. Found by user62: `sluice logs JOB`
  * got commander's "unknown command 'logs' (Did you mean jobs?)", and a job's output is
@@ -133,6 +153,13 @@ export class SluiceCommand extends Command {
     if (owners.length === 0 || this.parent === null) {
       (Command.prototype as unknown as { unknownOption(this: Command, flag: string): void }).unknownOption.call(this, flag);
       return;
+    }
+    const onRun = this.name() === 'run' ? NOT_ON_RUN[name] : undefined;
+    if (onRun !== undefined) {
+      // What to do instead, not the command's whole help after it (which would scroll it off screen).
+      this.showHelpAfterError(false);
+      const argv = (root as Command & { rawArgs?: string[] }).rawArgs ?? process.argv;
+      this.error(`error: sluice run does not take ${name} (an option of ${owners.join(', ')}): ${onRun(jobFileOf(argv))}. See 'sluice run --help'.`, { code: 'commander.unknownOption' });
     }
     const why = WHY_NOT[name] ? `: ${WHY_NOT[name]}` : '';
     this.error(`error: sluice ${this.name()} does not take ${name} (an option of ${owners.join(', ')})${why}. See 'sluice ${this.name()} --help'.`, {

@@ -637,6 +637,11 @@ test('updateStateByKey with numPartitions and with a partitioner', () => {
   checkPartitioned('updateStateByKey.partitioner', 4, want);
 });
 
+test("updateStateByKey with Spark's positional arguments: (updateFunc, numPartitions) and (updateFunc, partitioner, initialRDD)", () => {
+  checkPartitioned('updateStateByKey.positionalCount', 3, updateState(pairsA, runningSum));
+  checkPartitioned('updateStateByKey.positionalInitial', 4, updateState(pairsA, runningSum, initialSum));
+});
+
 test('updateStateByKey: keys removed when the update returns undefined', () => {
   const want = updateState<[number, number]>(pairsA, (vs, s) => {
     const [total, idle] = s ?? [0, 0];

@@ -36,7 +36,7 @@ export { SluiceError, NotSerializableError, TaskFailedError, DiskFullError, Erro
 // Streaming. The derived-stream modules register themselves with DStream when loaded.
 import './dstream/window-dstreams.js';
 import './dstream/state-dstreams.js';
-export { StreamingContext, type GetOrCreateOptions, type StreamingContextOptions, type BackpressureOptions, type SocketTextStreamOptions, type StreamingState, type WriteAheadLogOptions } from './streaming/streaming-context.js';
+export { StreamingContext, type GetOrCreateOptions, type StopOptions, type StreamingContextOptions, type BackpressureOptions, type SocketTextStreamOptions, type StreamingState, type WriteAheadLogOptions } from './streaming/streaming-context.js';
 export type { FileStreamOptions } from './dstream/file-input-dstream.js';
 export { DStream, type PairKey, type PairValue } from './dstream/dstream.js';
 export type { DashboardKind, DashboardOptions } from './dashboard/dashboard-options.js';

@@ -3,7 +3,7 @@
 // passes an option they hold as `T | undefined` (`{ minRate: cfg.minRate }`) to every public
 // options type of core and the connectors, and undefined means the default. NoOptionLacksUndefined
 // names any optional field, present or added later, typed without `| undefined`.
-import { StreamingContext, type CombineByKeyOptions, type DashboardOptions, type DStream, type FileStreamOptions, type ForeachRDDOptions, type GetOrCreateOptions, type PartitionArg, type PIDSettings, type PipeOptions, type RDD, type SchedulerModeOptions, type SluiceContext, type SocketTextStreamOptions, type StreamingContextOptions, type WriteAheadLogOptions, type BackpressureOptions, type Receiver } from '@sluice/core';
+import { StreamingContext, type CombineByKeyOptions, type DashboardOptions, type DStream, type FileStreamOptions, type ForeachRDDOptions, type GetOrCreateOptions, type StopOptions, type PartitionArg, type PIDSettings, type PipeOptions, type RDD, type SchedulerModeOptions, type SluiceContext, type SocketTextStreamOptions, type StreamingContextOptions, type WriteAheadLogOptions, type BackpressureOptions, type Receiver } from '@sluice/core';
 import type { FlumePollingOptions, FlumeStreamOptions } from '@sluice/flume';
 import type { DecodeRecordsOptions, DirectStreamOptions, KafkaConnection, KafkaParams, KafkaSinkRecord, KafkaSsl, LocationStrategy, SaveToKafkaOptions, TransactionalKafkaOptions, ValueStringsOptions } from '@sluice/kafka';
 import type { KinesisCredentials } from '@sluice/kinesis';
@@ -30,6 +30,7 @@ noOptionLacksUndefined<PIDSettings>(true);
 noOptionLacksUndefined<WriteAheadLogOptions>(true);
 noOptionLacksUndefined<SocketTextStreamOptions>(true);
 noOptionLacksUndefined<GetOrCreateOptions>(true);
+noOptionLacksUndefined<StopOptions>(true);
 noOptionLacksUndefined<FileStreamOptions>(true);
 noOptionLacksUndefined<DashboardOptions>(true);
 noOptionLacksUndefined<ForeachRDDOptions>(true);

@@ -633,6 +633,18 @@ export abstract class DStream<T> {
     options?: { numPartitions?: number | undefined; partitioner?: Partitioner | undefined; initialRDD?: RDD<[K, S]> | undefined },
   ): DStream<[K, S]>;
   /**
+   * Spark's positional forms, as a port writes them: `updateStateByKey(updateFunc, numPartitions)`,
+   * `(updateFunc, partitioner)` and `(updateFunc, partitioner, initialRDD)` (PySpark's
+   * `(updateFunc, numPartitions, initialRDD)` too). Since 2026-12-07; before, a type error, and
+   * from JavaScript the count was ignored (a Partitioner read as `{ numPartitions }`).
+   */
+  updateStateByKey<S>(
+    this: DStream<[unknown, unknown]>,
+    update: (values: PairValue<T>[], state: S | undefined) => S | undefined,
+    partitions: number | Partitioner,
+    initialRDD?: RDD<[PairKey<T>, S]>,
+  ): DStream<[PairKey<T>, S]>;
+  /**
    * Spark's form with the batch time and the key: `update(time, key, values, state)`, with
    * `{ withTimeAndKey: true }`; `rememberPartitioner: false` as Spark's overload takes it
    * (the state is then shuffled by key again each batch; the results are the same).
@@ -655,14 +667,28 @@ export abstract class DStream<T> {
   updateStateByKey<K, V, S>(
     this: DStream<[K, V]>,
     update: UpdateStateFunction<K, V, S>,
-    options: { numPartitions?: number | undefined; partitioner?: Partitioner | undefined; initialRDD?: RDD<[K, S]> | undefined; withTimeAndKey?: boolean | undefined; iterator?: boolean | undefined; rememberPartitioner?: boolean | undefined } = {},
+    optionsOrPartitions:
+      | { numPartitions?: number | undefined; partitioner?: Partitioner | undefined; initialRDD?: RDD<[K, S]> | undefined; withTimeAndKey?: boolean | undefined; iterator?: boolean | undefined; rememberPartitioner?: boolean | undefined }
+      | number
+      | Partitioner = {},
+    initialRDD?: RDD<[K, S]>,
   ): DStream<[K, S]> {
     this.shippable('updateStateByKey', update);
+    // Spark's positional (updateFunc, numPartitions | partitioner[, initialRDD]): a Partitioner has a kind.
+    const positional = typeof optionsOrPartitions === 'number' || (typeof optionsOrPartitions === 'object' && optionsOrPartitions !== null && 'kind' in optionsOrPartitions);
+    if (!positional && initialRDD !== undefined) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', 'dstream.updateStateByKey: an initialRDD as the third argument follows a partition count or a Partitioner, as Spark\'s (updateFunc, partitioner, initialRDD); with an options object, give it there: { initialRDD }');
+    }
+    const options = positional ? { initialRDD } : (optionsOrPartitions as Exclude<typeof optionsOrPartitions, number | Partitioner>);
     if (options.withTimeAndKey && options.iterator) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', 'dstream.updateStateByKey: give { withTimeAndKey: true } or { iterator: true }, not both');
     }
     const partitioner = this.partitionerFor(
-      options.numPartitions === undefined && options.partitioner === undefined ? undefined : { numPartitions: options.numPartitions, partitioner: options.partitioner },
+      positional
+        ? (optionsOrPartitions as number | Partitioner)
+        : options.numPartitions === undefined && options.partitioner === undefined
+          ? undefined
+          : { numPartitions: options.numPartitions, partitioner: options.partitioner },
       'updateStateByKey',
     );
     const form: UpdateStateForm = options.iterator ? 'iterator' : options.withTimeAndKey ? 'timeKey' : 'values';

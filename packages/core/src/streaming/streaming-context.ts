@@ -7,6 +7,7 @@ import { FileInputDStream, type FileStreamOptions } from '../dstream/file-input-
 import { InputDStream, QueueInputDStream, ReceiverInputDStream } from '../dstream/input-dstreams.js';
 import type { OutputCheckpointState } from '../dstream/output-checkpoint-state.js';
 import { isSluiceError, SluiceError } from '../errors.js';
+import { refuseUnknownOptions } from '../util/refuse-unknown-options.js';
 import { generationFailure } from './batch-failure.js';
 import { resolveJobPath } from '../job-working-directory.js';
 import { fileSystemFor } from '../io/file-system-registry.js';
@@ -200,6 +201,24 @@ const stopsUnderWay = new Set<Promise<void>>();
  * seconds ported as is (1, 2, 5, 10, 15). Not 50: Sluice runs 50 ms batches.
  */
 const SHORT_BATCH_INTERVAL_MS = 20;
+
+/** StreamingContext.stop's options. */
+export interface StopOptions {
+  /** Stop the receivers first, then run every batch of what they received, then stop (Spark's stopGracefully; default false). */
+  readonly graceful?: boolean | undefined;
+  /** Spark's name for `graceful`, as its stop(stopSparkContext, stopGracefully) names the parameter. */
+  readonly stopGracefully?: boolean | undefined;
+  /** Stop the SluiceContext too once the StreamingContext has stopped (Spark's stopSparkContext; default false, as Sluice's stop() keeps it). */
+  readonly stopSparkContext?: boolean | undefined;
+}
+
+const STOP_OPTION_KEYS: Readonly<Record<keyof StopOptions, true>> = { graceful: true, stopGracefully: true, stopSparkContext: true };
+/** PySpark's spellings of stop's parameters (`ssc.stop(stopSparkContext=True, stopGraceFully=False)`). */
+const STOP_SPARK_NAMES: Readonly<Record<string, string>> = {
+  stopGraceFully: '{ stopGracefully: N } (or { graceful: N })',
+  stop_gracefully: '{ stopGracefully: N } (or { graceful: N })',
+  stop_spark_context: '{ stopSparkContext: N }',
+};
 
 /**
  * The entry point of a streaming job, as Spark's StreamingContext: define input streams
@@ -952,7 +971,15 @@ export class StreamingContext {
   /** sc.stop() stops the active context first, not gracefully (Spark's SparkContext.stop ends its streaming jobs). */
   private readonly stopWithSparkContext = (): Promise<void> => this.stopOutsideListeners({ dropQueued: true });
 
-  stop(options?: { graceful?: boolean | undefined }): Promise<void>;
+  /**
+   * The options form also takes Spark's parameter names, as a Scala program passes them
+   * (`ssc.stop(stopSparkContext = false, stopGracefully = true)` is `ssc.stop({ stopSparkContext:
+   * false, stopGracefully: true })`): `stopGracefully` is `graceful`, and `stopSparkContext`
+   * stops the SluiceContext once the StreamingContext has stopped. Since 2026-12-07; before, that
+   * object was a type error, and from JavaScript it stopped at once, not gracefully (an unknown
+   * key was ignored; now it is refused, PySpark's `stopGraceFully` naming `stopGracefully`).
+   */
+  stop(options?: StopOptions): Promise<void>;
   /**
    * Spark's stop(stopSparkContext, stopGracefully) (since 2026-12-05; before, `stop(true, true)`
    * read `true` as the options and stopped at once): `stopGracefully` as `{ graceful }`, then,
@@ -960,7 +987,7 @@ export class StreamingContext {
    * SparkContext too (spark.streaming.stopSparkContextByDefault); Sluice's keeps it.
    */
   stop(stopSparkContext: boolean, stopGracefully?: boolean): Promise<void>;
-  stop(optionsOrStopSparkContext: { graceful?: boolean | undefined } | boolean = {}, stopGracefully = false): Promise<void> {
+  stop(optionsOrStopSparkContext: StopOptions | boolean = {}, stopGracefully = false): Promise<void> {
     if (typeof optionsOrStopSparkContext === 'boolean') {
       const stopped = this.stop({ graceful: stopGracefully });
       return optionsOrStopSparkContext ? stopped.then(() => this.sc.stop()) : stopped;
@@ -968,7 +995,16 @@ export class StreamingContext {
     if (optionsOrStopSparkContext === null || typeof optionsOrStopSparkContext !== 'object') {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `StreamingContext.stop: give { graceful } or Spark's (stopSparkContext, stopGracefully), got ${String(optionsOrStopSparkContext)}`);
     }
-    const options = optionsOrStopSparkContext;
+    const given = optionsOrStopSparkContext;
+    refuseUnknownOptions(given, STOP_OPTION_KEYS, 'StreamingContext.stop', STOP_SPARK_NAMES);
+    if (given.graceful !== undefined && given.stopGracefully !== undefined && given.graceful !== given.stopGracefully) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', `StreamingContext.stop: graceful (${String(given.graceful)}) and stopGracefully (${String(given.stopGracefully)}), Spark's name for it, disagree; give one of them`);
+    }
+    const options = { graceful: given.graceful ?? given.stopGracefully };
+    if (given.stopSparkContext === true) {
+      // As stop(true, stopGracefully): the StreamingContext first, then the SluiceContext.
+      return this.stop({ graceful: options.graceful === true }).then(() => this.sc.stop());
+    }
     if (this.inListener > 0) {
       // Spark's StreamingContext.stop refuses the listener bus thread: a SparkException thrown where it is called.
       throw new SluiceError(
