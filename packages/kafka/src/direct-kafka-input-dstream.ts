@@ -356,6 +356,21 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
     return ranges;
   }
 
+  /**
+   * What the batch at `time` read, as Spark's DirectKafkaInputDStream reports it: `offsets` (its
+   * ranges) and a `Description`, a line for each range with records ("topic: t\tpartition: p\t
+   * offsets: a to b"), which the batch page shows under Input Metadata.
+   */
+  override inputMetadataAt(time: number): Readonly<Record<string, unknown>> | undefined {
+    const ranges = this.rangesAt(time);
+    if (ranges === undefined) return undefined;
+    const description = ranges
+      .filter((r) => r.fromOffset !== r.untilOffset)
+      .map((r) => `topic: ${r.topic}\tpartition: ${r.partition}\toffsets: ${r.fromOffset} to ${r.untilOffset}`)
+      .join('\n');
+    return { offsets: ranges.map((r) => ({ ...r })), Description: description };
+  }
+
   /** maxRatePerPartition: the one rate, or (Spark's PerPartitionConfig) each partition's from the function. */
   private maxRates(parts: readonly { topic: string; partition: number }[]): number | number[] | undefined {
     const m = this.options.maxRatePerPartition;

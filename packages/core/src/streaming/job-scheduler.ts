@@ -84,6 +84,7 @@ export class JobScheduler {
       numRecords,
       streamRecords: Object.fromEntries(Object.entries(streamIdToInputInfo).map(([id, x]) => [id, x.numRecords])),
       streamNames: Object.fromEntries(this.ssc.inputStreams().filter((s) => s.id in streamIdToInputInfo).map((s) => [s.id, s.inputName])),
+      streamDescriptions: inputDescriptions(streamIdToInputInfo),
       submissionTime: batch.submissionTime,
       outputOperations: jobs.map((j) => ({ id: j.outputOpId, name: j.name, description: j.description })),
     });
@@ -290,4 +291,14 @@ export class JobScheduler {
       outputOperationInfos: {},
     };
   }
+}
+
+/** Each input stream's metadata `Description` (Spark's StreamInputInfo.metadataDescription), by stream id, where it has one. */
+export function inputDescriptions(streamIdToInputInfo: Readonly<Record<number, StreamInputInfo>>): Record<number, string> {
+  const out: Record<number, string> = {};
+  for (const [id, x] of Object.entries(streamIdToInputInfo)) {
+    const d = x.metadata?.['Description'];
+    if (typeof d === 'string') out[Number(id)] = d;
+  }
+  return out;
 }

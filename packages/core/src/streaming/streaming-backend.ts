@@ -167,6 +167,8 @@ export type StreamingProgressEvent =
       readonly streamRecords?: Readonly<Record<number, number>>;
       /** The name of each input stream in streamRecords (a receiver stream's, else its class's: Spark's InputDStream.name), for the UI. */
       readonly streamNames?: Readonly<Record<number, string>>;
+      /** What each input stream that says so took, in words (its StreamInputInfo.metadata `Description`, Spark's metadataDescription), for the batch page's Input Metadata. */
+      readonly streamDescriptions?: Readonly<Record<number, string>>;
       readonly submissionTime: number;
       /** The batch's output operations, in the order they run. */
       readonly outputOperations: readonly { readonly id: number; readonly name: string; readonly description: string }[];

@@ -27,6 +27,8 @@ export interface BatchRecord {
   readonly outputOps: OutputOpRecord[];
   /** Records of each input stream that counts them, once completed (Spark's streamIdToInputInfo). */
   streamRecords?: Readonly<Record<number, number>>;
+  /** What each input stream that says so took, in words (Spark's StreamInputInfo.metadataDescription: a file stream's files, a Kafka stream's offset ranges). */
+  streamDescriptions?: Readonly<Record<number, string>>;
 }
 
 /** One receiver (Spark's ReceiverInfo plus its records). */
@@ -105,6 +107,7 @@ export class StreamingProgress {
           processingEndTime: undefined,
           status: 'QUEUED',
           ...(e.streamRecords && { streamRecords: e.streamRecords }),
+          ...(e.streamDescriptions && { streamDescriptions: e.streamDescriptions }),
           outputOps: e.outputOperations.map((o) => ({ id: o.id, name: o.name, description: o.description, startTime: undefined, endTime: undefined, failure: undefined, jobIds: [] })),
         });
         return;
@@ -165,6 +168,11 @@ export class StreamingProgress {
     b.processingEndTime = info.processingEndTime;
     b.status = 'COMPLETED';
     b.streamRecords = Object.fromEntries(Object.entries(info.streamIdToInputInfo ?? {}).map(([id, x]) => [id, x.numRecords]));
+    const descriptions = Object.entries(info.streamIdToInputInfo ?? {}).flatMap(([id, x]): [number, string][] => {
+      const d = x.metadata?.['Description'];
+      return typeof d === 'string' ? [[Number(id), d]] : [];
+    });
+    b.streamDescriptions = Object.fromEntries(descriptions);
     this.numTotalCompletedBatches++;
     this.numProcessedRecords += info.numRecords;
     this.completed.push(b);

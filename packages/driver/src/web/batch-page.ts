@@ -11,6 +11,8 @@ import { jobTabs } from './job-tabs.js';
  * `/jobs/{id}/streaming/batch/{batchTime}`: one batch's output operations, their actions, stages
  * and failures; its input records by input stream (Spark's BatchInfo.streamIdToInputInfo, which
  * its Streaming page charts a stream at a time: a stream whose receiver was lost shows its gap).
+ * Its Input Metadata as Spark's: what each input stream that says so took (a file stream's files,
+ * a Kafka stream's offset ranges), a line each.
  * Times and durations as Spark's BatchPage writes them: "Details of batch at
  * 2015/05/14 14:04:40", the batch's details in words ("Batch Duration: 1 second"), a table's
  * durations short ("1.2 min").
@@ -52,13 +54,20 @@ ${actions.length > 0 ? actionsTable(j, actions) + stagesTable(j, stages, running
   ]
     .map(([k, v]) => `<li><strong>${escapeHtml(k)}:</strong> ${escapeHtml(v)}</li>`)
     .join('');
+  // Spark's Input Metadata: each input stream's metadataDescription, its tabs as four spaces and its lines as <br/>.
+  const metadata = Object.entries(b.streamDescriptions ?? {})
+    .map(([id, desc]) => [Number(id), desc] as const)
+    .sort((x, y) => x[0] - y[0])
+    .map(([id, desc]) => `<tr><td>${escapeHtml(j.progress.streamName(id))}</td><td>${escapeHtml(desc).replace(/\t/g, '&nbsp;&nbsp;&nbsp;&nbsp;').replace(/\n/g, '<br/>')}</td></tr>`)
+    .join('');
+  const metadataHtml = metadata ? `<li><strong>Input Metadata:</strong><table id="input-metadata"><thead><tr><th>Input</th><th>Metadata</th></tr></thead><tbody>${metadata}</tbody></table></li>` : '';
   const inputs = inputStreamRecords(b, (id) => j.progress.streamName(id));
   const inputsHtml =
     inputs.length === 0
       ? ''
       : `<h2>Input streams</h2>${table(['Input Stream', 'Stream Id', 'Records'], inputs.map((s) => [s.streamName, s.streamId, s.numRecords]), ' id="input-streams"')}\n`;
   const body = `${jobTabs(j, 'streaming')}<p><a href="/jobs/${escapeHtml(encodeURIComponent(j.id))}/streaming/">Back to the Streaming page</a></p>
-<ul id="batch-details">${details}</ul>
+<ul id="batch-details">${details}${metadataHtml}</ul>
 ${table(['Batch time', 'Status', 'Input records', 'Scheduling delay', 'Processing time', 'Total delay'], summary, ' id="batch-summary"')}
 ${inputsHtml}<h2>Output operations</h2>
 ${ops || '<p>This batch had no output operation.</p>'}`;
