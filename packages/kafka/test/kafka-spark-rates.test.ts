@@ -27,6 +27,11 @@ test("DirectKafkaStreamSuite 'maxMessagesPerPartition with backpressure disabled
   assert.deepEqual(withRanges.flatMap((b) => b.ranges.map((r) => r.untilOffset - r.fromOffset)), Array.from({ length: 10 }, () => 10), 'five batches of 10 per partition');
   assert.deepEqual([...run.received].sort(byPosition), [...logOf('mmpp', 0), ...logOf('mmpp', 1)]);
   assert.deepEqual(run.batches.slice(-2).map((b) => b.ranges), [[], []], 'no lag: no range');
+  // Spark's DirectKafkaInputDStream's StreamInputInfo Description (the batch page's Input Metadata):
+  // a line for each range with records; an empty one for a batch without.
+  const first = run.inputInfo.find((b) => b.time === withRanges[0]!.time)!;
+  assert.deepEqual(Object.values(first.descriptions), ['topic: mmpp\tpartition: 0\toffsets: 0 to 10\ntopic: mmpp\tpartition: 1\toffsets: 0 to 10']);
+  assert.deepEqual(Object.values(run.inputInfo.at(-1)!.descriptions), ['']);
 });
 
 test("DirectKafkaStreamSuite 'maxMessagesPerPartition with backpressure enabled' (Spark 1.x-2.x, kafka-0-8: a rate of 1000 over equal lags, maxRatePerPartition 100, 100 ms batches: 10 each), the rate backpressure's initial one", async () => {

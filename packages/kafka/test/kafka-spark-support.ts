@@ -50,6 +50,8 @@ export interface StreamRun {
   batches: { time: number; ranges: Range[] }[];
   sizes: { time: number; ranges: Range[]; sizes: [number, number][] }[];
   listener: { submitted: number; started: number; completed: number };
+  /** Each completed batch's input descriptions by stream id (the listener's StreamInputInfo metadata Description). */
+  inputInfo: { time: number; descriptions: Record<string, string | null> }[];
 }
 
 /** The output of a finished 'stream' run, checked to have ended well. */
@@ -61,6 +63,7 @@ export function streamRunOf(end: { ok: boolean; failure?: string | undefined; li
     batches: received.map(({ time, ranges }) => ({ time, ranges })),
     sizes: jsonLines(end.lines, 'SIZES '),
     listener: jsonLines<StreamRun['listener']>(end.lines, 'LISTENER ')[0]!,
+    inputInfo: jsonLines<StreamRun['inputInfo'][number]>(end.lines, 'INPUT-INFO '),
   };
 }
 
