@@ -16059,6 +16059,30 @@ const MUTATIONS = [
     search: '    if (!Number.isSafeInteger(this.concurrentJobs) || this.concurrentJobs < 1) {\n',
     replace: '    if (!Number.isSafeInteger(this.concurrentJobs) || this.concurrentJobs < 0) {\n',
     tests: [{ file: 'packages/cli/dist/test/bad-input.test.js', pattern: 'concurrentJobs 0' }],
+  },
+  {
+    id: 'batch-page-no-input-metadata',
+    what: "the batch page shows no Input Metadata (Spark's BatchPage: each input stream's metadataDescription, a file stream's new files, a Kafka stream's offset ranges), as before 2026-12-07",
+    file: 'packages/driver/src/web/batch-page.ts',
+    search: '  const metadata = Object.entries(b.streamDescriptions ?? {})\n',
+    replace: '  const metadata = Object.entries({} as Record<number, string>)\n',
+    tests: ['packages/cli/dist/test/batch-input-metadata-browser.test.js'],
+  },
+  {
+    id: 'completed-batch-drops-input-descriptions',
+    what: "a completed batch loses its input streams' descriptions (BatchRecord.streamDescriptions from the BatchInfo's StreamInputInfo metadata), so its batch page has no Input Metadata",
+    file: 'packages/driver/src/status/streaming-progress.ts',
+    search: "      return typeof d === 'string' ? [[Number(id), d]] : [];\n",
+    replace: '      return [];\n',
+    tests: ['packages/cli/dist/test/batch-input-metadata-browser.test.js'],
+  },
+  {
+    id: 'kafka-input-description-not-sparks',
+    what: "a Kafka direct batch's StreamInputInfo Description is not Spark's 'topic: t\\tpartition: p\\toffsets: a to b' a line a range",
+    file: 'packages/kafka/src/direct-kafka-input-dstream.ts',
+    search: '      .map((r) => `topic: ${r.topic}\\tpartition: ${r.partition}\\toffsets: ${r.fromOffset} to ${r.untilOffset}`)\n',
+    replace: '      .map((r) => `${r.topic}/${r.partition}: ${r.fromOffset}-${r.untilOffset}`)\n',
+    tests: [{ file: 'packages/kafka/dist/test/kafka-spark-rates.test.js', pattern: 'backpressure disabled' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------
