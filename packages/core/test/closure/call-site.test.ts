@@ -179,5 +179,24 @@ describe('userCallSite', () => {
     }
   });
 
+  test("loading the module leaves the process's stack settings as they were (it reads its own file from V8's frames)", async () => {
+    const url = new URL('../../src/closure/call-site.js', import.meta.url).href;
+    const code = `const { parentPort } = require('node:worker_threads');
+const prepare = Error.prepareStackTrace, limit = Error.stackTraceLimit;
+import(${JSON.stringify(url)}).then((m) => parentPort.postMessage({ limit: Error.stackTraceLimit, before: limit, same: Error.prepareStackTrace === prepare, site: m.userCallSite() }));`;
+    const worker = new Worker(code, { eval: true });
+    try {
+      const got = await new Promise<{ limit: number; before: number; same: boolean; site: string }>((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+      // Node's default limit is 10; the module sets 1 while it reads its frame.
+      assert.deepEqual({ limit: got.limit, before: got.before, same: got.same }, { limit: 10, before: 10, same: true });
+      assert.equal(typeof got.site, 'string');
+    } finally {
+      await worker.terminate();
+    }
+  });
+
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 });
