@@ -19,6 +19,8 @@
  *    driver's recovery) and `@sluice/test-servers/recovered-sink-job` (its fixtures' frame);
  *  - `@sluice/test-servers/sink-driver-kill` (the scenario: a driver killed by its sink at a
  *    bad moment, the job run again on its checkpoint), over the same frame;
+ *  - `@sluice/test-servers/sink-driver-pause` (the scenario: a driver frozen by its sink at a
+ *    bad moment, then woken), over the same frame;
  *  - `@sluice/test-servers/worker-pause` and `@sluice/test-servers/driver-pause`: what the
  *    receiver connectors' worker and driver SIGSTOP tests share (the file's cluster or runs,
  *    the freeze, the receiver's moves, the checks of a woken driver).
