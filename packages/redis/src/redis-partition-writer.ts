@@ -1,18 +1,12 @@
 import type { Redis } from 'ioredis';
 import { SluiceError } from '@sluice/core';
+import { checkChunk, newChecks, type Command } from './chunk-check.js';
 import { giveBack, takeClient } from './client-cache.js';
 import { closed, redisFailure, serverOf, timedOut } from './redis-failure.js';
 import type { RedisRecordFunctions, RedisSinkParams } from './redis-options.js';
 
 /** What writing one partition did: commands applied, and 1 if an earlier attempt had applied it (nothing applied). */
 export type PartitionResult = [applied: number, skipped: number];
-
-/** One Redis command of the sink, and the key it writes (for messages). */
-interface Command {
-  readonly key: string;
-  readonly name: string;
-  readonly args: (string | number)[];
-}
 
 const pairAt = (record: unknown, i: number): unknown => (Array.isArray(record) ? record[i] : undefined);
 
@@ -38,13 +32,13 @@ function commandOf<T>(p: RedisSinkParams, f: RedisRecordFunctions<T>, record: T,
     case 'counter': {
       const by = f.value ? f.value(record) : Array.isArray(record) ? record[1] : 1;
       if (typeof by !== 'number' || !Number.isFinite(by)) throw badRecord(`the increment is ${JSON.stringify(by)}; give a finite number (value: (r) => number)`);
-      const float = !Number.isSafeInteger(by);
+      // INCRBY, or INCRBYFLOAT for a decimal increment or counter (checkChunk decides).
       if (f.field) {
         const field = f.field(record);
         if (typeof field !== 'string') throw badRecord(`the field is ${JSON.stringify(field)}; give a string`);
-        return { key, name: float ? 'hincrbyfloat' : 'hincrby', args: [key, field, by] };
+        return { key, name: 'hincrby', args: [key, field, by], field, by };
       }
-      return { key, name: float ? 'incrbyfloat' : 'incrby', args: [key, by] };
+      return { key, name: 'incrby', args: [key, by], by };
     }
     case 'hash': {
       const field = f.field ? f.field(record) : pairAt(record, 0);
@@ -70,47 +64,6 @@ function commandOf<T>(p: RedisSinkParams, f: RedisRecordFunctions<T>, record: T,
  */
 function typeNeeded(p: RedisSinkParams, f: RedisRecordFunctions<unknown>): string {
   return TYPE_OF[p.kind === 'counter' && f.field ? 'counter+field' : p.kind]!;
-}
-
-/**
- * Checks, on a connection of its own, that each key of `keys` not checked yet holds no value
- * or one of the type the kind writes; throws a SLUICE_BAD_RECORD naming the first that does
- * not, the type it holds and the command, before the partition's EXEC: nothing of the
- * partition is applied and no marker written, so once the key is fixed the task's next
- * attempt (or the batch recovered from a checkpoint) applies the whole partition once. Redis
- * has no rollback: a WRONGTYPE found only inside EXEC leaves the partition's other commands
- * applied. A key changed to another type between this check and the EXEC (another client's
- * write) still fails inside it (writeRedisPartition's marker records it).
- */
-async function checkTypes(p: RedisSinkParams, need: string, keys: Map<string, string>, checked: Set<string>, where: string): Promise<void> {
-  const fresh = [...keys].filter(([k]) => !checked.has(k));
-  if (fresh.length === 0) return;
-  const checker = await takeClient(p.url, p.commandTimeoutMs);
-  let broken = false;
-  try {
-    const pipeline = checker.pipeline();
-    for (const [k] of fresh) pipeline.type(k);
-    const replies = (await pipeline.exec()) ?? [];
-    for (let i = 0; i < fresh.length; i++) {
-      const [err, has] = replies[i] ?? [new Error('no reply'), undefined];
-      if (err) throw err;
-      const [key, command] = fresh[i]!;
-      if (has !== 'none' && has !== need) {
-        throw new SluiceError(
-          'SLUICE_BAD_RECORD',
-          `${where}: kind: key '${key}' holds a Redis ${String(has)}, and kind '${p.kind}' writes a ${need} (${command.toUpperCase()} '${key}'); give keys of the kind's type (or another key) — nothing of the partition was applied (its keys' types are checked before its transaction), so once the key is fixed the task's next attempt, or the batch run again, applies it once`,
-        );
-      }
-      checked.add(key);
-    }
-  } catch (err) {
-    // The connection's own failure goes on as the partition's (writeRedisPartition's catch
-    // tells a closed or silent server apart); the connection is dropped with it.
-    broken = !(err instanceof SluiceError);
-    throw err;
-  } finally {
-    giveBack(p.url, p.commandTimeoutMs, checker, broken);
-  }
 }
 
 /** Redis URLs this job thread has written through: a refused connection to one is a server restarting, waited for. */
@@ -171,10 +124,11 @@ async function watchMarker(p: RedisSinkParams, marker: string, where: string): P
  *  3. EXEC applies the commands and the marker together, atomically; or, when the marker
  *     was written meanwhile (a concurrent attempt, WATCH), applies nothing.
  * A failure before EXEC (the task failed, the connection broke) leaves nothing applied:
- * the queued commands are discarded with the connection. Before each chunk is queued its
- * keys' types are checked on another connection (checkTypes): a key of another type than the
- * kind writes fails the partition there, nothing applied. A command Redis refuses inside
- * EXEC all the same (a key another client changed after the check) does not undo the others:
+ * the queued commands are discarded with the connection. Before each chunk is queued it is
+ * checked on another connection (checkChunk): a key of another type than the kind writes, or
+ * a counter that holds no number or would overflow, fails the partition there, nothing
+ * applied. A command Redis refuses inside EXEC all the same (a key another client changed
+ * after the check) does not undo the others:
  * the marker then records the failure, and every retry fails with it instead of applying the
  * partition again.
  */
@@ -200,21 +154,20 @@ export async function writeRedisPartition<T>(p: RedisSinkParams, f: RedisRecordF
     const keys: string[] = [];
     const names: string[] = [];
     const need = typeNeeded(p, f as RedisRecordFunctions<unknown>);
-    const checked = new Set<string>();
+    const checks = newChecks();
     let n = 0;
     let pipeline = client.pipeline().call('multi');
     while (!next.done) {
-      let size = 0;
-      const chunkKeys = new Map<string, string>();
-      for (; !next.done && size < p.chunkSize; next = it.next(), n++, size++) {
-        const c = commandOf(p, f, next.value, n, where);
+      const chunk: Command[] = [];
+      for (; !next.done && chunk.length < p.chunkSize; next = it.next(), n++) chunk.push(commandOf(p, f, next.value, n, where));
+      // Before the chunk is queued: what Redis would refuse inside EXEC (a key of another type,
+      // a counter that holds no number or would overflow) fails the partition with nothing applied.
+      await checkChunk(p, need, chunk, checks, where);
+      for (const c of chunk) {
         keys.push(c.key);
         names.push(c.name);
-        if (!chunkKeys.has(c.key)) chunkKeys.set(c.key, c.name);
         pipeline.call(c.name, ...c.args);
       }
-      // Before the chunk is queued: a key of another type fails the partition with nothing applied.
-      await checkTypes(p, need, chunkKeys, checked, where);
       await queued(pipeline);
       pipeline = client.pipeline();
       await f.onProgress?.({ stage: 'queued', outputId: p.outputId, batch, partition, commands: n });

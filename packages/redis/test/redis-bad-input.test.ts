@@ -1,7 +1,8 @@
 // Bad input to saveToRedis gets a SluiceError naming the connector, the setting and the
 // fix: an unreachable server, a wrong password (not echoed), no password, a database index
 // the server does not have, a kind that does not exist,
-// a key holding another type than the kind writes (nothing applied), a key function
+// a key holding another type than the kind writes and a counter holding no number or
+// overflowing (nothing applied; a decimal counter taken by INCRBYFLOAT), a key function
 // without an outputId, a bad ttlSeconds; and ttlSeconds' expiry of the keys written. A real
 // Debian redis-server requiring a password; driver in this process + 2 worker processes.
 import assert from 'node:assert/strict';
@@ -167,6 +168,70 @@ test("one key of another type among a partition's counters (INCRBY): the task fa
   for (const k of await redis.keys('typed:*')) got.set(k.slice('typed:'.length), Number(await redis.get(k)));
   assert.deepEqual([...got].sort(), [...sums].sort(), 'every counter its sum once');
   await redis.flushall();
+});
+
+test("a counter key that holds a string that is no number (INCRBY would fail inside EXEC, after the partition's other commands): the task fails naming the key, the value's start and the command, nothing of the partition applied; fixed to a decimal number and run again as the same batch, every counter holds its sum once", { timeout: 90_000 }, async () => {
+  // The fixture's records, computed here: each word's sum of n, over both partitions.
+  const records = batchRecords(5, 0, 100, 50);
+  const sums = new Map<string, number>();
+  for (const r of records) sums.set(r.word, (sums.get(r.word) ?? 0) + r.n);
+  const bad = `nan:${records[0]!.word}`;
+  const text = 'this counter was written by someone else, as text';
+  await redis.set(bad, text);
+  const o = { kind: 'counter', key: 'nan', keyFunction: true, batchTime: 9000 };
+  const first = await run(o);
+  assert.equal(first.ok, false);
+  const said = `kind: key '${bad}' holds "${text.slice(0, 40)}…", no number, and kind 'counter' adds to it (INCRBY '${bad}'); give counters that hold a number or nothing (or another key) — nothing of the partition was applied (its counters' values are checked before its transaction), so once the key is fixed the task's next attempt, or the batch run again, applies it once`;
+  assert.ok(first.failure!.includes(said), first.failure);
+  assert.equal(await redis.get(bad), text, 'the key is left as it was');
+  // Nothing of the failed partition applied: its words are not in Redis, and it has no marker.
+  const markers = await redis.keys('sluice:output:{counter:nan}:*');
+  assert.ok(markers.length <= 1, `a marker only for the other partition: ${markers.join(', ')}`);
+  for (const m of markers) assert.match((await redis.get(m))!, /^applied \d+$/);
+  // The user fixes the key to a decimal number (INCRBY alone would refuse '2.5'); the same batch runs again.
+  await redis.set(bad, '2.5');
+  const second = await run(o);
+  assert.ok(second.ok, second.failure);
+  const got = new Map<string, number>();
+  for (const k of await redis.keys('nan:*')) got.set(k.slice('nan:'.length), Number(await redis.get(k)));
+  const want = new Map(sums);
+  want.set(records[0]!.word, sums.get(records[0]!.word)! + 2.5);
+  assert.deepEqual([...got].sort(), [...want].sort(), 'every counter its sum once (2.5 more for the fixed one)');
+  await redis.flushall();
+});
+
+test("counters written through the API: a decimal increment then an integer one to the same key adds both (INCRBY alone refused the '1.5' the first left); increments that would take a counter past Redis's 64-bit integers are refused before the transaction, nothing applied, no marker", { timeout: 60_000 }, async () => {
+  const p: RedisSinkParams = { url: server.url, kind: 'counter', key: undefined, increment: false, outputId: 'sum', chunkSize: 2, markerTtlSeconds: 60, ttlSeconds: 0, reconnectTimeoutMs: 1000, commandTimeoutMs: 5000 };
+  const f: RedisRecordFunctions<{ k: string; n: number }> = { key: (r) => r.k, field: undefined, value: (r) => r.n, member: undefined, score: undefined, onProgress: undefined };
+  try {
+    // Three chunks of 2: the decimal increment comes in the first, the integers after it.
+    assert.deepEqual(await writeRedisPartition(p, f, '1000', 0, [{ k: 'sum:m', n: 1.5 }, { k: 'sum:i', n: 1 }, { k: 'sum:m', n: 2 }, { k: 'sum:i', n: 2 }, { k: 'sum:m', n: 4 }]), [5, 0]);
+    assert.equal(await redis.get('sum:m'), '7.5');
+    assert.equal(await redis.get('sum:i'), '3');
+    // 2^63 - 11: +5 fits, the next +10 would pass 2^63 - 1.
+    await redis.set('sum:big', '9223372036854775797');
+    const where = "saveToRedis(kind 'counter', output 'sum') batch 2000 partition 0: ";
+    await assert.rejects(writeRedisPartition(p, f, '2000', 0, [{ k: 'sum:i', n: 1 }, { k: 'sum:big', n: 5 }, { k: 'sum:big', n: 10 }]), (e: Error) => {
+      assert.equal(
+        e.message,
+        `${where}kind: key 'sum:big' holds 9223372036854775802 after the partition's increments before this one, and INCRBY 'sum:big' by 10 would take it to 9223372036854775812, past Redis's 64-bit integers (-2^63 to 2^63-1: Redis refuses it, "increment or decrement would overflow"); give increments that keep the counter within them (or another key) — nothing of the partition was applied (its counters' values are checked before its transaction), so once the key is fixed the task's next attempt, or the batch run again, applies it once`,
+      );
+      return true;
+    });
+    assert.equal(await redis.get('sum:big'), '9223372036854775797', 'nothing applied');
+    assert.equal(await redis.get('sum:i'), '3', 'nothing applied');
+    assert.equal(await redis.exists('sluice:output:{sum}:2000:0'), 0, 'no marker');
+    // A hash field that holds no number (HINCRBY).
+    await redis.hset('sum:h', 'w', 'x'.repeat(50));
+    await assert.rejects(writeRedisPartition(p, { ...f, field: () => 'w' }, '3000', 0, [{ k: 'sum:h2', n: 1 }, { k: 'sum:h', n: 1 }]), (e: Error) => {
+      assert.ok(e.message.includes(`kind: key 'sum:h' field 'w' holds "${'x'.repeat(40)}…", no number, and kind 'counter' adds to it (HINCRBY 'sum:h' 'w')`), e.message);
+      return true;
+    });
+    assert.equal(await redis.exists('sum:h2'), 0, 'nothing applied');
+  } finally {
+    await closeRedisClients();
+    await redis.flushall();
+  }
 });
 
 test("a key another client changes to another type after the type check, before the EXEC: the attempt says so, which command and how many others were applied; the marker records it and the next attempt fails with it instead of applying them twice", { timeout: 60_000 }, async () => {

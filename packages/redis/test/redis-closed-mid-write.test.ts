@@ -1,8 +1,9 @@
 // A Redis server that closes the connection in the middle of a partition's MULTI (it stopped
 // or restarted): the attempt fails saying the server closed it mid-write and that nothing of
 // the partition was applied, not that the server cannot be reached (an address to check).
-// The server is a few lines of RESP on loopback that answers the handshake, WATCH, GET and
-// MULTI, then drops the connection at the first queued command ('in-multi'); or ('after-exec')
+// The server is a few lines of RESP on loopback that answers the handshake, WATCH, GET, the
+// checks before the transaction (TYPE, HGET) and MULTI, then drops the connection at the
+// first queued command ('in-multi'); or ('after-exec')
 // queues the commands, answers EXEC with the first one refused (WRONGTYPE: a key changed after
 // the type check before the transaction, which this server answers 'none') and drops the
 // connection at the SET that records the failure in the partition's marker.
@@ -75,7 +76,10 @@ before(async () => {
         } else if (cmd === 'info') {
           const body = '# Server\r\nredis_version:7.0.0\r\nloading:0\r\n';
           socket.write(`$${body.length}\r\n${body}\r\n`);
-        } else if (cmd === 'get') socket.write('$-1\r\n');
+        } else if (cmd === 'get' || cmd === 'hget') {
+          // The marker (GET), and a counter's field read before the transaction (HGET): nothing yet.
+          socket.write('$-1\r\n');
+        }
         // The type check before the transaction (its own connection): no such key yet.
         else if (cmd === 'type') socket.write('+none\r\n');
         else if (cmd === 'quit') {
