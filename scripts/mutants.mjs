@@ -16093,6 +16093,14 @@ const MUTATIONS = [
     tests: [{ file: 'packages/redis/dist/test/redis-bad-input.test.js', pattern: 'through the API' }],
   },
   {
+    id: 'mqtt-broker-url-without-scheme-wrong-scheme',
+    what: "MQTTUtils.createStream(ssc, 'localhost:1883', ...) is told 'the scheme must be one of mqtt:, ...' (the URL parser read 'localhost:' as its scheme), and '127.0.0.1:1883' to give a URL, not to write mqtt://localhost:1883",
+    file: 'packages/mqtt/src/mqtt-utils.ts',
+    search: '  if (hostPort) {\n',
+    replace: '  if (false) {\n',
+    tests: [{ file: 'packages/mqtt/dist/test/mqtt-bad-input.test.js', pattern: 'without a scheme' }],
+  },
+  {
     id: 'concurrent-jobs-zero-accepted',
     what: "new StreamingContext(sc, batch, { concurrentJobs: 0 }) is accepted: the JobScheduler runs no output job, batches queue for good and nothing says why",
     file: 'packages/core/src/streaming/streaming-context.ts',

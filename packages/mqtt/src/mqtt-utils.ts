@@ -59,6 +59,12 @@ function filterProblem(filter: string): string | undefined {
 function resolve(brokerUrl: string, topics: readonly string[], o: MQTTStreamOptions): ResolvedMQTTOptions {
   // A key the stream does not know would be taken and ignored (a misspelt qos, a Spark setting).
   refuseUnknownOptions(o, OPTION_KEYS, 'MQTTUtils.createStream(ssc, brokerUrl, topics, options)', SPARK_NAMES);
+  // 'localhost:1883' parses as a URL of scheme 'localhost:'; '127.0.0.1:1883' and 'broker' as none.
+  const hostPort = typeof brokerUrl === 'string' ? /^([A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$/.exec(brokerUrl) : null;
+  if (hostPort) {
+    const at = `${hostPort[1]}${hostPort[2] ?? ':1883'}`;
+    throw bad('brokerUrl', brokerUrl, `it has no scheme; write mqtt://${at} (or tcp://${at}, as Spark's MQTTUtils and Paho take it; mqtts:// or ssl:// for TLS, ws:// or wss:// for MQTT over WebSocket)`);
+  }
   let url: URL;
   try {
     url = new URL(brokerUrl);

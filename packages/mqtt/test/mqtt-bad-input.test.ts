@@ -96,6 +96,22 @@ test('a bad option fails the job at once, naming MQTT, the option and its value'
   assert.match(end2.failure ?? '', /SLUICE_BAD_ARGUMENT: .*MQTT: brokerUrl "http:\/\/127\.0\.0\.1:1" is not valid: the scheme must be one of mqtt:/);
 });
 
+test("a brokerUrl without a scheme ('localhost:1883', as Kafka's bootstrap servers are written) fails the job at once saying to write mqtt://host:port, not that the scheme is wrong", async () => {
+  const cases: [given: string, at: string][] = [
+    ['localhost:1883', 'localhost:1883'], // a URL of scheme 'localhost:' to the WHATWG parser
+    ['127.0.0.1:1883', '127.0.0.1:1883'], // no URL at all
+    ['broker', 'broker:1883'], // no port: MQTT's 1883
+    ['[::1]:1884', '[::1]:1884'],
+  ];
+  for (const [given, at] of cases) {
+    const job = await startJob(cluster, fixture('mqtt-count-job.ts'), [JSON.stringify({ url: given, topic: 't/bad', batchMs: 500, expectIds: 1 })]);
+    const end = await job.finished(30_000);
+    assert.equal(end.ok, false);
+    const said = `SLUICE_BAD_ARGUMENT: MQTT: brokerUrl "${given}" is not valid: it has no scheme; write mqtt://${at} (or tcp://${at}, as Spark's MQTTUtils and Paho take it; mqtts:// or ssl:// for TLS, ws:// or wss:// for MQTT over WebSocket)`;
+    assert.ok(end.failure?.includes(said), `${given}: ${end.failure}`);
+  }
+});
+
 test('the right credentials: every message read, QoS 1 and QoS 0 (the control)', async () => {
   const topic = 't/auth';
   const clientId = 'good-password';
