@@ -136,6 +136,18 @@ try {
   const between = median(runs.map((r) => r.fromBundleMs - r.initMs));
   console.log(`a worker's start to 'worker registered' (${checkout}), process CPU ms, median of ${runs.length} (code cache: ${runs.every((r) => r.codeCache) ? 'taken' : 'not taken in some'}); load average ${os.loadavg()[0].toFixed(1)}`);
   console.log(`  process CPU at registration ${median(runs.map((r) => r.processMs)).toFixed(0)}, of which from the bundle's compile on ${median(runs.map((r) => r.fromBundleMs)).toFixed(0)}: module initializers ${median(runs.map((r) => r.initMs)).toFixed(1)} (${names.size} modules), the rest (the compile, main.ts's body, the worker's start, its thread, gRPC) ${between.toFixed(0)}`);
+  // By package (Sluice's packages by folder, npm packages by name): a package that shows here but
+  // that the worker never uses (the driver, the web UI) is loaded through an import it need not make.
+  const pkgOf = (n) => n.match(/^packages\/([^/]+)\//)?.[1] ?? n.replace(/^node_modules\/\.pnpm\/[^/]+\/node_modules\//, '').match(/^((?:@[^/]+\/)?[^/]+)\//)?.[1] ?? n;
+  const byPkg = new Map();
+  for (const n of names) {
+    const p = pkgOf(n);
+    const e = byPkg.get(p) ?? { modules: 0, ms: 0 };
+    e.modules += 1;
+    e.ms += median(runs.map((r) => r.self[n] ?? 0));
+    byPkg.set(p, e);
+  }
+  console.log(`  by package (sum of the modules' medians, ms; modules): ${[...byPkg].sort((a, b) => b[1].ms - a[1].ms).map(([p, e]) => `${p} ${e.ms.toFixed(1)} (${e.modules})`).join(', ')}`);
   console.log('  the dearest module initializers (self time):');
   for (const [name, ms] of rows.slice(0, 25)) console.log(`  ${ms.toFixed(2).padStart(7)}  ${name.replace(/^node_modules\/\.pnpm\/[^/]+\/node_modules\//, '')}`);
 } finally {

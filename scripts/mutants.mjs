@@ -16131,6 +16131,14 @@ const MUTATIONS = [
     search: '      .map((r) => `topic: ${r.topic}\\tpartition: ${r.partition}\\toffsets: ${r.fromOffset} to ${r.untilOffset}`)\n',
     replace: '      .map((r) => `${r.topic}/${r.partition}: ${r.fromOffset}-${r.untilOffset}`)\n',
     tests: [{ file: 'packages/kafka/dist/test/kafka-spark-rates.test.js', pattern: 'backpressure disabled' }],
+  },
+  {
+    id: 'conf-check-loads-driver',
+    what: "the --conf check takes spark.excludeOnFailure's defaults and keys from @sluice/driver's barrel again: every sluice process (a local worker, sluice --version) loads the whole driver, its web UI's http and https and readline",
+    file: 'packages/cli/src/spark-conf-settings.ts',
+    search: "type ExcludeOnFailureConf } from '@sluice/driver/defaults';\n",
+    replace: "type ExcludeOnFailureConf } from '@sluice/driver';\n",
+    tests: ['packages/cli/dist/test/command-modules.test.js'],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import { EXECUTOR_ENV_PREFIX, SluiceError, executorEnvProblem } from '@sluice/core/internal';
-import { DEFAULT_EXCLUDE_ON_FAILURE, EXCLUDE_ON_FAILURE_KEYS, type ExcludeOnFailureConf } from '@sluice/driver';
+import { DEFAULT_EXCLUDE_ON_FAILURE, EXCLUDE_ON_FAILURE_KEYS, type ExcludeOnFailureConf } from '@sluice/driver/defaults';
 import { sparkTimeStringMs } from './spark-time.js';
 
 /**

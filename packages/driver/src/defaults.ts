@@ -4,6 +4,10 @@
  * by the `sluice` command — does not load the driver.
  */
 
+// Spark's spark.excludeOnFailure.* defaults and keys, which `--conf` checks in every `sluice`
+// process: their module imports nothing, so taking them from here leaves the driver unloaded.
+export { DEFAULT_EXCLUDE_ON_FAILURE, EXCLUDE_ON_FAILURE_KEYS, type ExcludeOnFailureConf } from './scheduler/exclude-on-failure.js';
+
 /**
  * The default time a worker may stay silent before it is declared lost: 60 s.
  *
