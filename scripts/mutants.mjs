@@ -15896,8 +15896,8 @@ const MUTATIONS = [
     id: 'postgres-sink-lost-session-says-not-queryable',
     what: "a partition's write whose session the server ended between statements fails with pg's 'Client has encountered a connection error and is not queryable' (SLUICE_IO), not the server's going away (57P01, SLUICE_UNREACHABLE) (the fresh-clone CI at 618dc839's retry)",
     file: 'packages/postgres/src/postgres-partition-writer.ts',
-    search: '    throw postgresFailure(gone ?? err, where, p.connectionString, p.table, p.queryTimeoutMs);\n',
-    replace: '    throw postgresFailure(err, where, p.connectionString, p.table, p.queryTimeoutMs);\n',
+    search: '    throw postgresFailure(gone ?? err, where, p.connectionString, p.table, p.queryTimeoutMs, p.idleInTransactionTimeoutMs);\n',
+    replace: '    throw postgresFailure(err, where, p.connectionString, p.table, p.queryTimeoutMs, p.idleInTransactionTimeoutMs);\n',
     tests: ['packages/postgres/dist/test/postgres-session-lost.test.js'],
   },
   {
@@ -16139,6 +16139,30 @@ const MUTATIONS = [
     search: "type ExcludeOnFailureConf } from '@sluice/driver/defaults';\n",
     replace: "type ExcludeOnFailureConf } from '@sluice/driver';\n",
     tests: ['packages/cli/dist/test/command-modules.test.js'],
+  },
+  {
+    id: 'postgres-idle-in-transaction-timeout-not-sent',
+    what: "saveToPostgres's sessions get no idle_in_transaction_session_timeout (idleInTransactionTimeoutMs ignored, as before 2026-12-07): a worker frozen (SIGSTOP) mid-write keeps its transaction and the partition's marker row for as long as it stays frozen, and every retry's marker INSERT waits queryTimeoutMs (120 s) and fails, leaving its backend waiting on the lock, until the job fails",
+    file: 'packages/postgres/src/pool-cache.ts',
+    search: '    const idle = idleInTransactionTimeoutMs > 0 ? { idle_in_transaction_session_timeout: idleInTransactionTimeoutMs } : {};\n',
+    replace: '    const idle = {};\n',
+    tests: ['packages/postgres/dist/test/postgres-sink-worker-pause.test.js'],
+  },
+  {
+    id: 'postgres-idle-session-end-unexplained',
+    what: "an attempt whose session the server ended for idling in its transaction (SQLSTATE 25P03) fails with the server's bare words (SLUICE_IO 'terminating connection due to idle-in-transaction timeout'), naming neither idleInTransactionTimeoutMs nor why a write idles",
+    file: 'packages/postgres/src/postgres-failure.ts',
+    search: "  if (code === '25P03') {\n",
+    replace: "  if (code === '25P03-never') {\n",
+    tests: [{ file: 'packages/postgres/dist/test/postgres-sink-worker-pause.test.js', pattern: 'idle in its transaction' }],
+  },
+  {
+    id: 'redis-partition-marker-not-watched',
+    what: "saveToRedis does not WATCH the partition's marker before its MULTI: an attempt frozen inside its MULTI (a worker SIGSTOPped) and woken after the retry applied the partition EXECs it a second time",
+    file: 'packages/redis/src/redis-partition-writer.ts',
+    search: '      await client.watch(marker);\n',
+    replace: '',
+    tests: [{ file: 'packages/redis/dist/test/redis-sink-worker-pause.test.js', pattern: 'woken inside its MULTI after another' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -10,7 +10,9 @@ import pg from 'pg';
  * With `queryTimeoutMs` (0: none) each query waits at most that long for its answer (pg's
  * query_timeout: it fails with 'Query read timeout'), and a connection's handshake at most
  * that long or 10 s: a server that takes connections and answers nothing (SIGSTOP, a stalled
- * host; the kernel completes the TCP handshake) fails the write instead of holding it.
+ * host; the kernel completes the TCP handshake) fails the write instead of holding it. With
+ * `idleInTransactionTimeoutMs` (0: the server's setting) the server ends a session whose
+ * transaction sent nothing that long (idle_in_transaction_session_timeout).
  */
 const pools = new Map<string, pg.Pool>();
 
@@ -31,12 +33,15 @@ export function lostSession(client: pg.ClientBase): Error | undefined {
   return lost.get(client);
 }
 
-export function cachedPool(connectionString: string, max: number, queryTimeoutMs = 0): pg.Pool {
-  const key = `${max} ${queryTimeoutMs} ${connectionString}`;
+export function cachedPool(connectionString: string, max: number, queryTimeoutMs = 0, idleInTransactionTimeoutMs = 0): pg.Pool {
+  const key = `${max} ${queryTimeoutMs} ${idleInTransactionTimeoutMs} ${connectionString}`;
   let pool = pools.get(key);
   if (!pool) {
     const timeouts = queryTimeoutMs > 0 ? { query_timeout: queryTimeoutMs, connectionTimeoutMillis: Math.min(10_000, queryTimeoutMs) } : { connectionTimeoutMillis: 10_000 };
-    pool = new pg.Pool({ connectionString, max, idleTimeoutMillis: 60_000, application_name: 'sluice-postgres', allowExitOnIdle: true, ...timeouts });
+    // Sent at the session's start: the server ends a session whose transaction stays idle that
+    // long (a worker frozen mid-write), releasing what it holds (the partition's marker row).
+    const idle = idleInTransactionTimeoutMs > 0 ? { idle_in_transaction_session_timeout: idleInTransactionTimeoutMs } : {};
+    pool = new pg.Pool({ connectionString, max, idleTimeoutMillis: 60_000, application_name: 'sluice-postgres', allowExitOnIdle: true, ...timeouts, ...idle });
     // An idle connection that breaks (the server restarted) is dropped by the pool; without a
     // listener its 'error' would end the thread.
     pool.on('error', () => undefined);

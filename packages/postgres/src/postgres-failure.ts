@@ -79,7 +79,7 @@ export function timedOut(err: unknown): boolean {
  * (the output, batch and partition). Connection failures and refused credentials name
  * connectionString; a missing table names `table`; the rest is the server's own word.
  */
-export function postgresFailure(err: unknown, where: string, connectionString: string, table: string, queryTimeoutMs?: number): SluiceError {
+export function postgresFailure(err: unknown, where: string, connectionString: string, table: string, queryTimeoutMs?: number, idleInTransactionTimeoutMs?: number): SluiceError {
   if (err instanceof SluiceError) return err;
   const e = (err ?? {}) as PgError;
   const msg = e.message ?? String(err);
@@ -96,6 +96,13 @@ export function postgresFailure(err: unknown, where: string, connectionString: s
   const code = e.code ?? '';
   if (['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE', 'EAI_AGAIN'].includes(code) || /timeout exceeded when trying to connect|Connection terminated unexpectedly/i.test(msg)) {
     return new SluiceError('SLUICE_UNREACHABLE', `${where}: cannot reach the Postgres server ${server} (connectionString ${redact(connectionString)}): ${msg}; check the host and port in connectionString and that the server runs`, { cause: err });
+  }
+  if (code === '25P03') {
+    return new SluiceError(
+      'SLUICE_IO',
+      `${where}: the Postgres server ${server} ended this attempt's session, its transaction rolled back, after the transaction sent nothing for idleInTransactionTimeoutMs${idleInTransactionTimeoutMs ? ` ${idleInTransactionTimeoutMs} ms` : ''} (${msg}): its worker was stopped (SIGSTOP, a paused container or host), or computing the partition's next batchSize records or onProgress took that long; nothing of it was committed. If the records take that long to compute, raise idleInTransactionTimeoutMs (0: the server's own setting)`,
+      { cause: err },
+    );
   }
   if (code.startsWith('57P')) {
     return new SluiceError('SLUICE_UNREACHABLE', `${where}: the Postgres server ${server} is shutting down or starting up: ${msg} (SQLSTATE ${code}); run it again once the server takes connections`, { cause: err });

@@ -53,6 +53,18 @@ export interface SaveToPostgresOptions {
    * before that stops answering is then waited for as one that went away (reconnectTimeoutMs).
    */
   readonly queryTimeoutMs?: number | undefined;
+  /**
+   * How long the server keeps a partition's transaction open while its session sends nothing
+   * (PostgreSQL's idle_in_transaction_session_timeout, set for the sink's sessions) before it
+   * ends the session, which rolls the transaction back (default 60,000 ms; 0: no limit, the
+   * server's own setting). A worker stopped mid-write (SIGSTOP, a paused container or VM, a
+   * host that froze) keeps its connection open, and its transaction holds the partition's
+   * marker row: the attempt run again elsewhere waits on that row until this ends it, so a
+   * frozen worker delays its partition by at most about this long. Raise it when computing
+   * `batchSize` records of a partition (or onProgress) takes longer: the attempt then fails
+   * naming this option.
+   */
+  readonly idleInTransactionTimeoutMs?: number | undefined;
 }
 
 export interface PostgresSinkParams {
@@ -69,6 +81,8 @@ export interface PostgresSinkParams {
   readonly reconnectTimeoutMs: number;
   /** 0: no limit. */
   readonly queryTimeoutMs: number;
+  /** 0: no limit (the server's setting). */
+  readonly idleInTransactionTimeoutMs: number;
   /**
    * An earlier batch of this DStream output wrote through the server (set by the driver per
    * batch): a refused connection is then the server restarting, waited for, even in a job
@@ -94,6 +108,7 @@ const OPTION_KEYS: Record<keyof SaveToPostgresOptions, true> = {
   onProgress: true,
   reconnectTimeoutMs: true,
   queryTimeoutMs: true,
+  idleInTransactionTimeoutMs: true,
 };
 
 const CONNECTION = "{ connectionString: 'postgres://user:password@host:5432/database' }";
@@ -153,5 +168,7 @@ export function postgresSinkParams(options: SaveToPostgresOptions): PostgresSink
   if (!Number.isSafeInteger(reconnectTimeoutMs) || reconnectTimeoutMs < 0) throw bad('reconnectTimeoutMs', options.reconnectTimeoutMs, 'give a whole number of milliseconds >= 0');
   const queryTimeoutMs = options.queryTimeoutMs ?? 120_000;
   if (!Number.isSafeInteger(queryTimeoutMs) || queryTimeoutMs < 0) throw bad('queryTimeoutMs', options.queryTimeoutMs, 'give a whole number of milliseconds >= 0 (0: no limit)');
-  return { connectionString, table, columns: [...columns], conflictKey: conflictKey ? [...conflictKey] : undefined, method, outputId, batchSize, markerTable, poolSize, onProgress: options.onProgress, reconnectTimeoutMs, queryTimeoutMs };
+  const idleInTransactionTimeoutMs = options.idleInTransactionTimeoutMs ?? 60_000;
+  if (!Number.isSafeInteger(idleInTransactionTimeoutMs) || idleInTransactionTimeoutMs < 0) throw bad('idleInTransactionTimeoutMs', options.idleInTransactionTimeoutMs, 'give a whole number of milliseconds >= 0 (0: no limit)');
+  return { connectionString, table, columns: [...columns], conflictKey: conflictKey ? [...conflictKey] : undefined, method, outputId, batchSize, markerTable, poolSize, onProgress: options.onProgress, reconnectTimeoutMs, queryTimeoutMs, idleInTransactionTimeoutMs };
 }

@@ -32,7 +32,7 @@ export async function writePostgresPartition(p: PostgresSinkParams, batch: strin
   const it = records[Symbol.iterator]();
   const first = it.next();
   if (first.done) return [0, 0];
-  const pool = cachedPool(p.connectionString, p.poolSize, p.queryTimeoutMs);
+  const pool = cachedPool(p.connectionString, p.poolSize, p.queryTimeoutMs, p.idleInTransactionTimeoutMs);
   const client = await openTransaction(pool, p, where);
   // Its session ended between statements (the server shut down, 57P01, while the partition's
   // rows were computed or onProgress ran, or with a statement's answer) is heard by the pool's
@@ -70,7 +70,7 @@ export async function writePostgresPartition(p: PostgresSinkParams, batch: strin
     if (err instanceof SluiceError) throw err;
     if ((err as { code?: string }).code === '42703') throw await missingColumns(pool, p, where, err);
     // A statement after the session ended fails 'not queryable': say why it ended instead.
-    throw postgresFailure(gone ?? err, where, p.connectionString, p.table, p.queryTimeoutMs);
+    throw postgresFailure(gone ?? err, where, p.connectionString, p.table, p.queryTimeoutMs, p.idleInTransactionTimeoutMs);
   } finally {
     // A connection whose session ended never goes back to the pool (a retry would meet it).
     client.release(broken ?? lostSession(client));

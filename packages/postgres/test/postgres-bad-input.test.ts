@@ -148,7 +148,7 @@ test("an option saveToPostgres or postgresRDD does not know (a misspelt one, Spa
   const refused = (call: () => unknown, message: string): void =>
     assert.throws(call, (e: Error & { code?: string }) => e.code === 'SLUICE_BAD_ARGUMENT' && e.message === message, message);
   const sink = (extra: Record<string, unknown>): SaveToPostgresOptions => ({ connectionString: server.url, table: 'events', columns: ['id', 'word', 'n'], ...extra }) as SaveToPostgresOptions;
-  const sinkOptions = 'connectionString, table, columns, conflictKey, method, outputId, batchSize, markerTable, poolSize, batchTime, onProgress, reconnectTimeoutMs, queryTimeoutMs';
+  const sinkOptions = 'connectionString, table, columns, conflictKey, method, outputId, batchSize, markerTable, poolSize, batchTime, onProgress, reconnectTimeoutMs, queryTimeoutMs, idleInTransactionTimeoutMs';
   refused(() => saveToPostgres(rdd, sink({ conflictKeys: ['id'] })), `saveToPostgres(target, options): unknown option 'conflictKeys'; the options are ${sinkOptions}`);
   refused(() => saveToPostgres(stream, sink({ batchsize: 500 })), `saveToPostgres(target, options): unknown option 'batchsize' (Spark's setting; in Sluice: { batchSize: 500 }); the options are ${sinkOptions}`);
   refused(() => saveToPostgres(stream, sink({ queryTimeout: 30 })), `saveToPostgres(target, options): unknown option 'queryTimeout' (Spark's setting; in Sluice: { queryTimeoutMs: 30 × 1000 } (milliseconds, where Spark takes seconds)); the options are ${sinkOptions}`);

@@ -1,0 +1,169 @@
+// The saveToPostgres cell of docs/fault-matrix.md's worker SIGSTOP: a real Debian PostgreSQL, the
+// driver in this process (worker timeout 3 s) and 3 worker processes; the worker writing a
+// partition stops itself with SIGSTOP from the sink's own onProgress (fixture pg-pause-job.ts with
+// `freeze`) right after its first INSERT of 100 rows: its connection stays open and its
+// transaction open on the server, the partition's marker row inserted, not committed. The driver
+// declares the worker lost and runs the attempt again elsewhere, whose marker INSERT waits on
+// that uncommitted row (the marker's unique index). The server ends the frozen session's
+// transaction after idleInTransactionTimeoutMs (3 s here), so the retry goes on within about
+// worker timeout + that bound: measured from the freeze to the partition's marker committed by
+// another attempt. Then the frozen worker is woken while the job still runs: its transaction is
+// gone, so nothing it sends after the wake can commit. Checked against the input (sink-input,
+// from the seed): every record of every batch exactly once, one marker a (batch, partition). The
+// server's bound and the failed attempt's message made certain in this process: the second case.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import pg from 'pg';
+import { startPostgres, type PostgresServer } from '@sluice/test-servers';
+import { WORKER_TIMEOUT_MS, pause, resume, workerPauseCluster } from '@sluice/test-servers/worker-pause';
+import { fixture, pollUntil, startJob } from './job-runner.js';
+import { partitionRecords } from '@sluice/test-servers/sink-input';
+import { batchesDone } from '@sluice/test-servers/sink-job';
+import { pgQuery } from './pg-query.js';
+import { SluiceError } from '@sluice/core';
+import { endCachedPools } from '../src/pool-cache.js';
+import { postgresSinkParams } from '../src/postgres-options.js';
+import { writePostgresPartition, type PartitionResult } from '../src/postgres-partition-writer.js';
+
+let server: PostgresServer;
+let dir: string;
+const frozen = workerPauseCluster(3);
+
+before(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-pg-worker-pause-'));
+  server = await startPostgres();
+  await query('CREATE TABLE events (id bigint, word text, n integer)');
+});
+
+after(async () => {
+  await server?.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const query = <T extends pg.QueryResultRow>(sql: string): Promise<T[]> => pgQuery<T>(server.url, sql);
+
+const A = { batches: 10, perBatch: 2000, partitions: 4, words: 500, seed: 29, batchMs: 400 };
+/** The sink's bound on a transaction left idle (the option under test): 3 s. */
+const IDLE_MS = 3000;
+const key = (r: { id: string | number; word: string; n: number }) => `${r.id}|${r.word}|${r.n}`;
+
+interface Fired {
+  readonly batch: string;
+  readonly partition: number;
+  readonly pid: number;
+  readonly at: number;
+}
+
+/** The backends of the sink's sessions (application_name sluice-postgres) whose transaction has been open and idle for `ms` or more. */
+const idleInTransaction = async (ms: number): Promise<number[]> =>
+  (
+    await query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity WHERE application_name = 'sluice-postgres' AND state LIKE 'idle in transaction%' AND now() - state_change >= interval '${ms} milliseconds'`,
+    )
+  ).map((r) => r.pid);
+/** Which of `pids` are still backends of the server. */
+const stillThere = async (pids: readonly number[]): Promise<number[]> => (await query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE pid IN (${pids.join(', ')})`)).map((r) => r.pid);
+
+async function assertEveryRecordOnce(when: string): Promise<void> {
+  const markers = await query<{ batch: string; partition: number }>("SELECT batch, partition FROM sluice_output_markers WHERE output_id = 'events'");
+  assert.equal(markers.length, A.batches * A.partitions, `${when}: one marker a (batch, partition)`);
+  const want: string[] = [];
+  for (let b = 0; b < A.batches; b++) for (let p = 0; p < A.partitions; p++) for (const r of partitionRecords(A, b, p)) want.push(key(r));
+  const rows = await query<{ id: string; word: string; n: number }>('SELECT id, word, n FROM events');
+  assert.equal(rows.length, want.length, `${when}: every record once (${rows.length} rows for ${want.length} records)`);
+  assert.deepEqual(rows.map(key).sort(), want.sort(), `${when}: events holds exactly the input`);
+}
+
+test('the worker writing a partition frozen (SIGSTOP) mid-transaction: the retry goes on within the idle bound; woken, it adds nothing; every record once', { timeout: 120_000 }, async () => {
+  const armFile = path.join(dir, 'arm');
+  const firedFile = path.join(dir, 'fired');
+  const job = await startJob(frozen.cluster, fixture('pg-pause-job.ts'), [
+    JSON.stringify({ url: server.url, ...A, pid: 0, freeze: true, armFile, firedFile, stage: 'written', batchSize: 100, idleInTransactionTimeoutMs: IDLE_MS }),
+  ]);
+  await job.waitLine('BATCH ', 60_000, () => batchesDone(job.lines) >= 2);
+  fs.writeFileSync(armFile, '');
+  const fired = await pollUntil(
+    () => {
+      try {
+        return JSON.parse(fs.readFileSync(firedFile, 'utf8')) as Fired;
+      } catch {
+        return undefined; // not fired yet, or its event not appended yet
+      }
+    },
+    60_000,
+    'the sink froze its worker',
+    20,
+  );
+  const victim = [...frozen.procs.values()].find((p) => p.pid === fired.pid);
+  assert.ok(victim, `the frozen process ${fired.pid} is one of the workers`);
+  pause(victim); // stopped already: recorded, so that a failed test leaves it woken
+  // The frozen attempt's transaction is open on the server (its marker inserted, not committed):
+  // a session left idle in it, which a healthy write never is for 1 s between its statements.
+  const held = await pollUntil(async () => ((await idleInTransaction(1000)).length > 0 ? idleInTransaction(1000) : undefined), 10_000, 'the frozen worker left its transaction open on the server', 100);
+  // The same (batch, partition) committed by another attempt: the retry was not held by the frozen transaction for long.
+  await pollUntil(
+    async () => ((await query(`SELECT 1 FROM sluice_output_markers WHERE output_id = 'events' AND batch = '${fired.batch}' AND partition = ${fired.partition}`)).length > 0 ? true : undefined),
+    60_000,
+    `batch ${fired.batch} partition ${fired.partition} committed by another attempt while its first one is frozen`,
+    100,
+  );
+  const stallMs = Date.now() - fired.at;
+  // Declared lost after WORKER_TIMEOUT_MS, the server ends the frozen transaction IDLE_MS after its
+  // last statement: the retry's wait is bounded by about the larger of the two (10x loose here;
+  // without the bound the retry waits for queryTimeoutMs, 120 s, and fails).
+  assert.ok(stallMs < 10 * (WORKER_TIMEOUT_MS + IDLE_MS), `the partition committed elsewhere ${stallMs} ms after the freeze`);
+  assert.deepEqual(await stillThere(held), [], "the frozen worker's session was ended by the server");
+  const wokenAt = Date.now();
+  resume(victim);
+  const end = await job.finished(90_000);
+  assert.ok(end.ok, `${end.failure}\n${end.lines.slice(-10).join('\n')}`);
+  assert.equal(batchesDone(end.lines), A.batches);
+  // The woken attempt's statements go to a session the server ended: give them time to fail.
+  await new Promise((r) => setTimeout(r, Math.max(0, 3000 - (Date.now() - wokenAt))));
+  assert.deepEqual(await idleInTransaction(1000), [], 'no transaction of the sink left open');
+  await assertEveryRecordOnce('after the wake');
+  // What the woken attempt did (its thread may also have been ended by its worker, finding its task stream closed).
+  const after = fs.existsSync(`${firedFile}.woken`) ? fs.readFileSync(`${firedFile}.woken`, 'utf8').trim().split('\n') : [];
+  assert.ok(!after.some((l) => l.includes('"stage":"committed"')), `the woken attempt committed nothing: ${after.join(' | ')}`);
+  console.log(`# froze at ${JSON.stringify(fired)}; committed elsewhere ${stallMs} ms after; ${end.lines.filter((l) => l.startsWith('TASK FAILED')).length} task attempts failed; after the wake: ${after.length === 0 ? 'nothing (its thread ended)' : after.join(' | ')}`);
+});
+
+// The server's bound made certain, in this process: attempt A's onProgress after its first INSERT
+// (its transaction open, the marker inserted) runs attempt B of the same partition, as the retry
+// elsewhere did while A's worker was frozen; B's marker INSERT waits on A's uncommitted row, and A
+// sends nothing meanwhile. The server must end A's session after idleInTransactionTimeoutMs, B
+// then writes the partition, and A's next statement fails naming the option (nothing of A committed).
+test("an attempt left idle in its transaction past idleInTransactionTimeoutMs while another waits on its marker: the server ends it, the other writes the partition once, it fails naming the option", { timeout: 60_000 }, async () => {
+  await query('CREATE TABLE idle_events (id bigint, word text, n integer)');
+  const records = Array.from({ length: 350 }, (_, i) => ({ id: i, word: `w${i % 40}`, n: i + 1 }));
+  const base = { connectionString: server.url, table: 'idle_events', columns: ['id', 'word', 'n'], method: 'insert', batchSize: 100, idleInTransactionTimeoutMs: 1500, queryTimeoutMs: 20_000, reconnectTimeoutMs: 0 } as const;
+  let second: PartitionResult | undefined;
+  let secondMs = 0;
+  const a = postgresSinkParams({
+    ...base,
+    onProgress: async (e) => {
+      if (e.stage !== 'written' || e.rows !== 100 || second !== undefined) return;
+      const t = Date.now();
+      second = await writePostgresPartition(postgresSinkParams(base), 'b1', 0, records);
+      secondMs = Date.now() - t;
+    },
+  });
+  try {
+    await assert.rejects(writePostgresPartition(a, 'b1', 0, records), (err: Error) => {
+      assert.ok(err instanceof SluiceError, String(err));
+      assert.match(err.message, /^saveToPostgres\(table 'idle_events', output 'idle_events'\) batch b1 partition 0: the Postgres server \S+ ended this attempt's session, its transaction rolled back, after the transaction sent nothing for idleInTransactionTimeoutMs 1500 ms \(.*idle-in-transaction timeout\): .* raise idleInTransactionTimeoutMs/);
+      return true;
+    });
+  } finally {
+    await endCachedPools();
+  }
+  assert.deepEqual(second, [records.length, 0], 'the second attempt wrote the partition');
+  // It waited for the server to end the first one's transaction: about 1.5 s (10x loose).
+  assert.ok(secondMs >= 1000 && secondMs < 15_000, `the second attempt took ${secondMs} ms`);
+  const rows = await query<{ id: string }>('SELECT id FROM idle_events ORDER BY id');
+  assert.deepEqual(rows.map((r) => Number(r.id)), records.map((r) => r.id), 'every record once');
+  assert.equal((await query("SELECT 1 FROM sluice_output_markers WHERE output_id = 'idle_events'")).length, 1, 'one marker');
+});
