@@ -17,14 +17,14 @@
 // logged blocks waits until a metadata checkpoint records them (a warning names it).
 //
 // The driver and workers are killed with -9 while the metadata is full (after 6 batch
-// intervals), space is freed, the cluster started again and the job submitted again: every
-// line the source generated must be in exactly one batch's output.
+// intervals and a batch's metadata refused), space is freed, the cluster started again and the job
+// submitted again: every line the source generated must be in exactly one batch's output.
 // Mounting needs root: outside CI the file skips without it; under CI it fails.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { processAlive, sleep } from './harness.js';
+import { processAlive } from './harness.js';
 import { pollUntil } from './sluice-processes.js';
 import { assertEachLineReadOnce, batchOutputs, fullDiskReceiverFile, fullDiskReceiverPaths, parseLog, restartReceiverCluster, resubmitUntilRecovered, unreadAfter } from './receiver-fault-support.js';
 
@@ -36,9 +36,9 @@ const { ckpt, mount: metadataDir, out, control, secret, procs, source } = paths;
 
 /** The first job's driver log, up to the kill. */
 let fullLog: Record<string, unknown>[] = [];
-/** Batch outputs written while the metadata was full (batch times the newest metadata file then does not record). */
+/** Batch outputs written up to the kill of batch times the newest metadata file does not record. */
 let unrecordedOutputs: number[] = [];
-/** The newest metadata file once full: its batch time and the first batch time it does not record. */
+/** The newest metadata file at the kill (the metadata full): its batch time and the first batch time it does not record. */
 let newestWhenFull = { batchTime: 0, nextBatchTime: 0 };
 /** Lines unread when the recovered job was stopped (none when every line was read). */
 let unread = 0;
@@ -68,18 +68,28 @@ const ready = fullDiskReceiverFile({
     source.start(10, 25); // 400 lines/s: every batch takes blocks
     await pollUntil(() => (batchOutputs(out, 'state').size >= 3 * CHECKPOINT_EVERY ? true : undefined), 60_000, 'batches past a state checkpoint');
 
-    // 1. The metadata directory full (and kept full) for 6 batch intervals; the log has room.
+    // 1. The metadata directory full (and kept full) for 6 batch intervals, and until the
+    // metadata of a batch generated was refused (a condition: at load 35 no batch may be
+    // generated in 3 s); the log has room.
     fill();
-    await sleep(1000); // the write under way as it filled lands (or not)
-    newestWhenFull = newestRecorded();
-    await sleep(6 * BATCH_MS);
+    const filledAt = Date.now();
+    const logged = (prefix: string): boolean => parseLog(driver.logLines).some((r) => String(r.msg).startsWith(prefix));
+    const refusedGenerated = (): boolean => parseLog(driver.logLines).some((r) => r.code === 'SLUICE_DISK_FULL' && r.reason === 'generated');
+    await pollUntil(() => (refusedGenerated() && Date.now() - filledAt >= 6 * BATCH_MS ? true : undefined), 60_000, "a batch's metadata refused, 6 batch intervals after the fill");
+    // Its hold is logged just after the refusal (a program that ran it unrecorded never logs it: the checks below say so).
+    await pollUntil(() => (logged('batch held:') ? true : undefined), 10_000, 'a batch held').catch(() => undefined);
     fullLog = parseLog(driver.logLines);
-    unrecordedOutputs = [...batchOutputs(out, 'input').keys()].filter((t) => t >= newestWhenFull.nextBatchTime).sort((a, b) => a - b);
 
     // 2. Killed -9 with the metadata still full, then space back, the cluster started again on
     // the same port and the job submitted again: it recovers from the newest metadata written.
     for (const p of [driver, ...workers]) p.child.kill('SIGKILL');
     for (const p of [driver, ...workers]) await pollUntil(() => (processAlive(p.child.pid!) ? undefined : true), 30_000, 'the killed processes to exit');
+    // What the recovery reads, read once no process can write: the newest metadata file, and
+    // every output a batch it does not record wrote. Read 1 s after the fill before, the newest
+    // file could be older than one still under way then, which landed later (a driver slowed by
+    // load) and released the batches it records: their outputs counted as unrecorded.
+    newestWhenFull = newestRecorded();
+    unrecordedOutputs = [...batchOutputs(out, 'input').keys()].filter((t) => t >= newestWhenFull.nextBatchTime).sort((a, b) => a - b);
     release();
     await restartReceiverCluster(cluster, secret, procs);
     const job = await resubmitUntilRecovered({ address, secret, args, jobs, out, source, batchMs: BATCH_MS });

@@ -13,10 +13,10 @@
 // those lines were in no output (found 2026-12-07 by this test before the fix). Now every batch
 // of a receiver stream with the log on waits until a metadata checkpoint records it.
 //
-// The source stops, every line read, the metadata filled for 3 batch intervals (empty batches),
-// the source goes on for 4 more (batches with blocks), then the driver and workers are killed
-// with -9, space freed, the cluster started again and the job submitted again: every line the
-// source generated must be in exactly one batch's output.
+// The source stops, every line read, the metadata filled for 5 batch intervals (empty
+// batches, one's metadata refused at least), the source goes on for 4 more (batches with blocks), then the
+// driver and workers are killed with -9, space freed, the cluster started again and the job
+// submitted again: every line the source generated must be in exactly one batch's output.
 // Mounting needs root: outside CI the file skips without it; under CI it fails.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -34,7 +34,7 @@ const { mount: metadataDir, out, control, secret, procs, source } = paths;
 
 /** The first job's driver log, up to the kill. */
 let fullLog: Record<string, unknown>[] = [];
-/** Batch outputs written while the metadata was full (batch times the newest metadata file then does not record), with their line counts. */
+/** Batch outputs written up to the kill of batch times the newest metadata file does not record, with their line counts. */
 let unrecordedOutputs: [number, number][] = [];
 /** Lines unread when the recovered job was stopped (none when every line was read). */
 let unread = 0;
@@ -62,21 +62,30 @@ const ready = fullDiskReceiverFile({
     assert.equal(await unreadAfter(out, source.lines, 30_000), 0, 'every line read before the metadata fills');
     await sleep(2 * BATCH_MS);
 
-    // 2. The metadata directory full (and kept full) for 3 empty batch intervals, then lines again for 4.
+    // 2. The metadata directory full (and kept full) for 5 empty batch intervals, and until the
+    // metadata of a batch generated was refused (a condition: at load 35 none may be generated
+    // in 2.5 s), then lines again for 4.
     fill();
-    await sleep(1000); // the write under way as it filled lands (or not)
-    const unrecordedFrom = firstUnrecorded();
-    await sleep(3 * BATCH_MS);
+    const filledAt = Date.now();
+    const logged = (prefix: string): boolean => parseLog(driver.logLines).some((r) => String(r.msg).startsWith(prefix));
+    const refusedGenerated = (): boolean => parseLog(driver.logLines).some((r) => r.code === 'SLUICE_DISK_FULL' && r.reason === 'generated');
+    await pollUntil(() => (refusedGenerated() && Date.now() - filledAt >= 5 * BATCH_MS ? true : undefined), 60_000, "a batch's metadata refused, 5 batch intervals after the fill");
+    // Its hold is logged just after the refusal (a program that ran it unrecorded never logs it: the checks below say so).
+    await pollUntil(() => (logged('batch held:') ? true : undefined), 10_000, 'a batch held').catch(() => undefined);
     source.start(10, 25);
     await sleep(4 * BATCH_MS);
     source.stop();
     fullLog = parseLog(driver.logLines);
-    unrecordedOutputs = [...batchOutputs<string[]>(out, 'input')].filter(([t]) => t >= unrecordedFrom).map(([t, ls]): [number, number] => [t, ls.length]).sort((a, b) => a[0] - b[0]);
 
     // 3. Killed -9 with the metadata still full, then space back, the cluster started again on
     // the same port and the job submitted again: it recovers from the newest metadata written.
     for (const p of [driver, ...workers]) p.child.kill('SIGKILL');
     for (const p of [driver, ...workers]) await pollUntil(() => (processAlive(p.child.pid!) ? undefined : true), 30_000, 'the killed processes to exit');
+    // What the recovery reads, read once no process can write: the newest metadata file, and
+    // every output a batch it does not record wrote (read 1 s after the fill before, the newest
+    // file could be older than one under way then that landed later, under load).
+    const unrecordedFrom = firstUnrecorded();
+    unrecordedOutputs = [...batchOutputs<string[]>(out, 'input')].filter(([t]) => t >= unrecordedFrom).map(([t, ls]): [number, number] => [t, ls.length]).sort((a, b) => a[0] - b[0]);
     release();
     await restartReceiverCluster(cluster, secret, procs);
     const job = await resubmitUntilRecovered({ address, secret, args, jobs, out, source, batchMs: BATCH_MS });
