@@ -30,6 +30,14 @@ function idsRead(out: string): number[] {
     .flatMap((f) => JSON.parse(fs.readFileSync(path.join(out, f), 'utf8')) as number[]);
 }
 
+/** The first batch time the newest metadata file in `dir` does not record (0: none written yet); it records every batch generated before. */
+function recordedBefore(dir: string): number {
+  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /^checkpoint-\d+$/.test(f)).sort() : [];
+  if (files.length === 0) return 0;
+  const text = fs.readFileSync(path.join(dir, files[files.length - 1]!), 'utf8');
+  return (JSON.parse(text.slice(text.indexOf('\n') + 1)) as { nextBatchTime: number }).nextBatchTime;
+}
+
 test('Flume push, log off: `sluice run` killed -9 with events answered OK in pending batches, run again: only those lost, the warning counting exactly them', { timeout: 150_000 }, async () => {
   const d = { ckpt: path.join(tmp, 'ckpt'), out: path.join(tmp, 'out'), control: path.join(tmp, 'control') };
   for (const x of [d.out, d.control]) fs.mkdirSync(x, { recursive: true });
@@ -53,8 +61,12 @@ test('Flume push, log off: `sluice run` killed -9 with events answered OK in pen
     fs.writeFileSync(path.join(d.control, 'hold'), '');
     await pollUntil(() => fs.readdirSync(d.control).some((f) => f.startsWith('held-')) || undefined, 30_000, 'a batch held in its output');
     await send(1000, 600, 50);
-    // Two batch intervals: every block of the events answered OK taken by a batch a metadata checkpoint lists.
-    await new Promise((r) => setTimeout(r, 1000));
+    // Every block of the events answered OK taken by a batch a metadata checkpoint lists: one
+    // records a batch of a time after the last OK (generated after it, so with its block). Was
+    // a fixed 1 s (two intervals), which a driver slowed by load may not take to generate and
+    // record that batch: its blocks' events are then lost uncounted by the warning.
+    const lastOkAt = Date.now();
+    await pollUntil(() => (recordedBefore(path.join(d.ckpt, 'metadata')) > lastOkAt + 500 ? true : undefined), 60_000, 'a metadata checkpoint recording a batch of a time after the last event answered OK');
     await first.kill9();
     const okAtKill = new Set(sent.ids);
     const writtenAtKill = new Set(idsRead(d.out));
