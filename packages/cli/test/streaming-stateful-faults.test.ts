@@ -23,6 +23,8 @@ import { batchesWhere, type BatchLine } from './batch-progress.js';
  */
 const RUNS_PER_VICTIM = 3;
 const BATCH_MS = 500;
+/** How long a job's receiver may take to start (each run prints how long it took). */
+const RECEIVER_START_MS = 120_000;
 /**
  * The state is checkpointed every 4 batches: recomputing a lost state partition can walk
  * back up to 3 batches past the last checkpoint, through their received blocks, which
@@ -143,7 +145,10 @@ test(
           const runStartedAt = Date.now();
           const job = await startJob(h.cluster, fixture('stream-stateful-socket.ts'), ['127.0.0.1', String(port), String(BATCH_MS), path.join(dir, 'ckpt'), String(CHECKPOINT_MS), path.join(dir, 'stop')]);
           started = job;
-          const receiver = JSON.parse((await job.waitLine('RECEIVER started ', 30_000)).slice('RECEIVER started '.length)) as ReceiverLine;
+          // Bounds, not waits: a job's receiver started, and started again after the kill, within
+          // RECEIVER_START_MS. 30 s failed at load 44 (the first run's: the job bundled, the bundle
+          // loaded by a cold worker's receiver thread; no line at all printed by then).
+          const receiver = JSON.parse((await job.waitLine('RECEIVER started ', RECEIVER_START_MS)).slice('RECEIVER started '.length)) as ReceiverLine;
           const deadline = Date.now() + 90_000;
           while (source.conns.length === 0) {
             assert.ok(Date.now() < deadline, 'the receiver connected to the source');
@@ -163,7 +168,7 @@ test(
           const reportedBeforeKill = reports.filter((r) => r.workerId === victimId && r.at >= runStartedAt && r.at < killedAt).reduce((a, r) => a + r.numRecords, 0);
           if (killReceiver) assert.ok(reportedBeforeKill > 0, 'the killed receiver had reported blocks');
           // The stream goes on: batches with data after the kill (from the restarted receiver when it was the victim).
-          if (killReceiver) await job.waitLine('RECEIVER started ', 30_000, (l) => !l.includes(`"${victimId}"`));
+          if (killReceiver) await job.waitLine('RECEIVER started ', RECEIVER_START_MS, (l) => !l.includes(`"${victimId}"`));
           const resumedAt = Date.now();
           await batchesWhere(job, 'batches with data after the kill', (bs) => bs.filter((b) => b.time > resumedAt && b.numRecords > 0).length >= 3);
           source.stop();
@@ -183,7 +188,7 @@ test(
           const batches = jsonLines<BatchLine>(result.lines, 'BATCH ');
           // Printed as each run ends, so a run that times out shows how far the others got.
           console.log(
-            `# run ${run}: killed ${killReceiver ? `the receiver's worker (it had reported ${reportedBeforeKill} lines)` : 'another worker'}, sent ${source.sent.length}, counted ${counted}, lost ${lost}, ${batches.length} batches, ${Date.now() - runStartedAt} ms`,
+            `# run ${run}: receiver started ${receiver.at - runStartedAt} ms after the submit; killed ${killReceiver ? `the receiver's worker (it had reported ${reportedBeforeKill} lines)` : 'another worker'}, sent ${source.sent.length}, counted ${counted}, lost ${lost}, ${batches.length} batches, ${Date.now() - runStartedAt} ms`,
           );
         } finally {
           // After a failed wait the job still runs, checkpointing into `dir`: end it first, or
