@@ -16101,6 +16101,22 @@ const MUTATIONS = [
     tests: [{ file: 'packages/mqtt/dist/test/mqtt-bad-input.test.js', pattern: 'without a scheme' }],
   },
   {
+    id: 'driver-program-throw-no-class-name',
+    what: "a program's own throw on the driver (SLUICE_JOB_FAILED) prints its message alone, 'over quota after 3 records', where a task's error and Spark's driver name its class ('QuotaExceeded: ...', 'TypeError: ...')",
+    file: 'packages/driver/src/job/job-thread.ts',
+    search: '  return err instanceof Error && !isSluiceError(err) ? `${errorClassName(err)}: ${message}` : message;\n',
+    replace: '  return message;\n',
+    tests: [{ file: 'packages/cli/dist/test/bad-input.test.js', pattern: 'own throw' }, 'packages/cli/dist/test/cli-logs.test.js'],
+  },
+  {
+    id: 'driver-program-timer-throw-no-class-name',
+    what: "an error a driver program throws in a timer's callback ends it as 'the driver program crashed: <message>', its class not named as main's throw's is",
+    file: 'packages/driver/src/job/job-thread.ts',
+    search: "  if (err instanceof Error && !err.message.startsWith(UNAWAITED_REJECTION)) err.message = programMessage(err, err.message);\n",
+    replace: '',
+    tests: [{ file: 'packages/cli/dist/test/bad-input.test.js', pattern: 'own throw' }],
+  },
+  {
     id: 'concurrent-jobs-zero-accepted',
     what: "new StreamingContext(sc, batch, { concurrentJobs: 0 }) is accepted: the JobScheduler runs no output job, batches queue for good and nothing says why",
     file: 'packages/core/src/streaming/streaming-context.ts',

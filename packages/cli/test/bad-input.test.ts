@@ -485,6 +485,39 @@ test('an action not awaited in foreachRDD whose job fails ends the program sayin
   assert.ok(r.stderr.includes(`${job}:${line}:`), `the throw's line\n${show(r)}`);
 });
 
+test("a program's own throw on the driver prints its class, as a task's error and Spark's driver do ('QuotaExceeded: ...', 'TypeError: ...'), through `sluice run` and `sluice submit`; one thrown in a timer as well", { timeout: 180_000 }, async () => {
+  const { file: job, line } = writeJob('own-throw.ts', [
+    "import type { SluiceContext } from '@sluice/core';",
+    'class QuotaExceeded extends Error {}',
+    'export default async function (sc: SluiceContext, args: string[]) {',
+    '  const n = await sc.parallelize([1, 2, 3], 1).count();',
+    "  if (args[0] === 'type') { const o: { x?: { y: number } } = {}; console.log(o.x!.y + n); }",
+    "  if (args[0] === 'timer') { setTimeout(() => { throw new RangeError(`thrown in a timer after ${n}`); }, 10); await new Promise((r) => setTimeout(r, 2000)); }",
+    '  throw new QuotaExceeded(`over quota after ${n} records`); // the throw',
+    '}',
+  ], '// the throw');
+  const failed = (r: CliResult, said: string): void => {
+    assertFails(r, /failed \[SLUICE_JOB_FAILED\]/);
+    assert.ok(r.stderr.includes(`failed [SLUICE_JOB_FAILED]: ${said}\n`), `stderr says ${said}\n${show(r)}`);
+  };
+  const own = await runCli(['run', '--workers', '1', job], { timeoutMs: 60_000 });
+  failed(own, 'QuotaExceeded: over quota after 3 records');
+  assert.ok(own.stderr.includes(`${job}:${line}:`), `the throw's line\n${show(own)}`);
+  failed(await runCli(['run', '--workers', '1', job, 'type'], { timeoutMs: 60_000 }), "TypeError: Cannot read properties of undefined (reading 'y')");
+  failed(await runCli(['run', '--workers', '1', job, 'timer'], { timeoutMs: 60_000 }), 'the driver program crashed: RangeError: thrown in a timer after 3');
+  const secret = randomSecret();
+  const driver = await startDriverProcess(secret);
+  let worker: SluiceProcess | undefined;
+  try {
+    worker = await startWorkerProcess(driver.address, secret);
+    const submitted = await runCli(['submit', '--driver', driver.address, job], { env: { ...NO_SECRET_FILE, SLUICE_SECRET: secret }, timeoutMs: 60_000 });
+    failed(submitted, 'QuotaExceeded: over quota after 3 records');
+  } finally {
+    await worker?.stop();
+    await driver.stop();
+  }
+});
+
 test("the streaming guide's wrong foreachRDD pattern (a connection made on the driver, used in rdd.foreach not awaited) fails as Task not serializable naming the variable, under the program's frames only", async () => {
   const { file: job, line } = writeJob('guide-wrong-pattern.ts', [
     "import net from 'node:net';",

@@ -80,7 +80,7 @@ test('a failing streaming job under `sluice run --log-level trace`: the failure 
   // info and below, shown here only because of --log-level trace, record it for the driver).
   const read = [...r.stdout.split('\n'), ...r.stderr.split('\n').filter((l) => !l.startsWith('{') || (JSON.parse(l) as { level: number }).level >= 40)];
   assert.equal(read.join('\n').match(/output exploded at batch two/g)?.length, 1, `the failure is reported once:\n${show(r)}`);
-  assert.match(r.stderr, /\nJob \S+ failed \[SLUICE_JOB_FAILED\]: output exploded at batch two\n/);
+  assert.match(r.stderr, /\nJob \S+ failed \[SLUICE_JOB_FAILED\]: Error: output exploded at batch two\n/);
   assert.match(r.stderr, new RegExp(`stream-cli\\.ts:${lineOf(fixture('stream-cli.ts'), 'output exploded')}:`));
   const { lines, withDuplicates } = logLines(r.stderr);
   assert.ok(lines.length >= 20, `trace logging printed lines:\n${r.stderr}`);

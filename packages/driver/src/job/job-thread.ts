@@ -26,6 +26,7 @@ import {
   TaskFailedError,
   ThreadBaseline,
   encode,
+  errorClassName,
   isSluiceError,
   setJobWorkingDirectory,
   setSparkFilesRoot,
@@ -77,8 +78,14 @@ Error.stackTraceLimit = Math.max(Error.stackTraceLimit, PROGRAM_STACK_FRAMES);
 // error); its message now says so, as the program's frames show no place that waited (a Spark
 // user's `stream.foreachRDD((rdd) => { rdd.foreach(f); })`, whose action is not awaited).
 process.on('unhandledRejection', (reason) => {
-  if (reason instanceof Error) reason.message = `${UNAWAITED_REJECTION}: ${reason.message}`;
+  if (reason instanceof Error) reason.message = `${UNAWAITED_REJECTION}: ${programMessage(reason, reason.message)}`;
   throw reason;
+});
+// An error thrown where nothing catches it (a timer's callback) ends the program too (the
+// thread's error, 'the driver program crashed: ...'): its message leads with its class, as
+// main's throw does (programMessage). A monitor only looks: the thread still dies of it.
+process.on('uncaughtExceptionMonitor', (err) => {
+  if (err instanceof Error && !err.message.startsWith(UNAWAITED_REJECTION)) err.message = programMessage(err, err.message);
 });
 const port = parentPort!;
 /** Notifications go at the end of the turn, together; requests and the end go at once, after them. */
@@ -401,11 +408,21 @@ function jobReply(reply: MainToJob): JobRunResult {
 }
 
 /** The message of a program that failed with `err`. */
+/**
+ * The message of an error the program threw, led by its class (`TypeError: ...`,
+ * `QuotaExceeded: ...`), as Spark's driver prints the exception that ended main
+ * (Throwable.toString) and as a task's error reads here (userErrorInfo's header); before, the
+ * job's failure said the message alone. Sluice's own errors name their code instead, as is.
+ */
+function programMessage(err: unknown, message: string): string {
+  return err instanceof Error && !isSluiceError(err) ? `${errorClassName(err)}: ${message}` : message;
+}
+
 function failure(code: string, err: unknown, prefix = ''): JobToMain {
   const info = userErrorInfo(err);
   const c = isSluiceError(err) ? err.code : code;
   const unrecoverable = unrecoverableWhy(c, err instanceof Error ? err.name : undefined);
-  return { type: 'failed', code: c, message: prefix + info.message, stack: info.stack, ...(unrecoverable === undefined ? {} : { unrecoverable }) };
+  return { type: 'failed', code: c, message: prefix + programMessage(err, info.message), stack: info.stack, ...(unrecoverable === undefined ? {} : { unrecoverable }) };
 }
 
 /** Run the job `data` describes to its end: the message that says how it ended (sent by the caller). */
