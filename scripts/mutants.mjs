@@ -9125,7 +9125,7 @@ const MUTATIONS = [
     id: 'unawaited-rejection-unexplained',
     what: "a driver program ended by a promise nobody awaited (an action not awaited in foreachRDD) says only 'the driver program crashed: <the job's failure>', not that it was not awaited",
     file: 'packages/driver/src/job/job-thread.ts',
-    search: '  if (reason instanceof Error) reason.message = `${UNAWAITED_REJECTION}: ${reason.message}`;\n',
+    search: '  if (reason instanceof Error) reason.message = `${UNAWAITED_REJECTION}: ${programMessage(reason, reason.message)}`;\n',
     replace: '',
     tests: [{ file: 'packages/cli/dist/test/bad-input.test.js', pattern: 'not awaited in foreachRDD' }],
   },
