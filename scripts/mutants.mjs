@@ -16179,6 +16179,30 @@ const MUTATIONS = [
     search: '      await client.watch(marker);\n',
     replace: '',
     tests: [{ file: 'packages/redis/dist/test/redis-sink-worker-pause.test.js', pattern: 'woken inside its MULTI after another' }],
+  },
+  {
+    id: 'direct-rate-zero-partition-unlimited',
+    what: "without backpressure a partition whose rate is 0 beside limited ones reads without limit (Spark's maxMessagesPerPartition gives it its effective rate 0, so minRatePerPartition records a batch)",
+    file: 'packages/core/src/streaming/rate/max-records-per-partition.ts',
+    search: '    perPartition = lags.map((_, i) => maxOf(i) ?? 0);',
+    replace: '    perPartition = lags.map((_, i) => maxOf(i) ?? Infinity);',
+    tests: ['packages/core/dist/test/streaming/rate/pid-rate-estimator.test.js', { file: 'packages/kafka/dist/test/kafka-spark-rates.test.js', pattern: 'maxRatePerPartition 0' }],
+  },
+  {
+    id: 'kafka-max-rate-zero-refused',
+    what: "createDirectStream refuses maxRatePerPartition 0, Spark's default of spark.streaming.kafka.maxRatePerPartition (no limit)",
+    file: 'packages/kafka/src/kafka-params.ts',
+    search: '!(Number.isFinite(maxRate) && maxRate >= 0)) bad(',
+    replace: '!(Number.isFinite(maxRate) && maxRate > 0)) bad(',
+    tests: ['packages/kafka/dist/test/kafka-params.test.js', { file: 'packages/kafka/dist/test/kafka-spark-rates.test.js', pattern: 'maxRatePerPartition 0' }],
+  },
+  {
+    id: 'kafka-rate-function-zero-refused',
+    what: "a maxRatePerPartition function (Spark's PerPartitionConfig) answering 0 for a partition fails the stream, where Spark's reads it as no rate of its own",
+    file: 'packages/kafka/src/direct-kafka-input-dstream.ts',
+    search: "      if (typeof r !== 'number' || !Number.isFinite(r) || r < 0) {",
+    replace: "      if (typeof r !== 'number' || !Number.isFinite(r) || r <= 0) {",
+    tests: [{ file: 'packages/kafka/dist/test/kafka-spark-rates.test.js', pattern: 'maxRatePerPartition 0' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

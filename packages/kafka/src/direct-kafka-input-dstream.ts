@@ -382,8 +382,8 @@ export class DirectKafkaInputDStream extends DirectInputDStream<KafkaRecord, Off
       } catch (err) {
         throw new SluiceError('SLUICE_BAD_ARGUMENT', `KafkaUtils.createDirectStream: maxRatePerPartition threw for ${topic}/${partition}: ${describe(err)}`, { cause: err });
       }
-      if (typeof r !== 'number' || !Number.isFinite(r) || r <= 0) {
-        throw new SluiceError('SLUICE_BAD_ARGUMENT', `KafkaUtils.createDirectStream: maxRatePerPartition(${JSON.stringify(topic)}, ${partition}) answered ${JSON.stringify(r) ?? String(r)}; answer records per second > 0 for every partition`);
+      if (typeof r !== 'number' || !Number.isFinite(r) || r < 0) {
+        throw new SluiceError('SLUICE_BAD_ARGUMENT', `KafkaUtils.createDirectStream: maxRatePerPartition(${JSON.stringify(topic)}, ${partition}) answered ${JSON.stringify(r) ?? String(r)}; answer records per second > 0 for every partition (0: no rate of its own, as Spark's PerPartitionConfig)`);
       }
       return r;
     });

@@ -72,8 +72,11 @@ export interface DirectStreamOptions extends KafkaConnection {
   readonly autoOffsetReset?: 'latest' | 'earliest' | 'none' | undefined;
   /**
    * At most this many records per partition per second of batch interval (Spark's
-   * spark.streaming.kafka.maxRatePerPartition); or a function giving each partition its own
-   * (Spark's PerPartitionConfig), called on the driver at each batch, answering a number > 0.
+   * spark.streaming.kafka.maxRatePerPartition; 0, Spark's default, is no limit); or a function
+   * giving each partition its own (Spark's PerPartitionConfig), called on the driver at each
+   * batch, answering a number >= 0. As Spark's, a partition answered 0 has no rate of its own:
+   * under backpressure its share is not capped; without, it is unlimited when every partition
+   * answers 0, else it takes minRatePerPartition records a batch.
    */
   readonly maxRatePerPartition?: (number | ((topic: string, partition: number) => number)) | undefined;
   /**
@@ -214,7 +217,7 @@ export function validateStreamOptions(o: DirectStreamOptions): void {
   }
   if (hasTopics && (!Array.isArray(o.topics) || o.topics.length === 0 || o.topics.some((t) => typeof t !== 'string' || t === ''))) bad(`${op}: topics`, o.topics, 'give a non-empty list of topic names');
   const maxRate = o.maxRatePerPartition;
-  if (maxRate !== undefined && typeof maxRate !== 'function' && !(Number.isFinite(maxRate) && maxRate > 0)) bad(`${op}: maxRatePerPartition`, maxRate, 'give records per second > 0, a function (topic, partition) => records per second, or leave it out for no limit');
+  if (maxRate !== undefined && typeof maxRate !== 'function' && !(Number.isFinite(maxRate) && maxRate >= 0)) bad(`${op}: maxRatePerPartition`, maxRate, 'give records per second > 0, a function (topic, partition) => records per second, or 0 or leave it out for no limit');
   if (o.minRatePerPartition !== undefined && !(Number.isSafeInteger(o.minRatePerPartition) && o.minRatePerPartition >= 1)) bad(`${op}: minRatePerPartition`, o.minRatePerPartition, 'give a whole number of records per partition per batch >= 1, or leave it out for 1');
   const so = o.startingOffsets;
   const reset = o.autoOffsetReset;

@@ -26,7 +26,9 @@ test('direct stream options: each bad value is named with its fix', () => {
   refused(() => validateStreamOptions({ brokers: ['h:1'], groupId: 'g', assign: [{ topic: 't', partition: 1 }, { topic: 't', partition: 1 }] }), /assign: got "t\/1"; name each partition once/);
   refused(() => validateStreamOptions({ brokers: ['h:1'], groupId: 'g' }), /give exactly one of them/);
   refused(() => validateStreamOptions({ ...ok, topics: [] }), /topics: got \[\]; give a non-empty list/);
-  refused(() => validateStreamOptions({ ...ok, maxRatePerPartition: 0 }), /maxRatePerPartition: got 0; give records per second > 0/);
+  // 0 is Spark's default of spark.streaming.kafka.maxRatePerPartition: no limit.
+  validateStreamOptions({ ...ok, maxRatePerPartition: 0 });
+  refused(() => validateStreamOptions({ ...ok, maxRatePerPartition: -1 }), /maxRatePerPartition: got -1; give records per second > 0, a function .*, or 0 or leave it out for no limit/);
   refused(() => validateStreamOptions({ ...ok, minRatePerPartition: 0.5 }), /minRatePerPartition: got 0.5; give a whole number of records per partition per batch >= 1/);
   validateStreamOptions({ ...ok, startingOffsets: 'none', minRatePerPartition: 10 });
   refused(() => validateStreamOptions({ ...ok, startingOffsets: 'newest' as 'latest' }), /startingOffsets: got "newest"; use 'latest', 'earliest', 'none'/);

@@ -7,6 +7,8 @@
 // in kafka-spark-suites; the unit forms of all of them, and "with zero offset and rate equal to
 // the specified minimum", in core's pid-rate-estimator.test.) Expected values come from
 // Spark's figures, what each test sent and the broker's own log, never from the connector.
+// A rate of 0 (spark.streaming.kafka.maxRatePerPartition's default; a PerPartitionConfig
+// answering 0) as Spark's maxMessagesPerPartition reads it: no rate of its own.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { byPosition, logOf as logOfEnv, repeated, runStream as runStreamIn, send as sendTo } from './kafka-spark-support.js';
@@ -58,4 +60,22 @@ test("DirectKafkaStreamSuite 'backpressure.initialRate should honor maxRatePerPa
     assert.deepEqual([...run.received].sort(byPosition), logOf(topic, 0));
     assert.deepEqual(run.batches.at(-1)!.ranges, [], `${topic}: no lag, no range (with a rate from backpressure)`);
   }
+});
+
+test("maxRatePerPartition 0, Spark's default of spark.streaming.kafka.maxRatePerPartition: no limit (the first batch reads every record); a PerPartitionConfig answering 0 for one partition beside 100/s: Spark's effective rate 0 there, so minRatePerPartition (1) a batch, the other 10 (100/s x 0.1 s)", async () => {
+  env.kafka.createTopic('rate-zero', 2);
+  await send('rate-zero', Array.from({ length: 12 }, (_, i) => `0-${i}`), 0);
+  await send('rate-zero', Array.from({ length: 30 }, (_, i) => `1-${i}`), 1);
+  const all = [...logOf('rate-zero', 0), ...logOf('rate-zero', 1)];
+  const unlimited = await runStream({ topics: ['rate-zero'], groupId: 'g-rate-zero-a', startingOffsets: 'earliest', maxRatePerPartition: 0, batchMs: 100, expectTotal: 42, extraBatches: 1 });
+  const first = unlimited.batches.find((b) => b.ranges.length > 0)!;
+  assert.deepEqual(first.ranges.map((r) => [r.partition, r.fromOffset, r.untilOffset]), [[0, 0, 12], [1, 0, 30]], "Spark's maxMessagesPerPartition is None: each range to the log's end");
+  assert.deepEqual([...unlimited.received].sort(byPosition), all);
+  const mixed = await runStream({ topics: ['rate-zero'], groupId: 'g-rate-zero-b', startingOffsets: 'earliest', maxRates: { 'rate-zero/0': 0, 'rate-zero/1': 100 }, batchMs: 100, expectTotal: 42, extraBatches: 1 });
+  const withRanges = mixed.batches.filter((b) => b.ranges.length > 0);
+  assert.deepEqual(withRanges[0]!.ranges.map((r) => [r.partition, r.fromOffset, r.untilOffset]), [[0, 0, 1], [1, 0, 10]], "Spark's Map(tp0 -> max(0, 1), tp1 -> 10)");
+  const sizes = (p: number) => withRanges.flatMap((b) => b.ranges.filter((r) => r.partition === p).map((r) => r.untilOffset - r.fromOffset));
+  assert.deepEqual(sizes(0), Array.from({ length: 12 }, () => 1), 'partition 0: one record a batch, twelve batches');
+  assert.deepEqual(sizes(1), [10, 10, 10], 'partition 1: 10 a batch');
+  assert.deepEqual([...mixed.received].sort(byPosition), all);
 });

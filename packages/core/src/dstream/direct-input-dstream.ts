@@ -79,7 +79,7 @@ export abstract class DirectInputDStream<T, R> extends InputDStream<T> {
    * a backpressure rate, each range's share of it by lag, capped at `maxRatePerRange`
    * (records/s; one for all, or one per range in the order of `lags`); else
    * `maxRatePerRange`; times the batch interval, at least one record. Undefined: no bound
-   * (Infinity for a range without a rate of its own beside limited ones).
+   * (a range whose rate is 0 beside limited ones takes one record a batch, as Spark's).
    */
   protected maxRecordsPerRange(lags: readonly number[], maxRatePerRange?: number | readonly number[]): number[] | undefined {
     const rate = this.latestRate();

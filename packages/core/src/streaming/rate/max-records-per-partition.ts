@@ -7,7 +7,9 @@
  *    `maxRatePerPartition`;
  *  - without one, each partition gets `maxRatePerPartition`;
  *  - `maxRatePerPartition` is one rate for all, or one per partition in the order of `lags`
- *    (Spark's PerPartitionConfig);
+ *    (Spark's PerPartitionConfig); 0 is no rate of its own: under backpressure the partition's
+ *    share is not capped; without, no limit when no partition has a rate, else (Spark's
+ *    effective rate 0) `minRatePerPartition` records a batch;
  *  - a partition's rate × the batch interval, rounded down, and at least
  *    `minRatePerPartition` (default 1, Spark's spark.streaming.kafka.minRatePerPartition).
  *
@@ -35,8 +37,9 @@ export function maxRecordsPerPartition(
     });
   } else {
     if (lags.every((_, i) => maxOf(i) === undefined)) return undefined;
-    // A partition without a rate of its own beside limited ones: unlimited.
-    perPartition = lags.map((_, i) => maxOf(i) ?? Infinity);
+    // A partition without a rate of its own beside limited ones: Spark's rate 0 for it, so
+    // the floor below (minRatePerPartition) is what it takes a batch.
+    perPartition = lags.map((_, i) => maxOf(i) ?? 0);
   }
   if (!(perPartition.reduce((a, r) => a + r, 0) > 0)) return undefined;
   const secs = batchIntervalMs / 1000;

@@ -105,6 +105,17 @@ test("Spark's DirectKafkaStreamSuite maxMessagesPerPartition cases, with Spark's
   assert.deepEqual(maxRecordsPerPartition([0, 100, 200, 300], 60_000, { rate: 1, maxRatePerPartition: 100, minRatePerPartition: 5 }), [5, 10, 20, 30]);
   // "respects max rate": a rate of 1000 over equal lags, partitions capped at 50 and 100 (a PerPartitionConfig), 100 ms -> 5, 10.
   assert.deepEqual(maxRecordsPerPartition([1000, 1000], 100, { rate: 1000, maxRatePerPartition: [50, 100] }), [5, 10]);
-  // Without a rate, each partition its own cap; one without a cap beside capped ones is unbounded.
-  assert.deepEqual(maxRecordsPerPartition([10, 10, 10], 1000, { maxRatePerPartition: [50, 100, 0] }), [50, 100, Infinity]);
+  // Without a rate, each partition its own cap. A PerPartitionConfig answering 0 beside capped
+  // ones: Spark's effectiveRateLimitPerPartition is Map(50, 100, 0), its sum 150 > 0, so the 0
+  // becomes Math.max((1.0 * 0).toLong, minRatePerPartition 1) = 1 record a batch.
+  assert.deepEqual(maxRecordsPerPartition([10, 10, 10], 1000, { maxRatePerPartition: [50, 100, 0] }), [50, 100, 1]);
+  // ... minRatePerPartition 3 there: 3.
+  assert.deepEqual(maxRecordsPerPartition([10, 10, 10], 1000, { maxRatePerPartition: [50, 100, 0], minRatePerPartition: 3 }), [50, 100, 3]);
+  // Every partition 0 (spark.streaming.kafka.maxRatePerPartition's default): the sum is 0, None: no limit.
+  assert.equal(maxRecordsPerPartition([10, 10], 1000, { maxRatePerPartition: 0 }), undefined);
+  assert.equal(maxRecordsPerPartition([10, 10], 1000, { maxRatePerPartition: [0, 0] }), undefined);
+  // Under backpressure a 0 does not cap the share (maxRateLimitPerPartition > 0 is false):
+  // 1000/s over lags 100 : 300 -> 250, 750 per s; the first capped at 200; x 0.5 s -> 100, 375.
+  assert.deepEqual(maxRecordsPerPartition([100, 300], 500, { rate: 1000, maxRatePerPartition: [200, 0] }), [100, 375]);
+  assert.deepEqual(maxRecordsPerPartition([100, 300], 500, { rate: 1000, maxRatePerPartition: 0 }), [125, 375]);
 });
