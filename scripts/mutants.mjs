@@ -16203,6 +16203,30 @@ const MUTATIONS = [
     search: "      if (typeof r !== 'number' || !Number.isFinite(r) || r < 0) {",
     replace: "      if (typeof r !== 'number' || !Number.isFinite(r) || r <= 0) {",
     tests: [{ file: 'packages/kafka/dist/test/kafka-spark-rates.test.js', pattern: 'maxRatePerPartition 0' }],
+  },
+  {
+    id: 'receiver-positioned-store-not-split',
+    what: "a store with source positions larger than the rate's burst is taken whole (a Kinesis backlog read at once comes in one batch whatever receiverMaxRate says; Spark's KinesisRecordProcessor stores it in parts of the current limit)",
+    file: 'packages/worker/src/receiver/receiver-supervisor.ts',
+    search: '    if (position !== undefined && Array.isArray(records) && records.length > burst) {',
+    replace: '    if (position !== undefined && Array.isArray(records) && records.length > Infinity) {',
+    tests: [{ file: 'packages/worker/dist/test/receiver/receiver-supervisor.test.js', pattern: 'split into multiple processes' }, 'packages/kinesis/dist/test/kinesis-receiver-rate.test.js'],
+  },
+  {
+    id: 'spark-conf-initial-rate-hint-backpressure-only',
+    what: "sluice run's --conf spark.streaming.backpressure.initialRate=N hint names only { backpressure: { initialRate: N } }, not that Spark's receivers keep to it with backpressure off ({ receiverMaxRate: N })",
+    file: 'packages/cli/src/spark-conf-keys.ts',
+    search: "in the job; without backpressure Spark's receivers keep to it for good, which is { receiverMaxRate: ${v} }`,",
+    replace: 'in the job`,',
+    tests: [{ file: 'packages/cli/dist/test/cli-options.test.js', pattern: "spark-submit's options" }],
+  },
+  {
+    id: 'streaming-option-initial-rate-hint-backpressure-only',
+    what: "a StreamingContext option 'spark.streaming.backpressure.initialRate' is refused naming only { backpressure: { initialRate: N } }, not { receiverMaxRate: N } for Spark's receivers with backpressure off",
+    file: 'packages/core/src/streaming/streaming-context-options.ts',
+    search: "  'spark.streaming.backpressure.initialRate': \"{ backpressure: { initialRate: N } }; without backpressure Spark's receivers keep to it for good, which is { receiverMaxRate: N }\",",
+    replace: "  'spark.streaming.backpressure.initialRate': '{ backpressure: { initialRate: N } }',",
+    tests: [{ file: 'packages/cli/dist/test/tuning-guide.test.js', pattern: 'StreamingContext options a Spark user' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

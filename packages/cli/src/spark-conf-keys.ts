@@ -15,7 +15,9 @@ const SPARK_CONF_KEYS: Readonly<Record<string, (value: string) => string>> = {
   'spark.streaming.blockInterval': (v) => `new StreamingContext(sc, batch, { blockInterval: '${v}' }) in the job`,
   'spark.streaming.receiver.maxRate': (v) => `new StreamingContext(sc, batch, { receiverMaxRate: ${v} }) in the job`,
   'spark.streaming.backpressure.enabled': (v) => `new StreamingContext(sc, batch, { backpressure: ${v} }) in the job`,
-  'spark.streaming.backpressure.initialRate': (v) => `new StreamingContext(sc, batch, { backpressure: { initialRate: ${v} } }) in the job`,
+  // Spark's receivers start at it even with backpressure off, and keep to it then (RateLimiter.getInitialRateLimit).
+  'spark.streaming.backpressure.initialRate': (v) =>
+    `new StreamingContext(sc, batch, { backpressure: { initialRate: ${v} } }) in the job; without backpressure Spark's receivers keep to it for good, which is { receiverMaxRate: ${v} }`,
   'spark.streaming.receiver.writeAheadLog.enable': (v) => `new StreamingContext(sc, batch, { writeAheadLog: ${v} }) in the job, with ssc.checkpoint(dir)`,
   'spark.streaming.concurrentJobs': (v) => `new StreamingContext(sc, batch, { concurrentJobs: ${v} }) in the job`,
   'spark.streaming.kafka.maxRatePerPartition': (v) => `KafkaUtils.createDirectStream(ssc, { ..., maxRatePerPartition: ${v} }) of @sluice/kafka in the job`,

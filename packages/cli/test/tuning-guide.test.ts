@@ -128,6 +128,8 @@ test('StreamingContext options a Spark user may write (a Spark property, a missp
     [{ retainedBatches: 50 }, /'--retained-batches 50' on 'sluice driver' and 'sluice run'/],
     [{ maxRatePerPartition: 100 }, /KafkaUtils\.createDirectStream\(ssc, \{ \.\.\., maxRatePerPartition: 100 \}\)/],
     [{ 'spark.streaming.concurrentJobs': 2 }, /\(Spark's setting; in Sluice: \{ concurrentJobs: 2 \}\)/],
+    // Spark's receivers keep to initialRate with backpressure off (RateLimiter.getInitialRateLimit): both forms named
+    [{ 'spark.streaming.backpressure.initialRate': 300 }, /\(Spark's setting; in Sluice: \{ backpressure: \{ initialRate: 300 \} \}; without backpressure Spark's receivers keep to it for good, which is \{ receiverMaxRate: 300 \}\)/],
     [{ backpressure: { initalRate: 100 } }, /StreamingContext backpressure: unknown option 'initalRate'; the options are initialRate, proportional, integral, derived, minRate/],
     [{ writeAheadLog: { closeFileAfterWrite: true } }, /StreamingContext writeAheadLog: unknown option 'closeFileAfterWrite' \(Spark's setting; in Sluice: nothing to set/],
     [{ blockInterval: '100ms', receiverMaxRate: 10, backpressure: { initialRate: 5, minRate: 5 }, concurrentJobs: 2, writeAheadLog: { rollingInterval: '10s' } }, 'ok'],

@@ -32,7 +32,9 @@ const SPARK_NAMES: Readonly<Record<string, string>> = {
   'spark.streaming.blockInterval': '{ blockInterval: N }',
   'spark.streaming.receiver.maxRate': '{ receiverMaxRate: N } (records per second per receiver)',
   'spark.streaming.backpressure.enabled': '{ backpressure: true }',
-  'spark.streaming.backpressure.initialRate': '{ backpressure: { initialRate: N } }',
+  // Spark's receivers start at it even with backpressure off and, with no rate controller to
+  // change it, keep to it (RateLimiter.getInitialRateLimit); its guide gives it for backpressure.
+  'spark.streaming.backpressure.initialRate': "{ backpressure: { initialRate: N } }; without backpressure Spark's receivers keep to it for good, which is { receiverMaxRate: N }",
   'spark.streaming.backpressure.pid.proportional': '{ backpressure: { proportional: N } }',
   'spark.streaming.backpressure.pid.integral': '{ backpressure: { integral: N } }',
   'spark.streaming.backpressure.pid.derived': '{ backpressure: { derived: N } }',

@@ -3,7 +3,8 @@
  * (a Guava RateLimiter that `store` waits on): a token bucket filled at `rate` records/s,
  * holding at most `burstMs` worth of them. Records are admitted while the bucket is not in
  * debt; admitting n records takes n tokens, which may leave it in debt (a store of many
- * records at once is not split), and the next store waits until the debt is paid.
+ * records at once is not split here: ReceiverSupervisor splits one with source positions into
+ * parts of `burst`), and the next store waits until the debt is paid.
  *
  * The rate is the lower of the receiver's maximum (receiverMaxRate) and the rate set last
  * by backpressure (`setRate`); Infinity when neither bounds it. Time comes from `now`.
@@ -38,6 +39,11 @@ export class RateLimiter {
     this.refill();
     this.estimated = rate;
     this.tokens = Math.min(this.tokens, this.capacity());
+  }
+
+  /** The most records the bucket holds (one burst interval's worth); Infinity while unbounded. */
+  get burst(): number {
+    return this.rate === Infinity ? Infinity : this.capacity();
   }
 
   /** Admit `n` records if the bucket is not in debt; else how many ms until it is not. */

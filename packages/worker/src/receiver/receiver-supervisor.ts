@@ -184,6 +184,19 @@ export class ReceiverSupervisorImpl implements ReceiverSupervisor {
 
   private storeAny(records: Stored, position: number | undefined): Promise<void> {
     if (this.stopped) return Promise.reject(new SluiceError('SLUICE_CANCELLED', `the receiver has stopped; ${countOf(records)} record(s) were not stored`));
+    // A store with source positions larger than the rate's burst (one block interval's worth)
+    // goes in parts of that size, each waiting for the rate, as Spark's KinesisRecordProcessor
+    // splits what the KCL read into stores of the current limit, each record waiting on the
+    // rate limiter: so a batch holds about the rate's records, not a whole read of a backlog.
+    // Positions count each part's records once whatever happens to the others; a store
+    // without positions stays whole (a reliable source sends it all again if it fails).
+    const burst = this.limiter.burst;
+    if (position !== undefined && Array.isArray(records) && records.length > burst) {
+      const size = Math.max(1, Math.floor(burst));
+      const parts: Promise<void>[] = [];
+      for (let i = 0; i < records.length; i += size) parts.push(this.storeAny(records.slice(i, i + size), position + i));
+      return Promise.all(parts).then(() => undefined);
+    }
     return new Promise<void>((resolve, reject) => {
       const ack = { resolve, reject };
       if (this.waiting.length === 0 && this.hasRoom() && this.limiter.tryAcquire(countOf(records)) === 0) this.take(records, ack, position);

@@ -241,3 +241,54 @@ test('BlockGeneratorSuite: a stop pushes every record stored before it, in order
   assert.match((refused as Error).message, /the receiver has stopped; the records were not stored \(Spark: "Cannot add data as BlockGenerator has not been started or has been stopped"\)/);
   assert.deepEqual(blocks.flatMap((b) => b.records).length, 1000, 'the refused record is in no block');
 });
+
+test("KinesisReceiverSuite 'split into multiple processes if a limitation is set': a store with source positions past the rate's burst is taken in parts, each waiting for the rate; one without positions stays whole", async () => {
+  const got: { records: number[]; position: number | undefined; id: string }[] = [];
+  const s: SupervisorSink = {
+    block: (id, data, _count, position) => got.push({ records: decodeRecords<number[]>(data), position, id }),
+    error: () => undefined,
+    started: () => undefined,
+    stopped: () => undefined,
+    restarting: () => undefined,
+  };
+  // 50 records/s with 200 ms blocks: a burst of 50 x 0.2 = 10 records (computed here, the bucket's size).
+  const r = new Idle();
+  const sup = new ReceiverSupervisorImpl(r, 'input_j_0_w', 200, 1000, s, { maxRate: 50 });
+  sup.start();
+  try {
+    const records = Array.from({ length: 40 }, (_, i) => 100 + i);
+    const stored = r.store(records, { position: 100 });
+    assert.equal(sup.heldRecords, 10, 'the first part of 10 taken, the other 30 waiting for the rate (before: all 40 at once)');
+    assert.equal(await settled(stored), 'pending');
+    await sup.stop('stopped with parts waiting');
+    // Every record once, in order, each block at the position of its first record (the records are their positions).
+    assert.deepEqual(got.flatMap((b) => b.records), records);
+    for (const b of got) assert.equal(b.position, b.records[0], `block ${b.id} starts at its first record's position`);
+    for (const b of got) sup.onStored(b.id);
+    assert.equal(await settled(stored), 'resolved', 'the store resolves once every part is durable');
+  } finally {
+    await sup.stop('test over');
+  }
+  // Without positions the store stays whole (taken at once: the bucket is not in debt yet).
+  const whole = sink();
+  const r2 = new Idle();
+  const sup2 = new ReceiverSupervisorImpl(r2, 'input_j_1_w', 200, 1000, whole.s, { maxRate: 50 });
+  sup2.start();
+  try {
+    void r2.store(Array.from({ length: 40 }, (_, i) => i));
+    assert.equal(sup2.heldRecords, 40);
+  } finally {
+    await sup2.stop('test over');
+  }
+  // Without a rate nothing is split.
+  const free = sink();
+  const r3 = new Idle();
+  const sup3 = new ReceiverSupervisorImpl(r3, 'input_j_2_w', 200, 1000, free.s);
+  sup3.start();
+  try {
+    void r3.store(Array.from({ length: 40 }, (_, i) => i), { position: 0 });
+    assert.equal(sup3.heldRecords, 40);
+  } finally {
+    await sup3.stop('test over');
+  }
+});
