@@ -16227,6 +16227,14 @@ const MUTATIONS = [
     search: "  'spark.streaming.backpressure.initialRate': \"{ backpressure: { initialRate: N } }; without backpressure Spark's receivers keep to it for good, which is { receiverMaxRate: N }\",",
     replace: "  'spark.streaming.backpressure.initialRate': '{ backpressure: { initialRate: N } }',",
     tests: [{ file: 'packages/cli/dist/test/tuning-guide.test.js', pattern: 'StreamingContext options a Spark user' }],
+  },
+  {
+    id: 'kinesis-create-stream-pyspark-metrics-level-ignored',
+    what: "KinesisUtils.createStream reads PySpark's MetricsLevel argument (before the storage level, as test_kinesis_stream_api passes it) as the storage level and refuses the call",
+    file: 'packages/kinesis/src/kinesis-utils.ts',
+    search: "  const pySpark = m === 'SUMMARY' || m === 'DETAILED' || (m === 'NONE' && isStorageLevel(rest[0]));",
+    replace: '  const pySpark = false && isStorageLevel(rest[0]);',
+    tests: [{ file: 'packages/kinesis/dist/test/kinesis-builder-spark-suite.test.js', pattern: 'test_kinesis_stream_api' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -179,3 +179,28 @@ test("kinesisCredentials: a key Sluice does not know (Spark's awsSecretKey, an S
   // The known keys are taken.
   builder().kinesisCredentials({ accessKeyId: 'AKIA', secretAccessKey: 'x', sessionToken: 't' }).build();
 });
+
+test("PySpark's test_kinesis_stream_api: createStream(ssc, app, stream, endpoint, region, LATEST, interval, metricsLevel, storageLevel[, key, secret]), MetricsLevel.NONE honoured, PySpark's DETAILED refused as the builder's metricsLevel refuses it", () => {
+  const ep = 'https://kinesis.us-west-2.amazonaws.com';
+  // PySpark's checkpointInterval 2 is seconds; Sluice's are milliseconds.
+  const plain = KinesisUtils.createStream(ssc, 'myAppNam', 'mySparkStream', ep, 'us-west-2', InitialPositionInStream.LATEST, 2000, MetricsLevel.NONE, StorageLevel.MEMORY_AND_DISK_2);
+  const c = configOf(plain);
+  assert.deepEqual(
+    [c.checkpointAppName, c.streamName, c.endpointUrl, c.regionName, c.initialPosition, c.checkpointIntervalMs, c.credentials, receiverOf(plain).storageLevel],
+    ['myAppNam', 'mySparkStream', ep, 'us-west-2', { kind: 'LATEST' }, 2000, undefined, StorageLevel.MEMORY_AND_DISK_2],
+  );
+  const keyed = KinesisUtils.createStream(ssc, 'myAppNam', 'mySparkStream', ep, 'us-west-2', InitialPositionInStream.LATEST, 2000, MetricsLevel.NONE, 'MEMORY_ONLY', 'awsAccessKey', 'awsSecretKey');
+  assert.deepEqual([configOf(keyed).credentials, receiverOf(keyed).storageLevel], [{ accessKeyId: 'awsAccessKey', secretAccessKey: 'awsSecretKey' }, StorageLevel.MEMORY_ONLY]);
+  // 'NONE' is also a storage level's name: alone there it is Scala's form's storage level, as before.
+  assert.equal(receiverOf(KinesisUtils.createStream(ssc, 'a', 's', ep, 'us-west-2', InitialPositionInStream.LATEST, 2000, 'NONE')).storageLevel, StorageLevel.NONE, "Scala's form: a lone 'NONE' is the storage level");
+  // DETAILED or SUMMARY with no storage level after it is PySpark's form too (its default storage level, MEMORY_AND_DISK_2, the builder's).
+  for (const level of [MetricsLevel.DETAILED, MetricsLevel.SUMMARY]) {
+    assert.throws(
+      () => KinesisUtils.createStream(ssc, 'myAppNam', 'mySparkStream', ep, 'us-west-2', InitialPositionInStream.LATEST, 2000, level, StorageLevel.MEMORY_AND_DISK_2),
+      badArgument(/metricsLevel.*Sluice sends no CloudWatch metrics, so only MetricsLevel\.NONE can be honoured/),
+      level,
+    );
+  }
+  assert.throws(() => KinesisUtils.createStream(ssc, 'a', 's', ep, 'us-west-2', InitialPositionInStream.LATEST, 2000, MetricsLevel.DETAILED), badArgument(/Sluice sends no CloudWatch metrics/));
+  assert.equal(receiverOf(KinesisUtils.createStream(ssc, 'a', 's', ep, 'us-west-2', InitialPositionInStream.LATEST, 2000, MetricsLevel.NONE, 'MEMORY_ONLY_2')).storageLevel, StorageLevel.MEMORY_ONLY_2);
+});
