@@ -538,6 +538,47 @@ test("the streaming guide's wrong foreachRDD pattern (a connection made on the d
   assertOnlyJobFrames(r, job);
 });
 
+test("sc.textFile(path, -1) and ssc.textFileStream(dir, 4) are refused at the call with the rule and the fix (Spark passes the first to Hadoop unchecked, and the number was taken as no options); a block interval longer than the batch interval is warned of, naming both and the fix", { timeout: 120_000 }, async () => {
+  fs.writeFileSync(path.join(tmp, 'lines.txt'), 'a\nb\nc\n');
+  const { file: job, line } = writeJob('bad-partitions.ts', [
+    "import { StreamingContext, type SluiceContext } from '@sluice/core';",
+    'export default async function (sc: SluiceContext, args: string[]) {',
+    `  if (args[0] === 'textFile') console.log('LINES', await sc.textFile(${JSON.stringify(path.join(tmp, 'lines.txt'))}, Number(args[1])).count());`,
+    "  if (args[0] === 'stream') (new StreamingContext(sc, '1s').textFileStream as (d: string, n: number) => unknown)(args[1]!, 4);",
+    "  if (args[0] === 'block') {",
+    "    const ssc = new StreamingContext(sc, '500ms', { blockInterval: '2s' }); // the context",
+    '    ssc.queueStream([sc.parallelize([1, 2, 3], 1)]).count().print();',
+    '    ssc.start();',
+    '    await ssc.awaitTerminationOrTimeout(1200);',
+    '    ssc.stop();',
+    '  }',
+    '}',
+  ], '// the context');
+  for (const bad of ['-1', '1.5']) {
+    const r = await runCli(['run', '--workers', '1', job, 'textFile', bad], { timeoutMs: 60_000 });
+    assertFails(r, /SLUICE_BAD_ARGUMENT/);
+    // The default is min(defaultParallelism, 2): 1 or 2 by the worker's cores.
+    const said = `sc.textFile(${JSON.stringify(path.join(tmp, 'lines.txt'))}, minPartitions): minPartitions must be a whole number >= 0, got ${bad}; it is the least number of partitions the files are split into (0 is taken as 1, as Hadoop's); leave it out for the default, `;
+    assert.ok(r.stderr.includes(said), `stderr says ${said}\n${show(r)}`);
+    assert.match(r.stderr.slice(r.stderr.indexOf(said) + said.length), /^[12] \(Spark's defaultMinPartitions, min\(defaultParallelism, 2\)\)\n/, show(r));
+  }
+  // 0 is Hadoop's 1: the file's 3 lines.
+  const zero = await runCli(['run', '--workers', '1', job, 'textFile', '0'], { timeoutMs: 60_000 });
+  assert.equal(zero.code, 0, show(zero));
+  assert.ok(zero.stdout.includes('LINES 3'), show(zero));
+  const stream = await runCli(['run', '--workers', '1', job, 'stream', tmp], { timeoutMs: 60_000 });
+  assertFails(stream, /SLUICE_BAD_ARGUMENT/);
+  const streamSaid = `textFileStream(${tmp}): got 4 after the directory, as sc.textFile's minPartitions; textFileStream takes no partition count (nor does Spark's): each batch's RDD has a partition per new file; to spread each batch over 4 partitions, write .repartition(4) on the stream`;
+  assert.ok(stream.stderr.includes(streamSaid), `stderr says ${streamSaid}\n${show(stream)}`);
+  const block = await runCli(['run', '--workers', '1', job, 'block'], { timeoutMs: 60_000 });
+  assert.equal(block.code, 0, show(block));
+  const warned = block.stderr.split('\n').filter((l) => l.includes('the block interval is longer than the batch interval'));
+  assert.equal(warned.length, 1, show(block));
+  assert.ok(warned[0]!.includes(`${job}:${line}:`), `the context's line\n${show(block)}`);
+  assert.ok(warned[0]!.includes("every 2000 ms: of the 500 ms batches, those between two cuts get none of a receiver's records and the next gets them up to 1500 ms late"), show(block));
+  assert.ok(warned[0]!.includes("give a block interval of at most the batch interval, such as { blockInterval: '200ms' }"), show(block));
+});
+
 test('a program that starts its StreamingContext and returns without awaiting it is warned, naming where the context was made', async () => {
   const { file: job, line: line } = writeJob('returns-at-once.ts', [
     "import { StreamingContext, type SluiceContext } from '@sluice/core';",

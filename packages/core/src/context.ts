@@ -454,6 +454,15 @@ export class SluiceContext {
    * see textFileOn).
    */
   textFile(file: string, minPartitions: number = this.defaultMinPartitions): RDD<string> {
+    // Spark hands minPartitions to Hadoop's FileInputFormat.getSplits unchecked: 0 is taken as
+    // 1, a negative number makes a goal split size below 1 byte, so a split of every byte.
+    if (!Number.isSafeInteger(minPartitions) || minPartitions < 0) {
+      throw new SluiceError(
+        'SLUICE_BAD_ARGUMENT',
+        `sc.textFile(${JSON.stringify(file)}, minPartitions): minPartitions must be a whole number >= 0, got ${typeof minPartitions === 'string' ? JSON.stringify(minPartitions) : String(minPartitions)}; it is the least number of partitions the files are split into (0 is taken as 1, as Hadoop's); leave it out for the default, ${this.defaultMinPartitions} (Spark's defaultMinPartitions, min(defaultParallelism, 2))`,
+      );
+    }
+    minPartitions = Math.max(1, minPartitions);
     const fsys = fileSystemFor(file, 'sc.textFile');
     if (fsys) return this.textFileOn(fsys, file, minPartitions);
     const listed = listInputFiles(file, 'sc.textFile');

@@ -142,6 +142,10 @@ test("an option the stream does not know (a misspelt qos, Bahir's or Spark's nam
   refused(() => MQTTUtils.createPairedStream(ssc, url, 't', { maxRatePerPartition: 100 } as object), `${where}: unknown option 'maxRatePerPartition' (Spark's setting; in Sluice: { receiverMaxRate: 100 } on the StreamingContext (records per second per receiver)); the options are ${options}`);
   refused(() => MQTTUtils.createPairedByteArrayStream(ssc, url, 't', { keepAliveInterval: 60 } as object), `${where}: unknown option 'keepAliveInterval' (Spark's setting; in Sluice: { keepalive: 60 } (seconds)); the options are ${options}`);
   refused(() => MQTTUtils.createStream(ssc, url, 't', { qos: 1, cleanSession: true } as object), `unknown option 'cleanSession' (Spark's setting; in Sluice: { persistentSession: false } for a clean session (persistentSession is its opposite; default true)); the options are ${options}`);
+  // Options that are no object (a storage level or a partition count written after the topics) were taken as none.
+  refused(() => MQTTUtils.createStream(ssc, url, 't', 2 as unknown as object), `${where}: the options must be an object ({ name: value, ... }), got 2 (a number); the options are ${options}`);
+  refused(() => MQTTUtils.createStream(ssc, url, 't', 'MEMORY_AND_DISK_SER_2' as unknown as object), `${where}: the options must be an object ({ name: value, ... }), got "MEMORY_AND_DISK_SER_2" (a string); the options are ${options}`);
+  refused(() => MQTTUtils.createStream(ssc, url, 't', null as unknown as object), `${where}: the options must be an object ({ name: value, ... }), got null; the options are ${options}`);
   // Every option the interface has is taken.
   MQTTUtils.createStream(ssc, url, 't', { qos: 0, clientId: 'c', username: 'u', password: 'p', persistentSession: false, keepalive: 10, connectTimeoutMs: 100, reconnectPeriodMs: 100 });
 });

@@ -339,6 +339,18 @@ export class StreamingContext {
       });
     }
     this.blockIntervalMs = toMillis(options.blockInterval ?? 200, 'block interval');
+    if (options.blockInterval !== undefined && this.blockIntervalMs > this.batchIntervalMs) {
+      // Spark takes it without a word (BlockGenerator requires only a positive interval).
+      const block = this.blockIntervalMs;
+      const batch = this.batchIntervalMs;
+      this.sc.log('warn', 'the block interval is longer than the batch interval', {
+        component: 'streaming-context',
+        blockIntervalMs: block,
+        batchIntervalMs: batch,
+        callSite: this.createdAt,
+        hint: `a receiver's records reach a batch only when the block holding them is cut, every ${block} ms: of the ${batch} ms batches, those between two cuts get none of a receiver's records and the next gets them up to ${block - batch} ms late (a batch's partitions per receiver are the blocks cut in it, batch interval / block interval, as Spark's tuning guide says); give a block interval of at most the batch interval, such as { blockInterval: '${Math.min(200, batch)}ms' } (200 ms is the default; Spark recommends no less than 50 ms)`,
+      });
+    }
     this.clock = options.clock === 'manual' ? new ManualClock(0) : options.clock === undefined || options.clock === 'system' ? new SystemClock() : options.clock;
     this.concurrentJobs = options.concurrentJobs ?? 1;
     if (!Number.isSafeInteger(this.concurrentJobs) || this.concurrentJobs < 1) {
@@ -678,6 +690,13 @@ export class StreamingContext {
    * still being written is read once it has settled). See FileInputDStream.
    */
   textFileStream(directory: string, options: Pick<FileStreamOptions, 'ignoreMissingFiles' | 'minRememberDuration'> = {}): DStream<string> {
+    if (typeof options === 'number') {
+      // sc.textFile(path, 4)'s habit: a number after the directory was taken as no options.
+      throw new SluiceError(
+        'SLUICE_BAD_ARGUMENT',
+        `textFileStream(${directory}): got ${String(options)} after the directory, as sc.textFile's minPartitions; textFileStream takes no partition count (nor does Spark's): each batch's RDD has a partition per new file; to spread each batch over ${String(options)} partitions, write .repartition(${String(options)}) on the stream`,
+      );
+    }
     checkNewFilesStreamOptions(`textFileStream(${directory})`, options);
     return this.fileStream(directory, options);
   }

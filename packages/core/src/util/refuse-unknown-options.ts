@@ -16,7 +16,15 @@ export function refuseUnknownOptions(
   sparkNames: Readonly<Record<string, string>> = {},
   rawStringKeys: ReadonlySet<string> = new Set(),
 ): void {
+  if (given === undefined) return;
   const known = Object.keys(knownKeys);
+  // A value that is no object has no keys to refuse: a number where the options go (a
+  // partition count, a timeout) was taken as no options at all, and null threw a TypeError.
+  if (given === null || typeof given !== 'object') {
+    const v: unknown = given;
+    const shown = v === null ? 'null' : typeof v === 'function' ? 'a function' : `${typeof v === 'string' ? JSON.stringify(v) : String(v)} (a ${typeof v})`;
+    throw new SluiceError('SLUICE_BAD_ARGUMENT', `${where}: the options must be an object ({ name: value, ... }), got ${shown}; the options are ${known.join(', ')}`);
+  }
   for (const key of Object.keys(given)) {
     if (known.includes(key)) continue;
     const spark = Object.hasOwn(sparkNames, key) ? sparkNames[key] : undefined;
