@@ -16267,6 +16267,38 @@ const MUTATIONS = [
     search: "  const pySpark = m === 'SUMMARY' || m === 'DETAILED' || (m === 'NONE' && isStorageLevel(rest[0]));",
     replace: '  const pySpark = false && isStorageLevel(rest[0]);',
     tests: [{ file: 'packages/kinesis/dist/test/kinesis-builder-spark-suite.test.js', pattern: 'test_kinesis_stream_api' }],
+  },
+  {
+    id: 'wal-older-incarnation-read-unsealed',
+    what: 'a restarted driver reads the log of a receiver placement an earlier driver instance made (which it cannot know) without sealing it: a worker frozen across the restart, woken, logs what its socket held and its source also sent the replacement, and those records are counted twice',
+    file: 'packages/core/src/wal/received-block-log.ts',
+    search: '        ended.has(writer) || older\n',
+    replace: '        ended.has(writer)\n',
+    tests: [{ file: 'packages/worker/dist/test/receiver/write-ahead-log-writer.test.js', pattern: 'earlier driver incarnation' }, { file: 'packages/cli/dist/test/receiver-zombie-restart.test.js', pattern: 'standing' }],
+  },
+  {
+    id: 'wal-older-incarnation-late-segment-sealed-full',
+    what: "a segment of an earlier driver instance's placement that appears after the restarted driver sealed those it found (the placement woken from a freeze) is sealed with what it holds, not empty: its records, also sent to the replacement, are counted twice",
+    file: 'packages/core/src/wal/received-block-log.ts',
+    search: '              { empty: older && this.olderSealed },\n',
+    replace: '              { empty: false },\n',
+    tests: [{ file: 'packages/worker/dist/test/receiver/write-ahead-log-writer.test.js', pattern: 'earlier driver incarnation' }, { file: 'packages/cli/dist/test/receiver-zombie-restart.test.js', pattern: 'standing' }],
+  },
+  {
+    id: 'wal-writer-ignores-incarnation',
+    what: "a receiver placement of an earlier driver instance does not look at the log's driver incarnation: once its own fence and seal are gone it takes its appends as standing and acknowledges records the restarted driver never reads",
+    file: 'packages/core/src/wal/wal-seal.ts',
+    search: '    if (current <= walWriterIncarnation(writer)) return false;\n',
+    replace: '    return false;\n',
+    tests: [{ file: 'packages/worker/dist/test/receiver/write-ahead-log-writer.test.js', pattern: 'earlier driver incarnation' }],
+  },
+  {
+    id: 'receiver-placement-without-incarnation',
+    what: "the tracker names a receiver placement without its driver's incarnation: the placement counts as an earlier instance's, its appends wait for a seal that never comes and are refused, and the receiver stores nothing",
+    file: 'packages/driver/src/streaming/receiver-tracker.ts',
+    search: '    const writer = incarnation === undefined ? named : walWriterWithIncarnation(named, incarnation);\n',
+    replace: '    const writer = incarnation === undefined ? named : named;\n',
+    tests: [{ file: 'packages/cli/dist/test/receiver-zombie-restart.test.js', pattern: 'standing' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -238,9 +238,27 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
 
   override start(): void {
     const shipped = shipReceiver(this.receiver as Receiver<unknown>, this.name, this.callSite);
-    this.blockLog();
+    const log = this.blockLog();
     const preferred = this.preferredLocation();
-    this.ssc.streamingBackend().startReceiver(this.id, shipped, { ...this.ssc.receiverRunOptions(this.id), ...(preferred === undefined ? {} : { preferredLocation: preferred }) });
+    const options = this.ssc.receiverRunOptions(this.id);
+    // With the log on: this driver instance's incarnation, taken before its receiver is placed
+    // (its placements are named with it), and every placement of an earlier one sealed at once,
+    // before the log is read (prepareBatch waits on logOps).
+    const incarnation = log.beginIncarnation((err) =>
+      this.ssc.sc.log('warn', `${this.name}: ${err.message}. Until it can be, a receiver placement of the driver instance before this one, frozen across the restart and woken, is not fenced (its stores may count beside its replacement's)`, {
+        streamId: this.id,
+        code: err.code,
+      }),
+    );
+    if (incarnation !== undefined) {
+      const sealed = this.logOps.then(() => log.sealOlderIncarnations());
+      this.logOps = sealed.catch(() => undefined); // take() seals what this could not, and throws what it cannot
+    }
+    this.ssc.streamingBackend().startReceiver(this.id, shipped, {
+      ...options,
+      ...(options.wal && incarnation !== undefined ? { wal: { ...options.wal, incarnation } } : {}),
+      ...(preferred === undefined ? {} : { preferredLocation: preferred }),
+    });
   }
 
   /** @internal Whether its receiver names a preferredLocation (such receivers are placed first: StreamingContext.start). */

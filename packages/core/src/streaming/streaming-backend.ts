@@ -36,7 +36,14 @@ export interface ReceiverRunOptions {
   /** The rate the receiver starts at under backpressure (backpressure.initialRate); absent: unbounded until the first estimate. */
   readonly initialRate?: number;
   /** The write-ahead log, when it is on. */
-  readonly wal?: { readonly dir: string; readonly rollingIntervalMs: number; readonly maxSegmentBytes: number; readonly fenceKeepMs?: number };
+  readonly wal?: {
+    readonly dir: string;
+    readonly rollingIntervalMs: number;
+    readonly maxSegmentBytes: number;
+    readonly fenceKeepMs?: number;
+    /** The driver instance's incarnation in the log (wal-seal.ts): the receiver's placements are named with it. */
+    readonly incarnation?: number;
+  };
   /** Receiver.preferredLocation(): a worker's advertised host, or a worker id, to place the receiver on when one is there. */
   readonly preferredLocation?: string;
 }

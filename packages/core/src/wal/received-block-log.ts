@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SluiceError } from '../errors.js';
 import type { ReceivedBlock } from '../streaming/streaming-backend.js';
-import { DEFAULT_FENCE_KEEP_MS, parseSealFileName, readWalSeal, sealFileName, fenceFileName, sealWriter, type WalSeal } from './wal-seal.js';
+import { DEFAULT_FENCE_KEEP_MS, beginWalIncarnation, currentWalIncarnationSync, parseSealFileName, readWalSeal, sealFileName, fenceFileName, sealWriter, walWriterIncarnation, type WalSeal } from './wal-seal.js';
 import { parseReceivedBlockId, parseSegmentFileName, scanWalSegment, type DamagedWalSpan, type ScannedBlock } from './wal-segment.js';
 
 /** Ended writers a log remembers having sealed, or hearing were released (a placement each: thousands over a run of days). */
@@ -71,6 +71,10 @@ export interface ReceivedBlockLogData {
  * its log is read (wal-seal.ts): only the records it had completed by then are its blocks,
  * so a placement that wakes after a freeze or a partition adds nothing (its stores are
  * refused, and the source sends their records to the placement that replaced it).
+ * A writer of an earlier driver instance (its incarnation, in its name, older than this log's:
+ * beginIncarnation) is sealed likewise, all at once (sealOlderIncarnations) before this log
+ * is read; one first seen after that (a placement frozen across the restart, woken) gets an
+ * empty seal: nothing it appends after the restart counts.
  *
  * Invariants: cleared <= allocated per writer; a segment of a live writer is deleted only
  * once the next one exists (its blocks are then known by their sequence numbers); a sealed
@@ -101,6 +105,10 @@ export class ReceivedBlockLog {
    * minutes later) keeps it, or, woken, it would store and acknowledge again beside its replacement.
    */
   private readonly releasedAt = new Map<string, number>();
+  /** This driver instance's incarnation in the log (beginIncarnation); undefined: not begun (the log off, or no receiver started). */
+  private incarnation: number | undefined;
+  /** Whether the writers of older incarnations found in the log were sealed (sealOlderIncarnations): one seen later has appended only since. */
+  private olderSealed = false;
 
   /**
    * `dir`: the stream's log directory, or undefined when the log is off. `onTornTail`: told
@@ -115,6 +123,67 @@ export class ReceivedBlockLog {
     /** How long a released writer's fence and seal outlive its segments (writeAheadLog.fenceKeep). */
     private readonly fenceKeepMs = DEFAULT_FENCE_KEEP_MS,
   ) {}
+
+  /**
+   * With the log on, as the stream starts (before its receiver is placed): takes the log's next
+   * driver incarnation (wal-seal.ts's beginWalIncarnation), which fences every placement of an
+   * earlier driver instance, and returns it for this instance's placements to be named with.
+   * Undefined with the log off. If it cannot be written (a full or read-only disk), `onFail` is
+   * told and the incarnation stays the one the log holds: this instance's placements are not
+   * fenced by it, and an earlier instance's placements of that incarnation are not either (as
+   * before incarnations were kept).
+   */
+  beginIncarnation(onFail?: (err: SluiceError) => void): number | undefined {
+    if (!this.dir) return undefined;
+    this.olderSealed = false;
+    try {
+      this.incarnation = beginWalIncarnation(this.dir);
+    } catch (err) {
+      let now = 0;
+      try {
+        now = currentWalIncarnationSync(this.dir);
+      } catch {
+        // unreadable: as none
+      }
+      this.incarnation = now;
+      onFail?.(err as SluiceError);
+    }
+    return this.incarnation;
+  }
+
+  /**
+   * Seals every writer of an older incarnation found in the log (its segments, or a fence or
+   * seal of it), to be run at once after beginIncarnation: a placement of an earlier instance
+   * still running (its worker not yet registered with this driver) waits for its seal after
+   * each append, and an acknowledged record is then one this log reads.
+   */
+  async sealOlderIncarnations(): Promise<void> {
+    if (!this.dir || this.incarnation === undefined) return;
+    const names = await this.listDir();
+    const writers = new Set<string>();
+    for (const n of names) {
+      const w = parseSegmentFileName(n)?.writer ?? parseSealFileName(n)?.writer;
+      if (w !== undefined && this.isOlder(w)) writers.add(w);
+    }
+    const segs = this.segments(names);
+    for (const w of writers) {
+      if (this.seals.get(w)) continue;
+      this.seals.set(
+        w,
+        await sealWriter(
+          this.dir,
+          w,
+          segs.filter((s) => s.writer === w).map((s) => s.name),
+        ),
+      );
+    }
+    this.olderSealed = true;
+  }
+
+  /** Whether `writer` was placed by an earlier driver instance than this log's. */
+  private isOlder(writer: string): boolean {
+    return this.incarnation !== undefined && walWriterIncarnation(writer) < this.incarnation;
+  }
 
   /**
    * The blocks to hand to the next batch: those of `reported` not handed out before, and
@@ -254,13 +323,17 @@ export class ReceivedBlockLog {
   private async sealOf(writer: string, ended: ReadonlySet<string>, segs: readonly { name: string; writer: string }[]): Promise<WalSeal | undefined> {
     let seal = this.seals.get(writer);
     if (seal === undefined || (seal === null && ended.has(writer))) {
-      seal = ended.has(writer)
-        ? await sealWriter(
-            this.dir!,
-            writer,
-            segs.filter((s) => s.writer === writer).map((s) => s.name),
-          )
-        : ((await readWalSeal(this.dir!, writer)) ?? null);
+      const older = this.isOlder(writer);
+      seal =
+        ended.has(writer) || older
+          ? await sealWriter(
+              this.dir!,
+              writer,
+              segs.filter((s) => s.writer === writer).map((s) => s.name),
+              // Of an earlier driver instance and not found when those were sealed (or its seal gone since): appended after this instance began.
+              { empty: older && this.olderSealed },
+            )
+          : ((await readWalSeal(this.dir!, writer)) ?? null);
       this.seals.set(writer, seal);
     }
     return seal ?? undefined;
@@ -373,7 +446,8 @@ export class ReceivedBlockLog {
    * frozen still (a worker declared lost is not a worker dead), and woken without a fence it
    * would store and acknowledge what its source also sent its replacement. A seal left by an
    * earlier driver instance (whose placements this one cannot hear of) goes fenceKeepMs after it
-   * was written, as every seal did before.
+   * was written, as every seal did before: its writer stays fenced by the log's driver
+   * incarnation, newer than its own (wal-seal.ts), and anything it appends later is sealed empty.
    */
   private async dropOldSeals(remaining: ReadonlySet<string>, names: readonly string[]): Promise<void> {
     for (const name of names) {

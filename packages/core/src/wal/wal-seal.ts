@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SluiceError } from '../errors.js';
+import { makeDirectorySync } from '../util/make-directory.js';
 import { scanWalSegment, type WalPlace } from './wal-segment.js';
 
 /**
@@ -22,6 +23,15 @@ import { scanWalSegment, type WalPlace } from './wal-segment.js';
  * store() is refused (the source sends those records again to the receiver that replaced
  * it) and the receiver stops. So an acknowledged record is always in the seal (nothing
  * lost), and a record outside it is never acknowledged (counted by the new placement only).
+ *
+ * A driver that starts again knows nothing of the placements an earlier instance made: each
+ * driver start of a stream takes the next incarnation number from the log directory's
+ * `driver.incarnation` (beginWalIncarnation) and names its placements with it (`-inc<N>` at
+ * the end of the writer's name). A writer of an older incarnation is fenced by that file
+ * alone (walRecordFenced): the restarted driver seals each one it finds at its first look at
+ * the log, and one it finds later (a placement frozen across the restart that wrote a new
+ * segment once woken) has an empty seal. The file stays with the log and only grows, so such
+ * a placement stays fenced however long it was frozen, after its own fence and seal are gone.
  */
 export interface WalSeal {
   /** Each segment file name of the writer at the seal, and the offset after its last complete record. */
@@ -66,7 +76,7 @@ export async function readWalSeal(dir: string, writer: string): Promise<WalSeal 
  * listed after the fence) to their last complete records, write the seal. A seal already
  * written (an earlier pass, a driver that restarted) is returned as it is.
  */
-export async function sealWriter(dir: string, writer: string, segmentNames: readonly string[]): Promise<WalSeal> {
+export async function sealWriter(dir: string, writer: string, segmentNames: readonly string[], options: { readonly empty?: boolean } = {}): Promise<WalSeal> {
   const existing = await readWalSeal(dir, writer);
   if (existing) return existing;
   try {
@@ -76,9 +86,11 @@ export async function sealWriter(dir: string, writer: string, segmentNames: read
       throw new SluiceError('SLUICE_CHECKPOINT', `cannot fence write-ahead log writer ${writer} in '${dir}': ${(err as Error).message}`, { cause: err });
     }
   }
-  // Listed after the fence: a segment the writer opens later is not in the seal.
-  const names = new Set(segmentNames);
-  for (const n of await fs.promises.readdir(dir)) if (n.startsWith(`${writer}.`) && n.endsWith('.wal')) names.add(n);
+  // Listed after the fence: a segment the writer opens later is not in the seal. `empty`: none
+  // of its records counts (a writer of an older driver incarnation first seen after the
+  // restarted driver sealed those it found: everything it has appended since is refused).
+  const names = new Set(options.empty ? [] : segmentNames);
+  if (!options.empty) for (const n of await fs.promises.readdir(dir)) if (n.startsWith(`${writer}.`) && n.endsWith('.wal')) names.add(n);
   const segments: Record<string, number> = {};
   for (const name of [...names].sort()) segments[name] = (await scanWalSegment(path.join(dir, name), 0)).endOffset;
   const seal: WalSeal = { segments };
@@ -95,19 +107,102 @@ export async function sealWriter(dir: string, writer: string, segmentNames: read
  */
 export const DEFAULT_FENCE_KEEP_MS = 120_000;
 
+/** The file in a stream's log directory that holds its driver's incarnation number. */
+export const WAL_INCARNATION_FILE = 'driver.incarnation';
+
+/** The incarnation of the driver that placed a writer (0 for a name without one: placed before incarnations were named). */
+export function walWriterIncarnation(writer: string): number {
+  const m = /-inc(\d+)$/.exec(writer);
+  return m ? Number(m[1]) : 0;
+}
+
+/** A writer's name with the incarnation of the driver that placed it. */
+export function walWriterWithIncarnation(writer: string, incarnation: number): string {
+  return `${writer}-inc${incarnation}`;
+}
+
+/** The log directory's driver incarnation (0 when there is none yet). */
+export async function readWalIncarnation(dir: string): Promise<number> {
+  let text: string;
+  try {
+    text = await fs.promises.readFile(path.join(dir, WAL_INCARNATION_FILE), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
+  }
+  const n = Number(text.trim());
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`'${path.join(dir, WAL_INCARNATION_FILE)}' holds no incarnation number: ${JSON.stringify(text.slice(0, 40))}`);
+  return n;
+}
+
+/**
+ * Driver side, as a stream starts (before its receiver is placed): the log directory's next
+ * incarnation number, written (a temporary file fsynced and renamed, the directory fsynced)
+ * before it is returned, so every writer of an earlier driver instance is fenced from here on.
+ * A file that is not a number (damaged) counts as the highest incarnation seen so far could be:
+ * the time now in ms, which no count of restarts reaches.
+ */
+export function beginWalIncarnation(dir: string): number {
+  const file = path.join(dir, WAL_INCARNATION_FILE);
+  try {
+    makeDirectorySync(dir);
+    const next = currentWalIncarnationSync(dir) + 1;
+    const tmp = `${file}.tmp-${process.pid}`;
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      fs.writeSync(fd, `${next}\n`);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+    const d = fs.openSync(dir, 'r');
+    try {
+      fs.fsyncSync(d);
+    } finally {
+      fs.closeSync(d);
+    }
+    return next;
+  } catch (err) {
+    throw new SluiceError(
+      'SLUICE_CHECKPOINT',
+      `cannot write the write-ahead log's driver incarnation '${file}': ${(err as Error).message}. The receivers of an earlier driver instance are fenced by it: make the checkpoint directory writable (and give it free space), then start the job again`,
+      { cause: err },
+    );
+  }
+}
+
+/**
+ * The log directory's driver incarnation as it stands (0 when there is none); a file that is not
+ * a number (damaged) counts as the highest incarnation there could be so far: the time now in
+ * ms, which no count of restarts reaches.
+ */
+export function currentWalIncarnationSync(dir: string): number {
+  try {
+    const n = Number(fs.readFileSync(path.join(dir, WAL_INCARNATION_FILE), 'utf8').trim());
+    return Number.isSafeInteger(n) && n >= 0 ? n : Date.now();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
+  }
+}
+
 /** How long a fenced writer waits for the driver's seal before it refuses its record. */
 export const SEAL_WAIT_MS = 10_000;
 
 /**
  * Writer side, after an append: whether the record at `place` is outside its writer's log
- * (fenced: the driver sealed the writer without it). False when there is no fence.
+ * (fenced: the driver sealed the writer without it). False when there is no fence: no
+ * `<writer>.fence`, and no driver incarnation newer than the writer's.
  */
 export async function walRecordFenced(place: WalPlace, writer: string, waitMs = SEAL_WAIT_MS): Promise<boolean> {
   const dir = path.dirname(place.path);
   try {
     await fs.promises.access(path.join(dir, fenceFileName(writer)));
   } catch {
-    return false;
+    // A placement of an earlier driver instance is fenced once a later one started.
+    const current = await readWalIncarnation(dir).catch(() => 0);
+    if (current <= walWriterIncarnation(writer)) return false;
   }
   const until = Date.now() + waitMs;
   for (;;) {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import crypto from 'node:crypto';
-import { walWriterName, type AddedFileRef, type Clock, type ExecutorEnv, type ReceivedBlock, type ReceiverEvent, type ReceiverRunOptions, type wire } from '@sluice/core/internal';
+import { walWriterName, walWriterWithIncarnation, type AddedFileRef, type Clock, type ExecutorEnv, type ReceivedBlock, type ReceiverEvent, type ReceiverRunOptions, type wire } from '@sluice/core/internal';
 import type { RegistryListener, WorkerInfo, WorkerRegistry } from '../cluster/worker-registry.js';
 
 interface TrackedReceiver {
@@ -374,7 +374,11 @@ export class ReceiverTracker implements RegistryListener {
     const receiverId = `${r.streamId}.${++this.placed}`;
     ++r.placements;
     // Unique across driver restarts: a restarted driver tells this placement's log from its own.
-    const writer = walWriterName(`w${Date.now().toString(36)}-${crypto.randomBytes(3).toString('hex')}-${r.streamId}-${r.placements}`);
+    // With the log on, named with the driver instance's incarnation in it: a placement of an
+    // earlier instance, which this one cannot know, is fenced by that alone (wal-seal.ts).
+    const named = walWriterName(`w${Date.now().toString(36)}-${crypto.randomBytes(3).toString('hex')}-${r.streamId}-${r.placements}`);
+    const incarnation = r.options.wal?.incarnation;
+    const writer = incarnation === undefined ? named : walWriterWithIncarnation(named, incarnation);
     const desc: wire.ReceiverDescription = {
       job_id: this.jobId,
       bundle_sha256: this.bundleSha,

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { ReceivedBlockLog, parseSegmentFileName, readWalRecord, scanWalSegment, walRecordFenced, type ReceivedBlock, type WalPlace } from '@sluice/core/internal';
+import { ReceivedBlockLog, WAL_INCARNATION_FILE, parseSegmentFileName, readWalRecord, scanWalSegment, walRecordFenced, walWriterIncarnation, type ReceivedBlock, type WalPlace } from '@sluice/core/internal';
 import { WriteAheadLogWriter } from '../../src/receiver/write-ahead-log-writer.js';
 
 const bytes = (n: number, fill: number): Uint8Array => new Uint8Array(n).fill(fill);
@@ -245,6 +245,61 @@ test('a writer whose log was read and cleared before the tracker ended it (its w
     // ...and its report of block 2, sent again as its answer never came, is not a block for a second batch.
     assert.deepEqual(await log.take([logged[2]!], ['wB'], ['wA']), [], 'a late report of a block the log gave a batch is not taken again');
     await a.close();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a writer of an earlier driver incarnation (a placement the restarted driver cannot know) is sealed at the restart: what it appends after is refused and never taken, also once its own fence and seal are gone', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-wal-incarnation-'));
+  try {
+    // Driver instance 1 places wA (named with its incarnation); wA logs blocks 0 and 1 and is never ended by it.
+    const d1 = new ReceivedBlockLog(0, dir);
+    assert.equal(d1.beginIncarnation(), 1);
+    assert.equal(walWriterIncarnation('wA-inc1'), 1);
+    assert.equal(walWriterIncarnation('wA'), 0, 'a name without an incarnation is of the oldest');
+    const a = new WriteAheadLogWriter({ dir, writer: 'wA-inc1', rollingIntervalMs: 60_000, maxSegmentBytes: 70 });
+    const append = (seq: number): Promise<WalPlace> => a.append(`input_j_0_wA-inc1_${seq}`, seq, 1, bytes(10, seq));
+    const before = [await append(0), await append(1)];
+    assert.deepEqual(await Promise.all(before.map((p) => walRecordFenced(p, 'wA-inc1', 0))), [false, false], 'its own driver instance: no fence');
+    assert.deepEqual(await d1.take([], ['wA-inc1']), [], 'live: its blocks come as reports');
+    // Instance 1 dies; instance 2 starts from its marks, takes incarnation 2 and seals every older writer at once.
+    const d2 = new ReceivedBlockLog(0, dir, undefined, undefined, 1);
+    d2.restore(JSON.parse(JSON.stringify(d1.data())));
+    assert.equal(d2.beginIncarnation(), 2);
+    assert.equal(fs.readFileSync(path.join(dir, WAL_INCARNATION_FILE), 'utf8').trim(), '2');
+    await d2.sealOlderIncarnations();
+    assert.ok(fs.existsSync(path.join(dir, 'wA-inc1.fence')) && fs.existsSync(path.join(dir, 'wA-inc1.sealed')), `wA-inc1 sealed: ${fs.readdirSync(dir).join(' ')}`);
+    assert.deepEqual(await Promise.all(before.map((p) => walRecordFenced(p, 'wA-inc1', 0))), [false, false], 'records inside the seal stand');
+    const first = await d2.take([], ['wB-inc2']);
+    assert.deepEqual(first.map((x) => x.blockId), ['input_j_0_wA-inc1_0', 'input_j_0_wA-inc1_1'], 'what it logged before the restart is read, inside the seal');
+    // Woken from a freeze: block 2 (a new segment) is refused and not taken.
+    const late = await append(2);
+    assert.equal(await walRecordFenced(late, 'wA-inc1', 0), true, 'an append after the seal is refused');
+    assert.deepEqual(await d2.take([], ['wB-inc2']), [], 'nothing appended after the seal is taken');
+    await d2.clear(first, ['wB-inc2']);
+    assert.deepEqual(fs.readdirSync(dir).filter((n) => n.endsWith('.wal')), [], 'its segments go with the batch');
+    // Its fence and seal go fenceKeep (1 ms here) after they were written, as an earlier instance's do...
+    await new Promise((r) => setTimeout(r, 5));
+    await d2.clear([], ['wB-inc2']);
+    assert.deepEqual(fs.readdirSync(dir).filter((n) => n.startsWith('wA-inc1.')), [], 'its fence and seal are gone');
+    // ...and the placement, woken later still, is fenced by the newer incarnation alone: its append is refused,
+    // (its rolling interval long past, it opens a new segment: a writer of the same name here)
+    await a.close();
+    const rolled = new WriteAheadLogWriter({ dir, writer: 'wA-inc1', rollingIntervalMs: 60_000, maxSegmentBytes: 70 });
+    const later = await rolled.append('input_j_0_wA-inc1_3', 3, 1, bytes(10, 3));
+    assert.ok(fs.existsSync(later.path), later.path);
+    assert.equal(await walRecordFenced(later, 'wA-inc1', 300), true, 'an older incarnation with no seal: refused');
+    // and the segment it wrote, found after the restart's seals, is sealed empty: never taken, then deleted.
+    assert.deepEqual(await d2.take([], ['wB-inc2']), [], 'a segment of an older incarnation that appeared after the restart is not read');
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'wA-inc1.sealed'), 'utf8')), { segments: {} });
+    await d2.clear([], ['wB-inc2']);
+    assert.deepEqual(fs.readdirSync(dir).filter((n) => n.endsWith('.wal')), []);
+    await rolled.close();
+    // The restarted instance's own placement is not fenced.
+    const b = new WriteAheadLogWriter({ dir, writer: 'wB-inc2', rollingIntervalMs: 60_000, maxSegmentBytes: 70 });
+    assert.equal(await walRecordFenced(await b.append('input_j_0_wB-inc2_0', 0, 1, bytes(10, 9)), 'wB-inc2', 0), false);
+    await b.close();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
