@@ -4329,7 +4329,7 @@ const MUTATIONS = [
     file: 'packages/postgres/src/postgres-partition-writer.ts',
     search: 'if (marker.rowCount === 0) {',
     replace: 'if (marker.rowCount === -1) {',
-    tests: ['packages/postgres/dist/test/postgres-sink.test.js', { file: 'packages/postgres/dist/test/postgres-sink-driver-kill.test.js', pattern: 'COMMIT' }],
+    tests: ['packages/postgres/dist/test/postgres-sink.test.js', { file: 'packages/postgres/dist/test/postgres-sink-driver-kill.test.js', pattern: 'COMMIT' }, { file: 'packages/postgres/dist/test/postgres-sink-worker-pause.test.js', pattern: 'inside its COPY' }],
   },
   {
     id: 'postgres-commit-on-failure',
@@ -4625,7 +4625,7 @@ const MUTATIONS = [
     file: 'packages/s3/src/s3-file-system.ts',
     search: "const leftovers = await this.list(loc, temporary, options.operation);",
     replace: "const leftovers: { key: string }[] = [];",
-    tests: [{ file: 'packages/s3/dist/test/s3-text-files.test.js', pattern: 'multipart' }],
+    tests: [{ file: 'packages/s3/dist/test/s3-text-files.test.js', pattern: 'multipart' }, 'packages/s3/dist/test/s3-save-worker-kill.test.js'],
   },
   {
     id: 's3-text-stale-kept',
@@ -16195,6 +16195,22 @@ const MUTATIONS = [
     search: '    const idle = idleInTransactionTimeoutMs > 0 ? { idle_in_transaction_session_timeout: idleInTransactionTimeoutMs } : {};\n',
     replace: '    const idle = {};\n',
     tests: ['packages/postgres/dist/test/postgres-sink-worker-pause.test.js'],
+  },
+  {
+    id: 'postgres-marker-first',
+    what: "saveToPostgres inserts a partition's marker row first and fills its row count last (as before 2026-12-07): an attempt frozen mid-write (its worker SIGSTOPped, in a COPY, where the server's idle bound does not reach) holds the marker row, and every retry's marker INSERT waits on it for queryTimeoutMs (120 s) and fails, until the frozen worker wakes",
+    file: 'packages/postgres/src/postgres-partition-writer.ts',
+    search: "    const done = await client.query(`SELECT 1 FROM ${quoteQualified(p.markerTable)} WHERE output_id = $1 AND batch = $2 AND partition = $3`, [p.outputId, batch, partition]);\n    if (done.rowCount !== 0) {\n      await client.query('ROLLBACK');\n      inTransaction = false;\n      return [0, 1];\n    }\n    const rows = rowsOf(p, first.value, it, where);\n    const written = p.method === 'copy' ? await copyRows(client, p, batch, partition, rows, state) : await insertRows(client, p, batch, partition, rows);\n    const marker = await client.query(`INSERT INTO ${quoteQualified(p.markerTable)} (output_id, batch, partition, rows) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [p.outputId, batch, partition, written]);\n    if (marker.rowCount === 0) {\n      await client.query('ROLLBACK');\n      inTransaction = false;\n      return [0, 1];\n    }\n",
+    replace: "    const marker = await client.query(`INSERT INTO ${quoteQualified(p.markerTable)} (output_id, batch, partition) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [p.outputId, batch, partition]);\n    if (marker.rowCount === 0) {\n      await client.query('ROLLBACK');\n      inTransaction = false;\n      return [0, 1];\n    }\n    const rows = rowsOf(p, first.value, it, where);\n    const written = p.method === 'copy' ? await copyRows(client, p, batch, partition, rows, state) : await insertRows(client, p, batch, partition, rows);\n    await client.query(`UPDATE ${quoteQualified(p.markerTable)} SET rows = $4 WHERE output_id = $1 AND batch = $2 AND partition = $3`, [p.outputId, batch, partition, written]);\n",
+    tests: ['packages/postgres/dist/test/postgres-sink-worker-pause.test.js'],
+  },
+  {
+    id: 'postgres-committed-partition-written-before-skip',
+    what: "saveToPostgres does not look for a partition's marker before writing it: a re-run of a committed partition (a batch recovered from a checkpoint, an attempt whose success was lost) sends every row, then finds the marker and rolls them back",
+    file: 'packages/postgres/src/postgres-partition-writer.ts',
+    search: '    if (done.rowCount !== 0) {\n',
+    replace: '    if (done.rowCount === -1) {\n',
+    tests: [{ file: 'packages/postgres/dist/test/postgres-sink-worker-pause.test.js', pattern: 'inside its COPY' }],
   },
   {
     id: 'postgres-idle-session-end-unexplained',

@@ -17,15 +17,23 @@ const MAX_PARAMS = 65_535;
 
 /**
  * Writes one partition of one batch, Spark's "transactional output": in ONE transaction
- *  1. the marker row (outputId, batch, partition) is inserted ON CONFLICT DO NOTHING. If it
- *     exists, an earlier attempt of this partition committed: roll back, write nothing.
- *     (A concurrent attempt, a speculative copy, waits here on the marker's unique index
- *     until the first commits, then finds its marker, or aborts, then writes.)
+ *  1. the marker row (outputId, batch, partition) is looked up (a plain read: it waits for
+ *     nobody). If it exists, an earlier attempt of this partition committed: roll back, write
+ *     nothing.
  *  2. the rows go in by COPY (into a temporary table first when there is a conflictKey,
  *     then INSERT ... SELECT ... ON CONFLICT DO UPDATE) or by multi-row INSERT statements;
- *  3. the marker gets the row count, and the transaction commits.
- * Any failure before the commit rolls everything back, so the partition's rows and its
- * marker are in the table together or not at all. An empty partition writes nothing.
+ *  3. the marker row, with the row count, is inserted ON CONFLICT DO NOTHING: if another
+ *     attempt committed it meanwhile (a speculative copy, or the retry of an attempt whose
+ *     worker stopped and woke), roll back (its rows with it) and report the partition
+ *     skipped; a concurrent attempt that inserted it and has not committed yet is waited for
+ *     on the marker's unique index. Else the transaction commits.
+ * The marker comes last so that an attempt frozen while it writes (its worker stopped:
+ * SIGSTOP, a paused container) holds no lock another attempt of its partition waits on: its
+ * retry writes the partition at once, and it, woken, finds the marker and rolls back. One
+ * frozen between its marker and its COMMIT holds the marker until the server ends its idle
+ * session (idleInTransactionTimeoutMs). Any failure before the commit rolls everything back,
+ * so the partition's rows and its marker are in the table together or not at all. An empty
+ * partition writes nothing.
  */
 export async function writePostgresPartition(p: PostgresSinkParams, batch: string, partition: number, records: Iterable<unknown>): Promise<PartitionResult> {
   const where = `saveToPostgres(table '${p.table}', output '${p.outputId}') batch ${batch} partition ${partition}`;
@@ -42,15 +50,20 @@ export async function writePostgresPartition(p: PostgresSinkParams, batch: strin
   let inTransaction = true;
   const state = { abandoned: false };
   try {
-    const marker = await client.query(`INSERT INTO ${quoteQualified(p.markerTable)} (output_id, batch, partition) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [p.outputId, batch, partition]);
-    if (marker.rowCount === 0) {
+    const done = await client.query(`SELECT 1 FROM ${quoteQualified(p.markerTable)} WHERE output_id = $1 AND batch = $2 AND partition = $3`, [p.outputId, batch, partition]);
+    if (done.rowCount !== 0) {
       await client.query('ROLLBACK');
       inTransaction = false;
       return [0, 1];
     }
     const rows = rowsOf(p, first.value, it, where);
     const written = p.method === 'copy' ? await copyRows(client, p, batch, partition, rows, state) : await insertRows(client, p, batch, partition, rows);
-    await client.query(`UPDATE ${quoteQualified(p.markerTable)} SET rows = $4 WHERE output_id = $1 AND batch = $2 AND partition = $3`, [p.outputId, batch, partition, written]);
+    const marker = await client.query(`INSERT INTO ${quoteQualified(p.markerTable)} (output_id, batch, partition, rows) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [p.outputId, batch, partition, written]);
+    if (marker.rowCount === 0) {
+      await client.query('ROLLBACK');
+      inTransaction = false;
+      return [0, 1];
+    }
     await client.query('COMMIT');
     inTransaction = false;
     await p.onProgress?.({ stage: 'committed', outputId: p.outputId, batch, partition, rows: written });
