@@ -549,6 +549,12 @@ function checkJob(job, { exactSource, lossRanges = [], lastKill, faulted = new S
   const acc = new Map();
   const mws = new Map();
   const lastSeen = new Map();
+  // mapWithState times idle keys out only at a batch whose state RDD is checkpointed (Spark's
+  // MapWithStateRDD full scan; README's mapWithState paragraph, since ba9bb80e): the job
+  // checkpoints it every CHECKPOINT_EVERY batches from the context's zero time, one batch
+  // before the first (a recovery keeps it: the metadata checkpoint's zeroTime).
+  const zeroTime = times[0] - BATCH_MS;
+  const timeoutScan = (t) => (t - zeroTime) % (CHECKPOINT_EVERY * BATCH_MS) === 0;
   for (const t of times) {
     const lines = input.get(t);
     if (lossy(t)) {
@@ -580,7 +586,7 @@ function checkJob(job, { exactSource, lossRanges = [], lastKill, faulted = new S
         outs.push(`${k}:${s}`);
       }
     }
-    for (const [k, e] of [...mws]) {
+    for (const [k, e] of timeoutScan(t) ? [...mws] : []) {
       if (!sums.has(k) && t - e.at > BATCH_MS) {
         outs.push(`T:${k}:${e.s}`);
         mws.delete(k);
