@@ -18,7 +18,8 @@
 //   exactly once with the log on (with it off and a fault that loses unlogged blocks, at most
 //   once: README's receivers table);
 // - every state, window, mapWithState output and snapshot equal to a failure-free computation
-//   over the batches' own inputs (running sums; a timed-out key reported once, then gone);
+//   over the batches' own inputs (running sums; a timed-out key reported once, then gone, idle
+//   keys timed out only at the batches whose state is checkpointed, as Spark's full scan);
 // - an output (kind, time) written twice only with the same content (a re-run batch is pure);
 // - no checkpoint debris once stopped (no *.sluice-tmp, at most the kept metadata files).
 // --sinks adds each batch's sums written to Postgres, Redis and S3 (scripts/chaos/sinks-job.ts),
