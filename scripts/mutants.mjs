@@ -16315,6 +16315,14 @@ const MUTATIONS = [
     search: '    const writer = incarnation === undefined ? named : walWriterWithIncarnation(named, incarnation);\n',
     replace: '    const writer = incarnation === undefined ? named : named;\n',
     tests: [{ file: 'packages/cli/dist/test/receiver-zombie-restart.test.js', pattern: 'standing' }],
+  },
+  {
+    id: 'lost-worker-keeps-receivers',
+    what: "a worker the driver no longer knows (declared lost while frozen, then woken) keeps running its receivers until one's next block report is answered keep: false (as before 2026-12-07): a receiver on a quiet source runs on beside its replacement for good, and a woken MQTT receiver reconnects with the session's client id and takes its replacement's session",
+    file: 'packages/worker/src/worker-node.ts',
+    search: '          const receivers = this.executor.dropReceivers();\n',
+    replace: '          const receivers = 0;\n',
+    tests: ['packages/cli/dist/test/stream-worker-pause-quiet.test.js'],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -615,7 +615,9 @@ export class WorkerNode {
           // One registration at a time: heartbeats answered together after a pause of the
           // driver must not register this worker once each.
           this.reregistering = true;
-          this.log.warn('driver does not know this worker (declared lost or restarted); registering again');
+          // Its receivers run elsewhere now: stopped before this worker registers again.
+          const receivers = this.executor.dropReceivers();
+          this.log.warn({ receiversStopped: receivers }, 'driver does not know this worker (declared lost or restarted); registering again');
           this.register(5000)
             .catch((e: unknown) => {
               if (!(e instanceof SluiceError && e.code === 'SLUICE_VERSION_MISMATCH')) return this.log.warn({ err: e }, 're-registration failed');

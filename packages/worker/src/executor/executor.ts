@@ -123,6 +123,8 @@ export class Executor {
   private readonly broadcastCache = new Map<string, Map<number, Promise<Uint8Array>>>();
   /** Each job's receivers' reporters, closed when the job is released. */
   private readonly reporters = new Map<string, Set<ReceiverReporter>>();
+  /** How each receiver running here is stopped as the driver's `keep: false` stops it (dropReceivers), by its reporter; removed at its stop. */
+  private readonly receiverDrops = new Map<ReceiverReporter, () => void>();
   private completed = 0;
   /**
    * Tasks and receivers between asking for their bundle and having their job's sandbox here,
@@ -356,16 +358,18 @@ export class Executor {
     }
     const log = this.log.child({ jobId: desc.job_id, streamId: desc.stream_id, receiverId: desc.receiver_id });
     let dropped = false;
+    const drop = (): void => {
+      if (dropped) return;
+      // Blocks cut from now on are not stored: their records were not acknowledged, and
+      // the receiver that replaces this one gets them from the source again.
+      dropped = true;
+      log.info('the driver no longer runs this receiver here; stopping it');
+      this.sandboxes.get(desc.job_id)?.stopReceiver(desc.stream_id, desc.receiver_id);
+    };
     const reporter = new ReceiverReporter(
       { job_id: desc.job_id, stream_id: desc.stream_id, receiver_id: desc.receiver_id, worker_id: this.selfId },
       this.openReports,
-      () => {
-        // Blocks cut from now on are not stored: their records were not acknowledged, and
-        // the receiver that replaces this one gets them from the source again.
-        dropped = true;
-        log.info('the driver no longer runs this receiver here; stopping it');
-        this.sandboxes.get(desc.job_id)?.stopReceiver(desc.stream_id, desc.receiver_id);
-      },
+      drop,
       log,
       (rate) => {
         log.debug({ rate }, 'backpressure set the receiver rate');
@@ -375,6 +379,7 @@ export class Executor {
     let reporters = this.reporters.get(desc.job_id);
     if (!reporters) this.reporters.set(desc.job_id, (reporters = new Set()));
     reporters.add(reporter);
+    this.receiverDrops.set(reporter, drop);
     const jobReporters = reporters;
     const events = {
       started: () => reporter.report({ started: true }),
@@ -383,6 +388,7 @@ export class Executor {
       stopped: (stopped: string, stack: string) => {
         reporter.report({ stopped, error_stack: stack });
         jobReporters.delete(reporter);
+        this.receiverDrops.delete(reporter);
       },
       restarting: (restarting: string, stack: string) => reporter.report({ restarting, error_stack: stack }),
     };
@@ -600,12 +606,36 @@ export class Executor {
   }
 
   /**
+   * The driver does not know this worker any more (it declared it lost, frozen or cut off, or
+   * it restarted): it started every receiver that ran here on another worker. Each stops as
+   * one answered `keep: false` does (blocks cut from now on not stored), at once, not at its
+   * next block's report: a receiver storing nothing (a quiet source) never made one, and ran
+   * on beside its replacement; an MQTT receiver woken after a freeze reconnected with the
+   * session's client id before its first report was answered, taking the session back from
+   * its replacement (the broker closes the older connection). Its reporter stays open: the
+   * driver hears the stop, which ends the placement and lets its log's fence go (closed here,
+   * the fence stayed). How many were stopped.
+   */
+  dropReceivers(): number {
+    let n = 0;
+    for (const [reporter, drop] of this.receiverDrops) {
+      if (reporter.isClosed) continue;
+      drop();
+      n++;
+    }
+    return n;
+  }
+
+  /**
    * Forget a job: stop its threads (its idle task threads go back to the spares, to serve
    * a later job of the same bundle if they are clean) and drop its blocks (received input
    * and replicas held for peers included).
    */
   releaseJob(jobId: string): void {
-    for (const r of this.reporters.get(jobId) ?? []) r.close();
+    for (const r of this.reporters.get(jobId) ?? []) {
+      r.close();
+      this.receiverDrops.delete(r);
+    }
     this.reporters.delete(jobId);
     const sandbox = this.sandboxes.get(jobId);
     sandbox?.close((thread) => this.spares.giveBack(thread, jobId, sandbox.bundleSha256));
@@ -693,6 +723,7 @@ export class Executor {
     this.spares.close();
     for (const set of this.reporters.values()) for (const r of set) r.close();
     this.reporters.clear();
+    this.receiverDrops.clear();
     for (const s of this.sandboxes.values()) s.close();
     this.sandboxes.clear();
   }
