@@ -1,5 +1,5 @@
 import { defaultPartitioner } from '@platformatic/kafka';
-import { DStream, RDD, SluiceError } from '@sluice/core';
+import { DStream, RDD, SluiceError, refuseUnknownOptions } from '@sluice/core';
 import { cachedProducer, dropProducer } from './client-cache.js';
 import { connectionParams, type ConnectionParams, type KafkaConnection } from './kafka-params.js';
 
@@ -214,7 +214,34 @@ export async function writePartition<T>(p: SinkParams, toRecord: (x: T) => Kafka
   return [written];
 }
 
+// SaveToKafkaOptions' keys, spelt out so the compiler says when the interface gains one.
+const SINK_OPTION_KEYS: Record<keyof SaveToKafkaOptions, true> = {
+  brokers: true,
+  clientId: true,
+  ssl: true,
+  sasl: true,
+  retryTimeoutMs: true,
+  requestTimeoutMs: true,
+  batchSize: true,
+  maxRecordBytes: true,
+};
+
+/** Kafka's producer properties (and Spark's Kafka sink options) a user may give as options, and the setting each is here. */
+export const KAFKA_PRODUCER_NAMES: Readonly<Record<string, string>> = {
+  'bootstrap.servers': '{ brokers: [N] }',
+  'kafka.bootstrap.servers': '{ brokers: [N] }',
+  'client.id': '{ clientId: N }',
+  'request.timeout.ms': '{ requestTimeoutMs: N }',
+  'batch.size': '{ batchSize: ... } (records per produce request, where Kafka counts batch.size in bytes)',
+  'max.request.size': '{ maxRecordBytes: N } (the most bytes of key and value a record may have)',
+  acks: "nothing to set: the sink's producer is idempotent and waits for every in-sync replica (acks all)",
+  'enable.idempotence': "nothing to set: the sink's producer is always idempotent",
+  topic: "the topic is saveToKafka's second argument, saveToKafka(target, 'topic', toRecord, options)",
+};
+
 function sinkParams(topic: string, options: SaveToKafkaOptions): SinkParams {
+  // A key the sink does not know would be taken and ignored (a misspelt batchSize, a producer property).
+  refuseUnknownOptions(options, SINK_OPTION_KEYS, 'saveToKafka(target, topic, toRecord, options)', KAFKA_PRODUCER_NAMES);
   if (typeof topic !== 'string' || topic === '') throw new SluiceError('SLUICE_BAD_ARGUMENT', `saveToKafka: topic: got ${JSON.stringify(topic)}; give the name of the topic to write to`);
   const batchSize = options.batchSize ?? 1000;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new SluiceError('SLUICE_BAD_ARGUMENT', `saveToKafka: batchSize: got ${JSON.stringify(options.batchSize)}; give a whole number of records >= 1`);

@@ -1,8 +1,8 @@
 import { Consumer, Producer, type Message } from '@platformatic/kafka';
-import { RDD, SluiceError } from '@sluice/core';
+import { RDD, SluiceError, refuseUnknownOptions } from '@sluice/core';
 import { clientOptions, connectionParams, type ConnectionParams, type KafkaConnection } from './kafka-params.js';
 import type { KafkaRecord } from './kafka-record.js';
-import type { KafkaSinkRecord } from './kafka-sink.js';
+import { KAFKA_PRODUCER_NAMES, type KafkaSinkRecord } from './kafka-sink.js';
 import { hasOffsetRanges, type OffsetRange } from './offset-range.js';
 
 export interface TransactionalKafkaOptions extends KafkaConnection {
@@ -13,6 +13,19 @@ export interface TransactionalKafkaOptions extends KafkaConnection {
   /** Records per produce request inside a transaction (default 1000). */
   readonly batchSize?: number | undefined;
 }
+
+// TransactionalKafkaOptions' keys, spelt out so the compiler says when the interface gains one.
+const TRANSACTIONAL_OPTION_KEYS: Record<keyof TransactionalKafkaOptions, true> = {
+  brokers: true,
+  clientId: true,
+  ssl: true,
+  sasl: true,
+  retryTimeoutMs: true,
+  requestTimeoutMs: true,
+  groupId: true,
+  transactionalIdPrefix: true,
+  batchSize: true,
+};
 
 /** What one batch's transactions did. */
 export interface TransactionalBatchResult {
@@ -142,6 +155,12 @@ export async function writeRangeTransactionally(p: TxParams, process: RangeProce
  */
 export async function saveToKafkaTransactionally(rdd: RDD<KafkaRecord>, time: number, topic: string, process: RangeProcessor, options: TransactionalKafkaOptions): Promise<TransactionalBatchResult> {
   const op = 'saveToKafkaTransactionally';
+  // A key the sink does not know would be taken and ignored (a misspelt transactionalIdPrefix, a producer property).
+  refuseUnknownOptions(options, TRANSACTIONAL_OPTION_KEYS, `${op}(rdd, time, topic, process, options)`, {
+    ...KAFKA_PRODUCER_NAMES,
+    'transactional.id': "{ transactionalIdPrefix: N } (a prefix: each input partition's transactional id is it, then -<topic>-<partition>)",
+    'group.id': '{ groupId: N }',
+  });
   if (!(rdd instanceof RDD) || !hasOffsetRanges(rdd)) {
     throw new SluiceError('SLUICE_BAD_ARGUMENT', `${op}: rdd: got ${rdd instanceof RDD ? 'an RDD without offset ranges' : typeof rdd}; give the RDD foreachRDD gets from KafkaUtils.createDirectStream, untransformed (each partition must be one offset range)`);
   }

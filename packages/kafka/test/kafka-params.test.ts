@@ -2,7 +2,8 @@
 // with a SluiceError naming the option, the bad value and the fix.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SluiceError } from '@sluice/core';
+import { SluiceContext, SluiceError, StreamingContext } from '@sluice/core';
+import { saveToKafka, saveToKafkaTransactionally } from '../src/index.js';
 import { connectionParams, validateStreamOptions, type DirectStreamOptions } from '../src/kafka-params.js';
 
 function refused(f: () => unknown, pattern: RegExp): void {
@@ -72,4 +73,27 @@ test("direct stream options: a key the stream does not know (a Spark setting, a 
   refused(() => validateStreamOptions(given({ maxRatePerPartiton: 100 })), /^KafkaUtils\.createDirectStream: unknown option 'maxRatePerPartiton'; the options are .*maxRatePerPartition, minRatePerPartition$/);
   refused(() => validateStreamOptions(given({ 'group.id': 'g2' })), /unknown option 'group\.id' \(Spark's setting; in Sluice: \{ groupId: 'g2' \}\)/);
   validateStreamOptions({ ...ok, clientId: undefined, maxRatePerPartition: 10, minRatePerPartition: 2, retryTimeoutMs: 5000, requestTimeoutMs: 5000, startingOffsets: 'earliest' });
+});
+
+test("saveToKafka and saveToKafkaTransactionally refuse an option they do not know (a misspelt one, Kafka's producer property) at the call, naming it, Sluice's setting and the options; before, it was taken and ignored", async () => {
+  // No broker or cluster: the refusal comes from the call itself.
+  const sc = new SluiceContext({ jobId: 'j', defaultParallelism: () => 2, runJob: () => Promise.reject(new Error('no cluster')), removeRdd: async () => undefined });
+  const rdd = sc.parallelize([['a', 1] as [string, number]]);
+  const stream = new StreamingContext(sc, 1000).queueStream([rdd]);
+  const toRecord = ([w, n]: [string, number]) => ({ key: w, value: String(n) });
+  const where = 'saveToKafka(target, topic, toRecord, options)';
+  const options = 'brokers, clientId, ssl, sasl, retryTimeoutMs, requestTimeoutMs, batchSize, maxRecordBytes';
+  const exactly = (f: () => unknown, message: string): void =>
+    assert.throws(f, (e: Error & { code?: string }) => e.code === 'SLUICE_BAD_ARGUMENT' && e.message === message, message);
+  exactly(() => saveToKafka(rdd, 'out', toRecord, { brokers: ['localhost:9092'], batchsize: 10 } as object as { brokers: string[] }), `${where}: unknown option 'batchsize'; the options are ${options}`);
+  exactly(() => saveToKafka(stream, 'out', toRecord, { brokers: ['localhost:9092'], acks: 'all' } as object as { brokers: string[] }), `${where}: unknown option 'acks' (Spark's setting; in Sluice: nothing to set: the sink's producer is idempotent and waits for every in-sync replica (acks all)); the options are ${options}`);
+  exactly(() => saveToKafka(rdd, 'out', toRecord, { brokers: ['localhost:9092'], 'batch.size': 16384 } as object as { brokers: string[] }), `${where}: unknown option 'batch.size' (Spark's setting; in Sluice: { batchSize: ... } (records per produce request, where Kafka counts batch.size in bytes)); the options are ${options}`);
+  const transactional = 'saveToKafkaTransactionally(rdd, time, topic, process, options)';
+  const transactionalOptions = 'brokers, clientId, ssl, sasl, retryTimeoutMs, requestTimeoutMs, groupId, transactionalIdPrefix, batchSize';
+  await assert.rejects(saveToKafkaTransactionally(rdd as never, 1000, 'out', () => [], { brokers: ['localhost:9092'], groupId: 'g', transactionalIdPrefix: 'p', 'transactional.id': 'x' } as never), (e: Error & { code?: string }) => {
+    assert.equal(e.message, `${transactional}: unknown option 'transactional.id' (Spark's setting; in Sluice: { transactionalIdPrefix: 'x' } (a prefix: each input partition's transactional id is it, then -<topic>-<partition>)); the options are ${transactionalOptions}`);
+    return e.code === 'SLUICE_BAD_ARGUMENT';
+  });
+  // Every option the interface has is taken (the stream's output is registered; nothing runs).
+  saveToKafka(stream, 'out', toRecord, { brokers: ['localhost:9092'], clientId: 'c', ssl: false, retryTimeoutMs: 1000, requestTimeoutMs: 1000, batchSize: 10, maxRecordBytes: 100 });
 });

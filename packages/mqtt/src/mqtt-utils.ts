@@ -69,6 +69,9 @@ function resolve(brokerUrl: string, topics: readonly string[], o: MQTTStreamOpti
   try {
     url = new URL(brokerUrl);
   } catch {
+    // The URL parser refuses a port past 65535 as it does a URL that is none.
+    const port = typeof brokerUrl === 'string' ? /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)(?:[/?#]|$)/i.exec(brokerUrl)?.[1] : undefined;
+    if (port !== undefined) throw bad('brokerUrl', brokerUrl, `the port ${port} is out of range: give a port from 1 to 65535 (an MQTT broker listens on 1883, or 8883 for mqtts://)`);
     throw bad('brokerUrl', brokerUrl, 'give a URL such as mqtt://host:1883');
   }
   if (!SCHEMES.includes(url.protocol)) throw bad('brokerUrl', brokerUrl, `the scheme must be one of ${SCHEMES.join(', ')}`);

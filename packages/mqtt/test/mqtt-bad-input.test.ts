@@ -146,6 +146,8 @@ test("an option the stream does not know (a misspelt qos, Bahir's or Spark's nam
   refused(() => MQTTUtils.createStream(ssc, url, 't', 2 as unknown as object), `${where}: the options must be an object ({ name: value, ... }), got 2 (a number); the options are ${options}`);
   refused(() => MQTTUtils.createStream(ssc, url, 't', 'MEMORY_AND_DISK_SER_2' as unknown as object), `${where}: the options must be an object ({ name: value, ... }), got "MEMORY_AND_DISK_SER_2" (a string); the options are ${options}`);
   refused(() => MQTTUtils.createStream(ssc, url, 't', null as unknown as object), `${where}: the options must be an object ({ name: value, ... }), got null; the options are ${options}`);
+  // A port past 65535: the URL parser refuses it as it does no URL at all, which the message said ('give a URL such as ...').
+  refused(() => MQTTUtils.createStream(ssc, 'mqtt://localhost:70000', 't'), 'MQTT: brokerUrl "mqtt://localhost:70000" is not valid: the port 70000 is out of range: give a port from 1 to 65535 (an MQTT broker listens on 1883, or 8883 for mqtts://)');
   // Every option the interface has is taken.
   MQTTUtils.createStream(ssc, url, 't', { qos: 0, clientId: 'c', username: 'u', password: 'p', persistentSession: false, keepalive: 10, connectTimeoutMs: 100, reconnectPeriodMs: 100 });
 });

@@ -159,6 +159,11 @@ export function redisSinkParams<T>(options: SaveToRedisOptions<T>): { params: Re
   refuseUnknownOptions(options, OPTION_KEYS, `${OP}(target, options)`, SPARK_NAMES);
   const { url, kind, key } = options;
   if (typeof url !== 'string' || !/^rediss?:\/\/./.test(url)) throw bad('url', typeof url === 'string' ? redactUrl(url) : url, "give 'redis://[:password@]host:6379[/db]'");
+  // A port out of range failed only in each task's connect (Node's "Port should be >= 0 and < 65536").
+  const port = /^rediss?:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):([^/?#]*)/i.exec(url)?.[1];
+  if (port !== undefined && port !== '' && !(/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
+    throw bad('url', redactUrl(url), `the port '${port}' is not a port; give a whole number from 1 to 65535 after the host ('redis://host:6379', Redis's default port)`);
+  }
   // ioredis reads the path as the database index and takes anything else as database 0.
   const path = /^rediss?:\/\/[^/?#]*(\/[^?#]*)?/i.exec(url)?.[1] ?? '';
   if (!/^(\/(\d{1,9})?)?$/.test(path)) throw bad('url', redactUrl(url), `the path '${path}' is not a database index; give the index as a whole number after the port ('redis://host:6379/2'), or no path for database 0`);

@@ -295,6 +295,9 @@ test("an option the sink does not know (a misspelt one, spark-redis's host) is r
   refused(() => saveToRedis(rdd, given({ ttl: 60 })), `saveToRedis(target, options): unknown option 'ttl' (Spark's setting; in Sluice: { ttlSeconds: 60 } (each key the output writes expires 60 seconds after its last write)); the options are ${options}`);
   refused(() => saveToRedis(rdd, given({ ttlSeconds: -1 })), 'saveToRedis: ttlSeconds: got -1; give a whole number of seconds >= 0 (0: keys never expire)');
   refused(() => saveToRedis(rdd, given({ ttlSeconds: 1.5 })), 'saveToRedis: ttlSeconds: got 1.5; give a whole number of seconds >= 0 (0: keys never expire)');
+  // A port out of range in url: refused here, where each task's connect failed (Node's "Port should be >= 0 and < 65536").
+  refused(() => saveToRedis(rdd, given({ url: 'redis://127.0.0.1:99999' })), "saveToRedis: url: got \"redis://127.0.0.1:99999\"; the port '99999' is not a port; give a whole number from 1 to 65535 after the host ('redis://host:6379', Redis's default port)");
+  refused(() => saveToRedis(stream, given({ url: 'redis://:secret@[::1]:0/2' })), "saveToRedis: url: got \"redis://:***@[::1]:0/2\"; the port '0' is not a port; give a whole number from 1 to 65535 after the host ('redis://host:6379', Redis's default port)");
   // A known option is taken (the stream's output is registered; nothing runs).
   saveToRedis(stream, given({ field: ([w]: [string, number]) => w, chunkSize: 10, markerTtlSeconds: 60, reconnectTimeoutMs: 0, commandTimeoutMs: 0, outputId: 'o' }));
 });
