@@ -120,7 +120,7 @@ for (const [vi, v] of variants.entries()) {
         // A marker table of its own per case, so that every case runs the table checks too.
         const markerTable = `markers_${v.name.replace(/\W/g, '_').toLowerCase()}_${cutAt}`;
         const p = postgresSinkParams({ ...v.options, connectionString: server.url, markerTable, reconnectTimeoutMs: 20_000, queryTimeoutMs: 30_000 });
-        const pool = cachedPool(p.connectionString, p.poolSize, p.queryTimeoutMs);
+        const pool = cachedPool(p.connectionString, p.poolSize, p.queryTimeoutMs, p.idleInTransactionTimeoutMs);
         const base = (vi + 1) * 100_000 + cutAt * 1000;
         const rows = v.options.conflictKey ? records(base, v.n).map((r) => ({ word: `${r.word}_${base}`, total: r.id })) : records(base, v.n);
         const batch = String(base);
