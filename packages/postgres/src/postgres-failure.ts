@@ -121,7 +121,7 @@ export function postgresFailure(err: unknown, where: string, connectionString: s
   if (code === '42501') {
     return new SluiceError(
       'SLUICE_BAD_ARGUMENT',
-      `${where}: user '${user}' of connectionString lacks a privilege on the Postgres server ${server}: ${msg}; GRANT it to ${user} (saveToPostgres needs INSERT on its table, with conflictKey also SELECT and UPDATE; SELECT, INSERT, UPDATE on its markerTable), or connect as a user who has it (${NOT_TRANSIENT})`,
+      `${where}: user '${user}' of connectionString lacks a privilege on the Postgres server ${server}: ${msg}; GRANT it to ${user} (saveToPostgres needs INSERT on its table, with conflictKey also SELECT and UPDATE; SELECT and INSERT on its markerTable), or connect as a user who has it (${NOT_TRANSIENT})`,
       { cause: err },
     );
   }

@@ -300,7 +300,7 @@ async function checkTables(client: pg.PoolClient, p: PostgresSinkParams, where: 
       if (code === '42501') {
         throw new SluiceError(
           'SLUICE_BAD_ARGUMENT',
-          `${where}: markerTable: '${p.markerTable}' (where the sink records each partition it committed) does not exist in ${serverOf(p.connectionString)}, and user '${userOf(p.connectionString)}' may not create it (${(err as Error).message}); create it once as a user who may (CREATE TABLE ${quoteQualified(p.markerTable)} (${MARKER_COLUMNS})) and GRANT SELECT, INSERT, UPDATE ON ${quoteQualified(p.markerTable)} TO ${userOf(p.connectionString)}, or give a markerTable in a schema this user may create tables in`,
+          `${where}: markerTable: '${p.markerTable}' (where the sink records each partition it committed) does not exist in ${serverOf(p.connectionString)}, and user '${userOf(p.connectionString)}' may not create it (${(err as Error).message}); create it once as a user who may (CREATE TABLE ${quoteQualified(p.markerTable)} (${MARKER_COLUMNS})) and GRANT SELECT, INSERT ON ${quoteQualified(p.markerTable)} TO ${userOf(p.connectionString)}, or give a markerTable in a schema this user may create tables in`,
           { cause: err },
         );
       }
