@@ -244,7 +244,7 @@ test('PairRDDFunctionsSuite "aggregateByKey", "foldByKey", PartitioningSuite "pa
   for (const [k, re] of [
     ['notHashRange', /got an instance of RangePartitioner, not a Partitioner; use RangePartitioner\.of/],
     ['partitionByObject', /rdd\.partitionBy: expected a Partitioner .*got an instance of Object/],
-    ['partitionByNumber', /rdd\.partitionBy: expected a Partitioner .*got 3/],
+    ['partitionByNumber', /rdd\.partitionBy: numPartitions must be a positive integer, got 3\.5/],
     ['zero', /numPartitions must be a positive integer, got 0/],
   ] as const) {
     const e = r[k];

@@ -67,5 +67,5 @@ export { registerCheckpointStore, openCheckpointStore, type CheckpointStoreFacto
 export { joinCheckpointLocation } from './checkpoint/checkpoint-location.js';
 // File systems for text files: connectors (such as @sluice/s3) register a scheme.
 export type { FileSystem, FileStatus, RangeReader, SaveOptions } from './io/file-system.js';
-export type { CompressionCodec } from './io/compression-codec.js';
+export type { CompressionCodec, CompressionCodecName } from './io/compression-codec.js';
 export { registerFileSystem } from './io/file-system-registry.js';

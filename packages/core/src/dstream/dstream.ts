@@ -2,7 +2,7 @@ import { SluiceError } from '../errors.js';
 import { sparkWords } from '../util/spark-words.js';
 import { notProvided } from '../util/not-provided.js';
 import { fileSystemFor } from '../io/file-system-registry.js';
-import { HashPartitioner, resolvePartitioner, type PartitionArg, type Partitioner } from '../rdd/partitioner.js';
+import { HashPartitioner, partitionFuncPartitioner, resolvePartitioner, type PartitionArg, type Partitioner } from '../rdd/partitioner.js';
 import { StorageLevel, storedLevel, toStorageLevel, type SparkStorageLevel } from '../rdd/storage-level.js';
 import type { CombineByKeyOptions } from '../rdd/pair-rdd-functions.js';
 import type { Returned } from '../rdd/returned.js';
@@ -318,8 +318,20 @@ export abstract class DStream<T> {
     return this.derive('transform', {}, f, 'user');
   }
 
-  transformWith<U, R>(other: DStream<U>, f: (a: RDD<T>, b: RDD<U>, time: number) => RDD<R>): DStream<R> {
-    return this.deriveWith('transformWith', {}, other, f, 'user');
+  transformWith<U, R>(other: DStream<U>, f: (a: RDD<T>, b: RDD<U>, time: number) => RDD<R>): DStream<R>;
+  /**
+   * PySpark's order, transformWith(func, other) (since 2026-12-07): `func(a, b)`, or, as
+   * PySpark reads a function of three parameters, `func(time, a, b)`, the batch time first.
+   */
+  transformWith<U, R>(f: (a: RDD<T>, b: RDD<U>) => RDD<R>, other: DStream<U>): DStream<R>;
+  transformWith<U, R>(f: (time: number, a: RDD<T>, b: RDD<U>) => RDD<R>, other: DStream<U>): DStream<R>;
+  transformWith<U, R>(first: DStream<U> | Function, second: DStream<U> | Function): DStream<R> {
+    if (typeof first === 'function' && typeof second !== 'function') {
+      const func = first;
+      const withTime = func.length >= 3;
+      return this.deriveWith('transformWith', {}, second, (a, b, time) => (withTime ? func(time, a, b) : func(a, b)) as RDD<R>, 'user');
+    }
+    return this.deriveWith('transformWith', {}, first as DStream<U>, second as (a: RDD<T>, b: RDD<U>, time: number) => RDD<R>, 'user');
   }
 
   /**
@@ -374,6 +386,16 @@ export abstract class DStream<T> {
   mapPartitions<U>(f: (it: IterableIterator<T>) => Iterable<U>, preservePartitioning = false): DStream<U> {
     this.shippable('mapPartitions', f);
     return this.derive('mapPartitions', preservePartitioning ? { preservePartitioning } : {}, (rdd) => rdd.mapPartitions(f, preservePartitioning));
+  }
+
+  /**
+   * PySpark's DStream.mapPartitionsWithIndex(f, preservesPartitioning): each batch's
+   * partitions through `f(partitionIndex, partition)`, as RDD.mapPartitionsWithIndex (since
+   * 2026-12-07).
+   */
+  mapPartitionsWithIndex<U>(f: (index: number, it: IterableIterator<T>) => Iterable<U>, preservesPartitioning = false): DStream<U> {
+    this.shippable('mapPartitionsWithIndex', f);
+    return this.derive('mapPartitionsWithIndex', preservesPartitioning ? { preservesPartitioning } : {}, (rdd) => rdd.mapPartitionsWithIndex(f, preservesPartitioning));
   }
 
   glom(): DStream<T[]> {
@@ -438,10 +460,17 @@ export abstract class DStream<T> {
    * record was seen the window keeps its value, inverse-reduced, when it empties.
    */
   reduceByWindow(f: (a: T, b: T) => T, windowDuration: Duration, slideDuration: Duration, options?: { invFunc?: BivariantReduce<T> | undefined }): DStream<T>;
-  /** Spark's positional form: reduceByWindow(reduceFunc, invReduceFunc, windowDuration, slideDuration). */
-  reduceByWindow(f: (a: T, b: T) => T, invFunc: (a: T, b: T) => T, windowDuration: Duration, slideDuration: Duration): DStream<T>;
-  reduceByWindow(f: (a: T, b: T) => T, ...rest: [Duration, Duration, { invFunc?(a: T, b: T): T }?] | [(a: T, b: T) => T, Duration, Duration]): DStream<T> {
-    const [windowDuration, slideDuration, options = {}] = typeof rest[0] === 'function' ? [rest[1] as Duration, rest[2] as Duration, { invFunc: rest[0] }] : (rest as [Duration, Duration, { invFunc?(a: T, b: T): T }?]);
+  /**
+   * Spark's positional form: reduceByWindow(reduceFunc, invReduceFunc, windowDuration,
+   * slideDuration). PySpark's invReduceFunc None, `null` (or undefined) here: the window reduced
+   * whole each slide, as without one (since 2026-12-07; before, null was read as the length).
+   */
+  reduceByWindow(f: (a: T, b: T) => T, invFunc: ((a: T, b: T) => T) | null | undefined, windowDuration: Duration, slideDuration: Duration): DStream<T>;
+  reduceByWindow(f: (a: T, b: T) => T, ...rest: [Duration, Duration, { invFunc?(a: T, b: T): T }?] | [((a: T, b: T) => T) | null | undefined, Duration, Duration]): DStream<T> {
+    const positional = typeof rest[0] === 'function' || rest[0] === null || (rest[0] === undefined && rest.length === 3);
+    const [windowDuration, slideDuration, options = {}] = positional
+      ? [rest[1] as Duration, rest[2] as Duration, rest[0] ? { invFunc: rest[0] as (a: T, b: T) => T } : {}]
+      : (rest as [Duration, Duration, { invFunc?(a: T, b: T): T }?]);
     this.shippable('reduceByWindow', f);
     this.shippableIfGiven('reduceByWindow', options.invFunc);
     checkWindowArgs(this as DStream<unknown>, 'reduceByWindow', windowDuration, slideDuration, options.invFunc ? 'ReducedWindowedDStream' : 'WindowedDStream');
@@ -480,10 +509,28 @@ export abstract class DStream<T> {
   }
 
   /**
+   * PySpark's DStream.partitionBy(numPartitions, partitionFunc = portable_hash): each batch's
+   * pairs placed by a hash partitioner of the count, or, with `partitionFunc`, in partition
+   * `partitionFunc(key)` modulo the count (never negative, Python's `%`), as RDD.partitionBy;
+   * a Partitioner too, as Scala's RDD.partitionBy (since 2026-12-07).
+   */
+  partitionBy<K, V>(this: DStream<[K, V]>, partitioner: Partitioner): DStream<[K, V]>;
+  partitionBy<K, V>(this: DStream<[K, V]>, numPartitions: number, partitionFunc?: (key: K) => number): DStream<[K, V]>;
+  partitionBy<K, V>(this: DStream<[K, V]>, partitions: number | Partitioner, partitionFunc?: (key: K) => number): DStream<[K, V]> {
+    if (partitionFunc !== undefined) this.shippable('partitionBy', partitionFunc);
+    // Made once, so every batch's RDD is placed alike (and the same custom function shipped).
+    const p = partitionFunc !== undefined ? partitionFuncPartitioner(partitions, partitionFunc, () => this.ssc.sc.defaultParallelism, 'dstream.partitionBy') : this.partitionerFor(partitions, 'partitionBy');
+    return this.derive('partitionBy', partitionParams(partitions), (rdd) => rdd.partitionBy(p));
+  }
+
+  /**
    * Spark's combineByKey: `options` is a partition count or Partitioner, or
    * `{ numPartitions, partitioner, mapSideCombine }`; `mapSideCombine: false` shuffles the
    * records as they are and combines them on the reduce side only (mergeCombiners is then
-   * never called).
+   * never called). Scala's positional form, `combineByKey(createCombiner, mergeValue,
+   * mergeCombiners, partitioner, mapSideCombine)`, as RDD.combineByKey's (since 2026-12-07;
+   * before, the fifth argument was ignored): a fifth argument that is no boolean, or one beside
+   * an options object, is SLUICE_BAD_ARGUMENT.
    */
   combineByKey<K, V, C>(
     this: DStream<[K, V]>,
@@ -491,10 +538,18 @@ export abstract class DStream<T> {
     mergeValue: (c: C, v: V) => Returned<C>,
     mergeCombiners: (a: C, b: C) => Returned<C>,
     options?: CombineByKeyOptions,
+    mapSideCombineArg?: boolean,
   ): DStream<[K, C]> {
     this.shippable('combineByKey', createCombiner, mergeValue, mergeCombiners);
     const p = this.partitionerFor(options, 'combineByKey');
-    const mapSideCombine = typeof options === 'object' && options !== null && !('kind' in options) ? options.mapSideCombine !== false : true;
+    const isOptionsObject = typeof options === 'object' && options !== null && !('kind' in options);
+    if (mapSideCombineArg !== undefined && (typeof mapSideCombineArg !== 'boolean' || isOptionsObject)) {
+      throw new SluiceError(
+        'SLUICE_BAD_ARGUMENT',
+        `dstream.combineByKey: the fifth argument is Spark's mapSideCombine, a boolean after a partitioner or partition count (combineByKey(c, m, mc, partitioner, false)), got ${isOptionsObject ? 'one beside an options object: give { mapSideCombine } in the options only' : typeof mapSideCombineArg}`,
+      );
+    }
+    const mapSideCombine = isOptionsObject ? options.mapSideCombine !== false : mapSideCombineArg !== false;
     return this.derive('combineByKey', { ...partitionParams(options), ...(mapSideCombine ? {} : { mapSideCombine }) }, (rdd) =>
       rdd.combineByKey(createCombiner, mergeValue, mergeCombiners, { partitioner: p, mapSideCombine }),
     );
@@ -737,6 +792,14 @@ export abstract class DStream<T> {
       lines.push('');
       process.stdout.write(lines.join('\n') + '\n');
     }, { op: 'print', num });
+  }
+
+  /**
+   * PySpark's name for print(num): the same output, in Scala's format (`Time: <ms> ms`, pairs as
+   * `(a,1)`), where PySpark prints a datetime and Python's reprs (since 2026-12-07).
+   */
+  pprint(num = 10): void {
+    this.print(num);
   }
 
   /**

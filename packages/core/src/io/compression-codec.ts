@@ -28,9 +28,22 @@ export function codecExtension(codec: CompressionCodec): string {
   return EXTENSIONS[codec];
 }
 
-/** `codec` if it is one Sluice has, else SLUICE_BAD_ARGUMENT naming `where` and the codecs there are. */
+/**
+ * Hadoop's class names of those codecs, as PySpark's saveAsTextFile(path, compressionCodecClass)
+ * and Scala's classOf[GzipCodec] name them (since 2026-12-07; before, refused as unknown).
+ */
+export const HADOOP_CODEC_CLASSES: Readonly<Record<string, CompressionCodec>> = {
+  'org.apache.hadoop.io.compress.GzipCodec': 'gzip',
+  'org.apache.hadoop.io.compress.DefaultCodec': 'deflate',
+};
+
+/** What a codec is given as: its name, or Hadoop's class name of it. */
+export type CompressionCodecName = CompressionCodec | 'org.apache.hadoop.io.compress.GzipCodec' | 'org.apache.hadoop.io.compress.DefaultCodec';
+
+/** `codec` if it is one Sluice has (by name or Hadoop's class name), else SLUICE_BAD_ARGUMENT naming `where` and the codecs there are. */
 export function checkCodec(codec: unknown, where: string): CompressionCodec {
   if (typeof codec === 'string' && Object.hasOwn(EXTENSIONS, codec)) return codec as CompressionCodec;
+  if (typeof codec === 'string' && Object.hasOwn(HADOOP_CODEC_CLASSES, codec)) return HADOOP_CODEC_CLASSES[codec];
   throw new SluiceError('SLUICE_BAD_ARGUMENT', `${where}: unknown compression codec ${JSON.stringify(codec) ?? String(codec)}; the codecs are 'gzip' (.gz) and 'deflate' (.deflate)`);
 }
 

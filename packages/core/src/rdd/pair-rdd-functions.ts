@@ -9,7 +9,7 @@ import { toWire } from '../codec/record-classes.js';
 import { mulberry32, poisson, sampleSeed } from '../util/random.js';
 import type { AggregatorSpec } from './plan.js';
 import { keyId, type KeyId } from './key.js';
-import { NO_PARTITIONS, driverPartitionFunction, partitionerEquals, type PartitionArg, type Partitioner } from './partitioner.js';
+import { HashPartitioner, NO_PARTITIONS, checkPartitions, driverPartitionFunction, partitionFuncPartitioner, partitionerEquals, type PartitionArg, type Partitioner } from './partitioner.js';
 import { rangeShuffle } from './ordered-rdd-functions.js';
 import { RDD } from './rdd.js';
 
@@ -43,17 +43,23 @@ export class PairRDDFunctions {
    * overloads); Scala's `reduceByKey(partitioner, func)`, the partitioner first, too (since 2026-12-05).
    */
   reduceByKey<K, V>(this: RDD<[K, V]>, f: (a: V, b: V) => Returned<V>, partitions?: PartitionArg): RDD<[K, V]>;
+  /** PySpark's reduceByKey(func, numPartitions, partitionFunc): see partitionBy. */
+  reduceByKey<K, V>(this: RDD<[K, V]>, f: (a: V, b: V) => Returned<V>, numPartitions: number | undefined, partitionFunc: (key: K) => number): RDD<[K, V]>;
   reduceByKey<K, V>(this: RDD<[K, V]>, partitioner: Partitioner, f: (a: V, b: V) => Returned<V>): RDD<[K, V]>;
-  reduceByKey<K, V>(this: RDD<[K, V]>, first: ((a: V, b: V) => V) | Partitioner, second?: PartitionArg | ((a: V, b: V) => V)): RDD<[K, V]> {
+  reduceByKey<K, V>(this: RDD<[K, V]>, first: ((a: V, b: V) => V) | Partitioner, second?: PartitionArg | ((a: V, b: V) => V), partitionFunc?: (key: K) => number): RDD<[K, V]> {
     const swapped = typeof first !== 'function' && typeof second === 'function';
     const f = (swapped ? second : first) as (a: V, b: V) => V;
-    const partitions = (swapped ? first : second) as PartitionArg | undefined;
+    const partitions = withPartitionFunc(this, (swapped ? first : second) as PartitionArg | undefined, partitionFunc, 'rdd.reduceByKey');
     return this.combineInternal<K, V, V>({ kind: 'reduce', fn: this.ship(f, 'reduceByKey') }, this.defaultPartitioner(partitions, [], 'rdd.reduceByKey'), true);
   }
 
-  groupByKey<K, V>(this: RDD<[K, V]>, partitions?: PartitionArg): RDD<[K, V[]]> {
-    return this.combineInternal<K, V, V[]>({ kind: 'group' }, this.defaultPartitioner(partitions, [], 'rdd.groupByKey'), false);
+  /** `partitionFunc`: PySpark's groupByKey(numPartitions, partitionFunc) (see partitionBy). */
+  groupByKey<K, V>(this: RDD<[K, V]>, partitions?: PartitionArg): RDD<[K, V[]]>;
+  groupByKey<K, V>(this: RDD<[K, V]>, numPartitions: number | undefined, partitionFunc: (key: K) => number): RDD<[K, V[]]>;
+  groupByKey<K, V>(this: RDD<[K, V]>, partitions?: PartitionArg, partitionFunc?: (key: K) => number): RDD<[K, V[]]> {
+    return this.combineInternal<K, V, V[]>({ kind: 'group' }, this.defaultPartitioner(withPartitionFunc(this, partitions, partitionFunc, 'rdd.groupByKey'), [], 'rdd.groupByKey'), false);
   }
+
 
   /**
    * Each key's values folded into a copy of `zero` by `f`, as Spark's foldByKey; Scala's curried
@@ -61,11 +67,14 @@ export class PairRDDFunctions {
    * that takes it (since 2026-12-05).
    */
   foldByKey<K, V>(this: RDD<[K, V]>, zero: NoInfer<V>, f: (a: V, b: V) => Returned<V>, partitions?: PartitionArg): RDD<[K, V]>;
+  /** PySpark's foldByKey(zeroValue, func, numPartitions, partitionFunc): see partitionBy. */
+  foldByKey<K, V>(this: RDD<[K, V]>, zero: NoInfer<V>, f: (a: V, b: V) => Returned<V>, numPartitions: number | undefined, partitionFunc: (key: K) => number): RDD<[K, V]>;
   foldByKey<K, V>(this: RDD<[K, V]>, zero: NoInfer<V>, partitions?: PartitionArg): Curried<(f: Curried<(a: V, b: V) => Returned<V>>) => RDD<[K, V]>>;
-  foldByKey<K, V>(this: RDD<[K, V]>, zero: V, second?: ((a: V, b: V) => V) | PartitionArg, partitions?: PartitionArg): RDD<[K, V]> | ((f: (a: V, b: V) => V) => RDD<[K, V]>) {
+  foldByKey<K, V>(this: RDD<[K, V]>, zero: V, second?: ((a: V, b: V) => V) | PartitionArg, partitions?: PartitionArg, partitionFunc?: (key: K) => number): RDD<[K, V]> | ((f: (a: V, b: V) => V) => RDD<[K, V]>) {
     if (typeof second !== 'function' && partitions === undefined) return (g: (a: V, b: V) => V) => this.foldByKey(zero, g, second);
     const f = second as (a: V, b: V) => V;
-    return this.combineInternal<K, V, V>({ kind: 'fold', zero: toWire(zero), fn: this.ship(f, 'foldByKey') }, this.defaultPartitioner(partitions, [], 'rdd.foldByKey'), true);
+    const placed = withPartitionFunc(this, partitions, partitionFunc, 'rdd.foldByKey');
+    return this.combineInternal<K, V, V>({ kind: 'fold', zero: toWire(zero), fn: this.ship(f, 'foldByKey') }, this.defaultPartitioner(placed, [], 'rdd.foldByKey'), true);
   }
 
   /**
@@ -75,6 +84,8 @@ export class PairRDDFunctions {
    * too: without the functions, the function that takes them (since 2026-12-05).
    */
   aggregateByKey<K, V, U>(this: RDD<[K, V]>, zero: U, seqOp: (acc: U, v: V) => Returned<U>, combOp: (a: U, b: U) => Returned<U>, partitions?: PartitionArg): RDD<[K, U]>;
+  /** PySpark's aggregateByKey(zeroValue, seqFunc, combFunc, numPartitions, partitionFunc): see partitionBy. */
+  aggregateByKey<K, V, U>(this: RDD<[K, V]>, zero: U, seqOp: (acc: U, v: V) => Returned<U>, combOp: (a: U, b: U) => Returned<U>, numPartitions: number | undefined, partitionFunc: (key: K) => number): RDD<[K, U]>;
   aggregateByKey<K, V, U>(this: RDD<[K, V]>, zero: U, partitions?: PartitionArg): Curried<(seqOp: Curried<(acc: U, v: V) => Returned<U>>, combOp: Curried<(a: U, b: U) => Returned<U>>) => RDD<[K, U]>>;
   aggregateByKey<K, V, U>(
     this: RDD<[K, V]>,
@@ -82,13 +93,14 @@ export class PairRDDFunctions {
     second?: ((acc: U, v: V) => U) | PartitionArg,
     combOp?: (a: U, b: U) => U,
     partitions?: PartitionArg,
+    partitionFunc?: (key: K) => number,
   ): RDD<[K, U]> | ((seqOp: (acc: U, v: V) => U, combOp: (a: U, b: U) => U) => RDD<[K, U]>) {
     if (typeof second !== 'function' && combOp === undefined && partitions === undefined) {
       return (s: (acc: U, v: V) => U, c: (a: U, b: U) => U) => this.aggregateByKey(zero, s, c, second);
     }
     const seqOp = second as (acc: U, v: V) => U;
     const spec: AggregatorSpec = { kind: 'aggregate', zero: toWire(zero), seqOp: this.ship(seqOp, 'aggregateByKey'), combOp: this.ship(combOp as (a: U, b: U) => U, 'aggregateByKey') };
-    return this.combineInternal<K, V, U>(spec, this.defaultPartitioner(partitions, [], 'rdd.aggregateByKey'), true);
+    return this.combineInternal<K, V, U>(spec, this.defaultPartitioner(withPartitionFunc(this, partitions, partitionFunc, 'rdd.aggregateByKey'), [], 'rdd.aggregateByKey'), true);
   }
 
   /**
@@ -99,7 +111,9 @@ export class PairRDDFunctions {
    * combineByKeyWithClassTag(..., mapSideCombine = false). Scala's positional form,
    * `combineByKey(createCombiner, mergeValue, mergeCombiners, partitioner, mapSideCombine)`, too
    * (since 2026-12-05): a fifth argument that is no boolean, or one given beside an options
-   * object's, is SLUICE_BAD_ARGUMENT.
+   * object's, is SLUICE_BAD_ARGUMENT. PySpark's `combineByKey(createCombiner, mergeValue,
+   * mergeCombiners, numPartitions, partitionFunc)`: a function as the fifth argument is its
+   * partitionFunc (see partitionBy; since 2026-12-07).
    */
   combineByKey<K, V, C>(
     this: RDD<[K, V]>,
@@ -108,12 +122,31 @@ export class PairRDDFunctions {
     mergeCombiners: (a: C, b: C) => Returned<C>,
     options?: CombineByKeyOptions,
     mapSideCombineArg?: boolean,
+  ): RDD<[K, C]>;
+  combineByKey<K, V, C>(
+    this: RDD<[K, V]>,
+    createCombiner: (v: V) => C,
+    mergeValue: (c: C, v: V) => Returned<C>,
+    mergeCombiners: (a: C, b: C) => Returned<C>,
+    numPartitions: number | undefined,
+    partitionFunc: (key: K) => number,
+  ): RDD<[K, C]>;
+  combineByKey<K, V, C>(
+    this: RDD<[K, V]>,
+    createCombiner: (v: V) => C,
+    mergeValue: (c: C, v: V) => Returned<C>,
+    mergeCombiners: (a: C, b: C) => Returned<C>,
+    optionsArg?: CombineByKeyOptions,
+    fifth?: boolean | ((key: K) => number),
   ): RDD<[K, C]> {
+    const partitionFunc = typeof fifth === 'function' ? fifth : undefined;
+    const mapSideCombineArg = typeof fifth === 'function' ? undefined : fifth;
+    const options = withPartitionFunc(this, optionsArg, partitionFunc, 'rdd.combineByKey') as CombineByKeyOptions | undefined;
     const isOptionsObject = typeof options === 'object' && options !== null && !('kind' in options);
     if (mapSideCombineArg !== undefined && (typeof mapSideCombineArg !== 'boolean' || isOptionsObject)) {
       throw new SluiceError(
         'SLUICE_BAD_ARGUMENT',
-        `rdd.combineByKey: the fifth argument is Spark's mapSideCombine, a boolean after a partitioner or partition count (combineByKey(c, m, mc, partitioner, false)), got ${isOptionsObject ? 'one beside an options object: give { mapSideCombine } in the options only' : typeof mapSideCombineArg}`,
+        `rdd.combineByKey: the fifth argument is Spark's mapSideCombine, a boolean after a partitioner or partition count (combineByKey(c, m, mc, partitioner, false)), or PySpark's partitionFunc, a function, got ${isOptionsObject ? 'one beside an options object: give { mapSideCombine } in the options only' : typeof mapSideCombineArg}`,
       );
     }
     const spec: AggregatorSpec = {
@@ -126,7 +159,28 @@ export class PairRDDFunctions {
     return this.combineInternal<K, V, C>(spec, this.defaultPartitioner(options, [], 'rdd.combineByKey'), mapSideCombine);
   }
 
-  partitionBy<K, V>(this: RDD<[K, V]>, partitioner: Partitioner): RDD<[K, V]> {
+  /**
+   * The pairs placed by `partitioner` (no shuffle when the RDD has an equal one). PySpark's
+   * `partitionBy(numPartitions, partitionFunc = portable_hash)` too (since 2026-12-07; before,
+   * a count was refused): a count alone is a hash partitioner of that count; with
+   * `partitionFunc`, a key's partition is `partitionFunc(key)` modulo the count, never negative
+   * (Python's `%`), as PySpark's; a result that is no whole number fails the task naming the key.
+   * The same `partitionFunc` after the count in groupByKey, reduceByKey, combineByKey, foldByKey,
+   * aggregateByKey and groupBy, where it was ignored until then.
+   */
+  partitionBy<K, V>(this: RDD<[K, V]>, partitioner: Partitioner): RDD<[K, V]>;
+  partitionBy<K, V>(this: RDD<[K, V]>, numPartitions: number, partitionFunc?: (key: K) => number): RDD<[K, V]>;
+  partitionBy<K, V>(this: RDD<[K, V]>, partitionerArg: Partitioner | number, partitionFunc?: (key: K) => number): RDD<[K, V]> {
+    if (typeof partitionerArg === 'number') {
+      // PySpark's form: a count, with a partitionFunc or its default, portable_hash (Sluice's hash partitioning).
+      checkPartitions(partitionerArg, 'rdd.partitionBy');
+      const placed = withPartitionFunc(this, partitionerArg, partitionFunc, 'rdd.partitionBy');
+      return this.partitionBy(typeof placed === 'number' ? HashPartitioner.of(placed) : (placed as Partitioner));
+    }
+    if (partitionFunc !== undefined) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', "rdd.partitionBy: PySpark's partitionFunc goes with a partition count (partitionBy(numPartitions, partitionFunc)), not a Partitioner; give the count, or the Partitioner alone");
+    }
+    const partitioner = partitionerArg;
     const kind = typeof partitioner === 'object' && partitioner !== null ? (partitioner as { kind?: unknown }).kind : undefined;
     if (kind !== 'hash' && kind !== 'range' && kind !== 'custom') {
       const what = typeof partitioner === 'object' && partitioner !== null ? `an instance of ${(partitioner as object).constructor?.name ?? 'Object'}` : String(partitioner);
@@ -368,4 +422,15 @@ function sameKey(a: unknown, b: unknown): boolean {
     }
   }
   return true;
+}
+
+/**
+ * `partitions` with PySpark's partitionFunc when the program gave one: a CustomPartitioner of
+ * the count (see partitionFuncPartitioner), the count when none is given PySpark's
+ * _defaultReducePartitions (spark.default.parallelism when set, else the RDD's). undefined:
+ * PySpark's default, portable_hash, which is Sluice's hash partitioning.
+ */
+function withPartitionFunc(rdd: RDD<unknown>, partitions: PartitionArg | undefined, partitionFunc: unknown, operator: string): PartitionArg | undefined {
+  if (partitionFunc === undefined) return partitions;
+  return partitionFuncPartitioner(partitions, partitionFunc, () => (rdd.context.defaultParallelismSet ? rdd.context.defaultParallelism : rdd.numPartitions), operator);
 }

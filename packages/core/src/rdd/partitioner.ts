@@ -68,6 +68,34 @@ export class CustomPartitioner {
   }
 }
 
+/**
+ * PySpark's `partitionFunc` (rdd.partitionBy(numPartitions, partitionFunc), and the same last
+ * argument of groupByKey, reduceByKey, combineByKey, foldByKey, aggregateByKey and groupBy):
+ * a function of the key whose result, modulo `numPartitions` (Python's `%`, never negative),
+ * is the key's partition, as PySpark's partitionBy puts `buckets[partitionFunc(k) % numPartitions]`.
+ * Made a CustomPartitioner; a result that is no whole number fails the task naming the key.
+ * `numPartitions` undefined: `defaultCount()` (PySpark's _defaultReducePartitions).
+ */
+export function partitionFuncPartitioner(partitions: PartitionArg | undefined, partitionFunc: unknown, defaultCount: () => number, operator: string): Partitioner {
+  if (typeof partitionFunc !== 'function') {
+    throw new SluiceError('SLUICE_BAD_ARGUMENT', `${operator}: the argument after the partition count is PySpark's partitionFunc, a function (key) => number, got ${partitionFunc === null ? 'null' : typeof partitionFunc}`);
+  }
+  if (partitions !== undefined && typeof partitions !== 'number') {
+    throw new SluiceError(
+      'SLUICE_BAD_ARGUMENT',
+      `${operator}: PySpark's partitionFunc goes with a partition count (numPartitions), not a Partitioner or options object; give the count, or a CustomPartitioner.of(n, getPartition) alone`,
+    );
+  }
+  const n = partitions ?? defaultCount();
+  if (n === 0 && partitions === undefined) return NO_PARTITIONS;
+  checkPartitions(n, operator);
+  const userPartitionFunc = partitionFunc as (key: unknown) => number;
+  return CustomPartitioner.of(n, (key: unknown) => {
+    const h = userPartitionFunc(key);
+    return ((h % n) + n) % n;
+  });
+}
+
 /** Each custom partitioner's function as the program that made it holds it, for the driver's own use (lookup). */
 const ownFunctions = new WeakMap<ShippedFunction, Function>();
 

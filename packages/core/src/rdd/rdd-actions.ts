@@ -1,6 +1,6 @@
 import type { Curried } from './curried.js';
 import type { Returned } from './returned.js';
-import { checkCodec, type CompressionCodec } from '../io/compression-codec.js';
+import { checkCodec, type CompressionCodecName } from '../io/compression-codec.js';
 import { SluiceError } from '../errors.js';
 import { sparkWords } from '../util/spark-words.js';
 import { mulberry32, sampleSeed } from '../util/random.js';
@@ -263,9 +263,10 @@ export class RDDActions<T> {
    * then `_SUCCESS`. `dir` may be a location of a registered file system
    * (`s3://bucket/path` with `import '@sluice/s3'`). With `codec` (Spark's
    * saveAsTextFile(path, codec)), each part is compressed, named `part-NNNNN.gz` ('gzip') or
-   * `part-NNNNN.deflate` ('deflate'), which sc.textFile reads back (local paths only).
+   * `part-NNNNN.deflate` ('deflate'), which sc.textFile reads back (local paths only); or as
+   * Hadoop's class names, PySpark's `'org.apache.hadoop.io.compress.GzipCodec'` and `DefaultCodec`.
    */
-  async saveAsTextFile(this: RDD<T>, dir: string, codec?: CompressionCodec): Promise<void> {
+  async saveAsTextFile(this: RDD<T>, dir: string, codec?: CompressionCodecName): Promise<void> {
     await this.context.saveAsTextFile(this as RDD<unknown>, dir, codec === undefined ? {} : { codec: checkCodec(codec, 'rdd.saveAsTextFile') });
   }
 

@@ -316,9 +316,14 @@ export class RDD<T> {
     return this.narrow({ kind: 'pipe', spec: { command: argv, env, cwd, cwdGiven: options.cwd !== undefined, ...(separateWorkingDir ? { separateWorkingDir } : {}), printContext, printElement } });
   }
 
-  /** The elements grouped by `f(element)`, as `[key, elements]` (Spark's groupBy: keyBy, then groupByKey). */
-  groupBy<K>(f: (t: T) => K, partitions?: PartitionArg): RDD<[K, T[]]> {
-    return this.keyBy(f).groupByKey(partitions);
+  /**
+   * The elements grouped by `f(element)`, as `[key, elements]` (Spark's groupBy: keyBy, then
+   * groupByKey); PySpark's groupBy(f, numPartitions, partitionFunc) too (see partitionBy).
+   */
+  groupBy<K>(f: (t: T) => K, partitions?: PartitionArg): RDD<[K, T[]]>;
+  groupBy<K>(f: (t: T) => K, numPartitions: number | undefined, partitionFunc: (key: K) => number): RDD<[K, T[]]>;
+  groupBy<K>(f: (t: T) => K, partitions?: PartitionArg, partitionFunc?: (key: K) => number): RDD<[K, T[]]> {
+    return partitionFunc === undefined ? this.keyBy(f).groupByKey(partitions) : this.keyBy(f).groupByKey(partitions as number | undefined, partitionFunc);
   }
 
   /**

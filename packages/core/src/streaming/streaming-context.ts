@@ -729,13 +729,29 @@ export class StreamingContext {
    * them); when it is empty, `defaultRDD`, or an empty RDD when none is given or it is `null`
    * (as Spark 2 and later: outputs run at every batch). RDDs pushed onto `queue` after the
    * start are taken by the later batches.
+   *
+   * PySpark's queueStream(rdds) takes lists of elements too: a queue of arrays (or a
+   * `defaultRDD` that is an array) is made RDDs with `sc.parallelize` when called, as PySpark's,
+   * so elements pushed onto that array later are not seen (PySpark copies its list too; since
+   * 2026-12-07, before, an array in the queue failed the batch).
    */
-  queueStream<T>(queue: RDD<T>[], oneAtATime = true, defaultRDD?: RDD<T> | null): DStream<T> {
+  queueStream<T>(queue: RDD<T>[], oneAtATime?: boolean, defaultRDD?: RDD<T> | null): DStream<T>;
+  queueStream<T>(queue: readonly (RDD<T> | readonly T[])[], oneAtATime?: boolean, defaultRDD?: RDD<T> | readonly T[] | null): DStream<T>;
+  queueStream<T>(queue: RDD<T>[] | readonly (RDD<T> | readonly T[])[], oneAtATime = true, defaultRDD?: RDD<T> | readonly T[] | null): DStream<T> {
     this.checkNotStarted('queueStream');
-    return new QueueInputDStream<T>(this, queue, oneAtATime, defaultRDD);
+    const asRDD = (x: RDD<T> | readonly T[]): RDD<T> => (Array.isArray(x) ? this.sc.parallelize([...(x as readonly T[])]) : (x as RDD<T>));
+    const rdds = queue.some((x) => Array.isArray(x)) ? queue.map(asRDD) : (queue as RDD<T>[]);
+    return new QueueInputDStream<T>(this, rdds, oneAtATime, defaultRDD === null || defaultRDD === undefined ? defaultRDD : asRDD(defaultRDD));
   }
 
-  union<T>(streams: DStream<T>[]): DStream<T> {
+  /** The union of `streams`: an array, as Scala's union(Seq), or the streams as arguments, as PySpark's union(*dstreams) (since 2026-12-07). */
+  union<T>(streams: DStream<T>[]): DStream<T>;
+  union<T>(...streams: DStream<T>[]): DStream<T>;
+  union<T>(...args: (DStream<T> | DStream<T>[])[]): DStream<T> {
+    const streams = args.length === 1 && Array.isArray(args[0]) ? args[0] : (args as DStream<T>[]);
+    if (streams.some((x) => Array.isArray(x))) {
+      throw new SluiceError('SLUICE_BAD_ARGUMENT', 'ssc.union: give the streams as one array, ssc.union([a, b]), or as arguments, ssc.union(a, b), not both');
+    }
     if (streams.length === 0) throw new SluiceError('SLUICE_BAD_ARGUMENT', 'ssc.union: needs at least one stream');
     // Checked here to name this call: the stream's operator is 'union', as dstream.union's (the graph's fingerprint keeps it).
     checkParents('ssc.union', this, streams as DStream<unknown>[]);
