@@ -16419,6 +16419,22 @@ const MUTATIONS = [
     search: "  partitionBy<K, V>(this: DStream<[K, V]>, numPartitions: number, partitionFunc?: (key: K) => number): DStream<[K, V]>;\n",
     replace: "",
     tests: ['packages/core/dist/test/types/type-tests.test.js'],
+  },
+  {
+    id: "dstream-slice-date-not-taken",
+    what: "dstream.slice(new Date(a), new Date(b)), PySpark's slice of datetimes, is refused as no times in ms",
+    file: 'packages/core/src/dstream/dstream.ts',
+    search: "    const fromTime = fromTimeArg instanceof Date ? fromTimeArg.getTime() : fromTimeArg;\n",
+    replace: "    const fromTime = fromTimeArg as number;\n",
+    tests: ['packages/cli/dist/test/pyspark-api-forms.test.js'],
+  },
+  {
+    id: "await-termination-timeout-in-seconds",
+    what: "ssc.awaitTermination(timeout) reads the timeout as seconds made ms the wrong way (timeout / 1000), so awaitTermination(300) returns at once",
+    file: 'packages/core/src/streaming/streaming-context.ts',
+    search: "      await this.awaitTerminationOrTimeout(timeoutMs);\n",
+    replace: "      await this.awaitTerminationOrTimeout(timeoutMs / 1000);\n",
+    tests: ['packages/cli/dist/test/pyspark-api-forms.test.js'],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

@@ -7,7 +7,8 @@
 // - saveAsTextFile(path, 'org.apache.hadoop.io.compress.GzipCodec' / DefaultCodec).
 // - streaming/context.py's queueStream of lists and union(*dstreams); dstream.py's partitionBy,
 //   mapPartitionsWithIndex, pprint, transformWith(func, other) (func(a, b) or func(t, a, b)),
-//   reduceByWindow(f, None, ...); Scala's combineByKey(c, m, mc, partitioner, mapSideCombine).
+//   reduceByWindow(f, None, ...), slice(datetime, datetime), awaitTermination(timeout); Scala's
+//   combineByKey(c, m, mc, partitioner, mapSideCombine).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -73,7 +74,7 @@ test("saveAsTextFile takes Hadoop's codec class names, PySpark's compressionCode
 
 test("PySpark's streaming forms: queueStream of lists, union(a, b), partitionBy, mapPartitionsWithIndex, pprint, transformWith(func, other), reduceByWindow(f, null, ...); Scala's positional mapSideCombine", () => {
   type Out = Record<string, [number, unknown][]>;
-  const r = cases.one<{ zeroTime: number; out: Out; merges: number; errors: Record<string, Refusal> }>('streams');
+  const r = cases.one<{ zeroTime: number; out: Out; merges: number; errors: Record<string, Refusal>; sliced: number[][]; awaited: null; waitedMs: number; stateAfterWait: string }>('streams');
   const z = r.zeroTime;
   const t = [z + 1000, z + 2000, z + 3000];
   // The queue: two lists, then the default list at every later batch.
@@ -112,6 +113,12 @@ test("PySpark's streaming forms: queueStream of lists, union(a, b), partitionBy,
     batches.map((xs) => [0, 1, 2].filter((k) => xs.some((x) => x % 3 === k)).map((k) => [k, xs.filter((x) => x % 3 === k)])),
   );
   assert.equal(r.merges, 0, 'mapSideCombine false: mergeCombiners never runs');
+  // slice(Date, Date): the batches at those times, both included.
+  assert.deepEqual(r.sliced.map((xs) => [...xs].sort((a, b) => a - b)), batches.slice(0, 2));
+  // awaitTermination(300): back after the timeout (10x-loose bound), the context still running.
+  assert.equal(r.awaited, null);
+  assert.ok(r.waitedMs >= 290 && r.waitedMs < 3000, `awaitTermination(300) returned after ${r.waitedMs} ms`);
+  assert.equal(r.stateAfterWait, 'active');
   // pprint(2): Scala's print format, the first 2 elements and '...'.
   const lines = cases.run.lines;
   const first = lines.indexOf('pp-a');

@@ -74,6 +74,16 @@ export function streamForms(ssc: StreamingContext, words: DStream<string>, pairs
   const combined = pairs.combineByKey((v: number) => v, (c: number, v: number) => c + v, (a: number, b: number) => a + b, HashPartitioner.of(2), false);
   expectType<typeof combined, DStream<[string, number]>>(true);
 
+  const sliced = words.slice(new Date(0), new Date(2000));
+  const slicedMs = words.slice(0, 2000);
+  expectType<typeof sliced | typeof slicedMs, RDD<string>[]>(true);
+  const waited = ssc.awaitTermination(10_000);
+  expectType<typeof waited, Promise<void>>(true);
+
+  // @ts-expect-error slice's times are ms or Dates, not text
+  words.slice('0', '2000');
+  // @ts-expect-error awaitTermination's timeout is a number of ms (awaitTerminationOrTimeout's)
+  void ssc.awaitTermination('10s');
   // @ts-expect-error the partitionFunc takes the key (a string here)
   pairs.partitionBy(2, (k: number) => k);
   // @ts-expect-error partitionBy is for streams of pairs

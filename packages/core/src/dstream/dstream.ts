@@ -212,7 +212,10 @@ export abstract class DStream<T> {
    * batch generated.
    * Call it once the context has started (from foreachRDD, typically), or on a recovered one.
    */
-  slice(fromTime: number, toTime: number): RDD<T>[] {
+  slice(fromTimeArg: number | Date, toTimeArg: number | Date): RDD<T>[] {
+    // PySpark's slice(begin, end) takes datetimes: a Date is its time in ms (since 2026-12-07).
+    const fromTime = fromTimeArg instanceof Date ? fromTimeArg.getTime() : fromTimeArg;
+    const toTime = toTimeArg instanceof Date ? toTimeArg.getTime() : toTimeArg;
     if (!Number.isFinite(fromTime) || !Number.isFinite(toTime)) {
       throw new SluiceError('SLUICE_BAD_ARGUMENT', `dstream.slice: fromTime and toTime must be times in ms, got ${String(fromTime)} and ${String(toTime)}`);
     }

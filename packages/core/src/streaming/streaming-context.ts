@@ -1124,8 +1124,16 @@ export class StreamingContext {
    * Resolves when the context stops; rejects as soon as a batch failed fatally, as Spark's
    * ContextWaiter.waitForStopOrError does: the failure stops the context, but the caller
    * hears of it at once, not after later batches already queued have run their outputs.
+   * PySpark's awaitTermination(timeout): with `timeoutMs`, waits as awaitTerminationOrTimeout
+   * and resolves either way (PySpark's returns None), in milliseconds as every number of time
+   * in Sluice (PySpark's is seconds: its awaitTermination(10) is awaitTermination(10_000) here;
+   * since 2026-12-07, before which the timeout was ignored and the call waited for the stop).
    */
-  async awaitTermination(): Promise<void> {
+  async awaitTermination(timeoutMs?: number): Promise<void> {
+    if (timeoutMs !== undefined) {
+      await this.awaitTerminationOrTimeout(timeoutMs);
+      return;
+    }
     this.checkStarted('awaitTermination');
     await Promise.race([this.terminated, this.fatalSeen]);
     if (this.fatal) throw this.fatal;
