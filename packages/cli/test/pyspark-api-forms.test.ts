@@ -55,6 +55,20 @@ test("PySpark's partitionFunc places every key-shuffling operator's pairs at par
   assert.match(r.notWhole ?? '', /pyspark-api-forms\.ts:\d+/);
 });
 
+test("PySpark's map(f, preservesPartitioning) and flatMap(f, preservesPartitioning): true keeps the partitioner, false or none drops it", () => {
+  const r = cases.one<Record<string, unknown> & { refused: Refusal }>('rdd-preserves-partitioning');
+  assert.equal(r.mapKept, 'hash/3');
+  assert.equal(r.mapDropped, null);
+  assert.equal(r.mapFalse, null);
+  assert.equal(r.flatMapKept, 'hash/3');
+  assert.equal(r.flatMapDropped, null);
+  const sums = new Map<number, number>();
+  for (let x = 1; x <= 40; x++) sums.set(x % 10, (sums.get(x % 10) ?? 0) + 2 * x);
+  assert.deepEqual(r.sums, [...sums].sort((a, b) => a[0] - b[0]));
+  assert.equal(r.refused?.code, 'SLUICE_BAD_ARGUMENT');
+  assert.match(r.refused?.message ?? '', /rdd\.map: the second argument is PySpark's preservesPartitioning, true or false, got string/);
+});
+
 test("saveAsTextFile takes Hadoop's codec class names, PySpark's compressionCodecClass: GzipCodec writes .gz, DefaultCodec .deflate", () => {
   const r = cases.one<{ gzipBack: string[]; defaultBack: string[]; other: Refusal }>('rdd-hadoop-codec');
   const words = ['alpha', 'beta', 'delta', 'gamma'];
@@ -113,6 +127,11 @@ test("PySpark's streaming forms: queueStream of lists, union(a, b), partitionBy,
     batches.map((xs) => [0, 1, 2].filter((k) => xs.some((x) => x % 3 === k)).map((k) => [k, xs.filter((x) => x % 3 === k)])),
   );
   assert.equal(r.merges, 0, 'mapSideCombine false: mergeCombiners never runs');
+  // DStream.map / flatMap(f, true) keep the partitioner of partitionBy(3); without the flag, none.
+  assert.deepEqual(at('mapKept'), batches.map(() => 'hash/3'));
+  assert.deepEqual(at('flatMapKept'), batches.map(() => 'hash/3'));
+  assert.deepEqual(at('mapDropped'), batches.map(() => null));
+  assert.match(r.errors.mapFlagNotBoolean?.message ?? '', /dstream\.map: the second argument is PySpark's preservesPartitioning, true or false, got number/);
   // slice(Date, Date): the batches at those times, both included.
   assert.deepEqual(r.sliced.map((xs) => [...xs].sort((a, b) => a - b)), batches.slice(0, 2));
   // awaitTermination(300): back after the timeout (10x-loose bound), the context still running.

@@ -35,6 +35,14 @@ export function rddPartitionFunc(pairs: RDD<[string, number]>, nums: RDD<number>
   void nums.saveAsTextFile('out', 'org.apache.hadoop.io.compress.DefaultCodec');
   void nums.saveAsTextFile('out', 'gzip');
 
+  const kept = pairs.map(([k, v]): [string, number] => [k, v + 1], true);
+  expectType<typeof kept, RDD<[string, number]>>(true);
+  const inline = pairs.map(([k, v]) => [k, v * 2], true);
+  expectType<typeof inline, RDD<[string, number]>>(true);
+  const flat = nums.flatMap((x) => [x, x], false);
+  expectType<typeof flat, RDD<number>>(true);
+  // @ts-expect-error preservesPartitioning is a boolean
+  nums.map((x) => x, 'yes');
   // @ts-expect-error a partitionFunc goes with a count, not a Partitioner
   pairs.partitionBy(HashPartitioner.of(2), pf);
   // @ts-expect-error the partitionFunc takes the key (a string here)
@@ -61,6 +69,12 @@ export function streamForms(ssc: StreamingContext, words: DStream<string>, pairs
   expectType<typeof byFunc | typeof byCount | typeof byPartitioner, DStream<[string, number]>>(true);
   const indexed = words.mapPartitionsWithIndex((i, it) => [...it].map((w): [number, string] => [i, w]), true);
   expectType<typeof indexed, DStream<[number, string]>>(true);
+  const keptStream = pairs.map(([k, v]) => [k, v + 1], true);
+  expectType<typeof keptStream, DStream<[string, number]>>(true);
+  const flatStream = words.flatMap((w) => w.split(''), true);
+  expectType<typeof flatStream, DStream<string>>(true);
+  // @ts-expect-error preservesPartitioning is a boolean
+  words.flatMap((w) => [w], 1);
   words.pprint();
   words.pprint(5);
   const two = words.transformWith((a: RDD<string>, b: RDD<number>) => a.zip(b), pairs.map(([, v]) => v));

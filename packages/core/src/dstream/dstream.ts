@@ -365,16 +365,19 @@ export abstract class DStream<T> {
   }
 
   /** Each element through `f`; a pair written inline is a pair, as `RDD.map`'s: `words.map((w) => [w, 1])` is a `DStream<[string, number]>`. */
-  map<K, V>(f: (t: T) => readonly [K, V]): DStream<[K, V]>;
-  map<U>(f: (t: T) => U): DStream<U>;
-  map<U>(f: (t: T) => U): DStream<U> {
+  map<K, V>(f: (t: T) => readonly [K, V], preservesPartitioning?: boolean): DStream<[K, V]>;
+  map<U>(f: (t: T) => U, preservesPartitioning?: boolean): DStream<U>;
+  map<U>(f: (t: T) => U, preservesPartitioning = false): DStream<U> {
     this.shippable('map', f);
-    return this.derive('map', {}, (rdd) => rdd.map(f));
+    checkPreservesArg(preservesPartitioning, 'dstream.map');
+    return this.derive('map', preservesPartitioning ? { preservesPartitioning } : {}, (rdd) => rdd.map(f, preservesPartitioning));
   }
 
-  flatMap<U>(f: (t: T) => Iterable<U>): DStream<U> {
+  /** `preservesPartitioning`: PySpark's DStream.map and flatMap flag, as RDD.map's (since 2026-12-07). */
+  flatMap<U>(f: (t: T) => Iterable<U>, preservesPartitioning = false): DStream<U> {
     this.shippable('flatMap', f);
-    return this.derive('flatMap', {}, (rdd) => rdd.flatMap(f));
+    checkPreservesArg(preservesPartitioning, 'dstream.flatMap');
+    return this.derive('flatMap', preservesPartitioning ? { preservesPartitioning } : {}, (rdd) => rdd.flatMap(f, preservesPartitioning));
   }
 
   /** A type guard narrows the stream's type, as `Array.prototype.filter`'s: `filter((e): e is Event => e !== null)` is a `DStream<Event>`. */
@@ -1038,4 +1041,11 @@ function derived<K extends keyof typeof derivedStreams>(name: K): NonNullable<(t
   const c = derivedStreams[name];
   if (!c) throw new SluiceError('SLUICE_INTERNAL', `${name}DStream is not loaded: import DStreams from '@sluice/core'`);
   return c as NonNullable<(typeof derivedStreams)[K]>;
+}
+
+/** PySpark's preservesPartitioning flag, checked where the program gives it (a batch would fail later). */
+function checkPreservesArg(preservesPartitioning: unknown, operator: string): void {
+  if (typeof preservesPartitioning !== 'boolean') {
+    throw new SluiceError('SLUICE_BAD_ARGUMENT', `${operator}: the second argument is PySpark's preservesPartitioning, true or false, got ${typeof preservesPartitioning}`);
+  }
 }

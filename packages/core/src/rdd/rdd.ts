@@ -235,15 +235,18 @@ export class RDD<T> {
    * Each element through `f`. A pair written inline is a pair, as Scala's `lines.map(s => (s, 1))`
    * is an RDD[(String, Int)]: `lines.map((s) => [s, 1])` is an `RDD<[string, number]>`, ready for
    * `reduceByKey` and `join` (TypeScript alone would type it `RDD<(string | number)[]>`).
+   * `preservesPartitioning` (PySpark's map(f, preservesPartitioning)): true keeps the RDD's
+   * partitioner, for an `f` that leaves each pair's key as it was.
    */
-  map<K, V>(f: (t: T) => readonly [K, V]): RDD<[K, V]>;
-  map<U>(f: (t: T) => U): RDD<U>;
-  map<U>(f: (t: T) => U): RDD<U> {
-    return this.narrow({ kind: 'map', fn: this.ship(f, 'map') });
+  map<K, V>(f: (t: T) => readonly [K, V], preservesPartitioning?: boolean): RDD<[K, V]>;
+  map<U>(f: (t: T) => U, preservesPartitioning?: boolean): RDD<U>;
+  map<U>(f: (t: T) => U, preservesPartitioning = false): RDD<U> {
+    return this.narrow({ kind: 'map', fn: this.ship(f, 'map') }, checkPreserves(preservesPartitioning, 'rdd.map'));
   }
 
-  flatMap<U>(f: (t: T) => Iterable<U>): RDD<U> {
-    return this.narrow({ kind: 'flatMap', fn: this.ship(f, 'flatMap') });
+  /** `preservesPartitioning`: PySpark's flag of map and flatMap, as mapPartitions' (see map). */
+  flatMap<U>(f: (t: T) => Iterable<U>, preservesPartitioning = false): RDD<U> {
+    return this.narrow({ kind: 'flatMap', fn: this.ship(f, 'flatMap') }, checkPreserves(preservesPartitioning, 'rdd.flatMap'));
   }
 
   /** A type guard narrows the RDD's type, as `Array.prototype.filter`'s: `filter((x): x is string => typeof x === 'string')` is an `RDD<string>`. */
@@ -805,4 +808,16 @@ export function checkPositive(n: number, op: string, withSparkWords = false): vo
   if (!Number.isInteger(n) || n <= 0) {
     throw new SluiceError('SLUICE_BAD_ARGUMENT', `rdd.${op}: numPartitions must be a positive integer, got ${String(n)}${sparkWords(withSparkWords && Number.isInteger(n), `Number of partitions (${String(n)}) must be positive.`)}`);
   }
+}
+
+/**
+ * PySpark's `preservesPartitioning` of map and flatMap (since 2026-12-07; before, a TypeScript
+ * error and ignored from JavaScript): true keeps the RDD's partitioner (f leaves keys where they
+ * are), so a by-key operator after it does not shuffle again. A boolean, else SLUICE_BAD_ARGUMENT.
+ */
+function checkPreserves(preservesPartitioning: unknown, operator: string): boolean {
+  if (typeof preservesPartitioning !== 'boolean') {
+    throw new SluiceError('SLUICE_BAD_ARGUMENT', `${operator}: the second argument is PySpark's preservesPartitioning, true or false, got ${typeof preservesPartitioning}`);
+  }
+  return preservesPartitioning;
 }
