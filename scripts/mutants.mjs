@@ -16413,11 +16413,11 @@ const MUTATIONS = [
     tests: ['packages/cli/dist/test/pyspark-api-forms.test.js'],
   },
   {
-    id: "dstream-partition-by-count-overload-gone",
-    what: "DStream.partitionBy loses its (numPartitions, partitionFunc) overload: PySpark's pairs.partitionBy(2, f) is a type error",
+    id: "dstream-partition-by-func-key-untyped",
+    what: "DStream.partitionBy(numPartitions, partitionFunc) no longer types partitionFunc's parameter as the stream's key: a function of another key type compiles",
     file: 'packages/core/src/dstream/dstream.ts',
     search: "  partitionBy<K, V>(this: DStream<[K, V]>, numPartitions: number, partitionFunc?: (key: K) => number): DStream<[K, V]>;\n",
-    replace: "",
+    replace: "  partitionBy<K, V>(this: DStream<[K, V]>, numPartitions: number, partitionFunc?: (key: never) => number): DStream<[K, V]>;\n",
     tests: ['packages/core/dist/test/types/type-tests.test.js'],
   },
   {
