@@ -7,24 +7,21 @@
 // on its checkpoint and re-runs the batch. Checked against the files' words (computed here): every
 // word once in the table, one marker a (batch, partition). The scenario, shared with
 // redis-sink-driver-kill, is @sluice/test-servers/sink-driver-kill's.
-import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import pg from 'pg';
 import { startPostgres, type PostgresServer } from '@sluice/test-servers';
-import { sortedCounts } from '@sluice/test-servers/recovered-sink';
 import { sinkDriverKillScenario } from '@sluice/test-servers/sink-driver-kill';
 import { fixture, type DriverProcess } from './job-runner.js';
-import { pgQuery } from './pg-query.js';
+import { assertPgWordsOnce, pgQuery, pgWordCounts } from './pg-query.js';
 
 let server: PostgresServer;
 let root: string;
 const runs: DriverProcess[] = [];
 
-const query = <T extends pg.QueryResultRow>(sql: string): Promise<T[]> => pgQuery<T>(server.url, sql);
-const counts = async (): Promise<Record<string, string>> => sortedCounts(Object.fromEntries((await query<{ word: string; n: string }>('SELECT word, count(*) AS n FROM words GROUP BY word')).map((r) => [r.word, String(r.n)])));
+const query = (sql: string): Promise<unknown[]> => pgQuery(server.url, sql);
+const counts = (): Promise<Record<string, string>> => pgWordCounts(server.url);
 
 before(async () => {
   server = await startPostgres();
@@ -46,10 +43,7 @@ for (const c of [
     await query('TRUNCATE words');
     await query('DROP TABLE IF EXISTS sluice_output_markers');
     const end = await sinkDriverKillScenario({ fixture: fixture('pg-driver-kill-job.ts'), url: server.url, stage: c.stage, counts, dir: path.join(root, c.stage), runs });
-    const rows = (await query<{ n: string }>('SELECT count(*) AS n FROM words'))[0]!.n;
-    assert.equal(Number(rows), 900, 'no row twice');
-    const markers = await query<{ n: string; d: string }>("SELECT count(*) AS n, count(DISTINCT (batch, partition)) AS d FROM sluice_output_markers WHERE output_id = 'words'");
-    assert.equal(markers[0]!.n, markers[0]!.d, 'one marker a (batch, partition)');
+    const { rows } = await assertPgWordsOnce(server.url);
     console.log(`# killed at ${end.fired}; ${end.atKill} rows at the kill, ${rows} at the end; ${end.steps}`);
   });
 }

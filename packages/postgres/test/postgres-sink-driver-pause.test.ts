@@ -7,17 +7,14 @@
 // GC pause, a stalled VM). Checked against the files' words (computed here, recovered-sink's
 // countsOf): every word once in the table, one marker a (batch, partition), the job stopping
 // cleanly after.
-import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import pg from 'pg';
 import { startPostgres, type PostgresServer } from '@sluice/test-servers';
-import { sortedCounts } from '@sluice/test-servers/recovered-sink';
 import { sinkDriverPauseScenario, stateOf } from '@sluice/test-servers/sink-driver-pause';
 import { fixture, type DriverProcess } from './job-runner.js';
-import { pgQuery } from './pg-query.js';
+import { assertPgWordsOnce, pgQuery, pgWordCounts } from './pg-query.js';
 
 /** How long the driver stays frozen: past the workers' 5 s heartbeat deadline and a batch's output. */
 const FROZEN_MS = 12_000;
@@ -26,12 +23,11 @@ let server: PostgresServer;
 let root: string;
 const runs: DriverProcess[] = [];
 
-const query = <T extends pg.QueryResultRow>(sql: string): Promise<T[]> => pgQuery<T>(server.url, sql);
-const counts = async (): Promise<Record<string, string>> => sortedCounts(Object.fromEntries((await query<{ word: string; n: string }>('SELECT word, count(*) AS n FROM words GROUP BY word')).map((r) => [r.word, String(r.n)])));
+const counts = (): Promise<Record<string, string>> => pgWordCounts(server.url);
 
 before(async () => {
   server = await startPostgres();
-  await query('CREATE TABLE words (word text NOT NULL)');
+  await pgQuery(server.url, 'CREATE TABLE words (word text NOT NULL)');
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-pg-driver-pause-'));
 });
 
@@ -46,9 +42,6 @@ after(async () => {
 
 test(`the driver frozen (SIGSTOP) ${FROZEN_MS / 1000} s by the sink with a partition's transaction open, a file coming meanwhile, then woken: every word once`, { timeout: 150_000 }, async () => {
   const end = await sinkDriverPauseScenario({ fixture: fixture('pg-driver-kill-job.ts'), url: server.url, stage: 'written', frozenMs: FROZEN_MS, counts, dir: path.join(root, 'case'), runs });
-  const rows = (await query<{ n: string }>('SELECT count(*) AS n FROM words'))[0]!.n;
-  assert.equal(Number(rows), 900, 'no row twice');
-  const markers = await query<{ n: string; d: string }>("SELECT count(*) AS n, count(DISTINCT (batch, partition)) AS d FROM sluice_output_markers WHERE output_id = 'words'");
-  assert.equal(markers[0]!.n, markers[0]!.d, 'one marker a (batch, partition)');
-  console.log(`# frozen at ${end.fired} for ${end.frozenFor} ms; ${end.atWake} rows at the wake (300 per file); every word of the three files in ${end.caughtUp} ms after it; ${rows} rows, ${markers[0]!.n} markers`);
+  const { rows, markers } = await assertPgWordsOnce(server.url);
+  console.log(`# frozen at ${end.fired} for ${end.frozenFor} ms; ${end.atWake} rows at the wake (300 per file); every word of the three files in ${end.caughtUp} ms after it; ${rows} rows, ${markers} markers`);
 });

@@ -49,25 +49,40 @@ export function countsOf(files: readonly number[]): Record<string, string> {
 
 export const sortedCounts = (o: Record<string, string>): Record<string, string> => Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
+/**
+ * The files of a sink scenario under `dir` (recovered-sink's, sink-driver-kill's, sink-driver-pause's;
+ * `counts`: what its sink holds, each word's count as a string): `control` and the input directory
+ * `in` made; the files a fault fixture is armed by and says it fired in; `feed(i)` writes input file
+ * `i` (wordsOf(i)) whole, a temporary file renamed into `in`; `holds(files)` is true once the sink
+ * holds every word of those files once (else undefined, for pollUntil); `fixtureArgs(url)` is the
+ * fixture's args (recovered-sink-job's; its checkpoint `ckpt`) with the sink's server `url`.
+ */
+export function sinkScenarioFiles(dir: string, counts: () => Promise<Record<string, string>>) {
+  const input = path.join(dir, 'in');
+  const control = path.join(dir, 'control');
+  for (const d of [input, control]) fs.mkdirSync(d, { recursive: true });
+  return {
+    control,
+    armFile: path.join(dir, 'arm'),
+    firedFile: path.join(dir, 'fired'),
+    feed: (i: number): void => {
+      const tmp = path.join(dir, `file-${i}.tmp`);
+      fs.writeFileSync(tmp, wordsOf(i).join('\n') + '\n');
+      fs.renameSync(tmp, path.join(input, `file-${i}.txt`));
+    },
+    holds: async (files: readonly number[]): Promise<true | undefined> => (JSON.stringify(sortedCounts(await counts())) === JSON.stringify(countsOf(files)) ? true : undefined),
+    fixtureArgs: (url: string): RecoveredSinkArgs => ({ url, input, control, checkpoint: path.join(dir, 'ckpt'), batchMs: 300, reconnectTimeoutMs: 20_000 }),
+  };
+}
+
 /** Runs the scenario (see the file's head); returns a line for the test's output. */
 export async function recoveredSinkScenario(c: RecoveredSinkCase): Promise<string> {
-  const input = path.join(c.root, 'in');
-  const control = path.join(c.root, 'control');
-  const checkpoint = path.join(c.root, 'ckpt');
-  fs.mkdirSync(input);
-  fs.mkdirSync(control);
-  const feed = (i: number): void => {
-    const tmp = path.join(c.root, `file-${i}.tmp`);
-    fs.writeFileSync(tmp, wordsOf(i).join('\n') + '\n');
-    fs.renameSync(tmp, path.join(input, `file-${i}.txt`));
-  };
+  const { control, feed, holds, fixtureArgs } = sinkScenarioFiles(c.root, c.counts);
   const run = (url: string): DriverProcess => {
-    const a: RecoveredSinkArgs = { url, input, control, checkpoint, batchMs: 300, reconnectTimeoutMs: 20_000 };
-    const r = runDriverProcess(c.fixture, [JSON.stringify(a)], 1);
+    const r = runDriverProcess(c.fixture, [JSON.stringify(fixtureArgs(url))], 1);
     c.runs.push(r);
     return r;
   };
-  const holds = async (files: number[]): Promise<true | undefined> => (JSON.stringify(sortedCounts(await c.counts())) === JSON.stringify(countsOf(files)) ? true : undefined);
   const tried = (): number => fs.readdirSync(control).filter((f) => f.startsWith('tried-')).length;
   const failedTasks = (r: DriverProcess): string[] => r.lines.filter((l) => l.startsWith('TASK FAILED'));
   /** The batches whose outputs are done: their time and the driver's clock when they were. */

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { exitWithin, pollUntil, runDriverProcess, type DriverProcess } from './job-runner.js';
-import { countsOf, sortedCounts, wordsOf } from './recovered-sink.js';
+import { countsOf, sinkScenarioFiles, sortedCounts } from './recovered-sink.js';
 import type { RecoveredSinkArgs } from './recovered-sink-job.js';
 
 export interface SinkDriverKillCase {
@@ -44,23 +44,13 @@ const total = (c: Record<string, string>): number => Object.values(c).reduce((n,
 
 /** Runs the scenario (see the file's head); the test checks its sink's own markers after. */
 export async function sinkDriverKillScenario(c: SinkDriverKillCase): Promise<SinkDriverKillEnd> {
-  const input = path.join(c.dir, 'in');
-  const control = path.join(c.dir, 'control');
-  for (const d of [input, control]) fs.mkdirSync(d, { recursive: true });
-  const armFile = path.join(c.dir, 'arm');
-  const firedFile = path.join(c.dir, 'fired');
-  const feed = (i: number): void => {
-    const tmp = path.join(c.dir, `file-${i}.tmp`);
-    fs.writeFileSync(tmp, wordsOf(i).join('\n') + '\n');
-    fs.renameSync(tmp, path.join(input, `file-${i}.txt`));
-  };
-  const a: RecoveredSinkArgs & { armFile: string; firedFile: string; stage: string } = { url: c.url, input, control, checkpoint: path.join(c.dir, 'ckpt'), batchMs: 300, reconnectTimeoutMs: 20_000, armFile, firedFile, stage: c.stage };
+  const { control, armFile, firedFile, feed, holds, fixtureArgs } = sinkScenarioFiles(c.dir, c.counts);
+  const a: RecoveredSinkArgs & { armFile: string; firedFile: string; stage: string } = { ...fixtureArgs(c.url), armFile, firedFile, stage: c.stage };
   const start = (): DriverProcess => {
     const r = runDriverProcess(c.fixture, [JSON.stringify(a)], 2);
     c.runs.push(r);
     return r;
   };
-  const holds = async (files: number[]): Promise<true | undefined> => (JSON.stringify(sortedCounts(await c.counts())) === JSON.stringify(countsOf(files)) ? true : undefined);
   const steps: string[] = [];
   let since = Date.now();
   const step = (what: string): void => {

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pollUntil, runDriverProcess, type DriverProcess } from './job-runner.js';
-import { countsOf, sortedCounts, wordsOf } from './recovered-sink.js';
+import { countsOf, sinkScenarioFiles, sortedCounts } from './recovered-sink.js';
 import type { RecoveredSinkArgs } from './recovered-sink-job.js';
 
 export interface SinkDriverPauseCase {
@@ -55,19 +55,9 @@ export function stateOf(pid: number): string | undefined {
 
 /** Runs the scenario (see the file's head); the test checks its sink's own rows and markers after. */
 export async function sinkDriverPauseScenario(c: SinkDriverPauseCase): Promise<SinkDriverPauseEnd> {
-  const input = path.join(c.dir, 'in');
-  const control = path.join(c.dir, 'control');
-  for (const d of [input, control]) fs.mkdirSync(d, { recursive: true });
-  const armFile = path.join(c.dir, 'arm');
-  const firedFile = path.join(c.dir, 'fired');
-  const feed = (i: number): void => {
-    const tmp = path.join(c.dir, `file-${i}.tmp`);
-    fs.writeFileSync(tmp, wordsOf(i).join('\n') + '\n');
-    fs.renameSync(tmp, path.join(input, `file-${i}.txt`));
-  };
+  const { control, armFile, firedFile, feed, holds, fixtureArgs } = sinkScenarioFiles(c.dir, c.counts);
   const counts = async (): Promise<Record<string, string>> => sortedCounts(await c.counts());
-  const holds = async (files: number[]): Promise<true | undefined> => (JSON.stringify(await counts()) === JSON.stringify(countsOf(files)) ? true : undefined);
-  const args: RecoveredSinkArgs & { armFile: string; firedFile: string; stage: string; stop: boolean } = { url: c.url, input, control, checkpoint: path.join(c.dir, 'ckpt'), batchMs: 300, reconnectTimeoutMs: 20_000, armFile, firedFile, stage: c.stage, stop: true };
+  const args: RecoveredSinkArgs & { armFile: string; firedFile: string; stage: string; stop: boolean } = { ...fixtureArgs(c.url), armFile, firedFile, stage: c.stage, stop: true };
   const run = runDriverProcess(c.fixture, [JSON.stringify(args)], 2);
   c.runs.push(run);
   let woken = false;
