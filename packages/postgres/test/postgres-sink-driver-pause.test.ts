@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { startPostgres, type PostgresServer } from '@sluice/test-servers';
-import { sinkDriverPauseScenario, stateOf } from '@sluice/test-servers/sink-driver-pause';
+import { sinkDriverPauseScenario, wakeAndKill } from '@sluice/test-servers/sink-driver-pause';
 import { fixture, type DriverProcess } from './job-runner.js';
 import { assertPgWordsOnce, pgQuery, pgWordCounts } from './pg-query.js';
 
@@ -32,10 +32,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const r of runs) {
-    if (stateOf(r.pid) === 'T') process.kill(r.pid, 'SIGCONT');
-    await r.kill9();
-  }
+  await wakeAndKill(runs);
   await server?.stop();
   fs.rmSync(root, { recursive: true, force: true });
 });

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { startRedis, type RedisServer } from '@sluice/test-servers';
 import { sortedCounts } from '@sluice/test-servers/recovered-sink';
-import { sinkDriverPauseScenario, stateOf } from '@sluice/test-servers/sink-driver-pause';
+import { sinkDriverPauseScenario, wakeAndKill } from '@sluice/test-servers/sink-driver-pause';
 import { fixture, type DriverProcess } from './job-runner.js';
 import { withRedis } from './redis-client.js';
 
@@ -32,10 +32,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const r of runs) {
-    if (stateOf(r.pid) === 'T') process.kill(r.pid, 'SIGCONT');
-    await r.kill9();
-  }
+  await wakeAndKill(runs);
   await server?.stop();
   fs.rmSync(root, { recursive: true, force: true });
 });

@@ -53,6 +53,14 @@ export function stateOf(pid: number): string | undefined {
   }
 }
 
+/** For the test's after(): every run woken (SIGCONT) if it is still frozen, then killed (-9). */
+export async function wakeAndKill(runs: readonly DriverProcess[]): Promise<void> {
+  for (const r of runs) {
+    if (stateOf(r.pid) === 'T') process.kill(r.pid, 'SIGCONT');
+    await r.kill9();
+  }
+}
+
 /** Runs the scenario (see the file's head); the test checks its sink's own rows and markers after. */
 export async function sinkDriverPauseScenario(c: SinkDriverPauseCase): Promise<SinkDriverPauseEnd> {
   const { control, armFile, firedFile, feed, holds, fixtureArgs } = sinkScenarioFiles(c.dir, c.counts);
