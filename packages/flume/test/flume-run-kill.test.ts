@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { fixture, freePort, kill9WithWorkers, pollUntil, runDriverProcess, workerPids, type DriverProcess } from './job-runner.js';
+import { fixture, freePort, kill9WithWorkers, pollUntil, processAlive, runDriverProcess, workerPids, type DriverProcess } from './job-runner.js';
 import { FlumeSink } from './support/flume-avro-client.js';
 import { emptySent, sendAll } from './support/events.js';
 import { TestSparkSink } from './support/spark-sink.js';
@@ -31,15 +31,6 @@ after(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 /**
  * kill -9 of every run in `runs` still running, and its worker processes gone (SIGKILL to those
  * not gone 30 s after their driver). Called as each test ends: a test that failed with its run
@@ -51,8 +42,8 @@ async function stopRuns(): Promise<void> {
   for (const r of runs.splice(0)) {
     const workers = workerPids(r);
     await r.kill9();
-    await pollUntil(() => workers.every((p) => !alive(p)) || undefined, 30_000, 'workers gone').catch(() => {
-      for (const p of workers) if (alive(p)) process.kill(p, 'SIGKILL');
+    await pollUntil(() => workers.every((p) => !processAlive(p)) || undefined, 30_000, 'workers gone').catch(() => {
+      for (const p of workers) if (processAlive(p)) process.kill(p, 'SIGKILL');
     });
   }
 }
@@ -105,7 +96,7 @@ const distinctRead = (out: string): number => new Set(idsRead(out)).size;
 async function startRun(args: string[]): Promise<DriverProcess> {
   const run = runDriverProcess(fixture('flume-recover-job.ts'), args, 3);
   runs.push(run);
-  await pollUntil(() => run.lines.includes('STARTED') || (run.lines.length === 0 && !alive(run.pid) ? (() => { throw new Error(run.stderr()); })() : undefined), 60_000, 'the job to start');
+  await pollUntil(() => run.lines.includes('STARTED') || (run.lines.length === 0 && !processAlive(run.pid) ? (() => { throw new Error(run.stderr()); })() : undefined), 60_000, 'the job to start');
   return run;
 }
 

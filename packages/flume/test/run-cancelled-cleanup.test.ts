@@ -13,16 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { pollUntil } from './job-runner.js';
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { pollUntil, processAlive } from './job-runner.js';
 
 test("a test file ended on its timeout (SIGTERM) takes its `sluice run` and the run's workers with it", { timeout: 120_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-run-cancelled-'));
@@ -42,12 +33,12 @@ test("a test file ended on its timeout (SIGTERM) takes its `sluice run` and the 
     pids = JSON.parse(fs.readFileSync(pidFile, 'utf8')) as { run: number; workers: number[] };
     assert.match(out, /timed out after 20000ms/, 'the file was ended on its timeout');
     const all = [pids.run, ...pids.workers];
-    await pollUntil(() => (all.every((p) => !alive(p)) ? true : undefined), 15_000, `the run ${pids.run} and its workers ${pids.workers.join(' ')} gone`).catch((err: Error) => {
-      throw new Error(`${err.message}: still running ${all.filter(alive).join(' ')}`);
+    await pollUntil(() => (all.every((p) => !processAlive(p)) ? true : undefined), 15_000, `the run ${pids.run} and its workers ${pids.workers.join(' ')} gone`).catch((err: Error) => {
+      throw new Error(`${err.message}: still running ${all.filter(processAlive).join(' ')}`);
     });
   } finally {
     // What the cleanup missed (a failing case) is killed here, by pid.
-    for (const p of pids ? [pids.run, ...pids.workers] : []) if (alive(p)) process.kill(p, 'SIGKILL');
+    for (const p of pids ? [pids.run, ...pids.workers] : []) if (processAlive(p)) process.kill(p, 'SIGKILL');
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

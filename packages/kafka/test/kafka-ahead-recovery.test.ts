@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { fixture } from './job-runner.js';
+import { fixture, processAlive } from './job-runner.js';
 import { pollUntil, randomSecret, spawnSluice, type SluiceProcess } from './sluice-process.js';
 import { assertRecoverJobExact, batchEvents, batchFiles, nothing, numberedRecords, type BatchEvent, type Produced } from './stream-test-support.js';
 import { KafkaTestCluster } from './support/kafka-test-cluster.js';
@@ -51,15 +51,6 @@ function fromStart(n: number): Produced {
   return want;
 }
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 test('a direct stream waiting for its startingOffsets, killed with -9 and run again from its checkpoint before the log reached them: it waits again, then reads every record past them once', { timeout: 150_000 }, async () => {
   kafka = await KafkaTestCluster.start({ brokers: 1 });
   kafka.createTopic('ahead', PARTITIONS);
@@ -84,7 +75,7 @@ test('a direct stream waiting for its startingOffsets, killed with -9 and run ag
   const workers = execFileSync('pgrep', ['-P', String(first.child.pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
   orphans.push(...workers);
   await first.kill9();
-  await pollUntil(() => (workers.every((p) => !alive(p)) ? true : undefined), 60_000, `the killed run's workers (${workers.join(' ')}) to exit`);
+  await pollUntil(() => (workers.every((p) => !processAlive(p)) ? true : undefined), 60_000, `the killed run's workers (${workers.join(' ')}) to exit`);
   await produce(20); // offsets 40-49 while nothing runs: still short of START
   const firstRun = new Set(batchFiles(out).map((b) => b.time));
 

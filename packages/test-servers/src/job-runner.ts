@@ -223,19 +223,20 @@ export function workerPids(run: Pick<DriverProcess, 'pid'>): number[] {
   }
 }
 
-const alive = (pid: number): boolean => {
+/** Whether process `pid` still runs (signal 0 reaches it). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
   } catch {
     return false;
   }
-};
+}
 
 /** kill -9 of `sluice run` (kill9); resolves once its worker processes (`workers`, by default its children now) exited by themselves too. */
 export async function kill9WithWorkers(run: DriverProcess, workers: readonly number[] = workerPids(run)): Promise<void> {
   await run.kill9();
-  await pollUntil(() => workers.every((p) => !alive(p)) || undefined, 30_000, `the killed run's workers (${workers.join(' ')}) to exit`);
+  await pollUntil(() => workers.every((p) => !processAlive(p)) || undefined, 30_000, `the killed run's workers (${workers.join(' ')}) to exit`);
 }
 
 /**
