@@ -25,10 +25,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { processAlive, sleep } from './harness.js';
+import { sleep } from './harness.js';
 import { pollUntil } from './sluice-processes.js';
 import { expectedWindows, type Pairs } from './recovery-support.js';
-import { assertEachLineReadOnce, assertStatesFailureFree, batchOutputs, fullDiskReceiverFile, fullDiskReceiverPaths, parseLog, restartReceiverCluster, resubmitUntilRecovered, stopWhenEveryLineRead } from './receiver-fault-support.js';
+import { assertEachLineReadOnce, assertStatesFailureFree, batchOutputs, fullDiskReceiverFile, fullDiskReceiverPaths, killAll, parseLog, restartReceiverCluster, resubmitUntilRecovered, stopWhenEveryLineRead } from './receiver-fault-support.js';
 
 const BATCH_MS = 500;
 const CHECKPOINT_EVERY = 2; // batches
@@ -107,8 +107,7 @@ const ready = fullDiskReceiverFile({
     // 2. The driver and the workers killed -9 with the disk still full (nothing writes there
     // any more: a receiver restarting on a worker that has not yet heard of the failure would
     // open a segment); what the metadata files record and how the log segments end.
-    for (const p of [driver, ...workers]) p.child.kill('SIGKILL');
-    for (const p of [driver, ...workers]) await pollUntil(() => (processAlive(p.child.pid!) ? undefined : true), 30_000, 'the killed processes to exit');
+    await killAll([driver, ...workers]);
     const refs = recordedCheckpoints();
     recorded = refs.length;
     for (const { file, ref } of refs) {

@@ -39,7 +39,7 @@ import { fillDisk, mountTmpfs, unmountTmpfs } from '@sluice/test-disk';
 import { LocalCluster } from '../src/local-cluster.js';
 import { bigReceiverLines, receiverLines } from './fixtures/disk-full.js';
 import { fixture, jsonLines, mulberry32, pollUntil, sleep, startJob, within } from './harness.js';
-import { Feeder, RECOVERY_JOB, expectedStates, expectedWindows, jobArgs, jobDirs, readOutputs } from './recovery-support.js';
+import { Feeder, RECOVERY_JOB, expectedStates, expectedWindows, jobArgs, jobDirs, newestMetadata, readOutputs } from './recovery-support.js';
 
 type LogRecord = Record<string, unknown> & { msg: string; level: number };
 
@@ -152,11 +152,7 @@ test('a full checkpoint directory: each metadata checkpoint is a SLUICE_DISK_FUL
   };
   const metadata = (): string[] => (fs.existsSync(path.join(ckpt, 'metadata')) ? fs.readdirSync(path.join(ckpt, 'metadata')).sort() : []);
   /** The batch of the newest metadata checkpoint written: complete files only (one being written is a temporary file beside them, renamed once whole). */
-  const newestBatch = (): number => {
-    const files = metadata().filter((f) => /^checkpoint-\d+$/.test(f));
-    const text = fs.readFileSync(path.join(ckpt, 'metadata', files[files.length - 1]), 'utf8');
-    return (JSON.parse(text.slice(text.indexOf('\n') + 1)) as { batchTime: number }).batchTime;
-  };
+  const newestBatch = (): number | undefined => newestMetadata<{ batchTime: number }>(path.join(ckpt, 'metadata'))?.batchTime;
 
   const t1 = await step();
   assert.equal(newestBatch(), t1, 'batch 1 checkpointed while there is space');

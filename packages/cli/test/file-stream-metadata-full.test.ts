@@ -21,6 +21,7 @@ import { test } from 'node:test';
 import { holdDiskFull, mountTmpfs, unmountTmpfs } from '@sluice/test-disk';
 import { dropLines } from './as-nobody.js';
 import { CLI_BIN, REPO_DIR, fixture, pollUntil, within } from './harness.js';
+import { newestMetadata } from './recovery-support.js';
 
 const BATCH_MS = 300;
 
@@ -52,11 +53,7 @@ test('a file-stream batch no metadata checkpoint records is held; the driver kil
   const written = (): string[] => [...outputs().values()].flat();
   const outputHas = (lines: readonly string[], what: string): Promise<true> =>
     pollUntil(() => (lines.every((l) => written().includes(l)) ? true : child?.exitCode !== null ? assert.fail(`sluice run exited:\n${stderr.slice(-3000)}`) : undefined), 60_000, what);
-  const newest = (): { nextBatchTime: number } => {
-    const files = fs.readdirSync(metadata).filter((f) => /^checkpoint-\d+$/.test(f)).sort();
-    const text = fs.readFileSync(path.join(metadata, files[files.length - 1]!), 'utf8');
-    return JSON.parse(text.slice(text.indexOf('\n') + 1)) as { nextBatchTime: number };
-  };
+  const newest = (): { nextBatchTime: number } => newestMetadata<{ nextBatchTime: number }>(metadata) ?? assert.fail(`no metadata file in ${metadata}`);
   try {
     child = start();
     await pollUntil(() => (fs.readdirSync(metadata).some((f) => /^checkpoint-\d+$/.test(f)) ? true : undefined), 90_000, 'a first metadata checkpoint');

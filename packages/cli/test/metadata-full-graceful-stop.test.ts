@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { pollUntil } from './sluice-processes.js';
-import { assertEachLineReadOnce, batchOutputs, fullDiskReceiverFile, fullDiskReceiverPaths, parseLog, resubmitUntilRecovered, unreadAfter } from './receiver-fault-support.js';
+import { assertEachLineReadOnce, batchOutputs, fullDiskReceiverPaths, metadataFullReceiverFile, parseLog, recoverAndStop } from './receiver-fault-support.js';
 
 const BATCH_MS = 500;
 const CHECKPOINT_EVERY = 2; // batches
@@ -29,34 +29,22 @@ let fullLog: Record<string, unknown>[] = [];
 /** Lines unread when the recovered job was stopped. */
 let unread = 0;
 
-const ready = fullDiskReceiverFile({
-  ...paths,
-  size: '1m',
-  batchMs: BATCH_MS,
-  checkpointEvery: CHECKPOINT_EVERY,
-  skipCommitted: true,
-  async run({ cluster, args, jobs, fill, release }) {
-    const { address, driver } = cluster;
-    source.start(10, 25); // 400 lines/s: every batch takes blocks
-    await pollUntil(() => (batchOutputs(out, 'state').size >= 3 * CHECKPOINT_EVERY ? true : undefined), 60_000, 'batches past a state checkpoint');
+const ready = metadataFullReceiverFile(paths, { batchMs: BATCH_MS, checkpointEvery: CHECKPOINT_EVERY, stateBatches: 3 * CHECKPOINT_EVERY }, async ({ cluster, args, jobs, fill, release }) => {
+  const { address, driver } = cluster;
 
-    // 1. The metadata full until a batch is held, then the job stopped gracefully (control/stop).
-    fill();
-    await pollUntil(() => (parseLog(driver.logLines).some((r) => String(r.msg).startsWith('batch held:')) ? true : undefined), 30_000, 'a batch held');
-    fs.writeFileSync(path.join(control, 'stop'), '');
-    stoppedWhileFull = await pollUntil(() => (fs.existsSync(path.join(out, `done-${jobs[0]}.json`)) ? true : undefined), 30_000, 'the stopped job to end').catch(() => false);
-    fullLog = parseLog(driver.logLines);
+  // 1. The metadata full until a batch is held, then the job stopped gracefully (control/stop).
+  fill();
+  await pollUntil(() => (parseLog(driver.logLines).some((r) => String(r.msg).startsWith('batch held:')) ? true : undefined), 30_000, 'a batch held');
+  fs.writeFileSync(path.join(control, 'stop'), '');
+  stoppedWhileFull = await pollUntil(() => (fs.existsSync(path.join(out, `done-${jobs[0]}.json`)) ? true : undefined), 30_000, 'the stopped job to end').catch(() => false);
+  fullLog = parseLog(driver.logLines);
 
-    // 2. Space back; the job submitted again on the same cluster recovers the held batches from the log.
-    release();
-    if (!stoppedWhileFull) await pollUntil(() => (fs.existsSync(path.join(out, `done-${jobs[0]}.json`)) ? true : undefined), 30_000, 'the stopped job to end once space is back');
-    fs.rmSync(path.join(control, 'stop'));
-    const job = await resubmitUntilRecovered({ address, secret, args, jobs, out, source, batchMs: BATCH_MS });
-    unread = await unreadAfter(out, source.lines, 150_000); // 10x loose: a recovery at load 30 reads them all within 15 s
-    fs.writeFileSync(path.join(control, 'stop'), '');
-    await pollUntil(() => (fs.existsSync(path.join(out, `done-${job}.json`)) ? true : undefined), 60_000, 'the recovered job to stop');
-    console.log(`# ${source.lines.length} lines; stopped while full: ${stoppedWhileFull}; unread at the stop: ${unread}`);
-  },
+  // 2. Space back; the job submitted again on the same cluster recovers the held batches from the log.
+  release();
+  if (!stoppedWhileFull) await pollUntil(() => (fs.existsSync(path.join(out, `done-${jobs[0]}.json`)) ? true : undefined), 30_000, 'the stopped job to end once space is back');
+  fs.rmSync(path.join(control, 'stop'));
+  ({ unread } = await recoverAndStop({ address, secret, args, jobs, out, control, source, batchMs: BATCH_MS }));
+  console.log(`# ${source.lines.length} lines; stopped while full: ${stoppedWhileFull}; unread at the stop: ${unread}`);
 });
 
 test('a graceful stop with batches held for want of a metadata checkpoint ends, a warning naming them', (t) => {

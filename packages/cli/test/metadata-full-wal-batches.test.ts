@@ -21,12 +21,9 @@
 // submitted again: every line the source generated must be in exactly one batch's output.
 // Mounting needs root: outside CI the file skips without it; under CI it fails.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { test } from 'node:test';
-import { processAlive } from './harness.js';
-import { pollUntil } from './sluice-processes.js';
-import { assertEachLineReadOnce, batchOutputs, fullDiskReceiverFile, fullDiskReceiverPaths, parseLog, restartReceiverCluster, resubmitUntilRecovered, unreadAfter } from './receiver-fault-support.js';
+import { newestMetadata } from './recovery-support.js';
+import { assertEachLineReadOnce, batchOutputs, fullDiskReceiverPaths, killAll, metadataFullReceiverFile, parseLog, recoverAndStop, restartReceiverCluster, untilGeneratedRefused } from './receiver-fault-support.js';
 
 const BATCH_MS = 500;
 const CHECKPOINT_EVERY = 2; // batches
@@ -51,55 +48,33 @@ let readInMs = 0;
  * generated since, so a batch after its own time may be recorded, and may run).
  */
 function newestRecorded(): { batchTime: number; nextBatchTime: number } {
-  const files = fs.readdirSync(metadataDir).filter((f) => /^checkpoint-\d+$/.test(f)).sort();
-  const text = fs.readFileSync(path.join(metadataDir, files[files.length - 1]!), 'utf8');
-  const { batchTime, nextBatchTime } = JSON.parse(text.slice(text.indexOf('\n') + 1)) as { batchTime: number; nextBatchTime: number };
+  const { batchTime, nextBatchTime } = newestMetadata<{ batchTime: number; nextBatchTime: number }>(metadataDir) ?? assert.fail(`no metadata file in ${metadataDir}`);
   return { batchTime, nextBatchTime };
 }
 
-const ready = fullDiskReceiverFile({
-  ...paths,
-  size: '1m',
-  batchMs: BATCH_MS,
-  checkpointEvery: CHECKPOINT_EVERY,
-  skipCommitted: true,
-  async run({ cluster, args, jobs, fill, release }) {
-    const { address, driver, workers } = cluster;
-    source.start(10, 25); // 400 lines/s: every batch takes blocks
-    await pollUntil(() => (batchOutputs(out, 'state').size >= 3 * CHECKPOINT_EVERY ? true : undefined), 60_000, 'batches past a state checkpoint');
+const ready = metadataFullReceiverFile(paths, { batchMs: BATCH_MS, checkpointEvery: CHECKPOINT_EVERY, stateBatches: 3 * CHECKPOINT_EVERY }, async ({ cluster, args, jobs, fill, release }) => {
+  const { address, driver, workers } = cluster;
 
-    // 1. The metadata directory full (and kept full) for 6 batch intervals, and until the
-    // metadata of a batch generated was refused (a condition: at load 35 no batch may be
-    // generated in 3 s); the log has room.
-    fill();
-    const filledAt = Date.now();
-    const logged = (prefix: string): boolean => parseLog(driver.logLines).some((r) => String(r.msg).startsWith(prefix));
-    const refusedGenerated = (): boolean => parseLog(driver.logLines).some((r) => r.code === 'SLUICE_DISK_FULL' && r.reason === 'generated');
-    await pollUntil(() => (refusedGenerated() && Date.now() - filledAt >= 6 * BATCH_MS ? true : undefined), 60_000, "a batch's metadata refused, 6 batch intervals after the fill");
-    // Its hold is logged just after the refusal (a program that ran it unrecorded never logs it: the checks below say so).
-    await pollUntil(() => (logged('batch held:') ? true : undefined), 10_000, 'a batch held').catch(() => undefined);
-    fullLog = parseLog(driver.logLines);
+  // 1. The metadata directory full (and kept full) for 6 batch intervals, and until the
+  // metadata of a batch generated was refused (a condition: at load 35 no batch may be
+  // generated in 3 s); the log has room.
+  fill();
+  await untilGeneratedRefused(driver, Date.now(), 6, BATCH_MS);
+  fullLog = parseLog(driver.logLines);
 
-    // 2. Killed -9 with the metadata still full, then space back, the cluster started again on
-    // the same port and the job submitted again: it recovers from the newest metadata written.
-    for (const p of [driver, ...workers]) p.child.kill('SIGKILL');
-    for (const p of [driver, ...workers]) await pollUntil(() => (processAlive(p.child.pid!) ? undefined : true), 30_000, 'the killed processes to exit');
-    // What the recovery reads, read once no process can write: the newest metadata file, and
-    // every output a batch it does not record wrote. Read 1 s after the fill before, the newest
-    // file could be older than one still under way then, which landed later (a driver slowed by
-    // load) and released the batches it records: their outputs counted as unrecorded.
-    newestWhenFull = newestRecorded();
-    unrecordedOutputs = [...batchOutputs(out, 'input').keys()].filter((t) => t >= newestWhenFull.nextBatchTime).sort((a, b) => a - b);
-    release();
-    await restartReceiverCluster(cluster, secret, procs);
-    const job = await resubmitUntilRecovered({ address, secret, args, jobs, out, source, batchMs: BATCH_MS });
-    const waitFrom = Date.now();
-    unread = await unreadAfter(out, source.lines, 150_000); // 10x loose: a recovery at load 30 reads them all within 15 s
-    readInMs = Date.now() - waitFrom;
-    fs.writeFileSync(path.join(control, 'stop'), '');
-    await pollUntil(() => (fs.existsSync(path.join(out, `done-${job}.json`)) ? true : undefined), 60_000, 'the recovered job to stop');
-    console.log(`# ${source.lines.length} lines; batch outputs written while the metadata was full: ${unrecordedOutputs.length}; unread at the stop: ${unread} (waited ${readInMs} ms)`);
-  },
+  // 2. Killed -9 with the metadata still full, then space back, the cluster started again on
+  // the same port and the job submitted again: it recovers from the newest metadata written.
+  await killAll([driver, ...workers]);
+  // What the recovery reads, read once no process can write: the newest metadata file, and
+  // every output a batch it does not record wrote. Read 1 s after the fill before, the newest
+  // file could be older than one still under way then, which landed later (a driver slowed by
+  // load) and released the batches it records: their outputs counted as unrecorded.
+  newestWhenFull = newestRecorded();
+  unrecordedOutputs = [...batchOutputs(out, 'input').keys()].filter((t) => t >= newestWhenFull.nextBatchTime).sort((a, b) => a - b);
+  release();
+  await restartReceiverCluster(cluster, secret, procs);
+  ({ unread, readInMs } = await recoverAndStop({ address, secret, args, jobs, out, control, source, batchMs: BATCH_MS }));
+  console.log(`# ${source.lines.length} lines; batch outputs written while the metadata was full: ${unrecordedOutputs.length}; unread at the stop: ${unread} (waited ${readInMs} ms)`);
 });
 
 test('a batch whose logged blocks no metadata checkpoint records is held, with a warning naming it; none runs its output unrecorded', (t) => {

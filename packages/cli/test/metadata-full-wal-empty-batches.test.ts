@@ -19,12 +19,10 @@
 // submitted again: every line the source generated must be in exactly one batch's output.
 // Mounting needs root: outside CI the file skips without it; under CI it fails.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { test } from 'node:test';
-import { processAlive, sleep } from './harness.js';
-import { pollUntil } from './sluice-processes.js';
-import { assertEachLineReadOnce, batchOutputs, fullDiskReceiverFile, fullDiskReceiverPaths, parseLog, restartReceiverCluster, resubmitUntilRecovered, unreadAfter } from './receiver-fault-support.js';
+import { sleep } from './harness.js';
+import { newestMetadata } from './recovery-support.js';
+import { assertEachLineReadOnce, batchOutputs, fullDiskReceiverPaths, killAll, metadataFullReceiverFile, parseLog, recoverAndStop, restartReceiverCluster, unreadAfter, untilGeneratedRefused } from './receiver-fault-support.js';
 
 const BATCH_MS = 500;
 const CHECKPOINT_EVERY = 2; // batches
@@ -41,59 +39,39 @@ let unread = 0;
 
 /** The first batch time the newest complete metadata file does not record (it records every batch generated before). */
 function firstUnrecorded(): number {
-  const files = fs.readdirSync(metadataDir).filter((f) => /^checkpoint-\d+$/.test(f)).sort();
-  const text = fs.readFileSync(path.join(metadataDir, files[files.length - 1]!), 'utf8');
-  return (JSON.parse(text.slice(text.indexOf('\n') + 1)) as { nextBatchTime: number }).nextBatchTime;
+  return (newestMetadata<{ nextBatchTime: number }>(metadataDir) ?? assert.fail(`no metadata file in ${metadataDir}`)).nextBatchTime;
 }
 
-const ready = fullDiskReceiverFile({
-  ...paths,
-  size: '1m',
-  batchMs: BATCH_MS,
-  checkpointEvery: CHECKPOINT_EVERY,
-  skipCommitted: true,
-  async run({ cluster, args, jobs, fill, release }) {
-    const { address, driver, workers } = cluster;
-    source.start(10, 25);
-    await pollUntil(() => (batchOutputs(out, 'state').size >= 2 * CHECKPOINT_EVERY ? true : undefined), 60_000, 'batches past a state checkpoint');
+const ready = metadataFullReceiverFile(paths, { batchMs: BATCH_MS, checkpointEvery: CHECKPOINT_EVERY, stateBatches: 2 * CHECKPOINT_EVERY }, async ({ cluster, args, jobs, fill, release }) => {
+  const { address, driver, workers } = cluster;
 
-    // 1. The source quiet, every line read: the batches from now are empty.
-    source.stop();
-    assert.equal(await unreadAfter(out, source.lines, 30_000), 0, 'every line read before the metadata fills');
-    await sleep(2 * BATCH_MS);
+  // 1. The source quiet, every line read: the batches from now are empty.
+  source.stop();
+  assert.equal(await unreadAfter(out, source.lines, 30_000), 0, 'every line read before the metadata fills');
+  await sleep(2 * BATCH_MS);
 
-    // 2. The metadata directory full (and kept full) for 5 empty batch intervals, and until the
-    // metadata of a batch generated was refused (a condition: at load 35 none may be generated
-    // in 2.5 s), then lines again for 4.
-    fill();
-    const filledAt = Date.now();
-    const logged = (prefix: string): boolean => parseLog(driver.logLines).some((r) => String(r.msg).startsWith(prefix));
-    const refusedGenerated = (): boolean => parseLog(driver.logLines).some((r) => r.code === 'SLUICE_DISK_FULL' && r.reason === 'generated');
-    await pollUntil(() => (refusedGenerated() && Date.now() - filledAt >= 5 * BATCH_MS ? true : undefined), 60_000, "a batch's metadata refused, 5 batch intervals after the fill");
-    // Its hold is logged just after the refusal (a program that ran it unrecorded never logs it: the checks below say so).
-    await pollUntil(() => (logged('batch held:') ? true : undefined), 10_000, 'a batch held').catch(() => undefined);
-    source.start(10, 25);
-    await sleep(4 * BATCH_MS);
-    source.stop();
-    fullLog = parseLog(driver.logLines);
+  // 2. The metadata directory full (and kept full) for 5 empty batch intervals, and until the
+  // metadata of a batch generated was refused (a condition: at load 35 none may be generated
+  // in 2.5 s), then lines again for 4.
+  fill();
+  await untilGeneratedRefused(driver, Date.now(), 5, BATCH_MS);
+  source.start(10, 25);
+  await sleep(4 * BATCH_MS);
+  source.stop();
+  fullLog = parseLog(driver.logLines);
 
-    // 3. Killed -9 with the metadata still full, then space back, the cluster started again on
-    // the same port and the job submitted again: it recovers from the newest metadata written.
-    for (const p of [driver, ...workers]) p.child.kill('SIGKILL');
-    for (const p of [driver, ...workers]) await pollUntil(() => (processAlive(p.child.pid!) ? undefined : true), 30_000, 'the killed processes to exit');
-    // What the recovery reads, read once no process can write: the newest metadata file, and
-    // every output a batch it does not record wrote (read 1 s after the fill before, the newest
-    // file could be older than one under way then that landed later, under load).
-    const unrecordedFrom = firstUnrecorded();
-    unrecordedOutputs = [...batchOutputs<string[]>(out, 'input')].filter(([t]) => t >= unrecordedFrom).map(([t, ls]): [number, number] => [t, ls.length]).sort((a, b) => a[0] - b[0]);
-    release();
-    await restartReceiverCluster(cluster, secret, procs);
-    const job = await resubmitUntilRecovered({ address, secret, args, jobs, out, source, batchMs: BATCH_MS });
-    unread = await unreadAfter(out, source.lines, 150_000); // 10x loose: a recovery at load 30 reads them all within 15 s
-    fs.writeFileSync(path.join(control, 'stop'), '');
-    await pollUntil(() => (fs.existsSync(path.join(out, `done-${job}.json`)) ? true : undefined), 60_000, 'the recovered job to stop');
-    console.log(`# ${source.lines.length} lines; batch outputs written while the metadata was full: ${JSON.stringify(unrecordedOutputs)}; unread at the stop: ${unread}`);
-  },
+  // 3. Killed -9 with the metadata still full, then space back, the cluster started again on
+  // the same port and the job submitted again: it recovers from the newest metadata written.
+  await killAll([driver, ...workers]);
+  // What the recovery reads, read once no process can write: the newest metadata file, and
+  // every output a batch it does not record wrote (read 1 s after the fill before, the newest
+  // file could be older than one under way then that landed later, under load).
+  const unrecordedFrom = firstUnrecorded();
+  unrecordedOutputs = [...batchOutputs<string[]>(out, 'input')].filter(([t]) => t >= unrecordedFrom).map(([t, ls]): [number, number] => [t, ls.length]).sort((a, b) => a[0] - b[0]);
+  release();
+  await restartReceiverCluster(cluster, secret, procs);
+  ({ unread } = await recoverAndStop({ address, secret, args, jobs, out, control, source, batchMs: BATCH_MS }));
+  console.log(`# ${source.lines.length} lines; batch outputs written while the metadata was full: ${JSON.stringify(unrecordedOutputs)}; unread at the stop: ${unread}`);
 });
 
 test('an empty batch of a receiver with the log on is held while no metadata checkpoint records it; none runs its output unrecorded', (t) => {

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { holdDiskFull, mountTmpfs, unmountTmpfs } from '@sluice/test-disk';
-import { fixture, freePort, runCli, sleep } from './harness.js';
+import { fixture, freePort, processAlive, runCli, sleep } from './harness.js';
 import { driverOn, expectedStates, untilJobDone, workersJoined, type Pairs } from './recovery-support.js';
 import { pollUntil, randomSecret, startWorkerProcess, type SluiceProcess } from './sluice-processes.js';
 import { ReplayableSource } from './replayable-source.js';
@@ -95,6 +95,28 @@ export async function resubmitUntilRecovered(o: { address: string; secret: strin
   await sleep(4 * o.batchMs);
   o.source.stop();
   return job;
+}
+
+/** Kills `procs` (a cluster's driver and workers) with -9 and waits until each has exited. */
+export async function killAll(procs: readonly SluiceProcess[]): Promise<void> {
+  for (const p of procs) p.child.kill('SIGKILL');
+  for (const p of procs) await pollUntil(() => (processAlive(p.child.pid!) ? undefined : true), 30_000, 'the killed processes to exit');
+}
+
+/**
+ * The job submitted again until it recovered (resubmitUntilRecovered), then up to 150 s for every
+ * line the source generated to be read (10x loose: a recovery at load 30 reads them all within
+ * 15 s), then told to stop (control/stop) and its end awaited; returns the lines still unread and
+ * how long the wait for them took.
+ */
+export async function recoverAndStop(o: { address: string; secret: string; args: readonly string[]; jobs: string[]; out: string; control: string; source: ReplayableSource; batchMs: number }): Promise<{ unread: number; readInMs: number }> {
+  const job = await resubmitUntilRecovered(o);
+  const waitFrom = Date.now();
+  const unread = await unreadAfter(o.out, o.source.lines, 150_000);
+  const readInMs = Date.now() - waitFrom;
+  fs.writeFileSync(path.join(o.control, 'stop'), '');
+  await pollUntil(() => (fs.existsSync(path.join(o.out, `done-${job}.json`)) ? true : undefined), 60_000, 'the recovered job to stop');
+  return { unread, readInMs };
 }
 
 /** Every line `source` generated read by some batch, then the job told to stop (the fixture's control/stop file) and its end awaited. */
@@ -266,6 +288,44 @@ export function fullDiskReceiverFile(o: {
     if (setupError !== undefined) throw setupError;
     return true;
   };
+}
+
+/**
+ * The frame of the metadata-full files (metadata-full-wal-batches, metadata-full-wal-empty-batches,
+ * metadata-full-graceful-stop): fullDiskReceiverFile with the paths' `<ckpt>/metadata` a 1 MiB
+ * tmpfs and the batch output skipping a batch time it wrote before; `run` begins once the source
+ * runs at 400 lines/s (every batch takes blocks) and `stateBatches` batches wrote their state.
+ */
+export function metadataFullReceiverFile(
+  paths: FullDiskReceiverPaths,
+  o: { batchMs: number; checkpointEvery: number; stateBatches: number },
+  run: (r: FullDiskRun) => Promise<void>,
+): (t: { skip(why: string): void }) => boolean {
+  return fullDiskReceiverFile({
+    ...paths,
+    size: '1m',
+    batchMs: o.batchMs,
+    checkpointEvery: o.checkpointEvery,
+    skipCommitted: true,
+    async run(r) {
+      paths.source.start(10, 25);
+      await pollUntil(() => (batchOutputs(paths.out, 'state').size >= o.stateBatches ? true : undefined), 60_000, 'batches past a state checkpoint');
+      await run(r);
+    },
+  });
+}
+
+/**
+ * Once the metadata filled (at `filledAt`): until the driver logged a refused metadata write of a
+ * batch generated, `intervals` batch intervals after the fill at least (a condition: at load 35 no
+ * batch may be generated in a few seconds; 60 s at most), then up to 10 s for the hold it logs just
+ * after it (a program that ran the batch unrecorded never logs it: the file's checks say so).
+ */
+export async function untilGeneratedRefused(driver: SluiceProcess, filledAt: number, intervals: number, batchMs: number): Promise<void> {
+  const logged = (prefix: string): boolean => parseLog(driver.logLines).some((r) => String(r.msg).startsWith(prefix));
+  const refusedGenerated = (): boolean => parseLog(driver.logLines).some((r) => r.code === 'SLUICE_DISK_FULL' && r.reason === 'generated');
+  await pollUntil(() => (refusedGenerated() && Date.now() - filledAt >= intervals * batchMs ? true : undefined), 60_000, `a batch's metadata refused, ${intervals} batch intervals after the fill`);
+  await pollUntil(() => (logged('batch held:') ? true : undefined), 10_000, 'a batch held').catch(() => undefined);
 }
 
 /** `sluice submit --detach` of the job; returns the job id it printed. */

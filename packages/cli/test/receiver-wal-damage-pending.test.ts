@@ -20,10 +20,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { processAlive, sleep } from './harness.js';
+import { sleep } from './harness.js';
 import { pollUntil, randomSecret, type SluiceProcess } from './sluice-processes.js';
-import { pendingBatchTimes } from './recovery-support.js';
-import { assertEachLineReadOnce, assertStatesFailureFree, batchOutputs, restartReceiverCluster, resubmitUntilRecovered, startReceiverCluster, stopWhenEveryLineRead, submitReceiverJob } from './receiver-fault-support.js';
+import { newestMetadata, pendingBatchTimes } from './recovery-support.js';
+import { assertEachLineReadOnce, assertStatesFailureFree, batchOutputs, killAll, restartReceiverCluster, resubmitUntilRecovered, startReceiverCluster, stopWhenEveryLineRead, submitReceiverJob } from './receiver-fault-support.js';
 import { ReplayableSource } from './replayable-source.js';
 
 const BATCH_MS = 500;
@@ -50,11 +50,8 @@ interface Metadata {
 
 /** The newest metadata checkpoint's pending batches that took blocks with places in the log, oldest first. */
 function pendingLogged(): { time: number; blockId: string; wal: Place }[] {
-  const dir = path.join(ckpt, 'metadata');
-  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /^checkpoint-\d+$/.test(f)).sort() : [];
-  if (files.length === 0) return [];
-  const text = fs.readFileSync(path.join(dir, files[files.length - 1]), 'utf8');
-  const md = JSON.parse(text.slice(text.indexOf('\n') + 1)) as Metadata;
+  const md = newestMetadata<Metadata>(path.join(ckpt, 'metadata'));
+  if (md === undefined) return [];
   const pending = new Set(pendingBatchTimes(md));
   const stream = Object.values(md.inputs).find((i) => i.kind === 'receiverStream');
   return (stream?.batches ?? [])
@@ -93,8 +90,7 @@ before(async () => {
       'a metadata checkpoint with a pending batch whose blocks are logged',
       5,
     );
-    for (const p of [driver, ...workers]) p.child.kill('SIGKILL');
-    for (const p of [driver, ...workers]) await pollUntil(() => (processAlive(p.child.pid!) ? undefined : true), 30_000, 'the killed processes to exit');
+    await killAll([driver, ...workers]);
     damaged = found;
     fs.copyFileSync(found.wal.path, path.join(root, 'segment-backup'));
     const fd = fs.openSync(found.wal.path, 'r+');

@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fixture, runCli } from './harness.js';
 import { pollUntil, randomSecret, type SluiceProcess } from './sluice-processes.js';
-import { driverOn, expectedStates, pendingBatchTimes, untilJobDone, workersJoined, type Pairs } from './recovery-support.js';
+import { driverOn, expectedStates, newestMetadata, pendingBatchTimes, untilJobDone, workersJoined, type Pairs } from './recovery-support.js';
 import { startReceiverCluster } from './receiver-fault-support.js';
 import { ReplayableSource } from './replayable-source.js';
 
@@ -46,12 +46,11 @@ const byTime = (kind: string): Map<number, unknown> => {
 
 /** The newest metadata file's pending batch times (undefined while none can be read). */
 function durablePending(): number[] | undefined {
-  const dir = path.join(ckpt, 'metadata');
   try {
-    const files = fs.readdirSync(dir).filter((n) => /^checkpoint-\d{12}$/.test(n)).sort();
-    const text = fs.readFileSync(path.join(dir, files[files.length - 1]), 'utf8');
-    return pendingBatchTimes(JSON.parse(text.slice(text.indexOf('\n') + 1)) as Parameters<typeof pendingBatchTimes>[0]);
+    const md = newestMetadata<Parameters<typeof pendingBatchTimes>[0]>(path.join(ckpt, 'metadata'));
+    return md && pendingBatchTimes(md);
   } catch {
+    // being replaced as it was read
     return undefined;
   }
 }

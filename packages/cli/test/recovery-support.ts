@@ -59,6 +59,18 @@ export function pendingBatchTimes(md: { pendingTimes?: number[]; pendingRuns?: [
   return (md.pendingRuns ?? []).flatMap(([first, n]) => Array.from({ length: n }, (_, i) => first + i * md.batchIntervalMs));
 }
 
+/**
+ * The newest complete metadata checkpoint in `dir` (`checkpoint-<seq>`: a header line, then JSON;
+ * one being written is a temporary file beside them, renamed once whole), read here by hand;
+ * undefined while `dir` holds none.
+ */
+export function newestMetadata<T>(dir: string): T | undefined {
+  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /^checkpoint-\d+$/.test(f)).sort() : [];
+  if (files.length === 0) return undefined;
+  const text = fs.readFileSync(path.join(dir, files[files.length - 1]!), 'utf8');
+  return JSON.parse(text.slice(text.indexOf('\n') + 1)) as T;
+}
+
 export interface JobDirs {
   readonly ckpt: string;
   readonly input: string;

@@ -26,6 +26,7 @@ import { type Proc, startSluice, until } from './cli-process.js';
 import { BATCH_MS, type StreamPrograms } from './fixtures/dstream-fuzz-ops.js';
 import { fixture, processAlive, within } from './harness.js';
 import { compareStreams } from './dstream-fuzz-reference.js';
+import { newestMetadata } from './recovery-support.js';
 
 const BATCHES = 12;
 const KILL_AT = 10;
@@ -50,14 +51,6 @@ fs.mkdirSync(killed);
 
 type Ref = { time: number; dir: string; numPartitions: number };
 type Metadata = { batchTime: number; nextBatchTime: number; pendingRuns: [number, number][]; stateCheckpoints: Record<string, Ref>; rememberedStateCheckpoints?: Record<string, Ref[]> };
-
-/** The newest metadata file (checkpoints/metadata/checkpoint-<seq>: a header line, then JSON), read here by hand. */
-function newestMetadata(workDir: string): Metadata {
-  const dir = path.join(workDir, 'checkpoints', 'metadata');
-  const file = fs.readdirSync(dir).filter((n) => /^checkpoint-\d{12}$/.test(n)).sort().at(-1)!;
-  const text = fs.readFileSync(path.join(dir, file), 'utf8');
-  return JSON.parse(text.slice(text.indexOf('\n') + 1)) as Metadata;
-}
 
 /** Flip 4 bytes in the middle of `file`; returns what it held. */
 function flip(file: string): Buffer {
@@ -120,7 +113,7 @@ before(async () => {
     // Held: no output of a later batch was written before the kill.
     assert.ok(!fs.readFileSync(outputs, 'utf8').includes(`[${(KILL_AT + 1) * BATCH_MS},`), `the first run went past batch ${KILL_AT} before its kill`);
     await until("the killed run's workers to exit", 60_000, () => workers.every((p) => !processAlive(p)));
-    md = newestMetadata(killed);
+    md = newestMetadata<Metadata>(path.join(killed, 'checkpoints', 'metadata')) ?? assert.fail(`no metadata file in ${killed}/checkpoints/metadata`);
   } catch (err) {
     setupError = err;
   } finally {
