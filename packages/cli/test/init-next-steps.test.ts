@@ -8,21 +8,14 @@
 // install whose lockfile says a registry, they are `npm install` alone. Until 2026-12-07 every
 // user was pointed at /tmp/sluice-tgz, a folder only README's pack loop makes.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { REPO_DIR, runCli } from './harness.js';
-
-interface Ran {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+import { packPackage, runCommand, show, type Ran } from './packed-packages.js';
 
 const ENV = {
-  ...process.env,
   SLUICE_LOG_LEVEL: 'warn',
   npm_config_prefer_offline: 'true',
   npm_config_audit: 'false',
@@ -33,26 +26,7 @@ const ENV = {
 };
 
 /** Run `cmd args` in `cwd`, failing the test if it outlives `timeoutMs`. */
-function run(cmd: string, args: readonly string[], cwd: string, timeoutMs: number): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const t = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${cmd} ${args.join(' ')} (in ${cwd}) ran over ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-const show = (r: Ran): string => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
+const run = (cmd: string, args: readonly string[], cwd: string, timeoutMs: number): Promise<Ran> => runCommand(cmd, args, cwd, timeoutMs, ENV);
 
 /** The commands of init's output: the lines after `Next...:` indented by two spaces. */
 function stepsOf(stdout: string): string[] {
@@ -125,10 +99,7 @@ test("from an install of the tarballs: init's steps install the same tarballs, a
   let dest = path.join(tmp, 'my-job', 'sluice-packages');
   if (!fs.existsSync(dest)) {
     dest = path.join(tmp, 'packed');
-    for (const p of PACKAGES) {
-      const r = await run('bash', [path.join(REPO_DIR, 'scripts', 'pnpm.sh'), 'pack', '--pack-destination', dest], path.join(REPO_DIR, 'packages', p), 180_000);
-      assert.equal(r.code, 0, show(r));
-    }
+    for (const p of PACKAGES) await packPackage(p, dest, ENV);
   }
   const tarballs = PACKAGES.map((p) => path.join(dest, `sluice-${p}-${VERSION}.tgz`));
   const tools = path.join(tmp, 'tools');

@@ -10,41 +10,17 @@
 // npm fetches the packages' own dependencies (grpc-js, esbuild, ...) with --prefer-offline, so
 // after a first run they come from npm's cache.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { REPO_DIR, lineOf, mulberry32 } from './harness.js';
+import { packPackage, runCommand, show, type Ran } from './packed-packages.js';
 
-interface Ran {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
+const ENV = { SLUICE_LOG_LEVEL: 'warn', npm_config_update_notifier: 'false' };
 /** Run a command as a user types it, in `cwd`, failing the test if it outlives `timeoutMs`. */
-function run(cmd: string, args: readonly string[], cwd: string, timeoutMs: number): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env: { ...process.env, SLUICE_LOG_LEVEL: 'warn', npm_config_update_notifier: 'false' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const t = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${cmd} ${args.join(' ')} (in ${cwd}) ran over ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-const show = (r: Ran): string => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
+const run = (cmd: string, args: readonly string[], cwd: string, timeoutMs: number): Promise<Ran> => runCommand(cmd, args, cwd, timeoutMs, ENV);
 
 const PACKAGES = fs.readdirSync(path.join(REPO_DIR, 'packages')).filter((p) => fs.existsSync(path.join(REPO_DIR, 'packages', p, 'package.json'))).sort();
 
@@ -61,14 +37,10 @@ before(async () => {
   const dest = path.join(tmp, 'tarballs');
   fs.mkdirSync(dest);
   // Three packs at a time: each is mostly a pnpm start-up (corepack, then pnpm's own code).
-  // The cli's pack bundles it first (prepack): past 60 s at load 35, so 180 s each.
   const left = [...PACKAGES];
   await Promise.all(
     Array.from({ length: 3 }, async () => {
-      for (let p = left.shift(); p !== undefined; p = left.shift()) {
-        const r = await run('bash', [path.join(REPO_DIR, 'scripts', 'pnpm.sh'), 'pack', '--pack-destination', dest], path.join(REPO_DIR, 'packages', p), 180_000);
-        assert.equal(r.code, 0, `pnpm pack in packages/${p}: ${show(r)}`);
-      }
+      for (let p = left.shift(); p !== undefined; p = left.shift()) await packPackage(p, dest, ENV);
     }),
   );
   tarballs = fs.readdirSync(dest).map((f) => path.join(dest, f)).sort();
