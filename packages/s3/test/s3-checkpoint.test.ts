@@ -13,7 +13,7 @@ import { after, before, test } from 'node:test';
 import { decodeCheckpointPart } from '@sluice/core/internal';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { startS3rver, type S3rverProcess } from './s3rver-process.js';
-import { fixture, freePort, startCluster, submit, type Cluster } from './sluice-cluster.js';
+import { doneWithin, fixture, freePort, startCluster, submit, type Cluster } from './sluice-cluster.js';
 import { expectedStates } from './stateful-expected.js';
 
 const BUCKET = 'sluice-ckpt';
@@ -111,16 +111,7 @@ test('RDD and state checkpoints go to s3://, are read back by later batches, and
 
 async function failure(args: string[], file = 's3-bad-location.ts'): Promise<string> {
   const job = submit(cluster!, fixture(file), args);
-  let timer: NodeJS.Timeout | undefined;
-  const r = await Promise.race([
-    job.done,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        job.child.kill('SIGKILL');
-        reject(new Error(`the job did not fail within 60 s:\n${job.lines.join('\n')}\n${job.stderr()}`));
-      }, 60_000);
-    }),
-  ]).finally(() => clearTimeout(timer));
+  const r = await doneWithin(job, 60_000, 'the job did not fail within 60 s');
   assert.notEqual(r.code, 0, `the job should have failed:\n${r.stdout.join('\n')}`);
   assert.ok(!r.stdout.includes('NOT REACHED'));
   // The location is checked when the stream starts: no batch ran (print() shows each).

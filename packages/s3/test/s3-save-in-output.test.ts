@@ -15,7 +15,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { startS3rver, type S3rverProcess } from './s3rver-process.js';
-import { fixture, startCluster, submit, type Cluster } from './sluice-cluster.js';
+import { doneWithin, fixture, startCluster, submit, type Cluster } from './sluice-cluster.js';
 
 const BUCKET = 'sluice-save-in-output';
 const URL_ROOT = `s3://${BUCKET}/saveInOutput`;
@@ -40,16 +40,7 @@ let batch4 = '';
 
 async function runPhase(phase: string): Promise<string[]> {
   const job = submit(cluster!, fixture('s3-save-in-output.ts'), [phase, s3!.endpoint, URL_ROOT, ckpt, block, started]);
-  let timer: NodeJS.Timeout | undefined;
-  const r = await Promise.race([
-    job.done,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        job.child.kill('SIGKILL');
-        reject(new Error(`the ${phase} run did not finish within 90 s:\n${job.lines.join('\n')}\n${job.stderr()}`));
-      }, 90_000);
-    }),
-  ]).finally(() => clearTimeout(timer));
+  const r = await doneWithin(job, 90_000, `the ${phase} run did not finish within 90 s`);
   assert.equal(r.code, 0, `the ${phase} run failed:\n${r.stderr}\n${r.stdout.join('\n')}`);
   assert.deepEqual(r.stdout.filter((l) => l.startsWith('E ')), [], `the ${phase} run's case failed`);
   return r.stdout;

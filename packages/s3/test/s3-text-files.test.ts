@@ -13,7 +13,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { startS3rver, type S3rverProcess } from './s3rver-process.js';
-import { fixture, freePort, startCluster, submit, type Cluster } from './sluice-cluster.js';
+import { doneWithin, fixture, freePort, startCluster, submit, type Cluster } from './sluice-cluster.js';
 
 const BUCKET = 'sluice-text';
 const MiB = 1024 * 1024;
@@ -66,16 +66,7 @@ async function putObject(key: string, body: string): Promise<void> {
 /** The fixture in `mode` with s3rver's endpoint and `args`. */
 async function run([mode, ...args]: string[], limitMs = 45_000): Promise<string[]> {
   const job = submit(cluster!, fixture('s3-text.ts'), [mode, s3!.endpoint, ...args]);
-  let timer: NodeJS.Timeout | undefined;
-  const r = await Promise.race([
-    job.done,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        job.child.kill('SIGKILL');
-        reject(new Error(`the job did not finish within ${limitMs} ms:\n${job.lines.join('\n')}\n${job.stderr()}`));
-      }, limitMs);
-    }),
-  ]).finally(() => clearTimeout(timer));
+  const r = await doneWithin(job, limitMs, `the job did not finish within ${limitMs} ms`);
   assert.equal(r.code, 0, `the job failed:\n${r.stderr}\n${r.stdout.join('\n')}`);
   return r.stdout;
 }

@@ -140,6 +140,23 @@ export interface Submitted {
   readonly done: Promise<{ code: number | null; stdout: string[]; stderr: string }>;
 }
 
+/**
+ * The submit's end, or after `ms` the submit killed (SIGKILL) and a rejection saying `late` (what
+ * did not come in time) with its output so far.
+ */
+export async function doneWithin(job: Submitted, ms: number, late: string): Promise<{ code: number | null; stdout: string[]; stderr: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    job.done,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        job.child.kill('SIGKILL');
+        reject(new Error(`${late}:\n${job.lines.join('\n')}\n${job.stderr()}`));
+      }, ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 /** `sluice submit file -- args` against the cluster (`--detach`: returns once submitted), its output streamed into `lines`. */
 export function submit(cluster: Cluster, file: string, args: readonly string[], options: { detach?: boolean } = {}): Submitted {
   const child = spawn(process.execPath, [SLUICE_BIN, 'submit', file, '--driver', cluster.driverAddress, ...(options.detach ? ['--detach'] : []), '--', ...args], {
