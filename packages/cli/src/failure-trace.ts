@@ -66,7 +66,8 @@ export function foldLibraryFrames(frames: readonly string[]): string[] {
 /**
  * `sluice jobs`' text of a failed job's error: the driver's ListJobs sends its message, a line
  * break and its stack, whose header repeats the message (or its start: a failed output
- * operation's message adds the batch and the operation); printed as the message then
+ * operation's message adds the batch and the operation; a program's own throw's message leads
+ * with its class, as the header); printed as the message then
  * failureTrace's lines, as `sluice submit` prints a failure, not the message twice. A text
  * that is not so made is returned as it is.
  */
@@ -77,7 +78,9 @@ export function jobErrorText(error: string): string {
     const header = /^[\w$.]+(?: \[\w+\])?: /.exec(stack)?.[0];
     if (header === undefined) continue;
     const said = stack.slice(header.length, stack.search(/\n {4}at |\nCaused by: |$/));
-    if (said !== '' && message.startsWith(said)) return [message, ...failureTrace(stack, message)].join('\n');
+    // The message may lead with the error's class as the stack's header does (a program's own
+    // throw on the driver: 'TypeError: ...'), or say the message alone (a task's error).
+    if (said !== '' && (message.startsWith(said) || message.startsWith(header + said))) return [message, ...failureTrace(stack, message)].join('\n');
   }
   return error;
 }

@@ -137,7 +137,7 @@ test('sluice submit --detach, sluice jobs, sluice stop --graceful, and a failing
     assert.equal(stopFailed.code, 0, stopFailed.stderr);
     assert.match(stopFailed.stderr, new RegExp(`^job ${failedId} has already ended \\(failed\\): nothing to stop`));
     assert.doesNotMatch(stopFailed.stderr, /stop requested/);
-    assert.match(jobs.stdout, new RegExp(`failed: output exploded at batch two[\\s\\S]*stream-cli\\.ts:${line}:`));
+    assert.match(jobs.stdout, new RegExp(`failed: Error: output exploded at batch two[\\s\\S]*stream-cli\\.ts:${line}:`));
     // The message once, then the user's frames (its stack's header, which repeats it, left out), as submit prints it.
     assert.equal(jobs.stdout.match(/output exploded at batch two/g)?.length, 1, jobs.stdout);
 
