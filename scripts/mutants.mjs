@@ -16451,6 +16451,14 @@ const MUTATIONS = [
     search: "(rdd) => rdd.flatMap(f, preservesPartitioning));\n",
     replace: "(rdd) => rdd.flatMap(f));\n",
     tests: ['packages/cli/dist/test/pyspark-api-forms.test.js'],
+  },
+  {
+    id: 'jobs-error-class-led-message-unmatched',
+    what: "sluice jobs matches a failed job's stack header against its message alone: a program's own throw, whose message leads with its class ('Error: output exploded ...'), prints the whole stack and its cause after it, the message three times",
+    file: 'packages/cli/src/failure-trace.ts',
+    search: "(message.startsWith(said) || message.startsWith(header + said))",
+    replace: "message.startsWith(said)",
+    tests: ['packages/cli/dist/test/cli-jobs.test.js'],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------
