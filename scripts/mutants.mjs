@@ -5408,7 +5408,7 @@ const MUTATIONS = [
     id: 'jobs-error-message-twice',
     what: "sluice jobs prints a failed job's message, then its stack's header repeating it, where sluice submit prints it once",
     file: 'packages/cli/src/failure-trace.ts',
-    search: "    if (said !== '' && message.startsWith(said)) return [message, ...failureTrace(stack, message)].join('\\n');",
+    search: "    if (said !== '' && (message.startsWith(said) || message.startsWith(header + said))) return [message, ...failureTrace(stack, message)].join('\\n');",
     replace: '    void said;',
     tests: [{ file: 'packages/cli/dist/test/cli-jobs.test.js' }],
   },
