@@ -16417,7 +16417,7 @@ const MUTATIONS = [
     what: "DStream.partitionBy(numPartitions, partitionFunc) no longer types partitionFunc's parameter as the stream's key: a function of another key type compiles",
     file: 'packages/core/src/dstream/dstream.ts',
     search: "  partitionBy<K, V>(this: DStream<[K, V]>, numPartitions: number, partitionFunc?: (key: K) => number): DStream<[K, V]>;\n",
-    replace: "  partitionBy<K, V>(this: DStream<[K, V]>, numPartitions: number, partitionFunc?: (key: never) => number): DStream<[K, V]>;\n",
+    replace: "  partitionBy<K, V>(this: DStream<[K, V]>, numPartitions: number, partitionFunc?: (key: any) => number): DStream<[K, V]>;\n",
     tests: ['packages/core/dist/test/types/type-tests.test.js'],
   },
   {
