@@ -4329,7 +4329,7 @@ const MUTATIONS = [
     file: 'packages/postgres/src/postgres-partition-writer.ts',
     search: 'if (marker.rowCount === 0) {',
     replace: 'if (marker.rowCount === -1) {',
-    tests: ['packages/postgres/dist/test/postgres-sink.test.js', { file: 'packages/postgres/dist/test/postgres-sink-driver-kill.test.js', pattern: 'COMMIT' }, { file: 'packages/postgres/dist/test/postgres-sink-worker-pause.test.js', pattern: 'inside its COPY' }],
+    tests: ['packages/postgres/dist/test/postgres-sink.test.js', { file: 'packages/postgres/dist/test/postgres-sink-driver-kill.test.js', pattern: 'COMMIT' }, { file: 'packages/postgres/dist/test/postgres-sink-worker-pause.test.js', pattern: 'inside its COPY' }, { file: 'packages/kafka/dist/test/kafka-postgres-sink-kill.test.js', pattern: 'driver' }],
   },
   {
     id: 'postgres-commit-on-failure',
@@ -16459,6 +16459,14 @@ const MUTATIONS = [
     search: "(message.startsWith(said) || message.startsWith(header + said))",
     replace: "message.startsWith(said)",
     tests: ['packages/cli/dist/test/cli-jobs.test.js'],
+  },
+  {
+    id: 'postgres-partition-no-transaction',
+    what: "saveToPostgres writes a partition with no BEGIN: each statement commits alone, so a worker killed mid-partition leaves its first rows and its marker, and the re-run attempt skips the rest (Kafka records lost)",
+    file: 'packages/postgres/src/postgres-partition-writer.ts',
+    search: "      await client.query('BEGIN');\n",
+    replace: '',
+    tests: [{ file: 'packages/kafka/dist/test/kafka-postgres-sink-kill.test.js', pattern: 'worker' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------
