@@ -16467,6 +16467,14 @@ const MUTATIONS = [
     search: "      await client.query('BEGIN');\n",
     replace: '',
     tests: [{ file: 'packages/kafka/dist/test/kafka-postgres-sink-kill.test.js', pattern: 'worker' }],
+  },
+  {
+    id: 'wal-damaged-incarnation-ignores-writer-names',
+    what: "a damaged driver incarnation file counts as 0 (not the highest incarnation the log's writers name): the restarted driver takes 1, and a placement of an earlier instance with a higher incarnation is not fenced",
+    file: 'packages/core/src/wal/wal-seal.ts',
+    search: '  for (const w of writers) highest = Math.max(highest, walWriterIncarnation(w));\n',
+    replace: '',
+    tests: [{ file: 'packages/worker/dist/test/receiver/write-ahead-log-writer.test.js', pattern: 'damaged driver incarnation' }],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------

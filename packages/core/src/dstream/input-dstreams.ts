@@ -249,6 +249,7 @@ export class ReceiverInputDStream<T> extends InputDStream<T> {
         streamId: this.id,
         code: err.code,
       }),
+      (message) => this.ssc.sc.log('warn', `${this.name}: ${message}`, { streamId: this.id }),
     );
     if (incarnation !== undefined) {
       const sealed = this.logOps.then(() => log.sealOlderIncarnations());

@@ -131,17 +131,20 @@ export class ReceivedBlockLog {
    * Undefined with the log off. If it cannot be written (a full or read-only disk), `onFail` is
    * told and the incarnation stays the one the log holds: this instance's placements are not
    * fenced by it, and an earlier instance's placements of that incarnation are not either (as
-   * before incarnations were kept).
+   * before incarnations were kept). A damaged file (not a number) counts as the highest
+   * incarnation the log's writers name (its file names and this log's restored marks), and
+   * `onDamaged` is told (wal-seal.ts's currentWalIncarnationSync).
    */
-  beginIncarnation(onFail?: (err: SluiceError) => void): number | undefined {
+  beginIncarnation(onFail?: (err: SluiceError) => void, onDamaged?: (message: string) => void): number | undefined {
     if (!this.dir) return undefined;
     this.olderSealed = false;
+    const known = [...this.allocated.keys(), ...this.cleared.keys()];
     try {
-      this.incarnation = beginWalIncarnation(this.dir);
+      this.incarnation = beginWalIncarnation(this.dir, known, onDamaged);
     } catch (err) {
       let now = 0;
       try {
-        now = currentWalIncarnationSync(this.dir);
+        now = currentWalIncarnationSync(this.dir, known);
       } catch {
         // unreadable: as none
       }

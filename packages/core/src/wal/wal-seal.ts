@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SluiceError } from '../errors.js';
 import { makeDirectorySync } from '../util/make-directory.js';
-import { scanWalSegment, type WalPlace } from './wal-segment.js';
+import { parseSegmentFileName, scanWalSegment, type WalPlace } from './wal-segment.js';
 
 /**
  * Fencing a receiver placement that was replaced (its worker declared lost, then woken or
@@ -139,14 +139,15 @@ export async function readWalIncarnation(dir: string): Promise<number> {
  * Driver side, as a stream starts (before its receiver is placed): the log directory's next
  * incarnation number, written (a temporary file fsynced and renamed, the directory fsynced)
  * before it is returned, so every writer of an earlier driver instance is fenced from here on.
- * A file that is not a number (damaged) counts as the highest incarnation seen so far could be:
- * the time now in ms, which no count of restarts reaches.
+ * A file that is not a number (damaged) counts as the highest incarnation its writers name: those
+ * in the directory's file names and `knownWriters` (the driver's restored marks); `onDamaged` is
+ * told the file and what it held.
  */
-export function beginWalIncarnation(dir: string): number {
+export function beginWalIncarnation(dir: string, knownWriters: Iterable<string> = [], onDamaged?: (message: string) => void): number {
   const file = path.join(dir, WAL_INCARNATION_FILE);
   try {
     makeDirectorySync(dir);
-    const next = currentWalIncarnationSync(dir) + 1;
+    const next = currentWalIncarnationSync(dir, knownWriters, onDamaged) + 1;
     const tmp = `${file}.tmp-${process.pid}`;
     const fd = fs.openSync(tmp, 'w');
     try {
@@ -173,18 +174,34 @@ export function beginWalIncarnation(dir: string): number {
 }
 
 /**
- * The log directory's driver incarnation as it stands (0 when there is none); a file that is not
- * a number (damaged) counts as the highest incarnation there could be so far: the time now in
- * ms, which no count of restarts reaches.
+ * The log directory's driver incarnation as it stands (0 when there is none). A file that is not
+ * a number (damaged) counts as the highest incarnation named by a writer of the log (`-inc<N>` in
+ * its segment, fence and seal file names, and in `knownWriters`), and `onDamaged` is told: the
+ * next incarnation is then newer than every placement the log still knows of, and the file holds
+ * a number again once it is written.
  */
-export function currentWalIncarnationSync(dir: string): number {
+export function currentWalIncarnationSync(dir: string, knownWriters: Iterable<string> = [], onDamaged?: (message: string) => void): number {
+  const file = path.join(dir, WAL_INCARNATION_FILE);
+  let text: string;
   try {
-    const n = Number(fs.readFileSync(path.join(dir, WAL_INCARNATION_FILE), 'utf8').trim());
-    return Number.isSafeInteger(n) && n >= 0 ? n : Date.now();
+    text = fs.readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
     throw err;
   }
+  const n = Number(text.trim());
+  if (text.trim() !== '' && Number.isSafeInteger(n) && n >= 0) return n;
+  let highest = 0;
+  const writers = [...knownWriters];
+  for (const name of fs.readdirSync(dir)) {
+    const w = parseSegmentFileName(name)?.writer ?? parseSealFileName(name)?.writer;
+    if (w !== undefined) writers.push(w);
+  }
+  for (const w of writers) highest = Math.max(highest, walWriterIncarnation(w));
+  onDamaged?.(
+    `the write-ahead log's driver incarnation '${file}' holds no incarnation number (${JSON.stringify(text.slice(0, 40))}): taken as ${highest}, the highest its writers name, so the next is ${highest + 1}. The file is written again with it; if it keeps being damaged, check the checkpoint directory's disk`,
+  );
+  return highest;
 }
 
 /** How long a fenced writer waits for the driver's seal before it refuses its record. */

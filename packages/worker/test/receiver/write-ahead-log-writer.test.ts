@@ -339,3 +339,32 @@ test('blocks with source positions: a position is handed to one batch however of
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a damaged driver incarnation file counts as the highest incarnation the log\'s writers name: the next is one more, a warning names the file and what it held, and an older placement stays fenced', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-wal-incarnation-damaged-'));
+  try {
+    // A placement of incarnation 3 logged a block; the file is then damaged (not a number).
+    const a = new WriteAheadLogWriter({ dir, writer: 'wA-inc3', rollingIntervalMs: 60_000, maxSegmentBytes: 70 });
+    const place = await a.append('input_j_0_wA-inc3_0', 0, 1, bytes(10, 0));
+    await a.close();
+    fs.writeFileSync(path.join(dir, WAL_INCARNATION_FILE), 'x\u0000garbage\n');
+    const warned: string[] = [];
+    const d = new ReceivedBlockLog(0, dir);
+    assert.equal(d.beginIncarnation(undefined, (m) => warned.push(m)), 4, 'wA-inc3 is the highest writer in the log: 3 + 1');
+    assert.equal(fs.readFileSync(path.join(dir, WAL_INCARNATION_FILE), 'utf8').trim(), '4', 'the file holds a number again');
+    assert.equal(warned.length, 1, warned.join('\n'));
+    assert.ok(warned[0].includes(path.join(dir, WAL_INCARNATION_FILE)) && warned[0].includes('garbage'), warned[0]);
+    assert.equal(await walRecordFenced(place, 'wA-inc3', 0), true, 'the placement of incarnation 3 is fenced by incarnation 4');
+    // Damaged again, with no segment of a newer writer left but the driver's restored marks naming incarnation 6.
+    fs.writeFileSync(path.join(dir, WAL_INCARNATION_FILE), '');
+    const d2 = new ReceivedBlockLog(0, dir);
+    d2.restore({ allocated: { 'wB-inc6': 2 }, cleared: { 'wB-inc6': 1 } });
+    assert.equal(d2.beginIncarnation(undefined, (m) => warned.push(m)), 7, 'wB-inc6 in the marks: 6 + 1');
+    assert.equal(warned.length, 2);
+    // An undamaged file gives no warning.
+    assert.equal(new ReceivedBlockLog(0, dir).beginIncarnation(undefined, (m) => warned.push(m)), 8);
+    assert.equal(warned.length, 2);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
