@@ -1,7 +1,7 @@
 // The MQTT row's "job attempt fails, --supervise restarts it" cell of docs/fault-matrix.md: a
 // supervised job (driver in this process, 2 worker processes) reads an MQTT stream at QoS 1 (a
 // persistent session on mosquitto, the write-ahead log on) while messages are published
-// steadily; one batch's output throws (fixtures/mqtt-recover-job.ts's control/fail), the attempt fails and
+// steadily; one batch's output throws (fixtures/mqtt-fail-once-job.ts), the attempt fails and
 // --supervise starts the next from the checkpoint. Checked against what was published: every
 // message in exactly one batch's output (none lost, none twice).
 // Before 2026-12-07 the failed attempt ended without waiting for its StreamingContext's stop, so
@@ -53,8 +53,8 @@ test('MQTT QoS 1, log on: a supervised attempt whose output throws stops its rec
   await makeSession(broker.url, clientId, topic);
   const dirs = { ckpt: path.join(tmp, 'ckpt'), out: path.join(tmp, 'out'), control: path.join(tmp, 'control') };
   for (const d of [dirs.out, dirs.control]) fs.mkdirSync(d, { recursive: true });
-  const bundle = await bundleJob(fixture('mqtt-recover-job.ts'));
-  const args = [JSON.stringify({ url: broker.url, topic, clientId, ...dirs, batchMs: 500, blockIntervalMs: 25 })];
+  const bundle = await bundleJob(fixture('mqtt-fail-once-job.ts'));
+  const args = [JSON.stringify({ url: broker.url, topic, clientId, ...dirs, batchMs: 500 })];
   const job = cluster.driver.submit({ name: bundle.name, code: bundle.code, sourceMap: bundle.sourceMap, args, supervise: true, maxRestarts: 1 });
   const lines: string[] = [];
   const restarts: string[] = [];
