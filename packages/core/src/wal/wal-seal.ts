@@ -80,6 +80,10 @@ export async function sealWriter(dir: string, writer: string, segmentNames: read
   const existing = await readWalSeal(dir, writer);
   if (existing) return existing;
   try {
+    // A placement that ended before it wrote anything (its receiver slow to start, a graceful
+    // stop soon after the start) may have no directory yet: its fence is made all the same, so
+    // a write it starts later is refused, and the seal (nothing of it) read.
+    await fs.promises.mkdir(dir, { recursive: true });
     await fs.promises.writeFile(path.join(dir, fenceFileName(writer)), '', { flag: 'wx' });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
