@@ -16475,6 +16475,14 @@ const MUTATIONS = [
     search: '  for (const w of writers) highest = Math.max(highest, walWriterIncarnation(w));\n',
     replace: '',
     tests: [{ file: 'packages/worker/dist/test/receiver/write-ahead-log-writer.test.js', pattern: 'damaged driver incarnation' }],
+  },
+  {
+    id: 'wal-seal-missing-dir-fails',
+    what: "sealing an ended receiver placement that logged nothing yet (no log directory) fails 'cannot fence write-ahead log writer ... ENOENT' instead of fencing and sealing it empty: a graceful stop soon after the start throws",
+    file: 'packages/core/src/wal/wal-seal.ts',
+    search: "    await fs.promises.mkdir(dir, { recursive: true });\n    await fs.promises.writeFile(path.join(dir, fenceFileName(writer)), '', { flag: 'wx' });\n",
+    replace: "    await fs.promises.writeFile(path.join(dir, fenceFileName(writer)), '', { flag: 'wx' });\n",
+    tests: ['packages/core/dist/test/wal/wal-seal.test.js'],
   }
 ];
 // ---- command line ---------------------------------------------------------------------------
