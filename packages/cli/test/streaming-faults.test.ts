@@ -381,7 +381,7 @@ test('bad streaming input: clear errors before start, a refusing source does not
     // Spark's JobGenerator: "Error generating jobs for time T"; until 2026-12-07 (user57) the message alone.
     assert.match(
       run.failure?.message ?? '',
-      new RegExp(`^lookup table for batch (\\d+) is missing\\nin the streaming batch of \\1 ms \\(\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\), output operation 0 \\(foreachRDD at ${BAD.replace(/[.]/g, '\\.')}:${output}:\\d+\\), generating its RDDs on the driver$`),
+      new RegExp(`^Error: lookup table for batch (\\d+) is missing\\nin the streaming batch of \\1 ms \\(\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\), output operation 0 \\(foreachRDD at ${BAD.replace(/[.]/g, '\\.')}:${output}:\\d+\\), generating its RDDs on the driver$`),
     );
     assert.ok(run.failure?.stack.includes(`${BAD}:${line}:`), `the stack names ${BAD}:${line}:\n${run.failure?.stack}`);
     assert.ok(!run.lines.includes('BATCH'), 'no batch ran');
