@@ -138,10 +138,14 @@ LONG=(
   packages/kinesis/dist/test/kinesis-count.test.js
   $t/cli-logs.test.js $t/job-mistakes.test.js $t/cli-options.test.js $t/multi-host-netns.test.js
   $t/bad-input.test.js $t/fault-tolerance.test.js $t/packed-install.test.js $t/compose-config.test.js
+  $t/init-next-steps.test.js  # packs, installs and type-checks twice: 98 s at load 6, past 240 s at load 40
   $t/recovery-backlog.test.js  # 24 s at load 5: a 6 s hold, then 300 pending batches re-run (1,000: 78 s at load 12)
 )
 OWN_TIMEOUTS=(
   "${PACED[@]}" "${OWN_CORE[@]}" "${ALONE[@]}" $t/socket-text-stream.test.js $t/packed-install.test.js $t/multi-host-netns.test.js
+  # init-next-steps' two tests bound themselves (900 s each); at load 40 the first took 136 s and
+  # the file ran out of the 240 s every other file gets.
+  $t/init-next-steps.test.js
   # Three streams on fresh clusters of their own (175 s at load 38-43, where its custom receiver's
   # test ran out of its own 60 s): each test bounds itself (300 s). streaming-cleanup's 20
   # batches of a shuffle each ran out of its test's 120 s at load 64 (129 s as a file at load 38).
