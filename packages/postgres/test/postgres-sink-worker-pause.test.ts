@@ -19,7 +19,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { startPostgres, type PostgresServer } from '@sluice/test-servers';
-import { WORKER_TIMEOUT_MS, pause, resume, workerPauseCluster } from '@sluice/test-servers/worker-pause';
+import { WORKER_TIMEOUT_MS, armSinkFreeze, resume, workerPauseCluster } from '@sluice/test-servers/worker-pause';
 import { fixture, pollUntil, startJob } from './job-runner.js';
 import { partitionRecords } from '@sluice/test-servers/sink-input';
 import { batchesDone } from '@sluice/test-servers/sink-job';
@@ -92,22 +92,7 @@ test(`method '${method}': the worker writing a partition frozen (SIGSTOP) mid-tr
     JSON.stringify({ url: server.url, ...A, pid: 0, freeze: true, armFile, firedFile, stage: 'written', batchSize: 100, idleInTransactionTimeoutMs: IDLE_MS, method }),
   ]);
   await job.waitLine('BATCH ', 60_000, () => batchesDone(job.lines) >= 2);
-  fs.writeFileSync(armFile, '');
-  const fired = await pollUntil(
-    () => {
-      try {
-        return JSON.parse(fs.readFileSync(firedFile, 'utf8')) as Fired;
-      } catch {
-        return undefined; // not fired yet, or its event not appended yet
-      }
-    },
-    60_000,
-    'the sink froze its worker',
-    20,
-  );
-  const victim = [...frozen.procs.values()].find((p) => p.pid === fired.pid);
-  assert.ok(victim, `the frozen process ${fired.pid} is one of the workers`);
-  pause(victim); // stopped already: recorded, so that a failed test leaves it woken
+  const { fired, victim } = await armSinkFreeze<Fired>(frozen, armFile, firedFile);
   // The frozen attempt's transaction is open on the server (its first chunk's rows sent, not committed).
   const held = await pollUntil(async () => ((await stalled(1000)).length > 0 ? stalled(1000) : undefined), 10_000, 'the frozen worker left its transaction open on the server', 100);
   // The same (batch, partition) committed by another attempt: the retry was not held by the frozen transaction for long.

@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { startRedis, type RedisServer } from '@sluice/test-servers';
-import { WORKER_TIMEOUT_MS, pause, resume, workerPauseCluster } from '@sluice/test-servers/worker-pause';
+import { WORKER_TIMEOUT_MS, armSinkFreeze, resume, workerPauseCluster } from '@sluice/test-servers/worker-pause';
 import { fixture, pollUntil, startJob } from './job-runner.js';
 import { wordSums } from '@sluice/test-servers/sink-input';
 import { batchesDone } from '@sluice/test-servers/sink-job';
@@ -58,22 +58,7 @@ test("the worker writing a partition frozen (SIGSTOP) inside its MULTI: the retr
     JSON.stringify({ url: server.url, ...A, pid: 0, freeze: true, armFile, firedFile, stage: 'queued', chunkSize: CHUNK, commandTimeoutMs: 10_000 }),
   ]);
   await job.waitLine('BATCH ', 60_000, () => batchesDone(job.lines) >= 2);
-  fs.writeFileSync(armFile, '');
-  const fired = await pollUntil(
-    () => {
-      try {
-        return JSON.parse(fs.readFileSync(firedFile, 'utf8')) as Fired;
-      } catch {
-        return undefined; // not fired yet, or its event not appended yet
-      }
-    },
-    60_000,
-    'the sink froze its worker',
-    20,
-  );
-  const victim = [...frozen.procs.values()].find((p) => p.pid === fired.pid);
-  assert.ok(victim, `the frozen process ${fired.pid} is one of the workers`);
-  pause(victim); // stopped already: recorded, so that a failed test leaves it woken
+  const { fired, victim } = await armSinkFreeze<Fired>(frozen, armFile, firedFile);
   const marker = `sluice:output:{counter:wc}:${fired.batch}:${fired.partition}`;
   const markerValue = (): Promise<string | null> => withRedis(server.url, (r) => r.get(marker));
   assert.equal(await markerValue(), null, 'the frozen attempt applied nothing yet');

@@ -5,9 +5,11 @@
 // victim with pause() and wakes it with resume() (@sluice/test-disk/pause: a test that times
 // out with its victim stopped leaves none stopped).
 import type { ChildProcess } from 'node:child_process';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, before } from 'node:test';
 import type { LocalCluster } from '@sluice/cli';
-import { resume } from '@sluice/test-disk/pause';
+import { pause, resume } from '@sluice/test-disk/pause';
 import { jsonLines, pollUntil, startKillableCluster, type RunningJob } from './job-runner.js';
 
 export { pause, resume } from '@sluice/test-disk/pause';
@@ -58,4 +60,30 @@ export function receiverWorkers(lines: readonly string[]): string[] {
 export async function batchesWithRecordsAfter(job: Pick<RunningJob, 'lines'>, since: number, n: number): Promise<void> {
   const after = (): number => jsonLines<{ time: number; ids: number[] }>(job.lines, 'BATCH ').filter((b) => b.time > since && b.ids.length > 0).length;
   await pollUntil(() => (after() >= n ? true : undefined), 60_000, `${n} batches with records after the move while the old worker is frozen`);
+}
+
+/**
+ * A sink's freeze of its own worker (the sink fixtures' `freeze: true`): writes `armFile`, waits
+ * (60 s at most) for `firedFile`, the event the worker wrote whole before it stopped itself with
+ * SIGSTOP, and records that worker with pause() (stopped already), so a test that fails leaves it
+ * woken. The event and the frozen worker's process.
+ */
+export async function armSinkFreeze<F extends { readonly pid: number }>(file: WorkerPauseCluster, armFile: string, firedFile: string): Promise<{ fired: F; victim: ChildProcess }> {
+  fs.writeFileSync(armFile, '');
+  const fired = await pollUntil(
+    () => {
+      try {
+        return JSON.parse(fs.readFileSync(firedFile, 'utf8')) as F;
+      } catch {
+        return undefined; // not fired yet, or its event not appended yet
+      }
+    },
+    60_000,
+    'the sink froze its worker',
+    20,
+  );
+  const victim = [...file.procs.values()].find((p) => p.pid === fired.pid);
+  assert.ok(victim, `the frozen process ${fired.pid} is one of the workers`);
+  pause(victim); // stopped already: recorded, so that a failed test leaves it woken
+  return { fired, victim };
 }
