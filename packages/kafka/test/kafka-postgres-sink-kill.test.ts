@@ -17,11 +17,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { Producer } from '@platformatic/kafka';
 import postgres from 'postgres';
 import { startPostgres, type PostgresServer } from '@sluice/test-servers';
 import { exitWithin, fixture, pollUntil, runDriverProcess, type DriverProcess } from './job-runner.js';
 import { KafkaTestCluster } from './support/kafka-test-cluster.js';
+import { numberedRecords, type Produced } from './stream-test-support.js';
 
 let kafka: KafkaTestCluster;
 let pg: PostgresServer;
@@ -47,24 +47,13 @@ after(async () => {
 
 const PARTITIONS = 3;
 
-/** Produces the values next..next+n-1 (value v to partition v % 3); returns how many were produced in all. */
+/** Produces the values next..next+n-1 (value v to partition v % 3: stream-test-support's numberedRecords); returns how many were produced in all. */
 function producerOf(topic: string): (n: number) => Promise<number> {
-  let next = 1;
+  const into: Produced = { count: 0, sum: 0, sumSq: 0 };
+  const send = numberedRecords(kafka, topic, PARTITIONS, into);
   return async (n) => {
-    const p = new Producer({ clientId: 'test', bootstrapBrokers: kafka.bootstrap, retries: 20, retryDelay: 100 });
-    try {
-      for (let sent = 0; sent < n; ) {
-        const messages = [];
-        for (let i = 0; i < 200 && sent < n; i++, sent++) {
-          const v = next++;
-          messages.push({ topic, partition: v % PARTITIONS, value: Buffer.from(String(v)) });
-        }
-        await p.send({ messages });
-      }
-    } finally {
-      await p.close();
-    }
-    return next - 1;
+    await send(n);
+    return into.count;
   };
 }
 
