@@ -142,9 +142,13 @@ async function zombieCase(t: TestContext, how: How): Promise<void> {
     const late = lateAcknowledged(source, 0);
     t.diagnostic(`${how}: ${source.lines.length} lines, ${source.resent} sent again, ${source.connections} connections; the old placement's segments at the wake: ${[...before].join(' ') || 'none'}, opened after it: ${[...opened].join(' ') || 'none'}; ${late} acknowledged late`);
     assertEachLineReadOnce(batchOutputs<string[]>(out, 'input'), source.lines);
-    // On a standing driver the woken worker lives on: its receiver stores what its socket held
-    // into a new segment before it is told to stop (what the fence must keep out).
-    if (how === 'cluster') assert.ok(opened.size > 0, 'the woken placement opened a log segment');
+    // On a standing driver the woken worker lives on: its receiver usually stores what its
+    // socket held into a new segment (what the fence must keep out) before it is stopped. Since
+    // 2b8562c7 a worker told by a heartbeat's answer that the driver does not know it stops its
+    // receivers first, and may do so before any store (the fresh-clone CI of c5fd8cf2): then
+    // the fence was not exercised this run, which the diagnostic says; write-ahead-log-writer's
+    // 'earlier driver incarnation' case exercises it every time.
+    if (how === 'cluster' && opened.size === 0) t.diagnostic('the woken worker stopped its receiver before it stored: the fence was not exercised this run');
     assert.equal(late, 0, `the woken placement acknowledged ${late} lines after its replacement connected (stores that stood after the wake)`);
   } finally {
     source.stop();
